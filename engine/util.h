@@ -1,0 +1,68 @@
+/* util: allocation that never returns NULL, error-buffer formatting, a bump arena,
+ * growable arrays and small file helpers shared by every layer.  No curses here. */
+#ifndef YOLOPORT_UTIL_H
+#define YOLOPORT_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Allocation failure aborts with a message: callers never check for NULL. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t count, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+/* printf into a fresh heap string; caller frees. */
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Write a message into a caller-given buffer (err may be NULL, errlen 0).  Always
+ * returns -1 so that `return err_set(err, errlen, "...")` reads naturally. */
+int err_set(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int err_vset(char *err, size_t errlen, const char *fmt, va_list ap);
+
+/* Overflow-checked size arithmetic: return false when the result would not fit. */
+bool size_mul(size_t a, size_t b, size_t *out);
+bool size_add(size_t a, size_t b, size_t *out);
+/* Product of dims, false on a negative dim or overflow past INT64_MAX. */
+bool dims_product(const int64_t *dims, int rank, int64_t *out);
+
+/* Bump arena: many small allocations released together (the graph owns one). */
+typedef struct Arena Arena;
+Arena *arena_new(void);
+void arena_free(Arena *a);
+/* Zeroed, 16-byte aligned; never NULL. */
+void *arena_alloc(Arena *a, size_t n);
+char *arena_strdup(Arena *a, const char *s);
+char *arena_strndup(Arena *a, const char *s, size_t n);
+char *arena_printf(Arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+size_t arena_bytes(const Arena *a);
+
+/* Growable array of fixed-size items: `Vec v = {0}; vec_push(&v, sizeof(T), &item);` */
+typedef struct {
+    void *items;
+    size_t len, cap;
+} Vec;
+void *vec_push(Vec *v, size_t item_size, const void *item); /* returns the stored item */
+void vec_free(Vec *v);
+
+/* Read a whole file into a heap buffer (NUL-terminated for convenience, not counted in
+ * *len).  Refuses directories and files over max_bytes.  NULL + message on error. */
+char *file_read_all(const char *path, size_t max_bytes, size_t *len, char *err, size_t errlen);
+bool file_is_dir(const char *path);
+bool file_exists(const char *path);
+/* Size in bytes of a file, or of every regular file below a directory; -1 on error. */
+int64_t path_size(const char *path);
+
+/* Monotonic clock in seconds. */
+double now_seconds(void);
+
+/* IEEE half / bfloat16 conversion. */
+float half_to_float(uint16_t h);
+uint16_t float_to_half(float f);
+float bf16_to_float(uint16_t b);
+
+#endif

@@ -1,0 +1,33 @@
+#!/bin/sh
+# Install what yoloport needs to build and test: Debian packages through apt-get (sudo when
+# not root) and the test-only npm packages (installed with --ignore-scripts).  Idempotent:
+# nothing is installed twice, and nothing is fetched when everything is present.
+set -eu
+cd "$(dirname "$0")/.."
+
+BUILD_PKGS="build-essential pkg-config clang libclang-rt-14-dev libncurses-dev libreadline-dev libjson-c-dev
+libprotobuf-c-dev protobuf-c-compiler libonnx-dev libzip-dev libyaml-dev libopenblas-dev libstb-dev
+libpng-dev libjpeg-dev"
+TEST_PKGS="tmux zip unzip python3 python3-numpy python3-onnx python3-torch nodejs npm locales"
+[ "${1:-}" = "--build-only" ] && TEST_PKGS=""
+
+missing=""
+for p in $BUILD_PKGS $TEST_PKGS; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing="$missing $p"
+    fi
+done
+
+if [ -n "$missing" ]; then
+    SUDO=""
+    [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    echo "deps: installing$missing"
+    $SUDO apt-get update -q
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $missing
+fi
+
+if [ -n "$TEST_PKGS" ] && [ ! -d tests/node/node_modules/onnxruntime-node ]; then
+    echo "deps: installing test-only npm packages (onnxruntime-node, --ignore-scripts)"
+    (cd tests/node && npm install --ignore-scripts --no-audit --no-fund --loglevel=error)
+fi
+exit 0

@@ -1,0 +1,9 @@
+/* cli_export: placeholder until the verb lands (owned by the helper building it). */
+#include <stdio.h>
+#include "tui/cli.h"
+int cli_export(int argc, char **argv)
+{
+    (void)argc; (void)argv;
+    fprintf(stderr, "yoloport: 'export' is not in this build yet\n");
+    return 1;
+}

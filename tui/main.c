@@ -1,0 +1,53 @@
+/* main: dispatch `yoloport VERB ...` to the command-line verbs, or open the workbench.
+ * This is the only place that decides the process exit status. */
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "engine/paths.h"
+#include "tui/cli.h"
+
+#ifndef YOLOPORT_VERSION
+#define YOLOPORT_VERSION "dev"
+#endif
+
+static const struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *usage;
+    const char *help;
+} verbs[] = {
+    {"info", cli_info, "info MODEL [imgsz=N] [--json] [--tree]", "print the model's summary, metadata and shapes"},
+    {"export", cli_export, "export model=MODEL format=FMT [key=value ...]", "export a model, as `yolo export` does"},
+    {"matrix", cli_matrix, "matrix [--lang en|zh] [--format table|markdown|json|csv]", "show the deployment-option matrix"},
+};
+
+static void print_help(FILE *out)
+{
+    fprintf(out, "yoloport %s - take trained YOLO models to their deployment formats\n\n", YOLOPORT_VERSION);
+    fprintf(out, "usage:\n  yoloport [MODEL] [key=value ...]      open the workbench (default model: yolov8n.yaml)\n");
+    for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
+        fprintf(out, "  yoloport %-38s %s\n", verbs[i].usage, verbs[i].help);
+    fprintf(out, "  yoloport --version | --help\n\n");
+    fprintf(out, "MODEL is an Ultralytics checkpoint (.pt), an ONNX file, or a model config such as\n"
+                 "yolov8n.yaml (built in).  See yoloport(1).\n");
+}
+
+int main(int argc, char **argv)
+{
+    setlocale(LC_ALL, "");
+    paths_share_dir(); /* resolve once, before any thread starts */
+    if (argc >= 2 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))) {
+        printf("yoloport %s\n", YOLOPORT_VERSION);
+        return 0;
+    }
+    if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help"))) {
+        print_help(stdout);
+        return 0;
+    }
+    if (argc >= 2) {
+        for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
+            if (!strcmp(argv[1], verbs[i].name)) return verbs[i].run(argc - 2, argv + 2);
+    }
+    return tui_main(argc - 1, argv + 1);
+}
