@@ -1,0 +1,35 @@
+/* exec: the reference CPU runtime for the Graph IR (float32 compute; convolution and
+ * matrix products through OpenBLAS).  It is yoloport's own ground truth: it checks
+ * exports, runs predict, gathers INT8 calibration statistics and times benchmarks.
+ *
+ * Usage: Exec *e = exec_new(g, err, len); exec_set_input(e, "images", data, dims, 4);
+ * exec_run(e, ...); const float *y = exec_output(e, 0, dims, &rank); exec_free(e).
+ * The graph must outlive the Exec and must not change while it exists.  An Exec is used
+ * by one thread at a time; several Execs may share one graph across threads. */
+#ifndef YOLOPORT_EXEC_H
+#define YOLOPORT_EXEC_H
+
+#include "graph.h"
+
+typedef struct Exec Exec;
+
+/* Prepare to run g: checks every node's op is supported (else NULL + message naming the
+ * node and op). */
+Exec *exec_new(const Graph *g, char *err, size_t errlen);
+void exec_free(Exec *e);
+
+/* Bind a graph input by name (float32, row-major); dims override symbolic dims.  The
+ * data is copied.  0 or -1 + message. */
+int exec_set_input(Exec *e, const char *name, const float *data, const int64_t *dims, int rank, char *err,
+                   size_t errlen);
+/* Run the graph.  cancel (may be NULL) is polled between nodes; a non-zero value stops
+ * the run with -1 and "cancelled".  0 or -1 + message. */
+int exec_run(Exec *e, const volatile int *cancel, char *err, size_t errlen);
+/* Output i (graph output order) after a run: float32 data owned by the Exec, its dims
+ * written to dims (up to GRAPH_MAX_RANK) and *rank.  NULL when i is out of range. */
+const float *exec_output(const Exec *e, int i, int64_t *dims, int *rank);
+/* Any tensor by name after a run (intermediates kept only when keep_all was set). */
+void exec_keep_all(Exec *e, int on);
+const float *exec_tensor(const Exec *e, const char *name, int64_t *dims, int *rank);
+
+#endif

@@ -1,0 +1,38 @@
+/* fileio: writing files so that nothing the user already had is lost to a half-written
+ * one.  Data goes to a temporary name in the destination directory and is renamed into
+ * place only when complete; on any error the temporary is removed and the old file stays.
+ *
+ * Every byte yoloport writes to an artifact goes through fileio_write_all(), the one
+ * lowest write call.  For tests, YOLOPORT_FAULT_WRITE_AFTER=N makes it fail with ENOSPC
+ * once N bytes have been written by this process (disk-full simulation). */
+#ifndef YOLOPORT_FILEIO_H
+#define YOLOPORT_FILEIO_H
+
+#include <stddef.h>
+
+/* Write len bytes to fd, retrying on EINTR/short writes.  0 or -1 with errno set. */
+int fileio_write_all(int fd, const void *buf, size_t len);
+
+/* Write buf to path atomically (temp + fsync + rename).  0, or -1 + message naming path. */
+int fileio_write_atomic(const char *path, const void *buf, size_t len, char *err, size_t errlen);
+
+/* Streaming form: open a temporary beside path; write through fileio_write_all(h->fd);
+ * commit renames it into place, abort removes it.  Both free the handle. */
+typedef struct {
+    int fd;
+    char *path;     /* final destination */
+    char *tmp_path; /* temporary name */
+} AtomicFile;
+AtomicFile *fileio_open_atomic(const char *path, char *err, size_t errlen);
+int fileio_commit(AtomicFile *f, char *err, size_t errlen);
+void fileio_abort(AtomicFile *f);
+
+/* Make a temporary directory beside a final directory path (for directory formats);
+ * heap string or NULL + message.  fileio_commit_dir replaces dst with tmp_dir (the old
+ * dst, if any, is removed only after the new one is complete). */
+char *fileio_temp_dir(const char *final_dir, char *err, size_t errlen);
+int fileio_commit_dir(const char *tmp_dir, const char *final_dir, char *err, size_t errlen);
+/* Remove a file or a directory tree; 0 or -1. */
+int fileio_remove_tree(const char *path);
+
+#endif
