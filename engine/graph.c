@@ -326,7 +326,8 @@ int graph_validate(const Graph *g, char *err, size_t errlen)
     unsigned char *defined = xcalloc((size_t)(g->n_tensors ? g->n_tensors : 1), 1);
     int rc = 0;
     for (int i = 0; i < g->n_tensors; i++)
-        if (g->tensors[i].data || g->tensors[i].is_input || g->tensors[i].external) defined[i] = 1;
+        if (g->tensors[i].data || g->tensors[i].is_input || g->tensors[i].is_param || g->tensors[i].external)
+            defined[i] = 1;
     for (int ni = 0; ni < g->n_nodes && rc == 0; ni++) {
         const Node *n = &g->nodes[ni];
         for (int k = 0; k < n->n_inputs; k++) {

@@ -23,6 +23,9 @@ typedef struct {
     int imgsz[2];      /* h, w to build for; 0 = the checkpoint's training imgsz, else 640 */
     int batch;         /* input batch; 0 = 1 */
     bool fuse;         /* fold BatchNorm into Conv after building */
+    bool dynamic;      /* symbolic batch/height/width input; anchors computed in the graph */
+    bool shapes_only;  /* read no weight data (browsing, info): tensors keep dtype and shape,
+                          data stays NULL; summaries are still exact */
 } LoadOptions;
 
 /* Detect the format of path by content.  MODEL_FMT_UNKNOWN + message when it is none of
