@@ -17,7 +17,7 @@
 enum {
     MAX_PICKLE_BYTES = 512 << 20, /* data.pkl of the largest models is a few MB */
     MAX_MODULE_DEPTH = 64,
-    MAX_MODULE_NODES = 1 << 20,   /* a shared module is expanded under every parent: bound it */
+    MAX_MODULE_NODES = 1 << 17,   /* a shared module is expanded under every parent: bound it */
     MAX_NAMES = 1 << 16,
     MAX_TEXT = 4096,              /* a rendered train arg */
 };
