@@ -99,8 +99,9 @@ const char *pickle_kind_name(PickleKind k)
 /* Hard limits.  The input length bounds everything already (each opcode adds at most a
  * few values); these keep a hostile pickle from asking for absurd tables. */
 enum {
-    MAX_STACK = 1 << 24,
-    MAX_MARKS = 1 << 24,
+    MAX_STACK = 1 << 22,
+    MAX_MARKS = 1 << 20,
+    MAX_VALUES = 1 << 22, /* ~200 MB of values; a large checkpoint's data.pkl makes ~50k */
     DICT_INDEX_FROM = 8, /* dicts with more entries get a hash index */
 };
 
@@ -118,6 +119,7 @@ typedef struct {
     PickleValue **memo;
     size_t memo_cap, memo_count, memo_limit;
     PickleValue *none, *true_v, *false_v;
+    size_t n_values;
 } Parser;
 
 __attribute__((format(printf, 2, 3))) static void fail(Parser *p, const char *fmt, ...)
@@ -134,6 +136,9 @@ __attribute__((format(printf, 2, 3))) static void fail(Parser *p, const char *fm
 
 static PickleValue *new_value(Parser *p, PickleKind kind)
 {
+    /* past the limit the value is still made (callers need no NULL checks) but the parse
+     * stops at the end of this opcode */
+    if (++p->n_values == MAX_VALUES) fail(p, "more than %d values", MAX_VALUES);
     PickleValue *v = arena_alloc(p->arena, sizeof *v);
     v->kind = kind;
     return v;
