@@ -764,7 +764,10 @@ ModTree *pt_load(const char *path, bool with_data, char *err, size_t errlen)
     zip_t *za = zip_open(path, ZIP_RDONLY, &code);
     if (!za) {
         char zmsg[200];
-        err_set(err, errlen, "%s: not a readable zip archive (%s)", path, zip_error_text(code, zmsg, sizeof zmsg));
+        if (code == ZIP_ER_NOZIP || code == ZIP_ER_INCONS)
+            err_set(err, errlen, "%s: truncated or damaged zip archive (its central directory is missing or broken)", path);
+        else
+            err_set(err, errlen, "%s: cannot read the zip archive (%s)", path, zip_error_text(code, zmsg, sizeof zmsg));
         return NULL;
     }
     Loader L = {.path = path, .zip = za, .with_data = with_data, .err = err, .errlen = errlen};
