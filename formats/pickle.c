@@ -1088,6 +1088,9 @@ PickleValue *pickle_load(const uint8_t *buf, size_t len, Arena *arena, char *err
     /* each memo store needs an opcode of at least two bytes: a genuine writer never uses
      * an index beyond the input length */
     p.memo_limit = p.len / 2 + 256;
+    /* the stack always exists: `stack + first` for an empty MARK...LIST is then well defined */
+    p.stack_cap = 256;
+    p.stack = xmalloc(p.stack_cap * sizeof *p.stack);
     p.none = new_value(&p, PK_NONE);
     p.true_v = new_value(&p, PK_BOOL);
     p.true_v->b = true;

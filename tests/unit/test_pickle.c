@@ -317,6 +317,23 @@ static void test_malformed_messages(void)
     check_error(PK("\x80\x02N0\x30."), "POP: stack underflow");
 }
 
+/* Empty MARK-delimited containers as the very first values (found by fuzzing: the stack
+ * was not allocated yet). */
+static void test_empty_marked_containers(void)
+{
+    Arena *a = arena_new();
+    char err[256];
+    PickleValue *v = load(a, PK("(l."), err, sizeof err);
+    EXPECT_MSG(pickle_is(v, PK_LIST) && pickle_len(v) == 0, "%s", err);
+    v = load(a, PK("(t."), err, sizeof err);
+    EXPECT_MSG(pickle_is(v, PK_TUPLE) && pickle_len(v) == 0, "%s", err);
+    v = load(a, PK("(d."), err, sizeof err);
+    EXPECT_MSG(pickle_is(v, PK_DICT) && pickle_len(v) == 0, "%s", err);
+    v = load(a, PK("\x80\x04(\x91."), err, sizeof err);
+    EXPECT_MSG(pickle_is(v, PK_FROZENSET) && pickle_len(v) == 0, "%s", err);
+    arena_free(a);
+}
+
 static void test_embedded_nul_in_class_refused(void)
 {
     check_error(PK("\x80\x04\x8c\x05torch\x8c\x10HalfStorage\0\0\0\0\0\x93."), "refuses to load class 'torch.HalfStorage?????" "'");
@@ -394,6 +411,7 @@ int main(void)
     RUN(test_allowlist);
     RUN(test_every_truncation_fails_cleanly);
     RUN(test_malformed_messages);
+    RUN(test_empty_marked_containers);
     RUN(test_embedded_nul_in_class_refused);
     RUN(test_large_dict_with_duplicates);
     RUN(test_objects_record_class_args_state);
