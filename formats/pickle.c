@@ -99,8 +99,9 @@ const char *pickle_kind_name(PickleKind k)
 /* Hard limits.  The input length bounds everything already (each opcode adds at most a
  * few values); these keep a hostile pickle from asking for absurd tables. */
 enum {
-    MAX_STACK = 1 << 24,
-    MAX_MARKS = 1 << 24,
+    MAX_STACK = 1 << 22,
+    MAX_MARKS = 1 << 20,
+    MAX_VALUES = 1 << 22, /* ~200 MB of values; a large checkpoint's data.pkl makes ~50k */
     DICT_INDEX_FROM = 8, /* dicts with more entries get a hash index */
 };
 
@@ -118,6 +119,7 @@ typedef struct {
     PickleValue **memo;
     size_t memo_cap, memo_count, memo_limit;
     PickleValue *none, *true_v, *false_v;
+    size_t n_values;
 } Parser;
 
 __attribute__((format(printf, 2, 3))) static void fail(Parser *p, const char *fmt, ...)
@@ -134,6 +136,9 @@ __attribute__((format(printf, 2, 3))) static void fail(Parser *p, const char *fm
 
 static PickleValue *new_value(Parser *p, PickleKind kind)
 {
+    /* past the limit the value is still made (callers need no NULL checks) but the parse
+     * stops at the end of this opcode */
+    if (++p->n_values == MAX_VALUES) fail(p, "more than %d values", MAX_VALUES);
     PickleValue *v = arena_alloc(p->arena, sizeof *v);
     v->kind = kind;
     return v;
@@ -410,17 +415,20 @@ static PickleValue *new_text(Parser *p, PickleKind kind, const char *s, size_t n
     return v;
 }
 
-/* "mod.name" made printable and short enough for a message. */
-static void class_label(const char *module, const char *name, char *out, size_t outlen)
+/* "module.name" made printable (NUL and control bytes shown as '?') and short. */
+static void class_label(const char *module, size_t mlen, const char *name, size_t nlen, char *out, size_t outlen)
 {
-    char tmp[512];
-    snprintf(tmp, sizeof tmp, "%s.%s", module, name);
-    size_t j = 0;
-    for (size_t i = 0; tmp[i] && j + 4 < outlen; i++) {
-        unsigned char c = (unsigned char)tmp[i];
-        out[j++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+    size_t j = 0, limit = outlen - 4;
+    for (size_t part = 0; part < 2; part++) {
+        const char *s = part ? name : module;
+        size_t n = part ? nlen : mlen;
+        if (part && j < limit) out[j++] = '.';
+        for (size_t i = 0; i < n && j < limit; i++) {
+            unsigned char c = (unsigned char)s[i];
+            out[j++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+        }
     }
-    if (strlen(tmp) > j && j + 4 <= outlen) memcpy(out + j, "...", 3), j += 3;
+    if (j >= limit && mlen + nlen + 1 > j) memcpy(out + j, "...", 3), j += 3;
     out[j] = '\0';
 }
 
@@ -431,7 +439,7 @@ static PickleValue *new_class(Parser *p, const char *module, size_t mlen, const 
     /* an embedded NUL would make the C string differ from what Python would import */
     if (strlen(m) != mlen || strlen(n) != nlen || !pickle_class_allowed(m, n)) {
         char label[200];
-        class_label(m, n, label, sizeof label);
+        class_label(module, mlen, name, nlen, label, sizeof label);
         fail(p, "refuses to load class '%s' (not on the allowlist)", label);
         return NULL;
     }
@@ -732,7 +740,9 @@ static void op_build(Parser *p)
     PickleValue *target = top(p, "BUILD");
     if (!target) return;
     if (target->kind != PK_OBJECT) {
-        if (state->kind == PK_NONE) return;
+        /* instance attributes of a dict subclass (a state_dict's _metadata): a plain
+         * dict has nowhere to keep them, and nothing here needs them */
+        if (state->kind == PK_NONE || (target->kind == PK_DICT && state->kind == PK_DICT)) return;
         fail(p, "BUILD on a %s", pickle_kind_name(target->kind));
         return;
     }
@@ -1078,6 +1088,9 @@ PickleValue *pickle_load(const uint8_t *buf, size_t len, Arena *arena, char *err
     /* each memo store needs an opcode of at least two bytes: a genuine writer never uses
      * an index beyond the input length */
     p.memo_limit = p.len / 2 + 256;
+    /* the stack always exists: `stack + first` for an empty MARK...LIST is then well defined */
+    p.stack_cap = 256;
+    p.stack = xmalloc(p.stack_cap * sizeof *p.stack);
     p.none = new_value(&p, PK_NONE);
     p.true_v = new_value(&p, PK_BOOL);
     p.true_v->b = true;

@@ -15,9 +15,9 @@
 #include "pickle.h"
 
 enum {
-    MAX_PICKLE_BYTES = 512 << 20, /* data.pkl of the largest models is a few MB */
+    MAX_PICKLE_BYTES = 64 << 20,  /* data.pkl of the largest models is well under 1 MB */
     MAX_MODULE_DEPTH = 64,
-    MAX_MODULE_NODES = 1 << 20,   /* a shared module is expanded under every parent: bound it */
+    MAX_MODULE_NODES = 1 << 17,   /* a shared module is expanded under every parent: bound it */
     MAX_NAMES = 1 << 16,
     MAX_TEXT = 4096,              /* a rendered train arg */
 };
@@ -436,9 +436,10 @@ static void add_attr(Loader *L, ModNode *n, const char *name, const PickleValue 
     case PK_INT: modtree_add_attr(t, n, name, MA_INT)->i = v->i; break;
     case PK_FLOAT: modtree_add_attr(t, n, name, MA_FLOAT)->f = v->f; break;
     case PK_STR: modtree_add_attr(t, n, name, MA_STR)->s = arena_strdup(t->arena, v->str.s); break;
-    case PK_OBJECT:
+    case PK_OBJECT: /* torch.Size((1, 2)): its tuple (one level only: no recursion on input) */
         if (pickle_is_class(v, "torch", "Size") && pickle_len(v->obj.args) == 1) {
-            add_attr(L, n, name, pickle_item(v->obj.args, 0));
+            const PickleValue *dims = pickle_item(v->obj.args, 0);
+            if (pickle_is(dims, PK_TUPLE) || pickle_is(dims, PK_LIST)) add_attr(L, n, name, dims);
         }
         break;
     case PK_TUPLE:
@@ -763,7 +764,10 @@ ModTree *pt_load(const char *path, bool with_data, char *err, size_t errlen)
     zip_t *za = zip_open(path, ZIP_RDONLY, &code);
     if (!za) {
         char zmsg[200];
-        err_set(err, errlen, "%s: not a readable zip archive (%s)", path, zip_error_text(code, zmsg, sizeof zmsg));
+        if (code == ZIP_ER_NOZIP || code == ZIP_ER_INCONS)
+            err_set(err, errlen, "%s: truncated or damaged zip archive (its central directory is missing or broken)", path);
+        else
+            err_set(err, errlen, "%s: cannot read the zip archive (%s)", path, zip_error_text(code, zmsg, sizeof zmsg));
         return NULL;
     }
     Loader L = {.path = path, .zip = za, .with_data = with_data, .err = err, .errlen = errlen};

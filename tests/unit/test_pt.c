@@ -343,7 +343,7 @@ static void test_truncated_zip(void)
     err[0] = '\0';
     EXPECT(pt_load(path, true, err, sizeof err) == NULL);
     EXPECT_CONTAINS(err, "truncated.pt");
-    EXPECT_CONTAINS(err, "zip");
+    EXPECT_CONTAINS(err, "truncated or damaged zip archive");
 }
 
 static void test_zip_without_data_pkl(void)
@@ -600,6 +600,59 @@ static void test_offset_view_points_into_storage(void)
     modtree_free(t);
 }
 
+/* {'model': None, 'ema': Net(_parameters={'a': <storage 0 [0:6]>, 'b': <storage 0 [6:12]>})} */
+static void test_ema_and_shared_storage(void)
+{
+    char err[512] = "";
+    Pk p = {0};
+    int64_t size[1] = {6}, stride[1] = {1};
+    pk_proto(&p);
+    pk_op(&p, '}');
+    pk_op(&p, '(');
+    pk_str(&p, "model");
+    pk_op(&p, 'N');
+    pk_str(&p, "ema");
+    pk_module_begin(&p, "ultralytics.nn.tasks", "ClassificationModel");
+    pk_str(&p, "_parameters");
+    pk_ordered_dict(&p);
+    pk_op(&p, '(');
+    pk_str(&p, "a");
+    pk_tensor(&p, "FloatStorage", "0", 12, 0, size, stride, 1, 1, 0);
+    pk_str(&p, "b");
+    pk_tensor(&p, "FloatStorage", "0", 12, 6, size, stride, 1, 0, 0);
+    pk_op(&p, 'u');
+    pk_str(&p, "_modules");
+    pk_ordered_dict(&p);
+    pk_str(&p, "names");
+    pk_op(&p, '(');
+    pk_str(&p, "x");
+    pk_str(&p, "y");
+    pk_str(&p, "z");
+    pk_op(&p, 'l');
+    pk_module_end(&p);
+    pk_op(&p, 'u');
+    pk_op(&p, '.');
+    const float *st[1] = {storage0};
+    size_t c[1] = {12};
+    const char *path = write_ckpt("ema.pt", &p, "ema", st, c, 1);
+    free(p.b);
+    ModTree *t = pt_load(path, true, err, sizeof err);
+    EXPECT_MSG(t != NULL, "%s", err);
+    if (!t) return;
+    EXPECT_EQ_STR(t->root->type, "ClassificationModel");
+    const ModTensor *a = modtree_tensor(t->root, "a"), *b = modtree_tensor(t->root, "b");
+    EXPECT(a && b && a->data && b->data);
+    if (a && b && a->data && b->data) {
+        EXPECT((const float *)b->data - (const float *)a->data == 6); /* one storage, read once */
+        EXPECT(!a->is_buffer && !b->is_buffer);
+    }
+    EXPECT_EQ_INT(t->n_blobs, 1);
+    EXPECT_EQ_INT(t->nc, 3);
+    EXPECT_EQ_STR(t->names[2], "z");
+    EXPECT(t->version == NULL && t->train_args == NULL && t->n_strides == 0);
+    modtree_free(t);
+}
+
 /* ---- the real checkpoints ---- */
 
 static void test_yolov8n(void)
@@ -768,6 +821,7 @@ int main(void)
     RUN(test_synthetic_without_data);
     RUN(test_strided_tensor_is_gathered);
     RUN(test_offset_view_points_into_storage);
+    RUN(test_ema_and_shared_storage);
     RUN(test_yolov8n);
     RUN(test_yolov8s);
     RUN(test_yolo11n_seg);
