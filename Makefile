@@ -83,7 +83,7 @@ build/tsan/tests/%: tests/unit/%.c tests/check.h build/tsan/libyoloport.a
 
 build/fuzz/%: tests/fuzz/%.c build/fuzz/libyoloport.a
 	@mkdir -p $(dir $@)
-	clang $(CPPFLAGS) $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined $< build/fuzz/libyoloport.a $(PKG_LIBS) -o $@
+	clang $(CPPFLAGS) $(WARN) -Wno-unknown-warning-option -O1 -g -fsanitize=fuzzer,address,undefined $< build/fuzz/libyoloport.a $(PKG_LIBS) -o $@
 
 deps:
 	@sh scripts/deps.sh
