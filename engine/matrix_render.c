@@ -132,7 +132,8 @@ typedef struct {
     int n_crit;
     int *opt;
     int n_opt;
-    bool live;
+    bool live;                  /* live rows given */
+    bool show_here, show_last;  /* ...and at least one selected row fills that column */
 } Sel;
 
 static void sel_init(Sel *s, const Matrix *m, const MatrixRenderOpts *o)
@@ -156,6 +157,12 @@ static void sel_init(Sel *s, const Matrix *m, const MatrixRenderOpts *o)
         for (int i = 0; i < n; i++) s->opt[s->n_opt++] = i;
     }
     s->live = o->live != NULL;
+    s->show_here = s->show_last = false;
+    for (int r = 0; s->live && r < s->n_opt; r++) {
+        const MatrixLive *lv = &o->live[s->opt[r]];
+        s->show_here |= lv->avail != MATRIX_AVAIL_UNKNOWN;
+        s->show_last |= lv->status != MATRIX_RUN_NONE;
+    }
 }
 
 /* The option column shows the name and, below it, the `format=` argument (the suffix for PyTorch). */
@@ -166,7 +173,7 @@ static char *option_cell(const MatrixOption *op)
 
 /* ---- table ---- */
 
-enum { TABLE_MIN_COL = 12, TABLE_SEP = 3 /* " | " */ };
+enum { TABLE_MIN_COL = 12, TABLE_MAX_WORD = 16, TABLE_SEP = 3 /* " | " */ };
 
 /* Widest line of a text when not wrapped. */
 static int natural_width(const char *s)
@@ -180,6 +187,22 @@ static int natural_width(const char *s)
         if (!nl) return best;
         s = nl + 1;
     }
+}
+
+/* Widest unbreakable piece: a run of narrow non-space characters (wide characters may break
+ * anywhere).  A column narrower than this would cut a word in two. */
+static int longest_word(const char *s)
+{
+    int best = 0, run = 0;
+    size_t len = strlen(s);
+    for (size_t i = 0; i < len;) {
+        uint32_t cp;
+        i += textwidth_decode(s + i, len - i, &cp);
+        int w = textwidth_char(cp);
+        if (cp == ' ' || cp == '\n' || w != 1) run = 0;
+        else if (++run > best) best = run;
+    }
+    return best;
 }
 
 typedef struct {
@@ -201,40 +224,42 @@ static void grid_free(Grid *g)
 static void grid_build(Grid *g, const Sel *s)
 {
     const MatrixLabels *L = matrix_labels(s->m);
-    g->ncols = 1 + s->n_crit + (s->live ? 2 : 0);
+    g->ncols = 1 + s->n_crit + s->show_here + s->show_last;
     g->nrows = 1 + s->n_opt;
     g->cells = xcalloc((size_t)g->nrows, sizeof *g->cells);
     g->width = xcalloc((size_t)g->ncols, sizeof *g->width);
     for (int r = 0; r < g->nrows; r++) g->cells[r] = xcalloc((size_t)g->ncols, sizeof **g->cells);
     g->cells[0][0] = xstrdup(L->option);
     for (int c = 0; c < s->n_crit; c++) g->cells[0][1 + c] = xstrdup(matrix_criterion(s->m, s->crit[c])->title);
-    if (s->live) {
-        g->cells[0][g->ncols - 2] = xstrdup(L->here);
-        g->cells[0][g->ncols - 1] = xstrdup(L->last);
-    }
+    int here_col = 1 + s->n_crit, last_col = here_col + s->show_here;
+    if (s->show_here) g->cells[0][here_col] = xstrdup(L->here);
+    if (s->show_last) g->cells[0][last_col] = xstrdup(L->last);
     for (int r = 0; r < s->n_opt; r++) {
         int oi = s->opt[r];
         char **row = g->cells[1 + r];
         row[0] = option_cell(matrix_option(s->m, oi));
         for (int c = 0; c < s->n_crit; c++) row[1 + c] = xstrdup(matrix_cell(s->m, oi, s->crit[c]));
-        if (s->live) {
-            char buf[256];
-            row[g->ncols - 2] = xstrdup(matrix_live_avail_text(s->m, &s->o->live[oi], buf, sizeof buf));
-            row[g->ncols - 1] = xstrdup(matrix_live_run_text(s->m, &s->o->live[oi], buf, sizeof buf));
-        }
+        char buf[256];
+        if (s->show_here) row[here_col] = xstrdup(matrix_live_avail_text(s->m, &s->o->live[oi], buf, sizeof buf));
+        if (s->show_last) row[last_col] = xstrdup(matrix_live_run_text(s->m, &s->o->live[oi], buf, sizeof buf));
     }
 }
 
 /* Choose column widths that fit `width`; false when even the minimum does not fit. */
 static bool grid_fit(Grid *g, int width)
 {
-    int *natural = xcalloc((size_t)g->ncols, sizeof *natural);
+    int *natural = xcalloc((size_t)g->ncols, sizeof *natural), *minimum = xcalloc((size_t)g->ncols, sizeof *minimum);
     for (int c = 0; c < g->ncols; c++) {
+        int word = 0;
         for (int r = 0; r < g->nrows; r++) {
-            int w = natural_width(g->cells[r][c]);
+            int w = natural_width(g->cells[r][c]), lw = longest_word(g->cells[r][c]);
             if (w > natural[c]) natural[c] = w;
+            if (lw > word) word = lw;
         }
         if (natural[c] < 1) natural[c] = 1;
+        if (word > TABLE_MAX_WORD) word = TABLE_MAX_WORD;
+        minimum[c] = word > TABLE_MIN_COL ? word : TABLE_MIN_COL;
+        if (minimum[c] > natural[c] || c == 0) minimum[c] = natural[c];
     }
     int avail = width - TABLE_SEP * (g->ncols - 1), total = 0;
     for (int c = 0; c < g->ncols; c++) total += natural[c];
@@ -243,11 +268,11 @@ static bool grid_fit(Grid *g, int width)
         memcpy(g->width, natural, (size_t)g->ncols * sizeof *natural);
     } else {
         /* The option column keeps its natural width (names stay whole); the others start at a
-         * readable minimum and then share what is left, one column at a time, to whichever
+         * readable minimum (whole words where they are not too long) and then share what is left, one column at a time, to whichever
          * column is furthest from its natural width. */
         int used = 0;
         for (int c = 0; c < g->ncols; c++) {
-            g->width[c] = c == 0 ? natural[c] : (natural[c] < TABLE_MIN_COL ? natural[c] : TABLE_MIN_COL);
+            g->width[c] = minimum[c];
             used += g->width[c];
         }
         if (used > avail) ok = false;
@@ -263,6 +288,7 @@ static bool grid_fit(Grid *g, int width)
         }
     }
     free(natural);
+    free(minimum);
     return ok;
 }
 
@@ -434,16 +460,14 @@ static void render_markdown(Buf *b, const Sel *s)
 {
     const Matrix *m = s->m;
     const MatrixLabels *L = matrix_labels(m);
-    int ncols = 3 + s->n_crit + (s->live ? 2 : 0);
+    int ncols = 3 + s->n_crit + s->show_here + s->show_last;
     buf_add(b, "|");
     md_cell(b, L->option, false);
     md_cell(b, L->argument, false);
     md_cell(b, L->suffix, false);
     for (int c = 0; c < s->n_crit; c++) md_cell(b, matrix_criterion(m, s->crit[c])->title, false);
-    if (s->live) {
-        md_cell(b, L->here, false);
-        md_cell(b, L->last, false);
-    }
+    if (s->show_here) md_cell(b, L->here, false);
+    if (s->show_last) md_cell(b, L->last, false);
     buf_add(b, "\n|");
     for (int c = 0; c < ncols; c++) buf_add(b, " --- |");
     buf_add(b, "\n");
@@ -455,11 +479,9 @@ static void render_markdown(Buf *b, const Sel *s)
         md_cell(b, op->argument, true);
         md_cell(b, op->suffix, true);
         for (int c = 0; c < s->n_crit; c++) md_cell(b, matrix_cell(m, oi, s->crit[c]), false);
-        if (s->live) {
-            char buf[256];
-            md_cell(b, matrix_live_avail_text(m, &s->o->live[oi], buf, sizeof buf), false);
-            md_cell(b, matrix_live_run_text(m, &s->o->live[oi], buf, sizeof buf), false);
-        }
+        char buf[256];
+        if (s->show_here) md_cell(b, matrix_live_avail_text(m, &s->o->live[oi], buf, sizeof buf), false);
+        if (s->show_last) md_cell(b, matrix_live_run_text(m, &s->o->live[oi], buf, sizeof buf), false);
         buf_add(b, "\n");
     }
 }
@@ -491,10 +513,8 @@ static void render_csv(Buf *b, const Sel *s)
     csv_field(b, L->cpu, false);
     csv_field(b, L->gpu, false);
     for (int c = 0; c < s->n_crit; c++) csv_field(b, matrix_criterion(m, s->crit[c])->title, false);
-    if (s->live) {
-        csv_field(b, L->here, false);
-        csv_field(b, L->last, false);
-    }
+    if (s->show_here) csv_field(b, L->here, false);
+    if (s->show_last) csv_field(b, L->last, false);
     buf_add(b, "\r\n");
     for (int r = 0; r < s->n_opt; r++) {
         int oi = s->opt[r];
@@ -505,11 +525,9 @@ static void render_csv(Buf *b, const Sel *s)
         csv_field(b, op->cpu ? "true" : "false", false);
         csv_field(b, op->gpu ? "true" : "false", false);
         for (int c = 0; c < s->n_crit; c++) csv_field(b, matrix_cell(m, oi, s->crit[c]), false);
-        if (s->live) {
-            char buf[256];
-            csv_field(b, matrix_live_avail_text(m, &s->o->live[oi], buf, sizeof buf), false);
-            csv_field(b, matrix_live_run_text(m, &s->o->live[oi], buf, sizeof buf), false);
-        }
+        char buf[256];
+        if (s->show_here) csv_field(b, matrix_live_avail_text(m, &s->o->live[oi], buf, sizeof buf), false);
+        if (s->show_last) csv_field(b, matrix_live_run_text(m, &s->o->live[oi], buf, sizeof buf), false);
         buf_add(b, "\r\n");
     }
 }
