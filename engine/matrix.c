@@ -48,7 +48,7 @@ static const struct {
 #define LABEL_FIELDS(X)                                                                            \
     X(title) X(option) X(argument) X(suffix) X(cpu) X(gpu) X(arguments) X(hardware) X(runtime)     \
     X(tools) X(yes) X(no) X(none) X(here) X(last) X(avail_builtin) X(avail_tool) X(avail_missing)  \
-    X(narrow_note)
+    X(avail_source) X(narrow_note)
 
 const char *matrix_criterion_key(int i)
 {
@@ -420,6 +420,27 @@ void matrix_live_init(MatrixLive *rows, int n)
         rows[i] = (MatrixLive){0};
         rows[i].size_bytes = -1;
         rows[i].seconds = -1;
+    }
+}
+
+void matrix_live_fill_avail(const Matrix *m, const HostFacts *host, MatrixLive *rows)
+{
+    for (int i = 0; i < m->n_options; i++) {
+        const MatrixOption *o = &m->options[i];
+        rows[i].tool = NULL;
+        if (!strcmp(o->argument, "-")) {
+            rows[i].avail = MATRIX_AVAIL_SOURCE;
+            continue;
+        }
+        rows[i].avail = MATRIX_AVAIL_MISSING;
+        for (int t = 0; host && t < o->n_tools; t++) {
+            const char *path = host_tool_path(host, o->tools[t]);
+            if (path) {
+                rows[i].avail = MATRIX_AVAIL_TOOL;
+                rows[i].tool = path;
+                break;
+            }
+        }
     }
 }
 

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "engine/host.h"
+
 /* The languages shipped in share/matrix/; "en" is the first. */
 #define MATRIX_LANGS "en", "zh"
 #define MATRIX_LANG_COUNT 2
@@ -64,7 +66,7 @@ typedef struct {
     const char *yes, *no, *none; /* "yes" / "no" / "none" (empty argument list) */
     const char *here;        /* live column heading: "Here" */
     const char *last;        /* live column heading: "Last export" */
-    const char *avail_builtin, *avail_tool, *avail_missing; /* MatrixAvail words */
+    const char *avail_builtin, *avail_tool, *avail_missing, *avail_source; /* MatrixAvail words */
     const char *narrow_note; /* shown above the stacked layout when a table would not fit */
 } MatrixLabels;
 
@@ -113,6 +115,7 @@ typedef enum {
     MATRIX_AVAIL_BUILTIN,     /* yoloport writes it itself ("export available here") */
     MATRIX_AVAIL_TOOL,        /* needs an external tool, and it was found on PATH */
     MATRIX_AVAIL_MISSING,     /* not in this build, or its tool is not installed */
+    MATRIX_AVAIL_SOURCE,      /* the source format (PyTorch): read natively, never written */
 } MatrixAvail;
 
 /* Outcome of the last export of that option in this session, in the peer's legend. */
@@ -136,8 +139,15 @@ typedef struct {
 
 /* Initialise n rows to "nothing known" (avail UNKNOWN, status NONE, size and time -1). */
 void matrix_live_init(MatrixLive *rows, int n);
+/* Fill the `avail` (and `tool`) of rows[0 .. matrix_option_count(m)-1] for this build and host:
+ * SOURCE for PyTorch; BUILTIN when the export registry (formats/registry.h) has a writer for
+ * the option's format; else TOOL when one of the option's tools was found on PATH by
+ * host_detect() (`tool` then points at the path inside *host: keep host alive while the rows
+ * are used); else MISSING.  status, size and time are left as they are.  host may be NULL (no
+ * tool lookup).  No I/O: cheap enough for the UI thread once host facts are in. */
+void matrix_live_fill_avail(const Matrix *m, const HostFacts *host, MatrixLive *rows);
 /* Short localised text for a live row's two columns, written into buf (always terminated):
- * matrix_live_avail_text → "built in" / "tool: trtexec" / "not in this build" / "";
+ * matrix_live_avail_text → "built in" / "tool: trtexec" / "not in this build" / "source format" / "";
  * matrix_live_run_text   → "✅ 6.2 MB 1.4 s" / "❌" / "…" / "".  Return buf. */
 const char *matrix_live_avail_text(const Matrix *m, const MatrixLive *row, char *buf, size_t len);
 const char *matrix_live_run_text(const Matrix *m, const MatrixLive *row, char *buf, size_t len);
@@ -162,8 +172,11 @@ typedef struct {
     int n_criteria;
     const int *options;    /* option indices to show, in that order; NULL = all */
     int n_options;
-    const MatrixLive *live; /* NULL = no live columns; else matrix_option_count(m) rows, by option index */
-    bool details;          /* table: print the long descriptions as stacked blocks instead of cells */
+    const MatrixLive *live; /* NULL = no live columns; else matrix_option_count(m) rows, by option index.
+                             * The "here" column appears when a selected row has avail != UNKNOWN,
+                             * the "last export" column when one has status != NONE. */
+    bool details;          /* table only: the long descriptions, summary, arguments, hardware and
+                            * runtime, as one block per option (json always has the details) */
 } MatrixRenderOpts;
 
 /* Render the matrix into a new heap string (caller frees); never NULL.  Every format ends with
@@ -176,11 +189,12 @@ typedef struct {
  *    "criteria": [{"key": "performance", "title": "Performance"}, …],
  *    "options": [{"name", "argument", "suffix", "cpu", "gpu", "arguments": [...],
  *                 "cells": {key: short, …}, "details": {key: long, …},
- *                 "hardware", "runtime", "tools": [...],
- *                 "here": "builtin|tool|missing" and "tool", "last": {"status", "size_bytes",
- *                 "seconds"} — the last two only when live rows are given and filled}, …]}
- * Markdown and CSV columns: option, format argument, suffix, then the criteria; live columns
- * (here, last export) at the end when given. */
+ *                 "summary", "hardware", "runtime", "tools": [...],
+ *                 and with live rows, where filled: "here": "builtin|tool|missing|source",
+ *                 "tool": path, "last": {"status": "running|passed|check_failed|failed",
+ *                 "size_bytes", "seconds"}}, …]}
+ * Markdown columns: option, format argument, suffix, then the criteria; CSV: option, format
+ * argument, suffix, CPU, GPU, then the criteria; both end with the live columns shown. */
 char *matrix_render(const Matrix *m, const MatrixRenderOpts *opts);
 
 #endif

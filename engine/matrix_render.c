@@ -75,6 +75,7 @@ const char *matrix_live_avail_text(const Matrix *m, const MatrixLive *row, char 
         break;
     }
     case MATRIX_AVAIL_MISSING: snprintf(buf, len, "%s", L->avail_missing); break;
+    case MATRIX_AVAIL_SOURCE: snprintf(buf, len, "%s", L->avail_source); break;
     case MATRIX_AVAIL_UNKNOWN: break;
     }
     return buf;
@@ -106,6 +107,7 @@ static const char *avail_key(MatrixAvail a)
     case MATRIX_AVAIL_BUILTIN: return "builtin";
     case MATRIX_AVAIL_TOOL: return "tool";
     case MATRIX_AVAIL_MISSING: return "missing";
+    case MATRIX_AVAIL_SOURCE: return "source";
     case MATRIX_AVAIL_UNKNOWN: break;
     }
     return NULL;

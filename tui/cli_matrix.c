@@ -9,6 +9,7 @@
 
 #include "engine/host.h"
 #include "engine/matrix.h"
+#include "engine/textwidth.h"
 #include "engine/util.h"
 #include "tui/cli.h"
 
@@ -78,23 +79,6 @@ static int parse_list(const char *list, const Matrix *m, int (*find)(const Matri
     free(copy);
     if (!n) snprintf(bad, badlen, "%s", list);
     return n ? n : -1;
-}
-
-/* Availability from host facts: a tool of the option's list found on PATH. */
-static void fill_live_from_host(const Matrix *m, const HostFacts *h, MatrixLive *live)
-{
-    int n = matrix_option_count(m);
-    matrix_live_init(live, n);
-    for (int i = 0; i < n; i++) {
-        const MatrixOption *op = matrix_option(m, i);
-        for (int t = 0; t < op->n_tools; t++) {
-            if (host_tool_path(h, op->tools[t])) {
-                live[i].avail = MATRIX_AVAIL_TOOL;
-                live[i].tool = op->tools[t];
-                break;
-            }
-        }
-    }
 }
 
 int cli_matrix(int argc, char **argv)
@@ -171,15 +155,19 @@ int cli_matrix(int argc, char **argv)
     }
     opts.details = details;
     MatrixLive *live = NULL;
+    HostFacts host; /* the live rows point into it */
     if (here) {
-        HostFacts host;
         host_detect(&host);
         live = xcalloc((size_t)matrix_option_count(m), sizeof *live);
-        fill_live_from_host(m, &host, live);
+        matrix_live_init(live, matrix_option_count(m));
+        matrix_live_fill_avail(m, &host, live);
         opts.live = live;
         if (opts.format == MATRIX_FMT_TABLE) {
-            char line[1024];
-            printf("%s\n\n", host_summary(&host, line, sizeof line));
+            char line[1024], **lines;
+            int n = textwidth_wrap(host_summary(&host, line, sizeof line), opts.width, &lines);
+            for (int i = 0; i < n; i++) printf("%s\n", lines[i]);
+            printf("\n");
+            textwidth_free_lines(lines, n);
         }
     }
     char *out = matrix_render(m, &opts);

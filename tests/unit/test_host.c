@@ -100,6 +100,26 @@ static void test_which_and_path_tools(void)
     EXPECT_CONTAINS(host_summary(&h, buf, sizeof buf), "tools: trtexec");
     EXPECT_MSG(access(marker, F_OK) != 0, "host_detect ran a program");
 
+    /* the matrix's "here" column from these facts */
+    char err[512];
+    Matrix *m = matrix_load("en", err, sizeof err);
+    EXPECT_MSG(m != NULL, "%s", err);
+    if (m) {
+        MatrixLive live[32];
+        matrix_live_init(live, matrix_option_count(m));
+        live[4].status = MATRIX_RUN_PASSED;
+        matrix_live_fill_avail(m, &h, live);
+        EXPECT_EQ_INT(live[0].avail, MATRIX_AVAIL_SOURCE);
+        EXPECT_EQ_INT(live[4].avail, MATRIX_AVAIL_TOOL);
+        EXPECT_EQ_STR(live[4].tool, want);
+        EXPECT_EQ_INT(live[4].status, MATRIX_RUN_PASSED); /* untouched */
+        EXPECT(live[3].avail != MATRIX_AVAIL_TOOL);         /* ovc is not executable */
+        EXPECT(live[13].avail != MATRIX_AVAIL_TOOL);        /* pnnx is a directory */
+        char text[128];
+        EXPECT_EQ_STR(matrix_live_avail_text(m, &live[4], text, sizeof text), "tool: trtexec");
+        matrix_free(m);
+    }
+
     char cmd[400];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0) printf("# could not remove %s\n", dir);
