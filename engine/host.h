@@ -22,7 +22,8 @@
     X(EDGETPU_COMPILER, "edgetpu_compiler", "Coral Edge TPU compiler")                             \
     X(ONNX2TF, "onnx2tf", "ONNX to TensorFlow/TF Lite converter")                                  \
     X(TFJS_CONVERTER, "tensorflowjs_converter", "TensorFlow.js converter")                         \
-    X(PADDLE2ONNX, "paddle2onnx", "PaddlePaddle/ONNX converter")                                   \
+    X(X2PADDLE, "x2paddle", "ONNX/PyTorch to PaddlePaddle converter")                              \
+    X(PADDLE2ONNX, "paddle2onnx", "PaddlePaddle to ONNX converter")                                \
     X(MNNCONVERT, "MNNConvert", "MNN model converter")                                             \
     X(XCRUN, "xcrun", "Apple developer tools (coremlcompiler)")
 

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "formats/registry.h"
 #include "paths.h"
 #include "util.h"
 
@@ -33,15 +34,19 @@ static const char *const criterion_keys[] = {
 _Static_assert(sizeof criterion_keys / sizeof criterion_keys[0] == MATRIX_CRITERION_COUNT,
                "MATRIX_CRITERION_COUNT must match MATRIX_CRITERIA");
 
-/* The options every language file must list, in the export registry's (the peer's) order. */
+/* The options every language file must list, in the export registry's (the peer's) order:
+ * option i is registry row i (FMT_PYTORCH .. FMT_NCNN); the registry's argument, suffix,
+ * CPU/GPU and arguments columns are checked against the file at load time.  The names are
+ * the deployment guide's short ones ("TF Lite"), not the registry's ("TensorFlow Lite"). */
 static const struct {
-    const char *name, *argument;
+    const char *name;
+    FormatId format;
 } expected_options[] = {
-    {"PyTorch", "-"},           {"TorchScript", "torchscript"}, {"ONNX", "onnx"},
-    {"OpenVINO", "openvino"},   {"TensorRT", "engine"},         {"CoreML", "coreml"},
-    {"TF SavedModel", "saved_model"}, {"TF GraphDef", "pb"},    {"TF Lite", "tflite"},
-    {"TF Edge TPU", "edgetpu"}, {"TF.js", "tfjs"},              {"PaddlePaddle", "paddle"},
-    {"MNN", "mnn"},             {"NCNN", "ncnn"},
+    {"PyTorch", FMT_PYTORCH},       {"TorchScript", FMT_TORCHSCRIPT}, {"ONNX", FMT_ONNX},
+    {"OpenVINO", FMT_OPENVINO},     {"TensorRT", FMT_ENGINE},         {"CoreML", FMT_COREML},
+    {"TF SavedModel", FMT_SAVED_MODEL}, {"TF GraphDef", FMT_PB},      {"TF Lite", FMT_TFLITE},
+    {"TF Edge TPU", FMT_EDGETPU},   {"TF.js", FMT_TFJS},              {"PaddlePaddle", FMT_PADDLE},
+    {"MNN", FMT_MNN},               {"NCNN", FMT_NCNN},
 };
 
 /* Label fields: JSON key and where it goes in MatrixLabels. */
@@ -195,6 +200,27 @@ static int load_criteria(Loader *ld, json_object *root)
     return 0;
 }
 
+/* The non-prose columns must be the export registry's, so the matrix never contradicts what
+ * `yoloport export` does. */
+static int check_registry_row(Loader *ld, const char *where, const MatrixOption *mo, const FormatInfo *fi)
+{
+    if (!fi) return fail(ld, "%s: no export registry row for %s", where, mo->name);
+    if (strcmp(mo->argument, fi->argument))
+        return fail(ld, "%s.argument: \"%s\", but the export registry says \"%s\"", where, mo->argument, fi->argument);
+    if (strcmp(mo->suffix, fi->suffix))
+        return fail(ld, "%s.suffix: \"%s\", but the export registry says \"%s\"", where, mo->suffix, fi->suffix);
+    if (mo->cpu != fi->cpu) return fail(ld, "%s.cpu: differs from the export registry (%s)", where, fi->cpu ? "true" : "false");
+    if (mo->gpu != fi->gpu) return fail(ld, "%s.gpu: differs from the export registry (%s)", where, fi->gpu ? "true" : "false");
+    char joined[512] = "";
+    size_t off = 0;
+    for (int a = 0; a < mo->n_arguments && off < sizeof joined; a++)
+        off += (size_t)snprintf(joined + off, sizeof joined - off, "%s%s", a ? ", " : "", mo->arguments[a]);
+    if (strcmp(joined, fi->peer_args ? fi->peer_args : ""))
+        return fail(ld, "%s.arguments: [%s], but the export registry says [%s]", where, joined,
+                    fi->peer_args ? fi->peer_args : "");
+    return 0;
+}
+
 static int load_option(Loader *ld, json_object *o, int i, MatrixOption *mo)
 {
     char where[32];
@@ -205,11 +231,10 @@ static int load_option(Loader *ld, json_object *o, int i, MatrixOption *mo)
         return fail(ld, "%s.name: \"%s\", expected \"%s\" (options follow the export registry's order)", where,
                     mo->name, expected_options[i].name);
     if (!(mo->argument = get_string(ld, o, where, "argument"))) return -1;
-    if (strcmp(mo->argument, expected_options[i].argument))
-        return fail(ld, "%s.argument: \"%s\", expected \"%s\"", where, mo->argument, expected_options[i].argument);
     if (!(mo->suffix = get_string(ld, o, where, "suffix"))) return -1;
     if (get_bool(ld, o, where, "cpu", &mo->cpu) || get_bool(ld, o, where, "gpu", &mo->gpu)) return -1;
     if (get_string_array(ld, o, where, "arguments", &mo->arguments, &mo->n_arguments)) return -1;
+    if (check_registry_row(ld, where, mo, registry_get(expected_options[i].format))) return -1;
     if (!(mo->summary = get_string(ld, o, where, "summary"))) return -1;
     if (!(mo->hardware = get_string(ld, o, where, "hardware"))) return -1;
     if (!(mo->runtime = get_string(ld, o, where, "runtime"))) return -1;
@@ -430,6 +455,11 @@ void matrix_live_fill_avail(const Matrix *m, const HostFacts *host, MatrixLive *
         rows[i].tool = NULL;
         if (!strcmp(o->argument, "-")) {
             rows[i].avail = MATRIX_AVAIL_SOURCE;
+            continue;
+        }
+        const FormatInfo *fi = registry_find(o->argument);
+        if (fi && fi->write) {
+            rows[i].avail = MATRIX_AVAIL_BUILTIN;
             continue;
         }
         rows[i].avail = MATRIX_AVAIL_MISSING;

@@ -42,7 +42,7 @@ static void test_detect_basics(void)
 
 static void test_tool_table(void)
 {
-    EXPECT_EQ_INT(HOST_TOOL_COUNT, 11);
+    EXPECT_EQ_INT(HOST_TOOL_COUNT, 12);
     EXPECT_EQ_STR(host_tool_name(HOST_TOOL_TRTEXEC), "trtexec");
     EXPECT_EQ_STR(host_tool_name(HOST_TOOL_MNNCONVERT), "MNNConvert");
     EXPECT_EQ_INT(host_tool_find("xcrun"), HOST_TOOL_XCRUN);

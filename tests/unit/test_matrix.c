@@ -10,6 +10,7 @@
 #include "engine/matrix.h"
 #include "engine/textwidth.h"
 #include "engine/util.h"
+#include "formats/registry.h"
 #include "tests/check.h"
 
 static const char *const langs[] = {"en", "zh"};
@@ -115,6 +116,38 @@ static void test_options_match_registry_rows(void)
         EXPECT_EQ_STR(joined, registry_rows[i].arguments);
     }
     matrix_free(m);
+}
+
+/* Every option against the export registry's row of the same format (formats/registry.h). */
+static void test_options_match_export_registry(void)
+{
+    for (size_t l = 0; l < ARRAY_LEN(langs); l++) {
+        Matrix *m = load(langs[l]);
+        if (!m) return;
+        for (int i = 0; i < matrix_option_count(m); i++) {
+            const MatrixOption *o = matrix_option(m, i);
+            const FormatInfo *fi = registry_get(i);
+            EXPECT(fi != NULL);
+            if (!fi) continue;
+            EXPECT_EQ_STR(o->argument, fi->argument);
+            EXPECT_EQ_STR(o->suffix, fi->suffix);
+            EXPECT_MSG(o->cpu == fi->cpu && o->gpu == fi->gpu, "%s cpu/gpu", o->name);
+            char joined[256] = "";
+            for (int a = 0; a < o->n_arguments; a++) {
+                if (a) strcat(joined, ", ");
+                strcat(joined, o->arguments[a]);
+            }
+            EXPECT_EQ_STR(joined, fi->peer_args);
+            if (strcmp(o->argument, "-")) EXPECT(registry_find(o->argument) == fi);
+            /* the registry's external tool, when it names one, is among the option's tools */
+            bool listed = !fi->tool;
+            for (int t = 0; t < o->n_tools; t++) listed |= fi->tool && !strcmp(fi->tool, o->tools[t]);
+            EXPECT_MSG(listed, "%s: registry tool %s not in the matrix's tools", o->name, fi->tool);
+        }
+        /* the registry's other rows (IMX, RKNN) are not deployment options of the guide */
+        EXPECT(registry_count() >= matrix_option_count(m));
+        matrix_free(m);
+    }
 }
 
 static void test_lookups(void)
@@ -538,6 +571,16 @@ static void test_load_errors_name_file_and_field(void)
     t = replace(en, "\"argument\": \"engine\"", "\"argument\": \"tensorrt\"");
     expect_load_error(t, "en", "options[4].argument");
     free(t);
+    /* columns that must be the export registry's */
+    t = replace(en, "\"suffix\": \".mnn\"", "\"suffix\": \"_mnn_model\"");
+    expect_load_error(t, "en", "options[12].suffix: \"_mnn_model\", but the export registry says \".mnn\"");
+    free(t);
+    t = replace(en, "\"arguments\": [\"batch\", \"half\", \"int8\"]", "\"arguments\": [\"batch\", \"int8\"]");
+    expect_load_error(t, "en", "options[12].arguments: [batch, int8], but the export registry says [batch, half, int8]");
+    free(t);
+    t = replace(en, "\"gpu\": false", "\"gpu\": true");
+    expect_load_error(t, "en", "options[3].gpu: differs from the export registry");
+    free(t);
     /* the wrong language */
     expect_load_error(en, "zh", "lang: \"en\", expected \"zh\"");
     /* a missing file */
@@ -567,14 +610,14 @@ static void test_pair_check_reports_difference(void)
         return;
     }
     char *text = read_share("zh");
-    char *t = text ? replace(text, "\"suffix\": \".mnn\"", "\"suffix\": \"_mnn_model\"") : NULL;
+    char *t = text ? replace(text, "\"tools\": [\"MNNConvert\", \"yolo\"]", "\"tools\": [\"yolo\"]") : NULL;
     const char *path = t ? write_tmp("zh.json", t) : NULL;
     char err[512] = "";
     Matrix *zh = path ? matrix_load_file(path, "zh", err, sizeof err) : NULL;
     EXPECT_MSG(zh != NULL, "%s", err);
     if (zh) {
         EXPECT_EQ_INT(matrix_check_pair(en, zh, err, sizeof err), -1);
-        EXPECT_CONTAINS(err, "options[12] (MNN): suffix differs");
+        EXPECT_CONTAINS(err, "options[12] (MNN): tools differs");
     }
     matrix_free(zh);
     free(t);
@@ -590,6 +633,7 @@ int main(void)
     RUN(test_both_languages_complete);
     RUN(test_languages_agree);
     RUN(test_options_match_registry_rows);
+    RUN(test_options_match_export_registry);
     RUN(test_lookups);
     RUN(test_textwidth);
     RUN(test_table_fits_width);
