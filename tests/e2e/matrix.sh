@@ -72,6 +72,18 @@ assert "NCNN" in text and "MNN" in text
 EOF
     done
 done
+# widths do not depend on the locale (LC_ALL=C falls back to the built-in wide-character table)
+LC_ALL=C "$BIN" matrix --lang zh --width 150 >"$t/c.txt"
+check matrix_width_zh_lc_all_c $PY - "$t/c.txt" 150 <<'EOF2'
+import sys, unicodedata
+w = lambda s: sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
+lines = open(sys.argv[1], encoding="utf-8").read().split("\n")
+assert max(w(l) for l in lines) <= 150
+# every table line has its column separators at the same display columns (CJK aligned)
+seps = {tuple(w(l[:i]) for i, ch in enumerate(l) if ch == "|") for l in lines if " | " in l}
+assert len(seps) == 1, seps
+EOF2
+
 # COLUMNS is the width when stdout is not a terminal
 COLUMNS=60 "$BIN" matrix --lang zh --details >"$t/cols.txt"
 check matrix_columns_env $PY - "$t/cols.txt" 60 <<'EOF'
