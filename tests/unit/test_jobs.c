@@ -305,6 +305,8 @@ static int body_spawns(Job *job, void *user, char *err, size_t errlen)
     char *pwd[] = {"pwd", NULL};
     JobSpawnOptions c = {.cwd = "/"};
     o->rc[5] = job_spawn(job, pwd, &c, &o->res[5], o->err[5], sizeof o->err[5]);
+    JobSpawnOptions bad = {.cwd = "/nonexistent-yoloport-dir"};
+    o->rc[6] = job_spawn(job, pwd, &bad, &o->res[6], o->err[6], sizeof o->err[6]);
     return 0;
 }
 
@@ -331,6 +333,8 @@ static void test_spawn(void)
     EXPECT_EQ_STR(o->err[4], "sleep: timed out after 0.2 s");
     EXPECT(o->res[4].seconds < 3.0);
     EXPECT_EQ_INT(o->rc[5], 0);
+    EXPECT_EQ_INT(o->rc[6], -1);
+    EXPECT_EQ_STR(o->err[6], "pwd: cannot run in /nonexistent-yoloport-dir: No such file or directory");
     JobLogLine lines[32];
     uint64_t next;
     int n = job_log_read(job, 0, lines, 32, &next);
@@ -498,6 +502,10 @@ static void test_cancel_queued(void)
     EXPECT_EQ_INT(job_state(b), JOB_QUEUED);
     EXPECT(job_cancel(b));
     EXPECT_EQ_INT(job_state(b), JOB_CANCELLED); /* at once */
+    JobEvent ev[8];
+    int fin = 0, ne = jobs_drain_events(r, ev, 8);
+    for (int i = 0; i < ne; i++) fin += ev[i].job_id == job_id(b) && ev[i].kind == JOB_EV_FINISHED;
+    EXPECT_EQ_INT(fin, 1);
     EXPECT(!job_cancel(b));
     EXPECT(job_cancel(a));
     EXPECT_EQ_INT(job_wait(a, 0, NULL, NULL, NULL), JOB_CANCELLED);
