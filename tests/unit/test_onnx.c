@@ -621,6 +621,13 @@ static void test_truncated_and_garbage(void)
     g = onnx_read(tmp_path("missing.onnx"), err, sizeof err);
     EXPECT(g == NULL);
     EXPECT_CONTAINS(err, "missing.onnx");
+    g = onnx_read(tmpdir, err, sizeof err);
+    EXPECT(g == NULL);
+    EXPECT_CONTAINS(err, "directory");
+    EXPECT(write_file(tmp_path("empty.onnx"), "", 0));
+    g = onnx_read(tmp_path("empty.onnx"), err, sizeof err);
+    EXPECT(g == NULL);
+    EXPECT_CONTAINS(err, "empty.onnx: not a valid ONNX model");
 }
 
 static void test_deep_nesting(void)
