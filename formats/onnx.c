@@ -576,6 +576,9 @@ static int read_attribute(Reader *r, int ni, const Onnx__AttributeProto *a)
 {
     Graph *g = r->g;
     const char *an = a->name ? a->name : "";
+    if (a->n_floats > INT_MAX || a->n_ints > INT_MAX || a->n_strings > INT_MAX || a->n_tensors > INT_MAX ||
+        a->n_graphs > INT_MAX)
+        return rd_fail(r, "node '%s': attribute '%s' has too many values", g->nodes[ni].name, an);
     if (!*an) return rd_fail(r, "node '%s' has an attribute without a name", g->nodes[ni].name);
     int type = a->has_type ? (int)a->type : 0;
     if (type == 0) { /* IR < 3 files leave the type out: infer it from the field that is set */

@@ -1067,6 +1067,14 @@ static void round_trip(const char *model_rel, const char *input_rel, const char 
         graph_free(r);
     }
     graph_free(g);
+    if (have_checker()) {
+        char cmd[800];
+        snprintf(cmd, sizeof cmd,
+                 "/usr/bin/python3 -c 'import onnx,sys; onnx.checker.check_model(onnx.load(sys.argv[1]), "
+                 "full_check=True)' '%s'",
+                 out_path);
+        EXPECT_MSG(system(cmd) == 0, "ONNX checker refused %s", out_path);
+    }
     if (!have_ort()) {
         SKIP("onnxruntime-node not installed");
         return;
