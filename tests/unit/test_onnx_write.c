@@ -579,6 +579,31 @@ static void case_constant(Case *c)
     for (int i = 0; i < 3; i++) Y->data[i] = fmax(0, (float)X->data[i] * kv[i]);
 }
 
+/* Ops outside the IR's enum (OP_OTHER by op_type): Clip with min/max attributes, Pad with
+ * a pads attribute, Exp 1:1 */
+static void case_other_ops(Case *c)
+{
+    Graph *g = c->g = graph_new();
+    int x;
+    Arr *X = add_input(c, g, "x", 2, (int64_t[]){2, 3}, &x);
+    int cl = act(g, "clipped", DT_F32, 2, (int64_t[]){2, 3});
+    int n = graph_add_node(g, OP_OTHER, "Clip", "/m/Clip", -1, &x, 1, &cl, 1);
+    node_set_float(g, n, "min", -0.25);
+    node_set_float(g, n, "max", 0.5);
+    int pd = act(g, "padded", DT_F32, 2, (int64_t[]){3, 5});
+    n = graph_add_node(g, OP_OTHER, "Pad", "/m/Pad", -1, &cl, 1, &pd, 1);
+    node_set_ints(g, n, "pads", (int64_t[]){0, 1, 1, 1}, 4);
+    int y = act(g, "y", DT_F32, 2, (int64_t[]){3, 5});
+    graph_add_node(g, OP_OTHER, "Exp", "/m/Exp", -1, &pd, 1, &y, 1);
+    Arr *Y = add_output(c, g, y, DT_F32, 2, (int64_t[]){3, 5});
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 5; j++) {
+            double v = 0;
+            if (i < 2 && j >= 1 && j < 4) v = fmin(0.5, fmax(-0.25, (float)X->data[i * 3 + j - 1]));
+            Y->data[i * 5 + j] = exp(v);
+        }
+}
+
 typedef void (*CaseFn)(Case *);
 static const struct {
     const char *name;
@@ -589,6 +614,7 @@ static const struct {
     {"slice", case_slice},                 {"convtranspose", case_convtranspose},
     {"squeeze_reduce", case_squeeze_reduce}, {"topk_argmax_gather", case_topk_argmax_gather},
     {"cast_shape_f16", case_cast_shape_f16}, {"nms", case_nms},                 {"constant", case_constant},
+    {"other_ops", case_other_ops},
 };
 static const int opsets[] = {11, 12, 13, 17, 18, 19};
 
