@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 BUILD_PKGS="build-essential pkg-config clang libclang-rt-14-dev libncurses-dev libreadline-dev libjson-c-dev
 libprotobuf-c-dev protobuf-c-compiler libonnx-dev libzip-dev libyaml-dev libopenblas-dev libstb-dev
-libpng-dev libjpeg-dev"
+libpng-dev libjpeg-dev libxml2-dev"
 TEST_PKGS="tmux zip unzip python3 python3-numpy python3-onnx python3-torch nodejs npm locales"
 [ "${1:-}" = "--build-only" ] && TEST_PKGS=""
 
@@ -26,7 +26,7 @@ if [ -n "$missing" ]; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $missing
 fi
 
-if [ -n "$TEST_PKGS" ] && [ ! -d tests/node/node_modules/onnxruntime-node ]; then
+if [ -n "$TEST_PKGS" ] && { [ ! -d tests/node/node_modules/onnxruntime-node ] || [ ! -d tests/node/node_modules/@tensorflow/tfjs ]; }; then
     echo "deps: installing test-only npm packages (onnxruntime-node, --ignore-scripts)"
     (cd tests/node && npm install --ignore-scripts --no-audit --no-fund --loglevel=error)
 fi
