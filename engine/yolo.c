@@ -861,6 +861,7 @@ static Graph *build_once(const ModTree *t, const BuildParams *p, char *err, size
             o->name = out_names[i];
             graph_add_output(b.g, b.outputs[i]);
         }
+        if (b.n_outputs > 0 && b.g->n_modules > 0) b.g->modules[0].out_tensor = b.outputs[0];
     }
     strmap_free(&b.names);
     strmap_free(&b.scopes);
