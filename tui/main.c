@@ -19,7 +19,7 @@ static const struct {
 } verbs[] = {
     {"info", cli_info, "info MODEL [imgsz=N] [--json] [--tree]", "print the model's summary, metadata and shapes"},
     {"export", cli_export, "export model=MODEL format=FMT [key=value ...]", "export a model, as `yolo export` does"},
-    {"matrix", cli_matrix, "matrix [--lang en|zh] [--format table|markdown|json|csv] [--criteria k,..] [--only fmt,..] [--width N] [--details] [--here]", "show the deployment-option matrix"},
+    {"matrix", cli_matrix, "matrix [--lang en|zh] [--format table|markdown|json|csv] [--only FMT,...] ...", "show the deployment-option matrix"},
 };
 
 static void print_help(FILE *out)
