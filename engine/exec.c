@@ -266,6 +266,7 @@ void exec_free(Exec *e)
     free(e->pinned);
     free(e->op_fns);
     free(e->scratch);
+    free(e->node_ms);
     free(e);
 }
 
@@ -313,6 +314,10 @@ int exec_run(Exec *e, const volatile int *cancel, char *err, size_t errlen)
             return err_set(err, errlen, "input '%s' is not set", g->tensors[g->inputs[i]].name);
 
     Value *inb[64], *outb[64];
+    if (e->profile) {
+        free(e->node_ms);
+        e->node_ms = xcalloc((size_t)(g->n_nodes ? g->n_nodes : 1), sizeof(double));
+    }
     char msg[512];
     for (int ni = 0; ni < g->n_nodes; ni++) {
         if (cancel && *cancel) return err_set(err, errlen, "cancelled");
@@ -333,8 +338,10 @@ int exec_run(Exec *e, const volatile int *cancel, char *err, size_t errlen)
         }
         msg[0] = 0;
         ExecOpFn fn = (ExecOpFn)e->op_fns[ni];
+        double t0 = e->profile ? now_seconds() : 0;
         if (fn(e, n, inb, n->n_inputs, outb, n->n_outputs, msg, sizeof msg))
             return err_set(err, errlen, "node '%s' (%s): %s", n->name, n->op_type, msg);
+        if (e->profile) e->node_ms[ni] = (now_seconds() - t0) * 1000.0;
         for (int k = 0; k < n->n_outputs; k++)
             if (outb[k] && !outb[k]->ready)
                 return err_set(err, errlen, "node '%s' (%s): output %d was not produced", n->name, n->op_type, k);
@@ -430,4 +437,32 @@ int value_forward(Exec *e, const Node *n, Value *dst, Value *src, int rank, cons
         return 0;
     }
     return value_copy_reshaped(dst, src, rank, dims, err, errlen);
+}
+
+void exec_set_profile(Exec *e, int on) { e->profile = on != 0; }
+
+static int optime_cmp(const void *a, const void *b)
+{
+    const ExecOpTime *x = a, *y = b;
+    return x->ms < y->ms ? 1 : x->ms > y->ms ? -1 : 0;
+}
+
+int exec_profile(const Exec *e, ExecOpTime *out, int max)
+{
+    if (!e->node_ms) return 0;
+    ExecOpTime *all = xcalloc((size_t)(e->g->n_nodes ? e->g->n_nodes : 1), sizeof *all);
+    int n = 0;
+    for (int ni = 0; ni < e->g->n_nodes; ni++) {
+        const char *type = e->g->nodes[ni].op_type ? e->g->nodes[ni].op_type : "?";
+        int k = 0;
+        while (k < n && strcmp(all[k].op_type, type)) k++;
+        if (k == n) all[n++].op_type = type;
+        all[k].ms += e->node_ms[ni];
+        all[k].nodes++;
+    }
+    qsort(all, (size_t)n, sizeof *all, optime_cmp);
+    int cnt = n < max ? n : max;
+    memcpy(out, all, sizeof *all * (size_t)(cnt > 0 ? cnt : 0));
+    free(all);
+    return cnt;
 }

@@ -38,6 +38,8 @@ struct Exec {
     bool keep_all;
     int64_t opset;      /* default-domain opset (0 when unknown) */
     void **op_fns;      /* resolved op function per node (ExecOpFn) */
+    bool profile;
+    double *node_ms;    /* per node wall time of the last run (profile on) */
     float *scratch;     /* reusable work buffer (im2col) */
     size_t scratch_len; /* in floats */
 };
