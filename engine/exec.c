@@ -199,6 +199,53 @@ static int prepare_const(Value *v, const Tensor *t, char *err, size_t errlen)
     return 0;
 }
 
+/* The single consumer of tensor t, or -1 (none, several, or a graph output). */
+static int sole_consumer(const Exec *e, int t, int *count)
+{
+    int cons[4];
+    int n = graph_consumers(e->g, t, cons, 4);
+    if (count) *count = n;
+    if (n != 1 || e->pinned[t]) return -1;
+    return cons[0];
+}
+
+/* Find Conv -> SiLU and Conv -> Sigmoid -> Mul(conv, sigmoid) and plan them as one conv
+ * with a SiLU epilogue (applied while its output is still in cache). */
+static void plan_fusion(Exec *e)
+{
+    const Graph *g = e->g;
+    e->node_plan = xcalloc((size_t)(g->n_nodes ? g->n_nodes : 1), 1);
+    e->alias_src = xmalloc(sizeof(int) * (size_t)(g->n_nodes ? g->n_nodes : 1));
+    for (int ni = 0; ni < g->n_nodes; ni++) {
+        const Node *n = &g->nodes[ni];
+        if (n->op != OP_CONV || n->n_outputs != 1 || n->outputs[0] < 0) continue;
+        int c = n->outputs[0];
+        if (e->pinned[c]) continue;
+        int cnt, cons[2];
+        int s = sole_consumer(e, c, &cnt);
+        if (s > ni && g->nodes[s].op == OP_SILU && g->nodes[s].n_inputs == 1 && g->nodes[s].n_outputs == 1) {
+            e->node_plan[ni] = PLAN_CONV_SILU;
+            e->node_plan[s] = PLAN_ALIAS;
+            e->alias_src[s] = c;
+            continue;
+        }
+        if (cnt != 2 || graph_consumers(g, c, cons, 2) != 2) continue;
+        int sig = g->nodes[cons[0]].op == OP_SIGMOID ? cons[0] : g->nodes[cons[1]].op == OP_SIGMOID ? cons[1] : -1;
+        int mul = sig == cons[0] ? cons[1] : cons[0];
+        if (sig < 0 || g->nodes[mul].op != OP_MUL || g->nodes[sig].n_outputs != 1 || g->nodes[mul].n_inputs != 2 ||
+            g->nodes[mul].n_outputs != 1 || sig < ni || mul < sig)
+            continue;
+        int so = g->nodes[sig].outputs[0];
+        if (so < 0 || sole_consumer(e, so, NULL) != mul) continue;
+        const int *mi = g->nodes[mul].inputs;
+        if (!((mi[0] == c && mi[1] == so) || (mi[0] == so && mi[1] == c))) continue;
+        e->node_plan[ni] = PLAN_CONV_SILU;
+        e->node_plan[sig] = PLAN_SKIP;
+        e->node_plan[mul] = PLAN_ALIAS;
+        e->alias_src[mul] = c;
+    }
+}
+
 Exec *exec_new(const Graph *g, char *err, size_t errlen)
 {
     if (!g) {
@@ -251,6 +298,7 @@ Exec *exec_new(const Graph *g, char *err, size_t errlen)
             e->last_use[t] = ni;
         }
     }
+    plan_fusion(e);
     return e;
 fail:
     exec_free(e);
@@ -267,6 +315,8 @@ void exec_free(Exec *e)
     free(e->op_fns);
     free(e->scratch);
     free(e->node_ms);
+    free(e->node_plan);
+    free(e->alias_src);
     free(e);
 }
 
@@ -324,10 +374,12 @@ int exec_run(Exec *e, const volatile int *cancel, char *err, size_t errlen)
         const Node *n = &g->nodes[ni];
         if (n->n_inputs > 64 || n->n_outputs > 64)
             return err_set(err, errlen, "node '%s' (%s) has too many inputs or outputs", n->name, n->op_type);
+        int plan = e->keep_all || !e->node_plan ? PLAN_RUN : e->node_plan[ni];
+        if (plan == PLAN_SKIP) continue; /* its only reader is an alias of the fused conv */
         for (int k = 0; k < n->n_inputs; k++) {
             int t = n->inputs[k];
             inb[k] = t >= 0 ? &e->vals[t] : NULL;
-            if (t >= 0 && !e->vals[t].ready)
+            if (t >= 0 && !e->vals[t].ready && (plan != PLAN_ALIAS || t == e->alias_src[ni]))
                 return err_set(err, errlen, "node '%s' (%s): input '%s' has no value", n->name, n->op_type,
                                g->tensors[t].name);
         }
@@ -339,8 +391,16 @@ int exec_run(Exec *e, const volatile int *cancel, char *err, size_t errlen)
         msg[0] = 0;
         ExecOpFn fn = (ExecOpFn)e->op_fns[ni];
         double t0 = e->profile ? now_seconds() : 0;
-        if (fn(e, n, inb, n->n_inputs, outb, n->n_outputs, msg, sizeof msg))
-            return err_set(err, errlen, "node '%s' (%s): %s", n->name, n->op_type, msg);
+        int rc;
+        if (plan == PLAN_ALIAS) {
+            Value *src = &e->vals[e->alias_src[ni]];
+            rc = value_forward(e, n, outb[0], src, src->rank, src->dims, msg, sizeof msg);
+        } else {
+            e->fuse_silu = plan == PLAN_CONV_SILU;
+            rc = fn(e, n, inb, n->n_inputs, outb, n->n_outputs, msg, sizeof msg);
+            e->fuse_silu = false;
+        }
+        if (rc) return err_set(err, errlen, "node '%s' (%s): %s", n->name, n->op_type, msg);
         if (e->profile) e->node_ms[ni] = (now_seconds() - t0) * 1000.0;
         for (int k = 0; k < n->n_outputs; k++)
             if (outb[k] && !outb[k]->ready)

@@ -118,9 +118,10 @@ static int alloc_spatial_out(Value *y, const Geom *g, int64_t channels, char *er
 
 /* ---- Conv -------------------------------------------------------------------------- */
 
-static void im2col(const float *x, int64_t C, const Geom *g, float *col)
+/* Columns for output rows [oy0, oy1): col is [C*kh*kw, (oy1-oy0)*OW]. */
+static void im2col(const float *x, int64_t C, const Geom *g, int64_t oy0, int64_t oy1, float *col)
 {
-    int64_t OHW = g->OH * g->OW;
+    int64_t OHW = (oy1 - oy0) * g->OW;
     for (int64_t c = 0; c < C; c++)
         for (int64_t ky = 0; ky < g->kh; ky++)
             for (int64_t kx = 0; kx < g->kw; kx++) {
@@ -132,8 +133,8 @@ static void im2col(const float *x, int64_t C, const Geom *g, float *col)
                 int64_t ox1 = g->W - off <= 0 ? 0 : (g->W - off + g->sw - 1) / g->sw;
                 if (ox1 > g->OW) ox1 = g->OW;
                 if (ox0 > ox1) ox0 = ox1;
-                for (int64_t oy = 0; oy < g->OH; oy++) {
-                    float *r = row + oy * g->OW;
+                for (int64_t oy = oy0; oy < oy1; oy++) {
+                    float *r = row + (oy - oy0) * g->OW;
                     int64_t iy = oy * g->sh - g->pt + ky * g->dh;
                     if (iy < 0 || iy >= g->H) {
                         memset(r, 0, sizeof(float) * (size_t)g->OW);
@@ -207,10 +208,15 @@ static int op_conv(Exec *e, const Node *n, Value **in, int nin, Value **out, int
     if (!OHW) return 0;
     bool pointwise = kh == 1 && kw == 1 && g.sh == 1 && g.sw == 1 && !g.pt && !g.pl && !g.pb && !g.pr;
     bool depthwise = Cg == 1 && Mg == 1;
+    /* im2col a band of output rows at a time (about 2048 columns) so that the column
+     * buffer stays in cache and memory use stays small */
     float *col = NULL;
+    int64_t band = g.OW ? (2048 + g.OW - 1) / g.OW : 1;
+    if (band > g.OH) band = g.OH;
+    if (band < 1) band = 1;
     if (!pointwise && !depthwise) {
         size_t need;
-        if (!size_mul((size_t)K, (size_t)OHW, &need) || need > (size_t)EXEC_MAX_ELEMS)
+        if (!size_mul((size_t)K, (size_t)(band * g.OW), &need) || need > (size_t)EXEC_MAX_ELEMS)
             return err_set(err, errlen, "im2col buffer too large");
         col = exec_scratch(e, need);
     }
@@ -221,15 +227,23 @@ static int op_conv(Exec *e, const Node *n, Value **in, int nin, Value **out, int
             float *yg = y + (bn * M + gr * Mg) * OHW;
             if (depthwise) {
                 depthwise_channel(xg, wg, yg, &g);
+                if (e->fuse_silu) kernel_silu(yg, yg, OHW);
                 continue;
             }
-            const float *B = xg;
-            if (!pointwise) {
-                im2col(xg, Cg, &g, col);
-                B = col;
+            if (pointwise) {
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)Mg, (int)OHW, (int)K, 1.0f, wg, (int)K,
+                            xg, (int)OHW, 1.0f, yg, (int)OHW);
+                if (e->fuse_silu) kernel_silu(yg, yg, Mg * OHW);
+                continue;
             }
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)Mg, (int)OHW, (int)K, 1.0f, wg, (int)K, B,
-                        (int)OHW, 1.0f, yg, (int)OHW);
+            for (int64_t oy0 = 0; oy0 < g.OH; oy0 += band) {
+                int64_t oy1 = oy0 + band < g.OH ? oy0 + band : g.OH, cols = (oy1 - oy0) * g.OW;
+                im2col(xg, Cg, &g, oy0, oy1, col);
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)Mg, (int)cols, (int)K, 1.0f, wg, (int)K,
+                            col, (int)cols, 1.0f, yg + oy0 * g.OW, (int)OHW);
+                if (e->fuse_silu) /* the SiLU epilogue, while the band is in cache */
+                    for (int64_t m = 0; m < Mg; m++) kernel_silu(yg + m * OHW + oy0 * g.OW, yg + m * OHW + oy0 * g.OW, cols);
+            }
         }
     return 0;
 }

@@ -39,10 +39,19 @@ struct Exec {
     int64_t opset;      /* default-domain opset (0 when unknown) */
     void **op_fns;      /* resolved op function per node (ExecOpFn) */
     bool profile;
+    /* Conv + SiLU fusion, planned at exec_new and used when keep_all is off:
+     * node_plan[ni] is PLAN_RUN, PLAN_CONV_SILU (the conv applies SiLU to its output),
+     * PLAN_SKIP (a Sigmoid whose only reader is the fused Mul), or PLAN_ALIAS (a SiLU or
+     * Mul whose output is the fused conv's output, alias_src). */
+    unsigned char *node_plan;
+    int *alias_src;
+    bool fuse_silu;     /* set by the run loop while a PLAN_CONV_SILU conv runs */
     double *node_ms;    /* per node wall time of the last run (profile on) */
     float *scratch;     /* reusable work buffer (im2col) */
     size_t scratch_len; /* in floats */
 };
+
+enum { PLAN_RUN, PLAN_CONV_SILU, PLAN_SKIP, PLAN_ALIAS };
 
 /* An op: inputs (NULL for omitted optional inputs), outputs to fill (already reset).
  * 0 or -1 + message (the caller prefixes the node name and op). */
