@@ -1,15 +1,21 @@
 /* Whole-model parity: real YOLO graphs run by the executor on the peer's own input arrays
  * and compared with the peer's outputs (../shared/reference/peer).  The ONNX files are
  * the peer's exports of the same fused models, read through formats/onnx; the .pt
- * checkpoints go through model_load.  Targets: boxes within 0.05 px, class scores and
+ * checkpoints go through model_load (formats/pt + the builder).  Targets: boxes within 0.05 px, class scores and
  * mask coefficients within 1e-3, protos within 1e-3. */
 #include <math.h>
 #include <string.h>
 
 #include "engine/exec.h"
+#include "engine/model.h"
 #include "engine/npy.h"
 #include "formats/onnx.h"
+#include "formats/pt.h"
 #include "tests/check.h"
+
+/* model.c refers to pt_load weakly; from a static library the linker only pulls
+ * formats/pt.o in for a strong reference, so make one here. */
+void *volatile test_force_pt_link = (void *)pt_load;
 
 typedef struct {
     double boxes, scores, protos;
@@ -118,8 +124,48 @@ static void test_peer_onnx_yolo11n_seg(void)
     graph_free(g);
 }
 
+/* A checkpoint through model_load (the builder), fused as the peer's outputs were made,
+ * or unfused (BatchNorm as its own op): the same numbers either way. */
+static void pt_parity(const char *model, bool fuse, const char *input, const char *output, const char *protos)
+{
+    if (!shared_dir()) {
+        SKIP("../shared is absent");
+        return;
+    }
+    char err[512], what[128];
+    LoadOptions lo = {.fuse = fuse};
+    Graph *g = model_load(shared_path(model), &lo, err, sizeof err);
+    EXPECT_MSG(g != NULL, "%s", err);
+    if (!g) return;
+    snprintf(what, sizeof what, "%s%s", model, fuse ? " (fused)" : " (unfused)");
+    check_parity(what, run_parity(g, input, output, protos), protos != NULL);
+    graph_free(g);
+}
+
+static void test_pt_yolov8n_fused(void)
+{
+    pt_parity("models/yolov8n.pt", true, "reference/peer/yolov8n.input.npy", "reference/peer/yolov8n.output.npy", NULL);
+}
+static void test_pt_yolov8n_unfused(void)
+{
+    pt_parity("models/yolov8n.pt", false, "reference/peer/yolov8n.input.npy", "reference/peer/yolov8n.output.npy", NULL);
+}
+static void test_pt_yolov8s_fused(void)
+{
+    pt_parity("models/yolov8s.pt", true, "reference/peer/yolov8n.input.npy", "reference/peer/yolov8s.output.npy", NULL);
+}
+static void test_pt_yolo11n_seg_fused(void)
+{
+    pt_parity("models/yolo11n-seg.pt", true, "reference/peer/yolo11n-seg.input.npy",
+              "reference/peer/yolo11n-seg.output.npy", "reference/peer/yolo11n-seg.protos.npy");
+}
+
 int main(void)
 {
+    RUN(test_pt_yolov8n_fused);
+    RUN(test_pt_yolov8n_unfused);
+    RUN(test_pt_yolov8s_fused);
+    RUN(test_pt_yolo11n_seg_fused);
     RUN(test_peer_onnx_yolov8n);
     RUN(test_peer_onnx_yolo11n_seg);
     return check_done();
