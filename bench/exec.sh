@@ -28,6 +28,9 @@ cat >"$tmp/bench.c" <<'C'
 #include "formats/onnx.h"
 #ifdef HAVE_MODEL_LOAD
 #include "engine/model.h"
+#include "formats/pt.h"
+/* model.c refers to pt_load weakly: a strong reference pulls formats/pt.o from the archive */
+void *volatile bench_force_pt_link = (void *)pt_load;
 #endif
 
 static int cmp_double(const void *a, const void *b)

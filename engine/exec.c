@@ -26,15 +26,15 @@ void value_clear(Value *v)
     v->rank = 0;
 }
 
-int value_alloc(Value *v, ValueType t, int rank, const int64_t *dims, char *err, size_t errlen)
+int value_alloc(const Exec *e, Value *v, ValueType t, int rank, const int64_t *dims, char *err, size_t errlen)
 {
     value_clear(v);
     if (rank < 0 || rank > GRAPH_MAX_RANK) return err_set(err, errlen, "rank %d is out of range", rank);
     int64_t n = 1;
     for (int i = 0; i < rank; i++) {
         if (dims[i] < 0) return err_set(err, errlen, "negative dimension %lld", (long long)dims[i]);
-        if (dims[i] && n > EXEC_MAX_ELEMS / dims[i])
-            return err_set(err, errlen, "tensor too large (over %lld elements)", (long long)EXEC_MAX_ELEMS);
+        if (dims[i] && n > e->max_elems / dims[i])
+            return err_set(err, errlen, "tensor too large (over %lld elements)", (long long)e->max_elems);
         n *= dims[i];
         v->dims[i] = dims[i];
     }
@@ -47,9 +47,10 @@ int value_alloc(Value *v, ValueType t, int rank, const int64_t *dims, char *err,
     return 0;
 }
 
-int value_copy_reshaped(Value *dst, const Value *src, int rank, const int64_t *dims, char *err, size_t errlen)
+int value_copy_reshaped(const Exec *e, Value *dst, const Value *src, int rank, const int64_t *dims, char *err,
+                        size_t errlen)
 {
-    if (value_alloc(dst, src->type, rank, dims, err, errlen)) return -1;
+    if (value_alloc(e, dst, src->type, rank, dims, err, errlen)) return -1;
     if (dst->numel != src->numel)
         return err_set(err, errlen, "cannot give %lld elements the shape of %lld", (long long)src->numel,
                        (long long)dst->numel);
@@ -256,6 +257,7 @@ Exec *exec_new(const Graph *g, char *err, size_t errlen)
     Exec *e = xcalloc(1, sizeof *e);
     e->g = g;
     e->opset = g->meta.opset;
+    e->max_elems = EXEC_MAX_ELEMS;
     int nt = g->n_tensors ? g->n_tensors : 1, nn = g->n_nodes ? g->n_nodes : 1;
     e->vals = xcalloc((size_t)nt, sizeof *e->vals);
     e->last_use = xmalloc((size_t)nt * sizeof *e->last_use);
@@ -322,6 +324,8 @@ void exec_free(Exec *e)
 
 void exec_keep_all(Exec *e, int on) { e->keep_all = on != 0; }
 
+void exec_set_max_elements(Exec *e, int64_t n) { e->max_elems = n > 0 && n < EXEC_MAX_ELEMS ? n : EXEC_MAX_ELEMS; }
+
 /* A tensor whose value lives across runs: an initializer. */
 static bool is_const_tensor(const Exec *e, int t)
 {
@@ -346,7 +350,7 @@ int exec_set_input(Exec *e, const char *name, const float *data, const int64_t *
                            (long long)tt->dims[i], (long long)dims[i]);
     Value *v = &e->vals[t];
     bool as_int = dtype_is_int(tt->dtype);
-    if (value_alloc(v, as_int ? VT_I64 : VT_F32, rank, dims, err, errlen)) return -1;
+    if (value_alloc(e, v, as_int ? VT_I64 : VT_F32, rank, dims, err, errlen)) return -1;
     if (as_int)
         for (int64_t i = 0; i < v->numel; i++) vi(v)[i] = (int64_t)data[i];
     else if (v->numel)
@@ -449,6 +453,9 @@ const float *exec_tensor(const Exec *e, const char *name, int64_t *dims, int *ra
 bool value_consumable(const Exec *e, const Node *n, const Value *src)
 {
     if (e->keep_all || !src || !src->owned) return false;
+    /* only the Exec's own tensor values qualify (ops also pass temporaries) */
+    uintptr_t p = (uintptr_t)src, lo = (uintptr_t)e->vals, hi = (uintptr_t)(e->vals + e->g->n_tensors);
+    if (p < lo || p >= hi) return false;
     ptrdiff_t t = src - e->vals, ni = n - e->g->nodes;
     if (t < 0 || t >= e->g->n_tensors || ni < 0 || ni >= e->g->n_nodes) return false;
     if (e->pinned[t] || e->last_use[t] != ni || e->g->tensors[t].is_input) return false;
@@ -496,7 +503,7 @@ int value_forward(Exec *e, const Node *n, Value *dst, Value *src, int rank, cons
         memcpy(dst->dims, dims, sizeof(int64_t) * (size_t)rank);
         return 0;
     }
-    return value_copy_reshaped(dst, src, rank, dims, err, errlen);
+    return value_copy_reshaped(e, dst, src, rank, dims, err, errlen);
 }
 
 void exec_set_profile(Exec *e, int on) { e->profile = on != 0; }

@@ -32,6 +32,10 @@ const float *exec_output(const Exec *e, int i, int64_t *dims, int *rank);
 void exec_keep_all(Exec *e, int on);
 const float *exec_tensor(const Exec *e, const char *name, int64_t *dims, int *rank);
 
+/* Cap on the elements of any one tensor the run creates (default and maximum 2^30); a
+ * larger one fails the run with "tensor too large".  For untrusted graphs and tests. */
+void exec_set_max_elements(Exec *e, int64_t n);
+
 /* Profiling: when on, exec_run accumulates wall time per op type (reset by each run).
  * exec_profile fills up to max entries, slowest first, and returns the count. */
 typedef struct {
