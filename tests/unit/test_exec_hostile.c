@@ -125,7 +125,20 @@ static void test_random_graphs(void)
         if (!strcmp(type, "Constant") || !strcmp(type, "ConstantOfShape")) {
             if (rnd_int(2)) node_set_tensor(g, n, "value", rnd_tensor(g, "v", false));
         }
-        for (int i = 0; i < nout; i++) graph_add_output(g, outs[i]);
+        /* half the time a second node reads the first one's outputs (buffer reuse paths) */
+        int final_outs[3];
+        int nfinal = nout;
+        memcpy(final_outs, outs, sizeof outs);
+        if (rnd_int(2)) {
+            const char *type2 = types[rnd_int(nt)];
+            int nin2 = 1 + rnd_int(3), ins2[4];
+            for (int i = 0; i < nin2; i++) ins2[i] = rnd_int(3) ? outs[rnd_int(nout)] : rnd_tensor(g, "c2", false);
+            final_outs[0] = graph_add_tensor(g, "second", DT_F32, 0, NULL);
+            nfinal = 1;
+            rnd_attrs(g, graph_add_node(g, op_from_name(type2), type2, "second", -1, ins2, nin2, final_outs, 1));
+        }
+        nout = nfinal;
+        for (int i = 0; i < nout; i++) graph_add_output(g, final_outs[i]);
         char err[256] = "";
         Exec *e = exec_new(g, err, sizeof err);
         if (!e) {
