@@ -119,3 +119,65 @@ void post_scale_boxes(Detection *d, int n, int net_h, int net_w, int img_h, int 
         }
     }
 }
+
+unsigned char *post_masks(const float *pred, int64_t channels, int64_t anchors, int nc, const Detection *d, int n,
+                          const float *protos, int nm, int mh, int mw, int net_h, int net_w, char *err, size_t errlen)
+{
+    if (nc < 1 || nm < 1 || 4 + (int64_t)nc + nm > channels || mh < 1 || mw < 1 || net_h < 1 || net_w < 1 || n < 0 ||
+        (int64_t)mh * mw > (1 << 24) || (int64_t)net_h * net_w > (1 << 26)) {
+        err_set(err, errlen, "mask sizes do not fit: %lld channels, %d classes, %d prototypes of %dx%d",
+                (long long)channels, nc, nm, mw, mh);
+        return NULL;
+    }
+    size_t plane = (size_t)net_h * net_w, pp = (size_t)mh * mw;
+    unsigned char *out = xcalloc((size_t)(n ? n : 1), plane);
+    float *logit = xmalloc(sizeof(float) * pp);
+    /* source coordinates of the bilinear upsample (PyTorch, align_corners=False) */
+    int *x0 = xmalloc(sizeof(int) * (size_t)net_w * 2), *y0 = xmalloc(sizeof(int) * (size_t)net_h * 2);
+    float *fx = xmalloc(sizeof(float) * (size_t)net_w), *fy = xmalloc(sizeof(float) * (size_t)net_h);
+    for (int axis = 0; axis < 2; axis++) {
+        int len = axis ? net_h : net_w, in = axis ? mh : mw;
+        int *i01 = axis ? y0 : x0;
+        float *f = axis ? fy : fx, scale = (float)in / (float)len;
+        for (int o = 0; o < len; o++) {
+            float s = scale * ((float)o + 0.5f) - 0.5f;
+            if (s < 0) s = 0;
+            int i = (int)s;
+            if (i > in - 1) i = in - 1;
+            i01[2 * o] = i;
+            i01[2 * o + 1] = i < in - 1 ? i + 1 : i;
+            f[o] = s - (float)i;
+        }
+    }
+    for (int k = 0; k < n; k++) {
+        if (d[k].anchor < 0 || d[k].anchor >= anchors) continue;
+        for (size_t i = 0; i < pp; i++) logit[i] = 0;
+        for (int c = 0; c < nm; c++) {
+            float coef = pred[(4 + nc + c) * anchors + d[k].anchor];
+            const float *pc = protos + (size_t)c * pp;
+            for (size_t i = 0; i < pp; i++) logit[i] += coef * pc[i];
+        }
+        /* crop at prototype resolution: r >= x1 && r < x2 && c >= y1 && c < y2 */
+        float bx1 = d[k].x1 * ((float)mw / net_w), bx2 = d[k].x2 * ((float)mw / net_w);
+        float by1 = d[k].y1 * ((float)mh / net_h), by2 = d[k].y2 * ((float)mh / net_h);
+        for (int y = 0; y < mh; y++)
+            for (int x = 0; x < mw; x++)
+                if (!((float)x >= bx1 && (float)x < bx2 && (float)y >= by1 && (float)y < by2)) logit[(size_t)y * mw + x] = 0;
+        unsigned char *m = out + (size_t)k * plane;
+        for (int y = 0; y < net_h; y++) {
+            const float *r0 = logit + (size_t)y0[2 * y] * mw, *r1 = logit + (size_t)y0[2 * y + 1] * mw;
+            for (int x = 0; x < net_w; x++) {
+                /* PyTorch's upsample_bilinear2d arithmetic */
+                float w1 = fx[x], w0 = 1.f - w1, h1 = fy[y], h0 = 1.f - h1;
+                float v = h0 * (w0 * r0[x0[2 * x]] + w1 * r0[x0[2 * x + 1]]) + h1 * (w0 * r1[x0[2 * x]] + w1 * r1[x0[2 * x + 1]]);
+                m[(size_t)y * net_w + x] = v > 0.f;
+            }
+        }
+    }
+    free(logit);
+    free(x0);
+    free(y0);
+    free(fx);
+    free(fy);
+    return out;
+}

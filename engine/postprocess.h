@@ -42,6 +42,15 @@ int post_detect(const float *pred, int64_t channels, int64_t anchors, const Post
  * peer's scale_boxes: gain and padding recomputed from the two shapes) and clip them. */
 void post_scale_boxes(Detection *d, int n, int net_h, int net_w, int img_h, int img_w);
 
+/* Instance masks for a segment model's detections, as the peer's process_mask(...,
+ * upsample=True): per detection the mask coefficients (output rows 4+nc .. 4+nc+nm-1 at its
+ * anchor) times the prototypes [nm, mh, mw], cropped to the box scaled to prototype size,
+ * bilinearly upsampled (half-pixel) to net_h x net_w, then > 0.  Call before
+ * post_scale_boxes (boxes in network pixels).  Returns heap masks [n, net_h, net_w] of 0/1
+ * (caller frees), NULL + message on bad sizes. */
+unsigned char *post_masks(const float *pred, int64_t channels, int64_t anchors, int nc, const Detection *d, int n,
+                          const float *protos, int nm, int mh, int mw, int net_h, int net_w, char *err, size_t errlen);
+
 /* IoU of two corner boxes (0 when either is empty). */
 float post_iou(const Detection *a, const Detection *b);
 

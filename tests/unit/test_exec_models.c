@@ -238,6 +238,30 @@ static void check_predict(const char *model, const char *key, const float *x, in
         post_defaults(&o);
         o.extra = extra;
         EXPECT(post_detect(y, od[1], od[2], &o, &det, &n, err, sizeof err) == 0);
+        if (extra == 32) {
+            /* masks: each non-empty, inside its box (the peer's crop), filling a plausible share */
+            int64_t pd[GRAPH_MAX_RANK];
+            int pr;
+            const float *protos = exec_output(e, 1, pd, &pr);
+            EXPECT(protos && pr == 4 && pd[1] == 32);
+            unsigned char *m = protos ? post_masks(y, od[1], od[2], (int)od[1] - 4 - 32, det, n, protos, 32, (int)pd[2],
+                                                   (int)pd[3], h, w, err, sizeof err)
+                                      : NULL;
+            EXPECT_MSG(m != NULL, "%s", err);
+            for (int k = 0; m && k < n; k++) {
+                long in_box = 0, total = 0;
+                for (int yy = 0; yy < h; yy++)
+                    for (int xx = 0; xx < w; xx++)
+                        if (m[(size_t)k * h * w + (size_t)yy * w + xx]) {
+                            total++;
+                            in_box += xx >= det[k].x1 - 4 && xx <= det[k].x2 + 4 && yy >= det[k].y1 - 4 && yy <= det[k].y2 + 4;
+                        }
+                double box_area = (double)(det[k].x2 - det[k].x1) * (det[k].y2 - det[k].y1);
+                printf("# mask %d (class %d): %ld px, %.2f of its box\n", k, det[k].cls, total, total / box_area);
+                EXPECT(total > 0 && in_box == total && total / box_area > 0.1 && total / box_area < 1.0);
+            }
+            free(m);
+        }
         post_scale_boxes(det, n, h, w, img_h, img_w);
     } else {
         EXPECT_MSG(0, "%s", err);

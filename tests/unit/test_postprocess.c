@@ -163,8 +163,40 @@ static void test_peer_yolo11n_seg_zidane(void)
     compare_with_predictions("reference/peer/yolo11n-seg.output.npy", "yolo11n-seg.pt|images/zidane.jpg", 720, 1280, 32);
 }
 
+/* Masks: one class, 2 prototypes of 160x160 for a 640x640 input.  Prototype 0 is 1
+ * everywhere, prototype 1 is 0; the detection's coefficients are (2, 5), so its logits are 2
+ * inside the crop.  Box [0, 0, 320, 320] crops prototype cells 0..79; the bilinear
+ * upsample (source (x + 0.5) / 4 - 0.5) stays positive up to source 80 (exclusive), i.e.
+ * output pixels 0..321: a 322 x 322 square. */
+static void test_masks(void)
+{
+    enum { NC = 1, NM = 2, AN = 3 };
+    float pred[(4 + NC + NM) * AN] = {0};
+    pred[(4 + NC) * AN + 1] = 2; /* anchor 1 coefficients */
+    pred[(4 + NC + 1) * AN + 1] = 5;
+    float *protos = calloc(2 * 160 * 160, sizeof(float));
+    for (int i = 0; i < 160 * 160; i++) protos[i] = 1;
+    Detection d = {0, 0, 320, 320, 0.9f, 0, 1};
+    char err[256];
+    unsigned char *m = post_masks(pred, 4 + NC + NM, AN, NC, &d, 1, protos, NM, 160, 160, 640, 640, err, sizeof err);
+    EXPECT_MSG(m != NULL, "%s", err);
+    long area = 0, outside = 0;
+    for (int y = 0; m && y < 640; y++)
+        for (int x = 0; x < 640; x++) {
+            area += m[y * 640 + x];
+            if (m[y * 640 + x] && (x > 321 || y > 321)) outside++;
+        }
+    EXPECT_EQ_INT(area, 322 * 322);
+    EXPECT_EQ_INT(outside, 0);
+    free(m);
+    /* sizes that do not fit: a message */
+    EXPECT(post_masks(pred, 4 + NC + NM, AN, NC, &d, 1, protos, 40, 160, 160, 640, 640, err, sizeof err) == NULL);
+    free(protos);
+}
+
 int main(void)
 {
+    RUN(test_masks);
     RUN(test_decode_and_nms);
     RUN(test_scale_boxes);
     RUN(test_peer_yolov8n_bus);
