@@ -239,7 +239,8 @@ static void check_predict(const char *model, const char *key, const float *x, in
         o.extra = extra;
         EXPECT(post_detect(y, od[1], od[2], &o, &det, &n, err, sizeof err) == 0);
         if (extra == 32) {
-            /* masks: each non-empty, inside its box (the peer's crop), filling a plausible share */
+            /* masks: each non-empty, inside its box (the peer's crop is done on the 4-px prototype grid
+             * and the upsample spreads it by a few pixels), filling a plausible share */
             int64_t pd[GRAPH_MAX_RANK];
             int pr;
             const float *protos = exec_output(e, 1, pd, &pr);
@@ -254,7 +255,7 @@ static void check_predict(const char *model, const char *key, const float *x, in
                     for (int xx = 0; xx < w; xx++)
                         if (m[(size_t)k * h * w + (size_t)yy * w + xx]) {
                             total++;
-                            in_box += xx >= det[k].x1 - 4 && xx <= det[k].x2 + 4 && yy >= det[k].y1 - 4 && yy <= det[k].y2 + 4;
+                            in_box += xx >= det[k].x1 - 8 && xx <= det[k].x2 + 8 && yy >= det[k].y1 - 8 && yy <= det[k].y2 + 8;
                         }
                 double box_area = (double)(det[k].x2 - det[k].x1) * (det[k].y2 - det[k].y1);
                 printf("# mask %d (class %d): %ld px, %.2f of its box\n", k, det[k].cls, total, total / box_area);
