@@ -63,12 +63,9 @@ __attribute__((target("avx2,fma"))) static void exp_avx2(const float *x, float *
     for (; i < n; i++) y[i] = expf(x[i]);
 }
 
-static int have_avx2(void)
-{
-    static int cached = -1;
-    if (cached < 0) cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    return cached;
-}
+/* No cached flag: Execs run on several threads at once, and the builtin only reads the
+ * CPU model libgcc filled in at start-up. */
+static int have_avx2(void) { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
 #endif
 
 void kernel_sigmoid(const float *x, float *y, int64_t n)
