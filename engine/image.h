@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IMAGE_MAX_PIXELS (1 << 28) /* 268 Mpx */
+#define IMAGE_MAX_PIXELS (1 << 26) /* 67 Mpx: a few bytes of header must not cost gigabytes */
 
 typedef struct {
     int w, h;
