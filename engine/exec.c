@@ -333,6 +333,20 @@ static bool is_const_tensor(const Exec *e, int t)
     return tt->producer < 0 && !tt->is_input;
 }
 
+/* Round float32 values to what a float16/bfloat16 tensor can hold (no-op for other types). */
+static void round_to_storage(Value *v, DType storage)
+{
+    if (storage == DT_F16)
+        for (int64_t i = 0; i < v->numel; i++) vf(v)[i] = half_to_float(float_to_half(vf(v)[i]));
+    else if (storage == DT_BF16)
+        for (int64_t i = 0; i < v->numel; i++) {
+            uint32_t b;
+            memcpy(&b, &vf(v)[i], 4);
+            if ((b & 0x7f800000u) != 0x7f800000u) b = (b + 0x7fff + ((b >> 16) & 1)) & 0xffff0000u;
+            memcpy(&vf(v)[i], &b, 4);
+        }
+}
+
 int exec_set_input(Exec *e, const char *name, const float *data, const int64_t *dims, int rank, char *err,
                    size_t errlen)
 {
@@ -355,6 +369,7 @@ int exec_set_input(Exec *e, const char *name, const float *data, const int64_t *
         for (int64_t i = 0; i < v->numel; i++) vi(v)[i] = (int64_t)data[i];
     else if (v->numel)
         memcpy(v->data, data, (size_t)v->numel * sizeof(float));
+    if (!as_int) round_to_storage(v, tt->dtype);
     return 0;
 }
 
@@ -409,6 +424,13 @@ int exec_run(Exec *e, const volatile int *cancel, char *err, size_t errlen)
         for (int k = 0; k < n->n_outputs; k++)
             if (outb[k] && !outb[k]->ready)
                 return err_set(err, errlen, "node '%s' (%s): output %d was not produced", n->name, n->op_type, k);
+        /* tensors the graph stores as float16/bfloat16 hold only what those types can: round
+         * them, so that a half-precision export is checked as a half-precision runtime sees it */
+        for (int k = 0; k < n->n_outputs; k++) {
+            int t = n->outputs[k];
+            if (t >= 0 && e->vals[t].ready && e->vals[t].owned && e->vals[t].type == VT_F32)
+                round_to_storage(&e->vals[t], g->tensors[t].dtype);
+        }
         if (e->keep_all) continue;
         /* free what no later node reads */
         for (int k = 0; k < n->n_inputs; k++) {

@@ -19,7 +19,9 @@ Exec *exec_new(const Graph *g, char *err, size_t errlen);
 void exec_free(Exec *e);
 
 /* Bind a graph input by name (float32, row-major); dims override symbolic dims.  The
- * data is copied.  0 or -1 + message. */
+ * data is copied (and rounded when the input is float16/bfloat16: compute is float32, but
+ * every tensor the graph declares as half precision is rounded to it after it is
+ * produced, as a half-precision runtime stores it).  0 or -1 + message. */
 int exec_set_input(Exec *e, const char *name, const float *data, const int64_t *dims, int rank, char *err,
                    size_t errlen);
 /* Run the graph.  cancel (may be NULL) is polled between nodes; a non-zero value stops

@@ -1263,8 +1263,41 @@ static void test_threads_share_graph(void)
     graph_free(g);
 }
 
+/* A graph that declares float16 tensors: the input and each f16 activation are rounded
+ * to half precision (1 + 2^-11 is not a half: it rounds to 1; 1 + 2^-10 is). */
+static void test_half_storage(void)
+{
+    Graph *g = graph_new();
+    int64_t xd[1] = {3}, od[8];
+    int x = graph_add_tensor(g, "x", DT_F16, 1, xd);
+    g->tensors[x].is_input = true;
+    graph_add_input(g, x);
+    int y = graph_add_tensor(g, "y", DT_F16, 1, xd);
+    float third = 1.0f / 3.0f;
+    int ins[2] = {x, cst_f32(g, "c", 0, NULL, &third)};
+    node1(g, OP_MUL, NULL, ins, 2, y);
+    output(g, y);
+    char err[256];
+    Exec *e = exec_new(g, err, sizeof err);
+    float v[3] = {1.0f + 1.0f / 2048, 1.0f + 1.0f / 1024, 3.0f};
+    EXPECT(exec_set_input(e, "x", v, xd, 1, err, sizeof err) == 0);
+    EXPECT(exec_run(e, NULL, err, sizeof err) == 0);
+    int orank;
+    const float *r = exec_output(e, 0, od, &orank);
+    /* x = {1, 1 + 2^-10, 3}; y = x/3 rounded to half: 1/3 -> 0.333251953125 (0x3555),
+     * (1 + 2^-10)/3 = 0.33365885 -> 0.333740234375 (0x3557), 3/3 -> 1 */
+    if (r) {
+        EXPECT_NEAR(r[0], 0.333251953125, 0);
+        EXPECT_NEAR(r[1], 0.333740234375, 0);
+        EXPECT_NEAR(r[2], 1.0, 0);
+    }
+    exec_free(e);
+    graph_free(g);
+}
+
 int main(void)
 {
+    RUN(test_half_storage);
     RUN(test_threads_share_graph);
     RUN(test_conv_im2col);
     RUN(test_conv_stride_dilation_asymmetric_pads);
