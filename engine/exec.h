@@ -19,7 +19,9 @@ Exec *exec_new(const Graph *g, char *err, size_t errlen);
 void exec_free(Exec *e);
 
 /* Bind a graph input by name (float32, row-major); dims override symbolic dims.  The
- * data is copied.  0 or -1 + message. */
+ * data is copied (and rounded when the input is float16/bfloat16: compute is float32, but
+ * every tensor the graph declares as half precision is rounded to it after it is
+ * produced, as a half-precision runtime stores it).  0 or -1 + message. */
 int exec_set_input(Exec *e, const char *name, const float *data, const int64_t *dims, int rank, char *err,
                    size_t errlen);
 /* Run the graph.  cancel (may be NULL) is polled between nodes; a non-zero value stops
@@ -31,5 +33,19 @@ const float *exec_output(const Exec *e, int i, int64_t *dims, int *rank);
 /* Any tensor by name after a run (intermediates kept only when keep_all was set). */
 void exec_keep_all(Exec *e, int on);
 const float *exec_tensor(const Exec *e, const char *name, int64_t *dims, int *rank);
+
+/* Cap on the elements of any one tensor the run creates (default and maximum 2^30); a
+ * larger one fails the run with "tensor too large".  For untrusted graphs and tests. */
+void exec_set_max_elements(Exec *e, int64_t n);
+
+/* Profiling: when on, exec_run accumulates wall time per op type (reset by each run).
+ * exec_profile fills up to max entries, slowest first, and returns the count. */
+typedef struct {
+    const char *op_type; /* points into the graph */
+    double ms;
+    int nodes;           /* nodes of that type run */
+} ExecOpTime;
+void exec_set_profile(Exec *e, int on);
+int exec_profile(const Exec *e, ExecOpTime *out, int max);
 
 #endif
