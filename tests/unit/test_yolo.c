@@ -373,8 +373,62 @@ static void test_model_names(void)
     }
 }
 
+/* Damaged module trees (as a hostile or odd checkpoint could give) fail with a message
+ * naming the module, never crash. */
+static void expect_build_error(ModTree *t, const char *needle)
+{
+    char err[512] = "";
+    LoadOptions o = {0};
+    o.shapes_only = true;
+    Graph *g = yolo_build(t, &o, err, sizeof err);
+    EXPECT_MSG(g == NULL, "built anyway (wanted: %s)", needle);
+    graph_free(g);
+    EXPECT_CONTAINS(err, needle);
+}
+
+static void test_bad_trees(void)
+{
+    ModTree *t = cfg("yolov8n.yaml", false);
+    if (!t) return;
+    ModNode *m2 = modtree_find(t, "model.2");
+    const char *type = m2->type;
+    m2->type = "FancyBlock";
+    expect_build_error(t, "model.2: module type 'FancyBlock' is not supported");
+    m2->type = type;
+    /* a layer that takes input from a later layer */
+    ModAttr *f = (ModAttr *)modtree_attr(modtree_find(t, "model.11"), "f");
+    int64_t saved = f->ints[1];
+    f->ints[1] = 20;
+    expect_build_error(t, "model.11: layer takes input from layer 20");
+    f->ints[1] = saved;
+    /* a conv whose weight does not fit its input */
+    ModTensor *w = (ModTensor *)modtree_tensor(modtree_find(t, "model.1.conv"), "weight");
+    w->dims[1] = 5;
+    expect_build_error(t, "model.1");
+    w->dims[1] = 16;
+    /* absurd geometry */
+    ModAttr *st = (ModAttr *)modtree_attr(modtree_find(t, "model.3.conv"), "stride");
+    st->ints[0] = 1 << 30;
+    expect_build_error(t, "model.3.conv: Conv2d has an invalid stride");
+    st->ints[0] = 2;
+    /* a missing submodule */
+    ModNode *sppf = modtree_find(t, "model.9");
+    sppf->children[0]->name = "cvX";
+    expect_build_error(t, "model.9: SPPF has no 'cv1' submodule");
+    sppf->children[0]->name = "cv1";
+    /* intact again: it builds */
+    char err[256];
+    LoadOptions o = {0};
+    o.shapes_only = true;
+    Graph *g = yolo_build(t, &o, err, sizeof err);
+    EXPECT_MSG(g != NULL, "%s", err);
+    graph_free(g);
+    modtree_free(t);
+}
+
 int main(void)
 {
+    RUN(test_bad_trees);
     RUN(test_config_summaries);
     RUN(test_checkpoint_summaries);
     RUN(test_task_shapes);
