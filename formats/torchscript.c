@@ -575,15 +575,13 @@ int torchscript_write(const Graph *g, const TorchScriptOptions *opt, const char 
     static const uint8_t empty_tuple_pickle[] = {0x80, 2, ')', '.'};
     char version[8];
     snprintf(version, sizeof version, "%d\n", m.version);
-    char code_name[128];
-    snprintf(code_name, sizeof code_name, "code/__torch__/%s.py", TORCHSCRIPT_MODULE + strlen("__torch__."));
     if (archive_add(&z, "extra/config.txt", meta, strlen(meta))) goto out;
     for (int i = 0; i < m.n_attrs; i++) {
         char key[48];
         snprintf(key, sizeof key, "data/%d", i);
         if (archive_add(&z, key, st[i].data, st[i].bytes)) goto out;
     }
-    if (archive_add(&z, "data.pkl", pk.b.items, pk.b.len) || archive_add(&z, code_name, m.code, strlen(m.code)) ||
+    if (archive_add(&z, "data.pkl", pk.b.items, pk.b.len) || archive_add(&z, TORCHSCRIPT_CODE_FILE, m.code, strlen(m.code)) ||
         archive_add(&z, "constants.pkl", empty_tuple_pickle, sizeof empty_tuple_pickle) ||
         archive_add(&z, "version", version, strlen(version)))
         goto out;

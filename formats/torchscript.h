@@ -29,8 +29,9 @@
 
 #include "engine/graph.h"
 
-/* The module path of the class in every archive we write (code/__torch__/yoloport.py). */
+/* The module path of the class in every archive we write, and its code file. */
 #define TORCHSCRIPT_MODULE "__torch__.yoloport"
+#define TORCHSCRIPT_CODE_FILE "code/__torch__/yoloport.py"
 
 typedef struct {
     bool half;                /* float16 storages for floating weights (else float32) */

@@ -1121,7 +1121,7 @@ static int emit_squeeze(Gen *G, const Node *n)
     int c = ints_attr_or_input(G, n, "axes", 1, axes, GRAPH_MAX_RANK);
     if (c < 0) return -1;
     if (G->vals[x].kind == VK_INTS) {
-        if (c > 1 || (c == 1 && axes[0] != 0 && axes[0] != -1) || T(G, x)->dims[0] != 1)
+        if (c > 1 || (c == 1 && axes[0] != 0 && axes[0] != -1) || T(G, x)->rank != 1 || T(G, x)->dims[0] != 1)
             return fail(G, "only a 1-element shape list squeezes to a number");
         line(G, "%s = %s[0]", new_var(G, o, VK_INT), G->vals[x].expr);
         return 0;

@@ -8,6 +8,7 @@
                                       lines for tests/run.sh
 
 Plan entries: {"name", "model", "input", "output", "protos"?, "box_tol", "score_tol",
+"kind"? ("raw": compare every output with "tol": [per output] instead of boxes/scores),
 "half_of"? (the float32 archive this one must equal after .half()), "same_as"? (an archive that
 must give identical outputs), "sizes"? ([[h, w], ...] extra input sizes to run),
 "peer_config"? (the peer's archive whose extra/config.txt must match but for date/version)}.
@@ -135,6 +136,15 @@ def check_entry(e):
     if len(got) != len(want) or any(tuple(g.shape) != w.shape for g, w in zip(got, want)):
         line(False, name + "_outputs", "shapes %s, expected %s" % ([tuple(g.shape) for g in got],
                                                                   [w.shape for w in want]))
+        return
+    if e.get("kind") == "raw":
+        # any head: output by output against another runtime (our executor)
+        for k, (g, w) in enumerate(zip(got, want)):
+            d = float(np.abs(g.numpy().astype(np.float64) - w).max())
+            scale = float(np.abs(w).max())
+            line(d <= e["tol"][k], "%s_output%d" % (name, k),
+                 "max |diff| %.3g on values up to %.4g (tol %g), shape %s, forward %.0f ms"
+                 % (d, scale, e["tol"][k], tuple(w.shape), ms))
         return
     y, ref = got[0].numpy(), want[0]
     d = np.abs(y.astype(np.float64) - ref)

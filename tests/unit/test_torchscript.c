@@ -6,17 +6,21 @@
  * unwritable places, a full disk and damaged archives must give clear errors and leave
  * nothing behind.
  *
- * `test_torchscript write MODEL OUT [half=1] [dynamic=1]` writes an archive with the peer's
- * metadata instead of testing (tests/e2e/torchscript.sh uses it). */
+ * `test_torchscript write MODEL OUT [half=1] [dynamic=1] [imgsz=N] [exec=IN.npy:PREFIX]` writes
+ * an archive with the peer's metadata instead of testing, and with exec= also runs the graph
+ * in our executor, saving output k as PREFIX<k>.npy (tests/e2e/torchscript.sh uses it). */
 #include <dirent.h>
 #include <stdint.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 #include <zip.h>
 #include <json.h>
 
+#include "engine/exec.h"
 #include "engine/fileio.h"
 #include "engine/model.h"
+#include "engine/npy.h"
 #include "formats/pickle.h"
 #include "formats/pt.h"
 #include "formats/torchscript.h"
@@ -829,8 +833,8 @@ static void test_unwritable(void)
     graph_free(g);
 }
 
-/* Disk full halfway (fault injection in a child, which reads the budget once): the old
- * file stays as it was and no temporary is left. */
+/* Disk full halfway (fault injection, read once per process: a fresh process of this
+ * program writes): the old file stays as it was and no temporary is left. */
 static void test_disk_full(void)
 {
     char dir[300];
@@ -843,19 +847,19 @@ static void test_disk_full(void)
         fputs("old contents", f);
         fclose(f);
     }
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid == 0) {
-        setenv("YOLOPORT_FAULT_WRITE_AFTER", "300", 1);
-        Graph *g = tiny_graph();
-        char err[600];
-        int rc = torchscript_write(g, NULL, path, err, sizeof err);
-        graph_free(g);
-        _exit(rc == -1 && strstr(err, path) && strstr(err, "No space left on device") ? 0 : 1);
-    }
-    int status = 0;
-    waitpid(pid, &status, 0);
-    EXPECT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    char self[1024];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    EXPECT(n > 0);
+    if (n <= 0) return;
+    self[n] = 0;
+    char cmd[1600];
+    snprintf(cmd, sizeof cmd, "YOLOPORT_FAULT_WRITE_AFTER=300 '%s' write-tiny '%s' 2>&1", self, path);
+    int status;
+    char *out = run_capture(cmd, &status);
+    EXPECT_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 1, "status %d: %s", status, out ? out : "");
+    EXPECT_CONTAINS(out, path);
+    EXPECT_CONTAINS(out, "No space left on device");
+    free(out);
     char *names = dir_listing(dir);
     EXPECT_EQ_STR(names, "m.torchscript");
     free(names);
@@ -996,20 +1000,65 @@ static void test_inspect_peer(void)
 
 /* ---- write mode (for tests/e2e/torchscript.sh) ---- */
 
+/* Run g in our executor on the input at in_path (float32 .npy; created from a fixed
+ * pattern when missing) and save output k as <prefix><k>.npy. */
+static int exec_outputs(const Graph *g, const char *in_path, const char *prefix, char *err, size_t errlen)
+{
+    NpyArray in = {0};
+    const Tensor *X = &g->tensors[g->inputs[0]];
+    if (access(in_path, R_OK) != 0) {
+        int64_t n = tensor_numel(X);
+        float *v = xmalloc(sizeof(float) * (size_t)n);
+        for (int64_t i = 0; i < n; i++) v[i] = 0.5f + 0.5f * sinf(0.001f * (float)i) * cosf(0.37f * (float)(i % 977));
+        int rc = npy_write(in_path, DT_F32, X->dims, X->rank, v, err, errlen);
+        free(v);
+        if (rc) return -1;
+    }
+    if (npy_read(in_path, 0, &in, err, errlen)) return -1;
+    float *data = npy_to_f32(&in, err, errlen);
+    Exec *e = data ? exec_new(g, err, errlen) : NULL;
+    int rc = e && !exec_set_input(e, X->name, data, in.dims, in.rank, err, errlen) && !exec_run(e, NULL, err, errlen)
+                 ? 0
+                 : -1;
+    for (int k = 0; !rc && k < g->n_outputs; k++) {
+        int64_t dims[GRAPH_MAX_RANK];
+        int rank;
+        const float *y = exec_output(e, k, dims, &rank);
+        char path[1200];
+        snprintf(path, sizeof path, "%s%d.npy", prefix, k);
+        rc = y ? npy_write(path, DT_F32, dims, rank, y, err, errlen) : err_set(err, errlen, "no output %d", k);
+    }
+    exec_free(e);
+    free(data);
+    npy_free(&in);
+    return rc;
+}
+
+/* write MODEL OUT [half=1] [dynamic=1] [imgsz=N] [exec=INPUT.npy:PREFIX] */
 static int write_mode(int argc, char **argv)
 {
     bool half = false, dynamic = false;
+    int imgsz = 0;
+    const char *exec_in = NULL, *exec_prefix = NULL;
+    char exec_arg[1200];
     for (int i = 4; i < argc; i++) {
         if (!strcmp(argv[i], "half=1")) half = true;
         else if (!strcmp(argv[i], "dynamic=1")) dynamic = true;
-        else {
+        else if (!strncmp(argv[i], "imgsz=", 6)) imgsz = atoi(argv[i] + 6);
+        else if (!strncmp(argv[i], "exec=", 5) && strchr(argv[i], ':')) {
+            snprintf(exec_arg, sizeof exec_arg, "%s", argv[i] + 5);
+            char *colon = strchr(exec_arg, ':');
+            *colon = 0;
+            exec_in = exec_arg;
+            exec_prefix = colon + 1;
+        } else {
             fprintf(stderr, "unknown option %s\n", argv[i]);
             return 2;
         }
     }
     char err[1000];
     double t0 = now_seconds();
-    LoadOptions lo = {.fuse = true, .dynamic = dynamic};
+    LoadOptions lo = {.fuse = true, .dynamic = dynamic, .imgsz = {imgsz, imgsz}};
     Graph *g = model_load(argv[2], &lo, err, sizeof err);
     if (!g) {
         fprintf(stderr, "%s\n", err);
@@ -1024,15 +1073,26 @@ static int write_mode(int argc, char **argv)
     TorchScriptInfo info;
     if (!rc) rc = torchscript_check(argv[3], g, &opt, &info, err, sizeof err);
     double t3 = now_seconds();
-    if (rc) {
-        fprintf(stderr, "%s\n", err);
-    } else {
+    if (!rc) {
         printf("%s: %lld bytes, %d tensors (%s), %d entries; load+fuse %.3f s, write %.3f s, check %.3f s\n", argv[3],
                (long long)path_size(argv[3]), info.n_tensors, dtype_name(info.dtype), info.n_entries, t1 - t0, t2 - t1,
                t3 - t2);
         torchscript_info_free(&info);
     }
+    if (!rc && exec_in) rc = exec_outputs(g, exec_in, exec_prefix, err, sizeof err);
+    if (rc) fprintf(stderr, "%s\n", err);
     arena_free(meta.a);
+    graph_free(g);
+    return rc ? 1 : 0;
+}
+
+/* Write the tiny graph to argv[2] (the disk-full test runs this under fault injection). */
+static int write_tiny_mode(const char *path)
+{
+    Graph *g = tiny_graph();
+    char err[600];
+    int rc = torchscript_write(g, NULL, path, err, sizeof err);
+    if (rc) printf("%s\n", err);
     graph_free(g);
     return rc ? 1 : 0;
 }
@@ -1040,6 +1100,7 @@ static int write_mode(int argc, char **argv)
 int main(int argc, char **argv)
 {
     if (!pt_loader) return 2;
+    if (argc == 3 && !strcmp(argv[1], "write-tiny")) return write_tiny_mode(argv[2]);
     if (argc >= 4 && !strcmp(argv[1], "write")) return write_mode(argc, argv);
     snprintf(tmpdir, sizeof tmpdir, "/tmp/yoloport-ts-XXXXXX");
     if (!mkdtemp(tmpdir)) {
