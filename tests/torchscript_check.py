@@ -11,7 +11,8 @@ Plan entries: {"name", "model", "input", "output", "protos"?, "box_tol", "score_
 "kind"? ("raw": compare every output with "tol": [per output] instead of boxes/scores),
 "half_of"? (the float32 archive this one must equal after .half()), "same_as"? (an archive that
 must give identical outputs), "sizes"? ([[h, w], ...] extra input sizes to run),
-"peer_config"? (the peer's archive whose extra/config.txt must match but for date/version)}.
+"peer_config"? (the peer's archive whose extra/config.txt must match but for date/version),
+"params"? (expected parameter count), "resave"? (a path: save, reload and freeze must agree)}.
 """
 import json
 import math
@@ -162,6 +163,18 @@ def check_entry(e):
     if len(got) > 1:
         p = float(np.abs(got[1].numpy().astype(np.float64) - want[1]).max())
         line(p <= e.get("protos_tol", 1e-3), name + "_protos", "max |diff| %.3g" % p)
+    if e.get("params") is not None:
+        n = sum(p.numel() for p in m.parameters())
+        line(n == e["params"], name + "_parameters", "%d parameters (expected %d)" % (n, e["params"]))
+    if e.get("resave"):
+        # users re-save, freeze and optimize scripted modules: all must keep the outputs
+        m.save(e["resave"])
+        again = outputs_of(torch.jit.load(e["resave"]), x)
+        frozen = outputs_of(torch.jit.freeze(m.eval()), x)
+        d1 = max(float((a - b).abs().max()) for a, b in zip(got, again))
+        d2 = max(float((a - b).abs().max()) for a, b in zip(got, frozen))
+        line(d1 == 0.0 and d2 <= 1e-3, name + "_resave_freeze",
+             "torch.jit.save + load: max |diff| %g; torch.jit.freeze: %g" % (d1, d2))
     if e.get("same_as"):
         other = outputs_of(torch.jit.load(e["same_as"]), x)
         diff = max(float((a - b).abs().max()) for a, b in zip(got, other))

@@ -46,7 +46,7 @@ fi
         cat <<JSON
 {"name": "yolov8n", "model": "$tmp/yolov8n.torchscript", "input": "$P/yolov8n.input.npy",
  "output": "$P/yolov8n.output.npy", "box_tol": 0.05, "score_tol": 1e-3,
- "peer_config": "$P/yolov8n.torchscript"},
+ "peer_config": "$P/yolov8n.torchscript", "params": 3151904, "resave": "$tmp/resaved.torchscript"},
 {"name": "yolov8n_half", "model": "$tmp/yolov8n_half.torchscript", "input": "$P/yolov8n.input.npy",
  "output": "$P/yolov8n.output.npy", "half_of": "$tmp/yolov8n.torchscript",
  "box_tol": 5.0, "box_conf_tol": 0.25, "score_tol": 0.01},
