@@ -32,4 +32,14 @@ const float *exec_output(const Exec *e, int i, int64_t *dims, int *rank);
 void exec_keep_all(Exec *e, int on);
 const float *exec_tensor(const Exec *e, const char *name, int64_t *dims, int *rank);
 
+/* Profiling: when on, exec_run accumulates wall time per op type (reset by each run).
+ * exec_profile fills up to max entries, slowest first, and returns the count. */
+typedef struct {
+    const char *op_type; /* points into the graph */
+    double ms;
+    int nodes;           /* nodes of that type run */
+} ExecOpTime;
+void exec_set_profile(Exec *e, int on);
+int exec_profile(const Exec *e, ExecOpTime *out, int max);
+
 #endif

@@ -19,7 +19,19 @@ Graph *onnx_read(const char *path, char *err, size_t errlen);
  * the graph needs is copied or adopted from a private copy. */
 Graph *onnx_read_buffer(const uint8_t *buf, size_t len, const char *name, char *err, size_t errlen);
 
-/* Cheap content check used by format detection: does buf look like an ONNX ModelProto? */
+typedef struct {
+    bool shapes_only;     /* leave external-data initializers unread (data NULL, external set) */
+    const char *base_dir; /* where external data lives; onnx_read_opts defaults to the file's
+                             directory, onnx_read_buffer_opts to none (external data refused) */
+} OnnxReadOptions;
+/* onnx_read / onnx_read_buffer with options (opt may be NULL). */
+Graph *onnx_read_opts(const char *path, const OnnxReadOptions *opt, char *err, size_t errlen);
+Graph *onnx_read_buffer_opts(const uint8_t *buf, size_t len, const char *name, const OnnxReadOptions *opt,
+                             char *err, size_t errlen);
+
+/* Cheap content check used by format detection: does buf look like an ONNX ModelProto?
+ * buf may be the whole file or its first bytes (4 KiB is plenty): every top-level field
+ * must be one ModelProto declares, with its wire type, and the graph field must start. */
 int onnx_sniff(const uint8_t *buf, size_t len);
 
 typedef struct {
