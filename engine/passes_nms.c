@@ -45,16 +45,18 @@ static int last_node(NmsBuilder *b) { return b->g->n_nodes - 1; }
 
 static int slice_last_axis(NmsBuilder *b, int x, int64_t start, int64_t end, int64_t axis)
 {
+    /* copy what we need: adding constants may move the tensor array */
     const Tensor *t = &b->g->tensors[x];
     int64_t dims[GRAPH_MAX_RANK];
     int rank = t->rank;
+    DType dt = t->dtype;
     for (int i = 0; i < rank; i++) dims[i] = t->dims[i];
     dims[axis] = end - start;
     int s = passes_const_i64(b->g, "/nms/starts", &start, 1);
     int e = passes_const_i64(b->g, "/nms/ends", &end, 1);
     int a = passes_const_i64(b->g, "/nms/axes", &axis, 1);
     int ins4[4] = {x, s, e, a};
-    int out = emit(b, "Slice", ins4, 4, t->dtype, rank, dims);
+    int out = emit(b, "Slice", ins4, 4, dt, rank, dims);
     for (int i = 0; i < rank; i++)
         if (i != axis) b->g->tensors[out].dim_names[i] = b->g->tensors[x].dim_names[i];
     return out;
@@ -77,7 +79,18 @@ int pass_nms(Graph *g, const NmsOptions *opt, char *err, size_t errlen)
                                     "express in ONNX yet; export without nms and run NMS after the model");
     if (g->n_outputs < 1) return err_set(err, errlen, "the model has no outputs");
     int pred = g->outputs[0];
-    const Tensor *P = &g->tensors[pred];
+    const Tensor *P0 = &g->tensors[pred];
+    /* P's fields are copied: the tensor array moves as the pass adds tensors */
+    struct {
+        int rank;
+        int64_t dims[GRAPH_MAX_RANK];
+        const char *dim_names[GRAPH_MAX_RANK];
+        DType dtype;
+    } Pc = {P0->rank, {0}, {0}, P0->dtype}, *P = &Pc;
+    for (int i = 0; i < P0->rank; i++) {
+        Pc.dims[i] = P0->dims[i];
+        Pc.dim_names[i] = P0->dim_names[i];
+    }
     if (P->rank != 3) return err_set(err, errlen, "nms: output0 has rank %d, expected (batch, 4+nc, anchors)", P->rank);
     int nc = g->meta.nc;
     int64_t C = P->dims[1];
@@ -155,10 +168,12 @@ int pass_nms(Graph *g, const NmsOptions *opt, char *err, size_t errlen)
     int in_t = g->n_inputs > 0 ? g->inputs[0] : -1;
     int maxhw;
     const Tensor *I = in_t >= 0 ? &g->tensors[in_t] : NULL;
-    if (I && I->rank == 4 && I->dims[2] > 0 && I->dims[3] > 0 && !I->dim_names[2] && !I->dim_names[3]) {
-        float m = (float)(I->dims[2] > I->dims[3] ? I->dims[2] : I->dims[3]);
-        maxhw = passes_const_f32_scalar(g, "/nms/max_hw", m);
-    } else if (I && I->rank == 4) {
+    bool in_static = I && I->rank == 4 && I->dims[2] > 0 && I->dims[3] > 0 && !I->dim_names[2] && !I->dim_names[3];
+    bool in_4d = I && I->rank == 4;
+    float in_max = in_static ? (float)(I->dims[2] > I->dims[3] ? I->dims[2] : I->dims[3]) : 0;
+    if (in_static) {
+        maxhw = passes_const_f32_scalar(g, "/nms/max_hw", in_max);
+    } else if (in_4d) {
         int64_t d4s[1] = {4}, d1s[1] = {1};
         int shp = emit(b, "Shape", &in_t, 1, DT_I64, 1, d4s);
         int h = slice_last_axis(b, shp, 2, 3, 0);
