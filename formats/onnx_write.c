@@ -198,7 +198,8 @@ typedef struct {
     Onnx__NodeProto *np;
     const char *ins[16];
     int n_ins;
-    Vec attrs; /* Onnx__AttributeProto * */
+    Onnx__AttributeProto **attrs; /* arena memory: nothing to free on error paths */
+    int n_attrs, cap_attrs;
 } NodeOut;
 
 static void nb_start(Writer *w, NodeOut *o, const char *op_type, const char *name, const char *domain)
@@ -235,7 +236,14 @@ static Onnx__AttributeProto *nb_attr(Writer *w, NodeOut *o, const char *name, On
     a->name = arena_strdup(w->a, name);
     a->has_type = 1;
     a->type = type;
-    vec_push(&o->attrs, sizeof a, &a);
+    if (o->n_attrs == o->cap_attrs) {
+        int cap = o->cap_attrs ? o->cap_attrs * 2 : 8;
+        Onnx__AttributeProto **grown = anew(w, sizeof(*grown) * (size_t)cap);
+        if (o->n_attrs) memcpy(grown, o->attrs, sizeof(*grown) * (size_t)o->n_attrs);
+        o->attrs = grown;
+        o->cap_attrs = cap;
+    }
+    o->attrs[o->n_attrs++] = a;
     return a;
 }
 
@@ -347,10 +355,8 @@ static void nb_finish(Writer *w, NodeOut *o, const char *const *outs, int n_outs
     o->np->n_output = (size_t)n_outs;
     o->np->output = anew(w, sizeof(char *) * (size_t)(n_outs ? n_outs : 1));
     for (int i = 0; i < n_outs; i++) o->np->output[i] = (char *)outs[i];
-    o->np->n_attribute = o->attrs.len;
-    o->np->attribute = anew(w, sizeof(Onnx__AttributeProto *) * (o->attrs.len ? o->attrs.len : 1));
-    if (o->attrs.len) memcpy(o->np->attribute, o->attrs.items, sizeof(Onnx__AttributeProto *) * o->attrs.len);
-    vec_free(&o->attrs);
+    o->np->n_attribute = (size_t)o->n_attrs;
+    o->np->attribute = o->attrs;
     vec_push(&w->nodes, sizeof o->np, &o->np);
 }
 
