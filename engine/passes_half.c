@@ -189,6 +189,13 @@ int pass_half(Graph *g, HalfStats *stats, char *err, size_t errlen)
             }
         }
         if (nd->op == OP_CAST || !strcmp(nd->op_type, "Cast")) {
+            /* a Cast to float32 whose result only feeds float32-only slots (a float Range's
+             * limit, say) stays as it is */
+            int out = nd->n_outputs == 1 ? nd->outputs[0] : -1;
+            if (out >= 0 && out < n_tensors0 && use32[out] && !use16[out]) {
+                keep32[out] = 1;
+                continue;
+            }
             for (int a = 0; a < nd->n_attrs; a++)
                 if (!strcmp(nd->attrs[a].name, "to") && nd->attrs[a].type == ATTR_INT && nd->attrs[a].i == 1)
                     nd->attrs[a].i = dtype_to_onnx(DT_F16);

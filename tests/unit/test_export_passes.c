@@ -273,6 +273,50 @@ static void test_half_casts_around_float_only_ops(void)
     graph_free(g);
 }
 
+
+static void test_half_keeps_float_range(void)
+{
+    /* dynamic anchors: Range(0, float(W), 1) + 0.5 -- Range has no float16 form */
+    Graph *g = graph_new();
+    int64_t xd[4] = {1, 3, 4, 6};
+    int x = input(g, "images", DT_F32, 4, xd);
+    int shp = graph_add_tensor(g, "shape", DT_I64, 1, (int64_t[]){4});
+    node(g, "Shape", &x, 1, shp);
+    int64_t three = 3;
+    int i3 = graph_add_const(g, "i3", DT_I64, 0, NULL, &three);
+    int wi = graph_add_tensor(g, "w", DT_I64, 0, NULL);
+    int gi[2] = {shp, i3};
+    node(g, "Gather", gi, 2, wi);
+    int wf = graph_add_tensor(g, "wf", DT_F32, 0, NULL);
+    int cn = node(g, "Cast", &wi, 1, wf);
+    node_set_int(g, cn, "to", 1);
+    float zero = 0, one = 1, half = 0.5f;
+    int z = graph_add_const(g, "zero", DT_F32, 0, NULL, &zero);
+    int o = graph_add_const(g, "one", DT_F32, 0, NULL, &one);
+    int h = graph_add_const(g, "half", DT_F32, 0, NULL, &half);
+    int r = graph_add_tensor(g, "range", DT_F32, 1, (int64_t[]){6});
+    int ri[3] = {z, wf, o};
+    node(g, "Range", ri, 3, r);
+    int y = graph_add_tensor(g, "output0", DT_F32, 1, (int64_t[]){6});
+    int ai[2] = {r, h};
+    node(g, "Add", ai, 2, y);
+    output(g, y);
+    char err[256];
+    HalfStats hs;
+    EXPECT_EQ_INT(pass_half(g, &hs, err, sizeof err), 0);
+    EXPECT_EQ_INT(node_attr_int(&g->nodes[2], "to", 0), 1); /* the Cast feeding Range stays float32 */
+    EXPECT_EQ_INT(g->tensors[graph_find_tensor(g, "range")].dtype, DT_F32);
+    EXPECT_EQ_INT(g->tensors[graph_find_tensor(g, "half")].dtype, DT_F16);
+    EXPECT_EQ_INT(g->tensors[g->outputs[0]].dtype, DT_F16);
+    EXPECT_EQ_INT(hs.casts_inserted, 1);
+    float in[72] = {0}, out[8];
+    int64_t od[8];
+    int orank;
+    EXPECT_EQ_INT(run(g, "images", in, xd, 4, 0, out, 8, od, &orank), 6);
+    EXPECT_NEAR(out[5], 5.5, 0);
+    graph_free(g);
+}
+
 /* ---- simplify ---------------------------------------------------------------------------- */
 
 static void test_simplify_folds_shape_chain_and_dead_nodes(void)
@@ -386,6 +430,7 @@ int main(void)
     RUN(test_nms_refuses_classify_and_obb);
     RUN(test_half_converts_weights_and_io);
     RUN(test_half_casts_around_float_only_ops);
+    RUN(test_half_keeps_float_range);
     RUN(test_simplify_folds_shape_chain_and_dead_nodes);
     RUN(test_simplify_keeps_dynamic_shapes);
     RUN(test_toposort_and_clone);
