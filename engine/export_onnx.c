@@ -5,9 +5,11 @@
  * Also the simplify pass (constant folding and dead-node removal). */
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "engine/exec.h"
 #include "engine/export.h"
@@ -709,12 +711,12 @@ static void outbufs_free(OutBuf *o, int n)
 
 /* Run g on input (dims in_dims) and copy its outputs (all of them, up to max). */
 static int run_graph(const Graph *g, const char *in_name, const float *input, const int64_t *in_dims, OutBuf *outs,
-                     int max, int *n_outs, char *err, size_t errlen)
+                     int max, int *n_outs, const volatile int *cancel, char *err, size_t errlen)
 {
     Exec *e = exec_new(g, err, errlen);
     if (!e) return -1;
     int rc = exec_set_input(e, in_name, input, in_dims, 4, err, errlen);
-    if (rc == 0) rc = exec_run(e, NULL, err, errlen);
+    if (rc == 0) rc = exec_run(e, cancel, err, errlen);
     *n_outs = 0;
     for (int i = 0; rc == 0 && i < g->n_outputs && i < max; i++) {
         OutBuf *o = &outs[i];
@@ -786,6 +788,44 @@ static double channel_delta(const OutBuf *ref, const OutBuf *got, double rtol, d
     *ratio = wr;
     *tol_out = wt;
     return worst;
+}
+
+/* The executor polls a plain int for cancellation; a watcher thread turns the job's
+ * cancel request into that int while the check runs. */
+typedef struct {
+    Job *job;
+    volatile int cancel;
+    int stop; /* atomic */
+    pthread_t thread;
+} CancelWatch;
+
+static void *cancel_watch_main(void *arg)
+{
+    CancelWatch *w = arg;
+    const struct timespec tick = {0, 20 * 1000 * 1000};
+    while (!__atomic_load_n(&w->stop, __ATOMIC_ACQUIRE)) {
+        if (job_cancelled(w->job)) {
+            __atomic_store_n((int *)&w->cancel, 1, __ATOMIC_RELEASE);
+            break;
+        }
+        nanosleep(&tick, NULL);
+    }
+    return NULL;
+}
+
+static void cancel_watch_start(CancelWatch *w, Job *job)
+{
+    w->job = job;
+    w->cancel = 0;
+    w->stop = 0;
+    if (pthread_create(&w->thread, NULL, cancel_watch_main, w) != 0) w->job = NULL;
+}
+
+static void cancel_watch_stop(CancelWatch *w)
+{
+    if (!w->job) return;
+    __atomic_store_n(&w->stop, 1, __ATOMIC_RELEASE);
+    pthread_join(w->thread, NULL);
 }
 
 /* Interface of the read-back graph against the one we serialised: names, dtypes, shapes
@@ -1053,10 +1093,25 @@ int export_onnx_stage(struct ExportCtx *ctx, char *err, size_t errlen)
         int raw = a->nms ? graph_find_tensor(rb, "output0_raw") : -1;
         if (raw >= 0) graph_add_output(rb, raw);
         double tv = now_seconds();
-        if (run_graph(src, src_in, x, in_dims, so, 4, &n_so, msg, sizeof msg) != 0) {
+        CancelWatch cw;
+        cancel_watch_start(&cw, job);
+        int src_rc = run_graph(src, src_in, x, in_dims, so, 4, &n_so, &cw.cancel, msg, sizeof msg);
+        int out_rc = src_rc == 0 ? run_graph(rb, "images", x, in_dims, wo_, 4, &n_wo, &cw.cancel, msg, sizeof msg) : 0;
+        cancel_watch_stop(&cw);
+        if (job_cancelled(job)) {
+            outbufs_free(so, n_so);
+            outbufs_free(wo_, n_wo);
+            free(x);
+            job_release_temp(job, f->tmp_path);
+            fileio_abort(f);
+            graph_free(rb);
+            graph_free(g);
+            return err_set(err, errlen, "cancelled");
+        }
+        if (src_rc != 0) {
             snprintf(why, sizeof why, "the source model did not run: %s", msg);
             nst = CHECK_WRITTEN_FAILED;
-        } else if (run_graph(rb, "images", x, in_dims, wo_, 4, &n_wo, msg, sizeof msg) != 0) {
+        } else if (out_rc != 0) {
             snprintf(why, sizeof why, "the written model did not run in our executor: %s", msg);
             nst = CHECK_WRITTEN_FAILED;
         } else {

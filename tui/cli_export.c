@@ -20,9 +20,13 @@ static void on_sigint(int sig)
     interrupted = 1;
 }
 
+/* Log lines go to stdout as they come, except the job runner's closing ERROR line with
+ * the body's error: that one goes to stderr once, after the run (the run's error is set
+ * before the runner logs it, so it can be recognised here). */
 static void print_line(const JobLogLine *line, void *user)
 {
-    (void)user;
+    const ExportRun *run = user;
+    if (line->level == JOB_LOG_ERROR && run->error[0] && !strcmp(line->text, run->error)) return;
     fputs(line->text, stdout);
     fputc('\n', stdout);
     fflush(stdout);
@@ -71,7 +75,7 @@ int cli_export(int argc, char **argv)
     sa.sa_handler = on_sigint;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, &old);
-    JobState st = job_wait(job, 0, print_line, NULL, &interrupted);
+    JobState st = job_wait(job, 0, print_line, run, &interrupted);
     sigaction(SIGINT, &old, NULL);
 
     if (run->report.n_artifacts > 0) {

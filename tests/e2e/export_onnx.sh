@@ -228,3 +228,15 @@ run replace_existing "$BIN" model=yolov8n.pt format=onnx verify=False
 expect_ok replace_existing
 check replace_existing_replaced sh -c "[ \$(stat -c %s yolov8n.onnx) -gt 10000000 ]"
 check no_temporaries_anywhere sh -c "! find '$T' -name '*.tmp.*' | grep -q ."
+
+# Ctrl-C during an export: the job is cancelled, nothing is written, an existing file stays
+printf 'previous export\n' >yolov8s.onnx
+before=$(md5sum yolov8s.onnx)
+"$BIN" export model=yolov8s.pt format=onnx >"$T/cancel.out" 2>&1 &
+pid=$!
+sleep 2
+kill -INT "$pid" 2>/dev/null
+wait "$pid"
+rc=$?
+expect_fail cancel_sigint "cancelled"
+check cancel_previous_untouched sh -c "[ \"\$(md5sum yolov8s.onnx)\" = '$before' ]"

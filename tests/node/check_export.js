@@ -59,8 +59,8 @@ function inputTensor(sess, data, dims) {
 }
 
 async function parity(args) {
-  const [name, model, inFile, outFile, protoFile] = args.filter((a) => !a.startsWith('--'));
   const bi = args.indexOf('--batch');
+  const [name, model, inFile, outFile, protoFile] = args.filter((a, i) => !a.startsWith('--') && !(bi >= 0 && i === bi + 1));
   const batch = bi >= 0 ? Number(args[bi + 1]) : 1;
   const x = readNpy(inFile), y = readNpy(outFile);
   const p = protoFile && !protoFile.startsWith('--') ? readNpy(protoFile) : null;
