@@ -232,7 +232,7 @@ check no_temporaries_anywhere sh -c "! find '$T' -name '*.tmp.*' | grep -q ."
 # Ctrl-C during an export: the job is cancelled, nothing is written, an existing file stays
 printf 'previous export\n' >yolov8s.onnx
 before=$(md5sum yolov8s.onnx)
-"$BIN" export model=yolov8s.pt format=onnx >"$T/cancel.out" 2>&1 &
+"$BIN" export model=yolov8s.pt format=onnx >"$T/cancel_sigint.out" 2>&1 &
 pid=$!
 sleep 2
 kill -INT "$pid" 2>/dev/null
