@@ -976,12 +976,15 @@ static void *source_run_main(void *arg)
     return NULL;
 }
 
-static NmsOptions nms_options(const ExportArgs *a)
+static NmsOptions nms_options(const ExportArgs *a, const Graph *src)
 {
     NmsOptions no = {.conf = export_args_is_none(a, EXPORT_KEY_CONF) || a->conf == 0 ? 0.25f : (float)a->conf,
                      .iou = (float)a->iou,
                      .max_det = a->max_det,
                      .agnostic = a->agnostic_nms};
+    int h = a->imgsz.v[0], w = a->imgsz.n == 2 ? a->imgsz.v[1] : a->imgsz.v[0];
+    for (int i = 0; i < src->meta.n_strides; i++)
+        if (src->meta.strides[i] > 0) no.anchors += (int64_t)(h / src->meta.strides[i]) * (w / src->meta.strides[i]);
     return no;
 }
 
@@ -1015,7 +1018,7 @@ static CheckStatus compare_runs(const ExportArgs *a, const Graph *src, const Sou
     if (nst == CHECK_PASSED && raw && n_wo > n_written_outputs) {
         /* the in-graph NMS against the peer's NMSModel in C on the same raw predictions */
         const OutBuf *rawb = &wo[n_wo - 1], *rows = &wo[0];
-        NmsOptions no = nms_options(a);
+        NmsOptions no = nms_options(a, src);
         int64_t k = rows->rank == 3 ? rows->dims[1] : 0;
         float *want = xmalloc(sizeof(float) * (size_t)(rows->n ? rows->n : 1));
         reference_nms(rawb->data, rawb->dims[0], rawb->dims[1], rawb->dims[2], src->meta.nc, (float)(h > w ? h : w),
@@ -1088,7 +1091,7 @@ int export_onnx_stage(struct ExportCtx *ctx, char *err, size_t errlen)
     peer_io_names(g);
     if (a->dynamic) peer_dynamic_axes(g, false);
     if (a->nms) {
-        NmsOptions no = nms_options(a);
+        NmsOptions no = nms_options(a, src);
         if (pass_nms(g, &no, msg, sizeof msg) != 0) goto fail_msg;
         if (a->dynamic) peer_dynamic_axes(g, true);
         job_log(job, JOB_LOG_INFO, "%s NMS in the graph: conf %.2f, iou %.2f, max_det %d%s", prefix, no.conf, no.iou,

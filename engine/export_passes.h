@@ -36,6 +36,9 @@ typedef struct {
     float iou;       /* suppress IoU > iou */
     int max_det;     /* rows per image (clamped to the anchor count) */
     bool agnostic;   /* one class for NMS (no class offset) */
+    int64_t anchors; /* anchors at the export imgsz, for a graph whose anchor axis is symbolic
+                        (dynamic): rows = min(max_det, anchors) as the peer's traced model has;
+                        0 = unknown (rows = max_det) */
 } NmsOptions;
 
 /* Append the peer's NMSModel to a detect/segment/pose graph: output0 (B, 4+nc+extra, A)

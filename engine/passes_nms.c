@@ -100,7 +100,8 @@ int pass_nms(Graph *g, const NmsOptions *opt, char *err, size_t errlen)
     int64_t extra = C - 4 - nc;
     int64_t B = P->dims[0], A = P->dims[2];
     int64_t max_det = opt->max_det > 0 ? opt->max_det : 300;
-    if (A > 0 && A < max_det) max_det = A;
+    int64_t A_export = A > 0 ? A : opt->anchors;
+    if (A_export > 0 && A_export < max_det) max_det = A_export;
     DType dt = P->dtype;
 
     NmsBuilder nb = {g, -1, 0};
@@ -329,15 +330,9 @@ int pass_nms(Graph *g, const NmsOptions *opt, char *err, size_t errlen)
     int rows_ext = emit(b, "Concat", re_in, 2, dt, 2, dNR);
     node_set_int(g, last_node(b), "axis", 0);
 
-    /* k = min(max_det, A): a constant when A is known, else computed */
-    int kt;
-    if (A > 0 && !P->dim_names[2]) {
-        kt = passes_const_i64(g, "/nms/k", &max_det, 1);
-    } else {
-        int a_dim = slice_last_axis(b, shpBA, 1, 2, 0);
-        int mn[2] = {a_dim, md1};
-        kt = emit(b, "Min", mn, 2, DT_I64, 1, d1s);
-    }
+    /* k = min(max_det, A at the export size): a constant, as in the peer's traced model.  The
+     * keys carry max_det padding entries, so TopK has k candidates at any runtime size. */
+    int kt = passes_const_i64(g, "/nms/k", &max_det, 1);
     b->seq++;
     int64_t dK[2] = {B, max_det};
     int vals = graph_add_tensor(g, arena_printf(g->arena, "/nms/TopK_%d_output_0", b->seq), dt, 2, dK);
