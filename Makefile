@@ -10,7 +10,7 @@
 
 PREFIX   ?= /usr/local
 CC       ?= cc
-PKGS     := ncursesw json-c libprotobuf-c libzip yaml-0.1 openblas libpng
+PKGS     := ncursesw json-c libprotobuf-c libzip yaml-0.1 openblas libpng libxml-2.0
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lreadline -ljpeg -lpthread -lm
 
@@ -83,7 +83,7 @@ build/tsan/tests/%: tests/unit/%.c tests/check.h build/tsan/libyoloport.a
 
 build/fuzz/%: tests/fuzz/%.c build/fuzz/libyoloport.a
 	@mkdir -p $(dir $@)
-	clang $(CPPFLAGS) $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined $< build/fuzz/libyoloport.a $(PKG_LIBS) -o $@
+	clang $(CPPFLAGS) $(WARN) -Wno-unknown-warning-option -O1 -g -fsanitize=fuzzer,address,undefined $< build/fuzz/libyoloport.a $(PKG_LIBS) -o $@
 
 deps:
 	@sh scripts/deps.sh

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -652,16 +653,18 @@ static bool cancel_locked(JobRunner *r, Job *job, bool *dequeued)
     *dequeued = false;
     JobState st = (JobState)atomic_load(&job->state);
     if (st == JOB_QUEUED) {
+        /* Only the caller that takes it off the queue finishes it (a second, concurrent
+         * cancel finds it gone and changes nothing). */
         for (int i = 0; i < r->q_len; i++) {
             if (r->queue[i] == job) {
                 memmove(r->queue + i, r->queue + i + 1, sizeof *r->queue * (size_t)(r->q_len - i - 1));
                 r->q_len--;
-                break;
+                atomic_store(&job->cancel, true);
+                *dequeued = true;
+                return true;
             }
         }
-        atomic_store(&job->cancel, true);
-        *dequeued = true;
-        return true;
+        return false;
     }
     if (st != JOB_RUNNING) return false;
     pthread_mutex_lock(&job->mu);
@@ -918,6 +921,11 @@ int job_spawn(Job *job, char *const argv[], const JobSpawnOptions *opt_in, JobSp
         return err_set(err, errlen, "%s: cancelled", pname);
     }
 
+    if (opt.cwd) {
+        struct stat st;
+        int e = stat(opt.cwd, &st) != 0 ? errno : !S_ISDIR(st.st_mode) ? ENOTDIR : 0;
+        if (e) return err_set(err, errlen, "%s: cannot run in %s: %s", pname, opt.cwd, strerror(e));
+    }
     int out_p[2], err_p[2];
     if (pipe2(out_p, O_CLOEXEC) != 0) return err_set(err, errlen, "%s: cannot create a pipe: %s", pname, strerror(errno));
     if (pipe2(err_p, O_CLOEXEC) != 0) {

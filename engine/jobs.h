@@ -217,9 +217,10 @@ typedef struct {
 /* Run argv[0] (looked up in PATH) as a child in its own process group, stdin from
  * /dev/null, stdout and stderr piped and logged line by line as they arrive (body).
  * Returns when the child has exited and been reaped: 0 when it exited with status 0;
- * otherwise -1 + a message in err: "trtexec: command not found", "trtexec exited with status
- * 1", "trtexec was killed by signal 9", "trtexec: cancelled", "trtexec: timed out after
- * 600 s".  res may be NULL; opt may be NULL.  While it runs the child is registered with
+ * otherwise -1 + a message in err: "trtexec: command not found", "trtexec: cannot run in
+ * DIR: No such file or directory", "trtexec exited with status 1", "trtexec was killed by
+ * signal 9 (Killed)", "trtexec: cancelled", "trtexec: timed out after 600 s".  res may be
+ * NULL; opt may be NULL.  While it runs the child is registered with
  * the job so that job_cancel() signals its process group. */
 int job_spawn(Job *job, char *const argv[], const JobSpawnOptions *opt, JobSpawnResult *res, char *err,
               size_t errlen);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -575,6 +576,9 @@ static int read_attribute(Reader *r, int ni, const Onnx__AttributeProto *a)
 {
     Graph *g = r->g;
     const char *an = a->name ? a->name : "";
+    if (a->n_floats > INT_MAX || a->n_ints > INT_MAX || a->n_strings > INT_MAX || a->n_tensors > INT_MAX ||
+        a->n_graphs > INT_MAX)
+        return rd_fail(r, "node '%s': attribute '%s' has too many values", g->nodes[ni].name, an);
     if (!*an) return rd_fail(r, "node '%s' has an attribute without a name", g->nodes[ni].name);
     int type = a->has_type ? (int)a->type : 0;
     if (type == 0) { /* IR < 3 files leave the type out: infer it from the field that is set */
@@ -1134,9 +1138,34 @@ Graph *onnx_read_buffer_opts(const uint8_t *buf, size_t len, const char *name, c
 
 Graph *onnx_read_opts(const char *path, const OnnxReadOptions *opt, char *err, size_t errlen)
 {
-    size_t len = 0;
-    char *buf = file_read_all(path, ONNX_MAX_FILE, &len, err, errlen);
-    if (!buf) return NULL;
+    /* map the file: protobuf-c copies what it keeps, so the bytes are needed only while
+     * unpacking and the file is never copied whole */
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        err_set(err, errlen, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        err_set(err, errlen, "%s: %s", path, fstat(fd, &st) != 0 ? strerror(errno)
+                                             : S_ISDIR(st.st_mode) ? "is a directory, not a file"
+                                                                   : "not a regular file");
+        close(fd);
+        return NULL;
+    }
+    if ((uint64_t)st.st_size > ONNX_MAX_FILE) {
+        err_set(err, errlen, "%s: file is too large for an ONNX model (%lld bytes, protobuf's limit is 2 GiB)", path,
+                (long long)st.st_size);
+        close(fd);
+        return NULL;
+    }
+    size_t len = (size_t)st.st_size;
+    void *map = len ? mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
+    close(fd);
+    if (len && map == MAP_FAILED) {
+        err_set(err, errlen, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
     OnnxReadOptions o = opt ? *opt : (OnnxReadOptions){0};
     char *dir = NULL;
     if (!o.base_dir) {
@@ -1144,8 +1173,8 @@ Graph *onnx_read_opts(const char *path, const OnnxReadOptions *opt, char *err, s
         dir = slash ? xstrndup(path, (size_t)(slash - path) + (slash == path)) : xstrdup(".");
         o.base_dir = dir;
     }
-    Graph *g = read_impl((const uint8_t *)buf, len, path, &o, err, errlen);
-    free(buf); /* the graph holds the unpacked message, not the file bytes */
+    Graph *g = read_impl((const uint8_t *)map, len, path, &o, err, errlen);
+    if (len) munmap(map, len);
     free(dir);
     return g;
 }

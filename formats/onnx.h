@@ -15,7 +15,15 @@
  * read from beside the file when present and safe, else reported by name.
  * NULL + "<path>: <problem>" on error. */
 Graph *onnx_read(const char *path, char *err, size_t errlen);
-/* The same from memory (name used in messages).  The buffer must outlive nothing: data
+/* Reader notes: operands keep the file's form (Split sizes are an attribute before opset 13
+ * and an input after, and so on: see the writer's list below).  Attribute tensors (a
+ * Constant's value) are tensors with data that are not params and not graph-scope names
+ * (named "<node>:<attr>" when the file leaves them unnamed).  ATTR_GRAPH records a subgraph
+ * without descending: s = its name, count = how many, i = its node count.  A Softmax from
+ * before opset 13 whose 2-D coercion differs from a per-axis softmax stays OP_OTHER.
+ * Modules: a "group" per name-path component; nodes without a path go to one root-level
+ * group named after the graph.  Module params count each float initializer once.
+ * The same from memory (name used in messages).  The buffer must outlive nothing: data
  * the graph needs is copied or adopted from a private copy. */
 Graph *onnx_read_buffer(const uint8_t *buf, size_t len, const char *name, char *err, size_t errlen);
 
@@ -47,7 +55,24 @@ typedef struct {
 /* Serialise g as an ONNX ModelProto into a heap buffer (*out, *len; caller frees).
  * IR ops are lowered for the opset (SiLU -> Sigmoid+Mul, Split sizes as attribute or
  * input, Resize scales, Squeeze/Unsqueeze axes, ...); g->meta.props become
- * metadata_props in order.  -1 + message when an op cannot be expressed. */
+ * metadata_props in order.  -1 + message when an op cannot be expressed.
+ *
+ * IR forms the writer accepts (either form; it emits what the opset wants):
+ *   Split "split", Squeeze/Unsqueeze/ReduceSum "axes" (input from 13), Reduce{Max,Min,Mean,
+ *   Prod,...} "axes" (input from 18), TopK "k", Reshape/Expand "shape", Slice "starts" "ends"
+ *   "axes" "steps", Pad "pads": an INT/INTS attribute or the ONNX input (a constant, i.e. an
+ *   initializer or a Constant node's output, when it must become an attribute);
+ *   Resize: inputs (X, roi, scales, sizes) or X plus a "scales" FLOATS / "sizes" INTS
+ *   attribute; mode defaults to nearest with asymmetric/floor as torch exports upsampling;
+ *   NonMaxSuppression: inputs or "max_output_boxes_per_class"/"iou_threshold"/
+ *   "score_threshold" attributes; Clip: inputs or "min"/"max" attributes;
+ *   Softmax: per-axis (opset-13 meaning), "axis" default -1; before 13 a non-last axis needs
+ *   the input's rank and is written as Transpose, Softmax, Transpose;
+ *   Cast "to" is the ONNX TensorProto type number; Constant holds a "value" tensor attribute.
+ * Initializers (tensors with data, no producer, used by a node or as an output) are written
+ * as little-endian raw_data; graph inputs/outputs carry dtype and dims, dim_names become
+ * dim_param.  ir_version follows the opset (6 for 11, 7 for 12-14, 8 for 15-18, 9 for 19).
+ * Node and tensor names are kept (empty or duplicate tensor names get a suffix). */
 int onnx_serialize(const Graph *g, const OnnxWriteOptions *opt, uint8_t **out, size_t *len, char *err,
                    size_t errlen);
 

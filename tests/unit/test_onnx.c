@@ -44,6 +44,11 @@ typedef struct {
     const char *meta_names;   /* metadata "names" value */
     int opset;                /* default 17 */
     bool w_as_float_data;     /* typed field instead of raw_data */
+    const char *second_op;    /* op_type of the second node (default Relu) */
+    bool has_axis;            /* give the second node an "axis" attribute */
+    int axis;
+    bool old_ir;              /* IR 3 / opset 7 style: W also a graph input, untyped attributes */
+    bool value_info;          /* a value_info entry for Y: [batch, 4] */
 } Tiny;
 
 static uint8_t *tiny_model(const Tiny *k, size_t *len)
@@ -54,12 +59,12 @@ static uint8_t *tiny_model(const Tiny *k, size_t *len)
     Onnx__OperatorSetIdProto os = ONNX__OPERATOR_SET_ID_PROTO__INIT;
     Onnx__OperatorSetIdProto *osp = &os;
     m.has_ir_version = 1;
-    m.ir_version = 8;
+    m.ir_version = k->old_ir ? 3 : 8;
     m.producer_name = "test";
     m.producer_version = "1";
     os.domain = "";
     os.has_version = 1;
-    os.version = k->opset ? k->opset : 17;
+    os.version = k->opset ? k->opset : k->old_ir ? 7 : 17;
     m.n_opset_import = 1;
     m.opset_import = &osp;
     m.graph = &g;
@@ -114,14 +119,22 @@ static uint8_t *tiny_model(const Tiny *k, size_t *len)
     Onnx__TypeProto type = ONNX__TYPE_PROTO__INIT;
     type.value_case = ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE;
     type.tensor_type = &tt;
-    Onnx__ValueInfoProto in = ONNX__VALUE_INFO_PROTO__INIT, out = ONNX__VALUE_INFO_PROTO__INIT;
-    Onnx__ValueInfoProto *inp = &in, *outp = &out;
+    Onnx__ValueInfoProto in = ONNX__VALUE_INFO_PROTO__INIT, out = ONNX__VALUE_INFO_PROTO__INIT,
+                         win = ONNX__VALUE_INFO_PROTO__INIT, yvi = ONNX__VALUE_INFO_PROTO__INIT;
+    Onnx__ValueInfoProto *inp[2] = {&in, &win}, *outp = &out, *yvip = &yvi;
     in.name = "X";
     in.type = &type;
     out.name = "Z";
     out.type = &type;
-    g.n_input = 1;
-    g.input = &inp;
+    win.name = "W";
+    g.n_input = k->old_ir ? 2 : 1;
+    g.input = inp;
+    if (k->value_info) {
+        yvi.name = "Y";
+        yvi.type = &type;
+        g.n_value_info = 1;
+        g.value_info = &yvip;
+    }
     g.n_output = 1;
     g.output = &outp;
 
@@ -137,7 +150,7 @@ static uint8_t *tiny_model(const Tiny *k, size_t *len)
     add.n_output = 1;
     add.output = add_out;
     relu.name = "Relu_1";
-    relu.op_type = "Relu";
+    relu.op_type = (char *)(k->second_op ? k->second_op : "Relu");
     relu.n_input = 1;
     relu.input = relu_in;
     relu.n_output = 1;
@@ -162,8 +175,18 @@ static uint8_t *tiny_model(const Tiny *k, size_t *len)
     a_ints.type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS;
     a_ints.n_ints = 3;
     a_ints.ints = ints;
-    relu.n_attribute = 3;
-    relu.attribute = attrs;
+    Onnx__AttributeProto a_axis = ONNX__ATTRIBUTE_PROTO__INIT;
+    Onnx__AttributeProto *attrs4[4] = {&a_alpha, &a_mode, &a_ints, &a_axis};
+    a_axis.name = "axis";
+    a_axis.has_type = 1;
+    a_axis.type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT;
+    a_axis.has_i = 1;
+    a_axis.i = k->axis;
+    relu.n_attribute = k->has_axis ? 4 : 3;
+    relu.attribute = attrs4;
+    (void)attrs;
+    if (k->old_ir)
+        for (int i = 0; i < 4; i++) attrs4[i]->has_type = 0; /* IR < 3 writers left the type out */
     Onnx__NodeProto *nodes[2] = {&add, &relu};
     g.n_node = 2;
     g.node = nodes;
@@ -432,6 +455,74 @@ static void test_tiny_model(void)
     }
 }
 
+static void test_old_ir_and_value_info(void)
+{
+    char err[512] = "";
+    Graph *g = read_tiny(&(Tiny){.old_ir = true, .value_info = true, .has_axis = true, .axis = 0}, err, sizeof err);
+    EXPECT_MSG(g != NULL, "%s", err);
+    if (!g) return;
+    /* W is an initializer listed among the inputs (IR 3): not a graph input here */
+    EXPECT_EQ_INT(g->n_inputs, 1);
+    EXPECT_EQ_INT(g->meta.ir_version, 3);
+    EXPECT_EQ_INT(g->meta.opset, 7);
+    /* untyped attributes: the type comes from the field that is set */
+    const Node *n = &g->nodes[1];
+    EXPECT_NEAR(node_attr_float(n, "alpha", 0), 0.5, 1e-7);
+    const Attr *mode = node_attr(n, "mode");
+    EXPECT(mode && mode->type == ATTR_STRING);
+    EXPECT_EQ_INT(node_attr_ints(n, "axes", (int64_t[4]){0}, 4), 3);
+    EXPECT_EQ_INT(node_attr_int(n, "axis", 99), 0);
+    /* value_info gave Y its shape */
+    const Tensor *y = &g->tensors[g->nodes[0].outputs[0]];
+    EXPECT_EQ_INT(y->rank, 2);
+    EXPECT_EQ_STR(y->dim_names[0], "batch");
+    EXPECT_EQ_INT(y->dims[1], 4);
+    EXPECT_EQ_INT(y->dtype, DT_F32);
+    graph_free(g);
+}
+
+/* Softmax before opset 13 flattens to 2-D around axis: the IR's per-axis op only when the
+ * axis is the last one. */
+static void test_old_softmax(void)
+{
+    char err[512] = "";
+    /* X is [batch, 4], value_info makes Y [batch, 4]: default axis 1 is the last axis */
+    Graph *g = read_tiny(&(Tiny){.second_op = "Softmax", .opset = 11, .value_info = true}, err, sizeof err);
+    EXPECT_MSG(g != NULL, "%s", err);
+    if (g) {
+        EXPECT_EQ_INT(g->nodes[1].op, OP_SOFTMAX);
+        EXPECT_EQ_INT(node_attr_int(&g->nodes[1], "axis", 99), -1);
+        graph_free(g);
+    }
+    /* axis 0 over a rank-2 input: a joint softmax over everything, not the IR's op */
+    g = read_tiny(&(Tiny){.second_op = "Softmax", .opset = 11, .value_info = true, .has_axis = true, .axis = 0}, err,
+                  sizeof err);
+    EXPECT_MSG(g != NULL, "%s", err);
+    if (g) {
+        EXPECT_EQ_INT(g->nodes[1].op, OP_OTHER);
+        EXPECT_EQ_STR(g->nodes[1].op_type, "Softmax");
+        /* and the writer refuses to give it opset-13 meaning */
+        uint8_t *buf = NULL;
+        size_t len;
+        EXPECT(onnx_serialize(g, &(OnnxWriteOptions){.opset = 13}, &buf, &len, err, sizeof err) == -1);
+        EXPECT_CONTAINS(err, "Softmax");
+        EXPECT(onnx_serialize(g, &(OnnxWriteOptions){.opset = 11}, &buf, &len, err, sizeof err) == 0);
+        free(buf);
+        graph_free(g);
+    }
+    /* unknown rank (no value_info): only axis -1 can be trusted */
+    g = read_tiny(&(Tiny){.second_op = "Softmax", .opset = 12}, err, sizeof err);
+    EXPECT(g && g->nodes[1].op == OP_OTHER);
+    graph_free(g);
+    g = read_tiny(&(Tiny){.second_op = "Softmax", .opset = 12, .has_axis = true, .axis = -1}, err, sizeof err);
+    EXPECT(g && g->nodes[1].op == OP_SOFTMAX);
+    graph_free(g);
+    /* opset 13: per-axis already */
+    g = read_tiny(&(Tiny){.second_op = "Softmax", .opset = 13, .has_axis = true, .axis = 0}, err, sizeof err);
+    EXPECT(g && g->nodes[1].op == OP_SOFTMAX && node_attr_int(&g->nodes[1], "axis", 9) == 0);
+    graph_free(g);
+}
+
 static void test_names_variants(void)
 {
     static const struct { const char *src; int nc; const char *last; } cases[] = {
@@ -530,6 +621,13 @@ static void test_truncated_and_garbage(void)
     g = onnx_read(tmp_path("missing.onnx"), err, sizeof err);
     EXPECT(g == NULL);
     EXPECT_CONTAINS(err, "missing.onnx");
+    g = onnx_read(tmpdir, err, sizeof err);
+    EXPECT(g == NULL);
+    EXPECT_CONTAINS(err, "directory");
+    EXPECT(write_file(tmp_path("empty.onnx"), "", 0));
+    g = onnx_read(tmp_path("empty.onnx"), err, sizeof err);
+    EXPECT(g == NULL);
+    EXPECT_CONTAINS(err, "empty.onnx: not a valid ONNX model");
 }
 
 static void test_deep_nesting(void)
@@ -688,6 +786,8 @@ int main(void)
     RUN(test_peer_yolo11n_seg);
     RUN(test_sniff);
     RUN(test_tiny_model);
+    RUN(test_old_ir_and_value_info);
+    RUN(test_old_softmax);
     RUN(test_names_variants);
     RUN(test_undefined_input);
     RUN(test_raw_data_mismatch);

@@ -579,6 +579,31 @@ static void case_constant(Case *c)
     for (int i = 0; i < 3; i++) Y->data[i] = fmax(0, (float)X->data[i] * kv[i]);
 }
 
+/* Ops outside the IR's enum (OP_OTHER by op_type): Clip with min/max attributes, Pad with
+ * a pads attribute, Exp 1:1 */
+static void case_other_ops(Case *c)
+{
+    Graph *g = c->g = graph_new();
+    int x;
+    Arr *X = add_input(c, g, "x", 2, (int64_t[]){2, 3}, &x);
+    int cl = act(g, "clipped", DT_F32, 2, (int64_t[]){2, 3});
+    int n = graph_add_node(g, OP_OTHER, "Clip", "/m/Clip", -1, &x, 1, &cl, 1);
+    node_set_float(g, n, "min", -0.25);
+    node_set_float(g, n, "max", 0.5);
+    int pd = act(g, "padded", DT_F32, 2, (int64_t[]){3, 5});
+    n = graph_add_node(g, OP_OTHER, "Pad", "/m/Pad", -1, &cl, 1, &pd, 1);
+    node_set_ints(g, n, "pads", (int64_t[]){0, 1, 1, 1}, 4);
+    int y = act(g, "y", DT_F32, 2, (int64_t[]){3, 5});
+    graph_add_node(g, OP_OTHER, "Exp", "/m/Exp", -1, &pd, 1, &y, 1);
+    Arr *Y = add_output(c, g, y, DT_F32, 2, (int64_t[]){3, 5});
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 5; j++) {
+            double v = 0;
+            if (i < 2 && j >= 1 && j < 4) v = fmin(0.5, fmax(-0.25, (float)X->data[i * 3 + j - 1]));
+            Y->data[i * 5 + j] = exp(v);
+        }
+}
+
 typedef void (*CaseFn)(Case *);
 static const struct {
     const char *name;
@@ -589,6 +614,7 @@ static const struct {
     {"slice", case_slice},                 {"convtranspose", case_convtranspose},
     {"squeeze_reduce", case_squeeze_reduce}, {"topk_argmax_gather", case_topk_argmax_gather},
     {"cast_shape_f16", case_cast_shape_f16}, {"nms", case_nms},                 {"constant", case_constant},
+    {"other_ops", case_other_ops},
 };
 static const int opsets[] = {11, 12, 13, 17, 18, 19};
 
@@ -999,15 +1025,20 @@ static void test_errors(void)
     graph_free(g);
 }
 
-/* The peer's yolov8n.onnx: read, write, read back; onnxruntime gives the same output. */
-static void test_round_trip_peer(void)
+/* A peer export: read, write, read back (same nodes, names, interface, metadata); in
+ * onnxruntime the written file gives exactly the original's outputs. */
+static void round_trip(const char *model_rel, const char *input_rel, const char *const *outputs, int n_outputs)
 {
-    const char *path = shared_path("reference/peer/yolov8n.onnx");
-    const char *input = shared_path("reference/peer/yolov8n.input.npy");
-    if (!path) {
+    const char *p = shared_path(model_rel);
+    if (!p) {
         SKIP("../shared not present");
         return;
     }
+    char path[600], input[600], stem[64];
+    snprintf(path, sizeof path, "%s", p);
+    snprintf(input, sizeof input, "%s", shared_path(input_rel));
+    const char *base = strrchr(model_rel, '/') + 1;
+    snprintf(stem, sizeof stem, "%.*s", (int)(strlen(base) - 5), base);
     char err[512];
     Graph *g = onnx_read(path, err, sizeof err);
     EXPECT_MSG(g != NULL, "%s", err);
@@ -1022,58 +1053,93 @@ static void test_round_trip_peer(void)
         graph_free(g);
         return;
     }
-    printf("# yolov8n serialised in %.1f ms, %zu bytes\n", dt * 1000, len);
-    const char *out_path = tmp("yolov8n_rt.onnx");
+    printf("# %s serialised in %.1f ms, %zu bytes\n", stem, dt * 1000, len);
+    char out_path[600];
+    snprintf(out_path, sizeof out_path, "%s", tmp("%s_rt.onnx", stem));
     EXPECT(write_bytes(out_path, buf, len));
     Graph *r = onnx_read_buffer(buf, len, "round-trip", err, sizeof err);
     free(buf);
     EXPECT_MSG(r != NULL, "%s", err);
     if (r) {
         EXPECT_EQ_INT(r->n_nodes, g->n_nodes);
-        static const char *const ops[] = {"Conv", "Sigmoid", "Mul", "Add", "Concat", "Split", "Constant", "Reshape",
-                                          "Resize", "Softmax", "Transpose", "Slice", "Shape", "Gather", "MaxPool"};
-        for (size_t i = 0; i < ARRAY_LEN(ops); i++) EXPECT_EQ_INT(count_op(r, ops[i]), count_op(g, ops[i]));
+        static const char *const ops[] = {"Conv", "Sigmoid", "Mul", "Add", "Concat", "Split", "Constant",
+                                          "Reshape", "Resize", "Softmax", "Transpose", "Slice", "Shape", "Gather",
+                                          "MaxPool", "MatMul", "ConvTranspose", "Sub", "Div"};
+        for (size_t i = 0; i < ARRAY_LEN(ops); i++)
+            EXPECT_MSG(count_op(r, ops[i]) == count_op(g, ops[i]), "%s: %d vs %d", ops[i], count_op(r, ops[i]),
+                       count_op(g, ops[i]));
         for (int i = 0; i < g->n_nodes && i < r->n_nodes; i++)
             if (strcmp(g->nodes[i].name, r->nodes[i].name)) {
                 EXPECT_MSG(0, "node %d: %s vs %s", i, g->nodes[i].name, r->nodes[i].name);
                 break;
             }
+        EXPECT_EQ_INT(r->n_inputs, g->n_inputs);
+        EXPECT_EQ_INT(r->n_outputs, g->n_outputs);
+        for (int i = 0; i < g->n_outputs && i < r->n_outputs; i++) {
+            const Tensor *a = &g->tensors[g->outputs[i]], *b = &r->tensors[r->outputs[i]];
+            EXPECT_EQ_STR(b->name, a->name);
+            EXPECT(b->rank == a->rank && !memcmp(a->dims, b->dims, sizeof(int64_t) * (size_t)a->rank));
+        }
         EXPECT_EQ_STR(r->tensors[r->inputs[0]].name, "images");
-        EXPECT_EQ_STR(r->tensors[r->outputs[0]].name, "output0");
-        EXPECT_EQ_INT(r->tensors[r->outputs[0]].dims[2], 8400);
         EXPECT_EQ_INT(r->meta.n_props, g->meta.n_props);
         for (int i = 0; i < g->meta.n_props && i < r->meta.n_props; i++) {
             EXPECT_EQ_STR(r->meta.props[i].key, g->meta.props[i].key);
             EXPECT_EQ_STR(r->meta.props[i].value, g->meta.props[i].value);
         }
+        EXPECT_EQ_STR(r->meta.task, g->meta.task);
         EXPECT_EQ_INT(r->meta.nc, 80);
+        EXPECT_EQ_INT(r->n_modules, g->n_modules);
         EXPECT_EQ_INT(graph_param_count(r), graph_param_count(g));
         graph_free(r);
     }
     graph_free(g);
-    if (!have_ort() || !input) {
+    if (have_checker()) {
+        char cmd[800];
+        snprintf(cmd, sizeof cmd,
+                 "/usr/bin/python3 -c 'import onnx,sys; onnx.checker.check_model(onnx.load(sys.argv[1]), "
+                 "full_check=True)' '%s'",
+                 out_path);
+        EXPECT_MSG(system(cmd) == 0, "ONNX checker refused %s", out_path);
+    }
+    if (!have_ort()) {
         SKIP("onnxruntime-node not installed");
         return;
     }
-    char cmd[1600];
+    char cmd[2000], orig_dir[600], ours_dir[600];
+    snprintf(orig_dir, sizeof orig_dir, "%s", tmp("%s_orig", stem));
+    snprintf(ours_dir, sizeof ours_dir, "%s", tmp("%s_ours", stem));
     snprintf(cmd, sizeof cmd,
              "node tests/node/run_onnx.js %s images=%s --out %s >/dev/null && "
              "node tests/node/run_onnx.js %s images=%s --out %s >/dev/null",
-             path, input, tmp("rt_orig"), out_path, input, tmp("rt_ours"));
+             path, input, orig_dir, out_path, input, ours_dir);
     EXPECT(system(cmd) == 0);
-    int ra, rb;
-    int64_t da[8], db[8], na = 0, nb = 0;
-    double *a = read_npy(tmp("rt_orig/output0.npy"), &ra, da, &na);
-    double *b = read_npy(tmp("rt_ours/output0.npy"), &rb, db, &nb);
-    EXPECT(a && b && na == nb && na == 84 * 8400);
-    if (a && b && na == nb) {
-        double maxd = 0;
-        for (int64_t i = 0; i < na; i++) maxd = fmax(maxd, fabs(a[i] - b[i]));
-        EXPECT_MSG(maxd == 0, "max |diff| %g", maxd);
-        printf("# yolov8n round trip: onnxruntime max |diff| %g over %lld values\n", maxd, (long long)na);
+    for (int k = 0; k < n_outputs; k++) {
+        int ra, rb;
+        int64_t da[8], db[8], na = 0, nb = 0;
+        double *a = read_npy(tmp("%s_orig/%s.npy", stem, outputs[k]), &ra, da, &na);
+        double *b = read_npy(tmp("%s_ours/%s.npy", stem, outputs[k]), &rb, db, &nb);
+        EXPECT_MSG(a && b && na == nb && na > 0, "%s: %s missing", stem, outputs[k]);
+        if (a && b && na == nb) {
+            double maxd = 0;
+            for (int64_t i = 0; i < na; i++) maxd = fmax(maxd, fabs(a[i] - b[i]));
+            EXPECT_MSG(maxd == 0, "%s: max |diff| %g", outputs[k], maxd);
+            printf("# %s round trip: %s max |diff| %g over %lld values\n", stem, outputs[k], maxd, (long long)na);
+        }
+        free(a);
+        free(b);
     }
-    free(a);
-    free(b);
+}
+
+static void test_round_trip_yolov8n(void)
+{
+    static const char *const outs[] = {"output0"};
+    round_trip("reference/peer/yolov8n.onnx", "reference/peer/yolov8n.input.npy", outs, 1);
+}
+
+static void test_round_trip_yolo11n_seg(void)
+{
+    static const char *const outs[] = {"output0", "output1"};
+    round_trip("reference/peer/yolo11n-seg.onnx", "reference/peer/yolo11n-seg.input.npy", outs, 2);
 }
 
 int main(void)
@@ -1087,7 +1153,8 @@ int main(void)
     RUN(test_checker);
     RUN(test_onnxruntime);
     RUN(test_errors);
-    RUN(test_round_trip_peer);
+    RUN(test_round_trip_yolov8n);
+    RUN(test_round_trip_yolo11n_seg);
     free_cases();
     if (!getenv("KEEP_TMP")) {
         char cmd[300];
