@@ -140,6 +140,7 @@ int pass_fuse_bn(Graph *g, char *err, size_t errlen)
         int64_t wn = tensor_numel(W);
         int64_t per = C > 0 ? wn / C : 0;
         bool have_data = W->data != NULL;
+        /* data pointers stay valid when the tensor array grows (the data lives elsewhere) */
         const float *pg = f32(gam, C), *pb = f32(bet, C), *pm = f32(mean, C), *pv = f32(var, C);
         if (have_data && (!f32(W, wn) || !pg || !pb || !pm || !pv || (bi >= 0 && !f32(&g->tensors[bi], C)))) {
             rc = err_set(err, errlen, "%s: cannot fold: weights are not float32 data", bn->name);
@@ -160,9 +161,10 @@ int pass_fuse_bn(Graph *g, char *err, size_t errlen)
                 B->data = arena_alloc(g->arena, (size_t)C * 4);
                 B->nbytes = (size_t)C * 4;
             }
-            W = &g->tensors[wi]; /* the tensor array may have moved */
-            conv = &g->nodes[p];
-            bn = &g->nodes[i];
+            /* the tensor array may have moved */
+            W = &g->tensors[wi];
+            gam = &g->tensors[bn->inputs[1]];
+            bet = &g->tensors[bn->inputs[2]];
             int *in = arena_alloc(g->arena, sizeof(int) * 3);
             in[0] = conv->inputs[0];
             in[1] = wi;

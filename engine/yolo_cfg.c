@@ -330,9 +330,12 @@ static ModNode *mk_conv2d(Cfg *c, ModNode *parent, const char *name, int64_t c1,
     attr_int(c, n, "groups", g);
     attr_str(c, n, "padding_mode", "zeros");
     int64_t wd[4] = {c2, c1 / g, k, k};
-    double bound = 1.0 / sqrt((double)(c1 / g * k * k));
-    add_tensor(c, n, "weight", 4, wd, INIT_UNIFORM, bound, false, true);
-    if (bias) add_tensor(c, n, "bias", 1, &c2, INIT_UNIFORM, bound, false, true);
+    /* He-uniform weights: with torch's default init the activations of an untrained model
+     * fade to ~1e-9 by the head, so its outputs hardly depend on the input and export checks
+     * would prove little; larger gains overflow float16 through the residual sums */
+    double fan_in = (double)(c1 / g * k * k);
+    add_tensor(c, n, "weight", 4, wd, INIT_UNIFORM, sqrt(6.0 / fan_in), false, true);
+    if (bias) add_tensor(c, n, "bias", 1, &c2, INIT_UNIFORM, 1.0 / sqrt(fan_in), false, true);
     return n;
 }
 
