@@ -419,7 +419,12 @@ int export_job_body(Job *job, void *user, char *err, size_t errlen)
 
     /* 4. the format's stage */
     char *out_base = export_out_base(model);
-    char *pretty = pretty_name_of(model);
+    /* the peer names the model after model.yaml["yaml_file"] when the checkpoint's config
+     * dict records it, else after the file; 8.0.0 checkpoints keep yaml_file only as a
+     * module attribute (which the peer does not read), so they are named after the file */
+    bool yaml_named = g->meta.yaml_file && *g->meta.yaml_file &&
+                      !(g->meta.version && !strncmp(g->meta.version, "8.0.0", 5));
+    char *pretty = pretty_name_of(yaml_named ? g->meta.yaml_file : model);
     ExportCtx ctx;
     memset(&ctx, 0, sizeof ctx);
     ctx.job = job;

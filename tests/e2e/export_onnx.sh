@@ -183,24 +183,41 @@ p = {x.key: x.value for x in onnx.load('yolov8n-pose.onnx').metadata_props}
 sys.exit(0 if p.get('kpt_shape') == '[17, 3]' and p['task'] == 'pose' and list(p)[-1] == 'kpt_shape' else p)"
 fi
 
-# ---- bad input (ASan binary): clear message, non-zero exit, nothing left behind ----------
-run bad_format "$BIN" model=yolov8n.pt format=xyz
-expect_fail bad_format "Invalid export format='xyz'"
+# ---- bad input (ASan binary): clear message, non-zero exit, the previous file untouched,
+# no temporaries ---------------------------------------------------------------------
+printf 'previous export\n' >yolov8n.onnx
+prev=$(md5sum yolov8n.onnx)
+untouched() { [ "$(md5sum yolov8n.onnx 2>/dev/null)" = "$prev" ]; }
+bad() { # NAME TEXT ARGS...: a failing export that must leave yolov8n.onnx as it was
+    n=$1; text=$2; shift 2
+    "$BIN" export "$@" >"$T/$n.stdout" 2>"$T/$n.err"
+    rc=$?
+    cat "$T/$n.stdout" "$T/$n.err" >"$T/$n.out"
+    # the message must reach stderr (scripts and users read it there)
+    if [ "$rc" -ne 0 ] && grep -qF -- "$text" "$T/$n.err"; then
+        if untouched && no_temps .; then pass "$n"; else fail "$n" "the previous yolov8n.onnx changed or a temporary was left"; fi
+    else
+        fail "$n" "exit $rc, wanted a failure mentioning '$text'"
+        show "$n"
+    fi
+}
+bad bad_format "Invalid export format='xyz'" model=yolov8n.pt format=xyz
+bad bad_format_not_built "not available in this build" model=yolov8n.pt format=coreml
+for v in 0 -1 abc 100000; do
+    bad "bad_imgsz_$v" "imgsz" model=yolov8n.pt format=onnx imgsz=$v
+done
+bad bad_model_missing "nope.pt" model=nope.pt format=onnx
+bad bad_opset_9 "opset" model=yolov8n.pt format=onnx opset=9
+cls_prev=$(md5sum yolov8n-cls.onnx)
+bad bad_nms_classify "not valid for classification" model=yolov8n-cls.yaml format=onnx nms=True imgsz=64
+check bad_nms_classify_previous_untouched sh -c "[ \"\$(md5sum yolov8n-cls.onnx)\" = '$cls_prev' ]"
 run bad_format_close_match "$BIN" model=yolov8n.pt format=onx verify=False
 if [ "$rc" -eq 0 ] && out_has bad_format_close_match "updating to format='onnx'"; then pass bad_format_close_match; else fail bad_format_close_match "exit $rc"; show bad_format_close_match; fi
-run bad_format_not_built "$BIN" model=yolov8n.pt format=coreml
-expect_fail bad_format_not_built "not available in this build"
-for v in 0 -1 abc 100000; do
-    rm -f yolov8n.onnx
-    run "bad_imgsz_$v" "$BIN" model=yolov8n.pt format=onnx imgsz=$v
-    expect_fail "bad_imgsz_$v" "imgsz"
-    check "bad_imgsz_${v}_nothing_written" test ! -e yolov8n.onnx
-done
-run bad_model_missing "$BIN" model=nope.pt format=onnx
-expect_fail bad_model_missing "nope.pt"
+printf 'previous export\n' >yolov8n.onnx
 
 # unwritable output folder (as an unprivileged user when we are root: root writes anywhere)
-mkdir ro && cp yolov8n.pt ro/ && chmod 555 ro && chmod 755 "$T"
+mkdir ro && cp yolov8n.pt ro/ && printf 'previous export\n' >ro/yolov8n.onnx && chmod 555 ro && chmod 755 "$T"
+ro_prev=$(md5sum <ro/yolov8n.onnx)
 if [ "$(id -u)" -eq 0 ]; then
     if command -v setpriv >/dev/null 2>&1; then
         setpriv --reuid=65534 --regid=65534 --clear-groups env ASAN_OPTIONS="$ASAN_OPTIONS" \
@@ -214,10 +231,9 @@ else
     run bad_unwritable "$BIN" model=ro/yolov8n.pt format=onnx
     expect_fail bad_unwritable "cannot write in ro"
 fi
-check bad_unwritable_nothing_written sh -c "[ \$(ls -A ro | wc -l) -eq 1 ]"
+check bad_unwritable_previous_untouched sh -c "[ \$(ls -A ro | wc -l) -eq 2 ] && [ \"\$(md5sum <ro/yolov8n.onnx)\" = '$ro_prev' ]"
 
 # disk full while writing, with an existing output file: it must survive untouched
-printf 'previous export\n' >yolov8n.onnx
 before=$(md5sum yolov8n.onnx)
 env YOLOPORT_FAULT_WRITE_AFTER=100000 "$BIN" export model=yolov8n.pt format=onnx verify=False >"$T/bad_disk_full.out" 2>&1
 rc=$?
@@ -240,3 +256,13 @@ wait "$pid"
 rc=$?
 expect_fail cancel_sigint "cancelled"
 check cancel_previous_untouched sh -c "[ \"\$(md5sum yolov8s.onnx)\" = '$before' ]"
+
+# colour: the peer's colorstr codes on a terminal, none with NO_COLOR
+if command -v script >/dev/null 2>&1; then
+    script -qec "'$REL' export model=yolov8n.pt format=onnx verify=False" /dev/null >"$T/tty.out" 2>&1
+    check colour_on_a_tty grep -qF "$(printf '\033[34m\033[1mONNX:\033[0m')" "$T/tty.out"
+    NO_COLOR=1 script -qec "'$REL' export model=yolov8n.pt format=onnx verify=False" /dev/null >"$T/tty_nc.out" 2>&1
+    check no_colour_with_NO_COLOR sh -c "grep -qF 'export success' '$T/tty_nc.out' && ! grep -q \"$(printf '\033')\" '$T/tty_nc.out'"
+else
+    skip colour_on_a_tty "no script(1)"
+fi
