@@ -179,10 +179,13 @@ int pass_nms(Graph *g, const NmsOptions *opt, char *err, size_t errlen)
         int shp = emit(b, "Shape", &in_t, 1, DT_I64, 1, d4s);
         int h = slice_last_axis(b, shp, 2, 3, 0);
         int w = slice_last_axis(b, shp, 3, 4, 0);
-        int hw[2] = {h, w};
-        int mx = emit(b, "Max", hw, 2, DT_I64, 1, d1s);
-        maxhw = emit(b, "Cast", &mx, 1, dt, 1, d1s);
+        /* Max takes integers only from opset 12: compare as floats */
+        int hf = emit(b, "Cast", &h, 1, dt, 1, d1s);
         node_set_int(g, last_node(b), "to", dtype_to_onnx(dt));
+        int wf = emit(b, "Cast", &w, 1, dt, 1, d1s);
+        node_set_int(g, last_node(b), "to", dtype_to_onnx(dt));
+        int hw[2] = {hf, wf};
+        maxhw = emit(b, "Max", hw, 2, dt, 1, d1s);
     } else {
         maxhw = passes_const_f32_scalar(g, "/nms/max_hw", (float)(g->meta.imgsz[0] > g->meta.imgsz[1]
                                                                       ? g->meta.imgsz[0] : g->meta.imgsz[1]));

@@ -165,6 +165,13 @@ fi
 run export_nms_seg_dynamic "$REL" model=yolo11n-seg.pt format=onnx nms=True dynamic=True batch=2
 expect_ok export_nms_seg_dynamic
 if have_ort; then $CHECK shape ort_nms_seg_dynamic yolo11n-seg.onnx 2x3x640x640 2x300x38 2x32x160x160; fi
+# the oldest opset we write, with everything that adds ops: dynamic, nms, half
+run export_opset11_dynamic_nms_half "$REL" model=yolov8n.pt format=onnx opset=11 dynamic=True nms=True half=True
+expect_ok export_opset11_dynamic_nms_half
+if have_onnx_py; then
+    check opset11_dynamic_nms_half_checker $PY -c "import onnx; onnx.checker.check_model(onnx.load('yolov8n.onnx'), full_check=True)"
+fi
+if have_ort; then $CHECK shape ort_opset11_dynamic_nms_half yolov8n.onnx 2x3x320x416 2x300x6; fi
 
 # ---- models built from configs: written to the CWD with the config's stem -------------
 for spec in "yolov8n-pose.yaml 1x56x8400" "yolo11n-obb.yaml 1x85x8400" "yolov8n-cls.yaml 1x1000"; do
