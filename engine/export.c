@@ -290,22 +290,28 @@ static void concrete_dims(const Graph *g, const Tensor *t, int B, int h, int w, 
     }
 }
 
-static void log_msgs(Job *job, const ExportMsgs *m)
-{
-    for (int i = 0; i < m->n; i++) {
-        const ExportMsg *x = &m->items[i];
-        JobLogLevel lv = x->level == EXPORT_MSG_ERROR ? JOB_LOG_ERROR
-                         : x->level == EXPORT_MSG_WARNING ? JOB_LOG_WARNING
-                                                          : JOB_LOG_INFO;
-        job_log(job, lv, "%s%s", export_msg_prefix(x->level), x->text);
-    }
-}
-
 static const char *first_error(const ExportMsgs *m)
 {
     for (int i = 0; i < m->n; i++)
         if (m->items[i].level == EXPORT_MSG_ERROR) return m->items[i].text;
     return "invalid export arguments";
+}
+
+/* Log the checks' messages with the peer's prefixes.  `skip` (the error the body returns,
+ * which the job runner logs itself when the job fails) is left out so it shows once. */
+static void log_msgs(Job *job, const ExportMsgs *m, const char *skip)
+{
+    for (int i = 0; i < m->n; i++) {
+        const ExportMsg *x = &m->items[i];
+        if (skip && x->level == EXPORT_MSG_ERROR && !strcmp(x->text, skip)) {
+            skip = NULL;
+            continue;
+        }
+        JobLogLevel lv = x->level == EXPORT_MSG_ERROR ? JOB_LOG_ERROR
+                         : x->level == EXPORT_MSG_WARNING ? JOB_LOG_WARNING
+                                                          : JOB_LOG_INFO;
+        job_log(job, lv, "%s%s", export_msg_prefix(x->level), x->text);
+    }
 }
 
 static int fail(ExportRun *run, ExportStatus st, char *err, size_t errlen, const char *msg)
@@ -349,7 +355,7 @@ int export_job_body(Job *job, void *user, char *err, size_t errlen)
     ExportEffective eff;
     memset(&eff, 0, sizeof eff);
     int vrc = export_args_validate(&run->args, &facts, &eff, &msgs);
-    log_msgs(job, &msgs);
+    log_msgs(job, &msgs, vrc != 0 || !eff.fmt ? first_error(&msgs) : NULL);
     if (vrc != 0 || !eff.fmt) {
         graph_free(g);
         return fail(run, EXPORT_FAILED, err, errlen, first_error(&msgs));
