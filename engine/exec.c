@@ -26,15 +26,15 @@ void value_clear(Value *v)
     v->rank = 0;
 }
 
-int value_alloc(Value *v, ValueType t, int rank, const int64_t *dims, char *err, size_t errlen)
+int value_alloc(const Exec *e, Value *v, ValueType t, int rank, const int64_t *dims, char *err, size_t errlen)
 {
     value_clear(v);
     if (rank < 0 || rank > GRAPH_MAX_RANK) return err_set(err, errlen, "rank %d is out of range", rank);
     int64_t n = 1;
     for (int i = 0; i < rank; i++) {
         if (dims[i] < 0) return err_set(err, errlen, "negative dimension %lld", (long long)dims[i]);
-        if (dims[i] && n > EXEC_MAX_ELEMS / dims[i])
-            return err_set(err, errlen, "tensor too large (over %lld elements)", (long long)EXEC_MAX_ELEMS);
+        if (dims[i] && n > e->max_elems / dims[i])
+            return err_set(err, errlen, "tensor too large (over %lld elements)", (long long)e->max_elems);
         n *= dims[i];
         v->dims[i] = dims[i];
     }
@@ -47,9 +47,10 @@ int value_alloc(Value *v, ValueType t, int rank, const int64_t *dims, char *err,
     return 0;
 }
 
-int value_copy_reshaped(Value *dst, const Value *src, int rank, const int64_t *dims, char *err, size_t errlen)
+int value_copy_reshaped(const Exec *e, Value *dst, const Value *src, int rank, const int64_t *dims, char *err,
+                        size_t errlen)
 {
-    if (value_alloc(dst, src->type, rank, dims, err, errlen)) return -1;
+    if (value_alloc(e, dst, src->type, rank, dims, err, errlen)) return -1;
     if (dst->numel != src->numel)
         return err_set(err, errlen, "cannot give %lld elements the shape of %lld", (long long)src->numel,
                        (long long)dst->numel);
@@ -199,6 +200,53 @@ static int prepare_const(Value *v, const Tensor *t, char *err, size_t errlen)
     return 0;
 }
 
+/* The single consumer of tensor t, or -1 (none, several, or a graph output). */
+static int sole_consumer(const Exec *e, int t, int *count)
+{
+    int cons[4];
+    int n = graph_consumers(e->g, t, cons, 4);
+    if (count) *count = n;
+    if (n != 1 || e->pinned[t]) return -1;
+    return cons[0];
+}
+
+/* Find Conv -> SiLU and Conv -> Sigmoid -> Mul(conv, sigmoid) and plan them as one conv
+ * with a SiLU epilogue (applied while its output is still in cache). */
+static void plan_fusion(Exec *e)
+{
+    const Graph *g = e->g;
+    e->node_plan = xcalloc((size_t)(g->n_nodes ? g->n_nodes : 1), 1);
+    e->alias_src = xmalloc(sizeof(int) * (size_t)(g->n_nodes ? g->n_nodes : 1));
+    for (int ni = 0; ni < g->n_nodes; ni++) {
+        const Node *n = &g->nodes[ni];
+        if (n->op != OP_CONV || n->n_outputs != 1 || n->outputs[0] < 0) continue;
+        int c = n->outputs[0];
+        if (e->pinned[c]) continue;
+        int cnt, cons[2];
+        int s = sole_consumer(e, c, &cnt);
+        if (s > ni && g->nodes[s].op == OP_SILU && g->nodes[s].n_inputs == 1 && g->nodes[s].n_outputs == 1) {
+            e->node_plan[ni] = PLAN_CONV_SILU;
+            e->node_plan[s] = PLAN_ALIAS;
+            e->alias_src[s] = c;
+            continue;
+        }
+        if (cnt != 2 || graph_consumers(g, c, cons, 2) != 2) continue;
+        int sig = g->nodes[cons[0]].op == OP_SIGMOID ? cons[0] : g->nodes[cons[1]].op == OP_SIGMOID ? cons[1] : -1;
+        int mul = sig == cons[0] ? cons[1] : cons[0];
+        if (sig < 0 || g->nodes[mul].op != OP_MUL || g->nodes[sig].n_outputs != 1 || g->nodes[mul].n_inputs != 2 ||
+            g->nodes[mul].n_outputs != 1 || sig < ni || mul < sig)
+            continue;
+        int so = g->nodes[sig].outputs[0];
+        if (so < 0 || sole_consumer(e, so, NULL) != mul) continue;
+        const int *mi = g->nodes[mul].inputs;
+        if (!((mi[0] == c && mi[1] == so) || (mi[0] == so && mi[1] == c))) continue;
+        e->node_plan[ni] = PLAN_CONV_SILU;
+        e->node_plan[sig] = PLAN_SKIP;
+        e->node_plan[mul] = PLAN_ALIAS;
+        e->alias_src[mul] = c;
+    }
+}
+
 Exec *exec_new(const Graph *g, char *err, size_t errlen)
 {
     if (!g) {
@@ -209,6 +257,7 @@ Exec *exec_new(const Graph *g, char *err, size_t errlen)
     Exec *e = xcalloc(1, sizeof *e);
     e->g = g;
     e->opset = g->meta.opset;
+    e->max_elems = EXEC_MAX_ELEMS;
     int nt = g->n_tensors ? g->n_tensors : 1, nn = g->n_nodes ? g->n_nodes : 1;
     e->vals = xcalloc((size_t)nt, sizeof *e->vals);
     e->last_use = xmalloc((size_t)nt * sizeof *e->last_use);
@@ -251,6 +300,7 @@ Exec *exec_new(const Graph *g, char *err, size_t errlen)
             e->last_use[t] = ni;
         }
     }
+    plan_fusion(e);
     return e;
 fail:
     exec_free(e);
@@ -267,16 +317,34 @@ void exec_free(Exec *e)
     free(e->op_fns);
     free(e->scratch);
     free(e->node_ms);
+    free(e->node_plan);
+    free(e->alias_src);
     free(e);
 }
 
 void exec_keep_all(Exec *e, int on) { e->keep_all = on != 0; }
+
+void exec_set_max_elements(Exec *e, int64_t n) { e->max_elems = n > 0 && n < EXEC_MAX_ELEMS ? n : EXEC_MAX_ELEMS; }
 
 /* A tensor whose value lives across runs: an initializer. */
 static bool is_const_tensor(const Exec *e, int t)
 {
     const Tensor *tt = &e->g->tensors[t];
     return tt->producer < 0 && !tt->is_input;
+}
+
+/* Round float32 values to what a float16/bfloat16 tensor can hold (no-op for other types). */
+static void round_to_storage(Value *v, DType storage)
+{
+    if (storage == DT_F16)
+        for (int64_t i = 0; i < v->numel; i++) vf(v)[i] = half_to_float(float_to_half(vf(v)[i]));
+    else if (storage == DT_BF16)
+        for (int64_t i = 0; i < v->numel; i++) {
+            uint32_t b;
+            memcpy(&b, &vf(v)[i], 4);
+            if ((b & 0x7f800000u) != 0x7f800000u) b = (b + 0x7fff + ((b >> 16) & 1)) & 0xffff0000u;
+            memcpy(&vf(v)[i], &b, 4);
+        }
 }
 
 int exec_set_input(Exec *e, const char *name, const float *data, const int64_t *dims, int rank, char *err,
@@ -296,11 +364,12 @@ int exec_set_input(Exec *e, const char *name, const float *data, const int64_t *
                            (long long)tt->dims[i], (long long)dims[i]);
     Value *v = &e->vals[t];
     bool as_int = dtype_is_int(tt->dtype);
-    if (value_alloc(v, as_int ? VT_I64 : VT_F32, rank, dims, err, errlen)) return -1;
+    if (value_alloc(e, v, as_int ? VT_I64 : VT_F32, rank, dims, err, errlen)) return -1;
     if (as_int)
         for (int64_t i = 0; i < v->numel; i++) vi(v)[i] = (int64_t)data[i];
     else if (v->numel)
         memcpy(v->data, data, (size_t)v->numel * sizeof(float));
+    if (!as_int) round_to_storage(v, tt->dtype);
     return 0;
 }
 
@@ -324,10 +393,12 @@ int exec_run(Exec *e, const volatile int *cancel, char *err, size_t errlen)
         const Node *n = &g->nodes[ni];
         if (n->n_inputs > 64 || n->n_outputs > 64)
             return err_set(err, errlen, "node '%s' (%s) has too many inputs or outputs", n->name, n->op_type);
+        int plan = e->keep_all || !e->node_plan ? PLAN_RUN : e->node_plan[ni];
+        if (plan == PLAN_SKIP) continue; /* its only reader is an alias of the fused conv */
         for (int k = 0; k < n->n_inputs; k++) {
             int t = n->inputs[k];
             inb[k] = t >= 0 ? &e->vals[t] : NULL;
-            if (t >= 0 && !e->vals[t].ready)
+            if (t >= 0 && !e->vals[t].ready && (plan != PLAN_ALIAS || t == e->alias_src[ni]))
                 return err_set(err, errlen, "node '%s' (%s): input '%s' has no value", n->name, n->op_type,
                                g->tensors[t].name);
         }
@@ -339,12 +410,27 @@ int exec_run(Exec *e, const volatile int *cancel, char *err, size_t errlen)
         msg[0] = 0;
         ExecOpFn fn = (ExecOpFn)e->op_fns[ni];
         double t0 = e->profile ? now_seconds() : 0;
-        if (fn(e, n, inb, n->n_inputs, outb, n->n_outputs, msg, sizeof msg))
-            return err_set(err, errlen, "node '%s' (%s): %s", n->name, n->op_type, msg);
+        int rc;
+        if (plan == PLAN_ALIAS) {
+            Value *src = &e->vals[e->alias_src[ni]];
+            rc = value_forward(e, n, outb[0], src, src->rank, src->dims, msg, sizeof msg);
+        } else {
+            e->fuse_silu = plan == PLAN_CONV_SILU;
+            rc = fn(e, n, inb, n->n_inputs, outb, n->n_outputs, msg, sizeof msg);
+            e->fuse_silu = false;
+        }
+        if (rc) return err_set(err, errlen, "node '%s' (%s): %s", n->name, n->op_type, msg);
         if (e->profile) e->node_ms[ni] = (now_seconds() - t0) * 1000.0;
         for (int k = 0; k < n->n_outputs; k++)
             if (outb[k] && !outb[k]->ready)
                 return err_set(err, errlen, "node '%s' (%s): output %d was not produced", n->name, n->op_type, k);
+        /* tensors the graph stores as float16/bfloat16 hold only what those types can: round
+         * them, so that a half-precision export is checked as a half-precision runtime sees it */
+        for (int k = 0; k < n->n_outputs; k++) {
+            int t = n->outputs[k];
+            if (t >= 0 && e->vals[t].ready && e->vals[t].owned && e->vals[t].type == VT_F32)
+                round_to_storage(&e->vals[t], g->tensors[t].dtype);
+        }
         if (e->keep_all) continue;
         /* free what no later node reads */
         for (int k = 0; k < n->n_inputs; k++) {
@@ -389,6 +475,9 @@ const float *exec_tensor(const Exec *e, const char *name, int64_t *dims, int *ra
 bool value_consumable(const Exec *e, const Node *n, const Value *src)
 {
     if (e->keep_all || !src || !src->owned) return false;
+    /* only the Exec's own tensor values qualify (ops also pass temporaries) */
+    uintptr_t p = (uintptr_t)src, lo = (uintptr_t)e->vals, hi = (uintptr_t)(e->vals + e->g->n_tensors);
+    if (p < lo || p >= hi) return false;
     ptrdiff_t t = src - e->vals, ni = n - e->g->nodes;
     if (t < 0 || t >= e->g->n_tensors || ni < 0 || ni >= e->g->n_nodes) return false;
     if (e->pinned[t] || e->last_use[t] != ni || e->g->tensors[t].is_input) return false;
@@ -436,7 +525,7 @@ int value_forward(Exec *e, const Node *n, Value *dst, Value *src, int rank, cons
         memcpy(dst->dims, dims, sizeof(int64_t) * (size_t)rank);
         return 0;
     }
-    return value_copy_reshaped(dst, src, rank, dims, err, errlen);
+    return value_copy_reshaped(e, dst, src, rank, dims, err, errlen);
 }
 
 void exec_set_profile(Exec *e, int on) { e->profile = on != 0; }

@@ -58,13 +58,13 @@ static int geom_init(const Node *n, const Value *x, int64_t kh, int64_t kw, bool
     g->kh = kh;
     g->kw = kw;
     g->sh = g->sw = g->dh = g->dw = 1;
-    int c = node_attr_ints(n, "strides", v, 8);
+    int c = attr_ints(n, "strides", v, 8);
     if (c) {
         if (c != sp) return err_set(err, errlen, "strides has %d entries for %d spatial dims", c, sp);
         g->sh = sp == 2 ? v[0] : 1;
         g->sw = v[sp - 1];
     }
-    c = node_attr_ints(n, "dilations", v, 8);
+    c = attr_ints(n, "dilations", v, 8);
     if (c) {
         if (c != sp) return err_set(err, errlen, "dilations has %d entries for %d spatial dims", c, sp);
         g->dh = sp == 2 ? v[0] : 1;
@@ -89,7 +89,7 @@ static int geom_init(const Node *n, const Value *x, int64_t kh, int64_t kw, bool
     } else if (!strcmp(ap, "VALID")) {
         /* no padding */
     } else if (!strcmp(ap, "NOTSET")) {
-        c = node_attr_ints(n, "pads", v, 8);
+        c = attr_ints(n, "pads", v, 8);
         if (c) {
             if (c != 2 * sp) return err_set(err, errlen, "pads has %d entries for %d spatial dims", c, sp);
             if (sp == 2) { g->pt = v[0]; g->pl = v[1]; g->pb = v[2]; g->pr = v[3]; }
@@ -106,21 +106,22 @@ static int geom_init(const Node *n, const Value *x, int64_t kh, int64_t kw, bool
     return 0;
 }
 
-static int alloc_spatial_out(Value *y, const Geom *g, int64_t channels, char *err, size_t errlen)
+static int alloc_spatial_out(const Exec *e, Value *y, const Geom *g, int64_t channels, char *err, size_t errlen)
 {
     int64_t d[4] = {g->N, channels, g->OH, g->OW};
     if (g->spatial == 1) {
         d[2] = g->OW;
-        return value_alloc(y, VT_F32, 3, d, err, errlen);
+        return value_alloc(e, y, VT_F32, 3, d, err, errlen);
     }
-    return value_alloc(y, VT_F32, 4, d, err, errlen);
+    return value_alloc(e, y, VT_F32, 4, d, err, errlen);
 }
 
 /* ---- Conv -------------------------------------------------------------------------- */
 
-static void im2col(const float *x, int64_t C, const Geom *g, float *col)
+/* Columns for output rows [oy0, oy1): col is [C*kh*kw, (oy1-oy0)*OW]. */
+static void im2col(const float *x, int64_t C, const Geom *g, int64_t oy0, int64_t oy1, float *col)
 {
-    int64_t OHW = g->OH * g->OW;
+    int64_t OHW = (oy1 - oy0) * g->OW;
     for (int64_t c = 0; c < C; c++)
         for (int64_t ky = 0; ky < g->kh; ky++)
             for (int64_t kx = 0; kx < g->kw; kx++) {
@@ -132,8 +133,8 @@ static void im2col(const float *x, int64_t C, const Geom *g, float *col)
                 int64_t ox1 = g->W - off <= 0 ? 0 : (g->W - off + g->sw - 1) / g->sw;
                 if (ox1 > g->OW) ox1 = g->OW;
                 if (ox0 > ox1) ox0 = ox1;
-                for (int64_t oy = 0; oy < g->OH; oy++) {
-                    float *r = row + oy * g->OW;
+                for (int64_t oy = oy0; oy < oy1; oy++) {
+                    float *r = row + (oy - oy0) * g->OW;
                     int64_t iy = oy * g->sh - g->pt + ky * g->dh;
                     if (iy < 0 || iy >= g->H) {
                         memset(r, 0, sizeof(float) * (size_t)g->OW);
@@ -181,11 +182,13 @@ static int op_conv(Exec *e, const Node *n, Value **in, int nin, Value **out, int
     NEED_IN(0); NEED_IN(1); NEED_OUT(0);
     Value *x = in[0], *w = in[1], *b = nin > 2 ? in[2] : NULL;
     if (x->type != VT_F32 || w->type != VT_F32) return err_set(err, errlen, "Conv needs float input and weight");
+    if (x->rank != 3 && x->rank != 4)
+        return err_set(err, errlen, "only 1-D and 2-D inputs (rank 3 or 4) are supported, got rank %d", x->rank);
     if (w->rank != x->rank) return err_set(err, errlen, "weight rank %d differs from input rank %d", w->rank, x->rank);
     int64_t kh = x->rank == 4 ? w->dims[2] : 1, kw = w->dims[w->rank - 1];
     int64_t ks[2];
-    int nk = node_attr_ints(n, "kernel_shape", ks, 2);
-    if (nk && (ks[nk - 1] != kw || (nk == 2 && ks[0] != kh)))
+    int nk = attr_ints(n, "kernel_shape", ks, 2);
+    if (nk < 0 || (nk && (nk != x->rank - 2 || ks[nk - 1] != kw || (nk == 2 && ks[0] != kh))))
         return err_set(err, errlen, "kernel_shape does not match the weight's shape");
     Geom g;
     if (geom_init(n, x, kh, kw, false, &g, err, errlen)) return -1;
@@ -194,7 +197,7 @@ static int op_conv(Exec *e, const Node *n, Value **in, int nin, Value **out, int
         return err_set(err, errlen, "group %lld does not fit input channels %lld and weight [%lld, %lld, ...]",
                        (long long)group, (long long)g.C, (long long)M, (long long)w->dims[1]);
     if (b && (b->type != VT_F32 || b->numel != M)) return err_set(err, errlen, "bias must hold %lld floats", (long long)M);
-    if (alloc_spatial_out(out[0], &g, M, err, errlen)) return -1;
+    if (alloc_spatial_out(e, out[0], &g, M, err, errlen)) return -1;
     int64_t Cg = g.C / group, Mg = M / group, OHW = g.OH * g.OW, HW = g.H * g.W, K = Cg * kh * kw;
     if (OHW > INT32_MAX || K > INT32_MAX || Mg > INT32_MAX) return err_set(err, errlen, "conv too large");
     float *y = vf(out[0]);
@@ -207,10 +210,15 @@ static int op_conv(Exec *e, const Node *n, Value **in, int nin, Value **out, int
     if (!OHW) return 0;
     bool pointwise = kh == 1 && kw == 1 && g.sh == 1 && g.sw == 1 && !g.pt && !g.pl && !g.pb && !g.pr;
     bool depthwise = Cg == 1 && Mg == 1;
+    /* im2col a band of output rows at a time (about 2048 columns) so that the column
+     * buffer stays in cache and memory use stays small */
     float *col = NULL;
+    int64_t band = g.OW ? (2048 + g.OW - 1) / g.OW : 1;
+    if (band > g.OH) band = g.OH;
+    if (band < 1) band = 1;
     if (!pointwise && !depthwise) {
         size_t need;
-        if (!size_mul((size_t)K, (size_t)OHW, &need) || need > (size_t)EXEC_MAX_ELEMS)
+        if (!size_mul((size_t)K, (size_t)(band * g.OW), &need) || need > (size_t)e->max_elems)
             return err_set(err, errlen, "im2col buffer too large");
         col = exec_scratch(e, need);
     }
@@ -221,15 +229,23 @@ static int op_conv(Exec *e, const Node *n, Value **in, int nin, Value **out, int
             float *yg = y + (bn * M + gr * Mg) * OHW;
             if (depthwise) {
                 depthwise_channel(xg, wg, yg, &g);
+                if (e->fuse_silu) kernel_silu(yg, yg, OHW);
                 continue;
             }
-            const float *B = xg;
-            if (!pointwise) {
-                im2col(xg, Cg, &g, col);
-                B = col;
+            if (pointwise) {
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)Mg, (int)OHW, (int)K, 1.0f, wg, (int)K,
+                            xg, (int)OHW, 1.0f, yg, (int)OHW);
+                if (e->fuse_silu) kernel_silu(yg, yg, Mg * OHW);
+                continue;
             }
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)Mg, (int)OHW, (int)K, 1.0f, wg, (int)K, B,
-                        (int)OHW, 1.0f, yg, (int)OHW);
+            for (int64_t oy0 = 0; oy0 < g.OH; oy0 += band) {
+                int64_t oy1 = oy0 + band < g.OH ? oy0 + band : g.OH, cols = (oy1 - oy0) * g.OW;
+                im2col(xg, Cg, &g, oy0, oy1, col);
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)Mg, (int)cols, (int)K, 1.0f, wg, (int)K,
+                            col, (int)cols, 1.0f, yg + oy0 * g.OW, (int)OHW);
+                if (e->fuse_silu) /* the SiLU epilogue, while the band is in cache */
+                    for (int64_t m = 0; m < Mg; m++) kernel_silu(yg + m * OHW + oy0 * g.OW, yg + m * OHW + oy0 * g.OW, cols);
+            }
         }
     return 0;
 }
@@ -263,13 +279,13 @@ static int op_conv_transpose(Exec *e, const Node *n, Value **in, int nin, Value 
     int64_t Cg = g.C / group, Mg = w->dims[1], M = Mg * group;
     if (b && (b->type != VT_F32 || b->numel != M)) return err_set(err, errlen, "bias must hold %lld floats", (long long)M);
     int64_t v[4] = {0, 0, 0, 0}, opad[2] = {0, 0}, oshape[2] = {-1, -1};
-    int c = node_attr_ints(n, "output_padding", v, 4);
+    int c = attr_ints(n, "output_padding", v, 4);
     if (c) {
         if (c != sp) return err_set(err, errlen, "output_padding has %d entries", c);
         opad[0] = sp == 2 ? v[0] : 0;
         opad[1] = v[sp - 1];
     }
-    c = node_attr_ints(n, "output_shape", v, 4);
+    c = attr_ints(n, "output_shape", v, 4);
     const char *ap = node_attr_str(n, "auto_pad", "NOTSET");
     if (c || strcmp(ap, "NOTSET")) {
         int64_t ins[2] = {g.H, g.W}, ks[2] = {kh, kw}, ss[2] = {g.sh, g.sw}, ds[2] = {g.dh, g.dw};
@@ -288,11 +304,11 @@ static int op_conv_transpose(Exec *e, const Node *n, Value **in, int nin, Value 
     g.OW = g.sw * (g.W - 1) + opad[1] + (kw - 1) * g.dw + 1 - g.pl - g.pr;
     if (sp == 1) g.OH = 1;
     if (g.OH < 0 || g.OW < 0) return err_set(err, errlen, "pads leave a negative output size");
-    if (alloc_spatial_out(out[0], &g, M, err, errlen)) return -1;
+    if (alloc_spatial_out(e, out[0], &g, M, err, errlen)) return -1;
     int64_t HW = g.H * g.W, OHW = g.OH * g.OW, R = Mg * kh * kw;
     if (HW > INT32_MAX || R > INT32_MAX || Cg > INT32_MAX) return err_set(err, errlen, "too large");
     size_t need;
-    if (!size_mul((size_t)R, (size_t)(HW ? HW : 1), &need) || need > (size_t)EXEC_MAX_ELEMS)
+    if (!size_mul((size_t)R, (size_t)(HW ? HW : 1), &need) || need > (size_t)e->max_elems)
         return err_set(err, errlen, "column buffer too large");
     float *col = exec_scratch(e, need), *y = vf(out[0]);
     for (int64_t m = 0; m < g.N * M; m++) {
@@ -341,7 +357,7 @@ static int op_batchnorm(Exec *e, const Node *n, Value **in, int nin, Value **out
     double eps = node_attr_float(n, "epsilon", 1e-5);
     if (value_consumable(e, n, x)) {
         if (value_forward(e, n, out[0], x, x->rank, x->dims, err, errlen)) return -1;
-    } else if (value_copy_reshaped(out[0], x, x->rank, x->dims, err, errlen)) {
+    } else if (value_copy_reshaped(e, out[0], x, x->rank, x->dims, err, errlen)) {
         return -1;
     }
     int64_t inner = 1;
@@ -359,6 +375,23 @@ static int op_batchnorm(Exec *e, const Node *n, Value **in, int nin, Value **out
 
 /* ---- pooling ----------------------------------------------------------------------- */
 
+/* Kernel taps [k0, k1) of a window starting at input coordinate start (dilation d, k taps)
+ * that land inside [0, len), and how many land inside [.., len + pad_end) (for
+ * count_include_pad).  Computed, not searched: kernels from a graph can be huge. */
+static void window_range(int64_t start, int64_t d, int64_t k, int64_t len, int64_t pad_end, int64_t *k0, int64_t *k1,
+                         int64_t *n_padded)
+{
+    int64_t lo = start >= 0 ? 0 : (-start + d - 1) / d;
+    int64_t hi = len - start <= 0 ? 0 : (len - start + d - 1) / d;
+    int64_t hp = len + pad_end - start <= 0 ? 0 : (len + pad_end - start + d - 1) / d;
+    if (hi > k) hi = k;
+    if (hp > k) hp = k;
+    if (lo > hi) lo = hi;
+    *k0 = lo;
+    *k1 = hi;
+    *n_padded = hp;
+}
+
 static int op_pool(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
 {
     NEED_IN(0); NEED_OUT(0);
@@ -366,41 +399,44 @@ static int op_pool(Exec *e, const Node *n, Value **in, int nin, Value **out, int
     if (x->type != VT_F32) return err_set(err, errlen, "input must be float");
     bool is_max = n->op == OP_MAXPOOL || !strcmp(n->op_type, "MaxPool");
     int64_t ks[2];
-    int nk = node_attr_ints(n, "kernel_shape", ks, 2);
+    int nk = attr_ints(n, "kernel_shape", ks, 2);
+    if (x->rank != 3 && x->rank != 4) return err_set(err, errlen, "only 1-D and 2-D pooling (rank 3 or 4)");
     if (nk != x->rank - 2) return err_set(err, errlen, "kernel_shape has %d entries for rank %d", nk, x->rank);
     if (nout > 1 && out[1]) return err_set(err, errlen, "MaxPool indices output is not supported");
     Geom g;
     bool ceil_mode = node_attr_int(n, "ceil_mode", 0) != 0;
     if (geom_init(n, x, nk == 2 ? ks[0] : 1, ks[nk - 1], ceil_mode, &g, err, errlen)) return -1;
     bool incl = node_attr_int(n, "count_include_pad", 0) != 0;
-    if (alloc_spatial_out(out[0], &g, g.C, err, errlen)) return -1;
+    if (alloc_spatial_out(e, out[0], &g, g.C, err, errlen)) return -1;
     float *y = vf(out[0]);
     const float *xd = vf(x);
     for (int64_t p = 0; p < g.N * g.C; p++) {
         const float *xp = xd + p * g.H * g.W;
         float *yp = y + p * g.OH * g.OW;
-        for (int64_t oy = 0; oy < g.OH; oy++)
+        for (int64_t oy = 0; oy < g.OH; oy++) {
+            int64_t ky0, ky1, ny_pad;
+            window_range(oy * g.sh - g.pt, g.dh, g.kh, g.H, g.pb, &ky0, &ky1, &ny_pad);
             for (int64_t ox = 0; ox < g.OW; ox++) {
+                int64_t kx0, kx1, nx_pad;
+                window_range(ox * g.sw - g.pl, g.dw, g.kw, g.W, g.pr, &kx0, &kx1, &nx_pad);
                 float acc = is_max ? -INFINITY : 0.f;
-                int64_t cnt = 0, padded = 0;
-                for (int64_t ky = 0; ky < g.kh; ky++) {
-                    int64_t iy = oy * g.sh - g.pt + ky * g.dh;
-                    for (int64_t kx = 0; kx < g.kw; kx++) {
-                        int64_t ix = ox * g.sw - g.pl + kx * g.dw;
-                        if (iy < 0 || iy >= g.H || ix < 0 || ix >= g.W) {
-                            /* window cells on the padding (not past it, in ceil mode) count */
-                            if (iy < g.H + g.pb && ix < g.W + g.pr) padded++;
-                            continue;
-                        }
-                        float v = xp[iy * g.W + ix];
+                for (int64_t ky = ky0; ky < ky1; ky++) {
+                    const float *xr = xp + (oy * g.sh - g.pt + ky * g.dh) * g.W + (ox * g.sw - g.pl);
+                    for (int64_t kx = kx0; kx < kx1; kx++) {
+                        float v = xr[kx * g.dw];
                         if (is_max) acc = v > acc ? v : acc;
                         else acc += v;
-                        cnt++;
                     }
                 }
-                if (!is_max) acc = (incl ? cnt + padded : cnt) ? acc / (float)(incl ? cnt + padded : cnt) : 0.f;
+                if (!is_max) {
+                    /* count_include_pad counts the window cells on the padding too (not past it,
+                     * which only ceil_mode windows reach) */
+                    int64_t cnt = incl ? ny_pad * nx_pad : (ky1 - ky0) * (kx1 - kx0);
+                    acc = cnt ? acc / (float)cnt : 0.f;
+                }
                 yp[oy * g.OW + ox] = acc;
             }
+        }
     }
     return 0;
 }
@@ -416,7 +452,7 @@ static int op_global_pool(Exec *e, const Node *n, Value **in, int nin, Value **o
         d[i] = i < 2 ? x->dims[i] : 1;
         if (i >= 2) inner *= x->dims[i];
     }
-    if (value_alloc(out[0], VT_F32, x->rank, d, err, errlen)) return -1;
+    if (value_alloc(e, out[0], VT_F32, x->rank, d, err, errlen)) return -1;
     for (int64_t p = 0; p < x->dims[0] * x->dims[1]; p++) {
         const float *xp = vf(x) + p * inner;
         double acc = is_max ? -INFINITY : 0;
@@ -503,7 +539,9 @@ static int op_resize(Exec *e, const Node *n, Value **in, int nin, Value **out, i
                  : !strcmp(ctm, "half_pixel_symmetric") ? CT_HALF_PIXEL_SYMMETRIC
                  : !strcmp(ctm, "half_pixel") ? CT_HALF_PIXEL : (CoordMode)-1;
     if ((int)cm < 0) return err_set(err, errlen, "coordinate_transformation_mode '%s' is not supported", ctm);
-    if (value_alloc(out[0], x->type, rank, od, err, errlen)) return -1;
+    for (int d = 0; d < rank; d++)
+        if (x->dims[d] == 0 && od[d] > 0) return err_set(err, errlen, "cannot resize an empty dimension (%d)", d);
+    if (value_alloc(e, out[0], x->type, rank, od, err, errlen)) return -1;
     if (!out[0]->numel) return 0;
     size_t es = x->type == VT_F32 ? sizeof(float) : sizeof(int64_t);
     if (!strcmp(mode, "nearest")) {

@@ -63,12 +63,9 @@ __attribute__((target("avx2,fma"))) static void exp_avx2(const float *x, float *
     for (; i < n; i++) y[i] = expf(x[i]);
 }
 
-static int have_avx2(void)
-{
-    static int cached = -1;
-    if (cached < 0) cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    return cached;
-}
+/* No cached flag: Execs run on several threads at once, and the builtin only reads the
+ * CPU model libgcc filled in at start-up. */
+static int have_avx2(void) { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
 #endif
 
 void kernel_sigmoid(const float *x, float *y, int64_t n)
@@ -111,7 +108,7 @@ static int unary_out(Exec *e, const Node *n, Value *x, Value *y, char *err, size
 {
     if (x->type == VT_F32 && value_consumable(e, n, x))
         return value_forward(e, n, y, x, x->rank, x->dims, err, errlen);
-    if (value_alloc(y, VT_F32, x->rank, x->dims, err, errlen)) return -1;
+    if (value_alloc(e, y, VT_F32, x->rank, x->dims, err, errlen)) return -1;
     if (x->type == VT_F32) memcpy(y->data, x->data, (size_t)x->numel * sizeof(float));
     else
         for (int64_t i = 0; i < x->numel; i++) vf(y)[i] = (float)vi(x)[i];
@@ -176,10 +173,11 @@ static int op_unary(Exec *e, const Node *n, Value **in, int nin, Value **out, in
     if (kind < 0) return err_set(err, errlen, "unknown unary op");
     /* integer Neg/Abs/Relu on int64 stay integer (shape arithmetic) */
     if (in[0]->type == VT_I64 && (kind == U_NEG || kind == U_ABS || kind == U_RELU || kind == U_SIGN)) {
-        if (value_alloc(out[0], VT_I64, in[0]->rank, in[0]->dims, err, errlen)) return -1;
+        if (value_alloc(e, out[0], VT_I64, in[0]->rank, in[0]->dims, err, errlen)) return -1;
         for (int64_t i = 0; i < in[0]->numel; i++) {
             int64_t v = vi(in[0])[i];
-            vi(out[0])[i] = kind == U_NEG ? -v : kind == U_ABS ? (v < 0 ? -v : v) : kind == U_RELU ? (v > 0 ? v : 0)
+            int64_t neg = (int64_t)(0 - (uint64_t)v); /* wraps for INT64_MIN, as numpy does */
+            vi(out[0])[i] = kind == U_NEG ? neg : kind == U_ABS ? (v < 0 ? neg : v) : kind == U_RELU ? (v > 0 ? v : 0)
                                                                                    : (v > 0) - (v < 0);
         }
         return 0;
@@ -401,7 +399,7 @@ static int binary(Exec *e, const Node *n, BinKind k, Value *a, Value *b, Value *
         /* the output aliases tmp's buffer: element j of the output sits where operand a/b's
          * element j sits, so in-place evaluation is safe */
         *dst = tmp;
-    } else if (value_alloc(dst, ot, orank, od, err, errlen)) {
+    } else if (value_alloc(e, dst, ot, orank, od, err, errlen)) {
         value_clear(&ca); value_clear(&cb);
         return -1;
     }
@@ -456,7 +454,7 @@ static int op_binary(Exec *e, const Node *n, Value **in, int nin, Value **out, i
     if ((kind == B_MIN || kind == B_MAX) && nin != 2) {
         if (nin < 1 || !in[0]) return err_set(err, errlen, "needs at least one input");
         Value acc = {0};
-        if (value_copy_reshaped(&acc, in[0], in[0]->rank, in[0]->dims, err, errlen)) return -1;
+        if (value_copy_reshaped(e, &acc, in[0], in[0]->rank, in[0]->dims, err, errlen)) return -1;
         for (int i = 1; i < nin; i++) {
             if (!in[i]) continue;
             Value next = {0};
@@ -477,7 +475,7 @@ static int op_binary(Exec *e, const Node *n, Value **in, int nin, Value **out, i
 static int op_not(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
 {
     NEED_IN(0); NEED_OUT(0);
-    if (value_alloc(out[0], VT_I64, in[0]->rank, in[0]->dims, err, errlen)) return -1;
+    if (value_alloc(e, out[0], VT_I64, in[0]->rank, in[0]->dims, err, errlen)) return -1;
     for (int64_t i = 0; i < in[0]->numel; i++) vi(out[0])[i] = value_get(in[0], i) == 0;
     return 0;
 }
@@ -491,7 +489,7 @@ static int op_where(Exec *e, const Node *n, Value **in, int nin, Value **out, in
     if (broadcast_shape(in[0]->dims, in[0]->rank, in[1]->dims, in[1]->rank, d1, &r1, err, errlen)) return -1;
     if (broadcast_shape(d1, r1, in[2]->dims, in[2]->rank, od, &orank, err, errlen)) return -1;
     bool ints = in[1]->type == VT_I64 && in[2]->type == VT_I64;
-    if (value_alloc(out[0], ints ? VT_I64 : VT_F32, orank, od, err, errlen)) return -1;
+    if (value_alloc(e, out[0], ints ? VT_I64 : VT_F32, orank, od, err, errlen)) return -1;
     int64_t st[3][GRAPH_MAX_RANK];
     for (int k = 0; k < 3; k++) bcast_strides(in[k], od, orank, st[k]);
     int64_t idx[GRAPH_MAX_RANK] = {0};
@@ -520,7 +518,7 @@ static int op_cast(Exec *e, const Node *n, Value **in, int nin, Value **out, int
     if (to == DT_UNDEFINED || to == DT_STRING) return err_set(err, errlen, "cannot cast to type %d", to_onnx);
     Value *x = in[0], *y = out[0];
     bool to_float = to == DT_F32 || to == DT_F16 || to == DT_BF16 || to == DT_F64;
-    if (value_alloc(y, to_float ? VT_F32 : VT_I64, x->rank, x->dims, err, errlen)) return -1;
+    if (value_alloc(e, y, to_float ? VT_F32 : VT_I64, x->rank, x->dims, err, errlen)) return -1;
     for (int64_t i = 0; i < x->numel; i++) {
         if (to_float) {
             float f = (float)value_get(x, i);
@@ -558,7 +556,7 @@ static int op_clip(Exec *e, const Node *n, Value **in, int nin, Value **out, int
     if (nin > 1 && in[1] && in[1]->numel) lo = value_get(in[1], 0);
     if (nin > 2 && in[2] && in[2]->numel) hi = value_get(in[2], 0);
     if (in[0]->type == VT_I64) {
-        if (value_alloc(out[0], VT_I64, in[0]->rank, in[0]->dims, err, errlen)) return -1;
+        if (value_alloc(e, out[0], VT_I64, in[0]->rank, in[0]->dims, err, errlen)) return -1;
         for (int64_t i = 0; i < in[0]->numel; i++) {
             double v = (double)vi(in[0])[i];
             vi(out[0])[i] = v < lo ? (int64_t)lo : v > hi ? (int64_t)hi : vi(in[0])[i];
@@ -643,7 +641,7 @@ static int op_matmul(Exec *e, const Node *n, Value **in, int nin, Value **out, i
     if (a->rank > 1) od[orank++] = M;
     if (b->rank > 1) od[orank++] = N;
     if (orank > GRAPH_MAX_RANK) { rc = err_set(err, errlen, "result rank too large"); goto done; }
-    if ((rc = value_alloc(out[0], VT_F32, orank, od, err, errlen))) goto done;
+    if ((rc = value_alloc(e, out[0], VT_F32, orank, od, err, errlen))) goto done;
     if (M > INT32_MAX || N > INT32_MAX || K > INT32_MAX) { rc = err_set(err, errlen, "matrix too large"); goto done; }
     int64_t nb = 1;
     for (int i = 0; i < ro; i++) nb *= bo[i];
@@ -687,7 +685,7 @@ static int op_gemm(Exec *e, const Node *n, Value **in, int nin, Value **out, int
     if (K != K2) return err_set(err, errlen, "inner dimensions differ (%lld vs %lld)", (long long)K, (long long)K2);
     if (M > INT32_MAX || N > INT32_MAX || K > INT32_MAX) return err_set(err, errlen, "matrix too large");
     int64_t od[2] = {M, N};
-    if (value_alloc(out[0], VT_F32, 2, od, err, errlen)) return -1;
+    if (value_alloc(e, out[0], VT_F32, 2, od, err, errlen)) return -1;
     float *y = vf(out[0]);
     if (c && beta != 0) {
         int64_t bd[GRAPH_MAX_RANK];
@@ -714,7 +712,8 @@ static int op_gemm(Exec *e, const Node *n, Value **in, int nin, Value **out, int
 static int reduce_axes(const Node *n, Value **in, int nin, int rank, bool *mask, char *err, size_t errlen)
 {
     int64_t axes[GRAPH_MAX_RANK * 2];
-    int na = node_attr_ints(n, "axes", axes, (int)ARRAY_LEN(axes));
+    int na = attr_ints(n, "axes", axes, (int)ARRAY_LEN(axes));
+    if (na < 0) return err_set(err, errlen, "too many axes");
     if (nin > 1 && in[1]) {
         if (value_int_list(in[1], axes, (int)ARRAY_LEN(axes), &na, "axes", err, errlen)) return -1;
     }
@@ -754,7 +753,7 @@ static int op_reduce(Exec *e, const Node *n, Value **in, int nin, Value **out, i
     }
     if ((k == R_MAX || k == R_MIN) && count == 0) return err_set(err, errlen, "reducing an empty tensor");
     bool ints = x->type == VT_I64;
-    if (value_alloc(out[0], ints ? VT_I64 : VT_F32, orank, od, err, errlen)) return -1;
+    if (value_alloc(e, out[0], ints ? VT_I64 : VT_F32, orank, od, err, errlen)) return -1;
     int64_t on = out[0]->numel;
     double *acc = xmalloc(sizeof(double) * (size_t)(on ? on : 1));
     for (int64_t i = 0; i < on; i++) acc[i] = k == R_MAX ? -INFINITY : k == R_MIN ? INFINITY : k == R_PROD ? 1 : 0;
@@ -809,7 +808,7 @@ static int op_argmax(Exec *e, const Node *n, Value **in, int nin, Value **out, i
         else if (keep) od[orank++] = 1;
     }
     if (len == 0) return err_set(err, errlen, "ArgMax over an empty axis");
-    if (value_alloc(out[0], VT_I64, orank, od, err, errlen)) return -1;
+    if (value_alloc(e, out[0], VT_I64, orank, od, err, errlen)) return -1;
     for (int64_t o = 0; o < outer; o++)
         for (int64_t j = 0; j < inner; j++) {
             int64_t best = 0;

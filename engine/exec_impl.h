@@ -36,13 +36,23 @@ struct Exec {
     int *last_use;      /* node index of the last consumer (-1: none) */
     bool *pinned;       /* never freed during a run: graph outputs */
     bool keep_all;
+    int64_t max_elems;  /* largest tensor one op may create (EXEC_MAX_ELEMS by default) */
     int64_t opset;      /* default-domain opset (0 when unknown) */
     void **op_fns;      /* resolved op function per node (ExecOpFn) */
     bool profile;
+    /* Conv + SiLU fusion, planned at exec_new and used when keep_all is off:
+     * node_plan[ni] is PLAN_RUN, PLAN_CONV_SILU (the conv applies SiLU to its output),
+     * PLAN_SKIP (a Sigmoid whose only reader is the fused Mul), or PLAN_ALIAS (a SiLU or
+     * Mul whose output is the fused conv's output, alias_src). */
+    unsigned char *node_plan;
+    int *alias_src;
+    bool fuse_silu;     /* set by the run loop while a PLAN_CONV_SILU conv runs */
     double *node_ms;    /* per node wall time of the last run (profile on) */
     float *scratch;     /* reusable work buffer (im2col) */
     size_t scratch_len; /* in floats */
 };
+
+enum { PLAN_RUN, PLAN_CONV_SILU, PLAN_SKIP, PLAN_ALIAS };
 
 /* An op: inputs (NULL for omitted optional inputs), outputs to fill (already reset).
  * 0 or -1 + message (the caller prefixes the node name and op). */
@@ -59,14 +69,15 @@ extern const ExecOpEntry exec_ops_conv[];
 extern const ExecOpEntry exec_ops_elementwise[];
 extern const ExecOpEntry exec_ops_shape[];
 
-/* Allocate v's data for type/rank/dims (checks rank, negative dims, overflow and
- * EXEC_MAX_ELEMS).  Frees what v held.  0 or -1 + message. */
-int value_alloc(Value *v, ValueType t, int rank, const int64_t *dims, char *err, size_t errlen);
+/* Allocate v's data for type/rank/dims (checks rank, negative dims, overflow and the
+ * Exec's element limit).  Frees what v held.  0 or -1 + message. */
+int value_alloc(const Exec *e, Value *v, ValueType t, int rank, const int64_t *dims, char *err, size_t errlen);
 /* Release v's data when owned; v becomes empty (not ready). */
 void value_clear(Value *v);
 /* Make dst a borrowed view of src's data with a new shape (same numel): used by Reshape,
  * Identity, Squeeze... when src is a constant; for owned data the bytes are copied. */
-int value_copy_reshaped(Value *dst, const Value *src, int rank, const int64_t *dims, char *err, size_t errlen);
+int value_copy_reshaped(const Exec *e, Value *dst, const Value *src, int rank, const int64_t *dims, char *err,
+                        size_t errlen);
 
 static inline float *vf(const Value *v) { return (float *)v->data; }
 static inline int64_t *vi(const Value *v) { return (int64_t *)v->data; }
@@ -104,6 +115,14 @@ int broadcast_shape(const int64_t *a, int ra, const int64_t *b, int rb, int64_t 
 void kernel_sigmoid(const float *x, float *y, int64_t n);
 void kernel_silu(const float *x, float *y, int64_t n);
 void kernel_exp(const float *x, float *y, int64_t n);
+
+/* An int-list attribute into out (at most max): its length, 0 when absent, -1 when it has
+ * more than max entries (graph_attr_ints reports the full length; never index with it). */
+static inline int attr_ints(const Node *n, const char *name, int64_t *out, int max)
+{
+    int c = node_attr_ints(n, name, out, max);
+    return c > max ? -1 : c;
+}
 
 /* String attribute or dflt. */
 const char *node_attr_str(const Node *n, const char *name, const char *dflt);

@@ -31,7 +31,8 @@ static int axes_arg(const Node *n, Value **in, int nin, int k, int64_t *axes, in
     const Attr *a = node_attr(n, "axes");
     if (a) {
         if (a->count > max) return err_set(err, errlen, "too many axes");
-        *na = node_attr_ints(n, "axes", axes, max);
+        *na = attr_ints(n, "axes", axes, max);
+        if (*na < 0) return err_set(err, errlen, "too many axes");
     }
     return 0;
 }
@@ -59,7 +60,7 @@ static int op_constant(Exec *e, const Node *n, Value **in, int nin, Value **out,
     int64_t d[1];
     if ((a = node_attr(n, "value_float")) || (a = node_attr(n, "value_int"))) {
         bool f = !strcmp(a->name, "value_float");
-        if (value_alloc(y, f ? VT_F32 : VT_I64, 0, d, err, errlen)) return -1;
+        if (value_alloc(e, y, f ? VT_F32 : VT_I64, 0, d, err, errlen)) return -1;
         if (f) vf(y)[0] = (float)a->f;
         else vi(y)[0] = a->i;
         return 0;
@@ -67,7 +68,7 @@ static int op_constant(Exec *e, const Node *n, Value **in, int nin, Value **out,
     if ((a = node_attr(n, "value_floats")) || (a = node_attr(n, "value_ints"))) {
         bool f = !strcmp(a->name, "value_floats");
         d[0] = a->count;
-        if (value_alloc(y, f ? VT_F32 : VT_I64, 1, d, err, errlen)) return -1;
+        if (value_alloc(e, y, f ? VT_F32 : VT_I64, 1, d, err, errlen)) return -1;
         for (int i = 0; i < a->count; i++) {
             if (f) vf(y)[i] = (float)a->floats[i];
             else vi(y)[i] = a->ints[i];
@@ -87,7 +88,7 @@ static int op_shape(Exec *e, const Node *n, Value **in, int nin, Value **out, in
     start = start < 0 ? 0 : start > r ? r : start;
     end = end < 0 ? 0 : end > r ? r : end;
     int64_t d[1] = {end > start ? end - start : 0};
-    if (value_alloc(out[0], VT_I64, 1, d, err, errlen)) return -1;
+    if (value_alloc(e, out[0], VT_I64, 1, d, err, errlen)) return -1;
     for (int64_t i = 0; i < d[0]; i++) vi(out[0])[i] = in[0]->dims[start + i];
     return 0;
 }
@@ -95,7 +96,7 @@ static int op_shape(Exec *e, const Node *n, Value **in, int nin, Value **out, in
 static int op_size(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
 {
     NEED_IN(0); NEED_OUT(0);
-    if (value_alloc(out[0], VT_I64, 0, NULL, err, errlen)) return -1;
+    if (value_alloc(e, out[0], VT_I64, 0, NULL, err, errlen)) return -1;
     vi(out[0])[0] = in[0]->numel;
     return 0;
 }
@@ -217,7 +218,7 @@ static int op_concat(Exec *e, const Node *n, Value **in, int nin, Value **out, i
         d[axis] += in[i]->dims[axis];
     }
     ValueType t = all_int ? VT_I64 : VT_F32;
-    if (value_alloc(out[0], t, r, d, err, errlen)) return -1;
+    if (value_alloc(e, out[0], t, r, d, err, errlen)) return -1;
     int64_t outer = 1, inner = 1;
     for (int k = 0; k < axis; k++) outer *= d[k];
     for (int k = axis + 1; k < r; k++) inner *= d[k];
@@ -253,7 +254,7 @@ static int op_split(Exec *e, const Node *n, Value **in, int nin, Value **out, in
     } else if (node_attr(n, "split")) {
         const Attr *a = node_attr(n, "split");
         if (a->count > nout) rc = err_set(err, errlen, "split has %d entries for %d outputs", a->count, nout);
-        else ns = node_attr_ints(n, "split", sizes, nout);
+        else ns = attr_ints(n, "split", sizes, nout);
     } else {
         /* equal parts (the last one smaller when it does not divide, as opset 18 allows) */
         int64_t len = x->dims[axis], part = (len + nout - 1) / nout;
@@ -267,7 +268,7 @@ static int op_split(Exec *e, const Node *n, Value **in, int nin, Value **out, in
     if (!rc && ns != nout) rc = err_set(err, errlen, "split has %d entries for %d outputs", ns, nout);
     for (int i = 0; !rc && i < ns; i++) {
         if (sizes[i] < 0 || sizes[i] > x->dims[axis]) rc = err_set(err, errlen, "split size %lld out of range", (long long)sizes[i]);
-        total += sizes[i];
+        else total += sizes[i];
     }
     if (!rc && total != x->dims[axis])
         rc = err_set(err, errlen, "split sizes add up to %lld, the axis is %lld", (long long)total, (long long)x->dims[axis]);
@@ -284,7 +285,7 @@ static int op_split(Exec *e, const Node *n, Value **in, int nin, Value **out, in
             off += sizes[i];
             continue;
         }
-        if ((rc = value_alloc(out[i], x->type, x->rank, d, err, errlen))) break;
+        if ((rc = value_alloc(e, out[i], x->type, x->rank, d, err, errlen))) break;
         int64_t chunk = sizes[i] * inner;
         for (int64_t o = 0; o < outer; o++)
             memcpy((char *)out[i]->data + (size_t)(o * chunk) * es,
@@ -340,9 +341,11 @@ static int op_slice(Exec *e, const Node *n, Value **in, int nin, Value **out, in
         if (nin > 3 && in[3] && value_int_list(in[3], axes, GRAPH_MAX_RANK, &na, "axes", err, errlen)) return -1;
         if (nin > 4 && in[4] && value_int_list(in[4], steps, GRAPH_MAX_RANK, &nst, "steps", err, errlen)) return -1;
     } else {
-        ns = node_attr_ints(n, "starts", starts, GRAPH_MAX_RANK);
-        ne = node_attr_ints(n, "ends", ends, GRAPH_MAX_RANK);
-        if (node_attr(n, "axes")) na = node_attr_ints(n, "axes", axes, GRAPH_MAX_RANK);
+        ns = attr_ints(n, "starts", starts, GRAPH_MAX_RANK);
+        ne = attr_ints(n, "ends", ends, GRAPH_MAX_RANK);
+        if (node_attr(n, "axes") && (na = attr_ints(n, "axes", axes, GRAPH_MAX_RANK)) < 0)
+            return err_set(err, errlen, "too many axes");
+        if (ns < 0 || ne < 0) return err_set(err, errlen, "too many starts or ends");
     }
     if (ns != ne || ns > r) return err_set(err, errlen, "starts/ends have %d/%d entries for rank %d", ns, ne, r);
     if (na >= 0 && na != ns) return err_set(err, errlen, "axes has %d entries, starts %d", na, ns);
@@ -374,7 +377,7 @@ static int op_slice(Exec *e, const Node *n, Value **in, int nin, Value **out, in
         sp[a] = step;
         d[a] = cnt;
     }
-    if (value_alloc(out[0], x->type, r, d, err, errlen)) return -1;
+    if (value_alloc(e, out[0], x->type, r, d, err, errlen)) return -1;
     copy_box(x, out[0], st, sp);
     return 0;
 }
@@ -385,7 +388,7 @@ static int op_transpose(Exec *e, const Node *n, Value **in, int nin, Value **out
     Value *x = in[0];
     int r = x->rank;
     int64_t perm[GRAPH_MAX_RANK];
-    int np = node_attr_ints(n, "perm", perm, GRAPH_MAX_RANK);
+    int np = attr_ints(n, "perm", perm, GRAPH_MAX_RANK);
     if (!node_attr(n, "perm"))
         for (int i = 0; i < r; i++) perm[i] = r - 1 - i;
     else if (np != r) return err_set(err, errlen, "perm has %d entries for rank %d", np, r);
@@ -397,7 +400,7 @@ static int op_transpose(Exec *e, const Node *n, Value **in, int nin, Value **out
     }
     for (int i = r - 1; i >= 0; i--) { xst[i] = s; s *= x->dims[i]; }
     for (int i = 0; i < r; i++) { d[i] = x->dims[perm[i]]; pst[i] = xst[perm[i]]; }
-    if (value_alloc(out[0], x->type, r, d, err, errlen)) return -1;
+    if (value_alloc(e, out[0], x->type, r, d, err, errlen)) return -1;
     if (!out[0]->numel) return 0;
     if (r == 0) {
         memcpy(out[0]->data, x->data, esize(x));
@@ -446,7 +449,7 @@ static int op_gather(Exec *e, const Node *n, Value **in, int nin, Value **out, i
         int64_t v = value_get_i64(ix, j);
         if (v < -len || v >= len) return err_set(err, errlen, "index %lld out of range for size %lld", (long long)v, (long long)len);
     }
-    if (value_alloc(out[0], x->type, orank, d, err, errlen)) return -1;
+    if (value_alloc(e, out[0], x->type, orank, d, err, errlen)) return -1;
     size_t es = esize(x);
     for (int64_t o = 0; o < outer; o++)
         for (int64_t j = 0; j < ix->numel; j++) {
@@ -468,7 +471,7 @@ static int op_gather_elements(Exec *e, const Node *n, Value **in, int nin, Value
     if (axis_norm(node_attr_int(n, "axis", 0), r, &axis, err, errlen)) return -1;
     for (int i = 0; i < r; i++)
         if (i != axis && ix->dims[i] > x->dims[i]) return err_set(err, errlen, "indices dim %d exceeds the data's", i);
-    if (value_alloc(out[0], x->type, r, ix->dims, err, errlen)) return -1;
+    if (value_alloc(e, out[0], x->type, r, ix->dims, err, errlen)) return -1;
     int64_t xst[GRAPH_MAX_RANK], s = 1, idx[GRAPH_MAX_RANK] = {0};
     for (int i = r - 1; i >= 0; i--) { xst[i] = s; s *= x->dims[i]; }
     for (int64_t j = 0; j < ix->numel; j++) {
@@ -519,7 +522,7 @@ static int op_expand(Exec *e, const Node *n, Value **in, int nin, Value **out, i
     for (int i = 0; i < ns; i++)
         if (s[i] < 0) return err_set(err, errlen, "negative shape entry");
     if (broadcast_shape(in[0]->dims, in[0]->rank, s, ns, d, &r, err, errlen)) return -1;
-    if (value_alloc(out[0], in[0]->type, r, d, err, errlen)) return -1;
+    if (value_alloc(e, out[0], in[0]->type, r, d, err, errlen)) return -1;
     broadcast_into(in[0], out[0]);
     return 0;
 }
@@ -537,7 +540,7 @@ static int op_tile(Exec *e, const Node *n, Value **in, int nin, Value **out, int
             return err_set(err, errlen, "repeat %lld out of range", (long long)rep[i]);
         d[i] = x->dims[i] * rep[i];
     }
-    if (value_alloc(out[0], x->type, nr, d, err, errlen)) return -1;
+    if (value_alloc(e, out[0], x->type, nr, d, err, errlen)) return -1;
     int64_t xst[GRAPH_MAX_RANK], s = 1, idx[GRAPH_MAX_RANK] = {0};
     for (int i = nr - 1; i >= 0; i--) { xst[i] = s; s *= x->dims[i]; }
     for (int64_t j = 0; j < out[0]->numel; j++) {
@@ -565,7 +568,7 @@ static int op_range(Exec *e, const Node *n, Value **in, int nin, Value **out, in
     if (!(cnt >= 0)) cnt = 0;
     if (cnt > (double)EXEC_MAX_ELEMS) return err_set(err, errlen, "range too long");
     int64_t d[1] = {(int64_t)cnt};
-    if (value_alloc(out[0], ints ? VT_I64 : VT_F32, 1, d, err, errlen)) return -1;
+    if (value_alloc(e, out[0], ints ? VT_I64 : VT_F32, 1, d, err, errlen)) return -1;
     for (int64_t i = 0; i < d[0]; i++) {
         if (ints) vi(out[0])[i] = vi(in[0])[0] + i * vi(in[2])[0];
         else vf(out[0])[i] = (float)(st + (double)i * dl);
@@ -592,7 +595,7 @@ static int op_constant_of_shape(Exec *e, const Node *n, Value **in, int nin, Val
         fv = value_get(c, 0);
         iv = value_get_i64(c, 0);
     }
-    if (value_alloc(out[0], t, ns, s, err, errlen)) return -1;
+    if (value_alloc(e, out[0], t, ns, s, err, errlen)) return -1;
     for (int64_t i = 0; i < out[0]->numel; i++) {
         if (t == VT_F32) vf(out[0])[i] = (float)fv;
         else vi(out[0])[i] = iv;
@@ -610,7 +613,7 @@ static int op_pad(Exec *e, const Node *n, Value **in, int nin, Value **out, int 
     if (nin > 1 && in[1]) {
         if (value_int_list(in[1], p, 2 * GRAPH_MAX_RANK, &np, "pads", err, errlen)) return -1;
     } else {
-        np = node_attr_ints(n, "pads", p, 2 * GRAPH_MAX_RANK);
+        np = attr_ints(n, "pads", p, 2 * GRAPH_MAX_RANK);
     }
     if (nin > 3 && in[3]) return err_set(err, errlen, "the axes input is not supported");
     if (np != 2 * r) return err_set(err, errlen, "pads has %d entries for rank %d", np, r);
@@ -625,7 +628,7 @@ static int op_pad(Exec *e, const Node *n, Value **in, int nin, Value **out, int 
         d[i] = x->dims[i] + p[i] + p[i + r];
         if (d[i] < 0) return err_set(err, errlen, "pads leave a negative size");
     }
-    if (value_alloc(out[0], x->type, r, d, err, errlen)) return -1;
+    if (value_alloc(e, out[0], x->type, r, d, err, errlen)) return -1;
     int64_t xst[GRAPH_MAX_RANK], s = 1, idx[GRAPH_MAX_RANK] = {0};
     for (int i = r - 1; i >= 0; i--) { xst[i] = s; s *= x->dims[i]; }
     for (int64_t j = 0; j < out[0]->numel; j++) {
@@ -687,8 +690,8 @@ static int op_topk(Exec *e, const Node *n, Value **in, int nin, Value **out, int
     int64_t d[GRAPH_MAX_RANK];
     memcpy(d, x->dims, sizeof d);
     d[axis] = k;
-    if (value_alloc(out[0], x->type, x->rank, d, err, errlen)) return -1;
-    if (nout > 1 && out[1] && value_alloc(out[1], VT_I64, x->rank, d, err, errlen)) return -1;
+    if (value_alloc(e, out[0], x->type, x->rank, d, err, errlen)) return -1;
+    if (nout > 1 && out[1] && value_alloc(e, out[1], VT_I64, x->rank, d, err, errlen)) return -1;
     int64_t outer = 1, inner = 1;
     for (int i = 0; i < axis; i++) outer *= x->dims[i];
     for (int i = axis + 1; i < x->rank; i++) inner *= x->dims[i];
@@ -771,7 +774,7 @@ static int op_nms(Exec *e, const Node *n, Value **in, int nin, Value **out, int 
     free(cand);
     free(keep);
     int64_t d[2] = {(int64_t)sel.len / 3, 3};
-    int rc = value_alloc(out[0], VT_I64, 2, d, err, errlen);
+    int rc = value_alloc(e, out[0], VT_I64, 2, d, err, errlen);
     if (!rc && sel.len) memcpy(out[0]->data, sel.items, sel.len * sizeof(int64_t));
     vec_free(&sel);
     return rc;

@@ -34,9 +34,8 @@ void pass_compact(Graph *g, const unsigned char *dead, const unsigned char *dead
     for (int i = 0; i < nn; i++) {
         if (dead && dead[i]) continue;
         Node n = g->nodes[i];
-        int m = n.module;
-        while (m >= 0 && m < nm && mmap[m] < 0) m = -1; /* a node of a dropped module belongs to none */
-        n.module = (m >= 0 && m < nm) ? mmap[m] : -1;
+        /* a node of a dropped module belongs to none */
+        n.module = (n.module >= 0 && n.module < nm) ? mmap[n.module] : -1;
         for (int k = 0; k < n.n_inputs; k++)
             if (n.inputs[k] >= 0 && n.inputs[k] < nt) used[n.inputs[k]] = 1;
         for (int k = 0; k < n.n_outputs; k++)

@@ -83,7 +83,10 @@ ModTree *yolo_cfg_parse(const char *text, size_t len, const char *name, const ch
 /* The built-in config file a bare name resolves to (heap string, caller frees), or NULL
  * when there is none.  *scale receives the scale letter guessed from the name (or 0). */
 char *yolo_cfg_builtin_path(const char *name, char *scale);
-/* True when text is a YAML mapping with `backbone` and `head` (a model config). */
+/* True when text is a YAML mapping with `backbone` and `head` (a model config).  The _why
+ * form says what the text is otherwise ("not valid YAML (line 3: ...)", "a YAML file
+ * without 'backbone' and 'head' ..."); why may be NULL. */
 bool yolo_cfg_sniff(const char *text, size_t len);
+bool yolo_cfg_sniff_why(const char *text, size_t len, char *why, size_t whylen);
 
 #endif

@@ -5,6 +5,7 @@
  * The exp_* arrays were computed from the same patterns with PyTorch 1.13 (torch.nn.functional)
  * and numpy 1.24 at development time; the expression is written above each array. */
 #include <math.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "engine/exec.h"
@@ -1186,8 +1187,118 @@ static void test_const_conversion(void)
     graph_free(g);
 }
 
+/* Several Execs over one graph on several threads at once (the graph is only read). */
+typedef struct {
+    const Graph *g;
+    double worst;
+    int failures;
+} ThreadRun;
+
+static void *thread_runs(void *arg)
+{
+    ThreadRun *t = arg;
+    char err[256];
+    Exec *e = exec_new(t->g, err, sizeof err);
+    if (!e) {
+        t->failures++;
+        return NULL;
+    }
+    int64_t xd[4] = {1, 4, 6, 6}, od[8];
+    float xin[144];
+    for (int i = 0; i < 144; i++) xin[i] = pat_x(i);
+    for (int r = 0; r < 25; r++) {
+        int orank;
+        if (exec_set_input(e, "x", xin, xd, 4, err, sizeof err) || exec_run(e, NULL, err, sizeof err)) {
+            t->failures++;
+            continue;
+        }
+        const float *y = exec_output(e, 0, od, &orank);
+        double m = y ? max_diff(y, exp_c2f, (int64_t)ARRAY_LEN(exp_c2f)) : INFINITY;
+        if (m > t->worst) t->worst = m;
+    }
+    exec_free(e);
+    return NULL;
+}
+
+static void test_threads_share_graph(void)
+{
+    /* the C2f-like block of test_block_chain, rebuilt */
+    Graph *g = graph_new();
+    int64_t xd[4] = {1, 4, 6, 6}, w1d[4] = {4, 4, 1, 1}, w2d[4] = {2, 2, 3, 3}, w3d[4] = {3, 6, 1, 1}, b4[1] = {4},
+            b2[1] = {2}, b3[1] = {3}, two[1] = {2}, four[1] = {4}, sp[2] = {2, 2}, p1[4] = {1, 1, 1, 1};
+    int x = input(g, "x", 4, xd);
+    int c1 = act(g, "c1"), s1 = act(g, "s1"), a1 = act(g, "a1"), a2 = act(g, "a2"), c2 = act(g, "c2"),
+        m = act(g, "m"), cat = act(g, "cat"), c3 = act(g, "c3"), z = act(g, "z"), up = act(g, "up");
+    int i1[3] = {x, cst_pat(g, "w1", pat_w, 4, w1d), cst_pat(g, "b1", pat_b, 1, b4)};
+    node1(g, OP_CONV, NULL, i1, 3, c1);
+    node1(g, OP_SILU, NULL, &c1, 1, s1);
+    int si[2] = {s1, cst_i64(g, "split", 1, two, sp)}, so[2] = {a1, a2};
+    node_set_int(g, graph_add_node(g, OP_SPLIT, "Split", "split", -1, si, 2, so, 2), "axis", 1);
+    int i2[3] = {a2, cst_pat(g, "w2", pat_w, 4, w2d), cst_pat(g, "b2", pat_b, 1, b2)};
+    node_set_ints(g, node1(g, OP_CONV, NULL, i2, 3, c2), "pads", p1, 4);
+    node1(g, OP_SILU, NULL, &c2, 1, m);
+    int ci[3] = {a1, a2, m};
+    node_set_int(g, node1(g, OP_CONCAT, NULL, ci, 3, cat), "axis", 1);
+    int i3[3] = {cat, cst_pat(g, "w3", pat_w, 4, w3d), cst_pat(g, "b3", pat_b, 1, b3)};
+    node1(g, OP_CONV, NULL, i3, 3, c3);
+    node1(g, OP_SIGMOID, NULL, &c3, 1, z);
+    float sc[4] = {1, 1, 2, 2};
+    int ri[3] = {z, -1, cst_f32(g, "scales", 1, four, sc)};
+    int rn = node1(g, OP_RESIZE, NULL, ri, 3, up);
+    node_set_string(g, rn, "mode", "nearest");
+    node_set_string(g, rn, "coordinate_transformation_mode", "asymmetric");
+    node_set_string(g, rn, "nearest_mode", "floor");
+    output(g, up);
+    pthread_t th[4];
+    ThreadRun runs[4];
+    for (int i = 0; i < 4; i++) {
+        runs[i] = (ThreadRun){g, 0, 0};
+        pthread_create(&th[i], NULL, thread_runs, &runs[i]);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        EXPECT_EQ_INT(runs[i].failures, 0);
+        EXPECT_MSG(runs[i].worst <= 2e-6, "thread %d: max |diff| %g", i, runs[i].worst);
+    }
+    graph_free(g);
+}
+
+/* A graph that declares float16 tensors: the input and each f16 activation are rounded
+ * to half precision (1 + 2^-11 is not a half: it rounds to 1; 1 + 2^-10 is). */
+static void test_half_storage(void)
+{
+    Graph *g = graph_new();
+    int64_t xd[1] = {3}, od[8];
+    int x = graph_add_tensor(g, "x", DT_F16, 1, xd);
+    g->tensors[x].is_input = true;
+    graph_add_input(g, x);
+    int y = graph_add_tensor(g, "y", DT_F16, 1, xd);
+    float third = 1.0f / 3.0f;
+    int ins[2] = {x, cst_f32(g, "c", 0, NULL, &third)};
+    node1(g, OP_MUL, NULL, ins, 2, y);
+    output(g, y);
+    char err[256];
+    Exec *e = exec_new(g, err, sizeof err);
+    float v[3] = {1.0f + 1.0f / 2048, 1.0f + 1.0f / 1024, 3.0f};
+    EXPECT(exec_set_input(e, "x", v, xd, 1, err, sizeof err) == 0);
+    EXPECT(exec_run(e, NULL, err, sizeof err) == 0);
+    int orank;
+    const float *r = exec_output(e, 0, od, &orank);
+    /* x = {1, 1 + 2^-10, 3}; y = x/3 rounded to half: 1/3 -> 0.333251953125 (0x3555),
+     * (1 + 2^-10)/3 = 0.33365885 -> 0.333740234375 (0x3557), 3/3 -> 1 */
+    if (r) {
+        EXPECT_NEAR(r[0], 0.333251953125, 0);
+        EXPECT_NEAR(r[1], 0.333740234375, 0);
+        EXPECT_NEAR(r[2], 1.0, 0);
+    }
+    exec_free(e);
+    graph_free(g);
+}
+
 int main(void)
 {
+    RUN(test_half_storage);
+    RUN(test_threads_share_graph);
     RUN(test_conv_im2col);
     RUN(test_conv_stride_dilation_asymmetric_pads);
     RUN(test_conv_depthwise);
