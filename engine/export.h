@@ -92,8 +92,12 @@ char *export_out_base(const char *model_path);
  * write into shared data in place (the export passes allocate new data instead). */
 Graph *export_graph_clone(const Graph *g);
 
-/* The ONNX writer stage (engine/export_onnx.c), wired into formats/registry_writers.c. */
+/* The writer stages, wired into formats/registry_writers.c (shared parts in
+ * engine/export_stage.h):
+ *   ONNX         engine/export_onnx.c         <stem>.onnx
+ *   TorchScript  engine/export_torchscript.c  <stem>.torchscript (metadata in extra/config.txt) */
 int export_onnx_stage(struct ExportCtx *ctx, char *err, size_t errlen);
+int export_torchscript_stage(struct ExportCtx *ctx, char *err, size_t errlen);
 
 /* The peer's metadata dict for ctx, in the peer's key order, as metadata_props strings
  * (str(v) of each value), into g->meta.props (replacing any there).  format_keys_text is

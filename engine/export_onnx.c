@@ -1,19 +1,18 @@
 /* export_onnx: the ONNX writer stage — graph transforms (nms, simplify, half), the peer's
  * metadata, onnx_serialize, an atomic write, then the checks: the file is read back with
  * our reader, its interface compared with what we meant to write, and (verify=True) the
- * source graph and the read-back graph run through our executor on one fixed input.
+ * source graph and the read-back graph run through our executor on one fixed input
+ * (engine/export_stage.c, shared with the other stages).
  * Also the simplify pass (constant folding and dead-node removal). */
 #include <errno.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "engine/exec.h"
 #include "engine/export.h"
 #include "engine/export_passes.h"
+#include "engine/export_stage.h"
 #include "engine/fileio.h"
 #include "formats/onnx.h"
 
@@ -614,219 +613,8 @@ int pass_simplify(Graph *g, SimplifyStats *stats, char *err, size_t errlen)
 }
 
 /* ======================================================================================
- * the peer's NMSModel in C, the reference the in-graph NMS is checked against
+ * the ONNX file: written to a temporary beside the destination, read back
  * ==================================================================================== */
-
-typedef struct {
-    float score;
-    int64_t index;
-} ScoreIdx;
-
-static int score_desc(const void *a, const void *b)
-{
-    const ScoreIdx *x = a, *y = b;
-    if (x->score != y->score) return x->score > y->score ? -1 : 1;
-    return x->index < y->index ? -1 : x->index > y->index;
-}
-
-/* pred (B, C, A) -> rows (B, k, 6+extra), k = min(max_det, A). */
-static void reference_nms(const float *pred, int64_t B, int64_t C, int64_t A, int nc, float maxhw,
-                          const NmsOptions *o, float *rows, int64_t k)
-{
-    int64_t extra = C - 4 - nc, R = 6 + extra;
-    memset(rows, 0, sizeof(float) * (size_t)(B * k * R));
-    ScoreIdx *cand = xmalloc(sizeof *cand * (size_t)(A ? A : 1));
-    float *nb = xmalloc(sizeof(float) * 4 * (size_t)(A ? A : 1));
-    int64_t *cls = xmalloc(sizeof(int64_t) * (size_t)(A ? A : 1));
-    int64_t *keep = xmalloc(sizeof(int64_t) * (size_t)(k ? k : 1));
-    for (int64_t b = 0; b < B; b++) {
-        const float *p = pred + b * C * A;
-        int64_t nc_ = 0;
-        for (int64_t a = 0; a < A; a++) {
-            float best = p[4 * A + a];
-            int64_t bc = 0;
-            for (int c = 1; c < nc; c++)
-                if (p[(4 + c) * A + a] > best) {
-                    best = p[(4 + c) * A + a];
-                    bc = c;
-                }
-            cls[a] = bc;
-            float cx = p[a], cy = p[A + a], w = p[2 * A + a], h = p[3 * A + a];
-            float off = o->agnostic ? 0.0f : (float)bc;
-            nb[4 * a + 0] = (cx - w * 0.5f) / maxhw + off;
-            nb[4 * a + 1] = (cy - h * 0.5f) / maxhw + off;
-            nb[4 * a + 2] = (cx + w * 0.5f) / maxhw + off;
-            nb[4 * a + 3] = (cy + h * 0.5f) / maxhw + off;
-            if (best > o->conf) cand[nc_++] = (ScoreIdx){best, a};
-        }
-        qsort(cand, (size_t)nc_, sizeof *cand, score_desc);
-        int64_t nk = 0;
-        for (int64_t i = 0; i < nc_ && nk < k; i++) {
-            const float *x = &nb[4 * cand[i].index];
-            bool suppressed = false;
-            for (int64_t j = 0; j < nk && !suppressed; j++) {
-                const float *y = &nb[4 * keep[j]];
-                float ix1 = fmaxf(x[0], y[0]), iy1 = fmaxf(x[1], y[1]);
-                float ix2 = fminf(x[2], y[2]), iy2 = fminf(x[3], y[3]);
-                float inter = fmaxf(ix2 - ix1, 0) * fmaxf(iy2 - iy1, 0);
-                float ua = (x[2] - x[0]) * (x[3] - x[1]) + (y[2] - y[0]) * (y[3] - y[1]) - inter;
-                if (inter > 0 && ua > 0 && inter / ua > o->iou) suppressed = true;
-            }
-            if (!suppressed) keep[nk++] = cand[i].index;
-        }
-        for (int64_t i = 0; i < nk; i++) {
-            int64_t a = keep[i];
-            float *r = rows + (b * k + i) * R;
-            float cx = p[a], cy = p[A + a], w = p[2 * A + a], h = p[3 * A + a];
-            r[0] = cx - w * 0.5f;
-            r[1] = cy - h * 0.5f;
-            r[2] = cx + w * 0.5f;
-            r[3] = cy + h * 0.5f;
-            r[4] = p[(4 + cls[a]) * A + a];
-            r[5] = (float)cls[a];
-            for (int64_t e = 0; e < extra; e++) r[6 + e] = p[(4 + nc + e) * A + a];
-        }
-    }
-    free(cand);
-    free(nb);
-    free(cls);
-    free(keep);
-}
-
-/* ======================================================================================
- * the stage
- * ==================================================================================== */
-
-typedef struct {
-    float *data;
-    int64_t dims[GRAPH_MAX_RANK];
-    int rank;
-    int64_t n;
-} OutBuf;
-
-static void outbufs_free(OutBuf *o, int n)
-{
-    for (int i = 0; i < n; i++) free(o[i].data);
-}
-
-/* Run g on input (dims in_dims) and copy its outputs (all of them, up to max). */
-static int run_graph(const Graph *g, const char *in_name, const float *input, const int64_t *in_dims, OutBuf *outs,
-                     int max, int *n_outs, const volatile int *cancel, char *err, size_t errlen)
-{
-    Exec *e = exec_new(g, err, errlen);
-    if (!e) return -1;
-    int rc = exec_set_input(e, in_name, input, in_dims, 4, err, errlen);
-    if (rc == 0) rc = exec_run(e, cancel, err, errlen);
-    *n_outs = 0;
-    for (int i = 0; rc == 0 && i < g->n_outputs && i < max; i++) {
-        OutBuf *o = &outs[i];
-        const float *y = exec_output(e, i, o->dims, &o->rank);
-        if (!y) {
-            rc = err_set(err, errlen, "the executor gave no output %d", i);
-            break;
-        }
-        int64_t n = 1;
-        for (int k = 0; k < o->rank; k++) n *= o->dims[k];
-        o->n = n;
-        o->data = xmalloc(sizeof(float) * (size_t)(n ? n : 1));
-        memcpy(o->data, y, sizeof(float) * (size_t)n);
-        (*n_outs)++;
-    }
-    exec_free(e);
-    return rc;
-}
-
-static bool same_dims(const OutBuf *a, const OutBuf *b)
-{
-    if (a->rank != b->rank) return false;
-    for (int i = 0; i < a->rank; i++)
-        if (a->dims[i] != b->dims[i]) return false;
-    return true;
-}
-
-static double max_abs_delta(const float *a, const float *b, int64_t n, double *ref_max)
-{
-    double m = 0, r = 0;
-    for (int64_t i = 0; i < n; i++) {
-        double d = fabs((double)a[i] - (double)b[i]);
-        if (d > m || isnan(d)) m = isnan(d) ? INFINITY : d;
-        if (fabs((double)a[i]) > r) r = fabs((double)a[i]);
-    }
-    if (ref_max) *ref_max = r;
-    return m;
-}
-
-/* Compare got with ref channel by channel (axis 1): channel c may differ by
- * rtol * max(1, max |ref| over that channel), so box coordinates in pixels and scores in
- * [0, 1] each get a tolerance on their own scale.  Returns max |Δ|; *ratio receives the
- * worst |Δ| / tolerance (<= 1 passes) and *tol_out the tolerance of the worst channel. */
-static double channel_delta(const OutBuf *ref, const OutBuf *got, double rtol, double *ratio, double *tol_out)
-{
-    int64_t C = ref->rank >= 2 ? ref->dims[1] : 1;
-    int64_t outer = ref->rank >= 1 && ref->rank >= 2 ? ref->dims[0] : 1;
-    int64_t inner = C > 0 && outer > 0 ? ref->n / (outer * C) : 0;
-    double worst = 0, wr = 0, wt = rtol;
-    for (int64_t c = 0; c < C; c++) {
-        double m = 0, d = 0;
-        for (int64_t o = 0; o < outer; o++) {
-            const float *x = ref->data + (o * C + c) * inner, *y = got->data + (o * C + c) * inner;
-            for (int64_t i = 0; i < inner; i++) {
-                double v = fabs((double)x[i]);
-                if (v > m) m = v;
-                double dd = fabs((double)x[i] - (double)y[i]);
-                if (isnan(dd)) dd = INFINITY;
-                if (dd > d) d = dd;
-            }
-        }
-        double tol = rtol * (m > 1 ? m : 1);
-        if (d > worst) worst = d;
-        if (d / tol > wr) {
-            wr = d / tol;
-            wt = tol;
-        }
-    }
-    *ratio = wr;
-    *tol_out = wt;
-    return worst;
-}
-
-/* The executor polls a plain int for cancellation; a watcher thread turns the job's
- * cancel request into that int while the check runs. */
-typedef struct {
-    Job *job;
-    volatile int cancel;
-    int stop; /* atomic */
-    pthread_t thread;
-} CancelWatch;
-
-static void *cancel_watch_main(void *arg)
-{
-    CancelWatch *w = arg;
-    const struct timespec tick = {0, 20 * 1000 * 1000};
-    while (!__atomic_load_n(&w->stop, __ATOMIC_ACQUIRE)) {
-        if (job_cancelled(w->job)) {
-            __atomic_store_n((int *)&w->cancel, 1, __ATOMIC_RELEASE);
-            break;
-        }
-        nanosleep(&tick, NULL);
-    }
-    return NULL;
-}
-
-static void cancel_watch_start(CancelWatch *w, Job *job)
-{
-    w->job = job;
-    w->cancel = 0;
-    w->stop = 0;
-    if (pthread_create(&w->thread, NULL, cancel_watch_main, w) != 0) w->job = NULL;
-}
-
-static void cancel_watch_stop(CancelWatch *w)
-{
-    if (!w->job) return;
-    __atomic_store_n(&w->stop, 1, __ATOMIC_RELEASE);
-    pthread_join(w->thread, NULL);
-}
 
 /* Interface of the read-back graph against the one we serialised: names, dtypes, shapes
  * (symbolic names included), opset and metadata keys in order.  0 or -1 + message. */
@@ -864,66 +652,6 @@ static int check_interface(const Graph *want, const Graph *got, int opset, char 
     return 0;
 }
 
-/* The fixed input every check uses: a deterministic pseudo-random image in [0, 1). */
-static float *fixed_input(const int64_t *dims)
-{
-    int64_t n = dims[0] * dims[1] * dims[2] * dims[3];
-    float *x = xmalloc(sizeof(float) * (size_t)(n ? n : 1));
-    uint32_t s = 0x5EEDu;
-    for (int64_t i = 0; i < n; i++) {
-        s = s * 1664525u + 1013904223u;
-        x[i] = (float)(s >> 8) / 16777216.0f;
-    }
-    return x;
-}
-
-/* Rename the graph input/outputs to the peer's names (images; output0, output1). */
-static void peer_io_names(Graph *g)
-{
-    if (g->n_inputs >= 1) g->tensors[g->inputs[0]].name = "images";
-    for (int i = 0; i < g->n_outputs; i++) {
-        const char *want = arena_printf(g->arena, "output%d", i);
-        Tensor *t = &g->tensors[g->outputs[i]];
-        if (strcmp(t->name, want) == 0) continue;
-        int clash = graph_find_tensor(g, want);
-        if (clash >= 0) g->tensors[clash].name = arena_printf(g->arena, "%s_", want);
-        t->name = want;
-    }
-}
-
-/* The peer's dynamic axis names (engine/model.h gives batch/height/width on the input;
- * the outputs get anchors / mask_height / mask_width, and nms keeps only batch). */
-static void peer_dynamic_axes(Graph *g, bool nms)
-{
-    if (g->n_inputs >= 1) {
-        Tensor *t = &g->tensors[g->inputs[0]];
-        if (t->rank == 4) {
-            static const char *const names[4] = {"batch", NULL, "height", "width"};
-            for (int i = 0; i < 4; i++)
-                if (names[i]) {
-                    t->dim_names[i] = names[i];
-                    t->dims[i] = -1;
-                }
-        }
-    }
-    for (int i = 0; i < g->n_outputs; i++) {
-        Tensor *t = &g->tensors[g->outputs[i]];
-        for (int k = 0; k < t->rank; k++) t->dim_names[k] = NULL;
-        if (t->rank >= 1) {
-            t->dim_names[0] = "batch";
-            t->dims[0] = -1;
-        }
-        if (i == 0 && t->rank == 3 && !nms) {
-            t->dim_names[2] = "anchors";
-            t->dims[2] = -1;
-        } else if (i == 1 && t->rank == 4) {
-            t->dim_names[2] = "mask_height";
-            t->dim_names[3] = "mask_width";
-            t->dims[2] = t->dims[3] = -1;
-        }
-    }
-}
-
 static int write_file(ExportCtx *ctx, const char *path, const uint8_t *buf, size_t len, AtomicFile **out, char *err,
                       size_t errlen)
 {
@@ -950,183 +678,59 @@ static int write_file(ExportCtx *ctx, const char *path, const uint8_t *buf, size
     return 0;
 }
 
-/* The source model's half of the numeric check: it needs nothing the stage writes, so
- * it runs on a thread of its own while the stage transforms, serialises, writes and
- * reads back (on a 2-core host that hides most of it). */
-typedef struct {
-    const Graph *g;
-    const char *in_name;
-    const float *x;
-    const int64_t *dims;
-    const volatile int *cancel;
-    OutBuf outs[4];
-    int n, rc;
-    double seconds;
-    char msg[512];
-    pthread_t thread;
-    bool started;
-} SourceRun;
-
-static void *source_run_main(void *arg)
-{
-    SourceRun *r = arg;
-    double t = now_seconds();
-    r->rc = run_graph(r->g, r->in_name, r->x, r->dims, r->outs, 4, &r->n, r->cancel, r->msg, sizeof r->msg);
-    r->seconds = now_seconds() - t;
-    return NULL;
-}
-
-static NmsOptions nms_options(const ExportArgs *a, const Graph *src)
-{
-    NmsOptions no = {.conf = export_args_is_none(a, EXPORT_KEY_CONF) || a->conf == 0 ? 0.25f : (float)a->conf,
-                     .iou = (float)a->iou,
-                     .max_det = a->max_det,
-                     .agnostic = a->agnostic_nms};
-    int h = a->imgsz.v[0], w = a->imgsz.n == 2 ? a->imgsz.v[1] : a->imgsz.v[0];
-    for (int i = 0; i < src->meta.n_strides; i++)
-        if (src->meta.strides[i] > 0) no.anchors += (int64_t)(h / src->meta.strides[i]) * (w / src->meta.strides[i]);
-    return no;
-}
-
-/* Compare the source run with the written graph's run; fills why, *worst, *tol_used.
- * raw >= 0: the written graph has NMS, and its raw predictions are its last output. */
-static CheckStatus compare_runs(const ExportArgs *a, const Graph *src, const SourceRun *sr, const OutBuf *wo, int n_wo,
-                                int n_written_outputs, bool raw, char *why, size_t whylen, double *worst,
-                                double *tol_used)
-{
-    CheckStatus nst = CHECK_PASSED;
-    /* float32: the written graph computes what the source does, up to folding rounding;
-     * float16: weights rounded to 11 bits accumulate through ~100 layers (measured: boxes
-     * ~0.25%, segment protos ~1.2% of their channel's range on the official models) */
-    double rtol = a->half ? 2e-2 : 1e-4;
-    size_t used = 0;
-    int h = a->imgsz.v[0], w = a->imgsz.n == 2 ? a->imgsz.v[1] : a->imgsz.v[0];
-    for (int i = 0; i < sr->n && nst == CHECK_PASSED; i++) {
-        const OutBuf *ref = &sr->outs[i];
-        const OutBuf *got = (i == 0 && raw && n_wo > n_written_outputs) ? &wo[n_wo - 1] : &wo[i];
-        if (i >= n_wo || !same_dims(ref, got)) {
-            snprintf(why, whylen, "output %d has a different shape from the source's", i);
-            return CHECK_WRITTEN_FAILED;
-        }
-        double ratio, tol;
-        double d = channel_delta(ref, got, rtol, &ratio, &tol);
-        if (d > *worst) *worst = d;
-        if (tol > *tol_used) *tol_used = tol;
-        used += (size_t)snprintf(why + used, whylen - used,
-                                 "%soutput%d%s max |Δ| %.3g (%.0f%% of the tolerance, rtol %g per channel)",
-                                 i ? ", " : "", i, i == 0 && raw ? " (before NMS)" : "", d, 100.0 * ratio, rtol);
-        if (!(ratio <= 1)) nst = CHECK_WRITTEN_FAILED;
-        if (used >= whylen) used = whylen - 1;
-    }
-    if (nst == CHECK_PASSED && raw && n_wo > n_written_outputs) {
-        /* the in-graph NMS against the peer's NMSModel in C on the same raw predictions */
-        const OutBuf *rawb = &wo[n_wo - 1], *rows = &wo[0];
-        NmsOptions no = nms_options(a, src);
-        int64_t k = rows->rank == 3 ? rows->dims[1] : 0;
-        float *want = xmalloc(sizeof(float) * (size_t)(rows->n ? rows->n : 1));
-        reference_nms(rawb->data, rawb->dims[0], rawb->dims[1], rawb->dims[2], src->meta.nc, (float)(h > w ? h : w),
-                      &no, want, k);
-        double rmax;
-        double d = max_abs_delta(want, rows->data, rows->n, &rmax);
-        double tol = (a->half ? 1e-2 : 1e-4) * (rmax > 1 ? rmax : 1);
-        int dets = 0;
-        for (int64_t r = 0; r < rows->dims[0] * k; r++)
-            if (want[r * rows->dims[2] + 4] > 0) dets++;
-        if (d > *worst) *worst = d;
-        snprintf(why + used, whylen - used, "; NMS rows vs the reference NMS max |Δ| %.3g (%d detections)", d, dets);
-        if (!(d <= tol)) nst = CHECK_WRITTEN_FAILED;
-        free(want);
-    }
-    return nst;
-}
+/* ======================================================================================
+ * the stage
+ * ==================================================================================== */
 
 int export_onnx_stage(struct ExportCtx *ctx, char *err, size_t errlen)
 {
     const ExportArgs *a = ctx->args;
     Job *job = ctx->job;
-    const Graph *src = ctx->source;
-    double t0 = now_seconds();
-    char prefix[64], msg[1024];
-    report_colorstr(prefix, sizeof prefix, NULL, "ONNX:", ctx->color);
+    char msg[1024];
     int opset = export_args_is_none(a, EXPORT_KEY_OPSET) || a->opset == 0 ? ONNX_DEFAULT_OPSET : a->opset;
     if (opset < ONNX_MIN_OPSET || opset > ONNX_MAX_OPSET)
         return err_set(err, errlen, "opset=%d is not one this build writes: use opset=%d..%d (default %d)", opset,
                        ONNX_MIN_OPSET, ONNX_MAX_OPSET, ONNX_DEFAULT_OPSET);
-    job_log(job, JOB_LOG_INFO, "\n%s starting export with onnx yoloport-%s opset %d...", prefix, YOLOPORT_VERSION,
-            opset);
+    ExportStage st;
+    export_stage_begin(&st, ctx, "ONNX"); /* the source run starts now, on its own thread */
+    export_stage_log_start(&st, "onnx yoloport-%s opset %d", YOLOPORT_VERSION, opset);
     if (a->half)
         job_log(job, JOB_LOG_INFO,
                 "%s half=True: float16 weights and compute, converted from the graph on the CPU (nothing is traced, "
                 "so no GPU is needed)",
-                prefix);
+                st.prefix);
 
     int rc = -1;
     Graph *g = NULL, *rb = NULL;
     AtomicFile *f = NULL;
     uint8_t *buf = NULL;
-    float *x = NULL;
-    CancelWatch cw;
-    memset(&cw, 0, sizeof cw);
-    SourceRun sr;
-    memset(&sr, 0, sizeof sr);
-    OutBuf wo[5];
-    memset(wo, 0, sizeof wo);
-    int n_wo = 0;
-    int h = a->imgsz.v[0], w = a->imgsz.n == 2 ? a->imgsz.v[1] : a->imgsz.v[0];
-    int64_t in_dims[4] = {a->batch, src->meta.channels > 0 ? src->meta.channels : 3, h, w};
-
-    /* 0. the source run starts now, on its own thread */
-    if (a->verify) {
-        x = fixed_input(in_dims);
-        cancel_watch_start(&cw, job);
-        sr.g = src;
-        sr.in_name = src->n_inputs ? src->tensors[src->inputs[0]].name : "images";
-        sr.x = x;
-        sr.dims = in_dims;
-        sr.cancel = &cw.cancel;
-        sr.started = pthread_create(&sr.thread, NULL, source_run_main, &sr) == 0;
-        if (!sr.started) source_run_main(&sr); /* no thread: run it here */
-    }
 
     /* 1. transforms on a private copy */
     job_progress(job, "ONNX: transform", 0.05);
-    g = export_graph_clone(src);
-    peer_io_names(g);
-    if (a->dynamic) peer_dynamic_axes(g, false);
-    if (a->nms) {
-        NmsOptions no = nms_options(a, src);
-        if (pass_nms(g, &no, msg, sizeof msg) != 0) goto fail_msg;
-        if (a->dynamic) peer_dynamic_axes(g, true);
-        job_log(job, JOB_LOG_INFO, "%s NMS in the graph: conf %.2f, iou %.2f, max_det %d%s", prefix, no.conf, no.iou,
-                no.max_det, no.agnostic ? ", class-agnostic" : "");
-    }
+    if (!(g = export_stage_graph(&st, err, errlen))) goto out;
     if (a->simplify) {
         SimplifyStats ss;
         if (pass_simplify(g, &ss, msg, sizeof msg) != 0) goto fail_msg;
         job_log(job, JOB_LOG_INFO,
                 "%s simplifying with yoloport-%s: %d -> %d nodes (%d folded to constants, %d identities, %d unused)",
-                prefix, YOLOPORT_VERSION, ss.nodes_before, ss.nodes_after, ss.folded, ss.identities, ss.removed_dead);
+                st.prefix, YOLOPORT_VERSION, ss.nodes_before, ss.nodes_after, ss.folded, ss.identities,
+                ss.removed_dead);
     }
     if (a->half) {
         HalfStats hs;
         if (pass_half(g, &hs, msg, sizeof msg) != 0) goto fail_msg;
         job_log(job, JOB_LOG_INFO, "%s float16: %d initializers converted, %d kept float32 (%d Cast nodes added)",
-                prefix, hs.initializers_converted, hs.initializers_kept_f32, hs.casts_inserted);
+                st.prefix, hs.initializers_converted, hs.initializers_kept_f32, hs.casts_inserted);
     }
     export_set_metadata(g, ctx);
-    if (job_cancelled(job)) goto cancelled;
+    if (export_stage_cancelled(&st, err, errlen)) goto out;
 
     /* 2. serialise and write to a temporary beside the destination */
     job_progress(job, "ONNX: serialise", 0.3);
     OnnxWriteOptions wopt = {.opset = opset, .producer_name = "yoloport", .producer_version = YOLOPORT_VERSION};
     size_t len = 0;
     if (onnx_serialize(g, &wopt, &buf, &len, msg, sizeof msg) != 0) goto fail_msg;
-    snprintf(ctx->out_path, sizeof ctx->out_path, "%s%s", ctx->out_base, ctx->fmt->suffix);
-    if (!strcmp(ctx->out_path, ctx->model_path)) {
-        err_set(err, errlen, "%s: the export would replace the model it was made from; copy the model elsewhere first",
-                ctx->out_path);
-        goto out;
-    }
+    if (export_stage_out_path(&st, ctx->fmt->suffix, err, errlen) != 0) goto out;
     if (write_file(ctx, ctx->out_path, buf, len, &f, err, errlen) != 0) goto out;
     free(buf);
     buf = NULL;
@@ -1159,45 +763,13 @@ int export_onnx_stage(struct ExportCtx *ctx, char *err, size_t errlen)
     report_scan_precision(rb, &prec);
 
     /* 4. numeric: the read-back graph on the same fixed input, against the source run */
-    CheckStatus status = CHECK_PASSED;
     double worst = -1;
-    if (a->verify) {
-        job_progress(job, "ONNX: verify", 0.7);
-        /* with nms, the read-back graph's raw predictions become an extra output */
-        int raw = a->nms ? graph_find_tensor(rb, "output0_raw") : -1;
-        if (raw >= 0) graph_add_output(rb, raw);
-        double tv = now_seconds();
-        int out_rc = run_graph(rb, "images", x, in_dims, wo, 5, &n_wo, &cw.cancel, msg, sizeof msg);
-        double wsec = now_seconds() - tv;
-        if (sr.started) pthread_join(sr.thread, NULL);
-        sr.started = false;
-        if (job_cancelled(job)) goto cancelled;
-        char why[1024] = "";
-        double tol_used = 0;
-        CheckStatus nst;
-        if (sr.rc != 0) {
-            snprintf(why, sizeof why, "the source model did not run: %s", sr.msg);
-            nst = CHECK_WRITTEN_FAILED;
-        } else if (out_rc != 0) {
-            snprintf(why, sizeof why, "the written model did not run in our executor: %s", msg);
-            nst = CHECK_WRITTEN_FAILED;
-        } else {
-            nst = compare_runs(a, src, &sr, wo, n_wo, g->n_outputs, raw >= 0, why, sizeof why, &worst, &tol_used);
-        }
-        char line[1300];
-        snprintf(line, sizeof line, "%s (fixed input %lldx%lldx%lldx%lld; source %.2fs alongside the writing, "
-                 "written %.2fs)", why, (long long)in_dims[0], (long long)in_dims[1], (long long)in_dims[2],
-                 (long long)in_dims[3], sr.seconds, wsec);
-        report_add_check(ctx->report, "numeric", nst, worst, tol_used, line);
-        job_log(job, nst == CHECK_PASSED ? JOB_LOG_INFO : JOB_LOG_WARNING, "%s check against the source %s %s: %s",
-                prefix, check_status_mark(nst), check_status_word(nst), line);
-        if (nst != CHECK_PASSED) status = CHECK_WRITTEN_FAILED;
-    } else {
-        report_add_check(ctx->report, "numeric", CHECK_SKIPPED, -1, 0, "verify=False");
-    }
+    CheckStatus status = export_stage_numeric(&st, rb, "images", NULL, &worst, err, errlen);
+    if (status == CHECK_FAILED) goto out; /* cancelled */
+    if (status == CHECK_SKIPPED) status = CHECK_PASSED;
 
     /* 5. into place */
-    if (job_cancelled(job)) goto cancelled;
+    if (export_stage_cancelled(&st, err, errlen)) goto out;
     {
         char *tmp = xstrdup(f->tmp_path);
         int crc = fileio_commit(f, msg, sizeof msg);
@@ -1206,30 +778,14 @@ int export_onnx_stage(struct ExportCtx *ctx, char *err, size_t errlen)
         free(tmp);
         if (crc != 0) goto fail_msg;
     }
-    ctx->seconds = now_seconds() - t0;
-    ctx->status = status;
-    ReportArtifact *art = report_add_artifact(ctx->report, ctx->out_path, ctx->fmt->name, path_size(ctx->out_path),
-                                              &prec, ctx->seconds);
-    art->status = status;
-    art->max_abs_delta = worst;
-    job_progress(job, "ONNX: done", 1.0);
+    export_stage_done(&st, status, &prec, worst);
     rc = 0;
     goto out;
 
-cancelled:
-    err_set(err, errlen, "cancelled");
-    goto out;
 fail_msg:
     err_set(err, errlen, "%s", msg);
 out:
-    if (sr.started) {
-        if (rc != 0) __atomic_store_n((int *)&cw.cancel, 1, __ATOMIC_RELEASE); /* stop it early */
-        pthread_join(sr.thread, NULL);
-    }
-    cancel_watch_stop(&cw);
-    outbufs_free(sr.outs, sr.n);
-    outbufs_free(wo, n_wo);
-    free(x);
+    export_stage_end(&st, rc);
     free(buf);
     if (f) {
         job_release_temp(job, f->tmp_path);
