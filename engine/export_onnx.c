@@ -708,6 +708,7 @@ int export_onnx_stage(struct ExportCtx *ctx, char *err, size_t errlen)
     /* 1. transforms on a private copy */
     job_progress(job, "ONNX: transform", 0.05);
     if (!(g = export_stage_graph(&st, err, errlen))) goto out;
+    export_stage_log_nms(&st);
     if (a->simplify) {
         SimplifyStats ss;
         if (pass_simplify(g, &ss, msg, sizeof msg) != 0) goto fail_msg;

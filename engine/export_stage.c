@@ -409,10 +409,36 @@ Graph *export_stage_graph(ExportStage *st, char *err, size_t errlen)
             return NULL;
         }
         if (a->dynamic) peer_dynamic_axes(g, true);
-        job_log(ctx->job, JOB_LOG_INFO, "%s NMS in the graph: conf %.2f, iou %.2f, max_det %d%s", st->prefix, no.conf,
-                no.iou, no.max_det, no.agnostic ? ", class-agnostic" : "");
     }
     return g;
+}
+
+void export_stage_log_nms(ExportStage *st)
+{
+    const ExportArgs *a = st->ctx->args;
+    if (!a->nms) return;
+    NmsOptions no = export_stage_nms_options(a, st->ctx->source);
+    job_log(st->ctx->job, JOB_LOG_INFO, "%s NMS in the graph: conf %.2f, iou %.2f, max_det %d%s", st->prefix, no.conf,
+            no.iou, no.max_det, no.agnostic ? ", class-agnostic" : "");
+}
+
+void export_stage_name_output(ExportStage *st, const char *tmp, char *msg, size_t len)
+{
+    size_t n = tmp ? strlen(tmp) : 0;
+    if (!n || !len) return;
+    char *out = xmalloc(len);
+    size_t o = 0;
+    for (const char *p = msg; *p && o + 1 < len;) {
+        if (!strncmp(p, tmp, n)) {
+            for (const char *r = st->ctx->out_path; *r && o + 1 < len; r++) out[o++] = *r;
+            p += n;
+        } else {
+            out[o++] = *p++;
+        }
+    }
+    out[o] = '\0';
+    memcpy(msg, out, o + 1);
+    free(out);
 }
 
 int export_stage_temp_dir(ExportStage *st, char *err, size_t errlen)

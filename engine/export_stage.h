@@ -65,8 +65,12 @@ int export_stage_out_path(ExportStage *st, const char *suffix, char *err, size_t
 
 /* The graph the writer gets: a clone of the source with the peer's names (input "images",
  * outputs "output0", "output1"), the peer's dynamic axis names when dynamic=True, and the
- * peer's NMSModel appended when nms=True (logged).  NULL + message (pass_nms's refusal). */
+ * peer's NMSModel appended when nms=True.  NULL + message (pass_nms's refusal). */
 Graph *export_stage_graph(ExportStage *st, char *err, size_t errlen);
+
+/* "<prefix> NMS in the graph: conf 0.25, iou 0.70, max_det 300" (with nms=True; a stage logs
+ * it once its writer has accepted the NMS ops). */
+void export_stage_log_nms(ExportStage *st);
 
 /* NmsOptions from the effective args (conf None -> 0.25; anchors at the export imgsz). */
 NmsOptions export_stage_nms_options(const ExportArgs *a, const Graph *src);
@@ -82,6 +86,10 @@ int export_stage_commit_file(ExportStage *st, const char *name, char *err, size_
 /* Replace ctx->out_path with st->temp_dir (fileio_commit_dir: an existing directory is
  * removed only once the new one is in place).  0 or -1 + message. */
 int export_stage_commit_dir(ExportStage *st, char *err, size_t errlen);
+
+/* Every occurrence of the temporary path tmp in msg replaced by ctx->out_path, so that a
+ * writer's message names the output the user asked for. */
+void export_stage_name_output(ExportStage *st, const char *tmp, char *msg, size_t len);
 
 /* The numeric check: run `written` (the artifact as read back, or a graph built from what
  * the artifact stores) on the fixed input bound to input_name, wait for the source run and

@@ -292,19 +292,22 @@ int export_torchscript_stage(struct ExportCtx *ctx, char *err, size_t errlen)
     if (export_stage_temp_dir(&st, err, errlen) != 0) goto out;
     file = xasprintf("%s/%s", st.temp_dir, base);
     if (torchscript_write(g, &opt, file, msg, sizeof msg) != 0) {
-        if (a->nms && strstr(msg, "NonMaxSuppression"))
-            err_set(err, errlen, "nms=True is not available for TorchScript in this build: the peer calls "
-                    "torchvision's NMS, which an archive loadable without torchvision cannot; export with "
-                    "nms=False (%s)", msg);
+        export_stage_name_output(&st, file, msg, sizeof msg);
+        size_t pl = strlen(ctx->out_path);
+        if (a->nms && strstr(msg, "NonMaxSuppression")) /* the writer's reason, without the path */
+            err_set(err, errlen, "nms=True is not available for TorchScript in this build: %s",
+                    !strncmp(msg, ctx->out_path, pl) && !strncmp(msg + pl, ": ", 2) ? msg + pl + 2 : msg);
         else
             err_set(err, errlen, "%s", msg);
         goto out;
     }
+    export_stage_log_nms(&st);
     if (export_stage_cancelled(&st, err, errlen)) goto out;
 
     /* 2. the archive against the graph: structure, tensors, storages, metadata */
     job_progress(job, "TorchScript: check", 0.5);
     if (torchscript_check(file, g, &opt, &info, msg, sizeof msg) != 0) {
+        export_stage_name_output(&st, file, msg, sizeof msg);
         char why[1200];
         snprintf(why, sizeof why, "%s: the written archive does not read back as written: %s", ctx->out_path, msg);
         report_add_check(ctx->report, "interface", CHECK_FAILED, -1, 0, why);
@@ -334,6 +337,7 @@ int export_torchscript_stage(struct ExportCtx *ctx, char *err, size_t errlen)
         w = export_graph_clone(g);
         int64_t bytes = 0;
         if (weights_from_archive(file, stem, &mod, w, &prec, &bytes, msg, sizeof msg) != 0) {
+            export_stage_name_output(&st, file, msg, sizeof msg);
             char why[1200];
             snprintf(why, sizeof why, "%s: the weights do not read back: %s", ctx->out_path, msg);
             report_add_check(ctx->report, "numeric", CHECK_FAILED, -1, 0, why);

@@ -1,0 +1,113 @@
+#!/bin/sh
+# End to end: `yoloport export ... format=torchscript|openvino|tfjs` through the pipeline —
+# the peer's file names next to the .pt (or in the CWD for a config), metadata, the log
+# lines, the check against the source, nothing temporary left; the artifacts run in their
+# own runtimes where this host has them (torch.jit.load in /usr/bin/python3, TF.js in
+# tfjs-node) against the peer's outputs; refusals (optimize, nms, int8) and disk full leave
+# an existing output untouched.  Heavy exports use the release binary ($YOLOPORT_REL_BIN),
+# the bad cases the ASan binary ($YOLOPORT_BIN).
+. "$(dirname "$0")/lib.sh"
+ROOT=$(pwd)
+REL="${YOLOPORT_REL_BIN:-$ROOT/build/yoloport}"
+case "$BIN" in /*) ;; *) BIN="$ROOT/$BIN" ;; esac
+case "$REL" in /*) ;; *) REL="$ROOT/$REL" ;; esac
+PY=/usr/bin/python3
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+mkdir "$T/m" "$T/cwd"
+cd "$T/cwd" || exit 1
+S="${YOLOPORT_SHARED:-}"
+P="$S/reference/peer"
+have_torch() { $PY -c 'import torch, numpy' 2>/dev/null; }
+have_ort() { [ -d "$ROOT/tests/node/node_modules/onnxruntime-node" ] && command -v node >/dev/null 2>&1; }
+no_temps() { ! find "$T" -name '*.tmp.*' | grep -q .; }
+# run NAME BINARY ARGS...: exit status in $rc, output in $T/NAME.out (stdout+stderr)
+run() { n=$1; b=$2; shift 2; "$b" export "$@" >"$T/$n.out" 2>&1; rc=$?; }
+out_has() { grep -qF -- "$2" "$T/$1.out"; }
+show() { sed 's/^/    | /' "$T/$1.out" | tail -n 15; }
+expect_ok() { # NAME PREFIX: exit 0, the check passed, success line, no temporaries
+    if [ "$rc" -eq 0 ] && out_has "$1" "$2 check against the source ✅ passed" && out_has "$1" "$2 export success ✅" &&
+        no_temps; then pass "$1"; else fail "$1" "exit $rc"; show "$1"; fi
+}
+# refused NAME TEXT OUTPUT ARGS...: non-zero exit, TEXT on stderr, OUTPUT (file or dir) as it was
+refused() {
+    n=$1; text=$2; out=$3; shift 3
+    before=$(find "$out" -type f -exec md5sum {} + 2>/dev/null | sort)
+    "$BIN" export "$@" >"$T/$n.stdout" 2>"$T/$n.err"
+    rc=$?
+    cat "$T/$n.stdout" "$T/$n.err" >"$T/$n.out"
+    after=$(find "$out" -type f -exec md5sum {} + 2>/dev/null | sort)
+    if [ "$rc" -ne 0 ] && grep -qF -- "$text" "$T/$n.err" && [ "$before" = "$after" ] && no_temps; then
+        pass "$n"
+    else
+        fail "$n" "exit $rc, wanted a failure mentioning '$text' with $out untouched and no temporaries"
+        show "$n"
+    fi
+}
+plan() { echo '[' >"$T/plan.json"; first=1; }
+entry() { [ $first -eq 1 ] || echo ',' >>"$T/plan.json"; first=0; echo "$1" >>"$T/plan.json"; }
+
+# =========================================================================== TorchScript
+if need_shared; then
+    cp "$S/models/yolov8n.pt" "$T/m/"
+    run ts "$REL" model=../m/yolov8n.pt format=torchscript
+    expect_ok ts "TorchScript:"
+    check ts_log_start grep -qE "^TorchScript: starting export with torch yoloport-[0-9.]+\.\.\.$" "$T/ts.out"
+    check ts_log_success grep -qE "^TorchScript: export success ✅ [0-9]+\.[0-9]s, saved as '\.\./m/yolov8n\.torchscript' \(12\.[0-9] MB\)$" "$T/ts.out"
+    check ts_next_to_the_pt test -f "$T/m/yolov8n.torchscript"
+    check ts_size_report grep -qE "^  \.\./m/yolov8n\.torchscript +TorchScript +fp32 +12\.[0-9] MB" "$T/ts.out"
+    cp "$T/m/yolov8n.torchscript" "$T/fp32.torchscript"
+    run ts_half "$REL" model=../m/yolov8n.pt format=torchscript half=True
+    expect_ok ts_half "TorchScript:"
+    check ts_half_report_fp16 grep -qE "^  \.\./m/yolov8n\.torchscript +TorchScript +fp16 +6\.[0-9] MB" "$T/ts_half.out"
+    if have_torch; then
+        plan
+        entry "{\"name\": \"export_yolov8n\", \"model\": \"$T/fp32.torchscript\", \"input\": \"$P/yolov8n.input.npy\",
+ \"output\": \"$P/yolov8n.output.npy\", \"box_tol\": 0.05, \"score_tol\": 1e-3,
+ \"peer_config\": \"$P/yolov8n.torchscript\", \"params\": 3151904}"
+        entry "{\"name\": \"export_yolov8n_half\", \"model\": \"$T/m/yolov8n.torchscript\", \"input\": \"$P/yolov8n.input.npy\",
+ \"output\": \"$P/yolov8n.output.npy\", \"half_of\": \"$T/fp32.torchscript\", \"box_tol\": 5.0, \"box_conf_tol\": 0.25,
+ \"score_tol\": 0.01}"
+        echo ']' >>"$T/plan.json"
+        $PY "$ROOT/tests/torchscript_check.py" plan "$T/plan.json" 2>&1 || fail ts_torch_script "exited with an error"
+    else
+        skip ts_in_torch "/usr/bin/python3 cannot import torch and numpy"
+    fi
+    # refusals and disk full leave the existing archive alone
+    refused ts_optimize_refused "optimize=True is not available in this build" "$T/m/yolov8n.torchscript" \
+        model=../m/yolov8n.pt format=torchscript optimize=True
+    refused ts_nms_refused "nms=True is not available for TorchScript" "$T/m/yolov8n.torchscript" \
+        model=../m/yolov8n.pt format=torchscript nms=True
+    before=$(md5sum <"$T/m/yolov8n.torchscript")
+    env YOLOPORT_FAULT_WRITE_AFTER=4000000 "$BIN" export model=../m/yolov8n.pt format=torchscript >"$T/ts_disk_full.out" 2>&1
+    rc=$?
+    if [ "$rc" -ne 0 ] && out_has ts_disk_full "No space left on device" && no_temps &&
+        [ "$(md5sum <"$T/m/yolov8n.torchscript")" = "$before" ]; then
+        pass ts_disk_full_previous_untouched
+    else
+        fail ts_disk_full_previous_untouched "exit $rc"; show ts_disk_full
+    fi
+else
+    skip ts_yolov8n_pt "needs ../shared (models and peer references)"
+fi
+
+# a config, in the CWD, against the same config's ONNX export in onnxruntime
+run ts_cfg "$REL" model=yolov8n.yaml format=torchscript imgsz=320
+expect_ok ts_cfg "TorchScript:"
+check ts_cfg_in_cwd test -f "$T/cwd/yolov8n.torchscript"
+if have_torch && have_ort; then
+    run ts_cfg_onnx "$REL" model=yolov8n.yaml format=onnx imgsz=320 verify=False
+    $PY - "$T/cwd/yolov8n.torchscript" "$T/x320.npy" "$T/y320.npy" <<'PY' || fail ts_cfg_torch "torch run failed"
+import sys, json, numpy as np, torch
+m = torch.jit.load(sys.argv[1], _extra_files={"config.txt": ""})
+x = (np.arange(3 * 320 * 320, dtype=np.float32).reshape(1, 3, 320, 320) * 0.37 % 1.0).astype(np.float32)
+np.save(sys.argv[2], x)
+with torch.no_grad():
+    y = m(torch.from_numpy(x))
+np.save(sys.argv[3], y.numpy())
+print("PASS ts_cfg_torch_runs: output %s" % (tuple(y.shape),))
+PY
+    node "$ROOT/tests/node/check_export.js" parity ts_cfg_torch_vs_onnxruntime yolov8n.onnx "$T/x320.npy" "$T/y320.npy"
+else
+    skip ts_cfg_cross_runtime "needs torch in /usr/bin/python3 and onnxruntime-node"
+fi

@@ -1,0 +1,454 @@
+/* The writer stages wired into the export pipeline (TorchScript, OpenVINO, TF.js) and the
+ * code they share (engine/export_stage.c): Python-literal metadata as JSON, the numeric
+ * check against the source (it passes on the same weights and fails on changed ones),
+ * temporaries and commits, and each stage through a real export job on the built-in
+ * configs at a small imgsz (fast under ASan): files with the peer's names, metadata, the
+ * report's checks, half, the refusals (optimize, nms, int8) that write nothing and leave
+ * an existing output alone, and cancellation. */
+#include <json.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "engine/export.h"
+#include "engine/export_stage.h"
+#include "engine/fileio.h"
+#include "engine/jobs.h"
+#include "engine/model.h"
+#include "formats/registry.h"
+#include "formats/torchscript.h"
+#include "tests/check.h"
+
+static JobRunner *runner;
+static char tmpdir[PATH_MAX];
+
+typedef struct {
+    char text[65536];
+    size_t len;
+} Captured;
+
+static void capture(const JobLogLine *line, void *user)
+{
+    Captured *c = user;
+    int n = snprintf(c->text + c->len, sizeof c->text - c->len, "%s\n", line->text);
+    if (n > 0 && c->len + (size_t)n < sizeof c->text) c->len += (size_t)n;
+}
+
+/* Run `export WORDS...` to completion; the run (caller frees) and its log. */
+static ExportRun *export_words(Captured *log, JobState *state, const char *const *words, int n)
+{
+    ExportArgs a;
+    export_args_init(&a);
+    ExportMsgs m;
+    export_msgs_clear(&m);
+    if (export_args_parse_argv(&a, n, (char *const *)words, &m) != 0) {
+        for (int i = 0; i < m.n; i++) printf("# %s\n", m.items[i].text);
+        return NULL;
+    }
+    ExportRun *run = export_run_new(&a, false);
+    Job *job = export_submit(runner, run);
+    memset(log, 0, sizeof *log);
+    *state = job_wait(job, 0, capture, log, NULL);
+    return run;
+}
+
+/* Entries of "." whose names mark a temporary (fileio's ".<name>.tmp.XXXXXX"). */
+static int temporaries(void)
+{
+    FILE *p = popen("ls -A . | grep -c '\\.tmp\\.'", "r");
+    int n = -1;
+    if (p) {
+        if (fscanf(p, "%d", &n) != 1) n = -1;
+        pclose(p);
+    }
+    return n;
+}
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) return;
+    fputs(text, f);
+    fclose(f);
+}
+
+static bool file_has_text(const char *path, const char *text)
+{
+    char buf[256] = "";
+    FILE *f = fopen(path, "r");
+    if (!f) return false;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return !strcmp(buf, text);
+}
+
+/* ---- Python literals as JSON ---------------------------------------------------------- */
+
+static void expect_json(const char *py, const char *want)
+{
+    char err[256] = "";
+    char *got = export_stage_py_to_json(py, err, sizeof err);
+    EXPECT_MSG(got && !strcmp(got, want), "%s -> %s (%s), wanted %s", py, got ? got : "NULL", err, want);
+    free(got);
+}
+
+static void expect_not_json(const char *py, const char *why)
+{
+    char err[256] = "";
+    char *got = export_stage_py_to_json(py, err, sizeof err);
+    EXPECT_MSG(!got, "%s was accepted as %s", py, got ? got : "");
+    if (!got) EXPECT_CONTAINS(err, why);
+    free(got);
+}
+
+static void test_py_literals_as_json(void)
+{
+    expect_json("{0: 'person', 1: 'bicycle'}", "{\"0\": \"person\", \"1\": \"bicycle\"}");
+    expect_json("{'batch': 1, 'half': False, 'optimize': True, 'opset': None, 'nms': False}",
+                "{\"batch\": 1, \"half\": false, \"optimize\": true, \"opset\": null, \"nms\": false}");
+    expect_json("[640, 640]", "[640, 640]");
+    expect_json("(17, 3)", "[17, 3]");
+    expect_json("(1,)", "[1]");
+    expect_json("{}", "{}");
+    expect_json("32", "32");
+    expect_json("-3", "-3");
+    expect_json("{'fraction': 1.0, 'conf': 0.25, 'e': 1e-05, 'w': 2.}", "{\"fraction\": 1.0, \"conf\": 0.25, \"e\": 1e-05, \"w\": 2.0}");
+    /* repr's quoting and escapes: "it's", backslashes, control characters, non-ASCII */
+    expect_json("{0: \"it's\", 1: 'a\\\\b', 2: 'tab\\there', 3: 'caf\xc3\xa9', 4: '\\xe9\\u20ac', 5: 'say \"hi\"'}",
+                "{\"0\": \"it's\", \"1\": \"a\\\\b\", \"2\": \"tab\\u0009here\", \"3\": \"caf\xc3\xa9\", \"4\": "
+                "\"\xc3\xa9\xe2\x82\xac\", \"5\": \"say \\\"hi\\\"\"}");
+    expect_not_json("{0: 'person'", "expected ','");
+    expect_not_json("{0: 'person'}}", "unexpected text");
+    expect_not_json("os.system('x')", "not a value");
+    expect_not_json("{1.5: 'x'}", "dict key");
+    expect_not_json("'abc", "unterminated");
+    expect_not_json("'\\q'", "unknown escape");
+    expect_not_json("'\\ud800'", "surrogate");
+    expect_not_json("", "not a value");
+    char deep[400];
+    memset(deep, '[', 200);
+    memset(deep + 200, ']', 199);
+    deep[399] = '\0';
+    expect_not_json(deep, "nesting too deep");
+}
+
+static void test_metadata_json_from_props(void)
+{
+    Graph *g = graph_new();
+    graph_meta_add_prop(g, "description", "Ultralytics YOLOv8n model trained on coco.yaml");
+    graph_meta_add_prop(g, "version", "8.3.185");
+    graph_meta_add_prop(g, "task", "None"); /* a str key stays a str even when it reads as a literal */
+    graph_meta_add_prop(g, "stride", "32");
+    graph_meta_add_prop(g, "imgsz", "[640, 640]");
+    graph_meta_add_prop(g, "names", "{0: 'person'}");
+    graph_meta_add_prop(g, "args", "{'batch': 1, 'half': True}");
+    Arena *a = arena_new();
+    int n = 0;
+    char err[256];
+    KeyValue *kv = export_stage_meta_json(g, a, &n, err, sizeof err);
+    EXPECT(kv != NULL);
+    EXPECT_EQ_INT(n, 7);
+    if (kv && n == 7) {
+        EXPECT_EQ_STR(kv[0].value, "\"Ultralytics YOLOv8n model trained on coco.yaml\"");
+        EXPECT_EQ_STR(kv[1].value, "\"8.3.185\"");
+        EXPECT_EQ_STR(kv[2].value, "\"None\"");
+        EXPECT_EQ_STR(kv[3].value, "32");
+        EXPECT_EQ_STR(kv[4].value, "[640, 640]");
+        EXPECT_EQ_STR(kv[5].value, "{\"0\": \"person\"}");
+        EXPECT_EQ_STR(kv[6].value, "{\"batch\": 1, \"half\": true}");
+        /* what TorchScript's extra/config.txt makes of it */
+        char *cfg = torchscript_metadata_json(kv, n, err, sizeof err);
+        EXPECT(cfg != NULL);
+        if (cfg) EXPECT_CONTAINS(cfg, "\"imgsz\": [640, 640], \"names\": {\"0\": \"person\"}, \"args\": {\"batch\": 1, \"half\": true}}");
+        free(cfg);
+    }
+    json_object *o = export_stage_meta_object(g, err, sizeof err);
+    EXPECT(o != NULL);
+    if (o) {
+        EXPECT_EQ_INT(json_object_object_length(o), 7);
+        json_object *names = NULL, *half = NULL, *args = NULL;
+        EXPECT(json_object_object_get_ex(o, "names", &names) && json_object_is_type(names, json_type_object));
+        EXPECT(json_object_object_get_ex(o, "args", &args) && json_object_object_get_ex(args, "half", &half) &&
+               json_object_is_type(half, json_type_boolean));
+        json_object_put(o);
+    }
+    /* a value that is not a literal is an error naming the key */
+    graph_meta_add_prop(g, "kpt_shape", "[17, 3");
+    kv = export_stage_meta_json(g, a, &n, err, sizeof err);
+    EXPECT(kv == NULL);
+    EXPECT_CONTAINS(err, "metadata 'kpt_shape'");
+    arena_free(a);
+    graph_free(g);
+}
+
+/* ---- the shared stage parts, driven inside a job --------------------------------------- */
+
+typedef struct {
+    const Graph *src;
+    bool perturb;      /* change one weight of the "written" graph */
+    CheckStatus status;
+    double worst;
+    Report report;
+    bool temp_gone_after_end, committed;
+    char out_path[4096];
+} StageProbe;
+
+static int probe_body(Job *job, void *user, char *err, size_t errlen)
+{
+    StageProbe *p = user;
+    ExportArgs args;
+    export_args_init(&args);
+    args.imgsz.n = 2;
+    args.imgsz.v[0] = args.imgsz.v[1] = 64;
+    const FormatInfo *fi = registry_find("torchscript");
+    ExportCtx ctx = {.job = job, .args = &args, .given = &args, .fmt = fi, .source = p->src, .model_path = "probe.pt",
+                     .out_base = "probe", .pretty_name = "Probe", .report = &p->report};
+    ExportStage st;
+    export_stage_begin(&st, &ctx, "Probe");
+    int rc = -1;
+    Graph *w = export_stage_graph(&st, err, errlen);
+    if (!w) goto out;
+    if (p->perturb) { /* the first float weight with data, scaled: a different model */
+        for (int i = 0; i < w->n_tensors; i++) {
+            Tensor *t = &w->tensors[i];
+            if (t->is_param && t->data && t->dtype == DT_F32 && tensor_numel(t) > 100) {
+                float *copy = arena_alloc(w->arena, t->nbytes);
+                memcpy(copy, t->data, t->nbytes);
+                for (int64_t k = 0; k < tensor_numel(t); k++) copy[k] *= 1.5f;
+                t->data = copy;
+                break;
+            }
+        }
+    }
+    p->status = export_stage_numeric(&st, w, "images", "probe", &p->worst, err, errlen);
+    if (export_stage_out_path(&st, ".probe", err, errlen) != 0 || export_stage_temp_dir(&st, err, errlen) != 0) goto out;
+    char *file = xasprintf("%s/probe.probe", st.temp_dir);
+    write_text(file, "new");
+    free(file);
+    if (!p->perturb) {
+        if (export_stage_commit_file(&st, "probe.probe", err, errlen) != 0) goto out;
+        p->committed = true;
+    }
+    snprintf(p->out_path, sizeof p->out_path, "%s", ctx.out_path);
+    rc = 0;
+out:
+    export_stage_end(&st, rc);
+    p->temp_gone_after_end = st.temp_dir == NULL && temporaries() == 0;
+    graph_free(w);
+    return rc;
+}
+
+static void test_numeric_check_and_temporaries(void)
+{
+    char err[512];
+    LoadOptions lo = {.imgsz = {64, 64}, .batch = 1, .fuse = true};
+    Graph *src = model_load("yolov8n.yaml", &lo, err, sizeof err);
+    EXPECT_MSG(src != NULL, "%s", err);
+    if (!src) return;
+    write_text("probe.probe", "previous");
+    for (int perturb = 0; perturb < 2; perturb++) {
+        StageProbe p = {.src = src, .perturb = perturb};
+        report_init(&p.report, "probe.pt", 0);
+        Job *job = job_submit(runner, "probe", probe_body, &p, NULL);
+        JobState st = job_wait(job, 0, NULL, NULL, NULL);
+        EXPECT_EQ_INT(st, JOB_DONE);
+        EXPECT(p.temp_gone_after_end);
+        EXPECT_EQ_INT(p.report.n_checks, 1);
+        if (!perturb) {
+            /* the same weights: the same outputs, exactly */
+            EXPECT_EQ_INT(p.status, CHECK_PASSED);
+            EXPECT_NEAR(p.worst, 0.0, 0.0);
+            EXPECT(p.committed);
+            EXPECT(file_has_text("probe.probe", "new"));
+            if (p.report.n_checks) {
+                EXPECT_CONTAINS(p.report.checks[0].detail, "probe: output0 max |Δ| 0 ");
+                EXPECT_CONTAINS(p.report.checks[0].detail, "fixed input 1x3x64x64");
+            }
+        } else {
+            /* one layer's weights x1.5: the check fails and says by how much */
+            EXPECT_EQ_INT(p.status, CHECK_WRITTEN_FAILED);
+            EXPECT(p.worst > 0.01);
+            if (p.report.n_checks) EXPECT_EQ_INT(p.report.checks[0].status, CHECK_WRITTEN_FAILED);
+            write_text("probe.probe", "previous");
+        }
+        report_free(&p.report);
+    }
+    /* not committed: the earlier file stays, the temporary is gone */
+    EXPECT(file_has_text("probe.probe", "previous"));
+    unlink("probe.probe");
+    graph_free(src);
+}
+
+/* ---- the registry rows ---------------------------------------------------------------- */
+
+static void test_registry_rows(void)
+{
+    const FormatInfo *ts = registry_find("torchscript");
+    EXPECT(ts && ts->write != NULL && ts->unavailable_reason == NULL);
+    if (ts) EXPECT_EQ_STR(ts->peer_args, "batch, optimize, half, nms, dynamic");
+    const FormatInfo *ov = registry_find("openvino"), *tj = registry_find("tfjs");
+    if (ov) EXPECT_EQ_STR(ov->peer_args, "batch, dynamic, half, int8, nms, fraction");
+    if (tj) EXPECT_EQ_STR(tj->peer_args, "batch, half, int8, nms");
+}
+
+/* ---- TorchScript through the pipeline ------------------------------------------------- */
+
+static void test_torchscript_export(void)
+{
+    Captured log;
+    JobState st;
+    unlink("yolov8n.torchscript");
+    const char *w[] = {"model=yolov8n.yaml", "format=torchscript", "imgsz=64"};
+    ExportRun *run = export_words(&log, &st, w, 3);
+    EXPECT(run != NULL);
+    if (!run) return;
+    EXPECT_EQ_INT(st, JOB_DONE);
+    EXPECT_EQ_INT(run->status, EXPORT_OK);
+    EXPECT_EQ_STR(run->last_path, "yolov8n.torchscript");
+    EXPECT(file_exists("yolov8n.torchscript"));
+    EXPECT_EQ_INT(temporaries(), 0);
+    EXPECT_CONTAINS(log.text, "\nTorchScript: starting export with torch yoloport-");
+    EXPECT_CONTAINS(log.text, "TorchScript: check against the source ✅ passed: ");
+    EXPECT_CONTAINS(log.text, "read back from the archive, run with the exported ops: output0 max |Δ| 0 ");
+    EXPECT_CONTAINS(log.text, "TorchScript: export success ✅ ");
+    EXPECT_CONTAINS(log.text, "saved as 'yolov8n.torchscript' (");
+    EXPECT_CONTAINS(log.text, "Predict:         yolo predict task=detect model=yolov8n.torchscript imgsz=64  \n");
+    EXPECT_EQ_INT(run->report.n_artifacts, 1);
+    if (run->report.n_artifacts == 1) {
+        EXPECT_EQ_STR(run->report.artifacts[0].format, "TorchScript");
+        EXPECT_EQ_STR(run->report.artifacts[0].precision.text, "fp32");
+        EXPECT_EQ_INT(run->report.artifacts[0].status, CHECK_PASSED);
+        EXPECT(run->report.artifacts[0].bytes > 12000000);
+    }
+    EXPECT_EQ_INT(run->report.n_checks, 2);
+    for (int i = 0; i < run->report.n_checks; i++) EXPECT_EQ_INT(run->report.checks[i].status, CHECK_PASSED);
+    if (run->report.n_checks == 2) {
+        EXPECT_EQ_STR(run->report.checks[0].name, "interface");
+        EXPECT_CONTAINS(run->report.checks[0].detail, "__torch__.yoloport.DetectionModel");
+        EXPECT_EQ_STR(run->report.checks[1].name, "numeric");
+    }
+    /* the archive: metadata in extra/config.txt as the peer writes it */
+    TorchScriptInfo info;
+    char err[512];
+    EXPECT_MSG(torchscript_inspect("yolov8n.torchscript", &info, err, sizeof err) == 0, "%s", err);
+    EXPECT_EQ_STR(info.archive_name, "yolov8n");
+    EXPECT_EQ_INT(info.imgsz[0], 64);
+    EXPECT_EQ_INT(info.stride, 32);
+    EXPECT_EQ_INT(info.n_names, 80);
+    EXPECT_EQ_INT(info.dtype, DT_F32);
+    EXPECT_CONTAINS(info.metadata, "{\"description\": \"Ultralytics YOLOv8n model \", \"author\": \"Ultralytics\", \"date\": \"");
+    EXPECT_CONTAINS(info.metadata, "\"version\": \"8.3.185\", \"license\": \"AGPL-3.0 License (https://ultralytics.com/license)\"");
+    EXPECT_CONTAINS(info.metadata, "\"stride\": 32, \"task\": \"detect\", \"batch\": 1, \"imgsz\": [64, 64], \"names\": {\"0\": \"0\", \"1\": \"1\",");
+    EXPECT_CONTAINS(info.metadata,
+                    "\"args\": {\"batch\": 1, \"half\": false, \"optimize\": false, \"dynamic\": false, \"nms\": false}, "
+                    "\"channels\": 3}");
+    torchscript_info_free(&info);
+    export_run_free(run);
+}
+
+static void test_torchscript_half_dynamic(void)
+{
+    Captured log;
+    JobState st;
+    const char *w[] = {"model=yolov8n.yaml", "format=torchscript", "imgsz=64", "half=True", "dynamic=True", "batch=2"};
+    ExportRun *run = export_words(&log, &st, w, 6);
+    EXPECT(run != NULL);
+    if (!run) return;
+    EXPECT_EQ_INT(run->status, EXPORT_OK);
+    EXPECT_CONTAINS(log.text, "TorchScript: half=True: float16 weights");
+    EXPECT_CONTAINS(log.text, "run with the exported ops in float16: output0 max |Δ| ");
+    EXPECT_CONTAINS(log.text, "fixed input 2x3x64x64");
+    if (run->report.n_artifacts == 1) {
+        EXPECT_EQ_STR(run->report.artifacts[0].precision.text, "fp16");
+        EXPECT_EQ_INT(run->report.artifacts[0].status, CHECK_PASSED);
+        EXPECT(run->report.artifacts[0].bytes < 7000000);
+    }
+    TorchScriptInfo info;
+    char err[512];
+    EXPECT_MSG(torchscript_inspect("yolov8n.torchscript", &info, err, sizeof err) == 0, "%s", err);
+    EXPECT_EQ_INT(info.dtype, DT_F16);
+    EXPECT_EQ_INT(info.batch, 2);
+    EXPECT_CONTAINS(info.metadata, "\"args\": {\"batch\": 2, \"half\": true, \"optimize\": false, \"dynamic\": true, \"nms\": false}");
+    torchscript_info_free(&info);
+    export_run_free(run);
+}
+
+/* A refused export: failed, the message says why, nothing new on disk, an existing output
+ * of that name untouched. */
+static void expect_refused(const char *const *w, int n, const char *out, const char *why)
+{
+    write_text(out, "previous");
+    Captured log;
+    JobState st;
+    ExportRun *run = export_words(&log, &st, w, n);
+    EXPECT(run != NULL);
+    if (!run) return;
+    EXPECT_EQ_INT(st, JOB_FAILED);
+    EXPECT_EQ_INT(run->status, EXPORT_FAILED);
+    EXPECT_CONTAINS(run->error, why);
+    EXPECT_CONTAINS(log.text, "export failure");
+    EXPECT(file_has_text(out, "previous"));
+    EXPECT_EQ_INT(temporaries(), 0);
+    EXPECT_EQ_INT(run->report.n_artifacts, 0);
+    export_run_free(run);
+    unlink(out);
+}
+
+static void test_torchscript_refusals(void)
+{
+    const char *opt[] = {"model=yolov8n.yaml", "format=torchscript", "imgsz=64", "optimize=True"};
+    expect_refused(opt, 4, "yolov8n.torchscript", "optimize=True is not available in this build");
+    const char *nms[] = {"model=yolov8n.yaml", "format=torchscript", "imgsz=64", "nms=True"};
+    expect_refused(nms, 4, "yolov8n.torchscript", "nms=True is not available for TorchScript in this build");
+}
+
+static void test_torchscript_cancel_writes_nothing(void)
+{
+    unlink("yolov8s.torchscript");
+    ExportArgs a;
+    export_args_init(&a);
+    ExportMsgs m;
+    export_msgs_clear(&m);
+    const char *w[] = {"model=yolov8s.yaml", "format=torchscript", "imgsz=320"};
+    EXPECT_EQ_INT(export_args_parse_argv(&a, 3, (char *const *)w, &m), 0);
+    ExportRun *run = export_run_new(&a, false);
+    Job *job = export_submit(runner, run);
+    usleep(300 * 1000);
+    job_cancel(job);
+    JobState st = job_wait(job, 0, NULL, NULL, NULL);
+    EXPECT_MSG(st == JOB_CANCELLED || st == JOB_DONE, "state %d", (int)st);
+    if (st == JOB_CANCELLED) {
+        EXPECT(!file_exists("yolov8s.torchscript"));
+        EXPECT_EQ_INT(temporaries(), 0);
+    } else {
+        SKIP("the export finished before the cancel arrived");
+    }
+    export_run_free(run);
+}
+
+int main(void)
+{
+    char share[PATH_MAX];
+    if (!getenv("YOLOPORT_SHARE") && realpath("share", share)) setenv("YOLOPORT_SHARE", share, 1);
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/yoloport-test-stages-XXXXXX");
+    if (!mkdtemp(tmpdir) || chdir(tmpdir) != 0) {
+        printf("FAIL setup: cannot make a temporary directory\n");
+        return 1;
+    }
+    JobRunnerOptions ro = {.workers = 1};
+    runner = jobs_new(&ro);
+    RUN(test_py_literals_as_json);
+    RUN(test_metadata_json_from_props);
+    RUN(test_numeric_check_and_temporaries);
+    RUN(test_registry_rows);
+    RUN(test_torchscript_export);
+    RUN(test_torchscript_half_dynamic);
+    RUN(test_torchscript_refusals);
+    RUN(test_torchscript_cancel_writes_nothing);
+    jobs_free(runner);
+    if (chdir("/") == 0) fileio_remove_tree(tmpdir);
+    return check_done();
+}
