@@ -180,6 +180,18 @@ static int matrix_update(Pane *p, App *app)
     return R_REDRAW;
 }
 
+typedef struct {
+    char line[8][1024];
+    int n, max;
+} DescLines;
+
+static void desc_line(const char *line, int len, void *ctx)
+{
+    DescLines *d = ctx;
+    if (d->n >= d->max || d->n >= 8) return;
+    snprintf(d->line[d->n++], sizeof d->line[0], "%.*s", len, line);
+}
+
 static void matrix_draw(Pane *p, App *app, WINDOW *win)
 {
     MatrixPane *mp = mp_of(p);
@@ -214,29 +226,19 @@ static void matrix_draw(Pane *p, App *app, WINDOW *win)
         } else text = opt->summary;
     }
     rule_draw(win, p->y + 1 + th_h, p->x, p->w, o >= 0 ? matrix_option(m, o)->name : "", false, th);
-    /* wrap the description into the lines left */
+    /* wrap the description into the lines left; the last one ends with an ellipsis when cut */
     int y0 = p->y + 2 + th_h, lines = desc_h - 1;
     for (int i = 0; i < lines; i++) text_fill(win, y0 + i, p->x, p->w, theme_attr(th, SLOT_NORMAL));
-    const char *s = text;
-    for (int i = 0; i < lines && *s; i++) {
-        int w;
-        size_t b = text_cut(s, p->w - 1, &w);
-        if (b < strlen(s)) { /* break at a space when there is one (CJK text has none) */
-            size_t k = b;
-            while (k > 0 && s[k] != ' ') k--;
-            if (k > b / 2) b = k;
-        }
-        if (b == 0) break;
-        char line[1024];
-        snprintf(line, sizeof line, "%.*s", (int)b, s);
-        if (i == lines - 1 && b < strlen(s)) {
-            char fit[1100];
-            text_fit(fit, sizeof fit, s, p->w - 1, -1, th->g.ellipsis);
-            snprintf(line, sizeof line, "%s", fit);
-        }
-        text_draw(win, y0 + i, p->x + 1, line, p->w - 1, theme_attr(th, SLOT_DIM));
-        s += b;
-        while (*s == ' ') s++;
+    DescLines dl = {.n = 0, .max = lines};
+    int total = text_wrap(text, p->w - 2, desc_line, &dl);
+    for (int i = 0; i < dl.n; i++) {
+        char fit[1100];
+        if (i == dl.n - 1 && total > dl.n) {
+            char more[1100];
+            snprintf(more, sizeof more, "%s%s", dl.line[i], "          ");
+            text_fit(fit, sizeof fit, more, p->w - 2, -1, th->g.ellipsis);
+        } else snprintf(fit, sizeof fit, "%s", dl.line[i]);
+        text_draw(win, y0 + i, p->x + 1, fit, p->w - 1, theme_attr(th, SLOT_DIM));
     }
 }
 

@@ -48,6 +48,7 @@ int text_wrap(const char *text, int w, void (*emit)(const char *line, int len, v
         }
         while (s < end) {
             int used = 0;
+            bool wide = false; /* CJK text breaks between glyphs, not at the odd space */
             const char *q = s, *brk = NULL;
             while (q < end) {
                 wchar_t wc;
@@ -55,11 +56,12 @@ int text_wrap(const char *text, int w, void (*emit)(const char *line, int len, v
                 int k = text_next(q, (size_t)(end - q), &wc, &cw);
                 if (used + cw > w) break;
                 used += cw;
+                if (cw == 2) wide = true;
                 if (*q == ' ') brk = q;
                 q += k;
             }
             const char *stop = q;
-            if (q < end && brk && brk > s) stop = brk; /* break at the last space */
+            if (q < end && brk && brk > s && !wide) stop = brk; /* break at the last space */
             if (stop == s) stop = q > s ? q : s + 1;
             if (emit) emit(s, (int)(stop - s), ctx);
             count++;

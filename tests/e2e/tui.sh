@@ -30,6 +30,23 @@ tui_wait y "Keys and commands: Graph" 3 && tui_type y expand && \
 tui_keys y Escape Escape
 check tui_help_closes tui_gone y "Keys and commands" 3
 
+# ---- the mouse (X10 reports as the terminal sends them): tabs, wheel, function bar -----------
+mouse() { # NAME BUTTON X Y (0-based cells)
+    $TMUX_CMD send-keys -t "$1" -l "$(printf '\033[M%b%b%b' "\\$(printf %03o $((32 + $2)))" \
+        "\\$(printf %03o $((33 + $3)))" "\\$(printf %03o $((33 + $4)))")"
+}
+mouse y 0 21 0; mouse y 3 21 0
+check tui_mouse_tab_click tui_wait y "job +format +state" 3
+mouse y 0 2 0; mouse y 3 2 0
+tui_wait y "YOLOv8n summary" 3
+mouse y 65 10 6; mouse y 65 10 6
+check tui_mouse_wheel_scrolls tui_gone y "DetectionModel +Detection" 3
+mouse y 0 1 29; mouse y 3 1 29
+check tui_mouse_funcbar_help tui_wait y "Keys and commands: Graph" 3
+tui_keys y Escape
+tui_gone y "Keys and commands" 3
+tui_keys y g
+
 # ---- the `:` command line with completion ---------------------------------------------------
 tui_keys y :; tui_type y expo; tui_keys y Tab; tui_type y form; tui_keys y Tab; tui_type y on; tui_keys y Tab
 if tui_wait y "^:export format=onnx" 3; then pass tui_cmdline_completion; else fail tui_cmdline_completion "$(tui_cap y | tail -3)"; fi
