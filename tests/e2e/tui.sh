@@ -94,6 +94,20 @@ tui_quit y
 check tui_quit_clean sh -c "$TMUX_CMD capture-pane -p -t y | grep -q 'EXITED=0'"
 check tui_no_sanitizer_report sh -c "! grep -q 'Sanitizer' '$TUI_TMP/y.stderr'"
 
+# ---- the config file: a key binding, default export arguments; the state file on exit --------
+D6="$TUI_TMP/cfg"; mkdir -p "$D6/config/yoloport" "$D6/state"
+printf 'theme = mono\nbind graph x expand-all\nexport = imgsz=320 half=True\n' > "$D6/config/yoloport/config"
+tui_start cfg 100 30 "$D6" XDG_CONFIG_HOME="$D6/config" XDG_STATE_HOME="$D6/state" --
+tui_wait cfg "YOLOv8n summary" 20
+tui_keys cfg x
+check tui_config_binding tui_wait cfg "conv +Conv2d +432" 3
+tui_keys cfg 2
+check tui_config_export_defaults tui_wait cfg "imgsz +320" 3
+tui_keys cfg q
+tui_wait cfg "EXITED=0" 10
+check tui_state_file_written grep -q "^model = yolov8n.yaml" "$D6/state/yoloport/state"
+check tui_state_keeps_args grep -q "imgsz=320" "$D6/state/yoloport/state"
+
 # ---- cancel a running export: cancelled, nothing left ----------------------------------------
 D2="$TUI_TMP/cancel"; mkdir -p "$D2"
 tui_start c 100 30 "$D2" --

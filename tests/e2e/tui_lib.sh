@@ -1,5 +1,8 @@
 # Helpers for the workbench's end-to-end scripts: a private tmux server, fixed TERM and
-# locale, screen captures and waits.  Sourced after tests/e2e/lib.sh.
+# locale, screen captures and waits.  Sourced after tests/e2e/lib.sh (tests/run.sh runs every
+# tests/e2e/*.sh: run on its own, this file does nothing).
+case "$0" in *tui_lib.sh) exit 0 ;; esac
+case "$BIN" in /*) ;; *) BIN="$PWD/$BIN" ;; esac # sessions cd elsewhere
 TUI_SOCK="ypt$$"
 TMUX_CMD="tmux -L $TUI_SOCK -f /dev/null"
 TUI_TMP=$(mktemp -d)
