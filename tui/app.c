@@ -353,12 +353,11 @@ static const char *first_key(App *app, Command cmd, Scope scope, char *buf, size
 
 static void build_funcbar(App *app)
 {
-    static char keybuf[12][16];
     ClickBar *b = &app->funcbar;
     clickbar_clear(b);
     Scope sc = app->panes[app->screen].ops->scope;
     int k = 0;
-#define ITEM(cmd, label) clickbar_add(b, first_key(app, cmd, sc, keybuf[k], sizeof keybuf[k]), label, cmd), k++
+#define ITEM(cmd, label) clickbar_add(b, first_key(app, cmd, sc, app->funcbar_keys[k], sizeof app->funcbar_keys[k]), label, cmd), k++
     ITEM(CMD_HELP, "Help");
     switch (app->screen) {
     case SCREEN_GRAPH: ITEM(CMD_TOGGLE, "Fold"); ITEM(CMD_NEXT_PANE, "Pane"); ITEM(CMD_SUMMARY, "Info"); ITEM(CMD_SEARCH, "Find"); break;
@@ -401,12 +400,11 @@ static void draw_frame(App *app)
         /* tabs bar, with the model at the right */
         ClickBar *t = &app->tabs;
         clickbar_clear(t);
-        static char badge[16];
         for (int i = 0; i < SCREEN_COUNT; i++) clickbar_add(t, screen_keys[i], app->panes[i].ops->name, i);
         int active = session_active_jobs(app);
         if (active > 0) {
-            snprintf(badge, sizeof badge, "(%d)", active);
-            t->items[SCREEN_JOBS].badge = badge;
+            snprintf(app->jobs_badge, sizeof app->jobs_badge, "(%d)", active);
+            t->items[SCREEN_JOBS].badge = app->jobs_badge;
         }
         tabs_draw(t, stdscr, 0, 0, app->cols, app->screen, th);
         int used = t->n ? t->x1[t->n - 1] : 0;

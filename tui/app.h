@@ -116,6 +116,8 @@ struct App {
     bool quit;
     double last_frame;
     long frames;
+    char funcbar_keys[12][16]; /* key labels the function bar points at */
+    char jobs_badge[16];
     int cursor_y, cursor_x; /* where a pane wants the caret after the frame (-1: hidden) */
     FILE *bench;            /* $YOLOPORT_BENCH_LOG: frame timings for bench/tui.sh */
     double t_start, t_key;  /* process start; when the last key batch was read */

@@ -16,6 +16,13 @@
 
 #define QUEUE_MAX 64
 
+/* Completion candidates for the word being completed (pointers into the scratch below or
+ * into constant tables). */
+typedef struct {
+    const char **items;
+    int n, cap, idx;
+} Cands;
+
 struct Prompt {
     App *app;
     bool active;
@@ -26,6 +33,11 @@ struct Prompt {
     char *accepted; /* heap (readline's), NULL when cancelled */
     char matches[512];
     int hist_pos;
+    Cands cands;
+    char theme_names[16][64];
+    char keyeq[EXPORT_KEY_COUNT][48];
+    char vals[40][80];
+    char keyed_prefix[64];
 };
 
 /* readline's callbacks carry no user pointer: the one active prompt, UI thread only. */
@@ -65,28 +77,24 @@ static void on_line(char *line)
 
 /* ---- completion ------------------------------------------------------------------- */
 
-typedef struct {
-    const char **items;
-    int n, cap, idx;
-} Cands;
-
-static Cands cands;
-
-static void cand_add(const char *s)
+static void cand_add(Prompt *p, const char *s)
 {
-    if (cands.n == cands.cap) {
-        cands.cap = cands.cap ? cands.cap * 2 : 64;
-        cands.items = xrealloc(cands.items, sizeof *cands.items * (size_t)cands.cap);
+    Cands *c = &p->cands;
+    if (c->n == c->cap) {
+        c->cap = c->cap ? c->cap * 2 : 64;
+        c->items = xrealloc(c->items, sizeof *c->items * (size_t)c->cap);
     }
-    cands.items[cands.n++] = s;
+    c->items[c->n++] = s;
 }
 
 static char *cand_generator(const char *text, int state)
 {
-    if (state == 0) cands.idx = 0;
+    if (!active_prompt) return NULL;
+    Cands *cs = &active_prompt->cands;
+    if (state == 0) cs->idx = 0;
     size_t n = strlen(text);
-    while (cands.idx < cands.n) {
-        const char *c = cands.items[cands.idx++];
+    while (cs->idx < cs->n) {
+        const char *c = cs->items[cs->idx++];
         if (!strncmp(c, text, n)) return xstrdup(c);
     }
     return NULL;
@@ -94,9 +102,7 @@ static char *cand_generator(const char *text, int state)
 
 static const char *const screen_names[] = {"graph", "export", "jobs", "compare", "matrix"};
 static const char *const bool_values[] = {"True", "False"};
-static char theme_names[16][64];
-
-static void collect_themes(void)
+static void collect_themes(Prompt *p)
 {
     int n = 0;
     DIR *d = opendir(paths_themes_dir());
@@ -105,28 +111,28 @@ static void collect_themes(void)
         while ((e = readdir(d)) && n < 16) {
             size_t l = strlen(e->d_name);
             if (l > 6 && !strcmp(e->d_name + l - 6, ".theme")) {
-                snprintf(theme_names[n], sizeof theme_names[n], "%.*s", (int)(l - 6), e->d_name);
-                cand_add(theme_names[n]);
+                snprintf(p->theme_names[n], sizeof p->theme_names[n], "%.*s", (int)(l - 6), e->d_name);
+                cand_add(p, p->theme_names[n]);
                 n++;
             }
         }
         closedir(d);
     }
-    if (n == 0) cand_add("dark");
+    if (n == 0) cand_add(p, "dark");
 }
 
 /* Fill cands for completing `text` (the word at start..end) in line. */
-static int fill_candidates(const char *line, int start, const char *text, bool *use_files, bool *no_space)
+static int fill_candidates(Prompt *p, const char *line, int start, const char *text, bool *use_files, bool *no_space)
 {
-    cands.n = 0;
+    p->cands.n = 0;
     *use_files = false;
     *no_space = false;
     /* first word: command names */
     int ws = 0;
     while (line[ws] == ' ') ws++;
     if (start <= ws) {
-        for (int c = 1; c < CMD_COUNT; c++) cand_add(command_info((Command)c)->name);
-        return cands.n;
+        for (int c = 1; c < CMD_COUNT; c++) cand_add(p, command_info((Command)c)->name);
+        return p->cands.n;
     }
     char cmdname[64];
     int k = 0;
@@ -140,36 +146,34 @@ static int fill_candidates(const char *line, int start, const char *text, bool *
     if (!ci) return 0;
     switch (ci->arg) {
     case CARG_SCREEN:
-        for (size_t i = 0; i < 5; i++) cand_add(screen_names[i]);
+        for (size_t i = 0; i < 5; i++) cand_add(p, screen_names[i]);
         break;
-    case CARG_THEME: collect_themes(); break;
+    case CARG_THEME: collect_themes(p); break;
     case CARG_PATH: *use_files = true; break;
     case CARG_EXPORT_ARGS: {
         const char *eq = strchr(text, '=');
         if (!eq) {
-            static char keyeq[EXPORT_KEY_COUNT][48];
             for (int i = 0; i < EXPORT_KEY_COUNT; i++) {
-                snprintf(keyeq[i], sizeof keyeq[i], "%s=", export_arg_info[i].name);
-                cand_add(keyeq[i]);
+                snprintf(p->keyeq[i], sizeof p->keyeq[i], "%s=", export_arg_info[i].name);
+                cand_add(p, p->keyeq[i]);
             }
             *no_space = true;
         } else {
             char key[48];
             snprintf(key, sizeof key, "%.*s", (int)(eq - text), text);
             int ki = export_arg_find(key);
-            static char vals[40][80];
             int nv = 0;
             if (ki == EXPORT_KEY_FORMAT) {
                 for (int i = 0; i < registry_count() && nv < 40; i++) {
                     const FormatInfo *fi = registry_get(i);
                     if (!fi || !strcmp(fi->argument, "-")) continue;
-                    snprintf(vals[nv], sizeof vals[nv], "%s=%s", key, fi->argument);
-                    cand_add(vals[nv++]);
+                    snprintf(p->vals[nv], sizeof p->vals[nv], "%s=%s", key, fi->argument);
+                    cand_add(p, p->vals[nv++]);
                 }
             } else if (ki >= 0 && export_arg_info[ki].type == ARG_BOOL) {
                 for (int i = 0; i < 2; i++) {
-                    snprintf(vals[nv], sizeof vals[nv], "%s=%s", key, bool_values[i]);
-                    cand_add(vals[nv++]);
+                    snprintf(p->vals[nv], sizeof p->vals[nv], "%s=%s", key, bool_values[i]);
+                    cand_add(p, p->vals[nv++]);
                 }
             } else if (ki == EXPORT_KEY_MODEL || ki == EXPORT_KEY_DATA) {
                 *use_files = true; /* readline completes the path after '=' */
@@ -179,19 +183,20 @@ static int fill_candidates(const char *line, int start, const char *text, bool *
     }
     default: break;
     }
-    return cands.n;
+    return p->cands.n;
 }
 
 /* File names after "key=" (model=, data=): readline's filename generator on the part
  * after '=', with the key put back in front. */
-static char keyed_prefix[64];
-
 static char *keyed_file_generator(const char *text, int state)
 {
     const char *eq = strchr(text, '=');
     char *f = rl_filename_completion_function(eq ? eq + 1 : text, state);
-    if (!f) return NULL;
-    char *r = xasprintf("%s%s", keyed_prefix, f);
+    if (!f || !active_prompt) {
+        free(f);
+        return NULL;
+    }
+    char *r = xasprintf("%s%s", active_prompt->keyed_prefix, f);
     free(f);
     return r;
 }
@@ -203,11 +208,11 @@ static char **prompt_completion(const char *text, int start, int end)
     rl_attempted_completion_over = 1;
     if (!p || p->kind != PROMPT_COMMAND) return NULL;
     bool files, no_space;
-    fill_candidates(rl_line_buffer, start, text, &files, &no_space);
+    fill_candidates(p, rl_line_buffer, start, text, &files, &no_space);
     if (files) {
         const char *eq = strchr(text, '=');
         if (eq) {
-            snprintf(keyed_prefix, sizeof keyed_prefix, "%.*s", (int)(eq - text + 1), text);
+            snprintf(p->keyed_prefix, sizeof p->keyed_prefix, "%.*s", (int)(eq - text + 1), text);
             return rl_completion_matches(text, keyed_file_generator);
         }
         rl_attempted_completion_over = 0; /* readline's own filename completion */
@@ -241,11 +246,11 @@ int prompt_complete_line(Prompt *p, const char *line, char **out, int max)
     size_t start = len;
     while (start > 0 && line[start - 1] != ' ') start--;
     bool files, no_space;
-    fill_candidates(line, (int)start, line + start, &files, &no_space);
+    fill_candidates(p, line, (int)start, line + start, &files, &no_space);
     int n = 0;
     const char *text = line + start;
-    for (int i = 0; i < cands.n && n < max; i++)
-        if (!strncmp(cands.items[i], text, strlen(text))) out[n++] = xstrdup(cands.items[i]);
+    for (int i = 0; i < p->cands.n && n < max; i++)
+        if (!strncmp(p->cands.items[i], text, strlen(text))) out[n++] = xstrdup(p->cands.items[i]);
     p->kind = kind;
     active_prompt = save;
     return n;
@@ -285,9 +290,7 @@ void prompt_free(Prompt *p)
     if (!p) return;
     if (p->active) rl_callback_handler_remove();
     if (active_prompt == p) active_prompt = NULL;
-    free(cands.items);
-    cands.items = NULL;
-    cands.n = cands.cap = 0;
+    free(p->cands.items);
     free(p);
 }
 
