@@ -19,6 +19,8 @@ typedef struct {
     App *app;
     int64_t max_bytes;
     double max_secs;
+    int *rows;        /* table row -> index into app->exports (exports only, not other jobs) */
+    int n_rows, cap_rows;
 } ComparePane;
 
 static ComparePane *cp_of(Pane *p) { return p->state; }
@@ -43,8 +45,8 @@ static void cell_fn(void *ctx, int row, int col, TableCell *c)
 {
     ComparePane *cp = ctx;
     App *app = cp->app;
-    if (row < 0 || row >= app->n_exports) return;
-    const ExportRecord *rec = &app->exports[row];
+    if (row < 0 || row >= cp->n_rows) return;
+    const ExportRecord *rec = &app->exports[cp->rows[row]];
     const ExportRun *run = rec->run;
     const ReportArtifact *a = artifact(rec);
     const Theme *th = &app->theme;
@@ -99,7 +101,8 @@ static double sort_fn(void *ctx, int row, int col)
 {
     ComparePane *cp = ctx;
     App *app = cp->app;
-    const ExportRecord *rec = &app->exports[row];
+    if (row < 0 || row >= cp->n_rows) return NAN;
+    const ExportRecord *rec = &app->exports[cp->rows[row]];
     const ReportArtifact *a = artifact(rec);
     switch (col) {
     case C_JOB: return rec->job_id;
@@ -145,6 +148,7 @@ static void compare_close(Pane *p, App *app)
     ComparePane *cp = cp_of(p);
     if (!cp) return;
     table_free(&cp->table);
+    free(cp->rows);
     free(cp);
     p->state = NULL;
 }
@@ -154,13 +158,20 @@ static int compare_update(Pane *p, App *app)
     ComparePane *cp = cp_of(p);
     cp->max_bytes = 0;
     cp->max_secs = 0;
+    cp->n_rows = 0;
     for (int i = 0; i < app->n_exports; i++) {
+        if (!app->exports[i].run) continue;
+        if (cp->n_rows == cp->cap_rows) {
+            cp->cap_rows = cp->cap_rows ? cp->cap_rows * 2 : 16;
+            cp->rows = xrealloc(cp->rows, sizeof *cp->rows * (size_t)cp->cap_rows);
+        }
+        cp->rows[cp->n_rows++] = i;
         const ReportArtifact *a = artifact(&app->exports[i]);
         if (a && a->bytes > cp->max_bytes) cp->max_bytes = a->bytes;
         double s = row_seconds(app, &app->exports[i]);
         if (!isnan(s) && s > cp->max_secs) cp->max_secs = s;
     }
-    table_set_rows(&cp->table, app->n_exports);
+    table_set_rows(&cp->table, cp->n_rows);
     return R_REDRAW;
 }
 
@@ -168,14 +179,14 @@ static void compare_draw(Pane *p, App *app, WINDOW *win)
 {
     ComparePane *cp = cp_of(p);
     const Theme *th = &app->theme;
-    if (cp->table.n_order != app->n_exports) compare_update(p, app);
+    compare_update(p, app);
     char head[256];
     int done = 0;
-    for (int i = 0; i < app->n_exports; i++) done += app->exports[i].finished;
+    for (int i = 0; i < cp->n_rows; i++) done += app->exports[cp->rows[i]].finished;
     snprintf(head, sizeof head, "Exports of this session: %d (%d finished)   legend: %s passed  %s written, check failed  %s failed",
-             app->n_exports, done, th->g.ok, th->g.check_failed, th->g.failed);
+             cp->n_rows, done, th->g.ok, th->g.check_failed, th->g.failed);
     text_draw_pad(win, p->y, p->x, head, p->w, theme_attr(th, SLOT_TITLE));
-    if (app->n_exports == 0) {
+    if (cp->n_rows == 0) {
         for (int i = 1; i < p->h; i++) text_fill(win, p->y + i, p->x, p->w, theme_attr(th, SLOT_NORMAL));
         text_draw(win, p->y + 2, p->x + 1, "nothing exported yet: mark formats on the Export screen (2) with Space, then r", p->w - 2,
                   theme_attr(th, SLOT_DIM));
@@ -202,9 +213,9 @@ static int compare_key(Pane *p, App *app, Command cmd, wint_t ch, bool is_key)
     case CMD_SORT: table_sort(t, t->focus_col >= 0 ? t->focus_col : C_SIZE); break;
     case CMD_ENTER: {
         int r = table_selected(t);
-        if (r >= 0) {
+        if (r >= 0 && r < cp->n_rows) {
             app_show(app, SCREEN_JOBS);
-            pane_jobs_select(&app->panes[SCREEN_JOBS], app, app->exports[r].job_id);
+            pane_jobs_select(&app->panes[SCREEN_JOBS], app, app->exports[cp->rows[r]].job_id);
         }
         break;
     }
