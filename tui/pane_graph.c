@@ -72,6 +72,7 @@ static void det_add(GraphPane *gp, ThemeSlot slot, int link, const char *fmt, ..
 static const char *dims_text(const Tensor *t, char *buf, size_t len)
 {
     if (!t) return "";
+    if (t->rank == 0 && !t->data && !t->is_param) return "?"; /* shape not inferred */
     return shape_str(t, buf, len);
 }
 
@@ -399,7 +400,7 @@ static void row_fn(void *ctx, int user, TreeRow *row)
         row->name_slot = SLOT_TREE_NODE;
         row->col_slot[0] = SLOT_TREE_NODE;
         if (gp->node_params && gp->node_params[ni] > 0) text_thousands(row->col[1], sizeof row->col[1], gp->node_params[ni]);
-        if (n->n_outputs > 0 && n->outputs[0] >= 0) snprintf(row->col[2], sizeof row->col[2], "%s", shape_str(&g->tensors[n->outputs[0]], buf, sizeof buf));
+        if (n->n_outputs > 0 && n->outputs[0] >= 0) snprintf(row->col[2], sizeof row->col[2], "%s", dims_text(&g->tensors[n->outputs[0]], buf, sizeof buf));
         row->match = gp->search[0] && (text_find_ci(n->name, gp->search) || text_find_ci(n->op_type, gp->search) ||
                                        text_find_ci(row->col[2], gp->search));
     } else {
@@ -409,7 +410,7 @@ static void row_fn(void *ctx, int user, TreeRow *row)
         row->col_slot[0] = SLOT_TREE_TYPE;
         if (m->params > 0) text_thousands(row->col[1], sizeof row->col[1], m->params);
         if (m->out_tensor >= 0 && m->out_tensor < g->n_tensors)
-            snprintf(row->col[2], sizeof row->col[2], "%s", shape_str(&g->tensors[m->out_tensor], buf, sizeof buf));
+            snprintf(row->col[2], sizeof row->col[2], "%s", dims_text(&g->tensors[m->out_tensor], buf, sizeof buf));
         row->match = gp->search[0] && (text_find_ci(m->path, gp->search) || text_find_ci(m->type, gp->search) ||
                                        text_find_ci(row->col[2], gp->search));
     }
@@ -519,9 +520,13 @@ static void build_tree(GraphPane *gp, const Graph *g)
     free(own);
     free(nkids);
     free(nown);
-    /* open the first two levels: the model and its layer list */
-    for (int t = 0; t < gp->tree.n_nodes; t++)
-        if (gp->tree.nodes[t].depth < 2 && gp->tree.nodes[t].user >= 0) tree_set_expanded(&gp->tree, t, true);
+    /* open the first two levels (the model and its layer list) when there is one root; a
+     * graph of many roots (ONNX name groups) starts folded */
+    int roots = 0;
+    for (int t = 0; t < gp->tree.n_nodes; t++) roots += gp->tree.nodes[t].parent < 0;
+    if (roots <= 3)
+        for (int t = 0; t < gp->tree.n_nodes; t++)
+            if (gp->tree.nodes[t].depth < 2 && gp->tree.nodes[t].user >= 0) tree_set_expanded(&gp->tree, t, true);
     gp->tree.list.sel = 0;
     gp->tree.list.top = 0;
     int sel = tree_selected(&gp->tree);

@@ -176,5 +176,10 @@ if tui_wait p "export success" 240; then pass tui_jobs_export_success; else fail
 check tui_onnx_file_exists test -s "$D5/yolov8n.onnx"
 tui_keys p 4
 check tui_compare_lists_onnx tui_wait p "ONNX +✅ +[0-9.]+ MB" 3
+# open an ONNX file from the command line: the tree shows its name groups
+if [ -f "$YOLOPORT_SHARED/reference/peer/yolov8n.onnx" ]; then
+    tui_keys p 1 :; tui_type p "open $YOLOPORT_SHARED/reference/peer/yolov8n.onnx"; tui_keys p Enter
+    check tui_open_onnx tui_wait p "yolov8n.onnx: 261 nodes" 10
+fi
 tui_quit p
 exit 0
