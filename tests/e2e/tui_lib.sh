@@ -3,6 +3,7 @@
 # tests/e2e/*.sh: run on its own, this file does nothing).
 case "$0" in *tui_lib.sh) exit 0 ;; esac
 case "$BIN" in /*) ;; *) BIN="$PWD/$BIN" ;; esac # sessions cd elsewhere
+case "${TERM:-dumb}" in dumb) export TERM=xterm-256color ;; esac # tmux itself, in CI
 TUI_SOCK="ypt$$"
 TMUX_CMD="tmux -L $TUI_SOCK -f /dev/null"
 TUI_TMP=$(mktemp -d)
