@@ -211,7 +211,9 @@ static void jobs_draw(Pane *p, App *app, WINDOW *win)
         JobSeen *s = seen_for(jp, rec->job_id);
         bool sel = r == jp->jobs.sel;
         ThemeSlot st = info.state == JOB_DONE ? SLOT_OK : info.state == JOB_FAILED ? SLOT_ERROR : info.state == JOB_CANCELLED ? SLOT_WARNING : SLOT_NORMAL;
-        if (info.state == JOB_DONE && rec->finished && rec->run && ((ExportRun *)rec->run)->status == EXPORT_CHECK_FAILED) st = SLOT_WARNING;
+        /* an export written but failing its check ends FAILED for the runner: say which */
+        bool check_failed = rec->finished && rec->run && ((ExportRun *)rec->run)->status == EXPORT_CHECK_FAILED;
+        if (check_failed) st = SLOT_WARNING;
         attr_t a = sel ? theme_attr(th, jp->focus == 0 ? SLOT_SELECTED : SLOT_SELECTED_INACTIVE) : theme_attr(th, st);
         char el[32], idle[32], stage[256], c1[64], c2[64];
         fmt_secs(el, sizeof el, info.state == JOB_QUEUED ? -1 : info.elapsed);
@@ -223,14 +225,15 @@ static void jobs_draw(Pane *p, App *app, WINDOW *win)
         text_fit(c2, sizeof c2, rec->format_name, 12, -1, th->g.ellipsis);
         cx += text_draw(win, yy, cx, c2, 12, a);
         text_fill(win, yy, cx++, 1, a);
-        snprintf(c2, sizeof c2, "%-10s", job_state_name(info.state));
+        snprintf(c2, sizeof c2, "%-10s", check_failed ? "check fail" : job_state_name(info.state));
         cx += text_draw(win, yy, cx, c2, 10, a);
         text_fill(win, yy, cx++, 1, a);
         cx += text_draw(win, yy, cx, stage, stage_w, a);
         text_fill(win, yy, cx++, 1, a);
         double fr = info.state == JOB_DONE ? 1.0 : info.state == JOB_QUEUED ? 0.0 : info.fraction;
         char pl[32];
-        if (job_state_finished(info.state)) snprintf(pl, sizeof pl, "%s", info.state == JOB_DONE ? "done" : job_state_name(info.state));
+        if (check_failed) snprintf(pl, sizeof pl, "written, check failed");
+        else if (job_state_finished(info.state)) snprintf(pl, sizeof pl, "%s", info.state == JOB_DONE ? "done" : job_state_name(info.state));
         else if (info.fraction >= 0) snprintf(pl, sizeof pl, "%d%%", (int)(info.fraction * 100 + 0.5));
         else pl[0] = 0;
         progress_draw(win, yy, cx, pw, fr, pl, th, app->tick);
