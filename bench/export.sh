@@ -23,10 +23,12 @@ median_ms() {
     "$@" >/dev/null 2>&1 || { echo "FAILED"; return; }
     i=0
     while [ $i -lt "$RUNS" ]; do
-        /usr/bin/time -f "%e %U %S" -o "$T/time.txt" "$@" >/dev/null 2>&1
-        cat "$T/time.txt"
+        t0=$(date +%s%N)
+        /usr/bin/time -f "%U %S" -o "$T/time.txt" "$@" >/dev/null 2>&1
+        t1=$(date +%s%N)
+        echo "$(( (t1 - t0) / 1000 )) $(cat "$T/time.txt")"
         i=$((i + 1))
-    done | awk '{ w[NR] = $1 * 1000; c[NR] = ($2 + $3) * 1000 }
+    done | awk '{ w[NR] = $1 / 1000; c[NR] = ($2 + $3) * 1000 }
         function med(a, n,   i, j, t) {
             for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
             return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
@@ -37,7 +39,7 @@ median_ms() {
 base=$(median_ms "$BIN" --version)
 echo "bench/export: median of $RUNS runs, whole process, $(nproc) CPUs, load average $(cut -d' ' -f1 /proc/loadavg)"
 echo "  (vs target is wall / target: below 1.00x meets it)"
-echo "  baseline \`yoloport --version\`: ${base% *} ms wall"
+echo "  baseline \`yoloport --version\`: ${base% *} ms wall (process start-up)"
 printf '  %-8s %-12s %9s %9s %7s %10s %15s\n' model verify "wall ms" "CPU ms" target "vs target" "vs peer 3.9 s"
 cd "$T" || exit 1
 for spec in "yolov8n 150" "yolov8s 400"; do

@@ -995,7 +995,10 @@ static CheckStatus compare_runs(const ExportArgs *a, const Graph *src, const Sou
                                 double *tol_used)
 {
     CheckStatus nst = CHECK_PASSED;
-    double rtol = a->half ? 1e-2 : 1e-4;
+    /* float32: the written graph computes what the source does, up to folding rounding;
+     * float16: weights rounded to 11 bits accumulate through ~100 layers (measured: boxes
+     * ~0.25%, segment protos ~1.2% of their channel's range on the official models) */
+    double rtol = a->half ? 2e-2 : 1e-4;
     size_t used = 0;
     int h = a->imgsz.v[0], w = a->imgsz.n == 2 ? a->imgsz.v[1] : a->imgsz.v[0];
     for (int i = 0; i < sr->n && nst == CHECK_PASSED; i++) {
