@@ -517,7 +517,6 @@ static int const_tensor(R *r, const RLayer *C, const char *want, int rank, const
         x->data = C->size ? (void *)p : arena_alloc(r->g->arena, 1);
     }
     x->nbytes = C->size;
-    x->is_param = dtype_floaty(C->ctype) || C->ctype == DT_I8 || C->ctype == DT_U8;
     return t;
 }
 
@@ -660,7 +659,7 @@ static int rd_other(R *r, RLayer *L, const RdMap *m)
     for (int k = 0; k < L->n_out; k++) outs[k] = out_tensor(r, L, k);
     int ni = add_node(r, L, NULL, OP_OTHER, L->type, ins, L->n_in, outs, L->n_out);
     keep_attrs(r, L, ni);
-    r->g->nodes[ni].domain = "openvino";
+    r->g->nodes[ni].domain = arena_printf(r->g->arena, "openvino:%s", *L->version ? L->version : "opset1");
     free(ins);
     free(outs);
     return 0;
@@ -689,7 +688,7 @@ static int rd_parameter(R *r, RLayer *L, const RdMap *m)
         L->out[0].dtype = dt;
     }
     if (!L->out[0].name && *L->name) L->out[0].name = L->name;
-    graph_add_input(r->g, out_tensor(r, L, 0));
+    out_tensor(r, L, 0); /* graph inputs are listed in file order afterwards */
     return 0;
 }
 
@@ -698,7 +697,7 @@ static int rd_const(R *r, RLayer *L, const RdMap *m) { return 0; /* tensors are 
 static int rd_result(R *r, RLayer *L, const RdMap *m)
 {
     if (need_io(r, L, 1, 1, 0)) return -1;
-    graph_add_output(r->g, in_tensor(r, L, 0));
+    in_tensor(r, L, 0); /* graph outputs are listed in file order afterwards */
     return 0;
 }
 
@@ -769,7 +768,8 @@ static int rd_conv(R *r, RLayer *L, const RdMap *m)
     if (grouped) {
         /* [G, A, B, k...] -> [G*A, B, k...] */
         group = wp->dims[0];
-        if (group < 1 || wp->dims[1] < 0) return rfail(r, L, "group count %lld is invalid", (long long)group);
+        if (group < 1 || wp->dims[1] < 0 || group > MAX_DIM / (wp->dims[1] ? wp->dims[1] : 1))
+            return rfail(r, L, "group count %lld is invalid for its weights", (long long)group);
         wd[0] = group * wp->dims[1];
         for (int i = 2; i < wr; i++) wd[i - 1] = wp->dims[i];
     } else {
@@ -1214,6 +1214,18 @@ static int rd_topk(R *r, RLayer *L, const RdMap *m)
     return 0;
 }
 
+static int rd_hardsigmoid(R *r, RLayer *L, const RdMap *m)
+{
+    double a, b;
+    if (L->n_in != 3 || !const_float(r, in_const(r, L, 1), &a) || !const_float(r, in_const(r, L, 2), &b)) return 1;
+    if (need_io(r, L, 3, 3, 1)) return -1;
+    int in = in_tensor(r, L, 0), out = out_tensor(r, L, 0);
+    int ni = add_node(r, L, NULL, OP_OTHER, "HardSigmoid", &in, 1, &out, 1);
+    node_set_float(r->g, ni, "alpha", a);
+    node_set_float(r->g, ni, "beta", b);
+    return 0;
+}
+
 static int rd_hsigmoid(R *r, RLayer *L, const RdMap *m)
 {
     if (need_io(r, L, 1, 1, 1)) return -1;
@@ -1253,6 +1265,7 @@ static const RdMap rd_maps[] = {
     {"SoftPlus", rd_simple, OP_OTHER, "Softplus"},
     {"HSwish", rd_simple, OP_OTHER, "HardSwish"},
     {"HSigmoid", rd_hsigmoid, OP_OTHER, NULL},
+    {"HardSigmoid", rd_hardsigmoid, OP_OTHER, NULL},
     {"Mish", rd_simple, OP_OTHER, "Mish"},
     {"Sign", rd_simple, OP_OTHER, "Sign"},
     {"LogicalNot", rd_simple, OP_OTHER, "Not"},
@@ -1312,6 +1325,12 @@ static int convert_layers(R *r, const int *order)
         int rc = m ? m->fn(r, L, m) : 1;
         if (rc < 0) return -1;
         if (rc > 0 && rd_other(r, L, NULL)) return -1;
+    }
+    /* inputs and outputs in the order the file lists their layers, as OpenVINO orders them */
+    for (int i = 0; i < r->n_layers; i++) {
+        RLayer *L = &r->layers[i];
+        if (!strcmp(L->type, "Parameter")) graph_add_input(r->g, out_tensor(r, L, 0));
+        else if (!strcmp(L->type, "Result")) graph_add_output(r->g, in_tensor(r, L, 0));
     }
     return 0;
 }
@@ -1441,7 +1460,11 @@ static void meta_names(R *r, yaml_document_t *d, yaml_node_t *v)
         n = (int)(v->data.sequence.items.top - v->data.sequence.items.start);
         if (n > MAX_NAMES) return;
         names = xcalloc((size_t)(n ? n : 1), sizeof *names);
-        for (int i = 0; i < n; i++) names[i] = yscalar(yaml_document_get_node(d, v->data.sequence.items.start[i]));
+        for (int i = 0; i < n; i++)
+            if (!(names[i] = yscalar(yaml_document_get_node(d, v->data.sequence.items.start[i])))) {
+                free(names);
+                return;
+            }
     } else if (v->type == YAML_MAPPING_NODE) {
         for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
             int k;
@@ -1452,7 +1475,10 @@ static void meta_names(R *r, yaml_document_t *d, yaml_node_t *v)
         for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
             int k;
             yint(yaml_document_get_node(d, p->key), &k);
-            names[k] = yscalar(yaml_document_get_node(d, p->value));
+            if (!(names[k] = yscalar(yaml_document_get_node(d, p->value)))) {
+                free(names);
+                return;
+            }
         }
     } else {
         return;
@@ -1540,6 +1566,36 @@ static void read_rt_framework(R *r, xmlNode *rt)
                 if (!strcmp(r->g->meta.props[i].key, (const char *)e->name)) r->g->meta.props[i].value = v;
             if (r->g->meta.task && !strcmp((const char *)e->name, "task")) r->g->meta.task = v;
         }
+    }
+}
+
+/* Learned parameters: the constants behind weight and bias inputs (of Conv, ConvTranspose,
+ * Gemm, BatchNormalization and the constant side of MatMul), followed back through the
+ * dequantization and decompression chains (Cast, Mul/Sub data input, Reshape, FakeQuantize
+ * data input) that int8 and float16 IRs put in between. */
+static void mark_param(Graph *g, int t, int depth)
+{
+    if (t < 0 || t >= g->n_tensors || depth > 6) return;
+    Tensor *x = &g->tensors[t];
+    if (x->data && x->producer < 0) {
+        x->is_param = true;
+        return;
+    }
+    if (x->producer < 0) return;
+    const Node *p = &g->nodes[x->producer];
+    bool pass = p->op == OP_CAST || p->op == OP_MUL || p->op == OP_SUB || p->op == OP_RESHAPE ||
+                (p->op == OP_OTHER && !strcmp(p->op_type, "FakeQuantize"));
+    if (pass && p->n_inputs > 0) mark_param(g, p->inputs[0], depth + 1);
+}
+
+static void mark_params(Graph *g)
+{
+    for (int i = 0; i < g->n_nodes; i++) {
+        const Node *n = &g->nodes[i];
+        int first = 1, last = n->n_inputs - 1;
+        if (n->op == OP_MATMUL && n->n_inputs == 2) first = g->tensors[n->inputs[0]].producer < 0 ? 0 : 1;
+        else if (n->op != OP_CONV && n->op != OP_CONV_TRANSPOSE && n->op != OP_GEMM && n->op != OP_BATCHNORM) continue;
+        for (int k = first; k <= last; k++) mark_param(g, n->inputs[k], 0);
     }
 }
 
@@ -1635,6 +1691,7 @@ static Graph *read_impl(const char *xml, size_t xml_len, uint8_t *bin, size_t bi
         g->meta.producer = net_name ? net_name : "";
         if (metadata_yaml) rc = read_metadata(&r, metadata_yaml, metadata_len, "metadata.yaml");
         else read_rt_framework(&r, rt);
+        mark_params(g);
         count_module_params(g);
     }
     free(order);

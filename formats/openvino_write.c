@@ -144,6 +144,7 @@ typedef struct {
 typedef struct {
     char *name;
     const char *type, *version;
+    bool own_type;       /* type and version are heap copies (a passed-through layer) */
     Buf data;            /* the <data> element's attributes, already escaped */
     bool decompression;  /* a Convert that decompresses an f16 constant */
     WPort *in, *out;
@@ -514,6 +515,19 @@ static Src w_out_tensor(W *w, int L, int t)
 
 static const char *bool_str(bool b) { return b ? "true" : "false"; }
 
+/* A layer type, version or attribute name safe to write unescaped. */
+static bool xml_type_ok(const char *s)
+{
+    if (!s || !*s || !((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_')) return false;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '_' ||
+              *s == '-' || *s == '.'))
+            return false;
+    return true;
+}
+
+static bool dtype_is_floaty(DType t) { return t == DT_F32 || t == DT_F16 || t == DT_BF16 || t == DT_F64; }
+
 /* ---- emitters: one per IR op (or family) ---------------------------------------------- */
 
 typedef struct OpMap OpMap;
@@ -545,7 +559,8 @@ static int emit_simple(W *w, const Node *n, const OpMap *m)
     if (need_inputs(w, n, arity, arity)) return -1;
     int L = w_layer(w, n->name, m->type, m->version);
     if (m->flags & BROADCAST) w_attr(w, L, "auto_broadcast", "numpy");
-    if (!strcmp(m->type, "Divide") && !dtype_size(T(w, n->outputs[0])->dtype)) w_attr(w, L, "m_pythondiv", "true");
+    DType yt = T(w, n->outputs[0])->dtype;
+    if (!strcmp(m->type, "Divide") && yt != DT_UNDEFINED && !dtype_is_floaty(yt)) w_attr(w, L, "m_pythondiv", "true");
     for (int i = 0; i < arity; i++)
         if (w_in_tensor(w, L, n, n->inputs[i], true)) return -1;
     w_out_tensor(w, L, n->outputs[0]);
@@ -866,6 +881,9 @@ static int w_int_operand(W *w, const Node *n, int k, const char *attr, bool scal
     int64_t v[GRAPH_MAX_RANK * 2];
     int c = operand_ints(w, n, k, attr, v, GRAPH_MAX_RANK * 2);
     *count = c;
+    const Tensor *t = k < n->n_inputs ? T(w, n->inputs[k]) : NULL;
+    if (c >= 0 && t && t->data && t->producer < 0 && t->dtype == DT_I64 && t->rank == (scalar ? 0 : 1))
+        return w_src(w, n, n->inputs[k], false, out); /* the graph's own constant, by name */
     if (c >= 0) {
         *out = w_const_i64(w, NULL, v, c, scalar && c == 1);
         return 0;
@@ -1298,6 +1316,53 @@ static int emit_topk(W *w, const Node *n, const OpMap *m)
     return 0;
 }
 
+static int emit_hardsigmoid(W *w, const Node *n, const OpMap *m)
+{
+    if (need_inputs(w, n, 1, 1)) return -1;
+    float ab[2] = {(float)node_attr_float(n, "alpha", 0.2), (float)node_attr_float(n, "beta", 0.5)};
+    Src a = w_const_f32(w, NULL, &ab[0], 1, true, false), b = w_const_f32(w, NULL, &ab[1], 1, true, false);
+    int L = w_layer(w, n->name, "HardSigmoid", "opset1");
+    if (w_in_tensor(w, L, n, n->inputs[0], true)) return -1;
+    w_in(w, L, a);
+    w_in(w, L, b);
+    w_out_tensor(w, L, n->outputs[0]);
+    return 0;
+}
+
+static int emit_logsoftmax(W *w, const Node *n, const OpMap *m)
+{
+    if (need_inputs(w, n, 1, 1)) return -1;
+    int L = w_layer(w, n->name, "LogSoftmax", "opset5");
+    w_attr(w, L, "axis", "%lld", (long long)node_attr_int(n, "axis", -1));
+    if (w_in_tensor(w, L, n, n->inputs[0], true)) return -1;
+    w_out_tensor(w, L, n->outputs[0]);
+    return 0;
+}
+
+/* A layer the reader kept as it was (domain "openvino:<opset>"): written back unchanged,
+ * its string attributes as <data>. */
+static int emit_passthrough(W *w, const Node *n)
+{
+    const char *version = strchr(n->domain, ':') ? strchr(n->domain, ':') + 1 : "opset1";
+    if (!xml_type_ok(n->op_type) || !xml_type_ok(version)) return fail(w, n, "is not a valid OpenVINO layer type");
+    int L = w_layer(w, n->name, n->op_type, version);
+    w->layers[L].own_type = true;
+    w->layers[L].type = xstrdup(n->op_type);
+    w->layers[L].version = xstrdup(version);
+    for (int i = 0; i < n->n_attrs; i++) {
+        const Attr *a = &n->attrs[i];
+        if (a->type != ATTR_STRING || !xml_type_ok(a->name)) return fail(w, n, "attribute '%s' cannot be written", a->name);
+        w_attr(w, L, a->name, "%s", a->s);
+    }
+    for (int i = 0; i < n->n_inputs; i++)
+        if (w_in_tensor(w, L, n, n->inputs[i], true)) return -1;
+    for (int i = 0; i < n->n_outputs; i++) {
+        if (n->outputs[i] >= 0) w_out_tensor(w, L, n->outputs[i]);
+        else w_out(w, L, DT_F32, 0, NULL, NULL);
+    }
+    return 0;
+}
+
 /* Every IR op the writer maps, keyed by the IR name; unlisted ops fail naming the node. */
 static const OpMap op_maps[] = {
     {"Conv", emit_conv, NULL, NULL, 0},
@@ -1372,11 +1437,14 @@ static const OpMap op_maps[] = {
     {"Where", emit_where, NULL, NULL, 0},
     {"ConstantOfShape", emit_constant_of_shape, NULL, NULL, 0},
     {"TopK", emit_topk, NULL, NULL, 0},
+    {"HardSigmoid", emit_hardsigmoid, NULL, NULL, 0},
+    {"LogSoftmax", emit_logsoftmax, NULL, NULL, 0},
 };
 
 static int emit_node(W *w, const Node *n)
 {
     const char *key = n->op != OP_OTHER ? op_name(n->op) : n->op_type;
+    if (n->op == OP_OTHER && n->domain && !strncmp(n->domain, "openvino", 8)) return emit_passthrough(w, n);
     if (n->domain && *n->domain && strcmp(n->domain, "ai.onnx"))
         return fail(w, n, "ops of domain '%s' have no OpenVINO mapping", n->domain);
     for (size_t i = 0; i < ARRAY_LEN(op_maps); i++)
@@ -1854,6 +1922,10 @@ static void w_free(W *w)
         WLayer *L = &w->layers[i];
         free(L->name);
         free(L->data.p);
+        if (L->own_type) {
+            free((char *)L->type);
+            free((char *)L->version);
+        }
         for (int k = 0; k < L->n_in; k++) free(L->in[k].names);
         for (int k = 0; k < L->n_out; k++) free(L->out[k].names);
         free(L->in);
