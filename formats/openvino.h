@@ -80,6 +80,23 @@ int openvino_sniff(const char *path);
  * none or more than one. */
 char *openvino_find_xml(const char *dir, char *err, size_t errlen);
 
+/* ---- metadata.yaml (formats/openvino_meta.c), for any directory format that carries one ---- */
+
+/* The text of metadata.yaml for kv (values as the peer's str(v): a value that parses as a
+ * Python literal is written as that value, anything else as a string), laid out as
+ * yaml.safe_dump(sort_keys=False, allow_unicode=True) lays it out: block style, quoting only
+ * where YAML would read another type, long plain strings folded past column 80.  Heap
+ * string; "{}\n" when n is 0. */
+char *openvino_metadata_yaml(const KeyValue *kv, int n);
+/* Parse metadata.yaml text into g->meta (task, names, stride, imgsz, channels, kpt_shape,
+ * version, date, model_name/data from the description) and g->meta.props (each value as
+ * str(v)).  Unknown keys and values of an unexpected type go to props only.  0, or -1 +
+ * "<what>: line N: <problem>" for text that is not YAML or not a mapping. */
+int openvino_metadata_read(Graph *g, const char *text, size_t len, const char *what, char *err, size_t errlen);
+/* One metadata value given as str(v) (an rt_info entry): into props as given, and into the
+ * typed fields as openvino_metadata_read would. */
+void openvino_metadata_apply(Graph *g, const char *key, const char *value);
+
 /* Element type names ("f32", "i64", "boolean") and port precisions ("FP32", "I64", "BOOL").
  * The name functions return NULL for a type OpenVINO has no name for; the parsers return
  * DT_UNDEFINED for an unknown name. */

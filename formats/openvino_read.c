@@ -15,7 +15,6 @@
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
-#include <yaml.h>
 
 #include "engine/util.h"
 
@@ -25,33 +24,8 @@ enum {
     MAX_META_BYTES = 16 << 20,
     MAX_LAYERS = 1 << 22,
     MAX_PORTS = 1 << 14,         /* per layer and direction */
-    MAX_NAMES = 1 << 17,         /* class names in metadata */
-    MAX_META_DEPTH = 16,
-    MAX_META_TEXT = 1 << 20,     /* one rendered metadata value */
 };
 #define MAX_DIM ((int64_t)1 << 40)
-
-/* ---- growable text ---------------------------------------------------------------------- */
-
-typedef struct {
-    char *p;
-    size_t len, cap;
-} Buf;
-
-static void buf_add(Buf *b, const void *d, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 64;
-        while (cap < b->len + n + 1) cap *= 2;
-        b->p = xrealloc(b->p, cap);
-        b->cap = cap;
-    }
-    if (n) memcpy(b->p + b->len, d, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-static void buf_puts(Buf *b, const char *s) { buf_add(b, s, strlen(s)); }
 
 /* ---- a string -> int map (open addressing); keys point into the graph arena ---------- */
 
@@ -1335,214 +1309,6 @@ static int convert_layers(R *r, const int *order)
     return 0;
 }
 
-/* ---- metadata ------------------------------------------------------------------------------ */
-
-typedef struct {
-    yaml_document_t doc;
-    bool loaded;
-} YDoc;
-
-static int ydoc_load(YDoc *y, const char *text, size_t len, char *why, size_t whylen)
-{
-    yaml_parser_t p;
-    memset(y, 0, sizeof *y);
-    if (!yaml_parser_initialize(&p)) return err_set(why, whylen, "out of memory");
-    yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
-    int ok = yaml_parser_load(&p, &y->doc);
-    if (!ok) {
-        err_set(why, whylen, "line %zu: %s", p.problem_mark.line + 1, p.problem ? p.problem : "malformed YAML");
-        yaml_parser_delete(&p);
-        return -1;
-    }
-    y->loaded = true;
-    yaml_parser_delete(&p);
-    return 0;
-}
-
-static void ydoc_free(YDoc *y)
-{
-    if (y->loaded) yaml_document_delete(&y->doc);
-}
-
-static const char *yscalar(const yaml_node_t *n)
-{
-    return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
-}
-
-static bool yplain(const yaml_node_t *n) { return n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE; }
-
-/* A plain scalar that YAML reads as a number / bool / null: its Python spelling. */
-static const char *yaml_plain_py(const char *s)
-{
-    static const char *const t[] = {"true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON"};
-    static const char *const f[] = {"false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF"};
-    for (size_t i = 0; i < ARRAY_LEN(t); i++) {
-        if (!strcmp(s, t[i])) return "True";
-        if (!strcmp(s, f[i])) return "False";
-    }
-    if (!*s || !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") || !strcmp(s, "NULL")) return "None";
-    char *end;
-    strtod(s, &end);
-    if (end != s && !*end) return s;
-    return NULL;
-}
-
-/* Render a YAML node as the Python value's str(): top-level strings bare, nested ones
- * quoted.  false when too deep or too long. */
-static bool yaml_py(yaml_document_t *d, yaml_node_t *n, Buf *b, int depth, bool top)
-{
-    if (!n || depth > MAX_META_DEPTH || b->len > MAX_META_TEXT) return false;
-    if (n->type == YAML_SCALAR_NODE) {
-        const char *s = yscalar(n), *py = yplain(n) ? yaml_plain_py(s) : NULL;
-        if (py || top) {
-            buf_puts(b, py ? py : s);
-            return true;
-        }
-        char q = strchr(s, '\'') && !strchr(s, '"') ? '"' : '\'';
-        buf_add(b, &q, 1);
-        for (; *s; s++) {
-            if (*s == q || *s == '\\') buf_add(b, "\\", 1);
-            if (*s == '\n') buf_puts(b, "\\n");
-            else buf_add(b, s, 1);
-        }
-        buf_add(b, &q, 1);
-        return true;
-    }
-    if (n->type == YAML_SEQUENCE_NODE) {
-        buf_puts(b, "[");
-        for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
-            if (it != n->data.sequence.items.start) buf_puts(b, ", ");
-            if (!yaml_py(d, yaml_document_get_node(d, *it), b, depth + 1, false)) return false;
-        }
-        buf_puts(b, "]");
-        return true;
-    }
-    if (n->type == YAML_MAPPING_NODE) {
-        buf_puts(b, "{");
-        for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
-            if (p != n->data.mapping.pairs.start) buf_puts(b, ", ");
-            if (!yaml_py(d, yaml_document_get_node(d, p->key), b, depth + 1, false)) return false;
-            buf_puts(b, ": ");
-            if (!yaml_py(d, yaml_document_get_node(d, p->value), b, depth + 1, false)) return false;
-        }
-        buf_puts(b, "}");
-        return true;
-    }
-    return false;
-}
-
-static bool yint(const yaml_node_t *n, int *out)
-{
-    int64_t v;
-    const char *s = yscalar(n);
-    if (!s || !parse_i64(s, &v) || v < INT_MIN || v > INT_MAX) return false;
-    *out = (int)v;
-    return true;
-}
-
-/* Up to max ints from a scalar or a sequence of scalars. */
-static int yints(yaml_document_t *d, yaml_node_t *n, int *out, int max)
-{
-    if (n && n->type == YAML_SCALAR_NODE) return yint(n, out) ? 1 : 0;
-    if (!n || n->type != YAML_SEQUENCE_NODE) return 0;
-    int c = 0;
-    for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++)
-        if (c >= max || !yint(yaml_document_get_node(d, *it), &out[c++])) return 0;
-    return c;
-}
-
-static void meta_names(R *r, yaml_document_t *d, yaml_node_t *v)
-{
-    Graph *g = r->g;
-    int n = 0;
-    const char **names = NULL;
-    if (v->type == YAML_SEQUENCE_NODE) {
-        n = (int)(v->data.sequence.items.top - v->data.sequence.items.start);
-        if (n > MAX_NAMES) return;
-        names = xcalloc((size_t)(n ? n : 1), sizeof *names);
-        for (int i = 0; i < n; i++)
-            if (!(names[i] = yscalar(yaml_document_get_node(d, v->data.sequence.items.start[i])))) {
-                free(names);
-                return;
-            }
-    } else if (v->type == YAML_MAPPING_NODE) {
-        for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
-            int k;
-            if (!yint(yaml_document_get_node(d, p->key), &k) || k < 0 || k >= MAX_NAMES) return;
-            if (k + 1 > n) n = k + 1;
-        }
-        names = xcalloc((size_t)(n ? n : 1), sizeof *names);
-        for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
-            int k;
-            yint(yaml_document_get_node(d, p->key), &k);
-            if (!(names[k] = yscalar(yaml_document_get_node(d, p->value)))) {
-                free(names);
-                return;
-            }
-        }
-    } else {
-        return;
-    }
-    for (int i = 0; i < n; i++)
-        if (!names[i]) names[i] = arena_printf(g->arena, "%d", i);
-    graph_meta_set_names(g, names, n);
-    free(names);
-}
-
-/* One metadata key: into props (as str(v)) and the typed GraphMeta fields. */
-static void meta_apply(R *r, yaml_document_t *d, const char *key, yaml_node_t *v)
-{
-    Graph *g = r->g;
-    GraphMeta *m = &g->meta;
-    Buf b = {0};
-    buf_puts(&b, "");
-    if (yaml_py(d, v, &b, 0, true)) graph_meta_add_prop(g, key, b.p);
-    free(b.p);
-    const char *s = yscalar(v);
-    int ints[8], c;
-    if (!strcmp(key, "task") && s) m->task = graph_meta_prop(g, key);
-    else if (!strcmp(key, "version") && s) m->version = graph_meta_prop(g, key);
-    else if (!strcmp(key, "date") && s) m->date = graph_meta_prop(g, key);
-    else if (!strcmp(key, "names")) meta_names(r, d, v);
-    else if (!strcmp(key, "stride") && (c = yints(d, v, ints, 8)) > 0) {
-        m->n_strides = c;
-        for (int i = 0; i < c; i++) m->strides[i] = ints[i];
-    } else if (!strcmp(key, "imgsz") && (c = yints(d, v, ints, 2)) > 0) {
-        m->imgsz[0] = ints[0];
-        m->imgsz[1] = c == 2 ? ints[1] : ints[0];
-    } else if (!strcmp(key, "channels") && yints(d, v, ints, 1) == 1 && ints[0] > 0) {
-        m->channels = ints[0];
-    } else if (!strcmp(key, "kpt_shape") && yints(d, v, ints, 2) == 2) {
-        m->kpt_shape[0] = ints[0];
-        m->kpt_shape[1] = ints[1];
-    } else if (!strcmp(key, "description") && s) {
-        const char *a = strstr(s, "Ultralytics "), *e = a ? strstr(a, " model") : NULL;
-        if (a && e && e > a + 12) m->model_name = arena_strndup(g->arena, a + 12, (size_t)(e - a - 12));
-        const char *on = strstr(s, " trained on ");
-        if (on && on[12]) m->data = arena_strdup(g->arena, on + 12);
-    }
-}
-
-static int read_metadata(R *r, const char *text, size_t len, const char *what)
-{
-    YDoc y;
-    char why[256];
-    if (ydoc_load(&y, text, len, why, sizeof why)) return err_set(r->err, r->errlen, "%s: %s", what, why);
-    yaml_node_t *root = yaml_document_get_root_node(&y.doc);
-    if (root && root->type == YAML_MAPPING_NODE) {
-        for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top; p++) {
-            const char *k = yscalar(yaml_document_get_node(&y.doc, p->key));
-            yaml_node_t *v = yaml_document_get_node(&y.doc, p->value);
-            if (k && v) meta_apply(r, &y.doc, k, v);
-        }
-    } else if (root && !(root->type == YAML_SCALAR_NODE && !*yscalar(root))) {
-        ydoc_free(&y);
-        return err_set(r->err, r->errlen, "%s: the top level is not a mapping", what);
-    }
-    ydoc_free(&y);
-    return 0;
-}
-
 /* rt_info <framework>: the exporter's metadata as str(v) values (the peer's IR has it when
  * converted from ONNX); used when there is no metadata.yaml. */
 static void read_rt_framework(R *r, xmlNode *rt)
@@ -1550,21 +1316,8 @@ static void read_rt_framework(R *r, xmlNode *rt)
     for (xmlNode *c = rt ? rt->children : NULL; c; c = c->next) {
         if (!is_elem(c, "framework")) continue;
         for (xmlNode *e = c->children; e; e = e->next) {
-            if (e->type != XML_ELEMENT_NODE) continue;
-            const char *v = xprop(r, e, "value");
-            if (!v) continue;
-            YDoc y;
-            char why[64];
-            /* str(v) of the peer's values is valid YAML flow syntax ("{0: 'person'}") */
-            if (!ydoc_load(&y, v, strlen(v), why, sizeof why)) {
-                yaml_node_t *root = yaml_document_get_root_node(&y.doc);
-                if (root) meta_apply(r, &y.doc, (const char *)e->name, root);
-                ydoc_free(&y);
-            }
-            /* the value itself is the prop (yaml_py re-renders it, but the original is exact) */
-            for (int i = 0; i < r->g->meta.n_props; i++)
-                if (!strcmp(r->g->meta.props[i].key, (const char *)e->name)) r->g->meta.props[i].value = v;
-            if (r->g->meta.task && !strcmp((const char *)e->name, "task")) r->g->meta.task = v;
+            const char *v = e->type == XML_ELEMENT_NODE ? xprop(r, e, "value") : NULL;
+            if (v) openvino_metadata_apply(r->g, (const char *)e->name, v);
         }
     }
 }
@@ -1689,7 +1442,7 @@ static Graph *read_impl(const char *xml, size_t xml_len, uint8_t *bin, size_t bi
         g->meta.source_format = "openvino";
         g->meta.ir_version = version;
         g->meta.producer = net_name ? net_name : "";
-        if (metadata_yaml) rc = read_metadata(&r, metadata_yaml, metadata_len, "metadata.yaml");
+        if (metadata_yaml) rc = openvino_metadata_read(g, metadata_yaml, metadata_len, "metadata.yaml", err, errlen);
         else read_rt_framework(&r, rt);
         mark_params(g);
         count_module_params(g);

@@ -5,7 +5,6 @@
 
 #include <float.h>
 #include <math.h>
-#include <regex.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -537,9 +536,10 @@ struct OpMap {
     EmitFn fn;
     const char *type;    /* OpenVINO type for the simple emitters */
     const char *version;
-    int flags;
+    int flags;           /* arity (ARITY_MASK) and the flags below */
+    const char *data;    /* fixed <data> attributes for the simple emitter: "key=value;..." */
 };
-enum { BROADCAST = 1 };
+enum { ARITY_MASK = 7, BROADCAST = 8, RAW_INPUTS = 16 /* never float16-compress its constant inputs */ };
 
 static int need_inputs(W *w, const Node *n, int lo, int hi)
 {
@@ -553,16 +553,25 @@ static int need_inputs(W *w, const Node *n, int lo, int hi)
 }
 
 /* Unary and binary elementwise ops (and anything else with inputs in order, one output). */
+/* Inputs in order, one output, fixed attributes (elementwise ops and the like). */
 static int emit_simple(W *w, const Node *n, const OpMap *m)
 {
-    int arity = (m->flags & BROADCAST) ? 2 : 1;
+    int arity = m->flags & ARITY_MASK;
     if (need_inputs(w, n, arity, arity)) return -1;
     int L = w_layer(w, n->name, m->type, m->version);
     if (m->flags & BROADCAST) w_attr(w, L, "auto_broadcast", "numpy");
+    for (const char *d = m->data; d && *d;) {
+        const char *eq = strchr(d, '='), *semi = strchr(d, ';');
+        if (!semi) semi = d + strlen(d);
+        char key[32];
+        snprintf(key, sizeof key, "%.*s", (int)(eq - d), d);
+        w_attr(w, L, key, "%.*s", (int)(semi - eq - 1), eq + 1);
+        d = *semi ? semi + 1 : semi;
+    }
     DType yt = T(w, n->outputs[0])->dtype;
     if (!strcmp(m->type, "Divide") && yt != DT_UNDEFINED && !dtype_is_floaty(yt)) w_attr(w, L, "m_pythondiv", "true");
     for (int i = 0; i < arity; i++)
-        if (w_in_tensor(w, L, n, n->inputs[i], true)) return -1;
+        if (w_in_tensor(w, L, n, n->inputs[i], !(m->flags & RAW_INPUTS))) return -1;
     w_out_tensor(w, L, n->outputs[0]);
     return 0;
 }
@@ -1064,18 +1073,6 @@ static int emit_softmax(W *w, const Node *n, const OpMap *m)
     return 0;
 }
 
-static int emit_matmul(W *w, const Node *n, const OpMap *m)
-{
-    if (need_inputs(w, n, 2, 2)) return -1;
-    int L = w_layer(w, n->name, "MatMul", "opset1");
-    w_attr(w, L, "transpose_a", "false");
-    w_attr(w, L, "transpose_b", "false");
-    for (int i = 0; i < 2; i++)
-        if (w_in_tensor(w, L, n, n->inputs[i], true)) return -1;
-    w_out_tensor(w, L, n->outputs[0]);
-    return 0;
-}
-
 /* Gemm: MatMul with transposes, then alpha and beta * C as Multiply/Add layers. */
 static int emit_gemm(W *w, const Node *n, const OpMap *m)
 {
@@ -1201,25 +1198,6 @@ static int emit_range(W *w, const Node *n, const OpMap *m)
     return 0;
 }
 
-static int emit_expand(W *w, const Node *n, const OpMap *m)
-{
-    if (need_inputs(w, n, 2, 2)) return -1;
-    int L = w_layer(w, n->name, "Broadcast", "opset3");
-    w_attr(w, L, "mode", "bidirectional");
-    if (w_in_tensor(w, L, n, n->inputs[0], true) || w_in_tensor(w, L, n, n->inputs[1], false)) return -1;
-    w_out_tensor(w, L, n->outputs[0]);
-    return 0;
-}
-
-static int emit_tile(W *w, const Node *n, const OpMap *m)
-{
-    if (need_inputs(w, n, 2, 2)) return -1;
-    int L = w_layer(w, n->name, "Tile", "opset1");
-    if (w_in_tensor(w, L, n, n->inputs[0], true) || w_in_tensor(w, L, n, n->inputs[1], false)) return -1;
-    w_out_tensor(w, L, n->outputs[0]);
-    return 0;
-}
-
 /* A float from a constant input or an attribute. */
 static bool scalar_operand(const W *w, const Node *n, int k, const char *attr, double *v)
 {
@@ -1247,17 +1225,6 @@ static int emit_clip(W *w, const Node *n, const OpMap *m)
     w_attr(w, L, "min", "%.9g", lo);
     w_attr(w, L, "max", "%.9g", hi);
     if (w_in_tensor(w, L, n, n->inputs[0], true)) return -1;
-    w_out_tensor(w, L, n->outputs[0]);
-    return 0;
-}
-
-static int emit_where(W *w, const Node *n, const OpMap *m)
-{
-    if (need_inputs(w, n, 3, 3)) return -1;
-    int L = w_layer(w, n->name, "Select", "opset1");
-    w_attr(w, L, "auto_broadcast", "numpy");
-    for (int i = 0; i < 3; i++)
-        if (w_in_tensor(w, L, n, n->inputs[i], true)) return -1;
     w_out_tensor(w, L, n->outputs[0]);
     return 0;
 }
@@ -1365,80 +1332,80 @@ static int emit_passthrough(W *w, const Node *n)
 
 /* Every IR op the writer maps, keyed by the IR name; unlisted ops fail naming the node. */
 static const OpMap op_maps[] = {
-    {"Conv", emit_conv, NULL, NULL, 0},
-    {"ConvTranspose", emit_conv, NULL, NULL, 0},
-    {"BatchNormalization", emit_batchnorm, NULL, NULL, 0},
-    {"SiLU", emit_simple, "Swish", "opset4", 0},
-    {"Sigmoid", emit_simple, "Sigmoid", "opset1", 0},
-    {"Relu", emit_simple, "Relu", "opset1", 0},
-    {"Exp", emit_simple, "Exp", "opset1", 0},
-    {"Log", emit_simple, "Log", "opset1", 0},
-    {"Sqrt", emit_simple, "Sqrt", "opset1", 0},
-    {"Neg", emit_simple, "Negative", "opset1", 0},
-    {"Abs", emit_simple, "Abs", "opset1", 0},
-    {"Tanh", emit_simple, "Tanh", "opset1", 0},
-    {"Floor", emit_simple, "Floor", "opset1", 0},
-    {"Ceil", emit_simple, "Ceiling", "opset1", 0},
-    {"Erf", emit_simple, "Erf", "opset1", 0},
-    {"Sin", emit_simple, "Sin", "opset1", 0},
-    {"Cos", emit_simple, "Cos", "opset1", 0},
-    {"Softplus", emit_simple, "SoftPlus", "opset4", 0},
-    {"HardSwish", emit_simple, "HSwish", "opset4", 0},
-    {"Mish", emit_simple, "Mish", "opset4", 0},
-    {"Sign", emit_simple, "Sign", "opset1", 0},
-    {"Not", emit_simple, "LogicalNot", "opset1", 0},
-    {"Add", emit_simple, "Add", "opset1", BROADCAST},
-    {"Sub", emit_simple, "Subtract", "opset1", BROADCAST},
-    {"Mul", emit_simple, "Multiply", "opset1", BROADCAST},
-    {"Div", emit_simple, "Divide", "opset1", BROADCAST},
-    {"Pow", emit_simple, "Power", "opset1", BROADCAST},
-    {"Min", emit_simple, "Minimum", "opset1", BROADCAST},
-    {"Max", emit_simple, "Maximum", "opset1", BROADCAST},
-    {"Equal", emit_simple, "Equal", "opset1", BROADCAST},
-    {"Less", emit_simple, "Less", "opset1", BROADCAST},
-    {"Greater", emit_simple, "Greater", "opset1", BROADCAST},
-    {"LessOrEqual", emit_simple, "LessEqual", "opset1", BROADCAST},
-    {"GreaterOrEqual", emit_simple, "GreaterEqual", "opset1", BROADCAST},
-    {"And", emit_simple, "LogicalAnd", "opset1", BROADCAST},
-    {"Or", emit_simple, "LogicalOr", "opset1", BROADCAST},
-    {"Xor", emit_simple, "LogicalXor", "opset1", BROADCAST},
-    {"Concat", emit_concat, NULL, NULL, 0},
-    {"Split", emit_split, NULL, NULL, 0},
-    {"Slice", emit_slice, NULL, NULL, 0},
-    {"MaxPool", emit_pool, NULL, NULL, 0},
-    {"AveragePool", emit_pool, NULL, NULL, 0},
-    {"GlobalAveragePool", emit_global_pool, "ReduceMean", NULL, 0},
-    {"GlobalMaxPool", emit_global_pool, "ReduceMax", NULL, 0},
-    {"ReduceMax", emit_reduce, "ReduceMax", NULL, 0},
-    {"ReduceMin", emit_reduce, "ReduceMin", NULL, 0},
-    {"ReduceMean", emit_reduce, "ReduceMean", NULL, 0},
-    {"ReduceSum", emit_reduce, "ReduceSum", NULL, 0},
-    {"ReduceProd", emit_reduce, "ReduceProd", NULL, 0},
-    {"Resize", emit_resize, NULL, NULL, 0},
-    {"Upsample", emit_resize, NULL, NULL, 0},
-    {"Reshape", emit_reshape, NULL, NULL, 0},
-    {"Flatten", emit_flatten, NULL, NULL, 0},
-    {"Transpose", emit_transpose, NULL, NULL, 0},
-    {"Softmax", emit_softmax, NULL, NULL, 0},
-    {"MatMul", emit_matmul, NULL, NULL, 0},
-    {"Gemm", emit_gemm, NULL, NULL, 0},
-    {"Identity", emit_alias, NULL, NULL, 0},
-    {"Dropout", emit_alias, NULL, NULL, 0},
-    {"Constant", emit_constant, NULL, NULL, 0},
-    {"Cast", emit_cast, NULL, NULL, 0},
-    {"Shape", emit_shape, NULL, NULL, 0},
-    {"Gather", emit_gather, NULL, NULL, 0},
-    {"Unsqueeze", emit_axes_op, "Unsqueeze", NULL, 0},
-    {"Squeeze", emit_axes_op, "Squeeze", NULL, 0},
-    {"Range", emit_range, NULL, NULL, 0},
-    {"Expand", emit_expand, NULL, NULL, 0},
-    {"Tile", emit_tile, NULL, NULL, 0},
-    {"Clip", emit_clip, NULL, NULL, 0},
-    {"Where", emit_where, NULL, NULL, 0},
-    {"ConstantOfShape", emit_constant_of_shape, NULL, NULL, 0},
-    {"TopK", emit_topk, NULL, NULL, 0},
-    {"HardSigmoid", emit_hardsigmoid, NULL, NULL, 0},
-    {"LogSoftmax", emit_logsoftmax, NULL, NULL, 0},
+    {"Conv", emit_conv, NULL, NULL, 0, NULL},
+    {"ConvTranspose", emit_conv, NULL, NULL, 0, NULL},
+    {"BatchNormalization", emit_batchnorm, NULL, NULL, 0, NULL},
+    {"SiLU", emit_simple, "Swish", "opset4", 1, NULL},
+    {"Sigmoid", emit_simple, "Sigmoid", "opset1", 1, NULL},
+    {"Relu", emit_simple, "Relu", "opset1", 1, NULL},
+    {"Exp", emit_simple, "Exp", "opset1", 1, NULL},
+    {"Log", emit_simple, "Log", "opset1", 1, NULL},
+    {"Sqrt", emit_simple, "Sqrt", "opset1", 1, NULL},
+    {"Neg", emit_simple, "Negative", "opset1", 1, NULL},
+    {"Abs", emit_simple, "Abs", "opset1", 1, NULL},
+    {"Tanh", emit_simple, "Tanh", "opset1", 1, NULL},
+    {"Floor", emit_simple, "Floor", "opset1", 1, NULL},
+    {"Ceil", emit_simple, "Ceiling", "opset1", 1, NULL},
+    {"Erf", emit_simple, "Erf", "opset1", 1, NULL},
+    {"Sin", emit_simple, "Sin", "opset1", 1, NULL},
+    {"Cos", emit_simple, "Cos", "opset1", 1, NULL},
+    {"Softplus", emit_simple, "SoftPlus", "opset4", 1, NULL},
+    {"HardSwish", emit_simple, "HSwish", "opset4", 1, NULL},
+    {"Mish", emit_simple, "Mish", "opset4", 1, NULL},
+    {"Sign", emit_simple, "Sign", "opset1", 1, NULL},
+    {"Not", emit_simple, "LogicalNot", "opset1", 1, NULL},
+    {"Add", emit_simple, "Add", "opset1", 2 | BROADCAST, NULL},
+    {"Sub", emit_simple, "Subtract", "opset1", 2 | BROADCAST, NULL},
+    {"Mul", emit_simple, "Multiply", "opset1", 2 | BROADCAST, NULL},
+    {"Div", emit_simple, "Divide", "opset1", 2 | BROADCAST, NULL},
+    {"Pow", emit_simple, "Power", "opset1", 2 | BROADCAST, NULL},
+    {"Min", emit_simple, "Minimum", "opset1", 2 | BROADCAST, NULL},
+    {"Max", emit_simple, "Maximum", "opset1", 2 | BROADCAST, NULL},
+    {"Equal", emit_simple, "Equal", "opset1", 2 | BROADCAST, NULL},
+    {"Less", emit_simple, "Less", "opset1", 2 | BROADCAST, NULL},
+    {"Greater", emit_simple, "Greater", "opset1", 2 | BROADCAST, NULL},
+    {"LessOrEqual", emit_simple, "LessEqual", "opset1", 2 | BROADCAST, NULL},
+    {"GreaterOrEqual", emit_simple, "GreaterEqual", "opset1", 2 | BROADCAST, NULL},
+    {"And", emit_simple, "LogicalAnd", "opset1", 2 | BROADCAST, NULL},
+    {"Or", emit_simple, "LogicalOr", "opset1", 2 | BROADCAST, NULL},
+    {"Xor", emit_simple, "LogicalXor", "opset1", 2 | BROADCAST, NULL},
+    {"Concat", emit_concat, NULL, NULL, 0, NULL},
+    {"Split", emit_split, NULL, NULL, 0, NULL},
+    {"Slice", emit_slice, NULL, NULL, 0, NULL},
+    {"MaxPool", emit_pool, NULL, NULL, 0, NULL},
+    {"AveragePool", emit_pool, NULL, NULL, 0, NULL},
+    {"GlobalAveragePool", emit_global_pool, "ReduceMean", NULL, 0, NULL},
+    {"GlobalMaxPool", emit_global_pool, "ReduceMax", NULL, 0, NULL},
+    {"ReduceMax", emit_reduce, "ReduceMax", NULL, 0, NULL},
+    {"ReduceMin", emit_reduce, "ReduceMin", NULL, 0, NULL},
+    {"ReduceMean", emit_reduce, "ReduceMean", NULL, 0, NULL},
+    {"ReduceSum", emit_reduce, "ReduceSum", NULL, 0, NULL},
+    {"ReduceProd", emit_reduce, "ReduceProd", NULL, 0, NULL},
+    {"Resize", emit_resize, NULL, NULL, 0, NULL},
+    {"Upsample", emit_resize, NULL, NULL, 0, NULL},
+    {"Reshape", emit_reshape, NULL, NULL, 0, NULL},
+    {"Flatten", emit_flatten, NULL, NULL, 0, NULL},
+    {"Transpose", emit_transpose, NULL, NULL, 0, NULL},
+    {"Softmax", emit_softmax, NULL, NULL, 0, NULL},
+    {"MatMul", emit_simple, "MatMul", "opset1", 2, "transpose_a=false;transpose_b=false"},
+    {"Gemm", emit_gemm, NULL, NULL, 0, NULL},
+    {"Identity", emit_alias, NULL, NULL, 0, NULL},
+    {"Dropout", emit_alias, NULL, NULL, 0, NULL},
+    {"Constant", emit_constant, NULL, NULL, 0, NULL},
+    {"Cast", emit_cast, NULL, NULL, 0, NULL},
+    {"Shape", emit_shape, NULL, NULL, 0, NULL},
+    {"Gather", emit_gather, NULL, NULL, 0, NULL},
+    {"Unsqueeze", emit_axes_op, "Unsqueeze", NULL, 0, NULL},
+    {"Squeeze", emit_axes_op, "Squeeze", NULL, 0, NULL},
+    {"Range", emit_range, NULL, NULL, 0, NULL},
+    {"Expand", emit_simple, "Broadcast", "opset3", 2 | RAW_INPUTS, "mode=bidirectional"},
+    {"Tile", emit_simple, "Tile", "opset1", 2, NULL},
+    {"Clip", emit_clip, NULL, NULL, 0, NULL},
+    {"Where", emit_simple, "Select", "opset1", 3 | BROADCAST, NULL},
+    {"ConstantOfShape", emit_constant_of_shape, NULL, NULL, 0, NULL},
+    {"TopK", emit_topk, NULL, NULL, 0, NULL},
+    {"HardSigmoid", emit_hardsigmoid, NULL, NULL, 0, NULL},
+    {"LogSoftmax", emit_logsoftmax, NULL, NULL, 0, NULL},
 };
 
 static int emit_node(W *w, const Node *n)
@@ -1450,359 +1417,6 @@ static int emit_node(W *w, const Node *n)
     for (size_t i = 0; i < ARRAY_LEN(op_maps); i++)
         if (!strcmp(op_maps[i].ir, key)) return op_maps[i].fn(w, n, &op_maps[i]);
     return fail(w, n, "no OpenVINO mapping for op '%s'", key);
-}
-
-/* ---- Python values (the peer's str(v) metadata) -> YAML ------------------------------- */
-
-typedef enum { PV_NONE, PV_BOOL, PV_INT, PV_FLOAT, PV_STR, PV_LIST, PV_DICT } PvKind;
-
-typedef struct PyVal {
-    PvKind kind;
-    char *text;          /* int/float literal text, string value, "true"/"false" */
-    struct PyVal *items; /* list items; dict: key, value, key, value, ... */
-    int n;
-} PyVal;
-
-static void pv_free(PyVal *v)
-{
-    for (int i = 0; i < v->n; i++) pv_free(&v->items[i]);
-    free(v->items);
-    free(v->text);
-}
-
-static void py_skip(const char **p)
-{
-    while (**p == ' ' || **p == '\t' || **p == '\n') (*p)++;
-}
-
-static bool py_parse(const char **p, PyVal *v, int depth);
-
-static bool py_string(const char **p, PyVal *v)
-{
-    char q = **p;
-    Buf b = {0};
-    buf_puts(&b, "");
-    for ((*p)++; **p && **p != q; (*p)++) {
-        char c = **p;
-        if (c == '\\' && (*p)[1]) {
-            (*p)++;
-            c = **p;
-            static const char esc[][2] = {{'n', '\n'}, {'t', '\t'}, {'r', '\r'}, {'\\', '\\'}, {'\'', '\''}, {'"', '"'}, {'0', '\0'}};
-            bool done = false;
-            for (size_t i = 0; i < ARRAY_LEN(esc) && !done; i++)
-                if (c == esc[i][0]) {
-                    if (esc[i][1]) buf_add(&b, &esc[i][1], 1);
-                    done = true;
-                }
-            if (done) continue;
-            if (c == 'x' || c == 'u' || c == 'U') {
-                int len = c == 'x' ? 2 : c == 'u' ? 4 : 8;
-                unsigned long cp = 0;
-                for (int i = 0; i < len; i++) {
-                    char h = (*p)[1 + i];
-                    int d = h >= '0' && h <= '9' ? h - '0' : h >= 'a' && h <= 'f' ? h - 'a' + 10 : h >= 'A' && h <= 'F' ? h - 'A' + 10 : -1;
-                    if (d < 0) { free(b.p); return false; }
-                    cp = cp * 16 + (unsigned long)d;
-                }
-                *p += len;
-                unsigned char u[4];
-                int k = 0;
-                if (cp < 0x80) u[k++] = (unsigned char)cp;
-                else if (cp < 0x800) { u[k++] = (unsigned char)(0xc0 | (cp >> 6)); u[k++] = (unsigned char)(0x80 | (cp & 0x3f)); }
-                else if (cp < 0x10000) { u[k++] = (unsigned char)(0xe0 | (cp >> 12)); u[k++] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f)); u[k++] = (unsigned char)(0x80 | (cp & 0x3f)); }
-                else if (cp < 0x110000) { u[k++] = (unsigned char)(0xf0 | (cp >> 18)); u[k++] = (unsigned char)(0x80 | ((cp >> 12) & 0x3f)); u[k++] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f)); u[k++] = (unsigned char)(0x80 | (cp & 0x3f)); }
-                if (cp) buf_add(&b, u, (size_t)k);
-                continue;
-            }
-            buf_add(&b, "\\", 1);
-        }
-        buf_add(&b, &c, 1);
-    }
-    if (**p != q) {
-        free(b.p);
-        return false;
-    }
-    (*p)++;
-    v->kind = PV_STR;
-    v->text = b.p;
-    return true;
-}
-
-static bool py_collection(const char **p, PyVal *v, int depth)
-{
-    char open = **p, close = open == '[' ? ']' : open == '(' ? ')' : '}';
-    v->kind = open == '{' ? PV_DICT : PV_LIST;
-    int cap = 0;
-    (*p)++;
-    for (;;) {
-        py_skip(p);
-        if (**p == close) break;
-        int need = v->kind == PV_DICT ? 2 : 1;
-        if (v->n + need > cap) {
-            cap = cap ? cap * 2 : 8;
-            v->items = xrealloc(v->items, sizeof *v->items * (size_t)cap);
-        }
-        memset(&v->items[v->n], 0, sizeof *v->items * (size_t)need);
-        if (!py_parse(p, &v->items[v->n++], depth + 1)) return false;
-        if (v->kind == PV_DICT) {
-            py_skip(p);
-            if (**p != ':') return false;
-            (*p)++;
-            if (!py_parse(p, &v->items[v->n++], depth + 1)) return false;
-        }
-        py_skip(p);
-        if (**p == ',') (*p)++;
-        else if (**p != close) return false;
-    }
-    (*p)++;
-    return true;
-}
-
-static bool py_parse(const char **p, PyVal *v, int depth)
-{
-    memset(v, 0, sizeof *v);
-    if (depth > 32) return false;
-    py_skip(p);
-    const char *s = *p;
-    if (*s == '\'' || *s == '"') return py_string(p, v);
-    if (*s == '[' || *s == '(' || *s == '{') return py_collection(p, v, depth);
-    static const struct { const char *word; PvKind kind; const char *text; } words[] = {
-        {"None", PV_NONE, "null"}, {"True", PV_BOOL, "true"}, {"False", PV_BOOL, "false"},
-        {"inf", PV_FLOAT, ".inf"}, {"-inf", PV_FLOAT, "-.inf"}, {"nan", PV_FLOAT, ".nan"},
-    };
-    for (size_t i = 0; i < ARRAY_LEN(words); i++) {
-        size_t n = strlen(words[i].word);
-        if (!strncmp(s, words[i].word, n) && !((s[n] >= 'a' && s[n] <= 'z') || (s[n] >= 'A' && s[n] <= 'Z') || s[n] == '_')) {
-            v->kind = words[i].kind;
-            v->text = xstrdup(words[i].text);
-            *p += n;
-            return true;
-        }
-    }
-    const char *q = s;
-    if (*q == '-' || *q == '+') q++;
-    if (!(*q >= '0' && *q <= '9') && *q != '.') return false;
-    bool is_float = false;
-    while ((*q >= '0' && *q <= '9') || *q == '.' || *q == 'e' || *q == 'E' || *q == '_' ||
-           ((*q == '-' || *q == '+') && (q[-1] == 'e' || q[-1] == 'E'))) {
-        if (*q == '.' || *q == 'e' || *q == 'E') is_float = true;
-        q++;
-    }
-    char *end;
-    if (is_float) strtod(s, &end);
-    else strtoll(s, &end, 10);
-    if (end != q) return false;
-    v->kind = is_float ? PV_FLOAT : PV_INT;
-    v->text = xstrndup(s, (size_t)(q - s));
-    if (is_float) {
-        /* PyYAML writes repr(float).lower() with ".0" before an exponent that has no dot */
-        for (char *c = v->text; *c; c++) *c = (char)(*c == 'E' ? 'e' : *c);
-        char *e = strchr(v->text, 'e');
-        if (e && !strchr(v->text, '.')) {
-            char *t = xasprintf("%.*s.0%s", (int)(e - v->text), v->text, e);
-            free(v->text);
-            v->text = t;
-        }
-    }
-    *p = q;
-    return true;
-}
-
-/* A metadata value: the Python literal when it parses as one, else the text as a string. */
-static void pv_from_value(const char *s, PyVal *v)
-{
-    const char *p = s;
-    if (py_parse(&p, v, 0)) {
-        py_skip(&p);
-        if (!*p) return;
-    }
-    pv_free(v);
-    memset(v, 0, sizeof *v);
-    v->kind = PV_STR;
-    v->text = xstrdup(s);
-}
-
-/* YAML 1.1 implicit types as PyYAML resolves plain scalars: a string that matches one of
- * these must be quoted to stay a string. */
-static const char *const yaml_implicit[] = {
-    "^(yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$",
-    "^([-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(:[0-5]?[0-9])+)$",
-    "^([-+]?[0-9][0-9_]*\\.[0-9_]*([eE][-+][0-9]+)?|\\.[0-9][0-9_]*([eE][-+][0-9]+)?|"
-    "[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+\\.[0-9_]*|[-+]?\\.(inf|Inf|INF)|\\.(nan|NaN|NAN))$",
-    "^(~|null|Null|NULL)?$",
-    "^([0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([Tt]|[ \t]+)[0-9]{1,2}:[0-9]{2}:[0-9]{2}"
-    "(\\.[0-9]*)?([ \t]*(Z|[-+][0-9]{1,2}(:[0-9]{2})?))?)$",
-    "^(<<|=)$",
-};
-
-typedef struct {
-    regex_t re[ARRAY_LEN(yaml_implicit)];
-    int n;
-} YamlEmitter;
-
-static bool yaml_resolves(const YamlEmitter *y, const char *s)
-{
-    for (int i = 0; i < y->n; i++)
-        if (!regexec(&y->re[i], s, 0, NULL, 0)) return true;
-    return false;
-}
-
-typedef enum { STYLE_PLAIN, STYLE_SINGLE, STYLE_DOUBLE } ScalarStyle;
-
-static ScalarStyle yaml_style(const YamlEmitter *y, const char *s)
-{
-    size_t len = strlen(s);
-    if (!len) return STYLE_SINGLE;
-    bool block_ind = false;
-    for (size_t i = 0; i < len;) {
-        const unsigned char *u = (const unsigned char *)s + i;
-        size_t n = utf8_len(u);
-        if (!n || *u < 0x20 || *u == 0x7f) return STYLE_DOUBLE;
-        if (n == 2 && u[0] == 0xc2 && u[1] < 0xa0) return STYLE_DOUBLE; /* C1 controls */
-        if (n == 3 && u[0] == 0xef && u[1] == 0xbb && u[2] == 0xbf) return STYLE_DOUBLE; /* BOM */
-        char c = s[i], next = s[i + n];
-        bool ws_after = next == '\0' || next == ' ';
-        if (i == 0) {
-            if (strchr("#,[]{}&*!|>'\"%@`", c)) block_ind = true;
-            if ((c == '?' || c == ':' || c == '-') && ws_after) block_ind = true;
-        } else {
-            if (c == ':' && ws_after) block_ind = true;
-            if (c == '#' && s[i - 1] == ' ') block_ind = true;
-        }
-        i += n;
-    }
-    if (s[0] == ' ' || s[len - 1] == ' ') block_ind = true;
-    if (!strncmp(s, "---", 3) || !strncmp(s, "...", 3)) block_ind = true;
-    if (block_ind || yaml_resolves(y, s)) return STYLE_SINGLE;
-    return STYLE_PLAIN;
-}
-
-/* Write scalar text, folding at single spaces once the line is past 80 columns as
- * PyYAML does (keys are never folded). */
-static void yaml_text(Buf *b, const char *s, ScalarStyle st, size_t *col, int indent, bool fold)
-{
-    if (st == STYLE_DOUBLE) {
-        buf_puts(b, "\"");
-        for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-            static const char esc[][3] = {{'\n', 'n'}, {'\t', 't'}, {'\r', 'r'}, {'"', '"'}, {'\\', '\\'}, {'\0', '0'}};
-            bool done = false;
-            for (size_t i = 0; i < ARRAY_LEN(esc) && !done; i++)
-                if (*p == (unsigned char)esc[i][0] && *p) {
-                    buf_printf(b, "\\%c", esc[i][1]);
-                    done = true;
-                }
-            if (done) continue;
-            size_t n = utf8_len(p);
-            if (!n || *p < 0x20 || *p == 0x7f) buf_printf(b, "\\x%02X", *p);
-            else {
-                buf_add(b, p, n);
-                p += n - 1;
-            }
-        }
-        buf_puts(b, "\"");
-        *col += strlen(s) + 2;
-        return;
-    }
-    if (st == STYLE_SINGLE) {
-        buf_puts(b, "'");
-        (*col)++;
-    }
-    size_t len = strlen(s);
-    for (size_t i = 0; i < len; i++) {
-        bool single_space = s[i] == ' ' && (i == 0 || s[i - 1] != ' ') && s[i + 1] != ' ';
-        if (fold && single_space && *col > 80 && i != 0 && i + 1 != len) {
-            buf_printf(b, "\n%*s", indent, "");
-            *col = (size_t)indent;
-            continue;
-        }
-        if (st == STYLE_SINGLE && s[i] == '\'') {
-            buf_puts(b, "''");
-            *col += 2;
-            continue;
-        }
-        buf_add(b, &s[i], 1);
-        if (((unsigned char)s[i] & 0xc0) != 0x80) (*col)++;
-    }
-    if (st == STYLE_SINGLE) {
-        buf_puts(b, "'");
-        (*col)++;
-    }
-}
-
-static void yaml_scalar(const YamlEmitter *y, Buf *b, const PyVal *v, size_t *col, int indent, bool fold)
-{
-    if (v->kind == PV_STR) yaml_text(b, v->text, yaml_style(y, v->text), col, indent, fold);
-    else if (v->kind == PV_LIST || v->kind == PV_DICT) {
-        buf_puts(b, v->kind == PV_LIST ? "[]" : "{}");
-        *col += 2;
-    } else {
-        buf_puts(b, v->text);
-        *col += strlen(v->text);
-    }
-}
-
-static bool pv_block(const PyVal *v) { return (v->kind == PV_LIST || v->kind == PV_DICT) && v->n > 0; }
-
-static void yaml_node(const YamlEmitter *y, Buf *b, const PyVal *v, int indent, bool inline_first);
-
-/* Block mapping/sequence at indent; inline_first: the first entry continues the current
- * line ("- " was just written). */
-static void yaml_node(const YamlEmitter *y, Buf *b, const PyVal *v, int indent, bool inline_first)
-{
-    int step = v->kind == PV_DICT ? 2 : 1;
-    for (int i = 0; i < v->n; i += step) {
-        if (i > 0 || !inline_first) buf_printf(b, "%*s", indent, "");
-        size_t col = (size_t)indent + (inline_first && i == 0 ? 0 : 0);
-        if (v->kind == PV_DICT) {
-            const PyVal *k = &v->items[i], *val = &v->items[i + 1];
-            yaml_scalar(y, b, k, &col, indent, false);
-            buf_puts(b, ":");
-            col++;
-            if (!pv_block(val)) {
-                buf_puts(b, " ");
-                col++;
-                yaml_scalar(y, b, val, &col, indent + 2, true);
-                buf_puts(b, "\n");
-            } else if (val->kind == PV_DICT) {
-                buf_puts(b, "\n");
-                yaml_node(y, b, val, indent + 2, false);
-            } else {
-                buf_puts(b, "\n");
-                yaml_node(y, b, val, indent, false);
-            }
-        } else {
-            const PyVal *it = &v->items[i];
-            buf_puts(b, "- ");
-            col += 2;
-            if (!pv_block(it)) {
-                yaml_scalar(y, b, it, &col, indent + 2, true);
-                buf_puts(b, "\n");
-            } else {
-                yaml_node(y, b, it, indent + 2, true);
-            }
-        }
-    }
-}
-
-/* metadata.yaml text for the key/values (yaml.safe_dump(sort_keys=False) layout). */
-static char *metadata_yaml(const KeyValue *kv, int n)
-{
-    YamlEmitter y = {0};
-    for (size_t i = 0; i < ARRAY_LEN(yaml_implicit); i++)
-        if (!regcomp(&y.re[y.n], yaml_implicit[i], REG_EXTENDED | REG_NOSUB)) y.n++;
-    PyVal top = {.kind = PV_DICT, .n = 2 * n};
-    top.items = xcalloc((size_t)(2 * n + 1), sizeof *top.items);
-    for (int i = 0; i < n; i++) {
-        top.items[2 * i] = (PyVal){.kind = PV_STR, .text = xstrdup(kv[i].key ? kv[i].key : "")};
-        pv_from_value(kv[i].value ? kv[i].value : "", &top.items[2 * i + 1]);
-    }
-    Buf b = {0};
-    buf_puts(&b, "");
-    if (n == 0) buf_puts(&b, "{}\n");
-    else yaml_node(&y, &b, &top, 0, false);
-    pv_free(&top);
-    for (int i = 0; i < y.n; i++) regfree(&y.re[i]);
-    return b.p;
 }
 
 /* ---- XML ----------------------------------------------------------------------------- */
@@ -2028,7 +1642,7 @@ int openvino_write(const Graph *g, const OpenVinoOptions *opt, const char *dir, 
     OpenVinoOptions o = opt ? *opt : (OpenVinoOptions){0};
     const KeyValue *meta = o.metadata ? o.metadata : g->meta.props;
     int n_meta = o.metadata ? o.n_metadata : g->meta.n_props;
-    char *yaml = metadata_yaml(meta, n_meta);
+    char *yaml = openvino_metadata_yaml(meta, n_meta);
     char *bin_path = xasprintf("%s/%s.bin", dir, stem), *xml_path = xasprintf("%s/%s.xml", dir, stem);
     char *yaml_path = xasprintf("%s/metadata.yaml", dir);
     int rc = fileio_write_atomic(bin_path, bin, bin_len, err, errlen);
