@@ -1210,6 +1210,38 @@ static int rd_hsigmoid(R *r, RLayer *L, const RdMap *m)
     return 0;
 }
 
+/* NonMaxSuppression-5/9 -> the ONNX op, whose output holds only the selected rows; a used
+ * valid_outputs becomes the row count of that output (Shape, Slice), so the Slice OpenVINO
+ * graphs put after it keeps every row.  Sorting across batches, soft-NMS and a used
+ * selected_scores stay OpenVINO ops. */
+static int rd_nms(R *r, RLayer *L, const RdMap *m)
+{
+    if (need_io(r, L, 2, 6, 1)) return -1;
+    const char *enc = rd_attr(r, L, "box_encoding"), *sort = rd_attr(r, L, "sort_result_descending");
+    double sigma = 0;
+    if ((sort && !strcasecmp(sort, "true")) || (L->n_in > 5 && !(const_float(r, in_const(r, L, 5), &sigma) && sigma == 0)) ||
+        (L->n_out > 1 && L->out[1].consumers > 0))
+        return 1;
+    int ins[5] = {-1, -1, -1, -1, -1};
+    for (int k = 0; k < L->n_in && k < 5; k++) ins[k] = in_tensor(r, L, k);
+    int out = out_tensor(r, L, 0);
+    int ni = add_node(r, L, NULL, OP_NMS, NULL, ins, L->n_in < 5 ? L->n_in : 5, &out, 1);
+    node_set_int(r->g, ni, "center_point_box", enc && !strcmp(enc, "center"));
+    if (L->n_out > 2 && L->out[2].consumers > 0) {
+        int64_t one = 1, two = 2, zero = 0;
+        const char *base = L->name;
+        int shape = new_tensor(r, L, -1, arena_printf(r->g->arena, "%s/rows_shape", base), DT_I64, 1, &two);
+        add_node(r, L, arena_printf(r->g->arena, "%s/rows_shape", base), OP_SHAPE, NULL, &out, 1, &shape, 1);
+        int c0 = graph_add_const(r->g, arena_printf(r->g->arena, "%s/rows_start", base), DT_I64, 1, &one, &zero);
+        int c1 = graph_add_const(r->g, arena_printf(r->g->arena, "%s/rows_end", base), DT_I64, 1, &one, &one);
+        map_put(&r->tensor_names, r->g->tensors[c0].name, c0);
+        map_put(&r->tensor_names, r->g->tensors[c1].name, c1);
+        int sl[3] = {shape, c0, c1}, valid = out_tensor(r, L, 2);
+        add_node(r, L, arena_printf(r->g->arena, "%s/valid_outputs", base), OP_SLICE, NULL, sl, 3, &valid, 1);
+    }
+    return 0;
+}
+
 /* OpenVINO type -> handler; types not listed become OP_OTHER (rd_other). */
 static const RdMap rd_maps[] = {
     {"Parameter", rd_parameter, OP_OTHER, NULL},
@@ -1286,6 +1318,7 @@ static const RdMap rd_maps[] = {
     {"ReduceSum", rd_reduce, OP_OTHER, "ReduceSum"},
     {"ReduceProd", rd_reduce, OP_OTHER, "ReduceProd"},
     {"TopK", rd_topk, OP_TOPK, NULL},
+    {"NonMaxSuppression", rd_nms, OP_NMS, NULL},
 };
 
 static int convert_layers(R *r, const int *order)

@@ -1330,6 +1330,74 @@ static int emit_passthrough(W *w, const Node *n)
     return 0;
 }
 
+/* A scalar operand for NonMaxSuppression: a constant (attribute or [1] input) re-emitted as
+ * a 0-D constant, a computed one reshaped to 0-D. */
+static int nms_scalar(W *w, const Node *n, int k, const char *attr, bool is_int, Src *out)
+{
+    int64_t none = 0;
+    double v = 0;
+    if (k < n->n_inputs && n->inputs[k] >= 0 && !const_tensor(w->g, n->inputs[k])) {
+        Src s;
+        if (w_src(w, n, n->inputs[k], false, &s)) return -1;
+        char *name = xasprintf("%s/%s", n->name, attr);
+        *out = w_reshape(w, name, s, &none, 0, &none);
+        free(name);
+        return 0;
+    }
+    if (!scalar_operand(w, n, k, attr, &v)) return fail(w, n, "%s must be a single value", attr);
+    if (is_int) {
+        int64_t i = (int64_t)v;
+        *out = w_const_i64(w, NULL, &i, 1, true);
+    } else {
+        float f = (float)v;
+        *out = w_const_f32(w, NULL, &f, 1, true, false);
+    }
+    return 0;
+}
+
+/* NonMaxSuppression: OpenVINO's NonMaxSuppression-9 pads selected_indices to a fixed row
+ * count with -1 rows and reports the real count in valid_outputs; a Slice to that count gives
+ * the ONNX result (the selected rows only, per batch and class in score order). */
+static int emit_nms(W *w, const Node *n, const OpMap *m)
+{
+    if (need_inputs(w, n, 2, 5)) return -1;
+    if (n->n_outputs != 1) return fail(w, n, "has %d outputs", n->n_outputs);
+    Src max_out, iou, score;
+    if (nms_scalar(w, n, 2, "max_output_boxes_per_class", true, &max_out) ||
+        nms_scalar(w, n, 3, "iou_threshold", false, &iou) || nms_scalar(w, n, 4, "score_threshold", false, &score))
+        return -1;
+    float zero = 0.f;
+    Src sigma = w_const_f32(w, NULL, &zero, 1, true, false);
+    const Tensor *y = T(w, n->outputs[0]);
+    char *name = xasprintf("%s/NonMaxSuppression", n->name);
+    int L = w_layer(w, name, "NonMaxSuppression", "opset9");
+    free(name);
+    w_attr(w, L, "box_encoding", "%s", node_attr_int(n, "center_point_box", 0) ? "center" : "corner");
+    w_attr(w, L, "sort_result_descending", "false");
+    w_attr(w, L, "output_type", "i64");
+    for (int i = 0; i < 2; i++)
+        if (w_in_tensor(w, L, n, n->inputs[i], false)) return -1;
+    w_in(w, L, max_out);
+    w_in(w, L, iou);
+    w_in(w, L, score);
+    w_in(w, L, sigma);
+    int64_t rows[2] = {-1, 3}, one = 1, zero64 = 0;
+    Src sel = w_out(w, L, DT_I64, 2, rows, NULL);
+    w_out(w, L, DT_F32, 2, rows, NULL);
+    Src valid = w_out(w, L, DT_I64, 1, &one, NULL);
+    Src start = w_const_i64(w, NULL, &zero64, 1, false), step = w_const_i64(w, NULL, &one, 1, false);
+    Src axes = w_const_i64(w, NULL, &zero64, 1, false);
+    int S = w_layer(w, n->name, "Slice", "opset8");
+    w_in(w, S, sel);
+    w_in(w, S, start);
+    w_in(w, S, valid);
+    w_in(w, S, step);
+    w_in(w, S, axes);
+    (void)y;
+    w_out_tensor(w, S, n->outputs[0]);
+    return 0;
+}
+
 /* Every IR op the writer maps, keyed by the IR name; unlisted ops fail naming the node. */
 static const OpMap op_maps[] = {
     {"Conv", emit_conv, NULL, NULL, 0, NULL},
@@ -1404,6 +1472,7 @@ static const OpMap op_maps[] = {
     {"Where", emit_simple, "Select", "opset1", 3 | BROADCAST, NULL},
     {"ConstantOfShape", emit_constant_of_shape, NULL, NULL, 0, NULL},
     {"TopK", emit_topk, NULL, NULL, 0, NULL},
+    {"NonMaxSuppression", emit_nms, NULL, NULL, 0, NULL},
     {"HardSigmoid", emit_hardsigmoid, NULL, NULL, 0, NULL},
     {"LogSoftmax", emit_logsoftmax, NULL, NULL, 0, NULL},
 };

@@ -410,6 +410,129 @@ static void test_peer_parity(void)
 #endif
 }
 
+/* Ops the nms=True graph and other heads use: NonMaxSuppression (NMS-9 + a Slice to
+ * valid_outputs), TopK, Cast, Gather, ConstantOfShape, Greater, Where, Concat. */
+static Graph *nms_graph(void)
+{
+    Graph *g = graph_new();
+    int64_t db[3] = {1, 6, 4}, ds[3] = {1, 1, 6}, d1 = 1, dsel[2] = {-1, 3};
+    int boxes = graph_add_tensor(g, "images", DT_F32, 3, db);
+    graph_add_input(g, boxes);
+    float sc[6] = {0.9f, 0.8f, 0.05f, 0.7f, 0.6f, 0.3f}, iou = 0.5f, thr = 0.1f;
+    int64_t max_out = 3;
+    int scores = graph_add_const(g, "scores", DT_F32, 3, ds, sc);
+    int mo = graph_add_const(g, "max_out", DT_I64, 1, &d1, &max_out);
+    int io = graph_add_const(g, "iou", DT_F32, 1, &d1, &iou), th = graph_add_const(g, "thr", DT_F32, 1, &d1, &thr);
+    int sel = graph_add_tensor(g, "output0", DT_I64, 2, dsel);
+    int nin[5] = {boxes, scores, mo, io, th};
+    int ni = graph_add_node(g, OP_NMS, NULL, "/nms/NonMaxSuppression", -1, nin, 5, &sel, 1);
+    node_set_int(g, ni, "center_point_box", 0);
+    graph_add_output(g, sel);
+    /* misc: TopK over the scores, indices cast to float, a Gather, a thresholded Where */
+    int64_t d6[2] = {1, 6}, d3[2] = {1, 3}, k = 3, d2 = 2, gi[2] = {4, 1}, d8[2] = {1, 8};
+    int64_t shape8[2] = {1, 8};
+    int flat_shape = graph_add_const(g, "flat_shape", DT_I64, 1, &d2, d6);
+    int flat = graph_add_tensor(g, "flat", DT_F32, 2, d6);
+    int rin[2] = {scores, flat_shape};
+    graph_add_node(g, OP_RESHAPE, NULL, "/misc/Reshape", -1, rin, 2, &flat, 1);
+    int kc = graph_add_const(g, "k", DT_I64, 1, &d1, &k);
+    int tv = graph_add_tensor(g, "top_v", DT_F32, 2, d3), ti = graph_add_tensor(g, "top_i", DT_I64, 2, d3);
+    int tin[2] = {flat, kc}, tout[2] = {tv, ti};
+    ni = graph_add_node(g, OP_TOPK, NULL, "/misc/TopK", -1, tin, 2, tout, 2);
+    node_set_int(g, ni, "axis", -1);
+    int tf = graph_add_tensor(g, "top_f", DT_F32, 2, d3);
+    ni = graph_add_node(g, OP_CAST, NULL, "/misc/Cast", -1, &ti, 1, &tf, 1);
+    node_set_int(g, ni, "to", 1);
+    int gidx = graph_add_const(g, "gidx", DT_I64, 1, &d2, gi);
+    int ga = graph_add_tensor(g, "gath", DT_F32, 2, (int64_t[]){1, 2});
+    int gin[2] = {flat, gidx};
+    ni = graph_add_node(g, OP_GATHER, NULL, "/misc/Gather", -1, gin, 2, &ga, 1);
+    node_set_int(g, ni, "axis", 1);
+    int cat = graph_add_tensor(g, "cat", DT_F32, 2, d8);
+    int cin[3] = {tv, tf, ga};
+    ni = graph_add_node(g, OP_CONCAT, NULL, "/misc/Concat", -1, cin, 3, &cat, 1);
+    node_set_int(g, ni, "axis", 1);
+    int cshape = graph_add_const(g, "cshape", DT_I64, 1, &d2, shape8);
+    float half_v = 0.5f;
+    int hv = graph_add_const(g, "half_value", DT_F32, 1, &d1, &half_v);
+    int cs = graph_add_tensor(g, "cos", DT_F32, 2, d8);
+    ni = graph_add_node(g, OP_OTHER, "ConstantOfShape", "/misc/ConstantOfShape", -1, &cshape, 1, &cs, 1);
+    node_set_tensor(g, ni, "value", hv);
+    int gt = graph_add_tensor(g, "gt", DT_BOOL, 2, d8);
+    int gtin[2] = {cat, cs};
+    graph_add_node(g, OP_OTHER, "Greater", "/misc/Greater", -1, gtin, 2, &gt, 1);
+    int y1 = graph_add_tensor(g, "output1", DT_F32, 2, d8);
+    int win[3] = {gt, cat, cs};
+    graph_add_node(g, OP_OTHER, "Where", "/misc/Where", -1, win, 3, &y1, 1);
+    graph_add_output(g, y1);
+    return g;
+}
+
+static void test_roundtrip_nms_and_misc(void)
+{
+    Graph *g = nms_graph();
+    char err[512], *xml = NULL;
+    uint8_t *bin = NULL;
+    size_t xl = 0, bl = 0;
+    char gerr[256];
+    EXPECT_MSG(graph_validate(g, gerr, sizeof gerr) == 0, "%s", gerr);
+    EXPECT_MSG(openvino_serialize(g, NULL, &xml, &xl, &bin, &bl, err, sizeof err) == 0, "%s", err);
+    if (!xml) {
+        graph_free(g);
+        return;
+    }
+    EXPECT_CONTAINS(xml, "type=\"NonMaxSuppression\" version=\"opset9\"");
+    EXPECT_CONTAINS(xml, "box_encoding=\"corner\"");
+    EXPECT_CONTAINS(xml, "name=\"output0\" type=\"Slice\" version=\"opset8\"");
+    EXPECT_CONTAINS(xml, "type=\"TopK\"");
+    EXPECT_CONTAINS(xml, "type=\"Select\"");
+    EXPECT_CONTAINS(xml, "type=\"Broadcast\"");
+    Graph *b = openvino_read_memory(xml, xl, bin, bl, NULL, 0, "nms.xml", err, sizeof err);
+    EXPECT_MSG(b != NULL, "%s", err);
+    if (b) {
+        EXPECT_EQ_INT(count_type(b, "NonMaxSuppression"), 1);
+        EXPECT_EQ_INT(count_type(b, "TopK"), 1);
+        EXPECT_EQ_INT(count_type(b, "Where"), 1);
+        EXPECT_EQ_INT(count_type(b, "Expand"), 1);
+        EXPECT_EQ_INT(b->n_outputs, 2);
+#if HAVE_EXEC
+        float boxes[24] = {0, 0, 10, 10, 1, 1, 11, 11, 50, 50, 60, 60, 20, 20, 30, 30, 21, 21, 31, 31, 0, 40, 5, 45};
+        int64_t dims[3] = {1, 6, 4};
+        for (int k = 0; k < 2; k++) {
+            const Graph *gs[2] = {g, b};
+            float *ys[2] = {NULL, NULL};
+            int64_t ns[2] = {0, 0};
+            for (int j = 0; j < 2; j++) {
+                Exec *e = exec_new(gs[j], err, sizeof err);
+                EXPECT_MSG(e != NULL, "%s", err);
+                if (!e) continue;
+                if (!exec_set_input(e, "images", boxes, dims, 3, err, sizeof err) && !exec_run(e, NULL, err, sizeof err)) {
+                    int64_t d[GRAPH_MAX_RANK];
+                    int r;
+                    const float *y = exec_output(e, k, d, &r);
+                    ns[j] = 1;
+                    for (int i = 0; i < r; i++) ns[j] *= d[i];
+                    ys[j] = xmalloc((size_t)(ns[j] ? ns[j] : 1) * sizeof(float));
+                    memcpy(ys[j], y, (size_t)ns[j] * sizeof(float));
+                } else {
+                    EXPECT_MSG(0, "%s", err);
+                }
+                exec_free(e);
+            }
+            EXPECT(ys[0] && ys[1] && ns[0] == ns[1]);
+            if (k == 0) EXPECT_EQ_INT(ns[0], 3 * 3); /* boxes 0, 3, 4 survive (1 overlaps 0; 2 is under the threshold) */
+            if (ys[0] && ys[1] && ns[0] == ns[1]) EXPECT(max_diff(ys[0], ys[1], ns[0]) == 0);
+            free(ys[0]);
+            free(ys[1]);
+        }
+#endif
+    }
+    graph_free(b);
+    free(xml);
+    free(bin);
+    graph_free(g);
+}
+
 /* ---- the peer's int8 IR ------------------------------------------------------------------ */
 
 static void test_peer_int8_ir(void)
@@ -910,6 +1033,7 @@ int main(void)
     RUN(test_roundtrip_dynamic);
     RUN(test_half);
     RUN(test_peer_parity);
+    RUN(test_roundtrip_nms_and_misc);
     RUN(test_peer_int8_ir);
     RUN(test_peer_metadata_and_rewrite);
     RUN(test_metadata_yaml);
