@@ -13,19 +13,9 @@
 #include "engine/fileio.h"
 #include "engine/model.h"
 #include "engine/util.h"
-#include "formats/openvino.h"
-#include "formats/pt.h"
-
-/* The executor lands from another branch: run the numeric checks when it is in the build. */
-#if __has_include("engine/exec_impl.h")
 #include "engine/exec.h"
-#define HAVE_EXEC 1
-#else
-#define HAVE_EXEC 0
-#endif
-
-/* model_load finds the checkpoint reader through a weak reference: make sure it is linked. */
-void *test_openvino_pt_load = (void *)pt_load;
+#include "engine/export_passes.h"
+#include "formats/openvino.h"
 
 static char *temp_dir(void)
 {
@@ -69,7 +59,6 @@ static int count_substr(const char *s, const char *sub)
     return n;
 }
 
-#if HAVE_EXEC
 /* Run g on x; returns output k as a heap copy, its element count in *n. */
 static float *run_graph(const Graph *g, const float *x, const int64_t *dims, int k, int64_t *n)
 {
@@ -113,7 +102,6 @@ static double max_diff(const float *a, const float *b, int64_t n)
     for (int64_t i = 0; i < n; i++) m = fmax(m, fabs((double)a[i] - (double)b[i]));
     return m;
 }
-#endif
 
 /* ---- round trips ---------------------------------------------------------------------- */
 
@@ -189,9 +177,6 @@ static void test_roundtrip_structure(void)
 
 static void test_roundtrip_outputs(void)
 {
-#if !HAVE_EXEC
-    SKIP("the executor (engine/exec.c) is not in this build yet");
-#else
     static const char *const models[] = {"yolov8n.yaml", "yolo11n-seg.yaml"};
     for (size_t m = 0; m < ARRAY_LEN(models); m++) {
         Graph *g = load_yaml(models[m], false);
@@ -223,7 +208,6 @@ static void test_roundtrip_outputs(void)
         free(dir);
         graph_free(g);
     }
-#endif
 }
 
 /* dynamic=True: symbolic input dims become "?" and -1, the in-graph anchors (Range, Expand,
@@ -248,7 +232,6 @@ static void test_roundtrip_dynamic(void)
         const Tensor *in = &b->tensors[b->inputs[0]];
         EXPECT(in->dims[0] == -1 && in->dims[1] == 3 && in->dims[2] == -1 && in->dims[3] == -1);
         EXPECT_EQ_INT(b->n_nodes, g->n_nodes);
-#if HAVE_EXEC
         int64_t dims[4] = {1, 3, 256, 320};
         float *x = test_input(256, 320);
         int64_t n1 = 0, n2 = 0;
@@ -258,7 +241,6 @@ static void test_roundtrip_dynamic(void)
         free(x);
         free(y1);
         free(y2);
-#endif
     }
     graph_free(b);
     free(xml);
@@ -318,7 +300,6 @@ static void test_half(void)
             for (int64_t i = 0; i < n; i++) ((float *)x->data)[i] = half_to_float(float_to_half(((float *)x->data)[i]));
         }
         EXPECT_EQ_INT(checked, f32_consts);
-#if HAVE_EXEC
         int64_t dims[4] = {1, 3, 640, 640}, n1 = 0, n2 = 0;
         float *x = test_input(640, 640);
         float *y1 = run_graph(g, x, dims, 0, &n1), *y2 = run_graph(b, x, dims, 0, &n2);
@@ -327,7 +308,6 @@ static void test_half(void)
         free(x);
         free(y1);
         free(y2);
-#endif
     }
     graph_free(b);
     free(scales);
@@ -339,7 +319,6 @@ static void test_half(void)
     graph_free(g);
 }
 
-#if HAVE_EXEC
 /* A float32 .npy (little-endian, C order) as the test's own tiny reader. */
 static float *npy_f32(const char *path, int64_t *numel)
 {
@@ -361,7 +340,6 @@ static float *npy_f32(const char *path, int64_t *numel)
     free(b);
     return f;
 }
-#endif
 
 /* The real yolov8n.pt through the IR against the peer's output: 0.05 px boxes, 1e-3 scores. */
 static void test_peer_parity(void)
@@ -371,9 +349,6 @@ static void test_peer_parity(void)
         SKIP("../shared not present");
         return;
     }
-#if !HAVE_EXEC
-    SKIP("the executor (engine/exec.c) is not in this build yet");
-#else
     char err[512];
     LoadOptions lo = {.fuse = true};
     Graph *g = model_load(pt, &lo, err, sizeof err);
@@ -407,7 +382,6 @@ static void test_peer_parity(void)
     fileio_remove_tree(dir);
     free(dir);
     graph_free(g);
-#endif
 }
 
 /* Ops the nms=True graph and other heads use: NonMaxSuppression (NMS-9 + a Slice to
@@ -495,7 +469,6 @@ static void test_roundtrip_nms_and_misc(void)
         EXPECT_EQ_INT(count_type(b, "Where"), 1);
         EXPECT_EQ_INT(count_type(b, "Expand"), 1);
         EXPECT_EQ_INT(b->n_outputs, 2);
-#if HAVE_EXEC
         float boxes[24] = {0, 0, 10, 10, 1, 1, 11, 11, 50, 50, 60, 60, 20, 20, 30, 30, 21, 21, 31, 31, 0, 40, 5, 45};
         int64_t dims[3] = {1, 6, 4};
         for (int k = 0; k < 2; k++) {
@@ -525,12 +498,53 @@ static void test_roundtrip_nms_and_misc(void)
             free(ys[0]);
             free(ys[1]);
         }
-#endif
     }
     graph_free(b);
     free(xml);
     free(bin);
     graph_free(g);
+}
+
+/* nms=True: the exporter's in-graph NMS (engine/passes_nms.c) on yolov8n, static and dynamic,
+ * through the IR and back, runs to the same rows. */
+static void test_roundtrip_nms_pass(void)
+{
+    for (int dyn = 0; dyn < 2; dyn++) {
+        char err[512];
+        LoadOptions lo = {.fuse = true, .dynamic = dyn, .imgsz = {320, 320}};
+        Graph *g = model_load("yolov8n.yaml", &lo, err, sizeof err);
+        EXPECT_MSG(g != NULL, "%s", err);
+        if (!g) return;
+        NmsOptions no = {.conf = 0.001f, .iou = 0.7f, .max_det = 300, .anchors = 2100};
+        EXPECT_MSG(pass_nms(g, &no, err, sizeof err) == 0, "%s", err);
+        char *xml = NULL;
+        uint8_t *bin = NULL;
+        size_t xl = 0, bl = 0;
+        EXPECT_MSG(openvino_serialize(g, NULL, &xml, &xl, &bin, &bl, err, sizeof err) == 0, "%s", err);
+        Graph *b = xml ? openvino_read_memory(xml, xl, bin, bl, NULL, 0, "nms.xml", err, sizeof err) : NULL;
+        EXPECT_MSG(b != NULL, "%s", err);
+        if (b) {
+            int64_t dims[4] = {1, 3, 320, 320}, n1 = 0, n2 = 0;
+            float *x = test_input(320, 320);
+            /* a bright square so that something is detected */
+            for (int c = 0; c < 3; c++)
+                for (int y = 100; y < 200; y++)
+                    for (int xx = 120; xx < 220; xx++) x[(c * 320 + y) * 320 + xx] = 1.f;
+            float *y1 = run_graph(g, x, dims, 0, &n1), *y2 = run_graph(b, x, dims, 0, &n2);
+            EXPECT(y1 && y2 && n1 == n2 && n1 == 300 * 6);
+            int rows = 0;
+            for (int64_t i = 0; y1 && i < n1; i += 6) rows += y1[i + 4] > 0;
+            EXPECT_MSG(rows > 10, "only %d rows selected", rows); /* NMS really selected and ordered rows */
+            if (y1 && y2 && n1 == n2) EXPECT_MSG(max_diff(y1, y2, n1) <= 1e-4, "max |d| %g", max_diff(y1, y2, n1));
+            free(x);
+            free(y1);
+            free(y2);
+        }
+        graph_free(b);
+        free(xml);
+        free(bin);
+        graph_free(g);
+    }
 }
 
 /* ---- the peer's int8 IR ------------------------------------------------------------------ */
@@ -1034,6 +1048,7 @@ int main(void)
     RUN(test_half);
     RUN(test_peer_parity);
     RUN(test_roundtrip_nms_and_misc);
+    RUN(test_roundtrip_nms_pass);
     RUN(test_peer_int8_ir);
     RUN(test_peer_metadata_and_rewrite);
     RUN(test_metadata_yaml);
