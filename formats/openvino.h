@@ -1,14 +1,29 @@
 /* openvino: OpenVINO IR (version 11: <stem>.xml + <stem>.bin) out of and into the Graph IR,
  * with the peer's metadata.yaml beside it.
  *
- * The writer maps each IR op onto OpenVINO opset operations (Conv -> Convolution or
- * GroupConvolution + Add bias, SiLU -> Swish, Split -> VariadicSplit, Resize ->
- * Interpolate-11, Gemm -> MatMul + Add, BatchNormalization -> BatchNormInference, ...).
- * The reader maps OpenVINO layers back onto IR ops in the ONNX forms the executor runs
- * (Convolution + constant bias Add -> Conv with bias, VariadicSplit -> Split, Interpolate ->
- * Resize with scales/sizes inputs, StridedSlice with constant masks -> Slice, ...); a layer
- * it has no mapping for becomes OP_OTHER with the OpenVINO type as op_type (FakeQuantize in
- * NNCF int8 models, for instance), its attributes kept as strings.
+ * Writer forms (IR op -> OpenVINO layers): Conv -> Convolution, or GroupConvolution with the
+ * weights as [G, M/G, C/G, k...], then Add of the bias as [1, M, 1, 1] named after the node
+ * (the peer's "/WithoutBiases" layout); ConvTranspose -> (Group)ConvolutionBackpropData;
+ * BatchNormalization -> BatchNormInference-5; SiLU -> Swish-4; Split -> VariadicSplit (sizes)
+ * or Split (equal parts); Slice -> Slice-8; Resize -> Interpolate-11 (scales or sizes);
+ * Gemm -> MatMul (+ Multiply alpha/beta) + Add; Flatten -> Reshape; GlobalAveragePool ->
+ * ReduceMean; Expand/ConstantOfShape -> Broadcast-3; Where -> Select; Cast -> Convert;
+ * Shape -> ShapeOf-3; Softmax -> SoftMax-8; MaxPool -> MaxPool-8; TopK -> TopK-3;
+ * NonMaxSuppression -> NonMaxSuppression-9 + Slice of its rows to valid_outputs; Identity is
+ * an alias; elementwise ops one for one.  Anything else fails naming the node.
+ *
+ * Reader forms (OpenVINO -> IR, the ONNX forms the executor runs): Convolution + Add of a
+ * constant [1, M, 1, ...] -> Conv with bias (named after the Add, as the ONNX node was);
+ * GroupConvolution -> Conv with group (weights reshaped in place when constant, else a
+ * Reshape node); VariadicSplit/Split with constant axis -> Split; Interpolate-4/11 -> Resize
+ * (X, -, scales) or (X, -, -, sizes), partial axes expanded when constant; StridedSlice with
+ * constant bounds (or no masks) -> Slice; Slice-8 -> Slice; MatMul transposes -> Transpose
+ * nodes; Convert (also the "decompression" ones of float16 IRs) -> Cast; NonMaxSuppression
+ * -> the ONNX op (valid_outputs, when used, becomes its row count); ReduceMean/Max over the
+ * spatial axes with keep_dims -> the global pools.  A layer with no mapping (FakeQuantize of
+ * NNCF int8 models, ScatterUpdate, ...) becomes OP_OTHER with the OpenVINO type as op_type,
+ * domain "openvino:<opset>" and its <data> attributes as strings; the writer writes such
+ * layers back unchanged, so an IR read and written again keeps them.
  */
 #ifndef YOLOPORT_OPENVINO_H
 #define YOLOPORT_OPENVINO_H
@@ -56,9 +71,12 @@ int openvino_serialize(const Graph *g, const OpenVinoOptions *opt, char **xml, s
  * g->meta (task, names, stride, imgsz, batch, channels, kpt_shape, version, date) and
  * g->meta.props (each value as the peer's str(v), so props compare with an ONNX export's);
  * without it the rt_info "framework" section is used the same way.
- * Layers -> nodes in topological order, edges -> tensors (port "names" give tensor names),
- * port dims and precisions -> tensor shapes and dtypes; modules from layer name paths
- * ("/model.2/cv1/conv/Conv" -> model.2 > cv1 > conv), as the ONNX reader builds them.
+ * Layers -> nodes in topological order, edges -> tensors (port "names" give tensor names,
+ * else the layer name), port dims and precisions -> tensor shapes and dtypes (dynamic dims
+ * -1); graph inputs and outputs in the file's Parameter/Result order; modules from layer name
+ * paths ("/model.2/cv1/conv/Conv" -> model.2 > cv1 > conv), as the ONNX reader builds them;
+ * is_param on the constants behind weight and bias inputs (through Convert/Multiply chains
+ * of int8 and float16 IRs); meta.imgsz/channels from a static input when no metadata says.
  * NULL + "<file>: <problem>" on any error (bad XML, missing attributes, unknown ids, edges
  * to ports that do not exist, cycles, ranks over GRAPH_MAX_RANK, offsets or sizes past the
  * .bin, ...). */

@@ -1477,6 +1477,15 @@ static Graph *read_impl(const char *xml, size_t xml_len, uint8_t *bin, size_t bi
         g->meta.producer = net_name ? net_name : "";
         if (metadata_yaml) rc = openvino_metadata_read(g, metadata_yaml, metadata_len, "metadata.yaml", err, errlen);
         else read_rt_framework(&r, rt);
+        /* without metadata, the input's static dims still tell the image size and channels */
+        const Tensor *in = &g->tensors[g->inputs[0]];
+        if (!g->meta.imgsz[0] && in->rank == 4 && in->dims[2] > 0 && in->dims[3] > 0 && in->dims[2] <= INT_MAX &&
+            in->dims[3] <= INT_MAX) {
+            g->meta.imgsz[0] = (int)in->dims[2];
+            g->meta.imgsz[1] = (int)in->dims[3];
+        }
+        if (in->rank == 4 && in->dims[1] > 0 && in->dims[1] <= 64 && !graph_meta_prop(g, "channels"))
+            g->meta.channels = (int)in->dims[1];
         mark_params(g);
         count_module_params(g);
     }
