@@ -95,9 +95,11 @@ Graph *export_graph_clone(const Graph *g);
 /* The writer stages, wired into formats/registry_writers.c (shared parts in
  * engine/export_stage.h):
  *   ONNX         engine/export_onnx.c         <stem>.onnx
- *   TorchScript  engine/export_torchscript.c  <stem>.torchscript (metadata in extra/config.txt) */
+ *   TorchScript  engine/export_torchscript.c  <stem>.torchscript (metadata in extra/config.txt)
+ *   OpenVINO     engine/export_openvino.c     <stem>_openvino_model/ (.xml, .bin, metadata.yaml) */
 int export_onnx_stage(struct ExportCtx *ctx, char *err, size_t errlen);
 int export_torchscript_stage(struct ExportCtx *ctx, char *err, size_t errlen);
+int export_openvino_stage(struct ExportCtx *ctx, char *err, size_t errlen);
 
 /* The peer's metadata dict for ctx, in the peer's key order, as metadata_props strings
  * (str(v) of each value), into g->meta.props (replacing any there).  format_keys_text is

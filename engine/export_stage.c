@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "engine/exec.h"
@@ -447,6 +448,7 @@ int export_stage_temp_dir(ExportStage *st, char *err, size_t errlen)
     char *dir = fileio_temp_dir(st->ctx->out_path, err, errlen);
     if (!dir) return -1;
     job_add_temp(st->ctx->job, dir);
+    chmod(dir, 0755); /* mkdtemp's 0700 would stay on a committed directory (files get 0644) */
     st->temp_dir = dir;
     return 0;
 }

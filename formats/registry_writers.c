@@ -8,6 +8,7 @@
 
 int export_onnx_stage(struct ExportCtx *ctx, char *err, size_t errlen);        /* engine/export_onnx.c */
 int export_torchscript_stage(struct ExportCtx *ctx, char *err, size_t errlen); /* engine/export_torchscript.c */
+int export_openvino_stage(struct ExportCtx *ctx, char *err, size_t errlen);    /* engine/export_openvino.c */
 
 /* Read by registry.c only (through registry_get). */
 extern const FormatWriteFn registry_writer_table[FMT_COUNT];
@@ -16,7 +17,7 @@ const FormatWriteFn registry_writer_table[FMT_COUNT] = {
     [FMT_PYTORCH] = NULL,
     [FMT_TORCHSCRIPT] = export_torchscript_stage,
     [FMT_ONNX] = export_onnx_stage,
-    [FMT_OPENVINO] = NULL,
+    [FMT_OPENVINO] = export_openvino_stage,
     [FMT_ENGINE] = NULL,
     [FMT_COREML] = NULL,
     [FMT_SAVED_MODEL] = NULL,
