@@ -111,3 +111,70 @@ PY
 else
     skip ts_cfg_cross_runtime "needs torch in /usr/bin/python3 and onnxruntime-node"
 fi
+
+# ============================================================================== OpenVINO
+OV_PY='
+import sys, yaml, xml.etree.ElementTree as ET
+d, peer = sys.argv[1], sys.argv[2]
+ours, theirs = yaml.safe_load(open(d + "/metadata.yaml")), yaml.safe_load(open(peer + "/metadata.yaml"))
+# the peer reference is 8.1.22 (no args/channels then): its keys, in its order, with its values
+keys = [k for k in ours if k in theirs]
+if keys != list(theirs): sys.exit("metadata keys %s, peer %s" % (list(ours), list(theirs)))
+for k in theirs:
+    if k not in ("date", "version") and ours[k] != theirs[k]: sys.exit("metadata %s: %r != peer %r" % (k, ours[k], theirs[k]))
+if ours["args"] != {"batch": 1, "fraction": 1.0, "half": False, "int8": False, "dynamic": False, "nms": False}:
+    sys.exit("args %r" % ours["args"])
+net = ET.parse(d + "/yolov8n.xml").getroot()
+pnet = ET.parse(peer + "/yolov8n.xml").getroot()
+def iface(n):
+    ls = n.find("layers")
+    ins = [(l.get("name"), l.find("data").get("shape"), l.find("data").get("element_type")) for l in ls if l.get("type") == "Parameter"]
+    outs = [l.get("name") for l in ls if l.get("type") == "Result"]
+    return ins, outs
+if iface(net) != iface(pnet): sys.exit("interface %s, peer %s" % (iface(net), iface(pnet)))
+mi = {e.tag: e.get("value") for e in net.find("rt_info/model_info")}
+pmi = {e.tag: e.get("value") for e in pnet.find("rt_info/model_info")}
+for k in pmi:
+    if k != "model_type" and mi.get(k) != pmi[k]: sys.exit("rt_info model_info/%s %r, peer %r" % (k, mi.get(k), pmi[k]))
+print("PASS ov_metadata_interface_vs_peer: %d metadata keys, input %s, outputs %s, rt_info model_info %d keys"
+      % (len(ours), iface(net)[0], iface(net)[1], len(mi)))
+'
+if need_shared; then
+    run ov "$REL" model=../m/yolov8n.pt format=openvino
+    expect_ok ov "OpenVINO:"
+    check ov_log_start grep -qE "^OpenVINO: starting export with openvino yoloport-[0-9.]+\.\.\.$" "$T/ov.out"
+    check ov_log_success grep -qE "^OpenVINO: export success ✅ [0-9]+\.[0-9]s, saved as '\.\./m/yolov8n_openvino_model' \(12\.[0-9] MB\)$" "$T/ov.out"
+    check ov_files test -f "$T/m/yolov8n_openvino_model/yolov8n.xml" -a -f "$T/m/yolov8n_openvino_model/yolov8n.bin" \
+        -a -f "$T/m/yolov8n_openvino_model/metadata.yaml"
+    if $PY -c 'import yaml' 2>/dev/null; then
+        $PY -c "$OV_PY" "$T/m/yolov8n_openvino_model" "$S/reference/openvino/yolov8n_int8_openvino_model" ||
+            fail ov_metadata_interface_vs_peer "see above"
+    else
+        skip ov_metadata_interface_vs_peer "python3-yaml missing"
+    fi
+    run ov_half "$REL" model=../m/yolov8n.pt format=openvino half=True
+    expect_ok ov_half "OpenVINO:"
+    check ov_half_report_fp16 grep -qE "^  \.\./m/yolov8n_openvino_model +OpenVINO +fp16 +6\.[0-9] MB" "$T/ov_half.out"
+    check ov_half_decompression grep -q 'decompression' "$T/m/yolov8n_openvino_model/yolov8n.xml"
+    run ov_nms "$REL" model=../m/yolov8n.pt format=openvino nms=True
+    expect_ok ov_nms "OpenVINO:"
+    check ov_nms_rows_checked grep -qF "NMS rows vs the reference NMS max |Δ| 0 " "$T/ov_nms.out"
+    check ov_nms_layer grep -q 'type="NonMaxSuppression"' "$T/m/yolov8n_openvino_model/yolov8n.xml"
+    refused ov_int8_refused "int8=True is not available in this build" "$T/m/yolov8n_openvino_model" \
+        model=../m/yolov8n.pt format=openvino int8=True
+    check ov_int8_no_int8_dir test ! -e "$T/m/yolov8n_int8_openvino_model"
+    before=$(find "$T/m/yolov8n_openvino_model" -type f -exec md5sum {} + | sort)
+    env YOLOPORT_FAULT_WRITE_AFTER=4000000 "$BIN" export model=../m/yolov8n.pt format=openvino >"$T/ov_disk_full.out" 2>&1
+    rc=$?
+    if [ "$rc" -ne 0 ] && out_has ov_disk_full "No space left on device" && no_temps &&
+        [ "$(find "$T/m/yolov8n_openvino_model" -type f -exec md5sum {} + | sort)" = "$before" ]; then
+        pass ov_disk_full_previous_untouched
+    else
+        fail ov_disk_full_previous_untouched "exit $rc"; show ov_disk_full
+    fi
+else
+    skip ov_yolov8n_pt "needs ../shared (models and peer references)"
+fi
+run ov_cfg "$REL" model=yolov8n.yaml format=openvino imgsz=320
+expect_ok ov_cfg "OpenVINO:"
+check ov_cfg_in_cwd test -f "$T/cwd/yolov8n_openvino_model/yolov8n.xml"

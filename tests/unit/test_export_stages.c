@@ -16,13 +16,17 @@
 #include "engine/export_stage.h"
 #include "engine/fileio.h"
 #include "engine/jobs.h"
+#include "engine/exec.h"
 #include "engine/model.h"
+#include "engine/npy.h"
+#include "formats/openvino.h"
 #include "formats/registry.h"
 #include "formats/torchscript.h"
 #include "tests/check.h"
 
 static JobRunner *runner;
 static char tmpdir[PATH_MAX];
+static const char *shared; /* ../shared (models, peer references) or NULL */
 
 typedef struct {
     char text[65536];
@@ -405,6 +409,194 @@ static void test_torchscript_refusals(void)
     expect_refused(nms, 4, "yolov8n.torchscript", "nms=True is not available for TorchScript in this build");
 }
 
+/* ---- OpenVINO through the pipeline ---------------------------------------------------- */
+
+static char *read_all(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return NULL;
+    Vec v = {0};
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        for (size_t i = 0; i < n; i++) vec_push(&v, 1, &buf[i]);
+    fclose(f);
+    vec_push(&v, 1, "");
+    return v.items;
+}
+
+static void test_openvino_export(void)
+{
+    /* an earlier export of the same name, with a file the new one does not have */
+    mkdir("yolov8n_openvino_model", 0755);
+    write_text("yolov8n_openvino_model/stale.txt", "previous");
+    Captured log;
+    JobState st;
+    const char *w[] = {"model=yolov8n.yaml", "format=openvino", "imgsz=64"};
+    ExportRun *run = export_words(&log, &st, w, 3);
+    EXPECT(run != NULL);
+    if (!run) return;
+    EXPECT_EQ_INT(st, JOB_DONE);
+    EXPECT_EQ_INT(run->status, EXPORT_OK);
+    EXPECT_EQ_STR(run->last_path, "yolov8n_openvino_model");
+    EXPECT(file_exists("yolov8n_openvino_model/yolov8n.xml"));
+    EXPECT(file_exists("yolov8n_openvino_model/yolov8n.bin"));
+    EXPECT(file_exists("yolov8n_openvino_model/metadata.yaml"));
+    EXPECT(!file_exists("yolov8n_openvino_model/stale.txt")); /* replaced as a whole */
+    struct stat sb;
+    EXPECT(stat("yolov8n_openvino_model", &sb) == 0 && (sb.st_mode & 0777) == 0755);
+    EXPECT_EQ_INT(temporaries(), 0);
+    EXPECT_CONTAINS(log.text, "\nOpenVINO: starting export with openvino yoloport-");
+    EXPECT_CONTAINS(log.text, "OpenVINO: check against the source ✅ passed: the IR as read back: output0 max |Δ| 0 ");
+    EXPECT_CONTAINS(log.text, "OpenVINO: export success ✅ ");
+    EXPECT_CONTAINS(log.text, "saved as 'yolov8n_openvino_model' (");
+    EXPECT_EQ_INT(run->report.n_artifacts, 1);
+    if (run->report.n_artifacts == 1) {
+        EXPECT_EQ_STR(run->report.artifacts[0].format, "OpenVINO");
+        EXPECT_EQ_STR(run->report.artifacts[0].precision.text, "fp32");
+        EXPECT(run->report.artifacts[0].bytes > 12000000);
+    }
+    EXPECT_EQ_INT(run->report.n_checks, 2);
+    for (int i = 0; i < run->report.n_checks; i++) EXPECT_EQ_INT(run->report.checks[i].status, CHECK_PASSED);
+    if (run->report.n_checks == 2)
+        EXPECT_CONTAINS(run->report.checks[0].detail, "images float32 [1, 3, 64, 64] -> output0 float32 [1, 84, 84]");
+    /* metadata.yaml: the peer's keys in the peer's order, as yaml.safe_dump writes them */
+    char *yaml = read_all("yolov8n_openvino_model/metadata.yaml");
+    EXPECT(yaml != NULL);
+    if (yaml) {
+        EXPECT(!strncmp(yaml, "description: 'Ultralytics YOLOv8n model '\nauthor: Ultralytics\ndate: '", 68));
+        EXPECT_CONTAINS(yaml, "\nversion: 8.3.185\nlicense: AGPL-3.0 License (https://ultralytics.com/license)\n"
+                              "docs: https://docs.ultralytics.com\nstride: 32\ntask: detect\nbatch: 1\nimgsz:\n- 64\n- 64\n"
+                              "names:\n  0: '0'\n");
+        EXPECT_CONTAINS(yaml, "args:\n  batch: 1\n  fraction: 1.0\n  half: false\n  int8: false\n  dynamic: false\n"
+                              "  nms: false\nchannels: 3\n");
+    }
+    free(yaml);
+    char err[512];
+    Graph *g = openvino_read("yolov8n_openvino_model", err, sizeof err);
+    EXPECT_MSG(g != NULL, "%s", err);
+    if (g) {
+        EXPECT_EQ_STR(g->tensors[g->inputs[0]].name, "images");
+        EXPECT_EQ_STR(g->tensors[g->outputs[0]].name, "output0");
+        EXPECT_EQ_STR(graph_meta_prop(g, "args"),
+                      "{'batch': 1, 'fraction': 1.0, 'half': False, 'int8': False, 'dynamic': False, 'nms': False}");
+        graph_free(g);
+    }
+    export_run_free(run);
+}
+
+static void test_openvino_half_dynamic_nms(void)
+{
+    Captured log;
+    JobState st;
+    const char *w[] = {"model=yolov8n.yaml", "format=openvino", "imgsz=64", "half=True", "dynamic=True", "nms=True",
+                       "batch=2"};
+    ExportRun *run = export_words(&log, &st, w, 7);
+    EXPECT(run != NULL);
+    if (!run) return;
+    EXPECT_EQ_INT(run->status, EXPORT_OK);
+    EXPECT_CONTAINS(log.text, "OpenVINO: half=True: float16 weights decompressed to float32");
+    EXPECT_CONTAINS(log.text, "OpenVINO: NMS in the graph: conf 0.25, iou 0.70, max_det 300");
+    EXPECT_CONTAINS(log.text, "NMS rows vs the reference NMS max |Δ| ");
+    EXPECT_CONTAINS(log.text, "fixed input 2x3x64x64");
+    if (run->report.n_artifacts == 1) {
+        EXPECT_EQ_STR(run->report.artifacts[0].precision.text, "fp16");
+        EXPECT_EQ_INT(run->report.artifacts[0].status, CHECK_PASSED);
+        EXPECT(run->report.artifacts[0].bytes < 7000000);
+    }
+    char err[512];
+    Graph *g = openvino_read("yolov8n_openvino_model/yolov8n.xml", err, sizeof err);
+    EXPECT_MSG(g != NULL, "%s", err);
+    if (g) {
+        const Tensor *in = &g->tensors[g->inputs[0]], *out = &g->tensors[g->outputs[0]];
+        EXPECT(in->dims[0] < 0 && in->dims[2] < 0 && in->dims[3] < 0);
+        EXPECT_EQ_INT(in->dims[1], 3);
+        EXPECT_EQ_INT(out->rank, 3);
+        EXPECT_EQ_INT(out->dims[2], 6);
+        EXPECT_EQ_STR(graph_meta_prop(g, "args"),
+                      "{'batch': 2, 'fraction': 1.0, 'half': True, 'int8': False, 'dynamic': True, 'nms': True}");
+        graph_free(g);
+    }
+    export_run_free(run);
+}
+
+static void test_openvino_int8_refused(void)
+{
+    /* an earlier export stays as it was */
+    mkdir("yolov8n_openvino_model", 0755);
+    write_text("yolov8n_openvino_model/yolov8n.xml", "previous");
+    Captured log;
+    JobState st;
+    const char *w[] = {"model=yolov8n.yaml", "format=openvino", "imgsz=64", "int8=True"};
+    ExportRun *run = export_words(&log, &st, w, 4);
+    EXPECT(run != NULL);
+    if (!run) return;
+    EXPECT_EQ_INT(run->status, EXPORT_FAILED);
+    EXPECT_CONTAINS(run->error, "int8=True is not available in this build");
+    EXPECT_CONTAINS(log.text, "ERROR ❌ OpenVINO: export failure");
+    EXPECT(file_has_text("yolov8n_openvino_model/yolov8n.xml", "previous"));
+    EXPECT(!file_exists("yolov8n_int8_openvino_model"));
+    EXPECT_EQ_INT(temporaries(), 0);
+    export_run_free(run);
+    fileio_remove_tree("yolov8n_openvino_model");
+}
+
+/* The real yolov8n.pt as OpenVINO, read back and run on the peer's input: the peer's PyTorch
+ * output within 0.05 px (boxes) and 1e-3 (scores). */
+static void test_openvino_yolov8n_vs_peer(void)
+{
+    if (!shared) {
+        SKIP("needs ../shared (models and peer references)");
+        return;
+    }
+    char cmd[PATH_MAX + 64], path[PATH_MAX + 64], err[512];
+    snprintf(cmd, sizeof cmd, "cp '%s/models/yolov8n.pt' peer_yolov8n.pt", shared);
+    EXPECT(system(cmd) == 0);
+    Captured log;
+    JobState st;
+    const char *w[] = {"model=peer_yolov8n.pt", "format=openvino", "verify=False"};
+    ExportRun *run = export_words(&log, &st, w, 3);
+    EXPECT(run && run->status == EXPORT_OK);
+    export_run_free(run);
+    Graph *g = openvino_read("peer_yolov8n_openvino_model", err, sizeof err);
+    EXPECT_MSG(g != NULL, "%s", err);
+    NpyArray in = {0}, want = {0};
+    snprintf(path, sizeof path, "%s/reference/peer/yolov8n.input.npy", shared);
+    EXPECT_MSG(npy_read(path, 1 << 26, &in, err, sizeof err) == 0, "%s", err);
+    snprintf(path, sizeof path, "%s/reference/peer/yolov8n.output.npy", shared);
+    EXPECT_MSG(npy_read(path, 1 << 26, &want, err, sizeof err) == 0, "%s", err);
+    float *x = npy_to_f32(&in, err, sizeof err), *y = npy_to_f32(&want, err, sizeof err);
+    Exec *e = g && x ? exec_new(g, err, sizeof err) : NULL;
+    EXPECT_MSG(e != NULL, "%s", err);
+    if (e && y && exec_set_input(e, "images", x, in.dims, in.rank, err, sizeof err) == 0 &&
+        exec_run(e, NULL, err, sizeof err) == 0) {
+        int64_t d[GRAPH_MAX_RANK];
+        int r;
+        const float *got = exec_output(e, 0, d, &r);
+        EXPECT(got && r == 3 && d[1] == 84 && d[2] == 8400 && want.numel == 84 * 8400);
+        double box = 0, score = 0;
+        for (int64_t c = 0; got && c < 84 && want.numel == 84 * 8400; c++)
+            for (int64_t a = 0; a < 8400; a++) {
+                double dd = fabs((double)got[c * 8400 + a] - (double)y[c * 8400 + a]);
+                if (c < 4) box = dd > box ? dd : box;
+                else score = dd > score ? dd : score;
+            }
+        EXPECT_MSG(box <= 0.05, "boxes max |diff| %g px", box);
+        EXPECT_MSG(score <= 1e-3, "scores max |diff| %g", score);
+        printf("# openvino yolov8n vs the peer's PyTorch output: boxes %.3g px, scores %.3g\n", box, score);
+    } else {
+        EXPECT_MSG(false, "%s", err);
+    }
+    exec_free(e);
+    free(x);
+    free(y);
+    npy_free(&in);
+    npy_free(&want);
+    graph_free(g);
+    fileio_remove_tree("peer_yolov8n_openvino_model");
+    unlink("peer_yolov8n.pt");
+}
+
 static void test_torchscript_cancel_writes_nothing(void)
 {
     unlink("yolov8s.torchscript");
@@ -433,6 +625,10 @@ int main(void)
 {
     char share[PATH_MAX];
     if (!getenv("YOLOPORT_SHARE") && realpath("share", share)) setenv("YOLOPORT_SHARE", share, 1);
+    static char shared_buf[PATH_MAX];
+    const char *env = getenv("YOLOPORT_SHARED");
+    if (env && *env) shared = env;
+    else if (realpath("../shared/models", shared_buf) && realpath("../shared", shared_buf)) shared = shared_buf;
     snprintf(tmpdir, sizeof tmpdir, "/tmp/yoloport-test-stages-XXXXXX");
     if (!mkdtemp(tmpdir) || chdir(tmpdir) != 0) {
         printf("FAIL setup: cannot make a temporary directory\n");
@@ -448,6 +644,10 @@ int main(void)
     RUN(test_torchscript_half_dynamic);
     RUN(test_torchscript_refusals);
     RUN(test_torchscript_cancel_writes_nothing);
+    RUN(test_openvino_export);
+    RUN(test_openvino_half_dynamic_nms);
+    RUN(test_openvino_int8_refused);
+    RUN(test_openvino_yolov8n_vs_peer);
     jobs_free(runner);
     if (chdir("/") == 0) fileio_remove_tree(tmpdir);
     return check_done();
