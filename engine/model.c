@@ -10,6 +10,7 @@
 #include <zip.h>
 
 #include "formats/onnx.h"
+#include "formats/openvino.h"
 #include "formats/pt.h"
 #include "passes.h"
 #include "yolo.h"
@@ -17,7 +18,8 @@
 #define SNIFF_BYTES (64u << 10)
 #define MAX_TEXT_BYTES (4u << 20)
 
-static const char *const format_names[] = {"unknown", "pt", "onnx", "yaml", "torchscript"};
+static const char *const format_names[] = {"unknown", "pt", "onnx", "yaml", "torchscript", "openvino"};
+_Static_assert(ARRAY_LEN(format_names) == MODEL_FMT_OPENVINO + 1, "format names out of step with ModelFormat");
 
 const char *model_format_name(ModelFormat f)
 {
@@ -100,6 +102,7 @@ ModelFormat model_detect(const char *path, char *err, size_t errlen)
         return MODEL_FMT_UNKNOWN;
     }
     if (S_ISDIR(st.st_mode)) {
+        if (openvino_sniff(path)) return MODEL_FMT_OPENVINO;
         err_set(err, errlen, "%s: is a directory, not a model file (yoloport opens .pt, .onnx and model .yaml files)",
                 path);
         return MODEL_FMT_UNKNOWN;
@@ -127,6 +130,8 @@ ModelFormat model_detect(const char *path, char *err, size_t errlen)
         err_set(err, errlen, "%s: not a model: an empty zip archive", path);
     } else if (onnx_sniff(buf, n)) {
         fmt = MODEL_FMT_ONNX;
+    } else if (openvino_sniff(path)) {
+        fmt = MODEL_FMT_OPENVINO;
     } else if (!memchr(buf, '\0', n) && (uint64_t)st.st_size <= MAX_TEXT_BYTES) {
         size_t len = 0;
         char *text = file_read_all(path, MAX_TEXT_BYTES, &len, err, errlen);
@@ -195,10 +200,13 @@ Graph *model_load(const char *path, const LoadOptions *opt, char *err, size_t er
             g = onnx_read_opts(path, &ro, err, errlen);
         }
         break;
+    case MODEL_FMT_OPENVINO:
+        g = openvino_read(path, err, errlen);
+        break;
     default:
         return NULL;
     }
-    if (g && o.fuse && fmt != MODEL_FMT_ONNX) {
+    if (g && o.fuse && fmt != MODEL_FMT_ONNX && fmt != MODEL_FMT_OPENVINO) {
         char why[512];
         if (pass_fuse_bn(g, why, sizeof why) < 0) {
             err_set(err, errlen, "%s: %s", path, why);

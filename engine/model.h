@@ -2,7 +2,8 @@
  *
  * The format is detected from the file's content, never its name: a zip holding
  * data.pkl is a PyTorch checkpoint, a protobuf whose fields parse as an ONNX ModelProto is
- * ONNX, a YAML mapping with backbone/head is a model config.  A bare config name such as
+ * ONNX, an XML <net> with a .bin beside it (or a folder holding one) is an OpenVINO IR, a
+ * YAML mapping with backbone/head is a model config.  A bare config name such as
  * "yolov8n.yaml" that is not a file is looked up among the built-in configs
  * (share/models/).  Loading never executes anything from the file.
  */
@@ -17,6 +18,7 @@ typedef enum {
     MODEL_FMT_ONNX,
     MODEL_FMT_YAML,        /* model config: builds an untrained model */
     MODEL_FMT_TORCHSCRIPT, /* zip with code/ and constants.pkl: recognised, not loaded */
+    MODEL_FMT_OPENVINO,    /* OpenVINO IR: an .xml with its .bin, or a *_openvino_model/ folder */
 } ModelFormat;
 
 typedef struct {

@@ -169,9 +169,10 @@ static void print_text(const char *path, const Graph *g, ModelFormat fmt, bool t
     if (m->kpt_shape[0] > 0) printf("kpt_shape: [%d, %d]\n", m->kpt_shape[0], m->kpt_shape[1]);
     for (int i = 0; i < g->n_inputs; i++) print_tensor_line("input:", g, g->inputs[i]);
     for (int i = 0; i < g->n_outputs; i++) print_tensor_line("output:", g, g->outputs[i]);
-    printf("source:   %s", model_format_name(fmt));
+    printf("source:   %s", m->source_format && *m->source_format ? m->source_format : model_format_name(fmt));
     if (fmt == MODEL_FMT_ONNX) {
-        printf(", opset %lld, ir_version %lld", (long long)m->opset, (long long)m->ir_version);
+        if (m->opset > 0) printf(", opset %lld", (long long)m->opset);
+        printf(", ir_version %lld", (long long)m->ir_version);
         if (m->producer && *m->producer) printf(", producer %s", m->producer);
     }
     if (m->version && *m->version) printf(", Ultralytics %s", m->version);
@@ -287,7 +288,9 @@ static void print_json(const char *path, const Graph *g, ModelFormat fmt, bool t
         json_object_object_add(o, "kpt_shape", k);
     }
     json_object *src = json_object_new_object();
-    json_object_object_add(src, "format", json_object_new_string(model_format_name(fmt)));
+    json_object_object_add(src, "format", json_object_new_string(m->source_format && *m->source_format
+                                                                       ? m->source_format
+                                                                       : model_format_name(fmt)));
     json_object_object_add(src, "version", str_or_null(m->version));
     json_object_object_add(src, "date", str_or_null(m->date));
     json_object_object_add(src, "data", str_or_null(m->data));
