@@ -10,14 +10,9 @@
 #include <zip.h>
 
 #include "formats/onnx.h"
+#include "formats/pt.h"
 #include "passes.h"
 #include "yolo.h"
-
-/* Provided by formats/pt.c and formats/onnx.c.  Weak until those readers are merged into
- * this branch: a build without them reports the format as not available. */
-ModTree *pt_load(const char *path, bool with_data, char *err, size_t errlen) __attribute__((weak));
-extern int onnx_sniff(const uint8_t *buf, size_t len) __attribute__((weak));
-extern Graph *onnx_read(const char *path, char *err, size_t errlen) __attribute__((weak));
 
 #define SNIFF_BYTES (64u << 10)
 #define MAX_TEXT_BYTES (4u << 20)
@@ -45,36 +40,33 @@ static const char *describe(const unsigned char *b, size_t n)
 /* Zip archive: a checkpoint holds <name>/data.pkl; TorchScript adds code/ and constants.pkl. */
 static ModelFormat detect_zip(const char *path, char *err, size_t errlen)
 {
-    int zerr = 0;
-    zip_t *z = zip_open(path, ZIP_RDONLY, &zerr);
-    if (!z) {
-        zip_error_t ze;
-        zip_error_init_with_code(&ze, zerr);
-        err_set(err, errlen, "%s: truncated or damaged zip archive (%s)", path, zip_error_strerror(&ze));
-        zip_error_fini(&ze);
-        return MODEL_FMT_UNKNOWN;
-    }
-    zip_int64_t n = zip_get_num_entries(z, 0);
-    bool pkl = false, code = false;
-    for (zip_int64_t i = 0; i < n; i++) {
-        const char *name = zip_get_name(z, (zip_uint64_t)i, ZIP_FL_ENC_RAW);
-        if (!name) continue;
-        size_t len = strlen(name);
-        if ((len >= 8 && !strcmp(name + len - 8, "data.pkl") && (len == 8 || name[len - 9] == '/'))) pkl = true;
-        if (strstr(name, "/code/") || !strncmp(name, "code/", 5) ||
-            (len >= 13 && !strcmp(name + len - 13, "constants.pkl")))
-            code = true;
-    }
-    zip_close(z);
-    if (pkl && code) {
+    switch (pt_probe(path)) {
+    case PT_CHECKPOINT:
+        return MODEL_FMT_PT;
+    case PT_TORCHSCRIPT:
         err_set(err, errlen,
                 "%s: a TorchScript archive (a traced export); yoloport opens the .pt checkpoint it was exported "
                 "from, or an ONNX export",
                 path);
         return MODEL_FMT_TORCHSCRIPT;
+    case PT_ZIP_OTHER:
+        err_set(err, errlen, "%s: not a model: a zip archive without data.pkl (not a PyTorch checkpoint)", path);
+        return MODEL_FMT_UNKNOWN;
+    default:
+        break;
     }
-    if (pkl) return MODEL_FMT_PT;
-    err_set(err, errlen, "%s: not a model: a zip archive without data.pkl (not a PyTorch checkpoint)", path);
+    /* the magic says zip, but libzip cannot read it: say why */
+    int zerr = 0;
+    zip_t *z = zip_open(path, ZIP_RDONLY, &zerr);
+    if (z) {
+        zip_close(z);
+        err_set(err, errlen, "%s: damaged zip archive", path);
+    } else {
+        zip_error_t ze;
+        zip_error_init_with_code(&ze, zerr);
+        err_set(err, errlen, "%s: truncated or damaged zip archive (%s)", path, zip_error_strerror(&ze));
+        zip_error_fini(&ze);
+    }
     return MODEL_FMT_UNKNOWN;
 }
 
@@ -93,7 +85,15 @@ ModelFormat model_detect(const char *path, char *err, size_t errlen)
                 free(builtin);
                 return MODEL_FMT_YAML;
             }
-            err_set(err, errlen, "%s: no such file", path);
+            size_t pl = strlen(path);
+            bool cfg_name = !strchr(path, '/') && ((pl > 5 && !strcmp(path + pl - 5, ".yaml")) ||
+                                                   (pl > 4 && !strcmp(path + pl - 4, ".yml")));
+            if (cfg_name)
+                err_set(err, errlen,
+                        "%s: no such file, and not a built-in model config (yolov8n.yaml, yolo11s-seg.yaml, ...)",
+                        path);
+            else
+                err_set(err, errlen, "%s: no such file", path);
         } else {
             err_set(err, errlen, "%s: %s", path, strerror(e));
         }
@@ -125,13 +125,14 @@ ModelFormat model_detect(const char *path, char *err, size_t errlen)
         fmt = detect_zip(path, err, errlen);
     } else if (n >= 4 && !memcmp(buf, "PK\x05\x06", 4)) {
         err_set(err, errlen, "%s: not a model: an empty zip archive", path);
-    } else if (onnx_sniff && onnx_sniff(buf, n)) {
+    } else if (onnx_sniff(buf, n)) {
         fmt = MODEL_FMT_ONNX;
     } else if (!memchr(buf, '\0', n) && (uint64_t)st.st_size <= MAX_TEXT_BYTES) {
         size_t len = 0;
         char *text = file_read_all(path, MAX_TEXT_BYTES, &len, err, errlen);
-        if (text && yolo_cfg_sniff(text, len)) fmt = MODEL_FMT_YAML;
-        else if (text) err_set(err, errlen, "%s: not a model: %s", path, describe(buf, n));
+        char why[256] = "";
+        if (text && yolo_cfg_sniff_why(text, len, why, sizeof why)) fmt = MODEL_FMT_YAML;
+        else if (text) err_set(err, errlen, "%s: not a model: %s", path, why[0] ? why : describe(buf, n));
         free(text);
     } else {
         err_set(err, errlen, "%s: not a model: %s", path, describe(buf, n));
@@ -175,10 +176,6 @@ Graph *model_load(const char *path, const LoadOptions *opt, char *err, size_t er
     Graph *g = NULL;
     switch (fmt) {
     case MODEL_FMT_PT: {
-        if (!pt_load) {
-            err_set(err, errlen, "%s: PyTorch checkpoints are not supported in this build", path);
-            return NULL;
-        }
         ModTree *t = pt_load(path, !o.shapes_only, err, errlen);
         if (!t) return NULL;
         g = load_tree(t, path, &o, false, err, errlen);
@@ -193,11 +190,10 @@ Graph *model_load(const char *path, const LoadOptions *opt, char *err, size_t er
         break;
     }
     case MODEL_FMT_ONNX:
-        if (!onnx_read) {
-            err_set(err, errlen, "%s: ONNX files are not supported in this build", path);
-            return NULL;
+        {
+            OnnxReadOptions ro = {.shapes_only = o.shapes_only, .base_dir = NULL};
+            g = onnx_read_opts(path, &ro, err, errlen);
         }
-        g = onnx_read(path, err, errlen);
         break;
     default:
         return NULL;

@@ -34,9 +34,8 @@ void pass_compact(Graph *g, const unsigned char *dead, const unsigned char *dead
     for (int i = 0; i < nn; i++) {
         if (dead && dead[i]) continue;
         Node n = g->nodes[i];
-        int m = n.module;
-        while (m >= 0 && m < nm && mmap[m] < 0) m = -1; /* a node of a dropped module belongs to none */
-        n.module = (m >= 0 && m < nm) ? mmap[m] : -1;
+        /* a node of a dropped module belongs to none */
+        n.module = (n.module >= 0 && n.module < nm) ? mmap[n.module] : -1;
         for (int k = 0; k < n.n_inputs; k++)
             if (n.inputs[k] >= 0 && n.inputs[k] < nt) used[n.inputs[k]] = 1;
         for (int k = 0; k < n.n_outputs; k++)
@@ -140,6 +139,7 @@ int pass_fuse_bn(Graph *g, char *err, size_t errlen)
         int64_t wn = tensor_numel(W);
         int64_t per = C > 0 ? wn / C : 0;
         bool have_data = W->data != NULL;
+        /* data pointers stay valid when the tensor array grows (the data lives elsewhere) */
         const float *pg = f32(gam, C), *pb = f32(bet, C), *pm = f32(mean, C), *pv = f32(var, C);
         if (have_data && (!f32(W, wn) || !pg || !pb || !pm || !pv || (bi >= 0 && !f32(&g->tensors[bi], C)))) {
             rc = err_set(err, errlen, "%s: cannot fold: weights are not float32 data", bn->name);
@@ -160,9 +160,10 @@ int pass_fuse_bn(Graph *g, char *err, size_t errlen)
                 B->data = arena_alloc(g->arena, (size_t)C * 4);
                 B->nbytes = (size_t)C * 4;
             }
-            W = &g->tensors[wi]; /* the tensor array may have moved */
-            conv = &g->nodes[p];
-            bn = &g->nodes[i];
+            /* the tensor array may have moved */
+            W = &g->tensors[wi];
+            gam = &g->tensors[bn->inputs[1]];
+            bet = &g->tensors[bn->inputs[2]];
             int *in = arena_alloc(g->arena, sizeof(int) * 3);
             in[0] = conv->inputs[0];
             in[1] = wi;

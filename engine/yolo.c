@@ -12,6 +12,9 @@
 
 #define MAX_MODULE_DEPTH 48
 #define MAX_LAYERS 4096
+/* module paths: a checkpoint may share one module object under many parents, and a
+ * hostile one could nest such sharing to make the number of paths explode */
+#define MAX_MODULES 200000
 
 /* ---- StrMap ---- */
 
@@ -724,6 +727,10 @@ static int64_t register_modules(Builder *b, const ModNode *n, const char *path, 
         yb_fail(b, path, "module tree is nested too deeply");
         return 0;
     }
+    if (b->g->n_modules >= MAX_MODULES) {
+        yb_fail(b, path, "the model has more than %d modules", MAX_MODULES);
+        return 0;
+    }
     bool created;
     int *slot = strmap_slot(&b->modules, path, &created);
     if (!created) {
@@ -747,7 +754,8 @@ static int64_t register_modules(Builder *b, const ModNode *n, const char *path, 
 
 /* ---- the walk ---- */
 
-static int layer_from(const ModNode *layer, int i, int *from, int max)
+/* A layer's `f`: -1 / an index, or a list of them.  Returns the count, -1 when malformed. */
+static int layer_from(const ModNode *layer, int *from, int max)
 {
     const ModAttr *f = modtree_attr(layer, "f");
     if (!f) {
@@ -763,7 +771,6 @@ static int layer_from(const ModNode *layer, int i, int *from, int max)
         for (int k = 0; k < n; k++) from[k] = (int)f->ints[k];
         return n;
     }
-    (void)i;
     return -1;
 }
 
@@ -780,14 +787,12 @@ static int walk_layers(Builder *b, const ModNode *root)
     for (int i = 0; i < n && !b->failed; i++) {
         const ModNode *layer = seq->children[i];
         const char *path = yb_path(b, "model", layer->name);
-        int from[16], nf = layer_from(layer, i, from, 16);
+        int from[16], nf = layer_from(layer, from, 16);
         if (nf < 0) {
             rc = yb_fail(b, path, "layer attribute 'f' is neither an int nor a list of ints");
             break;
         }
         int xs[16];
-        const ModAttr *fa = modtree_attr(layer, "f");
-        bool single = !fa || fa->kind == MA_INT;
         for (int k = 0; k < nf; k++) {
             int j = from[k];
             if (j == -1) {
@@ -803,7 +808,6 @@ static int walk_layers(Builder *b, const ModNode *root)
         }
         if (rc) break;
         int out = -1;
-        if (single && nf == 1 && from[0] == -1) xs[0] = x;
         rc = yb_call_node(b, layer, path, &root_scope, xs, nf, &out);
         if (rc) break;
         ys[i] = out;
@@ -861,6 +865,7 @@ static Graph *build_once(const ModTree *t, const BuildParams *p, char *err, size
             o->name = out_names[i];
             graph_add_output(b.g, b.outputs[i]);
         }
+        if (b.n_outputs > 0 && b.g->n_modules > 0) b.g->modules[0].out_tensor = b.outputs[0];
     }
     strmap_free(&b.names);
     strmap_free(&b.scopes);

@@ -71,9 +71,9 @@ const char *yolo_model_name(const char *yaml_file, char *buf, size_t len);
 /* Load a model config: a YAML file path, or a built-in name ("yolov8n.yaml",
  * "yolo11s-seg.yaml", "yolov8n6.yaml") resolved through paths_share("models/...") the
  * way the peer unifies names (the scale letter picks a row of `scales`).  With with_data
- * the weights are synthesized deterministically (seeded by tensor path): conv and linear
- * weights uniform in +-1/sqrt(fan_in), BatchNorm weight 1, bias 0, mean 0, var 1,
- * eps 0.001; Detect biases as the peer's bias_init; the DFL conv arange(16), frozen.
+ * the weights are synthesized deterministically (seeded by tensor path): conv weights
+ * He-uniform (+-sqrt(6/fan_in), so activations keep their scale), conv biases and linear
+ * layers uniform in +-1/sqrt(fan_in); BatchNorm weight 1, bias 0, mean 0, var 1, eps 0.001; Detect biases as the peer's bias_init; the DFL conv arange(16), frozen.
  * NULL + "<file>: <problem>" on error. */
 ModTree *yolo_cfg_load(const char *path_or_name, bool with_data, char *err, size_t errlen);
 /* Parse config text (name is used for messages and, when scale is 0, to guess the scale
@@ -83,7 +83,10 @@ ModTree *yolo_cfg_parse(const char *text, size_t len, const char *name, const ch
 /* The built-in config file a bare name resolves to (heap string, caller frees), or NULL
  * when there is none.  *scale receives the scale letter guessed from the name (or 0). */
 char *yolo_cfg_builtin_path(const char *name, char *scale);
-/* True when text is a YAML mapping with `backbone` and `head` (a model config). */
+/* True when text is a YAML mapping with `backbone` and `head` (a model config).  The _why
+ * form says what the text is otherwise ("not valid YAML (line 3: ...)", "a YAML file
+ * without 'backbone' and 'head' ..."); why may be NULL. */
 bool yolo_cfg_sniff(const char *text, size_t len);
+bool yolo_cfg_sniff_why(const char *text, size_t len, char *why, size_t whylen);
 
 #endif

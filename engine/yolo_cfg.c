@@ -100,17 +100,31 @@ static void yaml_unload(Yaml *y)
     y->loaded = false;
 }
 
-bool yolo_cfg_sniff(const char *text, size_t len)
+bool yolo_cfg_sniff_why(const char *text, size_t len, char *why, size_t whylen)
 {
-    if (!text || !len) return false;
-    if (memchr(text, '\0', len)) return false;
+    if (!text || !len) {
+        err_set(why, whylen, "empty");
+        return false;
+    }
+    if (memchr(text, '\0', len)) {
+        err_set(why, whylen, "binary data");
+        return false;
+    }
     Yaml y = {0};
-    char why[128];
-    if (yaml_load(&y, text, len, why, sizeof why)) return false;
+    if (yaml_load(&y, text, len, why, whylen)) return false;
     yaml_node_t *root = yaml_document_get_root_node(&y.doc);
     bool ok = root && root->type == YAML_MAPPING_NODE && ymap_get(&y, root, "backbone") && ymap_get(&y, root, "head");
+    if (!ok && root && root->type == YAML_MAPPING_NODE)
+        err_set(why, whylen, "a YAML file without 'backbone' and 'head' (a dataset or other config, not a model)");
+    else if (!ok)
+        err_set(why, whylen, "text that is not a model config");
     yaml_unload(&y);
     return ok;
+}
+
+bool yolo_cfg_sniff(const char *text, size_t len)
+{
+    return yolo_cfg_sniff_why(text, len, NULL, 0);
 }
 
 /* ---- arguments ---- */
@@ -330,9 +344,12 @@ static ModNode *mk_conv2d(Cfg *c, ModNode *parent, const char *name, int64_t c1,
     attr_int(c, n, "groups", g);
     attr_str(c, n, "padding_mode", "zeros");
     int64_t wd[4] = {c2, c1 / g, k, k};
-    double bound = 1.0 / sqrt((double)(c1 / g * k * k));
-    add_tensor(c, n, "weight", 4, wd, INIT_UNIFORM, bound, false, true);
-    if (bias) add_tensor(c, n, "bias", 1, &c2, INIT_UNIFORM, bound, false, true);
+    /* He-uniform weights: with torch's default init the activations of an untrained model
+     * fade to ~1e-9 by the head, so its outputs hardly depend on the input and export checks
+     * would prove little; larger gains overflow float16 through the residual sums */
+    double fan_in = (double)(c1 / g * k * k);
+    add_tensor(c, n, "weight", 4, wd, INIT_UNIFORM, sqrt(6.0 / fan_in), false, true);
+    if (bias) add_tensor(c, n, "bias", 1, &c2, INIT_UNIFORM, 1.0 / sqrt(fan_in), false, true);
     return n;
 }
 
@@ -1238,7 +1255,8 @@ ModTree *yolo_cfg_load(const char *path_or_name, bool with_data, char *err, size
     } else {
         file = yolo_cfg_builtin_path(path_or_name, &scale);
         if (!file) {
-            err_set(err, errlen, "%s: no such file, and not one of the built-in model configs", path_or_name);
+            err_set(err, errlen, "%s: no such file, and not a built-in model config (yolov8n.yaml, yolo11s-seg.yaml, ...)",
+                    path_or_name);
             return NULL;
         }
     }

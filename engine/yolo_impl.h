@@ -104,6 +104,7 @@ int yb_binary(Builder *b, const char *scope, int mod, OpKind op, int x, int y);
 int yb_concat(Builder *b, const char *scope, int mod, const int *xs, int n, int axis);
 int yb_split(Builder *b, const char *scope, int mod, int x, int axis, const int64_t *sizes, int n, int *outs);
 int yb_reshape(Builder *b, const char *scope, int mod, int x, const int64_t *shape, int n);
+/* Reshape to a shape computed in the graph (an int64 tensor); nominal gives the dims. */
 int yb_reshape_dyn(Builder *b, const char *scope, int mod, int x, int shape_tensor, int rank,
                    const int64_t *nominal);
 int yb_transpose(Builder *b, const char *scope, int mod, int x, const int64_t *perm, int n);

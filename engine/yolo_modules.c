@@ -9,6 +9,16 @@
 
 #define EMIT_ARGS Builder *b, const ModNode *m, const char *path, const Scope *sc, int mod, const int *x, int nx, int *out
 
+/* Geometry read from a checkpoint is untrusted: keep it in a range no real model leaves. */
+#define MAX_GEOMETRY 4096
+
+static bool geometry_ok(const int64_t *v, int n, int64_t lo)
+{
+    for (int i = 0; i < n; i++)
+        if (v[i] < lo || v[i] > MAX_GEOMETRY) return false;
+    return true;
+}
+
 static int need_inputs(Builder *b, const ModNode *m, const char *path, int nx, int want)
 {
     if (nx != want) return yb_fail(b, path, "%s takes %d input(s), the layer gives it %d", m->type, want, nx);
@@ -71,7 +81,7 @@ int emit_conv2d(EMIT_ARGS)
         return yb_fail(b, path, "Conv2d padding_mode '%s' is not supported", pm->s);
     int64_t cin = yb_dim(b, x[0], 1);
     int64_t group = modtree_attr_int(m, "groups", W->dims[1] > 0 && cin > 0 ? cin / W->dims[1] : 1);
-    if (stride[0] <= 0 || stride[1] <= 0 || dil[0] <= 0 || dil[1] <= 0 || pad[0] < 0 || pad[1] < 0)
+    if (!geometry_ok(stride, 2, 1) || !geometry_ok(dil, 2, 1) || !geometry_ok(pad, 2, 0))
         return yb_fail(b, path, "Conv2d has an invalid stride, padding or dilation");
     int64_t pads[4] = {pad[0], pad[1], pad[0], pad[1]};
     *out = yb_conv(b, sc->scope, mod, x[0], w, bias, stride, pads, dil, group);
@@ -90,7 +100,7 @@ int emit_conv_transpose2d(EMIT_ARGS)
     attr_pair(m, "dilation", 1, dil);
     attr_pair(m, "output_padding", 0, opad);
     int64_t group = modtree_attr_int(m, "groups", 1);
-    if (stride[0] <= 0 || stride[1] <= 0 || dil[0] <= 0 || dil[1] <= 0 || pad[0] < 0 || pad[1] < 0)
+    if (!geometry_ok(stride, 2, 1) || !geometry_ok(dil, 2, 1) || !geometry_ok(pad, 2, 0) || !geometry_ok(opad, 2, 0))
         return yb_fail(b, path, "ConvTranspose2d has an invalid stride, padding or dilation");
     int64_t pads[4] = {pad[0], pad[1], pad[0], pad[1]};
     *out = yb_conv_transpose(b, sc->scope, mod, x[0], w, bias, stride, pads, dil, group, opad);
@@ -148,7 +158,8 @@ int emit_maxpool2d(EMIT_ARGS)
     int64_t p = modtree_attr_int_at(m, "padding", 0, 0);
     int64_t d = modtree_attr_int_at(m, "dilation", 0, 1);
     if (modtree_attr_int(m, "ceil_mode", 0)) return yb_fail(b, path, "MaxPool2d ceil_mode is not supported");
-    if (k <= 0 || s <= 0 || p < 0 || d != 1 || modtree_attr_int_at(m, "kernel_size", 1, k) != k)
+    if (k <= 0 || k > MAX_GEOMETRY || s <= 0 || s > MAX_GEOMETRY || p < 0 || p > k / 2 || d != 1 ||
+        modtree_attr_int_at(m, "kernel_size", 1, k) != k)
         return yb_fail(b, path, "MaxPool2d needs a square kernel, positive stride and dilation 1");
     *out = yb_maxpool(b, sc->scope, mod, x[0], k, s, p);
     return *out < 0 ? -1 : 0;
@@ -312,7 +323,6 @@ int emit_attention(EMIT_ARGS)
                        (long long)(nh * (2 * kd + hd)));
     double scale = modtree_attr_float(m, "scale", pow((double)kd, -0.5));
     const char *s = sc->scope;
-    int64_t N = (H < 0 || W < 0) ? -1 : H * W;
     int64_t shp[4] = {b->dynamic ? 0 : B, nh, 2 * kd + hd, -1};
     int r = yb_reshape(b, s, mod, qkv, shp, 4);
     int64_t sizes[3] = {kd, kd, hd};
@@ -336,7 +346,6 @@ int emit_attention(EMIT_ARGS)
         o4 = yb_reshape(b, s, mod, o, nominal, 4);
         v4 = yb_reshape(b, s, mod, qkv3[2], nominal, 4);
     }
-    (void)N;
     int pe;
     if (o4 < 0 || v4 < 0 || yb_call(b, m, path, sc, "pe", &v4, 1, &pe)) return -1;
     int sum = yb_binary(b, s, mod, OP_ADD, o4, pe);

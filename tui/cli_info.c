@@ -1,9 +1,387 @@
-/* cli_info: placeholder until the verb lands (owned by the helper building it). */
+/* cli_info: `yoloport info MODEL [imgsz=N|H,W] [--json] [--tree]` — the peer's summary
+ * lines (unfused and fused), then task, classes, stride, image size, input and output
+ * shapes and where the model came from.  ONNX files show their interface, node and op
+ * counts and metadata instead of summary numbers.  The model is opened shapes-only: no
+ * weight is read, so this is fast on any checkpoint. */
+#include <ctype.h>
+#include <json-c/json.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/model.h"
+#include "engine/yolo.h"
 #include "tui/cli.h"
+
+#define NAMES_SHOWN 10
+
+typedef struct {
+    const char *model;
+    int imgsz[2]; /* 0 = the model's own */
+    bool imgsz_given;
+    bool json, tree;
+} InfoArgs;
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: yoloport info MODEL [imgsz=N|H,W] [--json] [--tree]\n");
+}
+
+/* imgsz=640, imgsz=640,480, imgsz=[640, 480] (the peer's forms). */
+static int parse_imgsz(const char *v, int out[2])
+{
+    char buf[64];
+    size_t n = 0;
+    for (const char *p = v; *p && n + 1 < sizeof buf; p++)
+        if (*p != '[' && *p != ']' && *p != '(' && *p != ')' && !isspace((unsigned char)*p)) buf[n++] = *p;
+    buf[n] = '\0';
+    int count = 0;
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        char *end;
+        long x = strtol(tok, &end, 10);
+        if (*end || end == tok || x <= 0 || x > 16384 || count >= 2) return -1;
+        out[count++] = (int)x;
+    }
+    if (count == 0) return -1;
+    if (count == 1) out[1] = out[0];
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, InfoArgs *a)
+{
+    memset(a, 0, sizeof *a);
+    for (int i = 0; i < argc; i++) {
+        const char *s = argv[i];
+        if (!strcmp(s, "--json")) a->json = true;
+        else if (!strcmp(s, "--tree")) a->tree = true;
+        else if (!strcmp(s, "-h") || !strcmp(s, "--help")) return 1;
+        else if (!strncmp(s, "imgsz=", 6)) {
+            if (parse_imgsz(s + 6, a->imgsz)) {
+                fprintf(stderr,
+                        "yoloport info: 'imgsz=%s' is not a valid image size: use an integer, i.e. 'imgsz=640', or "
+                        "h,w, i.e. 'imgsz=640,480'\n",
+                        s + 6);
+                return 2;
+            }
+            a->imgsz_given = true;
+        } else if (!strncmp(s, "model=", 6) && !a->model) a->model = s + 6;
+        else if (s[0] == '-' && s[1]) {
+            fprintf(stderr, "yoloport info: unknown option '%s'\n", s);
+            return 2;
+        } else if (strchr(s, '=') && !strchr(s, '/') && !a->model) {
+            fprintf(stderr, "yoloport info: '%s' is not an argument info takes (only imgsz=)\n", s);
+            return 2;
+        } else if (!a->model) a->model = s;
+        else {
+            fprintf(stderr, "yoloport info: more than one model given ('%s' and '%s')\n", a->model, s);
+            return 2;
+        }
+    }
+    if (!a->model) {
+        fprintf(stderr, "yoloport info: no model given\n");
+        return 2;
+    }
+    return 0;
+}
+
+/* 3157200 -> "3,157,200" */
+static const char *commas(int64_t v, char *buf, size_t len)
+{
+    char digits[32];
+    snprintf(digits, sizeof digits, "%lld", (long long)(v < 0 ? -v : v));
+    size_t n = strlen(digits), o = 0;
+    if (v < 0 && o + 1 < len) buf[o++] = '-';
+    for (size_t i = 0; i < n && o + 2 < len; i++) {
+        if (i && (n - i) % 3 == 0) buf[o++] = ',';
+        buf[o++] = digits[i];
+    }
+    buf[o] = '\0';
+    return buf;
+}
+
+/* The peer's line: "<name> summary[ (fused)]: L layers, P parameters, G gradients, F GFLOPs". */
+static void print_summary_line(const char *name, const ModelSummary *s, bool fused)
+{
+    char l[32], p[32], g[32];
+    printf("%s summary%s: %s layers, %s parameters, %s gradients", name, fused ? " (fused)" : "",
+           commas(s->layers, l, sizeof l), commas(s->parameters, p, sizeof p), commas(s->gradients, g, sizeof g));
+    if (s->gflops > 0) printf(", %.1f GFLOPs", s->gflops);
+    printf("\n");
+}
+
+static int max_stride(const Graph *g)
+{
+    int m = 0;
+    for (int i = 0; i < g->meta.n_strides; i++)
+        if (g->meta.strides[i] > m) m = g->meta.strides[i];
+    return m;
+}
+
+static void print_tensor_line(const char *label, const Graph *g, int ti)
+{
+    const Tensor *t = &g->tensors[ti];
+    char buf[160];
+    printf("%-9s %s %s %s\n", label, t->name, shape_str(t, buf, sizeof buf), dtype_name(t->dtype));
+}
+
+static void print_names(const Graph *g)
+{
+    printf("classes:  %d", g->meta.nc);
+    for (int i = 0; i < g->meta.nc && i < NAMES_SHOWN; i++) printf("%s%s", i ? ", " : " (", g->meta.names[i]);
+    if (g->meta.nc > NAMES_SHOWN) printf(", ... %d more", g->meta.nc - NAMES_SHOWN);
+    if (g->meta.nc > 0) printf(")");
+    printf("\n");
+}
+
+static void print_tree(const Graph *g)
+{
+    printf("\n%-60s %-18s %12s  %s\n", "module", "type", "parameters", "output");
+    for (int i = 0; i < g->n_modules; i++) {
+        const Module *m = &g->modules[i];
+        char label[256], p[32], shape[160] = "";
+        snprintf(label, sizeof label, "%*s%s", 2 * m->depth, "", m->depth ? m->name : "(model)");
+        if (m->out_tensor >= 0) shape_str(&g->tensors[m->out_tensor], shape, sizeof shape);
+        printf("%-60s %-18s %12s  %s\n", label, m->type, commas(m->params, p, sizeof p), shape);
+    }
+}
+
+static void print_text(const char *path, const Graph *g, ModelFormat fmt, bool tree)
+{
+    const GraphMeta *m = &g->meta;
+    if (fmt != MODEL_FMT_ONNX && m->summary.valid) {
+        const char *name = m->model_name ? m->model_name : "Model";
+        print_summary_line(name, &m->summary, false);
+        print_summary_line(name, &m->fused_summary, true);
+    }
+    printf("model:    %s\n", path);
+    if (m->task) printf("task:     %s\n", m->task);
+    if (m->nc > 0) print_names(g);
+    if (m->n_strides > 0) {
+        printf("stride:   %d", max_stride(g));
+        if (m->n_strides > 1) {
+            for (int i = 0; i < m->n_strides; i++) printf("%s%d", i ? ", " : " (", m->strides[i]);
+            printf(")");
+        }
+        printf("\n");
+    }
+    if (m->imgsz[0] > 0) printf("imgsz:    %d,%d\n", m->imgsz[0], m->imgsz[1]);
+    if (m->kpt_shape[0] > 0) printf("kpt_shape: [%d, %d]\n", m->kpt_shape[0], m->kpt_shape[1]);
+    for (int i = 0; i < g->n_inputs; i++) print_tensor_line("input:", g, g->inputs[i]);
+    for (int i = 0; i < g->n_outputs; i++) print_tensor_line("output:", g, g->outputs[i]);
+    printf("source:   %s", model_format_name(fmt));
+    if (fmt == MODEL_FMT_ONNX) {
+        printf(", opset %lld, ir_version %lld", (long long)m->opset, (long long)m->ir_version);
+        if (m->producer && *m->producer) printf(", producer %s", m->producer);
+    }
+    if (m->version && *m->version) printf(", Ultralytics %s", m->version);
+    if (m->date && *m->date) printf(", %s", m->date);
+    printf("\n");
+    if (m->data && *m->data) printf("data:     %s\n", m->data);
+    if (fmt == MODEL_FMT_ONNX) {
+        /* op counts, most frequent first */
+        printf("nodes:    %d\n", g->n_nodes);
+        int64_t params = 0;
+        for (int i = 0; i < g->n_tensors; i++)
+            if (g->tensors[i].is_param && tensor_numel(&g->tensors[i]) > 0) params += tensor_numel(&g->tensors[i]);
+        char p[32];
+        printf("weights:  %s values\n", commas(params, p, sizeof p));
+        const char *types[256];
+        int counts[256], nt = 0;
+        for (int i = 0; i < g->n_nodes; i++) {
+            int k = 0;
+            while (k < nt && strcmp(types[k], g->nodes[i].op_type)) k++;
+            if (k == nt && nt < 256) types[nt] = g->nodes[i].op_type, counts[nt++] = 0;
+            if (k < nt) counts[k]++;
+        }
+        printf("ops:     ");
+        for (int shown = 0; shown < nt; shown++) {
+            int best = -1;
+            for (int k = 0; k < nt; k++)
+                if (counts[k] > 0 && (best < 0 || counts[k] > counts[best])) best = k;
+            if (best < 0) break;
+            printf(" %s %d", types[best], counts[best]);
+            counts[best] = -counts[best];
+        }
+        printf("\n");
+        for (int i = 0; i < m->n_props; i++) {
+            const char *v = m->props[i].value;
+            printf("meta:     %s: %.*s%s\n", m->props[i].key, 100, v, strlen(v) > 100 ? " ..." : "");
+        }
+    }
+    if (tree) print_tree(g);
+}
+
+static json_object *shape_json(const Tensor *t)
+{
+    json_object *a = json_object_new_array();
+    for (int d = 0; d < t->rank; d++) {
+        if (t->dim_names[d]) json_object_array_add(a, json_object_new_string(t->dim_names[d]));
+        else if (t->dims[d] < 0) json_object_array_add(a, NULL);
+        else json_object_array_add(a, json_object_new_int64(t->dims[d]));
+    }
+    return a;
+}
+
+static json_object *gflops_json(double v)
+{
+    char buf[32];
+    snprintf(buf, sizeof buf, "%.1f", v);
+    return json_object_new_double_s(v, buf);
+}
+
+static json_object *str_or_null(const char *s)
+{
+    return s && *s ? json_object_new_string(s) : NULL;
+}
+
+static void print_json(const char *path, const Graph *g, ModelFormat fmt, bool tree)
+{
+    const GraphMeta *m = &g->meta;
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "model", json_object_new_string(path));
+    json_object_object_add(o, "name", str_or_null(m->model_name));
+    json_object_object_add(o, "task", str_or_null(m->task));
+    bool sum = fmt != MODEL_FMT_ONNX && m->summary.valid;
+    json_object_object_add(o, "layers", sum ? json_object_new_int64(m->summary.layers) : NULL);
+    json_object_object_add(o, "parameters", sum ? json_object_new_int64(m->summary.parameters) : NULL);
+    json_object_object_add(o, "gradients", sum ? json_object_new_int64(m->summary.gradients) : NULL);
+    json_object_object_add(o, "gflops", sum ? gflops_json(m->summary.gflops) : NULL);
+    if (sum) {
+        json_object *f = json_object_new_object();
+        json_object_object_add(f, "layers", json_object_new_int64(m->fused_summary.layers));
+        json_object_object_add(f, "parameters", json_object_new_int64(m->fused_summary.parameters));
+        json_object_object_add(f, "gradients", json_object_new_int64(m->fused_summary.gradients));
+        json_object_object_add(f, "gflops", gflops_json(m->fused_summary.gflops));
+        json_object_object_add(o, "fused", f);
+    } else {
+        json_object_object_add(o, "fused", NULL);
+    }
+    json_object *imgsz = NULL;
+    if (m->imgsz[0] > 0) {
+        imgsz = json_object_new_array();
+        json_object_array_add(imgsz, json_object_new_int(m->imgsz[0]));
+        json_object_array_add(imgsz, json_object_new_int(m->imgsz[1]));
+    }
+    json_object_object_add(o, "imgsz", imgsz);
+    json_object_object_add(o, "stride", m->n_strides ? json_object_new_int(max_stride(g)) : NULL);
+    json_object *strides = json_object_new_array();
+    for (int i = 0; i < m->n_strides; i++) json_object_array_add(strides, json_object_new_int(m->strides[i]));
+    json_object_object_add(o, "strides", strides);
+    json_object_object_add(o, "input_shape", g->n_inputs ? shape_json(&g->tensors[g->inputs[0]]) : NULL);
+    json_object *outs = json_object_new_array(), *onames = json_object_new_array();
+    for (int i = 0; i < g->n_outputs; i++) {
+        json_object_array_add(outs, shape_json(&g->tensors[g->outputs[i]]));
+        json_object_array_add(onames, json_object_new_string(g->tensors[g->outputs[i]].name));
+    }
+    json_object_object_add(o, "output_shapes", outs);
+    json_object_object_add(o, "output_names", onames);
+    json_object_object_add(o, "nc", json_object_new_int(m->nc));
+    json_object *names = json_object_new_array();
+    for (int i = 0; i < m->nc; i++) json_object_array_add(names, json_object_new_string(m->names[i]));
+    json_object_object_add(o, "names", names);
+    if (m->kpt_shape[0] > 0) {
+        json_object *k = json_object_new_array();
+        json_object_array_add(k, json_object_new_int(m->kpt_shape[0]));
+        json_object_array_add(k, json_object_new_int(m->kpt_shape[1]));
+        json_object_object_add(o, "kpt_shape", k);
+    }
+    json_object *src = json_object_new_object();
+    json_object_object_add(src, "format", json_object_new_string(model_format_name(fmt)));
+    json_object_object_add(src, "version", str_or_null(m->version));
+    json_object_object_add(src, "date", str_or_null(m->date));
+    json_object_object_add(src, "data", str_or_null(m->data));
+    if (fmt == MODEL_FMT_ONNX) {
+        json_object_object_add(src, "opset", json_object_new_int64(m->opset));
+        json_object_object_add(src, "ir_version", json_object_new_int64(m->ir_version));
+        json_object_object_add(src, "producer", str_or_null(m->producer));
+    }
+    json_object_object_add(o, "source", src);
+    if (fmt == MODEL_FMT_ONNX) {
+        json_object_object_add(o, "nodes", json_object_new_int(g->n_nodes));
+        json_object *ops = json_object_new_object();
+        for (int i = 0; i < g->n_nodes; i++) {
+            json_object *c = NULL;
+            const char *t = g->nodes[i].op_type;
+            if (json_object_object_get_ex(ops, t, &c)) json_object_set_int(c, json_object_get_int(c) + 1);
+            else json_object_object_add(ops, t, json_object_new_int(1));
+        }
+        json_object_object_add(o, "ops", ops);
+        json_object *meta = json_object_new_object();
+        for (int i = 0; i < m->n_props; i++)
+            json_object_object_add(meta, m->props[i].key, json_object_new_string(m->props[i].value));
+        json_object_object_add(o, "metadata", meta);
+    }
+    if (tree) {
+        json_object *mods = json_object_new_array();
+        for (int i = 0; i < g->n_modules; i++) {
+            const Module *md = &g->modules[i];
+            json_object *e = json_object_new_object();
+            json_object_object_add(e, "path", json_object_new_string(md->path));
+            json_object_object_add(e, "type", json_object_new_string(md->type));
+            json_object_object_add(e, "depth", json_object_new_int(md->depth));
+            json_object_object_add(e, "parameters", json_object_new_int64(md->params));
+            json_object_object_add(e, "output_shape", md->out_tensor >= 0 ? shape_json(&g->tensors[md->out_tensor]) : NULL);
+            json_object_array_add(mods, e);
+        }
+        json_object_object_add(o, "modules", mods);
+    }
+    printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+    json_object_put(o);
+}
+
+static ModelFormat format_of(const Graph *g)
+{
+    const char *f = g->meta.source_format;
+    if (f && !strcmp(f, "pt")) return MODEL_FMT_PT;
+    if (f && !strcmp(f, "yaml")) return MODEL_FMT_YAML;
+    return MODEL_FMT_ONNX;
+}
+
 int cli_info(int argc, char **argv)
 {
-    (void)argc; (void)argv;
-    fprintf(stderr, "yoloport: 'info' is not in this build yet\n");
-    return 1;
+    InfoArgs a;
+    int rc = parse_args(argc, argv, &a);
+    if (rc == 1) {
+        usage(stdout);
+        return 0;
+    }
+    if (rc) {
+        usage(stderr);
+        return 2;
+    }
+    char err[1024] = "";
+    LoadOptions opt = {0};
+    opt.shapes_only = true;
+    Graph *g = model_load(a.model, &opt, err, sizeof err);
+    if (!g) {
+        fprintf(stderr, "yoloport: %s\n", err);
+        return 1;
+    }
+    ModelFormat fmt = format_of(g);
+    if (a.imgsz_given && fmt != MODEL_FMT_ONNX) {
+        /* as the peer's check_imgsz: round up to a multiple of the largest stride */
+        int s = max_stride(g);
+        if (s < 1) s = 1;
+        int want[2] = {(a.imgsz[0] + s - 1) / s * s, (a.imgsz[1] + s - 1) / s * s};
+        if (want[0] != a.imgsz[0] || want[1] != a.imgsz[1])
+            fprintf(stderr, "WARNING imgsz=[%d, %d] must be multiple of max stride %d, updating to [%d, %d]\n",
+                    a.imgsz[0], a.imgsz[1], s, want[0], want[1]);
+        if (want[0] != g->meta.imgsz[0] || want[1] != g->meta.imgsz[1]) {
+            graph_free(g);
+            opt.imgsz[0] = want[0];
+            opt.imgsz[1] = want[1];
+            g = model_load(a.model, &opt, err, sizeof err);
+            if (!g) {
+                fprintf(stderr, "yoloport: %s\n", err);
+                return 1;
+            }
+        }
+    } else if (a.imgsz_given) {
+        fprintf(stderr, "WARNING imgsz is ignored for ONNX files: their input shape is fixed by the file\n");
+    }
+    if (a.json) print_json(a.model, g, fmt, a.tree);
+    else print_text(a.model, g, fmt, a.tree);
+    graph_free(g);
+    return 0;
 }

@@ -19,15 +19,16 @@ static const struct {
 } verbs[] = {
     {"info", cli_info, "info MODEL [imgsz=N] [--json] [--tree]", "print the model's summary, metadata and shapes"},
     {"export", cli_export, "export model=MODEL format=FMT [key=value ...]", "export a model, as `yolo export` does"},
-    {"matrix", cli_matrix, "matrix [--lang en|zh] [--format table|markdown|json|csv]", "show the deployment-option matrix"},
+    {"matrix", cli_matrix, "matrix [--lang en|zh] [--format table|markdown|json|csv] [--only FMT,...] ...", "show the deployment-option matrix"},
 };
 
 static void print_help(FILE *out)
 {
     fprintf(out, "yoloport %s - take trained YOLO models to their deployment formats\n\n", YOLOPORT_VERSION);
-    fprintf(out, "usage:\n  yoloport [MODEL] [key=value ...]      open the workbench (default model: yolov8n.yaml)\n");
+    fprintf(out, "usage:\n  yoloport [MODEL] [key=value ...] [--theme NAME] [--no-color]\n"
+                 "      open the workbench (default model: the built-in yolov8n.yaml)\n");
     for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
-        fprintf(out, "  yoloport %-38s %s\n", verbs[i].usage, verbs[i].help);
+        fprintf(out, "  yoloport %s\n      %s\n", verbs[i].usage, verbs[i].help);
     fprintf(out, "  yoloport --version | --help\n\n");
     fprintf(out, "MODEL is an Ultralytics checkpoint (.pt), an ONNX file, or a model config such as\n"
                  "yolov8n.yaml (built in).  See yoloport(1).\n");
