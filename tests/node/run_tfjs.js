@@ -139,9 +139,10 @@ async function runOne(item, info) {
   for (const k of Object.keys(given))
     if (!ins.some((i) => i.name === k)) throw new Error(`model has no input named '${k}'`);
   for (const i of ins) {
-    const arr = given[i.name] !== undefined ? parseSpec(given[i.name])
-      : fill(i.dtype || 'float32', (i.shape || []).map((d) => (d > 0 ? d : 1)), 'ramp');
-    const t = toTensor(arr, item.nchw);
+    const mine = given[i.name] !== undefined;
+    const arr = mine ? parseSpec(given[i.name])
+      : fill(i.dtype || 'float32', (i.dims || []).map((d) => (d > 0 ? d : 1)), 'ramp');
+    const t = toTensor(arr, item.nchw && mine);
     feeds[i.name] = t;
     result.inputs.push({ name: i.name, dtype: t.dtype, dims: t.shape });
   }
