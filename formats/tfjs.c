@@ -376,7 +376,10 @@ const char *tw_const(TfjsWriter *w, const char *base, DType dt, int rank, const 
 const char *tw_const_i32(TfjsWriter *w, const char *base, const int64_t *v, int n, bool scalar)
 {
     int32_t *d = xmalloc(sizeof(int32_t) * (size_t)(n > 0 ? n : 1));
-    for (int i = 0; i < n; i++) d[i] = (int32_t)v[i];
+    for (int i = 0; i < n; i++) {
+        if (v[i] > INT32_MAX || v[i] < INT32_MIN) w->int32_overflow = true;
+        d[i] = v[i] > INT32_MAX ? INT32_MAX : v[i] < INT32_MIN ? INT32_MIN : (int32_t)v[i];
+    }
     int64_t dim = n;
     return tw_const(w, base, DT_I32, scalar ? 0 : 1, &dim, d, false);
 }
@@ -1032,8 +1035,10 @@ int tfjs_write(const Graph *g, const TfjsOptions *opt, const char *dir, char *er
     for (int i = 0; i < n_order && !rc; i++) {
         w.cur = &g->nodes[order[i]];
         rc = tfjs_lower_node(&w, order[i]);
+        if (!rc && w.int32_overflow) rc = tw_fail(&w, "a shape, size or index does not fit TF.js's int32");
     }
     if (!rc) rc = add_outputs(&w, sig_out);
+    if (!rc && w.int32_overflow) rc = err_set(err, errlen, "tfjs: an output shape does not fit TF.js's int32");
     if (!rc) rc = write_dir(&w, dir, sig, err, errlen);
     free(order);
     json_object_put(sig);

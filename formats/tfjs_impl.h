@@ -62,6 +62,7 @@ typedef struct {
     TfRefList *refs;          /* per IR tensor */
     Vec weights;              /* TfWeight */
     const Node *cur;          /* the IR node being lowered (messages) */
+    bool int32_overflow;      /* an int32 constant got a value outside int32 (checked per node) */
     char *err;
     size_t errlen;
 } TfjsWriter;

@@ -207,6 +207,9 @@ static int lower_conv(TfjsWriter *w, const Node *n)
             tw_attr_strings(node, "fused_ops", (const char *const[]){"BiasAdd"}, 1);
             tw_attr_float(node, "epsilon", 0);
         }
+    } else if (group > 1024) {
+        free(wd);
+        return tw_fail(w, "%lld groups: more than the 1024 a split into per-group convolutions allows", (long long)group);
     } else { /* grouped: split the channels, one Conv2D per group, concatenate */
         int64_t Og = O / group;
         const char *split = tw_subname(w, base, "split");

@@ -10,8 +10,9 @@
  * (nothing left behind), and tfjs_check_dir on damaged directories.
  *
  * Driver mode for tests/e2e/tfjs.sh (not a test):
- *   test_tfjs --export MODEL DIR [imgsz=N] [half] [int8]
- * loads MODEL fused, writes DIR with a peer-style metadata.yaml, checks it, prints a summary. */
+ *   test_tfjs --export MODEL DIR [imgsz=N] [half] [int8] [ref=IN.npy refout=OUTDIR]
+ * loads MODEL fused, writes DIR with a peer-style metadata.yaml, checks it, prints a summary
+ * line (JSON); with ref/refout also runs engine/exec on IN.npy and writes OUTDIR/output<k>.npy. */
 #include <errno.h>
 #include <json-c/json.h>
 #include <stdarg.h>
@@ -1412,18 +1413,50 @@ static json_object *peer_metadata(const Graph *g, const TfjsOptions *o)
     return m;
 }
 
+/* Our executor's outputs for IN.npy (NCHW) as DIR/output<k>.npy: the e2e's reference. */
+static int export_reference(const Graph *g, const char *in_path, const char *out_dir)
+{
+    char err[1024];
+    NpyArray in;
+    if (npy_read(in_path, 0, &in, err, sizeof err)) {
+        fprintf(stderr, "test_tfjs: %s\n", err);
+        return -1;
+    }
+    float *f = npy_to_f32(&in, err, sizeof err);
+    Exec *e = f ? exec_new(g, err, sizeof err) : NULL;
+    int rc = e ? exec_set_input(e, g->tensors[g->inputs[0]].name, f, in.dims, in.rank, err, sizeof err) : -1;
+    if (!rc) rc = exec_run(e, NULL, err, sizeof err);
+    if (!rc && mkdir(out_dir, 0755) && errno != EEXIST) rc = err_set(err, sizeof err, "%s: %s", out_dir, strerror(errno));
+    for (int k = 0; !rc && k < g->n_outputs; k++) {
+        int64_t dims[GRAPH_MAX_RANK];
+        int rank;
+        const float *y = exec_output(e, k, dims, &rank);
+        char path[1024];
+        snprintf(path, sizeof path, "%s/output%d.npy", out_dir, k);
+        rc = y ? npy_write(path, DT_F32, dims, rank, y, err, sizeof err) : err_set(err, sizeof err, "no output %d", k);
+    }
+    if (rc) fprintf(stderr, "test_tfjs: reference: %s\n", err);
+    exec_free(e);
+    free(f);
+    npy_free(&in);
+    return rc;
+}
+
 static int export_main(int argc, char **argv)
 {
     if (argc < 4) {
-        fprintf(stderr, "usage: test_tfjs --export MODEL DIR [imgsz=N] [half] [int8]\n");
+        fprintf(stderr, "usage: test_tfjs --export MODEL DIR [imgsz=N] [half] [int8] [ref=IN.npy refout=DIR]\n");
         return 2;
     }
     LoadOptions lo = {.fuse = true};
     TfjsOptions o = {0};
+    const char *ref_in = NULL, *ref_out = NULL;
     for (int i = 4; i < argc; i++) {
         if (!strncmp(argv[i], "imgsz=", 6)) lo.imgsz[0] = lo.imgsz[1] = atoi(argv[i] + 6);
         else if (!strcmp(argv[i], "half")) o.half = true;
         else if (!strcmp(argv[i], "int8")) o.int8 = true;
+        else if (!strncmp(argv[i], "ref=", 4)) ref_in = argv[i] + 4;
+        else if (!strncmp(argv[i], "refout=", 7)) ref_out = argv[i] + 7;
         else {
             fprintf(stderr, "test_tfjs: unknown option %s\n", argv[i]);
             return 2;
@@ -1448,6 +1481,7 @@ static int export_main(int argc, char **argv)
         printf("{\"dir\":\"%s\",\"nodes\":%d,\"weights\":%d,\"shards\":%d,\"weight_bytes\":%lld,\"outputs\":%d,"
                "\"load_s\":%.3f,\"write_s\":%.3f}\n",
                argv[3], s.n_nodes, s.n_weights, s.n_shards, (long long)s.weight_bytes, s.n_outputs, t1 - t0, t2 - t1);
+    if (!rc && ref_in && ref_out) rc = export_reference(g, ref_in, ref_out);
     json_object_put(meta);
     graph_free(g);
     return rc ? 1 : 0;
