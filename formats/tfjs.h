@@ -27,6 +27,13 @@
  *           formats give them), any other rank in the IR's layout (detect: [1, 84, 8400],
  *           boxes in pixels: the peer only normalises boxes for tflite/edgetpu).
  *
+ * Graphs from files.  A graph may lack shapes past its input (an ONNX file without
+ * value_info) and compute values from shapes at run time (Shape -> Gather -> ... -> Slice, as
+ * torch.onnx exports chunk()).  When that is so and the inputs are static, the writer runs
+ * the executor (engine/exec) once on zeros: every shape is taken from the run, and every
+ * tensor that depends only on constants and shapes becomes a constant.  Graphs built by
+ * model_load from .pt/.yaml need none of this (no run happens).
+ *
  * Weights.  float32, or with opt->half the converter's float16 quantisation (manifest dtype
  * "float32" + "quantization": {"dtype": "float16", "original_dtype": "float32"}, uint16
  * IEEE half data: TF.js has no float16 weight dtype), or with opt->int8 the converter's
@@ -63,9 +70,9 @@ typedef struct {
 } TfjsOptions;
 
 /* Write g as a TF.js graph model into the existing (or creatable, one level) directory dir:
- * model.json, group1-shard*of*.bin, metadata.yaml.  g must have static shapes for every
- * tensor whose shape a lowering needs (Reshape, Flatten, Squeeze, ...), one graph input of
- * a float type and at least one output.  opt may be NULL (float32, defaults).  Files are
+ * model.json, group1-shard*of*.bin, metadata.yaml.  g needs static input shapes wherever a
+ * lowering needs a shape (Reshape, Resize, pooling, ...; dynamic=True graphs are refused
+ * there, naming the node), a float or integer input and at least one output.  opt may be NULL (float32, defaults).  Files are
  * written whole through fileio (temporary + rename); on error the files this call created
  * are removed and -1 is returned with a message naming the node, tensor or file at fault
  * ("<node>: TF.js has no ... "); the caller's temporary directory itself is left to the

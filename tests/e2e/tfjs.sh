@@ -3,8 +3,8 @@
 # interface) and run in pure-JS TF.js against our executor; the real yolov8n.pt at imgsz 640
 # on the peer's input against the peer's PyTorch output (boxes <= 0.05 px, scores <= 1e-3).
 # The writer is driven through build/asan/tests/test_tfjs --export (see test_tfjs.c).
-# TFJS_FULL=1 adds the slower checks: yolo11n-seg at 640 (output0 + protos) and yolov8n
-# with float16 weights.
+# TFJS_FULL=1 adds the slower checks: yolo11n-seg at 640 (output0 + protos), the peer's
+# yolov8n.onnx as the source, and yolov8n with float16 weights.
 . "$(dirname "$0")/lib.sh"
 DRIVER=build/asan/tests/test_tfjs
 RUNNER=tests/node/run_tfjs.js
@@ -76,6 +76,11 @@ if [ "${TFJS_FULL:-0}" = 1 ]; then
     echo "# yolo11n-seg 640: $(grep -o '"run_ms":[0-9]*' "$tmp/segrun.json")"
     check tfjs_seg_matches_peer cmp_npy seg "$tmp/seg_out/Identity.npy" "$P/yolo11n-seg.output.npy" 0:4 0.05 4: 1e-3
     check tfjs_seg_protos cmp_npy protos "$tmp/seg_out/Identity_1.npy" "$P/yolo11n-seg.protos.npy" : 1e-3
+    # the peer's own ONNX file as the source: no value_info, chunk() as Shape/Gather/Slice
+    $DRIVER --export "$P/yolov8n.onnx" "$tmp/v8onnx_web_model" >"$tmp/v8onnx.json" 2>&1
+    check tfjs_v8_onnx_export grep -q '"outputs":1' "$tmp/v8onnx.json"
+    node $RUNNER "$tmp/v8onnx_web_model" images="$P/yolov8n.input.npy" --nchw --out "$tmp/v8onnx_out" >/dev/null 2>&1
+    check tfjs_v8_onnx_matches_peer cmp_npy yolov8n-onnx "$tmp/v8onnx_out/Identity.npy" "$P/yolov8n.output.npy" 0:4 0.05 4: 1e-3
     $DRIVER --export "$M/yolov8n.pt" "$tmp/v8h_web_model" imgsz=640 half >"$tmp/v8h.json" 2>&1
     node $RUNNER "$tmp/v8h_web_model" images="$P/yolov8n.input.npy" --nchw --out "$tmp/v8h_out" >/dev/null 2>&1
     # float16 weights: the whole output moves (3 px worst box); scores stay close

@@ -751,6 +751,43 @@ static void case_convt_bn(Case *c)
     free_arr(&va), free_arr(&bn);
 }
 
+/* A graph as an ONNX file without value_info gives it: no shapes past the input, and a slice
+ * end computed from a Shape at run time (torch's chunk()).  The writer folds it. */
+static void case_fold(Case *c)
+{
+    Graph *g = c->g = graph_new();
+    Arr x = wrand(4, (int64_t[]){1, 3, 6, 6}, 1.0);
+    int X = act(g, "images", &x);
+    graph_add_input(g, X);
+    Arr w = wrand(4, (int64_t[]){4, 3, 3, 3}, 0.5);
+    Arr cv = ref_conv(&x, &w, NULL, (int64_t[]){1, 1}, (int64_t[]){1, 1, 1, 1}, (int64_t[]){1, 1}, 1);
+    int CV = graph_add_tensor(g, "cv", DT_F32, 0, NULL); /* shape unknown */
+    conv_node(g, "conv", X, cf(g, "conv.weight", &w, true), -1, (int64_t[]){3, 3}, (int64_t[]){1, 1},
+              (int64_t[]){1, 1, 1, 1}, (int64_t[]){1, 1}, 1, CV);
+    int SH = graph_add_tensor(g, "shape", DT_I64, 0, NULL);
+    node(g, OP_SHAPE, "Shape", &CV, 1, &SH, 1);
+    int64_t one = 1, two = 2;
+    int IDX = graph_add_const(g, "idx", DT_I64, 0, NULL, &one);
+    int CH = graph_add_tensor(g, "channels", DT_I64, 0, NULL);
+    int gn = node(g, OP_GATHER, "Gather", (int[]){SH, IDX}, 2, &CH, 1);
+    node_set_int(g, gn, "axis", 0);
+    int HALF = graph_add_tensor(g, "half", DT_I64, 0, NULL);
+    node(g, OP_DIV, "Div", (int[]){CH, graph_add_const(g, "two", DT_I64, 0, NULL, &two)}, 2, &HALF, 1);
+    int END = graph_add_tensor(g, "end", DT_I64, 0, NULL);
+    int un = node(g, OP_UNSQUEEZE, "Unsqueeze", &HALF, 1, &END, 1);
+    node_set_ints(g, un, "axes", (int64_t[]){0}, 1);
+    Arr y = ref_slice(&cv, 1, 0, 2, 1);
+    Arr sy = ref_map(&y, f_sigmoid);
+    int Y = graph_add_tensor(g, "y", DT_F32, 0, NULL);
+    node(g, OP_SLICE, "Slice", (int[]){CV, ci64(g, "starts", 1, (int64_t[]){0}), END, ci64(g, "axes", 1, (int64_t[]){1})}, 4,
+         &Y, 1);
+    int SY = graph_add_tensor(g, "sy", DT_F32, 0, NULL);
+    node(g, OP_SIGMOID, "Sigmoid", &Y, 1, &SY, 1);
+    add_out(c, SY, sy);
+    c->in = x;
+    free_arr(&w), free_arr(&cv), free_arr(&y);
+}
+
 static void case_conv_half(Case *c)
 {
     case_conv(c);
@@ -771,7 +808,8 @@ static const struct {
 } cases[] = {
     {"conv", case_conv},           {"groups", case_groups},       {"pool", case_pool},
     {"elementwise", case_elementwise}, {"dfl", case_dfl},         {"attention", case_attention},
-    {"convt_bn", case_convt_bn},   {"conv_half", case_conv_half}, {"conv_int8", case_conv_int8},
+    {"convt_bn", case_convt_bn},   {"fold", case_fold},           {"conv_half", case_conv_half},
+    {"conv_int8", case_conv_int8},
 };
 
 /* ---- npy (engine/npy) ----------------------------------------------------------------- */
