@@ -120,6 +120,7 @@ typedef struct {
     size_t memo_cap, memo_count, memo_limit;
     PickleValue *none, *true_v, *false_v;
     size_t n_values;
+    const char *extra_class_module; /* pickle_load_allowing: an extra class module prefix */
 } Parser;
 
 __attribute__((format(printf, 2, 3))) static void fail(Parser *p, const char *fmt, ...)
@@ -432,12 +433,19 @@ static void class_label(const char *module, size_t mlen, const char *name, size_
     out[j] = '\0';
 }
 
+/* The pickle_load_allowing allowance: a class (capitalised) under the extra module prefix. */
+static bool extra_allowed(const Parser *p, const char *module, const char *name)
+{
+    return p->extra_class_module && is_identifier(module, true) && is_identifier(name, false) && name[0] >= 'A' &&
+           name[0] <= 'Z' && module_under(module, p->extra_class_module);
+}
+
 static PickleValue *new_class(Parser *p, const char *module, size_t mlen, const char *name, size_t nlen)
 {
     char *m = arena_strndup(p->arena, module, mlen);
     char *n = arena_strndup(p->arena, name, nlen);
     /* an embedded NUL would make the C string differ from what Python would import */
-    if (strlen(m) != mlen || strlen(n) != nlen || !pickle_class_allowed(m, n)) {
+    if (strlen(m) != mlen || strlen(n) != nlen || !(pickle_class_allowed(m, n) || extra_allowed(p, m, n))) {
         char label[200];
         class_label(module, mlen, name, nlen, label, sizeof label);
         fail(p, "refuses to load class '%s' (not on the allowlist)", label);
@@ -1084,7 +1092,14 @@ static bool step(Parser *p, PickleValue **result)
 
 PickleValue *pickle_load(const uint8_t *buf, size_t len, Arena *arena, char *err, size_t errlen)
 {
+    return pickle_load_allowing(buf, len, arena, NULL, err, errlen);
+}
+
+PickleValue *pickle_load_allowing(const uint8_t *buf, size_t len, Arena *arena, const char *extra_class_module,
+                                  char *err, size_t errlen)
+{
     Parser p = {.buf = buf, .len = buf ? len : 0, .arena = arena, .err = err, .errlen = errlen};
+    p.extra_class_module = extra_class_module && *extra_class_module ? extra_class_module : NULL;
     /* each memo store needs an opcode of at least two bytes: a genuine writer never uses
      * an index beyond the input length */
     p.memo_limit = p.len / 2 + 256;

@@ -69,6 +69,14 @@ struct PickleValue {
  * walkers must bound their depth. */
 PickleValue *pickle_load(const uint8_t *buf, size_t len, Arena *arena, char *err, size_t errlen);
 
+/* pickle_load with one explicit extra allowance, for TorchScript archives only: classes
+ * (capitalised names) whose module is extra_class_module or below it ("__torch__" admits
+ * "__torch__.yoloport.DetectionModel", never "__torch__x.Y" or a function).  Such a class is
+ * the archive's own compiled code: it is recorded like any class and never resolved.
+ * The checkpoint allowlist is unchanged; NULL behaves exactly like pickle_load. */
+PickleValue *pickle_load_allowing(const uint8_t *buf, size_t len, Arena *arena, const char *extra_class_module,
+                                  char *err, size_t errlen);
+
 /* True when module.name may be referenced by a pickle we load (see the list in pickle.c). */
 bool pickle_class_allowed(const char *module, const char *name);
 

@@ -6,13 +6,15 @@
  * A row left NULL shows as unavailable, with the row's unavailable_reason. */
 #include "formats/registry.h"
 
+int export_onnx_stage(struct ExportCtx *ctx, char *err, size_t errlen); /* engine/export_onnx.c */
+
 /* Read by registry.c only (through registry_get). */
 extern const FormatWriteFn registry_writer_table[FMT_COUNT];
 
 const FormatWriteFn registry_writer_table[FMT_COUNT] = {
     [FMT_PYTORCH] = NULL,
     [FMT_TORCHSCRIPT] = NULL,
-    [FMT_ONNX] = NULL,
+    [FMT_ONNX] = export_onnx_stage,
     [FMT_OPENVINO] = NULL,
     [FMT_ENGINE] = NULL,
     [FMT_COREML] = NULL,

@@ -1,9 +1,100 @@
-/* cli_export: placeholder until the verb lands (owned by the helper building it). */
+/* cli_export: `yoloport export model=yolov8n.pt format=onnx [key=value ...]` — the same
+ * words a `yolo export` user types.  Parses the arguments, runs the export pipeline as a
+ * job on a worker thread, streams its log lines as they come, prints the size report and
+ * returns the exit status (0 exported and checked, 1 failed or check failed, 2 usage). */
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/export.h"
+#include "engine/jobs.h"
+#include "engine/report.h"
 #include "tui/cli.h"
+
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
+/* Log lines go to stdout as they come, except the job runner's closing ERROR line with
+ * the body's error: that one goes to stderr once, after the run (the run's error is set
+ * before the runner logs it, so it can be recognised here). */
+static void print_line(const JobLogLine *line, void *user)
+{
+    const ExportRun *run = user;
+    if (line->level == JOB_LOG_ERROR && run->error[0] && !strcmp(line->text, run->error)) return;
+    fputs(line->text, stdout);
+    fputc('\n', stdout);
+    fflush(stdout);
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: yoloport export model=MODEL format=FMT [key=value ...]\n"
+                 "  MODEL  an Ultralytics checkpoint (.pt) or a model config (yolov8n.yaml)\n"
+                 "  FMT    onnx (see `yoloport matrix` for every format)\n"
+                 "  keys   imgsz batch half dynamic simplify opset nms conf iou max_det agnostic_nms verify ...\n"
+                 "example: yoloport export model=yolov8n.pt format=onnx half=True\n");
+}
+
 int cli_export(int argc, char **argv)
 {
-    (void)argc; (void)argv;
-    fprintf(stderr, "yoloport: 'export' is not in this build yet\n");
-    return 1;
+    if (argc == 0 || (argc == 1 && (!strcmp(argv[0], "--help") || !strcmp(argv[0], "-h")))) {
+        usage(argc == 0 ? stderr : stdout);
+        return argc == 0 ? 2 : 0;
+    }
+    ExportArgs args;
+    export_args_init(&args);
+    ExportMsgs msgs;
+    export_msgs_clear(&msgs);
+    int rc = export_args_parse_argv(&args, argc, argv, &msgs);
+    for (int i = 0; i < msgs.n; i++) {
+        const ExportMsg *m = &msgs.items[i];
+        FILE *out = m->level == EXPORT_MSG_ERROR ? stderr : stdout;
+        fprintf(out, "%s%s\n", export_msg_prefix(m->level), m->text);
+    }
+    if (rc != 0) return 2;
+    if (export_args_is_none(&args, EXPORT_KEY_MODEL) || !args.model[0]) {
+        fprintf(stderr, "yoloport: no model given: add model=FILE (a .pt checkpoint, or a config such as "
+                        "yolov8n.yaml)\n");
+        return 2;
+    }
+
+    bool color = report_color_enabled(stdout);
+    JobRunnerOptions ro = {.workers = 1};
+    JobRunner *runner = jobs_new(&ro);
+    ExportRun *run = export_run_new(&args, color);
+    Job *job = export_submit(runner, run);
+
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old);
+    JobState st = job_wait(job, 0, print_line, run, &interrupted);
+    sigaction(SIGINT, &old, NULL);
+
+    if (run->report.n_artifacts > 0) {
+        char *text = report_format(&run->report, color);
+        printf("\n%s", text);
+        free(text);
+    }
+    fflush(stdout);
+    int status;
+    if (st == JOB_CANCELLED || run->status == EXPORT_CANCELLED) {
+        fprintf(stderr, "yoloport: export cancelled; nothing was written\n");
+        status = 1;
+    } else if (run->status == EXPORT_OK && st == JOB_DONE) {
+        status = 0;
+    } else {
+        fprintf(stderr, "yoloport: %s\n", run->error[0] ? run->error : "export failed");
+        status = 1;
+    }
+    jobs_free(runner);
+    export_run_free(run);
+    return status;
 }

@@ -1,0 +1,1241 @@
+/* export_onnx: the ONNX writer stage — graph transforms (nms, simplify, half), the peer's
+ * metadata, onnx_serialize, an atomic write, then the checks: the file is read back with
+ * our reader, its interface compared with what we meant to write, and (verify=True) the
+ * source graph and the read-back graph run through our executor on one fixed input.
+ * Also the simplify pass (constant folding and dead-node removal). */
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "engine/exec.h"
+#include "engine/export.h"
+#include "engine/export_passes.h"
+#include "engine/fileio.h"
+#include "formats/onnx.h"
+
+#ifndef YOLOPORT_VERSION
+#define YOLOPORT_VERSION "dev"
+#endif
+
+/* ======================================================================================
+ * simplify: constant folding over a small evaluator (values held as doubles, which is
+ * exact for every float32/float16 and for int64 up to 2^53 — shapes and indices), then
+ * Identity bypass and dead-node removal.
+ * ==================================================================================== */
+
+#define FOLD_MAX_ELEMS (1 << 22)
+
+typedef struct {
+    DType dt;
+    int rank;
+    int64_t dims[GRAPH_MAX_RANK];
+    int64_t n;
+    double *v; /* heap */
+} CVal;
+
+static void cval_free(CVal *c)
+{
+    free(c->v);
+    c->v = NULL;
+}
+
+static bool cval_alloc(CVal *c, DType dt, int rank, const int64_t *dims)
+{
+    c->dt = dt;
+    c->rank = rank;
+    int64_t n = 1;
+    for (int i = 0; i < rank; i++) {
+        if (dims[i] < 0 || (dims[i] && n > FOLD_MAX_ELEMS / dims[i])) return false;
+        c->dims[i] = dims[i];
+        n *= dims[i];
+    }
+    if (n > FOLD_MAX_ELEMS) return false;
+    c->n = n;
+    c->v = xcalloc((size_t)(n ? n : 1), sizeof(double));
+    return true;
+}
+
+static bool dtype_foldable(DType t)
+{
+    return t == DT_F32 || t == DT_F16 || t == DT_F64 || t == DT_I64 || t == DT_I32 || t == DT_I8 || t == DT_U8 ||
+           t == DT_BOOL || t == DT_I16 || t == DT_U16;
+}
+
+static bool dtype_is_int(DType t) { return t != DT_F32 && t != DT_F16 && t != DT_F64 && t != DT_BF16; }
+
+static bool cval_from_tensor(const Tensor *t, CVal *c)
+{
+    if (!t->data || !dtype_foldable(t->dtype)) return false;
+    if (!cval_alloc(c, t->dtype, t->rank, t->dims)) return false;
+    size_t need = (size_t)c->n * dtype_size(t->dtype);
+    if (t->nbytes < need) {
+        cval_free(c);
+        return false;
+    }
+    const unsigned char *p = t->data;
+    for (int64_t i = 0; i < c->n; i++) {
+        double v = 0;
+        switch (t->dtype) {
+        case DT_F32: { float f; memcpy(&f, p + i * 4, 4); v = f; break; }
+        case DT_F16: { uint16_t h; memcpy(&h, p + i * 2, 2); v = half_to_float(h); break; }
+        case DT_F64: memcpy(&v, p + i * 8, 8); break;
+        case DT_I64: { int64_t x; memcpy(&x, p + i * 8, 8); v = (double)x; break; }
+        case DT_I32: { int32_t x; memcpy(&x, p + i * 4, 4); v = x; break; }
+        case DT_I16: { int16_t x; memcpy(&x, p + i * 2, 2); v = x; break; }
+        case DT_U16: { uint16_t x; memcpy(&x, p + i * 2, 2); v = x; break; }
+        case DT_I8: v = (int8_t)p[i]; break;
+        case DT_U8: v = p[i]; break;
+        case DT_BOOL: v = p[i] != 0; break;
+        default: break;
+        }
+        c->v[i] = v;
+    }
+    return true;
+}
+
+/* Store c as t's data (t becomes an initializer). */
+static void cval_store(Graph *g, int ti, const CVal *c)
+{
+    Tensor *t = &g->tensors[ti];
+    size_t es = dtype_size(c->dt);
+    unsigned char *d = arena_alloc(g->arena, (size_t)(c->n ? c->n : 1) * es);
+    for (int64_t i = 0; i < c->n; i++) {
+        double v = c->v[i];
+        switch (c->dt) {
+        case DT_F32: { float f = (float)v; memcpy(d + i * 4, &f, 4); break; }
+        case DT_F16: { uint16_t h = float_to_half((float)v); memcpy(d + i * 2, &h, 2); break; }
+        case DT_F64: memcpy(d + i * 8, &v, 8); break;
+        case DT_I64: { int64_t x = (int64_t)v; memcpy(d + i * 8, &x, 8); break; }
+        case DT_I32: { int32_t x = (int32_t)v; memcpy(d + i * 4, &x, 4); break; }
+        case DT_I16: { int16_t x = (int16_t)v; memcpy(d + i * 2, &x, 2); break; }
+        case DT_U16: { uint16_t x = (uint16_t)v; memcpy(d + i * 2, &x, 2); break; }
+        case DT_I8: d[i] = (unsigned char)(int8_t)v; break;
+        case DT_U8: d[i] = (unsigned char)v; break;
+        case DT_BOOL: d[i] = v != 0; break;
+        default: break;
+        }
+    }
+    t->dtype = c->dt;
+    t->rank = c->rank;
+    for (int i = 0; i < c->rank; i++) {
+        t->dims[i] = c->dims[i];
+        t->dim_names[i] = NULL;
+    }
+    t->data = d;
+    t->nbytes = (size_t)c->n * es;
+    t->producer = -1;
+    t->is_param = false;
+}
+
+static void strides_of(const int64_t *dims, int rank, int64_t *st)
+{
+    int64_t s = 1;
+    for (int i = rank - 1; i >= 0; i--) {
+        st[i] = s;
+        s *= dims[i];
+    }
+}
+
+/* numpy broadcasting of a and b into out (dims only). */
+static bool broadcast_dims(const CVal *a, const CVal *b, int *rank, int64_t *dims)
+{
+    int r = a->rank > b->rank ? a->rank : b->rank;
+    for (int i = 0; i < r; i++) {
+        int ia = i - (r - a->rank), ib = i - (r - b->rank);
+        int64_t da = ia >= 0 ? a->dims[ia] : 1, db = ib >= 0 ? b->dims[ib] : 1;
+        if (da != db && da != 1 && db != 1) return false;
+        dims[i] = da == 1 ? db : da;
+    }
+    *rank = r;
+    return true;
+}
+
+static int64_t bcast_index(const CVal *x, int r, const int64_t *idx)
+{
+    int64_t off = 0, s = 1;
+    for (int i = x->rank - 1; i >= 0; i--) {
+        int oi = i + (r - x->rank);
+        int64_t k = x->dims[i] == 1 ? 0 : idx[oi];
+        off += k * s;
+        s *= x->dims[i];
+    }
+    return off;
+}
+
+static double apply_binary(const char *op, double x, double y, bool integer)
+{
+    if (!strcmp(op, "Add")) return x + y;
+    if (!strcmp(op, "Sub")) return x - y;
+    if (!strcmp(op, "Mul")) return x * y;
+    if (!strcmp(op, "Div")) return integer ? (y != 0 ? trunc(x / y) : 0) : x / y;
+    if (!strcmp(op, "Min")) return x < y ? x : y;
+    if (!strcmp(op, "Max")) return x > y ? x : y;
+    if (!strcmp(op, "Pow")) return pow(x, y);
+    if (!strcmp(op, "Equal")) return x == y;
+    if (!strcmp(op, "Greater")) return x > y;
+    if (!strcmp(op, "Less")) return x < y;
+    return NAN;
+}
+
+static bool is_binary(const char *op)
+{
+    static const char *const ops[] = {"Add", "Sub", "Mul", "Div", "Min", "Max", "Pow", "Equal", "Greater", "Less"};
+    for (size_t i = 0; i < ARRAY_LEN(ops); i++)
+        if (!strcmp(op, ops[i])) return true;
+    return false;
+}
+
+static bool is_unary(const char *op)
+{
+    static const char *const ops[] = {"Neg", "Sqrt", "Exp", "Sigmoid", "Floor", "Ceil", "Abs", "Reciprocal", "Identity"};
+    for (size_t i = 0; i < ARRAY_LEN(ops); i++)
+        if (!strcmp(op, ops[i])) return true;
+    return false;
+}
+
+static double apply_unary(const char *op, double x)
+{
+    if (!strcmp(op, "Neg")) return -x;
+    if (!strcmp(op, "Sqrt")) return sqrt(x);
+    if (!strcmp(op, "Exp")) return exp(x);
+    if (!strcmp(op, "Sigmoid")) return 1.0 / (1.0 + exp(-x));
+    if (!strcmp(op, "Floor")) return floor(x);
+    if (!strcmp(op, "Ceil")) return ceil(x);
+    if (!strcmp(op, "Abs")) return fabs(x);
+    if (!strcmp(op, "Reciprocal")) return 1.0 / x;
+    return x;
+}
+
+/* Round-trip a value through its storage type (float32 ops round at each step). */
+static double as_dtype(DType dt, double v)
+{
+    switch (dt) {
+    case DT_F32: return (float)v;
+    case DT_F16: return half_to_float(float_to_half((float)v));
+    case DT_I64: case DT_I32: case DT_I16: case DT_I8: return trunc(v);
+    case DT_U8: case DT_U16: return trunc(v);
+    case DT_BOOL: return v != 0;
+    default: return v;
+    }
+}
+
+static int64_t norm_axis(int64_t axis, int rank) { return axis < 0 ? axis + rank : axis; }
+
+/* The axes of Unsqueeze/Squeeze/Reduce: attribute (older opsets) or second input. */
+static int axes_of(const Node *nd, const CVal *in, int n_in, int64_t *axes, int max)
+{
+    int n = node_attr_ints(nd, "axes", axes, max);
+    if (n > 0) return n;
+    if (n_in >= 2 && in[1].v) {
+        n = (int)in[1].n < max ? (int)in[1].n : max;
+        for (int i = 0; i < n; i++) axes[i] = (int64_t)in[1].v[i];
+        return n;
+    }
+    return 0;
+}
+
+/* Evaluate node nd on constant inputs; 1 folded into out[0..n_outputs), 0 not foldable. */
+static int fold_eval(const Graph *g, const Node *nd, CVal *in, int n_in, CVal *out)
+{
+    const char *op = nd->op_type;
+    if (nd->n_outputs != 1 || (nd->domain && *nd->domain)) return 0;
+    const Tensor *ot = &g->tensors[nd->outputs[0]];
+    if (is_unary(op) && n_in == 1) {
+        if (!cval_alloc(out, in[0].dt, in[0].rank, in[0].dims)) return 0;
+        for (int64_t i = 0; i < out->n; i++) out->v[i] = as_dtype(out->dt, apply_unary(op, in[0].v[i]));
+        return 1;
+    }
+    if (is_binary(op) && n_in == 2) {
+        int r;
+        int64_t d[GRAPH_MAX_RANK];
+        if (!broadcast_dims(&in[0], &in[1], &r, d)) return 0;
+        bool cmp = !strcmp(op, "Equal") || !strcmp(op, "Greater") || !strcmp(op, "Less");
+        if (!cval_alloc(out, cmp ? DT_BOOL : in[0].dt, r, d)) return 0;
+        int64_t idx[GRAPH_MAX_RANK] = {0};
+        bool integer = dtype_is_int(in[0].dt);
+        for (int64_t i = 0; i < out->n; i++) {
+            int64_t rem = i;
+            for (int k = r - 1; k >= 0; k--) {
+                idx[k] = d[k] ? rem % d[k] : 0;
+                rem = d[k] ? rem / d[k] : 0;
+            }
+            double x = in[0].v[bcast_index(&in[0], r, idx)], y = in[1].v[bcast_index(&in[1], r, idx)];
+            out->v[i] = as_dtype(out->dt, apply_binary(op, x, y, integer));
+        }
+        return 1;
+    }
+    if (!strcmp(op, "Cast") && n_in == 1) {
+        DType to = dtype_from_onnx((int)node_attr_int(nd, "to", 0));
+        if (!dtype_foldable(to)) return 0;
+        if (!cval_alloc(out, to, in[0].rank, in[0].dims)) return 0;
+        for (int64_t i = 0; i < out->n; i++) out->v[i] = as_dtype(to, in[0].v[i]);
+        return 1;
+    }
+    if (!strcmp(op, "Gather") && n_in == 2) {
+        const CVal *x = &in[0], *ix = &in[1];
+        int64_t axis = norm_axis(node_attr_int(nd, "axis", 0), x->rank);
+        if (axis < 0 || axis >= x->rank) return 0;
+        int64_t d[GRAPH_MAX_RANK];
+        int r = 0;
+        for (int i = 0; i < axis; i++) d[r++] = x->dims[i];
+        for (int i = 0; i < ix->rank; i++) d[r++] = ix->dims[i];
+        for (int i = (int)axis + 1; i < x->rank; i++) d[r++] = x->dims[i];
+        if (r > GRAPH_MAX_RANK || !cval_alloc(out, x->dt, r, d)) return 0;
+        int64_t outer = 1, inner = 1;
+        for (int i = 0; i < axis; i++) outer *= x->dims[i];
+        for (int i = (int)axis + 1; i < x->rank; i++) inner *= x->dims[i];
+        int64_t ax = x->dims[axis], o = 0;
+        for (int64_t a = 0; a < outer; a++)
+            for (int64_t j = 0; j < ix->n; j++) {
+                int64_t k = (int64_t)ix->v[j];
+                if (k < 0) k += ax;
+                if (k < 0 || k >= ax) return 0;
+                for (int64_t b = 0; b < inner; b++) out->v[o++] = x->v[(a * ax + k) * inner + b];
+            }
+        return 1;
+    }
+    if (!strcmp(op, "Concat") && n_in >= 1) {
+        int rank = in[0].rank;
+        int64_t axis = norm_axis(node_attr_int(nd, "axis", 0), rank);
+        if (axis < 0 || axis >= rank) return 0;
+        int64_t d[GRAPH_MAX_RANK];
+        for (int i = 0; i < rank; i++) d[i] = in[0].dims[i];
+        d[axis] = 0;
+        for (int k = 0; k < n_in; k++) {
+            if (in[k].rank != rank) return 0;
+            d[axis] += in[k].dims[axis];
+        }
+        if (!cval_alloc(out, in[0].dt, rank, d)) return 0;
+        int64_t outer = 1;
+        for (int i = 0; i < axis; i++) outer *= d[i];
+        int64_t o = 0;
+        for (int64_t a = 0; a < outer; a++)
+            for (int k = 0; k < n_in; k++) {
+                int64_t chunk = in[k].n / (outer ? outer : 1);
+                for (int64_t b = 0; b < chunk; b++) out->v[o++] = in[k].v[a * chunk + b];
+            }
+        return 1;
+    }
+    if (!strcmp(op, "Reshape") && n_in == 2) {
+        int64_t d[GRAPH_MAX_RANK];
+        int r = (int)in[1].n;
+        if (r > GRAPH_MAX_RANK) return 0;
+        int64_t known = 1;
+        int infer = -1;
+        bool allowzero = node_attr_int(nd, "allowzero", 0) != 0;
+        for (int i = 0; i < r; i++) {
+            d[i] = (int64_t)in[1].v[i];
+            if (d[i] == 0 && !allowzero) {
+                if (i >= in[0].rank) return 0;
+                d[i] = in[0].dims[i];
+            }
+            if (d[i] == -1) {
+                if (infer >= 0) return 0;
+                infer = i;
+            } else {
+                known *= d[i];
+            }
+        }
+        if (infer >= 0) d[infer] = known ? in[0].n / known : 0;
+        int64_t tot = 1;
+        for (int i = 0; i < r; i++) tot *= d[i];
+        if (tot != in[0].n || !cval_alloc(out, in[0].dt, r, d)) return 0;
+        memcpy(out->v, in[0].v, sizeof(double) * (size_t)in[0].n);
+        return 1;
+    }
+    if ((!strcmp(op, "Unsqueeze") || !strcmp(op, "Squeeze")) && n_in >= 1) {
+        int64_t axes[GRAPH_MAX_RANK];
+        int na = axes_of(nd, in, n_in, axes, GRAPH_MAX_RANK);
+        int64_t d[GRAPH_MAX_RANK];
+        int r = 0;
+        if (!strcmp(op, "Unsqueeze")) {
+            int outr = in[0].rank + na;
+            if (outr > GRAPH_MAX_RANK) return 0;
+            bool ins[GRAPH_MAX_RANK] = {false};
+            for (int i = 0; i < na; i++) {
+                int64_t a = norm_axis(axes[i], outr);
+                if (a < 0 || a >= outr) return 0;
+                ins[a] = true;
+            }
+            int src = 0;
+            for (int i = 0; i < outr; i++) d[r++] = ins[i] ? 1 : in[0].dims[src++];
+        } else {
+            for (int i = 0; i < in[0].rank; i++) {
+                bool drop = false;
+                if (na == 0) drop = in[0].dims[i] == 1;
+                for (int k = 0; k < na; k++)
+                    if (norm_axis(axes[k], in[0].rank) == i) drop = true;
+                if (!drop) d[r++] = in[0].dims[i];
+            }
+        }
+        if (!cval_alloc(out, in[0].dt, r, d)) return 0;
+        memcpy(out->v, in[0].v, sizeof(double) * (size_t)in[0].n);
+        return 1;
+    }
+    if (!strcmp(op, "Slice") && n_in >= 3) {
+        const CVal *x = &in[0];
+        int64_t st[GRAPH_MAX_RANK], en[GRAPH_MAX_RANK];
+        for (int i = 0; i < x->rank; i++) {
+            st[i] = 0;
+            en[i] = x->dims[i];
+        }
+        for (int64_t k = 0; k < in[1].n; k++) {
+            int64_t axis = n_in >= 4 && in[3].v ? norm_axis((int64_t)in[3].v[k], x->rank) : k;
+            if (axis < 0 || axis >= x->rank) return 0;
+            int64_t s = (int64_t)in[1].v[k], e = (int64_t)fmin(fmax(in[2].v[k], -9e15), 9e15);
+            int64_t sp = n_in >= 5 && in[4].v ? (int64_t)in[4].v[k] : 1;
+            if (sp != 1) return 0; /* positive unit steps only */
+            int64_t dim = x->dims[axis];
+            if (s < 0) s += dim;
+            if (e < 0) e += dim;
+            s = s < 0 ? 0 : s > dim ? dim : s;
+            e = e < 0 ? 0 : e > dim ? dim : e;
+            st[axis] = s;
+            en[axis] = e > s ? e : s;
+        }
+        int64_t d[GRAPH_MAX_RANK];
+        for (int i = 0; i < x->rank; i++) d[i] = en[i] - st[i];
+        if (!cval_alloc(out, x->dt, x->rank, d)) return 0;
+        int64_t xs[GRAPH_MAX_RANK];
+        strides_of(x->dims, x->rank, xs);
+        for (int64_t i = 0; i < out->n; i++) {
+            int64_t rem = i, off = 0;
+            for (int k = x->rank - 1; k >= 0; k--) {
+                int64_t c = d[k] ? rem % d[k] : 0;
+                rem = d[k] ? rem / d[k] : 0;
+                off += (st[k] + c) * xs[k];
+            }
+            out->v[i] = x->v[off];
+        }
+        return 1;
+    }
+    if (!strcmp(op, "Range") && n_in == 3) {
+        double s = in[0].v[0], l = in[1].v[0], dl = in[2].v[0];
+        if (dl == 0) return 0;
+        double cnt = ceil((l - s) / dl);
+        int64_t n = cnt > 0 ? (int64_t)cnt : 0;
+        if (!cval_alloc(out, in[0].dt, 1, &n)) return 0;
+        for (int64_t i = 0; i < n; i++) out->v[i] = as_dtype(in[0].dt, s + (double)i * dl);
+        return 1;
+    }
+    if (!strcmp(op, "Transpose") && n_in == 1) {
+        const CVal *x = &in[0];
+        int64_t perm[GRAPH_MAX_RANK];
+        int np = node_attr_ints(nd, "perm", perm, GRAPH_MAX_RANK);
+        if (np == 0) {
+            np = x->rank;
+            for (int i = 0; i < np; i++) perm[i] = np - 1 - i;
+        }
+        if (np != x->rank) return 0;
+        int64_t d[GRAPH_MAX_RANK], xs[GRAPH_MAX_RANK];
+        for (int i = 0; i < np; i++) {
+            if (perm[i] < 0 || perm[i] >= np) return 0;
+            d[i] = x->dims[perm[i]];
+        }
+        strides_of(x->dims, x->rank, xs);
+        if (!cval_alloc(out, x->dt, np, d)) return 0;
+        for (int64_t i = 0; i < out->n; i++) {
+            int64_t rem = i, off = 0;
+            for (int k = np - 1; k >= 0; k--) {
+                int64_t c = d[k] ? rem % d[k] : 0;
+                rem = d[k] ? rem / d[k] : 0;
+                off += c * xs[perm[k]];
+            }
+            out->v[i] = x->v[off];
+        }
+        return 1;
+    }
+    if (!strcmp(op, "ConstantOfShape") && n_in == 1) {
+        int64_t d[GRAPH_MAX_RANK];
+        if (in[0].n > GRAPH_MAX_RANK) return 0;
+        for (int64_t i = 0; i < in[0].n; i++) d[i] = (int64_t)in[0].v[i];
+        DType dt = DT_F32;
+        double value = 0;
+        const Attr *a = node_attr(nd, "value");
+        if (a && a->type == ATTR_TENSOR && a->tensor >= 0 && a->tensor < g->n_tensors) {
+            CVal vv = {0};
+            if (!cval_from_tensor(&g->tensors[a->tensor], &vv)) return 0;
+            dt = vv.dt;
+            value = vv.n ? vv.v[0] : 0;
+            cval_free(&vv);
+        }
+        if (!cval_alloc(out, dt, (int)in[0].n, d)) return 0;
+        for (int64_t i = 0; i < out->n; i++) out->v[i] = value;
+        return 1;
+    }
+    (void)ot;
+    return 0;
+}
+
+/* Shape of a fully known tensor, and Constant nodes: no constant inputs needed. */
+static int fold_sourceless(const Graph *g, const Node *nd, CVal *out)
+{
+    const char *op = nd->op_type;
+    if (!strcmp(op, "Shape") && nd->n_inputs == 1 && nd->inputs[0] >= 0) {
+        const Tensor *x = &g->tensors[nd->inputs[0]];
+        if (x->rank == 0) return 0; /* rank 0 may mean "shape unknown" */
+        for (int i = 0; i < x->rank; i++)
+            if (x->dims[i] < 0 || x->dim_names[i]) return 0;
+        int64_t start = node_attr_int(nd, "start", 0), end = node_attr_int(nd, "end", x->rank);
+        if (start < 0) start += x->rank;
+        if (end < 0) end += x->rank;
+        start = start < 0 ? 0 : start > x->rank ? x->rank : start;
+        end = end < start ? start : end > x->rank ? x->rank : end;
+        int64_t n = end - start;
+        if (!cval_alloc(out, DT_I64, 1, &n)) return 0;
+        for (int64_t i = 0; i < n; i++) out->v[i] = (double)x->dims[start + i];
+        return 1;
+    }
+    if (!strcmp(op, "Constant") && nd->n_inputs == 0) {
+        const Attr *a = node_attr(nd, "value");
+        if (a && a->type == ATTR_TENSOR && a->tensor >= 0 && a->tensor < g->n_tensors)
+            return cval_from_tensor(&g->tensors[a->tensor], out) ? 1 : 0;
+        if ((a = node_attr(nd, "value_float"))) {
+            if (!cval_alloc(out, DT_F32, 0, NULL)) return 0;
+            out->v[0] = (float)a->f;
+            return 1;
+        }
+        if ((a = node_attr(nd, "value_int"))) {
+            if (!cval_alloc(out, DT_I64, 0, NULL)) return 0;
+            out->v[0] = (double)a->i;
+            return 1;
+        }
+        if ((a = node_attr(nd, "value_ints"))) {
+            int64_t n = a->count;
+            if (!cval_alloc(out, DT_I64, 1, &n)) return 0;
+            for (int i = 0; i < a->count; i++) out->v[i] = (double)a->ints[i];
+            return 1;
+        }
+        if ((a = node_attr(nd, "value_floats"))) {
+            int64_t n = a->count;
+            if (!cval_alloc(out, DT_F32, 1, &n)) return 0;
+            for (int i = 0; i < a->count; i++) out->v[i] = (float)a->floats[i];
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void remove_nodes(Graph *g, const unsigned char *dead)
+{
+    int w = 0;
+    for (int ni = 0; ni < g->n_nodes; ni++)
+        if (!dead[ni]) g->nodes[w++] = g->nodes[ni];
+    g->n_nodes = w;
+    for (int i = 0; i < g->n_tensors; i++)
+        if (!g->tensors[i].data) g->tensors[i].producer = -1;
+    for (int ni = 0; ni < g->n_nodes; ni++)
+        for (int k = 0; k < g->nodes[ni].n_outputs; k++)
+            if (g->nodes[ni].outputs[k] >= 0) g->tensors[g->nodes[ni].outputs[k]].producer = ni;
+    for (int m = 0; m < g->n_modules; m++) g->modules[m].first_node = g->modules[m].last_node = -1;
+    for (int ni = 0; ni < g->n_nodes; ni++)
+        for (int m = g->nodes[ni].module; m >= 0 && m < g->n_modules; m = g->modules[m].parent) {
+            if (g->modules[m].first_node < 0) g->modules[m].first_node = ni;
+            g->modules[m].last_node = ni;
+        }
+}
+
+int pass_simplify(Graph *g, SimplifyStats *stats, char *err, size_t errlen)
+{
+    SimplifyStats st = {0};
+    st.nodes_before = g->n_nodes;
+    unsigned char *dead = xcalloc((size_t)(g->n_nodes ? g->n_nodes : 1), 1);
+    /* 1. fold, in topological order so folded results feed later folds */
+    for (int ni = 0; ni < g->n_nodes; ni++) {
+        Node *nd = &g->nodes[ni];
+        if (nd->n_outputs != 1 || nd->outputs[0] < 0) continue;
+        int ot = nd->outputs[0];
+        if (g->tensors[ot].is_output) continue; /* a graph output stays computed */
+        CVal out = {0};
+        int ok = fold_sourceless(g, nd, &out);
+        if (!ok && nd->n_inputs > 0 && nd->n_inputs <= 8) {
+            CVal in[8];
+            memset(in, 0, sizeof in);
+            bool all = true;
+            int n_in = nd->n_inputs;
+            while (n_in > 0 && nd->inputs[n_in - 1] < 0) n_in--; /* trailing omitted optionals */
+            for (int k = 0; k < n_in && all; k++) {
+                int t = nd->inputs[k];
+                if (t < 0 || !cval_from_tensor(&g->tensors[t], &in[k])) all = false;
+            }
+            if (all) ok = fold_eval(g, nd, in, n_in, &out);
+            for (int k = 0; k < n_in; k++) cval_free(&in[k]);
+        }
+        if (ok == 1) {
+            cval_store(g, ot, &out);
+            dead[ni] = 1;
+            st.folded++;
+        }
+        cval_free(&out);
+    }
+    /* 2. bypass Identity nodes whose output is not a graph output */
+    for (int ni = 0; ni < g->n_nodes; ni++) {
+        Node *nd = &g->nodes[ni];
+        if (dead[ni] || strcmp(nd->op_type, "Identity") != 0 || nd->n_inputs != 1 || nd->n_outputs != 1) continue;
+        int in = nd->inputs[0], out = nd->outputs[0];
+        if (in < 0 || out < 0 || g->tensors[out].is_output) continue;
+        passes_replace_uses(g, out, in, false);
+        dead[ni] = 1;
+        st.identities++;
+    }
+    /* 3. dead nodes: nothing a graph output depends on */
+    unsigned char *live = xcalloc((size_t)(g->n_tensors ? g->n_tensors : 1), 1);
+    for (int i = 0; i < g->n_outputs; i++)
+        if (g->outputs[i] >= 0) live[g->outputs[i]] = 1;
+    for (int ni = g->n_nodes - 1; ni >= 0; ni--) {
+        if (dead[ni]) continue;
+        Node *nd = &g->nodes[ni];
+        bool used = false;
+        for (int k = 0; k < nd->n_outputs; k++)
+            if (nd->outputs[k] >= 0 && live[nd->outputs[k]]) used = true;
+        if (!used) {
+            dead[ni] = 1;
+            st.removed_dead++;
+            continue;
+        }
+        for (int k = 0; k < nd->n_inputs; k++)
+            if (nd->inputs[k] >= 0) live[nd->inputs[k]] = 1;
+        for (int a = 0; a < nd->n_attrs; a++)
+            if (nd->attrs[a].type == ATTR_TENSOR && nd->attrs[a].tensor >= 0) live[nd->attrs[a].tensor] = 1;
+    }
+    /* folded constants that nothing uses any more stop counting as weights */
+    for (int i = 0; i < g->n_tensors; i++)
+        if (!live[i] && g->tensors[i].data && !g->tensors[i].is_input) g->tensors[i].is_param = false;
+    remove_nodes(g, dead);
+    free(live);
+    free(dead);
+    st.nodes_after = g->n_nodes;
+    if (stats) *stats = st;
+    return graph_validate(g, err, errlen);
+}
+
+/* ======================================================================================
+ * the peer's NMSModel in C, the reference the in-graph NMS is checked against
+ * ==================================================================================== */
+
+typedef struct {
+    float score;
+    int64_t index;
+} ScoreIdx;
+
+static int score_desc(const void *a, const void *b)
+{
+    const ScoreIdx *x = a, *y = b;
+    if (x->score != y->score) return x->score > y->score ? -1 : 1;
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* pred (B, C, A) -> rows (B, k, 6+extra), k = min(max_det, A). */
+static void reference_nms(const float *pred, int64_t B, int64_t C, int64_t A, int nc, float maxhw,
+                          const NmsOptions *o, float *rows, int64_t k)
+{
+    int64_t extra = C - 4 - nc, R = 6 + extra;
+    memset(rows, 0, sizeof(float) * (size_t)(B * k * R));
+    ScoreIdx *cand = xmalloc(sizeof *cand * (size_t)(A ? A : 1));
+    float *nb = xmalloc(sizeof(float) * 4 * (size_t)(A ? A : 1));
+    int64_t *cls = xmalloc(sizeof(int64_t) * (size_t)(A ? A : 1));
+    int64_t *keep = xmalloc(sizeof(int64_t) * (size_t)(k ? k : 1));
+    for (int64_t b = 0; b < B; b++) {
+        const float *p = pred + b * C * A;
+        int64_t nc_ = 0;
+        for (int64_t a = 0; a < A; a++) {
+            float best = p[4 * A + a];
+            int64_t bc = 0;
+            for (int c = 1; c < nc; c++)
+                if (p[(4 + c) * A + a] > best) {
+                    best = p[(4 + c) * A + a];
+                    bc = c;
+                }
+            cls[a] = bc;
+            float cx = p[a], cy = p[A + a], w = p[2 * A + a], h = p[3 * A + a];
+            float off = o->agnostic ? 0.0f : (float)bc;
+            nb[4 * a + 0] = (cx - w * 0.5f) / maxhw + off;
+            nb[4 * a + 1] = (cy - h * 0.5f) / maxhw + off;
+            nb[4 * a + 2] = (cx + w * 0.5f) / maxhw + off;
+            nb[4 * a + 3] = (cy + h * 0.5f) / maxhw + off;
+            if (best > o->conf) cand[nc_++] = (ScoreIdx){best, a};
+        }
+        qsort(cand, (size_t)nc_, sizeof *cand, score_desc);
+        int64_t nk = 0;
+        for (int64_t i = 0; i < nc_ && nk < k; i++) {
+            const float *x = &nb[4 * cand[i].index];
+            bool suppressed = false;
+            for (int64_t j = 0; j < nk && !suppressed; j++) {
+                const float *y = &nb[4 * keep[j]];
+                float ix1 = fmaxf(x[0], y[0]), iy1 = fmaxf(x[1], y[1]);
+                float ix2 = fminf(x[2], y[2]), iy2 = fminf(x[3], y[3]);
+                float inter = fmaxf(ix2 - ix1, 0) * fmaxf(iy2 - iy1, 0);
+                float ua = (x[2] - x[0]) * (x[3] - x[1]) + (y[2] - y[0]) * (y[3] - y[1]) - inter;
+                if (inter > 0 && ua > 0 && inter / ua > o->iou) suppressed = true;
+            }
+            if (!suppressed) keep[nk++] = cand[i].index;
+        }
+        for (int64_t i = 0; i < nk; i++) {
+            int64_t a = keep[i];
+            float *r = rows + (b * k + i) * R;
+            float cx = p[a], cy = p[A + a], w = p[2 * A + a], h = p[3 * A + a];
+            r[0] = cx - w * 0.5f;
+            r[1] = cy - h * 0.5f;
+            r[2] = cx + w * 0.5f;
+            r[3] = cy + h * 0.5f;
+            r[4] = p[(4 + cls[a]) * A + a];
+            r[5] = (float)cls[a];
+            for (int64_t e = 0; e < extra; e++) r[6 + e] = p[(4 + nc + e) * A + a];
+        }
+    }
+    free(cand);
+    free(nb);
+    free(cls);
+    free(keep);
+}
+
+/* ======================================================================================
+ * the stage
+ * ==================================================================================== */
+
+typedef struct {
+    float *data;
+    int64_t dims[GRAPH_MAX_RANK];
+    int rank;
+    int64_t n;
+} OutBuf;
+
+static void outbufs_free(OutBuf *o, int n)
+{
+    for (int i = 0; i < n; i++) free(o[i].data);
+}
+
+/* Run g on input (dims in_dims) and copy its outputs (all of them, up to max). */
+static int run_graph(const Graph *g, const char *in_name, const float *input, const int64_t *in_dims, OutBuf *outs,
+                     int max, int *n_outs, const volatile int *cancel, char *err, size_t errlen)
+{
+    Exec *e = exec_new(g, err, errlen);
+    if (!e) return -1;
+    int rc = exec_set_input(e, in_name, input, in_dims, 4, err, errlen);
+    if (rc == 0) rc = exec_run(e, cancel, err, errlen);
+    *n_outs = 0;
+    for (int i = 0; rc == 0 && i < g->n_outputs && i < max; i++) {
+        OutBuf *o = &outs[i];
+        const float *y = exec_output(e, i, o->dims, &o->rank);
+        if (!y) {
+            rc = err_set(err, errlen, "the executor gave no output %d", i);
+            break;
+        }
+        int64_t n = 1;
+        for (int k = 0; k < o->rank; k++) n *= o->dims[k];
+        o->n = n;
+        o->data = xmalloc(sizeof(float) * (size_t)(n ? n : 1));
+        memcpy(o->data, y, sizeof(float) * (size_t)n);
+        (*n_outs)++;
+    }
+    exec_free(e);
+    return rc;
+}
+
+static bool same_dims(const OutBuf *a, const OutBuf *b)
+{
+    if (a->rank != b->rank) return false;
+    for (int i = 0; i < a->rank; i++)
+        if (a->dims[i] != b->dims[i]) return false;
+    return true;
+}
+
+static double max_abs_delta(const float *a, const float *b, int64_t n, double *ref_max)
+{
+    double m = 0, r = 0;
+    for (int64_t i = 0; i < n; i++) {
+        double d = fabs((double)a[i] - (double)b[i]);
+        if (d > m || isnan(d)) m = isnan(d) ? INFINITY : d;
+        if (fabs((double)a[i]) > r) r = fabs((double)a[i]);
+    }
+    if (ref_max) *ref_max = r;
+    return m;
+}
+
+/* Compare got with ref channel by channel (axis 1): channel c may differ by
+ * rtol * max(1, max |ref| over that channel), so box coordinates in pixels and scores in
+ * [0, 1] each get a tolerance on their own scale.  Returns max |Δ|; *ratio receives the
+ * worst |Δ| / tolerance (<= 1 passes) and *tol_out the tolerance of the worst channel. */
+static double channel_delta(const OutBuf *ref, const OutBuf *got, double rtol, double *ratio, double *tol_out)
+{
+    int64_t C = ref->rank >= 2 ? ref->dims[1] : 1;
+    int64_t outer = ref->rank >= 1 && ref->rank >= 2 ? ref->dims[0] : 1;
+    int64_t inner = C > 0 && outer > 0 ? ref->n / (outer * C) : 0;
+    double worst = 0, wr = 0, wt = rtol;
+    for (int64_t c = 0; c < C; c++) {
+        double m = 0, d = 0;
+        for (int64_t o = 0; o < outer; o++) {
+            const float *x = ref->data + (o * C + c) * inner, *y = got->data + (o * C + c) * inner;
+            for (int64_t i = 0; i < inner; i++) {
+                double v = fabs((double)x[i]);
+                if (v > m) m = v;
+                double dd = fabs((double)x[i] - (double)y[i]);
+                if (isnan(dd)) dd = INFINITY;
+                if (dd > d) d = dd;
+            }
+        }
+        double tol = rtol * (m > 1 ? m : 1);
+        if (d > worst) worst = d;
+        if (d / tol > wr) {
+            wr = d / tol;
+            wt = tol;
+        }
+    }
+    *ratio = wr;
+    *tol_out = wt;
+    return worst;
+}
+
+/* The executor polls a plain int for cancellation; a watcher thread turns the job's
+ * cancel request into that int while the check runs. */
+typedef struct {
+    Job *job;
+    volatile int cancel;
+    int stop; /* atomic */
+    pthread_t thread;
+} CancelWatch;
+
+static void *cancel_watch_main(void *arg)
+{
+    CancelWatch *w = arg;
+    const struct timespec tick = {0, 20 * 1000 * 1000};
+    while (!__atomic_load_n(&w->stop, __ATOMIC_ACQUIRE)) {
+        if (job_cancelled(w->job)) {
+            __atomic_store_n((int *)&w->cancel, 1, __ATOMIC_RELEASE);
+            break;
+        }
+        nanosleep(&tick, NULL);
+    }
+    return NULL;
+}
+
+static void cancel_watch_start(CancelWatch *w, Job *job)
+{
+    w->job = job;
+    w->cancel = 0;
+    w->stop = 0;
+    if (pthread_create(&w->thread, NULL, cancel_watch_main, w) != 0) w->job = NULL;
+}
+
+static void cancel_watch_stop(CancelWatch *w)
+{
+    if (!w->job) return;
+    __atomic_store_n(&w->stop, 1, __ATOMIC_RELEASE);
+    pthread_join(w->thread, NULL);
+}
+
+/* Interface of the read-back graph against the one we serialised: names, dtypes, shapes
+ * (symbolic names included), opset and metadata keys in order.  0 or -1 + message. */
+static int check_interface(const Graph *want, const Graph *got, int opset, char *err, size_t errlen)
+{
+    char a[160], b[160];
+    if (got->n_inputs != want->n_inputs)
+        return err_set(err, errlen, "%d inputs read back, %d written", got->n_inputs, want->n_inputs);
+    if (got->n_outputs != want->n_outputs)
+        return err_set(err, errlen, "%d outputs read back, %d written", got->n_outputs, want->n_outputs);
+    for (int pass = 0; pass < 2; pass++) {
+        int n = pass ? want->n_outputs : want->n_inputs;
+        for (int i = 0; i < n; i++) {
+            const Tensor *x = &want->tensors[pass ? want->outputs[i] : want->inputs[i]];
+            const Tensor *y = &got->tensors[pass ? got->outputs[i] : got->inputs[i]];
+            if (strcmp(x->name, y->name) != 0)
+                return err_set(err, errlen, "%s %d is named '%s', expected '%s'", pass ? "output" : "input", i, y->name,
+                               x->name);
+            if (x->dtype != y->dtype)
+                return err_set(err, errlen, "'%s' is %s, expected %s", x->name, dtype_name(y->dtype),
+                               dtype_name(x->dtype));
+            shape_str(x, a, sizeof a);
+            shape_str(y, b, sizeof b);
+            if (strcmp(a, b) != 0) return err_set(err, errlen, "'%s' has shape %s, expected %s", x->name, b, a);
+        }
+    }
+    if (got->meta.opset != opset)
+        return err_set(err, errlen, "opset %lld read back, %d written", (long long)got->meta.opset, opset);
+    if (got->meta.n_props != want->meta.n_props)
+        return err_set(err, errlen, "%d metadata_props read back, %d written", got->meta.n_props, want->meta.n_props);
+    for (int i = 0; i < want->meta.n_props; i++)
+        if (strcmp(got->meta.props[i].key, want->meta.props[i].key) != 0 ||
+            strcmp(got->meta.props[i].value, want->meta.props[i].value) != 0)
+            return err_set(err, errlen, "metadata '%s' did not read back as written", want->meta.props[i].key);
+    return 0;
+}
+
+/* The fixed input every check uses: a deterministic pseudo-random image in [0, 1). */
+static float *fixed_input(const int64_t *dims)
+{
+    int64_t n = dims[0] * dims[1] * dims[2] * dims[3];
+    float *x = xmalloc(sizeof(float) * (size_t)(n ? n : 1));
+    uint32_t s = 0x5EEDu;
+    for (int64_t i = 0; i < n; i++) {
+        s = s * 1664525u + 1013904223u;
+        x[i] = (float)(s >> 8) / 16777216.0f;
+    }
+    return x;
+}
+
+/* Rename the graph input/outputs to the peer's names (images; output0, output1). */
+static void peer_io_names(Graph *g)
+{
+    if (g->n_inputs >= 1) g->tensors[g->inputs[0]].name = "images";
+    for (int i = 0; i < g->n_outputs; i++) {
+        const char *want = arena_printf(g->arena, "output%d", i);
+        Tensor *t = &g->tensors[g->outputs[i]];
+        if (strcmp(t->name, want) == 0) continue;
+        int clash = graph_find_tensor(g, want);
+        if (clash >= 0) g->tensors[clash].name = arena_printf(g->arena, "%s_", want);
+        t->name = want;
+    }
+}
+
+/* The peer's dynamic axis names (engine/model.h gives batch/height/width on the input;
+ * the outputs get anchors / mask_height / mask_width, and nms keeps only batch). */
+static void peer_dynamic_axes(Graph *g, bool nms)
+{
+    if (g->n_inputs >= 1) {
+        Tensor *t = &g->tensors[g->inputs[0]];
+        if (t->rank == 4) {
+            static const char *const names[4] = {"batch", NULL, "height", "width"};
+            for (int i = 0; i < 4; i++)
+                if (names[i]) {
+                    t->dim_names[i] = names[i];
+                    t->dims[i] = -1;
+                }
+        }
+    }
+    for (int i = 0; i < g->n_outputs; i++) {
+        Tensor *t = &g->tensors[g->outputs[i]];
+        for (int k = 0; k < t->rank; k++) t->dim_names[k] = NULL;
+        if (t->rank >= 1) {
+            t->dim_names[0] = "batch";
+            t->dims[0] = -1;
+        }
+        if (i == 0 && t->rank == 3 && !nms) {
+            t->dim_names[2] = "anchors";
+            t->dims[2] = -1;
+        } else if (i == 1 && t->rank == 4) {
+            t->dim_names[2] = "mask_height";
+            t->dim_names[3] = "mask_width";
+            t->dims[2] = t->dims[3] = -1;
+        }
+    }
+}
+
+static int write_file(ExportCtx *ctx, const char *path, const uint8_t *buf, size_t len, AtomicFile **out, char *err,
+                      size_t errlen)
+{
+    AtomicFile *f = fileio_open_atomic(path, err, errlen);
+    if (!f) return -1;
+    job_add_temp(ctx->job, f->tmp_path);
+    const size_t chunk = 1u << 20;
+    for (size_t off = 0; off < len; off += chunk) {
+        if (job_cancelled(ctx->job)) {
+            job_release_temp(ctx->job, f->tmp_path);
+            fileio_abort(f);
+            return err_set(err, errlen, "cancelled");
+        }
+        size_t n = len - off < chunk ? len - off : chunk;
+        if (fileio_write_all(f->fd, buf + off, n) != 0) {
+            err_set(err, errlen, "%s: write failed: %s", path, strerror(errno));
+            job_release_temp(ctx->job, f->tmp_path);
+            fileio_abort(f);
+            return -1;
+        }
+        job_progress(ctx->job, "ONNX: write", 0.4 + 0.2 * (double)(off + n) / (double)len);
+    }
+    *out = f;
+    return 0;
+}
+
+/* The source model's half of the numeric check: it needs nothing the stage writes, so
+ * it runs on a thread of its own while the stage transforms, serialises, writes and
+ * reads back (on a 2-core host that hides most of it). */
+typedef struct {
+    const Graph *g;
+    const char *in_name;
+    const float *x;
+    const int64_t *dims;
+    const volatile int *cancel;
+    OutBuf outs[4];
+    int n, rc;
+    double seconds;
+    char msg[512];
+    pthread_t thread;
+    bool started;
+} SourceRun;
+
+static void *source_run_main(void *arg)
+{
+    SourceRun *r = arg;
+    double t = now_seconds();
+    r->rc = run_graph(r->g, r->in_name, r->x, r->dims, r->outs, 4, &r->n, r->cancel, r->msg, sizeof r->msg);
+    r->seconds = now_seconds() - t;
+    return NULL;
+}
+
+static NmsOptions nms_options(const ExportArgs *a, const Graph *src)
+{
+    NmsOptions no = {.conf = export_args_is_none(a, EXPORT_KEY_CONF) || a->conf == 0 ? 0.25f : (float)a->conf,
+                     .iou = (float)a->iou,
+                     .max_det = a->max_det,
+                     .agnostic = a->agnostic_nms};
+    int h = a->imgsz.v[0], w = a->imgsz.n == 2 ? a->imgsz.v[1] : a->imgsz.v[0];
+    for (int i = 0; i < src->meta.n_strides; i++)
+        if (src->meta.strides[i] > 0) no.anchors += (int64_t)(h / src->meta.strides[i]) * (w / src->meta.strides[i]);
+    return no;
+}
+
+/* Compare the source run with the written graph's run; fills why, *worst, *tol_used.
+ * raw >= 0: the written graph has NMS, and its raw predictions are its last output. */
+static CheckStatus compare_runs(const ExportArgs *a, const Graph *src, const SourceRun *sr, const OutBuf *wo, int n_wo,
+                                int n_written_outputs, bool raw, char *why, size_t whylen, double *worst,
+                                double *tol_used)
+{
+    CheckStatus nst = CHECK_PASSED;
+    /* float32: the written graph computes what the source does, up to folding rounding;
+     * float16: weights rounded to 11 bits accumulate through ~100 layers (measured: boxes
+     * ~0.25%, segment protos ~1.2% of their channel's range on the official models) */
+    double rtol = a->half ? 2e-2 : 1e-4;
+    size_t used = 0;
+    int h = a->imgsz.v[0], w = a->imgsz.n == 2 ? a->imgsz.v[1] : a->imgsz.v[0];
+    for (int i = 0; i < sr->n && nst == CHECK_PASSED; i++) {
+        const OutBuf *ref = &sr->outs[i];
+        const OutBuf *got = (i == 0 && raw && n_wo > n_written_outputs) ? &wo[n_wo - 1] : &wo[i];
+        if (i >= n_wo || !same_dims(ref, got)) {
+            snprintf(why, whylen, "output %d has a different shape from the source's", i);
+            return CHECK_WRITTEN_FAILED;
+        }
+        double ratio, tol;
+        double d = channel_delta(ref, got, rtol, &ratio, &tol);
+        if (d > *worst) *worst = d;
+        if (tol > *tol_used) *tol_used = tol;
+        used += (size_t)snprintf(why + used, whylen - used,
+                                 "%soutput%d%s max |Δ| %.3g (%.0f%% of the tolerance, rtol %g per channel)",
+                                 i ? ", " : "", i, i == 0 && raw ? " (before NMS)" : "", d, 100.0 * ratio, rtol);
+        if (!(ratio <= 1)) nst = CHECK_WRITTEN_FAILED;
+        if (used >= whylen) used = whylen - 1;
+    }
+    if (nst == CHECK_PASSED && raw && n_wo > n_written_outputs) {
+        /* the in-graph NMS against the peer's NMSModel in C on the same raw predictions */
+        const OutBuf *rawb = &wo[n_wo - 1], *rows = &wo[0];
+        NmsOptions no = nms_options(a, src);
+        int64_t k = rows->rank == 3 ? rows->dims[1] : 0;
+        float *want = xmalloc(sizeof(float) * (size_t)(rows->n ? rows->n : 1));
+        reference_nms(rawb->data, rawb->dims[0], rawb->dims[1], rawb->dims[2], src->meta.nc, (float)(h > w ? h : w),
+                      &no, want, k);
+        double rmax;
+        double d = max_abs_delta(want, rows->data, rows->n, &rmax);
+        double tol = (a->half ? 1e-2 : 1e-4) * (rmax > 1 ? rmax : 1);
+        int dets = 0;
+        for (int64_t r = 0; r < rows->dims[0] * k; r++)
+            if (want[r * rows->dims[2] + 4] > 0) dets++;
+        if (d > *worst) *worst = d;
+        snprintf(why + used, whylen - used, "; NMS rows vs the reference NMS max |Δ| %.3g (%d detections)", d, dets);
+        if (!(d <= tol)) nst = CHECK_WRITTEN_FAILED;
+        free(want);
+    }
+    return nst;
+}
+
+int export_onnx_stage(struct ExportCtx *ctx, char *err, size_t errlen)
+{
+    const ExportArgs *a = ctx->args;
+    Job *job = ctx->job;
+    const Graph *src = ctx->source;
+    double t0 = now_seconds();
+    char prefix[64], msg[1024];
+    report_colorstr(prefix, sizeof prefix, NULL, "ONNX:", ctx->color);
+    int opset = export_args_is_none(a, EXPORT_KEY_OPSET) || a->opset == 0 ? ONNX_DEFAULT_OPSET : a->opset;
+    if (opset < ONNX_MIN_OPSET || opset > ONNX_MAX_OPSET)
+        return err_set(err, errlen, "opset=%d is not one this build writes: use opset=%d..%d (default %d)", opset,
+                       ONNX_MIN_OPSET, ONNX_MAX_OPSET, ONNX_DEFAULT_OPSET);
+    job_log(job, JOB_LOG_INFO, "\n%s starting export with onnx yoloport-%s opset %d...", prefix, YOLOPORT_VERSION,
+            opset);
+    if (a->half)
+        job_log(job, JOB_LOG_INFO,
+                "%s half=True: float16 weights and compute, converted from the graph on the CPU (nothing is traced, "
+                "so no GPU is needed)",
+                prefix);
+
+    int rc = -1;
+    Graph *g = NULL, *rb = NULL;
+    AtomicFile *f = NULL;
+    uint8_t *buf = NULL;
+    float *x = NULL;
+    CancelWatch cw;
+    memset(&cw, 0, sizeof cw);
+    SourceRun sr;
+    memset(&sr, 0, sizeof sr);
+    OutBuf wo[5];
+    memset(wo, 0, sizeof wo);
+    int n_wo = 0;
+    int h = a->imgsz.v[0], w = a->imgsz.n == 2 ? a->imgsz.v[1] : a->imgsz.v[0];
+    int64_t in_dims[4] = {a->batch, src->meta.channels > 0 ? src->meta.channels : 3, h, w};
+
+    /* 0. the source run starts now, on its own thread */
+    if (a->verify) {
+        x = fixed_input(in_dims);
+        cancel_watch_start(&cw, job);
+        sr.g = src;
+        sr.in_name = src->n_inputs ? src->tensors[src->inputs[0]].name : "images";
+        sr.x = x;
+        sr.dims = in_dims;
+        sr.cancel = &cw.cancel;
+        sr.started = pthread_create(&sr.thread, NULL, source_run_main, &sr) == 0;
+        if (!sr.started) source_run_main(&sr); /* no thread: run it here */
+    }
+
+    /* 1. transforms on a private copy */
+    job_progress(job, "ONNX: transform", 0.05);
+    g = export_graph_clone(src);
+    peer_io_names(g);
+    if (a->dynamic) peer_dynamic_axes(g, false);
+    if (a->nms) {
+        NmsOptions no = nms_options(a, src);
+        if (pass_nms(g, &no, msg, sizeof msg) != 0) goto fail_msg;
+        if (a->dynamic) peer_dynamic_axes(g, true);
+        job_log(job, JOB_LOG_INFO, "%s NMS in the graph: conf %.2f, iou %.2f, max_det %d%s", prefix, no.conf, no.iou,
+                no.max_det, no.agnostic ? ", class-agnostic" : "");
+    }
+    if (a->simplify) {
+        SimplifyStats ss;
+        if (pass_simplify(g, &ss, msg, sizeof msg) != 0) goto fail_msg;
+        job_log(job, JOB_LOG_INFO,
+                "%s simplifying with yoloport-%s: %d -> %d nodes (%d folded to constants, %d identities, %d unused)",
+                prefix, YOLOPORT_VERSION, ss.nodes_before, ss.nodes_after, ss.folded, ss.identities, ss.removed_dead);
+    }
+    if (a->half) {
+        HalfStats hs;
+        if (pass_half(g, &hs, msg, sizeof msg) != 0) goto fail_msg;
+        job_log(job, JOB_LOG_INFO, "%s float16: %d initializers converted, %d kept float32 (%d Cast nodes added)",
+                prefix, hs.initializers_converted, hs.initializers_kept_f32, hs.casts_inserted);
+    }
+    export_set_metadata(g, ctx);
+    if (job_cancelled(job)) goto cancelled;
+
+    /* 2. serialise and write to a temporary beside the destination */
+    job_progress(job, "ONNX: serialise", 0.3);
+    OnnxWriteOptions wopt = {.opset = opset, .producer_name = "yoloport", .producer_version = YOLOPORT_VERSION};
+    size_t len = 0;
+    if (onnx_serialize(g, &wopt, &buf, &len, msg, sizeof msg) != 0) goto fail_msg;
+    snprintf(ctx->out_path, sizeof ctx->out_path, "%s%s", ctx->out_base, ctx->fmt->suffix);
+    if (!strcmp(ctx->out_path, ctx->model_path)) {
+        err_set(err, errlen, "%s: the export would replace the model it was made from; copy the model elsewhere first",
+                ctx->out_path);
+        goto out;
+    }
+    if (write_file(ctx, ctx->out_path, buf, len, &f, err, errlen) != 0) goto out;
+    free(buf);
+    buf = NULL;
+
+    /* 3. read the written file back: interface */
+    job_progress(job, "ONNX: check", 0.6);
+    rb = onnx_read(f->tmp_path, msg, sizeof msg);
+    if (!rb || check_interface(g, rb, opset, msg, sizeof msg) != 0) {
+        char why[1100];
+        snprintf(why, sizeof why, "%s: the written file does not read back as written: %s", ctx->out_path, msg);
+        report_add_check(ctx->report, "interface", CHECK_FAILED, -1, 0, why);
+        err_set(err, errlen, "%s", why);
+        goto out;
+    }
+    {
+        char in_s[96], out_s[256] = "", detail[512];
+        shape_str(&g->tensors[g->inputs[0]], in_s, sizeof in_s);
+        size_t used = 0;
+        for (int i = 0; i < g->n_outputs && used < sizeof out_s; i++) {
+            char sh[96];
+            used += (size_t)snprintf(out_s + used, sizeof out_s - used, "%s%s %s %s", i ? ", " : "",
+                                     g->tensors[g->outputs[i]].name, dtype_name(g->tensors[g->outputs[i]].dtype),
+                                     shape_str(&g->tensors[g->outputs[i]], sh, sizeof sh));
+        }
+        snprintf(detail, sizeof detail, "read back: images %s %s -> %s; opset %d; %d metadata keys",
+                 dtype_name(g->tensors[g->inputs[0]].dtype), in_s, out_s, opset, g->meta.n_props);
+        report_add_check(ctx->report, "interface", CHECK_PASSED, -1, 0, detail);
+    }
+    PrecisionInfo prec; /* what the file really stores */
+    report_scan_precision(rb, &prec);
+
+    /* 4. numeric: the read-back graph on the same fixed input, against the source run */
+    CheckStatus status = CHECK_PASSED;
+    double worst = -1;
+    if (a->verify) {
+        job_progress(job, "ONNX: verify", 0.7);
+        /* with nms, the read-back graph's raw predictions become an extra output */
+        int raw = a->nms ? graph_find_tensor(rb, "output0_raw") : -1;
+        if (raw >= 0) graph_add_output(rb, raw);
+        double tv = now_seconds();
+        int out_rc = run_graph(rb, "images", x, in_dims, wo, 5, &n_wo, &cw.cancel, msg, sizeof msg);
+        double wsec = now_seconds() - tv;
+        if (sr.started) pthread_join(sr.thread, NULL);
+        sr.started = false;
+        if (job_cancelled(job)) goto cancelled;
+        char why[1024] = "";
+        double tol_used = 0;
+        CheckStatus nst;
+        if (sr.rc != 0) {
+            snprintf(why, sizeof why, "the source model did not run: %s", sr.msg);
+            nst = CHECK_WRITTEN_FAILED;
+        } else if (out_rc != 0) {
+            snprintf(why, sizeof why, "the written model did not run in our executor: %s", msg);
+            nst = CHECK_WRITTEN_FAILED;
+        } else {
+            nst = compare_runs(a, src, &sr, wo, n_wo, g->n_outputs, raw >= 0, why, sizeof why, &worst, &tol_used);
+        }
+        char line[1300];
+        snprintf(line, sizeof line, "%s (fixed input %lldx%lldx%lldx%lld; source %.2fs alongside the writing, "
+                 "written %.2fs)", why, (long long)in_dims[0], (long long)in_dims[1], (long long)in_dims[2],
+                 (long long)in_dims[3], sr.seconds, wsec);
+        report_add_check(ctx->report, "numeric", nst, worst, tol_used, line);
+        job_log(job, nst == CHECK_PASSED ? JOB_LOG_INFO : JOB_LOG_WARNING, "%s check against the source %s %s: %s",
+                prefix, check_status_mark(nst), check_status_word(nst), line);
+        if (nst != CHECK_PASSED) status = CHECK_WRITTEN_FAILED;
+    } else {
+        report_add_check(ctx->report, "numeric", CHECK_SKIPPED, -1, 0, "verify=False");
+    }
+
+    /* 5. into place */
+    if (job_cancelled(job)) goto cancelled;
+    {
+        char *tmp = xstrdup(f->tmp_path);
+        int crc = fileio_commit(f, msg, sizeof msg);
+        f = NULL;
+        job_release_temp(job, tmp);
+        free(tmp);
+        if (crc != 0) goto fail_msg;
+    }
+    ctx->seconds = now_seconds() - t0;
+    ctx->status = status;
+    ReportArtifact *art = report_add_artifact(ctx->report, ctx->out_path, ctx->fmt->name, path_size(ctx->out_path),
+                                              &prec, ctx->seconds);
+    art->status = status;
+    art->max_abs_delta = worst;
+    job_progress(job, "ONNX: done", 1.0);
+    rc = 0;
+    goto out;
+
+cancelled:
+    err_set(err, errlen, "cancelled");
+    goto out;
+fail_msg:
+    err_set(err, errlen, "%s", msg);
+out:
+    if (sr.started) {
+        if (rc != 0) __atomic_store_n((int *)&cw.cancel, 1, __ATOMIC_RELEASE); /* stop it early */
+        pthread_join(sr.thread, NULL);
+    }
+    cancel_watch_stop(&cw);
+    outbufs_free(sr.outs, sr.n);
+    outbufs_free(wo, n_wo);
+    free(x);
+    free(buf);
+    if (f) {
+        job_release_temp(job, f->tmp_path);
+        fileio_abort(f);
+    }
+    graph_free(rb);
+    graph_free(g);
+    return rc;
+}

@@ -1,0 +1,75 @@
+#!/bin/sh
+# The TorchScript writer end to end: our archives for the peer's checkpoints load in
+# torch.jit.load (PyTorch 1.13, test-only) and reproduce the peer's PyTorch outputs on the
+# peer's inputs; half=True archives hold exactly torch's .half() of the weights; a dynamic
+# archive runs at other sizes and batches; every task head (built from its yaml) matches our
+# own executor.  Archives are written by the unit-test program's write mode.
+. "$(dirname "$0")/lib.sh"
+T=build/asan/tests/test_torchscript
+if [ ! -x "$T" ]; then skip torchscript "$T not built (make unit-tests)"; exit 0; fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+P="${YOLOPORT_SHARED:-}/reference/peer"
+M="${YOLOPORT_SHARED:-}/models"
+
+write() { # name args... : PASS/FAIL on writing + the structural check; the summary line kept
+    n=$1; shift
+    if "$T" write "$@" >"$tmp/$n.log" 2>&1; then
+        pass "torchscript_write_$n ($(head -n 1 "$tmp/$n.log" | sed 's/^[^:]*: //'))"
+    else
+        fail "torchscript_write_$n" "$(tail -n 3 "$tmp/$n.log")"
+    fi
+}
+
+if need_shared; then
+    write yolov8n "$M/yolov8n.pt" "$tmp/yolov8n.torchscript"
+    write yolov8n_half "$M/yolov8n.pt" "$tmp/yolov8n_half.torchscript" half=1
+    write yolov8n_dynamic "$M/yolov8n.pt" "$tmp/yolov8n_dynamic.torchscript" dynamic=1
+    write yolo11n_seg "$M/yolo11n-seg.pt" "$tmp/yolo11n-seg.torchscript"
+    # smaller than the peer's traced archive (13,015,585 bytes) for the same model
+    size=$(wc -c <"$tmp/yolov8n.torchscript" 2>/dev/null || echo 0)
+    peer=$(wc -c <"$P/yolov8n.torchscript")
+    check "torchscript_size_${size}_vs_peer_$peer" test "$size" -gt 12000000 -a "$size" -lt "$peer"
+else
+    skip torchscript_peer_models "../shared not present"
+fi
+for m in yolov8n-seg yolov8n-pose yolov8n-obb yolov8n-cls yolo11n; do
+    write "$m" "$m.yaml" "$tmp/$m.torchscript" imgsz=320 "exec=$tmp/$m.input.npy:$tmp/$m.exec"
+done
+
+if ! /usr/bin/python3 -c 'import torch, numpy' 2>/dev/null; then
+    skip torchscript_in_torch "/usr/bin/python3 cannot import torch and numpy"; exit 0
+fi
+{
+    echo '['
+    if need_shared; then
+        cat <<JSON
+{"name": "yolov8n", "model": "$tmp/yolov8n.torchscript", "input": "$P/yolov8n.input.npy",
+ "output": "$P/yolov8n.output.npy", "box_tol": 0.05, "score_tol": 1e-3,
+ "peer_config": "$P/yolov8n.torchscript", "params": 3151904, "resave": "$tmp/resaved.torchscript"},
+{"name": "yolov8n_half", "model": "$tmp/yolov8n_half.torchscript", "input": "$P/yolov8n.input.npy",
+ "output": "$P/yolov8n.output.npy", "half_of": "$tmp/yolov8n.torchscript",
+ "box_tol": 5.0, "box_conf_tol": 0.25, "score_tol": 0.01},
+{"name": "yolov8n_dynamic", "model": "$tmp/yolov8n_dynamic.torchscript", "input": "$P/yolov8n.input.npy",
+ "output": "$P/yolov8n.output.npy", "box_tol": 0.05, "score_tol": 1e-3,
+ "same_as": "$tmp/yolov8n.torchscript", "sizes": [[320, 480], [416, 256]]},
+{"name": "yolo11n_seg", "model": "$tmp/yolo11n-seg.torchscript", "input": "$P/yolo11n-seg.input.npy",
+ "output": "$P/yolo11n-seg.output.npy", "protos": "$P/yolo11n-seg.protos.npy",
+ "box_tol": 0.05, "score_tol": 1e-3, "extra_tol": 1e-3, "protos_tol": 1e-3},
+JSON
+    fi
+    cat <<JSON
+{"name": "yolov8n_seg_yaml", "model": "$tmp/yolov8n-seg.torchscript", "input": "$tmp/yolov8n-seg.input.npy",
+ "output": "$tmp/yolov8n-seg.exec0.npy", "protos": "$tmp/yolov8n-seg.exec1.npy", "kind": "raw", "tol": [0.05, 1e-3]},
+{"name": "yolov8n_pose_yaml", "model": "$tmp/yolov8n-pose.torchscript", "input": "$tmp/yolov8n-pose.input.npy",
+ "output": "$tmp/yolov8n-pose.exec0.npy", "kind": "raw", "tol": [0.05]},
+{"name": "yolov8n_obb_yaml", "model": "$tmp/yolov8n-obb.torchscript", "input": "$tmp/yolov8n-obb.input.npy",
+ "output": "$tmp/yolov8n-obb.exec0.npy", "kind": "raw", "tol": [0.05]},
+{"name": "yolov8n_cls_yaml", "model": "$tmp/yolov8n-cls.torchscript", "input": "$tmp/yolov8n-cls.input.npy",
+ "output": "$tmp/yolov8n-cls.exec0.npy", "kind": "raw", "tol": [1e-5]},
+{"name": "yolo11n_yaml", "model": "$tmp/yolo11n.torchscript", "input": "$tmp/yolo11n.input.npy",
+ "output": "$tmp/yolo11n.exec0.npy", "kind": "raw", "tol": [0.05]}
+JSON
+    echo ']'
+} >"$tmp/plan.json"
+/usr/bin/python3 tests/torchscript_check.py plan "$tmp/plan.json" 2>&1 || fail torchscript_check_script "exited with an error"

@@ -1,0 +1,231 @@
+/* The export pipeline as a job, end to end on the built-in yolov8n.yaml at a small imgsz
+ * (fast under ASan): files, statuses, log lines, the report and the job's results, an
+ * unavailable format, a failure that must leave an existing file alone, cancellation,
+ * and nms + half + dynamic read back through our ONNX reader. */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "engine/export.h"
+#include "engine/jobs.h"
+#include "engine/fileio.h"
+#include "formats/onnx.h"
+#include "tests/check.h"
+
+static JobRunner *runner;
+static char tmpdir[PATH_MAX];
+
+typedef struct {
+    char text[65536];
+    size_t len;
+} Captured;
+
+static void capture(const JobLogLine *line, void *user)
+{
+    Captured *c = user;
+    int n = snprintf(c->text + c->len, sizeof c->text - c->len, "%s\n", line->text);
+    if (n > 0 && c->len + (size_t)n < sizeof c->text) c->len += (size_t)n;
+}
+
+/* Run `export ARGS...` to completion; returns the run (caller frees) and the log. */
+static ExportRun *export_words(Captured *log, JobState *state, const char *const *words, int n)
+{
+    ExportArgs a;
+    export_args_init(&a);
+    ExportMsgs m;
+    export_msgs_clear(&m);
+    if (export_args_parse_argv(&a, n, (char *const *)words, &m) != 0) {
+        for (int i = 0; i < m.n; i++) printf("# %s\n", m.items[i].text);
+        return NULL;
+    }
+    ExportRun *run = export_run_new(&a, false);
+    Job *job = export_submit(runner, run);
+    memset(log, 0, sizeof *log);
+    *state = job_wait(job, 0, capture, log, NULL);
+    return run;
+}
+
+static bool no_temporaries(void)
+{
+    FILE *p = popen("ls -A . | grep -c '\\.tmp\\.'", "r");
+    int n = -1;
+    if (p) {
+        if (fscanf(p, "%d", &n) != 1) n = -1;
+        pclose(p);
+    }
+    return n == 0;
+}
+
+static void test_export_yaml_small(void)
+{
+    Captured log;
+    JobState st;
+    const char *w[] = {"model=yolov8n.yaml", "format=onnx", "imgsz=64"};
+    unlink("yolov8n.onnx");
+    ExportRun *run = export_words(&log, &st, w, 3);
+    EXPECT(run != NULL);
+    if (!run) return;
+    EXPECT_EQ_INT(st, JOB_DONE);
+    EXPECT_EQ_INT(run->status, EXPORT_OK);
+    EXPECT_EQ_STR(run->last_path, "yolov8n.onnx");
+    EXPECT(file_exists("yolov8n.onnx"));
+    EXPECT(no_temporaries());
+    EXPECT_CONTAINS(log.text, "PyTorch: starting from 'yolov8n.yaml' with input shape (1, 3, 64, 64) BCHW and output "
+                              "shape(s) (1, 84, 84) (0.0 MB)");
+    EXPECT_CONTAINS(log.text, "ONNX: starting export with onnx yoloport-");
+    EXPECT_CONTAINS(log.text, "ONNX: export success ✅");
+    EXPECT_CONTAINS(log.text, "saved as 'yolov8n.onnx'");
+    EXPECT_CONTAINS(log.text, "Predict:         yolo predict task=detect model=yolov8n.onnx imgsz=64  \n");
+    EXPECT_CONTAINS(log.text, "Validate:        yolo val task=detect model=yolov8n.onnx imgsz=64 data=None  \n");
+    EXPECT_EQ_INT(run->report.n_artifacts, 1);
+    if (run->report.n_artifacts == 1) {
+        EXPECT_EQ_STR(run->report.artifacts[0].precision.text, "fp32");
+        EXPECT_EQ_INT(run->report.artifacts[0].status, CHECK_PASSED);
+        EXPECT(run->report.artifacts[0].bytes > 10000000);
+    }
+    EXPECT_EQ_INT(run->report.n_checks, 2);
+    for (int i = 0; i < run->report.n_checks; i++) EXPECT_EQ_INT(run->report.checks[i].status, CHECK_PASSED);
+    /* the job's results for the workbench */
+    Job *job = jobs_at(runner, jobs_count(runner) - 1);
+    JobResults *res = job_results_copy(job);
+    EXPECT_EQ_INT(res->n_artifacts, 1);
+    EXPECT_EQ_INT(res->n_checks, 2);
+    if (res->n_artifacts) EXPECT_EQ_STR(res->artifacts[0].precision, "fp32");
+    if (res->n_checks > 1) {
+        EXPECT_EQ_INT(res->checks[1].status, JOB_CHECK_PASS);
+        EXPECT_CONTAINS(res->checks[1].name, "numeric");
+    }
+    job_results_free(res);
+    export_run_free(run);
+}
+
+static void test_unavailable_format_writes_nothing(void)
+{
+    Captured log;
+    JobState st;
+    const char *w[] = {"model=yolov8n.yaml", "format=coreml", "imgsz=64"};
+    unlink("yolov8n.mlpackage");
+    ExportRun *run = export_words(&log, &st, w, 3);
+    EXPECT(run != NULL);
+    if (!run) return;
+    EXPECT_EQ_INT(st, JOB_FAILED);
+    EXPECT_EQ_INT(run->status, EXPORT_FAILED);
+    EXPECT_CONTAINS(run->error, "not available in this build");
+    EXPECT(!file_exists("yolov8n.mlpackage"));
+    EXPECT_EQ_INT(run->report.n_artifacts, 0);
+    export_run_free(run);
+}
+
+static void test_failure_leaves_existing_file(void)
+{
+    FILE *f = fopen("yolov8n.onnx", "w");
+    fputs("previous", f);
+    fclose(f);
+    Captured log;
+    JobState st;
+    /* fails in the ONNX stage itself: obb has no in-graph NMS here */
+    const char *w[] = {"model=yolov8n-obb.yaml", "format=onnx", "imgsz=64", "nms=True"};
+    FILE *g = fopen("yolov8n-obb.onnx", "w");
+    fputs("previous", g);
+    fclose(g);
+    ExportRun *run = export_words(&log, &st, w, 4);
+    EXPECT(run != NULL);
+    if (!run) return;
+    EXPECT_EQ_INT(run->status, EXPORT_FAILED);
+    EXPECT_CONTAINS(run->error, "rotated");
+    EXPECT_CONTAINS(log.text, "ERROR ❌ ONNX: export failure");
+    char buf[64] = "";
+    g = fopen("yolov8n-obb.onnx", "r");
+    if (g) {
+        if (!fgets(buf, sizeof buf, g)) buf[0] = '\0';
+        fclose(g);
+    }
+    EXPECT_EQ_STR(buf, "previous");
+    EXPECT(no_temporaries());
+    export_run_free(run);
+    unlink("yolov8n-obb.onnx");
+}
+
+static void test_cancel_writes_nothing(void)
+{
+    unlink("yolov8s.onnx");
+    ExportArgs a;
+    export_args_init(&a);
+    ExportMsgs m;
+    export_msgs_clear(&m);
+    const char *w[] = {"model=yolov8s.yaml", "format=onnx", "imgsz=320"};
+    EXPECT_EQ_INT(export_args_parse_argv(&a, 3, (char *const *)w, &m), 0);
+    ExportRun *run = export_run_new(&a, false);
+    Job *job = export_submit(runner, run);
+    usleep(300 * 1000);
+    job_cancel(job);
+    JobState st = job_wait(job, 0, NULL, NULL, NULL);
+    EXPECT_MSG(st == JOB_CANCELLED || st == JOB_DONE, "state %d", (int)st);
+    if (st == JOB_CANCELLED) {
+        EXPECT(!file_exists("yolov8s.onnx"));
+        EXPECT(no_temporaries());
+    } else {
+        SKIP("the export finished before the cancel arrived");
+    }
+    export_run_free(run);
+}
+
+static void test_nms_half_dynamic_read_back(void)
+{
+    Captured log;
+    JobState st;
+    const char *w[] = {"model=yolov8n.yaml", "format=onnx", "imgsz=64", "nms=True", "half=True", "dynamic=True",
+                       "batch=2"};
+    ExportRun *run = export_words(&log, &st, w, 7);
+    EXPECT(run != NULL);
+    if (!run) return;
+    EXPECT_EQ_INT(run->status, EXPORT_OK);
+    EXPECT_CONTAINS(log.text, "output shape(s) (2, 84, 6)");
+    EXPECT_CONTAINS(log.text, "no GPU is needed");
+    if (run->report.n_artifacts == 1) EXPECT_EQ_STR(run->report.artifacts[0].precision.text, "fp16");
+    char err[256];
+    Graph *g = onnx_read("yolov8n.onnx", err, sizeof err);
+    EXPECT(g != NULL);
+    if (g) {
+        const Tensor *in = &g->tensors[g->inputs[0]], *out = &g->tensors[g->outputs[0]];
+        EXPECT_EQ_STR(in->name, "images");
+        EXPECT_EQ_INT(in->dtype, DT_F16);
+        EXPECT_EQ_STR(in->dim_names[0], "batch");
+        EXPECT_EQ_STR(in->dim_names[2], "height");
+        EXPECT_EQ_STR(in->dim_names[3], "width");
+        EXPECT_EQ_STR(out->name, "output0");
+        EXPECT_EQ_INT(out->dtype, DT_F16);
+        EXPECT_EQ_STR(out->dim_names[0], "batch");
+        EXPECT(out->dim_names[1] == NULL);
+        EXPECT_EQ_INT(out->dims[1], 84);
+        EXPECT_EQ_INT(out->dims[2], 6);
+        EXPECT_EQ_STR(graph_meta_prop(g, "args"),
+                      "{'batch': 2, 'half': True, 'dynamic': True, 'simplify': True, 'opset': None, 'nms': True}");
+        EXPECT_EQ_STR(graph_meta_prop(g, "batch"), "2");
+        graph_free(g);
+    }
+    export_run_free(run);
+}
+
+int main(void)
+{
+    char share[PATH_MAX];
+    if (!getenv("YOLOPORT_SHARE") && realpath("share", share)) setenv("YOLOPORT_SHARE", share, 1);
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/yoloport-test-export-XXXXXX");
+    if (!mkdtemp(tmpdir) || chdir(tmpdir) != 0) {
+        printf("FAIL setup: cannot make a temporary directory\n");
+        return 1;
+    }
+    JobRunnerOptions ro = {.workers = 1};
+    runner = jobs_new(&ro);
+    RUN(test_export_yaml_small);
+    RUN(test_unavailable_format_writes_nothing);
+    RUN(test_failure_leaves_existing_file);
+    RUN(test_cancel_writes_nothing);
+    RUN(test_nms_half_dynamic_read_back);
+    jobs_free(runner);
+    if (chdir("/") == 0) fileio_remove_tree(tmpdir);
+    return check_done();
+}
