@@ -978,9 +978,12 @@ static int write_dir(TfjsWriter *w, const char *dir, json_object *sig, char *err
 
     if (!rc) {
         size_t ylen;
-        char *yaml = tfjs_metadata_yaml(w->opt->metadata, &ylen, err, errlen);
+        json_object *kv = NULL;
+        if (w->opt->n_metadata_kv > 0) kv = tfjs_metadata_from_kv(w->opt->metadata_kv, w->opt->n_metadata_kv, err, errlen);
+        char *yaml = w->opt->n_metadata_kv > 0 && !kv ? NULL : tfjs_metadata_yaml(kv ? kv : w->opt->metadata, &ylen, err, errlen);
         rc = yaml ? write_file(&wr, dir, "metadata.yaml", yaml, ylen, err, errlen) : -1;
         free(yaml);
+        json_object_put(kv);
     }
     json_object *model = json_object_new_object();
     json_object_object_add(model, "format", json_object_new_string("graph-model"));
@@ -1140,6 +1143,10 @@ int tfjs_write(const Graph *g, const TfjsOptions *opt, const char *dir, char *er
     if (!opt) opt = &defaults;
     if (!g || !dir || !*dir) return err_set(err, errlen, "tfjs: no graph or no directory given");
     if (opt->half && opt->int8) return err_set(err, errlen, "tfjs: half and int8 weights are mutually exclusive");
+    if (opt->metadata && opt->n_metadata_kv > 0)
+        return err_set(err, errlen, "tfjs: give the metadata as a JSON object or as a list, not both");
+    if (opt->n_metadata_kv < 0 || (opt->n_metadata_kv > 0 && !opt->metadata_kv))
+        return err_set(err, errlen, "tfjs: bad metadata list");
     if (g->n_inputs < 1) return err_set(err, errlen, "tfjs: the graph has no input");
     if (g->n_outputs < 1) return err_set(err, errlen, "tfjs: the graph has no output");
     char why[512];

@@ -67,6 +67,11 @@ typedef struct {
      * writes them).  A member key made of decimal digits is written as an integer key
      * (JSON cannot carry the peer's int keys of "names").  NULL: an empty mapping. */
     const struct json_object *metadata;
+    /* or the same as a list whose values are JSON texts ("32", "[640, 640]", "\"detect\"",
+     * {"0": "person"}), as TorchScriptOptions.metadata takes it; a value that is not JSON or a
+     * repeated key is an error.  At most one of metadata and metadata_kv may be given. */
+    const KeyValue *metadata_kv;
+    int n_metadata_kv;
 } TfjsOptions;
 
 /* Write g as a TF.js graph model into the existing (or creatable, one level) directory dir:

@@ -137,6 +137,8 @@ int tfjs_lower_node(TfjsWriter *w, int ni);
 
 /* metadata.yaml (tfjs_meta.c): YAML text of a JSON object, heap; NULL + message. */
 char *tfjs_metadata_yaml(const struct json_object *meta, size_t *len, char *err, size_t errlen);
+/* A JSON object from key/JSON-text pairs (new reference); NULL + message. */
+json_object *tfjs_metadata_from_kv(const KeyValue *kv, int n, char *err, size_t errlen);
 /* Does text parse as one YAML document whose root is a mapping? 0 / -1 + message. */
 int tfjs_yaml_is_mapping(const char *text, size_t len, char *err, size_t errlen);
 

@@ -195,6 +195,39 @@ char *tfjs_metadata_yaml(const struct json_object *meta, size_t *len, char *err,
     return out.buf;
 }
 
+json_object *tfjs_metadata_from_kv(const KeyValue *kv, int n, char *err, size_t errlen)
+{
+    json_object *o = json_object_new_object();
+    for (int i = 0; i < n; i++) {
+        const char *key = kv[i].key, *val = kv[i].value;
+        if (!key || !*key || !val) {
+            err_set(err, errlen, "metadata.yaml: entry %d has no key or no value", i + 1);
+            json_object_put(o);
+            return NULL;
+        }
+        if (json_object_object_get_ex(o, key, NULL)) {
+            err_set(err, errlen, "metadata.yaml: key '%s' is given twice", key);
+            json_object_put(o);
+            return NULL;
+        }
+        json_tokener *tok = json_tokener_new_ex(META_MAX_DEPTH);
+        json_object *v = json_tokener_parse_ex(tok, val, -1); /* -1: the NUL ends a number */
+        enum json_tokener_error jerr = json_tokener_get_error(tok);
+        /* the whole text must be one value ("null" parses to NULL) */
+        size_t used = json_tokener_get_parse_end(tok);
+        json_tokener_free(tok);
+        if (jerr != json_tokener_success || val[used + strspn(val + used, " \t\r\n")]) {
+            err_set(err, errlen, "metadata.yaml: the value of '%s' is not JSON (%s)", key,
+                    jerr != json_tokener_success ? json_tokener_error_desc(jerr) : "trailing text");
+            json_object_put(v);
+            json_object_put(o);
+            return NULL;
+        }
+        json_object_object_add(o, key, v);
+    }
+    return o;
+}
+
 int tfjs_yaml_is_mapping(const char *text, size_t len, char *err, size_t errlen)
 {
     yaml_parser_t p;

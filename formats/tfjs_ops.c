@@ -365,6 +365,7 @@ static int lower_pool(TfjsWriter *w, const Node *n, bool is_max)
         out[i] = (ceil_mode ? (span + sp.stride[i] - 1) / sp.stride[i] : span / sp.stride[i]) + 1;
         /* ONNX (as torch) drops a last window that would start inside the end padding */
         if (ceil_mode && (out[i] - 1) * sp.stride[i] >= hw[i] + sp.pads[i]) out[i]--;
+        if (span < 0 || out[i] < 1) return tw_fail(w, "the window is larger than the padded input");
     }
     if (y->rank == 4 && ((y->dims[2] >= 0 && out[0] >= 0 && y->dims[2] != out[0]) ||
                          (y->dims[3] >= 0 && out[1] >= 0 && y->dims[3] != out[1])))

@@ -1369,6 +1369,23 @@ static void test_metadata_yaml(void)
                      "args: {}\n"
                      "nothing: null\n");
     free(y);
+    /* the same as key/JSON-text pairs (TorchScript's form) */
+    KeyValue kv[] = {{"stride", "32"}, {"imgsz", "[640, 640]"}, {"names", "{\"0\": \"person\", \"1\": \"on\"}"},
+                     {"task", "\"detect\""}, {"date", "\"2024-05-17\""}};
+    g = tiny_graph();
+    EXPECT(tfjs_write(g, &(TfjsOptions){.metadata_kv = kv, .n_metadata_kv = 5}, tmp("kv_web_model"), err, sizeof err) == 0);
+    y = slurp(tmp("kv_web_model/metadata.yaml"), &len);
+    EXPECT_EQ_STR(y, "stride: 32\nimgsz:\n- 640\n- 640\nnames:\n  0: person\n  1: 'on'\ntask: detect\ndate: '2024-05-17'\n");
+    free(y);
+    KeyValue bad1[] = {{"stride", "32"}, {"stride", "64"}}, bad2[] = {{"task", "detect"}}, bad3[] = {{"imgsz", "[640, 640] x"}};
+    EXPECT(tfjs_write(g, &(TfjsOptions){.metadata_kv = bad1, .n_metadata_kv = 2}, tmp("kv_bad"), err, sizeof err) == -1);
+    EXPECT_CONTAINS(err, "twice");
+    EXPECT(tfjs_write(g, &(TfjsOptions){.metadata_kv = bad2, .n_metadata_kv = 1}, tmp("kv_bad"), err, sizeof err) == -1);
+    EXPECT_CONTAINS(err, "'task' is not JSON");
+    EXPECT(tfjs_write(g, &(TfjsOptions){.metadata_kv = bad3, .n_metadata_kv = 1}, tmp("kv_bad"), err, sizeof err) == -1);
+    EXPECT_CONTAINS(err, "'imgsz' is not JSON");
+    EXPECT(!file_exists(tmp("kv_bad/model.json")));
+    graph_free(g);
     /* no metadata: an empty mapping, which still checks */
     g = tiny_graph();
     EXPECT(tfjs_write(g, NULL, tmp("nometa_web_model"), err, sizeof err) == 0);
