@@ -1430,41 +1430,29 @@ static void test_default_model(void)
 static json_object *peer_metadata(const Graph *g, const TfjsOptions *o)
 {
     const GraphMeta *mt = &g->meta;
-    json_object *m = json_object_new_object();
-    char desc[256], date[64];
-    snprintf(desc, sizeof desc, "Ultralytics %s model %s%s", mt->model_name ? mt->model_name : "YOLO",
-             mt->data ? "trained on " : "", mt->data ? mt->data : "");
-    time_t now = time(NULL);
-    strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", localtime(&now));
-    json_object_object_add(m, "description", json_object_new_string(desc));
-    json_object_object_add(m, "author", json_object_new_string("Ultralytics"));
-    json_object_object_add(m, "date", json_object_new_string(date));
-    json_object_object_add(m, "version", json_object_new_string(mt->version ? mt->version : "unknown"));
-    json_object_object_add(m, "license", json_object_new_string("AGPL-3.0 License (https://ultralytics.com/license)"));
-    json_object_object_add(m, "docs", json_object_new_string("https://docs.ultralytics.com"));
-    int stride = 0;
-    for (int i = 0; i < mt->n_strides; i++) stride = mt->strides[i] > stride ? mt->strides[i] : stride;
-    json_object_object_add(m, "stride", json_object_new_int(stride));
-    json_object_object_add(m, "task", json_object_new_string(mt->task ? mt->task : "detect"));
-    json_object_object_add(m, "batch", json_object_new_int(1));
-    json_object *imgsz = json_object_new_array();
-    json_object_array_add(imgsz, json_object_new_int(mt->imgsz[0]));
-    json_object_array_add(imgsz, json_object_new_int(mt->imgsz[1]));
-    json_object_object_add(m, "imgsz", imgsz);
     json_object *names = json_object_new_object();
     for (int i = 0; i < mt->nc && mt->names; i++) {
         char k[16];
         snprintf(k, sizeof k, "%d", i);
         json_object_object_add(names, k, json_object_new_string(mt->names[i] ? mt->names[i] : ""));
     }
-    json_object_object_add(m, "names", names);
-    json_object *args = json_object_new_object();
-    json_object_object_add(args, "batch", json_object_new_int(1));
-    json_object_object_add(args, "half", json_object_new_boolean(o->half));
-    json_object_object_add(args, "int8", json_object_new_boolean(o->int8));
-    json_object_object_add(args, "nms", json_object_new_boolean(0));
-    json_object_object_add(m, "args", args);
-    json_object_object_add(m, "channels", json_object_new_int(mt->channels ? mt->channels : 3));
+    int stride = 0;
+    for (int i = 0; i < mt->n_strides; i++) stride = mt->strides[i] > stride ? mt->strides[i] : stride;
+    char date[64];
+    time_t now = time(NULL);
+    strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", localtime(&now));
+    char *text = xasprintf(
+        "{\"description\": \"Ultralytics %s model %s%s\", \"author\": \"Ultralytics\", \"date\": \"%s\", \"version\": \"%s\", "
+        "\"license\": \"AGPL-3.0 License (https://ultralytics.com/license)\", \"docs\": \"https://docs.ultralytics.com\", "
+        "\"stride\": %d, \"task\": \"%s\", \"batch\": 1, \"imgsz\": [%d, %d], \"names\": %s, "
+        "\"args\": {\"batch\": 1, \"half\": %s, \"int8\": %s, \"nms\": false}, \"channels\": %d}",
+        mt->model_name ? mt->model_name : "YOLO", mt->data ? "trained on " : "", mt->data ? mt->data : "", date,
+        mt->version ? mt->version : "unknown", stride, mt->task ? mt->task : "detect", mt->imgsz[0], mt->imgsz[1],
+        json_object_to_json_string_ext(names, JSON_C_TO_STRING_PLAIN), o->half ? "true" : "false",
+        o->int8 ? "true" : "false", mt->channels ? mt->channels : 3);
+    json_object *m = json_tokener_parse(text);
+    free(text);
+    json_object_put(names);
     return m;
 }
 
