@@ -96,10 +96,12 @@ Graph *export_graph_clone(const Graph *g);
  * engine/export_stage.h):
  *   ONNX         engine/export_onnx.c         <stem>.onnx
  *   TorchScript  engine/export_torchscript.c  <stem>.torchscript (metadata in extra/config.txt)
- *   OpenVINO     engine/export_openvino.c     <stem>_openvino_model/ (.xml, .bin, metadata.yaml) */
+ *   OpenVINO     engine/export_openvino.c     <stem>_openvino_model/ (.xml, .bin, metadata.yaml)
+ *   TF.js        engine/export_tfjs.c         <stem>_web_model/ (model.json, shards, metadata.yaml) */
 int export_onnx_stage(struct ExportCtx *ctx, char *err, size_t errlen);
 int export_torchscript_stage(struct ExportCtx *ctx, char *err, size_t errlen);
 int export_openvino_stage(struct ExportCtx *ctx, char *err, size_t errlen);
+int export_tfjs_stage(struct ExportCtx *ctx, char *err, size_t errlen);
 
 /* The peer's metadata dict for ctx, in the peer's key order, as metadata_props strings
  * (str(v) of each value), into g->meta.props (replacing any there).  format_keys_text is

@@ -80,7 +80,7 @@ int export_openvino_stage(struct ExportCtx *ctx, char *err, size_t errlen)
                        "stores float16 weights)",
                        a->data[0] ? a->data : "...");
     ExportStage st;
-    export_stage_begin(&st, ctx, "OpenVINO");
+    export_stage_begin(&st, ctx, "OpenVINO", true);
     export_stage_log_start(&st, "openvino yoloport-%s", YOLOPORT_VERSION);
     if (a->half)
         job_log(job, JOB_LOG_INFO,
@@ -105,11 +105,7 @@ int export_openvino_stage(struct ExportCtx *ctx, char *err, size_t errlen)
     if (export_stage_temp_dir(&st, err, errlen) != 0) goto out;
     OpenVinoOptions opt = {.half = a->half, .iou = a->iou};
     if (openvino_write(g, &opt, st.temp_dir, stem, msg, sizeof msg) != 0) {
-        export_stage_name_output(&st, st.temp_dir, msg, sizeof msg);
-        if (a->nms && strstr(msg, "NonMaxSuppression"))
-            err_set(err, errlen, "nms=True is not available for OpenVINO in this build: %s", msg);
-        else
-            err_set(err, errlen, "%s", msg);
+        export_stage_writer_error(&st, st.temp_dir, msg, sizeof msg, err, errlen);
         goto out;
     }
     export_stage_log_nms(&st);

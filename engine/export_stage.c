@@ -307,7 +307,7 @@ static void source_free(ExportStageSource *r, bool stop_early)
  * the stage
  * ==================================================================================== */
 
-void export_stage_begin(ExportStage *st, ExportCtx *ctx, const char *label)
+void export_stage_begin(ExportStage *st, ExportCtx *ctx, const char *label, bool numeric)
 {
     memset(st, 0, sizeof *st);
     st->ctx = ctx;
@@ -316,7 +316,7 @@ void export_stage_begin(ExportStage *st, ExportCtx *ctx, const char *label)
     char plain[64];
     snprintf(plain, sizeof plain, "%s:", label);
     report_colorstr(st->prefix, sizeof st->prefix, NULL, plain, ctx->color);
-    if (ctx->args->verify) st->src = source_start(ctx);
+    if (numeric && ctx->args->verify) st->src = source_start(ctx);
 }
 
 void export_stage_log_start(ExportStage *st, const char *fmt, ...)
@@ -440,6 +440,18 @@ void export_stage_name_output(ExportStage *st, const char *tmp, char *msg, size_
     out[o] = '\0';
     memcpy(msg, out, o + 1);
     free(out);
+}
+
+void export_stage_writer_error(ExportStage *st, const char *tmp, char *msg, size_t len, char *err, size_t errlen)
+{
+    export_stage_name_output(st, tmp, msg, len);
+    const char *out = st->ctx->out_path;
+    size_t pl = strlen(out);
+    const char *why = !strncmp(msg, out, pl) && !strncmp(msg + pl, ": ", 2) ? msg + pl + 2 : msg;
+    if (st->ctx->args->nms && (!strncmp(why, "/nms/", 5) || strstr(why, "NonMaxSuppression")))
+        err_set(err, errlen, "nms=True is not available for %s in this build: %s", st->label, why);
+    else
+        err_set(err, errlen, "%s", msg);
 }
 
 int export_stage_temp_dir(ExportStage *st, char *err, size_t errlen)
@@ -596,6 +608,13 @@ CheckStatus export_stage_numeric(ExportStage *st, Graph *written, const char *in
             st->prefix, check_status_mark(nst), check_status_word(nst), line);
     outputs_free(wo, n_wo);
     return nst;
+}
+
+void export_stage_numeric_skipped(ExportStage *st, const char *why)
+{
+    report_add_check(st->ctx->report, "numeric", CHECK_SKIPPED, -1, 0, why);
+    job_log(st->ctx->job, JOB_LOG_INFO, "%s check against the source %s skipped: %s", st->prefix,
+            check_status_mark(CHECK_SKIPPED), why);
 }
 
 void export_stage_done(ExportStage *st, CheckStatus status, const PrecisionInfo *precision, double worst)

@@ -10,7 +10,7 @@
  *
  * A stage's life:
  *   ExportStage st;
- *   export_stage_begin(&st, ctx, "TorchScript");       before any file work (starts the
+ *   export_stage_begin(&st, ctx, "TorchScript", true) before any file work (starts the
  *                                                       source run when verify=True)
  *   export_stage_log_start(&st, "torch yoloport-%s", v) "\nTorchScript: starting export with ..."
  *   export_stage_out_path(&st, ".torchscript", ...)     ctx->out_path
@@ -54,8 +54,9 @@ typedef struct {
 } ExportStage;
 
 /* Start a stage for ctx (label: the format's display name, a static string).  With
- * verify=True the source model starts running on the fixed input on a thread of its own. */
-void export_stage_begin(ExportStage *st, ExportCtx *ctx, const char *label);
+ * numeric (the stage will call export_stage_numeric) and verify=True the source model starts
+ * running on the fixed input on a thread of its own. */
+void export_stage_begin(ExportStage *st, ExportCtx *ctx, const char *label, bool numeric);
 
 /* "\n<prefix> starting export with <text>..." (printf-style text). */
 void export_stage_log_start(ExportStage *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -91,6 +92,11 @@ int export_stage_commit_dir(ExportStage *st, char *err, size_t errlen);
  * writer's message names the output the user asked for. */
 void export_stage_name_output(ExportStage *st, const char *tmp, char *msg, size_t len);
 
+/* A writer's failure as the stage reports it (into err): the temporary path tmp in msg
+ * named as ctx->out_path, and with nms=True a failure on one of the NMS pass's nodes
+ * ("/nms/...") said as "nms=True is not available for <label> in this build: <msg>". */
+void export_stage_writer_error(ExportStage *st, const char *tmp, char *msg, size_t len, char *err, size_t errlen);
+
 /* The numeric check: run `written` (the artifact as read back, or a graph built from what
  * the artifact stores) on the fixed input bound to input_name, wait for the source run and
  * compare: every source output with the written graph's output of the same index, within
@@ -104,6 +110,10 @@ void export_stage_name_output(ExportStage *st, const char *tmp, char *msg, size_
  * with "cancelled" in err. */
 CheckStatus export_stage_numeric(ExportStage *st, Graph *written, const char *input_name, const char *what,
                                  double *worst, char *err, size_t errlen);
+
+/* The report's "numeric" check as skipped, for a format this build cannot run: why says
+ * what is checked instead; logged as "<prefix> check against the source – skipped: why". */
+void export_stage_numeric_skipped(ExportStage *st, const char *why);
 
 /* The stage succeeded: ctx->seconds and ctx->status set, the artifact (ctx->out_path, its
  * size on disk) added to the report with its precision, status and max |Δ|. */

@@ -256,7 +256,7 @@ int export_torchscript_stage(struct ExportCtx *ctx, char *err, size_t errlen)
                        "which runs inside PyTorch; yoloport writes TorchScript without PyTorch (export with "
                        "optimize=False)");
     ExportStage st;
-    export_stage_begin(&st, ctx, "TorchScript");
+    export_stage_begin(&st, ctx, "TorchScript", true);
     export_stage_log_start(&st, "torch yoloport-%s", YOLOPORT_VERSION);
     if (a->half)
         job_log(job, JOB_LOG_INFO,
@@ -292,13 +292,7 @@ int export_torchscript_stage(struct ExportCtx *ctx, char *err, size_t errlen)
     if (export_stage_temp_dir(&st, err, errlen) != 0) goto out;
     file = xasprintf("%s/%s", st.temp_dir, base);
     if (torchscript_write(g, &opt, file, msg, sizeof msg) != 0) {
-        export_stage_name_output(&st, file, msg, sizeof msg);
-        size_t pl = strlen(ctx->out_path);
-        if (a->nms && strstr(msg, "NonMaxSuppression")) /* the writer's reason, without the path */
-            err_set(err, errlen, "nms=True is not available for TorchScript in this build: %s",
-                    !strncmp(msg, ctx->out_path, pl) && !strncmp(msg + pl, ": ", 2) ? msg + pl + 2 : msg);
-        else
-            err_set(err, errlen, "%s", msg);
+        export_stage_writer_error(&st, file, msg, sizeof msg, err, errlen);
         goto out;
     }
     export_stage_log_nms(&st);

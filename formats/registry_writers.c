@@ -9,6 +9,7 @@
 int export_onnx_stage(struct ExportCtx *ctx, char *err, size_t errlen);        /* engine/export_onnx.c */
 int export_torchscript_stage(struct ExportCtx *ctx, char *err, size_t errlen); /* engine/export_torchscript.c */
 int export_openvino_stage(struct ExportCtx *ctx, char *err, size_t errlen);    /* engine/export_openvino.c */
+int export_tfjs_stage(struct ExportCtx *ctx, char *err, size_t errlen);        /* engine/export_tfjs.c */
 
 /* Read by registry.c only (through registry_get). */
 extern const FormatWriteFn registry_writer_table[FMT_COUNT];
@@ -24,7 +25,7 @@ const FormatWriteFn registry_writer_table[FMT_COUNT] = {
     [FMT_PB] = NULL,
     [FMT_TFLITE] = NULL,
     [FMT_EDGETPU] = NULL,
-    [FMT_TFJS] = NULL,
+    [FMT_TFJS] = export_tfjs_stage,
     [FMT_PADDLE] = NULL,
     [FMT_MNN] = NULL,
     [FMT_NCNN] = NULL,

@@ -211,7 +211,7 @@ static int probe_body(Job *job, void *user, char *err, size_t errlen)
     ExportCtx ctx = {.job = job, .args = &args, .given = &args, .fmt = fi, .source = p->src, .model_path = "probe.pt",
                      .out_base = "probe", .pretty_name = "Probe", .report = &p->report};
     ExportStage st;
-    export_stage_begin(&st, &ctx, "Probe");
+    export_stage_begin(&st, &ctx, "Probe", true);
     int rc = -1;
     Graph *w = export_stage_graph(&st, err, errlen);
     if (!w) goto out;
