@@ -178,3 +178,77 @@ fi
 run ov_cfg "$REL" model=yolov8n.yaml format=openvino imgsz=320
 expect_ok ov_cfg "OpenVINO:"
 check ov_cfg_in_cwd test -f "$T/cwd/yolov8n_openvino_model/yolov8n.xml"
+
+# ========================================================================= TensorFlow.js
+have_tfjs() { command -v node >/dev/null 2>&1 && [ -d "$ROOT/tests/node/node_modules/@tensorflow/tfjs" ]; }
+expect_tfjs_ok() { # NAME: exit 0, the structure check passed, success line, no temporaries
+    if [ "$rc" -eq 0 ] && out_has "$1" "TensorFlow.js: structure check ✅ passed" &&
+        out_has "$1" "TensorFlow.js: export success ✅" && no_temps; then pass "$1"; else fail "$1" "exit $rc"; show "$1"; fi
+}
+TJ_PY='
+import sys, yaml
+ours, theirs = yaml.safe_load(open(sys.argv[1] + "/metadata.yaml")), yaml.safe_load(open(sys.argv[2] + "/metadata.yaml"))
+keys = [k for k in ours if k in theirs]
+if keys != list(theirs): sys.exit("metadata keys %s, peer %s" % (list(ours), list(theirs)))
+for k in theirs:
+    if k not in ("date", "version") and ours[k] != theirs[k]: sys.exit("metadata %s: %r != peer %r" % (k, ours[k], theirs[k]))
+if ours["args"] != {"batch": 1, "half": False, "int8": False, "nms": False}: sys.exit("args %r" % ours["args"])
+print("PASS tfjs_metadata_vs_peer: %d keys, the peer'"'"'s values" % len(ours))
+'
+if need_shared; then
+    run tfjs "$REL" model=../m/yolov8n.pt format=tfjs
+    expect_tfjs_ok tfjs
+    check tfjs_log_start grep -qE "^TensorFlow.js: starting export with tensorflowjs yoloport-[0-9.]+\.\.\.$" "$T/tfjs.out"
+    check tfjs_log_success grep -qE "^TensorFlow.js: export success ✅ [0-9]+\.[0-9]s, saved as '\.\./m/yolov8n_web_model' \(12\.[0-9] MB\)$" "$T/tfjs.out"
+    check tfjs_numeric_says_skipped grep -qF "TensorFlow.js: check against the source – skipped: this build has no TF.js runtime" "$T/tfjs.out"
+    check tfjs_files test -f "$T/m/yolov8n_web_model/model.json" -a -f "$T/m/yolov8n_web_model/group1-shard4of4.bin" \
+        -a ! -e "$T/m/yolov8n_web_model/group1-shard5of4.bin" -a -f "$T/m/yolov8n_web_model/metadata.yaml"
+    if $PY -c 'import yaml' 2>/dev/null; then
+        $PY -c "$TJ_PY" "$T/m/yolov8n_web_model" "$S/reference/openvino/yolov8n_int8_openvino_model" ||
+            fail tfjs_metadata_vs_peer "see above"
+    fi
+    if have_tfjs; then
+        node "$ROOT/tests/node/run_tfjs.js" "$T/m/yolov8n_web_model" --info >"$T/tfjs_info.json" 2>&1
+        check tfjs_interface sh -c "grep -qF '\"inputs\":[{\"name\":\"images\",\"dtype\":\"float32\",\"dims\":[1,640,640,3]}]' '$T/tfjs_info.json' &&
+            grep -qF '\"dims\":[1,84,8400]' '$T/tfjs_info.json'"
+    fi
+    run tfjs_half "$REL" model=../m/yolov8n.pt format=tfjs half=True
+    expect_tfjs_ok tfjs_half
+    check tfjs_half_report grep -qE "^  \.\./m/yolov8n_web_model +TensorFlow.js +mixed \(fp32 [0-9]+%, fp16 9[0-9]%\) +6\.[0-9] MB" "$T/tfjs_half.out"
+    run tfjs_int8 "$REL" model=../m/yolov8n.pt format=tfjs int8=True
+    expect_tfjs_ok tfjs_int8
+    check tfjs_int8_report grep -qE "^  \.\./m/yolov8n_web_model +TensorFlow.js +mixed \(fp32 [0-9]+%, int8 9[0-9]%\) +3\.[0-9] MB" "$T/tfjs_int8.out"
+    refused tfjs_nms_refused "nms=True is not available for TensorFlow.js in this build" "$T/m/yolov8n_web_model" \
+        model=../m/yolov8n.pt format=tfjs nms=True
+    before=$(find "$T/m/yolov8n_web_model" -type f -exec md5sum {} + | sort)
+    env YOLOPORT_FAULT_WRITE_AFTER=6000000 "$BIN" export model=../m/yolov8n.pt format=tfjs >"$T/tfjs_disk_full.out" 2>&1
+    rc=$?
+    if [ "$rc" -ne 0 ] && out_has tfjs_disk_full "No space left on device" && no_temps &&
+        [ "$(find "$T/m/yolov8n_web_model" -type f -exec md5sum {} + | sort)" = "$before" ]; then
+        pass tfjs_disk_full_previous_untouched
+    else
+        fail tfjs_disk_full_previous_untouched "exit $rc"; show tfjs_disk_full
+    fi
+else
+    skip tfjs_yolov8n_pt "needs ../shared (models and peer references)"
+fi
+# a config at 320 in the CWD, run in TF.js and compared with the same config's ONNX export in
+# onnxruntime (two runtimes, neither of them ours)
+run tfjs_cfg "$REL" model=yolov8n.yaml format=tfjs imgsz=320
+expect_tfjs_ok tfjs_cfg
+check tfjs_cfg_in_cwd test -f "$T/cwd/yolov8n_web_model/model.json"
+if have_tfjs && have_ort && $PY -c 'import numpy' 2>/dev/null; then
+    [ -f yolov8n.onnx ] || run tfjs_cfg_onnx "$REL" model=yolov8n.yaml format=onnx imgsz=320 verify=False
+    $PY -c "
+import numpy as np
+np.save('$T/t320.npy', (np.arange(3 * 320 * 320, dtype=np.float32).reshape(1, 3, 320, 320) * 0.61 % 1.0).astype(np.float32))"
+    if node "$ROOT/tests/node/run_tfjs.js" "$T/cwd/yolov8n_web_model" images="$T/t320.npy" --nchw --out "$T/tfjs_out" \
+        >"$T/tfjs_run.out" 2>&1 && [ -f "$T/tfjs_out/Identity.npy" ]; then
+        pass "tfjs_cfg_runs ($(sed -n 's/.*"run_ms":\([0-9]*\).*/\1/p' "$T/tfjs_run.out") ms in TF.js)"
+        node "$ROOT/tests/node/check_export.js" parity tfjs_cfg_vs_onnxruntime yolov8n.onnx "$T/t320.npy" "$T/tfjs_out/Identity.npy"
+    else
+        fail tfjs_cfg_runs "$(tail -c 300 "$T/tfjs_run.out")"
+    fi
+else
+    skip tfjs_cfg_in_tfjs "needs node with @tensorflow/tfjs and onnxruntime-node, and numpy"
+fi

@@ -21,6 +21,7 @@
 #include "engine/npy.h"
 #include "formats/openvino.h"
 #include "formats/registry.h"
+#include "formats/tfjs.h"
 #include "formats/torchscript.h"
 #include "tests/check.h"
 
@@ -597,6 +598,98 @@ static void test_openvino_yolov8n_vs_peer(void)
     unlink("peer_yolov8n.pt");
 }
 
+/* ---- TF.js through the pipeline ------------------------------------------------------- */
+
+static void test_tfjs_export(void)
+{
+    Captured log;
+    JobState st;
+    const char *w[] = {"model=yolov8n.yaml", "format=tfjs", "imgsz=64"};
+    ExportRun *run = export_words(&log, &st, w, 3);
+    EXPECT(run != NULL);
+    if (!run) return;
+    EXPECT_EQ_INT(st, JOB_DONE);
+    EXPECT_EQ_INT(run->status, EXPORT_OK);
+    EXPECT_EQ_STR(run->last_path, "yolov8n_web_model");
+    EXPECT(file_exists("yolov8n_web_model/model.json"));
+    EXPECT(file_exists("yolov8n_web_model/group1-shard1of4.bin"));
+    EXPECT(file_exists("yolov8n_web_model/metadata.yaml"));
+    EXPECT_EQ_INT(temporaries(), 0);
+    EXPECT_CONTAINS(log.text, "\nTensorFlow.js: starting export with tensorflowjs yoloport-");
+    EXPECT_CONTAINS(log.text, "TensorFlow.js: structure check ✅ passed: read back: model.json graph model, ");
+    EXPECT_CONTAINS(log.text, "TensorFlow.js: check against the source – skipped: this build has no TF.js runtime");
+    EXPECT_CONTAINS(log.text, "TensorFlow.js: export success ✅ ");
+    EXPECT_CONTAINS(log.text, "saved as 'yolov8n_web_model' (");
+    EXPECT_EQ_INT(run->report.n_checks, 2);
+    if (run->report.n_checks == 2) {
+        EXPECT_EQ_INT(run->report.checks[0].status, CHECK_PASSED);
+        EXPECT_EQ_INT(run->report.checks[1].status, CHECK_SKIPPED);
+    }
+    if (run->report.n_artifacts == 1) {
+        EXPECT_EQ_STR(run->report.artifacts[0].format, "TensorFlow.js");
+        EXPECT_EQ_STR(run->report.artifacts[0].precision.text, "fp32");
+        EXPECT_EQ_INT(run->report.artifacts[0].status, CHECK_PASSED);
+    }
+    char err[512];
+    TfjsSummary sum;
+    EXPECT_MSG(tfjs_check_dir("yolov8n_web_model", &sum, err, sizeof err) == 0, "%s", err);
+    EXPECT_EQ_INT(sum.n_inputs, 1);
+    EXPECT_EQ_INT(sum.n_outputs, 1);
+    EXPECT(!sum.quantized);
+    char *yaml = read_all("yolov8n_web_model/metadata.yaml");
+    EXPECT(yaml != NULL);
+    if (yaml) {
+        EXPECT(!strncmp(yaml, "description: 'Ultralytics YOLOv8n model '\nauthor: Ultralytics\ndate: '", 68));
+        EXPECT_CONTAINS(yaml, "\nstride: 32\ntask: detect\nbatch: 1\nimgsz:\n- 64\n- 64\nnames:\n  0: '0'\n");
+        EXPECT_CONTAINS(yaml, "args:\n  batch: 1\n  half: false\n  int8: false\n  nms: false\nchannels: 3\n");
+    }
+    free(yaml);
+    char *model = read_all("yolov8n_web_model/model.json");
+    if (model) EXPECT_CONTAINS(model, "\"format\":");
+    free(model);
+    export_run_free(run);
+}
+
+static void test_tfjs_half_int8(void)
+{
+    const struct {
+        const char *arg, *precision, *log;
+    } cases[] = {
+        {"half=True", "mixed (fp32 ", "half=True: float16 weight storage"},
+        {"int8=True", "mixed (fp32 ", "int8=True: uint8 weight storage"},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        Captured log;
+        JobState st;
+        const char *w[] = {"model=yolov8n.yaml", "format=tfjs", "imgsz=64", cases[i].arg};
+        ExportRun *run = export_words(&log, &st, w, 4);
+        EXPECT(run != NULL);
+        if (!run) continue;
+        EXPECT_EQ_INT(run->status, EXPORT_OK);
+        EXPECT_CONTAINS(log.text, cases[i].log);
+        if (run->report.n_artifacts == 1) {
+            /* learned weights quantised; anchors and strides stay float32 (as the writer keeps them) */
+            EXPECT_CONTAINS(run->report.artifacts[0].precision.text, cases[i].precision);
+            EXPECT_CONTAINS(run->report.artifacts[0].precision.text, i == 0 ? "fp16 " : "int8 ");
+            EXPECT(run->report.artifacts[0].bytes < (i == 0 ? 7000000 : 4000000));
+        }
+        char err[512];
+        TfjsSummary sum;
+        EXPECT_MSG(tfjs_check_dir("yolov8n_web_model", &sum, err, sizeof err) == 0, "%s", err);
+        EXPECT(sum.quantized);
+        export_run_free(run);
+    }
+}
+
+static void test_tfjs_nms_refused(void)
+{
+    mkdir("yolov8n_web_model", 0755);
+    write_text("yolov8n_web_model/model.json", "previous");
+    const char *w[] = {"model=yolov8n.yaml", "format=tfjs", "imgsz=64", "nms=True"};
+    expect_refused(w, 4, "yolov8n_web_model/model.json", "nms=True is not available for TensorFlow.js in this build");
+    fileio_remove_tree("yolov8n_web_model");
+}
+
 static void test_torchscript_cancel_writes_nothing(void)
 {
     unlink("yolov8s.torchscript");
@@ -648,6 +741,9 @@ int main(void)
     RUN(test_openvino_half_dynamic_nms);
     RUN(test_openvino_int8_refused);
     RUN(test_openvino_yolov8n_vs_peer);
+    RUN(test_tfjs_export);
+    RUN(test_tfjs_half_int8);
+    RUN(test_tfjs_nms_refused);
     jobs_free(runner);
     if (chdir("/") == 0) fileio_remove_tree(tmpdir);
     return check_done();
