@@ -257,7 +257,12 @@ printf 'previous export\n' >yolov8s.onnx
 before=$(md5sum yolov8s.onnx)
 "$BIN" export model=yolov8s.pt format=onnx >"$T/cancel_sigint.out" 2>&1 &
 pid=$!
-sleep 2
+# interrupt once the ONNX stage has started (the check that follows runs for seconds under ASan),
+# not after a fixed delay that a busy machine may overrun
+i=0
+while [ $i -lt 600 ] && kill -0 "$pid" 2>/dev/null && ! grep -q 'starting export' "$T/cancel_sigint.out"; do
+    sleep 0.1; i=$((i + 1))
+done
 kill -INT "$pid" 2>/dev/null
 wait "$pid"
 rc=$?
