@@ -389,7 +389,7 @@ int exec_run(Exec *e, const volatile int *cancel, char *err, size_t errlen)
     }
     char msg[512];
     for (int ni = 0; ni < g->n_nodes; ni++) {
-        if (cancel && *cancel) return err_set(err, errlen, "cancelled");
+        if (cancel && __atomic_load_n((const int *)cancel, __ATOMIC_ACQUIRE)) return err_set(err, errlen, "cancelled");
         const Node *n = &g->nodes[ni];
         if (n->n_inputs > 64 || n->n_outputs > 64)
             return err_set(err, errlen, "node '%s' (%s) has too many inputs or outputs", n->name, n->op_type);

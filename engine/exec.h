@@ -27,7 +27,8 @@ void exec_free(Exec *e);
  * produced, as a half-precision runtime stores it).  0 or -1 + message. */
 int exec_set_input(Exec *e, const char *name, const float *data, const int64_t *dims, int rank, char *err,
                    size_t errlen);
-/* Run the graph.  cancel (may be NULL) is polled between nodes; a non-zero value stops
+/* Run the graph.  cancel (may be NULL) is polled between nodes with an atomic load (another
+ * thread may set it with __atomic_store_n); a non-zero value stops
  * the run with -1 and "cancelled".  0 or -1 + message. */
 int exec_run(Exec *e, const volatile int *cancel, char *err, size_t errlen);
 /* Output i (graph output order) after a run: float32 data owned by the Exec (an int64

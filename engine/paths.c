@@ -2,6 +2,7 @@
 #include "paths.h"
 
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,15 +59,17 @@ static void find_dirs(char *share, char *themes, size_t len)
 }
 
 static char share_buf[PATH_MAX], themes_buf[PATH_MAX];
-static int resolved;
+static pthread_once_t resolved = PTHREAD_ONCE_INIT;
 
+static void find_once(void)
+{
+    find_dirs(share_buf, themes_buf, sizeof share_buf);
+}
+
+/* Computed once, whichever thread asks first; the strings are constant afterwards. */
 static void resolve(void)
 {
-    /* Computed once; the strings are constant afterwards, so threads may read them. */
-    if (!resolved) {
-        find_dirs(share_buf, themes_buf, sizeof share_buf);
-        resolved = 1;
-    }
+    pthread_once(&resolved, find_once);
 }
 
 const char *paths_share_dir(void)

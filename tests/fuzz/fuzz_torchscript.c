@@ -1,0 +1,27 @@
+/* fuzz_torchscript: libFuzzer harness for the TorchScript archive inspector (the check
+ * that reads back what the exporter wrote).  The input is a whole archive file. */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine/fileio.h"
+#include "formats/torchscript.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static char path[64];
+    if (!path[0]) snprintf(path, sizeof path, "/tmp/fuzz_torchscript.%d.torchscript", (int)getpid());
+    FILE *f = fopen(path, "wb");
+    if (!f) return 0;
+    size_t n = fwrite(data, 1, size, f);
+    fclose(f);
+    if (n != size) return 0;
+    TorchScriptInfo info;
+    char err[512] = "";
+    memset(&info, 0, sizeof info);
+    if (torchscript_inspect(path, &info, err, sizeof err) == 0) torchscript_info_free(&info);
+    else if (!err[0]) __builtin_trap(); /* a failure always says why */
+    unlink(path);
+    return 0;
+}
