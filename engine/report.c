@@ -204,12 +204,14 @@ char *report_format(const Report *r, bool color)
         sb_printf(&out, &len, &cap, "%s (source %s, %.1f MB)\n", title, src_name, report_mib(r->source_bytes));
     else
         sb_printf(&out, &len, &cap, "%s (source %s, built from the config: no file)\n", title, src_name);
-    int w = 8;
+    int w = 8, fw = 6; /* column widths: the longest path and format name */
     for (int i = 0; i < r->n_artifacts; i++) {
         int c = utf8_cols(r->artifacts[i].path);
         if (c > w) w = c;
+        c = utf8_cols(r->artifacts[i].format);
+        if (c > fw) fw = c;
     }
-    sb_printf(&out, &len, &cap, "  %-*s  %-6s  %-9s  %9s  %9s  %s\n", w, "artifact", "format", "precision", "size",
+    sb_printf(&out, &len, &cap, "  %-*s  %-*s  %-9s  %9s  %9s  %s\n", w, "artifact", fw, "format", "precision", "size",
               "vs source", "check");
     for (int i = 0; i < r->n_artifacts; i++) {
         const ReportArtifact *a = &r->artifacts[i];
@@ -221,8 +223,8 @@ char *report_format(const Report *r, bool color)
         char delta[48] = "";
         if (a->max_abs_delta >= 0) snprintf(delta, sizeof delta, " max |Δ| %.2g", a->max_abs_delta);
         int pad = w - utf8_cols(a->path);
-        sb_printf(&out, &len, &cap, "  %s%*s  %-6s  %-9s  %9s  %9s  %s %s%s\n", a->path, pad > 0 ? pad : 0, "",
-                  a->format, a->precision.text, size, ratio, check_status_mark(a->status),
+        sb_printf(&out, &len, &cap, "  %s%*s  %-*s  %-9s  %9s  %9s  %s %s%s\n", a->path, pad > 0 ? pad : 0, "",
+                  fw, a->format, a->precision.text, size, ratio, check_status_mark(a->status),
                   check_status_word(a->status), delta);
     }
     for (int i = 0; i < r->n_checks; i++) {
