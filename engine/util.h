@@ -57,6 +57,21 @@ bool file_exists(const char *path);
 /* Size in bytes of a file, or of every regular file below a directory; -1 on error. */
 int64_t path_size(const char *path);
 
+/* Growable NUL-terminated string: `StrBuf b = {0}; strbuf_puts(&b, "x"); ...; free(b.p);`
+ * b.p is NULL until something is added. */
+typedef struct {
+    char *p;
+    size_t len, cap;
+} StrBuf;
+void strbuf_add(StrBuf *b, const void *data, size_t n);
+void strbuf_puts(StrBuf *b, const char *s);
+void strbuf_printf(StrBuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Length of the valid UTF-8 sequence starting at s (1..4), 0 when it is not valid UTF-8
+ * (overlong forms, surrogates and code points past U+10FFFF are invalid).  s must be
+ * NUL-terminated or hold at least 4 readable bytes. */
+size_t utf8_seq_len(const unsigned char *s);
+
 /* Monotonic clock in seconds. */
 double now_seconds(void);
 

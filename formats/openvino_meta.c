@@ -23,52 +23,6 @@ enum {
     MAX_META_TEXT = 1 << 20, /* one rendered value */
 };
 
-/* ---- growable text ---------------------------------------------------------------------- */
-
-typedef struct {
-    char *p;
-    size_t len, cap;
-} Buf;
-
-static void buf_add(Buf *b, const void *d, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 64;
-        while (cap < b->len + n + 1) cap *= 2;
-        b->p = xrealloc(b->p, cap);
-        b->cap = cap;
-    }
-    if (n) memcpy(b->p + b->len, d, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-static void buf_puts(Buf *b, const char *s) { buf_add(b, s, strlen(s)); }
-
-static void buf_printf(Buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void buf_printf(Buf *b, const char *fmt, ...)
-{
-    char small[256];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(small, sizeof small, fmt, ap);
-    va_end(ap);
-    if (n >= 0 && (size_t)n < sizeof small) buf_add(b, small, (size_t)n);
-}
-
-/* Length of the valid UTF-8 sequence at s (0 when invalid). */
-static size_t utf8_len(const unsigned char *s)
-{
-    if (s[0] < 0x80) return 1;
-    int n = (s[0] & 0xe0) == 0xc0 ? 2 : (s[0] & 0xf0) == 0xe0 ? 3 : (s[0] & 0xf8) == 0xf0 ? 4 : 0;
-    if (!n || (n == 2 && s[0] < 0xc2) || (n == 4 && s[0] > 0xf4)) return 0;
-    for (int i = 1; i < n; i++)
-        if ((s[i] & 0xc0) != 0x80) return 0;
-    if (n == 3 && ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0))) return 0;
-    if (n == 4 && ((s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90))) return 0;
-    return (size_t)n;
-}
-
 /* Strict integer (optional spaces around). */
 static bool parse_i64(const char *s, int64_t *out)
 {
@@ -111,8 +65,8 @@ static bool py_parse(const char **p, PyVal *v, int depth);
 static bool py_string(const char **p, PyVal *v)
 {
     char q = **p;
-    Buf b = {0};
-    buf_puts(&b, "");
+    StrBuf b = {0};
+    strbuf_puts(&b, "");
     for ((*p)++; **p && **p != q; (*p)++) {
         char c = **p;
         if (c == '\\' && (*p)[1]) {
@@ -122,7 +76,7 @@ static bool py_string(const char **p, PyVal *v)
             bool done = false;
             for (size_t i = 0; i < ARRAY_LEN(esc) && !done; i++)
                 if (c == esc[i][0]) {
-                    if (esc[i][1]) buf_add(&b, &esc[i][1], 1);
+                    if (esc[i][1]) strbuf_add(&b, &esc[i][1], 1);
                     done = true;
                 }
             if (done) continue;
@@ -142,12 +96,12 @@ static bool py_string(const char **p, PyVal *v)
                 else if (cp < 0x800) { u[k++] = (unsigned char)(0xc0 | (cp >> 6)); u[k++] = (unsigned char)(0x80 | (cp & 0x3f)); }
                 else if (cp < 0x10000) { u[k++] = (unsigned char)(0xe0 | (cp >> 12)); u[k++] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f)); u[k++] = (unsigned char)(0x80 | (cp & 0x3f)); }
                 else if (cp < 0x110000) { u[k++] = (unsigned char)(0xf0 | (cp >> 18)); u[k++] = (unsigned char)(0x80 | ((cp >> 12) & 0x3f)); u[k++] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f)); u[k++] = (unsigned char)(0x80 | (cp & 0x3f)); }
-                if (cp) buf_add(&b, u, (size_t)k);
+                if (cp) strbuf_add(&b, u, (size_t)k);
                 continue;
             }
-            buf_add(&b, "\\", 1);
+            strbuf_add(&b, "\\", 1);
         }
-        buf_add(&b, &c, 1);
+        strbuf_add(&b, &c, 1);
     }
     if (**p != q) {
         free(b.p);
@@ -287,7 +241,7 @@ static ScalarStyle yaml_style(const YamlEmitter *y, const char *s)
     bool block_ind = false;
     for (size_t i = 0; i < len;) {
         const unsigned char *u = (const unsigned char *)s + i;
-        size_t n = utf8_len(u);
+        size_t n = utf8_seq_len(u);
         if (!n || *u < 0x20 || *u == 0x7f) return STYLE_DOUBLE;
         if (n == 2 && u[0] == 0xc2 && u[1] < 0xa0) return STYLE_DOUBLE; /* C1 controls */
         if (n == 3 && u[0] == 0xef && u[1] == 0xbb && u[2] == 0xbf) return STYLE_DOUBLE; /* BOM */
@@ -310,104 +264,104 @@ static ScalarStyle yaml_style(const YamlEmitter *y, const char *s)
 
 /* Write scalar text, folding at single spaces once the line is past 80 columns as
  * PyYAML does (keys are never folded). */
-static void yaml_text(Buf *b, const char *s, ScalarStyle st, size_t *col, int indent, bool fold)
+static void yaml_text(StrBuf *b, const char *s, ScalarStyle st, size_t *col, int indent, bool fold)
 {
     if (st == STYLE_DOUBLE) {
-        buf_puts(b, "\"");
+        strbuf_puts(b, "\"");
         for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
             static const char esc[][3] = {{'\n', 'n'}, {'\t', 't'}, {'\r', 'r'}, {'"', '"'}, {'\\', '\\'}, {'\0', '0'}};
             bool done = false;
             for (size_t i = 0; i < ARRAY_LEN(esc) && !done; i++)
                 if (*p == (unsigned char)esc[i][0] && *p) {
-                    buf_printf(b, "\\%c", esc[i][1]);
+                    strbuf_printf(b, "\\%c", esc[i][1]);
                     done = true;
                 }
             if (done) continue;
-            size_t n = utf8_len(p);
-            if (!n || *p < 0x20 || *p == 0x7f) buf_printf(b, "\\x%02X", *p);
+            size_t n = utf8_seq_len(p);
+            if (!n || *p < 0x20 || *p == 0x7f) strbuf_printf(b, "\\x%02X", *p);
             else {
-                buf_add(b, p, n);
+                strbuf_add(b, p, n);
                 p += n - 1;
             }
         }
-        buf_puts(b, "\"");
+        strbuf_puts(b, "\"");
         *col += strlen(s) + 2;
         return;
     }
     if (st == STYLE_SINGLE) {
-        buf_puts(b, "'");
+        strbuf_puts(b, "'");
         (*col)++;
     }
     size_t len = strlen(s);
     for (size_t i = 0; i < len; i++) {
         bool single_space = s[i] == ' ' && (i == 0 || s[i - 1] != ' ') && s[i + 1] != ' ';
         if (fold && single_space && *col > 80 && i != 0 && i + 1 != len) {
-            buf_printf(b, "\n%*s", indent, "");
+            strbuf_printf(b, "\n%*s", indent, "");
             *col = (size_t)indent;
             continue;
         }
         if (st == STYLE_SINGLE && s[i] == '\'') {
-            buf_puts(b, "''");
+            strbuf_puts(b, "''");
             *col += 2;
             continue;
         }
-        buf_add(b, &s[i], 1);
+        strbuf_add(b, &s[i], 1);
         if (((unsigned char)s[i] & 0xc0) != 0x80) (*col)++;
     }
     if (st == STYLE_SINGLE) {
-        buf_puts(b, "'");
+        strbuf_puts(b, "'");
         (*col)++;
     }
 }
 
-static void yaml_scalar(const YamlEmitter *y, Buf *b, const PyVal *v, size_t *col, int indent, bool fold)
+static void yaml_scalar(const YamlEmitter *y, StrBuf *b, const PyVal *v, size_t *col, int indent, bool fold)
 {
     if (v->kind == PV_STR) yaml_text(b, v->text, yaml_style(y, v->text), col, indent, fold);
     else if (v->kind == PV_LIST || v->kind == PV_DICT) {
-        buf_puts(b, v->kind == PV_LIST ? "[]" : "{}");
+        strbuf_puts(b, v->kind == PV_LIST ? "[]" : "{}");
         *col += 2;
     } else {
-        buf_puts(b, v->text);
+        strbuf_puts(b, v->text);
         *col += strlen(v->text);
     }
 }
 
 static bool pv_block(const PyVal *v) { return (v->kind == PV_LIST || v->kind == PV_DICT) && v->n > 0; }
 
-static void yaml_node(const YamlEmitter *y, Buf *b, const PyVal *v, int indent, bool inline_first);
+static void yaml_node(const YamlEmitter *y, StrBuf *b, const PyVal *v, int indent, bool inline_first);
 
 /* Block mapping/sequence at indent; inline_first: the first entry continues the current
  * line ("- " was just written). */
-static void yaml_node(const YamlEmitter *y, Buf *b, const PyVal *v, int indent, bool inline_first)
+static void yaml_node(const YamlEmitter *y, StrBuf *b, const PyVal *v, int indent, bool inline_first)
 {
     int step = v->kind == PV_DICT ? 2 : 1;
     for (int i = 0; i < v->n; i += step) {
-        if (i > 0 || !inline_first) buf_printf(b, "%*s", indent, "");
+        if (i > 0 || !inline_first) strbuf_printf(b, "%*s", indent, "");
         size_t col = (size_t)indent + (inline_first && i == 0 ? 0 : 0);
         if (v->kind == PV_DICT) {
             const PyVal *k = &v->items[i], *val = &v->items[i + 1];
             yaml_scalar(y, b, k, &col, indent, false);
-            buf_puts(b, ":");
+            strbuf_puts(b, ":");
             col++;
             if (!pv_block(val)) {
-                buf_puts(b, " ");
+                strbuf_puts(b, " ");
                 col++;
                 yaml_scalar(y, b, val, &col, indent + 2, true);
-                buf_puts(b, "\n");
+                strbuf_puts(b, "\n");
             } else if (val->kind == PV_DICT) {
-                buf_puts(b, "\n");
+                strbuf_puts(b, "\n");
                 yaml_node(y, b, val, indent + 2, false);
             } else {
-                buf_puts(b, "\n");
+                strbuf_puts(b, "\n");
                 yaml_node(y, b, val, indent, false);
             }
         } else {
             const PyVal *it = &v->items[i];
-            buf_puts(b, "- ");
+            strbuf_puts(b, "- ");
             col += 2;
             if (!pv_block(it)) {
                 yaml_scalar(y, b, it, &col, indent + 2, true);
-                buf_puts(b, "\n");
+                strbuf_puts(b, "\n");
             } else {
                 yaml_node(y, b, it, indent + 2, true);
             }
@@ -426,9 +380,9 @@ char *openvino_metadata_yaml(const KeyValue *kv, int n)
         top.items[2 * i] = (PyVal){.kind = PV_STR, .text = xstrdup(kv[i].key ? kv[i].key : "")};
         pv_from_value(kv[i].value ? kv[i].value : "", &top.items[2 * i + 1]);
     }
-    Buf b = {0};
-    buf_puts(&b, "");
-    if (n == 0) buf_puts(&b, "{}\n");
+    StrBuf b = {0};
+    strbuf_puts(&b, "");
+    if (n == 0) strbuf_puts(&b, "{}\n");
     else yaml_node(&y, &b, &top, 0, false);
     pv_free(&top);
     for (int i = 0; i < y.n; i++) regfree(&y.re[i]);
@@ -489,43 +443,43 @@ static const char *yaml_plain_py(const char *s)
 
 /* Render a YAML node as the Python value's str(): top-level strings bare, nested ones
  * quoted.  false when too deep or too long. */
-static bool yaml_py(yaml_document_t *d, yaml_node_t *n, Buf *b, int depth, bool top)
+static bool yaml_py(yaml_document_t *d, yaml_node_t *n, StrBuf *b, int depth, bool top)
 {
     if (!n || depth > MAX_META_DEPTH || b->len > MAX_META_TEXT) return false;
     if (n->type == YAML_SCALAR_NODE) {
         const char *s = yscalar(n), *py = yplain(n) ? yaml_plain_py(s) : NULL;
         if (py || top) {
-            buf_puts(b, py ? py : s);
+            strbuf_puts(b, py ? py : s);
             return true;
         }
         char q = strchr(s, '\'') && !strchr(s, '"') ? '"' : '\'';
-        buf_add(b, &q, 1);
+        strbuf_add(b, &q, 1);
         for (; *s; s++) {
-            if (*s == q || *s == '\\') buf_add(b, "\\", 1);
-            if (*s == '\n') buf_puts(b, "\\n");
-            else buf_add(b, s, 1);
+            if (*s == q || *s == '\\') strbuf_add(b, "\\", 1);
+            if (*s == '\n') strbuf_puts(b, "\\n");
+            else strbuf_add(b, s, 1);
         }
-        buf_add(b, &q, 1);
+        strbuf_add(b, &q, 1);
         return true;
     }
     if (n->type == YAML_SEQUENCE_NODE) {
-        buf_puts(b, "[");
+        strbuf_puts(b, "[");
         for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
-            if (it != n->data.sequence.items.start) buf_puts(b, ", ");
+            if (it != n->data.sequence.items.start) strbuf_puts(b, ", ");
             if (!yaml_py(d, yaml_document_get_node(d, *it), b, depth + 1, false)) return false;
         }
-        buf_puts(b, "]");
+        strbuf_puts(b, "]");
         return true;
     }
     if (n->type == YAML_MAPPING_NODE) {
-        buf_puts(b, "{");
+        strbuf_puts(b, "{");
         for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
-            if (p != n->data.mapping.pairs.start) buf_puts(b, ", ");
+            if (p != n->data.mapping.pairs.start) strbuf_puts(b, ", ");
             if (!yaml_py(d, yaml_document_get_node(d, p->key), b, depth + 1, false)) return false;
-            buf_puts(b, ": ");
+            strbuf_puts(b, ": ");
             if (!yaml_py(d, yaml_document_get_node(d, p->value), b, depth + 1, false)) return false;
         }
-        buf_puts(b, "}");
+        strbuf_puts(b, "}");
         return true;
     }
     return false;
@@ -592,8 +546,8 @@ static void meta_names(Graph *g, yaml_document_t *d, yaml_node_t *v)
 static void meta_apply(Graph *g, yaml_document_t *d, const char *key, yaml_node_t *v)
 {
     GraphMeta *m = &g->meta;
-    Buf b = {0};
-    buf_puts(&b, "");
+    StrBuf b = {0};
+    strbuf_puts(&b, "");
     if (yaml_py(d, v, &b, 0, true)) graph_meta_add_prop(g, key, b.p);
     free(b.p);
     const char *s = yscalar(v);

@@ -53,77 +53,21 @@ DType openvino_dtype_from_precision(const char *s)
     return DT_UNDEFINED;
 }
 
-/* ---- growable text/bytes --------------------------------------------------------- */
-
-typedef struct {
-    char *p;
-    size_t len, cap;
-} Buf;
-
-static void buf_add(Buf *b, const void *d, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + n + 1) cap *= 2;
-        b->p = xrealloc(b->p, cap);
-        b->cap = cap;
-    }
-    if (n) memcpy(b->p + b->len, d, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-static void buf_puts(Buf *b, const char *s) { buf_add(b, s, strlen(s)); }
-
-static void buf_printf(Buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void buf_printf(Buf *b, const char *fmt, ...)
-{
-    char small[256];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(small, sizeof small, fmt, ap);
-    va_end(ap);
-    if (n < 0) return;
-    if ((size_t)n < sizeof small) {
-        buf_add(b, small, (size_t)n);
-        return;
-    }
-    char *big = xmalloc((size_t)n + 1);
-    va_start(ap, fmt);
-    vsnprintf(big, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    buf_add(b, big, (size_t)n);
-    free(big);
-}
-
-/* Length of the valid UTF-8 sequence at s (0 when invalid). */
-static size_t utf8_len(const unsigned char *s)
-{
-    if (s[0] < 0x80) return 1;
-    int n = (s[0] & 0xe0) == 0xc0 ? 2 : (s[0] & 0xf0) == 0xe0 ? 3 : (s[0] & 0xf8) == 0xf0 ? 4 : 0;
-    if (!n || (n == 2 && s[0] < 0xc2) || (n == 4 && s[0] > 0xf4)) return 0;
-    for (int i = 1; i < n; i++)
-        if ((s[i] & 0xc0) != 0x80) return 0;
-    if (n == 3 && ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0))) return 0;
-    if (n == 4 && ((s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90))) return 0;
-    return (size_t)n;
-}
-
 /* XML attribute text: markup characters escaped, control characters as character references
  * where XML allows them and '?' otherwise, invalid UTF-8 bytes as '?'. */
-static void buf_xml(Buf *b, const char *s)
+static void buf_xml(StrBuf *b, const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;
     while (*p) {
-        size_t n = utf8_len(p);
-        if (*p == '&') buf_puts(b, "&amp;");
-        else if (*p == '<') buf_puts(b, "&lt;");
-        else if (*p == '>') buf_puts(b, "&gt;");
-        else if (*p == '"') buf_puts(b, "&quot;");
-        else if (*p == '\t' || *p == '\n' || *p == '\r') buf_printf(b, "&#%d;", *p);
-        else if (*p < 0x20 || *p == 0x7f || !n) buf_puts(b, "?");
+        size_t n = utf8_seq_len(p);
+        if (*p == '&') strbuf_puts(b, "&amp;");
+        else if (*p == '<') strbuf_puts(b, "&lt;");
+        else if (*p == '>') strbuf_puts(b, "&gt;");
+        else if (*p == '"') strbuf_puts(b, "&quot;");
+        else if (*p == '\t' || *p == '\n' || *p == '\r') strbuf_printf(b, "&#%d;", *p);
+        else if (*p < 0x20 || *p == 0x7f || !n) strbuf_puts(b, "?");
         else {
-            buf_add(b, p, n);
+            strbuf_add(b, p, n);
             p += n;
             continue;
         }
@@ -144,7 +88,7 @@ typedef struct {
     char *name;
     const char *type, *version;
     bool own_type;       /* type and version are heap copies (a passed-through layer) */
-    Buf data;            /* the <data> element's attributes, already escaped */
+    StrBuf data;            /* the <data> element's attributes, already escaped */
     bool decompression;  /* a Convert that decompresses an f16 constant */
     WPort *in, *out;
     int n_in, n_out, cap_in, cap_out;
@@ -171,7 +115,7 @@ typedef struct {
     int n_layers, cap_layers;
     WEdge *edges;
     int n_edges, cap_edges;
-    Buf bin;
+    StrBuf bin;
     BinEntry *bins;
     size_t n_bins, cap_bins; /* open addressing, cap a power of two */
     Src *tsrc;               /* per graph tensor: where its value comes from (layer -1: not yet) */
@@ -203,18 +147,18 @@ static void w_attr(W *w, int L, const char *key, const char *fmt, ...)
     va_start(ap, fmt);
     if (vasprintf(&v, fmt, ap) < 0) v = NULL;
     va_end(ap);
-    Buf *d = &w->layers[L].data;
-    buf_printf(d, " %s=\"", key);
+    StrBuf *d = &w->layers[L].data;
+    strbuf_printf(d, " %s=\"", key);
     if (v) buf_xml(d, v);
-    buf_puts(d, "\"");
+    strbuf_puts(d, "\"");
     free(v);
 }
 
 static void w_attr_ints(W *w, int L, const char *key, const int64_t *v, int n)
 {
-    Buf s = {0};
-    buf_puts(&s, "");
-    for (int i = 0; i < n; i++) buf_printf(&s, "%s%lld", i ? ", " : "", (long long)v[i]);
+    StrBuf s = {0};
+    strbuf_puts(&s, "");
+    for (int i = 0; i < n; i++) strbuf_printf(&s, "%s%lld", i ? ", " : "", (long long)v[i]);
     w_attr(w, L, key, "%s", s.p);
     free(s.p);
 }
@@ -239,10 +183,10 @@ static Src w_out(W *w, int L, DType dt, int rank, const int64_t *dims, const cha
     p->rank = rank < 0 ? 0 : rank > GRAPH_MAX_RANK ? GRAPH_MAX_RANK : rank;
     for (int i = 0; i < p->rank; i++) p->dims[i] = dims ? dims[i] : -1;
     if (names && *names) {
-        Buf s = {0};
+        StrBuf s = {0};
         for (const char *c = names; *c; c++) {
-            if (*c == ',') buf_puts(&s, "\\");
-            buf_add(&s, c, 1);
+            if (*c == ',') strbuf_puts(&s, "\\");
+            strbuf_add(&s, c, 1);
         }
         p->names = s.p;
     }
@@ -255,14 +199,14 @@ static const WPort *src_port(const W *w, Src s) { return &w->layers[s.layer].out
 static void w_port_add_name(W *w, Src s, const char *name)
 {
     WPort *p = &w->layers[s.layer].out[s.port];
-    Buf b = {0};
+    StrBuf b = {0};
     if (p->names) {
-        buf_puts(&b, p->names);
-        buf_puts(&b, ",");
+        strbuf_puts(&b, p->names);
+        strbuf_puts(&b, ",");
     }
     for (const char *c = name; *c; c++) {
-        if (*c == ',') buf_puts(&b, "\\");
-        buf_add(&b, c, 1);
+        if (*c == ',') strbuf_puts(&b, "\\");
+        strbuf_add(&b, c, 1);
     }
     free(p->names);
     p->names = b.p;
@@ -319,19 +263,19 @@ static size_t w_bin(W *w, const void *data, size_t n, size_t align)
         j = (j + 1) & (w->cap_bins - 1);
     }
     static const char zeros[8];
-    if (align > 1 && w->bin.len % align) buf_add(&w->bin, zeros, align - w->bin.len % align);
+    if (align > 1 && w->bin.len % align) strbuf_add(&w->bin, zeros, align - w->bin.len % align);
     size_t off = w->bin.len;
-    buf_add(&w->bin, data, n);
+    strbuf_add(&w->bin, data, n);
     w->bins[j] = (BinEntry){h ? h : 1, off, n};
     w->n_bins++;
     return off;
 }
 
-static void shape_attr(Buf *b, int rank, const int64_t *dims, const char *sep)
+static void shape_attr(StrBuf *b, int rank, const int64_t *dims, const char *sep)
 {
     for (int i = 0; i < rank; i++) {
-        if (dims[i] < 0) buf_printf(b, "%s?", i ? sep : "");
-        else buf_printf(b, "%s%lld", i ? sep : "", (long long)dims[i]);
+        if (dims[i] < 0) strbuf_printf(b, "%s?", i ? sep : "");
+        else strbuf_printf(b, "%s%lld", i ? sep : "", (long long)dims[i]);
     }
 }
 
@@ -370,8 +314,8 @@ static Src w_const(W *w, const char *name, DType dt, int rank, const int64_t *di
     char *cname = half ? xasprintf("%s_compressed", name) : xstrdup(name);
     int L = w_layer(w, cname, "Const", "opset1");
     free(cname);
-    Buf shape = {0};
-    buf_puts(&shape, "");
+    StrBuf shape = {0};
+    strbuf_puts(&shape, "");
     shape_attr(&shape, rank, dims, ", ");
     w_attr(w, L, "element_type", "%s", openvino_element_type(dt));
     w_attr(w, L, "shape", "%s", shape.p);
@@ -1505,68 +1449,68 @@ static int kv_cmp(const void *a, const void *b)
     return strcmp(((const KeyValue *)a)->key, ((const KeyValue *)b)->key);
 }
 
-static void xml_ports(Buf *x, const char *tag, const WPort *ports, int n, int first_id)
+static void xml_ports(StrBuf *x, const char *tag, const WPort *ports, int n, int first_id)
 {
     if (!n) return;
-    buf_printf(x, "\t\t\t<%s>\n", tag);
+    strbuf_printf(x, "\t\t\t<%s>\n", tag);
     for (int i = 0; i < n; i++) {
         const WPort *p = &ports[i];
         const char *prec = openvino_precision(p->dtype);
-        buf_printf(x, "\t\t\t\t<port id=\"%d\" precision=\"%s\"", first_id + i, prec ? prec : "UNSPECIFIED");
+        strbuf_printf(x, "\t\t\t\t<port id=\"%d\" precision=\"%s\"", first_id + i, prec ? prec : "UNSPECIFIED");
         if (p->names) {
-            buf_puts(x, " names=\"");
+            strbuf_puts(x, " names=\"");
             buf_xml(x, p->names);
-            buf_puts(x, "\"");
+            strbuf_puts(x, "\"");
         }
         if (!p->rank) {
-            buf_puts(x, " />\n");
+            strbuf_puts(x, " />\n");
             continue;
         }
-        buf_puts(x, ">\n");
-        for (int d = 0; d < p->rank; d++) buf_printf(x, "\t\t\t\t\t<dim>%lld</dim>\n", (long long)(p->dims[d] < 0 ? -1 : p->dims[d]));
-        buf_puts(x, "\t\t\t\t</port>\n");
+        strbuf_puts(x, ">\n");
+        for (int d = 0; d < p->rank; d++) strbuf_printf(x, "\t\t\t\t\t<dim>%lld</dim>\n", (long long)(p->dims[d] < 0 ? -1 : p->dims[d]));
+        strbuf_puts(x, "\t\t\t\t</port>\n");
     }
-    buf_printf(x, "\t\t\t</%s>\n", tag);
+    strbuf_printf(x, "\t\t\t</%s>\n", tag);
 }
 
-static void xml_rt_section(Buf *x, const char *tag, KeyValue *kv, int n)
+static void xml_rt_section(StrBuf *x, const char *tag, KeyValue *kv, int n)
 {
     qsort(kv, (size_t)n, sizeof *kv, kv_cmp);
-    buf_printf(x, "\t\t<%s>\n", tag);
+    strbuf_printf(x, "\t\t<%s>\n", tag);
     for (int i = 0; i < n; i++) {
         if (!xml_name_ok(kv[i].key)) continue;
-        buf_printf(x, "\t\t\t<%s value=\"", kv[i].key);
+        strbuf_printf(x, "\t\t\t<%s value=\"", kv[i].key);
         buf_xml(x, kv[i].value ? kv[i].value : "");
-        buf_puts(x, "\" />\n");
+        strbuf_puts(x, "\" />\n");
     }
-    buf_printf(x, "\t\t</%s>\n", tag);
+    strbuf_printf(x, "\t\t</%s>\n", tag);
 }
 
 static char *xml_text(const W *w, const KeyValue *meta, int n_meta)
 {
     const Graph *g = w->g;
-    Buf x = {0};
-    buf_puts(&x, "<?xml version=\"1.0\"?>\n<net name=\"");
+    StrBuf x = {0};
+    strbuf_puts(&x, "<?xml version=\"1.0\"?>\n<net name=\"");
     buf_xml(&x, w->opt.net_name ? w->opt.net_name : "main_graph");
-    buf_printf(&x, "\" version=\"%d\">\n\t<layers>\n", OPENVINO_IR_VERSION);
+    strbuf_printf(&x, "\" version=\"%d\">\n\t<layers>\n", OPENVINO_IR_VERSION);
     for (int i = 0; i < w->n_layers; i++) {
         const WLayer *L = &w->layers[i];
-        buf_printf(&x, "\t\t<layer id=\"%d\" name=\"", i);
+        strbuf_printf(&x, "\t\t<layer id=\"%d\" name=\"", i);
         buf_xml(&x, L->name);
-        buf_printf(&x, "\" type=\"%s\" version=\"%s\">\n", L->type, L->version);
-        if (L->data.len) buf_printf(&x, "\t\t\t<data%s />\n", L->data.p);
-        if (L->decompression) buf_puts(&x, "\t\t\t<rt_info>\n\t\t\t\t<attribute name=\"decompression\" version=\"0\" />\n\t\t\t</rt_info>\n");
+        strbuf_printf(&x, "\" type=\"%s\" version=\"%s\">\n", L->type, L->version);
+        if (L->data.len) strbuf_printf(&x, "\t\t\t<data%s />\n", L->data.p);
+        if (L->decompression) strbuf_puts(&x, "\t\t\t<rt_info>\n\t\t\t\t<attribute name=\"decompression\" version=\"0\" />\n\t\t\t</rt_info>\n");
         xml_ports(&x, "input", L->in, L->n_in, 0);
         xml_ports(&x, "output", L->out, L->n_out, L->n_in);
-        buf_puts(&x, "\t\t</layer>\n");
+        strbuf_puts(&x, "\t\t</layer>\n");
     }
-    buf_puts(&x, "\t</layers>\n\t<edges>\n");
+    strbuf_puts(&x, "\t</layers>\n\t<edges>\n");
     for (int i = 0; i < w->n_edges; i++) {
         const WEdge *e = &w->edges[i];
-        buf_printf(&x, "\t\t<edge from-layer=\"%d\" from-port=\"%d\" to-layer=\"%d\" to-port=\"%d\" />\n", e->from_layer,
+        strbuf_printf(&x, "\t\t<edge from-layer=\"%d\" from-port=\"%d\" to-layer=\"%d\" to-port=\"%d\" />\n", e->from_layer,
                    e->from_port, e->to_layer, e->to_port);
     }
-    buf_puts(&x, "\t</edges>\n\t<rt_info>\n");
+    strbuf_puts(&x, "\t</edges>\n\t<rt_info>\n");
     if (n_meta > 0) {
         KeyValue *kv = xmalloc(sizeof *kv * (size_t)n_meta);
         memcpy(kv, meta, sizeof *kv * (size_t)n_meta);
@@ -1574,11 +1518,11 @@ static char *xml_text(const W *w, const KeyValue *meta, int n_meta)
         free(kv);
     }
     /* what the peer's exporter records for OpenVINO's model API (sorted like OpenVINO's map) */
-    Buf labels = {0};
-    buf_puts(&labels, "");
+    StrBuf labels = {0};
+    strbuf_puts(&labels, "");
     for (int i = 0; i < g->meta.nc && g->meta.names; i++) {
-        if (i) buf_puts(&labels, " ");
-        for (const char *c = g->meta.names[i]; *c; c++) buf_add(&labels, *c == ' ' ? "_" : c, 1);
+        if (i) strbuf_puts(&labels, " ");
+        for (const char *c = g->meta.names[i]; *c; c++) strbuf_add(&labels, *c == ' ' ? "_" : c, 1);
     }
     char iou[32];
     snprintf(iou, sizeof iou, "%g", w->opt.iou > 0 ? w->opt.iou : 0.7);
@@ -1593,7 +1537,7 @@ static char *xml_text(const W *w, const KeyValue *meta, int n_meta)
     info[ni++] = (KeyValue){"scale_values", "255"};
     xml_rt_section(&x, "model_info", info, ni);
     free(labels.p);
-    buf_puts(&x, "\t</rt_info>\n</net>\n");
+    strbuf_puts(&x, "\t</rt_info>\n</net>\n");
     return x.p;
 }
 
@@ -1634,8 +1578,8 @@ static int build(W *w)
         const char *et = openvino_element_type(x->dtype);
         if (!et) return fail(w, NULL, "input '%s' has type %s, which OpenVINO has no name for", x->name, dtype_name(x->dtype));
         int L = w_layer(w, x->name, "Parameter", "opset1");
-        Buf shape = {0};
-        buf_puts(&shape, "");
+        StrBuf shape = {0};
+        strbuf_puts(&shape, "");
         shape_attr(&shape, x->rank, x->dims, ",");
         w_attr(w, L, "shape", "%s", shape.p);
         w_attr(w, L, "element_type", "%s", et);
