@@ -394,3 +394,20 @@ const char *shape_str(const Tensor *t, char *buf, size_t len)
     if (used < len) snprintf(buf + used, len - used, "]");
     return buf;
 }
+
+void graph_count_module_params(Graph *g)
+{
+    unsigned char *seen = xcalloc((size_t)g->n_tensors + 1, 1);
+    for (int ni = 0; ni < g->n_nodes; ni++) {
+        const Node *n = &g->nodes[ni];
+        for (int k = 0; k < n->n_inputs; k++) {
+            int t = n->inputs[k];
+            if (t < 0 || t >= g->n_tensors || seen[t] || !g->tensors[t].is_param) continue;
+            seen[t] = 1;
+            int64_t numel = tensor_numel(&g->tensors[t]);
+            for (int m = n->module; m >= 0 && m < g->n_modules && numel > 0; m = g->modules[m].parent)
+                g->modules[m].params += numel;
+        }
+    }
+    free(seen);
+}

@@ -268,6 +268,10 @@ int graph_consumers(const Graph *g, int tensor, int *out, int max);
  * indices in range, no tensor with two producers.  0 ok, -1 + message. */
 int graph_validate(const Graph *g, char *err, size_t errlen);
 
+/* Fill modules[].params for graphs read from files: each parameter tensor counts once,
+ * towards the module of the first node that uses it and that module's ancestors. */
+void graph_count_module_params(Graph *g);
+
 /* Sum of elements over is_param tensors. */
 int64_t graph_param_count(const Graph *g);
 

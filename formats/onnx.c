@@ -990,24 +990,6 @@ static void parse_ultralytics_meta(Graph *g)
     }
 }
 
-/* Parameters below each module: each float initializer counts once, towards the module
- * of the first node that uses it (and that module's ancestors). */
-static void count_module_params(Graph *g)
-{
-    unsigned char *seen = xcalloc((size_t)g->n_tensors + 1, 1);
-    for (int ni = 0; ni < g->n_nodes; ni++) {
-        const Node *n = &g->nodes[ni];
-        for (int k = 0; k < n->n_inputs; k++) {
-            int t = n->inputs[k];
-            if (t < 0 || seen[t] || !g->tensors[t].is_param) continue;
-            seen[t] = 1;
-            int64_t numel = tensor_numel(&g->tensors[t]);
-            for (int m = n->module; m >= 0 && numel > 0; m = g->modules[m].parent) g->modules[m].params += numel;
-        }
-    }
-    free(seen);
-}
-
 static int build_graph(Reader *r, const Onnx__ModelProto *mp)
 {
     Graph *g = r->g;
@@ -1074,7 +1056,7 @@ static int build_graph(Reader *r, const Onnx__ModelProto *mp)
         if (kv->key) graph_meta_add_prop(g, kv->key, nz(kv->value));
     }
     parse_ultralytics_meta(g);
-    count_module_params(g);
+    graph_count_module_params(g);
     return 0;
 }
 

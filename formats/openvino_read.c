@@ -1390,22 +1390,6 @@ static void mark_params(Graph *g)
 static pthread_once_t xml_once = PTHREAD_ONCE_INIT;
 static void xml_init(void) { xmlInitParser(); }
 
-static void count_module_params(Graph *g)
-{
-    unsigned char *seen = xcalloc((size_t)g->n_tensors + 1, 1);
-    for (int ni = 0; ni < g->n_nodes; ni++) {
-        const Node *n = &g->nodes[ni];
-        for (int k = 0; k < n->n_inputs; k++) {
-            int t = n->inputs[k];
-            if (t < 0 || seen[t] || !g->tensors[t].is_param) continue;
-            seen[t] = 1;
-            int64_t numel = tensor_numel(&g->tensors[t]);
-            for (int m = n->module; m >= 0 && numel > 0; m = g->modules[m].parent) g->modules[m].params += numel;
-        }
-    }
-    free(seen);
-}
-
 /* The reader proper; bin is a heap buffer the graph adopts (freed here on error). */
 static Graph *read_impl(const char *xml, size_t xml_len, uint8_t *bin, size_t bin_len, const char *metadata_yaml,
                         size_t metadata_len, const char *name, char *err, size_t errlen)
@@ -1487,7 +1471,7 @@ static Graph *read_impl(const char *xml, size_t xml_len, uint8_t *bin, size_t bi
         if (in->rank == 4 && in->dims[1] > 0 && in->dims[1] <= 64 && !graph_meta_prop(g, "channels"))
             g->meta.channels = (int)in->dims[1];
         mark_params(g);
-        count_module_params(g);
+        graph_count_module_params(g);
     }
     free(order);
     free(r.layers);
