@@ -36,7 +36,7 @@ static void usage(FILE *out)
 {
     fprintf(out, "usage: yoloport export model=MODEL format=FMT [key=value ...]\n"
                  "  MODEL  an Ultralytics checkpoint (.pt) or a model config (yolov8n.yaml)\n"
-                 "  FMT    onnx (see `yoloport matrix` for every format)\n"
+                 "  FMT    onnx, torchscript, openvino, tfjs (see `yoloport matrix --here` for every format)\n"
                  "  keys   imgsz batch half dynamic simplify opset nms conf iou max_det agnostic_nms verify ...\n"
                  "example: yoloport export model=yolov8n.pt format=onnx half=True\n");
 }
