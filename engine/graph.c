@@ -411,3 +411,40 @@ void graph_count_module_params(Graph *g)
     }
     free(seen);
 }
+
+int graph_module_for_name(Graph *g, StrMap *modules, const char *name, const char *root_name, int *root_module)
+{
+    int parent = -1;
+    char path[1024];
+    size_t used = 0;
+    if (name && name[0] == '/') {
+        const char *p = name + 1;
+        /* every component but the last names a module; the last names the node */
+        for (const char *slash; (slash = strchr(p, '/')); p = slash + 1) {
+            size_t n = (size_t)(slash - p);
+            if (!n) continue;
+            if (used + n + 2 >= sizeof path) break;
+            if (used) path[used++] = '.';
+            memcpy(path + used, p, n);
+            used += n;
+            path[used] = '\0';
+            int m = strmap_get(modules, path);
+            if (m < 0) {
+                m = graph_add_module(g, path, "group", parent);
+                g->modules[m].name = arena_strndup(g->arena, p, n);
+                strmap_put(modules, g->modules[m].path, m);
+            }
+            parent = m;
+        }
+    }
+    if (parent >= 0) return parent;
+    if (*root_module < 0) {
+        *root_module = strmap_get(modules, root_name);
+        if (*root_module < 0) {
+            *root_module = graph_add_module(g, root_name, "group", -1);
+            g->modules[*root_module].name = g->modules[*root_module].path;
+            strmap_put(modules, g->modules[*root_module].path, *root_module);
+        }
+    }
+    return *root_module;
+}

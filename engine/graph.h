@@ -268,6 +268,12 @@ int graph_consumers(const Graph *g, int tensor, int *out, int max);
  * indices in range, no tensor with two producers.  0 ok, -1 + message. */
 int graph_validate(const Graph *g, char *err, size_t errlen);
 
+/* The module of a node in a graph read from a file, from its name path: "/model.2/cv1/conv/
+ * Conv" -> groups model.2 > cv1 > conv (created on first use, type "group"; modules maps
+ * their paths to indices).  A node without a path belongs to one root group named
+ * root_name, created once and kept in *root_module (start it at -1). */
+int graph_module_for_name(Graph *g, StrMap *modules, const char *name, const char *root_name, int *root_module);
+
 /* Fill modules[].params for graphs read from files: each parameter tensor counts once,
  * towards the module of the first node that uses it and that module's ancestors. */
 void graph_count_module_params(Graph *g);

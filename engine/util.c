@@ -327,6 +327,72 @@ void strbuf_printf(StrBuf *b, const char *fmt, ...)
     free(big);
 }
 
+static uint64_t str_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+static void strmap_grow(StrMap *m)
+{
+    size_t ncap = m->cap ? m->cap * 2 : 256;
+    const char **keys = xcalloc(ncap, sizeof *keys);
+    int *values = xcalloc(ncap, sizeof *values);
+    for (size_t i = 0; i < m->cap; i++) {
+        if (!m->keys[i]) continue;
+        size_t j = (size_t)str_hash(m->keys[i]) & (ncap - 1);
+        while (keys[j]) j = (j + 1) & (ncap - 1);
+        keys[j] = m->keys[i];
+        values[j] = m->values[i];
+    }
+    free(m->keys);
+    free(m->values);
+    m->keys = keys;
+    m->values = values;
+    m->cap = ncap;
+}
+
+int *strmap_slot(StrMap *m, const char *key, bool *created)
+{
+    if ((m->count + 1) * 2 > m->cap) strmap_grow(m);
+    size_t i = (size_t)str_hash(key) & (m->cap - 1);
+    for (; m->keys[i]; i = (i + 1) & (m->cap - 1)) {
+        if (!strcmp(m->keys[i], key)) {
+            if (created) *created = false;
+            return &m->values[i];
+        }
+    }
+    m->keys[i] = m->arena ? arena_strdup(m->arena, key) : key;
+    m->values[i] = 0;
+    m->count++;
+    if (created) *created = true;
+    return &m->values[i];
+}
+
+void strmap_put(StrMap *m, const char *key, int value)
+{
+    *strmap_slot(m, key, NULL) = value;
+}
+
+int strmap_get(const StrMap *m, const char *key)
+{
+    if (!m->cap) return -1;
+    size_t i = (size_t)str_hash(key) & (m->cap - 1);
+    for (; m->keys[i]; i = (i + 1) & (m->cap - 1))
+        if (!strcmp(m->keys[i], key)) return m->values[i];
+    return -1;
+}
+
+void strmap_free(StrMap *m)
+{
+    free(m->keys);
+    free(m->values);
+    m->keys = NULL;
+    m->values = NULL;
+    m->cap = m->count = 0;
+}
+
 size_t utf8_seq_len(const unsigned char *s)
 {
     if (s[0] < 0x80) return 1;

@@ -67,6 +67,22 @@ void strbuf_add(StrBuf *b, const void *data, size_t n);
 void strbuf_puts(StrBuf *b, const char *s);
 void strbuf_printf(StrBuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* A string -> int hash map (open addressing).  With arena NULL keys are not copied and
+ * must outlive the map (e.g. strings in a graph arena); with an arena, new keys are copied
+ * into it.  `StrMap m = {0}; strmap_put(&m, k, 3); ...; strmap_free(&m);` */
+typedef struct {
+    const char **keys;
+    int *values;
+    size_t cap, count;
+    Arena *arena; /* optional: where inserted keys are copied */
+} StrMap;
+/* The value slot of key, inserted with value 0 when absent (*created says which; may be
+ * NULL).  The pointer is valid until the next insertion. */
+int *strmap_slot(StrMap *m, const char *key, bool *created);
+void strmap_put(StrMap *m, const char *key, int value); /* replaces an existing key's value */
+int strmap_get(const StrMap *m, const char *key);       /* -1 when absent */
+void strmap_free(StrMap *m);                            /* keeps arena; keys copied there stay */
+
 /* Length of the valid UTF-8 sequence starting at s (1..4), 0 when it is not valid UTF-8
  * (overlong forms, surrogates and code points past U+10FFFF are invalid).  s must be
  * NUL-terminated or hold at least 4 readable bytes. */

@@ -16,76 +16,6 @@
  * hostile one could nest such sharing to make the number of paths explode */
 #define MAX_MODULES 200000
 
-/* ---- StrMap ---- */
-
-static uint64_t str_hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
-
-void strmap_init(StrMap *m, Arena *a)
-{
-    memset(m, 0, sizeof *m);
-    m->arena = a;
-}
-
-void strmap_free(StrMap *m)
-{
-    free(m->keys);
-    free(m->vals);
-    memset(m, 0, sizeof *m);
-}
-
-static void strmap_grow(StrMap *m)
-{
-    size_t ncap = m->cap ? m->cap * 2 : 256;
-    const char **keys = xcalloc(ncap, sizeof *keys);
-    int *vals = xcalloc(ncap, sizeof *vals);
-    for (size_t i = 0; i < m->cap; i++) {
-        if (!m->keys[i]) continue;
-        size_t j = str_hash(m->keys[i]) & (ncap - 1);
-        while (keys[j]) j = (j + 1) & (ncap - 1);
-        keys[j] = m->keys[i];
-        vals[j] = m->vals[i];
-    }
-    free(m->keys);
-    free(m->vals);
-    m->keys = keys;
-    m->vals = vals;
-    m->cap = ncap;
-}
-
-int *strmap_slot(StrMap *m, const char *key, bool *created)
-{
-    if ((m->len + 1) * 2 > m->cap) strmap_grow(m);
-    size_t j = str_hash(key) & (m->cap - 1);
-    while (m->keys[j]) {
-        if (!strcmp(m->keys[j], key)) {
-            if (created) *created = false;
-            return &m->vals[j];
-        }
-        j = (j + 1) & (m->cap - 1);
-    }
-    m->keys[j] = arena_strdup(m->arena, key);
-    m->vals[j] = 0;
-    m->len++;
-    if (created) *created = true;
-    return &m->vals[j];
-}
-
-int strmap_get(const StrMap *m, const char *key, int dflt)
-{
-    if (!m->cap) return dflt;
-    size_t j = str_hash(key) & (m->cap - 1);
-    while (m->keys[j]) {
-        if (!strcmp(m->keys[j], key)) return m->vals[j];
-        j = (j + 1) & (m->cap - 1);
-    }
-    return dflt;
-}
-
 /* ---- module kinds ---- */
 
 static const ModuleKind kinds[] = {
@@ -175,7 +105,7 @@ int yb_call_node(Builder *b, const ModNode *node, const char *node_path, const S
     const char *scope = *calls ? arena_printf(b->g->arena, "%s_%d", base, *calls) : arena_strdup(b->g->arena, base);
     (*calls)++;
     Scope sc = {scope, kind->container ? parent->anchor : node_path};
-    int mod = strmap_get(&b->modules, node_path, -1);
+    int mod = strmap_get(&b->modules, node_path);
     if (mod < 0) return yb_fail(b, node_path, "module is not part of the model tree");
     int rc = kind->emit(b, node, node_path, &sc, mod, x, nx, out);
     if (rc == 0 && !b->failed) b->g->modules[mod].out_tensor = *out;
@@ -845,9 +775,9 @@ static Graph *build_once(const ModTree *t, const BuildParams *p, char *err, size
     b.borrow_f32 = p->borrow_f32;
     b.err = err;
     b.errlen = errlen;
-    strmap_init(&b.names, b.g->arena);
-    strmap_init(&b.scopes, b.g->arena);
-    strmap_init(&b.modules, b.g->arena);
+    b.names = (StrMap){.arena = b.g->arena};
+    b.scopes = (StrMap){.arena = b.g->arena};
+    b.modules = (StrMap){.arena = b.g->arena};
 
     register_modules(&b, t->root, "", -1, 0);
     int64_t in_dims[4] = {b.batch, b.channels, b.height, b.width};

@@ -6,19 +6,6 @@
 
 #include "yolo.h"
 
-/* A small string -> int map (open addressing; keys live in the map's arena). */
-typedef struct {
-    const char **keys;
-    int *vals;
-    size_t cap, len;
-    Arena *arena;
-} StrMap;
-
-void strmap_init(StrMap *m, Arena *a);
-void strmap_free(StrMap *m);
-int *strmap_slot(StrMap *m, const char *key, bool *created); /* value slot (0 when new) */
-int strmap_get(const StrMap *m, const char *key, int dflt);
-
 /* Where a module is being called from: the ONNX-style scope ("/model.22/cv2.0") and the
  * path of the nearest ancestor that is not a container (torch names a module's scope
  * relative to it: "/model.22/cv2.0/cv2.0.0"). */

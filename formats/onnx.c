@@ -179,64 +179,6 @@ int onnx_sniff(const uint8_t *buf, size_t len)
 }
 
 /* ---------------------------------------------------------------------------------------
- * A string -> int map (open addressing) for tensor names and module paths.  Keys are not
- * copied: they point into the graph's arena, which never moves. */
-typedef struct {
-    const char **keys;
-    int *values;
-    size_t cap, count;
-} StrMap;
-
-static uint64_t str_hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
-
-static void map_put(StrMap *m, const char *key, int value);
-
-static void map_grow(StrMap *m)
-{
-    StrMap old = *m;
-    m->cap = old.cap ? old.cap * 2 : 256;
-    m->keys = xcalloc(m->cap, sizeof *m->keys);
-    m->values = xcalloc(m->cap, sizeof *m->values);
-    m->count = 0;
-    for (size_t i = 0; i < old.cap; i++)
-        if (old.keys[i]) map_put(m, old.keys[i], old.values[i]);
-    free(old.keys);
-    free(old.values);
-}
-
-static void map_put(StrMap *m, const char *key, int value)
-{
-    if ((m->count + 1) * 2 > m->cap) map_grow(m);
-    size_t i = (size_t)str_hash(key) & (m->cap - 1);
-    while (m->keys[i] && strcmp(m->keys[i], key)) i = (i + 1) & (m->cap - 1);
-    if (!m->keys[i]) m->count++;
-    m->keys[i] = key;
-    m->values[i] = value;
-}
-
-static int map_get(const StrMap *m, const char *key)
-{
-    if (!m->cap) return -1;
-    size_t i = (size_t)str_hash(key) & (m->cap - 1);
-    while (m->keys[i]) {
-        if (!strcmp(m->keys[i], key)) return m->values[i];
-        i = (i + 1) & (m->cap - 1);
-    }
-    return -1;
-}
-
-static void map_free(StrMap *m)
-{
-    free(m->keys);
-    free(m->values);
-}
-
-/* ---------------------------------------------------------------------------------------
  * The reader proper. */
 typedef struct {
     Graph *g;
@@ -528,45 +470,8 @@ static int apply_value_info(Reader *r, int ti, const Onnx__ValueInfoProto *vi, b
 /* The module a node belongs to, from its name path "/model.2/cv1/conv/Conv". */
 static int module_for(Reader *r, const char *node_name)
 {
-    Graph *g = r->g;
-    const char *p = node_name;
-    int parent = -1;
-    char path[1024];
-    size_t used = 0;
-    if (p[0] == '/') {
-        p++;
-        for (;;) {
-            const char *slash = strchr(p, '/');
-            if (!slash) break; /* the last component names the op, not a module */
-            size_t n = (size_t)(slash - p);
-            if (n > 0) {
-                if (used + n + 2 >= sizeof path) break;
-                if (used) path[used++] = '.';
-                memcpy(path + used, p, n);
-                used += n;
-                path[used] = '\0';
-                int m = map_get(&r->modules, path);
-                if (m < 0) {
-                    m = graph_add_module(g, path, "group", parent);
-                    g->modules[m].name = arena_strndup(g->arena, p, n);
-                    map_put(&r->modules, g->modules[m].path, m);
-                }
-                parent = m;
-            }
-            p = slash + 1;
-        }
-    }
-    if (parent >= 0) return parent;
-    if (r->root_module < 0) {
-        const char *gname = r->graph_name && *r->graph_name ? r->graph_name : "graph";
-        r->root_module = map_get(&r->modules, gname);
-        if (r->root_module < 0) {
-            r->root_module = graph_add_module(g, gname, "group", -1);
-            g->modules[r->root_module].name = g->modules[r->root_module].path;
-            map_put(&r->modules, g->modules[r->root_module].path, r->root_module);
-        }
-    }
-    return r->root_module;
+    const char *gname = r->graph_name && *r->graph_name ? r->graph_name : "graph";
+    return graph_module_for_name(r->g, &r->modules, node_name, gname, &r->root_module);
 }
 
 /* The attribute just appended to node ni. */
@@ -709,7 +614,7 @@ static int read_node(Reader *r, const Onnx__NodeProto *np, int index)
             ins[i] = -1; /* an omitted optional input */
             continue;
         }
-        int t = map_get(&r->tensors, in);
+        int t = strmap_get(&r->tensors, in);
         if (t < 0 || !is_defined(r, t))
             rc = rd_fail(r, "node '%s' (%s) uses input '%s', which is not an initializer, a graph input or the "
                             "output of an earlier node",
@@ -722,14 +627,14 @@ static int read_node(Reader *r, const Onnx__NodeProto *np, int index)
             outs[i] = -1;
             continue;
         }
-        if (map_get(&r->tensors, on) >= 0) {
+        if (strmap_get(&r->tensors, on) >= 0) {
             rc = rd_fail(r, "node '%s' (%s) produces '%s', which is already defined", nname, op_type, on);
             break;
         }
         int t = graph_add_tensor(g, on, DT_UNDEFINED, 0, NULL);
-        map_put(&r->tensors, g->tensors[t].name, t);
+        strmap_put(&r->tensors, g->tensors[t].name, t);
         outs[i] = t;
-        int vi = map_get(&r->value_info, on);
+        int vi = strmap_get(&r->value_info, on);
         if (vi >= 0) rc = apply_value_info(r, t, r->gp->value_info[vi], false);
     }
     if (rc) {
@@ -1013,10 +918,10 @@ static int build_graph(Reader *r, const Onnx__ModelProto *mp)
     for (size_t i = 0; i < gp->n_initializer; i++) {
         const Onnx__TensorProto *tp = gp->initializer[i];
         if (!tp->name || !*tp->name) return rd_fail(r, "initializer %zu has no name", i);
-        if (map_get(&r->tensors, tp->name) >= 0) return rd_fail(r, "initializer '%s' is defined twice", tp->name);
+        if (strmap_get(&r->tensors, tp->name) >= 0) return rd_fail(r, "initializer '%s' is defined twice", tp->name);
         int ti = load_tensor(r, tp, tp->name);
         if (ti < 0) return -1;
-        map_put(&r->tensors, g->tensors[ti].name, ti);
+        strmap_put(&r->tensors, g->tensors[ti].name, ti);
         mark_defined(r, ti);
     }
     if (gp->n_sparse_initializer)
@@ -1025,13 +930,13 @@ static int build_graph(Reader *r, const Onnx__ModelProto *mp)
     for (size_t i = 0; i < gp->n_input; i++) {
         const Onnx__ValueInfoProto *vi = gp->input[i];
         if (!vi->name || !*vi->name) return rd_fail(r, "graph input %zu has no name", i);
-        int ti = map_get(&r->tensors, vi->name);
+        int ti = strmap_get(&r->tensors, vi->name);
         if (ti >= 0) {
             if (g->tensors[ti].data || g->tensors[ti].external) continue; /* IR < 4: initializers listed as inputs */
             return rd_fail(r, "graph input '%s' is listed twice", vi->name);
         }
         ti = graph_add_tensor(g, vi->name, DT_UNDEFINED, 0, NULL);
-        map_put(&r->tensors, g->tensors[ti].name, ti);
+        strmap_put(&r->tensors, g->tensors[ti].name, ti);
         if (apply_value_info(r, ti, vi, true)) return -1;
         graph_add_input(g, ti);
         mark_defined(r, ti);
@@ -1041,12 +946,12 @@ static int build_graph(Reader *r, const Onnx__ModelProto *mp)
     r->gp = gp;
     for (size_t i = 0; i < gp->n_value_info && i < INT_MAX; i++)
         if (gp->value_info[i]->name && *gp->value_info[i]->name)
-            map_put(&r->value_info, gp->value_info[i]->name, (int)i);
+            strmap_put(&r->value_info, gp->value_info[i]->name, (int)i);
     for (size_t i = 0; i < gp->n_node; i++)
         if (read_node(r, gp->node[i], (int)i)) return -1;
     for (size_t i = 0; i < gp->n_output; i++) {
         const Onnx__ValueInfoProto *vi = gp->output[i];
-        int ti = vi->name ? map_get(&r->tensors, vi->name) : -1;
+        int ti = vi->name ? strmap_get(&r->tensors, vi->name) : -1;
         if (ti < 0) return rd_fail(r, "graph output '%s' is never produced", nz(vi->name));
         if (apply_value_info(r, ti, vi, true)) return -1;
         graph_add_output(g, ti);
@@ -1096,9 +1001,9 @@ static Graph *read_impl(const uint8_t *buf, size_t len, const char *name, const 
     r.g = graph_new();
     graph_adopt_blob(r.g, u, unpacked_free);
     int rc = build_graph(&r, u->model);
-    map_free(&r.tensors);
-    map_free(&r.modules);
-    map_free(&r.value_info);
+    strmap_free(&r.tensors);
+    strmap_free(&r.modules);
+    strmap_free(&r.value_info);
     free(r.defined);
     if (rc) {
         graph_free(r.g);

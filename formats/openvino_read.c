@@ -27,55 +27,6 @@ enum {
 };
 #define MAX_DIM ((int64_t)1 << 40)
 
-/* ---- a string -> int map (open addressing); keys point into the graph arena ---------- */
-
-typedef struct {
-    const char **keys;
-    int *values;
-    size_t cap, count;
-} StrMap;
-
-static uint64_t str_hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
-
-static void map_put(StrMap *m, const char *key, int value)
-{
-    if ((m->count + 1) * 2 > m->cap) {
-        StrMap old = *m;
-        m->cap = old.cap ? old.cap * 2 : 256;
-        m->keys = xcalloc(m->cap, sizeof *m->keys);
-        m->values = xcalloc(m->cap, sizeof *m->values);
-        m->count = 0;
-        for (size_t i = 0; i < old.cap; i++)
-            if (old.keys[i]) map_put(m, old.keys[i], old.values[i]);
-        free(old.keys);
-        free(old.values);
-    }
-    size_t i = (size_t)str_hash(key) & (m->cap - 1);
-    while (m->keys[i] && strcmp(m->keys[i], key)) i = (i + 1) & (m->cap - 1);
-    if (!m->keys[i]) m->count++;
-    m->keys[i] = key;
-    m->values[i] = value;
-}
-
-static int map_get(const StrMap *m, const char *key)
-{
-    if (!m->cap) return -1;
-    size_t i = (size_t)str_hash(key) & (m->cap - 1);
-    for (; m->keys[i]; i = (i + 1) & (m->cap - 1))
-        if (!strcmp(m->keys[i], key)) return m->values[i];
-    return -1;
-}
-
-static void map_free(StrMap *m)
-{
-    free(m->keys);
-    free(m->values);
-}
 
 /* ---- the parsed file -------------------------------------------------------------------- */
 
@@ -460,11 +411,11 @@ static bool dtype_floaty(DType t) { return t == DT_F32 || t == DT_F16 || t == DT
 /* A unique tensor name: the wanted one, else with the layer id appended. */
 static const char *unique_name(R *r, const char *want, const RLayer *L, int port)
 {
-    if (map_get(&r->tensor_names, want) < 0) return arena_strdup(r->g->arena, want);
+    if (strmap_get(&r->tensor_names, want) < 0) return arena_strdup(r->g->arena, want);
     for (int k = 0;; k++) {
         char *s = k ? arena_printf(r->g->arena, "%s:%d.%d.%d", want, L->id, port, k)
                     : arena_printf(r->g->arena, "%s:%d", want, L->id);
-        if (map_get(&r->tensor_names, s) < 0) return s;
+        if (strmap_get(&r->tensor_names, s) < 0) return s;
     }
 }
 
@@ -472,7 +423,7 @@ static int new_tensor(R *r, const RLayer *L, int port, const char *want, DType d
 {
     const char *name = unique_name(r, want, L, port);
     int t = graph_add_tensor(r->g, name, dt, rank, dims);
-    map_put(&r->tensor_names, r->g->tensors[t].name, t);
+    strmap_put(&r->tensor_names, r->g->tensors[t].name, t);
     return t;
 }
 
@@ -559,35 +510,7 @@ static bool const_float(R *r, const RLayer *C, double *out)
 /* The module of a layer, from its name path "/model.2/cv1/conv/Conv". */
 static int module_for(R *r, const char *name)
 {
-    Graph *g = r->g;
-    int parent = -1;
-    char path[1024];
-    size_t used = 0;
-    if (name[0] == '/') {
-        const char *p = name + 1;
-        for (const char *slash; (slash = strchr(p, '/')); p = slash + 1) {
-            size_t n = (size_t)(slash - p);
-            if (!n) continue;
-            if (used + n + 2 >= sizeof path) break;
-            if (used) path[used++] = '.';
-            memcpy(path + used, p, n);
-            used += n;
-            path[used] = '\0';
-            int m = map_get(&r->modules, path);
-            if (m < 0) {
-                m = graph_add_module(g, path, "group", parent);
-                g->modules[m].name = arena_strndup(g->arena, p, n);
-                map_put(&r->modules, g->modules[m].path, m);
-            }
-            parent = m;
-        }
-    }
-    if (parent >= 0) return parent;
-    if (r->root_module < 0) {
-        r->root_module = graph_add_module(g, "graph", "group", -1);
-        map_put(&r->modules, g->modules[r->root_module].path, r->root_module);
-    }
-    return r->root_module;
+    return graph_module_for_name(r->g, &r->modules, name, "graph", &r->root_module);
 }
 
 static int add_node(R *r, const RLayer *L, const char *name, OpKind op, const char *op_type, const int *ins, int nin,
@@ -762,7 +685,7 @@ static int rd_conv(R *r, RLayer *L, const RdMap *m)
         int src = in_tensor(r, L, 1);
         int64_t rd = rank;
         int shape = graph_add_const(r->g, arena_printf(r->g->arena, "%s/weights_shape", L->name), DT_I64, 1, &rd, wd);
-        map_put(&r->tensor_names, r->g->tensors[shape].name, shape);
+        strmap_put(&r->tensor_names, r->g->tensors[shape].name, shape);
         wt = new_tensor(r, L, -1, arena_printf(r->g->arena, "%s/weights", L->name), r->g->tensors[src].dtype, rank, wd);
         int ins[2] = {src, shape};
         add_node(r, L, arena_printf(r->g->arena, "%s/weights", L->name), OP_RESHAPE, NULL, ins, 2, &wt, 1);
@@ -964,7 +887,7 @@ static int rd_interpolate(R *r, RLayer *L, const RdMap *m)
                     if (s[i] < 0) return 1;
                 operand = graph_add_const(r->g, arena_printf(r->g->arena, "%s/sizes", L->name), DT_I64, 1, &full_dims, s);
             }
-            map_put(&r->tensor_names, r->g->tensors[operand].name, operand);
+            strmap_put(&r->tensor_names, r->g->tensors[operand].name, operand);
         }
     }
     if (operand < 0) operand = in_tensor(r, L, operand_k);
@@ -1089,7 +1012,7 @@ static int rd_strided_slice(R *r, RLayer *L, const RdMap *m)
     static const char *const what[4] = {"starts", "ends", "axes", "steps"};
     for (int k = 0; k < 4; k++) {
         ins[k + 1] = graph_add_const(r->g, arena_printf(r->g->arena, "%s/%s", L->name, what[k]), DT_I64, 1, &n64, vals[k]);
-        map_put(&r->tensor_names, r->g->tensors[ins[k + 1]].name, ins[k + 1]);
+        strmap_put(&r->tensor_names, r->g->tensors[ins[k + 1]].name, ins[k + 1]);
     }
     add_node(r, L, NULL, OP_SLICE, NULL, ins, 5, &out, 1);
     return 0;
@@ -1234,8 +1157,8 @@ static int rd_nms(R *r, RLayer *L, const RdMap *m)
         add_node(r, L, arena_printf(r->g->arena, "%s/rows_shape", base), OP_SHAPE, NULL, &out, 1, &shape, 1);
         int c0 = graph_add_const(r->g, arena_printf(r->g->arena, "%s/rows_start", base), DT_I64, 1, &one, &zero);
         int c1 = graph_add_const(r->g, arena_printf(r->g->arena, "%s/rows_end", base), DT_I64, 1, &one, &one);
-        map_put(&r->tensor_names, r->g->tensors[c0].name, c0);
-        map_put(&r->tensor_names, r->g->tensors[c1].name, c1);
+        strmap_put(&r->tensor_names, r->g->tensors[c0].name, c0);
+        strmap_put(&r->tensor_names, r->g->tensors[c1].name, c1);
         int sl[3] = {shape, c0, c1}, valid = out_tensor(r, L, 2);
         add_node(r, L, arena_printf(r->g->arena, "%s/valid_outputs", base), OP_SLICE, NULL, sl, 3, &valid, 1);
     }
@@ -1476,8 +1399,8 @@ static Graph *read_impl(const char *xml, size_t xml_len, uint8_t *bin, size_t bi
     free(order);
     free(r.layers);
     free(r.by_id);
-    map_free(&r.tensor_names);
-    map_free(&r.modules);
+    strmap_free(&r.tensor_names);
+    strmap_free(&r.modules);
     xmlFreeDoc(doc);
     if (rc) {
         graph_free(g);
