@@ -80,3 +80,22 @@ void tui_print_commands_man(FILE *out)
         }
     }
 }
+
+bool command_list_move(Command cmd, ListMove *out)
+{
+    static const struct {
+        Command cmd;
+        ListMove move;
+    } moves[] = {
+        {CMD_UP, LIST_UP},           {CMD_DOWN, LIST_DOWN},           {CMD_PAGE_UP, LIST_PAGE_UP},
+        {CMD_PAGE_DOWN, LIST_PAGE_DOWN}, {CMD_HALF_UP, LIST_HALF_UP}, {CMD_HALF_DOWN, LIST_HALF_DOWN},
+        {CMD_TOP, LIST_TOP},         {CMD_BOTTOM, LIST_BOTTOM},
+    };
+    for (size_t i = 0; i < sizeof moves / sizeof moves[0]; i++) {
+        if (moves[i].cmd == cmd) {
+            *out = moves[i].move;
+            return true;
+        }
+    }
+    return false;
+}

@@ -13,6 +13,8 @@
 
 #include <stdio.h>
 
+#include "widgets/list.h"
+
 typedef enum { SCOPE_GLOBAL, SCOPE_GRAPH, SCOPE_EXPORT, SCOPE_JOBS, SCOPE_COMPARE, SCOPE_MATRIX, SCOPE_COUNT } Scope;
 
 typedef enum { CARG_NONE, CARG_EXPORT_ARGS, CARG_PATH, CARG_THEME, CARG_SCREEN } CommandArg;
@@ -96,5 +98,10 @@ int scope_find(const char *name);           /* -1 when unknown; "*" = global */
  * currently bound by default and its help, grouped by scope.  The lead includes this in
  * yoloport(1) (`yoloport --dump-commands` style). */
 void tui_print_commands_man(FILE *out);
+
+
+/* The list motion a navigation command stands for (up/down/page/half-page/top/bottom):
+ * true and *out set, or false for any other command.  Every list-like pane uses it. */
+bool command_list_move(Command cmd, ListMove *out);
 
 #endif

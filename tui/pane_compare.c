@@ -199,15 +199,12 @@ static int compare_key(Pane *p, App *app, Command cmd, wint_t ch, bool is_key)
 {
     ComparePane *cp = cp_of(p);
     Table *t = &cp->table;
+    ListMove move;
+    if (command_list_move(cmd, &move)) {
+        list_move(&t->list, move);
+        return R_HANDLED | R_REDRAW;
+    }
     switch (cmd) {
-    case CMD_UP: list_move(&t->list, LIST_UP); break;
-    case CMD_DOWN: list_move(&t->list, LIST_DOWN); break;
-    case CMD_PAGE_UP: list_move(&t->list, LIST_PAGE_UP); break;
-    case CMD_PAGE_DOWN: list_move(&t->list, LIST_PAGE_DOWN); break;
-    case CMD_HALF_UP: list_move(&t->list, LIST_HALF_UP); break;
-    case CMD_HALF_DOWN: list_move(&t->list, LIST_HALF_DOWN); break;
-    case CMD_TOP: list_move(&t->list, LIST_TOP); break;
-    case CMD_BOTTOM: list_move(&t->list, LIST_BOTTOM); break;
     case CMD_LEFT: case CMD_COLUMN_LEFT: table_focus_col(t, -1); break;
     case CMD_RIGHT: case CMD_COLUMN_RIGHT: table_focus_col(t, 1); break;
     case CMD_SORT: table_sort(t, t->focus_col >= 0 ? t->focus_col : C_SIZE); break;

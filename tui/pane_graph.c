@@ -709,28 +709,11 @@ static void graph_draw(Pane *p, App *app, WINDOW *win)
     }
 }
 
-static ListMove list_move_for(Command cmd, bool *ok)
-{
-    *ok = true;
-    switch (cmd) {
-    case CMD_UP: return LIST_UP;
-    case CMD_DOWN: return LIST_DOWN;
-    case CMD_PAGE_UP: return LIST_PAGE_UP;
-    case CMD_PAGE_DOWN: return LIST_PAGE_DOWN;
-    case CMD_HALF_UP: return LIST_HALF_UP;
-    case CMD_HALF_DOWN: return LIST_HALF_DOWN;
-    case CMD_TOP: return LIST_TOP;
-    case CMD_BOTTOM: return LIST_BOTTOM;
-    default: *ok = false; return LIST_UP;
-    }
-}
-
 /* In the details pane, j/k move between lines; Enter follows a link. */
 static int details_key(GraphPane *gp, Command cmd)
 {
-    bool ok;
-    ListMove m = list_move_for(cmd, &ok);
-    if (ok) {
+    ListMove m;
+    if (command_list_move(cmd, &m)) {
         list_move(&gp->dlist, m);
         return R_HANDLED | R_REDRAW;
     }
@@ -781,9 +764,8 @@ static int graph_key(Pane *p, App *app, Command cmd, wint_t ch, bool is_key)
         int r = details_key(gp, cmd);
         if (r) return r;
     }
-    bool ok;
-    ListMove m = list_move_for(cmd, &ok);
-    if (ok) {
+    ListMove m;
+    if (command_list_move(cmd, &m)) {
         list_move(&gp->tree.list, m);
         sync_details(gp);
         return R_HANDLED | R_REDRAW;

@@ -289,19 +289,7 @@ static int jobs_key(Pane *p, App *app, Command cmd, wint_t ch, bool is_key)
 {
     JobsPane *jp = jp_of(p);
     ListMove m;
-    bool nav = true;
-    switch (cmd) {
-    case CMD_UP: m = LIST_UP; break;
-    case CMD_DOWN: m = LIST_DOWN; break;
-    case CMD_PAGE_UP: m = LIST_PAGE_UP; break;
-    case CMD_PAGE_DOWN: m = LIST_PAGE_DOWN; break;
-    case CMD_HALF_UP: m = LIST_HALF_UP; break;
-    case CMD_HALF_DOWN: m = LIST_HALF_DOWN; break;
-    case CMD_TOP: m = LIST_TOP; break;
-    case CMD_BOTTOM: m = LIST_BOTTOM; break;
-    default: nav = false; m = LIST_UP; break;
-    }
-    if (nav) {
+    if (command_list_move(cmd, &m)) {
         if (jp->focus == 1) logview_move(&jp->log, m);
         else {
             jp->jobs.count = app->n_exports;
