@@ -73,11 +73,11 @@ build/yoloport: build/rel/libyoloport.a build/rel/tui/main.o
 build/asan/yoloport: build/asan/libyoloport.a build/asan/tui/main.o
 	$(CC) $(asan_CFLAGS) build/asan/tui/main.o build/asan/libyoloport.a $(PKG_LIBS) -o $@
 
-build/asan/tests/%: tests/unit/%.c tests/check.h build/asan/libyoloport.a
+build/asan/tests/%: tests/unit/%.c tests/check.h tests/export_fixture.h build/asan/libyoloport.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(WARN) $(asan_CFLAGS) $< build/asan/libyoloport.a $(PKG_LIBS) -o $@
 
-build/tsan/tests/%: tests/unit/%.c tests/check.h build/tsan/libyoloport.a
+build/tsan/tests/%: tests/unit/%.c tests/check.h tests/export_fixture.h build/tsan/libyoloport.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(WARN) $(tsan_CFLAGS) $< build/tsan/libyoloport.a $(PKG_LIBS) -o $@
 

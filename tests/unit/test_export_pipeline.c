@@ -13,50 +13,12 @@
 #include "engine/fileio.h"
 #include "formats/onnx.h"
 #include "tests/check.h"
+#include "tests/export_fixture.h"
 
 static JobRunner *runner;
 static char tmpdir[PATH_MAX];
 
-typedef struct {
-    char text[65536];
-    size_t len;
-} Captured;
 
-static void capture(const JobLogLine *line, void *user)
-{
-    Captured *c = user;
-    int n = snprintf(c->text + c->len, sizeof c->text - c->len, "%s\n", line->text);
-    if (n > 0 && c->len + (size_t)n < sizeof c->text) c->len += (size_t)n;
-}
-
-/* Run `export ARGS...` to completion; returns the run (caller frees) and the log. */
-static ExportRun *export_words(Captured *log, JobState *state, const char *const *words, int n)
-{
-    ExportArgs a;
-    export_args_init(&a);
-    ExportMsgs m;
-    export_msgs_clear(&m);
-    if (export_args_parse_argv(&a, n, (char *const *)words, &m) != 0) {
-        for (int i = 0; i < m.n; i++) printf("# %s\n", m.items[i].text);
-        return NULL;
-    }
-    ExportRun *run = export_run_new(&a, false);
-    Job *job = export_submit(runner, run);
-    memset(log, 0, sizeof *log);
-    *state = job_wait(job, 0, capture, log, NULL);
-    return run;
-}
-
-static bool no_temporaries(void)
-{
-    FILE *p = popen("ls -A . | grep -c '\\.tmp\\.'", "r");
-    int n = -1;
-    if (p) {
-        if (fscanf(p, "%d", &n) != 1) n = -1;
-        pclose(p);
-    }
-    return n == 0;
-}
 
 static void test_export_yaml_small(void)
 {
@@ -64,14 +26,14 @@ static void test_export_yaml_small(void)
     JobState st;
     const char *w[] = {"model=yolov8n.yaml", "format=onnx", "imgsz=64"};
     unlink("yolov8n.onnx");
-    ExportRun *run = export_words(&log, &st, w, 3);
+    ExportRun *run = export_words(runner, &log, &st, w, 3);
     EXPECT(run != NULL);
     if (!run) return;
     EXPECT_EQ_INT(st, JOB_DONE);
     EXPECT_EQ_INT(run->status, EXPORT_OK);
     EXPECT_EQ_STR(run->last_path, "yolov8n.onnx");
     EXPECT(file_exists("yolov8n.onnx"));
-    EXPECT(no_temporaries());
+    EXPECT(count_temporaries(".") == 0);
     EXPECT_CONTAINS(log.text, "PyTorch: starting from 'yolov8n.yaml' with input shape (1, 3, 64, 64) BCHW and output "
                               "shape(s) (1, 84, 84) (0.0 MB)");
     EXPECT_CONTAINS(log.text, "ONNX: starting export with onnx yoloport-");
@@ -107,7 +69,7 @@ static void test_unavailable_format_writes_nothing(void)
     JobState st;
     const char *w[] = {"model=yolov8n.yaml", "format=coreml", "imgsz=64"};
     unlink("yolov8n.mlpackage");
-    ExportRun *run = export_words(&log, &st, w, 3);
+    ExportRun *run = export_words(runner, &log, &st, w, 3);
     EXPECT(run != NULL);
     if (!run) return;
     EXPECT_EQ_INT(st, JOB_FAILED);
@@ -130,7 +92,7 @@ static void test_failure_leaves_existing_file(void)
     FILE *g = fopen("yolov8n-obb.onnx", "w");
     fputs("previous", g);
     fclose(g);
-    ExportRun *run = export_words(&log, &st, w, 4);
+    ExportRun *run = export_words(runner, &log, &st, w, 4);
     EXPECT(run != NULL);
     if (!run) return;
     EXPECT_EQ_INT(run->status, EXPORT_FAILED);
@@ -143,7 +105,7 @@ static void test_failure_leaves_existing_file(void)
         fclose(g);
     }
     EXPECT_EQ_STR(buf, "previous");
-    EXPECT(no_temporaries());
+    EXPECT(count_temporaries(".") == 0);
     export_run_free(run);
     unlink("yolov8n-obb.onnx");
 }
@@ -165,7 +127,7 @@ static void test_cancel_writes_nothing(void)
     EXPECT_MSG(st == JOB_CANCELLED || st == JOB_DONE, "state %d", (int)st);
     if (st == JOB_CANCELLED) {
         EXPECT(!file_exists("yolov8s.onnx"));
-        EXPECT(no_temporaries());
+        EXPECT(count_temporaries(".") == 0);
     } else {
         SKIP("the export finished before the cancel arrived");
     }
@@ -178,7 +140,7 @@ static void test_nms_half_dynamic_read_back(void)
     JobState st;
     const char *w[] = {"model=yolov8n.yaml", "format=onnx", "imgsz=64", "nms=True", "half=True", "dynamic=True",
                        "batch=2"};
-    ExportRun *run = export_words(&log, &st, w, 7);
+    ExportRun *run = export_words(runner, &log, &st, w, 7);
     EXPECT(run != NULL);
     if (!run) return;
     EXPECT_EQ_INT(run->status, EXPORT_OK);

@@ -24,52 +24,13 @@
 #include "formats/tfjs.h"
 #include "formats/torchscript.h"
 #include "tests/check.h"
+#include "tests/export_fixture.h"
 
 static JobRunner *runner;
 static char tmpdir[PATH_MAX];
 static const char *shared; /* ../shared (models, peer references) or NULL */
 
-typedef struct {
-    char text[65536];
-    size_t len;
-} Captured;
 
-static void capture(const JobLogLine *line, void *user)
-{
-    Captured *c = user;
-    int n = snprintf(c->text + c->len, sizeof c->text - c->len, "%s\n", line->text);
-    if (n > 0 && c->len + (size_t)n < sizeof c->text) c->len += (size_t)n;
-}
-
-/* Run `export WORDS...` to completion; the run (caller frees) and its log. */
-static ExportRun *export_words(Captured *log, JobState *state, const char *const *words, int n)
-{
-    ExportArgs a;
-    export_args_init(&a);
-    ExportMsgs m;
-    export_msgs_clear(&m);
-    if (export_args_parse_argv(&a, n, (char *const *)words, &m) != 0) {
-        for (int i = 0; i < m.n; i++) printf("# %s\n", m.items[i].text);
-        return NULL;
-    }
-    ExportRun *run = export_run_new(&a, false);
-    Job *job = export_submit(runner, run);
-    memset(log, 0, sizeof *log);
-    *state = job_wait(job, 0, capture, log, NULL);
-    return run;
-}
-
-/* Entries of "." whose names mark a temporary (fileio's ".<name>.tmp.XXXXXX"). */
-static int temporaries(void)
-{
-    FILE *p = popen("ls -A . | grep -c '\\.tmp\\.'", "r");
-    int n = -1;
-    if (p) {
-        if (fscanf(p, "%d", &n) != 1) n = -1;
-        pclose(p);
-    }
-    return n;
-}
 
 static void write_text(const char *path, const char *text)
 {
@@ -241,7 +202,7 @@ static int probe_body(Job *job, void *user, char *err, size_t errlen)
     rc = 0;
 out:
     export_stage_end(&st, rc);
-    p->temp_gone_after_end = st.temp_dir == NULL && temporaries() == 0;
+    p->temp_gone_after_end = st.temp_dir == NULL && count_temporaries(".") == 0;
     graph_free(w);
     return rc;
 }
@@ -307,14 +268,14 @@ static void test_torchscript_export(void)
     JobState st;
     unlink("yolov8n.torchscript");
     const char *w[] = {"model=yolov8n.yaml", "format=torchscript", "imgsz=64"};
-    ExportRun *run = export_words(&log, &st, w, 3);
+    ExportRun *run = export_words(runner, &log, &st, w, 3);
     EXPECT(run != NULL);
     if (!run) return;
     EXPECT_EQ_INT(st, JOB_DONE);
     EXPECT_EQ_INT(run->status, EXPORT_OK);
     EXPECT_EQ_STR(run->last_path, "yolov8n.torchscript");
     EXPECT(file_exists("yolov8n.torchscript"));
-    EXPECT_EQ_INT(temporaries(), 0);
+    EXPECT_EQ_INT(count_temporaries("."), 0);
     EXPECT_CONTAINS(log.text, "\nTorchScript: starting export with torch yoloport-");
     EXPECT_CONTAINS(log.text, "TorchScript: check against the source ✅ passed: ");
     EXPECT_CONTAINS(log.text, "read back from the archive, run with the exported ops: output0 max |Δ| 0 ");
@@ -359,7 +320,7 @@ static void test_torchscript_half_dynamic(void)
     Captured log;
     JobState st;
     const char *w[] = {"model=yolov8n.yaml", "format=torchscript", "imgsz=64", "half=True", "dynamic=True", "batch=2"};
-    ExportRun *run = export_words(&log, &st, w, 6);
+    ExportRun *run = export_words(runner, &log, &st, w, 6);
     EXPECT(run != NULL);
     if (!run) return;
     EXPECT_EQ_INT(run->status, EXPORT_OK);
@@ -388,7 +349,7 @@ static void expect_refused(const char *const *w, int n, const char *out, const c
     write_text(out, "previous");
     Captured log;
     JobState st;
-    ExportRun *run = export_words(&log, &st, w, n);
+    ExportRun *run = export_words(runner, &log, &st, w, n);
     EXPECT(run != NULL);
     if (!run) return;
     EXPECT_EQ_INT(st, JOB_FAILED);
@@ -396,7 +357,7 @@ static void expect_refused(const char *const *w, int n, const char *out, const c
     EXPECT_CONTAINS(run->error, why);
     EXPECT_CONTAINS(log.text, "export failure");
     EXPECT(file_has_text(out, "previous"));
-    EXPECT_EQ_INT(temporaries(), 0);
+    EXPECT_EQ_INT(count_temporaries("."), 0);
     EXPECT_EQ_INT(run->report.n_artifacts, 0);
     export_run_free(run);
     unlink(out);
@@ -434,7 +395,7 @@ static void test_openvino_export(void)
     Captured log;
     JobState st;
     const char *w[] = {"model=yolov8n.yaml", "format=openvino", "imgsz=64"};
-    ExportRun *run = export_words(&log, &st, w, 3);
+    ExportRun *run = export_words(runner, &log, &st, w, 3);
     EXPECT(run != NULL);
     if (!run) return;
     EXPECT_EQ_INT(st, JOB_DONE);
@@ -446,7 +407,7 @@ static void test_openvino_export(void)
     EXPECT(!file_exists("yolov8n_openvino_model/stale.txt")); /* replaced as a whole */
     struct stat sb;
     EXPECT(stat("yolov8n_openvino_model", &sb) == 0 && (sb.st_mode & 0777) == 0755);
-    EXPECT_EQ_INT(temporaries(), 0);
+    EXPECT_EQ_INT(count_temporaries("."), 0);
     EXPECT_CONTAINS(log.text, "\nOpenVINO: starting export with openvino yoloport-");
     EXPECT_CONTAINS(log.text, "OpenVINO: check against the source ✅ passed: the IR as read back: output0 max |Δ| 0 ");
     EXPECT_CONTAINS(log.text, "OpenVINO: export success ✅ ");
@@ -492,7 +453,7 @@ static void test_openvino_half_dynamic_nms(void)
     JobState st;
     const char *w[] = {"model=yolov8n.yaml", "format=openvino", "imgsz=64", "half=True", "dynamic=True", "nms=True",
                        "batch=2"};
-    ExportRun *run = export_words(&log, &st, w, 7);
+    ExportRun *run = export_words(runner, &log, &st, w, 7);
     EXPECT(run != NULL);
     if (!run) return;
     EXPECT_EQ_INT(run->status, EXPORT_OK);
@@ -529,7 +490,7 @@ static void test_openvino_int8_refused(void)
     Captured log;
     JobState st;
     const char *w[] = {"model=yolov8n.yaml", "format=openvino", "imgsz=64", "int8=True"};
-    ExportRun *run = export_words(&log, &st, w, 4);
+    ExportRun *run = export_words(runner, &log, &st, w, 4);
     EXPECT(run != NULL);
     if (!run) return;
     EXPECT_EQ_INT(run->status, EXPORT_FAILED);
@@ -537,7 +498,7 @@ static void test_openvino_int8_refused(void)
     EXPECT_CONTAINS(log.text, "ERROR ❌ OpenVINO: export failure");
     EXPECT(file_has_text("yolov8n_openvino_model/yolov8n.xml", "previous"));
     EXPECT(!file_exists("yolov8n_int8_openvino_model"));
-    EXPECT_EQ_INT(temporaries(), 0);
+    EXPECT_EQ_INT(count_temporaries("."), 0);
     export_run_free(run);
     fileio_remove_tree("yolov8n_openvino_model");
 }
@@ -556,7 +517,7 @@ static void test_openvino_yolov8n_vs_peer(void)
     Captured log;
     JobState st;
     const char *w[] = {"model=peer_yolov8n.pt", "format=openvino", "verify=False"};
-    ExportRun *run = export_words(&log, &st, w, 3);
+    ExportRun *run = export_words(runner, &log, &st, w, 3);
     EXPECT(run && run->status == EXPORT_OK);
     export_run_free(run);
     Graph *g = openvino_read("peer_yolov8n_openvino_model", err, sizeof err);
@@ -605,7 +566,7 @@ static void test_tfjs_export(void)
     Captured log;
     JobState st;
     const char *w[] = {"model=yolov8n.yaml", "format=tfjs", "imgsz=64"};
-    ExportRun *run = export_words(&log, &st, w, 3);
+    ExportRun *run = export_words(runner, &log, &st, w, 3);
     EXPECT(run != NULL);
     if (!run) return;
     EXPECT_EQ_INT(st, JOB_DONE);
@@ -614,7 +575,7 @@ static void test_tfjs_export(void)
     EXPECT(file_exists("yolov8n_web_model/model.json"));
     EXPECT(file_exists("yolov8n_web_model/group1-shard1of4.bin"));
     EXPECT(file_exists("yolov8n_web_model/metadata.yaml"));
-    EXPECT_EQ_INT(temporaries(), 0);
+    EXPECT_EQ_INT(count_temporaries("."), 0);
     EXPECT_CONTAINS(log.text, "\nTensorFlow.js: starting export with tensorflowjs yoloport-");
     EXPECT_CONTAINS(log.text, "TensorFlow.js: structure check ✅ passed: read back: model.json graph model, ");
     EXPECT_CONTAINS(log.text, "TensorFlow.js: check against the source – skipped: this build has no TF.js runtime");
@@ -662,7 +623,7 @@ static void test_tfjs_half_int8(void)
         Captured log;
         JobState st;
         const char *w[] = {"model=yolov8n.yaml", "format=tfjs", "imgsz=64", cases[i].arg};
-        ExportRun *run = export_words(&log, &st, w, 4);
+        ExportRun *run = export_words(runner, &log, &st, w, 4);
         EXPECT(run != NULL);
         if (!run) continue;
         EXPECT_EQ_INT(run->status, EXPORT_OK);
@@ -707,7 +668,7 @@ static void test_torchscript_cancel_writes_nothing(void)
     EXPECT_MSG(st == JOB_CANCELLED || st == JOB_DONE, "state %d", (int)st);
     if (st == JOB_CANCELLED) {
         EXPECT(!file_exists("yolov8s.torchscript"));
-        EXPECT_EQ_INT(temporaries(), 0);
+        EXPECT_EQ_INT(count_temporaries("."), 0);
     } else {
         SKIP("the export finished before the cancel arrived");
     }

@@ -15,22 +15,12 @@
 #include "engine/fileio.h"
 #include "engine/jobs.h"
 #include "tests/check.h"
+#include "tests/export_fixture.h"
 
 void openblas_set_num_threads(int n); /* OpenBLAS's own threads are not what this test checks */
 
 #define N_EXPORTS 50
 
-static int count_temporaries(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d) return -1;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)))
-        if (strstr(e->d_name, ".tmp.")) n++;
-    closedir(d);
-    return n;
-}
 
 static void test_fifty_exports_half_cancelled(void)
 {
