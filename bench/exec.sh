@@ -134,7 +134,7 @@ int main(int argc, char **argv)
     return 0;
 }
 C
-PKG_LIBS="$(pkg-config --libs ncursesw json-c libprotobuf-c libzip yaml-0.1 openblas libpng) -lreadline -ljpeg -lpthread -lm"
+PKG_LIBS="$(pkg-config --libs ncursesw json-c libprotobuf-c libzip yaml-0.1 openblas libpng libxml-2.0) -lreadline -ljpeg -lpthread -lm"
 cc -O2 -I. -Ibuild/gen $(pkg-config --cflags openblas) $HAVE_MODEL "$tmp/bench.c" build/rel/libyoloport.a $PKG_LIBS -o "$tmp/bench"
 if [ ! -f "$MODEL" ]; then
     echo "exec: $MODEL is absent; nothing to time"

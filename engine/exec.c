@@ -247,6 +247,12 @@ static void plan_fusion(Exec *e)
     }
 }
 
+int exec_opset_class(int64_t opset)
+{
+    if (opset <= 0 || opset >= 13) return 0;
+    return opset >= 11 ? 1 : 2;
+}
+
 Exec *exec_new(const Graph *g, char *err, size_t errlen)
 {
     if (!g) {

@@ -53,6 +53,11 @@ typedef struct {
     int nodes;           /* nodes of that type run */
 } ExecOpTime;
 void exec_set_profile(Exec *e, int on);
+
+/* Which meaning the executor gives to ops whose semantics changed between opsets
+ * (Resize before 11, Softmax before 13): graphs whose opsets give the same class run
+ * every node the same way.  0 (unknown) counts as the newest. */
+int exec_opset_class(int64_t opset);
 int exec_profile(const Exec *e, ExecOpTime *out, int max);
 
 #endif

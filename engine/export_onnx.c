@@ -692,7 +692,7 @@ int export_onnx_stage(struct ExportCtx *ctx, char *err, size_t errlen)
         return err_set(err, errlen, "opset=%d is not one this build writes: use opset=%d..%d (default %d)", opset,
                        ONNX_MIN_OPSET, ONNX_MAX_OPSET, ONNX_DEFAULT_OPSET);
     ExportStage st;
-    export_stage_begin(&st, ctx, "ONNX", true); /* the source run starts now, on its own thread */
+    export_stage_begin(&st, ctx, "ONNX", true);
     export_stage_log_start(&st, "onnx yoloport-%s opset %d", YOLOPORT_VERSION, opset);
     if (a->half)
         job_log(job, JOB_LOG_INFO,

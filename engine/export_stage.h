@@ -2,16 +2,17 @@
  * "starting export" line, the output path and the refusal to overwrite the model, the graph
  * the writer gets (a private clone with the peer's input/output names, dynamic axis names
  * and in-graph NMS), temporaries that the job removes on failure or cancel, committing a
- * file or a directory into place, the numeric check against the source model (the source
- * runs on a thread of its own while the stage writes; the written model, read back, runs on
- * the same fixed input; outputs compared channel by channel, NMS rows against the peer's
- * NMSModel in C), the report's artifact, and the metadata as JSON for the formats that store
- * it that way.
+ * file or a directory into place, the numeric check against the source model (the written
+ * model, read back, is first compared with the source node for node (graph_equiv): when
+ * it is the source's graph, it computes the source's outputs and nothing needs to run;
+ * otherwise the source and the written model run side by side on the same fixed input and
+ * their outputs are compared channel by channel, NMS rows against the peer's NMSModel in
+ * C), the report's artifact, and the metadata as JSON for the formats that store it that
+ * way.
  *
  * A stage's life:
  *   ExportStage st;
- *   export_stage_begin(&st, ctx, "TorchScript", true) before any file work (starts the
- *                                                       source run when verify=True)
+ *   export_stage_begin(&st, ctx, "TorchScript", true) before any file work
  *   export_stage_log_start(&st, "torch yoloport-%s", v) "\nTorchScript: starting export with ..."
  *   export_stage_out_path(&st, ".torchscript", ...)     ctx->out_path
  *   Graph *g = export_stage_graph(&st, ...)             names, dynamic axes, nms
@@ -50,12 +51,12 @@ typedef struct {
     char prefix[64];         /* "TorchScript:" as logged (colour codes when ctx->color) */
     double t0;
     char *temp_dir;          /* a registered temporary directory, NULL when none */
-    ExportStageSource *src;  /* NULL when verify=False or the source run is over */
+    bool numeric;            /* the stage will call export_stage_numeric, and verify=True */
+    ExportStageSource *src;  /* the source run, once started (NULL when none or over) */
 } ExportStage;
 
-/* Start a stage for ctx (label: the format's display name, a static string).  With
- * numeric (the stage will call export_stage_numeric) and verify=True the source model starts
- * running on the fixed input on a thread of its own. */
+/* Start a stage for ctx (label: the format's display name, a static string); numeric: the
+ * stage will call export_stage_numeric. */
 void export_stage_begin(ExportStage *st, ExportCtx *ctx, const char *label, bool numeric);
 
 /* "\n<prefix> starting export with <text>..." (printf-style text). */
@@ -97,9 +98,11 @@ void export_stage_name_output(ExportStage *st, const char *tmp, char *msg, size_
  * ("/nms/...") said as "nms=True is not available for <label> in this build: <msg>". */
 void export_stage_writer_error(ExportStage *st, const char *tmp, char *msg, size_t len, char *err, size_t errlen);
 
-/* The numeric check: run `written` (the artifact as read back, or a graph built from what
- * the artifact stores) on the fixed input bound to input_name, wait for the source run and
- * compare: every source output with the written graph's output of the same index, within
+/* The numeric check of `written` (the artifact as read back, or a graph built from what the
+ * artifact stores).  When graph_equiv finds it node for node the source's graph, its outputs
+ * are the source's on every input: the check passes with max |Δ| 0 and says so, and nothing
+ * runs.  Otherwise the source starts on a thread of its own while `written` runs here on the
+ * same fixed input bound to input_name, and the check compares every source output with the written graph's output of the same index, within
  * rtol of each channel's range (half: 2e-2, else 1e-4).  With nms=True the written graph's
  * tensor "output0_raw" (the predictions before NMS) is compared with the source's output0
  * and the NMS rows with the peer's NMSModel computed in C on those predictions.  `what`

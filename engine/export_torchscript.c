@@ -340,7 +340,7 @@ int export_torchscript_stage(struct ExportCtx *ctx, char *err, size_t errlen)
         }
         if (a->half && pass_half(w, NULL, msg, sizeof msg) != 0) goto fail_msg;
         char what[200];
-        snprintf(what, sizeof what, "%d weights (%.1f MB) read back from the archive, run with the exported ops%s",
+        snprintf(what, sizeof what, "%d weights (%.1f MB) read back from the archive, through the exported ops%s",
                  mod.n_attrs, report_mib(bytes), a->half ? " in float16" : "");
         status = export_stage_numeric(&st, w, "images", what, &worst, err, errlen);
         if (status == CHECK_FAILED) goto out; /* cancelled */
