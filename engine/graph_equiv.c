@@ -367,7 +367,7 @@ static void src_index_free(SrcIndex *ix)
 /* Written Mul(x, Sigmoid(x)) seen as SiLU(x): the key, or false. */
 static bool silu_key(const Graph *w, const Node *n, const int *map, Key *k)
 {
-    if (n->op != OP_MUL || n->n_inputs != 2 || n->n_outputs != 1 || n->n_attrs) return false;
+    if (n->op != OP_MUL || n->n_inputs != 2 || n->n_outputs != 1 || n->outputs[0] < 0 || n->n_attrs) return false;
     for (int side = 0; side < 2; side++) {
         int x = n->inputs[side], s = n->inputs[1 - side];
         if (x < 0 || s < 0 || w->tensors[s].producer < 0) continue;
@@ -390,6 +390,18 @@ void graph_equiv(const Graph *src, const Graph *w, GraphEquiv *eq)
 {
     memset(eq, 0, sizeof *eq);
     eq->nodes = w->n_nodes;
+    char why[200];
+    for (int side = 0; side < 2; side++) {
+        const Graph *g = side ? w : src;
+        bool bad = graph_validate(g, why, sizeof why) != 0;
+        for (int i = 0; !bad && i < g->n_inputs; i++)
+            if (g->inputs[i] < 0 || g->inputs[i] >= g->n_tensors) bad = snprintf(why, sizeof why, "input %d out of range", i) > 0;
+        if (bad) {
+            snprintf(eq->first_diff, sizeof eq->first_diff, "the %s graph is not valid: %s", side ? "written" : "source",
+                     why);
+            return;
+        }
+    }
     if (exec_opset_class(src->meta.opset) != exec_opset_class(w->meta.opset)) {
         snprintf(eq->first_diff, sizeof eq->first_diff, "opset %lld and the source's %lld differ in what ops mean",
                  (long long)w->meta.opset, (long long)src->meta.opset);
