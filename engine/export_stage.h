@@ -82,7 +82,9 @@ NmsOptions export_stage_nms_options(const ExportArgs *a, const Graph *src);
 int export_stage_temp_dir(ExportStage *st, char *err, size_t errlen);
 
 /* Rename st->temp_dir/<name> onto ctx->out_path (replacing an existing file only now), then
- * remove the temporary directory.  0 or -1 + message (the old file is then untouched). */
+ * remove the temporary directory.  0 or -1 + message (the old file is then untouched).
+ * Both commits first take the job's commit point (job_commit): a job cancelled before it
+ * gets "cancelled" and writes nothing; after it, the cancel is refused. */
 int export_stage_commit_file(ExportStage *st, const char *name, char *err, size_t errlen);
 
 /* Replace ctx->out_path with st->temp_dir (fileio_commit_dir: an existing directory is

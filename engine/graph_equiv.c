@@ -130,12 +130,15 @@ typedef struct {
     int64_t moved_vals[GRAPH_MAX_RANK];
 } Key;
 
-/* Integer attributes the executor reads with the ONNX default: one written out with that
- * value is the same as one left out (opset 13 has no allowzero, say). */
-static const struct {
+/* An (op, attribute) pair with a number: a default value or an input position. */
+typedef struct {
     const char *op, *attr;
-    int64_t dflt;
-} int_defaults[] = {
+    int64_t n;
+} OpAttr;
+
+/* Integer attributes the executor reads with the ONNX default (n): one written out with that
+ * value is the same as one left out (opset 13 has no allowzero, say). */
+static const OpAttr int_defaults[] = {
     {"Reshape", "allowzero", 0}, {"Conv", "group", 1},          {"ConvTranspose", "group", 1},
     {"MaxPool", "ceil_mode", 0}, {"AveragePool", "ceil_mode", 0}, {"AveragePool", "count_include_pad", 0},
 };
@@ -144,17 +147,14 @@ static bool is_default(const Node *n, const Attr *a)
 {
     if (a->type != ATTR_INT) return false;
     for (size_t i = 0; i < sizeof int_defaults / sizeof *int_defaults; i++)
-        if (a->i == int_defaults[i].dflt && !strcmp(n->op_type, int_defaults[i].op) &&
+        if (a->i == int_defaults[i].n && !strcmp(n->op_type, int_defaults[i].op) &&
             !strcmp(a->name, int_defaults[i].attr))
             return true;
     return false;
 }
 
-/* Ops whose int-list attribute became their last input in a later opset. */
-static const struct {
-    const char *op, *attr;
-    int input;
-} moved_attrs[] = {
+/* Ops whose int-list attribute became their last input (n) in a later opset. */
+static const OpAttr moved_attrs[] = {
     {"Split", "split", 1},         {"Squeeze", "axes", 1},   {"Unsqueeze", "axes", 1},
     {"ReduceMax", "axes", 1},      {"ReduceMean", "axes", 1}, {"ReduceSum", "axes", 1},
     {"ReduceMin", "axes", 1},
@@ -302,7 +302,7 @@ static bool make_key(const Graph *g, const Node *n, const int *map, Key *k)
         if (!is_default(n, &n->attrs[i])) k->attrs[k->n_attrs++] = &n->attrs[i];
     for (size_t m = 0; m < sizeof moved_attrs / sizeof *moved_attrs; m++) {
         Content c;
-        int in = moved_attrs[m].input;
+        int in = (int)moved_attrs[m].n;
         if (strcmp(n->op_type, moved_attrs[m].op) || n->n_inputs != in + 1 || n->inputs[in] < 0) continue;
         if (!const_content(g, n->inputs[in], &c) || c.dtype != DT_I64 || c.rank != 1 ||
             c.nbytes > sizeof k->moved_vals || c.nbytes % 8)

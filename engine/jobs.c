@@ -47,7 +47,7 @@ struct Job {
 
     pthread_mutex_t mu;
     pthread_cond_t cond; /* log appended or job finished */
-    bool finishing;      /* the body returned: cancel can no longer change the outcome */
+    bool finishing;      /* the body returned or committed: cancel can no longer change the outcome */
 
     LogEntry *ring;
     int cap;
@@ -296,6 +296,15 @@ void job_progress(Job *job, const char *stage, double fraction)
 bool job_cancelled(const Job *job)
 {
     return atomic_load_explicit(&((Job *)job)->cancel, memory_order_acquire);
+}
+
+bool job_commit(Job *job)
+{
+    pthread_mutex_lock(&job->mu);
+    bool ok = !atomic_load_explicit(&job->cancel, memory_order_acquire);
+    if (ok) job->finishing = true; /* job_cancel refuses from here */
+    pthread_mutex_unlock(&job->mu);
+    return ok;
 }
 
 static char *dup_or_null(const char *s)

@@ -179,6 +179,12 @@ void job_progress(Job *job, const char *stage, double fraction);
 /* Has cancellation been requested? (any; an atomic read, cheap enough for inner loops) */
 bool job_cancelled(const Job *job);
 
+/* The body is about to make its result permanent (an export renamed into place).  False
+ * when cancellation was already requested: the body must not commit and should return -1.
+ * True: from now on job_cancel refuses (returns false) and the job ends DONE or FAILED by
+ * the body's return value, so a cancelled job never leaves a committed result behind. */
+bool job_commit(Job *job);
+
 void job_add_artifact(Job *job, const char *path, int64_t bytes, const char *precision, double ratio);
 void job_add_check(Job *job, const char *name, JobCheckStatus status, const char *detail, double max_abs_diff);
 void job_add_timing(Job *job, const char *name, double seconds);

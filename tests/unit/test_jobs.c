@@ -1,6 +1,6 @@
 /* Tests for the job runner (run under ASan and under ThreadSanitizer): lifecycle, events and
  * the self-pipe, the log ring, external tools, cancellation with temporary files and child
- * processes, 50 concurrent jobs, and shutdown with work in flight. */
+ * processes, the commit point, 50 concurrent jobs, and shutdown with work in flight. */
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -601,6 +601,51 @@ static void test_free_with_work_in_flight(void)
     EXPECT(no_children_left());
 }
 
+/* ---- the commit point --------------------------------------------------------------- */
+
+/* Commits once the gate opens (or sees the cancel first); user: where to record what
+ * job_commit answered (1 committed, 0 refused).  After committing it waits for the test's
+ * cancel attempt, then finishes. */
+static atomic_int commit_answer, after_commit;
+static int body_commits(Job *job, void *user, char *err, size_t errlen)
+{
+    while (!atomic_load(&gate) && !job_cancelled(job)) sleep_ms(1);
+    bool ok = job_commit(job);
+    atomic_store(&commit_answer, ok ? 1 : 0);
+    if (!ok) return err_set(err, errlen, "cancelled");
+    while (!atomic_load(&after_commit)) sleep_ms(1);
+    return 0;
+}
+
+static void test_commit_point(void)
+{
+    JobRunnerOptions o = {.workers = 1};
+    JobRunner *r = jobs_new(&o);
+    for (int cancel_first = 0; cancel_first < 2; cancel_first++) {
+        atomic_store(&gate, false);
+        atomic_store(&after_commit, false);
+        atomic_store(&commit_answer, -1);
+        Job *job = job_submit(r, "commits", body_commits, NULL, NULL);
+        for (int spin = 0; spin < 5000 && job_state(job) == JOB_QUEUED; spin++) sleep_ms(1);
+        if (cancel_first) {
+            /* cancelled before the commit point: the commit is refused, the job is CANCELLED */
+            EXPECT(job_cancel(job));
+            EXPECT_EQ_INT(job_wait(job, 0, NULL, NULL, NULL), JOB_CANCELLED);
+            EXPECT_EQ_INT(atomic_load(&commit_answer), 0);
+        } else {
+            /* committed first: the cancel is refused and the job ends by its body, DONE */
+            atomic_store(&gate, true);
+            for (int spin = 0; spin < 5000 && atomic_load(&commit_answer) < 0; spin++) sleep_ms(1);
+            EXPECT_EQ_INT(atomic_load(&commit_answer), 1);
+            EXPECT(!job_cancel(job));
+            EXPECT(!job_cancelled(job));
+            atomic_store(&after_commit, true);
+            EXPECT_EQ_INT(job_wait(job, 0, NULL, NULL, NULL), JOB_DONE);
+        }
+    }
+    jobs_free(r);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -610,6 +655,7 @@ int main(void)
     RUN(test_event_pipe_wakeups);
     RUN(test_spawn);
     RUN(test_cancel_queued);
+    RUN(test_commit_point);
     RUN(test_wait_follow_and_interrupt);
     RUN(test_fifty_concurrent_half_cancelled);
     RUN(test_free_with_work_in_flight);
