@@ -141,10 +141,27 @@ typedef struct {
 static const OpAttr int_defaults[] = {
     {"Reshape", "allowzero", 0}, {"Conv", "group", 1},          {"ConvTranspose", "group", 1},
     {"MaxPool", "ceil_mode", 0}, {"AveragePool", "ceil_mode", 0}, {"AveragePool", "count_include_pad", 0},
+    {"Resize", "exclude_outside", 0},
 };
+
+/* Spatial ops whose strides and dilations default to ones and pads to zeros. */
+static const char *const spatial_ops[] = {"Conv", "ConvTranspose", "MaxPool", "AveragePool"};
 
 static bool is_default(const Node *n, const Attr *a)
 {
+    if (a->type == ATTR_INTS) {
+        int64_t want = !strcmp(a->name, "pads") ? 0 : 1;
+        if (want && strcmp(a->name, "strides") && strcmp(a->name, "dilations")) return false;
+        bool spatial = false;
+        for (size_t i = 0; i < sizeof spatial_ops / sizeof *spatial_ops; i++) spatial |= !strcmp(n->op_type, spatial_ops[i]);
+        if (!spatial) return false;
+        for (int i = 0; i < a->count; i++)
+            if (a->ints[i] != want) return false;
+        return true;
+    }
+    if (a->type == ATTR_FLOAT) /* Resize's float attributes at their defaults (exact in float) */
+        return !strcmp(n->op_type, "Resize") && ((!strcmp(a->name, "cubic_coeff_a") && a->f == -0.75) ||
+                                                 (!strcmp(a->name, "extrapolation_value") && a->f == 0.0));
     if (a->type != ATTR_INT) return false;
     for (size_t i = 0; i < sizeof int_defaults / sizeof *int_defaults; i++)
         if (a->i == int_defaults[i].n && !strcmp(n->op_type, int_defaults[i].op) &&

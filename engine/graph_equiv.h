@@ -5,8 +5,11 @@
  * value on the same inputs: graph inputs by position (same declared type), constants by
  * content (type, shape and every byte equal), and a node's outputs when a source node has
  * the same op, domain, attributes (values equal, order aside), mapped inputs and declared
- * output types.  Two rewrites writers make are recognised: SiLU written as Sigmoid + Mul,
- * and constants held in Constant nodes instead of initializers.  The executor's
+ * output types.  The rewrites writers make are recognised: SiLU written as Sigmoid + Mul,
+ * constants held in Constant nodes instead of initializers, attributes a later opset moved
+ * into inputs (Split's split, Squeeze's axes...), and attributes written out at the default
+ * the executor uses when they are left out (strides and dilations of ones, zero pads,
+ * group 1, allowzero 0...).  The executor's
  * opset-dependent semantics (exec_opset_class) must agree too.
  *
  * When every written output maps to the source output at the same position, the written

@@ -3,8 +3,8 @@
  * outputs); every kind of change a writer could make by mistake (a weight bit, an attribute,
  * input order, Split sizes, a declared type, the opset, an extra output, a SiLU that is
  * not one) is found and named; the rewrites writers make on purpose (SiLU as Sigmoid·Mul,
- * constants in Constant nodes, attributes that became inputs, attributes left at their
- * default, shared constants) are not mistaken for changes. */
+ * constants in Constant nodes, attributes that became inputs, attributes written out or left
+ * out at their default, shared constants) are not mistaken for changes. */
 #include <string.h>
 
 #include "../check.h"
@@ -244,6 +244,51 @@ static void test_rewrites_are_not_changes(void)
     graph_free(src);
 }
 
+/* x -> Conv(w, b) -> MaxPool -> y, with every attribute at its default written out or left
+ * out; `stride` != 1 makes the Conv's strides a real change */
+static Graph *conv_pool(bool explicit_defaults, int64_t stride)
+{
+    Graph *g = graph_new();
+    int64_t xd[4] = {1, 2, 8, 8}, wd[4] = {4, 2, 3, 3}, bd[1] = {4}, yd[4] = {1, 4, 8, 8};
+    static const float wv[72] = {0.5f, -0.25f, 1.0f}, bv[4] = {0.1f, 0.2f, 0.3f, 0.4f};
+    int x = graph_add_tensor(g, "x", DT_F32, 4, xd);
+    graph_add_input(g, x);
+    int w = graph_add_const(g, "w", DT_F32, 4, wd, wv), b = graph_add_const(g, "b", DT_F32, 1, bd, bv);
+    int c = graph_add_tensor(g, "c", DT_F32, 4, yd), y = graph_add_tensor(g, "y", DT_F32, 4, yd);
+    int conv = graph_add_node(g, OP_CONV, "Conv", "conv", -1, (int[]){x, w, b}, 3, &c, 1);
+    int pool = graph_add_node(g, OP_MAXPOOL, "MaxPool", "pool", -1, &c, 1, &y, 1);
+    node_set_ints(g, conv, "kernel_shape", (int64_t[]){3, 3}, 2);
+    node_set_ints(g, conv, "pads", (int64_t[]){1, 1, 1, 1}, 4);
+    node_set_ints(g, pool, "kernel_shape", (int64_t[]){3, 3}, 2);
+    node_set_ints(g, pool, "pads", (int64_t[]){1, 1, 1, 1}, 4);
+    if (explicit_defaults || stride != 1) node_set_ints(g, conv, "strides", (int64_t[]){stride, stride}, 2);
+    if (explicit_defaults) {
+        node_set_ints(g, conv, "dilations", (int64_t[]){1, 1}, 2);
+        node_set_int(g, conv, "group", 1);
+        node_set_ints(g, pool, "strides", (int64_t[]){1, 1}, 2);
+        node_set_ints(g, pool, "dilations", (int64_t[]){1, 1}, 2);
+        node_set_int(g, pool, "ceil_mode", 0);
+    }
+    graph_add_output(g, y);
+    return g;
+}
+
+static void test_default_attributes(void)
+{
+    Graph *src = conv_pool(false, 1), *same = conv_pool(true, 1), *strided = conv_pool(true, 2);
+    GraphEquiv eq;
+    graph_equiv(src, same, &eq);
+    EXPECT_MSG(eq.equivalent, "%s", eq.first_diff);
+    graph_equiv(same, src, &eq);
+    EXPECT_MSG(eq.equivalent, "%s", eq.first_diff);
+    graph_equiv(src, strided, &eq);
+    EXPECT(!eq.equivalent);
+    EXPECT_CONTAINS(eq.first_diff, "node 'conv' (Conv) has no counterpart");
+    graph_free(src);
+    graph_free(same);
+    graph_free(strided);
+}
+
 /* The official checkpoint against the peer's own ONNX export: a different writer, not a
  * read-back of ours; whatever the verdict, it must name where the graphs part. */
 static void test_peer_export_against_checkpoint(void)
@@ -275,6 +320,7 @@ int main(void)
     RUN(test_round_trips_are_equivalent);
     RUN(test_changes_are_found);
     RUN(test_rewrites_are_not_changes);
+    RUN(test_default_attributes);
     RUN(test_peer_export_against_checkpoint);
     return check_done();
 }
