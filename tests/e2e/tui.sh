@@ -112,7 +112,9 @@ check tui_state_keeps_args grep -q "imgsz=320" "$D6/state/yoloport/state"
 D2="$TUI_TMP/cancel"; mkdir -p "$D2"
 tui_start c 100 30 "$D2" --
 tui_wait c "YOLOv8n summary" 20
-tui_keys c :; tui_type c "export format=onnx imgsz=1280"; tui_keys c Enter
+# half=True runs the source and the written model side by side (a float32 export is
+# proven node for node and finishes too fast to cancel): long enough at imgsz 1280
+tui_keys c :; tui_type c "export format=onnx imgsz=1280 half=True"; tui_keys c Enter
 tui_wait c "ONNX +running" 10
 tui_keys c x
 tui_wait c "Cancel job" 3 && tui_keys c y
