@@ -75,7 +75,7 @@ tui_wait y "log stress +done" 10
 check tui_log_flood_complete tui_wait y "stress done: [0-9]+ lines" 3
 
 # ---- resize while an export runs --------------------------------------------------------------
-tui_keys y :; tui_type y "export format=onnx imgsz=1280"; tui_keys y Enter
+tui_keys y :; tui_type y "export format=onnx imgsz=1280 half=True"; tui_keys y Enter  # half: the check runs both models, so the export lasts
 tui_wait y "ONNX +(queued|running)" 10
 ok=1
 for size in "120 40" "80 24" "40 10" "20 6" "120 40"; do
