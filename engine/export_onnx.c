@@ -616,31 +616,11 @@ int pass_simplify(Graph *g, SimplifyStats *stats, char *err, size_t errlen)
  * the ONNX file: written to a temporary beside the destination, read back
  * ==================================================================================== */
 
-/* Interface of the read-back graph against the one we serialised: names, dtypes, shapes
+/* Interface of the read-back graph against the one we serialised: inputs and outputs
  * (symbolic names included), opset and metadata keys in order.  0 or -1 + message. */
 static int check_interface(const Graph *want, const Graph *got, int opset, char *err, size_t errlen)
 {
-    char a[160], b[160];
-    if (got->n_inputs != want->n_inputs)
-        return err_set(err, errlen, "%d inputs read back, %d written", got->n_inputs, want->n_inputs);
-    if (got->n_outputs != want->n_outputs)
-        return err_set(err, errlen, "%d outputs read back, %d written", got->n_outputs, want->n_outputs);
-    for (int pass = 0; pass < 2; pass++) {
-        int n = pass ? want->n_outputs : want->n_inputs;
-        for (int i = 0; i < n; i++) {
-            const Tensor *x = &want->tensors[pass ? want->outputs[i] : want->inputs[i]];
-            const Tensor *y = &got->tensors[pass ? got->outputs[i] : got->inputs[i]];
-            if (strcmp(x->name, y->name) != 0)
-                return err_set(err, errlen, "%s %d is named '%s', expected '%s'", pass ? "output" : "input", i, y->name,
-                               x->name);
-            if (x->dtype != y->dtype)
-                return err_set(err, errlen, "'%s' is %s, expected %s", x->name, dtype_name(y->dtype),
-                               dtype_name(x->dtype));
-            shape_str(x, a, sizeof a);
-            shape_str(y, b, sizeof b);
-            if (strcmp(a, b) != 0) return err_set(err, errlen, "'%s' has shape %s, expected %s", x->name, b, a);
-        }
-    }
+    if (export_stage_check_io(want, got, true, err, errlen) != 0) return -1;
     if (got->meta.opset != opset)
         return err_set(err, errlen, "opset %lld read back, %d written", (long long)got->meta.opset, opset);
     if (got->meta.n_props != want->meta.n_props)

@@ -500,6 +500,44 @@ int export_stage_commit_dir(ExportStage *st, char *err, size_t errlen)
     return 0;
 }
 
+/* Same dims; a dynamic dim (-1 or named) matches only a dynamic dim. */
+static bool same_dynamic_shape(const Tensor *x, const Tensor *y)
+{
+    if (x->rank != y->rank) return false;
+    for (int i = 0; i < x->rank; i++) {
+        bool dx = x->dims[i] < 0 || x->dim_names[i], dy = y->dims[i] < 0 || y->dim_names[i];
+        if (dx != dy || (!dx && x->dims[i] != y->dims[i])) return false;
+    }
+    return true;
+}
+
+int export_stage_check_io(const Graph *want, const Graph *got, bool dim_names, char *err, size_t errlen)
+{
+    char a[160], b[160];
+    if (got->n_inputs != want->n_inputs)
+        return err_set(err, errlen, "%d inputs read back, %d written", got->n_inputs, want->n_inputs);
+    if (got->n_outputs != want->n_outputs)
+        return err_set(err, errlen, "%d outputs read back, %d written", got->n_outputs, want->n_outputs);
+    for (int pass = 0; pass < 2; pass++) {
+        int n = pass ? want->n_outputs : want->n_inputs;
+        for (int i = 0; i < n; i++) {
+            const Tensor *x = &want->tensors[pass ? want->outputs[i] : want->inputs[i]];
+            const Tensor *y = &got->tensors[pass ? got->outputs[i] : got->inputs[i]];
+            if (strcmp(x->name, y->name) != 0)
+                return err_set(err, errlen, "%s %d is named '%s', expected '%s'", pass ? "output" : "input", i, y->name,
+                               x->name);
+            if (x->dtype != y->dtype)
+                return err_set(err, errlen, "'%s' is %s, expected %s", x->name, dtype_name(y->dtype),
+                               dtype_name(x->dtype));
+            shape_str(x, a, sizeof a);
+            shape_str(y, b, sizeof b);
+            if (dim_names ? strcmp(a, b) != 0 : !same_dynamic_shape(x, y))
+                return err_set(err, errlen, "'%s' has shape %s, expected %s", x->name, b, a);
+        }
+    }
+    return 0;
+}
+
 /* Compare the source run with the written graph's run; fills why, *worst, *tol_used.
  * raw: the written graph has NMS, and its raw predictions are its last output. */
 static CheckStatus compare_runs(const ExportArgs *a, const Graph *src, const ExportStageSource *sr,

@@ -100,12 +100,19 @@ void export_stage_name_output(ExportStage *st, const char *tmp, char *msg, size_
  * ("/nms/...") said as "nms=True is not available for <label> in this build: <msg>". */
 void export_stage_writer_error(ExportStage *st, const char *tmp, char *msg, size_t len, char *err, size_t errlen);
 
+/* The interface check every reader-backed stage makes: `got` (read back) has `want`'s
+ * inputs and outputs, in order, with the same names and types, and the same shapes —
+ * symbolic dim names included when dim_names, else only which dims are dynamic (a format
+ * that keeps no names).  0 or -1 + the first difference.  Metadata is the format's own. */
+int export_stage_check_io(const Graph *want, const Graph *got, bool dim_names, char *err, size_t errlen);
+
 /* The numeric check of `written` (the artifact as read back, or a graph built from what the
  * artifact stores).  When graph_equiv finds it node for node the source's graph, its outputs
  * are the source's on every input: the check passes with max |Δ| 0 and says so, and nothing
  * runs.  Otherwise the source starts on a thread of its own while `written` runs here on the
- * same fixed input bound to input_name, and the check compares every source output with the written graph's output of the same index, within
- * rtol of each channel's range (half: 2e-2, else 1e-4).  With nms=True the written graph's
+ * same fixed input bound to input_name, and the check compares every source output with
+ * the written graph's output of the same index, within rtol of each channel's range (half:
+ * 2e-2, else 1e-4).  With nms=True the written graph's
  * tensor "output0_raw" (the predictions before NMS) is compared with the source's output0
  * and the NMS rows with the peer's NMSModel computed in C on those predictions.  `what`
  * (may be NULL) is added to the detail: what the written run stands for.  Adds the report's
