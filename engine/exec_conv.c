@@ -12,15 +12,6 @@
 #include "exec_impl.h"
 #include "util.h"
 
-#define NEED_IN(k)                                                                                      \
-    do {                                                                                                \
-        if (nin <= (k) || !in[k]) return err_set(err, errlen, "input %d is missing", (int)(k));          \
-    } while (0)
-#define NEED_OUT(k)                                                                                     \
-    do {                                                                                                \
-        if (nout <= (k) || !out[k]) return err_set(err, errlen, "output %d is missing", (int)(k));      \
-    } while (0)
-
 /* Spatial geometry of a conv/pool node, with 1-D inputs seen as H = 1. */
 typedef struct {
     int64_t N, C, H, W;     /* input */

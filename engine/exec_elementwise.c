@@ -115,15 +115,6 @@ static int unary_out(Exec *e, const Node *n, Value *x, Value *y, char *err, size
     return 0;
 }
 
-#define NEED_IN(k)                                                                                      \
-    do {                                                                                                \
-        if (nin <= (k) || !in[k]) return err_set(err, errlen, "input %d is missing", (int)(k));          \
-    } while (0)
-#define NEED_OUT(k)                                                                                     \
-    do {                                                                                                \
-        if (nout <= (k) || !out[k]) return err_set(err, errlen, "output %d is missing", (int)(k));      \
-    } while (0)
-
 static int op_sigmoid(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
 {
     NEED_IN(0); NEED_OUT(0);

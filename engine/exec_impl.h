@@ -69,6 +69,17 @@ extern const ExecOpEntry exec_ops_conv[];
 extern const ExecOpEntry exec_ops_elementwise[];
 extern const ExecOpEntry exec_ops_shape[];
 
+/* In an op: fail with "input k is missing" / "output k is missing" unless slot k is there
+ * (uses the op's nin/in/nout/out/err/errlen). */
+#define NEED_IN(k)                                                                                      \
+    do {                                                                                                \
+        if (nin <= (k) || !in[k]) return err_set(err, errlen, "input %d is missing", (int)(k));          \
+    } while (0)
+#define NEED_OUT(k)                                                                                     \
+    do {                                                                                                \
+        if (nout <= (k) || !out[k]) return err_set(err, errlen, "output %d is missing", (int)(k));      \
+    } while (0)
+
 /* Allocate v's data for type/rank/dims (checks rank, negative dims, overflow and the
  * Exec's element limit).  Frees what v held.  0 or -1 + message. */
 int value_alloc(const Exec *e, Value *v, ValueType t, int rank, const int64_t *dims, char *err, size_t errlen);

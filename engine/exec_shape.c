@@ -11,15 +11,6 @@
 #include "exec_impl.h"
 #include "util.h"
 
-#define NEED_IN(k)                                                                                      \
-    do {                                                                                                \
-        if (nin <= (k) || !in[k]) return err_set(err, errlen, "input %d is missing", (int)(k));          \
-    } while (0)
-#define NEED_OUT(k)                                                                                     \
-    do {                                                                                                \
-        if (nout <= (k) || !out[k]) return err_set(err, errlen, "output %d is missing", (int)(k));      \
-    } while (0)
-
 static size_t esize(const Value *v) { return v->type == VT_F32 ? sizeof(float) : sizeof(int64_t); }
 
 /* Axes from the attribute (older opsets) or input k (newer ones).  *n = -1 when neither. */
