@@ -112,27 +112,10 @@ static void test_failure_leaves_existing_file(void)
 
 static void test_cancel_writes_nothing(void)
 {
-    unlink("yolov8s.onnx");
-    ExportArgs a;
-    export_args_init(&a);
-    ExportMsgs m;
-    export_msgs_clear(&m);
-    const char *w[] = {"model=yolov8s.yaml", "format=onnx", "imgsz=320"};
-    EXPECT_EQ_INT(export_args_parse_argv(&a, 3, (char *const *)w, &m), 0);
-    ExportRun *run = export_run_new(&a, false);
-    Job *job = export_submit(runner, run);
-    /* cancel as soon as it runs (building yolov8s takes a while under the sanitizers) */
-    for (int spin = 0; spin < 20000 && job_state(job) == JOB_QUEUED; spin++) usleep(1000);
-    bool refused = !job_cancel(job);
-    JobState st = job_wait(job, 0, NULL, NULL, NULL);
-    /* a cancel the job accepts ends it CANCELLED with nothing written; one it refuses
-     * (it had committed or finished) leaves a complete file and a DONE job */
-    EXPECT_MSG(st == (refused ? JOB_DONE : JOB_CANCELLED), "state %d, cancel refused %d", (int)st, (int)refused);
-    EXPECT(file_exists("yolov8s.onnx") == refused);
-    EXPECT(count_temporaries(".") == 0);
-    if (refused) SKIP("the export committed before the cancel arrived");
-    export_run_free(run);
-    unlink("yolov8s.onnx");
+    bool committed;
+    const char *bad = export_cancel_once_running(runner, "onnx", "yolov8s.onnx", &committed);
+    EXPECT_MSG(bad == NULL, "%s", bad);
+    if (committed) SKIP("the export committed before the cancel arrived");
 }
 
 static void test_nms_half_dynamic_read_back(void)
