@@ -448,11 +448,7 @@ void graph_equiv(const Graph *src, const Graph *w, GraphEquiv *eq)
         Content c;
         if (!const_content(w, t, &c)) continue;
         map[t] = lookup_const(&ix, &c, content_hash(&c));
-        if (map[t] != NONE) {
-            eq->const_bytes += (int64_t)c.nbytes;
-            size_t es = dtype_size(c.dtype);
-            eq->const_values += es ? (int64_t)(c.nbytes / es) : 0;
-        }
+        if (map[t] != NONE) eq->const_bytes += (int64_t)c.nbytes;
     }
     for (int ni = 0; inputs_ok && ni < w->n_nodes; ni++) {
         const Node *n = &w->nodes[ni];

@@ -30,7 +30,6 @@ typedef struct {
     int nodes, matched;     /* written nodes, and those with a source counterpart */
     int silu_pairs;         /* Sigmoid + Mul pairs matched as one SiLU (the Mul counts as matched) */
     int64_t const_bytes;    /* constant bytes found equal to the source's */
-    int64_t const_values;   /* their element count */
     /* the first written node (in graph order) feeding an output that has no counterpart,
      * and why ("" when equivalent) */
     char first_diff[256];
