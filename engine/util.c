@@ -393,6 +393,22 @@ void strmap_free(StrMap *m)
     m->cap = m->count = 0;
 }
 
+static bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+bool str_to_i64(const char *s, int64_t *out)
+{
+    if (!s) return false;
+    while (is_blank(*s)) s++;
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (end == s || errno) return false;
+    while (is_blank(*end)) end++;
+    if (*end) return false;
+    *out = v;
+    return true;
+}
+
 size_t utf8_seq_len(const unsigned char *s)
 {
     if (s[0] < 0x80) return 1;

@@ -88,6 +88,10 @@ void strmap_free(StrMap *m);                            /* keeps arena; keys cop
  * NUL-terminated or hold at least 4 readable bytes. */
 size_t utf8_seq_len(const unsigned char *s);
 
+/* A whole string as a base-10 int64: optional blanks (space, tab, CR, LF) around an
+ * optional sign and digits, nothing else, no overflow.  false for NULL or anything else. */
+bool str_to_i64(const char *s, int64_t *out);
+
 /* Monotonic clock in seconds. */
 double now_seconds(void);
 

@@ -57,16 +57,6 @@ static const char *yscalar(yaml_node_t *n)
     return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
 }
 
-static bool parse_int(const char *s, int64_t *out)
-{
-    if (!s || !*s) return false;
-    char *end;
-    long long v = strtoll(s, &end, 10);
-    if (*end) return false;
-    *out = v;
-    return true;
-}
-
 static bool parse_num(const char *s, double *out)
 {
     if (!s || !*s) return false;
@@ -184,7 +174,7 @@ static int arg_from_scalar(Cfg *c, const char *s, Arg *a)
         a->kind = AV_BOOL;
     } else if (!strcmp(s, "None") || !strcmp(s, "null") || !strcmp(s, "~") || !*s) {
         a->kind = AV_NONE;
-    } else if (parse_int(s, &i)) {
+    } else if (str_to_i64(s, &i)) {
         a->kind = AV_INT;
         a->i = i;
     } else if (parse_num(s, &d)) {
@@ -216,7 +206,7 @@ static int arg_from_node(Cfg *c, Yaml *y, yaml_node_t *n, Arg *a)
     a->kind = AV_LIST;
     a->n = len;
     for (int k = 0; k < len; k++)
-        if (!parse_int(yscalar(yseq_at(y, n, k)), &a->list[k])) return cfg_fail(c, "a list argument holds a non-integer");
+        if (!str_to_i64(yscalar(yseq_at(y, n, k)), &a->list[k])) return cfg_fail(c, "a list argument holds a non-integer");
     return 0;
 }
 
@@ -841,12 +831,12 @@ static int parse_layers(Cfg *c, Yaml *y, yaml_node_t *backbone, int nb, yaml_nod
         int from[MAX_FROM], nfrom = 0;
         bool from_list = false;
         int64_t v;
-        if (parse_int(yscalar(fn), &v)) {
+        if (str_to_i64(yscalar(fn), &v)) {
             from[nfrom++] = (int)v;
         } else if (yseq_len(fn) >= 1 && yseq_len(fn) <= MAX_FROM) {
             from_list = true;
             for (int k = 0; k < yseq_len(fn); k++) {
-                if (!parse_int(yscalar(yseq_at(y, fn, k)), &v)) {
+                if (!str_to_i64(yscalar(yseq_at(y, fn, k)), &v)) {
                     rc = cfg_fail(c, "layer %d: 'from' holds a non-integer", i);
                     break;
                 }
@@ -876,7 +866,7 @@ static int parse_layers(Cfg *c, Yaml *y, yaml_node_t *backbone, int nb, yaml_nod
         }
         if (rc) break;
         int64_t n;
-        if (!parse_int(yscalar(nn), &n) || n < 1 || n > 64) {
+        if (!str_to_i64(yscalar(nn), &n) || n < 1 || n > 64) {
             rc = cfg_fail(c, "layer %d: repeats must be an integer from 1 to 64", i);
             break;
         }
@@ -1067,14 +1057,14 @@ ModTree *yolo_cfg_parse(const char *text, size_t len, const char *name, const ch
     if (nb < 0 || nh < 0) cfg_fail(&c, "'backbone' and 'head' must be lists of layers");
     else if (nb + nh < 1 || nb + nh > MAX_ROWS) cfg_fail(&c, "a model needs 1 to %d layers", MAX_ROWS);
     yaml_node_t *ncn = ymap_get(&y, root, "nc");
-    if (!c.failed && (!parse_int(yscalar(ncn), &v) || v <= 0 || v > 100000))
+    if (!c.failed && (!str_to_i64(yscalar(ncn), &v) || v <= 0 || v > 100000))
         cfg_fail(&c, "'nc' (the number of classes) must be a positive integer");
     c.nc = (int)v;
     yaml_node_t *chn = ymap_get(&y, root, "channels");
     if (!chn) chn = ymap_get(&y, root, "ch");
     t->channels = 3;
     if (!c.failed && chn) {
-        if (!parse_int(yscalar(chn), &v) || v <= 0 || v > 64) cfg_fail(&c, "'channels' must be 1 to 64");
+        if (!str_to_i64(yscalar(chn), &v) || v <= 0 || v > 64) cfg_fail(&c, "'channels' must be 1 to 64");
         else t->channels = (int)v;
     }
     yaml_node_t *act = ymap_get(&y, root, "activation");
@@ -1083,8 +1073,8 @@ ModTree *yolo_cfg_parse(const char *text, size_t len, const char *name, const ch
         cfg_fail(&c, "activation '%s' is not supported (yoloport builds SiLU models)", acts ? acts : "?");
     yaml_node_t *kn = ymap_get(&y, root, "kpt_shape");
     if (!c.failed && kn) {
-        if (yseq_len(kn) != 2 || !parse_int(yscalar(yseq_at(&y, kn, 0)), &c.kpt_shape[0]) ||
-            !parse_int(yscalar(yseq_at(&y, kn, 1)), &c.kpt_shape[1]))
+        if (yseq_len(kn) != 2 || !str_to_i64(yscalar(yseq_at(&y, kn, 0)), &c.kpt_shape[0]) ||
+            !str_to_i64(yscalar(yseq_at(&y, kn, 1)), &c.kpt_shape[1]))
             cfg_fail(&c, "'kpt_shape' must be [keypoints, dims]");
         c.has_kpt = true;
     }

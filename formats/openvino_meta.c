@@ -23,20 +23,6 @@ enum {
     MAX_META_TEXT = 1 << 20, /* one rendered value */
 };
 
-/* Strict integer (optional spaces around). */
-static bool parse_i64(const char *s, int64_t *out)
-{
-    while (*s == ' ' || *s == '\t') s++;
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (end == s || errno) return false;
-    while (*end == ' ' || *end == '\t') end++;
-    if (*end) return false;
-    *out = v;
-    return true;
-}
-
 /* ---- Python values (the peer's str(v) metadata) -> YAML ------------------------------- */
 
 typedef enum { PV_NONE, PV_BOOL, PV_INT, PV_FLOAT, PV_STR, PV_LIST, PV_DICT } PvKind;
@@ -489,7 +475,7 @@ static bool yint(const yaml_node_t *n, int *out)
 {
     int64_t v;
     const char *s = yscalar(n);
-    if (!s || !parse_i64(s, &v) || v < INT_MIN || v > INT_MAX) return false;
+    if (!s || !str_to_i64(s, &v) || v < INT_MIN || v > INT_MAX) return false;
     *out = (int)v;
     return true;
 }
