@@ -24,6 +24,7 @@
 #include "engine/export_stage.h"
 #include "formats/pickle.h"
 #include "formats/torchscript.h"
+#include "formats/zip_entry.h"
 
 #ifndef YOLOPORT_VERSION
 #define YOLOPORT_VERSION "dev"
@@ -73,7 +74,7 @@ static uint8_t *entry_read(zip_t *za, const char *path, const char *name, size_t
                            size_t errlen)
 {
     zip_stat_t zs;
-    if (zip_stat(za, name, ZIP_FL_ENC_RAW, &zs) != 0 || !(zs.valid & ZIP_STAT_SIZE)) {
+    if (zip_stat(za, name, ZIP_FL_ENC_RAW, &zs) != 0 || !(zs.valid & ZIP_STAT_SIZE) || !(zs.valid & ZIP_STAT_INDEX)) {
         err_set(err, errlen, "%s: the archive has no %s", path, name);
         return NULL;
     }
@@ -81,29 +82,15 @@ static uint8_t *entry_read(zip_t *za, const char *path, const char *name, size_t
         err_set(err, errlen, "%s: %s is too large (%llu bytes)", path, name, (unsigned long long)zs.size);
         return NULL;
     }
-    zip_file_t *zf = zip_fopen(za, name, ZIP_FL_ENC_RAW);
-    if (!zf) {
-        err_set(err, errlen, "%s: cannot open %s: %s", path, name, zip_strerror(za));
+    bool opened;
+    size_t got;
+    char why[256];
+    uint8_t *buf = zip_entry_read(za, zs.index, (size_t)zs.size, &opened, &got, why, sizeof why);
+    if (!buf) {
+        err_set(err, errlen, "%s: cannot %s %s: %s", path, opened ? "read" : "open", name, why);
         return NULL;
     }
-    size_t size = (size_t)zs.size;
-    uint8_t *buf = xmalloc(size + 1);
-    size_t got = 0;
-    while (got < size) {
-        zip_int64_t r = zip_fread(zf, buf + got, (zip_uint64_t)(size - got));
-        if (r <= 0) break;
-        got += (size_t)r;
-    }
-    char extra;
-    bool ok = got == size && zip_fread(zf, &extra, 1) == 0;
-    if (!ok) err_set(err, errlen, "%s: cannot read %s: %s", path, name, zip_file_strerror(zf));
-    zip_fclose(zf);
-    if (!ok) {
-        free(buf);
-        return NULL;
-    }
-    buf[size] = 0;
-    *len = size;
+    *len = (size_t)zs.size;
     return buf;
 }
 

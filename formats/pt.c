@@ -13,6 +13,7 @@
 #include <zip.h>
 
 #include "pickle.h"
+#include "zip_entry.h"
 
 enum {
     MAX_PICKLE_BYTES = 64 << 20,  /* data.pkl of the largest models is well under 1 MB */
@@ -99,29 +100,12 @@ static const char *zip_error_text(int code, char *buf, size_t n)
 /* Read zip entry idx (expected size n) into a fresh heap buffer. */
 static void *zip_read_entry(Loader *L, zip_uint64_t idx, size_t n, const char *name)
 {
-    zip_file_t *zf = zip_fopen_index(L->zip, idx, 0);
-    if (!zf) {
-        fail(L, "cannot open %s in the archive: %s", name, zip_strerror(L->zip));
-        return NULL;
-    }
-    void *buf = xmalloc(n ? n : 1);
-    size_t got = 0;
-    while (got < n) {
-        zip_int64_t r = zip_fread(zf, (char *)buf + got, n - got);
-        if (r <= 0) break;
-        got += (size_t)r;
-    }
-    bool ok = got == n;
-    char extra;
-    if (ok && zip_fread(zf, &extra, 1) != 0) ok = false; /* also surfaces a CRC error at the end */
-    if (!ok) {
-        fail(L, "cannot read %s from the archive (%zu of %zu bytes): %s", name, got, n,
-             zip_file_strerror(zf));
-        zip_fclose(zf);
-        free(buf);
-        return NULL;
-    }
-    zip_fclose(zf);
+    bool opened;
+    size_t got;
+    char why[256];
+    uint8_t *buf = zip_entry_read(L->zip, idx, n, &opened, &got, why, sizeof why);
+    if (!buf && !opened) fail(L, "cannot open %s in the archive: %s", name, why);
+    else if (!buf) fail(L, "cannot read %s from the archive (%zu of %zu bytes): %s", name, got, n, why);
     return buf;
 }
 

@@ -14,6 +14,7 @@
 #include <zip.h>
 
 #include "formats/pickle.h"
+#include "formats/zip_entry.h"
 
 enum {
     MAX_ENTRIES = 1 << 20,
@@ -73,27 +74,14 @@ static uint8_t *read_entry(Reader *R, const char *name, size_t max, size_t *len,
         rfail(R, "%s%s is %s", R->prefix, name, size < 0 ? "unreadable" : "too large");
         return NULL;
     }
-    zip_file_t *zf = zip_fopen_index(R->za, (zip_uint64_t)idx, 0);
-    if (!zf) {
-        rfail(R, "cannot open %s%s: %s", R->prefix, name, zip_strerror(R->za));
+    bool opened;
+    size_t got;
+    char why[256];
+    uint8_t *buf = zip_entry_read(R->za, (zip_uint64_t)idx, (size_t)size, &opened, &got, why, sizeof why);
+    if (!buf) {
+        rfail(R, "cannot %s %s%s: %s", opened ? "read" : "open", R->prefix, name, why);
         return NULL;
     }
-    uint8_t *buf = xmalloc((size_t)size + 1);
-    size_t got = 0;
-    while (got < (size_t)size) {
-        zip_int64_t r = zip_fread(zf, buf + got, (zip_uint64_t)size - got);
-        if (r <= 0) break;
-        got += (size_t)r;
-    }
-    char extra;
-    bool ok = got == (size_t)size && zip_fread(zf, &extra, 1) == 0; /* also surfaces a CRC error */
-    if (!ok) rfail(R, "cannot read %s%s: %s", R->prefix, name, zip_file_strerror(zf));
-    zip_fclose(zf);
-    if (!ok) {
-        free(buf);
-        return NULL;
-    }
-    buf[size] = 0;
     *len = (size_t)size;
     return buf;
 }
