@@ -219,7 +219,7 @@ static void test_pt_yolov8n_dynamic(void)
  * with the peer's predictions.json entry (rounded there to 4 decimals for scores, 2 for
  * pixels). */
 static void check_predict(const char *model, const char *key, const float *x, int h, int w, int img_h, int img_w,
-                          int extra)
+                          int extra, bool exact)
 {
     char err[512], mrel[128];
     snprintf(mrel, sizeof mrel, "models/%s", model);
@@ -269,7 +269,7 @@ static void check_predict(const char *model, const char *key, const float *x, in
     }
     json_object *root = json_object_from_file(shared_path("reference/peer/predictions.json")), *list = NULL;
     EXPECT(root && json_object_object_get_ex(root, key, &list));
-    double dbox = 0, dconf = 0;
+    double dbox = 0, dconf = 0, min_iou = 1;
     if (list) {
         EXPECT_EQ_INT(n, (int)json_object_array_length(list));
         for (int i = 0; i < n && i < (int)json_object_array_length(list); i++) {
@@ -280,13 +280,28 @@ static void check_predict(const char *model, const char *key, const float *x, in
             dconf = fmax(dconf, fabs(det[i].conf - json_object_get_double(v)));
             json_object_object_get_ex(p, "xyxy", &v);
             float b[4] = {det[i].x1, det[i].y1, det[i].x2, det[i].y2};
-            for (int k = 0; k < 4; k++)
-                dbox = fmax(dbox, fabs(b[k] - json_object_get_double(json_object_array_get_idx(v, k))));
+            float p4[4];
+            for (int k = 0; k < 4; k++) {
+                p4[k] = (float)json_object_get_double(json_object_array_get_idx(v, k));
+                dbox = fmax(dbox, fabs(b[k] - p4[k]));
+            }
+            double iw = fmin(b[2], p4[2]) - fmax(b[0], p4[0]), ih = fmin(b[3], p4[3]) - fmax(b[1], p4[1]);
+            double inter = iw > 0 && ih > 0 ? iw * ih : 0;
+            double uni = (b[2] - b[0]) * (b[3] - b[1]) + (p4[2] - p4[0]) * (p4[3] - p4[1]) - inter;
+            min_iou = fmin(min_iou, uni > 0 ? inter / uni : 0);
         }
     }
-    printf("# %s: %d detections, max |d| boxes %.3g px, conf %.3g (after the peer's rounding)\n", key, n, dbox, dconf);
-    EXPECT(dbox <= 0.05 + 0.005);
-    EXPECT(dconf <= 1e-3 + 5e-5);
+    printf("# %s: %d detections, max |d| boxes %.3g px, conf %.3g (after the peer's rounding), min IoU %.3f\n", key,
+           n, dbox, dconf, min_iou);
+    if (exact) {
+        EXPECT(dbox <= 0.05 + 0.005);
+        EXPECT(dconf <= 1e-3 + 5e-5);
+    } else {
+        /* another encoding of the peer's picture: the same objects, boxes and scores that
+         * move with the pixels */
+        EXPECT(min_iou >= 0.9);
+        EXPECT(dconf <= 0.1);
+    }
     json_object_put(root);
     free(det);
     exec_free(e);
@@ -314,7 +329,7 @@ static void predict_from_square(const char *model, const char *image, const char
             memcpy(x + ((size_t)c * h + y) * w, (float *)in.data + ((size_t)c * 640 + y + top) * 640 + left,
                    sizeof(float) * (size_t)w);
     snprintf(key, sizeof key, "%s|images/%s", model, image);
-    check_predict(model, key, x, h, w, img_h, img_w, extra);
+    check_predict(model, key, x, h, w, img_h, img_w, extra, true);
     free(x);
     npy_free(&in);
 }
@@ -338,8 +353,29 @@ static void test_predict_yolo11n_seg_zidane(void)
                         1280, 32);
 }
 
+/* Does the square letterbox of im reproduce the peer's input npy?  Decoders differ by a
+ * level on a few pixels, never on average; a mean over a quarter level means the JPEG is
+ * another encoding of the peer's picture. */
+static bool image_is_peers(const Image *im, const char *npy, double *mean_levels)
+{
+    char err[256];
+    NpyArray ref;
+    Letterbox lb;
+    *mean_levels = -1;
+    if (npy_read(shared_path(npy), 0, &ref, err, sizeof err)) return false;
+    float *t = image_letterbox(im, 640, 640, false, 32, true, &lb, err, sizeof err);
+    if (t && ref.numel == 3 * 640 * 640) {
+        double sum = 0;
+        for (int64_t i = 0; i < ref.numel; i++) sum += fabs((double)t[i] - ((float *)ref.data)[i]);
+        *mean_levels = sum / (double)ref.numel * 255;
+    }
+    free(t);
+    npy_free(&ref);
+    return *mean_levels >= 0 && *mean_levels <= 0.25;
+}
+
 /* From the image file itself, when the peer's images are in ../shared/data/images. */
-static void predict_from_image(const char *model, const char *image, int extra)
+static void predict_from_image(const char *model, const char *image, const char *npy, int extra)
 {
     char rel[128], key[256], err[512];
     snprintf(rel, sizeof rel, "data/images/%s", image);
@@ -352,13 +388,24 @@ static void predict_from_image(const char *model, const char *image, int extra)
     Letterbox lb;
     float *x = image_letterbox(&im, 640, 640, true, 32, true, &lb, err, sizeof err);
     snprintf(key, sizeof key, "%s|images/%s", model, image);
-    if (x) check_predict(model, key, x, lb.net_h, lb.net_w, im.h, im.w, extra);
+    double mean_levels;
+    bool exact = image_is_peers(&im, npy, &mean_levels);
+    if (x) check_predict(model, key, x, lb.net_h, lb.net_w, im.h, im.w, extra, exact);
+    if (!exact)
+        SKIP("../shared/%s is another encoding of the image the peer predicted on (mean |diff| %.2f levels): "
+             "checked at IoU >= 0.9, conf within 0.1 instead of exactly", rel, mean_levels);
     free(x);
     image_free(&im);
 }
 
-static void test_predict_yolov8n_zidane_image(void) { predict_from_image("yolov8n.pt", "zidane.jpg", 0); }
-static void test_predict_yolov8n_bus_image(void) { predict_from_image("yolov8n.pt", "bus.jpg", 0); }
+static void test_predict_yolov8n_zidane_image(void)
+{
+    predict_from_image("yolov8n.pt", "zidane.jpg", "reference/peer/yolo11n-seg.input.npy", 0);
+}
+static void test_predict_yolov8n_bus_image(void)
+{
+    predict_from_image("yolov8n.pt", "bus.jpg", "reference/peer/yolov8n.input.npy", 0);
+}
 
 int main(void)
 {
