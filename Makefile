@@ -5,9 +5,10 @@
 #   make fuzz       run the libFuzzer harnesses (FUZZ_SECONDS each)
 #   make bench      run the benchmarks in bench/
 #   make install PREFIX=/usr/local
-# Every .c file in engine/, formats/, widgets/ and tui/ is part of the program; tests are
+# Every .c file in engine/*/, formats/, widgets/ and tui/ is part of the program; tests are
 # tests/unit/test_*.c (one program each), tests/e2e/*.sh, fuzz harnesses tests/fuzz/fuzz_*.c.
 
+.DEFAULT_GOAL := all
 PREFIX   ?= /usr/local
 CC       ?= cc
 PKGS     := ncursesw json-c libprotobuf-c libzip yaml-0.1 openblas libpng libxml-2.0
@@ -24,7 +25,7 @@ WARN     := -std=c11 -Wall -Wextra -Werror -Wno-unused-parameter -Wno-format-tru
 VERSION  := 0.1.0
 SHARE_DIR ?= $(CURDIR)/share
 
-LIB_SRC  := $(wildcard engine/*.c formats/*.c widgets/*.c) $(filter-out tui/main.c,$(wildcard tui/*.c))
+LIB_SRC  := $(wildcard engine/*/*.c formats/*.c widgets/*.c) $(filter-out tui/main.c,$(wildcard tui/*.c))
 MAIN_SRC := tui/main.c
 TEST_SRC := $(wildcard tests/unit/test_*.c)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)

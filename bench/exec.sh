@@ -23,11 +23,11 @@ cat >"$tmp/bench.c" <<'C'
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "engine/exec.h"
-#include "engine/util.h"
+#include "engine/exec/exec.h"
+#include "engine/core/util.h"
 #include "formats/onnx.h"
 #ifdef HAVE_MODEL_LOAD
-#include "engine/model.h"
+#include "engine/registry/model.h"
 #include "formats/pt.h"
 /* model.c refers to pt_load weakly: a strong reference pulls formats/pt.o from the archive */
 void *volatile bench_force_pt_link = (void *)pt_load;

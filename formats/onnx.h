@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-#include "engine/graph.h"
+#include "engine/core/graph.h"
 
 /* Read an ONNX file: nodes (name, op_type, domain, attributes), initializers (data
  * adopted, not copied twice), inputs/outputs with symbolic dims, value_info shapes,

@@ -32,7 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "engine/graph.h"
+#include "engine/core/graph.h"
 
 #define OPENVINO_IR_VERSION 11
 

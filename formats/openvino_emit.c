@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "openvino_write_impl.h"
+#include "formats/openvino_write_impl.h"
 
 /* ---- emitters: one per IR op (or family) ---------------------------------------------- */
 

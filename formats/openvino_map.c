@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "openvino.h"
-#include "openvino_read_impl.h"
+#include "formats/openvino.h"
+#include "formats/openvino_read_impl.h"
 
 /* ---- phase 2: tensors and nodes --------------------------------------------------------- */
 

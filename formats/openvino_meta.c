@@ -3,7 +3,7 @@
  * allow_unicode=True) writes the Python values; reading (libyaml) fills g->meta and puts each
  * value back into g->meta.props as str(v).  Every directory format with a metadata.yaml can
  * use it. */
-#include "openvino.h"
+#include "formats/openvino.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -15,7 +15,7 @@
 
 #include <yaml.h>
 
-#include "engine/util.h"
+#include "engine/core/util.h"
 
 enum {
     MAX_NAMES = 1 << 17,     /* class names */

@@ -2,7 +2,7 @@
  * into the Graph IR.  Two phases: here, parse and check every layer, port, edge and
  * constant (nothing from the file is trusted) and order the layers; then openvino_map.c
  * walks them in topological order and emits IR nodes through its mapping table. */
-#include "openvino.h"
+#include "formats/openvino.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -16,8 +16,8 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
-#include "engine/util.h"
-#include "openvino_read_impl.h"
+#include "engine/core/util.h"
+#include "formats/openvino_read_impl.h"
 
 int ovr_fail(R *r, const RLayer *L, const char *fmt, ...)
 {

@@ -11,8 +11,8 @@
 
 #include <libxml/tree.h>
 
-#include "engine/graph.h"
-#include "engine/util.h"
+#include "engine/core/graph.h"
+#include "engine/core/util.h"
 
 enum {
     MAX_XML_BYTES = 1 << 30,

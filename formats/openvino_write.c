@@ -1,7 +1,7 @@
 /* openvino_write: the Graph IR as OpenVINO IR version 11 — <stem>.xml (layers, edges,
  * rt_info) and <stem>.bin (constants, deduplicated) — plus the peer's metadata.yaml.
  * Each IR node becomes one or more opset layers through the emitter table below. */
-#include "openvino_write_impl.h"
+#include "formats/openvino_write_impl.h"
 
 #include <float.h>
 #include <math.h>
@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/fileio.h"
-#include "engine/util.h"
+#include "engine/core/fileio.h"
+#include "engine/core/util.h"
 
 /* ---- element types ---------------------------------------------------------------- */
 

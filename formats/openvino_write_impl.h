@@ -4,9 +4,9 @@
 #ifndef YOLOPORT_OPENVINO_WRITE_IMPL_H
 #define YOLOPORT_OPENVINO_WRITE_IMPL_H
 
-#include "openvino.h"
+#include "formats/openvino.h"
 
-#include "engine/util.h"
+#include "engine/core/util.h"
 
 typedef struct {
     DType dtype;

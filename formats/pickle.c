@@ -1,7 +1,7 @@
 /* pickle: the safe unpickler (see pickle.h).  One pass over the opcodes with a value
  * stack, a mark stack and a memo; every read is bounds-checked against the input and
  * nothing is ever called — REDUCE and friends only record what would have been called. */
-#include "pickle.h"
+#include "formats/pickle.h"
 
 #include <errno.h>
 #include <math.h>

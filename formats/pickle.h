@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "engine/util.h"
+#include "engine/core/util.h"
 
 typedef enum {
     PK_NONE,

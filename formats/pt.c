@@ -2,7 +2,7 @@
  * for data.pkl, then a walk over the pickled nn.Module objects that fills a ModTree.
  * Storages are resolved by key, checked against their zip entries, and read at most
  * once each into buffers the tree adopts. */
-#include "pt.h"
+#include "formats/pt.h"
 
 #include <errno.h>
 #include <math.h>
@@ -12,8 +12,8 @@
 #include <sys/stat.h>
 #include <zip.h>
 
-#include "pickle.h"
-#include "zip_entry.h"
+#include "formats/pickle.h"
+#include "formats/zip_entry.h"
 
 enum {
     MAX_PICKLE_BYTES = 64 << 20,  /* data.pkl of the largest models is well under 1 MB */

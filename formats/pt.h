@@ -2,7 +2,7 @@
  * `<prefix>/data.pkl` (a pickle of the checkpoint dict) and `<prefix>/data/<key>` (one raw
  * little-endian entry per tensor storage).  The pickle is read with the safe unpickler
  * (formats/pickle.h, nothing is ever executed) and the Ultralytics model in it becomes a
- * ModTree (engine/modtree.h): one ModNode per nn.Module with its children, tensors and
+ * ModTree (engine/core/modtree.h): one ModNode per nn.Module with its children, tensors and
  * plain attributes, plus the checkpoint-level facts (names, stride, train args, ...).
  */
 #ifndef YOLOPORT_PT_H
@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "engine/modtree.h"
+#include "engine/core/modtree.h"
 
 typedef enum {
     PT_NOT_ZIP,     /* missing, unreadable, or not a zip archive */

@@ -11,8 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "engine/exec.h"
-#include "engine/fileio.h"
+#include "engine/exec/exec.h"
+#include "engine/core/fileio.h"
 #include "formats/tfjs_impl.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__

@@ -49,7 +49,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "engine/graph.h"
+#include "engine/core/graph.h"
 
 struct json_object;
 

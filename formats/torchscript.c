@@ -1,9 +1,9 @@
 /* torchscript: writing the archive (see torchscript.h) — the module's state as a protocol-2
  * pickle, the code from torchscript_code.c, the metadata as Python's json.dumps writes it,
  * all as stored zip entries through libzip, whose output goes through a write source onto
- * an AtomicFile (engine/fileio.h): every byte passes fileio_write_all and the file appears
+ * an AtomicFile (engine/core/fileio.h): every byte passes fileio_write_all and the file appears
  * under its name only when complete. */
-#include "torchscript.h"
+#include "formats/torchscript.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -15,7 +15,7 @@
 #include <unistd.h>
 #include <zip.h>
 
-#include "engine/fileio.h"
+#include "engine/core/fileio.h"
 
 /* ---- pickle protocol 2, written ---- */
 

@@ -27,7 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "engine/graph.h"
+#include "engine/core/graph.h"
 
 /* The module path of the class in every archive we write, and its code file. */
 #define TORCHSCRIPT_MODULE "__torch__.yoloport"

@@ -6,7 +6,7 @@
  * integer list), a List[int] (a Shape result and what is computed from it), an int or a
  * float (an element of such a list).  Emitters check ranks, axes and operand kinds, and
  * fail with the node's name and op when something has no faithful translation. */
-#include "torchscript.h"
+#include "formats/torchscript.h"
 
 #include <inttypes.h>
 #include <math.h>

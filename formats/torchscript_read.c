@@ -3,7 +3,7 @@
  * file and the metadata — and the export pipeline's check of a written archive against the
  * graph it came from.  Nothing in the archive is executed: the pickles go through the safe
  * unpickler with __torch__ classes admitted as plain references. */
-#include "torchscript.h"
+#include "formats/torchscript.h"
 
 #include <inttypes.h>
 #include <json.h>

@@ -1,10 +1,10 @@
 /* zip_entry: see zip_entry.h. */
-#include "zip_entry.h"
+#include "formats/zip_entry.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "engine/util.h"
+#include "engine/core/util.h"
 
 uint8_t *zip_entry_read(zip_t *za, zip_uint64_t idx, size_t n, bool *opened, size_t *got, char *why, size_t whylen)
 {

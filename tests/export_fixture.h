@@ -9,8 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "engine/export.h"
-#include "engine/jobs.h"
+#include "engine/export/export.h"
+#include "engine/jobs/jobs.h"
 
 typedef struct {
     char text[65536];

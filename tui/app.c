@@ -20,8 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "engine/model.h"
-#include "engine/paths.h"
+#include "engine/registry/model.h"
+#include "engine/core/paths.h"
 #include "tui/cli.h"
 #include "tui/config.h"
 #include "tui/help.h"

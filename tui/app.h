@@ -13,11 +13,11 @@
 #include <stdio.h>
 #include <curses.h>
 
-#include "engine/export_args.h"
-#include "engine/graph.h"
-#include "engine/host.h"
-#include "engine/jobs.h"
-#include "engine/matrix.h"
+#include "engine/export/export_args.h"
+#include "engine/core/graph.h"
+#include "engine/host/host.h"
+#include "engine/jobs/jobs.h"
+#include "engine/matrix/matrix.h"
 #include "tui/commands.h"
 #include "tui/keymap.h"
 #include "widgets/bars.h"
@@ -62,7 +62,7 @@ typedef struct {
     char format_name[48];   /* "ONNX" */
     ExportArgs args;        /* as queued */
     JobState state;
-    void *run;              /* ExportRun * (engine/export.h), owned by the session */
+    void *run;              /* ExportRun * (engine/export/export.h), owned by the session */
     bool finished;          /* the run's results may be read */
     double queued_at;
     uint64_t log_seen;      /* log lines already copied into the Jobs pane's view */

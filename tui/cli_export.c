@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/export.h"
-#include "engine/jobs.h"
-#include "engine/report.h"
+#include "engine/export/export.h"
+#include "engine/jobs/jobs.h"
+#include "engine/export/report.h"
 #include "tui/cli.h"
 
 static volatile sig_atomic_t interrupted;

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/model.h"
-#include "engine/yolo.h"
+#include "engine/registry/model.h"
+#include "engine/builder/yolo.h"
 #include "tui/cli.h"
 
 #define NAMES_SHOWN 10

@@ -7,10 +7,10 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "engine/host.h"
-#include "engine/matrix.h"
-#include "engine/textwidth.h"
-#include "engine/util.h"
+#include "engine/host/host.h"
+#include "tui/matrix_render.h"
+#include "engine/core/textwidth.h"
+#include "engine/core/util.h"
 #include "tui/cli.h"
 
 static const char usage[] =

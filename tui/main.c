@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "engine/paths.h"
+#include "engine/core/paths.h"
 #include "tui/cli.h"
 
 #ifndef YOLOPORT_VERSION

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/export.h"
+#include "engine/export/export.h"
 #include "tui/app.h"
 #include "widgets/table.h"
 #include "widgets/text.h"

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "formats/registry.h"
+#include "engine/registry/registry.h"
 #include "tui/app.h"
 #include "tui/session.h"
 #include "widgets/form.h"

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/export.h"
+#include "engine/export/export.h"
 #include "tui/app.h"
 #include "tui/session.h"
 #include "widgets/list.h"

@@ -11,7 +11,7 @@
 #include <readline/history.h>
 #include <readline/readline.h>
 
-#include "engine/paths.h"
+#include "engine/core/paths.h"
 #include "widgets/text.h"
 
 #define QUEUE_MAX 64

@@ -6,8 +6,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "engine/export.h"
-#include "engine/model.h"
+#include "engine/export/export.h"
+#include "engine/registry/model.h"
 
 void session_start(App *app)
 {

@@ -1,4 +1,4 @@
-/* session: the exports of this workbench session -- queueing them as jobs (engine/export.h),
+/* session: the exports of this workbench session -- queueing them as jobs (engine/export/export.h),
  * following their events, and keeping their results for the Jobs and Compare screens.
  * UI thread only. */
 #ifndef YOLOPORT_TUI_SESSION_H

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "engine/graph_equiv.h"
+#include "engine/passes/graph_equiv.h"
 #include "formats/onnx.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "engine/fileio.h"
+#include "engine/core/fileio.h"
 #include "formats/torchscript.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -4,8 +4,8 @@
  * must produce every output.  Deterministic (fixed seed), tensors capped at 2^16 elements. */
 #include <string.h>
 
-#include "engine/exec.h"
-#include "engine/exec_impl.h"
+#include "engine/exec/exec.h"
+#include "engine/exec/exec_impl.h"
 #include "tests/check.h"
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;

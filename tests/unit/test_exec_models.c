@@ -8,11 +8,11 @@
 
 #include <json-c/json.h>
 
-#include "engine/exec.h"
-#include "engine/image.h"
-#include "engine/model.h"
-#include "engine/postprocess.h"
-#include "engine/npy.h"
+#include "engine/exec/exec.h"
+#include "engine/core/image.h"
+#include "engine/registry/model.h"
+#include "engine/predict/postprocess.h"
+#include "engine/core/npy.h"
 #include "formats/onnx.h"
 #include "formats/pt.h"
 #include "tests/check.h"

@@ -8,8 +8,8 @@
 #include <pthread.h>
 #include <string.h>
 
-#include "engine/exec.h"
-#include "engine/graph.h"
+#include "engine/exec/exec.h"
+#include "engine/core/graph.h"
 #include "tests/check.h"
 
 static float pat_x(int64_t i) { return (float)((i * 37) % 19 - 9) / 8.0f; }

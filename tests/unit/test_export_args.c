@@ -1,7 +1,7 @@
 /* Tests for export arguments: one table covers every parse and validation rule (words in,
  * exact messages and effective values out); then key table, value texts and command lines. */
-#include "engine/export_args.h"
-#include "engine/util.h"
+#include "engine/export/export_args.h"
+#include "engine/core/util.h"
 #include "tests/check.h"
 
 typedef struct {

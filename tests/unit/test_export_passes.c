@@ -4,10 +4,10 @@
 #include <math.h>
 #include <string.h>
 
-#include "engine/exec.h"
-#include "engine/export.h"
-#include "engine/export_passes.h"
-#include "engine/graph.h"
+#include "engine/exec/exec.h"
+#include "engine/export/export.h"
+#include "engine/passes/export_passes.h"
+#include "engine/core/graph.h"
 #include "tests/check.h"
 
 static int input(Graph *g, const char *name, DType dt, int rank, const int64_t *dims)

@@ -8,9 +8,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "engine/export.h"
-#include "engine/jobs.h"
-#include "engine/fileio.h"
+#include "engine/export/export.h"
+#include "engine/jobs/jobs.h"
+#include "engine/core/fileio.h"
 #include "formats/onnx.h"
 #include "tests/check.h"
 #include "tests/export_fixture.h"

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/export.h"
-#include "engine/report.h"
+#include "engine/export/export.h"
+#include "engine/export/report.h"
 #include "tests/check.h"
 
 static bool matches(const char *s, const char *re)

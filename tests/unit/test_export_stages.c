@@ -1,5 +1,5 @@
 /* The writer stages wired into the export pipeline (TorchScript, OpenVINO, TF.js) and the
- * code they share (engine/export_stage.c): Python-literal metadata as JSON, the numeric
+ * code they share (engine/export/export_stage.c): Python-literal metadata as JSON, the numeric
  * check against the source (it passes on the same weights and fails on changed ones),
  * temporaries and commits, and each stage through a real export job on the built-in
  * configs at a small imgsz (fast under ASan): files with the peer's names, metadata, the
@@ -12,15 +12,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "engine/export.h"
-#include "engine/export_stage.h"
-#include "engine/fileio.h"
-#include "engine/jobs.h"
-#include "engine/exec.h"
-#include "engine/model.h"
-#include "engine/npy.h"
+#include "engine/export/export.h"
+#include "engine/export/export_stage.h"
+#include "engine/core/fileio.h"
+#include "engine/jobs/jobs.h"
+#include "engine/exec/exec.h"
+#include "engine/registry/model.h"
+#include "engine/core/npy.h"
 #include "formats/openvino.h"
-#include "formats/registry.h"
+#include "engine/registry/registry.h"
 #include "formats/tfjs.h"
 #include "formats/torchscript.h"
 #include "tests/check.h"

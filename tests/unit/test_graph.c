@@ -1,5 +1,5 @@
 /* Tests for the graph IR and util helpers. */
-#include "engine/graph.h"
+#include "engine/core/graph.h"
 #include "tests/check.h"
 
 static void test_tensors_and_nodes(void)

@@ -7,10 +7,10 @@
  * out at their default, shared constants) are not mistaken for changes. */
 #include <string.h>
 
-#include "../check.h"
-#include "engine/exec.h"
-#include "engine/graph_equiv.h"
-#include "engine/model.h"
+#include "tests/check.h"
+#include "engine/exec/exec.h"
+#include "engine/passes/graph_equiv.h"
+#include "engine/registry/model.h"
 #include "formats/onnx.h"
 
 static Graph *load_cfg(const char *cfg, int imgsz)

@@ -4,8 +4,8 @@
 #include <sys/stat.h>
 #include <sys/utsname.h>
 
-#include "engine/host.h"
-#include "engine/matrix.h"
+#include "engine/host/host.h"
+#include "engine/matrix/matrix.h"
 #include "tests/check.h"
 
 static char dir[256];

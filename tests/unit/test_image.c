@@ -10,8 +10,8 @@
 #include <png.h>
 #include <string.h>
 
-#include "engine/image.h"
-#include "engine/npy.h"
+#include "engine/core/image.h"
+#include "engine/core/npy.h"
 #include "tests/check.h"
 
 static uint64_t fnv1a(const unsigned char *p, size_t n)

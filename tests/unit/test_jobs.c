@@ -10,8 +10,8 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#include "engine/jobs.h"
-#include "engine/util.h"
+#include "engine/jobs/jobs.h"
+#include "engine/core/util.h"
 #include "tests/check.h"
 
 static void sleep_ms(int ms)

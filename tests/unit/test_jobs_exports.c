@@ -11,9 +11,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "engine/export.h"
-#include "engine/fileio.h"
-#include "engine/jobs.h"
+#include "engine/export/export.h"
+#include "engine/core/fileio.h"
+#include "engine/jobs/jobs.h"
 #include "tests/check.h"
 #include "tests/export_fixture.h"
 

@@ -7,10 +7,10 @@
 #include <sys/stat.h>
 #include <wchar.h>
 
-#include "engine/matrix.h"
-#include "engine/textwidth.h"
-#include "engine/util.h"
-#include "formats/registry.h"
+#include "tui/matrix_render.h"
+#include "engine/core/textwidth.h"
+#include "engine/core/util.h"
+#include "engine/registry/registry.h"
 #include "tests/check.h"
 
 static const char *const langs[] = {"en", "zh"};
@@ -118,7 +118,7 @@ static void test_options_match_registry_rows(void)
     matrix_free(m);
 }
 
-/* Every option against the export registry's row of the same format (formats/registry.h). */
+/* Every option against the export registry's row of the same format (engine/registry/registry.h). */
 static void test_options_match_export_registry(void)
 {
     for (size_t l = 0; l < ARRAY_LEN(langs); l++) {

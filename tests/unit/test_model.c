@@ -2,7 +2,7 @@
  * and every bad input gives one message naming the file and the problem. */
 #include <sys/stat.h>
 
-#include "engine/model.h"
+#include "engine/registry/model.h"
 #include "tests/check.h"
 
 static char tmpdir[256];

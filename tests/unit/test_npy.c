@@ -3,7 +3,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "engine/npy.h"
+#include "engine/core/npy.h"
 #include "tests/check.h"
 
 /* A v1.0 file image with the given header text and data bytes. */

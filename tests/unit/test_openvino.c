@@ -9,12 +9,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../check.h"
-#include "engine/fileio.h"
-#include "engine/model.h"
-#include "engine/util.h"
-#include "engine/exec.h"
-#include "engine/export_passes.h"
+#include "tests/check.h"
+#include "engine/core/fileio.h"
+#include "engine/registry/model.h"
+#include "engine/core/util.h"
+#include "engine/exec/exec.h"
+#include "engine/passes/export_passes.h"
 #include "formats/openvino.h"
 
 static char *temp_dir(void)
@@ -506,7 +506,7 @@ static void test_roundtrip_nms_and_misc(void)
     graph_free(g);
 }
 
-/* nms=True: the exporter's in-graph NMS (engine/passes_nms.c) on yolov8n, static and dynamic,
+/* nms=True: the exporter's in-graph NMS (engine/passes/passes_nms.c) on yolov8n, static and dynamic,
  * through the IR and back, runs to the same rows. */
 static void test_roundtrip_nms_pass(void)
 {

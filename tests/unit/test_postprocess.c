@@ -5,8 +5,8 @@
 #include <math.h>
 #include <string.h>
 
-#include "engine/npy.h"
-#include "engine/postprocess.h"
+#include "engine/core/npy.h"
+#include "engine/predict/postprocess.h"
 #include "tests/check.h"
 
 #define A 6

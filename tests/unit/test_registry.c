@@ -2,9 +2,9 @@
  * suggestions with difflib's numbers, availability texts and the tool lookup. */
 #include <sys/stat.h>
 
-#include "engine/export_args.h"
-#include "engine/util.h"
-#include "formats/registry.h"
+#include "engine/export/export_args.h"
+#include "engine/core/util.h"
+#include "engine/registry/registry.h"
 #include "tests/check.h"
 
 /* The peer's export_formats() table (section 2 of the reference), row by row. */

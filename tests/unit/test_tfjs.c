@@ -21,10 +21,10 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#include "engine/fileio.h"
-#include "engine/exec.h"
-#include "engine/model.h"
-#include "engine/npy.h"
+#include "engine/core/fileio.h"
+#include "engine/exec/exec.h"
+#include "engine/registry/model.h"
+#include "engine/core/npy.h"
 #include "formats/pt.h"
 #include "formats/tfjs.h"
 #include "tests/check.h"
@@ -557,7 +557,7 @@ static const struct {
     {"conv_int8", case_conv_int8},
 };
 
-/* ---- npy (engine/npy) ----------------------------------------------------------------- */
+/* ---- npy (engine/core/npy) ----------------------------------------------------------------- */
 static bool write_npy(const char *path, const Arr *a)
 {
     int64_t n = numel(a);

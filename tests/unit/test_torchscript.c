@@ -17,10 +17,10 @@
 #include <zip.h>
 #include <json.h>
 
-#include "engine/exec.h"
-#include "engine/fileio.h"
-#include "engine/model.h"
-#include "engine/npy.h"
+#include "engine/exec/exec.h"
+#include "engine/core/fileio.h"
+#include "engine/registry/model.h"
+#include "engine/core/npy.h"
 #include "formats/pickle.h"
 #include "formats/pt.h"
 #include "formats/torchscript.h"

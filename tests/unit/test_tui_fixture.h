@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "engine/graph.h"
+#include "engine/core/graph.h"
 
 static int fx_tensor(Graph *g, const char *name, int64_t c, int64_t h, int64_t w)
 {

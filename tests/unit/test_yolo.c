@@ -1,9 +1,9 @@
 /* Tests for the model builder: the peer's summary numbers for every built-in config and for
  * the real checkpoints (those skip without ../shared), graph validity, output shapes per
  * task, strides, dynamic shapes and metadata. */
-#include "engine/model.h"
-#include "engine/passes.h"
-#include "engine/yolo.h"
+#include "engine/registry/model.h"
+#include "engine/passes/passes.h"
+#include "engine/builder/yolo.h"
 #include "tests/check.h"
 
 static ModTree *cfg(const char *name, bool data)

@@ -1,6 +1,6 @@
 /* Tests for model configs: parse_model's rules (scaling, repeats, C3k forcing, legacy
  * heads), name resolution, deterministic weights and the messages for bad configs. */
-#include "engine/yolo.h"
+#include "engine/builder/yolo.h"
 #include "tests/check.h"
 
 static ModTree *parse(const char *text, const char *name, char *err, size_t errlen)

@@ -1,0 +1,187 @@
+/* fileio: atomic writes through one lowest write call (see fileio.h). */
+#include "engine/core/fileio.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "engine/core/util.h"
+
+/* Fault injection for tests: total bytes allowed before ENOSPC (-1 = unlimited). */
+static atomic_llong fault_budget = -2; /* -2: not read from the environment yet */
+
+static long long fault_limit(void)
+{
+    long long v = atomic_load(&fault_budget);
+    if (v == -2) {
+        const char *env = getenv("YOLOPORT_FAULT_WRITE_AFTER");
+        long long want = env && *env ? strtoll(env, NULL, 10) : -1;
+        long long expected = -2;
+        atomic_compare_exchange_strong(&fault_budget, &expected, want);
+        v = atomic_load(&fault_budget);
+    }
+    return v;
+}
+
+int fileio_write_all(int fd, const void *buf, size_t len)
+{
+    const char *p = buf;
+    while (len > 0) {
+        size_t chunk = len;
+        if (fault_limit() >= 0) {
+            long long left = atomic_load(&fault_budget);
+            if (left <= 0) {
+                errno = ENOSPC;
+                return -1;
+            }
+            if ((long long)chunk > left) chunk = (size_t)left;
+            atomic_fetch_sub(&fault_budget, (long long)chunk);
+        }
+        ssize_t n = write(fd, p, chunk);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+static char *temp_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    size_t dirlen = slash ? (size_t)(slash - path + 1) : 0;
+    const char *base = slash ? slash + 1 : path;
+    return xasprintf("%.*s.%s.tmp.XXXXXX", (int)dirlen, path, base);
+}
+
+AtomicFile *fileio_open_atomic(const char *path, char *err, size_t errlen)
+{
+    char *tmp = temp_name(path);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        int e = errno;
+        const char *slash = strrchr(path, '/');
+        char *dir = slash ? xstrndup(path, (size_t)(slash - path)) : xstrdup(".");
+        err_set(err, errlen, "%s: cannot write in %s: %s", path, dir, strerror(e));
+        free(dir);
+        free(tmp);
+        return NULL;
+    }
+    fchmod(fd, 0644);
+    AtomicFile *f = xcalloc(1, sizeof *f);
+    f->fd = fd;
+    f->path = xstrdup(path);
+    f->tmp_path = tmp;
+    return f;
+}
+
+static void atomic_free(AtomicFile *f)
+{
+    free(f->path);
+    free(f->tmp_path);
+    free(f);
+}
+
+void fileio_abort(AtomicFile *f)
+{
+    if (!f) return;
+    if (f->fd >= 0) close(f->fd);
+    unlink(f->tmp_path);
+    atomic_free(f);
+}
+
+int fileio_commit(AtomicFile *f, char *err, size_t errlen)
+{
+    int rc = 0;
+    if (fsync(f->fd) != 0 && errno != EINVAL) {
+        rc = err_set(err, errlen, "%s: cannot flush: %s", f->path, strerror(errno));
+    }
+    if (close(f->fd) != 0 && rc == 0) rc = err_set(err, errlen, "%s: write error: %s", f->path, strerror(errno));
+    f->fd = -1;
+    if (rc == 0 && rename(f->tmp_path, f->path) != 0)
+        rc = err_set(err, errlen, "%s: cannot rename into place: %s", f->path, strerror(errno));
+    if (rc != 0) unlink(f->tmp_path);
+    atomic_free(f);
+    return rc;
+}
+
+int fileio_write_atomic(const char *path, const void *buf, size_t len, char *err, size_t errlen)
+{
+    AtomicFile *f = fileio_open_atomic(path, err, errlen);
+    if (!f) return -1;
+    if (fileio_write_all(f->fd, buf, len) != 0) {
+        err_set(err, errlen, "%s: write failed: %s", path, strerror(errno));
+        fileio_abort(f);
+        return -1;
+    }
+    return fileio_commit(f, err, errlen);
+}
+
+char *fileio_temp_dir(const char *final_dir, char *err, size_t errlen)
+{
+    size_t n = strlen(final_dir);
+    while (n > 1 && final_dir[n - 1] == '/') n--;
+    char *trimmed = xstrndup(final_dir, n);
+    char *tmpl = temp_name(trimmed);
+    free(trimmed);
+    if (!mkdtemp(tmpl)) {
+        err_set(err, errlen, "%s: cannot create a temporary directory beside it: %s", final_dir, strerror(errno));
+        free(tmpl);
+        return NULL;
+    }
+    return tmpl;
+}
+
+int fileio_remove_tree(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0) return errno == ENOENT ? 0 : -1;
+    if (!S_ISDIR(st.st_mode)) return unlink(path);
+    DIR *d = opendir(path);
+    if (!d) return -1;
+    struct dirent *e;
+    int rc = 0;
+    while ((e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        char *child = xasprintf("%s/%s", path, e->d_name);
+        if (fileio_remove_tree(child) != 0) rc = -1;
+        free(child);
+    }
+    closedir(d);
+    if (rmdir(path) != 0) rc = -1;
+    return rc;
+}
+
+int fileio_commit_dir(const char *tmp_dir, const char *final_dir, char *err, size_t errlen)
+{
+    char *old = NULL;
+    struct stat st;
+    if (lstat(final_dir, &st) == 0) {
+        old = xasprintf("%s.old.%ld", final_dir, (long)getpid());
+        if (rename(final_dir, old) != 0) {
+            int e = errno;
+            free(old);
+            return err_set(err, errlen, "%s: cannot move the previous export aside: %s", final_dir, strerror(e));
+        }
+    }
+    if (rename(tmp_dir, final_dir) != 0) {
+        int e = errno;
+        if (old) rename(old, final_dir); /* put the previous one back */
+        free(old);
+        return err_set(err, errlen, "%s: cannot rename into place: %s", final_dir, strerror(e));
+    }
+    if (old) {
+        fileio_remove_tree(old);
+        free(old);
+    }
+    return 0;
+}

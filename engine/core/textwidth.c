@@ -1,0 +1,225 @@
+/* textwidth: terminal display width of UTF-8 text and width-aware word wrapping (see textwidth.h). */
+#include "engine/core/textwidth.h"
+
+#include <langinfo.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wchar.h>
+
+#include "engine/core/util.h"
+
+size_t textwidth_decode(const char *s, size_t len, uint32_t *cp)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    if (u[0] < 0x80) {
+        *cp = u[0];
+        return 1;
+    }
+    size_t need;
+    uint32_t c, min;
+    if ((u[0] & 0xE0) == 0xC0) need = 2, c = u[0] & 0x1F, min = 0x80;
+    else if ((u[0] & 0xF0) == 0xE0) need = 3, c = u[0] & 0x0F, min = 0x800;
+    else if ((u[0] & 0xF8) == 0xF0) need = 4, c = u[0] & 0x07, min = 0x10000;
+    else goto bad;
+    if (need > len) goto bad;
+    for (size_t i = 1; i < need; i++) {
+        if ((u[i] & 0xC0) != 0x80) goto bad;
+        c = (c << 6) | (u[i] & 0x3F);
+    }
+    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) goto bad;
+    *cp = c;
+    return need;
+bad:
+    *cp = 0xFFFD;
+    return 1;
+}
+
+typedef struct {
+    uint32_t lo, hi;
+} Range;
+
+/* East Asian Wide and Fullwidth blocks, and the emoji the peer's legend uses (✅ ❎ ❌). */
+static const Range wide_ranges[] = {
+    {0x1100, 0x115F}, {0x231A, 0x231B}, {0x23E9, 0x23EC}, {0x23F0, 0x23F0}, {0x23F3, 0x23F3},
+    {0x25FD, 0x25FE}, {0x2614, 0x2615}, {0x26A1, 0x26A1}, {0x26AA, 0x26AB}, {0x26BD, 0x26BE},
+    {0x26C4, 0x26C5}, {0x26D4, 0x26D4}, {0x26EA, 0x26EA}, {0x26F2, 0x26F5}, {0x26FA, 0x26FD},
+    {0x2705, 0x2705}, {0x270A, 0x270B}, {0x2728, 0x2728}, {0x274C, 0x274C}, {0x274E, 0x274E},
+    {0x2753, 0x2755}, {0x2757, 0x2757}, {0x2795, 0x2797}, {0x27B0, 0x27B0}, {0x27BF, 0x27BF},
+    {0x2B1B, 0x2B1C}, {0x2B50, 0x2B50}, {0x2B55, 0x2B55}, {0x2E80, 0x303E}, {0x3041, 0x33FF},
+    {0x3400, 0x4DBF}, {0x4E00, 0x9FFF}, {0xA000, 0xA4CF}, {0xA960, 0xA97F}, {0xAC00, 0xD7A3},
+    {0xF900, 0xFAFF}, {0xFE10, 0xFE19}, {0xFE30, 0xFE6F}, {0xFF00, 0xFF60}, {0xFFE0, 0xFFE6},
+    {0x1F300, 0x1F64F}, {0x1F680, 0x1F6FF}, {0x1F900, 0x1F9FF}, {0x20000, 0x2FFFD}, {0x30000, 0x3FFFD},
+};
+
+static const Range zero_ranges[] = {
+    {0x0300, 0x036F}, {0x0483, 0x0489}, {0x0591, 0x05BD}, {0x0610, 0x061A}, {0x064B, 0x065F},
+    {0x200B, 0x200F}, {0x202A, 0x202E}, {0x2060, 0x2064}, {0x20D0, 0x20FF}, {0xFE00, 0xFE0F},
+    {0xFE20, 0xFE2F}, {0xFEFF, 0xFEFF}, {0xE0100, 0xE01EF},
+};
+
+static bool in_ranges(uint32_t cp, const Range *r, size_t n)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (cp < r[mid].lo) hi = mid;
+        else if (cp > r[mid].hi) lo = mid + 1;
+        else return true;
+    }
+    return false;
+}
+
+static int table_width(uint32_t cp)
+{
+    if (cp == 0) return 0;
+    if (cp < 0x20 || (cp >= 0x7F && cp < 0xA0)) return 0;
+    if (in_ranges(cp, zero_ranges, ARRAY_LEN(zero_ranges))) return 0;
+    if (in_ranges(cp, wide_ranges, ARRAY_LEN(wide_ranges))) return 2;
+    return 1;
+}
+
+/* wcwidth() is only meaningful when the locale's character set is UTF-8 (wchar_t is then the
+ * code point); under LANG=C fall back to the table.  Checked per top-level call: cheap. */
+static bool locale_is_utf8(void)
+{
+    const char *cs = nl_langinfo(CODESET);
+    return cs && (!strcmp(cs, "UTF-8") || !strcmp(cs, "utf8"));
+}
+
+static int char_width(uint32_t cp, bool use_wcwidth)
+{
+    if (use_wcwidth && cp != 0xFFFD) {
+        int w = wcwidth((wchar_t)cp);
+        if (w >= 0) return w;
+    }
+    return table_width(cp);
+}
+
+int textwidth_char(uint32_t cp)
+{
+    return char_width(cp, locale_is_utf8());
+}
+
+int textwidth_n(const char *s, size_t n)
+{
+    bool wc = locale_is_utf8();
+    int w = 0;
+    for (size_t i = 0; i < n && s[i];) {
+        uint32_t cp;
+        i += textwidth_decode(s + i, n - i, &cp);
+        w += char_width(cp, wc);
+    }
+    return w;
+}
+
+int textwidth_str(const char *s)
+{
+    return textwidth_n(s, strlen(s));
+}
+
+/* Characters that must not start a line (closing punctuation) or end one (opening). */
+static bool is_closing(uint32_t c)
+{
+    static const uint32_t set[] = {',', '.', ';', ':', '!', '?', ')', ']', '}', '%', 0x2019, 0x201D, 0x2026,
+                                   0x3001, 0x3002, 0x3009, 0x300B, 0x300D, 0x300F, 0x3011, 0xFF01, 0xFF09,
+                                   0xFF0C, 0xFF0E, 0xFF1A, 0xFF1B, 0xFF1F, 0xFF5D};
+    for (size_t i = 0; i < ARRAY_LEN(set); i++)
+        if (set[i] == c) return true;
+    return false;
+}
+
+static bool is_opening(uint32_t c)
+{
+    static const uint32_t set[] = {'(', '[', '{', 0x2018, 0x201C, 0x3008, 0x300A, 0x300C, 0x300E, 0x3010,
+                                   0xFF08, 0xFF3B, 0xFF5B};
+    for (size_t i = 0; i < ARRAY_LEN(set); i++)
+        if (set[i] == c) return true;
+    return false;
+}
+
+typedef struct {
+    Vec lines; /* char * */
+} Lines;
+
+static void emit(Lines *out, const char *s, size_t from, size_t to)
+{
+    while (from < to && s[from] == ' ') from++;
+    while (to > from && s[to - 1] == ' ') to--;
+    char *line = xstrndup(s + from, to - from);
+    vec_push(&out->lines, sizeof line, &line);
+}
+
+/* Greedy wrap of one paragraph (no '\n' inside [start, end)). */
+static void wrap_paragraph(Lines *out, const char *s, size_t start, size_t end, int width, bool wc)
+{
+    size_t line_start = start, last_break = start;
+    int line_width = 0, width_at_break = 0;
+    uint32_t prev = ' ';
+    bool prev_wide = false;
+    for (size_t i = start; i < end;) {
+        uint32_t c;
+        size_t n = textwidth_decode(s + i, end - i, &c);
+        int w = char_width(c, wc);
+        bool wide = w == 2;
+        if (c == '\t') c = ' ', w = 1;
+        if (c == ' ' && i == line_start) { /* no leading spaces */
+            line_start = last_break = i + n;
+            i += n;
+            prev = c;
+            prev_wide = false;
+            continue;
+        }
+        if (i > line_start && c != ' ' &&
+            ((prev == ' ') || ((wide || prev_wide) && prev != ' ' && !is_closing(c) && !is_opening(prev)))) {
+            last_break = i;
+            width_at_break = line_width;
+        }
+        if (c != ' ' && line_width + w > width && i > line_start) {
+            if (last_break > line_start) {
+                emit(out, s, line_start, last_break);
+                line_width -= width_at_break;
+                line_start = last_break;
+            } else {
+                emit(out, s, line_start, i);
+                line_start = i;
+                line_width = 0;
+            }
+            last_break = line_start;
+            width_at_break = 0;
+            if (line_width + w > width && i > line_start) { /* the carried word is itself too long */
+                emit(out, s, line_start, i);
+                line_start = last_break = i;
+                line_width = 0;
+            }
+        }
+        line_width += w;
+        prev = c;
+        prev_wide = wide;
+        i += n;
+    }
+    emit(out, s, line_start, end);
+}
+
+int textwidth_wrap(const char *s, int width, char ***lines)
+{
+    if (width < 2) width = 2;
+    bool wc = locale_is_utf8();
+    Lines out = {{0}};
+    size_t len = strlen(s), p = 0;
+    for (;;) {
+        const char *nl = memchr(s + p, '\n', len - p);
+        size_t end = nl ? (size_t)(nl - s) : len;
+        wrap_paragraph(&out, s, p, end, width, wc);
+        if (!nl) break;
+        p = end + 1;
+    }
+    *lines = out.lines.items;
+    return (int)out.lines.len;
+}
+
+void textwidth_free_lines(char **lines, int n)
+{
+    for (int i = 0; i < n; i++) free(lines[i]);
+    free(lines);
+}

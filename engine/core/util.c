@@ -1,0 +1,493 @@
+/* util: allocation, errors, arena, vectors, files, clock and float16 conversion. */
+#include "engine/core/util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+static void oom(size_t n)
+{
+    fprintf(stderr, "yoloport: out of memory allocating %zu bytes\n", n);
+    abort();
+}
+
+void *xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p) oom(n);
+    return p;
+}
+
+void *xcalloc(size_t count, size_t size)
+{
+    void *p = calloc(count ? count : 1, size ? size : 1);
+    if (!p) oom(count * size);
+    return p;
+}
+
+void *xrealloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+    if (!q) oom(n);
+    return q;
+}
+
+char *xstrdup(const char *s)
+{
+    return xstrndup(s, strlen(s));
+}
+
+char *xstrndup(const char *s, size_t n)
+{
+    char *p = xmalloc(n + 1);
+    memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = NULL;
+    if (vasprintf(&s, fmt, ap) < 0) oom(0);
+    va_end(ap);
+    return s;
+}
+
+int err_vset(char *err, size_t errlen, const char *fmt, va_list ap)
+{
+    if (err && errlen) vsnprintf(err, errlen, fmt, ap);
+    return -1;
+}
+
+int err_set(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    err_vset(err, errlen, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+bool size_mul(size_t a, size_t b, size_t *out)
+{
+    if (a && b > SIZE_MAX / a) return false;
+    *out = a * b;
+    return true;
+}
+
+bool size_add(size_t a, size_t b, size_t *out)
+{
+    if (b > SIZE_MAX - a) return false;
+    *out = a + b;
+    return true;
+}
+
+bool dims_product(const int64_t *dims, int rank, int64_t *out)
+{
+    int64_t p = 1;
+    for (int i = 0; i < rank; i++) {
+        if (dims[i] < 0) return false;
+        if (dims[i] && p > INT64_MAX / dims[i]) return false;
+        p *= dims[i];
+    }
+    *out = p;
+    return true;
+}
+
+/* ---- arena ---- */
+
+typedef struct ArenaChunk {
+    struct ArenaChunk *next;
+    size_t used, cap;
+    _Alignas(16) unsigned char data[];
+} ArenaChunk;
+
+struct Arena {
+    ArenaChunk *head;
+    size_t total;
+};
+
+Arena *arena_new(void)
+{
+    return xcalloc(1, sizeof(Arena));
+}
+
+void arena_free(Arena *a)
+{
+    if (!a) return;
+    for (ArenaChunk *c = a->head, *n; c; c = n) {
+        n = c->next;
+        free(c);
+    }
+    free(a);
+}
+
+void *arena_alloc(Arena *a, size_t n)
+{
+    size_t need = (n + 15) & ~(size_t)15;
+    if (need < n) oom(n);
+    if (!a->head || a->head->cap - a->head->used < need) {
+        size_t cap = need > 64 * 1024 ? need : 64 * 1024;
+        ArenaChunk *c = xmalloc(sizeof(ArenaChunk) + cap);
+        c->used = 0;
+        c->cap = cap;
+        c->next = a->head;
+        a->head = c;
+    }
+    void *p = a->head->data + a->head->used;
+    a->head->used += need;
+    a->total += need;
+    memset(p, 0, n);
+    return p;
+}
+
+char *arena_strndup(Arena *a, const char *s, size_t n)
+{
+    char *p = arena_alloc(a, n + 1);
+    memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}
+
+char *arena_strdup(Arena *a, const char *s)
+{
+    return s ? arena_strndup(a, s, strlen(s)) : NULL;
+}
+
+char *arena_printf(Arena *a, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *tmp = NULL;
+    if (vasprintf(&tmp, fmt, ap) < 0) oom(0);
+    va_end(ap);
+    char *p = arena_strdup(a, tmp);
+    free(tmp);
+    return p;
+}
+
+size_t arena_bytes(const Arena *a)
+{
+    return a->total;
+}
+
+/* ---- vectors ---- */
+
+void *vec_push(Vec *v, size_t item_size, const void *item)
+{
+    if (v->len == v->cap) {
+        v->cap = v->cap ? v->cap * 2 : 8;
+        size_t bytes;
+        if (!size_mul(v->cap, item_size, &bytes)) oom(SIZE_MAX);
+        v->items = xrealloc(v->items, bytes);
+    }
+    void *slot = (char *)v->items + v->len * item_size;
+    if (item) memcpy(slot, item, item_size);
+    else memset(slot, 0, item_size);
+    v->len++;
+    return slot;
+}
+
+void vec_free(Vec *v)
+{
+    free(v->items);
+    v->items = NULL;
+    v->len = v->cap = 0;
+}
+
+/* ---- files ---- */
+
+char *file_read_all(const char *path, size_t max_bytes, size_t *len, char *err, size_t errlen)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        err_set(err, errlen, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        err_set(err, errlen, "%s: is a directory, not a file", path);
+        return NULL;
+    }
+    if ((uint64_t)st.st_size > max_bytes) {
+        err_set(err, errlen, "%s: file is too large (%lld bytes)", path, (long long)st.st_size);
+        return NULL;
+    }
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        err_set(err, errlen, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    size_t cap = (size_t)st.st_size + 1, n = 0;
+    char *buf = xmalloc(cap);
+    for (;;) {
+        if (n + 1 >= cap) {
+            if (cap > max_bytes) {
+                free(buf);
+                fclose(f);
+                err_set(err, errlen, "%s: file is too large", path);
+                return NULL;
+            }
+            cap *= 2;
+            buf = xrealloc(buf, cap);
+        }
+        size_t got = fread(buf + n, 1, cap - 1 - n, f);
+        n += got;
+        if (got == 0) break;
+    }
+    if (ferror(f)) {
+        free(buf);
+        fclose(f);
+        err_set(err, errlen, "%s: read error", path);
+        return NULL;
+    }
+    fclose(f);
+    buf[n] = '\0';
+    if (len) *len = n;
+    return buf;
+}
+
+bool file_is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+bool file_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+int64_t path_size(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0) return -1;
+    if (S_ISREG(st.st_mode)) return (int64_t)st.st_size;
+    if (!S_ISDIR(st.st_mode)) return 0;
+    DIR *d = opendir(path);
+    if (!d) return -1;
+    int64_t total = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        char *child = xasprintf("%s/%s", path, e->d_name);
+        int64_t s = path_size(child);
+        free(child);
+        if (s > 0) total += s;
+    }
+    closedir(d);
+    return total;
+}
+
+/* ---- strings ---- */
+
+void strbuf_add(StrBuf *b, const void *data, size_t n)
+{
+    size_t need;
+    if (!size_add(b->len, n, &need) || !size_add(need, 1, &need)) oom(SIZE_MAX);
+    if (need > b->cap) {
+        size_t cap = b->cap ? b->cap : 64;
+        while (cap < need) cap *= 2;
+        b->p = xrealloc(b->p, cap);
+        b->cap = cap;
+    }
+    if (n) memcpy(b->p + b->len, data, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+void strbuf_puts(StrBuf *b, const char *s)
+{
+    strbuf_add(b, s, strlen(s));
+}
+
+void strbuf_printf(StrBuf *b, const char *fmt, ...)
+{
+    char small[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    va_end(ap);
+    if (n < 0) return;
+    if ((size_t)n < sizeof small) {
+        strbuf_add(b, small, (size_t)n);
+        return;
+    }
+    char *big = xmalloc((size_t)n + 1);
+    va_start(ap, fmt);
+    vsnprintf(big, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    strbuf_add(b, big, (size_t)n);
+    free(big);
+}
+
+static uint64_t str_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+static void strmap_grow(StrMap *m)
+{
+    size_t ncap = m->cap ? m->cap * 2 : 256;
+    const char **keys = xcalloc(ncap, sizeof *keys);
+    int *values = xcalloc(ncap, sizeof *values);
+    for (size_t i = 0; i < m->cap; i++) {
+        if (!m->keys[i]) continue;
+        size_t j = (size_t)str_hash(m->keys[i]) & (ncap - 1);
+        while (keys[j]) j = (j + 1) & (ncap - 1);
+        keys[j] = m->keys[i];
+        values[j] = m->values[i];
+    }
+    free(m->keys);
+    free(m->values);
+    m->keys = keys;
+    m->values = values;
+    m->cap = ncap;
+}
+
+int *strmap_slot(StrMap *m, const char *key, bool *created)
+{
+    if ((m->count + 1) * 2 > m->cap) strmap_grow(m);
+    size_t i = (size_t)str_hash(key) & (m->cap - 1);
+    for (; m->keys[i]; i = (i + 1) & (m->cap - 1)) {
+        if (!strcmp(m->keys[i], key)) {
+            if (created) *created = false;
+            return &m->values[i];
+        }
+    }
+    m->keys[i] = m->arena ? arena_strdup(m->arena, key) : key;
+    m->values[i] = 0;
+    m->count++;
+    if (created) *created = true;
+    return &m->values[i];
+}
+
+void strmap_put(StrMap *m, const char *key, int value)
+{
+    *strmap_slot(m, key, NULL) = value;
+}
+
+int strmap_get(const StrMap *m, const char *key)
+{
+    if (!m->cap) return -1;
+    size_t i = (size_t)str_hash(key) & (m->cap - 1);
+    for (; m->keys[i]; i = (i + 1) & (m->cap - 1))
+        if (!strcmp(m->keys[i], key)) return m->values[i];
+    return -1;
+}
+
+void strmap_free(StrMap *m)
+{
+    free(m->keys);
+    free(m->values);
+    m->keys = NULL;
+    m->values = NULL;
+    m->cap = m->count = 0;
+}
+
+static bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+bool str_to_i64(const char *s, int64_t *out)
+{
+    if (!s) return false;
+    while (is_blank(*s)) s++;
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (end == s || errno) return false;
+    while (is_blank(*end)) end++;
+    if (*end) return false;
+    *out = v;
+    return true;
+}
+
+size_t utf8_seq_len(const unsigned char *s)
+{
+    if (s[0] < 0x80) return 1;
+    int n = (s[0] & 0xe0) == 0xc0 ? 2 : (s[0] & 0xf0) == 0xe0 ? 3 : (s[0] & 0xf8) == 0xf0 ? 4 : 0;
+    if (!n || (n == 2 && s[0] < 0xc2) || (n == 4 && s[0] > 0xf4)) return 0;
+    for (int i = 1; i < n; i++)
+        if ((s[i] & 0xc0) != 0x80) return 0;
+    if (n == 3 && ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0))) return 0;
+    if (n == 4 && ((s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90))) return 0;
+    return (size_t)n;
+}
+
+double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* ---- float16 ---- */
+
+float half_to_float(uint16_t h)
+{
+    uint32_t sign = (uint32_t)(h & 0x8000) << 16;
+    uint32_t exp = (h >> 10) & 0x1f;
+    uint32_t mant = h & 0x3ff;
+    uint32_t bits;
+    if (exp == 0) {
+        if (mant == 0) {
+            bits = sign;
+        } else { /* subnormal: normalise */
+            exp = 127 - 15 + 1;
+            while (!(mant & 0x400)) {
+                mant <<= 1;
+                exp--;
+            }
+            mant &= 0x3ff;
+            bits = sign | (exp << 23) | (mant << 13);
+        }
+    } else if (exp == 0x1f) {
+        bits = sign | 0x7f800000u | (mant << 13);
+    } else {
+        bits = sign | ((exp + 127 - 15) << 23) | (mant << 13);
+    }
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    return f;
+}
+
+uint16_t float_to_half(float f)
+{
+    uint32_t x;
+    memcpy(&x, &f, sizeof x);
+    uint32_t sign = (x >> 16) & 0x8000;
+    uint32_t exp = (x >> 23) & 0xff;
+    uint32_t mant = x & 0x7fffff;
+    if (exp == 0xff) return (uint16_t)(sign | 0x7c00 | (mant ? 0x200 : 0));
+    int e = (int)exp - 127 + 15;
+    if (e >= 0x1f) return (uint16_t)(sign | 0x7c00);
+    if (e <= 0) {
+        if (e < -10) return (uint16_t)sign;
+        mant |= 0x800000;
+        uint32_t shift = (uint32_t)(14 - e);
+        uint32_t half_mant = mant >> shift;
+        uint32_t rem = mant & ((1u << shift) - 1);
+        uint32_t halfway = 1u << (shift - 1);
+        if (rem > halfway || (rem == halfway && (half_mant & 1))) half_mant++;
+        return (uint16_t)(sign | half_mant);
+    }
+    uint32_t half = sign | ((uint32_t)e << 10) | (mant >> 13);
+    uint32_t rem = mant & 0x1fff;
+    if (rem > 0x1000 || (rem == 0x1000 && (half & 1))) half++; /* round to nearest even */
+    return (uint16_t)half;
+}
+
+float bf16_to_float(uint16_t b)
+{
+    uint32_t bits = (uint32_t)b << 16;
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    return f;
+}

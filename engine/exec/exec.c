@@ -1,0 +1,563 @@
+/* exec: the executor's core — preparing a graph (constants converted once to float32 or
+ * int64, ops resolved, last uses computed), binding inputs, the run loop that frees
+ * intermediates after their last consumer, and the helpers every op file shares.
+ * The ops themselves live in exec_conv.c, exec_elementwise.c and exec_shape.c. */
+#include "engine/exec/exec.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/exec/exec_impl.h"
+#include "engine/core/util.h"
+
+/* ---- values ---------------------------------------------------------------------- */
+
+void value_clear(Value *v)
+{
+    if (v->owned) free(v->data);
+    free(v->fshadow);
+    v->data = NULL;
+    v->fshadow = NULL;
+    v->owned = false;
+    v->ready = false;
+    v->numel = 0;
+    v->rank = 0;
+}
+
+int value_alloc(const Exec *e, Value *v, ValueType t, int rank, const int64_t *dims, char *err, size_t errlen)
+{
+    value_clear(v);
+    if (rank < 0 || rank > GRAPH_MAX_RANK) return err_set(err, errlen, "rank %d is out of range", rank);
+    int64_t n = 1;
+    for (int i = 0; i < rank; i++) {
+        if (dims[i] < 0) return err_set(err, errlen, "negative dimension %lld", (long long)dims[i]);
+        if (dims[i] && n > e->max_elems / dims[i])
+            return err_set(err, errlen, "tensor too large (over %lld elements)", (long long)e->max_elems);
+        n *= dims[i];
+        v->dims[i] = dims[i];
+    }
+    v->type = t;
+    v->rank = rank;
+    v->numel = n;
+    v->data = xmalloc((size_t)(n ? n : 1) * (t == VT_F32 ? sizeof(float) : sizeof(int64_t)));
+    v->owned = true;
+    v->ready = true;
+    return 0;
+}
+
+int value_copy_reshaped(const Exec *e, Value *dst, const Value *src, int rank, const int64_t *dims, char *err,
+                        size_t errlen)
+{
+    if (value_alloc(e, dst, src->type, rank, dims, err, errlen)) return -1;
+    if (dst->numel != src->numel)
+        return err_set(err, errlen, "cannot give %lld elements the shape of %lld", (long long)src->numel,
+                       (long long)dst->numel);
+    memcpy(dst->data, src->data, (size_t)src->numel * (src->type == VT_F32 ? sizeof(float) : sizeof(int64_t)));
+    return 0;
+}
+
+int64_t value_get_i64(const Value *v, int64_t i)
+{
+    if (v->type == VT_I64) return vi(v)[i];
+    float f = vf(v)[i];
+    if (!(f == f)) return 0;
+    if (f >= 9.2e18f) return INT64_MAX;
+    if (f <= -9.2e18f) return INT64_MIN;
+    return (int64_t)f;
+}
+
+int value_int_list(const Value *v, int64_t *out, int max, int *n, const char *what, char *err, size_t errlen)
+{
+    if (!v || !v->ready) return err_set(err, errlen, "%s is missing", what);
+    if (v->rank > 1) return err_set(err, errlen, "%s must be 1-D (rank %d)", what, v->rank);
+    if (v->numel > max) return err_set(err, errlen, "%s has %lld entries (at most %d)", what, (long long)v->numel, max);
+    for (int64_t i = 0; i < v->numel; i++) out[i] = value_get_i64(v, i);
+    *n = (int)v->numel;
+    return 0;
+}
+
+int axis_norm(int64_t axis, int rank, int *out, char *err, size_t errlen)
+{
+    if (axis < -(int64_t)rank || axis >= rank)
+        return err_set(err, errlen, "axis %lld is out of range for rank %d", (long long)axis, rank);
+    *out = (int)(axis < 0 ? axis + rank : axis);
+    return 0;
+}
+
+void value_to_f32(Value *v)
+{
+    if (v->type == VT_F32) return;
+    float *f = xmalloc((size_t)(v->numel ? v->numel : 1) * sizeof(float));
+    for (int64_t i = 0; i < v->numel; i++) f[i] = (float)vi(v)[i];
+    if (v->owned) free(v->data);
+    v->data = f;
+    v->owned = true;
+    v->type = VT_F32;
+}
+
+float *exec_scratch(Exec *e, size_t n)
+{
+    if (n > e->scratch_len) {
+        free(e->scratch);
+        e->scratch = xmalloc(n * sizeof(float));
+        e->scratch_len = n;
+    }
+    return e->scratch;
+}
+
+int broadcast_shape(const int64_t *a, int ra, const int64_t *b, int rb, int64_t *out, int *rout, char *err,
+                    size_t errlen)
+{
+    int r = ra > rb ? ra : rb;
+    for (int i = 0; i < r; i++) {
+        int64_t da = i < r - ra ? 1 : a[i - (r - ra)];
+        int64_t db = i < r - rb ? 1 : b[i - (r - rb)];
+        if (da == db || db == 1) out[i] = da;
+        else if (da == 1) out[i] = db;
+        else return err_set(err, errlen, "shapes do not broadcast (dim %d: %lld vs %lld)", i, (long long)da, (long long)db);
+    }
+    *rout = r;
+    return 0;
+}
+
+const char *node_attr_str(const Node *n, const char *name, const char *dflt)
+{
+    const Attr *a = node_attr(n, name);
+    return a && a->type == ATTR_STRING && a->s ? a->s : dflt;
+}
+
+/* ---- preparing ------------------------------------------------------------------- */
+
+static ExecOpFn find_op(const char *op_type)
+{
+    const ExecOpEntry *tables[] = {exec_ops_conv, exec_ops_elementwise, exec_ops_shape};
+    for (size_t t = 0; t < ARRAY_LEN(tables); t++)
+        for (const ExecOpEntry *o = tables[t]; o->op_type; o++)
+            if (!strcmp(o->op_type, op_type)) return o->fn;
+    return NULL;
+}
+
+static bool dtype_is_float(DType t) { return t == DT_F32 || t == DT_F16 || t == DT_BF16 || t == DT_F64; }
+static bool dtype_is_int(DType t)
+{
+    return t == DT_U8 || t == DT_I8 || t == DT_U16 || t == DT_I16 || t == DT_I32 || t == DT_I64 || t == DT_BOOL ||
+           t == DT_U32 || t == DT_U64;
+}
+
+/* Turn an initializer into a Value: float32 data is borrowed, other types converted. */
+static int prepare_const(Value *v, const Tensor *t, char *err, size_t errlen)
+{
+    int64_t n;
+    if (t->rank < 0 || t->rank > GRAPH_MAX_RANK || !dims_product(t->dims, t->rank, &n))
+        return err_set(err, errlen, "constant '%s' has an invalid shape", t->name);
+    size_t es = dtype_size(t->dtype), need;
+    if (!dtype_is_float(t->dtype) && !dtype_is_int(t->dtype))
+        return err_set(err, errlen, "constant '%s' has type %s, which the executor does not handle", t->name,
+                       dtype_name(t->dtype));
+    if (n > EXEC_MAX_ELEMS || !size_mul((size_t)n, es, &need) || t->nbytes < need)
+        return err_set(err, errlen, "constant '%s' holds %zu bytes, its shape needs more", t->name, t->nbytes);
+    v->rank = t->rank;
+    memcpy(v->dims, t->dims, sizeof v->dims);
+    v->numel = n;
+    v->ready = true;
+    if (t->dtype == DT_F32 && ((uintptr_t)t->data % sizeof(float)) == 0) {
+        v->type = VT_F32;
+        v->data = t->data;
+        v->owned = false;
+        return 0;
+    }
+    const unsigned char *p = t->data;
+    if (dtype_is_float(t->dtype)) {
+        float *f = xmalloc((size_t)(n ? n : 1) * sizeof(float));
+        for (int64_t i = 0; i < n; i++) {
+            const unsigned char *q = p + (size_t)i * es;
+            if (t->dtype == DT_F32) memcpy(&f[i], q, 4);
+            else if (t->dtype == DT_F64) { double d; memcpy(&d, q, 8); f[i] = (float)d; }
+            else { uint16_t h; memcpy(&h, q, 2); f[i] = t->dtype == DT_F16 ? half_to_float(h) : bf16_to_float(h); }
+        }
+        v->type = VT_F32;
+        v->data = f;
+    } else {
+        int64_t *o = xmalloc((size_t)(n ? n : 1) * sizeof(int64_t));
+        for (int64_t i = 0; i < n; i++) {
+            const unsigned char *q = p + (size_t)i * es;
+            switch (t->dtype) {
+            case DT_U8: case DT_BOOL: o[i] = q[0]; break;
+            case DT_I8: o[i] = (int8_t)q[0]; break;
+            case DT_U16: { uint16_t x; memcpy(&x, q, 2); o[i] = x; break; }
+            case DT_I16: { int16_t x; memcpy(&x, q, 2); o[i] = x; break; }
+            case DT_I32: { int32_t x; memcpy(&x, q, 4); o[i] = x; break; }
+            case DT_U32: { uint32_t x; memcpy(&x, q, 4); o[i] = x; break; }
+            default: { int64_t x; memcpy(&x, q, 8); o[i] = x; break; }
+            }
+        }
+        v->type = VT_I64;
+        v->data = o;
+    }
+    v->owned = true; /* converted copies belong to the Exec (freed by exec_free only) */
+    return 0;
+}
+
+/* The single consumer of tensor t, or -1 (none, several, or a graph output). */
+static int sole_consumer(const Exec *e, int t, int *count)
+{
+    int cons[4];
+    int n = graph_consumers(e->g, t, cons, 4);
+    if (count) *count = n;
+    if (n != 1 || e->pinned[t]) return -1;
+    return cons[0];
+}
+
+/* Find Conv -> SiLU and Conv -> Sigmoid -> Mul(conv, sigmoid) and plan them as one conv
+ * with a SiLU epilogue (applied while its output is still in cache). */
+static void plan_fusion(Exec *e)
+{
+    const Graph *g = e->g;
+    e->node_plan = xcalloc((size_t)(g->n_nodes ? g->n_nodes : 1), 1);
+    e->alias_src = xmalloc(sizeof(int) * (size_t)(g->n_nodes ? g->n_nodes : 1));
+    for (int ni = 0; ni < g->n_nodes; ni++) {
+        const Node *n = &g->nodes[ni];
+        if (n->op != OP_CONV || n->n_outputs != 1 || n->outputs[0] < 0) continue;
+        int c = n->outputs[0];
+        if (e->pinned[c]) continue;
+        int cnt, cons[2];
+        int s = sole_consumer(e, c, &cnt);
+        if (s > ni && g->nodes[s].op == OP_SILU && g->nodes[s].n_inputs == 1 && g->nodes[s].n_outputs == 1) {
+            e->node_plan[ni] = PLAN_CONV_SILU;
+            e->node_plan[s] = PLAN_ALIAS;
+            e->alias_src[s] = c;
+            continue;
+        }
+        if (cnt != 2 || graph_consumers(g, c, cons, 2) != 2) continue;
+        int sig = g->nodes[cons[0]].op == OP_SIGMOID ? cons[0] : g->nodes[cons[1]].op == OP_SIGMOID ? cons[1] : -1;
+        int mul = sig == cons[0] ? cons[1] : cons[0];
+        if (sig < 0 || g->nodes[mul].op != OP_MUL || g->nodes[sig].n_outputs != 1 || g->nodes[mul].n_inputs != 2 ||
+            g->nodes[mul].n_outputs != 1 || sig < ni || mul < sig)
+            continue;
+        int so = g->nodes[sig].outputs[0];
+        if (so < 0 || sole_consumer(e, so, NULL) != mul) continue;
+        const int *mi = g->nodes[mul].inputs;
+        if (!((mi[0] == c && mi[1] == so) || (mi[0] == so && mi[1] == c))) continue;
+        e->node_plan[ni] = PLAN_CONV_SILU;
+        e->node_plan[sig] = PLAN_SKIP;
+        e->node_plan[mul] = PLAN_ALIAS;
+        e->alias_src[mul] = c;
+    }
+}
+
+int exec_opset_class(int64_t opset)
+{
+    if (opset <= 0 || opset >= 13) return 0;
+    return opset >= 11 ? 1 : 2;
+}
+
+Exec *exec_new(const Graph *g, char *err, size_t errlen)
+{
+    if (!g) {
+        err_set(err, errlen, "no graph");
+        return NULL;
+    }
+    if (graph_validate(g, err, errlen)) return NULL;
+    Exec *e = xcalloc(1, sizeof *e);
+    e->g = g;
+    e->opset = g->meta.opset;
+    e->max_elems = EXEC_MAX_ELEMS;
+    int nt = g->n_tensors ? g->n_tensors : 1, nn = g->n_nodes ? g->n_nodes : 1;
+    e->vals = xcalloc((size_t)nt, sizeof *e->vals);
+    e->last_use = xmalloc((size_t)nt * sizeof *e->last_use);
+    e->pinned = xcalloc((size_t)nt, sizeof *e->pinned);
+    e->op_fns = xcalloc((size_t)nn, sizeof *e->op_fns);
+    for (int i = 0; i < g->n_tensors; i++) e->last_use[i] = -1;
+    for (int i = 0; i < g->n_outputs; i++) e->pinned[g->outputs[i]] = true;
+
+    for (int i = 0; i < g->n_tensors; i++) {
+        const Tensor *t = &g->tensors[i];
+        if (t->producer >= 0 || t->is_input) continue;
+        if (t->data) {
+            if (prepare_const(&e->vals[i], t, err, errlen)) goto fail;
+        }
+    }
+    for (int ni = 0; ni < g->n_nodes; ni++) {
+        const Node *n = &g->nodes[ni];
+        const char *type = n->op != OP_OTHER ? op_name(n->op) : n->op_type;
+        if (n->domain && *n->domain && strcmp(n->domain, "ai.onnx")) {
+            err_set(err, errlen, "node '%s': op %s of domain '%s' is not supported by the executor", n->name,
+                    n->op_type, n->domain);
+            goto fail;
+        }
+        ExecOpFn fn = type ? find_op(type) : NULL;
+        if (!fn) {
+            err_set(err, errlen, "node '%s': op %s is not supported by the executor", n->name,
+                    n->op_type && *n->op_type ? n->op_type : (type ? type : "?"));
+            goto fail;
+        }
+        e->op_fns[ni] = (void *)fn;
+        for (int k = 0; k < n->n_inputs; k++) {
+            int t = n->inputs[k];
+            if (t < 0) continue;
+            const Tensor *tt = &g->tensors[t];
+            if (tt->producer < 0 && !tt->is_input && !e->vals[t].ready) {
+                err_set(err, errlen, "node '%s' (%s): input '%s' has no data (%s)", n->name, n->op_type, tt->name,
+                        tt->external ? "external data not loaded" : "the model was opened for browsing only");
+                goto fail;
+            }
+            e->last_use[t] = ni;
+        }
+    }
+    plan_fusion(e);
+    return e;
+fail:
+    exec_free(e);
+    return NULL;
+}
+
+void exec_free(Exec *e)
+{
+    if (!e) return;
+    for (int i = 0; i < e->g->n_tensors; i++) value_clear(&e->vals[i]);
+    free(e->vals);
+    free(e->last_use);
+    free(e->pinned);
+    free(e->op_fns);
+    free(e->scratch);
+    free(e->node_ms);
+    free(e->node_plan);
+    free(e->alias_src);
+    free(e);
+}
+
+void exec_keep_all(Exec *e, int on) { e->keep_all = on != 0; }
+
+void exec_set_max_elements(Exec *e, int64_t n) { e->max_elems = n > 0 && n < EXEC_MAX_ELEMS ? n : EXEC_MAX_ELEMS; }
+
+/* A tensor whose value lives across runs: an initializer. */
+static bool is_const_tensor(const Exec *e, int t)
+{
+    const Tensor *tt = &e->g->tensors[t];
+    return tt->producer < 0 && !tt->is_input;
+}
+
+/* Round float32 values to what a float16/bfloat16 tensor can hold (no-op for other types). */
+static void round_to_storage(Value *v, DType storage)
+{
+    if (storage == DT_F16)
+        for (int64_t i = 0; i < v->numel; i++) vf(v)[i] = half_to_float(float_to_half(vf(v)[i]));
+    else if (storage == DT_BF16)
+        for (int64_t i = 0; i < v->numel; i++) {
+            uint32_t b;
+            memcpy(&b, &vf(v)[i], 4);
+            if ((b & 0x7f800000u) != 0x7f800000u) b = (b + 0x7fff + ((b >> 16) & 1)) & 0xffff0000u;
+            memcpy(&vf(v)[i], &b, 4);
+        }
+}
+
+int exec_set_input(Exec *e, const char *name, const float *data, const int64_t *dims, int rank, char *err,
+                   size_t errlen)
+{
+    const Graph *g = e->g;
+    int t = -1;
+    for (int i = 0; i < g->n_inputs; i++)
+        if (!strcmp(g->tensors[g->inputs[i]].name, name)) t = g->inputs[i];
+    if (t < 0) return err_set(err, errlen, "the graph has no input named '%s'", name);
+    const Tensor *tt = &g->tensors[t];
+    if (rank != tt->rank)
+        return err_set(err, errlen, "input '%s' has rank %d, got %d", name, tt->rank, rank);
+    for (int i = 0; i < rank; i++)
+        if (tt->dims[i] >= 0 && !tt->dim_names[i] && tt->dims[i] != dims[i])
+            return err_set(err, errlen, "input '%s' dim %d is %lld in the graph, got %lld", name, i,
+                           (long long)tt->dims[i], (long long)dims[i]);
+    Value *v = &e->vals[t];
+    bool as_int = dtype_is_int(tt->dtype);
+    if (value_alloc(e, v, as_int ? VT_I64 : VT_F32, rank, dims, err, errlen)) return -1;
+    if (as_int)
+        for (int64_t i = 0; i < v->numel; i++) vi(v)[i] = (int64_t)data[i];
+    else if (v->numel)
+        memcpy(v->data, data, (size_t)v->numel * sizeof(float));
+    if (!as_int) round_to_storage(v, tt->dtype);
+    return 0;
+}
+
+int exec_run(Exec *e, const volatile int *cancel, char *err, size_t errlen)
+{
+    const Graph *g = e->g;
+    for (int i = 0; i < g->n_tensors; i++)
+        if (!is_const_tensor(e, i) && !g->tensors[i].is_input) value_clear(&e->vals[i]);
+    for (int i = 0; i < g->n_inputs; i++)
+        if (!e->vals[g->inputs[i]].ready)
+            return err_set(err, errlen, "input '%s' is not set", g->tensors[g->inputs[i]].name);
+
+    Value *inb[64], *outb[64];
+    if (e->profile) {
+        free(e->node_ms);
+        e->node_ms = xcalloc((size_t)(g->n_nodes ? g->n_nodes : 1), sizeof(double));
+    }
+    char msg[512];
+    for (int ni = 0; ni < g->n_nodes; ni++) {
+        if (cancel && __atomic_load_n((const int *)cancel, __ATOMIC_ACQUIRE)) return err_set(err, errlen, "cancelled");
+        const Node *n = &g->nodes[ni];
+        if (n->n_inputs > 64 || n->n_outputs > 64)
+            return err_set(err, errlen, "node '%s' (%s) has too many inputs or outputs", n->name, n->op_type);
+        int plan = e->keep_all || !e->node_plan ? PLAN_RUN : e->node_plan[ni];
+        if (plan == PLAN_SKIP) continue; /* its only reader is an alias of the fused conv */
+        for (int k = 0; k < n->n_inputs; k++) {
+            int t = n->inputs[k];
+            inb[k] = t >= 0 ? &e->vals[t] : NULL;
+            if (t >= 0 && !e->vals[t].ready && (plan != PLAN_ALIAS || t == e->alias_src[ni]))
+                return err_set(err, errlen, "node '%s' (%s): input '%s' has no value", n->name, n->op_type,
+                               g->tensors[t].name);
+        }
+        for (int k = 0; k < n->n_outputs; k++) {
+            int t = n->outputs[k];
+            outb[k] = t >= 0 ? &e->vals[t] : NULL;
+            if (t >= 0) value_clear(&e->vals[t]);
+        }
+        msg[0] = 0;
+        ExecOpFn fn = (ExecOpFn)e->op_fns[ni];
+        double t0 = e->profile ? now_seconds() : 0;
+        int rc;
+        if (plan == PLAN_ALIAS) {
+            Value *src = &e->vals[e->alias_src[ni]];
+            rc = value_forward(e, n, outb[0], src, src->rank, src->dims, msg, sizeof msg);
+        } else {
+            e->fuse_silu = plan == PLAN_CONV_SILU;
+            rc = fn(e, n, inb, n->n_inputs, outb, n->n_outputs, msg, sizeof msg);
+            e->fuse_silu = false;
+        }
+        if (rc) return err_set(err, errlen, "node '%s' (%s): %s", n->name, n->op_type, msg);
+        if (e->profile) e->node_ms[ni] = (now_seconds() - t0) * 1000.0;
+        for (int k = 0; k < n->n_outputs; k++)
+            if (outb[k] && !outb[k]->ready)
+                return err_set(err, errlen, "node '%s' (%s): output %d was not produced", n->name, n->op_type, k);
+        /* tensors the graph stores as float16/bfloat16 hold only what those types can: round
+         * them, so that a half-precision export is checked as a half-precision runtime sees it */
+        for (int k = 0; k < n->n_outputs; k++) {
+            int t = n->outputs[k];
+            if (t >= 0 && e->vals[t].ready && e->vals[t].owned && e->vals[t].type == VT_F32)
+                round_to_storage(&e->vals[t], g->tensors[t].dtype);
+        }
+        if (e->keep_all) continue;
+        /* free what no later node reads */
+        for (int k = 0; k < n->n_inputs; k++) {
+            int t = n->inputs[k];
+            if (t >= 0 && e->last_use[t] == ni && !e->pinned[t] && !is_const_tensor(e, t) && !g->tensors[t].is_input)
+                value_clear(&e->vals[t]);
+        }
+        for (int k = 0; k < n->n_outputs; k++) {
+            int t = n->outputs[k];
+            if (t >= 0 && e->last_use[t] < 0 && !e->pinned[t]) value_clear(&e->vals[t]);
+        }
+    }
+    return 0;
+}
+
+static const float *value_as_float(Value *v, int64_t *dims, int *rank)
+{
+    if (!v->ready) return NULL;
+    if (dims) memcpy(dims, v->dims, sizeof(int64_t) * (size_t)v->rank);
+    if (rank) *rank = v->rank;
+    if (v->type == VT_F32) return vf(v);
+    if (!v->fshadow) {
+        v->fshadow = xmalloc((size_t)(v->numel ? v->numel : 1) * sizeof(float));
+        for (int64_t i = 0; i < v->numel; i++) v->fshadow[i] = (float)vi(v)[i];
+    }
+    return v->fshadow;
+}
+
+const float *exec_output(const Exec *e, int i, int64_t *dims, int *rank)
+{
+    if (i < 0 || i >= e->g->n_outputs) return NULL;
+    return value_as_float(&e->vals[e->g->outputs[i]], dims, rank);
+}
+
+const float *exec_tensor(const Exec *e, const char *name, int64_t *dims, int *rank)
+{
+    int t = graph_find_tensor(e->g, name);
+    if (t < 0) return NULL;
+    return value_as_float(&e->vals[t], dims, rank);
+}
+
+bool value_consumable(const Exec *e, const Node *n, const Value *src)
+{
+    if (e->keep_all || !src || !src->owned) return false;
+    /* only the Exec's own tensor values qualify (ops also pass temporaries) */
+    uintptr_t p = (uintptr_t)src, lo = (uintptr_t)e->vals, hi = (uintptr_t)(e->vals + e->g->n_tensors);
+    if (p < lo || p >= hi) return false;
+    ptrdiff_t t = src - e->vals, ni = n - e->g->nodes;
+    if (t < 0 || t >= e->g->n_tensors || ni < 0 || ni >= e->g->n_nodes) return false;
+    if (e->pinned[t] || e->last_use[t] != ni || e->g->tensors[t].is_input) return false;
+    /* the same tensor twice among this node's inputs: another operand still reads it */
+    int uses = 0;
+    for (int k = 0; k < n->n_inputs; k++) uses += n->inputs[k] == t;
+    return uses == 1;
+}
+
+int value_forward(Exec *e, const Node *n, Value *dst, Value *src, int rank, const int64_t *dims, char *err,
+                  size_t errlen)
+{
+    int64_t numel = 1;
+    if (rank < 0 || rank > GRAPH_MAX_RANK) return err_set(err, errlen, "rank %d is out of range", rank);
+    for (int i = 0; i < rank; i++) {
+        if (dims[i] < 0) return err_set(err, errlen, "negative dimension %lld", (long long)dims[i]);
+        if (dims[i] && numel > EXEC_MAX_ELEMS / dims[i]) return err_set(err, errlen, "tensor too large");
+        numel *= dims[i];
+    }
+    if (numel != src->numel)
+        return err_set(err, errlen, "cannot give %lld elements a shape of %lld", (long long)src->numel,
+                       (long long)numel);
+    if (dst == src) { /* same tensor in and out cannot happen in a valid graph */
+        return err_set(err, errlen, "output is its own input");
+    }
+    if (value_consumable(e, n, src)) {
+        value_clear(dst);
+        dst->type = src->type;
+        dst->data = src->data;
+        dst->owned = true;
+        dst->ready = true;
+        dst->numel = numel;
+        dst->rank = rank;
+        memcpy(dst->dims, dims, sizeof(int64_t) * (size_t)rank);
+        src->data = NULL;
+        src->owned = false;
+        src->ready = false; /* freed by the run loop's last-use pass: nothing left to free */
+        return 0;
+    }
+    if (!src->owned) { /* a constant: lives as long as the Exec, so a view will do */
+        value_clear(dst);
+        *dst = *src;
+        dst->fshadow = NULL;
+        dst->rank = rank;
+        memcpy(dst->dims, dims, sizeof(int64_t) * (size_t)rank);
+        return 0;
+    }
+    return value_copy_reshaped(e, dst, src, rank, dims, err, errlen);
+}
+
+void exec_set_profile(Exec *e, int on) { e->profile = on != 0; }
+
+static int optime_cmp(const void *a, const void *b)
+{
+    const ExecOpTime *x = a, *y = b;
+    return x->ms < y->ms ? 1 : x->ms > y->ms ? -1 : 0;
+}
+
+int exec_profile(const Exec *e, ExecOpTime *out, int max)
+{
+    if (!e->node_ms) return 0;
+    ExecOpTime *all = xcalloc((size_t)(e->g->n_nodes ? e->g->n_nodes : 1), sizeof *all);
+    int n = 0;
+    for (int ni = 0; ni < e->g->n_nodes; ni++) {
+        const char *type = e->g->nodes[ni].op_type ? e->g->nodes[ni].op_type : "?";
+        int k = 0;
+        while (k < n && strcmp(all[k].op_type, type)) k++;
+        if (k == n) all[n++].op_type = type;
+        all[k].ms += e->node_ms[ni];
+        all[k].nodes++;
+    }
+    qsort(all, (size_t)n, sizeof *all, optime_cmp);
+    int cnt = n < max ? n : max;
+    memcpy(out, all, sizeof *all * (size_t)(cnt > 0 ? cnt : 0));
+    free(all);
+    return cnt;
+}

@@ -1,0 +1,63 @@
+/* exec: the reference CPU runtime for the Graph IR (float32 compute; convolution and
+ * matrix products through OpenBLAS).  It is yoloport's own ground truth: it checks
+ * exports, runs predict, gathers INT8 calibration statistics and times benchmarks.
+ *
+ * Usage: Exec *e = exec_new(g, err, len); exec_set_input(e, "images", data, dims, 4, err, len);
+ * exec_run(e, NULL, err, len); const float *y = exec_output(e, 0, dims, &rank); exec_free(e).
+ * Shapes are computed at run time from the inputs, so graphs with symbolic dims run at any
+ * size; integer tensors (shape arithmetic) stay int64 inside.  Every shape, axis and index
+ * a graph supplies is checked: a bad graph fails the run with a message naming the node.
+ * The graph must outlive the Exec and must not change while it exists.  An Exec is used
+ * by one thread at a time; several Execs may share one graph across threads. */
+#ifndef YOLOPORT_EXEC_H
+#define YOLOPORT_EXEC_H
+
+#include "engine/core/graph.h"
+
+typedef struct Exec Exec;
+
+/* Prepare to run g: checks every node's op is supported (else NULL + message naming the
+ * node and op). */
+Exec *exec_new(const Graph *g, char *err, size_t errlen);
+void exec_free(Exec *e);
+
+/* Bind a graph input by name (float32, row-major); dims override symbolic dims.  The
+ * data is copied (and rounded when the input is float16/bfloat16: compute is float32, but
+ * every tensor the graph declares as half precision is rounded to it after it is
+ * produced, as a half-precision runtime stores it).  0 or -1 + message. */
+int exec_set_input(Exec *e, const char *name, const float *data, const int64_t *dims, int rank, char *err,
+                   size_t errlen);
+/* Run the graph.  cancel (may be NULL) is polled between nodes with an atomic load (another
+ * thread may set it with __atomic_store_n); a non-zero value stops
+ * the run with -1 and "cancelled".  0 or -1 + message. */
+int exec_run(Exec *e, const volatile int *cancel, char *err, size_t errlen);
+/* Output i (graph output order) after a run: float32 data owned by the Exec (an int64
+ * output, e.g. NonMaxSuppression's indices, is converted), valid until the next run or
+ * exec_free; its dims written to dims (up to GRAPH_MAX_RANK) and *rank.  NULL when i is
+ * out of range or nothing was computed. */
+const float *exec_output(const Exec *e, int i, int64_t *dims, int *rank);
+/* Any tensor by name after a run.  Intermediates are freed after their last reader, and
+ * Conv+SiLU pairs run fused, unless keep_all is on (then every tensor keeps its value). */
+void exec_keep_all(Exec *e, int on);
+const float *exec_tensor(const Exec *e, const char *name, int64_t *dims, int *rank);
+
+/* Cap on the elements of any one tensor the run creates (default and maximum 2^30); a
+ * larger one fails the run with "tensor too large".  For untrusted graphs and tests. */
+void exec_set_max_elements(Exec *e, int64_t n);
+
+/* Profiling: when on, exec_run accumulates wall time per op type (reset by each run).
+ * exec_profile fills up to max entries, slowest first, and returns the count. */
+typedef struct {
+    const char *op_type; /* points into the graph */
+    double ms;
+    int nodes;           /* nodes of that type run */
+} ExecOpTime;
+void exec_set_profile(Exec *e, int on);
+
+/* Which meaning the executor gives to ops whose semantics changed between opsets
+ * (Resize before 11, Softmax before 13): graphs whose opsets give the same class run
+ * every node the same way.  0 (unknown) counts as the newest. */
+int exec_opset_class(int64_t opset);
+int exec_profile(const Exec *e, ExecOpTime *out, int max);
+
+#endif

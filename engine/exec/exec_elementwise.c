@@ -1,0 +1,833 @@
+/* exec_elementwise: the executor's pointwise and reduction ops — activations (SiLU,
+ * Sigmoid, ...), numpy-broadcasting arithmetic and comparisons, Where, Cast, Clip,
+ * Softmax, MatMul and Gemm through OpenBLAS, Reduce*, ArgMax.  Float32 compute; int64
+ * operands stay int64 so that shape arithmetic in dynamic graphs is exact. */
+#include <cblas.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/exec/exec_impl.h"
+#include "engine/core/util.h"
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define HAVE_AVX2_PATH 1
+#endif
+
+/* ---- fast float kernels ------------------------------------------------------------
+ * exp by Cody-Waite range reduction and a degree-6 polynomial (the Cephes expf scheme):
+ * relative error about 2e-7, the same as libm's expf to within an ulp or two. */
+
+#ifdef HAVE_AVX2_PATH
+__attribute__((target("avx2,fma"))) static inline __m256 exp8(__m256 x)
+{
+    const __m256 hi = _mm256_set1_ps(88.3762626647949f), lo = _mm256_set1_ps(-88.3762626647949f);
+    x = _mm256_min_ps(_mm256_max_ps(x, lo), hi);
+    __m256 fx = _mm256_fmadd_ps(x, _mm256_set1_ps(1.44269504088896341f), _mm256_set1_ps(0.5f));
+    fx = _mm256_floor_ps(fx);
+    x = _mm256_fnmadd_ps(fx, _mm256_set1_ps(0.693359375f), x);
+    x = _mm256_fnmadd_ps(fx, _mm256_set1_ps(-2.12194440e-4f), x);
+    __m256 y = _mm256_set1_ps(1.9875691500E-4f);
+    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(1.3981999507E-3f));
+    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(8.3334519073E-3f));
+    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(4.1665795894E-2f));
+    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(1.6666665459E-1f));
+    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(5.0000001201E-1f));
+    __m256 x2 = _mm256_mul_ps(x, x);
+    y = _mm256_fmadd_ps(y, x2, _mm256_add_ps(x, _mm256_set1_ps(1.0f)));
+    __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvttps_epi32(fx), _mm256_set1_epi32(127)), 23);
+    return _mm256_mul_ps(y, _mm256_castsi256_ps(e));
+}
+
+__attribute__((target("avx2,fma"))) static void sigmoid_avx2(const float *x, float *y, int64_t n, int silu)
+{
+    const __m256 one = _mm256_set1_ps(1.0f), zero = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 v = _mm256_loadu_ps(x + i);
+        __m256 s = _mm256_div_ps(one, _mm256_add_ps(one, exp8(_mm256_sub_ps(zero, v))));
+        _mm256_storeu_ps(y + i, silu ? _mm256_mul_ps(v, s) : s);
+    }
+    for (; i < n; i++) {
+        float s = 1.0f / (1.0f + expf(-x[i]));
+        y[i] = silu ? x[i] * s : s;
+    }
+}
+
+__attribute__((target("avx2,fma"))) static void exp_avx2(const float *x, float *y, int64_t n)
+{
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, exp8(_mm256_loadu_ps(x + i)));
+    for (; i < n; i++) y[i] = expf(x[i]);
+}
+
+/* No cached flag: Execs run on several threads at once, and the builtin only reads the
+ * CPU model libgcc filled in at start-up. */
+static int have_avx2(void) { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
+#endif
+
+void kernel_sigmoid(const float *x, float *y, int64_t n)
+{
+#ifdef HAVE_AVX2_PATH
+    if (have_avx2()) {
+        sigmoid_avx2(x, y, n, 0);
+        return;
+    }
+#endif
+    for (int64_t i = 0; i < n; i++) y[i] = 1.0f / (1.0f + expf(-x[i]));
+}
+
+void kernel_silu(const float *x, float *y, int64_t n)
+{
+#ifdef HAVE_AVX2_PATH
+    if (have_avx2()) {
+        sigmoid_avx2(x, y, n, 1);
+        return;
+    }
+#endif
+    for (int64_t i = 0; i < n; i++) y[i] = x[i] / (1.0f + expf(-x[i]));
+}
+
+void kernel_exp(const float *x, float *y, int64_t n)
+{
+#ifdef HAVE_AVX2_PATH
+    if (have_avx2()) {
+        exp_avx2(x, y, n);
+        return;
+    }
+#endif
+    for (int64_t i = 0; i < n; i++) y[i] = expf(x[i]);
+}
+
+/* ---- unary ------------------------------------------------------------------------- */
+
+/* Output buffer for a float unary op: the input's own buffer when nobody reads it later. */
+static int unary_out(Exec *e, const Node *n, Value *x, Value *y, char *err, size_t errlen)
+{
+    if (x->type == VT_F32 && value_consumable(e, n, x))
+        return value_forward(e, n, y, x, x->rank, x->dims, err, errlen);
+    if (value_alloc(e, y, VT_F32, x->rank, x->dims, err, errlen)) return -1;
+    if (x->type == VT_F32) memcpy(y->data, x->data, (size_t)x->numel * sizeof(float));
+    else
+        for (int64_t i = 0; i < x->numel; i++) vf(y)[i] = (float)vi(x)[i];
+    return 0;
+}
+
+static int op_sigmoid(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
+{
+    NEED_IN(0); NEED_OUT(0);
+    if (unary_out(e, n, in[0], out[0], err, errlen)) return -1;
+    kernel_sigmoid(vf(out[0]), vf(out[0]), out[0]->numel);
+    return 0;
+}
+
+static int op_silu(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
+{
+    NEED_IN(0); NEED_OUT(0);
+    if (unary_out(e, n, in[0], out[0], err, errlen)) return -1;
+    kernel_silu(vf(out[0]), vf(out[0]), out[0]->numel);
+    return 0;
+}
+
+static int op_exp(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
+{
+    NEED_IN(0); NEED_OUT(0);
+    if (unary_out(e, n, in[0], out[0], err, errlen)) return -1;
+    kernel_exp(vf(out[0]), vf(out[0]), out[0]->numel);
+    return 0;
+}
+
+typedef enum {
+    U_RELU, U_LOG, U_SQRT, U_NEG, U_ABS, U_TANH, U_FLOOR, U_CEIL, U_ROUND, U_RECIP, U_ERF, U_LEAKY, U_HSIG,
+    U_HSWISH, U_SIN, U_COS, U_SOFTPLUS, U_GELU, U_ELU, U_SIGN, U_MISH
+} UnaryKind;
+
+static const struct {
+    const char *name;
+    UnaryKind k;
+} unary_names[] = {
+    {"Relu", U_RELU}, {"Log", U_LOG}, {"Sqrt", U_SQRT}, {"Neg", U_NEG}, {"Abs", U_ABS}, {"Tanh", U_TANH},
+    {"Floor", U_FLOOR}, {"Ceil", U_CEIL}, {"Round", U_ROUND}, {"Reciprocal", U_RECIP}, {"Erf", U_ERF},
+    {"LeakyRelu", U_LEAKY}, {"HardSigmoid", U_HSIG}, {"HardSwish", U_HSWISH}, {"Sin", U_SIN}, {"Cos", U_COS},
+    {"Softplus", U_SOFTPLUS}, {"Gelu", U_GELU}, {"Elu", U_ELU}, {"Sign", U_SIGN}, {"Mish", U_MISH},
+};
+
+static int op_unary(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
+{
+    NEED_IN(0); NEED_OUT(0);
+    const char *type = n->op != OP_OTHER ? op_name(n->op) : n->op_type;
+    int kind = -1;
+    for (size_t i = 0; i < ARRAY_LEN(unary_names); i++)
+        if (!strcmp(unary_names[i].name, type)) kind = (int)unary_names[i].k;
+    if (kind < 0) return err_set(err, errlen, "unknown unary op");
+    /* integer Neg/Abs/Relu on int64 stay integer (shape arithmetic) */
+    if (in[0]->type == VT_I64 && (kind == U_NEG || kind == U_ABS || kind == U_RELU || kind == U_SIGN)) {
+        if (value_alloc(e, out[0], VT_I64, in[0]->rank, in[0]->dims, err, errlen)) return -1;
+        for (int64_t i = 0; i < in[0]->numel; i++) {
+            int64_t v = vi(in[0])[i];
+            int64_t neg = (int64_t)(0 - (uint64_t)v); /* wraps for INT64_MIN, as numpy does */
+            vi(out[0])[i] = kind == U_NEG ? neg : kind == U_ABS ? (v < 0 ? neg : v) : kind == U_RELU ? (v > 0 ? v : 0)
+                                                                                   : (v > 0) - (v < 0);
+        }
+        return 0;
+    }
+    if (unary_out(e, n, in[0], out[0], err, errlen)) return -1;
+    float alpha = (float)node_attr_float(n, "alpha", kind == U_LEAKY ? 0.01 : kind == U_HSIG ? 0.2 : 1.0);
+    float beta = (float)node_attr_float(n, "beta", 0.5);
+    const char *approx = node_attr_str(n, "approximate", "none");
+    float *y = vf(out[0]);
+    int64_t cnt = out[0]->numel;
+    for (int64_t i = 0; i < cnt; i++) {
+        float v = y[i];
+        switch ((UnaryKind)kind) {
+        case U_RELU: v = v > 0 ? v : 0; break;
+        case U_LOG: v = logf(v); break;
+        case U_SQRT: v = sqrtf(v); break;
+        case U_NEG: v = -v; break;
+        case U_ABS: v = fabsf(v); break;
+        case U_TANH: v = tanhf(v); break;
+        case U_FLOOR: v = floorf(v); break;
+        case U_CEIL: v = ceilf(v); break;
+        case U_ROUND: v = nearbyintf(v); break; /* half to even, as ONNX says */
+        case U_RECIP: v = 1.0f / v; break;
+        case U_ERF: v = erff(v); break;
+        case U_LEAKY: v = v >= 0 ? v : alpha * v; break;
+        case U_HSIG: v = fmaxf(0.f, fminf(1.f, alpha * v + beta)); break;
+        case U_HSWISH: v = v * fmaxf(0.f, fminf(1.f, v / 6.f + 0.5f)); break;
+        case U_SIN: v = sinf(v); break;
+        case U_COS: v = cosf(v); break;
+        case U_SOFTPLUS: v = v > 20.f ? v : log1pf(expf(v)); break;
+        case U_GELU:
+            v = strcmp(approx, "tanh") ? 0.5f * v * (1.f + erff(v * 0.70710678118654752f))
+                                       : 0.5f * v * (1.f + tanhf(0.7978845608f * (v + 0.044715f * v * v * v)));
+            break;
+        case U_ELU: v = v >= 0 ? v : alpha * (expf(v) - 1.f); break;
+        case U_SIGN: v = (float)((v > 0) - (v < 0)); break;
+        case U_MISH: v = v * tanhf(v > 20.f ? v : log1pf(expf(v))); break;
+        }
+        y[i] = v;
+    }
+    return 0;
+}
+
+/* ---- broadcasting binary ops ------------------------------------------------------ */
+
+typedef enum {
+    B_ADD, B_SUB, B_MUL, B_DIV, B_POW, B_MIN, B_MAX, B_MOD, B_EQ, B_LT, B_GT, B_LE, B_GE, B_AND, B_OR, B_XOR
+} BinKind;
+
+static bool bin_is_compare(BinKind k) { return k >= B_EQ; }
+
+static inline float bin_f(BinKind k, float a, float b, int fmod_attr)
+{
+    switch (k) {
+    case B_ADD: return a + b;
+    case B_SUB: return a - b;
+    case B_MUL: return a * b;
+    case B_DIV: return a / b;
+    case B_POW: return powf(a, b);
+    case B_MIN: return a < b ? a : b;
+    case B_MAX: return a > b ? a : b;
+    case B_MOD: {
+        float r = fmodf(a, b);
+        if (!fmod_attr && r != 0 && ((r < 0) != (b < 0))) r += b;
+        return r;
+    }
+    case B_EQ: return a == b;
+    case B_LT: return a < b;
+    case B_GT: return a > b;
+    case B_LE: return a <= b;
+    case B_GE: return a >= b;
+    case B_AND: return (a != 0) && (b != 0);
+    case B_OR: return (a != 0) || (b != 0);
+    case B_XOR: return (a != 0) != (b != 0);
+    }
+    return 0;
+}
+
+static inline int64_t bin_i(BinKind k, int64_t a, int64_t b)
+{
+    switch (k) {
+    case B_ADD: return (int64_t)((uint64_t)a + (uint64_t)b);
+    case B_SUB: return (int64_t)((uint64_t)a - (uint64_t)b);
+    case B_MUL: return (int64_t)((uint64_t)a * (uint64_t)b);
+    case B_DIV: return b == 0 || (a == INT64_MIN && b == -1) ? 0 : a / b; /* ONNX: truncation */
+    case B_POW: {
+        int64_t r = 1;
+        for (int64_t i = 0; i < b && i < 64; i++) r = (int64_t)((uint64_t)r * (uint64_t)a);
+        return b < 0 ? 0 : r;
+    }
+    case B_MIN: return a < b ? a : b;
+    case B_MAX: return a > b ? a : b;
+    case B_MOD: {
+        if (b == 0 || (a == INT64_MIN && b == -1)) return 0;
+        int64_t r = a % b;
+        if (r != 0 && ((r < 0) != (b < 0))) r += b; /* sign of the divisor, as numpy */
+        return r;
+    }
+    case B_EQ: return a == b;
+    case B_LT: return a < b;
+    case B_GT: return a > b;
+    case B_LE: return a <= b;
+    case B_GE: return a >= b;
+    case B_AND: return a && b;
+    case B_OR: return a || b;
+    case B_XOR: return (a != 0) != (b != 0);
+    }
+    return 0;
+}
+
+/* Element strides of an input broadcast to the output shape (0 on broadcast dims). */
+static void bcast_strides(const Value *v, const int64_t *odims, int orank, int64_t *st)
+{
+    int64_t s = 1;
+    for (int i = orank - 1; i >= 0; i--) {
+        int vi_ = i - (orank - v->rank);
+        if (vi_ < 0 || v->dims[vi_] == 1) st[i] = 0;
+        else {
+            st[i] = s;
+            s *= v->dims[vi_];
+        }
+        (void)odims;
+    }
+}
+
+/* Merge adjacent output dims where every operand's strides allow, so inner loops run long. */
+static int coalesce(int64_t *dims, int rank, int64_t (*st)[GRAPH_MAX_RANK], int nops)
+{
+    if (rank == 0) {
+        dims[0] = 1;
+        for (int k = 0; k < nops; k++) st[k][0] = 0;
+        return 1;
+    }
+    int r = 0;
+    for (int i = 0; i < rank; i++) {
+        if (r > 0) {
+            bool ok = true;
+            for (int k = 0; k < nops; k++)
+                if (st[k][r - 1] != st[k][i] * dims[i]) ok = false;
+            if (ok) {
+                dims[r - 1] *= dims[i];
+                for (int k = 0; k < nops; k++) st[k][r - 1] = st[k][i];
+                continue;
+            }
+        }
+        dims[r] = dims[i];
+        for (int k = 0; k < nops; k++) st[k][r] = st[k][i];
+        r++;
+    }
+    return r;
+}
+
+#define BIN_FLOAT_LOOP(OP)                                                                               \
+    do {                                                                                                 \
+        if (sa == 1 && sb == 1)                                                                          \
+            for (int64_t j = 0; j < inner; j++) { float x_ = pa[j], y_ = pb[j]; po[j] = (OP); }         \
+        else if (sa == 1 && sb == 0) {                                                                   \
+            float y_ = pb[0];                                                                            \
+            for (int64_t j = 0; j < inner; j++) { float x_ = pa[j]; po[j] = (OP); }                     \
+        } else if (sa == 0 && sb == 1) {                                                                 \
+            float x_ = pa[0];                                                                            \
+            for (int64_t j = 0; j < inner; j++) { float y_ = pb[j]; po[j] = (OP); }                     \
+        } else                                                                                           \
+            for (int64_t j = 0; j < inner; j++) { float x_ = pa[j * sa], y_ = pb[j * sb]; po[j] = (OP); } \
+    } while (0)
+
+static void bin_inner_f(BinKind k, const float *pa, int64_t sa, const float *pb, int64_t sb, float *po,
+                        int64_t inner, int fm)
+{
+    switch (k) {
+    case B_ADD: BIN_FLOAT_LOOP(x_ + y_); break;
+    case B_SUB: BIN_FLOAT_LOOP(x_ - y_); break;
+    case B_MUL: BIN_FLOAT_LOOP(x_ * y_); break;
+    case B_DIV: BIN_FLOAT_LOOP(x_ / y_); break;
+    default:
+        for (int64_t j = 0; j < inner; j++) po[j] = bin_f(k, pa[j * sa], pb[j * sb], fm);
+    }
+}
+
+static int binary(Exec *e, const Node *n, BinKind k, Value *a, Value *b, Value *o, char *err, size_t errlen)
+{
+    int64_t od[GRAPH_MAX_RANK];
+    int orank;
+    if (broadcast_shape(a->dims, a->rank, b->dims, b->rank, od, &orank, err, errlen)) return -1;
+    bool ints = a->type == VT_I64 && b->type == VT_I64;
+    int fm = (int)node_attr_int(n, "fmod", 0);
+    ValueType ot = (ints || bin_is_compare(k)) ? VT_I64 : VT_F32;
+    int64_t st[3][GRAPH_MAX_RANK];
+    bcast_strides(a, od, orank, st[0]);
+    bcast_strides(b, od, orank, st[1]);
+    /* write into an input's buffer when it has the output's shape and nobody reads it later */
+    Value tmp = {0};
+    Value *dst = o;
+    bool same_a = a->rank == orank && !memcmp(a->dims, od, sizeof(int64_t) * (size_t)orank);
+    bool same_b = b->rank == orank && !memcmp(b->dims, od, sizeof(int64_t) * (size_t)orank);
+    if (!ints && ot == VT_F32 && a->type == VT_F32 && same_a && value_consumable(e, n, a)) {
+        if (value_forward(e, n, &tmp, a, orank, od, err, errlen)) return -1;
+        a = &tmp;
+    } else if (!ints && ot == VT_F32 && b->type == VT_F32 && same_b && value_consumable(e, n, b)) {
+        if (value_forward(e, n, &tmp, b, orank, od, err, errlen)) return -1;
+        b = &tmp;
+    }
+    Value ca = {0}, cb = {0}; /* float copies of int operands in mixed arithmetic */
+    if (!ints && a->type == VT_I64) {
+        ca = *a; ca.owned = false; ca.fshadow = NULL;
+        value_to_f32(&ca);
+        a = &ca;
+    }
+    if (!ints && b->type == VT_I64) {
+        cb = *b; cb.owned = false; cb.fshadow = NULL;
+        value_to_f32(&cb);
+        b = &cb;
+    }
+    int64_t dims[GRAPH_MAX_RANK];
+    memcpy(dims, od, sizeof dims);
+    st[2][0] = 0;
+    int r = coalesce(dims, orank, st, 2);
+    if (tmp.ready) {
+        /* the output aliases tmp's buffer: element j of the output sits where operand a/b's
+         * element j sits, so in-place evaluation is safe */
+        *dst = tmp;
+    } else if (value_alloc(e, dst, ot, orank, od, err, errlen)) {
+        value_clear(&ca); value_clear(&cb);
+        return -1;
+    }
+    int64_t total = dst->numel, inner = dims[r - 1];
+    int64_t idx[GRAPH_MAX_RANK] = {0};
+    int64_t offa = 0, offb = 0;
+    for (int64_t done = 0; done < total && inner > 0; done += inner) {
+        if (ints) {
+            const int64_t *pa = vi(a) + offa, *pb = vi(b) + offb;
+            int64_t *po = vi(dst) + done;
+            for (int64_t j = 0; j < inner; j++) po[j] = bin_i(k, pa[j * st[0][r - 1]], pb[j * st[1][r - 1]]);
+        } else if (ot == VT_I64) {
+            const float *pa = vf(a) + offa, *pb = vf(b) + offb;
+            int64_t *po = vi(dst) + done;
+            for (int64_t j = 0; j < inner; j++) po[j] = (int64_t)bin_f(k, pa[j * st[0][r - 1]], pb[j * st[1][r - 1]], fm);
+        } else {
+            bin_inner_f(k, vf(a) + offa, st[0][r - 1], vf(b) + offb, st[1][r - 1], vf(dst) + done, inner, fm);
+        }
+        for (int d = r - 2; d >= 0; d--) {
+            idx[d]++;
+            offa += st[0][d];
+            offb += st[1][d];
+            if (idx[d] < dims[d]) break;
+            offa -= st[0][d] * dims[d];
+            offb -= st[1][d] * dims[d];
+            idx[d] = 0;
+        }
+    }
+    value_clear(&ca);
+    value_clear(&cb);
+    return 0;
+}
+
+static const struct {
+    const char *name;
+    BinKind k;
+} binary_names[] = {
+    {"Add", B_ADD}, {"Sub", B_SUB}, {"Mul", B_MUL}, {"Div", B_DIV}, {"Pow", B_POW}, {"Min", B_MIN},
+    {"Max", B_MAX}, {"Mod", B_MOD}, {"Equal", B_EQ}, {"Less", B_LT}, {"Greater", B_GT}, {"LessOrEqual", B_LE},
+    {"GreaterOrEqual", B_GE}, {"And", B_AND}, {"Or", B_OR}, {"Xor", B_XOR},
+};
+
+static int op_binary(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
+{
+    NEED_OUT(0);
+    const char *type = n->op != OP_OTHER ? op_name(n->op) : n->op_type;
+    int kind = -1;
+    for (size_t i = 0; i < ARRAY_LEN(binary_names); i++)
+        if (!strcmp(binary_names[i].name, type)) kind = (int)binary_names[i].k;
+    if (kind < 0) return err_set(err, errlen, "unknown binary op");
+    /* Min/Max take any number of inputs; the rest exactly two */
+    if ((kind == B_MIN || kind == B_MAX) && nin != 2) {
+        if (nin < 1 || !in[0]) return err_set(err, errlen, "needs at least one input");
+        Value acc = {0};
+        if (value_copy_reshaped(e, &acc, in[0], in[0]->rank, in[0]->dims, err, errlen)) return -1;
+        for (int i = 1; i < nin; i++) {
+            if (!in[i]) continue;
+            Value next = {0};
+            if (binary(e, n, (BinKind)kind, &acc, in[i], &next, err, errlen)) {
+                value_clear(&acc);
+                return -1;
+            }
+            value_clear(&acc);
+            acc = next;
+        }
+        *out[0] = acc;
+        return 0;
+    }
+    NEED_IN(0); NEED_IN(1);
+    return binary(e, n, (BinKind)kind, in[0], in[1], out[0], err, errlen);
+}
+
+static int op_not(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
+{
+    NEED_IN(0); NEED_OUT(0);
+    if (value_alloc(e, out[0], VT_I64, in[0]->rank, in[0]->dims, err, errlen)) return -1;
+    for (int64_t i = 0; i < in[0]->numel; i++) vi(out[0])[i] = value_get(in[0], i) == 0;
+    return 0;
+}
+
+/* Generic 3-way broadcasting (Where): slow, for the small tensors it meets. */
+static int op_where(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
+{
+    NEED_IN(0); NEED_IN(1); NEED_IN(2); NEED_OUT(0);
+    int64_t d1[GRAPH_MAX_RANK], od[GRAPH_MAX_RANK];
+    int r1, orank;
+    if (broadcast_shape(in[0]->dims, in[0]->rank, in[1]->dims, in[1]->rank, d1, &r1, err, errlen)) return -1;
+    if (broadcast_shape(d1, r1, in[2]->dims, in[2]->rank, od, &orank, err, errlen)) return -1;
+    bool ints = in[1]->type == VT_I64 && in[2]->type == VT_I64;
+    if (value_alloc(e, out[0], ints ? VT_I64 : VT_F32, orank, od, err, errlen)) return -1;
+    int64_t st[3][GRAPH_MAX_RANK];
+    for (int k = 0; k < 3; k++) bcast_strides(in[k], od, orank, st[k]);
+    int64_t idx[GRAPH_MAX_RANK] = {0};
+    for (int64_t i = 0; i < out[0]->numel; i++) {
+        int64_t o[3] = {0, 0, 0};
+        for (int d = 0; d < orank; d++)
+            for (int k = 0; k < 3; k++) o[k] += idx[d] * st[k][d];
+        bool c = value_get(in[0], o[0]) != 0;
+        if (ints) vi(out[0])[i] = c ? vi(in[1])[o[1]] : vi(in[2])[o[2]];
+        else vf(out[0])[i] = (float)(c ? value_get(in[1], o[1]) : value_get(in[2], o[2]));
+        for (int d = orank - 1; d >= 0; d--) {
+            if (++idx[d] < od[d]) break;
+            idx[d] = 0;
+        }
+    }
+    return 0;
+}
+
+/* ---- Cast, Clip ------------------------------------------------------------------- */
+
+static int op_cast(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
+{
+    NEED_IN(0); NEED_OUT(0);
+    int to_onnx = (int)node_attr_int(n, "to", 1);
+    DType to = dtype_from_onnx(to_onnx);
+    if (to == DT_UNDEFINED || to == DT_STRING) return err_set(err, errlen, "cannot cast to type %d", to_onnx);
+    Value *x = in[0], *y = out[0];
+    bool to_float = to == DT_F32 || to == DT_F16 || to == DT_BF16 || to == DT_F64;
+    if (value_alloc(e, y, to_float ? VT_F32 : VT_I64, x->rank, x->dims, err, errlen)) return -1;
+    for (int64_t i = 0; i < x->numel; i++) {
+        if (to_float) {
+            float f = (float)value_get(x, i);
+            if (to == DT_F16) f = half_to_float(float_to_half(f));
+            else if (to == DT_BF16) {
+                uint32_t b;
+                memcpy(&b, &f, 4);
+                b = (b + 0x7fff + ((b >> 16) & 1)) & 0xffff0000u; /* round to nearest even */
+                memcpy(&f, &b, 4);
+            }
+            vf(y)[i] = f;
+            continue;
+        }
+        int64_t v;
+        if (to == DT_BOOL) v = value_get(x, i) != 0;
+        else v = value_get_i64(x, i); /* float -> int truncates toward zero */
+        switch (to) {
+        case DT_U8: v = (uint8_t)v; break;
+        case DT_I8: v = (int8_t)v; break;
+        case DT_U16: v = (uint16_t)v; break;
+        case DT_I16: v = (int16_t)v; break;
+        case DT_I32: v = (int32_t)v; break;
+        case DT_U32: v = (uint32_t)v; break;
+        default: break;
+        }
+        vi(y)[i] = v;
+    }
+    return 0;
+}
+
+static int op_clip(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
+{
+    NEED_IN(0); NEED_OUT(0);
+    double lo = node_attr_float(n, "min", -INFINITY), hi = node_attr_float(n, "max", INFINITY);
+    if (nin > 1 && in[1] && in[1]->numel) lo = value_get(in[1], 0);
+    if (nin > 2 && in[2] && in[2]->numel) hi = value_get(in[2], 0);
+    if (in[0]->type == VT_I64) {
+        if (value_alloc(e, out[0], VT_I64, in[0]->rank, in[0]->dims, err, errlen)) return -1;
+        for (int64_t i = 0; i < in[0]->numel; i++) {
+            double v = (double)vi(in[0])[i];
+            vi(out[0])[i] = v < lo ? (int64_t)lo : v > hi ? (int64_t)hi : vi(in[0])[i];
+        }
+        return 0;
+    }
+    if (unary_out(e, n, in[0], out[0], err, errlen)) return -1;
+    float l = (float)lo, h = (float)hi;
+    float *y = vf(out[0]);
+    for (int64_t i = 0; i < out[0]->numel; i++) y[i] = y[i] < l ? l : y[i] > h ? h : y[i];
+    return 0;
+}
+
+/* ---- Softmax ---------------------------------------------------------------------- */
+
+static int op_softmax(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
+{
+    NEED_IN(0); NEED_OUT(0);
+    const char *type = n->op != OP_OTHER ? op_name(n->op) : n->op_type;
+    bool logsm = !strcmp(type, "LogSoftmax");
+    Value *x = in[0];
+    bool old = e->opset > 0 && e->opset < 13; /* opsets 1-12: softmax over the flattened trailing dims */
+    int axis;
+    int rank = x->rank ? x->rank : 1;
+    if (axis_norm(node_attr_int(n, "axis", old ? 1 : -1), rank, &axis, err, errlen)) return -1;
+    if (unary_out(e, n, x, out[0], err, errlen)) return -1;
+    int64_t outer = 1, len = 1, inner = 1;
+    for (int i = 0; i < x->rank; i++) {
+        if (i < axis) outer *= x->dims[i];
+        else if (i == axis || old) len *= x->dims[i];
+        else inner *= x->dims[i];
+    }
+    float *y = vf(out[0]);
+    for (int64_t o = 0; o < outer; o++)
+        for (int64_t in_ = 0; in_ < inner; in_++) {
+            float *p = y + o * len * inner + in_;
+            float mx = -INFINITY;
+            for (int64_t j = 0; j < len; j++) mx = p[j * inner] > mx ? p[j * inner] : mx;
+            double sum = 0;
+            for (int64_t j = 0; j < len; j++) {
+                float v = expf(p[j * inner] - mx);
+                sum += v;
+                if (!logsm) p[j * inner] = v;
+            }
+            if (logsm) {
+                float ls = (float)log(sum);
+                for (int64_t j = 0; j < len; j++) p[j * inner] = p[j * inner] - mx - ls;
+            } else {
+                float inv = (float)(1.0 / sum);
+                for (int64_t j = 0; j < len; j++) p[j * inner] *= inv;
+            }
+        }
+    return 0;
+}
+
+/* ---- MatMul, Gemm ------------------------------------------------------------------ */
+
+static int op_matmul(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
+{
+    NEED_IN(0); NEED_IN(1); NEED_OUT(0);
+    Value *a = in[0], *b = in[1];
+    if (a->rank < 1 || b->rank < 1) return err_set(err, errlen, "MatMul needs operands of rank 1 or more");
+    Value ca = {0}, cb = {0};
+    if (a->type != VT_F32) { ca = *a; ca.owned = false; ca.fshadow = NULL; value_to_f32(&ca); a = &ca; }
+    if (b->type != VT_F32) { cb = *b; cb.owned = false; cb.fshadow = NULL; value_to_f32(&cb); b = &cb; }
+    /* numpy: a 1-D a is a row, a 1-D b a column; batch dims broadcast */
+    int64_t M = a->rank == 1 ? 1 : a->dims[a->rank - 2], K = a->dims[a->rank - 1];
+    int64_t K2 = b->rank == 1 ? b->dims[0] : b->dims[b->rank - 2], N = b->rank == 1 ? 1 : b->dims[b->rank - 1];
+    int rc = 0;
+    if (K != K2) {
+        rc = err_set(err, errlen, "inner dimensions differ (%lld vs %lld)", (long long)K, (long long)K2);
+        goto done;
+    }
+    int64_t ba[GRAPH_MAX_RANK], bb[GRAPH_MAX_RANK], bo[GRAPH_MAX_RANK];
+    int ra = a->rank > 2 ? a->rank - 2 : 0, rb = b->rank > 2 ? b->rank - 2 : 0, ro;
+    memcpy(ba, a->dims, sizeof(int64_t) * (size_t)ra);
+    memcpy(bb, b->dims, sizeof(int64_t) * (size_t)rb);
+    if ((rc = broadcast_shape(ba, ra, bb, rb, bo, &ro, err, errlen))) goto done;
+    int64_t od[GRAPH_MAX_RANK];
+    int orank = ro;
+    memcpy(od, bo, sizeof(int64_t) * (size_t)ro);
+    if (a->rank > 1) od[orank++] = M;
+    if (b->rank > 1) od[orank++] = N;
+    if (orank > GRAPH_MAX_RANK) { rc = err_set(err, errlen, "result rank too large"); goto done; }
+    if ((rc = value_alloc(e, out[0], VT_F32, orank, od, err, errlen))) goto done;
+    if (M > INT32_MAX || N > INT32_MAX || K > INT32_MAX) { rc = err_set(err, errlen, "matrix too large"); goto done; }
+    int64_t nb = 1;
+    for (int i = 0; i < ro; i++) nb *= bo[i];
+    Value va = {.rank = ra}, vb = {.rank = rb};
+    memcpy(va.dims, ba, sizeof ba);
+    memcpy(vb.dims, bb, sizeof bb);
+    int64_t sa[GRAPH_MAX_RANK], sb[GRAPH_MAX_RANK];
+    bcast_strides(&va, bo, ro, sa);
+    bcast_strides(&vb, bo, ro, sb);
+    int64_t idx[GRAPH_MAX_RANK] = {0};
+    for (int64_t bi = 0; bi < nb; bi++) {
+        int64_t oa = 0, ob = 0;
+        for (int d = 0; d < ro; d++) { oa += idx[d] * sa[d]; ob += idx[d] * sb[d]; }
+        const float *pa = vf(a) + oa * M * K, *pb = vf(b) + ob * K * N;
+        float *po = vf(out[0]) + bi * M * N;
+        if (K == 0) memset(po, 0, sizeof(float) * (size_t)(M * N));
+        else if (M && N)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)M, (int)N, (int)K, 1.0f, pa, (int)K, pb,
+                        (int)N, 0.0f, po, (int)N);
+        for (int d = ro - 1; d >= 0; d--) {
+            if (++idx[d] < bo[d]) break;
+            idx[d] = 0;
+        }
+    }
+done:
+    value_clear(&ca);
+    value_clear(&cb);
+    return rc;
+}
+
+static int op_gemm(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
+{
+    NEED_IN(0); NEED_IN(1); NEED_OUT(0);
+    Value *a = in[0], *b = in[1], *c = nin > 2 ? in[2] : NULL;
+    if (a->rank != 2 || b->rank != 2 || a->type != VT_F32 || b->type != VT_F32)
+        return err_set(err, errlen, "Gemm needs two float matrices");
+    int ta = (int)node_attr_int(n, "transA", 0), tb = (int)node_attr_int(n, "transB", 0);
+    float alpha = (float)node_attr_float(n, "alpha", 1.0), beta = (float)node_attr_float(n, "beta", 1.0);
+    int64_t M = ta ? a->dims[1] : a->dims[0], K = ta ? a->dims[0] : a->dims[1];
+    int64_t K2 = tb ? b->dims[1] : b->dims[0], N = tb ? b->dims[0] : b->dims[1];
+    if (K != K2) return err_set(err, errlen, "inner dimensions differ (%lld vs %lld)", (long long)K, (long long)K2);
+    if (M > INT32_MAX || N > INT32_MAX || K > INT32_MAX) return err_set(err, errlen, "matrix too large");
+    int64_t od[2] = {M, N};
+    if (value_alloc(e, out[0], VT_F32, 2, od, err, errlen)) return -1;
+    float *y = vf(out[0]);
+    if (c && beta != 0) {
+        int64_t bd[GRAPH_MAX_RANK];
+        int br;
+        if (broadcast_shape(od, 2, c->dims, c->rank, bd, &br, err, errlen) || br != 2 || bd[0] != M || bd[1] != N)
+            return err_set(err, errlen, "C does not broadcast to [%lld, %lld]", (long long)M, (long long)N);
+        int64_t st[GRAPH_MAX_RANK];
+        bcast_strides(c, od, 2, st);
+        for (int64_t i = 0; i < M; i++)
+            for (int64_t j = 0; j < N; j++) y[i * N + j] = (float)value_get(c, i * st[0] + j * st[1]);
+    } else {
+        memset(y, 0, sizeof(float) * (size_t)(M * N));
+        beta = 0;
+    }
+    if (M && N && K)
+        cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)M, (int)N,
+                    (int)K, alpha, vf(a), (int)a->dims[1], vf(b), (int)b->dims[1], beta, y, (int)N);
+    return 0;
+}
+
+/* ---- reductions ------------------------------------------------------------------- */
+
+/* Axes to reduce (from the attribute or, in newer opsets, input 1) as a mask. */
+static int reduce_axes(const Node *n, Value **in, int nin, int rank, bool *mask, char *err, size_t errlen)
+{
+    int64_t axes[GRAPH_MAX_RANK * 2];
+    int na = attr_ints(n, "axes", axes, (int)ARRAY_LEN(axes));
+    if (na < 0) return err_set(err, errlen, "too many axes");
+    if (nin > 1 && in[1]) {
+        if (value_int_list(in[1], axes, (int)ARRAY_LEN(axes), &na, "axes", err, errlen)) return -1;
+    }
+    memset(mask, 0, sizeof(bool) * GRAPH_MAX_RANK);
+    if (na == 0) {
+        if (node_attr_int(n, "noop_with_empty_axes", 0)) return 0;
+        for (int i = 0; i < rank; i++) mask[i] = true;
+        return 0;
+    }
+    for (int i = 0; i < na; i++) {
+        int ax;
+        if (axis_norm(axes[i], rank, &ax, err, errlen)) return -1;
+        mask[ax] = true;
+    }
+    return 0;
+}
+
+typedef enum { R_MAX, R_MIN, R_SUM, R_MEAN, R_PROD } ReduceKind;
+
+static int op_reduce(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
+{
+    NEED_IN(0); NEED_OUT(0);
+    const char *type = n->op != OP_OTHER ? op_name(n->op) : n->op_type;
+    ReduceKind k = !strcmp(type, "ReduceMax") ? R_MAX : !strcmp(type, "ReduceMin") ? R_MIN
+                 : !strcmp(type, "ReduceSum") ? R_SUM : !strcmp(type, "ReduceMean") ? R_MEAN : R_PROD;
+    Value *x = in[0];
+    bool mask[GRAPH_MAX_RANK];
+    if (reduce_axes(n, in, nin, x->rank, mask, err, errlen)) return -1;
+    bool keep = node_attr_int(n, "keepdims", 1) != 0;
+    int64_t kd[GRAPH_MAX_RANK], od[GRAPH_MAX_RANK];
+    int orank = 0;
+    int64_t count = 1;
+    for (int i = 0; i < x->rank; i++) {
+        kd[i] = mask[i] ? 1 : x->dims[i];
+        if (mask[i]) count *= x->dims[i];
+        if (!mask[i] || keep) od[orank++] = kd[i];
+    }
+    if ((k == R_MAX || k == R_MIN) && count == 0) return err_set(err, errlen, "reducing an empty tensor");
+    bool ints = x->type == VT_I64;
+    if (value_alloc(e, out[0], ints ? VT_I64 : VT_F32, orank, od, err, errlen)) return -1;
+    int64_t on = out[0]->numel;
+    double *acc = xmalloc(sizeof(double) * (size_t)(on ? on : 1));
+    for (int64_t i = 0; i < on; i++) acc[i] = k == R_MAX ? -INFINITY : k == R_MIN ? INFINITY : k == R_PROD ? 1 : 0;
+    /* output strides over the input's index space (0 on reduced dims) */
+    int64_t ost[GRAPH_MAX_RANK], s = 1;
+    for (int i = x->rank - 1; i >= 0; i--) {
+        ost[i] = mask[i] ? 0 : s;
+        s *= kd[i];
+    }
+    int64_t idx[GRAPH_MAX_RANK] = {0}, o = 0;
+    for (int64_t i = 0; i < x->numel; i++) {
+        double v = value_get(x, i);
+        double *a = &acc[o];
+        switch (k) {
+        case R_MAX: if (v > *a || v != v) *a = v; break;
+        case R_MIN: if (v < *a || v != v) *a = v; break;
+        case R_SUM: case R_MEAN: *a += v; break;
+        case R_PROD: *a *= v; break;
+        }
+        for (int d = x->rank - 1; d >= 0; d--) {
+            o += ost[d];
+            if (++idx[d] < x->dims[d]) break;
+            o -= ost[d] * x->dims[d];
+            idx[d] = 0;
+        }
+    }
+    for (int64_t i = 0; i < on; i++) {
+        double v = k == R_MEAN ? (count ? acc[i] / (double)count : NAN) : acc[i];
+        if (ints) vi(out[0])[i] = (int64_t)v;
+        else vf(out[0])[i] = (float)v;
+    }
+    free(acc);
+    return 0;
+}
+
+static int op_argmax(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
+{
+    NEED_IN(0); NEED_OUT(0);
+    Value *x = in[0];
+    const char *type = n->op != OP_OTHER ? op_name(n->op) : n->op_type;
+    bool is_min = !strcmp(type, "ArgMin");
+    int axis;
+    if (axis_norm(node_attr_int(n, "axis", 0), x->rank ? x->rank : 1, &axis, err, errlen)) return -1;
+    bool keep = node_attr_int(n, "keepdims", 1) != 0, last = node_attr_int(n, "select_last_index", 0) != 0;
+    int64_t od[GRAPH_MAX_RANK];
+    int orank = 0;
+    int64_t outer = 1, len = x->rank ? x->dims[axis] : 1, inner = 1;
+    for (int i = 0; i < x->rank; i++) {
+        if (i < axis) outer *= x->dims[i];
+        if (i > axis) inner *= x->dims[i];
+        if (i != axis) od[orank++] = x->dims[i];
+        else if (keep) od[orank++] = 1;
+    }
+    if (len == 0) return err_set(err, errlen, "ArgMax over an empty axis");
+    if (value_alloc(e, out[0], VT_I64, orank, od, err, errlen)) return -1;
+    for (int64_t o = 0; o < outer; o++)
+        for (int64_t j = 0; j < inner; j++) {
+            int64_t best = 0;
+            double bv = value_get(x, o * len * inner + j);
+            for (int64_t a = 1; a < len; a++) {
+                double v = value_get(x, (o * len + a) * inner + j);
+                bool better = is_min ? (last ? v <= bv : v < bv) : (last ? v >= bv : v > bv);
+                if (better) { bv = v; best = a; }
+            }
+            vi(out[0])[o * inner + j] = best;
+        }
+    return 0;
+}
+
+const ExecOpEntry exec_ops_elementwise[] = {
+    {"Sigmoid", op_sigmoid}, {"SiLU", op_silu}, {"Swish", op_silu}, {"Exp", op_exp},
+    {"Relu", op_unary}, {"Log", op_unary}, {"Sqrt", op_unary}, {"Neg", op_unary}, {"Abs", op_unary},
+    {"Tanh", op_unary}, {"Floor", op_unary}, {"Ceil", op_unary}, {"Round", op_unary}, {"Reciprocal", op_unary},
+    {"Erf", op_unary}, {"LeakyRelu", op_unary}, {"HardSigmoid", op_unary}, {"HardSwish", op_unary},
+    {"Sin", op_unary}, {"Cos", op_unary}, {"Softplus", op_unary}, {"Gelu", op_unary}, {"Elu", op_unary},
+    {"Sign", op_unary}, {"Mish", op_unary},
+    {"Add", op_binary}, {"Sub", op_binary}, {"Mul", op_binary}, {"Div", op_binary}, {"Pow", op_binary},
+    {"Min", op_binary}, {"Max", op_binary}, {"Mod", op_binary}, {"Equal", op_binary}, {"Less", op_binary},
+    {"Greater", op_binary}, {"LessOrEqual", op_binary}, {"GreaterOrEqual", op_binary}, {"And", op_binary},
+    {"Or", op_binary}, {"Xor", op_binary}, {"Not", op_not}, {"Where", op_where},
+    {"Cast", op_cast}, {"Clip", op_clip}, {"Softmax", op_softmax}, {"LogSoftmax", op_softmax},
+    {"MatMul", op_matmul}, {"Gemm", op_gemm},
+    {"ReduceMax", op_reduce}, {"ReduceMin", op_reduce}, {"ReduceSum", op_reduce}, {"ReduceMean", op_reduce},
+    {"ReduceProd", op_reduce}, {"ArgMax", op_argmax}, {"ArgMin", op_argmax},
+    {NULL, NULL},
+};

@@ -1,0 +1,530 @@
+/* export: the export pipeline as a Job — model, the peer's checks, load and fuse, one
+ * writer stage per format, the peer's log lines.  See export.h. */
+#include "engine/export/export.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine/core/util.h"
+
+#ifndef YOLOPORT_VERSION
+#define YOLOPORT_VERSION "dev"
+#endif
+
+/* The Ultralytics version whose export conventions (metadata keys and their formatting,
+ * output names, dynamic axis names, NMS layout) our files follow.  It is what we write as
+ * metadata "version": Ultralytics and the tools built around its files read this key to
+ * decide how to interpret the file, and our files are laid out exactly as that version's.
+ * yoloport's own name and version go in the ONNX producer fields. */
+#define EXPORT_PEER_VERSION "8.3.185"
+
+/* ---- runs -------------------------------------------------------------------------- */
+
+ExportRun *export_run_new(const ExportArgs *args, bool color)
+{
+    ExportRun *run = xcalloc(1, sizeof *run);
+    run->args = *args;
+    run->color = color;
+    run->status = EXPORT_FAILED;
+    report_init(&run->report, args->model, 0);
+    return run;
+}
+
+void export_run_free(ExportRun *run)
+{
+    if (!run) return;
+    report_free(&run->report);
+    free(run);
+}
+
+Job *export_submit(JobRunner *runner, ExportRun *run)
+{
+    char title[256];
+    const char *slash = strrchr(run->args.model, '/');
+    snprintf(title, sizeof title, "export %s format=%s", slash ? slash + 1 : run->args.model, run->args.format);
+    return job_submit(runner, title, export_job_body, run, NULL);
+}
+
+/* ---- paths ------------------------------------------------------------------------- */
+
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && !strcasecmp(s + n - m, suffix);
+}
+
+char *export_out_base(const char *model_path)
+{
+    const char *slash = strrchr(model_path, '/');
+    const char *base = slash ? slash + 1 : model_path;
+    bool config = ends_with(model_path, ".yaml") || ends_with(model_path, ".yml");
+    const char *start = config ? base : model_path;
+    const char *dot = strrchr(base, '.');
+    size_t len = dot && dot != base ? (size_t)(dot - start) : strlen(start);
+    return xstrndup(start, len);
+}
+
+/* Path(x).stem.replace("yolo", "YOLO") */
+static char *pretty_name_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    const char *dot = strrchr(base, '.');
+    size_t len = dot && dot != base ? (size_t)(dot - base) : strlen(base);
+    char *out = xstrndup(base, len);
+    for (char *p = out; (p = strstr(p, "yolo")); p += 4) memcpy(p, "YOLO", 4);
+    return out;
+}
+
+/* ---- graph clone ------------------------------------------------------------------- */
+
+Graph *export_graph_clone(const Graph *g)
+{
+    Graph *c = graph_new();
+    c->meta = g->meta; /* strings shared with g */
+    for (int i = 0; i < g->n_tensors; i++) {
+        const Tensor *t = &g->tensors[i];
+        int ti = graph_add_tensor(c, t->name, t->dtype, t->rank, t->dims);
+        Tensor *u = &c->tensors[ti];
+        Tensor keep = *u;
+        *u = *t;
+        u->name = keep.name;
+        u->producer = -1;
+        u->is_input = u->is_output = false;
+    }
+    for (int m = 0; m < g->n_modules; m++) {
+        const Module *src = &g->modules[m];
+        int mi = graph_add_module(c, src->path, src->type, src->parent);
+        c->modules[mi].params = src->params;
+        c->modules[mi].out_tensor = src->out_tensor;
+    }
+    for (int ni = 0; ni < g->n_nodes; ni++) {
+        const Node *n = &g->nodes[ni];
+        int k = graph_add_node(c, n->op, n->op_type, n->name, n->module, n->inputs, n->n_inputs, n->outputs,
+                               n->n_outputs);
+        Node *d = &c->nodes[k];
+        d->domain = n->domain;
+        d->doc = n->doc;
+        d->n_attrs = n->n_attrs;
+        d->attrs = arena_alloc(c->arena, sizeof(Attr) * (size_t)(n->n_attrs ? n->n_attrs : 1));
+        for (int a = 0; a < n->n_attrs; a++) {
+            d->attrs[a] = n->attrs[a];
+            const Attr *s = &n->attrs[a];
+            if (s->type == ATTR_INTS && s->count) {
+                d->attrs[a].ints = arena_alloc(c->arena, sizeof(int64_t) * (size_t)s->count);
+                memcpy(d->attrs[a].ints, s->ints, sizeof(int64_t) * (size_t)s->count);
+            } else if (s->type == ATTR_FLOATS && s->count) {
+                d->attrs[a].floats = arena_alloc(c->arena, sizeof(double) * (size_t)s->count);
+                memcpy(d->attrs[a].floats, s->floats, sizeof(double) * (size_t)s->count);
+            }
+        }
+    }
+    for (int i = 0; i < g->n_inputs; i++) graph_add_input(c, g->inputs[i]);
+    for (int i = 0; i < g->n_outputs; i++) graph_add_output(c, g->outputs[i]);
+    /* metadata lists the clone may replace */
+    c->meta.props = NULL;
+    c->meta.n_props = 0;
+    for (int i = 0; i < g->meta.n_props; i++) graph_meta_add_prop(c, g->meta.props[i].key, g->meta.props[i].value);
+    return c;
+}
+
+/* ---- metadata ---------------------------------------------------------------------- */
+
+/* The peer's default.yaml order of the keys a format can honour: its metadata 'args' dict
+ * iterates the config in this order. */
+static const ExportArgKey peer_cfg_order[] = {
+    EXPORT_KEY_BATCH, EXPORT_KEY_NAME,     EXPORT_KEY_FRACTION, EXPORT_KEY_HALF,  EXPORT_KEY_KERAS,
+    EXPORT_KEY_OPTIMIZE, EXPORT_KEY_INT8,  EXPORT_KEY_DYNAMIC,  EXPORT_KEY_SIMPLIFY, EXPORT_KEY_OPSET,
+    EXPORT_KEY_WORKSPACE, EXPORT_KEY_NMS,
+};
+
+/* Python str(v) of one argument's value. */
+static void py_value(const ExportArgs *a, ExportArgKey key, char *buf, size_t len)
+{
+    if (export_args_is_none(a, key)) {
+        snprintf(buf, len, "None");
+        return;
+    }
+    const ExportArgInfo *info = &export_arg_info[key];
+    char text[256];
+    export_args_value_text(a, key, text, sizeof text);
+    switch (info->type) {
+    case ARG_STR:
+    case ARG_PATH: {
+        char *r = report_py_repr(text);
+        snprintf(buf, len, "%s", r);
+        free(r);
+        break;
+    }
+    case ARG_FLOAT: {
+        /* Python repr of a float: always with a decimal point */
+        double v = key == EXPORT_KEY_FRACTION ? a->fraction : key == EXPORT_KEY_WORKSPACE ? a->workspace
+                   : key == EXPORT_KEY_CONF   ? a->conf
+                                              : a->iou;
+        char tmp[64];
+        snprintf(tmp, sizeof tmp, "%.17g", v);
+        for (int p = 1; p <= 17; p++) { /* shortest text that reads back the same */
+            snprintf(tmp, sizeof tmp, "%.*g", p, v);
+            if (strtod(tmp, NULL) == v) break;
+        }
+        if (!strpbrk(tmp, ".eEn")) strncat(tmp, ".0", sizeof tmp - strlen(tmp) - 1);
+        snprintf(buf, len, "%s", tmp);
+        break;
+    }
+    default: snprintf(buf, len, "%s", text); break;
+    }
+}
+
+static void add_prop(Graph *g, const char *key, const char *value) { graph_meta_add_prop(g, key, value); }
+
+void export_set_metadata(Graph *g, const ExportCtx *ctx)
+{
+    const Graph *src = ctx->source;
+    const GraphMeta *m = &src->meta;
+    const ExportArgs *a = ctx->args;
+    g->meta.props = NULL;
+    g->meta.n_props = 0;
+    char buf[512];
+    const char *data = m->data && *m->data ? m->data : NULL;
+    if (data) snprintf(buf, sizeof buf, "Ultralytics %s model trained on %s", ctx->pretty_name, data);
+    else snprintf(buf, sizeof buf, "Ultralytics %s model ", ctx->pretty_name);
+    add_prop(g, "description", buf);
+    add_prop(g, "author", "Ultralytics");
+    char date[64];
+    report_isoformat_now(date, sizeof date);
+    add_prop(g, "date", date);
+    add_prop(g, "version", EXPORT_PEER_VERSION);
+    add_prop(g, "license", "AGPL-3.0 License (https://ultralytics.com/license)");
+    add_prop(g, "docs", "https://docs.ultralytics.com");
+    int stride = 0;
+    for (int i = 0; i < m->n_strides; i++)
+        if (m->strides[i] > stride) stride = m->strides[i];
+    if (stride <= 0) stride = 32;
+    snprintf(buf, sizeof buf, "%d", stride);
+    add_prop(g, "stride", buf);
+    add_prop(g, "task", m->task ? m->task : "detect");
+    snprintf(buf, sizeof buf, "%d", a->batch);
+    add_prop(g, "batch", buf);
+    snprintf(buf, sizeof buf, "[%d, %d]", a->imgsz.v[0], a->imgsz.n == 2 ? a->imgsz.v[1] : a->imgsz.v[0]);
+    add_prop(g, "imgsz", buf);
+    char *names = report_py_names(m->names, m->nc);
+    add_prop(g, "names", names);
+    free(names);
+    /* args: the format's keys, in the peer's config order, with the values used (opset
+     * stays None when the user gave none, as the peer records it) */
+    size_t used = (size_t)snprintf(buf, sizeof buf, "{");
+    const char *sep = "";
+    for (size_t i = 0; i < ARRAY_LEN(peer_cfg_order) && used < sizeof buf; i++) {
+        ExportArgKey k = peer_cfg_order[i];
+        if (!(ctx->fmt->args & EXPORT_ARG_BIT(k))) continue;
+        char v[128];
+        py_value(k == EXPORT_KEY_OPSET ? ctx->given : a, k, v, sizeof v);
+        used += (size_t)snprintf(buf + used, sizeof buf - used, "%s'%s': %s", sep, export_arg_info[k].name, v);
+        sep = ", ";
+    }
+    if (used < sizeof buf) snprintf(buf + used, sizeof buf - used, "}");
+    add_prop(g, "args", buf);
+    snprintf(buf, sizeof buf, "%d", m->channels > 0 ? m->channels : 3);
+    add_prop(g, "channels", buf);
+    if (m->task && !strcmp(m->task, "pose")) {
+        snprintf(buf, sizeof buf, "[%d, %d]", m->kpt_shape[0], m->kpt_shape[1]);
+        add_prop(g, "kpt_shape", buf);
+    }
+}
+
+/* ---- the pipeline ------------------------------------------------------------------ */
+
+static void cpu_name(char *buf, size_t len)
+{
+    snprintf(buf, len, "unknown");
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (!f) return;
+    char line[512];
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, "model name", 10) != 0) continue;
+        char *colon = strchr(line, ':');
+        if (!colon) break;
+        colon++;
+        while (*colon == ' ' || *colon == '\t') colon++;
+        colon[strcspn(colon, "\n")] = '\0';
+        snprintf(buf, len, "%s", colon);
+        break;
+    }
+    fclose(f);
+}
+
+/* 1234567 -> "1,234,567" */
+static const char *thousands(char *buf, size_t len, int64_t v)
+{
+    char raw[32];
+    snprintf(raw, sizeof raw, "%lld", (long long)(v < 0 ? -v : v));
+    size_t n = strlen(raw), o = 0;
+    if (v < 0 && o + 1 < len) buf[o++] = '-';
+    for (size_t i = 0; i < n && o + 2 < len; i++) {
+        buf[o++] = raw[i];
+        if ((n - i - 1) % 3 == 0 && i + 1 < n) buf[o++] = ',';
+    }
+    buf[o] = '\0';
+    return buf;
+}
+
+/* Concrete dims of a (possibly symbolic) output at batch B and input h x w. */
+static void concrete_dims(const Graph *g, const Tensor *t, int B, int h, int w, int64_t *out)
+{
+    int64_t anchors = 0;
+    for (int i = 0; i < g->meta.n_strides; i++)
+        if (g->meta.strides[i] > 0) anchors += (int64_t)(h / g->meta.strides[i]) * (w / g->meta.strides[i]);
+    for (int i = 0; i < t->rank; i++) {
+        const char *n = t->dim_names[i];
+        if (t->dims[i] >= 0 && !n) out[i] = t->dims[i];
+        else if (n && !strcmp(n, "batch")) out[i] = B;
+        else if (n && !strcmp(n, "height")) out[i] = h;
+        else if (n && !strcmp(n, "width")) out[i] = w;
+        else if (n && !strcmp(n, "anchors")) out[i] = anchors;
+        else if (n && !strcmp(n, "mask_height")) out[i] = h / 4;
+        else if (n && !strcmp(n, "mask_width")) out[i] = w / 4;
+        else out[i] = t->dims[i] > 0 ? t->dims[i] : 0;
+    }
+}
+
+static const char *first_error(const ExportMsgs *m)
+{
+    for (int i = 0; i < m->n; i++)
+        if (m->items[i].level == EXPORT_MSG_ERROR) return m->items[i].text;
+    return "invalid export arguments";
+}
+
+/* Log the checks' messages with the peer's prefixes.  `skip` (the error the body returns,
+ * which the job runner logs itself when the job fails) is left out so it shows once. */
+static void log_msgs(Job *job, const ExportMsgs *m, const char *skip)
+{
+    for (int i = 0; i < m->n; i++) {
+        const ExportMsg *x = &m->items[i];
+        if (skip && x->level == EXPORT_MSG_ERROR && !strcmp(x->text, skip)) {
+            skip = NULL;
+            continue;
+        }
+        JobLogLevel lv = x->level == EXPORT_MSG_ERROR ? JOB_LOG_ERROR
+                         : x->level == EXPORT_MSG_WARNING ? JOB_LOG_WARNING
+                                                          : JOB_LOG_INFO;
+        job_log(job, lv, "%s%s", export_msg_prefix(x->level), x->text);
+    }
+}
+
+static int fail(ExportRun *run, ExportStatus st, char *err, size_t errlen, const char *msg)
+{
+    run->status = st;
+    snprintf(run->error, sizeof run->error, "%s", msg);
+    if (err != NULL && msg != err) snprintf(err, errlen, "%s", msg);
+    return -1;
+}
+
+int export_job_body(Job *job, void *user, char *err, size_t errlen)
+{
+    ExportRun *run = user;
+    double t0 = now_seconds();
+    char msg[1024];
+    run->status = EXPORT_FAILED;
+    run->error[0] = '\0';
+    run->last_path[0] = '\0';
+    const char *model = run->args.model;
+    if (export_args_is_none(&run->args, EXPORT_KEY_MODEL) || !*model)
+        return fail(run, EXPORT_FAILED, err, errlen,
+                    "no model given: add model=FILE (a .pt checkpoint, or a config such as yolov8n.yaml)");
+
+    /* 1. the model, loaded as the peer's Model.export sees it by default (fused, batch 1,
+     * the checkpoint's imgsz); loaded again below if the checks change imgsz/batch */
+    job_progress(job, "load model", -1);
+    LoadOptions lo = {.imgsz = {0, 0}, .batch = 1, .fuse = true, .dynamic = run->args.dynamic};
+    Graph *g = model_load(model, &lo, msg, sizeof msg);
+    if (!g) return fail(run, EXPORT_FAILED, err, errlen, msg);
+    if (job_cancelled(job)) {
+        graph_free(g);
+        return fail(run, EXPORT_CANCELLED, err, errlen, "cancelled");
+    }
+
+    /* 2. the peer's checks, in its order */
+    job_progress(job, "check arguments", -1);
+    ModelFacts facts;
+    export_facts_from_meta(&g->meta, &facts);
+    ExportMsgs msgs;
+    export_msgs_clear(&msgs);
+    ExportEffective eff;
+    memset(&eff, 0, sizeof eff);
+    int vrc = export_args_validate(&run->args, &facts, &eff, &msgs);
+    log_msgs(job, &msgs, vrc != 0 || !eff.fmt ? first_error(&msgs) : NULL);
+    if (vrc != 0 || !eff.fmt) {
+        graph_free(g);
+        return fail(run, EXPORT_FAILED, err, errlen, first_error(&msgs));
+    }
+    if (!eff.fmt->write) {
+        graph_free(g);
+        snprintf(msg, sizeof msg, "format=%s: %s", eff.fmt->argument,
+                 eff.fmt->unavailable_reason ? eff.fmt->unavailable_reason : "not available in this build");
+        return fail(run, EXPORT_FAILED, err, errlen, msg);
+    }
+    const ExportArgs *a = &eff.args;
+    int h = a->imgsz.v[0], w = a->imgsz.n == 2 ? a->imgsz.v[1] : a->imgsz.v[0];
+    if (g->meta.imgsz[0] != h || g->meta.imgsz[1] != w || a->batch != 1 || a->dynamic != lo.dynamic) {
+        graph_free(g);
+        lo.imgsz[0] = h;
+        lo.imgsz[1] = w;
+        lo.batch = a->batch;
+        lo.dynamic = a->dynamic;
+        g = model_load(model, &lo, msg, sizeof msg);
+        if (!g) return fail(run, EXPORT_FAILED, err, errlen, msg);
+    }
+    if (job_cancelled(job)) {
+        graph_free(g);
+        return fail(run, EXPORT_CANCELLED, err, errlen, "cancelled");
+    }
+
+    /* 3. the peer's opening lines */
+    char cpu[256];
+    cpu_name(cpu, sizeof cpu);
+    job_log(job, JOB_LOG_INFO, "yoloport %s 🚀 C11 CPU (%s)", YOLOPORT_VERSION, cpu);
+    const ModelSummary *fs = &g->meta.fused_summary;
+    if (fs->valid) {
+        char l[32], p[32], gr[32];
+        job_log(job, JOB_LOG_INFO, "%s summary (fused): %s layers, %s parameters, %s gradients, %.1f GFLOPs",
+                g->meta.model_name ? g->meta.model_name : "Model", thousands(l, sizeof l, fs->layers),
+                thousands(p, sizeof p, fs->parameters), thousands(gr, sizeof gr, fs->gradients), fs->gflops);
+    }
+    int64_t src_bytes = file_exists(model) && !file_is_dir(model) ? path_size(model) : 0;
+    if (src_bytes < 0) src_bytes = 0;
+    report_free(&run->report);
+    report_init(&run->report, model, src_bytes);
+
+    char shapes[512] = "", tup[128];
+    int64_t in_dims[4] = {a->batch, g->meta.channels > 0 ? g->meta.channels : 3, h, w};
+    int n_out = g->n_outputs;
+    size_t used = 0;
+    if (n_out > 1) used += (size_t)snprintf(shapes + used, sizeof shapes - used, "(");
+    for (int i = 0; i < n_out && used < sizeof shapes; i++) {
+        const Tensor *t = &g->tensors[g->outputs[i]];
+        int64_t d[GRAPH_MAX_RANK];
+        concrete_dims(g, t, a->batch, h, w, d);
+        if (i == 0 && a->nms && t->rank == 3) { /* the NMSModel's output */
+            int64_t extra = d[1] - 4 - g->meta.nc;
+            int64_t md = a->max_det < d[2] ? a->max_det : d[2];
+            d[1] = md;
+            d[2] = 6 + (extra > 0 ? extra : 0);
+        }
+        used += (size_t)snprintf(shapes + used, sizeof shapes - used, "%s%s", i ? ", " : "",
+                                 report_shape_tuple(tup, sizeof tup, d, t->rank));
+    }
+    if (n_out > 1 && used < sizeof shapes) snprintf(shapes + used, sizeof shapes - used, ")");
+    char prefix[64];
+    bool from_onnx = g->meta.source_format && !strcmp(g->meta.source_format, "onnx");
+    report_colorstr(prefix, sizeof prefix, NULL, from_onnx ? "ONNX:" : "PyTorch:", run->color);
+    job_log(job, JOB_LOG_INFO, "\n%s starting from '%s' with input shape %s BCHW and output shape(s) %s (%.1f MB)",
+            prefix, model, report_shape_tuple(tup, sizeof tup, in_dims, 4), shapes, report_mib(src_bytes));
+
+    /* 4. the format's stage */
+    char *out_base = export_out_base(model);
+    /* the peer names the model after model.yaml["yaml_file"] when the checkpoint's config
+     * dict records it, else after the file; 8.0.0 checkpoints keep yaml_file only as a
+     * module attribute (which the peer does not read), so they are named after the file */
+    bool yaml_named = g->meta.yaml_file && *g->meta.yaml_file &&
+                      !(g->meta.version && !strncmp(g->meta.version, "8.0.0", 5));
+    char *pretty = pretty_name_of(yaml_named ? g->meta.yaml_file : model);
+    ExportCtx ctx;
+    memset(&ctx, 0, sizeof ctx);
+    ctx.job = job;
+    ctx.args = a;
+    ctx.given = &run->args;
+    ctx.fmt = eff.fmt;
+    ctx.source = g;
+    ctx.load = &lo;
+    ctx.model_path = model;
+    ctx.out_base = out_base;
+    ctx.pretty_name = pretty;
+    ctx.source_bytes = src_bytes;
+    ctx.color = run->color;
+    ctx.report = &run->report;
+    ctx.status = CHECK_SKIPPED;
+    char fmt_prefix[64];
+    snprintf(fmt_prefix, sizeof fmt_prefix, "%s:", eff.fmt->name);
+    report_colorstr(prefix, sizeof prefix, NULL, fmt_prefix, run->color);
+    job_progress(job, eff.fmt->name, 0);
+    double ts = now_seconds();
+    int rc = eff.fmt->write(&ctx, msg, sizeof msg);
+    double dt = now_seconds() - ts;
+    int ret = 0;
+    if (job_cancelled(job) && rc != 0) {
+        fail(run, EXPORT_CANCELLED, err, errlen, "cancelled");
+        ret = -1;
+    } else if (rc != 0) {
+        job_log(job, JOB_LOG_ERROR, "ERROR ❌ %s export failure %.1fs: %s", prefix, dt, msg);
+        fail(run, EXPORT_FAILED, err, errlen, msg);
+        ret = -1;
+    } else {
+        int64_t bytes = path_size(ctx.out_path);
+        job_add_timing(job, eff.fmt->name, dt);
+        snprintf(run->last_path, sizeof run->last_path, "%s", ctx.out_path);
+        if (ctx.status == CHECK_WRITTEN_FAILED) {
+            job_log(job, JOB_LOG_WARNING, "WARNING ⚠️ %s export written ❎ %.1fs, saved as '%s' (%.1f MB), but its check failed",
+                    prefix, dt, ctx.out_path, report_mib(bytes));
+            run->status = EXPORT_CHECK_FAILED;
+            snprintf(run->error, sizeof run->error, "%s: written, but the check against the source model failed",
+                     ctx.out_path);
+            snprintf(err, errlen, "%s", run->error);
+            ret = -1;
+        } else {
+            job_log(job, JOB_LOG_INFO, "%s export success ✅ %.1fs, saved as '%s' (%.1f MB)", prefix, dt,
+                    ctx.out_path, report_mib(bytes));
+            run->status = EXPORT_OK;
+        }
+        /* 5. the peer's closing lines */
+        char dir[4096];
+        const char *slash = strrchr(ctx.out_path, '/');
+        char rel[4096];
+        snprintf(rel, sizeof rel, "%.*s", slash ? (int)(slash - ctx.out_path) : 1, slash ? ctx.out_path : ".");
+        if (slash == ctx.out_path) snprintf(rel, sizeof rel, "/");
+        if (!realpath(rel, dir)) snprintf(dir, sizeof dir, "%s", rel);
+        char bold[4200];
+        report_colorstr(bold, sizeof bold, "bold", dir, run->color);
+        char isz[32];
+        if (h == w) snprintf(isz, sizeof isz, "%d", h);
+        else snprintf(isz, sizeof isz, "%d,%d", h, w);
+        const char *q = a->int8 ? "int8" : a->half ? "half" : "";
+        char s[256] = "";
+        if (h != w)
+            snprintf(s, sizeof s,
+                     "WARNING ⚠️ non-PyTorch val requires square images, 'imgsz=[%d, %d]' will not work. Use export "
+                     "'imgsz=%d' if val is required.",
+                     h, w, h > w ? h : w);
+        const char *task = g->meta.task ? g->meta.task : "detect";
+        const char *data = g->meta.data && *g->meta.data ? g->meta.data : "None";
+        job_log(job, JOB_LOG_INFO, "\nExport complete (%.1fs)", now_seconds() - t0);
+        job_log(job, JOB_LOG_INFO, "Results saved to %s", bold);
+        job_log(job, JOB_LOG_INFO, "Predict:         yolo predict task=%s model=%s imgsz=%s %s ", task, ctx.out_path,
+                isz, q);
+        job_log(job, JOB_LOG_INFO, "Validate:        yolo val task=%s model=%s imgsz=%s data=%s %s %s", task,
+                ctx.out_path, isz, data, q, s);
+        job_log(job, JOB_LOG_INFO, "Visualize:       https://netron.app");
+    }
+    /* results for the workbench */
+    for (int i = 0; i < run->report.n_artifacts; i++) {
+        const ReportArtifact *ar = &run->report.artifacts[i];
+        job_add_artifact(job, ar->path, ar->bytes, ar->precision.text,
+                         src_bytes > 0 ? (double)ar->bytes / (double)src_bytes : 0.0);
+    }
+    for (int i = 0; i < run->report.n_checks; i++) {
+        const ReportCheck *c = &run->report.checks[i];
+        JobCheckStatus js = c->status == CHECK_PASSED ? JOB_CHECK_PASS
+                            : c->status == CHECK_WRITTEN_FAILED || c->status == CHECK_SKIPPED ? JOB_CHECK_WARN
+                                                                                              : JOB_CHECK_FAIL;
+        char name[160];
+        snprintf(name, sizeof name, "%s %s", eff.fmt->name, c->name);
+        job_add_check(job, name, js, c->detail, c->max_abs_delta >= 0 ? c->max_abs_delta : NAN);
+    }
+    run->report.total_seconds = now_seconds() - t0;
+    free(out_base);
+    free(pretty);
+    graph_free(g);
+    return ret;
+}

@@ -1,0 +1,183 @@
+/* postprocess: confidence filter, NMS and letterbox undo for YOLO outputs (see postprocess.h). */
+#include "engine/predict/postprocess.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/core/util.h"
+
+#define MAX_WH 7680.0f /* the peer's class offset for class-aware NMS */
+
+void post_defaults(PostOptions *o)
+{
+    memset(o, 0, sizeof *o);
+    o->conf = 0.25f;
+    o->iou = 0.7f;
+    o->max_det = 300;
+    o->max_nms = 30000;
+}
+
+float post_iou(const Detection *a, const Detection *b)
+{
+    float w = fminf(a->x2, b->x2) - fmaxf(a->x1, b->x1), h = fminf(a->y2, b->y2) - fmaxf(a->y1, b->y1);
+    if (w <= 0 || h <= 0) return 0;
+    float inter = w * h, uni = (a->x2 - a->x1) * (a->y2 - a->y1) + (b->x2 - b->x1) * (b->y2 - b->y1) - inter;
+    return uni > 0 ? inter / uni : 0;
+}
+
+/* highest score first; equal scores keep anchor order (a stable sort) */
+static int det_cmp(const void *pa, const void *pb)
+{
+    const Detection *a = pa, *b = pb;
+    if (a->conf != b->conf) return a->conf > b->conf ? -1 : 1;
+    return a->anchor < b->anchor ? -1 : a->anchor > b->anchor;
+}
+
+int post_detect(const float *pred, int64_t channels, int64_t anchors, const PostOptions *o, Detection **out, int *n,
+                char *err, size_t errlen)
+{
+    *out = NULL;
+    *n = 0;
+    PostOptions def;
+    if (!o) {
+        post_defaults(&def);
+        o = &def;
+    }
+    int64_t nc = o->nc ? o->nc : channels - 4 - o->extra;
+    if (channels < 5 || anchors < 0 || nc < 1 || o->extra < 0 || 4 + nc + o->extra != channels)
+        return err_set(err, errlen, "output has %lld channels, which is not 4 + %lld classes + %d extra",
+                       (long long)channels, (long long)nc, o->extra);
+    if (anchors > (int64_t)1 << 26) return err_set(err, errlen, "too many anchors (%lld)", (long long)anchors);
+    Detection *cand = xmalloc(sizeof *cand * (size_t)(anchors ? anchors : 1));
+    int64_t nc_ = 0;
+    for (int64_t a = 0; a < anchors; a++) {
+        float best = pred[4 * anchors + a];
+        int bc = 0;
+        for (int64_t c = 1; c < nc; c++) {
+            float s = pred[(4 + c) * anchors + a];
+            if (s > best) { /* first maximum, as torch.max */
+                best = s;
+                bc = (int)c;
+            }
+        }
+        if (!(best > o->conf)) continue;
+        float cx = pred[a], cy = pred[anchors + a], hw = pred[2 * anchors + a] / 2, hh = pred[3 * anchors + a] / 2;
+        Detection *d = &cand[nc_++];
+        d->x1 = cx - hw;
+        d->y1 = cy - hh;
+        d->x2 = cx + hw;
+        d->y2 = cy + hh;
+        d->conf = best;
+        d->cls = bc;
+        d->anchor = a;
+    }
+    qsort(cand, (size_t)nc_, sizeof *cand, det_cmp);
+    if (nc_ > o->max_nms && o->max_nms > 0) nc_ = o->max_nms;
+    /* NMS on class-offset boxes, in float as the peer computes them */
+    Detection *shifted = xmalloc(sizeof *shifted * (size_t)(nc_ ? nc_ : 1));
+    for (int64_t i = 0; i < nc_; i++) {
+        shifted[i] = cand[i];
+        float off = o->agnostic ? 0.f : (float)cand[i].cls * MAX_WH;
+        shifted[i].x1 += off;
+        shifted[i].y1 += off;
+        shifted[i].x2 += off;
+        shifted[i].y2 += off;
+    }
+    unsigned char *gone = xcalloc((size_t)(nc_ ? nc_ : 1), 1);
+    Detection *keep = xmalloc(sizeof *keep * (size_t)(nc_ ? nc_ : 1));
+    int nk = 0;
+    int max_det = o->max_det > 0 ? o->max_det : 300;
+    for (int64_t i = 0; i < nc_ && nk < max_det; i++) {
+        if (gone[i]) continue;
+        keep[nk++] = cand[i];
+        for (int64_t j = i + 1; j < nc_; j++)
+            if (!gone[j] && post_iou(&shifted[i], &shifted[j]) > o->iou) gone[j] = 1;
+    }
+    free(gone);
+    free(shifted);
+    free(cand);
+    *out = keep;
+    *n = nk;
+    return 0;
+}
+
+void post_scale_boxes(Detection *d, int n, int net_h, int net_w, int img_h, int img_w)
+{
+    if (img_h <= 0 || img_w <= 0 || net_h <= 0 || net_w <= 0) return;
+    double gain = fmin((double)net_h / img_h, (double)net_w / img_w);
+    double pad_x = nearbyint((net_w - nearbyint(img_w * gain)) / 2 - 0.1);
+    double pad_y = nearbyint((net_h - nearbyint(img_h * gain)) / 2 - 0.1);
+    for (int i = 0; i < n; i++) {
+        float *c[4] = {&d[i].x1, &d[i].y1, &d[i].x2, &d[i].y2};
+        for (int k = 0; k < 4; k++) {
+            bool is_x = k % 2 == 0;
+            /* float32 arithmetic, as the peer's tensors */
+            float v = (*c[k] - (float)(is_x ? pad_x : pad_y)) / (float)gain;
+            float hi = (float)(is_x ? img_w : img_h);
+            *c[k] = v < 0 ? 0 : v > hi ? hi : v;
+        }
+    }
+}
+
+unsigned char *post_masks(const float *pred, int64_t channels, int64_t anchors, int nc, const Detection *d, int n,
+                          const float *protos, int nm, int mh, int mw, int net_h, int net_w, char *err, size_t errlen)
+{
+    if (nc < 1 || nm < 1 || 4 + (int64_t)nc + nm > channels || mh < 1 || mw < 1 || net_h < 1 || net_w < 1 || n < 0 ||
+        (int64_t)mh * mw > (1 << 24) || (int64_t)net_h * net_w > (1 << 26)) {
+        err_set(err, errlen, "mask sizes do not fit: %lld channels, %d classes, %d prototypes of %dx%d",
+                (long long)channels, nc, nm, mw, mh);
+        return NULL;
+    }
+    size_t plane = (size_t)net_h * net_w, pp = (size_t)mh * mw;
+    unsigned char *out = xcalloc((size_t)(n ? n : 1), plane);
+    float *logit = xmalloc(sizeof(float) * pp);
+    /* source coordinates of the bilinear upsample (PyTorch, align_corners=False) */
+    int *x0 = xmalloc(sizeof(int) * (size_t)net_w * 2), *y0 = xmalloc(sizeof(int) * (size_t)net_h * 2);
+    float *fx = xmalloc(sizeof(float) * (size_t)net_w), *fy = xmalloc(sizeof(float) * (size_t)net_h);
+    for (int axis = 0; axis < 2; axis++) {
+        int len = axis ? net_h : net_w, in = axis ? mh : mw;
+        int *i01 = axis ? y0 : x0;
+        float *f = axis ? fy : fx, scale = (float)in / (float)len;
+        for (int o = 0; o < len; o++) {
+            float s = scale * ((float)o + 0.5f) - 0.5f;
+            if (s < 0) s = 0;
+            int i = (int)s;
+            if (i > in - 1) i = in - 1;
+            i01[2 * o] = i;
+            i01[2 * o + 1] = i < in - 1 ? i + 1 : i;
+            f[o] = s - (float)i;
+        }
+    }
+    for (int k = 0; k < n; k++) {
+        if (d[k].anchor < 0 || d[k].anchor >= anchors) continue;
+        for (size_t i = 0; i < pp; i++) logit[i] = 0;
+        for (int c = 0; c < nm; c++) {
+            float coef = pred[(4 + nc + c) * anchors + d[k].anchor];
+            const float *pc = protos + (size_t)c * pp;
+            for (size_t i = 0; i < pp; i++) logit[i] += coef * pc[i];
+        }
+        /* crop at prototype resolution: r >= x1 && r < x2 && c >= y1 && c < y2 */
+        float bx1 = d[k].x1 * ((float)mw / net_w), bx2 = d[k].x2 * ((float)mw / net_w);
+        float by1 = d[k].y1 * ((float)mh / net_h), by2 = d[k].y2 * ((float)mh / net_h);
+        for (int y = 0; y < mh; y++)
+            for (int x = 0; x < mw; x++)
+                if (!((float)x >= bx1 && (float)x < bx2 && (float)y >= by1 && (float)y < by2)) logit[(size_t)y * mw + x] = 0;
+        unsigned char *m = out + (size_t)k * plane;
+        for (int y = 0; y < net_h; y++) {
+            const float *r0 = logit + (size_t)y0[2 * y] * mw, *r1 = logit + (size_t)y0[2 * y + 1] * mw;
+            for (int x = 0; x < net_w; x++) {
+                /* PyTorch's upsample_bilinear2d arithmetic */
+                float w1 = fx[x], w0 = 1.f - w1, h1 = fy[y], h0 = 1.f - h1;
+                float v = h0 * (w0 * r0[x0[2 * x]] + w1 * r0[x0[2 * x + 1]]) + h1 * (w0 * r1[x0[2 * x]] + w1 * r1[x0[2 * x + 1]]);
+                m[(size_t)y * net_w + x] = v > 0.f;
+            }
+        }
+    }
+    free(logit);
+    free(x0);
+    free(y0);
+    free(fx);
+    free(fy);
+    return out;
+}
