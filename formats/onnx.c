@@ -648,6 +648,7 @@ static int read_node(Reader *r, const Onnx__NodeProto *np, int index)
     free(ins);
     free(outs);
     Node *n = &g->nodes[ni];
+    n->op = op; /* another domain's op, or "SiLU", stays OP_OTHER whatever its name */
     if (*domain) n->domain = arena_strdup(g->arena, domain);
     if (np->doc_string && *np->doc_string) n->doc = arena_strdup(g->arena, np->doc_string);
     for (size_t i = 0; i < np->n_attribute; i++)

@@ -134,8 +134,7 @@ typedef int (*RdFn)(R *r, RLayer *L, const RdMap *m);
 struct RdMap {
     const char *type; /* OpenVINO type */
     RdFn fn;
-    OpKind op;
-    const char *onnx; /* op_type for OP_OTHER ops the executor knows by name */
+    OpKind op;        /* the IR op (OP_OTHER: the handler decides, or none) */
 };
 
 static int need_io(R *r, RLayer *L, int lo, int hi, int outs)
@@ -161,6 +160,7 @@ static int rd_other(R *r, RLayer *L, const RdMap *m)
     for (int k = 0; k < L->n_in; k++) ins[k] = in_tensor(r, L, k);
     for (int k = 0; k < L->n_out; k++) outs[k] = out_tensor(r, L, k);
     int ni = add_node(r, L, NULL, OP_OTHER, L->type, ins, L->n_in, outs, L->n_out);
+    r->g->nodes[ni].op = OP_OTHER; /* an OpenVINO type, even where an ONNX op has its name */
     keep_attrs(r, L, ni);
     r->g->nodes[ni].domain = arena_printf(r->g->arena, "openvino:%s", *L->version ? L->version : "opset1");
     free(ins);
@@ -177,7 +177,7 @@ static int rd_simple(R *r, RLayer *L, const RdMap *m)
     int ins[3], out;
     for (int k = 0; k < L->n_in; k++) ins[k] = in_tensor(r, L, k);
     out = out_tensor(r, L, 0);
-    add_node(r, L, NULL, m->op, m->onnx, ins, L->n_in, &out, 1);
+    add_node(r, L, NULL, m->op, NULL, ins, L->n_in, &out, 1);
     return 0;
 }
 
@@ -361,14 +361,14 @@ static int rd_reduce(R *r, RLayer *L, const RdMap *m)
     bool keep = kd && !strcasecmp(kd, "true");
     int in = in_tensor(r, L, 0), out = out_tensor(r, L, 0);
     int xr = r->g->tensors[in].rank;
-    bool global = keep && xr >= 3 && na == xr - 2 && (m->op == OP_REDUCE_MAX || !strcmp(L->type, "ReduceMean"));
+    bool global = keep && xr >= 3 && na == xr - 2 && (m->op == OP_REDUCE_MAX || m->op == OP_REDUCE_MEAN);
     for (int i = 0; global && i < na; i++) global = axes[i] == i + 2 || axes[i] == i + 2 - xr;
     if (global) {
-        if (!strcmp(L->type, "ReduceMean")) add_node(r, L, NULL, OP_GLOBAL_AVGPOOL, NULL, &in, 1, &out, 1);
-        else add_node(r, L, NULL, OP_OTHER, "GlobalMaxPool", &in, 1, &out, 1);
+        if (m->op == OP_REDUCE_MEAN) add_node(r, L, NULL, OP_GLOBAL_AVGPOOL, NULL, &in, 1, &out, 1);
+        else add_node(r, L, NULL, OP_GLOBAL_MAXPOOL, NULL, &in, 1, &out, 1);
         return 0;
     }
-    int ni = add_node(r, L, NULL, m->op, m->onnx, &in, 1, &out, 1);
+    int ni = add_node(r, L, NULL, m->op, NULL, &in, 1, &out, 1);
     node_set_ints(r->g, ni, "axes", axes, na);
     node_set_int(r->g, ni, "keepdims", keep);
     return 0;
@@ -384,7 +384,7 @@ static int rd_axis_attr(R *r, RLayer *L, const RdMap *m)
     int *ins = xmalloc(sizeof(int) * (size_t)L->n_in);
     for (int k = 0; k < L->n_in; k++) ins[k] = in_tensor(r, L, k);
     int out = out_tensor(r, L, 0);
-    int ni = add_node(r, L, NULL, m->op, m->onnx, ins, L->n_in, &out, 1);
+    int ni = add_node(r, L, NULL, m->op, NULL, ins, L->n_in, &out, 1);
     node_set_int(r->g, ni, "axis", axis);
     free(ins);
     return 0;
@@ -684,7 +684,7 @@ static int rd_clamp(R *r, RLayer *L, const RdMap *m)
     double a = lo ? strtod(lo, &e1) : 0, b = hi ? strtod(hi, &e2) : 0;
     if (!lo || !hi || e1 == lo || e2 == hi) return ovr_fail(r, L, "min/max are missing or not numbers");
     int in = in_tensor(r, L, 0), out = out_tensor(r, L, 0);
-    int ni = add_node(r, L, NULL, OP_OTHER, "Clip", &in, 1, &out, 1);
+    int ni = add_node(r, L, NULL, OP_CLIP, NULL, &in, 1, &out, 1);
     node_set_float(r->g, ni, "min", a);
     node_set_float(r->g, ni, "max", b);
     return 0;
@@ -723,7 +723,7 @@ static int rd_hardsigmoid(R *r, RLayer *L, const RdMap *m)
     if (L->n_in != 3 || !const_float(r, in_const(r, L, 1), &a) || !const_float(r, in_const(r, L, 2), &b)) return 1;
     if (need_io(r, L, 3, 3, 1)) return -1;
     int in = in_tensor(r, L, 0), out = out_tensor(r, L, 0);
-    int ni = add_node(r, L, NULL, OP_OTHER, "HardSigmoid", &in, 1, &out, 1);
+    int ni = add_node(r, L, NULL, OP_HARD_SIGMOID, NULL, &in, 1, &out, 1);
     node_set_float(r->g, ni, "alpha", a);
     node_set_float(r->g, ni, "beta", b);
     return 0;
@@ -733,7 +733,7 @@ static int rd_hsigmoid(R *r, RLayer *L, const RdMap *m)
 {
     if (need_io(r, L, 1, 1, 1)) return -1;
     int in = in_tensor(r, L, 0), out = out_tensor(r, L, 0);
-    int ni = add_node(r, L, NULL, OP_OTHER, "HardSigmoid", &in, 1, &out, 1);
+    int ni = add_node(r, L, NULL, OP_HARD_SIGMOID, NULL, &in, 1, &out, 1);
     node_set_float(r->g, ni, "alpha", 1.0 / 6.0);
     node_set_float(r->g, ni, "beta", 0.5);
     return 0;
@@ -773,81 +773,81 @@ static int rd_nms(R *r, RLayer *L, const RdMap *m)
 
 /* OpenVINO type -> handler; types not listed become OP_OTHER (rd_other). */
 static const RdMap rd_maps[] = {
-    {"Parameter", rd_parameter, OP_OTHER, NULL},
-    {"Const", rd_const, OP_OTHER, NULL},
-    {"Result", rd_result, OP_OTHER, NULL},
-    {"Convolution", rd_conv, OP_CONV, NULL},
-    {"GroupConvolution", rd_conv, OP_CONV, NULL},
-    {"ConvolutionBackpropData", rd_conv, OP_CONV_TRANSPOSE, NULL},
-    {"GroupConvolutionBackpropData", rd_conv, OP_CONV_TRANSPOSE, NULL},
-    {"BatchNormInference", rd_batchnorm, OP_BATCHNORM, NULL},
-    {"MaxPool", rd_pool, OP_MAXPOOL, NULL},
-    {"AvgPool", rd_pool, OP_AVGPOOL, NULL},
-    {"Swish", rd_swish, OP_SILU, NULL},
-    {"Sigmoid", rd_simple, OP_SIGMOID, NULL},
-    {"Relu", rd_simple, OP_RELU, NULL},
-    {"Exp", rd_simple, OP_OTHER, "Exp"},
-    {"Log", rd_simple, OP_OTHER, "Log"},
-    {"Sqrt", rd_simple, OP_OTHER, "Sqrt"},
-    {"Negative", rd_simple, OP_OTHER, "Neg"},
-    {"Abs", rd_simple, OP_OTHER, "Abs"},
-    {"Tanh", rd_simple, OP_OTHER, "Tanh"},
-    {"Floor", rd_simple, OP_OTHER, "Floor"},
-    {"Ceiling", rd_simple, OP_OTHER, "Ceil"},
-    {"Erf", rd_simple, OP_OTHER, "Erf"},
-    {"Sin", rd_simple, OP_OTHER, "Sin"},
-    {"Cos", rd_simple, OP_OTHER, "Cos"},
-    {"SoftPlus", rd_simple, OP_OTHER, "Softplus"},
-    {"HSwish", rd_simple, OP_OTHER, "HardSwish"},
-    {"HSigmoid", rd_hsigmoid, OP_OTHER, NULL},
-    {"HardSigmoid", rd_hardsigmoid, OP_OTHER, NULL},
-    {"Mish", rd_simple, OP_OTHER, "Mish"},
-    {"Sign", rd_simple, OP_OTHER, "Sign"},
-    {"LogicalNot", rd_simple, OP_OTHER, "Not"},
-    {"Add", rd_simple, OP_ADD, NULL},
-    {"Subtract", rd_simple, OP_SUB, NULL},
-    {"Multiply", rd_simple, OP_MUL, NULL},
-    {"Divide", rd_simple, OP_DIV, NULL},
-    {"Power", rd_simple, OP_OTHER, "Pow"},
-    {"Minimum", rd_simple, OP_OTHER, "Min"},
-    {"Maximum", rd_simple, OP_OTHER, "Max"},
-    {"Equal", rd_simple, OP_OTHER, "Equal"},
-    {"Less", rd_simple, OP_OTHER, "Less"},
-    {"Greater", rd_simple, OP_OTHER, "Greater"},
-    {"LessEqual", rd_simple, OP_OTHER, "LessOrEqual"},
-    {"GreaterEqual", rd_simple, OP_OTHER, "GreaterOrEqual"},
-    {"LogicalAnd", rd_simple, OP_OTHER, "And"},
-    {"LogicalOr", rd_simple, OP_OTHER, "Or"},
-    {"LogicalXor", rd_simple, OP_OTHER, "Xor"},
-    {"FloorMod", rd_simple, OP_OTHER, "Mod"},
-    {"Select", rd_simple, OP_OTHER, "Where"},
-    {"Concat", rd_axis_attr, OP_CONCAT, NULL},
-    {"SoftMax", rd_axis_attr, OP_SOFTMAX, NULL},
-    {"LogSoftmax", rd_axis_attr, OP_OTHER, "LogSoftmax"},
-    {"VariadicSplit", rd_split, OP_SPLIT, NULL},
-    {"Split", rd_split, OP_SPLIT, NULL},
-    {"Interpolate", rd_interpolate, OP_RESIZE, NULL},
-    {"Reshape", rd_reshape, OP_RESHAPE, NULL},
-    {"Transpose", rd_transpose, OP_TRANSPOSE, NULL},
-    {"MatMul", rd_matmul, OP_MATMUL, NULL},
-    {"StridedSlice", rd_strided_slice, OP_SLICE, NULL},
-    {"Slice", rd_slice8, OP_SLICE, NULL},
-    {"Gather", rd_gather, OP_GATHER, NULL},
-    {"ShapeOf", rd_simple, OP_SHAPE, NULL},
-    {"Convert", rd_convert, OP_CAST, NULL},
-    {"Squeeze", rd_simple, OP_SQUEEZE, NULL},
-    {"Unsqueeze", rd_simple, OP_UNSQUEEZE, NULL},
-    {"Range", rd_simple, OP_OTHER, "Range"},
-    {"Broadcast", rd_broadcast, OP_OTHER, "Expand"},
-    {"Tile", rd_simple, OP_OTHER, "Tile"},
-    {"Clamp", rd_clamp, OP_OTHER, NULL},
-    {"ReduceMax", rd_reduce, OP_REDUCE_MAX, NULL},
-    {"ReduceMin", rd_reduce, OP_OTHER, "ReduceMin"},
-    {"ReduceMean", rd_reduce, OP_OTHER, "ReduceMean"},
-    {"ReduceSum", rd_reduce, OP_OTHER, "ReduceSum"},
-    {"ReduceProd", rd_reduce, OP_OTHER, "ReduceProd"},
-    {"TopK", rd_topk, OP_TOPK, NULL},
-    {"NonMaxSuppression", rd_nms, OP_NMS, NULL},
+    {"Parameter", rd_parameter, OP_OTHER},
+    {"Const", rd_const, OP_OTHER},
+    {"Result", rd_result, OP_OTHER},
+    {"Convolution", rd_conv, OP_CONV},
+    {"GroupConvolution", rd_conv, OP_CONV},
+    {"ConvolutionBackpropData", rd_conv, OP_CONV_TRANSPOSE},
+    {"GroupConvolutionBackpropData", rd_conv, OP_CONV_TRANSPOSE},
+    {"BatchNormInference", rd_batchnorm, OP_BATCHNORM},
+    {"MaxPool", rd_pool, OP_MAXPOOL},
+    {"AvgPool", rd_pool, OP_AVGPOOL},
+    {"Swish", rd_swish, OP_SILU},
+    {"Sigmoid", rd_simple, OP_SIGMOID},
+    {"Relu", rd_simple, OP_RELU},
+    {"Exp", rd_simple, OP_EXP},
+    {"Log", rd_simple, OP_LOG},
+    {"Sqrt", rd_simple, OP_SQRT},
+    {"Negative", rd_simple, OP_NEG},
+    {"Abs", rd_simple, OP_ABS},
+    {"Tanh", rd_simple, OP_TANH},
+    {"Floor", rd_simple, OP_FLOOR},
+    {"Ceiling", rd_simple, OP_CEIL},
+    {"Erf", rd_simple, OP_ERF},
+    {"Sin", rd_simple, OP_SIN},
+    {"Cos", rd_simple, OP_COS},
+    {"SoftPlus", rd_simple, OP_SOFTPLUS},
+    {"HSwish", rd_simple, OP_HARD_SWISH},
+    {"HSigmoid", rd_hsigmoid, OP_OTHER},
+    {"HardSigmoid", rd_hardsigmoid, OP_OTHER},
+    {"Mish", rd_simple, OP_MISH},
+    {"Sign", rd_simple, OP_SIGN},
+    {"LogicalNot", rd_simple, OP_NOT},
+    {"Add", rd_simple, OP_ADD},
+    {"Subtract", rd_simple, OP_SUB},
+    {"Multiply", rd_simple, OP_MUL},
+    {"Divide", rd_simple, OP_DIV},
+    {"Power", rd_simple, OP_POW},
+    {"Minimum", rd_simple, OP_MIN},
+    {"Maximum", rd_simple, OP_MAX},
+    {"Equal", rd_simple, OP_EQUAL},
+    {"Less", rd_simple, OP_LESS},
+    {"Greater", rd_simple, OP_GREATER},
+    {"LessEqual", rd_simple, OP_LESS_OR_EQUAL},
+    {"GreaterEqual", rd_simple, OP_GREATER_OR_EQUAL},
+    {"LogicalAnd", rd_simple, OP_AND},
+    {"LogicalOr", rd_simple, OP_OR},
+    {"LogicalXor", rd_simple, OP_XOR},
+    {"FloorMod", rd_simple, OP_MOD},
+    {"Select", rd_simple, OP_WHERE},
+    {"Concat", rd_axis_attr, OP_CONCAT},
+    {"SoftMax", rd_axis_attr, OP_SOFTMAX},
+    {"LogSoftmax", rd_axis_attr, OP_LOG_SOFTMAX},
+    {"VariadicSplit", rd_split, OP_SPLIT},
+    {"Split", rd_split, OP_SPLIT},
+    {"Interpolate", rd_interpolate, OP_RESIZE},
+    {"Reshape", rd_reshape, OP_RESHAPE},
+    {"Transpose", rd_transpose, OP_TRANSPOSE},
+    {"MatMul", rd_matmul, OP_MATMUL},
+    {"StridedSlice", rd_strided_slice, OP_SLICE},
+    {"Slice", rd_slice8, OP_SLICE},
+    {"Gather", rd_gather, OP_GATHER},
+    {"ShapeOf", rd_simple, OP_SHAPE},
+    {"Convert", rd_convert, OP_CAST},
+    {"Squeeze", rd_simple, OP_SQUEEZE},
+    {"Unsqueeze", rd_simple, OP_UNSQUEEZE},
+    {"Range", rd_simple, OP_RANGE},
+    {"Broadcast", rd_broadcast, OP_EXPAND},
+    {"Tile", rd_simple, OP_TILE},
+    {"Clamp", rd_clamp, OP_OTHER},
+    {"ReduceMax", rd_reduce, OP_REDUCE_MAX},
+    {"ReduceMin", rd_reduce, OP_REDUCE_MIN},
+    {"ReduceMean", rd_reduce, OP_REDUCE_MEAN},
+    {"ReduceSum", rd_reduce, OP_REDUCE_SUM},
+    {"ReduceProd", rd_reduce, OP_REDUCE_PROD},
+    {"TopK", rd_topk, OP_TOPK},
+    {"NonMaxSuppression", rd_nms, OP_NMS},
 };
 
 int ovr_convert_layers(R *r, const int *order)

@@ -20,8 +20,7 @@
  *   - Slice: X, starts, ends, axes[, steps] as int64 initializers;
  *   - MaxPool: kernel_shape, strides, pads, ceil_mode 0; Transpose: perm;
  *   - Gemm: A, B, C with transB 1 (a Linear layer); ConvTranspose like Conv;
- *   - ops outside the OpKind enum are OP_OTHER with op_type "Cos", "Sin" (OBB angle),
- *     "Range", "Expand" (dynamic anchors), ONNX semantics;
+ *   - Cos, Sin (OBB angle), Range, Expand (dynamic anchors) with ONNX semantics;
  *   - constants are initializers (tensors with data, is_param false); learned weights are
  *     float32 tensors with is_param true and the checkpoint's requires_grad; BatchNorm
  *     running statistics are initializers with is_param false.

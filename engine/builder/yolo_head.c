@@ -58,13 +58,13 @@ static int op_unsqueeze(Builder *b, const char *scope, int mod, int x, int64_t a
     return y;
 }
 
-static int op_other(Builder *b, const char *scope, int mod, const char *type, const int *in, int nin, int rank,
-                    const int64_t *dims)
+static int op_shaped(Builder *b, const char *scope, int mod, OpKind op, const int *in, int nin, int rank,
+                     const int64_t *dims)
 {
     int64_t d[1][GRAPH_MAX_RANK] = {{0}};
     for (int i = 0; i < rank; i++) d[0][i] = dims[i];
     int y;
-    int ni = yb_node(b, scope, mod, OP_OTHER, type, in, nin, 1, (const int64_t(*)[GRAPH_MAX_RANK])d, &rank, &y);
+    int ni = yb_node(b, scope, mod, op, NULL, in, nin, 1, (const int64_t(*)[GRAPH_MAX_RANK])d, &rank, &y);
     return ni < 0 ? -1 : y;
 }
 
@@ -112,8 +112,8 @@ static int dynamic_anchors(Builder *b, const char *s, int mod, int nl, const int
         int zero = yb_scalar_f32(b, s, 0.f), one = yb_scalar_f32(b, s, 1.f), half = yb_scalar_f32(b, s, 0.5f);
         int rx[3] = {zero, op_cast_f32(b, s, mod, wi), one};
         int ry[3] = {zero, op_cast_f32(b, s, mod, hi), one};
-        int xs = op_other(b, s, mod, "Range", rx, 3, 1, &w);
-        int ys = op_other(b, s, mod, "Range", ry, 3, 1, &h);
+        int xs = op_shaped(b, s, mod, OP_RANGE, rx, 3, 1, &w);
+        int ys = op_shaped(b, s, mod, OP_RANGE, ry, 3, 1, &h);
         if (xs < 0 || ys < 0) return -1;
         xs = yb_binary(b, s, mod, OP_ADD, xs, half);
         ys = yb_binary(b, s, mod, OP_ADD, ys, half);
@@ -122,8 +122,8 @@ static int dynamic_anchors(Builder *b, const char *s, int mod, int nl, const int
         int64_t hwd[2] = {h, w};
         int ex[2] = {op_unsqueeze(b, s, mod, xs, 0), hw};
         int ey[2] = {op_unsqueeze(b, s, mod, ys, 1), hw};
-        int X = op_other(b, s, mod, "Expand", ex, 2, 2, hwd);
-        int Y = op_other(b, s, mod, "Expand", ey, 2, 2, hwd);
+        int X = op_shaped(b, s, mod, OP_EXPAND, ex, 2, 2, hwd);
+        int Y = op_shaped(b, s, mod, OP_EXPAND, ey, 2, 2, hwd);
         int64_t flat[2] = {1, -1};
         int xf = yb_reshape(b, s, mod, X, flat, 2), yf = yb_reshape(b, s, mod, Y, flat, 2);
         int pair[2] = {xf, yf};
@@ -133,7 +133,7 @@ static int dynamic_anchors(Builder *b, const char *s, int mod, int nl, const int
         int sc1 = yb_const_f32(b, s, "Constant", 2, one1, &sv);
         int es[2] = {sc1, yb_shape(b, s, mod, xf)};
         int64_t sdim[2] = {1, h * w};
-        sts[i] = op_other(b, s, mod, "Expand", es, 2, 2, sdim);
+        sts[i] = op_shaped(b, s, mod, OP_EXPAND, es, 2, 2, sdim);
         if (b->failed) return -1;
     }
     an->anchors = yb_concat(b, s, mod, ancs, nl, 1);
@@ -243,8 +243,8 @@ static int detect_core(Builder *b, const ModNode *m, const char *path, const Sco
         box = yb_concat(b, s, mod, xw, 2, 1);
     } else {
         /* dist2rbox: rotate the centre offset by the predicted angle */
-        int cosv = yb_unary(b, s, mod, OP_OTHER, "Cos", angle);
-        int sinv = yb_unary(b, s, mod, OP_OTHER, "Sin", angle);
+        int cosv = yb_unary(b, s, mod, OP_COS, NULL, angle);
+        int sinv = yb_unary(b, s, mod, OP_SIN, NULL, angle);
         int d = yb_binary(b, s, mod, OP_SUB, lr[1], lr[0]);
         d = yb_binary(b, s, mod, OP_DIV, d, yb_scalar_f32(b, s, 2.f));
         int64_t ones[2] = {1, 1};

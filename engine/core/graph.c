@@ -37,6 +37,28 @@ DType dtype_from_onnx(int onnx_type)
 
 const char *op_name(OpKind op) { return (unsigned)op < OP_COUNT ? op_names[op] : ""; }
 
+const char *node_op_name(const Node *n)
+{
+    if (!n) return "?";
+    if (n->op != OP_OTHER) return op_name(n->op);
+    return n->op_type && *n->op_type ? n->op_type : "?";
+}
+
+int graph_check_writable(const Graph *g, OpWriteSupport (*support)(const Node *n), const char *format, char *err,
+                         size_t errlen)
+{
+    for (int i = 0; i < g->n_nodes; i++) {
+        const Node *n = &g->nodes[i];
+        OpWriteSupport s = support(n);
+        if (s == OP_WRITE_YES) continue;
+        const char *why = s == OP_WRITE_NO && n->op == OP_OTHER ? "is not an op yoloport knows, so it"
+                          : s == OP_WRITE_NO                    ? "is an op that"
+                                                                : "has no entry in the writer's op table, so it";
+        return err_set(err, errlen, "node '%s': %s %s cannot be written as %s", n->name, node_op_name(n), why, format);
+    }
+    return 0;
+}
+
 OpKind op_from_name(const char *s)
 {
     if (!s) return OP_OTHER;
@@ -137,6 +159,9 @@ int graph_add_node(Graph *g, OpKind op, const char *op_type, const char *name, i
     int ni = g->n_nodes++;
     Node *n = &g->nodes[ni];
     memset(n, 0, sizeof *n);
+    /* an op given by name that the enum knows becomes that op (readers that mean "not the
+     * IR's op" for such a name set n->op back to OP_OTHER after adding the node) */
+    if (op == OP_OTHER && op_type) op = op_from_name(op_type);
     n->op = op;
     n->op_type = arena_strdup(g->arena, op_type ? op_type : op_name(op));
     n->name = arena_strdup(g->arena, name ? name : "");

@@ -54,9 +54,17 @@ size_t dtype_size(DType t);          /* 0 for string/undefined */
 int dtype_to_onnx(DType t);
 DType dtype_from_onnx(int onnx_type); /* DT_UNDEFINED when unknown */
 
-/* Operators.  Names are the ONNX op_type where one exists; the IR keeps SiLU as one op
- * (writers expand it to Sigmoid+Mul).  OP_OTHER carries any op we do not model, with
- * its op_type string in node->op_type (the ONNX reader keeps every node). */
+/* Operators: every op the executor, the passes and the writers know, one enum.  Names are
+ * the ONNX op_type where one exists; the IR keeps SiLU as one op (writers expand it to
+ * Sigmoid+Mul).  Each module that handles ops keeps its own table indexed by this enum (the
+ * executor's kernels, each writer's mapping), so a new op is one line here plus one row in
+ * each table, and the tables' tests say which row is missing.
+ *
+ * OP_OTHER is an op yoloport does not model: an unknown op_type, an op of another domain, or
+ * a known name whose meaning in its source differs from the IR's (ONNX Softmax before opset
+ * 13 over a non-last axis).  Its name stays in node->op_type: the browser shows it; the
+ * executor refuses it by name; a writer refuses it by name unless the table's OP_OTHER row
+ * says it copies ops read from its own format verbatim. */
 #define GRAPH_OPS(X)                                \
     X(OP_CONV, "Conv")                              \
     X(OP_CONV_TRANSPOSE, "ConvTranspose")           \
@@ -92,6 +100,63 @@ DType dtype_from_onnx(int onnx_type); /* DT_UNDEFINED when unknown */
     X(OP_ARGMAX, "ArgMax")                          \
     X(OP_TOPK, "TopK")                              \
     X(OP_NMS, "NonMaxSuppression")                  \
+    X(OP_GLOBAL_MAXPOOL, "GlobalMaxPool")           \
+    X(OP_UPSAMPLE, "Upsample")                      \
+    X(OP_SWISH, "Swish")                            \
+    X(OP_EXP, "Exp")                                \
+    X(OP_LOG, "Log")                                \
+    X(OP_SQRT, "Sqrt")                              \
+    X(OP_NEG, "Neg")                                \
+    X(OP_ABS, "Abs")                                \
+    X(OP_TANH, "Tanh")                              \
+    X(OP_FLOOR, "Floor")                            \
+    X(OP_CEIL, "Ceil")                              \
+    X(OP_ROUND, "Round")                            \
+    X(OP_RECIPROCAL, "Reciprocal")                  \
+    X(OP_ERF, "Erf")                                \
+    X(OP_LEAKY_RELU, "LeakyRelu")                   \
+    X(OP_HARD_SIGMOID, "HardSigmoid")               \
+    X(OP_HARD_SWISH, "HardSwish")                   \
+    X(OP_SIN, "Sin")                                \
+    X(OP_COS, "Cos")                                \
+    X(OP_SOFTPLUS, "Softplus")                      \
+    X(OP_GELU, "Gelu")                              \
+    X(OP_ELU, "Elu")                                \
+    X(OP_SIGN, "Sign")                              \
+    X(OP_MISH, "Mish")                              \
+    X(OP_POW, "Pow")                                \
+    X(OP_MIN, "Min")                                \
+    X(OP_MAX, "Max")                                \
+    X(OP_MOD, "Mod")                                \
+    X(OP_EQUAL, "Equal")                            \
+    X(OP_LESS, "Less")                              \
+    X(OP_GREATER, "Greater")                        \
+    X(OP_LESS_OR_EQUAL, "LessOrEqual")              \
+    X(OP_GREATER_OR_EQUAL, "GreaterOrEqual")        \
+    X(OP_AND, "And")                                \
+    X(OP_OR, "Or")                                  \
+    X(OP_XOR, "Xor")                                \
+    X(OP_NOT, "Not")                                \
+    X(OP_WHERE, "Where")                            \
+    X(OP_CLIP, "Clip")                              \
+    X(OP_LOG_SOFTMAX, "LogSoftmax")                 \
+    X(OP_HARDMAX, "Hardmax")                        \
+    X(OP_REDUCE_MIN, "ReduceMin")                   \
+    X(OP_REDUCE_SUM, "ReduceSum")                   \
+    X(OP_REDUCE_MEAN, "ReduceMean")                 \
+    X(OP_REDUCE_PROD, "ReduceProd")                 \
+    X(OP_REDUCE_SUM_SQUARE, "ReduceSumSquare")      \
+    X(OP_REDUCE_LOG_SUM, "ReduceLogSum")            \
+    X(OP_REDUCE_LOG_SUM_EXP, "ReduceLogSumExp")     \
+    X(OP_ARGMIN, "ArgMin")                          \
+    X(OP_DROPOUT, "Dropout")                        \
+    X(OP_SIZE, "Size")                              \
+    X(OP_GATHER_ELEMENTS, "GatherElements")         \
+    X(OP_EXPAND, "Expand")                          \
+    X(OP_TILE, "Tile")                              \
+    X(OP_RANGE, "Range")                            \
+    X(OP_CONSTANT_OF_SHAPE, "ConstantOfShape")      \
+    X(OP_PAD, "Pad")                                \
     X(OP_OTHER, "")
 
 typedef enum {
@@ -103,6 +168,18 @@ typedef enum {
 
 const char *op_name(OpKind op);     /* "Conv"; "" for OP_OTHER */
 OpKind op_from_name(const char *s); /* OP_OTHER when unknown */
+/* The name to show for node n's op: op_name, or the source's op_type for OP_OTHER. */
+struct Node;
+const char *node_op_name(const struct Node *n);
+
+/* How one writer handles one op: each writer's table (indexed by OpKind) says it for every
+ * op.  OP_WRITE_UNSET is 0 so that a row nobody filled in is found by the tables' tests. */
+typedef enum {
+    OP_WRITE_UNSET = 0,
+    OP_WRITE_YES,      /* the writer expresses the op */
+    OP_WRITE_NO,       /* the format cannot express it: refused by name before anything is written */
+    OP_WRITE_VERBATIM, /* OP_OTHER only: ops read from this writer's own format are copied as read */
+} OpWriteSupport;
 
 typedef enum { ATTR_INT, ATTR_FLOAT, ATTR_STRING, ATTR_INTS, ATTR_FLOATS, ATTR_STRINGS, ATTR_TENSOR, ATTR_GRAPH } AttrType;
 
@@ -136,7 +213,7 @@ typedef struct {
     const char *external; /* ONNX external-data location, NULL when inline */
 } Tensor;
 
-typedef struct {
+typedef struct Node {
     OpKind op;
     const char *op_type;  /* the op's name as written in the source (always set) */
     const char *name;     /* e.g. "/model.2/cv1/conv/Conv" */
@@ -231,7 +308,8 @@ static inline Tensor *graph_tensor(Graph *g, int i) { return (i >= 0 && i < g->n
 int graph_find_tensor(const Graph *g, const char *name); /* -1 when absent (linear scan) */
 int64_t tensor_numel(const Tensor *t);                   /* -1 when a dim is unknown */
 
-/* Add a node; names are copied; inputs/outputs copied into the arena.  Sets the
+/* Add a node; names are copied; op OP_OTHER with an op_type the enum names becomes that op
+ * (a reader that keeps such a name as OP_OTHER sets n->op after adding it); inputs/outputs copied into the arena.  Sets the
  * producer of each output tensor.  Returns the node index. */
 int graph_add_node(Graph *g, OpKind op, const char *op_type, const char *name, int module,
                    const int *inputs, int n_inputs, const int *outputs, int n_outputs);
@@ -277,6 +355,12 @@ int graph_module_for_name(Graph *g, StrMap *modules, const char *name, const cha
 /* Fill modules[].params for graphs read from files: each parameter tensor counts once,
  * towards the module of the first node that uses it and that module's ancestors. */
 void graph_count_module_params(Graph *g);
+
+/* A writer's check before it writes anything: support(n) says how the writer handles node
+ * n (from its op table).  The first node that is not OP_WRITE_YES fails with "node '<name>':
+ * <op> ... cannot be written as <format>" in err (-1); 0 when every node can be written. */
+int graph_check_writable(const Graph *g, OpWriteSupport (*support)(const Node *n), const char *format, char *err,
+                         size_t errlen);
 
 /* Sum of elements over is_param tensors. */
 int64_t graph_param_count(const Graph *g);

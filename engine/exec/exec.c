@@ -130,15 +130,6 @@ const char *node_attr_str(const Node *n, const char *name, const char *dflt)
 
 /* ---- preparing ------------------------------------------------------------------- */
 
-static ExecOpFn find_op(const char *op_type)
-{
-    const ExecOpEntry *tables[] = {exec_ops_conv, exec_ops_elementwise, exec_ops_shape};
-    for (size_t t = 0; t < ARRAY_LEN(tables); t++)
-        for (const ExecOpEntry *o = tables[t]; o->op_type; o++)
-            if (!strcmp(o->op_type, op_type)) return o->fn;
-    return NULL;
-}
-
 static bool dtype_is_float(DType t) { return t == DT_F32 || t == DT_F16 || t == DT_BF16 || t == DT_F64; }
 static bool dtype_is_int(DType t)
 {
@@ -281,19 +272,24 @@ Exec *exec_new(const Graph *g, char *err, size_t errlen)
     }
     for (int ni = 0; ni < g->n_nodes; ni++) {
         const Node *n = &g->nodes[ni];
-        const char *type = n->op != OP_OTHER ? op_name(n->op) : n->op_type;
         if (n->domain && *n->domain && strcmp(n->domain, "ai.onnx")) {
             err_set(err, errlen, "node '%s': op %s of domain '%s' is not supported by the executor", n->name,
                     n->op_type, n->domain);
             goto fail;
         }
-        ExecOpFn fn = type ? find_op(type) : NULL;
-        if (!fn) {
-            err_set(err, errlen, "node '%s': op %s is not supported by the executor", n->name,
-                    n->op_type && *n->op_type ? n->op_type : (type ? type : "?"));
+        const ExecOpDef *def = (unsigned)n->op < OP_COUNT ? &exec_op_defs[n->op] : NULL;
+        if (!def || !def->fn) {
+            err_set(err, errlen, "node '%s': op %s is not supported by the executor", n->name, node_op_name(n));
             goto fail;
         }
-        e->op_fns[ni] = (void *)fn;
+        if (n->n_inputs < def->min_in || n->n_inputs > def->max_in || n->n_outputs < def->min_out ||
+            n->n_outputs > def->max_out) {
+            err_set(err, errlen, "node '%s' (%s) has %d inputs and %d outputs; the op takes %d to %d and %d to %d",
+                    n->name, node_op_name(n), n->n_inputs, n->n_outputs, def->min_in, def->max_in, def->min_out,
+                    def->max_out);
+            goto fail;
+        }
+        e->op_fns[ni] = def->fn;
         for (int k = 0; k < n->n_inputs; k++) {
             int t = n->inputs[k];
             if (t < 0) continue;
@@ -414,7 +410,7 @@ int exec_run(Exec *e, const volatile int *cancel, char *err, size_t errlen)
             if (t >= 0) value_clear(&e->vals[t]);
         }
         msg[0] = 0;
-        ExecOpFn fn = (ExecOpFn)e->op_fns[ni];
+        ExecOpFn fn = e->op_fns[ni];
         double t0 = e->profile ? now_seconds() : 0;
         int rc;
         if (plan == PLAN_ALIAS) {

@@ -16,8 +16,9 @@
 
 typedef struct Exec Exec;
 
-/* Prepare to run g: checks every node's op is supported (else NULL + message naming the
- * node and op). */
+/* Prepare to run g: every node's op must have a kernel in the executor's op table and a
+ * count of inputs and outputs the op allows (else NULL + message naming the node and the op;
+ * an op yoloport does not know, OP_OTHER, is named by its op_type). */
 Exec *exec_new(const Graph *g, char *err, size_t errlen);
 void exec_free(Exec *e);
 
@@ -59,5 +60,13 @@ void exec_set_profile(Exec *e, int on);
  * every node the same way.  0 (unknown) counts as the newest. */
 int exec_opset_class(int64_t opset);
 int exec_profile(const Exec *e, ExecOpTime *out, int max);
+
+/* The executor's op table (engine/exec/exec_ops.c), for tests and tools: whether op has a
+ * kernel (EXEC_OP_KERNEL), is marked as one the executor cannot run (EXEC_OP_NOT_EXECUTABLE),
+ * or has a row nobody filled in (EXEC_OP_UNSET, 0: a bug the op table test reports). */
+typedef enum { EXEC_OP_UNSET = 0, EXEC_OP_KERNEL, EXEC_OP_NOT_EXECUTABLE } ExecOpSupport;
+ExecOpSupport exec_op_support(OpKind op);
+/* The attributes op's kernel reads, space-separated ("" when none); NULL out of range. */
+const char *exec_op_attrs(OpKind op);
 
 #endif

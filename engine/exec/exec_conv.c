@@ -168,7 +168,7 @@ static void depthwise_channel(const float *x, const float *w, float *y, const Ge
     }
 }
 
-static int op_conv(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
+int exec_op_conv(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
 {
     NEED_IN(0); NEED_IN(1); NEED_OUT(0);
     Value *x = in[0], *w = in[1], *b = nin > 2 ? in[2] : NULL;
@@ -243,7 +243,7 @@ static int op_conv(Exec *e, const Node *n, Value **in, int nin, Value **out, int
 
 /* ---- ConvTranspose ---------------------------------------------------------------- */
 
-static int op_conv_transpose(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err,
+int exec_op_conv_transpose(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err,
                              size_t errlen)
 {
     NEED_IN(0); NEED_IN(1); NEED_OUT(0);
@@ -335,7 +335,7 @@ static int op_conv_transpose(Exec *e, const Node *n, Value **in, int nin, Value 
 
 /* ---- BatchNormalization ------------------------------------------------------------ */
 
-static int op_batchnorm(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
+int exec_op_batchnorm(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
 {
     NEED_IN(0); NEED_IN(1); NEED_IN(2); NEED_IN(3); NEED_IN(4); NEED_OUT(0);
     Value *x = in[0];
@@ -383,12 +383,12 @@ static void window_range(int64_t start, int64_t d, int64_t k, int64_t len, int64
     *n_padded = hp;
 }
 
-static int op_pool(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
+int exec_op_pool(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
 {
     NEED_IN(0); NEED_OUT(0);
     Value *x = in[0];
     if (x->type != VT_F32) return err_set(err, errlen, "input must be float");
-    bool is_max = n->op == OP_MAXPOOL || !strcmp(n->op_type, "MaxPool");
+    bool is_max = n->op == OP_MAXPOOL;
     int64_t ks[2];
     int nk = attr_ints(n, "kernel_shape", ks, 2);
     if (x->rank != 3 && x->rank != 4) return err_set(err, errlen, "only 1-D and 2-D pooling (rank 3 or 4)");
@@ -432,12 +432,12 @@ static int op_pool(Exec *e, const Node *n, Value **in, int nin, Value **out, int
     return 0;
 }
 
-static int op_global_pool(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
+int exec_op_global_pool(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
 {
     NEED_IN(0); NEED_OUT(0);
     Value *x = in[0];
     if (x->type != VT_F32 || x->rank < 3) return err_set(err, errlen, "input must be float with rank >= 3");
-    bool is_max = !strcmp(n->op != OP_OTHER ? op_name(n->op) : n->op_type, "GlobalMaxPool");
+    bool is_max = n->op == OP_GLOBAL_MAXPOOL;
     int64_t d[GRAPH_MAX_RANK], inner = 1;
     for (int i = 0; i < x->rank; i++) {
         d[i] = i < 2 ? x->dims[i] : 1;
@@ -472,13 +472,13 @@ static double src_coord(CoordMode m, int64_t o, double scale, int64_t in_len, in
     }
 }
 
-static int op_resize(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
+int exec_op_resize(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
 {
     NEED_IN(0); NEED_OUT(0);
     Value *x = in[0];
     int rank = x->rank;
     if (rank < 1) return err_set(err, errlen, "cannot resize a scalar");
-    bool upsample = !strcmp(n->op != OP_OTHER ? op_name(n->op) : n->op_type, "Upsample");
+    bool upsample = n->op == OP_UPSAMPLE;
     /* inputs: Resize-10 / Upsample (X, scales); Resize-11+ (X, roi, scales, sizes) */
     Value *scales_v = NULL, *sizes_v = NULL;
     bool old = upsample || (e->opset > 0 && e->opset < 11) || nin == 2;
@@ -618,15 +618,3 @@ static int op_resize(Exec *e, const Node *n, Value **in, int nin, Value **out, i
     return err_set(err, errlen, "Resize mode '%s' is not supported", mode);
 }
 
-const ExecOpEntry exec_ops_conv[] = {
-    {"Conv", op_conv},
-    {"ConvTranspose", op_conv_transpose},
-    {"BatchNormalization", op_batchnorm},
-    {"MaxPool", op_pool},
-    {"AveragePool", op_pool},
-    {"GlobalAveragePool", op_global_pool},
-    {"GlobalMaxPool", op_global_pool},
-    {"Resize", op_resize},
-    {"Upsample", op_resize},
-    {NULL, NULL},
-};

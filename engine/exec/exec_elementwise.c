@@ -115,7 +115,7 @@ static int unary_out(Exec *e, const Node *n, Value *x, Value *y, char *err, size
     return 0;
 }
 
-static int op_sigmoid(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
+int exec_op_sigmoid(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
 {
     NEED_IN(0); NEED_OUT(0);
     if (unary_out(e, n, in[0], out[0], err, errlen)) return -1;
@@ -123,7 +123,7 @@ static int op_sigmoid(Exec *e, const Node *n, Value **in, int nin, Value **out, 
     return 0;
 }
 
-static int op_silu(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
+int exec_op_silu(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
 {
     NEED_IN(0); NEED_OUT(0);
     if (unary_out(e, n, in[0], out[0], err, errlen)) return -1;
@@ -131,7 +131,7 @@ static int op_silu(Exec *e, const Node *n, Value **in, int nin, Value **out, int
     return 0;
 }
 
-static int op_exp(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
+int exec_op_exp(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
 {
     NEED_IN(0); NEED_OUT(0);
     if (unary_out(e, n, in[0], out[0], err, errlen)) return -1;
@@ -139,29 +139,10 @@ static int op_exp(Exec *e, const Node *n, Value **in, int nin, Value **out, int 
     return 0;
 }
 
-typedef enum {
-    U_RELU, U_LOG, U_SQRT, U_NEG, U_ABS, U_TANH, U_FLOOR, U_CEIL, U_ROUND, U_RECIP, U_ERF, U_LEAKY, U_HSIG,
-    U_HSWISH, U_SIN, U_COS, U_SOFTPLUS, U_GELU, U_ELU, U_SIGN, U_MISH
-} UnaryKind;
-
-static const struct {
-    const char *name;
-    UnaryKind k;
-} unary_names[] = {
-    {"Relu", U_RELU}, {"Log", U_LOG}, {"Sqrt", U_SQRT}, {"Neg", U_NEG}, {"Abs", U_ABS}, {"Tanh", U_TANH},
-    {"Floor", U_FLOOR}, {"Ceil", U_CEIL}, {"Round", U_ROUND}, {"Reciprocal", U_RECIP}, {"Erf", U_ERF},
-    {"LeakyRelu", U_LEAKY}, {"HardSigmoid", U_HSIG}, {"HardSwish", U_HSWISH}, {"Sin", U_SIN}, {"Cos", U_COS},
-    {"Softplus", U_SOFTPLUS}, {"Gelu", U_GELU}, {"Elu", U_ELU}, {"Sign", U_SIGN}, {"Mish", U_MISH},
-};
-
-static int op_unary(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
+int exec_op_unary(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
 {
     NEED_IN(0); NEED_OUT(0);
-    const char *type = n->op != OP_OTHER ? op_name(n->op) : n->op_type;
-    int kind = -1;
-    for (size_t i = 0; i < ARRAY_LEN(unary_names); i++)
-        if (!strcmp(unary_names[i].name, type)) kind = (int)unary_names[i].k;
-    if (kind < 0) return err_set(err, errlen, "unknown unary op");
+    int kind = exec_op_variant(n->op);
     /* integer Neg/Abs/Relu on int64 stay integer (shape arithmetic) */
     if (in[0]->type == VT_I64 && (kind == U_NEG || kind == U_ABS || kind == U_RELU || kind == U_SIGN)) {
         if (value_alloc(e, out[0], VT_I64, in[0]->rank, in[0]->dims, err, errlen)) return -1;
@@ -213,10 +194,6 @@ static int op_unary(Exec *e, const Node *n, Value **in, int nin, Value **out, in
 }
 
 /* ---- broadcasting binary ops ------------------------------------------------------ */
-
-typedef enum {
-    B_ADD, B_SUB, B_MUL, B_DIV, B_POW, B_MIN, B_MAX, B_MOD, B_EQ, B_LT, B_GT, B_LE, B_GE, B_AND, B_OR, B_XOR
-} BinKind;
 
 static bool bin_is_compare(BinKind k) { return k >= B_EQ; }
 
@@ -424,23 +401,10 @@ static int binary(Exec *e, const Node *n, BinKind k, Value *a, Value *b, Value *
     return 0;
 }
 
-static const struct {
-    const char *name;
-    BinKind k;
-} binary_names[] = {
-    {"Add", B_ADD}, {"Sub", B_SUB}, {"Mul", B_MUL}, {"Div", B_DIV}, {"Pow", B_POW}, {"Min", B_MIN},
-    {"Max", B_MAX}, {"Mod", B_MOD}, {"Equal", B_EQ}, {"Less", B_LT}, {"Greater", B_GT}, {"LessOrEqual", B_LE},
-    {"GreaterOrEqual", B_GE}, {"And", B_AND}, {"Or", B_OR}, {"Xor", B_XOR},
-};
-
-static int op_binary(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
+int exec_op_binary(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
 {
     NEED_OUT(0);
-    const char *type = n->op != OP_OTHER ? op_name(n->op) : n->op_type;
-    int kind = -1;
-    for (size_t i = 0; i < ARRAY_LEN(binary_names); i++)
-        if (!strcmp(binary_names[i].name, type)) kind = (int)binary_names[i].k;
-    if (kind < 0) return err_set(err, errlen, "unknown binary op");
+    int kind = exec_op_variant(n->op);
     /* Min/Max take any number of inputs; the rest exactly two */
     if ((kind == B_MIN || kind == B_MAX) && nin != 2) {
         if (nin < 1 || !in[0]) return err_set(err, errlen, "needs at least one input");
@@ -463,7 +427,7 @@ static int op_binary(Exec *e, const Node *n, Value **in, int nin, Value **out, i
     return binary(e, n, (BinKind)kind, in[0], in[1], out[0], err, errlen);
 }
 
-static int op_not(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
+int exec_op_not(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
 {
     NEED_IN(0); NEED_OUT(0);
     if (value_alloc(e, out[0], VT_I64, in[0]->rank, in[0]->dims, err, errlen)) return -1;
@@ -472,7 +436,7 @@ static int op_not(Exec *e, const Node *n, Value **in, int nin, Value **out, int 
 }
 
 /* Generic 3-way broadcasting (Where): slow, for the small tensors it meets. */
-static int op_where(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
+int exec_op_where(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
 {
     NEED_IN(0); NEED_IN(1); NEED_IN(2); NEED_OUT(0);
     int64_t d1[GRAPH_MAX_RANK], od[GRAPH_MAX_RANK];
@@ -501,7 +465,7 @@ static int op_where(Exec *e, const Node *n, Value **in, int nin, Value **out, in
 
 /* ---- Cast, Clip ------------------------------------------------------------------- */
 
-static int op_cast(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
+int exec_op_cast(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
 {
     NEED_IN(0); NEED_OUT(0);
     int to_onnx = (int)node_attr_int(n, "to", 1);
@@ -540,7 +504,7 @@ static int op_cast(Exec *e, const Node *n, Value **in, int nin, Value **out, int
     return 0;
 }
 
-static int op_clip(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
+int exec_op_clip(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
 {
     NEED_IN(0); NEED_OUT(0);
     double lo = node_attr_float(n, "min", -INFINITY), hi = node_attr_float(n, "max", INFINITY);
@@ -563,11 +527,10 @@ static int op_clip(Exec *e, const Node *n, Value **in, int nin, Value **out, int
 
 /* ---- Softmax ---------------------------------------------------------------------- */
 
-static int op_softmax(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
+int exec_op_softmax(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
 {
     NEED_IN(0); NEED_OUT(0);
-    const char *type = n->op != OP_OTHER ? op_name(n->op) : n->op_type;
-    bool logsm = !strcmp(type, "LogSoftmax");
+    bool logsm = n->op == OP_LOG_SOFTMAX;
     Value *x = in[0];
     bool old = e->opset > 0 && e->opset < 13; /* opsets 1-12: softmax over the flattened trailing dims */
     int axis;
@@ -605,7 +568,7 @@ static int op_softmax(Exec *e, const Node *n, Value **in, int nin, Value **out, 
 
 /* ---- MatMul, Gemm ------------------------------------------------------------------ */
 
-static int op_matmul(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
+int exec_op_matmul(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
 {
     NEED_IN(0); NEED_IN(1); NEED_OUT(0);
     Value *a = in[0], *b = in[1];
@@ -663,7 +626,7 @@ done:
     return rc;
 }
 
-static int op_gemm(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
+int exec_op_gemm(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
 {
     NEED_IN(0); NEED_IN(1); NEED_OUT(0);
     Value *a = in[0], *b = in[1], *c = nin > 2 ? in[2] : NULL;
@@ -724,12 +687,11 @@ static int reduce_axes(const Node *n, Value **in, int nin, int rank, bool *mask,
 
 typedef enum { R_MAX, R_MIN, R_SUM, R_MEAN, R_PROD } ReduceKind;
 
-static int op_reduce(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
+int exec_op_reduce(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
 {
     NEED_IN(0); NEED_OUT(0);
-    const char *type = n->op != OP_OTHER ? op_name(n->op) : n->op_type;
-    ReduceKind k = !strcmp(type, "ReduceMax") ? R_MAX : !strcmp(type, "ReduceMin") ? R_MIN
-                 : !strcmp(type, "ReduceSum") ? R_SUM : !strcmp(type, "ReduceMean") ? R_MEAN : R_PROD;
+    ReduceKind k = n->op == OP_REDUCE_MAX ? R_MAX : n->op == OP_REDUCE_MIN ? R_MIN
+                 : n->op == OP_REDUCE_SUM ? R_SUM : n->op == OP_REDUCE_MEAN ? R_MEAN : R_PROD;
     Value *x = in[0];
     bool mask[GRAPH_MAX_RANK];
     if (reduce_axes(n, in, nin, x->rank, mask, err, errlen)) return -1;
@@ -780,12 +742,11 @@ static int op_reduce(Exec *e, const Node *n, Value **in, int nin, Value **out, i
     return 0;
 }
 
-static int op_argmax(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
+int exec_op_argmax(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
 {
     NEED_IN(0); NEED_OUT(0);
     Value *x = in[0];
-    const char *type = n->op != OP_OTHER ? op_name(n->op) : n->op_type;
-    bool is_min = !strcmp(type, "ArgMin");
+    bool is_min = n->op == OP_ARGMIN;
     int axis;
     if (axis_norm(node_attr_int(n, "axis", 0), x->rank ? x->rank : 1, &axis, err, errlen)) return -1;
     bool keep = node_attr_int(n, "keepdims", 1) != 0, last = node_attr_int(n, "select_last_index", 0) != 0;
@@ -814,20 +775,3 @@ static int op_argmax(Exec *e, const Node *n, Value **in, int nin, Value **out, i
     return 0;
 }
 
-const ExecOpEntry exec_ops_elementwise[] = {
-    {"Sigmoid", op_sigmoid}, {"SiLU", op_silu}, {"Swish", op_silu}, {"Exp", op_exp},
-    {"Relu", op_unary}, {"Log", op_unary}, {"Sqrt", op_unary}, {"Neg", op_unary}, {"Abs", op_unary},
-    {"Tanh", op_unary}, {"Floor", op_unary}, {"Ceil", op_unary}, {"Round", op_unary}, {"Reciprocal", op_unary},
-    {"Erf", op_unary}, {"LeakyRelu", op_unary}, {"HardSigmoid", op_unary}, {"HardSwish", op_unary},
-    {"Sin", op_unary}, {"Cos", op_unary}, {"Softplus", op_unary}, {"Gelu", op_unary}, {"Elu", op_unary},
-    {"Sign", op_unary}, {"Mish", op_unary},
-    {"Add", op_binary}, {"Sub", op_binary}, {"Mul", op_binary}, {"Div", op_binary}, {"Pow", op_binary},
-    {"Min", op_binary}, {"Max", op_binary}, {"Mod", op_binary}, {"Equal", op_binary}, {"Less", op_binary},
-    {"Greater", op_binary}, {"LessOrEqual", op_binary}, {"GreaterOrEqual", op_binary}, {"And", op_binary},
-    {"Or", op_binary}, {"Xor", op_binary}, {"Not", op_not}, {"Where", op_where},
-    {"Cast", op_cast}, {"Clip", op_clip}, {"Softmax", op_softmax}, {"LogSoftmax", op_softmax},
-    {"MatMul", op_matmul}, {"Gemm", op_gemm},
-    {"ReduceMax", op_reduce}, {"ReduceMin", op_reduce}, {"ReduceSum", op_reduce}, {"ReduceMean", op_reduce},
-    {"ReduceProd", op_reduce}, {"ArgMax", op_argmax}, {"ArgMin", op_argmax},
-    {NULL, NULL},
-};

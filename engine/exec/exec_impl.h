@@ -30,6 +30,11 @@ typedef struct {
 /* Largest tensor one op may create (elements): 1 Gi floats = 4 GiB. */
 #define EXEC_MAX_ELEMS ((int64_t)1 << 30)
 
+/* An op: inputs (NULL for omitted optional inputs), outputs to fill (already reset).
+ * 0 or -1 + message (the caller prefixes the node name and op). */
+typedef int (*ExecOpFn)(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err,
+                        size_t errlen);
+
 struct Exec {
     const Graph *g;
     Value *vals;        /* one per graph tensor */
@@ -38,7 +43,7 @@ struct Exec {
     bool keep_all;
     int64_t max_elems;  /* largest tensor one op may create (EXEC_MAX_ELEMS by default) */
     int64_t opset;      /* default-domain opset (0 when unknown) */
-    void **op_fns;      /* resolved op function per node (ExecOpFn) */
+    ExecOpFn *op_fns;   /* resolved op function per node */
     bool profile;
     /* Conv + SiLU fusion, planned at exec_new and used when keep_all is off:
      * node_plan[ni] is PLAN_RUN, PLAN_CONV_SILU (the conv applies SiLU to its output),
@@ -54,20 +59,43 @@ struct Exec {
 
 enum { PLAN_RUN, PLAN_CONV_SILU, PLAN_SKIP, PLAN_ALIAS };
 
-/* An op: inputs (NULL for omitted optional inputs), outputs to fill (already reset).
- * 0 or -1 + message (the caller prefixes the node name and op). */
-typedef int (*ExecOpFn)(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err,
-                        size_t errlen);
 
+/* The kernels (exec_conv.c, exec_elementwise.c, exec_shape.c); exec_ops.c's table says which
+ * op runs which. */
+#define EXEC_KERNELS(X)                                                                                   \
+    X(conv) X(conv_transpose) X(batchnorm) X(pool) X(global_pool) X(resize) X(sigmoid) X(silu) X(exp)      \
+    X(unary) X(binary) X(not) X(where) X(cast) X(clip) X(softmax) X(matmul) X(gemm) X(reduce) X(argmax)    \
+    X(identity) X(constant) X(shape) X(size) X(reshape) X(flatten) X(squeeze) X(unsqueeze) X(concat)       \
+    X(split) X(slice) X(transpose) X(gather) X(gather_elements) X(expand) X(tile) X(range)                \
+    X(constant_of_shape) X(pad) X(topk) X(nms)
+#define X(k) int exec_op_##k(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen);
+EXEC_KERNELS(X)
+#undef X
+
+/* What exec_op_unary / exec_op_binary compute: the variant column of the op table. */
+typedef enum {
+    U_RELU, U_LOG, U_SQRT, U_NEG, U_ABS, U_TANH, U_FLOOR, U_CEIL, U_ROUND, U_RECIP, U_ERF, U_LEAKY, U_HSIG,
+    U_HSWISH, U_SIN, U_COS, U_SOFTPLUS, U_GELU, U_ELU, U_SIGN, U_MISH
+} UnaryKind;
+typedef enum {
+    B_ADD, B_SUB, B_MUL, B_DIV, B_POW, B_MIN, B_MAX, B_MOD, B_EQ, B_LT, B_GT, B_LE, B_GE, B_AND, B_OR, B_XOR
+} BinKind;
+
+/* One row of the executor's op table (exec_ops.c), indexed by OpKind: the kernel, the
+ * input and output counts a node may have (slots, omitted optional inputs included), the
+ * attributes the kernel reads, and a variant for kernels shared by several ops.  A row
+ * without a kernel says so with not_executable (a zero row is a row nobody filled in). */
 typedef struct {
-    const char *op_type;
     ExecOpFn fn;
-} ExecOpEntry;
+    bool not_executable;
+    unsigned char min_in, max_in, min_out, max_out;
+    int variant;       /* UnaryKind / BinKind for the shared kernels, else 0 */
+    const char *attrs; /* space-separated attribute names the kernel reads ("" when none) */
+} ExecOpDef;
 
-/* The op tables of each file, terminated by {NULL, NULL}. */
-extern const ExecOpEntry exec_ops_conv[];
-extern const ExecOpEntry exec_ops_elementwise[];
-extern const ExecOpEntry exec_ops_shape[];
+extern const ExecOpDef exec_op_defs[OP_COUNT];
+
+static inline int exec_op_variant(OpKind op) { return (unsigned)op < OP_COUNT ? exec_op_defs[op].variant : 0; }
 
 /* In an op: fail with "input k is missing" / "output k is missing" unless slot k is there
  * (uses the op's nin/in/nout/out/err/errlen). */

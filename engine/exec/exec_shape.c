@@ -28,13 +28,13 @@ static int axes_arg(const Node *n, Value **in, int nin, int k, int64_t *axes, in
     return 0;
 }
 
-static int op_identity(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
+int exec_op_identity(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
 {
     NEED_IN(0); NEED_OUT(0);
     return value_forward(e, n, out[0], in[0], in[0]->rank, in[0]->dims, err, errlen);
 }
 
-static int op_constant(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
+int exec_op_constant(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
 {
     NEED_OUT(0);
     const Attr *a = node_attr(n, "value");
@@ -69,7 +69,7 @@ static int op_constant(Exec *e, const Node *n, Value **in, int nin, Value **out,
     return err_set(err, errlen, "no supported value attribute");
 }
 
-static int op_shape(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
+int exec_op_shape(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
 {
     NEED_IN(0); NEED_OUT(0);
     int r = in[0]->rank;
@@ -84,7 +84,7 @@ static int op_shape(Exec *e, const Node *n, Value **in, int nin, Value **out, in
     return 0;
 }
 
-static int op_size(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
+int exec_op_size(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
 {
     NEED_IN(0); NEED_OUT(0);
     if (value_alloc(e, out[0], VT_I64, 0, NULL, err, errlen)) return -1;
@@ -92,7 +92,7 @@ static int op_size(Exec *e, const Node *n, Value **in, int nin, Value **out, int
     return 0;
 }
 
-static int op_reshape(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
+int exec_op_reshape(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
 {
     NEED_IN(0); NEED_IN(1); NEED_OUT(0);
     int64_t s[GRAPH_MAX_RANK];
@@ -124,7 +124,7 @@ static int op_reshape(Exec *e, const Node *n, Value **in, int nin, Value **out, 
     return value_forward(e, n, out[0], in[0], ns, s, err, errlen);
 }
 
-static int op_flatten(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
+int exec_op_flatten(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
 {
     NEED_IN(0); NEED_OUT(0);
     int r = in[0]->rank, axis;
@@ -134,7 +134,7 @@ static int op_flatten(Exec *e, const Node *n, Value **in, int nin, Value **out, 
     return value_forward(e, n, out[0], in[0], 2, d, err, errlen);
 }
 
-static int op_squeeze(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
+int exec_op_squeeze(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
 {
     NEED_IN(0); NEED_OUT(0);
     Value *x = in[0];
@@ -159,7 +159,7 @@ static int op_squeeze(Exec *e, const Node *n, Value **in, int nin, Value **out, 
     return value_forward(e, n, out[0], x, r, d, err, errlen);
 }
 
-static int op_unsqueeze(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
+int exec_op_unsqueeze(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
 {
     NEED_IN(0); NEED_OUT(0);
     Value *x = in[0];
@@ -181,7 +181,7 @@ static int op_unsqueeze(Exec *e, const Node *n, Value **in, int nin, Value **out
     return value_forward(e, n, out[0], x, r, d, err, errlen);
 }
 
-static int op_concat(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
+int exec_op_concat(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
 {
     NEED_OUT(0);
     Value *first = NULL;
@@ -230,7 +230,7 @@ static int op_concat(Exec *e, const Node *n, Value **in, int nin, Value **out, i
     return 0;
 }
 
-static int op_split(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
+int exec_op_split(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
 {
     NEED_IN(0);
     Value *x = in[0];
@@ -317,7 +317,7 @@ static void copy_box(const Value *x, Value *y, const int64_t *start, const int64
     }
 }
 
-static int op_slice(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
+int exec_op_slice(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
 {
     NEED_IN(0); NEED_OUT(0);
     Value *x = in[0];
@@ -373,7 +373,7 @@ static int op_slice(Exec *e, const Node *n, Value **in, int nin, Value **out, in
     return 0;
 }
 
-static int op_transpose(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
+int exec_op_transpose(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
 {
     NEED_IN(0); NEED_OUT(0);
     Value *x = in[0];
@@ -419,7 +419,7 @@ static int op_transpose(Exec *e, const Node *n, Value **in, int nin, Value **out
     return 0;
 }
 
-static int op_gather(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
+int exec_op_gather(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
 {
     NEED_IN(0); NEED_IN(1); NEED_OUT(0);
     Value *x = in[0], *ix = in[1];
@@ -452,7 +452,7 @@ static int op_gather(Exec *e, const Node *n, Value **in, int nin, Value **out, i
     return 0;
 }
 
-static int op_gather_elements(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err,
+int exec_op_gather_elements(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err,
                               size_t errlen)
 {
     NEED_IN(0); NEED_IN(1); NEED_OUT(0);
@@ -504,7 +504,7 @@ static void broadcast_into(const Value *x, Value *y)
     }
 }
 
-static int op_expand(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
+int exec_op_expand(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
 {
     NEED_IN(0); NEED_IN(1); NEED_OUT(0);
     int64_t s[GRAPH_MAX_RANK], d[GRAPH_MAX_RANK];
@@ -518,7 +518,7 @@ static int op_expand(Exec *e, const Node *n, Value **in, int nin, Value **out, i
     return 0;
 }
 
-static int op_tile(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
+int exec_op_tile(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
 {
     NEED_IN(0); NEED_IN(1); NEED_OUT(0);
     Value *x = in[0];
@@ -547,7 +547,7 @@ static int op_tile(Exec *e, const Node *n, Value **in, int nin, Value **out, int
     return 0;
 }
 
-static int op_range(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
+int exec_op_range(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
 {
     NEED_IN(0); NEED_IN(1); NEED_IN(2); NEED_OUT(0);
     for (int k = 0; k < 3; k++)
@@ -567,7 +567,7 @@ static int op_range(Exec *e, const Node *n, Value **in, int nin, Value **out, in
     return 0;
 }
 
-static int op_constant_of_shape(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err,
+int exec_op_constant_of_shape(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err,
                                 size_t errlen)
 {
     NEED_IN(0); NEED_OUT(0);
@@ -594,7 +594,7 @@ static int op_constant_of_shape(Exec *e, const Node *n, Value **in, int nin, Val
     return 0;
 }
 
-static int op_pad(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
+int exec_op_pad(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
 {
     NEED_IN(0); NEED_OUT(0);
     Value *x = in[0];
@@ -661,7 +661,7 @@ static int rank_asc(const void *a, const void *b)
     return x->i < y->i ? -1 : x->i > y->i;
 }
 
-static int op_topk(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
+int exec_op_topk(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
 {
     NEED_IN(0); NEED_OUT(0);
     Value *x = in[0];
@@ -723,7 +723,7 @@ static float box_iou(const float *a, const float *b, int center)
     return uni > 0 ? inter / uni : 0;
 }
 
-static int op_nms(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
+int exec_op_nms(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
 {
     NEED_IN(0); NEED_IN(1); NEED_OUT(0);
     Value *boxes = in[0], *scores = in[1];
@@ -771,12 +771,3 @@ static int op_nms(Exec *e, const Node *n, Value **in, int nin, Value **out, int 
     return rc;
 }
 
-const ExecOpEntry exec_ops_shape[] = {
-    {"Identity", op_identity}, {"Dropout", op_identity}, {"Constant", op_constant}, {"Shape", op_shape},
-    {"Size", op_size}, {"Reshape", op_reshape}, {"Flatten", op_flatten}, {"Squeeze", op_squeeze},
-    {"Unsqueeze", op_unsqueeze}, {"Concat", op_concat}, {"Split", op_split}, {"Slice", op_slice},
-    {"Transpose", op_transpose}, {"Gather", op_gather}, {"GatherElements", op_gather_elements},
-    {"Expand", op_expand}, {"Tile", op_tile}, {"Range", op_range}, {"ConstantOfShape", op_constant_of_shape},
-    {"Pad", op_pad}, {"TopK", op_topk}, {"NonMaxSuppression", op_nms},
-    {NULL, NULL},
-};

@@ -121,7 +121,8 @@ static bool content_equal(const Content *a, const Content *b)
 typedef struct {
     const Graph *g; /* owner of the node's attributes and output tensors */
     const Node *n;
-    const char *op_type; /* may be rewritten (SiLU) */
+    OpKind op;           /* may be rewritten (Sigmoid+Mul as SiLU) */
+    const char *op_type; /* OP_OTHER: the source's op name */
     int n_inputs;
     int ins[64];
     int n_attrs;
@@ -132,39 +133,39 @@ typedef struct {
 
 /* An (op, attribute) pair with a number: a default value or an input position. */
 typedef struct {
-    const char *op, *attr;
+    OpKind op;
+    const char *attr;
     int64_t n;
 } OpAttr;
 
 /* Integer attributes the executor reads with the ONNX default (n): one written out with that
  * value is the same as one left out (opset 13 has no allowzero, say). */
 static const OpAttr int_defaults[] = {
-    {"Reshape", "allowzero", 0}, {"Conv", "group", 1},          {"ConvTranspose", "group", 1},
-    {"MaxPool", "ceil_mode", 0}, {"AveragePool", "ceil_mode", 0}, {"AveragePool", "count_include_pad", 0},
-    {"Resize", "exclude_outside", 0},
+    {OP_RESHAPE, "allowzero", 0}, {OP_CONV, "group", 1},          {OP_CONV_TRANSPOSE, "group", 1},
+    {OP_MAXPOOL, "ceil_mode", 0}, {OP_AVGPOOL, "ceil_mode", 0}, {OP_AVGPOOL, "count_include_pad", 0},
+    {OP_RESIZE, "exclude_outside", 0},
 };
 
 /* Spatial ops whose strides and dilations default to ones and pads to zeros. */
-static const char *const spatial_ops[] = {"Conv", "ConvTranspose", "MaxPool", "AveragePool"};
+static const bool spatial_ops[OP_COUNT] = {[OP_CONV] = true, [OP_CONV_TRANSPOSE] = true, [OP_MAXPOOL] = true,
+                                           [OP_AVGPOOL] = true};
 
 static bool is_default(const Node *n, const Attr *a)
 {
     if (a->type == ATTR_INTS) {
         int64_t want = !strcmp(a->name, "pads") ? 0 : 1;
         if (want && strcmp(a->name, "strides") && strcmp(a->name, "dilations")) return false;
-        bool spatial = false;
-        for (size_t i = 0; i < sizeof spatial_ops / sizeof *spatial_ops; i++) spatial |= !strcmp(n->op_type, spatial_ops[i]);
-        if (!spatial) return false;
+        if ((unsigned)n->op >= OP_COUNT || !spatial_ops[n->op]) return false;
         for (int i = 0; i < a->count; i++)
             if (a->ints[i] != want) return false;
         return true;
     }
     if (a->type == ATTR_FLOAT) /* Resize's float attributes at their defaults (exact in float) */
-        return !strcmp(n->op_type, "Resize") && ((!strcmp(a->name, "cubic_coeff_a") && a->f == -0.75) ||
+        return n->op == OP_RESIZE && ((!strcmp(a->name, "cubic_coeff_a") && a->f == -0.75) ||
                                                  (!strcmp(a->name, "extrapolation_value") && a->f == 0.0));
     if (a->type != ATTR_INT) return false;
     for (size_t i = 0; i < sizeof int_defaults / sizeof *int_defaults; i++)
-        if (a->i == int_defaults[i].n && !strcmp(n->op_type, int_defaults[i].op) &&
+        if (a->i == int_defaults[i].n && n->op == int_defaults[i].op &&
             !strcmp(a->name, int_defaults[i].attr))
             return true;
     return false;
@@ -172,9 +173,9 @@ static bool is_default(const Node *n, const Attr *a)
 
 /* Ops whose int-list attribute became their last input (n) in a later opset. */
 static const OpAttr moved_attrs[] = {
-    {"Split", "split", 1},         {"Squeeze", "axes", 1},   {"Unsqueeze", "axes", 1},
-    {"ReduceMax", "axes", 1},      {"ReduceMean", "axes", 1}, {"ReduceSum", "axes", 1},
-    {"ReduceMin", "axes", 1},
+    {OP_SPLIT, "split", 1},         {OP_SQUEEZE, "axes", 1},     {OP_UNSQUEEZE, "axes", 1},
+    {OP_REDUCE_MAX, "axes", 1},     {OP_REDUCE_MEAN, "axes", 1}, {OP_REDUCE_SUM, "axes", 1},
+    {OP_REDUCE_MIN, "axes", 1},
 };
 
 /* What the executor does with an output's declared type: rounds float16/bfloat16. */
@@ -242,7 +243,8 @@ static bool attr_equal(const Graph *ga, const Attr *a, const Graph *gb, const At
 
 static uint64_t key_hash(const Key *k)
 {
-    uint64_t h = hash_str(hash_str(11, k->op_type), k->n->domain);
+    uint64_t h = hash_str(mix(11, (uint64_t)k->op), k->op == OP_OTHER ? k->op_type : "");
+    h = hash_str(h, k->n->domain);
     h = mix(h, (uint64_t)k->n_inputs);
     for (int i = 0; i < k->n_inputs; i++) h = mix(h, (uint64_t)(int64_t)k->ins[i]);
     h = mix(h, (uint64_t)k->n->n_outputs);
@@ -257,7 +259,7 @@ static uint64_t key_hash(const Key *k)
 
 static bool key_equal(const Key *a, const Key *b)
 {
-    if (strcmp(a->op_type, b->op_type) || strcmp(a->n->domain ? a->n->domain : "", b->n->domain ? b->n->domain : ""))
+    if (a->op != b->op || (a->op == OP_OTHER && strcmp(a->op_type, b->op_type)) || strcmp(a->n->domain ? a->n->domain : "", b->n->domain ? b->n->domain : ""))
         return false;
     if (a->n_inputs != b->n_inputs || a->n->n_outputs != b->n->n_outputs) return false;
     for (int i = 0; i < a->n_inputs; i++)
@@ -311,6 +313,7 @@ static bool make_key(const Graph *g, const Node *n, const int *map, Key *k)
 {
     k->g = g;
     k->n = n;
+    k->op = n->op;
     k->op_type = n->op_type;
     k->n_inputs = n->n_inputs;
     k->n_attrs = 0;
@@ -320,7 +323,7 @@ static bool make_key(const Graph *g, const Node *n, const int *map, Key *k)
     for (size_t m = 0; m < sizeof moved_attrs / sizeof *moved_attrs; m++) {
         Content c;
         int in = (int)moved_attrs[m].n;
-        if (strcmp(n->op_type, moved_attrs[m].op) || n->n_inputs != in + 1 || n->inputs[in] < 0) continue;
+        if (n->op != moved_attrs[m].op || n->n_inputs != in + 1 || n->inputs[in] < 0) continue;
         if (!const_content(g, n->inputs[in], &c) || c.dtype != DT_I64 || c.rank != 1 ||
             c.nbytes > sizeof k->moved_vals || c.nbytes % 8)
             continue;
@@ -394,7 +397,8 @@ static bool silu_key(const Graph *w, const Node *n, const int *map, Key *k)
         if (map[x] == NONE) return false;
         k->g = w;
         k->n = n;
-        k->op_type = "SiLU";
+        k->op = OP_SILU;
+        k->op_type = op_name(OP_SILU);
         k->n_inputs = 1;
         k->n_attrs = 0;
         k->ins[0] = map[x];

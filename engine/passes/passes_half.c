@@ -118,18 +118,22 @@ int passes_const_f32_scalar(Graph *g, const char *name, float v)
 
 /* ---- half --------------------------------------------------------------------------- */
 
-/* Input slots ONNX types as float32 only (or that we keep float32 on purpose), per op. */
+/* Input slots ONNX types as float32 only (or that we keep float32 on purpose), per op: a
+ * bit mask of slots (Resize roi, scales; NonMaxSuppression boxes, scores, thresholds; every
+ * slot of Range, which has no float16 form). */
+static const unsigned f32_only_slots[OP_COUNT] = {
+    [OP_RESIZE] = 1u << 1 | 1u << 2,
+    [OP_NMS] = 1u << 0 | 1u << 1 | 1u << 3 | 1u << 4,
+    [OP_RANGE] = ~0u,
+};
+
 static bool slot_needs_f32(const Node *nd, int slot)
 {
-    const char *op = nd->op_type;
-    if (!strcmp(op, "Resize")) return slot == 1 || slot == 2;   /* roi, scales */
-    if (!strcmp(op, "NonMaxSuppression")) return slot == 0 || slot == 1 || slot == 3 || slot == 4;
-    if (!strcmp(op, "Range")) return true;                       /* no float16 Range */
-    return false;
+    return (unsigned)nd->op < OP_COUNT && slot >= 0 && slot < 32 && (f32_only_slots[nd->op] >> slot & 1u);
 }
 
 /* Ops whose float outputs stay float32 (a Cast to float16 follows them). */
-static bool op_outputs_f32(const Node *nd) { return !strcmp(nd->op_type, "Range"); }
+static bool op_outputs_f32(const Node *nd) { return nd->op == OP_RANGE; }
 
 static void *f32_to_f16_data(Graph *g, const Tensor *t, size_t *nbytes)
 {
@@ -148,7 +152,7 @@ static int add_cast(Graph *g, int src, DType to, const char *suffix, int module)
     int out = graph_add_tensor(g, name, to, s->rank, s->dims);
     for (int i = 0; i < s->rank; i++) g->tensors[out].dim_names[i] = g->tensors[src].dim_names[i];
     const char *node_name = arena_printf(g->arena, "%s/Cast", name);
-    int ni = graph_add_node(g, OP_CAST, "Cast", node_name, module, &src, 1, &out, 1);
+    int ni = graph_add_node(g, OP_CAST, NULL, node_name, module, &src, 1, &out, 1);
     node_set_int(g, ni, "to", dtype_to_onnx(to));
     return out;
 }
@@ -188,7 +192,7 @@ int pass_half(Graph *g, HalfStats *stats, char *err, size_t errlen)
                 t->dtype = DT_F16;
             }
         }
-        if (nd->op == OP_CAST || !strcmp(nd->op_type, "Cast")) {
+        if (nd->op == OP_CAST) {
             /* a Cast to float32 whose result only feeds float32-only slots (a float Range's
              * limit, say) stays as it is */
             int out = nd->n_outputs == 1 ? nd->outputs[0] : -1;

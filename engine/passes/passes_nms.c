@@ -32,12 +32,12 @@ static int new_tensor(NmsBuilder *b, const char *base, DType dt, int rank, const
 }
 
 /* One node with one output; returns the output tensor. */
-static int emit(NmsBuilder *b, const char *op, const int *ins, int n_in, DType dt, int rank, const int64_t *dims)
+static int emit(NmsBuilder *b, OpKind op, const int *ins, int n_in, DType dt, int rank, const int64_t *dims)
 {
     b->seq++;
-    int out = new_tensor(b, op, dt, rank, dims);
-    const char *node_name = arena_printf(b->g->arena, "/nms/%s_%d", op, b->seq);
-    graph_add_node(b->g, op_from_name(op), op, node_name, b->module, ins, n_in, &out, 1);
+    int out = new_tensor(b, op_name(op), dt, rank, dims);
+    const char *node_name = arena_printf(b->g->arena, "/nms/%s_%d", op_name(op), b->seq);
+    graph_add_node(b->g, op, NULL, node_name, b->module, ins, n_in, &out, 1);
     return out;
 }
 
@@ -56,7 +56,7 @@ static int slice_last_axis(NmsBuilder *b, int x, int64_t start, int64_t end, int
     int e = passes_const_i64(b->g, "/nms/ends", &end, 1);
     int a = passes_const_i64(b->g, "/nms/axes", &axis, 1);
     int ins4[4] = {x, s, e, a};
-    int out = emit(b, "Slice", ins4, 4, dt, rank, dims);
+    int out = emit(b, OP_SLICE, ins4, 4, dt, rank, dims);
     for (int i = 0; i < rank; i++)
         if (i != axis) b->g->tensors[out].dim_names[i] = b->g->tensors[x].dim_names[i];
     return out;
@@ -110,7 +110,7 @@ int pass_nms(Graph *g, const NmsOptions *opt, char *err, size_t errlen)
 
     /* T = Transpose(pred) (B, A, C) */
     int64_t dT[3] = {B, A, C};
-    int T = emit(b, "Transpose", &pred, 1, dt, 3, dT);
+    int T = emit(b, OP_TRANSPOSE, &pred, 1, dt, 3, dT);
     int64_t perm[3] = {0, 2, 1};
     node_set_ints(g, last_node(b), "perm", perm, 3);
     int mapT[3] = {0, 2, 1};
@@ -122,13 +122,13 @@ int pass_nms(Graph *g, const NmsOptions *opt, char *err, size_t errlen)
     int half = passes_const_f32_scalar(g, "/nms/half", 0.5f);
     int ins2[2] = {wh, half};
     int64_t d2[3] = {B, A, 2};
-    int hwh = emit(b, "Mul", ins2, 2, dt, 3, d2);
+    int hwh = emit(b, OP_MUL, ins2, 2, dt, 3, d2);
     int a_[2] = {xy, hwh};
-    int x1y1 = emit(b, "Sub", a_, 2, dt, 3, d2);
-    int x2y2 = emit(b, "Add", a_, 2, dt, 3, d2);
+    int x1y1 = emit(b, OP_SUB, a_, 2, dt, 3, d2);
+    int x2y2 = emit(b, OP_ADD, a_, 2, dt, 3, d2);
     int cat_in[2] = {x1y1, x2y2};
     int64_t d4[3] = {B, A, 4};
-    int box = emit(b, "Concat", cat_in, 2, dt, 3, d4);
+    int box = emit(b, OP_CONCAT, cat_in, 2, dt, 3, d4);
     node_set_int(g, last_node(b), "axis", 2);
     int map_same[3] = {0, 1, -1};
     copy_dim_names(g, box, T, map_same, 3);
@@ -144,7 +144,7 @@ int pass_nms(Graph *g, const NmsOptions *opt, char *err, size_t errlen)
     {
         int ins[2] = {scores, k1};
         int outs[2] = {score, cls_i};
-        int ni = graph_add_node(g, OP_TOPK, "TopK", arena_printf(g->arena, "/nms/TopK_%d", b->seq), b->module, ins, 2,
+        int ni = graph_add_node(g, OP_TOPK, NULL, arena_printf(g->arena, "/nms/TopK_%d", b->seq), b->module, ins, 2,
                                 outs, 2);
         node_set_int(g, ni, "axis", 2);
         node_set_int(g, ni, "largest", 1);
@@ -152,7 +152,7 @@ int pass_nms(Graph *g, const NmsOptions *opt, char *err, size_t errlen)
     }
     copy_dim_names(g, score, T, map_same, 3);
     copy_dim_names(g, cls_i, T, map_same, 3);
-    int cls = emit(b, "Cast", &cls_i, 1, dt, 3, d1);
+    int cls = emit(b, OP_CAST, &cls_i, 1, dt, 3, d1);
     node_set_int(g, last_node(b), "to", dtype_to_onnx(dt));
     copy_dim_names(g, cls, T, map_same, 3);
 
@@ -161,7 +161,7 @@ int pass_nms(Graph *g, const NmsOptions *opt, char *err, size_t errlen)
     int n_parts = 3;
     if (extra > 0) row_parts[n_parts++] = slice_last_axis(b, T, 4 + nc, C, 2);
     int64_t dR[3] = {B, A, 6 + extra};
-    int rows = emit(b, "Concat", row_parts, n_parts, dt, 3, dR);
+    int rows = emit(b, OP_CONCAT, row_parts, n_parts, dt, 3, dR);
     node_set_int(g, last_node(b), "axis", 2);
     copy_dim_names(g, rows, T, map_same, 3);
 
@@ -176,32 +176,32 @@ int pass_nms(Graph *g, const NmsOptions *opt, char *err, size_t errlen)
         maxhw = passes_const_f32_scalar(g, "/nms/max_hw", in_max);
     } else if (in_4d) {
         int64_t d4s[1] = {4}, d1s[1] = {1};
-        int shp = emit(b, "Shape", &in_t, 1, DT_I64, 1, d4s);
+        int shp = emit(b, OP_SHAPE, &in_t, 1, DT_I64, 1, d4s);
         int h = slice_last_axis(b, shp, 2, 3, 0);
         int w = slice_last_axis(b, shp, 3, 4, 0);
         /* Max takes integers only from opset 12: compare as floats */
-        int hf = emit(b, "Cast", &h, 1, dt, 1, d1s);
+        int hf = emit(b, OP_CAST, &h, 1, dt, 1, d1s);
         node_set_int(g, last_node(b), "to", dtype_to_onnx(dt));
-        int wf = emit(b, "Cast", &w, 1, dt, 1, d1s);
+        int wf = emit(b, OP_CAST, &w, 1, dt, 1, d1s);
         node_set_int(g, last_node(b), "to", dtype_to_onnx(dt));
         int hw[2] = {hf, wf};
-        maxhw = emit(b, "Max", hw, 2, dt, 1, d1s);
+        maxhw = emit(b, OP_MAX, hw, 2, dt, 1, d1s);
     } else {
         maxhw = passes_const_f32_scalar(g, "/nms/max_hw", (float)(g->meta.imgsz[0] > g->meta.imgsz[1]
                                                                       ? g->meta.imgsz[0] : g->meta.imgsz[1]));
     }
     int dv[2] = {box, maxhw};
-    int nmsbox = emit(b, "Div", dv, 2, dt, 3, d4);
+    int nmsbox = emit(b, OP_DIV, dv, 2, dt, 3, d4);
     copy_dim_names(g, nmsbox, T, map_same, 3);
     if (!opt->agnostic) {
         int ad[2] = {nmsbox, cls};
-        nmsbox = emit(b, "Add", ad, 2, dt, 3, d4);
+        nmsbox = emit(b, OP_ADD, ad, 2, dt, 3, d4);
         copy_dim_names(g, nmsbox, T, map_same, 3);
     }
 
     /* NonMaxSuppression(nmsbox (B,A,4), scores (B,1,A), max_det, iou, conf) */
     int64_t dS[3] = {B, 1, A};
-    int scoreT = emit(b, "Transpose", &score, 1, dt, 3, dS);
+    int scoreT = emit(b, OP_TRANSPOSE, &score, 1, dt, 3, dS);
     node_set_ints(g, last_node(b), "perm", perm, 3);
     int mapS[3] = {0, -1, 1};
     copy_dim_names(g, scoreT, T, mapS, 3);
@@ -212,7 +212,7 @@ int pass_nms(Graph *g, const NmsOptions *opt, char *err, size_t errlen)
     int conf_t = graph_add_const(g, "/nms/score_threshold", DT_F32, 1, d1v, &conf);
     int nms_in[5] = {nmsbox, scoreT, md, iou_t, conf_t};
     int64_t dsel[2] = {-1, 3};
-    int sel = emit(b, "NonMaxSuppression", nms_in, 5, DT_I64, 2, dsel);
+    int sel = emit(b, OP_NMS, nms_in, 5, DT_I64, 2, dsel);
     node_set_int(g, last_node(b), "center_point_box", 0);
     g->tensors[sel].dim_names[0] = "num_selected";
 
@@ -222,34 +222,34 @@ int pass_nms(Graph *g, const NmsOptions *opt, char *err, size_t errlen)
     int rs2_t = passes_const_i64(g, "/nms/shape_b_a", rs2, 2);
     int r_in[2] = {score, rs2_t};
     int64_t dBA[2] = {B, A};
-    int score2 = emit(b, "Reshape", r_in, 2, dt, 2, dBA);
+    int score2 = emit(b, OP_RESHAPE, r_in, 2, dt, 2, dBA);
     int mapBA[2] = {0, 1};
     copy_dim_names(g, score2, T, mapBA, 2);
-    int shpBA = emit(b, "Shape", &score2, 1, DT_I64, 1, d2s);
+    int shpBA = emit(b, OP_SHAPE, &score2, 1, DT_I64, 1, d2s);
     int64_t zero_i = 0, one_i = 1, two_i = 2;
     int i0 = graph_add_const(g, "/nms/index_0", DT_I64, 0, NULL, &zero_i);
     int i1 = graph_add_const(g, "/nms/index_1", DT_I64, 0, NULL, &one_i);
     int i2 = graph_add_const(g, "/nms/index_2", DT_I64, 0, NULL, &two_i);
     int gb_in[2] = {shpBA, i0};
-    int b_scalar = emit(b, "Gather", gb_in, 2, DT_I64, 0, NULL);
+    int b_scalar = emit(b, OP_GATHER, gb_in, 2, DT_I64, 0, NULL);
     node_set_int(g, last_node(b), "axis", 0);
     int ga_in[2] = {shpBA, i1};
-    int a_scalar = emit(b, "Gather", ga_in, 2, DT_I64, 0, NULL);
+    int a_scalar = emit(b, OP_GATHER, ga_in, 2, DT_I64, 0, NULL);
     node_set_int(g, last_node(b), "axis", 0);
     int64_t dn[1] = {-1};
     int sb_in[2] = {sel, i0};
-    int sel_b = emit(b, "Gather", sb_in, 2, DT_I64, 1, dn);
+    int sel_b = emit(b, OP_GATHER, sb_in, 2, DT_I64, 1, dn);
     node_set_int(g, last_node(b), "axis", 1);
     g->tensors[sel_b].dim_names[0] = "num_selected";
     int sa_in[2] = {sel, i2};
-    int sel_a = emit(b, "Gather", sa_in, 2, DT_I64, 1, dn);
+    int sel_a = emit(b, OP_GATHER, sa_in, 2, DT_I64, 1, dn);
     node_set_int(g, last_node(b), "axis", 1);
     g->tensors[sel_a].dim_names[0] = "num_selected";
     int ba_in[2] = {sel_b, a_scalar};
-    int sel_off = emit(b, "Mul", ba_in, 2, DT_I64, 1, dn);
+    int sel_off = emit(b, OP_MUL, ba_in, 2, DT_I64, 1, dn);
     g->tensors[sel_off].dim_names[0] = "num_selected";
     int fl_in[2] = {sel_off, sel_a};
-    int sel_flat = emit(b, "Add", fl_in, 2, DT_I64, 1, dn);
+    int sel_flat = emit(b, OP_ADD, fl_in, 2, DT_I64, 1, dn);
     g->tensors[sel_flat].dim_names[0] = "num_selected";
 
     /* the selected rows and their scores */
@@ -257,45 +257,45 @@ int pass_nms(Graph *g, const NmsOptions *opt, char *err, size_t errlen)
     int rsr_t = passes_const_i64(g, "/nms/shape_rows", rsr, 2);
     int rf_in[2] = {rows, rsr_t};
     int64_t dRF[2] = {-1, 6 + extra};
-    int rows_flat = emit(b, "Reshape", rf_in, 2, dt, 2, dRF);
+    int rows_flat = emit(b, OP_RESHAPE, rf_in, 2, dt, 2, dRF);
     int gr_in[2] = {rows_flat, sel_flat};
     int64_t dNR[2] = {-1, 6 + extra};
-    int rows_sel = emit(b, "Gather", gr_in, 2, dt, 2, dNR);
+    int rows_sel = emit(b, OP_GATHER, gr_in, 2, dt, 2, dNR);
     node_set_int(g, last_node(b), "axis", 0);
     g->tensors[rows_sel].dim_names[0] = "num_selected";
     int64_t m1v[1] = {-1};
     int m1_t = passes_const_i64(g, "/nms/shape_flat", m1v, 1);
     int sf_in[2] = {score2, m1_t};
-    int score_flat = emit(b, "Reshape", sf_in, 2, dt, 1, dn);
+    int score_flat = emit(b, OP_RESHAPE, sf_in, 2, dt, 1, dn);
     int gs_in[2] = {score_flat, sel_flat};
-    int score_sel = emit(b, "Gather", gs_in, 2, dt, 1, dn);
+    int score_sel = emit(b, OP_GATHER, gs_in, 2, dt, 1, dn);
     node_set_int(g, last_node(b), "axis", 0);
     g->tensors[score_sel].dim_names[0] = "num_selected";
 
     /* keys (B, N): the selection's score in its own image's row, -1 elsewhere */
     int rng_in[3] = {i0, b_scalar, i1};
     int64_t dB[1] = {B};
-    int bidx = emit(b, "Range", rng_in, 3, DT_I64, 1, dB);
+    int bidx = emit(b, OP_RANGE, rng_in, 3, DT_I64, 1, dB);
     g->tensors[bidx].dim_names[0] = P->dim_names[0];
     int64_t col[2] = {-1, 1}, row[2] = {1, -1};
     int col_t = passes_const_i64(g, "/nms/shape_col", col, 2);
     int row_t = passes_const_i64(g, "/nms/shape_row", row, 2);
     int bc_in[2] = {bidx, col_t};
     int64_t dB1[2] = {B, 1};
-    int bcol = emit(b, "Reshape", bc_in, 2, DT_I64, 2, dB1);
+    int bcol = emit(b, OP_RESHAPE, bc_in, 2, DT_I64, 2, dB1);
     g->tensors[bcol].dim_names[0] = P->dim_names[0];
     int sr_in[2] = {sel_b, row_t};
     int64_t d1N[2] = {1, -1};
-    int srow = emit(b, "Reshape", sr_in, 2, DT_I64, 2, d1N);
+    int srow = emit(b, OP_RESHAPE, sr_in, 2, DT_I64, 2, d1N);
     g->tensors[srow].dim_names[1] = "num_selected";
     int eq_in[2] = {bcol, srow};
     int64_t dBN[2] = {B, -1};
-    int eq = emit(b, "Equal", eq_in, 2, DT_BOOL, 2, dBN);
+    int eq = emit(b, OP_EQUAL, eq_in, 2, DT_BOOL, 2, dBN);
     g->tensors[eq].dim_names[0] = P->dim_names[0];
     g->tensors[eq].dim_names[1] = "num_selected";
     int m1 = passes_const_f32_scalar(g, "/nms/minus_one", -1.0f);
     int wh_in[3] = {eq, score_sel, m1};
-    int keys = emit(b, "Where", wh_in, 3, dt, 2, dBN);
+    int keys = emit(b, OP_WHERE, wh_in, 3, dt, 2, dBN);
     g->tensors[keys].dim_names[0] = P->dim_names[0];
     g->tensors[keys].dim_names[1] = "num_selected";
 
@@ -307,10 +307,10 @@ int pass_nms(Graph *g, const NmsOptions *opt, char *err, size_t errlen)
     int bdim = slice_last_axis(b, shpBA, 0, 1, 0);
     int ps_in[2] = {bdim, md1};
     int64_t d2v[1] = {2};
-    int pad_shape = emit(b, "Concat", ps_in, 2, DT_I64, 1, d2v);
+    int pad_shape = emit(b, OP_CONCAT, ps_in, 2, DT_I64, 1, d2v);
     node_set_int(g, last_node(b), "axis", 0);
     int64_t dBM[2] = {B, max_det};
-    int negpad = emit(b, "ConstantOfShape", &pad_shape, 1, dt, 2, dBM);
+    int negpad = emit(b, OP_CONSTANT_OF_SHAPE, &pad_shape, 1, dt, 2, dBM);
     {
         float mv = -1.0f;
         int vt = graph_add_const(g, "/nms/minus_one_value", DT_F32, 1, d1s, &mv);
@@ -318,19 +318,19 @@ int pass_nms(Graph *g, const NmsOptions *opt, char *err, size_t errlen)
     }
     g->tensors[negpad].dim_names[0] = P->dim_names[0];
     int ke_in[2] = {keys, negpad};
-    int keys_ext = emit(b, "Concat", ke_in, 2, dt, 2, dBN);
+    int keys_ext = emit(b, OP_CONCAT, ke_in, 2, dt, 2, dBN);
     node_set_int(g, last_node(b), "axis", 1);
     g->tensors[keys_ext].dim_names[0] = P->dim_names[0];
     int64_t zshape[2] = {max_det, 6 + extra};
     int zs = passes_const_i64(g, "/nms/zero_rows_shape", zshape, 2);
-    int zrows = emit(b, "ConstantOfShape", &zs, 1, dt, 2, zshape);
+    int zrows = emit(b, OP_CONSTANT_OF_SHAPE, &zs, 1, dt, 2, zshape);
     {
         float zv = 0.0f;
         int vt = graph_add_const(g, "/nms/zero_value", DT_F32, 1, d1s, &zv);
         node_set_tensor(g, last_node(b), "value", vt);
     }
     int re_in[2] = {rows_sel, zrows};
-    int rows_ext = emit(b, "Concat", re_in, 2, dt, 2, dNR);
+    int rows_ext = emit(b, OP_CONCAT, re_in, 2, dt, 2, dNR);
     node_set_int(g, last_node(b), "axis", 0);
 
     /* k = min(max_det, A at the export size): a constant, as in the peer's traced model.  The
@@ -343,7 +343,7 @@ int pass_nms(Graph *g, const NmsOptions *opt, char *err, size_t errlen)
     {
         int ins[2] = {keys_ext, kt};
         int outs[2] = {vals, idx};
-        int ni = graph_add_node(g, OP_TOPK, "TopK", arena_printf(g->arena, "/nms/TopK_%d", b->seq), b->module, ins, 2,
+        int ni = graph_add_node(g, OP_TOPK, NULL, arena_printf(g->arena, "/nms/TopK_%d", b->seq), b->module, ins, 2,
                                 outs, 2);
         node_set_int(g, ni, "axis", 1);
         node_set_int(g, ni, "largest", 1);
@@ -356,25 +356,25 @@ int pass_nms(Graph *g, const NmsOptions *opt, char *err, size_t errlen)
     /* out = rows_ext[idx] * (vals > -0.5): keys of -1 are padding */
     int pk_in[2] = {rows_ext, idx};
     int64_t dOut[3] = {B, max_det, 6 + extra};
-    int picked = emit(b, "Gather", pk_in, 2, dt, 3, dOut);
+    int picked = emit(b, OP_GATHER, pk_in, 2, dt, 3, dOut);
     node_set_int(g, last_node(b), "axis", 0);
     int mapB3[3] = {0, -1, -1};
     copy_dim_names(g, picked, T, mapB3, 3);
     int mhalf = passes_const_f32_scalar(g, "/nms/minus_half", -0.5f);
     int gt_in[2] = {vals, mhalf};
-    int gt = emit(b, "Greater", gt_in, 2, DT_BOOL, 2, dK);
+    int gt = emit(b, OP_GREATER, gt_in, 2, DT_BOOL, 2, dK);
     copy_dim_names(g, gt, T, mapB, 2);
-    int valid = emit(b, "Cast", &gt, 1, dt, 2, dK);
+    int valid = emit(b, OP_CAST, &gt, 1, dt, 2, dK);
     node_set_int(g, last_node(b), "to", dtype_to_onnx(dt));
     copy_dim_names(g, valid, T, mapB, 2);
     int64_t rs3[3] = {0, 0, 1};
     int rs3_t = passes_const_i64(g, "/nms/shape_b_k_1", rs3, 3);
     int vr_in[2] = {valid, rs3_t};
     int64_t dK1[3] = {B, max_det, 1};
-    int valid3 = emit(b, "Reshape", vr_in, 2, dt, 3, dK1);
+    int valid3 = emit(b, OP_RESHAPE, vr_in, 2, dt, 3, dK1);
     copy_dim_names(g, valid3, T, mapB3, 3);
     int mul_in[2] = {picked, valid3};
-    int out = emit(b, "Mul", mul_in, 2, dt, 3, dOut);
+    int out = emit(b, OP_MUL, mul_in, 2, dt, 3, dOut);
     copy_dim_names(g, out, T, mapB3, 3);
 
     /* the new output0 takes the old one's name; the raw predictions are renamed */
