@@ -52,6 +52,12 @@ typedef struct {
 #define ONNX_MIN_OPSET 11
 #define ONNX_MAX_OPSET 19
 
+/* The ONNX writer's op table (formats/onnx_write.c): how it handles op — OP_WRITE_YES for
+ * every op the IR models, OP_WRITE_VERBATIM for OP_OTHER (ops read from an ONNX file are
+ * copied as read; another reader's, such as an OpenVINO type, are refused by name).  The
+ * writer checks every node against it before it builds anything. */
+OpWriteSupport onnx_write_op_support(OpKind op);
+
 /* Serialise g as an ONNX ModelProto into a heap buffer (*out, *len; caller frees).
  * IR ops are lowered for the opset (SiLU -> Sigmoid+Mul, Split sizes as attribute or
  * input, Resize scales, Squeeze/Unsqueeze axes, ...); g->meta.props become

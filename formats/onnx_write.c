@@ -379,21 +379,21 @@ static const char *sibling_name(Writer *w, const char *name, const char *op)
 
 /* ---- operands that moved from attributes to inputs ------------------------------------- */
 typedef struct {
-    const char *op_type;
+    OpKind op;
     const char *attr;
     int slot;       /* input index */
     int since;      /* first opset where it is an input */
 } MovedOperand;
 
 static const MovedOperand moved_operands[] = {
-    {"Split", "split", 1, 13},           {"Squeeze", "axes", 1, 13},         {"Unsqueeze", "axes", 1, 13},
-    {"ReduceSum", "axes", 1, 13},        {"ReduceMax", "axes", 1, 18},       {"ReduceMin", "axes", 1, 18},
-    {"ReduceMean", "axes", 1, 18},       {"ReduceProd", "axes", 1, 18},      {"ReduceL1", "axes", 1, 18},
-    {"ReduceL2", "axes", 1, 18},         {"ReduceLogSum", "axes", 1, 18},    {"ReduceLogSumExp", "axes", 1, 18},
-    {"ReduceSumSquare", "axes", 1, 18},  {"TopK", "k", 1, 10},               {"Reshape", "shape", 1, 5},
-    {"Slice", "starts", 1, 10},          {"Slice", "ends", 2, 10},           {"Slice", "axes", 3, 10},
-    {"Slice", "steps", 4, 10},           {"Pad", "pads", 1, 11},             {"Expand", "shape", 1, 8},
-    {"Tile", "repeats", 1, 6},
+    {OP_SPLIT, "split", 1, 13},           {OP_SQUEEZE, "axes", 1, 13},         {OP_UNSQUEEZE, "axes", 1, 13},
+    {OP_REDUCE_SUM, "axes", 1, 13},        {OP_REDUCE_MAX, "axes", 1, 18},       {OP_REDUCE_MIN, "axes", 1, 18},
+    {OP_REDUCE_MEAN, "axes", 1, 18},       {OP_REDUCE_PROD, "axes", 1, 18},      {OP_REDUCE_L1, "axes", 1, 18},
+    {OP_REDUCE_L2, "axes", 1, 18},         {OP_REDUCE_LOG_SUM, "axes", 1, 18},    {OP_REDUCE_LOG_SUM_EXP, "axes", 1, 18},
+    {OP_REDUCE_SUM_SQUARE, "axes", 1, 18},  {OP_TOPK, "k", 1, 10},               {OP_RESHAPE, "shape", 1, 5},
+    {OP_SLICE, "starts", 1, 10},          {OP_SLICE, "ends", 2, 10},           {OP_SLICE, "axes", 3, 10},
+    {OP_SLICE, "steps", 4, 10},           {OP_PAD, "pads", 1, 11},             {OP_EXPAND, "shape", 1, 8},
+    {OP_TILE, "repeats", 1, 6},
 };
 
 /* Constant int64 values of a tensor (int64 or int32 data); -1 when not a constant. */
@@ -436,7 +436,7 @@ static int emit_generic(Writer *w, const Node *n, const char *op_type)
     bool std_domain = !n->domain || !*n->domain;
     for (size_t k = 0; k < ARRAY_LEN(moved_operands) && std_domain; k++) {
         const MovedOperand *m = &moved_operands[k];
-        if (strcmp(m->op_type, op_type)) continue;
+        if (m->op != n->op) continue;
         const Attr *at = node_attr(n, m->attr);
         bool has_input = m->slot < n->n_inputs && n->inputs[m->slot] >= 0;
         if (w->opset >= m->since) {
@@ -465,23 +465,23 @@ static int emit_generic(Writer *w, const Node *n, const char *op_type)
         }
     }
     /* Split: opset 18 wants num_outputs when no sizes are given; earlier opsets lack it */
-    if (std_domain && !strcmp(op_type, "Split")) {
+    if (std_domain && n->op == OP_SPLIT) {
         bool sized = (n->n_inputs > 1 && n->inputs[1] >= 0) || node_attr(n, "split");
         if (node_attr(n, "num_outputs")) skip[n_skip++] = "num_outputs";
         if (w->opset >= 18 && !sized) nb_int(w, &o, "num_outputs", n->n_outputs);
     }
-    if (std_domain && !strcmp(op_type, "Reshape") && w->opset < 14 && node_attr(n, "allowzero")) {
+    if (std_domain && n->op == OP_RESHAPE && w->opset < 14 && node_attr(n, "allowzero")) {
         if (node_attr_int(n, "allowzero", 0))
             return wr_fail(w, "node '%s' (Reshape): allowzero=1 needs opset 14", n->name);
         skip[n_skip++] = "allowzero";
     }
-    if (std_domain && (!strcmp(op_type, "ArgMax") || !strcmp(op_type, "ArgMin")) && w->opset < 12 &&
+    if (std_domain && (n->op == OP_ARGMAX || n->op == OP_ARGMIN) && w->opset < 12 &&
         node_attr(n, "select_last_index")) {
         if (node_attr_int(n, "select_last_index", 0))
             return wr_fail(w, "node '%s' (%s): select_last_index=1 needs opset 12", n->name, op_type);
         skip[n_skip++] = "select_last_index";
     }
-    if (std_domain && !strcmp(op_type, "Shape") && w->opset < 15 && (node_attr(n, "start") || node_attr(n, "end"))) {
+    if (std_domain && n->op == OP_SHAPE && w->opset < 15 && (node_attr(n, "start") || node_attr(n, "end"))) {
         if (node_attr_int(n, "start", 0) != 0 || node_attr(n, "end"))
             return wr_fail(w, "node '%s' (Shape): start/end need opset 15", n->name);
         skip[n_skip++] = "start";
@@ -708,26 +708,146 @@ static int emit_constant(Writer *w, const Node *n)
     return wr_fail(w, "node '%s' (Constant) holds no value", n->name);
 }
 
-static int emit_node(Writer *w, const Node *n)
+/* ---- the op table ---------------------------------------------------------------------- */
+typedef int (*EmitFn)(Writer *w, const Node *n);
+
+typedef struct {
+    OpWriteSupport support;
+    EmitFn emit;
+} OnnxOp;
+
+static int emit_softmax_op(Writer *w, const Node *n) { return emit_softmax(w, n, op_name(n->op)); }
+static int emit_generic_op(Writer *w, const Node *n) { return emit_generic(w, n, op_name(n->op)); }
+
+/* An op the IR does not model, read from an ONNX file: written back as it was read.  A
+ * Softmax the reader kept as OP_OTHER has the pre-opset-13 (2-D coercion) meaning. */
+static int emit_verbatim(Writer *w, const Node *n)
 {
     bool std_domain = !n->domain || !*n->domain;
-    switch (n->op) {
-    case OP_SILU: return emit_silu(w, n);
-    case OP_RESIZE: return emit_resize(w, n);
-    case OP_NMS: return emit_nms(w, n);
-    case OP_SOFTMAX: return emit_softmax(w, n, "Softmax");
-    case OP_CONSTANT: return emit_constant(w, n);
-    default: break;
-    }
-    const char *op_type = n->op == OP_OTHER ? n->op_type : op_name(n->op);
-    if (!op_type || !*op_type) return wr_fail(w, "node '%s' has no op_type", n->name);
-    if (std_domain && (!strcmp(op_type, "LogSoftmax") || !strcmp(op_type, "Hardmax"))) return emit_softmax(w, n, op_type);
-    if (std_domain && n->op == OP_OTHER && !strcmp(op_type, "Softmax") && w->opset >= 13)
+    if (!n->op_type || !*n->op_type) return wr_fail(w, "node '%s' has no op_type", n->name);
+    if (std_domain && !strcmp(n->op_type, "Softmax") && w->opset >= 13)
         return wr_fail(w, "node '%s' keeps pre-opset-13 Softmax semantics (2-D coercion) and cannot be written at "
                           "opset %d",
                        n->name, w->opset);
-    if (std_domain && !strcmp(op_type, "Clip")) return emit_clip(w, n);
-    return emit_generic(w, n, op_type);
+    return emit_generic(w, n, n->op_type);
+}
+
+/* Every op: how the ONNX writer writes it (ONNX ops by their op_type; SiLU expanded; the
+ * ops whose form changed between opsets lowered for the target opset). */
+static const OnnxOp onnx_ops[OP_COUNT] = {
+    [OP_CONV] = {OP_WRITE_YES, emit_generic_op},
+    [OP_CONV_TRANSPOSE] = {OP_WRITE_YES, emit_generic_op},
+    [OP_BATCHNORM] = {OP_WRITE_YES, emit_generic_op},
+    [OP_SILU] = {OP_WRITE_YES, emit_silu},
+    [OP_SIGMOID] = {OP_WRITE_YES, emit_generic_op},
+    [OP_RELU] = {OP_WRITE_YES, emit_generic_op},
+    [OP_ADD] = {OP_WRITE_YES, emit_generic_op},
+    [OP_SUB] = {OP_WRITE_YES, emit_generic_op},
+    [OP_MUL] = {OP_WRITE_YES, emit_generic_op},
+    [OP_DIV] = {OP_WRITE_YES, emit_generic_op},
+    [OP_CONCAT] = {OP_WRITE_YES, emit_generic_op},
+    [OP_SPLIT] = {OP_WRITE_YES, emit_generic_op},
+    [OP_SLICE] = {OP_WRITE_YES, emit_generic_op},
+    [OP_MAXPOOL] = {OP_WRITE_YES, emit_generic_op},
+    [OP_AVGPOOL] = {OP_WRITE_YES, emit_generic_op},
+    [OP_GLOBAL_AVGPOOL] = {OP_WRITE_YES, emit_generic_op},
+    [OP_RESIZE] = {OP_WRITE_YES, emit_resize},
+    [OP_RESHAPE] = {OP_WRITE_YES, emit_generic_op},
+    [OP_TRANSPOSE] = {OP_WRITE_YES, emit_generic_op},
+    [OP_SOFTMAX] = {OP_WRITE_YES, emit_softmax_op},
+    [OP_MATMUL] = {OP_WRITE_YES, emit_generic_op},
+    [OP_GEMM] = {OP_WRITE_YES, emit_generic_op},
+    [OP_FLATTEN] = {OP_WRITE_YES, emit_generic_op},
+    [OP_IDENTITY] = {OP_WRITE_YES, emit_generic_op},
+    [OP_CONSTANT] = {OP_WRITE_YES, emit_constant},
+    [OP_CAST] = {OP_WRITE_YES, emit_generic_op},
+    [OP_SHAPE] = {OP_WRITE_YES, emit_generic_op},
+    [OP_GATHER] = {OP_WRITE_YES, emit_generic_op},
+    [OP_UNSQUEEZE] = {OP_WRITE_YES, emit_generic_op},
+    [OP_SQUEEZE] = {OP_WRITE_YES, emit_generic_op},
+    [OP_REDUCE_MAX] = {OP_WRITE_YES, emit_generic_op},
+    [OP_ARGMAX] = {OP_WRITE_YES, emit_generic_op},
+    [OP_TOPK] = {OP_WRITE_YES, emit_generic_op},
+    [OP_NMS] = {OP_WRITE_YES, emit_nms},
+    [OP_GLOBAL_MAXPOOL] = {OP_WRITE_YES, emit_generic_op},
+    [OP_UPSAMPLE] = {OP_WRITE_YES, emit_generic_op},
+    [OP_SWISH] = {OP_WRITE_YES, emit_generic_op},
+    [OP_EXP] = {OP_WRITE_YES, emit_generic_op},
+    [OP_LOG] = {OP_WRITE_YES, emit_generic_op},
+    [OP_SQRT] = {OP_WRITE_YES, emit_generic_op},
+    [OP_NEG] = {OP_WRITE_YES, emit_generic_op},
+    [OP_ABS] = {OP_WRITE_YES, emit_generic_op},
+    [OP_TANH] = {OP_WRITE_YES, emit_generic_op},
+    [OP_FLOOR] = {OP_WRITE_YES, emit_generic_op},
+    [OP_CEIL] = {OP_WRITE_YES, emit_generic_op},
+    [OP_ROUND] = {OP_WRITE_YES, emit_generic_op},
+    [OP_RECIPROCAL] = {OP_WRITE_YES, emit_generic_op},
+    [OP_ERF] = {OP_WRITE_YES, emit_generic_op},
+    [OP_LEAKY_RELU] = {OP_WRITE_YES, emit_generic_op},
+    [OP_HARD_SIGMOID] = {OP_WRITE_YES, emit_generic_op},
+    [OP_HARD_SWISH] = {OP_WRITE_YES, emit_generic_op},
+    [OP_SIN] = {OP_WRITE_YES, emit_generic_op},
+    [OP_COS] = {OP_WRITE_YES, emit_generic_op},
+    [OP_SOFTPLUS] = {OP_WRITE_YES, emit_generic_op},
+    [OP_GELU] = {OP_WRITE_YES, emit_generic_op},
+    [OP_ELU] = {OP_WRITE_YES, emit_generic_op},
+    [OP_SIGN] = {OP_WRITE_YES, emit_generic_op},
+    [OP_MISH] = {OP_WRITE_YES, emit_generic_op},
+    [OP_POW] = {OP_WRITE_YES, emit_generic_op},
+    [OP_MIN] = {OP_WRITE_YES, emit_generic_op},
+    [OP_MAX] = {OP_WRITE_YES, emit_generic_op},
+    [OP_MOD] = {OP_WRITE_YES, emit_generic_op},
+    [OP_EQUAL] = {OP_WRITE_YES, emit_generic_op},
+    [OP_LESS] = {OP_WRITE_YES, emit_generic_op},
+    [OP_GREATER] = {OP_WRITE_YES, emit_generic_op},
+    [OP_LESS_OR_EQUAL] = {OP_WRITE_YES, emit_generic_op},
+    [OP_GREATER_OR_EQUAL] = {OP_WRITE_YES, emit_generic_op},
+    [OP_AND] = {OP_WRITE_YES, emit_generic_op},
+    [OP_OR] = {OP_WRITE_YES, emit_generic_op},
+    [OP_XOR] = {OP_WRITE_YES, emit_generic_op},
+    [OP_NOT] = {OP_WRITE_YES, emit_generic_op},
+    [OP_WHERE] = {OP_WRITE_YES, emit_generic_op},
+    [OP_CLIP] = {OP_WRITE_YES, emit_clip},
+    [OP_LOG_SOFTMAX] = {OP_WRITE_YES, emit_softmax_op},
+    [OP_HARDMAX] = {OP_WRITE_YES, emit_softmax_op},
+    [OP_REDUCE_MIN] = {OP_WRITE_YES, emit_generic_op},
+    [OP_REDUCE_SUM] = {OP_WRITE_YES, emit_generic_op},
+    [OP_REDUCE_MEAN] = {OP_WRITE_YES, emit_generic_op},
+    [OP_REDUCE_PROD] = {OP_WRITE_YES, emit_generic_op},
+    [OP_REDUCE_SUM_SQUARE] = {OP_WRITE_YES, emit_generic_op},
+    [OP_REDUCE_LOG_SUM] = {OP_WRITE_YES, emit_generic_op},
+    [OP_REDUCE_LOG_SUM_EXP] = {OP_WRITE_YES, emit_generic_op},
+    [OP_REDUCE_L1] = {OP_WRITE_YES, emit_generic_op},
+    [OP_REDUCE_L2] = {OP_WRITE_YES, emit_generic_op},
+    [OP_ARGMIN] = {OP_WRITE_YES, emit_generic_op},
+    [OP_DROPOUT] = {OP_WRITE_YES, emit_generic_op},
+    [OP_SIZE] = {OP_WRITE_YES, emit_generic_op},
+    [OP_GATHER_ELEMENTS] = {OP_WRITE_YES, emit_generic_op},
+    [OP_EXPAND] = {OP_WRITE_YES, emit_generic_op},
+    [OP_TILE] = {OP_WRITE_YES, emit_generic_op},
+    [OP_RANGE] = {OP_WRITE_YES, emit_generic_op},
+    [OP_CONSTANT_OF_SHAPE] = {OP_WRITE_YES, emit_generic_op},
+    [OP_PAD] = {OP_WRITE_YES, emit_generic_op},
+    [OP_OTHER] = {OP_WRITE_VERBATIM, emit_verbatim},
+};
+static_assert(ARRAY_LEN(onnx_ops) == OP_COUNT, "the ONNX writer's op table has a row per OpKind");
+
+OpWriteSupport onnx_write_op_support(OpKind op) { return (unsigned)op < OP_COUNT ? onnx_ops[op].support : OP_WRITE_UNSET; }
+
+/* OP_OTHER nodes are copied as read unless another format's reader made them (an OpenVINO
+ * type keeps its "openvino:" domain). */
+static OpWriteSupport node_support(const Node *n)
+{
+    OpWriteSupport s = onnx_write_op_support(n->op);
+    if (s == OP_WRITE_VERBATIM) return n->domain && !strncmp(n->domain, "openvino:", 9) ? OP_WRITE_NO : OP_WRITE_YES;
+    return s;
+}
+
+static int emit_node(Writer *w, const Node *n)
+{
+    if (node_support(n) != OP_WRITE_YES)
+        return wr_fail(w, "node '%s': op %s cannot be written as ONNX", n->name, node_op_name(n));
+    return onnx_ops[n->op].emit(w, n);
 }
 
 /* ---- graph ----------------------------------------------------------------------------- */
@@ -924,6 +1044,10 @@ int onnx_serialize(const Graph *g, const OnnxWriteOptions *opt, uint8_t **out, s
     int opset = opt && opt->opset ? opt->opset : ONNX_DEFAULT_OPSET;
     if (opset < ONNX_MIN_OPSET || opset > ONNX_MAX_OPSET)
         return err_set(err, errlen, "opset %d is not supported (%d to %d)", opset, ONNX_MIN_OPSET, ONNX_MAX_OPSET);
+    int bad = graph_first_unwritable(g, node_support); /* from the op table, before anything is built */
+    if (bad >= 0)
+        return err_set(err, errlen, "node '%s': op %s cannot be written as ONNX", g->nodes[bad].name,
+                       node_op_name(&g->nodes[bad]));
     Writer w = {.g = g, .opset = opset, .err = err, .errlen = errlen};
     w.a = arena_new();
     w.tname = xcalloc((size_t)g->n_tensors + 1, sizeof *w.tname);

@@ -50,6 +50,12 @@ typedef struct {
     const char *net_name;      /* <net name="..."> (NULL: "main_graph") */
 } OpenVinoOptions;
 
+/* The OpenVINO writer's op table (formats/openvino_emit.c): how it handles op
+ * (OP_WRITE_NO: no OpenVINO mapping; OP_OTHER is OP_WRITE_VERBATIM: a type read from an IR
+ * is copied as read, anything else refused).  Every node is checked against it before the
+ * writer builds anything. */
+OpWriteSupport openvino_write_op_support(OpKind op);
+
 /* Write g as <dir>/<stem>.xml, <dir>/<stem>.bin and <dir>/metadata.yaml.  dir must exist;
  * the caller normally passes a temporary directory (fileio_temp_dir) and renames it into place
  * (fileio_commit_dir) after checking the result.  Each file is written atomically.

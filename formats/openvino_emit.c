@@ -1,5 +1,6 @@
 /* openvino_emit: one emitter per IR op (or family) for the OpenVINO writer — each turns a
  * Graph node into opset layers on the W under construction (openvino_write_impl.h). */
+#include <assert.h>
 #include <float.h>
 #include <math.h>
 #include <stdarg.h>
@@ -14,7 +15,7 @@
 typedef struct OpMap OpMap;
 typedef int (*EmitFn)(W *w, const Node *n, const OpMap *m);
 struct OpMap {
-    const char *ir;      /* IR op name (op_name or op_type) */
+    OpWriteSupport support;
     EmitFn fn;
     const char *type;    /* OpenVINO type for the simple emitters */
     const char *version;
@@ -197,7 +198,7 @@ static int w_bias(W *w, const Node *n, Src s, int bias, int out_rank)
 
 static int emit_conv(W *w, const Node *n, const OpMap *m)
 {
-    bool transposed = n->op == OP_CONV_TRANSPOSE || !strcmp(n->op_type, "ConvTranspose");
+    bool transposed = n->op == OP_CONV_TRANSPOSE;
     if (need_inputs(w, n, 2, 3)) return -1;
     const Tensor *wt = ovw_T(w, n->inputs[1]), *y = ovw_T(w, n->outputs[0]);
     if (wt->rank < 3) return ovw_fail(w, n, "weight '%s' has rank %d", wt->name, wt->rank);
@@ -880,93 +881,123 @@ static int emit_nms(W *w, const Node *n, const OpMap *m)
     return 0;
 }
 
-/* Every IR op the writer maps, keyed by the IR name; unlisted ops fail naming the node. */
-static const OpMap op_maps[] = {
-    {"Conv", emit_conv, NULL, NULL, 0, NULL},
-    {"ConvTranspose", emit_conv, NULL, NULL, 0, NULL},
-    {"BatchNormalization", emit_batchnorm, NULL, NULL, 0, NULL},
-    {"SiLU", emit_simple, "Swish", "opset4", 1, NULL},
-    {"Sigmoid", emit_simple, "Sigmoid", "opset1", 1, NULL},
-    {"Relu", emit_simple, "Relu", "opset1", 1, NULL},
-    {"Exp", emit_simple, "Exp", "opset1", 1, NULL},
-    {"Log", emit_simple, "Log", "opset1", 1, NULL},
-    {"Sqrt", emit_simple, "Sqrt", "opset1", 1, NULL},
-    {"Neg", emit_simple, "Negative", "opset1", 1, NULL},
-    {"Abs", emit_simple, "Abs", "opset1", 1, NULL},
-    {"Tanh", emit_simple, "Tanh", "opset1", 1, NULL},
-    {"Floor", emit_simple, "Floor", "opset1", 1, NULL},
-    {"Ceil", emit_simple, "Ceiling", "opset1", 1, NULL},
-    {"Erf", emit_simple, "Erf", "opset1", 1, NULL},
-    {"Sin", emit_simple, "Sin", "opset1", 1, NULL},
-    {"Cos", emit_simple, "Cos", "opset1", 1, NULL},
-    {"Softplus", emit_simple, "SoftPlus", "opset4", 1, NULL},
-    {"HardSwish", emit_simple, "HSwish", "opset4", 1, NULL},
-    {"Mish", emit_simple, "Mish", "opset4", 1, NULL},
-    {"Sign", emit_simple, "Sign", "opset1", 1, NULL},
-    {"Not", emit_simple, "LogicalNot", "opset1", 1, NULL},
-    {"Add", emit_simple, "Add", "opset1", 2 | BROADCAST, NULL},
-    {"Sub", emit_simple, "Subtract", "opset1", 2 | BROADCAST, NULL},
-    {"Mul", emit_simple, "Multiply", "opset1", 2 | BROADCAST, NULL},
-    {"Div", emit_simple, "Divide", "opset1", 2 | BROADCAST, NULL},
-    {"Pow", emit_simple, "Power", "opset1", 2 | BROADCAST, NULL},
-    {"Min", emit_simple, "Minimum", "opset1", 2 | BROADCAST, NULL},
-    {"Max", emit_simple, "Maximum", "opset1", 2 | BROADCAST, NULL},
-    {"Equal", emit_simple, "Equal", "opset1", 2 | BROADCAST, NULL},
-    {"Less", emit_simple, "Less", "opset1", 2 | BROADCAST, NULL},
-    {"Greater", emit_simple, "Greater", "opset1", 2 | BROADCAST, NULL},
-    {"LessOrEqual", emit_simple, "LessEqual", "opset1", 2 | BROADCAST, NULL},
-    {"GreaterOrEqual", emit_simple, "GreaterEqual", "opset1", 2 | BROADCAST, NULL},
-    {"And", emit_simple, "LogicalAnd", "opset1", 2 | BROADCAST, NULL},
-    {"Or", emit_simple, "LogicalOr", "opset1", 2 | BROADCAST, NULL},
-    {"Xor", emit_simple, "LogicalXor", "opset1", 2 | BROADCAST, NULL},
-    {"Concat", emit_concat, NULL, NULL, 0, NULL},
-    {"Split", emit_split, NULL, NULL, 0, NULL},
-    {"Slice", emit_slice, NULL, NULL, 0, NULL},
-    {"MaxPool", emit_pool, NULL, NULL, 0, NULL},
-    {"AveragePool", emit_pool, NULL, NULL, 0, NULL},
-    {"GlobalAveragePool", emit_global_pool, "ReduceMean", NULL, 0, NULL},
-    {"GlobalMaxPool", emit_global_pool, "ReduceMax", NULL, 0, NULL},
-    {"ReduceMax", emit_reduce, "ReduceMax", NULL, 0, NULL},
-    {"ReduceMin", emit_reduce, "ReduceMin", NULL, 0, NULL},
-    {"ReduceMean", emit_reduce, "ReduceMean", NULL, 0, NULL},
-    {"ReduceSum", emit_reduce, "ReduceSum", NULL, 0, NULL},
-    {"ReduceProd", emit_reduce, "ReduceProd", NULL, 0, NULL},
-    {"Resize", emit_resize, NULL, NULL, 0, NULL},
-    {"Upsample", emit_resize, NULL, NULL, 0, NULL},
-    {"Reshape", emit_reshape, NULL, NULL, 0, NULL},
-    {"Flatten", emit_flatten, NULL, NULL, 0, NULL},
-    {"Transpose", emit_transpose, NULL, NULL, 0, NULL},
-    {"Softmax", emit_softmax, NULL, NULL, 0, NULL},
-    {"MatMul", emit_simple, "MatMul", "opset1", 2, "transpose_a=false;transpose_b=false"},
-    {"Gemm", emit_gemm, NULL, NULL, 0, NULL},
-    {"Identity", emit_alias, NULL, NULL, 0, NULL},
-    {"Dropout", emit_alias, NULL, NULL, 0, NULL},
-    {"Constant", emit_constant, NULL, NULL, 0, NULL},
-    {"Cast", emit_cast, NULL, NULL, 0, NULL},
-    {"Shape", emit_shape, NULL, NULL, 0, NULL},
-    {"Gather", emit_gather, NULL, NULL, 0, NULL},
-    {"Unsqueeze", emit_axes_op, "Unsqueeze", NULL, 0, NULL},
-    {"Squeeze", emit_axes_op, "Squeeze", NULL, 0, NULL},
-    {"Range", emit_range, NULL, NULL, 0, NULL},
-    {"Expand", emit_simple, "Broadcast", "opset3", 2 | RAW_INPUTS, "mode=bidirectional"},
-    {"Tile", emit_simple, "Tile", "opset1", 2, NULL},
-    {"Clip", emit_clip, NULL, NULL, 0, NULL},
-    {"Where", emit_simple, "Select", "opset1", 3 | BROADCAST, NULL},
-    {"ConstantOfShape", emit_constant_of_shape, NULL, NULL, 0, NULL},
-    {"TopK", emit_topk, NULL, NULL, 0, NULL},
-    {"NonMaxSuppression", emit_nms, NULL, NULL, 0, NULL},
-    {"HardSigmoid", emit_hardsigmoid, NULL, NULL, 0, NULL},
-    {"LogSoftmax", emit_logsoftmax, NULL, NULL, 0, NULL},
+static int emit_verbatim(W *w, const Node *n, const OpMap *m) { return emit_passthrough(w, n); }
+
+/* Every op: how the OpenVINO writer maps it (OP_WRITE_NO: no OpenVINO mapping, refused by
+ * name before anything is built; OP_OTHER: an OpenVINO type read from an IR is copied as it
+ * was read, anything else is refused). */
+static const OpMap op_maps[OP_COUNT] = {
+    [OP_CONV] = {OP_WRITE_YES, emit_conv, NULL, NULL, 0, NULL},
+    [OP_CONV_TRANSPOSE] = {OP_WRITE_YES, emit_conv, NULL, NULL, 0, NULL},
+    [OP_BATCHNORM] = {OP_WRITE_YES, emit_batchnorm, NULL, NULL, 0, NULL},
+    [OP_SILU] = {OP_WRITE_YES, emit_simple, "Swish", "opset4", 1, NULL},
+    [OP_SIGMOID] = {OP_WRITE_YES, emit_simple, "Sigmoid", "opset1", 1, NULL},
+    [OP_RELU] = {OP_WRITE_YES, emit_simple, "Relu", "opset1", 1, NULL},
+    [OP_ADD] = {OP_WRITE_YES, emit_simple, "Add", "opset1", 2 | BROADCAST, NULL},
+    [OP_SUB] = {OP_WRITE_YES, emit_simple, "Subtract", "opset1", 2 | BROADCAST, NULL},
+    [OP_MUL] = {OP_WRITE_YES, emit_simple, "Multiply", "opset1", 2 | BROADCAST, NULL},
+    [OP_DIV] = {OP_WRITE_YES, emit_simple, "Divide", "opset1", 2 | BROADCAST, NULL},
+    [OP_CONCAT] = {OP_WRITE_YES, emit_concat, NULL, NULL, 0, NULL},
+    [OP_SPLIT] = {OP_WRITE_YES, emit_split, NULL, NULL, 0, NULL},
+    [OP_SLICE] = {OP_WRITE_YES, emit_slice, NULL, NULL, 0, NULL},
+    [OP_MAXPOOL] = {OP_WRITE_YES, emit_pool, NULL, NULL, 0, NULL},
+    [OP_AVGPOOL] = {OP_WRITE_YES, emit_pool, NULL, NULL, 0, NULL},
+    [OP_GLOBAL_AVGPOOL] = {OP_WRITE_YES, emit_global_pool, "ReduceMean", NULL, 0, NULL},
+    [OP_RESIZE] = {OP_WRITE_YES, emit_resize, NULL, NULL, 0, NULL},
+    [OP_RESHAPE] = {OP_WRITE_YES, emit_reshape, NULL, NULL, 0, NULL},
+    [OP_TRANSPOSE] = {OP_WRITE_YES, emit_transpose, NULL, NULL, 0, NULL},
+    [OP_SOFTMAX] = {OP_WRITE_YES, emit_softmax, NULL, NULL, 0, NULL},
+    [OP_MATMUL] = {OP_WRITE_YES, emit_simple, "MatMul", "opset1", 2, "transpose_a=false;transpose_b=false"},
+    [OP_GEMM] = {OP_WRITE_YES, emit_gemm, NULL, NULL, 0, NULL},
+    [OP_FLATTEN] = {OP_WRITE_YES, emit_flatten, NULL, NULL, 0, NULL},
+    [OP_IDENTITY] = {OP_WRITE_YES, emit_alias, NULL, NULL, 0, NULL},
+    [OP_CONSTANT] = {OP_WRITE_YES, emit_constant, NULL, NULL, 0, NULL},
+    [OP_CAST] = {OP_WRITE_YES, emit_cast, NULL, NULL, 0, NULL},
+    [OP_SHAPE] = {OP_WRITE_YES, emit_shape, NULL, NULL, 0, NULL},
+    [OP_GATHER] = {OP_WRITE_YES, emit_gather, NULL, NULL, 0, NULL},
+    [OP_UNSQUEEZE] = {OP_WRITE_YES, emit_axes_op, "Unsqueeze", NULL, 0, NULL},
+    [OP_SQUEEZE] = {OP_WRITE_YES, emit_axes_op, "Squeeze", NULL, 0, NULL},
+    [OP_REDUCE_MAX] = {OP_WRITE_YES, emit_reduce, "ReduceMax", NULL, 0, NULL},
+    [OP_ARGMAX] = {OP_WRITE_NO, NULL, NULL, NULL, 0, NULL},
+    [OP_TOPK] = {OP_WRITE_YES, emit_topk, NULL, NULL, 0, NULL},
+    [OP_NMS] = {OP_WRITE_YES, emit_nms, NULL, NULL, 0, NULL},
+    [OP_GLOBAL_MAXPOOL] = {OP_WRITE_YES, emit_global_pool, "ReduceMax", NULL, 0, NULL},
+    [OP_UPSAMPLE] = {OP_WRITE_YES, emit_resize, NULL, NULL, 0, NULL},
+    [OP_SWISH] = {OP_WRITE_NO, NULL, NULL, NULL, 0, NULL},
+    [OP_EXP] = {OP_WRITE_YES, emit_simple, "Exp", "opset1", 1, NULL},
+    [OP_LOG] = {OP_WRITE_YES, emit_simple, "Log", "opset1", 1, NULL},
+    [OP_SQRT] = {OP_WRITE_YES, emit_simple, "Sqrt", "opset1", 1, NULL},
+    [OP_NEG] = {OP_WRITE_YES, emit_simple, "Negative", "opset1", 1, NULL},
+    [OP_ABS] = {OP_WRITE_YES, emit_simple, "Abs", "opset1", 1, NULL},
+    [OP_TANH] = {OP_WRITE_YES, emit_simple, "Tanh", "opset1", 1, NULL},
+    [OP_FLOOR] = {OP_WRITE_YES, emit_simple, "Floor", "opset1", 1, NULL},
+    [OP_CEIL] = {OP_WRITE_YES, emit_simple, "Ceiling", "opset1", 1, NULL},
+    [OP_ROUND] = {OP_WRITE_NO, NULL, NULL, NULL, 0, NULL},
+    [OP_RECIPROCAL] = {OP_WRITE_NO, NULL, NULL, NULL, 0, NULL},
+    [OP_ERF] = {OP_WRITE_YES, emit_simple, "Erf", "opset1", 1, NULL},
+    [OP_LEAKY_RELU] = {OP_WRITE_NO, NULL, NULL, NULL, 0, NULL},
+    [OP_HARD_SIGMOID] = {OP_WRITE_YES, emit_hardsigmoid, NULL, NULL, 0, NULL},
+    [OP_HARD_SWISH] = {OP_WRITE_YES, emit_simple, "HSwish", "opset4", 1, NULL},
+    [OP_SIN] = {OP_WRITE_YES, emit_simple, "Sin", "opset1", 1, NULL},
+    [OP_COS] = {OP_WRITE_YES, emit_simple, "Cos", "opset1", 1, NULL},
+    [OP_SOFTPLUS] = {OP_WRITE_YES, emit_simple, "SoftPlus", "opset4", 1, NULL},
+    [OP_GELU] = {OP_WRITE_NO, NULL, NULL, NULL, 0, NULL},
+    [OP_ELU] = {OP_WRITE_NO, NULL, NULL, NULL, 0, NULL},
+    [OP_SIGN] = {OP_WRITE_YES, emit_simple, "Sign", "opset1", 1, NULL},
+    [OP_MISH] = {OP_WRITE_YES, emit_simple, "Mish", "opset4", 1, NULL},
+    [OP_POW] = {OP_WRITE_YES, emit_simple, "Power", "opset1", 2 | BROADCAST, NULL},
+    [OP_MIN] = {OP_WRITE_YES, emit_simple, "Minimum", "opset1", 2 | BROADCAST, NULL},
+    [OP_MAX] = {OP_WRITE_YES, emit_simple, "Maximum", "opset1", 2 | BROADCAST, NULL},
+    [OP_MOD] = {OP_WRITE_NO, NULL, NULL, NULL, 0, NULL},
+    [OP_EQUAL] = {OP_WRITE_YES, emit_simple, "Equal", "opset1", 2 | BROADCAST, NULL},
+    [OP_LESS] = {OP_WRITE_YES, emit_simple, "Less", "opset1", 2 | BROADCAST, NULL},
+    [OP_GREATER] = {OP_WRITE_YES, emit_simple, "Greater", "opset1", 2 | BROADCAST, NULL},
+    [OP_LESS_OR_EQUAL] = {OP_WRITE_YES, emit_simple, "LessEqual", "opset1", 2 | BROADCAST, NULL},
+    [OP_GREATER_OR_EQUAL] = {OP_WRITE_YES, emit_simple, "GreaterEqual", "opset1", 2 | BROADCAST, NULL},
+    [OP_AND] = {OP_WRITE_YES, emit_simple, "LogicalAnd", "opset1", 2 | BROADCAST, NULL},
+    [OP_OR] = {OP_WRITE_YES, emit_simple, "LogicalOr", "opset1", 2 | BROADCAST, NULL},
+    [OP_XOR] = {OP_WRITE_YES, emit_simple, "LogicalXor", "opset1", 2 | BROADCAST, NULL},
+    [OP_NOT] = {OP_WRITE_YES, emit_simple, "LogicalNot", "opset1", 1, NULL},
+    [OP_WHERE] = {OP_WRITE_YES, emit_simple, "Select", "opset1", 3 | BROADCAST, NULL},
+    [OP_CLIP] = {OP_WRITE_YES, emit_clip, NULL, NULL, 0, NULL},
+    [OP_LOG_SOFTMAX] = {OP_WRITE_YES, emit_logsoftmax, NULL, NULL, 0, NULL},
+    [OP_HARDMAX] = {OP_WRITE_NO, NULL, NULL, NULL, 0, NULL},
+    [OP_REDUCE_MIN] = {OP_WRITE_YES, emit_reduce, "ReduceMin", NULL, 0, NULL},
+    [OP_REDUCE_SUM] = {OP_WRITE_YES, emit_reduce, "ReduceSum", NULL, 0, NULL},
+    [OP_REDUCE_MEAN] = {OP_WRITE_YES, emit_reduce, "ReduceMean", NULL, 0, NULL},
+    [OP_REDUCE_PROD] = {OP_WRITE_YES, emit_reduce, "ReduceProd", NULL, 0, NULL},
+    [OP_REDUCE_SUM_SQUARE] = {OP_WRITE_NO, NULL, NULL, NULL, 0, NULL},
+    [OP_REDUCE_LOG_SUM] = {OP_WRITE_NO, NULL, NULL, NULL, 0, NULL},
+    [OP_REDUCE_LOG_SUM_EXP] = {OP_WRITE_NO, NULL, NULL, NULL, 0, NULL},
+    [OP_REDUCE_L1] = {OP_WRITE_NO, NULL, NULL, NULL, 0, NULL},
+    [OP_REDUCE_L2] = {OP_WRITE_NO, NULL, NULL, NULL, 0, NULL},
+    [OP_ARGMIN] = {OP_WRITE_NO, NULL, NULL, NULL, 0, NULL},
+    [OP_DROPOUT] = {OP_WRITE_YES, emit_alias, NULL, NULL, 0, NULL},
+    [OP_SIZE] = {OP_WRITE_NO, NULL, NULL, NULL, 0, NULL},
+    [OP_GATHER_ELEMENTS] = {OP_WRITE_NO, NULL, NULL, NULL, 0, NULL},
+    [OP_EXPAND] = {OP_WRITE_YES, emit_simple, "Broadcast", "opset3", 2 | RAW_INPUTS, "mode=bidirectional"},
+    [OP_TILE] = {OP_WRITE_YES, emit_simple, "Tile", "opset1", 2, NULL},
+    [OP_RANGE] = {OP_WRITE_YES, emit_range, NULL, NULL, 0, NULL},
+    [OP_CONSTANT_OF_SHAPE] = {OP_WRITE_YES, emit_constant_of_shape, NULL, NULL, 0, NULL},
+    [OP_PAD] = {OP_WRITE_NO, NULL, NULL, NULL, 0, NULL},
+    [OP_OTHER] = {OP_WRITE_VERBATIM, emit_verbatim, NULL, NULL, 0, NULL},
 };
+static_assert(ARRAY_LEN(op_maps) == OP_COUNT, "the OpenVINO writer's op table has a row per OpKind");
+
+OpWriteSupport openvino_write_op_support(OpKind op) { return (unsigned)op < OP_COUNT ? op_maps[op].support : OP_WRITE_UNSET; }
+
+OpWriteSupport ovw_node_support(const Node *n)
+{
+    OpWriteSupport s = openvino_write_op_support(n->op);
+    if (s == OP_WRITE_VERBATIM) return n->domain && !strncmp(n->domain, "openvino", 8) ? OP_WRITE_YES : OP_WRITE_NO;
+    return s;
+}
 
 int ovw_emit_node(W *w, const Node *n)
 {
-    const char *key = n->op != OP_OTHER ? op_name(n->op) : n->op_type;
-    if (n->op == OP_OTHER && n->domain && !strncmp(n->domain, "openvino", 8)) return emit_passthrough(w, n);
-    if (n->domain && *n->domain && strcmp(n->domain, "ai.onnx"))
+    if (ovw_node_support(n) != OP_WRITE_YES) return ovw_fail(w, n, "no OpenVINO mapping for op '%s'", node_op_name(n));
+    if (n->op != OP_OTHER && n->domain && *n->domain && strcmp(n->domain, "ai.onnx"))
         return ovw_fail(w, n, "ops of domain '%s' have no OpenVINO mapping", n->domain);
-    for (size_t i = 0; i < ARRAY_LEN(op_maps); i++)
-        if (!strcmp(op_maps[i].ir, key)) return op_maps[i].fn(w, n, &op_maps[i]);
-    return ovw_fail(w, n, "no OpenVINO mapping for op '%s'", key);
+    return op_maps[n->op].fn(w, n, &op_maps[n->op]);
 }
 

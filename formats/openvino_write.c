@@ -615,6 +615,12 @@ int openvino_serialize(const Graph *g, const OpenVinoOptions *opt, char **xml, s
     if (opt) w.opt = *opt;
     *xml = NULL;
     *bin = NULL;
+    int bad = graph_first_unwritable(g, ovw_node_support); /* from the op table, before anything is built */
+    if (bad >= 0) {
+        ovw_fail(&w, &g->nodes[bad], "no OpenVINO mapping for op '%s'", node_op_name(&g->nodes[bad]));
+        w_free(&w);
+        return -1;
+    }
     if (build(&w)) {
         w_free(&w);
         return -1;

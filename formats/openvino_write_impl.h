@@ -80,5 +80,7 @@ bool ovw_dtype_is_floaty(DType t);
 
 /* Emit IR node n as one or more layers (openvino_emit.c).  0, or -1 with w->err set. */
 int ovw_emit_node(W *w, const Node *n);
+/* How the writer handles node n, from the op table (OP_OTHER resolved by its domain). */
+OpWriteSupport ovw_node_support(const Node *n);
 
 #endif

@@ -11,7 +11,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "engine/exec/exec.h"
 #include "engine/core/fileio.h"
 #include "formats/tfjs_impl.h"
 
@@ -1008,134 +1007,6 @@ static int write_dir(TfjsWriter *w, const char *dir, json_object *sig, char *err
     return rc;
 }
 
-/* ---- graphs from files: shapes and shape arithmetic ------------------------------------ */
-/* A graph read from a file may lack shapes for its intermediate tensors (an ONNX file without
- * value_info leaves them at rank 0) and compute values from shapes at run time (Shape ->
- * Gather -> Add -> Slice ends, as torch.onnx exports chunk()).  TF.js needs both static.
- * When every graph input is static, one run of the executor on zeros gives every shape,
- * and every tensor that depends only on constants and shapes ("static") becomes a constant
- * with the value the run computed.  The result is a copy of g's tensor array (shapes filled,
- * folded tensors with data and no producer) and the buffers it owns. */
-typedef struct {
-    Tensor *tensors;
-    Vec blobs; /* void *: folded data */
-} Folded;
-
-static bool fold_wanted(const Graph *g)
-{
-    for (int i = 0; i < g->n_tensors; i++) {
-        const Tensor *t = &g->tensors[i];
-        if (t->producer >= 0 && !t->data && t->rank == 0 && g->nodes[t->producer].op != OP_CONSTANT) return true;
-    }
-    for (int i = 0; i < g->n_nodes; i++) {
-        const Node *n = &g->nodes[i];
-        if (n->op == OP_SHAPE) return true;
-        bool all = n->op != OP_CONSTANT && n->n_inputs > 0;
-        for (int k = 0; k < n->n_inputs && all; k++) {
-            int ti = n->inputs[k];
-            if (ti < 0) continue;
-            const Tensor *t = &g->tensors[ti];
-            all = (t->producer < 0 && t->data) || (t->producer >= 0 && g->nodes[t->producer].op == OP_CONSTANT);
-        }
-        if (all) return true;
-    }
-    return false;
-}
-
-static bool fold_static(const Graph *g, Folded *f)
-{
-    if (!fold_wanted(g)) return false;
-    for (int i = 0; i < g->n_inputs; i++) {
-        const Tensor *t = &g->tensors[g->inputs[i]];
-        int64_t n;
-        if (t->rank < 1 || !dims_product(t->dims, t->rank, &n) || n > ((int64_t)1 << 28)) return false;
-    }
-    char why[256];
-    Exec *e = exec_new(g, why, sizeof why);
-    if (!e) return false;
-    exec_keep_all(e, 1);
-    int rc = 0;
-    for (int i = 0; i < g->n_inputs && !rc; i++) {
-        const Tensor *t = &g->tensors[g->inputs[i]];
-        int64_t n;
-        dims_product(t->dims, t->rank, &n);
-        float *zeros = xcalloc((size_t)(n > 0 ? n : 1), sizeof(float));
-        rc = exec_set_input(e, t->name, zeros, t->dims, t->rank, why, sizeof why);
-        free(zeros);
-    }
-    if (rc || exec_run(e, NULL, why, sizeof why)) {
-        exec_free(e);
-        return false;
-    }
-    f->tensors = xmalloc(sizeof(Tensor) * (size_t)(g->n_tensors ? g->n_tensors : 1));
-    memcpy(f->tensors, g->tensors, sizeof(Tensor) * (size_t)g->n_tensors);
-    const float **vals = xcalloc((size_t)g->n_tensors + 1, sizeof *vals);
-    for (int i = 0; i < g->n_tensors; i++) {
-        Tensor *t = &f->tensors[i];
-        if (t->producer < 0 || t->data || !t->name) continue;
-        int64_t dims[GRAPH_MAX_RANK];
-        int rank;
-        vals[i] = exec_tensor(e, t->name, dims, &rank);
-        if (!vals[i] || rank < 0 || rank > GRAPH_MAX_RANK) {
-            vals[i] = NULL;
-            continue;
-        }
-        t->rank = rank;
-        memcpy(t->dims, dims, sizeof(int64_t) * (size_t)rank);
-        for (int k = 0; k < rank; k++) t->dim_names[k] = NULL;
-    }
-    /* static tensors, in node order (graph_validate: producers come first) */
-    unsigned char *st = xcalloc((size_t)g->n_tensors + 1, 1);
-    for (int i = 0; i < g->n_tensors; i++) st[i] = tw_const_numel(&f->tensors[i]) >= 0 && f->tensors[i].data && f->tensors[i].producer < 0;
-    for (int i = 0; i < g->n_nodes; i++) {
-        const Node *n = &g->nodes[i];
-        bool all = n->n_inputs > 0 || n->op == OP_CONSTANT;
-        for (int k = 0; k < n->n_inputs && all; k++) all = n->inputs[k] < 0 || st[n->inputs[k]];
-        if (n->op == OP_SHAPE && n->n_inputs > 0 && n->inputs[0] >= 0) {
-            const Tensor *x = &f->tensors[n->inputs[0]];
-            all = x->rank > 0;
-            for (int k = 0; k < x->rank; k++) all = all && x->dims[k] >= 0;
-        }
-        if (!all) continue;
-        for (int o = 0; o < n->n_outputs; o++) {
-            int ti = n->outputs[o];
-            if (ti < 0) continue;
-            Tensor *t = &f->tensors[ti];
-            int64_t numel;
-            if (n->op == OP_CONSTANT) {
-                st[ti] = 1; /* read through tw_const_tensor */
-                continue;
-            }
-            if (!vals[ti] || !dims_product(t->dims, t->rank, &numel) || numel > ((int64_t)1 << 24)) continue;
-            bool fl = t->dtype == DT_F32 || t->dtype == DT_F16 || t->dtype == DT_BF16 || t->dtype == DT_F64;
-            void *d = xmalloc((size_t)(numel > 0 ? numel : 1) * (fl ? 4 : 8));
-            for (int64_t k = 0; k < numel; k++) {
-                if (fl) ((float *)d)[k] = vals[ti][k];
-                else ((int64_t *)d)[k] = (int64_t)llround(vals[ti][k]);
-            }
-            vec_push(&f->blobs, sizeof d, &d);
-            t->data = d;
-            t->nbytes = (size_t)numel * (fl ? 4 : 8);
-            t->dtype = fl ? DT_F32 : DT_I64;
-            t->producer = -1;
-            t->is_param = false;
-            st[ti] = 1;
-        }
-    }
-    free(st);
-    free(vals);
-    exec_free(e);
-    return true;
-}
-
-static void folded_free(Folded *f)
-{
-    void **b = f->blobs.items;
-    for (size_t i = 0; i < f->blobs.len; i++) free(b[i]);
-    vec_free(&f->blobs);
-    free(f->tensors);
-}
-
 /* ---- entry ----------------------------------------------------------------------------- */
 int tfjs_write(const Graph *g, const TfjsOptions *opt, const char *dir, char *err, size_t errlen)
 {
@@ -1151,13 +1022,19 @@ int tfjs_write(const Graph *g, const TfjsOptions *opt, const char *dir, char *er
     if (g->n_outputs < 1) return err_set(err, errlen, "tfjs: the graph has no output");
     char why[512];
     if (graph_validate(g, why, sizeof why)) return err_set(err, errlen, "tfjs: %s", why);
-    if (ensure_dir(dir, err, errlen)) return -1;
-    Graph folded_graph;
-    Folded folded = {0};
-    if (fold_static(g, &folded)) { /* a shallow copy that differs only in its tensors */
-        folded_graph = *g;
-        folded_graph.tensors = folded.tensors;
-        g = &folded_graph;
+    /* every node the outputs need, checked against the op table before anything is written */
+    int *order = NULL, n_order = 0;
+    if (needed_order(g, &order, &n_order, err, errlen)) return -1;
+    for (int i = 0; i < n_order; i++) {
+        const Node *n = &g->nodes[order[i]];
+        if (tfjs_node_support(n) != OP_WRITE_YES) {
+            free(order);
+            return err_set(err, errlen, "%s (%s): TF.js has no equivalent for this op", n->name, node_op_name(n));
+        }
+    }
+    if (ensure_dir(dir, err, errlen)) {
+        free(order);
+        return -1;
     }
 
     TfjsWriter w = {.g = g, .opt = opt, .arena = arena_new(), .nodes = json_object_new_array(), .err = err,
@@ -1172,9 +1049,7 @@ int tfjs_write(const Graph *g, const TfjsOptions *opt, const char *dir, char *er
         const char *keep = arena_printf(w.arena, i ? "Identity_%d" : "Identity", i);
         namemap_put(&w.names, keep, keep);
     }
-    int *order = NULL, n_order = 0;
     int rc = add_inputs(&w, sig_in);
-    if (!rc) rc = needed_order(g, &order, &n_order, err, errlen);
     for (int i = 0; i < n_order && !rc; i++) {
         w.cur = &g->nodes[order[i]];
         rc = tfjs_lower_node(&w, order[i]);
@@ -1194,6 +1069,5 @@ int tfjs_write(const Graph *g, const TfjsOptions *opt, const char *dir, char *er
     namemap_free(&w.names);
     namemap_free(&w.consts);
     arena_free(w.arena);
-    folded_free(&folded);
     return rc;
 }

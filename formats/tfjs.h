@@ -29,10 +29,14 @@
  *
  * Graphs from files.  A graph may lack shapes past its input (an ONNX file without
  * value_info) and compute values from shapes at run time (Shape -> Gather -> ... -> Slice, as
- * torch.onnx exports chunk()).  When that is so and the inputs are static, the writer runs
- * the executor (engine/exec) once on zeros: every shape is taken from the run, and every
- * tensor that depends only on constants and shapes becomes a constant.  Graphs built by
- * model_load from .pt/.yaml need none of this (no run happens).
+ * torch.onnx exports chunk()).  TF.js needs both static: the writer takes the graph as it is,
+ * so the export stage runs pass_fold_static (engine/passes/passes.h) first, which fills every
+ * shape and turns every tensor that depends only on constants and shapes into a constant.
+ * Graphs built by model_load from .pt/.yaml need none of this.
+ *
+ * Ops.  tfjs_write_op_support gives the writer's op table: every node the outputs need is
+ * checked against it before anything is written, and an op TF.js has no equivalent for is
+ * refused naming the node and the op.
  *
  * Weights.  float32, or with opt->half the converter's float16 quantisation (manifest dtype
  * "float32" + "quantization": {"dtype": "float16", "original_dtype": "float32"}, uint16
@@ -73,6 +77,10 @@ typedef struct {
     const KeyValue *metadata_kv;
     int n_metadata_kv;
 } TfjsOptions;
+
+/* The TF.js writer's op table (formats/tfjs_ops.c): OP_WRITE_YES for each op it lowers,
+ * OP_WRITE_NO for the rest (OP_OTHER included). */
+OpWriteSupport tfjs_write_op_support(OpKind op);
 
 /* Write g as a TF.js graph model into the existing (or creatable, one level) directory dir:
  * model.json, group1-shard*of*.bin, metadata.yaml.  g needs static input shapes wherever a

@@ -134,6 +134,8 @@ void tfjs_permute(const void *src, void *dst, size_t elem, int rank, const int64
 
 /* Lower IR node ni (tfjs_ops.c). */
 int tfjs_lower_node(TfjsWriter *w, int ni);
+/* How the writer handles node n, from its op table. */
+OpWriteSupport tfjs_node_support(const Node *n);
 
 /* metadata.yaml (tfjs_meta.c): YAML text of a JSON object, heap; NULL + message. */
 char *tfjs_metadata_yaml(const struct json_object *meta, size_t *len, char *err, size_t errlen);

@@ -3,6 +3,7 @@
  * Mean, ResizeNearestNeighbor, AddV2/Sub/Mul/RealDiv, ConcatV2, SplitV, StridedSlice,
  * Softmax, Reshape, Transpose, MatMul/BatchMatMulV2, Cast, Max, ArgMax, unary math).
  * Spatial ops work in NHWC; the rest follow their input's layout (see tfjs.h). */
+#include <assert.h>
 #include <float.h>
 #include <math.h>
 #include <stdio.h>
@@ -1095,71 +1096,134 @@ static int lower_argmax(TfjsWriter *w, const Node *n)
     return 0;
 }
 
-/* ---- ops the IR keeps as OP_OTHER ------------------------------------------------------ */
+/* ---- the op table ---------------------------------------------------------------------- */
 typedef struct {
-    const char *onnx, *tf;
-    int n_in; /* 1 unary, 2 binary */
-} OtherOp;
+    OpWriteSupport support;
+    LowerFn fn;
+    const char *tf; /* lower_named: the TF op */
+    int n_in;       /* lower_named: 1 unary, 2 binary */
+} TfjsOp;
 
-static const OtherOp other_ops[] = {
-    {"Cos", "Cos", 1},         {"Sin", "Sin", 1},       {"Exp", "Exp", 1},       {"Log", "Log", 1},
-    {"Tanh", "Tanh", 1},       {"Sqrt", "Sqrt", 1},     {"Neg", "Neg", 1},       {"Abs", "Abs", 1},
-    {"Erf", "Erf", 1},         {"Floor", "Floor", 1},   {"Reciprocal", "Reciprocal", 1},
-    {"Softplus", "Softplus", 1}, {"LeakyRelu", "LeakyRelu", 1},
-    {"Pow", "Pow", 2},         {"Max", "Maximum", 2},   {"Min", "Minimum", 2},
-};
+static const TfjsOp tfjs_ops[OP_COUNT];
 
-static int lower_other(TfjsWriter *w, const Node *n)
+/* Ops that are one TF op of the same inputs (TF's name in the table). */
+static int lower_named(TfjsWriter *w, const Node *n)
 {
-    for (size_t i = 0; i < ARRAY_LEN(other_ops); i++) {
-        if (strcmp(n->op_type, other_ops[i].onnx)) continue;
-        if (other_ops[i].n_in == 1) return unary_named(w, n, other_ops[i].tf);
-        if (n->n_inputs != 2) return tw_fail(w, "only the two-input form is supported");
-        return elementwise(w, n, other_ops[i].tf, 2);
-    }
-    return tw_fail(w, "TF.js has no equivalent for this op");
+    const TfjsOp *t = &tfjs_ops[n->op];
+    if (t->n_in == 1) return unary_named(w, n, t->tf);
+    if (n->n_inputs != 2) return tw_fail(w, "only the two-input form is supported");
+    return elementwise(w, n, t->tf, 2);
 }
 
-static const LowerFn lowerings[OP_COUNT] = {
-    [OP_CONV] = lower_conv,
-    [OP_CONV_TRANSPOSE] = lower_conv_transpose,
-    [OP_BATCHNORM] = lower_batchnorm,
-    [OP_SILU] = lower_silu,
-    [OP_SIGMOID] = lower_sigmoid,
-    [OP_RELU] = lower_relu,
-    [OP_ADD] = lower_add,
-    [OP_SUB] = lower_sub,
-    [OP_MUL] = lower_mul,
-    [OP_DIV] = lower_div,
-    [OP_CONCAT] = lower_concat,
-    [OP_SPLIT] = lower_split,
-    [OP_SLICE] = lower_slice,
-    [OP_MAXPOOL] = lower_maxpool,
-    [OP_AVGPOOL] = lower_avgpool,
-    [OP_GLOBAL_AVGPOOL] = lower_gap,
-    [OP_RESIZE] = lower_resize,
-    [OP_RESHAPE] = lower_reshape,
-    [OP_TRANSPOSE] = lower_transpose,
-    [OP_SOFTMAX] = lower_softmax,
-    [OP_MATMUL] = lower_matmul,
-    [OP_GEMM] = lower_gemm,
-    [OP_FLATTEN] = lower_reshape,
-    [OP_IDENTITY] = lower_identity,
-    [OP_CONSTANT] = lower_constant,
-    [OP_CAST] = lower_cast,
-    [OP_UNSQUEEZE] = lower_reshape,
-    [OP_SQUEEZE] = lower_reshape,
-    [OP_REDUCE_MAX] = lower_reduce_max,
-    [OP_ARGMAX] = lower_argmax,
-    [OP_OTHER] = lower_other,
+/* Every op: how the TF.js writer lowers it (OP_WRITE_NO: TF.js has no equivalent, refused
+ * by name before anything is written; so is every op yoloport does not know). */
+static const TfjsOp tfjs_ops[OP_COUNT] = {
+    [OP_CONV] = {OP_WRITE_YES, lower_conv, NULL, 0},
+    [OP_CONV_TRANSPOSE] = {OP_WRITE_YES, lower_conv_transpose, NULL, 0},
+    [OP_BATCHNORM] = {OP_WRITE_YES, lower_batchnorm, NULL, 0},
+    [OP_SILU] = {OP_WRITE_YES, lower_silu, NULL, 0},
+    [OP_SIGMOID] = {OP_WRITE_YES, lower_sigmoid, NULL, 0},
+    [OP_RELU] = {OP_WRITE_YES, lower_relu, NULL, 0},
+    [OP_ADD] = {OP_WRITE_YES, lower_add, NULL, 0},
+    [OP_SUB] = {OP_WRITE_YES, lower_sub, NULL, 0},
+    [OP_MUL] = {OP_WRITE_YES, lower_mul, NULL, 0},
+    [OP_DIV] = {OP_WRITE_YES, lower_div, NULL, 0},
+    [OP_CONCAT] = {OP_WRITE_YES, lower_concat, NULL, 0},
+    [OP_SPLIT] = {OP_WRITE_YES, lower_split, NULL, 0},
+    [OP_SLICE] = {OP_WRITE_YES, lower_slice, NULL, 0},
+    [OP_MAXPOOL] = {OP_WRITE_YES, lower_maxpool, NULL, 0},
+    [OP_AVGPOOL] = {OP_WRITE_YES, lower_avgpool, NULL, 0},
+    [OP_GLOBAL_AVGPOOL] = {OP_WRITE_YES, lower_gap, NULL, 0},
+    [OP_RESIZE] = {OP_WRITE_YES, lower_resize, NULL, 0},
+    [OP_RESHAPE] = {OP_WRITE_YES, lower_reshape, NULL, 0},
+    [OP_TRANSPOSE] = {OP_WRITE_YES, lower_transpose, NULL, 0},
+    [OP_SOFTMAX] = {OP_WRITE_YES, lower_softmax, NULL, 0},
+    [OP_MATMUL] = {OP_WRITE_YES, lower_matmul, NULL, 0},
+    [OP_GEMM] = {OP_WRITE_YES, lower_gemm, NULL, 0},
+    [OP_FLATTEN] = {OP_WRITE_YES, lower_reshape, NULL, 0},
+    [OP_IDENTITY] = {OP_WRITE_YES, lower_identity, NULL, 0},
+    [OP_CONSTANT] = {OP_WRITE_YES, lower_constant, NULL, 0},
+    [OP_CAST] = {OP_WRITE_YES, lower_cast, NULL, 0},
+    [OP_SHAPE] = {OP_WRITE_NO, NULL, NULL, 0},
+    [OP_GATHER] = {OP_WRITE_NO, NULL, NULL, 0},
+    [OP_UNSQUEEZE] = {OP_WRITE_YES, lower_reshape, NULL, 0},
+    [OP_SQUEEZE] = {OP_WRITE_YES, lower_reshape, NULL, 0},
+    [OP_REDUCE_MAX] = {OP_WRITE_YES, lower_reduce_max, NULL, 0},
+    [OP_ARGMAX] = {OP_WRITE_YES, lower_argmax, NULL, 0},
+    [OP_TOPK] = {OP_WRITE_NO, NULL, NULL, 0},
+    [OP_NMS] = {OP_WRITE_NO, NULL, NULL, 0},
+    [OP_GLOBAL_MAXPOOL] = {OP_WRITE_NO, NULL, NULL, 0},
+    [OP_UPSAMPLE] = {OP_WRITE_NO, NULL, NULL, 0},
+    [OP_SWISH] = {OP_WRITE_NO, NULL, NULL, 0},
+    [OP_EXP] = {OP_WRITE_YES, lower_named, "Exp", 1},
+    [OP_LOG] = {OP_WRITE_YES, lower_named, "Log", 1},
+    [OP_SQRT] = {OP_WRITE_YES, lower_named, "Sqrt", 1},
+    [OP_NEG] = {OP_WRITE_YES, lower_named, "Neg", 1},
+    [OP_ABS] = {OP_WRITE_YES, lower_named, "Abs", 1},
+    [OP_TANH] = {OP_WRITE_YES, lower_named, "Tanh", 1},
+    [OP_FLOOR] = {OP_WRITE_YES, lower_named, "Floor", 1},
+    [OP_CEIL] = {OP_WRITE_NO, NULL, NULL, 0},
+    [OP_ROUND] = {OP_WRITE_NO, NULL, NULL, 0},
+    [OP_RECIPROCAL] = {OP_WRITE_YES, lower_named, "Reciprocal", 1},
+    [OP_ERF] = {OP_WRITE_YES, lower_named, "Erf", 1},
+    [OP_LEAKY_RELU] = {OP_WRITE_YES, lower_named, "LeakyRelu", 1},
+    [OP_HARD_SIGMOID] = {OP_WRITE_NO, NULL, NULL, 0},
+    [OP_HARD_SWISH] = {OP_WRITE_NO, NULL, NULL, 0},
+    [OP_SIN] = {OP_WRITE_YES, lower_named, "Sin", 1},
+    [OP_COS] = {OP_WRITE_YES, lower_named, "Cos", 1},
+    [OP_SOFTPLUS] = {OP_WRITE_YES, lower_named, "Softplus", 1},
+    [OP_GELU] = {OP_WRITE_NO, NULL, NULL, 0},
+    [OP_ELU] = {OP_WRITE_NO, NULL, NULL, 0},
+    [OP_SIGN] = {OP_WRITE_NO, NULL, NULL, 0},
+    [OP_MISH] = {OP_WRITE_NO, NULL, NULL, 0},
+    [OP_POW] = {OP_WRITE_YES, lower_named, "Pow", 2},
+    [OP_MIN] = {OP_WRITE_YES, lower_named, "Minimum", 2},
+    [OP_MAX] = {OP_WRITE_YES, lower_named, "Maximum", 2},
+    [OP_MOD] = {OP_WRITE_NO, NULL, NULL, 0},
+    [OP_EQUAL] = {OP_WRITE_NO, NULL, NULL, 0},
+    [OP_LESS] = {OP_WRITE_NO, NULL, NULL, 0},
+    [OP_GREATER] = {OP_WRITE_NO, NULL, NULL, 0},
+    [OP_LESS_OR_EQUAL] = {OP_WRITE_NO, NULL, NULL, 0},
+    [OP_GREATER_OR_EQUAL] = {OP_WRITE_NO, NULL, NULL, 0},
+    [OP_AND] = {OP_WRITE_NO, NULL, NULL, 0},
+    [OP_OR] = {OP_WRITE_NO, NULL, NULL, 0},
+    [OP_XOR] = {OP_WRITE_NO, NULL, NULL, 0},
+    [OP_NOT] = {OP_WRITE_NO, NULL, NULL, 0},
+    [OP_WHERE] = {OP_WRITE_NO, NULL, NULL, 0},
+    [OP_CLIP] = {OP_WRITE_NO, NULL, NULL, 0},
+    [OP_LOG_SOFTMAX] = {OP_WRITE_NO, NULL, NULL, 0},
+    [OP_HARDMAX] = {OP_WRITE_NO, NULL, NULL, 0},
+    [OP_REDUCE_MIN] = {OP_WRITE_NO, NULL, NULL, 0},
+    [OP_REDUCE_SUM] = {OP_WRITE_NO, NULL, NULL, 0},
+    [OP_REDUCE_MEAN] = {OP_WRITE_NO, NULL, NULL, 0},
+    [OP_REDUCE_PROD] = {OP_WRITE_NO, NULL, NULL, 0},
+    [OP_REDUCE_SUM_SQUARE] = {OP_WRITE_NO, NULL, NULL, 0},
+    [OP_REDUCE_LOG_SUM] = {OP_WRITE_NO, NULL, NULL, 0},
+    [OP_REDUCE_LOG_SUM_EXP] = {OP_WRITE_NO, NULL, NULL, 0},
+    [OP_REDUCE_L1] = {OP_WRITE_NO, NULL, NULL, 0},
+    [OP_REDUCE_L2] = {OP_WRITE_NO, NULL, NULL, 0},
+    [OP_ARGMIN] = {OP_WRITE_NO, NULL, NULL, 0},
+    [OP_DROPOUT] = {OP_WRITE_NO, NULL, NULL, 0},
+    [OP_SIZE] = {OP_WRITE_NO, NULL, NULL, 0},
+    [OP_GATHER_ELEMENTS] = {OP_WRITE_NO, NULL, NULL, 0},
+    [OP_EXPAND] = {OP_WRITE_NO, NULL, NULL, 0},
+    [OP_TILE] = {OP_WRITE_NO, NULL, NULL, 0},
+    [OP_RANGE] = {OP_WRITE_NO, NULL, NULL, 0},
+    [OP_CONSTANT_OF_SHAPE] = {OP_WRITE_NO, NULL, NULL, 0},
+    [OP_PAD] = {OP_WRITE_NO, NULL, NULL, 0},
+    [OP_OTHER] = {OP_WRITE_NO, NULL, NULL, 0},
 };
+static_assert(ARRAY_LEN(tfjs_ops) == OP_COUNT, "the TF.js writer's op table has a row per OpKind");
+
+OpWriteSupport tfjs_write_op_support(OpKind op) { return (unsigned)op < OP_COUNT ? tfjs_ops[op].support : OP_WRITE_UNSET; }
+
+OpWriteSupport tfjs_node_support(const Node *n) { return tfjs_write_op_support(n->op); }
 
 int tfjs_lower_node(TfjsWriter *w, int ni)
 {
     const Node *n = &w->g->nodes[ni];
     if (n->domain && *n->domain && strcmp(n->domain, "ai.onnx"))
         return tw_fail(w, "ops of domain %s have no TF.js equivalent", n->domain);
-    LowerFn fn = n->op >= 0 && n->op < OP_COUNT ? lowerings[n->op] : NULL;
-    if (!fn) return tw_fail(w, "TF.js has no equivalent for this op");
-    return fn(w, n);
+    if (tfjs_node_support(n) != OP_WRITE_YES) return tw_fail(w, "TF.js has no equivalent for this op");
+    return tfjs_ops[n->op].fn(w, n);
 }

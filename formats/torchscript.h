@@ -69,6 +69,11 @@ typedef struct {
     Arena *arena;            /* owns attr names */
 } TorchScriptModule;
 
+/* The TorchScript writer's op table (formats/torchscript_code.c): OP_WRITE_YES for each op
+ * it translates, OP_WRITE_NO for the rest (OP_OTHER included).  Code generation checks every
+ * node against it before it generates anything. */
+OpWriteSupport torchscript_write_op_support(OpKind op);
+
 /* Translate g into the module's code and attribute list.  The class name comes from
  * g->meta.task (DetectionModel, SegmentationModel, PoseModel, OBBModel,
  * ClassificationModel; "Model" otherwise).  Needs shapes only, not data.  0, or -1 + a

@@ -6,6 +6,7 @@
  * integer list), a List[int] (a Shape result and what is computed from it), an int or a
  * float (an element of such a list).  Emitters check ranks, axes and operand kinds, and
  * fail with the node's name and op when something has no faithful translation. */
+#include <assert.h>
 #include "formats/torchscript.h"
 
 #include <inttypes.h>
@@ -52,7 +53,7 @@ __attribute__((format(printf, 2, 3))) static int fail(Gen *G, const char *fmt, .
     va_end(ap);
     if (G->node)
         return err_set(G->err, G->errlen, "%s (%s): %s", G->node->name ? G->node->name : "?",
-                       G->node->op_type ? G->node->op_type : op_name(G->node->op), msg);
+                       node_op_name(G->node), msg);
     return err_set(G->err, G->errlen, "%s", msg);
 }
 
@@ -493,33 +494,19 @@ static int emit_batchnorm(Gen *G, const Node *n)
                   e[3], e[4], lit_float(G, eps, false));
 }
 
-/* Ops that take one tensor and map it elementwise to one tensor. */
-static const struct {
-    OpKind op;
-    const char *op_type; /* for OP_OTHER */
-    const char *fn;
-} unary_ops[] = {
-    {OP_SILU, NULL, "torch.silu"},          {OP_SIGMOID, NULL, "torch.sigmoid"},   {OP_RELU, NULL, "torch.relu"},
-    {OP_OTHER, "Sigmoid", "torch.sigmoid"}, {OP_OTHER, "Cos", "torch.cos"},        {OP_OTHER, "Sin", "torch.sin"},
-    {OP_OTHER, "Exp", "torch.exp"},         {OP_OTHER, "Log", "torch.log"},        {OP_OTHER, "Sqrt", "torch.sqrt"},
-    {OP_OTHER, "Tanh", "torch.tanh"},       {OP_OTHER, "Neg", "torch.neg"},        {OP_OTHER, "Abs", "torch.abs"},
-    {OP_OTHER, "Floor", "torch.floor"},     {OP_OTHER, "Ceil", "torch.ceil"},      {OP_OTHER, "Erf", "torch.erf"},
-    {OP_OTHER, "Reciprocal", "torch.reciprocal"}, {OP_OTHER, "HardSwish", "torch.hardswish"},
-    {OP_OTHER, "Mish", "torch.mish"},       {OP_OTHER, "SiLU", "torch.silu"},
+/* A row of the op table (below): how the writer translates one op. */
+struct TsOp {
+    OpWriteSupport support;
+    EmitFn emit;
+    const char *torch_fn; /* emit_unary: the elementwise torch function */
 };
+static const struct TsOp *ts_op(OpKind op);
 
-static const char *unary_fn(const Node *n)
-{
-    for (size_t i = 0; i < ARRAY_LEN(unary_ops); i++)
-        if (unary_ops[i].op == n->op &&
-            (n->op != OP_OTHER || (n->op_type && !strcmp(n->op_type, unary_ops[i].op_type))))
-            return unary_ops[i].fn;
-    return NULL;
-}
-
+/* Ops that take one tensor and map it elementwise to one tensor (the torch function in
+ * the op table). */
 static int emit_unary(Gen *G, const Node *n)
 {
-    const char *fn = unary_fn(n);
+    const char *fn = ts_op(n->op)->torch_fn;
     int x = in_req(G, n, 0);
     if (!fn) return fail(G, "no TorchScript translation");
     const char *xs = x < 0 ? NULL : tensor_expr(G, x);
@@ -1274,59 +1261,113 @@ static int emit_hard_sigmoid(Gen *G, const Node *n)
                   lit_float(G, node_attr_float(n, "beta", 0.5), true));
 }
 
-static const struct {
-    const char *op_type;
-    EmitFn emit;
-} other_ops[] = {
-    {"Range", emit_range}, {"Expand", emit_expand}, {"Clip", emit_clip}, {"Pow", emit_pow},
-    {"LeakyRelu", emit_leaky_relu}, {"HardSigmoid", emit_hard_sigmoid},
-};
+/* Every op: how the TorchScript writer translates it (OP_WRITE_NO: no TorchScript
+ * translation, refused by name before anything is written; so is every op yoloport does not
+ * know). */
 
-static int emit_other(Gen *G, const Node *n)
-{
-    if (unary_fn(n)) return emit_unary(G, n);
-    for (size_t i = 0; i < ARRAY_LEN(other_ops); i++)
-        if (n->op_type && !strcmp(n->op_type, other_ops[i].op_type)) return other_ops[i].emit(G, n);
-    return fail(G, "no TorchScript translation for this op");
-}
-
-static const EmitFn emitters[OP_COUNT] = {
-    [OP_CONV] = emit_conv,
-    [OP_CONV_TRANSPOSE] = emit_conv_transpose,
-    [OP_BATCHNORM] = emit_batchnorm,
-    [OP_SILU] = emit_unary,
-    [OP_SIGMOID] = emit_unary,
-    [OP_RELU] = emit_unary,
-    [OP_ADD] = emit_binary,
-    [OP_SUB] = emit_binary,
-    [OP_MUL] = emit_binary,
-    [OP_DIV] = emit_binary,
-    [OP_CONCAT] = emit_concat,
-    [OP_SPLIT] = emit_split,
-    [OP_SLICE] = emit_slice,
-    [OP_MAXPOOL] = emit_pool,
-    [OP_AVGPOOL] = emit_pool,
-    [OP_GLOBAL_AVGPOOL] = emit_global_avgpool,
-    [OP_RESIZE] = emit_resize,
-    [OP_RESHAPE] = emit_reshape,
-    [OP_TRANSPOSE] = emit_transpose,
-    [OP_SOFTMAX] = emit_softmax,
-    [OP_MATMUL] = emit_matmul,
-    [OP_GEMM] = emit_gemm,
-    [OP_FLATTEN] = emit_flatten,
-    [OP_IDENTITY] = emit_identity,
-    [OP_CONSTANT] = emit_constant,
-    [OP_CAST] = emit_cast,
-    [OP_SHAPE] = emit_shape,
-    [OP_GATHER] = emit_gather,
-    [OP_UNSQUEEZE] = emit_unsqueeze,
-    [OP_SQUEEZE] = emit_squeeze,
-    [OP_REDUCE_MAX] = emit_reduce_max,
-    [OP_ARGMAX] = emit_argmax,
-    [OP_TOPK] = emit_topk,
-    [OP_NMS] = emit_nms,
-    [OP_OTHER] = emit_other,
+static const struct TsOp ts_ops[OP_COUNT] = {
+    [OP_CONV] = {OP_WRITE_YES, emit_conv, NULL},
+    [OP_CONV_TRANSPOSE] = {OP_WRITE_YES, emit_conv_transpose, NULL},
+    [OP_BATCHNORM] = {OP_WRITE_YES, emit_batchnorm, NULL},
+    [OP_SILU] = {OP_WRITE_YES, emit_unary, "torch.silu"},
+    [OP_SIGMOID] = {OP_WRITE_YES, emit_unary, "torch.sigmoid"},
+    [OP_RELU] = {OP_WRITE_YES, emit_unary, "torch.relu"},
+    [OP_ADD] = {OP_WRITE_YES, emit_binary, NULL},
+    [OP_SUB] = {OP_WRITE_YES, emit_binary, NULL},
+    [OP_MUL] = {OP_WRITE_YES, emit_binary, NULL},
+    [OP_DIV] = {OP_WRITE_YES, emit_binary, NULL},
+    [OP_CONCAT] = {OP_WRITE_YES, emit_concat, NULL},
+    [OP_SPLIT] = {OP_WRITE_YES, emit_split, NULL},
+    [OP_SLICE] = {OP_WRITE_YES, emit_slice, NULL},
+    [OP_MAXPOOL] = {OP_WRITE_YES, emit_pool, NULL},
+    [OP_AVGPOOL] = {OP_WRITE_YES, emit_pool, NULL},
+    [OP_GLOBAL_AVGPOOL] = {OP_WRITE_YES, emit_global_avgpool, NULL},
+    [OP_RESIZE] = {OP_WRITE_YES, emit_resize, NULL},
+    [OP_RESHAPE] = {OP_WRITE_YES, emit_reshape, NULL},
+    [OP_TRANSPOSE] = {OP_WRITE_YES, emit_transpose, NULL},
+    [OP_SOFTMAX] = {OP_WRITE_YES, emit_softmax, NULL},
+    [OP_MATMUL] = {OP_WRITE_YES, emit_matmul, NULL},
+    [OP_GEMM] = {OP_WRITE_YES, emit_gemm, NULL},
+    [OP_FLATTEN] = {OP_WRITE_YES, emit_flatten, NULL},
+    [OP_IDENTITY] = {OP_WRITE_YES, emit_identity, NULL},
+    [OP_CONSTANT] = {OP_WRITE_YES, emit_constant, NULL},
+    [OP_CAST] = {OP_WRITE_YES, emit_cast, NULL},
+    [OP_SHAPE] = {OP_WRITE_YES, emit_shape, NULL},
+    [OP_GATHER] = {OP_WRITE_YES, emit_gather, NULL},
+    [OP_UNSQUEEZE] = {OP_WRITE_YES, emit_unsqueeze, NULL},
+    [OP_SQUEEZE] = {OP_WRITE_YES, emit_squeeze, NULL},
+    [OP_REDUCE_MAX] = {OP_WRITE_YES, emit_reduce_max, NULL},
+    [OP_ARGMAX] = {OP_WRITE_YES, emit_argmax, NULL},
+    [OP_TOPK] = {OP_WRITE_YES, emit_topk, NULL},
+    [OP_NMS] = {OP_WRITE_YES, emit_nms, NULL},
+    [OP_GLOBAL_MAXPOOL] = {OP_WRITE_NO, NULL, NULL},
+    [OP_UPSAMPLE] = {OP_WRITE_NO, NULL, NULL},
+    [OP_SWISH] = {OP_WRITE_NO, NULL, NULL},
+    [OP_EXP] = {OP_WRITE_YES, emit_unary, "torch.exp"},
+    [OP_LOG] = {OP_WRITE_YES, emit_unary, "torch.log"},
+    [OP_SQRT] = {OP_WRITE_YES, emit_unary, "torch.sqrt"},
+    [OP_NEG] = {OP_WRITE_YES, emit_unary, "torch.neg"},
+    [OP_ABS] = {OP_WRITE_YES, emit_unary, "torch.abs"},
+    [OP_TANH] = {OP_WRITE_YES, emit_unary, "torch.tanh"},
+    [OP_FLOOR] = {OP_WRITE_YES, emit_unary, "torch.floor"},
+    [OP_CEIL] = {OP_WRITE_YES, emit_unary, "torch.ceil"},
+    [OP_ROUND] = {OP_WRITE_NO, NULL, NULL},
+    [OP_RECIPROCAL] = {OP_WRITE_YES, emit_unary, "torch.reciprocal"},
+    [OP_ERF] = {OP_WRITE_YES, emit_unary, "torch.erf"},
+    [OP_LEAKY_RELU] = {OP_WRITE_YES, emit_leaky_relu, NULL},
+    [OP_HARD_SIGMOID] = {OP_WRITE_YES, emit_hard_sigmoid, NULL},
+    [OP_HARD_SWISH] = {OP_WRITE_YES, emit_unary, "torch.hardswish"},
+    [OP_SIN] = {OP_WRITE_YES, emit_unary, "torch.sin"},
+    [OP_COS] = {OP_WRITE_YES, emit_unary, "torch.cos"},
+    [OP_SOFTPLUS] = {OP_WRITE_NO, NULL, NULL},
+    [OP_GELU] = {OP_WRITE_NO, NULL, NULL},
+    [OP_ELU] = {OP_WRITE_NO, NULL, NULL},
+    [OP_SIGN] = {OP_WRITE_NO, NULL, NULL},
+    [OP_MISH] = {OP_WRITE_YES, emit_unary, "torch.mish"},
+    [OP_POW] = {OP_WRITE_YES, emit_pow, NULL},
+    [OP_MIN] = {OP_WRITE_NO, NULL, NULL},
+    [OP_MAX] = {OP_WRITE_NO, NULL, NULL},
+    [OP_MOD] = {OP_WRITE_NO, NULL, NULL},
+    [OP_EQUAL] = {OP_WRITE_NO, NULL, NULL},
+    [OP_LESS] = {OP_WRITE_NO, NULL, NULL},
+    [OP_GREATER] = {OP_WRITE_NO, NULL, NULL},
+    [OP_LESS_OR_EQUAL] = {OP_WRITE_NO, NULL, NULL},
+    [OP_GREATER_OR_EQUAL] = {OP_WRITE_NO, NULL, NULL},
+    [OP_AND] = {OP_WRITE_NO, NULL, NULL},
+    [OP_OR] = {OP_WRITE_NO, NULL, NULL},
+    [OP_XOR] = {OP_WRITE_NO, NULL, NULL},
+    [OP_NOT] = {OP_WRITE_NO, NULL, NULL},
+    [OP_WHERE] = {OP_WRITE_NO, NULL, NULL},
+    [OP_CLIP] = {OP_WRITE_YES, emit_clip, NULL},
+    [OP_LOG_SOFTMAX] = {OP_WRITE_NO, NULL, NULL},
+    [OP_HARDMAX] = {OP_WRITE_NO, NULL, NULL},
+    [OP_REDUCE_MIN] = {OP_WRITE_NO, NULL, NULL},
+    [OP_REDUCE_SUM] = {OP_WRITE_NO, NULL, NULL},
+    [OP_REDUCE_MEAN] = {OP_WRITE_NO, NULL, NULL},
+    [OP_REDUCE_PROD] = {OP_WRITE_NO, NULL, NULL},
+    [OP_REDUCE_SUM_SQUARE] = {OP_WRITE_NO, NULL, NULL},
+    [OP_REDUCE_LOG_SUM] = {OP_WRITE_NO, NULL, NULL},
+    [OP_REDUCE_LOG_SUM_EXP] = {OP_WRITE_NO, NULL, NULL},
+    [OP_REDUCE_L1] = {OP_WRITE_NO, NULL, NULL},
+    [OP_REDUCE_L2] = {OP_WRITE_NO, NULL, NULL},
+    [OP_ARGMIN] = {OP_WRITE_NO, NULL, NULL},
+    [OP_DROPOUT] = {OP_WRITE_NO, NULL, NULL},
+    [OP_SIZE] = {OP_WRITE_NO, NULL, NULL},
+    [OP_GATHER_ELEMENTS] = {OP_WRITE_NO, NULL, NULL},
+    [OP_EXPAND] = {OP_WRITE_YES, emit_expand, NULL},
+    [OP_TILE] = {OP_WRITE_NO, NULL, NULL},
+    [OP_RANGE] = {OP_WRITE_YES, emit_range, NULL},
+    [OP_CONSTANT_OF_SHAPE] = {OP_WRITE_NO, NULL, NULL},
+    [OP_PAD] = {OP_WRITE_NO, NULL, NULL},
+    [OP_OTHER] = {OP_WRITE_NO, NULL, NULL},
 };
+static_assert(ARRAY_LEN(ts_ops) == OP_COUNT, "the TorchScript writer's op table has a row per OpKind");
+
+static const struct TsOp *ts_op(OpKind op) { return &ts_ops[(unsigned)op < OP_COUNT ? op : OP_OTHER]; }
+
+OpWriteSupport torchscript_write_op_support(OpKind op) { return (unsigned)op < OP_COUNT ? ts_ops[op].support : OP_WRITE_UNSET; }
+
+static OpWriteSupport node_support(const Node *n) { return torchscript_write_op_support(n->op); }
 
 /* ---- the module ---- */
 
@@ -1364,10 +1405,20 @@ void torchscript_module_free(TorchScriptModule *m)
     memset(m, 0, sizeof *m);
 }
 
+static int fn_node_refused(Gen *G, const Node *n)
+{
+    return node_support(n) == OP_WRITE_YES ? 0 : fail(G, "no TorchScript translation for this op");
+}
+
 static int translate(Gen *G, TorchScriptModule *out)
 {
     const Graph *g = G->g;
     if (graph_validate(g, G->err, G->errlen)) return -1;
+    int bad = graph_first_unwritable(g, node_support); /* from the op table, before anything is generated */
+    if (bad >= 0) {
+        G->node = &g->nodes[bad];
+        return fn_node_refused(G, G->node);
+    }
     if (g->n_inputs < 1) return fail(G, "the graph has no inputs");
     if (g->n_outputs < 1) return fail(G, "the graph has no outputs");
     for (int t = 0; t < g->n_tensors; t++)
@@ -1391,12 +1442,11 @@ static int translate(Gen *G, TorchScriptModule *out)
     for (int i = 0; i < g->n_nodes; i++) {
         const Node *n = &g->nodes[i];
         G->node = n;
-        EmitFn fn = (unsigned)n->op < OP_COUNT ? emitters[n->op] : NULL;
-        if (!fn) {
+        if (fn_node_refused(G, n)) {
             vec_free(&sig);
-            return fail(G, "no TorchScript translation for this op");
+            return -1;
         }
-        if (fn(G, n)) {
+        if (ts_op(n->op)->emit(G, n)) {
             vec_free(&sig);
             return -1;
         }

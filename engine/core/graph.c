@@ -44,19 +44,11 @@ const char *node_op_name(const Node *n)
     return n->op_type && *n->op_type ? n->op_type : "?";
 }
 
-int graph_check_writable(const Graph *g, OpWriteSupport (*support)(const Node *n), const char *format, char *err,
-                         size_t errlen)
+int graph_first_unwritable(const Graph *g, OpWriteSupport (*support)(const Node *n))
 {
-    for (int i = 0; i < g->n_nodes; i++) {
-        const Node *n = &g->nodes[i];
-        OpWriteSupport s = support(n);
-        if (s == OP_WRITE_YES) continue;
-        const char *why = s == OP_WRITE_NO && n->op == OP_OTHER ? "is not an op yoloport knows, so it"
-                          : s == OP_WRITE_NO                    ? "is an op that"
-                                                                : "has no entry in the writer's op table, so it";
-        return err_set(err, errlen, "node '%s': %s %s cannot be written as %s", n->name, node_op_name(n), why, format);
-    }
-    return 0;
+    for (int i = 0; i < g->n_nodes; i++)
+        if (support(&g->nodes[i]) != OP_WRITE_YES) return i;
+    return -1;
 }
 
 OpKind op_from_name(const char *s)

@@ -148,6 +148,8 @@ DType dtype_from_onnx(int onnx_type); /* DT_UNDEFINED when unknown */
     X(OP_REDUCE_SUM_SQUARE, "ReduceSumSquare")      \
     X(OP_REDUCE_LOG_SUM, "ReduceLogSum")            \
     X(OP_REDUCE_LOG_SUM_EXP, "ReduceLogSumExp")     \
+    X(OP_REDUCE_L1, "ReduceL1")                     \
+    X(OP_REDUCE_L2, "ReduceL2")                     \
     X(OP_ARGMIN, "ArgMin")                          \
     X(OP_DROPOUT, "Dropout")                        \
     X(OP_SIZE, "Size")                              \
@@ -356,11 +358,10 @@ int graph_module_for_name(Graph *g, StrMap *modules, const char *name, const cha
  * towards the module of the first node that uses it and that module's ancestors. */
 void graph_count_module_params(Graph *g);
 
-/* A writer's check before it writes anything: support(n) says how the writer handles node
- * n (from its op table).  The first node that is not OP_WRITE_YES fails with "node '<name>':
- * <op> ... cannot be written as <format>" in err (-1); 0 when every node can be written. */
-int graph_check_writable(const Graph *g, OpWriteSupport (*support)(const Node *n), const char *format, char *err,
-                         size_t errlen);
+/* A writer's check before it writes anything: support(n) says how the writer handles node n
+ * (from its op table, OP_WRITE_VERBATIM resolved for the node).  Returns the index of the
+ * first node that is not OP_WRITE_YES (the writer refuses it by its name and op), or -1. */
+int graph_first_unwritable(const Graph *g, OpWriteSupport (*support)(const Node *n));
 
 /* Sum of elements over is_param tensors. */
 int64_t graph_param_count(const Graph *g);

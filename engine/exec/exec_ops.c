@@ -110,6 +110,8 @@ const ExecOpDef exec_op_defs[OP_COUNT] = {
     [OP_REDUCE_SUM_SQUARE] = NOT_EXECUTABLE,
     [OP_REDUCE_LOG_SUM] = NOT_EXECUTABLE,
     [OP_REDUCE_LOG_SUM_EXP] = NOT_EXECUTABLE,
+    [OP_REDUCE_L1] = NOT_EXECUTABLE,
+    [OP_REDUCE_L2] = NOT_EXECUTABLE,
     /* an op yoloport does not know: refused by its op_type */
     [OP_OTHER] = NOT_EXECUTABLE,
 };

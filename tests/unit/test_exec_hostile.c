@@ -92,6 +92,24 @@ static void rnd_attrs(Graph *g, int node)
     }
 }
 
+/* Input and output counts: mostly what the executor's op table allows (so the kernels see
+ * the hostile shapes and attributes), a quarter of the time anything (exec_new refuses). */
+static int arity_in(OpKind op, int max)
+{
+    const ExecOpDef *d = &exec_op_defs[op];
+    if (!rnd_int(4)) return rnd_int(max);
+    int hi = d->max_in < max - 1 ? d->max_in : max - 1;
+    if (hi <= d->min_in) return d->min_in < max ? d->min_in : max - 1;
+    return d->min_in + rnd_int(hi - d->min_in + 1);
+}
+
+static int arity_out(OpKind op)
+{
+    const ExecOpDef *d = &exec_op_defs[op];
+    if (!rnd_int(4)) return 1 + rnd_int(3) / 2;
+    return d->max_out > 1 && rnd_int(2) ? 2 : 1;
+}
+
 static void test_random_graphs(void)
 {
     const char *types[256];
@@ -107,13 +125,13 @@ static void test_random_graphs(void)
         Graph *g = graph_new();
         g->meta.opset = rnd_int(4) ? 17 : 11;
         const char *type = types[rnd_int(nt)];
-        int nin = rnd_int(6), ins[6], outs[3];
+        int nin = arity_in(op_from_name(type), 6), ins[6], outs[3];
         char name[32];
         for (int i = 0; i < nin; i++) {
             snprintf(name, sizeof name, "in%d", i);
             ins[i] = rnd_int(8) ? rnd_tensor(g, name, true) : -1;
         }
-        int nout = 1 + rnd_int(3) / 2;
+        int nout = arity_out(op_from_name(type));
         for (int i = 0; i < nout; i++) {
             snprintf(name, sizeof name, "out%d", i);
             outs[i] = graph_add_tensor(g, name, DT_F32, 0, NULL);
@@ -130,7 +148,8 @@ static void test_random_graphs(void)
         memcpy(final_outs, outs, sizeof outs);
         if (rnd_int(2)) {
             const char *type2 = types[rnd_int(nt)];
-            int nin2 = 1 + rnd_int(3), ins2[4];
+            int nin2 = arity_in(op_from_name(type2), 4), ins2[4];
+            if (!nin2) nin2 = 1;
             for (int i = 0; i < nin2; i++) ins2[i] = rnd_int(3) ? outs[rnd_int(nout)] : rnd_tensor(g, "c2", false);
             final_outs[0] = graph_add_tensor(g, "second", DT_F32, 0, NULL);
             nfinal = 1;
