@@ -530,6 +530,76 @@ int value_forward(Exec *e, const Node *n, Value *dst, Value *src, int rank, cons
     return value_copy_reshaped(e, dst, src, rank, dims, err, errlen);
 }
 
+/* ---- one node on constants (constant folding) ------------------------------------------ */
+
+void exec_value_free(ExecValue *v)
+{
+    free(v->data);
+    memset(v, 0, sizeof *v);
+}
+
+int exec_eval_node(const Graph *g, int node, ExecValue *out, int max_out, int64_t max_elems, char *err,
+                   size_t errlen)
+{
+    if (!g || node < 0 || node >= g->n_nodes) return err_set(err, errlen, "no such node");
+    const Node *n = &g->nodes[node];
+    const ExecOpDef *def = (unsigned)n->op < OP_COUNT ? &exec_op_defs[n->op] : NULL;
+    if (!def || !def->fn || (n->domain && *n->domain && strcmp(n->domain, "ai.onnx")))
+        return err_set(err, errlen, "node '%s': op %s is not supported by the executor", n->name, node_op_name(n));
+    if (n->n_inputs < def->min_in || n->n_inputs > def->max_in || n->n_outputs < def->min_out ||
+        n->n_outputs > def->max_out || n->n_outputs > max_out)
+        return err_set(err, errlen, "node '%s' (%s) has %d inputs and %d outputs", n->name, node_op_name(n),
+                       n->n_inputs, n->n_outputs);
+    Exec e = {.g = g, .keep_all = true, .opset = g->meta.opset};
+    e.max_elems = max_elems > 0 && max_elems < EXEC_MAX_ELEMS ? max_elems : EXEC_MAX_ELEMS;
+    e.vals = xcalloc((size_t)(g->n_tensors ? g->n_tensors : 1), sizeof *e.vals);
+    Value *inb[64], outv[64], *outb[64];
+    memset(outv, 0, sizeof outv);
+    int rc = 0;
+    for (int k = 0; k < n->n_inputs && !rc; k++) {
+        int t = n->inputs[k];
+        inb[k] = NULL;
+        if (t < 0) continue;
+        const Tensor *tt = &g->tensors[t];
+        if (tt->producer >= 0 || tt->is_input || !tt->data)
+            rc = err_set(err, errlen, "node '%s' (%s): input '%s' is not a constant", n->name, node_op_name(n), tt->name);
+        else if (!e.vals[t].ready)
+            rc = prepare_const(&e.vals[t], tt, err, errlen);
+        inb[k] = &e.vals[t];
+    }
+    for (int a = 0; a < n->n_attrs && !rc; a++) { /* Constant / ConstantOfShape values */
+        int t = n->attrs[a].type == ATTR_TENSOR ? n->attrs[a].tensor : -1;
+        if (t >= 0 && t < g->n_tensors && g->tensors[t].data && !e.vals[t].ready)
+            rc = prepare_const(&e.vals[t], &g->tensors[t], err, errlen);
+    }
+    for (int k = 0; k < n->n_outputs; k++) outb[k] = n->outputs[k] >= 0 ? &outv[k] : NULL;
+    char msg[512] = "";
+    if (!rc && def->fn(&e, n, inb, n->n_inputs, outb, n->n_outputs, msg, sizeof msg))
+        rc = err_set(err, errlen, "node '%s' (%s): %s", n->name, node_op_name(n), msg);
+    for (int k = 0; k < n->n_outputs && !rc; k++)
+        if (outb[k] && !outb[k]->ready)
+            rc = err_set(err, errlen, "node '%s' (%s): output %d was not produced", n->name, node_op_name(n), k);
+    for (int k = 0; k < n->n_outputs; k++) {
+        memset(&out[k], 0, sizeof out[k]);
+        Value *v = outb[k];
+        if (rc || !v) continue;
+        size_t es = v->type == VT_F32 ? sizeof(float) : sizeof(int64_t);
+        out[k].is_int = v->type == VT_I64;
+        out[k].rank = v->rank;
+        memcpy(out[k].dims, v->dims, sizeof(int64_t) * (size_t)v->rank);
+        out[k].numel = v->numel;
+        out[k].data = xmalloc((size_t)(v->numel ? v->numel : 1) * es);
+        if (v->numel) memcpy(out[k].data, v->data, (size_t)v->numel * es);
+    }
+    for (int k = 0; k < n->n_outputs; k++) value_clear(&outv[k]);
+    for (int i = 0; i < g->n_tensors; i++) value_clear(&e.vals[i]);
+    free(e.vals);
+    free(e.scratch);
+    if (rc)
+        for (int k = 0; k < n->n_outputs; k++) exec_value_free(&out[k]);
+    return rc;
+}
+
 void exec_set_profile(Exec *e, int on) { e->profile = on != 0; }
 
 static int optime_cmp(const void *a, const void *b)

@@ -61,6 +61,23 @@ void exec_set_profile(Exec *e, int on);
 int exec_opset_class(int64_t opset);
 int exec_profile(const Exec *e, ExecOpTime *out, int max);
 
+/* One node evaluated on its own with the executor's kernels — what constant folding uses.
+ * Every input of node `node` must be a constant (an initializer with data); attribute
+ * tensors are read from g.  On success (0) out[k] (k < n_outputs <= max_out) holds output k:
+ * float32 (is_int false) or int64 data on the heap, which the caller frees with exec_value_free.
+ * -1 + message when an input is not a constant, the op has no kernel, a tensor would exceed
+ * max_elems elements, or the kernel fails. */
+typedef struct {
+    bool is_int;
+    int rank;
+    int64_t dims[GRAPH_MAX_RANK];
+    int64_t numel;
+    void *data;
+} ExecValue;
+int exec_eval_node(const Graph *g, int node, ExecValue *out, int max_out, int64_t max_elems, char *err,
+                   size_t errlen);
+void exec_value_free(ExecValue *v);
+
 /* The executor's op table (engine/exec/exec_ops.c), for tests and tools: whether op has a
  * kernel (EXEC_OP_KERNEL), is marked as one the executor cannot run (EXEC_OP_NOT_EXECUTABLE),
  * or has a row nobody filled in (EXEC_OP_UNSET, 0: a bug the op table test reports). */

@@ -31,7 +31,7 @@
 #include <stdint.h>
 
 #include "engine/export/export.h"
-#include "engine/passes/export_passes.h"
+#include "engine/passes/passes.h"
 
 struct json_object;
 

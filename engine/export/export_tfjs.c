@@ -21,6 +21,7 @@
 
 #include "engine/export/export.h"
 #include "engine/export/export_stage.h"
+#include "engine/passes/passes.h"
 #include "formats/tfjs.h"
 
 #ifndef YOLOPORT_VERSION
@@ -112,6 +113,7 @@ int export_tfjs_stage(struct ExportCtx *ctx, char *err, size_t errlen)
 
     job_progress(job, "TensorFlow.js: transform", 0.05);
     if (!(g = export_stage_graph(&st, err, errlen))) goto out;
+    pass_fold_static(g); /* shapes and shape arithmetic of graphs read from files: TF.js needs them static */
     export_set_metadata(g, ctx);
     int n_meta = 0;
     KeyValue *meta = export_stage_meta_json(g, arena, &n_meta, msg, sizeof msg);

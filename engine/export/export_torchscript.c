@@ -20,7 +20,7 @@
 #include <zip.h>
 
 #include "engine/export/export.h"
-#include "engine/passes/export_passes.h"
+#include "engine/passes/passes.h"
 #include "engine/export/export_stage.h"
 #include "formats/pickle.h"
 #include "formats/torchscript.h"

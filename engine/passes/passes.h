@@ -1,4 +1,14 @@
-/* passes: graph rewrites that keep a Graph valid (graph_validate passes before and after).
+/* passes: every graph rewrite, in one header.  Each takes a Graph the caller owns, rewrites it
+ * in place (new tensors, nodes and data live in the graph's arena) and leaves it valid for
+ * graph_validate(): nodes in topological order, every tensor with at most one producer.
+ * Those that can fail return 0, or -1 with a message in err (the graph is then unusable and
+ * should be freed).
+ *
+ *   passes.c        pass_fuse_bn, pass_compact (model loading: the peer's fuse())
+ *   passes_half.c   pass_half (half=True) and the small surgery helpers the passes share
+ *   passes_nms.c    pass_nms (nms=True)
+ *   passes_fold.c   pass_simplify (simplify=True), pass_fold_static (TF.js)
+ *   graph_equiv.c   graph_equiv (graph_equiv.h: comparing two graphs, not a rewrite)
  *
  * pass_fuse_bn folds every BatchNormalization whose input is a Conv output used by
  * nothing else into that Conv, as the peer's fuse() does (reference section 6):
@@ -13,6 +23,8 @@
 #ifndef YOLOPORT_PASSES_H
 #define YOLOPORT_PASSES_H
 
+#include <stdbool.h>
+
 #include "engine/core/graph.h"
 
 /* Returns the number of BatchNormalization nodes folded (0 when none), or -1 + message
@@ -23,5 +35,80 @@ int pass_fuse_bn(Graph *g, char *err, size_t errlen);
  * graph input/output or module refers to any more; remap all indices.  Module entries
  * flagged in dead_modules[] (n_modules entries, may be NULL) are dropped as well. */
 void pass_compact(Graph *g, const unsigned char *dead, const unsigned char *dead_modules);
+
+/* ---- export passes ---------------------------------------------------------------------- */
+
+
+/* ---- half (engine/passes/passes_half.c) ---------------------------------------------------- */
+
+typedef struct {
+    int initializers_converted; /* f32 initializers stored as f16 */
+    int initializers_kept_f32;  /* f32 initializers an op requires as float (Resize scales, ...) */
+    int casts_inserted;         /* Cast nodes added around ops that only take float32 */
+} HalfStats;
+
+/* Convert the graph to float16 as the peer's GPU half export does: every float32
+ * initializer becomes float16, every float32 activation (inputs and outputs included)
+ * becomes float16, Cast-to-float nodes cast to float16.  Slots that ONNX types as float32
+ * only (Resize roi/scales, NonMaxSuppression boxes/scores/thresholds, float Range) keep
+ * float32, with Cast nodes inserted around them.  stats may be NULL. */
+int pass_half(Graph *g, HalfStats *stats, char *err, size_t errlen);
+
+/* ---- nms (engine/passes/passes_nms.c) ------------------------------------------------------ */
+
+typedef struct {
+    float conf;      /* keep score > conf (the peer's default when unset: 0.25) */
+    float iou;       /* suppress IoU > iou */
+    int max_det;     /* rows per image (clamped to the anchor count) */
+    bool agnostic;   /* one class for NMS (no class offset) */
+    int64_t anchors; /* anchors at the export imgsz, for a graph whose anchor axis is symbolic
+                        (dynamic): rows = min(max_det, anchors) as the peer's traced model has;
+                        0 = unknown (rows = max_det) */
+} NmsOptions;
+
+/* Append the peer's NMSModel to a detect/segment/pose graph: output0 (B, 4+nc+extra, A)
+ * becomes (B, min(max_det, A), 6+extra) rows [x1, y1, x2, y2, score, cls, extra...],
+ * zero-padded, sorted by score; other outputs (segment protos) are kept.  Uses only ONNX
+ * ops of opset 11 that our executor also runs (Transpose, Slice, TopK, NonMaxSuppression,
+ * Gather, Equal, Where, ConstantOfShape, Range, Greater, Cast, ...).  -1 + message for a task it does not handle
+ * (classify; obb needs rotated NMS). */
+int pass_nms(Graph *g, const NmsOptions *opt, char *err, size_t errlen);
+
+/* ---- simplify and static folding (engine/passes/passes_fold.c) ------------------------------ */
+
+typedef struct {
+    int nodes_before, nodes_after;
+    int folded;        /* nodes replaced by constants */
+    int removed_dead;  /* nodes whose outputs nothing uses */
+    int identities;    /* Identity nodes bypassed */
+} SimplifyStats;
+
+/* Fold every node whose inputs are all constants (or whose result only depends on known
+ * static shapes, such as Shape of a fully known tensor) into an initializer, bypass
+ * Identity nodes, and remove nodes and initializers that no graph output depends on.  The
+ * values are computed by the executor's kernels (exec_eval_node) for the ops listed in the
+ * pass's fold table; other ops are left as they are.  stats may be NULL. */
+int pass_simplify(Graph *g, SimplifyStats *stats, char *err, size_t errlen);
+
+/* For writers that need every shape static (TF.js): when the graph has tensors without a
+ * shape or values computed from shapes and constants, and every input is static, run the
+ * executor once on zeros; every tensor gets the shape of the run, and every node whose
+ * outputs depend only on constants and shapes leaves the graph, its outputs becoming
+ * constants with the run's values (float types as float32, others as int64).  Returns the
+ * number of tensors folded (0: nothing to do, or the graph does not run; it is then left
+ * unchanged). */
+int pass_fold_static(Graph *g);
+
+/* ---- helpers shared by the passes (engine/passes/passes_half.c) ---------------------------- */
+
+/* Reorder g->nodes topologically (stable: keeps the existing order where it is valid),
+ * fixing tensor producers and module node ranges.  -1 + message on a cycle. */
+int passes_toposort(Graph *g, char *err, size_t errlen);
+/* Replace every use of tensor `from` as a node input with `to` (graph outputs too when
+ * also_outputs). */
+void passes_replace_uses(Graph *g, int from, int to, bool also_outputs);
+/* Add a 1-D int64 constant / a scalar float constant with a unique name. */
+int passes_const_i64(Graph *g, const char *name, const int64_t *v, int n);
+int passes_const_f32_scalar(Graph *g, const char *name, float v);
 
 #endif

@@ -1,8 +1,8 @@
 /* passes_half: half=True — store weights and compute in float16, as the peer's GPU half
  * export does, but on any host (nothing is traced, so no GPU is needed).  Also the small
  * graph-surgery helpers the export passes share (topological sort, use replacement,
- * constants).  See export_passes.h. */
-#include "engine/passes/export_passes.h"
+ * constants).  See passes.h. */
+#include "engine/passes/passes.h"
 
 #include <stdio.h>
 #include <stdlib.h>

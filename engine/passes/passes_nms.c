@@ -1,6 +1,6 @@
 /* passes_nms: nms=True — the peer's NMSModel as ONNX ops appended to the graph, so the
  * exported model returns (B, max_det, 6+extra) rows [x1, y1, x2, y2, score, cls, extra...]
- * instead of raw (B, 4+nc+extra, A) predictions.  See export_passes.h.
+ * instead of raw (B, 4+nc+extra, A) predictions.  See passes.h.
  *
  * The peer loops over the batch in Python (traced, so its ONNX is unrolled per image); we
  * express the same result batch-wide, which also works with a dynamic batch:
@@ -13,7 +13,7 @@
  *   out = [rows[sel] | 0 x max_det][idx] * (vals > -0.5)           zero rows past the end
  * Every op used is one our executor runs, so the check can run the exported graph.
  */
-#include "engine/passes/export_passes.h"
+#include "engine/passes/passes.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -6,7 +6,7 @@
 
 #include "engine/exec/exec.h"
 #include "engine/export/export.h"
-#include "engine/passes/export_passes.h"
+#include "engine/passes/passes.h"
 #include "engine/core/graph.h"
 #include "tests/check.h"
 

@@ -14,7 +14,7 @@
 #include "engine/registry/model.h"
 #include "engine/core/util.h"
 #include "engine/exec/exec.h"
-#include "engine/passes/export_passes.h"
+#include "engine/passes/passes.h"
 #include "formats/openvino.h"
 
 static char *temp_dir(void)

@@ -29,6 +29,14 @@
 #include "formats/tfjs.h"
 #include "tests/check.h"
 #include "tests/reference_ops.h"
+#include "engine/passes/passes.h"
+
+/* What the TF.js export stage does: the static folding pass (engine/passes), then the writer. */
+static int write_web(Graph *g, const TfjsOptions *opt, const char *dir, char *err, size_t errlen)
+{
+    if (g) pass_fold_static(g);
+    return tfjs_write(g, opt, dir, err, errlen);
+}
 
 /* model_load reaches the checkpoint reader through a weak symbol: link it in */
 static void *const link_pt __attribute__((used)) = (void *)pt_load;
@@ -677,7 +685,7 @@ static void test_write_and_check(void)
     for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
         char err[512] = "";
         const char *dir = tmp("%s_web_model", built[i].name);
-        int rc = tfjs_write(built[i].g, &built[i].opt, dir, err, sizeof err);
+        int rc = write_web(built[i].g, &built[i].opt, dir, err, sizeof err);
         EXPECT_MSG(rc == 0, "%s: %s", built[i].name, err);
         TfjsSummary s = {0};
         rc = tfjs_check_dir(dir, &s, err, sizeof err);
@@ -845,7 +853,7 @@ static void test_configs_match_exec(void)
         EXPECT_MSG(g != NULL, "%s: %s", models[i].cfg, err);
         if (!g) continue;
         EXPECT_EQ_INT(g->n_outputs, models[i].outputs);
-        int rc = tfjs_write(g, NULL, tmp("cfg%zu_web_model", i), err, sizeof err);
+        int rc = write_web(g, NULL, tmp("cfg%zu_web_model", i), err, sizeof err);
         EXPECT_MSG(rc == 0, "%s: %s", models[i].cfg, err);
         Arr in = arr_rand(4, (int64_t[]){1, 3, models[i].imgsz, models[i].imgsz}, 0.5);
         for (int64_t e = 0; e < numel(&in); e++) in.v[e] = (float)(in.v[e] + 0.5);
@@ -895,7 +903,7 @@ static void test_refused_ops(void)
         graph_add_node(g, bad[i].op, bad[i].type, "nms_node", -1, &x, 1, &y, 1);
         graph_add_output(g, y);
         const char *dir = tmp("bad%zu", i);
-        EXPECT(tfjs_write(g, NULL, dir, err, sizeof err) == -1);
+        EXPECT(write_web(g, NULL, dir, err, sizeof err) == -1);
         EXPECT_CONTAINS(err, bad[i].want);
         EXPECT_CONTAINS(err, "no equivalent");
         EXPECT(!file_exists(tmp("bad%zu/model.json", i)));
@@ -910,7 +918,7 @@ static void test_refused_ops(void)
     int y = graph_add_tensor(g, "y", DT_F32, 4, (int64_t[]){1, 2, 4, 4});
     conv_node(g, "dyn_conv", x, w, -1, (int64_t[]){1, 1}, (int64_t[]){1, 1}, (int64_t[]){0, 0, 0, 0}, (int64_t[]){1, 1}, 1, y);
     graph_add_output(g, y);
-    EXPECT(tfjs_write(g, NULL, tmp("bad_conv"), err, sizeof err) == -1);
+    EXPECT(write_web(g, NULL, tmp("bad_conv"), err, sizeof err) == -1);
     EXPECT_CONTAINS(err, "dyn_conv");
     EXPECT_CONTAINS(err, "constant");
     graph_free(g);
@@ -922,7 +930,7 @@ static void test_refused_ops(void)
     node_set_string(g, n, "mode", "linear");
     node_set_floats(g, n, "scales", (double[]){1, 1, 2, 2}, 4);
     graph_add_output(g, y);
-    EXPECT(tfjs_write(g, NULL, tmp("bad_resize"), err, sizeof err) == -1);
+    EXPECT(write_web(g, NULL, tmp("bad_resize"), err, sizeof err) == -1);
     EXPECT_CONTAINS(err, "bilinear");
     EXPECT_CONTAINS(err, "linear");
     graph_free(g);
@@ -945,28 +953,28 @@ static void test_bad_arguments(void)
 {
     char err[512];
     Graph *g = tiny_graph();
-    EXPECT(tfjs_write(g, &(TfjsOptions){.half = true, .int8 = true}, tmp("both"), err, sizeof err) == -1);
+    EXPECT(write_web(g, &(TfjsOptions){.half = true, .int8 = true}, tmp("both"), err, sizeof err) == -1);
     EXPECT_CONTAINS(err, "mutually exclusive");
-    EXPECT(tfjs_write(g, &(TfjsOptions){.input_name = "bad:name"}, tmp("badname"), err, sizeof err) == -1);
+    EXPECT(write_web(g, &(TfjsOptions){.input_name = "bad:name"}, tmp("badname"), err, sizeof err) == -1);
     EXPECT_CONTAINS(err, "bad:name");
     /* the directory is a file */
     FILE *f = fopen(tmp("plainfile"), "w");
     if (f) fclose(f);
-    EXPECT(tfjs_write(g, NULL, tmp("plainfile"), err, sizeof err) == -1);
+    EXPECT(write_web(g, NULL, tmp("plainfile"), err, sizeof err) == -1);
     EXPECT_CONTAINS(err, "not a directory");
     /* the metadata must be an object */
     json_object *arrm = json_object_new_array();
-    EXPECT(tfjs_write(g, &(TfjsOptions){.metadata = arrm}, tmp("badmeta"), err, sizeof err) == -1);
+    EXPECT(write_web(g, &(TfjsOptions){.metadata = arrm}, tmp("badmeta"), err, sizeof err) == -1);
     EXPECT_CONTAINS(err, "metadata");
     EXPECT(!file_exists(tmp("badmeta/model.json")) && !file_exists(tmp("badmeta/group1-shard1of1.bin")));
     json_object_put(arrm);
-    EXPECT(tfjs_write(NULL, NULL, tmp("x"), err, sizeof err) == -1);
+    EXPECT(write_web(NULL, NULL, tmp("x"), err, sizeof err) == -1);
     graph_free(g);
     /* no output */
     g = graph_new();
     int x = graph_add_tensor(g, "x", DT_F32, 1, (int64_t[]){2});
     graph_add_input(g, x);
-    EXPECT(tfjs_write(g, NULL, tmp("noout"), err, sizeof err) == -1);
+    EXPECT(write_web(g, NULL, tmp("noout"), err, sizeof err) == -1);
     EXPECT_CONTAINS(err, "no output");
     graph_free(g);
 }
@@ -1015,7 +1023,7 @@ static void test_check_damaged(void)
     Graph *g = tiny_graph();
     char good[512];
     snprintf(good, sizeof good, "%s", tmp("good_web_model"));
-    EXPECT(tfjs_write(g, NULL, good, err, sizeof err) == 0);
+    EXPECT(write_web(g, NULL, good, err, sizeof err) == 0);
     graph_free(g);
     size_t len;
     char *model = slurp(tmp("good_web_model/model.json"), &len);
@@ -1096,7 +1104,7 @@ static void test_metadata_yaml(void)
     json_object_object_add(m, "nothing", NULL);
     Graph *g = tiny_graph();
     char err[512];
-    EXPECT(tfjs_write(g, &(TfjsOptions){.metadata = m}, tmp("meta_web_model"), err, sizeof err) == 0);
+    EXPECT(write_web(g, &(TfjsOptions){.metadata = m}, tmp("meta_web_model"), err, sizeof err) == 0);
     graph_free(g);
     json_object_put(m);
     size_t len;
@@ -1118,22 +1126,22 @@ static void test_metadata_yaml(void)
     KeyValue kv[] = {{"stride", "32"}, {"imgsz", "[640, 640]"}, {"names", "{\"0\": \"person\", \"1\": \"on\"}"},
                      {"task", "\"detect\""}, {"date", "\"2024-05-17\""}};
     g = tiny_graph();
-    EXPECT(tfjs_write(g, &(TfjsOptions){.metadata_kv = kv, .n_metadata_kv = 5}, tmp("kv_web_model"), err, sizeof err) == 0);
+    EXPECT(write_web(g, &(TfjsOptions){.metadata_kv = kv, .n_metadata_kv = 5}, tmp("kv_web_model"), err, sizeof err) == 0);
     y = slurp(tmp("kv_web_model/metadata.yaml"), &len);
     EXPECT_EQ_STR(y, "stride: 32\nimgsz:\n- 640\n- 640\nnames:\n  0: person\n  1: 'on'\ntask: detect\ndate: '2024-05-17'\n");
     free(y);
     KeyValue bad1[] = {{"stride", "32"}, {"stride", "64"}}, bad2[] = {{"task", "detect"}}, bad3[] = {{"imgsz", "[640, 640] x"}};
-    EXPECT(tfjs_write(g, &(TfjsOptions){.metadata_kv = bad1, .n_metadata_kv = 2}, tmp("kv_bad"), err, sizeof err) == -1);
+    EXPECT(write_web(g, &(TfjsOptions){.metadata_kv = bad1, .n_metadata_kv = 2}, tmp("kv_bad"), err, sizeof err) == -1);
     EXPECT_CONTAINS(err, "twice");
-    EXPECT(tfjs_write(g, &(TfjsOptions){.metadata_kv = bad2, .n_metadata_kv = 1}, tmp("kv_bad"), err, sizeof err) == -1);
+    EXPECT(write_web(g, &(TfjsOptions){.metadata_kv = bad2, .n_metadata_kv = 1}, tmp("kv_bad"), err, sizeof err) == -1);
     EXPECT_CONTAINS(err, "'task' is not JSON");
-    EXPECT(tfjs_write(g, &(TfjsOptions){.metadata_kv = bad3, .n_metadata_kv = 1}, tmp("kv_bad"), err, sizeof err) == -1);
+    EXPECT(write_web(g, &(TfjsOptions){.metadata_kv = bad3, .n_metadata_kv = 1}, tmp("kv_bad"), err, sizeof err) == -1);
     EXPECT_CONTAINS(err, "'imgsz' is not JSON");
     EXPECT(!file_exists(tmp("kv_bad/model.json")));
     graph_free(g);
     /* no metadata: an empty mapping, which still checks */
     g = tiny_graph();
-    EXPECT(tfjs_write(g, NULL, tmp("nometa_web_model"), err, sizeof err) == 0);
+    EXPECT(write_web(g, NULL, tmp("nometa_web_model"), err, sizeof err) == 0);
     graph_free(g);
     y = slurp(tmp("nometa_web_model/metadata.yaml"), &len);
     EXPECT(y && !strcmp(y, "{}\n"));
@@ -1149,7 +1157,7 @@ static void test_default_model(void)
     EXPECT_MSG(g != NULL, "%s", err);
     if (!g) return;
     const char *dir = tmp("yolov8n_web_model");
-    EXPECT_MSG(tfjs_write(g, NULL, dir, err, sizeof err) == 0, "%s", err);
+    EXPECT_MSG(write_web(g, NULL, dir, err, sizeof err) == 0, "%s", err);
     TfjsSummary s = {0};
     EXPECT_MSG(tfjs_check_dir(dir, &s, err, sizeof err) == 0, "%s", err);
     EXPECT_EQ_INT(s.n_outputs, 1);
@@ -1162,7 +1170,7 @@ static void test_default_model(void)
     EXPECT_CONTAINS(js, "\"Identity:0\":{\"name\":\"Identity:0\",\"dtype\":\"DT_FLOAT\",\"tensorShape\":{\"dim\":[{\"size\":\"1\"},{\"size\":\"84\"},{\"size\":\"8400\"}]}}");
     json_object_put(m);
     /* half: 2 bytes per parameter */
-    EXPECT(tfjs_write(g, &(TfjsOptions){.half = true}, tmp("yolov8n_half_web_model"), err, sizeof err) == 0);
+    EXPECT(write_web(g, &(TfjsOptions){.half = true}, tmp("yolov8n_half_web_model"), err, sizeof err) == 0);
     TfjsSummary h = {0};
     EXPECT(tfjs_check_dir(tmp("yolov8n_half_web_model"), &h, err, sizeof err) == 0);
     EXPECT(h.quantized && h.weight_bytes < s.weight_bytes / 2 + 200000);
@@ -1260,7 +1268,7 @@ static int export_main(int argc, char **argv)
     double t1 = now_seconds();
     json_object *meta = peer_metadata(g, &o);
     o.metadata = meta;
-    int rc = tfjs_write(g, &o, argv[3], err, sizeof err);
+    int rc = write_web(g, &o, argv[3], err, sizeof err);
     double t2 = now_seconds();
     TfjsSummary s = {0};
     if (!rc) rc = tfjs_check_dir(argv[3], &s, err, sizeof err);
@@ -1281,7 +1289,7 @@ int main(int argc, char **argv)
     if (argc > 2 && !strcmp(argv[1], "--write-tiny")) { /* for test_disk_full */
         Graph *g = tiny_graph();
         char err[512];
-        int rc = tfjs_write(g, NULL, argv[2], err, sizeof err);
+        int rc = write_web(g, NULL, argv[2], err, sizeof err);
         if (rc) printf("%s\n", err);
         graph_free(g);
         return rc ? 1 : 0;
