@@ -111,4 +111,10 @@ typedef struct {
  * untrusted input.  0 (summary filled when non-NULL) or -1 + "<dir>/<file>: <problem>". */
 int tfjs_check_dir(const char *dir, TfjsSummary *summary, char *err, size_t errlen);
 
+/* Does path look like a TF.js graph model?  A directory holding a model.json, or that
+ * model.json itself, whose text opens a JSON object with "format": "graph-model" among its
+ * first 64 KiB (where tensorflowjs_converter and tfjs_write put it).  1 or 0; never an
+ * error.  Recognising is all: yoloport does not read TF.js models back into the IR. */
+int tfjs_sniff(const char *path);
+
 #endif
