@@ -901,7 +901,7 @@ static int build_graph(Reader *r, const Onnx__ModelProto *mp)
     Graph *g = r->g;
     const Onnx__GraphProto *gp = mp->graph;
     if (!gp) return rd_fail(r, "not a valid ONNX model: the ModelProto holds no graph");
-    g->meta.source_format = "onnx";
+    g->meta.source_format = FMT_ONNX;
     g->meta.source_path = arena_strdup(g->arena, r->name);
     g->meta.ir_version = mp->has_ir_version ? mp->ir_version : 0;
     for (size_t i = 0; i < mp->n_opset_import; i++) {

@@ -448,7 +448,7 @@ static Graph *read_impl(const char *xml, size_t xml_len, uint8_t *bin, size_t bi
     }
     if (!rc) {
         const char *net_name = xprop(&r, root, "name");
-        g->meta.source_format = "openvino";
+        g->meta.source_format = FMT_OPENVINO;
         g->meta.ir_version = version;
         g->meta.producer = net_name ? net_name : "";
         if (metadata_yaml) rc = openvino_metadata_read(g, metadata_yaml, metadata_len, "metadata.yaml", err, errlen);

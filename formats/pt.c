@@ -790,7 +790,7 @@ ModTree *pt_load(const char *path, bool with_data, char *err, size_t errlen)
         goto done;
     }
     if (!fill_tree(&L, root)) goto done;
-    L.tree->source_format = "pt";
+    L.tree->source_format = FMT_PYTORCH;
     L.tree->source_path = arena_strdup(L.tree->arena, path);
     ok = true;
 done:

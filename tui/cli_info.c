@@ -1,8 +1,9 @@
 /* cli_info: `yoloport info MODEL [imgsz=N|H,W] [--json] [--tree]` — the peer's summary
  * lines (unfused and fused), then task, classes, stride, image size, input and output
- * shapes and where the model came from.  ONNX files show their interface, node and op
- * counts and metadata instead of summary numbers.  The model is opened shapes-only: no
- * weight is read, so this is fast on any checkpoint. */
+ * shapes and where the model came from (its format as the registry names it).  Stored
+ * graphs (ONNX, OpenVINO IR: rows whose reader does not build from a layer list) show their
+ * interface, node and op counts and metadata instead of summary numbers.  The model is opened
+ * shapes-only: no weight is read, so this is fast on any checkpoint. */
 #include <ctype.h>
 #include <json-c/json.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 
 #include "engine/registry/model.h"
+#include "engine/registry/registry.h"
 #include "engine/builder/yolo.h"
 #include "tui/cli.h"
 
@@ -146,10 +148,19 @@ static void print_tree(const Graph *g)
     }
 }
 
-static void print_text(const char *path, const Graph *g, ModelFormat fmt, bool tree)
+/* Does the model come from a layer list (checkpoint, config), built at the asked imgsz with
+ * the peer's summary lines?  Otherwise it is a stored graph whose file fixes its shapes. */
+static bool built_model(const Graph *g)
+{
+    const FormatInfo *row = registry_row(g->meta.source_format);
+    return row && row->read_builds;
+}
+
+static void print_text(const char *path, const Graph *g, bool tree)
 {
     const GraphMeta *m = &g->meta;
-    if (fmt != MODEL_FMT_ONNX && m->summary.valid) {
+    bool built = built_model(g);
+    if (built && m->summary.valid) {
         const char *name = m->model_name ? m->model_name : "Model";
         print_summary_line(name, &m->summary, false);
         print_summary_line(name, &m->fused_summary, true);
@@ -169,17 +180,21 @@ static void print_text(const char *path, const Graph *g, ModelFormat fmt, bool t
     if (m->kpt_shape[0] > 0) printf("kpt_shape: [%d, %d]\n", m->kpt_shape[0], m->kpt_shape[1]);
     for (int i = 0; i < g->n_inputs; i++) print_tensor_line("input:", g, g->inputs[i]);
     for (int i = 0; i < g->n_outputs; i++) print_tensor_line("output:", g, g->outputs[i]);
-    printf("source:   %s", m->source_format && *m->source_format ? m->source_format : model_format_name(fmt));
-    if (fmt == MODEL_FMT_ONNX) {
+    printf("source:   %s", format_id_key(m->source_format));
+    if (m->source_format == FMT_ONNX) {
         if (m->opset > 0) printf(", opset %lld", (long long)m->opset);
         printf(", ir_version %lld", (long long)m->ir_version);
         if (m->producer && *m->producer) printf(", producer %s", m->producer);
+    } else if (m->source_format == FMT_OPENVINO) {
+        /* the reader keeps the IR's <net version> and name there */
+        printf(", IR version %lld", (long long)m->ir_version);
+        if (m->producer && *m->producer) printf(", network %s", m->producer);
     }
     if (m->version && *m->version) printf(", Ultralytics %s", m->version);
     if (m->date && *m->date) printf(", %s", m->date);
     printf("\n");
     if (m->data && *m->data) printf("data:     %s\n", m->data);
-    if (fmt == MODEL_FMT_ONNX) {
+    if (!built) {
         /* op counts, most frequent first */
         printf("nodes:    %d\n", g->n_nodes);
         int64_t params = 0;
@@ -236,14 +251,15 @@ static json_object *str_or_null(const char *s)
     return s && *s ? json_object_new_string(s) : NULL;
 }
 
-static void print_json(const char *path, const Graph *g, ModelFormat fmt, bool tree)
+static void print_json(const char *path, const Graph *g, bool tree)
 {
     const GraphMeta *m = &g->meta;
+    bool built = built_model(g);
     json_object *o = json_object_new_object();
     json_object_object_add(o, "model", json_object_new_string(path));
     json_object_object_add(o, "name", str_or_null(m->model_name));
     json_object_object_add(o, "task", str_or_null(m->task));
-    bool sum = fmt != MODEL_FMT_ONNX && m->summary.valid;
+    bool sum = built && m->summary.valid;
     json_object_object_add(o, "layers", sum ? json_object_new_int64(m->summary.layers) : NULL);
     json_object_object_add(o, "parameters", sum ? json_object_new_int64(m->summary.parameters) : NULL);
     json_object_object_add(o, "gradients", sum ? json_object_new_int64(m->summary.gradients) : NULL);
@@ -288,19 +304,20 @@ static void print_json(const char *path, const Graph *g, ModelFormat fmt, bool t
         json_object_object_add(o, "kpt_shape", k);
     }
     json_object *src = json_object_new_object();
-    json_object_object_add(src, "format", json_object_new_string(m->source_format && *m->source_format
-                                                                       ? m->source_format
-                                                                       : model_format_name(fmt)));
+    json_object_object_add(src, "format", json_object_new_string(format_id_key(m->source_format)));
     json_object_object_add(src, "version", str_or_null(m->version));
     json_object_object_add(src, "date", str_or_null(m->date));
     json_object_object_add(src, "data", str_or_null(m->data));
-    if (fmt == MODEL_FMT_ONNX) {
+    if (m->source_format == FMT_ONNX) {
         json_object_object_add(src, "opset", json_object_new_int64(m->opset));
         json_object_object_add(src, "ir_version", json_object_new_int64(m->ir_version));
         json_object_object_add(src, "producer", str_or_null(m->producer));
+    } else if (m->source_format == FMT_OPENVINO) {
+        json_object_object_add(src, "ir_version", json_object_new_int64(m->ir_version));
+        json_object_object_add(src, "network", str_or_null(m->producer));
     }
     json_object_object_add(o, "source", src);
-    if (fmt == MODEL_FMT_ONNX) {
+    if (!built) {
         json_object_object_add(o, "nodes", json_object_new_int(g->n_nodes));
         json_object *ops = json_object_new_object();
         for (int i = 0; i < g->n_nodes; i++) {
@@ -333,14 +350,6 @@ static void print_json(const char *path, const Graph *g, ModelFormat fmt, bool t
     json_object_put(o);
 }
 
-static ModelFormat format_of(const Graph *g)
-{
-    const char *f = g->meta.source_format;
-    if (f && !strcmp(f, "pt")) return MODEL_FMT_PT;
-    if (f && !strcmp(f, "yaml")) return MODEL_FMT_YAML;
-    return MODEL_FMT_ONNX;
-}
-
 int cli_info(int argc, char **argv)
 {
     InfoArgs a;
@@ -361,8 +370,7 @@ int cli_info(int argc, char **argv)
         fprintf(stderr, "yoloport: %s\n", err);
         return 1;
     }
-    ModelFormat fmt = format_of(g);
-    if (a.imgsz_given && fmt != MODEL_FMT_ONNX) {
+    if (a.imgsz_given && built_model(g)) {
         /* as the peer's check_imgsz: round up to a multiple of the largest stride */
         int s = max_stride(g);
         if (s < 1) s = 1;
@@ -381,10 +389,12 @@ int cli_info(int argc, char **argv)
             }
         }
     } else if (a.imgsz_given) {
-        fprintf(stderr, "WARNING imgsz is ignored for ONNX files: their input shape is fixed by the file\n");
+        const FormatInfo *row = registry_row(g->meta.source_format);
+        fprintf(stderr, "WARNING imgsz is ignored for %s files: their input shape is fixed by the file\n",
+                row ? row->name : "these");
     }
-    if (a.json) print_json(a.model, g, fmt, a.tree);
-    else print_text(a.model, g, fmt, a.tree);
+    if (a.json) print_json(a.model, g, a.tree);
+    else print_text(a.model, g, a.tree);
     graph_free(g);
     return 0;
 }

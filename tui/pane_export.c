@@ -64,6 +64,17 @@ static void build_form(ExportPane *ep, App *app)
 
 static const FormatInfo *selected_format(ExportPane *ep) { return registry_get(ep->fmts.sel); }
 
+/* Where the loaded model sits in the list: its own format's row, or for a source-only kind
+ * (a model config, which builds the peer's PyTorch model) the PyTorch row.  -1 when no model
+ * is loaded. */
+static int source_row(const App *app)
+{
+    if (!app->graph) return -1;
+    FormatId id = app->graph->meta.source_format;
+    if (format_id_in_export_table(id)) return (int)id;
+    return registry_row(id) ? FMT_PYTORCH : -1;
+}
+
 /* Re-run the peer's checks and put effective values, warnings and disabled reasons on the
  * fields. */
 static void revalidate(ExportPane *ep, App *app)
@@ -211,7 +222,8 @@ static int run_marked(ExportPane *ep, App *app)
         if (any ? !ep->marked[i] : i != ep->fmts.sel) continue;
         const FormatInfo *fi = registry_get(i);
         if (!fi || ep->avail[i] == 3) {
-            app_status(app, MSG_WARN, "PyTorch is the source format: pick a format to export to");
+            app_status(app, MSG_WARN, "%s is %s: pick a format to export to", fi ? fi->name : "this",
+                       source_row(app) == i ? "the source format" : "not an export format");
             continue;
         }
         int id = app_queue_export(app, fi->argument);
@@ -370,7 +382,9 @@ static void export_draw(Pane *p, App *app, WINDOW *win)
     snprintf(head, sizeof head, "Export %s to %s%s%s", app->model_path, fi ? fi->name : "?", fi && fi->suffix ? "  " : "",
              fi ? fi->suffix : "");
     text_draw_pad(win, p->y, p->x, head, p->w, theme_attr(th, SLOT_TITLE));
-    /* format list */
+    /* format list; the loaded model's own format says "(source)" */
+    int src = source_row(app);
+    const FormatInfo *src_fmt = app->graph ? registry_row(app->graph->meta.source_format) : NULL;
     ep->fmts.height = ep->list_h;
     list_fix(&ep->fmts);
     for (int i = 0; i < ep->list_h; i++) {
@@ -386,7 +400,11 @@ static void export_draw(Pane *p, App *app, WINDOW *win)
         attr_t a = sel ? theme_attr(th, ep->focus == 0 ? SLOT_SELECTED : SLOT_SELECTED_INACTIVE) : theme_attr(th, av[ep->avail[r]]);
         char line[128], fit[256];
         snprintf(line, sizeof line, "%s%s %s", ep->marked[r] ? "[x]" : "[ ]", mark, f->name);
-        if (ep->avail[r] == 3) snprintf(line, sizeof line, "    %s (source)", f->name);
+        if (ep->avail[r] == 3) snprintf(line, sizeof line, "    %s", f->name);
+        if (r == src && src_fmt && src_fmt->id != f->id) /* a model config: "PyTorch (source: yaml)" */
+            snprintf(line + strlen(line), sizeof line - strlen(line), " (source: %s)", src_fmt->key);
+        else if (r == src)
+            snprintf(line + strlen(line), sizeof line - strlen(line), " (source)");
         text_fit(fit, sizeof fit, line, ep->list_w, -1, th->g.ellipsis);
         text_draw_pad(win, yy, ep->list_x, fit, ep->list_w, a);
     }

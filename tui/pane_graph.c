@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/registry/registry.h"
 #include "tui/app.h"
 #include "widgets/list.h"
 #include "widgets/text.h"
@@ -184,7 +185,8 @@ static void details_summary(GraphPane *gp, const Graph *g)
     KV("model", m->model_name);
     KV("config", m->yaml_file);
     KV("source", m->source_path);
-    KV("format", m->source_format);
+    const FormatInfo *source_row = registry_row(m->source_format);
+    KV("format", source_row ? source_row->name : NULL);
     KV("version", m->version);
     KV("date", m->date);
     KV("data", m->data);

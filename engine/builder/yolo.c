@@ -926,7 +926,7 @@ static void fill_meta(Graph *g, const ModTree *t, const BuildParams *p)
     m->imgsz[1] = p->width;
     m->kpt_shape[0] = t->kpt_shape[0];
     m->kpt_shape[1] = t->kpt_shape[1];
-    m->source_format = t->source_format ? arena_strdup(g->arena, t->source_format) : NULL;
+    m->source_format = t->source_format;
     m->source_path = t->source_path ? arena_strdup(g->arena, t->source_path) : NULL;
     m->version = t->version ? arena_strdup(g->arena, t->version) : NULL;
     m->date = t->date ? arena_strdup(g->arena, t->date) : NULL;

@@ -1141,7 +1141,7 @@ ModTree *yolo_cfg_parse(const char *text, size_t len, const char *name, const ch
     }
     bias_init(&c);
     t->nc = c.nc;
-    t->source_format = arena_strdup(t->arena, "yaml");
+    t->source_format = FMT_YAML;
     t->source_path = arena_strdup(t->arena, name ? name : "");
     t->yaml_file = arena_strdup(t->arena, yaml_file ? yaml_file : (name ? name : ""));
     const char *task = yolo_task(t);

@@ -64,6 +64,7 @@ Graph *graph_new(void)
     Graph *g = xcalloc(1, sizeof *g);
     g->arena = arena_new();
     g->meta.channels = 3;
+    g->meta.source_format = FMT_NONE;
     return g;
 }
 

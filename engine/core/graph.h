@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "engine/core/format_id.h"
 #include "engine/core/util.h"
 
 #define GRAPH_MAX_RANK 8
@@ -263,7 +264,8 @@ typedef struct {
     int imgsz[2];              /* h, w the graph was built for */
     int channels;
     int kpt_shape[2];          /* pose: (17, 3) */
-    const char *source_format; /* "pt", "onnx", "yaml" */
+    FormatId source_format;    /* the reader's registry id (FMT_PYTORCH, FMT_ONNX, FMT_YAML, ...); FMT_NONE
+                                  for a graph built by hand */
     const char *source_path;
     const char *version;       /* Ultralytics version that saved it */
     const char *date;

@@ -9,6 +9,7 @@ ModTree *modtree_new(void)
     ModTree *t = xcalloc(1, sizeof *t);
     t->arena = arena_new();
     t->channels = 3;
+    t->source_format = FMT_NONE;
     return t;
 }
 

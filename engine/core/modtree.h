@@ -63,7 +63,7 @@ typedef struct {
     const char *date;
     const char *yaml_file;   /* "yolov8n.yaml" */
     const char *source_path;
-    const char *source_format; /* "pt" or "yaml" */
+    FormatId source_format;  /* FMT_PYTORCH or FMT_YAML; FMT_NONE until a reader sets it */
     int channels;            /* from yaml "ch"/"channels", default 3 */
     int nc;
     const char **names;      /* nc names (index = class id) */

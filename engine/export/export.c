@@ -418,8 +418,12 @@ int export_job_body(Job *job, void *user, char *err, size_t errlen)
     }
     if (n_out > 1 && used < sizeof shapes) snprintf(shapes + used, sizeof shapes - used, ")");
     char prefix[64];
-    bool from_onnx = g->meta.source_format && !strcmp(g->meta.source_format, "onnx");
-    report_colorstr(prefix, sizeof prefix, NULL, from_onnx ? "ONNX:" : "PyTorch:", run->color);
+    /* a model built from its layer list (checkpoint, config) is the peer's PyTorch model; a
+     * stored graph is named by its format's row ("ONNX:", "OpenVINO:") */
+    const FormatInfo *src_row = registry_row(g->meta.source_format);
+    char src_label[64];
+    snprintf(src_label, sizeof src_label, "%s:", src_row && !src_row->read_builds ? src_row->name : "PyTorch");
+    report_colorstr(prefix, sizeof prefix, NULL, src_label, run->color);
     job_log(job, JOB_LOG_INFO, "\n%s starting from '%s' with input shape %s BCHW and output shape(s) %s (%.1f MB)",
             prefix, model, report_shape_tuple(tup, sizeof tup, in_dims, 4), shapes, report_mib(src_bytes));
 

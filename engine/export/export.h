@@ -92,7 +92,7 @@ char *export_out_base(const char *model_path);
  * write into shared data in place (the export passes allocate new data instead). */
 Graph *export_graph_clone(const Graph *g);
 
-/* The writer stages, wired into engine/registry/registry_writers.c (shared parts in
+/* The writer stages, each the `write` of its row in engine/registry/registry.c (shared parts in
  * engine/export/export_stage.h):
  *   ONNX         engine/export/export_onnx.c         <stem>.onnx
  *   TorchScript  engine/export/export_torchscript.c  <stem>.torchscript (metadata in extra/config.txt)

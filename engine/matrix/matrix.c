@@ -35,19 +35,23 @@ _Static_assert(sizeof criterion_keys / sizeof criterion_keys[0] == MATRIX_CRITER
                "MATRIX_CRITERION_COUNT must match MATRIX_CRITERIA");
 
 /* The options every language file must list, in the export registry's (the peer's) order:
- * option i is registry row i (FMT_PYTORCH .. FMT_NCNN); the registry's argument, suffix,
- * CPU/GPU and arguments columns are checked against the file at load time.  The names are
- * the deployment guide's short ones ("TF Lite"), not the registry's ("TensorFlow Lite"). */
-static const struct {
-    const char *name;
-    FormatId format;
-} expected_options[] = {
-    {"PyTorch", FMT_PYTORCH},       {"TorchScript", FMT_TORCHSCRIPT}, {"ONNX", FMT_ONNX},
-    {"OpenVINO", FMT_OPENVINO},     {"TensorRT", FMT_ENGINE},         {"CoreML", FMT_COREML},
-    {"TF SavedModel", FMT_SAVED_MODEL}, {"TF GraphDef", FMT_PB},      {"TF Lite", FMT_TFLITE},
-    {"TF Edge TPU", FMT_EDGETPU},   {"TF.js", FMT_TFJS},              {"PaddlePaddle", FMT_PADDLE},
-    {"MNN", FMT_MNN},               {"NCNN", FMT_NCNN},
-};
+ * the rows of the export table that have a matrix id (FormatInfo.matrix_id, the guide's short
+ * name: "TF Lite", not the registry's "TensorFlow Lite"), option i being the i-th of them.  The
+ * registry's argument, suffix, CPU/GPU and arguments columns are checked against the file at
+ * load time.  Up to MATRIX_MAX_OPTIONS, else 0 (a registry with more options than that wants
+ * the bound raised).  out[i] is the row. */
+#define MATRIX_MAX_OPTIONS 64
+static int expected_options(const FormatInfo **out)
+{
+    int n = 0;
+    for (int i = 0; i < registry_count(); i++) {
+        const FormatInfo *fi = registry_get(i);
+        if (!fi->matrix_id) continue;
+        if (n == MATRIX_MAX_OPTIONS) return 0;
+        out[n++] = fi;
+    }
+    return n;
+}
 
 /* Label fields: JSON key and where it goes in MatrixLabels. */
 #define LABEL_FIELDS(X)                                                                            \
@@ -221,20 +225,20 @@ static int check_registry_row(Loader *ld, const char *where, const MatrixOption 
     return 0;
 }
 
-static int load_option(Loader *ld, json_object *o, int i, MatrixOption *mo)
+static int load_option(Loader *ld, json_object *o, int i, const FormatInfo *row, MatrixOption *mo)
 {
     char where[32];
     snprintf(where, sizeof where, "options[%d]", i);
     if (!o || !json_object_is_type(o, json_type_object)) return fail(ld, "%s: not an object", where);
     if (!(mo->name = get_string(ld, o, where, "name"))) return -1;
-    if (strcmp(mo->name, expected_options[i].name))
+    if (strcmp(mo->name, row->matrix_id))
         return fail(ld, "%s.name: \"%s\", expected \"%s\" (options follow the export registry's order)", where,
-                    mo->name, expected_options[i].name);
+                    mo->name, row->matrix_id);
     if (!(mo->argument = get_string(ld, o, where, "argument"))) return -1;
     if (!(mo->suffix = get_string(ld, o, where, "suffix"))) return -1;
     if (get_bool(ld, o, where, "cpu", &mo->cpu) || get_bool(ld, o, where, "gpu", &mo->gpu)) return -1;
     if (get_string_array(ld, o, where, "arguments", &mo->arguments, &mo->n_arguments)) return -1;
-    if (check_registry_row(ld, where, mo, registry_get(expected_options[i].format))) return -1;
+    if (check_registry_row(ld, where, mo, row)) return -1;
     if (!(mo->summary = get_string(ld, o, where, "summary"))) return -1;
     if (!(mo->hardware = get_string(ld, o, where, "hardware"))) return -1;
     if (!(mo->runtime = get_string(ld, o, where, "runtime"))) return -1;
@@ -255,12 +259,13 @@ static int load_root(Loader *ld, json_object *root, const char *lang)
     if (!json_object_object_get_ex(root, "options", &arr) || !json_object_is_type(arr, json_type_array))
         return fail(ld, "options: missing or not an array");
     size_t n = json_object_array_length(arr);
-    if (n != ARRAY_LEN(expected_options))
-        return fail(ld, "options: %zu entries, expected %zu", n, ARRAY_LEN(expected_options));
+    const FormatInfo *rows[MATRIX_MAX_OPTIONS];
+    int want = expected_options(rows);
+    if (n != (size_t)want) return fail(ld, "options: %zu entries, expected %d", n, want);
     m->n_options = (int)n;
     m->options = arena_alloc(m->arena, n * sizeof *m->options);
     for (size_t i = 0; i < n; i++)
-        if (load_option(ld, json_object_array_get_idx(arr, i), (int)i, &m->options[i])) return -1;
+        if (load_option(ld, json_object_array_get_idx(arr, i), (int)i, rows[i], &m->options[i])) return -1;
     return 0;
 }
 

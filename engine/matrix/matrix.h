@@ -75,10 +75,11 @@ typedef struct Matrix Matrix;
 /* Load share/matrix/<lang>.json (path from paths_share()).  lang is "en" or "zh".
  * Returns a new Matrix (free with matrix_free) or NULL with a message in err naming the file
  * and the field ("…/zh.json: options[3].cells.security: empty string").  Validation: valid
- * JSON; "lang" equals lang; exactly the MATRIX_CRITERIA keys in order; fourteen options in the
- * export registry's order (engine/registry/registry.h rows FMT_PYTORCH..FMT_NCNN) whose argument,
- * suffix, cpu, gpu and arguments equal that registry row; every string field present and
- * non-empty; cpu/gpu booleans; arguments and tools arrays of non-empty strings. */
+ * JSON; "lang" equals lang; exactly the MATRIX_CRITERIA keys in order; one option per export
+ * registry row that has a matrix_id (engine/registry/registry.h; fourteen today), in the
+ * registry's order and named by that id, whose argument, suffix, cpu, gpu and arguments equal
+ * that row; every string field present and non-empty; cpu/gpu booleans; arguments and tools
+ * arrays of non-empty strings. */
 Matrix *matrix_load(const char *lang, char *err, size_t errlen);
 /* The same from an explicit path (tests, tools).  lang may be NULL: then any "lang" is accepted. */
 Matrix *matrix_load_file(const char *path, const char *lang, char *err, size_t errlen);

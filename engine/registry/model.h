@@ -1,27 +1,21 @@
 /* model: the one front door for opening a model file of any supported kind.
  *
- * The format is detected from the file's content, never its name: a zip holding
+ * The kind is found by asking each registry row's recogniser in the table's order
+ * (engine/registry/registry.h), from the file's content, never its name: a zip holding
  * data.pkl is a PyTorch checkpoint, a protobuf whose fields parse as an ONNX ModelProto is
  * ONNX, an XML <net> with a .bin beside it (or a folder holding one) is an OpenVINO IR, a
  * YAML mapping with backbone/head is a model config.  A bare config name such as
  * "yolov8n.yaml" that is not a file is looked up among the built-in configs
- * (share/models/).  Loading never executes anything from the file.
+ * (share/models/).  The row that recognises the path reads it.  Loading never executes
+ * anything from the file.
  */
 #ifndef YOLOPORT_MODEL_H
 #define YOLOPORT_MODEL_H
 
 #include "engine/core/graph.h"
+#include "engine/registry/registry.h"
 
-typedef enum {
-    MODEL_FMT_UNKNOWN,
-    MODEL_FMT_PT,          /* Ultralytics / PyTorch checkpoint (zip + pickle) */
-    MODEL_FMT_ONNX,
-    MODEL_FMT_YAML,        /* model config: builds an untrained model */
-    MODEL_FMT_TORCHSCRIPT, /* zip with code/ and constants.pkl: recognised, not loaded */
-    MODEL_FMT_OPENVINO,    /* OpenVINO IR: an .xml with its .bin, or a *_openvino_model/ folder */
-} ModelFormat;
-
-typedef struct {
+typedef struct LoadOptions {
     int imgsz[2];      /* h, w to build for; 0 = the checkpoint's training imgsz, else 640 */
     int batch;         /* input batch; 0 = 1 */
     bool fuse;         /* fold BatchNorm into Conv after building */
@@ -30,14 +24,16 @@ typedef struct {
                           data stays NULL; summaries are still exact */
 } LoadOptions;
 
-/* Detect the format of path by content.  MODEL_FMT_UNKNOWN + message when it is none of
- * ours (the message names the file and says what it looks like). */
-ModelFormat model_detect(const char *path, char *err, size_t errlen);
-const char *model_format_name(ModelFormat f);
+/* The registry id of the row that recognises path, by content.  FMT_NONE + a message when no
+ * row does (the message names the file and says what it looks like).  A recognised kind that
+ * this build does not read (a TorchScript archive) returns its id with the row's
+ * unreadable_reason in err. */
+FormatId model_detect(const char *path, char *err, size_t errlen);
 
-/* Open a model and build its Graph: shapes inferred for opt->imgsz, metadata filled,
- * meta.summary and meta.fused_summary computed (for .pt and .yaml).  NULL + a message
- * naming the file and the problem on any error.  opt may be NULL (defaults). */
+/* Open a model and build its Graph through the recognising row's reader: shapes inferred
+ * for opt->imgsz, metadata filled (GraphMeta.source_format is the row's id), meta.summary
+ * and meta.fused_summary computed (for the rows whose reader builds: .pt and .yaml).  NULL +
+ * a message naming the file and the problem on any error.  opt may be NULL (defaults). */
 Graph *model_load(const char *path, const LoadOptions *opt, char *err, size_t errlen);
 
 #endif

@@ -1,5 +1,6 @@
-/* registry: the export format table (the peer's export_formats() rows and order) and
- * format-name lookup with difflib-style closest-match suggestions. */
+/* registry: the table of format plugins (see registry.h) -- one row per format, the export
+ * table in the peer's export_formats() order, then the source-only kinds -- and format-name
+ * lookup with difflib-style closest-match suggestions. */
 #include "engine/registry/registry.h"
 
 #include <ctype.h>
@@ -10,79 +11,115 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "engine/export/export.h"
 #include "engine/export/export_args.h"
-
-/* Defined in engine/registry/registry_writers.c: the writer stage of each row in this build. */
-extern const FormatWriteFn registry_writer_table[FMT_COUNT];
+#include "engine/registry/readers.h"
 
 static const char *const no_aliases[] = {NULL};
 static const char *const engine_aliases[] = {"tensorrt", "trt", NULL};
 static const char *const coreml_aliases[] = {"mlmodel", "mlpackage", "mlprogram", "apple", "ios", NULL};
 
-/* What the X-macro in registry.h does not say: the peer's CPU/GPU/Arguments columns and
- * what it takes to produce the format without a writer of ours. */
-typedef struct {
-    const char *const *aliases;
-    bool cpu, gpu;
-    const char *peer_args;
-    const char *unavailable_reason;
-    const char *tool;
-    const char *tool_note;
-} FormatExtra;
-
+/* The rows.  Filled in by table_init from here: id, key (format_id.h), aliases (none when
+ * NULL) and args (parsed from peer_args). */
 #define NA "not available in this build: "
-static const FormatExtra extras[FMT_COUNT] = {
-    [FMT_PYTORCH] = {no_aliases, true, true, "",
-                     NA "PyTorch checkpoints are the source format; yoloport reads .pt files but does not write them",
-                     NULL, NULL},
-    [FMT_TORCHSCRIPT] = {no_aliases, true, true, "batch, optimize, half, nms, dynamic",
-                         NA "yoloport's TorchScript writer is not part of it", NULL, NULL},
-    [FMT_ONNX] = {no_aliases, true, true, "batch, dynamic, half, opset, simplify, nms",
-                  NA "the ONNX writer stage is not linked into it", NULL, NULL},
-    [FMT_OPENVINO] = {no_aliases, true, false, "batch, dynamic, half, int8, nms, fraction",
-                      NA "yoloport has no OpenVINO IR writer; OpenVINO's 'ovc' converts an ONNX export", "ovc",
-                      "OpenVINO model converter (pip install openvino); converts an ONNX file to IR"},
-    [FMT_ENGINE] = {engine_aliases, false, true, "batch, dynamic, half, int8, simplify, nms, fraction",
-                    NA "needs the TensorRT builder on an NVIDIA GPU (an engine is built for one GPU model and "
-                       "TensorRT version); 'trtexec --onnx=...' builds one from an ONNX export",
-                    "trtexec", "TensorRT's command-line builder (NVIDIA TensorRT, needs a CUDA GPU)"},
-    [FMT_COREML] = {coreml_aliases, true, false, "batch, half, int8, nms",
-                    NA "needs Apple's coremltools (Python) to write ML Program packages", NULL, NULL},
-    [FMT_SAVED_MODEL] = {no_aliases, true, true, "batch, int8, keras, nms",
-                         NA "needs TensorFlow; the peer goes through onnx2tf, which yoloport does not reimplement",
-                         "onnx2tf", "onnx2tf (Python, needs TensorFlow): converts an ONNX file to a SavedModel"},
-    [FMT_PB] = {no_aliases, true, true, "batch",
-                NA "needs TensorFlow to freeze a GraphDef from a SavedModel", "onnx2tf",
-                "onnx2tf (Python, needs TensorFlow) makes the SavedModel the GraphDef is frozen from"},
-    [FMT_TFLITE] = {no_aliases, true, false, "batch, half, int8, nms, fraction",
-                    NA "needs the TensorFlow Lite converter (the peer uses onnx2tf)", "onnx2tf",
-                    "onnx2tf (Python, needs TensorFlow): writes .tflite files from an ONNX file"},
-    [FMT_EDGETPU] = {no_aliases, true, false, "",
-                     NA "needs Google's edgetpu_compiler (x86-64 Linux only) and a full-integer TFLite model, "
-                        "which this build cannot make",
-                     "edgetpu_compiler", "Coral Edge TPU compiler (x86-64 Linux); compiles a full-integer .tflite"},
-    [FMT_TFJS] = {no_aliases, true, false, "batch, half, int8, nms",
-                  NA "yoloport has no TensorFlow.js writer; tensorflowjs_converter makes one from a SavedModel",
-                  "tensorflowjs_converter", "tensorflowjs (Python): converts a SavedModel or GraphDef to TF.js"},
-    [FMT_PADDLE] = {no_aliases, true, true, "batch",
-                    NA "needs X2Paddle with PaddlePaddle (Python) to convert the model", "x2paddle",
-                    "X2Paddle (Python, needs PaddlePaddle): converts ONNX or PyTorch models"},
-    [FMT_MNN] = {no_aliases, true, true, "batch, half, int8",
-                 NA "yoloport has no MNN writer; MNNConvert converts an ONNX export", "MNNConvert",
-                 "MNN's converter (pip install MNN, or built from source): ONNX -> .mnn"},
-    [FMT_NCNN] = {no_aliases, true, true, "batch, half",
-                  NA "yoloport has no NCNN writer; ncnn's pnnx converts a TorchScript or ONNX export", "pnnx",
-                  "PNNX from ncnn (pip install pnnx): converts TorchScript/ONNX to .param/.bin"},
-    [FMT_IMX] = {no_aliases, true, true, "int8, fraction, nms",
-                 NA "needs Sony's Model Compression Toolkit and imxconv-pt (Python, x86-64 Linux) for the IMX500",
-                 "imxconv-pt", "Sony IMX500 converter (pip install imx500-converter, x86-64 Linux)"},
-    [FMT_RKNN] = {no_aliases, false, false, "batch, name",
-                  NA "needs Rockchip's rknn-toolkit2 (Python, x86-64 Linux) to compile for the NPU", NULL, NULL},
+static const FormatInfo rows[FMT_ID_COUNT] = {
+    [FMT_PYTORCH] = {.name = "PyTorch", .argument = "-", .suffix = ".pt", .cpu = true, .gpu = true,
+                     .peer_args = "", .matrix_id = "PyTorch",
+                     .recognise = reader_pt_recognise, .read = reader_pt_read, .read_builds = true,
+                     .source_text = "an Ultralytics checkpoint (.pt)",
+                     .unavailable_reason = NA "PyTorch checkpoints are the source format; yoloport reads .pt files "
+                                              "but does not write them"},
+    [FMT_TORCHSCRIPT] = {.name = "TorchScript", .argument = "torchscript", .suffix = ".torchscript", .cpu = true,
+                         .gpu = true, .peer_args = "batch, optimize, half, nms, dynamic", .matrix_id = "TorchScript",
+                         .recognise = reader_torchscript_recognise,
+                         .unreadable_reason = "a TorchScript archive (a traced export); yoloport opens the .pt "
+                                              "checkpoint it was exported from, or an ONNX export",
+                         .write = export_torchscript_stage},
+    [FMT_ONNX] = {.name = "ONNX", .argument = "onnx", .suffix = ".onnx", .cpu = true, .gpu = true,
+                  .peer_args = "batch, dynamic, half, opset, simplify, nms", .matrix_id = "ONNX",
+                  .recognise = reader_onnx_recognise, .read = reader_onnx_read,
+                  .source_text = "an ONNX file (.onnx)", .write = export_onnx_stage},
+    [FMT_OPENVINO] = {.name = "OpenVINO", .argument = "openvino", .suffix = "_openvino_model", .dir_output = true,
+                      .cpu = true, .peer_args = "batch, dynamic, half, int8, nms, fraction", .matrix_id = "OpenVINO",
+                      .recognise = reader_openvino_recognise, .read = reader_openvino_read,
+                      .source_text = "an OpenVINO IR (an .xml with its .bin, or their _openvino_model folder)",
+                      .write = export_openvino_stage, .tool = "ovc",
+                      .tool_note = "OpenVINO model converter (pip install openvino); converts an ONNX file to IR"},
+    [FMT_ENGINE] = {.name = "TensorRT", .argument = "engine", .aliases = engine_aliases, .suffix = ".engine",
+                    .gpu = true, .peer_args = "batch, dynamic, half, int8, simplify, nms, fraction",
+                    .matrix_id = "TensorRT",
+                    .unavailable_reason = NA "needs the TensorRT builder on an NVIDIA GPU (an engine is built for "
+                                             "one GPU model and TensorRT version); 'trtexec --onnx=...' builds one "
+                                             "from an ONNX export",
+                    .tool = "trtexec",
+                    .tool_note = "TensorRT's command-line builder (NVIDIA TensorRT, needs a CUDA GPU)"},
+    [FMT_COREML] = {.name = "CoreML", .argument = "coreml", .aliases = coreml_aliases, .suffix = ".mlpackage",
+                    .cpu = true, .peer_args = "batch, half, int8, nms", .matrix_id = "CoreML",
+                    .unavailable_reason = NA "needs Apple's coremltools (Python) to write ML Program packages"},
+    [FMT_SAVED_MODEL] = {.name = "TensorFlow SavedModel", .argument = "saved_model", .suffix = "_saved_model",
+                         .dir_output = true, .cpu = true, .gpu = true, .peer_args = "batch, int8, keras, nms",
+                         .matrix_id = "TF SavedModel",
+                         .unavailable_reason = NA "needs TensorFlow; the peer goes through onnx2tf, which yoloport "
+                                                  "does not reimplement",
+                         .tool = "onnx2tf",
+                         .tool_note = "onnx2tf (Python, needs TensorFlow): converts an ONNX file to a SavedModel"},
+    [FMT_PB] = {.name = "TensorFlow GraphDef", .argument = "pb", .suffix = ".pb", .cpu = true, .gpu = true,
+                .peer_args = "batch", .matrix_id = "TF GraphDef",
+                .unavailable_reason = NA "needs TensorFlow to freeze a GraphDef from a SavedModel",
+                .tool = "onnx2tf",
+                .tool_note = "onnx2tf (Python, needs TensorFlow) makes the SavedModel the GraphDef is frozen from"},
+    [FMT_TFLITE] = {.name = "TensorFlow Lite", .argument = "tflite", .suffix = ".tflite", .cpu = true,
+                    .peer_args = "batch, half, int8, nms, fraction", .matrix_id = "TF Lite",
+                    .unavailable_reason = NA "needs the TensorFlow Lite converter (the peer uses onnx2tf)",
+                    .tool = "onnx2tf",
+                    .tool_note = "onnx2tf (Python, needs TensorFlow): writes .tflite files from an ONNX file"},
+    [FMT_EDGETPU] = {.name = "TensorFlow Edge TPU", .argument = "edgetpu", .suffix = "_edgetpu.tflite", .cpu = true,
+                     .peer_args = "", .matrix_id = "TF Edge TPU",
+                     .unavailable_reason = NA "needs Google's edgetpu_compiler (x86-64 Linux only) and a "
+                                              "full-integer TFLite model, which this build cannot make",
+                     .tool = "edgetpu_compiler",
+                     .tool_note = "Coral Edge TPU compiler (x86-64 Linux); compiles a full-integer .tflite"},
+    [FMT_TFJS] = {.name = "TensorFlow.js", .argument = "tfjs", .suffix = "_web_model", .dir_output = true,
+                  .cpu = true, .peer_args = "batch, half, int8, nms", .matrix_id = "TF.js",
+                  .recognise = reader_tfjs_recognise,
+                  .unreadable_reason = "a TensorFlow.js graph model; yoloport writes TF.js but does not read it "
+                                       "back: open the model it was exported from",
+                  .write = export_tfjs_stage, .tool = "tensorflowjs_converter",
+                  .tool_note = "tensorflowjs (Python): converts a SavedModel or GraphDef to TF.js"},
+    [FMT_PADDLE] = {.name = "PaddlePaddle", .argument = "paddle", .suffix = "_paddle_model", .dir_output = true,
+                    .cpu = true, .gpu = true, .peer_args = "batch", .matrix_id = "PaddlePaddle",
+                    .unavailable_reason = NA "needs X2Paddle with PaddlePaddle (Python) to convert the model",
+                    .tool = "x2paddle",
+                    .tool_note = "X2Paddle (Python, needs PaddlePaddle): converts ONNX or PyTorch models"},
+    [FMT_MNN] = {.name = "MNN", .argument = "mnn", .suffix = ".mnn", .cpu = true, .gpu = true,
+                 .peer_args = "batch, half, int8", .matrix_id = "MNN",
+                 .unavailable_reason = NA "yoloport has no MNN writer; MNNConvert converts an ONNX export",
+                 .tool = "MNNConvert",
+                 .tool_note = "MNN's converter (pip install MNN, or built from source): ONNX -> .mnn"},
+    [FMT_NCNN] = {.name = "NCNN", .argument = "ncnn", .suffix = "_ncnn_model", .dir_output = true, .cpu = true,
+                  .gpu = true, .peer_args = "batch, half", .matrix_id = "NCNN",
+                  .unavailable_reason = NA "yoloport has no NCNN writer; ncnn's pnnx converts a TorchScript or "
+                                           "ONNX export",
+                  .tool = "pnnx",
+                  .tool_note = "PNNX from ncnn (pip install pnnx): converts TorchScript/ONNX to .param/.bin"},
+    [FMT_IMX] = {.name = "IMX", .argument = "imx", .suffix = "_imx_model", .dir_output = true, .cpu = true,
+                 .gpu = true, .peer_args = "int8, fraction, nms",
+                 .unavailable_reason = NA "needs Sony's Model Compression Toolkit and imxconv-pt (Python, x86-64 "
+                                          "Linux) for the IMX500",
+                 .tool = "imxconv-pt",
+                 .tool_note = "Sony IMX500 converter (pip install imx500-converter, x86-64 Linux)"},
+    [FMT_RKNN] = {.name = "RKNN", .argument = "rknn", .suffix = "_rknn_model", .dir_output = true,
+                  .peer_args = "batch, name",
+                  .unavailable_reason = NA "needs Rockchip's rknn-toolkit2 (Python, x86-64 Linux) to compile for "
+                                           "the NPU"},
+    /* source-only kinds: not part of the export table */
+    [FMT_YAML] = {.name = "Model config", .recognise = reader_yaml_recognise, .read = reader_yaml_read,
+                  .read_builds = true, .source_text = "a model config (yolov8n.yaml, built in)"},
 };
 #undef NA
 
-static FormatInfo table[FMT_COUNT];
-static char valid_formats_text[512];
+static FormatInfo table[FMT_ID_COUNT];
+static char valid_formats_text[512], sources_text[1024], writable_text[512];
 static pthread_once_t table_once = PTHREAD_ONCE_INIT;
 
 static uint32_t args_mask(const char *list)
@@ -111,32 +148,24 @@ static uint32_t args_mask(const char *list)
     return mask;
 }
 
+/* items[0..n) joined as "a, b or c" into buf. */
+static void join_or(char *buf, size_t len, const char *const *items, int n)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < n && used < len; i++)
+        used += (size_t)snprintf(buf + used, len - used, "%s%s", i == 0 ? "" : i == n - 1 ? " or " : ", ", items[i]);
+}
+
 static void table_init(void)
 {
-    static const struct {
-        const char *name, *argument, *suffix;
-    } base[FMT_COUNT] = {
-#define X(id, name, arg, suffix) [FMT_##id] = {name, arg, suffix},
-        REGISTRY_FORMATS(X)
-#undef X
-    };
-    for (int i = 0; i < FMT_COUNT; i++) {
+    for (int i = 0; i < FMT_ID_COUNT; i++) {
         FormatInfo *f = &table[i];
-        const FormatExtra *x = &extras[i];
+        *f = rows[i];
         f->id = (FormatId)i;
-        f->name = base[i].name;
-        f->argument = base[i].argument;
-        f->aliases = x->aliases ? x->aliases : no_aliases;
-        f->suffix = base[i].suffix;
-        f->dir_output = base[i].suffix[0] == '_' && !strchr(base[i].suffix, '.');
-        f->cpu = x->cpu;
-        f->gpu = x->gpu;
-        f->peer_args = x->peer_args;
-        f->args = args_mask(x->peer_args);
-        f->write = registry_writer_table[i];
-        f->unavailable_reason = f->write ? NULL : x->unavailable_reason;
-        f->tool = x->tool;
-        f->tool_note = x->tool ? x->tool_note : NULL;
+        f->key = format_id_key((FormatId)i);
+        if (!f->aliases) f->aliases = no_aliases;
+        f->args = args_mask(f->peer_args ? f->peer_args : "");
     }
     /* The peer's tuple(export_formats()["Argument"][1:]), printed as Python prints it. */
     size_t len = 0;
@@ -145,6 +174,15 @@ static void table_init(void)
         len += (size_t)snprintf(valid_formats_text + len, sizeof valid_formats_text - len, "%s'%s'",
                                 i > 1 ? ", " : "", table[i].argument);
     snprintf(valid_formats_text + len, sizeof valid_formats_text - len, ")");
+    const char *items[FMT_ID_COUNT];
+    int n = 0;
+    for (int i = 0; i < FMT_ID_COUNT; i++)
+        if (table[i].read && table[i].source_text) items[n++] = table[i].source_text;
+    join_or(sources_text, sizeof sources_text, items, n);
+    n = 0;
+    for (int i = 1; i < FMT_COUNT; i++)
+        if (table[i].write) items[n++] = table[i].argument;
+    join_or(writable_text, sizeof writable_text, items, n);
 }
 
 int registry_count(void)
@@ -157,6 +195,13 @@ const FormatInfo *registry_get(int i)
     if (i < 0 || i >= FMT_COUNT) return NULL;
     pthread_once(&table_once, table_init);
     return &table[i];
+}
+
+const FormatInfo *registry_row(FormatId id)
+{
+    if ((int)id < 0 || (int)id >= FMT_ID_COUNT) return NULL;
+    pthread_once(&table_once, table_init);
+    return &table[id];
 }
 
 const FormatInfo *registry_find(const char *argument)
@@ -275,6 +320,18 @@ const char *registry_valid_formats_text(void)
 {
     pthread_once(&table_once, table_init);
     return valid_formats_text;
+}
+
+const char *registry_sources_text(void)
+{
+    pthread_once(&table_once, table_init);
+    return sources_text;
+}
+
+const char *registry_writable_text(void)
+{
+    pthread_once(&table_once, table_init);
+    return writable_text;
 }
 
 bool registry_tool_on_path(const FormatInfo *fi, char *path_out, size_t path_len)

@@ -1,4 +1,5 @@
-/* Tests for model_detect / model_load: the format comes from the content, never the name,
+/* Tests for model_detect / model_load: the format comes from the content, never the name
+ * (each registry row's recogniser),
  * and every bad input gives one message naming the file and the problem. */
 #include <sys/stat.h>
 
@@ -45,8 +46,8 @@ static int copy_prefix(const char *from, const char *to, long max)
 static void expect_refused(const char *path, const char *needle)
 {
     char err[512] = "";
-    ModelFormat f = model_detect(path, err, sizeof err);
-    EXPECT_MSG(f == MODEL_FMT_UNKNOWN || f == MODEL_FMT_TORCHSCRIPT, "%s detected as %s", path, model_format_name(f));
+    FormatId f = model_detect(path, err, sizeof err);
+    EXPECT_MSG(f == FMT_NONE || f == FMT_TORCHSCRIPT, "%s detected as %s", path, format_id_key(f));
     EXPECT_CONTAINS(err, path);
     EXPECT_CONTAINS(err, needle);
     char err2[512] = "";
@@ -83,22 +84,22 @@ static void test_bad_inputs(void)
     expect_refused(tmp("zero.pt"), "empty zip archive");
     /* a bare config name that is not built in */
     char err[512] = "";
-    EXPECT_EQ_INT(model_detect("yolov99q.yaml", err, sizeof err), MODEL_FMT_UNKNOWN);
+    EXPECT_EQ_INT(model_detect("yolov99q.yaml", err, sizeof err), FMT_NONE);
     EXPECT_CONTAINS(err, "not a built-in model config");
 }
 
 static void test_builtin_config(void)
 {
     char err[512] = "";
-    EXPECT_EQ_INT(model_detect("yolov8n.yaml", err, sizeof err), MODEL_FMT_YAML);
-    EXPECT_EQ_INT(model_detect("yolo11x-obb.yaml", err, sizeof err), MODEL_FMT_YAML);
+    EXPECT_EQ_INT(model_detect("yolov8n.yaml", err, sizeof err), FMT_YAML);
+    EXPECT_EQ_INT(model_detect("yolo11x-obb.yaml", err, sizeof err), FMT_YAML);
     LoadOptions o = {0};
     o.shapes_only = true;
     o.fuse = true;
     Graph *g = model_load("yolov8n.yaml", &o, err, sizeof err);
     EXPECT_MSG(g != NULL, "%s", err);
     if (g) {
-        EXPECT_EQ_STR(g->meta.source_format, "yaml");
+        EXPECT_EQ_STR(format_id_key(g->meta.source_format), "yaml");
         EXPECT_EQ_STR(g->meta.model_name, "YOLOv8n");
         EXPECT_EQ_INT(g->meta.summary.layers, 129);
         for (int i = 0; i < g->n_nodes; i++) EXPECT(g->nodes[i].op != OP_BATCHNORM);
@@ -108,7 +109,7 @@ static void test_builtin_config(void)
     const char *text = "nc: 2\nbackbone:\n  - [-1, 1, Conv, [16, 3, 2]]\n  - [-1, 1, Conv, [32, 3, 2]]\n"
                        "head:\n  - [-1, 1, Classify, [nc]]\n";
     write_file(tmp("my-model.txt"), text, strlen(text));
-    EXPECT_EQ_INT(model_detect(tmp("my-model.txt"), err, sizeof err), MODEL_FMT_YAML);
+    EXPECT_EQ_INT(model_detect(tmp("my-model.txt"), err, sizeof err), FMT_YAML);
     g = model_load(tmp("my-model.txt"), NULL, err, sizeof err);
     EXPECT_MSG(g != NULL, "%s", err);
     if (g) {
@@ -135,9 +136,9 @@ static void test_real_files(void)
     char err[512] = "";
     /* content wins over the name: a checkpoint called .onnx and an ONNX file called .pt */
     copy_prefix(shared_path("models/yolov8n.pt"), tmp("really-pt.onnx"), -1);
-    EXPECT_EQ_INT(model_detect(tmp("really-pt.onnx"), err, sizeof err), MODEL_FMT_PT);
+    EXPECT_EQ_INT(model_detect(tmp("really-pt.onnx"), err, sizeof err), FMT_PYTORCH);
     copy_prefix(shared_path("reference/peer/yolov8n.onnx"), tmp("really-onnx.pt"), -1);
-    EXPECT_EQ_INT(model_detect(tmp("really-onnx.pt"), err, sizeof err), MODEL_FMT_ONNX);
+    EXPECT_EQ_INT(model_detect(tmp("really-onnx.pt"), err, sizeof err), FMT_ONNX);
     LoadOptions o = {0};
     o.shapes_only = true;
     Graph *g = model_load(tmp("really-onnx.pt"), &o, err, sizeof err);
@@ -152,7 +153,7 @@ static void test_real_files(void)
     /* a TorchScript export is recognised and refused with advice */
     expect_refused(shared_path("reference/peer/yolov8n.torchscript"), "TorchScript");
     EXPECT_EQ_INT(model_detect(shared_path("reference/peer/yolov8n.torchscript"), err, sizeof err),
-                  MODEL_FMT_TORCHSCRIPT);
+                  FMT_TORCHSCRIPT);
     /* the checkpoint's training imgsz is the default */
     g = model_load(shared_path("models/yolov8s.pt"), &o, err, sizeof err);
     EXPECT_MSG(g != NULL, "%s", err);
@@ -167,11 +168,12 @@ static void test_real_files(void)
 
 static void test_format_names(void)
 {
-    EXPECT_EQ_STR(model_format_name(MODEL_FMT_PT), "pt");
-    EXPECT_EQ_STR(model_format_name(MODEL_FMT_ONNX), "onnx");
-    EXPECT_EQ_STR(model_format_name(MODEL_FMT_YAML), "yaml");
-    EXPECT_EQ_STR(model_format_name(MODEL_FMT_TORCHSCRIPT), "torchscript");
-    EXPECT_EQ_STR(model_format_name((ModelFormat)99), "unknown");
+    EXPECT_EQ_STR(format_id_key(FMT_PYTORCH), "pt");
+    EXPECT_EQ_STR(format_id_key(FMT_ONNX), "onnx");
+    EXPECT_EQ_STR(format_id_key(FMT_YAML), "yaml");
+    EXPECT_EQ_STR(format_id_key(FMT_TORCHSCRIPT), "torchscript");
+    EXPECT_EQ_STR(format_id_key((FormatId)99), "unknown");
+    EXPECT_EQ_STR(format_id_key(FMT_NONE), "unknown");
 }
 
 int main(void)

@@ -284,7 +284,7 @@ static void test_peer_yolov8n(void)
     EXPECT_EQ_INT(g->meta.opset, 16);
     EXPECT_EQ_INT(g->meta.ir_version, 8);
     EXPECT_EQ_STR(g->meta.producer, "pytorch 1.13.0");
-    EXPECT_EQ_STR(g->meta.source_format, "onnx");
+    EXPECT_EQ_STR(format_id_key(g->meta.source_format), "onnx");
     EXPECT_EQ_STR(g->meta.task, "detect");
     EXPECT_EQ_INT(g->meta.n_strides, 1);
     EXPECT_EQ_INT(g->meta.strides[0], 32);

@@ -162,7 +162,7 @@ static void test_roundtrip_structure(void)
         EXPECT_EQ_INT(same, consts);
         EXPECT_EQ_INT(graph_param_count(b), graph_param_count(g));
         EXPECT(b->meta.imgsz[0] == 640 && b->meta.imgsz[1] == 640); /* no metadata: from the input */
-        EXPECT_EQ_STR(b->meta.source_format, "openvino");
+        EXPECT_EQ_STR(format_id_key(b->meta.source_format), "openvino");
         EXPECT_EQ_INT(b->meta.ir_version, 11);
         EXPECT(graph_find_module(b, "model.22") >= 0);
     }

@@ -522,7 +522,7 @@ static void test_synthetic_checkpoint(void)
     EXPECT_EQ_STR(t->root->type, "DetectionModel");
     EXPECT_EQ_STR(t->root->module, "ultralytics.nn.tasks");
     EXPECT_EQ_STR(t->version, "8.1.0");
-    EXPECT_EQ_STR(t->source_format, "pt");
+    EXPECT_EQ_STR(format_id_key(t->source_format), "pt");
     EXPECT_EQ_INT(t->nc, 2);
     EXPECT_EQ_STR(t->names[1], "dog");
     EXPECT_EQ_INT(t->root->n_children, 3); /* conv, act, act2; the None child is left out */

@@ -47,7 +47,7 @@ static Graph *fixture_graph(int n_layers)
     Graph *g = graph_new();
     g->meta.task = "detect";
     g->meta.model_name = "YOLOfx";
-    g->meta.source_format = "yaml";
+    g->meta.source_format = FMT_YAML;
     g->meta.source_path = "fixture.yaml";
     g->meta.imgsz[0] = g->meta.imgsz[1] = 64;
     g->meta.n_strides = 1;

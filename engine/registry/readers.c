@@ -1,0 +1,186 @@
+/* readers: each format row's recogniser and reader (see readers.h).  Recognisers look at
+ * content only; the messages they leave for a path that is none of theirs are the ones
+ * model_load shows when no row claims it. */
+#include "engine/registry/readers.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zip.h>
+
+#include "engine/builder/yolo.h"
+#include "engine/passes/passes.h"
+#include "engine/registry/model.h"
+#include "formats/onnx.h"
+#include "formats/openvino.h"
+#include "formats/pt.h"
+#include "formats/tfjs.h"
+
+#define MAX_TEXT_BYTES (4u << 20)
+
+static bool zip_magic(const FormatProbe *p)
+{
+    return p->kind == PROBE_FILE && p->head_len >= 4 && !memcmp(p->head, "PK\x03\x04", 4);
+}
+
+/* ---- recognisers ------------------------------------------------------------------------ */
+
+/* A zip holding <prefix>/data.pkl without TorchScript's code/ and constants.pkl.  Every other
+ * zip is explained here: the archive is the checkpoint's container. */
+bool reader_pt_recognise(const FormatProbe *p, char *err, size_t errlen)
+{
+    if (p->kind == PROBE_FILE && p->head_len >= 4 && !memcmp(p->head, "PK\x05\x06", 4)) {
+        err_set(err, errlen, "%s: not a model: an empty zip archive", p->path);
+        return false;
+    }
+    if (!zip_magic(p)) return false;
+    switch (pt_probe(p->path)) {
+    case PT_CHECKPOINT:
+        return true;
+    case PT_TORCHSCRIPT:
+        return false; /* the TorchScript row's */
+    case PT_ZIP_OTHER:
+        err_set(err, errlen, "%s: not a model: a zip archive without data.pkl (not a PyTorch checkpoint)", p->path);
+        return false;
+    default:
+        break;
+    }
+    /* the magic says zip, but libzip cannot read it: say why */
+    int zerr = 0;
+    zip_t *z = zip_open(p->path, ZIP_RDONLY, &zerr);
+    if (z) {
+        zip_close(z);
+        err_set(err, errlen, "%s: damaged zip archive", p->path);
+    } else {
+        zip_error_t ze;
+        zip_error_init_with_code(&ze, zerr);
+        err_set(err, errlen, "%s: truncated or damaged zip archive (%s)", p->path, zip_error_strerror(&ze));
+        zip_error_fini(&ze);
+    }
+    return false;
+}
+
+/* A zip with data.pkl plus code/ or constants.pkl: torch.jit.save's archive. */
+bool reader_torchscript_recognise(const FormatProbe *p, char *err, size_t errlen)
+{
+    (void)err, (void)errlen;
+    return zip_magic(p) && pt_probe(p->path) == PT_TORCHSCRIPT;
+}
+
+/* Protobuf whose fields parse as an ONNX ModelProto with a graph. */
+bool reader_onnx_recognise(const FormatProbe *p, char *err, size_t errlen)
+{
+    (void)err, (void)errlen;
+    return p->kind == PROBE_FILE && onnx_sniff(p->head, p->head_len);
+}
+
+/* An XML <net version=...>, or a directory holding exactly one. */
+bool reader_openvino_recognise(const FormatProbe *p, char *err, size_t errlen)
+{
+    (void)err, (void)errlen;
+    return (p->kind == PROBE_FILE || p->kind == PROBE_DIR) && openvino_sniff(p->path);
+}
+
+/* A directory with a model.json saying "graph-model", or that model.json. */
+bool reader_tfjs_recognise(const FormatProbe *p, char *err, size_t errlen)
+{
+    (void)err, (void)errlen;
+    return (p->kind == PROBE_FILE || p->kind == PROBE_DIR) && tfjs_sniff(p->path);
+}
+
+/* A YAML mapping with backbone and head; or, for a name that is not a file, a built-in
+ * config ("yolov8n.yaml" resolves through share/models). */
+bool reader_yaml_recognise(const FormatProbe *p, char *err, size_t errlen)
+{
+    if (p->kind == PROBE_MISSING) {
+        char *builtin = yolo_cfg_builtin_path(p->path, NULL);
+        if (builtin) {
+            free(builtin);
+            return true;
+        }
+        size_t pl = strlen(p->path);
+        bool cfg_name = !strchr(p->path, '/') && ((pl > 5 && !strcmp(p->path + pl - 5, ".yaml")) ||
+                                                  (pl > 4 && !strcmp(p->path + pl - 4, ".yml")));
+        if (cfg_name)
+            err_set(err, errlen,
+                    "%s: no such file, and not a built-in model config (yolov8n.yaml, yolo11s-seg.yaml, ...)",
+                    p->path);
+        return false;
+    }
+    if (p->kind != PROBE_FILE || memchr(p->head, '\0', p->head_len) || p->size > MAX_TEXT_BYTES) return false;
+    size_t len = 0;
+    char *text = file_read_all(p->path, MAX_TEXT_BYTES, &len, err, errlen);
+    if (!text) return false;
+    char why[256] = "";
+    bool yes = yolo_cfg_sniff_why(text, len, why, sizeof why);
+    if (!yes && why[0]) err_set(err, errlen, "%s: not a model: %s", p->path, why);
+    free(text);
+    return yes;
+}
+
+/* ---- readers ---------------------------------------------------------------------------- */
+
+/* imgsz must be a multiple of the model's largest stride (the peer's check_imgsz rounds up
+ * with a warning before it gets here). */
+static int check_imgsz(const ModTree *t, const LoadOptions *o, const char *path, char *err, size_t errlen)
+{
+    int smax = 0;
+    for (int i = 0; i < t->n_strides && i < 8; i++)
+        if (t->strides[i] > smax) smax = t->strides[i];
+    if (smax <= 1) return 0;
+    for (int k = 0; k < 2; k++)
+        if (o->imgsz[k] > 0 && o->imgsz[k] % smax)
+            return err_set(err, errlen, "%s: imgsz %d is not a multiple of the model's stride %d", path, o->imgsz[k],
+                           smax);
+    return 0;
+}
+
+/* The builder's graph for a layer list (take: the graph adopts t's blobs), BatchNorm folded
+ * when o->fuse. */
+static Graph *build(ModTree *t, const char *path, const LoadOptions *o, bool take, char *err, size_t errlen)
+{
+    if (check_imgsz(t, o, path, err, errlen)) return NULL;
+    char why[512] = "";
+    Graph *g = take ? yolo_build_take(t, o, why, sizeof why) : yolo_build(t, o, why, sizeof why);
+    if (!g) {
+        err_set(err, errlen, "%s: %s", path, why);
+        return NULL;
+    }
+    g->meta.source_path = arena_strdup(g->arena, path);
+    if (o->fuse && pass_fuse_bn(g, why, sizeof why) < 0) {
+        err_set(err, errlen, "%s: %s", path, why);
+        graph_free(g);
+        return NULL;
+    }
+    return g;
+}
+
+Graph *reader_pt_read(const char *path, const struct LoadOptions *opt, char *err, size_t errlen)
+{
+    ModTree *t = pt_load(path, !opt->shapes_only, err, errlen);
+    if (!t) return NULL;
+    Graph *g = build(t, path, opt, false, err, errlen);
+    modtree_free(t);
+    return g;
+}
+
+Graph *reader_yaml_read(const char *path, const struct LoadOptions *opt, char *err, size_t errlen)
+{
+    ModTree *t = yolo_cfg_load(path, !opt->shapes_only, err, errlen);
+    if (!t) return NULL;
+    Graph *g = build(t, path, opt, true, err, errlen);
+    modtree_free(t);
+    return g;
+}
+
+Graph *reader_onnx_read(const char *path, const struct LoadOptions *opt, char *err, size_t errlen)
+{
+    OnnxReadOptions ro = {.shapes_only = opt->shapes_only, .base_dir = NULL};
+    return onnx_read_opts(path, &ro, err, errlen);
+}
+
+Graph *reader_openvino_read(const char *path, const struct LoadOptions *opt, char *err, size_t errlen)
+{
+    (void)opt;
+    return openvino_read(path, err, errlen);
+}
