@@ -519,9 +519,11 @@ static int handle_key(App *app, wint_t ch, bool is_key)
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: yoloport [MODEL] [key=value ...] [--theme NAME] [--no-color]\n"
-                 "  MODEL        .pt checkpoint, .onnx file or model config (default: yolov8n.yaml, built in)\n"
-                 "  key=value    export arguments for the Export screen (imgsz=320 half=True ...)\n"
+    char model[1024];
+    snprintf(model, sizeof model, "%s; default: the built-in yolov8n.yaml", registry_sources_text());
+    fprintf(out, "usage: yoloport [MODEL] [key=value ...] [--theme NAME] [--no-color]\n");
+    cli_wrap(out, "  MODEL        ", model, 80); /* the kinds come from the registry's table */
+    fprintf(out, "  key=value    export arguments for the Export screen (imgsz=320 half=True ...)\n"
                  "  --theme NAME dark, light, high-contrast, mono, or a .theme file\n"
                  "  --no-color   attributes only (also NO_COLOR=1 or TERM=dumb)\n"
                  "  --dump-commands  print the command and key list as man-page text\n"

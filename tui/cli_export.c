@@ -32,12 +32,15 @@ static void print_line(const JobLogLine *line, void *user)
     fflush(stdout);
 }
 
+/* The MODEL and FMT lists come from the registry's table. */
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: yoloport export model=MODEL format=FMT [key=value ...]\n"
-                 "  MODEL  an Ultralytics checkpoint (.pt) or a model config (yolov8n.yaml)\n"
-                 "  FMT    onnx, torchscript, openvino, tfjs (see `yoloport matrix --here` for every format)\n"
-                 "  keys   imgsz batch half dynamic simplify opset nms conf iou max_det agnostic_nms verify ...\n"
+    char fmt[1024];
+    fprintf(out, "usage: yoloport export model=MODEL format=FMT [key=value ...]\n");
+    cli_wrap(out, "  MODEL  ", registry_sources_text(), 80);
+    snprintf(fmt, sizeof fmt, "%s (see `yoloport matrix --here` for every format)", registry_writable_text());
+    cli_wrap(out, "  FMT    ", fmt, 80);
+    fprintf(out, "  keys   imgsz batch half dynamic simplify opset nms conf iou max_det agnostic_nms verify ...\n"
                  "example: yoloport export model=yolov8n.pt format=onnx half=True\n");
 }
 

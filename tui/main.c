@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "engine/core/paths.h"
+#include "engine/registry/registry.h"
 #include "tui/cli.h"
 
 #ifndef YOLOPORT_VERSION
@@ -30,8 +31,12 @@ static void print_help(FILE *out)
     for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
         fprintf(out, "  yoloport %s\n      %s\n", verbs[i].usage, verbs[i].help);
     fprintf(out, "  yoloport --version | --help\n\n");
-    fprintf(out, "MODEL is an Ultralytics checkpoint (.pt), an ONNX file, or a model config such as\n"
-                 "yolov8n.yaml (built in).  See yoloport(1).\n");
+    /* the lists come from the registry's table */
+    char text[2048];
+    snprintf(text, sizeof text, "MODEL is %s.  FMT is %s (this build writes them; every other format of the "
+             "Ultralytics exporter is recognised and says why it is not available).  See yoloport(1).",
+             registry_sources_text(), registry_writable_text());
+    cli_wrap(out, "", text, 80);
 }
 
 int main(int argc, char **argv)
@@ -40,6 +45,10 @@ int main(int argc, char **argv)
     paths_share_dir(); /* resolve once, before any thread starts */
     if (argc >= 2 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))) {
         printf("yoloport %s\n", YOLOPORT_VERSION);
+        return 0;
+    }
+    if (argc >= 2 && !strcmp(argv[1], "--dump-formats")) { /* man/yoloport.1's format list */
+        cli_formats_man(stdout);
         return 0;
     }
     if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help"))) {

@@ -2,7 +2,8 @@
  * suggestions with difflib's numbers, availability texts and the tool lookup; and the
  * completeness test of the table of format plugins: every row says what it is and what it
  * lacks, every writer's output is recognised as its own format (and read back where the row
- * reads), every reader round-trips through model_load, every matrix id is in the matrix. */
+ * reads), every reader round-trips through model_load, every matrix id is in the matrix, and
+ * the generated usage and man-page lists name every row. */
 #include <limits.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -15,6 +16,7 @@
 #include "engine/registry/registry.h"
 #include "tests/check.h"
 #include "tests/export_fixture.h"
+#include "tui/cli.h"
 
 static char tmpdir[PATH_MAX];
 static char shared_abs[PATH_MAX]; /* ../shared as an absolute path, "" when absent */
@@ -375,6 +377,42 @@ static void test_readers_round_trip(void)
     if (skipped && !check_cur_failed) SKIP("../shared is absent: the .pt sample was not read");
 }
 
+/* The lists the usage texts and the man page print come from the rows. */
+static void test_generated_lists(void)
+{
+    EXPECT_EQ_STR(registry_writable_text(), "torchscript, onnx, openvino or tfjs");
+    EXPECT_EQ_STR(registry_sources_text(),
+                  "an Ultralytics checkpoint (.pt), an ONNX file (.onnx), an OpenVINO IR (an .xml with its .bin, "
+                  "or their _openvino_model folder) or a model config (yolov8n.yaml, built in)");
+    char *man = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&man, &len);
+    cli_formats_man(f);
+    fclose(f);
+    for (int id = 0; id < FMT_ID_COUNT; id++) {
+        const FormatInfo *r = registry_row((FormatId)id);
+        char want[256];
+        if (r->read) EXPECT_MSG(strstr(registry_sources_text(), r->source_text), "%s: not in the sources", r->name);
+        if (r->write) EXPECT_MSG(strstr(registry_writable_text(), r->argument), "%s: not writable", r->name);
+        if (r->recognise) {
+            snprintf(want, sizeof want, "\n.B %s\n", r->name);
+            EXPECT_MSG(strstr(man, want), "%s: not among the man page's models", r->name);
+        }
+        if (format_id_in_export_table(r->id) && strcmp(r->argument, "-")) {
+            snprintf(want, sizeof want, "\n.B %s\n", r->argument);
+            EXPECT_MSG(strstr(man, want), "%s: not among the man page's export formats", r->name);
+        }
+    }
+    EXPECT(!strstr(man, "\n.B yaml\n") && !strstr(man, "\n.B -\n"));
+    free(man);
+    /* cli_wrap: words kept whole, continuation lines indented as wide as the lead */
+    f = open_memstream(&man, &len);
+    cli_wrap(f, "  FMT  ", "alpha beta gamma delta", 18);
+    fclose(f);
+    EXPECT_EQ_STR(man, "  FMT  alpha beta\n       gamma delta\n");
+    free(man);
+}
+
 int main(void)
 {
     char share[PATH_MAX];
@@ -386,6 +424,7 @@ int main(void)
     RUN(test_tool_on_path);
     RUN(test_every_row_complete);
     RUN(test_matrix_ids_exist);
+    RUN(test_generated_lists);
     RUN(test_readers_round_trip);
     /* the exports write into a temporary directory */
     snprintf(tmpdir, sizeof tmpdir, "/tmp/yoloport-test-registry-XXXXXX");
