@@ -16,6 +16,7 @@ run v8n yolov8n.yaml
 check "info: yolov8n.yaml exits 0" [ "$rc" -eq 0 ]
 check "info: yolov8n.yaml summary line" [ "$(line1 v8n)" = "YOLOv8n summary: 129 layers, 3,157,200 parameters, 3,157,184 gradients, 8.9 GFLOPs" ]
 check "info: yolov8n.yaml task and output" sh -c "grep -q '^task: *detect' '$t/v8n.out' && grep -q 'output0 \[1, 84, 8400\]' '$t/v8n.out'"
+check "info: yolov8n.yaml source is yaml" grep -qx "source: *yaml" "$t/v8n.out"
 
 run y11 yolo11n.yaml
 check "info: yolo11n.yaml summary line" [ "$(line1 y11)" = "YOLO11n summary: 181 layers, 2,624,080 parameters, 2,624,064 gradients, 6.6 GFLOPs" ]
@@ -61,6 +62,7 @@ if need_shared; then
     check "info: yolov8n.pt summary" [ "$(line1 pt8n)" = "YOLOv8n summary: 129 layers, 3,157,200 parameters, 0 gradients, 8.9 GFLOPs" ]
     check "info: yolov8n.pt fused summary" [ "$(line2 pt8n)" = "YOLOv8n summary (fused): 72 layers, 3,151,904 parameters, 0 gradients, 8.7 GFLOPs" ]
     check "info: yolov8n.pt names and source" sh -c "grep -q 'person, bicycle' '$t/pt8n.out' && grep -q 'Ultralytics 8.0.0.dev0' '$t/pt8n.out'"
+    check "info: yolov8n.pt source is pt" grep -q "^source: *pt, Ultralytics" "$t/pt8n.out"
     run pt8s "$m/yolov8s.pt"
     check "info: yolov8s.pt summary" [ "$(line1 pt8s)" = "YOLOv8s summary: 129 layers, 11,166,560 parameters, 0 gradients, 28.8 GFLOPs" ]
     check "info: yolov8s.pt fused summary" [ "$(line2 pt8s)" = "YOLOv8s summary (fused): 72 layers, 11,156,544 parameters, 0 gradients, 28.6 GFLOPs" ]
@@ -69,6 +71,7 @@ if need_shared; then
     check "info: yolo11n-seg.pt fused summary" [ "$(line2 pt11)" = "YOLO11n-seg summary (fused): 113 layers, 2,868,664 parameters, 0 gradients, 9.7 GFLOPs" ]
     run pt11j "$m/yolo11n-seg.pt" --json
     check "info --json: checkpoint" [ "$(json pt11j "(d['task'], d['gradients'], d['output_shapes'], d['names'][0], d['source']['version'])")" = "('segment', 0, [[1, 116, 8400], [1, 32, 160, 160]], 'person', '8.2.100')" ]
+    check "info --json: checkpoint source is pt" [ "$(json pt11j "(d['source']['format'], 'opset' in d['source'])")" = "('pt', False)" ]
     cp "$m/yolov8n.pt" "$t/model.onnx"
     run renamed "$t/model.onnx"
     check "info: content wins over the extension" [ "$(line1 renamed)" = "YOLOv8n summary: 129 layers, 3,157,200 parameters, 0 gradients, 8.9 GFLOPs" ]
@@ -79,6 +82,10 @@ if need_shared; then
     check "info: ONNX interface and op counts" sh -c "[ $rc -eq 0 ] && grep -q 'output0 \[1, 84, 8400\]' '$t/onnx.out' && grep -q '^nodes: *261' '$t/onnx.out' && grep -q 'Conv 64' '$t/onnx.out' && ! grep -q summary '$t/onnx.out'"
     run onnxj "$YOLOPORT_SHARED/reference/peer/yolo11n-seg.onnx" --json
     check "info --json: ONNX" [ "$(json onnxj "(d['layers'], d['task'], d['source']['opset'], d['output_shapes'][1], d['metadata']['stride'])")" = "(None, 'segment', 16, [1, 32, 160, 160], '32')" ]
+    check "info: ONNX source is onnx" grep -q "^source: *onnx, opset 16, ir_version 8" "$t/onnx.out"
+    check "info --json: ONNX source is onnx" [ "$(json onnxj "d['source']['format']")" = "onnx" ]
+    run onnxsz "$YOLOPORT_SHARED/reference/peer/yolov8n.onnx" imgsz=320
+    check "info: imgsz on ONNX is ignored, naming ONNX" grep -q "imgsz is ignored for ONNX files" "$t/onnxsz.err"
 else
     skip "info: real checkpoints" "../shared not present"
 fi

@@ -103,6 +103,8 @@ tui_keys cfg x
 check tui_config_binding tui_wait cfg "conv +Conv2d +432" 3
 tui_keys cfg 2
 check tui_config_export_defaults tui_wait cfg "imgsz +320" 3
+# the format list names the loaded model's source: a config builds the PyTorch model
+check tui_export_source_yaml tui_wait cfg "PyTorch \(source: yaml\)" 2
 tui_keys cfg q
 tui_wait cfg "EXITED=0" 10
 check tui_state_file_written grep -q "^model = yolov8n.yaml" "$D6/state/yoloport/state"
@@ -168,6 +170,7 @@ if tui_wait p "YOLOv8n summary: 129 layers, 3,157,200 parameters" 20; then pass 
 check tui_pt_tree tui_wait p "9 +SPPF" 2
 tui_keys p 2
 tui_wait p "Export yolov8n.pt to ONNX" 3
+check tui_export_source_pt tui_wait p "PyTorch \(source\)" 2
 tui_keys p Tab; tui_type p 641; tui_keys p Enter j j Space
 if tui_wait p "imgsz +641 .*672.*must be multiple of max stride" 3; then pass tui_export_imgsz_672; else fail tui_export_imgsz_672 "$(tui_cap p | sed -n 3,6p)"; fi
 check tui_export_half_toggled tui_wait p "half +\[x\] True" 2
@@ -182,6 +185,9 @@ check tui_compare_lists_onnx tui_wait p "ONNX +✅ +[0-9.]+ MB" 3
 if [ -f "$YOLOPORT_SHARED/reference/peer/yolov8n.onnx" ]; then
     tui_keys p 1 :; tui_type p "open $YOLOPORT_SHARED/reference/peer/yolov8n.onnx"; tui_keys p Enter
     check tui_open_onnx tui_wait p "yolov8n.onnx: 261 nodes" 10
+    tui_keys p 2
+    if tui_wait p "ONNX \(source\)" 5 && ! tui_cap p | grep -q "PyTorch (source"; then pass tui_export_source_onnx
+    else fail tui_export_source_onnx "$(tui_cap p | sed -n 2,6p)"; fi
 fi
 tui_quit p
 exit 0
