@@ -14,6 +14,10 @@
 #include "engine/export/export.h"
 #include "engine/export/export_args.h"
 #include "engine/registry/readers.h"
+#include "formats/onnx.h"
+#include "formats/openvino.h"
+#include "formats/tfjs.h"
+#include "formats/torchscript.h"
 
 static const char *const no_aliases[] = {NULL};
 static const char *const engine_aliases[] = {"tensorrt", "trt", NULL};
@@ -34,16 +38,16 @@ static const FormatInfo rows[FMT_ID_COUNT] = {
                          .recognise = reader_torchscript_recognise,
                          .unreadable_reason = "a TorchScript archive (a traced export); yoloport opens the .pt "
                                               "checkpoint it was exported from, or an ONNX export",
-                         .write = export_torchscript_stage},
+                         .write = export_torchscript_stage, .write_ops = torchscript_write_op_support},
     [FMT_ONNX] = {.name = "ONNX", .argument = "onnx", .suffix = ".onnx", .cpu = true, .gpu = true,
                   .peer_args = "batch, dynamic, half, opset, simplify, nms", .matrix_id = "ONNX",
                   .recognise = reader_onnx_recognise, .read = reader_onnx_read,
-                  .source_text = "an ONNX file (.onnx)", .write = export_onnx_stage},
+                  .source_text = "an ONNX file (.onnx)", .write = export_onnx_stage, .write_ops = onnx_write_op_support},
     [FMT_OPENVINO] = {.name = "OpenVINO", .argument = "openvino", .suffix = "_openvino_model", .dir_output = true,
                       .cpu = true, .peer_args = "batch, dynamic, half, int8, nms, fraction", .matrix_id = "OpenVINO",
                       .recognise = reader_openvino_recognise, .read = reader_openvino_read,
                       .source_text = "an OpenVINO IR (an .xml with its .bin, or their _openvino_model folder)",
-                      .write = export_openvino_stage, .tool = "ovc",
+                      .write = export_openvino_stage, .write_ops = openvino_write_op_support, .tool = "ovc",
                       .tool_note = "OpenVINO model converter (pip install openvino); converts an ONNX file to IR"},
     [FMT_ENGINE] = {.name = "TensorRT", .argument = "engine", .aliases = engine_aliases, .suffix = ".engine",
                     .gpu = true, .peer_args = "batch, dynamic, half, int8, simplify, nms, fraction",
@@ -84,7 +88,7 @@ static const FormatInfo rows[FMT_ID_COUNT] = {
                   .recognise = reader_tfjs_recognise,
                   .unreadable_reason = "a TensorFlow.js graph model; yoloport writes TF.js but does not read it "
                                        "back: open the model it was exported from",
-                  .write = export_tfjs_stage, .tool = "tensorflowjs_converter",
+                  .write = export_tfjs_stage, .write_ops = tfjs_write_op_support, .tool = "tensorflowjs_converter",
                   .tool_note = "tensorflowjs (Python): converts a SavedModel or GraphDef to TF.js"},
     [FMT_PADDLE] = {.name = "PaddlePaddle", .argument = "paddle", .suffix = "_paddle_model", .dir_output = true,
                     .cpu = true, .gpu = true, .peer_args = "batch", .matrix_id = "PaddlePaddle",

@@ -115,6 +115,8 @@ typedef struct {
                                     what to open instead ("a TorchScript archive (a traced export);
                                     ..."); NULL otherwise */
     FormatWriteFn write;       /* write it: the export stage; NULL when this build has none */
+    OpWriteSupport (*write_ops)(OpKind op); /* when write != NULL: the writer's op table (formats/
+                                  <fmt>.h), so "cannot express op X" is known before writing */
     const char *unavailable_reason; /* export rows, when write == NULL: why, honestly and
                                   specifically, starting "not available in this build: ..." */
     FormatRunFn run;           /* run it in its own runtime (NULL: a later issue) */

@@ -227,6 +227,12 @@ static void test_every_row_complete(void)
             EXPECT_MSG(f->recognise, "%s: has a writer but recognises nothing: its own output must be recognised",
                        what);
             EXPECT_MSG(f->matrix_id, "%s: has a writer but no matrix id", what);
+            EXPECT_MSG(f->write_ops, "%s: has a writer but no op table (write_ops)", what);
+            for (int op = 0; f->write_ops && op < OP_COUNT; op++)
+                EXPECT_MSG(f->write_ops((OpKind)op) != 0, "%s: its op table leaves %s unfilled", what,
+                           op_name((OpKind)op));
+        } else {
+            EXPECT_MSG(!f->write_ops, "%s: an op table without a writer", what);
         }
         if (f->drive_tool) EXPECT_MSG(f->tool, "%s: drives a tool but names none", what);
         EXPECT(!f->run); /* the runtime adapters are a later issue: a row with one wants a test here */
