@@ -7,6 +7,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "engine/core/util.h"
+
 static const struct {
     const char *name;
     int key;
@@ -87,8 +89,7 @@ void keymap_bind(KeyTable *km, Scope scope, int key, Command cmd)
         }
     if (km->n == km->cap) {
         km->cap = km->cap ? km->cap * 2 : 128;
-        km->b = realloc(km->b, (size_t)km->cap * sizeof *km->b);
-        if (!km->b) abort();
+        km->b = xrealloc(km->b, (size_t)km->cap * sizeof *km->b);
     }
     km->b[km->n++] = (KeyBinding){key, scope, cmd};
 }

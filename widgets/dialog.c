@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/core/util.h"
 #include "widgets/text.h"
 
 void dialog_open(Dialog *d, const char *title, const char *text, const char *const *buttons, int purpose, int tag)
@@ -12,8 +13,7 @@ void dialog_open(Dialog *d, const char *title, const char *text, const char *con
     dialog_close(d);
     d->open = true;
     snprintf(d->title, sizeof d->title, "%s", title ? title : "");
-    d->text = strdup(text ? text : "");
-    if (!d->text) abort();
+    d->text = xstrdup(text ? text : "");
     d->n_buttons = 0;
     static const char *const ok[] = {"OK", NULL};
     if (!buttons) buttons = ok;

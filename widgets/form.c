@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "engine/core/util.h"
 #include "widgets/text.h"
 
 void form_init(Form *f)
@@ -37,9 +38,7 @@ FormField *form_add(Form *f, const char *key, FieldKind kind, const char *value)
 {
     if (f->n_fields == f->cap_fields) {
         int cap = f->cap_fields ? f->cap_fields * 2 : 32;
-        FormField *n = realloc(f->fields, (size_t)cap * sizeof *n);
-        if (!n) abort();
-        f->fields = n;
+        f->fields = xrealloc(f->fields, (size_t)cap * sizeof *f->fields);
         f->cap_fields = cap;
     }
     FormField *fd = &f->fields[f->n_fields++];

@@ -5,14 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/core/util.h"
 #include "widgets/text.h"
 
 void logview_init(LogView *v, int cap)
 {
     memset(v, 0, sizeof *v);
     v->cap = cap > 16 ? cap : 16;
-    v->ring = calloc((size_t)v->cap, sizeof *v->ring);
-    if (!v->ring) abort();
+    v->ring = xcalloc((size_t)v->cap, sizeof *v->ring);
     v->follow = true;
     v->list.sel = -1;
     v->list.height = 1;
@@ -44,10 +44,7 @@ void logview_append(LogView *v, LogViewLevel level, const char *text)
 {
     size_t len = strlen(text);
     while (len && (text[len - 1] == '\n' || text[len - 1] == '\r')) len--;
-    char *copy = malloc(len + 1);
-    if (!copy) abort();
-    memcpy(copy, text, len);
-    copy[len] = 0;
+    char *copy = xstrndup(text, len);
     if (v->n == v->cap) {
         free(v->ring[v->start].text);
         v->ring[v->start] = (LogViewLine){copy, (unsigned char)level};

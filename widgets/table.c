@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/core/util.h"
 #include "widgets/text.h"
 
 void table_init(Table *t, TableCellFn cell_fn, void *ctx)
@@ -89,9 +90,7 @@ void table_set_rows(Table *t, int n)
     if (n > t->cap_order) {
         int cap = t->cap_order ? t->cap_order : 16;
         while (cap < n) cap *= 2;
-        int *o = realloc(t->order, (size_t)cap * sizeof *o);
-        if (!o) abort();
-        t->order = o;
+        t->order = xrealloc(t->order, (size_t)cap * sizeof *t->order);
         t->cap_order = cap;
     }
     int keep = t->n_order == n ? table_selected(t) : -1;

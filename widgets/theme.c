@@ -8,6 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "engine/core/util.h"
+
 static const char *const slot_names[SLOT_COUNT] = {
 #define X(id, name, mono) name,
     THEME_SLOTS(X)
@@ -246,11 +248,7 @@ static char *read_text(const char *path)
     FILE *f = fopen(path, "r");
     if (!f) return NULL;
     size_t cap = 8192, n = 0;
-    char *buf = malloc(cap);
-    if (!buf) {
-        fclose(f);
-        return NULL;
-    }
+    char *buf = xmalloc(cap);
     size_t k;
     while ((k = fread(buf + n, 1, cap - n - 1, f)) > 0) {
         n += k;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/core/util.h"
 #include "widgets/text.h"
 
 static void *grow(void *p, int *cap, int need, size_t item)
@@ -12,11 +13,7 @@ static void *grow(void *p, int *cap, int need, size_t item)
     if (need <= *cap) return p;
     int n = *cap ? *cap * 2 : 64;
     while (n < need) n *= 2;
-    void *q = realloc(p, (size_t)n * item);
-    if (!q) {
-        fprintf(stderr, "out of memory\n");
-        abort();
-    }
+    void *q = xrealloc(p, (size_t)n * item);
     *cap = n;
     return q;
 }
