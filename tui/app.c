@@ -384,7 +384,7 @@ static void draw_too_small(App *app)
     int y0 = app->rows / 2 - 1;
     if (y0 < 0) y0 = 0;
     for (int i = 0; i < 3 && y0 + i < app->rows; i++) {
-        int w = text_width(lines[i]);
+        int w = textwidth_str(lines[i]);
         int x = w < app->cols ? (app->cols - w) / 2 : 0;
         text_draw(stdscr, y0 + i, x, lines[i], app->cols - x, i == 0 ? theme_attr(th, SLOT_WARNING) : a);
     }
@@ -411,7 +411,7 @@ static void draw_frame(App *app)
         const char *model = app->model_path[0] ? app->model_path : "";
         const char *base = strrchr(model, '/');
         base = base ? base + 1 : model;
-        int mw = text_width(base);
+        int mw = textwidth_str(base);
         if (mw + 2 < app->cols - used) text_draw(stdscr, 0, app->cols - mw - 1, base, mw, theme_attr(th, SLOT_TABS_BG) | A_BOLD);
         /* the pane */
         Pane *p = &app->panes[app->screen];
@@ -575,7 +575,7 @@ static bool start_curses(App *app, char *err, size_t errlen)
         mouseinterval(0);
         mousemask(BUTTON1_PRESSED | BUTTON1_CLICKED | BUTTON1_DOUBLE_CLICKED | BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);
     }
-    bool ascii = app->ascii || !text_locale_utf8();
+    bool ascii = app->ascii || !textwidth_locale_utf8();
     app->theme.g.ascii = ascii;
     theme_glyphs(&app->theme, ascii);
     ColorMode mode = theme_detect_mode(app->no_color);

@@ -39,7 +39,7 @@ static void rebuild(Help *h, App *app)
             if (h->filter[0]) {
                 char keys[128];
                 keymap_keys_for(&app->keymap, (Command)c, h->scope, keys, sizeof keys);
-                if (!text_find_ci(ci->name, h->filter) && !text_find_ci(ci->help, h->filter) && strcmp(keys, h->filter) != 0)
+                if (!str_find_ci(ci->name, h->filter) && !str_find_ci(ci->help, h->filter) && strcmp(keys, h->filter) != 0)
                     continue;
             }
             h->rows[h->n++] = (Command)c;
@@ -182,10 +182,10 @@ void help_draw(Help *h, App *app, WINDOW *win)
         keymap_keys_for(&app->keymap, h->rows[r], h->scope, keys, sizeof keys);
         if (!keys[0]) snprintf(keys, sizeof keys, ":%s", ci->name);
         char k2[64], n2[64];
-        text_fit(k2, sizeof k2, keys, kw, -1, th->g.ellipsis);
-        text_fit(n2, sizeof n2, ci->name, nw, -1, th->g.ellipsis);
+        textwidth_fit(k2, sizeof k2, keys, kw, -1, th->g.ellipsis);
+        textwidth_fit(n2, sizeof n2, ci->name, nw, -1, th->g.ellipsis);
         snprintf(line, sizeof line, " %s %s %s", k2, n2, ci->help);
-        text_fit(cell, sizeof cell, line, w, -1, th->g.ellipsis);
+        textwidth_fit(cell, sizeof cell, line, w, -1, th->g.ellipsis);
         attr_t a = r == h->list.sel ? theme_attr(th, SLOT_SELECTED) : da;
         text_draw_pad(win, yy, bx, cell, w, a);
         if (r != h->list.sel) text_draw(win, yy, bx + 1, k2, kw, da | A_BOLD);

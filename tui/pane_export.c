@@ -405,7 +405,7 @@ static void export_draw(Pane *p, App *app, WINDOW *win)
             snprintf(line + strlen(line), sizeof line - strlen(line), " (source: %s)", src_fmt->key);
         else if (r == src)
             snprintf(line + strlen(line), sizeof line - strlen(line), " (source)");
-        text_fit(fit, sizeof fit, line, ep->list_w, -1, th->g.ellipsis);
+        textwidth_fit(fit, sizeof fit, line, ep->list_w, -1, th->g.ellipsis);
         text_draw_pad(win, yy, ep->list_x, fit, ep->list_w, a);
     }
     for (int i = 0; i < ep->list_h; i++) text_draw(win, ep->list_y + i, ep->list_x + ep->list_w, th->g.vline, 1, theme_attr(th, SLOT_BORDER));

@@ -154,7 +154,7 @@ static void summary_line(const Graph *g, const ModelSummary *s, const char *labe
     char p[32], gr[32];
     snprintf(buf, len, "%s%s summary%s: %lld layers, %s parameters, %s gradients, %.1f GFLOPs",
              g->meta.model_name ? g->meta.model_name : "model", "", label, (long long)s->layers,
-             text_thousands(p, sizeof p, s->parameters), text_thousands(gr, sizeof gr, s->gradients), s->gflops);
+             str_thousands(p, sizeof p, s->parameters), str_thousands(gr, sizeof gr, s->gradients), s->gflops);
 }
 
 static void details_summary(GraphPane *gp, const Graph *g)
@@ -173,7 +173,7 @@ static void details_summary(GraphPane *gp, const Graph *g)
     if (!m->summary.valid) {
         char p[32];
         det_add(gp, SLOT_NORMAL, NO_LINK, "%d nodes, %d tensors, %s parameters", g->n_nodes, g->n_tensors,
-                text_thousands(p, sizeof p, graph_param_count(g)));
+                str_thousands(p, sizeof p, graph_param_count(g)));
     }
     det_add(gp, SLOT_NORMAL, NO_LINK, " ");
     det_add(gp, SLOT_TITLE, NO_LINK, "Metadata");
@@ -240,7 +240,7 @@ static void details_module(GraphPane *gp, const Graph *g, int mi)
     const Module *m = &g->modules[mi];
     char buf[256], p[32];
     det_add(gp, SLOT_TITLE, NO_LINK, "%s  %s", m->path[0] ? m->path : "(model)", m->type);
-    det_add(gp, SLOT_NORMAL, NO_LINK, "parameters  %s", text_thousands(p, sizeof p, m->params));
+    det_add(gp, SLOT_NORMAL, NO_LINK, "parameters  %s", str_thousands(p, sizeof p, m->params));
     if (m->out_tensor >= 0 && m->out_tensor < g->n_tensors) {
         const Tensor *t = &g->tensors[m->out_tensor];
         det_add(gp, SLOT_SHAPE, t->producer >= 0 ? NODE_USER(t->producer) : NO_LINK, "output      %s %s  (%s)",
@@ -260,7 +260,7 @@ static void details_module(GraphPane *gp, const Graph *g, int mi)
         for (int c = mi + 1; c < g->n_modules; c++)
             if (g->modules[c].parent == mi)
                 det_add(gp, SLOT_LINK, c, "  %-10s %-12s %s", g->modules[c].name, g->modules[c].type,
-                        text_thousands(p, sizeof p, g->modules[c].params));
+                        str_thousands(p, sizeof p, g->modules[c].params));
     }
     /* inputs of the module: tensors consumed by its nodes but produced outside it */
     if (m->first_node >= 0) {
@@ -349,7 +349,7 @@ static void details_node(GraphPane *gp, const Graph *g, int ni)
         char s[128], cnt[32];
         int64_t numel = tensor_numel(t);
         det_add(gp, SLOT_LABEL, NO_LINK, "  %s  %s %s  %s values", t->name, dtype_name(t->dtype), dims_text(t, s, sizeof s),
-                text_thousands(cnt, sizeof cnt, numel));
+                str_thousands(cnt, sizeof cnt, numel));
         WeightStats ws;
         /* the browsing graph has shapes only: the statistics come from the weights once the
          * background load has them (same builder, same tensor indices) */
@@ -401,20 +401,20 @@ static void row_fn(void *ctx, int user, TreeRow *row)
         snprintf(row->col[0], sizeof row->col[0], "%s", n->op_type);
         row->name_slot = SLOT_TREE_NODE;
         row->col_slot[0] = SLOT_TREE_NODE;
-        if (gp->node_params && gp->node_params[ni] > 0) text_thousands(row->col[1], sizeof row->col[1], gp->node_params[ni]);
+        if (gp->node_params && gp->node_params[ni] > 0) str_thousands(row->col[1], sizeof row->col[1], gp->node_params[ni]);
         if (n->n_outputs > 0 && n->outputs[0] >= 0) snprintf(row->col[2], sizeof row->col[2], "%s", dims_text(&g->tensors[n->outputs[0]], buf, sizeof buf));
-        row->match = gp->search[0] && (text_find_ci(n->name, gp->search) || text_find_ci(n->op_type, gp->search) ||
-                                       text_find_ci(row->col[2], gp->search));
+        row->match = gp->search[0] && (str_find_ci(n->name, gp->search) || str_find_ci(n->op_type, gp->search) ||
+                                       str_find_ci(row->col[2], gp->search));
     } else {
         const Module *m = &g->modules[user];
         snprintf(row->name, sizeof row->name, "%s", m->name[0] ? m->name : (m->type[0] ? m->type : "model"));
         snprintf(row->col[0], sizeof row->col[0], "%s", m->type);
         row->col_slot[0] = SLOT_TREE_TYPE;
-        if (m->params > 0) text_thousands(row->col[1], sizeof row->col[1], m->params);
+        if (m->params > 0) str_thousands(row->col[1], sizeof row->col[1], m->params);
         if (m->out_tensor >= 0 && m->out_tensor < g->n_tensors)
             snprintf(row->col[2], sizeof row->col[2], "%s", dims_text(&g->tensors[m->out_tensor], buf, sizeof buf));
-        row->match = gp->search[0] && (text_find_ci(m->path, gp->search) || text_find_ci(m->type, gp->search) ||
-                                       text_find_ci(row->col[2], gp->search));
+        row->match = gp->search[0] && (str_find_ci(m->path, gp->search) || str_find_ci(m->type, gp->search) ||
+                                       str_find_ci(row->col[2], gp->search));
     }
     row->col_slot[1] = SLOT_NUMBER;
     row->col_slot[2] = SLOT_SHAPE;
@@ -563,7 +563,7 @@ static bool user_matches(GraphPane *gp, int user, const char *pat)
     TreeRow row;
     memset(&row, 0, sizeof row);
     row_fn(gp, user, &row);
-    return row.match || text_find_ci(row.name, gp->search);
+    return row.match || str_find_ci(row.name, gp->search);
 }
 
 int pane_graph_search(Pane *p, App *app, const char *pattern, int dir)
@@ -678,7 +678,7 @@ static void graph_draw(Pane *p, App *app, WINDOW *win)
     else {
         char pc[32];
         snprintf(line, sizeof line, "%s: %d nodes, %s parameters", g->meta.source_path ? g->meta.source_path : "model", g->n_nodes,
-                 text_thousands(pc, sizeof pc, graph_param_count(g)));
+                 str_thousands(pc, sizeof pc, graph_param_count(g)));
     }
     text_draw_pad(win, p->y, p->x, line, p->w, theme_attr(th, SLOT_TITLE));
     tree_draw(&gp->tree, win, gp->tree_y, gp->tree_x, gp->tree_h, gp->tree_w, th, gp->focus == 0);

@@ -218,11 +218,11 @@ static void jobs_draw(Pane *p, App *app, WINDOW *win)
         char el[32], idle[32], stage[256], c1[64], c2[64];
         fmt_secs(el, sizeof el, info.state == JOB_QUEUED ? -1 : info.elapsed);
         fmt_secs(idle, sizeof idle, job_state_finished(info.state) || info.state == JOB_QUEUED ? -1 : now - s->last_change);
-        text_fit(stage, sizeof stage, info.stage, stage_w, -1, th->g.ellipsis);
+        textwidth_fit(stage, sizeof stage, info.stage, stage_w, -1, th->g.ellipsis);
         snprintf(c1, sizeof c1, "%-4d ", rec->job_id);
         int cx = p->x;
         cx += text_draw(win, yy, cx, c1, 5, a);
-        text_fit(c2, sizeof c2, rec->format_name, 12, -1, th->g.ellipsis);
+        textwidth_fit(c2, sizeof c2, rec->format_name, 12, -1, th->g.ellipsis);
         cx += text_draw(win, yy, cx, c2, 12, a);
         text_fill(win, yy, cx++, 1, a);
         snprintf(c2, sizeof c2, "%-10s", check_failed ? "check fail" : job_state_name(info.state));

@@ -9,6 +9,7 @@
 
 #include "engine/export/export.h"
 #include "tui/app.h"
+#include "tui/matrix_render.h"
 #include "widgets/table.h"
 #include "widgets/text.h"
 
@@ -88,11 +89,11 @@ static bool row_matches(MatrixPane *mp, int o)
     if (!mp->filter[0]) return true;
     Matrix *m = cur(mp);
     const MatrixOption *opt = matrix_option(m, o);
-    if (text_find_ci(opt->name, mp->filter) || text_find_ci(opt->argument, mp->filter) || text_find_ci(opt->summary, mp->filter) ||
-        text_find_ci(opt->hardware, mp->filter) || text_find_ci(opt->runtime, mp->filter))
+    if (str_find_ci(opt->name, mp->filter) || str_find_ci(opt->argument, mp->filter) || str_find_ci(opt->summary, mp->filter) ||
+        str_find_ci(opt->hardware, mp->filter) || str_find_ci(opt->runtime, mp->filter))
         return true;
     for (int c = 0; c < matrix_criterion_count(m); c++)
-        if (text_find_ci(matrix_cell(m, o, c), mp->filter) || text_find_ci(matrix_detail(m, o, c), mp->filter)) return true;
+        if (str_find_ci(matrix_cell(m, o, c), mp->filter) || str_find_ci(matrix_detail(m, o, c), mp->filter)) return true;
     return false;
 }
 
@@ -236,7 +237,7 @@ static void matrix_draw(Pane *p, App *app, WINDOW *win)
         if (i == dl.n - 1 && total > dl.n) {
             char more[1100];
             snprintf(more, sizeof more, "%s%s", dl.line[i], "          ");
-            text_fit(fit, sizeof fit, more, p->w - 2, -1, th->g.ellipsis);
+            textwidth_fit(fit, sizeof fit, more, p->w - 2, -1, th->g.ellipsis);
         } else snprintf(fit, sizeof fit, "%s", dl.line[i]);
         text_draw(win, y0 + i, p->x + 1, fit, p->w - 1, theme_attr(th, SLOT_DIM));
     }

@@ -428,7 +428,7 @@ void prompt_draw(Prompt *p, WINDOW *win, int y, int w)
     char before[4096];
     int pt = rl_point < 0 ? 0 : rl_point;
     snprintf(before, sizeof before, "%.*s", pt, buf);
-    int caret = text_width(before);
+    int caret = textwidth_str(before);
     int avail = w - 1;
     int skip = caret >= avail ? caret - avail + 1 : 0;
     text_fill(win, y, 0, w, a);

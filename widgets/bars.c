@@ -29,14 +29,14 @@ void tabs_draw(ClickBar *b, WINDOW *win, int y, int x, int w, int active_id, con
     int cx = 0;
     /* full labels when they fit, else key + first letters */
     int need = 0;
-    for (int i = 0; i < b->n; i++) need += text_width(b->items[i].key) + text_width(b->items[i].label) + 3;
+    for (int i = 0; i < b->n; i++) need += textwidth_str(b->items[i].key) + textwidth_str(b->items[i].label) + 3;
     bool short_labels = need > w;
     char buf[128];
     for (int i = 0; i < b->n; i++) {
         const BarItem *it = &b->items[i];
         if (short_labels) snprintf(buf, sizeof buf, " %s:%.3s ", it->key, it->label);
         else snprintf(buf, sizeof buf, " %s:%s%s%s ", it->key, it->label, it->badge ? " " : "", it->badge ? it->badge : "");
-        int bw = text_width(buf);
+        int bw = textwidth_str(buf);
         b->x0[i] = cx;
         if (cx + bw > w) bw = w - cx;
         if (bw <= 0) {
@@ -59,28 +59,28 @@ void funcbar_draw(ClickBar *b, WINDOW *win, int y, int x, int w, const Theme *th
 {
     attr_t ka = theme_attr(th, SLOT_FUNC_KEY), la = theme_attr(th, SLOT_FUNC_LABEL);
     int total = 0;
-    for (int i = 0; i < b->n; i++) total += text_width(b->items[i].key) + text_width(b->items[i].label) + 1 + (text_width(b->items[i].key) > 1);
+    for (int i = 0; i < b->n; i++) total += textwidth_str(b->items[i].key) + textwidth_str(b->items[i].label) + 1 + (textwidth_str(b->items[i].key) > 1);
     /* shrink labels evenly when they do not fit */
     int maxlabel = 32;
     while (total > w && maxlabel > 1) {
         maxlabel--;
         total = 0;
         for (int i = 0; i < b->n; i++) {
-            int lw = text_width(b->items[i].label);
-            total += text_width(b->items[i].key) + (lw < maxlabel ? lw : maxlabel) + 1 + (text_width(b->items[i].key) > 1);
+            int lw = textwidth_str(b->items[i].label);
+            total += textwidth_str(b->items[i].key) + (lw < maxlabel ? lw : maxlabel) + 1 + (textwidth_str(b->items[i].key) > 1);
         }
     }
     int cx = 0;
     for (int i = 0; i < b->n && cx < w; i++) {
         b->x0[i] = cx;
         cx += text_draw(win, y, x + cx, b->items[i].key, w - cx, ka);
-        if (text_width(b->items[i].key) > 1 && cx < w) text_fill(win, y, x + cx++, 1, la); /* "Tab Pane", "?Help" */
+        if (textwidth_str(b->items[i].key) > 1 && cx < w) text_fill(win, y, x + cx++, 1, la); /* "Tab Pane", "?Help" */
         if (cx < w) {
-            int lw = text_width(b->items[i].label);
+            int lw = textwidth_str(b->items[i].label);
             if (lw > maxlabel) lw = maxlabel;
             if (lw > w - cx) lw = w - cx;
             char buf[128];
-            text_fit(buf, sizeof buf, b->items[i].label, lw, -1, NULL);
+            textwidth_fit(buf, sizeof buf, b->items[i].label, lw, -1, NULL);
             text_draw(win, y, x + cx, buf, lw, la);
             cx += lw;
         }
@@ -96,7 +96,7 @@ void funcbar_draw(ClickBar *b, WINDOW *win, int y, int x, int w, const Theme *th
 void status_draw(WINDOW *win, int y, int x, int w, const char *msg, ThemeSlot slot, const char *right, const Theme *th)
 {
     attr_t base = theme_attr(th, SLOT_STATUS);
-    int rw = right ? text_width(right) : 0;
+    int rw = right ? textwidth_str(right) : 0;
     if (rw > w / 2) rw = 0;
     int lw = w - (rw ? rw + 1 : 0);
     attr_t ma = theme_attr(th, slot);
@@ -113,7 +113,7 @@ void progress_draw(WINDOW *win, int y, int x, int w, double fraction, const char
     if (w <= 0) return;
     attr_t da = theme_attr(th, SLOT_PROGRESS_DONE), ta = theme_attr(th, SLOT_PROGRESS_TODO);
     char lab[256] = "";
-    text_fit(lab, sizeof lab, label ? label : "", w, 0, th->g.ellipsis);
+    textwidth_fit(lab, sizeof lab, label ? label : "", w, 0, th->g.ellipsis);
     int done, from = 0;
     if (fraction < 0) { /* unknown: a block of w/5 moving with tick */
         int bw = w / 5 ? w / 5 : 1;
@@ -128,9 +128,9 @@ void progress_draw(WINDOW *win, int y, int x, int w, double fraction, const char
     const char *p = lab;
     size_t n = strlen(p);
     while (pos < w) {
-        wchar_t wc;
+        uint32_t glyph;
         int cw;
-        int k = n ? text_next(p, n, &wc, &cw) : 0;
+        int k = n ? (int)textwidth_glyph(p, n, &glyph, &cw) : 0;
         char one[8] = " ";
         if (k > 0) {
             memcpy(one, p, (size_t)k);

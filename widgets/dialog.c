@@ -34,43 +34,16 @@ void dialog_close(Dialog *d)
 
 int text_wrap(const char *text, int w, void (*emit)(const char *line, int len, void *ctx), void *ctx)
 {
-    if (w < 1) w = 1;
-    int count = 0;
-    const char *p = text;
-    while (*p) {
-        const char *nl = strchr(p, '\n');
-        size_t plen = nl ? (size_t)(nl - p) : strlen(p);
-        /* wrap one paragraph */
-        const char *s = p, *end = p + plen;
-        if (s == end) {
-            if (emit) emit(s, 0, ctx);
-            count++;
-        }
-        while (s < end) {
-            int used = 0;
-            bool wide = false; /* CJK text breaks between glyphs, not at the odd space */
-            const char *q = s, *brk = NULL;
-            while (q < end) {
-                wchar_t wc;
-                int cw;
-                int k = text_next(q, (size_t)(end - q), &wc, &cw);
-                if (used + cw > w) break;
-                used += cw;
-                if (cw == 2) wide = true;
-                if (*q == ' ') brk = q;
-                q += k;
-            }
-            const char *stop = q;
-            if (q < end && brk && brk > s && !wide) stop = brk; /* break at the last space */
-            if (stop == s) stop = q > s ? q : s + 1;
-            if (emit) emit(s, (int)(stop - s), ctx);
-            count++;
-            s = stop;
-            while (s < end && *s == ' ') s++;
-        }
-        p = nl ? nl + 1 : end;
-    }
-    return count;
+    if (!text || !*text) return 0;
+    /* one trailing newline ends the last line rather than starting an empty one */
+    size_t len = strlen(text);
+    char *copy = len && text[len - 1] == '\n' ? xstrndup(text, len - 1) : NULL;
+    char **lines;
+    int n = textwidth_wrap(copy ? copy : text, w, &lines);
+    for (int i = 0; emit && i < n; i++) emit(lines[i], (int)strlen(lines[i]), ctx);
+    textwidth_free_lines(lines, n);
+    free(copy);
+    return n;
 }
 
 typedef struct {
@@ -140,7 +113,7 @@ DialogState dialog_click(Dialog *d, int y, int x)
         /* buttons are laid out right to left from the box's right edge; recompute */
         int bx = d->bx + d->bw - 2;
         for (int i = d->n_buttons - 1; i >= 0; i--) {
-            int bw = text_width(d->buttons[i]) + 4;
+            int bw = textwidth_str(d->buttons[i]) + 4;
             bx -= bw;
             if (x >= bx && x < bx + bw) {
                 d->result = i;
@@ -209,7 +182,7 @@ void dialog_draw(Dialog *d, WINDOW *win, int scr_h, int scr_w, const Theme *th)
     for (int i = d->n_buttons - 1; i >= 0; i--) {
         char b[64];
         snprintf(b, sizeof b, "[ %s ]", d->buttons[i]);
-        int bw = text_width(b);
+        int bw = textwidth_str(b);
         bxp -= bw;
         if (bxp < bx + 1) break;
         text_draw(win, by + h - 2, bxp, b, bw, i == d->button ? theme_attr(th, SLOT_SELECTED) : da);

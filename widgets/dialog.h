@@ -37,8 +37,10 @@ DialogState dialog_key(Dialog *d, wint_t ch, bool is_key);
 DialogState dialog_click(Dialog *d, int y, int x);
 void dialog_draw(Dialog *d, WINDOW *win, int scr_h, int scr_w, const Theme *th);
 
-/* Word-wrap text to width w (display columns): calls emit(line, len, ctx) per line and
- * returns the count.  Used by the dialog and by the panes' detail views. */
+/* Word-wrap text to width w (display columns) with textwidth_wrap (the command line's
+ * wrapping: spaces, between CJK glyphs, never before closing punctuation): calls
+ * emit(line, len, ctx) per line and returns the count (0 for empty text; a trailing
+ * newline adds no empty line).  Used by the dialog and by the panes' detail views. */
 int text_wrap(const char *text, int w, void (*emit)(const char *line, int len, void *ctx), void *ctx);
 
 #endif

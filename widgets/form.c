@@ -290,7 +290,7 @@ void form_draw(Form *f, WINDOW *win, int y, int x, int h, int w, const Theme *th
     int lw = 6;
     for (int i = 0; i < f->n_fields; i++) {
         if (f->fields[i].kind == FIELD_HEADING) continue;
-        int k = text_width(f->fields[i].label);
+        int k = textwidth_str(f->fields[i].label);
         if (k > lw) lw = k;
     }
     f->caret_y = f->caret_x = -1;
@@ -315,7 +315,7 @@ void form_draw(Form *f, WINDOW *win, int y, int x, int h, int w, const Theme *th
                         : fd->disabled ? theme_attr(th, SLOT_FIELD_DISABLED) : theme_attr(th, SLOT_LABEL);
         text_fill(win, yy, x, 1, la);
         text_draw(win, yy, x + 1, fd->modified ? "*" : " ", 1, la);
-        text_fit(cell, sizeof cell, fd->label, lw, -1, th->g.ellipsis);
+        textwidth_fit(cell, sizeof cell, fd->label, lw, -1, th->g.ellipsis);
         text_draw_pad(win, yy, x + 2, cell, lw + 1, la);
         int vx = x + lw + 4;
         if (vx >= x + w) continue;
@@ -334,8 +334,7 @@ void form_draw(Form *f, WINDOW *win, int y, int x, int h, int w, const Theme *th
             f->edit[f->edit_len] = save;
             int curcol = 0;
             for (int k = 0; k < f->edit_cur; k++) {
-                int cw = wcwidth(f->edit[k]);
-                curcol += cw > 0 ? cw : 1;
+                curcol += textwidth_char((uint32_t)f->edit[k]);
             }
             int skip = curcol >= vwid ? curcol - vwid + 1 : 0;
             attr_t ea = theme_attr(th, SLOT_FIELD_EDIT);
@@ -357,14 +356,14 @@ void form_draw(Form *f, WINDOW *win, int y, int x, int h, int w, const Theme *th
                 shown = cell;
             }
             char fit[FORM_VALUE_MAX * 4];
-            text_fit(fit, sizeof fit, shown, vwid, -1, th->g.ellipsis);
+            textwidth_fit(fit, sizeof fit, shown, vwid, -1, th->g.ellipsis);
             text_draw(win, yy, vx, fit, vwid, va);
         }
         int nx = vx + vwid + 1;
         if (nx < x + w) {
             const char *note = fd->disabled && fd->reason[0] ? fd->reason : fd->note;
             ThemeSlot ns = fd->disabled ? SLOT_FIELD_DISABLED : fd->note_slot;
-            text_fit(cell, sizeof cell, note, x + w - nx, -1, th->g.ellipsis);
+            textwidth_fit(cell, sizeof cell, note, x + w - nx, -1, th->g.ellipsis);
             text_draw(win, yy, nx, cell, x + w - nx, theme_attr(th, ns));
         }
     }

@@ -88,7 +88,7 @@ bool logview_search(LogView *v, int dir)
     int start = v->list.sel < 0 ? 0 : v->list.sel;
     for (int k = 1; k <= v->n; k++) {
         int i = ((start + dir * k) % v->n + v->n) % v->n;
-        if (text_find_ci(logview_line(v, i), v->search)) {
+        if (str_find_ci(logview_line(v, i), v->search)) {
             v->follow = false;
             list_select(&v->list, i);
             return true;
@@ -115,7 +115,7 @@ void logview_draw(LogView *v, WINDOW *win, int y, int x, int h, int w, const The
         const LogViewLine *ll = &v->ring[(v->start + r) % v->cap];
         attr_t a = theme_attr(th, slots[ll->level & 3]);
         if (r == v->list.sel && !v->follow) a = theme_attr(th, focused ? SLOT_SELECTED : SLOT_SELECTED_INACTIVE);
-        else if (v->search[0] && text_find_ci(line, v->search)) a = theme_attr(th, SLOT_MATCH);
+        else if (v->search[0] && str_find_ci(line, v->search)) a = theme_attr(th, SLOT_MATCH);
         int d = text_draw_from(win, y + i, x, line, v->hscroll, w, a);
         text_fill(win, y + i, x + d, w - d, a);
     }

@@ -134,11 +134,11 @@ void table_layout(Table *t, int w)
         int cw = col->width;
         if (cw <= 0) {
             int cap = col->max_width > 0 ? col->max_width : 40;
-            cw = text_width(col->title) + (t->sort_col == c ? 1 : 0);
+            cw = textwidth_str(col->title) + (t->sort_col == c ? 1 : 0);
             char buf[512];
             for (int r = 0; r < t->n_order && cw < cap; r++) {
                 get_cell(t, r, c, buf, sizeof buf, NULL, NULL);
-                int k = text_width(buf);
+                int k = textwidth_str(buf);
                 if (k > cw) cw = k;
             }
             if (cw > cap) cw = cap;
@@ -202,7 +202,7 @@ static void draw_bar(WINDOW *win, int y, int x, int w, double fraction, const ch
 {
     if (fraction < 0 || isnan(fraction)) fraction = 0;
     if (fraction > 1) fraction = 1;
-    int lw = label && *label ? text_width(label) + 1 : 0;
+    int lw = label && *label ? textwidth_str(label) + 1 : 0;
     if (lw > w / 2) lw = 0;
     int bw = w - lw;
     double cells = fraction * bw;
@@ -234,7 +234,7 @@ void table_draw(Table *t, WINDOW *win, int y, int x, int h, int w, const Theme *
         if (cw > w - cx) cw = w - cx;
         const char *arrow = t->sort_col == c ? (t->sort_desc ? th->g.sort_down : th->g.sort_up) : "";
         snprintf(buf, sizeof buf, "%s%s", t->cols[c].title ? t->cols[c].title : "", arrow);
-        text_fit(cell, sizeof cell, buf, cw, t->cols[c].align, th->g.ellipsis);
+        textwidth_fit(cell, sizeof cell, buf, cw, t->cols[c].align, th->g.ellipsis);
         attr_t a = ha;
         if (c == t->focus_col) a = theme_attr(th, SLOT_TITLE_FOCUS) | A_REVERSE;
         text_draw_pad(win, y, x + cx, cell, cw, a);
@@ -268,7 +268,7 @@ void table_draw(Table *t, WINDOW *win, int y, int x, int h, int w, const Theme *
             if (t->cols[c].kind == COL_BAR) {
                 draw_bar(win, yy, x + cx, cw, fr, buf, th, base);
             } else {
-                text_fit(cell, sizeof cell, buf, cw, t->cols[c].align, th->g.ellipsis);
+                textwidth_fit(cell, sizeof cell, buf, cw, t->cols[c].align, th->g.ellipsis);
                 text_draw_pad(win, yy, x + cx, cell, cw, a);
             }
             cx += cw;
@@ -308,7 +308,7 @@ void table_render_row(Table *t, int d, int w, char *out, size_t outlen)
         int c = vis[k];
         if (r < 0) snprintf(buf, sizeof buf, "%s", t->cols[c].title ? t->cols[c].title : "");
         else get_cell(t, r, c, buf, sizeof buf, NULL, NULL);
-        text_fit(cell, sizeof cell, buf, t->widths[c], t->cols[c].align, "~");
+        textwidth_fit(cell, sizeof cell, buf, t->widths[c], t->cols[c].align, "~");
         int n = snprintf(out + o, outlen - o, "%s%s", k ? "|" : "", cell);
         if (n < 0 || (size_t)n >= outlen - o) break;
         o += (size_t)n;

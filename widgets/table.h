@@ -1,7 +1,7 @@
 /* table: rows x columns with a header, sortable columns, frozen leading columns,
  * horizontal scroll by column, an optional focused column, and bar-chart columns.
  * Cell text comes from the owner's callback for drawn rows only; widths are display
- * widths (wcwidth), so CJK cells keep the columns aligned.
+ * widths (engine/core/textwidth), so CJK cells keep the columns aligned.
  */
 #ifndef YOLOPORT_WIDGETS_TABLE_H
 #define YOLOPORT_WIDGETS_TABLE_H

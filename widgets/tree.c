@@ -265,7 +265,7 @@ void tree_draw(Tree *t, WINDOW *win, int y, int x, int h, int w, const Theme *th
         char buf[128];
         for (int c = 0; c < ncols; c++) {
             text_fill(win, y, cx, 1, ha);
-            text_fit(buf, sizeof buf, t->cols[c].title ? t->cols[c].title : "", t->cols[c].width, t->cols[c].align, th->g.ellipsis);
+            textwidth_fit(buf, sizeof buf, t->cols[c].title ? t->cols[c].title : "", t->cols[c].width, t->cols[c].align, th->g.ellipsis);
             text_draw(win, y, cx + 1, buf, t->cols[c].width, ha);
             cx += t->cols[c].width + 1;
         }
@@ -305,13 +305,13 @@ void tree_draw(Tree *t, WINDOW *win, int y, int x, int h, int w, const Theme *th
             left -= 2;
         }
         attr_t na = sel ? base : row.match ? theme_attr(th, SLOT_MATCH) : theme_attr(th, row.name_slot);
-        text_fit(cell, sizeof cell, row.name, left, -1, th->g.ellipsis);
+        textwidth_fit(cell, sizeof cell, row.name, left, -1, th->g.ellipsis);
         int d = text_draw(win, yy, cx, cell, left, na);
         text_fill(win, yy, cx + d, left - d, base);
         cx = x + namew;
         for (int c = 0; c < ncols; c++) {
             text_fill(win, yy, cx, 1, base);
-            text_fit(cell, sizeof cell, row.col[c], t->cols[c].width, t->cols[c].align, th->g.ellipsis);
+            textwidth_fit(cell, sizeof cell, row.col[c], t->cols[c].width, t->cols[c].align, th->g.ellipsis);
             text_draw(win, yy, cx + 1, cell, t->cols[c].width, sel ? base : theme_attr(th, row.col_slot[c]));
             cx += t->cols[c].width + 1;
         }

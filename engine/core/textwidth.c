@@ -1,10 +1,12 @@
-/* textwidth: terminal display width of UTF-8 text and width-aware word wrapping (see textwidth.h). */
+/* textwidth: the one display-width model for UTF-8 text, and width-aware cutting, fitting and
+ * word wrapping (see textwidth.h). */
 #include "engine/core/textwidth.h"
 
 #include <langinfo.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <wchar.h>
 
 #include "engine/core/util.h"
@@ -72,50 +74,155 @@ static bool in_ranges(uint32_t cp, const Range *r, size_t n)
 
 static int table_width(uint32_t cp)
 {
-    if (cp == 0) return 0;
-    if (cp < 0x20 || (cp >= 0x7F && cp < 0xA0)) return 0;
     if (in_ranges(cp, zero_ranges, ARRAY_LEN(zero_ranges))) return 0;
     if (in_ranges(cp, wide_ranges, ARRAY_LEN(wide_ranges))) return 2;
     return 1;
 }
 
-/* wcwidth() is only meaningful when the locale's character set is UTF-8 (wchar_t is then the
- * code point); under LANG=C fall back to the table.  Checked per top-level call: cheap. */
-static bool locale_is_utf8(void)
+bool textwidth_locale_utf8(void)
 {
     const char *cs = nl_langinfo(CODESET);
-    return cs && (!strcmp(cs, "UTF-8") || !strcmp(cs, "utf8"));
+    return cs && (!strcasecmp(cs, "UTF-8") || !strcasecmp(cs, "utf8"));
 }
 
-static int char_width(uint32_t cp, bool use_wcwidth)
+static bool is_control(uint32_t cp) { return cp < 0x20 || (cp >= 0x7F && cp < 0xA0); }
+
+/* The model (see textwidth.h): columns of cp, and whether it is shown as itself.  wcwidth()
+ * is only meaningful when the locale's character set is UTF-8 (wchar_t is then the code
+ * point); otherwise the table decides.  `utf8` is looked up once per top-level call. */
+static int measure(uint32_t cp, bool utf8, bool *as_itself)
 {
-    if (use_wcwidth && cp != 0xFFFD) {
+    *as_itself = true;
+    if (is_control(cp)) {
+        *as_itself = false;
+        return 1;
+    }
+    if (utf8) {
         int w = wcwidth((wchar_t)cp);
         if (w >= 0) return w;
+        *as_itself = false;
     }
     return table_width(cp);
 }
 
+static size_t glyph_at(const char *s, size_t len, bool utf8, uint32_t *shown, int *cols)
+{
+    if (len == 0) {
+        *shown = 0;
+        *cols = 0;
+        return 0;
+    }
+    uint32_t cp;
+    size_t k = textwidth_decode(s, len, &cp);
+    if (cp == 0xFFFD && k == 1) { /* an invalid byte (a real U+FFFD takes three) */
+        *shown = '?';
+        *cols = 1;
+        return 1;
+    }
+    bool itself;
+    *cols = measure(cp, utf8, &itself);
+    *shown = itself ? cp : '?';
+    return k;
+}
+
+size_t textwidth_glyph(const char *s, size_t len, uint32_t *shown, int *cols)
+{
+    return glyph_at(s, len, textwidth_locale_utf8(), shown, cols);
+}
+
 int textwidth_char(uint32_t cp)
 {
-    return char_width(cp, locale_is_utf8());
+    bool itself;
+    return measure(cp, textwidth_locale_utf8(), &itself);
 }
 
 int textwidth_n(const char *s, size_t n)
 {
-    bool wc = locale_is_utf8();
+    if (!s) return 0;
+    bool utf8 = textwidth_locale_utf8();
     int w = 0;
     for (size_t i = 0; i < n && s[i];) {
-        uint32_t cp;
-        i += textwidth_decode(s + i, n - i, &cp);
-        w += char_width(cp, wc);
+        uint32_t g;
+        int c;
+        i += glyph_at(s + i, n - i, utf8, &g, &c);
+        w += c;
     }
     return w;
 }
 
 int textwidth_str(const char *s)
 {
-    return textwidth_n(s, strlen(s));
+    return s ? textwidth_n(s, strlen(s)) : 0;
+}
+
+size_t textwidth_cut(const char *s, int maxw, int *w)
+{
+    bool utf8 = textwidth_locale_utf8();
+    size_t n = s ? strlen(s) : 0, pos = 0;
+    int used = 0;
+    uint32_t g;
+    int c;
+    while (pos < n) {
+        size_t k = glyph_at(s + pos, n - pos, utf8, &g, &c);
+        if (used + c > maxw) break;
+        used += c;
+        pos += k;
+    }
+    /* zero-width characters after the cut belong to the last glyph */
+    while (pos < n) {
+        size_t k = glyph_at(s + pos, n - pos, utf8, &g, &c);
+        if (c != 0) break;
+        pos += k;
+    }
+    if (w) *w = used;
+    return pos;
+}
+
+size_t textwidth_skip(const char *s, int cols, int *pad)
+{
+    bool utf8 = textwidth_locale_utf8();
+    size_t n = s ? strlen(s) : 0, pos = 0;
+    int used = 0;
+    *pad = 0;
+    while (pos < n && used < cols) {
+        uint32_t g;
+        int c;
+        pos += glyph_at(s + pos, n - pos, utf8, &g, &c);
+        used += c;
+    }
+    if (used > cols) *pad = used - cols;
+    return pos;
+}
+
+char *textwidth_fit(char *out, size_t outlen, const char *s, int width, int align, const char *ellipsis)
+{
+    if (outlen == 0) return out;
+    if (!s) s = "";
+    if (width < 0) width = 0;
+    int sw = textwidth_str(s);
+    size_t o = 0;
+#define PUT(ch)                              \
+    do {                                     \
+        if (o + 1 < outlen) out[o++] = (ch); \
+    } while (0)
+    if (sw <= width) {
+        int gap = width - sw, left = align < 0 ? 0 : align > 0 ? gap : gap / 2;
+        for (int i = 0; i < left; i++) PUT(' ');
+        for (const char *p = s; *p; p++) PUT(*p);
+        for (int i = 0; i < gap - left; i++) PUT(' ');
+    } else {
+        int ew = ellipsis ? textwidth_str(ellipsis) : 0;
+        if (ew > width) ew = 0, ellipsis = NULL;
+        int w;
+        size_t b = textwidth_cut(s, width - ew, &w);
+        for (size_t i = 0; i < b; i++) PUT(s[i]);
+        if (ellipsis)
+            for (const char *p = ellipsis; *p; p++) PUT(*p);
+        for (int i = w + ew; i < width; i++) PUT(' '); /* a wide glyph did not fit: pad */
+    }
+#undef PUT
+    out[o] = 0;
+    return out;
 }
 
 /* Characters that must not start a line (closing punctuation) or end one (opening). */
@@ -151,7 +258,7 @@ static void emit(Lines *out, const char *s, size_t from, size_t to)
 }
 
 /* Greedy wrap of one paragraph (no '\n' inside [start, end)). */
-static void wrap_paragraph(Lines *out, const char *s, size_t start, size_t end, int width, bool wc)
+static void wrap_paragraph(Lines *out, const char *s, size_t start, size_t end, int width, bool utf8)
 {
     size_t line_start = start, last_break = start;
     int line_width = 0, width_at_break = 0;
@@ -160,7 +267,8 @@ static void wrap_paragraph(Lines *out, const char *s, size_t start, size_t end, 
     for (size_t i = start; i < end;) {
         uint32_t c;
         size_t n = textwidth_decode(s + i, end - i, &c);
-        int w = char_width(c, wc);
+        bool itself;
+        int w = measure(c, utf8, &itself);
         bool wide = w == 2;
         if (c == '\t') c = ' ', w = 1;
         if (c == ' ' && i == line_start) { /* no leading spaces */
@@ -204,13 +312,13 @@ static void wrap_paragraph(Lines *out, const char *s, size_t start, size_t end, 
 int textwidth_wrap(const char *s, int width, char ***lines)
 {
     if (width < 2) width = 2;
-    bool wc = locale_is_utf8();
+    bool utf8 = textwidth_locale_utf8();
     Lines out = {{0}};
     size_t len = strlen(s), p = 0;
     for (;;) {
         const char *nl = memchr(s + p, '\n', len - p);
         size_t end = nl ? (size_t)(nl - s) : len;
-        wrap_paragraph(&out, s, p, end, width, wc);
+        wrap_paragraph(&out, s, p, end, width, utf8);
         if (!nl) break;
         p = end + 1;
     }

@@ -1,21 +1,55 @@
-/* textwidth: display width of UTF-8 text in terminal columns, and word wrapping by width, for
- * the command-line tables (the workbench has its own in widgets/).  Widths come from wcwidth()
- * when the C library's locale is UTF-8, and from a built-in East Asian Wide table otherwise, so
- * the Chinese matrix aligns even under LANG=C.  Invalid UTF-8 bytes count as one column each. */
+/* textwidth: the one model of display width for UTF-8 text in terminal columns -- the
+ * command-line tables (the matrix verb) and the workbench (every widget measures and draws
+ * through it) -- and width-aware cutting, fitting and word wrapping.
+ *
+ * The model.  A code point takes the columns wcwidth() gives it when the C library's locale
+ * is UTF-8, and the columns of a built-in East Asian Wide table otherwise, so the Chinese
+ * matrix aligns even under LANG=C.  What cannot be shown as itself is shown as '?' in one
+ * column: an invalid UTF-8 byte (one '?' per byte), a control character (C0, DEL, C1).  A
+ * character the C library calls unprintable (wcwidth -1 in a UTF-8 locale) keeps the table's
+ * columns and is shown as that many '?'.  Combining and zero-width characters take 0
+ * columns.  No curses here: widgets/text.c draws what textwidth_glyph says. */
 #ifndef YOLOPORT_TEXTWIDTH_H
 #define YOLOPORT_TEXTWIDTH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* Is the C library's LC_CTYPE a UTF-8 one?  (wcwidth is used only then; the workbench draws
+ * ASCII only otherwise.) */
+bool textwidth_locale_utf8(void);
 
 /* Decode one code point from s (at most len bytes, len >= 1).  Returns the bytes used (1..4);
  * an invalid or truncated sequence yields U+FFFD and 1. */
 size_t textwidth_decode(const char *s, size_t len, uint32_t *cp);
-/* Columns of one code point: 0 (combining, zero-width, controls), 1, or 2 (wide/CJK/emoji). */
+
+/* One displayable unit of s (at most len bytes): *shown gets the code point to show (the
+ * character itself, or '?' when it cannot be shown as itself, see above), *cols its columns
+ * (0, 1 or 2; a '?' stands in for every column).  Returns the bytes consumed (>= 1 when
+ * len >= 1; 0 when len == 0). */
+size_t textwidth_glyph(const char *s, size_t len, uint32_t *shown, int *cols);
+
+/* Columns of one code point in the model: 0, 1 or 2. */
 int textwidth_char(uint32_t cp);
-/* Columns of a NUL-terminated string / of its first n bytes. */
+/* Columns of a NUL-terminated string (0 for NULL) / of its first n bytes. */
 int textwidth_str(const char *s);
 int textwidth_n(const char *s, size_t n);
+
+/* Byte length of the longest prefix of s whose width is <= maxw (zero-width characters
+ * right after it are included); *w (may be NULL) gets that width.  Never splits a glyph. */
+size_t textwidth_cut(const char *s, int maxw, int *w);
+
+/* Skip the first `cols` columns of s (horizontal scroll).  Returns the byte offset of the
+ * first character starting at or after column `cols`; *pad gets the number of columns by
+ * which that character starts late (1 when a wide glyph straddled the edge). */
+size_t textwidth_skip(const char *s, int cols, int *pad);
+
+/* Write s into out (outlen bytes) cut or padded with spaces to exactly `width` columns.
+ * align: -1 left, 0 centre, 1 right.  When s is too wide and ellipsis is non-NULL, the cut
+ * text ends with it; a wide glyph that does not fit is replaced by padding, so the result
+ * is always `width` columns (when outlen allows).  Returns out. */
+char *textwidth_fit(char *out, size_t outlen, const char *s, int width, int align, const char *ellipsis);
 
 /* Word wrap s into lines of at most `width` columns (width >= 2).  Breaks at spaces, and
  * between wide (CJK) characters, never before closing punctuation (，。、；：！？）」 and the

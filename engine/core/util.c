@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -407,6 +408,45 @@ bool str_to_i64(const char *s, int64_t *out)
     if (*end) return false;
     *out = v;
     return true;
+}
+
+const char *str_find_ci(const char *hay, const char *needle)
+{
+    if (!hay || !needle) return NULL;
+    size_t nl = strlen(needle);
+    if (nl == 0) return hay;
+    for (const char *p = hay; *p; p++)
+        if (strncasecmp(p, needle, nl) == 0) return p;
+    return NULL;
+}
+
+const char *str_thousands(char *buf, size_t len, long long v)
+{
+    if (len == 0) return buf;
+    char tmp[32];
+    snprintf(tmp, sizeof tmp, "%llu", v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v);
+    size_t n = strlen(tmp), o = 0;
+    if (v < 0 && o + 1 < len) buf[o++] = '-';
+    for (size_t i = 0; i < n && o + 1 < len; i++) {
+        if (i > 0 && (n - i) % 3 == 0 && o + 1 < len) buf[o++] = ',';
+        if (o + 1 < len) buf[o++] = tmp[i];
+    }
+    buf[o] = 0;
+    return buf;
+}
+
+const char *str_bytes(char *buf, size_t len, long long bytes)
+{
+    static const char *units[] = {"B", "KB", "MB", "GB", "TB"};
+    double v = (double)bytes;
+    int u = 0;
+    while (v >= 1000.0 && u < 4) {
+        v /= 1000.0;
+        u++;
+    }
+    if (u == 0) snprintf(buf, len, "%lld B", bytes);
+    else snprintf(buf, len, v < 10 ? "%.2f %s" : v < 100 ? "%.1f %s" : "%.0f %s", v, units[u]);
+    return buf;
 }
 
 size_t utf8_seq_len(const unsigned char *s)

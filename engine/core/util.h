@@ -92,6 +92,15 @@ size_t utf8_seq_len(const unsigned char *s);
  * optional sign and digits, nothing else, no overflow.  false for NULL or anything else. */
 bool str_to_i64(const char *s, int64_t *out);
 
+/* Case-insensitive substring search (ASCII folding only; UTF-8 passes through): pointer
+ * into hay or NULL (NULL when either is NULL; hay for an empty needle). */
+const char *str_find_ci(const char *hay, const char *needle);
+/* 3157200 -> "3,157,200" (and "-1,234") into buf.  Returns buf. */
+const char *str_thousands(char *buf, size_t len, long long v);
+/* A byte count in decimal units, three significant digits: "17 B", "812 KB", "3.20 MB"
+ * into buf.  Returns buf. */
+const char *str_bytes(char *buf, size_t len, long long bytes);
+
 /* Monotonic clock in seconds. */
 double now_seconds(void);
 

@@ -256,21 +256,6 @@ static void cpu_name(char *buf, size_t len)
     fclose(f);
 }
 
-/* 1234567 -> "1,234,567" */
-static const char *thousands(char *buf, size_t len, int64_t v)
-{
-    char raw[32];
-    snprintf(raw, sizeof raw, "%lld", (long long)(v < 0 ? -v : v));
-    size_t n = strlen(raw), o = 0;
-    if (v < 0 && o + 1 < len) buf[o++] = '-';
-    for (size_t i = 0; i < n && o + 2 < len; i++) {
-        buf[o++] = raw[i];
-        if ((n - i - 1) % 3 == 0 && i + 1 < n) buf[o++] = ',';
-    }
-    buf[o] = '\0';
-    return buf;
-}
-
 /* Concrete dims of a (possibly symbolic) output at batch B and input h x w. */
 static void concrete_dims(const Graph *g, const Tensor *t, int B, int h, int w, int64_t *out)
 {
@@ -390,8 +375,8 @@ int export_job_body(Job *job, void *user, char *err, size_t errlen)
     if (fs->valid) {
         char l[32], p[32], gr[32];
         job_log(job, JOB_LOG_INFO, "%s summary (fused): %s layers, %s parameters, %s gradients, %.1f GFLOPs",
-                g->meta.model_name ? g->meta.model_name : "Model", thousands(l, sizeof l, fs->layers),
-                thousands(p, sizeof p, fs->parameters), thousands(gr, sizeof gr, fs->gradients), fs->gflops);
+                g->meta.model_name ? g->meta.model_name : "Model", str_thousands(l, sizeof l, fs->layers),
+                str_thousands(p, sizeof p, fs->parameters), str_thousands(gr, sizeof gr, fs->gradients), fs->gflops);
     }
     int64_t src_bytes = file_exists(model) && !file_is_dir(model) ? path_size(model) : 0;
     if (src_bytes < 0) src_bytes = 0;

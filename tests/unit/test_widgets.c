@@ -1,4 +1,5 @@
-/* Widget tests: display-width text helpers (CJK, emoji, undrawable characters), the
+/* Widget tests: display-width text helpers (engine/core/textwidth, which the widgets draw
+ * by: CJK, emoji, undrawable characters; the Chinese matrix drawn as measured), the
  * table's alignment with CJK cells (as text and as drawn curses cells), the tree with
  * thousands of nodes, form validation, the log view ring, themes and word wrap. */
 #define _XOPEN_SOURCE_EXTENDED 1
@@ -7,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/core/util.h"
+#include "engine/matrix/matrix.h"
 #include "tests/check.h"
 #include "widgets/bars.h"
 #include "widgets/dialog.h"
@@ -20,26 +23,26 @@
 
 static void test_text_width(void)
 {
-    EXPECT_EQ_INT(text_width("abc"), 3);
-    EXPECT_EQ_INT(text_width("性能"), 4);          /* CJK: two columns each */
-    EXPECT_EQ_INT(text_width("ok ✅"), 5);         /* emoji: two columns */
-    EXPECT_EQ_INT(text_width("a\x01" "b"), 3);     /* a control char shows as one '?' */
-    EXPECT_EQ_INT(text_width("\xff\xfe"), 2);      /* invalid bytes: one '?' each */
-    EXPECT_EQ_INT(text_width(""), 0);
-    EXPECT_EQ_INT(text_width(NULL), 0);
+    EXPECT_EQ_INT(textwidth_str("abc"), 3);
+    EXPECT_EQ_INT(textwidth_str("性能"), 4);          /* CJK: two columns each */
+    EXPECT_EQ_INT(textwidth_str("ok ✅"), 5);         /* emoji: two columns */
+    EXPECT_EQ_INT(textwidth_str("a\x01" "b"), 3);     /* a control char shows as one '?' */
+    EXPECT_EQ_INT(textwidth_str("\xff\xfe"), 2);      /* invalid bytes: one '?' each */
+    EXPECT_EQ_INT(textwidth_str(""), 0);
+    EXPECT_EQ_INT(textwidth_str(NULL), 0);
 }
 
 static void test_text_cut_never_splits_wide(void)
 {
     int w;
-    size_t b = text_cut("性能好", 3, &w);  /* 3 columns: only one glyph fits */
+    size_t b = textwidth_cut("性能好", 3, &w);  /* 3 columns: only one glyph fits */
     EXPECT_EQ_INT(b, 3);
     EXPECT_EQ_INT(w, 2);
-    b = text_cut("a✅b", 2, &w);
+    b = textwidth_cut("a✅b", 2, &w);
     EXPECT_EQ_INT(b, 1);
     EXPECT_EQ_INT(w, 1);
     int pad;
-    size_t off = text_skip("性能", 1, &pad); /* scrolling 1 column into a wide glyph */
+    size_t off = textwidth_skip("性能", 1, &pad); /* scrolling 1 column into a wide glyph */
     EXPECT_EQ_INT(off, 3);
     EXPECT_EQ_INT(pad, 1);
 }
@@ -47,19 +50,19 @@ static void test_text_cut_never_splits_wide(void)
 static void test_text_fit(void)
 {
     char out[64];
-    EXPECT_EQ_STR(text_fit(out, sizeof out, "ab", 5, -1, "~"), "ab   ");
-    EXPECT_EQ_STR(text_fit(out, sizeof out, "ab", 5, 1, "~"), "   ab");
-    EXPECT_EQ_STR(text_fit(out, sizeof out, "abcdef", 4, -1, "~"), "abc~");
+    EXPECT_EQ_STR(textwidth_fit(out, sizeof out, "ab", 5, -1, "~"), "ab   ");
+    EXPECT_EQ_STR(textwidth_fit(out, sizeof out, "ab", 5, 1, "~"), "   ab");
+    EXPECT_EQ_STR(textwidth_fit(out, sizeof out, "abcdef", 4, -1, "~"), "abc~");
     /* a wide glyph that does not fit is replaced by padding: the width stays exact */
-    text_fit(out, sizeof out, "性能好", 5, -1, "~");
-    EXPECT_EQ_INT(text_width(out), 5);
+    textwidth_fit(out, sizeof out, "性能好", 5, -1, "~");
+    EXPECT_EQ_INT(textwidth_str(out), 5);
     EXPECT_EQ_STR(out, "性能~");
-    text_fit(out, sizeof out, "性能好", 4, -1, NULL);
+    textwidth_fit(out, sizeof out, "性能好", 4, -1, NULL);
     EXPECT_EQ_STR(out, "性能");
     char buf[32];
-    EXPECT_EQ_STR(text_thousands(buf, sizeof buf, 3157200), "3,157,200");
-    EXPECT_EQ_STR(text_thousands(buf, sizeof buf, -1234), "-1,234");
-    EXPECT_EQ_STR(text_bytes(buf, sizeof buf, 12), "12 B");
+    EXPECT_EQ_STR(str_thousands(buf, sizeof buf, 3157200), "3,157,200");
+    EXPECT_EQ_STR(str_thousands(buf, sizeof buf, -1234), "-1,234");
+    EXPECT_EQ_STR(str_bytes(buf, sizeof buf, 12), "12 B");
 }
 
 /* ---- table ---------------------------------------------------------------------------- */
@@ -96,13 +99,13 @@ static void test_table_cjk_alignment_text(void)
         if (!p1 || !p2) break;
         char pre[512];
         snprintf(pre, sizeof pre, "%.*s", (int)(p1 - line), line);
-        int c1 = text_width(pre);
+        int c1 = textwidth_str(pre);
         snprintf(pre, sizeof pre, "%.*s", (int)(p2 - line), line);
-        int c2 = text_width(pre);
+        int c2 = textwidth_str(pre);
         if (bar1 < 0) bar1 = c1, bar2 = c2;
         EXPECT_EQ_INT(c1, bar1);
         EXPECT_EQ_INT(c2, bar2);
-        EXPECT_EQ_INT(text_width(line), bar2 + 1 + t.widths[2]);
+        EXPECT_EQ_INT(textwidth_str(line), bar2 + 1 + t.widths[2]);
     }
     /* numeric sort, descending first */
     table_sort(&t, 2);
@@ -160,6 +163,70 @@ static void test_table_cjk_alignment_drawn(void)
     delscreen(s);
     fclose(out);
     fclose(in);
+}
+
+/* One display-width model: what a widget draws takes exactly the columns engine/core/textwidth
+ * measures (the matrix command line pads its Chinese table by the same function), for every
+ * cell and detail of the Chinese matrix, and for undrawable text ('?' per column). */
+static void test_drawn_width_is_textwidth(void)
+{
+    char err[512] = "";
+    Matrix *zh = matrix_load("zh", err, sizeof err);
+    EXPECT_MSG(zh != NULL, "%s", err);
+    if (!zh) return;
+    FILE *out = fopen("/dev/null", "w"), *in = fopen("/dev/null", "r");
+    SCREEN *s = newterm("xterm-256color", out, in);
+    if (!s) {
+        SKIP("no xterm-256color terminfo");
+        fclose(out);
+        fclose(in);
+        matrix_free(zh);
+        return;
+    }
+    set_term(s);
+    WINDOW *w = newwin(2, 400, 0, 0);
+    int checked = 0, wide = 0;
+    for (int o = 0; o < matrix_option_count(zh); o++)
+        for (int c = 0; c < matrix_criterion_count(zh); c++) {
+            const char *texts[] = {matrix_cell(zh, o, c), matrix_detail(zh, o, c)};
+            for (int t = 0; t < 2; t++) {
+                int measured = textwidth_str(texts[t]);
+                if (measured > 400) continue;
+                werase(w);
+                int drawn = text_draw(w, 0, 0, texts[t], 400, A_NORMAL);
+                EXPECT_MSG(drawn == measured, "'%s': drawn %d, measured %d", texts[t], drawn, measured);
+                EXPECT_EQ_INT(getcurx(w), measured);
+                checked++;
+                wide += measured > (int)strlen(texts[t]) / 3; /* CJK: 3 bytes, 2 columns */
+            }
+        }
+    EXPECT(checked > 100);
+    EXPECT(wide > 50);
+    /* undrawable: a control character and an invalid byte are one '?' column each */
+    werase(w);
+    EXPECT_EQ_INT(text_draw(w, 0, 0, "a\x01" "b\xff", 400, A_NORMAL), 4);
+    EXPECT_EQ_INT(textwidth_str("a\x01" "b\xff"), 4);
+    cchar_t cc;
+    wchar_t wch[8];
+    attr_t a;
+    short pair;
+    for (int x = 0; x < 4; x++) {
+        mvwin_wch(w, 0, x, &cc);
+        getcchar(&cc, wch, &a, &pair, NULL);
+        EXPECT_EQ_INT(wch[0], (wchar_t)"a?b?"[x]);
+    }
+    uint32_t g;
+    int cols;
+    EXPECT_EQ_INT(textwidth_glyph("\x01", 1, &g, &cols), 1);
+    EXPECT(g == '?' && cols == 1);
+    EXPECT_EQ_INT(textwidth_glyph("性", 3, &g, &cols), 3);
+    EXPECT(g == 0x6027 && cols == 2);
+    delwin(w);
+    endwin();
+    delscreen(s);
+    fclose(out);
+    fclose(in);
+    matrix_free(zh);
 }
 
 /* ---- tree ----------------------------------------------------------------------------- */
@@ -415,6 +482,7 @@ int main(void)
     RUN(test_text_fit);
     RUN(test_table_cjk_alignment_text);
     RUN(test_table_cjk_alignment_drawn);
+    RUN(test_drawn_width_is_textwidth);
     RUN(test_tree_large);
     RUN(test_form_validation);
     RUN(test_logview_ring_follow_search);
