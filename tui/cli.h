@@ -4,11 +4,23 @@
 #ifndef YOLOPORT_CLI_H
 #define YOLOPORT_CLI_H
 
+#include <stdbool.h>
 #include <stdio.h>
+
+#include "engine/export/report.h"
 
 int cli_info(int argc, char **argv);      /* tui/cli_info.c */
 int cli_export(int argc, char **argv);    /* tui/cli_export.c */
 int cli_matrix(int argc, char **argv);    /* tui/cli_matrix.c */
+
+/* The size report `export` prints after the log, as text lines (heap string, caller frees):
+ *   Size report (source yolov8n.pt, 6.2 MB)
+ *     artifact      format  precision  size  vs source  check
+ *     yolov8n.onnx  ONNX    fp32  12.2 MB  2.00x  ✅ passed max |Δ| 1.2e-05
+ * and one line per check; columns padded by display width.  Bold title when color. */
+char *cli_report_text(const Report *r, bool color);
+/* The colour rule for a stream: a terminal, NO_COLOR unset (or empty), TERM not dumb. */
+bool cli_color_enabled(FILE *f);
 /* The workbench: `yoloport [MODEL] [key=value ...] [--theme NAME] [--no-color]` (tui/app.c). */
 int tui_main(int argc, char **argv);
 

@@ -6,10 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "engine/core/textwidth.h"
+#include "engine/core/util.h"
 #include "engine/export/export.h"
-#include "engine/jobs/jobs.h"
 #include "engine/export/report.h"
+#include "engine/jobs/jobs.h"
 #include "tui/cli.h"
 
 static volatile sig_atomic_t interrupted;
@@ -30,6 +33,56 @@ static void print_line(const JobLogLine *line, void *user)
     fputs(line->text, stdout);
     fputc('\n', stdout);
     fflush(stdout);
+}
+
+bool cli_color_enabled(FILE *f)
+{
+    const char *nc = getenv("NO_COLOR");
+    if (nc && *nc) return false;
+    const char *term = getenv("TERM");
+    if (term && !strcmp(term, "dumb")) return false;
+    return isatty(fileno(f)) != 0;
+}
+
+char *cli_report_text(const Report *r, bool color)
+{
+    StrBuf b = {0};
+    char title[64];
+    report_colorstr(title, sizeof title, "bold", "Size report", color);
+    const char *slash = strrchr(r->source_path, '/');
+    const char *src_name = slash ? slash + 1 : r->source_path;
+    if (r->source_bytes > 0)
+        strbuf_printf(&b, "%s (source %s, %.1f MB)\n", title, src_name, report_mib(r->source_bytes));
+    else
+        strbuf_printf(&b, "%s (source %s, built from the config: no file)\n", title, src_name);
+    int w = 8, fw = 6; /* column widths: the widest path and format name */
+    for (int i = 0; i < r->n_artifacts; i++) {
+        int c = textwidth_str(r->artifacts[i].path);
+        if (c > w) w = c;
+        c = textwidth_str(r->artifacts[i].format);
+        if (c > fw) fw = c;
+    }
+    strbuf_printf(&b, "  %-*s  %-*s  %-9s  %9s  %9s  %s\n", w, "artifact", fw, "format", "precision", "size", "vs source",
+                  "check");
+    for (int i = 0; i < r->n_artifacts; i++) {
+        const ReportArtifact *a = &r->artifacts[i];
+        char ratio[32] = "-";
+        if (r->source_bytes > 0 && a->bytes > 0)
+            snprintf(ratio, sizeof ratio, "%.2fx", (double)a->bytes / (double)r->source_bytes);
+        char size[32];
+        snprintf(size, sizeof size, "%.1f MB", report_mib(a->bytes));
+        char delta[48] = "";
+        if (a->max_abs_delta >= 0) snprintf(delta, sizeof delta, " max |Δ| %.2g", a->max_abs_delta);
+        int pad = w - textwidth_str(a->path);
+        strbuf_printf(&b, "  %s%*s  %-*s  %-9s  %9s  %9s  %s %s%s\n", a->path, pad > 0 ? pad : 0, "", fw, a->format,
+                      a->precision.text, size, ratio, check_status_mark(a->status), check_status_word(a->status), delta);
+    }
+    for (int i = 0; i < r->n_checks; i++) {
+        const ReportCheck *c = &r->checks[i];
+        strbuf_printf(&b, "  %s check %s: %s%s%s\n", check_status_mark(c->status), c->name,
+                      check_status_word(c->status), c->detail[0] ? ", " : "", c->detail);
+    }
+    return b.p ? b.p : xstrdup("");
 }
 
 /* The MODEL and FMT lists come from the registry's table. */
@@ -67,7 +120,7 @@ int cli_export(int argc, char **argv)
         return 2;
     }
 
-    bool color = report_color_enabled(stdout);
+    bool color = cli_color_enabled(stdout);
     JobRunnerOptions ro = {.workers = 1};
     JobRunner *runner = jobs_new(&ro);
     ExportRun *run = export_run_new(&args, color);
@@ -82,7 +135,7 @@ int cli_export(int argc, char **argv)
     sigaction(SIGINT, &old, NULL);
 
     if (run->report.n_artifacts > 0) {
-        char *text = report_format(&run->report, color);
+        char *text = cli_report_text(&run->report, color);
         printf("\n%s", text);
         free(text);
     }

@@ -1,5 +1,6 @@
 /* matrix_render: the deployment-option matrix (engine/matrix/matrix.h) as text for the
- * command line — a terminal table fitted to a width, GitHub markdown, JSON or CSV. */
+ * command line — a terminal table fitted to a width, GitHub markdown, JSON or CSV — and the
+ * live columns' text that the Matrix screen shows too. */
 #ifndef YOLOPORT_MATRIX_RENDER_H
 #define YOLOPORT_MATRIX_RENDER_H
 
@@ -13,6 +14,12 @@ typedef enum {
     MATRIX_FMT_JSON,     /* see below */
     MATRIX_FMT_CSV,      /* RFC 4180: CRLF line ends, fields quoted when they hold , " CR or LF */
 } MatrixFormat;
+
+/* Short localised text for a live row's two columns, written into buf (always terminated):
+ * matrix_live_avail_text → "built in" / "tool: trtexec" / "not in this build" / "source format" / "";
+ * matrix_live_run_text   → "✅ 6.2 MB 1.4 s" / "❌" / "…" / "".  Return buf. */
+const char *matrix_live_avail_text(const Matrix *m, const MatrixLive *row, char *buf, size_t len);
+const char *matrix_live_run_text(const Matrix *m, const MatrixLive *row, char *buf, size_t len);
 
 /* "table" | "markdown" (or "md") | "json" | "csv" → 0 and *out; -1 otherwise. */
 int matrix_format_parse(const char *s, MatrixFormat *out);
@@ -33,7 +40,7 @@ typedef struct {
 } MatrixRenderOpts;
 
 /* Render the matrix into a new heap string (caller frees); never NULL.  Every format ends with
- * a newline.  The table never has a line wider than opts->width display columns (wcwidth;
+ * a newline.  The table never has a line wider than opts->width display columns (engine/core/textwidth;
  * CJK counts two), pads with spaces so that columns line up in either language, and falls back
  * to one block per option when the columns could not be at least ~12 columns wide.
  *

@@ -181,70 +181,7 @@ static void sb_printf(char **buf, size_t *len, size_t *cap, const char *fmt, ...
     }
 }
 
-/* Display width of a UTF-8 string counting every code point as one column (our names
- * are ASCII paths; the marks are printed outside padded columns). */
-static int utf8_cols(const char *s)
-{
-    int n = 0;
-    for (; *s; s++)
-        if (((unsigned char)*s & 0xC0) != 0x80) n++;
-    return n;
-}
-
-char *report_format(const Report *r, bool color)
-{
-    size_t cap = 1024, len = 0;
-    char *out = xmalloc(cap);
-    out[0] = '\0';
-    char title[64];
-    report_colorstr(title, sizeof title, "bold", "Size report", color);
-    const char *slash = strrchr(r->source_path, '/');
-    const char *src_name = slash ? slash + 1 : r->source_path;
-    if (r->source_bytes > 0)
-        sb_printf(&out, &len, &cap, "%s (source %s, %.1f MB)\n", title, src_name, report_mib(r->source_bytes));
-    else
-        sb_printf(&out, &len, &cap, "%s (source %s, built from the config: no file)\n", title, src_name);
-    int w = 8, fw = 6; /* column widths: the longest path and format name */
-    for (int i = 0; i < r->n_artifacts; i++) {
-        int c = utf8_cols(r->artifacts[i].path);
-        if (c > w) w = c;
-        c = utf8_cols(r->artifacts[i].format);
-        if (c > fw) fw = c;
-    }
-    sb_printf(&out, &len, &cap, "  %-*s  %-*s  %-9s  %9s  %9s  %s\n", w, "artifact", fw, "format", "precision", "size",
-              "vs source", "check");
-    for (int i = 0; i < r->n_artifacts; i++) {
-        const ReportArtifact *a = &r->artifacts[i];
-        char ratio[32] = "-";
-        if (r->source_bytes > 0 && a->bytes > 0)
-            snprintf(ratio, sizeof ratio, "%.2fx", (double)a->bytes / (double)r->source_bytes);
-        char size[32];
-        snprintf(size, sizeof size, "%.1f MB", report_mib(a->bytes));
-        char delta[48] = "";
-        if (a->max_abs_delta >= 0) snprintf(delta, sizeof delta, " max |Δ| %.2g", a->max_abs_delta);
-        int pad = w - utf8_cols(a->path);
-        sb_printf(&out, &len, &cap, "  %s%*s  %-*s  %-9s  %9s  %9s  %s %s%s\n", a->path, pad > 0 ? pad : 0, "",
-                  fw, a->format, a->precision.text, size, ratio, check_status_mark(a->status),
-                  check_status_word(a->status), delta);
-    }
-    for (int i = 0; i < r->n_checks; i++) {
-        const ReportCheck *c = &r->checks[i];
-        sb_printf(&out, &len, &cap, "  %s check %s: %s%s%s\n", check_status_mark(c->status), c->name,
-                  check_status_word(c->status), c->detail[0] ? ", " : "", c->detail);
-    }
-    return out;
-}
-
 /* ---- the peer's formatting ------------------------------------------------------------ */
-
-bool report_color_enabled(FILE *f)
-{
-    const char *nc = getenv("NO_COLOR");
-    if (nc && *nc) return false;
-    const char *term = getenv("TERM");
-    if (term && !strcmp(term, "dumb")) return false;
-    return isatty(fileno(f)) != 0;
-}
 
 const char *report_colorstr(char *buf, size_t len, const char *style, const char *text, bool color)
 {

@@ -4,7 +4,8 @@
  * (✅ passed, ❎ written but check failed, ❌ failed) and max |Δ| — plus the small
  * formatting helpers that make our log lines read exactly like the peer's (colorstr,
  * Python reprs, isoformat dates, shape tuples).  No curses, no threads: a Report is
- * plain data the exporter fills and the CLI or the workbench prints.
+ * plain data the exporter fills and the CLI (tui/cli_export.c: the size report, the colour
+ * rule for a terminal) or the workbench shows.
  */
 #ifndef YOLOPORT_REPORT_H
 #define YOLOPORT_REPORT_H
@@ -75,18 +76,10 @@ ReportCheck *report_add_check(Report *r, const char *name, CheckStatus status, d
 /* Deep copy (for handing a report to another thread). */
 void report_copy(Report *dst, const Report *src);
 
-/* The size report as text lines (heap string, caller frees):
- *   Size report (source yolov8n.pt 6.2 MB)
- *     yolov8n.onnx   ONNX  fp32  12.2 MB  2.0x source  ✅ max |Δ| 1.2e-05
- * and one line per check. */
-char *report_format(const Report *r, bool color);
-
 /* ---- the peer's formatting ------------------------------------------------------------ */
 
 /* Size in MiB, as the peer's file_size(). */
 static inline double report_mib(int64_t bytes) { return bytes > 0 ? (double)bytes / (1 << 20) : 0.0; }
-/* stdout colour rule: a tty and NO_COLOR unset (or empty). */
-bool report_color_enabled(FILE *f);
 /* The peer's colorstr: style "blue bold" (default when NULL), "bold", "red", ... into buf;
  * plain text when !color.  Returns buf. */
 const char *report_colorstr(char *buf, size_t len, const char *style, const char *text, bool color);

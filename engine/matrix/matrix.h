@@ -148,10 +148,7 @@ void matrix_live_init(MatrixLive *rows, int n);
  * are used); else MISSING.  status, size and time are left as they are.  host may be NULL (no
  * tool lookup).  No I/O: cheap enough for the UI thread once host facts are in. */
 void matrix_live_fill_avail(const Matrix *m, const HostFacts *host, MatrixLive *rows);
-/* Short localised text for a live row's two columns, written into buf (always terminated):
- * matrix_live_avail_text → "built in" / "tool: trtexec" / "not in this build" / "source format" / "";
- * matrix_live_run_text   → "✅ 6.2 MB 1.4 s" / "❌" / "…" / "".  Return buf. */
-const char *matrix_live_avail_text(const Matrix *m, const MatrixLive *row, char *buf, size_t len);
-const char *matrix_live_run_text(const Matrix *m, const MatrixLive *row, char *buf, size_t len);
+/* The live rows' text (what the command line and the Matrix screen show) is presentation:
+ * matrix_live_avail_text / matrix_live_run_text in tui/matrix_render.h. */
 
 #endif

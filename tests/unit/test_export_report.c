@@ -1,4 +1,4 @@
-/* The size report and the peer's formatting: Python reprs, isoformat dates, shape tuples,
+/* The report and the peer's formatting: Python reprs, isoformat dates, shape tuples,
  * colorstr, precision scan; the exporter's output paths and metadata dict. */
 #include <regex.h>
 #include <stdlib.h>
@@ -60,9 +60,6 @@ static void test_isoformat_and_tuples(void)
     EXPECT_EQ_STR(report_colorstr(c, sizeof c, NULL, "ONNX:", true), "\033[34m\033[1mONNX:\033[0m");
     EXPECT_EQ_STR(report_colorstr(c, sizeof c, "bold", "/x", true), "\033[1m/x\033[0m");
     EXPECT_EQ_STR(report_colorstr(c, sizeof c, NULL, "ONNX:", false), "ONNX:");
-    setenv("NO_COLOR", "1", 1);
-    EXPECT(!report_color_enabled(stdout));
-    unsetenv("NO_COLOR");
 }
 
 static void test_precision_scan(void)
@@ -89,31 +86,6 @@ static void test_precision_scan(void)
     EXPECT_EQ_STR(p.text, "mixed (fp32 67%, fp16 33%)");
     graph_free(g);
     graph_free(g16);
-}
-
-static void test_report_format(void)
-{
-    Report r;
-    report_init(&r, "models/yolov8n.pt", 6534387);
-    PrecisionInfo p = {.kind = PREC_FP16};
-    snprintf(p.text, sizeof p.text, "fp16");
-    ReportArtifact *a = report_add_artifact(&r, "models/yolov8n.onnx", "ONNX", 6400000, &p, 0.12);
-    a->status = CHECK_PASSED;
-    a->max_abs_delta = 0.0123;
-    report_add_check(&r, "numeric", CHECK_PASSED, 0.0123, 0.1, "output0 max |Δ| 0.0123");
-    Report copy;
-    report_copy(&copy, &r);
-    char *text = report_format(&copy, false);
-    EXPECT_CONTAINS(text, "Size report (source yolov8n.pt, 6.2 MB)");
-    EXPECT_CONTAINS(text, "models/yolov8n.onnx");
-    EXPECT_CONTAINS(text, "fp16");
-    EXPECT_CONTAINS(text, "6.1 MB");
-    EXPECT_CONTAINS(text, "0.98x");
-    EXPECT_CONTAINS(text, "✅ passed max |Δ| 0.012");
-    EXPECT_CONTAINS(text, "check numeric: passed");
-    free(text);
-    report_free(&copy);
-    report_free(&r);
 }
 
 static void test_out_base(void)
@@ -203,7 +175,6 @@ int main(void)
     RUN(test_py_repr);
     RUN(test_isoformat_and_tuples);
     RUN(test_precision_scan);
-    RUN(test_report_format);
     RUN(test_out_base);
     RUN(test_metadata_dict);
     return check_done();

@@ -7,6 +7,7 @@
 #include "engine/host/host.h"
 #include "engine/matrix/matrix.h"
 #include "tests/check.h"
+#include "tui/matrix_render.h"
 
 static char dir[256];
 

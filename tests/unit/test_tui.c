@@ -10,6 +10,7 @@
 #include "tests/check.h"
 #include "tests/unit/test_tui_fixture.h"
 #include "tui/app.h"
+#include "tui/cli.h"
 #include "tui/commands.h"
 #include "tui/config.h"
 #include "tui/help.h"
@@ -275,6 +276,35 @@ static void test_export_pane_inline_validation(void)
     free(app);
 }
 
+/* The size report `yoloport export` prints (moved here with its code from engine/export/report.c). */
+static void test_cli_size_report(void)
+{
+    Report r;
+    report_init(&r, "models/yolov8n.pt", 6534387);
+    PrecisionInfo p = {.kind = PREC_FP16};
+    snprintf(p.text, sizeof p.text, "fp16");
+    ReportArtifact *a = report_add_artifact(&r, "models/yolov8n.onnx", "ONNX", 6400000, &p, 0.12);
+    a->status = CHECK_PASSED;
+    a->max_abs_delta = 0.0123;
+    report_add_check(&r, "numeric", CHECK_PASSED, 0.0123, 0.1, "output0 max |Δ| 0.0123");
+    Report copy;
+    report_copy(&copy, &r);
+    char *text = cli_report_text(&copy, false);
+    EXPECT_CONTAINS(text, "Size report (source yolov8n.pt, 6.2 MB)");
+    EXPECT_CONTAINS(text, "models/yolov8n.onnx");
+    EXPECT_CONTAINS(text, "fp16");
+    EXPECT_CONTAINS(text, "6.1 MB");
+    EXPECT_CONTAINS(text, "0.98x");
+    EXPECT_CONTAINS(text, "✅ passed max |Δ| 0.012");
+    EXPECT_CONTAINS(text, "check numeric: passed");
+    free(text);
+    setenv("NO_COLOR", "1", 1);
+    EXPECT(!cli_color_enabled(stdout));
+    unsetenv("NO_COLOR");
+    report_free(&copy);
+    report_free(&r);
+}
+
 static char *capture(void (*fn)(FILE *))
 {
     char *buf = NULL;
@@ -322,5 +352,6 @@ int main(void)
     RUN(test_graph_pane_search_and_links);
     RUN(test_export_pane_inline_validation);
     RUN(test_generated_files_in_sync);
+    RUN(test_cli_size_report);
     return check_done();
 }
