@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/core/imgsz.h"
+#include "engine/core/util.h"
 #include "engine/registry/model.h"
 #include "engine/registry/registry.h"
 #include "engine/builder/yolo.h"
@@ -87,38 +89,17 @@ static int parse_args(int argc, char **argv, InfoArgs *a)
     return 0;
 }
 
-/* 3157200 -> "3,157,200" */
-static const char *commas(int64_t v, char *buf, size_t len)
-{
-    char digits[32];
-    snprintf(digits, sizeof digits, "%lld", (long long)(v < 0 ? -v : v));
-    size_t n = strlen(digits), o = 0;
-    if (v < 0 && o + 1 < len) buf[o++] = '-';
-    for (size_t i = 0; i < n && o + 2 < len; i++) {
-        if (i && (n - i) % 3 == 0) buf[o++] = ',';
-        buf[o++] = digits[i];
-    }
-    buf[o] = '\0';
-    return buf;
-}
-
 /* The peer's line: "<name> summary[ (fused)]: L layers, P parameters, G gradients, F GFLOPs". */
 static void print_summary_line(const char *name, const ModelSummary *s, bool fused)
 {
     char l[32], p[32], g[32];
     printf("%s summary%s: %s layers, %s parameters, %s gradients", name, fused ? " (fused)" : "",
-           commas(s->layers, l, sizeof l), commas(s->parameters, p, sizeof p), commas(s->gradients, g, sizeof g));
+           str_thousands(l, sizeof l, s->layers), str_thousands(p, sizeof p, s->parameters), str_thousands(g, sizeof g, s->gradients));
     if (s->gflops > 0) printf(", %.1f GFLOPs", s->gflops);
     printf("\n");
 }
 
-static int max_stride(const Graph *g)
-{
-    int m = 0;
-    for (int i = 0; i < g->meta.n_strides; i++)
-        if (g->meta.strides[i] > m) m = g->meta.strides[i];
-    return m;
-}
+static int max_stride(const Graph *g) { return imgsz_model_stride(g->meta.strides, g->meta.n_strides); }
 
 static void print_tensor_line(const char *label, const Graph *g, int ti)
 {
@@ -144,7 +125,7 @@ static void print_tree(const Graph *g)
         char label[256], p[32], shape[160] = "";
         snprintf(label, sizeof label, "%*s%s", 2 * m->depth, "", m->depth ? m->name : "(model)");
         if (m->out_tensor >= 0) shape_str(&g->tensors[m->out_tensor], shape, sizeof shape);
-        printf("%-60s %-18s %12s  %s\n", label, m->type, commas(m->params, p, sizeof p), shape);
+        printf("%-60s %-18s %12s  %s\n", label, m->type, str_thousands(p, sizeof p, m->params), shape);
     }
 }
 
@@ -201,7 +182,7 @@ static void print_text(const char *path, const Graph *g, bool tree)
         for (int i = 0; i < g->n_tensors; i++)
             if (g->tensors[i].is_param && tensor_numel(&g->tensors[i]) > 0) params += tensor_numel(&g->tensors[i]);
         char p[32];
-        printf("weights:  %s values\n", commas(params, p, sizeof p));
+        printf("weights:  %s values\n", str_thousands(p, sizeof p, params));
         const char *types[256];
         int counts[256], nt = 0;
         for (int i = 0; i < g->n_nodes; i++) {
@@ -350,6 +331,18 @@ static void print_json(const char *path, const Graph *g, bool tree)
     json_object_put(o);
 }
 
+/* LoadDecideFn: imgsz= given for a model that is built (a checkpoint, a config) is rounded
+ * up to a multiple of its largest stride, as the peer's check_imgsz, before the one build. */
+static int info_size(const GraphMeta *meta, bool builds, LoadOptions *opt, void *user, char *err, size_t errlen)
+{
+    const InfoArgs *a = user;
+    if (!builds || !a->imgsz_given) return 0;
+    char warn[256];
+    if (imgsz_check(a->imgsz, 2, imgsz_model_stride(meta->strides, meta->n_strides), opt->imgsz, warn, sizeof warn))
+        fprintf(stderr, "WARNING %s\n", warn);
+    return 0;
+}
+
 int cli_info(int argc, char **argv)
 {
     InfoArgs a;
@@ -363,32 +356,14 @@ int cli_info(int argc, char **argv)
         return 2;
     }
     char err[1024] = "";
-    LoadOptions opt = {0};
-    opt.shapes_only = true;
+    /* read once: the size to build at is decided from the model's own stride (info_size) */
+    LoadOptions opt = {.shapes_only = true, .decide = info_size, .decide_user = &a};
     Graph *g = model_load(a.model, &opt, err, sizeof err);
     if (!g) {
         fprintf(stderr, "yoloport: %s\n", err);
         return 1;
     }
-    if (a.imgsz_given && built_model(g)) {
-        /* as the peer's check_imgsz: round up to a multiple of the largest stride */
-        int s = max_stride(g);
-        if (s < 1) s = 1;
-        int want[2] = {(a.imgsz[0] + s - 1) / s * s, (a.imgsz[1] + s - 1) / s * s};
-        if (want[0] != a.imgsz[0] || want[1] != a.imgsz[1])
-            fprintf(stderr, "WARNING imgsz=[%d, %d] must be multiple of max stride %d, updating to [%d, %d]\n",
-                    a.imgsz[0], a.imgsz[1], s, want[0], want[1]);
-        if (want[0] != g->meta.imgsz[0] || want[1] != g->meta.imgsz[1]) {
-            graph_free(g);
-            opt.imgsz[0] = want[0];
-            opt.imgsz[1] = want[1];
-            g = model_load(a.model, &opt, err, sizeof err);
-            if (!g) {
-                fprintf(stderr, "yoloport: %s\n", err);
-                return 1;
-            }
-        }
-    } else if (a.imgsz_given) {
+    if (a.imgsz_given && !built_model(g)) {
         const FormatInfo *row = registry_row(g->meta.source_format);
         fprintf(stderr, "WARNING imgsz is ignored for %s files: their input shape is fixed by the file\n",
                 row ? row->name : "these");

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/core/imgsz.h"
+
 #define MAX_MODULE_DEPTH 48
 #define MAX_LAYERS 4096
 /* module paths: a checkpoint may share one module object under many parents, and a
@@ -961,7 +963,11 @@ static Graph *build(ModTree *t, const LoadOptions *opt, bool take, char *err, si
 {
     LoadOptions o = opt ? *opt : (LoadOptions){0};
     int h = o.imgsz[0], w = o.imgsz[1];
-    if (h <= 0 && w <= 0) h = w = t->train_imgsz > 0 ? t->train_imgsz : 640;
+    if (h <= 0 && w <= 0) {
+        int d[2];
+        imgsz_default(t->train_args, t->n_train_args, d);
+        h = d[0], w = d[1];
+    }
     if (h <= 0) h = w;
     if (w <= 0) w = h;
     if (h > 32768 || w > 32768) {
@@ -1002,6 +1008,22 @@ static Graph *build(ModTree *t, const LoadOptions *opt, bool take, char *err, si
         graph_free(g);
         return NULL;
     }
+    return g;
+}
+
+Graph *yolo_describe(const ModTree *t)
+{
+    int d[2];
+    imgsz_default(t->train_args, t->n_train_args, d);
+    BuildParams p = {1, d[0], d[1], false, false, false};
+    Graph *g = graph_new();
+    if (t->n_strides <= 0) { /* the checkpoint records none: what a build's head would find */
+        int s[8];
+        int n = head_strides(t, s, 8);
+        for (int i = 0; i < n; i++) g->meta.strides[i] = s[i];
+        g->meta.n_strides = n;
+    }
+    fill_meta(g, t, &p);
     return g;
 }
 

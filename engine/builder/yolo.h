@@ -37,7 +37,8 @@
 #include "engine/registry/model.h"
 #include "engine/core/modtree.h"
 
-/* Build the graph for t.  opt may be NULL (imgsz: t's training imgsz else 640; batch 1).
+/* Build the graph for t.  opt may be NULL (imgsz: imgsz_default of t's train args, i.e. its
+ * training imgsz else 640; batch 1).
  * The graph copies (converting to float32) every weight it uses: t may be freed
  * afterwards.  Metadata (task, names, stride, imgsz, source, summaries) is filled in.
  * NULL + a message naming the module and the problem on error (an unsupported module
@@ -49,6 +50,13 @@ Graph *yolo_build(const ModTree *t, const LoadOptions *opt, char *err, size_t er
  * after): float32 tensors that live in them are used in place instead of copied.  The
  * config builder keeps its synthesized weights in such a blob. */
 Graph *yolo_build_take(ModTree *t, const LoadOptions *opt, char *err, size_t errlen);
+
+/* A graph without nodes whose metadata is what yolo_build(t, NULL) would fill (task, names,
+ * strides, train args, imgsz = the default size, source), found without building: the
+ * strides are the checkpoint's (model.stride, what the peer's exporter checks imgsz
+ * against), else the head's from a shapes-only probe.  No summaries.  Never NULL; the
+ * caller frees it with graph_free. */
+Graph *yolo_describe(const ModTree *t);
 
 /* The peer's summary numbers for t at imgsz (h, w): layers, parameters, gradients and
  * GFLOPs (reference section 7), unfused and as after fuse().  0 or -1 + message. */

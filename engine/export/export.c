@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "engine/core/imgsz.h"
 #include "engine/core/util.h"
 
 #ifndef YOLOPORT_VERSION
@@ -199,16 +200,12 @@ void export_set_metadata(Graph *g, const ExportCtx *ctx)
     add_prop(g, "version", EXPORT_PEER_VERSION);
     add_prop(g, "license", "AGPL-3.0 License (https://ultralytics.com/license)");
     add_prop(g, "docs", "https://docs.ultralytics.com");
-    int stride = 0;
-    for (int i = 0; i < m->n_strides; i++)
-        if (m->strides[i] > stride) stride = m->strides[i];
-    if (stride <= 0) stride = 32;
-    snprintf(buf, sizeof buf, "%d", stride);
+    snprintf(buf, sizeof buf, "%d", imgsz_model_stride(m->strides, m->n_strides));
     add_prop(g, "stride", buf);
     add_prop(g, "task", m->task ? m->task : "detect");
     snprintf(buf, sizeof buf, "%d", a->batch);
     add_prop(g, "batch", buf);
-    snprintf(buf, sizeof buf, "[%d, %d]", a->imgsz.v[0], a->imgsz.n == 2 ? a->imgsz.v[1] : a->imgsz.v[0]);
+    snprintf(buf, sizeof buf, "[%d, %d]", a->imgsz.v[0], a->imgsz.v[1]);
     add_prop(g, "imgsz", buf);
     char *names = report_py_names(m->names, m->nc);
     add_prop(g, "names", names);
@@ -259,9 +256,7 @@ static void cpu_name(char *buf, size_t len)
 /* Concrete dims of a (possibly symbolic) output at batch B and input h x w. */
 static void concrete_dims(const Graph *g, const Tensor *t, int B, int h, int w, int64_t *out)
 {
-    int64_t anchors = 0;
-    for (int i = 0; i < g->meta.n_strides; i++)
-        if (g->meta.strides[i] > 0) anchors += (int64_t)(h / g->meta.strides[i]) * (w / g->meta.strides[i]);
+    int64_t anchors = imgsz_anchors(g->meta.strides, g->meta.n_strides, h, w);
     for (int i = 0; i < t->rank; i++) {
         const char *n = t->dim_names[i];
         if (t->dims[i] >= 0 && !n) out[i] = t->dims[i];
@@ -307,6 +302,40 @@ static int fail(ExportRun *run, ExportStatus st, char *err, size_t errlen, const
     return -1;
 }
 
+/* The peer's checks, run by model_load as soon as the model is read (LoadDecideFn): their
+ * messages are logged with the peer's prefixes, and the build takes the effective imgsz,
+ * batch and dynamic.  An error stops the load with the first error as its message. */
+typedef struct {
+    Job *job;
+    ExportRun *run;
+    ExportMsgs msgs;
+    ExportEffective eff;
+} Checks;
+
+static int check_args(const GraphMeta *meta, bool builds, LoadOptions *lo, void *user, char *err, size_t errlen)
+{
+    Checks *c = user;
+    if (job_cancelled(c->job)) return err_set(err, errlen, "cancelled");
+    job_progress(c->job, "check arguments", -1);
+    ModelFacts facts;
+    export_facts_from_meta(meta, &facts);
+    export_msgs_clear(&c->msgs);
+    int vrc = export_args_validate(&c->run->args, &facts, &c->eff, &c->msgs);
+    bool bad = vrc != 0 || !c->eff.fmt;
+    log_msgs(c->job, &c->msgs, bad ? first_error(&c->msgs) : NULL);
+    if (bad) return err_set(err, errlen, "%s", first_error(&c->msgs));
+    if (!c->eff.fmt->write)
+        return err_set(err, errlen, "format=%s: %s", c->eff.fmt->argument,
+                       c->eff.fmt->unavailable_reason ? c->eff.fmt->unavailable_reason : "not available in this build");
+    const ExportArgs *a = &c->eff.args;
+    lo->imgsz[0] = a->imgsz.v[0];
+    lo->imgsz[1] = a->imgsz.v[1];
+    lo->batch = a->batch;
+    lo->dynamic = a->dynamic;
+    (void)builds; /* a graph read as it is keeps its own shape: the checks run all the same */
+    return 0;
+}
+
 int export_job_body(Job *job, void *user, char *err, size_t errlen)
 {
     ExportRun *run = user;
@@ -320,52 +349,26 @@ int export_job_body(Job *job, void *user, char *err, size_t errlen)
         return fail(run, EXPORT_FAILED, err, errlen,
                     "no model given: add model=FILE (a .pt checkpoint, or a config such as yolov8n.yaml)");
 
-    /* 1. the model, loaded as the peer's Model.export sees it by default (fused, batch 1,
-     * the checkpoint's imgsz); loaded again below if the checks change imgsz/batch */
+    /* 1-2. the model, read once; the peer's checks run on its facts (task, stride, training
+     * imgsz) as soon as it is read (check_args), and it is built once, at the effective
+     * imgsz/batch/dynamic they settle */
     job_progress(job, "load model", -1);
-    LoadOptions lo = {.imgsz = {0, 0}, .batch = 1, .fuse = true, .dynamic = run->args.dynamic};
+    Checks checks;
+    memset(&checks, 0, sizeof checks);
+    checks.job = job;
+    checks.run = run;
+    LoadOptions lo = {.fuse = true, .decide = check_args, .decide_user = &checks};
+    run->model_loads++;
     Graph *g = model_load(model, &lo, msg, sizeof msg);
+    if (!g && job_cancelled(job)) return fail(run, EXPORT_CANCELLED, err, errlen, "cancelled");
     if (!g) return fail(run, EXPORT_FAILED, err, errlen, msg);
     if (job_cancelled(job)) {
         graph_free(g);
         return fail(run, EXPORT_CANCELLED, err, errlen, "cancelled");
     }
-
-    /* 2. the peer's checks, in its order */
-    job_progress(job, "check arguments", -1);
-    ModelFacts facts;
-    export_facts_from_meta(&g->meta, &facts);
-    ExportMsgs msgs;
-    export_msgs_clear(&msgs);
-    ExportEffective eff;
-    memset(&eff, 0, sizeof eff);
-    int vrc = export_args_validate(&run->args, &facts, &eff, &msgs);
-    log_msgs(job, &msgs, vrc != 0 || !eff.fmt ? first_error(&msgs) : NULL);
-    if (vrc != 0 || !eff.fmt) {
-        graph_free(g);
-        return fail(run, EXPORT_FAILED, err, errlen, first_error(&msgs));
-    }
-    if (!eff.fmt->write) {
-        graph_free(g);
-        snprintf(msg, sizeof msg, "format=%s: %s", eff.fmt->argument,
-                 eff.fmt->unavailable_reason ? eff.fmt->unavailable_reason : "not available in this build");
-        return fail(run, EXPORT_FAILED, err, errlen, msg);
-    }
-    const ExportArgs *a = &eff.args;
-    int h = a->imgsz.v[0], w = a->imgsz.n == 2 ? a->imgsz.v[1] : a->imgsz.v[0];
-    if (g->meta.imgsz[0] != h || g->meta.imgsz[1] != w || a->batch != 1 || a->dynamic != lo.dynamic) {
-        graph_free(g);
-        lo.imgsz[0] = h;
-        lo.imgsz[1] = w;
-        lo.batch = a->batch;
-        lo.dynamic = a->dynamic;
-        g = model_load(model, &lo, msg, sizeof msg);
-        if (!g) return fail(run, EXPORT_FAILED, err, errlen, msg);
-    }
-    if (job_cancelled(job)) {
-        graph_free(g);
-        return fail(run, EXPORT_CANCELLED, err, errlen, "cancelled");
-    }
+    const ExportEffective *eff = &checks.eff;
+    const ExportArgs *a = &eff->args;
+    int h = a->imgsz.v[0], w = a->imgsz.v[1];
 
     /* 3. the peer's opening lines */
     char cpu[256];
@@ -425,9 +428,8 @@ int export_job_body(Job *job, void *user, char *err, size_t errlen)
     ctx.job = job;
     ctx.args = a;
     ctx.given = &run->args;
-    ctx.fmt = eff.fmt;
+    ctx.fmt = eff->fmt;
     ctx.source = g;
-    ctx.load = &lo;
     ctx.model_path = model;
     ctx.out_base = out_base;
     ctx.pretty_name = pretty;
@@ -436,11 +438,11 @@ int export_job_body(Job *job, void *user, char *err, size_t errlen)
     ctx.report = &run->report;
     ctx.status = CHECK_SKIPPED;
     char fmt_prefix[64];
-    snprintf(fmt_prefix, sizeof fmt_prefix, "%s:", eff.fmt->name);
+    snprintf(fmt_prefix, sizeof fmt_prefix, "%s:", eff->fmt->name);
     report_colorstr(prefix, sizeof prefix, NULL, fmt_prefix, run->color);
-    job_progress(job, eff.fmt->name, 0);
+    job_progress(job, eff->fmt->name, 0);
     double ts = now_seconds();
-    int rc = eff.fmt->write(&ctx, msg, sizeof msg);
+    int rc = eff->fmt->write(&ctx, msg, sizeof msg);
     double dt = now_seconds() - ts;
     int ret = 0;
     if (job_cancelled(job) && rc != 0) {
@@ -452,7 +454,7 @@ int export_job_body(Job *job, void *user, char *err, size_t errlen)
         ret = -1;
     } else {
         int64_t bytes = path_size(ctx.out_path);
-        job_add_timing(job, eff.fmt->name, dt);
+        job_add_timing(job, eff->fmt->name, dt);
         snprintf(run->last_path, sizeof run->last_path, "%s", ctx.out_path);
         if (ctx.status == CHECK_WRITTEN_FAILED) {
             job_log(job, JOB_LOG_WARNING, "WARNING ⚠️ %s export written ❎ %.1fs, saved as '%s' (%.1f MB), but its check failed",
@@ -508,7 +510,7 @@ int export_job_body(Job *job, void *user, char *err, size_t errlen)
                             : c->status == CHECK_WRITTEN_FAILED || c->status == CHECK_SKIPPED ? JOB_CHECK_WARN
                                                                                               : JOB_CHECK_FAIL;
         char name[160];
-        snprintf(name, sizeof name, "%s %s", eff.fmt->name, c->name);
+        snprintf(name, sizeof name, "%s %s", eff->fmt->name, c->name);
         job_add_check(job, name, js, c->detail, c->max_abs_delta >= 0 ? c->max_abs_delta : NAN);
     }
     run->report.total_seconds = now_seconds() - t0;

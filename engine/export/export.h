@@ -1,7 +1,8 @@
 /* export: the export pipeline — `yoloport export model=yolov8n.pt format=onnx ...` as a Job.
  *
- * The pipeline resolves the model, runs the peer's argument checks (engine/export/export_args.h)
- * and logs their warnings, loads and fuses the model at the effective imgsz/batch/dynamic,
+ * The pipeline reads the model once (model_load), runs the peer's argument checks
+ * (engine/export/export_args.h) against its facts as soon as it is read (LoadOptions.decide)
+ * and logs their warnings, builds and fuses it once at the effective imgsz/batch/dynamic,
  * then calls the format's writer stage from the registry (engine/registry/registry.h) with an
  * ExportCtx.  A stage writes its artifact to a temporary name beside the destination and
  * renames it into place only when it is complete (engine/core/fileio.h): on failure or cancel
@@ -38,7 +39,6 @@ struct ExportCtx {
     const ExportArgs *given;      /* as the user gave them (None stays None: metadata 'args') */
     const FormatInfo *fmt;        /* the row being written */
     const Graph *source;          /* the loaded, fused model at the effective imgsz/batch/dynamic */
-    const LoadOptions *load;      /* how source was loaded (to load it again if needed) */
     const char *model_path;       /* the model= value as given */
     const char *out_base;         /* artifact base path without suffix: "dir/yolov8n" next to a .pt
                                      (as given: relative stays relative), "yolov8n" in the CWD for
@@ -69,6 +69,8 @@ typedef struct {
     Report report;
     char last_path[4096];  /* the last artifact written, "" when none */
     char error[1024];      /* the failing stage's error, "" when none */
+    int model_loads;       /* times the model file was read and built: 1 (once, at the
+                              effective imgsz; the tests hold the pipeline to it) */
 } ExportRun;
 
 /* A run for args (copied).  Never NULL. */

@@ -14,6 +14,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "engine/core/imgsz.h"
 #include "engine/core/util.h"
 #include "formats/onnx.h"
 
@@ -343,9 +344,7 @@ static bool values_equal(const ExportArgs *a, const ExportArgs *b, int key)
     case ARG_PATH: return strcmp(fa, fb) == 0;
     case ARG_IMGSZ: {
         const ExportImgsz *ia = (const ExportImgsz *)fa, *ib = (const ExportImgsz *)fb;
-        int ha = ia->v[0], wa = ia->n == 1 ? ia->v[0] : ia->v[1];
-        int hb = ib->v[0], wb = ib->n == 1 ? ib->v[0] : ib->v[1];
-        return ha == hb && wa == wb;
+        return ia->v[0] == ib->v[0] && ia->v[1] == ib->v[1];
     }
     }
     return false;
@@ -765,26 +764,11 @@ void export_facts_from_meta(const GraphMeta *meta, ModelFacts *out)
     memset(out, 0, sizeof *out);
     if (!meta) return;
     out->task = meta->task;
-    for (int i = 0; i < meta->n_strides && i < 8; i++)
-        if (meta->strides[i] > out->stride) out->stride = meta->strides[i];
+    out->stride = imgsz_model_stride(meta->strides, meta->n_strides < 8 ? meta->n_strides : 8);
     out->nc = meta->nc;
-    for (int i = 0; i < meta->n_train_args; i++) {
-        const KeyValue *kv = &meta->train_args[i];
-        if (kv->key && kv->value && strcmp(kv->key, "imgsz") == 0) {
-            PyVal *v = xmalloc(sizeof *v);
-            smart_value(kv->value, v);
-            if (v->kind == PV_INT && v->i > 0 && v->i <= EXPORT_IMGSZ_MAX) {
-                out->train_imgsz[0] = out->train_imgsz[1] = (int)v->i;
-            } else if ((v->kind == PV_LIST || v->kind == PV_TUPLE) && v->items_int && v->n_items >= 1 &&
-                       v->n_items <= 2 && v->items[0] > 0 && v->items[v->n_items - 1] > 0 &&
-                       v->items[0] <= EXPORT_IMGSZ_MAX && v->items[v->n_items - 1] <= EXPORT_IMGSZ_MAX) {
-                out->train_imgsz[0] = (int)v->items[0];
-                out->train_imgsz[1] = (int)v->items[v->n_items - 1];
-            }
-            free(v);
-        }
-    }
-    if (!out->train_imgsz[0] && meta->imgsz[0] > 0 && meta->imgsz[1] > 0) {
+    if (!imgsz_from_train_args(meta->train_args, meta->n_train_args, out->train_imgsz) && meta->imgsz[0] > 0 &&
+        meta->imgsz[1] > 0) {
+        /* no training imgsz recorded: the size the model was built (or, for ONNX, fixed) at */
         out->train_imgsz[0] = meta->imgsz[0];
         out->train_imgsz[1] = meta->imgsz[1];
     }
@@ -894,7 +878,7 @@ int export_args_validate(const ExportArgs *in, const ModelFacts *model, ExportEf
     }
     int msgs0 = m->n;
     const char *task = model && model->task && *model->task ? model->task : "detect";
-    int stride = model && model->stride > 0 ? model->stride : 32;
+    int stride = model && model->stride > 0 ? model->stride : IMGSZ_STRIDE_DEFAULT;
     bool end2end = model && model->end2end;
     e->stride = stride;
     char num[64];
@@ -1041,21 +1025,10 @@ int export_args_validate(const ExportArgs *in, const ModelFacts *model, ExportEf
             }
         }
         if (!bad) {
-            int sz[2];
-            bool changed = false;
-            for (int i = 0; i < n; i++) {
-                sz[i] = (im.v[i] + stride - 1) / stride * stride;
-                if (sz[i] != im.v[i]) changed = true;
-            }
-            if (changed) {
-                char upd[64];
-                imgsz_list_text(sz, n, upd, sizeof upd);
-                export_msgs_add(m, EXPORT_MSG_WARNING, EXPORT_KEY_IMGSZ,
-                                "imgsz=%s must be multiple of max stride %d, updating to %s", given, stride, upd);
-            }
+            char warn[EXPORT_MSG_TEXT];
+            if (imgsz_check(im.v, n, stride, a->imgsz.v, warn, sizeof warn))
+                export_msgs_add(m, EXPORT_MSG_WARNING, EXPORT_KEY_IMGSZ, "%s", warn);
             a->imgsz.n = 2;
-            a->imgsz.v[0] = sz[0];
-            a->imgsz.v[1] = n == 2 ? sz[1] : sz[0];
         }
     }
 

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "engine/core/graph.h"
+#include "engine/core/imgsz.h"
 #include "engine/registry/registry.h"
 
 /* Value types.  STR holds up to EXPORT_STR_MAX-1 bytes, PATH up to EXPORT_PATH_MAX-1. */
@@ -31,6 +32,9 @@ typedef enum {
 #define ARGF_NULLABLE 1u /* may be None (the peer's "optional"); default None when default is NULL */
 #define ARGF_OURS 2u     /* yoloport's own key: never written into `yolo export` command lines */
 
+#define EXPORT_STRINGIFY_(x) #x
+#define EXPORT_STRINGIFY(x) EXPORT_STRINGIFY_(x)
+
 /* Every key, declared once: X(ID, name, type, default text or NULL for None, flags, help).
  * The order is the workbench form's order and the order of rendered command lines.
  * Defaults are what `yolo export` actually uses: default.yaml overridden by Model.export
@@ -39,7 +43,7 @@ typedef enum {
 #define EXPORT_ARGS(X)                                                                                    \
     X(MODEL, model, ARG_PATH, NULL, ARGF_NULLABLE, "model file to export (.pt, .onnx or a model .yaml)") \
     X(FORMAT, format, ARG_STR, "torchscript", 0, "format to export to: onnx, torchscript, openvino, engine, ...") \
-    X(IMGSZ, imgsz, ARG_IMGSZ, "640", 0, "input size: 640 (square) or h,w; rounded up to the model's stride") \
+    X(IMGSZ, imgsz, ARG_IMGSZ, EXPORT_STRINGIFY(IMGSZ_DEFAULT), 0, "input size: 640 (square) or h,w; rounded up to the model's stride") \
     X(BATCH, batch, ARG_INT, "1", 0, "input batch size (the maximum batch with dynamic=True)")               \
     X(HALF, half, ARG_BOOL, "False", 0, "FP16 weights (works on CPU in yoloport: nothing is traced)")       \
     X(INT8, int8, ARG_BOOL, "False", 0, "INT8 quantization, calibrated on 'data'")                          \
@@ -73,10 +77,12 @@ typedef enum {
 
 #define EXPORT_STR_MAX 128
 #define EXPORT_PATH_MAX 4096
-#define EXPORT_IMGSZ_MAX 16384 /* largest accepted side; see export_args_validate */
+#define EXPORT_IMGSZ_MAX IMGSZ_MAX /* largest accepted side; see export_args_validate */
 
-/* imgsz as given: n = 1 for one number (square), 2 for h,w.  After validation
- * (ExportEffective.args) n is always 2 and both sides are multiples of the stride. */
+/* imgsz: v = (h, w) always -- one number (a square) fills both -- and n says how it was
+ * typed (1: one number, 2: h,w), which only messages and command lines use.  After a
+ * successful validation (ExportEffective.args) n is 2 and both sides are multiples of the
+ * stride. */
 typedef struct {
     int n;
     int v[2];
@@ -182,16 +188,18 @@ char *export_args_value_text(const ExportArgs *a, ExportArgKey key, char *buf, s
 /* What validation needs to know about the model.  Any field may be left 0/NULL. */
 typedef struct {
     const char *task;   /* "detect", "segment", "pose", "obb", "classify"; NULL = detect */
-    int stride;         /* max stride; 0 = 32 */
+    int stride;         /* max stride (imgsz_model_stride); 0 = IMGSZ_STRIDE_DEFAULT */
     int nc;             /* number of class names; 0 = unknown */
     bool end2end;       /* end-to-end head (YOLOv10/YOLO26 style, no NMS needed) */
-    int train_imgsz[2]; /* the checkpoint's training imgsz (h, w): the default imgsz when the
-                           user gives none, as Model.export does; 0 = 640 */
+    int train_imgsz[2]; /* the model's default imgsz (h, w): the imgsz when the user gives
+                           none, as Model.export does; 0 = the imgsz key's default */
 } ModelFacts;
 
-/* Facts from a loaded graph's metadata (task, max stride, nc, imgsz from the "imgsz" train
- * arg or else meta->imgsz).  end2end is left false (the metadata does not record it).
- * String fields point into meta; the graph must outlive out. */
+/* Facts from a model's metadata -- a built graph's, or the one LoadOptions.decide sees before
+ * the build (engine/registry/model.h) -- task, stride (imgsz_model_stride), nc, and the default imgsz:
+ * the "imgsz" train arg (imgsz_from_train_args) or else meta->imgsz, the size a default
+ * build uses.  end2end is left false (the metadata does not record it).  String fields
+ * point into meta; the graph must outlive out. */
 void export_facts_from_meta(const GraphMeta *meta, ModelFacts *out);
 
 /* The values an export will actually use, after the peer's coercions. */

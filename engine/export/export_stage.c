@@ -18,6 +18,7 @@
 
 #include "engine/exec/exec.h"
 #include "engine/core/fileio.h"
+#include "engine/core/imgsz.h"
 #include "engine/passes/graph_equiv.h"
 
 /* ======================================================================================
@@ -106,9 +107,7 @@ NmsOptions export_stage_nms_options(const ExportArgs *a, const Graph *src)
                      .iou = (float)a->iou,
                      .max_det = a->max_det,
                      .agnostic = a->agnostic_nms};
-    int h = a->imgsz.v[0], w = a->imgsz.n == 2 ? a->imgsz.v[1] : a->imgsz.v[0];
-    for (int i = 0; i < src->meta.n_strides; i++)
-        if (src->meta.strides[i] > 0) no.anchors += (int64_t)(h / src->meta.strides[i]) * (w / src->meta.strides[i]);
+    no.anchors = imgsz_anchors(src->meta.strides, src->meta.n_strides, a->imgsz.v[0], a->imgsz.v[1]);
     return no;
 }
 
@@ -274,7 +273,7 @@ static ExportStageSource *source_start(ExportCtx *ctx)
     r->dims[0] = a->batch;
     r->dims[1] = src->meta.channels > 0 ? src->meta.channels : 3;
     r->dims[2] = a->imgsz.v[0];
-    r->dims[3] = a->imgsz.n == 2 ? a->imgsz.v[1] : a->imgsz.v[0];
+    r->dims[3] = a->imgsz.v[1];
     r->x = fixed_input(r->dims);
     r->watching = pthread_create(&r->watcher, NULL, watcher_main, r) == 0;
     r->started = pthread_create(&r->thread, NULL, source_main, r) == 0;
@@ -550,7 +549,7 @@ static CheckStatus compare_runs(const ExportArgs *a, const Graph *src, const Exp
      * ~0.25%, segment protos ~1.2% of their channel's range on the official models) */
     double rtol = a->half ? 2e-2 : 1e-4;
     size_t used = 0;
-    int h = a->imgsz.v[0], w = a->imgsz.n == 2 ? a->imgsz.v[1] : a->imgsz.v[0];
+    int h = a->imgsz.v[0], w = a->imgsz.v[1];
     why[0] = '\0';
     for (int i = 0; i < sr->n && nst == CHECK_PASSED; i++) {
         const StageOutput *ref = &sr->outs[i];

@@ -104,7 +104,15 @@ Graph *model_load(const char *path, const LoadOptions *opt, char *err, size_t er
     LoadOptions o = opt ? *opt : (LoadOptions){0};
     const FormatInfo *row = registry_row(model_detect(path, err, errlen));
     if (!row || !row->read) return NULL;
-    Graph *g = row->read(path, &o, err, errlen);
+    Graph *g = row->read(path, &o, err, errlen); /* a building reader calls o.decide itself */
     if (g) g->meta.source_format = row->id;
+    if (g && !row->read_builds && o.decide) {
+        /* the file fixed its graph: the caller still learns its facts, and may refuse it */
+        LoadOptions fixed = o;
+        if (o.decide(&g->meta, false, &fixed, o.decide_user, err, errlen) != 0) {
+            graph_free(g);
+            return NULL;
+        }
+    }
     return g;
 }

@@ -135,10 +135,18 @@ static int check_imgsz(const ModTree *t, const LoadOptions *o, const char *path,
     return 0;
 }
 
-/* The builder's graph for a layer list (take: the graph adopts t's blobs), BatchNorm folded
- * when o->fuse. */
-static Graph *build(ModTree *t, const char *path, const LoadOptions *o, bool take, char *err, size_t errlen)
+/* The builder's graph for a layer list (take: the graph adopts t's blobs), built as
+ * opt->decide settles (once), BatchNorm folded when fuse. */
+static Graph *build(ModTree *t, const char *path, const LoadOptions *opt, bool take, char *err, size_t errlen)
 {
+    LoadOptions decided = *opt, *o = &decided;
+    if (o->decide) {
+        /* the caller settles the build from the model's facts before anything is built */
+        Graph *about = yolo_describe(t);
+        int rc = o->decide(&about->meta, true, o, o->decide_user, err, errlen);
+        graph_free(about);
+        if (rc != 0) return NULL;
+    }
     if (check_imgsz(t, o, path, err, errlen)) return NULL;
     char why[512] = "";
     Graph *g = take ? yolo_build_take(t, o, why, sizeof why) : yolo_build(t, o, why, sizeof why);

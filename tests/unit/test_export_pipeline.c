@@ -31,6 +31,7 @@ static void test_export_yaml_small(void)
     if (!run) return;
     EXPECT_EQ_INT(st, JOB_DONE);
     EXPECT_EQ_INT(run->status, EXPORT_OK);
+    EXPECT_EQ_INT(run->model_loads, 1); /* read and built once, at imgsz=64 (not 640 first) */
     EXPECT_EQ_STR(run->last_path, "yolov8n.onnx");
     EXPECT(file_exists("yolov8n.onnx"));
     EXPECT(count_temporaries(".") == 0);
@@ -128,6 +129,7 @@ static void test_nms_half_dynamic_read_back(void)
     EXPECT(run != NULL);
     if (!run) return;
     EXPECT_EQ_INT(run->status, EXPORT_OK);
+    EXPECT_EQ_INT(run->model_loads, 1); /* imgsz, batch and dynamic all decided before the one build */
     EXPECT_CONTAINS(log.text, "output shape(s) (2, 84, 6)");
     EXPECT_CONTAINS(log.text, "no GPU is needed");
     if (run->report.n_artifacts == 1) EXPECT_EQ_STR(run->report.artifacts[0].precision.text, "fp16");

@@ -1,6 +1,7 @@
 /* Tests for model_detect / model_load: the format comes from the content, never the name
  * (each registry row's recogniser),
- * and every bad input gives one message naming the file and the problem. */
+ * and every bad input gives one message naming the file and the problem; a caller's decide
+ * hook sees the model's metadata before the one build and settles it. */
 #include <sys/stat.h>
 
 #include "engine/registry/model.h"
@@ -166,6 +167,93 @@ static void test_real_files(void)
     }
 }
 
+/* LoadOptions.decide: called once per load, after the read and before the build, with the
+ * metadata the default build fills in (the export's checks run on it, then the model is
+ * built once at what they settle). */
+typedef struct {
+    int calls;
+    bool builds;
+    GraphMeta seen;      /* scalar fields copied; strings point into a freed graph: not read */
+    char task[32];
+    int set_imgsz[2], set_batch;
+    bool refuse;
+} Decision;
+
+static int decide_hook(const GraphMeta *meta, bool builds, LoadOptions *o, void *user, char *err, size_t errlen)
+{
+    Decision *d = user;
+    d->calls++;
+    d->builds = builds;
+    d->seen = *meta;
+    snprintf(d->task, sizeof d->task, "%s", meta->task ? meta->task : "");
+    if (d->refuse) return err_set(err, errlen, "refused by the caller");
+    if (d->set_imgsz[0]) {
+        o->imgsz[0] = d->set_imgsz[0];
+        o->imgsz[1] = d->set_imgsz[1];
+    }
+    if (d->set_batch) o->batch = d->set_batch;
+    return 0;
+}
+
+static void expect_meta_as_built(const char *path, bool builds)
+{
+    char err[512] = "";
+    Decision d = {0};
+    LoadOptions o = {.shapes_only = true, .decide = decide_hook, .decide_user = &d};
+    Graph *g = model_load(path, &o, err, sizeof err);
+    EXPECT_MSG(g != NULL, "%s: %s", path, err);
+    EXPECT_EQ_INT(d.calls, 1);
+    EXPECT(d.builds == builds);
+    if (g) {
+        const GraphMeta *m = &g->meta;
+        EXPECT_EQ_STR(d.task, m->task ? m->task : "");
+        EXPECT_EQ_INT(d.seen.nc, m->nc);
+        EXPECT_EQ_INT(d.seen.imgsz[0], m->imgsz[0]);
+        EXPECT_EQ_INT(d.seen.imgsz[1], m->imgsz[1]);
+        EXPECT_EQ_INT(d.seen.n_strides, m->n_strides);
+        for (int i = 0; i < m->n_strides && i < d.seen.n_strides; i++) EXPECT_EQ_INT(d.seen.strides[i], m->strides[i]);
+        EXPECT_EQ_INT(d.seen.n_train_args, m->n_train_args);
+        EXPECT_EQ_INT(d.seen.source_format, m->source_format);
+        graph_free(g);
+    }
+}
+
+static void test_decide_before_build(void)
+{
+    expect_meta_as_built("yolov8n.yaml", true);
+    expect_meta_as_built("yolo11n-seg.yaml", true);
+    const char *text = "nc: 2\nbackbone:\n  - [-1, 1, Conv, [16, 3, 2]]\n  - [-1, 1, Conv, [32, 3, 2]]\n"
+                       "head:\n  - [-1, 1, Classify, [nc]]\n";
+    write_file(tmp("cls.yaml"), text, strlen(text));
+    expect_meta_as_built(tmp("cls.yaml"), true);
+    /* the build happens at what the hook settled, once */
+    char err[512] = "";
+    Decision d = {.set_imgsz = {320, 256}, .set_batch = 2};
+    LoadOptions o = {.shapes_only = true, .decide = decide_hook, .decide_user = &d};
+    Graph *g = model_load("yolov8n.yaml", &o, err, sizeof err);
+    EXPECT_MSG(g != NULL, "%s", err);
+    EXPECT_EQ_INT(d.calls, 1);
+    EXPECT(d.seen.imgsz[0] == 640 && d.seen.imgsz[1] == 640); /* the default, before the decision */
+    if (g) {
+        char buf[64];
+        EXPECT_EQ_STR(shape_str(&g->tensors[g->inputs[0]], buf, sizeof buf), "[2, 3, 320, 256]");
+        graph_free(g);
+    }
+    /* a refusal stops the load with the hook's message */
+    Decision no = {.refuse = true};
+    o = (LoadOptions){.shapes_only = true, .decide = decide_hook, .decide_user = &no};
+    g = model_load("yolov8n.yaml", &o, err, sizeof err);
+    EXPECT(g == NULL);
+    EXPECT_EQ_STR(err, "refused by the caller");
+    if (!shared_dir()) return;
+    expect_meta_as_built(shared_path("models/yolov8s.pt"), true);
+    expect_meta_as_built(shared_path("reference/peer/yolov8n.onnx"), false);
+    no.calls = 0;
+    g = model_load(shared_path("reference/peer/yolov8n.onnx"), &o, err, sizeof err);
+    EXPECT(g == NULL && no.calls == 1);
+    EXPECT_EQ_STR(err, "refused by the caller");
+}
+
 static void test_format_names(void)
 {
     EXPECT_EQ_STR(format_id_key(FMT_PYTORCH), "pt");
@@ -184,6 +272,7 @@ int main(void)
     RUN(test_builtin_config);
     RUN(test_real_files);
     RUN(test_format_names);
+    RUN(test_decide_before_build);
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
     if (system(cmd)) {
