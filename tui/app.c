@@ -130,10 +130,12 @@ void app_confirm(App *app, int purpose, int tag, const char *title, const char *
     app->dirty = true;
 }
 
-static void refresh_panes(App *app)
+int app_update_panes(App *app)
 {
+    int r = 0;
     for (int i = 0; i < SCREEN_COUNT; i++)
-        if (app->panes[i].ops && app->panes[i].state && app->panes[i].ops->update) app->panes[i].ops->update(&app->panes[i], app);
+        if (app->panes[i].ops && app->panes[i].state && app->panes[i].ops->update) r |= app->panes[i].ops->update(&app->panes[i], app);
+    return r;
 }
 
 /* ---- model -------------------------------------------------------------------------------- */
@@ -155,11 +157,12 @@ int app_open_model(App *app, const char *path)
     if (app->weights) graph_free(app->weights);
     app->weights = NULL;
     app->graph = g;
+    app->model_serial++;
     app->model_error[0] = 0;
     session_load_weights(app, path);
     if (path != app->model_path) snprintf(app->model_path, sizeof app->model_path, "%s", path);
     export_args_set(&app->args, "model", app->model_path, NULL);
-    refresh_panes(app);
+    app_update_panes(app);
     app_status(app, MSG_OK, "opened %s in %.0f ms", path, (now_seconds() - t0) * 1000);
     return 0;
 }

@@ -91,6 +91,7 @@ struct App {
     void *weights_load;     /* the load in flight (session.c), NULL when none */
     Vec weights_loads;      /* every load started (WeightsLoad *), freed once the runner stopped */
     char model_error[512];
+    unsigned model_serial;  /* bumped by every model opened: panes redo model-dependent work */
     ExportArgs args;        /* the Export form's arguments (also :set / :export) */
     JobRunner *jobs;
     ExportRecord *exports;
@@ -123,6 +124,9 @@ struct App {
     double t_start, t_key;  /* process start; when the last key batch was read */
 };
 
+/* The app's data changed (a model opened, job events, an export queued): every open pane's
+ * update hook, once.  Returns the reaction flags they asked for. */
+int app_update_panes(App *app);
 /* Status line message (printf-style).  Replaces the previous one. */
 void app_status(App *app, MsgLevel level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Switch screens (remembers the previous one for `back`). */
@@ -145,6 +149,8 @@ int pane_graph_search(Pane *p, App *app, const char *pattern, int dir);
 /* Graph pane: the selected tree row's id (module index >= 0, node n as -(n)-2, -1 none)
  * and the number of visible rows (tests). */
 int pane_graph_selected(Pane *p, int *visible_rows);
+/* Export pane: how many times it ran the export checks (tests: once per change). */
+long pane_export_validations(Pane *p);
 /* Export pane: its argument form (tests). */
 void *pane_export_form(Pane *p);
 /* Export pane: select format (argument) in the list; false when unknown. */

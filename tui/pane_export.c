@@ -27,6 +27,9 @@ typedef struct {
     ExportEffective eff;
     char *cmd_yoloport, *cmd_yolo;
     int list_x, list_y, list_w, list_h, form_x, form_y, form_w, form_h, cmd_y;
+    App *app;                /* for the form's check (the App outlives its panes) */
+    unsigned model_serial;   /* app->model_serial the last validation saw */
+    long validations;        /* export_args_validate runs (tests: one per change) */
 } ExportPane;
 
 static ExportPane *ep_of(Pane *p) { return p->state; }
@@ -75,6 +78,8 @@ static int source_row(const App *app)
     return registry_row(id) ? FMT_PYTORCH : -1;
 }
 
+static int check_field(Form *f, int field, const char *value, char *msg, size_t msglen, void *user);
+
 /* Re-run the peer's checks and put effective values, warnings and disabled reasons on the
  * fields. */
 static void revalidate(ExportPane *ep, App *app)
@@ -86,6 +91,8 @@ static void revalidate(ExportPane *ep, App *app)
     if (export_args_is_none(&a, EXPORT_KEY_MODEL) && app->model_path[0]) export_args_set(&a, "model", app->model_path, NULL);
     export_msgs_clear(&ep->msgs);
     export_args_validate(&a, app->graph ? &facts : NULL, &ep->eff, &ep->msgs);
+    ep->validations++;
+    ep->model_serial = app->model_serial;
     const FormatInfo *fi = selected_format(ep);
     for (int i = 0; i < ep->form.n_fields; i++) {
         FormField *f = &ep->form.fields[i];
@@ -163,7 +170,10 @@ static void export_open(Pane *p, App *app)
 {
     ExportPane *ep = xcalloc(1, sizeof *ep);
     p->state = ep;
+    ep->app = app;
     form_init(&ep->form);
+    ep->form.check = check_field;
+    ep->form.check_user = ep;
     ep->fmts.count = registry_count();
     ep->fmts.height = 16;
     scan_formats(ep);
@@ -193,10 +203,15 @@ static void export_close(Pane *p, App *app)
 static int export_update(Pane *p, App *app)
 {
     ExportPane *ep = ep_of(p);
-    /* the model may have changed: its stride and default imgsz matter */
-    revalidate(ep, app);
+    /* a new model brings its own stride and default imgsz; job events change nothing here */
+    if (ep->model_serial != app->model_serial) {
+        revalidate(ep, app);
+        return R_REDRAW;
+    }
     return 0;
 }
+
+long pane_export_validations(Pane *p) { return ep_of(p) ? ep_of(p)->validations : 0; }
 
 static void layout(ExportPane *ep, Pane *p)
 {
@@ -241,27 +256,27 @@ static int run_marked(ExportPane *ep, App *app)
     return R_HANDLED | R_REDRAW;
 }
 
-/* Apply a changed form field to app->args; a rejected value goes back to the old one. */
-static void apply_field(ExportPane *ep, App *app, int fi)
+/* The form's check (widgets/form.h): a changed field goes into app->args through the
+ * peer's parser, which refuses what it cannot read (imgsz=640,480 and [640, 480] are fine,
+ * "abc" is not) with the peer's message; then the one validation of this change. */
+static int check_field(Form *f, int field, const char *value, char *msg, size_t msglen, void *user)
 {
-    FormField *f = &ep->form.fields[fi];
-    int k = ep->field_key[fi];
+    ExportPane *ep = user;
+    App *app = ep->app;
+    int k = ep->field_key[field];
     ExportMsgs m;
     export_msgs_clear(&m);
-    const char *v = f->value[0] ? f->value : "None";
-    if (export_args_set(&app->args, export_arg_info[k].name, v, &m) != 0) {
-        snprintf(ep->form.error, sizeof ep->form.error, "%s", m.n ? m.items[0].text : "invalid value");
-        char old[256];
-        export_args_value_text(&app->args, (ExportArgKey)k, old, sizeof old);
-        snprintf(f->value, sizeof f->value, "%s", strcmp(old, "None") ? old : "");
+    if (export_args_set(&app->args, export_arg_info[k].name, *value ? value : "None", &m) != 0) {
+        snprintf(msg, msglen, "%s", m.n ? m.items[0].text : "invalid value");
+        return -1;
     }
     revalidate(ep, app);
+    return 0;
 }
 
 static int form_feed(ExportPane *ep, App *app, wint_t ch, bool is_key)
 {
-    FormResult fr = form_key(&ep->form, ch, is_key);
-    if (fr == FORM_CHANGED) apply_field(ep, app, ep->form.changed);
+    FormResult fr = form_key(&ep->form, ch, is_key); /* a change was applied by check_field */
     return fr == FORM_IGNORED ? 0 : R_HANDLED | R_REDRAW;
 }
 

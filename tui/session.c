@@ -79,9 +79,7 @@ int session_drain(App *app)
                         app_status(app, MSG_WARN, "weights not loaded: %s", wl->err);
                     }
                     app->weights_load = NULL; /* the record itself is freed at session_stop */
-                    r |= R_REDRAW;
-                    for (int k = 0; k < SCREEN_COUNT; k++)
-                        if (app->panes[k].ops && app->panes[k].state && app->panes[k].ops->update) app->panes[k].ops->update(&app->panes[k], app);
+                    r |= R_REDRAW;           /* the panes are updated once, below */
                 }
                 continue;
             }
@@ -105,11 +103,23 @@ int session_drain(App *app)
         }
         if (n < 64) break;
     }
-    if (r) {
-        for (int i = 0; i < SCREEN_COUNT; i++)
-            if (app->panes[i].ops && app->panes[i].state && app->panes[i].ops->update) r |= app->panes[i].ops->update(&app->panes[i], app);
-    }
+    if (r) r |= app_update_panes(app);
     return r;
+}
+
+/* A new record of the session for job (zeroed, then id, state and queue time). */
+static ExportRecord *add_record(App *app, Job *job)
+{
+    if (app->n_exports == app->cap_exports) {
+        app->cap_exports = app->cap_exports ? app->cap_exports * 2 : 16;
+        app->exports = xrealloc(app->exports, sizeof *app->exports * (size_t)app->cap_exports);
+    }
+    ExportRecord *rec = &app->exports[app->n_exports++];
+    memset(rec, 0, sizeof *rec);
+    rec->job_id = job_id(job);
+    rec->state = job_state(job);
+    rec->queued_at = now_seconds();
+    return rec;
 }
 
 int session_queue(App *app, const ExportArgs *args)
@@ -134,22 +144,13 @@ int session_queue(App *app, const ExportArgs *args)
     if (!app->jobs) return -1;
     ExportRun *run = export_run_new(&a, false);
     Job *job = export_submit(app->jobs, run);
-    if (app->n_exports == app->cap_exports) {
-        app->cap_exports = app->cap_exports ? app->cap_exports * 2 : 16;
-        app->exports = xrealloc(app->exports, sizeof *app->exports * (size_t)app->cap_exports);
-    }
-    ExportRecord *rec = &app->exports[app->n_exports++];
-    memset(rec, 0, sizeof *rec);
-    rec->job_id = job_id(job);
+    ExportRecord *rec = add_record(app, job);
     rec->args = a;
     rec->run = run;
-    rec->state = job_state(job);
-    rec->queued_at = now_seconds();
     snprintf(rec->format, sizeof rec->format, "%s", eff.fmt ? eff.fmt->argument : a.format);
     snprintf(rec->format_name, sizeof rec->format_name, "%s", eff.fmt ? eff.fmt->name : a.format);
     app_status(app, MSG_INFO, "queued job %d: %s", rec->job_id, job_title(job));
-    for (int i = 0; i < SCREEN_COUNT; i++)
-        if (app->panes[i].ops && app->panes[i].state && app->panes[i].ops->update) app->panes[i].ops->update(&app->panes[i], app);
+    app_update_panes(app);
     return rec->job_id;
 }
 
@@ -193,19 +194,10 @@ int session_stress(App *app, int rate, double seconds)
     sa->rate = rate > 0 ? rate : 10000;
     sa->seconds = seconds > 0 ? seconds : 5;
     Job *job = job_submit(app->jobs, "log stress", stress_body, sa, free);
-    if (app->n_exports == app->cap_exports) {
-        app->cap_exports = app->cap_exports ? app->cap_exports * 2 : 16;
-        app->exports = xrealloc(app->exports, sizeof *app->exports * (size_t)app->cap_exports);
-    }
-    ExportRecord *rec = &app->exports[app->n_exports++];
-    memset(rec, 0, sizeof *rec);
-    rec->job_id = job_id(job);
-    rec->state = job_state(job);
-    rec->queued_at = now_seconds();
+    ExportRecord *rec = add_record(app, job);
     snprintf(rec->format, sizeof rec->format, "-");
     snprintf(rec->format_name, sizeof rec->format_name, "log stress");
-    for (int i = 0; i < SCREEN_COUNT; i++)
-        if (app->panes[i].ops && app->panes[i].state && app->panes[i].ops->update) app->panes[i].ops->update(&app->panes[i], app);
+    app_update_panes(app);
     return rec->job_id;
 }
 

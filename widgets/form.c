@@ -73,20 +73,9 @@ const char *form_check_value(const FormField *fd, const char *v)
     char *end;
     errno = 0;
     switch (fd->kind) {
-    case FIELD_INT: {
-        /* imgsz may be "640" or "640,480" / "[640, 480]": ints separated by , or space */
-        const char *p = v;
-        int n = 0;
-        while (*p) {
-            while (*p == ' ' || *p == '[' || *p == '(' || *p == ',' || *p == ']' || *p == ')') p++;
-            if (!*p) break;
-            strtoll(p, &end, 10);
-            if (end == p || errno) return "not a whole number";
-            p = end;
-            n++;
-        }
-        return n ? NULL : "not a whole number";
-    }
+    case FIELD_INT:
+        strtoll(v, &end, 10);
+        return (end == v || *end || errno) ? "not a whole number" : NULL;
     case FIELD_FLOAT:
         strtod(v, &end);
         return (end == v || *end || errno) ? "not a number" : NULL;
@@ -133,6 +122,35 @@ static void edit_begin(Form *f, FormField *fd, bool clear)
     f->edit_cur = f->edit_len;
 }
 
+/* Set fd to value if the owner's check (or, without one, the kind's syntax) accepts it:
+ * true, with f->changed set; false with the reason in f->error and fd unchanged. */
+static bool accept(Form *f, FormField *fd, const char *value)
+{
+    int field = (int)(fd - f->fields);
+    if (!f->check) {
+        const char *msg = form_check_value(fd, value);
+        if (msg) {
+            snprintf(f->error, sizeof f->error, "%s: %s", fd->key, msg);
+            return false;
+        }
+    }
+    char old[FORM_VALUE_MAX];
+    snprintf(old, sizeof old, "%s", fd->value);
+    snprintf(fd->value, sizeof fd->value, "%s", value);
+    f->error[0] = 0;
+    if (f->check) {
+        char msg[sizeof f->error] = "";
+        if (f->check(f, field, fd->value, msg, sizeof msg, f->check_user) != 0) {
+            fd = &f->fields[field];
+            snprintf(fd->value, sizeof fd->value, "%s", old);
+            snprintf(f->error, sizeof f->error, "%s", msg[0] ? msg : "invalid value");
+            return false;
+        }
+    }
+    f->changed = field;
+    return true;
+}
+
 static FormResult edit_commit(Form *f, FormField *fd)
 {
     char buf[FORM_VALUE_MAX * 4];
@@ -148,35 +166,31 @@ static FormResult edit_commit(Form *f, FormField *fd)
     while (*s == ' ') s++;
     size_t l = strlen(s);
     while (l && s[l - 1] == ' ') s[--l] = 0;
-    const char *msg = form_check_value(fd, s);
-    if (msg) {
-        snprintf(f->error, sizeof f->error, "%s: %s", fd->key, msg);
-        return FORM_HANDLED; /* stay in edit mode */
+    if (!strcmp(fd->value, s)) {
+        f->editing = false;
+        f->error[0] = 0;
+        return FORM_EDIT_END;
     }
+    if (!accept(f, fd, s)) return FORM_HANDLED; /* stay in edit mode, showing why */
     f->editing = false;
-    f->error[0] = 0;
-    if (!strcmp(fd->value, s)) return FORM_EDIT_END;
-    snprintf(fd->value, sizeof fd->value, "%s", s);
-    f->changed = (int)(fd - f->fields);
     return FORM_CHANGED;
 }
 
 static FormResult cycle(Form *f, FormField *fd, int dir)
 {
+    const char *next;
     if (fd->kind == FIELD_BOOL) {
-        snprintf(fd->value, sizeof fd->value, "%s", is_true(fd->value) ? "False" : "True");
+        next = is_true(fd->value) ? "False" : "True";
     } else if (fd->kind == FIELD_CHOICE && fd->n_choices > 0) {
         int cur = -1;
         for (int i = 0; i < fd->n_choices; i++)
             if (!strcasecmp(fd->choices[i], fd->value)) cur = i;
         cur = (cur + dir + fd->n_choices) % fd->n_choices;
-        snprintf(fd->value, sizeof fd->value, "%s", fd->choices[cur]);
+        next = fd->choices[cur];
     } else {
         return FORM_IGNORED;
     }
-    f->changed = (int)(fd - f->fields);
-    f->error[0] = 0;
-    return FORM_CHANGED;
+    return accept(f, fd, next) ? FORM_CHANGED : FORM_HANDLED;
 }
 
 FormResult form_key(Form *f, wint_t ch, bool is_key)

@@ -4,8 +4,14 @@
  *
  * Keys: the owner passes keys to form_key while the form has focus.  Space/Enter toggle a
  * bool or cycle a choice (Backspace/'-' cycles back); Enter (or typing) edits a number or
- * text; while editing, Enter commits, Esc cancels.  form_key returns what happened so the
- * owner can re-validate (FORM_CHANGED, with form->changed = the field index).
+ * text; while editing, Enter commits, Esc cancels.  form_key returns what happened
+ * (FORM_CHANGED, with form->changed = the field index).
+ *
+ * Validation.  The form knows field kinds, not what the values mean.  An owner that does
+ * (the Export screen knows imgsz=640,480 and the peer's rules) sets form->check: it sees
+ * every change before it is committed, accepts it (and may apply it and re-validate the
+ * whole form there, once per change) or refuses it with a reason.  Without a check the
+ * form checks a value's syntax by its kind (form_check_value).
  */
 #ifndef YOLOPORT_WIDGETS_FORM_H
 #define YOLOPORT_WIDGETS_FORM_H
@@ -39,7 +45,15 @@ typedef struct {
 
 typedef enum { FORM_IGNORED = 0, FORM_HANDLED, FORM_CHANGED, FORM_EDIT_START, FORM_EDIT_END } FormResult;
 
-typedef struct {
+typedef struct Form Form;
+
+/* The owner's check of a change (Enter on an edit, a bool toggled, a choice cycled), called
+ * with the field's value already set to the new text: return 0 to accept it, or -1 with a
+ * one-line reason in msg (msglen bytes) to refuse it -- the value goes back, an edit stays
+ * open showing the reason.  The owner must not add or remove fields here. */
+typedef int (*FormCheckFn)(Form *f, int field, const char *value, char *msg, size_t msglen, void *user);
+
+struct Form {
     FormField *fields;
     int n_fields, cap_fields;
     ListState list;
@@ -50,7 +64,9 @@ typedef struct {
     int changed;       /* field changed by the last FORM_CHANGED */
     int label_w;
     int caret_y, caret_x; /* where the caret was drawn while editing (-1 none) */
-} Form;
+    FormCheckFn check;    /* the owner's validation; NULL: form_check_value */
+    void *check_user;
+};
 
 void form_init(Form *f);
 void form_free(Form *f);
@@ -63,7 +79,9 @@ FormResult form_key(Form *f, wint_t ch, bool is_key);
 /* Select the field at window line `line` (relative to the form's y); true when selected. */
 bool form_click(Form *f, int line);
 void form_draw(Form *f, WINDOW *win, int y, int x, int h, int w, const Theme *th, bool focused);
-/* Syntax check of a value for a field kind: NULL when fine, else a message. */
+/* The check a form without an owner's check applies: the value's syntax for the field's kind
+ * (FIELD_INT one whole number, FIELD_FLOAT a number, FIELD_CHOICE one of the choices; empty
+ * only when allow_empty, or for text).  NULL when fine, else a static message. */
 const char *form_check_value(const FormField *fd, const char *value);
 
 #endif

@@ -276,6 +276,64 @@ static void test_export_pane_inline_validation(void)
     free(app);
 }
 
+static void type_keys(Pane *p, App *app, const char *s)
+{
+    for (; *s; s++) p->ops->key(p, app, CMD_NONE, (wint_t)(unsigned char)*s, false);
+}
+
+/* The Export form's check is the pane's: the peer's parser decides what imgsz accepts (the
+ * form widget knows nothing of it), and every change is validated once -- not again on job
+ * events, only when a new model comes in. */
+static void test_export_pane_form_check(void)
+{
+    App *app = xcalloc(1, sizeof *app);
+    app->graph = fixture_graph(2);
+    app->graph->meta.imgsz[0] = app->graph->meta.imgsz[1] = 640;
+    snprintf(app->model_path, sizeof app->model_path, "fixture.yaml");
+    export_args_init(&app->args);
+    Pane *p = &app->panes[SCREEN_EXPORT];
+    p->ops = &pane_export_ops;
+    p->y = 1, p->h = 30, p->w = 100;
+    p->ops->open(p, app);
+    p->ops->resize(p, app);
+    Form *form = pane_export_form(p);
+    int im = -1;
+    for (int i = 0; i < form->n_fields; i++)
+        if (!strcmp(form->fields[i].key, "imgsz")) im = i;
+    EXPECT(im >= 0);
+    if (im < 0) return;
+    form->list.sel = im;
+    p->ops->key(p, app, CMD_NEXT_PANE, 0, false); /* focus the form */
+    long v0 = pane_export_validations(p);
+    /* h,w and the peer's list form are imgsz values */
+    type_keys(p, app, "640,480\n");
+    EXPECT_EQ_INT(pane_export_validations(p), v0 + 1);
+    EXPECT(app->args.imgsz.v[0] == 640 && app->args.imgsz.v[1] == 480 && app->args.imgsz.n == 2);
+    EXPECT(!form->editing);
+    p->ops->key(p, app, CMD_ENTER, 0, false);
+    type_keys(p, app, "\x15[320, 256]\n"); /* Ctrl-U, then the list */
+    EXPECT_EQ_INT(pane_export_validations(p), v0 + 2);
+    EXPECT(app->args.imgsz.v[0] == 320 && app->args.imgsz.v[1] == 256);
+    EXPECT_EQ_STR(form->fields[im].value, "[320, 256]");
+    /* what the peer's parser refuses stays in the edit with the peer's message, unvalidated */
+    p->ops->key(p, app, CMD_ENTER, 0, false);
+    type_keys(p, app, "\x15" "abc\n");
+    EXPECT(form->editing);
+    EXPECT_CONTAINS(form->error, "'imgsz=abc' is of invalid type str");
+    EXPECT_EQ_INT(pane_export_validations(p), v0 + 2);
+    EXPECT(app->args.imgsz.v[0] == 320 && app->args.imgsz.v[1] == 256);
+    type_keys(p, app, "\x1b");
+    /* job events (an update without a new model) validate nothing; a new model does, once */
+    EXPECT_EQ_INT(p->ops->update(p, app), 0);
+    EXPECT_EQ_INT(pane_export_validations(p), v0 + 2);
+    app->model_serial++;
+    p->ops->update(p, app);
+    EXPECT_EQ_INT(pane_export_validations(p), v0 + 3);
+    p->ops->close(p, app);
+    graph_free(app->graph);
+    free(app);
+}
+
 /* The size report `yoloport export` prints (moved here with its code from engine/export/report.c). */
 static void test_cli_size_report(void)
 {
@@ -351,6 +409,7 @@ int main(void)
     RUN(test_help_filter);
     RUN(test_graph_pane_search_and_links);
     RUN(test_export_pane_inline_validation);
+    RUN(test_export_pane_form_check);
     RUN(test_generated_files_in_sync);
     RUN(test_cli_size_report);
     return check_done();

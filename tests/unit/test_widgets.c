@@ -327,8 +327,80 @@ static void test_form_validation(void)
     form_key(&f, '-', false);
     form_key(&f, '-', false);
     EXPECT_EQ_STR(sp->value, "train");
-    EXPECT(form_check_value(&f.fields[0], "[640, 480]") == NULL);
+    /* without an owner's check a number field takes one whole number (what imgsz accepts is
+     * the Export screen's business: test_tui's test_export_pane_form_check) */
     EXPECT(form_check_value(&f.fields[0], "abc") != NULL);
+    EXPECT(form_check_value(&f.fields[0], "[640, 480]") != NULL);
+    EXPECT(form_check_value(&f.fields[0], "-32") == NULL);
+    form_free(&f);
+}
+
+/* An owner's check sees every change once, with the new value in place, and decides alone:
+ * the form's own syntax rules do not apply; a refusal keeps the edit open with the reason,
+ * and undoes a toggle. */
+typedef struct {
+    int calls;
+    char last[64];
+} CheckLog;
+
+static int even_sizes_only(Form *f, int field, const char *value, char *msg, size_t msglen, void *user)
+{
+    CheckLog *log = user;
+    log->calls++;
+    snprintf(log->last, sizeof log->last, "%s=%s", f->fields[field].key, value);
+    if (!strcmp(f->fields[field].key, "half")) {
+        if (!strcmp(value, "True")) return 0;
+        snprintf(msg, msglen, "half stays on");
+        return -1;
+    }
+    int a = 0, b = 0;
+    int n = sscanf(value, "%d,%d", &a, &b);
+    if (n < 1 || a % 2 || (n == 2 && b % 2)) {
+        snprintf(msg, msglen, "'%s' is not one or two even sizes", value);
+        return -1;
+    }
+    return 0;
+}
+
+static void test_form_owner_check(void)
+{
+    Form f;
+    form_init(&f);
+    form_add(&f, "size", FIELD_INT, "640");
+    FormField *half = form_add(&f, "half", FIELD_BOOL, "False");
+    CheckLog log = {0};
+    f.check = even_sizes_only;
+    f.check_user = &log;
+    /* "640,480" is no whole number, but the owner says yes: one call, committed */
+    EXPECT_EQ_INT(form_key(&f, '6', false), FORM_EDIT_START);
+    type_str(&f, "40,480");
+    EXPECT_EQ_INT(form_key(&f, '\n', false), FORM_CHANGED);
+    EXPECT_EQ_INT(log.calls, 1);
+    EXPECT_EQ_STR(log.last, "size=640,480");
+    EXPECT_EQ_STR(f.fields[0].value, "640,480");
+    EXPECT(!f.editing);
+    /* refused: the edit stays open with the owner's reason, the value is the old one */
+    form_key(&f, '\n', false);
+    form_key(&f, 21, false); /* Ctrl-U */
+    type_str(&f, "641");
+    EXPECT_EQ_INT(form_key(&f, '\n', false), FORM_HANDLED);
+    EXPECT_EQ_INT(log.calls, 2);
+    EXPECT(f.editing);
+    EXPECT_EQ_STR(f.error, "'641' is not one or two even sizes");
+    EXPECT_EQ_STR(f.fields[0].value, "640,480");
+    /* an unchanged value is no change: the owner is not asked */
+    form_key(&f, 27, false);
+    form_key(&f, '\n', false);
+    EXPECT_EQ_INT(form_key(&f, '\n', false), FORM_EDIT_END);
+    EXPECT_EQ_INT(log.calls, 2);
+    /* toggles go through the owner too; a refused one is undone */
+    form_key(&f, 'j', false);
+    EXPECT_EQ_INT(form_key(&f, ' ', false), FORM_CHANGED);
+    EXPECT_EQ_STR(half->value, "True");
+    EXPECT_EQ_INT(form_key(&f, ' ', false), FORM_HANDLED);
+    EXPECT_EQ_STR(half->value, "True");
+    EXPECT_EQ_STR(f.error, "half stays on");
+    EXPECT_EQ_INT(log.calls, 4);
     form_free(&f);
 }
 
@@ -485,6 +557,7 @@ int main(void)
     RUN(test_drawn_width_is_textwidth);
     RUN(test_tree_large);
     RUN(test_form_validation);
+    RUN(test_form_owner_check);
     RUN(test_logview_ring_follow_search);
     RUN(test_theme_files_parse);
     RUN(test_text_wrap);
