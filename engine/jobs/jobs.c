@@ -34,6 +34,12 @@ typedef struct {
     char *text;
 } LogEntry;
 
+/* A running child's process group and the signal that asks it to stop. */
+typedef struct {
+    pid_t pgid;
+    int stop_signal;
+} ChildGroup;
+
 struct Job {
     JobRunner *runner;
     int id;
@@ -62,8 +68,8 @@ struct Job {
 
     char **temps;
     int n_temps, cap_temps;
-    pid_t *pgids;        /* process groups of running children (job_spawn) */
-    int n_pgids, cap_pgids;
+    ChildGroup *children; /* process groups of running children (job_spawn) */
+    int n_children, cap_children;
 
     /* under runner->ev_mu */
     bool log_pending, progress_pending;
@@ -650,10 +656,10 @@ Job *jobs_find(JobRunner *r, int id)
     return found;
 }
 
-/* Send sig to every registered child process group (under job->mu). */
-static void signal_children_locked(Job *job, int sig)
+/* Send every registered child process group its stop signal (under job->mu). */
+static void stop_children_locked(Job *job)
 {
-    for (int i = 0; i < job->n_pgids; i++) kill(-job->pgids[i], sig);
+    for (int i = 0; i < job->n_children; i++) kill(-job->children[i].pgid, job->children[i].stop_signal);
 }
 
 /* Cancel with runner->mu held.  Returns true when the request changed something. */
@@ -680,7 +686,7 @@ static bool cancel_locked(JobRunner *r, Job *job, bool *dequeued)
     bool ok = !job->finishing;
     if (ok) {
         atomic_store_explicit(&job->cancel, true, memory_order_release);
-        signal_children_locked(job, SIGTERM);
+        stop_children_locked(job);
     }
     pthread_mutex_unlock(&job->mu);
     return ok;
@@ -721,7 +727,7 @@ static void job_destroy(Job *job)
     vec_free(&job->timings);
     for (int i = 0; i < job->n_temps; i++) free(job->temps[i]);
     free(job->temps);
-    free(job->pgids);
+    free(job->children);
     free(job->error);
     free(job->title);
     pthread_mutex_destroy(&job->mu);
@@ -882,23 +888,23 @@ static bool pump(Job *job, const JobSpawnOptions *opt, LineReader *lr)
     return true;
 }
 
-static void register_child(Job *job, pid_t pgid)
+static void register_child(Job *job, pid_t pgid, int stop_signal)
 {
     pthread_mutex_lock(&job->mu);
-    if (job->n_pgids == job->cap_pgids) {
-        job->cap_pgids = job->cap_pgids ? job->cap_pgids * 2 : 4;
-        job->pgids = xrealloc(job->pgids, sizeof *job->pgids * (size_t)job->cap_pgids);
+    if (job->n_children == job->cap_children) {
+        job->cap_children = job->cap_children ? job->cap_children * 2 : 4;
+        job->children = xrealloc(job->children, sizeof *job->children * (size_t)job->cap_children);
     }
-    job->pgids[job->n_pgids++] = pgid;
+    job->children[job->n_children++] = (ChildGroup){pgid, stop_signal};
     pthread_mutex_unlock(&job->mu);
 }
 
 static void unregister_child(Job *job, pid_t pgid)
 {
     pthread_mutex_lock(&job->mu);
-    for (int i = 0; i < job->n_pgids; i++) {
-        if (job->pgids[i] == pgid) {
-            job->pgids[i] = job->pgids[--job->n_pgids];
+    for (int i = 0; i < job->n_children; i++) {
+        if (job->children[i].pgid == pgid) {
+            job->children[i] = job->children[--job->n_children];
             break;
         }
     }
@@ -972,7 +978,8 @@ int job_spawn(Job *job, char *const argv[], const JobSpawnOptions *opt_in, JobSp
         return err_set(err, errlen, "%s: cannot start: %s", pname, strerror(e));
     }
     res->started = true;
-    register_child(job, pid);
+    int stop_signal = opt.stop_signal > 0 ? opt.stop_signal : SIGTERM;
+    register_child(job, pid, stop_signal);
     fcntl(out_p[0], F_SETFL, fcntl(out_p[0], F_GETFL) | O_NONBLOCK);
     fcntl(err_p[0], F_SETFL, fcntl(err_p[0], F_GETFL) | O_NONBLOCK);
 
@@ -991,7 +998,7 @@ int job_spawn(Job *job, char *const argv[], const JobSpawnOptions *opt_in, JobSp
         if (stop == RUNNING && job_cancelled(job)) stop = STOPPING_CANCEL;
         if (stop == RUNNING && opt.timeout_s > 0 && now - t0 > opt.timeout_s) stop = STOPPING_TIMEOUT;
         if (stop != RUNNING && term_at == 0) {
-            kill(-pid, SIGTERM);
+            kill(-pid, stop_signal);
             term_at = now;
         }
         if (stop != RUNNING && !killed && now - term_at >= grace_ms / 1000.0) {

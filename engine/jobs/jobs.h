@@ -16,8 +16,9 @@
  * jobs only) or jobs_free().  Events carry job ids, resolve them with jobs_find().
  *
  * Cancellation.  job_cancel() sets an atomic flag that stages poll (job_cancelled()), and
- * sends SIGTERM to the process group of every child started by job_spawn(); job_spawn()
- * escalates to SIGKILL after the grace period and always reaps its child.  A cancelled or
+ * sends the process group of every child started by job_spawn() its stop signal (SIGTERM,
+ * or the one the spawn asked for); job_spawn() escalates to SIGKILL after the grace period
+ * and always reaps its child.  A cancelled or
  * failed job's registered temporary paths are removed before it is reported finished. */
 #ifndef YOLOPORT_JOBS_H
 #define YOLOPORT_JOBS_H
@@ -203,8 +204,11 @@ typedef struct {
     const char *log_prefix; /* prepended to every logged line, e.g. "trtexec: "; NULL = none */
     JobLogLevel stdout_level; /* level of stdout lines (0 = JOB_LOG_INFO) */
     JobLogLevel stderr_level; /* level of stderr lines (0 = JOB_LOG_INFO: tools print progress there) */
-    double timeout_s;       /* > 0: kill the tool (TERM, then KILL after the grace) when it
-                               runs longer */
+    double timeout_s;       /* > 0: stop the tool (stop_signal, then KILL after the grace)
+                               when it runs longer */
+    int stop_signal;        /* first signal to the tool's process group on cancel or timeout;
+                               0 = SIGTERM.  Interactive tools (trtexec, the peer's yolo)
+                               clean up on SIGINT, as after Ctrl-C. */
     /* Optional: sees every line too (on the body's thread), e.g. to parse progress. */
     void (*on_line)(Job *job, bool is_stderr, const char *line, void *user);
     void *on_line_user;
@@ -222,6 +226,13 @@ typedef struct {
 
 /* Run argv[0] (looked up in PATH) as a child in its own process group, stdin from
  * /dev/null, stdout and stderr piped and logged line by line as they arrive (body).
+ *
+ * This is the base of the external-tool driver (trtexec, edgetpu_compiler, ovc, pnnx,
+ * MNNConvert, the peer's yolo): an argument vector (no shell), its own process group, both
+ * streams into the job log line by line, cancel = stop_signal (SIGINT for the driver) then
+ * SIGKILL to the whole group after the grace, exit status or signal recorded in
+ * JobSpawnResult -- everything the driver needs; it adds tool lookup and argument building
+ * on top.  Until then only the tests call it.
  * Returns when the child has exited and been reaped: 0 when it exited with status 0;
  * otherwise -1 + a message in err: "trtexec: command not found", "trtexec: cannot run in
  * DIR: No such file or directory", "trtexec exited with status 1", "trtexec was killed by

@@ -355,6 +355,54 @@ static void test_spawn(void)
     jobs_free(r);
 }
 
+/* The external-tool driver's cancel: the tool's group gets the spawn's stop signal (SIGINT,
+ * which the tool may clean up on: this one prints and exits 3), not SIGTERM; without one it
+ * gets SIGTERM, and the exit status or signal is recorded either way. */
+static void cancel_when_ready(Job *job, bool is_stderr, const char *line, void *user)
+{
+    if (!is_stderr && !strcmp(line, "ready")) job_cancel(job);
+}
+
+static int body_stop_signals(Job *job, void *user, char *err, size_t errlen)
+{
+    SpawnOut *o = user;
+    char *argv[] = {"sh", "-c", "trap 'echo got INT; exit 3' INT; echo ready; while :; do sleep 0.05; done", NULL};
+    JobSpawnOptions opt = {.stop_signal = o->lines_seen ? SIGINT : 0, .on_line = cancel_when_ready};
+    o->rc[0] = job_spawn(job, argv, &opt, &o->res[0], o->err[0], sizeof o->err[0]);
+    return -1;
+}
+
+static void test_spawn_stop_signal(void)
+{
+    JobRunnerOptions ro = {.workers = 1, .kill_grace_ms = 5000};
+    for (int with_int = 1; with_int >= 0; with_int--) {
+        JobRunner *r = jobs_new(&ro);
+        SpawnOut *o = xcalloc(1, sizeof *o);
+        o->lines_seen = with_int; /* which signal to ask for */
+        Job *job = job_submit(r, "tool", body_stop_signals, o, NULL);
+        EXPECT_EQ_INT(job_wait(job, 0, NULL, NULL, NULL), JOB_CANCELLED);
+        EXPECT(o->res[0].started && o->res[0].cancelled);
+        EXPECT(o->res[0].seconds < 4.0); /* stopped by the signal, not by the SIGKILL after the grace */
+        EXPECT_CONTAINS(o->err[0], "sh: cancelled");
+        JobLogLine lines[16];
+        uint64_t next;
+        int n = job_log_read(job, 0, lines, 16, &next);
+        bool got_int = false;
+        for (int i = 0; i < n; i++) got_int |= !strcmp(lines[i].text, "got INT");
+        job_log_lines_free(lines, n);
+        if (with_int) {
+            EXPECT(o->res[0].exited && o->res[0].exit_code == 3);
+            EXPECT(got_int);
+        } else {
+            EXPECT_EQ_INT(o->res[0].signal, SIGTERM);
+            EXPECT(!got_int);
+        }
+        free(o);
+        jobs_free(r);
+    }
+    EXPECT(no_children_left());
+}
+
 /* ---- cancellation ------------------------------------------------------------------- */
 
 typedef struct {
@@ -654,6 +702,7 @@ int main(void)
     RUN(test_log_ring_capping);
     RUN(test_event_pipe_wakeups);
     RUN(test_spawn);
+    RUN(test_spawn_stop_signal);
     RUN(test_cancel_queued);
     RUN(test_commit_point);
     RUN(test_wait_follow_and_interrupt);
