@@ -8,10 +8,10 @@
  * (FORM_CHANGED, with form->changed = the field index).
  *
  * Validation.  The form knows field kinds, not what the values mean.  An owner that does
- * (the Export screen knows imgsz=640,480 and the peer's rules) sets form->check: it sees
- * every change before it is committed, accepts it (and may apply it and re-validate the
- * whole form there, once per change) or refuses it with a reason.  Without a check the
- * form checks a value's syntax by its kind (form_check_value).
+ * (the workbench's Export screen, for one) sets form->check: it sees every change before it
+ * is committed, accepts it (and may apply it and re-validate the whole form there, once per
+ * change) or refuses it with a reason.  Without a check the form checks a value's syntax by
+ * its kind (form_check_value).
  */
 #ifndef YOLOPORT_WIDGETS_FORM_H
 #define YOLOPORT_WIDGETS_FORM_H
@@ -28,10 +28,10 @@ typedef enum { FIELD_BOOL, FIELD_INT, FIELD_FLOAT, FIELD_TEXT, FIELD_CHOICE, FIE
 #define FORM_VALUE_MAX 256
 
 typedef struct {
-    char key[40];     /* the argument name: "imgsz" */
+    char key[40];     /* the field's name, as the owner knows it */
     char label[64];   /* shown; defaults to key */
     FieldKind kind;
-    char value[FORM_VALUE_MAX]; /* typed value as text ("True", "640", "", "cpu") */
+    char value[FORM_VALUE_MAX]; /* typed value as text ("True", "12", "", "text") */
     const char *const *choices; /* FIELD_CHOICE */
     int n_choices;
     bool allow_empty;           /* numbers: "" means None/auto */
