@@ -596,10 +596,6 @@ static void fill_train_args(Loader *L, const PickleValue *args)
         t->n_train_args++;
     }
     free(buf);
-    const PickleValue *imgsz = pickle_dict_get(args, "imgsz");
-    if (pickle_is(imgsz, PK_LIST) || pickle_is(imgsz, PK_TUPLE)) imgsz = pickle_item(imgsz, 0);
-    int64_t sz = pickle_int(imgsz, 0);
-    t->train_imgsz = sz > 0 && sz < (1 << 20) ? (int)sz : 0;
     const char *data = pickle_str(pickle_dict_get(args, "data"));
     if (data) t->train_data = arena_strdup(t->arena, data);
 }

@@ -70,9 +70,9 @@ typedef struct {
     int n_strides;
     int strides[8];          /* model.stride */
     int kpt_shape[2];
-    int train_imgsz;         /* train_args imgsz, 0 when unknown */
     const char *train_data;  /* train_args data */
-    KeyValue *train_args;    /* every train arg rendered as text, in order */
+    KeyValue *train_args;    /* every train arg rendered as text, in order (the training imgsz:
+                                imgsz_from_train_args, engine/core/imgsz.h) */
     int n_train_args;
     void **blobs;
     void (**blob_free)(void *);

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <zip.h>
 
+#include "engine/core/imgsz.h"
 #include "formats/pt.h"
 #include "tests/check.h"
 
@@ -690,7 +691,11 @@ static void test_yolov8n(void)
     EXPECT_EQ_INT(t->nc, 80);
     EXPECT_EQ_INT(t->n_strides, 3);
     EXPECT(t->strides[0] == 8 && t->strides[1] == 16 && t->strides[2] == 32);
-    EXPECT_EQ_INT(t->train_imgsz, 640);
+    {
+        int hw[2] = {0, 0}; /* the training imgsz, read by the one rule (engine/core/imgsz) */
+        EXPECT(imgsz_from_train_args(t->train_args, t->n_train_args, hw));
+        EXPECT(hw[0] == 640 && hw[1] == 640);
+    }
     EXPECT_EQ_STR(t->yaml_file, "yolov8n.yaml");
     EXPECT_EQ_INT(t->channels, 3);
     EXPECT_EQ_STR(t->version, "8.0.0.dev0");
@@ -764,7 +769,11 @@ static void test_yolo11n_seg(void)
     EXPECT_EQ_INT(modtree_attr_int(seg, "nm", 0), 32);
     EXPECT(modtree_attr(seg, "detect") == NULL); /* getattr(Detect, 'forward'): not a plain attribute */
     EXPECT_EQ_STR(t->names[0], "person");
-    EXPECT_EQ_INT(t->train_imgsz, 640);
+    {
+        int hw[2] = {0, 0}; /* the training imgsz, read by the one rule (engine/core/imgsz) */
+        EXPECT(imgsz_from_train_args(t->train_args, t->n_train_args, hw));
+        EXPECT(hw[0] == 640 && hw[1] == 640);
+    }
     modtree_free(t);
 }
 
