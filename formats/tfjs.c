@@ -1008,11 +1008,32 @@ static int write_dir(TfjsWriter *w, const char *dir, json_object *sig, char *err
 }
 
 /* ---- entry ----------------------------------------------------------------------------- */
-int tfjs_write(const Graph *g, const TfjsOptions *opt, const char *dir, char *err, size_t errlen)
+struct TfGraph {
+    TfjsWriter w;
+    json_object *sig;
+};
+
+void tfgraph_free(TfGraph *t)
 {
-    TfjsOptions defaults = {0};
-    if (!opt) opt = &defaults;
-    if (!g || !dir || !*dir) return err_set(err, errlen, "tfjs: no graph or no directory given");
+    if (!t) return;
+    TfjsWriter *w = &t->w;
+    json_object_put(t->sig);
+    json_object_put(w->nodes);
+    TfWeight *ws = w->weights.items;
+    for (size_t i = 0; i < w->weights.len; i++) free(ws[i].data);
+    vec_free(&w->weights);
+    if (w->refs)
+        for (int i = 0; i < w->g->n_tensors; i++) free(w->refs[i].items);
+    free(w->refs);
+    namemap_free(&w->names);
+    namemap_free(&w->consts);
+    arena_free(w->arena);
+    free(t);
+}
+
+static int check_options(const Graph *g, const TfjsOptions *opt, char *err, size_t errlen)
+{
+    if (!g) return err_set(err, errlen, "tfjs: no graph given");
     if (opt->half && opt->int8) return err_set(err, errlen, "tfjs: half and int8 weights are mutually exclusive");
     if (opt->metadata && opt->n_metadata_kv > 0)
         return err_set(err, errlen, "tfjs: give the metadata as a JSON object or as a list, not both");
@@ -1020,54 +1041,82 @@ int tfjs_write(const Graph *g, const TfjsOptions *opt, const char *dir, char *er
         return err_set(err, errlen, "tfjs: bad metadata list");
     if (g->n_inputs < 1) return err_set(err, errlen, "tfjs: the graph has no input");
     if (g->n_outputs < 1) return err_set(err, errlen, "tfjs: the graph has no output");
+    return 0;
+}
+
+TfGraph *tfgraph_lower(const Graph *g, const TfjsOptions *opt, char *err, size_t errlen)
+{
+    static const TfjsOptions defaults = {0};
+    if (!opt) opt = &defaults;
+    if (check_options(g, opt, err, errlen)) return NULL;
     char why[512];
-    if (graph_validate(g, why, sizeof why)) return err_set(err, errlen, "tfjs: %s", why);
-    /* every node the outputs need, checked against the op table before anything is written */
+    if (graph_validate(g, why, sizeof why)) {
+        err_set(err, errlen, "tfjs: %s", why);
+        return NULL;
+    }
+    /* every node the outputs need, checked against the op table before anything is built */
     int *order = NULL, n_order = 0;
-    if (needed_order(g, &order, &n_order, err, errlen)) return -1;
+    if (needed_order(g, &order, &n_order, err, errlen)) return NULL;
     for (int i = 0; i < n_order; i++) {
         const Node *n = &g->nodes[order[i]];
         if (tfjs_node_support(n) != OP_WRITE_YES) {
             free(order);
-            return err_set(err, errlen, "%s (%s): TF.js has no equivalent for this op", n->name, node_op_name(n));
+            err_set(err, errlen, "%s (%s): TensorFlow has no equivalent for this op", n->name, node_op_name(n));
+            return NULL;
         }
     }
-    if (ensure_dir(dir, err, errlen)) {
-        free(order);
-        return -1;
-    }
-
-    TfjsWriter w = {.g = g, .opt = opt, .arena = arena_new(), .nodes = json_object_new_array(), .err = err,
-                    .errlen = errlen};
-    w.refs = xcalloc((size_t)g->n_tensors + 1, sizeof *w.refs);
-    json_object *sig = json_object_new_object(), *sig_in = json_object_new_object(),
-                *sig_out = json_object_new_object();
-    json_object_object_add(sig, "inputs", sig_in);
-    json_object_object_add(sig, "outputs", sig_out);
+    TfGraph *t = xcalloc(1, sizeof *t);
+    TfjsWriter *w = &t->w;
+    *w = (TfjsWriter){.g = g, .opt = opt, .arena = arena_new(), .nodes = json_object_new_array(), .err = err,
+                      .errlen = errlen};
+    w->refs = xcalloc((size_t)g->n_tensors + 1, sizeof *w->refs);
+    json_object *sig_in = json_object_new_object(), *sig_out = json_object_new_object();
+    t->sig = json_object_new_object();
+    json_object_object_add(t->sig, "inputs", sig_in);
+    json_object_object_add(t->sig, "outputs", sig_out);
     /* reserve the output names first so that no other node takes them */
     for (int i = 0; i < g->n_outputs; i++) {
-        const char *keep = arena_printf(w.arena, i ? "Identity_%d" : "Identity", i);
-        namemap_put(&w.names, keep, keep);
+        const char *keep = arena_printf(w->arena, i ? "Identity_%d" : "Identity", i);
+        namemap_put(&w->names, keep, keep);
     }
-    int rc = add_inputs(&w, sig_in);
+    int rc = add_inputs(w, sig_in);
     for (int i = 0; i < n_order && !rc; i++) {
-        w.cur = &g->nodes[order[i]];
-        rc = tfjs_lower_node(&w, order[i]);
-        if (!rc && w.int32_overflow) rc = tw_fail(&w, "a shape, size or index does not fit TF.js's int32");
+        w->cur = &g->nodes[order[i]];
+        rc = tfjs_lower_node(w, order[i]);
+        if (!rc && w->int32_overflow) rc = tw_fail(w, "a shape, size or index does not fit TensorFlow's int32");
     }
-    if (!rc) rc = add_outputs(&w, sig_out);
-    if (!rc && w.int32_overflow) rc = err_set(err, errlen, "tfjs: an output shape does not fit TF.js's int32");
-    if (!rc) rc = write_dir(&w, dir, sig, err, errlen);
+    if (!rc) rc = add_outputs(w, sig_out);
+    if (!rc && w->int32_overflow) rc = err_set(err, errlen, "tfjs: an output shape does not fit TensorFlow's int32");
     free(order);
-    json_object_put(sig);
-    json_object_put(w.nodes);
-    TfWeight *ws = w.weights.items;
-    for (size_t i = 0; i < w.weights.len; i++) free(ws[i].data);
-    vec_free(&w.weights);
-    for (int i = 0; i < g->n_tensors; i++) free(w.refs[i].items);
-    free(w.refs);
-    namemap_free(&w.names);
-    namemap_free(&w.consts);
-    arena_free(w.arena);
+    if (rc) {
+        tfgraph_free(t);
+        return NULL;
+    }
+    w->err = NULL;
+    w->errlen = 0;
+    return t;
+}
+
+json_object *tfgraph_nodes(const TfGraph *t) { return t->w.nodes; }
+json_object *tfgraph_signature(const TfGraph *t) { return t->sig; }
+
+size_t tfgraph_n_weights(const TfGraph *t) { return t->w.weights.len; }
+
+const TfWeight *tfgraph_weight(const TfGraph *t, size_t i)
+{
+    return i < t->w.weights.len ? &((const TfWeight *)t->w.weights.items)[i] : NULL;
+}
+
+int tfjs_write(const Graph *g, const TfjsOptions *opt, const char *dir, char *err, size_t errlen)
+{
+    TfjsOptions defaults = {0};
+    if (!opt) opt = &defaults;
+    if (!dir || !*dir) return err_set(err, errlen, "tfjs: no directory given");
+    if (check_options(g, opt, err, errlen)) return -1;
+    TfGraph *t = tfgraph_lower(g, opt, err, errlen);
+    if (!t) return -1;
+    int rc = ensure_dir(dir, err, errlen);
+    if (!rc) rc = write_dir(&t->w, dir, t->sig, err, errlen);
+    tfgraph_free(t);
     return rc;
 }

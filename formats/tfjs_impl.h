@@ -6,6 +6,7 @@
 
 #include <json-c/json.h>
 
+#include "formats/tfgraph.h"
 #include "formats/tfjs.h"
 
 /* A tensor's layout: physical axis k holds IR axis perm[k].  Identity = the IR's layout;
@@ -41,16 +42,7 @@ typedef struct {
     size_t cap, count;
 } TfNameMap;
 
-/* One Const's data for the manifest (data heap-owned by the writer). */
-typedef struct {
-    const char *name;
-    DType dtype;        /* DT_F32, DT_I32 or DT_BOOL */
-    int rank;
-    int64_t dims[GRAPH_MAX_RANK];
-    void *data;
-    size_t nbytes;
-    bool quantize;      /* a learned parameter: quantised when the options ask */
-} TfWeight;
+
 
 typedef struct {
     const Graph *g;
@@ -137,12 +129,6 @@ int tfjs_lower_node(TfjsWriter *w, int ni);
 /* How the writer handles node n, from its op table. */
 OpWriteSupport tfjs_node_support(const Node *n);
 
-/* metadata.yaml (tfjs_meta.c): YAML text of a JSON object, heap; NULL + message. */
-char *tfjs_metadata_yaml(const struct json_object *meta, size_t *len, char *err, size_t errlen);
-/* A JSON object from key/JSON-text pairs (new reference); NULL + message. */
-json_object *tfjs_metadata_from_kv(const KeyValue *kv, int n, char *err, size_t errlen);
-/* Does text parse as one YAML document whose root is a mapping? 0 / -1 + message. */
-int tfjs_yaml_is_mapping(const char *text, size_t len, char *err, size_t errlen);
 
 /* Base64 of n bytes (heap, NUL-terminated). */
 char *tfjs_base64(const unsigned char *p, size_t n);
