@@ -99,6 +99,15 @@ int pass_simplify(Graph *g, SimplifyStats *stats, char *err, size_t errlen);
  * unchanged). */
 int pass_fold_static(Graph *g);
 
+/* ---- box coordinates (engine/passes/passes_boxes.c) ----------------------------------------- */
+
+/* Scale output0's box rows (x, y, w, h; for pose also every keypoint's x and y) by the input
+ * size: to_unit divides (fractions of imgw/imgh, as the peer's TF Lite export gives them),
+ * otherwise multiplies back.  A Div (Mul) after output0 that takes over its name; classify and a
+ * graph without outputs are left as they are.  meta gives the task, nc and kpt_shape.  -1 +
+ * message when output0 is not (batch, 4+classes, anchors). */
+int pass_scale_boxes(Graph *g, const GraphMeta *meta, int imgh, int imgw, bool to_unit, char *err, size_t errlen);
+
 /* ---- helpers shared by the passes (engine/passes/passes_half.c) ---------------------------- */
 
 /* Reorder g->nodes topologically (stable: keeps the existing order where it is valid),

@@ -1,0 +1,67 @@
+/* tflite: TensorFlow Lite models (.tflite), written natively and read into the IR.
+ *
+ * Writing.  The IR is lowered to TensorFlow ops once (formats/tfgraph.h, the lowering the
+ * TF.js writer uses: NHWC, weights as constants) and each TF op becomes its TF Lite builtin,
+ * as TensorFlow's converter maps them: Conv2D (+BiasAdd) -> CONV_2D with OHWI filters,
+ * DepthwiseConv2dNative -> DEPTHWISE_CONV_2D ([1, H, W, C*M]), Conv2DBackpropInput ->
+ * TRANSPOSE_CONV, explicit paddings -> PAD + VALID, Sigmoid -> LOGISTIC, ... .  The flatbuffer
+ * is built with formats/flatbuf.h against schema.fbs's field ids (formats/tflite_schema.h).
+ *
+ * The file presents what the peer's (TensorFlow converter from a SavedModel) does: one
+ * subgraph, input tensor "serving_default_<input>:0" NHWC float32 [1, H, W, 3], outputs
+ * "StatefulPartitionedCall:<k>" (rank-4 outputs NHWC), and a "serving_default" SignatureDef
+ * mapping "images" and "output_0", "output_1", ... to them.  With half, the converter's float16
+ * quantisation: the learned weights, and the other float constants float16 holds exactly
+ * (anchors, strides), stored FLOAT16, each followed by a DEQUANTIZE to float32
+ * (float32 input, output and arithmetic).  The peer's metadata is appended as it appends it:
+ * a zip archive after the flatbuffer holding "metadata.json" (the metadata as indented JSON,
+ * deflated); TF Lite runtimes ignore bytes past the flatbuffer.
+ *
+ * Reading.  tflite_read verifies the whole flatbuffer (formats/flatbuf.h: offsets, vtables,
+ * vectors, strings, overlaps, depth) and every index in it (buffers, tensors, operator
+ * codes) before building the IR; TF Lite's NHWC operators are read as the IR's NCHW ones
+ * between Transposes; constants are decoded (float16 and, with their quantisation
+ * parameters, int8/uint8 tensors are kept as stored and dequantised by the graph).  Tensor
+ * types and quantisation parameters (scales, zero points, axis) are kept for `info`.
+ */
+#ifndef YOLOPORT_TFLITE_H
+#define YOLOPORT_TFLITE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/core/graph.h"
+
+#define TFLITE_DEFAULT_INPUT "images"
+
+typedef struct {
+    bool half;              /* float16 weights + DEQUANTIZE (the converter's float16 quantisation) */
+    const char *input_name; /* the signature's input name; NULL: TFLITE_DEFAULT_INPUT */
+    /* metadata.json: key/JSON-text pairs (as TfjsOptions.metadata_kv); none: no archive appended */
+    const KeyValue *metadata_kv;
+    int n_metadata_kv;
+} TfliteOptions;
+
+/* The writer's op table: OP_WRITE_YES for each op it lowers, OP_WRITE_NO for the rest. */
+OpWriteSupport tflite_write_op_support(OpKind op);
+
+/* g as a .tflite file in memory (heap, *len bytes; the caller frees it).  g needs static
+ * shapes where the lowering needs them (see formats/tfjs.h).  NULL + "<node>: <problem>". */
+uint8_t *tflite_write_buffer(const Graph *g, const TfliteOptions *opt, size_t *len, char *err, size_t errlen);
+/* The same written to path (temporary + rename).  0 or -1 + message. */
+int tflite_write(const Graph *g, const TfliteOptions *opt, const char *path, char *err, size_t errlen);
+
+/* Read path into a new Graph (source_format FMT_TFLITE; meta from the appended metadata.json
+ * when present).  NULL + "<path>: <problem>" for anything malformed. */
+Graph *tflite_read(const char *path, char *err, size_t errlen);
+/* The same from bytes (name used in messages). */
+Graph *tflite_read_buffer(const uint8_t *buf, size_t len, const char *name, char *err, size_t errlen);
+
+/* Does the file (its first bytes) look like a .tflite?  "TFL3" at offset 4. */
+int tflite_sniff(const char *path);
+
+/* The appended metadata.json of a .tflite (heap, NUL-terminated), or NULL when there is none. */
+char *tflite_metadata_json(const uint8_t *buf, size_t len);
+
+#endif
