@@ -19,6 +19,10 @@ ONNX_PROTO := /usr/include/onnx/onnx.proto
 GEN        := build/gen
 GEN_SRC    := $(GEN)/onnx/onnx.pb-c.c
 GEN_HDR    := $(GEN)/onnx/onnx.pb-c.h
+# TensorFlow's messages (GraphDef, SavedModel), .proto files of our own with TensorFlow's field numbers
+TF_PROTOS  := $(wildcard formats/proto/tensorflow/*.proto)
+TF_GEN_SRC := $(patsubst formats/proto/%.proto,$(GEN)/%.pb-c.c,$(TF_PROTOS))
+TF_GEN_HDR := $(TF_GEN_SRC:.c=.h)
 
 CPPFLAGS += -I. -I$(GEN) $(PKG_CFLAGS) -DYOLOPORT_VERSION='"$(VERSION)"' -DYOLOPORT_SHARE='"$(SHARE_DIR)"'
 WARN     := -std=c11 -Wall -Wextra -Werror -Wno-unused-parameter -Wno-format-truncation -D_GNU_SOURCE
@@ -34,11 +38,15 @@ TSAN_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_jobs*.c))
 
 # flavour: rel | asan | tsan | fuzz
 define flavour
-$(1)_OBJ := $$(patsubst %.c,build/$(1)/%.o,$$(LIB_SRC)) build/$(1)/gen/onnx.pb-c.o
-build/$(1)/%.o: %.c $$(GEN_HDR)
+$(1)_OBJ := $$(patsubst %.c,build/$(1)/%.o,$$(LIB_SRC)) build/$(1)/gen/onnx.pb-c.o \
+            $$(patsubst $(GEN)/%.c,build/$(1)/gen/%.o,$$(TF_GEN_SRC))
+build/$(1)/%.o: %.c $$(GEN_HDR) $$(TF_GEN_HDR)
 	@mkdir -p $$(dir $$@)
 	$$($(1)_CC) $$(CPPFLAGS) $$(WARN) $$($(1)_CFLAGS) -MMD -MP -c $$< -o $$@
 build/$(1)/gen/onnx.pb-c.o: $$(GEN_SRC)
+	@mkdir -p $$(dir $$@)
+	$$($(1)_CC) $$(CPPFLAGS) -std=c11 -w $$($(1)_CFLAGS) -c $$< -o $$@
+build/$(1)/gen/tensorflow/%.o: $(GEN)/tensorflow/%.c $$(TF_GEN_HDR)
 	@mkdir -p $$(dir $$@)
 	$$($(1)_CC) $$(CPPFLAGS) -std=c11 -w $$($(1)_CFLAGS) -c $$< -o $$@
 build/$(1)/libyoloport.a: $$($(1)_OBJ)
@@ -67,6 +75,10 @@ all: build/yoloport
 $(GEN_SRC) $(GEN_HDR): $(ONNX_PROTO)
 	@mkdir -p $(GEN)
 	protoc-c --proto_path=/usr/include --c_out=$(GEN) onnx/onnx.proto
+
+$(TF_GEN_SRC) $(TF_GEN_HDR) &: $(TF_PROTOS)
+	@mkdir -p $(GEN)
+	protoc-c --proto_path=formats/proto --c_out=$(GEN) $(TF_PROTOS)
 
 build/yoloport: build/rel/libyoloport.a build/rel/tui/main.o
 	$(CC) $(rel_CFLAGS) build/rel/tui/main.o build/rel/libyoloport.a $(PKG_LIBS) -o $@
