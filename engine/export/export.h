@@ -99,11 +99,18 @@ Graph *export_graph_clone(const Graph *g);
  *   ONNX         engine/export/export_onnx.c         <stem>.onnx
  *   TorchScript  engine/export/export_torchscript.c  <stem>.torchscript (metadata in extra/config.txt)
  *   OpenVINO     engine/export/export_openvino.c     <stem>_openvino_model/ (.xml, .bin, metadata.yaml)
- *   TF.js        engine/export/export_tfjs.c         <stem>_web_model/ (model.json, shards, metadata.yaml) */
+ *   TF.js        engine/export/export_tfjs.c         <stem>_web_model/ (model.json, shards, metadata.yaml)
+ *   TF Lite      engine/export/export_tflite.c       <stem>_saved_model/<stem>_float32.tflite (or _float16)
+ *   SavedModel   engine/export/export_saved_model.c  <stem>_saved_model/ (saved_model.pb, variables/, metadata.yaml,
+ *                                                    the TF Lite files; shared with TF Lite: export_tf.c)
+ *   GraphDef     engine/export/export_pb.c           <stem>.pb */
 int export_onnx_stage(struct ExportCtx *ctx, char *err, size_t errlen);
 int export_torchscript_stage(struct ExportCtx *ctx, char *err, size_t errlen);
 int export_openvino_stage(struct ExportCtx *ctx, char *err, size_t errlen);
 int export_tfjs_stage(struct ExportCtx *ctx, char *err, size_t errlen);
+int export_tflite_stage(struct ExportCtx *ctx, char *err, size_t errlen);
+int export_saved_model_stage(struct ExportCtx *ctx, char *err, size_t errlen);
+int export_pb_stage(struct ExportCtx *ctx, char *err, size_t errlen);
 
 /* The peer's metadata dict for ctx, in the peer's key order, as metadata_props strings
  * (str(v) of each value), into g->meta.props (replacing any there).  format_keys_text is

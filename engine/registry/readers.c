@@ -15,6 +15,8 @@
 #include "formats/openvino.h"
 #include "formats/pt.h"
 #include "formats/tfjs.h"
+#include "formats/tflite.h"
+#include "formats/tfsaved.h"
 
 #define MAX_TEXT_BYTES (4u << 20)
 
@@ -86,6 +88,27 @@ bool reader_tfjs_recognise(const FormatProbe *p, char *err, size_t errlen)
 {
     (void)err, (void)errlen;
     return (p->kind == PROBE_FILE || p->kind == PROBE_DIR) && tfjs_sniff(p->path);
+}
+
+/* A flatbuffer with TF Lite's "TFL3" identifier. */
+bool reader_tflite_recognise(const FormatProbe *p, char *err, size_t errlen)
+{
+    (void)err, (void)errlen;
+    return p->kind == PROBE_FILE && p->head_len >= 8 && !memcmp(p->head + 4, "TFL3", 4);
+}
+
+/* A protobuf opening as a GraphDef: its first NodeDef with a name and an op. */
+bool reader_pb_recognise(const FormatProbe *p, char *err, size_t errlen)
+{
+    (void)err, (void)errlen;
+    return p->kind == PROBE_FILE && tfsaved_sniff_pb(p->path);
+}
+
+/* A directory holding a saved_model.pb that opens as a SavedModel. */
+bool reader_saved_model_recognise(const FormatProbe *p, char *err, size_t errlen)
+{
+    (void)err, (void)errlen;
+    return p->kind == PROBE_DIR && tfsaved_sniff_saved_model(p->path);
 }
 
 /* A YAML mapping with backbone and head; or, for a name that is not a file, a built-in
@@ -191,4 +214,10 @@ Graph *reader_openvino_read(const char *path, const struct LoadOptions *opt, cha
 {
     (void)opt;
     return openvino_read(path, err, errlen);
+}
+
+Graph *reader_tflite_read(const char *path, const struct LoadOptions *opt, char *err, size_t errlen)
+{
+    (void)opt;
+    return tflite_read(path, err, errlen);
 }

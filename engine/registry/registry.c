@@ -17,6 +17,7 @@
 #include "formats/onnx.h"
 #include "formats/openvino.h"
 #include "formats/tfjs.h"
+#include "formats/tflite.h"
 #include "formats/torchscript.h"
 
 static const char *const no_aliases[] = {NULL};
@@ -62,19 +63,25 @@ static const FormatInfo rows[FMT_ID_COUNT] = {
                     .unavailable_reason = NA "needs Apple's coremltools (Python) to write ML Program packages"},
     [FMT_SAVED_MODEL] = {.name = "TensorFlow SavedModel", .argument = "saved_model", .suffix = "_saved_model",
                          .dir_output = true, .cpu = true, .gpu = true, .peer_args = "batch, int8, keras, nms",
-                         .matrix_id = "TF SavedModel",
-                         .unavailable_reason = NA "needs TensorFlow; the peer goes through onnx2tf, which yoloport "
-                                                  "does not reimplement",
+                         .matrix_id = "TF SavedModel", .recognise = reader_saved_model_recognise,
+                         .unreadable_reason = "a TensorFlow SavedModel; yoloport writes it but does not read it "
+                                              "back: open the .tflite beside its saved_model.pb, or the model it "
+                                              "was exported from",
+                         .write = export_saved_model_stage, .write_ops = tflite_write_op_support,
                          .tool = "onnx2tf",
                          .tool_note = "onnx2tf (Python, needs TensorFlow): converts an ONNX file to a SavedModel"},
     [FMT_PB] = {.name = "TensorFlow GraphDef", .argument = "pb", .suffix = ".pb", .cpu = true, .gpu = true,
-                .peer_args = "batch", .matrix_id = "TF GraphDef",
-                .unavailable_reason = NA "needs TensorFlow to freeze a GraphDef from a SavedModel",
+                .peer_args = "batch", .matrix_id = "TF GraphDef", .recognise = reader_pb_recognise,
+                .unreadable_reason = "a TensorFlow GraphDef; yoloport writes it but does not read it back: open "
+                                     "the model it was exported from",
+                .write = export_pb_stage, .write_ops = tfjs_write_op_support,
                 .tool = "onnx2tf",
                 .tool_note = "onnx2tf (Python, needs TensorFlow) makes the SavedModel the GraphDef is frozen from"},
     [FMT_TFLITE] = {.name = "TensorFlow Lite", .argument = "tflite", .suffix = ".tflite", .cpu = true,
                     .peer_args = "batch, half, int8, nms, fraction", .matrix_id = "TF Lite",
-                    .unavailable_reason = NA "needs the TensorFlow Lite converter (the peer uses onnx2tf)",
+                    .recognise = reader_tflite_recognise, .read = reader_tflite_read,
+                    .source_text = "a TensorFlow Lite model (.tflite)",
+                    .write = export_tflite_stage, .write_ops = tflite_write_op_support,
                     .tool = "onnx2tf",
                     .tool_note = "onnx2tf (Python, needs TensorFlow): writes .tflite files from an ONNX file"},
     [FMT_EDGETPU] = {.name = "TensorFlow Edge TPU", .argument = "edgetpu", .suffix = "_edgetpu.tflite", .cpu = true,

@@ -14,6 +14,8 @@
 #include "formats/onnx.h"
 #include "formats/openvino.h"
 #include "formats/tfjs.h"
+#include "formats/tflite.h"
+#include "formats/tfsaved.h"
 #include "formats/torchscript.h"
 #include "tests/check.h"
 
@@ -26,6 +28,7 @@ static const WriterTable writers[] = {
     {"ONNX", onnx_write_op_support},
     {"OpenVINO", openvino_write_op_support},
     {"TF.js", tfjs_write_op_support},
+    {"TF Lite", tflite_write_op_support},
     {"TorchScript", torchscript_write_op_support},
 };
 
@@ -168,6 +171,22 @@ static void test_writers_refuse_by_name(void)
         EXPECT_CONTAINS(err, i ? "FancyOp" : op_name(refused_op(tfjs_write_op_support)));
         EXPECT_CONTAINS(err, "/model.9/odd");
         EXPECT(access(path, F_OK) != 0);
+        graph_free(g);
+    }
+
+    /* TF Lite and GraphDef (the GraphDef writer takes the TF.js lowering's table) */
+    for (int i = 0; i < 2; i++) {
+        g = one_op(i ? OP_OTHER : refused_op(tflite_write_op_support), i ? "FancyOp" : NULL, NULL);
+        snprintf(path, sizeof path, "%s/m%d.tflite", dir, i);
+        EXPECT_EQ_INT(tflite_write(g, NULL, path, err, sizeof err), -1);
+        EXPECT_CONTAINS(err, i ? "FancyOp" : op_name(refused_op(tflite_write_op_support)));
+        EXPECT_CONTAINS(err, "/model.9/odd");
+        graph_free(g);
+        g = one_op(i ? OP_OTHER : refused_op(tfjs_write_op_support), i ? "FancyOp" : NULL, NULL);
+        snprintf(path, sizeof path, "%s/m%d.pb", dir, i);
+        EXPECT_EQ_INT(tfsaved_write_pb(g, NULL, path, NULL, err, sizeof err), -1);
+        EXPECT_CONTAINS(err, i ? "FancyOp" : op_name(refused_op(tfjs_write_op_support)));
+        EXPECT_CONTAINS(err, "/model.9/odd");
         graph_free(g);
     }
 

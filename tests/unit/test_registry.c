@@ -308,6 +308,8 @@ static void test_writers_output_recognised(void)
         if (!run) continue;
         char want[256];
         snprintf(want, sizeof want, "yolov8n%s", f->suffix);
+        /* TF Lite: the peer's file inside the SavedModel directory it is written beside */
+        if (f->id == FMT_TFLITE) snprintf(want, sizeof want, "yolov8n_saved_model/yolov8n_float32.tflite");
         EXPECT_EQ_STR(run->last_path, want);
         EXPECT_MSG(file_is_dir(want) == f->dir_output, "%s: %s is %s, dir_output says otherwise", f->name, want,
                    file_is_dir(want) ? "a directory" : "a file");
@@ -386,10 +388,11 @@ static void test_readers_round_trip(void)
 /* The lists the usage texts and the man page print come from the rows. */
 static void test_generated_lists(void)
 {
-    EXPECT_EQ_STR(registry_writable_text(), "torchscript, onnx, openvino or tfjs");
+    EXPECT_EQ_STR(registry_writable_text(), "torchscript, onnx, openvino, saved_model, pb, tflite or tfjs");
     EXPECT_EQ_STR(registry_sources_text(),
                   "an Ultralytics checkpoint (.pt), an ONNX file (.onnx), an OpenVINO IR (an .xml with its .bin, "
-                  "or their _openvino_model folder) or a model config (yolov8n.yaml, built in)");
+                  "or their _openvino_model folder), a TensorFlow Lite model (.tflite) or a model config "
+                  "(yolov8n.yaml, built in)");
     char *man = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&man, &len);
