@@ -433,15 +433,17 @@ static int cv_conv(Tl *t, json_object *node, const char *name, int32_t code)
         fdims[0] = cout, fdims[1] = kh, fdims[2] = kw, fdims[3] = cin;
     }
     int ft = weight_tensor(t, arena_printf(t->arena, "%s/filter", name), fd, 4, fdims, numel, f->quantize);
-    /* no bias: two inputs, as TF Lite's kernels allow (the converter's zeros would count as weights) */
+    /* no bias: zeros, as the converter writes them (LiteRT's XNNPACK path computes a two-input
+     * convolution wrongly) */
     int bt = bw ? weight_tensor(t, arena_printf(t->arena, "%s/bias", name), bw->data, 1, bw->dims, bw->dims[0], bw->quantize)
-                : -1;
+                : const_f32(t, arena_printf(t->arena, "%s/bias", name), own(t, xcalloc((size_t)cout, sizeof(float))), 1,
+                            &cout, cout);
     int64_t xd[4];
     dims_of(t, x, xd);
     int64_t yd[4] = {xd[0], conv_out(xd[1], kh, st[1], dl[1], same), conv_out(xd[2], kw, st[2], dl[2], same), cout};
     if (yd[1] <= 0 || yd[2] <= 0) return tl_fail(t, "the kernel is larger than the padded input");
     int y = new_out(t, name, 0, 4, yd);
-    TlOp *op = add_op(t, code, (int[]){x, ft, bt}, bt >= 0 ? 3 : 2, &y, 1);
+    TlOp *op = add_op(t, code, (int[]){x, ft, bt}, 3, &y, 1);
     int p = same ? TFL_PADDING_SAME : TFL_PADDING_VALID;
     if (depthwise) {
         op->opt_type = TFL_OPT_DEPTHWISE_CONV2D;

@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 BUILD_PKGS="build-essential pkg-config clang libclang-rt-14-dev libncurses-dev libreadline-dev libjson-c-dev
 libprotobuf-c-dev protobuf-c-compiler libonnx-dev libzip-dev libyaml-dev libopenblas-dev libstb-dev
 libpng-dev libjpeg-dev libxml2-dev"
-TEST_PKGS="tmux zip unzip time python3 python3-numpy python3-onnx python3-torch locales"
+TEST_PKGS="tmux zip unzip time python3 python3-numpy python3-onnx python3-torch python3-protobuf python3-pyarmnn
+libarmnn-cpuref-backend22 locales"
 # node and npm may come from elsewhere than Debian (then Debian's npm conflicts): only add them when absent
 command -v node >/dev/null 2>&1 || TEST_PKGS="$TEST_PKGS nodejs"
 command -v npm >/dev/null 2>&1 || TEST_PKGS="$TEST_PKGS npm"
@@ -29,8 +30,9 @@ if [ -n "$missing" ]; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $missing
 fi
 
-if [ -n "$TEST_PKGS" ] && { [ ! -d tests/node/node_modules/onnxruntime-node ] || [ ! -d tests/node/node_modules/@tensorflow/tfjs ]; }; then
-    echo "deps: installing test-only npm packages (onnxruntime-node, --ignore-scripts)"
+if [ -n "$TEST_PKGS" ] && { [ ! -d tests/node/node_modules/onnxruntime-node ] || [ ! -d tests/node/node_modules/@tensorflow/tfjs ] ||
+    [ ! -d tests/node/node_modules/@litertjs/core ]; }; then
+    echo "deps: installing test-only npm packages (onnxruntime-node, @tensorflow/tfjs, @litertjs/core; --ignore-scripts)"
     (cd tests/node && npm install --ignore-scripts --no-audit --no-fund --loglevel=error)
 fi
 exit 0
