@@ -32,6 +32,7 @@ typedef struct {
     int *qcount, *qaxis;
     int *deq_src;       /* per IR tensor: the stored constant a DEQUANTIZE made it from, -1 when none */
     int n_deq;          /* entries of deq_src (the TF Lite tensors' IR tensors come first) */
+    Vec stands_for;     /* int pairs {used, stored}: a re-laid weight the IR uses for a stored one */
     StrMap modules;
     int root_module;
     const char *cur;    /* the operator being read (messages) */
@@ -70,11 +71,40 @@ static Shp S(Rd *r, int i)
 
 /* A constant an operator uses as its weights or bias is a parameter: the stored tensor (the
  * float16 or int8 one a DEQUANTIZE reads, when there is one) counts, in its stored type. */
+static int stored_of(Rd *r, int ti)
+{
+    int src = ti >= 0 && ti < r->n_deq ? r->deq_src[ti] : -1;
+    return src >= 0 ? src : ti;
+}
+
 static void mark_param(Rd *r, int ti)
 {
     if (ti < 0 || !T(r, ti)->data) return;
-    int src = ti < r->g->n_tensors && r->deq_src && ti < r->n_deq ? r->deq_src[ti] : -1;
-    T(r, src >= 0 ? src : ti)->is_param = true;
+    T(r, stored_of(r, ti))->is_param = true;
+}
+
+/* The IR uses `used` (a re-laid or decoded copy) where the file stores `stored`: the modules'
+ * parameter counts follow the copy (see count_module_params). */
+static void stands_for(Rd *r, int used, int stored)
+{
+    int pair[2] = {used, stored};
+    vec_push(&r->stands_for, sizeof pair, pair);
+}
+
+/* Module parameter counts go to the module of the node that uses a parameter: for the time of
+ * the count, the copies the nodes use carry the stored tensors' flags. */
+static void count_module_params(Rd *r)
+{
+    int(*pairs)[2] = r->stands_for.items;
+    size_t n = r->stands_for.len;
+    bool *was = xcalloc(n + 1, sizeof(bool));
+    for (size_t i = 0; i < n; i++) was[i] = T(r, pairs[i][1])->is_param;
+    for (size_t i = 0; i < n; i++) T(r, pairs[i][0])->is_param = was[i];
+    for (size_t i = 0; i < n; i++) T(r, pairs[i][1])->is_param = false;
+    graph_count_module_params(r->g);
+    for (size_t i = 0; i < n; i++) T(r, pairs[i][0])->is_param = false;
+    for (size_t i = 0; i < n; i++) T(r, pairs[i][1])->is_param |= was[i];
+    free(was);
 }
 
 /* ---- tensors --------------------------------------------------------------------------- */
@@ -171,7 +201,9 @@ static int add_act(Rd *r, const char *name, DType dt, int rank, const int64_t *d
 
 static int node(Rd *r, OpKind op, const char *op_type, const char *name, const int *in, int nin, const int *out, int nout)
 {
-    int mod = graph_module_for_name(r->g, &r->modules, name, "tflite", &r->root_module);
+    /* TensorFlow names are paths without the leading slash ("model.2/cv1/conv/Conv2D") */
+    const char *path = name && name[0] != '/' && strchr(name, '/') ? arena_printf(r->g->arena, "/%s", name) : name;
+    int mod = graph_module_for_name(r->g, &r->modules, path, "tflite", &r->root_module);
     return graph_add_node(r->g, op, op_type, name, mod, in, nin, out, nout);
 }
 
@@ -317,6 +349,7 @@ static int rd_conv(Rd *r, const OpCtx *c)
     int w = graph_add_const(r->g, arena_printf(r->g->arena, "%s/weight", c->name), DT_F32, 4, wdims, wd);
     free(wd);
     mark_param(r, c->in[1]); /* the stored filter counts; its re-laid copy is not the file's */
+    stands_for(r, w, stored_of(r, c->in[1]));
     int b = c->nin > 2 ? c->in[2] : -1;
     mark_param(r, b);
     int64_t sw = fb_table_i32(c->opt, dw ? TFL_DW_STRIDE_W : TFL_CONV_STRIDE_W, 1);
@@ -357,6 +390,7 @@ static int rd_transpose_conv(Rd *r, const OpCtx *c)
                             (int64_t[]){Ci, Co, kh, kw}, wd);
     free(wd);
     mark_param(r, c->in[1]);
+    stands_for(r, w, stored_of(r, c->in[1]));
     if (c->nin > 3) mark_param(r, c->in[3]);
     int64_t sh = fb_table_i32(c->opt, TFL_TCONV_STRIDE_H, 1), sw = fb_table_i32(c->opt, TFL_TCONV_STRIDE_W, 1);
     if (sh < 1 || sw < 1) return rd_fail(r, "strides must be positive");
@@ -732,6 +766,7 @@ static int rd_dequantize(Rd *r, const OpCtx *c, int tfl_in)
     Y->data = f;
     Y->nbytes = sizeof(float) * (size_t)n;
     if (c->out[0] < r->n_deq) r->deq_src[c->out[0]] = c->in[0];
+    stands_for(r, c->out[0], c->in[0]);
     return 0;
 }
 
@@ -1047,7 +1082,7 @@ Graph *tflite_read_buffer(const uint8_t *buf, size_t len, const char *name, char
         }
         free(q.p);
         read_metadata(&r);
-        graph_count_module_params(r.g);
+        count_module_params(&r);
     }
     free(r.tmap);
     free(r.qscale);
@@ -1055,6 +1090,7 @@ Graph *tflite_read_buffer(const uint8_t *buf, size_t len, const char *name, char
     free(r.qcount);
     free(r.qaxis);
     free(r.deq_src);
+    vec_free(&r.stands_for);
     strmap_free(&r.modules);
     if (rc) {
         graph_free(r.g);

@@ -170,6 +170,10 @@ static void print_text(const char *path, const Graph *g, bool tree)
         /* the reader keeps the IR's <net version> and name there */
         printf(", IR version %lld", (long long)m->ir_version);
         if (m->producer && *m->producer) printf(", network %s", m->producer);
+    } else if (m->source_format == FMT_TFLITE) {
+        /* the reader keeps the schema version and the model's description there */
+        printf(", schema %lld", (long long)m->ir_version);
+        if (m->producer && *m->producer) printf(", \"%s\"", m->producer);
     }
     if (m->version && *m->version) printf(", Ultralytics %s", m->version);
     if (m->date && *m->date) printf(", %s", m->date);
@@ -296,6 +300,9 @@ static void print_json(const char *path, const Graph *g, bool tree)
     } else if (m->source_format == FMT_OPENVINO) {
         json_object_object_add(src, "ir_version", json_object_new_int64(m->ir_version));
         json_object_object_add(src, "network", str_or_null(m->producer));
+    } else if (m->source_format == FMT_TFLITE) {
+        json_object_object_add(src, "schema_version", json_object_new_int64(m->ir_version));
+        json_object_object_add(src, "description", str_or_null(m->producer));
     }
     json_object_object_add(o, "source", src);
     if (!built) {

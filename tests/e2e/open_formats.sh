@@ -1,5 +1,6 @@
-# The front door opens every model kind by content: OpenVINO IR folders and .xml files; a kind
-# it recognises but does not read (a TF.js web model) is named, with what to open instead.
+# The front door opens every model kind by content: OpenVINO IR folders and .xml files, TF Lite
+# files; a kind it recognises but does not read (a TF.js web model, a TensorFlow GraphDef or
+# SavedModel) is named, with what to open instead.
 . tests/e2e/lib.sh
 case "$BIN" in /*) ;; *) BIN="$PWD/$BIN" ;; esac
 web=$(mktemp -d)
@@ -7,6 +8,24 @@ web=$(mktemp -d)
 out=$("$BIN" info "$web/yolov8n_web_model" 2>&1); rc=$?
 check "open: a TF.js web model is recognised, not read" sh -c '[ "$1" -eq 1 ] && echo "$2" | grep -q "yolov8n_web_model: a TensorFlow.js graph model; yoloport writes TF.js but does not read it back"' _ "$rc" "$out"
 rm -rf "$web"
+# TF Lite is read: tensors, types, quantisation parameters, operator counts, the peer's metadata;
+# a GraphDef and a SavedModel are recognised and named, not read
+tf=$(mktemp -d)
+(cd "$tf" && "$BIN" export model=yolov8n.yaml format=tflite imgsz=64 half=True verify=False >/dev/null 2>&1 &&
+    "$BIN" export model=yolov8n.yaml format=pb imgsz=64 verify=False >/dev/null 2>&1)
+out=$("$BIN" info "$tf/yolov8n_saved_model/yolov8n_float16.tflite" 2>&1); rc=$?
+check "open: a TF Lite file: source, interface and task" sh -c '[ "$1" -eq 0 ] && echo "$2" | grep -q "^source: *tflite, schema 3" && echo "$2" | grep -q "^input: *serving_default_images:0 \[1, 64, 64, 3\] float32" && echo "$2" | grep -q "^task: *detect"' _ "$rc" "$out"
+check "open: a TF Lite file: operator counts, float16 tensors, stored weights" sh -c 'echo "$1" | grep -q "tflite.operators: .*CONV_2D 64" && echo "$1" | grep -q "tflite.tensor_types: .*FLOAT16" && echo "$1" | grep -q "^weights: *3,151,905 values"' _ "$out"
+out=$("$BIN" info tests/fuzz/corpus/fuzz_tflite/int8_per_axis.tflite 2>&1); rc=$?
+check "open: a TF Lite file: quantisation parameters" sh -c '[ "$1" -eq 0 ] && echo "$2" | grep -q "tflite.quantization: q: scale 0.5 zero_point 1 (+3 more along axis 0)"' _ "$rc" "$out"
+out=$("$BIN" info "$tf/yolov8n_saved_model" 2>&1); rc=$?
+check "open: a SavedModel is recognised, not read" sh -c '[ "$1" -eq 1 ] && echo "$2" | grep -q "a TensorFlow SavedModel; yoloport writes it but does not read it back"' _ "$rc" "$out"
+out=$("$BIN" info "$tf/yolov8n.pb" 2>&1); rc=$?
+check "open: a GraphDef is recognised, not read" sh -c '[ "$1" -eq 1 ] && echo "$2" | grep -q "yolov8n.pb: a TensorFlow GraphDef; yoloport writes it but does not read it back"' _ "$rc" "$out"
+head -c 5000 "$tf/yolov8n_saved_model/yolov8n_float16.tflite" >"$tf/cut.tflite"
+out=$("$BIN" info "$tf/cut.tflite" 2>&1); rc=$?
+check "open: a truncated TF Lite file is refused, naming it" sh -c '[ "$1" -ne 0 ] && echo "$2" | grep -q "cut.tflite: malformed TF Lite flatbuffer"' _ "$rc" "$out"
+rm -rf "$tf"
 if ! need_shared; then
     skip "open: OpenVINO IR folder" "../shared is absent"
     skip "open: OpenVINO IR xml" "../shared is absent"

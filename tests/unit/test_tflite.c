@@ -453,6 +453,10 @@ static void test_config_round_trip(void)
         EXPECT(o->rank == 3 && o->dims[1] == 84 && o->dims[2] == 84);
         /* the one convolution without a bias (DFL's) gets the converter's zero bias: 1 value */
         EXPECT_EQ_INT(graph_param_count(back), graph_param_count(g) + 1);
+        /* the browser's tree: TensorFlow's name paths as modules, each with its weights */
+        int mb = graph_find_module(back, "model.2"), ms = graph_find_module(g, "model.2");
+        EXPECT(mb >= 0 && ms >= 0);
+        if (mb >= 0 && ms >= 0) EXPECT_EQ_INT(back->modules[mb].params, g->modules[ms].params);
         float *x = ramp(3 * 64 * 64), *xh = to_nhwc(x, 3, 64, 64);
         int64_t na, nb;
         float *a = run(g, x, 0, &na), *b = run(back, xh, 0, &nb);
