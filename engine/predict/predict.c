@@ -182,54 +182,68 @@ int predict_head(RuntimeSession *s, PredictHead *h, char *err, size_t errlen)
 }
 
 int predict_decode(RuntimeSession *s, const PredictHead *h, PostOptions po, int net_h, int net_w, Detection **dets,
-                   int *n, unsigned char **masks, char *err, size_t errlen)
+                   int *n, char *err, size_t errlen)
 {
     *dets = NULL;
     *n = 0;
-    if (masks) *masks = NULL;
-    int64_t d0[GRAPH_MAX_RANK], d1[GRAPH_MAX_RANK];
-    int r0 = 0, r1 = 0;
+    int64_t d0[GRAPH_MAX_RANK];
+    int r0 = 0;
     const float *y0 = runtime_output(s, 0, d0, &r0);
     if (!y0 || r0 != 3) return err_set(err, errlen, "the model gave no detection output");
     po.extra = h->extra;
     po.rotated = h->task == TASK_OBB;
-    if (h->end2end) {
-        po.nc = h->nc;
-        if (post_rows(y0, d0[1], d0[2], &po, dets, n, err, errlen) != 0) return -1;
-    } else {
-        po.nc = h->nc;
-        if (post_detect(y0, d0[1], d0[2], &po, dets, n, err, errlen) != 0) return -1;
-    }
-    if (h->task != TASK_SEGMENT || !masks || *n == 0) return 0;
+    po.nc = h->nc;
+    if (h->end2end) return post_rows(y0, d0[1], d0[2], &po, dets, n, err, errlen);
+    return post_detect(y0, d0[1], d0[2], &po, dets, n, err, errlen);
+}
+
+bool predict_proto_size(RuntimeSession *s, int *mh, int *mw)
+{
+    int64_t d1[GRAPH_MAX_RANK];
+    int r1 = 0;
+    const float *protos = s->n_outputs > 1 ? runtime_output(s, 1, d1, &r1) : NULL;
+    if (!protos || r1 != 4) return false;
+    *mh = (int)d1[2];
+    *mw = (int)d1[3];
+    return true;
+}
+
+unsigned char *predict_masks(RuntimeSession *s, const PredictHead *h, const Detection *dets, int n, int net_h,
+                             int net_w, int mask_h, int mask_w, char *err, size_t errlen)
+{
+    int64_t d0[GRAPH_MAX_RANK], d1[GRAPH_MAX_RANK];
+    int r0 = 0, r1 = 0;
+    const float *y0 = runtime_output(s, 0, d0, &r0);
     const float *protos = runtime_output(s, 1, d1, &r1);
-    if (!protos || r1 != 4 || d1[1] != h->nm)
-        return err_set(err, errlen, "the model gave no prototypes for its masks");
+    if (!y0 || r0 != 3 || !protos || r1 != 4 || d1[1] != h->nm || n < 0) {
+        err_set(err, errlen, "the model gave no prototypes for its masks");
+        return NULL;
+    }
+    /* boxes in the masks' pixels, so that the crop happens at that size */
+    float sx = (float)mask_w / (float)net_w, sy = (float)mask_h / (float)net_h;
+    Detection *tmp = xmalloc(sizeof *tmp * (size_t)(n ? n : 1));
+    for (int k = 0; k < n; k++) {
+        tmp[k] = dets[k];
+        tmp[k].x1 *= sx, tmp[k].x2 *= sx, tmp[k].y1 *= sy, tmp[k].y2 *= sy;
+    }
     unsigned char *m;
     if (h->end2end) {
         /* rows hold the coefficients: lay them out as the anchor-major output post_masks reads */
         int64_t C = 5 + h->nm;
-        float *pred = xcalloc((size_t)(C * *n), sizeof(float));
-        Detection *tmp = xmalloc(sizeof *tmp * (size_t)*n);
-        for (int k = 0; k < *n; k++) {
-            tmp[k] = (*dets)[k];
+        float *pred = xcalloc((size_t)(C * (n ? n : 1)), sizeof(float));
+        for (int k = 0; k < n; k++) {
+            for (int c = 0; c < h->nm; c++) pred[(5 + c) * n + k] = y0[dets[k].anchor * d0[2] + 6 + c];
             tmp[k].anchor = k;
-            for (int c = 0; c < h->nm; c++) pred[(5 + c) * *n + k] = y0[(*dets)[k].anchor * d0[2] + 6 + c];
         }
-        m = post_masks(pred, C, *n, 1, tmp, *n, protos, h->nm, (int)d1[2], (int)d1[3], net_h, net_w, err, errlen);
+        m = post_masks(pred, C, n, 1, tmp, n, protos, h->nm, (int)d1[2], (int)d1[3], mask_h, mask_w, err, errlen);
         free(pred);
-        free(tmp);
     } else {
-        m = post_masks(y0, d0[1], d0[2], h->nc, *dets, *n, protos, h->nm, (int)d1[2], (int)d1[3], net_h, net_w, err,
+        /* the crop uses the box scaled from the mask size: pass the mask size as the "network" */
+        m = post_masks(y0, d0[1], d0[2], h->nc, tmp, n, protos, h->nm, (int)d1[2], (int)d1[3], mask_h, mask_w, err,
                        errlen);
     }
-    if (!m) {
-        free(*dets);
-        *dets = NULL;
-        *n = 0;
-        return -1;
-    }
-    *masks = m;
-    return 0;
+    free(tmp);
+    return m;
 }
 
 /* ---- one image --------------------------------------------------------------------------- */
@@ -320,8 +334,14 @@ int predictor_run(Predictor *p, const Image *im, PredictResult *out, char *err, 
     Detection *det = NULL;
     int n = 0;
     unsigned char *masks = NULL;
-    if (predict_decode(s, h, po, lb.net_h, lb.net_w, &det, &n, h->task == TASK_SEGMENT ? &masks : NULL, err, errlen) != 0)
-        return -1;
+    if (predict_decode(s, h, po, lb.net_h, lb.net_w, &det, &n, err, errlen) != 0) return -1;
+    if (h->task == TASK_SEGMENT && n > 0) {
+        masks = predict_masks(s, h, det, n, lb.net_h, lb.net_w, lb.net_h, lb.net_w, err, errlen);
+        if (!masks) {
+            free(det);
+            return -1;
+        }
+    }
     int64_t d0[GRAPH_MAX_RANK];
     int r0;
     const float *y0 = runtime_output(s, 0, d0, &r0);

@@ -118,11 +118,20 @@ typedef struct {
 } PredictHead;
 
 /* Decode a run's outputs (session outputs after runtime_run at an input of net_h x net_w)
- * into detections in network pixels (masks too when masks != NULL for segment: heap,
- * n x net_h x net_w).  po: the NMS options (conf, iou, max_det, multi_label...), completed
- * here with nc/extra/rotated.  0 or -1 + message. */
+ * into detections in network pixels.  po: the NMS options (conf, iou, max_det, multi_label...),
+ * completed here with nc/extra/rotated.  0 or -1 + message. */
 int predict_decode(RuntimeSession *s, const PredictHead *h, PostOptions po, int net_h, int net_w, Detection **dets,
-                   int *n, unsigned char **masks, char *err, size_t errlen);
+                   int *n, char *err, size_t errlen);
+
+/* A segment model's masks for dets[0..n) (network pixels, as predict_decode gives them) at
+ * mask_h x mask_w: the input size (predict: process_mask upsampled) or the prototypes' size
+ * (val: process_mask without upsampling, boxes scaled down to crop).  Heap n x mask_h x mask_w
+ * of 0/1, or NULL + message. */
+unsigned char *predict_masks(RuntimeSession *s, const PredictHead *h, const Detection *dets, int n, int net_h,
+                             int net_w, int mask_h, int mask_w, char *err, size_t errlen);
+
+/* The prototypes' size (output1's h and w) of a segment model after a run; false when none. */
+bool predict_proto_size(RuntimeSession *s, int *mh, int *mw);
 
 /* The head of a session's model (from its facts and output shapes after one run). */
 int predict_head(RuntimeSession *s, PredictHead *h, char *err, size_t errlen);
