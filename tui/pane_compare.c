@@ -59,6 +59,7 @@ static void cell_fn(void *ctx, int row, int col, TableCell *c)
         else if (rec->state == JOB_CANCELLED) snprintf(c->buf, c->len, "cancelled"), c->slot = SLOT_DIM;
         else if (run->status == EXPORT_OK) snprintf(c->buf, c->len, "%s", th->g.ok), c->slot = SLOT_OK;
         else if (run->status == EXPORT_CHECK_FAILED) snprintf(c->buf, c->len, "%s", th->g.check_failed), c->slot = SLOT_WARNING;
+        else if (run->status == EXPORT_UNCHECKED) snprintf(c->buf, c->len, "%s", th->g.unchecked), c->slot = SLOT_DIM;
         else snprintf(c->buf, c->len, "%s", th->g.failed), c->slot = SLOT_ERROR;
         break;
     case C_SIZE:
@@ -183,8 +184,8 @@ static void compare_draw(Pane *p, App *app, WINDOW *win)
     char head[256];
     int done = 0;
     for (int i = 0; i < cp->n_rows; i++) done += app->exports[cp->rows[i]].finished;
-    snprintf(head, sizeof head, "Exports of this session: %d (%d finished)   legend: %s passed  %s written, check failed  %s failed",
-             cp->n_rows, done, th->g.ok, th->g.check_failed, th->g.failed);
+    snprintf(head, sizeof head, "Exports of this session: %d (%d finished)   legend: %s passed  %s written, check failed  %s failed  %s not checked",
+             cp->n_rows, done, th->g.ok, th->g.check_failed, th->g.failed, th->g.unchecked);
     text_draw_pad(win, p->y, p->x, head, p->w, theme_attr(th, SLOT_TITLE));
     if (cp->n_rows == 0) {
         for (int i = 1; i < p->h; i++) text_fill(win, p->y + i, p->x, p->w, theme_attr(th, SLOT_NORMAL));

@@ -95,6 +95,9 @@ int session_drain(App *app)
                 else if (rec->state == JOB_CANCELLED) app_status(app, MSG_WARN, "job %d (%s) cancelled", rec->job_id, rec->format_name);
                 else if (run->status == EXPORT_OK)
                     app_status(app, MSG_OK, "job %d: %s export success: %s", rec->job_id, rec->format_name, run->last_path);
+                else if (run->status == EXPORT_UNCHECKED)
+                    app_status(app, MSG_INFO, "job %d: %s written, not checked (its check did not run): %s", rec->job_id,
+                               rec->format_name, run->last_path);
                 else if (run->status == EXPORT_CHECK_FAILED)
                     app_status(app, MSG_WARN, "job %d: %s written but its check failed: %s", rec->job_id, rec->format_name, run->last_path);
                 else app_status(app, MSG_ERROR, "job %d: %s export failed: %s", rec->job_id, rec->format_name, run->error);
