@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.." || exit 2
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:halt_on_error=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1"
+export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp"
 export YOLOPORT_BIN="$PWD/build/asan/yoloport"
 export YOLOPORT_REL_BIN="$PWD/build/yoloport"
 export YOLOPORT_SHARE="$PWD/share"

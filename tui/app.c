@@ -35,9 +35,9 @@ static volatile sig_atomic_t curses_on;   /* endwin() still owed */
 static int saved_stderr = -1;             /* the real stderr while curses runs */
 
 static const PaneOps *const pane_table[SCREEN_COUNT] = {&pane_graph_ops, &pane_export_ops, &pane_jobs_ops,
-                                                        &pane_compare_ops, &pane_matrix_ops};
-static const char *const screen_keys[SCREEN_COUNT] = {"1", "2", "3", "4", "5"};
-static const char *const screen_names[SCREEN_COUNT] = {"graph", "export", "jobs", "compare", "matrix"};
+                                                        &pane_compare_ops, &pane_matrix_ops, &pane_predict_ops};
+static const char *const screen_keys[SCREEN_COUNT] = {"1", "2", "3", "4", "5", "6"};
+static const char *const screen_names[SCREEN_COUNT] = {"graph", "export", "jobs", "compare", "matrix", "predict"};
 
 /* ---- terminal restore ----------------------------------------------------------------- */
 
@@ -206,6 +206,42 @@ static int apply_words(App *app, ExportArgs *args, const char *words)
     return rc;
 }
 
+/* :predict IMAGE [model=PATH]: a prediction job; the Predict screen shows it. */
+static int run_predict_command(App *app, const char *arg)
+{
+    char image[4096] = "", model[4096] = "";
+    char buf[8192], *argv[16];
+    int argc = split_words(arg, argv, 16, buf, sizeof buf);
+    for (int i = 0; i < argc; i++) {
+        if (!strncmp(argv[i], "model=", 6)) snprintf(model, sizeof model, "%s", argv[i] + 6);
+        else if (!strncmp(argv[i], "source=", 7)) snprintf(image, sizeof image, "%s", argv[i] + 7);
+        else snprintf(image, sizeof image, "%s", argv[i]);
+    }
+    if (!image[0]) {
+        prompt_begin(app->prompt, PROMPT_COMMAND, "predict ");
+        return R_REDRAW;
+    }
+    int id = session_predict(app, model[0] ? model : app->model_path, image);
+    if (id > 0) app_show(app, SCREEN_PREDICT);
+    return R_REDRAW;
+}
+
+/* :benchmark [data= runs= warmup= runtime=]: the Compare screen's marked artifacts (all when
+ * none is marked) timed and validated in a job. */
+static int run_benchmark_command(App *app, const char *arg)
+{
+    Pane *cp = &app->panes[SCREEN_COMPARE];
+    const char *paths[64];
+    int n = pane_compare_targets(cp, app, paths, 64);
+    if (n == 0) {
+        app_status(app, MSG_WARN, "nothing to benchmark: export first (Export screen, or :export format=onnx)");
+        return R_REDRAW;
+    }
+    if (*arg) snprintf(app->bench_words, sizeof app->bench_words, "%s", arg);
+    session_benchmark(app, paths, n, *arg ? arg : app->bench_words);
+    return R_REDRAW;
+}
+
 static int run_export_command(App *app, const char *arg)
 {
     ExportArgs a = app->args;
@@ -253,13 +289,16 @@ int app_run_command(App *app, Command cmd, const char *arg)
     case CMD_SHOW_JOBS: app_show(app, SCREEN_JOBS); return R_REDRAW;
     case CMD_SHOW_COMPARE: app_show(app, SCREEN_COMPARE); return R_REDRAW;
     case CMD_SHOW_MATRIX: app_show(app, SCREEN_MATRIX); return R_REDRAW;
+    case CMD_SHOW_PREDICT: app_show(app, SCREEN_PREDICT); return R_REDRAW;
+    case CMD_PREDICT: return run_predict_command(app, arg);
+    case CMD_BENCHMARK: return run_benchmark_command(app, arg);
     case CMD_SCREEN:
         for (int i = 0; i < SCREEN_COUNT; i++)
             if (*arg && !strncasecmp(screen_names[i], arg, strlen(arg))) {
                 app_show(app, i);
                 return R_REDRAW;
             }
-        app_status(app, MSG_ERROR, "unknown screen '%s' (graph, export, jobs, compare, matrix)", arg);
+        app_status(app, MSG_ERROR, "unknown screen '%s' (graph, export, jobs, compare, matrix, predict)", arg);
         return R_REDRAW;
     case CMD_BACK:
         if (app->screen != SCREEN_GRAPH) app_show(app, app->prev_screen != app->screen ? app->prev_screen : SCREEN_GRAPH);
@@ -366,8 +405,9 @@ static void build_funcbar(App *app)
     case SCREEN_GRAPH: ITEM(CMD_TOGGLE, "Fold"); ITEM(CMD_NEXT_PANE, "Pane"); ITEM(CMD_SUMMARY, "Info"); ITEM(CMD_SEARCH, "Find"); break;
     case SCREEN_EXPORT: ITEM(CMD_TOGGLE, "Mark"); ITEM(CMD_NEXT_PANE, "Pane"); ITEM(CMD_RUN, "Run"); ITEM(CMD_RESET_ARGS, "Reset"); break;
     case SCREEN_JOBS: ITEM(CMD_NEXT_PANE, "Pane"); ITEM(CMD_CANCEL, "Cancel"); ITEM(CMD_FOLLOW, "Follow"); ITEM(CMD_SEARCH, "Find"); break;
-    case SCREEN_COMPARE: ITEM(CMD_SORT, "Sort"); ITEM(CMD_COLUMN_RIGHT, "Column"); ITEM(CMD_RUN, "Run"); break;
+    case SCREEN_COMPARE: ITEM(CMD_TOGGLE, "Mark"); ITEM(CMD_BENCHMARK, "Bench"); ITEM(CMD_PREDICT_SELECTED, "Predict"); ITEM(CMD_SORT, "Sort"); break;
     case SCREEN_MATRIX: ITEM(CMD_SORT, "Sort"); ITEM(CMD_SEARCH, "Filter"); ITEM(CMD_LANGUAGE, "Lang"); ITEM(CMD_JUMP_EXPORT, "Export"); ITEM(CMD_ENTER, "Detail"); break;
+    case SCREEN_PREDICT: ITEM(CMD_PREDICT, "Image"); ITEM(CMD_SHOW_COMPARE, "Compare"); break;
     default: break;
     }
     ITEM(CMD_PROMPT, "Cmd");

@@ -26,7 +26,7 @@
 
 enum { R_NONE = 0, R_HANDLED = 1, R_REDRAW = 2, R_RELAYOUT = 4, R_QUIT = 8 };
 
-typedef enum { SCREEN_GRAPH, SCREEN_EXPORT, SCREEN_JOBS, SCREEN_COMPARE, SCREEN_MATRIX, SCREEN_COUNT } ScreenId;
+typedef enum { SCREEN_GRAPH, SCREEN_EXPORT, SCREEN_JOBS, SCREEN_COMPARE, SCREEN_MATRIX, SCREEN_PREDICT, SCREEN_COUNT } ScreenId;
 
 #define APP_MIN_COLS 60
 #define APP_MIN_ROWS 16
@@ -63,6 +63,8 @@ typedef struct {
     ExportArgs args;        /* as queued */
     JobState state;
     void *run;              /* ExportRun * (engine/export/export.h), owned by the session */
+    void *bench;            /* a benchmark job instead: BenchRun * (engine/bench/bench.h), owned */
+    void *predict;          /* a prediction job instead: PredictJob * (tui/session.h), owned */
     bool finished;          /* the run's results may be read */
     double queued_at;
     uint64_t log_seen;      /* log lines already copied into the Jobs pane's view */
@@ -118,6 +120,9 @@ struct App {
     double last_frame;
     long frames;
     char funcbar_keys[12][16]; /* key labels the function bar points at */
+    char predict_image[4096];  /* the last image of :predict (Compare's p predicts it again) */
+    int predict_job;        /* the prediction shown on the Predict screen (its job id), 0 none */
+    char bench_words[1024]; /* the last :benchmark's words (Compare's b runs them again) */
     char jobs_badge[16];
     int cursor_y, cursor_x; /* where a pane wants the caret after the frame (-1: hidden) */
     FILE *bench;            /* $YOLOPORT_BENCH_LOG: frame timings for bench/tui.sh */
@@ -143,7 +148,7 @@ enum { DLG_INFO = 1, DLG_CONFIRM_QUIT, DLG_CONFIRM_CANCEL };
 void app_confirm(App *app, int purpose, int tag, const char *title, const char *text);
 
 /* Panes (tui/pane_*.c). */
-extern const PaneOps pane_graph_ops, pane_export_ops, pane_jobs_ops, pane_compare_ops, pane_matrix_ops;
+extern const PaneOps pane_graph_ops, pane_export_ops, pane_jobs_ops, pane_compare_ops, pane_matrix_ops, pane_predict_ops;
 /* Graph pane: select the module/node whose name matches (used by tests and :commands). */
 int pane_graph_search(Pane *p, App *app, const char *pattern, int dir);
 /* Graph pane: the selected tree row's id (module index >= 0, node n as -(n)-2, -1 none)
@@ -159,5 +164,11 @@ bool pane_export_select_format(Pane *p, App *app, const char *format);
 void pane_export_sync(Pane *p, App *app);
 /* Jobs pane: select a job. */
 void pane_jobs_select(Pane *p, App *app, int job_id);
+/* Compare pane: the artifacts a benchmark takes -- the marked rows, or every finished export
+ * with an artifact when none is marked -- up to max paths into out (valid until the next
+ * update).  Returns how many. */
+int pane_compare_targets(Pane *p, App *app, const char **out, int max);
+/* Compare pane: the artifact of the selected row, NULL when none. */
+const char *pane_compare_selected_artifact(Pane *p, App *app);
 
 #endif

@@ -12,6 +12,10 @@
 int cli_info(int argc, char **argv);      /* tui/cli_info.c */
 int cli_export(int argc, char **argv);    /* tui/cli_export.c */
 int cli_matrix(int argc, char **argv);    /* tui/cli_matrix.c */
+int cli_predict(int argc, char **argv);   /* tui/cli_predict.c */
+int cli_val(int argc, char **argv);       /* tui/cli_val.c */
+int cli_checks(int argc, char **argv);    /* tui/cli_checks.c */
+int cli_benchmark(int argc, char **argv); /* tui/cli_benchmark.c */
 
 /* The size report `export` prints after the log, as text lines (heap string, caller frees):
  *   Size report (source yolov8n.pt, 6.2 MB)

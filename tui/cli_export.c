@@ -75,7 +75,7 @@ char *cli_report_text(const Report *r, bool color)
         if (a->max_abs_delta >= 0) snprintf(delta, sizeof delta, " max |Δ| %.2g", a->max_abs_delta);
         int pad = w - textwidth_str(a->path);
         strbuf_printf(&b, "  %s%*s  %-*s  %-9s  %9s  %9s  %s %s%s\n", a->path, pad > 0 ? pad : 0, "", fw, a->format,
-                      a->precision.text, size, ratio, check_status_mark(a->status), check_status_word(a->status), delta);
+                      a->precision.text, size, ratio, check_status_mark(a->status), artifact_status_word(a->status), delta);
     }
     for (int i = 0; i < r->n_checks; i++) {
         const ReportCheck *c = &r->checks[i];
@@ -144,7 +144,7 @@ int cli_export(int argc, char **argv)
     if (st == JOB_CANCELLED || run->status == EXPORT_CANCELLED) {
         fprintf(stderr, "yoloport: export cancelled; nothing was written\n");
         status = 1;
-    } else if (run->status == EXPORT_OK && st == JOB_DONE) {
+    } else if ((run->status == EXPORT_OK || run->status == EXPORT_UNCHECKED) && st == JOB_DONE) {
         status = 0;
     } else {
         fprintf(stderr, "yoloport: %s\n", run->error[0] ? run->error : "export failed");

@@ -12,7 +12,7 @@ static const CommandInfo command_table[CMD_COUNT] = {
 #undef X
 };
 
-static const char *const scope_names[SCOPE_COUNT] = {"global", "graph", "export", "jobs", "compare", "matrix"};
+static const char *const scope_names[SCOPE_COUNT] = {"global", "graph", "export", "jobs", "compare", "matrix", "predict"};
 
 const CommandInfo *command_info(Command c) { return (c > CMD_NONE && c < CMD_COUNT) ? &command_table[c] : NULL; }
 
@@ -55,7 +55,7 @@ static void roff(FILE *out, const char *s)
 void tui_print_commands_man(FILE *out)
 {
     static const char *const titles[SCOPE_COUNT] = {"Everywhere", "Graph screen", "Export screen", "Jobs screen",
-                                                    "Compare screen", "Matrix screen"};
+                                                    "Compare screen", "Matrix screen", "Predict screen"};
     fputs(".\\\" Generated from tui/commands.h by tui_print_commands_man(); do not edit.\n", out);
     for (int s = 0; s < SCOPE_COUNT; s++) {
         fprintf(out, ".SS %s\n", titles[s]);

@@ -15,7 +15,7 @@
 
 #include "widgets/list.h"
 
-typedef enum { SCOPE_GLOBAL, SCOPE_GRAPH, SCOPE_EXPORT, SCOPE_JOBS, SCOPE_COMPARE, SCOPE_MATRIX, SCOPE_COUNT } Scope;
+typedef enum { SCOPE_GLOBAL, SCOPE_GRAPH, SCOPE_EXPORT, SCOPE_JOBS, SCOPE_COMPARE, SCOPE_MATRIX, SCOPE_PREDICT, SCOPE_COUNT } Scope;
 
 typedef enum { CARG_NONE, CARG_EXPORT_ARGS, CARG_PATH, CARG_THEME, CARG_SCREEN } CommandArg;
 
@@ -44,7 +44,8 @@ typedef enum { CARG_NONE, CARG_EXPORT_ARGS, CARG_PATH, CARG_THEME, CARG_SCREEN }
     X(CMD_SHOW_JOBS, "show-jobs", SCOPE_GLOBAL, "3 F4", CARG_NONE, "Jobs screen: queue, live log, artifacts")    \
     X(CMD_SHOW_COMPARE, "show-compare", SCOPE_GLOBAL, "4 F5", CARG_NONE, "Compare screen: every export of the session") \
     X(CMD_SHOW_MATRIX, "show-matrix", SCOPE_GLOBAL, "5 F6", CARG_NONE, "Matrix screen: deployment options")      \
-    X(CMD_SCREEN, "screen", SCOPE_GLOBAL, "", CARG_SCREEN, "switch screen: :screen graph|export|jobs|compare|matrix") \
+    X(CMD_SHOW_PREDICT, "show-predict", SCOPE_GLOBAL, "6", CARG_NONE, "Predict screen: an image, its boxes and detections") \
+    X(CMD_SCREEN, "screen", SCOPE_GLOBAL, "", CARG_SCREEN, "switch screen: :screen graph|export|jobs|compare|matrix|predict") \
     /* the app */                                                                                                \
     X(CMD_HELP, "help", SCOPE_GLOBAL, "? F1", CARG_NONE, "keys and commands (type to filter, Enter runs one)")    \
     X(CMD_PROMPT, "prompt", SCOPE_GLOBAL, ":", CARG_NONE, "command line (Tab completes)")                        \
@@ -61,6 +62,10 @@ typedef enum { CARG_NONE, CARG_EXPORT_ARGS, CARG_PATH, CARG_THEME, CARG_SCREEN }
     X(CMD_STRESS_LOG, "stress-log", SCOPE_GLOBAL, "", CARG_NONE, "testing: a job logging RATE lines/s for SECONDS (:stress-log 10000 5)") \
     X(CMD_CANCEL, "cancel", SCOPE_JOBS, "x F9", CARG_NONE, "cancel the selected job (asks first)")              \
     X(CMD_FOLLOW, "follow", SCOPE_JOBS, "f", CARG_NONE, "follow the log (stick to the newest line) on/off")      \
+    /* measuring */                                                                                              \
+    X(CMD_PREDICT, "predict", SCOPE_GLOBAL, "", CARG_PATH, "predict an image with the model: :predict IMAGE [model=PATH]") \
+    X(CMD_PREDICT_SELECTED, "predict-selected", SCOPE_COMPARE, "p", CARG_NONE, "predict the last image with the selected artifact") \
+    X(CMD_BENCHMARK, "benchmark", SCOPE_COMPARE, "b", CARG_EXPORT_ARGS, "time and validate the marked artifacts (all when none): :benchmark data=coco8.yaml runs=10") \
     /* graph */                                                                                                  \
     X(CMD_EXPAND_ALL, "expand-all", SCOPE_GRAPH, "*", CARG_NONE, "expand every module")                          \
     X(CMD_COLLAPSE_ALL, "collapse-all", SCOPE_GRAPH, "_", CARG_NONE, "collapse every module")                    \

@@ -171,7 +171,7 @@ int keymap_config_line(KeyTable *km, const char *line, char *err, size_t errlen)
     }
     int scope = scope_find(tok[1]);
     if (scope < 0) {
-        snprintf(err, errlen, "unknown scope '%s' (global or *, graph, export, jobs, compare, matrix)", tok[1]);
+        snprintf(err, errlen, "unknown scope '%s' (global or *, graph, export, jobs, compare, matrix, predict)", tok[1]);
         return -1;
     }
     int key = keymap_parse_key(tok[2]);

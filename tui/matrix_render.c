@@ -94,6 +94,7 @@ const char *matrix_live_run_text(const Matrix *m, const MatrixLive *row, char *b
     case MATRIX_RUN_PASSED: mark = "✅"; break;
     case MATRIX_RUN_CHECK_FAILED: mark = "❎"; break;
     case MATRIX_RUN_FAILED: mark = "❌"; break;
+    case MATRIX_RUN_UNCHECKED: mark = "–"; break;
     }
     char size[32] = "", secs[32] = "";
     if (row->size_bytes >= 0) format_size(row->size_bytes, size, sizeof size);
@@ -121,6 +122,7 @@ static const char *run_key(MatrixRunStatus s)
     case MATRIX_RUN_PASSED: return "passed";
     case MATRIX_RUN_CHECK_FAILED: return "check_failed";
     case MATRIX_RUN_FAILED: return "failed";
+    case MATRIX_RUN_UNCHECKED: return "unchecked";
     case MATRIX_RUN_NONE: break;
     }
     return NULL;

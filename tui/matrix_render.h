@@ -51,7 +51,7 @@ typedef struct {
  *                 "cells": {key: short, …}, "details": {key: long, …},
  *                 "summary", "hardware", "runtime", "tools": [...],
  *                 and with live rows, where filled: "here": "builtin|tool|missing|source",
- *                 "tool": path, "last": {"status": "running|passed|check_failed|failed",
+ *                 "tool": path, "last": {"status": "running|passed|check_failed|failed|unchecked",
  *                 "size_bytes", "seconds"}}, …]}
  * Markdown columns: option, format argument, suffix, then the criteria; CSV: option, format
  * argument, suffix, CPU, GPU, then the criteria; both end with the live columns shown. */

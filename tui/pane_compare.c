@@ -1,7 +1,10 @@
 /* pane_compare: the Compare screen -- every export of this session side by side: format,
- * status in the peer's legend (✅ passed, ❎ written but check failed, ❌ failed), size, size
- * against the source, precision, export time, max |Δ| of the check, and bar charts of size
- * and time.  `s` sorts by the focused column (< > or h/l move the focus). */
+ * status in the peer's legend (✅ passed, ❎ written but check failed, ❌ failed, – not
+ * checked), size, size against the source, precision, export time, max |Δ| of the check, and
+ * from benchmark runs (:benchmark, or b: the marked rows, Space marks, all when none is
+ * marked) ms/img, FPS, mAP50-95 and the runtime that ran it, with bar charts of size, time and
+ * speed.  p predicts the last image with the selected artifact (the Predict screen).  `s`
+ * sorts by the focused column (< > or h/l move the focus). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,19 +12,42 @@
 
 #include "engine/export/export.h"
 #include "tui/app.h"
+#include "tui/prompt.h"
+#include "tui/session.h"
 #include "widgets/table.h"
 #include "widgets/text.h"
 
-enum { C_JOB, C_FORMAT, C_STATUS, C_SIZE, C_RATIO, C_PREC, C_TIME, C_DELTA, C_SPEED, C_SIZE_BAR, C_TIME_BAR, C_PATH, C_COUNT };
+/* the measured figures come right after the size so that they show in 80 columns */
+enum {
+    C_MARK, C_JOB, C_FORMAT, C_STATUS, C_SIZE, C_SPEED, C_FPS, C_MAP, C_RATIO, C_PREC, C_TIME, C_DELTA, C_RUNTIME,
+    C_SIZE_BAR, C_TIME_BAR, C_FPS_BAR, C_PATH, C_COUNT
+};
 
 typedef struct {
     Table table;
     App *app;
     int64_t max_bytes;
     double max_secs;
+    double max_fps;
     int *rows;        /* table row -> index into app->exports (exports only, not other jobs) */
     int n_rows, cap_rows;
+    int *marked;      /* job ids marked for a benchmark */
+    int n_marked, cap_marked;
 } ComparePane;
+
+static bool is_marked(const ComparePane *cp, int job_id)
+{
+    for (int i = 0; i < cp->n_marked; i++)
+        if (cp->marked[i] == job_id) return true;
+    return false;
+}
+
+static const char *artifact_path(const ExportRecord *rec)
+{
+    const ExportRun *run = rec->run;
+    if (!rec->finished || !run || !run->last_path[0]) return NULL;
+    return run->status == EXPORT_FAILED || run->status == EXPORT_CANCELLED ? NULL : run->last_path;
+}
 
 static ComparePane *cp_of(Pane *p) { return p->state; }
 
@@ -51,7 +77,10 @@ static void cell_fn(void *ctx, int row, int col, TableCell *c)
     const ReportArtifact *a = artifact(rec);
     const Theme *th = &app->theme;
     char tmp[64];
+    const char *ap = artifact_path(rec);
+    const BenchRow *br = ap ? session_bench_row(app, ap) : NULL;
     switch (col) {
+    case C_MARK: snprintf(c->buf, c->len, "%s", is_marked(cp, rec->job_id) ? "*" : " "); break;
     case C_JOB: snprintf(c->buf, c->len, "%d", rec->job_id); break;
     case C_FORMAT: snprintf(c->buf, c->len, "%s", rec->format_name); break;
     case C_STATUS:
@@ -59,6 +88,7 @@ static void cell_fn(void *ctx, int row, int col, TableCell *c)
         else if (rec->state == JOB_CANCELLED) snprintf(c->buf, c->len, "cancelled"), c->slot = SLOT_DIM;
         else if (run->status == EXPORT_OK) snprintf(c->buf, c->len, "%s", th->g.ok), c->slot = SLOT_OK;
         else if (run->status == EXPORT_CHECK_FAILED) snprintf(c->buf, c->len, "%s", th->g.check_failed), c->slot = SLOT_WARNING;
+        else if (run->status == EXPORT_UNCHECKED) snprintf(c->buf, c->len, "%s", th->g.unchecked), c->slot = SLOT_DIM;
         else snprintf(c->buf, c->len, "%s", th->g.failed), c->slot = SLOT_ERROR;
         break;
     case C_SIZE:
@@ -81,7 +111,26 @@ static void cell_fn(void *ctx, int row, int col, TableCell *c)
         if (a && a->max_abs_delta >= 0) snprintf(c->buf, c->len, "%.2g", a->max_abs_delta);
         else snprintf(c->buf, c->len, "-");
         break;
-    case C_SPEED: snprintf(c->buf, c->len, "-"); break; /* benchmark figures are not measured by exports */
+    case C_SPEED:
+        if (br && br->ms >= 0) snprintf(c->buf, c->len, "%.1f", br->ms);
+        else snprintf(c->buf, c->len, "-");
+        c->slot = SLOT_NUMBER;
+        break;
+    case C_FPS:
+        if (br && br->fps >= 0) snprintf(c->buf, c->len, "%.2f", br->fps);
+        else snprintf(c->buf, c->len, "-");
+        c->slot = SLOT_NUMBER;
+        break;
+    case C_MAP:
+        if (br && br->map >= 0) snprintf(c->buf, c->len, "%.4f", br->map);
+        else snprintf(c->buf, c->len, br && br->status != BENCH_OK ? "%s" : "-", th->g.check_failed);
+        c->slot = SLOT_NUMBER;
+        break;
+    case C_RUNTIME: snprintf(c->buf, c->len, "%s", br && br->runtime[0] ? br->runtime : br ? br->note : "-"); break;
+    case C_FPS_BAR:
+        c->fraction = (br && br->fps > 0 && cp->max_fps > 0) ? br->fps / cp->max_fps : 0;
+        c->buf[0] = 0;
+        break;
     case C_SIZE_BAR:
         c->fraction = (a && cp->max_bytes > 0) ? (double)a->bytes / (double)cp->max_bytes : 0;
         c->buf[0] = 0;
@@ -104,8 +153,13 @@ static double sort_fn(void *ctx, int row, int col)
     if (row < 0 || row >= cp->n_rows) return NAN;
     const ExportRecord *rec = &app->exports[cp->rows[row]];
     const ReportArtifact *a = artifact(rec);
+    const char *ap = artifact_path(rec);
+    const BenchRow *br = ap ? session_bench_row(app, ap) : NULL;
     switch (col) {
     case C_JOB: return rec->job_id;
+    case C_SPEED: return br && br->ms >= 0 ? br->ms : NAN;
+    case C_FPS: case C_FPS_BAR: return br && br->fps >= 0 ? br->fps : NAN;
+    case C_MAP: return br && br->map >= 0 ? br->map : NAN;
     case C_SIZE: case C_SIZE_BAR: case C_RATIO: return a ? (double)a->bytes : NAN;
     case C_TIME: case C_TIME_BAR: return row_seconds(app, rec);
     case C_DELTA: return a && a->max_abs_delta >= 0 ? a->max_abs_delta : NAN;
@@ -128,10 +182,13 @@ static void compare_open(Pane *p, App *app)
         bool numeric;
         ColumnKind kind;
     } cols[C_COUNT] = {
+        {"", 1, -1, false, COL_TEXT},
         {"job", 0, 1, true, COL_TEXT},        {"format", 0, -1, false, COL_TEXT}, {"status", 0, -1, true, COL_TEXT},
-        {"size", 9, 1, true, COL_TEXT},       {"vs source", 9, 1, true, COL_TEXT}, {"precision", 0, -1, false, COL_TEXT},
-        {"export", 8, 1, true, COL_TEXT},     {"max |Δ|", 8, 1, true, COL_TEXT},   {"ms/img", 6, 1, true, COL_TEXT},
-        {"size", 14, -1, true, COL_BAR},      {"time", 14, -1, true, COL_BAR},     {"artifact", 0, -1, false, COL_TEXT},
+        {"size", 9, 1, true, COL_TEXT},       {"ms/img", 6, 1, true, COL_TEXT},     {"FPS", 6, 1, true, COL_TEXT},
+        {"mAP50-95", 8, 1, true, COL_TEXT},   {"vs source", 9, 1, true, COL_TEXT}, {"precision", 0, -1, false, COL_TEXT},
+        {"export", 8, 1, true, COL_TEXT},     {"max |Δ|", 8, 1, true, COL_TEXT},   {"runtime", 0, -1, false, COL_TEXT},
+        {"size", 14, -1, true, COL_BAR},      {"time", 14, -1, true, COL_BAR},     {"FPS", 14, -1, true, COL_BAR},
+        {"artifact", 0, -1, false, COL_TEXT},
     };
     for (int i = 0; i < C_COUNT; i++) {
         table_add_column(t, cols[i].title, cols[i].width, cols[i].align);
@@ -139,7 +196,7 @@ static void compare_open(Pane *p, App *app)
         t->cols[i].kind = cols[i].kind;
         t->cols[i].max_width = i == C_PATH ? 60 : 24;
     }
-    t->frozen = 2;
+    t->frozen = 3;
     t->focus_col = C_SIZE;
 }
 
@@ -149,6 +206,7 @@ static void compare_close(Pane *p, App *app)
     if (!cp) return;
     table_free(&cp->table);
     free(cp->rows);
+    free(cp->marked);
     free(cp);
     p->state = NULL;
 }
@@ -158,6 +216,7 @@ static int compare_update(Pane *p, App *app)
     ComparePane *cp = cp_of(p);
     cp->max_bytes = 0;
     cp->max_secs = 0;
+    cp->max_fps = 0;
     cp->n_rows = 0;
     for (int i = 0; i < app->n_exports; i++) {
         if (!app->exports[i].run) continue;
@@ -170,6 +229,9 @@ static int compare_update(Pane *p, App *app)
         if (a && a->bytes > cp->max_bytes) cp->max_bytes = a->bytes;
         double s = row_seconds(app, &app->exports[i]);
         if (!isnan(s) && s > cp->max_secs) cp->max_secs = s;
+        const char *ap = artifact_path(&app->exports[i]);
+        const BenchRow *br = ap ? session_bench_row(app, ap) : NULL;
+        if (br && br->fps > cp->max_fps) cp->max_fps = br->fps;
     }
     table_set_rows(&cp->table, cp->n_rows);
     return R_REDRAW;
@@ -183,8 +245,18 @@ static void compare_draw(Pane *p, App *app, WINDOW *win)
     char head[256];
     int done = 0;
     for (int i = 0; i < cp->n_rows; i++) done += app->exports[cp->rows[i]].finished;
-    snprintf(head, sizeof head, "Exports of this session: %d (%d finished)   legend: %s passed  %s written, check failed  %s failed",
-             cp->n_rows, done, th->g.ok, th->g.check_failed, th->g.failed);
+    const ExportRecord *bench = session_bench_running(app);
+    char progress[200] = "";
+    if (bench) {
+        Job *job = app->jobs ? jobs_find(app->jobs, bench->job_id) : NULL;
+        JobInfo info;
+        memset(&info, 0, sizeof info);
+        if (job) job_get_info(job, &info);
+        snprintf(progress, sizeof progress, "   benchmark job %d: %s %d%%", bench->job_id, info.stage,
+                 info.fraction >= 0 ? (int)(info.fraction * 100 + 0.5) : 0);
+    }
+    snprintf(head, sizeof head, "Exports of this session: %d (%d finished)%s   legend: %s passed  %s written, check failed  %s failed  %s not checked   Space marks, b benchmarks, p predicts",
+             cp->n_rows, done, progress, th->g.ok, th->g.check_failed, th->g.failed, th->g.unchecked);
     text_draw_pad(win, p->y, p->x, head, p->w, theme_attr(th, SLOT_TITLE));
     if (cp->n_rows == 0) {
         for (int i = 1; i < p->h; i++) text_fill(win, p->y + i, p->x, p->w, theme_attr(th, SLOT_NORMAL));
@@ -208,6 +280,42 @@ static int compare_key(Pane *p, App *app, Command cmd, wint_t ch, bool is_key)
     case CMD_LEFT: case CMD_COLUMN_LEFT: table_focus_col(t, -1); break;
     case CMD_RIGHT: case CMD_COLUMN_RIGHT: table_focus_col(t, 1); break;
     case CMD_SORT: table_sort(t, t->focus_col >= 0 ? t->focus_col : C_SIZE); break;
+    case CMD_TOGGLE: {
+        int r = table_selected(t);
+        if (r < 0 || r >= cp->n_rows) break;
+        int id = app->exports[cp->rows[r]].job_id;
+        bool was = false;
+        for (int i = 0; i < cp->n_marked; i++)
+            if (cp->marked[i] == id) {
+                cp->marked[i] = cp->marked[--cp->n_marked];
+                was = true;
+                break;
+            }
+        if (!was) {
+            if (cp->n_marked == cp->cap_marked) {
+                cp->cap_marked = cp->cap_marked ? cp->cap_marked * 2 : 8;
+                cp->marked = xrealloc(cp->marked, sizeof *cp->marked * (size_t)cp->cap_marked);
+            }
+            cp->marked[cp->n_marked++] = id;
+        }
+        list_move(&t->list, LIST_DOWN);
+        break;
+    }
+    case CMD_PREDICT_SELECTED: {
+        const char *ap = pane_compare_selected_artifact(p, app);
+        if (!ap) {
+            app_status(app, MSG_WARN, "no artifact on this row to predict with");
+            break;
+        }
+        if (!app->predict_image[0]) {
+            char pre[4200];
+            snprintf(pre, sizeof pre, "predict model=%s ", ap);
+            prompt_begin(app->prompt, PROMPT_COMMAND, pre);
+            break;
+        }
+        if (session_predict(app, ap, app->predict_image) > 0) app_show(app, SCREEN_PREDICT);
+        break;
+    }
     case CMD_ENTER: {
         int r = table_selected(t);
         if (r >= 0 && r < cp->n_rows) {
@@ -238,6 +346,29 @@ static int compare_mouse(Pane *p, App *app, const MEVENT *ev)
         if (col >= 0) t->focus_col = col;
     }
     return R_HANDLED | R_REDRAW;
+}
+
+int pane_compare_targets(Pane *p, App *app, const char **out, int max)
+{
+    ComparePane *cp = cp_of(p);
+    if (!cp) return 0;
+    compare_update(p, app);
+    int n = 0;
+    for (int pass = 0; pass < 2 && n == 0; pass++) /* the marked rows; when none, every artifact */
+        for (int i = 0; i < cp->n_rows && n < max; i++) {
+            const ExportRecord *rec = &app->exports[cp->rows[i]];
+            const char *ap = artifact_path(rec);
+            if (ap && (pass == 1 || is_marked(cp, rec->job_id))) out[n++] = ap;
+        }
+    return n;
+}
+
+const char *pane_compare_selected_artifact(Pane *p, App *app)
+{
+    ComparePane *cp = cp_of(p);
+    if (!cp) return NULL;
+    int r = table_selected(&cp->table);
+    return r >= 0 && r < cp->n_rows ? artifact_path(&app->exports[cp->rows[r]]) : NULL;
 }
 
 const PaneOps pane_compare_ops = {

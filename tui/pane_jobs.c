@@ -213,7 +213,9 @@ static void jobs_draw(Pane *p, App *app, WINDOW *win)
         ThemeSlot st = info.state == JOB_DONE ? SLOT_OK : info.state == JOB_FAILED ? SLOT_ERROR : info.state == JOB_CANCELLED ? SLOT_WARNING : SLOT_NORMAL;
         /* an export written but failing its check ends FAILED for the runner: say which */
         bool check_failed = rec->finished && rec->run && ((ExportRun *)rec->run)->status == EXPORT_CHECK_FAILED;
+        bool unchecked = rec->finished && rec->run && ((ExportRun *)rec->run)->status == EXPORT_UNCHECKED;
         if (check_failed) st = SLOT_WARNING;
+        if (unchecked) st = SLOT_DIM;
         attr_t a = sel ? theme_attr(th, jp->focus == 0 ? SLOT_SELECTED : SLOT_SELECTED_INACTIVE) : theme_attr(th, st);
         char el[32], idle[32], stage[256], c1[64], c2[64];
         fmt_secs(el, sizeof el, info.state == JOB_QUEUED ? -1 : info.elapsed);
@@ -233,6 +235,7 @@ static void jobs_draw(Pane *p, App *app, WINDOW *win)
         double fr = info.state == JOB_DONE ? 1.0 : info.state == JOB_QUEUED ? 0.0 : info.fraction;
         char pl[32];
         if (check_failed) snprintf(pl, sizeof pl, "written, check failed");
+        else if (unchecked) snprintf(pl, sizeof pl, "written, not checked");
         else if (job_state_finished(info.state)) snprintf(pl, sizeof pl, "%s", info.state == JOB_DONE ? "done" : job_state_name(info.state));
         else if (info.fraction >= 0) snprintf(pl, sizeof pl, "%d%%", (int)(info.fraction * 100 + 0.5));
         else pl[0] = 0;
@@ -268,7 +271,7 @@ static void jobs_draw(Pane *p, App *app, WINDOW *win)
             if (ar->max_abs_delta >= 0) snprintf(delta, sizeof delta, "max |d| %.2g", ar->max_abs_delta);
             else delta[0] = 0;
             const char *mark = ar->status == CHECK_PASSED ? th->g.ok : ar->status == CHECK_WRITTEN_FAILED ? th->g.check_failed
-                               : ar->status == CHECK_FAILED ? th->g.failed : "-";
+                               : ar->status == CHECK_FAILED ? th->g.failed : th->g.unchecked;
             snprintf(line, sizeof line, "%s %s  %s  %s  %s  %s  %.1fs", mark, ar->path, sz, ratio, ar->precision.text, delta, ar->seconds);
             text_draw_pad(win, jp->art_y + row, p->x, line, w, theme_attr(th, ar->status == CHECK_PASSED ? SLOT_OK : SLOT_WARNING));
         }

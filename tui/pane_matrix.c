@@ -78,7 +78,8 @@ static void fill_live(MatrixPane *mp, App *app)
         }
         const ExportRun *run = rec->run;
         l->status = rec->state == JOB_CANCELLED ? MATRIX_RUN_NONE : run->status == EXPORT_OK ? MATRIX_RUN_PASSED
-                    : run->status == EXPORT_CHECK_FAILED ? MATRIX_RUN_CHECK_FAILED : MATRIX_RUN_FAILED;
+                    : run->status == EXPORT_CHECK_FAILED ? MATRIX_RUN_CHECK_FAILED
+                    : run->status == EXPORT_UNCHECKED ? MATRIX_RUN_UNCHECKED : MATRIX_RUN_FAILED;
         l->size_bytes = run->report.n_artifacts ? run->report.artifacts[run->report.n_artifacts - 1].bytes : -1;
         l->seconds = run->report.total_seconds > 0 ? run->report.total_seconds : -1;
     }

@@ -8,6 +8,7 @@
 
 #include "engine/export/export.h"
 #include "engine/registry/model.h"
+#include "engine/runtime/runtime.h"
 
 void session_start(App *app)
 {
@@ -29,6 +30,16 @@ static void weights_load_free(WeightsLoad *wl)
     free(wl);
 }
 
+static void predict_job_free(PredictJob *pj)
+{
+    if (!pj) return;
+    image_free(&pj->im);
+    predict_result_free(&pj->res);
+    for (int i = 0; i < pj->nc; i++) free(pj->names[i]);
+    free(pj->names);
+    free(pj);
+}
+
 void session_stop(App *app)
 {
     if (app->jobs) jobs_free(app->jobs); /* cancels, joins, removes temporary files */
@@ -39,8 +50,11 @@ void session_stop(App *app)
     app->weights_load = NULL;
     if (app->weights) graph_free(app->weights);
     app->weights = NULL;
-    for (int i = 0; i < app->n_exports; i++)
+    for (int i = 0; i < app->n_exports; i++) {
         if (app->exports[i].run) export_run_free(app->exports[i].run);
+        if (app->exports[i].bench) bench_run_free(app->exports[i].bench);
+        if (app->exports[i].predict) predict_job_free(app->exports[i].predict);
+    }
     free(app->exports);
     app->exports = NULL;
     app->n_exports = app->cap_exports = 0;
@@ -91,10 +105,30 @@ int session_drain(App *app)
                 rec->finished = true;
                 rec->state = ev[i].state;
                 ExportRun *run = rec->run;
-                if (!run) app_status(app, MSG_INFO, "job %d (%s) %s", rec->job_id, rec->format_name, job_state_name(rec->state));
+                PredictJob *pj = rec->predict;
+                BenchRun *br = rec->bench;
+                if (pj) {
+                    if (pj->done) {
+                        app->predict_job = rec->job_id;
+                        char sum[512] = "";
+                        app_status(app, MSG_OK, "predicted %s with %s: %d detection%s", pj->image, pj->model, pj->res.n,
+                                   pj->res.n == 1 ? "" : "s");
+                        (void)sum;
+                    } else {
+                        app_status(app, MSG_ERROR, "predict failed: %s", pj->err[0] ? pj->err : job_state_name(rec->state));
+                    }
+                } else if (br) {
+                    if (rec->state == JOB_DONE)
+                        app_status(app, MSG_OK, "job %d: benchmark of %d artifact%s done%s%s", rec->job_id, br->result.n,
+                                   br->result.n == 1 ? "" : "s", br->result.dir[0] ? ": " : "", br->result.dir);
+                    else app_status(app, MSG_ERROR, "job %d: benchmark %s: %s", rec->job_id, job_state_name(rec->state), br->error);
+                } else if (!run) app_status(app, MSG_INFO, "job %d (%s) %s", rec->job_id, rec->format_name, job_state_name(rec->state));
                 else if (rec->state == JOB_CANCELLED) app_status(app, MSG_WARN, "job %d (%s) cancelled", rec->job_id, rec->format_name);
                 else if (run->status == EXPORT_OK)
                     app_status(app, MSG_OK, "job %d: %s export success: %s", rec->job_id, rec->format_name, run->last_path);
+                else if (run->status == EXPORT_UNCHECKED)
+                    app_status(app, MSG_INFO, "job %d: %s written, not checked (its check did not run): %s", rec->job_id,
+                               rec->format_name, run->last_path);
                 else if (run->status == EXPORT_CHECK_FAILED)
                     app_status(app, MSG_WARN, "job %d: %s written but its check failed: %s", rec->job_id, rec->format_name, run->last_path);
                 else app_status(app, MSG_ERROR, "job %d: %s export failed: %s", rec->job_id, rec->format_name, run->error);
@@ -231,4 +265,130 @@ void session_load_weights(App *app, const char *path)
     Job *job = job_submit(app->jobs, "load weights", weights_body, wl, NULL);
     wl->job_id = job_id(job);
     app->weights_load = wl;
+}
+
+/* ---- prediction and benchmark jobs ---------------------------------------------------------- */
+
+static int predict_body(Job *job, void *user, char *err, size_t errlen)
+{
+    PredictJob *pj = user;
+    job_progress(job, "predict: load", 0.1);
+    job_log(job, JOB_LOG_INFO, "predict %s with %s", pj->image, pj->model);
+    if (image_load(pj->image, &pj->im, pj->err, sizeof pj->err) != 0) return err_set(err, errlen, "%s", pj->err);
+    RuntimeOpenOptions ro = {.runtime = ""};
+    RuntimeSession *s = runtime_open(pj->model, &ro, pj->err, sizeof pj->err);
+    if (!s) return err_set(err, errlen, "%s", pj->err);
+    if (ro.fallback[0]) job_log(job, JOB_LOG_INFO, "%s; running in the yoloport executor", ro.fallback);
+    snprintf(pj->runtime, sizeof pj->runtime, "%s", s->label);
+    int rc = -1;
+    Predictor *p = predictor_new(s, NULL, pj->err, sizeof pj->err);
+    if (p && !job_cancelled(job)) {
+        job_progress(job, "predict: run", 0.5);
+        rc = predictor_run(p, &pj->im, &pj->res, pj->err, sizeof pj->err);
+    }
+    if (rc == 0) {
+        pj->nc = predictor_nc(p);
+        pj->names = xcalloc((size_t)(pj->nc ? pj->nc : 1), sizeof *pj->names);
+        for (int i = 0; i < pj->nc; i++) pj->names[i] = xstrdup(predictor_class_name(p, i));
+        char sum[1024];
+        job_log(job, JOB_LOG_INFO, "image 1/1 %s: %dx%d %s%.1fms (%s)", pj->image, pj->res.net_h, pj->res.net_w,
+                predict_summary(p, &pj->res, sum, sizeof sum), pj->res.ms_inf, pj->runtime);
+        pj->done = true; /* published to the UI thread by the job's FINISHED event */
+    } else {
+        err_set(err, errlen, "%s", pj->err);
+    }
+    predictor_free(p);
+    runtime_close(s);
+    return rc;
+}
+
+int session_predict(App *app, const char *model, const char *image)
+{
+    if (!app->jobs) return -1;
+    if (!model || !*model) {
+        app_status(app, MSG_ERROR, "no model to predict with: open one (:open PATH)");
+        return -1;
+    }
+    PredictJob *pj = xcalloc(1, sizeof *pj);
+    snprintf(pj->model, sizeof pj->model, "%s", model);
+    snprintf(pj->image, sizeof pj->image, "%s", image);
+    snprintf(app->predict_image, sizeof app->predict_image, "%s", image);
+    char title[512];
+    const char *mb = strrchr(model, '/'), *ib = strrchr(image, '/');
+    snprintf(title, sizeof title, "predict %s with %s", ib ? ib + 1 : image, mb ? mb + 1 : model);
+    Job *job = job_submit(app->jobs, title, predict_body, pj, NULL);
+    ExportRecord *rec = add_record(app, job);
+    rec->predict = pj;
+    snprintf(rec->format, sizeof rec->format, "-");
+    snprintf(rec->format_name, sizeof rec->format_name, "predict");
+    app_status(app, MSG_INFO, "queued job %d: %s", rec->job_id, title);
+    app_update_panes(app);
+    return rec->job_id;
+}
+
+int session_benchmark(App *app, const char *const *paths, int n, const char *words)
+{
+    if (!app->jobs || n <= 0) return -1;
+    BenchArgs a;
+    bench_args_init(&a);
+    a.write_files = true;
+    snprintf(a.model, sizeof a.model, "%s", app->model_path);
+    char buf[8192];
+    snprintf(buf, sizeof buf, "%s", words ? words : "");
+    char *save = NULL;
+    for (char *w = strtok_r(buf, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+        char *eq = strchr(w, '=');
+        char *end = NULL;
+        if (!eq) {
+            app_status(app, MSG_ERROR, "benchmark: '%s': use key=value (data=, runs=, warmup=, runtime=, imgsz=)", w);
+            return -1;
+        }
+        *eq = '\0';
+        const char *v = eq + 1;
+        long x = strtol(v, &end, 10);
+        bool num = *v && !*end && x >= 0 && x <= 100000;
+        if (!strcmp(w, "data")) snprintf(a.data, sizeof a.data, "%s", v);
+        else if (!strcmp(w, "runtime")) snprintf(a.runtime, sizeof a.runtime, "%s", v);
+        else if (!strcmp(w, "runs") && num && x > 0) a.runs = (int)x;
+        else if (!strcmp(w, "warmup") && num) a.warmup = (int)x;
+        else if (!strcmp(w, "imgsz") && num && x > 0) a.imgsz = (int)x;
+        else {
+            app_status(app, MSG_ERROR, "benchmark: '%s=%s' is not one of data=, runs=N, warmup=N, runtime=, imgsz=N", w, v);
+            return -1;
+        }
+    }
+    if (a.data[0] && !file_exists(a.data)) {
+        app_status(app, MSG_ERROR, "benchmark: data=%s: no such file", a.data);
+        return -1;
+    }
+    for (int i = 0; i < n && i < BENCH_MAX_ARTIFACTS; i++) snprintf(a.artifacts[a.n_artifacts++], sizeof a.artifacts[0], "%s", paths[i]);
+    BenchRun *br = bench_run_new(&a);
+    Job *job = bench_submit(app->jobs, br);
+    ExportRecord *rec = add_record(app, job);
+    rec->bench = br;
+    snprintf(rec->format, sizeof rec->format, "-");
+    snprintf(rec->format_name, sizeof rec->format_name, "benchmark");
+    app_status(app, MSG_INFO, "queued job %d: benchmark of %d artifact%s", rec->job_id, a.n_artifacts,
+               a.n_artifacts == 1 ? "" : "s");
+    app_update_panes(app);
+    return rec->job_id;
+}
+
+const BenchRow *session_bench_row(App *app, const char *path)
+{
+    for (int i = app->n_exports - 1; i >= 0; i--) {
+        const ExportRecord *rec = &app->exports[i];
+        const BenchRun *br = rec->bench;
+        if (!br || !rec->finished || rec->state != JOB_DONE) continue;
+        for (int k = 0; k < br->result.n; k++)
+            if (!strcmp(br->result.rows[k].path, path)) return &br->result.rows[k];
+    }
+    return NULL;
+}
+
+const ExportRecord *session_bench_running(App *app)
+{
+    for (int i = app->n_exports - 1; i >= 0; i--)
+        if (app->exports[i].bench && !app->exports[i].finished) return &app->exports[i];
+    return NULL;
 }

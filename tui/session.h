@@ -4,6 +4,9 @@
 #ifndef YOLOPORT_TUI_SESSION_H
 #define YOLOPORT_TUI_SESSION_H
 
+#include "engine/bench/bench.h"
+#include "engine/core/image.h"
+#include "engine/predict/predict.h"
 #include "tui/app.h"
 
 /* Start the job runner (app->jobs).  Called once before the loop. */
@@ -21,6 +24,31 @@ int session_queue(App *app, const ExportArgs *args);
 /* Load path's weights in the background (app->weights once done); replaces any load in
  * flight.  The Graph screen's weight statistics use them. */
 void session_load_weights(App *app, const char *path);
+
+/* A prediction of image with model (any format the runtimes open) as a job; the Predict screen
+ * shows it once finished (app->predict_job).  Job id, or -1 with the reason in the status line. */
+int session_predict(App *app, const char *model, const char *image);
+
+/* What a prediction job produced (owned by its record; read on the UI thread once finished). */
+typedef struct {
+    char model[4096], image[4096];
+    char runtime[128];          /* "onnxruntime 1.30.0", "the yoloport executor" */
+    char err[1024];             /* why it failed, "" when it did not */
+    Image im;                   /* the image as decoded */
+    PredictResult res;
+    char **names;               /* the model's class names, nc of them */
+    int nc;
+    bool done;
+} PredictJob;
+
+/* A benchmark of the artifacts paths[0..n) (against the workbench's model) as a job; words:
+ * data=, runs=, warmup=, runtime=.  Job id, or -1 with the reason in the status line. */
+int session_benchmark(App *app, const char *const *paths, int n, const char *words);
+
+/* The latest finished benchmark's row for an artifact path, NULL when none measured it. */
+const BenchRow *session_bench_row(App *app, const char *path);
+/* The benchmark job in flight (its record), NULL when none. */
+const ExportRecord *session_bench_running(App *app);
 
 /* A synthetic job that logs `rate` lines a second for `seconds` (tests and bench: the UI
  * must stay responsive while a job floods its log).  Job id or -1. */

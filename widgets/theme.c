@@ -92,9 +92,9 @@ void theme_glyphs(Theme *th, bool ascii)
     Glyphs *g = &th->g;
     g->ascii = ascii;
     if (ascii) {
-        *g = (Glyphs){true, "~", "-", "+", " ", "|", "-", "#", "=", "ok", "chk", "ERR", "->", "^", "v"};
+        *g = (Glyphs){true, "~", "-", "+", " ", "|", "-", "#", "=", "ok", "chk", "ERR", "->", "^", "v", "--"};
     } else {
-        *g = (Glyphs){false, "…", "▾", "▸", "·", "│", "─", "█", "▌", "✅", "❎", "❌", "→", "▲", "▼"};
+        *g = (Glyphs){false, "…", "▾", "▸", "·", "│", "─", "█", "▌", "✅", "❎", "❌", "→", "▲", "▼", "–"};
     }
 }
 

@@ -83,6 +83,7 @@ typedef struct {
     const char *ok, *check_failed, *failed; /* "✅" "❎" "❌" or "ok" "chk" "ERR" */
     const char *arrow;      /* "→" or "->" */
     const char *sort_up, *sort_down; /* "▲" "▼" or "^" "v" */
+    const char *unchecked;  /* "–" or "--": written, but its check did not run */
 } Glyphs;
 
 typedef struct {

@@ -4,6 +4,7 @@
 
 #include <stdio.h> /* before jpeglib.h, which uses FILE */
 #include <jpeglib.h>
+#include <jerror.h>
 #include <math.h>
 #include <png.h>
 #include <setjmp.h>
@@ -32,7 +33,12 @@ static void jpeg_error_exit_cb(j_common_ptr cinfo)
     longjmp(je->jump, 1);
 }
 
-static void jpeg_quiet_cb(j_common_ptr cinfo, int level) { (void)cinfo; (void)level; }
+/* Messages stay quiet; a warning that the data ended early (a truncated file, which libjpeg
+ * would fill with grey) is remembered so that the decode fails instead. */
+static void jpeg_quiet_cb(j_common_ptr cinfo, int level)
+{
+    if (level < 0 && cinfo->err->msg_code == JWRN_JPEG_EOF) cinfo->err->num_warnings++;
+}
 
 static unsigned exif_u16(const unsigned char *p, bool le) { return le ? p[0] | p[1] << 8 : p[0] << 8 | p[1]; }
 static uint32_t exif_u32(const unsigned char *p, bool le)
@@ -153,6 +159,11 @@ static int decode_jpeg(const unsigned char *buf, size_t len, Image *out, char *e
             }
     }
     free(row);
+    if (je.pub.num_warnings > 0) {
+        free(pix);
+        jpeg_destroy_decompress(&cinfo);
+        return err_set(err, errlen, "truncated JPEG: the data ends before the image does");
+    }
     jpeg_finish_decompress(&cinfo);
     jpeg_destroy_decompress(&cinfo);
     out->w = w;

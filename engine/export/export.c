@@ -436,6 +436,7 @@ int export_job_body(Job *job, void *user, char *err, size_t errlen)
     ctx.source_bytes = src_bytes;
     ctx.color = run->color;
     ctx.report = &run->report;
+    ctx.runtime = run->runtime;
     ctx.status = CHECK_SKIPPED;
     char fmt_prefix[64];
     snprintf(fmt_prefix, sizeof fmt_prefix, "%s:", eff->fmt->name);
@@ -467,7 +468,9 @@ int export_job_body(Job *job, void *user, char *err, size_t errlen)
         } else {
             job_log(job, JOB_LOG_INFO, "%s export success ✅ %.1fs, saved as '%s' (%.1f MB)", prefix, dt,
                     ctx.out_path, report_mib(bytes));
-            run->status = EXPORT_OK;
+            run->status = ctx.status == CHECK_SKIPPED ? EXPORT_UNCHECKED : EXPORT_OK;
+            if (run->status == EXPORT_UNCHECKED)
+                job_log(job, JOB_LOG_INFO, "%s written, not checked against the source: its check did not run", prefix);
         }
         /* 5. the peer's closing lines */
         char dir[4096];

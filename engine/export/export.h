@@ -47,6 +47,8 @@ struct ExportCtx {
     int64_t source_bytes;         /* size of the model file (0 for a config) */
     bool color;                   /* log lines may carry colour codes */
     Report *report;               /* the stage adds its artifact and checks */
+    const char *runtime;          /* runtime= for the check: NULL or "" (auto: the format's own runtime
+                                     when the host has it), "builtin", or "NAME[:PATH]" */
     /* set by the stage */
     char out_path[4096];          /* the artifact written (as printed) */
     double seconds;               /* the stage's own time (start line to written) */
@@ -59,11 +61,14 @@ typedef enum {
     EXPORT_CHECK_FAILED,   /* written, but a check failed (❎): exit 1, the file stays */
     EXPORT_FAILED,         /* nothing written (❌): exit 1 */
     EXPORT_CANCELLED,      /* nothing written: exit 1 */
+    EXPORT_UNCHECKED,      /* written, but its check against the source did not run (verify=False, or
+                              nothing on this host runs the format): shown "–", never as passed; exit 0 */
 } ExportStatus;
 
 typedef struct {
     ExportArgs args;       /* as given */
     bool color;            /* colour codes in log lines (CLI on a tty without NO_COLOR) */
+    char runtime[4200];    /* the check's runtime= ("" auto); set by the caller after export_run_new */
     /* results, valid once the job has finished */
     ExportStatus status;
     Report report;

@@ -20,6 +20,7 @@
 #include "engine/core/fileio.h"
 #include "engine/core/imgsz.h"
 #include "engine/passes/graph_equiv.h"
+#include "engine/runtime/runtime.h"
 
 /* ======================================================================================
  * the peer's NMSModel in C, the reference in-graph NMS is checked against
@@ -595,6 +596,93 @@ static CheckStatus compare_runs(const ExportArgs *a, const Graph *src, const Exp
     return nst;
 }
 
+/* The check in the format's own runtime (st->run_path through the row's `run` adapter) against
+ * the source run in our executor.  true: the check was made (or the runtime failed on the
+ * file: the check fails), *status set; false: the runtime is not on this host (or refused),
+ * `note` says what was looked for and the caller checks as before. */
+static bool numeric_in_runtime(ExportStage *st, const char *what, double *worst, CheckStatus *status, char *note,
+                               size_t notelen, char *err, size_t errlen)
+{
+    ExportCtx *ctx = st->ctx;
+    const ExportArgs *a = ctx->args;
+    int want = -1;
+    char lib[4096] = "", msg[1400];
+    if (ctx->runtime && runtime_parse_spec(ctx->runtime, &want, lib, sizeof lib, msg, sizeof msg) != 0) want = -1;
+    struct FormatRun fr = {.path = st->run_path, .library = lib[0] ? lib : NULL};
+    if (ctx->fmt->run(&fr, msg, sizeof msg) != 0) {
+        if (fr.probe.status != RUNTIME_FOUND) {
+            snprintf(note, notelen, "%s", msg);
+            return false;
+        }
+        char line[1600];
+        snprintf(line, sizeof line, "%s%sthe written model does not run in %s %s: %s", what ? what : "", what ? ": " : "",
+                 runtime_info(RUNTIME_ONNXRUNTIME)->name, fr.probe.version, msg);
+        export_stage_name_output(st, st->run_path, line, sizeof line);
+        report_add_check(ctx->report, "numeric", CHECK_WRITTEN_FAILED, -1, 0, line);
+        job_log(ctx->job, JOB_LOG_WARNING, "%s check against the source %s %s: %s", st->prefix,
+                check_status_mark(CHECK_WRITTEN_FAILED), check_status_word(CHECK_WRITTEN_FAILED), line);
+        *status = CHECK_WRITTEN_FAILED;
+        return true;
+    }
+    RuntimeSession *s = fr.session;
+    st->src = source_start(ctx);
+    ExportStageSource *sr = st->src;
+    StageOutput wo[6];
+    memset(wo, 0, sizeof wo);
+    int n_wo = 0;
+    double tv = now_seconds();
+    int out_rc = runtime_run(s, sr->x, sr->dims, 4, msg, sizeof msg);
+    for (int i = 0; out_rc == 0 && i < s->n_outputs && i < 5; i++) {
+        StageOutput *o = &wo[i];
+        const float *y = runtime_output(s, i, o->dims, &o->rank);
+        if (!y) break;
+        o->n = 1;
+        for (int k = 0; k < o->rank; k++) o->n *= o->dims[k];
+        o->data = xmalloc(sizeof(float) * (size_t)(o->n ? o->n : 1));
+        memcpy(o->data, y, sizeof(float) * (size_t)o->n);
+        n_wo++;
+    }
+    double wsec = now_seconds() - tv;
+    source_join(sr);
+    int n_outputs = n_wo;
+    if (export_stage_cancelled(st, err, errlen)) {
+        outputs_free(wo, n_wo);
+        runtime_close(s);
+        *status = CHECK_FAILED;
+        return true;
+    }
+    char why[1024] = "";
+    double tol_used = 0;
+    CheckStatus nst;
+    if (sr->rc != 0) {
+        snprintf(why, sizeof why, "the source model did not run: %s", sr->msg);
+        nst = CHECK_WRITTEN_FAILED;
+    } else if (out_rc != 0) {
+        snprintf(why, sizeof why, "the written model did not run: %s", msg);
+        nst = CHECK_WRITTEN_FAILED;
+    } else {
+        if (a->nms && sr->n > 0 && n_wo < 6) { /* the rows against the peer's NMS on the source's predictions */
+            StageOutput *raw = &wo[n_wo++];
+            *raw = sr->outs[0];
+            raw->data = xmalloc(sizeof(float) * (size_t)(raw->n ? raw->n : 1));
+            memcpy(raw->data, sr->outs[0].data, sizeof(float) * (size_t)raw->n);
+        }
+        nst = compare_runs(a, ctx->source, sr, wo, n_wo, n_outputs, a->nms, why, sizeof why, worst, &tol_used);
+    }
+    char line[1800];
+    snprintf(line, sizeof line, "%s%schecked in %s: %s (fixed input %lldx%lldx%lldx%lld; source %.2fs in the yoloport "
+             "executor, written %.2fs in %s %s, %s)", what ? what : "", what ? ": " : "", s->label, why,
+             (long long)sr->dims[0], (long long)sr->dims[1], (long long)sr->dims[2], (long long)sr->dims[3], sr->seconds,
+             wsec, runtime_info(s->runtime)->name, s->version, s->library);
+    report_add_check(ctx->report, "numeric", nst, *worst, tol_used, line);
+    job_log(ctx->job, nst == CHECK_PASSED ? JOB_LOG_INFO : JOB_LOG_WARNING, "%s check against the source %s %s: %s",
+            st->prefix, check_status_mark(nst), check_status_word(nst), line);
+    outputs_free(wo, n_wo);
+    runtime_close(s);
+    *status = nst;
+    return true;
+}
+
 CheckStatus export_stage_numeric(ExportStage *st, Graph *written, const char *input_name, const char *what,
                                  double *worst, char *err, size_t errlen)
 {
@@ -609,17 +697,26 @@ CheckStatus export_stage_numeric(ExportStage *st, Graph *written, const char *in
     snprintf(label, sizeof label, "%s: verify", st->label);
     job_progress(ctx->job, label, 0.7);
     if (export_stage_cancelled(st, err, errlen)) return CHECK_FAILED;
+    /* the format's own runtime first, when the host has it */
+    char note[1400] = "";
+    bool builtin_only = ctx->runtime && !strcmp(ctx->runtime, "builtin");
+    if (st->run_path && ctx->fmt->run && !builtin_only) {
+        CheckStatus rs;
+        if (numeric_in_runtime(st, what, worst, &rs, note, sizeof note, err, errlen)) return rs;
+    }
+    char tail[1500] = "";
+    if (note[0]) snprintf(tail, sizeof tail, "; not checked in the format's own runtime: %s", note);
     GraphEquiv eq;
     graph_equiv(ctx->source, written, &eq);
     if (eq.equivalent) {
-        char line[1024], outs[256] = "";
+        char line[2800], outs[256] = "";
         size_t used = 0;
         for (int i = 0; i < written->n_outputs && used < sizeof outs; i++)
             used += (size_t)snprintf(outs + used, sizeof outs - used, "%soutput%d", i ? ", " : "", i);
         snprintf(line, sizeof line, "%s%s%s max |Δ| 0 (node for node the source's graph: %d nodes%s, %.1f MB of "
-                 "constants byte-identical, so it computes the source's outputs on every input; nothing needed to run)",
+                 "constants byte-identical, so it computes the source's outputs on every input; nothing needed to run)%s",
                  what ? what : "", what ? ": " : "", outs, eq.matched, eq.silu_pairs ? ", SiLU as Sigmoid·Mul" : "",
-                 (double)eq.const_bytes / (1024.0 * 1024.0));
+                 (double)eq.const_bytes / (1024.0 * 1024.0), tail);
         *worst = 0;
         report_add_check(ctx->report, "numeric", CHECK_PASSED, 0, 0, line);
         job_log(ctx->job, JOB_LOG_INFO, "%s check against the source %s %s: %s", st->prefix,
@@ -660,11 +757,11 @@ CheckStatus export_stage_numeric(ExportStage *st, Graph *written, const char *in
     } else {
         nst = compare_runs(a, ctx->source, sr, wo, n_wo, n_outputs, raw >= 0, why, sizeof why, worst, &tol_used);
     }
-    char line[1400];
+    char line[3000];
     snprintf(line, sizeof line, "%s%s%s (fixed input %lldx%lldx%lldx%lld; not the source's graph node for node: %s; "
-             "source %.2fs and written %.2fs side by side)", what ? what : "", what ? ": " : "", why,
-             (long long)sr->dims[0], (long long)sr->dims[1], (long long)sr->dims[2], (long long)sr->dims[3],
-             eq.first_diff, sr->seconds, wsec);
+             "source %.2fs and written %.2fs side by side in the yoloport executor)%s", what ? what : "", what ? ": " : "",
+             why, (long long)sr->dims[0], (long long)sr->dims[1], (long long)sr->dims[2], (long long)sr->dims[3],
+             eq.first_diff, sr->seconds, wsec, tail);
     report_add_check(ctx->report, "numeric", nst, *worst, tol_used, line);
     job_log(ctx->job, nst == CHECK_PASSED ? JOB_LOG_INFO : JOB_LOG_WARNING, "%s check against the source %s %s: %s",
             st->prefix, check_status_mark(nst), check_status_word(nst), line);

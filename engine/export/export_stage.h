@@ -53,6 +53,9 @@ typedef struct {
     char *temp_dir;          /* a registered temporary directory, NULL when none */
     bool numeric;            /* the stage will call export_stage_numeric, and verify=True */
     ExportStageSource *src;  /* the source run, once started (NULL when none or over) */
+    const char *run_path;    /* the written artifact as the format's own runtime opens it (its temporary),
+                                set by a stage before export_stage_numeric: the check then runs in that
+                                runtime when the host has it (registry row's `run`); NULL: not tried */
 } ExportStage;
 
 /* Start a stage for ctx (label: the format's display name, a static string); numeric: the
@@ -107,7 +110,11 @@ void export_stage_writer_error(ExportStage *st, const char *tmp, char *msg, size
 int export_stage_check_io(const Graph *want, const Graph *got, bool dim_names, char *err, size_t errlen);
 
 /* The numeric check of `written` (the artifact as read back, or a graph built from what the
- * artifact stores).  When graph_equiv finds it node for node the source's graph, its outputs
+ * artifact stores).  When st->run_path is set and the format's own runtime is on this host
+ * (ctx->runtime auto or naming it), the artifact runs there against the source run in our
+ * executor, and the check line names the runtime ("checked in onnxruntime 1.30.0: ...");
+ * when that runtime is not found the check goes on as below and its line says what was
+ * looked for.  When graph_equiv finds it node for node the source's graph, its outputs
  * are the source's on every input: the check passes with max |Δ| 0 and says so, and nothing
  * runs.  Otherwise the source starts on a thread of its own while `written` runs here on the
  * same fixed input bound to input_name, and the check compares every source output with

@@ -93,6 +93,11 @@ const char *check_status_word(CheckStatus s)
     }
 }
 
+const char *artifact_status_word(CheckStatus s)
+{
+    return s == CHECK_SKIPPED ? "written, not checked" : check_status_word(s);
+}
+
 void report_init(Report *r, const char *source_path, int64_t source_bytes)
 {
     memset(r, 0, sizeof *r);

@@ -37,6 +37,9 @@ typedef enum { CHECK_PASSED, CHECK_WRITTEN_FAILED, CHECK_FAILED, CHECK_SKIPPED }
 /* The peer's legend: "✅", "❎", "❌"; "–" for skipped. */
 const char *check_status_mark(CheckStatus s);
 const char *check_status_word(CheckStatus s); /* "passed", "written but check failed", ... */
+/* An artifact's status in words: "passed", "written but check failed", "failed", and for
+ * CHECK_SKIPPED "written, not checked" (its numeric check did not run: never "passed"). */
+const char *artifact_status_word(CheckStatus s);
 
 typedef struct {
     char *name;           /* "interface", "numeric" */

@@ -135,6 +135,11 @@ void host_detect(HostFacts *out)
     /* x86 says "model name"; ARM kernels say "Model" (board) or "Hardware" (SoC). */
     static const char *const cpu_keys[] = {"model name", "Model", "Hardware", "cpu model", "Processor"};
     read_field("/proc/cpuinfo", cpu_keys, (int)ARRAY_LEN(cpu_keys), out->cpu_model, sizeof out->cpu_model);
+    static const char *const mem_keys[] = {"MemTotal"};
+    char mem[64] = "";
+    read_field("/proc/meminfo", mem_keys, 1, mem, sizeof mem);
+    long long kb = atoll(mem); /* "23456789 kB" */
+    out->mem_total = kb > 0 && kb < (1LL << 50) ? kb * 1024 : 0;
     const char *path_list = getenv("PATH");
     if (!path_list) path_list = "/usr/local/bin:/usr/bin:/bin";
     detect_nvidia(out, path_list);

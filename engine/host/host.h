@@ -40,6 +40,7 @@ typedef struct {
     char os_release[128]; /* uname release */
     char cpu_model[160];  /* /proc/cpuinfo "model name" (or "Model"/"Hardware" on ARM); "" if unknown */
     int cpu_count;        /* online CPUs, >= 1 */
+    long long mem_total;  /* bytes of memory (/proc/meminfo MemTotal); 0 if unknown */
     bool nvidia_gpu;      /* /proc/driver/nvidia/gpus/ has an entry, or nvidia-smi is on PATH */
     char gpu_model[160];  /* first GPU's "Model:" from /proc/driver/nvidia/gpus/<id>/information; "" if unknown */
     char nvidia_smi[512]; /* path of nvidia-smi on PATH, "" if absent (never run by host_detect) */

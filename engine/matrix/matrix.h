@@ -127,6 +127,7 @@ typedef enum {
     MATRIX_RUN_PASSED,       /* ✅ written and checked */
     MATRIX_RUN_CHECK_FAILED, /* ❎ written but the check failed */
     MATRIX_RUN_FAILED,       /* ❌ export failed */
+    MATRIX_RUN_UNCHECKED,    /* – written, its check did not run */
 } MatrixRunStatus;
 
 /* One row of live facts.  The caller owns the array and the strings; the renderers only read

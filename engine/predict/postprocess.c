@@ -34,6 +34,40 @@ static int det_cmp(const void *pa, const void *pb)
     return a->anchor < b->anchor ? -1 : a->anchor > b->anchor;
 }
 
+/* The peer's batch_probiou on one pair: Gaussian covariance (w²/12, h²/12 rotated by the
+ * angle), Bhattacharyya distance clamped to [eps, 100], 1 - Hellinger distance. */
+float post_probiou(const float *a, const float *b)
+{
+    const float eps = 1e-7f;
+    float ca = cosf(a[4]), sa = sinf(a[4]), cb = cosf(b[4]), sb = sinf(b[4]);
+    float wa = a[2] * a[2] / 12, ha = a[3] * a[3] / 12, wb = b[2] * b[2] / 12, hb = b[3] * b[3] / 12;
+    float a1 = wa * ca * ca + ha * sa * sa, b1 = wa * sa * sa + ha * ca * ca, c1 = (wa - ha) * ca * sa;
+    float a2 = wb * cb * cb + hb * sb * sb, b2 = wb * sb * sb + hb * cb * cb, c2 = (wb - hb) * cb * sb;
+    float dx = a[0] - b[0], dy = a[1] - b[1];
+    float den = (a1 + a2) * (b1 + b2) - (c1 + c2) * (c1 + c2) + eps;
+    float t1 = ((a1 + a2) * dy * dy + (b1 + b2) * dx * dx) / den * 0.25f;
+    float t2 = ((c1 + c2) * (-dx) * dy) / den * 0.5f;
+    float d1 = a1 * b1 - c1 * c1, d2 = a2 * b2 - c2 * c2;
+    if (d1 < 0) d1 = 0;
+    if (d2 < 0) d2 = 0;
+    float t3 = logf(((a1 + a2) * (b1 + b2) - (c1 + c2) * (c1 + c2)) / (4 * sqrtf(d1 * d2) + eps) + eps) * 0.5f;
+    float bd = t1 + t2 + t3;
+    if (!(bd >= eps)) bd = eps;
+    if (bd > 100) bd = 100;
+    float hd = sqrtf(1 - expf(-bd) + eps);
+    return 1 - hd;
+}
+
+static void rotated_bounds(Detection *d)
+{
+    float c = fabsf(cosf(d->r[4])), s = fabsf(sinf(d->r[4]));
+    float hw = (d->r[2] * c + d->r[3] * s) / 2, hh = (d->r[2] * s + d->r[3] * c) / 2;
+    d->x1 = d->r[0] - hw;
+    d->y1 = d->r[1] - hh;
+    d->x2 = d->r[0] + hw;
+    d->y2 = d->r[1] + hh;
+}
+
 int post_detect(const float *pred, int64_t channels, int64_t anchors, const PostOptions *o, Detection **out, int *n,
                 char *err, size_t errlen)
 {
@@ -45,12 +79,13 @@ int post_detect(const float *pred, int64_t channels, int64_t anchors, const Post
         o = &def;
     }
     int64_t nc = o->nc ? o->nc : channels - 4 - o->extra;
-    if (channels < 5 || anchors < 0 || nc < 1 || o->extra < 0 || 4 + nc + o->extra != channels)
+    if (channels < 5 || anchors < 0 || nc < 1 || o->extra < 0 || 4 + nc + o->extra != channels ||
+        (o->rotated && o->extra < 1))
         return err_set(err, errlen, "output has %lld channels, which is not 4 + %lld classes + %d extra",
                        (long long)channels, (long long)nc, o->extra);
     if (anchors > (int64_t)1 << 26) return err_set(err, errlen, "too many anchors (%lld)", (long long)anchors);
-    Detection *cand = xmalloc(sizeof *cand * (size_t)(anchors ? anchors : 1));
-    int64_t nc_ = 0;
+    bool multi = o->multi_label && nc > 1;
+    Vec cv = {0};
     for (int64_t a = 0; a < anchors; a++) {
         float best = pred[4 * anchors + a];
         int bc = 0;
@@ -62,17 +97,28 @@ int post_detect(const float *pred, int64_t channels, int64_t anchors, const Post
             }
         }
         if (!(best > o->conf)) continue;
-        float cx = pred[a], cy = pred[anchors + a], hw = pred[2 * anchors + a] / 2, hh = pred[3 * anchors + a] / 2;
-        Detection *d = &cand[nc_++];
-        d->x1 = cx - hw;
-        d->y1 = cy - hh;
-        d->x2 = cx + hw;
-        d->y2 = cy + hh;
-        d->conf = best;
-        d->cls = bc;
-        d->anchor = a;
+        float cx = pred[a], cy = pred[anchors + a], w = pred[2 * anchors + a], h = pred[3 * anchors + a];
+        for (int64_t c = multi ? 0 : bc; c < (multi ? nc : bc + 1); c++) {
+            float s = multi ? pred[(4 + c) * anchors + a] : best;
+            if (!(s > o->conf)) continue;
+            if (o->class_ok && !o->class_ok[c]) continue;
+            Detection d = {.conf = s, .cls = (int)c, .anchor = a};
+            if (o->rotated) {
+                d.r[0] = cx, d.r[1] = cy, d.r[2] = w, d.r[3] = h;
+                d.r[4] = pred[(channels - 1) * anchors + a];
+                rotated_bounds(&d);
+            } else {
+                d.x1 = cx - w / 2;
+                d.y1 = cy - h / 2;
+                d.x2 = cx + w / 2;
+                d.y2 = cy + h / 2;
+            }
+            vec_push(&cv, sizeof d, &d);
+        }
     }
-    qsort(cand, (size_t)nc_, sizeof *cand, det_cmp);
+    Detection *cand = cv.items;
+    int64_t nc_ = (int64_t)cv.len;
+    if (nc_ > 1) qsort(cand, (size_t)nc_, sizeof *cand, det_cmp);
     if (nc_ > o->max_nms && o->max_nms > 0) nc_ = o->max_nms;
     /* NMS on class-offset boxes, in float as the peer computes them */
     Detection *shifted = xmalloc(sizeof *shifted * (size_t)(nc_ ? nc_ : 1));
@@ -83,20 +129,62 @@ int post_detect(const float *pred, int64_t channels, int64_t anchors, const Post
         shifted[i].y1 += off;
         shifted[i].x2 += off;
         shifted[i].y2 += off;
+        shifted[i].r[0] += off;
+        shifted[i].r[1] += off;
     }
     unsigned char *gone = xcalloc((size_t)(nc_ ? nc_ : 1), 1);
     Detection *keep = xmalloc(sizeof *keep * (size_t)(nc_ ? nc_ : 1));
     int nk = 0;
     int max_det = o->max_det > 0 ? o->max_det : 300;
-    for (int64_t i = 0; i < nc_ && nk < max_det; i++) {
-        if (gone[i]) continue;
-        keep[nk++] = cand[i];
-        for (int64_t j = i + 1; j < nc_; j++)
-            if (!gone[j] && post_iou(&shifted[i], &shifted[j]) > o->iou) gone[j] = 1;
+    if (o->rotated) {
+        /* the peer's fast NMS: a box goes when any higher-scoring box, kept or not, overlaps it
+         * by probiou >= iou */
+        for (int64_t j = 0; j < nc_; j++)
+            for (int64_t i = 0; i < j && !gone[j]; i++)
+                if (post_probiou(shifted[i].r, shifted[j].r) >= o->iou) gone[j] = 1;
+        for (int64_t i = 0; i < nc_ && nk < max_det; i++)
+            if (!gone[i]) keep[nk++] = cand[i];
+    } else {
+        for (int64_t i = 0; i < nc_ && nk < max_det; i++) {
+            if (gone[i]) continue;
+            keep[nk++] = cand[i];
+            for (int64_t j = i + 1; j < nc_; j++)
+                if (!gone[j] && post_iou(&shifted[i], &shifted[j]) > o->iou) gone[j] = 1;
+        }
     }
     free(gone);
     free(shifted);
     free(cand);
+    *out = keep;
+    *n = nk;
+    return 0;
+}
+
+int post_rows(const float *pred, int64_t rows, int64_t cols, const PostOptions *o, Detection **out, int *n, char *err,
+              size_t errlen)
+{
+    *out = NULL;
+    *n = 0;
+    PostOptions def;
+    if (!o) {
+        post_defaults(&def);
+        o = &def;
+    }
+    if (rows < 0 || cols < 6 || rows > (1 << 20))
+        return err_set(err, errlen, "end-to-end output of %lld rows x %lld values: rows of x1, y1, x2, y2, conf, "
+                       "class expected", (long long)rows, (long long)cols);
+    int max_det = o->max_det > 0 ? o->max_det : 300;
+    Detection *keep = xmalloc(sizeof *keep * (size_t)(rows ? rows : 1));
+    int nk = 0;
+    for (int64_t r = 0; r < rows && nk < max_det; r++) {
+        const float *p = pred + r * cols;
+        if (!(p[4] > o->conf)) continue;
+        int cls = (int)p[5];
+        if (!(p[5] >= 0) || p[5] > 1e6f) continue;
+        if (o->class_ok && (o->nc <= 0 || cls >= o->nc || !o->class_ok[cls])) continue;
+        Detection d = {.x1 = p[0], .y1 = p[1], .x2 = p[2], .y2 = p[3], .conf = p[4], .cls = cls, .anchor = r};
+        keep[nk++] = d;
+    }
     *out = keep;
     *n = nk;
     return 0;
@@ -117,6 +205,55 @@ void post_scale_boxes(Detection *d, int n, int net_h, int net_w, int img_h, int 
             float hi = (float)(is_x ? img_w : img_h);
             *c[k] = v < 0 ? 0 : v > hi ? hi : v;
         }
+    }
+}
+
+void post_scale_rotated(Detection *d, int n, int net_h, int net_w, int img_h, int img_w)
+{
+    if (img_h <= 0 || img_w <= 0 || net_h <= 0 || net_w <= 0) return;
+    const float pi = 3.14159265358979f;
+    double gain = fmin((double)net_h / img_h, (double)net_w / img_w);
+    double pad_x = nearbyint((net_w - nearbyint(img_w * gain)) / 2 - 0.1);
+    double pad_y = nearbyint((net_h - nearbyint(img_h * gain)) / 2 - 0.1);
+    for (int i = 0; i < n; i++) {
+        float *r = d[i].r;
+        /* regularize_rboxes: t % pi >= pi/2 swaps w and h; t % (pi/2) */
+        float t = fmodf(r[4], pi);
+        if (t < 0) t += pi;
+        if (t >= pi / 2) {
+            float w = r[2];
+            r[2] = r[3];
+            r[3] = w;
+        }
+        t = fmodf(r[4], pi / 2);
+        if (t < 0) t += pi / 2;
+        r[4] = t;
+        r[0] = (r[0] - (float)pad_x) / (float)gain;
+        r[1] = (r[1] - (float)pad_y) / (float)gain;
+        r[2] /= (float)gain;
+        r[3] /= (float)gain;
+        /* clip_boxes on xywh, as the peer applies it */
+        r[0] = fminf(fmaxf(r[0], 0), (float)img_w);
+        r[2] = fminf(fmaxf(r[2], 0), (float)img_w);
+        r[1] = fminf(fmaxf(r[1], 0), (float)img_h);
+        r[3] = fminf(fmaxf(r[3], 0), (float)img_h);
+        rotated_bounds(&d[i]);
+        d[i].x1 = fmaxf(d[i].x1, 0), d[i].y1 = fmaxf(d[i].y1, 0);
+        d[i].x2 = fminf(d[i].x2, (float)img_w), d[i].y2 = fminf(d[i].y2, (float)img_h);
+    }
+}
+
+void post_scale_points(float *pts, int k, int kdim, int net_h, int net_w, int img_h, int img_w)
+{
+    if (img_h <= 0 || img_w <= 0 || net_h <= 0 || net_w <= 0 || kdim < 2) return;
+    double gain = fmin((double)net_h / img_h, (double)net_w / img_w);
+    double pad_x = nearbyint((net_w - nearbyint(img_w * gain)) / 2 - 0.1);
+    double pad_y = nearbyint((net_h - nearbyint(img_h * gain)) / 2 - 0.1);
+    for (int i = 0; i < k; i++) {
+        float *p = pts + (size_t)i * kdim;
+        float x = (p[0] - (float)pad_x) / (float)gain, y = (p[1] - (float)pad_y) / (float)gain;
+        p[0] = x < 0 ? 0 : x > img_w ? (float)img_w : x;
+        p[1] = y < 0 ? 0 : y > img_h ? (float)img_h : y;
     }
 }
 

@@ -14,6 +14,7 @@
 #include "engine/export/export.h"
 #include "engine/export/export_args.h"
 #include "engine/registry/readers.h"
+#include "engine/runtime/runtime.h"
 #include "formats/onnx.h"
 #include "formats/openvino.h"
 #include "formats/tfjs.h"
@@ -43,7 +44,8 @@ static const FormatInfo rows[FMT_ID_COUNT] = {
     [FMT_ONNX] = {.name = "ONNX", .argument = "onnx", .suffix = ".onnx", .cpu = true, .gpu = true,
                   .peer_args = "batch, dynamic, half, opset, simplify, nms", .matrix_id = "ONNX",
                   .recognise = reader_onnx_recognise, .read = reader_onnx_read,
-                  .source_text = "an ONNX file (.onnx)", .write = export_onnx_stage, .write_ops = onnx_write_op_support},
+                  .source_text = "an ONNX file (.onnx)", .write = export_onnx_stage, .write_ops = onnx_write_op_support,
+                  .run = runtime_ort_run},
     [FMT_OPENVINO] = {.name = "OpenVINO", .argument = "openvino", .suffix = "_openvino_model", .dir_output = true,
                       .cpu = true, .peer_args = "batch, dynamic, half, int8, nms, fraction", .matrix_id = "OpenVINO",
                       .recognise = reader_openvino_recognise, .read = reader_openvino_read,

@@ -29,7 +29,7 @@
 #include "engine/core/graph.h"
 
 /* Defined elsewhere, opaque here: the export context (engine/export/export.h), the load
- * options (engine/registry/model.h), and what a runtime adapter runs (a later issue). */
+ * options (engine/registry/model.h), and what a runtime adapter runs (engine/runtime/runtime.h). */
 struct ExportCtx;
 struct LoadOptions;
 struct FormatRun;
@@ -70,9 +70,10 @@ typedef Graph *(*FormatReadFn)(const char *path, const struct LoadOptions *opt, 
  * Called on a job's worker thread. */
 typedef int (*FormatWriteFn)(struct ExportCtx *ctx, char *err, size_t errlen);
 
-/* Run an artifact of this format in the format's own runtime (a runtime adapter: a library
- * loaded at run time, or a tool such as trtexec).  A later issue defines struct FormatRun and
- * fills this in; NULL in every row today. */
+/* Open an artifact of this format in the format's own runtime (a runtime adapter: a library
+ * loaded at run time through its C API; engine/runtime/runtime.h): run->path in, a session in
+ * run->session and what was looked for in run->probe out.  0, or -1 + a message (the runtime
+ * not found, refused, or unable to open the file). */
 typedef int (*FormatRunFn)(struct FormatRun *run, char *err, size_t errlen);
 
 /* Produce ctx's artifact by driving the row's external `tool` (spawned, streamed into the
@@ -119,7 +120,7 @@ typedef struct {
                                   <fmt>.h), so "cannot express op X" is known before writing */
     const char *unavailable_reason; /* export rows, when write == NULL: why, honestly and
                                   specifically, starting "not available in this build: ..." */
-    FormatRunFn run;           /* run it in its own runtime (NULL: a later issue) */
+    FormatRunFn run;           /* open it in its own runtime (NULL: none this build drives) */
     FormatToolFn drive_tool;   /* make it with `tool` (NULL: a later issue) */
     const char *tool;          /* external tool that can produce this format on a host that has it
                                   ("trtexec", "ovc", "pnnx", "edgetpu_compiler", ...); NULL when none */

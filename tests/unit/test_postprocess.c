@@ -79,7 +79,8 @@ static void test_decode_and_nms(void)
 static void test_scale_boxes(void)
 {
     /* 810x1080 (w x h) into 640x640: gain 640/1080, scaled 480x640, pad_x = round(80 - 0.1) = 80 */
-    Detection d[2] = {{80, 0, 560, 640, 0.9f, 0, 0}, {0, 100, 700, 700, 0.5f, 1, 1}};
+    Detection d[2] = {{.x1 = 80, .y1 = 0, .x2 = 560, .y2 = 640, .conf = 0.9f, .cls = 0, .anchor = 0},
+                      {.x1 = 0, .y1 = 100, .x2 = 700, .y2 = 700, .conf = 0.5f, .cls = 1, .anchor = 1}};
     post_scale_boxes(d, 2, 640, 640, 1080, 810);
     EXPECT_NEAR(d[0].x1, 0, 1e-4);
     EXPECT_NEAR(d[0].y1, 0, 1e-4);
@@ -130,7 +131,7 @@ static void compare_with_predictions(const char *npy, const char *key, int img_h
         Detection ref = {(float)json_object_get_double(json_object_array_get_idx(v, 0)),
                          (float)json_object_get_double(json_object_array_get_idx(v, 1)),
                          (float)json_object_get_double(json_object_array_get_idx(v, 2)),
-                         (float)json_object_get_double(json_object_array_get_idx(v, 3)), (float)conf, cls, 0};
+                         (float)json_object_get_double(json_object_array_get_idx(v, 3)), (float)conf, cls, 0, {0}};
         float best = 0, dconf = 1;
         for (int k = 0; k < n; k++)
             if (d[k].cls == cls && post_iou(&d[k], &ref) > best) {
@@ -176,7 +177,7 @@ static void test_masks(void)
     pred[(4 + NC + 1) * AN + 1] = 5;
     float *protos = calloc(2 * 160 * 160, sizeof(float));
     for (int i = 0; i < 160 * 160; i++) protos[i] = 1;
-    Detection d = {0, 0, 320, 320, 0.9f, 0, 1};
+    Detection d = {.x1 = 0, .y1 = 0, .x2 = 320, .y2 = 320, .conf = 0.9f, .cls = 0, .anchor = 1};
     char err[256];
     unsigned char *m = post_masks(pred, 4 + NC + NM, AN, NC, &d, 1, protos, NM, 160, 160, 640, 640, err, sizeof err);
     EXPECT_MSG(m != NULL, "%s", err);

@@ -235,7 +235,9 @@ static void test_every_row_complete(void)
             EXPECT_MSG(!f->write_ops, "%s: an op table without a writer", what);
         }
         if (f->drive_tool) EXPECT_MSG(f->tool, "%s: drives a tool but names none", what);
-        EXPECT(!f->run); /* the runtime adapters are a later issue: a row with one wants a test here */
+        /* a format run in its own runtime is also read by yoloport: a session's model facts (task,
+         * names, strides) come from our reader; each adapter has its test in test_runtime */
+        if (f->run) EXPECT_MSG(f->read, "%s: has a runtime adapter but no reader for the model's facts", what);
     }
 }
 
@@ -303,8 +305,8 @@ static void test_writers_output_recognised(void)
         Captured log;
         JobState st;
         ExportRun *run = export_words(runner, &log, &st, w, 4);
-        EXPECT_MSG(run && st == JOB_DONE && run->status == EXPORT_OK, "%s: the export failed: %s", f->name,
-                   run ? run->error : "arguments");
+        EXPECT_MSG(run && st == JOB_DONE && run->status == EXPORT_UNCHECKED, "%s: the export failed: %s", f->name,
+                   run ? run->error : "arguments"); /* verify=False: written, not checked */
         if (!run) continue;
         char want[256];
         snprintf(want, sizeof want, "yolov8n%s", f->suffix);

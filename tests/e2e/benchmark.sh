@@ -1,0 +1,57 @@
+#!/bin/sh
+# End-to-end: `yoloport benchmark` -- one full run of yolov8n.pt on coco8 over every format
+# (release binary, onnxruntime from the npm test dependency on the search path), whose outputs
+# every assertion reads: a row for every format in the peer's order, the peer's columns and
+# legend, mAP50-95 within 0.01 of the peer's 0.638 for every fp32 format that ran, ONNX timed
+# in onnxruntime, the formats this build cannot produce as ❌ with the reason, the three files
+# and the host stamp; then a second run that reuses the ONNX artifact; and usage errors.
+. "$(dirname "$0")/lib.sh"
+ROOT=$(pwd)
+REL="${YOLOPORT_REL_BIN:-$ROOT/build/yoloport}"
+case "$BIN" in /*) ;; *) BIN="$ROOT/$BIN" ;; esac
+t=$(mktemp -d)
+trap 'rm -rf "$t"' EXIT
+cd "$t" || exit 1
+ORT_DIR="$ROOT/tests/node/node_modules/onnxruntime-node/bin/napi-v6/linux/x64"
+[ "$(uname -m)" = aarch64 ] && ORT_DIR="$ROOT/tests/node/node_modules/onnxruntime-node/bin/napi-v6/linux/arm64"
+
+bad() { # NAME EXPECTED-TEXT ARGS...
+    n=$1 want=$2; shift 2
+    "$BIN" benchmark "$@" >"$t/$n.out" 2>"$t/$n.err"; rc=$?
+    if [ "$rc" -eq 2 ] && [ "$(wc -l <"$t/$n.err")" -eq 1 ] && grep -qF -- "$want" "$t/$n.err"; then pass "benchmark: $n"
+    else fail "benchmark: $n" "exit $rc, stderr: $(head -c 300 "$t/$n.err")"; fi
+}
+bad no-model "no model given" data=coco8.yaml
+bad close-format "did you mean 'onnx'" model=yolov8n.yaml format=onx
+bad remote-host "host=gpu-box: benchmarking on another machine is not available" model=yolov8n.yaml host=gpu-box
+bad non-square "requires a square imgsz" model=yolov8n.yaml imgsz=640,480
+
+if ! need_shared; then
+    skip "benchmark: yolov8n.pt on coco8" "../shared is absent"
+    exit 0
+fi
+S=$YOLOPORT_SHARED
+cp "$S/models/yolov8n.pt" "$t/yolov8n.pt"
+export YOLOPORT_RUNTIME_PATH="$ORT_DIR"
+"$REL" benchmark model=yolov8n.pt data="$S/data/coco8.yaml" warmup=1 runs=3 >"$t/b.out" 2>"$t/b.err"; rc=$?
+check "benchmark: exits 0" [ "$rc" -eq 0 ]
+check "benchmark: the peer's closing line and legend" sh -c "grep -Eq '^Benchmarks complete for yolov8n.pt on coco8.yaml at imgsz=640 \([0-9.]+s\)$' '$t/b.out' && grep -qF 'Benchmarks legend:  - ✅ Success  - ❎ Export passed but validation failed  - ❌️ Export failed' '$t/b.out'"
+check "benchmark: the peer's columns, then ours" grep -Eq '^ +Format +Status❔ +Size \(MB\) +metrics/mAP50-95\(B\) +Inference time \(ms/im\) +FPS +Runtime +Precision +max \|Δ\| +Export \(s\)$' "$t/b.out"
+J="$t/runs/benchmark/yolov8n/benchmarks.json"
+py() { /usr/bin/python3 -c "import json; d=json.load(open('$J')); r=d['rows']; $1"; }
+check "benchmark: a row for every format, in the peer's order" [ "$(py "print(len(r), r[0]['format'], r[2]['format'], r[3]['format'], r[-1]['format'])")" = "16 PyTorch ONNX OpenVINO RKNN" ]
+check "benchmark: every row printed" sh -c "[ \$(grep -cE '^[0-9]+ +[A-Za-z]' '$t/b.out') -eq 16 ]"
+check "benchmark: mAP50-95 within 0.01 of 0.638 for every fp32 format that ran (at least PyTorch, ONNX, OpenVINO)" [ "$(py "ran=[x for x in r if x['precision']=='fp32' and x['metrics/mAP50-95(B)'] is not None]; print(sorted(x['format'] for x in ran)[:3] if all(abs(x['metrics/mAP50-95(B)']-0.638)<=0.01 for x in ran) else 'off: %s' % [(x['format'], x['metrics/mAP50-95(B)']) for x in ran])")" = "['ONNX', 'OpenVINO', 'PyTorch']" ]
+check "benchmark: ONNX timed in onnxruntime, checked against the source" [ "$(py "o=r[2]; print(o['status'], o['runtime'].startswith('onnxruntime 1.'), o['ms_per_image'] > 0, o['fps'] > 0, o['max_abs_delta'] < 0.05)")" = "✅ True True True True" ]
+check "benchmark: formats this build cannot produce are ❌ with the reason" [ "$(py "x=[y for y in r if y['format']=='CoreML'][0]; print(x['status'], x['note'].startswith('not available in this build'))")" = "❌ True" ]
+check "benchmark: a format written but not runnable here is ❎, never ✅" [ "$(py "x=[y for y in r if y['format']=='TensorFlow.js'][0]; print(x['status'], x['ms_per_image'], 'not run' in x['note'])")" = "❎ None True" ]
+check "benchmark: the host stamp goes with the results" [ "$(py "h=d['host']; print(h['cpu_count'] > 0, h['memory_bytes'] > 0, [x['version'] for x in h['runtimes'] if x['name']=='onnxruntime'][0].startswith('1.'))")" = "True True True" ]
+check "benchmark: CSV and Markdown written" sh -c "[ \$(wc -l <'$t/runs/benchmark/yolov8n/benchmarks.csv') -eq 17 ] && head -1 '$t/runs/benchmark/yolov8n/benchmarks.csv' | grep -q '^Format,Status,Size (MB),metrics/mAP50-95(B),Inference time (ms/im),FPS,Runtime,Precision,max |Δ|,Export (s),Note$' && grep -q '^| PyTorch | ✅ | 6.2 |' '$t/runs/benchmark/yolov8n/benchmarks.md'"
+check "benchmark: provenance recorded beside the artifacts" test -f "$t/.yolov8n.onnx.provenance.json"
+
+# the ONNX artifact is reused (same source, same arguments); a changed artifact is not
+"$REL" benchmark model=yolov8n.pt format=onnx warmup=0 runs=1 >"$t/r.out" 2>&1; rc=$?
+check "benchmark again: the ONNX artifact reused" sh -c "[ $rc -eq 0 ] && grep -q 'Benchmark: ONNX: reusing yolov8n.onnx (written from the same source and arguments' '$t/r.out' && grep -Eq '^0 +ONNX +✅ .* reused$' '$t/r.out'"
+printf 'x' >>"$t/yolov8n.onnx"
+"$REL" benchmark model=yolov8n.pt format=onnx warmup=0 runs=1 >"$t/c.out" 2>&1
+check "benchmark: a changed artifact is exported again" grep -q "Benchmark: ONNX: exporting (.*the one on disk cannot be reused: the artifact changed since it was written)" "$t/c.out"
