@@ -849,6 +849,8 @@ static int read_operators(Rd *r, int *op_counts, int32_t *op_codes, int *n_kinds
         if (vin.n > 1024 || vout.n > 1024) return rd_fail(r, "operator %u has more than 1024 inputs or outputs", i);
         int in[1024], out[1024];
         if (index_list(r, vin, in, "an input") || index_list(r, vout, out, "an output")) return -1;
+        for (uint32_t j = 0; j < vout.n; j++) /* only inputs may be omitted (-1) */
+            if (out[j] < 0) return rd_fail(r, "operator %u: output %u names no tensor", i, j);
         int k;
         for (k = 0; k < *n_kinds && op_codes[k] != code; k++) {}
         if (k == *n_kinds && k < 64) op_codes[(*n_kinds)++] = code, op_counts[k] = 0;
