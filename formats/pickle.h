@@ -48,6 +48,7 @@ struct PickleValue {
             size_t n, cap;
             uint32_t *index;                     /* hash index (key slot + 1), built past a few entries */
             size_t index_cap;
+            uint32_t max_probe;                  /* longest probe of the index (bounded) */
         } dict;                                  /* PK_DICT */
         struct { const char *module, *name; } cls; /* PK_CLASS */
         struct {

@@ -69,8 +69,8 @@ typedef struct {
     Arena *tmp;           /* pickle values and storage table: freed at the end */
     char *err;
     size_t errlen;
-    Storage **storages;   /* open-addressing table by key */
-    size_t storage_cap, n_storages;
+    StrMap storage_index; /* storage key -> index in storages (keys copied into tmp) */
+    Vec storages;         /* Storage * */
     int next_uid;
     size_t n_nodes;
 } Loader;
@@ -173,32 +173,16 @@ PtKind pt_probe(const char *path)
 
 /* ---- storages ---- */
 
-static uint64_t str_hash(const char *s)
+static Storage *storage_find(Loader *L, const char *key)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++) h = (h ^ (uint8_t)*s) * 1099511628211ULL;
-    return h;
-}
-
-static Storage **storage_slot(Loader *L, const char *key)
-{
-    size_t mask = L->storage_cap - 1, i = (size_t)str_hash(key) & mask;
-    while (L->storages[i] && strcmp(L->storages[i]->key, key)) i = (i + 1) & mask;
-    return &L->storages[i];
+    int i = strmap_get(&L->storage_index, key);
+    return i >= 0 ? ((Storage **)L->storages.items)[i] : NULL;
 }
 
 static void storage_insert(Loader *L, Storage *s)
 {
-    if ((L->n_storages + 1) * 2 > L->storage_cap) {
-        Storage **old = L->storages;
-        size_t old_cap = L->storage_cap;
-        L->storage_cap = old_cap ? old_cap * 2 : 256;
-        L->storages = arena_alloc(L->tmp, L->storage_cap * sizeof *L->storages);
-        for (size_t i = 0; i < old_cap; i++)
-            if (old[i]) *storage_slot(L, old[i]->key) = old[i];
-    }
-    *storage_slot(L, s->key) = s;
-    L->n_storages++;
+    strmap_put(&L->storage_index, s->key, (int)L->storages.len);
+    vec_push(&L->storages, sizeof s, &s);
 }
 
 /* Resolve a persistent id ('storage', <StorageClass>, key, location, numel) to its
@@ -226,8 +210,8 @@ static Storage *storage_resolve(Loader *L, const PickleValue *persid, const char
         fail(L, "tensor %s: storage '%s' has a bad element count", what, key);
         return NULL;
     }
-    if (L->storage_cap) {
-        Storage *s = *storage_slot(L, key);
+    {
+        Storage *s = storage_find(L, key);
         if (s) {
             if (s->dtype != dt || s->numel != numel_v->i) {
                 fail(L, "tensor %s: storage '%s' is referenced with two different types or sizes", what, key);
@@ -752,6 +736,7 @@ ModTree *pt_load(const char *path, bool with_data, char *err, size_t errlen)
     }
     Loader L = {.path = path, .zip = za, .with_data = with_data, .err = err, .errlen = errlen};
     L.tmp = arena_new();
+    L.storage_index.arena = L.tmp;
     L.tree = modtree_new();
     bool ok = false;
     uint8_t *pkl = NULL;
@@ -792,6 +777,8 @@ ModTree *pt_load(const char *path, bool with_data, char *err, size_t errlen)
 done:
     free(pkl);
     zip_discard(za);
+    strmap_free(&L.storage_index);
+    vec_free(&L.storages);
     arena_free(L.tmp);
     if (!ok) {
         modtree_free(L.tree);

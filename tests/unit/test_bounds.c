@@ -1,0 +1,196 @@
+/* Tests for the bounds every reader relies on: the memory budget (engine/core/membudget),
+ * keyed hashing with bounded probes (engine/core/hash, StrMap), and the unpickler's dicts
+ * fed with keys chosen to collide under the unkeyed hashes they used to have. */
+#include <stdint.h>
+
+#include "engine/core/hash.h"
+#include "engine/core/membudget.h"
+#include "engine/core/util.h"
+#include "formats/pickle.h"
+#include "tests/check.h"
+
+/* ---- keys that collide under an unkeyed FNV-1a ------------------------------------------ */
+
+/* FNV-1a's low `bits` bits depend only on the low bits of its state, so names whose hashes
+ * agree there are easy to make: pick the last three characters by running the hash backwards
+ * from the target.  Returns how many names were written (each a heap string). */
+static int fnv_colliding_names(int bits, int want, char **out)
+{
+    const uint64_t mask = ((uint64_t)1 << bits) - 1, P = 1099511628211ull & mask;
+    uint64_t inv = 1; /* P^-1 mod 2^bits by Newton's iteration */
+    for (int i = 0; i < 6; i++) inv = (inv * (2 - P * inv)) & mask;
+    static const char alphabet[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    const int na = (int)sizeof alphabet - 1;
+    const uint64_t target = 0;
+    uint32_t *suffix = xcalloc((size_t)mask + 1, sizeof *suffix); /* state -> 3 chars + 1 */
+    for (int c3 = 0; c3 < na; c3++)
+        for (int c2 = 0; c2 < na; c2++)
+            for (int c1 = 0; c1 < na; c1++) {
+                uint64_t s2 = ((target * inv) & mask) ^ (uint8_t)alphabet[c3];
+                uint64_t s1 = ((s2 * inv) & mask) ^ (uint8_t)alphabet[c2];
+                uint64_t s0 = ((s1 * inv) & mask) ^ (uint8_t)alphabet[c1];
+                suffix[s0] = 1 + (uint32_t)(c1 | c2 << 8 | c3 << 16);
+            }
+    int n = 0;
+    for (int i = 0; n < want && i < 50 * want; i++) {
+        char prefix[32];
+        snprintf(prefix, sizeof prefix, "n%d_", i);
+        uint64_t h = 1469598103934665603ull;
+        for (const char *s = prefix; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+        uint32_t sfx = suffix[h & mask];
+        if (!sfx) continue;
+        sfx--;
+        out[n++] = xasprintf("%s%c%c%c", prefix, alphabet[sfx & 255], alphabet[(sfx >> 8) & 255], alphabet[sfx >> 16]);
+    }
+    free(suffix);
+    return n;
+}
+
+static void test_fnv_collisions_are_real(void)
+{
+    /* the construction works: every name has the same low 16 bits under FNV-1a */
+    char *names[64];
+    int n = fnv_colliding_names(16, 64, names);
+    EXPECT_EQ_INT(n, 64);
+    for (int i = 0; i < n; i++) {
+        uint64_t h = 1469598103934665603ull;
+        for (const char *s = names[i]; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+        EXPECT_EQ_INT(h & 0xffff, 0);
+        free(names[i]);
+    }
+}
+
+static void test_strmap_probes_bounded_on_colliding_names(void)
+{
+    enum { N = 20000 };
+    char **names = xmalloc(sizeof *names * N);
+    int n = fnv_colliding_names(16, N, names);
+    EXPECT_EQ_INT(n, N);
+    StrMap m = {0};
+    for (int i = 0; i < n; i++) strmap_put(&m, names[i], i);
+    EXPECT_EQ_INT(m.count, n);
+    EXPECT_MSG(m.max_probe <= HASH_MAX_PROBE, "max_probe %zu", m.max_probe);
+    int wrong = 0;
+    for (int i = 0; i < n; i++) wrong += strmap_get(&m, names[i]) != i;
+    EXPECT_EQ_INT(wrong, 0);
+    EXPECT_EQ_INT(strmap_get(&m, "absent"), -1);
+    strmap_free(&m);
+    for (int i = 0; i < n; i++) free(names[i]);
+    free(names);
+}
+
+static void test_hash_keyed_and_stable(void)
+{
+    EXPECT(hash_str("model.0.conv") == hash_str("model.0.conv"));
+    EXPECT(hash_str("model.0.conv") != hash_str("model.0.conw"));
+    EXPECT(hash_bytes("", 0) == hash_bytes("x", 0));
+    /* the key is not the all-zero one an attacker could precompute for */
+    EXPECT(hash_str("a") != 0);
+}
+
+/* ---- the unpickler's dicts ---------------------------------------------------------------- */
+
+/* The old dict index hashed an int key k with an invertible mix: the keys below made every
+ * one land in the same slot.  A pickle {k_0: 0, ..., k_n: n} built from them. */
+static uint64_t unmix64(uint64_t x)
+{
+    x ^= x >> 33; /* x ^= x >> 33 is its own inverse for shifts of 32 or more */
+    const uint64_t C = 0xff51afd7ed558ccdULL;
+    uint64_t inv = C;
+    for (int i = 0; i < 6; i++) inv *= 2 - C * inv;
+    x *= inv;
+    x ^= x >> 33;
+    return x;
+}
+
+static void test_pickle_dict_colliding_int_keys(void)
+{
+    enum { N = 30000 };
+    StrBuf b = {0};
+    strbuf_add(&b, "\x80\x02}(", 4); /* PROTO 2, EMPTY_DICT, MARK */
+    for (int i = 0; i < N; i++) {
+        uint64_t k = unmix64((uint64_t)i << 24); /* an int64 in two's complement */
+        unsigned char op[10] = {0x8a, 8};        /* LONG1, 8 bytes */
+        for (int j = 0; j < 8; j++) op[2 + j] = (unsigned char)(k >> (8 * j));
+        strbuf_add(&b, op, 10);
+        unsigned char val[5] = {'J', (unsigned char)i, (unsigned char)(i >> 8), (unsigned char)(i >> 16), 0};
+        strbuf_add(&b, val, 5);
+    }
+    strbuf_add(&b, "u.", 2); /* SETITEMS, STOP */
+    Arena *a = arena_new();
+    char err[256];
+    PickleValue *d = pickle_load((const uint8_t *)b.p, b.len, a, err, sizeof err);
+    EXPECT_MSG(d != NULL, "%s", err);
+    if (d) {
+        EXPECT_EQ_INT(pickle_len(d), N);
+        EXPECT_MSG(d->dict.max_probe <= HASH_MAX_PROBE, "max_probe %u", d->dict.max_probe);
+        uint64_t k = unmix64((uint64_t)777 << 24);
+        EXPECT_EQ_INT(pickle_int(pickle_dict_get_int(d, (int64_t)k), -1), 777);
+    }
+    arena_free(a);
+    free(b.p);
+}
+
+/* ---- the memory budget ------------------------------------------------------------------- */
+
+static void test_membudget_parse(void)
+{
+    uint64_t v = 0;
+    EXPECT(membudget_parse("512M", &v) && v == (uint64_t)512 << 20);
+    EXPECT(membudget_parse("2G", &v) && v == (uint64_t)2 << 30);
+    EXPECT(membudget_parse("1.5GiB", &v) && v == (uint64_t)3 << 29);
+    EXPECT(membudget_parse("800mb", &v) && v == (uint64_t)800 << 20);
+    EXPECT(membudget_parse("1073741824", &v) && v == (uint64_t)1 << 30);
+    EXPECT(membudget_parse("50%", &v) && v > 0);
+    EXPECT(!membudget_parse("", &v));
+    EXPECT(!membudget_parse("-1G", &v));
+    EXPECT(!membudget_parse("12Q", &v));
+    EXPECT(!membudget_parse("1M", &v)); /* below the 16 MiB floor */
+    EXPECT(!membudget_parse("150%", &v));
+    EXPECT(!membudget_parse("5 G x", &v));
+}
+
+static void test_membudget_refuses_past_the_limit(void)
+{
+    membudget_set_limit((uint64_t)64 << 20);
+    EXPECT_EQ_INT(membudget_limit(), (uint64_t)64 << 20);
+    uint64_t before = membudget_used();
+    char err[512] = "";
+    void *p = membudget_alloc((uint64_t)1 << 40, "m.pt", "tensor model.0.conv.weight", err, sizeof err);
+    EXPECT(p == NULL);
+    EXPECT_CONTAINS(err, "m.pt: tensor model.0.conv.weight needs 1.10 TB, more than the memory budget allows (67.1 MB");
+    EXPECT_CONTAINS(err, "--max-memory");
+    EXPECT_EQ_INT(membudget_used(), before);
+    void *q = membudget_alloc(1 << 20, "m.pt", "x", err, sizeof err);
+    EXPECT(q != NULL);
+    EXPECT(membudget_used() >= before + (1 << 20));
+    memset(q, 1, 1 << 20);
+    membudget_free(q);
+    EXPECT_EQ_INT(membudget_used(), before);
+    EXPECT(membudget_take((uint64_t)32 << 20));
+    EXPECT(!membudget_take((uint64_t)48 << 20));
+    membudget_give((uint64_t)32 << 20);
+    EXPECT_EQ_INT(membudget_used(), before);
+    membudget_set_limit(0);
+    EXPECT_EQ_INT(membudget_limit(), membudget_default_limit());
+}
+
+static void test_membudget_default_is_a_fraction_of_memory(void)
+{
+    uint64_t d = membudget_default_limit();
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+    EXPECT(d >= (uint64_t)16 << 20);
+    EXPECT(d <= (uint64_t)pages * (uint64_t)page);
+}
+
+int main(void)
+{
+    RUN(test_fnv_collisions_are_real);
+    RUN(test_strmap_probes_bounded_on_colliding_names);
+    RUN(test_hash_keyed_and_stable);
+    RUN(test_pickle_dict_colliding_int_keys);
+    RUN(test_membudget_parse);
+    RUN(test_membudget_refuses_past_the_limit);
+    RUN(test_membudget_default_is_a_fraction_of_memory);
+    return check_done();
+}
