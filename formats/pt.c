@@ -357,19 +357,20 @@ static bool rebuild_tensor(Loader *L, const PickleValue *args, const char *what,
                     (long long)last, (long long)s->numel);
     if (numel == 0 && off_v->i > s->numel) return fail(L, "tensor %s: offset past the end of storage '%s'", what, s->key);
     t->data = NULL;
-    if (!need_data || numel == 0) return true;
-    if (!contiguous) {
+    if (!contiguous && numel > 0) {
         /* a strided view gets a contiguous copy: all copies together may hold what the
          * archive's storages hold (64 MB when that is less), a view that repeats elements
-         * (stride 0) being no licence to multiply a small file; checked before any read */
+         * (stride 0) being no licence to multiply a small file; checked before any read,
+         * and for a view whose data is not read too (its size still feeds every count) */
         uint64_t allowed = L->storage_bytes > COPY_FLOOR ? L->storage_bytes : COPY_FLOOR;
-        if (nbytes > allowed || L->copied > allowed - nbytes) {
+        if (nbytes > allowed || (need_data && L->copied > allowed - nbytes)) {
             char b1[32], b2[32];
-            return fail(L, "tensor %s: a strided view of storage '%s' would be copied into %s, more than the "
-                        "archive's storages justify (%s of copies in all)", what, s->key,
-                        str_bytes(b1, sizeof b1, (long long)nbytes), str_bytes(b2, sizeof b2, (long long)allowed));
+            return fail(L, "tensor %s: a strided view of storage '%s' holds %s, more than the archive's storages "
+                        "justify (%s of such views in all)", what, s->key, str_bytes(b1, sizeof b1, (long long)nbytes),
+                        str_bytes(b2, sizeof b2, (long long)allowed));
         }
     }
+    if (!need_data || numel == 0) return true;
     if (!storage_load(L, s, what)) return false;
     const uint8_t *base = (const uint8_t *)s->data;
     if (contiguous) {

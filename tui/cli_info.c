@@ -184,7 +184,9 @@ static void print_text(const char *path, const Graph *g, bool tree)
         printf("nodes:    %d\n", g->n_nodes);
         int64_t params = 0;
         for (int i = 0; i < g->n_tensors; i++)
-            if (g->tensors[i].is_param && tensor_numel(&g->tensors[i]) > 0) params += tensor_numel(&g->tensors[i]);
+            if (g->tensors[i].is_param && tensor_numel(&g->tensors[i]) > 0 &&
+                __builtin_add_overflow(params, tensor_numel(&g->tensors[i]), &params))
+                params = INT64_MAX; /* shapes a file declares without data */
         char p[32];
         printf("weights:  %s values\n", str_thousands(p, sizeof p, params));
         const char *types[256];
