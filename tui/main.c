@@ -62,7 +62,7 @@ static void print_help(FILE *out)
         fprintf(out, "  yoloport %s\n      %s\n", verbs[i].usage, verbs[i].help);
     fprintf(out, "  yoloport --version | --help\n");
     fprintf(out, "  --max-memory SIZE (with any of the above)\n      the memory a model may take (512M, 4G, 50%%; "
-                 "default 3/4 of this machine's)\n\n");
+                 "default half of this machine's)\n\n");
     /* the lists come from the registry's table */
     char text[2048];
     snprintf(text, sizeof text, "MODEL is %s.  FMT is %s (this build writes them; every other format of the "

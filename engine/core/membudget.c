@@ -51,7 +51,7 @@ uint64_t membudget_default_limit(void)
 {
     uint64_t d = atomic_load(&default_limit);
     if (d) return d;
-    d = machine_memory() / 4 * 3;
+    d = machine_memory() / 2;
     struct rlimit rl;
     if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && (uint64_t)rl.rlim_cur / 2 < d)
         d = (uint64_t)rl.rlim_cur / 2; /* address space also holds code, stacks and libraries */

@@ -6,7 +6,7 @@
  *
  * The budget is process-wide by nature (several jobs share one machine's memory), so its
  * two counters are the one mutable state here; they are atomics, safe from any thread.
- * The limit defaults to 3/4 of physical memory, or of a lower cgroup memory limit, and to
+ * The limit defaults to half of physical memory, or of a lower cgroup memory limit, and to
  * half of RLIMIT_AS / 3/4 of RLIMIT_DATA when those are lower; `--max-memory` sets it.
  *
  * Two ways to account:
