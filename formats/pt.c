@@ -10,8 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zip.h>
 
+#include "engine/core/fileio.h"
 #include "engine/core/membudget.h"
 #include "formats/pickle.h"
 #include "formats/zip_entry.h"
@@ -153,11 +155,11 @@ static bool is_torchscript(zip_t *za, const char *prefix)
 
 static bool has_zip_magic(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) return false;
+    int fd = fileio_open_regular(path, NULL, NULL, 0); /* never blocks on a FIFO */
+    if (fd < 0) return false;
     unsigned char m[4];
-    size_t n = fread(m, 1, 4, f);
-    fclose(f);
+    ssize_t n = read(fd, m, 4);
+    close(fd);
     return n == 4 && m[0] == 'P' && m[1] == 'K' && ((m[2] == 3 && m[3] == 4) || (m[2] == 5 && m[3] == 6));
 }
 
@@ -165,7 +167,8 @@ PtKind pt_probe(const char *path)
 {
     if (!path || file_is_dir(path) || !has_zip_magic(path)) return PT_NOT_ZIP;
     int code = 0;
-    zip_t *za = zip_open(path, ZIP_RDONLY, &code);
+    ZipArchive z;
+    zip_t *za = zip_entry_open(&z, path, ZIP_RDONLY, &code, NULL, 0);
     if (!za) return PT_NOT_ZIP;
     Arena *a = arena_new();
     const char *prefix = "";
@@ -794,14 +797,20 @@ ModTree *pt_load(const char *path, bool with_data, char *err, size_t errlen)
         err_set(err, errlen, "%s: empty file, not a PyTorch checkpoint", path);
         return NULL;
     }
+    if (!S_ISREG(st.st_mode)) {
+        err_set(err, errlen, "%s: not a regular file", path);
+        return NULL;
+    }
     if (!has_zip_magic(path)) {
         err_set(err, errlen, "%s: not a PyTorch checkpoint (not a zip archive)", path);
         return NULL;
     }
     int code = 0;
-    zip_t *za = zip_open(path, ZIP_RDONLY, &code);
+    ZipArchive zarc;
+    zip_t *za = zip_entry_open(&zarc, path, ZIP_RDONLY, &code, err, errlen);
     if (!za) {
         char zmsg[200];
+        if (!code) return NULL; /* not a regular file any more: err says so */
         if (code == ZIP_ER_NOZIP || code == ZIP_ER_INCONS)
             err_set(err, errlen, "%s: truncated or damaged zip archive (its central directory is missing or broken)", path);
         else
@@ -809,7 +818,7 @@ ModTree *pt_load(const char *path, bool with_data, char *err, size_t errlen)
         return NULL;
     }
     Loader L = {.path = path, .zip = za, .with_data = with_data, .err = err, .errlen = errlen};
-    L.zarc = (ZipArchive){.za = za, .file = path, .archive_bytes = (uint64_t)st.st_size};
+    L.zarc = zarc;
     L.tmp = arena_new();
     L.storage_index.arena = L.tmp;
     L.tree = modtree_new();

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <zip.h>
 
 #include "formats/pickle.h"
@@ -368,7 +367,9 @@ int torchscript_inspect(const char *path, TorchScriptInfo *out, char *err, size_
     out->n_inputs = out->n_outputs = -1;
     if (err && errlen) err[0] = '\0';
     int zerr = 0;
-    zip_t *za = zip_open(path, ZIP_RDONLY | ZIP_CHECKCONS, &zerr);
+    ZipArchive zarc;
+    zip_t *za = zip_entry_open(&zarc, path, ZIP_RDONLY | ZIP_CHECKCONS, &zerr, err, errlen);
+    if (!za && !zerr) return -1; /* not a regular file: err says so */
     if (!za) {
         zip_error_t ze;
         zip_error_init_with_code(&ze, zerr);
@@ -377,8 +378,7 @@ int torchscript_inspect(const char *path, TorchScriptInfo *out, char *err, size_
         return -1;
     }
     Reader R = {.za = za, .path = path, .info = out, .float_dtype = -1, .err = err, .errlen = errlen};
-    struct stat st;
-    R.zip = (ZipArchive){.za = za, .file = path, .archive_bytes = stat(path, &st) == 0 ? (uint64_t)st.st_size : 0};
+    R.zip = zarc;
     R.n_entries = zip_get_num_entries(za, 0);
     int rc = -1;
     char why[512];

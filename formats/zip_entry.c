@@ -3,7 +3,11 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "engine/core/fileio.h"
 #include "engine/core/membudget.h"
 #include "engine/core/util.h"
 
@@ -12,6 +16,42 @@
 static const char *bytes_text(char *buf, size_t n, uint64_t v)
 {
     return str_bytes(buf, n, (long long)(v > INT64_MAX ? INT64_MAX : v));
+}
+
+zip_t *zip_entry_open(ZipArchive *z, const char *path, int flags, int *code, char *why, size_t whylen)
+{
+    memset(z, 0, sizeof *z);
+    *code = 0;
+    struct stat st;
+    int fd = fileio_open_regular(path, &st, why, whylen);
+    if (fd < 0) return NULL;
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        close(fd);
+        err_set(why, whylen, "%s: cannot read it", path);
+        return NULL;
+    }
+    zip_error_t ze;
+    zip_error_init(&ze);
+    zip_source_t *src = zip_source_filep_create(f, 0, -1, &ze); /* owns f from here */
+    if (!src) {
+        fclose(f);
+        *code = zip_error_code_zip(&ze);
+        zip_error_fini(&ze);
+        return NULL;
+    }
+    zip_t *za = zip_open_from_source(src, flags, &ze);
+    if (!za) {
+        *code = zip_error_code_zip(&ze);
+        zip_source_free(src);
+        zip_error_fini(&ze);
+        return NULL;
+    }
+    zip_error_fini(&ze);
+    z->za = za;
+    z->file = path;
+    z->archive_bytes = (uint64_t)st.st_size;
+    return za;
 }
 
 int zip_entry_check_archive(const ZipArchive *z, char *why, size_t whylen)

@@ -27,6 +27,13 @@ typedef struct {
     uint64_t inflated;       /* bytes deflated entries read so far produced beyond their size */
 } ZipArchive;
 
+/* Open path as a zip archive (flags: ZIP_RDONLY, maybe ZIP_CHECKCONS), through a descriptor of a regular file opened
+ * without blocking (engine/core/fileio.h: a FIFO or a device is refused, never waited on):
+ * z gets the archive, path and size.  NULL when it cannot: *code is libzip's error code
+ * (ZIP_ER_NOZIP, ...) when libzip refused it, or 0 with why set when the path is not a
+ * readable regular file.  Close z->za with zip_discard. */
+zip_t *zip_entry_open(ZipArchive *z, const char *path, int flags, int *code, char *why, size_t whylen);
+
 /* Check the directory of z->za: every entry has a name no other entry has (readers disagree
  * on which of two counts), a stored entry holds as many bytes as it declares, a deflated
  * one declares no more than deflate can encode in its compressed size (1032:1), and no

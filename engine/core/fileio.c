@@ -185,3 +185,98 @@ int fileio_commit_dir(const char *tmp_dir, const char *final_dir, char *err, siz
     }
     return 0;
 }
+
+/* ---- opening files a model is made of ---- */
+
+static const char *kind_text(mode_t m)
+{
+    return S_ISDIR(m) ? "is a directory, not a file" : S_ISFIFO(m) ? "is a FIFO, not a file"
+           : S_ISCHR(m) || S_ISBLK(m) ? "is a device, not a file" : S_ISSOCK(m) ? "is a socket, not a file"
+           : "is not a regular file";
+}
+
+/* fd opened with O_NONBLOCK: a regular file made blocking again, else closed with a message. */
+static int finish_regular(int fd, const char *shown, struct stat *st_out, char *err, size_t errlen)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        close(fd);
+        return err_set(err, errlen, "%s: %s", shown, strerror(e));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return err_set(err, errlen, "%s: %s", shown, kind_text(st.st_mode));
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0) fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+    if (st_out) *st_out = st;
+    return fd;
+}
+
+int fileio_open_regular(const char *path, struct stat *st, char *err, size_t errlen)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0) return err_set(err, errlen, "%s: %s", path, strerror(errno));
+    return finish_regular(fd, path, st, err, errlen);
+}
+
+int fileio_open_beside(const char *dir, const char *rel, struct stat *st, char *err, size_t errlen)
+{
+    char *shown = xasprintf("%s/%s", dir, rel ? rel : "");
+    int rc = -1;
+    if (!rel || !*rel || rel[0] == '/') {
+        err_set(err, errlen, "%s: not a path inside the model's folder", shown);
+        free(shown);
+        return -1;
+    }
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0) {
+        err_set(err, errlen, "%s: %s", dir, strerror(errno));
+        free(shown);
+        return -1;
+    }
+    const char *p = rel;
+    for (;;) {
+        const char *slash = strchr(p, '/');
+        size_t n = slash ? (size_t)(slash - p) : strlen(p);
+        char comp[256];
+        if (n >= sizeof comp) {
+            err_set(err, errlen, "%s: a name in the path is too long", shown);
+            break;
+        }
+        memcpy(comp, p, n);
+        comp[n] = '\0';
+        if (!strcmp(comp, "..")) {
+            err_set(err, errlen, "%s: leaves the model's folder", shown);
+            break;
+        }
+        if (slash && (n == 0 || !strcmp(comp, "."))) { /* "a//b", "./b" */
+            p = slash + 1;
+            continue;
+        }
+        int flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW | (slash ? O_DIRECTORY : O_NONBLOCK | O_NOCTTY);
+        int fd = openat(dfd, comp, flags);
+        if (fd < 0) {
+            int e = errno;
+            struct stat ls;
+            if ((e == ELOOP || e == ENOTDIR) && fstatat(dfd, comp, &ls, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(ls.st_mode))
+                err_set(err, errlen, "%s: %s%sis a symbolic link (a model's files are read inside its folder, "
+                        "never through a link)", shown, slash ? comp : "", slash ? " " : "");
+            else
+                err_set(err, errlen, "%s: %s", shown, strerror(e));
+            break;
+        }
+        close(dfd);
+        dfd = -1;
+        if (!slash) {
+            rc = finish_regular(fd, shown, st, err, errlen);
+            break;
+        }
+        dfd = fd;
+        p = slash + 1;
+    }
+    if (dfd >= 0) close(dfd);
+    free(shown);
+    return rc;
+}

@@ -1,6 +1,7 @@
 /* util: allocation, errors, arena, vectors, files, clock and float16 conversion. */
 #include "engine/core/util.h"
 
+#include "engine/core/fileio.h"
 #include "engine/core/hash.h"
 #include "engine/core/membudget.h"
 
@@ -12,6 +13,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 static void oom(size_t n)
 {
@@ -214,47 +216,45 @@ void vec_free(Vec *v)
 char *file_read_all(const char *path, size_t max_bytes, size_t *len, char *err, size_t errlen)
 {
     struct stat st;
-    if (stat(path, &st) != 0) {
-        err_set(err, errlen, "%s: %s", path, strerror(errno));
-        return NULL;
-    }
-    if (S_ISDIR(st.st_mode)) {
-        err_set(err, errlen, "%s: is a directory, not a file", path);
-        return NULL;
-    }
+    int fd = fileio_open_regular(path, &st, err, errlen); /* never blocks on a FIFO */
+    if (fd < 0) return NULL;
     if ((uint64_t)st.st_size > max_bytes) {
+        close(fd);
         err_set(err, errlen, "%s: file is too large (%lld bytes)", path, (long long)st.st_size);
         return NULL;
     }
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        err_set(err, errlen, "%s: %s", path, strerror(errno));
+    if (!membudget_take((uint64_t)st.st_size + 1)) { /* a check: the buffer is the caller's */
+        close(fd);
+        membudget_refuse(err, errlen, path, "reading it", (uint64_t)st.st_size);
         return NULL;
     }
+    membudget_give((uint64_t)st.st_size + 1);
     size_t cap = (size_t)st.st_size + 1, n = 0;
     char *buf = xmalloc(cap);
     for (;;) {
         if (n + 1 >= cap) {
             if (cap > max_bytes) {
                 free(buf);
-                fclose(f);
+                close(fd);
                 err_set(err, errlen, "%s: file is too large", path);
                 return NULL;
             }
             cap *= 2;
             buf = xrealloc(buf, cap);
         }
-        size_t got = fread(buf + n, 1, cap - 1 - n, f);
-        n += got;
+        ssize_t got = read(fd, buf + n, cap - 1 - n);
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0) {
+            int e = errno;
+            free(buf);
+            close(fd);
+            err_set(err, errlen, "%s: read error: %s", path, strerror(e));
+            return NULL;
+        }
         if (got == 0) break;
+        n += (size_t)got;
     }
-    if (ferror(f)) {
-        free(buf);
-        fclose(f);
-        err_set(err, errlen, "%s: read error", path);
-        return NULL;
-    }
-    fclose(f);
+    close(fd);
     buf[n] = '\0';
     if (len) *len = n;
     return buf;

@@ -17,6 +17,7 @@
 #include "formats/tfjs.h"
 #include "formats/tflite.h"
 #include "formats/tfsaved.h"
+#include "formats/zip_entry.h"
 
 #define MAX_TEXT_BYTES (4u << 20)
 
@@ -49,11 +50,12 @@ bool reader_pt_recognise(const FormatProbe *p, char *err, size_t errlen)
     }
     /* the magic says zip, but libzip cannot read it: say why */
     int zerr = 0;
-    zip_t *z = zip_open(p->path, ZIP_RDONLY, &zerr);
+    ZipArchive za;
+    zip_t *z = zip_entry_open(&za, p->path, ZIP_RDONLY, &zerr, err, errlen);
     if (z) {
-        zip_close(z);
+        zip_discard(z);
         err_set(err, errlen, "%s: damaged zip archive", p->path);
-    } else {
+    } else if (zerr) {
         zip_error_t ze;
         zip_error_init_with_code(&ze, zerr);
         err_set(err, errlen, "%s: truncated or damaged zip archive (%s)", p->path, zip_error_strerror(&ze));
