@@ -14,6 +14,7 @@
 
 #include "engine/core/membudget.h"
 #include "engine/core/paths.h"
+#include "engine/core/yamlguard.h"
 
 #define MAX_CFG_BYTES (4u << 20)
 #define MAX_ROWS 1024
@@ -78,6 +79,7 @@ static bool parse_num(const char *s, double *out)
 
 static int yaml_load(Yaml *y, const char *text, size_t len, char *why, size_t whylen)
 {
+    if (yamlguard_check(text, len, why, whylen) != 0) return -1; /* before libyaml */
     yaml_parser_t p;
     if (!yaml_parser_initialize(&p)) return err_set(why, whylen, "out of memory");
     yaml_parser_set_input_string(&p, (const unsigned char *)text, len);

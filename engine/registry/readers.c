@@ -133,6 +133,12 @@ bool reader_yaml_recognise(const FormatProbe *p, char *err, size_t errlen)
         return false;
     }
     if (p->kind != PROBE_FILE || memchr(p->head, '\0', p->head_len) || p->size > MAX_TEXT_BYTES) return false;
+    size_t skip = p->head_len >= 3 && !memcmp(p->head, "\xef\xbb\xbf", 3) ? 3 : 0;
+    while (skip < p->head_len && strchr(" \t\r\n", p->head[skip])) skip++;
+    if (skip < p->head_len && p->head[skip] == '<') { /* markup: never YAML, and no IR either */
+        err_set(err, errlen, "%s: not a model: XML that is not an OpenVINO IR (its root is not <net>)", p->path);
+        return false;
+    }
     size_t len = 0;
     char *text = file_read_all(p->path, MAX_TEXT_BYTES, &len, err, errlen);
     if (!text) return false;

@@ -5,7 +5,9 @@
 
 #include "engine/core/hash.h"
 #include "engine/core/membudget.h"
+#include "engine/core/paths.h"
 #include "engine/core/util.h"
+#include "engine/core/yamlguard.h"
 #include "formats/pickle.h"
 #include "tests/check.h"
 
@@ -183,6 +185,79 @@ static void test_membudget_default_is_a_fraction_of_memory(void)
     EXPECT(d <= (uint64_t)pages * (uint64_t)page);
 }
 
+/* ---- the YAML pre-scan ------------------------------------------------------------------- */
+
+static int guard(const char *text, char *why, size_t n) { return yamlguard_check(text, strlen(text), why, n); }
+
+static void test_yamlguard_passes_real_texts(void)
+{
+    char why[256] = "";
+    /* every built-in config */
+    static const char *const cfgs[] = {"yolov8.yaml", "yolo11.yaml", "yolov8-seg.yaml", "yolov8-pose.yaml",
+                                       "yolov8-cls.yaml", "yolov8-obb.yaml"};
+    for (size_t i = 0; i < ARRAY_LEN(cfgs); i++) {
+        char *rel = xasprintf("models/%s", cfgs[i]), *path = paths_share(rel);
+        size_t len = 0;
+        char *text = file_read_all(path, 1 << 20, &len, why, sizeof why);
+        if (text) EXPECT_MSG(yamlguard_check(text, len, why, sizeof why) == 0, "%s: %s", cfgs[i], why);
+        free(text);
+        free(path);
+        free(rel);
+    }
+    /* what the peer's metadata.yaml and dataset yamls hold: brackets in quoted and block
+     * scalars and comments, anchors and aliases, flow maps, CRLF lines, documents */
+    static const char *const ok[] = {
+        "description: Ultralytics YOLOv8n model trained on coco.yaml\nauthor: Ultralytics\nstride: 32\n"
+        "imgsz: &id001\n- 640\n- 640\nargs:\n  imgsz: *id001\n  batch: 1\nnames:\n  0: person\n  1: '[[[['\n"
+        "  2: \"{{{{\\\"]]\"\n",
+        "text: |\n  [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\n  more\nnext: 1\n",
+        "# [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\na: b[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\n",
+        "kpt_shape: [17, 3]\r\nflip_idx: [0, 2, 1, 4, 3]\r\nnames: {0: person, 1: 'a, b'}\r\n",
+        "---\na: 1\n...\n---\nb: [1, [2, [3]]]\n",
+    };
+    for (size_t i = 0; i < ARRAY_LEN(ok); i++) EXPECT_MSG(guard(ok[i], why, sizeof why) == 0, "text %zu: %s", i, why);
+}
+
+static void test_yamlguard_refuses_deep_and_huge(void)
+{
+    char why[256] = "";
+    StrBuf b = {0};
+    for (int i = 0; i < 100000; i++) strbuf_add(&b, "[", 1);
+    EXPECT(guard(b.p, why, sizeof why) != 0);
+    EXPECT_CONTAINS(why, "nested deeper than 64 levels at line 1");
+    free(b.p);
+    b = (StrBuf){0};
+    for (int i = 0; i < 70; i++) strbuf_printf(&b, "%*sk%d:\n", i, "", i);
+    EXPECT(guard(b.p, why, sizeof why) != 0);
+    EXPECT_CONTAINS(why, "at line 65");
+    free(b.p);
+    b = (StrBuf){0};
+    for (int i = 0; i < 70; i++) strbuf_add(&b, "- ", 2);
+    strbuf_add(&b, "x\n", 2);
+    EXPECT(guard(b.p, why, sizeof why) != 0);
+    free(b.p);
+    b = (StrBuf){0};
+    strbuf_add(&b, "a: ", 3);
+    for (int i = 0; i < 40; i++) strbuf_add(&b, "{k: ", 4);
+    for (int i = 0; i < 40; i++) strbuf_add(&b, "[", 1); /* 80 levels of mixed flow */
+    EXPECT(guard(b.p, why, sizeof why) != 0);
+    free(b.p);
+    b = (StrBuf){0};
+    strbuf_add(&b, "a: [", 4);
+    for (int i = 0; i < 300000; i++) strbuf_add(&b, "1,", 2);
+    strbuf_add(&b, "1]\n", 3);
+    EXPECT(guard(b.p, why, sizeof why) != 0);
+    EXPECT_CONTAINS(why, "more than 262144 values");
+    free(b.p);
+    /* 60 levels pass */
+    b = (StrBuf){0};
+    strbuf_add(&b, "a: ", 3);
+    for (int i = 0; i < 60; i++) strbuf_add(&b, "[", 1);
+    for (int i = 0; i < 60; i++) strbuf_add(&b, "]", 1);
+    EXPECT_MSG(guard(b.p, why, sizeof why) == 0, "%s", why);
+    free(b.p);
+}
+
 int main(void)
 {
     RUN(test_fnv_collisions_are_real);
@@ -192,5 +267,7 @@ int main(void)
     RUN(test_membudget_parse);
     RUN(test_membudget_refuses_past_the_limit);
     RUN(test_membudget_default_is_a_fraction_of_memory);
+    RUN(test_yamlguard_passes_real_texts);
+    RUN(test_yamlguard_refuses_deep_and_huge);
     return check_done();
 }
