@@ -6,6 +6,7 @@
 #include "engine/core/hash.h"
 #include "engine/core/membudget.h"
 #include "engine/core/paths.h"
+#include "engine/core/textwidth.h"
 #include "engine/core/util.h"
 #include "engine/core/yamlguard.h"
 #include "formats/pickle.h"
@@ -258,6 +259,38 @@ static void test_yamlguard_refuses_deep_and_huge(void)
     free(b.p);
 }
 
+/* ---- terminal output is text --------------------------------------------------------------- */
+
+static void expect_escaped(const char *in, unsigned flags, const char *want)
+{
+    char *got = textwidth_escaped(in, flags);
+    EXPECT_EQ_STR(got, want);
+    free(got);
+}
+
+static void test_escape_control_characters(void)
+{
+    expect_escaped("a\033]52;c;ZWNobw==\007b", 0, "a\\e]52;c;ZWNobw==\\ab"); /* OSC 52: clipboard */
+    expect_escaped("\033]0;title\007", 0, "\\e]0;title\\a");                 /* OSC 0: window title */
+    expect_escaped("x\033[2J\033[Hy\r", 0, "x\\e[2J\\e[Hy\\r");
+    expect_escaped("\xc2\x9b" "2J", 0, "\\u009b2J");                            /* C1 CSI in UTF-8 */
+    expect_escaped("\x9b" "2J\xff", 0, "\\x9b2J\\xff");                          /* bytes that are not UTF-8 */
+    expect_escaped("abc\xe2\x80\xae" "def", 0, "abc\\u202edef");                   /* right-to-left override */
+    expect_escaped("\x7f\x01\t", 0, "\\x7f\\x01\\t");
+    expect_escaped("中文 émoji 🚀 ✅", 0, "中文 émoji 🚀 ✅");                       /* text stays text */
+    expect_escaped("two\nlines", 0, "two\\nlines");
+    expect_escaped("two\nlines", TEXTWIDTH_KEEP_NEWLINE, "two\nlines");
+    /* the colour codes yoloport writes pass in a log line; others do not */
+    expect_escaped("\033[34m\033[1mONNX:\033[0m ok", TEXTWIDTH_KEEP_COLOUR, "\033[34m\033[1mONNX:\033[0m ok");
+    expect_escaped("\033[1;34mx\033[0m", TEXTWIDTH_KEEP_COLOUR, "\033[1;34mx\033[0m");
+    expect_escaped("\033[8mhidden\033[2J\033]52;c;x\007", TEXTWIDTH_KEEP_COLOUR, "\\e[8mhidden\\e[2J\\e]52;c;x\\a");
+    expect_escaped("\033[34m", 0, "\\e[34m");
+    expect_escaped("end\xe4\xb8", 0, "end\\xe4\\xb8"); /* a sequence cut short at the end */
+    char *empty = textwidth_escaped(NULL, 0);
+    EXPECT_EQ_STR(empty, "");
+    free(empty);
+}
+
 int main(void)
 {
     RUN(test_fnv_collisions_are_real);
@@ -269,5 +302,6 @@ int main(void)
     RUN(test_membudget_default_is_a_fraction_of_memory);
     RUN(test_yamlguard_passes_real_texts);
     RUN(test_yamlguard_refuses_deep_and_huge);
+    RUN(test_escape_control_characters);
     return check_done();
 }
