@@ -4,6 +4,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -55,13 +58,25 @@ int fileio_write_all(int fd, const void *buf, size_t len)
     return 0;
 }
 
-static char *temp_name(const char *path)
+/* "<dir>/.<base>.<tag>.<pid>.XXXXXX": a name beside path that says what it is and whose it
+ * is (fileio_clean_stale recognises it).  base is cut (at a UTF-8 boundary) so that the
+ * whole name fits NAME_MAX whatever the final name's length. */
+static char *side_name(const char *path, const char *tag)
 {
     const char *slash = strrchr(path, '/');
     size_t dirlen = slash ? (size_t)(slash - path + 1) : 0;
     const char *base = slash ? slash + 1 : path;
-    return xasprintf("%.*s.%s.tmp.XXXXXX", (int)dirlen, path, base);
+    char tail[64];
+    int tl = snprintf(tail, sizeof tail, ".%s.%ld.XXXXXX", tag, (long)getpid());
+    size_t room = NAME_MAX - 1 - (size_t)tl, bl = strlen(base);
+    if (bl > room) {
+        bl = room;
+        while (bl > 0 && ((unsigned char)base[bl] & 0xc0) == 0x80) bl--; /* not inside a character */
+    }
+    return xasprintf("%.*s.%.*s%s", (int)dirlen, path, (int)bl, base, tail);
 }
+
+static char *temp_name(const char *path) { return side_name(path, "tmp"); }
 
 AtomicFile *fileio_open_atomic(const char *path, char *err, size_t errlen)
 {
@@ -161,14 +176,44 @@ int fileio_remove_tree(const char *path)
     return rc;
 }
 
+/* Does dir hold nothing but regular files named like entries of like (what an export of the
+ * same kind writes)?  0, or -1 + a message naming the first entry that says otherwise. */
+static int only_export_files(const char *dir, const char *like, char *err, size_t errlen)
+{
+    DIR *d = opendir(dir);
+    if (!d) return err_set(err, errlen, "%s: %s", dir, strerror(errno));
+    int rc = 0;
+    for (struct dirent *e; rc == 0 && (e = readdir(d));) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        struct stat st;
+        char *mine = xasprintf("%s/%s", dir, e->d_name), *theirs = xasprintf("%s/%s", like, e->d_name);
+        bool regular = lstat(mine, &st) == 0 && S_ISREG(st.st_mode);
+        bool written = lstat(theirs, &st) == 0 && S_ISREG(st.st_mode);
+        if (!regular || !written)
+            rc = err_set(err, errlen, "%s: holds %s%s, which an export does not write: it is not replaced (move "
+                         "that away, or remove the folder, and export again)", dir, e->d_name,
+                         regular ? "" : " (not a plain file)");
+        free(mine);
+        free(theirs);
+    }
+    closedir(d);
+    return rc;
+}
+
 int fileio_commit_dir(const char *tmp_dir, const char *final_dir, char *err, size_t errlen)
 {
     char *old = NULL;
     struct stat st;
     if (lstat(final_dir, &st) == 0) {
-        old = xasprintf("%s.old.%ld", final_dir, (long)getpid());
-        if (rename(final_dir, old) != 0) {
+        if (!S_ISDIR(st.st_mode))
+            return err_set(err, errlen, "%s: is %s, not a previous export: it is not replaced", final_dir,
+                           S_ISLNK(st.st_mode) ? "a symbolic link" : "a file");
+        if (only_export_files(final_dir, tmp_dir, err, errlen) != 0) return -1;
+        /* moved aside under a name fileio_clean_stale recognises, should this process die */
+        old = side_name(final_dir, "old");
+        if (!mkdtemp(old) || rename(final_dir, old) != 0) {
             int e = errno;
+            rmdir(old);
             free(old);
             return err_set(err, errlen, "%s: cannot move the previous export aside: %s", final_dir, strerror(e));
         }
@@ -279,4 +324,46 @@ int fileio_open_beside(const char *dir, const char *rel, struct stat *st, char *
     if (dfd >= 0) close(dfd);
     free(shown);
     return rc;
+}
+
+/* ---- stale temporaries ---- */
+
+/* Is name ".<anything>.<tag>.<pid>.XXXXXX" with tag tmp or old?  *pid receives the pid. */
+static bool side_pattern(const char *name, long *pid)
+{
+    size_t n = strlen(name);
+    if (n < 16 || name[0] != '.') return false;
+    const char *x = name + n - 7; /* ".XXXXXX" */
+    if (*x != '.') return false;
+    for (int i = 1; i <= 6; i++)
+        if (!((x[i] >= 'a' && x[i] <= 'z') || (x[i] >= 'A' && x[i] <= 'Z') || (x[i] >= '0' && x[i] <= '9'))) return false;
+    const char *p = x;
+    while (p > name && p[-1] >= '0' && p[-1] <= '9') p--;
+    if (p == x || p - name < 6 || p[-1] != '.' || (x - p) > 10) return false;
+    if (strncmp(p - 5, ".tmp.", 5) && strncmp(p - 5, ".old.", 5)) return false;
+    if (p - 5 == name) return false; /* no base name */
+    *pid = strtol(p, NULL, 10);
+    return *pid > 0;
+}
+
+int fileio_clean_stale(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    int removed = 0;
+    uid_t me = getuid();
+    for (struct dirent *e; (e = readdir(d));) {
+        long pid;
+        if (!side_pattern(e->d_name, &pid) || pid == (long)getpid()) continue;
+        char *p = xasprintf("%s/%s", dir, e->d_name);
+        struct stat st;
+        /* ours to remove only when provably ours and orphaned: our name pattern, our owner,
+         * and its process gone (kill(pid, 0) says no such process) */
+        if (lstat(p, &st) == 0 && st.st_uid == me && (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) &&
+            kill((pid_t)pid, 0) != 0 && errno == ESRCH && fileio_remove_tree(p) == 0)
+            removed++;
+        free(p);
+    }
+    closedir(d);
+    return removed;
 }

@@ -30,9 +30,19 @@ void fileio_abort(AtomicFile *f);
 
 /* Make a temporary directory beside a final directory path (for directory formats);
  * heap string or NULL + message.  fileio_commit_dir replaces dst with tmp_dir (the old
- * dst, if any, is removed only after the new one is complete). */
+ * dst, if any, is removed only after the new one is complete) -- but only a dst that holds
+ * nothing except regular files of the names tmp_dir holds, i.e. what a previous export of
+ * the same kind wrote: a folder with anything else in it (a user's file, a subfolder, a
+ * link), or a dst that is not a folder, is left as it is, with a message saying why. */
 char *fileio_temp_dir(const char *final_dir, char *err, size_t errlen);
 int fileio_commit_dir(const char *tmp_dir, const char *final_dir, char *err, size_t errlen);
+
+/* Temporaries are named ".<name>.tmp.<pid>.XXXXXX" and a replaced folder is moved aside as
+ * ".<name>.old.<pid>.XXXXXX" (<name> cut to fit NAME_MAX).  fileio_clean_stale removes,
+ * from dir, those it can prove are orphans of this program: the name pattern, this user's
+ * ownership, and a process id that no longer exists (a run killed with SIGKILL left them).
+ * Returns how many it removed. */
+int fileio_clean_stale(const char *dir);
 /* Remove a file or a directory tree; 0 or -1. */
 int fileio_remove_tree(const char *path);
 
