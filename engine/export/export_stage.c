@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <json.h>
+#include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -350,6 +351,10 @@ int export_stage_out_path(ExportStage *st, const char *suffix, char *err, size_t
                        ctx->out_path);
     st->suffix = suffix;
     const char *slash = strrchr(ctx->out_path, '/');
+    size_t base_len = strlen(slash ? slash + 1 : ctx->out_path);
+    if (base_len > NAME_MAX)
+        return err_set(err, errlen, "%s: the output's name would be %zu bytes long, more than a file name may be (%d): "
+                       "rename the model first", ctx->out_path, base_len, NAME_MAX);
     char *dir = slash ? xstrndup(ctx->out_path, (size_t)(slash - ctx->out_path) + (slash == ctx->out_path)) : xstrdup(".");
     int stale = fileio_clean_stale(dir);
     if (stale > 0)
