@@ -460,7 +460,12 @@ static Graph *read_impl(const char *xml, size_t xml_len, uint8_t *bin, size_t bi
         g->meta.source_format = FMT_OPENVINO;
         g->meta.ir_version = version;
         g->meta.producer = net_name ? net_name : "";
-        if (metadata_yaml) rc = openvino_metadata_read(g, metadata_yaml, metadata_len, "metadata.yaml", err, errlen);
+        if (metadata_yaml) { /* named as it sits beside the .xml */
+            const char *slash = strrchr(r.file, '/');
+            char *label = slash ? xasprintf("%.*s/metadata.yaml", (int)(slash - r.file), r.file) : xstrdup("metadata.yaml");
+            rc = openvino_metadata_read(g, metadata_yaml, metadata_len, label, err, errlen);
+            free(label);
+        }
         else read_rt_framework(&r, rt);
         /* without metadata, the input's static dims still tell the image size and channels */
         const Tensor *in = &g->tensors[g->inputs[0]];
