@@ -357,7 +357,8 @@ static int inspect_metadata(Reader *R)
     }
     read_metadata_fields(R->info, o);
     json_object_put(o);
-    R->info->metadata = text;
+    R->info->metadata = xstrndup(text, len); /* a heap string the caller frees */
+    zip_entry_free(text);
     return 0;
 }
 
