@@ -308,7 +308,10 @@ static uint64_t key_hash(const PickleValue *k)
     int64_t iv;
     switch (k->kind) {
     case PK_STR:
-    case PK_BYTES: return hash_bytes(k->str.s, k->str.len) ^ (uint64_t)k->kind;
+    case PK_BYTES:
+        /* a key string is hashed once: the memo shares it among every dict that uses it */
+        if (!k->str.hash) ((PickleValue *)k)->str.hash = (hash_bytes(k->str.s, k->str.len) ^ (uint64_t)k->kind) | 1;
+        return k->str.hash;
     case PK_INT: iv = k->i; break;
     case PK_BOOL: iv = k->b; break;
     case PK_FLOAT:

@@ -41,7 +41,11 @@ struct PickleValue {
         bool b;                                  /* PK_BOOL */
         int64_t i;                               /* PK_INT */
         double f;                                /* PK_FLOAT */
-        struct { const char *s; size_t len; } str; /* PK_STR, PK_BYTES: NUL-terminated too */
+        struct {
+            const char *s;
+            size_t len;
+            uint64_t hash;                       /* its dict-key hash once computed (0: not yet) */
+        } str;                                   /* PK_STR, PK_BYTES: NUL-terminated too */
         struct { PickleValue **items; size_t n, cap; } seq; /* PK_TUPLE, PK_LIST, PK_SET, PK_FROZENSET */
         struct {
             PickleValue **keys, **vals;

@@ -343,27 +343,32 @@ static void strmap_rehash(StrMap *m, size_t ncap)
     for (;;) {
         const char **keys = xcalloc(ncap, sizeof *keys);
         int *values = xcalloc(ncap, sizeof *values);
+        uint64_t *hashes = xcalloc(ncap, sizeof *hashes);
         size_t max_probe = 0;
         bool ok = true;
         for (size_t i = 0; i < m->cap && ok; i++) {
             if (!m->keys[i]) continue;
-            size_t j = (size_t)hash_str(m->keys[i]) & (ncap - 1), d = 0;
+            size_t j = (size_t)m->hashes[i] & (ncap - 1), d = 0;
             while (keys[j]) j = (j + 1) & (ncap - 1), d++;
             if (d > HASH_MAX_PROBE && ncap < 8 * (m->count + 1)) ok = false;
             if (d > max_probe) max_probe = d;
             keys[j] = m->keys[i];
             values[j] = m->values[i];
+            hashes[j] = m->hashes[i];
         }
         if (!ok) { /* a cluster too long for this size: twice the room */
             free(keys);
             free(values);
+            free(hashes);
             ncap *= 2;
             continue;
         }
         free(m->keys);
         free(m->values);
+        free(m->hashes);
         m->keys = keys;
         m->values = values;
+        m->hashes = hashes;
         m->cap = ncap;
         m->max_probe = max_probe;
         return;
@@ -373,10 +378,11 @@ static void strmap_rehash(StrMap *m, size_t ncap)
 int *strmap_slot(StrMap *m, const char *key, bool *created)
 {
     if ((m->count + 1) * 2 > m->cap) strmap_rehash(m, m->cap ? m->cap * 2 : 256);
+    uint64_t h = hash_str(key);
     for (;;) {
-        size_t mask = m->cap - 1, i = (size_t)hash_str(key) & mask, d = 0;
+        size_t mask = m->cap - 1, i = (size_t)h & mask, d = 0;
         for (; m->keys[i]; i = (i + 1) & mask, d++) {
-            if (!strcmp(m->keys[i], key)) {
+            if (m->hashes[i] == h && !strcmp(m->keys[i], key)) {
                 if (created) *created = false;
                 return &m->values[i];
             }
@@ -388,6 +394,7 @@ int *strmap_slot(StrMap *m, const char *key, bool *created)
         if (d > m->max_probe) m->max_probe = d;
         m->keys[i] = m->arena ? arena_strdup(m->arena, key) : key;
         m->values[i] = 0;
+        m->hashes[i] = h;
         m->count++;
         if (created) *created = true;
         return &m->values[i];
@@ -402,9 +409,10 @@ void strmap_put(StrMap *m, const char *key, int value)
 int strmap_get(const StrMap *m, const char *key)
 {
     if (!m->cap) return -1;
-    size_t mask = m->cap - 1, i = (size_t)hash_str(key) & mask;
+    uint64_t h = hash_str(key);
+    size_t mask = m->cap - 1, i = (size_t)h & mask;
     for (size_t d = 0; d <= m->max_probe && m->keys[i]; d++, i = (i + 1) & mask)
-        if (!strcmp(m->keys[i], key)) return m->values[i];
+        if (m->hashes[i] == h && !strcmp(m->keys[i], key)) return m->values[i];
     return -1;
 }
 
@@ -412,8 +420,10 @@ void strmap_free(StrMap *m)
 {
     free(m->keys);
     free(m->values);
+    free(m->hashes);
     m->keys = NULL;
     m->values = NULL;
+    m->hashes = NULL;
     m->cap = m->count = m->max_probe = 0;
 }
 

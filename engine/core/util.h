@@ -74,6 +74,7 @@ void strbuf_printf(StrBuf *b, const char *fmt, ...) __attribute__((format(printf
 typedef struct {
     const char **keys;
     int *values;
+    uint64_t *hashes; /* each key's hash (kept: growing never hashes again) */
     size_t cap, count;
     size_t max_probe; /* the longest distance of a key from its home slot */
     Arena *arena; /* optional: where inserted keys are copied */
