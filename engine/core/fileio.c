@@ -176,27 +176,55 @@ int fileio_remove_tree(const char *path)
     return rc;
 }
 
-/* Does dir hold nothing but regular files named like entries of like (what an export of the
- * same kind writes)?  0, or -1 + a message naming the first entry that says otherwise. */
+/* name with every run of digits as one '#': "group1-shard4of4.bin" -> "group#-shard#of#.bin",
+ * so that an export of the same kind with another shard count is recognised as one. */
+static char *name_shape(const char *name)
+{
+    char *out = xmalloc(strlen(name) + 1), *o = out;
+    for (const char *p = name; *p;) {
+        if (*p >= '0' && *p <= '9') {
+            *o++ = '#';
+            while (*p >= '0' && *p <= '9') p++;
+        } else {
+            *o++ = *p++;
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+/* Does dir hold nothing but regular files named as an export like `like` names its files (the
+ * same names, shard numbers aside)?  0, or -1 + a message naming the first entry that says
+ * otherwise. */
 static int only_export_files(const char *dir, const char *like, char *err, size_t errlen)
 {
-    DIR *d = opendir(dir);
-    if (!d) return err_set(err, errlen, "%s: %s", dir, strerror(errno));
-    int rc = 0;
-    for (struct dirent *e; rc == 0 && (e = readdir(d));) {
+    StrMap shapes = {0};
+    Arena *a = arena_new();
+    shapes.arena = a;
+    DIR *d = opendir(like);
+    for (struct dirent *e; d && (e = readdir(d));) {
+        char *sh = name_shape(e->d_name);
+        strmap_put(&shapes, sh, 1);
+        free(sh);
+    }
+    if (d) closedir(d);
+    d = opendir(dir);
+    int rc = d ? 0 : err_set(err, errlen, "%s: %s", dir, strerror(errno));
+    for (struct dirent *e; rc == 0 && d && (e = readdir(d));) {
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
         struct stat st;
-        char *mine = xasprintf("%s/%s", dir, e->d_name), *theirs = xasprintf("%s/%s", like, e->d_name);
+        char *mine = xasprintf("%s/%s", dir, e->d_name), *sh = name_shape(e->d_name);
         bool regular = lstat(mine, &st) == 0 && S_ISREG(st.st_mode);
-        bool written = lstat(theirs, &st) == 0 && S_ISREG(st.st_mode);
-        if (!regular || !written)
+        if (!regular || strmap_get(&shapes, sh) < 0)
             rc = err_set(err, errlen, "%s: holds %s%s, which an export does not write: it is not replaced (move "
                          "that away, or remove the folder, and export again)", dir, e->d_name,
                          regular ? "" : " (not a plain file)");
         free(mine);
-        free(theirs);
+        free(sh);
     }
-    closedir(d);
+    if (d) closedir(d);
+    strmap_free(&shapes);
+    arena_free(a);
     return rc;
 }
 
