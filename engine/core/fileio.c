@@ -193,18 +193,22 @@ static char *name_shape(const char *name)
     return out;
 }
 
-/* Does dir hold nothing but regular files named as an export like `like` names its files (the
- * same names, shard numbers aside)?  0, or -1 + a message naming the first entry that says
- * otherwise. */
-static int only_export_files(const char *dir, const char *like, char *err, size_t errlen)
+/* Does dir hold nothing but what an export like `like` holds: regular files named as its
+ * files are (the same names, shard numbers aside) and folders named as its folders, holding
+ * the same in turn?  0, or -1 + a message naming the first entry that says otherwise. */
+static int only_export_files(const char *dir, const char *like, int depth, char *err, size_t errlen)
 {
-    StrMap shapes = {0};
+    StrMap shapes = {0}; /* name shape -> 1 a file, 2 a folder */
     Arena *a = arena_new();
     shapes.arena = a;
     DIR *d = opendir(like);
     for (struct dirent *e; d && (e = readdir(d));) {
-        char *sh = name_shape(e->d_name);
-        strmap_put(&shapes, sh, 1);
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        struct stat st;
+        char *theirs = xasprintf("%s/%s", like, e->d_name), *sh = name_shape(e->d_name);
+        if (lstat(theirs, &st) == 0 && (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)))
+            strmap_put(&shapes, sh, S_ISDIR(st.st_mode) ? 2 : 1);
+        free(theirs);
         free(sh);
     }
     if (d) closedir(d);
@@ -214,11 +218,25 @@ static int only_export_files(const char *dir, const char *like, char *err, size_
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
         struct stat st;
         char *mine = xasprintf("%s/%s", dir, e->d_name), *sh = name_shape(e->d_name);
-        bool regular = lstat(mine, &st) == 0 && S_ISREG(st.st_mode);
-        if (!regular || strmap_get(&shapes, sh) < 0)
+        int kind = lstat(mine, &st) != 0 ? 0 : S_ISREG(st.st_mode) ? 1 : S_ISDIR(st.st_mode) ? 2 : 0;
+        int want = strmap_get(&shapes, sh);
+        if (kind == 2 && want == 2 && depth < 8) {
+            /* a folder an export also writes (a SavedModel's variables/): the same rule inside */
+            char *theirs = NULL;
+            DIR *ld = opendir(like);
+            for (struct dirent *le; ld && !theirs && (le = readdir(ld));) {
+                char *lsh = name_shape(le->d_name);
+                if (!strcmp(lsh, sh)) theirs = xasprintf("%s/%s", like, le->d_name);
+                free(lsh);
+            }
+            if (ld) closedir(ld);
+            rc = theirs ? only_export_files(mine, theirs, depth + 1, err, errlen) : -1;
+            free(theirs);
+        } else if (kind == 0 || kind != want) {
             rc = err_set(err, errlen, "%s: holds %s%s, which an export does not write: it is not replaced (move "
                          "that away, or remove the folder, and export again)", dir, e->d_name,
-                         regular ? "" : " (not a plain file)");
+                         kind == 0 ? " (not a plain file)" : kind == 2 ? " (a folder)" : "");
+        }
         free(mine);
         free(sh);
     }
@@ -236,7 +254,7 @@ int fileio_commit_dir(const char *tmp_dir, const char *final_dir, char *err, siz
         if (!S_ISDIR(st.st_mode))
             return err_set(err, errlen, "%s: is %s, not a previous export: it is not replaced", final_dir,
                            S_ISLNK(st.st_mode) ? "a symbolic link" : "a file");
-        if (only_export_files(final_dir, tmp_dir, err, errlen) != 0) return -1;
+        if (only_export_files(final_dir, tmp_dir, 0, err, errlen) != 0) return -1;
         /* moved aside under a name fileio_clean_stale recognises, should this process die */
         old = side_name(final_dir, "old");
         if (!mkdtemp(old) || rename(final_dir, old) != 0) {

@@ -31,10 +31,10 @@ void fileio_abort(AtomicFile *f);
 /* Make a temporary directory beside a final directory path (for directory formats);
  * heap string or NULL + message.  fileio_commit_dir replaces dst with tmp_dir (the old
  * dst, if any, is removed only after the new one is complete) -- but only a dst that holds
- * nothing except regular files named as tmp_dir's are (digits aside: another shard count),
- * i.e. what a previous export of the same kind wrote: a folder with anything else in it (a
- * user's file, a subfolder, a link), or a dst that is not a folder, is left as it is, with a
- * message saying why. */
+ * nothing except regular files named as tmp_dir's are (digits aside: another shard count)
+ * and folders named as its folders are, holding the same in turn, i.e. what a previous
+ * export of the same kind wrote: a folder with anything else in it (a user's file or folder,
+ * a link), or a dst that is not a folder, is left as it is, with a message saying why. */
 char *fileio_temp_dir(const char *final_dir, char *err, size_t errlen);
 int fileio_commit_dir(const char *tmp_dir, const char *final_dir, char *err, size_t errlen);
 

@@ -3,6 +3,9 @@
  * fed with keys chosen to collide under the unkeyed hashes they used to have. */
 #include <stdint.h>
 
+#include <sys/stat.h>
+
+#include "engine/core/fileio.h"
 #include "engine/core/hash.h"
 #include "engine/core/membudget.h"
 #include "engine/core/paths.h"
@@ -291,6 +294,71 @@ static void test_escape_control_characters(void)
     free(empty);
 }
 
+/* ---- replacing an export folder -------------------------------------------------------------- */
+
+static void put(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    if (f) {
+        fputs(text, f);
+        fclose(f);
+    }
+}
+
+static char *slurp(const char *path) { return file_read_all(path, 1 << 20, NULL, NULL, 0); }
+
+/* tmp: a new export (a file, a folder of shards); dst: what was there before. */
+static void make_export(const char *dir, int shards)
+{
+    char p[512];
+    mkdir(dir, 0755);
+    snprintf(p, sizeof p, "%s/model.json", dir);
+    put(p, "new");
+    snprintf(p, sizeof p, "%s/variables", dir);
+    mkdir(p, 0755);
+    for (int i = 1; i <= shards; i++) {
+        snprintf(p, sizeof p, "%s/variables/group1-shard%dof%d.bin", dir, i, shards);
+        put(p, "new");
+    }
+}
+
+static void test_export_folder_replaced_only_when_an_export(void)
+{
+    char base[] = "/tmp/yoloport-test-bounds.XXXXXX";
+    EXPECT(mkdtemp(base) != NULL);
+    char tmp[600], dst[600], p[700], err[512];
+    snprintf(dst, sizeof dst, "%s/m_web_model", base);
+    /* a previous export with another shard count: replaced */
+    make_export(dst, 4);
+    snprintf(tmp, sizeof tmp, "%s/.m_web_model.tmp.1", base);
+    make_export(tmp, 2);
+    EXPECT_MSG(fileio_commit_dir(tmp, dst, err, sizeof err) == 0, "%s", err);
+    snprintf(p, sizeof p, "%s/variables/group1-shard4of4.bin", dst);
+    EXPECT(!file_exists(p));
+    /* a user's file beside the export, or inside its folder: not replaced, and said so */
+    static const char *const strangers[] = {"notes.txt", "variables/notes.txt"};
+    for (size_t i = 0; i < ARRAY_LEN(strangers); i++) {
+        snprintf(p, sizeof p, "%s/%s", dst, strangers[i]);
+        put(p, "mine");
+        make_export(tmp, 2);
+        EXPECT(fileio_commit_dir(tmp, dst, err, sizeof err) != 0);
+        EXPECT_CONTAINS(err, "holds notes.txt, which an export does not write: it is not replaced");
+        char *kept = slurp(p);
+        EXPECT(kept && !strcmp(kept, "mine"));
+        free(kept);
+        fileio_remove_tree(tmp);
+        unlink(p);
+    }
+    /* a link in the folder: not replaced either */
+    snprintf(p, sizeof p, "%s/model.json", dst);
+    unlink(p);
+    EXPECT(symlink("/etc/passwd", p) == 0);
+    make_export(tmp, 2);
+    EXPECT(fileio_commit_dir(tmp, dst, err, sizeof err) != 0);
+    EXPECT_CONTAINS(err, "holds model.json (not a plain file)");
+    fileio_remove_tree(base);
+}
+
 int main(void)
 {
     RUN(test_fnv_collisions_are_real);
@@ -303,5 +371,6 @@ int main(void)
     RUN(test_yamlguard_passes_real_texts);
     RUN(test_yamlguard_refuses_deep_and_huge);
     RUN(test_escape_control_characters);
+    RUN(test_export_folder_replaced_only_when_an_export);
     return check_done();
 }
