@@ -3,6 +3,7 @@
  * job on a worker thread, streams its log lines as they come, prints the size report and
  * returns the exit status (0 exported and checked, 1 failed or check failed, 2 usage). */
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,18 @@ bool cli_color_enabled(FILE *f)
     const char *term = getenv("TERM");
     if (term && !strcmp(term, "dumb")) return false;
     return isatty(fileno(f)) != 0;
+}
+
+void cli_printf(FILE *f, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *text = NULL;
+    int n = vasprintf(&text, fmt, ap);
+    va_end(ap);
+    if (n < 0) return;
+    textwidth_fputs(text, TEXTWIDTH_KEEP_NEWLINE | TEXTWIDTH_KEEP_COLOUR, f);
+    free(text);
 }
 
 char *cli_report_text(const Report *r, bool color)

@@ -735,7 +735,7 @@ CheckStatus export_stage_numeric(ExportStage *st, Graph *written, const char *in
     bool builtin_only = ctx->runtime && !strcmp(ctx->runtime, "builtin");
     if (st->run_path && ctx->fmt->run && !builtin_only) {
         CheckStatus rs;
-        if (numeric_in_runtime(st, what, worst, &rs, note, sizeof note, err, errlen)) return rs;
+        if (numeric_in_runtime(st, what, worst, &rs, note, sizeof note, err, errlen)) return st->check = rs;
     }
     char tail[1500] = "";
     if (note[0]) snprintf(tail, sizeof tail, "; not checked in the format's own runtime: %s", note);
