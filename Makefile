@@ -94,7 +94,7 @@ build/tsan/tests/%: tests/unit/%.c tests/check.h tests/export_fixture.h build/ts
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(WARN) $(tsan_CFLAGS) $< build/tsan/libyoloport.a $(PKG_LIBS) -o $@
 
-build/fuzz/%: tests/fuzz/%.c build/fuzz/libyoloport.a
+build/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz_budget.h build/fuzz/libyoloport.a
 	@mkdir -p $(dir $@)
 	clang $(CPPFLAGS) $(WARN) -Wno-unknown-warning-option -O1 -g -fsanitize=fuzzer,address,undefined $< build/fuzz/libyoloport.a $(PKG_LIBS) -o $@
 
@@ -123,7 +123,7 @@ fuzz: $(FUZZ_BINS)
 	@for f in $(FUZZ_BINS); do \
 	  n=$$(basename $$f); mkdir -p build/fuzz-corpus/$$n; \
 	  echo "fuzz: $$n for $(FUZZ_SECONDS)s"; \
-	  $$f -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 build/fuzz-corpus/$$n tests/fuzz/corpus/$$n || exit 1; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=1024 -timeout=10 build/fuzz-corpus/$$n tests/fuzz/corpus/$$n || exit 1; \
 	done
 
 bench: build/yoloport

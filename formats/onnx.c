@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "engine/core/fileio.h"
+#include "engine/core/membudget.h"
 #include "onnx/onnx.pb-c.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -31,7 +33,8 @@
 typedef struct {
     ProtobufCAllocator alloc;
     size_t used, cap;
-    bool exceeded;
+    bool exceeded;    /* past the cap the input justifies */
+    bool over_budget; /* past the process's memory budget */
     Onnx__ModelProto *model;
 } Unpacked;
 
@@ -45,8 +48,13 @@ static void *budget_alloc(void *data, size_t size)
         u->exceeded = true;
         return NULL;
     }
+    if (!membudget_take(total)) { /* the process's budget (engine/core/membudget.h) too */
+        u->over_budget = true;
+        return NULL;
+    }
     unsigned char *p = malloc(total);
     if (!p) {
+        membudget_give(total);
         u->exceeded = true;
         return NULL;
     }
@@ -63,6 +71,7 @@ static void budget_free(void *data, void *ptr)
     size_t total;
     memcpy(&total, p, sizeof total);
     u->used -= total;
+    membudget_give(total);
     free(p);
 }
 
@@ -290,15 +299,11 @@ static int load_external(Reader *r, const Onnx__TensorProto *tp, Tensor *t, size
     if (!r->base_dir)
         return rd_fail(r, "tensor '%s': external data '%s' cannot be read: the model was read from memory", t->name,
                        loc);
-    char *path = xasprintf("%s/%s", r->base_dir, loc);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    free(path);
-    if (fd < 0) return rd_fail(r, "tensor '%s': external data '%s': %s", t->name, loc, strerror(errno));
+    /* inside the model's folder, no link followed, a regular file, opened without blocking */
     struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return rd_fail(r, "tensor '%s': external data '%s' is not a regular file", t->name, loc);
-    }
+    char why[600];
+    int fd = fileio_open_beside(r->base_dir, loc, &st, why, sizeof why);
+    if (fd < 0) return rd_fail(r, "tensor '%s': external data: %s", t->name, why);
     uint64_t size = (uint64_t)st.st_size;
     if (!len_s) length = offset <= size ? size - offset : 0;
     if (offset > size || length > size - offset) {
@@ -312,20 +317,26 @@ static int load_external(Reader *r, const Onnx__TensorProto *tp, Tensor *t, size
         return rd_fail(r, "tensor '%s': external data '%s' has %llu bytes, dims and dtype need %zu", t->name, loc,
                        (unsigned long long)length, need);
     }
-    unsigned char *data = xmalloc(need ? need : 1);
+    char what[300];
+    snprintf(what, sizeof what, "tensor '%s' (external data '%s')", t->name, loc);
+    unsigned char *data = membudget_alloc(need ? need : 1, NULL, what, why, sizeof why);
+    if (!data) {
+        close(fd);
+        return rd_fail(r, "%s", why);
+    }
     size_t got = 0;
     while (got < need) {
         ssize_t n = pread(fd, data + got, need - got, (off_t)(offset + got));
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) {
-            free(data);
+            membudget_free(data);
             close(fd);
             return rd_fail(r, "tensor '%s': external data '%s': short read", t->name, loc);
         }
         got += (size_t)n;
     }
     close(fd);
-    graph_adopt_blob(r->g, data, free);
+    graph_adopt_blob(r->g, data, membudget_free);
     t->data = data;
     t->nbytes = need;
     return 0;
@@ -994,7 +1005,8 @@ static Graph *read_impl(const uint8_t *buf, size_t len, const char *name, const 
     else u->cap = SIZE_MAX;
     u->model = onnx__model_proto__unpack(&u->alloc, len, buf);
     if (!u->model) {
-        if (u->exceeded) rd_fail(&r, "not a valid ONNX model (declared sizes exceed what the file can hold)");
+        if (u->over_budget) membudget_refuse(err, errlen, r.name, "unpacking it", len);
+        else if (u->exceeded) rd_fail(&r, "not a valid ONNX model (declared sizes exceed what the file can hold)");
         else rd_fail(&r, "not a valid ONNX model (protobuf decoding failed)");
         unpacked_free(u);
         return NULL;
@@ -1028,19 +1040,9 @@ Graph *onnx_read_opts(const char *path, const OnnxReadOptions *opt, char *err, s
 {
     /* map the file: protobuf-c copies what it keeps, so the bytes are needed only while
      * unpacking and the file is never copied whole */
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        err_set(err, errlen, "%s: %s", path, strerror(errno));
-        return NULL;
-    }
     struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        err_set(err, errlen, "%s: %s", path, fstat(fd, &st) != 0 ? strerror(errno)
-                                             : S_ISDIR(st.st_mode) ? "is a directory, not a file"
-                                                                   : "not a regular file");
-        close(fd);
-        return NULL;
-    }
+    int fd = fileio_open_regular(path, &st, err, errlen); /* never blocks on a FIFO */
+    if (fd < 0) return NULL;
     if ((uint64_t)st.st_size > ONNX_MAX_FILE) {
         err_set(err, errlen, "%s: file is too large for an ONNX model (%lld bytes, protobuf's limit is 2 GiB)", path,
                 (long long)st.st_size);

@@ -17,47 +17,6 @@
 #define YOLOPORT_VERSION "0"
 #endif
 
-/* ---- name set -------------------------------------------------------------------------- */
-typedef struct {
-    const char **keys;
-    size_t cap, count;
-} NameSet;
-
-static uint64_t name_hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
-
-static bool nameset_has(const NameSet *s, const char *k)
-{
-    if (!s->cap) return false;
-    for (size_t i = (size_t)name_hash(k) & (s->cap - 1); s->keys[i]; i = (i + 1) & (s->cap - 1))
-        if (!strcmp(s->keys[i], k)) return true;
-    return false;
-}
-
-static void nameset_add(NameSet *s, const char *k)
-{
-    if ((s->count + 1) * 2 > s->cap) {
-        NameSet old = *s;
-        s->cap = old.cap ? old.cap * 2 : 256;
-        s->keys = xcalloc(s->cap, sizeof *s->keys);
-        s->count = 0;
-        for (size_t i = 0; i < old.cap; i++)
-            if (old.keys[i]) nameset_add(s, old.keys[i]);
-        free(old.keys);
-    }
-    size_t i = (size_t)name_hash(k) & (s->cap - 1);
-    while (s->keys[i]) {
-        if (!strcmp(s->keys[i], k)) return;
-        i = (i + 1) & (s->cap - 1);
-    }
-    s->keys[i] = k;
-    s->count++;
-}
-
 /* ---- writer state ---------------------------------------------------------------------- */
 typedef struct {
     const Graph *g;
@@ -65,7 +24,7 @@ typedef struct {
     Arena *a;              /* every proto struct and generated string */
     const char **tname;    /* written name per tensor */
     unsigned char *init_done;
-    NameSet names;         /* tensor names in use */
+    StrMap names;          /* tensor names in use -> the next suffix to try for that base */
     Vec nodes;             /* Onnx__NodeProto * */
     Vec inits;             /* Onnx__TensorProto * */
     Vec domains;           /* const char * (custom domains used by nodes) */
@@ -88,10 +47,23 @@ static void *anew(Writer *w, size_t n) { return arena_alloc(w->a, n); }
 /* A tensor name not used yet, derived from base. */
 static const char *fresh_name(Writer *w, const char *base)
 {
-    const char *name = base && *base ? arena_strdup(w->a, base) : "t";
-    for (int k = 1; nameset_has(&w->names, name); k++) name = arena_printf(w->a, "%s_%d", base && *base ? base : "t", k);
-    nameset_add(&w->names, name);
-    return name;
+    const char *stem = base && *base ? arena_strdup(w->a, base) : "t";
+    bool created;
+    int *next = strmap_slot(&w->names, stem, &created); /* keys are arena strings, not copied */
+    if (created) {
+        *next = 1;
+        return stem;
+    }
+    /* suffixes continue where the last one for this base stopped: linear in the names */
+    for (int k = *next;; k++) {
+        const char *name = arena_printf(w->a, "%s_%d", stem, k);
+        int *slot = strmap_slot(&w->names, name, &created);
+        if (created) {
+            *slot = 1;
+            *strmap_slot(&w->names, stem, NULL) = k + 1;
+            return name;
+        }
+    }
 }
 
 static const char *tensor_name(Writer *w, int ti)
@@ -1069,7 +1041,7 @@ int onnx_serialize(const Graph *g, const OnnxWriteOptions *opt, uint8_t **out, s
     vec_free(&w.nodes);
     vec_free(&w.inits);
     vec_free(&w.domains);
-    free(w.names.keys);
+    strmap_free(&w.names);
     free(w.tname);
     free(w.init_done);
     arena_free(w.a);

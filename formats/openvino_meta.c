@@ -16,6 +16,7 @@
 #include <yaml.h>
 
 #include "engine/core/util.h"
+#include "engine/core/yamlguard.h"
 
 enum {
     MAX_NAMES = 1 << 17,     /* class names */
@@ -386,6 +387,7 @@ static int ydoc_load(YDoc *y, const char *text, size_t len, char *why, size_t wh
 {
     yaml_parser_t p;
     memset(y, 0, sizeof *y);
+    if (yamlguard_check(text, len, why, whylen) != 0) return -1; /* before libyaml */
     if (!yaml_parser_initialize(&p)) return err_set(why, whylen, "out of memory");
     yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
     int ok = yaml_parser_load(&p, &y->doc);

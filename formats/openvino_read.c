@@ -6,16 +6,21 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
+#include "engine/core/fileio.h"
+#include "engine/core/membudget.h"
 #include "engine/core/util.h"
 #include "formats/openvino_read_impl.h"
 
@@ -382,7 +387,7 @@ static void mark_params(Graph *g)
 static pthread_once_t xml_once = PTHREAD_ONCE_INIT;
 static void xml_init(void) { xmlInitParser(); }
 
-/* The reader proper; bin is a heap buffer the graph adopts (freed here on error). */
+/* The reader proper; bin is a membudget block the graph adopts (freed here on error). */
 static Graph *read_impl(const char *xml, size_t xml_len, uint8_t *bin, size_t bin_len, const char *metadata_yaml,
                         size_t metadata_len, const char *name, char *err, size_t errlen)
 {
@@ -390,14 +395,14 @@ static Graph *read_impl(const char *xml, size_t xml_len, uint8_t *bin, size_t bi
     if (xml_len > MAX_XML_BYTES || xml_len > INT_MAX || bin_len > MAX_BIN_BYTES) {
         err_set(err, errlen, "%s: the %s is too large (%zu bytes)", r.file, bin_len > MAX_BIN_BYTES ? "weights file" : "XML",
                 bin_len > MAX_BIN_BYTES ? bin_len : xml_len);
-        free(bin);
+        membudget_free(bin);
         return NULL;
     }
     pthread_once(&xml_once, xml_init);
     xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
     if (!ctxt) {
         err_set(err, errlen, "%s: out of memory", r.file);
-        free(bin);
+        membudget_free(bin);
         return NULL;
     }
     /* no network, no entity substitution, no DTD loading; errors are collected, not printed */
@@ -413,14 +418,18 @@ static Graph *read_impl(const char *xml, size_t xml_len, uint8_t *bin, size_t bi
         }
         err_set(err, errlen, "%s: line %d: %s", r.file, e ? e->line : 0, msg);
         xmlFreeParserCtxt(ctxt);
-        free(bin);
+        membudget_free(bin);
         return NULL;
     }
     xmlFreeParserCtxt(ctxt);
     r.g = graph_new();
     Graph *g = r.g;
-    if (!bin) bin = xmalloc(1);
-    graph_adopt_blob(g, bin, free);
+    if (!bin && !(bin = membudget_alloc(1, r.file, NULL, err, errlen))) {
+        graph_free(g);
+        xmlFreeDoc(doc);
+        return NULL;
+    }
+    graph_adopt_blob(g, bin, membudget_free);
     r.bin = bin;
     r.bin_len = bin_len;
     int *order = NULL;
@@ -451,7 +460,12 @@ static Graph *read_impl(const char *xml, size_t xml_len, uint8_t *bin, size_t bi
         g->meta.source_format = FMT_OPENVINO;
         g->meta.ir_version = version;
         g->meta.producer = net_name ? net_name : "";
-        if (metadata_yaml) rc = openvino_metadata_read(g, metadata_yaml, metadata_len, "metadata.yaml", err, errlen);
+        if (metadata_yaml) { /* named as it sits beside the .xml */
+            const char *slash = strrchr(r.file, '/');
+            char *label = slash ? xasprintf("%.*s/metadata.yaml", (int)(slash - r.file), r.file) : xstrdup("metadata.yaml");
+            rc = openvino_metadata_read(g, metadata_yaml, metadata_len, label, err, errlen);
+            free(label);
+        }
         else read_rt_framework(&r, rt);
         /* without metadata, the input's static dims still tell the image size and channels */
         const Tensor *in = &g->tensors[g->inputs[0]];
@@ -484,51 +498,82 @@ Graph *openvino_read_memory(const char *xml, size_t xml_len, const uint8_t *bin,
 {
     uint8_t *copy = NULL;
     if (bin_len <= MAX_BIN_BYTES) {
-        copy = xmalloc(bin_len ? bin_len : 1);
+        copy = membudget_alloc(bin_len ? bin_len : 1, name ? name : "(memory)", "the weights", err, errlen);
+        if (!copy) return NULL;
         if (bin_len) memcpy(copy, bin, bin_len);
     }
     return read_impl(xml, xml_len, copy, bin_len, metadata_yaml, metadata_len, name, err, errlen);
 }
 
-char *openvino_find_xml(const char *dir, char *err, size_t errlen)
+/* A NUL-terminated copy of what fd (a regular file of st->st_size bytes, at most max) holds,
+ * taken from the memory budget (membudget_free); NULL + message naming shown.  fd is closed. */
+static uint8_t *read_all_fd(int fd, const struct stat *st, size_t max, const char *shown, size_t *len, char *err,
+                            size_t errlen)
 {
-    DIR *d = opendir(dir);
-    if (!d) {
-        err_set(err, errlen, "%s: %s", dir, strerror(errno));
+    if ((uint64_t)st->st_size > max) {
+        close(fd);
+        err_set(err, errlen, "%s: file is too large (%lld bytes)", shown, (long long)st->st_size);
         return NULL;
     }
-    char *found = NULL;
-    int count = 0;
-    for (struct dirent *e; (e = readdir(d));) {
-        size_t n = strlen(e->d_name);
-        if (n < 5 || strcmp(e->d_name + n - 4, ".xml")) continue;
-        char *p = xasprintf("%s/%s", dir, e->d_name);
-        if (!file_is_dir(p) && openvino_sniff(p)) {
-            if (count++ == 0) found = p;
-            else free(p);
-        } else {
-            free(p);
-        }
+    size_t n = (size_t)st->st_size, got = 0;
+    uint8_t *buf = membudget_alloc((uint64_t)n + 1, shown, NULL, err, errlen);
+    if (!buf) {
+        close(fd);
+        return NULL;
     }
-    closedir(d);
-    if (count == 1) return found;
-    free(found);
-    err_set(err, errlen, "%s: %s OpenVINO .xml", dir, count ? "holds more than one" : "holds no");
-    return NULL;
+    while (got < n) { /* exactly the size fstat gave: a file that grows is not read further */
+        ssize_t r = read(fd, buf + got, n - got);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        got += (size_t)r;
+    }
+    close(fd);
+    if (got != n) {
+        membudget_free(buf);
+        err_set(err, errlen, "%s: short read (%zu of %zu bytes)", shown, got, n);
+        return NULL;
+    }
+    buf[n] = '\0';
+    *len = n;
+    return buf;
 }
 
-int openvino_sniff(const char *path)
+/* name inside dir, read the way a model's own files are (engine/core/fileio.h:
+ * fileio_open_beside: no link followed, a regular file, never blocking).  *absent is set
+ * (and NULL returned, no message) when there is no entry of that name at all. */
+static uint8_t *read_beside(const char *dir, const char *name, size_t max, size_t *len, bool *absent, char *err,
+                            size_t errlen)
 {
-    if (file_is_dir(path)) {
-        char *x = openvino_find_xml(path, NULL, 0);
-        free(x);
-        return x != NULL;
+    *absent = false;
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    struct stat ls;
+    if (dfd >= 0 && fstatat(dfd, name, &ls, AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT) {
+        close(dfd);
+        *absent = true;
+        return NULL;
     }
-    FILE *f = fopen(path, "rb");
-    if (!f) return 0;
+    if (dfd >= 0) close(dfd);
+    struct stat st;
+    int fd = fileio_open_beside(dir, name, &st, err, errlen);
+    if (fd < 0) return NULL;
+    char *shown = xasprintf("%s/%s", dir, name);
+    uint8_t *buf = read_all_fd(fd, &st, max, shown, len, err, errlen);
+    free(shown);
+    return buf;
+}
+
+/* Does fd (closed here) open an XML whose root is <net version=...>? */
+static int sniff_fd(int fd)
+{
     char buf[4097];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
+    size_t n = 0;
+    while (n < sizeof buf - 1) {
+        ssize_t r = read(fd, buf + n, sizeof buf - 1 - n);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        n += (size_t)r;
+    }
+    close(fd);
     buf[n] = '\0';
     const char *p = buf;
     if (!strncmp(p, "\xef\xbb\xbf", 3)) p += 3;
@@ -542,58 +587,125 @@ int openvino_sniff(const char *path)
             const char *e = strstr(p, "-->");
             if (!e) return 0;
             p = e + 3;
+        } else if (!strncmp(p, "<!DOCTYPE", 9)) {
+            /* not allowed in an IR, but an IR that has one is said to be refused for it by
+             * the reader, not called "not a model" */
+            int depth = 0;
+            for (p += 9; *p && (*p != '>' || depth > 0); p++) depth += *p == '[' ? 1 : *p == ']' ? -1 : 0;
+            if (!*p) return 0;
+            p++;
         } else {
             break;
         }
     }
     if (strncmp(p, "<net", 4) || !(p[4] == ' ' || p[4] == '\t' || p[4] == '\n' || p[4] == '\r')) return 0;
-    const char *close = strchr(p, '>');
-    if (!close) return 0;
-    for (const char *v = p; v < close; v++)
+    const char *close_tag = strchr(p, '>');
+    if (!close_tag) return 0;
+    for (const char *v = p; v < close_tag; v++)
         if (!strncmp(v, "version=", 8) && (v[-1] == ' ' || v[-1] == '\t' || v[-1] == '\n' || v[-1] == '\r')) return 1;
     return 0;
 }
 
+/* The name of the one *.xml in dir that is an IR (heap string), or NULL + message.  Entries
+ * that are links, FIFOs or anything but a regular file are not looked at. */
+static char *find_xml_name(const char *dir, char *err, size_t errlen)
+{
+    DIR *d = opendir(dir);
+    if (!d) {
+        err_set(err, errlen, "%s: %s", dir, strerror(errno));
+        return NULL;
+    }
+    char *found = NULL;
+    int count = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        size_t n = strlen(e->d_name);
+        if (n < 5 || strcmp(e->d_name + n - 4, ".xml")) continue;
+        int fd = fileio_open_beside(dir, e->d_name, NULL, NULL, 0);
+        if (fd >= 0 && sniff_fd(fd) && count++ == 0) found = xstrdup(e->d_name);
+    }
+    closedir(d);
+    if (count == 1) return found;
+    free(found);
+    err_set(err, errlen, "%s: %s OpenVINO .xml", dir, count ? "holds more than one" : "holds no");
+    return NULL;
+}
+
+char *openvino_find_xml(const char *dir, char *err, size_t errlen)
+{
+    char *name = find_xml_name(dir, err, errlen);
+    if (!name) return NULL;
+    char *p = xasprintf("%s/%s", dir, name);
+    free(name);
+    return p;
+}
+
+int openvino_sniff(const char *path)
+{
+    if (file_is_dir(path)) {
+        char *x = find_xml_name(path, NULL, 0);
+        free(x);
+        return x != NULL;
+    }
+    int fd = fileio_open_regular(path, NULL, NULL, 0);
+    return fd >= 0 && sniff_fd(fd);
+}
+
 Graph *openvino_read(const char *xml_path, char *err, size_t errlen)
 {
-    char *found = NULL;
+    /* the .xml: the file the user named, or the one IR inside the folder they named (read
+     * like the model's other files); the .bin and metadata.yaml beside it, never through a
+     * link, never a FIFO or a device */
+    char *dir = NULL, *xml_name = NULL, *label = NULL;
+    uint8_t *xml = NULL;
+    size_t xml_len = 0;
     if (file_is_dir(xml_path)) {
-        if (!(found = openvino_find_xml(xml_path, err, errlen))) return NULL;
-        xml_path = found;
-    }
-    size_t xml_len = 0, bin_len = 0, meta_len = 0;
-    char *xml = file_read_all(xml_path, MAX_XML_BYTES, &xml_len, err, errlen);
-    Graph *g = NULL;
-    if (xml) {
-        size_t n = strlen(xml_path);
-        char *stem = n > 4 && !strcmp(xml_path + n - 4, ".xml") ? xstrndup(xml_path, n - 4) : xstrdup(xml_path);
-        char *bin_path = xasprintf("%s.bin", stem);
+        dir = xstrdup(xml_path);
+        if (!(xml_name = find_xml_name(dir, err, errlen))) goto out;
+        bool absent;
+        label = xasprintf("%s/%s", dir, xml_name);
+        if (!(xml = read_beside(dir, xml_name, MAX_XML_BYTES, &xml_len, &absent, err, errlen))) {
+            if (absent) err_set(err, errlen, "%s: no such file", label);
+            goto out;
+        }
+    } else {
         const char *slash = strrchr(xml_path, '/');
-        char *meta_path = slash ? xasprintf("%.*s/metadata.yaml", (int)(slash - xml_path), xml_path) : xstrdup("metadata.yaml");
-        char *bin = NULL, *meta = NULL, why[512];
-        bool ok = true;
-        if (file_exists(bin_path)) {
-            bin = file_read_all(bin_path, MAX_BIN_BYTES, &bin_len, why, sizeof why);
-            if (!bin) ok = false, err_set(err, errlen, "%s", why);
-        }
-        if (ok && file_exists(meta_path)) {
-            meta = file_read_all(meta_path, MAX_META_BYTES, &meta_len, why, sizeof why);
-            if (!meta) ok = false, err_set(err, errlen, "%s", why);
-        }
-        if (ok) {
-            char *label = xasprintf("%s", xml_path);
-            g = read_impl(xml, xml_len, (uint8_t *)bin, bin_len, meta, meta_len, label, err, errlen);
-            bin = NULL; /* adopted (or freed) by read_impl */
-            free(label);
-            if (g) g->meta.source_path = arena_strdup(g->arena, xml_path);
-        }
-        free(bin);
-        free(meta);
-        free(stem);
-        free(bin_path);
-        free(meta_path);
-        free(xml);
+        dir = slash ? xstrndup(xml_path, (size_t)(slash - xml_path) + (slash == xml_path)) : xstrdup(".");
+        xml_name = xstrdup(slash ? slash + 1 : xml_path);
+        label = xstrdup(xml_path);
+        struct stat st;
+        int fd = fileio_open_regular(xml_path, &st, err, errlen);
+        if (fd < 0 || !(xml = read_all_fd(fd, &st, MAX_XML_BYTES, xml_path, &xml_len, err, errlen))) goto out;
     }
-    free(found);
+    size_t n = strlen(xml_name);
+    char *bin_name = n > 4 && !strcmp(xml_name + n - 4, ".xml") ? xasprintf("%.*s.bin", (int)(n - 4), xml_name)
+                                                                  : xasprintf("%s.bin", xml_name);
+    uint8_t *bin = NULL, *meta = NULL;
+    size_t bin_len = 0, meta_len = 0;
+    bool absent = false, ok = true;
+    bin = read_beside(dir, bin_name, MAX_BIN_BYTES, &bin_len, &absent, err, errlen);
+    if (!bin && !absent) ok = false;
+    if (ok) {
+        meta = read_beside(dir, "metadata.yaml", MAX_META_BYTES, &meta_len, &absent, err, errlen);
+        if (!meta && !absent) ok = false;
+    }
+    free(bin_name);
+    Graph *g = NULL;
+    if (ok) {
+        g = read_impl((const char *)xml, xml_len, bin, bin_len, (const char *)meta, meta_len, label, err, errlen);
+        bin = NULL; /* adopted (or freed) by read_impl */
+        if (g) g->meta.source_path = arena_strdup(g->arena, label);
+    }
+    membudget_free(bin);
+    membudget_free(meta);
+    membudget_free(xml);
+    free(dir);
+    free(xml_name);
+    free(label);
     return g;
+out:
+    membudget_free(xml);
+    free(dir);
+    free(xml_name);
+    free(label);
+    return NULL;
 }

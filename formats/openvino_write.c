@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "engine/core/fileio.h"
+#include "engine/core/hash.h"
 #include "engine/core/util.h"
 
 /* ---- element types ---------------------------------------------------------------- */
@@ -180,13 +181,8 @@ void ovw_w_in(W *w, int L, Src s)
 
 /* ---- constants ---------------------------------------------------------------------- */
 
-static uint64_t bytes_hash(const void *d, size_t n)
-{
-    const unsigned char *p = d;
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 1099511628211ull;
-    return h ^ n;
-}
+/* The keyed hash (engine/core/hash.h): weights a file chose cannot all land in one chain. */
+static uint64_t bytes_hash(const void *d, size_t n) { return hash_bytes(d, n) ^ n; }
 
 /* Offset of data in the .bin, appending it (aligned to align) unless the same bytes are there. */
 static size_t w_bin(W *w, const void *data, size_t n, size_t align)

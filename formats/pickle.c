@@ -3,6 +3,8 @@
  * nothing is ever called — REDUCE and friends only record what would have been called. */
 #include "formats/pickle.h"
 
+#include "engine/core/hash.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -299,60 +301,74 @@ static bool key_equal(const PickleValue *a, const PickleValue *b)
     return a->kind == PK_NONE && b->kind == PK_NONE;
 }
 
-static uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    return x;
-}
-
+/* The keyed hash (engine/core/hash.h) of a key's value as key_equal compares it: numbers by
+ * value, so 1, 1.0 and True share a hash; text and bytes by content. */
 static uint64_t key_hash(const PickleValue *k)
 {
+    int64_t iv;
     switch (k->kind) {
     case PK_STR:
-    case PK_BYTES: {
-        uint64_t h = 1469598103934665603ULL ^ (uint64_t)k->kind;
-        for (size_t i = 0; i < k->str.len; i++) h = (h ^ (uint8_t)k->str.s[i]) * 1099511628211ULL;
-        return mix64(h);
-    }
-    case PK_INT: return mix64((uint64_t)k->i);
-    case PK_BOOL: return mix64((uint64_t)k->b);
+    case PK_BYTES:
+        /* a key string is hashed once: the memo shares it among every dict that uses it */
+        if (!k->str.hash) ((PickleValue *)k)->str.hash = (hash_bytes(k->str.s, k->str.len) ^ (uint64_t)k->kind) | 1;
+        return k->str.hash;
+    case PK_INT: iv = k->i; break;
+    case PK_BOOL: iv = k->b; break;
     case PK_FLOAT:
-        if (k->f == floor(k->f) && fabs(k->f) < 9.2e18) return mix64((uint64_t)(int64_t)k->f);
-        {
-            uint64_t bits;
-            double d = k->f;
-            memcpy(&bits, &d, sizeof bits);
-            return mix64(bits);
+        if (k->f == floor(k->f) && fabs(k->f) < 9.2e18) {
+            iv = (int64_t)k->f;
+            break;
         }
+        return hash_bytes(&k->f, sizeof k->f) ^ 0x5bd1e995u;
     case PK_NONE: return 0x9e3779b97f4a7c15ULL;
-    default: return mix64((uint64_t)(uintptr_t)k);
+    default: {
+        uintptr_t id = (uintptr_t)k;
+        return hash_bytes(&id, sizeof id) ^ 0x27d4eb2fu;
     }
+    }
+    return hash_bytes(&iv, sizeof iv);
 }
 
-/* Slot in the index for key: either the slot holding it or the empty slot to use. */
-static size_t index_slot(const PickleValue *d, const PickleValue *key)
+/* The index probes linearly from a key's home slot, never more than dict.max_probe slots
+ * (an insertion that would go past HASH_MAX_PROBE doubles the index instead): lookups stay
+ * bounded whatever keys the file holds. */
+static long index_find(const PickleValue *d, const PickleValue *key)
 {
     size_t mask = d->dict.index_cap - 1, i = (size_t)key_hash(key) & mask;
-    while (d->dict.index[i] && !key_equal(d->dict.keys[d->dict.index[i] - 1], key)) i = (i + 1) & mask;
-    return i;
+    for (size_t dist = 0; dist <= d->dict.max_probe && d->dict.index[i]; dist++, i = (i + 1) & mask)
+        if (key_equal(d->dict.keys[d->dict.index[i] - 1], key)) return (long)d->dict.index[i] - 1;
+    return -1;
+}
+
+/* Index entry e (whose key is not in the index yet); false when that would need a probe
+ * past HASH_MAX_PROBE while the index could still grow. */
+static bool index_put(PickleValue *d, size_t e)
+{
+    size_t mask = d->dict.index_cap - 1, i = (size_t)key_hash(d->dict.keys[e]) & mask, dist = 0;
+    while (d->dict.index[i]) i = (i + 1) & mask, dist++;
+    if (dist > HASH_MAX_PROBE && d->dict.index_cap < 8 * (d->dict.n + 1)) return false;
+    d->dict.index[i] = (uint32_t)(e + 1);
+    if (dist > d->dict.max_probe) d->dict.max_probe = (uint32_t)dist;
+    return true;
 }
 
 static void index_rebuild(Parser *p, PickleValue *d, size_t cap)
 {
-    d->dict.index = arena_alloc(p->arena, cap * sizeof *d->dict.index);
-    d->dict.index_cap = cap;
-    for (size_t e = 0; e < d->dict.n; e++) d->dict.index[index_slot(d, d->dict.keys[e])] = (uint32_t)(e + 1);
+    for (;;) {
+        d->dict.index = arena_alloc(p->arena, cap * sizeof *d->dict.index);
+        d->dict.index_cap = cap;
+        d->dict.max_probe = 0;
+        size_t e = 0;
+        while (e < d->dict.n && index_put(d, e)) e++;
+        if (e == d->dict.n) return;
+        cap *= 2;
+    }
 }
 
 /* Entry number of key, or -1. */
 static long dict_find(const PickleValue *d, const PickleValue *key)
 {
-    if (d->dict.index) {
-        size_t s = index_slot(d, key);
-        return d->dict.index[s] ? (long)d->dict.index[s] - 1 : -1;
-    }
+    if (d->dict.index) return index_find(d, key);
     for (size_t e = d->dict.n; e-- > 0;)
         if (key_equal(d->dict.keys[e], key)) return (long)e;
     return -1;
@@ -385,8 +401,7 @@ static void dict_set(Parser *p, PickleValue *d, PickleValue *key, PickleValue *v
     d->dict.vals[d->dict.n] = val;
     d->dict.n++;
     if (d->dict.index) {
-        if (d->dict.n * 2 > d->dict.index_cap) index_rebuild(p, d, d->dict.index_cap * 2);
-        else d->dict.index[index_slot(d, key)] = (uint32_t)d->dict.n;
+        if (d->dict.n * 2 > d->dict.index_cap || !index_put(d, d->dict.n - 1)) index_rebuild(p, d, d->dict.index_cap * 2);
     } else if (d->dict.n > DICT_INDEX_FROM) {
         index_rebuild(p, d, 32);
     }

@@ -41,13 +41,18 @@ struct PickleValue {
         bool b;                                  /* PK_BOOL */
         int64_t i;                               /* PK_INT */
         double f;                                /* PK_FLOAT */
-        struct { const char *s; size_t len; } str; /* PK_STR, PK_BYTES: NUL-terminated too */
+        struct {
+            const char *s;
+            size_t len;
+            uint64_t hash;                       /* its dict-key hash once computed (0: not yet) */
+        } str;                                   /* PK_STR, PK_BYTES: NUL-terminated too */
         struct { PickleValue **items; size_t n, cap; } seq; /* PK_TUPLE, PK_LIST, PK_SET, PK_FROZENSET */
         struct {
             PickleValue **keys, **vals;
             size_t n, cap;
             uint32_t *index;                     /* hash index (key slot + 1), built past a few entries */
             size_t index_cap;
+            uint32_t max_probe;                  /* longest probe of the index (bounded) */
         } dict;                                  /* PK_DICT */
         struct { const char *module, *name; } cls; /* PK_CLASS */
         struct {

@@ -10,8 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zip.h>
 
+#include "engine/core/fileio.h"
+#include "engine/core/membudget.h"
 #include "formats/pickle.h"
 #include "formats/zip_entry.h"
 
@@ -21,7 +24,9 @@ enum {
     MAX_MODULE_NODES = 1 << 17,   /* a shared module is expanded under every parent: bound it */
     MAX_NAMES = 1 << 16,
     MAX_TEXT = 4096,              /* a rendered train arg */
+    MAX_STRIDES = 8,              /* model.stride: one per detection level */
 };
+#define COPY_FLOOR ((uint64_t)64 << 20) /* copies of strided tensors always allowed */
 
 /* ---- storage classes ---- */
 
@@ -63,14 +68,18 @@ typedef struct {
 typedef struct {
     const char *path;
     zip_t *zip;
+    ZipArchive zarc;      /* zip with its size: bounds on what entries may inflate to */
+    uint64_t storage_bytes; /* every storage entry's declared size: what copies may add up to */
+    uint64_t copied;      /* bytes of strided tensors copied so far */
+    Vec tensors;          /* PtTensor: resolved tensor objects (PickleValue.user = -(index + 1)) */
     const char *prefix;   /* "yolov8n/" */
     bool with_data;
     ModTree *tree;
     Arena *tmp;           /* pickle values and storage table: freed at the end */
     char *err;
     size_t errlen;
-    Storage **storages;   /* open-addressing table by key */
-    size_t storage_cap, n_storages;
+    StrMap storage_index; /* storage key -> index in storages (keys copied into tmp) */
+    Vec storages;         /* Storage * */
     int next_uid;
     size_t n_nodes;
 } Loader;
@@ -97,15 +106,13 @@ static const char *zip_error_text(int code, char *buf, size_t n)
     return buf;
 }
 
-/* Read zip entry idx (expected size n) into a fresh heap buffer. */
-static void *zip_read_entry(Loader *L, zip_uint64_t idx, size_t n, const char *name)
+/* Read zip entry idx (expected size n) into a fresh budget block (zip_entry_free). */
+static void *zip_read_entry(Loader *L, zip_uint64_t idx, size_t n, const char *name, const char *tensor)
 {
-    bool opened;
-    size_t got;
-    char why[256];
-    uint8_t *buf = zip_entry_read(L->zip, idx, n, &opened, &got, why, sizeof why);
-    if (!buf && !opened) fail(L, "cannot open %s in the archive: %s", name, why);
-    else if (!buf) fail(L, "cannot read %s from the archive (%zu of %zu bytes): %s", name, got, n, why);
+    char why[512];
+    uint8_t *buf = zip_entry_read(&L->zarc, idx, n, name, why, sizeof why);
+    if (!buf && tensor) fail(L, "tensor %s: %s", tensor, why);
+    else if (!buf) fail(L, "%s", why);
     return buf;
 }
 
@@ -148,11 +155,11 @@ static bool is_torchscript(zip_t *za, const char *prefix)
 
 static bool has_zip_magic(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) return false;
+    int fd = fileio_open_regular(path, NULL, NULL, 0); /* never blocks on a FIFO */
+    if (fd < 0) return false;
     unsigned char m[4];
-    size_t n = fread(m, 1, 4, f);
-    fclose(f);
+    ssize_t n = read(fd, m, 4);
+    close(fd);
     return n == 4 && m[0] == 'P' && m[1] == 'K' && ((m[2] == 3 && m[3] == 4) || (m[2] == 5 && m[3] == 6));
 }
 
@@ -160,7 +167,8 @@ PtKind pt_probe(const char *path)
 {
     if (!path || file_is_dir(path) || !has_zip_magic(path)) return PT_NOT_ZIP;
     int code = 0;
-    zip_t *za = zip_open(path, ZIP_RDONLY, &code);
+    ZipArchive z;
+    zip_t *za = zip_entry_open(&z, path, ZIP_RDONLY, &code, NULL, 0);
     if (!za) return PT_NOT_ZIP;
     Arena *a = arena_new();
     const char *prefix = "";
@@ -173,32 +181,34 @@ PtKind pt_probe(const char *path)
 
 /* ---- storages ---- */
 
-static uint64_t str_hash(const char *s)
+/* The declared sizes of every <prefix>data/ entry added up (saturating). */
+static uint64_t storage_entry_bytes(zip_t *za, const char *prefix)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++) h = (h ^ (uint8_t)*s) * 1099511628211ULL;
-    return h;
+    char dir[600];
+    snprintf(dir, sizeof dir, "%sdata/", prefix);
+    size_t dl = strlen(dir);
+    uint64_t total = 0;
+    zip_int64_t n = zip_get_num_entries(za, 0);
+    for (zip_int64_t i = 0; i < n; i++) {
+        zip_stat_t st;
+        if (zip_stat_index(za, (zip_uint64_t)i, ZIP_FL_ENC_RAW, &st) != 0 || !(st.valid & ZIP_STAT_NAME) ||
+            !(st.valid & ZIP_STAT_SIZE) || strncmp(st.name, dir, dl))
+            continue;
+        total = st.size > UINT64_MAX - total ? UINT64_MAX : total + st.size;
+    }
+    return total;
 }
 
-static Storage **storage_slot(Loader *L, const char *key)
+static Storage *storage_find(Loader *L, const char *key)
 {
-    size_t mask = L->storage_cap - 1, i = (size_t)str_hash(key) & mask;
-    while (L->storages[i] && strcmp(L->storages[i]->key, key)) i = (i + 1) & mask;
-    return &L->storages[i];
+    int i = strmap_get(&L->storage_index, key);
+    return i >= 0 ? ((Storage **)L->storages.items)[i] : NULL;
 }
 
 static void storage_insert(Loader *L, Storage *s)
 {
-    if ((L->n_storages + 1) * 2 > L->storage_cap) {
-        Storage **old = L->storages;
-        size_t old_cap = L->storage_cap;
-        L->storage_cap = old_cap ? old_cap * 2 : 256;
-        L->storages = arena_alloc(L->tmp, L->storage_cap * sizeof *L->storages);
-        for (size_t i = 0; i < old_cap; i++)
-            if (old[i]) *storage_slot(L, old[i]->key) = old[i];
-    }
-    *storage_slot(L, s->key) = s;
-    L->n_storages++;
+    strmap_put(&L->storage_index, s->key, (int)L->storages.len);
+    vec_push(&L->storages, sizeof s, &s);
 }
 
 /* Resolve a persistent id ('storage', <StorageClass>, key, location, numel) to its
@@ -226,8 +236,8 @@ static Storage *storage_resolve(Loader *L, const PickleValue *persid, const char
         fail(L, "tensor %s: storage '%s' has a bad element count", what, key);
         return NULL;
     }
-    if (L->storage_cap) {
-        Storage *s = *storage_slot(L, key);
+    {
+        Storage *s = storage_find(L, key);
         if (s) {
             if (s->dtype != dt || s->numel != numel_v->i) {
                 fail(L, "tensor %s: storage '%s' is referenced with two different types or sizes", what, key);
@@ -268,14 +278,14 @@ static Storage *storage_resolve(Loader *L, const PickleValue *persid, const char
     return s;
 }
 
-static bool storage_load(Loader *L, Storage *s)
+static bool storage_load(Loader *L, Storage *s, const char *what)
 {
     if (s->loaded) return true;
     char name[512];
     snprintf(name, sizeof name, "%sdata/%s", L->prefix, s->key);
-    s->data = zip_read_entry(L, s->entry, s->nbytes, name);
+    s->data = zip_read_entry(L, s->entry, s->nbytes, name, what);
     if (!s->data) return false;
-    modtree_adopt_blob(L->tree, s->data, free);
+    modtree_adopt_blob(L->tree, s->data, zip_entry_free);
     s->loaded = true;
     return true;
 }
@@ -294,11 +304,11 @@ static bool int_tuple(const PickleValue *v, int64_t *out, int *rank)
     return true;
 }
 
-/* Copy a strided view into a contiguous buffer (element by element, row-major). */
-static void *gather(const uint8_t *base, const int64_t *dims, const int64_t *strides, int rank, int64_t numel,
-                    size_t esize)
+/* Copy a strided view into a contiguous budget block (element by element, row-major): out,
+ * numel * esize bytes, allocated by the caller. */
+static void gather(uint8_t *out, const uint8_t *base, const int64_t *dims, const int64_t *strides, int rank,
+                   int64_t numel, size_t esize)
 {
-    uint8_t *out = xmalloc((size_t)numel * esize);
     int64_t idx[GRAPH_MAX_RANK] = {0};
     for (int64_t e = 0; e < numel; e++) {
         int64_t off = 0;
@@ -309,7 +319,6 @@ static void *gather(const uint8_t *base, const int64_t *dims, const int64_t *str
             idx[d] = 0;
         }
     }
-    return out;
 }
 
 /* _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, hooks[, metadata]) */
@@ -351,14 +360,31 @@ static bool rebuild_tensor(Loader *L, const PickleValue *args, const char *what,
                     (long long)last, (long long)s->numel);
     if (numel == 0 && off_v->i > s->numel) return fail(L, "tensor %s: offset past the end of storage '%s'", what, s->key);
     t->data = NULL;
+    if (!contiguous && numel > 0) {
+        /* a strided view gets a contiguous copy: all copies together may hold what the
+         * archive's storages hold (64 MB when that is less), a view that repeats elements
+         * (stride 0) being no licence to multiply a small file; checked before any read,
+         * and for a view whose data is not read too (its size still feeds every count) */
+        uint64_t allowed = L->storage_bytes > COPY_FLOOR ? L->storage_bytes : COPY_FLOOR;
+        if (nbytes > allowed || (need_data && L->copied > allowed - nbytes)) {
+            char b1[32], b2[32];
+            return fail(L, "tensor %s: a strided view of storage '%s' holds %s, more than the archive's storages "
+                        "justify (%s of such views in all)", what, s->key, str_bytes(b1, sizeof b1, (long long)nbytes),
+                        str_bytes(b2, sizeof b2, (long long)allowed));
+        }
+    }
     if (!need_data || numel == 0) return true;
-    if (!storage_load(L, s)) return false;
+    if (!storage_load(L, s, what)) return false;
     const uint8_t *base = (const uint8_t *)s->data;
     if (contiguous) {
         t->data = base + (size_t)off_v->i * esize;
     } else {
-        void *copy = gather(base + (size_t)off_v->i * esize, t->dims, strides, t->rank, numel, esize);
-        modtree_adopt_blob(L->tree, copy, free);
+        char err[400];
+        uint8_t *copy = membudget_alloc(nbytes, NULL, NULL, err, sizeof err);
+        if (!copy) return fail(L, "tensor %s (a strided view of storage '%s') %s", what, s->key, err);
+        L->copied += nbytes;
+        gather(copy, base + (size_t)off_v->i * esize, t->dims, strides, t->rank, numel, esize);
+        modtree_adopt_blob(L->tree, copy, membudget_free);
         t->data = copy;
     }
     return true;
@@ -439,19 +465,45 @@ static void add_attr(Loader *L, ModNode *n, const char *name, const PickleValue 
     }
 }
 
+typedef struct {
+    PtTensor t;
+    bool with_data;
+} CachedTensor;
+
+/* A tensor object is resolved once: a module pickled once and reached through many parents
+ * (or one tensor listed many times) shares the result, a strided copy included.  The cache
+ * index lives in the object's `user` as -(index + 1); modules keep positive uids there. */
+static bool resolve_shared(Loader *L, PickleValue *v, const char *what, bool need_data, PtTensor *t)
+{
+    if (!pickle_is(v, PK_OBJECT) || v->user > 0) return resolve_tensor(L, v, what, need_data, t, 0);
+    CachedTensor *c = v->user < 0 ? &((CachedTensor *)L->tensors.items)[-v->user - 1] : NULL;
+    if (c && (c->with_data || !need_data)) {
+        *t = c->t;
+        return true;
+    }
+    if (!resolve_tensor(L, v, what, need_data, t, 0)) return false;
+    if (!c) {
+        c = vec_push(&L->tensors, sizeof *c, NULL);
+        v->user = -(int)L->tensors.len;
+    }
+    c->t = *t;
+    c->with_data = need_data;
+    return true;
+}
+
 static bool add_tensors(Loader *L, ModNode *n, const PickleValue *dict, bool is_buffer)
 {
     if (!dict) return true;
     if (!pickle_is(dict, PK_DICT)) return fail(L, "module %s: %s is not a dict", n->path, is_buffer ? "_buffers" : "_parameters");
     for (size_t i = 0; i < dict->dict.n; i++) {
         const char *name = pickle_str(dict->dict.keys[i]);
-        const PickleValue *v = dict->dict.vals[i];
+        PickleValue *v = dict->dict.vals[i];
         if (!name) return fail(L, "module %s: a tensor name is not a string", n->path);
         if (pickle_is(v, PK_NONE)) continue; /* bias=False */
         char what[600];
         snprintf(what, sizeof what, "%s%s%s", n->path, *n->path ? "." : "", name);
         PtTensor t = {0};
-        if (!resolve_tensor(L, v, what, L->with_data, &t, 0)) return false;
+        if (!resolve_shared(L, v, what, L->with_data, &t)) return false;
         modtree_add_tensor(L->tree, n, name, t.dtype, t.rank, t.dims, t.data, is_buffer, !is_buffer && t.requires_grad);
     }
     return true;
@@ -469,6 +521,10 @@ static ModNode *build_module(Loader *L, PickleValue *obj, const char *name, cons
     }
     const PickleValue *state = object_state(obj);
     const PickleValue *cls = pickle_class_of(obj);
+    if (obj->user < 0) {
+        fail(L, "module %s is also used as a tensor", path);
+        return NULL;
+    }
     if (!obj->user) obj->user = ++L->next_uid;
     ModNode *n = modtree_node(L->tree, name, path, cls->cls.name, obj->user - 1);
     n->module = arena_strdup(L->tree->arena, cls->cls.module);
@@ -627,9 +683,14 @@ static bool fill_strides(Loader *L, const PickleValue *stride)
     ModTree *t = L->tree;
     if (!pickle_is(stride, PK_OBJECT)) return true;
     PtTensor s = {0};
-    if (!resolve_tensor(L, stride, "model.stride", true, &s, 0)) return false;
     int64_t numel;
-    if (!dims_product(s.dims, s.rank, &numel) || !s.data) return true;
+    /* a few numbers: their count is checked before any data is read */
+    if (!resolve_tensor(L, stride, "model.stride", false, &s, 0)) return false;
+    if (!dims_product(s.dims, s.rank, &numel) || numel > MAX_STRIDES)
+        return fail(L, "model.stride holds %lld values (a model has at most %d detection levels)", (long long)numel,
+                    MAX_STRIDES);
+    if (!resolve_tensor(L, stride, "model.stride", true, &s, 0)) return false;
+    if (!s.data) return true;
     for (int64_t i = 0; i < numel && t->n_strides < (int)ARRAY_LEN(t->strides); i++) {
         double v;
         switch (s.dtype) {
@@ -736,14 +797,20 @@ ModTree *pt_load(const char *path, bool with_data, char *err, size_t errlen)
         err_set(err, errlen, "%s: empty file, not a PyTorch checkpoint", path);
         return NULL;
     }
+    if (!S_ISREG(st.st_mode)) {
+        err_set(err, errlen, "%s: not a regular file", path);
+        return NULL;
+    }
     if (!has_zip_magic(path)) {
         err_set(err, errlen, "%s: not a PyTorch checkpoint (not a zip archive)", path);
         return NULL;
     }
     int code = 0;
-    zip_t *za = zip_open(path, ZIP_RDONLY, &code);
+    ZipArchive zarc;
+    zip_t *za = zip_entry_open(&zarc, path, ZIP_RDONLY, &code, err, errlen);
     if (!za) {
         char zmsg[200];
+        if (!code) return NULL; /* not a regular file any more: err says so */
         if (code == ZIP_ER_NOZIP || code == ZIP_ER_INCONS)
             err_set(err, errlen, "%s: truncated or damaged zip archive (its central directory is missing or broken)", path);
         else
@@ -751,10 +818,17 @@ ModTree *pt_load(const char *path, bool with_data, char *err, size_t errlen)
         return NULL;
     }
     Loader L = {.path = path, .zip = za, .with_data = with_data, .err = err, .errlen = errlen};
+    L.zarc = zarc;
     L.tmp = arena_new();
+    L.storage_index.arena = L.tmp;
     L.tree = modtree_new();
     bool ok = false;
     uint8_t *pkl = NULL;
+    char why[512];
+    if (zip_entry_check_archive(&L.zarc, why, sizeof why) != 0) {
+        fail(&L, "%s", why);
+        goto done;
+    }
     zip_int64_t idx = find_data_pkl(za, &L.prefix, L.tmp);
     if (idx < 0) {
         fail(&L, "zip archive without data.pkl: not a PyTorch checkpoint");
@@ -775,11 +849,12 @@ ModTree *pt_load(const char *path, bool with_data, char *err, size_t errlen)
     }
     char name[1024];
     snprintf(name, sizeof name, "%sdata.pkl", L.prefix);
-    pkl = zip_read_entry(&L, (zip_uint64_t)idx, (size_t)zs.size, name);
+    L.storage_bytes = storage_entry_bytes(za, L.prefix);
+    pkl = zip_read_entry(&L, (zip_uint64_t)idx, (size_t)zs.size, name, NULL);
     if (!pkl) goto done;
     char perr[400];
     PickleValue *root = pickle_load(pkl, (size_t)zs.size, L.tmp, perr, sizeof perr);
-    free(pkl);
+    zip_entry_free(pkl);
     pkl = NULL;
     if (!root) {
         fail(&L, "data.pkl: %s", perr);
@@ -790,8 +865,11 @@ ModTree *pt_load(const char *path, bool with_data, char *err, size_t errlen)
     L.tree->source_path = arena_strdup(L.tree->arena, path);
     ok = true;
 done:
-    free(pkl);
+    zip_entry_free(pkl);
     zip_discard(za);
+    strmap_free(&L.storage_index);
+    vec_free(&L.storages);
+    vec_free(&L.tensors);
     arena_free(L.tmp);
     if (!ok) {
         modtree_free(L.tree);

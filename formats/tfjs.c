@@ -92,50 +92,29 @@ void tfjs_permute(const void *src, void *dst, size_t elem, int rank, const int64
 }
 
 /* ---- name maps ------------------------------------------------------------------------- */
-static uint64_t name_hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
-
-static const char **namemap_slot(const TfNameMap *m, const char *k)
-{
-    if (!m->cap) return NULL;
-    for (size_t i = (size_t)name_hash(k) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
-        if (!m->keys[i] || !strcmp(m->keys[i], k)) return &m->keys[i];
-    }
-}
-
 static const char *namemap_get(const TfNameMap *m, const char *k)
 {
-    const char **slot = namemap_slot(m, k);
-    return slot && *slot ? m->vals[slot - m->keys] : NULL;
+    int i = strmap_get(&m->index, k);
+    return i >= 0 ? ((const char **)m->vals.items)[i] : NULL;
 }
 
 static void namemap_put(TfNameMap *m, const char *k, const char *v)
 {
-    if ((m->count + 1) * 2 > m->cap) {
-        TfNameMap old = *m;
-        m->cap = old.cap ? old.cap * 2 : 512;
-        m->keys = xcalloc(m->cap, sizeof *m->keys);
-        m->vals = xcalloc(m->cap, sizeof *m->vals);
-        m->count = 0;
-        for (size_t i = 0; i < old.cap; i++)
-            if (old.keys[i]) namemap_put(m, old.keys[i], old.vals[i]);
-        free(old.keys);
-        free(old.vals);
+    bool created;
+    int *slot = strmap_slot(&m->index, k, &created);
+    if (created) {
+        *slot = (int)m->vals.len;
+        vec_push(&m->vals, sizeof v, &v);
+    } else {
+        ((const char **)m->vals.items)[*slot] = v;
     }
-    const char **slot = namemap_slot(m, k);
-    if (!*slot) m->count++;
-    *slot = k;
-    m->vals[slot - m->keys] = v;
 }
 
 static void namemap_free(TfNameMap *m)
 {
-    free(m->keys);
-    free(m->vals);
+    strmap_free(&m->index);
+    strmap_free(&m->next);
+    vec_free(&m->vals);
 }
 
 /* ---- messages and names ---------------------------------------------------------------- */
@@ -178,14 +157,15 @@ const char *tw_name(TfjsWriter *w, const char *base)
         namemap_put(&w->names, s, s);
         return s;
     }
-    for (int k = 1; k < TFJS_MAX_NODES; k++) {
+    int *next = strmap_slot(&w->names.next, s, NULL); /* s is an arena string: not copied */
+    for (int k = *next > 0 ? *next : 1;; k++) {
         const char *t = arena_printf(w->arena, "%s_%d", s, k);
         if (!namemap_get(&w->names, t)) {
             namemap_put(&w->names, t, t);
+            *strmap_slot(&w->names.next, s, NULL) = k + 1;
             return t;
         }
     }
-    return arena_printf(w->arena, "%s_%zu", s, w->names.count); /* unreachable in practice */
 }
 
 const char *tw_subname(TfjsWriter *w, const char *prefix, const char *suffix)

@@ -37,9 +37,9 @@ typedef struct {
 } TfRefList;
 
 typedef struct {
-    const char **keys;
-    const char **vals;
-    size_t cap, count;
+    StrMap index; /* key (not copied: it must outlive the map) -> slot in vals */
+    Vec vals;     /* const char * */
+    StrMap next;  /* names: base -> the next "_k" suffix to try (keeps naming linear) */
 } TfNameMap;
 
 

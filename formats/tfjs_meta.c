@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <yaml.h>
 
+#include "engine/core/yamlguard.h"
 #include "formats/tfjs_impl.h"
 
 #define META_MAX_DEPTH 32
@@ -230,6 +231,7 @@ json_object *tfjs_metadata_from_kv(const KeyValue *kv, int n, char *err, size_t 
 
 int tfjs_yaml_is_mapping(const char *text, size_t len, char *err, size_t errlen)
 {
+    if (yamlguard_check(text, len, err, errlen) != 0) return -1; /* before libyaml */
     yaml_parser_t p;
     yaml_parser_initialize(&p);
     yaml_parser_set_input_string(&p, (const unsigned char *)text, len);

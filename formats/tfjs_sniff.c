@@ -1,8 +1,11 @@
 /* tfjs_sniff: recognise a TensorFlow.js graph model from its content (see tfjs.h). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "engine/core/fileio.h"
 #include "formats/tfjs.h"
 
 #define SNIFF_BYTES (64u << 10)
@@ -31,17 +34,19 @@ static int graph_model_json(const char *text)
 int tfjs_sniff(const char *path)
 {
     if (!path) return 0;
-    char json_path[4096];
-    if (file_is_dir(path)) {
-        if ((size_t)snprintf(json_path, sizeof json_path, "%s/model.json", path) >= sizeof json_path) return 0;
-        path = json_path;
-        if (file_is_dir(path)) return 0;
-    }
-    FILE *f = fopen(path, "rb");
-    if (!f) return 0;
+    /* a folder's model.json is opened as its own files are (no link, never a FIFO) */
+    int fd = file_is_dir(path) ? fileio_open_beside(path, "model.json", NULL, NULL, 0)
+                               : fileio_open_regular(path, NULL, NULL, 0);
+    if (fd < 0) return 0;
     char *buf = xmalloc(SNIFF_BYTES + 1);
-    size_t n = fread(buf, 1, SNIFF_BYTES, f);
-    fclose(f);
+    size_t n = 0;
+    while (n < SNIFF_BYTES) {
+        ssize_t r = read(fd, buf + n, SNIFF_BYTES - n);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        n += (size_t)r;
+    }
+    close(fd);
     buf[n] = '\0';
     int ok = memchr(buf, '\0', n) == NULL && graph_model_json(buf);
     free(buf);

@@ -11,8 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zlib.h>
 
+#include "engine/core/fileio.h"
 #include "formats/tflite.h"
 #include "formats/tflite_schema.h"
 
@@ -1113,10 +1115,10 @@ Graph *tflite_read(const char *path, char *err, size_t errlen)
 
 int tflite_sniff(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) return 0;
+    int fd = fileio_open_regular(path, NULL, NULL, 0); /* never blocks on a FIFO */
+    if (fd < 0) return 0;
     unsigned char head[8];
-    size_t n = fread(head, 1, 8, f);
-    fclose(f);
+    ssize_t n = read(fd, head, 8);
+    close(fd);
     return n == 8 && !memcmp(head + 4, TFLITE_FILE_ID, 4);
 }

@@ -25,6 +25,7 @@ enum {
 
 typedef struct {
     zip_t *za;
+    ZipArchive zip;         /* za with its size, for the entry reader's bounds */
     const char *path;
     const char *prefix;     /* "<name>/" */
     zip_int64_t n_entries;
@@ -74,12 +75,11 @@ static uint8_t *read_entry(Reader *R, const char *name, size_t max, size_t *len,
         rfail(R, "%s%s is %s", R->prefix, name, size < 0 ? "unreadable" : "too large");
         return NULL;
     }
-    bool opened;
-    size_t got;
-    char why[256];
-    uint8_t *buf = zip_entry_read(R->za, (zip_uint64_t)idx, (size_t)size, &opened, &got, why, sizeof why);
+    char why[512], full[300];
+    snprintf(full, sizeof full, "%s%s", R->prefix, name);
+    uint8_t *buf = zip_entry_read(&R->zip, (zip_uint64_t)idx, (size_t)size, full, why, sizeof why);
     if (!buf) {
-        rfail(R, "cannot %s %s%s: %s", opened ? "read" : "open", R->prefix, name, why);
+        rfail(R, "%s", why);
         return NULL;
     }
     *len = (size_t)size;
@@ -151,7 +151,8 @@ static int check_tensor(Reader *R, const PickleValue *obj, const char *folder, i
     if (!empty && last >= numel)
         return rfail(R, "a tensor runs past the end of storage '%s' (element %" PRId64 " of %" PRId64 ")", key, last,
                      numel);
-    *elements += count;
+    if (__builtin_add_overflow(*elements, count, elements))
+        return rfail(R, "the tensors' element counts add up past 2^63");
     bool is_float = dt == DT_F32 || dt == DT_F16 || dt == DT_F64 || dt == DT_BF16;
     if (is_float && !strcmp(folder, "data/")) {
         if (R->float_dtype < 0) R->float_dtype = dt;
@@ -202,7 +203,7 @@ static int read_code(Reader *R, const PickleValue *cls)
     char *code = (char *)read_entry(R, name, MAX_TEXT, &len, true);
     if (!code) return -1;
     if (strlen(code) != len) {
-        free(code);
+        zip_entry_free(code);
         return rfail(R, "%s%s is not text", R->prefix, name);
     }
     char want[600];
@@ -211,7 +212,7 @@ static int read_code(Reader *R, const PickleValue *cls)
     snprintf(sig, sizeof sig, "def forward(self: %s.%s", module, cls->cls.name);
     const char *c = strstr(code, want), *f = c ? strstr(c, sig) : NULL;
     if (!c || !f) {
-        free(code);
+        zip_entry_free(code);
         return rfail(R, "%s%s has no class %s with a forward()", R->prefix, name, cls->cls.name);
     }
     /* arguments: the commas at bracket depth 0 up to the closing parenthesis */
@@ -235,7 +236,7 @@ static int read_code(Reader *R, const PickleValue *cls)
             R->info->n_outputs = n;
         }
     }
-    free(code);
+    zip_entry_free(code);
     return 0;
 }
 
@@ -309,7 +310,7 @@ static int inspect_version(Reader *R)
     char *end;
     long ver = strtol((char *)v, &end, 10);
     bool ok = end != (char *)v && (*end == '\0' || *end == '\n') && ver >= 1 && ver <= 10;
-    free(v);
+    zip_entry_free(v);
     if (!ok) return rfail(R, "the version entry is not a supported version (1..10)");
     R->info->version = (int)ver;
     return 0;
@@ -323,7 +324,7 @@ static int inspect_pickles(Reader *R)
     if (!buf) return -1;
     char e[400];
     PickleValue *top = pickle_load_allowing(buf, len, R->arena, "__torch__", e, sizeof e);
-    free(buf);
+    zip_entry_free(buf);
     if (!top) return rfail(R, "%sdata.pkl: %s", R->prefix, e);
     const PickleValue *cls = pickle_class_of(top);
     if (!pickle_is(top, PK_OBJECT) || !cls || strncmp(cls->cls.module, "__torch__", 9))
@@ -333,7 +334,7 @@ static int inspect_pickles(Reader *R)
     if (read_code(R, cls)) return -1;
     if (!(buf = read_entry(R, "constants.pkl", MAX_PICKLE, &len, true))) return -1;
     PickleValue *consts = pickle_load_allowing(buf, len, R->arena, "__torch__", e, sizeof e);
-    free(buf);
+    zip_entry_free(buf);
     if (!consts) return rfail(R, "%sconstants.pkl: %s", R->prefix, e);
     if (!pickle_is(consts, PK_TUPLE)) return rfail(R, "%sconstants.pkl is not a tuple", R->prefix);
     int64_t ignored = 0;
@@ -350,13 +351,14 @@ static int inspect_metadata(Reader *R)
     json_object *o = strlen(text) == len ? json_tokener_parse_verbose(text, &jerr) : NULL;
     if (!o || !json_object_is_type(o, json_type_object)) {
         json_object_put(o);
-        free(text);
+        zip_entry_free(text);
         return rfail(R, "%sextra/config.txt is not a JSON object%s%s", R->prefix, jerr ? ": " : "",
                      jerr ? json_tokener_error_desc(jerr) : "");
     }
     read_metadata_fields(R->info, o);
     json_object_put(o);
-    R->info->metadata = text;
+    R->info->metadata = xstrndup(text, len); /* a heap string the caller frees */
+    zip_entry_free(text);
     return 0;
 }
 
@@ -366,7 +368,9 @@ int torchscript_inspect(const char *path, TorchScriptInfo *out, char *err, size_
     out->n_inputs = out->n_outputs = -1;
     if (err && errlen) err[0] = '\0';
     int zerr = 0;
-    zip_t *za = zip_open(path, ZIP_RDONLY | ZIP_CHECKCONS, &zerr);
+    ZipArchive zarc;
+    zip_t *za = zip_entry_open(&zarc, path, ZIP_RDONLY | ZIP_CHECKCONS, &zerr, err, errlen);
+    if (!za && !zerr) return -1; /* not a regular file: err says so */
     if (!za) {
         zip_error_t ze;
         zip_error_init_with_code(&ze, zerr);
@@ -375,10 +379,14 @@ int torchscript_inspect(const char *path, TorchScriptInfo *out, char *err, size_
         return -1;
     }
     Reader R = {.za = za, .path = path, .info = out, .float_dtype = -1, .err = err, .errlen = errlen};
+    R.zip = zarc;
     R.n_entries = zip_get_num_entries(za, 0);
     int rc = -1;
+    char why[512];
     if (R.n_entries <= 0 || R.n_entries > MAX_ENTRIES) {
         rfail(&R, "the archive has %s entries", R.n_entries <= 0 ? "no" : "too many");
+    } else if (zip_entry_check_archive(&R.zip, why, sizeof why) != 0) {
+        rfail(&R, "%s", why);
     } else {
         R.arena = arena_new();
         R.storage_seen = xcalloc((size_t)R.n_entries, 1);
@@ -420,8 +428,13 @@ int torchscript_check(const char *path, const Graph *g, const TorchScriptOptions
         int64_t n = tensor_numel(X);
         bool fl = X->dtype == DT_F32 || X->dtype == DT_F16 || X->dtype == DT_F64 || X->dtype == DT_BF16;
         any_float |= fl;
-        elements += n;
-        bytes += n * (int64_t)(fl ? (opt->half ? 2 : 4) : dtype_size(X->dtype));
+        int64_t nb;
+        if (n < 0 || __builtin_add_overflow(elements, n, &elements) ||
+            __builtin_mul_overflow(n, (int64_t)(fl ? (opt->half ? 2 : 4) : dtype_size(X->dtype)), &nb) ||
+            __builtin_add_overflow(bytes, nb, &bytes)) {
+            err_set(err, errlen, "%s: the graph's tensors are too large to count", path);
+            goto out;
+        }
     }
     char cls[300];
     snprintf(cls, sizeof cls, "%s.%s", TORCHSCRIPT_MODULE, m.class_name);

@@ -58,7 +58,9 @@ for f in build/fuzz/fuzz_*; do
     [ -n "$only" ] && ! echo "fuzz" | grep -qE "$only" && continue
     mkdir -p "build/fuzz-corpus/$n"
     corpus="tests/fuzz/corpus/$n"; [ -d "$corpus" ] || corpus=""
-    if timeout 120 "$f" -max_total_time="${FUZZ_SECONDS:-20}" -rss_limit_mb=2048 "build/fuzz-corpus/$n" $corpus >"$out/$n.log" 2>&1; then
+    # a memory limit and a per-input time limit: what the readers must bound is a finding
+    if timeout 120 "$f" -max_total_time="${FUZZ_SECONDS:-20}" -rss_limit_mb=1024 -timeout=10 "build/fuzz-corpus/$n" \
+        $corpus >"$out/$n.log" 2>&1; then
         echo "PASS fuzz:$n ($(grep -o 'Done [0-9]* runs' "$out/$n.log" | tail -1))"; pass=$((pass + 1))
     else
         echo "FAIL fuzz:$n"; tail -n 30 "$out/$n.log" | sed 's/^/    | /'; fail=$((fail + 1))

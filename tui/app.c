@@ -153,6 +153,12 @@ int app_open_model(App *app, const char *path)
         if (!app->graph) snprintf(app->model_error, sizeof app->model_error, "%s", err);
         return -1;
     }
+    app_adopt_model(app, path, g, (now_seconds() - t0) * 1000);
+    return 0;
+}
+
+void app_adopt_model(App *app, const char *path, Graph *g, double t_ms)
+{
     if (app->graph) graph_free(app->graph);
     if (app->weights) graph_free(app->weights);
     app->weights = NULL;
@@ -163,8 +169,7 @@ int app_open_model(App *app, const char *path)
     if (path != app->model_path) snprintf(app->model_path, sizeof app->model_path, "%s", path);
     export_args_set(&app->args, "model", app->model_path, NULL);
     app_update_panes(app);
-    app_status(app, MSG_OK, "opened %s in %.0f ms", path, (now_seconds() - t0) * 1000);
-    return 0;
+    app_status(app, MSG_OK, "opened %s in %.0f ms", app->model_path, t_ms);
 }
 
 /* ---- commands ------------------------------------------------------------------------------ */
@@ -308,7 +313,7 @@ int app_run_command(App *app, Command cmd, const char *arg)
             prompt_begin(app->prompt, PROMPT_COMMAND, "open ");
             return R_REDRAW;
         }
-        app_open_model(app, arg);
+        session_open_model(app, arg); /* read by a job: the workbench keeps running */
         return R_REDRAW;
     case CMD_THEME: {
         char err[256] = "";

@@ -92,6 +92,8 @@ struct App {
     Graph *weights;         /* the same model with its weights, loaded by a background job */
     void *weights_load;     /* the load in flight (session.c), NULL when none */
     Vec weights_loads;      /* every load started (WeightsLoad *), freed once the runner stopped */
+    void *model_open;       /* the `:open` in flight (session.c), NULL when none */
+    Vec model_opens;        /* every `:open` started, freed once the runner stopped */
     char model_error[512];
     unsigned model_serial;  /* bumped by every model opened: panes redo model-dependent work */
     ExportArgs args;        /* the Export form's arguments (also :set / :export) */
@@ -138,8 +140,13 @@ void app_status(App *app, MsgLevel level, const char *fmt, ...) __attribute__((f
 void app_show(App *app, int screen);
 /* Run a command by id with an optional argument string (from keys, help or `:`). */
 int app_run_command(App *app, Command cmd, const char *arg);
-/* Open a model file (replacing the current graph); 0 or -1 with the error in the status. */
+/* Open a model file (replacing the current graph); 0 or -1 with the error in the status.
+ * Reads the file on the calling thread: the one at startup.  `:open` uses
+ * session_open_model (a job), so the workbench never waits on a file. */
 int app_open_model(App *app, const char *path);
+/* Make g (read shapes-only from path, t_ms to read) the model: replaces the current graph
+ * and weights, starts the weights' load, updates the panes and the status.  Takes g. */
+void app_adopt_model(App *app, const char *path, Graph *g, double t_ms);
 /* Queue an export of the given format with app->args (adjusted); returns the job id or -1. */
 int app_queue_export(App *app, const char *format);
 ExportRecord *app_export_by_job(App *app, int job_id);

@@ -25,6 +25,11 @@ int cli_benchmark(int argc, char **argv); /* tui/cli_benchmark.c */
 char *cli_report_text(const Report *r, bool color);
 /* The colour rule for a stream: a terminal, NO_COLOR unset (or empty), TERM not dumb. */
 bool cli_color_enabled(FILE *f);
+/* printf to f with the text made terminal-safe (engine/core/textwidth.h: a control character a
+ * file supplied -- a class name, a path, a message quoting either -- prints as a visible
+ * escape; yoloport's own line breaks and colour codes pass).  Every verb prints what comes from
+ * a file through it. */
+void cli_printf(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The workbench: `yoloport [MODEL] [key=value ...] [--theme NAME] [--no-color]` (tui/app.c). */
 int tui_main(int argc, char **argv);
 

@@ -27,7 +27,7 @@ static void on_sigint(int sig)
 static void print_line(const JobLogLine *line, void *user)
 {
     (void)user;
-    fputs(line->text, stdout);
+    cli_printf(stdout, "%s", line->text); /* quotes the model's names and paths */
     fputc('\n', stdout);
     fflush(stdout);
 }
@@ -63,31 +63,31 @@ int cli_benchmark(int argc, char **argv)
     };
     if (cli_args_parse(spec, (int)ARRAY_LEN(spec), NULL, NULL, 0, argc, argv, "benchmark") != 0) return 2;
     if (!model[0]) {
-        fprintf(stderr, "yoloport benchmark: no model given: add model=FILE (a .pt checkpoint, ...)\n");
+        cli_printf(stderr, "yoloport benchmark: no model given: add model=FILE (a .pt checkpoint, ...)\n");
         return 2;
     }
     if (host[0]) {
-        fprintf(stderr, "yoloport benchmark: host=%s: benchmarking on another machine is not available in this build; "
+        cli_printf(stderr, "yoloport benchmark: host=%s: benchmarking on another machine is not available in this build; "
                         "run yoloport there (see `yoloport checks`)\n", host);
         return 2;
     }
     if (imgsz[0] != imgsz[1]) {
-        fprintf(stderr, "yoloport benchmark: benchmark() requires a square imgsz: use imgsz=%d\n",
+        cli_printf(stderr, "yoloport benchmark: benchmark() requires a square imgsz: use imgsz=%d\n",
                 imgsz[0] > imgsz[1] ? imgsz[0] : imgsz[1]);
         return 2;
     }
     char err[1024];
     int ids[64], id;
     if (formats[0] && bench_parse_formats(formats, ids, 64, err, sizeof err) < 0) {
-        fprintf(stderr, "yoloport benchmark: %s\n", err);
+        cli_printf(stderr, "yoloport benchmark: %s\n", err);
         return 2;
     }
     if (runtime[0] && runtime_parse_spec(runtime, &id, NULL, 0, err, sizeof err) != 0) {
-        fprintf(stderr, "yoloport benchmark: %s\n", err);
+        cli_printf(stderr, "yoloport benchmark: %s\n", err);
         return 2;
     }
     if (a.runs < 1 || a.runs > 10000 || a.warmup > 10000) {
-        fprintf(stderr, "yoloport benchmark: runs must be 1..10000 and warmup 0..10000\n");
+        cli_printf(stderr, "yoloport benchmark: runs must be 1..10000 and warmup 0..10000\n");
         return 2;
     }
     snprintf(a.model, sizeof a.model, "%s", model);
@@ -111,14 +111,14 @@ int cli_benchmark(int argc, char **argv)
     sigaction(SIGINT, &old, NULL);
     int status = 0;
     if (st == JOB_CANCELLED) {
-        fprintf(stderr, "yoloport benchmark: cancelled\n");
+        cli_printf(stderr, "yoloport benchmark: cancelled\n");
         status = 1;
     } else if (st != JOB_DONE) {
-        fprintf(stderr, "yoloport benchmark: %s\n", run->error[0] ? run->error : "failed");
+        cli_printf(stderr, "yoloport benchmark: %s\n", run->error[0] ? run->error : "failed");
         status = 1;
     } else {
         char *t = bench_table_text(&run->result, true);
-        printf("\n%s", t);
+        cli_printf(stdout, "\n%s", t);
         free(t);
         if (run->result.dir[0])
             printf("Results saved to %s (benchmarks.csv, benchmarks.json, benchmarks.md, benchmarks.log)\n", run->result.dir);

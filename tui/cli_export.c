@@ -3,6 +3,7 @@
  * job on a worker thread, streams its log lines as they come, prints the size report and
  * returns the exit status (0 exported and checked, 1 failed or check failed, 2 usage). */
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +31,9 @@ static void print_line(const JobLogLine *line, void *user)
 {
     const ExportRun *run = user;
     if (line->level == JOB_LOG_ERROR && run->error[0] && !strcmp(line->text, run->error)) return;
-    fputs(line->text, stdout);
+    /* the log quotes the model's names, paths and metadata: terminal text, never commands
+     * (yoloport's own colour codes and line breaks pass) */
+    textwidth_fputs(line->text, TEXTWIDTH_KEEP_NEWLINE | TEXTWIDTH_KEEP_COLOUR, stdout);
     fputc('\n', stdout);
     fflush(stdout);
 }
@@ -42,6 +45,18 @@ bool cli_color_enabled(FILE *f)
     const char *term = getenv("TERM");
     if (term && !strcmp(term, "dumb")) return false;
     return isatty(fileno(f)) != 0;
+}
+
+void cli_printf(FILE *f, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *text = NULL;
+    int n = vasprintf(&text, fmt, ap);
+    va_end(ap);
+    if (n < 0) return;
+    textwidth_fputs(text, TEXTWIDTH_KEEP_NEWLINE | TEXTWIDTH_KEEP_COLOUR, f);
+    free(text);
 }
 
 char *cli_report_text(const Report *r, bool color)
@@ -111,7 +126,9 @@ int cli_export(int argc, char **argv)
     for (int i = 0; i < msgs.n; i++) {
         const ExportMsg *m = &msgs.items[i];
         FILE *out = m->level == EXPORT_MSG_ERROR ? stderr : stdout;
-        fprintf(out, "%s%s\n", export_msg_prefix(m->level), m->text);
+        fputs(export_msg_prefix(m->level), out);
+        textwidth_fputs(m->text, TEXTWIDTH_KEEP_NEWLINE, out); /* quotes the arguments as given */
+        fputc('\n', out);
     }
     if (rc != 0) return 2;
     if (export_args_is_none(&args, EXPORT_KEY_MODEL) || !args.model[0]) {
@@ -126,17 +143,21 @@ int cli_export(int argc, char **argv)
     ExportRun *run = export_run_new(&args, color);
     Job *job = export_submit(runner, run);
 
-    struct sigaction sa, old;
+    /* Ctrl-C, a terminal hang-up and a polite kill all cancel the job the same way: it stops,
+     * and its temporaries are removed before the process exits */
+    static const int stop_signals[] = {SIGINT, SIGTERM, SIGHUP};
+    struct sigaction sa, old[ARRAY_LEN(stop_signals)];
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_sigint;
     sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old);
+    for (size_t i = 0; i < ARRAY_LEN(stop_signals); i++) sigaction(stop_signals[i], &sa, &old[i]);
     JobState st = job_wait(job, 0, print_line, run, &interrupted);
-    sigaction(SIGINT, &old, NULL);
+    for (size_t i = 0; i < ARRAY_LEN(stop_signals); i++) sigaction(stop_signals[i], &old[i], NULL);
 
     if (run->report.n_artifacts > 0) {
         char *text = cli_report_text(&run->report, color);
-        printf("\n%s", text);
+        printf("\n");
+        textwidth_fputs(text, TEXTWIDTH_KEEP_NEWLINE | TEXTWIDTH_KEEP_COLOUR, stdout);
         free(text);
     }
     fflush(stdout);
@@ -147,7 +168,9 @@ int cli_export(int argc, char **argv)
     } else if ((run->status == EXPORT_OK || run->status == EXPORT_UNCHECKED) && st == JOB_DONE) {
         status = 0;
     } else {
-        fprintf(stderr, "yoloport: %s\n", run->error[0] ? run->error : "export failed");
+        fputs("yoloport: ", stderr);
+        textwidth_fputs(run->error[0] ? run->error : "export failed", 0, stderr);
+        fputc('\n', stderr);
         status = 1;
     }
     jobs_free(runner);

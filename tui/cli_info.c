@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "engine/core/imgsz.h"
+#include "engine/core/textwidth.h"
 #include "engine/core/util.h"
 #include "engine/registry/model.h"
 #include "engine/registry/registry.h"
@@ -89,9 +90,22 @@ static int parse_args(int argc, char **argv, InfoArgs *a)
     return 0;
 }
 
+/* Text mode prints what a file supplied (names, metadata, paths, op types) through
+ * textwidth_escape: a control character from a file reaches the terminal as a visible
+ * escape, never as a command (--json escapes them as JSON does).  The escaped copies live in
+ * one arena per output. */
+static const char *esc(Arena *a, const char *s)
+{
+    char *e = textwidth_escaped(s, 0);
+    const char *kept = arena_strdup(a, e);
+    free(e);
+    return kept;
+}
+
 /* The peer's line: "<name> summary[ (fused)]: L layers, P parameters, G gradients, F GFLOPs". */
 static void print_summary_line(const char *name, const ModelSummary *s, bool fused)
 {
+    /* name: escaped by the caller */
     char l[32], p[32], g[32];
     printf("%s summary%s: %s layers, %s parameters, %s gradients", name, fused ? " (fused)" : "",
            str_thousands(l, sizeof l, s->layers), str_thousands(p, sizeof p, s->parameters), str_thousands(g, sizeof g, s->gradients));
@@ -101,31 +115,31 @@ static void print_summary_line(const char *name, const ModelSummary *s, bool fus
 
 static int max_stride(const Graph *g) { return imgsz_model_stride(g->meta.strides, g->meta.n_strides); }
 
-static void print_tensor_line(const char *label, const Graph *g, int ti)
+static void print_tensor_line(Arena *a, const char *label, const Graph *g, int ti)
 {
     const Tensor *t = &g->tensors[ti];
     char buf[160];
-    printf("%-9s %s %s %s\n", label, t->name, shape_str(t, buf, sizeof buf), dtype_name(t->dtype));
+    printf("%-9s %s %s %s\n", label, esc(a, t->name), esc(a, shape_str(t, buf, sizeof buf)), dtype_name(t->dtype));
 }
 
-static void print_names(const Graph *g)
+static void print_names(Arena *a, const Graph *g)
 {
     printf("classes:  %d", g->meta.nc);
-    for (int i = 0; i < g->meta.nc && i < NAMES_SHOWN; i++) printf("%s%s", i ? ", " : " (", g->meta.names[i]);
+    for (int i = 0; i < g->meta.nc && i < NAMES_SHOWN; i++) printf("%s%s", i ? ", " : " (", esc(a, g->meta.names[i]));
     if (g->meta.nc > NAMES_SHOWN) printf(", ... %d more", g->meta.nc - NAMES_SHOWN);
     if (g->meta.nc > 0) printf(")");
     printf("\n");
 }
 
-static void print_tree(const Graph *g)
+static void print_tree(Arena *a, const Graph *g)
 {
     printf("\n%-60s %-18s %12s  %s\n", "module", "type", "parameters", "output");
     for (int i = 0; i < g->n_modules; i++) {
         const Module *m = &g->modules[i];
         char label[256], p[32], shape[160] = "";
-        snprintf(label, sizeof label, "%*s%s", 2 * m->depth, "", m->depth ? m->name : "(model)");
+        snprintf(label, sizeof label, "%*s%s", 2 * m->depth, "", m->depth ? esc(a, m->name) : "(model)");
         if (m->out_tensor >= 0) shape_str(&g->tensors[m->out_tensor], shape, sizeof shape);
-        printf("%-60s %-18s %12s  %s\n", label, m->type, str_thousands(p, sizeof p, m->params), shape);
+        printf("%-60s %-18s %12s  %s\n", label, esc(a, m->type), str_thousands(p, sizeof p, m->params), esc(a, shape));
     }
 }
 
@@ -140,15 +154,16 @@ static bool built_model(const Graph *g)
 static void print_text(const char *path, const Graph *g, bool tree)
 {
     const GraphMeta *m = &g->meta;
+    Arena *a = arena_new();
     bool built = built_model(g);
     if (built && m->summary.valid) {
-        const char *name = m->model_name ? m->model_name : "Model";
+        const char *name = m->model_name ? esc(a, m->model_name) : "Model";
         print_summary_line(name, &m->summary, false);
         print_summary_line(name, &m->fused_summary, true);
     }
-    printf("model:    %s\n", path);
-    if (m->task) printf("task:     %s\n", m->task);
-    if (m->nc > 0) print_names(g);
+    printf("model:    %s\n", esc(a, path));
+    if (m->task) printf("task:     %s\n", esc(a, m->task));
+    if (m->nc > 0) print_names(a, g);
     if (m->n_strides > 0) {
         printf("stride:   %d", max_stride(g));
         if (m->n_strides > 1) {
@@ -159,32 +174,34 @@ static void print_text(const char *path, const Graph *g, bool tree)
     }
     if (m->imgsz[0] > 0) printf("imgsz:    %d,%d\n", m->imgsz[0], m->imgsz[1]);
     if (m->kpt_shape[0] > 0) printf("kpt_shape: [%d, %d]\n", m->kpt_shape[0], m->kpt_shape[1]);
-    for (int i = 0; i < g->n_inputs; i++) print_tensor_line("input:", g, g->inputs[i]);
-    for (int i = 0; i < g->n_outputs; i++) print_tensor_line("output:", g, g->outputs[i]);
+    for (int i = 0; i < g->n_inputs; i++) print_tensor_line(a, "input:", g, g->inputs[i]);
+    for (int i = 0; i < g->n_outputs; i++) print_tensor_line(a, "output:", g, g->outputs[i]);
     printf("source:   %s", format_id_key(m->source_format));
     if (m->source_format == FMT_ONNX) {
         if (m->opset > 0) printf(", opset %lld", (long long)m->opset);
         printf(", ir_version %lld", (long long)m->ir_version);
-        if (m->producer && *m->producer) printf(", producer %s", m->producer);
+        if (m->producer && *m->producer) printf(", producer %s", esc(a, m->producer));
     } else if (m->source_format == FMT_OPENVINO) {
         /* the reader keeps the IR's <net version> and name there */
         printf(", IR version %lld", (long long)m->ir_version);
-        if (m->producer && *m->producer) printf(", network %s", m->producer);
+        if (m->producer && *m->producer) printf(", network %s", esc(a, m->producer));
     } else if (m->source_format == FMT_TFLITE) {
         /* the reader keeps the schema version and the model's description there */
         printf(", schema %lld", (long long)m->ir_version);
-        if (m->producer && *m->producer) printf(", \"%s\"", m->producer);
+        if (m->producer && *m->producer) printf(", \"%s\"", esc(a, m->producer));
     }
-    if (m->version && *m->version) printf(", Ultralytics %s", m->version);
-    if (m->date && *m->date) printf(", %s", m->date);
+    if (m->version && *m->version) printf(", Ultralytics %s", esc(a, m->version));
+    if (m->date && *m->date) printf(", %s", esc(a, m->date));
     printf("\n");
-    if (m->data && *m->data) printf("data:     %s\n", m->data);
+    if (m->data && *m->data) printf("data:     %s\n", esc(a, m->data));
     if (!built) {
         /* op counts, most frequent first */
         printf("nodes:    %d\n", g->n_nodes);
         int64_t params = 0;
         for (int i = 0; i < g->n_tensors; i++)
-            if (g->tensors[i].is_param && tensor_numel(&g->tensors[i]) > 0) params += tensor_numel(&g->tensors[i]);
+            if (g->tensors[i].is_param && tensor_numel(&g->tensors[i]) > 0 &&
+                __builtin_add_overflow(params, tensor_numel(&g->tensors[i]), &params))
+                params = INT64_MAX; /* shapes a file declares without data */
         char p[32];
         printf("weights:  %s values\n", str_thousands(p, sizeof p, params));
         const char *types[256];
@@ -201,16 +218,19 @@ static void print_text(const char *path, const Graph *g, bool tree)
             for (int k = 0; k < nt; k++)
                 if (counts[k] > 0 && (best < 0 || counts[k] > counts[best])) best = k;
             if (best < 0) break;
-            printf(" %s %d", types[best], counts[best]);
+            printf(" %s %d", esc(a, types[best]), counts[best]);
             counts[best] = -counts[best];
         }
         printf("\n");
         for (int i = 0; i < m->n_props; i++) {
             const char *v = m->props[i].value;
-            printf("meta:     %s: %.*s%s\n", m->props[i].key, 100, v, strlen(v) > 100 ? " ..." : "");
+            size_t cut = textwidth_cut(v, 100, NULL); /* whole characters, never half of one */
+            printf("meta:     %s: %s%s\n", esc(a, m->props[i].key), esc(a, arena_strndup(a, v, cut)),
+                   v[cut] ? " ..." : "");
         }
     }
-    if (tree) print_tree(g);
+    if (tree) print_tree(a, g);
+    arena_free(a);
 }
 
 static json_object *shape_json(const Tensor *t)
@@ -367,7 +387,9 @@ int cli_info(int argc, char **argv)
     LoadOptions opt = {.shapes_only = true, .decide = info_size, .decide_user = &a};
     Graph *g = model_load(a.model, &opt, err, sizeof err);
     if (!g) {
-        fprintf(stderr, "yoloport: %s\n", err);
+        fputs("yoloport: ", stderr);
+        textwidth_fputs(err, 0, stderr); /* names a file, tensor or class the file chose */
+        fputc('\n', stderr);
         return 1;
     }
     if (a.imgsz_given && !built_model(g)) {

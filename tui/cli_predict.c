@@ -121,30 +121,30 @@ int cli_predict(int argc, char **argv)
     const char *flags[] = {"--json"};
     if (cli_args_parse(spec, (int)ARRAY_LEN(spec), flags, &json, 1, argc, argv, "predict") != 0) return 2;
     if (!model[0]) {
-        fprintf(stderr, "yoloport predict: no model given: add model=FILE (a .pt checkpoint, an .onnx file, ...)\n");
+        cli_printf(stderr, "yoloport predict: no model given: add model=FILE (a .pt checkpoint, an .onnx file, ...)\n");
         return 2;
     }
     if (!source[0]) {
-        fprintf(stderr, "yoloport predict: no source given: add source=IMAGE, a folder of images or a pattern\n");
+        cli_printf(stderr, "yoloport predict: no source given: add source=IMAGE, a folder of images or a pattern\n");
         return 2;
     }
     char err[2048];
     char **paths = NULL;
     int n_paths = 0;
     if (sources_list(source, &paths, &n_paths, err, sizeof err) != 0) {
-        fprintf(stderr, "yoloport predict: %s\n", err);
+        cli_printf(stderr, "yoloport predict: %s\n", err);
         return 1;
     }
     FILE *log = json ? stderr : stdout;
     RuntimeOpenOptions ro = {.runtime = runtime};
     RuntimeSession *s = runtime_open(model, &ro, err, sizeof err);
     if (!s) {
-        fprintf(stderr, "yoloport predict: %s\n", err);
+        cli_printf(stderr, "yoloport predict: %s\n", err);
         sources_free(paths, n_paths);
         return 1;
     }
-    if (ro.fallback[0]) fprintf(log, "%s; running in the yoloport executor\n", ro.fallback);
-    if (s->runtime != RUNTIME_BUILTIN) fprintf(log, "Loading %s for %s inference...\n", model, s->label);
+    if (ro.fallback[0]) cli_printf(log, "%s; running in the yoloport executor\n", ro.fallback);
+    if (s->runtime != RUNTIME_BUILTIN) cli_printf(log, "Loading %s for %s inference...\n", model, s->label);
     PredictOptions po;
     predict_defaults(&po);
     po.conf = (float)conf;
@@ -158,7 +158,7 @@ int cli_predict(int argc, char **argv)
     char *save_dir = NULL;
     Predictor *p = predictor_new(s, &po, err, sizeof err);
     if (!p) {
-        fprintf(stderr, "yoloport predict: %s: %s\n", model, err);
+        cli_printf(stderr, "yoloport predict: %s: %s\n", model, err);
         status = 1;
         goto out;
     }
@@ -166,7 +166,7 @@ int cli_predict(int argc, char **argv)
         save_dir = sources_run_dir(project, name, predict_task_name(predictor_task(p)), "predict", exist_ok, err,
                                    sizeof err);
         if (!save_dir) {
-            fprintf(stderr, "yoloport predict: %s\n", err);
+            cli_printf(stderr, "yoloport predict: %s\n", err);
             status = 1;
             goto out;
         }
@@ -176,20 +176,20 @@ int cli_predict(int argc, char **argv)
     for (int i = 0; i < n_paths; i++) {
         Image im;
         if (image_load(paths[i], &im, err, sizeof err) != 0) {
-            fprintf(stderr, "yoloport predict: %s\n", err);
+            cli_printf(stderr, "yoloport predict: %s\n", err);
             status = 1;
             break;
         }
         PredictResult r;
         if (predictor_run(p, &im, &r, err, sizeof err) != 0) {
-            fprintf(stderr, "yoloport predict: %s: %s\n", paths[i], err);
+            cli_printf(stderr, "yoloport predict: %s: %s\n", paths[i], err);
             image_free(&im);
             status = 1;
             break;
         }
         char summary[4096];
         predict_summary(p, &r, summary, sizeof summary);
-        fprintf(log, "image %d/%d %s: %dx%d %s%.1fms\n", i + 1, n_paths, paths[i], r.net_h, r.net_w, summary, r.ms_inf);
+        cli_printf(log, "image %d/%d %s: %dx%d %s%.1fms\n", i + 1, n_paths, paths[i], r.net_h, r.net_w, summary, r.ms_inf);
         fflush(log);
         if (json) {
             json_object *o = result_json(p, &r, paths[i]);
@@ -202,7 +202,7 @@ int cli_predict(int argc, char **argv)
             const char *base = strrchr(paths[i], '/');
             char *out = xasprintf("%s/%s", save_dir, base ? base + 1 : paths[i]);
             if (annotate_save(&im, out, err, sizeof err) != 0) {
-                fprintf(stderr, "yoloport predict: %s\n", err);
+                cli_printf(stderr, "yoloport predict: %s\n", err);
                 status = 1;
             }
             free(out);
@@ -215,11 +215,11 @@ int cli_predict(int argc, char **argv)
         if (status) break;
     }
     if (seen > 0)
-        fprintf(log, "Speed: %.1fms preprocess, %.1fms inference, %.1fms postprocess per image at shape (1, 3, %d, %d)\n",
+        cli_printf(log, "Speed: %.1fms preprocess, %.1fms inference, %.1fms postprocess per image at shape (1, 3, %d, %d)\n",
                 t_pre / seen, t_inf / seen, t_post / seen, last_h, last_w);
     if (save_dir && seen > 0) {
         char bold[4200];
-        fprintf(log, "Results saved to %s\n", report_colorstr(bold, sizeof bold, "bold", save_dir, cli_color_enabled(log)));
+        cli_printf(log, "Results saved to %s\n", report_colorstr(bold, sizeof bold, "bold", save_dir, cli_color_enabled(log)));
     }
 out:
     free(save_dir);

@@ -91,38 +91,38 @@ int cli_val(int argc, char **argv)
     const char *flags[] = {"--json"};
     if (cli_args_parse(spec, (int)ARRAY_LEN(spec), flags, &json, 1, argc, argv, "val") != 0) return 2;
     if (!model[0]) {
-        fprintf(stderr, "yoloport val: no model given: add model=FILE (a .pt checkpoint, an .onnx file, ...)\n");
+        cli_printf(stderr, "yoloport val: no model given: add model=FILE (a .pt checkpoint, an .onnx file, ...)\n");
         return 2;
     }
     if (!data[0]) {
-        fprintf(stderr, "yoloport val: no dataset given: add data=DATASET.yaml (an Ultralytics dataset yaml)\n");
+        cli_printf(stderr, "yoloport val: no dataset given: add data=DATASET.yaml (an Ultralytics dataset yaml)\n");
         return 2;
     }
     if (imgsz[0] != imgsz[1]) {
-        fprintf(stderr, "yoloport val: 'train' and 'val' imgsz must be an integer, while 'predict' and 'export' imgsz "
+        cli_printf(stderr, "yoloport val: 'train' and 'val' imgsz must be an integer, while 'predict' and 'export' imgsz "
                         "may be a [h, w] list or an integer, i.e. 'yolo export imgsz=640,480' or 'yolo export imgsz=640'\n");
         return 2;
     }
     char err[2048];
     Dataset d;
     if (dataset_load(data, split, &d, err, sizeof err) != 0) {
-        fprintf(stderr, "yoloport val: %s\n", err);
+        cli_printf(stderr, "yoloport val: %s\n", err);
         return 1;
     }
     FILE *log = json ? stderr : stdout;
     RuntimeOpenOptions ro = {.runtime = runtime};
     RuntimeSession *s = runtime_open(model, &ro, err, sizeof err);
     if (!s) {
-        fprintf(stderr, "yoloport val: %s\n", err);
+        cli_printf(stderr, "yoloport val: %s\n", err);
         dataset_free(&d);
         return 1;
     }
-    if (ro.fallback[0]) fprintf(log, "%s; running in the yoloport executor\n", ro.fallback);
-    if (s->runtime != RUNTIME_BUILTIN) fprintf(log, "Loading %s for %s inference...\n", model, s->label);
+    if (ro.fallback[0]) cli_printf(log, "%s; running in the yoloport executor\n", ro.fallback);
+    if (s->runtime != RUNTIME_BUILTIN) cli_printf(log, "Loading %s for %s inference...\n", model, s->label);
     const GraphMeta *m = s->model ? &s->model->meta : NULL;
     if (m && m->fused_summary.valid) {
         char p[32], g[32];
-        fprintf(log, "%s summary (fused): %lld layers, %s parameters, %s gradients, %.1f GFLOPs\n",
+        cli_printf(log, "%s summary (fused): %lld layers, %s parameters, %s gradients, %.1f GFLOPs\n",
                 m->model_name ? m->model_name : "Model", (long long)m->fused_summary.layers,
                 str_thousands(p, sizeof p, m->fused_summary.parameters), str_thousands(g, sizeof g, m->fused_summary.gradients),
                 m->fused_summary.gflops);
@@ -140,21 +140,21 @@ int cli_val(int argc, char **argv)
     ValResult r;
     int status = 0;
     if (val_run(s, &d, &vo, &r, err, sizeof err) != 0) {
-        fprintf(stderr, "yoloport val: %s\n", err);
+        cli_printf(stderr, "yoloport val: %s\n", err);
         status = 1;
     } else {
-        fprintf(log, "%s: Scanning %s... %d images, %d backgrounds, 0 corrupt\n", d.split, labels, r.seen, r.backgrounds);
-        if (r.warnings[0]) fprintf(log, "WARNING ⚠️ %s\n", r.warnings);
+        cli_printf(log, "%s: Scanning %s... %d images, %d backgrounds, 0 corrupt\n", d.split, labels, r.seen, r.backgrounds);
+        if (r.warnings[0]) cli_printf(log, "WARNING ⚠️ %s\n", r.warnings);
         if (json) {
             char *js = cli_val_json(&r);
             printf("%s\n", js);
             free(js);
         } else {
             char *table = val_table_text(&r, verbose);
-            fputs(table, stdout);
+            cli_printf(stdout, "%s", table);
             free(table);
         }
-        fprintf(log, "Speed: %.1fms preprocess, %.1fms inference, 0.0ms loss, %.1fms postprocess per image\n", r.ms_pre,
+        cli_printf(log, "Speed: %.1fms preprocess, %.1fms inference, 0.0ms loss, %.1fms postprocess per image\n", r.ms_pre,
                 r.ms_inf, r.ms_post);
         val_result_free(&r);
     }

@@ -1,9 +1,11 @@
 /* main: dispatch `yoloport VERB ...` to the command-line verbs, or open the workbench.
  * This is the only place that decides the process exit status. */
 #include <locale.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "engine/core/membudget.h"
 #include "engine/core/paths.h"
 #include "engine/registry/registry.h"
 #include "tui/cli.h"
@@ -27,6 +29,30 @@ static const struct {
     {"matrix", cli_matrix, "matrix [--lang en|zh] [--format table|markdown|json|csv] [--only FMT,...] ...", "show the deployment-option matrix"},
 };
 
+/* `--max-memory SIZE` (or `--max-memory=SIZE`) anywhere on the line sets the memory budget
+ * (engine/core/membudget.h) for every verb and the workbench; it is taken out of argv.
+ * 0, or 2 after a message for a size that is not one. */
+static int take_max_memory(int *argc, char **argv)
+{
+    for (int i = 1; i < *argc; i++) {
+        const char *a = argv[i], *v = NULL;
+        int used = 1;
+        if (!strncmp(a, "--max-memory=", 13)) v = a + 13;
+        else if (!strcmp(a, "--max-memory")) v = i + 1 < *argc ? argv[i + 1] : "", used = i + 1 < *argc ? 2 : 1;
+        else continue;
+        uint64_t bytes;
+        if (!membudget_parse(v, &bytes)) {
+            fprintf(stderr, "yoloport: --max-memory '%s' is not a size: use e.g. 512M, 4G or 50%% (at least 16M)\n", v);
+            return 2;
+        }
+        membudget_set_limit(bytes);
+        memmove(&argv[i], &argv[i + used], sizeof *argv * (size_t)(*argc - i - used + 1));
+        *argc -= used;
+        i--;
+    }
+    return 0;
+}
+
 static void print_help(FILE *out)
 {
     fprintf(out, "yoloport %s - take trained YOLO models to their deployment formats\n\n", YOLOPORT_VERSION);
@@ -34,7 +60,9 @@ static void print_help(FILE *out)
                  "      open the workbench (default model: the built-in yolov8n.yaml)\n");
     for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
         fprintf(out, "  yoloport %s\n      %s\n", verbs[i].usage, verbs[i].help);
-    fprintf(out, "  yoloport --version | --help\n\n");
+    fprintf(out, "  yoloport --version | --help\n");
+    fprintf(out, "  --max-memory SIZE (with any of the above)\n      the memory a model may take (512M, 4G, 50%%; "
+                 "default half of this machine's)\n\n");
     /* the lists come from the registry's table */
     char text[2048];
     snprintf(text, sizeof text, "MODEL is %s.  FMT is %s (this build writes them; every other format of the "
@@ -47,6 +75,7 @@ int main(int argc, char **argv)
 {
     setlocale(LC_ALL, "");
     paths_share_dir(); /* resolve once, before any thread starts */
+    if (take_max_memory(&argc, argv) != 0) return 2;
     if (argc >= 2 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))) {
         printf("yoloport %s\n", YOLOPORT_VERSION);
         return 0;

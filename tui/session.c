@@ -23,6 +23,21 @@ typedef struct {
     char err[512];
 } WeightsLoad;
 
+/* A `:open` in flight: the worker fills graph (or err) before the job finishes. */
+typedef struct {
+    int job_id;
+    char path[4096];
+    Graph *graph;
+    char err[1024];
+    double ms;
+} ModelOpen;
+
+static void model_open_free(ModelOpen *mo)
+{
+    if (mo->graph) graph_free(mo->graph);
+    free(mo);
+}
+
 static void weights_load_free(WeightsLoad *wl)
 {
     if (!wl) return;
@@ -48,6 +63,9 @@ void session_stop(App *app)
     for (size_t i = 0; i < app->weights_loads.len; i++) weights_load_free(((WeightsLoad **)app->weights_loads.items)[i]);
     vec_free(&app->weights_loads);
     app->weights_load = NULL;
+    for (size_t i = 0; i < app->model_opens.len; i++) model_open_free(((ModelOpen **)app->model_opens.items)[i]);
+    vec_free(&app->model_opens);
+    app->model_open = NULL;
     if (app->weights) graph_free(app->weights);
     app->weights = NULL;
     for (int i = 0; i < app->n_exports; i++) {
@@ -82,6 +100,29 @@ int session_drain(App *app)
     int n, r = 0;
     while ((n = jobs_drain_events(app->jobs, ev, 64)) > 0) {
         for (int i = 0; i < n; i++) {
+            ModelOpen *mo = app->model_open;
+            if (mo && ev[i].job_id == mo->job_id) {
+                if (ev[i].kind == JOB_EV_FINISHED) {
+                    app->model_open = NULL;
+                    if (mo->graph) {
+                        Graph *g = mo->graph;
+                        mo->graph = NULL;
+                        app_adopt_model(app, mo->path, g, mo->ms);
+                    } else {
+                        app_status(app, MSG_ERROR, "%s", mo->err[0] ? mo->err : "cannot open the model");
+                    }
+                    r |= R_REDRAW;
+                }
+                continue;
+            }
+            if (ev[i].kind == JOB_EV_FINISHED) /* an open replaced by a newer one: its model goes */
+                for (size_t k = 0; k < app->model_opens.len; k++) {
+                    ModelOpen *old = ((ModelOpen **)app->model_opens.items)[k];
+                    if (old->job_id == ev[i].job_id && old->graph) {
+                        graph_free(old->graph);
+                        old->graph = NULL;
+                    }
+                }
             WeightsLoad *wl = app->weights_load;
             if (wl && ev[i].job_id == wl->job_id) {
                 if (ev[i].kind == JOB_EV_FINISHED) {
@@ -249,6 +290,42 @@ static int weights_body(Job *job, void *user, char *err, size_t errlen)
     wl->graph = g; /* published to the UI thread by the job's FINISHED event */
     if (!g) snprintf(err, errlen, "%s", wl->err);
     return g ? 0 : -1;
+}
+
+static int open_body(Job *job, void *user, char *err, size_t errlen)
+{
+    ModelOpen *mo = user;
+    LoadOptions opt;
+    memset(&opt, 0, sizeof opt);
+    opt.shapes_only = true;
+    job_progress(job, "opening the model", -1);
+    double t0 = now_seconds();
+    Graph *g = model_load(mo->path, &opt, mo->err, sizeof mo->err);
+    mo->ms = (now_seconds() - t0) * 1000;
+    mo->graph = g; /* published to the UI thread by the job's FINISHED event */
+    if (!g) snprintf(err, errlen, "%s", mo->err);
+    return g ? 0 : -1;
+}
+
+void session_open_model(App *app, const char *path)
+{
+    if (!app->jobs) {
+        app_open_model(app, path);
+        return;
+    }
+    ModelOpen *mo = xcalloc(1, sizeof *mo);
+    snprintf(mo->path, sizeof mo->path, "%s", path);
+    /* records live until the runner stops (a worker may still fill one); an open in flight
+     * is forgotten: its FINISHED event no longer matches app->model_open */
+    if (app->model_open) {
+        Job *old = jobs_find(app->jobs, ((ModelOpen *)app->model_open)->job_id);
+        if (old) job_cancel(old);
+    }
+    vec_push(&app->model_opens, sizeof mo, &mo);
+    Job *job = job_submit(app->jobs, "open model", open_body, mo, NULL);
+    mo->job_id = job_id(job);
+    app->model_open = mo;
+    app_status(app, MSG_INFO, "opening %s ...", path);
 }
 
 void session_load_weights(App *app, const char *path)

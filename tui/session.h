@@ -21,6 +21,13 @@ int session_active_jobs(App *app);
  * status line (the peer's messages).  */
 int session_queue(App *app, const ExportArgs *args);
 
+/* Open path in the background (`:open`): the model is read, shapes only, by a job on a
+ * worker thread, so the workbench keeps drawing and taking keys however long a file takes;
+ * when it is in, it replaces the current model as app_open_model would (then its weights
+ * follow); when it cannot be read, the status line says why and the current model stays.
+ * A newer open replaces one in flight (whose result is dropped). */
+void session_open_model(App *app, const char *path);
+
 /* Load path's weights in the background (app->weights once done); replaces any load in
  * flight.  The Graph screen's weight statistics use them. */
 void session_load_weights(App *app, const char *path);

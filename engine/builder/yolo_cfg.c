@@ -12,10 +12,20 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "engine/core/membudget.h"
 #include "engine/core/paths.h"
+#include "engine/core/yamlguard.h"
 
 #define MAX_CFG_BYTES (4u << 20)
 #define MAX_ROWS 1024
+/* What a config may describe, checked before anything is built (the peer's largest models
+ * stay far below): channels of any layer, repeats of a row after depth scaling, modules in
+ * all, elements of one tensor and parameters in all. */
+#define MAX_CHANNELS 65536
+#define MAX_REPEATS 256
+#define MAX_NODES (1 << 17)
+#define MAX_TENSOR_ELEMS ((int64_t)1 << 31)
+#define MAX_PARAMS ((int64_t)1 << 36)
 #define MAX_ARGS 8
 #define MAX_FROM 16
 #define WEIGHT_SEED 0x59504f5254ull /* "YPORT" */
@@ -69,6 +79,7 @@ static bool parse_num(const char *s, double *out)
 
 static int yaml_load(Yaml *y, const char *text, size_t len, char *why, size_t whylen)
 {
+    if (yamlguard_check(text, len, why, whylen) != 0) return -1; /* before libyaml */
     yaml_parser_t p;
     if (!yaml_parser_initialize(&p)) return err_set(why, whylen, "out of memory");
     yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
@@ -147,6 +158,8 @@ typedef struct {
     ModNode *detect;      /* the head, for bias_init */
     double head_strides[8];
     int n_head;
+    int n_nodes;          /* modules made so far (MAX_NODES) */
+    int64_t n_params;     /* elements of every parameter so far (MAX_PARAMS) */
 } Cfg;
 
 static int cfg_fail(Cfg *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -245,13 +258,23 @@ static ModTensor *add_tensor(Cfg *c, ModNode *n, const char *name, int rank, con
                              double bound, bool is_buffer, bool requires_grad)
 {
     float *data = NULL;
-    if (c->with_data) {
-        int64_t numel;
-        if (!dims_product(dims, rank, &numel) || numel > (int64_t)1 << 31) {
-            cfg_fail(c, "tensor %s.%s is too large", n->path, name);
-            numel = 0;
+    int64_t numel = 0;
+    for (int i = 0; i < rank; i++)
+        if (dims[i] < 0 || dims[i] > MAX_CHANNELS * 16) numel = -1;
+    if (numel < 0 || !dims_product(dims, rank, &numel) || numel > MAX_TENSOR_ELEMS) {
+        cfg_fail(c, "tensor %s.%s would be too large", n->path, name);
+        numel = 0;
+    } else if (!is_buffer && (__builtin_add_overflow(c->n_params, numel, &c->n_params) || c->n_params > MAX_PARAMS)) {
+        cfg_fail(c, "the model would have more than %lld parameters", (long long)MAX_PARAMS);
+        numel = 0;
+    }
+    if (c->with_data && !c->failed) {
+        char why[400];
+        data = membudget_alloc(sizeof(float) * (uint64_t)(numel ? numel : 1), NULL, NULL, why, sizeof why);
+        if (!data) {
+            cfg_fail(c, "tensor %s.%s %s", n->path, name, why);
+            return modtree_add_tensor(c->t, n, name, DT_F32, rank, dims, NULL, is_buffer, requires_grad);
         }
-        data = xmalloc(sizeof(float) * (size_t)(numel ? numel : 1));
         uint64_t st = seed_of(n->path, name);
         for (int64_t i = 0; i < numel; i++) {
             switch (init) {
@@ -265,7 +288,7 @@ static ModTensor *add_tensor(Cfg *c, ModNode *n, const char *name, int rank, con
             case INIT_ARANGE: data[i] = (float)i; break;
             }
         }
-        modtree_adopt_blob(c->t, data, free);
+        modtree_adopt_blob(c->t, data, membudget_free);
     }
     return modtree_add_tensor(c->t, n, name, DT_F32, rank, dims, data, is_buffer, requires_grad);
 }
@@ -274,6 +297,7 @@ static ModTensor *add_tensor(Cfg *c, ModNode *n, const char *name, int rank, con
 
 static ModNode *node_new(Cfg *c, ModNode *parent, const char *name, const char *type)
 {
+    if (++c->n_nodes > MAX_NODES) cfg_fail(c, "the model would have more than %d modules", MAX_NODES);
     const char *path = parent ? (parent->path[0] ? arena_printf(c->t->arena, "%s.%s", parent->path, name) : name) : "";
     ModNode *n = modtree_node(c->t, name, path, type, c->next_uid++);
     n->module = "ultralytics.nn.modules";
@@ -415,11 +439,22 @@ static const char *idx_name(Cfg *c, int i)
     return arena_printf(c->t->arena, "%d", i);
 }
 
+/* A channel count a config computes (c2 * e, a scaled width): 0..MAX_CHANNELS, else the
+ * build fails naming it and 1 is used while the failure unwinds. */
+static int64_t cfg_channels(Cfg *c, double v, const char *what)
+{
+    if (!(v >= 0 && v <= MAX_CHANNELS)) {
+        cfg_fail(c, "%s would have %g channels (at most %d)", what, v, MAX_CHANNELS);
+        return 1;
+    }
+    return (int64_t)v;
+}
+
 static ModNode *mk_bottleneck(Cfg *c, ModNode *parent, const char *name, int64_t c1, int64_t c2, bool shortcut,
                               int64_t g, int64_t k1, int64_t k2, double e)
 {
     ModNode *n = node_new(c, parent, name, "Bottleneck");
-    int64_t c_ = (int64_t)(c2 * e);
+    int64_t c_ = cfg_channels(c, (double)c2 * e, n->path);
     mk_conv(c, n, "cv1", c1, c_, k1, 1, 1, true);
     mk_conv(c, n, "cv2", c_, c2, k2, 1, g, true);
     attr_bool(c, n, "add", shortcut && c1 == c2);
@@ -430,7 +465,7 @@ static ModNode *mk_c3(Cfg *c, ModNode *parent, const char *name, const char *typ
                       bool shortcut, int64_t g, double e, int64_t k)
 {
     ModNode *n = node_new(c, parent, name, type);
-    int64_t c_ = (int64_t)(c2 * e);
+    int64_t c_ = cfg_channels(c, (double)c2 * e, n->path);
     mk_conv(c, n, "cv1", c1, c_, 1, 1, 1, true);
     mk_conv(c, n, "cv2", c1, c_, 1, 1, 1, true);
     mk_conv(c, n, "cv3", 2 * c_, c2, 1, 1, 1, true);
@@ -446,7 +481,7 @@ static ModNode *mk_c2f(Cfg *c, ModNode *parent, const char *name, const char *ty
                        int64_t nrep, bool shortcut, int64_t g, double e, bool c3k)
 {
     ModNode *n = node_new(c, parent, name, type);
-    int64_t ch = (int64_t)(c2 * e);
+    int64_t ch = cfg_channels(c, (double)c2 * e, n->path);
     attr_int(c, n, "c", ch);
     mk_conv(c, n, "cv1", c1, 2 * ch, 1, 1, 1, true);
     mk_conv(c, n, "cv2", (2 + nrep) * ch, c2, 1, 1, 1, true);
@@ -464,7 +499,7 @@ static ModNode *mk_c2(Cfg *c, ModNode *parent, const char *name, int64_t c1, int
                       int64_t g, double e)
 {
     ModNode *n = node_new(c, parent, name, "C2");
-    int64_t ch = (int64_t)(c2 * e);
+    int64_t ch = cfg_channels(c, (double)c2 * e, n->path);
     attr_int(c, n, "c", ch);
     mk_conv(c, n, "cv1", c1, 2 * ch, 1, 1, 1, true);
     mk_conv(c, n, "cv2", 2 * ch, c2, 1, 1, 1, true);
@@ -507,7 +542,7 @@ static ModNode *mk_c2psa(Cfg *c, ModNode *parent, const char *name, int64_t c1, 
 {
     if (c1 != c2) cfg_fail(c, "C2PSA needs equal input and output channels (%lld vs %lld)", (long long)c1, (long long)c2);
     ModNode *n = node_new(c, parent, name, "C2PSA");
-    int64_t ch = (int64_t)(c1 * e);
+    int64_t ch = cfg_channels(c, (double)c1 * e, n->path);
     if (ch < 64) cfg_fail(c, "C2PSA with %lld channels has no attention heads (needs at least 64 per branch)", (long long)ch);
     attr_int(c, n, "c", ch);
     mk_conv(c, n, "cv1", c1, 2 * ch, 1, 1, 1, true);
@@ -614,9 +649,11 @@ static ModNode *mk_head(Cfg *c, ModNode *parent, const char *name, const char *t
         int64_t nm = 32, npr = 256;
         if (nargs > 1 && !arg_int(&args[1], &nm)) cfg_fail(c, "Segment mask count is not an integer");
         if (nargs > 2 && !arg_int(&args[2], &npr)) cfg_fail(c, "Segment prototype width is not an integer");
+        if (nm < 1 || nm > MAX_CHANNELS || npr < 1 || npr > MAX_CHANNELS)
+            cfg_fail(c, "Segment needs 1 to %d masks and prototype channels", MAX_CHANNELS);
         /* parse_model scales the prototype width like any channel count */
         double w = (npr < c->max_channels ? (double)npr : c->max_channels) * c->width;
-        npr = (int64_t)ceil(w / 8) * 8;
+        npr = cfg_channels(c, ceil(w / 8) * 8, "Segment's prototype");
         attr_int(c, n, "nm", nm);
         attr_int(c, n, "npr", npr);
         ModNode *p = node_new(c, n, "proto", "Proto");
@@ -832,11 +869,15 @@ static int parse_layers(Cfg *c, Yaml *y, yaml_node_t *backbone, int nb, yaml_nod
         bool from_list = false;
         int64_t v;
         if (str_to_i64(yscalar(fn), &v)) {
+            if (v < -MAX_ROWS || v > MAX_ROWS) {
+                rc = cfg_fail(c, "layer %d: 'from' %lld is out of range", i, (long long)v);
+                break;
+            }
             from[nfrom++] = (int)v;
         } else if (yseq_len(fn) >= 1 && yseq_len(fn) <= MAX_FROM) {
             from_list = true;
             for (int k = 0; k < yseq_len(fn); k++) {
-                if (!str_to_i64(yscalar(yseq_at(y, fn, k)), &v)) {
+                if (!str_to_i64(yscalar(yseq_at(y, fn, k)), &v) || v < -MAX_ROWS || v > MAX_ROWS) {
                     rc = cfg_fail(c, "layer %d: 'from' holds a non-integer", i);
                     break;
                 }
@@ -870,6 +911,16 @@ static int parse_layers(Cfg *c, Yaml *y, yaml_node_t *backbone, int nb, yaml_nod
             rc = cfg_fail(c, "layer %d: repeats must be an integer from 1 to 64", i);
             break;
         }
+        /* depth scaling (Python's round: half to even), checked before anything is built */
+        if (n > 1) {
+            double r = nearbyint((double)n * c->depth);
+            if (!(r <= MAX_REPEATS)) {
+                rc = cfg_fail(c, "layer %d: %lld repeats x depth_multiple %g = %g, more than %d", i, (long long)n,
+                              c->depth, r, MAX_REPEATS);
+                break;
+            }
+            n = r < 1 ? 1 : (int64_t)r;
+        }
         const char *mname = yscalar(mn);
         const CfgModule *cm = mname ? cfg_module(mname) : NULL;
         if (!cm) {
@@ -884,11 +935,6 @@ static int parse_layers(Cfg *c, Yaml *y, yaml_node_t *backbone, int nb, yaml_nod
         Arg args[MAX_ARGS + 2];
         for (int k = 0; k < nargs && !c->failed; k++) arg_from_node(c, y, yseq_at(y, an, k), &args[k]);
         if (c->failed) break;
-        /* depth scaling (Python's round: half to even) */
-        if (n > 1) {
-            double r = nearbyint((double)n * c->depth);
-            n = r < 1 ? 1 : (int64_t)r;
-        }
         int64_t c1 = chs[0], c2 = chs[0];
         int64_t rep = n;
         if (cm->base) {
@@ -904,6 +950,11 @@ static int parse_layers(Cfg *c, Yaml *y, yaml_node_t *backbone, int nb, yaml_nod
             c2 = want;
             if (c2 != c->nc) {
                 double w = (c2 < c->max_channels ? (double)c2 : c->max_channels) * c->width;
+                if (!(w <= MAX_CHANNELS)) {
+                    rc = cfg_fail(c, "layer %d: %lld channels x width_multiple %g = %g, more than %d", i,
+                                  (long long)c2, c->width, w, MAX_CHANNELS);
+                    break;
+                }
                 c2 = make_divisible(w, 8);
             }
             /* args become [c1, c2, *rest]; repeat modules take n at index 2 */
@@ -933,7 +984,14 @@ static int parse_layers(Cfg *c, Yaml *y, yaml_node_t *backbone, int nb, yaml_nod
                 break;
             }
             c->n_head = nfrom;
-            for (int k = 0; k < nfrom; k++) c->head_strides[k] = strides[k];
+            for (int k = 0; k < nfrom; k++) {
+                if (!(strides[k] >= 1 && strides[k] <= 4096)) {
+                    rc = cfg_fail(c, "layer %d: a feature map with stride %g (1 to 4096 is a model)", i, strides[k]);
+                    break;
+                }
+                c->head_strides[k] = strides[k];
+            }
+            if (rc) break;
         }
         const char *lname = idx_name(c, i);
         ModNode *layer;

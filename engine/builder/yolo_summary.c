@@ -27,6 +27,13 @@ static int64_t numel(const ModTensor *t)
     return dims_product(t->dims, t->rank, &n) ? n : 0;
 }
 
+/* Counts of a hostile checkpoint's views can be anything a tensor's dims allow: sums
+ * saturate instead of overflowing. */
+static void sat_add(int64_t *acc, int64_t v)
+{
+    if (__builtin_add_overflow(*acc, v, acc)) *acc = v < 0 ? INT64_MIN : INT64_MAX;
+}
+
 static bool is_conv_block(const char *type)
 {
     return !strcmp(type, "Conv") || !strcmp(type, "DWConv");
@@ -43,8 +50,8 @@ static void count(Count *c, const ModNode *n, int depth)
     for (int i = 0; i < n->n_tensors; i++) {
         const ModTensor *t = &n->tensors[i];
         if (t->is_buffer) continue;
-        c->params += numel(t);
-        if (t->requires_grad) c->grads += numel(t);
+        sat_add(&c->params, numel(t));
+        if (t->requires_grad) sat_add(&c->grads, numel(t));
     }
     if (is_conv_block(n->type)) {
         const ModNode *conv = modtree_child(n, "conv"), *bn = modtree_child(n, "bn");
@@ -54,13 +61,13 @@ static void count(Count *c, const ModNode *n, int depth)
             for (int i = 0; i < bn->n_tensors; i++) {
                 const ModTensor *t = &bn->tensors[i];
                 if (t->is_buffer) continue;
-                c->f_params -= numel(t);
-                if (t->requires_grad) c->f_grads -= numel(t);
+                sat_add(&c->f_params, -numel(t));
+                if (t->requires_grad) sat_add(&c->f_grads, -numel(t));
             }
-            if (!cb && w && w->rank >= 1) c->f_params += w->dims[0];
+            if (!cb && w && w->rank >= 1) sat_add(&c->f_params, w->dims[0]);
             /* the fused conv is created with requires_grad off */
-            if (w && w->requires_grad) c->f_grads -= numel(w);
-            if (cb && cb->requires_grad) c->f_grads -= numel(cb);
+            if (w && w->requires_grad) sat_add(&c->f_grads, -numel(w));
+            if (cb && cb->requires_grad) sat_add(&c->f_grads, -numel(cb));
         }
     }
     for (int i = 0; i < n->n_children; i++) count(c, n->children[i], depth + 1);
@@ -108,7 +115,7 @@ static double node_macs(const Graph *g, const Node *n, bool *fusable_bn)
     }
     if (!strcmp(m->type, "Softmax") && n->op == OP_SOFTMAX) {
         int64_t f = out->rank ? out->dims[out->rank - 1] : 1;
-        return (double)(elems(out) / (f > 0 ? f : 1)) * (double)(3 * f - 1);
+        return (double)(elems(out) / (f > 0 ? f : 1)) * (3.0 * (double)f - 1);
     }
     return 0;
 }
@@ -141,9 +148,12 @@ int yolo_summary_stride(const ModTree *t, int max_stride, int imgsz_h, int imgsz
     u.parameters = c.params;
     u.gradients = c.grads;
     u.gflops = macs * 2.0 / 1e9 * scale;
-    f.layers = c.layers + c.f_layers;
-    f.parameters = c.params + c.f_params;
-    f.gradients = c.grads + c.f_grads;
+    f.layers = c.layers;
+    f.parameters = c.params;
+    f.gradients = c.grads;
+    sat_add(&f.layers, c.f_layers);
+    sat_add(&f.parameters, c.f_params);
+    sat_add(&f.gradients, c.f_grads);
     f.gflops = (macs - bn_macs) * 2.0 / 1e9 * scale;
     if (unfused) *unfused = u;
     if (fused) *fused = f;

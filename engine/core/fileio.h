@@ -9,6 +9,7 @@
 #define YOLOPORT_FILEIO_H
 
 #include <stddef.h>
+#include <sys/stat.h>
 
 /* Write len bytes to fd, retrying on EINTR/short writes.  0 or -1 with errno set. */
 int fileio_write_all(int fd, const void *buf, size_t len);
@@ -29,10 +30,36 @@ void fileio_abort(AtomicFile *f);
 
 /* Make a temporary directory beside a final directory path (for directory formats);
  * heap string or NULL + message.  fileio_commit_dir replaces dst with tmp_dir (the old
- * dst, if any, is removed only after the new one is complete). */
+ * dst, if any, is removed only after the new one is complete) -- but only a dst that holds
+ * nothing except regular files named as tmp_dir's are (digits aside: another shard count)
+ * and folders named as its folders are, holding the same in turn, i.e. what a previous
+ * export of the same kind wrote: a folder with anything else in it (a user's file or folder,
+ * a link), or a dst that is not a folder, is left as it is, with a message saying why. */
 char *fileio_temp_dir(const char *final_dir, char *err, size_t errlen);
 int fileio_commit_dir(const char *tmp_dir, const char *final_dir, char *err, size_t errlen);
+
+/* Temporaries are named ".<name>.tmp.<pid>.XXXXXX" and a replaced folder is moved aside as
+ * ".<name>.old.<pid>.XXXXXX" (<name> cut to fit NAME_MAX).  fileio_clean_stale removes,
+ * from dir, those it can prove are orphans of this program: the name pattern, this user's
+ * ownership, and a process id that no longer exists (a run killed with SIGKILL left them).
+ * Returns how many it removed. */
+int fileio_clean_stale(const char *dir);
 /* Remove a file or a directory tree; 0 or -1. */
 int fileio_remove_tree(const char *path);
+
+/* ---- opening files a model is made of ----------------------------------------------------
+ * Both open for reading without ever blocking (O_NONBLOCK while opening: a FIFO or a device
+ * is refused by fstat instead of waiting for a writer) and return a blocking descriptor
+ * (O_CLOEXEC) of a regular file, its stat in *st (may be NULL); -1 + a message naming the
+ * path otherwise. */
+
+/* A path the user named (symbolic links followed: the user chose it). */
+int fileio_open_regular(const char *path, struct stat *st, char *err, size_t errlen);
+
+/* A file a model refers to by name: rel, relative to the model's directory dir, is opened
+ * one component at a time (openat with O_NOFOLLOW), so that no symbolic link is followed
+ * anywhere on the way (a linked directory neither) and nothing outside dir is reached
+ * (absolute paths and ".." refused).  Messages name "<dir>/<rel>". */
+int fileio_open_beside(const char *dir, const char *rel, struct stat *st, char *err, size_t errlen);
 
 #endif

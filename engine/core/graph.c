@@ -424,7 +424,8 @@ void graph_count_module_params(Graph *g)
             seen[t] = 1;
             int64_t numel = tensor_numel(&g->tensors[t]);
             for (int m = n->module; m >= 0 && m < g->n_modules && numel > 0; m = g->modules[m].parent)
-                g->modules[m].params += numel;
+                if (__builtin_add_overflow(g->modules[m].params, numel, &g->modules[m].params))
+                    g->modules[m].params = INT64_MAX; /* shapes a file declares without data */
         }
     }
     free(seen);

@@ -3,6 +3,7 @@
 #include "engine/core/textwidth.h"
 
 #include <langinfo.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -330,4 +331,94 @@ void textwidth_free_lines(char **lines, int n)
 {
     for (int i = 0; i < n; i++) free(lines[i]);
     free(lines);
+}
+
+/* ---- terminal output is text ---- */
+
+/* Length of one of yoloport's own colour codes at s (ESC [ n (; n)* m, n in 0 1 4 30-37), else 0. */
+static size_t colour_code(const char *s, size_t n)
+{
+    if (n < 3 || s[0] != '\033' || s[1] != '[') return 0;
+    size_t i = 2;
+    for (;;) {
+        size_t d = 0;
+        while (i + d < n && s[i + d] >= '0' && s[i + d] <= '9') d++;
+        int v = d >= 1 && d <= 2 ? atoi((char[3]){s[i], d == 2 ? s[i + 1] : 0, 0}) : -1;
+        if (!(v == 0 || v == 1 || v == 4 || (v >= 30 && v <= 37))) return 0;
+        i += d;
+        if (i < n && s[i] == 'm') return i + 1;
+        if (i < n && s[i] == ';') {
+            i++;
+            continue;
+        }
+        return 0;
+    }
+}
+
+void textwidth_escape(StrBuf *b, const char *s, size_t n, unsigned flags)
+{
+    static const struct {
+        char c, e;
+    } named[] = {{'\033', 'e'}, {'\r', 'r'}, {'\t', 't'}, {'\n', 'n'}, {'\b', 'b'}, {'\f', 'f'}, {'\v', 'v'}, {'\a', 'a'}};
+    size_t i = 0, run = 0; /* bytes [i - run, i) pass through as they are */
+    while (i < n) {
+        unsigned char c = (unsigned char)s[i];
+        size_t keep = 0;
+        if (c >= 0x20 && c < 0x7f) {
+            i++, run++;
+            continue;
+        }
+        if (c == '\n' && (flags & TEXTWIDTH_KEEP_NEWLINE)) keep = 1;
+        else if (c == '\033' && (flags & TEXTWIDTH_KEEP_COLOUR)) keep = colour_code(s + i, n - i);
+        else if (c >= 0x80) {
+            unsigned char four[5] = {0}; /* utf8_seq_len reads up to 4 bytes */
+            memcpy(four, s + i, n - i < 4 ? n - i : 4);
+            size_t len = utf8_seq_len(four);
+            if (len > n - i) len = 0;
+            if (len) {
+                uint32_t cp;
+                textwidth_decode(s + i, len, &cp);
+                bool control = (cp >= 0x80 && cp <= 0x9f) || (cp >= 0x202a && cp <= 0x202e) ||
+                               (cp >= 0x2066 && cp <= 0x2069) || cp == 0x200e || cp == 0x200f || cp == 0x061c;
+                if (!control) {
+                    i += len, run += len;
+                    continue;
+                }
+                strbuf_add(b, s + i - run, run);
+                run = 0;
+                strbuf_printf(b, "\\u%04x", (unsigned)cp);
+                i += len;
+                continue;
+            }
+        }
+        if (keep) {
+            i += keep, run += keep;
+            continue;
+        }
+        strbuf_add(b, s + i - run, run);
+        run = 0;
+        char esc[8];
+        size_t k = 0;
+        while (k < ARRAY_LEN(named) && (unsigned char)named[k].c != c) k++;
+        if (k < ARRAY_LEN(named)) snprintf(esc, sizeof esc, "\\%c", named[k].e);
+        else snprintf(esc, sizeof esc, "\\x%02x", c);
+        strbuf_puts(b, esc);
+        i++;
+    }
+    strbuf_add(b, s + i - run, run);
+}
+
+char *textwidth_escaped(const char *s, unsigned flags)
+{
+    StrBuf b = {0};
+    strbuf_add(&b, "", 0);
+    if (s) textwidth_escape(&b, s, strlen(s), flags);
+    return b.p;
+}
+
+void textwidth_fputs(const char *s, unsigned flags, FILE *stream)
+{
+    char *e = textwidth_escaped(s, flags);
+    fputs(e, stream);
+    free(e);
 }

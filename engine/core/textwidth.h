@@ -15,6 +15,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+
+#include "engine/core/util.h"
 
 /* Is the C library's LC_CTYPE a UTF-8 one?  (wcwidth is used only then; the workbench draws
  * ASCII only otherwise.) */
@@ -58,5 +61,23 @@ char *textwidth_fit(char *out, size_t outlen, const char *s, int width, int alig
  * gives one empty line) and a heap array of heap strings in *lines; free with textwidth_free_lines. */
 int textwidth_wrap(const char *s, int width, char ***lines);
 void textwidth_free_lines(char **lines, int n);
+
+/* ---- terminal output is text -------------------------------------------------------------
+ * What yoloport prints from a file (names, metadata, paths, messages) reaches a terminal as
+ * text and never as a command: textwidth_escape writes s with every control character -- C0
+ * (ESC, CR, BS, ...), DEL, C1 (also in its UTF-8 form, which some terminals obey), the
+ * bidirectional overrides and isolates -- and every byte that is not valid UTF-8 as a visible
+ * escape ("\e", "\r", "\t", "\n", "\x7f", "\u009b", "\u202e"), so no file can move the
+ * cursor, clear the screen, retitle the window or write the clipboard (OSC 52).  The
+ * workbench shows such characters as '?' (textwidth_glyph) and --json escapes them: this is
+ * the same guarantee for plain text.  Flags keep what yoloport itself writes in a log line:
+ * its newlines, and its colour codes (ESC [ 0, 1, 4 or 30-37 m, alone or joined by ';'). */
+enum { TEXTWIDTH_KEEP_NEWLINE = 1, TEXTWIDTH_KEEP_COLOUR = 2 };
+/* s (n bytes) escaped, appended to out. */
+void textwidth_escape(StrBuf *out, const char *s, size_t n, unsigned flags);
+/* s escaped into a fresh heap string (caller frees); "" for NULL. */
+char *textwidth_escaped(const char *s, unsigned flags);
+/* fputs of s escaped (flags as above). */
+void textwidth_fputs(const char *s, unsigned flags, FILE *stream);
 
 #endif

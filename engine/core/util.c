@@ -1,6 +1,10 @@
 /* util: allocation, errors, arena, vectors, files, clock and float16 conversion. */
 #include "engine/core/util.h"
 
+#include "engine/core/fileio.h"
+#include "engine/core/hash.h"
+#include "engine/core/membudget.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -9,6 +13,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 static void oom(size_t n)
 {
@@ -112,6 +117,7 @@ typedef struct ArenaChunk {
 struct Arena {
     ArenaChunk *head;
     size_t total;
+    size_t charged; /* chunk bytes charged to the memory budget (engine/core/membudget.h) */
 };
 
 Arena *arena_new(void)
@@ -126,16 +132,19 @@ void arena_free(Arena *a)
         n = c->next;
         free(c);
     }
+    membudget_give(a->charged);
     free(a);
 }
 
 void *arena_alloc(Arena *a, size_t n)
 {
     size_t need = (n + 15) & ~(size_t)15;
-    if (need < n) oom(n);
+    if (need < n || need > SIZE_MAX - sizeof(ArenaChunk)) oom(n);
     if (!a->head || a->head->cap - a->head->used < need) {
         size_t cap = need > 64 * 1024 ? need : 64 * 1024;
         ArenaChunk *c = xmalloc(sizeof(ArenaChunk) + cap);
+        membudget_charge(cap); /* what a file made a graph hold counts toward the budget */
+        a->charged += cap;
         c->used = 0;
         c->cap = cap;
         c->next = a->head;
@@ -207,47 +216,45 @@ void vec_free(Vec *v)
 char *file_read_all(const char *path, size_t max_bytes, size_t *len, char *err, size_t errlen)
 {
     struct stat st;
-    if (stat(path, &st) != 0) {
-        err_set(err, errlen, "%s: %s", path, strerror(errno));
-        return NULL;
-    }
-    if (S_ISDIR(st.st_mode)) {
-        err_set(err, errlen, "%s: is a directory, not a file", path);
-        return NULL;
-    }
+    int fd = fileio_open_regular(path, &st, err, errlen); /* never blocks on a FIFO */
+    if (fd < 0) return NULL;
     if ((uint64_t)st.st_size > max_bytes) {
+        close(fd);
         err_set(err, errlen, "%s: file is too large (%lld bytes)", path, (long long)st.st_size);
         return NULL;
     }
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        err_set(err, errlen, "%s: %s", path, strerror(errno));
+    if (!membudget_take((uint64_t)st.st_size + 1)) { /* a check: the buffer is the caller's */
+        close(fd);
+        membudget_refuse(err, errlen, path, "reading it", (uint64_t)st.st_size);
         return NULL;
     }
+    membudget_give((uint64_t)st.st_size + 1);
     size_t cap = (size_t)st.st_size + 1, n = 0;
     char *buf = xmalloc(cap);
     for (;;) {
         if (n + 1 >= cap) {
             if (cap > max_bytes) {
                 free(buf);
-                fclose(f);
+                close(fd);
                 err_set(err, errlen, "%s: file is too large", path);
                 return NULL;
             }
             cap *= 2;
             buf = xrealloc(buf, cap);
         }
-        size_t got = fread(buf + n, 1, cap - 1 - n, f);
-        n += got;
+        ssize_t got = read(fd, buf + n, cap - 1 - n);
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0) {
+            int e = errno;
+            free(buf);
+            close(fd);
+            err_set(err, errlen, "%s: read error: %s", path, strerror(e));
+            return NULL;
+        }
         if (got == 0) break;
+        n += (size_t)got;
     }
-    if (ferror(f)) {
-        free(buf);
-        fclose(f);
-        err_set(err, errlen, "%s: read error", path);
-        return NULL;
-    }
-    fclose(f);
+    close(fd);
     buf[n] = '\0';
     if (len) *len = n;
     return buf;
@@ -328,47 +335,70 @@ void strbuf_printf(StrBuf *b, const char *fmt, ...)
     free(big);
 }
 
-static uint64_t str_hash(const char *s)
+/* Slots are probed linearly from a key's home (its keyed hash, engine/core/hash.h); no key
+ * sits more than m->max_probe slots past its home, and an insertion that would put one
+ * further than HASH_MAX_PROBE grows the table instead, so every operation is bounded. */
+static void strmap_rehash(StrMap *m, size_t ncap)
 {
-    uint64_t h = 1469598103934665603ull; /* FNV-1a */
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
-
-static void strmap_grow(StrMap *m)
-{
-    size_t ncap = m->cap ? m->cap * 2 : 256;
-    const char **keys = xcalloc(ncap, sizeof *keys);
-    int *values = xcalloc(ncap, sizeof *values);
-    for (size_t i = 0; i < m->cap; i++) {
-        if (!m->keys[i]) continue;
-        size_t j = (size_t)str_hash(m->keys[i]) & (ncap - 1);
-        while (keys[j]) j = (j + 1) & (ncap - 1);
-        keys[j] = m->keys[i];
-        values[j] = m->values[i];
+    for (;;) {
+        const char **keys = xcalloc(ncap, sizeof *keys);
+        int *values = xcalloc(ncap, sizeof *values);
+        uint64_t *hashes = xcalloc(ncap, sizeof *hashes);
+        size_t max_probe = 0;
+        bool ok = true;
+        for (size_t i = 0; i < m->cap && ok; i++) {
+            if (!m->keys[i]) continue;
+            size_t j = (size_t)m->hashes[i] & (ncap - 1), d = 0;
+            while (keys[j]) j = (j + 1) & (ncap - 1), d++;
+            if (d > HASH_MAX_PROBE && ncap < 8 * (m->count + 1)) ok = false;
+            if (d > max_probe) max_probe = d;
+            keys[j] = m->keys[i];
+            values[j] = m->values[i];
+            hashes[j] = m->hashes[i];
+        }
+        if (!ok) { /* a cluster too long for this size: twice the room */
+            free(keys);
+            free(values);
+            free(hashes);
+            ncap *= 2;
+            continue;
+        }
+        free(m->keys);
+        free(m->values);
+        free(m->hashes);
+        m->keys = keys;
+        m->values = values;
+        m->hashes = hashes;
+        m->cap = ncap;
+        m->max_probe = max_probe;
+        return;
     }
-    free(m->keys);
-    free(m->values);
-    m->keys = keys;
-    m->values = values;
-    m->cap = ncap;
 }
 
 int *strmap_slot(StrMap *m, const char *key, bool *created)
 {
-    if ((m->count + 1) * 2 > m->cap) strmap_grow(m);
-    size_t i = (size_t)str_hash(key) & (m->cap - 1);
-    for (; m->keys[i]; i = (i + 1) & (m->cap - 1)) {
-        if (!strcmp(m->keys[i], key)) {
-            if (created) *created = false;
-            return &m->values[i];
+    if ((m->count + 1) * 2 > m->cap) strmap_rehash(m, m->cap ? m->cap * 2 : 256);
+    uint64_t h = hash_str(key);
+    for (;;) {
+        size_t mask = m->cap - 1, i = (size_t)h & mask, d = 0;
+        for (; m->keys[i]; i = (i + 1) & mask, d++) {
+            if (m->hashes[i] == h && !strcmp(m->keys[i], key)) {
+                if (created) *created = false;
+                return &m->values[i];
+            }
         }
+        if (d > HASH_MAX_PROBE && m->cap < 8 * (m->count + 1)) {
+            strmap_rehash(m, m->cap * 2);
+            continue;
+        }
+        if (d > m->max_probe) m->max_probe = d;
+        m->keys[i] = m->arena ? arena_strdup(m->arena, key) : key;
+        m->values[i] = 0;
+        m->hashes[i] = h;
+        m->count++;
+        if (created) *created = true;
+        return &m->values[i];
     }
-    m->keys[i] = m->arena ? arena_strdup(m->arena, key) : key;
-    m->values[i] = 0;
-    m->count++;
-    if (created) *created = true;
-    return &m->values[i];
 }
 
 void strmap_put(StrMap *m, const char *key, int value)
@@ -379,9 +409,10 @@ void strmap_put(StrMap *m, const char *key, int value)
 int strmap_get(const StrMap *m, const char *key)
 {
     if (!m->cap) return -1;
-    size_t i = (size_t)str_hash(key) & (m->cap - 1);
-    for (; m->keys[i]; i = (i + 1) & (m->cap - 1))
-        if (!strcmp(m->keys[i], key)) return m->values[i];
+    uint64_t h = hash_str(key);
+    size_t mask = m->cap - 1, i = (size_t)h & mask;
+    for (size_t d = 0; d <= m->max_probe && m->keys[i]; d++, i = (i + 1) & mask)
+        if (m->hashes[i] == h && !strcmp(m->keys[i], key)) return m->values[i];
     return -1;
 }
 
@@ -389,9 +420,11 @@ void strmap_free(StrMap *m)
 {
     free(m->keys);
     free(m->values);
+    free(m->hashes);
     m->keys = NULL;
     m->values = NULL;
-    m->cap = m->count = 0;
+    m->hashes = NULL;
+    m->cap = m->count = m->max_probe = 0;
 }
 
 static bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }

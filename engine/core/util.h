@@ -67,13 +67,16 @@ void strbuf_add(StrBuf *b, const void *data, size_t n);
 void strbuf_puts(StrBuf *b, const char *s);
 void strbuf_printf(StrBuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* A string -> int hash map (open addressing).  With arena NULL keys are not copied and
+/* A string -> int hash map (open addressing under the keyed hash of engine/core/hash.h,
+ * probes bounded: names chosen by a file cannot make it slow).  With arena NULL keys are not copied and
  * must outlive the map (e.g. strings in a graph arena); with an arena, new keys are copied
  * into it.  `StrMap m = {0}; strmap_put(&m, k, 3); ...; strmap_free(&m);` */
 typedef struct {
     const char **keys;
     int *values;
+    uint64_t *hashes; /* each key's hash (kept: growing never hashes again) */
     size_t cap, count;
+    size_t max_probe; /* the longest distance of a key from its home slot */
     Arena *arena; /* optional: where inserted keys are copied */
 } StrMap;
 /* The value slot of key, inserted with value 0 when absent (*created says which; may be

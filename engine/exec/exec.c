@@ -10,13 +10,18 @@
 #include <string.h>
 
 #include "engine/exec/exec_impl.h"
+#include "engine/core/membudget.h"
 #include "engine/core/util.h"
 
 /* ---- values ---------------------------------------------------------------------- */
 
 void value_clear(Value *v)
 {
-    if (v->owned) free(v->data);
+    if (v->owned) {
+        free(v->data);
+        membudget_give(v->charged);
+    }
+    v->charged = 0;
     free(v->fshadow);
     v->data = NULL;
     v->fshadow = NULL;
@@ -38,10 +43,17 @@ int value_alloc(const Exec *e, Value *v, ValueType t, int rank, const int64_t *d
         n *= dims[i];
         v->dims[i] = dims[i];
     }
+    size_t bytes = (size_t)(n ? n : 1) * (t == VT_F32 ? sizeof(float) : sizeof(int64_t));
+    if (!membudget_take(bytes)) return membudget_refuse(err, errlen, NULL, "its output", bytes);
+    v->data = malloc(bytes);
+    if (!v->data) {
+        membudget_give(bytes);
+        return err_set(err, errlen, "cannot allocate %zu bytes for its output", bytes);
+    }
     v->type = t;
     v->rank = rank;
     v->numel = n;
-    v->data = xmalloc((size_t)(n ? n : 1) * (t == VT_F32 ? sizeof(float) : sizeof(int64_t)));
+    v->charged = bytes;
     v->owned = true;
     v->ready = true;
     return 0;
@@ -89,11 +101,17 @@ int axis_norm(int64_t axis, int rank, int *out, char *err, size_t errlen)
 void value_to_f32(Value *v)
 {
     if (v->type == VT_F32) return;
-    float *f = xmalloc((size_t)(v->numel ? v->numel : 1) * sizeof(float));
+    size_t bytes = (size_t)(v->numel ? v->numel : 1) * sizeof(float);
+    float *f = xmalloc(bytes);
+    membudget_charge(bytes); /* half of the int64 data it replaces or copies */
     for (int64_t i = 0; i < v->numel; i++) f[i] = (float)vi(v)[i];
-    if (v->owned) free(v->data);
+    if (v->owned) {
+        free(v->data);
+        membudget_give(v->charged);
+    }
     v->data = f;
     v->owned = true;
+    v->charged = bytes;
     v->type = VT_F32;
 }
 
@@ -101,7 +119,9 @@ float *exec_scratch(Exec *e, size_t n)
 {
     if (n > e->scratch_len) {
         free(e->scratch);
+        membudget_give(e->scratch_len * sizeof(float));
         e->scratch = xmalloc(n * sizeof(float));
+        membudget_charge(n * sizeof(float)); /* bounded by the element limit, counted */
         e->scratch_len = n;
     }
     return e->scratch;
@@ -160,6 +180,13 @@ static int prepare_const(Value *v, const Tensor *t, char *err, size_t errlen)
         return 0;
     }
     const unsigned char *p = t->data;
+    size_t bytes = (size_t)(n ? n : 1) * (dtype_is_float(t->dtype) ? sizeof(float) : sizeof(int64_t));
+    if (!membudget_take(bytes)) {
+        char what[300];
+        snprintf(what, sizeof what, "constant '%s' as the executor holds it", t->name);
+        return membudget_refuse(err, errlen, NULL, what, bytes);
+    }
+    v->charged = bytes;
     if (dtype_is_float(t->dtype)) {
         float *f = xmalloc((size_t)(n ? n : 1) * sizeof(float));
         for (int64_t i = 0; i < n; i++) {
@@ -318,6 +345,7 @@ void exec_free(Exec *e)
     free(e->pinned);
     free(e->op_fns);
     free(e->scratch);
+    membudget_give(e->scratch_len * sizeof(float));
     free(e->node_ms);
     free(e->node_plan);
     free(e->alias_src);
@@ -509,12 +537,14 @@ int value_forward(Exec *e, const Node *n, Value *dst, Value *src, int rank, cons
         value_clear(dst);
         dst->type = src->type;
         dst->data = src->data;
+        dst->charged = src->charged;
         dst->owned = true;
         dst->ready = true;
         dst->numel = numel;
         dst->rank = rank;
         memcpy(dst->dims, dims, sizeof(int64_t) * (size_t)rank);
         src->data = NULL;
+        src->charged = 0;
         src->owned = false;
         src->ready = false; /* freed by the run loop's last-use pass: nothing left to free */
         return 0;
@@ -523,6 +553,7 @@ int value_forward(Exec *e, const Node *n, Value *dst, Value *src, int rank, cons
         value_clear(dst);
         *dst = *src;
         dst->fshadow = NULL;
+        dst->charged = 0;
         dst->rank = rank;
         memcpy(dst->dims, dims, sizeof(int64_t) * (size_t)rank);
         return 0;
@@ -595,6 +626,7 @@ int exec_eval_node(const Graph *g, int node, ExecValue *out, int max_out, int64_
     for (int i = 0; i < g->n_tensors; i++) value_clear(&e.vals[i]);
     free(e.vals);
     free(e.scratch);
+    membudget_give(e.scratch_len * sizeof(float));
     if (rc)
         for (int k = 0; k < n->n_outputs; k++) exec_value_free(&out[k]);
     return rc;

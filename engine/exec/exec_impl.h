@@ -25,6 +25,8 @@ typedef struct {
     bool owned;      /* data is the Exec's heap memory (activations); false: borrowed constant */
     bool ready;      /* holds a value in this run (or is a constant) */
     float *fshadow;  /* float copy of an int64 value handed out by exec_output/exec_tensor */
+    size_t charged;  /* owned data's bytes taken from the memory budget (engine/core/membudget.h):
+                        given back by value_clear; moves with the data */
 } Value;
 
 /* Largest tensor one op may create (elements): 1 Gi floats = 4 GiB. */
@@ -109,9 +111,11 @@ static inline int exec_op_variant(OpKind op) { return (unsigned)op < OP_COUNT ? 
     } while (0)
 
 /* Allocate v's data for type/rank/dims (checks rank, negative dims, overflow and the
- * Exec's element limit).  Frees what v held.  0 or -1 + message. */
+ * Exec's element limit), its bytes taken from the memory budget: the one place where the
+ * executor's total is bounded (a run whose live values would pass the budget fails here
+ * naming the bytes).  Frees what v held.  0 or -1 + message. */
 int value_alloc(const Exec *e, Value *v, ValueType t, int rank, const int64_t *dims, char *err, size_t errlen);
-/* Release v's data when owned; v becomes empty (not ready). */
+/* Release v's data when owned (its bytes back to the budget); v becomes empty (not ready). */
 void value_clear(Value *v);
 /* Make dst a borrowed view of src's data with a new shape (same numel): used by Reshape,
  * Identity, Squeeze... when src is a constant; for owned data the bytes are copied. */

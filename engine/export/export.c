@@ -366,6 +366,13 @@ int export_job_body(Job *job, void *user, char *err, size_t errlen)
         graph_free(g);
         return fail(run, EXPORT_CANCELLED, err, errlen, "cancelled");
     }
+    if (g->n_inputs < 1 || g->n_outputs < 1) {
+        /* every stage writes and checks a graph from its image input to its outputs */
+        snprintf(msg, sizeof msg, "%s: the model has no graph %s: there is nothing to export", model,
+                 g->n_inputs < 1 ? "input" : "output");
+        graph_free(g);
+        return fail(run, EXPORT_FAILED, err, errlen, msg);
+    }
     const ExportEffective *eff = &checks.eff;
     const ExportArgs *a = &eff->args;
     int h = a->imgsz.v[0], w = a->imgsz.v[1];

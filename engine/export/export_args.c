@@ -648,6 +648,11 @@ int export_args_parse_token(ExportArgs *a, const char *token, ExportMsgs *m)
         export_msgs_add(m, EXPORT_MSG_ERROR, export_arg_find(key), "missing '%s' value", key);
         return -1;
     }
+    if (*value == '=') { /* "format==onnx", "x===": no key's value starts with '=' */
+        export_msgs_add(m, EXPORT_MSG_ERROR, export_arg_find(key), "'%s': a stray '=' (write key=value, e.g. imgsz=640)",
+                        token);
+        return -1;
+    }
     if (export_arg_find(key) < 0 && in_list(key, peer_other_keys, ARRAY_LEN(peer_other_keys))) {
         if (strcmp(key, "task") == 0)
             export_msgs_add(m, EXPORT_MSG_INFO, -1, "task=%s ignored: yoloport takes the task from the model", value);
@@ -683,6 +688,7 @@ int export_args_parse_argv(ExportArgs *a, int argc, char *const *argv, ExportMsg
     /* The peer's merge_equals_args(): rejoin what the shell split. */
     char **merged = xcalloc((size_t)(argc > 0 ? argc : 1), sizeof *merged);
     int nm = 0;
+    bool stray = false;
     char *current = NULL;
     int depth = 0;
     for (int i = 0; i < argc; i++) {
@@ -701,6 +707,14 @@ int export_args_parse_argv(ExportArgs *a, int argc, char *const *argv, ExportMsg
             continue;
         }
         if (arg[0] == '=' && len > 1 && nm > 0 && !current) {
+            /* ['imgsz', '=640'] is imgsz=640; but '=5' after 'format=onnx', or '===', would
+             * silently change a value the line already gave: refused */
+            if (strchr(merged[nm - 1], '=') || arg[1] == '=') {
+                export_msgs_add(m, EXPORT_MSG_ERROR, -1, "'%s': a stray '=' after '%s' (write key=value, e.g. imgsz=640)",
+                                arg, merged[nm - 1]);
+                stray = true;
+                continue;
+            }
             char *s = xasprintf("%s%s", merged[nm - 1], arg);
             free(merged[nm - 1]);
             merged[nm - 1] = s;
@@ -718,7 +732,7 @@ int export_args_parse_argv(ExportArgs *a, int argc, char *const *argv, ExportMsg
     }
     if (current) merged[nm++] = current;
 
-    int rc = 0;
+    int rc = stray ? -1 : 0;
     for (int i = 0; i < nm; i++) {
         const char *t = merged[i];
         if (t[0] == '-' && t[1] && !isdigit((unsigned char)t[1]) && !strchr(t, '=') && i + 1 < nm &&

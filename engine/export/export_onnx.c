@@ -160,6 +160,14 @@ int export_onnx_stage(struct ExportCtx *ctx, char *err, size_t errlen)
     /* 5. into place */
     if (export_stage_cancelled(&st, err, errlen)) goto out;
     {
+        if (strcmp(export_stage_final_path(&st), f->path)) { /* the check failed: beside the previous file */
+            free(f->path);
+            f->path = xstrdup(ctx->out_path);
+        }
+        if (!job_commit(job)) {
+            err_set(err, errlen, "cancelled");
+            goto out;
+        }
         char *tmp = xstrdup(f->tmp_path);
         int crc = fileio_commit(f, msg, sizeof msg);
         f = NULL;

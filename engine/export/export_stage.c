@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <json.h>
+#include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -319,6 +320,8 @@ void export_stage_begin(ExportStage *st, ExportCtx *ctx, const char *label, bool
     snprintf(plain, sizeof plain, "%s:", label);
     report_colorstr(st->prefix, sizeof st->prefix, NULL, plain, ctx->color);
     st->numeric = numeric && ctx->args->verify;
+    st->check = CHECK_SKIPPED;
+    st->suffix = "";
 }
 
 void export_stage_log_start(ExportStage *st, const char *fmt, ...)
@@ -346,7 +349,34 @@ int export_stage_out_path(ExportStage *st, const char *suffix, char *err, size_t
     if (!strcmp(ctx->out_path, ctx->model_path))
         return err_set(err, errlen, "%s: the export would replace the model it was made from; copy the model elsewhere first",
                        ctx->out_path);
+    st->suffix = suffix;
+    const char *slash = strrchr(ctx->out_path, '/');
+    size_t base_len = strlen(slash ? slash + 1 : ctx->out_path);
+    if (base_len > NAME_MAX)
+        return err_set(err, errlen, "%s: the output's name would be %zu bytes long, more than a file name may be (%d): "
+                       "rename the model first", ctx->out_path, base_len, NAME_MAX);
+    char *dir = slash ? xstrndup(ctx->out_path, (size_t)(slash - ctx->out_path) + (slash == ctx->out_path)) : xstrdup(".");
+    int stale = fileio_clean_stale(dir);
+    if (stale > 0)
+        job_log(ctx->job, JOB_LOG_INFO, "%s removed %d temporar%s an interrupted export left in %s", st->prefix, stale,
+                stale == 1 ? "y" : "ies", dir);
+    free(dir);
     return 0;
+}
+
+const char *export_stage_final_path(ExportStage *st)
+{
+    ExportCtx *ctx = st->ctx;
+    struct stat lst;
+    if (st->check != CHECK_WRITTEN_FAILED || lstat(ctx->out_path, &lst) != 0) return ctx->out_path;
+    char kept[sizeof ctx->out_path];
+    snprintf(kept, sizeof kept, "%s", ctx->out_path);
+    if ((size_t)snprintf(ctx->out_path, sizeof ctx->out_path, "%s-check-failed%s", ctx->out_base, st->suffix) >=
+        sizeof ctx->out_path)
+        snprintf(ctx->out_path, sizeof ctx->out_path, "%s", kept); /* no room for the name: commit fails below */
+    job_log(ctx->job, JOB_LOG_WARNING, "%s the check failed: the previous %s is kept as it was; this export is %s",
+            st->prefix, kept, ctx->out_path);
+    return ctx->out_path;
 }
 
 /* Rename the graph input/outputs to the peer's names (images; output0, output1). */
@@ -482,6 +512,7 @@ int export_stage_commit_file(ExportStage *st, const char *name, char *err, size_
     if (!job_commit(st->ctx->job)) return err_set(err, errlen, "cancelled");
     char *from = xasprintf("%s/%s", st->temp_dir, name);
     int rc = 0;
+    export_stage_final_path(st);
     if (rename(from, st->ctx->out_path) != 0)
         rc = err_set(err, errlen, "%s: cannot rename into place: %s", st->ctx->out_path, strerror(errno));
     free(from);
@@ -493,6 +524,7 @@ int export_stage_commit_dir(ExportStage *st, char *err, size_t errlen)
 {
     if (!st->temp_dir) return err_set(err, errlen, "%s: nothing was written", st->ctx->out_path);
     if (!job_commit(st->ctx->job)) return err_set(err, errlen, "cancelled");
+    export_stage_final_path(st);
     if (fileio_commit_dir(st->temp_dir, st->ctx->out_path, err, errlen) != 0) return -1;
     job_release_temp(st->ctx->job, st->temp_dir);
     free(st->temp_dir);
@@ -689,6 +721,7 @@ CheckStatus export_stage_numeric(ExportStage *st, Graph *written, const char *in
     ExportCtx *ctx = st->ctx;
     const ExportArgs *a = ctx->args;
     *worst = -1;
+    st->check = CHECK_SKIPPED;
     if (!a->verify || !st->numeric) {
         report_add_check(ctx->report, "numeric", CHECK_SKIPPED, -1, 0, "verify=False");
         return CHECK_SKIPPED;
@@ -702,7 +735,7 @@ CheckStatus export_stage_numeric(ExportStage *st, Graph *written, const char *in
     bool builtin_only = ctx->runtime && !strcmp(ctx->runtime, "builtin");
     if (st->run_path && ctx->fmt->run && !builtin_only) {
         CheckStatus rs;
-        if (numeric_in_runtime(st, what, worst, &rs, note, sizeof note, err, errlen)) return rs;
+        if (numeric_in_runtime(st, what, worst, &rs, note, sizeof note, err, errlen)) return st->check = rs;
     }
     char tail[1500] = "";
     if (note[0]) snprintf(tail, sizeof tail, "; not checked in the format's own runtime: %s", note);
@@ -721,7 +754,7 @@ CheckStatus export_stage_numeric(ExportStage *st, Graph *written, const char *in
         report_add_check(ctx->report, "numeric", CHECK_PASSED, 0, 0, line);
         job_log(ctx->job, JOB_LOG_INFO, "%s check against the source %s %s: %s", st->prefix,
                 check_status_mark(CHECK_PASSED), check_status_word(CHECK_PASSED), line);
-        return CHECK_PASSED;
+        return st->check = CHECK_PASSED;
     }
     /* not the same graph (half precision, folded constants, NMS...): run both */
     st->src = source_start(ctx);
@@ -766,7 +799,7 @@ CheckStatus export_stage_numeric(ExportStage *st, Graph *written, const char *in
     job_log(ctx->job, nst == CHECK_PASSED ? JOB_LOG_INFO : JOB_LOG_WARNING, "%s check against the source %s %s: %s",
             st->prefix, check_status_mark(nst), check_status_word(nst), line);
     outputs_free(wo, n_wo);
-    return nst;
+    return st->check = nst;
 }
 
 void export_stage_numeric_skipped(ExportStage *st, const char *why)

@@ -56,6 +56,8 @@ typedef struct {
     const char *run_path;    /* the written artifact as the format's own runtime opens it (its temporary),
                                 set by a stage before export_stage_numeric: the check then runs in that
                                 runtime when the host has it (registry row's `run`); NULL: not tried */
+    const char *suffix;      /* the suffix export_stage_out_path put after ctx->out_base */
+    CheckStatus check;       /* what export_stage_numeric said (CHECK_SKIPPED until then) */
 } ExportStage;
 
 /* Start a stage for ctx (label: the format's display name, a static string); numeric: the
@@ -65,8 +67,18 @@ void export_stage_begin(ExportStage *st, ExportCtx *ctx, const char *label, bool
 /* "\n<prefix> starting export with <text>..." (printf-style text). */
 void export_stage_log_start(ExportStage *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* ctx->out_path = out_base + suffix.  -1 + message when that is the model file itself. */
+/* ctx->out_path = out_base + suffix.  -1 + message when that is the model file itself.
+ * Temporaries that an export killed outright left in that folder (fileio_clean_stale: ours,
+ * orphaned) are removed now, and the log says how many. */
 int export_stage_out_path(ExportStage *st, const char *suffix, char *err, size_t errlen);
+
+/* Where the artifact goes: ctx->out_path, unless the numeric check failed (st->check is
+ * CHECK_WRITTEN_FAILED) and something is already there -- then the previous artifact stays
+ * as it is, byte for byte, and the new one is kept beside it as out_base + "-check-failed" +
+ * suffix ("yolov8n-check-failed.onnx", "yolov8n-check-failed_openvino_model"), which a
+ * later failed export replaces; ctx->out_path is changed to that name and a warning logged.
+ * Both commits below call it; a stage that commits by itself calls it before. */
+const char *export_stage_final_path(ExportStage *st);
 
 /* The graph the writer gets: a clone of the source with the peer's names (input "images",
  * outputs "output0", "output1"), the peer's dynamic axis names when dynamic=True, and the
@@ -84,14 +96,15 @@ NmsOptions export_stage_nms_options(const ExportArgs *a, const Graph *src);
  * so that a failed or cancelled job removes it: st->temp_dir.  0 or -1 + message. */
 int export_stage_temp_dir(ExportStage *st, char *err, size_t errlen);
 
-/* Rename st->temp_dir/<name> onto ctx->out_path (replacing an existing file only now), then
+/* Rename st->temp_dir/<name> onto export_stage_final_path() (replacing an existing file only now), then
  * remove the temporary directory.  0 or -1 + message (the old file is then untouched).
  * Both commits first take the job's commit point (job_commit): a job cancelled before it
  * gets "cancelled" and writes nothing; after it, the cancel is refused. */
 int export_stage_commit_file(ExportStage *st, const char *name, char *err, size_t errlen);
 
-/* Replace ctx->out_path with st->temp_dir (fileio_commit_dir: an existing directory is
- * removed only once the new one is in place).  0 or -1 + message. */
+/* Replace export_stage_final_path() with st->temp_dir (fileio_commit_dir: an existing
+ * directory is removed only once the new one is in place, and only when it holds nothing but
+ * what an export of this kind writes).  0 or -1 + message. */
 int export_stage_commit_dir(ExportStage *st, char *err, size_t errlen);
 
 /* Every occurrence of the temporary path tmp in msg replaced by ctx->out_path, so that a

@@ -82,12 +82,11 @@ static uint8_t *entry_read(zip_t *za, const char *path, const char *name, size_t
         err_set(err, errlen, "%s: %s is too large (%llu bytes)", path, name, (unsigned long long)zs.size);
         return NULL;
     }
-    bool opened;
-    size_t got;
-    char why[256];
-    uint8_t *buf = zip_entry_read(za, zs.index, (size_t)zs.size, &opened, &got, why, sizeof why);
+    char why[512];
+    ZipArchive z = {.za = za, .file = path, .archive_bytes = (uint64_t)path_size(path)};
+    uint8_t *buf = zip_entry_read(&z, zs.index, (size_t)zs.size, name, why, sizeof why);
     if (!buf) {
-        err_set(err, errlen, "%s: cannot %s %s: %s", path, opened ? "read" : "open", name, why);
+        err_set(err, errlen, "%s: %s", path, why);
         return NULL;
     }
     *len = (size_t)zs.size;
@@ -157,7 +156,7 @@ static int read_attr(ReadBack *R, const PickleValue *state, const char *name, in
     uint8_t *raw = entry_read(R->za, R->path, entry, need, &len, R->err, R->errlen);
     if (!raw) return -1;
     if (len != need) {
-        free(raw);
+        zip_entry_free(raw);
         return err_set(R->err, R->errlen, "%s: %s holds %zu bytes, %lld x %s needs %zu", R->path, entry, len,
                        (long long)numel, dtype_name(dt), need);
     }
@@ -169,7 +168,7 @@ static int read_attr(ReadBack *R, const PickleValue *state, const char *name, in
     } else {
         for (int64_t i = 0; i < n; i++) store_float(T->dtype, data + (size_t)i * tes, load_float(dt, from + (size_t)i * es));
     }
-    free(raw);
+    zip_entry_free(raw);
     T->data = data;
     T->nbytes = (size_t)n * tes;
     T->external = NULL;
@@ -204,7 +203,7 @@ static int weights_from_archive(const char *path, const char *prefix, const Torc
     if (!buf) goto out;
     char msg[512];
     PickleValue *top = pickle_load_allowing(buf, len, arena, "__torch__", msg, sizeof msg);
-    free(buf);
+    zip_entry_free(buf);
     if (!top) {
         err_set(err, errlen, "%s: data.pkl: %s", path, msg);
         goto out;

@@ -8,8 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/exec/exec.h"
+#include "engine/core/hash.h"
 #include "engine/core/util.h"
+#include "engine/exec/exec.h"
 
 /* ---- hashing ------------------------------------------------------------------------- */
 
@@ -20,14 +21,11 @@ static uint64_t mix(uint64_t h, uint64_t v)
     return h ^ (h >> 33);
 }
 
-static uint64_t hash_bytes(uint64_t h, const void *p, size_t n)
-{
-    const unsigned char *b = p;
-    for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * 0x100000001b3ull;
-    return h;
-}
+/* Contents and names come from files: the keyed hash (engine/core/hash.h) keeps the chains
+ * of the tables below short whatever a file holds. */
+static uint64_t eq_hash_bytes(uint64_t h, const void *p, size_t n) { return mix(h, hash_bytes(p, n)); }
 
-static uint64_t hash_str(uint64_t h, const char *s) { return hash_bytes(h, s ? s : "", s ? strlen(s) : 0); }
+static uint64_t eq_hash_str(uint64_t h, const char *s) { return eq_hash_bytes(h, s ? s : "", s ? strlen(s) : 0); }
 
 /* A chained table of indices by 64-bit hash. */
 typedef struct {
@@ -99,8 +97,8 @@ static uint64_t content_hash(const Content *c)
     for (int i = 0; i < c->rank && i < GRAPH_MAX_RANK; i++) h = mix(h, (uint64_t)c->dims[i]);
     h = mix(h, (uint64_t)c->nbytes);
     size_t n = c->nbytes < 64 ? c->nbytes : 64;
-    h = hash_bytes(h, c->data, n);
-    if (c->nbytes > 64) h = hash_bytes(h, (const unsigned char *)c->data + c->nbytes - 64, 64);
+    h = eq_hash_bytes(h, c->data, n);
+    if (c->nbytes > 64) h = eq_hash_bytes(h, (const unsigned char *)c->data + c->nbytes - 64, 64);
     return h;
 }
 
@@ -183,11 +181,11 @@ static int storage_class(DType t) { return t == DT_F16 || t == DT_BF16 ? (int)t 
 
 static uint64_t attr_hash(const Graph *g, const Attr *a)
 {
-    uint64_t h = mix(hash_str(7, a->name), (uint64_t)a->type);
+    uint64_t h = mix(eq_hash_str(7, a->name), (uint64_t)a->type);
     switch (a->type) {
     case ATTR_INT: return mix(h, (uint64_t)a->i);
     case ATTR_FLOAT: { uint64_t b; memcpy(&b, &a->f, 8); return mix(h, b); }
-    case ATTR_STRING: return hash_bytes(h, a->s ? a->s : "", a->s ? a->s_len : 0);
+    case ATTR_STRING: return eq_hash_bytes(h, a->s ? a->s : "", a->s ? a->s_len : 0);
     case ATTR_INTS:
         for (int i = 0; i < a->count; i++) h = mix(h, (uint64_t)a->ints[i]);
         return h;
@@ -195,7 +193,7 @@ static uint64_t attr_hash(const Graph *g, const Attr *a)
         for (int i = 0; i < a->count; i++) { uint64_t b; memcpy(&b, &a->floats[i], 8); h = mix(h, b); }
         return h;
     case ATTR_STRINGS:
-        for (int i = 0; i < a->count; i++) h = hash_str(h, a->strings[i]);
+        for (int i = 0; i < a->count; i++) h = eq_hash_str(h, a->strings[i]);
         return h;
     case ATTR_TENSOR: {
         Content c;
@@ -243,8 +241,8 @@ static bool attr_equal(const Graph *ga, const Attr *a, const Graph *gb, const At
 
 static uint64_t key_hash(const Key *k)
 {
-    uint64_t h = hash_str(mix(11, (uint64_t)k->op), k->op == OP_OTHER ? k->op_type : "");
-    h = hash_str(h, k->n->domain);
+    uint64_t h = eq_hash_str(mix(11, (uint64_t)k->op), k->op == OP_OTHER ? k->op_type : "");
+    h = eq_hash_str(h, k->n->domain);
     h = mix(h, (uint64_t)k->n_inputs);
     for (int i = 0; i < k->n_inputs; i++) h = mix(h, (uint64_t)(int64_t)k->ins[i]);
     h = mix(h, (uint64_t)k->n->n_outputs);

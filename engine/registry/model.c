@@ -7,6 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include "engine/core/fileio.h"
 
 /* What a file that no row claims looks like, for the message. */
 static const char *describe(const unsigned char *b, size_t n)
@@ -70,14 +73,17 @@ static FormatId detect(const char *path, char *err, size_t errlen)
         err_set(err, errlen, "%s: empty file", path);
         return FMT_NONE;
     }
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        err_set(err, errlen, "%s: %s", path, strerror(errno));
-        return FMT_NONE;
-    }
+    int fd = fileio_open_regular(path, NULL, err, errlen); /* never blocks, even if swapped for a FIFO */
+    if (fd < 0) return FMT_NONE;
     unsigned char *buf = xmalloc(REGISTRY_PROBE_BYTES);
-    size_t n = fread(buf, 1, REGISTRY_PROBE_BYTES, f);
-    fclose(f);
+    size_t n = 0;
+    while (n < REGISTRY_PROBE_BYTES) {
+        ssize_t got = read(fd, buf + n, REGISTRY_PROBE_BYTES - n);
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) break;
+        n += (size_t)got;
+    }
+    close(fd);
     probe.kind = PROBE_FILE;
     probe.head = buf;
     probe.head_len = n;

@@ -17,6 +17,7 @@
 #include "formats/tfjs.h"
 #include "formats/tflite.h"
 #include "formats/tfsaved.h"
+#include "formats/zip_entry.h"
 
 #define MAX_TEXT_BYTES (4u << 20)
 
@@ -49,11 +50,12 @@ bool reader_pt_recognise(const FormatProbe *p, char *err, size_t errlen)
     }
     /* the magic says zip, but libzip cannot read it: say why */
     int zerr = 0;
-    zip_t *z = zip_open(p->path, ZIP_RDONLY, &zerr);
+    ZipArchive za;
+    zip_t *z = zip_entry_open(&za, p->path, ZIP_RDONLY, &zerr, err, errlen);
     if (z) {
-        zip_close(z);
+        zip_discard(z);
         err_set(err, errlen, "%s: damaged zip archive", p->path);
-    } else {
+    } else if (zerr) {
         zip_error_t ze;
         zip_error_init_with_code(&ze, zerr);
         err_set(err, errlen, "%s: truncated or damaged zip archive (%s)", p->path, zip_error_strerror(&ze));
@@ -131,6 +133,12 @@ bool reader_yaml_recognise(const FormatProbe *p, char *err, size_t errlen)
         return false;
     }
     if (p->kind != PROBE_FILE || memchr(p->head, '\0', p->head_len) || p->size > MAX_TEXT_BYTES) return false;
+    size_t skip = p->head_len >= 3 && !memcmp(p->head, "\xef\xbb\xbf", 3) ? 3 : 0;
+    while (skip < p->head_len && strchr(" \t\r\n", p->head[skip])) skip++;
+    if (skip < p->head_len && p->head[skip] == '<') { /* markup: never YAML, and no IR either */
+        err_set(err, errlen, "%s: not a model: XML that is not an OpenVINO IR (its root is not <net>)", p->path);
+        return false;
+    }
     size_t len = 0;
     char *text = file_read_all(p->path, MAX_TEXT_BYTES, &len, err, errlen);
     if (!text) return false;

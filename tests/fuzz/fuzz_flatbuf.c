@@ -6,6 +6,7 @@
 
 #include "formats/flatbuf.h"
 #include "tests/flatbuf_schema.h"
+#include "tests/fuzz/fuzz_budget.h"
 
 static uint64_t walk(FbTable t, int depth)
 {

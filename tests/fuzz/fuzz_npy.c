@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "engine/core/npy.h"
+#include "tests/fuzz/fuzz_budget.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -8,6 +8,7 @@
 
 #include "engine/passes/graph_equiv.h"
 #include "formats/onnx.h"
+#include "tests/fuzz/fuzz_budget.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "formats/pickle.h"
+#include "tests/fuzz/fuzz_budget.h"
 
 static size_t walk(const PickleValue *v, int depth, size_t budget)
 {

@@ -10,6 +10,7 @@
 #include <zip.h>
 
 #include "formats/pt.h"
+#include "tests/fuzz/fuzz_budget.h"
 
 static const size_t storage_sizes[8] = {24, 8, 8, 8, 8, 8, 8, 48};
 

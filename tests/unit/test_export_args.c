@@ -389,6 +389,36 @@ static void test_command_lines(void)
     free(q);
 }
 
+/* The peer's argument merging: "imgsz =640" and "imgsz = 640" are imgsz=640, but a stray '='
+ * after a word that has its value already, or a value starting with '=', is refused. */
+static void test_stray_equals(void)
+{
+    static const struct {
+        const char *words[3];
+        int n;
+        int rc;
+        const char *msg;
+    } cases[] = {
+        {{"imgsz", "=320"}, 2, 0, NULL},
+        {{"imgsz", "=", "320"}, 3, 0, NULL},
+        {{"imgsz=", "320"}, 2, 0, NULL},
+        {{"format=onnx", "=5"}, 2, -1, "'=5': a stray '=' after 'format=onnx'"},
+        {{"data=coco.yaml", "==="}, 2, -1, "'===': a stray '=' after 'data=coco.yaml'"},
+        {{"imgsz", "==320"}, 2, -1, "'==320': a stray '='"},
+        {{"format==onnx"}, 1, -1, "'format==onnx': a stray '='"},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        ExportArgs a;
+        export_args_init(&a);
+        ExportMsgs m;
+        export_msgs_clear(&m);
+        int rc = export_args_parse_argv(&a, cases[i].n, (char *const *)cases[i].words, &m);
+        EXPECT_MSG(rc == cases[i].rc, "case %zu: rc %d", i, rc);
+        if (cases[i].msg) EXPECT_MSG(m.n > 0 && strstr(m.items[0].text, cases[i].msg), "case %zu: %s", i, m.n ? m.items[0].text : "");
+        else EXPECT_EQ_INT(a.imgsz.v[0], 320);
+    }
+}
+
 static void test_applies(void)
 {
     const char *why = NULL;
@@ -448,6 +478,7 @@ int main(void)
     RUN(test_key_table);
     RUN(test_value_texts);
     RUN(test_command_lines);
+    RUN(test_stray_equals);
     RUN(test_applies);
     RUN(test_facts_from_meta);
     return check_done();

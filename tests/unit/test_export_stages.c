@@ -395,12 +395,24 @@ static char *read_all(const char *path)
 
 static void test_openvino_export(void)
 {
-    /* an earlier export of the same name, with a file the new one does not have */
+    /* an earlier export of the same name (its files, older contents) is replaced as a whole;
+     * while the folder also holds a file no export writes (the user's), it is not touched */
     mkdir("yolov8n_openvino_model", 0755);
-    write_text("yolov8n_openvino_model/stale.txt", "previous");
+    write_text("yolov8n_openvino_model/yolov8n.bin", "previous");
+    write_text("yolov8n_openvino_model/notes.txt", "mine");
     Captured log;
     JobState st;
     const char *w[] = {"model=yolov8n.yaml", "format=openvino", "imgsz=64"};
+    ExportRun *kept = export_words(runner, &log, &st, w, 3);
+    EXPECT(kept && kept->status == EXPORT_FAILED);
+    if (kept) EXPECT_CONTAINS(kept->error, "yolov8n_openvino_model: holds notes.txt, which an export does not write");
+    char *notes = read_all("yolov8n_openvino_model/notes.txt"), *prev = read_all("yolov8n_openvino_model/yolov8n.bin");
+    EXPECT(notes && !strcmp(notes, "mine") && prev && !strcmp(prev, "previous"));
+    free(notes);
+    free(prev);
+    EXPECT_EQ_INT(count_temporaries("."), 0);
+    if (kept) export_run_free(kept);
+    unlink("yolov8n_openvino_model/notes.txt");
     ExportRun *run = export_words(runner, &log, &st, w, 3);
     EXPECT(run != NULL);
     if (!run) return;
@@ -410,7 +422,7 @@ static void test_openvino_export(void)
     EXPECT(file_exists("yolov8n_openvino_model/yolov8n.xml"));
     EXPECT(file_exists("yolov8n_openvino_model/yolov8n.bin"));
     EXPECT(file_exists("yolov8n_openvino_model/metadata.yaml"));
-    EXPECT(!file_exists("yolov8n_openvino_model/stale.txt")); /* replaced as a whole */
+    EXPECT(path_size("yolov8n_openvino_model/yolov8n.bin") > 12000000); /* replaced as a whole */
     struct stat sb;
     EXPECT(stat("yolov8n_openvino_model", &sb) == 0 && (sb.st_mode & 0777) == 0755);
     EXPECT_EQ_INT(count_temporaries("."), 0);
