@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/exec/exec_conv.h"
 #include "engine/exec/exec_impl.h"
 #include "engine/core/util.h"
 
@@ -107,6 +108,46 @@ float *exec_scratch(Exec *e, size_t n)
     return e->scratch;
 }
 
+float *exec_pad_scratch(Exec *e, size_t n)
+{
+    if (n > e->pad_len) {
+        free(e->pad);
+        e->pad = xmalloc_aligned(64, n * sizeof(float));
+        e->pad_len = n;
+    }
+    return e->pad;
+}
+
+void *exec_tab_scratch(Exec *e, size_t n)
+{
+    if (n > e->tab_len) {
+        free(e->tab);
+        e->tab = xmalloc_aligned(64, n);
+        e->tab_len = n;
+    }
+    return e->tab;
+}
+
+void exec_worker_scratch_reserve(Exec *e, size_t n)
+{
+    int w = exec_pool_size(e->pool);
+    if (w > e->n_wscr) {
+        e->wscr = xrealloc(e->wscr, sizeof *e->wscr * (size_t)w);
+        e->wscr_len = xrealloc(e->wscr_len, sizeof *e->wscr_len * (size_t)w);
+        for (int i = e->n_wscr; i < w; i++) {
+            e->wscr[i] = NULL;
+            e->wscr_len[i] = 0;
+        }
+        e->n_wscr = w;
+    }
+    for (int i = 0; i < w; i++)
+        if (e->wscr_len[i] < n) {
+            free(e->wscr[i]);
+            e->wscr[i] = xmalloc_aligned(64, (n ? n : 1) * sizeof(float));
+            e->wscr_len[i] = n;
+        }
+}
+
 int broadcast_shape(const int64_t *a, int ra, const int64_t *b, int rb, int64_t *out, int *rout, char *err,
                     size_t errlen)
 {
@@ -138,7 +179,7 @@ static bool dtype_is_int(DType t)
 }
 
 /* Turn an initializer into a Value: float32 data is borrowed, other types converted. */
-static int prepare_const(Value *v, const Tensor *t, char *err, size_t errlen)
+static int prepare_const(const ExecKernels *kern, Value *v, const Tensor *t, char *err, size_t errlen)
 {
     int64_t n;
     if (t->rank < 0 || t->rank > GRAPH_MAX_RANK || !dims_product(t->dims, t->rank, &n))
@@ -160,7 +201,12 @@ static int prepare_const(Value *v, const Tensor *t, char *err, size_t errlen)
         return 0;
     }
     const unsigned char *p = t->data;
-    if (dtype_is_float(t->dtype)) {
+    if (t->dtype == DT_F16 && kern && ((uintptr_t)t->data % sizeof(uint16_t)) == 0) {
+        float *f = xmalloc((size_t)(n ? n : 1) * sizeof(float));
+        kern->f16_to_f32((const uint16_t *)t->data, f, n);
+        v->type = VT_F32;
+        v->data = f;
+    } else if (dtype_is_float(t->dtype)) {
         float *f = xmalloc((size_t)(n ? n : 1) * sizeof(float));
         for (int64_t i = 0; i < n; i++) {
             const unsigned char *q = p + (size_t)i * es;
@@ -191,60 +237,30 @@ static int prepare_const(Value *v, const Tensor *t, char *err, size_t errlen)
     return 0;
 }
 
-/* The single consumer of tensor t, or -1 (none, several, or a graph output). */
-static int sole_consumer(const Exec *e, int t, int *count)
-{
-    int cons[4];
-    int n = graph_consumers(e->g, t, cons, 4);
-    if (count) *count = n;
-    if (n != 1 || e->pinned[t]) return -1;
-    return cons[0];
-}
-
-/* Find Conv -> SiLU and Conv -> Sigmoid -> Mul(conv, sigmoid) and plan them as one conv
- * with a SiLU epilogue (applied while its output is still in cache). */
-static void plan_fusion(Exec *e)
-{
-    const Graph *g = e->g;
-    e->node_plan = xcalloc((size_t)(g->n_nodes ? g->n_nodes : 1), 1);
-    e->alias_src = xmalloc(sizeof(int) * (size_t)(g->n_nodes ? g->n_nodes : 1));
-    for (int ni = 0; ni < g->n_nodes; ni++) {
-        const Node *n = &g->nodes[ni];
-        if (n->op != OP_CONV || n->n_outputs != 1 || n->outputs[0] < 0) continue;
-        int c = n->outputs[0];
-        if (e->pinned[c]) continue;
-        int cnt, cons[2];
-        int s = sole_consumer(e, c, &cnt);
-        if (s > ni && g->nodes[s].op == OP_SILU && g->nodes[s].n_inputs == 1 && g->nodes[s].n_outputs == 1) {
-            e->node_plan[ni] = PLAN_CONV_SILU;
-            e->node_plan[s] = PLAN_ALIAS;
-            e->alias_src[s] = c;
-            continue;
-        }
-        if (cnt != 2 || graph_consumers(g, c, cons, 2) != 2) continue;
-        int sig = g->nodes[cons[0]].op == OP_SIGMOID ? cons[0] : g->nodes[cons[1]].op == OP_SIGMOID ? cons[1] : -1;
-        int mul = sig == cons[0] ? cons[1] : cons[0];
-        if (sig < 0 || g->nodes[mul].op != OP_MUL || g->nodes[sig].n_outputs != 1 || g->nodes[mul].n_inputs != 2 ||
-            g->nodes[mul].n_outputs != 1 || sig < ni || mul < sig)
-            continue;
-        int so = g->nodes[sig].outputs[0];
-        if (so < 0 || sole_consumer(e, so, NULL) != mul) continue;
-        const int *mi = g->nodes[mul].inputs;
-        if (!((mi[0] == c && mi[1] == so) || (mi[0] == so && mi[1] == c))) continue;
-        e->node_plan[ni] = PLAN_CONV_SILU;
-        e->node_plan[sig] = PLAN_SKIP;
-        e->node_plan[mul] = PLAN_ALIAS;
-        e->alias_src[mul] = c;
-    }
-}
-
 int exec_opset_class(int64_t opset)
 {
     if (opset <= 0 || opset >= 13) return 0;
     return opset >= 11 ? 1 : 2;
 }
 
-Exec *exec_new(const Graph *g, char *err, size_t errlen)
+static const ExecIsa kernel_sets[] = {
+    [EXEC_KERNELS_BEST] = EXEC_ISA_AVX512,
+    [EXEC_KERNELS_PORTABLE] = EXEC_ISA_PORTABLE,
+    [EXEC_KERNELS_AVX2] = EXEC_ISA_AVX2,
+    [EXEC_KERNELS_AVX512] = EXEC_ISA_AVX512,
+};
+static const ConvPath conv_choices[] = {
+    [EXEC_CONV_AUTO] = CONV_PATH_AUTO,
+    [EXEC_CONV_REFERENCE] = CONV_PATH_REFERENCE,
+    [EXEC_CONV_GEMM1X1] = CONV_PATH_GEMM1X1,
+    [EXEC_CONV_DIRECT] = CONV_PATH_DIRECT,
+    [EXEC_CONV_IM2COL] = CONV_PATH_IM2COL,
+    [EXEC_CONV_WINOGRAD] = CONV_PATH_WINO43,
+};
+
+Exec *exec_new(const Graph *g, char *err, size_t errlen) { return exec_new_with(g, NULL, err, errlen); }
+
+Exec *exec_new_with(const Graph *g, const ExecOptions *opt, char *err, size_t errlen)
 {
     if (!g) {
         err_set(err, errlen, "no graph");
@@ -255,6 +271,10 @@ Exec *exec_new(const Graph *g, char *err, size_t errlen)
     e->g = g;
     e->opset = g->meta.opset;
     e->max_elems = EXEC_MAX_ELEMS;
+    ExecKernelSet ks = opt && (unsigned)opt->kernels < ARRAY_LEN(kernel_sets) ? opt->kernels : EXEC_KERNELS_BEST;
+    e->kern = exec_kernels(kernel_sets[ks]);
+    e->threads = opt && opt->threads > 0 ? opt->threads : 0;
+    e->conv_force = opt && (unsigned)opt->conv < ARRAY_LEN(conv_choices) ? (int)conv_choices[opt->conv] : 0;
     int nt = g->n_tensors ? g->n_tensors : 1, nn = g->n_nodes ? g->n_nodes : 1;
     e->vals = xcalloc((size_t)nt, sizeof *e->vals);
     e->last_use = xmalloc((size_t)nt * sizeof *e->last_use);
@@ -267,7 +287,7 @@ Exec *exec_new(const Graph *g, char *err, size_t errlen)
         const Tensor *t = &g->tensors[i];
         if (t->producer >= 0 || t->is_input) continue;
         if (t->data) {
-            if (prepare_const(&e->vals[i], t, err, errlen)) goto fail;
+            if (prepare_const(e->kern, &e->vals[i], t, err, errlen)) goto fail;
         }
     }
     for (int ni = 0; ni < g->n_nodes; ni++) {
@@ -302,7 +322,7 @@ Exec *exec_new(const Graph *g, char *err, size_t errlen)
             e->last_use[t] = ni;
         }
     }
-    plan_fusion(e);
+    exec_plan_convs(e, !e->keep_all);
     return e;
 fail:
     exec_free(e);
@@ -319,12 +339,39 @@ void exec_free(Exec *e)
     free(e->op_fns);
     free(e->scratch);
     free(e->node_ms);
+    if (e->conv)
+        for (int i = 0; i < e->g->n_nodes; i++) conv_plan_free(e->conv[i]);
+    free(e->conv);
     free(e->node_plan);
     free(e->alias_src);
+    exec_pool_free(e->pool);
+    free(e->pad);
+    free(e->tab);
+    for (int i = 0; i < e->n_wscr; i++) free(e->wscr[i]);
+    free(e->wscr);
+    free(e->wscr_len);
     free(e);
 }
 
-void exec_keep_all(Exec *e, int on) { e->keep_all = on != 0; }
+void exec_keep_all(Exec *e, int on)
+{
+    if ((on != 0) == e->keep_all) return;
+    e->keep_all = on != 0;
+    exec_plan_convs(e, !e->keep_all);
+}
+
+void exec_set_threads(Exec *e, int threads)
+{
+    threads = threads > 0 ? threads : 0;
+    if (threads == e->threads) return;
+    e->threads = threads;
+    exec_pool_free(e->pool);
+    e->pool = NULL;
+}
+
+int exec_threads(const Exec *e) { return e->threads > 0 ? e->threads : exec_cpu_count(); }
+
+const char *exec_kernel_name(const Exec *e) { return e->kern->name; }
 
 void exec_set_max_elements(Exec *e, int64_t n) { e->max_elems = n > 0 && n < EXEC_MAX_ELEMS ? n : EXEC_MAX_ELEMS; }
 
@@ -336,10 +383,10 @@ static bool is_const_tensor(const Exec *e, int t)
 }
 
 /* Round float32 values to what a float16/bfloat16 tensor can hold (no-op for other types). */
-static void round_to_storage(Value *v, DType storage)
+static void round_to_storage(const Exec *e, Value *v, DType storage)
 {
     if (storage == DT_F16)
-        for (int64_t i = 0; i < v->numel; i++) vf(v)[i] = half_to_float(float_to_half(vf(v)[i]));
+        e->kern->round_f16(vf(v), v->numel);
     else if (storage == DT_BF16)
         for (int64_t i = 0; i < v->numel; i++) {
             uint32_t b;
@@ -371,7 +418,7 @@ int exec_set_input(Exec *e, const char *name, const float *data, const int64_t *
         for (int64_t i = 0; i < v->numel; i++) vi(v)[i] = (int64_t)data[i];
     else if (v->numel)
         memcpy(v->data, data, (size_t)v->numel * sizeof(float));
-    if (!as_int) round_to_storage(v, tt->dtype);
+    if (!as_int) round_to_storage(e, v, tt->dtype);
     return 0;
 }
 
@@ -384,6 +431,7 @@ int exec_run(Exec *e, const volatile int *cancel, char *err, size_t errlen)
         if (!e->vals[g->inputs[i]].ready)
             return err_set(err, errlen, "input '%s' is not set", g->tensors[g->inputs[i]].name);
 
+    if (!e->pool && exec_threads(e) > 1) e->pool = exec_pool_new(exec_threads(e));
     Value *inb[64], *outb[64];
     if (e->profile) {
         free(e->node_ms);
@@ -395,7 +443,7 @@ int exec_run(Exec *e, const volatile int *cancel, char *err, size_t errlen)
         const Node *n = &g->nodes[ni];
         if (n->n_inputs > 64 || n->n_outputs > 64)
             return err_set(err, errlen, "node '%s' (%s) has too many inputs or outputs", n->name, n->op_type);
-        int plan = e->keep_all || !e->node_plan ? PLAN_RUN : e->node_plan[ni];
+        int plan = e->fusion ? e->node_plan[ni] : PLAN_RUN;
         if (plan == PLAN_SKIP) continue; /* its only reader is an alias of the fused conv */
         for (int k = 0; k < n->n_inputs; k++) {
             int t = n->inputs[k];
@@ -417,9 +465,7 @@ int exec_run(Exec *e, const volatile int *cancel, char *err, size_t errlen)
             Value *src = &e->vals[e->alias_src[ni]];
             rc = value_forward(e, n, outb[0], src, src->rank, src->dims, msg, sizeof msg);
         } else {
-            e->fuse_silu = plan == PLAN_CONV_SILU;
             rc = fn(e, n, inb, n->n_inputs, outb, n->n_outputs, msg, sizeof msg);
-            e->fuse_silu = false;
         }
         if (rc) return err_set(err, errlen, "node '%s' (%s): %s", n->name, n->op_type, msg);
         if (e->profile) e->node_ms[ni] = (now_seconds() - t0) * 1000.0;
@@ -428,10 +474,11 @@ int exec_run(Exec *e, const volatile int *cancel, char *err, size_t errlen)
                 return err_set(err, errlen, "node '%s' (%s): output %d was not produced", n->name, n->op_type, k);
         /* tensors the graph stores as float16/bfloat16 hold only what those types can: round
          * them, so that a half-precision export is checked as a half-precision runtime sees it */
-        for (int k = 0; k < n->n_outputs; k++) {
+        bool rounded = plan == PLAN_ALIAS || e->conv[ni]; /* by the convolution's epilogue */
+        for (int k = 0; k < n->n_outputs && !rounded; k++) {
             int t = n->outputs[k];
             if (t >= 0 && e->vals[t].ready && e->vals[t].owned && e->vals[t].type == VT_F32)
-                round_to_storage(&e->vals[t], g->tensors[t].dtype);
+                round_to_storage(e, &e->vals[t], g->tensors[t].dtype);
         }
         if (e->keep_all) continue;
         /* free what no later node reads */
@@ -564,13 +611,13 @@ int exec_eval_node(const Graph *g, int node, ExecValue *out, int max_out, int64_
         if (tt->producer >= 0 || tt->is_input || !tt->data)
             rc = err_set(err, errlen, "node '%s' (%s): input '%s' is not a constant", n->name, node_op_name(n), tt->name);
         else if (!e.vals[t].ready)
-            rc = prepare_const(&e.vals[t], tt, err, errlen);
+            rc = prepare_const(NULL, &e.vals[t], tt, err, errlen);
         inb[k] = &e.vals[t];
     }
     for (int a = 0; a < n->n_attrs && !rc; a++) { /* Constant / ConstantOfShape values */
         int t = n->attrs[a].type == ATTR_TENSOR ? n->attrs[a].tensor : -1;
         if (t >= 0 && t < g->n_tensors && g->tensors[t].data && !e.vals[t].ready)
-            rc = prepare_const(&e.vals[t], &g->tensors[t], err, errlen);
+            rc = prepare_const(NULL, &e.vals[t], &g->tensors[t], err, errlen);
     }
     for (int k = 0; k < n->n_outputs; k++) outb[k] = n->outputs[k] >= 0 ? &outv[k] : NULL;
     char msg[512] = "";
@@ -626,4 +673,26 @@ int exec_profile(const Exec *e, ExecOpTime *out, int max)
     memcpy(out, all, sizeof *all * (size_t)(cnt > 0 ? cnt : 0));
     free(all);
     return cnt;
+}
+
+int exec_node_info(const Exec *e, int node, ExecNodeInfo *out)
+{
+    if (!e || node < 0 || node >= e->g->n_nodes) return -1;
+    const Node *n = &e->g->nodes[node];
+    memset(out, 0, sizeof *out);
+    out->name = n->name ? n->name : "";
+    out->op = node_op_name(n);
+    const ConvPlan *p = e->conv ? e->conv[node] : NULL;
+    if (p) {
+        bool ref = p->last_path == CONV_PATH_REFERENCE;
+        snprintf(out->path, sizeof out->path, "%s%s%s", conv_path_name(p->last_path), ref ? "" : " ",
+                 ref ? "" : p->kern->name);
+        out->macs = p->last_macs;
+    } else if (e->fusion && e->node_plan && (e->node_plan[node] == PLAN_ALIAS || e->node_plan[node] == PLAN_SKIP)) {
+        snprintf(out->path, sizeof out->path, "fused");
+    } else if (n->op == OP_CONV) {
+        snprintf(out->path, sizeof out->path, "%s", conv_path_name(CONV_PATH_REFERENCE));
+    }
+    out->ms = e->node_ms ? e->node_ms[node] : 0;
+    return 0;
 }

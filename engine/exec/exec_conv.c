@@ -9,18 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/exec/exec_impl.h"
+#include "engine/exec/exec_conv.h"
 #include "engine/core/util.h"
-
-/* Spatial geometry of a conv/pool node, with 1-D inputs seen as H = 1. */
-typedef struct {
-    int64_t N, C, H, W;     /* input */
-    int64_t kh, kw;
-    int64_t sh, sw, dh, dw;
-    int64_t pt, pl, pb, pr; /* pads: top, left, bottom, right */
-    int64_t OH, OW;
-    int spatial;            /* 1 or 2 */
-} Geom;
 
 static int64_t out_len(int64_t in, int64_t k, int64_t s, int64_t d, int64_t p0, int64_t p1, bool ceil_mode)
 {
@@ -31,10 +21,8 @@ static int64_t out_len(int64_t in, int64_t k, int64_t s, int64_t d, int64_t p0, 
     return o;
 }
 
-/* Read kernel/stride/dilation/pad attributes for input x (rank 3 or 4) and kernel size
- * kh x kw (from the weight or the kernel_shape attribute). */
-static int geom_init(const Node *n, const Value *x, int64_t kh, int64_t kw, bool ceil_mode, Geom *g, char *err,
-                     size_t errlen)
+int conv_geom_init(const Node *n, const Value *x, int64_t kh, int64_t kw, bool ceil_mode, Geom *g, char *err,
+                   size_t errlen)
 {
     if (x->rank != 3 && x->rank != 4)
         return err_set(err, errlen, "only 1-D and 2-D inputs (rank 3 or 4) are supported, got rank %d", x->rank);
@@ -172,6 +160,13 @@ int exec_op_conv(Exec *e, const Node *n, Value **in, int nin, Value **out, int n
 {
     NEED_IN(0); NEED_IN(1); NEED_OUT(0);
     Value *x = in[0], *w = in[1], *b = nin > 2 ? in[2] : NULL;
+    ConvPlan *plan = NULL;
+    if (e->conv && n >= e->g->nodes && n < e->g->nodes + e->g->n_nodes) plan = e->conv[n - e->g->nodes];
+    if (plan && plan->path != CONV_PATH_REFERENCE) {
+        int rc = conv_plan_run(e, n, plan, x, out[0], err, errlen);
+        if (rc <= 0) return rc;
+    }
+    if (plan) plan->last_path = CONV_PATH_REFERENCE;
     if (x->type != VT_F32 || w->type != VT_F32) return err_set(err, errlen, "Conv needs float input and weight");
     if (x->rank != 3 && x->rank != 4)
         return err_set(err, errlen, "only 1-D and 2-D inputs (rank 3 or 4) are supported, got rank %d", x->rank);
@@ -182,7 +177,7 @@ int exec_op_conv(Exec *e, const Node *n, Value **in, int nin, Value **out, int n
     if (nk < 0 || (nk && (nk != x->rank - 2 || ks[nk - 1] != kw || (nk == 2 && ks[0] != kh))))
         return err_set(err, errlen, "kernel_shape does not match the weight's shape");
     Geom g;
-    if (geom_init(n, x, kh, kw, false, &g, err, errlen)) return -1;
+    if (conv_geom_init(n, x, kh, kw, false, &g, err, errlen)) return -1;
     int64_t group = node_attr_int(n, "group", 1), M = w->dims[0];
     if (group < 1 || g.C % group || M % group || w->dims[1] != g.C / group)
         return err_set(err, errlen, "group %lld does not fit input channels %lld and weight [%lld, %lld, ...]",
@@ -190,6 +185,7 @@ int exec_op_conv(Exec *e, const Node *n, Value **in, int nin, Value **out, int n
     if (b && (b->type != VT_F32 || b->numel != M)) return err_set(err, errlen, "bias must hold %lld floats", (long long)M);
     if (alloc_spatial_out(e, out[0], &g, M, err, errlen)) return -1;
     int64_t Cg = g.C / group, Mg = M / group, OHW = g.OH * g.OW, HW = g.H * g.W, K = Cg * kh * kw;
+    if (plan) plan->last_macs = (double)g.N * (double)M * (double)OHW * (double)K;
     if (OHW > INT32_MAX || K > INT32_MAX || Mg > INT32_MAX) return err_set(err, errlen, "conv too large");
     float *y = vf(out[0]);
     const float *xd = vf(x), *wd = vf(w);
@@ -220,13 +216,11 @@ int exec_op_conv(Exec *e, const Node *n, Value **in, int nin, Value **out, int n
             float *yg = y + (bn * M + gr * Mg) * OHW;
             if (depthwise) {
                 depthwise_channel(xg, wg, yg, &g);
-                if (e->fuse_silu) kernel_silu(yg, yg, OHW);
                 continue;
             }
             if (pointwise) {
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)Mg, (int)OHW, (int)K, 1.0f, wg, (int)K,
                             xg, (int)OHW, 1.0f, yg, (int)OHW);
-                if (e->fuse_silu) kernel_silu(yg, yg, Mg * OHW);
                 continue;
             }
             for (int64_t oy0 = 0; oy0 < g.OH; oy0 += band) {
@@ -234,10 +228,18 @@ int exec_op_conv(Exec *e, const Node *n, Value **in, int nin, Value **out, int n
                 im2col(xg, Cg, &g, oy0, oy1, col);
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)Mg, (int)cols, (int)K, 1.0f, wg, (int)K,
                             col, (int)cols, 1.0f, yg + oy0 * g.OW, (int)OHW);
-                if (e->fuse_silu) /* the SiLU epilogue, while the band is in cache */
-                    for (int64_t m = 0; m < Mg; m++) kernel_silu(yg + m * OHW + oy0 * g.OW, yg + m * OHW + oy0 * g.OW, cols);
             }
         }
+    if (plan) { /* what the plan folded and fused: batch norm, then the epilogue */
+        const ExecEpi *epi = e->fusion ? &plan->epi : &plan->epi_plain;
+        for (int64_t bn = 0; bn < g.N; bn++)
+            for (int64_t m = 0; m < M; m++) {
+                float *ym = y + (bn * M + m) * OHW;
+                if (plan->bn_scale)
+                    for (int64_t i = 0; i < OHW; i++) ym[i] = ym[i] * plan->bn_scale[m] + plan->bn_shift[m];
+                plan->kern->epilogue(ym, OHW, 0.f, epi);
+            }
+    }
     return 0;
 }
 
@@ -262,7 +264,7 @@ int exec_op_conv_transpose(Exec *e, const Node *n, Value **in, int nin, Value **
         if (strcmp(n->attrs[i].name, "auto_pad")) attrs[na++] = n->attrs[i];
     tmp.attrs = attrs;
     tmp.n_attrs = na;
-    if (geom_init(&tmp, x, kh, kw, false, &g, err, errlen)) return -1;
+    if (conv_geom_init(&tmp, x, kh, kw, false, &g, err, errlen)) return -1;
     int64_t group = node_attr_int(n, "group", 1);
     if (group < 1 || g.C % group || w->dims[0] != g.C)
         return err_set(err, errlen, "weight [%lld, ...] does not fit input channels %lld with group %lld",
@@ -396,7 +398,7 @@ int exec_op_pool(Exec *e, const Node *n, Value **in, int nin, Value **out, int n
     if (nout > 1 && out[1]) return err_set(err, errlen, "MaxPool indices output is not supported");
     Geom g;
     bool ceil_mode = node_attr_int(n, "ceil_mode", 0) != 0;
-    if (geom_init(n, x, nk == 2 ? ks[0] : 1, ks[nk - 1], ceil_mode, &g, err, errlen)) return -1;
+    if (conv_geom_init(n, x, nk == 2 ? ks[0] : 1, ks[nk - 1], ceil_mode, &g, err, errlen)) return -1;
     bool incl = node_attr_int(n, "count_include_pad", 0) != 0;
     if (alloc_spatial_out(e, out[0], &g, g.C, err, errlen)) return -1;
     float *y = vf(out[0]);

@@ -9,7 +9,11 @@
 #include <stdint.h>
 
 #include "engine/exec/exec.h"
+#include "engine/exec/exec_kern.h"
+#include "engine/exec/exec_pool.h"
 #include "engine/core/graph.h"
+
+struct ConvPlan;
 
 /* Run-time element types: every float type computes as float32, every integer or bool
  * type as int64 (shape arithmetic stays exact). */
@@ -45,19 +49,45 @@ struct Exec {
     int64_t opset;      /* default-domain opset (0 when unknown) */
     ExecOpFn *op_fns;   /* resolved op function per node */
     bool profile;
-    /* Conv + SiLU fusion, planned at exec_new and used when keep_all is off:
-     * node_plan[ni] is PLAN_RUN, PLAN_CONV_SILU (the conv applies SiLU to its output),
-     * PLAN_SKIP (a Sigmoid whose only reader is the fused Mul), or PLAN_ALIAS (a SiLU or
-     * Mul whose output is the fused conv's output, alias_src). */
+    /* Convolution epilogues, planned at exec_new and used when fusion is on (keep_all off,
+     * no observer): node_plan[ni] is PLAN_RUN, PLAN_CONV_FUSED (the conv folds a following
+     * batch norm and applies the activation to its output), PLAN_SKIP (a Sigmoid whose
+     * only reader is the fused Mul), or PLAN_ALIAS (a BatchNormalization, SiLU, Relu,
+     * Sigmoid or Mul whose output is its input alias_src[ni], already transformed by the
+     * conv).  conv[ni] is the node's ConvPlan (packed weights, path), NULL for other nodes
+     * and for convolutions the fast paths do not take. */
     unsigned char *node_plan;
     int *alias_src;
-    bool fuse_silu;     /* set by the run loop while a PLAN_CONV_SILU conv runs */
+    struct ConvPlan **conv;
+    bool fusion;        /* the plan above is in force (it matches keep_all / observer) */
+    int conv_force;     /* ConvPath forced by the options (tests, benchmarks) */
     double *node_ms;    /* per node wall time of the last run (profile on) */
-    float *scratch;     /* reusable work buffer (im2col) */
+    float *scratch;     /* reusable work buffer (reference im2col) */
     size_t scratch_len; /* in floats */
+    /* threads and kernels */
+    int threads;        /* requested (0: the machine's CPUs) */
+    ExecPool *pool;     /* started by the first run that uses more than one thread */
+    const ExecKernels *kern;
+    float *pad;         /* shared scratch: padded convolution inputs (64-byte aligned) */
+    size_t pad_len;     /* in floats */
+    void *tab;          /* shared scratch: offset tables */
+    size_t tab_len;     /* in bytes */
+    float **wscr;       /* per-worker scratch (panels, Winograd blocks), exec_pool_size entries */
+    size_t *wscr_len;   /* in floats */
+    int n_wscr;
 };
 
-enum { PLAN_RUN, PLAN_CONV_SILU, PLAN_SKIP, PLAN_ALIAS };
+enum { PLAN_RUN, PLAN_CONV_FUSED, PLAN_SKIP, PLAN_ALIAS };
+
+/* The pool a run's kernels use (NULL: run on the calling thread alone). */
+static inline ExecPool *exec_pool(const Exec *e) { return e->pool; }
+/* Shared scratch of at least n floats, 64-byte aligned (contents undefined). */
+float *exec_pad_scratch(Exec *e, size_t n);
+/* Shared scratch of at least n bytes, 64-byte aligned (contents undefined). */
+void *exec_tab_scratch(Exec *e, size_t n);
+/* Make every worker's scratch at least n floats (call before a parallel loop; inside it,
+ * worker w uses e->wscr[w]). */
+void exec_worker_scratch_reserve(Exec *e, size_t n);
 
 
 /* The kernels (exec_conv.c, exec_elementwise.c, exec_shape.c); exec_ops.c's table says which
