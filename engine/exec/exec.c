@@ -15,9 +15,20 @@
 
 /* ---- values ---------------------------------------------------------------------- */
 
+/* Give back v's data (an owned heap block or region block; planned slots stay). */
+static void value_release(Value *v)
+{
+    if (v->owned) {
+        if (v->where == VW_HEAP) free(v->data);
+        else if (v->where == VW_REGION) exec_mem_release(v->mem, v->mem_off, v->mem_bytes);
+    }
+    v->where = VW_HEAP;
+    v->mem = NULL;
+}
+
 void value_clear(Value *v)
 {
-    if (v->owned) free(v->data);
+    value_release(v);
     free(v->fshadow);
     v->data = NULL;
     v->fshadow = NULL;
@@ -27,7 +38,36 @@ void value_clear(Value *v)
     v->rank = 0;
 }
 
-int value_alloc(const Exec *e, Value *v, ValueType t, int rank, const int64_t *dims, char *err, size_t errlen)
+/* The graph tensor v holds, or -1 (a kernel's temporary). */
+static int value_tensor(const Exec *e, const Value *v)
+{
+    uintptr_t p = (uintptr_t)v, lo = (uintptr_t)e->vals, hi = (uintptr_t)(e->vals + e->g->n_tensors);
+    return p >= lo && p < hi ? (int)(v - e->vals) : -1;
+}
+
+/* Data for tensor t (-1: a temporary) of bytes: its planned slot, a region block in a
+ * recording run, else the heap. */
+static void value_place(Exec *e, Value *v, int t, size_t bytes)
+{
+    v->where = VW_HEAP;
+    if (t >= 0 && e->mem && e->planned && e->plan_off[t] >= 0 && (int64_t)bytes <= e->plan_bytes[t]) {
+        v->data = exec_mem_ptr(e->mem, (size_t)e->plan_off[t]);
+        v->where = VW_PLANNED;
+        return;
+    }
+    size_t off;
+    if (t >= 0 && e->mem && e->recording && exec_mem_alloc(e->mem, bytes, &off)) {
+        v->data = exec_mem_ptr(e->mem, off);
+        v->where = VW_REGION;
+        v->mem = e->mem;
+        v->mem_off = off;
+        v->mem_bytes = bytes;
+        return;
+    }
+    v->data = xmalloc(bytes ? bytes : 1);
+}
+
+int value_alloc(Exec *e, Value *v, ValueType t, int rank, const int64_t *dims, char *err, size_t errlen)
 {
     value_clear(v);
     if (rank < 0 || rank > GRAPH_MAX_RANK) return err_set(err, errlen, "rank %d is out of range", rank);
@@ -42,20 +82,22 @@ int value_alloc(const Exec *e, Value *v, ValueType t, int rank, const int64_t *d
     v->type = t;
     v->rank = rank;
     v->numel = n;
-    v->data = xmalloc((size_t)(n ? n : 1) * (t == VT_F32 ? sizeof(float) : sizeof(int64_t)));
+    int tensor = value_tensor(e, v);
+    value_place(e, v, tensor, (size_t)n * (t == VT_F32 ? sizeof(float) : sizeof(int64_t)));
     v->owned = true;
     v->ready = true;
     return 0;
 }
 
-int value_copy_reshaped(const Exec *e, Value *dst, const Value *src, int rank, const int64_t *dims, char *err,
+int value_copy_reshaped(Exec *e, Value *dst, const Value *src, int rank, const int64_t *dims, char *err,
                         size_t errlen)
 {
     if (value_alloc(e, dst, src->type, rank, dims, err, errlen)) return -1;
     if (dst->numel != src->numel)
         return err_set(err, errlen, "cannot give %lld elements the shape of %lld", (long long)src->numel,
                        (long long)dst->numel);
-    memcpy(dst->data, src->data, (size_t)src->numel * (src->type == VT_F32 ? sizeof(float) : sizeof(int64_t)));
+    if (dst->data != src->data) /* a planned view of its source needs no copy */
+        memcpy(dst->data, src->data, (size_t)src->numel * (src->type == VT_F32 ? sizeof(float) : sizeof(int64_t)));
     return 0;
 }
 
@@ -92,7 +134,7 @@ void value_to_f32(Value *v)
     if (v->type == VT_F32) return;
     float *f = xmalloc((size_t)(v->numel ? v->numel : 1) * sizeof(float));
     for (int64_t i = 0; i < v->numel; i++) f[i] = (float)vi(v)[i];
-    if (v->owned) free(v->data);
+    value_release(v);
     v->data = f;
     v->owned = true;
     v->type = VT_F32;
@@ -275,6 +317,7 @@ Exec *exec_new_with(const Graph *g, const ExecOptions *opt, char *err, size_t er
     e->kern = exec_kernels(kernel_sets[ks]);
     e->threads = opt && opt->threads > 0 ? opt->threads : 0;
     e->conv_force = opt && (unsigned)opt->conv < ARRAY_LEN(conv_choices) ? (int)conv_choices[opt->conv] : 0;
+    e->cur_node = -1;
     int nt = g->n_tensors ? g->n_tensors : 1, nn = g->n_nodes ? g->n_nodes : 1;
     e->vals = xcalloc((size_t)nt, sizeof *e->vals);
     e->last_use = xmalloc((size_t)nt * sizeof *e->last_use);
@@ -345,6 +388,13 @@ void exec_free(Exec *e)
     free(e->node_plan);
     free(e->alias_src);
     exec_pool_free(e->pool);
+    exec_mem_free(e->mem);
+    free(e->rec);
+    free(e->plan_off);
+    free(e->plan_bytes);
+    free(e->no_consume);
+    free(e->plan_in_dims);
+    free(e->plan_in_rank);
     free(e->pad);
     free(e->tab);
     for (int i = 0; i < e->n_wscr; i++) free(e->wscr[i]);
@@ -358,6 +408,8 @@ void exec_keep_all(Exec *e, int on)
     if ((on != 0) == e->keep_all) return;
     e->keep_all = on != 0;
     exec_plan_convs(e, !e->keep_all);
+    e->planned = false; /* lifetimes change */
+    e->plan_failed = false;
 }
 
 void exec_set_threads(Exec *e, int threads)
@@ -413,13 +465,75 @@ int exec_set_input(Exec *e, const char *name, const float *data, const int64_t *
                            (long long)tt->dims[i], (long long)dims[i]);
     Value *v = &e->vals[t];
     bool as_int = dtype_is_int(tt->dtype);
-    if (value_alloc(e, v, as_int ? VT_I64 : VT_F32, rank, dims, err, errlen)) return -1;
+    bool same = v->ready && v->owned && v->where == VW_HEAP && v->type == (as_int ? VT_I64 : VT_F32) &&
+                v->rank == rank && !memcmp(v->dims, dims, sizeof(int64_t) * (size_t)rank);
+    if (same) free(v->fshadow), v->fshadow = NULL; /* the same shape: the buffer is reused */
+    else if (value_alloc(e, v, as_int ? VT_I64 : VT_F32, rank, dims, err, errlen)) return -1;
     if (as_int)
         for (int64_t i = 0; i < v->numel; i++) vi(v)[i] = (int64_t)data[i];
     else if (v->numel)
         memcpy(v->data, data, (size_t)v->numel * sizeof(float));
     if (!as_int) round_to_storage(e, v, tt->dtype);
     return 0;
+}
+
+/* Whether the memory plan was made for the inputs as they are now. */
+static bool plan_fits_inputs(const Exec *e)
+{
+    const Graph *g = e->g;
+    for (int i = 0; i < g->n_inputs; i++) {
+        const Value *v = &e->vals[g->inputs[i]];
+        if (v->rank != e->plan_in_rank[i] ||
+            memcmp(v->dims, e->plan_in_dims + i * GRAPH_MAX_RANK, sizeof(int64_t) * (size_t)v->rank))
+            return false;
+    }
+    return true;
+}
+
+/* A recording run starts: every tensor unknown, the region empty. */
+static void record_start(Exec *e)
+{
+    const Graph *g = e->g;
+    int nt = g->n_tensors ? g->n_tensors : 1;
+    if (!e->rec) {
+        e->rec = xcalloc((size_t)nt, sizeof *e->rec);
+        e->plan_off = xmalloc(sizeof(int64_t) * (size_t)nt);
+        e->plan_bytes = xmalloc(sizeof(int64_t) * (size_t)nt);
+        e->no_consume = xcalloc((size_t)nt, sizeof(bool));
+        e->plan_in_dims = xcalloc((size_t)(g->n_inputs ? g->n_inputs : 1) * GRAPH_MAX_RANK, sizeof(int64_t));
+        e->plan_in_rank = xcalloc((size_t)(g->n_inputs ? g->n_inputs : 1), sizeof(int));
+    }
+    for (int t = 0; t < g->n_tensors; t++) {
+        e->rec[t].bytes = -1;
+        e->rec[t].move_from = -1;
+        e->no_consume[t] = false;
+    }
+    for (int i = 0; i < g->n_inputs; i++) {
+        const Value *v = &e->vals[g->inputs[i]];
+        e->plan_in_rank[i] = v->rank;
+        memcpy(e->plan_in_dims + i * GRAPH_MAX_RANK, v->dims, sizeof(int64_t) * (size_t)v->rank);
+    }
+    exec_mem_reset(e->mem);
+}
+
+/* In a recording run, after node ni: what its outputs hold, and which took over an
+ * input's buffer (in_data: the inputs' data before the node ran). */
+static void record_outputs(Exec *e, const Node *n, int ni, void *const *in_data)
+{
+    for (int k = 0; k < n->n_outputs; k++) {
+        int t = n->outputs[k];
+        if (t < 0 || !e->vals[t].ready || !e->vals[t].owned) continue;
+        const Value *v = &e->vals[t];
+        MemRec *r = &e->rec[t];
+        r->bytes = v->numel * (int64_t)(v->type == VT_F32 ? sizeof(float) : sizeof(int64_t));
+        r->node = ni;
+        r->move_from = -1;
+        for (int i = 0; i < n->n_inputs && v->data; i++)
+            if (n->inputs[i] >= 0 && in_data[i] == v->data) r->move_from = n->inputs[i];
+        r->type = v->type;
+        r->rank = v->rank;
+        memcpy(r->dims, v->dims, sizeof(int64_t) * (size_t)v->rank);
+    }
 }
 
 int exec_run(Exec *e, const volatile int *cancel, char *err, size_t errlen)
@@ -430,27 +544,41 @@ int exec_run(Exec *e, const volatile int *cancel, char *err, size_t errlen)
     for (int i = 0; i < g->n_inputs; i++)
         if (!e->vals[g->inputs[i]].ready)
             return err_set(err, errlen, "input '%s' is not set", g->tensors[g->inputs[i]].name);
+    if (!e->mem) e->mem = exec_mem_new();
+    if (e->planned && !plan_fits_inputs(e)) e->planned = false;
+    e->recording = !e->planned && !e->plan_failed;
+    if (e->recording) record_start(e);
+    else if (e->planned && !exec_mem_ensure(e->mem, e->plan_size)) e->planned = false;
+    void *in_data[64];
 
     if (!e->pool && exec_threads(e) > 1) e->pool = exec_pool_new(exec_threads(e));
     Value *inb[64], *outb[64];
     if (e->profile) {
+        e->peak_bytes = 0;
         free(e->node_ms);
         e->node_ms = xcalloc((size_t)(g->n_nodes ? g->n_nodes : 1), sizeof(double));
     }
     char msg[512];
     for (int ni = 0; ni < g->n_nodes; ni++) {
-        if (cancel && __atomic_load_n((const int *)cancel, __ATOMIC_ACQUIRE)) return err_set(err, errlen, "cancelled");
+        if (cancel && __atomic_load_n((const int *)cancel, __ATOMIC_ACQUIRE)) {
+            e->recording = false;
+            return err_set(err, errlen, "cancelled");
+        }
         const Node *n = &g->nodes[ni];
-        if (n->n_inputs > 64 || n->n_outputs > 64)
+        if (n->n_inputs > 64 || n->n_outputs > 64) {
+            e->recording = false;
             return err_set(err, errlen, "node '%s' (%s) has too many inputs or outputs", n->name, n->op_type);
+        }
         int plan = e->fusion ? e->node_plan[ni] : PLAN_RUN;
         if (plan == PLAN_SKIP) continue; /* its only reader is an alias of the fused conv */
         for (int k = 0; k < n->n_inputs; k++) {
             int t = n->inputs[k];
             inb[k] = t >= 0 ? &e->vals[t] : NULL;
-            if (t >= 0 && !e->vals[t].ready && (plan != PLAN_ALIAS || t == e->alias_src[ni]))
+            if (t >= 0 && !e->vals[t].ready && (plan != PLAN_ALIAS || t == e->alias_src[ni])) {
+                e->recording = false;
                 return err_set(err, errlen, "node '%s' (%s): input '%s' has no value", n->name, n->op_type,
                                g->tensors[t].name);
+            }
         }
         for (int k = 0; k < n->n_outputs; k++) {
             int t = n->outputs[k];
@@ -459,6 +587,9 @@ int exec_run(Exec *e, const volatile int *cancel, char *err, size_t errlen)
         }
         msg[0] = 0;
         ExecOpFn fn = e->op_fns[ni];
+        if (e->recording)
+            for (int k = 0; k < n->n_inputs; k++) in_data[k] = inb[k] ? inb[k]->data : NULL;
+        e->cur_node = ni;
         double t0 = e->profile ? now_seconds() : 0;
         int rc;
         if (plan == PLAN_ALIAS) {
@@ -467,11 +598,18 @@ int exec_run(Exec *e, const volatile int *cancel, char *err, size_t errlen)
         } else {
             rc = fn(e, n, inb, n->n_inputs, outb, n->n_outputs, msg, sizeof msg);
         }
-        if (rc) return err_set(err, errlen, "node '%s' (%s): %s", n->name, n->op_type, msg);
+        e->cur_node = -1;
+        if (rc) {
+            e->recording = false;
+            return err_set(err, errlen, "node '%s' (%s): %s", n->name, n->op_type, msg);
+        }
+        if (e->recording) record_outputs(e, n, ni, in_data);
         if (e->profile) e->node_ms[ni] = (now_seconds() - t0) * 1000.0;
         for (int k = 0; k < n->n_outputs; k++)
-            if (outb[k] && !outb[k]->ready)
+            if (outb[k] && !outb[k]->ready) {
+                e->recording = false;
                 return err_set(err, errlen, "node '%s' (%s): output %d was not produced", n->name, n->op_type, k);
+            }
         /* tensors the graph stores as float16/bfloat16 hold only what those types can: round
          * them, so that a half-precision export is checked as a half-precision runtime sees it */
         bool rounded = plan == PLAN_ALIAS || e->conv[ni]; /* by the convolution's epilogue */
@@ -479,6 +617,15 @@ int exec_run(Exec *e, const volatile int *cancel, char *err, size_t errlen)
             int t = n->outputs[k];
             if (t >= 0 && e->vals[t].ready && e->vals[t].owned && e->vals[t].type == VT_F32)
                 round_to_storage(e, &e->vals[t], g->tensors[t].dtype);
+        }
+        if (e->profile) { /* live activation bytes after this node */
+            int64_t live = 0;
+            for (int t = 0; t < g->n_tensors; t++) {
+                const Value *v = &e->vals[t];
+                if (v->ready && v->owned && !is_const_tensor(e, t))
+                    live += v->numel * (int64_t)(v->type == VT_F32 ? sizeof(float) : sizeof(int64_t));
+            }
+            if (live > e->peak_bytes) e->peak_bytes = live;
         }
         if (e->keep_all) continue;
         /* free what no later node reads */
@@ -491,6 +638,10 @@ int exec_run(Exec *e, const volatile int *cancel, char *err, size_t errlen)
             int t = n->outputs[k];
             if (t >= 0 && e->last_use[t] < 0 && !e->pinned[t]) value_clear(&e->vals[t]);
         }
+    }
+    if (e->recording) { /* lay the next runs out */
+        e->recording = false;
+        exec_mem_plan(e);
     }
     return 0;
 }
@@ -530,6 +681,7 @@ bool value_consumable(const Exec *e, const Node *n, const Value *src)
     ptrdiff_t t = src - e->vals, ni = n - e->g->nodes;
     if (t < 0 || t >= e->g->n_tensors || ni < 0 || ni >= e->g->n_nodes) return false;
     if (e->pinned[t] || e->last_use[t] != ni || e->g->tensors[t].is_input) return false;
+    if (e->no_consume && e->no_consume[t]) return false; /* the memory plan shares its buffer */
     /* the same tensor twice among this node's inputs: another operand still reads it */
     int uses = 0;
     for (int k = 0; k < n->n_inputs; k++) uses += n->inputs[k] == t;
@@ -558,12 +710,18 @@ int value_forward(Exec *e, const Node *n, Value *dst, Value *src, int rank, cons
         dst->data = src->data;
         dst->owned = true;
         dst->ready = true;
+        dst->where = src->where;
+        dst->mem = src->mem;
+        dst->mem_off = src->mem_off;
+        dst->mem_bytes = src->mem_bytes;
         dst->numel = numel;
         dst->rank = rank;
         memcpy(dst->dims, dims, sizeof(int64_t) * (size_t)rank);
         src->data = NULL;
         src->owned = false;
         src->ready = false; /* freed by the run loop's last-use pass: nothing left to free */
+        src->where = VW_HEAP;
+        src->mem = NULL;
         return 0;
     }
     if (!src->owned) { /* a constant: lives as long as the Exec, so a view will do */
@@ -695,4 +853,12 @@ int exec_node_info(const Exec *e, int node, ExecNodeInfo *out)
     }
     out->ms = e->node_ms ? e->node_ms[node] : 0;
     return 0;
+}
+
+int64_t exec_peak_bytes(const Exec *e)
+{
+    int64_t scratch = (int64_t)(e->pad_len + e->scratch_len) * (int64_t)sizeof(float) + (int64_t)e->tab_len;
+    for (int i = 0; i < e->n_wscr; i++) scratch += (int64_t)e->wscr_len[i] * (int64_t)sizeof(float);
+    int64_t act = e->planned ? (int64_t)e->plan_size : e->peak_bytes;
+    return act + scratch;
 }

@@ -102,6 +102,9 @@ typedef struct {
     double macs;      /* multiply-adds of a convolution in the last run (0 for other ops) */
 } ExecNodeInfo;
 int exec_node_info(const Exec *e, int node, ExecNodeInfo *out);
+/* Memory the last run used at its peak: activations alive at once plus the kernels' work
+ * buffers, in bytes. */
+int64_t exec_peak_bytes(const Exec *e);
 
 /* One node evaluated on its own with the executor's kernels — what constant folding uses.
  * Every input of node `node` must be a constant (an initializer with data); attribute

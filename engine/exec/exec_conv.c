@@ -85,7 +85,7 @@ int conv_geom_init(const Node *n, const Value *x, int64_t kh, int64_t kw, bool c
     return 0;
 }
 
-static int alloc_spatial_out(const Exec *e, Value *y, const Geom *g, int64_t channels, char *err, size_t errlen)
+static int alloc_spatial_out(Exec *e, Value *y, const Geom *g, int64_t channels, char *err, size_t errlen)
 {
     int64_t d[4] = {g->N, channels, g->OH, g->OW};
     if (g->spatial == 1) {

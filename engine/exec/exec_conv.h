@@ -68,9 +68,14 @@ typedef struct ConvPlan {
  * bn_scale/bn_shift (M floats each, or NULL) fold a following batch norm: w' = w * scale,
  * b' = b * scale + shift.  force picks a path when it applies (tests and benchmarks);
  * CONV_PATH_AUTO chooses by shape.  NULL when the node is not one the fast paths take
- * (the reference path runs it). */
+ * (the reference path runs it).  *wino_budget (may be NULL) is the room left for Winograd
+ * weights, reduced by what this plan takes. */
 ConvPlan *conv_plan_new(const ExecKernels *kern, const Node *n, const Value *w, const Value *b, const float *bn_scale,
-                        const float *bn_shift, ConvPath force);
+                        const float *bn_shift, ConvPath force, int64_t *wino_budget);
+
+/* Bytes of Winograd-transformed weights one Exec may hold (the rest of the 3x3 layers run
+ * direct): the transform stores 36 values per 9 weights. */
+#define EXEC_WINO_BUDGET ((int64_t)256 << 20)
 void conv_plan_free(ConvPlan *p);
 
 /* Plan every convolution of e's graph whose weights are constants (e->conv, e->node_plan,

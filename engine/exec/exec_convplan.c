@@ -3,7 +3,10 @@
  * set from bench/exec.sh's per-layer figures on AVX-512 and AVX2 machines):
  *   depthwise (one input channel per group)          -> depthwise direct
  *   1x1, stride 1, no padding                        -> 1x1 gemm (B is the input itself)
- *   3x3, stride 1, dilation 1, >= 8 channels in/out  -> Winograd F(4,3)
+ *   3x3, stride 1, dilation 1, >= 8 channels in/out  -> Winograd F(4,3), while its
+ *                                                       transformed weights (4x the
+ *                                                       weights) fit EXEC_WINO_BUDGET,
+ *                                                       earlier layers (larger maps) first
  *   everything else                                  -> kxk: direct or im2col panels,
  *                                                       chosen per run by output width
  * The weights are packed for the kernel table's micro-tile (mr rows per panel), with a
@@ -25,20 +28,34 @@ _Static_assert(sizeof conv_path_names / sizeof conv_path_names[0] == CONV_PATH_C
 
 const char *conv_path_name(ConvPath p) { return (unsigned)p < CONV_PATH_COUNT ? conv_path_names[p] : "?"; }
 
-/* Winograd F(4,3) weight transform U = G g G^T (6x6 from 3x3), in double. */
-static void wino43_weight(const float *g, double scale, double *u)
+/* Winograd F(4,3) weight transform U = G g G^T (6x6 from 3x3) of 8 kernels at once (lane
+ * r: kernel g[r], scaled by scale[r]; lanes past n are zero), so the loops vectorise. */
+#define WINO_LANES 8
+static void wino43_weights(const float *const *g, const float *scale, int n, float u[36][WINO_LANES])
 {
-    static const double G[6][3] = {{1.0 / 4, 0, 0},
-                                   {-1.0 / 6, -1.0 / 6, -1.0 / 6},
-                                   {-1.0 / 6, 1.0 / 6, -1.0 / 6},
-                                   {1.0 / 24, 1.0 / 12, 1.0 / 6},
-                                   {1.0 / 24, -1.0 / 12, 1.0 / 6},
-                                   {0, 0, 1}};
-    double t[6][3];
+    float k[9][WINO_LANES], t[6][3][WINO_LANES];
+    for (int i = 0; i < 9; i++)
+        for (int r = 0; r < WINO_LANES; r++) k[i][r] = r < n ? g[r][i] * scale[r] : 0.f;
+    for (int j = 0; j < 3; j++)
+        for (int r = 0; r < WINO_LANES; r++) {
+            float g0 = k[j][r], g1 = k[3 + j][r], g2 = k[6 + j][r];
+            t[0][j][r] = g0 * (1.f / 4);
+            t[1][j][r] = (g0 + g1 + g2) * (-1.f / 6);
+            t[2][j][r] = (g0 - g1 + g2) * (-1.f / 6);
+            t[3][j][r] = g0 * (1.f / 24) + g1 * (1.f / 12) + g2 * (1.f / 6);
+            t[4][j][r] = g0 * (1.f / 24) - g1 * (1.f / 12) + g2 * (1.f / 6);
+            t[5][j][r] = g2;
+        }
     for (int i = 0; i < 6; i++)
-        for (int j = 0; j < 3; j++) t[i][j] = G[i][0] * g[0 * 3 + j] + G[i][1] * g[1 * 3 + j] + G[i][2] * g[2 * 3 + j];
-    for (int i = 0; i < 6; i++)
-        for (int j = 0; j < 6; j++) u[i * 6 + j] = scale * (t[i][0] * G[j][0] + t[i][1] * G[j][1] + t[i][2] * G[j][2]);
+        for (int r = 0; r < WINO_LANES; r++) {
+            float g0 = t[i][0][r], g1 = t[i][1][r], g2 = t[i][2][r];
+            u[i * 6 + 0][r] = g0 * (1.f / 4);
+            u[i * 6 + 1][r] = (g0 + g1 + g2) * (-1.f / 6);
+            u[i * 6 + 2][r] = (g0 - g1 + g2) * (-1.f / 6);
+            u[i * 6 + 3][r] = g0 * (1.f / 24) + g1 * (1.f / 12) + g2 * (1.f / 6);
+            u[i * 6 + 4][r] = g0 * (1.f / 24) - g1 * (1.f / 12) + g2 * (1.f / 6);
+            u[i * 6 + 5][r] = g2;
+        }
 }
 
 /* Whether every pad the node declares is zero (auto_pad SAME counts as padding). */
@@ -63,7 +80,7 @@ static int64_t attr_pair(const Node *n, const char *name, int sp, int which, int
 }
 
 ConvPlan *conv_plan_new(const ExecKernels *kern, const Node *n, const Value *w, const Value *b, const float *bn_scale,
-                        const float *bn_shift, ConvPath force)
+                        const float *bn_shift, ConvPath force, int64_t *wino_budget)
 {
     if (!kern || !w || w->type != VT_F32 || (w->rank != 4 && w->rank != 3)) return NULL;
     int sp = w->rank - 2;
@@ -84,6 +101,11 @@ ConvPlan *conv_plan_new(const ExecKernels *kern, const Node *n, const Value *w, 
                   : pointwise ? CONV_PATH_GEMM1X1
                   : wino_ok && Cg >= 8 && Mg >= 8 ? CONV_PATH_WINO43
                   : CONV_PATH_KXK;
+    int64_t wino_bytes = group * 36 * ((Mg + kern->mr - 1) / kern->mr * kern->mr) * Cg * (int64_t)sizeof(float);
+    if (path == CONV_PATH_WINO43 && wino_budget) {
+        if (wino_bytes > *wino_budget) path = CONV_PATH_KXK;
+        else *wino_budget -= wino_bytes;
+    }
     switch (force) {
     case CONV_PATH_REFERENCE: path = force; break;
     case CONV_PATH_WINO43: if (wino_ok) path = force; break;
@@ -125,33 +147,40 @@ ConvPlan *conv_plan_new(const ExecKernels *kern, const Node *n, const Value *w, 
             for (int64_t k = 0; k < kh * kw; k++)
                 p->dw[m * kh * kw + k] = bn_scale ? wd[m * kh * kw + k] * bn_scale[m] : wd[m * kh * kw + k];
     } else if (path == CONV_PATH_WINO43) {
-        /* per group: [36][panels][Cg][mr] */
-        size_t len = (size_t)(group * 36 * p->panels * Cg * mr);
-        p->A = xmalloc_aligned(64, sizeof(float) * len);
-        memset(p->A, 0, sizeof(float) * len);
-        double u[36];
+        /* per group: [36][panels][Cg][mr], each position's rows written in order */
+        int64_t pos_stride = p->panels * Cg * mr;
+        p->A = xmalloc_aligned(64, sizeof(float) * (size_t)(group * 36 * pos_stride));
+        float u[36][WINO_LANES], sc[WINO_LANES];
+        const float *ker[WINO_LANES];
         for (int64_t gr = 0; gr < group; gr++)
-            for (int64_t mm = 0; mm < Mg; mm++) {
-                int64_t m = gr * Mg + mm, panel = mm / mr, r = mm % mr;
-                for (int64_t c = 0; c < Cg; c++) {
-                    wino43_weight(wd + (m * Cg + c) * 9, bn_scale ? bn_scale[m] : 1.0, u);
-                    for (int pos = 0; pos < 36; pos++)
-                        p->A[(((gr * 36 + pos) * p->panels + panel) * Cg + c) * mr + r] = (float)u[pos];
-                }
-            }
+            for (int64_t panel = 0; panel < p->panels; panel++)
+                for (int64_t c = 0; c < Cg; c++)
+                    for (int r0 = 0; r0 < mr; r0 += WINO_LANES) {
+                        int n = 0;
+                        for (int r = r0; r < mr && r < r0 + WINO_LANES && panel * mr + r < Mg; r++, n++) {
+                            int64_t m = gr * Mg + panel * mr + r;
+                            ker[n] = wd + (m * Cg + c) * 9;
+                            sc[n] = bn_scale ? bn_scale[m] : 1.f;
+                        }
+                        wino43_weights(ker, sc, n, u);
+                        int lanes = mr - r0 < WINO_LANES ? mr - r0 : WINO_LANES;
+                        for (int pos = 0; pos < 36; pos++) {
+                            float *dst = p->A + (gr * 36 + pos) * pos_stride + (panel * Cg + c) * mr + r0;
+                            memcpy(dst, u[pos], sizeof(float) * (size_t)lanes);
+                        }
+                    }
     } else if (path != CONV_PATH_REFERENCE) {
         /* per group: [panels][K][mr], k in the weight's own (c, ky, kx) order */
         size_t len = (size_t)(group * p->panels * K * mr);
         p->A = xmalloc_aligned(64, sizeof(float) * len);
-        memset(p->A, 0, sizeof(float) * len);
+        float *dst = p->A;
         for (int64_t gr = 0; gr < group; gr++)
-            for (int64_t mm = 0; mm < Mg; mm++) {
-                int64_t m = gr * Mg + mm, panel = mm / mr, r = mm % mr;
-                float s = bn_scale ? bn_scale[m] : 1.0f;
-                float *dst = p->A + ((gr * p->panels + panel) * K) * mr + r;
-                const float *src = wd + m * K;
-                for (int64_t k = 0; k < K; k++) dst[k * mr] = bn_scale ? src[k] * s : src[k];
-            }
+            for (int64_t panel = 0; panel < p->panels; panel++)
+                for (int64_t k = 0; k < K; k++)
+                    for (int r = 0; r < mr; r++) {
+                        int64_t mm = panel * mr + r, m = gr * Mg + mm;
+                        *dst++ = mm >= Mg ? 0.f : bn_scale ? wd[m * K + k] * bn_scale[m] : wd[m * K + k];
+                    }
     }
     return p;
 }
@@ -233,6 +262,7 @@ void exec_plan_convs(Exec *e, bool fuse)
         e->node_plan[ni] = PLAN_RUN;
         e->alias_src[ni] = -1;
     }
+    int64_t wino_budget = EXEC_WINO_BUDGET;
     for (int ni = 0; ni < g->n_nodes; ni++) {
         const Node *n = &g->nodes[ni];
         if (n->op != OP_CONV || n->n_outputs != 1 || n->outputs[0] < 0 || n->n_inputs < 2) continue;
@@ -291,7 +321,7 @@ void exec_plan_convs(Exec *e, bool fuse)
             }
             if (cur != out && g->tensors[cur].dtype == DT_F16) epi.round |= EPI_ROUND_OUT;
         }
-        ConvPlan *p = conv_plan_new(e->kern, n, w, b, scale, shift, (ConvPath)e->conv_force);
+        ConvPlan *p = conv_plan_new(e->kern, n, w, b, scale, shift, (ConvPath)e->conv_force, &wino_budget);
         free(scale);
         free(shift);
         if (!p) {

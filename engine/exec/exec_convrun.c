@@ -1,12 +1,13 @@
 /* exec_convrun: running a planned convolution on the executor's thread pool.
  *
- * Paths that read taps from memory (direct, im2col panels, Winograd, depthwise) first
- * copy the input into a zero-padded buffer, split into stride phases: phase (py, px) of a
- * channel holds padded pixels (qy * sh + py, qx * sw + px), so that every tap of a
- * strided convolution reads a contiguous run of a phase row.  Work is split into tasks
- * over (batch x group, output tiles, weight panels); a task writes only its own outputs,
- * and the sums of one output never depend on how tasks were split or which thread ran
- * them. */
+ * Work is split into tasks over (batch x group, a band of output rows, a range of weight
+ * panels).  Paths that read taps from memory (direct, im2col panels, Winograd, depthwise)
+ * first copy the input rows their band needs into a zero-padded buffer of the worker's
+ * own, split into stride phases: phase (py, px) of a channel holds padded pixels
+ * (qy * sh + py, qx * sw + px), so that every tap of a strided convolution reads a
+ * contiguous run of a phase row.  The band's buffer is filled and read while it is in the
+ * core's cache.  A task writes only its own outputs, and the sums of one output never
+ * depend on how tasks were split or which thread ran them. */
 #include "engine/exec/exec_conv.h"
 
 #include <stdlib.h>
@@ -21,6 +22,8 @@
 #define TASKS_PER_THREAD 6
 /* ... each worth at least this many multiply-adds (smaller ones cost more to hand out). */
 #define MIN_TASK_MACS 250000.0
+/* A band's padded input stays under this many floats (L2-sized), unless one row needs more. */
+#define BAND_FLOATS (96 * 1024)
 
 typedef struct {
     Exec *e;
@@ -30,93 +33,100 @@ typedef struct {
     const ExecEpi *epi;
     const float *x;
     float *y;
-    /* padded input */
-    float *xp;
-    int64_t sh, sw, Hq, Wq; /* phases and phase-plane size */
-    int64_t plane;          /* floats per channel (all phases) */
-    const ptrdiff_t *off;   /* K tap offsets (1x1: k * HW; others: into the padded channel set) */
+    /* a band's padded input (Winograd: sh = sw = 1, rows of 4 * band + 2) */
+    int64_t sh, sw, Hq, Wq; /* phases; phase rows and columns of one band */
+    int64_t plane;          /* floats per channel of a band (all phases) */
+    int64_t row_step;       /* phase rows one band advances by */
+    const ptrdiff_t *off;   /* K tap offsets (1x1: k * HW; others: into the band's channels) */
     const ptrdiff_t *off_panel; /* k * nr, for packed panels */
     /* tasks */
     int64_t n_bg;           /* batch x group */
-    int64_t tiles;          /* per (batch, group) */
+    int64_t band, n_bands;  /* output rows (Winograd: tile rows) per band, and bands */
     int64_t tiles_per_row;  /* direct: tiles in one output row */
     int64_t tiles_w;        /* Winograd: tile columns */
-    int64_t tpt, n_tchunks; /* tiles per task and chunks of them */
+    int64_t tpt, n_tchunks; /* 1x1: tiles per task and chunks of them */
+    int64_t tiles;          /* 1x1: tiles per (batch, group) */
     int64_t ppt, n_pchunks; /* weight panels per task and chunks of them */
+    size_t scratch;         /* floats of worker scratch a task uses */
 } ConvJob;
 
-/* ---- the padded, phase-split input -------------------------------------------------- */
+/* ---- the padded, phase-split input of a band ------------------------------------------ */
 
-static void pad_plane(const ConvJob *j, const float *xc, float *dst)
+/* Phase rows [0, rows) of every phase of one channel, for a band whose first phase row is
+ * global row q0.  rowbuf: sw * Wq floats (a padded input row before its phase split). */
+static void pad_band(const ConvJob *j, const float *xc, float *dst, int64_t q0, int64_t rows, float *rowbuf)
 {
     const Geom *g = j->g;
+    int64_t Wq = j->Wq, sw = j->sw, W2 = sw * Wq, ph = j->Hq * Wq;
     for (int64_t py = 0; py < j->sh; py++)
-        for (int64_t px = 0; px < j->sw; px++) {
-            float *ph = dst + (py * j->sw + px) * j->Hq * j->Wq;
-            for (int64_t qy = 0; qy < j->Hq; qy++) {
-                float *row = ph + qy * j->Wq;
-                int64_t iy = qy * j->sh + py - g->pt;
-                if (iy < 0 || iy >= g->H) {
-                    memset(row, 0, sizeof(float) * (size_t)j->Wq);
-                    continue;
-                }
-                const float *xr = xc + iy * g->W;
-                if (j->sw == 1) {
-                    /* columns qx hold ix = qx - pl */
-                    int64_t a = g->pl < j->Wq ? g->pl : j->Wq, b = g->pl + g->W < j->Wq ? g->pl + g->W : j->Wq;
-                    memset(row, 0, sizeof(float) * (size_t)a);
-                    if (b > a) memcpy(row + a, xr + (a - g->pl), sizeof(float) * (size_t)(b - a));
-                    if (j->Wq > b) memset(row + b, 0, sizeof(float) * (size_t)(j->Wq - b));
-                } else {
-                    for (int64_t qx = 0; qx < j->Wq; qx++) {
-                        int64_t ix = qx * j->sw + px - g->pl;
-                        row[qx] = ix >= 0 && ix < g->W ? xr[ix] : 0.f;
-                    }
-                }
+        for (int64_t qy = 0; qy < rows; qy++) {
+            int64_t iy = (q0 + qy) * j->sh + py - g->pt;
+            float *row0 = dst + (py * sw) * ph + qy * Wq; /* phase (py, 0) */
+            if (iy < 0 || iy >= g->H) {
+                for (int64_t px = 0; px < sw; px++) memset(row0 + px * ph, 0, sizeof(float) * (size_t)Wq);
+                continue;
+            }
+            const float *xr = xc + iy * g->W;
+            /* the padded row: X in [0, sw * Wq) holds ix = X - pl */
+            float *pr = sw == 1 ? row0 : rowbuf;
+            int64_t a = g->pl < W2 ? g->pl : W2, b = g->pl + g->W < W2 ? g->pl + g->W : W2;
+            memset(pr, 0, sizeof(float) * (size_t)a);
+            if (b > a) memcpy(pr + a, xr + (a - g->pl), sizeof(float) * (size_t)(b - a));
+            if (W2 > b) memset(pr + b, 0, sizeof(float) * (size_t)(W2 - b));
+            if (sw == 2) {
+                j->p->kern->deinterleave2(pr, Wq, row0, row0 + ph);
+            } else if (sw > 2) {
+                for (int64_t px = 0; px < sw; px++)
+                    for (int64_t qx = 0; qx < Wq; qx++) row0[px * ph + qx] = pr[qx * sw + px];
             }
         }
 }
 
-static void pad_task(void *ctx, int64_t q, int worker)
+/* Pad every channel of group (bn, gr) for band b into buf; rowbuf as for pad_band. */
+static void pad_group_band(const ConvJob *j, int64_t bn, int64_t gr, int64_t b, float *buf, float *rowbuf)
 {
-    const ConvJob *j = ctx;
-    (void)worker;
-    pad_plane(j, j->x + q * j->g->H * j->g->W, j->xp + q * j->plane);
+    const ConvPlan *p = j->p;
+    const float *xg = j->x + (bn * p->C + gr * p->Cg) * j->g->H * j->g->W;
+    for (int64_t c = 0; c < p->Cg; c++)
+        pad_band(j, xg + c * j->g->H * j->g->W, buf + c * j->plane, b * j->row_step, j->Hq, rowbuf);
 }
 
 /* ---- task decomposition ------------------------------------------------------------------- */
 
-/* Split n_bg x tiles x panels into tasks: whole panel ranges first, tiles grouped so that
- * each task is worth MIN_TASK_MACS, panels split when there are too few tile groups. */
-static void split_tasks(ConvJob *j, int threads, double macs_per_tile_panel)
+/* Split the panels of each (bg, band) unit when there are too few units to go round,
+ * keeping every task above the size floor. */
+static void split_panels(ConvJob *j, int threads, int64_t units, double unit_macs)
 {
-    int64_t P = j->p->panels, want = (int64_t)threads * TASKS_PER_THREAD, tpt = j->tiles, np = 1;
-    double per_tile = macs_per_tile_panel * (double)P;
-    if (threads > 1) {
-        int64_t by_count = (j->n_bg * j->tiles) / want;
-        int64_t by_size = per_tile > 0 ? (int64_t)(MIN_TASK_MACS / per_tile) + 1 : 1;
-        tpt = by_count > by_size ? by_count : by_size;
-        if (tpt > j->tiles) tpt = j->tiles;
-        int64_t groups = j->n_bg * ((j->tiles + tpt - 1) / tpt);
-        if (groups < want && P > 1) {
-            /* few tile groups: split the weight panels too, down to the task size floor */
-            int64_t by_macs = (int64_t)(per_tile * (double)tpt / MIN_TASK_MACS);
-            np = (want + groups - 1) / groups;
-            if (np > by_macs) np = by_macs;
-            if (np > P) np = P;
-            if (np < 1) np = 1;
-        }
+    int64_t P = j->p->panels, want = (int64_t)threads * TASKS_PER_THREAD, np = 1;
+    if (threads > 1 && units < want && P > 1) {
+        int64_t by_macs = (int64_t)(unit_macs / MIN_TASK_MACS);
+        np = (want + units - 1) / units;
+        if (np > by_macs) np = by_macs;
+        if (np > P) np = P;
+        if (np < 1) np = 1;
     }
-    if (tpt < 1) tpt = 1;
-    j->tpt = tpt;
-    j->n_tchunks = (j->tiles + tpt - 1) / tpt;
     j->ppt = (P + np - 1) / np;
     j->n_pchunks = (P + j->ppt - 1) / j->ppt;
 }
 
-/* ---- 1x1, direct and im2col tasks ---------------------------------------------------------- */
+/* Rows per band: enough bands for the threads, each band worth the size floor, its padded
+ * buffer cache-sized. */
+static int64_t band_rows(int threads, int64_t n_bg, int64_t rows, double row_macs, int64_t floats_per_row,
+                         int64_t floats_fixed)
+{
+    int64_t want = (int64_t)threads * TASKS_PER_THREAD;
+    int64_t by_cache = floats_per_row > 0 ? (BAND_FLOATS - floats_fixed) / floats_per_row : rows;
+    int64_t by_count = threads > 1 ? (n_bg * rows) / want : rows;
+    int64_t by_size = row_macs > 0 ? (int64_t)(MIN_TASK_MACS / row_macs) + 1 : 1;
+    int64_t b = by_count > by_size ? by_count : by_size;
+    if (b > by_cache) b = by_cache;
+    if (b > rows) b = rows;
+    return b < 1 ? 1 : b;
+}
 
-static void gemm_task(void *ctx, int64_t task, int worker)
+/* ---- 1x1 tasks ---------------------------------------------------------------------------- */
+
+static void gemm1x1_task(void *ctx, int64_t task, int worker)
 {
     const ConvJob *j = ctx;
     const ConvPlan *p = j->p;
@@ -126,46 +136,22 @@ static void gemm_task(void *ctx, int64_t task, int worker)
     int64_t tc = rest % j->n_tchunks, bg = rest / j->n_tchunks;
     int64_t bn = bg / p->group, gr = bg % p->group;
     int64_t OHW = g->OH * g->OW, nr = k->nr, mr = k->mr;
-    const float *xg = j->x + (bn * p->C + gr * p->Cg) * g->H * g->W; /* 1x1 */
-    const float *pg = j->xp ? j->xp + (bn * p->C + gr * p->Cg) * j->plane : NULL;
+    const float *xg = j->x + (bn * p->C + gr * p->Cg) * g->H * g->W;
     float *yg = j->y + (bn * p->M + gr * p->Mg) * OHW;
     float *panel = j->e->wscr[worker];
-    int32_t base[EXEC_MAX_NR];
     int64_t t0 = tc * j->tpt, t1 = t0 + j->tpt < j->tiles ? t0 + j->tpt : j->tiles;
     int64_t p0 = pc * j->ppt, p1 = p0 + j->ppt < p->panels ? p0 + j->ppt : p->panels;
     for (int64_t t = t0; t < t1; t++) {
-        const float *b;
-        const ptrdiff_t *off;
-        int64_t pix, cols;
-        if (j->path == CONV_PATH_DIRECT) {
-            int64_t oy = t / j->tiles_per_row, tx = t % j->tiles_per_row;
-            pix = oy * g->OW + tx * nr;
-            cols = g->OW - tx * nr < nr ? g->OW - tx * nr : nr;
-            b = pg + oy * j->Wq + tx * nr;
-            off = j->off;
-        } else {
-            pix = t * nr;
-            cols = OHW - pix < nr ? OHW - pix : nr;
-            if (j->path == CONV_PATH_GEMM1X1 && cols == nr) {
-                b = xg + pix;
-                off = j->off;
-            } else if (j->path == CONV_PATH_GEMM1X1) { /* the last tile: copy what is there */
-                for (int64_t kk = 0; kk < p->K; kk++) {
-                    float *dst = panel + kk * nr;
-                    memcpy(dst, xg + kk * OHW + pix, sizeof(float) * (size_t)cols);
-                    memset(dst + cols, 0, sizeof(float) * (size_t)(nr - cols));
-                }
-                b = panel;
-                off = j->off_panel;
-            } else { /* im2col: gather the tile's columns from the padded input */
-                for (int64_t l = 0; l < nr; l++) {
-                    int64_t q = pix + (l < cols ? l : cols - 1), oy = q / g->OW, ox = q % g->OW;
-                    base[l] = (int32_t)(oy * j->Wq + ox);
-                }
-                k->pack_gather(pg, j->off, p->K, base, panel);
-                b = panel;
-                off = j->off_panel;
+        int64_t pix = t * nr, cols = OHW - pix < nr ? OHW - pix : nr;
+        const float *b = xg + pix;
+        const ptrdiff_t *off = j->off;
+        if (cols < nr) { /* the last tile: copy what is there, so no read passes the tensor's end */
+            for (int64_t kk = 0; kk < p->K; kk++) {
+                memcpy(panel + kk * nr, xg + kk * OHW + pix, sizeof(float) * (size_t)cols);
+                memset(panel + kk * nr + cols, 0, sizeof(float) * (size_t)(nr - cols));
             }
+            b = panel;
+            off = j->off_panel;
         }
         for (int64_t pn = p0; pn < p1; pn++) {
             int64_t m0 = pn * mr;
@@ -177,7 +163,62 @@ static void gemm_task(void *ctx, int64_t task, int worker)
                              .ldc = OHW,
                              .rows = (int)(p->Mg - m0 < mr ? p->Mg - m0 : mr),
                              .cols = (int)cols,
-                             .accumulate = false,
+                             .bias = p->bias + gr * p->Mg + m0,
+                             .epi = j->epi,
+                             .prefetch = pn == p0 && t + 1 < t1 && pix + 2 * nr <= OHW ? nr : 0};
+            k->gemm(&tile);
+        }
+    }
+}
+
+/* ---- direct and im2col tasks (a band of output rows) ----------------------------------------- */
+
+static void kxk_task(void *ctx, int64_t task, int worker)
+{
+    const ConvJob *j = ctx;
+    const ConvPlan *p = j->p;
+    const Geom *g = j->g;
+    const ExecKernels *k = p->kern;
+    int64_t pc = task % j->n_pchunks, rest = task / j->n_pchunks;
+    int64_t b = rest % j->n_bands, bg = rest / j->n_bands;
+    int64_t bn = bg / p->group, gr = bg % p->group;
+    int64_t OHW = g->OH * g->OW, nr = k->nr, mr = k->mr;
+    int64_t oy0 = b * j->band, oy1 = oy0 + j->band < g->OH ? oy0 + j->band : g->OH;
+    float *buf = j->e->wscr[worker], *panel = buf + p->Cg * j->plane, *rowbuf = panel + p->K * nr;
+    pad_group_band(j, bn, gr, b, buf, rowbuf);
+    float *yg = j->y + (bn * p->M + gr * p->Mg) * OHW;
+    int64_t p0 = pc * j->ppt, p1 = p0 + j->ppt < p->panels ? p0 + j->ppt : p->panels;
+    int64_t n_tiles = j->path == CONV_PATH_DIRECT ? (oy1 - oy0) * j->tiles_per_row
+                                                  : ((oy1 - oy0) * g->OW + nr - 1) / nr;
+    int32_t base[EXEC_MAX_NR];
+    for (int64_t t = 0; t < n_tiles; t++) {
+        int64_t pix, cols;
+        if (j->path == CONV_PATH_DIRECT) {
+            int64_t oy = oy0 + t / j->tiles_per_row, tx = t % j->tiles_per_row;
+            pix = oy * g->OW + tx * nr;
+            cols = g->OW - tx * nr < nr ? g->OW - tx * nr : nr;
+            /* the tile's taps into the panel: every weight panel then reads them from L1 */
+            k->pack_rows(buf + (oy - oy0) * j->Wq + tx * nr, j->off, p->K, panel);
+        } else {
+            int64_t last = oy1 * g->OW;
+            pix = oy0 * g->OW + t * nr;
+            cols = last - pix < nr ? last - pix : nr;
+            for (int64_t l = 0; l < nr; l++) {
+                int64_t q = pix + (l < cols ? l : cols - 1), oy = q / g->OW, ox = q % g->OW;
+                base[l] = (int32_t)((oy - oy0) * j->Wq + ox);
+            }
+            k->pack_gather(buf, j->off, p->K, base, panel);
+        }
+        for (int64_t pn = p0; pn < p1; pn++) {
+            int64_t m0 = pn * mr;
+            ExecTile tile = {.K = p->K,
+                             .A = p->A + ((gr * p->panels + pn) * p->K) * mr,
+                             .b = panel,
+                             .off = j->off_panel,
+                             .C = yg + m0 * OHW + pix,
+                             .ldc = OHW,
+                             .rows = (int)(p->Mg - m0 < mr ? p->Mg - m0 : mr),
+                             .cols = (int)cols,
                              .bias = p->bias + gr * p->Mg + m0,
                              .epi = j->epi};
             k->gemm(&tile);
@@ -185,7 +226,7 @@ static void gemm_task(void *ctx, int64_t task, int worker)
     }
 }
 
-/* ---- Winograd F(4,3) tasks ------------------------------------------------------------------ */
+/* ---- Winograd F(4,3) tasks (a band of tile rows) ------------------------------------------------ */
 
 static void wino_task(void *ctx, int64_t task, int worker)
 {
@@ -193,57 +234,61 @@ static void wino_task(void *ctx, int64_t task, int worker)
     const ConvPlan *p = j->p;
     const Geom *g = j->g;
     const ExecKernels *k = p->kern;
-    int64_t tb = task % j->tiles, bg = task / j->tiles;
+    int64_t b = task % j->n_bands, bg = task / j->n_bands;
     int64_t bn = bg / p->group, gr = bg % p->group;
-    int64_t nr = k->nr, mr = k->mr, OHW = g->OH * g->OW;
-    int64_t tile0 = tb * nr, n_tiles = j->tiles_w * ((g->OH + 3) / 4) - tile0;
-    if (n_tiles > nr) n_tiles = nr;
-    float *V = j->e->wscr[worker], *Y = V + 36 * p->Cg * nr;
-    ExecWinoIn in = {.xp = j->xp + (bn * p->C + gr * p->Cg) * j->plane,
-                     .plane = j->plane,
-                     .ldx = j->Wq,
-                     .C = p->Cg,
-                     .tiles_w = j->tiles_w,
-                     .tile0 = tile0,
-                     .n_tiles = n_tiles,
-                     .V = V};
-    k->wino43_in(&in);
+    int64_t nr = k->nr, mr = k->mr, OHW = g->OH * g->OW, tiles_h = (g->OH + 3) / 4;
+    int64_t ty0 = b * j->band, ty1 = ty0 + j->band < tiles_h ? ty0 + j->band : tiles_h;
     int64_t chunk = (WINO_CHUNK + mr - 1) / mr * mr;
-    for (int64_t m0 = 0; m0 < p->Mg; m0 += chunk) {
-        int64_t rows = p->Mg - m0 < chunk ? p->Mg - m0 : chunk;
-        for (int pos = 0; pos < 36; pos++)
-            for (int64_t r0 = 0; r0 < rows; r0 += mr) {
-                int64_t pn = (m0 + r0) / mr;
-                ExecTile tile = {.K = p->Cg,
-                                 .A = p->A + (((gr * 36 + pos) * p->panels + pn) * p->Cg) * mr,
-                                 .b = V + (int64_t)pos * p->Cg * nr,
-                                 .off = j->off_panel,
-                                 .C = Y + ((int64_t)pos * rows + r0) * nr,
-                                 .ldc = nr,
-                                 .rows = (int)(rows - r0 < mr ? rows - r0 : mr),
-                                 .cols = (int)nr,
-                                 .accumulate = false,
-                                 .bias = NULL,
-                                 .epi = NULL};
-                k->gemm(&tile);
-            }
-        ExecWinoOut o = {.Y = Y,
-                         .rows = (int)rows,
-                         .bias = p->bias + gr * p->Mg + m0,
-                         .epi = j->epi,
-                         .y = j->y + (bn * p->M + gr * p->Mg + m0) * OHW,
-                         .plane = OHW,
-                         .ldy = g->OW,
-                         .oh = g->OH,
-                         .ow = g->OW,
+    if (chunk > p->panels * mr) chunk = p->panels * mr;
+    float *buf = j->e->wscr[worker], *V = buf + p->Cg * j->plane, *Y = V + 36 * p->Cg * nr;
+    float *rowbuf = Y + 36 * chunk * nr;
+    pad_group_band(j, bn, gr, b, buf, rowbuf);
+    int64_t band_tiles = (ty1 - ty0) * j->tiles_w;
+    float *yb = j->y + (bn * p->M + gr * p->Mg) * OHW + 4 * ty0 * g->OW;
+    for (int64_t tile0 = 0; tile0 < band_tiles; tile0 += nr) {
+        int64_t n_tiles = band_tiles - tile0 < nr ? band_tiles - tile0 : nr;
+        ExecWinoIn in = {.xp = buf,
+                         .plane = j->plane,
+                         .ldx = j->Wq,
+                         .C = p->Cg,
                          .tiles_w = j->tiles_w,
                          .tile0 = tile0,
-                         .n_tiles = n_tiles};
-        k->wino43_out(&o);
+                         .n_tiles = n_tiles,
+                         .V = V};
+        k->wino43_in(&in);
+        for (int64_t m0 = 0; m0 < p->Mg; m0 += chunk) {
+            int64_t rows = p->Mg - m0 < chunk ? p->Mg - m0 : chunk;
+            for (int pos = 0; pos < 36; pos++)
+                for (int64_t r0 = 0; r0 < rows; r0 += mr) {
+                    int64_t pn = (m0 + r0) / mr;
+                    ExecTile tile = {.K = p->Cg,
+                                     .A = p->A + (((gr * 36 + pos) * p->panels + pn) * p->Cg) * mr,
+                                     .b = V + (int64_t)pos * p->Cg * nr,
+                                     .off = j->off_panel,
+                                     .C = Y + ((int64_t)pos * rows + r0) * nr,
+                                     .ldc = nr,
+                                     .rows = (int)(rows - r0 < mr ? rows - r0 : mr),
+                                     .cols = (int)nr};
+                    k->gemm(&tile);
+                }
+            ExecWinoOut o = {.Y = Y,
+                             .rows = (int)rows,
+                             .bias = p->bias + gr * p->Mg + m0,
+                             .epi = j->epi,
+                             .y = yb + m0 * OHW,
+                             .plane = OHW,
+                             .ldy = g->OW,
+                             .oh = g->OH - 4 * ty0,
+                             .ow = g->OW,
+                             .tiles_w = j->tiles_w,
+                             .tile0 = tile0,
+                             .n_tiles = n_tiles};
+            k->wino43_out(&o);
+        }
     }
 }
 
-/* ---- depthwise -------------------------------------------------------------------------------- */
+/* ---- depthwise (one channel plane per task) ------------------------------------------------------- */
 
 static void dw_row(float *restrict yr, const float *restrict src, float wv, int64_t n)
 {
@@ -256,8 +301,8 @@ static void dw_task(void *ctx, int64_t q, int worker)
     const ConvPlan *p = j->p;
     const Geom *g = j->g;
     int64_t m = q % p->M, OHW = g->OH * g->OW;
-    float *buf = j->e->wscr[worker];
-    pad_plane(j, j->x + q * g->H * g->W, buf);
+    float *buf = j->e->wscr[worker], *rowbuf = buf + j->plane;
+    pad_band(j, j->x + q * g->H * g->W, buf, 0, j->Hq, rowbuf);
     const float *wk = p->dw + m * p->kh * p->kw;
     float *yc = j->y + q * OHW;
     for (int64_t oy = 0; oy < g->OH; oy++) {
@@ -274,7 +319,7 @@ static void dw_task(void *ctx, int64_t q, int worker)
     }
 }
 
-/* ---- the run ----------------------------------------------------------------------------------- */
+/* ---- the run ----------------------------------------------------------------------------------------- */
 
 int conv_plan_run(Exec *e, const Node *n, ConvPlan *p, const Value *x, Value *out, char *err, size_t errlen)
 {
@@ -283,11 +328,11 @@ int conv_plan_run(Exec *e, const Node *n, ConvPlan *p, const Value *x, Value *ou
     char msg[256];
     if (conv_geom_init(n, x, p->kh, p->kw, false, &g, msg, sizeof msg)) return 1;
     const ExecKernels *k = p->kern;
-    int64_t nr = k->nr, OHW = g.OH * g.OW;
+    int64_t nr = k->nr, mr = k->mr, OHW = g.OH * g.OW, K = p->K;
     int64_t d[4] = {g.N, p->M, g.OH, g.OW};
     if (g.spatial == 1) d[2] = g.OW;
     if (value_alloc(e, out, VT_F32, g.spatial + 2, d, err, errlen)) return -1;
-    p->last_macs = (double)g.N * (double)p->M * (double)OHW * (double)p->K;
+    p->last_macs = (double)g.N * (double)p->M * (double)OHW * (double)K;
     if (!out->numel) return 0;
     ConvJob j = {.e = e, .p = p, .g = &g, .path = p->path, .x = vf(x), .y = vf(out)};
     j.epi = e->fusion ? &p->epi : &p->epi_plain;
@@ -302,36 +347,78 @@ int conv_plan_run(Exec *e, const Node *n, ConvPlan *p, const Value *x, Value *ou
     if (j.path == CONV_PATH_GEMM1X1 && (g.OH != g.H || g.OW != g.W)) j.path = CONV_PATH_IM2COL;
     p->last_path = j.path;
     j.n_bg = g.N * p->group;
-
-    /* the padded input's shape */
-    if (j.path != CONV_PATH_GEMM1X1) {
-        if (j.path == CONV_PATH_WINO43) {
-            j.sh = j.sw = 1;
-            j.tiles_w = (g.OW + 3) / 4;
-            j.Hq = 4 * ((g.OH + 3) / 4) + 2;
-            j.Wq = 4 * j.tiles_w + 2;
-        } else {
-            j.sh = g.sh;
-            j.sw = g.sw;
-            int64_t cols = j.path == CONV_PATH_DIRECT ? (g.OW + nr - 1) / nr * nr : g.OW;
-            j.Hq = g.OH + ((p->kh - 1) * g.dh) / g.sh + 1;
-            j.Wq = cols + ((p->kw - 1) * g.dw) / g.sw + 1;
-        }
-        j.plane = j.sh * j.sw * j.Hq * j.Wq;
-        /* a padded channel must stay addressable with 32-bit offsets, and the copy must not
-         * dwarf the input (huge pads): else the reference path runs it */
-        int64_t per_plane = g.H * g.W + 1;
-        if (j.plane >= ((int64_t)1 << 30) || j.plane > 16 * per_plane + (1 << 20)) return 1;
-    }
-
-    /* tap offsets */
-    int64_t K = p->K;
     ptrdiff_t *off = exec_tab_scratch(e, sizeof(ptrdiff_t) * (size_t)(2 * K + 2));
     ptrdiff_t *off_panel = off + K + 1;
     for (int64_t kk = 0; kk < K; kk++) off_panel[kk] = kk * nr;
+    j.off = off;
+    j.off_panel = off_panel;
+
     if (j.path == CONV_PATH_GEMM1X1) {
         for (int64_t kk = 0; kk < K; kk++) off[kk] = kk * OHW;
-    } else if (j.path == CONV_PATH_DIRECT || j.path == CONV_PATH_IM2COL) {
+        j.tiles = (OHW + nr - 1) / nr;
+        double tile_macs = (double)(K * p->Mg * nr);
+        int64_t want = (int64_t)threads * TASKS_PER_THREAD;
+        int64_t by_count = threads > 1 ? (j.n_bg * j.tiles) / want : j.tiles;
+        int64_t by_size = (int64_t)(MIN_TASK_MACS / tile_macs) + 1;
+        j.tpt = by_count > by_size ? by_count : by_size;
+        if (j.tpt > j.tiles) j.tpt = j.tiles;
+        j.n_tchunks = (j.tiles + j.tpt - 1) / j.tpt;
+        split_panels(&j, threads, j.n_bg * j.n_tchunks, tile_macs * (double)j.tpt);
+        exec_worker_scratch_reserve(e, (size_t)(K * nr));
+        exec_pool_for(e->pool, j.n_bg * j.n_tchunks * j.n_pchunks, gemm1x1_task, &j);
+        return 0;
+    }
+
+    /* a band's padded input */
+    int64_t halo_y; /* phase rows a band needs beyond its own */
+    if (j.path == CONV_PATH_WINO43) {
+        j.sh = j.sw = 1;
+        j.tiles_w = (g.OW + 3) / 4;
+        j.Wq = 4 * j.tiles_w + 2;
+        halo_y = 2;
+    } else {
+        j.sh = g.sh;
+        j.sw = g.sw;
+        int64_t cols = j.path == CONV_PATH_DIRECT ? (g.OW + nr - 1) / nr * nr : g.OW;
+        j.Wq = cols + ((p->kw - 1) * g.dw) / g.sw + 1;
+        halo_y = ((p->kh - 1) * g.dh) / g.sh + 1;
+    }
+    j.tiles_per_row = (g.OW + nr - 1) / nr;
+    int64_t phases = j.sh * j.sw;
+    /* huge pads, or a row too long for 32-bit gather offsets: the reference path runs it */
+    if (j.Wq > (int64_t)1 << 24 || phases * j.Wq > 16 * (g.W + 1) + 4096) return 1;
+    if (j.path == CONV_PATH_DEPTHWISE) {
+        j.Hq = g.OH + halo_y;
+        j.plane = phases * j.Hq * j.Wq;
+        if (j.plane >= (int64_t)1 << 30) return 1;
+        exec_worker_scratch_reserve(e, (size_t)(j.plane + j.sw * j.Wq));
+        exec_pool_for(e->pool, g.N * p->M, dw_task, &j);
+        return 0;
+    }
+    int64_t rows, unit; /* band units: output rows, or tile rows of 4 */
+    double row_macs;
+    int64_t fixed;      /* floats of task scratch besides the padded band */
+    if (j.path == CONV_PATH_WINO43) {
+        rows = (g.OH + 3) / 4;
+        unit = 4;
+        row_macs = (double)(4 * g.OW) * (double)(p->Mg * K);
+        int64_t chunk = (WINO_CHUNK + mr - 1) / mr * mr;
+        if (chunk > p->panels * mr) chunk = p->panels * mr;
+        fixed = 36 * (p->Cg + chunk) * nr;
+    } else {
+        rows = g.OH;
+        unit = 1;
+        row_macs = (double)g.OW * (double)(p->Mg * K);
+        fixed = K * nr;
+    }
+    j.band = band_rows(threads, j.n_bg, rows, row_macs, p->Cg * phases * unit * j.Wq,
+                       p->Cg * phases * halo_y * j.Wq);
+    j.n_bands = (rows + j.band - 1) / j.band;
+    j.Hq = j.band * unit + halo_y;
+    j.row_step = j.band * unit;
+    j.plane = phases * j.Hq * j.Wq;
+    if (j.plane >= (int64_t)1 << 30 || p->Cg * j.plane >= (int64_t)1 << 31) return 1;
+    if (j.path != CONV_PATH_WINO43)
         for (int64_t c = 0; c < p->Cg; c++)
             for (int64_t ky = 0; ky < p->kh; ky++)
                 for (int64_t kx = 0; kx < p->kw; kx++) {
@@ -339,37 +426,9 @@ int conv_plan_run(Exec *e, const Node *n, ConvPlan *p, const Value *x, Value *ou
                     off[(c * p->kh + ky) * p->kw + kx] =
                         c * j.plane + ((ty % g.sh) * g.sw + tx % g.sw) * j.Hq * j.Wq + (ty / g.sh) * j.Wq + tx / g.sw;
                 }
-    }
-    j.off = off;
-    j.off_panel = off_panel;
-
-    if (j.path == CONV_PATH_DEPTHWISE) {
-        exec_worker_scratch_reserve(e, (size_t)j.plane);
-        exec_pool_for(e->pool, g.N * p->M, dw_task, &j);
-        return 0;
-    }
-    if (j.path != CONV_PATH_GEMM1X1) {
-        size_t need = (size_t)(g.N * p->C) * (size_t)j.plane + 64;
-        j.xp = exec_pad_scratch(e, need);
-        exec_pool_for(e->pool, g.N * p->C, pad_task, &j);
-    }
-    if (j.path == CONV_PATH_WINO43) {
-        int64_t chunk = (WINO_CHUNK + k->mr - 1) / k->mr * k->mr;
-        if (chunk > p->panels * k->mr) chunk = p->panels * k->mr;
-        exec_worker_scratch_reserve(e, (size_t)(36 * (p->Cg + chunk) * nr));
-        int64_t tiles = j.tiles_w * ((g.OH + 3) / 4);
-        j.tiles = (tiles + nr - 1) / nr;
-        exec_pool_for(e->pool, j.n_bg * j.tiles, wino_task, &j);
-        return 0;
-    }
-    exec_worker_scratch_reserve(e, (size_t)(K * nr));
-    if (j.path == CONV_PATH_DIRECT) {
-        j.tiles_per_row = (g.OW + nr - 1) / nr;
-        j.tiles = g.OH * j.tiles_per_row;
-    } else {
-        j.tiles = (OHW + nr - 1) / nr;
-    }
-    split_tasks(&j, threads, (double)(K * k->mr * nr));
-    exec_pool_for(e->pool, j.n_bg * j.n_tchunks * j.n_pchunks, gemm_task, &j);
+    split_panels(&j, threads, j.n_bg * j.n_bands, row_macs * (double)j.band);
+    if (j.path == CONV_PATH_WINO43) j.n_pchunks = 1, j.ppt = p->panels; /* a band transforms its input once */
+    exec_worker_scratch_reserve(e, (size_t)(p->Cg * j.plane + fixed + j.sw * j.Wq));
+    exec_pool_for(e->pool, j.n_bg * j.n_bands * j.n_pchunks, j.path == CONV_PATH_WINO43 ? wino_task : kxk_task, &j);
     return 0;
 }

@@ -10,6 +10,7 @@
 
 #include "engine/exec/exec.h"
 #include "engine/exec/exec_kern.h"
+#include "engine/exec/exec_mem.h"
 #include "engine/exec/exec_pool.h"
 #include "engine/core/graph.h"
 
@@ -19,6 +20,10 @@ struct ConvPlan;
  * type as int64 (shape arithmetic stays exact). */
 typedef enum { VT_F32, VT_I64 } ValueType;
 
+/* Where an owned value's data lives: its own heap block, a block of the activation
+ * region in heap mode (released on clear), or a planned slot of the region (never freed). */
+typedef enum { VW_HEAP, VW_REGION, VW_PLANNED } ValueWhere;
+
 /* One tensor's value during a run. */
 typedef struct {
     ValueType type;
@@ -26,10 +31,23 @@ typedef struct {
     int64_t dims[GRAPH_MAX_RANK];
     int64_t numel;
     void *data;      /* float * or int64_t * (numel elements; may be NULL when numel == 0) */
-    bool owned;      /* data is the Exec's heap memory (activations); false: borrowed constant */
+    bool owned;      /* data is the Exec's (activations); false: borrowed constant */
     bool ready;      /* holds a value in this run (or is a constant) */
+    unsigned char where;    /* ValueWhere of owned data */
+    ExecMem *mem;           /* VW_REGION: the region, and the block to release */
+    size_t mem_off, mem_bytes;
     float *fshadow;  /* float copy of an int64 value handed out by exec_output/exec_tensor */
 } Value;
+
+/* What a recording run learnt about one tensor (exec_memplan.c plans from it). */
+typedef struct {
+    int64_t bytes;    /* -1: not produced in the run */
+    int node;         /* the node that produced it */
+    int move_from;    /* the tensor whose buffer it took over in place, or -1 */
+    ValueType type;
+    int rank;
+    int64_t dims[GRAPH_MAX_RANK];
+} MemRec;
 
 /* Largest tensor one op may create (elements): 1 Gi floats = 4 GiB. */
 #define EXEC_MAX_ELEMS ((int64_t)1 << 30)
@@ -62,6 +80,7 @@ struct Exec {
     bool fusion;        /* the plan above is in force (it matches keep_all / observer) */
     int conv_force;     /* ConvPath forced by the options (tests, benchmarks) */
     double *node_ms;    /* per node wall time of the last run (profile on) */
+    int64_t peak_bytes; /* most activation bytes alive at once in the last run (profile on) */
     float *scratch;     /* reusable work buffer (reference im2col) */
     size_t scratch_len; /* in floats */
     /* threads and kernels */
@@ -75,6 +94,19 @@ struct Exec {
     float **wscr;       /* per-worker scratch (panels, Winograd blocks), exec_pool_size entries */
     size_t *wscr_len;   /* in floats */
     int n_wscr;
+    /* the activation region and its plan (exec_mem.h, exec_memplan.c) */
+    ExecMem *mem;
+    int cur_node;       /* the node being run (-1 outside a run) */
+    bool recording;     /* this run allocates in heap mode and fills rec */
+    MemRec *rec;        /* per tensor */
+    bool planned;       /* plan_off is in force */
+    bool plan_failed;   /* the last plan could not be made: stay in heap mode */
+    int64_t *plan_off;  /* per tensor: offset in the region, -1 none */
+    int64_t *plan_bytes;/* per tensor: bytes its slot holds */
+    bool *no_consume;   /* per tensor: an op may not take over its buffer (the plan shares it) */
+    size_t plan_size;   /* bytes of the region the plan uses: its peak */
+    int64_t *plan_in_dims; /* the graph inputs' dims the plan was made for (n_inputs x GRAPH_MAX_RANK) */
+    int *plan_in_rank;
 };
 
 enum { PLAN_RUN, PLAN_CONV_FUSED, PLAN_SKIP, PLAN_ALIAS };
@@ -140,12 +172,12 @@ static inline int exec_op_variant(OpKind op) { return (unsigned)op < OP_COUNT ? 
 
 /* Allocate v's data for type/rank/dims (checks rank, negative dims, overflow and the
  * Exec's element limit).  Frees what v held.  0 or -1 + message. */
-int value_alloc(const Exec *e, Value *v, ValueType t, int rank, const int64_t *dims, char *err, size_t errlen);
+int value_alloc(Exec *e, Value *v, ValueType t, int rank, const int64_t *dims, char *err, size_t errlen);
 /* Release v's data when owned; v becomes empty (not ready). */
 void value_clear(Value *v);
 /* Make dst a borrowed view of src's data with a new shape (same numel): used by Reshape,
  * Identity, Squeeze... when src is a constant; for owned data the bytes are copied. */
-int value_copy_reshaped(const Exec *e, Value *dst, const Value *src, int rank, const int64_t *dims, char *err,
+int value_copy_reshaped(Exec *e, Value *dst, const Value *src, int rank, const int64_t *dims, char *err,
                         size_t errlen);
 
 static inline float *vf(const Value *v) { return (float *)v->data; }
@@ -172,6 +204,10 @@ int value_forward(Exec *e, const Node *n, Value *dst, Value *src, int rank, cons
                   size_t errlen);
 /* True when the op may overwrite src's buffer: an activation read by no later node. */
 bool value_consumable(const Exec *e, const Node *n, const Value *src);
+
+/* Plan the activation region from the recording run that just ended (exec_memplan.c):
+ * sets plan_off, plan_bytes, no_consume, plan_size and planned (or plan_failed). */
+void exec_mem_plan(Exec *e);
 
 /* Work buffer of at least n floats owned by the Exec (contents undefined). */
 float *exec_scratch(Exec *e, size_t n);

@@ -43,6 +43,7 @@ typedef struct {
     bool accumulate;
     const float *bias;  /* mr floats or NULL (used only with epi) */
     const ExecEpi *epi; /* NULL: store the raw sums */
+    int64_t prefetch;   /* non-zero: also prefetch b[off[k] + prefetch ...] (the next tile's nr columns) */
 } ExecTile;
 
 /* Winograd F(4,3) over a block of at most nr tiles.  Tiles are numbered row-major over a
@@ -76,6 +77,10 @@ typedef struct {
     void (*gemm)(const ExecTile *t);
     /* Pack K rows of nr columns: panel[k * nr + j] = src[off[k] + base[j]]. */
     void (*pack_gather)(const float *src, const ptrdiff_t *off, int64_t K, const int32_t *base, float *panel);
+    /* Pack K rows of nr contiguous columns: panel[k * nr + j] = src[off[k] + j]. */
+    void (*pack_rows)(const float *src, const ptrdiff_t *off, int64_t K, float *panel);
+    /* Split n pairs: even[i] = src[2 i], odd[i] = src[2 i + 1]. */
+    void (*deinterleave2)(const float *src, int64_t n, float *even, float *odd);
     void (*wino43_in)(const ExecWinoIn *w);
     void (*wino43_out)(const ExecWinoOut *w);
     /* Apply bias + the epilogue to n floats in place. */

@@ -43,6 +43,17 @@ KATTR static inline vec v_gather(const float *base, const int32_t *idx)
 {
     return _mm256_i32gather_ps(base, _mm256_loadu_si256((const __m256i *)idx), 4);
 }
+/* a = x0..x7, b = x8..x15: shuffle evens/odds within lanes, then order the 64-bit pairs */
+KATTR static inline vec v_even(vec a, vec b)
+{
+    __m256 t = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0)); /* x0 x2 x8 x10 | x4 x6 x12 x14 */
+    return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(t), _MM_SHUFFLE(3, 1, 2, 0)));
+}
+KATTR static inline vec v_odd(vec a, vec b)
+{
+    __m256 t = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1));
+    return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(t), _MM_SHUFFLE(3, 1, 2, 0)));
+}
 KATTR static inline vec v_load_f16(const uint16_t *h) { return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)h)); }
 
 #include "engine/exec/exec_kern_body.h"

@@ -43,6 +43,14 @@ KATTR static inline vec v_gather(const float *base, const int32_t *idx)
 {
     return _mm512_i32gather_ps(_mm512_loadu_si512(idx), base, 4);
 }
+KATTR static inline vec v_even(vec a, vec b)
+{
+    return _mm512_permutex2var_ps(a, _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30), b);
+}
+KATTR static inline vec v_odd(vec a, vec b)
+{
+    return _mm512_permutex2var_ps(a, _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31), b);
+}
 KATTR static inline vec v_load_f16(const uint16_t *h) { return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)h)); }
 
 #include "engine/exec/exec_kern_body.h"

@@ -8,7 +8,8 @@
  *                    v_loadn/v_storen (first n lanes, 0 < n <= VL; loadn zero-fills),
  *                    v_fma(a, b, c) = a * b + c, v_add, v_sub, v_mul, v_div, v_max, v_min,
  *                    v_floor, v_pow2(integral float vector) = 2^x, v_round_f16,
- *                    v_gather(base, idx) (lanes base[idx[t]]), v_load_f16.
+ *                    v_gather(base, idx) (lanes base[idx[t]]), v_load_f16, v_even(a, b) /
+ *                    v_odd(a, b) (the even / odd lanes of the 2 VL floats a, b).
  * Accumulation order is fixed by the code, not by the thread that runs a tile: results
  * do not depend on the thread count. */
 
@@ -122,6 +123,9 @@ KATTR static void KSUF(gemm)(const ExecTile *t)
         KUNROLL for (int v = 0; v < NV; v++) c[r][v] = v_zero();
     const float *a = t->A, *b = t->b;
     const ptrdiff_t *off = t->off;
+    if (t->prefetch) /* the next tile's columns, from rows the hardware prefetchers do not follow */
+        for (int64_t k = 0; k < t->K; k++)
+            for (int v = 0; v < NR; v += 64 / (int)sizeof(float)) __builtin_prefetch(b + off[k] + t->prefetch + v);
     for (int64_t k = 0; k < t->K; k++, a += MR) {
         const float *bk = b + off[k];
         vec bv[NV];
@@ -157,6 +161,28 @@ KATTR static void KSUF(pack_gather)(const float *src, const ptrdiff_t *off, int6
     for (int64_t k = 0; k < K; k++, panel += NR) {
         const float *s = src + off[k];
         KUNROLL for (int v = 0; v < NV; v++) v_store(panel + v * VL, v_gather(s, base + v * VL));
+    }
+}
+
+KATTR static void KSUF(pack_rows)(const float *src, const ptrdiff_t *off, int64_t K, float *panel)
+{
+    for (int64_t k = 0; k < K; k++, panel += NR) {
+        const float *s = src + off[k];
+        KUNROLL for (int v = 0; v < NV; v++) v_store(panel + v * VL, v_load(s + v * VL));
+    }
+}
+
+KATTR static void KSUF(deinterleave2)(const float *src, int64_t n, float *even, float *odd)
+{
+    int64_t i = 0;
+    for (; i + VL <= n; i += VL) {
+        vec a = v_load(src + 2 * i), b = v_load(src + 2 * i + VL);
+        v_store(even + i, v_even(a, b));
+        v_store(odd + i, v_odd(a, b));
+    }
+    for (; i < n; i++) {
+        even[i] = src[2 * i];
+        odd[i] = src[2 * i + 1];
     }
 }
 
@@ -278,6 +304,8 @@ const ExecKernels KSUF(exec_kernels) = {
     .vl = VL,
     .gemm = KSUF(gemm),
     .pack_gather = KSUF(pack_gather),
+    .pack_rows = KSUF(pack_rows),
+    .deinterleave2 = KSUF(deinterleave2),
     .wino43_in = KSUF(wino43_in),
     .wino43_out = KSUF(wino43_out),
     .epilogue = KSUF(epilogue),

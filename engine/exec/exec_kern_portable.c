@@ -66,6 +66,8 @@ static inline vec v_gather(const float *base, const int32_t *idx)
     for (int i = 0; i < VL; i++) v[i] = base[idx[i]];
     return v;
 }
+static inline vec v_even(vec a, vec b) { return (vec){a[0], a[2], b[0], b[2]}; }
+static inline vec v_odd(vec a, vec b) { return (vec){a[1], a[3], b[1], b[3]}; }
 static inline vec v_load_f16(const uint16_t *h)
 {
     vec v;
