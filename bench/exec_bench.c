@@ -151,6 +151,20 @@ int main(int argc, char **argv)
                    node_min[i] > 0 ? 2 * info.macs / 1e6 / node_min[i] : 0);
         }
         printf("  fastest of each node over the runs: convolutions %.1f ms, other ops %.1f ms\n", conv_sum, other_sum);
+        /* the slowest other nodes */
+        for (int shown = 0; shown < 8; shown++) {
+            int best = -1;
+            for (int i = 0; i < g->n_nodes; i++) {
+                ExecNodeInfo info;
+                if (exec_node_info(e, i, &info) || info.macs || node_min[i] < 0) continue;
+                if (best < 0 || node_min[i] > node_min[best]) best = i;
+            }
+            if (best < 0 || node_min[best] < 0.05) break;
+            ExecNodeInfo info;
+            exec_node_info(e, best, &info);
+            printf("  %-44s %-30s %6.2f ms\n", info.name, info.op, node_min[best]);
+            node_min[best] = -1;
+        }
     }
     exec_free(e);
     graph_free(g);

@@ -170,6 +170,34 @@ void *exec_tab_scratch(Exec *e, size_t n)
     return e->tab;
 }
 
+typedef struct {
+    ExecRangeFn fn;
+    void *ctx;
+    int64_t n, chunk;
+} RangeJob;
+
+static void range_task(void *ctx, int64_t task, int worker)
+{
+    const RangeJob *j = ctx;
+    (void)worker;
+    int64_t b = task * j->chunk, end = b + j->chunk < j->n ? b + j->chunk : j->n;
+    j->fn(j->ctx, b, end);
+}
+
+void exec_parallel_range(Exec *e, int64_t n, int64_t grain, ExecRangeFn fn, void *ctx)
+{
+    if (n <= 0) return;
+    int threads = exec_pool_size(e->pool);
+    int64_t tasks = grain > 0 ? n / grain : n;
+    if (tasks > 4 * (int64_t)threads) tasks = 4 * (int64_t)threads;
+    if (threads <= 1 || tasks <= 1) {
+        fn(ctx, 0, n);
+        return;
+    }
+    RangeJob j = {fn, ctx, n, (n + tasks - 1) / tasks};
+    exec_pool_for(e->pool, (n + j.chunk - 1) / j.chunk, range_task, &j);
+}
+
 void exec_worker_scratch_reserve(Exec *e, size_t n)
 {
     int w = exec_pool_size(e->pool);
@@ -755,7 +783,7 @@ int exec_eval_node(const Graph *g, int node, ExecValue *out, int max_out, int64_
         n->n_outputs > def->max_out || n->n_outputs > max_out)
         return err_set(err, errlen, "node '%s' (%s) has %d inputs and %d outputs", n->name, node_op_name(n),
                        n->n_inputs, n->n_outputs);
-    Exec e = {.g = g, .keep_all = true, .opset = g->meta.opset};
+    Exec e = {.g = g, .keep_all = true, .opset = g->meta.opset, .cur_node = -1, .kern = exec_kernels(EXEC_ISA_AVX512)};
     e.max_elems = max_elems > 0 && max_elems < EXEC_MAX_ELEMS ? max_elems : EXEC_MAX_ELEMS;
     e.vals = xcalloc((size_t)(g->n_tensors ? g->n_tensors : 1), sizeof *e.vals);
     Value *inb[64], outv[64], *outb[64];
@@ -800,6 +828,11 @@ int exec_eval_node(const Graph *g, int node, ExecValue *out, int max_out, int64_
     for (int i = 0; i < g->n_tensors; i++) value_clear(&e.vals[i]);
     free(e.vals);
     free(e.scratch);
+    free(e.pad);
+    free(e.tab);
+    for (int i = 0; i < e.n_wscr; i++) free(e.wscr[i]);
+    free(e.wscr);
+    free(e.wscr_len);
     if (rc)
         for (int k = 0; k < n->n_outputs; k++) exec_value_free(&out[k]);
     return rc;

@@ -385,6 +385,81 @@ static void window_range(int64_t start, int64_t d, int64_t k, int64_t len, int64
     *n_padded = hp;
 }
 
+typedef struct {
+    const Geom *g;
+    const float *x;
+    float *y;
+    bool is_max, incl;
+    float **rows; /* per worker scratch (separable max: a row of window maxima per input row) */
+} PoolJob;
+
+/* Max over a kh x kw window with stride 1 and dilation 1: a horizontal pass (each input
+ * row's window maxima) then a vertical one, both over contiguous rows. */
+static void maxpool_separable(const PoolJob *j, const float *xp, float *yp, float *hm)
+{
+    const Geom *g = j->g;
+    /* hm[iy][ox] = max over the row's window for output column ox (-inf where it is empty) */
+    for (int64_t iy = 0; iy < g->H; iy++) {
+        const float *xr = xp + iy * g->W;
+        float *hr = hm + iy * g->OW;
+        for (int64_t ox = 0; ox < g->OW; ox++) {
+            int64_t x0 = ox - g->pl, x1 = x0 + g->kw;
+            if (x0 < 0) x0 = 0;
+            if (x1 > g->W) x1 = g->W;
+            float m = -INFINITY;
+            for (int64_t ix = x0; ix < x1; ix++) m = xr[ix] > m ? xr[ix] : m;
+            hr[ox] = m;
+        }
+    }
+    for (int64_t oy = 0; oy < g->OH; oy++) {
+        int64_t y0 = oy - g->pt, y1 = y0 + g->kh;
+        if (y0 < 0) y0 = 0;
+        if (y1 > g->H) y1 = g->H;
+        float *yr = yp + oy * g->OW;
+        for (int64_t ox = 0; ox < g->OW; ox++) yr[ox] = -INFINITY;
+        for (int64_t iy = y0; iy < y1; iy++) {
+            const float *hr = hm + iy * g->OW;
+            for (int64_t ox = 0; ox < g->OW; ox++) yr[ox] = hr[ox] > yr[ox] ? hr[ox] : yr[ox];
+        }
+    }
+}
+
+static void pool_task(void *ctx, int64_t p, int worker)
+{
+    const PoolJob *j = ctx;
+    const Geom *g = j->g;
+    const float *xp = j->x + p * g->H * g->W;
+    float *yp = j->y + p * g->OH * g->OW;
+    if (j->is_max && g->sh == 1 && g->sw == 1 && g->dh == 1 && g->dw == 1 && j->rows) {
+        maxpool_separable(j, xp, yp, j->rows[worker]);
+        return;
+    }
+    for (int64_t oy = 0; oy < g->OH; oy++) {
+        int64_t ky0, ky1, ny_pad;
+        window_range(oy * g->sh - g->pt, g->dh, g->kh, g->H, g->pb, &ky0, &ky1, &ny_pad);
+        for (int64_t ox = 0; ox < g->OW; ox++) {
+            int64_t kx0, kx1, nx_pad;
+            window_range(ox * g->sw - g->pl, g->dw, g->kw, g->W, g->pr, &kx0, &kx1, &nx_pad);
+            float acc = j->is_max ? -INFINITY : 0.f;
+            for (int64_t ky = ky0; ky < ky1; ky++) {
+                const float *xr = xp + (oy * g->sh - g->pt + ky * g->dh) * g->W + (ox * g->sw - g->pl);
+                for (int64_t kx = kx0; kx < kx1; kx++) {
+                    float v = xr[kx * g->dw];
+                    if (j->is_max) acc = v > acc ? v : acc;
+                    else acc += v;
+                }
+            }
+            if (!j->is_max) {
+                /* count_include_pad counts the window cells on the padding too (not past it,
+                 * which only ceil_mode windows reach) */
+                int64_t cnt = j->incl ? ny_pad * nx_pad : (ky1 - ky0) * (kx1 - kx0);
+                acc = cnt ? acc / (float)cnt : 0.f;
+            }
+            yp[oy * g->OW + ox] = acc;
+        }
+    }
+}
+
 int exec_op_pool(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
 {
     NEED_IN(0); NEED_OUT(0);
@@ -401,36 +476,17 @@ int exec_op_pool(Exec *e, const Node *n, Value **in, int nin, Value **out, int n
     if (conv_geom_init(n, x, nk == 2 ? ks[0] : 1, ks[nk - 1], ceil_mode, &g, err, errlen)) return -1;
     bool incl = node_attr_int(n, "count_include_pad", 0) != 0;
     if (alloc_spatial_out(e, out[0], &g, g.C, err, errlen)) return -1;
-    float *y = vf(out[0]);
-    const float *xd = vf(x);
-    for (int64_t p = 0; p < g.N * g.C; p++) {
-        const float *xp = xd + p * g.H * g.W;
-        float *yp = y + p * g.OH * g.OW;
-        for (int64_t oy = 0; oy < g.OH; oy++) {
-            int64_t ky0, ky1, ny_pad;
-            window_range(oy * g.sh - g.pt, g.dh, g.kh, g.H, g.pb, &ky0, &ky1, &ny_pad);
-            for (int64_t ox = 0; ox < g.OW; ox++) {
-                int64_t kx0, kx1, nx_pad;
-                window_range(ox * g.sw - g.pl, g.dw, g.kw, g.W, g.pr, &kx0, &kx1, &nx_pad);
-                float acc = is_max ? -INFINITY : 0.f;
-                for (int64_t ky = ky0; ky < ky1; ky++) {
-                    const float *xr = xp + (oy * g.sh - g.pt + ky * g.dh) * g.W + (ox * g.sw - g.pl);
-                    for (int64_t kx = kx0; kx < kx1; kx++) {
-                        float v = xr[kx * g.dw];
-                        if (is_max) acc = v > acc ? v : acc;
-                        else acc += v;
-                    }
-                }
-                if (!is_max) {
-                    /* count_include_pad counts the window cells on the padding too (not past it,
-                     * which only ceil_mode windows reach) */
-                    int64_t cnt = incl ? ny_pad * nx_pad : (ky1 - ky0) * (kx1 - kx0);
-                    acc = cnt ? acc / (float)cnt : 0.f;
-                }
-                yp[oy * g.OW + ox] = acc;
-            }
-        }
+    PoolJob j = {.g = &g, .x = vf(x), .y = vf(out[0]), .is_max = is_max, .incl = incl};
+    /* the separable path needs a row of maxima per input row (skip it for huge planes) */
+    if (is_max && g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 && g.H * g.OW <= ((int64_t)1 << 24)) {
+        exec_worker_scratch_reserve(e, (size_t)(g.H * g.OW + 1));
+        j.rows = e->wscr;
     }
+    int64_t planes = g.N * g.C, per_plane = g.OH * g.OW * g.kh * g.kw;
+    if (exec_pool_size(e->pool) > 1 && planes > 1 && planes * per_plane >= 65536)
+        exec_pool_for(e->pool, planes, pool_task, &j);
+    else
+        for (int64_t p = 0; p < planes; p++) pool_task(&j, p, 0);
     return 0;
 }
 
@@ -471,6 +527,47 @@ static double src_coord(CoordMode m, int64_t o, double scale, int64_t in_len, in
         return off + ((double)o + 0.5) / scale - 0.5;
     }
     default: return ((double)o + 0.5) / scale - 0.5;
+    }
+}
+
+/* Nearest resize as a gather: a source index per output index per dim; rows of the last
+ * dim copied in ranges on the pool. */
+typedef struct {
+    int rank;
+    int64_t **map;
+    const int64_t *od;
+    int64_t xst[GRAPH_MAX_RANK];
+    size_t es;
+    const void *x;
+    void *y;
+} NearestJob;
+
+static void nearest_rows(void *ctx, int64_t r0, int64_t r1)
+{
+    const NearestJob *j = ctx;
+    int rank = j->rank;
+    int64_t inner = j->od[rank - 1], idx[GRAPH_MAX_RANK] = {0}, rem = r0;
+    for (int d = rank - 2; d >= 0; d--) {
+        idx[d] = rem % j->od[d];
+        rem /= j->od[d];
+    }
+    const int64_t *mx = j->map[rank - 1];
+    for (int64_t r = r0; r < r1; r++) {
+        int64_t base = 0;
+        for (int d = 0; d < rank - 1; d++) base += j->map[d][idx[d]] * j->xst[d];
+        if (j->es == sizeof(float)) {
+            const float *xr = (const float *)j->x + base;
+            float *yr = (float *)j->y + r * inner;
+            for (int64_t i = 0; i < inner; i++) yr[i] = xr[mx[i]];
+        } else {
+            const int64_t *xr = (const int64_t *)j->x + base;
+            int64_t *yr = (int64_t *)j->y + r * inner;
+            for (int64_t i = 0; i < inner; i++) yr[i] = xr[mx[i]];
+        }
+        for (int d = rank - 2; d >= 0; d--) {
+            if (++idx[d] < j->od[d]) break;
+            idx[d] = 0;
+        }
     }
 }
 
@@ -552,28 +649,13 @@ int exec_op_resize(Exec *e, const Node *n, Value **in, int nin, Value **out, int
                 map[d][o] = i < 0 ? 0 : i >= x->dims[d] ? x->dims[d] - 1 : i;
             }
         }
-        int64_t xst[GRAPH_MAX_RANK], s = 1;
-        for (int d = rank - 1; d >= 0; d--) { xst[d] = s; s *= x->dims[d]; }
-        int64_t idx[GRAPH_MAX_RANK] = {0}, inner = od[rank - 1];
-        const char *xb = x->data;
-        char *yb = out[0]->data;
-        for (int64_t done = 0; done < out[0]->numel; done += inner) {
-            int64_t base = 0;
-            for (int d = 0; d < rank - 1; d++) base += map[d][idx[d]] * xst[d];
-            if (es == sizeof(float)) {
-                const float *xr = (const float *)xb + base;
-                float *yr = (float *)yb + done;
-                for (int64_t j = 0; j < inner; j++) yr[j] = xr[map[rank - 1][j]];
-            } else {
-                const int64_t *xr = (const int64_t *)xb + base;
-                int64_t *yr = (int64_t *)yb + done;
-                for (int64_t j = 0; j < inner; j++) yr[j] = xr[map[rank - 1][j]];
-            }
-            for (int d = rank - 2; d >= 0; d--) {
-                if (++idx[d] < od[d]) break;
-                idx[d] = 0;
-            }
+        NearestJob j = {.rank = rank, .map = map, .od = od, .es = es, .x = x->data, .y = out[0]->data};
+        int64_t st = 1;
+        for (int d = rank - 1; d >= 0; d--) {
+            j.xst[d] = st;
+            st *= x->dims[d];
         }
+        exec_parallel_range(e, out[0]->numel / od[rank - 1], 64, nearest_rows, &j);
         for (int d = 0; d < rank; d++) free(map[d]);
         return 0;
     }

@@ -117,6 +117,12 @@ static inline ExecPool *exec_pool(const Exec *e) { return e->pool; }
 float *exec_pad_scratch(Exec *e, size_t n);
 /* Shared scratch of at least n bytes, 64-byte aligned (contents undefined). */
 void *exec_tab_scratch(Exec *e, size_t n);
+/* Run fn over [0, n) in contiguous ranges on the pool: ranges of at least grain items
+ * (a range's work should be worth handing to another thread), about four per thread;
+ * small n runs on the calling thread in one call. */
+typedef void (*ExecRangeFn)(void *ctx, int64_t begin, int64_t end);
+void exec_parallel_range(Exec *e, int64_t n, int64_t grain, ExecRangeFn fn, void *ctx);
+
 /* Make every worker's scratch at least n floats (call before a parallel loop; inside it,
  * worker w uses e->wscr[w]). */
 void exec_worker_scratch_reserve(Exec *e, size_t n);
@@ -216,10 +222,6 @@ float *exec_scratch(Exec *e, size_t n);
 int broadcast_shape(const int64_t *a, int ra, const int64_t *b, int rb, int64_t *out, int *rout, char *err,
                     size_t errlen);
 
-/* Fast float32 elementwise kernels (vectorised where the CPU allows). */
-void kernel_sigmoid(const float *x, float *y, int64_t n);
-void kernel_silu(const float *x, float *y, int64_t n);
-void kernel_exp(const float *x, float *y, int64_t n);
 
 /* An int-list attribute into out (at most max): its length, 0 when absent, -1 when it has
  * more than max entries (graph_attr_ints reports the full length; never index with it). */
