@@ -83,7 +83,7 @@ int value_alloc(Exec *e, Value *v, ValueType t, int rank, const int64_t *dims, c
     v->rank = rank;
     v->numel = n;
     int tensor = value_tensor(e, v);
-    value_place(e, v, tensor, (size_t)n * (t == VT_F32 ? sizeof(float) : sizeof(int64_t)));
+    value_place(e, v, tensor, (size_t)n * value_esize(t));
     v->owned = true;
     v->ready = true;
     return 0;
@@ -97,13 +97,14 @@ int value_copy_reshaped(Exec *e, Value *dst, const Value *src, int rank, const i
         return err_set(err, errlen, "cannot give %lld elements the shape of %lld", (long long)src->numel,
                        (long long)dst->numel);
     if (dst->data != src->data) /* a planned view of its source needs no copy */
-        memcpy(dst->data, src->data, (size_t)src->numel * (src->type == VT_F32 ? sizeof(float) : sizeof(int64_t)));
+        memcpy(dst->data, src->data, (size_t)src->numel * value_esize(src->type));
     return 0;
 }
 
 int64_t value_get_i64(const Value *v, int64_t i)
 {
     if (v->type == VT_I64) return vi(v)[i];
+    if (v->type != VT_F32) return (int64_t)value_get(v, i);
     float f = vf(v)[i];
     if (!(f == f)) return 0;
     if (f >= 9.2e18f) return INT64_MAX;
@@ -133,7 +134,7 @@ void value_to_f32(Value *v)
 {
     if (v->type == VT_F32) return;
     float *f = xmalloc((size_t)(v->numel ? v->numel : 1) * sizeof(float));
-    for (int64_t i = 0; i < v->numel; i++) f[i] = (float)vi(v)[i];
+    for (int64_t i = 0; i < v->numel; i++) f[i] = (float)value_get(v, i);
     value_release(v);
     v->data = f;
     v->owned = true;
@@ -330,6 +331,8 @@ static const ConvPath conv_choices[] = {
 
 Exec *exec_new(const Graph *g, char *err, size_t errlen) { return exec_new_with(g, NULL, err, errlen); }
 
+static void fold_constants(Exec *e);
+
 Exec *exec_new_with(const Graph *g, const ExecOptions *opt, char *err, size_t errlen)
 {
     if (!g) {
@@ -393,6 +396,9 @@ Exec *exec_new_with(const Graph *g, const ExecOptions *opt, char *err, size_t er
             e->last_use[t] = ni;
         }
     }
+    e->last_use_graph = xmalloc(sizeof(int) * (size_t)nt);
+    memcpy(e->last_use_graph, e->last_use, sizeof(int) * (size_t)g->n_tensors);
+    fold_constants(e);
     exec_plan_convs(e, !e->keep_all);
     return e;
 fail:
@@ -413,6 +419,13 @@ void exec_free(Exec *e)
     if (e->conv)
         for (int i = 0; i < e->g->n_nodes; i++) conv_plan_free(e->conv[i]);
     free(e->conv);
+    if (e->qconv)
+        for (int i = 0; i < e->g->n_nodes; i++) qconv_plan_free(e->qconv[i]);
+    free(e->qconv);
+    free(e->q_bytes);
+    free(e->last_use_graph);
+    free(e->folded);
+    free(e->node_folded);
     free(e->node_plan);
     free(e->alias_src);
     exec_pool_free(e->pool);
@@ -431,13 +444,28 @@ void exec_free(Exec *e)
     free(e);
 }
 
+/* Fusion is on unless every tensor must be produced (keep_all, an observer); changing it
+ * re-plans the convolutions and the memory (lifetimes change). */
+static void replan(Exec *e)
+{
+    exec_plan_convs(e, !e->keep_all && !e->observer);
+    e->planned = false;
+    e->plan_failed = false;
+}
+
 void exec_keep_all(Exec *e, int on)
 {
     if ((on != 0) == e->keep_all) return;
     e->keep_all = on != 0;
-    exec_plan_convs(e, !e->keep_all);
-    e->planned = false; /* lifetimes change */
-    e->plan_failed = false;
+    replan(e);
+}
+
+void exec_set_observer(Exec *e, ExecObserver fn, void *ctx)
+{
+    bool change = (fn != NULL) != (e->observer != NULL);
+    e->observer = fn;
+    e->observer_ctx = ctx;
+    if (change) replan(e);
 }
 
 void exec_set_threads(Exec *e, int threads)
@@ -459,7 +487,7 @@ void exec_set_max_elements(Exec *e, int64_t n) { e->max_elems = n > 0 && n < EXE
 static bool is_const_tensor(const Exec *e, int t)
 {
     const Tensor *tt = &e->g->tensors[t];
-    return tt->producer < 0 && !tt->is_input;
+    return (tt->producer < 0 && !tt->is_input) || (e->folded && e->folded[t]);
 }
 
 /* Round float32 values to what a float16/bfloat16 tensor can hold (no-op for other types). */
@@ -474,6 +502,52 @@ static void round_to_storage(const Exec *e, Value *v, DType storage)
             if ((b & 0x7f800000u) != 0x7f800000u) b = (b + 0x7fff + ((b >> 16) & 1)) & 0xffff0000u;
             memcpy(&vf(v)[i], &b, 4);
         }
+}
+
+/* Ops worth evaluating once when every input is a constant: the casts, decompressions and
+ * dequantizations that int8 and float16 files put between stored weights and the layers
+ * that read them. */
+static bool foldable_op(OpKind op)
+{
+    switch (op) {
+    case OP_CAST: case OP_DEQUANTIZE_LINEAR: case OP_RESHAPE: case OP_SQUEEZE: case OP_UNSQUEEZE: case OP_FLATTEN:
+    case OP_IDENTITY: case OP_MUL: case OP_SUB: case OP_ADD: case OP_DIV: case OP_TRANSPOSE:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* Evaluate, once, every node of a foldable op whose inputs are all constants (or folded):
+ * its output becomes a constant of the Exec (folded[t]) and the run loop skips the node.
+ * A node that fails here is left to fail, with its message, when it runs. */
+static void fold_constants(Exec *e)
+{
+    const Graph *g = e->g;
+    e->folded = xcalloc((size_t)(g->n_tensors ? g->n_tensors : 1), sizeof(bool));
+    e->node_folded = xcalloc((size_t)(g->n_nodes ? g->n_nodes : 1), sizeof(bool));
+    Value *inb[64], *outb[1];
+    char msg[256];
+    for (int ni = 0; ni < g->n_nodes; ni++) {
+        const Node *n = &g->nodes[ni];
+        if (!foldable_op(n->op) || n->n_inputs < 1 || n->n_inputs > 64 || n->n_outputs != 1 || n->outputs[0] < 0) continue;
+        bool all = true;
+        for (int k = 0; k < n->n_inputs && all; k++) {
+            int t = n->inputs[k];
+            all = t < 0 || (is_const_tensor(e, t) && e->vals[t].ready);
+            inb[k] = t >= 0 ? &e->vals[t] : NULL;
+        }
+        int o = n->outputs[0];
+        if (!all || e->pinned[o]) continue;
+        outb[0] = &e->vals[o];
+        if (e->op_fns[ni](e, n, inb, n->n_inputs, outb, 1, msg, sizeof msg) || !outb[0]->ready) {
+            value_clear(outb[0]);
+            continue;
+        }
+        if (outb[0]->type == VT_F32 && outb[0]->owned) round_to_storage(e, outb[0], g->tensors[o].dtype);
+        e->folded[o] = true;
+        e->node_folded[ni] = true;
+    }
 }
 
 int exec_set_input(Exec *e, const char *name, const float *data, const int64_t *dims, int rank, char *err,
@@ -504,6 +578,8 @@ int exec_set_input(Exec *e, const char *name, const float *data, const int64_t *
     if (!as_int) round_to_storage(e, v, tt->dtype);
     return 0;
 }
+
+static const float *value_as_float(Value *v, int64_t *dims, int *rank);
 
 /* Whether the memory plan was made for the inputs as they are now. */
 static bool plan_fits_inputs(const Exec *e)
@@ -553,7 +629,7 @@ static void record_outputs(Exec *e, const Node *n, int ni, void *const *in_data)
         if (t < 0 || !e->vals[t].ready || !e->vals[t].owned) continue;
         const Value *v = &e->vals[t];
         MemRec *r = &e->rec[t];
-        r->bytes = v->numel * (int64_t)(v->type == VT_F32 ? sizeof(float) : sizeof(int64_t));
+        r->bytes = v->numel * (int64_t)value_esize(v->type);
         r->node = ni;
         r->move_from = -1;
         for (int i = 0; i < n->n_inputs && v->data; i++)
@@ -597,12 +673,13 @@ int exec_run(Exec *e, const volatile int *cancel, char *err, size_t errlen)
             e->recording = false;
             return err_set(err, errlen, "node '%s' (%s) has too many inputs or outputs", n->name, n->op_type);
         }
+        if (e->node_folded[ni]) continue; /* evaluated at exec_new */
         int plan = e->fusion ? e->node_plan[ni] : PLAN_RUN;
         if (plan == PLAN_SKIP) continue; /* its only reader is an alias of the fused conv */
         for (int k = 0; k < n->n_inputs; k++) {
             int t = n->inputs[k];
             inb[k] = t >= 0 ? &e->vals[t] : NULL;
-            if (t >= 0 && !e->vals[t].ready && (plan != PLAN_ALIAS || t == e->alias_src[ni])) {
+            if (t >= 0 && !e->vals[t].ready && plan != PLAN_QCONV && (plan != PLAN_ALIAS || t == e->alias_src[ni])) {
                 e->recording = false;
                 return err_set(err, errlen, "node '%s' (%s): input '%s' has no value", n->name, n->op_type,
                                g->tensors[t].name);
@@ -623,6 +700,8 @@ int exec_run(Exec *e, const volatile int *cancel, char *err, size_t errlen)
         if (plan == PLAN_ALIAS) {
             Value *src = &e->vals[e->alias_src[ni]];
             rc = value_forward(e, n, outb[0], src, src->rank, src->dims, msg, sizeof msg);
+        } else if (plan == PLAN_QCONV) {
+            rc = exec_qconv_run_node(e, ni, msg, sizeof msg);
         } else {
             rc = fn(e, n, inb, n->n_inputs, outb, n->n_outputs, msg, sizeof msg);
         }
@@ -646,12 +725,19 @@ int exec_run(Exec *e, const volatile int *cancel, char *err, size_t errlen)
             if (t >= 0 && e->vals[t].ready && e->vals[t].owned && e->vals[t].type == VT_F32)
                 round_to_storage(e, &e->vals[t], g->tensors[t].dtype);
         }
+        for (int k = 0; k < n->n_outputs && e->observer; k++) {
+            int t = n->outputs[k];
+            int64_t d[GRAPH_MAX_RANK];
+            int r;
+            const float *data = t >= 0 ? value_as_float(&e->vals[t], d, &r) : NULL;
+            if (data) e->observer(e->observer_ctx, t, data, d, r);
+        }
         if (e->profile) { /* live activation bytes after this node */
             int64_t live = 0;
             for (int t = 0; t < g->n_tensors; t++) {
                 const Value *v = &e->vals[t];
                 if (v->ready && v->owned && !is_const_tensor(e, t))
-                    live += v->numel * (int64_t)(v->type == VT_F32 ? sizeof(float) : sizeof(int64_t));
+                    live += v->numel * (int64_t)value_esize(v->type);
             }
             if (live > e->peak_bytes) e->peak_bytes = live;
         }
@@ -682,7 +768,7 @@ static const float *value_as_float(Value *v, int64_t *dims, int *rank)
     if (v->type == VT_F32) return vf(v);
     if (!v->fshadow) {
         v->fshadow = xmalloc((size_t)(v->numel ? v->numel : 1) * sizeof(float));
-        for (int64_t i = 0; i < v->numel; i++) v->fshadow[i] = (float)vi(v)[i];
+        for (int64_t i = 0; i < v->numel; i++) v->fshadow[i] = (float)value_get(v, i);
     }
     return v->fshadow;
 }
@@ -709,6 +795,7 @@ bool value_consumable(const Exec *e, const Node *n, const Value *src)
     ptrdiff_t t = src - e->vals, ni = n - e->g->nodes;
     if (t < 0 || t >= e->g->n_tensors || ni < 0 || ni >= e->g->n_nodes) return false;
     if (e->pinned[t] || e->last_use[t] != ni || e->g->tensors[t].is_input) return false;
+    if (e->folded && e->folded[t]) return false; /* computed once, read by every run */
     if (e->no_consume && e->no_consume[t]) return false; /* the memory plan shares its buffer */
     /* the same tensor twice among this node's inputs: another operand still reads it */
     int uses = 0;
@@ -874,7 +961,9 @@ int exec_node_info(const Exec *e, int node, ExecNodeInfo *out)
     out->name = n->name ? n->name : "";
     out->op = node_op_name(n);
     const ConvPlan *p = e->conv ? e->conv[node] : NULL;
-    if (p) {
+    if (e->fusion && e->qconv && e->qconv[node]) {
+        qconv_describe(e->qconv[node], out->path, sizeof out->path, &out->macs);
+    } else if (p) {
         bool ref = p->last_path == CONV_PATH_REFERENCE;
         snprintf(out->path, sizeof out->path, "%s%s%s", conv_path_name(p->last_path), ref ? "" : " ",
                  ref ? "" : p->kern->name);

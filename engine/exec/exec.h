@@ -67,10 +67,19 @@ int exec_run(Exec *e, const volatile int *cancel, char *err, size_t errlen);
  * exec_free; its dims written to dims (up to GRAPH_MAX_RANK) and *rank.  NULL when i is
  * out of range or nothing was computed. */
 const float *exec_output(const Exec *e, int i, int64_t *dims, int *rank);
-/* Any tensor by name after a run.  Intermediates are freed after their last reader, and
- * Conv+SiLU pairs run fused, unless keep_all is on (then every tensor keeps its value). */
+/* Any tensor by name after a run.  Intermediates share buffers after their last reader,
+ * and a convolution runs with what follows it (batch norm, activation) fused, unless
+ * keep_all is on: then every tensor is produced and keeps its value until the next run. */
 void exec_keep_all(Exec *e, int on);
 const float *exec_tensor(const Exec *e, const char *name, int64_t *dims, int *rank);
+
+/* Watching every tensor a run produces (INT8 calibration statistics) without keeping them
+ * all: fn is called on the thread running exec_run after each node, once per output, with
+ * the tensor's index in the graph and its value as float32 (integers converted), valid only
+ * during the call.  While an observer is set nothing is fused, so every tensor of the graph
+ * is produced; buffers are still reused.  fn NULL removes it. */
+typedef void (*ExecObserver)(void *ctx, int tensor, const float *data, const int64_t *dims, int rank);
+void exec_set_observer(Exec *e, ExecObserver fn, void *ctx);
 
 /* Cap on the elements of any one tensor the run creates (default and maximum 2^30); a
  * larger one fails the run with "tensor too large".  For untrusted graphs and tests. */

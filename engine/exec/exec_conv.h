@@ -84,6 +84,21 @@ void conv_plan_free(ConvPlan *p);
  * every tensor keeps its own value (keep_all, observers). */
 void exec_plan_convs(Exec *e, bool fuse);
 
+/* ---- integer QDQ convolutions (exec_qconv.c) ---- */
+typedef struct QConvPlan QConvPlan;
+/* With fusion on, plan DequantizeLinear -> Conv -> QuantizeLinear chains as integer
+ * convolutions (e->qconv, e->q_bytes, node plans PLAN_QCONV / PLAN_SKIP / PLAN_ALIAS, and
+ * e->last_use of the quantized inputs); without, free the plans. */
+void exec_plan_qconvs(Exec *e);
+void qconv_plan_free(QConvPlan *p);
+/* Whether QuantizeLinear node n stores its output as bytes (its readers take them). */
+bool exec_q_bytes(const Exec *e, const Node *n);
+/* Run the integer convolution planned for node ni (its quantized input is ready).  0 or
+ * -1 + message. */
+int exec_qconv_run_node(Exec *e, int ni, char *err, size_t errlen);
+/* "int8 gemm avx512-vnni" and the last run's multiply-adds. */
+void qconv_describe(const QConvPlan *p, char *buf, size_t len, double *macs);
+
 /* Run a planned convolution: x (float32, rank 3 or 4) into out (allocated here).  0 or
  * -1 + message; 1 when this input's geometry is not one the plan's paths handle (the
  * caller runs the reference path). */

@@ -210,8 +210,9 @@ static int sole_consumer(const Exec *e, int t, int *count)
 
 static bool is_constant(const Exec *e, int t)
 {
+    if (t < 0) return false;
     const Tensor *tt = &e->g->tensors[t];
-    return t >= 0 && tt->producer < 0 && !tt->is_input && e->vals[t].ready;
+    return ((tt->producer < 0 && !tt->is_input) || (e->folded && e->folded[t])) && e->vals[t].ready;
 }
 
 /* A BatchNormalization reading t (inference mode) with constant float parameters of M
@@ -262,10 +263,15 @@ void exec_plan_convs(Exec *e, bool fuse)
         e->node_plan[ni] = PLAN_RUN;
         e->alias_src[ni] = -1;
     }
+    if (e->last_use_graph) memcpy(e->last_use, e->last_use_graph, sizeof(int) * (size_t)g->n_tensors);
+    /* integer QDQ convolutions first: the float plans below skip their nodes */
+    e->fusion = fuse;
+    exec_plan_qconvs(e);
     int64_t wino_budget = EXEC_WINO_BUDGET;
     for (int ni = 0; ni < g->n_nodes; ni++) {
         const Node *n = &g->nodes[ni];
         if (n->op != OP_CONV || n->n_outputs != 1 || n->outputs[0] < 0 || n->n_inputs < 2) continue;
+        if (e->qconv && e->qconv[ni]) continue;
         int wt = n->inputs[1], bt = n->n_inputs > 2 ? n->inputs[2] : -1;
         if (wt < 0 || !is_constant(e, wt) || (bt >= 0 && !is_constant(e, bt))) continue;
         const Value *w = &e->vals[wt], *b = bt >= 0 ? &e->vals[bt] : NULL;
@@ -333,5 +339,4 @@ void exec_plan_convs(Exec *e, bool fuse)
         e->conv[ni] = p;
         if (n_marked) e->node_plan[ni] = PLAN_CONV_FUSED;
     }
-    e->fusion = fuse;
 }

@@ -17,8 +17,15 @@
 struct ConvPlan;
 
 /* Run-time element types: every float type computes as float32, every integer or bool
- * type as int64 (shape arithmetic stays exact). */
-typedef enum { VT_F32, VT_I64 } ValueType;
+ * type as int64 (shape arithmetic stays exact).  Bytes (VT_U8, VT_I8) hold quantized
+ * activations between a QuantizeLinear and the DequantizeLinear / integer convolutions
+ * that are its only readers (planned by exec_qconv.c; no other kernel sees them). */
+typedef enum { VT_F32, VT_I64, VT_U8, VT_I8 } ValueType;
+
+static inline size_t value_esize(int type)
+{
+    return type == VT_F32 ? sizeof(float) : type == VT_I64 ? sizeof(int64_t) : 1;
+}
 
 /* Where an owned value's data lives: its own heap block, a block of the activation
  * region in heap mode (released on clear), or a planned slot of the region (never freed). */
@@ -63,6 +70,8 @@ struct Exec {
     int *last_use;      /* node index of the last consumer (-1: none) */
     bool *pinned;       /* never freed during a run: graph outputs */
     bool keep_all;
+    ExecObserver observer; /* exec_set_observer */
+    void *observer_ctx;
     int64_t max_elems;  /* largest tensor one op may create (EXEC_MAX_ELEMS by default) */
     int64_t opset;      /* default-domain opset (0 when unknown) */
     ExecOpFn *op_fns;   /* resolved op function per node */
@@ -77,6 +86,11 @@ struct Exec {
     unsigned char *node_plan;
     int *alias_src;
     struct ConvPlan **conv;
+    struct QConvPlan **qconv; /* per node: an integer QDQ convolution, or NULL */
+    bool *q_bytes;      /* per node: a QuantizeLinear that stores bytes */
+    int *last_use_graph; /* last readers as the graph has them (last_use adds the fused readers) */
+    bool *folded;       /* per tensor: computed once at exec_new from constants (kept like one) */
+    bool *node_folded;  /* per node: evaluated at exec_new, skipped by runs */
     bool fusion;        /* the plan above is in force (it matches keep_all / observer) */
     int conv_force;     /* ConvPath forced by the options (tests, benchmarks) */
     double *node_ms;    /* per node wall time of the last run (profile on) */
@@ -109,7 +123,7 @@ struct Exec {
     int *plan_in_rank;
 };
 
-enum { PLAN_RUN, PLAN_CONV_FUSED, PLAN_SKIP, PLAN_ALIAS };
+enum { PLAN_RUN, PLAN_CONV_FUSED, PLAN_SKIP, PLAN_ALIAS, PLAN_QCONV };
 
 /* The pool a run's kernels use (NULL: run on the calling thread alone). */
 static inline ExecPool *exec_pool(const Exec *e) { return e->pool; }
@@ -135,7 +149,7 @@ void exec_worker_scratch_reserve(Exec *e, size_t n);
     X(unary) X(binary) X(not) X(where) X(cast) X(clip) X(softmax) X(matmul) X(gemm) X(reduce) X(argmax)    \
     X(identity) X(constant) X(shape) X(size) X(reshape) X(flatten) X(squeeze) X(unsqueeze) X(concat)       \
     X(split) X(slice) X(transpose) X(gather) X(gather_elements) X(expand) X(tile) X(range)                \
-    X(constant_of_shape) X(pad) X(topk) X(nms)
+    X(constant_of_shape) X(pad) X(topk) X(nms) X(quantize_linear) X(dequantize_linear) X(fake_quantize)
 #define X(k) int exec_op_##k(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen);
 EXEC_KERNELS(X)
 #undef X
@@ -191,7 +205,12 @@ static inline int64_t *vi(const Value *v) { return (int64_t *)v->data; }
 /* Element i as double / int64 whatever the type. */
 static inline double value_get(const Value *v, int64_t i)
 {
-    return v->type == VT_F32 ? (double)vf(v)[i] : (double)vi(v)[i];
+    switch (v->type) {
+    case VT_F32: return (double)vf(v)[i];
+    case VT_U8: return (double)((const uint8_t *)v->data)[i];
+    case VT_I8: return (double)((const int8_t *)v->data)[i];
+    default: return (double)vi(v)[i];
+    }
 }
 int64_t value_get_i64(const Value *v, int64_t i);
 

@@ -93,6 +93,36 @@ typedef struct {
 
 typedef enum { EXEC_ISA_PORTABLE, EXEC_ISA_AVX2, EXEC_ISA_AVX512 } ExecIsa;
 
+/* ---- int8 convolutions: u8 activations x s8 weights, int32 sums ---------------------------
+ * A panel holds EXEC_MR8 rows of weights in groups of 4 taps: element (k, r) at
+ * A[((k / 4) * EXEC_MR8 + r) * 4 + k % 4]; a tile holds EXEC_NR8 columns of activations the
+ * same way: (k, j) at B[((k / 4) * EXEC_NR8 + j) * 4 + k % 4] (taps past K are zero weights).
+ * The epilogue turns each sum into the quantized output:
+ *   y = (sum - zsum[r]) * scale[r] + bias[r], activation, q = round_even(y / y_scale) + y_zp,
+ * saturated to [y_lo, y_hi] and stored as one byte (two's complement for signed). */
+#define EXEC_MR8 8
+#define EXEC_NR8 32
+
+typedef struct {
+    int64_t Kq;          /* groups of 4 taps */
+    const int8_t *A;
+    const uint8_t *B;
+    uint8_t *C;
+    int64_t ldc;
+    int rows, cols;
+    const int32_t *zsum; /* per row: the input zero point times the row's weight sum */
+    const float *scale;  /* per row: input scale times weight scale */
+    const float *bias;   /* per row */
+    float y_scale;
+    int32_t y_zp, y_lo, y_hi;
+    bool relu;
+} ExecTile8;
+
+/* The int8 micro-kernel: AVX-512 VNNI where the CPU has it (limited to what isa allows),
+ * else portable C (exact int32 sums either way). */
+typedef void (*ExecGemm8Fn)(const ExecTile8 *t);
+ExecGemm8Fn exec_gemm8(ExecIsa isa, const char **name);
+
 /* The best instruction set this CPU runs (AVX-512 needs F, BW, VL and DQ; AVX2 needs FMA
  * and F16C). */
 ExecIsa exec_cpu_isa(void);

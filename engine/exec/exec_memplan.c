@@ -106,7 +106,7 @@ static void plan_concat(Planner *pl, const Node *n)
         for (int j = 0; j < i; j++)
             if (n->inputs[j] == t) return; /* the same tensor twice */
         offs[i] = total;
-        total += planned_tensor(pl, t) ? pl->size[t] : e->vals[t].numel * (e->vals[t].type == VT_F32 ? 4 : 8);
+        total += planned_tensor(pl, t) ? pl->size[t] : e->vals[t].numel * (int64_t)value_esize(e->vals[t].type);
     }
     if (total != pl->size[o]) return;
     for (int i = 0; i < n->n_inputs; i++) {
