@@ -80,7 +80,6 @@ int main(int argc, char **argv)
         else if (!strncmp(argv[i], "--imgsz=", 8)) imgsz = atoi(argv[i] + 8);
     }
     if (runs < 1) runs = 1;
-    openblas_set_num_threads(1); /* the reference path's sgemm stays on the calling thread */
     char err[512];
     Graph *g = NULL;
     if (strstr(path, ".pt")) {

@@ -161,6 +161,16 @@ float *exec_pad_scratch(Exec *e, size_t n)
     return e->pad;
 }
 
+float *exec_wino_scratch(Exec *e, size_t n)
+{
+    if (n > e->wino_len) {
+        free(e->wino);
+        e->wino = xmalloc_aligned(64, n * sizeof(float));
+        e->wino_len = n;
+    }
+    return e->wino;
+}
+
 void *exec_tab_scratch(Exec *e, size_t n)
 {
     if (n > e->tab_len) {
@@ -438,6 +448,7 @@ void exec_free(Exec *e)
     free(e->plan_in_rank);
     free(e->pad);
     free(e->tab);
+    free(e->wino);
     for (int i = 0; i < e->n_wscr; i++) free(e->wscr[i]);
     free(e->wscr);
     free(e->wscr_len);
@@ -917,6 +928,7 @@ int exec_eval_node(const Graph *g, int node, ExecValue *out, int max_out, int64_
     free(e.scratch);
     free(e.pad);
     free(e.tab);
+    free(e.wino);
     for (int i = 0; i < e.n_wscr; i++) free(e.wscr[i]);
     free(e.wscr);
     free(e.wscr_len);
@@ -979,7 +991,7 @@ int exec_node_info(const Exec *e, int node, ExecNodeInfo *out)
 
 int64_t exec_peak_bytes(const Exec *e)
 {
-    int64_t scratch = (int64_t)(e->pad_len + e->scratch_len) * (int64_t)sizeof(float) + (int64_t)e->tab_len;
+    int64_t scratch = (int64_t)(e->pad_len + e->scratch_len + e->wino_len) * (int64_t)sizeof(float) + (int64_t)e->tab_len;
     for (int i = 0; i < e->n_wscr; i++) scratch += (int64_t)e->wscr_len[i] * (int64_t)sizeof(float);
     int64_t act = e->planned ? (int64_t)e->plan_size : e->peak_bytes;
     return act + scratch;

@@ -30,7 +30,7 @@ void exec_free(Exec *e);
 typedef enum { EXEC_KERNELS_BEST, EXEC_KERNELS_PORTABLE, EXEC_KERNELS_AVX2, EXEC_KERNELS_AVX512 } ExecKernelSet;
 typedef enum {
     EXEC_CONV_AUTO,
-    EXEC_CONV_REFERENCE, /* im2col + OpenBLAS sgemm, one thread: the path every other is tested against */
+    EXEC_CONV_REFERENCE, /* im2col then a plain gemm, the simplest path (and the fallback for any geometry) */
     EXEC_CONV_GEMM1X1,
     EXEC_CONV_DIRECT,
     EXEC_CONV_IM2COL,

@@ -1,9 +1,9 @@
-/* exec_conv: the executor's spatial ops — Conv (1x1 straight into GEMM, depthwise
- * direct, the rest im2col + cblas_sgemm), ConvTranspose (GEMM + col2im),
+/* exec_conv: the executor's spatial ops — Conv (the planned paths of exec_convplan.c and
+ * exec_convrun.c; for what they do not take, the reference: 1x1 straight into a gemm,
+ * depthwise direct, the rest im2col + gemm), ConvTranspose (gemm + col2im),
  * BatchNormalization, Max/Average/Global pooling and Resize (nearest and linear).
  * 1-D and 2-D spatial layouts (NCW, NCHW); every attribute is checked against the
  * input's shape before use. */
-#include <cblas.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -219,15 +219,13 @@ int exec_op_conv(Exec *e, const Node *n, Value **in, int nin, Value **out, int n
                 continue;
             }
             if (pointwise) {
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)Mg, (int)OHW, (int)K, 1.0f, wg, (int)K,
-                            xg, (int)OHW, 1.0f, yg, (int)OHW);
+                exec_sgemm(e, false, false, Mg, OHW, K, 1.0f, wg, K, xg, OHW, 1.0f, yg, OHW);
                 continue;
             }
             for (int64_t oy0 = 0; oy0 < g.OH; oy0 += band) {
                 int64_t oy1 = oy0 + band < g.OH ? oy0 + band : g.OH, cols = (oy1 - oy0) * g.OW;
                 im2col(xg, Cg, &g, oy0, oy1, col);
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)Mg, (int)cols, (int)K, 1.0f, wg, (int)K,
-                            col, (int)cols, 1.0f, yg + oy0 * g.OW, (int)OHW);
+                exec_sgemm(e, false, false, Mg, cols, K, 1.0f, wg, K, col, cols, 1.0f, yg + oy0 * g.OW, OHW);
             }
         }
     if (plan) { /* what the plan folded and fused: batch norm, then the epilogue */
@@ -314,8 +312,7 @@ int exec_op_conv_transpose(Exec *e, const Node *n, Value **in, int nin, Value **
             const float *xg = vf(x) + (bn * g.C + gr * Cg) * HW;
             const float *wg = vf(w) + gr * Cg * R; /* [Cg, Mg*kh*kw] */
             /* col[R, HW] = wg^T [R, Cg] x xg [Cg, HW] */
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)R, (int)HW, (int)Cg, 1.0f, wg, (int)R, xg,
-                        (int)HW, 0.0f, col, (int)HW);
+            exec_sgemm(e, true, false, R, HW, Cg, 1.0f, wg, R, xg, HW, 0.0f, col, HW);
             float *yg = y + (bn * M + gr * Mg) * OHW;
             for (int64_t m = 0; m < Mg; m++)
                 for (int64_t ky = 0; ky < kh; ky++)

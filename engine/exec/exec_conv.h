@@ -29,7 +29,7 @@ int conv_geom_init(const Node *n, const Value *x, int64_t kh, int64_t kw, bool c
  * output width. */
 #define CONV_PATHS(X)                                                                      \
     X(CONV_PATH_AUTO, "auto")                                                              \
-    X(CONV_PATH_REFERENCE, "reference im2col + sgemm")                                     \
+    X(CONV_PATH_REFERENCE, "reference im2col + gemm")                                      \
     X(CONV_PATH_GEMM1X1, "1x1 gemm")                                                       \
     X(CONV_PATH_KXK, "kxk")                                                                \
     X(CONV_PATH_DIRECT, "direct")                                                          \
@@ -56,7 +56,9 @@ typedef struct ConvPlan {
     int rank;               /* the weight's (3 or 4); the input must match */
     int64_t M, C, group, Mg, Cg, kh, kw, K; /* K = Cg * kh * kw (per group) */
     int64_t panels;         /* ceil(Mg / mr) per group */
-    float *A;               /* packed weights (see exec_convplan.c) */
+    float *A;               /* packed weights (see exec_convplan.c); Winograd: NULL until a second run */
+    const float *wsrc;      /* Winograd: the weights to transform (the graph's or the Exec's copy) */
+    int runs;               /* Winograd: runs so far */
     float *bias;            /* M floats, padded to whole panels per group; zeros when the node has none */
     float *dw;              /* depthwise: M x kh x kw weights (BN folded) */
     float *bn_scale, *bn_shift; /* a folded batch norm (M floats each) for the reference path, or NULL */
@@ -77,6 +79,10 @@ ConvPlan *conv_plan_new(const ExecKernels *kern, const Node *n, const Value *w, 
  * direct): the transform stores 36 values per 9 weights. */
 #define EXEC_WINO_BUDGET ((int64_t)256 << 20)
 void conv_plan_free(ConvPlan *p);
+/* Winograd: floats of the transformed weights, and the transform of group x panel gp (of
+ * group * panels) into A laid out as [group][36][panels][Cg][mr]. */
+size_t conv_wino_floats(const ConvPlan *p);
+void conv_wino_weights(const ConvPlan *p, int64_t gp, float *A);
 
 /* Plan every convolution of e's graph whose weights are constants (e->conv, e->node_plan,
  * e->alias_src; old plans are freed).  With fuse, a following batch norm is folded and a

@@ -147,28 +147,9 @@ ConvPlan *conv_plan_new(const ExecKernels *kern, const Node *n, const Value *w, 
             for (int64_t k = 0; k < kh * kw; k++)
                 p->dw[m * kh * kw + k] = bn_scale ? wd[m * kh * kw + k] * bn_scale[m] : wd[m * kh * kw + k];
     } else if (path == CONV_PATH_WINO43) {
-        /* per group: [36][panels][Cg][mr], each position's rows written in order */
-        int64_t pos_stride = p->panels * Cg * mr;
-        p->A = xmalloc_aligned(64, sizeof(float) * (size_t)(group * 36 * pos_stride));
-        float u[36][WINO_LANES], sc[WINO_LANES];
-        const float *ker[WINO_LANES];
-        for (int64_t gr = 0; gr < group; gr++)
-            for (int64_t panel = 0; panel < p->panels; panel++)
-                for (int64_t c = 0; c < Cg; c++)
-                    for (int r0 = 0; r0 < mr; r0 += WINO_LANES) {
-                        int n = 0;
-                        for (int r = r0; r < mr && r < r0 + WINO_LANES && panel * mr + r < Mg; r++, n++) {
-                            int64_t m = gr * Mg + panel * mr + r;
-                            ker[n] = wd + (m * Cg + c) * 9;
-                            sc[n] = bn_scale ? bn_scale[m] : 1.f;
-                        }
-                        wino43_weights(ker, sc, n, u);
-                        int lanes = mr - r0 < WINO_LANES ? mr - r0 : WINO_LANES;
-                        for (int pos = 0; pos < 36; pos++) {
-                            float *dst = p->A + (gr * 36 + pos) * pos_stride + (panel * Cg + c) * mr + r0;
-                            memcpy(dst, u[pos], sizeof(float) * (size_t)lanes);
-                        }
-                    }
+        /* transformed by the runs (conv_wino_weights): the first into a shared work buffer,
+         * later ones keep their own copy, so that an Exec run once never holds the 4x */
+        p->wsrc = wd;
     } else if (path != CONV_PATH_REFERENCE) {
         /* per group: [panels][K][mr], k in the weight's own (c, ky, kx) order */
         size_t len = (size_t)(group * p->panels * K * mr);
@@ -183,6 +164,30 @@ ConvPlan *conv_plan_new(const ExecKernels *kern, const Node *n, const Value *w, 
                     }
     }
     return p;
+}
+
+size_t conv_wino_floats(const ConvPlan *p) { return (size_t)(p->group * 36 * p->panels * p->Cg * p->kern->mr); }
+
+void conv_wino_weights(const ConvPlan *p, int64_t gp, float *A)
+{
+    int64_t gr = gp / p->panels, panel = gp % p->panels, Cg = p->Cg, Mg = p->Mg;
+    int mr = p->kern->mr;
+    int64_t pos_stride = p->panels * Cg * mr;
+    float u[36][WINO_LANES], sc[WINO_LANES];
+    const float *ker[WINO_LANES];
+    for (int64_t c = 0; c < Cg; c++)
+        for (int r0 = 0; r0 < mr; r0 += WINO_LANES) {
+            int n = 0;
+            for (int r = r0; r < mr && r < r0 + WINO_LANES && panel * mr + r < Mg; r++, n++) {
+                int64_t m = gr * Mg + panel * mr + r;
+                ker[n] = p->wsrc + (m * Cg + c) * 9;
+                sc[n] = p->bn_scale ? p->bn_scale[m] : 1.f;
+            }
+            wino43_weights(ker, sc, n, u);
+            int lanes = mr - r0 < WINO_LANES ? mr - r0 : WINO_LANES;
+            for (int pos = 0; pos < 36; pos++)
+                memcpy(A + (gr * 36 + pos) * pos_stride + (panel * Cg + c) * mr + r0, u[pos], sizeof(float) * (size_t)lanes);
+        }
 }
 
 void conv_plan_free(ConvPlan *p)

@@ -47,8 +47,20 @@ typedef struct {
     int64_t tpt, n_tchunks; /* 1x1: tiles per task and chunks of them */
     int64_t tiles;          /* 1x1: tiles per (batch, group) */
     int64_t ppt, n_pchunks; /* weight panels per task and chunks of them */
-    size_t scratch;         /* floats of worker scratch a task uses */
+    const float *A;         /* Winograd: the transformed weights this run uses */
 } ConvJob;
+
+typedef struct {
+    const ConvPlan *p;
+    float *A;
+} WinoWeightsJob;
+
+static void wino_weights_task(void *ctx, int64_t gp, int worker)
+{
+    const WinoWeightsJob *j = ctx;
+    (void)worker;
+    conv_wino_weights(j->p, gp, j->A);
+}
 
 /* ---- the padded, phase-split input of a band ------------------------------------------ */
 
@@ -262,7 +274,7 @@ static void wino_task(void *ctx, int64_t task, int worker)
                 for (int64_t r0 = 0; r0 < rows; r0 += mr) {
                     int64_t pn = (m0 + r0) / mr;
                     ExecTile tile = {.K = p->Cg,
-                                     .A = p->A + (((gr * 36 + pos) * p->panels + pn) * p->Cg) * mr,
+                                     .A = j->A + (((gr * 36 + pos) * p->panels + pn) * p->Cg) * mr,
                                      .b = V + (int64_t)pos * p->Cg * nr,
                                      .off = j->off_panel,
                                      .C = Y + ((int64_t)pos * rows + r0) * nr,
@@ -427,7 +439,19 @@ int conv_plan_run(Exec *e, const Node *n, ConvPlan *p, const Value *x, Value *ou
                         c * j.plane + ((ty % g.sh) * g.sw + tx % g.sw) * j.Hq * j.Wq + (ty / g.sh) * j.Wq + tx / g.sw;
                 }
     split_panels(&j, threads, j.n_bg * j.n_bands, row_macs * (double)j.band);
-    if (j.path == CONV_PATH_WINO43) j.n_pchunks = 1, j.ppt = p->panels; /* a band transforms its input once */
+    if (j.path == CONV_PATH_WINO43) {
+        j.n_pchunks = 1, j.ppt = p->panels; /* a band transforms its input once */
+        /* the weights: the kept transform, or (first run) one into the shared buffer; a second
+         * run means the Exec is being reused, so it keeps its own */
+        j.A = p->A;
+        if (!j.A) {
+            size_t n = conv_wino_floats(p);
+            float *A = ++p->runs >= 2 ? (p->A = xmalloc_aligned(64, sizeof(float) * n)) : exec_wino_scratch(e, n);
+            WinoWeightsJob wj = {p, A};
+            exec_pool_for(e->pool, p->group * p->panels, wino_weights_task, &wj);
+            j.A = A;
+        }
+    }
     exec_worker_scratch_reserve(e, (size_t)(p->Cg * j.plane + fixed + j.sw * j.Wq));
     exec_pool_for(e->pool, j.n_bg * j.n_bands * j.n_pchunks, j.path == CONV_PATH_WINO43 ? wino_task : kxk_task, &j);
     return 0;

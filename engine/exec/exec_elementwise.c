@@ -1,8 +1,7 @@
 /* exec_elementwise: the executor's pointwise and reduction ops — activations (SiLU,
  * Sigmoid, ...), numpy-broadcasting arithmetic and comparisons, Where, Cast, Clip,
- * Softmax, MatMul and Gemm through OpenBLAS, Reduce*, ArgMax.  Float32 compute; int64
+ * Softmax, MatMul and Gemm (exec_gemm.c), Reduce*, ArgMax.  Float32 compute; int64
  * operands stay int64 so that shape arithmetic in dynamic graphs is exact. */
-#include <cblas.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -674,8 +673,7 @@ int exec_op_matmul(Exec *e, const Node *n, Value **in, int nin, Value **out, int
         float *po = vf(out[0]) + bi * M * N;
         if (K == 0) memset(po, 0, sizeof(float) * (size_t)(M * N));
         else if (M && N)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)M, (int)N, (int)K, 1.0f, pa, (int)K, pb,
-                        (int)N, 0.0f, po, (int)N);
+            exec_sgemm(e, false, false, M, N, K, 1.0f, pa, K, pb, N, 0.0f, po, N);
         for (int d = ro - 1; d >= 0; d--) {
             if (++idx[d] < bo[d]) break;
             idx[d] = 0;
@@ -716,8 +714,7 @@ int exec_op_gemm(Exec *e, const Node *n, Value **in, int nin, Value **out, int n
         beta = 0;
     }
     if (M && N && K)
-        cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)M, (int)N,
-                    (int)K, alpha, vf(a), (int)a->dims[1], vf(b), (int)b->dims[1], beta, y, (int)N);
+        exec_sgemm(e, ta, tb, M, N, K, alpha, vf(a), a->dims[1], vf(b), b->dims[1], beta, y, N);
     return 0;
 }
 

@@ -104,6 +104,8 @@ struct Exec {
     float *pad;         /* shared scratch: padded convolution inputs (64-byte aligned) */
     size_t pad_len;     /* in floats */
     void *tab;          /* shared scratch: offset tables */
+    float *wino;        /* shared scratch: Winograd weights transformed for one run */
+    size_t wino_len;    /* in floats */
     size_t tab_len;     /* in bytes */
     float **wscr;       /* per-worker scratch (panels, Winograd blocks), exec_pool_size entries */
     size_t *wscr_len;   /* in floats */
@@ -129,8 +131,16 @@ enum { PLAN_RUN, PLAN_CONV_FUSED, PLAN_SKIP, PLAN_ALIAS, PLAN_QCONV };
 static inline ExecPool *exec_pool(const Exec *e) { return e->pool; }
 /* Shared scratch of at least n floats, 64-byte aligned (contents undefined). */
 float *exec_pad_scratch(Exec *e, size_t n);
+/* Shared scratch of at least n floats for transformed weights (contents undefined). */
+float *exec_wino_scratch(Exec *e, size_t n);
 /* Shared scratch of at least n bytes, 64-byte aligned (contents undefined). */
 void *exec_tab_scratch(Exec *e, size_t n);
+/* C[M x N] = alpha * op(A) op(B) + beta * C, row-major with leading dimensions lda, ldb,
+ * ldc; op transposes when ta / tb (exec_gemm.c: the executor's micro-kernels, on the pool
+ * when large). */
+void exec_sgemm(Exec *e, bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float *A, int64_t lda,
+                const float *B, int64_t ldb, float beta, float *C, int64_t ldc);
+
 /* Run fn over [0, n) in contiguous ranges on the pool: ranges of at least grain items
  * (a range's work should be worth handing to another thread), about four per thread;
  * small n runs on the calling thread in one call. */

@@ -1,9 +1,12 @@
 /* exec_pool: persistent worker threads and a parallel loop over tasks (see exec_pool.h).
- * A loop publishes its function, context and task count, then bumps a generation counter;
- * workers (spinning or woken from the condition variable) take tasks from an atomic
- * counter and acknowledge the generation when the counter runs out.  The caller takes
- * tasks too and returns once every worker has acknowledged, so the context it passed is
- * never read after exec_pool_for returns. */
+ * One atomic word describes the current loop: its generation, whether it is still open,
+ * and how many workers are inside it.  A loop publishes its function, context and task
+ * count, then the word with a new generation, open; a worker (spinning, or woken from the
+ * condition variable) enters only while the loop is open, takes tasks from an atomic
+ * counter, and leaves.  The caller takes tasks too, then closes the loop and waits for the
+ * workers inside it to leave: a worker that was not scheduled in time simply misses the
+ * loop, so nobody waits for a thread that has no work, and the context is never read after
+ * exec_pool_for returns. */
 #include "engine/exec/exec_pool.h"
 
 #include <pthread.h>
@@ -27,16 +30,19 @@ struct ExecPool {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     int sleepers;       /* workers waiting on cv (guarded by mu) */
-    atomic_uint gen;    /* bumped once per loop */
+    atomic_ullong ctl;  /* the current loop: generation << 33 | open << 32 | workers inside */
     atomic_int quit;
     /* the current loop: written by the caller before gen is bumped */
     ExecTaskFn fn;
     void *ctx;
     int64_t n_tasks;
     atomic_llong next;  /* next task to take */
-    atomic_int acks;    /* workers done with the current loop */
     struct PoolWorker *workers;
 };
+
+#define CTL_OPEN ((unsigned long long)1 << 32)
+#define CTL_INSIDE 0xffffffffull
+static inline unsigned ctl_gen(unsigned long long c) { return (unsigned)(c >> 33); }
 
 typedef struct PoolWorker {
     ExecPool *pool;
@@ -85,7 +91,7 @@ static unsigned wait_for_loop(ExecPool *p, unsigned seen)
 {
     double start = 0;
     for (int spins = 0;; spins++) {
-        unsigned g = atomic_load_explicit(&p->gen, memory_order_acquire);
+        unsigned g = ctl_gen(atomic_load_explicit(&p->ctl, memory_order_acquire));
         if (g != seen || atomic_load_explicit(&p->quit, memory_order_acquire)) return g;
         cpu_relax();
         if ((spins & 63) != 63) continue;
@@ -94,7 +100,7 @@ static unsigned wait_for_loop(ExecPool *p, unsigned seen)
         if (now - start < POOL_SPIN_SECONDS) continue;
         pthread_mutex_lock(&p->mu);
         p->sleepers++;
-        while (atomic_load_explicit(&p->gen, memory_order_acquire) == seen &&
+        while (ctl_gen(atomic_load_explicit(&p->ctl, memory_order_acquire)) == seen &&
                !atomic_load_explicit(&p->quit, memory_order_acquire))
             pthread_cond_wait(&p->cv, &p->mu);
         p->sleepers--;
@@ -111,8 +117,19 @@ static void *worker_main(void *arg)
     for (;;) {
         seen = wait_for_loop(p, seen);
         if (atomic_load_explicit(&p->quit, memory_order_acquire)) break;
+        /* enter the loop while it is open and still the one we woke for */
+        unsigned long long c = atomic_load_explicit(&p->ctl, memory_order_acquire);
+        bool inside = false;
+        while (ctl_gen(c) == seen && (c & CTL_OPEN)) {
+            if (atomic_compare_exchange_weak_explicit(&p->ctl, &c, c + 1, memory_order_acquire,
+                                                      memory_order_acquire)) {
+                inside = true;
+                break;
+            }
+        }
+        if (!inside) continue;
         run_tasks(p, w->index);
-        atomic_fetch_add_explicit(&p->acks, 1, memory_order_release);
+        atomic_fetch_sub_explicit(&p->ctl, 1, memory_order_release);
     }
     return NULL;
 }
@@ -125,10 +142,9 @@ ExecPool *exec_pool_new(int threads)
     p->n = threads;
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
-    atomic_init(&p->gen, 0);
+    atomic_init(&p->ctl, 0);
     atomic_init(&p->quit, 0);
     atomic_init(&p->next, 0);
-    atomic_init(&p->acks, 0);
     if (threads > 1) {
         p->threads = xcalloc((size_t)threads - 1, sizeof *p->threads);
         p->workers = xcalloc((size_t)threads - 1, sizeof *p->workers);
@@ -172,14 +188,17 @@ void exec_pool_for(ExecPool *p, int64_t n_tasks, ExecTaskFn fn, void *ctx)
     p->ctx = ctx;
     p->n_tasks = n_tasks;
     atomic_store_explicit(&p->next, 0, memory_order_relaxed);
-    atomic_store_explicit(&p->acks, 0, memory_order_relaxed);
-    atomic_fetch_add_explicit(&p->gen, 1, memory_order_release);
+    /* every worker left the previous loop: the word is (old generation, closed, 0) */
+    unsigned gen = ctl_gen(atomic_load_explicit(&p->ctl, memory_order_relaxed)) + 1;
+    atomic_store_explicit(&p->ctl, ((unsigned long long)(gen & 0x7fffffffu) << 33) | CTL_OPEN, memory_order_release);
     pthread_mutex_lock(&p->mu);
     if (p->sleepers) pthread_cond_broadcast(&p->cv);
     pthread_mutex_unlock(&p->mu);
     run_tasks(p, 0);
+    /* close it, then wait for the workers inside */
+    atomic_fetch_and_explicit(&p->ctl, ~CTL_OPEN, memory_order_acq_rel);
     double start = 0;
-    for (int spins = 0; atomic_load_explicit(&p->acks, memory_order_acquire) < p->n - 1; spins++) {
+    for (int spins = 0; atomic_load_explicit(&p->ctl, memory_order_acquire) & CTL_INSIDE; spins++) {
         cpu_relax();
         if ((spins & 63) != 63) continue;
         double now = mono_seconds();
