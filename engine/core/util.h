@@ -109,6 +109,10 @@ double now_seconds(void);
 /* IEEE half / bfloat16 conversion. */
 float half_to_float(uint16_t h);
 uint16_t float_to_half(float f);
+/* n conversions at once, the same bits as the scalar functions (F16C where the CPU has
+ * it); src may be unaligned. */
+void halves_to_floats(float *dst, const void *src, size_t n);
+void floats_to_halves(uint16_t *dst, const float *src, size_t n);
 float bf16_to_float(uint16_t b);
 
 #endif
