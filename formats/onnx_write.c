@@ -800,6 +800,9 @@ static const OnnxOp onnx_ops[OP_COUNT] = {
     [OP_RANGE] = {OP_WRITE_YES, emit_generic_op},
     [OP_CONSTANT_OF_SHAPE] = {OP_WRITE_YES, emit_generic_op},
     [OP_PAD] = {OP_WRITE_YES, emit_generic_op},
+    [OP_QUANTIZE_LINEAR] = {OP_WRITE_YES, emit_generic_op},
+    [OP_DEQUANTIZE_LINEAR] = {OP_WRITE_YES, emit_generic_op},
+    [OP_FAKE_QUANTIZE] = {OP_WRITE_NO, NULL},
     [OP_OTHER] = {OP_WRITE_VERBATIM, emit_verbatim},
 };
 static_assert(ARRAY_LEN(onnx_ops) == OP_COUNT, "the ONNX writer's op table has a row per OpKind");

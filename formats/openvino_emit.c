@@ -883,6 +883,23 @@ static int emit_nms(W *w, const Node *n, const OpMap *m)
 
 static int emit_verbatim(W *w, const Node *n, const OpMap *m) { return emit_passthrough(w, n); }
 
+/* FakeQuantize (opset1): levels and auto_broadcast as read (string attributes), or
+ * levels as an integer attribute from elsewhere. */
+static int emit_fake_quantize(W *w, const Node *n, const OpMap *m)
+{
+    if (n->n_inputs != 5 || n->n_outputs != 1) return ovw_fail(w, n, "FakeQuantize takes 5 inputs and 1 output");
+    const Attr *lv = node_attr(n, "levels"), *bc = node_attr(n, "auto_broadcast");
+    int L = ovw_w_layer(w, n->name, "FakeQuantize", "opset1");
+    if (lv && lv->type == ATTR_STRING && lv->s) ovw_w_attr(w, L, "levels", "%lld", strtoll(lv->s, NULL, 10));
+    else ovw_w_attr(w, L, "levels", "%lld", (long long)node_attr_int(n, "levels", 256));
+    ovw_w_attr(w, L, "auto_broadcast", "%s", bc && bc->type == ATTR_STRING && !strcmp(bc->s, "none") ? "none" : "numpy");
+    for (int i = 0; i < n->n_inputs; i++)
+        if (ovw_w_in_tensor(w, L, n, n->inputs[i], true)) return -1;
+    if (n->outputs[0] >= 0) ovw_w_out_tensor(w, L, n->outputs[0]);
+    else ovw_w_out(w, L, DT_F32, 0, NULL, NULL);
+    return 0;
+}
+
 /* Every op: how the OpenVINO writer maps it (OP_WRITE_NO: no OpenVINO mapping, refused by
  * name before anything is built; OP_OTHER: an OpenVINO type read from an IR is copied as it
  * was read, anything else is refused). */
@@ -980,6 +997,9 @@ static const OpMap op_maps[OP_COUNT] = {
     [OP_RANGE] = {OP_WRITE_YES, emit_range, NULL, NULL, 0, NULL},
     [OP_CONSTANT_OF_SHAPE] = {OP_WRITE_YES, emit_constant_of_shape, NULL, NULL, 0, NULL},
     [OP_PAD] = {OP_WRITE_NO, NULL, NULL, NULL, 0, NULL},
+    [OP_QUANTIZE_LINEAR] = {OP_WRITE_NO, NULL, NULL, NULL, 0, NULL},
+    [OP_DEQUANTIZE_LINEAR] = {OP_WRITE_NO, NULL, NULL, NULL, 0, NULL},
+    [OP_FAKE_QUANTIZE] = {OP_WRITE_YES, emit_fake_quantize, NULL, NULL, 0, NULL},
     [OP_OTHER] = {OP_WRITE_VERBATIM, emit_verbatim, NULL, NULL, 0, NULL},
 };
 static_assert(ARRAY_LEN(op_maps) == OP_COUNT, "the OpenVINO writer's op table has a row per OpKind");

@@ -168,6 +168,19 @@ static int rd_other(R *r, RLayer *L, const RdMap *m)
     return 0;
 }
 
+/* FakeQuantize: five inputs, one output; levels and auto_broadcast kept as read (strings). */
+static int rd_fake_quantize(R *r, RLayer *L, const RdMap *m)
+{
+    const char *bc = ovr_attr(r, L, "auto_broadcast");
+    if (bc && strcmp(bc, "numpy") && strcmp(bc, "none")) return 1;
+    if (need_io(r, L, 5, 5, 1)) return -1;
+    int ins[5], out = out_tensor(r, L, 0);
+    for (int k = 0; k < 5; k++) ins[k] = in_tensor(r, L, k);
+    int ni = add_node(r, L, NULL, m->op, NULL, ins, 5, &out, 1);
+    keep_attrs(r, L, ni);
+    return 0;
+}
+
 /* Inputs in order, one output, no attributes (elementwise ops). */
 static int rd_simple(R *r, RLayer *L, const RdMap *m)
 {
@@ -785,6 +798,7 @@ static const RdMap rd_maps[] = {
     {"AvgPool", rd_pool, OP_AVGPOOL},
     {"Swish", rd_swish, OP_SILU},
     {"Sigmoid", rd_simple, OP_SIGMOID},
+    {"FakeQuantize", rd_fake_quantize, OP_FAKE_QUANTIZE},
     {"Relu", rd_simple, OP_RELU},
     {"Exp", rd_simple, OP_EXP},
     {"Log", rd_simple, OP_LOG},

@@ -367,7 +367,7 @@ static void mark_param(Graph *g, int t, int depth)
     if (x->producer < 0) return;
     const Node *p = &g->nodes[x->producer];
     bool pass = p->op == OP_CAST || p->op == OP_MUL || p->op == OP_SUB || p->op == OP_RESHAPE ||
-                (p->op == OP_OTHER && !strcmp(p->op_type, "FakeQuantize"));
+                p->op == OP_FAKE_QUANTIZE;
     if (pass && p->n_inputs > 0) mark_param(g, p->inputs[0], depth + 1);
 }
 

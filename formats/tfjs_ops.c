@@ -1211,6 +1211,9 @@ static const TfjsOp tfjs_ops[OP_COUNT] = {
     [OP_RANGE] = {OP_WRITE_NO, NULL, NULL, 0},
     [OP_CONSTANT_OF_SHAPE] = {OP_WRITE_NO, NULL, NULL, 0},
     [OP_PAD] = {OP_WRITE_NO, NULL, NULL, 0},
+    [OP_QUANTIZE_LINEAR] = {OP_WRITE_NO, NULL, NULL, 0},
+    [OP_DEQUANTIZE_LINEAR] = {OP_WRITE_NO, NULL, NULL, 0},
+    [OP_FAKE_QUANTIZE] = {OP_WRITE_NO, NULL, NULL, 0},
     [OP_OTHER] = {OP_WRITE_NO, NULL, NULL, 0},
 };
 static_assert(ARRAY_LEN(tfjs_ops) == OP_COUNT, "the TF.js writer's op table has a row per OpKind");

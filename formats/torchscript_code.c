@@ -1359,6 +1359,9 @@ static const struct TsOp ts_ops[OP_COUNT] = {
     [OP_RANGE] = {OP_WRITE_YES, emit_range, NULL},
     [OP_CONSTANT_OF_SHAPE] = {OP_WRITE_NO, NULL, NULL},
     [OP_PAD] = {OP_WRITE_NO, NULL, NULL},
+    [OP_QUANTIZE_LINEAR] = {OP_WRITE_NO, NULL, NULL},
+    [OP_DEQUANTIZE_LINEAR] = {OP_WRITE_NO, NULL, NULL},
+    [OP_FAKE_QUANTIZE] = {OP_WRITE_NO, NULL, NULL},
     [OP_OTHER] = {OP_WRITE_NO, NULL, NULL},
 };
 static_assert(ARRAY_LEN(ts_ops) == OP_COUNT, "the TorchScript writer's op table has a row per OpKind");

@@ -152,11 +152,7 @@ static bool convert_to_f32(const ModTensor *mt, float *out, int64_t n)
         return true;
     case DT_F16: {
         const unsigned char *p = mt->data;
-        for (int64_t i = 0; i < n; i++) {
-            uint16_t h;
-            memcpy(&h, p + 2 * i, 2);
-            out[i] = half_to_float(h);
-        }
+        halves_to_floats(out, p, (size_t)n);
         return true;
     }
     case DT_BF16: {

@@ -160,6 +160,9 @@ DType dtype_from_onnx(int onnx_type); /* DT_UNDEFINED when unknown */
     X(OP_RANGE, "Range")                            \
     X(OP_CONSTANT_OF_SHAPE, "ConstantOfShape")      \
     X(OP_PAD, "Pad")                                \
+    X(OP_QUANTIZE_LINEAR, "QuantizeLinear")         \
+    X(OP_DEQUANTIZE_LINEAR, "DequantizeLinear")     \
+    X(OP_FAKE_QUANTIZE, "FakeQuantize")             \
     X(OP_OTHER, "")
 
 typedef enum {

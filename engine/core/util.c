@@ -35,6 +35,13 @@ void *xcalloc(size_t count, size_t size)
     return p;
 }
 
+void *xmalloc_aligned(size_t align, size_t n)
+{
+    void *p = NULL;
+    if (posix_memalign(&p, align, n ? n : 1) != 0 || !p) oom(n);
+    return p;
+}
+
 void *xrealloc(void *p, size_t n)
 {
     void *q = realloc(p, n ? n : 1);
@@ -555,6 +562,73 @@ uint16_t float_to_half(float f)
     uint32_t rem = mant & 0x1fff;
     if (rem > 0x1000 || (rem == 0x1000 && (half & 1))) half++; /* round to nearest even */
     return (uint16_t)half;
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <cpuid.h>
+#include <immintrin.h>
+
+static bool cpu_f16c(void)
+{
+    unsigned a, b, c, d;
+    return __get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 29)) && (c & (1u << 28)); /* F16C and AVX */
+}
+
+__attribute__((target("avx,f16c"))) static size_t halves_to_floats_f16c(float *dst, const unsigned char *src, size_t n)
+{
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 v = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(src + 2 * i)));
+        if (_mm256_movemask_ps(_mm256_cmp_ps(v, v, _CMP_UNORD_Q))) { /* NaNs: as half_to_float has them */
+            for (size_t k = i; k < i + 8; k++) {
+                uint16_t h;
+                memcpy(&h, src + 2 * k, 2);
+                dst[k] = half_to_float(h);
+            }
+            continue;
+        }
+        _mm256_storeu_ps(dst + i, v);
+    }
+    return i;
+}
+
+__attribute__((target("avx,f16c"))) static size_t floats_to_halves_f16c(uint16_t *dst, const float *src, size_t n)
+{
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 v = _mm256_loadu_ps(src + i);
+        /* NaNs go through the scalar function: F16C keeps their payload, float_to_half does not */
+        if (_mm256_movemask_ps(_mm256_cmp_ps(v, v, _CMP_UNORD_Q))) {
+            for (size_t k = i; k < i + 8; k++) dst[k] = float_to_half(src[k]);
+            continue;
+        }
+        _mm_storeu_si128((__m128i *)(dst + i), _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT));
+    }
+    return i;
+}
+#endif
+
+void halves_to_floats(float *dst, const void *src, size_t n)
+{
+    const unsigned char *p = src;
+    size_t i = 0;
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    if (cpu_f16c()) i = halves_to_floats_f16c(dst, p, n);
+#endif
+    for (; i < n; i++) {
+        uint16_t h;
+        memcpy(&h, p + 2 * i, 2);
+        dst[i] = half_to_float(h);
+    }
+}
+
+void floats_to_halves(uint16_t *dst, const float *src, size_t n)
+{
+    size_t i = 0;
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    if (cpu_f16c()) i = floats_to_halves_f16c(dst, src, n);
+#endif
+    for (; i < n; i++) dst[i] = float_to_half(src[i]);
 }
 
 float bf16_to_float(uint16_t b)

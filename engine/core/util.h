@@ -14,6 +14,8 @@
 void *xmalloc(size_t n);
 void *xcalloc(size_t count, size_t size);
 void *xrealloc(void *p, size_t n);
+/* n bytes aligned to align (a power of two, at least sizeof(void *)); release with free(). */
+void *xmalloc_aligned(size_t align, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 /* printf into a fresh heap string; caller frees. */
@@ -110,6 +112,10 @@ double now_seconds(void);
 /* IEEE half / bfloat16 conversion. */
 float half_to_float(uint16_t h);
 uint16_t float_to_half(float f);
+/* n conversions at once, the same bits as the scalar functions (F16C where the CPU has
+ * it); src may be unaligned. */
+void halves_to_floats(float *dst, const void *src, size_t n);
+void floats_to_halves(uint16_t *dst, const float *src, size_t n);
 float bf16_to_float(uint16_t b);
 
 #endif

@@ -9,19 +9,29 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/exec/exec_conv.h"
 #include "engine/exec/exec_impl.h"
 #include "engine/core/membudget.h"
 #include "engine/core/util.h"
 
 /* ---- values ---------------------------------------------------------------------- */
 
-void value_clear(Value *v)
+/* Give back v's data (an owned heap block or region block; planned slots stay). */
+static void value_release(Value *v)
 {
     if (v->owned) {
-        free(v->data);
+        if (v->where == VW_HEAP) free(v->data);
+        else if (v->where == VW_REGION) exec_mem_release(v->mem, v->mem_off, v->mem_bytes);
         membudget_give(v->charged);
     }
     v->charged = 0;
+    v->where = VW_HEAP;
+    v->mem = NULL;
+}
+
+void value_clear(Value *v)
+{
+    value_release(v);
     free(v->fshadow);
     v->data = NULL;
     v->fshadow = NULL;
@@ -31,7 +41,36 @@ void value_clear(Value *v)
     v->rank = 0;
 }
 
-int value_alloc(const Exec *e, Value *v, ValueType t, int rank, const int64_t *dims, char *err, size_t errlen)
+/* The graph tensor v holds, or -1 (a kernel's temporary). */
+static int value_tensor(const Exec *e, const Value *v)
+{
+    uintptr_t p = (uintptr_t)v, lo = (uintptr_t)e->vals, hi = (uintptr_t)(e->vals + e->g->n_tensors);
+    return p >= lo && p < hi ? (int)(v - e->vals) : -1;
+}
+
+/* Data for tensor t (-1: a temporary) of bytes: its planned slot, a region block in a
+ * recording run, else the heap. */
+static void value_place(Exec *e, Value *v, int t, size_t bytes)
+{
+    v->where = VW_HEAP;
+    if (t >= 0 && e->mem && e->planned && e->plan_off[t] >= 0 && (int64_t)bytes <= e->plan_bytes[t]) {
+        v->data = exec_mem_ptr(e->mem, (size_t)e->plan_off[t]);
+        v->where = VW_PLANNED;
+        return;
+    }
+    size_t off;
+    if (t >= 0 && e->mem && e->recording && exec_mem_alloc(e->mem, bytes, &off)) {
+        v->data = exec_mem_ptr(e->mem, off);
+        v->where = VW_REGION;
+        v->mem = e->mem;
+        v->mem_off = off;
+        v->mem_bytes = bytes;
+        return;
+    }
+    v->data = xmalloc(bytes ? bytes : 1);
+}
+
+int value_alloc(Exec *e, Value *v, ValueType t, int rank, const int64_t *dims, char *err, size_t errlen)
 {
     value_clear(v);
     if (rank < 0 || rank > GRAPH_MAX_RANK) return err_set(err, errlen, "rank %d is out of range", rank);
@@ -53,26 +92,32 @@ int value_alloc(const Exec *e, Value *v, ValueType t, int rank, const int64_t *d
     v->type = t;
     v->rank = rank;
     v->numel = n;
+    size_t bytes = (size_t)(n ? n : 1) * value_esize(t);
+    if (!membudget_take(bytes)) return membudget_refuse(err, errlen, NULL, "its output", bytes);
+    int tensor = value_tensor(e, v);
+    value_place(e, v, tensor, (size_t)n * value_esize(t));
     v->charged = bytes;
     v->owned = true;
     v->ready = true;
     return 0;
 }
 
-int value_copy_reshaped(const Exec *e, Value *dst, const Value *src, int rank, const int64_t *dims, char *err,
+int value_copy_reshaped(Exec *e, Value *dst, const Value *src, int rank, const int64_t *dims, char *err,
                         size_t errlen)
 {
     if (value_alloc(e, dst, src->type, rank, dims, err, errlen)) return -1;
     if (dst->numel != src->numel)
         return err_set(err, errlen, "cannot give %lld elements the shape of %lld", (long long)src->numel,
                        (long long)dst->numel);
-    memcpy(dst->data, src->data, (size_t)src->numel * (src->type == VT_F32 ? sizeof(float) : sizeof(int64_t)));
+    if (dst->data != src->data) /* a planned view of its source needs no copy */
+        memcpy(dst->data, src->data, (size_t)src->numel * value_esize(src->type));
     return 0;
 }
 
 int64_t value_get_i64(const Value *v, int64_t i)
 {
     if (v->type == VT_I64) return vi(v)[i];
+    if (v->type != VT_F32) return (int64_t)value_get(v, i);
     float f = vf(v)[i];
     if (!(f == f)) return 0;
     if (f >= 9.2e18f) return INT64_MAX;
@@ -103,12 +148,9 @@ void value_to_f32(Value *v)
     if (v->type == VT_F32) return;
     size_t bytes = (size_t)(v->numel ? v->numel : 1) * sizeof(float);
     float *f = xmalloc(bytes);
-    membudget_charge(bytes); /* half of the int64 data it replaces or copies */
-    for (int64_t i = 0; i < v->numel; i++) f[i] = (float)vi(v)[i];
-    if (v->owned) {
-        free(v->data);
-        membudget_give(v->charged);
-    }
+    membudget_charge(bytes); /* what it replaces is given back below */
+    for (int64_t i = 0; i < v->numel; i++) f[i] = (float)value_get(v, i);
+    value_release(v);
     v->data = f;
     v->owned = true;
     v->charged = bytes;
@@ -125,6 +167,84 @@ float *exec_scratch(Exec *e, size_t n)
         e->scratch_len = n;
     }
     return e->scratch;
+}
+
+float *exec_pad_scratch(Exec *e, size_t n)
+{
+    if (n > e->pad_len) {
+        free(e->pad);
+        e->pad = xmalloc_aligned(64, n * sizeof(float));
+        e->pad_len = n;
+    }
+    return e->pad;
+}
+
+float *exec_wino_scratch(Exec *e, size_t n)
+{
+    if (n > e->wino_len) {
+        free(e->wino);
+        e->wino = xmalloc_aligned(64, n * sizeof(float));
+        e->wino_len = n;
+    }
+    return e->wino;
+}
+
+void *exec_tab_scratch(Exec *e, size_t n)
+{
+    if (n > e->tab_len) {
+        free(e->tab);
+        e->tab = xmalloc_aligned(64, n);
+        e->tab_len = n;
+    }
+    return e->tab;
+}
+
+typedef struct {
+    ExecRangeFn fn;
+    void *ctx;
+    int64_t n, chunk;
+} RangeJob;
+
+static void range_task(void *ctx, int64_t task, int worker)
+{
+    const RangeJob *j = ctx;
+    (void)worker;
+    int64_t b = task * j->chunk, end = b + j->chunk < j->n ? b + j->chunk : j->n;
+    j->fn(j->ctx, b, end);
+}
+
+void exec_parallel_range(Exec *e, int64_t n, int64_t grain, ExecRangeFn fn, void *ctx)
+{
+    if (n <= 0) return;
+    int threads = exec_pool_size(e->pool);
+    int64_t tasks = grain > 0 ? n / grain : n;
+    if (tasks > 4 * (int64_t)threads) tasks = 4 * (int64_t)threads;
+    if (threads <= 1 || tasks <= 1) {
+        fn(ctx, 0, n);
+        return;
+    }
+    RangeJob j = {fn, ctx, n, (n + tasks - 1) / tasks};
+    exec_pool_for(e->pool, (n + j.chunk - 1) / j.chunk, range_task, &j);
+}
+
+void exec_worker_scratch_reserve(Exec *e, size_t n)
+{
+    int w = exec_pool_size(e->pool);
+    if (w > e->n_wscr) {
+        e->wscr = xrealloc(e->wscr, sizeof *e->wscr * (size_t)w);
+        e->wscr_len = xrealloc(e->wscr_len, sizeof *e->wscr_len * (size_t)w);
+        for (int i = e->n_wscr; i < w; i++) {
+            e->wscr[i] = NULL;
+            e->wscr_len[i] = 0;
+        }
+        e->n_wscr = w;
+    }
+    for (int i = 0; i < w; i++)
+        if (e->wscr_len[i] < n) {
+            free(e->wscr[i]);
+            e->wscr[i] = xmalloc_aligned(64, (n ? n : 1) * sizeof(float));
+            e->wscr_len[i] = n;
+        }
 }
 
 int broadcast_shape(const int64_t *a, int ra, const int64_t *b, int rb, int64_t *out, int *rout, char *err,
@@ -158,7 +278,7 @@ static bool dtype_is_int(DType t)
 }
 
 /* Turn an initializer into a Value: float32 data is borrowed, other types converted. */
-static int prepare_const(Value *v, const Tensor *t, char *err, size_t errlen)
+static int prepare_const(const ExecKernels *kern, Value *v, const Tensor *t, char *err, size_t errlen)
 {
     int64_t n;
     if (t->rank < 0 || t->rank > GRAPH_MAX_RANK || !dims_product(t->dims, t->rank, &n))
@@ -187,7 +307,12 @@ static int prepare_const(Value *v, const Tensor *t, char *err, size_t errlen)
         return membudget_refuse(err, errlen, NULL, what, bytes);
     }
     v->charged = bytes;
-    if (dtype_is_float(t->dtype)) {
+    if (t->dtype == DT_F16 && kern && ((uintptr_t)t->data % sizeof(uint16_t)) == 0) {
+        float *f = xmalloc((size_t)(n ? n : 1) * sizeof(float));
+        kern->f16_to_f32((const uint16_t *)t->data, f, n);
+        v->type = VT_F32;
+        v->data = f;
+    } else if (dtype_is_float(t->dtype)) {
         float *f = xmalloc((size_t)(n ? n : 1) * sizeof(float));
         for (int64_t i = 0; i < n; i++) {
             const unsigned char *q = p + (size_t)i * es;
@@ -218,60 +343,32 @@ static int prepare_const(Value *v, const Tensor *t, char *err, size_t errlen)
     return 0;
 }
 
-/* The single consumer of tensor t, or -1 (none, several, or a graph output). */
-static int sole_consumer(const Exec *e, int t, int *count)
-{
-    int cons[4];
-    int n = graph_consumers(e->g, t, cons, 4);
-    if (count) *count = n;
-    if (n != 1 || e->pinned[t]) return -1;
-    return cons[0];
-}
-
-/* Find Conv -> SiLU and Conv -> Sigmoid -> Mul(conv, sigmoid) and plan them as one conv
- * with a SiLU epilogue (applied while its output is still in cache). */
-static void plan_fusion(Exec *e)
-{
-    const Graph *g = e->g;
-    e->node_plan = xcalloc((size_t)(g->n_nodes ? g->n_nodes : 1), 1);
-    e->alias_src = xmalloc(sizeof(int) * (size_t)(g->n_nodes ? g->n_nodes : 1));
-    for (int ni = 0; ni < g->n_nodes; ni++) {
-        const Node *n = &g->nodes[ni];
-        if (n->op != OP_CONV || n->n_outputs != 1 || n->outputs[0] < 0) continue;
-        int c = n->outputs[0];
-        if (e->pinned[c]) continue;
-        int cnt, cons[2];
-        int s = sole_consumer(e, c, &cnt);
-        if (s > ni && g->nodes[s].op == OP_SILU && g->nodes[s].n_inputs == 1 && g->nodes[s].n_outputs == 1) {
-            e->node_plan[ni] = PLAN_CONV_SILU;
-            e->node_plan[s] = PLAN_ALIAS;
-            e->alias_src[s] = c;
-            continue;
-        }
-        if (cnt != 2 || graph_consumers(g, c, cons, 2) != 2) continue;
-        int sig = g->nodes[cons[0]].op == OP_SIGMOID ? cons[0] : g->nodes[cons[1]].op == OP_SIGMOID ? cons[1] : -1;
-        int mul = sig == cons[0] ? cons[1] : cons[0];
-        if (sig < 0 || g->nodes[mul].op != OP_MUL || g->nodes[sig].n_outputs != 1 || g->nodes[mul].n_inputs != 2 ||
-            g->nodes[mul].n_outputs != 1 || sig < ni || mul < sig)
-            continue;
-        int so = g->nodes[sig].outputs[0];
-        if (so < 0 || sole_consumer(e, so, NULL) != mul) continue;
-        const int *mi = g->nodes[mul].inputs;
-        if (!((mi[0] == c && mi[1] == so) || (mi[0] == so && mi[1] == c))) continue;
-        e->node_plan[ni] = PLAN_CONV_SILU;
-        e->node_plan[sig] = PLAN_SKIP;
-        e->node_plan[mul] = PLAN_ALIAS;
-        e->alias_src[mul] = c;
-    }
-}
-
 int exec_opset_class(int64_t opset)
 {
     if (opset <= 0 || opset >= 13) return 0;
     return opset >= 11 ? 1 : 2;
 }
 
-Exec *exec_new(const Graph *g, char *err, size_t errlen)
+static const ExecIsa kernel_sets[] = {
+    [EXEC_KERNELS_BEST] = EXEC_ISA_AVX512,
+    [EXEC_KERNELS_PORTABLE] = EXEC_ISA_PORTABLE,
+    [EXEC_KERNELS_AVX2] = EXEC_ISA_AVX2,
+    [EXEC_KERNELS_AVX512] = EXEC_ISA_AVX512,
+};
+static const ConvPath conv_choices[] = {
+    [EXEC_CONV_AUTO] = CONV_PATH_AUTO,
+    [EXEC_CONV_REFERENCE] = CONV_PATH_REFERENCE,
+    [EXEC_CONV_GEMM1X1] = CONV_PATH_GEMM1X1,
+    [EXEC_CONV_DIRECT] = CONV_PATH_DIRECT,
+    [EXEC_CONV_IM2COL] = CONV_PATH_IM2COL,
+    [EXEC_CONV_WINOGRAD] = CONV_PATH_WINO43,
+};
+
+Exec *exec_new(const Graph *g, char *err, size_t errlen) { return exec_new_with(g, NULL, err, errlen); }
+
+static void fold_constants(Exec *e);
+
+Exec *exec_new_with(const Graph *g, const ExecOptions *opt, char *err, size_t errlen)
 {
     if (!g) {
         err_set(err, errlen, "no graph");
@@ -282,6 +379,11 @@ Exec *exec_new(const Graph *g, char *err, size_t errlen)
     e->g = g;
     e->opset = g->meta.opset;
     e->max_elems = EXEC_MAX_ELEMS;
+    ExecKernelSet ks = opt && (unsigned)opt->kernels < ARRAY_LEN(kernel_sets) ? opt->kernels : EXEC_KERNELS_BEST;
+    e->kern = exec_kernels(kernel_sets[ks]);
+    e->threads = opt && opt->threads > 0 ? opt->threads : 0;
+    e->conv_force = opt && (unsigned)opt->conv < ARRAY_LEN(conv_choices) ? (int)conv_choices[opt->conv] : 0;
+    e->cur_node = -1;
     int nt = g->n_tensors ? g->n_tensors : 1, nn = g->n_nodes ? g->n_nodes : 1;
     e->vals = xcalloc((size_t)nt, sizeof *e->vals);
     e->last_use = xmalloc((size_t)nt * sizeof *e->last_use);
@@ -294,7 +396,7 @@ Exec *exec_new(const Graph *g, char *err, size_t errlen)
         const Tensor *t = &g->tensors[i];
         if (t->producer >= 0 || t->is_input) continue;
         if (t->data) {
-            if (prepare_const(&e->vals[i], t, err, errlen)) goto fail;
+            if (prepare_const(e->kern, &e->vals[i], t, err, errlen)) goto fail;
         }
     }
     for (int ni = 0; ni < g->n_nodes; ni++) {
@@ -329,7 +431,10 @@ Exec *exec_new(const Graph *g, char *err, size_t errlen)
             e->last_use[t] = ni;
         }
     }
-    plan_fusion(e);
+    e->last_use_graph = xmalloc(sizeof(int) * (size_t)nt);
+    memcpy(e->last_use_graph, e->last_use, sizeof(int) * (size_t)g->n_tensors);
+    fold_constants(e);
+    exec_plan_convs(e, !e->keep_all);
     return e;
 fail:
     exec_free(e);
@@ -347,12 +452,71 @@ void exec_free(Exec *e)
     free(e->scratch);
     membudget_give(e->scratch_len * sizeof(float));
     free(e->node_ms);
+    if (e->conv)
+        for (int i = 0; i < e->g->n_nodes; i++) conv_plan_free(e->conv[i]);
+    free(e->conv);
+    if (e->qconv)
+        for (int i = 0; i < e->g->n_nodes; i++) qconv_plan_free(e->qconv[i]);
+    free(e->qconv);
+    free(e->q_bytes);
+    free(e->last_use_graph);
+    free(e->folded);
+    free(e->node_folded);
     free(e->node_plan);
     free(e->alias_src);
+    exec_pool_free(e->pool);
+    exec_mem_free(e->mem);
+    free(e->rec);
+    free(e->plan_off);
+    free(e->plan_bytes);
+    free(e->no_consume);
+    free(e->plan_in_dims);
+    free(e->plan_in_rank);
+    free(e->pad);
+    free(e->tab);
+    free(e->wino);
+    for (int i = 0; i < e->n_wscr; i++) free(e->wscr[i]);
+    free(e->wscr);
+    free(e->wscr_len);
     free(e);
 }
 
-void exec_keep_all(Exec *e, int on) { e->keep_all = on != 0; }
+/* Fusion is on unless every tensor must be produced (keep_all, an observer); changing it
+ * re-plans the convolutions and the memory (lifetimes change). */
+static void replan(Exec *e)
+{
+    exec_plan_convs(e, !e->keep_all && !e->observer);
+    e->planned = false;
+    e->plan_failed = false;
+}
+
+void exec_keep_all(Exec *e, int on)
+{
+    if ((on != 0) == e->keep_all) return;
+    e->keep_all = on != 0;
+    replan(e);
+}
+
+void exec_set_observer(Exec *e, ExecObserver fn, void *ctx)
+{
+    bool change = (fn != NULL) != (e->observer != NULL);
+    e->observer = fn;
+    e->observer_ctx = ctx;
+    if (change) replan(e);
+}
+
+void exec_set_threads(Exec *e, int threads)
+{
+    threads = threads > 0 ? threads : 0;
+    if (threads == e->threads) return;
+    e->threads = threads;
+    exec_pool_free(e->pool);
+    e->pool = NULL;
+}
+
+int exec_threads(const Exec *e) { return e->threads > 0 ? e->threads : exec_cpu_count(); }
+
+const char *exec_kernel_name(const Exec *e) { return e->kern->name; }
 
 void exec_set_max_elements(Exec *e, int64_t n) { e->max_elems = n > 0 && n < EXEC_MAX_ELEMS ? n : EXEC_MAX_ELEMS; }
 
@@ -360,14 +524,14 @@ void exec_set_max_elements(Exec *e, int64_t n) { e->max_elems = n > 0 && n < EXE
 static bool is_const_tensor(const Exec *e, int t)
 {
     const Tensor *tt = &e->g->tensors[t];
-    return tt->producer < 0 && !tt->is_input;
+    return (tt->producer < 0 && !tt->is_input) || (e->folded && e->folded[t]);
 }
 
 /* Round float32 values to what a float16/bfloat16 tensor can hold (no-op for other types). */
-static void round_to_storage(Value *v, DType storage)
+static void round_to_storage(const Exec *e, Value *v, DType storage)
 {
     if (storage == DT_F16)
-        for (int64_t i = 0; i < v->numel; i++) vf(v)[i] = half_to_float(float_to_half(vf(v)[i]));
+        e->kern->round_f16(vf(v), v->numel);
     else if (storage == DT_BF16)
         for (int64_t i = 0; i < v->numel; i++) {
             uint32_t b;
@@ -375,6 +539,52 @@ static void round_to_storage(Value *v, DType storage)
             if ((b & 0x7f800000u) != 0x7f800000u) b = (b + 0x7fff + ((b >> 16) & 1)) & 0xffff0000u;
             memcpy(&vf(v)[i], &b, 4);
         }
+}
+
+/* Ops worth evaluating once when every input is a constant: the casts, decompressions and
+ * dequantizations that int8 and float16 files put between stored weights and the layers
+ * that read them. */
+static bool foldable_op(OpKind op)
+{
+    switch (op) {
+    case OP_CAST: case OP_DEQUANTIZE_LINEAR: case OP_RESHAPE: case OP_SQUEEZE: case OP_UNSQUEEZE: case OP_FLATTEN:
+    case OP_IDENTITY: case OP_MUL: case OP_SUB: case OP_ADD: case OP_DIV: case OP_TRANSPOSE:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* Evaluate, once, every node of a foldable op whose inputs are all constants (or folded):
+ * its output becomes a constant of the Exec (folded[t]) and the run loop skips the node.
+ * A node that fails here is left to fail, with its message, when it runs. */
+static void fold_constants(Exec *e)
+{
+    const Graph *g = e->g;
+    e->folded = xcalloc((size_t)(g->n_tensors ? g->n_tensors : 1), sizeof(bool));
+    e->node_folded = xcalloc((size_t)(g->n_nodes ? g->n_nodes : 1), sizeof(bool));
+    Value *inb[64], *outb[1];
+    char msg[256];
+    for (int ni = 0; ni < g->n_nodes; ni++) {
+        const Node *n = &g->nodes[ni];
+        if (!foldable_op(n->op) || n->n_inputs < 1 || n->n_inputs > 64 || n->n_outputs != 1 || n->outputs[0] < 0) continue;
+        bool all = true;
+        for (int k = 0; k < n->n_inputs && all; k++) {
+            int t = n->inputs[k];
+            all = t < 0 || (is_const_tensor(e, t) && e->vals[t].ready);
+            inb[k] = t >= 0 ? &e->vals[t] : NULL;
+        }
+        int o = n->outputs[0];
+        if (!all || e->pinned[o]) continue;
+        outb[0] = &e->vals[o];
+        if (e->op_fns[ni](e, n, inb, n->n_inputs, outb, 1, msg, sizeof msg) || !outb[0]->ready) {
+            value_clear(outb[0]);
+            continue;
+        }
+        if (outb[0]->type == VT_F32 && outb[0]->owned) round_to_storage(e, outb[0], g->tensors[o].dtype);
+        e->folded[o] = true;
+        e->node_folded[ni] = true;
+    }
 }
 
 int exec_set_input(Exec *e, const char *name, const float *data, const int64_t *dims, int rank, char *err,
@@ -394,13 +604,77 @@ int exec_set_input(Exec *e, const char *name, const float *data, const int64_t *
                            (long long)tt->dims[i], (long long)dims[i]);
     Value *v = &e->vals[t];
     bool as_int = dtype_is_int(tt->dtype);
-    if (value_alloc(e, v, as_int ? VT_I64 : VT_F32, rank, dims, err, errlen)) return -1;
+    bool same = v->ready && v->owned && v->where == VW_HEAP && v->type == (as_int ? VT_I64 : VT_F32) &&
+                v->rank == rank && !memcmp(v->dims, dims, sizeof(int64_t) * (size_t)rank);
+    if (same) free(v->fshadow), v->fshadow = NULL; /* the same shape: the buffer is reused */
+    else if (value_alloc(e, v, as_int ? VT_I64 : VT_F32, rank, dims, err, errlen)) return -1;
     if (as_int)
         for (int64_t i = 0; i < v->numel; i++) vi(v)[i] = (int64_t)data[i];
     else if (v->numel)
         memcpy(v->data, data, (size_t)v->numel * sizeof(float));
-    if (!as_int) round_to_storage(v, tt->dtype);
+    if (!as_int) round_to_storage(e, v, tt->dtype);
     return 0;
+}
+
+static const float *value_as_float(Value *v, int64_t *dims, int *rank);
+
+/* Whether the memory plan was made for the inputs as they are now. */
+static bool plan_fits_inputs(const Exec *e)
+{
+    const Graph *g = e->g;
+    for (int i = 0; i < g->n_inputs; i++) {
+        const Value *v = &e->vals[g->inputs[i]];
+        if (v->rank != e->plan_in_rank[i] ||
+            memcmp(v->dims, e->plan_in_dims + i * GRAPH_MAX_RANK, sizeof(int64_t) * (size_t)v->rank))
+            return false;
+    }
+    return true;
+}
+
+/* A recording run starts: every tensor unknown, the region empty. */
+static void record_start(Exec *e)
+{
+    const Graph *g = e->g;
+    int nt = g->n_tensors ? g->n_tensors : 1;
+    if (!e->rec) {
+        e->rec = xcalloc((size_t)nt, sizeof *e->rec);
+        e->plan_off = xmalloc(sizeof(int64_t) * (size_t)nt);
+        e->plan_bytes = xmalloc(sizeof(int64_t) * (size_t)nt);
+        e->no_consume = xcalloc((size_t)nt, sizeof(bool));
+        e->plan_in_dims = xcalloc((size_t)(g->n_inputs ? g->n_inputs : 1) * GRAPH_MAX_RANK, sizeof(int64_t));
+        e->plan_in_rank = xcalloc((size_t)(g->n_inputs ? g->n_inputs : 1), sizeof(int));
+    }
+    for (int t = 0; t < g->n_tensors; t++) {
+        e->rec[t].bytes = -1;
+        e->rec[t].move_from = -1;
+        e->no_consume[t] = false;
+    }
+    for (int i = 0; i < g->n_inputs; i++) {
+        const Value *v = &e->vals[g->inputs[i]];
+        e->plan_in_rank[i] = v->rank;
+        memcpy(e->plan_in_dims + i * GRAPH_MAX_RANK, v->dims, sizeof(int64_t) * (size_t)v->rank);
+    }
+    exec_mem_reset(e->mem);
+}
+
+/* In a recording run, after node ni: what its outputs hold, and which took over an
+ * input's buffer (in_data: the inputs' data before the node ran). */
+static void record_outputs(Exec *e, const Node *n, int ni, void *const *in_data)
+{
+    for (int k = 0; k < n->n_outputs; k++) {
+        int t = n->outputs[k];
+        if (t < 0 || !e->vals[t].ready || !e->vals[t].owned) continue;
+        const Value *v = &e->vals[t];
+        MemRec *r = &e->rec[t];
+        r->bytes = v->numel * (int64_t)value_esize(v->type);
+        r->node = ni;
+        r->move_from = -1;
+        for (int i = 0; i < n->n_inputs && v->data; i++)
+            if (n->inputs[i] >= 0 && in_data[i] == v->data) r->move_from = n->inputs[i];
+        r->type = v->type;
+        r->rank = v->rank;
+        memcpy(r->dims, v->dims, sizeof(int64_t) * (size_t)v->rank);
+    }
 }
 
 int exec_run(Exec *e, const volatile int *cancel, char *err, size_t errlen)
@@ -411,26 +685,42 @@ int exec_run(Exec *e, const volatile int *cancel, char *err, size_t errlen)
     for (int i = 0; i < g->n_inputs; i++)
         if (!e->vals[g->inputs[i]].ready)
             return err_set(err, errlen, "input '%s' is not set", g->tensors[g->inputs[i]].name);
+    if (!e->mem) e->mem = exec_mem_new();
+    if (e->planned && !plan_fits_inputs(e)) e->planned = false;
+    e->recording = !e->planned && !e->plan_failed;
+    if (e->recording) record_start(e);
+    else if (e->planned && !exec_mem_ensure(e->mem, e->plan_size)) e->planned = false;
+    void *in_data[64];
 
+    if (!e->pool && exec_threads(e) > 1) e->pool = exec_pool_new(exec_threads(e));
     Value *inb[64], *outb[64];
     if (e->profile) {
+        e->peak_bytes = 0;
         free(e->node_ms);
         e->node_ms = xcalloc((size_t)(g->n_nodes ? g->n_nodes : 1), sizeof(double));
     }
     char msg[512];
     for (int ni = 0; ni < g->n_nodes; ni++) {
-        if (cancel && __atomic_load_n((const int *)cancel, __ATOMIC_ACQUIRE)) return err_set(err, errlen, "cancelled");
+        if (cancel && __atomic_load_n((const int *)cancel, __ATOMIC_ACQUIRE)) {
+            e->recording = false;
+            return err_set(err, errlen, "cancelled");
+        }
         const Node *n = &g->nodes[ni];
-        if (n->n_inputs > 64 || n->n_outputs > 64)
+        if (n->n_inputs > 64 || n->n_outputs > 64) {
+            e->recording = false;
             return err_set(err, errlen, "node '%s' (%s) has too many inputs or outputs", n->name, n->op_type);
-        int plan = e->keep_all || !e->node_plan ? PLAN_RUN : e->node_plan[ni];
+        }
+        if (e->node_folded[ni]) continue; /* evaluated at exec_new */
+        int plan = e->fusion ? e->node_plan[ni] : PLAN_RUN;
         if (plan == PLAN_SKIP) continue; /* its only reader is an alias of the fused conv */
         for (int k = 0; k < n->n_inputs; k++) {
             int t = n->inputs[k];
             inb[k] = t >= 0 ? &e->vals[t] : NULL;
-            if (t >= 0 && !e->vals[t].ready && (plan != PLAN_ALIAS || t == e->alias_src[ni]))
+            if (t >= 0 && !e->vals[t].ready && plan != PLAN_QCONV && (plan != PLAN_ALIAS || t == e->alias_src[ni])) {
+                e->recording = false;
                 return err_set(err, errlen, "node '%s' (%s): input '%s' has no value", n->name, n->op_type,
                                g->tensors[t].name);
+            }
         }
         for (int k = 0; k < n->n_outputs; k++) {
             int t = n->outputs[k];
@@ -439,27 +729,54 @@ int exec_run(Exec *e, const volatile int *cancel, char *err, size_t errlen)
         }
         msg[0] = 0;
         ExecOpFn fn = e->op_fns[ni];
+        if (e->recording)
+            for (int k = 0; k < n->n_inputs; k++) in_data[k] = inb[k] ? inb[k]->data : NULL;
+        e->cur_node = ni;
         double t0 = e->profile ? now_seconds() : 0;
         int rc;
         if (plan == PLAN_ALIAS) {
             Value *src = &e->vals[e->alias_src[ni]];
             rc = value_forward(e, n, outb[0], src, src->rank, src->dims, msg, sizeof msg);
+        } else if (plan == PLAN_QCONV) {
+            rc = exec_qconv_run_node(e, ni, msg, sizeof msg);
         } else {
-            e->fuse_silu = plan == PLAN_CONV_SILU;
             rc = fn(e, n, inb, n->n_inputs, outb, n->n_outputs, msg, sizeof msg);
-            e->fuse_silu = false;
         }
-        if (rc) return err_set(err, errlen, "node '%s' (%s): %s", n->name, n->op_type, msg);
+        e->cur_node = -1;
+        if (rc) {
+            e->recording = false;
+            return err_set(err, errlen, "node '%s' (%s): %s", n->name, n->op_type, msg);
+        }
+        if (e->recording) record_outputs(e, n, ni, in_data);
         if (e->profile) e->node_ms[ni] = (now_seconds() - t0) * 1000.0;
         for (int k = 0; k < n->n_outputs; k++)
-            if (outb[k] && !outb[k]->ready)
+            if (outb[k] && !outb[k]->ready) {
+                e->recording = false;
                 return err_set(err, errlen, "node '%s' (%s): output %d was not produced", n->name, n->op_type, k);
+            }
         /* tensors the graph stores as float16/bfloat16 hold only what those types can: round
          * them, so that a half-precision export is checked as a half-precision runtime sees it */
-        for (int k = 0; k < n->n_outputs; k++) {
+        bool rounded = plan == PLAN_ALIAS || e->conv[ni]; /* by the convolution's epilogue */
+        for (int k = 0; k < n->n_outputs && !rounded; k++) {
             int t = n->outputs[k];
             if (t >= 0 && e->vals[t].ready && e->vals[t].owned && e->vals[t].type == VT_F32)
-                round_to_storage(&e->vals[t], g->tensors[t].dtype);
+                round_to_storage(e, &e->vals[t], g->tensors[t].dtype);
+        }
+        for (int k = 0; k < n->n_outputs && e->observer; k++) {
+            int t = n->outputs[k];
+            int64_t d[GRAPH_MAX_RANK];
+            int r;
+            const float *data = t >= 0 ? value_as_float(&e->vals[t], d, &r) : NULL;
+            if (data) e->observer(e->observer_ctx, t, data, d, r);
+        }
+        if (e->profile) { /* live activation bytes after this node */
+            int64_t live = 0;
+            for (int t = 0; t < g->n_tensors; t++) {
+                const Value *v = &e->vals[t];
+                if (v->ready && v->owned && !is_const_tensor(e, t))
+                    live += v->numel * (int64_t)value_esize(v->type);
+            }
+            if (live > e->peak_bytes) e->peak_bytes = live;
         }
         if (e->keep_all) continue;
         /* free what no later node reads */
@@ -473,6 +790,10 @@ int exec_run(Exec *e, const volatile int *cancel, char *err, size_t errlen)
             if (t >= 0 && e->last_use[t] < 0 && !e->pinned[t]) value_clear(&e->vals[t]);
         }
     }
+    if (e->recording) { /* lay the next runs out */
+        e->recording = false;
+        exec_mem_plan(e);
+    }
     return 0;
 }
 
@@ -484,7 +805,7 @@ static const float *value_as_float(Value *v, int64_t *dims, int *rank)
     if (v->type == VT_F32) return vf(v);
     if (!v->fshadow) {
         v->fshadow = xmalloc((size_t)(v->numel ? v->numel : 1) * sizeof(float));
-        for (int64_t i = 0; i < v->numel; i++) v->fshadow[i] = (float)vi(v)[i];
+        for (int64_t i = 0; i < v->numel; i++) v->fshadow[i] = (float)value_get(v, i);
     }
     return v->fshadow;
 }
@@ -511,6 +832,8 @@ bool value_consumable(const Exec *e, const Node *n, const Value *src)
     ptrdiff_t t = src - e->vals, ni = n - e->g->nodes;
     if (t < 0 || t >= e->g->n_tensors || ni < 0 || ni >= e->g->n_nodes) return false;
     if (e->pinned[t] || e->last_use[t] != ni || e->g->tensors[t].is_input) return false;
+    if (e->folded && e->folded[t]) return false; /* computed once, read by every run */
+    if (e->no_consume && e->no_consume[t]) return false; /* the memory plan shares its buffer */
     /* the same tensor twice among this node's inputs: another operand still reads it */
     int uses = 0;
     for (int k = 0; k < n->n_inputs; k++) uses += n->inputs[k] == t;
@@ -540,6 +863,10 @@ int value_forward(Exec *e, const Node *n, Value *dst, Value *src, int rank, cons
         dst->charged = src->charged;
         dst->owned = true;
         dst->ready = true;
+        dst->where = src->where;
+        dst->mem = src->mem;
+        dst->mem_off = src->mem_off;
+        dst->mem_bytes = src->mem_bytes;
         dst->numel = numel;
         dst->rank = rank;
         memcpy(dst->dims, dims, sizeof(int64_t) * (size_t)rank);
@@ -547,6 +874,8 @@ int value_forward(Exec *e, const Node *n, Value *dst, Value *src, int rank, cons
         src->charged = 0;
         src->owned = false;
         src->ready = false; /* freed by the run loop's last-use pass: nothing left to free */
+        src->where = VW_HEAP;
+        src->mem = NULL;
         return 0;
     }
     if (!src->owned) { /* a constant: lives as long as the Exec, so a view will do */
@@ -581,7 +910,7 @@ int exec_eval_node(const Graph *g, int node, ExecValue *out, int max_out, int64_
         n->n_outputs > def->max_out || n->n_outputs > max_out)
         return err_set(err, errlen, "node '%s' (%s) has %d inputs and %d outputs", n->name, node_op_name(n),
                        n->n_inputs, n->n_outputs);
-    Exec e = {.g = g, .keep_all = true, .opset = g->meta.opset};
+    Exec e = {.g = g, .keep_all = true, .opset = g->meta.opset, .cur_node = -1, .kern = exec_kernels(EXEC_ISA_AVX512)};
     e.max_elems = max_elems > 0 && max_elems < EXEC_MAX_ELEMS ? max_elems : EXEC_MAX_ELEMS;
     e.vals = xcalloc((size_t)(g->n_tensors ? g->n_tensors : 1), sizeof *e.vals);
     Value *inb[64], outv[64], *outb[64];
@@ -595,13 +924,13 @@ int exec_eval_node(const Graph *g, int node, ExecValue *out, int max_out, int64_
         if (tt->producer >= 0 || tt->is_input || !tt->data)
             rc = err_set(err, errlen, "node '%s' (%s): input '%s' is not a constant", n->name, node_op_name(n), tt->name);
         else if (!e.vals[t].ready)
-            rc = prepare_const(&e.vals[t], tt, err, errlen);
+            rc = prepare_const(NULL, &e.vals[t], tt, err, errlen);
         inb[k] = &e.vals[t];
     }
     for (int a = 0; a < n->n_attrs && !rc; a++) { /* Constant / ConstantOfShape values */
         int t = n->attrs[a].type == ATTR_TENSOR ? n->attrs[a].tensor : -1;
         if (t >= 0 && t < g->n_tensors && g->tensors[t].data && !e.vals[t].ready)
-            rc = prepare_const(&e.vals[t], &g->tensors[t], err, errlen);
+            rc = prepare_const(NULL, &e.vals[t], &g->tensors[t], err, errlen);
     }
     for (int k = 0; k < n->n_outputs; k++) outb[k] = n->outputs[k] >= 0 ? &outv[k] : NULL;
     char msg[512] = "";
@@ -627,6 +956,12 @@ int exec_eval_node(const Graph *g, int node, ExecValue *out, int max_out, int64_
     free(e.vals);
     free(e.scratch);
     membudget_give(e.scratch_len * sizeof(float));
+    free(e.pad);
+    free(e.tab);
+    free(e.wino);
+    for (int i = 0; i < e.n_wscr; i++) free(e.wscr[i]);
+    free(e.wscr);
+    free(e.wscr_len);
     if (rc)
         for (int k = 0; k < n->n_outputs; k++) exec_value_free(&out[k]);
     return rc;
@@ -658,4 +993,36 @@ int exec_profile(const Exec *e, ExecOpTime *out, int max)
     memcpy(out, all, sizeof *all * (size_t)(cnt > 0 ? cnt : 0));
     free(all);
     return cnt;
+}
+
+int exec_node_info(const Exec *e, int node, ExecNodeInfo *out)
+{
+    if (!e || node < 0 || node >= e->g->n_nodes) return -1;
+    const Node *n = &e->g->nodes[node];
+    memset(out, 0, sizeof *out);
+    out->name = n->name ? n->name : "";
+    out->op = node_op_name(n);
+    const ConvPlan *p = e->conv ? e->conv[node] : NULL;
+    if (e->fusion && e->qconv && e->qconv[node]) {
+        qconv_describe(e->qconv[node], out->path, sizeof out->path, &out->macs);
+    } else if (p) {
+        bool ref = p->last_path == CONV_PATH_REFERENCE;
+        snprintf(out->path, sizeof out->path, "%s%s%s", conv_path_name(p->last_path), ref ? "" : " ",
+                 ref ? "" : p->kern->name);
+        out->macs = p->last_macs;
+    } else if (e->fusion && e->node_plan && (e->node_plan[node] == PLAN_ALIAS || e->node_plan[node] == PLAN_SKIP)) {
+        snprintf(out->path, sizeof out->path, "fused");
+    } else if (n->op == OP_CONV) {
+        snprintf(out->path, sizeof out->path, "%s", conv_path_name(CONV_PATH_REFERENCE));
+    }
+    out->ms = e->node_ms ? e->node_ms[node] : 0;
+    return 0;
+}
+
+int64_t exec_peak_bytes(const Exec *e)
+{
+    int64_t scratch = (int64_t)(e->pad_len + e->scratch_len + e->wino_len) * (int64_t)sizeof(float) + (int64_t)e->tab_len;
+    for (int i = 0; i < e->n_wscr; i++) scratch += (int64_t)e->wscr_len[i] * (int64_t)sizeof(float);
+    int64_t act = e->planned ? (int64_t)e->plan_size : e->peak_bytes;
+    return act + scratch;
 }

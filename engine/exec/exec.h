@@ -1,5 +1,6 @@
-/* exec: the reference CPU runtime for the Graph IR (float32 compute; convolution and
- * matrix products through OpenBLAS).  It is yoloport's own ground truth: it checks
+/* exec: yoloport's CPU runtime for the Graph IR (float32 compute, float16 storage where
+ * the graph declares it; convolutions through packed micro-kernels, Winograd and direct
+ * paths chosen per layer, on a thread pool).  It is yoloport's own ground truth: it checks
  * exports, runs predict, gathers INT8 calibration statistics and times benchmarks.
  *
  * Usage: Exec *e = exec_new(g, err, len); exec_set_input(e, "images", data, dims, 4, err, len);
@@ -18,9 +19,38 @@ typedef struct Exec Exec;
 
 /* Prepare to run g: every node's op must have a kernel in the executor's op table and a
  * count of inputs and outputs the op allows (else NULL + message naming the node and the op;
- * an op yoloport does not know, OP_OTHER, is named by its op_type). */
+ * an op yoloport does not know, OP_OTHER, is named by its op_type).  Convolution weights
+ * are packed here, once, for the kernels this CPU runs. */
 Exec *exec_new(const Graph *g, char *err, size_t errlen);
 void exec_free(Exec *e);
+
+/* Which kernels run (tests and benchmarks compare them; a set the CPU lacks falls back to
+ * the best it has) and which convolution path (applied where the path can run the layer;
+ * AUTO chooses per layer shape). */
+typedef enum { EXEC_KERNELS_BEST, EXEC_KERNELS_PORTABLE, EXEC_KERNELS_AVX2, EXEC_KERNELS_AVX512 } ExecKernelSet;
+typedef enum {
+    EXEC_CONV_AUTO,
+    EXEC_CONV_REFERENCE, /* im2col then a plain gemm, the simplest path (and the fallback for any geometry) */
+    EXEC_CONV_GEMM1X1,
+    EXEC_CONV_DIRECT,
+    EXEC_CONV_IM2COL,
+    EXEC_CONV_WINOGRAD
+} ExecConvChoice;
+/* Options for exec_new_with; zero means the default. */
+typedef struct {
+    int threads;            /* threads one run uses, the caller's included (0: the machine's CPUs) */
+    ExecKernelSet kernels;
+    ExecConvChoice conv;
+} ExecOptions;
+/* exec_new with options (opt may be NULL). */
+Exec *exec_new_with(const Graph *g, const ExecOptions *opt, char *err, size_t errlen);
+/* Threads for the next runs (0: the machine's CPUs).  The pool starts with the first run
+ * that uses more than one thread and lives until exec_free; an Exec run by several
+ * threads at once (never: one at a time) would not need more than one pool either. */
+void exec_set_threads(Exec *e, int threads);
+int exec_threads(const Exec *e);
+/* The kernel set in use: "avx512", "avx2" or "portable" (static string). */
+const char *exec_kernel_name(const Exec *e);
 
 /* Bind a graph input by name (float32, row-major); dims override symbolic dims.  The
  * data is copied (and rounded when the input is float16/bfloat16: compute is float32, but
@@ -37,10 +67,19 @@ int exec_run(Exec *e, const volatile int *cancel, char *err, size_t errlen);
  * exec_free; its dims written to dims (up to GRAPH_MAX_RANK) and *rank.  NULL when i is
  * out of range or nothing was computed. */
 const float *exec_output(const Exec *e, int i, int64_t *dims, int *rank);
-/* Any tensor by name after a run.  Intermediates are freed after their last reader, and
- * Conv+SiLU pairs run fused, unless keep_all is on (then every tensor keeps its value). */
+/* Any tensor by name after a run.  Intermediates share buffers after their last reader,
+ * and a convolution runs with what follows it (batch norm, activation) fused, unless
+ * keep_all is on: then every tensor is produced and keeps its value until the next run. */
 void exec_keep_all(Exec *e, int on);
 const float *exec_tensor(const Exec *e, const char *name, int64_t *dims, int *rank);
+
+/* Watching every tensor a run produces (INT8 calibration statistics) without keeping them
+ * all: fn is called on the thread running exec_run after each node, once per output, with
+ * the tensor's index in the graph and its value as float32 (integers converted), valid only
+ * during the call.  While an observer is set nothing is fused, so every tensor of the graph
+ * is produced; buffers are still reused.  fn NULL removes it. */
+typedef void (*ExecObserver)(void *ctx, int tensor, const float *data, const int64_t *dims, int rank);
+void exec_set_observer(Exec *e, ExecObserver fn, void *ctx);
 
 /* Cap on the elements of any one tensor the run creates (default and maximum 2^30); a
  * larger one fails the run with "tensor too large".  For untrusted graphs and tests. */
@@ -60,6 +99,21 @@ void exec_set_profile(Exec *e, int on);
  * every node the same way.  0 (unknown) counts as the newest. */
 int exec_opset_class(int64_t opset);
 int exec_profile(const Exec *e, ExecOpTime *out, int max);
+
+/* One node after a run: how it ran and, with profiling on, how long it took.  0, or -1
+ * when node is out of range. */
+typedef struct {
+    const char *name; /* node name (points into the graph) */
+    const char *op;   /* op name (points into the graph or a static table) */
+    char path[64];    /* convolutions: "winograd F(4,3) avx512", ...; nodes run inside a fused
+                         convolution: "fused"; else "" */
+    double ms;        /* wall time in the last run with profiling on (0 otherwise) */
+    double macs;      /* multiply-adds of a convolution in the last run (0 for other ops) */
+} ExecNodeInfo;
+int exec_node_info(const Exec *e, int node, ExecNodeInfo *out);
+/* Memory the last run used at its peak: activations alive at once plus the kernels' work
+ * buffers, in bytes. */
+int64_t exec_peak_bytes(const Exec *e);
 
 /* One node evaluated on its own with the executor's kernels — what constant folding uses.
  * Every input of node `node` must be a constant (an initializer with data); attribute

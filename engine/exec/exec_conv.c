@@ -1,26 +1,16 @@
-/* exec_conv: the executor's spatial ops — Conv (1x1 straight into GEMM, depthwise
- * direct, the rest im2col + cblas_sgemm), ConvTranspose (GEMM + col2im),
+/* exec_conv: the executor's spatial ops — Conv (the planned paths of exec_convplan.c and
+ * exec_convrun.c; for what they do not take, the reference: 1x1 straight into a gemm,
+ * depthwise direct, the rest im2col + gemm), ConvTranspose (gemm + col2im),
  * BatchNormalization, Max/Average/Global pooling and Resize (nearest and linear).
  * 1-D and 2-D spatial layouts (NCW, NCHW); every attribute is checked against the
  * input's shape before use. */
-#include <cblas.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/exec/exec_impl.h"
+#include "engine/exec/exec_conv.h"
 #include "engine/core/util.h"
-
-/* Spatial geometry of a conv/pool node, with 1-D inputs seen as H = 1. */
-typedef struct {
-    int64_t N, C, H, W;     /* input */
-    int64_t kh, kw;
-    int64_t sh, sw, dh, dw;
-    int64_t pt, pl, pb, pr; /* pads: top, left, bottom, right */
-    int64_t OH, OW;
-    int spatial;            /* 1 or 2 */
-} Geom;
 
 static int64_t out_len(int64_t in, int64_t k, int64_t s, int64_t d, int64_t p0, int64_t p1, bool ceil_mode)
 {
@@ -31,10 +21,8 @@ static int64_t out_len(int64_t in, int64_t k, int64_t s, int64_t d, int64_t p0, 
     return o;
 }
 
-/* Read kernel/stride/dilation/pad attributes for input x (rank 3 or 4) and kernel size
- * kh x kw (from the weight or the kernel_shape attribute). */
-static int geom_init(const Node *n, const Value *x, int64_t kh, int64_t kw, bool ceil_mode, Geom *g, char *err,
-                     size_t errlen)
+int conv_geom_init(const Node *n, const Value *x, int64_t kh, int64_t kw, bool ceil_mode, Geom *g, char *err,
+                   size_t errlen)
 {
     if (x->rank != 3 && x->rank != 4)
         return err_set(err, errlen, "only 1-D and 2-D inputs (rank 3 or 4) are supported, got rank %d", x->rank);
@@ -97,7 +85,7 @@ static int geom_init(const Node *n, const Value *x, int64_t kh, int64_t kw, bool
     return 0;
 }
 
-static int alloc_spatial_out(const Exec *e, Value *y, const Geom *g, int64_t channels, char *err, size_t errlen)
+static int alloc_spatial_out(Exec *e, Value *y, const Geom *g, int64_t channels, char *err, size_t errlen)
 {
     int64_t d[4] = {g->N, channels, g->OH, g->OW};
     if (g->spatial == 1) {
@@ -172,6 +160,13 @@ int exec_op_conv(Exec *e, const Node *n, Value **in, int nin, Value **out, int n
 {
     NEED_IN(0); NEED_IN(1); NEED_OUT(0);
     Value *x = in[0], *w = in[1], *b = nin > 2 ? in[2] : NULL;
+    ConvPlan *plan = NULL;
+    if (e->conv && n >= e->g->nodes && n < e->g->nodes + e->g->n_nodes) plan = e->conv[n - e->g->nodes];
+    if (plan && plan->path != CONV_PATH_REFERENCE) {
+        int rc = conv_plan_run(e, n, plan, x, out[0], err, errlen);
+        if (rc <= 0) return rc;
+    }
+    if (plan) plan->last_path = CONV_PATH_REFERENCE;
     if (x->type != VT_F32 || w->type != VT_F32) return err_set(err, errlen, "Conv needs float input and weight");
     if (x->rank != 3 && x->rank != 4)
         return err_set(err, errlen, "only 1-D and 2-D inputs (rank 3 or 4) are supported, got rank %d", x->rank);
@@ -182,7 +177,7 @@ int exec_op_conv(Exec *e, const Node *n, Value **in, int nin, Value **out, int n
     if (nk < 0 || (nk && (nk != x->rank - 2 || ks[nk - 1] != kw || (nk == 2 && ks[0] != kh))))
         return err_set(err, errlen, "kernel_shape does not match the weight's shape");
     Geom g;
-    if (geom_init(n, x, kh, kw, false, &g, err, errlen)) return -1;
+    if (conv_geom_init(n, x, kh, kw, false, &g, err, errlen)) return -1;
     int64_t group = node_attr_int(n, "group", 1), M = w->dims[0];
     if (group < 1 || g.C % group || M % group || w->dims[1] != g.C / group)
         return err_set(err, errlen, "group %lld does not fit input channels %lld and weight [%lld, %lld, ...]",
@@ -190,6 +185,7 @@ int exec_op_conv(Exec *e, const Node *n, Value **in, int nin, Value **out, int n
     if (b && (b->type != VT_F32 || b->numel != M)) return err_set(err, errlen, "bias must hold %lld floats", (long long)M);
     if (alloc_spatial_out(e, out[0], &g, M, err, errlen)) return -1;
     int64_t Cg = g.C / group, Mg = M / group, OHW = g.OH * g.OW, HW = g.H * g.W, K = Cg * kh * kw;
+    if (plan) plan->last_macs = (double)g.N * (double)M * (double)OHW * (double)K;
     if (OHW > INT32_MAX || K > INT32_MAX || Mg > INT32_MAX) return err_set(err, errlen, "conv too large");
     float *y = vf(out[0]);
     const float *xd = vf(x), *wd = vf(w);
@@ -220,24 +216,28 @@ int exec_op_conv(Exec *e, const Node *n, Value **in, int nin, Value **out, int n
             float *yg = y + (bn * M + gr * Mg) * OHW;
             if (depthwise) {
                 depthwise_channel(xg, wg, yg, &g);
-                if (e->fuse_silu) kernel_silu(yg, yg, OHW);
                 continue;
             }
             if (pointwise) {
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)Mg, (int)OHW, (int)K, 1.0f, wg, (int)K,
-                            xg, (int)OHW, 1.0f, yg, (int)OHW);
-                if (e->fuse_silu) kernel_silu(yg, yg, Mg * OHW);
+                exec_sgemm(e, false, false, Mg, OHW, K, 1.0f, wg, K, xg, OHW, 1.0f, yg, OHW);
                 continue;
             }
             for (int64_t oy0 = 0; oy0 < g.OH; oy0 += band) {
                 int64_t oy1 = oy0 + band < g.OH ? oy0 + band : g.OH, cols = (oy1 - oy0) * g.OW;
                 im2col(xg, Cg, &g, oy0, oy1, col);
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)Mg, (int)cols, (int)K, 1.0f, wg, (int)K,
-                            col, (int)cols, 1.0f, yg + oy0 * g.OW, (int)OHW);
-                if (e->fuse_silu) /* the SiLU epilogue, while the band is in cache */
-                    for (int64_t m = 0; m < Mg; m++) kernel_silu(yg + m * OHW + oy0 * g.OW, yg + m * OHW + oy0 * g.OW, cols);
+                exec_sgemm(e, false, false, Mg, cols, K, 1.0f, wg, K, col, cols, 1.0f, yg + oy0 * g.OW, OHW);
             }
         }
+    if (plan) { /* what the plan folded and fused: batch norm, then the epilogue */
+        const ExecEpi *epi = e->fusion ? &plan->epi : &plan->epi_plain;
+        for (int64_t bn = 0; bn < g.N; bn++)
+            for (int64_t m = 0; m < M; m++) {
+                float *ym = y + (bn * M + m) * OHW;
+                if (plan->bn_scale)
+                    for (int64_t i = 0; i < OHW; i++) ym[i] = ym[i] * plan->bn_scale[m] + plan->bn_shift[m];
+                plan->kern->epilogue(ym, OHW, 0.f, epi);
+            }
+    }
     return 0;
 }
 
@@ -262,7 +262,7 @@ int exec_op_conv_transpose(Exec *e, const Node *n, Value **in, int nin, Value **
         if (strcmp(n->attrs[i].name, "auto_pad")) attrs[na++] = n->attrs[i];
     tmp.attrs = attrs;
     tmp.n_attrs = na;
-    if (geom_init(&tmp, x, kh, kw, false, &g, err, errlen)) return -1;
+    if (conv_geom_init(&tmp, x, kh, kw, false, &g, err, errlen)) return -1;
     int64_t group = node_attr_int(n, "group", 1);
     if (group < 1 || g.C % group || w->dims[0] != g.C)
         return err_set(err, errlen, "weight [%lld, ...] does not fit input channels %lld with group %lld",
@@ -312,8 +312,7 @@ int exec_op_conv_transpose(Exec *e, const Node *n, Value **in, int nin, Value **
             const float *xg = vf(x) + (bn * g.C + gr * Cg) * HW;
             const float *wg = vf(w) + gr * Cg * R; /* [Cg, Mg*kh*kw] */
             /* col[R, HW] = wg^T [R, Cg] x xg [Cg, HW] */
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)R, (int)HW, (int)Cg, 1.0f, wg, (int)R, xg,
-                        (int)HW, 0.0f, col, (int)HW);
+            exec_sgemm(e, true, false, R, HW, Cg, 1.0f, wg, R, xg, HW, 0.0f, col, HW);
             float *yg = y + (bn * M + gr * Mg) * OHW;
             for (int64_t m = 0; m < Mg; m++)
                 for (int64_t ky = 0; ky < kh; ky++)
@@ -383,6 +382,81 @@ static void window_range(int64_t start, int64_t d, int64_t k, int64_t len, int64
     *n_padded = hp;
 }
 
+typedef struct {
+    const Geom *g;
+    const float *x;
+    float *y;
+    bool is_max, incl;
+    float **rows; /* per worker scratch (separable max: a row of window maxima per input row) */
+} PoolJob;
+
+/* Max over a kh x kw window with stride 1 and dilation 1: a horizontal pass (each input
+ * row's window maxima) then a vertical one, both over contiguous rows. */
+static void maxpool_separable(const PoolJob *j, const float *xp, float *yp, float *hm)
+{
+    const Geom *g = j->g;
+    /* hm[iy][ox] = max over the row's window for output column ox (-inf where it is empty) */
+    for (int64_t iy = 0; iy < g->H; iy++) {
+        const float *xr = xp + iy * g->W;
+        float *hr = hm + iy * g->OW;
+        for (int64_t ox = 0; ox < g->OW; ox++) {
+            int64_t x0 = ox - g->pl, x1 = x0 + g->kw;
+            if (x0 < 0) x0 = 0;
+            if (x1 > g->W) x1 = g->W;
+            float m = -INFINITY;
+            for (int64_t ix = x0; ix < x1; ix++) m = xr[ix] > m ? xr[ix] : m;
+            hr[ox] = m;
+        }
+    }
+    for (int64_t oy = 0; oy < g->OH; oy++) {
+        int64_t y0 = oy - g->pt, y1 = y0 + g->kh;
+        if (y0 < 0) y0 = 0;
+        if (y1 > g->H) y1 = g->H;
+        float *yr = yp + oy * g->OW;
+        for (int64_t ox = 0; ox < g->OW; ox++) yr[ox] = -INFINITY;
+        for (int64_t iy = y0; iy < y1; iy++) {
+            const float *hr = hm + iy * g->OW;
+            for (int64_t ox = 0; ox < g->OW; ox++) yr[ox] = hr[ox] > yr[ox] ? hr[ox] : yr[ox];
+        }
+    }
+}
+
+static void pool_task(void *ctx, int64_t p, int worker)
+{
+    const PoolJob *j = ctx;
+    const Geom *g = j->g;
+    const float *xp = j->x + p * g->H * g->W;
+    float *yp = j->y + p * g->OH * g->OW;
+    if (j->is_max && g->sh == 1 && g->sw == 1 && g->dh == 1 && g->dw == 1 && j->rows) {
+        maxpool_separable(j, xp, yp, j->rows[worker]);
+        return;
+    }
+    for (int64_t oy = 0; oy < g->OH; oy++) {
+        int64_t ky0, ky1, ny_pad;
+        window_range(oy * g->sh - g->pt, g->dh, g->kh, g->H, g->pb, &ky0, &ky1, &ny_pad);
+        for (int64_t ox = 0; ox < g->OW; ox++) {
+            int64_t kx0, kx1, nx_pad;
+            window_range(ox * g->sw - g->pl, g->dw, g->kw, g->W, g->pr, &kx0, &kx1, &nx_pad);
+            float acc = j->is_max ? -INFINITY : 0.f;
+            for (int64_t ky = ky0; ky < ky1; ky++) {
+                const float *xr = xp + (oy * g->sh - g->pt + ky * g->dh) * g->W + (ox * g->sw - g->pl);
+                for (int64_t kx = kx0; kx < kx1; kx++) {
+                    float v = xr[kx * g->dw];
+                    if (j->is_max) acc = v > acc ? v : acc;
+                    else acc += v;
+                }
+            }
+            if (!j->is_max) {
+                /* count_include_pad counts the window cells on the padding too (not past it,
+                 * which only ceil_mode windows reach) */
+                int64_t cnt = j->incl ? ny_pad * nx_pad : (ky1 - ky0) * (kx1 - kx0);
+                acc = cnt ? acc / (float)cnt : 0.f;
+            }
+            yp[oy * g->OW + ox] = acc;
+        }
+    }
+}
+
 int exec_op_pool(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
 {
     NEED_IN(0); NEED_OUT(0);
@@ -396,39 +470,20 @@ int exec_op_pool(Exec *e, const Node *n, Value **in, int nin, Value **out, int n
     if (nout > 1 && out[1]) return err_set(err, errlen, "MaxPool indices output is not supported");
     Geom g;
     bool ceil_mode = node_attr_int(n, "ceil_mode", 0) != 0;
-    if (geom_init(n, x, nk == 2 ? ks[0] : 1, ks[nk - 1], ceil_mode, &g, err, errlen)) return -1;
+    if (conv_geom_init(n, x, nk == 2 ? ks[0] : 1, ks[nk - 1], ceil_mode, &g, err, errlen)) return -1;
     bool incl = node_attr_int(n, "count_include_pad", 0) != 0;
     if (alloc_spatial_out(e, out[0], &g, g.C, err, errlen)) return -1;
-    float *y = vf(out[0]);
-    const float *xd = vf(x);
-    for (int64_t p = 0; p < g.N * g.C; p++) {
-        const float *xp = xd + p * g.H * g.W;
-        float *yp = y + p * g.OH * g.OW;
-        for (int64_t oy = 0; oy < g.OH; oy++) {
-            int64_t ky0, ky1, ny_pad;
-            window_range(oy * g.sh - g.pt, g.dh, g.kh, g.H, g.pb, &ky0, &ky1, &ny_pad);
-            for (int64_t ox = 0; ox < g.OW; ox++) {
-                int64_t kx0, kx1, nx_pad;
-                window_range(ox * g.sw - g.pl, g.dw, g.kw, g.W, g.pr, &kx0, &kx1, &nx_pad);
-                float acc = is_max ? -INFINITY : 0.f;
-                for (int64_t ky = ky0; ky < ky1; ky++) {
-                    const float *xr = xp + (oy * g.sh - g.pt + ky * g.dh) * g.W + (ox * g.sw - g.pl);
-                    for (int64_t kx = kx0; kx < kx1; kx++) {
-                        float v = xr[kx * g.dw];
-                        if (is_max) acc = v > acc ? v : acc;
-                        else acc += v;
-                    }
-                }
-                if (!is_max) {
-                    /* count_include_pad counts the window cells on the padding too (not past it,
-                     * which only ceil_mode windows reach) */
-                    int64_t cnt = incl ? ny_pad * nx_pad : (ky1 - ky0) * (kx1 - kx0);
-                    acc = cnt ? acc / (float)cnt : 0.f;
-                }
-                yp[oy * g.OW + ox] = acc;
-            }
-        }
+    PoolJob j = {.g = &g, .x = vf(x), .y = vf(out[0]), .is_max = is_max, .incl = incl};
+    /* the separable path needs a row of maxima per input row (skip it for huge planes) */
+    if (is_max && g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 && g.H * g.OW <= ((int64_t)1 << 24)) {
+        exec_worker_scratch_reserve(e, (size_t)(g.H * g.OW + 1));
+        j.rows = e->wscr;
     }
+    int64_t planes = g.N * g.C, per_plane = g.OH * g.OW * g.kh * g.kw;
+    if (exec_pool_size(e->pool) > 1 && planes > 1 && planes * per_plane >= 65536)
+        exec_pool_for(e->pool, planes, pool_task, &j);
+    else
+        for (int64_t p = 0; p < planes; p++) pool_task(&j, p, 0);
     return 0;
 }
 
@@ -469,6 +524,47 @@ static double src_coord(CoordMode m, int64_t o, double scale, int64_t in_len, in
         return off + ((double)o + 0.5) / scale - 0.5;
     }
     default: return ((double)o + 0.5) / scale - 0.5;
+    }
+}
+
+/* Nearest resize as a gather: a source index per output index per dim; rows of the last
+ * dim copied in ranges on the pool. */
+typedef struct {
+    int rank;
+    int64_t **map;
+    const int64_t *od;
+    int64_t xst[GRAPH_MAX_RANK];
+    size_t es;
+    const void *x;
+    void *y;
+} NearestJob;
+
+static void nearest_rows(void *ctx, int64_t r0, int64_t r1)
+{
+    const NearestJob *j = ctx;
+    int rank = j->rank;
+    int64_t inner = j->od[rank - 1], idx[GRAPH_MAX_RANK] = {0}, rem = r0;
+    for (int d = rank - 2; d >= 0; d--) {
+        idx[d] = rem % j->od[d];
+        rem /= j->od[d];
+    }
+    const int64_t *mx = j->map[rank - 1];
+    for (int64_t r = r0; r < r1; r++) {
+        int64_t base = 0;
+        for (int d = 0; d < rank - 1; d++) base += j->map[d][idx[d]] * j->xst[d];
+        if (j->es == sizeof(float)) {
+            const float *xr = (const float *)j->x + base;
+            float *yr = (float *)j->y + r * inner;
+            for (int64_t i = 0; i < inner; i++) yr[i] = xr[mx[i]];
+        } else {
+            const int64_t *xr = (const int64_t *)j->x + base;
+            int64_t *yr = (int64_t *)j->y + r * inner;
+            for (int64_t i = 0; i < inner; i++) yr[i] = xr[mx[i]];
+        }
+        for (int d = rank - 2; d >= 0; d--) {
+            if (++idx[d] < j->od[d]) break;
+            idx[d] = 0;
+        }
     }
 }
 
@@ -550,28 +646,13 @@ int exec_op_resize(Exec *e, const Node *n, Value **in, int nin, Value **out, int
                 map[d][o] = i < 0 ? 0 : i >= x->dims[d] ? x->dims[d] - 1 : i;
             }
         }
-        int64_t xst[GRAPH_MAX_RANK], s = 1;
-        for (int d = rank - 1; d >= 0; d--) { xst[d] = s; s *= x->dims[d]; }
-        int64_t idx[GRAPH_MAX_RANK] = {0}, inner = od[rank - 1];
-        const char *xb = x->data;
-        char *yb = out[0]->data;
-        for (int64_t done = 0; done < out[0]->numel; done += inner) {
-            int64_t base = 0;
-            for (int d = 0; d < rank - 1; d++) base += map[d][idx[d]] * xst[d];
-            if (es == sizeof(float)) {
-                const float *xr = (const float *)xb + base;
-                float *yr = (float *)yb + done;
-                for (int64_t j = 0; j < inner; j++) yr[j] = xr[map[rank - 1][j]];
-            } else {
-                const int64_t *xr = (const int64_t *)xb + base;
-                int64_t *yr = (int64_t *)yb + done;
-                for (int64_t j = 0; j < inner; j++) yr[j] = xr[map[rank - 1][j]];
-            }
-            for (int d = rank - 2; d >= 0; d--) {
-                if (++idx[d] < od[d]) break;
-                idx[d] = 0;
-            }
+        NearestJob j = {.rank = rank, .map = map, .od = od, .es = es, .x = x->data, .y = out[0]->data};
+        int64_t st = 1;
+        for (int d = rank - 1; d >= 0; d--) {
+            j.xst[d] = st;
+            st *= x->dims[d];
         }
+        exec_parallel_range(e, out[0]->numel / od[rank - 1], 64, nearest_rows, &j);
         for (int d = 0; d < rank; d++) free(map[d]);
         return 0;
     }

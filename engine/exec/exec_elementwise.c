@@ -1,8 +1,7 @@
 /* exec_elementwise: the executor's pointwise and reduction ops — activations (SiLU,
  * Sigmoid, ...), numpy-broadcasting arithmetic and comparisons, Where, Cast, Clip,
- * Softmax, MatMul and Gemm through OpenBLAS, Reduce*, ArgMax.  Float32 compute; int64
+ * Softmax, MatMul and Gemm (exec_gemm.c), Reduce*, ArgMax.  Float32 compute; int64
  * operands stay int64 so that shape arithmetic in dynamic graphs is exact. */
-#include <cblas.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,94 +10,28 @@
 #include "engine/exec/exec_impl.h"
 #include "engine/core/util.h"
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#include <immintrin.h>
-#define HAVE_AVX2_PATH 1
-#endif
+/* Elements a task of a parallel elementwise loop gets at least. */
+#define ELEMWISE_GRAIN 16384
 
-/* ---- fast float kernels ------------------------------------------------------------
- * exp by Cody-Waite range reduction and a degree-6 polynomial (the Cephes expf scheme):
- * relative error about 2e-7, the same as libm's expf to within an ulp or two. */
+/* ---- vectorised activations (the kernel table's), on the pool ------------------------ */
 
-#ifdef HAVE_AVX2_PATH
-__attribute__((target("avx2,fma"))) static inline __m256 exp8(__m256 x)
+typedef struct {
+    const ExecKernels *k;
+    float *y;
+    int kind; /* 0 sigmoid, 1 silu, 2 exp */
+} ActJob;
+
+static void act_range(void *ctx, int64_t b, int64_t end)
 {
-    const __m256 hi = _mm256_set1_ps(88.3762626647949f), lo = _mm256_set1_ps(-88.3762626647949f);
-    x = _mm256_min_ps(_mm256_max_ps(x, lo), hi);
-    __m256 fx = _mm256_fmadd_ps(x, _mm256_set1_ps(1.44269504088896341f), _mm256_set1_ps(0.5f));
-    fx = _mm256_floor_ps(fx);
-    x = _mm256_fnmadd_ps(fx, _mm256_set1_ps(0.693359375f), x);
-    x = _mm256_fnmadd_ps(fx, _mm256_set1_ps(-2.12194440e-4f), x);
-    __m256 y = _mm256_set1_ps(1.9875691500E-4f);
-    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(1.3981999507E-3f));
-    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(8.3334519073E-3f));
-    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(4.1665795894E-2f));
-    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(1.6666665459E-1f));
-    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(5.0000001201E-1f));
-    __m256 x2 = _mm256_mul_ps(x, x);
-    y = _mm256_fmadd_ps(y, x2, _mm256_add_ps(x, _mm256_set1_ps(1.0f)));
-    __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvttps_epi32(fx), _mm256_set1_epi32(127)), 23);
-    return _mm256_mul_ps(y, _mm256_castsi256_ps(e));
+    const ActJob *j = ctx;
+    if (j->kind == 2) j->k->exp(j->y + b, j->y + b, end - b);
+    else j->k->sigmoid(j->y + b, j->y + b, end - b, j->kind == 1);
 }
 
-__attribute__((target("avx2,fma"))) static void sigmoid_avx2(const float *x, float *y, int64_t n, int silu)
+static void act_inplace(Exec *e, float *y, int64_t n, int kind)
 {
-    const __m256 one = _mm256_set1_ps(1.0f), zero = _mm256_setzero_ps();
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        __m256 v = _mm256_loadu_ps(x + i);
-        __m256 s = _mm256_div_ps(one, _mm256_add_ps(one, exp8(_mm256_sub_ps(zero, v))));
-        _mm256_storeu_ps(y + i, silu ? _mm256_mul_ps(v, s) : s);
-    }
-    for (; i < n; i++) {
-        float s = 1.0f / (1.0f + expf(-x[i]));
-        y[i] = silu ? x[i] * s : s;
-    }
-}
-
-__attribute__((target("avx2,fma"))) static void exp_avx2(const float *x, float *y, int64_t n)
-{
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, exp8(_mm256_loadu_ps(x + i)));
-    for (; i < n; i++) y[i] = expf(x[i]);
-}
-
-/* No cached flag: Execs run on several threads at once, and the builtin only reads the
- * CPU model libgcc filled in at start-up. */
-static int have_avx2(void) { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
-#endif
-
-void kernel_sigmoid(const float *x, float *y, int64_t n)
-{
-#ifdef HAVE_AVX2_PATH
-    if (have_avx2()) {
-        sigmoid_avx2(x, y, n, 0);
-        return;
-    }
-#endif
-    for (int64_t i = 0; i < n; i++) y[i] = 1.0f / (1.0f + expf(-x[i]));
-}
-
-void kernel_silu(const float *x, float *y, int64_t n)
-{
-#ifdef HAVE_AVX2_PATH
-    if (have_avx2()) {
-        sigmoid_avx2(x, y, n, 1);
-        return;
-    }
-#endif
-    for (int64_t i = 0; i < n; i++) y[i] = x[i] / (1.0f + expf(-x[i]));
-}
-
-void kernel_exp(const float *x, float *y, int64_t n)
-{
-#ifdef HAVE_AVX2_PATH
-    if (have_avx2()) {
-        exp_avx2(x, y, n);
-        return;
-    }
-#endif
-    for (int64_t i = 0; i < n; i++) y[i] = expf(x[i]);
+    ActJob j = {e->kern, y, kind};
+    exec_parallel_range(e, n, ELEMWISE_GRAIN, act_range, &j);
 }
 
 /* ---- unary ------------------------------------------------------------------------- */
@@ -109,8 +42,9 @@ static int unary_out(Exec *e, const Node *n, Value *x, Value *y, char *err, size
     if (x->type == VT_F32 && value_consumable(e, n, x))
         return value_forward(e, n, y, x, x->rank, x->dims, err, errlen);
     if (value_alloc(e, y, VT_F32, x->rank, x->dims, err, errlen)) return -1;
-    if (x->type == VT_F32) memcpy(y->data, x->data, (size_t)x->numel * sizeof(float));
-    else
+    if (x->type == VT_F32) {
+        if (y->data != x->data) memcpy(y->data, x->data, (size_t)x->numel * sizeof(float));
+    } else
         for (int64_t i = 0; i < x->numel; i++) vf(y)[i] = (float)vi(x)[i];
     return 0;
 }
@@ -119,7 +53,7 @@ int exec_op_sigmoid(Exec *e, const Node *n, Value **in, int nin, Value **out, in
 {
     NEED_IN(0); NEED_OUT(0);
     if (unary_out(e, n, in[0], out[0], err, errlen)) return -1;
-    kernel_sigmoid(vf(out[0]), vf(out[0]), out[0]->numel);
+    act_inplace(e, vf(out[0]), out[0]->numel, 0);
     return 0;
 }
 
@@ -127,7 +61,7 @@ int exec_op_silu(Exec *e, const Node *n, Value **in, int nin, Value **out, int n
 {
     NEED_IN(0); NEED_OUT(0);
     if (unary_out(e, n, in[0], out[0], err, errlen)) return -1;
-    kernel_silu(vf(out[0]), vf(out[0]), out[0]->numel);
+    act_inplace(e, vf(out[0]), out[0]->numel, 1);
     return 0;
 }
 
@@ -135,7 +69,7 @@ int exec_op_exp(Exec *e, const Node *n, Value **in, int nin, Value **out, int no
 {
     NEED_IN(0); NEED_OUT(0);
     if (unary_out(e, n, in[0], out[0], err, errlen)) return -1;
-    kernel_exp(vf(out[0]), vf(out[0]), out[0]->numel);
+    act_inplace(e, vf(out[0]), out[0]->numel, 2);
     return 0;
 }
 
@@ -325,6 +259,47 @@ static void bin_inner_f(BinKind k, const float *pa, int64_t sa, const float *pb,
     }
 }
 
+/* A float binary op over coalesced dims, run in ranges of the flat output index. */
+typedef struct {
+    BinKind k;
+    int fm;
+    const float *a, *b;
+    float *o;
+    int r;
+    int64_t dims[GRAPH_MAX_RANK];
+    int64_t st[2][GRAPH_MAX_RANK];
+    int64_t inner;
+} BinJob;
+
+static void bin_range(void *ctx, int64_t p0, int64_t p1)
+{
+    const BinJob *j = ctx;
+    int r = j->r;
+    int64_t inner = j->inner, it = p0 / inner, col = p0 % inner, sa = j->st[0][r - 1], sb = j->st[1][r - 1];
+    int64_t idx[GRAPH_MAX_RANK] = {0}, offa = 0, offb = 0;
+    for (int d = r - 2; d >= 0; d--) {
+        idx[d] = it % j->dims[d];
+        it /= j->dims[d];
+        offa += idx[d] * j->st[0][d];
+        offb += idx[d] * j->st[1][d];
+    }
+    for (int64_t p = p0; p < p1;) {
+        int64_t len = inner - col < p1 - p ? inner - col : p1 - p;
+        bin_inner_f(j->k, j->a + offa + col * sa, sa, j->b + offb + col * sb, sb, j->o + p, len, j->fm);
+        p += len;
+        col = 0;
+        for (int d = r - 2; d >= 0; d--) {
+            idx[d]++;
+            offa += j->st[0][d];
+            offb += j->st[1][d];
+            if (idx[d] < j->dims[d]) break;
+            offa -= j->st[0][d] * j->dims[d];
+            offb -= j->st[1][d] * j->dims[d];
+            idx[d] = 0;
+        }
+    }
+}
+
 static int binary(Exec *e, const Node *n, BinKind k, Value *a, Value *b, Value *o, char *err, size_t errlen)
 {
     int64_t od[GRAPH_MAX_RANK];
@@ -372,6 +347,16 @@ static int binary(Exec *e, const Node *n, BinKind k, Value *a, Value *b, Value *
         return -1;
     }
     int64_t total = dst->numel, inner = dims[r - 1];
+    if (!ints && ot == VT_F32 && inner > 0) {
+        BinJob j = {k, fm, vf(a), vf(b), vf(dst), r, {0}, {{0}}, inner};
+        memcpy(j.dims, dims, sizeof j.dims);
+        memcpy(j.st[0], st[0], sizeof j.st[0]);
+        memcpy(j.st[1], st[1], sizeof j.st[1]);
+        exec_parallel_range(e, total, ELEMWISE_GRAIN, bin_range, &j);
+        value_clear(&ca);
+        value_clear(&cb);
+        return 0;
+    }
     int64_t idx[GRAPH_MAX_RANK] = {0};
     int64_t offa = 0, offb = 0;
     for (int64_t done = 0; done < total && inner > 0; done += inner) {
@@ -379,12 +364,10 @@ static int binary(Exec *e, const Node *n, BinKind k, Value *a, Value *b, Value *
             const int64_t *pa = vi(a) + offa, *pb = vi(b) + offb;
             int64_t *po = vi(dst) + done;
             for (int64_t j = 0; j < inner; j++) po[j] = bin_i(k, pa[j * st[0][r - 1]], pb[j * st[1][r - 1]]);
-        } else if (ot == VT_I64) {
+        } else {
             const float *pa = vf(a) + offa, *pb = vf(b) + offb;
             int64_t *po = vi(dst) + done;
             for (int64_t j = 0; j < inner; j++) po[j] = (int64_t)bin_f(k, pa[j * st[0][r - 1]], pb[j * st[1][r - 1]], fm);
-        } else {
-            bin_inner_f(k, vf(a) + offa, st[0][r - 1], vf(b) + offb, st[1][r - 1], vf(dst) + done, inner, fm);
         }
         for (int d = r - 2; d >= 0; d--) {
             idx[d]++;
@@ -527,6 +510,70 @@ int exec_op_clip(Exec *e, const Node *n, Value **in, int nin, Value **out, int n
 
 /* ---- Softmax ---------------------------------------------------------------------- */
 
+/* Softmax of many rows at once: the vector exp, rows side by side in columns of inner
+ * (for inner > 1 the axis is strided: whole rows of inner values are walked in order). */
+typedef struct {
+    const ExecKernels *k;
+    float *y;
+    int64_t len, inner, chunk, chunks_per_outer;
+    bool logsm;
+    double **sums; /* per worker: chunk doubles */
+} SoftmaxJob;
+
+static void softmax_block(const SoftmaxJob *j, float *p, int64_t cols, double *sum)
+{
+    int64_t len = j->len, inner = j->inner;
+    if (inner == 1) { /* one row, contiguous */
+        float mx = -INFINITY;
+        for (int64_t i = 0; i < len; i++) mx = p[i] > mx ? p[i] : mx;
+        double s = 0;
+        for (int64_t i = 0; i < len; i++) p[i] -= mx;
+        if (j->logsm) {
+            for (int64_t i = 0; i < len; i++) s += exp((double)p[i]);
+            float ls = (float)log(s);
+            for (int64_t i = 0; i < len; i++) p[i] -= ls;
+            return;
+        }
+        j->k->exp(p, p, len);
+        for (int64_t i = 0; i < len; i++) s += p[i];
+        float inv = (float)(1.0 / s);
+        for (int64_t i = 0; i < len; i++) p[i] *= inv;
+        return;
+    }
+    float *mx = (float *)(sum + cols); /* cols floats after the sums */
+    for (int64_t c = 0; c < cols; c++) mx[c] = -INFINITY, sum[c] = 0;
+    for (int64_t r = 0; r < len; r++) {
+        const float *row = p + r * inner;
+        for (int64_t c = 0; c < cols; c++) mx[c] = row[c] > mx[c] ? row[c] : mx[c];
+    }
+    for (int64_t r = 0; r < len; r++) {
+        float *row = p + r * inner;
+        for (int64_t c = 0; c < cols; c++) row[c] -= mx[c];
+        if (j->logsm) {
+            for (int64_t c = 0; c < cols; c++) sum[c] += exp((double)row[c]);
+        } else {
+            j->k->exp(row, row, cols);
+            for (int64_t c = 0; c < cols; c++) sum[c] += row[c];
+        }
+    }
+    for (int64_t c = 0; c < cols; c++) mx[c] = j->logsm ? (float)log(sum[c]) : (float)(1.0 / sum[c]);
+    for (int64_t r = 0; r < len; r++) {
+        float *row = p + r * inner;
+        if (j->logsm)
+            for (int64_t c = 0; c < cols; c++) row[c] -= mx[c];
+        else
+            for (int64_t c = 0; c < cols; c++) row[c] *= mx[c];
+    }
+}
+
+static void softmax_task(void *ctx, int64_t task, int worker)
+{
+    const SoftmaxJob *j = ctx;
+    int64_t o = task / j->chunks_per_outer, ch = task % j->chunks_per_outer;
+    int64_t c0 = ch * j->chunk, cols = j->inner - c0 < j->chunk ? j->inner - c0 : j->chunk;
+    softmax_block(j, j->y + o * j->len * j->inner + c0, cols, j->sums[worker]);
+}
+
 int exec_op_softmax(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
 {
     NEED_IN(0); NEED_OUT(0);
@@ -544,6 +591,21 @@ int exec_op_softmax(Exec *e, const Node *n, Value **in, int nin, Value **out, in
         else inner *= x->dims[i];
     }
     float *y = vf(out[0]);
+    if (outer * inner >= 64 && len > 0 && e->kern) {
+        /* many rows: the vector exp, on the pool (libm's expf below keeps small tensors exact) */
+        SoftmaxJob j = {.k = e->kern, .y = y, .len = len, .inner = inner, .logsm = logsm};
+        j.chunk = inner == 1 ? 1 : inner < 1024 ? inner : 1024;
+        j.chunks_per_outer = (inner + j.chunk - 1) / j.chunk;
+        int64_t tasks = outer * j.chunks_per_outer;
+        exec_worker_scratch_reserve(e, (size_t)(3 * j.chunk + 16));
+        j.sums = (double **)e->wscr;
+        if (inner == 1 && outer * len < ELEMWISE_GRAIN) {
+            for (int64_t t = 0; t < tasks; t++) softmax_task(&j, t, 0);
+        } else {
+            exec_pool_for(e->pool, tasks, softmax_task, &j);
+        }
+        return 0;
+    }
     for (int64_t o = 0; o < outer; o++)
         for (int64_t in_ = 0; in_ < inner; in_++) {
             float *p = y + o * len * inner + in_;
@@ -565,8 +627,6 @@ int exec_op_softmax(Exec *e, const Node *n, Value **in, int nin, Value **out, in
         }
     return 0;
 }
-
-/* ---- MatMul, Gemm ------------------------------------------------------------------ */
 
 int exec_op_matmul(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
 {
@@ -613,8 +673,7 @@ int exec_op_matmul(Exec *e, const Node *n, Value **in, int nin, Value **out, int
         float *po = vf(out[0]) + bi * M * N;
         if (K == 0) memset(po, 0, sizeof(float) * (size_t)(M * N));
         else if (M && N)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)M, (int)N, (int)K, 1.0f, pa, (int)K, pb,
-                        (int)N, 0.0f, po, (int)N);
+            exec_sgemm(e, false, false, M, N, K, 1.0f, pa, K, pb, N, 0.0f, po, N);
         for (int d = ro - 1; d >= 0; d--) {
             if (++idx[d] < bo[d]) break;
             idx[d] = 0;
@@ -655,8 +714,7 @@ int exec_op_gemm(Exec *e, const Node *n, Value **in, int nin, Value **out, int n
         beta = 0;
     }
     if (M && N && K)
-        cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)M, (int)N,
-                    (int)K, alpha, vf(a), (int)a->dims[1], vf(b), (int)b->dims[1], beta, y, (int)N);
+        exec_sgemm(e, ta, tb, M, N, K, alpha, vf(a), a->dims[1], vf(b), b->dims[1], beta, y, N);
     return 0;
 }
 

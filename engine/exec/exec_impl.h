@@ -9,11 +9,27 @@
 #include <stdint.h>
 
 #include "engine/exec/exec.h"
+#include "engine/exec/exec_kern.h"
+#include "engine/exec/exec_mem.h"
+#include "engine/exec/exec_pool.h"
 #include "engine/core/graph.h"
 
+struct ConvPlan;
+
 /* Run-time element types: every float type computes as float32, every integer or bool
- * type as int64 (shape arithmetic stays exact). */
-typedef enum { VT_F32, VT_I64 } ValueType;
+ * type as int64 (shape arithmetic stays exact).  Bytes (VT_U8, VT_I8) hold quantized
+ * activations between a QuantizeLinear and the DequantizeLinear / integer convolutions
+ * that are its only readers (planned by exec_qconv.c; no other kernel sees them). */
+typedef enum { VT_F32, VT_I64, VT_U8, VT_I8 } ValueType;
+
+static inline size_t value_esize(int type)
+{
+    return type == VT_F32 ? sizeof(float) : type == VT_I64 ? sizeof(int64_t) : 1;
+}
+
+/* Where an owned value's data lives: its own heap block, a block of the activation
+ * region in heap mode (released on clear), or a planned slot of the region (never freed). */
+typedef enum { VW_HEAP, VW_REGION, VW_PLANNED } ValueWhere;
 
 /* One tensor's value during a run. */
 typedef struct {
@@ -22,12 +38,25 @@ typedef struct {
     int64_t dims[GRAPH_MAX_RANK];
     int64_t numel;
     void *data;      /* float * or int64_t * (numel elements; may be NULL when numel == 0) */
-    bool owned;      /* data is the Exec's heap memory (activations); false: borrowed constant */
+    bool owned;      /* data is the Exec's (activations); false: borrowed constant */
     bool ready;      /* holds a value in this run (or is a constant) */
+    unsigned char where;    /* ValueWhere of owned data */
+    ExecMem *mem;           /* VW_REGION: the region, and the block to release */
+    size_t mem_off, mem_bytes;
     float *fshadow;  /* float copy of an int64 value handed out by exec_output/exec_tensor */
     size_t charged;  /* owned data's bytes taken from the memory budget (engine/core/membudget.h):
                         given back by value_clear; moves with the data */
 } Value;
+
+/* What a recording run learnt about one tensor (exec_memplan.c plans from it). */
+typedef struct {
+    int64_t bytes;    /* -1: not produced in the run */
+    int node;         /* the node that produced it */
+    int move_from;    /* the tensor whose buffer it took over in place, or -1 */
+    ValueType type;
+    int rank;
+    int64_t dims[GRAPH_MAX_RANK];
+} MemRec;
 
 /* Largest tensor one op may create (elements): 1 Gi floats = 4 GiB. */
 #define EXEC_MAX_ELEMS ((int64_t)1 << 30)
@@ -43,23 +72,86 @@ struct Exec {
     int *last_use;      /* node index of the last consumer (-1: none) */
     bool *pinned;       /* never freed during a run: graph outputs */
     bool keep_all;
+    ExecObserver observer; /* exec_set_observer */
+    void *observer_ctx;
     int64_t max_elems;  /* largest tensor one op may create (EXEC_MAX_ELEMS by default) */
     int64_t opset;      /* default-domain opset (0 when unknown) */
     ExecOpFn *op_fns;   /* resolved op function per node */
     bool profile;
-    /* Conv + SiLU fusion, planned at exec_new and used when keep_all is off:
-     * node_plan[ni] is PLAN_RUN, PLAN_CONV_SILU (the conv applies SiLU to its output),
-     * PLAN_SKIP (a Sigmoid whose only reader is the fused Mul), or PLAN_ALIAS (a SiLU or
-     * Mul whose output is the fused conv's output, alias_src). */
+    /* Convolution epilogues, planned at exec_new and used when fusion is on (keep_all off,
+     * no observer): node_plan[ni] is PLAN_RUN, PLAN_CONV_FUSED (the conv folds a following
+     * batch norm and applies the activation to its output), PLAN_SKIP (a Sigmoid whose
+     * only reader is the fused Mul), or PLAN_ALIAS (a BatchNormalization, SiLU, Relu,
+     * Sigmoid or Mul whose output is its input alias_src[ni], already transformed by the
+     * conv).  conv[ni] is the node's ConvPlan (packed weights, path), NULL for other nodes
+     * and for convolutions the fast paths do not take. */
     unsigned char *node_plan;
     int *alias_src;
-    bool fuse_silu;     /* set by the run loop while a PLAN_CONV_SILU conv runs */
+    struct ConvPlan **conv;
+    struct QConvPlan **qconv; /* per node: an integer QDQ convolution, or NULL */
+    bool *q_bytes;      /* per node: a QuantizeLinear that stores bytes */
+    int *last_use_graph; /* last readers as the graph has them (last_use adds the fused readers) */
+    bool *folded;       /* per tensor: computed once at exec_new from constants (kept like one) */
+    bool *node_folded;  /* per node: evaluated at exec_new, skipped by runs */
+    bool fusion;        /* the plan above is in force (it matches keep_all / observer) */
+    int conv_force;     /* ConvPath forced by the options (tests, benchmarks) */
     double *node_ms;    /* per node wall time of the last run (profile on) */
-    float *scratch;     /* reusable work buffer (im2col) */
+    int64_t peak_bytes; /* most activation bytes alive at once in the last run (profile on) */
+    float *scratch;     /* reusable work buffer (reference im2col) */
     size_t scratch_len; /* in floats */
+    /* threads and kernels */
+    int threads;        /* requested (0: the machine's CPUs) */
+    ExecPool *pool;     /* started by the first run that uses more than one thread */
+    const ExecKernels *kern;
+    float *pad;         /* shared scratch: padded convolution inputs (64-byte aligned) */
+    size_t pad_len;     /* in floats */
+    void *tab;          /* shared scratch: offset tables */
+    float *wino;        /* shared scratch: Winograd weights transformed for one run */
+    size_t wino_len;    /* in floats */
+    size_t tab_len;     /* in bytes */
+    float **wscr;       /* per-worker scratch (panels, Winograd blocks), exec_pool_size entries */
+    size_t *wscr_len;   /* in floats */
+    int n_wscr;
+    /* the activation region and its plan (exec_mem.h, exec_memplan.c) */
+    ExecMem *mem;
+    int cur_node;       /* the node being run (-1 outside a run) */
+    bool recording;     /* this run allocates in heap mode and fills rec */
+    MemRec *rec;        /* per tensor */
+    bool planned;       /* plan_off is in force */
+    bool plan_failed;   /* the last plan could not be made: stay in heap mode */
+    int64_t *plan_off;  /* per tensor: offset in the region, -1 none */
+    int64_t *plan_bytes;/* per tensor: bytes its slot holds */
+    bool *no_consume;   /* per tensor: an op may not take over its buffer (the plan shares it) */
+    size_t plan_size;   /* bytes of the region the plan uses: its peak */
+    int64_t *plan_in_dims; /* the graph inputs' dims the plan was made for (n_inputs x GRAPH_MAX_RANK) */
+    int *plan_in_rank;
 };
 
-enum { PLAN_RUN, PLAN_CONV_SILU, PLAN_SKIP, PLAN_ALIAS };
+enum { PLAN_RUN, PLAN_CONV_FUSED, PLAN_SKIP, PLAN_ALIAS, PLAN_QCONV };
+
+/* The pool a run's kernels use (NULL: run on the calling thread alone). */
+static inline ExecPool *exec_pool(const Exec *e) { return e->pool; }
+/* Shared scratch of at least n floats, 64-byte aligned (contents undefined). */
+float *exec_pad_scratch(Exec *e, size_t n);
+/* Shared scratch of at least n floats for transformed weights (contents undefined). */
+float *exec_wino_scratch(Exec *e, size_t n);
+/* Shared scratch of at least n bytes, 64-byte aligned (contents undefined). */
+void *exec_tab_scratch(Exec *e, size_t n);
+/* C[M x N] = alpha * op(A) op(B) + beta * C, row-major with leading dimensions lda, ldb,
+ * ldc; op transposes when ta / tb (exec_gemm.c: the executor's micro-kernels, on the pool
+ * when large). */
+void exec_sgemm(Exec *e, bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float *A, int64_t lda,
+                const float *B, int64_t ldb, float beta, float *C, int64_t ldc);
+
+/* Run fn over [0, n) in contiguous ranges on the pool: ranges of at least grain items
+ * (a range's work should be worth handing to another thread), about four per thread;
+ * small n runs on the calling thread in one call. */
+typedef void (*ExecRangeFn)(void *ctx, int64_t begin, int64_t end);
+void exec_parallel_range(Exec *e, int64_t n, int64_t grain, ExecRangeFn fn, void *ctx);
+
+/* Make every worker's scratch at least n floats (call before a parallel loop; inside it,
+ * worker w uses e->wscr[w]). */
+void exec_worker_scratch_reserve(Exec *e, size_t n);
 
 
 /* The kernels (exec_conv.c, exec_elementwise.c, exec_shape.c); exec_ops.c's table says which
@@ -69,7 +161,7 @@ enum { PLAN_RUN, PLAN_CONV_SILU, PLAN_SKIP, PLAN_ALIAS };
     X(unary) X(binary) X(not) X(where) X(cast) X(clip) X(softmax) X(matmul) X(gemm) X(reduce) X(argmax)    \
     X(identity) X(constant) X(shape) X(size) X(reshape) X(flatten) X(squeeze) X(unsqueeze) X(concat)       \
     X(split) X(slice) X(transpose) X(gather) X(gather_elements) X(expand) X(tile) X(range)                \
-    X(constant_of_shape) X(pad) X(topk) X(nms)
+    X(constant_of_shape) X(pad) X(topk) X(nms) X(quantize_linear) X(dequantize_linear) X(fake_quantize)
 #define X(k) int exec_op_##k(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen);
 EXEC_KERNELS(X)
 #undef X
@@ -114,12 +206,12 @@ static inline int exec_op_variant(OpKind op) { return (unsigned)op < OP_COUNT ? 
  * Exec's element limit), its bytes taken from the memory budget: the one place where the
  * executor's total is bounded (a run whose live values would pass the budget fails here
  * naming the bytes).  Frees what v held.  0 or -1 + message. */
-int value_alloc(const Exec *e, Value *v, ValueType t, int rank, const int64_t *dims, char *err, size_t errlen);
+int value_alloc(Exec *e, Value *v, ValueType t, int rank, const int64_t *dims, char *err, size_t errlen);
 /* Release v's data when owned (its bytes back to the budget); v becomes empty (not ready). */
 void value_clear(Value *v);
 /* Make dst a borrowed view of src's data with a new shape (same numel): used by Reshape,
  * Identity, Squeeze... when src is a constant; for owned data the bytes are copied. */
-int value_copy_reshaped(const Exec *e, Value *dst, const Value *src, int rank, const int64_t *dims, char *err,
+int value_copy_reshaped(Exec *e, Value *dst, const Value *src, int rank, const int64_t *dims, char *err,
                         size_t errlen);
 
 static inline float *vf(const Value *v) { return (float *)v->data; }
@@ -127,7 +219,12 @@ static inline int64_t *vi(const Value *v) { return (int64_t *)v->data; }
 /* Element i as double / int64 whatever the type. */
 static inline double value_get(const Value *v, int64_t i)
 {
-    return v->type == VT_F32 ? (double)vf(v)[i] : (double)vi(v)[i];
+    switch (v->type) {
+    case VT_F32: return (double)vf(v)[i];
+    case VT_U8: return (double)((const uint8_t *)v->data)[i];
+    case VT_I8: return (double)((const int8_t *)v->data)[i];
+    default: return (double)vi(v)[i];
+    }
 }
 int64_t value_get_i64(const Value *v, int64_t i);
 
@@ -147,6 +244,10 @@ int value_forward(Exec *e, const Node *n, Value *dst, Value *src, int rank, cons
 /* True when the op may overwrite src's buffer: an activation read by no later node. */
 bool value_consumable(const Exec *e, const Node *n, const Value *src);
 
+/* Plan the activation region from the recording run that just ended (exec_memplan.c):
+ * sets plan_off, plan_bytes, no_consume, plan_size and planned (or plan_failed). */
+void exec_mem_plan(Exec *e);
+
 /* Work buffer of at least n floats owned by the Exec (contents undefined). */
 float *exec_scratch(Exec *e, size_t n);
 
@@ -154,10 +255,6 @@ float *exec_scratch(Exec *e, size_t n);
 int broadcast_shape(const int64_t *a, int ra, const int64_t *b, int rb, int64_t *out, int *rout, char *err,
                     size_t errlen);
 
-/* Fast float32 elementwise kernels (vectorised where the CPU allows). */
-void kernel_sigmoid(const float *x, float *y, int64_t n);
-void kernel_silu(const float *x, float *y, int64_t n);
-void kernel_exp(const float *x, float *y, int64_t n);
 
 /* An int-list attribute into out (at most max): its length, 0 when absent, -1 when it has
  * more than max entries (graph_attr_ints reports the full length; never index with it). */

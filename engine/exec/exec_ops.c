@@ -105,6 +105,9 @@ const ExecOpDef exec_op_defs[OP_COUNT] = {
     [OP_PAD] = {K(pad), IO(1, 4, 1, 1), .attrs = "mode pads value"},
     [OP_TOPK] = {K(topk), IO(1, 2, 1, 2), .attrs = "axis k largest"},
     [OP_NMS] = {K(nms), IO(2, 5, 1, 1), .attrs = "center_point_box"},
+    [OP_QUANTIZE_LINEAR] = {K(quantize_linear), IO(2, 3, 1, 1), .attrs = "axis block_size"},
+    [OP_DEQUANTIZE_LINEAR] = {K(dequantize_linear), IO(2, 3, 1, 1), .attrs = "axis block_size"},
+    [OP_FAKE_QUANTIZE] = {K(fake_quantize), IO(5, 5, 1, 1), .attrs = "auto_broadcast levels"},
     /* ops the writers know that the executor does not run */
     [OP_HARDMAX] = NOT_EXECUTABLE,
     [OP_REDUCE_SUM_SQUARE] = NOT_EXECUTABLE,

@@ -221,8 +221,10 @@ int exec_op_concat(Exec *e, const Node *n, Value **in, int nin, Value **out, int
         int64_t chunk = x->dims[axis] * inner;
         for (int64_t o = 0; o < outer; o++) {
             char *dst = (char *)out[0]->data + ((size_t)(o * d[axis] * inner + off)) * es;
-            if (x->type == t) memcpy(dst, (char *)x->data + (size_t)(o * chunk) * es, (size_t)chunk * es);
-            else
+            const char *src = (const char *)x->data + (size_t)(o * chunk) * es;
+            if (x->type == t) {
+                if (dst != src) memcpy(dst, src, (size_t)chunk * es); /* else its producer wrote it in place */
+            } else
                 for (int64_t j = 0; j < chunk; j++) ((float *)dst)[j] = (float)value_get(x, o * chunk + j);
         }
         off += chunk;
@@ -278,9 +280,11 @@ int exec_op_split(Exec *e, const Node *n, Value **in, int nin, Value **out, int 
         }
         if ((rc = value_alloc(e, out[i], x->type, x->rank, d, err, errlen))) break;
         int64_t chunk = sizes[i] * inner;
-        for (int64_t o = 0; o < outer; o++)
-            memcpy((char *)out[i]->data + (size_t)(o * chunk) * es,
-                   (char *)x->data + (size_t)(o * x->dims[axis] * inner + off * inner) * es, (size_t)chunk * es);
+        for (int64_t o = 0; o < outer; o++) {
+            char *dst = (char *)out[i]->data + (size_t)(o * chunk) * es;
+            const char *src = (const char *)x->data + (size_t)(o * x->dims[axis] * inner + off * inner) * es;
+            if (dst != src) memcpy(dst, src, (size_t)chunk * es); /* else a planned view of the input */
+        }
         off += sizes[i];
     }
     free(sizes);

@@ -132,6 +132,8 @@ static int run_graph(const Graph *g, const char *in_name, const float *input, co
     *n_outs = 0;
     Exec *e = exec_new(g, err, errlen);
     if (!e) return -1;
+    /* the source and the written model run side by side: half the cores each */
+    exec_set_threads(e, (exec_threads(e) + 1) / 2);
     int rc = exec_set_input(e, in_name, input, in_dims, 4, err, errlen);
     if (rc == 0) rc = exec_run(e, cancel, err, errlen);
     for (int i = 0; rc == 0 && i < g->n_outputs && i < max; i++) {

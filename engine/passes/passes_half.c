@@ -140,7 +140,7 @@ static void *f32_to_f16_data(Graph *g, const Tensor *t, size_t *nbytes)
     size_t n = t->nbytes / 4;
     uint16_t *out = arena_alloc(g->arena, n ? n * 2 : 2);
     const float *in = t->data;
-    for (size_t i = 0; i < n; i++) out[i] = float_to_half(in[i]);
+    floats_to_halves(out, in, n);
     *nbytes = n * 2;
     return out;
 }

@@ -589,7 +589,7 @@ static void test_peer_int8_ir(void)
     int fq = -1;
     for (int i = 0; i < g->n_nodes && fq < 0; i++)
         if (!strcmp(g->nodes[i].op_type, "FakeQuantize")) fq = i;
-    EXPECT(fq >= 0 && g->nodes[fq].op == OP_OTHER && g->nodes[fq].n_inputs == 5);
+    EXPECT(fq >= 0 && g->nodes[fq].op == OP_FAKE_QUANTIZE && g->nodes[fq].n_inputs == 5);
     if (fq >= 0) {
         const Attr *lv = node_attr(&g->nodes[fq], "levels");
         EXPECT(lv && lv->type == ATTR_STRING && !strcmp(lv->s, "256"));

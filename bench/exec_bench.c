@@ -1,0 +1,174 @@
+/* exec_bench: times yoloport's executor on one model (bench/exec.sh builds and drives it).
+ *
+ *   exec_bench MODEL RUNS THREADS [--layers] [--conv=auto|reference|gemm1x1|direct|im2col|winograd]
+ *              [--kernels=best|portable|avx2|avx512] [--imgsz=N]
+ *   exec_bench --sgemm MACS THREADS
+ *
+ * MODEL is an ONNX file or a .pt checkpoint (read through model_load, fused).  Prints one
+ * line "exec <model>: median <ms> ms/image (min, max) ... peak <MB>" after a warm-up run,
+ * and with --layers each convolution's path, time and GFLOP/s plus the other ops' times
+ * (the last profiled run).  --sgemm prints the time of one cblas_sgemm doing MACS
+ * multiply-adds on THREADS OpenBLAS threads: the floor a convolution engine is measured
+ * against. */
+#include <cblas.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/core/util.h"
+#include "engine/exec/exec.h"
+#include "engine/registry/model.h"
+#include "formats/onnx.h"
+#include "formats/pt.h"
+
+/* model.c refers to pt_load weakly: a strong reference pulls formats/pt.o from the archive */
+void *volatile bench_force_pt_link = (void *)pt_load;
+
+void openblas_set_num_threads(int);
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int sgemm_floor(double macs, int threads)
+{
+    openblas_set_num_threads(threads);
+    int M = 256, K = 576, N = (int)(macs / ((double)M * K));
+    if (N < 1) N = 1;
+    float *A = calloc((size_t)M * K, 4), *B = calloc((size_t)K * N, 4), *C = calloc((size_t)M * N, 4);
+    double t[7];
+    for (int r = 0; r < 7; r++) {
+        double t0 = now_seconds();
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, K, 1.f, A, K, B, N, 0.f, C, N);
+        t[r] = (now_seconds() - t0) * 1000;
+    }
+    qsort(t, 7, sizeof *t, cmp_double);
+    printf("sgemm %.2f GMACs on %d threads: median %.1f ms (min %.1f)\n", macs / 1e9, threads, t[3], t[0]);
+    free(A);
+    free(B);
+    free(C);
+    return 0;
+}
+
+static const char *const conv_names[] = {"auto", "reference", "gemm1x1", "direct", "im2col", "winograd"};
+static const char *const kernel_names[] = {"best", "portable", "avx2", "avx512"};
+
+static int pick(const char *arg, const char *const *names, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (!strcmp(arg, names[i])) return i;
+    fprintf(stderr, "exec_bench: unknown choice '%s'\n", arg);
+    exit(2);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc >= 4 && !strcmp(argv[1], "--sgemm")) return sgemm_floor(atof(argv[2]), atoi(argv[3]));
+    if (argc < 4) {
+        fprintf(stderr, "usage: exec_bench MODEL RUNS THREADS [--layers] [--conv=..] [--kernels=..] [--imgsz=N]\n");
+        return 2;
+    }
+    const char *path = argv[1];
+    int runs = atoi(argv[2]), threads = atoi(argv[3]), layers = 0, imgsz = 640;
+    ExecOptions opt = {.threads = threads};
+    for (int i = 4; i < argc; i++) {
+        if (!strcmp(argv[i], "--layers")) layers = 1;
+        else if (!strncmp(argv[i], "--conv=", 7)) opt.conv = (ExecConvChoice)pick(argv[i] + 7, conv_names, 6);
+        else if (!strncmp(argv[i], "--kernels=", 10)) opt.kernels = (ExecKernelSet)pick(argv[i] + 10, kernel_names, 4);
+        else if (!strncmp(argv[i], "--imgsz=", 8)) imgsz = atoi(argv[i] + 8);
+    }
+    if (runs < 1) runs = 1;
+    char err[512];
+    Graph *g = NULL;
+    if (strstr(path, ".pt")) {
+        LoadOptions lo = {.fuse = true};
+        g = model_load(path, &lo, err, sizeof err);
+    } else {
+        g = onnx_read(path, err, sizeof err);
+    }
+    if (!g) {
+        fprintf(stderr, "exec_bench: %s\n", err);
+        return 1;
+    }
+    double t_new = now_seconds();
+    Exec *e = exec_new_with(g, &opt, err, sizeof err);
+    t_new = (now_seconds() - t_new) * 1000;
+    if (!e) {
+        fprintf(stderr, "exec_bench: %s\n", err);
+        return 1;
+    }
+    int64_t dims[4] = {1, 3, imgsz, imgsz};
+    size_t n = (size_t)3 * imgsz * imgsz;
+    float *x = malloc(sizeof(float) * n);
+    for (size_t i = 0; i < n; i++) x[i] = (float)((i * 37) % 255) / 255.0f;
+    const char *in = g->tensors[g->inputs[0]].name;
+    double *t = malloc(sizeof(double) * (size_t)(runs + 1));
+    /* per node: the fastest of the profiled runs (robust on a shared machine) */
+    double *node_min = malloc(sizeof(double) * (size_t)(g->n_nodes ? g->n_nodes : 1));
+    for (int i = 0; i < g->n_nodes; i++) node_min[i] = 1e30;
+    exec_set_profile(e, layers);
+    for (int r = 0; r <= runs; r++) {
+        double t0 = now_seconds();
+        if (exec_set_input(e, in, x, dims, 4, err, sizeof err) || exec_run(e, NULL, err, sizeof err)) {
+            fprintf(stderr, "exec_bench: %s\n", err);
+            return 1;
+        }
+        t[r] = (now_seconds() - t0) * 1000;
+        for (int i = 0; layers && r > 0 && i < g->n_nodes; i++) {
+            ExecNodeInfo info;
+            if (!exec_node_info(e, i, &info) && info.ms < node_min[i]) node_min[i] = info.ms;
+        }
+    }
+    double first = t[0];
+    qsort(t + 1, (size_t)runs, sizeof *t, cmp_double);
+    double macs = 0;
+    for (int i = 0; i < g->n_nodes; i++) {
+        ExecNodeInfo info;
+        if (!exec_node_info(e, i, &info)) macs += info.macs;
+    }
+    printf("exec %s: median %.1f ms/image (min %.1f, max %.1f, first %.1f; exec_new %.1f ms), %d threads, %s "
+           "kernels, %.2f GMACs, %.1f GFLOP/s, peak %.1f MB\n",
+           path, t[1 + runs / 2], t[1], t[runs], first, t_new, exec_threads(e), exec_kernel_name(e), macs / 1e9,
+           2 * macs / 1e9 / (t[1 + runs / 2] / 1000), (double)exec_peak_bytes(e) / (1024.0 * 1024.0));
+    if (layers) {
+        ExecOpTime ot[12];
+        int k = exec_profile(e, ot, 12);
+        printf("  by op:");
+        for (int i = 0; i < k; i++) printf(" %s %.1f ms (%d)%s", ot[i].op_type, ot[i].ms, ot[i].nodes, i + 1 < k ? "," : "\n");
+        double conv_sum = 0, other_sum = 0;
+        for (int i = 0; i < g->n_nodes; i++) {
+            ExecNodeInfo info;
+            if (exec_node_info(e, i, &info)) continue;
+            if (!info.macs) {
+                other_sum += node_min[i];
+                continue;
+            }
+            conv_sum += node_min[i];
+            printf("  %-44s %-30s %6.2f ms %6.1f GFLOP/s\n", info.name, info.path, node_min[i],
+                   node_min[i] > 0 ? 2 * info.macs / 1e6 / node_min[i] : 0);
+        }
+        printf("  fastest of each node over the runs: convolutions %.1f ms, other ops %.1f ms\n", conv_sum, other_sum);
+        /* the slowest other nodes */
+        for (int shown = 0; shown < 8; shown++) {
+            int best = -1;
+            for (int i = 0; i < g->n_nodes; i++) {
+                ExecNodeInfo info;
+                if (exec_node_info(e, i, &info) || info.macs || node_min[i] < 0) continue;
+                if (best < 0 || node_min[i] > node_min[best]) best = i;
+            }
+            if (best < 0 || node_min[best] < 0.05) break;
+            ExecNodeInfo info;
+            exec_node_info(e, best, &info);
+            printf("  %-44s %-30s %6.2f ms\n", info.name, info.op, node_min[best]);
+            node_min[best] = -1;
+        }
+    }
+    exec_free(e);
+    graph_free(g);
+    free(x);
+    free(t);
+    free(node_min);
+    return 0;
+}

@@ -1,0 +1,458 @@
+/* exec_convrun: running a planned convolution on the executor's thread pool.
+ *
+ * Work is split into tasks over (batch x group, a band of output rows, a range of weight
+ * panels).  Paths that read taps from memory (direct, im2col panels, Winograd, depthwise)
+ * first copy the input rows their band needs into a zero-padded buffer of the worker's
+ * own, split into stride phases: phase (py, px) of a channel holds padded pixels
+ * (qy * sh + py, qx * sw + px), so that every tap of a strided convolution reads a
+ * contiguous run of a phase row.  The band's buffer is filled and read while it is in the
+ * core's cache.  A task writes only its own outputs, and the sums of one output never
+ * depend on how tasks were split or which thread ran them. */
+#include "engine/exec/exec_conv.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/core/util.h"
+
+/* Output channels of one Winograd chunk: the chunk's products ([36][rows][nr]) stay in
+ * the core's L2 cache. */
+#define WINO_CHUNK 64
+/* A run wants about this many tasks per thread (load balance across busy cores). */
+#define TASKS_PER_THREAD 6
+/* ... each worth at least this many multiply-adds (smaller ones cost more to hand out). */
+#define MIN_TASK_MACS 250000.0
+/* A band's padded input stays under this many floats (L2-sized), unless one row needs more. */
+#define BAND_FLOATS (96 * 1024)
+
+typedef struct {
+    Exec *e;
+    const ConvPlan *p;
+    const Geom *g;
+    ConvPath path;
+    const ExecEpi *epi;
+    const float *x;
+    float *y;
+    /* a band's padded input (Winograd: sh = sw = 1, rows of 4 * band + 2) */
+    int64_t sh, sw, Hq, Wq; /* phases; phase rows and columns of one band */
+    int64_t plane;          /* floats per channel of a band (all phases) */
+    int64_t row_step;       /* phase rows one band advances by */
+    const ptrdiff_t *off;   /* K tap offsets (1x1: k * HW; others: into the band's channels) */
+    const ptrdiff_t *off_panel; /* k * nr, for packed panels */
+    /* tasks */
+    int64_t n_bg;           /* batch x group */
+    int64_t band, n_bands;  /* output rows (Winograd: tile rows) per band, and bands */
+    int64_t tiles_per_row;  /* direct: tiles in one output row */
+    int64_t tiles_w;        /* Winograd: tile columns */
+    int64_t tpt, n_tchunks; /* 1x1: tiles per task and chunks of them */
+    int64_t tiles;          /* 1x1: tiles per (batch, group) */
+    int64_t ppt, n_pchunks; /* weight panels per task and chunks of them */
+    const float *A;         /* Winograd: the transformed weights this run uses */
+} ConvJob;
+
+typedef struct {
+    const ConvPlan *p;
+    float *A;
+} WinoWeightsJob;
+
+static void wino_weights_task(void *ctx, int64_t gp, int worker)
+{
+    const WinoWeightsJob *j = ctx;
+    (void)worker;
+    conv_wino_weights(j->p, gp, j->A);
+}
+
+/* ---- the padded, phase-split input of a band ------------------------------------------ */
+
+/* Phase rows [0, rows) of every phase of one channel, for a band whose first phase row is
+ * global row q0.  rowbuf: sw * Wq floats (a padded input row before its phase split). */
+static void pad_band(const ConvJob *j, const float *xc, float *dst, int64_t q0, int64_t rows, float *rowbuf)
+{
+    const Geom *g = j->g;
+    int64_t Wq = j->Wq, sw = j->sw, W2 = sw * Wq, ph = j->Hq * Wq;
+    for (int64_t py = 0; py < j->sh; py++)
+        for (int64_t qy = 0; qy < rows; qy++) {
+            int64_t iy = (q0 + qy) * j->sh + py - g->pt;
+            float *row0 = dst + (py * sw) * ph + qy * Wq; /* phase (py, 0) */
+            if (iy < 0 || iy >= g->H) {
+                for (int64_t px = 0; px < sw; px++) memset(row0 + px * ph, 0, sizeof(float) * (size_t)Wq);
+                continue;
+            }
+            const float *xr = xc + iy * g->W;
+            /* the padded row: X in [0, sw * Wq) holds ix = X - pl */
+            float *pr = sw == 1 ? row0 : rowbuf;
+            int64_t a = g->pl < W2 ? g->pl : W2, b = g->pl + g->W < W2 ? g->pl + g->W : W2;
+            memset(pr, 0, sizeof(float) * (size_t)a);
+            if (b > a) memcpy(pr + a, xr + (a - g->pl), sizeof(float) * (size_t)(b - a));
+            if (W2 > b) memset(pr + b, 0, sizeof(float) * (size_t)(W2 - b));
+            if (sw == 2) {
+                j->p->kern->deinterleave2(pr, Wq, row0, row0 + ph);
+            } else if (sw > 2) {
+                for (int64_t px = 0; px < sw; px++)
+                    for (int64_t qx = 0; qx < Wq; qx++) row0[px * ph + qx] = pr[qx * sw + px];
+            }
+        }
+}
+
+/* Pad every channel of group (bn, gr) for band b into buf; rowbuf as for pad_band. */
+static void pad_group_band(const ConvJob *j, int64_t bn, int64_t gr, int64_t b, float *buf, float *rowbuf)
+{
+    const ConvPlan *p = j->p;
+    const float *xg = j->x + (bn * p->C + gr * p->Cg) * j->g->H * j->g->W;
+    for (int64_t c = 0; c < p->Cg; c++)
+        pad_band(j, xg + c * j->g->H * j->g->W, buf + c * j->plane, b * j->row_step, j->Hq, rowbuf);
+}
+
+/* ---- task decomposition ------------------------------------------------------------------- */
+
+/* Split the panels of each (bg, band) unit when there are too few units to go round,
+ * keeping every task above the size floor. */
+static void split_panels(ConvJob *j, int threads, int64_t units, double unit_macs)
+{
+    int64_t P = j->p->panels, want = (int64_t)threads * TASKS_PER_THREAD, np = 1;
+    if (threads > 1 && units < want && P > 1) {
+        int64_t by_macs = (int64_t)(unit_macs / MIN_TASK_MACS);
+        np = (want + units - 1) / units;
+        if (np > by_macs) np = by_macs;
+        if (np > P) np = P;
+        if (np < 1) np = 1;
+    }
+    j->ppt = (P + np - 1) / np;
+    j->n_pchunks = (P + j->ppt - 1) / j->ppt;
+}
+
+/* Rows per band: enough bands for the threads, each band worth the size floor, its padded
+ * buffer cache-sized. */
+static int64_t band_rows(int threads, int64_t n_bg, int64_t rows, double row_macs, int64_t floats_per_row,
+                         int64_t floats_fixed)
+{
+    int64_t want = (int64_t)threads * TASKS_PER_THREAD;
+    int64_t by_cache = floats_per_row > 0 ? (BAND_FLOATS - floats_fixed) / floats_per_row : rows;
+    int64_t by_count = threads > 1 ? (n_bg * rows) / want : rows;
+    int64_t by_size = row_macs > 0 ? (int64_t)(MIN_TASK_MACS / row_macs) + 1 : 1;
+    int64_t b = by_count > by_size ? by_count : by_size;
+    if (b > by_cache) b = by_cache;
+    if (b > rows) b = rows;
+    return b < 1 ? 1 : b;
+}
+
+/* ---- 1x1 tasks ---------------------------------------------------------------------------- */
+
+static void gemm1x1_task(void *ctx, int64_t task, int worker)
+{
+    const ConvJob *j = ctx;
+    const ConvPlan *p = j->p;
+    const Geom *g = j->g;
+    const ExecKernels *k = p->kern;
+    int64_t pc = task % j->n_pchunks, rest = task / j->n_pchunks;
+    int64_t tc = rest % j->n_tchunks, bg = rest / j->n_tchunks;
+    int64_t bn = bg / p->group, gr = bg % p->group;
+    int64_t OHW = g->OH * g->OW, nr = k->nr, mr = k->mr;
+    const float *xg = j->x + (bn * p->C + gr * p->Cg) * g->H * g->W;
+    float *yg = j->y + (bn * p->M + gr * p->Mg) * OHW;
+    float *panel = j->e->wscr[worker];
+    int64_t t0 = tc * j->tpt, t1 = t0 + j->tpt < j->tiles ? t0 + j->tpt : j->tiles;
+    int64_t p0 = pc * j->ppt, p1 = p0 + j->ppt < p->panels ? p0 + j->ppt : p->panels;
+    for (int64_t t = t0; t < t1; t++) {
+        int64_t pix = t * nr, cols = OHW - pix < nr ? OHW - pix : nr;
+        const float *b = xg + pix;
+        const ptrdiff_t *off = j->off;
+        if (cols < nr) { /* the last tile: copy what is there, so no read passes the tensor's end */
+            for (int64_t kk = 0; kk < p->K; kk++) {
+                memcpy(panel + kk * nr, xg + kk * OHW + pix, sizeof(float) * (size_t)cols);
+                memset(panel + kk * nr + cols, 0, sizeof(float) * (size_t)(nr - cols));
+            }
+            b = panel;
+            off = j->off_panel;
+        }
+        for (int64_t pn = p0; pn < p1; pn++) {
+            int64_t m0 = pn * mr;
+            ExecTile tile = {.K = p->K,
+                             .A = p->A + ((gr * p->panels + pn) * p->K) * mr,
+                             .b = b,
+                             .off = off,
+                             .C = yg + m0 * OHW + pix,
+                             .ldc = OHW,
+                             .rows = (int)(p->Mg - m0 < mr ? p->Mg - m0 : mr),
+                             .cols = (int)cols,
+                             .bias = p->bias + gr * p->Mg + m0,
+                             .epi = j->epi,
+                             .prefetch = pn == p0 && t + 1 < t1 && pix + 2 * nr <= OHW ? nr : 0};
+            k->gemm(&tile);
+        }
+    }
+}
+
+/* ---- direct and im2col tasks (a band of output rows) ----------------------------------------- */
+
+static void kxk_task(void *ctx, int64_t task, int worker)
+{
+    const ConvJob *j = ctx;
+    const ConvPlan *p = j->p;
+    const Geom *g = j->g;
+    const ExecKernels *k = p->kern;
+    int64_t pc = task % j->n_pchunks, rest = task / j->n_pchunks;
+    int64_t b = rest % j->n_bands, bg = rest / j->n_bands;
+    int64_t bn = bg / p->group, gr = bg % p->group;
+    int64_t OHW = g->OH * g->OW, nr = k->nr, mr = k->mr;
+    int64_t oy0 = b * j->band, oy1 = oy0 + j->band < g->OH ? oy0 + j->band : g->OH;
+    float *buf = j->e->wscr[worker], *panel = buf + p->Cg * j->plane, *rowbuf = panel + p->K * nr;
+    pad_group_band(j, bn, gr, b, buf, rowbuf);
+    float *yg = j->y + (bn * p->M + gr * p->Mg) * OHW;
+    int64_t p0 = pc * j->ppt, p1 = p0 + j->ppt < p->panels ? p0 + j->ppt : p->panels;
+    int64_t n_tiles = j->path == CONV_PATH_DIRECT ? (oy1 - oy0) * j->tiles_per_row
+                                                  : ((oy1 - oy0) * g->OW + nr - 1) / nr;
+    int32_t base[EXEC_MAX_NR];
+    for (int64_t t = 0; t < n_tiles; t++) {
+        int64_t pix, cols;
+        if (j->path == CONV_PATH_DIRECT) {
+            int64_t oy = oy0 + t / j->tiles_per_row, tx = t % j->tiles_per_row;
+            pix = oy * g->OW + tx * nr;
+            cols = g->OW - tx * nr < nr ? g->OW - tx * nr : nr;
+            /* the tile's taps into the panel: every weight panel then reads them from L1 */
+            k->pack_rows(buf + (oy - oy0) * j->Wq + tx * nr, j->off, p->K, panel);
+        } else {
+            int64_t last = oy1 * g->OW;
+            pix = oy0 * g->OW + t * nr;
+            cols = last - pix < nr ? last - pix : nr;
+            for (int64_t l = 0; l < nr; l++) {
+                int64_t q = pix + (l < cols ? l : cols - 1), oy = q / g->OW, ox = q % g->OW;
+                base[l] = (int32_t)((oy - oy0) * j->Wq + ox);
+            }
+            k->pack_gather(buf, j->off, p->K, base, panel);
+        }
+        for (int64_t pn = p0; pn < p1; pn++) {
+            int64_t m0 = pn * mr;
+            ExecTile tile = {.K = p->K,
+                             .A = p->A + ((gr * p->panels + pn) * p->K) * mr,
+                             .b = panel,
+                             .off = j->off_panel,
+                             .C = yg + m0 * OHW + pix,
+                             .ldc = OHW,
+                             .rows = (int)(p->Mg - m0 < mr ? p->Mg - m0 : mr),
+                             .cols = (int)cols,
+                             .bias = p->bias + gr * p->Mg + m0,
+                             .epi = j->epi};
+            k->gemm(&tile);
+        }
+    }
+}
+
+/* ---- Winograd F(4,3) tasks (a band of tile rows) ------------------------------------------------ */
+
+static void wino_task(void *ctx, int64_t task, int worker)
+{
+    const ConvJob *j = ctx;
+    const ConvPlan *p = j->p;
+    const Geom *g = j->g;
+    const ExecKernels *k = p->kern;
+    int64_t b = task % j->n_bands, bg = task / j->n_bands;
+    int64_t bn = bg / p->group, gr = bg % p->group;
+    int64_t nr = k->nr, mr = k->mr, OHW = g->OH * g->OW, tiles_h = (g->OH + 3) / 4;
+    int64_t ty0 = b * j->band, ty1 = ty0 + j->band < tiles_h ? ty0 + j->band : tiles_h;
+    int64_t chunk = (WINO_CHUNK + mr - 1) / mr * mr;
+    if (chunk > p->panels * mr) chunk = p->panels * mr;
+    float *buf = j->e->wscr[worker], *V = buf + p->Cg * j->plane, *Y = V + 36 * p->Cg * nr;
+    float *rowbuf = Y + 36 * chunk * nr;
+    pad_group_band(j, bn, gr, b, buf, rowbuf);
+    int64_t band_tiles = (ty1 - ty0) * j->tiles_w;
+    float *yb = j->y + (bn * p->M + gr * p->Mg) * OHW + 4 * ty0 * g->OW;
+    for (int64_t tile0 = 0; tile0 < band_tiles; tile0 += nr) {
+        int64_t n_tiles = band_tiles - tile0 < nr ? band_tiles - tile0 : nr;
+        ExecWinoIn in = {.xp = buf,
+                         .plane = j->plane,
+                         .ldx = j->Wq,
+                         .C = p->Cg,
+                         .tiles_w = j->tiles_w,
+                         .tile0 = tile0,
+                         .n_tiles = n_tiles,
+                         .V = V};
+        k->wino43_in(&in);
+        for (int64_t m0 = 0; m0 < p->Mg; m0 += chunk) {
+            int64_t rows = p->Mg - m0 < chunk ? p->Mg - m0 : chunk;
+            for (int pos = 0; pos < 36; pos++)
+                for (int64_t r0 = 0; r0 < rows; r0 += mr) {
+                    int64_t pn = (m0 + r0) / mr;
+                    ExecTile tile = {.K = p->Cg,
+                                     .A = j->A + (((gr * 36 + pos) * p->panels + pn) * p->Cg) * mr,
+                                     .b = V + (int64_t)pos * p->Cg * nr,
+                                     .off = j->off_panel,
+                                     .C = Y + ((int64_t)pos * rows + r0) * nr,
+                                     .ldc = nr,
+                                     .rows = (int)(rows - r0 < mr ? rows - r0 : mr),
+                                     .cols = (int)nr};
+                    k->gemm(&tile);
+                }
+            ExecWinoOut o = {.Y = Y,
+                             .rows = (int)rows,
+                             .bias = p->bias + gr * p->Mg + m0,
+                             .epi = j->epi,
+                             .y = yb + m0 * OHW,
+                             .plane = OHW,
+                             .ldy = g->OW,
+                             .oh = g->OH - 4 * ty0,
+                             .ow = g->OW,
+                             .tiles_w = j->tiles_w,
+                             .tile0 = tile0,
+                             .n_tiles = n_tiles};
+            k->wino43_out(&o);
+        }
+    }
+}
+
+/* ---- depthwise (one channel plane per task) ------------------------------------------------------- */
+
+static void dw_row(float *restrict yr, const float *restrict src, float wv, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++) yr[i] += wv * src[i];
+}
+
+static void dw_task(void *ctx, int64_t q, int worker)
+{
+    const ConvJob *j = ctx;
+    const ConvPlan *p = j->p;
+    const Geom *g = j->g;
+    int64_t m = q % p->M, OHW = g->OH * g->OW;
+    float *buf = j->e->wscr[worker], *rowbuf = buf + j->plane;
+    pad_band(j, j->x + q * g->H * g->W, buf, 0, j->Hq, rowbuf);
+    const float *wk = p->dw + m * p->kh * p->kw;
+    float *yc = j->y + q * OHW;
+    for (int64_t oy = 0; oy < g->OH; oy++) {
+        float *yr = yc + oy * g->OW;
+        memset(yr, 0, sizeof(float) * (size_t)g->OW);
+        for (int64_t ky = 0; ky < p->kh; ky++)
+            for (int64_t kx = 0; kx < p->kw; kx++) {
+                int64_t ty = ky * g->dh, tx = kx * g->dw;
+                const float *src = buf + ((ty % j->sh) * j->sw + tx % j->sw) * j->Hq * j->Wq +
+                                   (oy + ty / j->sh) * j->Wq + tx / j->sw;
+                dw_row(yr, src, wk[ky * p->kw + kx], g->OW);
+            }
+        p->kern->epilogue(yr, g->OW, p->bias[m], j->epi);
+    }
+}
+
+/* ---- the run ----------------------------------------------------------------------------------------- */
+
+int conv_plan_run(Exec *e, const Node *n, ConvPlan *p, const Value *x, Value *out, char *err, size_t errlen)
+{
+    if (x->type != VT_F32 || x->rank != p->rank || x->dims[1] != p->C) return 1;
+    Geom g;
+    char msg[256];
+    if (conv_geom_init(n, x, p->kh, p->kw, false, &g, msg, sizeof msg)) return 1;
+    const ExecKernels *k = p->kern;
+    int64_t nr = k->nr, mr = k->mr, OHW = g.OH * g.OW, K = p->K;
+    int64_t d[4] = {g.N, p->M, g.OH, g.OW};
+    if (g.spatial == 1) d[2] = g.OW;
+    if (value_alloc(e, out, VT_F32, g.spatial + 2, d, err, errlen)) return -1;
+    p->last_macs = (double)g.N * (double)p->M * (double)OHW * (double)K;
+    if (!out->numel) return 0;
+    ConvJob j = {.e = e, .p = p, .g = &g, .path = p->path, .x = vf(x), .y = vf(out)};
+    j.epi = e->fusion ? &p->epi : &p->epi_plain;
+    int threads = exec_pool_size(e->pool);
+    if (j.path == CONV_PATH_KXK) {
+        /* direct fills whole vectors only when the output width does; else im2col panels */
+        int64_t tiles_per_row = (g.OW + nr - 1) / nr;
+        j.path = (double)g.OW / (double)(tiles_per_row * nr) >= 0.8 ? CONV_PATH_DIRECT : CONV_PATH_IM2COL;
+    }
+    if (e->conv_force == CONV_PATH_DIRECT || e->conv_force == CONV_PATH_IM2COL)
+        if (j.path == CONV_PATH_DIRECT || j.path == CONV_PATH_IM2COL) j.path = e->conv_force;
+    if (j.path == CONV_PATH_GEMM1X1 && (g.OH != g.H || g.OW != g.W)) j.path = CONV_PATH_IM2COL;
+    p->last_path = j.path;
+    j.n_bg = g.N * p->group;
+    ptrdiff_t *off = exec_tab_scratch(e, sizeof(ptrdiff_t) * (size_t)(2 * K + 2));
+    ptrdiff_t *off_panel = off + K + 1;
+    for (int64_t kk = 0; kk < K; kk++) off_panel[kk] = kk * nr;
+    j.off = off;
+    j.off_panel = off_panel;
+
+    if (j.path == CONV_PATH_GEMM1X1) {
+        for (int64_t kk = 0; kk < K; kk++) off[kk] = kk * OHW;
+        j.tiles = (OHW + nr - 1) / nr;
+        double tile_macs = (double)(K * p->Mg * nr);
+        int64_t want = (int64_t)threads * TASKS_PER_THREAD;
+        int64_t by_count = threads > 1 ? (j.n_bg * j.tiles) / want : j.tiles;
+        int64_t by_size = (int64_t)(MIN_TASK_MACS / tile_macs) + 1;
+        j.tpt = by_count > by_size ? by_count : by_size;
+        if (j.tpt > j.tiles) j.tpt = j.tiles;
+        j.n_tchunks = (j.tiles + j.tpt - 1) / j.tpt;
+        split_panels(&j, threads, j.n_bg * j.n_tchunks, tile_macs * (double)j.tpt);
+        exec_worker_scratch_reserve(e, (size_t)(K * nr));
+        exec_pool_for(e->pool, j.n_bg * j.n_tchunks * j.n_pchunks, gemm1x1_task, &j);
+        return 0;
+    }
+
+    /* a band's padded input */
+    int64_t halo_y; /* phase rows a band needs beyond its own */
+    if (j.path == CONV_PATH_WINO43) {
+        j.sh = j.sw = 1;
+        j.tiles_w = (g.OW + 3) / 4;
+        j.Wq = 4 * j.tiles_w + 2;
+        halo_y = 2;
+    } else {
+        j.sh = g.sh;
+        j.sw = g.sw;
+        int64_t cols = j.path == CONV_PATH_DIRECT ? (g.OW + nr - 1) / nr * nr : g.OW;
+        j.Wq = cols + ((p->kw - 1) * g.dw) / g.sw + 1;
+        halo_y = ((p->kh - 1) * g.dh) / g.sh + 1;
+    }
+    j.tiles_per_row = (g.OW + nr - 1) / nr;
+    int64_t phases = j.sh * j.sw;
+    /* huge pads, or a row too long for 32-bit gather offsets: the reference path runs it */
+    if (j.Wq > (int64_t)1 << 24 || phases * j.Wq > 16 * (g.W + 1) + 4096) return 1;
+    if (j.path == CONV_PATH_DEPTHWISE) {
+        j.Hq = g.OH + halo_y;
+        j.plane = phases * j.Hq * j.Wq;
+        if (j.plane >= (int64_t)1 << 30) return 1;
+        exec_worker_scratch_reserve(e, (size_t)(j.plane + j.sw * j.Wq));
+        exec_pool_for(e->pool, g.N * p->M, dw_task, &j);
+        return 0;
+    }
+    int64_t rows, unit; /* band units: output rows, or tile rows of 4 */
+    double row_macs;
+    int64_t fixed;      /* floats of task scratch besides the padded band */
+    if (j.path == CONV_PATH_WINO43) {
+        rows = (g.OH + 3) / 4;
+        unit = 4;
+        row_macs = (double)(4 * g.OW) * (double)(p->Mg * K);
+        int64_t chunk = (WINO_CHUNK + mr - 1) / mr * mr;
+        if (chunk > p->panels * mr) chunk = p->panels * mr;
+        fixed = 36 * (p->Cg + chunk) * nr;
+    } else {
+        rows = g.OH;
+        unit = 1;
+        row_macs = (double)g.OW * (double)(p->Mg * K);
+        fixed = K * nr;
+    }
+    j.band = band_rows(threads, j.n_bg, rows, row_macs, p->Cg * phases * unit * j.Wq,
+                       p->Cg * phases * halo_y * j.Wq);
+    j.n_bands = (rows + j.band - 1) / j.band;
+    j.Hq = j.band * unit + halo_y;
+    j.row_step = j.band * unit;
+    j.plane = phases * j.Hq * j.Wq;
+    if (j.plane >= (int64_t)1 << 30 || p->Cg * j.plane >= (int64_t)1 << 31) return 1;
+    if (j.path != CONV_PATH_WINO43)
+        for (int64_t c = 0; c < p->Cg; c++)
+            for (int64_t ky = 0; ky < p->kh; ky++)
+                for (int64_t kx = 0; kx < p->kw; kx++) {
+                    int64_t ty = ky * g.dh, tx = kx * g.dw;
+                    off[(c * p->kh + ky) * p->kw + kx] =
+                        c * j.plane + ((ty % g.sh) * g.sw + tx % g.sw) * j.Hq * j.Wq + (ty / g.sh) * j.Wq + tx / g.sw;
+                }
+    split_panels(&j, threads, j.n_bg * j.n_bands, row_macs * (double)j.band);
+    if (j.path == CONV_PATH_WINO43) {
+        j.n_pchunks = 1, j.ppt = p->panels; /* a band transforms its input once */
+        /* the weights: the kept transform, or (first run) one into the shared buffer; a second
+         * run means the Exec is being reused, so it keeps its own */
+        j.A = p->A;
+        if (!j.A) {
+            size_t n = conv_wino_floats(p);
+            float *A = ++p->runs >= 2 ? (p->A = xmalloc_aligned(64, sizeof(float) * n)) : exec_wino_scratch(e, n);
+            WinoWeightsJob wj = {p, A};
+            exec_pool_for(e->pool, p->group * p->panels, wino_weights_task, &wj);
+            j.A = A;
+        }
+    }
+    exec_worker_scratch_reserve(e, (size_t)(p->Cg * j.plane + fixed + j.sw * j.Wq));
+    exec_pool_for(e->pool, j.n_bg * j.n_bands * j.n_pchunks, j.path == CONV_PATH_WINO43 ? wino_task : kxk_task, &j);
+    return 0;
+}

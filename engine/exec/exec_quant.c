@@ -1,0 +1,186 @@
+/* exec_quant: quantization ops with their reference semantics — ONNX QuantizeLinear and
+ * DequantizeLinear (per tensor or per axis) and OpenVINO FakeQuantize.  Quantized values
+ * are integers held as int64 (the executor's integer type); the range they saturate to is
+ * the zero point's element type (or the output's, when the graph declares one), uint8 when
+ * neither says.  Rounding is to nearest, ties to even, as both specifications say.  The
+ * integer convolution path (exec_qconv.c) runs DequantizeLinear -> Conv -> QuantizeLinear
+ * chains without going through these. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/exec/exec_conv.h"
+#include "engine/core/util.h"
+
+/* The integer range of a quantized element type; false when it is not one we quantize to. */
+static bool quant_range(DType t, double *lo, double *hi)
+{
+    switch (t) {
+    case DT_U8: *lo = 0, *hi = 255; return true;
+    case DT_I8: *lo = -128, *hi = 127; return true;
+    case DT_U16: *lo = 0, *hi = 65535; return true;
+    case DT_I16: *lo = -32768, *hi = 32767; return true;
+    case DT_I32: *lo = -2147483648.0, *hi = 2147483647.0; return true;
+    default: return false;
+    }
+}
+
+/* Scale (and zero point) of a per-tensor or per-axis quantization: for element i of x,
+ * parameter index (i / inner) % count, count being 1 (per tensor) or dims[axis]. */
+typedef struct {
+    int64_t count, inner;
+} QuantAxis;
+
+static int quant_axis(const Node *n, const Value *x, const Value *scale, const Value *zp, QuantAxis *qa, char *err,
+                      size_t errlen)
+{
+    if (node_attr_int(n, "block_size", 0)) return err_set(err, errlen, "blocked quantization is not supported");
+    if (scale->type != VT_F32) return err_set(err, errlen, "the scale must be float");
+    qa->count = 1;
+    qa->inner = 1;
+    if (scale->numel != 1 || scale->rank > 1) {
+        if (scale->rank != 1) return err_set(err, errlen, "the scale must be a scalar or 1-D");
+        int axis;
+        if (axis_norm(node_attr_int(n, "axis", 1), x->rank ? x->rank : 1, &axis, err, errlen)) return -1;
+        if (x->rank == 0 || x->dims[axis] != scale->numel)
+            return err_set(err, errlen, "the scale has %lld entries for axis %d of size %lld", (long long)scale->numel,
+                           axis, (long long)(x->rank ? x->dims[axis] : 0));
+        qa->count = scale->numel;
+        for (int i = axis + 1; i < x->rank; i++) qa->inner *= x->dims[i];
+    }
+    if (zp && zp->numel != scale->numel)
+        return err_set(err, errlen, "the zero point has %lld entries, the scale %lld", (long long)zp->numel,
+                       (long long)scale->numel);
+    return 0;
+}
+
+int exec_op_quantize_linear(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err,
+                            size_t errlen)
+{
+    NEED_IN(0); NEED_IN(1); NEED_OUT(0);
+    Value *x = in[0], *scale = in[1], *zp = nin > 2 ? in[2] : NULL;
+    QuantAxis qa;
+    if (quant_axis(n, x, scale, zp, &qa, err, errlen)) return -1;
+    /* the integer type: the output's when the graph declares one, else the zero point's */
+    DType t = DT_U8;
+    int ot = n->outputs[0], zt = nin > 2 ? n->inputs[2] : -1;
+    double lo, hi;
+    if (ot >= 0 && quant_range(e->g->tensors[ot].dtype, &lo, &hi)) t = e->g->tensors[ot].dtype;
+    else if (zt >= 0 && quant_range(e->g->tensors[zt].dtype, &lo, &hi)) t = e->g->tensors[zt].dtype;
+    else if (zt >= 0 && e->g->tensors[zt].dtype != DT_UNDEFINED)
+        return err_set(err, errlen, "quantizing to %s is not supported", dtype_name(e->g->tensors[zt].dtype));
+    quant_range(t, &lo, &hi);
+    /* bytes when every reader takes them (integer convolutions, DequantizeLinear) */
+    bool bytes = exec_q_bytes(e, n) && (t == DT_U8 || t == DT_I8) && x->type == VT_F32;
+    if (value_alloc(e, out[0], bytes ? (t == DT_I8 ? VT_I8 : VT_U8) : VT_I64, x->rank, x->dims, err, errlen)) return -1;
+    for (int64_t i = 0; i < x->numel; i++) {
+        int64_t k = qa.count == 1 ? 0 : (i / qa.inner) % qa.count;
+        double z = zp ? value_get(zp, k) : 0;
+        double v = (double)nearbyintf((float)value_get(x, i) / vf(scale)[k]) + z;
+        v = v < lo ? lo : v > hi ? hi : v;
+        if (!bytes) vi(out[0])[i] = (int64_t)v;
+        else if (t == DT_I8) ((int8_t *)out[0]->data)[i] = (int8_t)v;
+        else ((uint8_t *)out[0]->data)[i] = (uint8_t)v;
+    }
+    return 0;
+}
+
+int exec_op_dequantize_linear(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err,
+                              size_t errlen)
+{
+    NEED_IN(0); NEED_IN(1); NEED_OUT(0);
+    Value *x = in[0], *scale = in[1], *zp = nin > 2 ? in[2] : NULL;
+    QuantAxis qa;
+    if (quant_axis(n, x, scale, zp, &qa, err, errlen)) return -1;
+    if (value_alloc(e, out[0], VT_F32, x->rank, x->dims, err, errlen)) return -1;
+    float *y = vf(out[0]);
+    if (qa.count == 1 && (x->type == VT_U8 || x->type == VT_I8)) { /* bytes, per tensor */
+        float z = zp ? (float)value_get(zp, 0) : 0.f, s = vf(scale)[0];
+        if (x->type == VT_U8)
+            for (int64_t i = 0; i < x->numel; i++) y[i] = ((float)((const uint8_t *)x->data)[i] - z) * s;
+        else
+            for (int64_t i = 0; i < x->numel; i++) y[i] = ((float)((const int8_t *)x->data)[i] - z) * s;
+        return 0;
+    }
+    for (int64_t i = 0; i < x->numel; i++) {
+        int64_t k = qa.count == 1 ? 0 : (i / qa.inner) % qa.count;
+        float z = zp ? (float)value_get(zp, k) : 0.f;
+        y[i] = ((float)value_get(x, i) - z) * vf(scale)[k];
+    }
+    return 0;
+}
+
+/* FakeQuantize's levels: an integer attribute, or the string an OpenVINO IR carries. */
+static int64_t fq_levels(const Node *n)
+{
+    const Attr *a = node_attr(n, "levels");
+    if (a && a->type == ATTR_STRING && a->s) return strtoll(a->s, NULL, 10);
+    return node_attr_int(n, "levels", 0);
+}
+
+int exec_op_fake_quantize(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err,
+                          size_t errlen)
+{
+    NEED_IN(0); NEED_IN(1); NEED_IN(2); NEED_IN(3); NEED_IN(4); NEED_OUT(0);
+    Value *x = in[0];
+    int64_t levels = fq_levels(n);
+    if (levels < 2 || levels > ((int64_t)1 << 32)) return err_set(err, errlen, "levels %lld is out of range", (long long)levels);
+    const char *bc = node_attr_str(n, "auto_broadcast", "numpy");
+    if (strcmp(bc, "numpy") && strcmp(bc, "none")) return err_set(err, errlen, "auto_broadcast '%s' is not supported", bc);
+    if (x->type != VT_F32) return err_set(err, errlen, "the input must be float");
+    int64_t od[GRAPH_MAX_RANK];
+    int orank = x->rank;
+    memcpy(od, x->dims, sizeof od);
+    /* each range broadcasts to the input's shape (numpy rules) */
+    int64_t st[4][GRAPH_MAX_RANK];
+    for (int k = 0; k < 4; k++) {
+        const Value *r = in[k + 1];
+        if (r->type != VT_F32) return err_set(err, errlen, "input %d must be float", k + 1);
+        int64_t bd[GRAPH_MAX_RANK];
+        int br;
+        if (broadcast_shape(x->dims, x->rank, r->dims, r->rank, bd, &br, err, errlen)) return -1;
+        if (br != orank || memcmp(bd, od, sizeof(int64_t) * (size_t)orank))
+            return err_set(err, errlen, "input %d does not broadcast to the data's shape", k + 1);
+        int64_t s = 1;
+        for (int i = orank - 1; i >= 0; i--) {
+            int ri = i - (orank - r->rank);
+            if (ri < 0 || r->dims[ri] == 1) st[k][i] = 0;
+            else {
+                st[k][i] = s;
+                s *= r->dims[ri];
+            }
+        }
+    }
+    if (value_alloc(e, out[0], VT_F32, x->rank, x->dims, err, errlen)) return -1;
+    if (!x->numel) return 0;
+    const float *xd = vf(x);
+    float *y = vf(out[0]);
+    float steps = (float)(levels - 1);
+    /* row by row along the last dim; a range whose last-dim stride is 0 is constant over a row */
+    int last = orank - 1;
+    int64_t inner = orank ? od[last] : 1, rows = x->numel / (inner ? inner : 1);
+    int64_t idx[GRAPH_MAX_RANK] = {0};
+    for (int64_t r = 0; r < rows; r++) {
+        const float *p[4];
+        int64_t ps[4];
+        for (int k = 0; k < 4; k++) {
+            int64_t o = 0;
+            for (int d = 0; d < last; d++) o += idx[d] * st[k][d];
+            p[k] = vf(in[k + 1]) + o;
+            ps[k] = orank ? st[k][last] : 0;
+        }
+        const float *xr = xd + r * inner;
+        float *yr = y + r * inner;
+        for (int64_t j = 0; j < inner; j++) {
+            float v = xr[j], il = p[0][j * ps[0]], ih = p[1][j * ps[1]], ol = p[2][j * ps[2]], oh = p[3][j * ps[3]];
+            if (v <= fminf(il, ih)) yr[j] = ol;
+            else if (v > fmaxf(il, ih)) yr[j] = oh;
+            else yr[j] = nearbyintf((v - il) / (ih - il) * steps) / steps * (oh - ol) + ol;
+        }
+        for (int d = last - 1; d >= 0; d--) {
+            if (++idx[d] < od[d]) break;
+            idx[d] = 0;
+        }
+    }
+    return 0;
+}
