@@ -15,6 +15,7 @@
 #include "engine/export/export_args.h"
 #include "engine/registry/readers.h"
 #include "engine/runtime/runtime.h"
+#include "formats/ncnn.h"
 #include "formats/onnx.h"
 #include "formats/openvino.h"
 #include "formats/tfjs.h"
@@ -111,8 +112,9 @@ static const FormatInfo rows[FMT_ID_COUNT] = {
                  .tool_note = "MNN's converter (pip install MNN, or built from source): ONNX -> .mnn"},
     [FMT_NCNN] = {.name = "NCNN", .argument = "ncnn", .suffix = "_ncnn_model", .dir_output = true, .cpu = true,
                   .gpu = true, .peer_args = "batch, half", .matrix_id = "NCNN",
-                  .unavailable_reason = NA "yoloport has no NCNN writer; ncnn's pnnx converts a TorchScript or "
-                                           "ONNX export",
+                  .recognise = reader_ncnn_recognise, .read = reader_ncnn_read,
+                  .source_text = "an ncnn model (a .param with its .bin, or their _ncnn_model folder)",
+                  .write = export_ncnn_stage, .write_ops = ncnn_write_op_support,
                   .tool = "pnnx",
                   .tool_note = "PNNX from ncnn (pip install pnnx): converts TorchScript/ONNX to .param/.bin"},
     [FMT_IMX] = {.name = "IMX", .argument = "imx", .suffix = "_imx_model", .dir_output = true, .cpu = true,
