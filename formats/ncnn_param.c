@@ -120,11 +120,12 @@ static int parse_param(NcModel *m, NcLayer *L, const char *tok)
     long id = eq ? strtol(tok, &end, 10) : 0;
     if (!eq || end != eq || eq == tok)
         return err_set(m->err, m->errlen, "%s: line %d: '%.40s' is not id=value", m->file, L->line, tok);
-    bool old_array = id <= -23300;
+    long given = id;
+    bool old_array = id <= -23300 && id > -23300 - NCNN_MAX_PARAM;
     if (old_array) id = -id - 23300;
     if (id < 0 || id >= NCNN_MAX_PARAM)
         return err_set(m->err, m->errlen, "%s: line %d: parameter id %ld is out of range (ncnn keeps 0 to %d)", m->file,
-                       L->line, old_array ? -id - 23300 : id, NCNN_MAX_PARAM - 1);
+                       L->line, given, NCNN_MAX_PARAM - 1);
     NParam *p = &L->p[id];
     if (p->kind != NP_UNSET)
         return err_set(m->err, m->errlen, "%s: line %d: parameter %ld is given twice", m->file, L->line, id);
@@ -364,7 +365,7 @@ int ncnn_parse_param(NcModel *m, const char *text, size_t len)
                 else if (strmap_get(&names, b) >= 0) {
                     const NcBlob *prev = &((NcBlob *)blobs.items)[strmap_get(&names, b)];
                     rc = ncnn_fail(m, &L, "produces blob '%.80s', which line %d already produced", b,
-                                   ((NcLayer *)layers.items)[prev->producer].line);
+                                   prev->producer < li ? ((NcLayer *)layers.items)[prev->producer].line : line_no);
                 } else {
                     NcBlob nb = {.name = arena_strdup(m->arena, b), .producer = li};
                     vec_push(&blobs, sizeof nb, &nb);
@@ -437,8 +438,8 @@ int ncnn_bin_load(NcModel *m, const NcLayer *L, const char *what, int64_t count,
         return 0;
     }
     if (tag == NCNN_TAG_INT8)
-        return ncnn_fail(m, L, "its %s are stored as int8 (tag 0x000D4B38), which ncnn reads only for int8 inference "
-                               "with activation scales; this reader does not run ncnn int8 models", what);
+        return ncnn_fail(m, L, "its %s array is stored as int8 (tag 0x000D4B38), which ncnn reads only for int8 "
+                               "inference with activation scales; this reader does not run ncnn int8 models", what);
     if (tag == 0 || tag == 0x0002C056u) {
         if (need(m, L, what, bytes)) return -1;
         *data = m->bin + m->bin_pos;
