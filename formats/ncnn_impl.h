@@ -1,7 +1,7 @@
-/* ncnn_impl: what the ncnn reader's two files share — the .param text parsed and checked
+/* ncnn_impl: what the ncnn reader's three files share — the .param text parsed and checked
  * (formats/ncnn_param.c: layers, blobs, each layer's parameter dictionary with ncnn's own
- * typing rules) and the .bin read as ncnn's ModelBin reads it; formats/ncnn_read.c maps the
- * layers to the Graph IR.  Not part of the format's API. */
+ * typing rules) and the .bin read as ncnn's ModelBin reads it; formats/ncnn_map.c maps the
+ * layers to the Graph IR and formats/ncnn_read.c drives the three.  Not part of the format's API. */
 #ifndef YOLOPORT_NCNN_IMPL_H
 #define YOLOPORT_NCNN_IMPL_H
 
@@ -58,6 +58,23 @@ typedef struct {
     char *err;
     size_t errlen;
 } NcModel;
+
+/* The reader's state while layers become the IR (formats/ncnn_map.c fills it). */
+typedef struct {
+    NcModel m;
+    Graph *g;
+    int *bt;        /* per blob: its tensor, -1 before it is made */
+    int (*bs)[4];   /* per blob: ncnn shape, outermost first */
+    int *bk;        /* per blob: ncnn dims */
+    StrMap modules;
+    int root_module;
+    int uniq;
+} NcReader;
+
+/* How one layer type becomes IR nodes: 0, or -1 + message in r->m.err. */
+typedef int (*NcMapFn)(NcReader *r, const NcLayer *L);
+/* The handler of an ncnn layer type, NULL when this reader does not map it. */
+NcMapFn ncnn_map_for(const char *type);
 
 /* Parse and check the .param text into m (m->arena, file, err set by the caller): the
  * magic, the counts against the lines, every blob produced once and before it is used,
