@@ -72,6 +72,12 @@ int mnn_verify(const uint8_t *buf, size_t len, char *err, size_t errlen);
 Graph *mnn_read_memory(const uint8_t *buf, size_t len, const char *name, char *err, size_t errlen);
 Graph *mnn_read(const char *path, char *err, size_t errlen);
 
+/* The converter's 8-bit weight quantisation, as the values it stores decode: w[blocks * area]
+ * in blocks of area values, each with scale max |w| / 127, rounded to -127..127 (a block of
+ * zeros stays zero).  out receives the decoded weights, scales (may be NULL) each block's
+ * scale and q (may be NULL) the int8 values. */
+void mnn_quantize_int8(const float *w, int64_t blocks, int64_t area, float *out, float *scales, int8_t *q);
+
 /* Does buf (the first bytes of a file of file_size bytes) look like a .mnn?  Its root offset
  * and the Net table's vtable are in range and the table holds oplists and tensorName. */
 bool mnn_sniff(const uint8_t *buf, size_t len, uint64_t file_size);

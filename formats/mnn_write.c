@@ -232,6 +232,22 @@ static int simple_op(MW *w, const Node *n, int type, int ptype, FbRef param, int
 
 /* ---- convolutions ------------------------------------------------------------------------ */
 
+void mnn_quantize_int8(const float *w, int64_t blocks, int64_t area, float *out, float *scales, int8_t *q)
+{
+    for (int64_t o = 0; o < blocks; o++) {
+        float amax = 0;
+        for (int64_t j = 0; j < area; j++) amax = fmaxf(amax, fabsf(w[o * area + j]));
+        float alpha = amax / 127.f;
+        if (scales) scales[o] = alpha;
+        for (int64_t j = 0; j < area; j++) {
+            int v = 0;
+            if (alpha > 1e-6f) v = (int)fmaxf(fminf(roundf(w[o * area + j] / alpha), 127.f), -128.f);
+            if (q) q[o * area + j] = (int8_t)v;
+            if (out) out[o * area + j] = (float)v * alpha;
+        }
+    }
+}
+
 /* The converter's IDSTQuan type 1 for weights w[oc * area]: per block symmetric scales
  * (max |w| / 127), the value set -128..127 and one index byte (value + 128) per weight. */
 static FbRef quant_int8(MW *w, const float *wv, int64_t oc, int64_t area)
@@ -255,16 +271,10 @@ static FbRef quant_int8(MW *w, const float *wv, int64_t oc, int64_t area)
     buf[p++] = 0; /* 256 values */
     for (int v = -128; v <= 127; v++) buf[p++] = (uint8_t)(int8_t)v;
     float *alpha = xmalloc((size_t)oc * sizeof *alpha);
-    for (int64_t o = 0; o < oc; o++) {
-        float amax = 0;
-        for (int64_t j = 0; j < area; j++) amax = fmaxf(amax, fabsf(wv[o * area + j]));
-        alpha[o] = amax / 127.f;
-        for (int64_t j = 0; j < area; j++) {
-            int q = 0;
-            if (alpha[o] > 1e-6f) q = (int)fmaxf(fminf(roundf(wv[o * area + j] / alpha[o]), 127.f), -128.f);
-            buf[p++] = (uint8_t)(q + 128);
-        }
-    }
+    int8_t *q = xmalloc(n ? n : 1);
+    mnn_quantize_int8(wv, oc, area, NULL, alpha, q);
+    for (size_t i = 0; i < n; i++) buf[p++] = (uint8_t)(q[i] + 128);
+    free(q);
     FbRef bv = fb_create_vector(&w->fb, buf, p, 1, 4), av = fb_create_vector(&w->fb, alpha, (size_t)oc, 4, 4);
     free(buf);
     free(alpha);

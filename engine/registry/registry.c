@@ -15,6 +15,7 @@
 #include "engine/export/export_args.h"
 #include "engine/registry/readers.h"
 #include "engine/runtime/runtime.h"
+#include "formats/mnn.h"
 #include "formats/ncnn.h"
 #include "formats/onnx.h"
 #include "formats/openvino.h"
@@ -107,7 +108,8 @@ static const FormatInfo rows[FMT_ID_COUNT] = {
                     .tool_note = "X2Paddle (Python, needs PaddlePaddle): converts ONNX or PyTorch models"},
     [FMT_MNN] = {.name = "MNN", .argument = "mnn", .suffix = ".mnn", .cpu = true, .gpu = true,
                  .peer_args = "batch, half, int8", .matrix_id = "MNN",
-                 .unavailable_reason = NA "yoloport has no MNN writer; MNNConvert converts an ONNX export",
+                 .recognise = reader_mnn_recognise, .read = reader_mnn_read, .source_text = "an MNN model (.mnn)",
+                 .write = export_mnn_stage, .write_ops = mnn_write_op_support,
                  .tool = "MNNConvert",
                  .tool_note = "MNN's converter (pip install MNN, or built from source): ONNX -> .mnn"},
     [FMT_NCNN] = {.name = "NCNN", .argument = "ncnn", .suffix = "_ncnn_model", .dir_output = true, .cpu = true,

@@ -11,6 +11,7 @@
 
 #include "engine/core/fileio.h"
 #include "engine/exec/exec.h"
+#include "formats/mnn.h"
 #include "formats/ncnn.h"
 #include "formats/onnx.h"
 #include "formats/openvino.h"
@@ -32,6 +33,7 @@ static const WriterTable writers[] = {
     {"TF Lite", tflite_write_op_support},
     {"TorchScript", torchscript_write_op_support},
     {"NCNN", ncnn_write_op_support},
+    {"MNN", mnn_write_op_support},
 };
 
 static void test_names(void)
