@@ -76,7 +76,7 @@ static int add_op(MW *w, int type, int ptype, FbRef param, const char *name, con
 {
     MOp op = {.type = type, .ptype = ptype, .param = param, .name = arena_strdup(w->arena, name ? name : ""),
               .n_in = n_in, .n_out = n_out};
-    memcpy(op.in, in, sizeof(int) * (size_t)n_in);
+    if (n_in) memcpy(op.in, in, sizeof(int) * (size_t)n_in);
     memcpy(op.out, out, sizeof(int) * (size_t)n_out);
     vec_push(&w->ops, sizeof op, &op);
     return (int)w->ops.len - 1;
