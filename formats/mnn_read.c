@@ -83,8 +83,8 @@ static int check_dims(MR *r, const MOpView *o, int rank, const int64_t *d)
     if (rank < 0 || rank > GRAPH_MAX_RANK) return rfail(r, o, "a tensor of rank %d", rank);
     for (int i = 0; i < rank; i++) {
         if (d[i] < 1 || d[i] > MAX_DIM) return rfail(r, o, "a dim of %lld", (long long)d[i]);
+        if (n > MAX_NUMEL / d[i]) return rfail(r, o, "a tensor too large");
         n *= d[i];
-        if (n > MAX_NUMEL) return rfail(r, o, "a tensor too large");
     }
     return 0;
 }
@@ -183,8 +183,8 @@ static int map_const(MR *r, const MOpView *o)
     for (uint32_t i = 0; i < dv.n; i++) {
         d[i] = fb_vec_i32(dv, i);
         if (d[i] < 0 || d[i] > MAX_DIM) return rfail(r, o, "a constant dim of %lld", (long long)d[i]);
+        if (d[i] && n > MAX_NUMEL / d[i]) return rfail(r, o, "a constant too large");
         n *= d[i];
-        if (n > MAX_NUMEL) return rfail(r, o, "a constant too large");
     }
     int dt = fb_table_i32(b, BLOB_DATA_TYPE, MNN_DT_FLOAT);
     DType dtype;
@@ -245,6 +245,7 @@ static int conv_weight(MR *r, const MOpView *o, FbTable conv, int O, int rank, c
         if (wide) memcpy(&v, b + p, 4), p += 4;
         else { uint16_t s; memcpy(&s, b + p, 2); v = s; p += 2; }
         shape[i] = v;
+        if (v && cnt > (INT64_C(1) << 40) / v) return rfail(r, o, "its quantised weights are too large");
         cnt *= v;
     }
     if (cnt != n || nd != 2 || shape[0] != O)
@@ -297,7 +298,7 @@ static int map_conv(MR *r, const MOpView *o)
     if (fb_table_has(o->param, CONV_SYMMETRIC_QUAN) || fb_table_has(o->param, CONV_SPARSE) ||
         fb_table_has(o->param, CONV_EXTERNAL))
         return rfail(r, o, "int8 inference, sparse or external weights are not read");
-    const Tensor *x = in_T(r, o, 0);
+    const Tensor xv = *in_T(r, o, 0), *x = &xv;
     if (x->rank != 4) return rfail(r, o, "its input has rank %d (NCHW expected)", x->rank);
     int kx = fb_table_i32(c, CC_KERNEL_X, 1), ky = fb_table_i32(c, CC_KERNEL_Y, 1), sx = fb_table_i32(c, CC_STRIDE_X, 1),
         sy = fb_table_i32(c, CC_STRIDE_Y, 1), dx = fb_table_i32(c, CC_DILATE_X, 1), dy = fb_table_i32(c, CC_DILATE_Y, 1),
@@ -378,7 +379,7 @@ static int map_conv(MR *r, const MOpView *o)
 static int map_unary(MR *r, const MOpView *o)
 {
     if (need_io(r, o, 1, 1)) return -1;
-    const Tensor *x = in_T(r, o, 0);
+    const Tensor xv = *in_T(r, o, 0), *x = &xv;
     int64_t d[GRAPH_MAX_RANK];
     int rank = rank_dims(x, d), xi = in_t(r, o, 0);
     int type = o->type == MNN_OP_SIGMOID ? MNN_UN_SIGMOID : o->type == MNN_OP_TANH ? MNN_UN_TANH
@@ -484,7 +485,7 @@ static int norm_axis(MR *r, const MOpView *o, int64_t a, int rank, int *out)
 static int map_concat(MR *r, const MOpView *o)
 {
     if (need_io(r, o, 1, 1)) return -1;
-    const Tensor *x0 = in_T(r, o, 0);
+    const Tensor x0v = *in_T(r, o, 0), *x0 = &x0v;
     int a = 0;
     if (norm_axis(r, o, fb_table_i32(o->param, AXIS_AXIS, 0), x0->rank, &a)) return -1;
     int64_t d[GRAPH_MAX_RANK];
@@ -511,7 +512,7 @@ static int map_concat(MR *r, const MOpView *o)
 static int map_slice(MR *r, const MOpView *o)
 {
     if (need_io(r, o, 1, 1)) return -1;
-    const Tensor *x = in_T(r, o, 0);
+    const Tensor xv = *in_T(r, o, 0), *x = &xv;
     int a = 0, n = (int)o->out.n;
     if (norm_axis(r, o, fb_table_i32(o->param, SLICE_AXIS, 0), x->rank, &a)) return -1;
     if (n > 4096) return rfail(r, o, "too many outputs");
@@ -565,7 +566,7 @@ static int map_slice(MR *r, const MOpView *o)
 static int map_strided_slice(MR *r, const MOpView *o)
 {
     if (need_io(r, o, 4, 1)) return -1;
-    const Tensor *x = in_T(r, o, 0);
+    const Tensor xv = *in_T(r, o, 0), *x = &xv;
     int R = x->rank;
     int64_t b[GRAPH_MAX_RANK], e[GRAPH_MAX_RANK], s[GRAPH_MAX_RANK];
     int nb = const_ints(r, in_t(r, o, 1), b, GRAPH_MAX_RANK), ne = const_ints(r, in_t(r, o, 2), e, GRAPH_MAX_RANK),
@@ -597,7 +598,7 @@ static int map_strided_slice(MR *r, const MOpView *o)
 static int map_pool(MR *r, const MOpView *o)
 {
     if (need_io(r, o, 1, 1)) return -1;
-    const Tensor *x = in_T(r, o, 0);
+    const Tensor xv = *in_T(r, o, 0), *x = &xv;
     if (x->rank != 4) return rfail(r, o, "its input has rank %d (NCHW expected)", x->rank);
     FbTable p = o->param;
     int type = fb_table_i8(p, POOL_TYPE, 0), xi = in_t(r, o, 0);
@@ -657,7 +658,7 @@ static int map_pool(MR *r, const MOpView *o)
 static int map_interp(MR *r, const MOpView *o)
 {
     if (need_io(r, o, 1, 1)) return -1;
-    const Tensor *x = in_T(r, o, 0);
+    const Tensor xv = *in_T(r, o, 0), *x = &xv;
     if (x->rank != 4) return rfail(r, o, "only NCHW resizes are read");
     if (o->in.n > 1) return rfail(r, o, "a target size from another tensor is not read");
     FbTable p = o->param;
@@ -690,7 +691,7 @@ static int map_interp(MR *r, const MOpView *o)
 static int map_reshape(MR *r, const MOpView *o)
 {
     if (need_io(r, o, 1, 1)) return -1;
-    const Tensor *x = in_T(r, o, 0);
+    const Tensor xv = *in_T(r, o, 0), *x = &xv;
     int64_t want[GRAPH_MAX_RANK];
     int n;
     if (o->in.n > 1) {
@@ -716,8 +717,8 @@ static int map_reshape(MR *r, const MOpView *o)
             continue;
         }
         if (want[i] < 1 || want[i] > MAX_DIM) return rfail(r, o, "a target dim of %lld", (long long)want[i]);
+        if (known > MAX_NUMEL / want[i]) return rfail(r, o, "a target shape too large");
         known *= want[i];
-        if (known > MAX_NUMEL) return rfail(r, o, "a target shape too large");
     }
     if (infer >= 0) {
         if (total % known) return rfail(r, o, "%lld values do not divide by %lld", (long long)total, (long long)known);
@@ -735,7 +736,7 @@ static int map_reshape(MR *r, const MOpView *o)
 static int map_flatten(MR *r, const MOpView *o)
 {
     if (need_io(r, o, 1, 1)) return -1;
-    const Tensor *x = in_T(r, o, 0);
+    const Tensor xv = *in_T(r, o, 0), *x = &xv;
     int a = 0, e = 0;
     if (norm_axis(r, o, fb_table_i32(o->param, FLATTEN_AXIS, 1), x->rank, &a)) return -1;
     int end = fb_table_i32(o->param, FLATTEN_END_AXIS, 0);
@@ -757,7 +758,7 @@ static int map_flatten(MR *r, const MOpView *o)
 static int map_permute(MR *r, const MOpView *o)
 {
     if (need_io(r, o, 1, 1)) return -1;
-    const Tensor *x = in_T(r, o, 0);
+    const Tensor xv = *in_T(r, o, 0), *x = &xv;
     int64_t perm[GRAPH_MAX_RANK];
     int n;
     if (o->type == MNN_OP_TRANSPOSE) {
@@ -786,7 +787,7 @@ static int map_permute(MR *r, const MOpView *o)
 static int map_softmax(MR *r, const MOpView *o)
 {
     if (need_io(r, o, 1, 1)) return -1;
-    const Tensor *x = in_T(r, o, 0);
+    const Tensor xv = *in_T(r, o, 0), *x = &xv;
     int a = 0;
     if (norm_axis(r, o, fb_table_i32(o->param, AXIS_AXIS, 0), x->rank, &a)) return -1;
     int64_t d[GRAPH_MAX_RANK];
@@ -839,7 +840,7 @@ static int map_matmul(MR *r, const MOpView *o)
 static int map_reduction(MR *r, const MOpView *o)
 {
     if (need_io(r, o, 1, 1)) return -1;
-    const Tensor *x = in_T(r, o, 0);
+    const Tensor xv = *in_T(r, o, 0), *x = &xv;
     int op = fb_table_i8(o->param, REDUCTION_OPERATION, 0);
     OpKind kind = op == MNN_RED_SUM ? OP_REDUCE_SUM : op == MNN_RED_MEAN ? OP_REDUCE_MEAN : op == MNN_RED_MAXIMUM ? OP_REDUCE_MAX
                   : op == MNN_RED_MINIMUM ? OP_REDUCE_MIN : op == MNN_RED_PROD ? OP_REDUCE_PROD : OP_OTHER;

@@ -95,8 +95,8 @@ static int check_conv_weights(V *v, FbTable conv, int64_t count, int64_t blocks)
         if (wide) memcpy(&d, b + p, 4), p += 4;
         else { uint16_t s; memcpy(&s, b + p, 2); d = s; p += 2; }
         if (i == 0) first = d;
+        if (d && cnt > (INT64_C(1) << 40) / d) return vfail(v, "its quantised weights are too large");
         cnt *= d;
-        if (cnt > (INT64_C(1) << 40)) return vfail(v, "its quantised weights are too large");
     }
     if (cnt != count || first != blocks)
         return vfail(v, "its quantised weights hold %lld values in %lld blocks, its parameters imply %lld in %lld",
@@ -155,8 +155,8 @@ static int check_blob(V *v, FbTable b)
     for (uint32_t i = 0; i < dims.n; i++) {
         int d = fb_vec_i32(dims, i);
         if (!in_range(d, 0, 1 << 30)) return vfail(v, "a constant dim of %d", d);
+        if (d && n > (INT64_C(1) << 40) / d) return vfail(v, "a constant too large");
         n *= d;
-        if (n > (INT64_C(1) << 40)) return vfail(v, "a constant too large");
     }
     int dt = fb_table_i32(b, BLOB_DATA_TYPE, MNN_DT_FLOAT);
     uint64_t have;

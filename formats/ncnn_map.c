@@ -49,8 +49,8 @@ static int check_shape(R *r, const NcLayer *L, int k, const int *s)
     if (k < 1 || k > 4) return ncnn_fail(&r->m, L, "its output would have %d dims", k);
     for (int i = 0; i < k; i++) {
         if (s[i] < 1 || s[i] > MAX_DIM) return ncnn_fail(&r->m, L, "an output dim of %d", s[i]);
+        if (n > MAX_NUMEL / s[i]) return ncnn_fail(&r->m, L, "its output is too large");
         n *= s[i];
-        if (n > MAX_NUMEL) return ncnn_fail(&r->m, L, "its output is too large");
     }
     return 0;
 }
@@ -862,6 +862,7 @@ static int map_reshape(R *r, const NcLayer *L)
             continue;
         }
         if (v[i] < 1 || v[i] > MAX_DIM) return ncnn_fail(&r->m, L, "a target dim of %lld", (long long)v[i]);
+        if (known > MAX_NUMEL / v[i]) return ncnn_fail(&r->m, L, "a target shape too large");
         known *= v[i];
     }
     if (infer >= 0) {
