@@ -108,7 +108,9 @@ Graph *export_graph_clone(const Graph *g);
  *   TF Lite      engine/export/export_tflite.c       <stem>_saved_model/<stem>_float32.tflite (or _float16)
  *   SavedModel   engine/export/export_saved_model.c  <stem>_saved_model/ (saved_model.pb, variables/, metadata.yaml,
  *                                                    the TF Lite files; shared with TF Lite: export_tf.c)
- *   GraphDef     engine/export/export_pb.c           <stem>.pb */
+ *   GraphDef     engine/export/export_pb.c           <stem>.pb
+ *   MNN          engine/export/export_mnn.c          <stem>.mnn (metadata as bizCode JSON)
+ *   NCNN         engine/export/export_ncnn.c         <stem>_ncnn_model/ (model.ncnn.param/.bin, metadata.yaml) */
 int export_onnx_stage(struct ExportCtx *ctx, char *err, size_t errlen);
 int export_torchscript_stage(struct ExportCtx *ctx, char *err, size_t errlen);
 int export_openvino_stage(struct ExportCtx *ctx, char *err, size_t errlen);
@@ -116,6 +118,8 @@ int export_tfjs_stage(struct ExportCtx *ctx, char *err, size_t errlen);
 int export_tflite_stage(struct ExportCtx *ctx, char *err, size_t errlen);
 int export_saved_model_stage(struct ExportCtx *ctx, char *err, size_t errlen);
 int export_pb_stage(struct ExportCtx *ctx, char *err, size_t errlen);
+int export_mnn_stage(struct ExportCtx *ctx, char *err, size_t errlen);
+int export_ncnn_stage(struct ExportCtx *ctx, char *err, size_t errlen);
 
 /* The peer's metadata dict for ctx, in the peer's key order, as metadata_props strings
  * (str(v) of each value), into g->meta.props (replacing any there).  format_keys_text is

@@ -266,10 +266,10 @@ static void *watcher_main(void *arg)
     return NULL;
 }
 
-static ExportStageSource *source_start(ExportCtx *ctx)
+static ExportStageSource *source_start(ExportCtx *ctx, const Graph *reference)
 {
     const ExportArgs *a = ctx->args;
-    const Graph *src = ctx->source;
+    const Graph *src = reference ? reference : ctx->source;
     ExportStageSource *r = xcalloc(1, sizeof *r);
     r->job = ctx->job;
     r->g = src;
@@ -659,7 +659,7 @@ static bool numeric_in_runtime(ExportStage *st, const char *what, double *worst,
         return true;
     }
     RuntimeSession *s = fr.session;
-    st->src = source_start(ctx);
+    st->src = source_start(ctx, st->reference);
     ExportStageSource *sr = st->src;
     StageOutput wo[6];
     memset(wo, 0, sizeof wo);
@@ -742,7 +742,7 @@ CheckStatus export_stage_numeric(ExportStage *st, Graph *written, const char *in
     char tail[1500] = "";
     if (note[0]) snprintf(tail, sizeof tail, "; not checked in the format's own runtime: %s", note);
     GraphEquiv eq;
-    graph_equiv(ctx->source, written, &eq);
+    graph_equiv(st->reference ? st->reference : ctx->source, written, &eq);
     if (eq.equivalent) {
         char line[2800], outs[256] = "";
         size_t used = 0;
@@ -759,7 +759,7 @@ CheckStatus export_stage_numeric(ExportStage *st, Graph *written, const char *in
         return st->check = CHECK_PASSED;
     }
     /* not the same graph (half precision, folded constants, NMS...): run both */
-    st->src = source_start(ctx);
+    st->src = source_start(ctx, st->reference);
     ExportStageSource *sr = st->src;
     /* with nms, the written graph's raw predictions become an extra output */
     int raw = a->nms ? graph_find_tensor(written, "output0_raw") : -1;

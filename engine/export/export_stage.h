@@ -58,6 +58,9 @@ typedef struct {
                                 runtime when the host has it (registry row's `run`); NULL: not tried */
     const char *suffix;      /* the suffix export_stage_out_path put after ctx->out_base */
     CheckStatus check;       /* what export_stage_numeric said (CHECK_SKIPPED until then) */
+    const Graph *reference;  /* NULL, or what the numeric check compares with instead of the
+                                source: the source as a lossy storage (int8 weights) made it, set
+                                by the stage (it owns the graph; within 1e-4 per channel) */
 } ExportStage;
 
 /* Start a stage for ctx (label: the format's display name, a static string); numeric: the
@@ -132,7 +135,7 @@ int export_stage_check_io(const Graph *want, const Graph *got, bool dim_names, c
  * runs.  Otherwise the source starts on a thread of its own while `written` runs here on the
  * same fixed input bound to input_name, and the check compares every source output with
  * the written graph's output of the same index, within rtol of each channel's range (half:
- * 2e-2, else 1e-4).  With nms=True the written graph's
+ * 2e-2, else 1e-4; st->reference, when set, stands for the source).  With nms=True the written graph's
  * tensor "output0_raw" (the predictions before NMS) is compared with the source's output0
  * and the NMS rows with the peer's NMSModel computed in C on those predictions.  `what`
  * (may be NULL) is added to the detail: what the written run stands for.  Adds the report's

@@ -11,6 +11,8 @@
 #include "engine/builder/yolo.h"
 #include "engine/passes/passes.h"
 #include "engine/registry/model.h"
+#include "formats/mnn.h"
+#include "formats/ncnn.h"
 #include "formats/onnx.h"
 #include "formats/openvino.h"
 #include "formats/pt.h"
@@ -111,6 +113,21 @@ bool reader_saved_model_recognise(const FormatProbe *p, char *err, size_t errlen
 {
     (void)err, (void)errlen;
     return p->kind == PROBE_DIR && tfsaved_sniff_saved_model(p->path);
+}
+
+/* A flatbuffer whose root table has the shape of MNN's Net (oplists and tensorName). */
+bool reader_mnn_recognise(const FormatProbe *p, char *err, size_t errlen)
+{
+    (void)err, (void)errlen;
+    return p->kind == PROBE_FILE && mnn_sniff(p->head, p->head_len, p->size);
+}
+
+/* A text file opening with ncnn's magic 7767517 and the two counts, or a directory holding
+ * model.ncnn.param (or exactly one such .param). */
+bool reader_ncnn_recognise(const FormatProbe *p, char *err, size_t errlen)
+{
+    (void)err, (void)errlen;
+    return (p->kind == PROBE_FILE || p->kind == PROBE_DIR) && ncnn_sniff(p->path);
 }
 
 /* A YAML mapping with backbone and head; or, for a name that is not a file, a built-in
@@ -228,4 +245,16 @@ Graph *reader_tflite_read(const char *path, const struct LoadOptions *opt, char 
 {
     (void)opt;
     return tflite_read(path, err, errlen);
+}
+
+Graph *reader_ncnn_read(const char *path, const struct LoadOptions *opt, char *err, size_t errlen)
+{
+    (void)opt;
+    return ncnn_read(path, err, errlen);
+}
+
+Graph *reader_mnn_read(const char *path, const struct LoadOptions *opt, char *err, size_t errlen)
+{
+    (void)opt;
+    return mnn_read(path, err, errlen);
 }

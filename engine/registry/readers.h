@@ -16,6 +16,8 @@ bool reader_tfjs_recognise(const FormatProbe *probe, char *err, size_t errlen);
 bool reader_tflite_recognise(const FormatProbe *probe, char *err, size_t errlen);
 bool reader_pb_recognise(const FormatProbe *probe, char *err, size_t errlen);
 bool reader_saved_model_recognise(const FormatProbe *probe, char *err, size_t errlen);
+bool reader_mnn_recognise(const FormatProbe *probe, char *err, size_t errlen);
+bool reader_ncnn_recognise(const FormatProbe *probe, char *err, size_t errlen);
 bool reader_yaml_recognise(const FormatProbe *probe, char *err, size_t errlen);
 
 /* Readers (FormatReadFn): a new Graph, or NULL + a message naming the file. */
@@ -23,6 +25,8 @@ Graph *reader_pt_read(const char *path, const struct LoadOptions *opt, char *err
 Graph *reader_onnx_read(const char *path, const struct LoadOptions *opt, char *err, size_t errlen);
 Graph *reader_openvino_read(const char *path, const struct LoadOptions *opt, char *err, size_t errlen);
 Graph *reader_tflite_read(const char *path, const struct LoadOptions *opt, char *err, size_t errlen);
+Graph *reader_mnn_read(const char *path, const struct LoadOptions *opt, char *err, size_t errlen);
+Graph *reader_ncnn_read(const char *path, const struct LoadOptions *opt, char *err, size_t errlen);
 Graph *reader_yaml_read(const char *path, const struct LoadOptions *opt, char *err, size_t errlen);
 
 #endif

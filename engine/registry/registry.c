@@ -15,6 +15,8 @@
 #include "engine/export/export_args.h"
 #include "engine/registry/readers.h"
 #include "engine/runtime/runtime.h"
+#include "formats/mnn.h"
+#include "formats/ncnn.h"
 #include "formats/onnx.h"
 #include "formats/openvino.h"
 #include "formats/tfjs.h"
@@ -106,13 +108,15 @@ static const FormatInfo rows[FMT_ID_COUNT] = {
                     .tool_note = "X2Paddle (Python, needs PaddlePaddle): converts ONNX or PyTorch models"},
     [FMT_MNN] = {.name = "MNN", .argument = "mnn", .suffix = ".mnn", .cpu = true, .gpu = true,
                  .peer_args = "batch, half, int8", .matrix_id = "MNN",
-                 .unavailable_reason = NA "yoloport has no MNN writer; MNNConvert converts an ONNX export",
+                 .recognise = reader_mnn_recognise, .read = reader_mnn_read, .source_text = "an MNN model (.mnn)",
+                 .write = export_mnn_stage, .write_ops = mnn_write_op_support,
                  .tool = "MNNConvert",
                  .tool_note = "MNN's converter (pip install MNN, or built from source): ONNX -> .mnn"},
     [FMT_NCNN] = {.name = "NCNN", .argument = "ncnn", .suffix = "_ncnn_model", .dir_output = true, .cpu = true,
                   .gpu = true, .peer_args = "batch, half", .matrix_id = "NCNN",
-                  .unavailable_reason = NA "yoloport has no NCNN writer; ncnn's pnnx converts a TorchScript or "
-                                           "ONNX export",
+                  .recognise = reader_ncnn_recognise, .read = reader_ncnn_read,
+                  .source_text = "an ncnn model (a .param with its .bin, or their _ncnn_model folder)",
+                  .write = export_ncnn_stage, .write_ops = ncnn_write_op_support,
                   .tool = "pnnx",
                   .tool_note = "PNNX from ncnn (pip install pnnx): converts TorchScript/ONNX to .param/.bin"},
     [FMT_IMX] = {.name = "IMX", .argument = "imx", .suffix = "_imx_model", .dir_output = true, .cpu = true,

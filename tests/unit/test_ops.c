@@ -11,6 +11,8 @@
 
 #include "engine/core/fileio.h"
 #include "engine/exec/exec.h"
+#include "formats/mnn.h"
+#include "formats/ncnn.h"
 #include "formats/onnx.h"
 #include "formats/openvino.h"
 #include "formats/tfjs.h"
@@ -30,6 +32,8 @@ static const WriterTable writers[] = {
     {"TF.js", tfjs_write_op_support},
     {"TF Lite", tflite_write_op_support},
     {"TorchScript", torchscript_write_op_support},
+    {"NCNN", ncnn_write_op_support},
+    {"MNN", mnn_write_op_support},
 };
 
 static void test_names(void)

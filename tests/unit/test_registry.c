@@ -390,11 +390,12 @@ static void test_readers_round_trip(void)
 /* The lists the usage texts and the man page print come from the rows. */
 static void test_generated_lists(void)
 {
-    EXPECT_EQ_STR(registry_writable_text(), "torchscript, onnx, openvino, saved_model, pb, tflite or tfjs");
+    EXPECT_EQ_STR(registry_writable_text(), "torchscript, onnx, openvino, saved_model, pb, tflite, tfjs, mnn or ncnn");
     EXPECT_EQ_STR(registry_sources_text(),
                   "an Ultralytics checkpoint (.pt), an ONNX file (.onnx), an OpenVINO IR (an .xml with its .bin, "
-                  "or their _openvino_model folder), a TensorFlow Lite model (.tflite) or a model config "
-                  "(yolov8n.yaml, built in)");
+                  "or their _openvino_model folder), a TensorFlow Lite model (.tflite), an MNN model (.mnn), an ncnn "
+                  "model (a .param with its .bin, or their _ncnn_model folder) or a model config (yolov8n.yaml, "
+                  "built in)");
     char *man = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&man, &len);

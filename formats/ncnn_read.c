@@ -1,0 +1,236 @@
+/* ncnn_read: the ncnn reader's front — finding the .param, its .bin and metadata.yaml,
+ * then the .param parsed and checked (formats/ncnn_param.c), each layer mapped to the IR in
+ * file order (formats/ncnn_map.c), the .bin checked to hold exactly the weights the layers
+ * read, and the outputs (blobs nothing reads) listed as the peer's runtime extracts them. */
+#include <dirent.h>
+#include <errno.h>
+#include <float.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "formats/ncnn.h"
+#include "formats/ncnn_impl.h"
+#include "formats/openvino.h"
+
+#define MAX_PARAM_BYTES (64u << 20)
+#define MAX_BIN_BYTES (4ull << 30)
+#define MAX_META_BYTES (16u << 20)
+
+
+/* Outputs: blobs no layer reads, "out<N>" ones by N first (the peer's runtime extracts
+ * them in name order), then the others as produced. */
+static void collect_outputs(NcReader *r)
+{
+    int nb = r->m.n_blobs, *order = xmalloc(sizeof(int) * (size_t)(nb + 1)), n = 0;
+    long *key = xmalloc(sizeof(long) * (size_t)(nb + 1));
+    for (int b = 0; b < nb; b++) {
+        if (r->m.blobs[b].consumers || r->bt[b] < 0) continue;
+        const char *s = r->m.blobs[b].name;
+        char *end;
+        long v = !strncmp(s, "out", 3) && s[3] >= '0' && s[3] <= '9' ? strtol(s + 3, &end, 10) : -1;
+        key[n] = v >= 0 && !*end && v < (1L << 30) ? v : (1L << 30) + b;
+        order[n++] = b;
+    }
+    for (int i = 1; i < n; i++)
+        for (int j = i; j > 0 && key[j] < key[j - 1]; j--) {
+            long tk = key[j];
+            key[j] = key[j - 1], key[j - 1] = tk;
+            int to = order[j];
+            order[j] = order[j - 1], order[j - 1] = to;
+        }
+    for (int i = 0; i < n; i++) {
+        int t = r->bt[order[i]];
+        r->g->tensors[t].is_output = true;
+        graph_add_output(r->g, t);
+    }
+    free(order);
+    free(key);
+}
+
+static Graph *read_impl(const char *param, size_t param_len, uint8_t *bin, size_t bin_len, const char *meta,
+                        size_t meta_len, const char *name, char *err, size_t errlen)
+{
+    Graph *g = graph_new();
+    if (!bin) bin = xmalloc(1);
+    graph_adopt_blob(g, bin, free);
+    const char *slash = strrchr(name, '/');
+    NcReader r = {.g = g, .root_module = -1};
+    r.m.file = name;
+    r.m.arena = g->arena;
+    r.m.bin = bin;
+    r.m.bin_len = bin_len;
+    r.m.bin_name = arena_printf(g->arena, "%.*s%s", slash ? (int)(slash - name + 1) : 0, name, NCNN_BIN_FILE);
+    size_t nl = strlen(name);
+    if (nl > 6 && !strcmp(name + nl - 6, ".param"))
+        r.m.bin_name = arena_printf(g->arena, "%.*s.bin", (int)(nl - 6), name);
+    r.m.err = err;
+    r.m.errlen = errlen;
+    int rc = 0;
+    if (param_len > MAX_PARAM_BYTES || bin_len > MAX_BIN_BYTES)
+        rc = err_set(err, errlen, "%s: the %s is too large", name, bin_len > MAX_BIN_BYTES ? "weights file" : ".param");
+    if (!rc) rc = ncnn_parse_param(&r.m, param, param_len);
+    if (!rc && meta) {
+        char why[512];
+        if (openvino_metadata_read(g, meta, meta_len, "metadata.yaml", why, sizeof why))
+            rc = err_set(err, errlen, "%s: %s", name, why);
+    }
+    if (!rc) {
+        r.bt = xmalloc(sizeof(int) * (size_t)r.m.n_blobs);
+        r.bk = xcalloc((size_t)r.m.n_blobs, sizeof(int));
+        r.bs = xcalloc((size_t)r.m.n_blobs, sizeof *r.bs);
+        for (int b = 0; b < r.m.n_blobs; b++) r.bt[b] = -1;
+    }
+    for (int i = 0; i < r.m.n_layers && !rc; i++) {
+        const NcLayer *L = &r.m.layers[i];
+        NcMapFn fn = ncnn_map_for(L->type);
+        if (!fn) {
+            rc = ncnn_fail(&r.m, L, "an ncnn layer type this reader does not map to the IR");
+            break;
+        }
+        rc = fn(&r, L);
+        for (int k = 0; k < L->n_out && !rc; k++)
+            if (r.bt[L->out[k]] < 0) rc = ncnn_fail(&r.m, L, "output %d was not made", k);
+    }
+    if (!rc && r.m.bin_pos != bin_len)
+        rc = err_set(err, errlen, "%s: %zu bytes are left over after the last layer's weights: the .bin does not belong to this .param",
+                     r.m.bin_name, bin_len - r.m.bin_pos);
+    if (!rc && g->n_inputs == 0) rc = err_set(err, errlen, "%s: the model has no Input layer", name);
+    if (!rc) {
+        collect_outputs(&r);
+        if (g->n_outputs == 0) rc = err_set(err, errlen, "%s: the model has no output (every blob is read by a layer)", name);
+    }
+    if (!rc) {
+        char why[256];
+        if (graph_validate(g, why, sizeof why)) rc = err_set(err, errlen, "%s: %s", name, why);
+    }
+    if (!rc) {
+        g->meta.source_format = FMT_NCNN;
+        g->meta.producer = "ncnn";
+        const Tensor *in = &g->tensors[g->inputs[0]];
+        if (!g->meta.imgsz[0] && in->rank == 4) {
+            g->meta.imgsz[0] = (int)in->dims[2];
+            g->meta.imgsz[1] = (int)in->dims[3];
+        }
+        if (in->rank == 4 && in->dims[1] <= 64 && !graph_meta_prop(g, "channels")) g->meta.channels = (int)in->dims[1];
+        graph_count_module_params(g);
+    }
+    free(r.bt);
+    free(r.bk);
+    free(r.bs);
+    strmap_free(&r.modules);
+    if (rc) {
+        graph_free(g);
+        return NULL;
+    }
+    return g;
+}
+
+Graph *ncnn_read_memory(const char *param, size_t param_len, const uint8_t *bin, size_t bin_len,
+                        const char *metadata_yaml, size_t metadata_len, const char *name, char *err, size_t errlen)
+{
+    uint8_t *copy = xmalloc(bin_len ? bin_len : 1);
+    if (bin_len) memcpy(copy, bin, bin_len);
+    return read_impl(param, param_len, copy, bin_len, metadata_yaml, metadata_len, name, err, errlen);
+}
+
+/* ---- files ------------------------------------------------------------------------------------ */
+
+static bool sniff_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return false;
+    char buf[64];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    char *p = buf, *end;
+    while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n') p++;
+    long magic = strtol(p, &end, 10);
+    if (end == p || magic != NCNN_MAGIC) return false;
+    while (*end == ' ' || *end == '\t' || *end == '\r') end++;
+    if (*end != '\n') return false;
+    p = end + 1;
+    long a = strtol(p, &end, 10);
+    if (end == p || a <= 0) return false;
+    p = end;
+    long b = strtol(p, &end, 10);
+    return end != p && b > 0;
+}
+
+char *ncnn_find_param(const char *path, char *err, size_t errlen)
+{
+    if (!file_is_dir(path)) {
+        if (sniff_file(path)) return xstrdup(path);
+        err_set(err, errlen, "%s: not an ncnn .param (its first line is not %d)", path, NCNN_MAGIC);
+        return NULL;
+    }
+    char *p = xasprintf("%s/%s", path, NCNN_PARAM_FILE);
+    if (sniff_file(p)) return p;
+    free(p);
+    DIR *d = opendir(path);
+    if (!d) {
+        err_set(err, errlen, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    char *found = NULL;
+    int count = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        size_t n = strlen(e->d_name);
+        if (n < 7 || strcmp(e->d_name + n - 6, ".param")) continue;
+        char *c = xasprintf("%s/%s", path, e->d_name);
+        if (!file_is_dir(c) && sniff_file(c)) {
+            if (count++ == 0) found = c;
+            else free(c);
+        } else {
+            free(c);
+        }
+    }
+    closedir(d);
+    if (count == 1) return found;
+    free(found);
+    err_set(err, errlen, "%s: %s ncnn .param", path, count ? "holds more than one" : "holds no");
+    return NULL;
+}
+
+int ncnn_sniff(const char *path)
+{
+    char *p = ncnn_find_param(path, NULL, 0);
+    free(p);
+    return p != NULL;
+}
+
+Graph *ncnn_read(const char *path, char *err, size_t errlen)
+{
+    char *param_path = ncnn_find_param(path, err, errlen);
+    if (!param_path) return NULL;
+    size_t n = strlen(param_path), param_len = 0, bin_len = 0, meta_len = 0;
+    char *bin_path = n > 6 && !strcmp(param_path + n - 6, ".param") ? xasprintf("%.*s.bin", (int)(n - 6), param_path)
+                                                                   : xasprintf("%s.bin", param_path);
+    const char *slash = strrchr(param_path, '/');
+    char *meta_path = slash ? xasprintf("%.*s/metadata.yaml", (int)(slash - param_path), param_path)
+                            : xstrdup("metadata.yaml");
+    char *param = file_read_all(param_path, MAX_PARAM_BYTES, &param_len, err, errlen), *bin = NULL, *meta = NULL;
+    Graph *g = NULL;
+    bool ok = param != NULL;
+    if (ok && !file_exists(bin_path)) {
+        err_set(err, errlen, "%s: its weights %s are missing", param_path, bin_path);
+        ok = false;
+    }
+    if (ok && !(bin = file_read_all(bin_path, MAX_BIN_BYTES, &bin_len, err, errlen))) ok = false;
+    if (ok && file_exists(meta_path) && !(meta = file_read_all(meta_path, MAX_META_BYTES, &meta_len, err, errlen))) ok = false;
+    if (ok) {
+        g = read_impl(param, param_len, (uint8_t *)bin, bin_len, meta, meta_len, param_path, err, errlen);
+        bin = NULL; /* adopted (or freed) by read_impl */
+        if (g) g->meta.source_path = arena_strdup(g->arena, param_path);
+    }
+    free(bin);
+    free(meta);
+    free(param);
+    free(bin_path);
+    free(meta_path);
+    free(param_path);
+    return g;
+}
