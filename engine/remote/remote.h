@@ -13,7 +13,8 @@
  * remote_run starts the tool under `setsid` in its own process group on the host, records
  * the group's id, and keeps a watcher there reading the session's stdin: when yoloport
  * cancels (the local ssh gets EOF on stdin and SIGINT) or the connection drops, the watcher
- * sends the group SIGINT, then SIGKILL two seconds later, so nothing is left running.  Its
+ * sends the group SIGINT, then SIGKILL two seconds later (at once for what is left in the
+ * group when the tool itself has exited), so nothing is left running.  Its
  * stdout and stderr come back line by line into the job's log.  Lines the wrapper adds
  * start with "yoloport-remote: " (the process group, the exit status).
  *
