@@ -107,6 +107,7 @@ struct App {
     RemoteHosts hosts;      /* build hosts named in the config file (host.NAME = user@box) */
     ToolFacts tools;        /* the external tools found at start-up, with versions (a background job) */
     bool tools_ready;
+    void *tools_discovery;  /* that job's record (session.c), NULL once the runner stopped */
 
     /* screen */
     Pane panes[SCREEN_COUNT];

@@ -397,7 +397,7 @@ static int info_engine(const InfoArgs *a)
     }
     if (a->imgsz_given) fprintf(stderr, "WARNING imgsz is ignored for TensorRT engines: their input shape is fixed when built\n");
     ToolFacts here;
-    tools_discover(&here, TOOL_BIT(TOOL_TRTEXEC) | TOOL_BIT(TOOL_NVIDIA_SMI), 0, 10);
+    tools_discover(&here, TOOL_BIT(TOOL_TRTEXEC) | TOOL_BIT(TOOL_NVIDIA_SMI), 0, 10, NULL, NULL);
     char warn[4][400];
     int nw = engine_warnings(&h, &here, warn, 4);
     const char *prec = h.precision[0] ? h.precision : h.int8 ? "INT8" : h.half ? "FP16" : "FP32";

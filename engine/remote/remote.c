@@ -225,8 +225,8 @@ static char *remote_path(const RemoteHost *h, const char *dir, const char *name)
 char *remote_display_command(const RemoteHost *h, const char *dir, char *const argv[])
 {
     char *cmd = tools_command_text(argv);
-    char *qd = tools_shell_quote(dir);
-    char *inner = xasprintf("cd %s && %s", qd, cmd);
+    char *qd = tools_shell_quote(dir ? dir : ".");
+    char *inner = dir ? xasprintf("cd %s && %s", qd, cmd) : xstrdup(cmd);
     Vec v = {0};
     push(&v, "ssh");
     if (h->ssh_config[0]) {

@@ -65,7 +65,8 @@ char **remote_scp_argv(const RemoteHost *h, const char *src, const char *dst, bo
 void remote_argv_free(char **argv);
 
 /* What the user could type to rerun argv by hand on h in dir:
- * "ssh gpu-box 'cd /tmp/yoloport.abc && trtexec --onnx=yolov8n.onnx ...'".  Heap string. */
+ * "ssh gpu-box 'cd /tmp/yoloport.abc && trtexec --onnx=yolov8n.onnx ...'" (dir NULL: no cd).
+ * Heap string. */
 char *remote_display_command(const RemoteHost *h, const char *dir, char *const argv[]);
 
 /* The command string remote_run sends: argv run in dir under the process-group wrapper

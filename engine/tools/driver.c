@@ -11,6 +11,8 @@
 #include "engine/core/fileio.h"
 #include "engine/core/util.h"
 
+static bool job_stop(void *job) { return job_cancelled(job); }
+
 const char *tool_session_where(const ToolSession *ts) { return ts->remote ? ts->host.name : "this host"; }
 
 const char *tool_session_path(const ToolSession *ts, const char *name, char *buf, size_t len)
@@ -31,7 +33,7 @@ int tool_session_open(ToolSession *ts, Job *job, const RemoteHost *host, const c
     free(dir);
     if (!host) {
         job_progress(job, "looking for tools", -1);
-        tools_discover(&ts->facts, tool_mask, gpu_index, 20);
+        tools_discover(&ts->facts, tool_mask, gpu_index, 20, job_stop, job);
         return 0;
     }
     ts->remote = true;

@@ -22,6 +22,7 @@
 #include "engine/registry/model.h"
 #include "engine/tools/driver.h"
 #include "engine/tools/stages.h"
+#include "engine/tools/trt.h"
 #include "formats/openvino.h"
 #include "formats/torchscript.h"
 
@@ -286,6 +287,57 @@ static char *metadata_json(ExportCtx *ctx, char *err, size_t errlen)
     return json;
 }
 
+/* The converter's argument vector (words naming work-directory files) and the names it
+ * writes (into names, *n_out of them); json: MNNConvert's --bizCode. */
+static char **converter_argv(const Converter *cv, const ExportArgs *a, int channels, const char *stem,
+                             const char *onnx_name, const char *json, char names[3][600], int *n_out)
+{
+    Vec v = {0};
+#define ARG(...) do { char *w_ = xasprintf(__VA_ARGS__); vec_push(&v, sizeof w_, &w_); } while (0)
+    *n_out = 0;
+    ARG("%s", tools_name(cv->tool));
+    if (cv->tool == TOOL_OVC) {
+        ARG("%s", onnx_name);
+        ARG("--output_model");
+        ARG("%s.xml", stem);
+        ARG("--compress_to_fp16=%s", a->half ? "True" : "False");
+        snprintf(names[(*n_out)++], 600, "%s.xml", stem);
+        snprintf(names[(*n_out)++], 600, "%s.bin", stem);
+    } else if (cv->tool == TOOL_PNNX) {
+        ARG("%s", onnx_name);
+        ARG("inputshape=[%d,%d,%d,%d]", a->batch, channels, a->imgsz.v[0], a->imgsz.v[1]);
+        ARG("fp16=%d", a->half ? 1 : 0);
+        ARG("ncnnparam=model.ncnn.param");
+        ARG("ncnnbin=model.ncnn.bin");
+        ARG("ncnnpy=model_ncnn.py");
+        ARG("pnnxparam=model.pnnx.param");
+        ARG("pnnxbin=model.pnnx.bin");
+        ARG("pnnxpy=model_pnnx.py");
+        ARG("pnnxonnx=model.pnnx.onnx");
+        snprintf(names[(*n_out)++], 600, "model.ncnn.param");
+        snprintf(names[(*n_out)++], 600, "model.ncnn.bin");
+    } else {
+        ARG("-f");
+        ARG("ONNX");
+        ARG("--modelFile");
+        ARG("%s", onnx_name);
+        ARG("--MNNModel");
+        ARG("%s.mnn", stem);
+        ARG("--bizCode");
+        ARG("%s", json ? json : "<metadata JSON>");
+        if (a->half) ARG("--fp16");
+        if (a->int8) {
+            ARG("--weightQuantBits");
+            ARG("8");
+        }
+        snprintf(names[(*n_out)++], 600, "%s.mnn", stem);
+    }
+#undef ARG
+    char *null = NULL;
+    vec_push(&v, sizeof null, &null);
+    return v.items;
+}
+
 int export_converter_tool(struct ExportCtx *ctx, char *err, size_t errlen)
 {
     const FormatInfo *fi = ctx->fmt;
@@ -344,58 +396,14 @@ int export_converter_tool(struct ExportCtx *ctx, char *err, size_t errlen)
     const char *ver = ts.facts.tool[cv->tool].version;
     export_stage_log_start(&st, "%s %s (on %s)", tool, ver[0] ? ver : "(version unknown)", where);
 
-    Vec v = {0};
-#define ARG(...) do { char *w_ = xasprintf(__VA_ARGS__); vec_push(&v, sizeof w_, &w_); } while (0)
+    if (cv->tool == TOOL_MNNCONVERT && !(json = metadata_json(ctx, msg, sizeof msg))) {
+        err_set(err, errlen, "%s: %s", dest, msg);
+        goto out;
+    }
     char names[3][600];
     int n_out = 0;
-    ARG("%s", tool);
-    if (cv->tool == TOOL_OVC) {
-        ARG("%s", onnx_name);
-        ARG("--output_model");
-        ARG("%s.xml", stem);
-        ARG("--compress_to_fp16=%s", a->half ? "True" : "False");
-        snprintf(names[n_out++], sizeof names[0], "%s.xml", stem);
-        snprintf(names[n_out++], sizeof names[0], "%s.bin", stem);
-    } else if (cv->tool == TOOL_PNNX) {
-        ARG("%s", onnx_name);
-        ARG("inputshape=[%d,%d,%d,%d]", a->batch, ctx->source->meta.channels > 0 ? ctx->source->meta.channels : 3,
-            a->imgsz.v[0], a->imgsz.v[1]);
-        ARG("fp16=%d", a->half ? 1 : 0);
-        ARG("ncnnparam=model.ncnn.param");
-        ARG("ncnnbin=model.ncnn.bin");
-        ARG("ncnnpy=model_ncnn.py");
-        ARG("pnnxparam=model.pnnx.param");
-        ARG("pnnxbin=model.pnnx.bin");
-        ARG("pnnxpy=model_pnnx.py");
-        ARG("pnnxonnx=model.pnnx.onnx");
-        snprintf(names[n_out++], sizeof names[0], "model.ncnn.param");
-        snprintf(names[n_out++], sizeof names[0], "model.ncnn.bin");
-    } else {
-        if (!(json = metadata_json(ctx, msg, sizeof msg))) {
-            err_set(err, errlen, "%s: %s", dest, msg);
-            for (size_t i = 0; i < v.len; i++) free(((char **)v.items)[i]);
-            vec_free(&v);
-            goto out;
-        }
-        ARG("-f");
-        ARG("ONNX");
-        ARG("--modelFile");
-        ARG("%s", onnx_name);
-        ARG("--MNNModel");
-        ARG("%s.mnn", stem);
-        ARG("--bizCode");
-        ARG("%s", json);
-        if (a->half) ARG("--fp16");
-        if (a->int8) {
-            ARG("--weightQuantBits");
-            ARG("8");
-        }
-        snprintf(names[n_out++], sizeof names[0], "%s.mnn", stem);
-    }
-#undef ARG
-    char *null = NULL;
-    vec_push(&v, sizeof null, &null);
-    char **argv = v.items;
+    int channels = ctx->source->meta.channels > 0 ? ctx->source->meta.channels : 3;
+    char **argv = converter_argv(cv, a, channels, stem, onnx_name, json, names, &n_out);
     const char *inputs[1] = {onnx_path};
     const char *outputs[3] = {names[0], names[1], names[2]};
     job_progress(ctx->job, tool, -1);
@@ -453,4 +461,43 @@ out:
     tool_session_close(&ts);
     export_stage_end(&st, rc);
     return rc;
+}
+
+/* ---- the commands a stage would run, for the workbench -------------------------------- */
+
+static char *with_host(char **argv, const RemoteHost *host)
+{
+    char *text = host ? remote_display_command(host, NULL, argv) : tools_command_text(argv);
+    return text;
+}
+
+char *tools_stage_command_preview(const FormatInfo *fi, const ExportArgs *a, const ExportArgs *given,
+                                  const ToolFacts *facts, const RemoteHost *host, const char *stem)
+{
+    FormatWriteFn stage = tools_export_stage(fi, a);
+    if (!stage || stage == fi->write) return NULL;
+    char onnx[600], engine[600];
+    snprintf(onnx, sizeof onnx, "%s.onnx", stem);
+    snprintf(engine, sizeof engine, "%s.engine", stem);
+    char **argv = NULL;
+    if (stage == export_engine_tool) {
+        char cache[2048];
+        bool have_cache = facts && facts->probed && tools_timing_cache_path(facts, cache, sizeof cache) == 0;
+        TrtBuildSpec spec;
+        trt_spec_for_export(&spec, a, given, facts, 3, onnx, engine, have_cache && !host ? cache : NULL);
+        argv = trt_build_argv(&spec);
+    } else if (stage == export_converter_tool) {
+        for (size_t i = 0; i < ARRAY_LEN(converters); i++)
+            if (converters[i].fmt == fi->id) {
+                char names[3][600];
+                int n;
+                argv = converter_argv(&converters[i], a, 3, stem, onnx, NULL, names, &n);
+            }
+    } else if (stage == export_peer_tool) {
+        argv = export_args_argv(given, EXPORT_CMD_YOLO);
+    }
+    if (!argv) return NULL;
+    char *text = with_host(argv, host);
+    remote_argv_free(argv);
+    return text;
 }

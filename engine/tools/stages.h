@@ -32,4 +32,14 @@ int export_peer_tool(struct ExportCtx *ctx, char *err, size_t errlen);
 /* ovc / pnnx / MNNConvert on our ONNX (drive_tool of OpenVINO, NCNN, MNN). */
 int export_converter_tool(struct ExportCtx *ctx, char *err, size_t errlen);
 
+/* The command a tool-driven stage would run for fi with effective args a (given: as typed)
+ * on a host with facts (NULL: unknown, today's TensorRT flags), over ssh when host is not
+ * NULL, with stem as the artifact's base name: "trtexec --onnx=yolov8n.onnx ...",
+ * "yolo export ...", "ssh gpu-box 'MNNConvert ...'".  NULL when yoloport's own writer makes
+ * fi.  Heap string (the workbench's equivalent commands). */
+struct RemoteHost;
+struct ToolFacts;
+char *tools_stage_command_preview(const FormatInfo *fi, const ExportArgs *a, const ExportArgs *given,
+                                  const struct ToolFacts *facts, const struct RemoteHost *host, const char *stem);
+
 #endif

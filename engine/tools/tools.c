@@ -45,7 +45,9 @@ int tools_find(const char *name)
 
 /* ---- running a command for its output ---------------------------------------------------- */
 
-int tools_capture(char *const argv[], double timeout_s, char *out, size_t outlen, int *status)
+/* tools_capture, stopped early (as a timeout) when stop says so. */
+static int capture(char *const argv[], double timeout_s, char *out, size_t outlen, int *status, ToolsStopFn stop,
+                   void *stop_user)
 {
     if (outlen) out[0] = '\0';
     if (status) *status = -1;
@@ -81,13 +83,13 @@ int tools_capture(char *const argv[], double timeout_s, char *out, size_t outlen
     bool timed_out = false;
     for (;;) {
         double left = timeout_s - (now_seconds() - t0);
-        if (left <= 0) {
+        if (left <= 0 || (stop && stop(stop_user))) {
             timed_out = true;
             kill(-pid, SIGKILL);
             break;
         }
         struct pollfd pf = {p[0], POLLIN, 0};
-        int pr = poll(&pf, 1, (int)(left * 1000) + 1);
+        int pr = poll(&pf, 1, left > 0.1 ? 100 : (int)(left * 1000) + 1);
         if (pr < 0 && errno == EINTR) continue;
         if (pr <= 0) continue;
         char buf[4096];
@@ -122,6 +124,11 @@ int tools_capture(char *const argv[], double timeout_s, char *out, size_t outlen
     if (timed_out) return -1;
     if (status) *status = WIFEXITED(st) ? WEXITSTATUS(st) : WIFSIGNALED(st) ? 128 + WTERMSIG(st) : -1;
     return 0;
+}
+
+int tools_capture(char *const argv[], double timeout_s, char *out, size_t outlen, int *status)
+{
+    return capture(argv, timeout_s, out, outlen, status, NULL, NULL);
 }
 
 /* ---- parsing ------------------------------------------------------------------------------ */
@@ -314,7 +321,7 @@ int tools_parse_probe(ToolFacts *out, const char *text, int gpu_index)
 
 /* ---- local discovery ---------------------------------------------------------------------- */
 
-void tools_discover(ToolFacts *out, unsigned mask, int gpu_index, double timeout_s)
+void tools_discover(ToolFacts *out, unsigned mask, int gpu_index, double timeout_s, ToolsStopFn stop, void *stop_user)
 {
     double t0 = now_seconds();
     memset(out, 0, sizeof *out);
@@ -348,24 +355,24 @@ void tools_discover(ToolFacts *out, unsigned mask, int gpu_index, double timeout
     size_t cap = 64 << 10;
     char *cap_buf = xmalloc(cap);
     for (int t = 0; t < TOOL_COUNT; t++) {
-        if (!(mask & TOOL_BIT(t))) continue;
+        if (!(mask & TOOL_BIT(t)) || (stop && stop(stop_user))) continue;
         char where[512];
         if (!host_which(tool_table[t].exe, path, where, sizeof where)) continue;
         strbuf_printf(&b, "@@yoloport tool %s %s\n", tool_table[t].exe, where);
         int st;
         if (t == TOOL_NVIDIA_SMI) {
             char *q[] = {where, "--query-gpu=name,compute_cap,driver_version", "--format=csv,noheader", NULL};
-            if (tools_capture(q, timeout_s, cap_buf, cap, &st) == 0 && st != 0) {
+            if (capture(q, timeout_s, cap_buf, cap, &st, stop, stop_user) == 0 && st != 0) {
                 char *q2[] = {where, "--query-gpu=name,driver_version", "--format=csv,noheader", NULL};
-                tools_capture(q2, timeout_s, cap_buf, cap, &st);
+                capture(q2, timeout_s, cap_buf, cap, &st, stop, stop_user);
             }
             strbuf_printf(&b, "@@yoloport gpu-query\n%s\n", cap_buf);
             char *h[] = {where, NULL};
-            tools_capture(h, timeout_s, cap_buf, cap, &st);
+            capture(h, timeout_s, cap_buf, cap, &st, stop, stop_user);
             strbuf_printf(&b, "@@yoloport gpu-header\n%s\n", cap_buf);
         } else if (tool_table[t].version_arg) {
             char *v[] = {where, (char *)tool_table[t].version_arg, NULL};
-            tools_capture(v, timeout_s, cap_buf, cap, &st);
+            capture(v, timeout_s, cap_buf, cap, &st, stop, stop_user);
             strbuf_printf(&b, "%s\n", cap_buf);
         }
     }

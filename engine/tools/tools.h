@@ -62,7 +62,7 @@ typedef struct {
     char jetson[96];           /* /etc/nv_tegra_release's first line on a Jetson ("" elsewhere) */
 } GpuInfo;
 
-typedef struct {
+typedef struct ToolFacts {
     bool probed;               /* filled by discovery or a probe */
     char where[128];           /* "this host" or the remote host's name */
     char hostname[128];        /* the machine's own name there (uname -n) */
@@ -75,12 +75,14 @@ typedef struct {
 } ToolFacts;
 
 /* Find the tools in `mask` (TOOL_BIT(...)) on this host's PATH and ask each for its version
- * (timeout_s per command, <= 0: 20 s); nvidia-smi, when asked for and found, gives the GPU
+ * (timeout_s per command, <= 0: 20 s; stop, when not NULL, is asked between and during
+ * the commands and ends discovery early); nvidia-smi, when asked for and found, gives the GPU
  * facts of device gpu_index.  *out is fully overwritten; never fails (what cannot be
  * learned stays empty).  Blocking: run it off the UI thread.  (Tests may point
  * $YOLOPORT_NVIDIA_PROC and $YOLOPORT_TEGRA_RELEASE at their own stand-ins for
  * /proc/driver/nvidia/gpus and /etc/nv_tegra_release.) */
-void tools_discover(ToolFacts *out, unsigned mask, int gpu_index, double timeout_s);
+typedef bool (*ToolsStopFn)(void *user); /* true: give up now (a cancelled job) */
+void tools_discover(ToolFacts *out, unsigned mask, int gpu_index, double timeout_s, ToolsStopFn stop, void *stop_user);
 
 /* Run argv (looked up in PATH; no shell) with stdout and stderr captured together into out
  * (NUL-terminated, cut at outlen-1), stdin from /dev/null, in its own process group, which

@@ -78,6 +78,44 @@ char **trt_build_argv(const TrtBuildSpec *s)
     return v.items;
 }
 
+void trt_device_of(const ExportArgs *given, int *gpu, int *dla)
+{
+    *gpu = 0;
+    *dla = -1;
+    if (!given || export_args_is_none(given, EXPORT_KEY_DEVICE)) return;
+    const char *d = given->device;
+    if (strstr(d, "dla")) {
+        const char *c = strrchr(d, ':');
+        *dla = atoi(c ? c + 1 : d + 3);
+        return;
+    }
+    const char *c = strrchr(d, ':');
+    const char *num = c ? c + 1 : d;
+    while (*num == '[' || *num == ' ') num++;
+    if (*num >= '0' && *num <= '9') *gpu = atoi(num);
+}
+
+void trt_spec_for_export(TrtBuildSpec *spec, const ExportArgs *a, const ExportArgs *given, const ToolFacts *facts,
+                         int channels, const char *onnx_name, const char *engine_name, const char *timing_cache)
+{
+    memset(spec, 0, sizeof *spec);
+    int gpu, dla;
+    trt_device_of(given, &gpu, &dla);
+    spec->onnx = onnx_name;
+    spec->engine = engine_name;
+    spec->input_name = "images";
+    spec->half = a->half;
+    spec->int8 = a->int8;
+    spec->dynamic = a->dynamic;
+    spec->verbose = a->verbose;
+    spec->workspace_gib = export_args_is_none(a, EXPORT_KEY_WORKSPACE) ? 0 : a->workspace;
+    spec->dla_core = dla;
+    spec->device = gpu;
+    spec->timing_cache = timing_cache;
+    if (facts) memcpy(spec->version, facts->trt, sizeof spec->version);
+    export_trt_profile(a, channels, spec->min, spec->opt, spec->max);
+}
+
 TrtCalibCacheFn trt_calib_cache_writer(void) { return NULL; }
 
 const char *trt_missing(const ToolFacts *f, char *buf, size_t len)

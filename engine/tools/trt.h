@@ -45,6 +45,16 @@ typedef struct {
  * remote_argv_free (engine/remote/remote.h). */
 char **trt_build_argv(const TrtBuildSpec *spec);
 
+/* device= as the user gave it: "dla:1" -> *dla 1 (*gpu 0); "1", "cuda:1", "0,1" -> *gpu the
+ * first listed (*dla -1); None -> 0, -1. */
+void trt_device_of(const ExportArgs *given, int *gpu, int *dla);
+
+/* The spec an export makes: effective args a (given: as typed, for device=), the build
+ * host's facts (NULL: unknown, current flags), the model's channels, the work-directory
+ * names and the timing cache (may be NULL).  The strings are borrowed. */
+void trt_spec_for_export(TrtBuildSpec *spec, const ExportArgs *a, const ExportArgs *given, const ToolFacts *facts,
+                         int channels, const char *onnx_name, const char *engine_name, const char *timing_cache);
+
 /* workspace in GiB as trtexec's MiB: round(gib * 1024); 0 for None / <= 0. */
 long trt_workspace_mib(double gib);
 

@@ -31,24 +31,6 @@
 
 #include <json-c/json.h>
 
-/* device as given: "dla:1" -> dla 1; "1", "cuda:1", "0,1" -> GPU 1 (the first listed). */
-static void device_of(const ExportArgs *given, int *gpu, int *dla)
-{
-    *gpu = 0;
-    *dla = -1;
-    if (export_args_is_none(given, EXPORT_KEY_DEVICE)) return;
-    const char *d = given->device;
-    if (strstr(d, "dla")) {
-        const char *c = strrchr(d, ':');
-        *dla = atoi(c ? c + 1 : d + 3);
-        return;
-    }
-    const char *c = strrchr(d, ':');
-    const char *num = c ? c + 1 : d;
-    while (*num == '[' || *num == ' ') num++;
-    if (*num >= '0' && *num <= '9') *gpu = atoi(num);
-}
-
 static int mkdirs(const char *dir)
 {
     char buf[4096];
@@ -140,7 +122,7 @@ int export_engine_tool(struct ExportCtx *ctx, char *err, size_t errlen)
     Job *job = ctx->job;
     char msg[2048];
     int gpu_index, dla;
-    device_of(ctx->given, &gpu_index, &dla);
+    trt_device_of(ctx->given, &gpu_index, &dla);
 
     /* 1. what cannot be built, before anything is written */
     if (a->int8) {
@@ -214,22 +196,9 @@ int export_engine_tool(struct ExportCtx *ctx, char *err, size_t errlen)
         ensure_cache_dir(&ts, cache);
         job_log(job, JOB_LOG_INFO, "%s timing cache %s (kept per GPU and TensorRT version)", st.prefix, cache);
     }
-    TrtBuildSpec spec = {
-        .onnx = onnx_name,
-        .engine = engine_name,
-        .input_name = "images",
-        .half = a->half,
-        .int8 = a->int8,
-        .dynamic = a->dynamic,
-        .verbose = a->verbose,
-        .workspace_gib = export_args_is_none(a, EXPORT_KEY_WORKSPACE) ? 0 : a->workspace,
-        .dla_core = dla,
-        .device = gpu_index,
-        .timing_cache = have_cache ? cache : NULL,
-    };
-    memcpy(spec.version, ts.facts.trt, sizeof spec.version);
+    TrtBuildSpec spec;
     int channels = ctx->source->meta.channels > 0 ? ctx->source->meta.channels : 3;
-    export_trt_profile(a, channels, spec.min, spec.opt, spec.max);
+    trt_spec_for_export(&spec, a, ctx->given, &ts.facts, channels, onnx_name, engine_name, have_cache ? cache : NULL);
     if (a->dynamic)
         job_log(job, JOB_LOG_INFO, "%s dynamic profile images: min %dx%dx%dx%d, opt %dx%dx%dx%d, max %dx%dx%dx%d",
                 st.prefix, spec.min[0], spec.min[1], spec.min[2], spec.min[3], spec.opt[0], spec.opt[1], spec.opt[2],

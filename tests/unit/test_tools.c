@@ -750,7 +750,7 @@ static void test_discovery_with_stand_ins(void)
     write_script("yolo", "[ \"$1\" = version ] && echo 8.3.185\n");
     write_script("nvidia-smi", "case \"$1\" in --query-gpu=*) echo 'NVIDIA T4, 7.5, 470.82.01';; *) echo '| CUDA Version: 11.4 |';; esac\n");
     ToolFacts f;
-    tools_discover(&f, TOOLS_ALL, 0, 10);
+    tools_discover(&f, TOOLS_ALL, 0, 10, NULL, NULL);
     EXPECT(f.tool[TOOL_TRTEXEC].found);
     EXPECT_EQ_STR(f.tool[TOOL_TRTEXEC].version, "8.4.1");
     EXPECT_EQ_STR(f.tool[TOOL_YOLO].version, "8.3.185");
@@ -759,12 +759,12 @@ static void test_discovery_with_stand_ins(void)
     EXPECT_EQ_STR(f.where, "this host");
     EXPECT(f.hostname[0]);
     remove_script("trtexec"), remove_script("yolo"), remove_script("nvidia-smi");
-    tools_discover(&f, TOOL_BIT(TOOL_TRTEXEC) | TOOL_BIT(TOOL_NVIDIA_SMI), 0, 10);
+    tools_discover(&f, TOOL_BIT(TOOL_TRTEXEC) | TOOL_BIT(TOOL_NVIDIA_SMI), 0, 10, NULL, NULL);
     EXPECT(!f.tool[TOOL_TRTEXEC].found);
     /* a hanging version command is cut by the timeout */
     write_script("yolo", "sleep 30\n");
     double t0 = now_seconds();
-    tools_discover(&f, TOOL_BIT(TOOL_YOLO), 0, 0.3);
+    tools_discover(&f, TOOL_BIT(TOOL_YOLO), 0, 0.3, NULL, NULL);
     EXPECT_MSG(now_seconds() - t0 < 3, "discovery waited %.1f s", now_seconds() - t0);
     EXPECT(f.tool[TOOL_YOLO].found);
     EXPECT_EQ_STR(f.tool[TOOL_YOLO].version, "");
