@@ -97,6 +97,9 @@ static void usage(FILE *out)
     snprintf(fmt, sizeof fmt, "%s (see `yoloport matrix --here` for every format)", registry_writable_text());
     cli_wrap(out, "  FMT    ", fmt, 80);
     fprintf(out, "  keys   imgsz batch half dynamic simplify opset nms conf iou max_det agnostic_nms verify ...\n"
+                 "  tools  engine through trtexec (workspace, min_shape/opt_shape/max_shape, device=dla:N);\n"
+                 "         coreml paddle imx rknn through yolo export; backend=ultralytics|ovc|pnnx|mnnconvert;\n"
+                 "         host=user@box or a host.NAME of the config file runs the tool there over ssh\n"
                  "example: yoloport export model=yolov8n.pt format=onnx half=True\n");
 }
 

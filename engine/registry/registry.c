@@ -59,7 +59,7 @@ static const FormatInfo rows[FMT_ID_COUNT] = {
                     .matrix_id = "TensorRT",
                     .recognise = reader_engine_recognise,
                     .unreadable_reason = "a TensorRT engine (its plan runs only in TensorRT, on the GPU it was built "
-                                         "for); `yoloport info` reads its header, `benchmark` times it with trtexec",
+                                         "for); `yoloport info` reads its header",
                     .unavailable_reason = NA "yoloport does not build engines itself: the TensorRT builder does, on "
                                              "an NVIDIA GPU (an engine is built for one GPU model and TensorRT "
                                              "version); yoloport drives trtexec on this host or on host=",

@@ -206,10 +206,26 @@ int export_engine_tool(struct ExportCtx *ctx, char *err, size_t errlen)
     if (!export_args_is_none(a, EXPORT_KEY_WORKSPACE) && a->workspace > 0)
         job_log(job, JOB_LOG_INFO, "%s workspace %ld MiB: the builder's tactic scratch space, not a cap on GPU memory",
                 st.prefix, trt_workspace_mib(a->workspace));
+    /* INT8: the calibration cache from yoloport's calibration, beside the ONNX in the work
+     * directory (the hook is NULL until this build calibrates: step 1 refused already) */
+    char calib_name[600], calib_path[4800];
+    const char *inputs[2] = {onnx_path, NULL};
+    int n_inputs = 1;
+    TrtCalibCacheFn calibrate = trt_calib_cache_writer();
+    if (a->int8 && calibrate) {
+        snprintf(calib_name, sizeof calib_name, "%.*s.cache", (int)(strlen(onnx_name) - 5), onnx_name);
+        tool_session_path(&ts, calib_name, calib_path, sizeof calib_path);
+        job_progress(job, "TensorRT: INT8 calibration", -1);
+        if (calibrate(ctx, calib_path, msg, sizeof msg) != 0) {
+            err_set(err, errlen, "TensorRT INT8 calibration: %s", msg);
+            goto out;
+        }
+        spec.calib_cache = calib_name;
+        if (ts.remote) inputs[n_inputs++] = calib_path; /* here it is in the work directory already */
+    }
     char **argv = trt_build_argv(&spec);
-    const char *inputs[1] = {onnx_path};
     job_progress(job, "TensorRT: build", -1);
-    ToolStep build = {.stage = "TensorRT build", .argv = argv, .inputs = inputs, .n_inputs = 1};
+    ToolStep build = {.stage = "TensorRT build", .argv = argv, .inputs = inputs, .n_inputs = n_inputs};
     ToolRunResult res;
     int brc = tool_session_run(&ts, &build, &res, err, errlen);
     remote_argv_free(argv);
