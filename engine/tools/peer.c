@@ -447,6 +447,7 @@ int export_converter_tool(struct ExportCtx *ctx, char *err, size_t errlen)
     PrecisionInfo prec;
     double worst;
     CheckStatus status = check_artifact(&st, who, &prec, &worst);
+    if (oc.status == CHECK_WRITTEN_FAILED) status = CHECK_WRITTEN_FAILED; /* converted from an ONNX that failed its check */
     if (prec.kind == PREC_NONE) {
         prec.kind = a->int8 ? PREC_INT8 : a->half ? PREC_FP16 : PREC_FP32;
         snprintf(prec.text, sizeof prec.text, "%s", precision_name(prec.kind));

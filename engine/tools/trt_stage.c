@@ -301,7 +301,8 @@ int export_engine_tool(struct ExportCtx *ctx, char *err, size_t errlen)
              h.meta_len, h.task[0] ? h.task : "?", h.nc, h.imgsz[0], h.imgsz[1], h.batch, (unsigned long long)h.plan_bytes);
     engine_header_free(&h);
     report_add_check(ctx->report, "engine header", CHECK_PASSED, -1, 0, detail);
-    CheckStatus status = CHECK_PASSED;
+    /* an engine built from an ONNX that failed its check is no better than that ONNX */
+    CheckStatus status = oc.status == CHECK_WRITTEN_FAILED ? CHECK_WRITTEN_FAILED : CHECK_PASSED;
     if (lrc == 0) {
         snprintf(detail, sizeof detail, "trtexec loaded the engine and ran it on %s%s (outputs not compared: "
                  "yoloport has no TensorRT runtime; the ONNX it was built from was checked)", where,
