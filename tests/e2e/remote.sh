@@ -12,7 +12,7 @@ ROOT=$(pwd)
 case "$BIN" in /*) ;; *) BIN="$ROOT/$BIN" ;; esac
 CASES="remote_engine_comes_back remote_header_read_back remote_log_streams remote_work_dir_removed remote_two_hosts_at_once remote_cancel_leaves_no_remote_process remote_dropped_connection_reported remote_unreachable_host_says_so"
 skip_all() { for c in $CASES; do skip "$c" "$1"; done; exit 0; }
-SSHD=/usr/sbin/sshd
+SSHD="${YOLOPORT_TEST_SSHD:-/usr/sbin/sshd}" # Debian's path; overridable for other systems
 [ -x "$SSHD" ] || skip_all "sshd is not installed (Debian's openssh-server, in TEST_PKGS of scripts/deps.sh)"
 command -v ssh >/dev/null 2>&1 && command -v scp >/dev/null 2>&1 || skip_all "OpenSSH's ssh and scp are not installed"
 command -v python3 >/dev/null 2>&1 || skip_all "python3 (to find a free port) is not installed"
