@@ -9,7 +9,7 @@ BUILD_PKGS="build-essential pkg-config clang libclang-rt-14-dev libncurses-dev l
 libprotobuf-c-dev protobuf-c-compiler libonnx-dev libzip-dev libyaml-dev libopenblas-dev libstb-dev
 libpng-dev libjpeg-dev libxml2-dev"
 TEST_PKGS="tmux zip unzip time python3 python3-numpy python3-onnx python3-torch python3-protobuf python3-pyarmnn
-libarmnn-cpuref-backend22 locales"
+libarmnn-cpuref-backend22 locales openssh-client openssh-server"
 # node and npm may come from elsewhere than Debian (then Debian's npm conflicts): only add them when absent
 command -v node >/dev/null 2>&1 || TEST_PKGS="$TEST_PKGS nodejs"
 command -v npm >/dev/null 2>&1 || TEST_PKGS="$TEST_PKGS npm"

@@ -18,6 +18,8 @@
 #include "engine/host/host.h"
 #include "engine/jobs/jobs.h"
 #include "engine/matrix/matrix.h"
+#include "engine/remote/remote.h"
+#include "engine/tools/tools.h"
 #include "tui/commands.h"
 #include "tui/keymap.h"
 #include "widgets/bars.h"
@@ -68,6 +70,7 @@ typedef struct {
     bool finished;          /* the run's results may be read */
     double queued_at;
     uint64_t log_seen;      /* log lines already copied into the Jobs pane's view */
+    char host[64];          /* where its tools ran: host= as given, "" for this machine */
 } ExportRecord;
 
 typedef enum { MSG_INFO, MSG_OK, MSG_WARN, MSG_ERROR } MsgLevel;
@@ -103,6 +106,10 @@ struct App {
     Matrix *matrix[MATRIX_LANG_COUNT];
     HostFacts host;
     bool host_ready;
+    RemoteHosts hosts;      /* build hosts named in the config file (host.NAME = user@box) */
+    ToolFacts tools;        /* the external tools found at start-up, with versions (a background job) */
+    bool tools_ready;
+    void *tools_discovery;  /* that job's record (session.c), NULL once the runner stopped */
 
     /* screen */
     Pane panes[SCREEN_COUNT];

@@ -14,7 +14,9 @@
 #include "engine/export/export.h"
 #include "engine/export/report.h"
 #include "engine/jobs/jobs.h"
+#include "engine/remote/remote.h"
 #include "tui/cli.h"
+#include "tui/config.h"
 
 static volatile sig_atomic_t interrupted;
 
@@ -91,6 +93,7 @@ char *cli_report_text(const Report *r, bool color)
         int pad = w - textwidth_str(a->path);
         strbuf_printf(&b, "  %s%*s  %-*s  %-9s  %9s  %9s  %s %s%s\n", a->path, pad > 0 ? pad : 0, "", fw, a->format,
                       a->precision.text, size, ratio, check_status_mark(a->status), artifact_status_word(a->status), delta);
+        if (a->built_on) strbuf_printf(&b, "    built on %s\n", a->built_on);
     }
     for (int i = 0; i < r->n_checks; i++) {
         const ReportCheck *c = &r->checks[i];
@@ -109,6 +112,9 @@ static void usage(FILE *out)
     snprintf(fmt, sizeof fmt, "%s (see `yoloport matrix --here` for every format)", registry_writable_text());
     cli_wrap(out, "  FMT    ", fmt, 80);
     fprintf(out, "  keys   imgsz batch half dynamic simplify opset nms conf iou max_det agnostic_nms verify ...\n"
+                 "  tools  engine through trtexec (workspace, min_shape/opt_shape/max_shape, device=dla:N);\n"
+                 "         coreml paddle imx rknn through yolo export; backend=ultralytics|ovc|pnnx|mnnconvert;\n"
+                 "         host=user@box or a host.NAME of the config file runs the tool there over ssh\n"
                  "example: yoloport export model=yolov8n.pt format=onnx half=True\n");
 }
 
@@ -138,9 +144,22 @@ int cli_export(int argc, char **argv)
     }
 
     bool color = cli_color_enabled(stdout);
+    ExportRun *run = export_run_new(&args, color);
+    if (!export_args_is_none(&args, EXPORT_KEY_HOST) && args.host[0]) { /* a host named in the config file */
+        RemoteHosts *hosts = xcalloc(1, sizeof *hosts);
+        char err[512];
+        int hrc = config_load_hosts(hosts, err, sizeof err);
+        if (hrc != 0) fprintf(stderr, "yoloport: %s\n", err);
+        if (hrc != 0 || export_run_set_host(run, hosts, err, sizeof err) != 0) {
+            if (hrc == 0) fprintf(stderr, "yoloport: %s\n", err);
+            free(hosts);
+            export_run_free(run);
+            return 2;
+        }
+        free(hosts);
+    }
     JobRunnerOptions ro = {.workers = 1};
     JobRunner *runner = jobs_new(&ro);
-    ExportRun *run = export_run_new(&args, color);
     Job *job = export_submit(runner, run);
 
     /* Ctrl-C, a terminal hang-up and a polite kill all cancel the job the same way: it stops,

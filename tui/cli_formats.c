@@ -80,6 +80,12 @@ static void man_export_row(FILE *out, const FormatInfo *f)
     roff_line(out, line);
     if (f->write) {
         roff_line(out, "Written by this build, then read back and checked against the source.");
+    } else if (f->drive_tool && f->unavailable_reason) {
+        const char *r = f->unavailable_reason;
+        const char *na = "not available in this build: ";
+        snprintf(line, sizeof line, "Made by an external tool yoloport drives (see EXTERNAL TOOLS AND BUILD HOSTS); "
+                 "not written by this build itself: %s.", !strncmp(r, na, strlen(na)) ? r + strlen(na) : r);
+        roff_line(out, line);
     } else if (f->unavailable_reason) {
         const char *r = f->unavailable_reason;
         const char *na = "not available in this build: ";
@@ -92,6 +98,8 @@ static void man_export_row(FILE *out, const FormatInfo *f)
         snprintf(line, sizeof line, "External tool: %s.  %s.", f->tool, f->tool_note ? f->tool_note : "");
         roff_line(out, line);
     }
+    if (f->write && f->drive_tool)
+        roff_line(out, "With backend= set to its converter, that tool converts yoloport's ONNX export instead.");
 }
 
 void cli_formats_man(FILE *out)

@@ -16,6 +16,8 @@
 #include "engine/registry/model.h"
 #include "engine/registry/registry.h"
 #include "engine/builder/yolo.h"
+#include "engine/tools/tools.h"
+#include "formats/engine.h"
 #include "tui/cli.h"
 
 #define NAMES_SHOWN 10
@@ -370,6 +372,120 @@ static int info_size(const GraphMeta *meta, bool builds, LoadOptions *opt, void 
     return 0;
 }
 
+/* ---- TensorRT engines: the peer's header, and whether this host can run it ---------------- */
+
+/* Differences between the engine's build environment and this host's, as warning lines. */
+static int engine_warnings(const EngineHeader *h, const ToolFacts *here, char out[][400], int max)
+{
+    int n = 0;
+    char built[300];
+    snprintf(built, sizeof built, "%s%s%s%s%s%s", h->gpu[0] ? h->gpu : "an unrecorded GPU",
+             h->compute_capability[0] ? " (compute " : "", h->compute_capability, h->compute_capability[0] ? ")" : "",
+             h->tensorrt[0] ? ", TensorRT " : "", h->tensorrt);
+    if (!here->gpu.present) {
+        snprintf(out[n++], 400, "this host has no NVIDIA GPU: the engine runs only on the GPU it was built for (%s)", built);
+        return n;
+    }
+    const GpuInfo *g = &here->gpu;
+    bool other_gpu = (h->gpu[0] && g->name[0] && strcmp(h->gpu, g->name) != 0) ||
+                     (h->compute_capability[0] && g->compute_capability[0] && strcmp(h->compute_capability, g->compute_capability) != 0);
+    if (other_gpu && n < max)
+        snprintf(out[n++], 400, "built for %s, but this host has %s%s%s%s: engines are specific to the GPU they were built on; "
+                 "rebuild it here", built, g->name[0] ? g->name : "another GPU", g->compute_capability[0] ? " (compute " : "",
+                 g->compute_capability, g->compute_capability[0] ? ")" : "");
+    const ToolInfo *t = &here->tool[TOOL_TRTEXEC];
+    if (h->tensorrt[0] && t->found && t->version[0] && n < max) {
+        int a[3] = {0}, b[3] = {0};
+        sscanf(h->tensorrt, "%d.%d.%d", &a[0], &a[1], &a[2]);
+        sscanf(t->version, "%d.%d.%d", &b[0], &b[1], &b[2]);
+        if (a[0] != b[0] || a[1] != b[1])
+            snprintf(out[n++], 400, "built with TensorRT %s, but this host has TensorRT %s: an engine loads only in the "
+                     "TensorRT version that built it; rebuild it here", h->tensorrt, t->version);
+    } else if (!t->found && n < max) {
+        snprintf(out[n++], 400, "TensorRT is not installed here (trtexec is not on PATH): the engine cannot be loaded or timed");
+    }
+    return n;
+}
+
+static int info_engine(const InfoArgs *a)
+{
+    EngineHeader h;
+    char err[1024];
+    if (engine_header_read(a->model, &h, err, sizeof err) != 0) {
+        fprintf(stderr, "yoloport: %s\n", err);
+        return 1;
+    }
+    if (a->imgsz_given) fprintf(stderr, "WARNING imgsz is ignored for TensorRT engines: their input shape is fixed when built\n");
+    ToolFacts here;
+    tools_discover(&here, TOOL_BIT(TOOL_TRTEXEC) | TOOL_BIT(TOOL_NVIDIA_SMI), 0, 10, NULL, NULL);
+    char warn[4][400];
+    int nw = engine_warnings(&h, &here, warn, 4);
+    const char *prec = h.precision[0] ? h.precision : h.int8 ? "INT8" : h.half ? "FP16" : "FP32";
+    if (a->json) {
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "model", json_object_new_string(a->model));
+        json_object_object_add(o, "task", str_or_null(h.task));
+        json_object *names = json_object_new_array();
+        for (int i = 0; i < h.nc; i++) json_object_array_add(names, json_object_new_string(h.names[i]));
+        json_object_object_add(o, "nc", json_object_new_int(h.nc));
+        json_object_object_add(o, "names", names);
+        json_object_object_add(o, "stride", h.stride ? json_object_new_int(h.stride) : NULL);
+        json_object *imgsz = json_object_new_array();
+        json_object_array_add(imgsz, json_object_new_int(h.imgsz[0]));
+        json_object_array_add(imgsz, json_object_new_int(h.imgsz[1]));
+        json_object_object_add(o, "imgsz", imgsz);
+        json_object_object_add(o, "batch", json_object_new_int(h.batch));
+        json_object_object_add(o, "dynamic", json_object_new_boolean(h.dynamic));
+        json_object_object_add(o, "precision", json_object_new_string(prec));
+        json_object *src = json_object_new_object();
+        json_object_object_add(src, "format", json_object_new_string("engine"));
+        json_object_object_add(src, "version", str_or_null(h.version));
+        json_object_object_add(src, "date", str_or_null(h.date));
+        json_object_object_add(o, "source", src);
+        json_object *b = json_object_new_object();
+        json_object_object_add(b, "host", str_or_null(h.build_host));
+        json_object_object_add(b, "gpu", str_or_null(h.gpu));
+        json_object_object_add(b, "compute_capability", str_or_null(h.compute_capability));
+        json_object_object_add(b, "driver", str_or_null(h.driver));
+        json_object_object_add(b, "cuda", str_or_null(h.cuda));
+        json_object_object_add(b, "tensorrt", str_or_null(h.tensorrt));
+        json_object_object_add(o, "built_with", b);
+        json_object_object_add(o, "metadata_bytes", json_object_new_int64(h.meta_len));
+        json_object_object_add(o, "plan_bytes", json_object_new_int64((int64_t)h.plan_bytes));
+        json_object *w = json_object_new_array();
+        for (int i = 0; i < nw; i++) json_object_array_add(w, json_object_new_string(warn[i]));
+        json_object_object_add(o, "warnings", w);
+        printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+        json_object_put(o);
+    } else {
+        printf("model:    %s\n", a->model);
+        if (h.task[0]) printf("task:     %s\n", h.task);
+        printf("classes:  %d", h.nc);
+        for (int i = 0; i < h.nc && i < NAMES_SHOWN; i++) printf("%s%s", i ? ", " : " (", h.names[i]);
+        if (h.nc > NAMES_SHOWN) printf(", ... %d more", h.nc - NAMES_SHOWN);
+        printf("%s\n", h.nc > 0 ? ")" : "");
+        if (h.stride) printf("stride:   %d\n", h.stride);
+        printf("imgsz:    %d,%d\n", h.imgsz[0], h.imgsz[1]);
+        printf("batch:    %d%s\n", h.batch, h.dynamic ? " (dynamic: the maximum)" : "");
+        printf("precision: %s%s\n", prec, h.dla[0] ? " (DLA)" : "");
+        printf("source:   engine");
+        if (h.version[0]) printf(", Ultralytics %s", h.version);
+        if (h.date[0]) printf(", %s", h.date);
+        printf("\n");
+        if (h.gpu[0] || h.tensorrt[0])
+            printf("built on: %s%s%s%s%s%s, driver %s, CUDA %s, TensorRT %s\n", h.build_host[0] ? h.build_host : "?",
+                   h.gpu[0] ? ": " : "", h.gpu, h.compute_capability[0] ? " (compute " : "", h.compute_capability,
+                   h.compute_capability[0] ? ")" : "",
+                   h.driver[0] ? h.driver : "?", h.cuda[0] ? h.cuda : "?", h.tensorrt[0] ? h.tensorrt : "?");
+        else
+            printf("built on: not recorded (an engine exported by Ultralytics)\n");
+        printf("plan:     %llu bytes after %u bytes of metadata\n", (unsigned long long)h.plan_bytes, h.meta_len);
+    }
+    for (int i = 0; i < nw; i++) fprintf(stderr, "WARNING %s\n", warn[i]);
+    engine_header_free(&h);
+    return 0;
+}
+
 int cli_info(int argc, char **argv)
 {
     InfoArgs a;
@@ -383,6 +499,7 @@ int cli_info(int argc, char **argv)
         return 2;
     }
     char err[1024] = "";
+    if (model_detect(a.model, err, sizeof err) == FMT_ENGINE) return info_engine(&a);
     /* read once: the size to build at is decided from the model's own stride (info_size) */
     LoadOptions opt = {.shapes_only = true, .decide = info_size, .decide_user = &a};
     Graph *g = model_load(a.model, &opt, err, sizeof err);

@@ -94,8 +94,10 @@ int config_apply_text(App *app, const char *text, bool theme_given, char *err, s
             app->mouse = !strcasecmp(val, "on") || !strcasecmp(val, "true") || !strcmp(val, "1") || !strcasecmp(val, "yes");
         } else if (!strcmp(key, "export")) {
             snprintf(app->default_args, sizeof app->default_args, "%s", val);
+        } else if (!strncmp(key, "host.", 5)) {
+            if (remote_hosts_set(&app->hosts, key, val, msg, sizeof msg) != 0) goto bad;
         } else {
-            snprintf(msg, sizeof msg, "unknown setting '%s' (theme, refresh, mouse, export, bind, unbind)", key);
+            snprintf(msg, sizeof msg, "unknown setting '%s' (theme, refresh, mouse, export, host.NAME, bind, unbind)", key);
             goto bad;
         }
         continue;
@@ -116,6 +118,32 @@ int config_load(App *app, bool theme_given, char *err, size_t errlen)
     fclose(f);
     int rc = config_apply_text(app, text, theme_given, err, errlen);
     free(text);
+    return rc;
+}
+
+int config_load_hosts(RemoteHosts *hosts, char *err, size_t errlen)
+{
+    memset(hosts, 0, sizeof *hosts);
+    char path[4096];
+    xdg_path(path, sizeof path, "XDG_CONFIG_HOME", ".config", "config");
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    char line[1024], msg[256];
+    int lineno = 0, rc = 0;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        char *hash = strchr(line, '#');
+        if (hash) *hash = 0;
+        char *s = trim(line);
+        char *eq = strchr(s, '=');
+        if (strncmp(s, "host.", 5) != 0 || !eq) continue;
+        *eq = 0;
+        if (remote_hosts_set(hosts, trim(s), trim(eq + 1), msg, sizeof msg) != 0 && rc == 0) {
+            snprintf(err, errlen, "%s:%d: %s", path, lineno, msg);
+            rc = -1;
+        }
+    }
+    fclose(f);
     return rc;
 }
 

@@ -5,6 +5,8 @@
  *   refresh = 30            maximum frames per second for job-driven redraws (1..240)
  *   mouse = on | off
  *   export = imgsz=320 half=True ...   default export arguments for the Export form
+ *   host.NAME = user@box    a build host for host=NAME (engine/remote/remote.h), with
+ *   host.NAME.port = 2222   .ssh_config = FILE, .identity = FILE, .workdir = DIR, .path = DIRS
  *   bind SCOPE KEY COMMAND  /  unbind SCOPE KEY   (see keymap.h; SCOPE * = everywhere)
  *   # comments
  * The workbench never writes it.  UI state goes to $XDG_STATE_HOME/yoloport/state
@@ -24,6 +26,9 @@ void config_paths(App *app);
  * mouse, default args, key bindings).  Missing file: 0.  Errors: -1 + the first problem
  * ("config:12: unknown command 'foo'") in err; every good line still applies. */
 int config_load(App *app, bool theme_given, char *err, size_t errlen);
+/* Only the host.NAME lines of the config file, for the command line (`export host=NAME`).
+ * Missing file: 0 and no hosts.  -1 + the first problem ("config:3: ..."). */
+int config_load_hosts(RemoteHosts *hosts, char *err, size_t errlen);
 /* Apply config text (the same rules; used by config_load and the tests). */
 int config_apply_text(App *app, const char *text, bool theme_given, char *err, size_t errlen);
 

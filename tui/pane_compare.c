@@ -19,7 +19,7 @@
 
 /* the measured figures come right after the size so that they show in 80 columns */
 enum {
-    C_MARK, C_JOB, C_FORMAT, C_STATUS, C_SIZE, C_SPEED, C_FPS, C_MAP, C_RATIO, C_PREC, C_TIME, C_DELTA, C_RUNTIME,
+    C_MARK, C_JOB, C_FORMAT, C_STATUS, C_SIZE, C_SPEED, C_FPS, C_MAP, C_RATIO, C_PREC, C_TIME, C_DELTA, C_RUNTIME, C_HOST,
     C_SIZE_BAR, C_TIME_BAR, C_FPS_BAR, C_PATH, C_COUNT
 };
 
@@ -67,6 +67,16 @@ static double row_seconds(App *app, const ExportRecord *rec)
     return a ? a->seconds : NAN;
 }
 
+/* The format's name without the "@host" the Jobs list adds (the host has its own column). */
+static const char *eff_name(const ExportRecord *rec)
+{
+    static char buf[64];
+    snprintf(buf, sizeof buf, "%s", rec->format_name);
+    char *at = rec->host[0] ? strrchr(buf, '@') : NULL;
+    if (at) *at = '\0';
+    return buf;
+}
+
 static void cell_fn(void *ctx, int row, int col, TableCell *c)
 {
     ComparePane *cp = ctx;
@@ -82,7 +92,8 @@ static void cell_fn(void *ctx, int row, int col, TableCell *c)
     switch (col) {
     case C_MARK: snprintf(c->buf, c->len, "%s", is_marked(cp, rec->job_id) ? "*" : " "); break;
     case C_JOB: snprintf(c->buf, c->len, "%d", rec->job_id); break;
-    case C_FORMAT: snprintf(c->buf, c->len, "%s", rec->format_name); break;
+    case C_FORMAT: snprintf(c->buf, c->len, "%s", eff_name(rec)); break;
+    case C_HOST: snprintf(c->buf, c->len, "%s", rec->host[0] ? rec->host : "here"); break;
     case C_STATUS:
         if (!rec->finished || !run) snprintf(c->buf, c->len, "%s", job_state_name(rec->state));
         else if (rec->state == JOB_CANCELLED) snprintf(c->buf, c->len, "cancelled"), c->slot = SLOT_DIM;
@@ -187,6 +198,7 @@ static void compare_open(Pane *p, App *app)
         {"size", 9, 1, true, COL_TEXT},       {"ms/img", 6, 1, true, COL_TEXT},     {"FPS", 6, 1, true, COL_TEXT},
         {"mAP50-95", 8, 1, true, COL_TEXT},   {"vs source", 9, 1, true, COL_TEXT}, {"precision", 0, -1, false, COL_TEXT},
         {"export", 8, 1, true, COL_TEXT},     {"max |Δ|", 8, 1, true, COL_TEXT},   {"runtime", 0, -1, false, COL_TEXT},
+        {"host", 0, -1, false, COL_TEXT},
         {"size", 14, -1, true, COL_BAR},      {"time", 14, -1, true, COL_BAR},     {"FPS", 14, -1, true, COL_BAR},
         {"artifact", 0, -1, false, COL_TEXT},
     };

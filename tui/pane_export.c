@@ -9,6 +9,8 @@
 #include <strings.h>
 
 #include "engine/registry/registry.h"
+#include "engine/tools/stages.h"
+#include "engine/tools/trt.h"
 #include "tui/app.h"
 #include "tui/session.h"
 #include "widgets/form.h"
@@ -23,9 +25,13 @@ typedef struct {
     int focus;               /* 0 formats, 1 form */
     Form form;
     int field_key[EXPORT_KEY_COUNT]; /* form field -> ExportArgKey */
+    const char *host_choices[1 + REMOTE_HOSTS_MAX]; /* "" (this host) and the configured hosts */
     ExportMsgs msgs;
     ExportEffective eff;
     char *cmd_yoloport, *cmd_yolo;
+    char *cmd_tool;          /* the tool a tool-driven format runs (trtexec ..., ssh ...), NULL when none */
+    char why[FMT_COUNT][256]; /* what this host lacks for a tool-driven format ("" when nothing) */
+    bool tools_seen;         /* the start-up tool discovery was taken into account */
     int list_x, list_y, list_w, list_h, form_x, form_y, form_w, form_h, cmd_y;
     App *app;                /* for the form's check (the App outlives its panes) */
     unsigned model_serial;   /* app->model_serial the last validation saw */
@@ -35,10 +41,13 @@ typedef struct {
 static ExportPane *ep_of(Pane *p) { return p->state; }
 
 static const char *const split_choices[] = {"train", "val", "test"};
+static const char *const backend_choices[] = {"", "yoloport", "ultralytics", "ovc", "pnnx", "mnnconvert"};
 
 static void build_form(ExportPane *ep, App *app)
 {
     form_clear(&ep->form);
+    ep->host_choices[0] = "";
+    for (int i = 0; i < app->hosts.n; i++) ep->host_choices[1 + i] = app->hosts.items[i].name;
     int n = 0;
     for (int k = 0; k < EXPORT_KEY_COUNT; k++) {
         const ExportArgInfo *ai = &export_arg_info[k];
@@ -50,16 +59,25 @@ static void build_form(ExportPane *ep, App *app)
         case ARG_FLOAT: kind = FIELD_FLOAT; break;
         default: kind = FIELD_TEXT; break;
         }
-        if (k == EXPORT_KEY_SPLIT) kind = FIELD_CHOICE;
+        if (k == EXPORT_KEY_SPLIT || k == EXPORT_KEY_BACKEND) kind = FIELD_CHOICE;
+        if (k == EXPORT_KEY_HOST && app->hosts.n > 0) kind = FIELD_CHOICE; /* the host picker */
         char val[256];
         export_args_value_text(&app->args, (ExportArgKey)k, val, sizeof val);
         if (!strcmp(val, "None")) val[0] = 0;
         FormField *f = form_add(&ep->form, ai->name, kind, val);
         f->allow_empty = (ai->flags & ARGF_NULLABLE) != 0;
         snprintf(f->help, sizeof f->help, "%s", ai->help);
-        if (kind == FIELD_CHOICE) {
+        if (k == EXPORT_KEY_SPLIT) {
             f->choices = split_choices;
             f->n_choices = 3;
+        } else if (k == EXPORT_KEY_BACKEND) {
+            f->choices = backend_choices;
+            f->n_choices = (int)(sizeof backend_choices / sizeof backend_choices[0]);
+            f->allow_empty = true;
+        } else if (kind == FIELD_CHOICE && k == EXPORT_KEY_HOST) {
+            f->choices = (const char *const *)ep->host_choices;
+            f->n_choices = 1 + app->hosts.n;
+            f->allow_empty = true;
         }
         ep->field_key[n++] = k;
     }
@@ -124,19 +142,51 @@ static void revalidate(ExportPane *ep, App *app)
     }
     free(ep->cmd_yoloport);
     free(ep->cmd_yolo);
+    free(ep->cmd_tool);
     ep->cmd_yoloport = export_args_command(&a, EXPORT_CMD_YOLOPORT);
     ep->cmd_yolo = export_args_command(&a, EXPORT_CMD_YOLO);
+    ep->cmd_tool = NULL;
+    if (ep->eff.fmt) { /* the tool's own command: trtexec ..., MNNConvert ..., over ssh with host= */
+        RemoteHost host;
+        char herr[256];
+        bool remote = !export_args_is_none(&a, EXPORT_KEY_HOST) && a.host[0] &&
+                      remote_resolve(&app->hosts, a.host, &host, herr, sizeof herr) == 0;
+        char *stem = export_out_base(a.model[0] ? a.model : "yolov8n.pt");
+        const char *slash = strrchr(stem, '/');
+        ep->cmd_tool = tools_stage_command_preview(ep->eff.fmt, &ep->eff.args, &a, app->tools_ready ? &app->tools : NULL,
+                                                   remote ? &host : NULL, slash ? slash + 1 : stem);
+        free(stem);
+        /* the peer's exporter: its command is the yolo line, shown there unless it runs on a host */
+        if (ep->cmd_tool && !remote && !strncmp(ep->cmd_tool, "yolo export", 11)) {
+            free(ep->cmd_tool);
+            ep->cmd_tool = NULL;
+        }
+    }
 }
 
-static void scan_formats(ExportPane *ep)
+/* What this host can do for each format: our writer; a tool it drives, found (with the
+ * start-up discovery once it is in: TensorRT also needs an NVIDIA GPU); or nothing. */
+static void scan_formats(ExportPane *ep, App *app)
 {
+    ep->tools_seen = app->tools_ready;
     for (int i = 0; i < registry_count() && i < FMT_COUNT; i++) {
         const FormatInfo *fi = registry_get(i);
         ep->tool_path[i][0] = 0;
+        ep->why[i][0] = 0;
         if (!strcmp(fi->argument, "-")) ep->avail[i] = 3;
         else if (fi->write) ep->avail[i] = 0;
-        else if (fi->tool && registry_tool_on_path(fi, ep->tool_path[i], sizeof ep->tool_path[i])) ep->avail[i] = 1;
-        else ep->avail[i] = 2;
+        else if (!app->tools_ready) {
+            bool found = fi->tool && registry_tool_on_path(fi, ep->tool_path[i], sizeof ep->tool_path[i]);
+            ep->avail[i] = found ? 1 : 2;
+        } else {
+            int t = fi->tool ? tools_find(fi->tool) : -1;
+            const ToolInfo *ti = t >= 0 ? &app->tools.tool[t] : NULL;
+            bool found = ti && ti->found;
+            if (found) snprintf(ep->tool_path[i], sizeof ep->tool_path[i], "%s%s%s", ti->path, ti->version[0] ? " " : "", ti->version);
+            if (fi->id == FMT_ENGINE && *trt_missing(&app->tools, ep->why[i], sizeof ep->why[i])) found = false;
+            else if (!found && fi->tool) snprintf(ep->why[i], sizeof ep->why[i], "%s is not on PATH", fi->tool);
+            ep->avail[i] = found ? 1 : 2;
+        }
     }
 }
 
@@ -176,7 +226,7 @@ static void export_open(Pane *p, App *app)
     ep->form.check_user = ep;
     ep->fmts.count = registry_count();
     ep->fmts.height = 16;
-    scan_formats(ep);
+    scan_formats(ep, app);
     /* start on the format the arguments name, else ONNX */
     const FormatInfo *fi = registry_find(app->args.format);
     if (!fi || export_args_is_default(&app->args, EXPORT_KEY_FORMAT)) {
@@ -196,6 +246,7 @@ static void export_close(Pane *p, App *app)
     form_free(&ep->form);
     free(ep->cmd_yoloport);
     free(ep->cmd_yolo);
+    free(ep->cmd_tool);
     free(ep);
     p->state = NULL;
 }
@@ -203,6 +254,11 @@ static void export_close(Pane *p, App *app)
 static int export_update(Pane *p, App *app)
 {
     ExportPane *ep = ep_of(p);
+    if (ep->tools_seen != app->tools_ready) { /* the start-up discovery came in */
+        scan_formats(ep, app);
+        revalidate(ep, app);
+        return R_REDRAW;
+    }
     /* a new model brings its own stride and default imgsz; job events change nothing here */
     if (ep->model_serial != app->model_serial) {
         revalidate(ep, app);
@@ -218,7 +274,7 @@ static void layout(ExportPane *ep, Pane *p)
     ep->list_w = p->w >= 100 ? 34 : 26;
     ep->list_x = p->x;
     ep->list_y = p->y + 1;
-    ep->cmd_y = p->y + p->h - 3;
+    ep->cmd_y = p->y + p->h - (ep->cmd_tool ? 4 : 3);
     ep->list_h = ep->cmd_y - ep->list_y;
     ep->form_x = p->x + ep->list_w + 1;
     ep->form_y = p->y + 1;
@@ -321,7 +377,9 @@ static int export_key(Pane *p, App *app, Command cmd, wint_t ch, bool is_key)
             if (fi && strcmp(fi->argument, "-")) export_args_set(&app->args, "format", fi->argument, NULL);
             revalidate(ep, app);
             const FormatInfo *sel = selected_format(ep);
-            if (sel && ep->avail[sel->id] == 2 && sel->unavailable_reason) app_status(app, MSG_WARN, "%s: %s", sel->name, sel->unavailable_reason);
+            if (sel && ep->avail[sel->id] == 2 && ep->why[sel->id][0] && sel->drive_tool)
+                app_status(app, MSG_WARN, "%s: not available on this host: %s", sel->name, ep->why[sel->id]);
+            else if (sel && ep->avail[sel->id] == 2 && sel->unavailable_reason) app_status(app, MSG_WARN, "%s: %s", sel->name, sel->unavailable_reason);
             else if (sel && ep->avail[sel->id] == 1) app_status(app, MSG_INFO, "%s: through %s", sel->name, ep->tool_path[sel->id]);
         }
         return R_HANDLED | R_REDRAW;
@@ -441,12 +499,20 @@ static void export_draw(Pane *p, App *app, WINDOW *win)
             other = ep->msgs.items[m].text;
             break;
         }
-    if (fi && ep->avail[fi->id] == 2 && fi->unavailable_reason) other = fi->unavailable_reason;
+    char lacks[400];
+    bool remote = !export_args_is_none(&app->args, EXPORT_KEY_HOST) && app->args.host[0];
+    if (fi && ep->avail[fi->id] == 2 && fi->drive_tool && ep->why[fi->id][0] && !remote) {
+        snprintf(lacks, sizeof lacks, "not available on this host: %s", ep->why[fi->id]);
+        other = lacks;
+    } else if (fi && ep->avail[fi->id] == 2 && !fi->drive_tool && fi->unavailable_reason) {
+        other = fi->unavailable_reason;
+    }
     if (other) text_draw_pad(win, ep->cmd_y + 2, p->x, other, p->w, theme_attr(th, SLOT_WARNING));
     else {
         snprintf(yolo, sizeof yolo, "%s", ep->cmd_yolo ? ep->cmd_yolo : "");
         text_draw_pad(win, ep->cmd_y + 2, p->x, yolo, p->w, theme_attr(th, SLOT_DIM));
     }
+    if (ep->cmd_tool) text_draw_pad(win, ep->cmd_y + 3, p->x, ep->cmd_tool, p->w, normal);
 }
 
 const PaneOps pane_export_ops = {

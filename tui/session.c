@@ -9,11 +9,35 @@
 #include "engine/export/export.h"
 #include "engine/registry/model.h"
 #include "engine/runtime/runtime.h"
+#include "engine/remote/remote.h"
+#include "engine/tools/tools.h"
+
+/* The external tools and their versions, found once at start-up on a worker (their version
+ * commands may take seconds: the peer's yolo imports Python), published to the UI thread by
+ * the job's FINISHED event. */
+typedef struct {
+    int job_id;
+    ToolFacts facts;
+} ToolsDiscovery;
+
+static bool discovery_stop(void *job) { return job_cancelled(job); }
+
+static int discovery_body(Job *job, void *user, char *err, size_t errlen)
+{
+    ToolsDiscovery *d = user;
+    job_progress(job, "looking for tools", -1);
+    tools_discover(&d->facts, TOOLS_ALL, 0, 10, discovery_stop, job);
+    return 0;
+}
 
 void session_start(App *app)
 {
     JobRunnerOptions opt = {.workers = 2, .log_cap = 0, .kill_grace_ms = 0};
     app->jobs = jobs_new(&opt);
+    ToolsDiscovery *d = xcalloc(1, sizeof *d);
+    Job *job = job_submit(app->jobs, "find tools", discovery_body, d, NULL);
+    d->job_id = job_id(job);
+    app->tools_discovery = d;
 }
 
 typedef struct {
@@ -59,6 +83,8 @@ void session_stop(App *app)
 {
     if (app->jobs) jobs_free(app->jobs); /* cancels, joins, removes temporary files */
     app->jobs = NULL;
+    free(app->tools_discovery); /* the worker is gone */
+    app->tools_discovery = NULL;
     /* the workers are gone: every load record (finished or cancelled) can go */
     for (size_t i = 0; i < app->weights_loads.len; i++) weights_load_free(((WeightsLoad **)app->weights_loads.items)[i]);
     vec_free(&app->weights_loads);
@@ -111,6 +137,15 @@ int session_drain(App *app)
                     } else {
                         app_status(app, MSG_ERROR, "%s", mo->err[0] ? mo->err : "cannot open the model");
                     }
+                    r |= R_REDRAW;
+                }
+                continue;
+            }
+            ToolsDiscovery *td = app->tools_discovery;
+            if (td && ev[i].job_id == td->job_id) {
+                if (ev[i].kind == JOB_EV_FINISHED) {
+                    app->tools = td->facts; /* written by the worker before the job finished */
+                    app->tools_ready = true;
                     r |= R_REDRAW;
                 }
                 continue;
@@ -218,12 +253,21 @@ int session_queue(App *app, const ExportArgs *args)
     }
     if (!app->jobs) return -1;
     ExportRun *run = export_run_new(&a, false);
+    char herr[512];
+    if (export_run_set_host(run, &app->hosts, herr, sizeof herr) != 0) { /* a named host from the config */
+        app_status(app, MSG_ERROR, "%s", herr);
+        export_run_free(run);
+        return -1;
+    }
     Job *job = export_submit(app->jobs, run);
     ExportRecord *rec = add_record(app, job);
     rec->args = a;
     rec->run = run;
+    bool on_host = run->host && eff.fmt && export_uses_tool(eff.fmt, &eff.args);
+    if (on_host) snprintf(rec->host, sizeof rec->host, "%s", a.host);
     snprintf(rec->format, sizeof rec->format, "%s", eff.fmt ? eff.fmt->argument : a.format);
-    snprintf(rec->format_name, sizeof rec->format_name, "%s", eff.fmt ? eff.fmt->name : a.format);
+    snprintf(rec->format_name, sizeof rec->format_name, "%s%s%s", eff.fmt ? eff.fmt->name : a.format, on_host ? "@" : "",
+             on_host ? rec->host : "");
     app_status(app, MSG_INFO, "queued job %d: %s", rec->job_id, job_title(job));
     app_update_panes(app);
     return rec->job_id;

@@ -10,6 +10,8 @@
 
 #include "engine/core/imgsz.h"
 #include "engine/core/util.h"
+#include "engine/remote/remote.h"
+#include "engine/tools/stages.h"
 
 #ifndef YOLOPORT_VERSION
 #define YOLOPORT_VERSION "dev"
@@ -38,7 +40,22 @@ void export_run_free(ExportRun *run)
 {
     if (!run) return;
     report_free(&run->report);
+    free(run->host);
     free(run);
+}
+
+int export_run_set_host(ExportRun *run, const RemoteHosts *configured, char *err, size_t errlen)
+{
+    free(run->host);
+    run->host = NULL;
+    if (export_args_is_none(&run->args, EXPORT_KEY_HOST) || !run->args.host[0]) return 0;
+    RemoteHost *h = xcalloc(1, sizeof *h);
+    if (remote_resolve(configured, run->args.host, h, err, errlen) != 0) {
+        free(h);
+        return -1;
+    }
+    run->host = h;
+    return 0;
 }
 
 Job *export_submit(JobRunner *runner, ExportRun *run)
@@ -324,9 +341,12 @@ static int check_args(const GraphMeta *meta, bool builds, LoadOptions *lo, void 
     bool bad = vrc != 0 || !c->eff.fmt;
     log_msgs(c->job, &c->msgs, bad ? first_error(&c->msgs) : NULL);
     if (bad) return err_set(err, errlen, "%s", first_error(&c->msgs));
-    if (!c->eff.fmt->write)
+    if (!tools_export_stage(c->eff.fmt, &c->eff.args))
         return err_set(err, errlen, "format=%s: %s", c->eff.fmt->argument,
                        c->eff.fmt->unavailable_reason ? c->eff.fmt->unavailable_reason : "not available in this build");
+    if (c->run->args.host[0] && !export_args_is_none(&c->run->args, EXPORT_KEY_HOST) && !c->run->host &&
+        export_run_set_host(c->run, NULL, err, errlen) != 0)
+        return -1;
     const ExportArgs *a = &c->eff.args;
     lo->imgsz[0] = a->imgsz.v[0];
     lo->imgsz[1] = a->imgsz.v[1];
@@ -445,12 +465,14 @@ int export_job_body(Job *job, void *user, char *err, size_t errlen)
     ctx.report = &run->report;
     ctx.runtime = run->runtime;
     ctx.status = CHECK_SKIPPED;
+    ctx.host = export_uses_tool(eff->fmt, a) ? run->host : NULL;
     char fmt_prefix[64];
     snprintf(fmt_prefix, sizeof fmt_prefix, "%s:", eff->fmt->name);
     report_colorstr(prefix, sizeof prefix, NULL, fmt_prefix, run->color);
     job_progress(job, eff->fmt->name, 0);
     double ts = now_seconds();
-    int rc = eff->fmt->write(&ctx, msg, sizeof msg);
+    FormatWriteFn stage = tools_export_stage(eff->fmt, a); /* our writer, or the tool that makes it */
+    int rc = stage(&ctx, msg, sizeof msg);
     double dt = now_seconds() - ts;
     int ret = 0;
     if (job_cancelled(job) && rc != 0) {

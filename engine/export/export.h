@@ -49,6 +49,7 @@ struct ExportCtx {
     Report *report;               /* the stage adds its artifact and checks */
     const char *runtime;          /* runtime= for the check: NULL or "" (auto: the format's own runtime
                                      when the host has it), "builtin", or "NAME[:PATH]" */
+    const struct RemoteHost *host; /* host=: where a tool-driven stage runs its tools; NULL here */
     /* set by the stage */
     char out_path[4096];          /* the artifact written (as printed) */
     double seconds;               /* the stage's own time (start line to written) */
@@ -69,6 +70,7 @@ typedef struct {
     ExportArgs args;       /* as given */
     bool color;            /* colour codes in log lines (CLI on a tty without NO_COLOR) */
     char runtime[4200];    /* the check's runtime= ("" auto); set by the caller after export_run_new */
+    struct RemoteHost *host; /* host= resolved (export_run_set_host), NULL: none or not yet */
     /* results, valid once the job has finished */
     ExportStatus status;
     Report report;
@@ -80,6 +82,12 @@ typedef struct {
 
 /* A run for args (copied).  Never NULL. */
 ExportRun *export_run_new(const ExportArgs *args, bool color);
+
+/* Resolve the run's host= against the hosts of the config file (configured may be NULL: a
+ * literal user@box only) before it is submitted.  0 (also when no host= is given), or -1 +
+ * a message.  A run submitted without it resolves host= as a literal. */
+struct RemoteHosts;
+int export_run_set_host(ExportRun *run, const struct RemoteHosts *configured, char *err, size_t errlen);
 void export_run_free(ExportRun *run);
 
 /* Queue the run as a job titled "export <model> format=<fmt>".  The runner does not own

@@ -16,6 +16,7 @@
 
 #include "engine/core/imgsz.h"
 #include "engine/core/util.h"
+#include "engine/remote/remote.h"
 #include "formats/onnx.h"
 
 const ExportArgInfo export_arg_info[EXPORT_KEY_COUNT] = {
@@ -788,6 +789,59 @@ void export_facts_from_meta(const GraphMeta *meta, ModelFacts *out)
     }
 }
 
+int export_shape_parse(const char *text, int out[4])
+{
+    if (!text) return -1;
+    int n = 0;
+    const char *p = text;
+    while (*p == ' ' || *p == '[' || *p == '(') p++;
+    while (n < 4) {
+        char *e;
+        long v = strtol(p, &e, 10);
+        if (e == p || v < 1 || v > 65536) return -1;
+        out[n++] = (int)v;
+        p = e;
+        while (*p == ' ') p++;
+        if (n < 4) {
+            if (*p != 'x' && *p != 'X' && *p != ',') return -1;
+            p++;
+            while (*p == ' ') p++;
+        }
+    }
+    while (*p == ' ' || *p == ']' || *p == ')') p++;
+    return *p ? -1 : 0;
+}
+
+void export_trt_profile(const ExportArgs *a, int channels, int min[4], int opt[4], int max[4])
+{
+    int c = channels > 0 ? channels : 3, b = a->batch > 0 ? a->batch : 1;
+    int h = a->imgsz.v[0], w = a->imgsz.v[1] > 0 ? a->imgsz.v[1] : a->imgsz.v[0];
+    /* the peer's onnx2engine profile (its max multiplies imgsz by 2; with a workspace set it
+     * multiplies by the workspace in bytes, a slip yoloport does not copy) */
+    int dmin[4] = {1, c, 32, 32}, dopt[4] = {b, c, h, w}, dmax[4] = {b, c, 2 * h, 2 * w};
+    memcpy(min, dmin, sizeof dmin);
+    memcpy(opt, dopt, sizeof dopt);
+    memcpy(max, dmax, sizeof dmax);
+    if (!(a->none & EXPORT_ARG_BIT(EXPORT_KEY_MIN_SHAPE)) && a->min_shape[0]) export_shape_parse(a->min_shape, min);
+    if (!(a->none & EXPORT_ARG_BIT(EXPORT_KEY_OPT_SHAPE)) && a->opt_shape[0]) export_shape_parse(a->opt_shape, opt);
+    if (!(a->none & EXPORT_ARG_BIT(EXPORT_KEY_MAX_SHAPE)) && a->max_shape[0]) export_shape_parse(a->max_shape, max);
+}
+
+bool export_uses_tool(const FormatInfo *fi, const ExportArgs *a)
+{
+    bool backend = !(a->none & EXPORT_ARG_BIT(EXPORT_KEY_BACKEND)) && a->backend[0] && strcasecmp(a->backend, "yoloport");
+    if (backend) return true;
+    return fi && !fi->write && fi->drive_tool;
+}
+
+bool export_backend_known(const char *name)
+{
+    static const char *const known[] = {"yoloport", "ultralytics", "ovc", "pnnx", "mnnconvert"};
+    for (size_t i = 0; name && i < ARRAY_LEN(known); i++)
+        if (!strcasecmp(name, known[i])) return true;
+    return false;
+}
+
 bool export_arg_applies(FormatId fmt, ExportArgKey key, const char **why_not)
 {
     static const char *dummy;
@@ -812,6 +866,19 @@ bool export_arg_applies(FormatId fmt, ExportArgKey key, const char **why_not)
     case EXPORT_KEY_WORKSPACE:
         if (fmt == FMT_ENGINE) return true;
         *why_not = "only TensorRT exports use it";
+        return false;
+    case EXPORT_KEY_MIN_SHAPE:
+    case EXPORT_KEY_OPT_SHAPE:
+    case EXPORT_KEY_MAX_SHAPE:
+        if (fmt == FMT_ENGINE) return true;
+        *why_not = "only TensorRT exports use it (their dynamic profile)";
+        return false;
+    case EXPORT_KEY_BACKEND:
+        return true;
+    case EXPORT_KEY_HOST:
+        /* the tool-driven part runs there: TensorRT, the converters, the peer's exporter */
+        if (fi->drive_tool) return true;
+        *why_not = "yoloport writes this format here; host= runs tool-driven exports (engine, backend=...)";
         return false;
     case EXPORT_KEY_CONF:
     case EXPORT_KEY_IOU:
@@ -896,6 +963,7 @@ int export_args_validate(const ExportArgs *in, const ModelFacts *model, ExportEf
     bool end2end = model && model->end2end;
     e->stride = stride;
     char num[64];
+    int dla_core = -1; /* device=dla:N for TensorRT */
 
     /* 0. check_cfg(): fraction keys in [0, 1] (values set through export_args_set already are). */
     for (int k = 0; k < EXPORT_KEY_COUNT; k++) {
@@ -947,6 +1015,7 @@ int export_args_validate(const ExportArgs *in, const ModelFacts *model, ExportEf
             if (strcmp(dla, "0") != 0 && strcmp(dla, "1") != 0)
                 export_msgs_add(m, EXPORT_MSG_ERROR, EXPORT_KEY_DEVICE,
                                 "Expected self.args.device='dla:0' or 'dla:1, but got %s.", a->device);
+            else dla_core = dla[0] - '0';
         }
         if (!dev_none) {
             int kind = device_kind(a->device);
@@ -1046,6 +1115,14 @@ int export_args_validate(const ExportArgs *in, const ModelFacts *model, ExportEf
         }
     }
 
+    /* The peer's export_engine: INT8 engines are built from a dynamic ONNX (the calibration
+     * profile); DLA needs FP16 or INT8. */
+    if (a->int8 && id == FMT_ENGINE) a->dynamic = true;
+    if (dla_core >= 0 && !a->half && !a->int8)
+        export_msgs_add(m, EXPORT_MSG_ERROR, EXPORT_KEY_DEVICE,
+                        "DLA requires either 'half=True' (FP16) or 'int8=True' (INT8) to be enabled. Please enable one "
+                        "of them and try again.");
+
     /* 7. optimize (the peer's CUDA check does not apply: we run on the CPU). */
     if (a->optimize && id == FMT_NCNN)
         export_msgs_add(m, EXPORT_MSG_ERROR, EXPORT_KEY_OPTIMIZE,
@@ -1104,8 +1181,13 @@ int export_args_validate(const ExportArgs *in, const ModelFacts *model, ExportEf
         a->batch = 1;
     }
 
-    /* 12. INT8 calibration data. */
-    if (a->int8 && ((a->none & EXPORT_ARG_BIT(EXPORT_KEY_DATA)) || !a->data[0])) {
+    /* 12. INT8 calibration data.  A TensorRT engine is not built uncalibrated (its answers
+     * would be wrong): without data= it is refused rather than pointed at a default dataset. */
+    if (a->int8 && id == FMT_ENGINE && ((a->none & EXPORT_ARG_BIT(EXPORT_KEY_DATA)) || !a->data[0])) {
+        export_msgs_add(m, EXPORT_MSG_ERROR, EXPORT_KEY_DATA,
+                        "int8=True for TensorRT needs calibration data: give data=<dataset.yaml> (an INT8 engine "
+                        "built without calibration gives wrong answers)");
+    } else if (a->int8 && ((a->none & EXPORT_ARG_BIT(EXPORT_KEY_DATA)) || !a->data[0])) {
         snprintf(a->data, sizeof a->data, "%s", export_task_default_data(task));
         a->none &= ~EXPORT_ARG_BIT(EXPORT_KEY_DATA);
         export_msgs_add(m, EXPORT_MSG_WARNING, EXPORT_KEY_DATA,
@@ -1144,6 +1226,72 @@ int export_args_validate(const ExportArgs *in, const ModelFacts *model, ExportEf
                             "fraction=0.0 leaves no images for INT8 calibration: use a fraction above 0, i.e. "
                             "'fraction=1.0'");
     }
+    /* backend= and host=: who converts, and where the tool-driven part runs. */
+    if (!(a->none & EXPORT_ARG_BIT(EXPORT_KEY_BACKEND)) && a->backend[0]) {
+        lower_copy(a->backend, a->backend, sizeof a->backend);
+        static const struct {
+            const char *backend;
+            FormatId fmt;
+            const char *name;
+        } converters[] = {{"ovc", FMT_OPENVINO, "OpenVINO"}, {"pnnx", FMT_NCNN, "NCNN"}, {"mnnconvert", FMT_MNN, "MNN"}};
+        if (!export_backend_known(a->backend))
+            export_msgs_add(m, EXPORT_MSG_ERROR, EXPORT_KEY_BACKEND,
+                            "backend='%s' is not one yoloport knows: use yoloport, ultralytics, ovc, pnnx or mnnconvert",
+                            a->backend);
+        for (size_t i = 0; i < ARRAY_LEN(converters); i++)
+            if (!strcmp(a->backend, converters[i].backend) && id != converters[i].fmt)
+                export_msgs_add(m, EXPORT_MSG_ERROR, EXPORT_KEY_BACKEND,
+                                "backend=%s converts to %s only: use format=%s, or backend=ultralytics", a->backend,
+                                converters[i].name, registry_get(converters[i].fmt)->argument);
+    }
+    if (!(a->none & EXPORT_ARG_BIT(EXPORT_KEY_HOST)) && a->host[0]) {
+        char why[256];
+        if (!remote_spec_valid(a->host, why, sizeof why)) export_msgs_add(m, EXPORT_MSG_ERROR, EXPORT_KEY_HOST, "%s", why);
+    }
+    /* TensorRT's dynamic profile: MIN <= OPT <= MAX in every dimension. */
+    if (id == FMT_ENGINE && a->dynamic) {
+        static const ExportArgKey shape_keys[3] = {EXPORT_KEY_MIN_SHAPE, EXPORT_KEY_OPT_SHAPE, EXPORT_KEY_MAX_SHAPE};
+        bool bad = false;
+        for (int i = 0; i < 3; i++) {
+            ExportArgKey k = shape_keys[i];
+            int sh[4];
+            if ((a->none & EXPORT_ARG_BIT(k)) || !*(char *)FIELD(a, k)) continue;
+            if (export_shape_parse((char *)FIELD(a, k), sh) != 0) {
+                export_msgs_add(m, EXPORT_MSG_ERROR, k, "%s=%s is not a shape: use BxCxHxW, i.e. '%s=1x3x640x640'",
+                                export_arg_info[k].name, (char *)FIELD(a, k), export_arg_info[k].name);
+                bad = true;
+            } else if (sh[1] != 3) {
+                export_msgs_add(m, EXPORT_MSG_ERROR, k, "%s=%s: the model takes 3 channels, not %d",
+                                export_arg_info[k].name, (char *)FIELD(a, k), sh[1]);
+                bad = true;
+            }
+        }
+        if (!bad) {
+            int mn[4], op[4], mx[4];
+            export_trt_profile(a, 3, mn, op, mx);
+            static const char *const dim_names[4] = {"batch", "channels", "height", "width"};
+            for (int d = 0; d < 4; d++) {
+                if (mn[d] > op[d]) {
+                    export_msgs_add(m, EXPORT_MSG_ERROR, EXPORT_KEY_MIN_SHAPE,
+                                    "the dynamic profile needs MIN <= OPT <= MAX: min %s %d is above opt %d",
+                                    dim_names[d], mn[d], op[d]);
+                    break;
+                }
+                if (op[d] > mx[d]) {
+                    export_msgs_add(m, EXPORT_MSG_ERROR, EXPORT_KEY_MAX_SHAPE,
+                                    "the dynamic profile needs MIN <= OPT <= MAX: max %s %d is below opt %d",
+                                    dim_names[d], mx[d], op[d]);
+                    break;
+                }
+            }
+        }
+    } else if (id == FMT_ENGINE) {
+        for (int k = EXPORT_KEY_MIN_SHAPE; k <= EXPORT_KEY_MAX_SHAPE; k++)
+            if (!(a->none & EXPORT_ARG_BIT(k)) && *(char *)FIELD(a, k))
+                export_msgs_add(m, EXPORT_MSG_INFO, k, "%s=%s is ignored: the profile applies only with dynamic=True",
+                                export_arg_info[k].name, (char *)FIELD(a, k));
+    }
+
     /* Arguments the format ignores (the peer ignores them silently; we say so), unless a
      * message above already spoke about the key. */
     {
@@ -1161,7 +1309,11 @@ int export_args_validate(const ExportArgs *in, const ModelFacts *model, ExportEf
             const char *why = NULL;
             char val[256];
             export_args_value_text(in, (ExportArgKey)k, val, sizeof val);
-            if (!export_arg_applies(id, (ExportArgKey)k, &why)) {
+            if (k == EXPORT_KEY_HOST && export_arg_applies(id, (ExportArgKey)k, NULL) && !export_uses_tool(fi, a)) {
+                export_msgs_add(m, EXPORT_MSG_INFO, k, "host=%s is ignored: yoloport writes format='%s' here (backend=%s "
+                                "runs a converter there)", val, fa, id == FMT_OPENVINO ? "ovc" : id == FMT_NCNN ? "pnnx" : id == FMT_MNN ? "mnnconvert" : "ultralytics");
+            } else if (k == EXPORT_KEY_HOST && export_uses_tool(fi, a)) {
+            } else if (!export_arg_applies(id, (ExportArgKey)k, &why)) {
                 if (k == EXPORT_KEY_NAME) continue; /* also the peer's experiment name: not worth a line */
                 export_msgs_add(m, EXPORT_MSG_INFO, k, "%s=%s is ignored for format='%s': %s",
                                 export_arg_info[k].name, val, fa, why);
@@ -1174,8 +1326,8 @@ int export_args_validate(const ExportArgs *in, const ModelFacts *model, ExportEf
             }
         }
     }
-    /* Can this build write the format at all? */
-    if (!fi->write)
+    /* Can this build make the format at all (its writer, or a tool it drives)? */
+    if (!fi->write && !fi->drive_tool)
         export_msgs_add(m, EXPORT_MSG_ERROR, EXPORT_KEY_FORMAT, "%s export is %s", fi->name, fi->unavailable_reason);
 
 finish:
@@ -1217,6 +1369,30 @@ static void append_word(char **buf, size_t *len, size_t *cap, const char *word)
         append(buf, len, cap, *p == '\'' ? "'\\''" : c);
     }
     append(buf, len, cap, "'");
+}
+
+char **export_args_argv(const ExportArgs *a, ExportCmdStyle style)
+{
+    Vec v = {0};
+    char *w0 = xstrdup(style == EXPORT_CMD_YOLO ? "yolo" : "yoloport"), *w1 = xstrdup("export");
+    vec_push(&v, sizeof w0, &w0);
+    vec_push(&v, sizeof w1, &w1);
+    ExportArgs def;
+    export_args_init(&def);
+    char val[EXPORT_PATH_MAX];
+    for (int pass = 0; pass < 2; pass++) {
+        for (int k = 0; k < EXPORT_KEY_COUNT; k++) {
+            if ((pass == 0) != (k == EXPORT_KEY_MODEL)) continue; /* model first */
+            if (values_equal(a, &def, k)) continue;
+            if (style == EXPORT_CMD_YOLO && (export_arg_info[k].flags & ARGF_OURS)) continue;
+            export_args_value_text(a, (ExportArgKey)k, val, sizeof val);
+            char *word = xasprintf("%s=%s", export_arg_info[k].name, val);
+            vec_push(&v, sizeof word, &word);
+        }
+    }
+    char *null = NULL;
+    vec_push(&v, sizeof null, &null);
+    return v.items;
 }
 
 char *export_args_command(const ExportArgs *a, ExportCmdStyle style)

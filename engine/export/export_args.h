@@ -64,7 +64,12 @@ typedef enum {
     X(SPLIT, split, ARG_STR, "val", 0, "dataset split used for INT8 calibration: train, val or test")       \
     X(NAME, name, ARG_STR, NULL, ARGF_NULLABLE, "RKNN: the Rockchip chip (default rk3588)")                 \
     X(VERBOSE, verbose, ARG_BOOL, "False", 0, "verbose output")                                             \
-    X(VERIFY, verify, ARG_BOOL, "True", ARGF_OURS, "reload every artifact and compare it with the source model")
+    X(VERIFY, verify, ARG_BOOL, "True", ARGF_OURS, "reload every artifact and compare it with the source model") \
+    X(MIN_SHAPE, min_shape, ARG_STR, NULL, ARGF_NULLABLE | ARGF_OURS, "TensorRT dynamic profile: smallest input BxCxHxW (None: 1x3x32x32, as Ultralytics)") \
+    X(OPT_SHAPE, opt_shape, ARG_STR, NULL, ARGF_NULLABLE | ARGF_OURS, "TensorRT dynamic profile: the input its kernels are tuned for (None: the export shape)") \
+    X(MAX_SHAPE, max_shape, ARG_STR, NULL, ARGF_NULLABLE | ARGF_OURS, "TensorRT dynamic profile: largest input (None: batch x channels x twice imgsz)") \
+    X(HOST, host, ARG_STR, NULL, ARGF_NULLABLE | ARGF_OURS, "run the tool-driven part on another machine over ssh: user@box or a host named in the config") \
+    X(BACKEND, backend, ARG_STR, NULL, ARGF_NULLABLE | ARGF_OURS, "who converts: yoloport (None), ultralytics (the peer's yolo export), ovc, pnnx or mnnconvert")
 
 typedef enum {
 #define X(id, name, type, def, flags, help) EXPORT_KEY_##id,
@@ -236,6 +241,22 @@ int export_args_validate(const ExportArgs *a, const ModelFacts *model, ExportEff
  * format uses (model, format, imgsz, device, verbose, verify) are always true. */
 bool export_arg_applies(FormatId fmt, ExportArgKey key, const char **why_not);
 
+/* A tensor shape as the TensorRT fields take it: "1x3x640x640" (also "1,3,640,640"): four
+ * sizes of 1..65536 into out.  0, or -1 when it is not one. */
+int export_shape_parse(const char *text, int out[4]);
+
+/* The dynamic profile a TensorRT export builds (effective args a, the model's channels):
+ * min_shape/opt_shape/max_shape where given, else the peer's: min 1 x C x 32 x 32, opt the
+ * export shape (batch x C x imgsz), max batch x C x twice imgsz. */
+void export_trt_profile(const ExportArgs *a, int channels, int min[4], int opt[4], int max[4]);
+
+/* Is fi made by an external tool under a (backend=ultralytics/ovc/pnnx/mnnconvert, or a format
+ * this build does not write but drives a tool for)?  Then host= applies. */
+bool export_uses_tool(const FormatInfo *fi, const ExportArgs *a);
+
+/* Is name one of the backend= values (yoloport, ultralytics, ovc, pnnx, mnnconvert)? */
+bool export_backend_known(const char *name);
+
 /* The peer's TASK2DATA: "coco8.yaml" for detect, "coco8-seg.yaml", "coco8-pose.yaml",
  * "dota8.yaml", "imagenet10"; detect's for NULL/unknown. */
 const char *export_task_default_data(const char *task);
@@ -249,5 +270,8 @@ typedef enum { EXPORT_CMD_YOLOPORT, EXPORT_CMD_YOLO } ExportCmdStyle;
  * default, in table order; yoloport-only keys are left out of the yolo line.  Values with
  * shell-special characters are single-quoted.  Heap string; caller frees. */
 char *export_args_command(const ExportArgs *a, ExportCmdStyle style);
+/* The same as an argument vector ("yolo", "export", "model=...", ...), NULL-terminated; free
+ * each word and the array. */
+char **export_args_argv(const ExportArgs *a, ExportCmdStyle style);
 
 #endif

@@ -112,6 +112,7 @@ void report_free(Report *r)
     for (int i = 0; i < r->n_artifacts; i++) {
         free(r->artifacts[i].path);
         free(r->artifacts[i].format);
+        free(r->artifacts[i].built_on);
     }
     free(r->artifacts);
     for (int i = 0; i < r->n_checks; i++) {
@@ -152,6 +153,12 @@ ReportCheck *report_add_check(Report *r, const char *name, CheckStatus status, d
     return c;
 }
 
+void report_set_built_on(ReportArtifact *a, const char *text)
+{
+    free(a->built_on);
+    a->built_on = text ? xstrdup(text) : NULL;
+}
+
 void report_copy(Report *dst, const Report *src)
 {
     report_init(dst, src->source_path, src->source_bytes);
@@ -161,6 +168,7 @@ void report_copy(Report *dst, const Report *src)
         ReportArtifact *b = report_add_artifact(dst, a->path, a->format, a->bytes, &a->precision, a->seconds);
         b->status = a->status;
         b->max_abs_delta = a->max_abs_delta;
+        report_set_built_on(b, a->built_on);
     }
     for (int i = 0; i < src->n_checks; i++) {
         const ReportCheck *c = &src->checks[i];

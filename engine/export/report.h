@@ -57,6 +57,9 @@ typedef struct {
     double seconds;       /* time for this format's stage */
     CheckStatus status;   /* worst of its checks */
     double max_abs_delta; /* from its numeric check, negative when none */
+    char *built_on;       /* made by an external tool: where and with what ("gpu-box: TensorRT
+                             10.3.0, NVIDIA A100 (compute 8.0), driver 535.54.03, CUDA 12.2");
+                             NULL when yoloport wrote it here (report_set_built_on) */
 } ReportArtifact;
 
 typedef struct {
@@ -76,6 +79,8 @@ ReportArtifact *report_add_artifact(Report *r, const char *path, const char *for
                                     const PrecisionInfo *precision, double seconds);
 ReportCheck *report_add_check(Report *r, const char *name, CheckStatus status, double max_abs_delta,
                               double tolerance, const char *detail);
+/* Set (copy) an artifact's built_on text. */
+void report_set_built_on(ReportArtifact *a, const char *text);
 /* Deep copy (for handing a report to another thread). */
 void report_copy(Report *dst, const Report *src);
 

@@ -857,7 +857,8 @@ static void emit_line(Job *job, const JobSpawnOptions *opt, LineReader *lr)
     if (lr->len == 0) return;
     lr->buf[lr->len] = '\0';
     JobLogLevel level = lr->is_stderr ? opt->stderr_level : opt->stdout_level;
-    if (opt->log_prefix && *opt->log_prefix) {
+    if (opt->no_log) {
+    } else if (opt->log_prefix && *opt->log_prefix) {
         char *line = xasprintf("%s%s", opt->log_prefix, lr->buf);
         log_text(job, level, line);
         free(line);
@@ -941,17 +942,20 @@ int job_spawn(Job *job, char *const argv[], const JobSpawnOptions *opt_in, JobSp
         int e = stat(opt.cwd, &st) != 0 ? errno : !S_ISDIR(st.st_mode) ? ENOTDIR : 0;
         if (e) return err_set(err, errlen, "%s: cannot run in %s: %s", pname, opt.cwd, strerror(e));
     }
-    int out_p[2], err_p[2];
-    if (pipe2(out_p, O_CLOEXEC) != 0) return err_set(err, errlen, "%s: cannot create a pipe: %s", pname, strerror(errno));
-    if (pipe2(err_p, O_CLOEXEC) != 0) {
+    int out_p[2] = {-1, -1}, err_p[2] = {-1, -1}, in_p[2] = {-1, -1};
+    if (pipe2(out_p, O_CLOEXEC) != 0 || pipe2(err_p, O_CLOEXEC) != 0 || (opt.stdin_pipe && pipe2(in_p, O_CLOEXEC) != 0)) {
         int e = errno;
-        close(out_p[0]);
-        close(out_p[1]);
+        for (int i = 0; i < 2; i++) {
+            if (out_p[i] >= 0) close(out_p[i]);
+            if (err_p[i] >= 0) close(err_p[i]);
+            if (in_p[i] >= 0) close(in_p[i]);
+        }
         return err_set(err, errlen, "%s: cannot create a pipe: %s", pname, strerror(e));
     }
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    if (opt.stdin_pipe) posix_spawn_file_actions_adddup2(&fa, in_p[0], 0);
+    else posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_adddup2(&fa, out_p[1], 1);
     posix_spawn_file_actions_adddup2(&fa, err_p[1], 2);
     if (opt.cwd) posix_spawn_file_actions_addchdir_np(&fa, opt.cwd);
@@ -971,9 +975,11 @@ int job_spawn(Job *job, char *const argv[], const JobSpawnOptions *opt_in, JobSp
     posix_spawnattr_destroy(&attr);
     close(out_p[1]);
     close(err_p[1]);
+    if (in_p[0] >= 0) close(in_p[0]); /* the child's end; in_p[1] is held until it is done */
     if (e != 0) {
         close(out_p[0]);
         close(err_p[0]);
+        if (in_p[1] >= 0) close(in_p[1]);
         if (e == ENOENT) return err_set(err, errlen, "%s: command not found", pname);
         return err_set(err, errlen, "%s: cannot start: %s", pname, strerror(e));
     }
@@ -992,14 +998,41 @@ int job_spawn(Job *job, char *const argv[], const JobSpawnOptions *opt_in, JobSp
     enum { RUNNING, STOPPING_CANCEL, STOPPING_TIMEOUT } stop = RUNNING;
     double term_at = 0, exited_at = 0;
     bool killed = false, exited = false;
+    double last_line_at = t0, quiet_warned_at = 0; /* for the silence warning */
+    uint64_t lines_before = 0;
+    if (opt.quiet_warn_s > 0) {
+        pthread_mutex_lock(&job->mu);
+        lines_before = job->next_seq;
+        pthread_mutex_unlock(&job->mu);
+    }
 
     for (;;) {
         double now = now_seconds();
         if (stop == RUNNING && job_cancelled(job)) stop = STOPPING_CANCEL;
         if (stop == RUNNING && opt.timeout_s > 0 && now - t0 > opt.timeout_s) stop = STOPPING_TIMEOUT;
         if (stop != RUNNING && term_at == 0) {
+            if (in_p[1] >= 0) { /* EOF on its stdin first: a remote watcher stops the remote side */
+                close(in_p[1]);
+                in_p[1] = -1;
+            }
             kill(-pid, stop_signal);
             term_at = now;
+        }
+        if (opt.quiet_warn_s > 0 && stop == RUNNING && !exited) {
+            pthread_mutex_lock(&job->mu);
+            uint64_t lines_now = job->next_seq;
+            pthread_mutex_unlock(&job->mu);
+            if (lines_now != lines_before) {
+                lines_before = lines_now;
+                last_line_at = now;
+            } else if (now - (quiet_warned_at > last_line_at ? quiet_warned_at : last_line_at) >= opt.quiet_warn_s) {
+                job_log(job, JOB_LOG_WARNING, "%s: no output for %.0f s (still running; cancel stops it)", pname,
+                        now - last_line_at);
+                pthread_mutex_lock(&job->mu);
+                lines_before = job->next_seq;
+                pthread_mutex_unlock(&job->mu);
+                quiet_warned_at = now;
+            }
         }
         if (stop != RUNNING && !killed && now - term_at >= grace_ms / 1000.0) {
             kill(-pid, SIGKILL);
@@ -1043,6 +1076,7 @@ int job_spawn(Job *job, char *const argv[], const JobSpawnOptions *opt_in, JobSp
         emit_line(job, &opt, &readers[i]); /* a last line without a newline */
         close(readers[i].fd);
     }
+    if (in_p[1] >= 0) close(in_p[1]);
     free(readers);
     /* Whatever the child left in its group goes too when we stopped it; then reap.  The
      * group cannot have been reused: its leader is still our unreaped zombie. */

@@ -209,6 +209,13 @@ typedef struct {
     int stop_signal;        /* first signal to the tool's process group on cancel or timeout;
                                0 = SIGTERM.  Interactive tools (trtexec, the peer's yolo)
                                clean up on SIGINT, as after Ctrl-C. */
+    double quiet_warn_s;    /* > 0: log a WARNING when no line came for this long (then again
+                               after each further period of silence); the tool keeps running */
+    bool stdin_pipe;        /* stdin is a pipe held open while the child runs (closed on cancel,
+                               timeout or exit) instead of /dev/null: a child that watches its
+                               stdin (ssh forwarding EOF to a remote watcher) learns that we
+                               stopped waiting */
+    bool no_log;            /* lines go to on_line only, not into the log (a probe's answers) */
     /* Optional: sees every line too (on the body's thread), e.g. to parse progress. */
     void (*on_line)(Job *job, bool is_stderr, const char *line, void *user);
     void *on_line_user;
@@ -231,8 +238,8 @@ typedef struct {
  * MNNConvert, the peer's yolo): an argument vector (no shell), its own process group, both
  * streams into the job log line by line, cancel = stop_signal (SIGINT for the driver) then
  * SIGKILL to the whole group after the grace, exit status or signal recorded in
- * JobSpawnResult -- everything the driver needs; it adds tool lookup and argument building
- * on top.  Until then only the tests call it.
+ * JobSpawnResult -- everything the driver (engine/tools/driver.h) needs; it adds the stage
+ * name, the exact command, remote hosts and the silence warning on top.
  * Returns when the child has exited and been reaped: 0 when it exited with status 0;
  * otherwise -1 + a message in err: "trtexec: command not found", "trtexec: cannot run in
  * DIR: No such file or directory", "trtexec exited with status 1", "trtexec was killed by

@@ -13,6 +13,7 @@
 #include "engine/registry/model.h"
 #include "formats/mnn.h"
 #include "formats/ncnn.h"
+#include "formats/engine.h"
 #include "formats/onnx.h"
 #include "formats/openvino.h"
 #include "formats/pt.h"
@@ -128,6 +129,13 @@ bool reader_ncnn_recognise(const FormatProbe *p, char *err, size_t errlen)
 {
     (void)err, (void)errlen;
     return (p->kind == PROBE_FILE || p->kind == PROBE_DIR) && ncnn_sniff(p->path);
+}
+
+/* The peer's TensorRT engine header: a plausible little-endian length, then a JSON object. */
+bool reader_engine_recognise(const FormatProbe *p, char *err, size_t errlen)
+{
+    (void)err, (void)errlen;
+    return p->kind == PROBE_FILE && engine_sniff(p->head, p->head_len, p->size);
 }
 
 /* A YAML mapping with backbone and head; or, for a name that is not a file, a built-in

@@ -19,6 +19,7 @@ bool reader_saved_model_recognise(const FormatProbe *probe, char *err, size_t er
 bool reader_mnn_recognise(const FormatProbe *probe, char *err, size_t errlen);
 bool reader_ncnn_recognise(const FormatProbe *probe, char *err, size_t errlen);
 bool reader_yaml_recognise(const FormatProbe *probe, char *err, size_t errlen);
+bool reader_engine_recognise(const FormatProbe *probe, char *err, size_t errlen);
 
 /* Readers (FormatReadFn): a new Graph, or NULL + a message naming the file. */
 Graph *reader_pt_read(const char *path, const struct LoadOptions *opt, char *err, size_t errlen);

@@ -15,6 +15,7 @@
 #include "engine/export/export_args.h"
 #include "engine/registry/readers.h"
 #include "engine/runtime/runtime.h"
+#include "engine/tools/stages.h"
 #include "formats/mnn.h"
 #include "formats/ncnn.h"
 #include "formats/onnx.h"
@@ -52,19 +53,25 @@ static const FormatInfo rows[FMT_ID_COUNT] = {
                       .cpu = true, .peer_args = "batch, dynamic, half, int8, nms, fraction", .matrix_id = "OpenVINO",
                       .recognise = reader_openvino_recognise, .read = reader_openvino_read,
                       .source_text = "an OpenVINO IR (an .xml with its .bin, or their _openvino_model folder)",
-                      .write = export_openvino_stage, .write_ops = openvino_write_op_support, .tool = "ovc",
+                      .write = export_openvino_stage, .write_ops = openvino_write_op_support,
+                      .drive_tool = export_converter_tool, .tool = "ovc",
                       .tool_note = "OpenVINO model converter (pip install openvino); converts an ONNX file to IR"},
     [FMT_ENGINE] = {.name = "TensorRT", .argument = "engine", .aliases = engine_aliases, .suffix = ".engine",
                     .gpu = true, .peer_args = "batch, dynamic, half, int8, simplify, nms, fraction",
                     .matrix_id = "TensorRT",
-                    .unavailable_reason = NA "needs the TensorRT builder on an NVIDIA GPU (an engine is built for "
-                                             "one GPU model and TensorRT version); 'trtexec --onnx=...' builds one "
-                                             "from an ONNX export",
-                    .tool = "trtexec",
+                    .recognise = reader_engine_recognise,
+                    .unreadable_reason = "a TensorRT engine (its plan runs only in TensorRT, on the GPU it was built "
+                                         "for); `yoloport info` reads its header",
+                    .unavailable_reason = NA "yoloport does not build engines itself: the TensorRT builder does, on "
+                                             "an NVIDIA GPU (an engine is built for one GPU model and TensorRT "
+                                             "version); yoloport drives trtexec on this host or on host=",
+                    .drive_tool = export_engine_tool, .tool = "trtexec",
                     .tool_note = "TensorRT's command-line builder (NVIDIA TensorRT, needs a CUDA GPU)"},
     [FMT_COREML] = {.name = "CoreML", .argument = "coreml", .aliases = coreml_aliases, .suffix = ".mlpackage",
                     .cpu = true, .peer_args = "batch, half, int8, nms", .matrix_id = "CoreML",
-                    .unavailable_reason = NA "needs Apple's coremltools (Python) to write ML Program packages"},
+                    .unavailable_reason = NA "needs Apple's coremltools (Python) to write ML Program packages",
+                    .drive_tool = export_peer_tool, .tool = "yolo",
+                    .tool_note = "the Ultralytics command line (with coremltools): yoloport drives `yolo export`"},
     [FMT_SAVED_MODEL] = {.name = "TensorFlow SavedModel", .argument = "saved_model", .suffix = "_saved_model",
                          .dir_output = true, .cpu = true, .gpu = true, .peer_args = "batch, int8, keras, nms",
                          .matrix_id = "TF SavedModel", .recognise = reader_saved_model_recognise,
@@ -104,12 +111,14 @@ static const FormatInfo rows[FMT_ID_COUNT] = {
     [FMT_PADDLE] = {.name = "PaddlePaddle", .argument = "paddle", .suffix = "_paddle_model", .dir_output = true,
                     .cpu = true, .gpu = true, .peer_args = "batch", .matrix_id = "PaddlePaddle",
                     .unavailable_reason = NA "needs X2Paddle with PaddlePaddle (Python) to convert the model",
-                    .tool = "x2paddle",
-                    .tool_note = "X2Paddle (Python, needs PaddlePaddle): converts ONNX or PyTorch models"},
+                    .drive_tool = export_peer_tool, .tool = "yolo",
+                    .tool_note = "the Ultralytics command line (with X2Paddle and PaddlePaddle): yoloport drives "
+                                 "`yolo export`"},
     [FMT_MNN] = {.name = "MNN", .argument = "mnn", .suffix = ".mnn", .cpu = true, .gpu = true,
                  .peer_args = "batch, half, int8", .matrix_id = "MNN",
                  .recognise = reader_mnn_recognise, .read = reader_mnn_read, .source_text = "an MNN model (.mnn)",
                  .write = export_mnn_stage, .write_ops = mnn_write_op_support,
+                 .drive_tool = export_converter_tool,
                  .tool = "MNNConvert",
                  .tool_note = "MNN's converter (pip install MNN, or built from source): ONNX -> .mnn"},
     [FMT_NCNN] = {.name = "NCNN", .argument = "ncnn", .suffix = "_ncnn_model", .dir_output = true, .cpu = true,
@@ -117,18 +126,23 @@ static const FormatInfo rows[FMT_ID_COUNT] = {
                   .recognise = reader_ncnn_recognise, .read = reader_ncnn_read,
                   .source_text = "an ncnn model (a .param with its .bin, or their _ncnn_model folder)",
                   .write = export_ncnn_stage, .write_ops = ncnn_write_op_support,
+                  .drive_tool = export_converter_tool,
                   .tool = "pnnx",
                   .tool_note = "PNNX from ncnn (pip install pnnx): converts TorchScript/ONNX to .param/.bin"},
     [FMT_IMX] = {.name = "IMX", .argument = "imx", .suffix = "_imx_model", .dir_output = true, .cpu = true,
                  .gpu = true, .peer_args = "int8, fraction, nms",
                  .unavailable_reason = NA "needs Sony's Model Compression Toolkit and imxconv-pt (Python, x86-64 "
                                           "Linux) for the IMX500",
-                 .tool = "imxconv-pt",
-                 .tool_note = "Sony IMX500 converter (pip install imx500-converter, x86-64 Linux)"},
+                 .drive_tool = export_peer_tool, .tool = "yolo",
+                 .tool_note = "the Ultralytics command line (with Sony's imx500-converter, x86-64 Linux): yoloport "
+                              "drives `yolo export`"},
     [FMT_RKNN] = {.name = "RKNN", .argument = "rknn", .suffix = "_rknn_model", .dir_output = true,
                   .peer_args = "batch, name",
                   .unavailable_reason = NA "needs Rockchip's rknn-toolkit2 (Python, x86-64 Linux) to compile for "
-                                           "the NPU"},
+                                           "the NPU",
+                  .drive_tool = export_peer_tool, .tool = "yolo",
+                  .tool_note = "the Ultralytics command line (with rknn-toolkit2, x86-64 Linux): yoloport drives "
+                               "`yolo export`"},
     /* source-only kinds: not part of the export table */
     [FMT_YAML] = {.name = "Model config", .recognise = reader_yaml_recognise, .read = reader_yaml_read,
                   .read_builds = true, .source_text = "a model config (yolov8n.yaml, built in)"},

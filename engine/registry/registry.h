@@ -77,8 +77,8 @@ typedef int (*FormatWriteFn)(struct ExportCtx *ctx, char *err, size_t errlen);
 typedef int (*FormatRunFn)(struct FormatRun *run, char *err, size_t errlen);
 
 /* Produce ctx's artifact by driving the row's external `tool` (spawned, streamed into the
- * job's log, cancellable; locally or on host=), as an export stage does.  A later issue
- * fills this in; NULL in every row today. */
+ * job's log, cancellable; locally or on host=), as an export stage does: the stages of
+ * engine/tools/stages.h (TensorRT, the peer's exporter, the converters). */
 typedef int (*FormatToolFn)(struct ExportCtx *ctx, char *err, size_t errlen);
 
 typedef struct {
@@ -121,7 +121,7 @@ typedef struct {
     const char *unavailable_reason; /* export rows, when write == NULL: why, honestly and
                                   specifically, starting "not available in this build: ..." */
     FormatRunFn run;           /* open it in its own runtime (NULL: none this build drives) */
-    FormatToolFn drive_tool;   /* make it with `tool` (NULL: a later issue) */
+    FormatToolFn drive_tool;   /* make it with `tool` (NULL: no tool makes it) */
     const char *tool;          /* external tool that can produce this format on a host that has it
                                   ("trtexec", "ovc", "pnnx", "edgetpu_compiler", ...); NULL when none */
     const char *tool_note;     /* one line on that tool (where it comes from, what it needs); NULL
