@@ -54,6 +54,34 @@ static const ModuleKind kinds[] = {
     {"Classify", emit_classify, false},
     {"AdaptiveAvgPool2d", emit_adaptive_avgpool2d, false},
     {"Linear", emit_linear, false},
+    /* YOLOv3u, Ghost */
+    {"ZeroPad2d", emit_zeropad2d, false},
+    {"SPP", emit_spp, false},
+    {"GhostConv", emit_ghostconv, false},
+    {"GhostBottleneck", emit_ghostbottleneck, false},
+    {"C3Ghost", emit_c3, false},
+    /* YOLOv9 */
+    {"RepConv", emit_repconv, false},
+    {"RepBottleneck", emit_bottleneck, false},
+    {"RepCSP", emit_c3, false},
+    {"RepNCSPELAN4", emit_elan, false},
+    {"ELAN1", emit_elan, false},
+    {"AConv", emit_aconv, false},
+    {"ADown", emit_adown, false},
+    {"SPPELAN", emit_sppelan, false},
+    {"CBLinear", emit_cblinear, false},
+    {"CBFuse", emit_cbfuse, false},
+    /* YOLOv10 */
+    {"SCDown", emit_chain2, false},
+    {"C2fCIB", emit_c2f, false},
+    {"CIB", emit_cib, false},
+    {"RepVGGDW", emit_repvggdw, false},
+    {"PSA", emit_psa, false},
+    {"v10Detect", emit_v10detect, false},
+    /* YOLO12 */
+    {"A2C2f", emit_a2c2f, false},
+    {"ABlock", emit_ablock, false},
+    {"AAttn", emit_aattn, false},
 };
 
 const ModuleKind *yolo_kind(const char *type)
@@ -756,6 +784,7 @@ static int walk_layers(Builder *b, const ModNode *root)
 typedef struct {
     int batch, height, width;
     bool dynamic, with_data, borrow_f32;
+    bool probe; /* the FLOPs probe (Builder.probe) */
 } BuildParams;
 
 static Graph *build_once(const ModTree *t, const BuildParams *p, char *err, size_t errlen)
@@ -777,6 +806,8 @@ static Graph *build_once(const ModTree *t, const BuildParams *p, char *err, size
     b.borrow_f32 = p->borrow_f32;
     b.err = err;
     b.errlen = errlen;
+    b.probe = p->probe;
+    b.text = b.text_orig = -1;
     b.names = (StrMap){.arena = b.g->arena};
     b.scopes = (StrMap){.arena = b.g->arena};
     b.modules = (StrMap){.arena = b.g->arena};
@@ -876,7 +907,9 @@ const char *yolo_task(const ModTree *t)
 {
     static const struct {
         const char *head, *task;
-    } map[] = {{"Detect", "detect"}, {"Segment", "segment"}, {"Pose", "pose"}, {"OBB", "obb"}, {"Classify", "classify"}};
+    } map[] = {{"Detect", "detect"},      {"Segment", "segment"},     {"Pose", "pose"},
+               {"OBB", "obb"},            {"Classify", "classify"},   {"v10Detect", "detect"},
+               {"WorldDetect", "detect"}, {"RTDETRDecoder", "detect"}};
     const char *h = head_type(t);
     if (!h) return NULL;
     for (size_t i = 0; i < ARRAY_LEN(map); i++)
@@ -894,7 +927,7 @@ static int head_strides(const ModTree *t, int *strides, int max)
         strides[0] = 1;
         return 1;
     }
-    BuildParams p = {1, 256, 256, false, false, false};
+    BuildParams p = {1, 256, 256, false, false, false, false};
     char err[256];
     Graph *g = build_once(t, &p, err, sizeof err);
     if (!g) return 0;
@@ -979,7 +1012,7 @@ static Graph *build(ModTree *t, const LoadOptions *opt, bool take, char *err, si
         err_set(err, errlen, "batch %d is too large", batch);
         return NULL;
     }
-    BuildParams p = {batch, h, w, o.dynamic, !o.shapes_only, take};
+    BuildParams p = {batch, h, w, o.dynamic, !o.shapes_only, take, false};
     Graph *g = build_once(t, &p, err, errlen);
     if (!g) return NULL;
     if (take) {
@@ -988,7 +1021,7 @@ static Graph *build(ModTree *t, const LoadOptions *opt, bool take, char *err, si
     }
     if (o.dynamic) {
         int smax = 64;
-        BuildParams q = {batch + 1, h + smax, w + 2 * smax, true, false, false};
+        BuildParams q = {batch + 1, h + smax, w + 2 * smax, true, false, false, false};
         char err2[256];
         Graph *alt = build_once(t, &q, err2, sizeof err2);
         if (!alt || alt->n_tensors != g->n_tensors) {
@@ -1015,7 +1048,7 @@ Graph *yolo_describe(const ModTree *t)
 {
     int d[2];
     imgsz_default(t->train_args, t->n_train_args, d);
-    BuildParams p = {1, d[0], d[1], false, false, false};
+    BuildParams p = {1, d[0], d[1], false, false, false, false};
     Graph *g = graph_new();
     if (t->n_strides <= 0) { /* the checkpoint records none: what a build's head would find */
         int s[8];
@@ -1041,6 +1074,6 @@ Graph *yolo_build_take(ModTree *t, const LoadOptions *opt, char *err, size_t err
 
 Graph *yolo_build_probe(const ModTree *t, int size, char *err, size_t errlen)
 {
-    BuildParams p = {1, size, size, false, false, false};
+    BuildParams p = {1, size, size, false, false, false, true};
     return build_once(t, &p, err, errlen);
 }

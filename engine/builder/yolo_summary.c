@@ -18,7 +18,6 @@ typedef struct {
     unsigned char *seen; /* by uid */
     int n_uids;
     int64_t layers, params, grads;
-    int64_t f_layers, f_params, f_grads; /* deltas for the fused model */
 } Count;
 
 static int64_t numel(const ModTensor *t)
@@ -32,38 +31,105 @@ static bool is_conv_block(const char *type)
     return !strcmp(type, "Conv") || !strcmp(type, "DWConv");
 }
 
-static void count(Count *c, const ModNode *n, int depth)
+/* False when n's uid was counted already (a module object reachable from several places). */
+static bool first_visit(Count *c, const ModNode *n)
 {
-    if (depth > MAX_DEPTH) return;
-    if (n->uid >= 0 && n->uid < c->n_uids) {
-        if (c->seen[n->uid]) return;
-        c->seen[n->uid] = 1;
-    }
-    if (n->n_children == 0) c->layers++;
+    if (n->uid < 0 || n->uid >= c->n_uids) return true;
+    if (c->seen[n->uid]) return false;
+    c->seen[n->uid] = 1;
+    return true;
+}
+
+static void count_tensors(Count *c, const ModNode *n)
+{
     for (int i = 0; i < n->n_tensors; i++) {
         const ModTensor *t = &n->tensors[i];
         if (t->is_buffer) continue;
         c->params += numel(t);
         if (t->requires_grad) c->grads += numel(t);
     }
-    if (is_conv_block(n->type)) {
-        const ModNode *conv = modtree_child(n, "conv"), *bn = modtree_child(n, "bn");
-        if (conv && bn && !strcmp(conv->type, "Conv2d") && !strcmp(bn->type, "BatchNorm2d")) {
-            c->f_layers -= 1;
-            const ModTensor *w = modtree_tensor(conv, "weight"), *cb = modtree_tensor(conv, "bias");
-            for (int i = 0; i < bn->n_tensors; i++) {
-                const ModTensor *t = &bn->tensors[i];
-                if (t->is_buffer) continue;
-                c->f_params -= numel(t);
-                if (t->requires_grad) c->f_grads -= numel(t);
-            }
-            if (!cb && w && w->rank >= 1) c->f_params += w->dims[0];
-            /* the fused conv is created with requires_grad off */
-            if (w && w->requires_grad) c->f_grads -= numel(w);
-            if (cb && cb->requires_grad) c->f_grads -= numel(cb);
-        }
-    }
+}
+
+/* The model as the checkpoint holds it. */
+static void count(Count *c, const ModNode *n, int depth)
+{
+    if (depth > MAX_DEPTH || !first_visit(c, n)) return;
+    if (n->n_children == 0) c->layers++;
+    count_tensors(c, n);
     for (int i = 0; i < n->n_children; i++) count(c, n->children[i], depth + 1);
+}
+
+/* A fused conv as fuse_conv_and_bn / RepConv / RepVGGDW make it: one Conv2d leaf, the given
+ * weight plus a bias of one per output, frozen. */
+static void count_fused_conv(Count *c, const ModTensor *w)
+{
+    c->layers++;
+    if (w && w->rank == 4) c->params += numel(w) + w->dims[0];
+}
+
+static const ModTensor *conv_weight(const ModNode *conv_block)
+{
+    const ModNode *conv = conv_block ? modtree_child(conv_block, "conv") : NULL;
+    return conv ? modtree_tensor(conv, "weight") : NULL;
+}
+
+/* The model after the peer's fuse(): each Conv/DWConv with a BatchNorm becomes its conv (the
+ * BN folded, bias added, frozen) and its act; an unfused RepConv becomes one 3x3 conv and its
+ * act; an unfused RepVGGDW its 7x7 conv and act; v10Detect's one-to-many branches (cv2, cv3)
+ * become one shared nn.Identity. */
+static void count_fused(Count *c, const ModNode *n, int depth)
+{
+    if (depth > MAX_DEPTH || !first_visit(c, n)) return;
+    const ModNode *conv = modtree_child(n, "conv"), *bn = modtree_child(n, "bn");
+    if (is_conv_block(n->type) && conv && bn && !strcmp(conv->type, "Conv2d") && !strcmp(bn->type, "BatchNorm2d")) {
+        first_visit(c, conv);
+        first_visit(c, bn);
+        count_fused_conv(c, modtree_tensor(conv, "weight"));
+        for (int i = 0; i < n->n_children; i++)
+            if (n->children[i] != conv && n->children[i] != bn) count_fused(c, n->children[i], depth + 1);
+        return;
+    }
+    const ModNode *conv1 = modtree_child(n, "conv1"), *conv2 = modtree_child(n, "conv2");
+    if (!strcmp(n->type, "RepConv") && !conv && conv1 && conv2) {
+        count_fused_conv(c, conv_weight(conv1));
+        const ModNode *act = modtree_child(n, "act");
+        if (act) count_fused(c, act, depth + 1);
+        return;
+    }
+    if (!strcmp(n->type, "RepVGGDW") && conv && conv1 && is_conv_block(conv->type)) {
+        count_fused_conv(c, conv_weight(conv));
+        const ModNode *act = modtree_child(n, "act");
+        if (act) count_fused(c, act, depth + 1);
+        return;
+    }
+    bool v10 = !strcmp(n->type, "v10Detect") && modtree_child(n, "cv2");
+    if (n->n_children == 0) c->layers++;
+    count_tensors(c, n);
+    if (v10) c->layers++; /* the Identity standing in for cv2 and cv3 */
+    for (int i = 0; i < n->n_children; i++) {
+        const ModNode *ch = n->children[i];
+        if (v10 && (!strcmp(ch->name, "cv2") || !strcmp(ch->name, "cv3"))) continue;
+        count_fused(c, ch, depth + 1);
+    }
+}
+
+/* True when module mi of the probe graph is gone after fuse(): a BatchNorm folded into its
+ * Conv block, the branches a RepConv / RepVGGDW merges into its main conv, v10Detect's
+ * one-to-many head. */
+static bool fused_away(const Graph *g, int mi)
+{
+    for (int depth = 0; mi >= 0 && mi < g->n_modules && depth < 64; depth++) {
+        const Module *m = &g->modules[mi];
+        int pi = m->parent;
+        if (pi < 0) return false;
+        const char *pt = g->modules[pi].type, *name = m->name ? m->name : "";
+        if (!strcmp(m->type, "BatchNorm2d") && is_conv_block(pt)) return true;
+        if (!strcmp(pt, "RepConv") && (!strcmp(name, "conv2") || !strcmp(name, "bn"))) return true;
+        if (!strcmp(pt, "RepVGGDW") && !strcmp(name, "conv1")) return true;
+        if (!strcmp(pt, "v10Detect") && (!strcmp(name, "cv2") || !strcmp(name, "cv3"))) return true;
+        mi = pi;
+    }
+    return false;
 }
 
 static int64_t elems(const Tensor *t)
@@ -73,12 +139,13 @@ static int64_t elems(const Tensor *t)
 }
 
 /* FLOPs (multiply-accumulates, the peer's unit before its x2) of one node of the probe
- * graph, by the leaf module kind that emitted it.  *is_bn marks a BatchNorm inside a
- * Conv block (gone after fusing). */
-static double node_macs(const Graph *g, const Node *n, bool *fusable_bn)
+ * graph, by the leaf module kind that emitted it.  *removed marks a node whose module
+ * fuse() removes (fused_away). */
+static double node_macs(const Graph *g, const Node *n, bool *removed)
 {
-    *fusable_bn = false;
+    *removed = false;
     if (n->module < 0 || n->module >= g->n_modules) return 0;
+    *removed = fused_away(g, n->module);
     const Module *m = &g->modules[n->module];
     const Tensor *in = n->n_inputs > 0 && n->inputs[0] >= 0 ? &g->tensors[n->inputs[0]] : NULL;
     const Tensor *out = n->n_outputs > 0 && n->outputs[0] >= 0 ? &g->tensors[n->outputs[0]] : NULL;
@@ -95,12 +162,10 @@ static double node_macs(const Graph *g, const Node *n, bool *fusable_bn)
         return (double)elems(in) * (double)(out->dims[1] / (group > 0 ? group : 1)) * (double)w->dims[2] *
                (double)w->dims[3];
     }
-    if (!strcmp(m->type, "BatchNorm2d") && n->op == OP_BATCHNORM) {
-        if (m->parent >= 0 && is_conv_block(g->modules[m->parent].type)) *fusable_bn = true;
-        return 4.0 * (double)elems(in);
-    }
+    if (!strcmp(m->type, "BatchNorm2d") && n->op == OP_BATCHNORM) return 4.0 * (double)elems(in);
     if (!strcmp(m->type, "Upsample") && n->op == OP_RESIZE) return (double)elems(out);
-    if (!strcmp(m->type, "Linear") && n->op == OP_GEMM) return (double)in->dims[1] * (double)elems(out);
+    if (!strcmp(m->type, "Linear") && (n->op == OP_GEMM || n->op == OP_MATMUL))
+        return (double)in->dims[in->rank - 1] * (double)elems(out);
     if (!strcmp(m->type, "AdaptiveAvgPool2d") && n->op == OP_GLOBAL_AVGPOOL) {
         double in_area = (double)in->dims[2] * (double)in->dims[3];
         double out_area = (double)out->dims[2] * (double)out->dims[3];
@@ -117,11 +182,14 @@ int yolo_summary_stride(const ModTree *t, int max_stride, int imgsz_h, int imgsz
                         ModelSummary *fused, char *err, size_t errlen)
 {
     ModelSummary u = {0}, f = {0};
-    Count c;
+    Count c, cf;
     memset(&c, 0, sizeof c);
     c.n_uids = t->n_uids;
     c.seen = xcalloc((size_t)(t->n_uids > 0 ? t->n_uids : 1), 1);
     count(&c, t->root, 0);
+    cf = (Count){.n_uids = c.n_uids, .seen = c.seen};
+    memset(cf.seen, 0, (size_t)(t->n_uids > 0 ? t->n_uids : 1));
+    count_fused(&cf, t->root, 0);
     free(c.seen);
 
     int s = max_stride > 32 ? max_stride : 32;
@@ -141,9 +209,9 @@ int yolo_summary_stride(const ModTree *t, int max_stride, int imgsz_h, int imgsz
     u.parameters = c.params;
     u.gradients = c.grads;
     u.gflops = macs * 2.0 / 1e9 * scale;
-    f.layers = c.layers + c.f_layers;
-    f.parameters = c.params + c.f_params;
-    f.gradients = c.grads + c.f_grads;
+    f.layers = cf.layers;
+    f.parameters = cf.params;
+    f.gradients = cf.grads;
     f.gflops = (macs - bn_macs) * 2.0 / 1e9 * scale;
     if (unfused) *unfused = u;
     if (fused) *fused = f;

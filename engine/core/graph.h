@@ -253,6 +253,16 @@ typedef struct {
     double gflops;
 } ModelSummary;
 
+/* How output0 of a detection graph is laid out: what predict and val decode. */
+typedef enum {
+    OUTPUT_GRID = 0,       /* [B, 4+nc+extra, A]: one row per anchor, boxes as pixel cx cy w h (OBB:
+                              + angle), class scores after sigmoid; NMS follows */
+    OUTPUT_E2E_XYXY,       /* [B, max_det, 6]: x1 y1 x2 y2 in pixels, score, class index (as a
+                              float), best first; no NMS (YOLOv10's one-to-one head) */
+    OUTPUT_E2E_CXCYWH_NORM /* [B, queries, 4+nc]: cx cy w h as fractions of the input size, class
+                              scores after sigmoid, in query order; no NMS (RT-DETR's decoder) */
+} OutputLayout;
+
 typedef struct {
     const char *task;          /* "detect", "segment", "pose", "obb", "classify" */
     const char *model_name;    /* "YOLOv8n" (for summary lines) */
@@ -264,6 +274,10 @@ typedef struct {
     int imgsz[2];              /* h, w the graph was built for */
     int channels;
     int kpt_shape[2];          /* pose: (17, 3) */
+    bool end2end;              /* the head's output needs no NMS (YOLOv10's v10Detect, RT-DETR's
+                                  decoder): the peer forces nms=False for such models */
+    OutputLayout output_layout; /* layout of output0 (OUTPUT_GRID for every other head) */
+    int max_det;               /* rows of an end-to-end output0 (0 when output_layout is OUTPUT_GRID) */
     FormatId source_format;    /* the reader's registry id (FMT_PYTORCH, FMT_ONNX, FMT_YAML, ...); FMT_NONE
                                   for a graph built by hand */
     const char *source_path;
