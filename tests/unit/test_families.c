@@ -137,8 +137,359 @@ static int run_main(int argc, char **argv)
     return rc;
 }
 
+/* ---- parity ---- */
+
+static bool near(double got, double want) { return fabs(got - want) <= 1e-3 + 1e-4 * fabs(want); }
+
+/* Elementwise: the worst |got - want| and how many elements miss the tolerance. */
+static int64_t grid_misses(const float *got, const float *want, int64_t n, double *worst)
+{
+    int64_t bad = 0;
+    *worst = 0;
+    for (int64_t i = 0; i < n; i++) {
+        double d = fabs((double)got[i] - want[i]);
+        if (d > *worst || d != d) *worst = d != d ? INFINITY : d;
+        if (!near(got[i], want[i])) bad++;
+    }
+    return bad;
+}
+
+typedef struct {
+    const float *row;
+    bool used;
+} Row;
+
+static int by_score_desc(const void *a, const void *b)
+{
+    float sa = ((const Row *)a)->row[4], sb = ((const Row *)b)->row[4];
+    return sa < sb ? 1 : sa > sb ? -1 : 0;
+}
+
+/* Does candidate anchor set cand [4+nc, A] hold a row like r (box x1 y1 x2 y2, score, class)? */
+static bool row_is_candidate(const float *r, const float *cand, int64_t C, int64_t A)
+{
+    int64_t cls = (int64_t)r[5];
+    if (cls < 0 || 4 + cls >= C) return false;
+    for (int64_t a = 0; a < A; a++) {
+        if (!near(cand[(4 + cls) * A + a], r[4])) continue;
+        bool box = true;
+        for (int k = 0; k < 4 && box; k++) box = near(cand[k * A + a], r[k]);
+        if (box) return true;
+    }
+    return false;
+}
+
+/* YOLOv10's [K, 6] rows against the peer's: the same scores (sorted); rows scoring above the
+ * k-th score match one to one; rows at the k-th score (the top-k chose among equal scores)
+ * must each be one of the candidates the head selects from ([4+nc, A], ours: the same boxes
+ * and score). *tied receives how many peer rows were checked that way. */
+static bool e2e_rows_match(const float *got, const float *want, int64_t K, const float *cand, int64_t C, int64_t A,
+                           int *tied, char *why, size_t whylen)
+{
+    Row *g = xcalloc((size_t)K, sizeof *g), *w = xcalloc((size_t)K, sizeof *w);
+    for (int64_t i = 0; i < K; i++) {
+        g[i].row = got + i * 6;
+        w[i].row = want + i * 6;
+    }
+    qsort(g, (size_t)K, sizeof *g, by_score_desc);
+    qsort(w, (size_t)K, sizeof *w, by_score_desc);
+    bool ok = true;
+    *tied = 0;
+    for (int64_t i = 0; i < K && ok; i++)
+        if (!near(g[i].row[4], w[i].row[4])) {
+            snprintf(why, whylen, "score %lld: %g vs the peer's %g", (long long)i, g[i].row[4], w[i].row[4]);
+            ok = false;
+        }
+    double kth = w[K - 1].row[4];
+    for (int64_t i = 0; i < K && ok; i++) {
+        const float *r = w[i].row;
+        if (near(r[4], kth)) {
+            (*tied)++;
+            if (!row_is_candidate(r, cand, C, A)) {
+                snprintf(why, whylen, "the peer's row %lld (%g %g %g %g, %g, class %g) is none of our candidates",
+                         (long long)i, r[0], r[1], r[2], r[3], r[4], r[5]);
+                ok = false;
+            }
+            continue;
+        }
+        bool found = false;
+        for (int64_t j = 0; j < K && !found; j++) {
+            if (g[j].used) continue;
+            bool same = true;
+            for (int k = 0; k < 6 && same; k++) same = near(g[j].row[k], r[k]);
+            if (same) found = g[j].used = true;
+        }
+        if (!found) {
+            snprintf(why, whylen, "the peer's row %lld (score %g, class %g) has no match", (long long)i, r[4], r[5]);
+            ok = false;
+        }
+    }
+    for (int64_t i = 0; i < K && ok; i++)
+        if (near(g[i].row[4], kth) && !row_is_candidate(g[i].row, cand, C, A)) {
+            snprintf(why, whylen, "our row %lld is none of our candidates", (long long)i);
+            ok = false;
+        }
+    free(g);
+    free(w);
+    return ok;
+}
+
+/* The peer's numbers for one checkpoint of families.json. */
+typedef struct {
+    const char *file;
+    int64_t layers, params, fused_layers, fused_params;
+    int64_t shape[3];
+} FamilyRef;
+
+static json_object *load_json(const char *rel)
+{
+    const char *path = shared_path(rel);
+    return path ? json_object_from_file(path) : NULL;
+}
+
+static int64_t jint(json_object *o, const char *key)
+{
+    json_object *v;
+    return json_object_object_get_ex(o, key, &v) ? json_object_get_int64(v) : -1;
+}
+
+static bool family_ref(json_object *root, const char *file, FamilyRef *r)
+{
+    json_object *o, *shape;
+    if (!root || !json_object_object_get_ex(root, file, &o)) return false;
+    r->file = file;
+    r->layers = jint(o, "layers");
+    r->params = jint(o, "params");
+    r->fused_layers = jint(o, "fused_layers");
+    r->fused_params = jint(o, "fused_params");
+    if (json_object_object_get_ex(o, "output_shape", &shape) && json_object_array_length(shape) == 3)
+        for (int k = 0; k < 3; k++) r->shape[k] = json_object_get_int64(json_object_array_get_idx(shape, k));
+    return true;
+}
+
+/* info's numbers, unfused and fused, and the executor's output on the peer's input. */
+static void check_family(const char *name)
+{
+    json_object *root = load_json("reference/families/families.json");
+    if (!root) {
+        SKIP("../shared/reference/families not present");
+        return;
+    }
+    char file[128], rel[256], err[1024];
+    snprintf(file, sizeof file, "%s-random.pt", name);
+    FamilyRef ref;
+    EXPECT_MSG(family_ref(root, file, &ref), "%s not in families.json", file);
+    snprintf(rel, sizeof rel, "reference/families/%s", file);
+    char path[4200];
+    snprintf(path, sizeof path, "%s", shared_path(rel));
+    Graph *g = load_fused(path, 640, err, sizeof err);
+    EXPECT_MSG(g != NULL, "%s", err);
+    if (!g) {
+        json_object_put(root);
+        return;
+    }
+    const ModelSummary *u = &g->meta.summary, *f = &g->meta.fused_summary;
+    EXPECT_EQ_INT(u->layers, ref.layers);
+    EXPECT_EQ_INT(u->parameters, ref.params);
+    EXPECT_EQ_INT(f->layers, ref.fused_layers);
+    EXPECT_EQ_INT(f->parameters, ref.fused_params);
+    EXPECT(u->gflops > 0 && f->gflops > 0 && f->gflops <= u->gflops);
+    const Tensor *o0 = &g->tensors[g->outputs[0]];
+    EXPECT(o0->rank == 3 && o0->dims[0] == ref.shape[0] && o0->dims[1] == ref.shape[1] && o0->dims[2] == ref.shape[2]);
+
+    Output outs[4] = {{0}};
+    int n = 0;
+    int rc = run_model(g, shared_path("reference/peer/yolov8n.input.npy"), outs, 4, &n, err, sizeof err);
+    EXPECT_MSG(rc == 0, "%s", err);
+    snprintf(rel, sizeof rel, "reference/families/%s-random.output.npy", name);
+    NpyArray want = {0};
+    float *wf = NULL;
+    if (rc == 0 && npy_read(shared_path(rel), 0, &want, err, sizeof err) == 0 && (wf = npy_to_f32(&want, err, sizeof err))) {
+        EXPECT_EQ_INT(outs[0].numel, want.numel);
+        if (outs[0].numel == want.numel && g->meta.output_layout == OUTPUT_E2E_XYXY) {
+            int tied = 0;
+            char why[300] = "";
+            bool ok = n > g->n_outputs &&
+                      e2e_rows_match(outs[0].data, wf, outs[0].dims[1], outs[n - 1].data, outs[n - 1].dims[1],
+                                     outs[n - 1].dims[2], &tied, why, sizeof why);
+            EXPECT_MSG(ok, "%s", why);
+            printf("# %s: %lld rows match the peer's (%d at the k-th score checked against the candidates)\n", name,
+                   (long long)outs[0].dims[1], tied);
+        } else if (outs[0].numel == want.numel) {
+            double worst;
+            int64_t bad = grid_misses(outs[0].data, wf, want.numel, &worst);
+            EXPECT_MSG(bad == 0, "%lld of %lld values beyond 1e-3 + 1e-4 relative (worst |diff| %g)", (long long)bad,
+                       (long long)want.numel, worst);
+            printf("# %s: output0 max |diff| %.3g vs the peer\n", name, worst);
+        }
+    } else if (rc == 0) {
+        EXPECT_MSG(0, "%s", err);
+    }
+    free(wf);
+    npy_free(&want);
+    for (int k = 0; k < n; k++) free(outs[k].data);
+    graph_free(g);
+    json_object_put(root);
+}
+
+static void test_yolov8n_ghost(void) { check_family("yolov8n-ghost"); }
+static void test_yolov9t(void) { check_family("yolov9t"); }
+static void test_yolov10n(void) { check_family("yolov10n"); }
+static void test_yolo12n(void) { check_family("yolo12n"); }
+static void test_yolo12n_seg(void) { check_family("yolo12n-seg"); }
+static void test_yolov8n_worldv2(void) { check_family("yolov8n-worldv2"); }
+static void test_rtdetr_mini(void) { check_family("rtdetr-mini"); }
+
+/* ---- built-in configs ---- */
+
+/* Every built-in config of these families builds (shapes only) with configs.json's layers,
+ * parameters and gradients, unfused and fused. */
+static void test_configs_match_the_peer(void)
+{
+    json_object *root = load_json("reference/families/configs.json");
+    if (!root) {
+        SKIP("../shared/reference/families not present");
+        return;
+    }
+    int checked = 0;
+    json_object_object_foreach(root, name, o)
+    {
+        char err[1024];
+        LoadOptions opt = {.shapes_only = true};
+        Graph *g = model_load(name, &opt, err, sizeof err);
+        EXPECT_MSG(g != NULL, "%s", err);
+        if (!g) continue;
+        const ModelSummary *u = &g->meta.summary, *f = &g->meta.fused_summary;
+        bool ok = u->layers == jint(o, "layers") && u->parameters == jint(o, "params") &&
+                  u->gradients == jint(o, "gradients") && f->layers == jint(o, "fused_layers") &&
+                  f->parameters == jint(o, "fused_params");
+        EXPECT_MSG(ok, "%s: %lld layers %lld parameters %lld gradients, fused %lld %lld; the peer: %lld %lld %lld, %lld %lld",
+                   name, (long long)u->layers, (long long)u->parameters, (long long)u->gradients,
+                   (long long)f->layers, (long long)f->parameters, (long long)jint(o, "layers"),
+                   (long long)jint(o, "params"), (long long)jint(o, "gradients"), (long long)jint(o, "fused_layers"),
+                   (long long)jint(o, "fused_params"));
+        json_object *task;
+        if (json_object_object_get_ex(o, "task", &task)) EXPECT_EQ_STR(g->meta.task, json_object_get_string(task));
+        checked++;
+        graph_free(g);
+    }
+    printf("# %d configs give the peer's numbers\n", checked);
+    EXPECT(checked >= 30);
+    json_object_put(root);
+}
+
+/* The families' built-in configs and the older ones (YOLOv5u, YOLOv6, YOLOv8-P2) build with
+ * weights and run at a small size, fused; the end-to-end heads say so in the metadata. */
+static void test_configs_run(void)
+{
+    static const struct {
+        const char *name;
+        int64_t d1, d2; /* output0 dims 1 and 2 at 64x64 */
+        OutputLayout layout;
+    } cases[] = {
+        {"yolov3-tinyu.yaml", 84, 20, OUTPUT_GRID},   {"yolov5nu.yaml", 84, 84, OUTPUT_GRID},
+        {"yolov6n.yaml", 84, 84, OUTPUT_GRID},        {"yolov8n-p2.yaml", 84, 340, OUTPUT_GRID},
+        {"yolov9t.yaml", 84, 84, OUTPUT_GRID},        {"yolov8n-ghost-p6.yaml", 84, 85, OUTPUT_GRID},
+        {"yolov10n.yaml", 84, 84, OUTPUT_GRID},       {"yolo12n-obb.yaml", 85, 84, OUTPUT_GRID},
+        {"yolo12n-cls.yaml", 80, 0, OUTPUT_GRID},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        char err[1024];
+        LoadOptions opt = {.fuse = true};
+        opt.imgsz[0] = opt.imgsz[1] = 64;
+        Graph *g = model_load(cases[i].name, &opt, err, sizeof err);
+        EXPECT_MSG(g != NULL, "%s", err);
+        if (!g) continue;
+        const Tensor *o = &g->tensors[g->outputs[0]];
+        bool e2e = !strcmp(cases[i].name, "yolov10n.yaml");
+        if (e2e) {
+            EXPECT(g->meta.end2end && g->meta.output_layout == OUTPUT_E2E_XYXY && g->meta.max_det == 84);
+            EXPECT(o->rank == 3 && o->dims[1] == 84 && o->dims[2] == 6);
+        } else if (cases[i].d2) {
+            EXPECT_MSG(o->rank == 3 && o->dims[1] == cases[i].d1 && o->dims[2] == cases[i].d2, "%s: output0 %s",
+                       cases[i].name, shape_str(o, err, sizeof err));
+            EXPECT(!g->meta.end2end && g->meta.output_layout == OUTPUT_GRID);
+        } else {
+            EXPECT(o->rank == 2 && o->dims[1] == cases[i].d1);
+        }
+        Exec *e = exec_new(g, err, sizeof err);
+        EXPECT_MSG(e != NULL, "%s", err);
+        float *x = xcalloc(3 * 64 * 64, sizeof *x);
+        for (int k = 0; k < 3 * 64 * 64; k++) x[k] = (float)((k * 37) % 255) / 255.f;
+        int64_t dims[4] = {1, 3, 64, 64};
+        int rc = e ? exec_set_input(e, "images", x, dims, 4, err, sizeof err) : -1;
+        if (rc == 0) rc = exec_run(e, NULL, err, sizeof err);
+        EXPECT_MSG(rc == 0, "%s: %s", cases[i].name, err);
+        int64_t od[GRAPH_MAX_RANK];
+        int rank;
+        const float *y = rc == 0 ? exec_output(e, 0, od, &rank) : NULL;
+        bool finite = y != NULL;
+        for (int64_t k = 0; y && k < tensor_numel(o); k++) finite = finite && isfinite(y[k]);
+        EXPECT_MSG(finite, "%s: output not finite", cases[i].name);
+        free(x);
+        exec_free(e);
+        graph_free(g);
+    }
+}
+
+/* The fused graph of a RepConv model has merged the 1x1 branches: as many convolutions as the
+ * peer's fused model, and the same outputs as the unfused graph. */
+static void test_fuse_merges_repconv(void)
+{
+    char err[1024];
+    LoadOptions raw = {0}, fused = {.fuse = true};
+    raw.imgsz[0] = raw.imgsz[1] = fused.imgsz[0] = fused.imgsz[1] = 64;
+    Graph *a = model_load("yolov9t.yaml", &raw, err, sizeof err), *b = model_load("yolov9t.yaml", &fused, err, sizeof err);
+    EXPECT(a && b);
+    if (!a || !b) goto done;
+    int convs_a = 0, convs_b = 0, bn_b = 0;
+    for (int i = 0; i < a->n_nodes; i++) convs_a += a->nodes[i].op == OP_CONV;
+    for (int i = 0; i < b->n_nodes; i++) convs_b += b->nodes[i].op == OP_CONV, bn_b += b->nodes[i].op == OP_BATCHNORM;
+    /* yolov9t: 7 RepNCSPELAN4 x 2 RepCSP x 3 RepBottleneck, one RepConv each, lose their 1x1 branch */
+    EXPECT_EQ_INT(convs_a - convs_b, 42);
+    EXPECT_EQ_INT(bn_b, 0);
+    Graph *gs[2] = {a, b};
+    float *outs[2] = {NULL, NULL};
+    int64_t n = 0;
+    for (int k = 0; k < 2; k++) {
+        Exec *e = exec_new(gs[k], err, sizeof err);
+        float *x = xcalloc(3 * 64 * 64, sizeof *x);
+        for (int j = 0; j < 3 * 64 * 64; j++) x[j] = (float)((j * 53) % 255) / 255.f;
+        int64_t dims[4] = {1, 3, 64, 64}, od[GRAPH_MAX_RANK];
+        int rank;
+        if (e && exec_set_input(e, "images", x, dims, 4, err, sizeof err) == 0 && exec_run(e, NULL, err, sizeof err) == 0) {
+            const float *y = exec_output(e, 0, od, &rank);
+            n = od[0] * od[1] * od[2];
+            outs[k] = xmalloc(sizeof(float) * (size_t)n);
+            memcpy(outs[k], y, sizeof(float) * (size_t)n);
+        }
+        free(x);
+        exec_free(e);
+    }
+    EXPECT(outs[0] && outs[1]);
+    if (outs[0] && outs[1]) {
+        double worst;
+        EXPECT_EQ_INT(grid_misses(outs[1], outs[0], n, &worst), 0);
+    }
+    free(outs[0]);
+    free(outs[1]);
+done:
+    graph_free(a);
+    graph_free(b);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1 && !strcmp(argv[1], "run")) return run_main(argc, argv);
+    RUN(test_yolov8n_ghost);
+    RUN(test_yolov9t);
+    RUN(test_yolov10n);
+    RUN(test_yolo12n);
+    RUN(test_yolo12n_seg);
+    RUN(test_yolov8n_worldv2);
+    RUN(test_rtdetr_mini);
+    RUN(test_configs_match_the_peer);
+    RUN(test_configs_run);
+    RUN(test_fuse_merges_repconv);
     return check_done();
 }
