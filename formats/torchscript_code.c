@@ -550,12 +550,17 @@ static int emit_binary(Gen *G, const Node *n)
         }
     }
     if (n->op == OP_DIV) G->uses_div = true;
+    /* integer tensors divide as ONNX does (truncating), not as torch.div's true division */
+    const char *tail = n->op == OP_DIV && n->n_outputs > 0 && n->outputs[0] >= 0 &&
+                               is_int_dtype(T(G, n->outputs[0])->dtype)
+                           ? ", rounding_mode=\"trunc\""
+                           : "";
     /* a one-element constant becomes a literal when it cannot change the result's rank */
     const char *lb = (is_const(G, b) && rank_of(G, b) <= rank_of(G, a)) || num_b ? scalar_expr(G, b) : NULL;
     const char *la = (is_const(G, a) && rank_of(G, a) <= rank_of(G, b)) || num_a ? scalar_expr(G, a) : NULL;
     if (lb) {
         const char *sa = tensor_expr(G, a);
-        return sa ? assign(G, n, "torch.%s(%s, %s)", fn, sa, lb) : -1;
+        return sa ? assign(G, n, "torch.%s(%s, %s%s)", fn, sa, lb, tail) : -1;
     }
     if (la && n->op != OP_DIV) {
         const char *sb = tensor_expr(G, b);
@@ -564,7 +569,7 @@ static int emit_binary(Gen *G, const Node *n)
         return assign(G, n, "torch.%s(%s, %s)", fn, sb, la);
     }
     const char *sa = tensor_expr(G, a), *sb = sa ? tensor_expr(G, b) : NULL;
-    return sb ? assign(G, n, "torch.%s(%s, %s)", fn, sa, sb) : -1;
+    return sb ? assign(G, n, "torch.%s(%s, %s%s)", fn, sa, sb, tail) : -1;
 }
 
 /* A List[int] operand: a list variable or an integer constant vector (as a literal). */

@@ -961,6 +961,18 @@ static void fill_meta(Graph *g, const ModTree *t, const BuildParams *p)
     m->imgsz[1] = p->width;
     m->kpt_shape[0] = t->kpt_shape[0];
     m->kpt_shape[1] = t->kpt_shape[1];
+    /* end-to-end heads (the head emitter fills max_det from the anchors it has) */
+    const char *ht = head_type(t);
+    if (ht && !strcmp(ht, "v10Detect")) {
+        m->end2end = true;
+        m->output_layout = OUTPUT_E2E_XYXY;
+        if (!m->max_det) m->max_det = 300;
+    } else if (ht && !strcmp(ht, "RTDETRDecoder")) {
+        const ModNode *seq = modtree_child(t->root, "model");
+        m->end2end = true;
+        m->output_layout = OUTPUT_E2E_CXCYWH_NORM;
+        if (!m->max_det) m->max_det = (int)modtree_attr_int(seq->children[seq->n_children - 1], "num_queries", 300);
+    }
     m->source_format = t->source_format;
     m->source_path = t->source_path ? arena_strdup(g->arena, t->source_path) : NULL;
     m->version = t->version ? arena_strdup(g->arena, t->version) : NULL;

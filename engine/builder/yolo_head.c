@@ -323,10 +323,12 @@ static int end2end_postprocess(Builder *b, const char *s, int mod, int y, int64_
     if (B > (int64_t)ARRAY_LEN(off)) return yb_fail(b, s, "batch too large for the end-to-end head");
     for (int64_t i = 0; i < B; i++) off[i] = i * A;
     int64_t od[2] = {B, 1};
+    int64_t flat1 = B * k, bk4[3] = {B, k, 4}, bkc[3] = {B, k, nc};
     int rows = yb_binary(b, s, mod, OP_ADD, ti, yb_const_i64(b, s, "Constant", 2, od, off));
+    rows = yb_reshape(b, s, mod, rows, &flat1, 1);
     int64_t f4[2] = {B * A, 4}, fc[2] = {B * A, nc};
-    int boxes = yb_gather(b, s, mod, yb_reshape(b, s, mod, bs[0], f4, 2), rows, 0);  /* [B, k, 4] */
-    int scores = yb_gather(b, s, mod, yb_reshape(b, s, mod, bs[1], fc, 2), rows, 0); /* [B, k, nc] */
+    int boxes = yb_reshape(b, s, mod, yb_gather(b, s, mod, yb_reshape(b, s, mod, bs[0], f4, 2), rows, 0), bk4, 3);
+    int scores = yb_reshape(b, s, mod, yb_gather(b, s, mod, yb_reshape(b, s, mod, bs[1], fc, 2), rows, 0), bkc, 3);
     int64_t fl[2] = {B, k * nc};
     int sv, si;
     if (yb_topk(b, s, mod, yb_reshape(b, s, mod, scores, fl, 2), k, 1, &sv, &si)) return -1; /* [B, k] */
@@ -335,8 +337,9 @@ static int end2end_postprocess(Builder *b, const char *s, int mod, int y, int64_
     int cls = yb_binary(b, s, mod, OP_SUB, si, yb_binary(b, s, mod, OP_MUL, anchor, ncv)); /* index % nc */
     for (int64_t i = 0; i < B; i++) off[i] = i * k;
     int rows2 = yb_binary(b, s, mod, OP_ADD, anchor, yb_const_i64(b, s, "Constant", 2, od, off));
+    rows2 = yb_reshape(b, s, mod, rows2, &flat1, 1);
     int64_t fk[2] = {B * k, 4};
-    int sel = yb_gather(b, s, mod, yb_reshape(b, s, mod, boxes, fk, 2), rows2, 0); /* [B, k, 4] */
+    int sel = yb_reshape(b, s, mod, yb_gather(b, s, mod, yb_reshape(b, s, mod, boxes, fk, 2), rows2, 0), bk4, 3);
     int parts[3] = {sel, yb_unsqueeze(b, s, mod, sv, -1), yb_unsqueeze(b, s, mod, yb_cast(b, s, mod, cls, DT_F32), -1)};
     *out = yb_concat(b, s, mod, parts, 3, 2);
     return *out < 0 ? -1 : 0;
