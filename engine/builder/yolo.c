@@ -82,6 +82,14 @@ static const ModuleKind kinds[] = {
     {"A2C2f", emit_a2c2f, false},
     {"ABlock", emit_ablock, false},
     {"AAttn", emit_aattn, false},
+    /* YOLO-World */
+    {"C2fAttn", emit_c2fattn, false},
+    {"MaxSigmoidAttnBlock", emit_maxsigmoid_attn, false},
+    {"ImagePoolingAttn", emit_image_pooling_attn, false},
+    {"WorldDetect", emit_world_detect, false},
+    {"ContrastiveHead", emit_contrastive_head, false},
+    {"BNContrastiveHead", emit_contrastive_head, false},
+    {"LayerNorm", emit_layernorm, false},
 };
 
 const ModuleKind *yolo_kind(const char *type)
@@ -740,6 +748,8 @@ static int walk_layers(Builder *b, const ModNode *root)
     if (!seq || !seq->n_children) return yb_fail(b, "model", "the checkpoint has no layer list (model.model)");
     if (seq->n_children > MAX_LAYERS) return yb_fail(b, "model", "too many layers");
     int n = seq->n_children;
+    /* YOLO-World: the class text embeddings the model holds */
+    if (modtree_tensor(root, "txt_feats")) b->text = b->text_orig = yb_param(b, root, "", "txt_feats", true);
     int *ys = xcalloc((size_t)n, sizeof *ys);
     Scope root_scope = {"", ""};
     int x = b->input;

@@ -502,10 +502,14 @@ int emit_adaptive_avgpool2d(EMIT_ARGS)
 int emit_linear(EMIT_ARGS)
 {
     if (nx != 1) return yb_fail(b, path, "Linear takes one input");
-    int w = yb_param(b, m, path, "weight", true);
-    int bias = yb_param(b, m, path, "bias", false);
-    if (w < 0) return -1;
-    *out = yb_gemm(b, sc->scope, mod, x[0], w, bias);
+    *out = yb_linear_nd(b, m, path, sc->scope, mod, x[0]);
+    return *out < 0 ? -1 : 0;
+}
+
+int emit_layernorm(EMIT_ARGS)
+{
+    if (nx != 1) return yb_fail(b, path, "LayerNorm takes one input");
+    *out = yb_layernorm(b, m, path, sc->scope, mod, x[0]);
     return *out < 0 ? -1 : 0;
 }
 

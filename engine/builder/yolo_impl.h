@@ -210,6 +210,7 @@ int emit_maxsigmoid_attn(Builder *, const ModNode *, const char *, const Scope *
 int emit_image_pooling_attn(Builder *, const ModNode *, const char *, const Scope *, int, const int *, int, int *);
 int emit_world_detect(Builder *, const ModNode *, const char *, const Scope *, int, const int *, int, int *);
 int emit_contrastive_head(Builder *, const ModNode *, const char *, const Scope *, int, const int *, int, int *);
+int emit_layernorm(Builder *, const ModNode *, const char *, const Scope *, int, const int *, int, int *);
 /* yolo_rtdetr.c: RT-DETR */
 int emit_hgstem(Builder *, const ModNode *, const char *, const Scope *, int, const int *, int, int *);
 int emit_hgblock(Builder *, const ModNode *, const char *, const Scope *, int, const int *, int, int *);
