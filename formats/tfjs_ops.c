@@ -1211,6 +1211,7 @@ static const TfjsOp tfjs_ops[OP_COUNT] = {
     [OP_RANGE] = {OP_WRITE_NO, NULL, NULL, 0},
     [OP_CONSTANT_OF_SHAPE] = {OP_WRITE_NO, NULL, NULL, 0},
     [OP_PAD] = {OP_WRITE_NO, NULL, NULL, 0},
+    [OP_GRID_SAMPLE] = {OP_WRITE_NO, NULL, NULL, 0},
     [OP_OTHER] = {OP_WRITE_NO, NULL, NULL, 0},
 };
 static_assert(ARRAY_LEN(tfjs_ops) == OP_COUNT, "the TF.js writer's op table has a row per OpKind");

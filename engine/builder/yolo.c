@@ -90,6 +90,17 @@ static const ModuleKind kinds[] = {
     {"ContrastiveHead", emit_contrastive_head, false},
     {"BNContrastiveHead", emit_contrastive_head, false},
     {"LayerNorm", emit_layernorm, false},
+    /* RT-DETR */
+    {"HGStem", emit_hgstem, false},
+    {"HGBlock", emit_hgblock, false},
+    {"LightConv", emit_lightconv, false},
+    {"RepC3", emit_repc3, false},
+    {"AIFI", emit_aifi, false},
+    {"GELU", emit_gelu, false},
+    {"MLP", emit_mlp, false},
+    {"MSDeformAttn", emit_msdeform_attn, false},
+    {"DeformableTransformerDecoderLayer", emit_deform_layer, false},
+    {"RTDETRDecoder", emit_rtdetr_decoder, false},
 };
 
 const ModuleKind *yolo_kind(const char *type)
@@ -1094,8 +1105,8 @@ Graph *yolo_build_take(ModTree *t, const LoadOptions *opt, char *err, size_t err
 
 /* ---- used by yolo_summary.c ---- */
 
-Graph *yolo_build_probe(const ModTree *t, int size, char *err, size_t errlen)
+Graph *yolo_build_probe(const ModTree *t, int h, int w, char *err, size_t errlen)
 {
-    BuildParams p = {1, size, size, false, false, false, true};
+    BuildParams p = {1, h, w, false, false, false, true};
     return build_once(t, &p, err, errlen);
 }

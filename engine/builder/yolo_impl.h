@@ -38,6 +38,9 @@ struct Builder {
     /* YOLO-World: the class text embeddings [1, nc, embed] as the checkpoint stores them, and
      * the current ones (ImagePoolingAttn refines them layer by layer); -1 for other models */
     int text_orig, text;
+    /* RT-DETR: the feature levels' sizes the decoder's deformable attention samples */
+    int64_t level_h[8], level_w[8];
+    int n_levels;
     char *err;
     size_t errlen;
     bool failed;
@@ -144,11 +147,13 @@ const int *yb_tuple_get(Builder *b, int whole, int *n);
 /* LayerNorm over the last axis, decomposed (mean, variance, scale, shift), with weight and
  * bias of module m at path (nn.LayerNorm). */
 int yb_layernorm(Builder *b, const ModNode *m, const char *path, const char *scope, int mod, int x);
-/* A Linear layer on the last axis of an n-d input: x @ W^T + b. */
+/* A Linear layer on the last axis of an n-d input: x @ W^T + b (module m's weight and bias),
+ * or with given weight and bias tensors (bias may be -1). */
 int yb_linear_nd(Builder *b, const ModNode *m, const char *path, const char *scope, int mod, int x);
+int yb_gemm_nd(Builder *b, const char *scope, int mod, int x, int w, int bias);
 
-/* A shapes-only static build at size x size, batch 1 (the FLOPs probe; yolo_summary.c). */
-Graph *yolo_build_probe(const ModTree *t, int size, char *err, size_t errlen);
+/* A shapes-only static build at h x w, batch 1 (the FLOPs probe; yolo_summary.c). */
+Graph *yolo_build_probe(const ModTree *t, int h, int w, char *err, size_t errlen);
 /* yolo_summary with the model's largest stride already known. */
 int yolo_summary_stride(const ModTree *t, int max_stride, int imgsz_h, int imgsz_w, ModelSummary *unfused,
                         ModelSummary *fused, char *err, size_t errlen);
@@ -219,6 +224,9 @@ int emit_repc3(Builder *, const ModNode *, const char *, const Scope *, int, con
 int emit_aifi(Builder *, const ModNode *, const char *, const Scope *, int, const int *, int, int *);
 int emit_rtdetr_decoder(Builder *, const ModNode *, const char *, const Scope *, int, const int *, int, int *);
 int emit_gelu(Builder *, const ModNode *, const char *, const Scope *, int, const int *, int, int *);
+int emit_mlp(Builder *, const ModNode *, const char *, const Scope *, int, const int *, int, int *);
+int emit_deform_layer(Builder *, const ModNode *, const char *, const Scope *, int, const int *, int, int *);
+int emit_msdeform_attn(Builder *, const ModNode *, const char *, const Scope *, int, const int *, int, int *);
 
 /* The Detect decode shared by the heads (yolo_head.c): which branches, how boxes decode. */
 typedef enum { DECODE_XYWH, DECODE_XYXY, DECODE_ROTATED } Decode;

@@ -258,22 +258,21 @@ int yb_layernorm(Builder *b, const ModNode *m, const char *path, const char *sco
     return y;
 }
 
-/* Linear on the last axis: a Gemm (flattening the leading dims when the input has more than
- * two, and restoring them after); with leading dims unknown at build time, a MatMul with W^T. */
-int yb_linear_nd(Builder *b, const ModNode *m, const char *path, const char *scope, int mod, int x)
+/* x @ W^T + bias on the last axis of x, for any rank: a Gemm (flattening the leading dims
+ * when x has more than two and restoring them after); with leading dims unknown at build
+ * time, a MatMul with W^T. */
+int yb_gemm_nd(Builder *b, const char *scope, int mod, int x, int w, int bias)
 {
     if (b->failed) return -1;
-    int w = yb_param(b, m, path, "weight", true), bias = yb_param(b, m, path, "bias", false);
-    if (w < 0) return -1;
     Tensor *W = yb_t(b, w);
     int64_t in_f = W->dims[1], out_f = W->dims[0];
     if (W->rank != 2 || in_f != yb_dim(b, x, -1))
-        return yb_fail(b, path, "Linear weight %lldx%lld does not fit %lld features", (long long)W->dims[0],
+        return yb_fail(b, scope, "Linear weight %lldx%lld does not fit %lld features", (long long)W->dims[0],
                        (long long)W->dims[1], (long long)yb_dim(b, x, -1));
     int r = yb_rank(b, x);
     if (r == 2) return yb_gemm(b, scope, mod, x, w, bias);
     int64_t lead[GRAPH_MAX_RANK];
-    bool known = true;
+    bool known = !b->dynamic;
     for (int i = 0; i < r - 1; i++) {
         lead[i] = yb_dim(b, x, i);
         if (lead[i] < 0) known = false;
@@ -289,4 +288,12 @@ int yb_linear_nd(Builder *b, const ModNode *m, const char *path, const char *sco
     y = yb_gemm(b, scope, mod, y, w, bias);
     lead[r - 1] = out_f;
     return yb_reshape(b, scope, mod, y, lead, r);
+}
+
+int yb_linear_nd(Builder *b, const ModNode *m, const char *path, const char *scope, int mod, int x)
+{
+    if (b->failed) return -1;
+    int w = yb_param(b, m, path, "weight", true), bias = yb_param(b, m, path, "bias", false);
+    if (w < 0) return -1;
+    return yb_gemm_nd(b, scope, mod, x, w, bias);
 }

@@ -171,6 +171,8 @@ static double node_macs(const Graph *g, const Node *n, bool *removed)
         double out_area = (double)out->dims[2] * (double)out->dims[3];
         return (in_area / (out_area > 0 ? out_area : 1) + 1) * (double)elems(out);
     }
+    /* LayerNorm (written as mean, Sub, ...): 2 x input elements, twice with its affine weights */
+    if (!strcmp(m->type, "LayerNorm") && n->op == OP_SUB) return 4.0 * (double)elems(in);
     if (!strcmp(m->type, "Softmax") && n->op == OP_SOFTMAX) {
         int64_t f = out->rank ? out->dims[out->rank - 1] : 1;
         return (double)(elems(out) / (f > 0 ? f : 1)) * (double)(3 * f - 1);
@@ -193,7 +195,14 @@ int yolo_summary_stride(const ModTree *t, int max_stride, int imgsz_h, int imgsz
     free(c.seen);
 
     int s = max_stride > 32 ? max_stride : 32;
-    Graph *g = yolo_build_probe(t, s, err, errlen);
+    Graph *g = yolo_build_probe(t, s, s, err, errlen);
+    double scale = ((double)imgsz_h / s) * ((double)imgsz_w / s);
+    if (!g) {
+        /* the peer's fallback when the small probe fails (RT-DETR: fewer positions than
+         * queries): the full-size input, not scaled */
+        g = yolo_build_probe(t, imgsz_h, imgsz_w, err, errlen);
+        scale = 1;
+    }
     if (!g) return -1;
     double macs = 0, bn_macs = 0;
     for (int i = 0; i < g->n_nodes; i++) {
@@ -203,7 +212,6 @@ int yolo_summary_stride(const ModTree *t, int max_stride, int imgsz_h, int imgsz
         if (fusable) bn_macs += v;
     }
     graph_free(g);
-    double scale = ((double)imgsz_h / s) * ((double)imgsz_w / s);
     u.valid = f.valid = true;
     u.layers = c.layers;
     u.parameters = c.params;

@@ -160,6 +160,7 @@ DType dtype_from_onnx(int onnx_type); /* DT_UNDEFINED when unknown */
     X(OP_RANGE, "Range")                            \
     X(OP_CONSTANT_OF_SHAPE, "ConstantOfShape")      \
     X(OP_PAD, "Pad")                                \
+    X(OP_GRID_SAMPLE, "GridSample")                 \
     X(OP_OTHER, "")
 
 typedef enum {

@@ -60,14 +60,14 @@ struct Exec {
 enum { PLAN_RUN, PLAN_CONV_SILU, PLAN_SKIP, PLAN_ALIAS };
 
 
-/* The kernels (exec_conv.c, exec_elementwise.c, exec_shape.c); exec_ops.c's table says which
- * op runs which. */
+/* The kernels (exec_conv.c, exec_elementwise.c, exec_shape.c, exec_nn.c); exec_ops.c's table
+ * says which op runs which. */
 #define EXEC_KERNELS(X)                                                                                   \
     X(conv) X(conv_transpose) X(batchnorm) X(pool) X(global_pool) X(resize) X(sigmoid) X(silu) X(exp)      \
     X(unary) X(binary) X(not) X(where) X(cast) X(clip) X(softmax) X(matmul) X(gemm) X(reduce) X(argmax)    \
     X(identity) X(constant) X(shape) X(size) X(reshape) X(flatten) X(squeeze) X(unsqueeze) X(concat)       \
     X(split) X(slice) X(transpose) X(gather) X(gather_elements) X(expand) X(tile) X(range)                \
-    X(constant_of_shape) X(pad) X(topk) X(nms)
+    X(constant_of_shape) X(pad) X(topk) X(nms) X(grid_sample)
 #define X(k) int exec_op_##k(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen);
 EXEC_KERNELS(X)
 #undef X

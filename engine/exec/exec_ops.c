@@ -105,6 +105,7 @@ const ExecOpDef exec_op_defs[OP_COUNT] = {
     [OP_PAD] = {K(pad), IO(1, 4, 1, 1), .attrs = "mode pads value"},
     [OP_TOPK] = {K(topk), IO(1, 2, 1, 2), .attrs = "axis k largest"},
     [OP_NMS] = {K(nms), IO(2, 5, 1, 1), .attrs = "center_point_box"},
+    [OP_GRID_SAMPLE] = {K(grid_sample), IO(2, 2, 1, 1), .attrs = "align_corners mode padding_mode"},
     /* ops the writers know that the executor does not run */
     [OP_HARDMAX] = NOT_EXECUTABLE,
     [OP_REDUCE_SUM_SQUARE] = NOT_EXECUTABLE,

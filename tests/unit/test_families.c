@@ -33,13 +33,15 @@ typedef struct {
     int64_t numel;
 } Output;
 
-/* The end-to-end heads' candidates: the tensor their top-k selects rows from ([B, 4+nc, A]
- * for YOLOv10), found from the first TopK by walking producers back over ReduceMax, Split and
- * Transpose.  -1 when the graph has none. */
+/* The end-to-end heads' candidates: for YOLOv10 the tensor its top-k selects rows from
+ * ([B, 4+nc, A]), found from the first TopK by walking producers back over ReduceMax, Split
+ * and Transpose; for RT-DETR the scores of the queries its top-k selected ([B, nq], best
+ * first: the TopK's values).  -1 when the graph has none. */
 static int e2e_candidates(const Graph *g)
 {
     for (int i = 0; i < g->n_nodes; i++) {
         if (g->nodes[i].op != OP_TOPK) continue;
+        if (g->meta.output_layout == OUTPUT_E2E_CXCYWH_NORM) return g->nodes[i].outputs[0];
         int t = g->nodes[i].inputs[0];
         static const OpKind walk[3] = {OP_REDUCE_MAX, OP_SPLIT, OP_TRANSPOSE};
         for (int k = 0; k < 3 && t >= 0; k++) {
@@ -234,6 +236,43 @@ static bool e2e_rows_match(const float *got, const float *want, int64_t K, const
     return ok;
 }
 
+/* RT-DETR's [K, C] query rows against the peer's, as sets: each peer row matches one of ours
+ * (every value within tolerance); a row left without a match on either side must come from the
+ * rank where the query selection chose among equal scores: our selection score at that rank
+ * (sel, best first) within tolerance of the last one selected.  *unmatched receives how many
+ * peer rows were left to that rule. */
+static bool query_rows_match(const float *got, const float *want, int64_t K, int64_t C, const float *sel,
+                             int *unmatched, char *why, size_t whylen)
+{
+    bool *used = xcalloc((size_t)K, sizeof *used), *hit = xcalloc((size_t)K, sizeof *hit);
+    bool ok = true;
+    *unmatched = 0;
+    for (int64_t i = 0; i < K; i++)
+        for (int64_t j = 0; j < K && !hit[i]; j++) {
+            if (used[j]) continue;
+            bool same = true;
+            for (int64_t c = 0; c < C && same; c++) same = near(got[j * C + c], want[i * C + c]);
+            if (same) used[j] = hit[i] = true;
+        }
+    double last = sel[K - 1];
+    for (int64_t i = 0; i < K && ok; i++) {
+        if (!hit[i]) {
+            (*unmatched)++;
+            if (!near(sel[i], last)) {
+                snprintf(why, whylen, "the peer's query %lld has no match, and its rank is not at the selection's equal scores", (long long)i);
+                ok = false;
+            }
+        }
+        if (!used[i] && ok && !near(sel[i], last)) {
+            snprintf(why, whylen, "our query %lld has no match, and its rank is not at the selection's equal scores", (long long)i);
+            ok = false;
+        }
+    }
+    free(used);
+    free(hit);
+    return ok;
+}
+
 /* The peer's numbers for one checkpoint of families.json. */
 typedef struct {
     const char *file;
@@ -315,6 +354,15 @@ static void check_family(const char *name)
             EXPECT_MSG(ok, "%s", why);
             printf("# %s: %lld rows match the peer's (%d at the k-th score checked against the candidates)\n", name,
                    (long long)outs[0].dims[1], tied);
+        } else if (outs[0].numel == want.numel && g->meta.output_layout == OUTPUT_E2E_CXCYWH_NORM) {
+            int unmatched = 0;
+            char why[300] = "";
+            bool ok = n > g->n_outputs && outs[n - 1].numel == outs[0].dims[1] &&
+                      query_rows_match(outs[0].data, wf, outs[0].dims[1], outs[0].dims[2], outs[n - 1].data, &unmatched,
+                                       why, sizeof why);
+            EXPECT_MSG(ok, "%s", why);
+            printf("# %s: %lld query rows, %lld match the peer's (%d chosen among equal selection scores)\n", name,
+                   (long long)outs[0].dims[1], (long long)outs[0].dims[1] - unmatched, unmatched);
         } else if (outs[0].numel == want.numel) {
             double worst;
             int64_t bad = grid_misses(outs[0].data, wf, want.numel, &worst);
