@@ -125,6 +125,26 @@ int emit_mlp(EMIT_ARGS)
 
 /* ---- attention ---- */
 
+/* Rows [r0, r0 + n) of a parameter as a parameter of their own, "<name>.<part>" (the packed
+ * in-projection's q, k and v): the exported graph holds the three weights, as it would after
+ * folding a Slice of the packed one, and the written graph stays the source's node for node. */
+static int param_rows(Builder *b, int p, char part, int64_t r0, int64_t n)
+{
+    if (b->failed) return -1;
+    Tensor *P = yb_t(b, p);
+    int64_t dims[GRAPH_MAX_RANK], row = 1;
+    memcpy(dims, P->dims, sizeof(int64_t) * (size_t)P->rank);
+    for (int i = 1; i < P->rank; i++) row *= dims[i];
+    dims[0] = n;
+    const char *name = arena_printf(b->g->arena, "%s.%c", P->name, part);
+    int t = P->data ? graph_add_const(b->g, name, DT_F32, P->rank, dims, (const float *)P->data + r0 * row)
+                    : graph_add_tensor(b->g, name, DT_F32, P->rank, dims);
+    P = yb_t(b, p);
+    yb_t(b, t)->is_param = P->is_param;
+    yb_t(b, t)->requires_grad = P->requires_grad;
+    return t;
+}
+
 /* nn.MultiheadAttention(q, k, v) on [B, L, E] inputs (batch first; a batch-second module is
  * the same computation on transposed inputs): the packed in-projection split in three, heads of
  * E / nh, softmax(q k^T / sqrt(hd)) v, the out projection. */
@@ -141,8 +161,8 @@ static int mha(Builder *b, const ModNode *m, const char *path, const char *s, in
     if (yb_dim(b, W, 0) != 3 * E || yb_dim(b, W, 1) != E) return yb_fail(b, path, "MultiheadAttention in_proj_weight is not [3E, E]");
     int proj[3], in[3] = {q, k, v};
     for (int i = 0; i < 3; i++) {
-        int w = yb_slice(b, s, mod, W, 0, i * E, (i + 1) * E, 1);
-        int bias = Bi >= 0 ? yb_slice(b, s, mod, Bi, 0, i * E, (i + 1) * E, 1) : -1;
+        int w = param_rows(b, W, "qkv"[i], i * E, E);
+        int bias = Bi >= 0 ? param_rows(b, Bi, "qkv"[i], i * E, E) : -1;
         proj[i] = yb_gemm_nd(b, s, mod, in[i], w, bias);
     }
     int64_t B = yb_dim(b, q, 0), Lq = yb_dim(b, q, 1), Lk = yb_dim(b, k, 1);
