@@ -539,6 +539,14 @@ int yb_reshape(Builder *b, const char *scope, int mod, int x, const int64_t *sha
     if (n > GRAPH_MAX_RANK || !reshape_dims(yb_t(b, x), shape, n, dims))
         return yb_fail(b, scope, "cannot reshape a tensor of %lld elements like that",
                        (long long)tensor_numel(yb_t(b, x)));
+    const Tensor *X = yb_t(b, x);
+    if (X->data && X->producer < 0 && !X->is_input && X->dtype == DT_F32) {
+        /* a weight seen in another shape (a bias broadcast over heads): a constant of that
+         * shape, not a Reshape node that simplify would fold into one the source lacks */
+        int c = yb_const_f32(b, scope, "reshaped", n, dims, X->data);
+        yb_t(b, c)->is_param = yb_t(b, x)->is_param;
+        return c;
+    }
     int in[2] = {x, yb_vec_i64(b, scope, shape, n)};
     int ni;
     int y = node1(b, scope, mod, OP_RESHAPE, NULL, in, 2, n, dims, &ni);

@@ -284,7 +284,16 @@ int yb_gemm_nd(Builder *b, const char *scope, int mod, int x, int w, int bias)
         return bias >= 0 ? yb_binary(b, scope, mod, OP_ADD, y, bias) : y;
     }
     int64_t flat[2] = {-1, in_f};
-    int y = yb_reshape(b, scope, mod, x, flat, 2);
+    Tensor *X = yb_t(b, x);
+    int y;
+    if (X->data && X->producer < 0 && !X->is_input) {
+        /* a constant (YOLO-World's class texts): flattened here, not by a Reshape node that
+         * simplify would fold into a constant the source does not hold */
+        flat[0] = tensor_numel(X) / in_f;
+        y = yb_const_f32(b, scope, "flat", 2, flat, X->data);
+    } else {
+        y = yb_reshape(b, scope, mod, x, flat, 2);
+    }
     y = yb_gemm(b, scope, mod, y, w, bias);
     lead[r - 1] = out_f;
     return yb_reshape(b, scope, mod, y, lead, r);

@@ -233,7 +233,15 @@ int emit_contrastive_head(EMIT_ARGS)
     y = yb_conv(b, s, mod, y, w, -1, st, pads, dil, 1);
     int ls = yb_param(b, m, path, "logit_scale", true), bias = yb_param(b, m, path, "bias", true);
     if (y < 0 || ls < 0 || bias < 0) return -1;
-    y = yb_binary(b, s, mod, OP_MUL, y, yb_unary(b, s, mod, OP_EXP, NULL, ls));
+    const Tensor *L = yb_t(b, ls);
+    int scale;
+    if (L->data && tensor_numel(L) == 1) { /* exp(logit_scale) as a constant, as simplify would fold it */
+        float e = expf(((const float *)L->data)[0]);
+        scale = yb_const_f32(b, s, "exp_logit_scale", L->rank, L->dims, &e);
+    } else {
+        scale = yb_unary(b, s, mod, OP_EXP, NULL, ls);
+    }
+    y = yb_binary(b, s, mod, OP_MUL, y, scale);
     *out = yb_binary(b, s, mod, OP_ADD, y, bias);
     return *out < 0 ? -1 : 0;
 }
