@@ -4,6 +4,9 @@
   families_check.py compare NAME KIND GOT.npy WANT.npy [CANDIDATES.npy]
   families_check.py torch NAME KIND MODEL.torchscript INPUT.npy WANT.npy [CANDIDATES.npy]
       (the archive run in torch.jit.load; its first output compared)
+  families_check.py batch FILE
+      (each line of FILE, tab-separated, one of the above without the program name: one
+      process, torch imported once)
 
 KIND says how output0 is laid out:
   grid     [B, C, A] (or any shape): every value within 1e-3 + 1e-4 * |want|
@@ -104,6 +107,19 @@ def compare(name, kind, got, want, cand):
 
 
 def main(argv):
+    if len(argv) == 3 and argv[1] == "batch":
+        rc = 0
+        with open(argv[2]) as f:
+            for line in f:
+                args = [a for a in line.rstrip("\n").split("\t") if a]
+                if not args:
+                    continue
+                try:
+                    rc |= main([argv[0]] + args)
+                except Exception as e:  # a missing or unreadable output is that check's failure
+                    print(f"FAIL {args[1] if len(args) > 1 else '?'}: {type(e).__name__}: {e}")
+                    rc = 1
+        return rc
     if len(argv) >= 6 and argv[1] == "compare":
         cand = np.load(argv[6]) if len(argv) > 6 else None
         return 0 if compare(argv[2], argv[3], np.load(argv[4]), np.load(argv[5]), cand) else 1
