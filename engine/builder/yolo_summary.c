@@ -6,7 +6,9 @@
  *               stride), times 2 / 1e9, scaled by (h / s) * (w / s).
  * The fused figures are what fuse() leaves: each Conv/DWConv's BatchNorm folded into its
  * conv (a leaf fewer; BN weight and bias gone, a conv bias added when it had none; the
- * fused conv frozen; the BN's FLOPs gone). */
+ * fused conv frozen; the BN's FLOPs gone); RepConv and RepVGGDW as one conv; v10Detect
+ * without its one-to-many branches.  norms counts the normalisation leaves left (the
+ * peer's "(fused)" label needs fewer than 10). */
 #include "engine/builder/yolo_impl.h"
 
 #include <stdlib.h>
@@ -17,7 +19,7 @@
 typedef struct {
     unsigned char *seen; /* by uid */
     int n_uids;
-    int64_t layers, params, grads;
+    int64_t layers, params, grads, norms;
 } Count;
 
 static int64_t numel(const ModTensor *t)
@@ -50,11 +52,18 @@ static void count_tensors(Count *c, const ModNode *n)
     }
 }
 
+/* A leaf: a layer, and a normalisation one when it is torch.nn's *Norm* class. */
+static void count_leaf(Count *c, const ModNode *n)
+{
+    c->layers++;
+    if (strstr(n->type, "Norm") && n->module && !strncmp(n->module, "torch.nn.modules.", 17)) c->norms++;
+}
+
 /* The model as the checkpoint holds it. */
 static void count(Count *c, const ModNode *n, int depth)
 {
     if (depth > MAX_DEPTH || !first_visit(c, n)) return;
-    if (n->n_children == 0) c->layers++;
+    if (n->n_children == 0) count_leaf(c, n);
     count_tensors(c, n);
     for (int i = 0; i < n->n_children; i++) count(c, n->children[i], depth + 1);
 }
@@ -103,7 +112,7 @@ static void count_fused(Count *c, const ModNode *n, int depth)
         return;
     }
     bool v10 = !strcmp(n->type, "v10Detect") && modtree_child(n, "cv2");
-    if (n->n_children == 0) c->layers++;
+    if (n->n_children == 0) count_leaf(c, n);
     count_tensors(c, n);
     if (v10) c->layers++; /* the Identity standing in for cv2 and cv3 */
     for (int i = 0; i < n->n_children; i++) {
@@ -220,6 +229,8 @@ int yolo_summary_stride(const ModTree *t, int max_stride, int imgsz_h, int imgsz
     f.layers = cf.layers;
     f.parameters = cf.params;
     f.gradients = cf.grads;
+    u.norms = c.norms;
+    f.norms = cf.norms;
     f.gflops = (macs - bn_macs) * 2.0 / 1e9 * scale;
     if (unfused) *unfused = u;
     if (fused) *fused = f;

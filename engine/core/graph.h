@@ -252,7 +252,12 @@ typedef struct {
     bool valid;
     int64_t layers, parameters, gradients;
     double gflops;
+    int64_t norms; /* torch.nn normalisation modules (BatchNorm2d, LayerNorm...) left in it */
 } ModelSummary;
+
+/* The peer labels a fused summary "(fused)" only when fewer than 10 normalisation modules
+ * remain (its is_fused(): RT-DETR keeps its LayerNorms, and its fused line has no label). */
+static inline bool summary_fused_label(const ModelSummary *s) { return s->norms < 10; }
 
 /* How output0 of a detection graph is laid out: what predict and val decode. */
 typedef enum {

@@ -64,6 +64,8 @@ check info_yolov10n_yaml_fused grep -qE "^YOLOv10n summary \(fused\): 102 layers
 check info_yolov10n_yaml_output grep -qE "^output: +output0 \[1, 300, 6\]" "$T/info.out"
 "$BIN" info rtdetr-l.yaml >"$T/info_rt.out" 2>&1
 check info_rtdetr_l_yaml grep -qE "^rtdetr-l summary: 457 layers, 32,970,476 parameters" "$T/info_rt.out"
+# the peer's fused line has no "(fused)" label when 10 or more normalisation modules remain
+check info_rtdetr_l_yaml_fused_unlabelled grep -qE "^rtdetr-l summary: 302 layers, 32,148,140 parameters" "$T/info_rt.out"
 
 # ---- the peer's family checkpoints ----------------------------------------------------------
 if ! need_shared || [ ! -d "$YOLOPORT_SHARED/reference/families" ]; then
