@@ -1,7 +1,7 @@
 #!/bin/sh
 # The model families beyond YOLOv8/YOLO11 end to end: each of the peer's family checkpoints
 # (../shared/reference/families) exports to ONNX, TorchScript and OpenVINO through the pipeline
-# (its own check against the source passes) and to TF.js where TF.js has the ops (elsewhere the
+# (its own check against the source passes) and to TF.js and TF Lite where TensorFlow has the ops (elsewhere the
 # export is refused by op name before anything is written); the ONNX files run in onnxruntime
 # and the archives in torch.jit.load and reproduce the peer's outputs (tests/families_check.py:
 # end-to-end rows as sets where the top-k chose among equal scores; the candidates come from
@@ -84,8 +84,14 @@ else
     for m in yolov9t yolo12n yolov8n-ghost yolov8n-worldv2; do
         export_ok "families_${m}_tfjs" model="m/$m-random.pt" format=tfjs
     done
-    refused families_yolov10n_tfjs_refused "(TopK): TF.js has no equivalent" model=m/yolov10n-random.pt format=tfjs
-    refused families_rtdetr_tfjs_refused "TF.js has no equivalent" model=m/rtdetr-mini-random.pt format=tfjs
+    refused families_yolov10n_tfjs_refused "(TopK): TensorFlow has no equivalent" model=m/yolov10n-random.pt format=tfjs
+    refused families_rtdetr_tfjs_refused "TensorFlow has no equivalent" model=m/rtdetr-mini-random.pt format=tfjs
+    # TF Lite (through the same TensorFlow lowering): written and checked in our executor, or refused
+    for m in yolov9t yolo12n yolov8n-ghost yolov8n-worldv2; do
+        export_ok "families_${m}_tflite" model="m/$m-random.pt" format=tflite
+    done
+    refused families_yolov10n_tflite_refused "(TopK): TF Lite has no equivalent" model=m/yolov10n-random.pt format=tflite
+    refused families_rtdetr_tflite_refused "TF Lite has no equivalent" model=m/rtdetr-mini-random.pt format=tflite
     refused families_rtdetr_onnx_opset15_refused "op GridSample needs opset 16" model=m/rtdetr-mini-random.pt format=onnx opset=15
     "$REL" export model=m/yolov10n-random.pt format=onnx nms=True >"$T/nms.out" 2>&1
     check families_yolov10n_nms_forced_off grep -qF "'nms=True' is not available for end2end models. Forcing 'nms=False'." "$T/nms.out"
