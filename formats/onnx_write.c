@@ -691,6 +691,15 @@ typedef struct {
 static int emit_softmax_op(Writer *w, const Node *n) { return emit_softmax(w, n, op_name(n->op)); }
 static int emit_generic_op(Writer *w, const Node *n) { return emit_generic(w, n, op_name(n->op)); }
 
+/* GridSample exists from opset 16 on. */
+static int emit_grid_sample(Writer *w, const Node *n)
+{
+    if (w->opset < 16)
+        return wr_fail(w, "node '%s': op GridSample needs opset 16 or later (the export asks for opset %d)", n->name,
+                       w->opset);
+    return emit_generic_op(w, n);
+}
+
 /* An op the IR does not model, read from an ONNX file: written back as it was read.  A
  * Softmax the reader kept as OP_OTHER has the pre-opset-13 (2-D coercion) meaning. */
 static int emit_verbatim(Writer *w, const Node *n)
@@ -803,6 +812,7 @@ static const OnnxOp onnx_ops[OP_COUNT] = {
     [OP_QUANTIZE_LINEAR] = {OP_WRITE_YES, emit_generic_op},
     [OP_DEQUANTIZE_LINEAR] = {OP_WRITE_YES, emit_generic_op},
     [OP_FAKE_QUANTIZE] = {OP_WRITE_NO, NULL},
+    [OP_GRID_SAMPLE] = {OP_WRITE_YES, emit_grid_sample},
     [OP_OTHER] = {OP_WRITE_VERBATIM, emit_verbatim},
 };
 static_assert(ARRAY_LEN(onnx_ops) == OP_COUNT, "the ONNX writer's op table has a row per OpKind");

@@ -900,6 +900,52 @@ static int emit_fake_quantize(W *w, const Node *n, const OpMap *m)
     return 0;
 }
 
+static const char *str_attr(const Node *n, const char *name, const char *dflt)
+{
+    const Attr *a = node_attr(n, name);
+    return a && a->type == ATTR_STRING && a->s ? a->s : dflt;
+}
+
+/* Pad (constant mode, constant pads and value) -> Pad-1 with pads_begin / pads_end. */
+static int emit_pad(W *w, const Node *n, const OpMap *m)
+{
+    if (need_inputs(w, n, 1, 4)) return -1;
+    const char *mode = str_attr(n, "mode", "constant");
+    if (strcmp(mode, "constant")) return ovw_fail(w, n, "pad mode '%s' is not supported", mode);
+    int64_t pads[2 * GRAPH_MAX_RANK];
+    int r = ovw_T(w, n->inputs[0])->rank;
+    int np = ovw_operand_ints(w, n, 1, "pads", pads, 2 * GRAPH_MAX_RANK);
+    if (np != 2 * r) return ovw_fail(w, n, "pads must be %d constant integers", 2 * r);
+    if (n->n_inputs > 3 && n->inputs[3] >= 0) return ovw_fail(w, n, "padding only some axes is not supported");
+    float value = (float)node_attr_float(n, "value", 0.0);
+    if (n->n_inputs > 2 && n->inputs[2] >= 0) {
+        const Tensor *v = ovw_T(w, n->inputs[2]);
+        if (!v->data || v->dtype != DT_F32 || tensor_numel(v) != 1) return ovw_fail(w, n, "the pad value must be a float constant");
+        memcpy(&value, v->data, 4);
+    }
+    int L = ovw_w_layer(w, n->name, "Pad", "opset1");
+    ovw_w_attr(w, L, "pad_mode", "constant");
+    if (ovw_w_in_tensor(w, L, n, n->inputs[0], true)) return -1;
+    ovw_w_in(w, L, ovw_w_const_i64(w, NULL, pads, r, false));
+    ovw_w_in(w, L, ovw_w_const_i64(w, NULL, pads + r, r, false));
+    ovw_w_in(w, L, ovw_w_const_f32(w, NULL, &value, 1, true, false));
+    ovw_w_out_tensor(w, L, n->outputs[0]);
+    return 0;
+}
+
+/* GridSample -> GridSample-9. */
+static int emit_grid_sample(W *w, const Node *n, const OpMap *m)
+{
+    if (need_inputs(w, n, 2, 2)) return -1;
+    int L = ovw_w_layer(w, n->name, "GridSample", "opset9");
+    ovw_w_attr(w, L, "align_corners", "%s", ovw_bool_str(node_attr_int(n, "align_corners", 0) != 0));
+    ovw_w_attr(w, L, "mode", "%s", str_attr(n, "mode", "bilinear"));
+    ovw_w_attr(w, L, "padding_mode", "%s", str_attr(n, "padding_mode", "zeros"));
+    if (ovw_w_in_tensor(w, L, n, n->inputs[0], true) || ovw_w_in_tensor(w, L, n, n->inputs[1], true)) return -1;
+    ovw_w_out_tensor(w, L, n->outputs[0]);
+    return 0;
+}
+
 /* Every op: how the OpenVINO writer maps it (OP_WRITE_NO: no OpenVINO mapping, refused by
  * name before anything is built; OP_OTHER: an OpenVINO type read from an IR is copied as it
  * was read, anything else is refused). */
@@ -996,10 +1042,11 @@ static const OpMap op_maps[OP_COUNT] = {
     [OP_TILE] = {OP_WRITE_YES, emit_simple, "Tile", "opset1", 2, NULL},
     [OP_RANGE] = {OP_WRITE_YES, emit_range, NULL, NULL, 0, NULL},
     [OP_CONSTANT_OF_SHAPE] = {OP_WRITE_YES, emit_constant_of_shape, NULL, NULL, 0, NULL},
-    [OP_PAD] = {OP_WRITE_NO, NULL, NULL, NULL, 0, NULL},
+    [OP_PAD] = {OP_WRITE_YES, emit_pad, NULL, NULL, 0, NULL},
     [OP_QUANTIZE_LINEAR] = {OP_WRITE_NO, NULL, NULL, NULL, 0, NULL},
     [OP_DEQUANTIZE_LINEAR] = {OP_WRITE_NO, NULL, NULL, NULL, 0, NULL},
     [OP_FAKE_QUANTIZE] = {OP_WRITE_YES, emit_fake_quantize, NULL, NULL, 0, NULL},
+    [OP_GRID_SAMPLE] = {OP_WRITE_YES, emit_grid_sample, NULL, NULL, 0, NULL},
     [OP_OTHER] = {OP_WRITE_VERBATIM, emit_verbatim, NULL, NULL, 0, NULL},
 };
 static_assert(ARRAY_LEN(op_maps) == OP_COUNT, "the OpenVINO writer's op table has a row per OpKind");

@@ -784,6 +784,40 @@ static int rd_nms(R *r, RLayer *L, const RdMap *m)
     return 0;
 }
 
+/* Pad-1/12 with constant pads and value, constant mode -> ONNX Pad. */
+static int rd_pad(R *r, RLayer *L, const RdMap *m)
+{
+    const char *mode = ovr_attr(r, L, "pad_mode");
+    if ((mode && strcmp(mode, "constant")) || L->n_in < 3 || L->n_in > 4) return 1;
+    int64_t b[GRAPH_MAX_RANK], e[GRAPH_MAX_RANK], pads[2 * GRAPH_MAX_RANK];
+    int nb = const_ints(r, in_const(r, L, 1), b, GRAPH_MAX_RANK), ne = const_ints(r, in_const(r, L, 2), e, GRAPH_MAX_RANK);
+    double value = 0;
+    if (nb < 0 || ne != nb || (L->n_in > 3 && !const_float(r, in_const(r, L, 3), &value))) return 1;
+    if (need_io(r, L, 3, 4, 1)) return -1;
+    memcpy(pads, b, sizeof(int64_t) * (size_t)nb);
+    memcpy(pads + nb, e, sizeof(int64_t) * (size_t)ne);
+    int in[2] = {in_tensor(r, L, 0), -1}, out = out_tensor(r, L, 0);
+    int64_t np = 2 * nb;
+    in[1] = graph_add_const(r->g, arena_printf(r->g->arena, "%s/pads", L->name), DT_I64, 1, &np, pads);
+    strmap_put(&r->tensor_names, r->g->tensors[in[1]].name, in[1]);
+    int ni = add_node(r, L, NULL, OP_PAD, NULL, in, 2, &out, 1);
+    node_set_string(r->g, ni, "mode", "constant");
+    if (value != 0) node_set_float(r->g, ni, "value", value);
+    return 0;
+}
+
+static int rd_grid_sample(R *r, RLayer *L, const RdMap *m)
+{
+    if (need_io(r, L, 2, 2, 1)) return -1;
+    const char *ac = ovr_attr(r, L, "align_corners"), *mode = ovr_attr(r, L, "mode"), *pad = ovr_attr(r, L, "padding_mode");
+    int in[2] = {in_tensor(r, L, 0), in_tensor(r, L, 1)}, out = out_tensor(r, L, 0);
+    int ni = add_node(r, L, NULL, OP_GRID_SAMPLE, NULL, in, 2, &out, 1);
+    node_set_int(r->g, ni, "align_corners", ac && !strcasecmp(ac, "true"));
+    node_set_string(r->g, ni, "mode", mode ? mode : "bilinear");
+    node_set_string(r->g, ni, "padding_mode", pad ? pad : "zeros");
+    return 0;
+}
+
 /* OpenVINO type -> handler; types not listed become OP_OTHER (rd_other). */
 static const RdMap rd_maps[] = {
     {"Parameter", rd_parameter, OP_OTHER},
@@ -862,6 +896,8 @@ static const RdMap rd_maps[] = {
     {"ReduceProd", rd_reduce, OP_REDUCE_PROD},
     {"TopK", rd_topk, OP_TOPK},
     {"NonMaxSuppression", rd_nms, OP_NMS},
+    {"Pad", rd_pad, OP_PAD},
+    {"GridSample", rd_grid_sample, OP_GRID_SAMPLE},
 };
 
 int ovr_convert_layers(R *r, const int *order)

@@ -45,6 +45,9 @@ static const struct {
     {"builtins", "getattr"},
     {"__builtin__", "getattr"},
     {"ultralytics.utils", "IterableSimpleNamespace"},
+    /* the one Ultralytics module class whose name is not capitalised (YOLOv10's head) */
+    {"ultralytics.nn.modules.head", "v10Detect"},
+    {"ultralytics.nn.modules", "v10Detect"},
 };
 
 /* Module prefixes whose *classes* (capitalised names) are plain module definitions. */

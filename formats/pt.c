@@ -532,7 +532,17 @@ static ModNode *build_module(Loader *L, PickleValue *obj, const char *name, cons
     for (size_t i = 0; i < state->dict.n; i++) {
         const char *key = pickle_str(state->dict.keys[i]);
         if (!key || key[0] == '_') continue;
-        add_attr(L, n, key, state->dict.vals[i]);
+        const PickleValue *v = state->dict.vals[i];
+        if (pickle_is_class(v, "torch._utils", "_rebuild_tensor_v2")) {
+            /* a plain tensor attribute (YOLO-World's txt_feats): kept like a buffer */
+            char what[600];
+            snprintf(what, sizeof what, "%s%s%s", n->path, *n->path ? "." : "", key);
+            PtTensor t = {0};
+            if (!resolve_tensor(L, v, what, L->with_data, &t, 0)) return NULL;
+            modtree_add_tensor(L->tree, n, key, t.dtype, t.rank, t.dims, t.data, true, false);
+            continue;
+        }
+        add_attr(L, n, key, v);
     }
     if (!add_tensors(L, n, pickle_dict_get(state, "_parameters"), false)) return NULL;
     if (!add_tensors(L, n, pickle_dict_get(state, "_buffers"), true)) return NULL;

@@ -410,6 +410,32 @@ static int lower_pool(TfjsWriter *w, const Node *n, bool is_max)
 }
 
 static int lower_maxpool(TfjsWriter *w, const Node *n) { return lower_pool(w, n, true); }
+
+/* Pad: constant padding of the spatial axes of a 4-d tensor, as PadV2 in NHWC. */
+static int lower_pad(TfjsWriter *w, const Node *n)
+{
+    int X = in_at(n, 0);
+    if (X < 0 || tns(w, X)->rank != 4) return tw_fail(w, "only 4-d padding is supported");
+    if (strcmp(attr_str(n, "mode", "constant"), "constant")) return tw_fail(w, "only constant padding is supported");
+    if (in_at(n, 3) >= 0) return tw_fail(w, "padding only some axes is not supported");
+    int64_t p[8];
+    if (ints_from(w, n, "pads", 1, p, 8) != 8) return tw_fail(w, "the pads must be 8 constant integers");
+    if (p[0] || p[1] || p[4] || p[5]) return tw_fail(w, "only the spatial axes may be padded");
+    float value = (float)node_attr_float(n, "value", 0.0);
+    int V = in_at(n, 2);
+    if (V >= 0) {
+        const Tensor *v = tns(w, V);
+        if (!v->data || v->dtype != DT_F32 || tensor_numel(v) != 1) return tw_fail(w, "the pad value must be a float constant");
+        memcpy(&value, v->data, 4);
+    }
+    Layout nhwc = layout_nhwc();
+    const char *xref;
+    if (tw_use(w, X, &nhwc, &xref)) return -1;
+    int64_t tblr[4] = {p[2], p[3], p[6], p[7]};
+    const char *name = pad_node(w, tw_node_base(w), xref, tblr, value);
+    set_out(w, n, name, &nhwc);
+    return 0;
+}
 static int lower_avgpool(TfjsWriter *w, const Node *n) { return lower_pool(w, n, false); }
 
 static int lower_gap(TfjsWriter *w, const Node *n)
@@ -1210,10 +1236,11 @@ static const TfjsOp tfjs_ops[OP_COUNT] = {
     [OP_TILE] = {OP_WRITE_NO, NULL, NULL, 0},
     [OP_RANGE] = {OP_WRITE_NO, NULL, NULL, 0},
     [OP_CONSTANT_OF_SHAPE] = {OP_WRITE_NO, NULL, NULL, 0},
-    [OP_PAD] = {OP_WRITE_NO, NULL, NULL, 0},
+    [OP_PAD] = {OP_WRITE_YES, lower_pad, NULL, 0},
     [OP_QUANTIZE_LINEAR] = {OP_WRITE_NO, NULL, NULL, 0},
     [OP_DEQUANTIZE_LINEAR] = {OP_WRITE_NO, NULL, NULL, 0},
     [OP_FAKE_QUANTIZE] = {OP_WRITE_NO, NULL, NULL, 0},
+    [OP_GRID_SAMPLE] = {OP_WRITE_NO, NULL, NULL, 0},
     [OP_OTHER] = {OP_WRITE_NO, NULL, NULL, 0},
 };
 static_assert(ARRAY_LEN(tfjs_ops) == OP_COUNT, "the TF.js writer's op table has a row per OpKind");

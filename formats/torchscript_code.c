@@ -550,12 +550,17 @@ static int emit_binary(Gen *G, const Node *n)
         }
     }
     if (n->op == OP_DIV) G->uses_div = true;
+    /* integer tensors divide as ONNX does (truncating), not as torch.div's true division */
+    const char *tail = n->op == OP_DIV && n->n_outputs > 0 && n->outputs[0] >= 0 &&
+                               is_int_dtype(T(G, n->outputs[0])->dtype)
+                           ? ", rounding_mode=\"trunc\""
+                           : "";
     /* a one-element constant becomes a literal when it cannot change the result's rank */
     const char *lb = (is_const(G, b) && rank_of(G, b) <= rank_of(G, a)) || num_b ? scalar_expr(G, b) : NULL;
     const char *la = (is_const(G, a) && rank_of(G, a) <= rank_of(G, b)) || num_a ? scalar_expr(G, a) : NULL;
     if (lb) {
         const char *sa = tensor_expr(G, a);
-        return sa ? assign(G, n, "torch.%s(%s, %s)", fn, sa, lb) : -1;
+        return sa ? assign(G, n, "torch.%s(%s, %s%s)", fn, sa, lb, tail) : -1;
     }
     if (la && n->op != OP_DIV) {
         const char *sb = tensor_expr(G, b);
@@ -564,7 +569,7 @@ static int emit_binary(Gen *G, const Node *n)
         return assign(G, n, "torch.%s(%s, %s)", fn, sb, la);
     }
     const char *sa = tensor_expr(G, a), *sb = sa ? tensor_expr(G, b) : NULL;
-    return sb ? assign(G, n, "torch.%s(%s, %s)", fn, sa, sb) : -1;
+    return sb ? assign(G, n, "torch.%s(%s, %s%s)", fn, sa, sb, tail) : -1;
 }
 
 /* A List[int] operand: a list variable or an integer constant vector (as a literal). */
@@ -1121,7 +1126,8 @@ static int emit_squeeze(Gen *G, const Node *n)
     return assign(G, n, "%s", xs);
 }
 
-static int emit_reduce_max(Gen *G, const Node *n)
+/* ReduceMax / ReduceMean / ReduceSum over constant axes: torch.amax / mean / sum. */
+static int emit_reduce(Gen *G, const Node *n)
 {
     int x = in_req(G, n, 0);
     if (x < 0) return -1;
@@ -1136,7 +1142,8 @@ static int emit_reduce_max(Gen *G, const Node *n)
     }
     if (sort_axes(G, axes, c, r)) return -1;
     const char *xs = tensor_expr(G, x);
-    return xs ? assign(G, n, "torch.amax(%s, %s, %s)", xs, lit_ints(G, axes, c),
+    const char *fn = n->op == OP_REDUCE_MEAN ? "mean" : n->op == OP_REDUCE_SUM ? "sum" : "amax";
+    return xs ? assign(G, n, "torch.%s(%s, %s, %s)", fn, xs, lit_ints(G, axes, c),
                        node_attr_int(n, "keepdims", 1) ? "True" : "False")
               : -1;
 }
@@ -1265,6 +1272,45 @@ static int emit_hard_sigmoid(Gen *G, const Node *n)
  * translation, refused by name before anything is written; so is every op yoloport does not
  * know). */
 
+/* Pad (constant mode, constant pads): torch.constant_pad_nd, whose pads list runs from the last
+ * axis back as (begin, end) pairs. */
+static int emit_pad(Gen *G, const Node *n)
+{
+    int x = in_req(G, n, 0);
+    if (x < 0) return -1;
+    if (strcmp(str_attr(n, "mode", "constant"), "constant")) return fail(G, "only constant padding is supported");
+    if (in_opt(n, 3) >= 0) return fail(G, "padding only some axes is not supported");
+    int r = rank_of(G, x);
+    int64_t pads[2 * GRAPH_MAX_RANK], tp[2 * GRAPH_MAX_RANK];
+    int c = ints_attr_or_input(G, n, "pads", 1, pads, 2 * GRAPH_MAX_RANK);
+    if (c < 0) return -1;
+    if (r < 1 || c != 2 * r) return fail(G, "pads must hold two values per axis");
+    for (int i = 0; i < r; i++) {
+        tp[2 * i] = pads[r - 1 - i];
+        tp[2 * i + 1] = pads[2 * r - 1 - i];
+    }
+    const char *value = "0.0";
+    int vt = in_opt(n, 2);
+    if (vt >= 0 && !(value = scalar_expr(G, vt))) return fail(G, "the pad value must be a number");
+    const char *xs = tensor_expr(G, x);
+    return xs ? assign(G, n, "torch.constant_pad_nd(%s, %s, %s)", xs, lit_ints(G, tp, 2 * r), value) : -1;
+}
+
+/* GridSample: torch.grid_sampler(x, grid, interpolation, padding, align_corners). */
+static int emit_grid_sample(Gen *G, const Node *n)
+{
+    int x = in_req(G, n, 0), grid = x < 0 ? -1 : in_req(G, n, 1);
+    if (grid < 0) return -1;
+    const char *mode = str_attr(n, "mode", "bilinear"), *pad = str_attr(n, "padding_mode", "zeros");
+    int im = !strcmp(mode, "bilinear") || !strcmp(mode, "linear") ? 0 : !strcmp(mode, "nearest") ? 1 : -1;
+    int pm = !strcmp(pad, "zeros") ? 0 : !strcmp(pad, "border") ? 1 : !strcmp(pad, "reflection") ? 2 : -1;
+    if (im < 0 || pm < 0) return fail(G, "GridSample mode '%s' / padding '%s' is not supported", mode, pad);
+    const char *xs = tensor_expr(G, x), *gs = xs ? tensor_expr(G, grid) : NULL;
+    return gs ? assign(G, n, "torch.grid_sampler(%s, %s, %d, %d, %s)", xs, gs, im, pm,
+                       node_attr_int(n, "align_corners", 0) ? "True" : "False")
+              : -1;
+}
+
 static const struct TsOp ts_ops[OP_COUNT] = {
     [OP_CONV] = {OP_WRITE_YES, emit_conv, NULL},
     [OP_CONV_TRANSPOSE] = {OP_WRITE_YES, emit_conv_transpose, NULL},
@@ -1296,7 +1342,7 @@ static const struct TsOp ts_ops[OP_COUNT] = {
     [OP_GATHER] = {OP_WRITE_YES, emit_gather, NULL},
     [OP_UNSQUEEZE] = {OP_WRITE_YES, emit_unsqueeze, NULL},
     [OP_SQUEEZE] = {OP_WRITE_YES, emit_squeeze, NULL},
-    [OP_REDUCE_MAX] = {OP_WRITE_YES, emit_reduce_max, NULL},
+    [OP_REDUCE_MAX] = {OP_WRITE_YES, emit_reduce, NULL},
     [OP_ARGMAX] = {OP_WRITE_YES, emit_argmax, NULL},
     [OP_TOPK] = {OP_WRITE_YES, emit_topk, NULL},
     [OP_NMS] = {OP_WRITE_YES, emit_nms, NULL},
@@ -1342,8 +1388,8 @@ static const struct TsOp ts_ops[OP_COUNT] = {
     [OP_LOG_SOFTMAX] = {OP_WRITE_NO, NULL, NULL},
     [OP_HARDMAX] = {OP_WRITE_NO, NULL, NULL},
     [OP_REDUCE_MIN] = {OP_WRITE_NO, NULL, NULL},
-    [OP_REDUCE_SUM] = {OP_WRITE_NO, NULL, NULL},
-    [OP_REDUCE_MEAN] = {OP_WRITE_NO, NULL, NULL},
+    [OP_REDUCE_SUM] = {OP_WRITE_YES, emit_reduce, NULL},
+    [OP_REDUCE_MEAN] = {OP_WRITE_YES, emit_reduce, NULL},
     [OP_REDUCE_PROD] = {OP_WRITE_NO, NULL, NULL},
     [OP_REDUCE_SUM_SQUARE] = {OP_WRITE_NO, NULL, NULL},
     [OP_REDUCE_LOG_SUM] = {OP_WRITE_NO, NULL, NULL},
@@ -1358,10 +1404,11 @@ static const struct TsOp ts_ops[OP_COUNT] = {
     [OP_TILE] = {OP_WRITE_NO, NULL, NULL},
     [OP_RANGE] = {OP_WRITE_YES, emit_range, NULL},
     [OP_CONSTANT_OF_SHAPE] = {OP_WRITE_NO, NULL, NULL},
-    [OP_PAD] = {OP_WRITE_NO, NULL, NULL},
+    [OP_PAD] = {OP_WRITE_YES, emit_pad, NULL},
     [OP_QUANTIZE_LINEAR] = {OP_WRITE_NO, NULL, NULL},
     [OP_DEQUANTIZE_LINEAR] = {OP_WRITE_NO, NULL, NULL},
     [OP_FAKE_QUANTIZE] = {OP_WRITE_NO, NULL, NULL},
+    [OP_GRID_SAMPLE] = {OP_WRITE_YES, emit_grid_sample, NULL},
     [OP_OTHER] = {OP_WRITE_NO, NULL, NULL},
 };
 static_assert(ARRAY_LEN(ts_ops) == OP_COUNT, "the TorchScript writer's op table has a row per OpKind");

@@ -109,7 +109,7 @@ static void print_summary_line(const char *name, const ModelSummary *s, bool fus
 {
     /* name: escaped by the caller */
     char l[32], p[32], g[32];
-    printf("%s summary%s: %s layers, %s parameters, %s gradients", name, fused ? " (fused)" : "",
+    printf("%s summary%s: %s layers, %s parameters, %s gradients", name, fused && summary_fused_label(s) ? " (fused)" : "",
            str_thousands(l, sizeof l, s->layers), str_thousands(p, sizeof p, s->parameters), str_thousands(g, sizeof g, s->gradients));
     if (s->gflops > 0) printf(", %.1f GFLOPs", s->gflops);
     printf("\n");

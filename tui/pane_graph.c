@@ -167,7 +167,7 @@ static void details_summary(GraphPane *gp, const Graph *g)
         det_add(gp, SLOT_NORMAL, NO_LINK, "%s", buf);
     }
     if (m->fused_summary.valid) {
-        summary_line(g, &m->fused_summary, " (fused)", buf, sizeof buf);
+        summary_line(g, &m->fused_summary, summary_fused_label(&m->fused_summary) ? " (fused)" : "", buf, sizeof buf);
         det_add(gp, SLOT_NORMAL, NO_LINK, "%s", buf);
     }
     if (!m->summary.valid) {

@@ -54,6 +54,53 @@ static const ModuleKind kinds[] = {
     {"Classify", emit_classify, false},
     {"AdaptiveAvgPool2d", emit_adaptive_avgpool2d, false},
     {"Linear", emit_linear, false},
+    /* YOLOv3u, Ghost */
+    {"ZeroPad2d", emit_zeropad2d, false},
+    {"SPP", emit_spp, false},
+    {"GhostConv", emit_ghostconv, false},
+    {"GhostBottleneck", emit_ghostbottleneck, false},
+    {"C3Ghost", emit_c3, false},
+    /* YOLOv9 */
+    {"RepConv", emit_repconv, false},
+    {"RepBottleneck", emit_bottleneck, false},
+    {"RepCSP", emit_c3, false},
+    {"RepNCSPELAN4", emit_elan, false},
+    {"ELAN1", emit_elan, false},
+    {"AConv", emit_aconv, false},
+    {"ADown", emit_adown, false},
+    {"SPPELAN", emit_sppelan, false},
+    {"CBLinear", emit_cblinear, false},
+    {"CBFuse", emit_cbfuse, false},
+    /* YOLOv10 */
+    {"SCDown", emit_chain2, false},
+    {"C2fCIB", emit_c2f, false},
+    {"CIB", emit_cib, false},
+    {"RepVGGDW", emit_repvggdw, false},
+    {"PSA", emit_psa, false},
+    {"v10Detect", emit_v10detect, false},
+    /* YOLO12 */
+    {"A2C2f", emit_a2c2f, false},
+    {"ABlock", emit_ablock, false},
+    {"AAttn", emit_aattn, false},
+    /* YOLO-World */
+    {"C2fAttn", emit_c2fattn, false},
+    {"MaxSigmoidAttnBlock", emit_maxsigmoid_attn, false},
+    {"ImagePoolingAttn", emit_image_pooling_attn, false},
+    {"WorldDetect", emit_world_detect, false},
+    {"ContrastiveHead", emit_contrastive_head, false},
+    {"BNContrastiveHead", emit_contrastive_head, false},
+    {"LayerNorm", emit_layernorm, false},
+    /* RT-DETR */
+    {"HGStem", emit_hgstem, false},
+    {"HGBlock", emit_hgblock, false},
+    {"LightConv", emit_lightconv, false},
+    {"RepC3", emit_repc3, false},
+    {"AIFI", emit_aifi, false},
+    {"GELU", emit_gelu, false},
+    {"MLP", emit_mlp, false},
+    {"MSDeformAttn", emit_msdeform_attn, false},
+    {"DeformableTransformerDecoderLayer", emit_deform_layer, false},
+    {"RTDETRDecoder", emit_rtdetr_decoder, false},
 };
 
 const ModuleKind *yolo_kind(const char *type)
@@ -488,6 +535,14 @@ int yb_reshape(Builder *b, const char *scope, int mod, int x, const int64_t *sha
     if (n > GRAPH_MAX_RANK || !reshape_dims(yb_t(b, x), shape, n, dims))
         return yb_fail(b, scope, "cannot reshape a tensor of %lld elements like that",
                        (long long)tensor_numel(yb_t(b, x)));
+    const Tensor *X = yb_t(b, x);
+    if (X->data && X->producer < 0 && !X->is_input && X->dtype == DT_F32) {
+        /* a weight seen in another shape (a bias broadcast over heads): a constant of that
+         * shape, not a Reshape node that simplify would fold into one the source lacks */
+        int c = yb_const_f32(b, scope, "reshaped", n, dims, X->data);
+        yb_t(b, c)->is_param = yb_t(b, x)->is_param;
+        return c;
+    }
     int in[2] = {x, yb_vec_i64(b, scope, shape, n)};
     int ni;
     int y = node1(b, scope, mod, OP_RESHAPE, NULL, in, 2, n, dims, &ni);
@@ -708,6 +763,8 @@ static int walk_layers(Builder *b, const ModNode *root)
     if (!seq || !seq->n_children) return yb_fail(b, "model", "the checkpoint has no layer list (model.model)");
     if (seq->n_children > MAX_LAYERS) return yb_fail(b, "model", "too many layers");
     int n = seq->n_children;
+    /* YOLO-World: the class text embeddings the model holds */
+    if (modtree_tensor(root, "txt_feats")) b->text = b->text_orig = yb_param(b, root, "", "txt_feats", true);
     int *ys = xcalloc((size_t)n, sizeof *ys);
     Scope root_scope = {"", ""};
     int x = b->input;
@@ -752,6 +809,7 @@ static int walk_layers(Builder *b, const ModNode *root)
 typedef struct {
     int batch, height, width;
     bool dynamic, with_data, borrow_f32;
+    bool probe; /* the FLOPs probe (Builder.probe) */
 } BuildParams;
 
 static Graph *build_once(const ModTree *t, const BuildParams *p, char *err, size_t errlen)
@@ -773,6 +831,8 @@ static Graph *build_once(const ModTree *t, const BuildParams *p, char *err, size
     b.borrow_f32 = p->borrow_f32;
     b.err = err;
     b.errlen = errlen;
+    b.probe = p->probe;
+    b.text = b.text_orig = -1;
     b.names = (StrMap){.arena = b.g->arena};
     b.scopes = (StrMap){.arena = b.g->arena};
     b.modules = (StrMap){.arena = b.g->arena};
@@ -872,7 +932,9 @@ const char *yolo_task(const ModTree *t)
 {
     static const struct {
         const char *head, *task;
-    } map[] = {{"Detect", "detect"}, {"Segment", "segment"}, {"Pose", "pose"}, {"OBB", "obb"}, {"Classify", "classify"}};
+    } map[] = {{"Detect", "detect"},      {"Segment", "segment"},     {"Pose", "pose"},
+               {"OBB", "obb"},            {"Classify", "classify"},   {"v10Detect", "detect"},
+               {"WorldDetect", "detect"}, {"RTDETRDecoder", "detect"}};
     const char *h = head_type(t);
     if (!h) return NULL;
     for (size_t i = 0; i < ARRAY_LEN(map); i++)
@@ -890,7 +952,7 @@ static int head_strides(const ModTree *t, int *strides, int max)
         strides[0] = 1;
         return 1;
     }
-    BuildParams p = {1, 256, 256, false, false, false};
+    BuildParams p = {1, 256, 256, false, false, false, false};
     char err[256];
     Graph *g = build_once(t, &p, err, sizeof err);
     if (!g) return 0;
@@ -924,6 +986,18 @@ static void fill_meta(Graph *g, const ModTree *t, const BuildParams *p)
     m->imgsz[1] = p->width;
     m->kpt_shape[0] = t->kpt_shape[0];
     m->kpt_shape[1] = t->kpt_shape[1];
+    /* end-to-end heads (the head emitter fills max_det from the anchors it has) */
+    const char *ht = head_type(t);
+    if (ht && !strcmp(ht, "v10Detect")) {
+        m->end2end = true;
+        m->output_layout = OUTPUT_E2E_XYXY;
+        if (!m->max_det) m->max_det = 300;
+    } else if (ht && !strcmp(ht, "RTDETRDecoder")) {
+        const ModNode *seq = modtree_child(t->root, "model");
+        m->end2end = true;
+        m->output_layout = OUTPUT_E2E_CXCYWH_NORM;
+        if (!m->max_det) m->max_det = (int)modtree_attr_int(seq->children[seq->n_children - 1], "num_queries", 300);
+    }
     m->source_format = t->source_format;
     m->source_path = t->source_path ? arena_strdup(g->arena, t->source_path) : NULL;
     m->version = t->version ? arena_strdup(g->arena, t->version) : NULL;
@@ -975,7 +1049,7 @@ static Graph *build(ModTree *t, const LoadOptions *opt, bool take, char *err, si
         err_set(err, errlen, "batch %d is too large", batch);
         return NULL;
     }
-    BuildParams p = {batch, h, w, o.dynamic, !o.shapes_only, take};
+    BuildParams p = {batch, h, w, o.dynamic, !o.shapes_only, take, false};
     Graph *g = build_once(t, &p, err, errlen);
     if (!g) return NULL;
     if (take) {
@@ -984,7 +1058,7 @@ static Graph *build(ModTree *t, const LoadOptions *opt, bool take, char *err, si
     }
     if (o.dynamic) {
         int smax = 64;
-        BuildParams q = {batch + 1, h + smax, w + 2 * smax, true, false, false};
+        BuildParams q = {batch + 1, h + smax, w + 2 * smax, true, false, false, false};
         char err2[256];
         Graph *alt = build_once(t, &q, err2, sizeof err2);
         if (!alt || alt->n_tensors != g->n_tensors) {
@@ -1011,7 +1085,7 @@ Graph *yolo_describe(const ModTree *t)
 {
     int d[2];
     imgsz_default(t->train_args, t->n_train_args, d);
-    BuildParams p = {1, d[0], d[1], false, false, false};
+    BuildParams p = {1, d[0], d[1], false, false, false, false};
     Graph *g = graph_new();
     if (t->n_strides <= 0) { /* the checkpoint records none: what a build's head would find */
         int s[8];
@@ -1035,8 +1109,8 @@ Graph *yolo_build_take(ModTree *t, const LoadOptions *opt, char *err, size_t err
 
 /* ---- used by yolo_summary.c ---- */
 
-Graph *yolo_build_probe(const ModTree *t, int size, char *err, size_t errlen)
+Graph *yolo_build_probe(const ModTree *t, int h, int w, char *err, size_t errlen)
 {
-    BuildParams p = {1, size, size, false, false, false};
+    BuildParams p = {1, h, w, false, false, false, true};
     return build_once(t, &p, err, errlen);
 }

@@ -1,9 +1,9 @@
 /* yolo_cfg: model configs (share/models/NAME.yaml, Ultralytics layout) -> ModTree.
- * Does what the peer's parse_model does — depth/width scaling, make_divisible, the
+ * Does what the peer's parse_model does — depth/width scaling, cfg_make_divisible, the
  * repeat-module rules, C3k forced for the m/l/x sizes, Detect's legacy head for models
  * without C3k2 — and builds each layer's module objects as the peer's classes would,
  * with deterministic weights (see yolo.h). */
-#include "engine/builder/yolo_impl.h"
+#include "engine/builder/yolo_cfg_impl.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -79,8 +79,8 @@ static bool parse_num(const char *s, double *out)
 
 static int yaml_load(Yaml *y, const char *text, size_t len, char *why, size_t whylen)
 {
-    if (yamlguard_check(text, len, why, whylen) != 0) return -1; /* before libyaml */
     yaml_parser_t p;
+    if (yamlguard_check(text, len, why, whylen) != 0) return -1; /* before libyaml */
     if (!yaml_parser_initialize(&p)) return err_set(why, whylen, "out of memory");
     yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
     int ok = yaml_parser_load(&p, &y->doc);
@@ -130,40 +130,7 @@ bool yolo_cfg_sniff(const char *text, size_t len)
 
 /* ---- arguments ---- */
 
-typedef enum { AV_NONE, AV_INT, AV_FLOAT, AV_BOOL, AV_STR, AV_LIST } ArgKind;
-typedef struct {
-    ArgKind kind;
-    int64_t i;
-    double f;
-    const char *s;
-    int64_t list[4];
-    int n;
-} Arg;
-
-typedef struct {
-    ModTree *t;
-    bool with_data;
-    const char *file;     /* for messages */
-    char *err;
-    size_t errlen;
-    bool failed;
-    int next_uid;
-    ModNode *silu;        /* Conv.default_act: one object shared by every Conv */
-    int nc;
-    int64_t kpt_shape[2];
-    bool has_kpt;
-    double depth, width, max_channels;
-    char scale;
-    bool legacy;
-    ModNode *detect;      /* the head, for bias_init */
-    double head_strides[8];
-    int n_head;
-    int n_nodes;          /* modules made so far (MAX_NODES) */
-    int64_t n_params;     /* elements of every parameter so far (MAX_PARAMS) */
-} Cfg;
-
-static int cfg_fail(Cfg *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int cfg_fail(Cfg *c, const char *fmt, ...)
+int cfg_fail(Cfg *c, const char *fmt, ...)
 {
     if (c->failed) return -1;
     c->failed = true;
@@ -214,7 +181,7 @@ static int arg_from_node(Cfg *c, Yaml *y, yaml_node_t *n, Arg *a)
     const char *s = yscalar(n);
     if (s) return arg_from_scalar(c, s, a);
     int len = yseq_len(n);
-    if (len < 0 || len > 4) return cfg_fail(c, "an argument is neither a value nor a short list");
+    if (len < 0 || len > CFG_LIST_MAX) return cfg_fail(c, "an argument is neither a value nor a short list");
     memset(a, 0, sizeof *a);
     a->kind = AV_LIST;
     a->n = len;
@@ -223,7 +190,7 @@ static int arg_from_node(Cfg *c, Yaml *y, yaml_node_t *n, Arg *a)
     return 0;
 }
 
-static bool arg_int(const Arg *a, int64_t *out)
+bool cfg_arg_int(const Arg *a, int64_t *out)
 {
     if (a->kind == AV_INT) *out = a->i;
     else if (a->kind == AV_BOOL) *out = a->i;
@@ -251,10 +218,9 @@ static uint64_t seed_of(const char *path, const char *name)
     return h;
 }
 
-typedef enum { INIT_UNIFORM, INIT_ONES, INIT_ZEROS, INIT_ARANGE } Init;
 
 /* Add a float32 tensor; with data it is synthesized (uniform in +-bound for INIT_UNIFORM). */
-static ModTensor *add_tensor(Cfg *c, ModNode *n, const char *name, int rank, const int64_t *dims, Init init,
+ModTensor *cfg_tensor(Cfg *c, ModNode *n, const char *name, int rank, const int64_t *dims, Init init,
                              double bound, bool is_buffer, bool requires_grad)
 {
     float *data = NULL;
@@ -295,7 +261,7 @@ static ModTensor *add_tensor(Cfg *c, ModNode *n, const char *name, int rank, con
 
 /* ---- module objects ---- */
 
-static ModNode *node_new(Cfg *c, ModNode *parent, const char *name, const char *type)
+ModNode *cfg_node(Cfg *c, ModNode *parent, const char *name, const char *type)
 {
     if (++c->n_nodes > MAX_NODES) cfg_fail(c, "the model would have more than %d modules", MAX_NODES);
     const char *path = parent ? (parent->path[0] ? arena_printf(c->t->arena, "%s.%s", parent->path, name) : name) : "";
@@ -305,27 +271,27 @@ static ModNode *node_new(Cfg *c, ModNode *parent, const char *name, const char *
     return n;
 }
 
-static void attr_int(Cfg *c, ModNode *n, const char *name, int64_t v)
+void cfg_attr_int(Cfg *c, ModNode *n, const char *name, int64_t v)
 {
     modtree_add_attr(c->t, n, name, MA_INT)->i = v;
 }
 
-static void attr_bool(Cfg *c, ModNode *n, const char *name, bool v)
+void cfg_attr_bool(Cfg *c, ModNode *n, const char *name, bool v)
 {
     modtree_add_attr(c->t, n, name, MA_BOOL)->i = v;
 }
 
-static void attr_float(Cfg *c, ModNode *n, const char *name, double v)
+void cfg_attr_float(Cfg *c, ModNode *n, const char *name, double v)
 {
     modtree_add_attr(c->t, n, name, MA_FLOAT)->f = v;
 }
 
-static void attr_str(Cfg *c, ModNode *n, const char *name, const char *v)
+void cfg_attr_str(Cfg *c, ModNode *n, const char *name, const char *v)
 {
     modtree_add_attr(c->t, n, name, MA_STR)->s = arena_strdup(c->t->arena, v);
 }
 
-static void attr_ints(Cfg *c, ModNode *n, const char *name, const int64_t *v, int count)
+void cfg_attr_ints(Cfg *c, ModNode *n, const char *name, const int64_t *v, int count)
 {
     ModAttr *a = modtree_add_attr(c->t, n, name, MA_INTS);
     a->ints = arena_alloc(c->t->arena, sizeof(int64_t) * (size_t)count);
@@ -333,13 +299,13 @@ static void attr_ints(Cfg *c, ModNode *n, const char *name, const int64_t *v, in
     a->count = count;
 }
 
-static void attr_pair(Cfg *c, ModNode *n, const char *name, int64_t v)
+void cfg_attr_pair(Cfg *c, ModNode *n, const char *name, int64_t v)
 {
     int64_t p[2] = {v, v};
-    attr_ints(c, n, name, p, 2);
+    cfg_attr_ints(c, n, name, p, 2);
 }
 
-static ModNode *mk_conv2d(Cfg *c, ModNode *parent, const char *name, int64_t c1, int64_t c2, int64_t k, int64_t s,
+ModNode *cfg_conv2d(Cfg *c, ModNode *parent, const char *name, int64_t c1, int64_t c2, int64_t k, int64_t s,
                           int64_t p, int64_t g, int64_t d, bool bias)
 {
     if (g <= 0 || c1 % g || c2 % g) {
@@ -347,65 +313,65 @@ static ModNode *mk_conv2d(Cfg *c, ModNode *parent, const char *name, int64_t c1,
                  (long long)c2, (long long)g);
         g = 1;
     }
-    ModNode *n = node_new(c, parent, name, "Conv2d");
+    ModNode *n = cfg_node(c, parent, name, "Conv2d");
     n->module = "torch.nn.modules.conv";
-    attr_int(c, n, "in_channels", c1);
-    attr_int(c, n, "out_channels", c2);
-    attr_pair(c, n, "kernel_size", k);
-    attr_pair(c, n, "stride", s);
-    attr_pair(c, n, "padding", p);
-    attr_pair(c, n, "dilation", d);
-    attr_int(c, n, "groups", g);
-    attr_str(c, n, "padding_mode", "zeros");
+    cfg_attr_int(c, n, "in_channels", c1);
+    cfg_attr_int(c, n, "out_channels", c2);
+    cfg_attr_pair(c, n, "kernel_size", k);
+    cfg_attr_pair(c, n, "stride", s);
+    cfg_attr_pair(c, n, "padding", p);
+    cfg_attr_pair(c, n, "dilation", d);
+    cfg_attr_int(c, n, "groups", g);
+    cfg_attr_str(c, n, "padding_mode", "zeros");
     int64_t wd[4] = {c2, c1 / g, k, k};
     /* He-uniform weights: with torch's default init the activations of an untrained model
      * fade to ~1e-9 by the head, so its outputs hardly depend on the input and export checks
      * would prove little; larger gains overflow float16 through the residual sums */
     double fan_in = (double)(c1 / g * k * k);
-    add_tensor(c, n, "weight", 4, wd, INIT_UNIFORM, sqrt(6.0 / fan_in), false, true);
-    if (bias) add_tensor(c, n, "bias", 1, &c2, INIT_UNIFORM, 1.0 / sqrt(fan_in), false, true);
+    cfg_tensor(c, n, "weight", 4, wd, INIT_UNIFORM, sqrt(6.0 / fan_in), false, true);
+    if (bias) cfg_tensor(c, n, "bias", 1, &c2, INIT_UNIFORM, 1.0 / sqrt(fan_in), false, true);
     return n;
 }
 
-static ModNode *mk_bn(Cfg *c, ModNode *parent, int64_t ch)
+ModNode *cfg_bn(Cfg *c, ModNode *parent, const char *name, int64_t ch)
 {
-    ModNode *n = node_new(c, parent, "bn", "BatchNorm2d");
+    ModNode *n = cfg_node(c, parent, name, "BatchNorm2d");
     n->module = "torch.nn.modules.batchnorm";
-    attr_int(c, n, "num_features", ch);
-    attr_float(c, n, "eps", 0.001);
-    attr_float(c, n, "momentum", 0.03);
-    add_tensor(c, n, "weight", 1, &ch, INIT_ONES, 0, false, true);
-    add_tensor(c, n, "bias", 1, &ch, INIT_ZEROS, 0, false, true);
-    add_tensor(c, n, "running_mean", 1, &ch, INIT_ZEROS, 0, true, false);
-    add_tensor(c, n, "running_var", 1, &ch, INIT_ONES, 0, true, false);
+    cfg_attr_int(c, n, "num_features", ch);
+    cfg_attr_float(c, n, "eps", 0.001);
+    cfg_attr_float(c, n, "momentum", 0.03);
+    cfg_tensor(c, n, "weight", 1, &ch, INIT_ONES, 0, false, true);
+    cfg_tensor(c, n, "bias", 1, &ch, INIT_ZEROS, 0, false, true);
+    cfg_tensor(c, n, "running_mean", 1, &ch, INIT_ZEROS, 0, true, false);
+    cfg_tensor(c, n, "running_var", 1, &ch, INIT_ONES, 0, true, false);
     return n;
 }
 
 /* Conv(c1, c2, k, s, p=autopad, g, d, act): conv + bn + act (the shared SiLU, or a new
  * Identity when act is off). */
-static ModNode *mk_conv_typed(Cfg *c, ModNode *parent, const char *name, const char *type, int64_t c1, int64_t c2,
+ModNode *cfg_conv_typed(Cfg *c, ModNode *parent, const char *name, const char *type, int64_t c1, int64_t c2,
                               int64_t k, int64_t s, int64_t p, int64_t g, bool act)
 {
-    ModNode *n = node_new(c, parent, name, type);
+    ModNode *n = cfg_node(c, parent, name, type);
     if (p < 0) p = k / 2;
-    mk_conv2d(c, n, "conv", c1, c2, k, s, p, g, 1, false);
-    mk_bn(c, n, c2);
+    cfg_conv2d(c, n, "conv", c1, c2, k, s, p, g, 1, false);
+    cfg_bn(c, n, "bn", c2);
     if (act) {
-        modtree_add_child(c->t, n, c->silu);
+        modtree_add_child(c->t, n, c->act);
     } else {
-        ModNode *id = node_new(c, n, "act", "Identity");
+        ModNode *id = cfg_node(c, n, "act", "Identity");
         id->module = "torch.nn.modules.linear";
     }
     return n;
 }
 
-static ModNode *mk_conv(Cfg *c, ModNode *parent, const char *name, int64_t c1, int64_t c2, int64_t k, int64_t s,
+ModNode *cfg_conv(Cfg *c, ModNode *parent, const char *name, int64_t c1, int64_t c2, int64_t k, int64_t s,
                         int64_t g, bool act)
 {
-    return mk_conv_typed(c, parent, name, "Conv", c1, c2, k, s, -1, g, act);
+    return cfg_conv_typed(c, parent, name, "Conv", c1, c2, k, s, -1, g, act);
 }
 
-static int64_t gcd64(int64_t a, int64_t b)
+int64_t cfg_gcd(int64_t a, int64_t b)
 {
     while (b) {
         int64_t t = a % b;
@@ -415,33 +381,33 @@ static int64_t gcd64(int64_t a, int64_t b)
     return a;
 }
 
-static ModNode *mk_dwconv(Cfg *c, ModNode *parent, const char *name, int64_t c1, int64_t c2, int64_t k, int64_t s)
+ModNode *cfg_dwconv(Cfg *c, ModNode *parent, const char *name, int64_t c1, int64_t c2, int64_t k, int64_t s)
 {
-    return mk_conv_typed(c, parent, name, "DWConv", c1, c2, k, s, -1, gcd64(c1, c2), true);
+    return cfg_conv_typed(c, parent, name, "DWConv", c1, c2, k, s, -1, cfg_gcd(c1, c2), true);
 }
 
-static ModNode *mk_seq(Cfg *c, ModNode *parent, const char *name)
+ModNode *cfg_seq(Cfg *c, ModNode *parent, const char *name)
 {
-    ModNode *n = node_new(c, parent, name, "Sequential");
+    ModNode *n = cfg_node(c, parent, name, "Sequential");
     n->module = "torch.nn.modules.container";
     return n;
 }
 
-static ModNode *mk_list(Cfg *c, ModNode *parent, const char *name)
+ModNode *cfg_list(Cfg *c, ModNode *parent, const char *name)
 {
-    ModNode *n = node_new(c, parent, name, "ModuleList");
+    ModNode *n = cfg_node(c, parent, name, "ModuleList");
     n->module = "torch.nn.modules.container";
     return n;
 }
 
-static const char *idx_name(Cfg *c, int i)
+const char *cfg_idx(Cfg *c, int i)
 {
     return arena_printf(c->t->arena, "%d", i);
 }
 
 /* A channel count a config computes (c2 * e, a scaled width): 0..MAX_CHANNELS, else the
  * build fails naming it and 1 is used while the failure unwinds. */
-static int64_t cfg_channels(Cfg *c, double v, const char *what)
+int64_t cfg_channels(Cfg *c, double v, const char *what)
 {
     if (!(v >= 0 && v <= MAX_CHANNELS)) {
         cfg_fail(c, "%s would have %g channels (at most %d)", what, v, MAX_CHANNELS);
@@ -450,47 +416,47 @@ static int64_t cfg_channels(Cfg *c, double v, const char *what)
     return (int64_t)v;
 }
 
-static ModNode *mk_bottleneck(Cfg *c, ModNode *parent, const char *name, int64_t c1, int64_t c2, bool shortcut,
+ModNode *cfg_bottleneck(Cfg *c, ModNode *parent, const char *name, int64_t c1, int64_t c2, bool shortcut,
                               int64_t g, int64_t k1, int64_t k2, double e)
 {
-    ModNode *n = node_new(c, parent, name, "Bottleneck");
+    ModNode *n = cfg_node(c, parent, name, "Bottleneck");
     int64_t c_ = cfg_channels(c, (double)c2 * e, n->path);
-    mk_conv(c, n, "cv1", c1, c_, k1, 1, 1, true);
-    mk_conv(c, n, "cv2", c_, c2, k2, 1, g, true);
-    attr_bool(c, n, "add", shortcut && c1 == c2);
+    cfg_conv(c, n, "cv1", c1, c_, k1, 1, 1, true);
+    cfg_conv(c, n, "cv2", c_, c2, k2, 1, g, true);
+    cfg_attr_bool(c, n, "add", shortcut && c1 == c2);
     return n;
 }
 
-static ModNode *mk_c3(Cfg *c, ModNode *parent, const char *name, const char *type, int64_t c1, int64_t c2, int64_t nrep,
+ModNode *cfg_c3(Cfg *c, ModNode *parent, const char *name, const char *type, int64_t c1, int64_t c2, int64_t nrep,
                       bool shortcut, int64_t g, double e, int64_t k)
 {
-    ModNode *n = node_new(c, parent, name, type);
+    ModNode *n = cfg_node(c, parent, name, type);
     int64_t c_ = cfg_channels(c, (double)c2 * e, n->path);
-    mk_conv(c, n, "cv1", c1, c_, 1, 1, 1, true);
-    mk_conv(c, n, "cv2", c1, c_, 1, 1, 1, true);
-    mk_conv(c, n, "cv3", 2 * c_, c2, 1, 1, 1, true);
-    ModNode *m = mk_seq(c, n, "m");
+    cfg_conv(c, n, "cv1", c1, c_, 1, 1, 1, true);
+    cfg_conv(c, n, "cv2", c1, c_, 1, 1, 1, true);
+    cfg_conv(c, n, "cv3", 2 * c_, c2, 1, 1, 1, true);
+    ModNode *m = cfg_seq(c, n, "m");
     bool c3k = !strcmp(type, "C3k");
     for (int i = 0; i < nrep; i++)
-        mk_bottleneck(c, m, idx_name(c, i), c_, c_, shortcut, g, c3k ? k : 1, c3k ? k : 3, 1.0);
+        cfg_bottleneck(c, m, cfg_idx(c, i), c_, c_, shortcut, g, c3k ? k : 1, c3k ? k : 3, 1.0);
     return n;
 }
 
 /* C2f (and C3k2, which is a C2f whose blocks are C3k or e=0.5 Bottlenecks). */
-static ModNode *mk_c2f(Cfg *c, ModNode *parent, const char *name, const char *type, int64_t c1, int64_t c2,
+ModNode *cfg_c2f(Cfg *c, ModNode *parent, const char *name, const char *type, int64_t c1, int64_t c2,
                        int64_t nrep, bool shortcut, int64_t g, double e, bool c3k)
 {
-    ModNode *n = node_new(c, parent, name, type);
+    ModNode *n = cfg_node(c, parent, name, type);
     int64_t ch = cfg_channels(c, (double)c2 * e, n->path);
-    attr_int(c, n, "c", ch);
-    mk_conv(c, n, "cv1", c1, 2 * ch, 1, 1, 1, true);
-    mk_conv(c, n, "cv2", (2 + nrep) * ch, c2, 1, 1, 1, true);
-    ModNode *m = mk_list(c, n, "m");
+    cfg_attr_int(c, n, "c", ch);
+    cfg_conv(c, n, "cv1", c1, 2 * ch, 1, 1, 1, true);
+    cfg_conv(c, n, "cv2", (2 + nrep) * ch, c2, 1, 1, 1, true);
+    ModNode *m = cfg_list(c, n, "m");
     bool k2 = !strcmp(type, "C3k2");
     for (int i = 0; i < nrep; i++) {
-        if (k2 && c3k) mk_c3(c, m, idx_name(c, i), "C3k", ch, ch, 2, shortcut, g, 0.5, 3);
-        else if (k2) mk_bottleneck(c, m, idx_name(c, i), ch, ch, shortcut, g, 3, 3, 0.5);
-        else mk_bottleneck(c, m, idx_name(c, i), ch, ch, shortcut, g, 3, 3, 1.0);
+        if (k2 && c3k) cfg_c3(c, m, cfg_idx(c, i), "C3k", ch, ch, 2, shortcut, g, 0.5, 3);
+        else if (k2) cfg_bottleneck(c, m, cfg_idx(c, i), ch, ch, shortcut, g, 3, 3, 0.5);
+        else cfg_bottleneck(c, m, cfg_idx(c, i), ch, ch, shortcut, g, 3, 3, 1.0);
     }
     return n;
 }
@@ -498,139 +464,139 @@ static ModNode *mk_c2f(Cfg *c, ModNode *parent, const char *name, const char *ty
 static ModNode *mk_c2(Cfg *c, ModNode *parent, const char *name, int64_t c1, int64_t c2, int64_t nrep, bool shortcut,
                       int64_t g, double e)
 {
-    ModNode *n = node_new(c, parent, name, "C2");
+    ModNode *n = cfg_node(c, parent, name, "C2");
     int64_t ch = cfg_channels(c, (double)c2 * e, n->path);
-    attr_int(c, n, "c", ch);
-    mk_conv(c, n, "cv1", c1, 2 * ch, 1, 1, 1, true);
-    mk_conv(c, n, "cv2", 2 * ch, c2, 1, 1, 1, true);
-    ModNode *m = mk_seq(c, n, "m");
-    for (int i = 0; i < nrep; i++) mk_bottleneck(c, m, idx_name(c, i), ch, ch, shortcut, g, 3, 3, 1.0);
+    cfg_attr_int(c, n, "c", ch);
+    cfg_conv(c, n, "cv1", c1, 2 * ch, 1, 1, 1, true);
+    cfg_conv(c, n, "cv2", 2 * ch, c2, 1, 1, 1, true);
+    ModNode *m = cfg_seq(c, n, "m");
+    for (int i = 0; i < nrep; i++) cfg_bottleneck(c, m, cfg_idx(c, i), ch, ch, shortcut, g, 3, 3, 1.0);
     return n;
 }
 
-static ModNode *mk_sppf(Cfg *c, ModNode *parent, const char *name, int64_t c1, int64_t c2, int64_t k)
+ModNode *cfg_sppf(Cfg *c, ModNode *parent, const char *name, int64_t c1, int64_t c2, int64_t k)
 {
-    ModNode *n = node_new(c, parent, name, "SPPF");
+    ModNode *n = cfg_node(c, parent, name, "SPPF");
     int64_t c_ = c1 / 2;
-    mk_conv(c, n, "cv1", c1, c_, 1, 1, 1, true);
-    mk_conv(c, n, "cv2", c_ * 4, c2, 1, 1, 1, true);
-    ModNode *m = node_new(c, n, "m", "MaxPool2d");
+    cfg_conv(c, n, "cv1", c1, c_, 1, 1, 1, true);
+    cfg_conv(c, n, "cv2", c_ * 4, c2, 1, 1, 1, true);
+    ModNode *m = cfg_node(c, n, "m", "MaxPool2d");
     m->module = "torch.nn.modules.pooling";
-    attr_int(c, m, "kernel_size", k);
-    attr_int(c, m, "stride", 1);
-    attr_int(c, m, "padding", k / 2);
-    attr_int(c, m, "dilation", 1);
-    attr_bool(c, m, "ceil_mode", false);
+    cfg_attr_int(c, m, "kernel_size", k);
+    cfg_attr_int(c, m, "stride", 1);
+    cfg_attr_int(c, m, "padding", k / 2);
+    cfg_attr_int(c, m, "dilation", 1);
+    cfg_attr_bool(c, m, "ceil_mode", false);
     return n;
 }
 
-static ModNode *mk_attention(Cfg *c, ModNode *parent, int64_t dim, int64_t heads, double attn_ratio)
+ModNode *cfg_attention(Cfg *c, ModNode *parent, int64_t dim, int64_t heads, double attn_ratio)
 {
-    ModNode *n = node_new(c, parent, "attn", "Attention");
+    ModNode *n = cfg_node(c, parent, "attn", "Attention");
     int64_t hd = dim / heads, kd = (int64_t)(hd * attn_ratio);
-    attr_int(c, n, "num_heads", heads);
-    attr_int(c, n, "head_dim", hd);
-    attr_int(c, n, "key_dim", kd);
-    attr_float(c, n, "scale", pow((double)kd, -0.5));
-    mk_conv(c, n, "qkv", dim, dim + 2 * kd * heads, 1, 1, 1, false);
-    mk_conv(c, n, "proj", dim, dim, 1, 1, 1, false);
-    mk_conv(c, n, "pe", dim, dim, 3, 1, dim, false);
+    cfg_attr_int(c, n, "num_heads", heads);
+    cfg_attr_int(c, n, "head_dim", hd);
+    cfg_attr_int(c, n, "key_dim", kd);
+    cfg_attr_float(c, n, "scale", pow((double)kd, -0.5));
+    cfg_conv(c, n, "qkv", dim, dim + 2 * kd * heads, 1, 1, 1, false);
+    cfg_conv(c, n, "proj", dim, dim, 1, 1, 1, false);
+    cfg_conv(c, n, "pe", dim, dim, 3, 1, dim, false);
     return n;
 }
 
 static ModNode *mk_c2psa(Cfg *c, ModNode *parent, const char *name, int64_t c1, int64_t c2, int64_t nrep, double e)
 {
     if (c1 != c2) cfg_fail(c, "C2PSA needs equal input and output channels (%lld vs %lld)", (long long)c1, (long long)c2);
-    ModNode *n = node_new(c, parent, name, "C2PSA");
+    ModNode *n = cfg_node(c, parent, name, "C2PSA");
     int64_t ch = cfg_channels(c, (double)c1 * e, n->path);
     if (ch < 64) cfg_fail(c, "C2PSA with %lld channels has no attention heads (needs at least 64 per branch)", (long long)ch);
-    attr_int(c, n, "c", ch);
-    mk_conv(c, n, "cv1", c1, 2 * ch, 1, 1, 1, true);
-    mk_conv(c, n, "cv2", 2 * ch, c1, 1, 1, 1, true);
-    ModNode *m = mk_seq(c, n, "m");
+    cfg_attr_int(c, n, "c", ch);
+    cfg_conv(c, n, "cv1", c1, 2 * ch, 1, 1, 1, true);
+    cfg_conv(c, n, "cv2", 2 * ch, c1, 1, 1, 1, true);
+    ModNode *m = cfg_seq(c, n, "m");
     for (int i = 0; i < nrep && !c->failed; i++) {
-        ModNode *blk = node_new(c, m, idx_name(c, i), "PSABlock");
-        attr_bool(c, blk, "add", true);
-        mk_attention(c, blk, ch, ch / 64, 0.5);
-        ModNode *ffn = mk_seq(c, blk, "ffn");
-        mk_conv(c, ffn, "0", ch, ch * 2, 1, 1, 1, true);
-        mk_conv(c, ffn, "1", ch * 2, ch, 1, 1, 1, false);
+        ModNode *blk = cfg_node(c, m, cfg_idx(c, i), "PSABlock");
+        cfg_attr_bool(c, blk, "add", true);
+        cfg_attention(c, blk, ch, ch / 64, 0.5);
+        ModNode *ffn = cfg_seq(c, blk, "ffn");
+        cfg_conv(c, ffn, "0", ch, ch * 2, 1, 1, 1, true);
+        cfg_conv(c, ffn, "1", ch * 2, ch, 1, 1, 1, false);
     }
     return n;
 }
 
-static ModNode *mk_upsample(Cfg *c, ModNode *parent, const char *name, double scale, const char *mode)
+ModNode *cfg_upsample(Cfg *c, ModNode *parent, const char *name, double scale, const char *mode)
 {
-    ModNode *n = node_new(c, parent, name, "Upsample");
+    ModNode *n = cfg_node(c, parent, name, "Upsample");
     n->module = "torch.nn.modules.upsampling";
-    attr_float(c, n, "scale_factor", scale);
-    attr_str(c, n, "mode", mode);
+    cfg_attr_float(c, n, "scale_factor", scale);
+    cfg_attr_str(c, n, "mode", mode);
     return n;
 }
 
 /* Detect and its subclasses' shared part: cv2 (box), cv3 (class), dfl. */
-static void mk_detect_common(Cfg *c, ModNode *n, int nc, const int64_t *ch, int nl)
+void cfg_detect_common(Cfg *c, ModNode *n, int nc, const int64_t *ch, int nl)
 {
     const int64_t reg_max = 16;
-    attr_int(c, n, "nc", nc);
-    attr_int(c, n, "nl", nl);
-    attr_int(c, n, "reg_max", reg_max);
-    attr_int(c, n, "no", nc + 4 * reg_max);
+    cfg_attr_int(c, n, "nc", nc);
+    cfg_attr_int(c, n, "nl", nl);
+    cfg_attr_int(c, n, "reg_max", reg_max);
+    cfg_attr_int(c, n, "no", nc + 4 * reg_max);
     int64_t c2 = ch[0] / 4;
     if (c2 < 16) c2 = 16;
     if (c2 < 4 * reg_max) c2 = 4 * reg_max;
     int64_t c3 = ch[0] > (nc < 100 ? nc : 100) ? ch[0] : (nc < 100 ? nc : 100);
-    ModNode *cv2 = mk_list(c, n, "cv2");
+    ModNode *cv2 = cfg_list(c, n, "cv2");
     for (int i = 0; i < nl; i++) {
-        ModNode *s = mk_seq(c, cv2, idx_name(c, i));
-        mk_conv(c, s, "0", ch[i], c2, 3, 1, 1, true);
-        mk_conv(c, s, "1", c2, c2, 3, 1, 1, true);
-        mk_conv2d(c, s, "2", c2, 4 * reg_max, 1, 1, 0, 1, 1, true);
+        ModNode *s = cfg_seq(c, cv2, cfg_idx(c, i));
+        cfg_conv(c, s, "0", ch[i], c2, 3, 1, 1, true);
+        cfg_conv(c, s, "1", c2, c2, 3, 1, 1, true);
+        cfg_conv2d(c, s, "2", c2, 4 * reg_max, 1, 1, 0, 1, 1, true);
     }
-    ModNode *cv3 = mk_list(c, n, "cv3");
+    ModNode *cv3 = cfg_list(c, n, "cv3");
     for (int i = 0; i < nl; i++) {
-        ModNode *s = mk_seq(c, cv3, idx_name(c, i));
+        ModNode *s = cfg_seq(c, cv3, cfg_idx(c, i));
         if (c->legacy) {
-            mk_conv(c, s, "0", ch[i], c3, 3, 1, 1, true);
-            mk_conv(c, s, "1", c3, c3, 3, 1, 1, true);
+            cfg_conv(c, s, "0", ch[i], c3, 3, 1, 1, true);
+            cfg_conv(c, s, "1", c3, c3, 3, 1, 1, true);
         } else {
-            ModNode *a = mk_seq(c, s, "0");
-            mk_dwconv(c, a, "0", ch[i], ch[i], 3, 1);
-            mk_conv(c, a, "1", ch[i], c3, 1, 1, 1, true);
-            ModNode *b2 = mk_seq(c, s, "1");
-            mk_dwconv(c, b2, "0", c3, c3, 3, 1);
-            mk_conv(c, b2, "1", c3, c3, 1, 1, 1, true);
+            ModNode *a = cfg_seq(c, s, "0");
+            cfg_dwconv(c, a, "0", ch[i], ch[i], 3, 1);
+            cfg_conv(c, a, "1", ch[i], c3, 1, 1, 1, true);
+            ModNode *b2 = cfg_seq(c, s, "1");
+            cfg_dwconv(c, b2, "0", c3, c3, 3, 1);
+            cfg_conv(c, b2, "1", c3, c3, 1, 1, 1, true);
         }
-        mk_conv2d(c, s, "2", c3, nc, 1, 1, 0, 1, 1, true);
+        cfg_conv2d(c, s, "2", c3, nc, 1, 1, 0, 1, 1, true);
     }
-    ModNode *dfl = node_new(c, n, "dfl", "DFL");
-    attr_int(c, dfl, "c1", reg_max);
-    ModNode *conv = node_new(c, dfl, "conv", "Conv2d");
+    ModNode *dfl = cfg_node(c, n, "dfl", "DFL");
+    cfg_attr_int(c, dfl, "c1", reg_max);
+    ModNode *conv = cfg_node(c, dfl, "conv", "Conv2d");
     conv->module = "torch.nn.modules.conv";
-    attr_int(c, conv, "in_channels", reg_max);
-    attr_int(c, conv, "out_channels", 1);
-    attr_pair(c, conv, "kernel_size", 1);
-    attr_pair(c, conv, "stride", 1);
-    attr_pair(c, conv, "padding", 0);
-    attr_pair(c, conv, "dilation", 1);
-    attr_int(c, conv, "groups", 1);
+    cfg_attr_int(c, conv, "in_channels", reg_max);
+    cfg_attr_int(c, conv, "out_channels", 1);
+    cfg_attr_pair(c, conv, "kernel_size", 1);
+    cfg_attr_pair(c, conv, "stride", 1);
+    cfg_attr_pair(c, conv, "padding", 0);
+    cfg_attr_pair(c, conv, "dilation", 1);
+    cfg_attr_int(c, conv, "groups", 1);
     int64_t wd[4] = {1, reg_max, 1, 1};
-    add_tensor(c, conv, "weight", 4, wd, INIT_ARANGE, 0, false, false);
+    cfg_tensor(c, conv, "weight", 4, wd, INIT_ARANGE, 0, false, false);
 }
 
 /* cv4-style per-level branch: Conv(x, c4, 3), Conv(c4, c4, 3), Conv2d(c4, out, 1). */
-static void mk_level_branch(Cfg *c, ModNode *n, const char *name, const int64_t *ch, int nl, int64_t c4, int64_t out)
+void cfg_level_branch(Cfg *c, ModNode *n, const char *name, const int64_t *ch, int nl, int64_t c4, int64_t out)
 {
-    ModNode *list = mk_list(c, n, name);
+    ModNode *list = cfg_list(c, n, name);
     for (int i = 0; i < nl; i++) {
-        ModNode *s = mk_seq(c, list, idx_name(c, i));
-        mk_conv(c, s, "0", ch[i], c4, 3, 1, 1, true);
-        mk_conv(c, s, "1", c4, c4, 3, 1, 1, true);
-        mk_conv2d(c, s, "2", c4, out, 1, 1, 0, 1, 1, true);
+        ModNode *s = cfg_seq(c, list, cfg_idx(c, i));
+        cfg_conv(c, s, "0", ch[i], c4, 3, 1, 1, true);
+        cfg_conv(c, s, "1", c4, c4, 3, 1, 1, true);
+        cfg_conv2d(c, s, "2", c4, out, 1, 1, 0, 1, 1, true);
     }
 }
 
-static int64_t max64(int64_t a, int64_t b)
+int64_t cfg_max64(int64_t a, int64_t b)
 {
     return a > b ? a : b;
 }
@@ -638,43 +604,43 @@ static int64_t max64(int64_t a, int64_t b)
 static ModNode *mk_head(Cfg *c, ModNode *parent, const char *name, const char *type, const Arg *args, int nargs,
                         const int64_t *ch, int nl)
 {
-    ModNode *n = node_new(c, parent, name, type);
+    ModNode *n = cfg_node(c, parent, name, type);
     int64_t nc;
-    if (nargs < 1 || !arg_int(&args[0], &nc) || nc <= 0 || nc > 100000) {
+    if (nargs < 1 || !cfg_arg_int(&args[0], &nc) || nc <= 0 || nc > 100000) {
         cfg_fail(c, "%s needs a positive class count as its first argument", type);
         return n;
     }
-    mk_detect_common(c, n, (int)nc, ch, nl);
+    cfg_detect_common(c, n, (int)nc, ch, nl);
     if (!strcmp(type, "Segment")) {
         int64_t nm = 32, npr = 256;
-        if (nargs > 1 && !arg_int(&args[1], &nm)) cfg_fail(c, "Segment mask count is not an integer");
-        if (nargs > 2 && !arg_int(&args[2], &npr)) cfg_fail(c, "Segment prototype width is not an integer");
+        if (nargs > 1 && !cfg_arg_int(&args[1], &nm)) cfg_fail(c, "Segment mask count is not an integer");
+        if (nargs > 2 && !cfg_arg_int(&args[2], &npr)) cfg_fail(c, "Segment prototype width is not an integer");
         if (nm < 1 || nm > MAX_CHANNELS || npr < 1 || npr > MAX_CHANNELS)
             cfg_fail(c, "Segment needs 1 to %d masks and prototype channels", MAX_CHANNELS);
         /* parse_model scales the prototype width like any channel count */
         double w = (npr < c->max_channels ? (double)npr : c->max_channels) * c->width;
         npr = cfg_channels(c, ceil(w / 8) * 8, "Segment's prototype");
-        attr_int(c, n, "nm", nm);
-        attr_int(c, n, "npr", npr);
-        ModNode *p = node_new(c, n, "proto", "Proto");
-        mk_conv(c, p, "cv1", ch[0], npr, 3, 1, 1, true);
-        ModNode *up = node_new(c, p, "upsample", "ConvTranspose2d");
+        cfg_attr_int(c, n, "nm", nm);
+        cfg_attr_int(c, n, "npr", npr);
+        ModNode *p = cfg_node(c, n, "proto", "Proto");
+        cfg_conv(c, p, "cv1", ch[0], npr, 3, 1, 1, true);
+        ModNode *up = cfg_node(c, p, "upsample", "ConvTranspose2d");
         up->module = "torch.nn.modules.conv";
-        attr_int(c, up, "in_channels", npr);
-        attr_int(c, up, "out_channels", npr);
-        attr_pair(c, up, "kernel_size", 2);
-        attr_pair(c, up, "stride", 2);
-        attr_pair(c, up, "padding", 0);
-        attr_pair(c, up, "output_padding", 0);
-        attr_pair(c, up, "dilation", 1);
-        attr_int(c, up, "groups", 1);
+        cfg_attr_int(c, up, "in_channels", npr);
+        cfg_attr_int(c, up, "out_channels", npr);
+        cfg_attr_pair(c, up, "kernel_size", 2);
+        cfg_attr_pair(c, up, "stride", 2);
+        cfg_attr_pair(c, up, "padding", 0);
+        cfg_attr_pair(c, up, "output_padding", 0);
+        cfg_attr_pair(c, up, "dilation", 1);
+        cfg_attr_int(c, up, "groups", 1);
         int64_t wd[4] = {npr, npr, 2, 2};
         double bound = 1.0 / sqrt((double)(npr * 4));
-        add_tensor(c, up, "weight", 4, wd, INIT_UNIFORM, bound, false, true);
-        add_tensor(c, up, "bias", 1, &npr, INIT_UNIFORM, bound, false, true);
-        mk_conv(c, p, "cv2", npr, npr, 3, 1, 1, true);
-        mk_conv(c, p, "cv3", npr, nm, 1, 1, 1, true);
-        mk_level_branch(c, n, "cv4", ch, nl, max64(ch[0] / 4, nm), nm);
+        cfg_tensor(c, up, "weight", 4, wd, INIT_UNIFORM, bound, false, true);
+        cfg_tensor(c, up, "bias", 1, &npr, INIT_UNIFORM, bound, false, true);
+        cfg_conv(c, p, "cv2", npr, npr, 3, 1, 1, true);
+        cfg_conv(c, p, "cv3", npr, nm, 1, 1, 1, true);
+        cfg_level_branch(c, n, "cv4", ch, nl, cfg_max64(ch[0] / 4, nm), nm);
     } else if (!strcmp(type, "Pose")) {
         int64_t ks[2] = {17, 3};
         if (nargs > 1) {
@@ -683,17 +649,17 @@ static ModNode *mk_head(Cfg *c, ModNode *parent, const char *name, const char *t
         }
         if (ks[0] <= 0 || ks[0] > 1000 || (ks[1] != 2 && ks[1] != 3))
             cfg_fail(c, "kpt_shape must be [N, 2] or [N, 3]");
-        attr_ints(c, n, "kpt_shape", ks, 2);
-        attr_int(c, n, "nk", ks[0] * ks[1]);
+        cfg_attr_ints(c, n, "kpt_shape", ks, 2);
+        cfg_attr_int(c, n, "nk", ks[0] * ks[1]);
         c->t->kpt_shape[0] = (int)ks[0];
         c->t->kpt_shape[1] = (int)ks[1];
-        mk_level_branch(c, n, "cv4", ch, nl, max64(ch[0] / 4, ks[0] * ks[1]), ks[0] * ks[1]);
+        cfg_level_branch(c, n, "cv4", ch, nl, cfg_max64(ch[0] / 4, ks[0] * ks[1]), ks[0] * ks[1]);
     } else if (!strcmp(type, "OBB")) {
         int64_t ne = 1;
-        if (nargs > 1 && !arg_int(&args[1], &ne)) cfg_fail(c, "OBB angle count is not an integer");
+        if (nargs > 1 && !cfg_arg_int(&args[1], &ne)) cfg_fail(c, "OBB angle count is not an integer");
         if (ne != 1) cfg_fail(c, "OBB with %lld angles per box is not supported", (long long)ne);
-        attr_int(c, n, "ne", ne);
-        mk_level_branch(c, n, "cv4", ch, nl, max64(ch[0] / 4, ne), ne);
+        cfg_attr_int(c, n, "ne", ne);
+        cfg_level_branch(c, n, "cv4", ch, nl, cfg_max64(ch[0] / 4, ne), ne);
     }
     c->detect = n;
     return n;
@@ -701,51 +667,87 @@ static ModNode *mk_head(Cfg *c, ModNode *parent, const char *name, const char *t
 
 static ModNode *mk_classify(Cfg *c, ModNode *parent, const char *name, int64_t c1, int64_t c2)
 {
-    ModNode *n = node_new(c, parent, name, "Classify");
+    ModNode *n = cfg_node(c, parent, name, "Classify");
     const int64_t c_ = 1280;
-    mk_conv(c, n, "conv", c1, c_, 1, 1, 1, true);
-    ModNode *pool = node_new(c, n, "pool", "AdaptiveAvgPool2d");
+    cfg_conv(c, n, "conv", c1, c_, 1, 1, 1, true);
+    ModNode *pool = cfg_node(c, n, "pool", "AdaptiveAvgPool2d");
     pool->module = "torch.nn.modules.pooling";
-    attr_int(c, pool, "output_size", 1);
-    ModNode *drop = node_new(c, n, "drop", "Dropout");
+    cfg_attr_int(c, pool, "output_size", 1);
+    ModNode *drop = cfg_node(c, n, "drop", "Dropout");
     drop->module = "torch.nn.modules.dropout";
-    attr_float(c, drop, "p", 0.0);
-    attr_bool(c, drop, "inplace", true);
-    ModNode *lin = node_new(c, n, "linear", "Linear");
+    cfg_attr_float(c, drop, "p", 0.0);
+    cfg_attr_bool(c, drop, "inplace", true);
+    ModNode *lin = cfg_node(c, n, "linear", "Linear");
     lin->module = "torch.nn.modules.linear";
-    attr_int(c, lin, "in_features", c_);
-    attr_int(c, lin, "out_features", c2);
+    cfg_attr_int(c, lin, "in_features", c_);
+    cfg_attr_int(c, lin, "out_features", c2);
     int64_t wd[2] = {c2, c_};
     double bound = 1.0 / sqrt((double)c_);
-    add_tensor(c, lin, "weight", 2, wd, INIT_UNIFORM, bound, false, true);
-    add_tensor(c, lin, "bias", 1, &c2, INIT_UNIFORM, bound, false, true);
+    cfg_tensor(c, lin, "weight", 2, wd, INIT_UNIFORM, bound, false, true);
+    cfg_tensor(c, lin, "bias", 1, &c2, INIT_UNIFORM, bound, false, true);
     return n;
 }
 
 /* ---- parse_model ---- */
 
-static int64_t make_divisible(double x, int64_t d)
+int64_t cfg_make_divisible(double x, int64_t d)
 {
     return (int64_t)ceil(x / (double)d) * d;
 }
 
-typedef struct {
-    const char *name;   /* as written in a config */
-    const char *type;   /* class */
-    bool base;          /* c1 = ch[f], c2 = args[0] scaled */
-    bool repeat;        /* repeats go into the module (args.insert(2, n)) */
-    bool head;
-} CfgModule;
 
 static const CfgModule cfg_modules[] = {
-    {"Conv", "Conv", true, false, false},       {"DWConv", "DWConv", true, false, false},
-    {"Bottleneck", "Bottleneck", true, false, false}, {"C2f", "C2f", true, true, false},
-    {"C3k2", "C3k2", true, true, false},        {"C3", "C3", true, true, false},
-    {"C2", "C2", true, true, false},            {"SPPF", "SPPF", true, false, false},
-    {"C2PSA", "C2PSA", true, true, false},      {"Classify", "Classify", true, false, false},
-    {"Concat", "Concat", false, false, false},  {"nn.Upsample", "Upsample", false, false, false},
-    {"Detect", "Detect", false, false, true},   {"Segment", "Segment", false, false, true},
-    {"Pose", "Pose", false, false, true},       {"OBB", "OBB", false, false, true},
+    /* name, class, base, repeat, head, stride_arg, stride_mul */
+    {"Conv", "Conv", true, false, false, 3, 0},
+    {"DWConv", "DWConv", true, false, false, 3, 0},
+    {"Bottleneck", "Bottleneck", true, false, false, 0, 0},
+    {"C2f", "C2f", true, true, false, 0, 0},
+    {"C3k2", "C3k2", true, true, false, 0, 0},
+    {"C3", "C3", true, true, false, 0, 0},
+    {"C2", "C2", true, true, false, 0, 0},
+    {"SPPF", "SPPF", true, false, false, 0, 0},
+    {"C2PSA", "C2PSA", true, true, false, 0, 0},
+    {"Classify", "Classify", true, false, false, 0, 0},
+    {"Concat", "Concat", false, false, false, 0, 0},
+    {"nn.Upsample", "Upsample", false, false, false, 0, 0},
+    {"Detect", "Detect", false, false, true, 0, 0},
+    {"Segment", "Segment", false, false, true, 0, 0},
+    {"Pose", "Pose", false, false, true, 0, 0},
+    {"OBB", "OBB", false, false, true, 0, 0},
+    /* YOLOv3u, YOLOv6, Ghost */
+    {"nn.MaxPool2d", "MaxPool2d", false, false, false, 0, 0},
+    {"nn.ZeroPad2d", "ZeroPad2d", false, false, false, 0, 0},
+    {"nn.Identity", "Identity", false, false, false, 0, 0},
+    {"nn.ConvTranspose2d", "ConvTranspose2d", true, false, false, 0, 0},
+    {"SPP", "SPP", true, false, false, 0, 0},
+    {"GhostConv", "GhostConv", true, false, false, 3, 0},
+    {"GhostBottleneck", "GhostBottleneck", true, false, false, 3, 0},
+    {"C3Ghost", "C3Ghost", true, true, false, 0, 0},
+    /* YOLOv9 */
+    {"ELAN1", "ELAN1", true, false, false, 0, 0},
+    {"RepNCSPELAN4", "RepNCSPELAN4", true, false, false, 0, 0},
+    {"AConv", "AConv", true, false, false, 0, 2},
+    {"ADown", "ADown", true, false, false, 0, 2},
+    {"SPPELAN", "SPPELAN", true, false, false, 0, 0},
+    {"CBLinear", "CBLinear", false, false, false, 3, 0},
+    {"CBFuse", "CBFuse", false, false, false, 0, 0},
+    /* YOLOv10 */
+    {"SCDown", "SCDown", true, false, false, 3, 0},
+    {"C2fCIB", "C2fCIB", true, true, false, 0, 0},
+    {"PSA", "PSA", true, false, false, 0, 0},
+    {"v10Detect", "v10Detect", false, false, true, 0, 0},
+    /* YOLO12 */
+    {"A2C2f", "A2C2f", true, true, false, 0, 0},
+    /* YOLO-World */
+    {"C2fAttn", "C2fAttn", true, true, false, 0, 0},
+    {"ImagePoolingAttn", "ImagePoolingAttn", false, false, false, 0, 0},
+    {"WorldDetect", "WorldDetect", false, false, true, 0, 0},
+    /* RT-DETR */
+    {"HGStem", "HGStem", false, false, false, 0, 4},
+    {"HGBlock", "HGBlock", false, false, false, 0, 0},
+    {"RepC3", "RepC3", true, true, false, 0, 0},
+    {"AIFI", "AIFI", false, false, false, 0, 0},
+    {"RTDETRDecoder", "RTDETRDecoder", false, false, true, 0, 0},
 };
 
 static const CfgModule *cfg_module(const char *name)
@@ -756,14 +758,14 @@ static const CfgModule *cfg_module(const char *name)
     return NULL;
 }
 
-static bool arg_bool_at(const Arg *a, int n, int i, bool dflt)
+bool cfg_arg_bool_at(const Arg *a, int n, int i, bool dflt)
 {
     if (i >= n) return dflt;
     if (a[i].kind == AV_BOOL || a[i].kind == AV_INT) return a[i].i != 0;
     return dflt;
 }
 
-static double arg_num_at(const Arg *a, int n, int i, double dflt)
+double cfg_arg_num_at(const Arg *a, int n, int i, double dflt)
 {
     if (i >= n) return dflt;
     if (a[i].kind == AV_FLOAT) return a[i].f;
@@ -771,11 +773,11 @@ static double arg_num_at(const Arg *a, int n, int i, double dflt)
     return dflt;
 }
 
-static int64_t arg_int_at(Cfg *c, const Arg *a, int n, int i, int64_t dflt)
+int64_t cfg_arg_int_at(Cfg *c, const Arg *a, int n, int i, int64_t dflt)
 {
     if (i >= n || a[i].kind == AV_NONE) return dflt;
     int64_t v;
-    if (!arg_int(&a[i], &v)) {
+    if (!cfg_arg_int(&a[i], &v)) {
         cfg_fail(c, "argument %d is not an integer", i + 1);
         return dflt;
     }
@@ -788,10 +790,11 @@ static ModNode *build_module(Cfg *c, ModNode *parent, const char *name, const Cf
 {
     const char *t = cm->type;
     if (!strcmp(t, "Conv") || !strcmp(t, "DWConv")) {
-        /* args: [c1, c2, k, s, p, g, d, act] */
-        int64_t k = arg_int_at(c, args, nargs, 2, 1), s = arg_int_at(c, args, nargs, 3, 1);
-        int64_t p = arg_int_at(c, args, nargs, 4, -1), g = arg_int_at(c, args, nargs, 5, 1);
-        int64_t d = arg_int_at(c, args, nargs, 6, 1);
+        /* args: [c1, c2, k, s, p, g, d, act] (DWConv: [c1, c2, k, s, d, act]) */
+        bool dw = !strcmp(t, "DWConv");
+        int64_t k = cfg_arg_int_at(c, args, nargs, 2, 1), s = cfg_arg_int_at(c, args, nargs, 3, 1);
+        int64_t p = dw ? -1 : cfg_arg_int_at(c, args, nargs, 4, -1), g = dw ? 1 : cfg_arg_int_at(c, args, nargs, 5, 1);
+        int64_t d = dw ? 1 : cfg_arg_int_at(c, args, nargs, 6, 1);
         if (k <= 0 || k > 31 || s <= 0 || s > 16 || g <= 0 || p < -1 || p > 31) {
             cfg_fail(c, "%s needs kernel 1-31, stride 1-16, padding 0-31 and positive groups", t);
             return NULL;
@@ -800,49 +803,60 @@ static ModNode *build_module(Cfg *c, ModNode *parent, const char *name, const Cf
             cfg_fail(c, "%s with dilation %lld is not supported", t, (long long)d);
             return NULL;
         }
-        if (!strcmp(t, "DWConv")) return mk_dwconv(c, parent, name, c1, c2, k, s);
-        return mk_conv_typed(c, parent, name, "Conv", c1, c2, k, s, p, g, arg_bool_at(args, nargs, 7, true));
+        if (!strcmp(t, "DWConv")) {
+            /* DWConv(c1, c2, k, s, d, act) */
+            if (cfg_arg_int_at(c, args, nargs, 4, 1) != 1) {
+                cfg_fail(c, "DWConv with dilation is not supported");
+                return NULL;
+            }
+            return cfg_conv_typed(c, parent, name, "DWConv", c1, c2, k, s, -1, cfg_gcd(c1, c2),
+                                  cfg_arg_bool_at(args, nargs, 5, true));
+        }
+        return cfg_conv_typed(c, parent, name, "Conv", c1, c2, k, s, p, g, cfg_arg_bool_at(args, nargs, 7, true));
     }
     if (!strcmp(t, "Bottleneck"))
-        return mk_bottleneck(c, parent, name, c1, c2, arg_bool_at(args, nargs, 2, true), arg_int_at(c, args, nargs, 3, 1),
-                             3, 3, arg_num_at(args, nargs, 5, 0.5));
+        return cfg_bottleneck(c, parent, name, c1, c2, cfg_arg_bool_at(args, nargs, 2, true), cfg_arg_int_at(c, args, nargs, 3, 1),
+                             3, 3, cfg_arg_num_at(args, nargs, 5, 0.5));
     if (!strcmp(t, "C2f"))
-        return mk_c2f(c, parent, name, "C2f", c1, c2, n, arg_bool_at(args, nargs, 3, false),
-                      arg_int_at(c, args, nargs, 4, 1), arg_num_at(args, nargs, 5, 0.5), false);
+        return cfg_c2f(c, parent, name, "C2f", c1, c2, n, cfg_arg_bool_at(args, nargs, 3, false),
+                      cfg_arg_int_at(c, args, nargs, 4, 1), cfg_arg_num_at(args, nargs, 5, 0.5), false);
     if (!strcmp(t, "C3k2"))
-        return mk_c2f(c, parent, name, "C3k2", c1, c2, n, arg_bool_at(args, nargs, 6, true),
-                      arg_int_at(c, args, nargs, 5, 1), arg_num_at(args, nargs, 4, 0.5),
-                      arg_bool_at(args, nargs, 3, false));
+        return cfg_c2f(c, parent, name, "C3k2", c1, c2, n, cfg_arg_bool_at(args, nargs, 6, true),
+                      cfg_arg_int_at(c, args, nargs, 5, 1), cfg_arg_num_at(args, nargs, 4, 0.5),
+                      cfg_arg_bool_at(args, nargs, 3, false));
     if (!strcmp(t, "C3"))
-        return mk_c3(c, parent, name, "C3", c1, c2, n, arg_bool_at(args, nargs, 3, true),
-                     arg_int_at(c, args, nargs, 4, 1), arg_num_at(args, nargs, 5, 0.5), 3);
+        return cfg_c3(c, parent, name, "C3", c1, c2, n, cfg_arg_bool_at(args, nargs, 3, true),
+                     cfg_arg_int_at(c, args, nargs, 4, 1), cfg_arg_num_at(args, nargs, 5, 0.5), 3);
     if (!strcmp(t, "C2"))
-        return mk_c2(c, parent, name, c1, c2, n, arg_bool_at(args, nargs, 3, true), arg_int_at(c, args, nargs, 4, 1),
-                     arg_num_at(args, nargs, 5, 0.5));
+        return mk_c2(c, parent, name, c1, c2, n, cfg_arg_bool_at(args, nargs, 3, true), cfg_arg_int_at(c, args, nargs, 4, 1),
+                     cfg_arg_num_at(args, nargs, 5, 0.5));
     if (!strcmp(t, "SPPF")) {
-        int64_t k = arg_int_at(c, args, nargs, 2, 5);
+        int64_t k = cfg_arg_int_at(c, args, nargs, 2, 5);
         if (k <= 0 || k > 31 || !(k & 1)) {
             cfg_fail(c, "SPPF needs an odd pooling kernel");
             return NULL;
         }
-        return mk_sppf(c, parent, name, c1, c2, k);
+        return cfg_sppf(c, parent, name, c1, c2, k);
     }
-    if (!strcmp(t, "C2PSA")) return mk_c2psa(c, parent, name, c1, c2, n, arg_num_at(args, nargs, 3, 0.5));
+    if (!strcmp(t, "C2PSA")) return mk_c2psa(c, parent, name, c1, c2, n, cfg_arg_num_at(args, nargs, 3, 0.5));
     if (!strcmp(t, "Classify")) return mk_classify(c, parent, name, c1, c2);
     if (!strcmp(t, "Concat")) {
-        ModNode *m = node_new(c, parent, name, "Concat");
-        attr_int(c, m, "d", arg_int_at(c, args, nargs, 0, 1));
+        ModNode *m = cfg_node(c, parent, name, "Concat");
+        cfg_attr_int(c, m, "d", cfg_arg_int_at(c, args, nargs, 0, 1));
         return m;
     }
     if (!strcmp(t, "Upsample")) {
-        double scale = arg_num_at(args, nargs, 1, 0);
+        double scale = cfg_arg_num_at(args, nargs, 1, 0);
         const char *mode = nargs > 2 && args[2].kind == AV_STR ? args[2].s : "nearest";
         if (scale <= 0 || scale != floor(scale) || scale > 64 || strcmp(mode, "nearest")) {
             cfg_fail(c, "nn.Upsample needs [None, integer scale, \"nearest\"]");
             return NULL;
         }
-        return mk_upsample(c, parent, name, scale, mode);
+        return cfg_upsample(c, parent, name, scale, mode);
     }
+    bool handled;
+    ModNode *fam = cfg_family_module(c, parent, name, t, args, nargs, chs, nchs, &handled);
+    if (handled) return fam;
     return mk_head(c, parent, name, t, args, nargs, chs, nchs);
 }
 
@@ -943,7 +957,7 @@ static int parse_layers(Cfg *c, Yaml *y, yaml_node_t *backbone, int nb, yaml_nod
                 break;
             }
             int64_t want;
-            if (nargs < 1 || !arg_int(&args[0], &want) || want <= 0 || want > 1000000) {
+            if (nargs < 1 || !cfg_arg_int(&args[0], &want) || want <= 0 || want > 1000000) {
                 rc = cfg_fail(c, "layer %d: %s needs a positive output channel count first", i, mname);
                 break;
             }
@@ -955,7 +969,7 @@ static int parse_layers(Cfg *c, Yaml *y, yaml_node_t *backbone, int nb, yaml_nod
                                   (long long)c2, c->width, w, MAX_CHANNELS);
                     break;
                 }
-                c2 = make_divisible(w, 8);
+                c2 = cfg_make_divisible(w, 8);
             }
             /* args become [c1, c2, *rest]; repeat modules take n at index 2 */
             Arg full[MAX_ARGS + 2];
@@ -965,6 +979,22 @@ static int parse_layers(Cfg *c, Yaml *y, yaml_node_t *backbone, int nb, yaml_nod
             if (cm->repeat) full[nf].kind = AV_INT, full[nf++].i = n;
             for (int k = 1; k < nargs; k++) full[nf++] = args[k];
             if (cm->repeat) rep = 1;
+            if (!strcmp(cm->type, "C2fAttn")) {
+                /* embedding channels and heads scale with the model width */
+                int64_t ec = 0, nh = 0;
+                if (nf < 5 || !cfg_arg_int(&full[3], &ec) || !cfg_arg_int(&full[4], &nh) || ec <= 0 || nh <= 0) {
+                    rc = cfg_fail(c, "layer %d: C2fAttn needs [channels, embedding channels, heads]", i);
+                    break;
+                }
+                double mc = c->max_channels;
+                double ecw = ((double)ec < floor(mc / 2) ? (double)ec : floor(mc / 2)) * c->width;
+                full[3].kind = AV_INT, full[3].i = cfg_make_divisible(ecw, 8);
+                if (nh > 1) {
+                    double lim = floor(floor(mc / 2) / 32);
+                    double v = nearbyint((double)nh < lim ? (double)nh : lim) * c->width;
+                    full[4].kind = AV_INT, full[4].i = (int64_t)(v > 1 ? v : 1);
+                }
+            }
             if (!strcmp(cm->type, "C3k2")) {
                 c->legacy = false;
                 /* the peer's `scale in "mlx"` (true for an empty scale too) */
@@ -973,12 +1003,71 @@ static int parse_layers(Cfg *c, Yaml *y, yaml_node_t *backbone, int nb, yaml_nod
                     full[3].kind = AV_BOOL, full[3].i = 1;
                 }
             }
+            if (!strcmp(cm->type, "A2C2f")) {
+                c->legacy = false;
+                /* `scale in "lx"`: residual blocks with a narrower MLP */
+                if ((!c->scale || strchr("lx", c->scale)) && nf + 2 <= MAX_ARGS + 2) {
+                    while (nf < 5) full[nf].kind = AV_NONE, nf++;
+                    full[nf].kind = AV_BOOL, full[nf++].i = 1;
+                    full[nf].kind = AV_FLOAT, full[nf++].f = 1.2;
+                }
+            }
+            if (!strcmp(cm->type, "C2fCIB")) c->legacy = false;
             memcpy(args, full, sizeof(Arg) * (size_t)nf);
             nargs = nf;
         } else if (!strcmp(cm->type, "Concat")) {
             c2 = 0;
             for (int k = 0; k < nfrom; k++) c2 += chs[k];
+        } else if (!strcmp(cm->type, "HGStem") || !strcmp(cm->type, "HGBlock")) {
+            /* c1, cm, c2 = ch[f], args[0], args[1] (not width-scaled); HGBlock takes n at 4 */
+            int64_t co;
+            if (nargs < 2 || !cfg_arg_int(&args[1], &co) || co <= 0 || co > 1000000) {
+                rc = cfg_fail(c, "layer %d: %s needs [middle channels, output channels, ...]", i, mname);
+                break;
+            }
+            Arg full[MAX_ARGS + 2];
+            int nf = 0;
+            full[nf].kind = AV_INT, full[nf++].i = c1;
+            for (int k = 0; k < nargs; k++) {
+                if (!strcmp(cm->type, "HGBlock") && nf == 4) full[nf].kind = AV_INT, full[nf++].i = n;
+                full[nf++] = args[k];
+            }
+            if (!strcmp(cm->type, "HGBlock")) {
+                while (nf < 4) full[nf].kind = AV_NONE, nf++;
+                if (nf == 4) full[nf].kind = AV_INT, full[nf++].i = n;
+                rep = 1;
+            }
+            memcpy(args, full, sizeof(Arg) * (size_t)nf);
+            nargs = nf;
+            c2 = co;
+        } else if (!strcmp(cm->type, "AIFI")) {
+            memmove(args + 1, args, sizeof(Arg) * (size_t)nargs);
+            args[0].kind = AV_INT, args[0].i = c1;
+            nargs++;
+        } else if (!strcmp(cm->type, "CBLinear")) {
+            if (nargs < 1 || args[0].kind != AV_LIST) {
+                rc = cfg_fail(c, "layer %d: CBLinear needs a list of output channel counts", i);
+                break;
+            }
+            memmove(args + 1, args, sizeof(Arg) * (size_t)nargs);
+            args[0].kind = AV_INT, args[0].i = c1;
+            nargs++;
+            c2 = -1; /* a tuple: only CBFuse takes it */
+        } else if (!strcmp(cm->type, "CBFuse")) {
+            c2 = chs[nfrom - 1];
+        } else if (!strcmp(cm->type, "ImagePoolingAttn")) {
+            /* args.append(channels): the list stands at index 1 (passed apart) */
+            if (nargs < 1) args[nargs].kind = AV_NONE, nargs++;
+            memmove(args + 2, args + 1, sizeof(Arg) * (size_t)(nargs - 1));
+            args[1].kind = AV_NONE;
+            nargs++;
         } else if (cm->head) {
+            if (!strcmp(cm->type, "RTDETRDecoder")) {
+                /* args.insert(1, channels) */
+                memmove(args + 2, args + 1, sizeof(Arg) * (size_t)(nargs > 1 ? nargs - 1 : 0));
+                args[1].kind = AV_NONE;
+                nargs = nargs > 1 ? nargs + 1 : 2;
+            }
             if (nfrom > 8) {
                 rc = cfg_fail(c, "layer %d: a head takes at most 8 feature maps", i);
                 break;
@@ -993,12 +1082,12 @@ static int parse_layers(Cfg *c, Yaml *y, yaml_node_t *backbone, int nb, yaml_nod
             }
             if (rc) break;
         }
-        const char *lname = idx_name(c, i);
+        const char *lname = cfg_idx(c, i);
         ModNode *layer;
         if (rep > 1) {
-            layer = mk_seq(c, seq, lname);
+            layer = cfg_seq(c, seq, lname);
             for (int r = 0; r < rep && !c->failed; r++)
-                build_module(c, layer, idx_name(c, r), cm, args, nargs, c1, c2, n, chs, nfrom);
+                build_module(c, layer, cfg_idx(c, r), cm, args, nargs, c1, c2, n, chs, nfrom);
         } else {
             layer = build_module(c, seq, lname, cm, args, nargs, c1, c2, n, chs, nfrom);
         }
@@ -1010,16 +1099,20 @@ static int parse_layers(Cfg *c, Yaml *y, yaml_node_t *backbone, int nb, yaml_nod
         if (from_list) {
             int64_t f64[MAX_FROM];
             for (int k = 0; k < nfrom; k++) f64[k] = from[k];
-            attr_ints(c, layer, "f", f64, nfrom);
+            cfg_attr_ints(c, layer, "f", f64, nfrom);
         } else {
-            attr_int(c, layer, "f", from[0]);
+            cfg_attr_int(c, layer, "f", from[0]);
         }
-        attr_int(c, layer, "i", i);
-        attr_str(c, layer, "type", arena_printf(c->t->arena, "ultralytics.nn.modules.%s", cm->type));
+        cfg_attr_int(c, layer, "i", i);
+        cfg_attr_str(c, layer, "type", arena_printf(c->t->arena, "ultralytics.nn.modules.%s", cm->type));
         /* spatial bookkeeping for strides */
         double st = strides[0];
-        if (!strcmp(cm->type, "Conv") || !strcmp(cm->type, "DWConv")) st *= (double)arg_int_at(c, args, nargs, 3, 1);
-        else if (!strcmp(cm->type, "Upsample")) st /= arg_num_at(args, nargs, 1, 1);
+        if (cm->stride_arg) st *= (double)cfg_arg_int_at(c, args, nargs, cm->stride_arg, 1);
+        if (!strcmp(cm->type, "MaxPool2d")) st *= (double)cfg_arg_int_at(c, args, nargs, 1, cfg_arg_int_at(c, args, nargs, 0, 1));
+        if (cm->stride_mul) st *= cm->stride_mul;
+        if (!strcmp(cm->type, "CBFuse")) st = strides[nfrom - 1];
+        else if (!strcmp(cm->type, "Upsample")) st /= cfg_arg_num_at(args, nargs, 1, 1);
+        else if (!strcmp(cm->type, "ConvTranspose2d")) st /= (double)cfg_arg_int_at(c, args, nargs, 3, 1);
         outs[i].ch = c2;
         outs[i].stride = st;
     }
@@ -1027,12 +1120,21 @@ static int parse_layers(Cfg *c, Yaml *y, yaml_node_t *backbone, int nb, yaml_nod
     return c->failed ? -1 : rc;
 }
 
-/* Detect.bias_init: box bias 1, class bias log(5 / nc / (640 / s)^2) for each level. */
+/* Detect.bias_init: box bias 1, class bias log(5 / nc / (640 / s)^2) for each level (both
+ * branch pairs of an end-to-end head; box biases only for WorldDetect, whose class branch
+ * ends in text embeddings). */
+static void bias_init_pair(Cfg *c, const ModNode *d, const char *box, const char *cls);
 static void bias_init(Cfg *c)
 {
     ModNode *d = c->detect;
     if (!d || !c->with_data) return;
-    const ModNode *cv2 = modtree_child(d, "cv2"), *cv3 = modtree_child(d, "cv3");
+    bias_init_pair(c, d, "cv2", strcmp(d->type, "WorldDetect") ? "cv3" : NULL);
+    if (modtree_child(d, "one2one_cv2")) bias_init_pair(c, d, "one2one_cv2", "one2one_cv3");
+}
+
+static void bias_init_pair(Cfg *c, const ModNode *d, const char *box, const char *cls)
+{
+    const ModNode *cv2 = modtree_child(d, box), *cv3 = cls ? modtree_child(d, cls) : modtree_child(d, "cv3");
     for (int i = 0; i < c->n_head && cv2 && cv3 && i < cv2->n_children && i < cv3->n_children; i++) {
         const ModNode *a = cv2->children[i], *b = cv3->children[i];
         const ModTensor *ab = modtree_tensor(a->children[a->n_children - 1], "bias");
@@ -1040,7 +1142,7 @@ static void bias_init(Cfg *c)
         if (ab && ab->data)
             for (int64_t k = 0; k < ab->dims[0]; k++) ((float *)ab->data)[k] = 1.0f;
         double s = c->head_strides[i];
-        if (bb && bb->data && s > 0) {
+        if (cls && bb && bb->data && s > 0) {
             double v = log(5.0 / c->nc / pow(640.0 / s, 2));
             for (int64_t k = 0; k < bb->dims[0] && k < c->nc; k++) ((float *)bb->data)[k] = (float)v;
         }
@@ -1127,8 +1229,9 @@ ModTree *yolo_cfg_parse(const char *text, size_t len, const char *name, const ch
     }
     yaml_node_t *act = ymap_get(&y, root, "activation");
     const char *acts = yscalar(act);
-    if (!c.failed && act && !(acts && (!strcmp(acts, "nn.SiLU()") || !strcmp(acts, "torch.nn.SiLU()"))))
-        cfg_fail(&c, "activation '%s' is not supported (yoloport builds SiLU models)", acts ? acts : "?");
+    bool act_relu = acts && (!strcmp(acts, "nn.ReLU()") || !strcmp(acts, "torch.nn.ReLU()"));
+    if (!c.failed && act && !act_relu && !(acts && (!strcmp(acts, "nn.SiLU()") || !strcmp(acts, "torch.nn.SiLU()"))))
+        cfg_fail(&c, "activation '%s' is not supported (yoloport builds SiLU and ReLU models)", acts ? acts : "?");
     yaml_node_t *kn = ymap_get(&y, root, "kpt_shape");
     if (!c.failed && kn) {
         if (yseq_len(kn) != 2 || !str_to_i64(yscalar(yseq_at(&y, kn, 0)), &c.kpt_shape[0]) ||
@@ -1169,17 +1272,28 @@ ModTree *yolo_cfg_parse(const char *text, size_t len, const char *name, const ch
     if (!c.failed) {
         t->root = modtree_node(t, "", "", "DetectionModel", c.next_uid++);
         t->root->module = "ultralytics.nn.tasks";
-        c.silu = modtree_node(t, "act", "", "SiLU", c.next_uid++);
-        c.silu->module = "torch.nn.modules.activation";
-        modtree_add_attr(t, c.silu, "inplace", MA_BOOL)->i = 1;
-        ModNode *seq = node_new(&c, t->root, "model", "Sequential");
+        c.act = modtree_node(t, "act", "", act_relu ? "ReLU" : "SiLU", c.next_uid++);
+        c.act->module = "torch.nn.modules.activation";
+        modtree_add_attr(t, c.act, "inplace", MA_BOOL)->i = 1;
+        ModNode *seq = cfg_node(&c, t->root, "model", "Sequential");
         seq->module = "torch.nn.modules.container";
         parse_layers(&c, &y, backbone, nb, head, nh, seq);
     }
     if (!c.failed) {
         const char *task = yolo_task(t);
-        if (!task) cfg_fail(&c, "the last layer must be a head (Detect, Segment, Pose, OBB or Classify)");
-        else t->root->type = arena_strdup(t->arena, model_class(task));
+        const ModNode *seq0 = modtree_child(t->root, "model");
+        const char *head = seq0->children[seq0->n_children - 1]->type;
+        if (!task) {
+            cfg_fail(&c, "the last layer must be a head (Detect, Segment, Pose, OBB, Classify, v10Detect, WorldDetect or "
+                         "RTDETRDecoder)");
+        } else if (!strcmp(head, "WorldDetect")) {
+            t->root->type = "WorldModel";
+            cfg_world_text(&c, t->root);
+        } else if (!strcmp(head, "RTDETRDecoder")) {
+            t->root->type = "RTDETRDetectionModel";
+        } else {
+            t->root->type = arena_strdup(t->arena, model_class(task));
+        }
     }
     yaml_unload(&y);
     if (c.failed) {
@@ -1191,7 +1305,8 @@ ModTree *yolo_cfg_parse(const char *text, size_t len, const char *name, const ch
     for (int i = 0; i + 1 < seq->n_children; i++) {
         const char *ty = seq->children[i]->type;
         if (!strcmp(ty, "Detect") || !strcmp(ty, "Segment") || !strcmp(ty, "Pose") || !strcmp(ty, "OBB") ||
-            !strcmp(ty, "Classify")) {
+            !strcmp(ty, "Classify") || !strcmp(ty, "v10Detect") || !strcmp(ty, "WorldDetect") ||
+            !strcmp(ty, "RTDETRDecoder")) {
             err_set(err, errlen, "%s: layer %d is a head; only the last layer may be one", file, i);
             modtree_free(t);
             return NULL;
@@ -1206,6 +1321,10 @@ ModTree *yolo_cfg_parse(const char *text, size_t len, const char *name, const ch
     if (!strcmp(task, "classify")) {
         t->n_strides = 1;
         t->strides[0] = 1;
+    } else if (!strcmp(seq->children[seq->n_children - 1]->type, "RTDETRDecoder")) {
+        /* no Detect head: the peer's default stride */
+        t->n_strides = 1;
+        t->strides[0] = 32;
     } else {
         t->n_strides = c.n_head;
         for (int i = 0; i < c.n_head; i++) t->strides[i] = (int)lround(c.head_strides[i]);

@@ -171,19 +171,24 @@ static int level_branch(Builder *b, const ModNode *m, const char *path, const Sc
 
 /* ---- Detect ---- */
 
-typedef enum { DECODE_XYWH, DECODE_ROTATED } Decode;
-
-/* Detect.forward + _inference (export form): y = cat(dbox * strides, sigmoid(cls)).
- * angle (OBB) is the [B, 1, A] angle tensor when decode is DECODE_ROTATED. */
+/* Detect.forward + _inference (export form): y = cat(dbox * strides, sigmoid(cls)), the
+ * branches, box decode and (YOLO-World) class text as spec says. */
 static int detect_core(Builder *b, const ModNode *m, const char *path, const Scope *sc, int mod, const int *x,
-                       int nx, Decode decode, int angle, Anchors *an, int *out)
+                       int nx, const DetectSpec *spec, Anchors *an, int *out)
 {
     const char *s = sc->scope;
     if (nx < 1 || nx > MAX_LEVELS) return yb_fail(b, path, "%s takes 1 to %d feature maps, got %d", m->type, MAX_LEVELS, nx);
-    const ModNode *cv2 = yb_child(m, "cv2"), *cv3 = yb_child(m, "cv3");
+    const ModNode *cv2 = yb_child(m, spec->box_branch), *cv3 = yb_child(m, spec->cls_branch);
     if (!cv2 || !cv3 || cv2->n_children != nx || cv3->n_children != nx)
-        return yb_fail(b, path, "%s needs cv2 and cv3 with one branch per input level (%d)", m->type, nx);
-    const char *p2 = yb_path(b, path, "cv2"), *p3 = yb_path(b, path, "cv3");
+        return yb_fail(b, path, "%s needs %s and %s with one branch per input level (%d)", m->type, spec->box_branch,
+                       spec->cls_branch, nx);
+    const ModNode *cv4 = NULL;
+    if (spec->text >= 0) {
+        cv4 = yb_child(m, "cv4");
+        if (!cv4 || cv4->n_children != nx) return yb_fail(b, path, "%s needs cv4 with one head per input level (%d)", m->type, nx);
+    }
+    const char *p2 = yb_path(b, path, spec->box_branch), *p3 = yb_path(b, path, spec->cls_branch);
+    const char *p4 = cv4 ? yb_path(b, path, "cv4") : NULL;
     int cats[MAX_LEVELS];
     int64_t hs[MAX_LEVELS], ws[MAX_LEVELS];
     int strides[MAX_LEVELS];
@@ -194,6 +199,11 @@ static int detect_core(Builder *b, const ModNode *m, const char *path, const Sco
         if (yb_call_node(b, b2, yb_path(b, p2, b2->name), sc, &x[i], 1, &a) ||
             yb_call_node(b, b3, yb_path(b, p3, b3->name), sc, &x[i], 1, &c))
             return -1;
+        if (cv4) {
+            const ModNode *h4 = cv4->children[i];
+            int in2[2] = {c, spec->text};
+            if (yb_call_node(b, h4, yb_path(b, p4, h4->name), sc, in2, 2, &c)) return -1;
+        }
         if (i == 0) {
             nbox = yb_dim(b, a, 1);
             ncls = yb_dim(b, c, 1);
@@ -233,16 +243,22 @@ static int detect_core(Builder *b, const ModNode *m, const char *path, const Sco
     int lr[2];
     if (yb_split(b, s, mod, dist, 1, two, 2, lr) < 0) return -1;
     int box;
-    if (decode == DECODE_XYWH) {
+    if (spec->decode == DECODE_XYWH || spec->decode == DECODE_XYXY) {
         int x1y1 = yb_binary(b, s, mod, OP_SUB, an->anchors, lr[0]);
         int x2y2 = yb_binary(b, s, mod, OP_ADD, an->anchors, lr[1]);
-        int sum = yb_binary(b, s, mod, OP_ADD, x1y1, x2y2);
-        int cxy = yb_binary(b, s, mod, OP_DIV, sum, yb_scalar_f32(b, s, 2.f));
-        int wh = yb_binary(b, s, mod, OP_SUB, x2y2, x1y1);
-        int xw[2] = {cxy, wh};
-        box = yb_concat(b, s, mod, xw, 2, 1);
+        if (spec->decode == DECODE_XYXY) {
+            int xx[2] = {x1y1, x2y2};
+            box = yb_concat(b, s, mod, xx, 2, 1);
+        } else {
+            int sum = yb_binary(b, s, mod, OP_ADD, x1y1, x2y2);
+            int cxy = yb_binary(b, s, mod, OP_DIV, sum, yb_scalar_f32(b, s, 2.f));
+            int wh = yb_binary(b, s, mod, OP_SUB, x2y2, x1y1);
+            int xw[2] = {cxy, wh};
+            box = yb_concat(b, s, mod, xw, 2, 1);
+        }
     } else {
         /* dist2rbox: rotate the centre offset by the predicted angle */
+        int angle = spec->angle;
         int cosv = yb_unary(b, s, mod, OP_COS, NULL, angle);
         int sinv = yb_unary(b, s, mod, OP_SIN, NULL, angle);
         int d = yb_binary(b, s, mod, OP_SUB, lr[1], lr[0]);
@@ -267,10 +283,92 @@ static int detect_core(Builder *b, const ModNode *m, const char *path, const Sco
     return *out < 0 ? -1 : 0;
 }
 
+int yolo_detect_decode(Builder *b, const ModNode *m, const char *path, const Scope *sc, int mod, const int *x,
+                       int nx, const DetectSpec *spec, int *out)
+{
+    Anchors an;
+    return detect_core(b, m, path, sc, mod, x, nx, spec, &an, out);
+}
+
+static const DetectSpec detect_plain = {"cv2", "cv3", DECODE_XYWH, -1, -1};
+
 int emit_detect(EMIT_ARGS)
 {
     Anchors an;
-    return detect_core(b, m, path, sc, mod, x, nx, DECODE_XYWH, -1, &an, out);
+    return detect_core(b, m, path, sc, mod, x, nx, &detect_plain, &an, out);
+}
+
+/* v10Detect.postprocess over y [B, 4+nc, A] (boxes x1 y1 x2 y2): the k best anchors by their
+ * best class, then the k best (anchor, class) pairs among those:
+ *   out[b, j] = [box of the pair's anchor, score, class] -> [B, k, 6], k = min(max_det, A).
+ * Rows are gathered from flattened batches (index + b * rows), so only Gather is needed. */
+static int end2end_postprocess(Builder *b, const char *s, int mod, int y, int64_t max_det, int *out)
+{
+    int64_t B = yb_dim(b, y, 0), C = yb_dim(b, y, 1), A = yb_dim(b, y, 2);
+    int64_t nc = C - 4;
+    if (B <= 0 || A <= 0 || nc <= 0) return yb_fail(b, s, "the end-to-end head needs static shapes");
+    int64_t k = max_det < A ? max_det : A;
+    if (k * nc >= ((int64_t)1 << 31)) return yb_fail(b, s, "too many classes for the end-to-end head");
+    int64_t p021[3] = {0, 2, 1};
+    int preds = yb_transpose(b, s, mod, y, p021, 3); /* [B, A, 4+nc] */
+    int64_t sz[2] = {4, nc};
+    int bs[2];
+    if (preds < 0 || yb_split(b, s, mod, preds, 2, sz, 2, bs) < 0) return -1;
+    int64_t last = -1;
+    int best = yb_reduce(b, s, mod, OP_REDUCE_MAX, bs[1], &last, 1, false); /* [B, A] */
+    int tv, ti;
+    if (yb_topk(b, s, mod, best, k, 1, &tv, &ti)) return -1; /* [B, k] */
+    /* the k anchors' boxes and scores: rows of [B*A, .] at index + b*A */
+    int64_t off[1024];
+    if (B > (int64_t)ARRAY_LEN(off)) return yb_fail(b, s, "batch too large for the end-to-end head");
+    for (int64_t i = 0; i < B; i++) off[i] = i * A;
+    int64_t od[2] = {B, 1};
+    int64_t flat1 = B * k, bk4[3] = {B, k, 4}, bkc[3] = {B, k, nc};
+    int rows = yb_binary(b, s, mod, OP_ADD, ti, yb_const_i64(b, s, "Constant", 2, od, off));
+    rows = yb_reshape(b, s, mod, rows, &flat1, 1);
+    int64_t f4[2] = {B * A, 4}, fc[2] = {B * A, nc};
+    int boxes = yb_reshape(b, s, mod, yb_gather(b, s, mod, yb_reshape(b, s, mod, bs[0], f4, 2), rows, 0), bk4, 3);
+    int scores = yb_reshape(b, s, mod, yb_gather(b, s, mod, yb_reshape(b, s, mod, bs[1], fc, 2), rows, 0), bkc, 3);
+    int64_t fl[2] = {B, k * nc};
+    int sv, si;
+    if (yb_topk(b, s, mod, yb_reshape(b, s, mod, scores, fl, 2), k, 1, &sv, &si)) return -1; /* [B, k] */
+    int ncv = yb_const_i64(b, s, "Constant", 0, NULL, &nc);
+    int anchor = yb_binary(b, s, mod, OP_DIV, si, ncv); /* index // nc (non-negative) */
+    int cls = yb_binary(b, s, mod, OP_SUB, si, yb_binary(b, s, mod, OP_MUL, anchor, ncv)); /* index % nc */
+    for (int64_t i = 0; i < B; i++) off[i] = i * k;
+    int rows2 = yb_binary(b, s, mod, OP_ADD, anchor, yb_const_i64(b, s, "Constant", 2, od, off));
+    rows2 = yb_reshape(b, s, mod, rows2, &flat1, 1);
+    int64_t fk[2] = {B * k, 4};
+    int sel = yb_reshape(b, s, mod, yb_gather(b, s, mod, yb_reshape(b, s, mod, boxes, fk, 2), rows2, 0), bk4, 3);
+    int parts[3] = {sel, yb_unsqueeze(b, s, mod, sv, -1), yb_unsqueeze(b, s, mod, yb_cast(b, s, mod, cls, DT_F32), -1)};
+    *out = yb_concat(b, s, mod, parts, 3, 2);
+    return *out < 0 ? -1 : 0;
+}
+
+/* v10Detect in export form: the one-to-one branches decoded with x1y1x2y2 boxes, then the
+ * top-k postprocess in the graph.  The one-to-many branches (cv2, cv3) feed nothing the
+ * export returns, and the peer's fuse() drops them: they are emitted only in the FLOPs probe
+ * (where the unfused count includes them). */
+int emit_v10detect(EMIT_ARGS)
+{
+    if (b->dynamic) return yb_fail(b, path, "v10Detect with dynamic shapes is not supported (export with dynamic=False)");
+    int64_t max_det = modtree_attr_int(m, "max_det", 300);
+    if (max_det <= 0 || max_det > 100000) return yb_fail(b, path, "v10Detect max_det %lld out of range", (long long)max_det);
+    if (b->probe && yb_child(m, "cv2") && yb_child(m, "cv3") && yb_child(m, "cv2")->n_children == nx &&
+        !strcmp(yb_child(m, "cv2")->children[0]->type, "Sequential")) {
+        Anchors an;
+        int many;
+        if (detect_core(b, m, path, sc, mod, x, nx, &detect_plain, &an, &many)) return -1;
+    }
+    static const DetectSpec one2one = {"one2one_cv2", "one2one_cv3", DECODE_XYXY, -1, -1};
+    Anchors an;
+    int y;
+    if (detect_core(b, m, path, sc, mod, x, nx, &one2one, &an, &y)) return -1;
+    if (end2end_postprocess(b, sc->scope, mod, y, max_det, out)) return -1;
+    b->g->meta.end2end = true;
+    b->g->meta.output_layout = OUTPUT_E2E_XYXY;
+    b->g->meta.max_det = (int)(max_det < an.A ? max_det : an.A);
+    return 0;
 }
 
 int emit_dfl(EMIT_ARGS)
@@ -314,7 +412,7 @@ int emit_segment(EMIT_ARGS)
     if (mc < 0) return -1;
     Anchors an;
     int det;
-    if (detect_core(b, m, path, sc, mod, x, nx, DECODE_XYWH, -1, &an, &det)) return -1;
+    if (detect_core(b, m, path, sc, mod, x, nx, &detect_plain, &an, &det)) return -1;
     int pair[2] = {det, mc};
     *out = yb_concat(b, sc->scope, mod, pair, 2, 1);
     if (*out < 0) return -1;
@@ -337,7 +435,7 @@ int emit_pose(EMIT_ARGS)
                        (long long)ndim, (long long)nk);
     Anchors an;
     int det;
-    if (detect_core(b, m, path, sc, mod, x, nx, DECODE_XYWH, -1, &an, &det)) return -1;
+    if (detect_core(b, m, path, sc, mod, x, nx, &detect_plain, &an, &det)) return -1;
     /* kpts_decode (export): y = kpts.view(bs, K, ndim, -1);
      * a = (y[:, :, :2] * 2 + (anchors - 0.5)) * strides; cat(a, sigmoid(y[:, :, 2:3])) */
     int64_t B = yb_dim(b, kpt, 0);
@@ -383,7 +481,8 @@ int emit_obb(EMIT_ARGS)
     if (angle < 0) return -1;
     Anchors an;
     int det;
-    if (detect_core(b, m, path, sc, mod, x, nx, DECODE_ROTATED, angle, &an, &det)) return -1;
+    DetectSpec rot = {"cv2", "cv3", DECODE_ROTATED, angle, -1};
+    if (detect_core(b, m, path, sc, mod, x, nx, &rot, &an, &det)) return -1;
     int pair[2] = {det, angle};
     *out = yb_concat(b, s, mod, pair, 2, 1);
     return *out < 0 ? -1 : 0;
@@ -403,10 +502,14 @@ int emit_adaptive_avgpool2d(EMIT_ARGS)
 int emit_linear(EMIT_ARGS)
 {
     if (nx != 1) return yb_fail(b, path, "Linear takes one input");
-    int w = yb_param(b, m, path, "weight", true);
-    int bias = yb_param(b, m, path, "bias", false);
-    if (w < 0) return -1;
-    *out = yb_gemm(b, sc->scope, mod, x[0], w, bias);
+    *out = yb_linear_nd(b, m, path, sc->scope, mod, x[0]);
+    return *out < 0 ? -1 : 0;
+}
+
+int emit_layernorm(EMIT_ARGS)
+{
+    if (nx != 1) return yb_fail(b, path, "LayerNorm takes one input");
+    *out = yb_layernorm(b, m, path, sc->scope, mod, x[0]);
     return *out < 0 ? -1 : 0;
 }
 

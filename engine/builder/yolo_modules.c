@@ -157,7 +157,9 @@ int emit_maxpool2d(EMIT_ARGS)
     int64_t s = modtree_attr_int_at(m, "stride", 0, k);
     int64_t p = modtree_attr_int_at(m, "padding", 0, 0);
     int64_t d = modtree_attr_int_at(m, "dilation", 0, 1);
-    if (modtree_attr_int(m, "ceil_mode", 0)) return yb_fail(b, path, "MaxPool2d ceil_mode is not supported");
+    /* ceil_mode changes nothing with stride 1 (HGStem's pool) */
+    if (modtree_attr_int(m, "ceil_mode", 0) && modtree_attr_int_at(m, "stride", 0, k) != 1)
+        return yb_fail(b, path, "MaxPool2d ceil_mode is not supported");
     if (k <= 0 || k > MAX_GEOMETRY || s <= 0 || s > MAX_GEOMETRY || p < 0 || p > k / 2 || d != 1 ||
         modtree_attr_int_at(m, "kernel_size", 1, k) != k)
         return yb_fail(b, path, "MaxPool2d needs a square kernel, positive stride and dilation 1");

@@ -163,6 +163,7 @@ DType dtype_from_onnx(int onnx_type); /* DT_UNDEFINED when unknown */
     X(OP_QUANTIZE_LINEAR, "QuantizeLinear")         \
     X(OP_DEQUANTIZE_LINEAR, "DequantizeLinear")     \
     X(OP_FAKE_QUANTIZE, "FakeQuantize")             \
+    X(OP_GRID_SAMPLE, "GridSample")                 \
     X(OP_OTHER, "")
 
 typedef enum {
@@ -254,7 +255,22 @@ typedef struct {
     bool valid;
     int64_t layers, parameters, gradients;
     double gflops;
+    int64_t norms; /* torch.nn normalisation modules (BatchNorm2d, LayerNorm...) left in it */
 } ModelSummary;
+
+/* The peer labels a fused summary "(fused)" only when fewer than 10 normalisation modules
+ * remain (its is_fused(): RT-DETR keeps its LayerNorms, and its fused line has no label). */
+static inline bool summary_fused_label(const ModelSummary *s) { return s->norms < 10; }
+
+/* How output0 of a detection graph is laid out: what predict and val decode. */
+typedef enum {
+    OUTPUT_GRID = 0,       /* [B, 4+nc+extra, A]: one row per anchor, boxes as pixel cx cy w h (OBB:
+                              + angle), class scores after sigmoid; NMS follows */
+    OUTPUT_E2E_XYXY,       /* [B, max_det, 6]: x1 y1 x2 y2 in pixels, score, class index (as a
+                              float), best first; no NMS (YOLOv10's one-to-one head) */
+    OUTPUT_E2E_CXCYWH_NORM /* [B, queries, 4+nc]: cx cy w h as fractions of the input size, class
+                              scores after sigmoid, in query order; no NMS (RT-DETR's decoder) */
+} OutputLayout;
 
 typedef struct {
     const char *task;          /* "detect", "segment", "pose", "obb", "classify" */
@@ -267,6 +283,10 @@ typedef struct {
     int imgsz[2];              /* h, w the graph was built for */
     int channels;
     int kpt_shape[2];          /* pose: (17, 3) */
+    bool end2end;              /* the head's output needs no NMS (YOLOv10's v10Detect, RT-DETR's
+                                  decoder): the peer forces nms=False for such models */
+    OutputLayout output_layout; /* layout of output0 (OUTPUT_GRID for every other head) */
+    int max_det;               /* rows of an end-to-end output0 (0 when output_layout is OUTPUT_GRID) */
     FormatId source_format;    /* the reader's registry id (FMT_PYTORCH, FMT_ONNX, FMT_YAML, ...); FMT_NONE
                                   for a graph built by hand */
     const char *source_path;

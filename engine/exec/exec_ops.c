@@ -108,6 +108,7 @@ const ExecOpDef exec_op_defs[OP_COUNT] = {
     [OP_QUANTIZE_LINEAR] = {K(quantize_linear), IO(2, 3, 1, 1), .attrs = "axis block_size"},
     [OP_DEQUANTIZE_LINEAR] = {K(dequantize_linear), IO(2, 3, 1, 1), .attrs = "axis block_size"},
     [OP_FAKE_QUANTIZE] = {K(fake_quantize), IO(5, 5, 1, 1), .attrs = "auto_broadcast levels"},
+    [OP_GRID_SAMPLE] = {K(grid_sample), IO(2, 2, 1, 1), .attrs = "align_corners mode padding_mode"},
     /* ops the writers know that the executor does not run */
     [OP_HARDMAX] = NOT_EXECUTABLE,
     [OP_REDUCE_SUM_SQUARE] = NOT_EXECUTABLE,

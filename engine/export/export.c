@@ -404,8 +404,8 @@ int export_job_body(Job *job, void *user, char *err, size_t errlen)
     const ModelSummary *fs = &g->meta.fused_summary;
     if (fs->valid) {
         char l[32], p[32], gr[32];
-        job_log(job, JOB_LOG_INFO, "%s summary (fused): %s layers, %s parameters, %s gradients, %.1f GFLOPs",
-                g->meta.model_name ? g->meta.model_name : "Model", str_thousands(l, sizeof l, fs->layers),
+        job_log(job, JOB_LOG_INFO, "%s summary%s: %s layers, %s parameters, %s gradients, %.1f GFLOPs",
+                g->meta.model_name ? g->meta.model_name : "Model", summary_fused_label(fs) ? " (fused)" : "", str_thousands(l, sizeof l, fs->layers),
                 str_thousands(p, sizeof p, fs->parameters), str_thousands(gr, sizeof gr, fs->gradients), fs->gflops);
     }
     int64_t src_bytes = file_exists(model) && !file_is_dir(model) ? path_size(model) : 0;

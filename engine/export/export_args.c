@@ -781,6 +781,7 @@ void export_facts_from_meta(const GraphMeta *meta, ModelFacts *out)
     out->task = meta->task;
     out->stride = imgsz_model_stride(meta->strides, meta->n_strides < 8 ? meta->n_strides : 8);
     out->nc = meta->nc;
+    out->end2end = meta->end2end;
     if (!imgsz_from_train_args(meta->train_args, meta->n_train_args, out->train_imgsz) && meta->imgsz[0] > 0 &&
         meta->imgsz[1] > 0) {
         /* no training imgsz recorded: the size the model was built (or, for ONNX, fixed) at */

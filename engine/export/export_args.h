@@ -203,7 +203,7 @@ typedef struct {
 /* Facts from a model's metadata -- a built graph's, or the one LoadOptions.decide sees before
  * the build (engine/registry/model.h) -- task, stride (imgsz_model_stride), nc, and the default imgsz:
  * the "imgsz" train arg (imgsz_from_train_args) or else meta->imgsz, the size a default
- * build uses.  end2end is left false (the metadata does not record it).  String fields
+ * build uses, and whether the head is end-to-end (GraphMeta.end2end).  String fields
  * point into meta; the graph must outlive out. */
 void export_facts_from_meta(const GraphMeta *meta, ModelFacts *out);
 

@@ -205,3 +205,141 @@ int pass_fuse_bn(Graph *g, char *err, size_t errlen)
     free(uses);
     return rc ? -1 : folded;
 }
+
+/* ---- parallel convolutions (RepConv, RepVGGDW) ---- */
+
+/* Conv attributes that must agree for two convolutions to merge. */
+static bool same_geometry(const Node *a, const Node *b)
+{
+    int64_t sa[2] = {1, 1}, sb[2] = {1, 1}, da[2] = {1, 1}, db[2] = {1, 1};
+    node_attr_ints(a, "strides", sa, 2);
+    node_attr_ints(b, "strides", sb, 2);
+    node_attr_ints(a, "dilations", da, 2);
+    node_attr_ints(b, "dilations", db, 2);
+    return sa[0] == sb[0] && sa[1] == sb[1] && da[0] == 1 && da[1] == 1 && db[0] == 1 && db[1] == 1 &&
+           node_attr_int(a, "group", 1) == node_attr_int(b, "group", 1) && !node_attr(a, "auto_pad") &&
+           !node_attr(b, "auto_pad");
+}
+
+/* The module subtree rooted at m (m and every module below it) flagged in dead. */
+static void mark_module_tree(const Graph *g, int m, unsigned char *dead)
+{
+    if (m < 0 || m >= g->n_modules) return;
+    dead[m] = 1;
+    for (int i = m + 1; i < g->n_modules; i++)
+        for (int p = g->modules[i].parent; p >= 0; p = g->modules[p].parent)
+            if (p == m) {
+                dead[i] = 1;
+                break;
+            }
+}
+
+int pass_fuse_rep(Graph *g, char *err, size_t errlen)
+{
+    int nn = g->n_nodes;
+    unsigned char *dead = xcalloc((size_t)(nn ? nn : 1), 1);
+    unsigned char *dead_mod = xcalloc((size_t)(g->n_modules ? g->n_modules : 1), 1);
+    int *uses = xcalloc((size_t)(g->n_tensors ? g->n_tensors : 1), sizeof(int));
+    for (int i = 0; i < nn; i++)
+        for (int k = 0; k < g->nodes[i].n_inputs; k++)
+            if (g->nodes[i].inputs[k] >= 0) uses[g->nodes[i].inputs[k]]++;
+    int merged = 0, rc = 0;
+    for (int i = 0; i < nn && rc == 0; i++) {
+        Node *add = &g->nodes[i];
+        if (add->op != OP_ADD || add->n_inputs != 2 || add->n_outputs != 1) continue;
+        int p[2];
+        bool ok = true;
+        for (int k = 0; k < 2 && ok; k++) {
+            int t = add->inputs[k];
+            p[k] = t >= 0 ? g->tensors[t].producer : -1;
+            ok = p[k] >= 0 && !dead[p[k]] && g->nodes[p[k]].op == OP_CONV && g->nodes[p[k]].n_inputs >= 2 &&
+                 uses[t] == 1 && !g->tensors[t].is_output;
+        }
+        if (!ok || p[0] == p[1]) continue;
+        Node *c0 = &g->nodes[p[0]], *c1 = &g->nodes[p[1]];
+        if (c0->inputs[0] != c1->inputs[0] || !same_geometry(c0, c1)) continue;
+        /* the bigger kernel keeps going; the smaller one must sit at its centre */
+        Tensor *W0 = &g->tensors[c0->inputs[1]], *W1 = &g->tensors[c1->inputs[1]];
+        if (W0->rank != 4 || W1->rank != 4) continue;
+        int big = W0->dims[2] >= W1->dims[2] ? 0 : 1;
+        Node *cb = big ? c1 : c0, *cs = big ? c0 : c1;
+        int wbi = cb->inputs[1], wsi = cs->inputs[1];
+        Tensor *Wb = &g->tensors[wbi], *Ws = &g->tensors[wsi];
+        int64_t kh = Wb->dims[2], kw = Wb->dims[3], sh = Ws->dims[2], sw = Ws->dims[3];
+        int64_t pb[4] = {0}, ps[4] = {0};
+        node_attr_ints(cb, "pads", pb, 4);
+        node_attr_ints(cs, "pads", ps, 4);
+        int64_t oh = (kh - sh) / 2, ow = (kw - sw) / 2;
+        if (Wb->dims[0] != Ws->dims[0] || Wb->dims[1] != Ws->dims[1] || sh > kh || sw > kw || (kh - sh) % 2 ||
+            (kw - sw) % 2 || pb[0] - ps[0] != oh || pb[2] - ps[2] != oh || pb[1] - ps[1] != ow || pb[3] - ps[3] != ow)
+            continue;
+        if (uses[wbi] != 1 || uses[wsi] != 1) continue;
+        int bbi = cb->n_inputs >= 3 ? cb->inputs[2] : -1, bsi = cs->n_inputs >= 3 ? cs->inputs[2] : -1;
+        if ((bbi >= 0 && uses[bbi] != 1) || (bsi >= 0 && uses[bsi] != 1)) continue;
+        int64_t C = Wb->dims[0], per = Wb->dims[1];
+        bool have_data = Wb->data != NULL;
+        if (have_data && (!f32(Wb, tensor_numel(Wb)) || !f32(Ws, tensor_numel(Ws)) ||
+                          (bbi >= 0 && !f32(&g->tensors[bbi], C)) || (bsi >= 0 && !f32(&g->tensors[bsi], C)))) {
+            rc = err_set(err, errlen, "%s: cannot merge: weights are not float32 data", add->name);
+            break;
+        }
+        if (have_data) {
+            float *wb = Wb->data;
+            const float *ws = Ws->data;
+            for (int64_t o = 0; o < C; o++)
+                for (int64_t c = 0; c < per; c++)
+                    for (int64_t y = 0; y < sh; y++)
+                        for (int64_t x = 0; x < sw; x++)
+                            wb[((o * per + c) * kh + y + oh) * kw + x + ow] += ws[((o * per + c) * sh + y) * sw + x];
+        }
+        if (bsi >= 0) {
+            if (bbi < 0) {
+                /* the small conv's bias becomes the merged conv's */
+                int *in = arena_alloc(g->arena, sizeof(int) * 3);
+                in[0] = cb->inputs[0];
+                in[1] = wbi;
+                in[2] = bsi;
+                cb->inputs = in;
+                cb->n_inputs = 3;
+                bbi = bsi;
+            } else if (have_data) {
+                float *bb = g->tensors[bbi].data;
+                const float *bs = g->tensors[bsi].data;
+                for (int64_t o = 0; o < C; o++) bb[o] += bs[o];
+            }
+        }
+        Wb->requires_grad = false;
+        if (bbi >= 0) g->tensors[bbi].requires_grad = false;
+        /* the big conv now produces the sum */
+        int y = add->outputs[0], old = cb->outputs[0];
+        int pbn = big ? p[1] : p[0];
+        cb->outputs[0] = y;
+        g->tensors[y].producer = pbn;
+        dead[i] = 1;
+        dead[big ? p[0] : p[1]] = 1;
+        merged++;
+        int cm = cb->module;
+        if (cm >= 0 && g->modules[cm].out_tensor == old) g->modules[cm].out_tensor = y;
+        /* the small conv's module (and the block around it, when it holds nothing else) goes */
+        int sm = cs->module;
+        if (sm >= 0) {
+            int blk = g->modules[sm].parent;
+            bool only = blk >= 0 && blk != cm && blk != g->modules[cm].parent;
+            for (int k = 0; only && k < nn; k++)
+                if (!dead[k] && k != (big ? p[0] : p[1]) && g->nodes[k].module >= 0)
+                    for (int q = g->nodes[k].module; q >= 0; q = g->modules[q].parent)
+                        if (q == blk) {
+                            only = false;
+                            break;
+                        }
+            int64_t gone = tensor_numel(Ws) + (bsi >= 0 && bbi != bsi ? C : 0);
+            module_params_add(g, sm, -gone);
+            mark_module_tree(g, only ? blk : sm, dead_mod);
+        }
+    }
+    if (rc == 0 && merged) pass_compact(g, dead, dead_mod);
+    free(dead);
+    free(dead_mod);
+    free(uses);
+    return rc ? -1 : merged;
+}

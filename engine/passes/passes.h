@@ -4,7 +4,7 @@
  * Those that can fail return 0, or -1 with a message in err (the graph is then unusable and
  * should be freed).
  *
- *   passes.c        pass_fuse_bn, pass_compact (model loading: the peer's fuse())
+ *   passes.c        pass_fuse_bn, pass_fuse_rep, pass_compact (model loading: the peer's fuse())
  *   passes_half.c   pass_half (half=True) and the small surgery helpers the passes share
  *   passes_nms.c    pass_nms (nms=True)
  *   passes_fold.c   pass_simplify (simplify=True), pass_fold_static (TF.js)
@@ -30,6 +30,13 @@
 /* Returns the number of BatchNormalization nodes folded (0 when none), or -1 + message
  * (a BN whose parameters do not fit its conv; the graph is left unchanged then). */
 int pass_fuse_bn(Graph *g, char *err, size_t errlen);
+
+/* Merge parallel convolutions of the same input whose outputs are only summed (RepConv's 3x3
+ * and 1x1 branches, RepVGGDW's 7x7 and 3x3), as the peer's fuse() does: the smaller kernel is
+ * added at the centre of the bigger one, the biases summed; the bigger conv produces the sum,
+ * frozen.  Run after pass_fuse_bn (the branches' BatchNorms folded first).  Returns the number
+ * of merges, or -1 + message. */
+int pass_fuse_rep(Graph *g, char *err, size_t errlen);
 
 /* Drop nodes flagged in dead[] (n_nodes entries, may be NULL) and every tensor no node,
  * graph input/output or module refers to any more; remap all indices.  Module entries

@@ -192,7 +192,7 @@ static int check_imgsz(const ModTree *t, const LoadOptions *o, const char *path,
 }
 
 /* The builder's graph for a layer list (take: the graph adopts t's blobs), built as
- * opt->decide settles (once), BatchNorm folded when fuse. */
+ * opt->decide settles (once), BatchNorm folded and parallel convolutions merged when fuse. */
 static Graph *build(ModTree *t, const char *path, const LoadOptions *opt, bool take, char *err, size_t errlen)
 {
     LoadOptions decided = *opt, *o = &decided;
@@ -211,7 +211,7 @@ static Graph *build(ModTree *t, const char *path, const LoadOptions *opt, bool t
         return NULL;
     }
     g->meta.source_path = arena_strdup(g->arena, path);
-    if (o->fuse && pass_fuse_bn(g, why, sizeof why) < 0) {
+    if (o->fuse && (pass_fuse_bn(g, why, sizeof why) < 0 || pass_fuse_rep(g, why, sizeof why) < 0)) {
         err_set(err, errlen, "%s: %s", path, why);
         graph_free(g);
         return NULL;

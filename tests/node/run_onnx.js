@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // run_onnx: run an ONNX model in onnxruntime-node for the tests.
 //
-//   node tests/node/run_onnx.js MODEL [INPUT...] [--out DIR] [--fill PATTERN] [--info] [--threads N]
+//   node tests/node/run_onnx.js MODEL [INPUT...] [--out DIR] [--fill PATTERN] [--info] [--threads N] [--no-optimize]
 //   node tests/node/run_onnx.js --batch PLAN.json
 //
 // INPUT is NAME=FILE.npy or NAME=DTYPE:D0xD1x...:PATTERN (PATTERN: zeros, ones, ramp,
@@ -10,6 +10,8 @@
 // with every character outside [A-Za-z0-9._-] replaced by '_').  Prints one JSON line:
 //   {"model":..., "inputs":[{"name","dtype","dims"}], "outputs":[{"name","dtype","dims","file"}]}
 // --info prints the declared interface (symbolic dims as strings) without running.
+// --no-optimize runs without onnxruntime's graph rewrites (its Pad fusion folds a zero Pad into
+// a following MaxPool's padding, which pads with -inf instead: not the same model).
 // A batch plan is a JSON array of {"model", "inputs": {NAME: SPEC}, "out", "fill"}: one
 // session per entry, one JSON line each.  Errors print {"model", "error"} and exit 1.
 'use strict';
@@ -75,9 +77,10 @@ function toOrt(arr) {
   return new ort.Tensor(arr.dtype, arr.data, arr.dims);
 }
 
-async function runOne(item, info, threads) {
+async function runOne(item, info, threads, noOptimize) {
   const opts = { logSeverityLevel: 3 };
   if (threads) opts.intraOpNumThreads = threads;
+  if (noOptimize) opts.graphOptimizationLevel = 'disabled';
   const session = await ort.InferenceSession.create(item.model, opts);
   const meta = (names, md) => names.map((n, i) => ({ name: n, dtype: md[i].type, dims: md[i].shape }));
   const result = { model: item.model };
@@ -120,7 +123,7 @@ async function runOne(item, info, threads) {
 
 async function main(argv) {
   let items = [];
-  let info = false, threads = 0, out = null, fill = null, model = null;
+  let info = false, threads = 0, out = null, fill = null, model = null, noOptimize = false;
   const inputs = {};
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -129,6 +132,7 @@ async function main(argv) {
     else if (a === '--fill') fill = argv[++i];
     else if (a === '--info') info = true;
     else if (a === '--threads') threads = Number(argv[++i]);
+    else if (a === '--no-optimize') noOptimize = true;
     else if (!model && !a.includes('=')) model = a;
     else if (a.includes('=')) {
       const eq = a.indexOf('=');
@@ -143,7 +147,7 @@ async function main(argv) {
   let failed = 0;
   for (const item of items) {
     try {
-      process.stdout.write(JSON.stringify(await runOne(item, info, threads)) + '\n');
+      process.stdout.write(JSON.stringify(await runOne(item, info, threads, noOptimize)) + '\n');
     } catch (e) {
       failed++;
       process.stdout.write(JSON.stringify({ model: item.model, error: String(e && e.message ? e.message : e) }) + '\n');

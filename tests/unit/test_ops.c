@@ -103,7 +103,8 @@ static void test_writer_tables(void)
     EXPECT_EQ_INT(tfjs_write_op_support(OP_OTHER), OP_WRITE_NO);
     EXPECT_EQ_INT(torchscript_write_op_support(OP_OTHER), OP_WRITE_NO);
     EXPECT_EQ_INT(tfjs_write_op_support(OP_NMS), OP_WRITE_NO);
-    EXPECT_EQ_INT(openvino_write_op_support(OP_PAD), OP_WRITE_NO);
+    EXPECT_EQ_INT(tfjs_write_op_support(OP_GRID_SAMPLE), OP_WRITE_NO);
+    EXPECT_EQ_INT(openvino_write_op_support(OP_GRID_SAMPLE), OP_WRITE_YES);
 }
 
 /* images [1, 3, 8, 8] -> one node of op (by enum, or by name for OP_OTHER) -> output0. */

@@ -419,6 +419,13 @@ static void test_refuses_os_system(void) { check_refused("os", "system", false);
 static void test_refuses_builtins_eval(void) { check_refused("builtins", "eval", true); }
 static void test_refuses_subprocess_popen(void) { check_refused("subprocess", "Popen", false); }
 static void test_refuses_posix_system(void) { check_refused("posix", "system", true); }
+/* v10Detect is allowed by its exact name: the functions beside it are not */
+static void test_refuses_ultralytics_functions(void)
+{
+    check_refused("ultralytics.nn.modules.head", "make_anchors", false);
+    check_refused("ultralytics.nn.tasks", "torch_safe_load", true);
+    check_refused("ultralytics.nn.modules.head", "v10detect", false);
+}
 
 static void test_tensor_past_storage(void)
 {
@@ -819,6 +826,7 @@ int main(void)
     RUN(test_refuses_builtins_eval);
     RUN(test_refuses_subprocess_popen);
     RUN(test_refuses_posix_system);
+    RUN(test_refuses_ultralytics_functions);
     RUN(test_tensor_past_storage);
     RUN(test_dims_overflow);
     RUN(test_huge_stride_overflow);

@@ -747,8 +747,8 @@ static void test_unsupported(void)
 
     g = tiny_graph();
     int z = act(g, "z", 4, D(1, 4, 8, 8));
-    node(g, OP_OTHER, "GridSample", "/m/GridSample", &g->outputs[0], 1, &z, 1);
-    expect_refused(g, "/m/GridSample (GridSample)", "no TorchScript translation");
+    node(g, OP_OTHER, "RoiAlign", "/m/RoiAlign", &g->outputs[0], 1, &z, 1);
+    expect_refused(g, "/m/RoiAlign (RoiAlign)", "no TorchScript translation");
 
     g = tiny_graph();
     z = act(g, "z", 4, D(1, 8, 8, 8));

@@ -97,7 +97,7 @@ static Graph *fixture_graph(int n_layers)
     graph_add_node(g, OP_RESHAPE, "Reshape", "/detect/Reshape", det, &pooled, 1, &out, 1);
     graph_add_output(g, out);
     g->modules[det].out_tensor = out;
-    g->meta.summary = (ModelSummary){true, 10 + n_layers, graph_param_count(g), graph_param_count(g), 0.1};
+    g->meta.summary = (ModelSummary){.valid = true, .layers = 10 + n_layers, .parameters = graph_param_count(g), .gradients = graph_param_count(g), .gflops = 0.1};
     return g;
 }
 

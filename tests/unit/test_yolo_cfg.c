@@ -195,7 +195,7 @@ static void test_config_errors(void)
     expect_error("nc: 3\nscales:\n  n: [0.33, 0.25]\nbackbone:\n  - [-1, 1, Conv, [16, 3, 2]]\nhead:\n"
                  "  - [-1, 1, Classify, [nc]]\n",
                  "[depth, width, max_channels]");
-    expect_error("nc: 3\nactivation: nn.ReLU()\nbackbone:\n  - [-1, 1, Conv, [16, 3, 2]]\nhead:\n"
+    expect_error("nc: 3\nactivation: nn.LeakyReLU(0.1)\nbackbone:\n  - [-1, 1, Conv, [16, 3, 2]]\nhead:\n"
                  "  - [-1, 1, Classify, [nc]]\n",
                  "activation");
     expect_error("nc: 3\nbackbone:\n  - [-1, 1, Conv, [16, 3, 2]]\nhead:\n  - [-1, 1, Pose, [nc, kpt_shape]]\n",
