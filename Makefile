@@ -11,7 +11,7 @@
 .DEFAULT_GOAL := all
 PREFIX   ?= /usr/local
 CC       ?= cc
-PKGS     := ncursesw json-c libprotobuf-c libzip yaml-0.1 openblas libpng libxml-2.0 zlib
+PKGS     := ncursesw json-c libprotobuf-c libzip yaml-0.1 libpng libxml-2.0 zlib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lreadline -ljpeg -lpthread -lm
 

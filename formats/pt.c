@@ -536,7 +536,7 @@ static ModNode *build_module(Loader *L, PickleValue *obj, const char *name, cons
         if (pickle_is_class(v, "torch._utils", "_rebuild_tensor_v2")) {
             /* a plain tensor attribute (YOLO-World's txt_feats): kept like a buffer */
             char what[600];
-            snprintf(what, sizeof what, "%s%s%s", n->path, *n->path ? "." : "", key);
+            snprintf(what, sizeof what, "%s.%s", *n->path ? n->path : "model", key); /* the root is ckpt['model'] */
             PtTensor t = {0};
             if (!resolve_tensor(L, v, what, L->with_data, &t, 0)) return NULL;
             modtree_add_tensor(L->tree, n, key, t.dtype, t.rank, t.dims, t.data, true, false);

@@ -82,13 +82,6 @@ int value_alloc(Exec *e, Value *v, ValueType t, int rank, const int64_t *dims, c
         n *= dims[i];
         v->dims[i] = dims[i];
     }
-    size_t bytes = (size_t)(n ? n : 1) * (t == VT_F32 ? sizeof(float) : sizeof(int64_t));
-    if (!membudget_take(bytes)) return membudget_refuse(err, errlen, NULL, "its output", bytes);
-    v->data = malloc(bytes);
-    if (!v->data) {
-        membudget_give(bytes);
-        return err_set(err, errlen, "cannot allocate %zu bytes for its output", bytes);
-    }
     v->type = t;
     v->rank = rank;
     v->numel = n;

@@ -313,6 +313,13 @@ bool job_commit(Job *job)
     return ok;
 }
 
+void job_commit_end(Job *job)
+{
+    pthread_mutex_lock(&job->mu);
+    job->finishing = false;
+    pthread_mutex_unlock(&job->mu);
+}
+
 static char *dup_or_null(const char *s)
 {
     return s ? xstrdup(s) : NULL;

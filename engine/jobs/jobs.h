@@ -185,6 +185,10 @@ bool job_cancelled(const Job *job);
  * True: from now on job_cancel refuses (returns false) and the job ends DONE or FAILED by
  * the body's return value, so a cancelled job never leaves a committed result behind. */
 bool job_commit(Job *job);
+/* The step committed with job_commit is in place and the body goes on with further steps
+ * (an engine or a converted model made from an ONNX export it has just committed): cancel is
+ * honoured again; what was committed stays. */
+void job_commit_end(Job *job);
 
 void job_add_artifact(Job *job, const char *path, int64_t bytes, const char *precision, double ratio);
 void job_add_check(Job *job, const char *name, JobCheckStatus status, const char *detail, double max_abs_diff);

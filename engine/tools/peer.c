@@ -389,6 +389,7 @@ int export_converter_tool(struct ExportCtx *ctx, char *err, size_t errlen)
         err_set(err, errlen, "%s", msg);
         goto out;
     }
+    job_commit_end(ctx->job); /* the ONNX is in place; the tool's step can still be cancelled */
     snprintf(ctx->out_path, sizeof ctx->out_path, "%s", dest); /* the ONNX stage wrote its own */
     char onnx_path[4096];
     snprintf(onnx_path, sizeof onnx_path, "%s", oc.out_path);

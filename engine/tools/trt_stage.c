@@ -178,6 +178,7 @@ int export_engine_tool(struct ExportCtx *ctx, char *err, size_t errlen)
         err_set(err, errlen, "%s", msg);
         goto out;
     }
+    job_commit_end(job); /* the ONNX is in place; the tool's step can still be cancelled */
     char onnx_path[4096];
     snprintf(onnx_path, sizeof onnx_path, "%s", oc.out_path);
     const char *oslash = strrchr(onnx_path, '/');

@@ -2,7 +2,8 @@
 # End-to-end: `yoloport benchmark` -- one full run of yolov8n.pt on coco8 over every format
 # (release binary, onnxruntime from the npm test dependency on the search path), whose outputs
 # every assertion reads: a row for every format in the peer's order, the peer's columns and
-# legend, mAP50-95 within 0.01 of the peer's 0.638 for every fp32 format that ran, ONNX timed
+# legend, mAP50-95 within 0.01 of the peer's 0.638 for every fp32 dynamic format that ran (of
+# 0.609 for fixed-shape ones, validated on square letterboxes), ONNX timed
 # in onnxruntime, the formats this build cannot produce as ❌ with the reason, the three files
 # and the host stamp; then a second run that reuses the ONNX artifact; and usage errors.
 . "$(dirname "$0")/lib.sh"
@@ -41,7 +42,11 @@ J="$t/runs/benchmark/yolov8n/benchmarks.json"
 py() { /usr/bin/python3 -c "import json; d=json.load(open('$J')); r=d['rows']; $1"; }
 check "benchmark: a row for every format, in the peer's order" [ "$(py "print(len(r), r[0]['format'], r[2]['format'], r[3]['format'], r[-1]['format'])")" = "16 PyTorch ONNX OpenVINO RKNN" ]
 check "benchmark: every row printed" sh -c "[ \$(grep -cE '^[0-9]+ +[A-Za-z]' '$t/b.out') -eq 16 ]"
-check "benchmark: mAP50-95 within 0.01 of 0.638 for every fp32 format that ran (at least PyTorch, ONNX, OpenVINO)" [ "$(py "ran=[x for x in r if x['precision']=='fp32' and x['metrics/mAP50-95(B)'] is not None]; print(sorted(x['format'] for x in ran)[:3] if all(abs(x['metrics/mAP50-95(B)']-0.638)<=0.01 for x in ran) else 'off: %s' % [(x['format'], x['metrics/mAP50-95(B)']) for x in ran])")" = "['ONNX', 'OpenVINO', 'PyTorch']" ]
+# Formats with a dynamic input are validated as the peer validates dynamic models, on
+# rectangular letterboxes (0.638); fixed-shape ones (NCNN, MNN: no dynamic=) on square 640
+# letterboxes, as the peer sets rect=False for a static model -- a static ONNX export of
+# yolov8n gives 0.609 there.
+check "benchmark: mAP50-95 within 0.01 of 0.638 for every fp32 dynamic format that ran (at least PyTorch, ONNX, OpenVINO), of 0.609 for fixed-shape ones" [ "$(py "static={'NCNN','MNN','TensorFlow Lite','TensorFlow SavedModel','TensorFlow GraphDef','PaddlePaddle'}; ran=[x for x in r if x['precision']=='fp32' and x['metrics/mAP50-95(B)'] is not None]; print(sorted(x['format'] for x in ran if x['format'] not in static)[:3] if all(abs(x['metrics/mAP50-95(B)']-(0.609 if x['format'] in static else 0.638))<=0.01 for x in ran) else 'off: %s' % [(x['format'], x['metrics/mAP50-95(B)']) for x in ran])")" = "['ONNX', 'OpenVINO', 'PyTorch']" ]
 check "benchmark: ONNX timed in onnxruntime, checked against the source" [ "$(py "o=r[2]; print(o['status'], o['runtime'].startswith('onnxruntime 1.'), o['ms_per_image'] > 0, o['fps'] > 0, o['max_abs_delta'] < 0.05)")" = "✅ True True True True" ]
 check "benchmark: formats this build cannot produce are ❌ with the reason" [ "$(py "x=[y for y in r if y['format']=='CoreML'][0]; print(x['status'], x['note'].startswith('not available in this build'))")" = "❌ True" ]
 check "benchmark: a format written but not runnable here is ❎, never ✅" [ "$(py "x=[y for y in r if y['format']=='TensorFlow.js'][0]; print(x['status'], x['ms_per_image'], 'not run' in x['note'])")" = "❎ None True" ]

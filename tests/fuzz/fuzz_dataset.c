@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "engine/val/dataset.h"
+#include "tests/fuzz/fuzz_budget.h"
 
 static char dir[64];
 

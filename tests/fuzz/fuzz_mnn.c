@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "formats/mnn.h"
+#include "tests/fuzz/fuzz_budget.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

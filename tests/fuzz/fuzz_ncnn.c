@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "formats/ncnn.h"
+#include "tests/fuzz/fuzz_budget.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "formats/tflite.h"
+#include "tests/fuzz/fuzz_budget.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -17,7 +17,6 @@
 #include "tests/check.h"
 #include "tests/export_fixture.h"
 
-void openblas_set_num_threads(int n); /* OpenBLAS's own threads are not what this test checks */
 
 #define N_EXPORTS 50
 
@@ -72,7 +71,6 @@ static void test_fifty_exports_half_cancelled(void)
 
 int main(void)
 {
-    openblas_set_num_threads(1);
     char share[PATH_MAX], tmpdir[PATH_MAX];
     if (!getenv("YOLOPORT_SHARE") && realpath("share", share)) setenv("YOLOPORT_SHARE", share, 1);
     snprintf(tmpdir, sizeof tmpdir, "/tmp/yoloport-test-jobs-exports-XXXXXX");

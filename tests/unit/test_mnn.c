@@ -560,7 +560,7 @@ static void test_yolov8n_vs_peer(void)
     JobState st;
     const char *w[] = {"model=peer_yolov8n.pt", "format=mnn", "verify=False"};
     ExportRun *run = export_words(runner, &log, &st, w, 3);
-    EXPECT(run && run->status == EXPORT_OK);
+    EXPECT(run && run->status == EXPORT_UNCHECKED); /* verify=False: written, not checked */
     export_run_free(run);
     Graph *g = mnn_read("peer_yolov8n.mnn", err, sizeof err);
     EXPECT_MSG(g != NULL, "%s", err);
