@@ -121,9 +121,9 @@ test: deps
 FUZZ_SECONDS ?= 60
 fuzz: $(FUZZ_BINS)
 	@for f in $(FUZZ_BINS); do \
-	  n=$$(basename $$f); mkdir -p build/fuzz-corpus/$$n; \
+	  n=$$(basename $$f); mkdir -p build/fuzz-corpus/$$n build/fuzz-artifacts; \
 	  echo "fuzz: $$n for $(FUZZ_SECONDS)s"; \
-	  $$f -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=1024 -timeout=10 build/fuzz-corpus/$$n tests/fuzz/corpus/$$n || exit 1; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=1024 -timeout=10 -artifact_prefix=build/fuzz-artifacts/ build/fuzz-corpus/$$n tests/fuzz/corpus/$$n || exit 1; \
 	done
 
 bench: build/yoloport

@@ -56,10 +56,10 @@ for f in build/fuzz/fuzz_*; do
     [ -x "$f" ] || continue
     n=$(basename "$f")
     [ -n "$only" ] && ! echo "fuzz" | grep -qE "$only" && continue
-    mkdir -p "build/fuzz-corpus/$n"
+    mkdir -p "build/fuzz-corpus/$n" build/fuzz-artifacts
     corpus="tests/fuzz/corpus/$n"; [ -d "$corpus" ] || corpus=""
     # a memory limit and a per-input time limit: what the readers must bound is a finding
-    if timeout 120 "$f" -max_total_time="${FUZZ_SECONDS:-20}" -rss_limit_mb=1024 -timeout=10 "build/fuzz-corpus/$n" \
+    if timeout 120 "$f" -max_total_time="${FUZZ_SECONDS:-20}" -rss_limit_mb=1024 -timeout=10 -artifact_prefix=build/fuzz-artifacts/ "build/fuzz-corpus/$n" \
         $corpus >"$out/$n.log" 2>&1; then
         echo "PASS fuzz:$n ($(grep -o 'Done [0-9]* runs' "$out/$n.log" | tail -1))"; pass=$((pass + 1))
     else

@@ -71,25 +71,40 @@ static char *absolute(const char *p)
 
 static void push(Vec *v, char *s) { vec_push(v, sizeof s, &s); }
 
-static int list_images_rec(const char *dir, Vec *out, int depth)
+/* Entries a split folder's scan looks at, in all: a yaml naming "/" or a huge tree is
+ * refused instead of walking the whole disk. */
+#define DATASET_MAX_SCAN 200000
+
+/* The images under dir (recursive, links not followed, hidden entries skipped); *budget
+ * counts the entries still allowed.  0, or -1 when the budget ran out. */
+static int list_images_rec(const char *dir, Vec *out, int depth, long *budget)
 {
     if (depth > 32) return 0;
     DIR *d = opendir(dir);
-    if (!d) return -1;
+    if (!d) return 0;
     struct dirent *e;
-    while ((e = readdir(d)) && out->len < DATASET_MAX_IMAGES) {
+    int rc = 0;
+    while (rc == 0 && (e = readdir(d)) && out->len < DATASET_MAX_IMAGES) {
         if (e->d_name[0] == '.') continue;
+        if (--*budget < 0) {
+            rc = -1;
+            break;
+        }
         char *p = xasprintf("%s/%s", dir, e->d_name);
         struct stat sb;
-        if (stat(p, &sb) == 0 && S_ISDIR(sb.st_mode)) list_images_rec(p, out, depth + 1);
-        else if (S_ISREG(sb.st_mode) && sources_is_image_name(e->d_name)) {
-            push(out, p);
+        if (lstat(p, &sb) != 0) {
+            /* gone since readdir: skipped */
+        } else if (S_ISDIR(sb.st_mode)) {
+            rc = list_images_rec(p, out, depth + 1, budget);
+        } else if (sources_is_image_name(e->d_name) &&
+                   (S_ISREG(sb.st_mode) || (S_ISLNK(sb.st_mode) && stat(p, &sb) == 0 && S_ISREG(sb.st_mode)))) {
+            push(out, p); /* a linked image is an image; a linked folder is not walked */
             p = NULL;
         }
         free(p);
     }
     closedir(d);
-    return 0;
+    return rc;
 }
 
 /* The images of one split entry: a folder (recursive) or a .txt list (lines relative to its
@@ -115,7 +130,13 @@ static int split_images(const char *yaml, const char *key, const char *entry, co
         free(real);
     }
     if (S_ISDIR(sb.st_mode)) {
-        list_images_rec(p, out, 0);
+        long budget = DATASET_MAX_SCAN;
+        if (list_images_rec(p, out, 0, &budget) != 0) {
+            err_set(err, errlen, "%s: %s: %s holds more than %d files and folders: name the folder of the images", yaml,
+                    key, p, DATASET_MAX_SCAN);
+            free(p);
+            return -1;
+        }
     } else {
         size_t len;
         char msg[512];

@@ -105,6 +105,10 @@ static void test_dataset_yaml(void)
     write_file("ds/labels/val/a.txt", "0 0.5 0.5 0.2 0.2\n\n1 0.1 0.1 0.3 0.1 0.3 0.3\n0 0.5 0.5 0.2 0.2\n");
     write_file("ds/d.yaml", "path: .\ntrain: images/train\nval: images/val\nnames:\n  0: cat\n  1: dog\n");
     snprintf(yaml, sizeof yaml, "%s/ds/d.yaml", tmpdir);
+    /* a link back up the tree is not walked (each image once, no endless descent) */
+    char loop[600];
+    snprintf(loop, sizeof loop, "%s/ds/images/val/sub/up", tmpdir);
+    EXPECT(symlink("..", loop) == 0);
     Dataset d;
     EXPECT_MSG(dataset_load(yaml, "val", &d, err, sizeof err) == 0, "%s", err);
     EXPECT_EQ_INT(d.nc, 2);
