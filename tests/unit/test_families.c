@@ -7,8 +7,12 @@
  * YOLOv6, YOLOv8-P2) keep building from their configs.
  *
  * Modes for the e2e script (tests/e2e/families.sh):
- *   test_families run MODEL INPUT.npy OUTDIR   the fused model run by the executor on INPUT:
- *                                                 OUTDIR/output<k>.npy */
+ *   test_families run MODEL INPUT.npy OUTDIR [imgsz]   the fused model run by the executor on
+ *                                                 INPUT: OUTDIR/output<k>.npy (and the end-to-end
+ *                                                 heads' candidates.npy)
+ *   test_families output MODEL INPUT.npy OUT.npy H,W   the fused model built for H x W, run as
+ *                                                 the builtin runtime runs it (nothing kept
+ *                                                 beyond the outputs): output0 to OUT.npy */
 #include <json-c/json.h>
 #include <math.h>
 #include <string.h>
@@ -54,14 +58,15 @@ static int e2e_candidates(const Graph *g)
     return -1;
 }
 
-static int run_model(Graph *g, const char *input, Output *outs, int max, int *n_out, char *err, size_t errlen)
+static int run_model_as(Graph *g, const char *input, bool candidates, Output *outs, int max, int *n_out, char *err,
+                        size_t errlen)
 {
     NpyArray in = {0};
     if (npy_read(input, 0, &in, err, errlen)) return -1;
     float *x = npy_to_f32(&in, err, errlen);
     int rc = -1;
     Exec *e = x ? exec_new(g, err, errlen) : NULL;
-    int cand = e2e_candidates(g);
+    int cand = candidates ? e2e_candidates(g) : -1;
     if (e && cand >= 0) exec_keep_all(e, 1);
     if (e && exec_set_input(e, g->tensors[g->inputs[0]].name, x, in.dims, in.rank, err, errlen) == 0 &&
         exec_run(e, NULL, err, errlen) == 0) {
@@ -93,6 +98,11 @@ static int run_model(Graph *g, const char *input, Output *outs, int max, int *n_
     free(x);
     npy_free(&in);
     return rc;
+}
+
+static int run_model(Graph *g, const char *input, Output *outs, int max, int *n_out, char *err, size_t errlen)
+{
+    return run_model_as(g, input, true, outs, max, n_out, err, errlen);
 }
 
 static Graph *load_fused(const char *path, int imgsz, char *err, size_t errlen)
@@ -526,9 +536,34 @@ done:
     graph_free(b);
 }
 
+static int output_main(int argc, char **argv)
+{
+    int h = 0, w = 0;
+    if (argc < 6 || sscanf(argv[5], "%d,%d", &h, &w) != 2 || h < 1 || w < 1) {
+        fprintf(stderr, "usage: %s output MODEL INPUT.npy OUT.npy H,W\n", argv[0]);
+        return 2;
+    }
+    char err[1024];
+    LoadOptions o = {.fuse = true};
+    o.imgsz[0] = h;
+    o.imgsz[1] = w;
+    Graph *g = model_load(argv[2], &o, err, sizeof err);
+    Output out = {0};
+    int n = 0;
+    int rc = g && run_model_as(g, argv[3], false, &out, 1, &n, err, sizeof err) == 0 && n == 1 &&
+                     npy_write(argv[4], DT_F32, out.dims, out.rank, out.data, err, sizeof err) == 0
+                 ? 0
+                 : 1;
+    if (rc) fprintf(stderr, "%s\n", err);
+    free(out.data);
+    graph_free(g);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1 && !strcmp(argv[1], "run")) return run_main(argc, argv);
+    if (argc > 1 && !strcmp(argv[1], "output")) return output_main(argc, argv);
     RUN(test_yolov8n_ghost);
     RUN(test_yolov9t);
     RUN(test_yolov10n);
