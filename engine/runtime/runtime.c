@@ -319,6 +319,7 @@ static RuntimeSession *builtin_session(Graph *owned, const Graph *g, int threads
     s->ops = &builtin_ops;
     s->impl = b;
     s->runtime = RUNTIME_BUILTIN;
+    s->threads = exec_threads(e);
     s->cancel = cancel;
     snprintf(s->version, sizeof s->version, "%s", YOLOPORT_VERSION);
     snprintf(s->label, sizeof s->label, "the yoloport executor");

@@ -110,6 +110,8 @@ struct RuntimeSession {
                                builds some checkpoints again for each input size): read it
                                again after a run rather than keeping pointers into it */
     FormatId format;        /* the artifact's format */
+    int threads;            /* threads a run uses as asked of the runtime (builtin: the executor's;
+                               onnxruntime: its intra-op threads, 0 = its default) */
     const volatile int *cancel; /* polled by the builtin runtime between nodes (may be NULL) */
     void *impl;
 };
