@@ -231,6 +231,10 @@ int nw_nc_shape(W *w, const Node *n, const Tensor *x, int R, int out[4])
         if (al[i] <= 0 || al[i] > INT_MAX)
             return nw_fail(w, n, "tensor '%s' %s has a dim that is not static (ncnn needs every shape known)", x->name,
                         shape_str(x, sh, sizeof sh));
+    const Tensor *in0 = w->g->n_inputs > 0 ? &w->g->tensors[w->g->inputs[0]] : NULL;
+    if (al[0] != 1 && in0 && in0->rank > 0 && in0->dims[0] == 1)
+        return nw_fail(w, n, "tensor '%s' %s moves parts of the image into the batch axis (as YOLO12's area "
+                    "attention does): ncnn blobs have no batch axis to hold them", x->name, shape_str(x, sh, sizeof sh));
     if (al[0] != 1)
         return nw_fail(w, n, "tensor '%s' %s has batch %lld: ncnn runs one image at a time (export with batch=1)",
                     x->name, shape_str(x, sh, sizeof sh), (long long)al[0]);

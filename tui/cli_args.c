@@ -61,6 +61,16 @@ static int set_one(CliArg *a, const char *v, const char *verb)
         *(int *)a->dst = (int)x;
         return 0;
     }
+    case CA_THREADS: {
+        long x = strtol(v, &end, 10);
+        if (!*v || *end || x < 1 || x > CLI_MAX_THREADS) {
+            fprintf(stderr, "yoloport %s: '%s=%s' is an invalid value: '%s' takes a whole number of threads from 1 to %d "
+                    "(i.e. '%s=2'; leave it out for every core)\n", verb, a->name, v, a->name, CLI_MAX_THREADS, a->name);
+            return -1;
+        }
+        *(int *)a->dst = (int)x;
+        return 0;
+    }
     case CA_FLOAT:
     case CA_FRACTION: {
         double x = strtod(v, &end);

@@ -17,7 +17,10 @@ typedef enum {
     CA_STR,      /* char[CLI_ARG_STR] */
     CA_IMGSZ,    /* int[2] (h, w): 640 | 640,480 | [640, 480] */
     CA_INTS,     /* CliInts *: 0 | 0,2 | [0, 2] */
+    CA_THREADS,  /* int *: 1 .. CLI_MAX_THREADS (threads= of the runtime; unset: the runtime's default) */
 } CliArgType;
+
+#define CLI_MAX_THREADS 256 /* the executor's pool holds at most this many */
 
 #define CLI_ARG_STR 4096
 

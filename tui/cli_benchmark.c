@@ -38,6 +38,7 @@ static void usage(FILE *out)
     cli_wrap(out, "  MODEL  ", registry_sources_text(), 80);
     fprintf(out, "  keys   imgsz=640 half=False int8=False dynamic=True format=onnx,openvino (default: every format)\n"
                  "         runtime=auto|builtin|onnxruntime[:PATH] warmup=2 runs=10 reuse=True project= name=\n"
+                 "         threads=N (threads each runtime runs one image on; default every core)\n"
                  "example: yoloport benchmark model=yolov8n.pt data=coco8.yaml\n");
 }
 
@@ -59,7 +60,7 @@ int cli_benchmark(int argc, char **argv)
         {"dynamic", CA_BOOL, &a.dynamic, false},
         {"runtime", CA_STR, runtime, false}, {"host", CA_STR, host, false},      {"warmup", CA_INT, &a.warmup, false},
         {"runs", CA_INT, &a.runs, false},   {"reuse", CA_BOOL, &a.reuse, false}, {"project", CA_STR, project, false},
-        {"name", CA_STR, name, false},
+        {"name", CA_STR, name, false},      {"threads", CA_THREADS, &a.threads, false},
     };
     if (cli_args_parse(spec, (int)ARRAY_LEN(spec), NULL, NULL, 0, argc, argv, "benchmark") != 0) return 2;
     if (!model[0]) {

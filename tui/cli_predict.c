@@ -1,5 +1,5 @@
 /* cli_predict: `yoloport predict model=M source=IMAGE|FOLDER|GLOB [imgsz= conf= iou= max_det=
- * classes= agnostic_nms= save= project= name= exist_ok= runtime=] [--json]` -- the peer's
+ * classes= agnostic_nms= save= project= name= exist_ok= runtime= threads=] [--json]` -- the peer's
  * predict, with its console lines ("image 1/1 /path/bus.jpg: 640x480 4 persons, 1 bus,
  * 35.2ms", then "Speed: ..."), one JSON object per image with --json (on stdout; the console
  * lines then go to stderr), and the annotated images where the peer saves them with save=True.
@@ -25,6 +25,7 @@ static void usage(FILE *out)
     cli_wrap(out, "  MODEL  ", registry_sources_text(), 80);
     fprintf(out, "  keys   imgsz=640 conf=0.25 iou=0.7 max_det=300 classes=0,2 agnostic_nms=False\n"
                  "         save=False project=runs/<task> name=predict exist_ok=False runtime=auto|builtin|onnxruntime[:PATH]\n"
+                 "         threads=N (threads one image runs on; default every core)\n"
                  "  --json one JSON object per image on stdout\n"
                  "example: yoloport predict model=yolov8n.pt source=bus.jpg save=True\n");
 }
@@ -107,7 +108,7 @@ int cli_predict(int argc, char **argv)
     static char model[CLI_ARG_STR], source[CLI_ARG_STR], project[CLI_ARG_STR], name[CLI_ARG_STR],
         runtime[CLI_ARG_STR];
     model[0] = source[0] = project[0] = name[0] = runtime[0] = '\0';
-    int imgsz[2] = {0, 0}, max_det = 300;
+    int imgsz[2] = {0, 0}, max_det = 300, threads = 0;
     double conf = 0.25, iou = 0.7;
     bool agnostic = false, save = false, exist_ok = false, json = false;
     CliInts classes = {.n = 0};
@@ -117,6 +118,7 @@ int cli_predict(int argc, char **argv)
         {"classes", CA_INTS, &classes, false}, {"agnostic_nms", CA_BOOL, &agnostic, false},
         {"save", CA_BOOL, &save, false},      {"project", CA_STR, project, false}, {"name", CA_STR, name, false},
         {"exist_ok", CA_BOOL, &exist_ok, false}, {"runtime", CA_STR, runtime, false},
+        {"threads", CA_THREADS, &threads, false},
     };
     const char *flags[] = {"--json"};
     if (cli_args_parse(spec, (int)ARRAY_LEN(spec), flags, &json, 1, argc, argv, "predict") != 0) return 2;
@@ -136,7 +138,7 @@ int cli_predict(int argc, char **argv)
         return 1;
     }
     FILE *log = json ? stderr : stdout;
-    RuntimeOpenOptions ro = {.runtime = runtime};
+    RuntimeOpenOptions ro = {.runtime = runtime, .threads = threads};
     RuntimeSession *s = runtime_open(model, &ro, err, sizeof err);
     if (!s) {
         cli_printf(stderr, "yoloport predict: %s\n", err);

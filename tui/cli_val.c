@@ -1,5 +1,5 @@
 /* cli_val: `yoloport val model=M data=DATASET.yaml [imgsz=640 batch=1 conf=0.001 iou=0.7
- * max_det=300 split=val runtime=] [--json]` -- the peer's val: its scanning line, its table
+ * max_det=300 split=val runtime= threads=] [--json]` -- the peer's val: its scanning line, its table
  * (Class, Images, Instances, Box(P, R, mAP50, mAP50-95), plus Mask or Pose columns), one line per
  * class, and its Speed line.  --json prints the figures as one JSON object (the peer's
  * results_dict keys) instead of the table.  Exit status: 0, 1 on a failure (the message names
@@ -22,7 +22,7 @@ static void usage(FILE *out)
     fprintf(out, "usage: yoloport val model=MODEL data=DATASET.yaml [key=value ...] [--json]\n");
     cli_wrap(out, "  MODEL  ", registry_sources_text(), 80);
     fprintf(out, "  keys   imgsz=640 batch=1 conf=0.001 iou=0.7 max_det=300 split=val (batch: images sharing a rect shape)\n"
-                 "         runtime=auto|builtin|onnxruntime[:PATH]\n"
+                 "         runtime=auto|builtin|onnxruntime[:PATH] threads=N (default every core)\n"
                  "  --json the metrics as one JSON object\n"
                  "example: yoloport val model=yolov8n.pt data=coco8.yaml\n");
 }
@@ -79,14 +79,14 @@ int cli_val(int argc, char **argv)
     static char model[CLI_ARG_STR], data[CLI_ARG_STR], split[CLI_ARG_STR], runtime[CLI_ARG_STR];
     model[0] = data[0] = runtime[0] = '\0';
     snprintf(split, sizeof split, "val");
-    int imgsz[2] = {640, 640}, batch = 1, max_det = 300;
+    int imgsz[2] = {640, 640}, batch = 1, max_det = 300, threads = 0;
     double conf = 0.001, iou = 0.7;
     bool json = false, verbose = true;
     CliArg spec[] = {
         {"model", CA_STR, model, false},     {"data", CA_STR, data, false},       {"imgsz", CA_IMGSZ, imgsz, false},
         {"batch", CA_INT, &batch, false},    {"conf", CA_FRACTION, &conf, false}, {"iou", CA_FRACTION, &iou, false},
         {"max_det", CA_INT, &max_det, false}, {"split", CA_STR, split, false},    {"runtime", CA_STR, runtime, false},
-        {"verbose", CA_BOOL, &verbose, false},
+        {"verbose", CA_BOOL, &verbose, false}, {"threads", CA_THREADS, &threads, false},
     };
     const char *flags[] = {"--json"};
     if (cli_args_parse(spec, (int)ARRAY_LEN(spec), flags, &json, 1, argc, argv, "val") != 0) return 2;
@@ -110,7 +110,7 @@ int cli_val(int argc, char **argv)
         return 1;
     }
     FILE *log = json ? stderr : stdout;
-    RuntimeOpenOptions ro = {.runtime = runtime};
+    RuntimeOpenOptions ro = {.runtime = runtime, .threads = threads};
     RuntimeSession *s = runtime_open(model, &ro, err, sizeof err);
     if (!s) {
         cli_printf(stderr, "yoloport val: %s\n", err);

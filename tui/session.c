@@ -461,7 +461,7 @@ int session_benchmark(App *app, const char *const *paths, int n, const char *wor
         char *eq = strchr(w, '=');
         char *end = NULL;
         if (!eq) {
-            app_status(app, MSG_ERROR, "benchmark: '%s': use key=value (data=, runs=, warmup=, runtime=, imgsz=)", w);
+            app_status(app, MSG_ERROR, "benchmark: '%s': use key=value (data=, runs=, warmup=, runtime=, imgsz=, threads=)", w);
             return -1;
         }
         *eq = '\0';
@@ -473,8 +473,10 @@ int session_benchmark(App *app, const char *const *paths, int n, const char *wor
         else if (!strcmp(w, "runs") && num && x > 0) a.runs = (int)x;
         else if (!strcmp(w, "warmup") && num) a.warmup = (int)x;
         else if (!strcmp(w, "imgsz") && num && x > 0) a.imgsz = (int)x;
+        else if (!strcmp(w, "threads") && num && x > 0 && x <= 256) a.threads = (int)x;
         else {
-            app_status(app, MSG_ERROR, "benchmark: '%s=%s' is not one of data=, runs=N, warmup=N, runtime=, imgsz=N", w, v);
+            app_status(app, MSG_ERROR, "benchmark: '%s=%s' is not one of data=, runs=N, warmup=N, runtime=, imgsz=N, "
+                       "threads=1..256", w, v);
             return -1;
         }
     }

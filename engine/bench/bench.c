@@ -129,6 +129,7 @@ static ExportRun *export_child(Job *job, const BenchArgs *ba, const FormatInfo *
     }
     ExportRun *run = export_run_new(&a, false);
     snprintf(run->runtime, sizeof run->runtime, "%s", ba->runtime);
+    run->threads = ba->threads;
     JobRunnerOptions ro = {.workers = 1};
     JobRunner *runner = jobs_new(&ro);
     Job *child = export_submit(runner, run);
@@ -246,7 +247,7 @@ static void measure(Job *job, const BenchArgs *a, BenchRow *row, const char *pat
     if (runtime_parse_spec(spec, &want, NULL, 0, err, sizeof err) == 0 && want == RUNTIME_ONNXRUNTIME &&
         row->format != FMT_ONNX)
         spec = "";
-    RuntimeOpenOptions ro = {.runtime = spec, .imgsz = {imgsz, imgsz}};
+    RuntimeOpenOptions ro = {.runtime = spec, .imgsz = {imgsz, imgsz}, .threads = a->threads};
     RuntimeSession *s = runtime_open(path, &ro, err, sizeof err);
     if (!s) {
         row->status = BENCH_NOT_VALIDATED;
@@ -278,9 +279,10 @@ static void measure(Job *job, const BenchArgs *a, BenchRow *row, const char *pat
     }
     row->ms = ms;
     row->fps = round(1000.0 / (ms + 1e-3) * 100) / 100;
-    job_log(job, JOB_LOG_INFO, "Benchmark: %s in %s: %.2f ms/im (median of %d after %d warm-up), %.2f FPS%s", row->name,
-            ts->runtime == RUNTIME_BUILTIN ? "the yoloport executor" : ts->label, ms, a->runs, a->warmup, row->fps,
-            row->max_delta >= 0 ? "" : "");
+    char on[48] = "";
+    if (ts->threads > 0) snprintf(on, sizeof on, " on %d thread%s", ts->threads, ts->threads > 1 ? "s" : "");
+    job_log(job, JOB_LOG_INFO, "Benchmark: %s in %s%s: %.2f ms/im (median of %d after %d warm-up), %.2f FPS", row->name,
+            ts->runtime == RUNTIME_BUILTIN ? "the yoloport executor" : ts->label, on, ms, a->runs, a->warmup, row->fps);
     if (ds) {
         ValOptions vo;
         val_defaults(&vo);
@@ -345,7 +347,7 @@ int bench_job_body(Job *job, void *user, char *err, size_t errlen)
     RefOut ref = {0};
     char msg[1400];
     if (a->model[0]) {
-        RuntimeOpenOptions so = {.runtime = "builtin", .fixed = true, .imgsz = {a->imgsz, a->imgsz}};
+        RuntimeOpenOptions so = {.runtime = "builtin", .fixed = true, .imgsz = {a->imgsz, a->imgsz}, .threads = a->threads};
         src = runtime_open(a->model, &so, msg, sizeof msg);
         if (!src) {
             snprintf(run->error, sizeof run->error, "%s", msg);

@@ -43,6 +43,7 @@ typedef struct {
                                 peer's static artifacts, validated on the square letterbox */
     char formats[512];       /* "onnx,openvino" (format= arguments or aliases; "pt" for the source); "" all */
     char runtime[4200];      /* runtime= for every row: "" auto, "builtin", "onnxruntime[:PATH]" */
+    int threads;             /* threads= for every runtime (RuntimeOpenOptions.threads); 0: every core */
     int warmup;              /* untimed runs first (default 2) */
     int runs;                /* timed runs, the median is kept (default 10) */
     bool reuse;              /* reuse artifacts written from the same source and arguments (default true) */

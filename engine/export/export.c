@@ -464,6 +464,7 @@ int export_job_body(Job *job, void *user, char *err, size_t errlen)
     ctx.color = run->color;
     ctx.report = &run->report;
     ctx.runtime = run->runtime;
+    ctx.threads = run->threads;
     ctx.status = CHECK_SKIPPED;
     ctx.host = export_uses_tool(eff->fmt, a) ? run->host : NULL;
     char fmt_prefix[64];

@@ -50,6 +50,8 @@ struct ExportCtx {
     const char *runtime;          /* runtime= for the check: NULL or "" (auto: the format's own runtime
                                      when the host has it), "builtin", or "NAME[:PATH]" */
     const struct RemoteHost *host; /* host=: where a tool-driven stage runs its tools; NULL here */
+    int threads;                  /* threads each side of the check runs on (the source and the
+                                     written model run at once); 0: half the cores each */
     /* set by the stage */
     char out_path[4096];          /* the artifact written (as printed) */
     double seconds;               /* the stage's own time (start line to written) */
@@ -70,6 +72,7 @@ typedef struct {
     ExportArgs args;       /* as given */
     bool color;            /* colour codes in log lines (CLI on a tty without NO_COLOR) */
     char runtime[4200];    /* the check's runtime= ("" auto); set by the caller after export_run_new */
+    int threads;           /* the check's threads per side (ExportCtx.threads); 0 default; set likewise */
     struct RemoteHost *host; /* host= resolved (export_run_set_host), NULL: none or not yet */
     /* results, valid once the job has finished */
     ExportStatus status;

@@ -125,15 +125,16 @@ static void outputs_free(StageOutput *o, int n)
     }
 }
 
-/* Run g on input (dims in_dims) and copy its outputs (all of them, up to max). */
-static int run_graph(const Graph *g, const char *in_name, const float *input, const int64_t *in_dims,
+/* Run g on input (dims in_dims) and copy its outputs (all of them, up to max), on threads
+ * threads (0: half the cores). */
+static int run_graph(const Graph *g, const char *in_name, const float *input, const int64_t *in_dims, int threads,
                      StageOutput *outs, int max, int *n_outs, const volatile int *cancel, char *err, size_t errlen)
 {
     *n_outs = 0;
     Exec *e = exec_new(g, err, errlen);
     if (!e) return -1;
     /* the source and the written model run side by side: half the cores each */
-    exec_set_threads(e, (exec_threads(e) + 1) / 2);
+    exec_set_threads(e, threads > 0 ? threads : (exec_threads(e) + 1) / 2);
     int rc = exec_set_input(e, in_name, input, in_dims, 4, err, errlen);
     if (rc == 0) rc = exec_run(e, cancel, err, errlen);
     for (int i = 0; rc == 0 && i < g->n_outputs && i < max; i++) {
@@ -237,6 +238,7 @@ struct ExportStageSource {
     int stop; /* atomic: the watcher ends */
     StageOutput outs[4];
     int n, rc;
+    int threads;
     double seconds;
     char msg[512];
     pthread_t thread, watcher;
@@ -247,7 +249,7 @@ static void *source_main(void *arg)
 {
     ExportStageSource *r = arg;
     double t = now_seconds();
-    r->rc = run_graph(r->g, r->in_name, r->x, r->dims, r->outs, 4, &r->n, &r->cancel, r->msg, sizeof r->msg);
+    r->rc = run_graph(r->g, r->in_name, r->x, r->dims, r->threads, r->outs, 4, &r->n, &r->cancel, r->msg, sizeof r->msg);
     r->seconds = now_seconds() - t;
     return NULL;
 }
@@ -279,6 +281,7 @@ static ExportStageSource *source_start(ExportCtx *ctx, const Graph *reference)
     r->dims[2] = a->imgsz.v[0];
     r->dims[3] = a->imgsz.v[1];
     r->x = fixed_input(r->dims);
+    r->threads = ctx->threads;
     r->watching = pthread_create(&r->watcher, NULL, watcher_main, r) == 0;
     r->started = pthread_create(&r->thread, NULL, source_main, r) == 0;
     if (!r->started) {
@@ -642,7 +645,7 @@ static bool numeric_in_runtime(ExportStage *st, const char *what, double *worst,
     int want = -1;
     char lib[4096] = "", msg[1400];
     if (ctx->runtime && runtime_parse_spec(ctx->runtime, &want, lib, sizeof lib, msg, sizeof msg) != 0) want = -1;
-    struct FormatRun fr = {.path = st->run_path, .library = lib[0] ? lib : NULL};
+    struct FormatRun fr = {.path = st->run_path, .library = lib[0] ? lib : NULL, .threads = ctx->threads};
     if (ctx->fmt->run(&fr, msg, sizeof msg) != 0) {
         if (fr.probe.status != RUNTIME_FOUND) {
             snprintf(note, notelen, "%s", msg);
@@ -770,7 +773,7 @@ CheckStatus export_stage_numeric(ExportStage *st, Graph *written, const char *in
     int n_wo = 0;
     char msg[512];
     double tv = now_seconds();
-    int out_rc = run_graph(written, input_name, sr->x, sr->dims, wo, 5, &n_wo, &sr->cancel, msg, sizeof msg);
+    int out_rc = run_graph(written, input_name, sr->x, sr->dims, ctx->threads, wo, 5, &n_wo, &sr->cancel, msg, sizeof msg);
     double wsec = now_seconds() - tv;
     source_join(sr);
     if (export_stage_cancelled(st, err, errlen)) {

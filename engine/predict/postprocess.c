@@ -175,16 +175,56 @@ int post_rows(const float *pred, int64_t rows, int64_t cols, const PostOptions *
                        "class expected", (long long)rows, (long long)cols);
     int max_det = o->max_det > 0 ? o->max_det : 300;
     Detection *keep = xmalloc(sizeof *keep * (size_t)(rows ? rows : 1));
-    int nk = 0;
-    for (int64_t r = 0; r < rows && nk < max_det; r++) {
+    int nk = 0, taken = 0;
+    for (int64_t r = 0; r < rows && taken < max_det; r++) {
         const float *p = pred + r * cols;
         if (!(p[4] > o->conf)) continue;
+        taken++; /* max_det counts before the class filter, as the peer slices before it */
         int cls = (int)p[5];
         if (!(p[5] >= 0) || p[5] > 1e6f) continue;
         if (o->class_ok && (o->nc <= 0 || cls >= o->nc || !o->class_ok[cls])) continue;
         Detection d = {.x1 = p[0], .y1 = p[1], .x2 = p[2], .y2 = p[3], .conf = p[4], .cls = cls, .anchor = r};
         keep[nk++] = d;
     }
+    *out = keep;
+    *n = nk;
+    return 0;
+}
+
+int post_queries(const float *pred, int64_t rows, int64_t cols, const PostOptions *o, float in_sx, float in_sy,
+                 float out_sx, float out_sy, Detection **out, int *n, char *err, size_t errlen)
+{
+    *out = NULL;
+    *n = 0;
+    PostOptions def;
+    if (!o) {
+        post_defaults(&def);
+        o = &def;
+    }
+    if (rows < 0 || cols < 5 || rows > (1 << 20) || cols > (1 << 20))
+        return err_set(err, errlen, "query output of %lld rows x %lld values: rows of cx, cy, w, h and class scores "
+                       "expected", (long long)rows, (long long)cols);
+    Detection *keep = xmalloc(sizeof *keep * (size_t)(rows ? rows : 1));
+    int nk = 0;
+    for (int64_t r = 0; r < rows; r++) {
+        const float *p = pred + r * cols;
+        float best = p[4];
+        int bc = 0;
+        for (int64_t c = 5; c < cols; c++)
+            if (p[c] > best) { /* the first maximum, as torch.max */
+                best = p[c];
+                bc = (int)(c - 4);
+            }
+        if (!(best > o->conf)) continue;
+        if (o->class_ok && (o->nc <= 0 || bc >= o->nc || !o->class_ok[bc])) continue;
+        /* xywh2xyxy on the (scaled) rows, then the output scale, in float as the peer's tensors */
+        float cx = p[0] * in_sx, cy = p[1] * in_sy, hw = p[2] * in_sx / 2, hh = p[3] * in_sy / 2;
+        Detection d = {.x1 = (cx - hw) * out_sx, .y1 = (cy - hh) * out_sy, .x2 = (cx + hw) * out_sx,
+                       .y2 = (cy + hh) * out_sy, .conf = best, .cls = bc, .anchor = r};
+        keep[nk++] = d;
+    }
+    if (nk > 1) qsort(keep, (size_t)nk, sizeof *keep, det_cmp);
+    if (o->max_det > 0 && nk > o->max_det) nk = o->max_det;
     *out = keep;
     *n = nk;
     return 0;

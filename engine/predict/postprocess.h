@@ -47,10 +47,21 @@ int post_detect(const float *pred, int64_t channels, int64_t anchors, const Post
                 char *err, size_t errlen);
 
 /* End-to-end rows (a YOLOv10-style head, or an export with nms=True): pred holds rows x cols
- * floats, each row x1, y1, x2, y2, conf, class, then `extra` values; rows with conf > conf
- * (and an allowed class) are kept in order, at most max_det.  anchor = the row. */
+ * floats, each row x1, y1, x2, y2, conf, class, then `extra` values; as the peer's
+ * non_max_suppression for end-to-end output: rows with conf > conf are kept in order, at most
+ * max_det, and of those the rows of an allowed class.  anchor = the row. */
 int post_rows(const float *pred, int64_t rows, int64_t cols, const PostOptions *o, Detection **out, int *n, char *err,
               size_t errlen);
+
+/* RT-DETR's query rows: pred holds rows x cols floats, each row cx, cy, w, h as fractions of
+ * the input, then cols - 4 class scores (after sigmoid).  As the peer's RTDETRPredictor: per
+ * row the best class (the first maximum), kept when its score > conf (and the class is
+ * allowed), the box to corners -- (cx * in_sx) - (w * in_sx) / 2 ... -- then scaled by out_sx,
+ * out_sy; highest score first (equal scores in row order), at most max_det (none when
+ * max_det <= 0).  predict passes in = 1, out = the image's size; val in = the input size,
+ * out = 1 (network pixels).  anchor = the row.  0, or -1 + message on bad sizes. */
+int post_queries(const float *pred, int64_t rows, int64_t cols, const PostOptions *o, float in_sx, float in_sy,
+                 float out_sx, float out_sy, Detection **out, int *n, char *err, size_t errlen);
 
 /* The peer's batch_probiou for two rotated boxes (cx, cy, w, h, angle): 1 - Hellinger distance
  * of their Gaussian approximations. */

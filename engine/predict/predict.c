@@ -48,6 +48,7 @@ struct Predictor {
     bool fixed;            /* the model takes one input size */
     int in_h, in_w;        /* fixed: that size; else the imgsz to fit images in */
     unsigned char *class_ok;
+    bool stretch;          /* RT-DETR's query rows: the image stretched to the input size */
     PredictHead head;
     bool have_head;
 };
@@ -97,6 +98,8 @@ Predictor *predictor_new(RuntimeSession *session, const PredictOptions *o, char 
         p->in_h = (h + p->stride - 1) / p->stride * p->stride;
         p->in_w = (w + p->stride - 1) / p->stride * p->stride;
     }
+    /* the peer's RTDETRPredictor: LetterBox(imgsz, auto=False, scale_fill=True) */
+    p->stretch = p->task == TASK_DETECT && predict_output_layout(session) == OUTPUT_E2E_CXCYWH_NORM;
     if (p->o.n_classes > 0) {
         int n = p->nc > 0 ? p->nc : PREDICT_MAX_CLASSES;
         p->class_ok = xcalloc((size_t)n, 1);
@@ -117,7 +120,7 @@ void predictor_free(Predictor *p)
 
 void predictor_input_size(const Predictor *p, int w, int h, int *net_w, int *net_h)
 {
-    if (p->fixed || p->task == TASK_CLASSIFY || w <= 0 || h <= 0) {
+    if (p->fixed || p->stretch || p->task == TASK_CLASSIFY || w <= 0 || h <= 0) {
         *net_w = p->in_w;
         *net_h = p->in_h;
         return;
@@ -131,6 +134,23 @@ void predictor_input_size(const Predictor *p, int w, int h, int *net_w, int *net
 }
 
 /* ---- the head ---------------------------------------------------------------------------- */
+
+/* Query rows by shape: rank 3, [N, Q, 4 + nc] with Q != 4 + nc (a grid has 4 + nc rows). */
+static bool query_shape(const int64_t *d, int rank, int nc)
+{
+    return rank == 3 && nc > 0 && d[2] == 4 + (int64_t)nc && d[1] > 0 && d[1] != 4 + (int64_t)nc;
+}
+
+OutputLayout predict_output_layout(const RuntimeSession *s)
+{
+    const Graph *g = s->model;
+    if (!g) return OUTPUT_GRID;
+    if (g->meta.output_layout != OUTPUT_GRID) return g->meta.output_layout;
+    const char *task = g->meta.task;
+    if (g->n_outputs < 1 || (task && *task && strcmp(task, "detect"))) return OUTPUT_GRID;
+    const Tensor *t = &g->tensors[g->outputs[0]];
+    return query_shape(t->dims, t->rank, g->meta.nc) ? OUTPUT_E2E_CXCYWH_NORM : OUTPUT_GRID;
+}
 
 int predict_head(RuntimeSession *s, PredictHead *h, char *err, size_t errlen)
 {
@@ -150,6 +170,17 @@ int predict_head(RuntimeSession *s, PredictHead *h, char *err, size_t errlen)
         return 0;
     }
     if (r0 != 3 || d0[0] < 1) return err_set(err, errlen, "the model's output0 has rank %d; [N, 4 + classes (+ extra), anchors] expected", r0);
+    if (h->task == TASK_DETECT &&
+        (predict_output_layout(s) == OUTPUT_E2E_CXCYWH_NORM || query_shape(d0, r0, h->nc))) {
+        /* RT-DETR's query rows: [N, queries, 4 + classes] */
+        if (d0[2] < 5 || d0[2] - 4 > PREDICT_MAX_CLASSES || (h->nc > 0 && d0[2] != 4 + h->nc))
+            return err_set(err, errlen, "the model's output0 [%lld, %lld, %lld] should be query rows of 4 box values and "
+                           "%d class scores", (long long)d0[0], (long long)d0[1], (long long)d0[2], h->nc);
+        h->nc = (int)(d0[2] - 4);
+        h->end2end = true;
+        h->layout = OUTPUT_E2E_CXCYWH_NORM;
+        return 0;
+    }
     switch (h->task) {
     case TASK_SEGMENT:
         if (!y1 || r1 != 4 || d1[1] < 1 || d1[1] > 1024)
@@ -169,6 +200,7 @@ int predict_head(RuntimeSession *s, PredictHead *h, char *err, size_t errlen)
     if (h->nc > 0 && C == 4 + h->nc + h->extra) return 0;
     if (A == 6 + h->extra && (h->nc <= 0 || C != 4 + h->nc + h->extra)) {
         h->end2end = true;
+        h->layout = OUTPUT_E2E_XYXY;
         if (h->nc <= 0) h->nc = PREDICT_MAX_CLASSES;
         return 0;
     }
@@ -193,6 +225,8 @@ int predict_decode(RuntimeSession *s, const PredictHead *h, PostOptions po, int 
     po.extra = h->extra;
     po.rotated = h->task == TASK_OBB;
     po.nc = h->nc;
+    if (h->layout == OUTPUT_E2E_CXCYWH_NORM)
+        return post_queries(y0, d0[1], d0[2], &po, (float)net_w, (float)net_h, 1.f, 1.f, dets, n, err, errlen);
     if (h->end2end) return post_rows(y0, d0[1], d0[2], &po, dets, n, err, errlen);
     return post_detect(y0, d0[1], d0[2], &po, dets, n, err, errlen);
 }
@@ -269,6 +303,27 @@ static float *classify_input(const Image *im, int H, int W, Letterbox *lb)
     return t;
 }
 
+/* RT-DETR's preprocessing: the image resized to H x W whatever its aspect (scale_fill). */
+static float *stretch_input(const Image *im, int H, int W, Letterbox *lb)
+{
+    const unsigned char *src = im->rgb;
+    unsigned char *scaled = NULL;
+    if (im->w != W || im->h != H) {
+        scaled = xmalloc((size_t)W * H * 3);
+        image_resize_linear(im->rgb, im->w, im->h, scaled, W, H);
+        src = scaled;
+    }
+    size_t plane = (size_t)H * W;
+    float *t = xmalloc(plane * 3 * sizeof(float));
+    for (size_t i = 0; i < plane; i++)
+        for (int c = 0; c < 3; c++) t[c * plane + i] = src[i * 3 + (size_t)c] / 255.0f;
+    free(scaled);
+    memset(lb, 0, sizeof *lb);
+    lb->src_w = im->w, lb->src_h = im->h, lb->net_w = W, lb->net_h = H, lb->new_w = W, lb->new_h = H;
+    lb->ratio = (double)W / im->w;
+    return t;
+}
+
 static int obj_cmp_conf(const void *a, const void *b)
 {
     const PredictObject *x = a, *y = b;
@@ -283,6 +338,7 @@ int predictor_run(Predictor *p, const Image *im, PredictResult *out, char *err, 
     float *x;
     Letterbox lb;
     if (p->task == TASK_CLASSIFY) x = classify_input(im, p->in_h, p->in_w, &lb);
+    else if (p->stretch) x = stretch_input(im, p->in_h, p->in_w, &lb);
     else x = image_letterbox(im, p->in_h, p->in_w, !p->fixed, p->stride, true, &lb, err, errlen);
     if (!x) return -1;
     double t1 = now_seconds();
@@ -334,7 +390,19 @@ int predictor_run(Predictor *p, const Image *im, PredictResult *out, char *err, 
     Detection *det = NULL;
     int n = 0;
     unsigned char *masks = NULL;
-    if (predict_decode(s, h, po, lb.net_h, lb.net_w, &det, &n, err, errlen) != 0) return -1;
+    bool queries = h->layout == OUTPUT_E2E_CXCYWH_NORM;
+    if (queries) {
+        /* the peer's RTDETRPredictor: corners of the fractions, times the image's size */
+        int64_t dq[GRAPH_MAX_RANK];
+        int rq;
+        const float *yq = runtime_output(s, 0, dq, &rq);
+        po.nc = h->nc;
+        if (!yq || rq != 3 || post_queries(yq, dq[1], dq[2], &po, 1.f, 1.f, (float)im->w, (float)im->h, &det, &n, err,
+                                           errlen) != 0)
+            return yq && rq == 3 ? -1 : err_set(err, errlen, "the model gave no detection output");
+    } else if (predict_decode(s, h, po, lb.net_h, lb.net_w, &det, &n, err, errlen) != 0) {
+        return -1;
+    }
     if (h->task == TASK_SEGMENT && n > 0) {
         masks = predict_masks(s, h, det, n, lb.net_h, lb.net_w, lb.net_h, lb.net_w, err, errlen);
         if (!masks) {
@@ -371,7 +439,7 @@ int predictor_run(Predictor *p, const Image *im, PredictResult *out, char *err, 
     }
     n = kept;
     if (h->task == TASK_OBB) post_scale_rotated(det, n, lb.net_h, lb.net_w, im->h, im->w);
-    else post_scale_boxes(det, n, lb.net_h, lb.net_w, im->h, im->w);
+    else if (!queries) post_scale_boxes(det, n, lb.net_h, lb.net_w, im->h, im->w);
     for (int i = 0; i < n; i++) {
         PredictObject *o = &out->obj[i];
         o->box[0] = det[i].x1, o->box[1] = det[i].y1, o->box[2] = det[i].x2, o->box[3] = det[i].y2;

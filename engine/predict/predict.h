@@ -9,8 +9,11 @@
  *   pose      boxes and their keypoints (scale_coords);
  *   obb       rotated boxes, rotated NMS by probabilistic IoU, regularize_rboxes;
  *   classify  the top-5 classes (no letterbox: the short side resized to imgsz, centre crop);
- * and end-to-end heads (YOLOv10-style, or exports with nms=True), whose rows are already the
- * detections: conf filter and max_det only.
+ * and end-to-end heads, without NMS: YOLOv10-style rows (or exports with nms=True), already
+ * the detections (conf filter and max_det only), and RT-DETR's query rows (boxes as fractions of
+ * the input, class scores): as the peer's RTDETRPredictor, the image stretched to the input
+ * size (no letterbox), per query the best class above conf, highest first, boxes scaled by
+ * the image's width and height (not clipped).
  *
  * Usage: Predictor *p = predictor_new(session, &opt, err, len);
  *        predictor_run(p, &image, &result, err, len) ... predict_result_free(&result);
@@ -114,12 +117,21 @@ typedef struct {
     int extra;          /* values after the class scores per anchor (32, nkpt*kdim, 1) */
     int nkpt, kdim;
     int nm;             /* segment: prototypes */
-    bool end2end;       /* rows of x1 y1 x2 y2 conf class [extra] */
+    bool end2end;       /* no NMS: layout is one of the end-to-end layouts */
+    OutputLayout layout;/* OUTPUT_E2E_XYXY: rows of x1 y1 x2 y2 conf class [extra];
+                           OUTPUT_E2E_CXCYWH_NORM: RT-DETR's query rows; else the grid */
 } PredictHead;
+
+/* How the session's model lays out output0, as far as is known before a run: the model's
+ * metadata (a checkpoint or config says so), else its output0's declared shape -- a detect
+ * model's [N, Q, 4 + nc] with Q != 4 + nc is RT-DETR's query rows.  OUTPUT_GRID otherwise
+ * (YOLOv10-style rows are also recognised after a run, from the output's shape). */
+OutputLayout predict_output_layout(const RuntimeSession *s);
 
 /* Decode a run's outputs (session outputs after runtime_run at an input of net_h x net_w)
  * into detections in network pixels.  po: the NMS options (conf, iou, max_det, multi_label...),
- * completed here with nc/extra/rotated.  0 or -1 + message. */
+ * completed here with nc/extra/rotated.  Query rows: boxes times the input size, then corners
+ * (the peer's RTDETRValidator), no limit when po.max_det <= 0.  0 or -1 + message. */
 int predict_decode(RuntimeSession *s, const PredictHead *h, PostOptions po, int net_h, int net_w, Detection **dets,
                    int *n, char *err, size_t errlen);
 

@@ -13,6 +13,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "engine/core/imgsz.h"
 #include "engine/core/util.h"
 #include "engine/exec/exec.h"
 #include "engine/registry/model.h"
@@ -224,11 +225,56 @@ typedef struct {
     Graph *owned;     /* NULL when the caller owns the graph */
     const Graph *g;
     Exec *exec;
+    int threads;      /* ExecOptions.threads of every Exec made here (0: the machine's CPUs) */
+    /* A checkpoint or config the builder cannot make for symbolic sizes (an end-to-end head,
+     * attention over positions fixed at build time): built again, as the peer's PyTorch
+     * model runs at any size, whenever a run brings an input of another height or width.
+     * NULL for every other model. */
+    char *rebuild_path;
 } Builtin;
+
+static Exec *builtin_exec(const Graph *g, int threads, char *err, size_t errlen)
+{
+    ExecOptions eo = {.threads = threads};
+    return exec_new_with(g, &eo, err, errlen);
+}
+
+/* The graph for an input of h x w, built from rebuild_path (fused, fixed at that size), and
+ * its Exec in place of the current ones.  0 or -1 + message (the current ones stay). */
+static int builtin_rebuild(RuntimeSession *s, int64_t h, int64_t w, char *err, size_t errlen)
+{
+    Builtin *b = s->impl;
+    if (h < 1 || w < 1 || h > IMGSZ_MAX || w > IMGSZ_MAX)
+        return err_set(err, errlen, "an input of %lldx%lld cannot be built", (long long)w, (long long)h);
+    LoadOptions lo = {.fuse = true};
+    lo.imgsz[0] = (int)h;
+    lo.imgsz[1] = (int)w;
+    char msg[1024];
+    Graph *g = model_load(b->rebuild_path, &lo, msg, sizeof msg);
+    if (!g) return err_set(err, errlen, "building the model for %lldx%lld: %s", (long long)w, (long long)h, msg);
+    Exec *e = builtin_exec(g, b->threads, msg, sizeof msg);
+    if (!e) {
+        graph_free(g);
+        return err_set(err, errlen, "%s", msg);
+    }
+    exec_free(b->exec);
+    graph_free(b->owned);
+    b->owned = g;
+    b->g = g;
+    b->exec = e;
+    s->model = g;
+    return 0;
+}
 
 static int builtin_run(RuntimeSession *s, const float *x, const int64_t *dims, int rank, char *err, size_t errlen)
 {
     Builtin *b = s->impl;
+    if (b->rebuild_path && rank == 4 && b->g->n_inputs > 0) {
+        const Tensor *in = &b->g->tensors[b->g->inputs[0]];
+        if (in->rank == 4 && (in->dims[2] != dims[2] || in->dims[3] != dims[3]) &&
+            builtin_rebuild(s, dims[2], dims[3], err, errlen) != 0)
+            return -1;
+    }
     if (exec_set_input(b->exec, s->input.name, x, dims, rank, err, errlen) != 0) return -1;
     return exec_run(b->exec, s->cancel, err, errlen);
 }
@@ -245,20 +291,21 @@ static void builtin_close(RuntimeSession *s)
     if (!b) return;
     exec_free(b->exec);
     graph_free(b->owned);
+    free(b->rebuild_path);
     free(b);
 }
 
 static const RuntimeSessionOps builtin_ops = {builtin_run, builtin_output, builtin_close};
 
-static RuntimeSession *builtin_session(Graph *owned, const Graph *g, const volatile int *cancel, char *err,
-                                       size_t errlen)
+static RuntimeSession *builtin_session(Graph *owned, const Graph *g, int threads, const volatile int *cancel,
+                                       char *err, size_t errlen)
 {
     if (g->n_inputs < 1 || g->n_outputs < 1) {
         graph_free(owned);
         err_set(err, errlen, "the model has no %s", g->n_inputs < 1 ? "input" : "output");
         return NULL;
     }
-    Exec *e = exec_new(g, err, errlen);
+    Exec *e = builtin_exec(g, threads, err, errlen);
     if (!e) {
         graph_free(owned);
         return NULL;
@@ -268,9 +315,11 @@ static RuntimeSession *builtin_session(Graph *owned, const Graph *g, const volat
     b->owned = owned;
     b->g = g;
     b->exec = e;
+    b->threads = threads;
     s->ops = &builtin_ops;
     s->impl = b;
     s->runtime = RUNTIME_BUILTIN;
+    s->threads = exec_threads(e);
     s->cancel = cancel;
     snprintf(s->version, sizeof s->version, "%s", YOLOPORT_VERSION);
     snprintf(s->label, sizeof s->label, "the yoloport executor");
@@ -287,7 +336,20 @@ static RuntimeSession *builtin_session(Graph *owned, const Graph *g, const volat
 
 RuntimeSession *runtime_open_graph(const Graph *g, const volatile int *cancel, char *err, size_t errlen)
 {
-    return builtin_session(NULL, g, cancel, err, errlen);
+    return builtin_session(NULL, g, 0, cancel, err, errlen);
+}
+
+/* LoadOptions.decide for a model built for any size: an end-to-end head cannot be (its
+ * top-k or query selection counts the anchors when the graph is built). */
+static int builtin_decide(const GraphMeta *meta, bool builds, LoadOptions *opt, void *user, char *err, size_t errlen)
+{
+    (void)builds, (void)err, (void)errlen;
+    bool *fixed_only = user;
+    if (meta->end2end) {
+        opt->dynamic = false;
+        *fixed_only = true;
+    }
+    return 0;
 }
 
 static RuntimeSession *builtin_open(const char *path, const RuntimeOpenOptions *o, char *err, size_t errlen)
@@ -296,15 +358,37 @@ static RuntimeSession *builtin_open(const char *path, const RuntimeOpenOptions *
     char msg[1024];
     FormatId fid = model_detect(path, msg, sizeof msg);
     const FormatInfo *fi = registry_row(fid);
+    bool any_size = fi && fi->read_builds && !o->fixed, fixed_only = false;
     if (fi && fi->read_builds) {
-        lo.dynamic = !o->fixed;
+        lo.dynamic = any_size;
         lo.imgsz[0] = o->imgsz[0];
         lo.imgsz[1] = o->imgsz[1];
+        if (any_size) {
+            lo.decide = builtin_decide;
+            lo.decide_user = &fixed_only;
+        }
     }
     Graph *g = model_load(path, &lo, err, errlen);
+    if (!g && any_size && !fixed_only) {
+        /* some blocks fix their positions when built (attention over a pooled image): built
+         * for one size, and again for each other size a run brings */
+        lo.dynamic = false;
+        lo.decide = NULL;
+        g = model_load(path, &lo, msg, sizeof msg);
+        if (!g) err_set(err, errlen, "%s", msg);
+        fixed_only = g != NULL;
+    }
     if (!g) return NULL;
-    RuntimeSession *s = builtin_session(g, g, o->cancel, msg, sizeof msg);
-    if (!s) err_set(err, errlen, "%s: the yoloport executor cannot run it: %s", path, msg);
+    RuntimeSession *s = builtin_session(g, g, o->threads, o->cancel, msg, sizeof msg);
+    if (!s) {
+        err_set(err, errlen, "%s: the yoloport executor cannot run it: %s", path, msg);
+        return NULL;
+    }
+    if (any_size && fixed_only) {
+        Builtin *b = s->impl;
+        b->rebuild_path = xstrdup(path);
+        if (s->input.rank == 4) s->input.dims[2] = s->input.dims[3] = -1;
+    }
     return s;
 }
 

@@ -106,8 +106,12 @@ struct RuntimeSession {
     int n_outputs;
     const Graph *model;     /* the model's facts (metadata: task, names, strides, imgsz, kpt_shape)
                                read by our reader; owned by the session; NULL when our reader
-                               cannot read the file */
+                               cannot read the file.  A run may replace it (the builtin runtime
+                               builds some checkpoints again for each input size): read it
+                               again after a run rather than keeping pointers into it */
     FormatId format;        /* the artifact's format */
+    int threads;            /* threads a run uses as asked of the runtime (builtin: the executor's;
+                               onnxruntime: its intra-op threads, 0 = its default) */
     const volatile int *cancel; /* polled by the builtin runtime between nodes (may be NULL) */
     void *impl;
 };
@@ -126,7 +130,8 @@ typedef struct {
     const char *runtime;    /* "auto" (NULL, ""), "builtin", "onnxruntime", "onnxruntime:PATH" */
     int imgsz[2];           /* builtin, a model it builds (.pt, .yaml): build size; 0 = default */
     bool fixed;             /* builtin: build at imgsz exactly (false: any input size) */
-    int threads;
+    int threads;            /* threads one run uses (builtin: ExecOptions.threads; onnxruntime:
+                               intra-op threads); 0: the runtime's default (every core) */
     const volatile int *cancel;
     /* out: one line saying why the format's own runtime was not used ("onnxruntime: no
        libonnxruntime.so.1 in ..."), "" when it was or none exists for the format */
@@ -141,7 +146,10 @@ int runtime_parse_spec(const char *spec, int *id, char *path, size_t pathlen, ch
  * the library is found (else builtin, with the reason in o->fallback); a named runtime: that
  * one or an error (a refused or missing library is an error then, naming what was looked
  * for).  builtin reads the model with model_load (fused; a checkpoint or config is built for
- * any input size unless o->fixed).  NULL + message naming the file and the problem. */
+ * any input size unless o->fixed; one whose blocks fix their sizes when built -- YOLOv10's and
+ * RT-DETR's end-to-end heads, YOLO-World's image pooling -- is built for o->imgsz and built again
+ * at each new input size a run brings, its input then reported as any size).  NULL + message
+ * naming the file and the problem. */
 RuntimeSession *runtime_open(const char *path, RuntimeOpenOptions *o, char *err, size_t errlen);
 
 /* Open a graph the caller already holds in the executor (the graph must outlive the session;

@@ -377,6 +377,7 @@ int runtime_ort_run(struct FormatRun *run, char *err, size_t errlen)
     snprintf(s->version, sizeof s->version, "%s", pr->version);
     snprintf(s->library, sizeof s->library, "%s", pr->path);
     snprintf(s->label, sizeof s->label, "onnxruntime %s", pr->version);
+    s->threads = run->threads > 0 ? run->threads : 0;
     snprintf(s->input.name, sizeof s->input.name, "%s", o->in_name);
     s->input.half = o->in_type == ORT_ELEM_FLOAT16;
     s->n_outputs = (int)o->n_out;

@@ -75,6 +75,48 @@ static float *val_letterbox(const Image *im, int imgsz, int new_h, int new_w, Va
     return t;
 }
 
+/* RT-DETR's validation input: the image stretched to imgsz x imgsz (the peer's RTDETRDataset
+ * load_image without rect), labels and predictions in the image's own pixels. */
+static float *val_stretch(const Image *im, int imgsz, ValBox *vb)
+{
+    const unsigned char *src = im->rgb;
+    unsigned char *scaled = NULL;
+    if (im->w != imgsz || im->h != imgsz) {
+        scaled = xmalloc((size_t)imgsz * imgsz * 3);
+        image_resize_linear(im->rgb, im->w, im->h, scaled, imgsz, imgsz);
+        src = scaled;
+    }
+    size_t plane = (size_t)imgsz * imgsz;
+    float *t = xmalloc(plane * 3 * sizeof(float));
+    for (size_t i = 0; i < plane; i++)
+        for (int c = 0; c < 3; c++) t[c * plane + i] = (float)src[i * 3 + (size_t)c] / 255.0f;
+    free(scaled);
+    vb->rw = im->w, vb->rh = im->h, vb->r = 1, vb->left = vb->top = 0, vb->H = vb->W = imgsz;
+    return t;
+}
+
+/* The peer's RTDETRValidator on every query row (dets: all of them, best first, in network
+ * pixels): rows kept where `score > conf` holds -- the mask of the scores in query order,
+ * applied to the rows sorted by score, as the peer indexes them -- and boxes scaled by the
+ * image's size over imgsz (its _prepare_pred).  Filters dets in place; returns the count. */
+static int val_queries(Detection *det, int n, int64_t rows, float conf, int imgsz, int img_w, int img_h)
+{
+    float *score = xmalloc(sizeof(float) * (size_t)(rows > 0 ? rows : 1));
+    for (int64_t q = 0; q < rows; q++) score[q] = NAN;
+    for (int j = 0; j < n; j++)
+        if (det[j].anchor >= 0 && det[j].anchor < rows) score[det[j].anchor] = det[j].conf;
+    float sx = (float)((double)img_w / imgsz), sy = (float)((double)img_h / imgsz);
+    int kept = 0;
+    for (int j = 0; j < n && j < rows; j++) {
+        if (!(score[j] > conf)) continue;
+        Detection d = det[j];
+        d.x1 *= sx, d.x2 *= sx, d.y1 *= sy, d.y2 *= sy;
+        det[kept++] = d;
+    }
+    free(score);
+    return kept;
+}
+
 static void label_xy(const ValBox *vb, float nx, float ny, float *x, float *y)
 {
     *x = (float)(nx * vb->rw * vb->r + vb->left);
@@ -182,9 +224,18 @@ static void score_image(Stats *st, const PredictHead *h, RuntimeSession *s, cons
     }
     float *iou = xcalloc((size_t)(nl ? nl : 1) * (size_t)(n ? n : 1), sizeof(float));
     unsigned char *correct = xcalloc((size_t)(n ? n : 1), METRICS_NT);
+    /* the peer's scale_boxes clips the boxes to the image (its area on the input here); RT-DETR's
+     * validator does not */
+    bool clip = h->layout != OUTPUT_E2E_CXCYWH_NORM;
+    float cx0 = (float)vb->left, cy0 = (float)vb->top;
+    float cx1 = (float)(vb->left + vb->rw * vb->r), cy1 = (float)(vb->top + vb->rh * vb->r);
     for (int k = 0; k < nl; k++)
         for (int j = 0; j < n; j++) {
             float pb[4] = {det[j].x1, det[j].y1, det[j].x2, det[j].y2};
+            if (clip) {
+                pb[0] = fminf(fmaxf(pb[0], cx0), cx1), pb[2] = fminf(fmaxf(pb[2], cx0), cx1);
+                pb[1] = fminf(fmaxf(pb[1], cy0), cy1), pb[3] = fminf(fmaxf(pb[3], cy0), cy1);
+            }
             iou[(size_t)k * n + j] = det[j].cls == l[k].cls ? metrics_box_iou(&tb[4 * k], pb) : 0;
         }
     metrics_match(iou, nl, n, correct);
@@ -256,6 +307,7 @@ int val_run(RuntimeSession *s, const Dataset *d, const ValOptions *opt, ValResul
     if (task == TASK_OBB || task == TASK_CLASSIFY)
         return err_set(err, errlen, "val of %s models is not available in this build (detect, segment and pose are)",
                        predict_task_name(task));
+    bool queries = task == TASK_DETECT && predict_output_layout(s) == OUTPUT_E2E_CXCYWH_NORM;
     int gs = m ? imgsz_model_stride(m->strides, m->n_strides) : 32;
     if (gs < 32) gs = 32;
     const RuntimeTensorInfo *in = &s->input;
@@ -272,7 +324,7 @@ int val_run(RuntimeSession *s, const Dataset *d, const ValOptions *opt, ValResul
     }
     int B = o.batch > 0 ? o.batch : 1;
     out->task = task;
-    out->rect = !fixed;
+    out->rect = !fixed && !queries;
     out->batch = B;
     out->imgsz = imgsz;
     out->n_kinds = task == TASK_SEGMENT || task == TASK_POSE ? 2 : 1;
@@ -296,7 +348,7 @@ int val_run(RuntimeSession *s, const Dataset *d, const ValOptions *opt, ValResul
         ord[i] = (ArIdx){i, 1.0};
         sh_h[i] = sh_w[i] = imgsz;
     }
-    if (!fixed) {
+    if (!fixed && !queries) {
         for (int i = 0; i < N && rc == 0; i++) {
             Image im;
             if (image_load(d->images[i], &im, msg, sizeof msg) != 0) {
@@ -352,8 +404,9 @@ int val_run(RuntimeSession *s, const Dataset *d, const ValOptions *opt, ValResul
                 free(lp);
                 break;
             }
-        ValBox vb;
-        float *x = rc == 0 ? val_letterbox(&im, imgsz, sh_h[i], sh_w[i], &vb) : NULL;
+        ValBox vb = {0};
+        float *x = rc != 0 ? NULL : queries ? val_stretch(&im, imgsz, &vb) : val_letterbox(&im, imgsz, sh_h[i], sh_w[i], &vb);
+        int img_w = im.w, img_h = im.h;
         image_free(&im);
         double t1 = now_seconds();
         int64_t dims[4] = {1, 3, rc == 0 ? vb.H : 0, rc == 0 ? vb.W : 0};
@@ -363,6 +416,9 @@ int val_run(RuntimeSession *s, const Dataset *d, const ValOptions *opt, ValResul
         double t2 = now_seconds();
         if (rc == 0 && !have_head) {
             if (predict_head(s, &head, msg, sizeof msg) != 0) rc = err_set(err, errlen, "%s", msg);
+            else if ((head.layout == OUTPUT_E2E_CXCYWH_NORM) != queries)
+                rc = err_set(err, errlen, "the model's output0 %s", queries ? "is not the query rows its metadata "
+                             "announced" : "holds query rows its metadata did not announce");
             else have_head = true;
         }
         Detection *det = NULL;
@@ -374,8 +430,18 @@ int val_run(RuntimeSession *s, const Dataset *d, const ValOptions *opt, ValResul
             po.iou = o.iou;
             po.max_det = o.max_det;
             po.multi_label = true;
+            if (head.layout == OUTPUT_E2E_CXCYWH_NORM) {
+                po.conf = -1.f; /* every query, then the peer's mask below */
+                po.max_det = 0;
+            }
             if (predict_decode(s, &head, po, vb.H, vb.W, &det, &n, msg, sizeof msg) != 0)
                 rc = err_set(err, errlen, "%s: %s", d->images[i], msg);
+            else if (head.layout == OUTPUT_E2E_CXCYWH_NORM) {
+                int64_t dq[GRAPH_MAX_RANK];
+                int rq;
+                runtime_output(s, 0, dq, &rq);
+                n = val_queries(det, n, dq[1], o.conf, vb.W, img_w, img_h);
+            }
         }
         if (rc == 0) {
             score_image(&st, &head, s, det, n, l, nl, &vb, nkpt, kdim, msg, sizeof msg);

@@ -11,7 +11,13 @@
  * mAP50-95 0.638 for yolov8n) are reproduced with it; batch=16, the peer's CLI default, puts
  * coco8's four images into one 672x672 shape (0.621, 0.833, 0.888, 0.63).  NMS with conf 0.001, IoU 0.7, every
  * class above conf a candidate (multi-label), at most max_det per image; metrics in the
- * letterboxed image's pixels.  Images run one at a time (the batch only sets the shapes).
+ * letterboxed image's pixels, predicted boxes clipped to the image there (the peer's
+ * scale_boxes clips them).  Images run one at a time (the batch only sets the shapes).
+ * End-to-end heads go without NMS, as the peer's validators take them: YOLOv10-style rows
+ * kept above conf, at most max_det; RT-DETR's query rows as its RTDETRValidator -- every image
+ * stretched to imgsz x imgsz (no rect batches, no letterbox), every query's best class, boxes
+ * in the image's pixels, the rows sorted by score and masked with `score > conf` taken in query
+ * order (the peer's indexing), metrics in the image's pixels.
  * OBB and classify models are not validated here (said so with a message).
  *
  * Runs on the caller's thread; cancel (may be NULL) is checked between images. */

@@ -5,7 +5,10 @@
 # export is refused by op name before anything is written); the ONNX files run in onnxruntime
 # and the archives in torch.jit.load and reproduce the peer's outputs (tests/families_check.py:
 # end-to-end rows as sets where the top-k chose among equal scores; the candidates come from
-# our executor); the YOLO12 and YOLO-World web models run in TF.js like our executor.  Built from configs at a
+# our executor); the YOLO12 and YOLO-World web models run in TF.js like our executor.  At 160 they
+# export to NCNN, MNN, SavedModel and GraphDef (checked in our executor as read back; the
+# GraphDefs run in TF.js like our executor), or are refused by op name with nothing written
+# (TopK, Pad, ReduceMean, YOLO12's area attention folded into the batch axis for ncnn).  Built from configs at a
 # small size: YOLOv3-tinyu (zero padding), YOLOv5u, YOLOv6 and YOLOv8-P2 export to every format
 # and run in onnxruntime, torch and TF.js like our executor.  `info` for a family config.
 . "$(dirname "$0")/lib.sh"
@@ -92,6 +95,29 @@ else
     done
     refused families_yolov10n_tflite_refused "(TopK): TF Lite has no equivalent" model=m/yolov10n-random.pt format=tflite
     refused families_rtdetr_tflite_refused "TF Lite has no equivalent" model=m/rtdetr-mini-random.pt format=tflite
+    # NCNN, MNN, SavedModel and GraphDef, at 160 (these writers' checks run the files as read back
+    # in our executor -- the SavedModel's float32 TF Lite file; the GraphDef's check cannot run
+    # here, so it runs in TF.js below), or refused by op name before anything is written
+    for m in yolov9t yolov8n-ghost yolov8n-worldv2; do
+        export_ok "families_${m}_ncnn" model="m/$m-random.pt" format=ncnn imgsz=160
+    done
+    for m in yolov9t yolo12n yolo12n-seg yolov8n-ghost yolov8n-worldv2; do
+        for fmt in mnn saved_model pb; do
+            export_ok "families_${m}_$fmt" model="m/$m-random.pt" format=$fmt imgsz=160
+        done
+    done
+    refused families_yolov10n_ncnn_refused "(TopK): ncnn has no layer for op 'TopK'" model=m/yolov10n-random.pt format=ncnn imgsz=160
+    refused families_rtdetr_ncnn_refused "(Pad): ncnn has no layer for op 'Pad'" model=m/rtdetr-mini-random.pt format=ncnn imgsz=160
+    for m in yolo12n yolo12n-seg; do
+        refused "families_${m}_ncnn_refused" "(Reshape): tensor '/model.6/m.0/m.0.0/attn/Reshape_1_output_0' [4, 25, 2, 96] moves parts of the image into the batch axis" \
+            model="m/$m-random.pt" format=ncnn imgsz=160
+    done
+    refused families_yolov10n_mnn_refused "(TopK): MNN has no op for 'TopK'" model=m/yolov10n-random.pt format=mnn imgsz=160
+    refused families_rtdetr_mnn_refused "(Pad): MNN has no op for 'Pad'" model=m/rtdetr-mini-random.pt format=mnn imgsz=160
+    refused families_yolov10n_saved_model_refused "(TopK): TF Lite has no equivalent" model=m/yolov10n-random.pt format=saved_model imgsz=160
+    refused families_rtdetr_saved_model_refused "(ReduceMean): TF Lite has no equivalent" model=m/rtdetr-mini-random.pt format=saved_model imgsz=160
+    refused families_yolov10n_pb_refused "(TopK): TensorFlow has no equivalent" model=m/yolov10n-random.pt format=pb imgsz=160
+    refused families_rtdetr_pb_refused "(ReduceMean): TensorFlow has no equivalent" model=m/rtdetr-mini-random.pt format=pb imgsz=160
     refused families_rtdetr_onnx_opset15_refused "op GridSample needs opset 16" model=m/rtdetr-mini-random.pt format=onnx opset=15
     "$REL" export model=m/yolov10n-random.pt format=onnx nms=True >"$T/nms.out" 2>&1
     check families_yolov10n_nms_forced_off grep -qF "'nms=True' is not available for end2end models. Forcing 'nms=False'." "$T/nms.out"
@@ -117,8 +143,8 @@ else
         have_ort || skip families_ort "onnxruntime-node not installed (make deps)"
         have_torch || skip families_torchscript "/usr/bin/python3 cannot import torch"
         if have_tfjs; then
-            # pure-JS TF.js is slow at 640: the web models run at 160 against our executor (which
-            # matches the peer at 640 above and in test_families)
+            # pure-JS TF.js is slow at 640: the web models and the GraphDefs run at 160 against our
+            # executor (which matches the peer at 640 above and in test_families)
             $PY -c "
 import numpy as np
 np.save('$T/in160.npy', np.random.default_rng(7).random((1, 3, 160, 160), dtype=np.float32))"
@@ -126,9 +152,29 @@ np.save('$T/in160.npy', np.random.default_rng(7).random((1, 3, 160, 160), dtype=
                 mkdir -p "$T/w160"
                 cp "m/$m-random.pt" "$T/w160/"
                 "$REL" export model="w160/$m-random.pt" format=tfjs imgsz=160 >/dev/null 2>&1
-                "$RUN" run "$F/$m-random.pt" "$T/in160.npy" "$T/e160_$m" 160 >/dev/null 2>&1
                 node "$ROOT/tests/node/run_tfjs.js" "w160/$m-random_web_model" images="$T/in160.npy" --nchw --out "$T/tfjs_$m" >/dev/null 2>&1
-                later compare "families_tfjs_${m}_vs_executor" grid "$T/tfjs_$m/Identity.npy" "$T/e160_$m/output0.npy"
+            done
+            # the GraphDefs (160) decoded with Google's protobuf library into tfjs-converter's graph
+            # model (as tests/e2e/tflite.sh does) and run in TF.js
+            HAVE_PB=no
+            if $PY -c 'import google.protobuf' 2>/dev/null && command -v protoc-c >/dev/null 2>&1 &&
+                protoc-c --proto_path="$ROOT/formats/proto" --include_imports --descriptor_set_out="$T/tf.desc" \
+                    "$ROOT/formats/proto/tensorflow/saved_model.proto" 2>/dev/null; then HAVE_PB=yes; fi
+            [ $HAVE_PB = yes ] || skip families_pb_tfjs "python3-protobuf or protoc-c missing (make deps)"
+            # (three of the five GraphDefs: ELAN and RepConv, area attention with a mask head, text
+            # attention; the other two share their ops)
+            for m in yolo12n yolov9t yolo12n-seg yolov8n-worldv2; do
+                "$RUN" run "$F/$m-random.pt" "$T/in160.npy" "$T/e160_$m" 160 >/dev/null 2>&1
+                case $m in yolo12n | yolov8n-worldv2)
+                    later compare "families_tfjs_${m}_vs_executor" grid "$T/tfjs_$m/Identity.npy" "$T/e160_$m/output0.npy" ;;
+                esac
+                [ $HAVE_PB = yes ] && [ $m != yolo12n ] || continue
+                if $PY "$ROOT/tests/tf_check.py" pb2tfjs "$T/tf.desc" "m/$m-random.pb" "$T/pb_$m" >"$T/pb_$m.txt" 2>&1; then
+                    node "$ROOT/tests/node/run_tfjs.js" "$T/pb_$m" images="$T/in160.npy" --nchw --out "$T/pbrun_$m" >/dev/null 2>&1
+                    later compare "families_pb_${m}_in_tfjs_vs_executor" grid "$T/pbrun_$m/Identity.npy" "$T/e160_$m/output0.npy"
+                else
+                    fail "families_pb_${m}_decodes" "$(tail -n 2 "$T/pb_$m.txt")"
+                fi
             done
         else
             skip families_tfjs "@tensorflow/tfjs not installed (make deps)"

@@ -7,8 +7,12 @@
  * YOLOv6, YOLOv8-P2) keep building from their configs.
  *
  * Modes for the e2e script (tests/e2e/families.sh):
- *   test_families run MODEL INPUT.npy OUTDIR   the fused model run by the executor on INPUT:
- *                                                 OUTDIR/output<k>.npy */
+ *   test_families run MODEL INPUT.npy OUTDIR [imgsz]   the fused model run by the executor on
+ *                                                 INPUT: OUTDIR/output<k>.npy (and the end-to-end
+ *                                                 heads' candidates.npy)
+ *   test_families output MODEL INPUT.npy OUT.npy H,W   the fused model built for H x W, run as
+ *                                                 the builtin runtime runs it (nothing kept
+ *                                                 beyond the outputs): output0 to OUT.npy */
 #include <json-c/json.h>
 #include <math.h>
 #include <string.h>
@@ -54,14 +58,15 @@ static int e2e_candidates(const Graph *g)
     return -1;
 }
 
-static int run_model(Graph *g, const char *input, Output *outs, int max, int *n_out, char *err, size_t errlen)
+static int run_model_as(Graph *g, const char *input, bool candidates, Output *outs, int max, int *n_out, char *err,
+                        size_t errlen)
 {
     NpyArray in = {0};
     if (npy_read(input, 0, &in, err, errlen)) return -1;
     float *x = npy_to_f32(&in, err, errlen);
     int rc = -1;
     Exec *e = x ? exec_new(g, err, errlen) : NULL;
-    int cand = e2e_candidates(g);
+    int cand = candidates ? e2e_candidates(g) : -1;
     if (e && cand >= 0) exec_keep_all(e, 1);
     if (e && exec_set_input(e, g->tensors[g->inputs[0]].name, x, in.dims, in.rank, err, errlen) == 0 &&
         exec_run(e, NULL, err, errlen) == 0) {
@@ -93,6 +98,11 @@ static int run_model(Graph *g, const char *input, Output *outs, int max, int *n_
     free(x);
     npy_free(&in);
     return rc;
+}
+
+static int run_model(Graph *g, const char *input, Output *outs, int max, int *n_out, char *err, size_t errlen)
+{
+    return run_model_as(g, input, true, outs, max, n_out, err, errlen);
 }
 
 static Graph *load_fused(const char *path, int imgsz, char *err, size_t errlen)
@@ -333,6 +343,17 @@ static void check_family(const char *name)
     EXPECT_EQ_INT(f->layers, ref.fused_layers);
     EXPECT_EQ_INT(f->parameters, ref.fused_params);
     EXPECT(u->gflops > 0 && f->gflops > 0 && f->gflops <= u->gflops);
+    /* the checkpoints have their configs' architecture: the GFLOPs the peer publishes for it
+     * (test_configs_gflops); the peer's families.json has none */
+    static const struct {
+        const char *name, *gflops;
+    } published[] = {{"yolov9t", "8.5"}, {"yolov10n", "8.7"}, {"yolo12n", "6.7"}, {"yolov8n-ghost", "5.8"}};
+    for (size_t k = 0; k < ARRAY_LEN(published); k++)
+        if (!strcmp(published[k].name, name)) {
+            char got[32];
+            snprintf(got, sizeof got, "%.1f", u->gflops);
+            EXPECT_EQ_STR(got, published[k].gflops);
+        }
     const Tensor *o0 = &g->tensors[g->outputs[0]];
     EXPECT(o0->rank == 3 && o0->dims[0] == ref.shape[0] && o0->dims[1] == ref.shape[1] && o0->dims[2] == ref.shape[2]);
 
@@ -424,6 +445,46 @@ static void test_configs_match_the_peer(void)
     printf("# %d configs give the peer's numbers\n", checked);
     EXPECT(checked >= 30);
     json_object_put(root);
+}
+
+/* GFLOPs by the peer's rule (the stride-sized probe, scaled to 640) against the figures the
+ * peer publishes in its own configs' header comments ("summary: ... 6.7 GFLOPs", unfused, at
+ * 640), one decimal as printed.  The segment configs' published figures count the prototype
+ * upsampling (ConvTranspose2d 2x2, stride 2, c -> c channels on the stride-8 map) by its output
+ * elements, as the counter they were made with did; the peer we follow (8.3.185, whose yolo11n-seg
+ * gives 9.9, tests/e2e/info.sh) counts input elements, so those figures are ours plus the
+ * difference, 2 x 4 x c^2 x (160^2 - 80^2) flops. */
+static void test_configs_gflops(void)
+{
+    static const struct {
+        const char *name;
+        double gflops;
+        int proto_c; /* segment: the prototype channels c (0 otherwise) */
+    } cases[] = {
+        {"yolov9t.yaml", 8.5, 0},     {"yolov9s.yaml", 27.6, 0},      {"yolov9m.yaml", 77.9, 0},
+        {"yolov9c.yaml", 104.0, 0},   {"yolov9e.yaml", 193.0, 0},     {"yolov10n.yaml", 8.7, 0},
+        {"yolov10m.yaml", 64.5, 0},   {"yolo12n.yaml", 6.7, 0},       {"yolo12s.yaml", 21.7, 0},
+        {"yolo12m.yaml", 68.1, 0},    {"yolo12l.yaml", 89.7, 0},      {"yolo12x.yaml", 200.3, 0},
+        {"yolo12n-pose.yaml", 7.8, 0}, {"yolo12n-obb.yaml", 6.9, 0},  {"yolo12n-cls.yaml", 3.7, 0},
+        {"yolov8n-ghost.yaml", 5.8, 0}, {"yolov8s-ghost.yaml", 16.4, 0}, {"yolov8n-world.yaml", 39.6, 0},
+        {"yolov8s-world.yaml", 71.5, 0}, {"rtdetr-l.yaml", 108.3, 0},  {"rtdetr-x.yaml", 232.7, 0},
+        {"yolo12n-seg.yaml", 10.6, 64}, {"yolo12s-seg.yaml", 35.7, 128}, {"yolov9c-seg.yaml", 159.4, 256},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        char err[1024];
+        LoadOptions opt = {.shapes_only = true};
+        Graph *g = model_load(cases[i].name, &opt, err, sizeof err);
+        EXPECT_MSG(g != NULL, "%s", err);
+        if (!g) continue;
+        double c = cases[i].proto_c, ours = g->meta.summary.gflops;
+        double counted = ours + 2.0 * 4 * c * c * (160 * 160 - 80 * 80) / 1e9;
+        char got[32], want[32];
+        snprintf(got, sizeof got, "%.1f", counted);
+        snprintf(want, sizeof want, "%.1f", cases[i].gflops);
+        EXPECT_MSG(!strcmp(got, want), "%s: %.3f GFLOPs%s, the peer's config says %s", cases[i].name, ours,
+                   c > 0 ? " (plus the prototype upsampling by output elements)" : "", want);
+        graph_free(g);
+    }
 }
 
 /* The families' built-in configs and the older ones (YOLOv5u, YOLOv6, YOLOv8-P2) build with
@@ -526,9 +587,34 @@ done:
     graph_free(b);
 }
 
+static int output_main(int argc, char **argv)
+{
+    int h = 0, w = 0;
+    if (argc < 6 || sscanf(argv[5], "%d,%d", &h, &w) != 2 || h < 1 || w < 1) {
+        fprintf(stderr, "usage: %s output MODEL INPUT.npy OUT.npy H,W\n", argv[0]);
+        return 2;
+    }
+    char err[1024];
+    LoadOptions o = {.fuse = true};
+    o.imgsz[0] = h;
+    o.imgsz[1] = w;
+    Graph *g = model_load(argv[2], &o, err, sizeof err);
+    Output out = {0};
+    int n = 0;
+    int rc = g && run_model_as(g, argv[3], false, &out, 1, &n, err, sizeof err) == 0 && n == 1 &&
+                     npy_write(argv[4], DT_F32, out.dims, out.rank, out.data, err, sizeof err) == 0
+                 ? 0
+                 : 1;
+    if (rc) fprintf(stderr, "%s\n", err);
+    free(out.data);
+    graph_free(g);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1 && !strcmp(argv[1], "run")) return run_main(argc, argv);
+    if (argc > 1 && !strcmp(argv[1], "output")) return output_main(argc, argv);
     RUN(test_yolov8n_ghost);
     RUN(test_yolov9t);
     RUN(test_yolov10n);
@@ -537,6 +623,7 @@ int main(int argc, char **argv)
     RUN(test_yolov8n_worldv2);
     RUN(test_rtdetr_mini);
     RUN(test_configs_match_the_peer);
+    RUN(test_configs_gflops);
     RUN(test_configs_run);
     RUN(test_fuse_merges_repconv);
     return check_done();

@@ -288,7 +288,50 @@ static void test_end2end_rows(void)
         EXPECT_EQ_INT(d[1].anchor, 2);
     }
     free(d);
+    /* max_det counts the rows above conf before classes= filters them (the peer slices first) */
+    unsigned char ok[4] = {1, 1, 1, 0};
+    o.class_ok = ok;
+    o.nc = 4;
+    o.max_det = 1;
+    EXPECT(post_rows(rows, 3, 6, &o, &d, &n, err, sizeof err) == 0);
+    EXPECT_EQ_INT(n, 0);
+    free(d);
     EXPECT(post_rows(rows, 3, 5, &o, &d, &n, err, sizeof err) != 0);
+}
+
+/* RT-DETR's query rows: best class (first maximum), score > conf, classes=, corners of the
+ * fractions times the scale, highest score first (ties in row order), max_det. */
+static void test_query_rows(void)
+{
+    float q[4 * 7] = {0.5f, 0.5f, 0.2f, 0.4f, 0.1f, 0.6f, 0.2f,   /* class 1, 0.6 */
+                      0.1f, 0.2f, 0.1f, 0.1f, 0.7f, 0.7f, 0.0f,   /* tie: class 0, 0.7 */
+                      0.9f, 0.9f, 0.4f, 0.4f, 0.2f, 0.1f, 0.25f,  /* 0.25 == conf: dropped */
+                      0.3f, 0.3f, 0.2f, 0.2f, 0.0f, 0.0f, 0.6f};  /* class 2, 0.6: after row 0 */
+    PostOptions o;
+    post_defaults(&o);
+    o.nc = 3;
+    Detection *d;
+    int n;
+    char err[256];
+    EXPECT(post_queries(q, 4, 7, &o, 1, 1, 640, 480, &d, &n, err, sizeof err) == 0);
+    EXPECT_EQ_INT(n, 3);
+    if (n == 3) {
+        EXPECT(d[0].anchor == 1 && d[0].cls == 0 && d[1].anchor == 0 && d[1].cls == 1 && d[2].anchor == 3 && d[2].cls == 2);
+        EXPECT_NEAR(d[1].x1, (0.5f - 0.1f) * 640, 1e-4);
+        EXPECT_NEAR(d[1].y2, (0.5f + 0.2f) * 480, 1e-4);
+    }
+    free(d);
+    /* the validator's form: times the input size first, then corners */
+    EXPECT(post_queries(q, 4, 7, &o, 320, 320, 1, 1, &d, &n, err, sizeof err) == 0);
+    if (n == 3) EXPECT_NEAR(d[1].x2, 0.5f * 320 + 0.2f * 320 / 2, 1e-4);
+    free(d);
+    unsigned char ok[3] = {0, 1, 1};
+    o.class_ok = ok;
+    o.max_det = 1;
+    EXPECT(post_queries(q, 4, 7, &o, 1, 1, 1, 1, &d, &n, err, sizeof err) == 0);
+    EXPECT(n == 1 && d[0].anchor == 0);
+    free(d);
+    EXPECT(post_queries(q, 4, 4, &o, 1, 1, 1, 1, &d, &n, err, sizeof err) != 0);
 }
 
 static void test_points_scale(void)
@@ -343,6 +386,7 @@ int main(void)
     RUN(test_rotated_nms);
     RUN(test_multi_label_and_classes);
     RUN(test_end2end_rows);
+    RUN(test_query_rows);
     RUN(test_points_scale);
     RUN(test_mask_outline);
     RUN(test_yolov8n_bus);

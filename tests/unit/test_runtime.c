@@ -244,6 +244,89 @@ static void test_unchecked_status(void)
     export_run_free(run);
 }
 
+/* A config whose end-to-end head fixes its anchors when built (YOLOv10) runs at any size in the
+ * builtin runtime: its input is reported as any size, and a run at another size builds it
+ * again there (the model facts follow); a bad size is refused with a message. */
+static void test_built_per_size(void)
+{
+    char err[1024];
+    RuntimeOpenOptions ro = {.runtime = "builtin", .imgsz = {64, 64}, .threads = 1};
+    RuntimeSession *s = runtime_open("yolov10n.yaml", &ro, err, sizeof err);
+    EXPECT_MSG(s != NULL, "%s", err);
+    if (!s) return;
+    EXPECT(s->input.rank == 4 && s->input.dims[2] == -1 && s->input.dims[3] == -1);
+    int64_t sizes[2][2] = {{64, 64}, {96, 64}};
+    for (int k = 0; k < 2; k++) {
+        int64_t dims[4] = {1, 3, sizes[k][0], sizes[k][1]};
+        size_t n = (size_t)(3 * sizes[k][0] * sizes[k][1]);
+        float *x = xcalloc(n, sizeof *x);
+        for (size_t i = 0; i < n; i++) x[i] = (float)(i % 251) / 251.f;
+        EXPECT_MSG(runtime_run(s, x, dims, 4, err, sizeof err) == 0, "%s", err);
+        int64_t od[GRAPH_MAX_RANK];
+        int rank = 0;
+        const float *y = runtime_output(s, 0, od, &rank);
+        /* YOLOv10's rows: min(300, anchors) of them, anchors = (h/8 * w/8) * (1 + 1/4 + 1/16) */
+        int64_t anchors = sizes[k][0] * sizes[k][1] / 64 * 21 / 16;
+        EXPECT(y && rank == 3 && od[1] == anchors && od[2] == 6);
+        const Tensor *in = &s->model->tensors[s->model->inputs[0]];
+        EXPECT(in->dims[2] == sizes[k][0] && in->dims[3] == sizes[k][1]);
+        free(x);
+    }
+    float one[3 * 60 * 64] = {0};
+    int64_t bad[4] = {1, 3, 60, 64};
+    EXPECT(runtime_run(s, one, bad, 4, err, sizeof err) != 0);
+    EXPECT_CONTAINS(err, "60");
+    runtime_close(s);
+}
+
+/* threads= reaches the executor: a session on 1 thread and one on 2 give the same bytes, also
+ * after a rebuild for another size (YOLOv10), and say how many threads they run on. */
+static void test_threads(void)
+{
+    const char *models[2] = {"yolov8n.yaml", "yolov10n.yaml"};
+    for (int m = 0; m < 2; m++) {
+        float *out[2] = {NULL, NULL};
+        int64_t numel = 0;
+        for (int t = 1; t <= 2; t++) {
+            char err[1024];
+            RuntimeOpenOptions ro = {.runtime = "builtin", .imgsz = {96, 96}, .threads = t};
+            RuntimeSession *s = runtime_open(models[m], &ro, err, sizeof err);
+            EXPECT_MSG(s != NULL, "%s", err);
+            if (!s) continue;
+            EXPECT_EQ_INT(s->threads, t);
+            int64_t dims[4] = {1, 3, 128, 96};
+            size_t n = 3 * 128 * 96;
+            float *x = xmalloc(n * sizeof *x);
+            for (size_t i = 0; i < n; i++) x[i] = (float)((i * 7919) % 255) / 255.f;
+            int64_t od[GRAPH_MAX_RANK];
+            int rank = 0;
+            const float *y = runtime_run(s, x, dims, 4, err, sizeof err) == 0 ? runtime_output(s, 0, od, &rank) : NULL;
+            EXPECT_MSG(y != NULL, "%s: %s", models[m], err);
+            if (y) {
+                numel = 1;
+                for (int k = 0; k < rank; k++) numel *= od[k];
+                out[t - 1] = xmalloc(sizeof(float) * (size_t)numel);
+                memcpy(out[t - 1], y, sizeof(float) * (size_t)numel);
+            }
+            free(x);
+            runtime_close(s);
+        }
+        EXPECT_MSG(out[0] && out[1] && !memcmp(out[0], out[1], sizeof(float) * (size_t)numel),
+                   "%s: 1 and 2 threads differ", models[m]);
+        free(out[0]);
+        free(out[1]);
+    }
+    if (ort_dir[0]) {
+        char err[1024], spec[4200], onnx[512];
+        snprintf(spec, sizeof spec, "onnxruntime:%s", ort_dir);
+        snprintf(onnx, sizeof onnx, "%s/yolov8n.onnx", tmpdir);
+        RuntimeOpenOptions ro = {.runtime = spec, .threads = 2};
+        RuntimeSession *s = access(onnx, R_OK) == 0 ? runtime_open(onnx, &ro, err, sizeof err) : NULL;
+        if (s) EXPECT_EQ_INT(s->threads, 2);
+        runtime_close(s);
+    }
+}
+
 int main(void)
 {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/yoloport-test-runtime-XXXXXX");
@@ -255,6 +338,8 @@ int main(void)
     RUN(test_onnxruntime);
     RUN(test_check_fallback);
     RUN(test_unchecked_status);
+    RUN(test_built_per_size);
+    RUN(test_threads);
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
     if (system(cmd) != 0) return 2;
