@@ -11,7 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "engine/core/fileio.h"
+#include "engine/core/membudget.h"
 #include "formats/flatbuf.h"
 #include "formats/mnn.h"
 #include "formats/mnn_impl.h"
@@ -1111,25 +1114,33 @@ static Graph *read_impl(const uint8_t *buf, size_t len, const char *name, char *
 
 Graph *mnn_read_memory(const uint8_t *buf, size_t len, const char *name, char *err, size_t errlen)
 {
-    uint8_t *copy = xmalloc(len ? len : 1);
-    if (len) memcpy(copy, buf, len);
+    /* past the reader's limit, only the size is looked at (read_impl refuses it) */
+    uint64_t n = len && len <= MAX_MNN_BYTES ? len : 1;
+    uint8_t *copy = membudget_alloc(n, name ? name : "(memory)", NULL, err, errlen);
+    if (!copy) return NULL;
+    if (n == len) memcpy(copy, buf, len);
     Graph *g = read_impl(copy, len, name, err, errlen);
-    if (g) graph_adopt_blob(g, copy, free);
-    else free(copy);
+    if (g) graph_adopt_blob(g, copy, membudget_free);
+    else membudget_free(copy);
     return g;
 }
 
 Graph *mnn_read(const char *path, char *err, size_t errlen)
 {
+    /* the file the user named (a link they chose is followed), never waited on: a FIFO or a
+     * device is refused; the whole file stays charged to the memory budget while the graph
+     * points into it */
+    struct stat st;
     size_t len = 0;
-    char *buf = file_read_all(path, MAX_MNN_BYTES, &len, err, errlen);
+    int fd = fileio_open_regular(path, &st, err, errlen);
+    uint8_t *buf = fd < 0 ? NULL : fileio_read_fd(fd, &st, MAX_MNN_BYTES, path, &len, err, errlen);
     if (!buf) return NULL;
-    Graph *g = read_impl((const uint8_t *)buf, len, path, err, errlen);
+    Graph *g = read_impl(buf, len, path, err, errlen);
     if (g) {
-        graph_adopt_blob(g, buf, free);
+        graph_adopt_blob(g, buf, membudget_free);
         g->meta.source_path = arena_strdup(g->arena, path);
     } else {
-        free(buf);
+        membudget_free(buf);
     }
     return g;
 }

@@ -86,7 +86,10 @@ int ncnn_write(const Graph *g, const NcnnOptions *opt, const char *dir, char *er
  * "<file>: <problem>" for anything ncnn would refuse or this reader cannot map: a bad
  * magic, counts that disagree with the lines, a blob used before any layer produces it or
  * produced twice, an unknown layer type, parameters out of range, a .bin shorter than the
- * weights the parameters imply (or longer: it belongs to another .param). */
+ * weights the parameters imply (or longer: it belongs to another .param).  The .bin,
+ * metadata.yaml and a .param found in a directory are opened inside that directory as
+ * regular files only: a symbolic link, a FIFO or a device there is refused (or, among the
+ * .param candidates, not looked at), never read through or waited on. */
 Graph *ncnn_read(const char *path, char *err, size_t errlen);
 
 /* The same from memory (bin may be NULL when bin_len is 0; metadata_yaml may be NULL);

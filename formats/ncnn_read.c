@@ -1,7 +1,8 @@
-/* ncnn_read: the ncnn reader's front — finding the .param, its .bin and metadata.yaml,
- * then the .param parsed and checked (formats/ncnn_param.c), each layer mapped to the IR in
- * file order (formats/ncnn_map.c), the .bin checked to hold exactly the weights the layers
- * read, and the outputs (blobs nothing reads) listed as the peer's runtime extracts them. */
+/* ncnn_read: the ncnn reader's front — finding the .param, its .bin and metadata.yaml (read
+ * as a model's files are: never through a link, never blocking), then the .param parsed and
+ * checked (formats/ncnn_param.c), each layer mapped to the IR in file order
+ * (formats/ncnn_map.c), the .bin checked to hold exactly the weights the layers read, and
+ * the outputs (blobs nothing reads) listed as the peer's runtime extracts them. */
 #include <dirent.h>
 #include <errno.h>
 #include <float.h>
@@ -10,7 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "engine/core/fileio.h"
+#include "engine/core/membudget.h"
 #include "formats/ncnn.h"
 #include "formats/ncnn_impl.h"
 #include "formats/openvino.h"
@@ -54,8 +59,7 @@ static Graph *read_impl(const char *param, size_t param_len, uint8_t *bin, size_
                         size_t meta_len, const char *name, char *err, size_t errlen)
 {
     Graph *g = graph_new();
-    if (!bin) bin = xmalloc(1);
-    graph_adopt_blob(g, bin, free);
+    graph_adopt_blob(g, bin, membudget_free);
     const char *slash = strrchr(name, '/');
     NcReader r = {.g = g, .root_module = -1};
     r.m.file = name;
@@ -131,20 +135,34 @@ static Graph *read_impl(const char *param, size_t param_len, uint8_t *bin, size_
 Graph *ncnn_read_memory(const char *param, size_t param_len, const uint8_t *bin, size_t bin_len,
                         const char *metadata_yaml, size_t metadata_len, const char *name, char *err, size_t errlen)
 {
-    uint8_t *copy = xmalloc(bin_len ? bin_len : 1);
-    if (bin_len) memcpy(copy, bin, bin_len);
+    /* past the reader's limit, only the size is looked at (read_impl refuses it) */
+    uint64_t n = bin_len && bin_len <= MAX_BIN_BYTES ? bin_len : 1;
+    uint8_t *copy = membudget_alloc(n, name ? name : "(memory)", "the weights", err, errlen);
+    if (!copy) return NULL;
+    if (n == bin_len) memcpy(copy, bin, bin_len);
     return read_impl(param, param_len, copy, bin_len, metadata_yaml, metadata_len, name, err, errlen);
 }
 
-/* ---- files ------------------------------------------------------------------------------------ */
+/* ---- files ------------------------------------------------------------------------------------
+ * The .param the user named is opened as they named it (a link they chose is followed); the
+ * one found in a folder, the .bin and metadata.yaml are the model's own files, opened inside
+ * its folder (engine/core/fileio.h: fileio_open_beside: no link followed, a regular file,
+ * never blocking on a FIFO). */
 
-static bool sniff_file(const char *path)
+/* Does fd (closed here; -1 allowed) open a .param: the magic on the first line, then two
+ * positive counts? */
+static bool sniff_fd(int fd)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) return false;
+    if (fd < 0) return false;
     char buf[64];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
+    size_t n = 0;
+    while (n < sizeof buf - 1) {
+        ssize_t r = read(fd, buf + n, sizeof buf - 1 - n);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        n += (size_t)r;
+    }
+    close(fd);
     buf[n] = '\0';
     char *p = buf, *end;
     while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n') p++;
@@ -160,39 +178,58 @@ static bool sniff_file(const char *path)
     return end != p && b > 0;
 }
 
-char *ncnn_find_param(const char *path, char *err, size_t errlen)
+/* The folder of the model and the name of its .param in it (heap strings), and whether the
+ * user named that .param (*named) or the folder; -1 + message when path is neither. */
+static int find_param(const char *path, char **dir, char **name, bool *named, char *err, size_t errlen)
 {
-    if (!file_is_dir(path)) {
-        if (sniff_file(path)) return xstrdup(path);
-        err_set(err, errlen, "%s: not an ncnn .param (its first line is not %d)", path, NCNN_MAGIC);
-        return NULL;
+    *dir = *name = NULL;
+    *named = !file_is_dir(path);
+    if (*named) {
+        if (!sniff_fd(fileio_open_regular(path, NULL, NULL, 0)))
+            return err_set(err, errlen, "%s: not an ncnn .param (its first line is not %d)", path, NCNN_MAGIC);
+        const char *slash = strrchr(path, '/');
+        *dir = slash ? xstrndup(path, (size_t)(slash - path) + (slash == path)) : xstrdup(".");
+        *name = xstrdup(slash ? slash + 1 : path);
+        return 0;
     }
-    char *p = xasprintf("%s/%s", path, NCNN_PARAM_FILE);
-    if (sniff_file(p)) return p;
-    free(p);
+    if (sniff_fd(fileio_open_beside(path, NCNN_PARAM_FILE, NULL, NULL, 0))) {
+        *dir = xstrdup(path);
+        *name = xstrdup(NCNN_PARAM_FILE);
+        return 0;
+    }
     DIR *d = opendir(path);
-    if (!d) {
-        err_set(err, errlen, "%s: %s", path, strerror(errno));
-        return NULL;
-    }
+    if (!d) return err_set(err, errlen, "%s: %s", path, strerror(errno));
     char *found = NULL;
     int count = 0;
-    for (struct dirent *e; (e = readdir(d));) {
+    for (struct dirent *e; (e = readdir(d));) { /* links, FIFOs, folders: not opened, not counted */
         size_t n = strlen(e->d_name);
         if (n < 7 || strcmp(e->d_name + n - 6, ".param")) continue;
-        char *c = xasprintf("%s/%s", path, e->d_name);
-        if (!file_is_dir(c) && sniff_file(c)) {
-            if (count++ == 0) found = c;
-            else free(c);
-        } else {
-            free(c);
-        }
+        if (sniff_fd(fileio_open_beside(path, e->d_name, NULL, NULL, 0)) && count++ == 0) found = xstrdup(e->d_name);
     }
     closedir(d);
-    if (count == 1) return found;
-    free(found);
-    err_set(err, errlen, "%s: %s ncnn .param", path, count ? "holds more than one" : "holds no");
-    return NULL;
+    if (count != 1) {
+        free(found);
+        return err_set(err, errlen, "%s: %s ncnn .param", path, count ? "holds more than one" : "holds no");
+    }
+    *dir = xstrdup(path);
+    *name = found;
+    return 0;
+}
+
+static char *join_path(const char *dir, const char *name)
+{
+    return !strcmp(dir, ".") ? xstrdup(name) : xasprintf("%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", name);
+}
+
+char *ncnn_find_param(const char *path, char *err, size_t errlen)
+{
+    char *dir, *name;
+    bool named;
+    if (find_param(path, &dir, &name, &named, err, errlen)) return NULL;
+    char *p = named ? xstrdup(path) : join_path(dir, name);
+    free(dir);
+    free(name);
+    return p;
 }
 
 int ncnn_sniff(const char *path)
@@ -204,33 +241,46 @@ int ncnn_sniff(const char *path)
 
 Graph *ncnn_read(const char *path, char *err, size_t errlen)
 {
-    char *param_path = ncnn_find_param(path, err, errlen);
-    if (!param_path) return NULL;
-    size_t n = strlen(param_path), param_len = 0, bin_len = 0, meta_len = 0;
-    char *bin_path = n > 6 && !strcmp(param_path + n - 6, ".param") ? xasprintf("%.*s.bin", (int)(n - 6), param_path)
-                                                                   : xasprintf("%s.bin", param_path);
-    const char *slash = strrchr(param_path, '/');
-    char *meta_path = slash ? xasprintf("%.*s/metadata.yaml", (int)(slash - param_path), param_path)
-                            : xstrdup("metadata.yaml");
-    char *param = file_read_all(param_path, MAX_PARAM_BYTES, &param_len, err, errlen), *bin = NULL, *meta = NULL;
+    char *dir, *name;
+    bool named, absent = false;
+    if (find_param(path, &dir, &name, &named, err, errlen)) return NULL;
+    char *param_path = named ? xstrdup(path) : join_path(dir, name);
+    size_t n = strlen(name), param_len = 0, bin_len = 0, meta_len = 0;
+    char *bin_name = n > 6 && !strcmp(name + n - 6, ".param") ? xasprintf("%.*s.bin", (int)(n - 6), name)
+                                                             : xasprintf("%s.bin", name);
+    uint8_t *param = NULL, *bin = NULL, *meta = NULL;
+    if (named) {
+        struct stat st;
+        int fd = fileio_open_regular(path, &st, err, errlen);
+        if (fd >= 0) param = fileio_read_fd(fd, &st, MAX_PARAM_BYTES, path, &param_len, err, errlen);
+    } else if (!(param = fileio_read_beside(dir, name, MAX_PARAM_BYTES, &param_len, &absent, err, errlen)) && absent) {
+        err_set(err, errlen, "%s: no such file", param_path);
+    }
     Graph *g = NULL;
     bool ok = param != NULL;
-    if (ok && !file_exists(bin_path)) {
-        err_set(err, errlen, "%s: its weights %s are missing", param_path, bin_path);
+    if (ok && !(bin = fileio_read_beside(dir, bin_name, MAX_BIN_BYTES, &bin_len, &absent, err, errlen))) {
+        if (absent) {
+            char *bin_path = join_path(dir, bin_name);
+            err_set(err, errlen, "%s: its weights %s are missing", param_path, bin_path);
+            free(bin_path);
+        }
         ok = false;
     }
-    if (ok && !(bin = file_read_all(bin_path, MAX_BIN_BYTES, &bin_len, err, errlen))) ok = false;
-    if (ok && file_exists(meta_path) && !(meta = file_read_all(meta_path, MAX_META_BYTES, &meta_len, err, errlen))) ok = false;
+    if (ok && !(meta = fileio_read_beside(dir, "metadata.yaml", MAX_META_BYTES, &meta_len, &absent, err, errlen)) &&
+        !absent)
+        ok = false;
     if (ok) {
-        g = read_impl(param, param_len, (uint8_t *)bin, bin_len, meta, meta_len, param_path, err, errlen);
+        g = read_impl((const char *)param, param_len, bin, bin_len, (const char *)meta, meta_len, param_path, err,
+                      errlen);
         bin = NULL; /* adopted (or freed) by read_impl */
         if (g) g->meta.source_path = arena_strdup(g->arena, param_path);
     }
-    free(bin);
-    free(meta);
-    free(param);
-    free(bin_path);
-    free(meta_path);
+    membudget_free(bin);
+    membudget_free(meta);
+    membudget_free(param);
+    free(bin_name);
     free(param_path);
+    free(dir);
+    free(name);
     return g;
 }

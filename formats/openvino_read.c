@@ -505,63 +505,6 @@ Graph *openvino_read_memory(const char *xml, size_t xml_len, const uint8_t *bin,
     return read_impl(xml, xml_len, copy, bin_len, metadata_yaml, metadata_len, name, err, errlen);
 }
 
-/* A NUL-terminated copy of what fd (a regular file of st->st_size bytes, at most max) holds,
- * taken from the memory budget (membudget_free); NULL + message naming shown.  fd is closed. */
-static uint8_t *read_all_fd(int fd, const struct stat *st, size_t max, const char *shown, size_t *len, char *err,
-                            size_t errlen)
-{
-    if ((uint64_t)st->st_size > max) {
-        close(fd);
-        err_set(err, errlen, "%s: file is too large (%lld bytes)", shown, (long long)st->st_size);
-        return NULL;
-    }
-    size_t n = (size_t)st->st_size, got = 0;
-    uint8_t *buf = membudget_alloc((uint64_t)n + 1, shown, NULL, err, errlen);
-    if (!buf) {
-        close(fd);
-        return NULL;
-    }
-    while (got < n) { /* exactly the size fstat gave: a file that grows is not read further */
-        ssize_t r = read(fd, buf + got, n - got);
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) break;
-        got += (size_t)r;
-    }
-    close(fd);
-    if (got != n) {
-        membudget_free(buf);
-        err_set(err, errlen, "%s: short read (%zu of %zu bytes)", shown, got, n);
-        return NULL;
-    }
-    buf[n] = '\0';
-    *len = n;
-    return buf;
-}
-
-/* name inside dir, read the way a model's own files are (engine/core/fileio.h:
- * fileio_open_beside: no link followed, a regular file, never blocking).  *absent is set
- * (and NULL returned, no message) when there is no entry of that name at all. */
-static uint8_t *read_beside(const char *dir, const char *name, size_t max, size_t *len, bool *absent, char *err,
-                            size_t errlen)
-{
-    *absent = false;
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    struct stat ls;
-    if (dfd >= 0 && fstatat(dfd, name, &ls, AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT) {
-        close(dfd);
-        *absent = true;
-        return NULL;
-    }
-    if (dfd >= 0) close(dfd);
-    struct stat st;
-    int fd = fileio_open_beside(dir, name, &st, err, errlen);
-    if (fd < 0) return NULL;
-    char *shown = xasprintf("%s/%s", dir, name);
-    uint8_t *buf = read_all_fd(fd, &st, max, shown, len, err, errlen);
-    free(shown);
-    return buf;
-}
-
 /* Does fd (closed here) open an XML whose root is <net version=...>? */
 static int sniff_fd(int fd)
 {
@@ -663,7 +606,7 @@ Graph *openvino_read(const char *xml_path, char *err, size_t errlen)
         if (!(xml_name = find_xml_name(dir, err, errlen))) goto out;
         bool absent;
         label = xasprintf("%s/%s", dir, xml_name);
-        if (!(xml = read_beside(dir, xml_name, MAX_XML_BYTES, &xml_len, &absent, err, errlen))) {
+        if (!(xml = fileio_read_beside(dir, xml_name, MAX_XML_BYTES, &xml_len, &absent, err, errlen))) {
             if (absent) err_set(err, errlen, "%s: no such file", label);
             goto out;
         }
@@ -674,7 +617,7 @@ Graph *openvino_read(const char *xml_path, char *err, size_t errlen)
         label = xstrdup(xml_path);
         struct stat st;
         int fd = fileio_open_regular(xml_path, &st, err, errlen);
-        if (fd < 0 || !(xml = read_all_fd(fd, &st, MAX_XML_BYTES, xml_path, &xml_len, err, errlen))) goto out;
+        if (fd < 0 || !(xml = fileio_read_fd(fd, &st, MAX_XML_BYTES, xml_path, &xml_len, err, errlen))) goto out;
     }
     size_t n = strlen(xml_name);
     char *bin_name = n > 4 && !strcmp(xml_name + n - 4, ".xml") ? xasprintf("%.*s.bin", (int)(n - 4), xml_name)
@@ -682,10 +625,10 @@ Graph *openvino_read(const char *xml_path, char *err, size_t errlen)
     uint8_t *bin = NULL, *meta = NULL;
     size_t bin_len = 0, meta_len = 0;
     bool absent = false, ok = true;
-    bin = read_beside(dir, bin_name, MAX_BIN_BYTES, &bin_len, &absent, err, errlen);
+    bin = fileio_read_beside(dir, bin_name, MAX_BIN_BYTES, &bin_len, &absent, err, errlen);
     if (!bin && !absent) ok = false;
     if (ok) {
-        meta = read_beside(dir, "metadata.yaml", MAX_META_BYTES, &meta_len, &absent, err, errlen);
+        meta = fileio_read_beside(dir, "metadata.yaml", MAX_META_BYTES, &meta_len, &absent, err, errlen);
         if (!meta && !absent) ok = false;
     }
     free(bin_name);

@@ -442,6 +442,23 @@ def ov_doctype(out):
     open(os.path.join(out, 'doctype.xml'), 'w').write(OV_XML.replace('<net ', '<!DOCTYPE net [<!ENTITY a "b">]>\n<net ', 1))
 
 
+NCNN_PARAM = """7767517
+3 3
+Input in0 0 1 in0 0=4 1=4 2=2
+Convolution conv 1 1 in0 c 0=3 1=1 5=1 6=6 9=1
+Sigmoid sig 1 1 c out0
+"""
+
+
+@case
+def ncnn_tiny(out):
+    """tiny_ncnn_model/: Input, a 1x1 Convolution (tagged float32 weights, bias), Sigmoid."""
+    d = os.path.join(out, 'tiny_ncnn_model')
+    os.makedirs(d, exist_ok=True)
+    open(os.path.join(d, 'model.ncnn.param'), 'w').write(NCNN_PARAM)
+    open(os.path.join(d, 'model.ncnn.bin'), 'wb').write(struct.pack('<I6f3f', 0, 1, -1, .5, 2, -3, 1, .1, .2, .3))
+
+
 OSC52 = '\x1b]52;c;ZWNobyBwd25lZA==\x07'   # write "echo pwned" to the clipboard
 TITLE = '\x1b]0;pwned\x07'                   # retitle the window
 CLEAR = '\x1b[2J\x1b[H'                      # clear the screen

@@ -1,4 +1,5 @@
-/* fileio: atomic writes through one lowest write call (see fileio.h). */
+/* fileio: atomic writes through one lowest write call, stale temporaries, and opening and
+ * reading the files a model is made of as files (see fileio.h). */
 #include "engine/core/fileio.h"
 
 #include <dirent.h>
@@ -15,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "engine/core/membudget.h"
 #include "engine/core/util.h"
 
 /* Fault injection for tests: total bytes allowed before ENOSPC (-1 = unlimited). */
@@ -370,6 +372,60 @@ int fileio_open_beside(const char *dir, const char *rel, struct stat *st, char *
     if (dfd >= 0) close(dfd);
     free(shown);
     return rc;
+}
+
+/* ---- reading a model's files ---- */
+
+uint8_t *fileio_read_fd(int fd, const struct stat *st, size_t max, const char *shown, size_t *len, char *err,
+                        size_t errlen)
+{
+    if ((uint64_t)st->st_size > max) {
+        close(fd);
+        err_set(err, errlen, "%s: file is too large (%lld bytes)", shown, (long long)st->st_size);
+        return NULL;
+    }
+    size_t n = (size_t)st->st_size, got = 0;
+    uint8_t *buf = membudget_alloc((uint64_t)n + 1, shown, NULL, err, errlen);
+    if (!buf) {
+        close(fd);
+        return NULL;
+    }
+    while (got < n) { /* exactly the size fstat gave: a file that grows is not read further */
+        ssize_t r = read(fd, buf + got, n - got);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        got += (size_t)r;
+    }
+    close(fd);
+    if (got != n) {
+        membudget_free(buf);
+        err_set(err, errlen, "%s: short read (%zu of %zu bytes)", shown, got, n);
+        return NULL;
+    }
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+uint8_t *fileio_read_beside(const char *dir, const char *name, size_t max, size_t *len, bool *absent, char *err,
+                            size_t errlen)
+{
+    *absent = false;
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    struct stat ls;
+    if (dfd >= 0 && fstatat(dfd, name, &ls, AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT) {
+        close(dfd);
+        *absent = true;
+        return NULL;
+    }
+    if (dfd >= 0) close(dfd);
+    struct stat st;
+    int fd = fileio_open_beside(dir, name, &st, err, errlen);
+    if (fd < 0) return NULL;
+    char *shown = xasprintf("%s/%s", dir, name);
+    uint8_t *buf = fileio_read_fd(fd, &st, max, shown, len, err, errlen);
+    free(shown);
+    return buf;
 }
 
 /* ---- stale temporaries ---- */

@@ -8,7 +8,9 @@
 #ifndef YOLOPORT_FILEIO_H
 #define YOLOPORT_FILEIO_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/stat.h>
 
 /* Write len bytes to fd, retrying on EINTR/short writes.  0 or -1 with errno set. */
@@ -61,5 +63,18 @@ int fileio_open_regular(const char *path, struct stat *st, char *err, size_t err
  * anywhere on the way (a linked directory neither) and nothing outside dir is reached
  * (absolute paths and ".." refused).  Messages name "<dir>/<rel>". */
 int fileio_open_beside(const char *dir, const char *rel, struct stat *st, char *err, size_t errlen);
+
+/* What fd (as the two above return it: a regular file, st its stat) holds: exactly
+ * st->st_size bytes, at most max, plus a NUL, in a block taken from the memory budget (free
+ * it with membudget_free); the length in *len.  fd is closed.  NULL + a message naming
+ * shown when the file is too large, the budget refuses or the read comes up short. */
+uint8_t *fileio_read_fd(int fd, const struct stat *st, size_t max, const char *shown, size_t *len, char *err,
+                        size_t errlen);
+
+/* name inside dir read as fileio_read_fd does, opened with fileio_open_beside.  *absent is
+ * set (and NULL returned, no message) when dir has no entry of that name at all (a link,
+ * dangling or not, is an entry: it is refused with a message). */
+uint8_t *fileio_read_beside(const char *dir, const char *name, size_t max, size_t *len, bool *absent, char *err,
+                            size_t errlen);
 
 #endif

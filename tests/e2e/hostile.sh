@@ -150,8 +150,30 @@ limited ov_fifo_xml 10 "$BIN" info $d # neither the FIFO nor the link is opened:
 check ov_fifo_xml_ignored sh -c "[ $rc -eq 0 ] && grep -q 'network tiny' '$T/ov_fifo_xml.out'"
 ln -s /etc/passwd $d/metadata.yaml
 refused ov_metadata_symlink "$d/metadata.yaml: is a symbolic link" 2 $d/tiny.xml 10 info $d
-check nothing_read_through_links sh -c "! grep -qF '$secret' '$T'/*.out '$T'/*.err"
 rm -f $d/metadata.yaml $d/linked.xml $d/other.xml
+# the same for an ncnn folder: its .bin and metadata.yaml, and the .param found in it
+d=tiny_ncnn_model
+mv $d/model.ncnn.bin "$T/ncnn.bin.real"
+ln -s /dev/zero $d/model.ncnn.bin
+refused ncnn_bin_symlink "$d/model.ncnn.bin: is a symbolic link" 2 $d/model.ncnn.param 10 info $d
+refused ncnn_named_param_bin_symlink "$d/model.ncnn.bin: is a symbolic link" 2 $d/model.ncnn.param 10 \
+    info $d/model.ncnn.param
+rm $d/model.ncnn.bin && mkfifo $d/model.ncnn.bin
+refused ncnn_bin_fifo "$d/model.ncnn.bin: is a FIFO, not a file" 2 $d/model.ncnn.param 10 info $d
+rm $d/model.ncnn.bin && cp "$T/ncnn.bin.real" $d/model.ncnn.bin
+ln -s /etc/passwd $d/metadata.yaml
+refused ncnn_metadata_symlink "$d/metadata.yaml: is a symbolic link" 2 $d/model.ncnn.param 10 info $d
+rm $d/metadata.yaml
+mv $d/model.ncnn.param $d/tiny.param && mv $d/model.ncnn.bin $d/tiny.bin
+mkfifo $d/other.param
+ln -s "$T/$d/tiny.param" $d/linked.param
+limited ncnn_fifo_param 10 "$BIN" info $d # neither the FIFO nor the link is opened: the one .param is read
+check ncnn_fifo_param_ignored sh -c "[ $rc -eq 0 ] && grep -q 'output:   out0 \[1, 3, 4, 4\]' '$T/ncnn_fifo_param.out'"
+mkdir fifo_ncnn_model && mkfifo fifo_ncnn_model/model.ncnn.param
+refused ncnn_only_fifo_param "fifo_ncnn_model: is a directory, not a model" 2 $d/tiny.param 10 info fifo_ncnn_model
+mkfifo fifo.mnn
+refused mnn_fifo "fifo.mnn: not a regular file" 2 $d/tiny.param 10 info fifo.mnn
+check nothing_read_through_links sh -c "! grep -qF '$secret' '$T'/*.out '$T'/*.err"
 
 # ---- 5. nothing the user had is lost; nothing half-written stays --------------------------
 # a failed check keeps the previous file byte for byte; the new one goes beside it
