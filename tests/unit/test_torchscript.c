@@ -889,6 +889,24 @@ static void expect_inspect_error(const char *path, const char *want)
     EXPECT_CONTAINS(err, want);
 }
 
+typedef struct {
+    const char *p;
+    size_t n;
+} Bytes;
+
+/* A heap copy of buf[0..len) with the old.n bytes at off (which must be old's) replaced by
+ * with's bytes; its length in *out_len. */
+static char *replace_at(const char *buf, size_t len, size_t off, const Bytes *old, const Bytes *with, size_t *out_len)
+{
+    EXPECT(off + old->n <= len && !memcmp(buf + off, old->p, old->n));
+    *out_len = len - old->n + with->n;
+    char *out = xmalloc(*out_len);
+    memcpy(out, buf, off);
+    memcpy(out + off, with->p, with->n);
+    memcpy(out + off + with->n, buf + off + old->n, len - off - old->n);
+    return out;
+}
+
 static void test_inspect_damaged(void)
 {
     char err[600];
@@ -959,6 +977,34 @@ static void test_inspect_damaged(void)
         EXPECT(make_zip(tmp("past.zip"), names, data, lens, 6, NULL));
         expect_inspect_error(tmp("past.zip"), "a tensor runs past the end of storage '0' (element 117 of 108)");
         free(bad);
+    }
+    /* element counts that overflow: a tensor whose dims multiply past 2^63, and two whose
+     * counts (each below 2^63: stride 0 keeps them inside their storages) add up past it */
+#define BYTES(s) {s, sizeof s - 1}
+    static const Bytes w_shape = BYTES("(K\x04K\x03K\x03K\x03t(K\x1bK\x09K\x03K\x01t"),
+                       b_shape = BYTES("(K\x04t(K\x01t"),
+                       huge3 = BYTES("(J\xff\xff\xff\x7fJ\xff\xff\xff\x7fJ\xff\xff\xff\x7ft(K\x00K\x00K\x00t"),
+                       big3 = BYTES("(J\xff\xff\xff\x7fJ\xff\xff\xff\x7fK\x02t(K\x00K\x00K\x00t");
+#undef BYTES
+    const char *ws = memmem(pkl, pkl_len, w_shape.p, w_shape.n), *bs = memmem(pkl, pkl_len, b_shape.p, b_shape.n);
+    EXPECT(ws && bs && ws < bs);
+    const struct {
+        const Bytes *w, *b;
+        const char *zip, *want;
+    } overflows[] = {
+        {&huge3, &b_shape, "dims_overflow.zip", "a tensor on storage '0' has a size that overflows"},
+        {&big3, &big3, "sum_overflow.zip", "the tensors' element counts add up past 2^63"},
+    };
+    for (size_t c = 0; ws && bs && ws < bs && c < ARRAY_LEN(overflows); c++) {
+        size_t n1, n2;
+        char *one = replace_at(pkl, pkl_len, (size_t)(bs - pkl), &b_shape, overflows[c].b, &n1);
+        char *two = replace_at(one, n1, (size_t)(ws - pkl), &w_shape, overflows[c].w, &n2);
+        data[2] = two;
+        lens[2] = n2;
+        EXPECT(make_zip(tmp(overflows[c].zip), names, data, lens, 6, NULL));
+        expect_inspect_error(tmp(overflows[c].zip), overflows[c].want);
+        free(one);
+        free(two);
     }
     /* not a zip; a checkpoint is not a module */
     FILE *f = fopen(tmp("text.torchscript"), "w");
