@@ -1,7 +1,8 @@
 /* cli_benchmark: `yoloport benchmark model=M [data=] [imgsz=] [half=] [int8=] [format=a,b,...]
- * [runtime=] [warmup=2 runs=10 reuse=True project= name=]` -- the peer's `yolo benchmark`: every
- * format this build produces (or those named) exported or reused, checked, timed in its own
- * runtime on this host and validated on `data`; the log as it goes, then the peer's table with
+ * [runtime=] [warmup=2 runs=10 reuse=True project= name=] [host=]` -- the peer's `yolo benchmark`:
+ * every format this build produces (or those named) exported or reused, checked, timed in its
+ * own runtime on this host and validated on `data` (TensorRT: built and timed by trtexec, here
+ * or, with format=engine host=, on that host); the log as it goes, then the peer's table with
  * yoloport's columns after it, the notes and the host stamp; the results written as CSV, JSON
  * and Markdown.  Exit status: 0 when the benchmark ran (rows may show ❌ or ❎), 1 when it could
  * not run at all, 2 on a usage error. */
@@ -15,6 +16,7 @@
 #include "engine/registry/registry.h"
 #include "tui/cli.h"
 #include "tui/cli_args.h"
+#include "tui/config.h"
 
 static volatile sig_atomic_t interrupted;
 
@@ -39,6 +41,7 @@ static void usage(FILE *out)
     fprintf(out, "  keys   imgsz=640 half=False int8=False dynamic=True format=onnx,openvino (default: every format)\n"
                  "         runtime=auto|builtin|onnxruntime[:PATH] warmup=2 runs=10 reuse=True project= name=\n"
                  "         threads=N (threads each runtime runs one image on; default every core)\n"
+                 "         host=user@box (with format=engine: trtexec builds and times the engine there)\n"
                  "example: yoloport benchmark model=yolov8n.pt data=coco8.yaml\n");
 }
 
@@ -67,11 +70,6 @@ int cli_benchmark(int argc, char **argv)
         cli_printf(stderr, "yoloport benchmark: no model given: add model=FILE (a .pt checkpoint, ...)\n");
         return 2;
     }
-    if (host[0]) {
-        cli_printf(stderr, "yoloport benchmark: host=%s: benchmarking on another machine is not available in this build; "
-                        "run yoloport there (see `yoloport checks`)\n", host);
-        return 2;
-    }
     if (imgsz[0] != imgsz[1]) {
         cli_printf(stderr, "yoloport benchmark: benchmark() requires a square imgsz: use imgsz=%d\n",
                 imgsz[0] > imgsz[1] ? imgsz[0] : imgsz[1]);
@@ -79,9 +77,29 @@ int cli_benchmark(int argc, char **argv)
     }
     char err[1024];
     int ids[64], id;
-    if (formats[0] && bench_parse_formats(formats, ids, 64, err, sizeof err) < 0) {
+    int n_ids = formats[0] ? bench_parse_formats(formats, ids, 64, err, sizeof err) : 0;
+    if (n_ids < 0) {
         cli_printf(stderr, "yoloport benchmark: %s\n", err);
         return 2;
+    }
+    if (host[0]) { /* only the TensorRT row runs elsewhere: trtexec builds and times the engine there */
+        bool engine_only = n_ids > 0;
+        for (int i = 0; i < n_ids; i++) engine_only &= ids[i] == FMT_ENGINE;
+        if (!engine_only) {
+            cli_printf(stderr, "yoloport benchmark: host=%s: benchmarking on another machine is not available for the "
+                            "formats yoloport runs itself (run yoloport there); host= builds and times the TensorRT "
+                            "engine there: add format=engine\n", host);
+            return 2;
+        }
+        RemoteHosts *hosts = xcalloc(1, sizeof *hosts);
+        int hrc = config_load_hosts(hosts, err, sizeof err);
+        if (hrc == 0) hrc = remote_resolve(hosts, host, &a.host, err, sizeof err);
+        free(hosts);
+        if (hrc != 0) {
+            cli_printf(stderr, "yoloport benchmark: %s\n", err);
+            return 2;
+        }
+        a.remote = true;
     }
     if (runtime[0] && runtime_parse_spec(runtime, &id, NULL, 0, err, sizeof err) != 0) {
         cli_printf(stderr, "yoloport benchmark: %s\n", err);

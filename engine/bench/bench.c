@@ -21,7 +21,10 @@
 #include "engine/registry/model.h"
 #include "engine/registry/registry.h"
 #include "engine/runtime/runtime.h"
+#include "engine/tools/tools.h"
+#include "engine/tools/trt.h"
 #include "engine/val/val.h"
+#include "formats/engine.h"
 
 void bench_args_init(BenchArgs *a)
 {
@@ -123,11 +126,16 @@ static ExportRun *export_child(Job *job, const BenchArgs *ba, const FormatInfo *
     if (rc == 0 && ba->int8) rc = export_args_set(&a, "int8", "True", &m);
     if (rc == 0 && ba->dynamic && takes_dynamic(fi)) rc = export_args_set(&a, "dynamic", "True", &m);
     if (rc == 0 && ba->data[0] && ba->int8) rc = export_args_set(&a, "data", ba->data, &m);
+    if (rc == 0 && ba->remote && fi->id == FMT_ENGINE) rc = export_args_set(&a, "host", ba->host.name, &m);
     if (rc != 0) {
         err_set(err, errlen, "%s", m.n ? m.items[m.n - 1].text : "bad export arguments");
         return NULL;
     }
     ExportRun *run = export_run_new(&a, false);
+    if (ba->remote && fi->id == FMT_ENGINE) { /* resolved already: the run takes a copy */
+        run->host = xmalloc(sizeof *run->host);
+        *run->host = ba->host;
+    }
     snprintf(run->runtime, sizeof run->runtime, "%s", ba->runtime);
     run->threads = ba->threads;
     JobRunnerOptions ro = {.workers = 1};
@@ -307,6 +315,62 @@ static void measure(Job *job, const BenchArgs *a, BenchRow *row, const char *pat
     runtime_close(s);
 }
 
+/* ---- TensorRT: built and timed by trtexec ---------------------------------------------------- */
+
+static bool stop_when_cancelled(void *user) { return job_cancelled(user); }
+
+/* Can this host build and time an engine?  When not, the row is ❌ with what is missing.  On
+ * host= the export's own probe there decides (its failure names what is missing). */
+static bool engine_available(Job *job, const BenchArgs *a, BenchRow *row)
+{
+    if (a->remote) return true;
+    ToolFacts facts;
+    tools_discover(&facts, TOOL_BIT(TOOL_TRTEXEC) | TOOL_BIT(TOOL_NVIDIA_SMI), 0, 0, stop_when_cancelled, job);
+    char missing[512];
+    if (!*trt_missing(&facts, missing, sizeof missing)) return true;
+    row->status = BENCH_FAILED;
+    snprintf(row->note, sizeof row->note, "not available on this host: %s", missing);
+    job_log(job, JOB_LOG_WARNING, "WARNING ⚠️ Benchmark: TensorRT %s", row->note);
+    return false;
+}
+
+/* Time the engine at row->path with trtexec --loadEngine where it was built. */
+static void time_engine(Job *job, const BenchArgs *a, BenchRow *row, int imgsz, bool dynamic, bool have_ds)
+{
+    char shapes[64], err[1400];
+    snprintf(shapes, sizeof shapes, "images:1x3x%dx%d", imgsz, imgsz);
+    if (!row->precision[0]) { /* reused: the precision its header records */
+        EngineHeader h;
+        if (engine_header_read(row->path, &h, err, sizeof err) == 0) {
+            snprintf(row->precision, sizeof row->precision, "%s", h.int8 ? "int8" : h.half ? "fp16" : "fp32");
+            engine_header_free(&h);
+        }
+    }
+    TrtBenchOptions o = {.shapes = dynamic ? shapes : NULL, .iterations = a->runs};
+    TrtBenchResult r;
+    job_log(job, JOB_LOG_INFO, "Benchmark: TensorRT: timing %s with trtexec", row->path);
+    if (trt_benchmark(job, row->path, a->remote ? &a->host : NULL, &o, &r, err, sizeof err) != 0) {
+        row->status = BENCH_NOT_VALIDATED;
+        snprintf(row->note, sizeof row->note, "not timed: %s", err);
+        job_log(job, JOB_LOG_WARNING, "WARNING ⚠️ Benchmark failure for TensorRT: %s", err);
+        return;
+    }
+    row->ms = r.median_ms;
+    row->fps = round(1000.0 / (r.median_ms + 1e-3) * 100) / 100;
+    snprintf(row->runtime, sizeof row->runtime, "TensorRT %s (trtexec%s%s)", r.tensorrt[0] ? r.tensorrt : "?",
+             a->remote ? " on " : "", a->remote ? r.host : "");
+    job_log(job, JOB_LOG_INFO, "Benchmark: TensorRT in trtexec on %s (%s): %.2f ms/im (GPU compute time, median), %.2f FPS",
+            r.host, r.gpu, row->ms, row->fps);
+    if (have_ds) {
+        row->status = BENCH_NOT_VALIDATED;
+        snprintf(row->note, sizeof row->note, "timed with trtexec --loadEngine on %s; not validated on the data: "
+                 "yoloport does not run a TensorRT plan's outputs", r.host);
+    } else if (row->status != BENCH_NOT_VALIDATED) {
+        snprintf(row->note, sizeof row->note, "timed with trtexec --loadEngine on %s (GPU compute time, median); "
+                 "its outputs are not compared: yoloport does not run a TensorRT plan", r.host);
+    }
+}
+
 /* ---- the job ------------------------------------------------------------------------------ */
 
 static void row_init(BenchRow *r, int fmt, const char *name)
@@ -415,12 +479,14 @@ int bench_job_body(Job *job, void *user, char *err, size_t errlen)
             row->max_delta = row->status == BENCH_OK ? 0 : -1;
             continue;
         }
-        if (!fi->write) {
+        bool trt = fi->id == FMT_ENGINE; /* built and timed by trtexec, here or on host= */
+        if (trt && !engine_available(job, a, row)) continue;
+        if (!fi->write && !trt) {
             row->status = BENCH_FAILED;
             snprintf(row->note, sizeof row->note, "%s", fi->unavailable_reason ? fi->unavailable_reason : "not available");
             continue;
         }
-        if (!fi->cpu) {
+        if (!fi->cpu && !trt) {
             row->status = BENCH_FAILED;
             snprintf(row->note, sizeof row->note, "inference not supported on CPU");
             continue;
@@ -462,6 +528,10 @@ int bench_job_body(Job *job, void *user, char *err, size_t errlen)
             export_run_free(er);
         }
         row->size_mb = report_mib(path_size(row->path));
+        if (trt) {
+            time_engine(job, a, row, imgsz, a->dynamic && takes_dynamic(fi), have_ds);
+            continue;
+        }
         BenchStatus before = row->status;
         measure(job, a, row, row->path, imgsz, &ref, have_ds ? &ds : NULL, NULL, f0, f1);
         if (before == BENCH_NOT_VALIDATED) row->status = BENCH_NOT_VALIDATED;

@@ -13,6 +13,12 @@
  * 0.638 with identical numerics), formats that take `dynamic` are exported with dynamic=True by
  * default and validated as their source is; dynamic=False gives the peer's artifacts.
  *
+ * TensorRT (format=engine) is the one row yoloport neither writes nor runs itself: trtexec
+ * builds the engine (engine/tools/trt.h), on this host or on BenchArgs.host, and times it
+ * there with `trtexec --loadEngine` (ms/image: its GPU compute time, the median).  Its outputs
+ * are not compared (no max |Δ|, no mAP: with a dataset the row is ❎ and says why); without
+ * trtexec or an NVIDIA GPU the row is ❌ and names what is missing.
+ *
  * The same engine measures artifacts already written (the workbench's :benchmark on the
  * Compare screen): BenchArgs.artifacts instead of formats.
  *
@@ -29,6 +35,7 @@
 
 #include "engine/bench/hoststamp.h"
 #include "engine/jobs/jobs.h"
+#include "engine/remote/remote.h"
 
 #define BENCH_MAX_ARTIFACTS 32
 
@@ -52,6 +59,10 @@ typedef struct {
     char name[256];
     char artifacts[BENCH_MAX_ARTIFACTS][4096]; /* measure these (no export); n_artifacts > 0 */
     int n_artifacts;
+    bool remote;             /* host= given: the TensorRT row's engine is built and timed there
+                                (the rows yoloport runs itself run here; callers ask for the
+                                TensorRT row alone) */
+    RemoteHost host;         /* host= resolved (engine/remote/remote.h), when remote */
 } BenchArgs;
 
 void bench_args_init(BenchArgs *a);

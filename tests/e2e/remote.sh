@@ -4,13 +4,13 @@
 # running the stand-in trtexec "remotely" (on its own PATH there, which this side's PATH
 # does not have): the engine comes back with the peer's header, the log streams (timestamps),
 # a cancel leaves no remote process, a dropped connection is reported and leaves no partial
-# file, an unreachable host says so.  sshd needs its privilege-separation directory
-# (/run/sshd): made when running as root (as CI does); every case skips by name, with the
-# reason, when sshd cannot start here.
+# file, an unreachable host says so; `benchmark format=engine host=` builds and times the
+# engine there.  sshd needs its privilege-separation directory (/run/sshd): made when running
+# as root (as CI does); every case skips by name, with the reason, when sshd cannot start here.
 . "$(dirname "$0")/lib.sh"
 ROOT=$(pwd)
 case "$BIN" in /*) ;; *) BIN="$ROOT/$BIN" ;; esac
-CASES="remote_engine_comes_back remote_header_read_back remote_log_streams remote_work_dir_removed remote_two_hosts_at_once remote_cancel_leaves_no_remote_process remote_dropped_connection_reported remote_unreachable_host_says_so"
+CASES="remote_engine_comes_back remote_header_read_back remote_log_streams remote_work_dir_removed remote_two_hosts_at_once remote_benchmark_engine remote_cancel_leaves_no_remote_process remote_dropped_connection_reported remote_unreachable_host_says_so"
 skip_all() { for c in $CASES; do skip "$c" "$1"; done; exit 0; }
 SSHD="${YOLOPORT_TEST_SSHD:-/usr/sbin/sshd}" # Debian's path; overridable for other systems
 [ -x "$SSHD" ] || skip_all "sshd is not installed (Debian's openssh-server, in TEST_PKGS of scripts/deps.sh)"
@@ -160,6 +160,18 @@ if [ $r1 -eq 0 ] && [ $r2 -eq 0 ] && [ -s "$T/w1/yolov8n.engine" ] && [ -s "$T/w
     grep -qF "box: connected" "$T/two1.out" && grep -qF "box2: connected" "$T/two2.out" &&
     grep -q -- "--optShapes=images:2x3x64x64" "$T/two2.out" && [ -z "$(ls -A "$T/rwork")" ]; then pass remote_two_hosts_at_once
 else fail remote_two_hosts_at_once "exits $r1 $r2"; show two1; show two2; fi
+
+# =========================================================================== benchmark there
+# host= with format=engine: the engine built there, then timed there with trtexec --loadEngine
+rm -f yolov8n.engine
+: >"$T/remote.calls"
+"$BIN" benchmark model=yolov8n.yaml format=engine imgsz=64 runs=3 host=box >"$T/rbench.out" 2>&1
+rc=$?
+if [ "$rc" -eq 0 ] && grep -Eq '^0 +TensorRT +✅ .* 0\.70 +1426\.53 +TensorRT 10\.3\.0 \(trtexec on box\) ' "$T/rbench.out" &&
+    grep -q -- '^--onnx=yolov8n.onnx --saveEngine=yolov8n.engine' "$T/remote.calls" &&
+    grep -qx -- '--loadEngine=yolov8n.engine.plan --shapes=images:1x3x64x64 --iterations=3' "$T/remote.calls" &&
+    grep -qF 'timed with trtexec --loadEngine on box' "$T/rbench.out" && [ -z "$(ls -A "$T/rwork")" ] && no_temps; then pass remote_benchmark_engine
+else fail remote_benchmark_engine "exit $rc"; show rbench; cat "$T/remote.calls" | sed 's/^/    | calls: /'; fi
 
 # =========================================================================== cancel
 rm -f yolov8n.engine "$T/remote.pgid"

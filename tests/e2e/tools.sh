@@ -8,6 +8,7 @@
 #                peer's reader (emulated in Python) and `yoloport info` read back; streaming
 #                proved by timestamps; failures, SIGKILL, a cancel that leaves no process of the
 #                group; a missing trtexec or GPU says what is missing and writes nothing
+#                `benchmark` times the engine with trtexec --loadEngine
 #   nvidia-smi   the GPU facts (and another GPU, for info's warnings)
 #   yolo         the peer's exporter as the fallback (coreml) and as backend=ultralytics
 #   MNNConvert, pnnx, ovc   the converters on our ONNX
@@ -198,6 +199,30 @@ rc=$?
 if [ "$rc" -ne 0 ] && grep -qF "TensorRT export is not available on this host: no NVIDIA GPU (nvidia-smi is not on PATH and the driver lists no GPU)" "$T/no_gpu.err" &&
     [ ! -e yolov8n.engine ] && [ ! -e yolov8n.onnx ] && no_temps; then pass missing_gpu_says_so
 else fail missing_gpu_says_so "exit $rc"; cat "$T/no_gpu.err" | sed 's/^/    | /'; fi
+
+# =========================================================================== benchmark
+# the TensorRT row: built by trtexec, timed with trtexec --loadEngine (its GPU compute time,
+# the median: 0.7 ms); the second run reuses the engine (its precision from the header);
+# without trtexec the row names what is missing
+mkdir -p "$T/bench" && cp "$ROOT/share/models/yolov8.yaml" "$T/bench/yolov8n.yaml" # a file: provenance needs one
+bench() { n=$1; shift; : >"$STANDIN_LOG"; (cd "$T/bench" && "$BIN" benchmark model=yolov8n.yaml imgsz=64 runs=5 "$@") >"$T/$n.out" 2>&1; rc=$?; }
+ROW='^0 +TensorRT +✅ +[0-9.]+ +- +0\.70 +1426\.53 +TensorRT 10\.3\.0 \(trtexec\) +fp16 +- +'
+bench bench_trt format=engine half=True
+if [ "$rc" -eq 0 ] && grep -Eq "$ROW[0-9.]+\$" "$T/bench_trt.out" && grep -q '^trtexec --onnx=yolov8n.onnx --saveEngine=yolov8n.engine .*--fp16' "$STANDIN_LOG" &&
+    grep -qx 'trtexec --loadEngine=yolov8n.engine.plan --shapes=images:1x3x64x64 --iterations=5' "$STANDIN_LOG" &&
+    grep -qF 'timed with trtexec --loadEngine on this host (GPU compute time, median)' "$T/bench_trt.out"; then pass benchmark_engine_timed_by_trtexec
+else fail benchmark_engine_timed_by_trtexec "exit $rc"; show bench_trt; fi
+bench bench_trt_again format=engine half=True
+if [ "$rc" -eq 0 ] && grep -Eq "${ROW}reused\$" "$T/bench_trt_again.out" && ! grep -q -- '--onnx=' "$STANDIN_LOG" &&
+    grep -q -- '^trtexec --loadEngine=yolov8n.engine.plan' "$STANDIN_LOG"; then pass benchmark_engine_reused
+else fail benchmark_engine_reused "exit $rc"; show bench_trt_again; fi
+(cd "$T/bench" && PATH="$T/only_smi:$BASE_PATH" "$BIN" benchmark model=yolov8n.yaml imgsz=64 format=engine) >"$T/bench_no_trtexec.out" 2>&1
+rc=$?
+if [ "$rc" -eq 0 ] && grep -Eq '^0 +TensorRT +❌ +- ' "$T/bench_no_trtexec.out" &&
+    grep -qF '0 ❌ TensorRT: not available on this host: trtexec is not on PATH' "$T/bench_no_trtexec.out"; then pass benchmark_engine_missing_trtexec_says_so
+else fail benchmark_engine_missing_trtexec_says_so "exit $rc"; show bench_no_trtexec; fi
+bench bench_host_others format=onnx host=gpu-box
+check benchmark_host_needs_format_engine sh -c "[ $rc -eq 2 ] && grep -qF 'host=gpu-box: benchmarking on another machine is not available for the formats yoloport runs itself' '$T/bench_host_others.out'"
 
 # =========================================================================== failures, signals
 STANDIN_MODE=fail exp build_fails model=yolov8n.yaml format=engine imgsz=64
