@@ -16,7 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         (void)engine_sniff(data, size, file_size);
         if (engine_header_parse(data, size, file_size, &h, err, sizeof err) == 0) {
             size_t sum = 0; /* every name is there and readable */
-            for (int i = 0; i < h.nc; i++) sum += (size_t)h.names[i][0];
+            for (int i = 0; i < h.nc; i++) sum += (unsigned char)h.names[i][0];
             if (sum == (size_t)-1) abort();
             engine_header_free(&h);
         }
