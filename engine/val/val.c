@@ -75,6 +75,12 @@ static float *val_letterbox(const Image *im, int imgsz, int new_h, int new_w, Va
     return t;
 }
 
+float *val_input(const Image *im, int imgsz, int new_h, int new_w)
+{
+    ValBox vb;
+    return val_letterbox(im, imgsz, new_h, new_w, &vb);
+}
+
 static void label_xy(const ValBox *vb, float nx, float ny, float *x, float *y)
 {
     *x = (float)(nx * vb->rw * vb->r + vb->left);

@@ -69,6 +69,12 @@ typedef struct {
 int val_run(RuntimeSession *s, const Dataset *d, const ValOptions *o, ValResult *out, char *err, size_t errlen);
 void val_result_free(ValResult *r);
 
+/* One image as val feeds it (and INT8 calibration, engine/quant/calib.h): the peer's
+ * load_image (long side resized to imgsz, sizes rounded up) then LetterBox(new_shape=(new_h,
+ * new_w), auto=False, scaleup=False), pad 114, RGB / 255: float32 NCHW [1, 3, new_h, new_w]
+ * on the heap (the caller frees it). */
+float *val_input(const Image *im, int imgsz, int new_h, int new_w);
+
 /* The peer's printed table (heap string): the header ("Class Images Instances Box(P R mAP50
  * mAP50-95)" and Mask/Pose columns), the "all" line and one line per class (verbose). */
 char *val_table_text(const ValResult *r, bool per_class);
