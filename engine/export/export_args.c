@@ -761,6 +761,8 @@ int export_args_parse_argv(ExportArgs *a, int argc, char *const *argv, ExportMsg
 
 /* ---- validation ---------------------------------------------------------------------- */
 
+bool export_int8_calibrates(FormatId id) { return id == FMT_ONNX || id == FMT_OPENVINO; }
+
 const char *export_task_default_data(const char *task)
 {
     static const struct {
@@ -889,13 +891,13 @@ bool export_arg_applies(FormatId fmt, ExportArgKey key, const char **why_not)
         return false;
     case EXPORT_KEY_DATA:
     case EXPORT_KEY_SPLIT:
-        if (fi->args & EXPORT_ARG_BIT(EXPORT_KEY_INT8)) return true;
+        if (format_honours(fi) & EXPORT_ARG_BIT(EXPORT_KEY_INT8)) return true;
         *why_not = "it is for INT8 calibration, which this format does not support";
         return false;
     default:
         break;
     }
-    if (fi->args & EXPORT_ARG_BIT(key)) return true;
+    if (format_honours(fi) & EXPORT_ARG_BIT(key)) return true;
     switch (key) {
     case EXPORT_KEY_OPTIMIZE: *why_not = "only TorchScript exports use it"; break;
     case EXPORT_KEY_SIMPLIFY: *why_not = "only ONNX and TensorRT exports use it"; break;
@@ -1041,7 +1043,7 @@ int export_args_validate(const ExportArgs *in, const ModelFacts *model, ExportEf
         export_args_init(&def);
         for (size_t i = 0; i < ARRAY_LEN(validate_args_keys); i++) {
             int k = validate_args_keys[i];
-            if (!values_equal(a, &def, k) && !(fi->args & EXPORT_ARG_BIT(k)))
+            if (!values_equal(a, &def, k) && !(format_honours(fi) & EXPORT_ARG_BIT(k)))
                 export_msgs_add(m, EXPORT_MSG_ERROR, k, "argument '%s' is not supported for format='%s'",
                                 export_arg_info[k].name, fa);
         }
@@ -1183,12 +1185,21 @@ int export_args_validate(const ExportArgs *in, const ModelFacts *model, ExportEf
     }
 
     /* 12. INT8 calibration data.  A TensorRT engine is not built uncalibrated (its answers
-     * would be wrong): without data= it is refused rather than pointed at a default dataset. */
-    if (a->int8 && id == FMT_ENGINE && ((a->none & EXPORT_ARG_BIT(EXPORT_KEY_DATA)) || !a->data[0])) {
+     * would be wrong): without data= it is refused rather than pointed at a default dataset.
+     * The peer downloads coco8 for the formats it calibrates; yoloport never downloads, so the
+     * formats it calibrates itself refuse int8 without data= and say what to give. */
+    bool no_data = (a->none & EXPORT_ARG_BIT(EXPORT_KEY_DATA)) || !a->data[0];
+    if (a->int8 && id == FMT_ENGINE && no_data) {
         export_msgs_add(m, EXPORT_MSG_ERROR, EXPORT_KEY_DATA,
                         "int8=True for TensorRT needs calibration data: give data=<dataset.yaml> (an INT8 engine "
                         "built without calibration gives wrong answers)");
-    } else if (a->int8 && ((a->none & EXPORT_ARG_BIT(EXPORT_KEY_DATA)) || !a->data[0])) {
+    } else if (a->int8 && no_data && export_int8_calibrates(id)) {
+        export_msgs_add(m, EXPORT_MSG_ERROR, EXPORT_KEY_DATA,
+                        "int8=True needs calibration data: give data=<dataset.yaml> (the images of its split=val; "
+                        "split= and fraction= choose others) or data=<folder of images>; yoloport does not download "
+                        "%s as Ultralytics does",
+                        export_task_default_data(task));
+    } else if (a->int8 && no_data) {
         snprintf(a->data, sizeof a->data, "%s", export_task_default_data(task));
         a->none &= ~EXPORT_ARG_BIT(EXPORT_KEY_DATA);
         export_msgs_add(m, EXPORT_MSG_WARNING, EXPORT_KEY_DATA,
@@ -1208,6 +1219,11 @@ int export_args_validate(const ExportArgs *in, const ModelFacts *model, ExportEf
         export_msgs_add(m, EXPORT_MSG_ERROR, EXPORT_KEY_WORKSPACE,
                         "workspace=%s is not valid: use a size in GiB such as 4, or None for automatic", num);
     }
+    if (id == FMT_ONNX && a->int8 && a->opset != 0 && a->opset < 13)
+        export_msgs_add(m, EXPORT_MSG_ERROR, EXPORT_KEY_OPSET,
+                        "opset=%d is too old for int8=True: INT8 ONNX has per-channel DequantizeLinear, which needs "
+                        "opset 13 or newer (leave opset=None for %d)",
+                        a->opset, ONNX_DEFAULT_OPSET);
     if (id == FMT_ONNX || id == FMT_ENGINE) {
         if (a->opset != 0 && (a->opset < ONNX_MIN_OPSET || a->opset > ONNX_MAX_OPSET))
             export_msgs_add(m, EXPORT_MSG_ERROR, EXPORT_KEY_OPSET,
@@ -1222,7 +1238,7 @@ int export_args_validate(const ExportArgs *in, const ModelFacts *model, ExportEf
         if (strcmp(a->split, "train") != 0 && strcmp(a->split, "val") != 0 && strcmp(a->split, "test") != 0)
             export_msgs_add(m, EXPORT_MSG_ERROR, EXPORT_KEY_SPLIT,
                             "split='%s' is not a dataset split: use split=train, split=val or split=test", a->split);
-        if (a->fraction <= 0.0 && (fi->args & EXPORT_ARG_BIT(EXPORT_KEY_FRACTION)))
+        if (a->fraction <= 0.0 && (format_honours(fi) & EXPORT_ARG_BIT(EXPORT_KEY_FRACTION)))
             export_msgs_add(m, EXPORT_MSG_ERROR, EXPORT_KEY_FRACTION,
                             "fraction=0.0 leaves no images for INT8 calibration: use a fraction above 0, i.e. "
                             "'fraction=1.0'");

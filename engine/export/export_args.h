@@ -257,6 +257,10 @@ bool export_uses_tool(const FormatInfo *fi, const ExportArgs *a);
 /* Is name one of the backend= values (yoloport, ultralytics, ovc, pnnx, mnnconvert)? */
 bool export_backend_known(const char *name);
 
+/* Does yoloport calibrate int8=True for format id itself (ONNX, OpenVINO), on data=?  Those
+ * formats refuse int8 without data= (the peer would download coco8). */
+bool export_int8_calibrates(FormatId id);
+
 /* The peer's TASK2DATA: "coco8.yaml" for detect, "coco8-seg.yaml", "coco8-pose.yaml",
  * "dota8.yaml", "imagenet10"; detect's for NULL/unknown. */
 const char *export_task_default_data(const char *task);

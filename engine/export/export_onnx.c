@@ -3,7 +3,16 @@
  * our reader, its interface compared with what we meant to write, and (verify=True) the
  * source graph and the read-back graph run through our executor on one fixed input
  * (engine/export/export_stage.c, shared with the other stages).  The graph passes it runs
- * (nms, simplify, half) live in engine/passes. */
+ * (nms, simplify, half) live in engine/passes.
+ *
+ * int8=True (yoloport's own: the peer has no INT8 ONNX) writes <stem>_int8.onnx beside the
+ * float file: calibrated on data= (engine/export/export_int8.h), static QDQ -- uint8
+ * activations with zero points through QuantizeLinear/DequantizeLinear where the peer's NNCF
+ * puts its FakeQuantize, int8 convolution weights per output channel through
+ * DequantizeLinear(axis 0), the head's decode in float -- at opset >= 13, with int8 and
+ * fraction in the metadata's args.  Its checks: the file against the QDQ graph it was
+ * written from (within one 8-bit step per output channel when a runtime runs it), and its
+ * accuracy against the float model on the dataset's val split. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -12,6 +21,7 @@
 
 #include "engine/export/export.h"
 #include "engine/passes/passes.h"
+#include "engine/export/export_int8.h"
 #include "engine/export/export_stage.h"
 #include "engine/core/fileio.h"
 #include "formats/onnx.h"
@@ -87,11 +97,18 @@ int export_onnx_stage(struct ExportCtx *ctx, char *err, size_t errlen)
                 "%s half=True: float16 weights and compute, converted from the graph on the CPU (nothing is traced, "
                 "so no GPU is needed)",
                 st.prefix);
+    if (a->int8)
+        job_log(job, JOB_LOG_INFO,
+                "%s int8=True: static QDQ (uint8 activations, int8 weights per output channel), calibrated here; "
+                "written as %s_int8.onnx beside the float file (Ultralytics has no INT8 ONNX)",
+                st.prefix, ctx->out_base);
 
     int rc = -1;
     Graph *g = NULL, *rb = NULL;
     AtomicFile *f = NULL;
     uint8_t *buf = NULL;
+    ExportInt8 q8;
+    memset(&q8, 0, sizeof q8);
 
     /* 1. transforms on a private copy */
     job_progress(job, "ONNX: transform", 0.05);
@@ -105,6 +122,7 @@ int export_onnx_stage(struct ExportCtx *ctx, char *err, size_t errlen)
                 st.prefix, YOLOPORT_VERSION, ss.nodes_before, ss.nodes_after, ss.folded, ss.identities,
                 ss.removed_dead);
     }
+    if (a->int8 && export_int8_quantise(&st, g, QUANT_QDQ, &q8, err, errlen) != 0) goto out;
     if (a->half) {
         HalfStats hs;
         if (pass_half(g, &hs, msg, sizeof msg) != 0) goto fail_msg;
@@ -119,7 +137,7 @@ int export_onnx_stage(struct ExportCtx *ctx, char *err, size_t errlen)
     OnnxWriteOptions wopt = {.opset = opset, .producer_name = "yoloport", .producer_version = YOLOPORT_VERSION};
     size_t len = 0;
     if (onnx_serialize(g, &wopt, &buf, &len, msg, sizeof msg) != 0) goto fail_msg;
-    if (export_stage_out_path(&st, ctx->fmt->suffix, err, errlen) != 0) goto out;
+    if (export_stage_out_path(&st, a->int8 ? "_int8.onnx" : ctx->fmt->suffix, err, errlen) != 0) goto out;
     if (write_file(ctx, ctx->out_path, buf, len, &f, err, errlen) != 0) goto out;
     free(buf);
     buf = NULL;
@@ -154,10 +172,19 @@ int export_onnx_stage(struct ExportCtx *ctx, char *err, size_t errlen)
     /* 4. numeric: the read-back graph on the same fixed input, against the source run */
     double worst = -1;
     st.run_path = f->tmp_path;
-    CheckStatus status = export_stage_numeric(&st, rb, "images", NULL, &worst, err, errlen);
+    if (a->int8) { /* the file against the QDQ graph it was written from */
+        st.reference = g;
+        st.int8_steps = true;
+    }
+    CheckStatus status = export_stage_numeric(&st, rb, "images", a->int8 ? "the int8 file" : NULL, &worst, err, errlen);
     if (status == CHECK_FAILED) goto out; /* cancelled */
+    if (a->int8) { /* 5. what INT8 costs: val of the file against the float model */
+        CheckStatus acc = export_int8_accuracy(&st, &q8, rb, err, errlen);
+        if (acc == CHECK_FAILED) goto out; /* cancelled */
+        if (acc == CHECK_WRITTEN_FAILED) status = st.check = CHECK_WRITTEN_FAILED; /* kept beside a previous file */
+    }
 
-    /* 5. into place */
+    /* 6. into place */
     if (export_stage_cancelled(&st, err, errlen)) goto out;
     {
         if (strcmp(export_stage_final_path(&st), f->path)) { /* the check failed: beside the previous file */
@@ -183,6 +210,7 @@ fail_msg:
     err_set(err, errlen, "%s", msg);
 out:
     export_stage_end(&st, rc);
+    export_int8_free(&q8);
     free(buf);
     if (f) {
         job_release_temp(job, f->tmp_path);

@@ -324,6 +324,7 @@ void export_stage_begin(ExportStage *st, ExportCtx *ctx, const char *label, bool
     st->numeric = numeric && ctx->args->verify;
     st->check = CHECK_SKIPPED;
     st->suffix = "";
+    st->map = st->map_ref = -1;
 }
 
 void export_stage_log_start(ExportStage *st, const char *fmt, ...)
@@ -574,14 +575,49 @@ int export_stage_check_io(const Graph *want, const Graph *got, bool dim_names, c
 
 /* Compare the source run with the written graph's run; fills why, *worst, *tol_used.
  * raw: the written graph has NMS, and its raw predictions are its last output. */
-static CheckStatus compare_runs(const ExportArgs *a, const Graph *src, const ExportStageSource *sr,
+/* An INT8 model's output against its reference in 8-bit steps of each channel's range
+ * (max(1, max |ref|) / 255): the worst channel's mean |Δ| in steps (*mean_steps), the share of
+ * values within one step (*within, 0..1); returns max |Δ|. */
+static double channel_steps(const StageOutput *ref, const StageOutput *got, double *mean_steps, double *within)
+{
+    int64_t C = ref->rank >= 2 ? ref->dims[1] : 1;
+    int64_t outer = ref->rank >= 2 ? ref->dims[0] : 1;
+    int64_t inner = C > 0 && outer > 0 ? ref->n / (outer * C) : 0;
+    double worst = 0, wmean = 0;
+    int64_t in = 0, all = 0;
+    for (int64_t c = 0; c < C; c++) {
+        double m = 0;
+        for (int64_t o = 0; o < outer; o++)
+            for (int64_t i = 0; i < inner; i++) m = fmax(m, fabs((double)ref->data[(o * C + c) * inner + i]));
+        double step = (m > 1 ? m : 1) / 255.0, sum = 0;
+        for (int64_t o = 0; o < outer; o++)
+            for (int64_t i = 0; i < inner; i++) {
+                int64_t k = (o * C + c) * inner + i;
+                double d = fabs((double)ref->data[k] - (double)got->data[k]);
+                if (isnan(d)) d = INFINITY;
+                worst = fmax(worst, d);
+                sum += d / step;
+                in += d <= step;
+                all++;
+            }
+        int64_t count = outer * inner;
+        double mean = count > 0 ? sum / (double)count : 0;
+        if (!(mean <= wmean)) wmean = mean;
+    }
+    *mean_steps = wmean;
+    *within = all ? (double)in / (double)all : 1;
+    return worst;
+}
+
+static CheckStatus compare_runs(const ExportArgs *a, bool int8_steps, const Graph *src, const ExportStageSource *sr,
                                 const StageOutput *wo, int n_wo, int n_written_outputs, bool raw, char *why,
                                 size_t whylen, double *worst, double *tol_used)
 {
     CheckStatus nst = CHECK_PASSED;
     /* float32: the written graph computes what the source does, up to folding rounding;
      * float16: weights rounded to 11 bits accumulate through ~100 layers (measured: boxes
-     * ~0.25%, segment protos ~1.2% of their channel's range on the official models) */
+     * ~0.25%, segment protos ~1.2% of their channel's range on the official models);
+     * a stage's own (INT8: one 8-bit step) when it sets one */
     double rtol = a->half ? 2e-2 : 1e-4;
     size_t used = 0;
     int h = a->imgsz.v[0], w = a->imgsz.v[1];
@@ -594,6 +630,18 @@ static CheckStatus compare_runs(const ExportArgs *a, const Graph *src, const Exp
             return CHECK_WRITTEN_FAILED;
         }
         double ratio, tol;
+        if (int8_steps) {
+            double mean, within;
+            double d = channel_steps(ref, got, &mean, &within);
+            if (d > *worst) *worst = d;
+            used += (size_t)snprintf(why + used, whylen - used,
+                                     "%soutput%d%s mean |Δ| %.2f of an 8-bit step in its worst channel (at most 1), "
+                                     "%.2f%% of values within one step, max |Δ| %.3g",
+                                     i ? ", " : "", i, i == 0 && raw ? " (before NMS)" : "", mean, 100.0 * within, d);
+            if (!(mean <= 1)) nst = CHECK_WRITTEN_FAILED;
+            if (used >= whylen) used = whylen - 1;
+            continue;
+        }
         double d = channel_delta(ref, got, rtol, &ratio, &tol);
         if (d > *worst) *worst = d;
         if (tol > *tol_used) *tol_used = tol;
@@ -701,7 +749,7 @@ static bool numeric_in_runtime(ExportStage *st, const char *what, double *worst,
             raw->data = xmalloc(sizeof(float) * (size_t)(raw->n ? raw->n : 1));
             memcpy(raw->data, sr->outs[0].data, sizeof(float) * (size_t)raw->n);
         }
-        nst = compare_runs(a, ctx->source, sr, wo, n_wo, n_outputs, a->nms, why, sizeof why, worst, &tol_used);
+        nst = compare_runs(a, st->int8_steps, ctx->source, sr, wo, n_wo, n_outputs, a->nms, why, sizeof why, worst, &tol_used);
     }
     char line[1800];
     snprintf(line, sizeof line, "%s%schecked in %s: %s (fixed input %lldx%lldx%lldx%lld; source %.2fs in the yoloport "
@@ -748,10 +796,12 @@ CheckStatus export_stage_numeric(ExportStage *st, Graph *written, const char *in
         size_t used = 0;
         for (int i = 0; i < written->n_outputs && used < sizeof outs; i++)
             used += (size_t)snprintf(outs + used, sizeof outs - used, "%soutput%d", i ? ", " : "", i);
-        snprintf(line, sizeof line, "%s%s%s max |Δ| 0 (node for node the source's graph: %d nodes%s, %.1f MB of "
-                 "constants byte-identical, so it computes the source's outputs on every input; nothing needed to run)%s",
-                 what ? what : "", what ? ": " : "", outs, eq.matched, eq.silu_pairs ? ", SiLU as Sigmoid·Mul" : "",
-                 (double)eq.const_bytes / (1024.0 * 1024.0), tail);
+        const char *whose = st->reference ? "the graph it was written from" : "the source's graph";
+        const char *whom = st->reference ? "that graph's" : "the source's";
+        snprintf(line, sizeof line, "%s%s%s max |Δ| 0 (node for node %s: %d nodes%s, %.1f MB of "
+                 "constants byte-identical, so it computes %s outputs on every input; nothing needed to run)%s",
+                 what ? what : "", what ? ": " : "", outs, whose, eq.matched, eq.silu_pairs ? ", SiLU as Sigmoid·Mul" : "",
+                 (double)eq.const_bytes / (1024.0 * 1024.0), whom, tail);
         *worst = 0;
         report_add_check(ctx->report, "numeric", CHECK_PASSED, 0, 0, line);
         job_log(ctx->job, JOB_LOG_INFO, "%s check against the source %s %s: %s", st->prefix,
@@ -790,13 +840,13 @@ CheckStatus export_stage_numeric(ExportStage *st, Graph *written, const char *in
         snprintf(why, sizeof why, "the written model has no output0_raw (the predictions before NMS) to compare");
         nst = CHECK_WRITTEN_FAILED;
     } else {
-        nst = compare_runs(a, ctx->source, sr, wo, n_wo, n_outputs, raw >= 0, why, sizeof why, worst, &tol_used);
+        nst = compare_runs(a, st->int8_steps, ctx->source, sr, wo, n_wo, n_outputs, raw >= 0, why, sizeof why, worst, &tol_used);
     }
     char line[3000];
-    snprintf(line, sizeof line, "%s%s%s (fixed input %lldx%lldx%lldx%lld; not the source's graph node for node: %s; "
+    snprintf(line, sizeof line, "%s%s%s (fixed input %lldx%lldx%lldx%lld; not %s node for node: %s; "
              "source %.2fs and written %.2fs side by side in the yoloport executor)%s", what ? what : "", what ? ": " : "",
              why, (long long)sr->dims[0], (long long)sr->dims[1], (long long)sr->dims[2], (long long)sr->dims[3],
-             eq.first_diff, sr->seconds, wsec, tail);
+             st->reference ? "the graph it was written from" : "the source's graph", eq.first_diff, sr->seconds, wsec, tail);
     report_add_check(ctx->report, "numeric", nst, *worst, tol_used, line);
     job_log(ctx->job, nst == CHECK_PASSED ? JOB_LOG_INFO : JOB_LOG_WARNING, "%s check against the source %s %s: %s",
             st->prefix, check_status_mark(nst), check_status_word(nst), line);
@@ -820,6 +870,7 @@ void export_stage_done(ExportStage *st, CheckStatus status, const PrecisionInfo 
                                               precision, ctx->seconds);
     art->status = status;
     art->max_abs_delta = worst;
+    if (st->map >= 0 && st->map_ref >= 0) report_set_accuracy(art, st->map, st->map_ref, st->map_data);
     char label[160];
     snprintf(label, sizeof label, "%s: done", st->label);
     job_progress(ctx->job, label, 1.0);

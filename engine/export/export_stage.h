@@ -61,6 +61,18 @@ typedef struct {
     const Graph *reference;  /* NULL, or what the numeric check compares with instead of the
                                 source: the source as a lossy storage (int8 weights) made it, set
                                 by the stage (it owns the graph; within 1e-4 per channel) */
+    bool int8_steps;         /* the numeric check compares an INT8 model in 8-bit steps of each
+                                output channel's range (max(1, max |ref|) / 255): it passes when
+                                the mean |Δ| of every channel is within one step.  Two runtimes
+                                (or two graphs) that round a value lying on a rounding boundary
+                                differently give it one step apart, and such flips grow through
+                                the layers after it, so single values may differ by more: the
+                                check line says how many are within one step, and the max |Δ| */
+    double map, map_ref;     /* an INT8 artifact's accuracy check (engine/export/export_int8.h):
+                                its mAP50-95 and the source's on the same images; negative when
+                                none, else export_stage_done gives them to the report's artifact */
+    const char *map_data;    /* what they were measured on ("coco8.yaml val, 4 images"), static
+                                or owned by the stage's caller until export_stage_done */
 } ExportStage;
 
 /* Start a stage for ctx (label: the format's display name, a static string); numeric: the

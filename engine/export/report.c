@@ -1,6 +1,7 @@
 /* report: artifacts, checks, precision scan and the peer's formatting (see report.h). */
 #include "engine/export/report.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 
 #include "engine/core/util.h"
+#include "engine/quant/quant.h"
 
 /* ---- precision ------------------------------------------------------------------------ */
 
@@ -51,7 +53,11 @@ void report_scan_precision(const Graph *g, PrecisionInfo *out)
             kinds++;
             only = parts[i].p;
         }
-    if (kinds == 0) {
+    const char *scheme = quant_scheme(g); /* INT8 said as the graph computes it, not only as stored */
+    if (scheme && out->bytes_i8 > 0) {
+        out->kind = PREC_INT8;
+        snprintf(out->text, sizeof out->text, "%s", scheme);
+    } else if (kinds == 0) {
         out->kind = PREC_NONE;
         snprintf(out->text, sizeof out->text, "-");
     } else if (kinds == 1) {
@@ -113,6 +119,8 @@ void report_free(Report *r)
         free(r->artifacts[i].path);
         free(r->artifacts[i].format);
         free(r->artifacts[i].built_on);
+        free(r->artifacts[i].accuracy);
+        free(r->artifacts[i].accuracy_data);
     }
     free(r->artifacts);
     for (int i = 0; i < r->n_checks; i++) {
@@ -137,6 +145,7 @@ ReportArtifact *report_add_artifact(Report *r, const char *path, const char *for
     a->seconds = seconds;
     a->status = CHECK_SKIPPED;
     a->max_abs_delta = -1;
+    a->map = a->map_ref = -1;
     return a;
 }
 
@@ -159,6 +168,18 @@ void report_set_built_on(ReportArtifact *a, const char *text)
     a->built_on = text ? xstrdup(text) : NULL;
 }
 
+void report_set_accuracy(ReportArtifact *a, double map, double map_ref, const char *data)
+{
+    free(a->accuracy);
+    free(a->accuracy_data);
+    a->map = map;
+    a->map_ref = map_ref;
+    double d = map - map_ref;
+    /* the sign as the issue tracker and papers print it: U+2212 for a drop */
+    a->accuracy = xasprintf("mAP50-95 %.3f (%s%.3f vs fp32)", map, d < -0.0005 ? "\u2212" : "+", fabs(d));
+    a->accuracy_data = data ? xstrdup(data) : NULL;
+}
+
 void report_copy(Report *dst, const Report *src)
 {
     report_init(dst, src->source_path, src->source_bytes);
@@ -169,6 +190,7 @@ void report_copy(Report *dst, const Report *src)
         b->status = a->status;
         b->max_abs_delta = a->max_abs_delta;
         report_set_built_on(b, a->built_on);
+        if (a->accuracy) report_set_accuracy(b, a->map, a->map_ref, a->accuracy_data);
     }
     for (int i = 0; i < src->n_checks; i++) {
         const ReportCheck *c = &src->checks[i];

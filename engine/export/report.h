@@ -60,6 +60,10 @@ typedef struct {
     char *built_on;       /* made by an external tool: where and with what ("gpu-box: TensorRT
                              10.3.0, NVIDIA A100 (compute 8.0), driver 535.54.03, CUDA 12.2");
                              NULL when yoloport wrote it here (report_set_built_on) */
+    double map, map_ref;  /* an INT8 artifact's accuracy check: its mAP50-95 and the source's on
+                             the same images; negative when not measured (report_set_accuracy) */
+    char *accuracy;       /* "mAP50-95 0.631 (−0.007 vs fp32)", NULL when not measured */
+    char *accuracy_data;  /* what it was measured on ("coco8.yaml val, 4 images"), NULL when none */
 } ReportArtifact;
 
 typedef struct {
@@ -81,6 +85,12 @@ ReportCheck *report_add_check(Report *r, const char *name, CheckStatus status, d
                               double tolerance, const char *detail);
 /* Set (copy) an artifact's built_on text. */
 void report_set_built_on(ReportArtifact *a, const char *text);
+/* Record an artifact's accuracy against its source (mAP50-95 of each; data may be NULL) and
+ * its text, "mAP50-95 0.631 (−0.007 vs fp32)" (the sign as a minus or plus sign). */
+void report_set_accuracy(ReportArtifact *a, double map, double map_ref, const char *data);
+/* The drop an accuracy check allows: an INT8 artifact whose mAP50-95 falls further below the
+ * source's is written but its check fails (❎). */
+#define REPORT_MAX_MAP_DROP 0.05
 /* Deep copy (for handing a report to another thread). */
 void report_copy(Report *dst, const Report *src);
 

@@ -113,6 +113,7 @@ typedef struct {
 
 struct CalibStats {
     const Graph *g;
+    int n_tensors;       /* g's tensors when calibrated (a graph rewritten later may have more) */
     TensorStats *t;      /* per tensor of g */
     bool *watch;
     int images;
@@ -141,7 +142,7 @@ static void rebin(TensorStats *s, float lo, float hi)
 static void observe(void *ctx, int tensor, const float *data, const int64_t *dims, int rank)
 {
     CalibStats *cs = ctx;
-    if (tensor < 0 || tensor >= cs->g->n_tensors || !cs->watch[tensor]) return;
+    if (tensor < 0 || tensor >= cs->n_tensors || !cs->watch[tensor]) return;
     int64_t n = 1;
     for (int i = 0; i < rank; i++) n *= dims[i];
     if (n <= 0) return;
@@ -200,6 +201,7 @@ CalibStats *calib_collect(const Graph *g, const CalibSet *set, const CalibOption
     double t0 = now_seconds();
     CalibStats *cs = xcalloc(1, sizeof *cs);
     cs->g = g;
+    cs->n_tensors = g->n_tensors;
     cs->t = xcalloc((size_t)g->n_tensors, sizeof *cs->t);
     cs->watch = xcalloc((size_t)g->n_tensors, sizeof *cs->watch);
     for (int i = 0; i < g->n_tensors; i++) {
@@ -251,7 +253,7 @@ void calib_stats_free(CalibStats *s)
 {
     if (!s) return;
     if (s->t)
-        for (int i = 0; i < s->g->n_tensors; i++) free(s->t[i].hist);
+        for (int i = 0; i < s->n_tensors; i++) free(s->t[i].hist);
     free(s->t);
     free(s->watch);
     free(s);
@@ -262,7 +264,7 @@ double calib_stats_seconds(const CalibStats *s) { return s ? s->seconds : 0; }
 
 int calib_minmax(const CalibStats *s, int tensor, float *min, float *max)
 {
-    if (!s || tensor < 0 || tensor >= s->g->n_tensors || !s->t[tensor].seen) return -1;
+    if (!s || tensor < 0 || tensor >= s->n_tensors || !s->t[tensor].seen) return -1;
     *min = s->t[tensor].min;
     *max = s->t[tensor].max;
     return 0;
@@ -344,7 +346,7 @@ static float entropy_hi(const TensorStats *s)
 
 int calib_range(const CalibStats *s, int tensor, CalibMethod m, float *lo, float *hi)
 {
-    if (!s || tensor < 0 || tensor >= s->g->n_tensors || !s->t[tensor].seen) return -1;
+    if (!s || tensor < 0 || tensor >= s->n_tensors || !s->t[tensor].seen) return -1;
     const TensorStats *t = &s->t[tensor];
     float a = t->min, b = t->max;
     switch (m) {

@@ -45,7 +45,8 @@ static const FormatInfo rows[FMT_ID_COUNT] = {
                                               "checkpoint it was exported from, or an ONNX export",
                          .write = export_torchscript_stage, .write_ops = torchscript_write_op_support},
     [FMT_ONNX] = {.name = "ONNX", .argument = "onnx", .suffix = ".onnx", .cpu = true, .gpu = true,
-                  .peer_args = "batch, dynamic, half, opset, simplify, nms", .matrix_id = "ONNX",
+                  .peer_args = "batch, dynamic, half, opset, simplify, nms", .our_args = "int8, fraction",
+                  .matrix_id = "ONNX",
                   .recognise = reader_onnx_recognise, .read = reader_onnx_read,
                   .source_text = "an ONNX file (.onnx)", .write = export_onnx_stage, .write_ops = onnx_write_op_support,
                   .run = runtime_ort_run},
@@ -197,6 +198,7 @@ static void table_init(void)
         f->key = format_id_key((FormatId)i);
         if (!f->aliases) f->aliases = no_aliases;
         f->args = args_mask(f->peer_args ? f->peer_args : "");
+        f->ours = args_mask(f->our_args ? f->our_args : "");
     }
     /* The peer's tuple(export_formats()["Argument"][1:]), printed as Python prints it. */
     size_t len = 0;

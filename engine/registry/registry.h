@@ -100,6 +100,11 @@ typedef struct {
                                   what validate_args accepts */
     const char *peer_args;     /* the same column as the peer prints it, in its order:
                                   "batch, dynamic, half, opset, simplify, nms" ("" when empty) */
+    const char *our_args;      /* arguments yoloport honours beyond the peer's column, in the same
+                                  form ("int8, fraction" for ONNX: INT8 ONNX is ours); NULL: none */
+    uint32_t ours;             /* our_args as a bitmask; validate_args accepts args | ours (see
+                                  format_honours), the metadata's 'args' lists them only when the
+                                  export uses them */
     const char *matrix_id;     /* the option's name in share/matrix/<lang>.json, which is its id
                                   there ("TF Lite"); NULL when the matrix has no such option */
 
@@ -127,6 +132,9 @@ typedef struct {
     const char *tool_note;     /* one line on that tool (where it comes from, what it needs); NULL
                                   when tool is NULL */
 } FormatInfo;
+
+/* The arguments a format honours: the peer's column and yoloport's own. */
+static inline uint32_t format_honours(const FormatInfo *f) { return f->args | f->ours; }
 
 /* Number of rows in the export table (FMT_COUNT). */
 int registry_count(void);

@@ -15,6 +15,10 @@ typedef struct {
 #define DEV0 "device=0: yoloport computes on the CPU only, so this export runs on the CPU (the files it writes do not depend on the device)"
 #define TRT_DEV "W: TensorRT requires GPU export, automatically assigning device=0\nI: " DEV0
 #define INT8_DATA(d) "W: INT8 export requires a missing 'data' arg for calibration. Using default 'data=" d "'."
+/* the formats yoloport calibrates itself refuse int8 without data: it never downloads the peer's default */
+#define INT8_NO_DATA(d)                                                                                                \
+    "E: int8=True needs calibration data: give data=<dataset.yaml> (the images of its split=val; split= and "           \
+    "fraction= choose others) or data=<folder of images>; yoloport does not download " d " as Ultralytics does"
 #define IMGSZ_DIMS "'train' and 'val' imgsz must be an integer, while 'predict' and 'export' imgsz may be a [h, w] list or an integer, i.e. 'yolo export imgsz=640,480' or 'yolo export imgsz=640'"
 #define IMGSZ_TYPES "Valid imgsz types are int i.e. 'imgsz=640' or list i.e. 'imgsz=[640,640]'"
 
@@ -55,7 +59,13 @@ static const Case cases[] = {
     {"format=onnx keras=True", NULL, 0, "E: argument 'keras' is not supported for format='onnx'", NULL},
     {"format=ncnn fraction=0.5", NULL, 0, "E: argument 'fraction' is not supported for format='ncnn'", NULL},
     {"format=paddle dynamic=True", NULL, 0, "E: argument 'dynamic' is not supported for format='paddle'", NULL},
-    {"format=onnx int8=True", NULL, 0, "E: argument 'int8' is not supported for format='onnx'\n" INT8_DATA("coco8.yaml"), NULL},
+    {"format=torchscript int8=True", NULL, 0, "E: argument 'int8' is not supported for format='torchscript'\n" INT8_DATA("coco8.yaml"), NULL},
+    /* INT8 ONNX is yoloport's own (static QDQ): int8 and fraction are accepted, data is required, opset >= 13 */
+    {"format=onnx int8=True", NULL, 0, INT8_NO_DATA("coco8.yaml"), NULL},
+    {"format=onnx int8=True data=d.yaml fraction=0.5", NULL, 0, "", "int8=True data=d.yaml fraction=0.5"},
+    {"format=onnx int8=True data=d.yaml opset=12", NULL, 0,
+     "E: opset=12 is too old for int8=True: INT8 ONNX has per-channel DequantizeLinear, which needs opset 13 or newer "
+     "(leave opset=None for 17)", NULL},
     {"format=saved_model keras=True batch=4", NULL, 0, "", "keras=True batch=4"},
     /* 4. IMX */
     {"format=imx", NULL, 0,
@@ -65,8 +75,11 @@ static const Case cases[] = {
      "E: IMX export only supported for detection and pose estimation models.\n" INT8_DATA("coco8-seg.yaml"), NULL},
     /* 5. half */
     {"format=openvino half=True int8=True", NULL, 0,
-     "W: half=True and int8=True are mutually exclusive, setting half=False.\n" INT8_DATA("coco8.yaml"),
-     "half=False int8=True"},
+     "W: half=True and int8=True are mutually exclusive, setting half=False.\n" INT8_NO_DATA("coco8.yaml"), NULL},
+    {"format=openvino half=True int8=True data=d.yaml", NULL, 0,
+     "W: half=True and int8=True are mutually exclusive, setting half=False.", "half=False int8=True"},
+    {"format=onnx half=True int8=True data=d.yaml", NULL, 0,
+     "W: half=True and int8=True are mutually exclusive, setting half=False.", "half=False int8=True"},
     {"format=onnx half=True", NULL, 0,
      "I: half=True kept on CPU: yoloport converts the weights to FP16 directly (nothing is traced), so FP16 export needs no GPU (Ultralytics would set half=False here)",
      "half=True"},
@@ -122,10 +135,11 @@ static const Case cases[] = {
     {"format=edgetpu batch=4", NULL, 0,
      "E: argument 'batch' is not supported for format='edgetpu'\nW: Edge TPU export requires batch size 1, setting batch=1.", "batch=1"},
     /* 12. INT8 calibration data */
-    {"format=openvino int8=True", NULL, 0, INT8_DATA("coco8.yaml"), "data=coco8.yaml"},
-    {"format=openvino int8=True", "task=segment", 0, INT8_DATA("coco8-seg.yaml"), NULL},
-    {"format=openvino int8=True", "task=pose", 0, INT8_DATA("coco8-pose.yaml"), NULL},
-    {"format=openvino int8=True", "task=obb", 0, INT8_DATA("dota8.yaml"), NULL},
+    {"format=openvino int8=True", NULL, 0, INT8_NO_DATA("coco8.yaml"), "data=None"},
+    {"format=openvino int8=True", "task=segment", 0, INT8_NO_DATA("coco8-seg.yaml"), NULL},
+    {"format=openvino int8=True", "task=pose", 0, INT8_NO_DATA("coco8-pose.yaml"), NULL},
+    {"format=openvino int8=True", "task=obb", 0, INT8_NO_DATA("dota8.yaml"), NULL},
+    {"format=mnn int8=True", NULL, 0, INT8_DATA("coco8.yaml"), "data=coco8.yaml"},
     {"format=coreml int8=True", "task=classify", 0, INT8_DATA("imagenet10"), NULL},
     {"format=openvino int8=True data=my.yaml", NULL, 0, "", "data=my.yaml"},
     /* check_cfg: fraction keys and types */
@@ -464,8 +478,11 @@ static void test_applies(void)
     EXPECT(export_arg_applies(FMT_ENGINE, EXPORT_KEY_WORKSPACE, NULL));
     EXPECT(!export_arg_applies(FMT_ONNX, EXPORT_KEY_WORKSPACE, &why));
     EXPECT(export_arg_applies(FMT_OPENVINO, EXPORT_KEY_DATA, NULL));
-    EXPECT(!export_arg_applies(FMT_ONNX, EXPORT_KEY_DATA, NULL));
-    EXPECT(!export_arg_applies(FMT_ONNX, EXPORT_KEY_INT8, &why));
+    EXPECT(export_arg_applies(FMT_ONNX, EXPORT_KEY_DATA, NULL)); /* INT8 ONNX (ours) calibrates on data= */
+    EXPECT(export_arg_applies(FMT_ONNX, EXPORT_KEY_INT8, &why));
+    EXPECT(export_arg_applies(FMT_ONNX, EXPORT_KEY_FRACTION, &why));
+    EXPECT(!export_arg_applies(FMT_TORCHSCRIPT, EXPORT_KEY_INT8, &why));
+    EXPECT(!export_arg_applies(FMT_TORCHSCRIPT, EXPORT_KEY_DATA, NULL));
     EXPECT(export_arg_applies(FMT_EDGETPU, EXPORT_KEY_IMGSZ, NULL));
     EXPECT(!export_arg_applies(FMT_EDGETPU, EXPORT_KEY_BATCH, NULL));
     EXPECT(export_arg_applies(FMT_RKNN, EXPORT_KEY_NAME, NULL));

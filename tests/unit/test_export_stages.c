@@ -3,7 +3,7 @@
  * check against the source (it passes on the same weights and fails on changed ones),
  * temporaries and commits, and each stage through a real export job on the built-in
  * configs at a small imgsz (fast under ASan): files with the peer's names, metadata, the
- * report's checks, half, the refusals (optimize, nms, int8) that write nothing and leave
+ * report's checks, half, the refusals (optimize, nms, int8 without data) that write nothing and leave
  * an existing output alone, and cancellation. */
 #include <json.h>
 #include <limits.h>
@@ -500,25 +500,30 @@ static void test_openvino_half_dynamic_nms(void)
     export_run_free(run);
 }
 
-static void test_openvino_int8_refused(void)
+static void test_int8_needs_data(void)
 {
-    /* an earlier export stays as it was */
-    mkdir("yolov8n_openvino_model", 0755);
-    write_text("yolov8n_openvino_model/yolov8n.xml", "previous");
-    Captured log;
-    JobState st;
-    const char *w[] = {"model=yolov8n.yaml", "format=openvino", "imgsz=64", "int8=True"};
-    ExportRun *run = export_words(runner, &log, &st, w, 4);
-    EXPECT(run != NULL);
-    if (!run) return;
-    EXPECT_EQ_INT(run->status, EXPORT_FAILED);
-    EXPECT_CONTAINS(run->error, "int8=True is not available in this build");
-    EXPECT_CONTAINS(log.text, "ERROR ❌ OpenVINO: export failure");
-    EXPECT(file_has_text("yolov8n_openvino_model/yolov8n.xml", "previous"));
-    EXPECT(!file_exists("yolov8n_int8_openvino_model"));
+    /* the peer would download coco8; yoloport refuses and says what to pass, writes nothing,
+     * and an earlier export stays as it was */
+    mkdir("yolov8n_int8_openvino_model", 0755);
+    write_text("yolov8n_int8_openvino_model/yolov8n.xml", "previous");
+    const char *fmts[] = {"format=openvino", "format=onnx"};
+    for (size_t i = 0; i < ARRAY_LEN(fmts); i++) {
+        Captured log;
+        JobState st;
+        const char *w[] = {"model=yolov8n.yaml", fmts[i], "imgsz=64", "int8=True"};
+        ExportRun *run = export_words(runner, &log, &st, w, 4);
+        EXPECT(run != NULL);
+        if (!run) continue;
+        EXPECT_EQ_INT(run->status, EXPORT_FAILED);
+        EXPECT_CONTAINS(run->error, "int8=True needs calibration data: give data=<dataset.yaml>");
+        EXPECT_CONTAINS(run->error, "or data=<folder of images>; yoloport does not download coco8.yaml");
+        EXPECT(!strstr(log.text, "Using default 'data="));
+        export_run_free(run);
+    }
+    EXPECT(file_has_text("yolov8n_int8_openvino_model/yolov8n.xml", "previous"));
+    EXPECT(!file_exists("yolov8n_int8.onnx"));
     EXPECT_EQ_INT(count_temporaries("."), 0);
-    export_run_free(run);
-    fileio_remove_tree("yolov8n_openvino_model");
+    fileio_remove_tree("yolov8n_int8_openvino_model");
 }
 
 /* The real yolov8n.pt as OpenVINO, read back and run on the peer's input: the peer's PyTorch
@@ -636,7 +641,7 @@ static void test_tfjs_half_int8(void)
         const char *arg, *precision, *log;
     } cases[] = {
         {"half=True", "mixed (fp32 ", "half=True: float16 weight storage"},
-        {"int8=True", "mixed (fp32 ", "int8=True: uint8 weight storage"},
+        {"int8=True", "uint8 weights, float compute", "int8=True: uint8 weight storage"}, /* said honestly */
     };
     for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
         Captured log;
@@ -650,7 +655,8 @@ static void test_tfjs_half_int8(void)
         if (run->report.n_artifacts == 1) {
             /* learned weights quantised; anchors and strides stay float32 (as the writer keeps them) */
             EXPECT_CONTAINS(run->report.artifacts[0].precision.text, cases[i].precision);
-            EXPECT_CONTAINS(run->report.artifacts[0].precision.text, i == 0 ? "fp16 " : "int8 ");
+            if (i == 0) EXPECT_CONTAINS(run->report.artifacts[0].precision.text, "fp16 ");
+            else EXPECT(run->report.artifacts[0].precision.bytes_i8 > 0 && run->report.artifacts[0].precision.bytes_f32 > 0);
             EXPECT(run->report.artifacts[0].bytes < (i == 0 ? 7000000 : 4000000));
         }
         char err[512];
@@ -703,7 +709,7 @@ int main(void)
     RUN(test_torchscript_cancel_writes_nothing);
     RUN(test_openvino_export);
     RUN(test_openvino_half_dynamic_nms);
-    RUN(test_openvino_int8_refused);
+    RUN(test_int8_needs_data);
     RUN(test_openvino_yolov8n_vs_peer);
     RUN(test_tfjs_export);
     RUN(test_tfjs_half_int8);
