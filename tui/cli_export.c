@@ -72,15 +72,17 @@ char *cli_report_text(const Report *r, bool color)
         strbuf_printf(&b, "%s (source %s, %.1f MB)\n", title, src_name, report_mib(r->source_bytes));
     else
         strbuf_printf(&b, "%s (source %s, built from the config: no file)\n", title, src_name);
-    int w = 8, fw = 6; /* column widths: the widest path and format name */
+    int w = 8, fw = 6, pw = 9; /* column widths: the widest path, format name and precision */
     for (int i = 0; i < r->n_artifacts; i++) {
         int c = textwidth_str(r->artifacts[i].path);
         if (c > w) w = c;
         c = textwidth_str(r->artifacts[i].format);
         if (c > fw) fw = c;
+        c = textwidth_str(r->artifacts[i].precision.text);
+        if (c > pw) pw = c;
     }
-    strbuf_printf(&b, "  %-*s  %-*s  %-9s  %9s  %9s  %s\n", w, "artifact", fw, "format", "precision", "size", "vs source",
-                  "check");
+    strbuf_printf(&b, "  %-*s  %-*s  %-*s  %9s  %9s  %s\n", w, "artifact", fw, "format", pw, "precision", "size",
+                  "vs source", "check");
     for (int i = 0; i < r->n_artifacts; i++) {
         const ReportArtifact *a = &r->artifacts[i];
         char ratio[32] = "-";
@@ -91,8 +93,11 @@ char *cli_report_text(const Report *r, bool color)
         char delta[48] = "";
         if (a->max_abs_delta >= 0) snprintf(delta, sizeof delta, " max |Δ| %.2g", a->max_abs_delta);
         int pad = w - textwidth_str(a->path);
-        strbuf_printf(&b, "  %s%*s  %-*s  %-9s  %9s  %9s  %s %s%s\n", a->path, pad > 0 ? pad : 0, "", fw, a->format,
-                      a->precision.text, size, ratio, check_status_mark(a->status), artifact_status_word(a->status), delta);
+        char acc[160] = "";
+        if (a->accuracy) snprintf(acc, sizeof acc, "%s%s", delta[0] ? ", " : " ", a->accuracy);
+        strbuf_printf(&b, "  %s%*s  %-*s  %-*s  %9s  %9s  %s %s%s%s\n", a->path, pad > 0 ? pad : 0, "", fw, a->format,
+                      pw, a->precision.text, size, ratio, check_status_mark(a->status), artifact_status_word(a->status),
+                      delta, acc);
         if (a->built_on) strbuf_printf(&b, "    built on %s\n", a->built_on);
     }
     for (int i = 0; i < r->n_checks; i++) {

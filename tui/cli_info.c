@@ -13,6 +13,7 @@
 #include "engine/core/imgsz.h"
 #include "engine/core/textwidth.h"
 #include "engine/core/util.h"
+#include "engine/export/report.h"
 #include "engine/registry/model.h"
 #include "engine/registry/registry.h"
 #include "engine/builder/yolo.h"
@@ -206,6 +207,9 @@ static void print_text(const char *path, const Graph *g, bool tree)
                 params = INT64_MAX; /* shapes a file declares without data */
         char p[32];
         printf("weights:  %s values\n", str_thousands(p, sizeof p, params));
+        PrecisionInfo prec; /* as stored and as computed: "int8 (QDQ, per-channel)", "fp16" */
+        report_scan_precision(g, &prec);
+        printf("precision: %s\n", prec.text);
         const char *types[256];
         int counts[256], nt = 0;
         for (int i = 0; i < g->n_nodes; i++) {
@@ -329,6 +333,9 @@ static void print_json(const char *path, const Graph *g, bool tree)
     json_object_object_add(o, "source", src);
     if (!built) {
         json_object_object_add(o, "nodes", json_object_new_int(g->n_nodes));
+        PrecisionInfo prec;
+        report_scan_precision(g, &prec);
+        json_object_object_add(o, "precision", json_object_new_string(prec.text));
         json_object *ops = json_object_new_object();
         for (int i = 0; i < g->n_nodes; i++) {
             json_object *c = NULL;

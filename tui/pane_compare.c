@@ -2,8 +2,9 @@
  * status in the peer's legend (✅ passed, ❎ written but check failed, ❌ failed, – not
  * checked), size, size against the source, precision, export time, max |Δ| of the check, and
  * from benchmark runs (:benchmark, or b: the marked rows, Space marks, all when none is
- * marked) ms/img, FPS, mAP50-95 and the runtime that ran it, with bar charts of size, time and
- * speed.  p predicts the last image with the selected artifact (the Predict screen).  `s`
+ * marked) ms/img, FPS, mAP50-95 and the runtime that ran it (an INT8 export's mAP50-95 from its
+ * own accuracy check until a benchmark measures it: "0.618 (−0.007 vs fp32)"), with bar
+ * charts of size, time and speed.  p predicts the last image with the selected artifact (the Predict screen).  `s`
  * sorts by the focused column (< > or h/l move the focus). */
 #include <math.h>
 #include <stdio.h>
@@ -111,7 +112,14 @@ static void cell_fn(void *ctx, int row, int col, TableCell *c)
         if (a && run->report.source_bytes > 0) snprintf(c->buf, c->len, "%.2fx", (double)a->bytes / (double)run->report.source_bytes);
         else snprintf(c->buf, c->len, "-");
         break;
-    case C_PREC: snprintf(c->buf, c->len, "%s", a ? precision_name(a->precision.kind) : "-"); break;
+    case C_PREC:
+        /* the precision as the artifact computes ("int8 (QDQ, per-channel)", "uint8 weights, float
+         * compute"); a storage breakdown ("mixed (fp16 97%, ...)") by its kind alone */
+        if (!a) snprintf(c->buf, c->len, "-");
+        else if (strncmp(a->precision.text, "mixed (", 7) != 0 && a->precision.text[0])
+            snprintf(c->buf, c->len, "%s", a->precision.text);
+        else snprintf(c->buf, c->len, "%s", precision_name(a->precision.kind));
+        break;
     case C_TIME: {
         double s = row_seconds(app, rec);
         if (isnan(s)) snprintf(c->buf, c->len, "-");
@@ -134,6 +142,9 @@ static void cell_fn(void *ctx, int row, int col, TableCell *c)
         break;
     case C_MAP:
         if (br && br->map >= 0) snprintf(c->buf, c->len, "%.4f", br->map);
+        else if (a && a->accuracy && a->map >= 0) /* an INT8 export's own accuracy check */
+            snprintf(c->buf, c->len, "%.3f (%s%.3f vs fp32)", a->map, a->map < a->map_ref - 0.0005 ? "\u2212" : "+",
+                     fabs(a->map - a->map_ref));
         else snprintf(c->buf, c->len, br && br->status != BENCH_OK ? "%s" : "-", th->g.check_failed);
         c->slot = SLOT_NUMBER;
         break;
@@ -170,7 +181,7 @@ static double sort_fn(void *ctx, int row, int col)
     case C_JOB: return rec->job_id;
     case C_SPEED: return br && br->ms >= 0 ? br->ms : NAN;
     case C_FPS: case C_FPS_BAR: return br && br->fps >= 0 ? br->fps : NAN;
-    case C_MAP: return br && br->map >= 0 ? br->map : NAN;
+    case C_MAP: return br && br->map >= 0 ? br->map : a && a->map >= 0 ? a->map : NAN;
     case C_SIZE: case C_SIZE_BAR: case C_RATIO: return a ? (double)a->bytes : NAN;
     case C_TIME: case C_TIME_BAR: return row_seconds(app, rec);
     case C_DELTA: return a && a->max_abs_delta >= 0 ? a->max_abs_delta : NAN;

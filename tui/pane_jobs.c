@@ -272,8 +272,9 @@ static void jobs_draw(Pane *p, App *app, WINDOW *win)
             else delta[0] = 0;
             const char *mark = ar->status == CHECK_PASSED ? th->g.ok : ar->status == CHECK_WRITTEN_FAILED ? th->g.check_failed
                                : ar->status == CHECK_FAILED ? th->g.failed : th->g.unchecked;
-            snprintf(line, sizeof line, "%s %s  %s  %s  %s  %s  %.1fs%s%s", mark, ar->path, sz, ratio, ar->precision.text, delta,
-                     ar->seconds, ar->built_on ? "  built on " : "", ar->built_on ? ar->built_on : "");
+            snprintf(line, sizeof line, "%s %s  %s  %s  %s  %s  %.1fs%s%s%s%s", mark, ar->path, sz, ratio, ar->precision.text,
+                     delta, ar->seconds, ar->accuracy ? "  " : "", ar->accuracy ? ar->accuracy : "",
+                     ar->built_on ? "  built on " : "", ar->built_on ? ar->built_on : "");
             text_draw_pad(win, jp->art_y + row, p->x, line, w, theme_attr(th, ar->status == CHECK_PASSED ? SLOT_OK : SLOT_WARNING));
         }
         if (run->error[0] && row < jp->art_h) {

@@ -11,7 +11,8 @@
  *
  * Arguments: batch; half (float16 weight storage, the converter's --quantize_float16); int8
  * (uint8 weight storage, the converter's --quantize_uint8: per-tensor affine quantisation of
- * the learned weights, which needs no calibration data — what the peer's int8 means for
+ * the learned weights, named "uint8 weights, float compute" in the size report: TF.js computes
+ * in float; it needs no calibration data — what the peer's int8 means for
  * TF.js); nms needs NonMaxSuppression, which the writer refuses, so nms=True is refused with
  * its reason and nothing written. */
 #include <json.h>
@@ -164,6 +165,10 @@ int export_tfjs_stage(struct ExportCtx *ctx, char *err, size_t errlen)
                                           "checked; tests/node/run_tfjs.js runs it in TF.js)");
     else
         report_add_check(ctx->report, "numeric", CHECK_SKIPPED, -1, 0, "verify=False");
+
+    /* the converter's uint8 is a storage format: TF.js dequantises the weights at load and
+     * computes in float, so the precision is named as that, not as INT8 inference */
+    if (opt.int8 && prec.bytes_i8 > 0) snprintf(prec.text, sizeof prec.text, "uint8 weights, float compute");
 
     /* 3. into place: an earlier export of the same name is replaced only now */
     if (export_stage_cancelled(&st, err, errlen)) goto out;
