@@ -78,6 +78,10 @@ static void man_export_row(FILE *out, const FormatInfo *f)
     if (f->peer_args && *f->peer_args) snprintf(line, sizeof line, "Arguments: %s.", f->peer_args);
     else snprintf(line, sizeof line, "Arguments: none.");
     roff_line(out, line);
+    if (f->our_args && *f->our_args) {
+        snprintf(line, sizeof line, "Also (yoloport's own): %s.", f->our_args);
+        roff_line(out, line);
+    }
     if (f->write) {
         roff_line(out, "Written by this build, then read back and checked against the source.");
     } else if (f->drive_tool && f->unavailable_reason) {

@@ -207,7 +207,7 @@ static void compare_open(Pane *p, App *app)
         {"", 1, -1, false, COL_TEXT},
         {"job", 0, 1, true, COL_TEXT},        {"format", 0, -1, false, COL_TEXT}, {"status", 0, -1, true, COL_TEXT},
         {"size", 9, 1, true, COL_TEXT},       {"ms/img", 6, 1, true, COL_TEXT},     {"FPS", 6, 1, true, COL_TEXT},
-        {"mAP50-95", 8, 1, true, COL_TEXT},   {"vs source", 9, 1, true, COL_TEXT}, {"precision", 0, -1, false, COL_TEXT},
+        {"mAP50-95", 0, 1, true, COL_TEXT},   {"vs source", 9, 1, true, COL_TEXT}, {"precision", 0, -1, false, COL_TEXT},
         {"export", 8, 1, true, COL_TEXT},     {"max |Δ|", 8, 1, true, COL_TEXT},   {"runtime", 0, -1, false, COL_TEXT},
         {"host", 0, -1, false, COL_TEXT},
         {"size", 14, -1, true, COL_BAR},      {"time", 14, -1, true, COL_BAR},     {"FPS", 14, -1, true, COL_BAR},

@@ -2,6 +2,7 @@
  * accuracy check of an INT8 artifact (see export_int8.h). */
 #include "engine/export/export_int8.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,10 +93,13 @@ int export_int8_calibrate(ExportStage *st, const Graph *g, const bool *watch, Ex
         return err_set(err, errlen, "INT8 calibration: %s", msg);
     const CalibSet *s = &q->set;
     int h = a->imgsz.v[0], w = a->imgsz.v[1];
+    char frac[32]; /* as Python prints the float: 1.0, 0.5 */
+    snprintf(frac, sizeof frac, "%g", s->fraction);
+    if (!strpbrk(frac, ".e")) strncat(frac, ".0", sizeof frac - strlen(frac) - 1);
     if (s->kind == CALIB_DATASET)
-        job_log(job, JOB_LOG_INFO, "%s calibration data: %d image%s of split '%s' of %s (fraction=%g of %d), letterboxed "
-                "to %dx%d", st->prefix, s->n_images, s->n_images == 1 ? "" : "s", s->split, s->yaml, s->fraction,
-                s->n_found, h, w);
+        job_log(job, JOB_LOG_INFO, "%s calibration data: %d image%s of split '%s' of %s (fraction=%s of %d), letterboxed "
+                "to %dx%d", st->prefix, s->n_images, s->n_images == 1 ? "" : "s", s->split, s->yaml, frac, s->n_found,
+                h, w);
     else
         job_log(job, JOB_LOG_INFO, "%s calibration data: %d image%s of the folder %s (split and fraction are for "
                 "dataset yamls), letterboxed to %dx%d", st->prefix, s->n_images, s->n_images == 1 ? "" : "s", s->data,
@@ -253,7 +257,7 @@ CheckStatus export_int8_accuracy(ExportStage *st, ExportInt8 *q, const Graph *wr
     snprintf(line, sizeof line,
              "mAP50-95 %.3f (%s%.3f vs fp32 %.3f), mAP50 %.3f (fp32 %.3f) on %s at %d: the model as written (%s) and "
              "the fp32 model, both in the yoloport executor (%.1fs)%s",
-             m8, drop > 0.0005 ? "\u2212" : "+", drop > 0 ? drop : -drop, m32, r8.map50[0], r32.map50[0], q->data_text,
+             m8, drop > 0.0005 ? "\u2212" : "+", fabs(drop), m32, r8.map50[0], r32.map50[0], q->data_text,
              a->imgsz.v[0], scheme ? scheme : "int8", sec, status == CHECK_PASSED ? "" : "; it drops by more than 0.05");
     report_add_check(ctx->report, "accuracy", status, -1, REPORT_MAX_MAP_DROP, line);
     job_log(ctx->job, status == CHECK_PASSED ? JOB_LOG_INFO : JOB_LOG_WARNING, "%s accuracy against the source %s %s: %s",

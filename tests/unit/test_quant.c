@@ -1,8 +1,10 @@
 /* quant: INT8 calibration (engine/quant/calib.h) -- the calibration images as the peer takes
  * them (a dataset yaml's split and fraction, a folder of images, a corrupt image skipped and
  * named), the statistics gathered by the executor's observer (ranges by min/max, percentile
- * and entropy, by index and by name, only the watched tensors, cancel), and the 8-bit
- * arithmetic (affine activation parameters, per-channel symmetric weights). */
+ * and entropy, by index and by name, only the watched tensors, cancel), the 8-bit
+ * arithmetic (affine activation parameters, per-channel symmetric weights), the placement plan
+ * on yolov8n (the peer's 66 quantisers, the decode in float), and calibration inside an
+ * export job: its progress (the Jobs screen's bar) and a cancel during it, which leaves no file. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,10 +14,15 @@
 
 #include "engine/core/fileio.h"
 #include "engine/core/util.h"
+#include "engine/export/export.h"
+#include "engine/export/export_int8.h"
+#include "engine/jobs/jobs.h"
 #include "engine/quant/calib.h"
+#include "engine/quant/quant.h"
 #include "engine/registry/model.h"
 #include "formats/pt.h"
 #include "tests/check.h"
+#include "tests/export_fixture.h"
 
 /* model.c refers to pt_load weakly: a strong reference pulls formats/pt.o from the archive */
 void *volatile test_force_pt_link = (void *)pt_load;
@@ -295,6 +302,196 @@ static void test_arithmetic(void)
     EXPECT_EQ_INT(calib_method_find("nope"), -1);
 }
 
+static void test_plan_yolov8n(void)
+{
+    char err[1024];
+    Graph *g = small_model(err, sizeof err);
+    EXPECT_MSG(g != NULL, "%s", err);
+    if (!g) return;
+    QuantPlan p;
+    EXPECT_MSG(quant_plan(g, &p, err, sizeof err) == 0, "%s", err);
+    /* the peer's NNCF IR of yolov8n: 66 FakeQuantize (the image, 57 SiLU outputs, 6 shortcut
+     * Adds, 2 Resizes), 63 convolutions with int8 weights (all but the DFL's), the decode float */
+    EXPECT_EQ_INT(p.n_act, 66);
+    EXPECT_EQ_INT(p.n_conv, 63);
+    EXPECT_EQ_STR(p.head, "model.22");
+    EXPECT(p.act[g->inputs[0]]);
+    int silu = 0, add = 0, resize = 0;
+    for (int n = 0; n < g->n_nodes; n++) {
+        const Node *nd = &g->nodes[n];
+        bool q = p.act[nd->outputs[0]];
+        if (nd->op == OP_SILU) silu += q;
+        if (nd->op == OP_ADD) add += q;
+        if (nd->op == OP_RESIZE) resize += q;
+        if (nd->name && !strncmp(nd->name, "/model.22/dfl/", 14)) EXPECT(p.keep_float[n] && !p.conv[n]);
+        if (nd->name && !strcmp(nd->name, "/model.22/Sigmoid")) EXPECT(p.keep_float[n]);
+        if (nd->name && !strcmp(nd->name, "/model.22/cv3.0/cv3.0.2/Conv")) EXPECT(p.conv[n] && !p.keep_float[n]);
+    }
+    EXPECT_EQ_INT(silu, 57);
+    EXPECT_EQ_INT(add, 6);
+    EXPECT_EQ_INT(resize, 2);
+    for (int i = 0; i < g->n_outputs; i++) EXPECT(!p.act[g->outputs[i]]);
+    /* the inputs of a Concat share one range: C2f's first conv output and its bottleneck's sum */
+    int a = graph_find_tensor(g, "/model.2/cv1/act/SiLU_output_0"), b = graph_find_tensor(g, "/model.2/m.0/Add_output_0");
+    EXPECT(a >= 0 && b >= 0 && p.group[a] == p.group[b]);
+    quant_plan_free(&p);
+    graph_free(g);
+}
+
+/* An int8 export calibrating on a folder of 12 images: its stage and fraction show while it
+ * calibrates (what the Jobs screen draws as a bar); a cancel then ends it with nothing written. */
+static void test_export_progress_and_cancel(void)
+{
+    const char *bus = shared_path("data/images/bus.jpg");
+    if (!bus || !file_exists(bus)) {
+        SKIP("../shared/data/images/bus.jpg is absent");
+        return;
+    }
+    char name[64];
+    for (int i = 0; i < 12; i++) {
+        snprintf(name, sizeof name, "many/im%02d.jpg", i);
+        EXPECT(copy_file(bus, name));
+    }
+    char cwd[4096];
+    if (!getcwd(cwd, sizeof cwd) || chdir(tmpdir) != 0) return;
+    JobRunner *runner = jobs_new(&(JobRunnerOptions){.workers = 1});
+    ExportArgs a;
+    export_args_init(&a);
+    ExportMsgs m;
+    export_msgs_clear(&m);
+    const char *w[] = {"model=yolov8n.yaml", "format=onnx", "imgsz=320", "int8=True", "data=many"};
+    EXPECT(export_args_parse_argv(&a, 5, (char *const *)w, &m) == 0);
+    ExportRun *run = export_run_new(&a, false);
+    Job *job = export_submit(runner, run);
+    bool seen = false;
+    double fraction = -1;
+    for (int spin = 0; spin < 120000 && !seen; spin++) {
+        JobInfo info;
+        job_get_info(job, &info);
+        if (job_state_finished(info.state)) break;
+        if (strstr(info.stage, "ONNX: calibrate") && info.fraction >= 0) {
+            seen = true;
+            fraction = info.fraction;
+        } else {
+            usleep(1000);
+        }
+    }
+    EXPECT_MSG(seen, "no calibration progress seen");
+    EXPECT(fraction >= 0 && fraction < 1);
+    EXPECT(job_cancel(job));
+    Captured log;
+    memset(&log, 0, sizeof log);
+    JobState st = job_wait(job, 0, capture, &log, NULL);
+    EXPECT_EQ_INT(st, JOB_CANCELLED);
+    EXPECT_EQ_INT(run->status, EXPORT_CANCELLED);
+    EXPECT_CONTAINS(log.text, "ONNX: collecting INT8 calibration images from 'data=many'");
+    EXPECT_CONTAINS(log.text, "ONNX: calibration data: 12 images of the folder many");
+    EXPECT(!strstr(log.text, "calibrated on"));
+    EXPECT(!file_exists("yolov8n_int8.onnx"));
+    EXPECT_EQ_INT(count_temporaries("."), 0);
+    export_run_free(run);
+    jobs_free(runner);
+    if (chdir(cwd) != 0) printf("# could not go back to %s\n", cwd);
+}
+
+/* ---- the accuracy check, on a graph made to lose accuracy ----------------------------------- */
+
+typedef struct {
+    const Graph *src, *written;
+    const char *data;
+    CheckStatus status;
+    Report report;
+    double map, map_ref;
+} AccuracyProbe;
+
+static int accuracy_body(Job *job, void *user, char *err, size_t errlen)
+{
+    AccuracyProbe *p = user;
+    ExportArgs args;
+    export_args_init(&args);
+    args.imgsz.n = 2;
+    args.imgsz.v[0] = args.imgsz.v[1] = 160;
+    const FormatInfo *fi = registry_find("onnx");
+    ExportCtx ctx = {.job = job, .args = &args, .given = &args, .fmt = fi, .source = p->src, .model_path = "probe.pt",
+                     .out_base = "probe", .pretty_name = "Probe", .report = &p->report};
+    ExportStage st;
+    export_stage_begin(&st, &ctx, "Probe", true);
+    ExportInt8 q;
+    memset(&q, 0, sizeof q);
+    int rc = calib_set_open(p->data, "val", 1.0, &q.set, err, errlen);
+    if (rc == 0) {
+        p->status = export_int8_accuracy(&st, &q, p->written, err, errlen);
+        p->map = st.map;
+        p->map_ref = st.map_ref;
+    }
+    export_int8_free(&q);
+    export_stage_end(&st, rc);
+    return rc;
+}
+
+static CheckStatus run_accuracy(const Graph *src, const Graph *written, const char *data, AccuracyProbe *p)
+{
+    memset(p, 0, sizeof *p);
+    p->src = src;
+    p->written = written;
+    p->data = data;
+    p->status = CHECK_FAILED;
+    report_init(&p->report, "probe.pt", 0);
+    JobRunner *runner = jobs_new(&(JobRunnerOptions){.workers = 1});
+    Job *job = job_submit(runner, "accuracy", accuracy_body, p, NULL);
+    EXPECT_EQ_INT(job_wait(job, 0, NULL, NULL, NULL), JOB_DONE);
+    jobs_free(runner);
+    return p->status;
+}
+
+static void test_accuracy_check(void)
+{
+    if (!coco8() || !file_exists(coco8()) || !file_exists(shared_path("models/yolov8n.pt"))) {
+        SKIP("../shared is absent");
+        return;
+    }
+    char err[1024];
+    LoadOptions lo = {.fuse = true, .imgsz = {160, 160}, .batch = 1};
+    Graph *src = model_load(shared_path("models/yolov8n.pt"), &lo, err, sizeof err);
+    EXPECT_MSG(src != NULL, "%s", err);
+    if (!src) return;
+    AccuracyProbe p;
+    /* the model itself: no drop, passed, the figures on the artifact's report */
+    EXPECT_EQ_INT(run_accuracy(src, src, coco8(), &p), CHECK_PASSED);
+    EXPECT(p.report.n_checks == 1 && !strcmp(p.report.checks[0].name, "accuracy"));
+    if (p.report.n_checks) {
+        EXPECT_CONTAINS(p.report.checks[0].detail, "(+0.000 vs fp32 ");
+        EXPECT_CONTAINS(p.report.checks[0].detail, "on coco8.yaml val, 4 images at 160");
+    }
+    EXPECT(p.map > 0.1 && p.map == p.map_ref);
+    report_free(&p.report);
+    /* its box regression zeroed: the drop is more than 0.05, written but failed (❎) */
+    Graph *bad = export_graph_clone(src);
+    for (int i = 0; i < bad->n_tensors; i++) {
+        Tensor *t = &bad->tensors[i];
+        if (!t->data || t->dtype != DT_F32 || !strstr(t->name, "model.22.cv2.")) continue;
+        float *z = arena_alloc(bad->arena, t->nbytes);
+        memset(z, 0, t->nbytes);
+        t->data = z;
+    }
+    EXPECT_EQ_INT(run_accuracy(src, bad, coco8(), &p), CHECK_WRITTEN_FAILED);
+    if (p.report.n_checks) {
+        EXPECT_EQ_INT(p.report.checks[0].status, CHECK_WRITTEN_FAILED);
+        EXPECT_CONTAINS(p.report.checks[0].detail, "; it drops by more than 0.05");
+        EXPECT_CONTAINS(p.report.checks[0].detail, "(\u2212");
+    }
+    EXPECT(p.map_ref - p.map > 0.05);
+    report_free(&p.report);
+    /* a folder of images has no labels: skipped, and said why */
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s/imgs", tmpdir);
+    EXPECT_EQ_INT(run_accuracy(src, src, dir, &p), CHECK_SKIPPED);
+    if (p.report.n_checks) EXPECT_CONTAINS(p.report.checks[0].detail, "is a folder of images without labels");
+    report_free(&p.report);
+    graph_free(bad);
+    graph_free(src);
+}
+
 int main(void)
 {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/yoloport-test-quant-XXXXXX");
@@ -304,6 +501,9 @@ int main(void)
     RUN(test_collect_ranges);
     RUN(test_collect_skips_corrupt);
     RUN(test_arithmetic);
+    RUN(test_plan_yolov8n);
+    RUN(test_export_progress_and_cancel);
+    RUN(test_accuracy_check);
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
     if (system(cmd) != 0) printf("# could not remove %s\n", tmpdir);
