@@ -113,8 +113,8 @@ int export_int8_calibrate(ExportStage *st, const Graph *g, const bool *watch, Ex
     job_progress(job, cl.label, 0);
     CancelWatch cw;
     watch_start(&cw, job);
-    CalibOptions co = {.watch = watch, .cancel = &cw.cancel, .progress = calib_progress, .skipped = calib_skipped,
-                       .user = &cl};
+    CalibOptions co = {.watch = watch, .h = h, .w = w, .cancel = &cw.cancel, .progress = calib_progress,
+                       .skipped = calib_skipped, .user = &cl};
     q->stats = calib_collect(g, s, &co, msg, sizeof msg);
     watch_stop(&cw);
     if (!q->stats) {
@@ -200,6 +200,13 @@ CheckStatus export_int8_accuracy(ExportStage *st, ExportInt8 *q, const Graph *wr
     if (q->set.kind == CALIB_FOLDER) {
         snprintf(why, sizeof why, "data=%s is a folder of images without labels: give a dataset yaml (data=coco8.yaml) "
                  "to measure what INT8 costs in mAP", q->set.data);
+        accuracy_skipped(st, why);
+        return CHECK_SKIPPED;
+    }
+    const Tensor *in = written->n_inputs ? &written->tensors[written->inputs[0]] : NULL;
+    if (in && in->rank == 4 && in->dims[0] > 1) {
+        snprintf(why, sizeof why, "val runs one image at a time and this export's batch is fixed at %lld: export it "
+                 "with batch=1 (or dynamic=True) to measure what INT8 costs", (long long)in->dims[0]);
         accuracy_skipped(st, why);
         return CHECK_SKIPPED;
     }

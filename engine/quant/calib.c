@@ -204,11 +204,17 @@ CalibStats *calib_collect(const Graph *g, const CalibSet *set, const CalibOption
         return NULL;
     }
     const Tensor *in = &g->tensors[g->inputs[0]];
-    if (in->rank != 4 || in->dims[2] < 1 || in->dims[3] < 1) {
-        err_set(err, errlen, "calibration needs an image input [1, 3, h, w] of a fixed size; '%s' is not one", in->name);
+    int h = in->rank == 4 && in->dims[2] > 0 ? (int)in->dims[2] : o.h;
+    int w = in->rank == 4 && in->dims[3] > 0 ? (int)in->dims[3] : o.w;
+    if (in->rank != 4 || h < 1 || w < 1) {
+        err_set(err, errlen, "calibration needs an image input [batch, 3, h, w] and its size; '%s' is not one", in->name);
         return NULL;
     }
-    int h = (int)in->dims[2], w = (int)in->dims[3];
+    int64_t batch = in->dims[0] > 1 ? in->dims[0] : 1;
+    if (batch > 64) {
+        err_set(err, errlen, "calibration runs one image at a time: a fixed batch of %lld is too large", (long long)batch);
+        return NULL;
+    }
     double t0 = now_seconds();
     CalibStats *cs = xcalloc(1, sizeof *cs);
     cs->g = g;
@@ -227,7 +233,8 @@ CalibStats *calib_collect(const Graph *g, const CalibSet *set, const CalibOption
         return NULL;
     }
     exec_set_observer(e, observe, cs);
-    int64_t dims[4] = {1, in->dims[1] > 0 ? in->dims[1] : 3, h, w};
+    int64_t dims[4] = {batch, in->dims[1] > 0 ? in->dims[1] : 3, h, w};
+    size_t plane = (size_t)dims[1] * (size_t)h * (size_t)w;
     char msg[1024];
     int rc = 0;
     for (int i = 0; i < set->n_images && rc == 0; i++) {
@@ -236,6 +243,10 @@ CalibStats *calib_collect(const Graph *g, const CalibSet *set, const CalibOption
             break;
         }
         float *x = calib_input(set, i, h, w, msg, sizeof msg);
+        if (x && batch > 1) { /* a fixed batch: the image in every slot */
+            x = xrealloc(x, sizeof(float) * plane * (size_t)batch);
+            for (int64_t b = 1; b < batch; b++) memcpy(x + (size_t)b * plane, x, sizeof(float) * plane);
+        }
         if (!x) {
             if (o.skipped) o.skipped(o.user, set->images[i], msg);
         } else {

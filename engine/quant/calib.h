@@ -105,6 +105,7 @@ typedef struct {
     const bool *watch;   /* g->n_tensors flags: the tensors to gather statistics for; NULL: every
                             float tensor the graph computes, its input included */
     int threads;         /* executor threads (0: every CPU) */
+    int h, w;            /* the input size when the graph's is symbolic (dynamic=True); 0: the graph's */
     const volatile int *cancel; /* polled between images and (by the executor) between nodes;
                             non-zero stops with "cancelled" (may be NULL) */
     /* Optional callbacks, on the calling thread.  progress: images done (decoded or skipped)
@@ -114,8 +115,9 @@ typedef struct {
     void *user;
 } CalibOptions;
 
-/* Run g (float32 input, at the shape h x w of its first input: the export shape) over every
- * image of set, gathering statistics for the watched tensors.  g must outlive the stats
+/* Run g (float32 input, at the shape h x w of its first input: the export shape, or opt's h x w
+ * when the graph's is symbolic; a fixed batch B > 1 gets each image B times) over every image
+ * of set, gathering statistics for the watched tensors.  g must outlive the stats
  * (tensor names are looked up in it).  NULL + message: the graph does not run (the executor's
  * message), every image was skipped ("no image of data=... could be decoded"), or
  * "cancelled".  Free with calib_stats_free. */
