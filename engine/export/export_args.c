@@ -761,7 +761,7 @@ int export_args_parse_argv(ExportArgs *a, int argc, char *const *argv, ExportMsg
 
 /* ---- validation ---------------------------------------------------------------------- */
 
-bool export_int8_calibrates(FormatId id) { return id == FMT_ONNX || id == FMT_OPENVINO; }
+bool export_int8_calibrates(FormatId id) { return id == FMT_ONNX || id == FMT_OPENVINO || id == FMT_TFLITE; }
 
 const char *export_task_default_data(const char *task)
 {
