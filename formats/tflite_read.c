@@ -1121,6 +1121,20 @@ Graph *tflite_read_buffer(const uint8_t *buf, size_t len, const char *name, char
             graph_meta_add_prop(r.g, "tflite.quantization", q.p);
         }
         free(q.p);
+        /* the quantised inputs and outputs in full: what a caller feeding or reading them needs */
+        StrBuf io = {0};
+        for (int side = 0; side < 2; side++) {
+            int n_io = side ? r.g->n_outputs : r.g->n_inputs;
+            for (int k = 0; k < n_io; k++) {
+                int ti = side ? r.g->outputs[k] : r.g->inputs[k];
+                for (int i = 0; i < r.n_tensors; i++)
+                    if (r.tmap[i] == ti && r.qcount[i] == 1)
+                        strbuf_printf(&io, "%s%s %s: scale %.9g zero_point %lld", io.p ? "; " : "", side ? "output" : "input",
+                                      T(&r, ti)->name, (double)r.qscale[i][0], (long long)r.qzero[i][0]);
+            }
+        }
+        if (io.p) graph_meta_add_prop(r.g, "tflite.io_quantization", io.p);
+        free(io.p);
         read_metadata(&r);
         count_module_params(&r);
     }

@@ -57,18 +57,7 @@ static int tf_act_range(void *user, const char *name, float *lo, float *hi)
 static Graph *tf_calib_graph(const uint8_t *buf, size_t len, const char *name, char *err, size_t errlen)
 {
     Graph *g = tflite_read_buffer(buf, len, name, err, errlen);
-    if (!g) return NULL;
-    int x = g->inputs[0];
-    const Tensor *t = &g->tensors[x];
-    if (t->rank != 4) return g;
-    int64_t nchw[4] = {t->dims[0], t->dims[3], t->dims[1], t->dims[2]};
-    int xin = graph_add_tensor(g, "images", DT_F32, 4, nchw);
-    g->tensors[x].is_input = false;
-    g->tensors[xin].is_input = true;
-    g->inputs[0] = xin;
-    int tn = graph_add_node(g, OP_TRANSPOSE, NULL, "/images/to_nhwc", -1, &xin, 1, &x, 1);
-    node_set_ints(g, tn, "perm", (int64_t[]){0, 2, 3, 1}, 4);
-    if (passes_toposort(g, err, errlen) != 0) {
+    if (g && export_tf_tflite_runnable(g, err, errlen) != 0) {
         graph_free(g);
         return NULL;
     }
