@@ -230,10 +230,21 @@ int export_tf_dir_stage(ExportCtx *ctx, TfStageKind kind, char *err, size_t errl
                                             true, &prec, &worst, err, errlen);
     free(check_path);
     if (cs == CHECK_FAILED) goto out;
+    if (tflite && a->int8) {
+        snprintf(prec.text, sizeof prec.text, "int8 weights, float compute");
+        job_log(job, JOB_LOG_INFO, "%s %s: int8 weights per output channel, float activations and compute "
+                                   "(dynamic-range)", st.prefix, i8_names[0]);
+    }
+    static const char *const i8_what[3] = {
+        NULL,
+        "int8 weights per output channel and int8 activations (a QUANTIZE/DEQUANTIZE pair at each, the kernels "
+        "between them in float), float input and output",
+        "as the integer file with an int8 input and int8 outputs",
+    };
     for (int k = 1; tflite && a->int8 && k < 3; k++) { /* the integer files: interface and accuracy */
         char *p = xasprintf("%s/%s", st.temp_dir, i8_names[k]);
         PrecisionInfo p2;
-        job_log(job, JOB_LOG_INFO, "%s checking %s", st.prefix, i8_names[k]);
+        job_log(job, JOB_LOG_INFO, "%s %s: %s", st.prefix, i8_names[k], i8_what[k]);
         double m = st.map, mr = st.map_ref;
         CheckStatus c2 = export_tf_check_tflite(&st, g, p, false, true, &q8, false, &p2, NULL, err, errlen);
         st.map = m, st.map_ref = mr; /* the report's artifact is the returned file */

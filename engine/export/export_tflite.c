@@ -165,7 +165,9 @@ CheckStatus export_tf_check_tflite(ExportStage *st, const Graph *g, const char *
     }
     {
         char shape[96], detail[400];
-        snprintf(detail, sizeof detail, "read back: input %s %s (NHWC), %d output%s; %s", in->name,
+        const char *base = strrchr(path, '/');
+        snprintf(detail, sizeof detail, "read back%s%s: input %s %s (NHWC), %d output%s; %s", q8 ? " " : "",
+                 q8 ? (base ? base + 1 : path) : "", in->name,
                  shape_str(in, shape, sizeof shape), back->n_outputs, back->n_outputs == 1 ? "" : "s",
                  graph_meta_prop(back, "tflite.operators") ? graph_meta_prop(back, "tflite.operators") : "");
         report_add_check(ctx->report, "interface", CHECK_PASSED, -1, 0, detail);

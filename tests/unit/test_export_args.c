@@ -120,7 +120,9 @@ static const Case cases[] = {
     {"format=rknn name=foo", NULL, 0,
      "E: Invalid processor name 'foo' for Rockchip RKNN export. Valid names are ('rk3588', 'rk3576', 'rk3566', 'rk3568', 'rk3562', 'rv1103', 'rv1106', 'rv1103b', 'rv1106b', 'rk2118').",
      NULL},
-    {"format=tflite int8=True", "end2end", 0, "E: TFLite INT8 export not supported for end2end models.\n" INT8_DATA("coco8.yaml"), NULL},
+    {"format=tflite int8=True", "end2end", 0, "E: TFLite INT8 export not supported for end2end models.\n" INT8_NO_DATA("coco8.yaml"), NULL},
+    {"format=tflite int8=True data=coco8.yaml", "end2end", 0, "E: TFLite INT8 export not supported for end2end models.", NULL},
+    {"format=tflite int8=True", NULL, 0, INT8_NO_DATA("coco8.yaml"), NULL},
     /* 9. nms */
     {"format=onnx nms=True", NULL, 0, "", "nms=True conf=0.25"},
     {"format=onnx nms=True conf=0.5", NULL, 0, "", "conf=0.5"},
