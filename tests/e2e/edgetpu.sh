@@ -57,6 +57,10 @@ check "edgetpu: without edgetpu_compiler refused, naming it, nothing written" sh
 
 PATH="$T/bin:$BASE_PATH"
 export PATH
+# the matrix's "here" column: the compiler found on PATH
+"$BIN" matrix --here --only edgetpu --format csv >"$T/matrix.out" 2>&1
+check "edgetpu: the matrix's here column names the compiler found" sh -c "tail -n 1 '$T/matrix.out' | grep -q ',tool: edgetpu_compiler'"
+
 # 2. without data=: the calibration refusal (yoloport never downloads coco8)
 "$BIN" export model=yolov8n.yaml format=edgetpu imgsz=64 >"$T/nodata.out" 2>&1; rc=$?
 check "edgetpu: without data= refused, saying what to pass" sh -c "[ $rc -ne 0 ] && grep -qF 'int8=True needs calibration data: give data=<dataset.yaml>' '$T/nodata.out' && [ ! -e yolov8n_saved_model ]"
