@@ -35,13 +35,37 @@
 
 #define TFLITE_DEFAULT_INPUT "images"
 
+/* The converter's int8 modes.  TFLITE_INT8_DYNAMIC: the learned weights of rank >= 2 stored
+ * int8, symmetric (zero point 0) per output channel (axis 0 of CONV_2D's OHWI filters, 3 of
+ * DEPTHWISE_CONV_2D's [1, H, W, C]; per tensor elsewhere), each followed by a DEQUANTIZE to
+ * float32 (float activations and arithmetic; biases float32).  TFLITE_INT8_INTEGER: the same
+ * weights, and every activation act_range names (the input among them) stored int8
+ * (asymmetric, scale (hi-lo)/255 with 0.0 exact) at a QUANTIZE -> DEQUANTIZE pair after the op
+ * producing it, float input and outputs.  TFLITE_INT8_FULL: as INTEGER with an int8 input
+ * (DEQUANTIZE after it) and int8 outputs (QUANTIZE before them, their ranges from act_range).
+ * The kernels between the pairs compute in float: every int8 activation is the value the
+ * float graph sees, rounded to its 256 levels. */
+typedef enum { TFLITE_INT8_NONE, TFLITE_INT8_DYNAMIC, TFLITE_INT8_INTEGER, TFLITE_INT8_FULL } TfliteInt8;
+
+/* The calibrated range of the activation the written tensor `name` holds (TF Lite tensor
+ * names: the lowering's node names, "serving_default_<input>:0", "StatefulPartitionedCall:<k>");
+ * 0 + lo <= 0 <= hi when it is to be quantised, -1 to keep it float. */
+typedef int (*TfliteActRange)(void *user, const char *name, float *lo, float *hi);
+
 typedef struct {
     bool half;              /* float16 weights + DEQUANTIZE (the converter's float16 quantisation) */
+    TfliteInt8 int8;        /* int8 modes (half is ignored with one) */
+    TfliteActRange act_range; /* INTEGER and FULL: which activations and their ranges */
+    void *act_user;
     const char *input_name; /* the signature's input name; NULL: TFLITE_DEFAULT_INPUT */
     /* metadata.json: key/JSON-text pairs (as TfjsOptions.metadata_kv); none: no archive appended */
     const KeyValue *metadata_kv;
     int n_metadata_kv;
 } TfliteOptions;
+
+/* The 8-bit asymmetric parameters the writer gives an activation of range [lo, hi] (widened
+ * to hold 0): scale (hi-lo)/255 (1 when empty), int8 zero point with 0.0 exact. */
+void tflite_act_params(float lo, float hi, float *scale, int64_t *zero);
 
 /* The writer's op table: OP_WRITE_YES for each op it lowers, OP_WRITE_NO for the rest. */
 OpWriteSupport tflite_write_op_support(OpKind op);

@@ -737,6 +737,38 @@ static int rd_gather(Rd *r, const OpCtx *c)
     return 0;
 }
 
+/* An int8/uint8 activation's QUANTIZE or DEQUANTIZE (per tensor) as QuantizeLinear /
+ * DequantizeLinear with its scale and zero point (of the quantised tensor q) as constants. */
+static int qdq_node(Rd *r, const OpCtx *c, OpKind op, int q)
+{
+    DType qt = T(r, op == OP_QUANTIZE_LINEAR ? c->out[0] : c->in[0])->dtype;
+    float sc = r->qscale[q][0];
+    int64_t z = r->qzero[q][0];
+    if (!(sc > 0) || !isfinite(sc)) return rd_fail(r, "tensor %d has a scale of %g", q, (double)sc);
+    if (qt == DT_I8 ? (z < -128 || z > 127) : (z < 0 || z > 255))
+        return rd_fail(r, "tensor %d has a zero point of %lld outside its type", q, (long long)z);
+    int8_t zi8 = (int8_t)z;
+    uint8_t zu8 = (uint8_t)z;
+    int st = graph_add_const(r->g, arena_printf(r->g->arena, "%s/scale", c->name), DT_F32, 0, NULL, &sc);
+    int zt = graph_add_const(r->g, arena_printf(r->g->arena, "%s/zero_point", c->name), qt, 0, NULL,
+                             qt == DT_I8 ? (const void *)&zi8 : (const void *)&zu8);
+    int in[3] = {c->in[0], st, zt};
+    node(r, op, NULL, c->name, in, 3, c->out, 1);
+    return 0;
+}
+
+static int rd_quantize(Rd *r, const OpCtx *c, int tfl_out)
+{
+    if (need_in(r, c, 1)) return -1;
+    if (c->nout < 1) return rd_fail(r, "no output");
+    const Tensor *X = T(r, c->in[0]), *Y = T(r, c->out[0]);
+    if (X->dtype != DT_F32 || (Y->dtype != DT_I8 && Y->dtype != DT_U8) || r->qcount[tfl_out] != 1) {
+        node(r, OP_OTHER, "QUANTIZE", c->name, c->in, 1, c->out, 1);
+        return 0;
+    }
+    return qdq_node(r, c, OP_QUANTIZE_LINEAR, tfl_out);
+}
+
 /* DEQUANTIZE of a constant (float16, or int8/uint8 with its scales): the output becomes a
  * float32 constant.  Of an activation: kept by name (the executor refuses it). */
 static int rd_dequantize(Rd *r, const OpCtx *c, int tfl_in)
@@ -744,6 +776,8 @@ static int rd_dequantize(Rd *r, const OpCtx *c, int tfl_in)
     if (need_in(r, c, 1)) return -1;
     Tensor *X = T(r, c->in[0]), *Y = T(r, c->out[0]);
     int64_t n = tensor_numel(X);
+    if (!X->data && (X->dtype == DT_I8 || X->dtype == DT_U8) && r->qcount[tfl_in] == 1 && Y->dtype == DT_F32)
+        return qdq_node(r, c, OP_DEQUANTIZE_LINEAR, tfl_in);
     if (!X->data || n < 0 || Y->dtype != DT_F32 || tensor_numel(Y) != n) {
         node(r, OP_OTHER, "DEQUANTIZE", c->name, c->in, 1, c->out, 1);
         return 0;
@@ -876,6 +910,8 @@ static int read_operators(Rd *r, int *op_counts, int32_t *op_codes, int *n_kinds
         if (code == TFL_DEQUANTIZE) {
             int32_t tin = vin.n ? fb_vec_i32(vin, 0) : -1;
             rc = tin >= 0 ? rd_dequantize(r, &c, tin) : rd_fail(r, "no input");
+        } else if (code == TFL_QUANTIZE) {
+            rc = vout.n ? rd_quantize(r, &c, fb_vec_i32(vout, 0)) : rd_fail(r, "no output");
         } else {
             size_t m;
             for (m = 0; m < ARRAY_LEN(read_ops) && read_ops[m].code != code; m++) {}
@@ -1085,6 +1121,20 @@ Graph *tflite_read_buffer(const uint8_t *buf, size_t len, const char *name, char
             graph_meta_add_prop(r.g, "tflite.quantization", q.p);
         }
         free(q.p);
+        /* the quantised inputs and outputs in full: what a caller feeding or reading them needs */
+        StrBuf io = {0};
+        for (int side = 0; side < 2; side++) {
+            int n_io = side ? r.g->n_outputs : r.g->n_inputs;
+            for (int k = 0; k < n_io; k++) {
+                int ti = side ? r.g->outputs[k] : r.g->inputs[k];
+                for (int i = 0; i < r.n_tensors; i++)
+                    if (r.tmap[i] == ti && r.qcount[i] == 1)
+                        strbuf_printf(&io, "%s%s %s: scale %.9g zero_point %lld", io.p ? "; " : "", side ? "output" : "input",
+                                      T(&r, ti)->name, (double)r.qscale[i][0], (long long)r.qzero[i][0]);
+            }
+        }
+        if (io.p) graph_meta_add_prop(r.g, "tflite.io_quantization", io.p);
+        free(io.p);
         read_metadata(&r);
         count_module_params(&r);
     }

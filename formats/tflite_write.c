@@ -22,6 +22,9 @@ typedef struct {
     int rank;
     int32_t shape[GRAPH_MAX_RANK];
     int buffer;                   /* 0: none */
+    float *qscale;                /* quantisation: n_q scales and zero points (NULL: none) */
+    int64_t *qzero;
+    int n_q, qdim;
 } TlTensor;
 
 typedef struct {
@@ -130,7 +133,8 @@ static int opcode_index(Tl *t, int32_t code, int version)
 
 static TlOp *add_op(Tl *t, int32_t code, const int *in, int n_in, const int *out, int n_out)
 {
-    TlOp op = {.opcode = opcode_index(t, code, code == TFL_DEQUANTIZE ? 3 : 1), .n_in = n_in, .n_out = n_out};
+    TlOp op = {.opcode = opcode_index(t, code, code == TFL_DEQUANTIZE ? 3 : code == TFL_QUANTIZE ? 2 : 1), .n_in = n_in,
+               .n_out = n_out};
     op.in = arena_alloc(t->arena, sizeof(int) * (size_t)(n_in ? n_in : 1));
     op.out = arena_alloc(t->arena, sizeof(int) * (size_t)(n_out ? n_out : 1));
     memcpy(op.in, in, sizeof(int) * (size_t)n_in);
@@ -287,9 +291,63 @@ static int const_f32(Tl *t, const char *name, const float *v, int rank, const in
  * converter's float16 quantisation stores float constants: the learned weights (quantize), and
  * every other constant of 16 values or more that float16 holds exactly (anchors and strides:
  * integers and halves); the rest (the box normalisation's 1/width, ...) stays float32. */
+static int set_quant(Tl *t, int ti, int n_q, int qdim, const float *scale, const int64_t *zero)
+{
+    TlTensor *x = tens(t, ti);
+    x->qscale = arena_alloc(t->arena, sizeof(float) * (size_t)n_q);
+    x->qzero = arena_alloc(t->arena, sizeof(int64_t) * (size_t)n_q);
+    memcpy(x->qscale, scale, sizeof(float) * (size_t)n_q);
+    memcpy(x->qzero, zero, sizeof(int64_t) * (size_t)n_q);
+    x->n_q = n_q;
+    x->qdim = qdim;
+    return ti;
+}
+
+/* A learned weight as int8, symmetric per channel along axis (per tensor when axis < 0):
+ * scale max|w|/127 (1 for a zero channel), values in [-127, 127]; DEQUANTIZE to float32. */
+static int int8_weight(Tl *t, const char *name, const float *v, int rank, const int64_t *dims, int64_t n, int axis)
+{
+    int64_t ch = axis >= 0 ? dims[axis] : 1, inner = 1;
+    for (int k = axis + 1; axis >= 0 && k < rank; k++) inner *= dims[k];
+    float *scale = xcalloc((size_t)ch, sizeof(float));
+    int64_t *zero = xcalloc((size_t)ch, sizeof(int64_t));
+    for (int64_t i = 0; i < n; i++) {
+        int64_t c = (i / inner) % ch;
+        float a = fabsf(v[i]);
+        if (a > scale[c]) scale[c] = a;
+    }
+    for (int64_t c = 0; c < ch; c++) scale[c] = scale[c] > 0 ? scale[c] / 127.0f : 1.0f;
+    int8_t *q = own(t, xmalloc((size_t)(n ? n : 1)));
+    for (int64_t i = 0; i < n; i++) {
+        float r = roundf(v[i] / scale[(i / inner) % ch]);
+        q[i] = (int8_t)(r > 127 ? 127 : r < -127 ? -127 : r);
+    }
+    int qt = add_tensor(t, arena_printf(t->arena, "%s_int8", name), 9, rank, dims, add_buffer(t, q, (size_t)n));
+    set_quant(t, qt, (int)ch, axis >= 0 ? axis : 0, scale, zero);
+    free(scale);
+    free(zero);
+    int f = new_out(t, name, 0, rank, dims);
+    add_op(t, TFL_DEQUANTIZE, &qt, 1, &f, 1);
+    return f;
+}
+
+/* weight_tensor with the output channel's axis for the int8 modes (-1: per tensor). */
+static int weight_tensor_ax(Tl *t, const char *name, const float *v, int rank, const int64_t *dims, int64_t n,
+                            bool quantize, int axis);
+
 static int weight_tensor(Tl *t, const char *name, const float *v, int rank, const int64_t *dims, int64_t n,
                          bool quantize)
 {
+    return weight_tensor_ax(t, name, v, rank, dims, n, quantize, -1);
+}
+
+static int weight_tensor_ax(Tl *t, const char *name, const float *v, int rank, const int64_t *dims, int64_t n,
+                            bool quantize, int axis)
+{
+    if (t->opt->int8 != TFLITE_INT8_NONE) {
+        if (quantize && rank >= 2 && n >= 16) return int8_weight(t, name, v, rank, dims, n, axis);
+        return const_f32(t, name, v, rank, dims, n);
+    }
     bool exact = n >= 16;
     for (int64_t i = 0; exact && !quantize && i < n; i++) exact = half_to_float(float_to_half(v[i])) == v[i];
     if (!t->opt->half || !(quantize || exact)) return const_f32(t, name, v, rank, dims, n);
@@ -432,7 +490,8 @@ static int cv_conv(Tl *t, json_object *node, const char *name, int32_t code)
                 for (int64_t c = 0; c < cin; c++) fd[(o * kh * kw + i) * cin + c] = src[(i * cin + c) * cout + o];
         fdims[0] = cout, fdims[1] = kh, fdims[2] = kw, fdims[3] = cin;
     }
-    int ft = weight_tensor(t, arena_printf(t->arena, "%s/filter", name), fd, 4, fdims, numel, f->quantize);
+    int ft = weight_tensor_ax(t, arena_printf(t->arena, "%s/filter", name), fd, 4, fdims, numel, f->quantize,
+                              depthwise ? 3 : 0);
     /* no bias: zeros, as the converter writes them (LiteRT's XNNPACK path computes a two-input
      * convolution wrongly) */
     int bt = bw ? weight_tensor(t, arena_printf(t->arena, "%s/bias", name), bw->data, 1, bw->dims, bw->dims[0], bw->quantize)
@@ -484,7 +543,8 @@ static int cv_transpose_conv(Tl *t, json_object *node, const char *name, int32_t
     for (int64_t o = 0; o < co; o++)
         for (int64_t i = 0; i < kh * kw; i++)
             for (int64_t c = 0; c < ci; c++) fd[(o * kh * kw + i) * ci + c] = src[(i * co + o) * ci + c];
-    int ft = weight_tensor(t, arena_printf(t->arena, "%s/filter", name), fd, 4, (int64_t[]){co, kh, kw, ci}, n, f->quantize);
+    int ft = weight_tensor_ax(t, arena_printf(t->arena, "%s/filter", name), fd, 4, (int64_t[]){co, kh, kw, ci}, n,
+                              f->quantize, 0);
     int os = const_i32(t, arena_printf(t->arena, "%s/output_shape", name), oshape, 4);
     int y = new_out(t, name, 0, 4, oshape);
     TlOp *op = add_op(t, TFL_TRANSPOSE_CONV, (int[]){os, ft, x}, 3, &y, 1);
@@ -990,7 +1050,18 @@ static int serialise(Tl *t, const int *outs, int n_outs, const char *input_name,
         for (int k = 0; k < ts[i].rank; k++) shape[k] = ts[i].shape[k];
         FbRef sh = ivec(&b, shape, ts[i].rank);
         FbRef nm = fb_create_string(&b, ts[i].name, strlen(ts[i].name));
+        FbRef qp = 0;
+        if (ts[i].n_q > 0) {
+            FbRef sc = fb_create_vector(&b, ts[i].qscale, (size_t)ts[i].n_q, 4, 4);
+            FbRef zp = fb_create_vector(&b, ts[i].qzero, (size_t)ts[i].n_q, 8, 8);
+            fb_table_start(&b);
+            fb_add_ref(&b, TFL_QUANT_SCALE, sc);
+            fb_add_ref(&b, TFL_QUANT_ZERO_POINT, zp);
+            fb_add_i32(&b, TFL_QUANT_QUANTIZED_DIMENSION, ts[i].qdim, 0);
+            qp = fb_table_end(&b);
+        }
         fb_table_start(&b);
+        if (qp) fb_add_ref(&b, TFL_TENSOR_QUANTIZATION, qp);
         fb_add_ref(&b, TFL_TENSOR_SHAPE, sh);
         fb_add_i8(&b, TFL_TENSOR_TYPE, (int8_t)ts[i].type, 0);
         fb_add_u32(&b, TFL_TENSOR_BUFFER, (uint32_t)ts[i].buffer, 0);
@@ -1145,6 +1216,150 @@ static int append_zip_entry(StrBuf *s, const char *name, const void *data, size_
     return 0;
 }
 
+/* ---- int8 activations ------------------------------------------------------------------ */
+void tflite_act_params(float lo, float hi, float *scale, int64_t *zero)
+{
+    if (lo > 0) lo = 0;
+    if (hi < 0) hi = 0;
+    float s = (hi - lo) / 255.0f;
+    if (!(s > 0)) s = 1.0f;
+    double z = -128.0 - round((double)lo / s);
+    *scale = s;
+    *zero = z < -128 ? -128 : z > 127 ? 127 : (int64_t)z;
+}
+
+/* An int8 tensor named name holding the range of float tensor ti. */
+static int int8_twin(Tl *t, int ti, const char *name, float lo, float hi)
+{
+    int64_t d[GRAPH_MAX_RANK];
+    dims_of(t, ti, d);
+    float sc;
+    int64_t zp;
+    tflite_act_params(lo, hi, &sc, &zp);
+    int q = new_out(t, name, 9, tens(t, ti)->rank, d);
+    return set_quant(t, q, 1, 0, &sc, &zp);
+}
+
+/* INTEGER and FULL: a QUANTIZE -> DEQUANTIZE pair after every operator output act_range names
+ * (its consumers read the dequantised values), the input's pair (FULL: an int8 input and its
+ * DEQUANTIZE) and FULL's QUANTIZE to int8 outputs.  The operator list is rebuilt in order. */
+static int insert_qdq(Tl *t, int *outs, int n_outs)
+{
+    bool full = t->opt->int8 == TFLITE_INT8_FULL;
+    if (!t->opt->act_range) return tl_fail(t, "integer quantisation without activation ranges");
+    size_t nt = t->tensors.len;
+    int *map = xmalloc(sizeof(int) * nt);
+    for (size_t i = 0; i < nt; i++) map[i] = (int)i;
+    bool *is_out = xcalloc(nt, sizeof(bool));
+    for (int k = 0; k < n_outs; k++) is_out[outs[k]] = true;
+    /* TF Lite's rules for the ranges: LOGISTIC's output is [0, 1) in steps of 1/256 (zero point
+     * -128), SOFTMAX's likewise; CONCATENATION's inputs and output share one range (the union);
+     * the ops that only move values (pooling, resizing, padding, reshaping, splitting,
+     * transposing) give their outputs their input's range. */
+    float *rlo = xmalloc(sizeof(float) * nt), *rhi = xmalloc(sizeof(float) * nt);
+    bool *have = xcalloc(nt, sizeof(bool)), *fixed = xcalloc(nt, sizeof(bool));
+    TlOpcode *ocs = t->opcodes.items;
+    TlOp *ops0 = t->ops.items;
+    for (size_t i = 0; i < nt; i++)
+        have[i] = !tens(t, (int)i)->buffer && tens(t, (int)i)->type == 0 &&
+                  t->opt->act_range(t->opt->act_user, tens(t, (int)i)->name, &rlo[i], &rhi[i]) == 0;
+    for (size_t i = 0; i < t->ops.len; i++) {
+        const TlOp *op = &ops0[i];
+        int32_t code = ocs[op->opcode].code;
+        if (code != TFL_CONCATENATION || !have[op->out[0]]) continue;
+        float lo = rlo[op->out[0]], hi = rhi[op->out[0]];
+        for (int k = 0; k < op->n_in; k++)
+            if (op->in[k] >= 0 && have[op->in[k]]) lo = fminf(lo, rlo[op->in[k]]), hi = fmaxf(hi, rhi[op->in[k]]);
+        for (int k = 0; k < op->n_in; k++)
+            if (op->in[k] >= 0 && have[op->in[k]]) rlo[op->in[k]] = lo, rhi[op->in[k]] = hi, fixed[op->in[k]] = true;
+        rlo[op->out[0]] = lo, rhi[op->out[0]] = hi;
+        fixed[op->out[0]] = true;
+    }
+    for (size_t i = 0; i < t->ops.len; i++) {
+        const TlOp *op = &ops0[i];
+        int32_t code = ocs[op->opcode].code;
+        bool moves = code == TFL_MAX_POOL_2D || code == TFL_RESIZE_NEAREST_NEIGHBOR || code == TFL_PAD ||
+                     code == TFL_RESHAPE || code == TFL_SPLIT || code == TFL_SPLIT_V || code == TFL_TRANSPOSE ||
+                     code == TFL_STRIDED_SLICE;
+        for (int k = 0; k < op->n_out; k++) {
+            int o = op->out[k];
+            if (!have[o]) continue;
+            if (code == TFL_LOGISTIC || code == TFL_SOFTMAX) rlo[o] = 0.0f, rhi[o] = 255.0f / 256.0f;
+            else if (moves && op->n_in > 0 && op->in[code == TFL_SPLIT ? 1 : 0] >= 0 &&
+                     have[op->in[code == TFL_SPLIT ? 1 : 0]] && !fixed[o])
+                rlo[o] = rlo[op->in[code == TFL_SPLIT ? 1 : 0]], rhi[o] = rhi[op->in[code == TFL_SPLIT ? 1 : 0]];
+        }
+    }
+    Vec old = t->ops;
+    memset(&t->ops, 0, sizeof t->ops);
+    float lo, hi;
+    int in = t->input_tensor, rc = 0;
+    const char *in_name = tens(t, in)->name;
+    if (t->opt->act_range(t->opt->act_user, in_name, &lo, &hi) != 0) {
+        rc = tl_fail(t, "the input %s has no calibrated range", in_name);
+    } else if (full) {
+        int64_t d[GRAPH_MAX_RANK];
+        dims_of(t, in, d);
+        int q = int8_twin(t, in, in_name, lo, hi);
+        int f = new_out(t, arena_printf(t->arena, "%s/dequantize", in_name), 0, tens(t, in)->rank, d);
+        add_op(t, TFL_DEQUANTIZE, &q, 1, &f, 1);
+        tens(t, in)->name = arena_printf(t->arena, "%s/float", in_name);
+        t->input_tensor = q;
+        map[in] = f;
+    } else {
+        int64_t d[GRAPH_MAX_RANK];
+        dims_of(t, in, d);
+        int q = int8_twin(t, in, arena_printf(t->arena, "%s/int8", in_name), lo, hi);
+        int f = new_out(t, arena_printf(t->arena, "%s/dequantize", in_name), 0, tens(t, in)->rank, d);
+        add_op(t, TFL_QUANTIZE, &in, 1, &q, 1);
+        add_op(t, TFL_DEQUANTIZE, &q, 1, &f, 1);
+        map[in] = f;
+    }
+    TlOp *ops = old.items;
+    for (size_t i = 0; i < old.len && !rc; i++) {
+        TlOp op = ops[i];
+        for (int k = 0; k < op.n_in; k++)
+            if (op.in[k] >= 0 && (size_t)op.in[k] < nt) op.in[k] = map[op.in[k]];
+        vec_push(&t->ops, sizeof op, &op);
+        for (int k = 0; k < op.n_out; k++) {
+            int o = op.out[k];
+            if ((size_t)o >= nt || is_out[o] || tens(t, o)->type != 0 || tens(t, o)->buffer) continue;
+            if (op.n_in == 1 && op.in[0] >= 0 && tens(t, op.in[0])->buffer) continue; /* a weight's DEQUANTIZE */
+            if (!have[o]) continue;
+            lo = rlo[o], hi = rhi[o];
+            int64_t d[GRAPH_MAX_RANK];
+            dims_of(t, o, d);
+            const char *nm = tens(t, o)->name;
+            int q = int8_twin(t, o, arena_printf(t->arena, "%s/int8", nm), lo, hi);
+            int f = new_out(t, arena_printf(t->arena, "%s/dequantize", nm), 0, tens(t, o)->rank, d);
+            add_op(t, TFL_QUANTIZE, &o, 1, &q, 1);
+            add_op(t, TFL_DEQUANTIZE, &q, 1, &f, 1);
+            map[o] = f;
+        }
+    }
+    for (int k = 0; k < n_outs && !rc && full; k++) {
+        int o = outs[k];
+        const char *nm = tens(t, o)->name;
+        if (have[o]) lo = rlo[o], hi = rhi[o];
+        else if (t->opt->act_range(t->opt->act_user, nm, &lo, &hi) != 0) {
+            rc = tl_fail(t, "the output %s has no calibrated range", nm);
+            break;
+        }
+        int q = int8_twin(t, o, nm, lo, hi);
+        tens(t, o)->name = arena_printf(t->arena, "%s/float", nm);
+        add_op(t, TFL_QUANTIZE, &o, 1, &q, 1);
+        outs[k] = q;
+    }
+    vec_free(&old);
+    free(map);
+    free(is_out);
+    free(rlo);
+    free(rhi);
+    free(have);
+    free(fixed);
+    return rc;
+}
+
 /* ---- entry ----------------------------------------------------------------------------- */
 uint8_t *tflite_write_buffer(const Graph *g, const TfliteOptions *opt, size_t *len, char *err, size_t errlen)
 {
@@ -1197,6 +1412,7 @@ uint8_t *tflite_write_buffer(const Graph *g, const TfliteOptions *opt, size_t *l
     if (!rc && t.input_tensor < 0) rc = tl_fail(&t, "the graph has no input");
     uint8_t *out = NULL;
     size_t flen = 0;
+    if (!rc && (opt->int8 == TFLITE_INT8_INTEGER || opt->int8 == TFLITE_INT8_FULL)) rc = insert_qdq(&t, outs, n_outs);
     if (!rc) rc = serialise(&t, outs, n_outs, input_name, &out, &flen);
     free(outs);
     if (!rc && opt->n_metadata_kv > 0) {

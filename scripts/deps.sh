@@ -32,7 +32,7 @@ fi
 
 if [ -n "$TEST_PKGS" ] && { [ ! -d tests/node/node_modules/onnxruntime-node ] || [ ! -d tests/node/node_modules/@tensorflow/tfjs ] ||
     [ ! -d tests/node/node_modules/@litertjs/core ]; }; then
-    echo "deps: installing test-only npm packages (onnxruntime-node, @tensorflow/tfjs, @litertjs/core; --ignore-scripts)"
+    echo "deps: installing test-only npm packages (onnxruntime-node, @tensorflow/tfjs, @tensorflow/tfjs-tflite, @litertjs/core; --ignore-scripts)"
     (cd tests/node && npm install --ignore-scripts --no-audit --no-fund --loglevel=error)
 fi
 exit 0

@@ -56,6 +56,9 @@ struct ExportCtx {
     char out_path[4096];          /* the artifact written (as printed) */
     double seconds;               /* the stage's own time (start line to written) */
     CheckStatus status;           /* worst check status of the artifact */
+    bool nested;                  /* a stage run inside another (Edge TPU's TF Lite stage): its commits
+                                     do not take the job's commit point, the outer stage's do, so a
+                                     cancel still stops the outer stage's tool */
 };
 typedef struct ExportCtx ExportCtx;
 

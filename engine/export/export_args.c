@@ -761,7 +761,10 @@ int export_args_parse_argv(ExportArgs *a, int argc, char *const *argv, ExportMsg
 
 /* ---- validation ---------------------------------------------------------------------- */
 
-bool export_int8_calibrates(FormatId id) { return id == FMT_ONNX || id == FMT_OPENVINO; }
+bool export_int8_calibrates(FormatId id)
+{
+    return id == FMT_ONNX || id == FMT_OPENVINO || id == FMT_TFLITE || id == FMT_EDGETPU;
+}
 
 const char *export_task_default_data(const char *task)
 {
@@ -1183,6 +1186,8 @@ int export_args_validate(const ExportArgs *in, const ModelFacts *model, ExportEf
                         "Edge TPU export requires batch size 1, setting batch=1.");
         a->batch = 1;
     }
+    /* The Edge TPU compiles full-integer models only: its TF Lite file is the int8 one. */
+    if (id == FMT_EDGETPU) a->int8 = true;
 
     /* 12. INT8 calibration data.  A TensorRT engine is not built uncalibrated (its answers
      * would be wrong): without data= it is refused rather than pointed at a default dataset.

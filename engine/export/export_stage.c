@@ -515,7 +515,7 @@ static void temp_dir_drop(ExportStage *st)
 int export_stage_commit_file(ExportStage *st, const char *name, char *err, size_t errlen)
 {
     if (!st->temp_dir) return err_set(err, errlen, "%s: nothing was written", st->ctx->out_path);
-    if (!job_commit(st->ctx->job)) return err_set(err, errlen, "cancelled");
+    if (st->ctx->nested ? job_cancelled(st->ctx->job) : !job_commit(st->ctx->job)) return err_set(err, errlen, "cancelled");
     char *from = xasprintf("%s/%s", st->temp_dir, name);
     int rc = 0;
     export_stage_final_path(st);
@@ -529,7 +529,7 @@ int export_stage_commit_file(ExportStage *st, const char *name, char *err, size_
 int export_stage_commit_dir(ExportStage *st, char *err, size_t errlen)
 {
     if (!st->temp_dir) return err_set(err, errlen, "%s: nothing was written", st->ctx->out_path);
-    if (!job_commit(st->ctx->job)) return err_set(err, errlen, "cancelled");
+    if (st->ctx->nested ? job_cancelled(st->ctx->job) : !job_commit(st->ctx->job)) return err_set(err, errlen, "cancelled");
     export_stage_final_path(st);
     if (fileio_commit_dir(st->temp_dir, st->ctx->out_path, err, errlen) != 0) return -1;
     job_release_temp(st->ctx->job, st->temp_dir);

@@ -10,14 +10,18 @@
  * executor against the source on the same input (boxes scaled back to pixels for the
  * comparison).
  *
- * int8=True (the peer's dynamic-range, integer and full-integer files) needs the INT8
- * calibration, which this build does not have yet: refused before anything is written. */
+ * int8=True writes the peer's three int8 files beside them (engine/export/export_tf.c): each is
+ * read back, its interface checked, and measured for accuracy (val against the source); the
+ * returned dynamic-range file also gets the numeric check in 8-bit steps.  A file with an int8
+ * input or int8 outputs runs here with a QuantizeLinear in front and DequantizeLinear after. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine/export/export.h"
 #include "engine/export/export_stage.h"
+#include "engine/export/export_int8.h"
 #include "engine/export/export_tf.h"
 #include "engine/passes/passes.h"
 #include "formats/tflite.h"
@@ -26,15 +30,98 @@ int export_tf_refuse_int8(ExportCtx *ctx, const char *label, char *err, size_t e
 {
     if (!ctx->args->int8) return 0;
     return err_set(err, errlen,
-                   "%s int8=True is not available in this build yet: the peer's int8 TF Lite files (dynamic-range "
-                   "%s_int8.tflite, %s_integer_quant.tflite and %s_full_integer_quant.tflite) need INT8 calibration, "
-                   "which yoloport does not have yet; nothing was written",
+                   "%s int8=True is written with format=tflite (the peer's %s_int8.tflite, %s_integer_quant.tflite and "
+                   "%s_full_integer_quant.tflite in the same directory); the SavedModel itself stays float32; nothing "
+                   "was written",
                    label, "<stem>", "<stem>", "<stem>");
+}
+
+/* The source as the dynamic-range file stores it: every learned weight the writer makes int8
+ * (float32 parameters of rank >= 2 with 16 values or more) rounded to 255 symmetric levels per
+ * output channel (a Conv's axis 0, a ConvTranspose's axis 1, per tensor elsewhere), as float32.
+ * The numeric check compares the int8 file with it (within 1e-4 per channel). */
+static Graph *dynamic_reference(const Graph *src)
+{
+    Graph *g = export_graph_clone(src);
+    for (int ti = 0; ti < g->n_tensors; ti++) {
+        Tensor *t = &g->tensors[ti];
+        int64_t n = tensor_numel(t);
+        if (!t->is_param || !t->data || t->dtype != DT_F32 || t->rank < 2 || n < 16) continue;
+        int cons[4], nc = graph_consumers(g, ti, cons, 4);
+        int axis = -1;
+        if (nc >= 1 && g->nodes[cons[0]].n_inputs > 1 && g->nodes[cons[0]].inputs[1] == ti)
+            axis = g->nodes[cons[0]].op == OP_CONV ? 0 : g->nodes[cons[0]].op == OP_CONV_TRANSPOSE ? 1 : -1;
+        int64_t ch = axis >= 0 ? t->dims[axis] : 1, inner = 1;
+        for (int k = axis + 1; axis >= 0 && k < t->rank; k++) inner *= t->dims[k];
+        const float *v = t->data;
+        float *out = arena_alloc(g->arena, sizeof(float) * (size_t)n);
+        float *scale = xcalloc((size_t)ch, sizeof(float));
+        for (int64_t i = 0; i < n; i++) scale[(i / inner) % ch] = fmaxf(scale[(i / inner) % ch], fabsf(v[i]));
+        for (int64_t c = 0; c < ch; c++) scale[c] = scale[c] > 0 ? scale[c] / 127.0f : 1.0f;
+        for (int64_t i = 0; i < n; i++) {
+            float sc = scale[(i / inner) % ch], r = roundf(v[i] / sc);
+            out[i] = (r > 127 ? 127 : r < -127 ? -127 : r) * sc;
+        }
+        free(scale);
+        t->data = out;
+    }
+    return g;
+}
+
+int export_tf_tflite_runnable(Graph *run, char *err, size_t errlen)
+{
+    if (run->n_inputs != 1 || run->tensors[run->inputs[0]].rank != 4)
+        return err_set(err, errlen, "the model's input is not an NHWC image batch");
+    int x = run->inputs[0];
+    const Tensor *xi = &run->tensors[x];
+    int64_t nchw[4] = {xi->dims[0], xi->dims[3], xi->dims[1], xi->dims[2]};
+    int xin = graph_add_tensor(run, "images", DT_F32, 4, nchw);
+    run->tensors[x].name = "images/nhwc";
+    run->tensors[x].is_input = false;
+    run->tensors[xin].is_input = true;
+    run->inputs[0] = xin;
+    int xt = x;
+    if (run->tensors[x].dtype == DT_I8) { /* an int8 input: quantised as the file says (0..1 in 256 levels) */
+        float sc;
+        int64_t zp;
+        tflite_act_params(0.0f, 1.0f, &sc, &zp);
+        int8_t z8 = (int8_t)zp;
+        int64_t nhwc[4] = {nchw[0], nchw[2], nchw[3], nchw[1]};
+        xt = graph_add_tensor(run, "images/nhwc_float", DT_F32, 4, nhwc);
+        int qin[3] = {xt, graph_add_const(run, "images/scale", DT_F32, 0, NULL, &sc),
+                      graph_add_const(run, "images/zero_point", DT_I8, 0, NULL, &z8)};
+        graph_add_node(run, OP_QUANTIZE_LINEAR, NULL, "/images/quantize", -1, qin, 3, &x, 1);
+    }
+    int tn = graph_add_node(run, OP_TRANSPOSE, NULL, "/images/to_nhwc", -1, &xin, 1, &xt, 1);
+    node_set_ints(run, tn, "perm", (int64_t[]){0, 2, 3, 1}, 4);
+    for (int i = 0; i < run->n_outputs; i++) { /* int8 outputs: dequantised as their QUANTIZE says */
+        int o = run->outputs[i];
+        const Tensor *ot = &run->tensors[o];
+        if (ot->dtype != DT_I8 || ot->producer < 0 || run->nodes[ot->producer].op != OP_QUANTIZE_LINEAR) continue;
+        const Node *qn = &run->nodes[ot->producer];
+        int din[3] = {o, qn->inputs[1], qn->inputs[2]};
+        int y = graph_add_tensor(run, arena_printf(run->arena, "%s/dequantized", ot->name), DT_F32, ot->rank, ot->dims);
+        graph_add_node(run, OP_DEQUANTIZE_LINEAR, NULL, arena_printf(run->arena, "/output%d/dequantize", i), -1, din, 3,
+                       &y, 1);
+        run->outputs[i] = y;
+    }
+    for (int i = 0; i < run->n_outputs; i++) {
+        int o = run->outputs[i];
+        if (run->tensors[o].rank != 4) continue;
+        const int64_t *d = run->tensors[o].dims;
+        int64_t want[4] = {d[0], d[3], d[1], d[2]};
+        int y = graph_add_tensor(run, arena_printf(run->arena, "%s/nchw", run->tensors[o].name), DT_F32, 4, want);
+        int ni = graph_add_node(run, OP_TRANSPOSE, NULL, arena_printf(run->arena, "/output%d/to_nchw", i), -1, &o, 1, &y, 1);
+        node_set_ints(run, ni, "perm", (int64_t[]){0, 3, 1, 2}, 4);
+        run->outputs[i] = y;
+    }
+    return passes_toposort(run, err, errlen);
 }
 
 /* The read-back check of one TF Lite file of the directory: interface and numbers. */
 CheckStatus export_tf_check_tflite(ExportStage *st, const Graph *g, const char *path, bool half, bool normalised,
-                                   PrecisionInfo *prec, double *worst, char *err, size_t errlen)
+                                   ExportInt8 *q8, bool numeric, PrecisionInfo *prec, double *worst, char *err,
+                                   size_t errlen)
 {
     ExportCtx *ctx = st->ctx;
     char msg[1024];
@@ -78,7 +165,9 @@ CheckStatus export_tf_check_tflite(ExportStage *st, const Graph *g, const char *
     }
     {
         char shape[96], detail[400];
-        snprintf(detail, sizeof detail, "read back: input %s %s (NHWC), %d output%s; %s", in->name,
+        const char *base = strrchr(path, '/');
+        snprintf(detail, sizeof detail, "read back%s%s: input %s %s (NHWC), %d output%s; %s", q8 ? " " : "",
+                 q8 ? (base ? base + 1 : path) : "", in->name,
                  shape_str(in, shape, sizeof shape), back->n_outputs, back->n_outputs == 1 ? "" : "s",
                  graph_meta_prop(back, "tflite.operators") ? graph_meta_prop(back, "tflite.operators") : "");
         report_add_check(ctx->report, "interface", CHECK_PASSED, -1, 0, detail);
@@ -87,38 +176,30 @@ CheckStatus export_tf_check_tflite(ExportStage *st, const Graph *g, const char *
     }
     /* the numbers: NHWC in, source layout out (rank-4 outputs back to NCHW), boxes in pixels */
     Graph *run = back;
-    int x = run->inputs[0];
-    int64_t nchw[4] = {src_in->dims[0], src_in->dims[1], src_in->dims[2], src_in->dims[3]};
-    int xin = graph_add_tensor(run, "images", DT_F32, 4, nchw);
-    run->tensors[x].name = "images/nhwc";
-    run->tensors[x].is_input = false;
-    run->tensors[xin].is_input = true;
-    run->inputs[0] = xin;
-    int tn = graph_add_node(run, OP_TRANSPOSE, NULL, "/images/to_nhwc", -1, &xin, 1, &x, 1);
-    node_set_ints(run, tn, "perm", (int64_t[]){0, 2, 3, 1}, 4);
-    for (int i = 0; i < run->n_outputs; i++) {
-        int o = run->outputs[i];
-        if (run->tensors[o].rank != 4) continue;
-        const Tensor *want = &g->tensors[g->outputs[i]];
-        int y = graph_add_tensor(run, arena_printf(run->arena, "%s/nchw", run->tensors[o].name), DT_F32, 4, want->dims);
-        int ni = graph_add_node(run, OP_TRANSPOSE, NULL, arena_printf(run->arena, "/output%d/to_nchw", i), -1, &o, 1, &y, 1);
-        node_set_ints(run, ni, "perm", (int64_t[]){0, 3, 1, 2}, 4);
-        run->outputs[i] = y;
-    }
     char why[300];
-    if (passes_toposort(run, why, sizeof why) != 0 ||
+    if (export_tf_tflite_runnable(run, why, sizeof why) != 0 ||
         (normalised &&
          pass_scale_boxes(run, &g->meta, (int)src_in->dims[2], (int)src_in->dims[3], false, why, sizeof why) != 0)) {
         graph_free(back);
         err_set(err, errlen, "the TF Lite model read back cannot be compared: %s", why);
         return CHECK_FAILED;
     }
-    CheckStatus cs = export_stage_numeric(st, run, "images",
+    CheckStatus cs = CHECK_SKIPPED;
+    Graph *ref = NULL;
+    if (numeric && q8 && !st->reference) st->reference = ref = dynamic_reference(st->ctx->source);
+    if (numeric)
+        cs = export_stage_numeric(st, run, "images",
                                           half ? (normalised ? "the float16 TF Lite file in our executor (boxes scaled back to pixels)"
                                                              : "the float16 TF Lite file in our executor")
                                                : (normalised ? "the TF Lite file in our executor (boxes scaled back to pixels)"
                                                              : "the float32 TF Lite file in our executor"),
                                           worst, err, errlen);
+    if (ref) st->reference = NULL;
+    graph_free(ref);
+    if (cs != CHECK_FAILED && q8) {
+        CheckStatus as = export_int8_accuracy(st, q8, run, err, errlen);
+        if (as == CHECK_FAILED || (as == CHECK_WRITTEN_FAILED && cs != CHECK_FAILED) || cs == CHECK_SKIPPED) cs = as;
+    }
     graph_free(back);
     return cs;
 }

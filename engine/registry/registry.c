@@ -97,10 +97,10 @@ static const FormatInfo rows[FMT_ID_COUNT] = {
                     .tool = "onnx2tf",
                     .tool_note = "onnx2tf (Python, needs TensorFlow): writes .tflite files from an ONNX file"},
     [FMT_EDGETPU] = {.name = "TensorFlow Edge TPU", .argument = "edgetpu", .suffix = "_edgetpu.tflite", .cpu = true,
-                     .peer_args = "", .matrix_id = "TF Edge TPU",
-                     .unavailable_reason = NA "needs Google's edgetpu_compiler (x86-64 Linux only) and a "
-                                              "full-integer TFLite model, which this build cannot make",
-                     .tool = "edgetpu_compiler",
+                     .peer_args = "", .our_args = "int8, fraction", .matrix_id = "TF Edge TPU",
+                     .unavailable_reason = NA "needs edgetpu_compiler (Linux x86-64): yoloport writes the "
+                                              "full-integer TF Lite file and hands it to the compiler",
+                     .drive_tool = export_edgetpu_tool, .tool = "edgetpu_compiler",
                      .tool_note = "Coral Edge TPU compiler (x86-64 Linux); compiles a full-integer .tflite"},
     [FMT_TFJS] = {.name = "TensorFlow.js", .argument = "tfjs", .suffix = "_web_model", .dir_output = true,
                   .cpu = true, .peer_args = "batch, half, int8, nms", .matrix_id = "TF.js",

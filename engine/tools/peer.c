@@ -497,6 +497,10 @@ char *tools_stage_command_preview(const FormatInfo *fi, const ExportArgs *a, con
             }
     } else if (stage == export_peer_tool) {
         argv = export_args_argv(given, EXPORT_CMD_YOLO);
+    } else if (stage == export_edgetpu_tool) {
+        char fi[600];
+        snprintf(fi, sizeof fi, "%s_full_integer_quant.tflite", stem);
+        argv = edgetpu_compile_argv(fi);
     }
     if (!argv) return NULL;
     char *text = with_host(argv, host);

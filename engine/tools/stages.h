@@ -6,6 +6,7 @@
  *   the peer's exporter        `yolo export ...` with the same arguments, for the formats this
  *                              build does not write (CoreML, PaddlePaddle, IMX, RKNN) and for
  *                              any format with backend=ultralytics
+ *   Edge TPU (format=edgetpu)  our full-integer TF Lite file, then edgetpu_compiler
  *   converters                 backend=ovc (OpenVINO), backend=pnnx (NCNN), backend=mnnconvert
  *                              (MNN) convert our ONNX export; also NCNN and MNN when this build
  *                              has no writer for them
@@ -31,6 +32,12 @@ int export_engine_tool(struct ExportCtx *ctx, char *err, size_t errlen);
 int export_peer_tool(struct ExportCtx *ctx, char *err, size_t errlen);
 /* ovc / pnnx / MNNConvert on our ONNX (drive_tool of OpenVINO, NCNN, MNN). */
 int export_converter_tool(struct ExportCtx *ctx, char *err, size_t errlen);
+
+/* Edge TPU (the edgetpu row's drive_tool): our full-integer TF Lite file, then edgetpu_compiler. */
+int export_edgetpu_tool(struct ExportCtx *ctx, char *err, size_t errlen);
+/* The compiler's command on the full-integer file `name`, as the peer runs it:
+ * "edgetpu_compiler -s -d -k 10 --out_dir . NAME" (heap argv, NULL-terminated; remote_argv_free). */
+char **edgetpu_compile_argv(const char *name);
 
 /* The command a tool-driven stage would run for fi with effective args a (given: as typed)
  * on a host with facts (NULL: unknown, today's TensorRT flags), over ssh when host is not

@@ -120,7 +120,9 @@ static const Case cases[] = {
     {"format=rknn name=foo", NULL, 0,
      "E: Invalid processor name 'foo' for Rockchip RKNN export. Valid names are ('rk3588', 'rk3576', 'rk3566', 'rk3568', 'rk3562', 'rv1103', 'rv1106', 'rv1103b', 'rv1106b', 'rk2118').",
      NULL},
-    {"format=tflite int8=True", "end2end", 0, "E: TFLite INT8 export not supported for end2end models.\n" INT8_DATA("coco8.yaml"), NULL},
+    {"format=tflite int8=True", "end2end", 0, "E: TFLite INT8 export not supported for end2end models.\n" INT8_NO_DATA("coco8.yaml"), NULL},
+    {"format=tflite int8=True data=coco8.yaml", "end2end", 0, "E: TFLite INT8 export not supported for end2end models.", NULL},
+    {"format=tflite int8=True", NULL, 0, INT8_NO_DATA("coco8.yaml"), NULL},
     /* 9. nms */
     {"format=onnx nms=True", NULL, 0, "", "nms=True conf=0.25"},
     {"format=onnx nms=True conf=0.5", NULL, 0, "", "conf=0.5"},
@@ -132,8 +134,10 @@ static const Case cases[] = {
     {"format=engine dynamic=True", NULL, 0, TRT_DEV "\nW: 'dynamic=True' model with 'format=engine' requires max batch size, i.e. 'batch=16'", NULL},
     {"format=onnx dynamic=True", NULL, 0, "", "dynamic=True"},
     /* 11. Edge TPU batch (validate_args rejects it first, as for the peer) */
-    {"format=edgetpu batch=4", NULL, 0,
+    {"format=edgetpu batch=4 data=coco8.yaml", NULL, 0,
      "E: argument 'batch' is not supported for format='edgetpu'\nW: Edge TPU export requires batch size 1, setting batch=1.", "batch=1"},
+    /* Edge TPU compiles the full-integer TF Lite file: always int8, calibrated on data= */
+    {"format=edgetpu", NULL, 0, INT8_NO_DATA("coco8.yaml"), "int8=True"},
     /* 12. INT8 calibration data */
     {"format=openvino int8=True", NULL, 0, INT8_NO_DATA("coco8.yaml"), "data=None"},
     {"format=openvino int8=True", "task=segment", 0, INT8_NO_DATA("coco8-seg.yaml"), NULL},

@@ -7,6 +7,8 @@
  *       loads MODEL fused at imgsz, runs our executor on IN.npy (NCHW) and writes
  *       OUTDIR/output<k>.npy (rank-4 outputs NHWC, as TF formats give them); with unit the
  *       boxes (and keypoints) are fractions of the input size, as the TF Lite export has them.
+ *       A MODEL.tflite runs as the export's check runs it (NCHW float input, an int8 input
+ *       quantised and int8 outputs dequantised; boxes as the file gives them).
  *   test_tflite --seeds DIR
  *       writes the fuzz harness's seed files (a tiny float32 model, its float16 twin, an int8
  *       model with quantisation parameters). */
@@ -18,6 +20,7 @@
 #include <sys/stat.h>
 
 #include "engine/core/npy.h"
+#include "engine/export/export_tf.h"
 #include "engine/exec/exec.h"
 #include "engine/passes/passes.h"
 #include "engine/registry/model.h"
@@ -171,6 +174,74 @@ static void test_tiny_round_trip(void)
         graph_free(back);
     }
     free(buf);
+    graph_free(g);
+}
+
+/* act_range for the tiny graph: the conv's output in [-2, 2], the input 0..1, the rest float */
+static int tiny_range(void *user, const char *name, float *lo, float *hi)
+{
+    (void)user;
+    if (!strcmp(name, "serving_default_images:0") || !strncmp(name, "StatefulPartitionedCall", 23))
+        return *lo = 0.0f, *hi = 1.0f, 0;
+    if (!strcmp(name, "conv/Conv")) return *lo = -2.0f, *hi = 2.0f, 0;
+    if (!strcmp(name, "act/Sigmoid")) return *lo = 0.0f, *hi = 1.0f, 0;
+    return -1;
+}
+
+static void test_int8_modes(void)
+{
+    /* dynamic-range: int8 filter per output channel (zero point 0) + DEQUANTIZE, float bias;
+     * integer: QUANTIZE/DEQUANTIZE pairs at the input and the conv's output, LOGISTIC's output
+     * at TF Lite's fixed 1/256; full-integer: int8 input and output.  Each reads back and runs
+     * in our executor within a few 8-bit steps of the float graph. */
+    Graph *g = tiny_graph();
+    float *x = ramp(3 * 64);
+    int64_t na = 0;
+    float *a = run(g, x, 0, &na);
+    float *ah = a ? to_nhwc(a, 4, 8, 8) : NULL;
+    const char *want_ops[3] = {"DEQUANTIZE 1", "DEQUANTIZE 3", "DEQUANTIZE 3"};
+    for (int mode = 0; mode < 3 && ah; mode++) {
+        TfliteOptions o = {.int8 = mode == 0 ? TFLITE_INT8_DYNAMIC : mode == 1 ? TFLITE_INT8_INTEGER : TFLITE_INT8_FULL,
+                           .act_range = tiny_range};
+        char err[512];
+        size_t len;
+        uint8_t *buf = tflite_write_buffer(g, &o, &len, err, sizeof err);
+        EXPECT_MSG(buf != NULL, "mode %d: %s", mode, err);
+        if (!buf) continue;
+        Graph *back = tflite_read_buffer(buf, len, "tiny_int8.tflite", err, sizeof err);
+        EXPECT_MSG(back != NULL, "mode %d: %s", mode, err);
+        if (back) {
+            EXPECT_CONTAINS(graph_meta_prop(back, "tflite.operators"), want_ops[mode]);
+            EXPECT_CONTAINS(graph_meta_prop(back, "tflite.quantization"), "conv/Conv/filter_int8: scale ");
+            EXPECT_CONTAINS(graph_meta_prop(back, "tflite.quantization"), "(+3 more along axis 0)");
+            const char *tt = graph_meta_prop(back, "tflite.tensor_types");
+            EXPECT_MSG(tt && strstr(tt, "INT8"), "%s", tt ? tt : "(none)");
+            if (mode > 0) EXPECT_CONTAINS(graph_meta_prop(back, "tflite.quantization"), "conv/Conv/int8: scale 0.0156863 zero_point -1");
+            if (mode == 2) {
+                EXPECT_EQ_INT(back->tensors[back->inputs[0]].dtype, DT_I8);
+                EXPECT_EQ_INT(back->tensors[back->outputs[0]].dtype, DT_I8);
+                EXPECT_CONTAINS(graph_meta_prop(back, "tflite.io_quantization"),
+                                "input serving_default_images:0: scale 0.00392156886 zero_point -128; output "
+                                "StatefulPartitionedCall:0: scale 0.00390625 zero_point -128");
+            }
+            EXPECT_MSG(export_tf_tflite_runnable(back, err, sizeof err) == 0, "%s", err);
+            int64_t nb = 0;
+            float *b = run(back, x, 0, &nb);
+            if (b && nb == na) {
+                float *bh = to_nhwc(b, 4, 8, 8); /* the runnable graph gives NCHW back */
+                double d = 0;
+                for (int64_t i = 0; i < na; i++) d = fmax(d, fabs(ah[i] - bh[i]));
+                EXPECT_MSG(d < (mode == 0 ? 0.01 : 0.03), "mode %d: max |diff| %g", mode, d);
+                free(bh);
+            }
+            free(b);
+            graph_free(back);
+        }
+        free(buf);
+    }
+    free(ah);
+    free(a);
+    free(x);
     graph_free(g);
 }
 
@@ -508,13 +579,19 @@ static int ref_main(int argc, char **argv)
         else if (!strcmp(argv[i], "unit")) unit = true;
     }
     char err[1024];
-    Graph *g = model_load(argv[2], &lo, err, sizeof err);
+    size_t nl = strlen(argv[2]);
+    bool tfl = nl > 7 && !strcmp(argv[2] + nl - 7, ".tflite"); /* a .tflite as the export's check runs it */
+    Graph *g = tfl ? tflite_read(argv[2], err, sizeof err) : model_load(argv[2], &lo, err, sizeof err);
+    if (g && tfl && export_tf_tflite_runnable(g, err, sizeof err) != 0) {
+        graph_free(g);
+        g = NULL;
+    }
     NpyArray in = {0};
     float *x = NULL;
     Exec *e = NULL;
     int rc = g ? 0 : -1;
     const Tensor *gi = g ? &g->tensors[g->inputs[0]] : NULL;
-    if (!rc && unit) rc = pass_scale_boxes(g, &g->meta, (int)gi->dims[2], (int)gi->dims[3], true, err, sizeof err);
+    if (!rc && unit && !tfl) rc = pass_scale_boxes(g, &g->meta, (int)gi->dims[2], (int)gi->dims[3], true, err, sizeof err);
     if (!rc) rc = npy_read(argv[3], 0, &in, err, sizeof err);
     if (!rc && !(x = npy_to_f32(&in, err, sizeof err))) rc = -1;
     if (!rc && !(e = exec_new(g, err, sizeof err))) rc = -1;
@@ -576,6 +653,7 @@ int main(int argc, char **argv)
     if (argc > 2 && !strcmp(argv[1], "--seeds")) return seeds_main(argv[2]);
     RUN(test_tiny_round_trip);
     RUN(test_half_and_metadata);
+    RUN(test_int8_modes);
     RUN(test_quantisation_parameters);
     RUN(test_refusals);
     RUN(test_config_round_trip);
