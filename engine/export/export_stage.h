@@ -45,7 +45,7 @@ typedef struct {
 
 typedef struct ExportStageSource ExportStageSource; /* the source run (export_stage.c) */
 
-typedef struct {
+typedef struct ExportStage {
     ExportCtx *ctx;
     const char *label;       /* "TorchScript": progress labels */
     char prefix[64];         /* "TorchScript:" as logged (colour codes when ctx->color) */

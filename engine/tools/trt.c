@@ -116,8 +116,6 @@ void trt_spec_for_export(TrtBuildSpec *spec, const ExportArgs *a, const ExportAr
     export_trt_profile(a, channels, spec->min, spec->opt, spec->max);
 }
 
-TrtCalibCacheFn trt_calib_cache_writer(void) { return NULL; }
-
 const char *trt_missing(const ToolFacts *f, char *buf, size_t len)
 {
     buf[0] = '\0';

@@ -58,15 +58,18 @@ void trt_spec_for_export(TrtBuildSpec *spec, const ExportArgs *a, const ExportAr
 /* workspace in GiB as trtexec's MiB: round(gib * 1024); 0 for None / <= 0. */
 long trt_workspace_mib(double gib);
 
-/* The INT8 calibration-cache hook: write the calibration cache trtexec's --calib reads (a
- * "TRT-<version>-EntropyCalibration2" line, then one "<tensor>: <scale as 8 hex digits>" line
- * per tensor) for ctx's model from yoloport's INT8 calibration on ctx->args->data, to
- * cache_path.  0 or -1 + a message. */
-typedef int (*TrtCalibCacheFn)(const struct ExportCtx *ctx, const char *cache_path, char *err, size_t errlen);
+/* TensorRT's version as its NV_TENSORRT_VERSION number (10.3.0 -> 100300, 8.6.1 -> 8601;
+ * 0 when unknown): the calibration cache's first line carries it. */
+long trt_version_number(const int trt[3]);
 
-/* The writer this build has: NULL until yoloport's INT8 calibration provides one (then
- * int8=True with data= builds INT8 engines; until then it is refused with that reason). */
-TrtCalibCacheFn trt_calib_cache_writer(void);
+/* Write the INT8 calibration cache trtexec's --calib reads (a "TRT-<version>-EntropyCalibration2"
+ * line, then one "<tensor>: <scale as 8 hex digits>" line per float tensor, scales symmetric as
+ * TensorRT takes them) for the ONNX at onnx_path, from yoloport's INT8 calibration on st's
+ * data= (engine/export/export_int8.h: the peer's log lines, progress and cancel in st's job),
+ * to cache_path.  trt: TensorRT's major, minor, patch.  0 or -1 + a message. */
+struct ExportStage;
+int trt_calib_cache_write(struct ExportStage *st, const char *onnx_path, const int trt[3], const char *cache_path,
+                          char *err, size_t errlen);
 
 /* ---- benchmark ---------------------------------------------------------------------- */
 

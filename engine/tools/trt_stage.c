@@ -124,16 +124,7 @@ int export_engine_tool(struct ExportCtx *ctx, char *err, size_t errlen)
     int gpu_index, dla;
     trt_device_of(ctx->given, &gpu_index, &dla);
 
-    /* 1. what cannot be built, before anything is written */
-    if (a->int8) {
-        if (!trt_calib_cache_writer())
-            return err_set(err, errlen,
-                           "int8=True for TensorRT is not available in this build yet: it needs a calibration cache "
-                           "from yoloport's INT8 calibration on data=%s, which this build does not have (an INT8 "
-                           "engine without calibration gives wrong answers)",
-                           a->data);
-    }
-
+    /* 1. what cannot be built, before anything is written (int8 without data: export_args) */
     ExportStage st;
     export_stage_begin(&st, ctx, "TensorRT", false);
     if (export_stage_out_path(&st, ".engine", err, errlen) != 0) return -1;
@@ -208,16 +199,15 @@ int export_engine_tool(struct ExportCtx *ctx, char *err, size_t errlen)
         job_log(job, JOB_LOG_INFO, "%s workspace %ld MiB: the builder's tactic scratch space, not a cap on GPU memory",
                 st.prefix, trt_workspace_mib(a->workspace));
     /* INT8: the calibration cache from yoloport's calibration, beside the ONNX in the work
-     * directory (the hook is NULL until this build calibrates: step 1 refused already) */
+     * directory */
     char calib_name[600], calib_path[4800];
     const char *inputs[2] = {onnx_path, NULL};
     int n_inputs = 1;
-    TrtCalibCacheFn calibrate = trt_calib_cache_writer();
-    if (a->int8 && calibrate) {
+    if (a->int8) {
         snprintf(calib_name, sizeof calib_name, "%.*s.cache", (int)(strlen(onnx_name) - 5), onnx_name);
         tool_session_path(&ts, calib_name, calib_path, sizeof calib_path);
         job_progress(job, "TensorRT: INT8 calibration", -1);
-        if (calibrate(ctx, calib_path, msg, sizeof msg) != 0) {
+        if (trt_calib_cache_write(&st, onnx_path, ts.facts.trt, calib_path, msg, sizeof msg) != 0) {
             err_set(err, errlen, "TensorRT INT8 calibration: %s", msg);
             goto out;
         }

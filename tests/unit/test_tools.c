@@ -167,7 +167,10 @@ static void test_trtexec_lines(void)
     EXPECT_EQ_INT(export_shape_parse("1x3x640", sh), -1);
     EXPECT_EQ_INT(export_shape_parse("1x3x640x640x1", sh), -1);
     EXPECT_EQ_INT(export_shape_parse("0x3x640x640", sh), -1);
-    EXPECT(trt_calib_cache_writer() == NULL); /* INT8 engines wait for yoloport's calibration */
+    /* the calibration cache's version line: TensorRT's NV_TENSORRT_VERSION */
+    EXPECT_EQ_INT(trt_version_number((const int[3]){10, 3, 0}), 100300);
+    EXPECT_EQ_INT(trt_version_number((const int[3]){8, 6, 1}), 8601);
+    EXPECT_EQ_INT(trt_version_number((const int[3]){0, 0, 0}), 0);
 }
 
 /* ---- parsing ------------------------------------------------------------------------- */
