@@ -32,7 +32,12 @@ int trt_calib_cache_write(ExportStage *st, const char *onnx_path, const int trt[
     memset(&q, 0, sizeof q);
     int rc = -1;
     FILE *f = NULL;
-    if (export_int8_calibrate(st, g, NULL, &q, err, errlen) != 0) goto out;
+    /* every computed tensor (an ONNX file need not say the types of its inner tensors) */
+    bool *watch = xcalloc((size_t)g->n_tensors + 1, sizeof *watch);
+    for (int t = 0; t < g->n_tensors; t++) watch[t] = !g->tensors[t].data;
+    int crc = export_int8_calibrate(st, g, watch, &q, err, errlen);
+    free(watch);
+    if (crc != 0) goto out;
     f = fopen(cache_path, "w");
     if (!f) {
         err_set(err, errlen, "%s: cannot write the calibration cache", cache_path);
@@ -44,7 +49,7 @@ int trt_calib_cache_write(ExportStage *st, const char *onnx_path, const int trt[
     for (int t = 0; t < g->n_tensors; t++) {
         const Tensor *x = &g->tensors[t];
         float lo, hi;
-        if (x->data || (x->dtype != DT_F32 && x->dtype != DT_F16) || calib_range(q.stats, t, q.method, &lo, &hi) != 0) continue;
+        if (x->data || calib_range_by_name(q.stats, x->name, q.method, &lo, &hi) != 0) continue;
         float amax = fmaxf(fabsf(lo), fabsf(hi));
         float scale = amax > 0 ? amax / 127.0f : 1.0f / 127.0f;
         uint32_t bits;
