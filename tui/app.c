@@ -367,6 +367,11 @@ static int dialog_done(App *app)
         Job *job = app->jobs ? jobs_find(app->jobs, tag) : NULL;
         if (job && job_cancel(job)) app_status(app, MSG_WARN, "cancelling job %d ...", tag);
         else app_status(app, MSG_INFO, "job %d had already finished", tag);
+    } else if (purpose == DLG_CONFIRM_REPLACE) {
+        return session_answer_replace(app, result == 0) | R_REDRAW;
+    } else if (purpose == DLG_CONFIRM_DELETE && result == 0) {
+        ExportRecord *rec = app_export_by_job(app, tag);
+        if (rec) session_delete_artifact(app, rec);
     }
     return R_REDRAW;
 }

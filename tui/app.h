@@ -57,6 +57,14 @@ struct Pane {
     int y, x, h, w;
 };
 
+/* What a file or folder was when an export wrote it: a later look tells whether it is still
+ * that one (same device, inode, size and modification time). */
+typedef struct {
+    bool have;
+    unsigned long long dev, ino;
+    long long size, mtime_s, mtime_ns;
+} ArtifactStamp;
+
 /* One export of this session (for Jobs and Compare). */
 typedef struct {
     int job_id;
@@ -71,6 +79,10 @@ typedef struct {
     double queued_at;
     uint64_t log_seen;      /* log lines already copied into the Jobs pane's view */
     char host[64];          /* where its tools ran: host= as given, "" for this machine */
+    char variant[256];      /* the arguments that make it a variant, as typed ("half dynamic opset=12"; "" the
+                               default export): export_args_variant */
+    char replaces[4096];    /* the file or folder its commit replaces (export_replaced_path) */
+    ArtifactStamp stamp;    /* its artifact as the job left it (Compare: still there, gone or replaced) */
 } ExportRecord;
 
 typedef enum { MSG_INFO, MSG_OK, MSG_WARN, MSG_ERROR } MsgLevel;
@@ -132,6 +144,7 @@ struct App {
     char predict_image[4096];  /* the last image of :predict (Compare's p predicts it again) */
     int predict_job;        /* the prediction shown on the Predict screen (its job id), 0 none */
     char bench_words[1024]; /* the last :benchmark's words (Compare's b runs them again) */
+    Vec pending_exports;    /* ExportArgs waiting for "replace a file not written in this session?" */
     char jobs_badge[16];
     int cursor_y, cursor_x; /* where a pane wants the caret after the frame (-1: hidden) */
     FILE *bench;            /* $YOLOPORT_BENCH_LOG: frame timings for bench/tui.sh */
@@ -158,7 +171,7 @@ void app_adopt_model(App *app, const char *path, Graph *g, double t_ms);
 int app_queue_export(App *app, const char *format);
 ExportRecord *app_export_by_job(App *app, int job_id);
 /* Modal dialogs: purposes the app understands. */
-enum { DLG_INFO = 1, DLG_CONFIRM_QUIT, DLG_CONFIRM_CANCEL };
+enum { DLG_INFO = 1, DLG_CONFIRM_QUIT, DLG_CONFIRM_CANCEL, DLG_CONFIRM_REPLACE, DLG_CONFIRM_DELETE };
 void app_confirm(App *app, int purpose, int tag, const char *title, const char *text);
 
 /* Panes (tui/pane_*.c). */

@@ -66,6 +66,7 @@ typedef enum { CARG_NONE, CARG_EXPORT_ARGS, CARG_PATH, CARG_THEME, CARG_SCREEN }
     X(CMD_PREDICT, "predict", SCOPE_GLOBAL, "", CARG_PATH, "predict an image with the model: :predict IMAGE [model=PATH]") \
     X(CMD_PREDICT_SELECTED, "predict-selected", SCOPE_COMPARE, "p", CARG_NONE, "predict the last image with the selected artifact") \
     X(CMD_BENCHMARK, "benchmark", SCOPE_COMPARE, "b", CARG_EXPORT_ARGS, "time and validate the marked artifacts (all when none): :benchmark data=coco8.yaml runs=10") \
+    X(CMD_DELETE_ARTIFACT, "delete-artifact", SCOPE_COMPARE, "D", CARG_NONE, "delete the selected row's artifact from disk (asks first)") \
     /* graph */                                                                                                  \
     X(CMD_EXPAND_ALL, "expand-all", SCOPE_GRAPH, "*", CARG_NONE, "expand every module")                          \
     X(CMD_COLLAPSE_ALL, "collapse-all", SCOPE_GRAPH, "_", CARG_NONE, "collapse every module")                    \

@@ -4,7 +4,9 @@
  * from benchmark runs (:benchmark, or b: the marked rows, Space marks, all when none is
  * marked) ms/img, FPS, mAP50-95 and the runtime that ran it (an INT8 export's mAP50-95 from its
  * own accuracy check until a benchmark measures it: "0.618 (−0.007 vs fp32)"), with bar
- * charts of size, time and speed.  p predicts the last image with the selected artifact (the Predict screen).  `s`
+ * charts of size, time and speed; each row's arguments (what makes it a variant) and whether
+ * its file is still the one it wrote (on disk, gone, replaced); D deletes it after a question.
+ * p predicts the last image with the selected artifact (the Predict screen).  `s`
  * sorts by the focused column (< > or h/l move the focus). */
 #include <math.h>
 #include <stdio.h>
@@ -20,7 +22,8 @@
 
 /* the measured figures come right after the size so that they show in 80 columns */
 enum {
-    C_MARK, C_JOB, C_FORMAT, C_STATUS, C_SIZE, C_SPEED, C_FPS, C_MAP, C_RATIO, C_PREC, C_TIME, C_DELTA, C_RUNTIME, C_HOST,
+    C_MARK, C_JOB, C_FORMAT, C_STATUS, C_SIZE, C_SPEED, C_FPS, C_MAP, C_ARGS, C_FILE, C_RATIO, C_PREC, C_TIME, C_DELTA,
+    C_RUNTIME, C_HOST,
     C_SIZE_BAR, C_TIME_BAR, C_FPS_BAR, C_PATH, C_COUNT
 };
 
@@ -95,6 +98,14 @@ static void cell_fn(void *ctx, int row, int col, TableCell *c)
     case C_JOB: snprintf(c->buf, c->len, "%d", rec->job_id); break;
     case C_FORMAT: snprintf(c->buf, c->len, "%s", eff_name(rec)); break;
     case C_HOST: snprintf(c->buf, c->len, "%s", rec->host[0] ? rec->host : "here"); break;
+    case C_ARGS: snprintf(c->buf, c->len, "%s", rec->variant[0] ? rec->variant : "defaults"); break;
+    case C_FILE: {
+        static const char *const words[] = {"-", "on disk", "gone", "replaced"};
+        ArtifactState st = session_artifact_state(rec);
+        snprintf(c->buf, c->len, "%s", words[st]);
+        if (st == ARTIFACT_GONE || st == ARTIFACT_REPLACED) c->slot = SLOT_WARNING;
+        break;
+    }
     case C_STATUS:
         if (!rec->finished || !run) snprintf(c->buf, c->len, "%s", job_state_name(rec->state));
         else if (rec->state == JOB_CANCELLED) snprintf(c->buf, c->len, "cancelled"), c->slot = SLOT_DIM;
@@ -207,7 +218,8 @@ static void compare_open(Pane *p, App *app)
         {"", 1, -1, false, COL_TEXT},
         {"job", 0, 1, true, COL_TEXT},        {"format", 0, -1, false, COL_TEXT}, {"status", 0, -1, true, COL_TEXT},
         {"size", 9, 1, true, COL_TEXT},       {"ms/img", 6, 1, true, COL_TEXT},     {"FPS", 6, 1, true, COL_TEXT},
-        {"mAP50-95", 0, 1, true, COL_TEXT},   {"vs source", 9, 1, true, COL_TEXT}, {"precision", 0, -1, false, COL_TEXT},
+        {"mAP50-95", 0, 1, true, COL_TEXT},   {"args", 0, -1, false, COL_TEXT},    {"file", 0, -1, false, COL_TEXT},
+        {"vs source", 9, 1, true, COL_TEXT},  {"precision", 0, -1, false, COL_TEXT},
         {"export", 8, 1, true, COL_TEXT},     {"max |Δ|", 8, 1, true, COL_TEXT},   {"runtime", 0, -1, false, COL_TEXT},
         {"host", 0, -1, false, COL_TEXT},
         {"size", 14, -1, true, COL_BAR},      {"time", 14, -1, true, COL_BAR},     {"FPS", 14, -1, true, COL_BAR},
@@ -217,7 +229,7 @@ static void compare_open(Pane *p, App *app)
         table_add_column(t, cols[i].title, cols[i].width, cols[i].align);
         t->cols[i].numeric = cols[i].numeric;
         t->cols[i].kind = cols[i].kind;
-        t->cols[i].max_width = i == C_PATH ? 60 : 24;
+        t->cols[i].max_width = i == C_PATH ? 60 : i == C_ARGS ? 40 : 24;
     }
     t->frozen = 3;
     t->focus_col = C_SIZE;
@@ -337,6 +349,25 @@ static int compare_key(Pane *p, App *app, Command cmd, wint_t ch, bool is_key)
             break;
         }
         if (session_predict(app, ap, app->predict_image) > 0) app_show(app, SCREEN_PREDICT);
+        break;
+    }
+    case CMD_DELETE_ARTIFACT: {
+        int r = table_selected(t);
+        if (r < 0 || r >= cp->n_rows) break;
+        const ExportRecord *rec = &app->exports[cp->rows[r]];
+        const char *target = session_artifact_target(rec);
+        ArtifactState st = session_artifact_state(rec);
+        if (!target[0] || st == ARTIFACT_NONE) app_status(app, MSG_WARN, "no artifact on this row to delete");
+        else if (st == ARTIFACT_GONE) app_status(app, MSG_INFO, "%s is already gone", target);
+        else if (st == ARTIFACT_REPLACED)
+            app_status(app, MSG_WARN, "%s was replaced since job %d wrote it: not deleting another export's file", target,
+                       rec->job_id);
+        else {
+            char text[4600];
+            snprintf(text, sizeof text, "Delete %s (%.1f MB) from disk?\nThe row stays in Compare, marked gone.", target,
+                     report_mib(path_size(target)));
+            app_confirm(app, DLG_CONFIRM_DELETE, rec->job_id, "Delete an artifact", text);
+        }
         break;
     }
     case CMD_ENTER: {

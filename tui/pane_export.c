@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "engine/export/export.h"
 #include "engine/registry/registry.h"
 #include "engine/tools/stages.h"
 #include "engine/tools/trt.h"
@@ -29,6 +30,7 @@ typedef struct {
     ExportMsgs msgs;
     ExportEffective eff;
     char *cmd_yoloport, *cmd_yolo;
+    char out_path[4096];     /* what the export would write (or replace), "" when unknown */
     char *cmd_tool;          /* the tool a tool-driven format runs (trtexec ..., ssh ...), NULL when none */
     char why[FMT_COUNT][256]; /* what this host lacks for a tool-driven format ("" when nothing) */
     bool tools_seen;         /* the start-up tool discovery was taken into account */
@@ -143,7 +145,18 @@ static void revalidate(ExportPane *ep, App *app)
     free(ep->cmd_yoloport);
     free(ep->cmd_yolo);
     free(ep->cmd_tool);
-    ep->cmd_yoloport = export_args_command(&a, EXPORT_CMD_YOLOPORT);
+    /* the name the workbench gives this variant: the yoloport line writes the same file */
+    ExportArgs named = a;
+    char *auto_name = session_variant_name(app, &a, &ep->eff, NULL, 0);
+    if (auto_name) export_args_set(&named, "name", auto_name, NULL);
+    free(auto_name);
+    ep->out_path[0] = '\0';
+    if (ep->eff.fmt && a.model[0]) {
+        char *out = export_replaced_path(named.model, &named, ep->eff.fmt);
+        snprintf(ep->out_path, sizeof ep->out_path, "%s", out);
+        free(out);
+    }
+    ep->cmd_yoloport = export_args_command(&named, EXPORT_CMD_YOLOPORT);
     ep->cmd_yolo = export_args_command(&a, EXPORT_CMD_YOLO);
     ep->cmd_tool = NULL;
     if (ep->eff.fmt) { /* the tool's own command: trtexec ..., MNNConvert ..., over ssh with host= */
@@ -151,7 +164,7 @@ static void revalidate(ExportPane *ep, App *app)
         char herr[256];
         bool remote = !export_args_is_none(&a, EXPORT_KEY_HOST) && a.host[0] &&
                       remote_resolve(&app->hosts, a.host, &host, herr, sizeof herr) == 0;
-        char *stem = export_out_base(a.model[0] ? a.model : "yolov8n.pt");
+        char *stem = export_out_base_for(a.model[0] ? a.model : "yolov8n.pt", &named, ep->eff.fmt);
         const char *slash = strrchr(stem, '/');
         ep->cmd_tool = tools_stage_command_preview(ep->eff.fmt, &ep->eff.args, &a, app->tools_ready ? &app->tools : NULL,
                                                    remote ? &host : NULL, slash ? slash + 1 : stem);
@@ -452,8 +465,11 @@ static void export_draw(Pane *p, App *app, WINDOW *win)
     /* header: model and the selected format */
     const FormatInfo *fi = selected_format(ep);
     char head[512];
-    snprintf(head, sizeof head, "Export %s to %s%s%s", app->model_path, fi ? fi->name : "?", fi && fi->suffix ? "  " : "",
-             fi ? fi->suffix : "");
+    const char *out = strrchr(ep->out_path, '/');
+    out = out ? out + 1 : ep->out_path;
+    if (*out) snprintf(head, sizeof head, "Export %s to %s as %s", app->model_path, fi ? fi->name : "?", out);
+    else snprintf(head, sizeof head, "Export %s to %s%s%s", app->model_path, fi ? fi->name : "?", fi && fi->suffix ? "  " : "",
+                  fi ? fi->suffix : "");
     text_draw_pad(win, p->y, p->x, head, p->w, theme_attr(th, SLOT_TITLE));
     /* format list; the loaded model's own format says "(source)" */
     int src = source_row(app);

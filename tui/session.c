@@ -1,11 +1,14 @@
 /* session: exports queued from the workbench as jobs, and their results (see session.h). */
 #include "tui/session.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
+#include "engine/core/fileio.h"
 #include "engine/export/export.h"
 #include "engine/registry/model.h"
 #include "engine/runtime/runtime.h"
@@ -101,6 +104,7 @@ void session_stop(App *app)
     }
     free(app->exports);
     app->exports = NULL;
+    vec_free(&app->pending_exports);
     app->n_exports = app->cap_exports = 0;
 }
 
@@ -183,6 +187,7 @@ int session_drain(App *app)
                 ExportRun *run = rec->run;
                 PredictJob *pj = rec->predict;
                 BenchRun *br = rec->bench;
+                if (run) session_stamp_artifact(rec);
                 if (pj) {
                     if (pj->done) {
                         app->predict_job = rec->job_id;
@@ -232,7 +237,166 @@ static ExportRecord *add_record(App *app, Job *job)
     return rec;
 }
 
-int session_queue(App *app, const ExportArgs *args)
+/* ---- variants and their files ------------------------------------------------------------ */
+
+static void stamp_path(const char *path, ArtifactStamp *st)
+{
+    memset(st, 0, sizeof *st);
+    struct stat sb;
+    if (!path || !path[0] || lstat(path, &sb) != 0) return;
+    st->have = true;
+    st->dev = (unsigned long long)sb.st_dev;
+    st->ino = (unsigned long long)sb.st_ino;
+    st->size = (long long)sb.st_size;
+    st->mtime_s = (long long)sb.st_mtim.tv_sec;
+    st->mtime_ns = (long long)sb.st_mtim.tv_nsec;
+}
+
+static bool stamp_same(const ArtifactStamp *a, const ArtifactStamp *b)
+{
+    return a->have && b->have && a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+           a->mtime_s == b->mtime_s && a->mtime_ns == b->mtime_ns;
+}
+
+/* The artifact a finished export record wrote ("" when none). */
+static const char *record_artifact(const ExportRecord *rec)
+{
+    const ExportRun *run = rec->run;
+    if (!rec->finished || !run || !run->last_path[0]) return "";
+    return run->status == EXPORT_FAILED || run->status == EXPORT_CANCELLED ? "" : run->last_path;
+}
+
+void session_stamp_artifact(ExportRecord *rec) { stamp_path(record_artifact(rec), &rec->stamp); }
+
+ArtifactState session_artifact_state(const ExportRecord *rec)
+{
+    if (!rec->stamp.have) return ARTIFACT_NONE;
+    ArtifactStamp now;
+    stamp_path(record_artifact(rec), &now);
+    if (!now.have) return ARTIFACT_GONE;
+    return stamp_same(&rec->stamp, &now) ? ARTIFACT_PRESENT : ARTIFACT_REPLACED;
+}
+
+const char *session_artifact_target(const ExportRecord *rec)
+{
+    const char *art = record_artifact(rec);
+    size_t n = strlen(rec->replaces);
+    /* a file the export put in a folder it wrote whole (TF Lite's _saved_model/): that folder */
+    if (n && !strncmp(art, rec->replaces, n) && art[n] == '/') return rec->replaces;
+    return art;
+}
+
+int session_delete_artifact(App *app, ExportRecord *rec)
+{
+    const char *target = session_artifact_target(rec);
+    ArtifactState st = session_artifact_state(rec);
+    if (!target[0] || st == ARTIFACT_NONE) {
+        app_status(app, MSG_WARN, "job %d wrote no artifact", rec->job_id);
+        return -1;
+    }
+    if (st == ARTIFACT_GONE) {
+        app_status(app, MSG_INFO, "%s is already gone", target);
+        return -1;
+    }
+    if (st == ARTIFACT_REPLACED) {
+        app_status(app, MSG_WARN, "%s was replaced since job %d wrote it: not deleted", target, rec->job_id);
+        return -1;
+    }
+    if (fileio_remove_tree(target) != 0) {
+        app_status(app, MSG_ERROR, "cannot delete %s: %s", target, strerror(errno));
+        return -1;
+    }
+    app_status(app, MSG_OK, "deleted %s", target);
+    app_update_panes(app);
+    return 0;
+}
+
+/* Did an export of this session write what is at path now (and nothing replaced it since)? */
+static bool session_wrote(App *app, const char *path)
+{
+    for (int i = 0; i < app->n_exports; i++) {
+        const ExportRecord *rec = &app->exports[i];
+        if (!rec->run || strcmp(rec->replaces, path) != 0) continue;
+        const char *art = record_artifact(rec);
+        size_t n = strlen(path);
+        if ((!strcmp(art, path) || (!strncmp(art, path, n) && art[n] == '/')) &&
+            session_artifact_state(rec) == ARTIFACT_PRESENT)
+            return true;
+    }
+    return false;
+}
+
+char *session_variant_name(App *app, const ExportArgs *args, const ExportEffective *eff, char *variant, size_t len)
+{
+    if (variant && len) variant[0] = '\0';
+    if (!eff->fmt) return NULL;
+    ExportArgs d;
+    export_args_init(&d);
+    export_args_set(&d, "model", args->model, NULL);
+    export_args_set(&d, "format", eff->fmt->argument, NULL);
+    ModelFacts facts;
+    memset(&facts, 0, sizeof facts);
+    if (app->graph) export_facts_from_meta(&app->graph->meta, &facts);
+    ExportEffective deff;
+    ExportMsgs m;
+    export_msgs_clear(&m);
+    export_args_validate(&d, app->graph ? &facts : NULL, &deff, &m);
+    char file[256];
+    if (variant) export_args_variant(&eff->args, &deff.args, eff->fmt->id, EXPORT_VARIANT_WORDS, variant, len);
+    export_args_variant(&eff->args, &deff.args, eff->fmt->id, EXPORT_VARIANT_FILE, file, sizeof file);
+    if (!file[0] || !export_args_is_none(args, EXPORT_KEY_NAME) || eff->fmt->id == FMT_RKNN) return NULL;
+    char *base = export_out_base(args->model);
+    const char *slash = strrchr(base, '/');
+    char *name = xasprintf("%s-%s", slash ? slash + 1 : base, file);
+    free(base);
+    return name;
+}
+
+/* Ask about the first pending export (its file is there, and this session did not write it). */
+static void ask_replace(App *app)
+{
+    if (app->pending_exports.len == 0 || app->dialog.open) return;
+    const ExportArgs *a = app->pending_exports.items;
+    const FormatInfo *fi = registry_find(a->format);
+    char *target = export_replaced_path(a->model, a, fi);
+    struct stat sb;
+    char when[64] = "?";
+    if (lstat(target, &sb) == 0) {
+        struct tm tm;
+        strftime(when, sizeof when, "%Y-%m-%d %H:%M", localtime_r(&sb.st_mtime, &tm));
+    }
+    char text[4600];
+    snprintf(text, sizeof text, "%s is already there (%.1f MB, %s), and this session did not write it.\n"
+             "Replace it with this %s export?", target, report_mib(path_size(target)), when, fi ? fi->name : a->format);
+    app_confirm(app, DLG_CONFIRM_REPLACE, 0, "Replace a file", text);
+    free(target);
+}
+
+static int queue_export(App *app, const ExportArgs *args, bool confirmed);
+
+int session_answer_replace(App *app, bool yes)
+{
+    if (app->pending_exports.len == 0) return R_REDRAW;
+    ExportArgs a = *(const ExportArgs *)app->pending_exports.items;
+    ExportArgs *items = app->pending_exports.items;
+    memmove(items, items + 1, (app->pending_exports.len - 1) * sizeof *items);
+    app->pending_exports.len--;
+    if (yes) {
+        int id = queue_export(app, &a, true);
+        if (id > 0) {
+            app_show(app, SCREEN_JOBS);
+            pane_jobs_select(&app->panes[SCREEN_JOBS], app, id);
+        }
+    } else {
+        app_status(app, MSG_INFO, "not exported: the file stays as it is");
+    }
+    ask_replace(app);
+    return R_REDRAW;
+}
+
+int session_queue(App *app, const ExportArgs *args) { return queue_export(app, args, false); }
+
+static int queue_export(App *app, const ExportArgs *args, bool confirmed)
 {
     ExportArgs a = *args;
     if (export_args_is_none(&a, EXPORT_KEY_MODEL) && app->model_path[0]) export_args_set(&a, "model", app->model_path, NULL);
@@ -252,17 +416,35 @@ int session_queue(App *app, const ExportArgs *args)
         return -1;
     }
     if (!app->jobs) return -1;
+    char variant[256];
+    char *auto_name = session_variant_name(app, &a, &eff, variant, sizeof variant);
+    if (auto_name) { /* the variants of a session stand side by side */
+        export_args_set(&a, "name", auto_name, NULL); /* too long for a name: the defaults' (and the question) */
+        free(auto_name);
+    }
+    char *replaces = export_replaced_path(a.model, &a, eff.fmt);
+    struct stat sb;
+    if (!confirmed && lstat(replaces, &sb) == 0 && !session_wrote(app, replaces)) {
+        vec_push(&app->pending_exports, sizeof a, &a);
+        ask_replace(app);
+        free(replaces);
+        return 0;
+    }
     ExportRun *run = export_run_new(&a, false);
     char herr[512];
     if (export_run_set_host(run, &app->hosts, herr, sizeof herr) != 0) { /* a named host from the config */
         app_status(app, MSG_ERROR, "%s", herr);
         export_run_free(run);
+        free(replaces);
         return -1;
     }
     Job *job = export_submit(app->jobs, run);
     ExportRecord *rec = add_record(app, job);
     rec->args = a;
     rec->run = run;
+    snprintf(rec->variant, sizeof rec->variant, "%s", variant);
+    snprintf(rec->replaces, sizeof rec->replaces, "%s", replaces);
+    free(replaces);
     bool on_host = run->host && eff.fmt && export_uses_tool(eff.fmt, &eff.args);
     if (on_host) snprintf(rec->host, sizeof rec->host, "%s", a.host);
     snprintf(rec->format, sizeof rec->format, "%s", eff.fmt ? eff.fmt->argument : a.format);

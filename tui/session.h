@@ -17,9 +17,32 @@ void session_stop(App *app);
 int session_drain(App *app);
 /* Number of jobs queued or running. */
 int session_active_jobs(App *app);
-/* Validate args for format and queue an export.  Job id, or -1 with the reason in the
- * status line (the peer's messages).  */
+/* Validate args for format and queue an export.  Unless name= is given, the export is named
+ * by the arguments that differ from the defaults (yolov8n-half-dynamic-opset12.onnx: the
+ * variants of a session stand side by side).  When that would replace a file or folder this
+ * session did not write, the workbench asks first (a dialog; session_answer_replace).  Job
+ * id, 0 when it asks, or -1 with the reason in the status line (the peer's messages). */
 int session_queue(App *app, const ExportArgs *args);
+/* The answer to the replace question about the first pending export: yes queues it, no drops
+ * it; then the next pending one is asked about.  Reaction flags. */
+int session_answer_replace(App *app, bool yes);
+
+/* The name the workbench gives an export of args (effective values eff: export_args_validate)
+ * of the loaded model: "yolov8n-half-dynamic-opset12", NULL when the defaults' name stands
+ * (no argument differs, name= given, or RKNN).  Heap string.  variant (may be NULL) gets the
+ * words ("half dynamic opset=12"). */
+char *session_variant_name(App *app, const ExportArgs *args, const ExportEffective *eff, char *variant, size_t len);
+
+typedef enum { ARTIFACT_NONE, ARTIFACT_PRESENT, ARTIFACT_GONE, ARTIFACT_REPLACED } ArtifactState;
+/* Take the stamp of the record's artifact as it is now (done when its job finishes). */
+void session_stamp_artifact(ExportRecord *rec);
+/* Is the record's artifact still the one its job wrote?  NONE when it wrote none. */
+ArtifactState session_artifact_state(const ExportRecord *rec);
+/* Delete the record's artifact (a file, or the folder a directory format wrote) when it is
+ * still the one its job wrote; the status line says what happened.  0 or -1. */
+int session_delete_artifact(App *app, ExportRecord *rec);
+/* The artifact path a Delete would remove for rec ("" when none). */
+const char *session_artifact_target(const ExportRecord *rec);
 
 /* Open path in the background (`:open`): the model is read, shapes only, by a job on a
  * worker thread, so the workbench keeps drawing and taking keys however long a file takes;

@@ -2,10 +2,12 @@
  * writer stage per format, the peer's log lines.  See export.h. */
 #include "engine/export/export.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "engine/core/imgsz.h"
@@ -76,13 +78,54 @@ static bool ends_with(const char *s, const char *suffix)
 
 char *export_out_base(const char *model_path)
 {
-    const char *slash = strrchr(model_path, '/');
-    const char *base = slash ? slash + 1 : model_path;
-    bool config = ends_with(model_path, ".yaml") || ends_with(model_path, ".yml");
-    const char *start = config ? base : model_path;
+    /* a folder model (an OpenVINO IR, ...) is named without its slash and its format's
+     * folder suffix: yolov8n_int8_openvino_model/ -> yolov8n_int8 beside it */
+    size_t plen = strlen(model_path);
+    while (plen > 1 && model_path[plen - 1] == '/') plen--;
+    char *path = xstrndup(model_path, plen);
+    for (int i = 0; i < registry_count(); i++) {
+        const FormatInfo *fi = registry_get(i);
+        size_t sl = fi->dir_output && fi->suffix ? strlen(fi->suffix) : 0;
+        const char *b = strrchr(path, '/');
+        b = b ? b + 1 : path;
+        if (sl && strlen(b) > sl && !strcmp(b + strlen(b) - sl, fi->suffix)) {
+            path[strlen(path) - sl] = '\0';
+            return path;
+        }
+    }
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    bool config = ends_with(path, ".yaml") || ends_with(path, ".yml");
+    const char *start = config ? base : path;
     const char *dot = strrchr(base, '.');
     size_t len = dot && dot != base ? (size_t)(dot - start) : strlen(start);
-    return xstrndup(start, len);
+    char *out = xstrndup(start, len);
+    free(path);
+    return out;
+}
+
+char *export_out_base_for(const char *model, const ExportArgs *a, const FormatInfo *fi)
+{
+    char *base = export_out_base(model);
+    bool named = !export_args_is_none(a, EXPORT_KEY_NAME) && a->name[0] && !(fi && fi->id == FMT_RKNN);
+    bool project = !export_args_is_none(a, EXPORT_KEY_PROJECT) && a->project[0];
+    if (!named && !project) return base;
+    const char *slash = strrchr(base, '/');
+    const char *stem = named ? a->name : slash ? slash + 1 : base;
+    char *out;
+    if (project) out = xasprintf("%s%s%s", a->project, a->project[strlen(a->project) - 1] == '/' ? "" : "/", stem);
+    else if (slash) out = xasprintf("%.*s%s", (int)(slash - base + 1), base, stem);
+    else out = xstrdup(stem);
+    free(base);
+    return out;
+}
+
+char *export_replaced_path(const char *model, const ExportArgs *a, const FormatInfo *fi)
+{
+    char *base = export_out_base_for(model, a, fi);
+    char *out = xasprintf("%s%s", base, !fi ? "" : fi->id == FMT_TFLITE ? "_saved_model" : fi->suffix);
+    free(base);
+    return out;
 }
 
 /* Path(x).stem.replace("yolo", "YOLO") */
@@ -358,6 +401,52 @@ static int check_args(const GraphMeta *meta, bool builds, LoadOptions *lo, void 
     return 0;
 }
 
+/* project=: make the folder and the missing folders above it; *made gets the topmost one
+ * made ("" when it existed).  0, or -1 + message. */
+static int make_project_dir(Job *job, const char *project, char *made, size_t made_len, char *err, size_t errlen)
+{
+    made[0] = '\0';
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s", project) >= (int)sizeof path)
+        return err_set(err, errlen, "project=%s: the path is too long", project);
+    size_t n = strlen(path);
+    while (n > 1 && path[n - 1] == '/') path[--n] = '\0';
+    for (char *p = path + 1;; p++) {
+        bool end = *p == '\0';
+        if (!end && *p != '/') continue;
+        *p = '\0';
+        struct stat sb;
+        if (stat(path, &sb) != 0) {
+            if (mkdir(path, 0777) != 0 && errno != EEXIST)
+                return err_set(err, errlen, "project=%s: cannot make the folder %s: %s", project, path, strerror(errno));
+            if (!made[0]) snprintf(made, made_len, "%s", path);
+        } else if (!S_ISDIR(sb.st_mode)) {
+            return err_set(err, errlen, "project=%s: %s is not a folder", project, path);
+        }
+        if (end) break;
+        *p = '/';
+    }
+    if (made[0]) job_log(job, JOB_LOG_INFO, "project=%s: made the folder %s", project, made);
+    return 0;
+}
+
+/* Remove project and the folders above it up to made, those that are empty (a failed
+ * export leaves no folder it made). */
+static void remove_empty_dirs(const char *made, const char *project)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s", project);
+    size_t stop = strlen(made);
+    for (;;) {
+        size_t n = strlen(path);
+        while (n > 1 && path[n - 1] == '/') path[--n] = '\0';
+        if (n < stop || rmdir(path) != 0) return;
+        char *slash = strrchr(path, '/');
+        if (!slash || slash == path) return;
+        *slash = '\0';
+    }
+}
+
 int export_job_body(Job *job, void *user, char *err, size_t errlen)
 {
     ExportRun *run = user;
@@ -445,7 +534,14 @@ int export_job_body(Job *job, void *user, char *err, size_t errlen)
             prefix, model, report_shape_tuple(tup, sizeof tup, in_dims, 4), shapes, report_mib(src_bytes));
 
     /* 4. the format's stage */
-    char *out_base = export_out_base(model);
+    char *out_base = export_out_base_for(model, a, eff->fmt);
+    char made[4096] = ""; /* the part of project= this export made (removed when it fails) */
+    if (!export_args_is_none(a, EXPORT_KEY_PROJECT) && a->project[0] &&
+        make_project_dir(job, a->project, made, sizeof made, msg, sizeof msg) != 0) {
+        free(out_base);
+        graph_free(g);
+        return fail(run, EXPORT_FAILED, err, errlen, msg);
+    }
     /* the peer names the model after model.yaml["yaml_file"] when the checkpoint's config
      * dict records it, else after the file; 8.0.0 checkpoints keep yaml_file only as a
      * module attribute (which the peer does not read), so they are named after the file */
@@ -549,6 +645,7 @@ int export_job_body(Job *job, void *user, char *err, size_t errlen)
         job_add_check(job, name, js, c->detail, c->max_abs_delta >= 0 ? c->max_abs_delta : NAN);
     }
     run->report.total_seconds = now_seconds() - t0;
+    if (ret != 0 && made[0]) remove_empty_dirs(made, a->project);
     free(out_base);
     free(pretty);
     graph_free(g);

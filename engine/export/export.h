@@ -107,6 +107,16 @@ int export_job_body(Job *job, void *user, char *err, size_t errlen);
  * config (or a bare config name) -> its stem alone (the CWD).  Heap string. */
 char *export_out_base(const char *model_path);
 
+/* Where an export of model under a (effective args: export_args_validate) to fi goes, without
+ * its suffix: project/<stem> when project= is given, else beside the model as
+ * export_out_base says; the stem is name= (but for RKNN, whose name= is the chip) or the
+ * model's.  fi may be NULL (name= then counts).  Heap string. */
+char *export_out_base_for(const char *model, const ExportArgs *a, const FormatInfo *fi);
+
+/* The file or folder that export replaces when it commits: export_out_base_for + the format's
+ * suffix, the _saved_model folder for TF Lite (its .tflite files live there).  Heap string. */
+char *export_replaced_path(const char *model, const ExportArgs *a, const FormatInfo *fi);
+
 /* A shallow copy of g that passes may rewrite: tensors, nodes (inputs, outputs and
  * attributes deep-copied), modules, inputs, outputs and metadata are the clone's own;
  * tensor *data* and strings are shared with g, so g must outlive the clone and nothing may

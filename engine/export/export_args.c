@@ -570,7 +570,7 @@ done:
 /* Keys of the peer's default.yaml that export does not use: accepted and ignored, so a
  * pasted `yolo export ...` line works. */
 static const char *const peer_other_keys[] = {
-    "task", "mode", "epochs", "time", "patience", "save", "save_period", "cache", "workers", "project",
+    "task", "mode", "epochs", "time", "patience", "save", "save_period", "cache", "workers",
     "exist_ok", "pretrained", "optimizer", "seed", "deterministic", "single_cls", "rect", "cos_lr",
     "close_mosaic", "resume", "amp", "profile", "freeze", "multi_scale", "overlap_mask", "mask_ratio",
     "dropout", "val", "save_json", "plots", "source", "vid_stride", "stream_buffer", "visualize", "augment",
@@ -880,6 +880,8 @@ bool export_arg_applies(FormatId fmt, ExportArgKey key, const char **why_not)
         *why_not = "only TensorRT exports use it (their dynamic profile)";
         return false;
     case EXPORT_KEY_BACKEND:
+    case EXPORT_KEY_NAME:    /* the artifact's name (RKNN: the chip) */
+    case EXPORT_KEY_PROJECT: /* the folder it goes to */
         return true;
     case EXPORT_KEY_HOST:
         /* the tool-driven part runs there: TensorRT, the converters, the peer's exporter */
@@ -905,7 +907,6 @@ bool export_arg_applies(FormatId fmt, ExportArgKey key, const char **why_not)
     case EXPORT_KEY_OPTIMIZE: *why_not = "only TorchScript exports use it"; break;
     case EXPORT_KEY_SIMPLIFY: *why_not = "only ONNX and TensorRT exports use it"; break;
     case EXPORT_KEY_KERAS: *why_not = "only TensorFlow SavedModel exports use it"; break;
-    case EXPORT_KEY_NAME: *why_not = "only RKNN exports use it (the chip name)"; break;
     default: *why_not = "this format does not support it"; break;
     }
     return false;
@@ -1155,7 +1156,15 @@ int export_args_validate(const ExportArgs *in, const ModelFacts *model, ExportEf
             export_msgs_add(m, EXPORT_MSG_ERROR, EXPORT_KEY_NAME,
                             "Invalid processor name '%s' for Rockchip RKNN export. Valid names are %s.", low, chips);
         }
+    } else if (!(a->none & EXPORT_ARG_BIT(EXPORT_KEY_NAME))) {
+        /* ours: the artifact's name, which the format's suffix follows; the folder is project= */
+        if (!a->name[0] || strchr(a->name, '/') || !strcmp(a->name, ".") || !strcmp(a->name, ".."))
+            export_msgs_add(m, EXPORT_MSG_ERROR, EXPORT_KEY_NAME,
+                            "name='%s' is not a file name: give the export's name alone (project= sets its folder)",
+                            a->name);
     }
+    if (!(a->none & EXPORT_ARG_BIT(EXPORT_KEY_PROJECT)) && !a->project[0])
+        export_msgs_add(m, EXPORT_MSG_ERROR, EXPORT_KEY_PROJECT, "project='' names no folder (None: beside the model)");
     if (a->int8 && id == FMT_TFLITE && end2end)
         export_msgs_add(m, EXPORT_MSG_ERROR, EXPORT_KEY_INT8, "TFLite INT8 export not supported for end2end models.");
 
@@ -1336,7 +1345,6 @@ int export_args_validate(const ExportArgs *in, const ModelFacts *model, ExportEf
                                 "runs a converter there)", val, fa, id == FMT_OPENVINO ? "ovc" : id == FMT_NCNN ? "pnnx" : id == FMT_MNN ? "mnnconvert" : "ultralytics");
             } else if (k == EXPORT_KEY_HOST && export_uses_tool(fi, a)) {
             } else if (!export_arg_applies(id, (ExportArgKey)k, &why)) {
-                if (k == EXPORT_KEY_NAME) continue; /* also the peer's experiment name: not worth a line */
                 export_msgs_add(m, EXPORT_MSG_INFO, k, "%s=%s is ignored for format='%s': %s",
                                 export_arg_info[k].name, val, fa, why);
             } else if ((k == EXPORT_KEY_CONF || k == EXPORT_KEY_IOU || k == EXPORT_KEY_AGNOSTIC_NMS) && !a->nms) {
@@ -1393,6 +1401,73 @@ static void append_word(char **buf, size_t *len, size_t *cap, const char *word)
     append(buf, len, cap, "'");
 }
 
+/* ---- variants ------------------------------------------------------------------------ */
+
+/* Keys that say where or how an export runs, not what it writes. */
+static bool variant_ignores(int k)
+{
+    switch (k) {
+    case EXPORT_KEY_MODEL: case EXPORT_KEY_FORMAT: case EXPORT_KEY_NAME: case EXPORT_KEY_PROJECT:
+    case EXPORT_KEY_DEVICE: case EXPORT_KEY_VERBOSE: case EXPORT_KEY_VERIFY: case EXPORT_KEY_HOST:
+    case EXPORT_KEY_DATA: case EXPORT_KEY_SPLIT: case EXPORT_KEY_FRACTION:
+        return true;
+    default: return false;
+    }
+}
+
+char *export_args_variant(const ExportArgs *eff, const ExportArgs *def, FormatId fmt, ExportVariantStyle style,
+                          char *buf, size_t len)
+{
+    if (!len) return buf;
+    buf[0] = '\0';
+    size_t o = 0;
+    for (int k = 0; k < EXPORT_KEY_COUNT; k++) {
+        if (variant_ignores(k) || values_equal(eff, def, k) || !export_arg_applies(fmt, (ExportArgKey)k, NULL)) continue;
+        if ((k == EXPORT_KEY_CONF || k == EXPORT_KEY_IOU || k == EXPORT_KEY_AGNOSTIC_NMS) && !eff->nms) continue;
+        const ExportArgInfo *ai = &export_arg_info[k];
+        const char *f = CFIELD(eff, k);
+        char word[160], val[128];
+        export_args_value_text(eff, (ExportArgKey)k, val, sizeof val);
+        if (ai->type == ARG_IMGSZ && ((const ExportImgsz *)f)->v[0] == ((const ExportImgsz *)f)->v[1])
+            snprintf(val, sizeof val, "%d", ((const ExportImgsz *)f)->v[0]);
+        if (style == EXPORT_VARIANT_WORDS) {
+            if (ai->type == ARG_BOOL && *(const bool *)f) snprintf(word, sizeof word, "%s", ai->name);
+            else snprintf(word, sizeof word, "%s=%s", ai->name, val);
+        } else {
+            if (ai->type == ARG_BOOL) snprintf(word, sizeof word, "%s%s", *(const bool *)f ? "" : "no", ai->name);
+            else if (k == EXPORT_KEY_BACKEND) snprintf(word, sizeof word, "%s", val);
+            else if (ai->type == ARG_IMGSZ) {
+                const ExportImgsz *im = (const ExportImgsz *)f;
+                if (im->v[0] == im->v[1]) snprintf(word, sizeof word, "imgsz%d", im->v[0]);
+                else snprintf(word, sizeof word, "imgsz%dx%d", im->v[0], im->v[1]);
+            } else snprintf(word, sizeof word, "%s%s", ai->name, val);
+            /* a file name: letters, digits, '.', '_' and 'x' only (None stays readable) */
+            for (char *c = word; *c; c++)
+                if (!isalnum((unsigned char)*c) && *c != '.' && *c != '_') *c = '_';
+        }
+        o += (size_t)snprintf(buf + o, o < len ? len - o : 0, "%s%s", o ? (style == EXPORT_VARIANT_WORDS ? " " : "-") : "",
+                              word);
+        if (o >= len) {
+            buf[len - 1] = '\0';
+            break;
+        }
+    }
+    return buf;
+}
+
+/* Keys the peer's `yolo export` line leaves out: its name= and project= name a run's folder
+ * (export ignores them), except RKNN's name=, the chip. */
+static bool yolo_line_skips(const ExportArgs *a, int k)
+{
+    if (export_arg_info[k].flags & ARGF_OURS) return true;
+    if (k == EXPORT_KEY_PROJECT) return true;
+    if (k == EXPORT_KEY_NAME) {
+        const FormatInfo *fi = registry_find(a->format);
+        return !fi || fi->id != FMT_RKNN;
+    }
+    return false;
+}
+
 char **export_args_argv(const ExportArgs *a, ExportCmdStyle style)
 {
     Vec v = {0};
@@ -1406,7 +1481,7 @@ char **export_args_argv(const ExportArgs *a, ExportCmdStyle style)
         for (int k = 0; k < EXPORT_KEY_COUNT; k++) {
             if ((pass == 0) != (k == EXPORT_KEY_MODEL)) continue; /* model first */
             if (values_equal(a, &def, k)) continue;
-            if (style == EXPORT_CMD_YOLO && (export_arg_info[k].flags & ARGF_OURS)) continue;
+            if (style == EXPORT_CMD_YOLO && yolo_line_skips(a, k)) continue;
             export_args_value_text(a, (ExportArgKey)k, val, sizeof val);
             char *word = xasprintf("%s=%s", export_arg_info[k].name, val);
             vec_push(&v, sizeof word, &word);
@@ -1430,7 +1505,7 @@ char *export_args_command(const ExportArgs *a, ExportCmdStyle style)
         for (int k = 0; k < EXPORT_KEY_COUNT; k++) {
             if ((pass == 0) != (k == EXPORT_KEY_MODEL)) continue; /* model first */
             if (values_equal(a, &def, k)) continue;
-            if (style == EXPORT_CMD_YOLO && (export_arg_info[k].flags & ARGF_OURS)) continue;
+            if (style == EXPORT_CMD_YOLO && yolo_line_skips(a, k)) continue;
             export_args_value_text(a, (ExportArgKey)k, val, sizeof val);
             char *word = xasprintf("%s=%s", export_arg_info[k].name, val);
             append_word(&buf, &len, &cap, word);

@@ -62,14 +62,15 @@ typedef enum {
     X(MAX_DET, max_det, ARG_INT, "300", 0, "maximum detections per image")                                   \
     X(AGNOSTIC_NMS, agnostic_nms, ARG_BOOL, "False", 0, "class-agnostic NMS")                                \
     X(SPLIT, split, ARG_STR, "val", 0, "dataset split used for INT8 calibration: train, val or test")       \
-    X(NAME, name, ARG_STR, NULL, ARGF_NULLABLE, "RKNN: the Rockchip chip (default rk3588)")                 \
+    X(NAME, name, ARG_STR, NULL, ARGF_NULLABLE, "the export's name: name=yolov8n-half writes yolov8n-half.onnx (None: the model's); RKNN: the Rockchip chip (default rk3588)") \
     X(VERBOSE, verbose, ARG_BOOL, "False", 0, "verbose output")                                             \
     X(VERIFY, verify, ARG_BOOL, "True", ARGF_OURS, "reload every artifact and compare it with the source model") \
     X(MIN_SHAPE, min_shape, ARG_STR, NULL, ARGF_NULLABLE | ARGF_OURS, "TensorRT dynamic profile: smallest input BxCxHxW (None: 1x3x32x32, as Ultralytics)") \
     X(OPT_SHAPE, opt_shape, ARG_STR, NULL, ARGF_NULLABLE | ARGF_OURS, "TensorRT dynamic profile: the input its kernels are tuned for (None: the export shape)") \
     X(MAX_SHAPE, max_shape, ARG_STR, NULL, ARGF_NULLABLE | ARGF_OURS, "TensorRT dynamic profile: largest input (None: batch x channels x twice imgsz)") \
     X(HOST, host, ARG_STR, NULL, ARGF_NULLABLE | ARGF_OURS, "run the tool-driven part on another machine over ssh: user@box or a host named in the config") \
-    X(BACKEND, backend, ARG_STR, NULL, ARGF_NULLABLE | ARGF_OURS, "who converts: yoloport (None), ultralytics (the peer's yolo export), ovc, pnnx or mnnconvert")
+    X(BACKEND, backend, ARG_STR, NULL, ARGF_NULLABLE | ARGF_OURS, "who converts: yoloport (None), ultralytics (the peer's yolo export), ovc, pnnx or mnnconvert") \
+    X(PROJECT, project, ARG_PATH, NULL, ARGF_NULLABLE, "the folder the export is written into, made when missing (None: beside the model; the current folder for a config)")
 
 typedef enum {
 #define X(id, name, type, def, flags, help) EXPORT_KEY_##id,
@@ -167,7 +168,7 @@ int export_args_set(ExportArgs *a, const char *key, const char *value, ExportMsg
 
 /* Apply one command-line token: "key=value", or a bare bool key ("half" = half=True).
  * "--key=value" / "--key" are rejected with the hint "use key=value, e.g. half=True".
- * A few peer keys that export does not use (task, mode, project, workers, ...) are
+ * A few peer keys that export does not use (task, mode, workers, ...) are
  * accepted with an info message and ignored.  0 or -1 (+ message). */
 int export_args_parse_token(ExportArgs *a, const char *token, ExportMsgs *m);
 
@@ -265,13 +266,31 @@ bool export_int8_calibrates(FormatId id);
  * "dota8.yaml", "imagenet10"; detect's for NULL/unknown. */
 const char *export_task_default_data(const char *task);
 
+/* ---- variants ------------------------------------------------------------------------ */
+
+typedef enum {
+    EXPORT_VARIANT_FILE,  /* a file-name part: "half-dynamic-opset12", "imgsz320-nosimplify" */
+    EXPORT_VARIANT_WORDS, /* as typed: "half dynamic opset=12", "imgsz=320 simplify=False" */
+} ExportVariantStyle;
+
+/* What makes an export a variant: the keys of eff (effective values, export_args_validate)
+ * that differ from def (the effective values of the defaults for the same model and format)
+ * and change what format fmt writes, in table order -- imgsz, batch, half, int8, dynamic,
+ * simplify, opset, workspace, nms (with conf, iou, agnostic_nms), max_det, ... and backend.
+ * Keys that only say where or how it runs (model, format, name, project, device, verbose,
+ * verify, host, the calibration data) and keys fmt ignores never count.  "" when eff is the
+ * default export.  Returns buf. */
+char *export_args_variant(const ExportArgs *eff, const ExportArgs *def, FormatId fmt, ExportVariantStyle style,
+                          char *buf, size_t len);
+
 /* ---- command lines ---------------------------------------------------------------- */
 
 typedef enum { EXPORT_CMD_YOLOPORT, EXPORT_CMD_YOLO } ExportCmdStyle;
 
 /* The command line that reproduces a: "yoloport export model=yolov8n.pt format=onnx
  * half=True" or "yolo export ...": model first, then every key that differs from its
- * default, in table order; yoloport-only keys are left out of the yolo line.  Values with
+ * default, in table order; yoloport-only keys are left out of the yolo line, and so are name=
+ * (but for RKNN, where it is the chip) and project=, which mean a run's folder there.  Values with
  * shell-special characters are single-quoted.  Heap string; caller frees. */
 char *export_args_command(const ExportArgs *a, ExportCmdStyle style);
 /* The same as an argument vector ("yolo", "export", "model=...", ...), NULL-terminated; free

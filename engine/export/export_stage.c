@@ -374,7 +374,18 @@ const char *export_stage_final_path(ExportStage *st)
 {
     ExportCtx *ctx = st->ctx;
     struct stat lst;
-    if (st->check != CHECK_WRITTEN_FAILED || lstat(ctx->out_path, &lst) != 0) return ctx->out_path;
+    if (lstat(ctx->out_path, &lst) != 0) return ctx->out_path;
+    if (st->check != CHECK_WRITTEN_FAILED) {
+        if (!st->replace_logged) { /* an earlier artifact (ours or anyone's) goes: the log says so */
+            char when[64];
+            struct tm tm;
+            strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", localtime_r(&lst.st_mtime, &tm));
+            job_log(ctx->job, JOB_LOG_WARNING, "%s replacing the earlier %s (%.1f MB, written %s)", st->prefix,
+                    ctx->out_path, report_mib(path_size(ctx->out_path)), when);
+            st->replace_logged = true;
+        }
+        return ctx->out_path;
+    }
     char kept[sizeof ctx->out_path];
     snprintf(kept, sizeof kept, "%s", ctx->out_path);
     if ((size_t)snprintf(ctx->out_path, sizeof ctx->out_path, "%s-check-failed%s", ctx->out_base, st->suffix) >=

@@ -58,6 +58,7 @@ typedef struct ExportStage {
                                 runtime when the host has it (registry row's `run`); NULL: not tried */
     const char *suffix;      /* the suffix export_stage_out_path put after ctx->out_base */
     CheckStatus check;       /* what export_stage_numeric said (CHECK_SKIPPED until then) */
+    bool replace_logged;     /* export_stage_final_path said which earlier artifact goes */
     const Graph *reference;  /* NULL, or what the numeric check compares with instead of the
                                 source: the source as a lossy storage (int8 weights) made it, set
                                 by the stage (it owns the graph; within 1e-4 per channel) */
@@ -92,6 +93,8 @@ int export_stage_out_path(ExportStage *st, const char *suffix, char *err, size_t
  * as it is, byte for byte, and the new one is kept beside it as out_base + "-check-failed" +
  * suffix ("yolov8n-check-failed.onnx", "yolov8n-check-failed_openvino_model"), which a
  * later failed export replaces; ctx->out_path is changed to that name and a warning logged.
+ * Otherwise, when something is there, a warning says that this earlier artifact is replaced
+ * (its size and time; once per stage).
  * Both commits below call it; a stage that commits by itself calls it before. */
 const char *export_stage_final_path(ExportStage *st);
 

@@ -89,7 +89,7 @@ check tui_resize_during_export [ $ok = 1 ]
 tui_keys y C-l
 check tui_ctrl_l_redraws tui_wait y "1:Graph" 2
 tui_wait y "ONNX +(done|failed)" 240
-check tui_export_from_yaml_written test -s "$D1/yolov8n.onnx"
+check tui_export_from_yaml_written test -s "$D1/yolov8n-imgsz1280-half.onnx"  # named by its arguments
 tui_quit y
 check tui_quit_clean sh -c "$TMUX_CMD capture-pane -p -t y | grep -q 'EXITED=0'"
 check tui_no_sanitizer_report sh -c "! grep -q 'Sanitizer' '$TUI_TMP/y.stderr'"
@@ -178,7 +178,7 @@ check tui_export_command_line tui_wait p "yolo export model=yolov8n.pt format=on
 tui_keys p r
 check tui_jobs_streams_log tui_wait p "ONNX: starting export" 30
 if tui_wait p "export success" 240; then pass tui_jobs_export_success; else fail tui_jobs_export_success "$(tui_cap p | tail -12)"; fi
-check tui_onnx_file_exists test -s "$D5/yolov8n.onnx"
+check tui_onnx_file_exists test -s "$D5/yolov8n-imgsz672-half.onnx"  # named by its arguments
 tui_keys p 4
 check tui_compare_lists_onnx tui_wait p "ONNX +✅ +[0-9.]+ MB" 3
 # open an ONNX file from the command line: the tree shows its name groups

@@ -80,8 +80,8 @@ tui_wait m "\[en\]" 3
 
 # an ONNX export, then its row's live columns
 tui_keys m :; tui_type m "export format=onnx imgsz=320"; tui_keys m Enter
-i=0; while [ $i -lt 120 ] && [ ! -s "$D/yolov8n.onnx" ]; do sleep 0.5; i=$((i + 1)); done
-check tui_matrix_export_written test -s "$D/yolov8n.onnx"
+i=0; while [ $i -lt 120 ] && [ ! -s "$D/yolov8n-imgsz320.onnx" ]; do sleep 0.5; i=$((i + 1)); done
+check tui_matrix_export_written test -s "$D/yolov8n-imgsz320.onnx"
 sleep 1
 tui_keys m 5
 for i in 1 2 3 4 5 6 7 8 9; do tui_keys m Right; done

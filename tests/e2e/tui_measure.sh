@@ -47,7 +47,7 @@ else fail tui_compare_benchmark_figures "$(tui_cap m | head -6)"; fi
 check tui_compare_benchmark_done tui_wait m "benchmark of 1 artifact done" 5
 # p: the last image predicted again with the selected artifact
 tui_keys m p
-if tui_wait m "^Predict: bus.jpg with yolov8n.onnx in " 120; then pass tui_compare_predict_artifact; else fail tui_compare_predict_artifact "$(tui_cap m | head -3)"; fi
+if tui_wait m "^Predict: bus.jpg with yolov8n-imgsz320.onnx in " 120; then pass tui_compare_predict_artifact; else fail tui_compare_predict_artifact "$(tui_cap m | head -3)"; fi
 tui_quit m
 
 # ---- colour modes: 16 colours (grey levels), and NO_COLOR (characters) ---------------------------

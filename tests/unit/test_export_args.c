@@ -328,7 +328,7 @@ static void test_rules_table(void)
 
 static void test_key_table(void)
 {
-    EXPECT_EQ_INT(EXPORT_KEY_COUNT, 29);
+    EXPECT_EQ_INT(EXPORT_KEY_COUNT, 30); /* project= joined the peer's keys */
     ExportArgs a;
     export_args_init(&a);
     EXPECT_EQ_INT(a.given, 0);
@@ -501,6 +501,71 @@ static void test_applies(void)
         }
 }
 
+/* The workbench names a variant by what differs from the defaults' effective values; the words
+ * are what Compare shows.  Keys the format ignores or that say where it runs never count. */
+static void test_variants(void)
+{
+    static const struct {
+        const char *words, *file, *text;
+    } cases[] = {
+        {"format=onnx", "", ""},
+        {"format=onnx half", "half", "half"},
+        {"format=onnx half dynamic opset=12", "half-dynamic-opset12", "half dynamic opset=12"},
+        {"format=onnx imgsz=320 simplify=False", "imgsz320-nosimplify", "imgsz=320 simplify=False"},
+        {"format=onnx imgsz=480,640 batch=4", "imgsz480x640-batch4", "imgsz=480,640 batch=4"},
+        {"format=onnx nms conf=0.4 iou=0.5", "nms-conf0.4-iou0.5", "nms conf=0.4 iou=0.5"},
+        {"format=onnx conf=0.4", "", ""},                         /* conf without nms changes nothing */
+        {"format=torchscript opset=12 workspace=4", "", ""},      /* ignored by the format */
+        {"format=onnx device=cpu verbose name=x project=out", "", ""}, /* where, not what */
+        {"format=openvino backend=ovc half", "half-ovc", "half backend=ovc"},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        ExportArgs a, d;
+        export_args_init(&a);
+        export_args_init(&d);
+        char buf[512], *argv[16];
+        snprintf(buf, sizeof buf, "%s", cases[i].words);
+        int argc = 0;
+        for (char *t = strtok(buf, " "); t && argc < 16; t = strtok(NULL, " ")) argv[argc++] = t;
+        EXPECT_EQ_INT(export_args_parse_argv(&a, argc, argv, NULL), 0);
+        export_args_set(&d, "format", a.format, NULL);
+        ExportEffective ea, ed;
+        ExportMsgs m;
+        export_msgs_clear(&m);
+        export_args_validate(&a, NULL, &ea, &m);
+        export_msgs_clear(&m);
+        export_args_validate(&d, NULL, &ed, &m);
+        char file[256], text[256];
+        export_args_variant(&ea.args, &ed.args, ea.fmt->id, EXPORT_VARIANT_FILE, file, sizeof file);
+        export_args_variant(&ea.args, &ed.args, ea.fmt->id, EXPORT_VARIANT_WORDS, text, sizeof text);
+        EXPECT_EQ_STR(file, cases[i].file);
+        EXPECT_EQ_STR(text, cases[i].text);
+    }
+    /* name= is a file name (project= is the folder); the yolo line leaves both out */
+    ExportArgs a;
+    export_args_init(&a);
+    ExportMsgs m;
+    export_msgs_clear(&m);
+    char *words[] = {"format=onnx", "name=a/b"};
+    export_args_parse_argv(&a, 2, words, &m);
+    EXPECT(export_args_validate(&a, NULL, NULL, &m) != 0);
+    EXPECT_CONTAINS(m.items[m.n - 1].text, "name='a/b' is not a file name");
+    export_args_set(&a, "name", "v1", NULL);
+    export_args_set(&a, "project", "out", NULL);
+    export_msgs_clear(&m);
+    EXPECT_EQ_INT(export_args_validate(&a, NULL, NULL, &m), 0);
+    char *yolo = export_args_command(&a, EXPORT_CMD_YOLO), *ours = export_args_command(&a, EXPORT_CMD_YOLOPORT);
+    EXPECT_EQ_STR(yolo, "yolo export format=onnx");
+    EXPECT_EQ_STR(ours, "yoloport export format=onnx name=v1 project=out");
+    free(yolo);
+    free(ours);
+    export_args_set(&a, "format", "rknn", NULL); /* RKNN's name= is the chip: the yolo line keeps it */
+    export_args_set(&a, "name", "rk3576", NULL);
+    yolo = export_args_command(&a, EXPORT_CMD_YOLO);
+    EXPECT_EQ_STR(yolo, "yolo export format=rknn name=rk3576");
+    free(yolo);
+}
+
 static void test_facts_from_meta(void)
 {
     GraphMeta meta;
@@ -538,5 +603,6 @@ int main(void)
     RUN(test_stray_equals);
     RUN(test_applies);
     RUN(test_facts_from_meta);
+    RUN(test_variants);
     return check_done();
 }

@@ -99,12 +99,40 @@ static void test_out_base(void)
         {"cfg/yolov8n-pose.yaml", "yolov8n-pose"},
         {"yolo11n-obb.yml", "yolo11n-obb"},
         {"dir.v2/model", "dir.v2/model"},
+        /* a folder model: its format's folder suffix goes, it lands beside the folder */
+        {"ref/yolov8n_int8_openvino_model/", "ref/yolov8n_int8"},
+        {"yolov8n_ncnn_model", "yolov8n"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *b = export_out_base(cases[i].in);
         EXPECT_EQ_STR(b, cases[i].want);
         free(b);
     }
+    /* name= is the artifact's name, project= its folder; RKNN's name is its chip */
+    ExportArgs a;
+    export_args_init(&a);
+    const FormatInfo *onnx = registry_get(FMT_ONNX), *rknn = registry_get(FMT_RKNN), *tfl = registry_get(FMT_TFLITE);
+    char *b = export_out_base_for("models/yolov8n.pt", &a, onnx);
+    EXPECT_EQ_STR(b, "models/yolov8n");
+    free(b);
+    export_args_set(&a, "name", "yolov8n-half", NULL);
+    b = export_out_base_for("models/yolov8n.pt", &a, onnx);
+    EXPECT_EQ_STR(b, "models/yolov8n-half");
+    free(b);
+    b = export_out_base_for("models/yolov8n.pt", &a, rknn);
+    EXPECT_EQ_STR(b, "models/yolov8n");
+    free(b);
+    export_args_set(&a, "project", "runs/exp/", NULL);
+    b = export_replaced_path("models/yolov8n.pt", &a, onnx);
+    EXPECT_EQ_STR(b, "runs/exp/yolov8n-half.onnx");
+    free(b);
+    b = export_replaced_path("models/yolov8n.pt", &a, tfl); /* TF Lite's files live in the _saved_model folder */
+    EXPECT_EQ_STR(b, "runs/exp/yolov8n-half_saved_model");
+    free(b);
+    export_args_set(&a, "name", "None", NULL);
+    b = export_out_base_for("yolov8n.yaml", &a, onnx);
+    EXPECT_EQ_STR(b, "runs/exp/yolov8n");
+    free(b);
 }
 
 static void test_metadata_dict(void)

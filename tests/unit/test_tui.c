@@ -16,6 +16,9 @@
 #include "tui/help.h"
 #include "tui/keymap.h"
 #include "tui/prompt.h"
+#include "tui/session.h"
+#include "engine/core/fileio.h"
+#include "engine/export/export.h"
 #include "widgets/form.h"
 #include "widgets/tree.h"
 
@@ -276,6 +279,81 @@ static void test_export_pane_inline_validation(void)
     free(app);
 }
 
+/* Variants of one model stand side by side: each named by what differs from the defaults
+ * (the defaults' export keeps the peer's name), and each Compare row knows whether its file
+ * is still the one it wrote; Delete removes only that. */
+static void test_variants_and_artifacts(void)
+{
+    App *app = xcalloc(1, sizeof *app);
+    app->graph = fixture_graph(2);
+    snprintf(app->model_path, sizeof app->model_path, "fixture.yaml");
+    static const struct {
+        const char *words, *name, *variant;
+    } cases[] = {
+        {"format=onnx", NULL, ""},
+        {"format=onnx half", "fixture-half", "half"},
+        {"format=onnx half dynamic opset=12", "fixture-half-dynamic-opset12", "half dynamic opset=12"},
+        {"format=openvino half", "fixture-half", "half"},
+        {"format=onnx half name=mine", NULL, "half"}, /* the user's name stands */
+    };
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        ExportArgs a;
+        export_args_init(&a);
+        export_args_set(&a, "model", "fixture.yaml", NULL);
+        char buf[256], *argv[8];
+        snprintf(buf, sizeof buf, "%s", cases[i].words);
+        int argc = 0;
+        for (char *t = strtok(buf, " "); t && argc < 8; t = strtok(NULL, " ")) argv[argc++] = t;
+        export_args_parse_argv(&a, argc, argv, NULL);
+        ModelFacts facts;
+        export_facts_from_meta(&app->graph->meta, &facts);
+        ExportEffective eff;
+        ExportMsgs m;
+        export_msgs_clear(&m);
+        EXPECT_EQ_INT(export_args_validate(&a, &facts, &eff, &m), 0);
+        char variant[256];
+        char *name = session_variant_name(app, &a, &eff, variant, sizeof variant);
+        if (cases[i].name) EXPECT_EQ_STR(name, cases[i].name);
+        else EXPECT_MSG(!name, "%s: named %s", cases[i].words, name);
+        EXPECT_EQ_STR(variant, cases[i].variant);
+        free(name);
+    }
+
+    char dir[] = "/tmp/yoloport-variantsXXXXXX";
+    EXPECT(mkdtemp(dir) != NULL);
+    char path[256];
+    snprintf(path, sizeof path, "%s/fixture-half.onnx", dir);
+    EXPECT_EQ_INT(fileio_write_atomic(path, "one", 3, NULL, 0), 0);
+    ExportArgs a;
+    export_args_init(&a);
+    ExportRecord rec;
+    memset(&rec, 0, sizeof rec);
+    ExportRun *run = export_run_new(&a, false);
+    rec.run = run;
+    rec.finished = true;
+    run->status = EXPORT_OK;
+    snprintf(run->last_path, sizeof run->last_path, "%s", path);
+    snprintf(rec.replaces, sizeof rec.replaces, "%s", path);
+    EXPECT_EQ_INT(session_artifact_state(&rec), ARTIFACT_NONE); /* not stamped: it wrote nothing yet */
+    session_stamp_artifact(&rec);
+    EXPECT_EQ_INT(session_artifact_state(&rec), ARTIFACT_PRESENT);
+    unlink(path);
+    EXPECT_EQ_INT(fileio_write_atomic(path, "other export", 12, NULL, 0), 0);
+    EXPECT_EQ_INT(session_artifact_state(&rec), ARTIFACT_REPLACED);
+    EXPECT_EQ_INT(session_delete_artifact(app, &rec), -1); /* another export's file stays */
+    EXPECT(file_exists(path));
+    EXPECT_CONTAINS(app->status, "was replaced since");
+    session_stamp_artifact(&rec);
+    EXPECT_EQ_INT(session_delete_artifact(app, &rec), 0);
+    EXPECT(!file_exists(path));
+    EXPECT_EQ_INT(session_artifact_state(&rec), ARTIFACT_GONE);
+    EXPECT_CONTAINS(app->status, "deleted");
+    export_run_free(run);
+    rmdir(dir);
+    graph_free(app->graph);
+    free(app);
+}
+
 static void type_keys(Pane *p, App *app, const char *s)
 {
     for (; *s; s++) p->ops->key(p, app, CMD_NONE, (wint_t)(unsigned char)*s, false);
@@ -412,5 +490,6 @@ int main(void)
     RUN(test_export_pane_form_check);
     RUN(test_generated_files_in_sync);
     RUN(test_cli_size_report);
+    RUN(test_variants_and_artifacts);
     return check_done();
 }
