@@ -424,7 +424,8 @@ static int queue_export(App *app, const ExportArgs *args, bool confirmed)
     }
     char *replaces = export_replaced_path(a.model, &a, eff.fmt);
     struct stat sb;
-    if (!confirmed && lstat(replaces, &sb) == 0 && !session_wrote(app, replaces)) {
+    /* the model itself is never replaced: the pipeline says so (nothing to ask) */
+    if (!confirmed && strcmp(replaces, a.model) != 0 && lstat(replaces, &sb) == 0 && !session_wrote(app, replaces)) {
         vec_push(&app->pending_exports, sizeof a, &a);
         ask_replace(app);
         free(replaces);

@@ -816,6 +816,16 @@ const float *exec_tensor(const Exec *e, const char *name, int64_t *dims, int *ra
     return value_as_float(&e->vals[t], dims, rank);
 }
 
+int exec_tensor_shape(const Exec *e, int t, int64_t *dims, int *rank, bool *is_int)
+{
+    if (t < 0 || t >= e->g->n_tensors || !e->vals[t].ready) return -1;
+    const Value *v = &e->vals[t];
+    *rank = v->rank;
+    memcpy(dims, v->dims, sizeof(int64_t) * (size_t)v->rank);
+    *is_int = v->type == VT_I64;
+    return 0;
+}
+
 bool value_consumable(const Exec *e, const Node *n, const Value *src)
 {
     if (e->keep_all || !src || !src->owned) return false;

@@ -72,6 +72,10 @@ const float *exec_output(const Exec *e, int i, int64_t *dims, int *rank);
  * keep_all is on: then every tensor is produced and keeps its value until the next run. */
 void exec_keep_all(Exec *e, int on);
 const float *exec_tensor(const Exec *e, const char *name, int64_t *dims, int *rank);
+/* Tensor t's shape after a run with keep_all on (shape inference): dims (up to
+ * GRAPH_MAX_RANK), *rank, and whether it holds integers or booleans (computed as int64)
+ * rather than floats.  0, or -1 when the run did not produce it. */
+int exec_tensor_shape(const Exec *e, int t, int64_t *dims, int *rank, bool *is_int);
 
 /* Watching every tensor a run produces (INT8 calibration statistics) without keeping them
  * all: fn is called on the thread running exec_run after each node, once per output, with

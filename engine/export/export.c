@@ -12,6 +12,7 @@
 
 #include "engine/core/imgsz.h"
 #include "engine/core/util.h"
+#include "engine/passes/passes.h"
 #include "engine/remote/remote.h"
 #include "engine/tools/stages.h"
 
@@ -401,6 +402,98 @@ static int check_args(const GraphMeta *meta, bool builds, LoadOptions *lo, void 
     return 0;
 }
 
+/* Quantisation a file holds (FakeQuantize, QuantizeLinear/DequantizeLinear on data that is not
+ * a constant: the activations' ranges) that the target format cannot write is refused before
+ * anything is written, by name: true + message.  Quantised weights are constants the writer's
+ * simplification folds, and pass. */
+static bool source_quant_refused(const Graph *g, const FormatInfo *fi, const char *model, char *msg, size_t len)
+{
+    if (!fi || !fi->write_ops) return false; /* a tool makes it: the tool decides */
+    int first = -1, count = 0;
+    for (int i = 0; i < g->n_nodes; i++) {
+        const Node *n = &g->nodes[i];
+        if (n->op != OP_FAKE_QUANTIZE && n->op != OP_QUANTIZE_LINEAR && n->op != OP_DEQUANTIZE_LINEAR) continue;
+        int x = n->n_inputs > 0 ? n->inputs[0] : -1;
+        if (x < 0 || g->tensors[x].data || fi->write_ops(n->op) == OP_WRITE_YES) continue;
+        if (first < 0) first = i;
+        count++;
+    }
+    if (first < 0) return false;
+    const Node *n = &g->nodes[first];
+    snprintf(msg, len,
+             "%s is quantised (%d %s node%s on activations, '%s' first), which %s cannot carry: export it to a format "
+             "that keeps its quantisation (OpenVINO), or export the float model",
+             model, count, n->op_type, count == 1 ? "" : "s", n->name, fi->name);
+    return true;
+}
+
+/* An export to the model's own format under its default name would replace the model (an
+ * ONNX file exported to ONNX at opset 12): named by what differs from the defaults instead
+ * (yolov8n-opset12), as the workbench names variants.  Heap base path, or NULL when it keeps
+ * its name (name= given, another file, or nothing differs: the stage then refuses). */
+static char *name_beside_model(const Graph *g, const char *model, const ExportArgs *a, const FormatInfo *fi,
+                               const char *out_base)
+{
+    if (!fi || !fi->suffix || (!export_args_is_none(a, EXPORT_KEY_NAME) && a->name[0])) return NULL;
+    char *path = xasprintf("%s%s", out_base, fi->suffix);
+    size_t ml = strlen(model);
+    while (ml > 1 && model[ml - 1] == '/') ml--;
+    bool same = strlen(path) == ml && !strncmp(path, model, ml);
+    free(path);
+    if (!same) return NULL;
+    ModelFacts facts;
+    export_facts_from_meta(&g->meta, &facts);
+    ExportArgs d;
+    export_args_init(&d);
+    export_args_set(&d, "format", fi->argument, NULL);
+    ExportEffective deff;
+    ExportMsgs m;
+    export_msgs_clear(&m);
+    export_args_validate(&d, &facts, &deff, &m);
+    char variant[256];
+    export_args_variant(a, &deff.args, fi->id, EXPORT_VARIANT_FILE, variant, sizeof variant);
+    return variant[0] ? xasprintf("%s-%s", out_base, variant) : NULL;
+}
+
+/* A stored graph whose file leaves tensor shapes out (an ONNX file without value_info):
+ * every shape inferred by one run at the export's input size (pass_infer_shapes); with a
+ * static input, what is computed from shapes alone (the anchors' sizes of a Detect head)
+ * becomes constants (pass_fold_static), as every writer can express them. */
+static int source_shapes(Job *job, Graph *g, const char *prefix, const int64_t *in_dims, bool dynamic, char *err,
+                         size_t errlen)
+{
+    double t = now_seconds();
+    if (!dynamic && g->n_inputs == 1) { /* a dynamic model exported at one size: its input fixed to it */
+        Tensor *x = &g->tensors[g->inputs[0]];
+        bool fixed = false;
+        for (int i = 0; i < x->rank && i < 4; i++)
+            if (x->dims[i] < 0 || x->dim_names[i]) {
+                x->dims[i] = in_dims[i];
+                x->dim_names[i] = NULL;
+                fixed = true;
+            }
+        if (fixed) {
+            for (int k = 0; k < g->n_tensors; k++) { /* shapes that followed the input's are found again */
+                Tensor *u = &g->tensors[k];
+                if (u->producer < 0 || u->data) continue;
+                for (int i = 0; i < u->rank; i++)
+                    if (u->dims[i] < 0 || u->dim_names[i]) u->rank = 0;
+            }
+            job_log(job, JOB_LOG_INFO, "%s its dynamic input is fixed to %lldx%lldx%lldx%lld for this export (dynamic=False)",
+                    prefix, (long long)in_dims[0], (long long)in_dims[1], (long long)in_dims[2], (long long)in_dims[3]);
+        }
+    }
+    int n = 0;
+    if (pass_infer_shapes(g, in_dims, 4, &n, err, errlen) != 0) return -1;
+    if (n > 0)
+        job_log(job, JOB_LOG_INFO, "%s shapes inferred for %d tensors the file does not describe (one run at %lldx%lldx%lldx%lld, %.1fs)",
+                prefix, n, (long long)in_dims[0], (long long)in_dims[1], (long long)in_dims[2], (long long)in_dims[3],
+                now_seconds() - t);
+    int folded = pass_fold_static(g);
+    if (folded > 0) job_log(job, JOB_LOG_INFO, "%s %d tensors computed from shapes alone folded to constants (a static input)", prefix, folded);
+    return 0;
+}
+
 /* project=: make the folder and the missing folders above it; *made gets the topmost one
  * made ("" when it existed).  0, or -1 + message. */
 static int make_project_dir(Job *job, const char *project, char *made, size_t made_len, char *err, size_t errlen)
@@ -499,7 +592,7 @@ int export_job_body(Job *job, void *user, char *err, size_t errlen)
                 g->meta.model_name ? g->meta.model_name : "Model", summary_fused_label(fs) ? " (fused)" : "", str_thousands(l, sizeof l, fs->layers),
                 str_thousands(p, sizeof p, fs->parameters), str_thousands(gr, sizeof gr, fs->gradients), fs->gflops);
     }
-    int64_t src_bytes = file_exists(model) && !file_is_dir(model) ? path_size(model) : 0;
+    int64_t src_bytes = file_exists(model) ? path_size(model) : 0; /* a folder model: its files */
     if (src_bytes < 0) src_bytes = 0;
     report_free(&run->report);
     report_init(&run->report, model, src_bytes);
@@ -532,9 +625,23 @@ int export_job_body(Job *job, void *user, char *err, size_t errlen)
     report_colorstr(prefix, sizeof prefix, NULL, src_label, run->color);
     job_log(job, JOB_LOG_INFO, "\n%s starting from '%s' with input shape %s BCHW and output shape(s) %s (%.1f MB)",
             prefix, model, report_shape_tuple(tup, sizeof tup, in_dims, 4), shapes, report_mib(src_bytes));
+    if (src_row && !src_row->read_builds) { /* a stored graph: what every writer needs of it */
+        if (source_quant_refused(g, eff->fmt, model, msg, sizeof msg) ||
+            source_shapes(job, g, prefix, in_dims, a->dynamic, msg, sizeof msg) != 0) {
+            graph_free(g);
+            return fail(run, EXPORT_FAILED, err, errlen, msg);
+        }
+    }
 
     /* 4. the format's stage */
     char *out_base = export_out_base_for(model, a, eff->fmt);
+    char *renamed = name_beside_model(g, model, a, eff->fmt, out_base);
+    if (renamed) {
+        job_log(job, JOB_LOG_INFO, "%s%s would be the model it is made from: this export is named %s%s", out_base,
+                eff->fmt->suffix, renamed, eff->fmt->suffix);
+        free(out_base);
+        out_base = renamed;
+    }
     char made[4096] = ""; /* the part of project= this export made (removed when it fails) */
     if (!export_args_is_none(a, EXPORT_KEY_PROJECT) && a->project[0] &&
         make_project_dir(job, a->project, made, sizeof made, msg, sizeof msg) != 0) {

@@ -106,6 +106,19 @@ int pass_simplify(Graph *g, SimplifyStats *stats, char *err, size_t errlen);
  * unchanged). */
 int pass_fold_static(Graph *g);
 
+/* ---- shape inference (engine/passes/passes_shapes.c) ------------------------------------------ */
+
+/* Every tensor a node produces whose element type or shape the file left out (an ONNX file
+ * without value_info, as the peer's exports are) gets them: the graph runs once in the
+ * executor on zeros bound to its one input at in_dims (every shape, axis and index checked
+ * as in any run), and twice when that input has dynamic dims, so that a dim that follows the
+ * input's size stays dynamic (-1).  Element types: integers as the producer says (Cast's
+ * target, comparisons bool, else int64), floats as the producer's float inputs (float32 by
+ * default).  Declared tensors keep their declaration; a tensor the run did not produce is
+ * left as it is.  *n_inferred (may be NULL) counts the tensors filled.  0 (also when nothing
+ * is unknown), or -1 + message (the graph does not run at in_dims). */
+int pass_infer_shapes(Graph *g, const int64_t *in_dims, int in_rank, int *n_inferred, char *err, size_t errlen);
+
 /* ---- box coordinates (engine/passes/passes_boxes.c) ----------------------------------------- */
 
 /* Scale output0's box rows (x, y, w, h; for pose also every keypoint's x and y) by the input

@@ -398,6 +398,67 @@ static void test_simplify_keeps_dynamic_shapes(void)
     graph_free(g);
 }
 
+/* A graph read without shapes (an ONNX file without value_info): one run fills every
+ * tensor's rank, dims and element type, a dim that follows a dynamic input stays dynamic,
+ * and a declared tensor keeps its declaration. */
+static void test_infer_shapes(void)
+{
+    for (int dyn = 0; dyn < 2; dyn++) {
+        Graph *g = graph_new();
+        int64_t xd[4] = {dyn ? -1 : 1, 2, 4, 4};
+        int x = input(g, "x", DT_F32, 4, xd);
+        if (dyn) g->tensors[x].dim_names[0] = "batch";
+        float wv[3 * 2 * 1 * 1] = {1, 0, 0, 1, 1, 1};
+        int w = graph_add_const(g, "w", DT_F32, 4, (int64_t[]){3, 2, 1, 1}, wv);
+        int y = graph_add_tensor(g, "y", DT_UNDEFINED, 0, NULL);
+        int cins[2] = {x, w};
+        node(g, "Conv", cins, 2, y);
+        int shp = graph_add_tensor(g, "shape", DT_UNDEFINED, 0, NULL);
+        node(g, "Shape", &y, 1, shp);
+        int64_t four = 4;
+        int c4 = graph_add_const(g, "four", DT_I64, 0, NULL, &four);
+        int eq = graph_add_tensor(g, "is4", DT_UNDEFINED, 0, NULL);
+        int eins[2] = {shp, c4};
+        node(g, "Equal", eins, 2, eq);
+        int out = graph_add_tensor(g, "output0", DT_F32, 4, (int64_t[]){-1, 3, 4, 4}); /* declared */
+        node(g, "Sigmoid", &y, 1, out);
+        output(g, out);
+        output(g, eq);
+        char err[256] = "";
+        int n = -1;
+        EXPECT_EQ_INT(pass_infer_shapes(g, (int64_t[]){1, 2, 4, 4}, 4, &n, err, sizeof err), 0);
+        EXPECT_EQ_INT(n, 3);
+        const Tensor *ty = &g->tensors[y], *ts = &g->tensors[shp], *te = &g->tensors[eq], *to = &g->tensors[out];
+        EXPECT_EQ_INT(ty->rank, 4);
+        EXPECT_EQ_INT(ty->dims[0], dyn ? -1 : 1);
+        EXPECT_EQ_INT(ty->dims[1], 3);
+        EXPECT_EQ_INT(ty->dims[3], 4);
+        EXPECT_EQ_INT(ty->dtype, DT_F32);
+        EXPECT_EQ_INT(ts->rank, 1);
+        EXPECT_EQ_INT(ts->dims[0], 4);
+        EXPECT_EQ_INT(ts->dtype, DT_I64);
+        EXPECT_EQ_INT(te->dtype, DT_BOOL);
+        EXPECT_EQ_INT(to->dims[0], -1); /* as declared */
+        /* nothing unknown: nothing runs */
+        EXPECT_EQ_INT(pass_infer_shapes(g, (int64_t[]){1, 2, 4, 4}, 4, &n, err, sizeof err), 0);
+        EXPECT_EQ_INT(n, 0);
+        graph_free(g);
+    }
+    /* a graph that does not run at the size says why */
+    Graph *g = graph_new();
+    int x = input(g, "x", DT_F32, 2, (int64_t[]){2, 3});
+    int r = graph_add_tensor(g, "r", DT_UNDEFINED, 0, NULL);
+    int64_t bad[2] = {4, 4};
+    int sh = graph_add_const(g, "s", DT_I64, 1, (int64_t[]){2}, bad);
+    int rins[2] = {x, sh};
+    node(g, "Reshape", rins, 2, r);
+    output(g, r);
+    char err[256] = "";
+    EXPECT(pass_infer_shapes(g, (int64_t[]){2, 3}, 2, NULL, err, sizeof err) != 0);
+    EXPECT_CONTAINS(err, "does not run at the export's input size");
+    graph_free(g);
+}
+
 static void test_toposort_and_clone(void)
 {
     Graph *g = graph_new();
@@ -434,5 +495,6 @@ int main(void)
     RUN(test_simplify_folds_shape_chain_and_dead_nodes);
     RUN(test_simplify_keeps_dynamic_shapes);
     RUN(test_toposort_and_clone);
+    RUN(test_infer_shapes);
     return check_done();
 }
