@@ -318,9 +318,11 @@ int app_run_command(App *app, Command cmd, const char *arg)
     case CMD_THEME: {
         char err[256] = "";
         const char *name = *arg ? arg : "dark";
-        if (theme_load(&app->theme, paths_themes_dir(), name, app->theme.mode, err, sizeof err) != 0)
-            app_status(app, MSG_ERROR, "%s", err);
-        else app_status(app, MSG_OK, "theme %s%s", name, app->theme.mode == COLOR_MODE_MONO ? " (no colour: attributes only)" : "");
+        if (theme_load(&app->theme, paths_themes_dir(), name, app->theme.mode, err, sizeof err) != 0) {
+            app_status(app, MSG_ERROR, "%s; the theme stays %s", err, app->theme_name); /* nothing changed */
+            return R_REDRAW;
+        }
+        app_status(app, MSG_OK, "theme %s%s", name, app->theme.mode == COLOR_MODE_MONO ? " (no colour: attributes only)" : "");
         snprintf(app->theme_name, sizeof app->theme_name, "%s", name);
         app->full_redraw = true;
         return R_REDRAW;
@@ -692,6 +694,15 @@ int tui_main(int argc, char **argv)
         free(kv);
         free(app);
         return pr == 1 ? 0 : 2;
+    }
+    if (theme_given) { /* --theme NAME: refused before anything starts */
+        char terr[512];
+        if (theme_check(paths_themes_dir(), app->theme_name, terr, sizeof terr) != 0) {
+            fprintf(stderr, "yoloport: %s\n", terr);
+            free(kv);
+            free(app);
+            return 2;
+        }
     }
     config_paths(app);
     keymap_init_defaults(&app->keymap);

@@ -11,6 +11,7 @@
 #include "tui/matrix_render.h"
 #include "engine/core/textwidth.h"
 #include "engine/core/util.h"
+#include "engine/export/report.h"
 
 /* ---- a growable string ---- */
 
@@ -53,13 +54,8 @@ static void buf_endline(Buf *b, const char *eol)
 
 /* ---- live-column texts ---- */
 
-static void format_size(int64_t bytes, char *buf, size_t len)
-{
-    if (bytes < 1000) snprintf(buf, len, "%lld B", (long long)bytes);
-    else if (bytes < 1000 * 1000) snprintf(buf, len, "%.1f kB", (double)bytes / 1e3);
-    else if (bytes < 1000LL * 1000 * 1000) snprintf(buf, len, "%.1f MB", (double)bytes / 1e6);
-    else snprintf(buf, len, "%.2f GB", (double)bytes / 1e9);
-}
+/* The size as every other screen and the log write it: the peer's "MB" (MiB, report_mib). */
+static void format_size(int64_t bytes, char *buf, size_t len) { snprintf(buf, len, "%.1f MB", report_mib(bytes)); }
 
 const char *matrix_live_avail_text(const Matrix *m, const MatrixLive *row, char *buf, size_t len)
 {

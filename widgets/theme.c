@@ -2,6 +2,7 @@
 #include "widgets/theme.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -259,11 +260,62 @@ static char *read_text(const char *path)
     return buf;
 }
 
+static void theme_path(const char *dir, const char *name, char *path, size_t len)
+{
+    size_t nl = strlen(name);
+    if (strchr(name, '/') || (nl > 6 && !strcmp(name + nl - 6, ".theme"))) snprintf(path, len, "%s", name);
+    else snprintf(path, len, "%s/%s.theme", dir ? dir : ".", name);
+}
+
+/* The theme names in dir, "dark, high-contrast, light, mono", sorted. */
+static void theme_names(const char *dir, char *buf, size_t len)
+{
+    char names[32][64];
+    int n = 0;
+    DIR *d = opendir(dir ? dir : ".");
+    struct dirent *e;
+    while (d && (e = readdir(d)) && n < 32) {
+        size_t l = strlen(e->d_name);
+        if (l > 6 && l - 6 < sizeof names[0] && !strcmp(e->d_name + l - 6, ".theme"))
+            snprintf(names[n++], sizeof names[0], "%.*s", (int)(l - 6), e->d_name);
+    }
+    if (d) closedir(d);
+    qsort(names, (size_t)n, sizeof names[0], (int (*)(const void *, const void *))strcmp);
+    size_t o = 0;
+    buf[0] = 0;
+    for (int i = 0; i < n && o < len; i++) o += (size_t)snprintf(buf + o, len - o, "%s%s", i ? ", " : "", names[i]);
+}
+
+int theme_check(const char *dir, const char *name, char *err, size_t errlen)
+{
+    char dummy[8];
+    if (!err) err = dummy, errlen = sizeof dummy;
+    err[0] = 0;
+    if (!name || !*name || !strcmp(name, "dark")) return 0; /* built in */
+    char path[4096];
+    theme_path(dir, name, path, sizeof path);
+    char *text = read_text(path);
+    if (!text) {
+        char names[512];
+        theme_names(dir, names, sizeof names);
+        snprintf(err, errlen, "theme %s: no such theme (%s)", name, names[0] ? names : "dark");
+        return -1;
+    }
+    Theme scratch;
+    memset(&scratch, 0, sizeof scratch);
+    char msg[256] = "";
+    int rc = parse_into(&scratch, text, COLOR_MODE_MONO, NULL, msg, sizeof msg); /* syntax only: no colour pairs */
+    free(text);
+    if (rc) snprintf(err, errlen, "theme %s: %s", path, msg);
+    return rc;
+}
+
 int theme_load(Theme *th, const char *dir, const char *name, ColorMode mode, char *err, size_t errlen)
 {
     char dummy[8];
     if (!err) err = dummy, errlen = sizeof dummy;
     err[0] = 0;
+    if (theme_check(dir, name, err, errlen) != 0) return -1; /* refused: th and the colour pairs unchanged */
     bool ascii = th->g.ascii;
     memset(th, 0, sizeof *th);
     theme_glyphs(th, ascii);
@@ -278,9 +330,7 @@ int theme_load(Theme *th, const char *dir, const char *name, ColorMode mode, cha
     parse_into(th, builtin_dark, mode, &pt, err, errlen);
     err[0] = 0;
     char path[4096];
-    size_t nl = strlen(name);
-    if (strchr(name, '/') || (nl > 6 && !strcmp(name + nl - 6, ".theme"))) snprintf(path, sizeof path, "%s", name);
-    else snprintf(path, sizeof path, "%s/%s.theme", dir ? dir : ".", name);
+    theme_path(dir, name, path, sizeof path);
     char *text = read_text(path);
     if (!text) {
         if (!strcmp(name, "dark")) return 0; /* built-in */

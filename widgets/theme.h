@@ -105,10 +105,16 @@ ColorMode theme_detect_mode(bool no_color);
 /* Fill th->g for UTF-8 or ASCII. */
 void theme_glyphs(Theme *th, bool ascii);
 
+/* Is `name` a theme that loads: the built-in dark, or a file NAME.theme in dir (or a path
+ * ending in .theme) whose every line parses?  0, or -1 + a message ("theme nope: no such
+ * theme (dark, high-contrast, light, mono)", or the file and the line).  Needs no terminal. */
+int theme_check(const char *dir, const char *name, char *err, size_t errlen);
+
 /* Load theme `name` (a file NAME.theme in dir, or a path ending in .theme) in the given
  * mode: sets up colour pairs (call after start_color() when mode != MONO).  Falls back to
- * built-in defaults for slots the file does not name.  In MONO mode the file is not read.
- * Returns 0, or -1 with a message (the theme is still usable: built-in defaults). */
+ * built-in defaults for slots the file does not name.  In MONO mode only the attributes
+ * apply (the file is still checked).  Returns 0, or -1 with a message (theme_check's): then
+ * nothing changed, neither th nor the terminal's colour pairs. */
 int theme_load(Theme *th, const char *dir, const char *name, ColorMode mode, char *err, size_t errlen);
 
 /* Parse one theme file's text into th (used by theme_load and the tests).  0 or -1 +

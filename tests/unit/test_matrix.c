@@ -234,7 +234,7 @@ static int max_line_width(const char *text, int *lines)
 static void fill_live(MatrixLive *live)
 {
     matrix_live_init(live, 14);
-    live[2] = (MatrixLive){MATRIX_AVAIL_BUILTIN, NULL, MATRIX_RUN_PASSED, 12200000, 1.4};
+    live[2] = (MatrixLive){MATRIX_AVAIL_BUILTIN, NULL, MATRIX_RUN_PASSED, 12792627, 1.4}; /* 12.2 MiB */
     live[4] = (MatrixLive){MATRIX_AVAIL_TOOL, "/usr/bin/trtexec", MATRIX_RUN_FAILED, -1, 3.0};
     live[5] = (MatrixLive){MATRIX_AVAIL_MISSING, NULL, MATRIX_RUN_NONE, -1, -1};
     live[1] = (MatrixLive){MATRIX_AVAIL_BUILTIN, NULL, MATRIX_RUN_CHECK_FAILED, 12400000, -1};
@@ -349,6 +349,11 @@ static void test_markdown_shape(void)
         EXPECT_EQ_INT(want, 3 + 7 + 2 + 1);     /* option, format, suffix, 7 criteria, here, last */
         EXPECT_CONTAINS(out, "| `engine` |");
         EXPECT_CONTAINS(out, "✅ 12.2 MB 1.4 s");
+        free(out);
+        /* one size unit everywhere: the peer's MB (MiB), as Jobs, Compare and the log write it */
+        live[2].size_bytes = 6600000;
+        out = matrix_render(m, &o);
+        EXPECT_CONTAINS(out, "✅ 6.3 MB 1.4 s");
         free(out);
         matrix_free(m);
     }

@@ -452,6 +452,33 @@ static void test_theme_files_parse(void)
         memset(&th, 0, sizeof th);
         char err[256] = "";
         EXPECT_MSG(theme_parse(&th, text, COLOR_MODE_MONO, err, sizeof err) == 0, "%s: %s", names[i], err);
+        /* every slot named (a slot a file leaves out keeps the built-in dark colours), and the
+         * mono theme's every slot in the terminal's own colours */
+        for (int slot = 0; slot < SLOT_COUNT; slot++) {
+            char want[80], *at;
+            snprintf(want, sizeof want, "\n%s ", theme_slot_name((ThemeSlot)slot));
+            at = strstr(text, want);
+            EXPECT_MSG(at != NULL, "%s names no %s", names[i], theme_slot_name((ThemeSlot)slot));
+            if (at && !strcmp(names[i], "mono")) {
+                char slotname[64], fg[32], bg[32];
+                EXPECT(sscanf(at + 1, "%63s %31s %31s", slotname, fg, bg) == 3);
+                EXPECT_MSG(!strcmp(fg, "default") && !strcmp(bg, "default"), "mono %s: %s %s", slotname, fg, bg);
+            }
+        }
+    }
+    /* a theme that does not exist is refused and changes nothing */
+    {
+        Theme th, before;
+        memset(&th, 0, sizeof th);
+        theme_load(&th, "themes", "light", COLOR_MODE_MONO, NULL, 0);
+        before = th;
+        char err[256] = "";
+        EXPECT(theme_load(&th, "themes", "nope", COLOR_MODE_MONO, err, sizeof err) != 0);
+        EXPECT_CONTAINS(err, "theme nope: no such theme (dark, high-contrast, light, mono)");
+        EXPECT(!memcmp(&th, &before, sizeof th));
+        EXPECT_EQ_STR(th.name, "light");
+        EXPECT(theme_check("themes", "mono", NULL, 0) == 0);
+        EXPECT(theme_check("themes", "dark", NULL, 0) == 0);
     }
     Theme th;
     memset(&th, 0, sizeof th);
