@@ -109,12 +109,17 @@ void app_status(App *app, MsgLevel level, const char *fmt, ...)
         if (*p == '\n' || *p == '\r' || *p == '\t') *p = ' ';
     app->status_level = level;
     app->status_time = now_seconds();
+    app->status_screen = app->screen; /* it belongs to the screen it was said on (app_status_global: all) */
     app->dirty = true;
 }
+
+void app_status_global(App *app) { app->status_screen = -1; }
 
 void app_show(App *app, int screen)
 {
     if (screen < 0 || screen >= SCREEN_COUNT || screen == app->screen) return;
+    /* a screen's message (a filter's count, a search miss) does not follow to the next one */
+    if (app->status_screen == app->screen) app->status[0] = '\0';
     app->prev_screen = app->screen;
     app->screen = screen;
     Pane *p = &app->panes[screen];
@@ -170,6 +175,7 @@ void app_adopt_model(App *app, const char *path, Graph *g, double t_ms)
     export_args_set(&app->args, "model", app->model_path, NULL);
     app_update_panes(app);
     app_status(app, MSG_OK, "opened %s in %.0f ms", app->model_path, t_ms);
+    app_status_global(app);
 }
 
 /* ---- commands ------------------------------------------------------------------------------ */
@@ -308,13 +314,20 @@ int app_run_command(App *app, Command cmd, const char *arg)
     case CMD_BACK:
         if (app->screen != SCREEN_GRAPH) app_show(app, app->prev_screen != app->screen ? app->prev_screen : SCREEN_GRAPH);
         return R_REDRAW;
-    case CMD_OPEN:
-        if (!*arg) {
+    case CMD_OPEN: {
+        char path[4096];
+        snprintf(path, sizeof path, "%s", arg);
+        size_t n = strlen(path); /* completion leaves a space after the path */
+        while (n && (path[n - 1] == ' ' || path[n - 1] == '\t')) path[--n] = '\0';
+        const char *p = path;
+        while (*p == ' ' || *p == '\t') p++;
+        if (!*p) {
             prompt_begin(app->prompt, PROMPT_COMMAND, "open ");
             return R_REDRAW;
         }
-        session_open_model(app, arg); /* read by a job: the workbench keeps running */
+        session_open_model(app, p); /* read by a job: the workbench keeps running */
         return R_REDRAW;
+    }
     case CMD_THEME: {
         char err[256] = "";
         const char *name = *arg ? arg : "dark";

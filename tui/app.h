@@ -135,6 +135,7 @@ struct App {
     Help *help;
     char status[512];
     MsgLevel status_level;
+    int status_screen;      /* the screen the message belongs to (-1: every screen) */
     double status_time;
     int tick;               /* animation counter for indeterminate progress */
     bool quit;
@@ -156,6 +157,10 @@ struct App {
 int app_update_panes(App *app);
 /* Status line message (printf-style).  Replaces the previous one. */
 void app_status(App *app, MsgLevel level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The status message just set is about the whole workbench (a job finished, a model opened):
+ * it stays when the screen changes.  Otherwise a message belongs to the screen it was set on,
+ * and leaving that screen clears it. */
+void app_status_global(App *app);
 /* Switch screens (remembers the previous one for `back`). */
 void app_show(App *app, int screen);
 /* Run a command by id with an optional argument string (from keys, help or `:`). */
@@ -189,8 +194,11 @@ void *pane_export_form(Pane *p);
 bool pane_export_select_format(Pane *p, App *app, const char *format);
 /* Export pane: reload the form from app->args (after :set). */
 void pane_export_sync(Pane *p, App *app);
-/* Jobs pane: select a job. */
+/* Jobs pane: select a job (the workbench's choice: while it waits in the queue, the job that
+ * runs is shown, and the selection moves on to the next one that starts, until a key moves it). */
 void pane_jobs_select(Pane *p, App *app, int job_id);
+/* Jobs pane: the selected job's id, -1 when none. */
+int pane_jobs_selected(Pane *p, App *app);
 /* Compare pane: the artifacts a benchmark takes -- the marked rows, or every finished export
  * with an artifact when none is marked -- up to max paths into out (valid until the next
  * update).  Returns how many. */

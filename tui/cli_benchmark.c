@@ -20,9 +20,11 @@
 
 static volatile sig_atomic_t interrupted;
 
+static volatile sig_atomic_t stop_signal; /* the signal that stopped the job: exit 128 + it, as the shell's */
+
 static void on_sigint(int sig)
 {
-    (void)sig;
+    stop_signal = sig;
     interrupted = 1;
 }
 
@@ -131,7 +133,7 @@ int cli_benchmark(int argc, char **argv)
     int status = 0;
     if (st == JOB_CANCELLED) {
         cli_printf(stderr, "yoloport benchmark: cancelled\n");
-        status = 1;
+        status = stop_signal ? 128 + stop_signal : 1; /* Ctrl-C: 130, as the workbench */
     } else if (st != JOB_DONE) {
         cli_printf(stderr, "yoloport benchmark: %s\n", run->error[0] ? run->error : "failed");
         status = 1;

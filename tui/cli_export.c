@@ -20,9 +20,11 @@
 
 static volatile sig_atomic_t interrupted;
 
+static volatile sig_atomic_t stop_signal; /* the signal that stopped the job: exit 128 + it, as the shell's */
+
 static void on_sigint(int sig)
 {
-    (void)sig;
+    stop_signal = sig;
     interrupted = 1;
 }
 
@@ -137,7 +139,7 @@ int cli_export(int argc, char **argv)
     for (int i = 0; i < msgs.n; i++) {
         const ExportMsg *m = &msgs.items[i];
         FILE *out = m->level == EXPORT_MSG_ERROR ? stderr : stdout;
-        fputs(export_msg_prefix(m->level), out);
+        textwidth_fputs(export_msg_prefix(m->level), 0, out); /* LANG=C: its symbol in ASCII */
         textwidth_fputs(m->text, TEXTWIDTH_KEEP_NEWLINE, out); /* quotes the arguments as given */
         fputc('\n', out);
     }
@@ -188,7 +190,7 @@ int cli_export(int argc, char **argv)
     int status;
     if (st == JOB_CANCELLED || run->status == EXPORT_CANCELLED) {
         fprintf(stderr, "yoloport: export cancelled; nothing was written\n");
-        status = 1;
+        status = stop_signal ? 128 + stop_signal : 1; /* Ctrl-C: 130, as the workbench */
     } else if ((run->status == EXPORT_OK || run->status == EXPORT_UNCHECKED) && st == JOB_DONE) {
         status = 0;
     } else {

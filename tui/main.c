@@ -1,6 +1,7 @@
 /* main: dispatch `yoloport VERB ...` to the command-line verbs, or open the workbench.
  * This is the only place that decides the process exit status. */
 #include <locale.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -28,6 +29,77 @@ static const struct {
     {"checks", cli_checks, "checks [runtime=NAME:PATH] [--json]", "the host, the runtimes found (version, library) and the tools, as `yolo checks` does"},
     {"matrix", cli_matrix, "matrix [--lang en|zh] [--format table|markdown|json|csv] [--only FMT,...] ...", "show the deployment-option matrix"},
 };
+
+/* The peer's other modes and commands (`yolo train`, `yolo settings`, ...): what yoloport says
+ * in one line instead of opening the workbench on a file named "train". */
+static const struct {
+    const char *name, *says;
+} not_done[] = {
+    {"train", "training is not done here: yoloport exports, predicts, validates and benchmarks trained models (`yolo train` trains them)"},
+    {"track", "tracking is not done here: `yoloport predict` detects in images, `yolo track` follows objects across video frames"},
+    {"settings", "there is no Ultralytics settings file here: yoloport's settings are in ~/.config/yoloport/config (see yoloport(1))"},
+    {"cfg", "printing the Ultralytics default configuration is not done here (`yolo cfg` does)"},
+    {"copy-cfg", "copying the Ultralytics default configuration is not done here (`yolo copy-cfg` does)"},
+    {"solutions", "the Ultralytics solutions are not run here (`yolo solutions` runs them)"},
+    {"hub", "Ultralytics HUB is not reached from here: yoloport works offline"},
+    {"login", "Ultralytics HUB is not reached from here: yoloport works offline"},
+    {"logout", "Ultralytics HUB is not reached from here: yoloport works offline"},
+};
+
+static const char *const peer_tasks[] = {"detect", "segment", "classify", "pose", "obb"};
+
+static int run_verb(int argc, char **argv);
+
+/* argv[0] is the mode: a verb of this build, `version`, or a mode yoloport does not do. */
+static int run_mode(const char *mode, int argc, char **argv)
+{
+    for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
+        if (!strcmp(mode, verbs[i].name)) return verbs[i].run(argc, argv);
+    if (!strcmp(mode, "version")) {
+        printf("yoloport %s\n", YOLOPORT_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof not_done / sizeof not_done[0]; i++)
+        if (!strcmp(mode, not_done[i].name)) {
+            fprintf(stderr, "yoloport: %s\n", not_done[i].says);
+            return 2;
+        }
+    fprintf(stderr, "yoloport: mode '%s' is not one of yoloport's (info, export, predict, val, benchmark, checks, matrix)\n",
+            mode);
+    return 2;
+}
+
+/* `yolo TASK MODE ...` and `... mode=MODE ...` as the peer takes them; else the workbench. */
+static int run_verb(int argc, char **argv)
+{
+    if (argc >= 1) {
+        for (size_t i = 0; i < sizeof peer_tasks / sizeof peer_tasks[0]; i++)
+            if (!strcmp(argv[0], peer_tasks[i]) && argc >= 2 && !strchr(argv[1], '=')) return run_mode(argv[1], argc - 2, argv + 2);
+        const char *mode = argv[0];
+        bool word = strchr(mode, '=') == NULL && strchr(mode, '.') == NULL && strchr(mode, '/') == NULL && mode[0] != '-';
+        for (size_t i = 0; word && i < sizeof not_done / sizeof not_done[0]; i++)
+            if (!strcmp(mode, not_done[i].name)) return run_mode(mode, argc - 1, argv + 1);
+        if (word && (!strcmp(mode, "version"))) return run_mode(mode, argc - 1, argv + 1);
+        for (size_t i = 0; word && i < sizeof verbs / sizeof verbs[0]; i++)
+            if (!strcmp(mode, verbs[i].name)) return verbs[i].run(argc - 1, argv + 1);
+    }
+    for (int i = 0; i < argc; i++) /* mode=predict anywhere: that verb with the other words */
+        if (!strncmp(argv[i], "mode=", 5)) {
+            char mode[64];
+            snprintf(mode, sizeof mode, "%s", argv[i] + 5);
+            memmove(&argv[i], &argv[i + 1], sizeof *argv * (size_t)(argc - i));
+            argc--;
+            if (argc >= 1) /* a task word before it: dropped, as the peer reads it from the model */
+                for (size_t k = 0; k < sizeof peer_tasks / sizeof peer_tasks[0]; k++)
+                    if (!strcmp(argv[0], peer_tasks[k])) {
+                        argv++;
+                        argc--;
+                        break;
+                    }
+            return run_mode(mode, argc, argv);
+        }
+    return tui_main(argc, argv);
+}
 
 /* `--max-memory SIZE` (or `--max-memory=SIZE`) anywhere on the line sets the memory budget
  * (engine/core/membudget.h) for every verb and the workbench; it is taken out of argv.
@@ -88,9 +160,5 @@ int main(int argc, char **argv)
         print_help(stdout);
         return 0;
     }
-    if (argc >= 2) {
-        for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
-            if (!strcmp(argv[1], verbs[i].name)) return verbs[i].run(argc - 2, argv + 2);
-    }
-    return tui_main(argc - 1, argv + 1);
+    return run_verb(argc - 1, argv + 1);
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "engine/export/export.h"
+#include "engine/core/textwidth.h"
 #include "tui/app.h"
 #include "tui/session.h"
 #include "widgets/list.h"
@@ -26,6 +27,9 @@ typedef struct {
     int log_job;         /* job whose log is in the view, -1 none */
     uint64_t log_next;
     int focus;           /* 0 queue, 1 log */
+    bool track_running;  /* the workbench chose the selection (a queued export): it moves to the job that
+                            runs while the chosen one waits, and on to the next one that starts; a key
+                            or a click on the queue stops that */
     JobSeen *seen;
     int n_seen, cap_seen;
     int list_y, list_h, log_y, log_h, art_y, art_h;
@@ -78,13 +82,33 @@ static bool pull_log(JobsPane *jp, App *app)
         uint64_t next = jp->log_next;
         int n = job_log_read(job, jp->log_next, jp->batch, LOG_BATCH, &next);
         if (n <= 0) break;
-        for (int i = 0; i < n; i++) logview_append(&jp->log, level_of(jp->batch[i].level), jp->batch[i].text ? jp->batch[i].text : "");
+        for (int i = 0; i < n; i++) {
+            const char *text = jp->batch[i].text ? jp->batch[i].text : "";
+            char *ascii = app->theme.g.ascii ? textwidth_ascii_symbols(text) : NULL; /* LANG=C: as the screens draw */
+            logview_append(&jp->log, level_of(jp->batch[i].level), ascii ? ascii : text);
+            free(ascii);
+        }
         job_log_lines_free(jp->batch, n);
         jp->log_next = next;
         any = true;
         if (n < LOG_BATCH) break;
     }
     return any;
+}
+
+/* With track_running: while the selected job waits (queued), or once it has finished, the
+ * job that runs now is the one whose log is worth watching (the oldest running one). */
+static void follow_running(JobsPane *jp, App *app)
+{
+    if (!jp->track_running || jp->jobs.sel < 0 || jp->jobs.sel >= app->n_exports) return;
+    const ExportRecord *cur = &app->exports[jp->jobs.sel];
+    if (cur->state == JOB_RUNNING) return;
+    for (int i = 0; i < app->n_exports; i++) {
+        if (app->exports[i].state != JOB_RUNNING) continue;
+        if (cur->state != JOB_QUEUED && i < jp->jobs.sel) continue; /* a finished one: on to a later job only */
+        list_select(&jp->jobs, i);
+        return;
+    }
 }
 
 void pane_jobs_select(Pane *p, App *app, int job_id)
@@ -94,9 +118,17 @@ void pane_jobs_select(Pane *p, App *app, int job_id)
         if (app->exports[i].job_id == job_id) {
             jp->jobs.count = app->n_exports;
             list_select(&jp->jobs, i);
+            jp->track_running = true;
+            follow_running(jp, app);
             pull_log(jp, app);
             return;
         }
+}
+
+int pane_jobs_selected(Pane *p, App *app)
+{
+    JobsPane *jp = jp_of(p);
+    return jp && jp->jobs.sel >= 0 && jp->jobs.sel < app->n_exports ? app->exports[jp->jobs.sel].job_id : -1;
 }
 
 static void jobs_open(Pane *p, App *app)
@@ -125,6 +157,7 @@ static int jobs_update(Pane *p, App *app)
     jp->jobs.count = app->n_exports;
     if (jp->jobs.sel < 0 && app->n_exports > 0) jp->jobs.sel = app->n_exports - 1;
     list_fix(&jp->jobs);
+    follow_running(jp, app);
     double now = now_seconds();
     for (int i = 0; i < app->n_exports && app->jobs; i++) {
         Job *job = jobs_find(app->jobs, app->exports[i].job_id);
@@ -299,6 +332,7 @@ static int jobs_key(Pane *p, App *app, Command cmd, wint_t ch, bool is_key)
         else {
             jp->jobs.count = app->n_exports;
             list_move(&jp->jobs, m);
+            jp->track_running = false; /* the user's choice stays */
             pull_log(jp, app);
         }
         return R_HANDLED | R_REDRAW;
@@ -365,6 +399,7 @@ static int jobs_mouse(Pane *p, App *app, const MEVENT *ev)
         else {
             int r = jp->jobs.top + ev->y - jp->list_y - 1;
             if (r < app->n_exports) list_select(&jp->jobs, r);
+            jp->track_running = false;
         }
         pull_log(jp, app);
         return R_HANDLED | R_REDRAW;

@@ -15,6 +15,9 @@
 #include "engine/remote/remote.h"
 #include "engine/tools/tools.h"
 
+/* What the session says (a job queued or finished, a model opened) concerns every screen. */
+#define session_status(app, ...) (app_status(app, __VA_ARGS__), app_status_global(app))
+
 /* The external tools and their versions, found once at start-up on a worker (their version
  * commands may take seconds: the peer's yolo imports Python), published to the UI thread by
  * the job's FINISHED event. */
@@ -38,7 +41,7 @@ void session_start(App *app)
     JobRunnerOptions opt = {.workers = 2, .log_cap = 0, .kill_grace_ms = 0};
     app->jobs = jobs_new(&opt);
     ToolsDiscovery *d = xcalloc(1, sizeof *d);
-    Job *job = job_submit(app->jobs, "find tools", discovery_body, d, NULL);
+    Job *job = job_submit_internal(app->jobs, "find tools", discovery_body, d, NULL);
     d->job_id = job_id(job);
     app->tools_discovery = d;
 }
@@ -139,7 +142,7 @@ int session_drain(App *app)
                         mo->graph = NULL;
                         app_adopt_model(app, mo->path, g, mo->ms);
                     } else {
-                        app_status(app, MSG_ERROR, "%s", mo->err[0] ? mo->err : "cannot open the model");
+                        session_status(app, MSG_ERROR, "%s", mo->err[0] ? mo->err : "cannot open the model");
                     }
                     r |= R_REDRAW;
                 }
@@ -170,7 +173,7 @@ int session_drain(App *app)
                         app->weights = wl->graph;
                         wl->graph = NULL;
                     } else if (!wl->graph && wl->err[0]) {
-                        app_status(app, MSG_WARN, "weights not loaded: %s", wl->err);
+                        session_status(app, MSG_WARN, "weights not loaded: %s", wl->err);
                     }
                     app->weights_load = NULL; /* the record itself is freed at session_stop */
                     r |= R_REDRAW;           /* the panes are updated once, below */
@@ -192,27 +195,27 @@ int session_drain(App *app)
                     if (pj->done) {
                         app->predict_job = rec->job_id;
                         char sum[512] = "";
-                        app_status(app, MSG_OK, "predicted %s with %s: %d detection%s", pj->image, pj->model, pj->res.n,
+                        session_status(app, MSG_OK, "predicted %s with %s: %d detection%s", pj->image, pj->model, pj->res.n,
                                    pj->res.n == 1 ? "" : "s");
                         (void)sum;
                     } else {
-                        app_status(app, MSG_ERROR, "predict failed: %s", pj->err[0] ? pj->err : job_state_name(rec->state));
+                        session_status(app, MSG_ERROR, "predict failed: %s", pj->err[0] ? pj->err : job_state_name(rec->state));
                     }
                 } else if (br) {
                     if (rec->state == JOB_DONE)
-                        app_status(app, MSG_OK, "job %d: benchmark of %d artifact%s done%s%s", rec->job_id, br->result.n,
+                        session_status(app, MSG_OK, "job %d: benchmark of %d artifact%s done%s%s", rec->job_id, br->result.n,
                                    br->result.n == 1 ? "" : "s", br->result.dir[0] ? ": " : "", br->result.dir);
-                    else app_status(app, MSG_ERROR, "job %d: benchmark %s: %s", rec->job_id, job_state_name(rec->state), br->error);
-                } else if (!run) app_status(app, MSG_INFO, "job %d (%s) %s", rec->job_id, rec->format_name, job_state_name(rec->state));
-                else if (rec->state == JOB_CANCELLED) app_status(app, MSG_WARN, "job %d (%s) cancelled", rec->job_id, rec->format_name);
+                    else session_status(app, MSG_ERROR, "job %d: benchmark %s: %s", rec->job_id, job_state_name(rec->state), br->error);
+                } else if (!run) session_status(app, MSG_INFO, "job %d (%s) %s", rec->job_id, rec->format_name, job_state_name(rec->state));
+                else if (rec->state == JOB_CANCELLED) session_status(app, MSG_WARN, "job %d (%s) cancelled", rec->job_id, rec->format_name);
                 else if (run->status == EXPORT_OK)
-                    app_status(app, MSG_OK, "job %d: %s export success: %s", rec->job_id, rec->format_name, run->last_path);
+                    session_status(app, MSG_OK, "job %d: %s export success: %s", rec->job_id, rec->format_name, run->last_path);
                 else if (run->status == EXPORT_UNCHECKED)
-                    app_status(app, MSG_INFO, "job %d: %s written, not checked (its check did not run): %s", rec->job_id,
+                    session_status(app, MSG_INFO, "job %d: %s written, not checked (its check did not run): %s", rec->job_id,
                                rec->format_name, run->last_path);
                 else if (run->status == EXPORT_CHECK_FAILED)
-                    app_status(app, MSG_WARN, "job %d: %s written but its check failed: %s", rec->job_id, rec->format_name, run->last_path);
-                else app_status(app, MSG_ERROR, "job %d: %s export failed: %s", rec->job_id, rec->format_name, run->error);
+                    session_status(app, MSG_WARN, "job %d: %s written but its check failed: %s", rec->job_id, rec->format_name, run->last_path);
+                else session_status(app, MSG_ERROR, "job %d: %s export failed: %s", rec->job_id, rec->format_name, run->error);
             }
             r |= R_REDRAW;
         }
@@ -291,22 +294,22 @@ int session_delete_artifact(App *app, ExportRecord *rec)
     const char *target = session_artifact_target(rec);
     ArtifactState st = session_artifact_state(rec);
     if (!target[0] || st == ARTIFACT_NONE) {
-        app_status(app, MSG_WARN, "job %d wrote no artifact", rec->job_id);
+        session_status(app, MSG_WARN, "job %d wrote no artifact", rec->job_id);
         return -1;
     }
     if (st == ARTIFACT_GONE) {
-        app_status(app, MSG_INFO, "%s is already gone", target);
+        session_status(app, MSG_INFO, "%s is already gone", target);
         return -1;
     }
     if (st == ARTIFACT_REPLACED) {
-        app_status(app, MSG_WARN, "%s was replaced since job %d wrote it: not deleted", target, rec->job_id);
+        session_status(app, MSG_WARN, "%s was replaced since job %d wrote it: not deleted", target, rec->job_id);
         return -1;
     }
     if (fileio_remove_tree(target) != 0) {
-        app_status(app, MSG_ERROR, "cannot delete %s: %s", target, strerror(errno));
+        session_status(app, MSG_ERROR, "cannot delete %s: %s", target, strerror(errno));
         return -1;
     }
-    app_status(app, MSG_OK, "deleted %s", target);
+    session_status(app, MSG_OK, "deleted %s", target);
     app_update_panes(app);
     return 0;
 }
@@ -388,7 +391,7 @@ int session_answer_replace(App *app, bool yes)
             pane_jobs_select(&app->panes[SCREEN_JOBS], app, id);
         }
     } else {
-        app_status(app, MSG_INFO, "not exported: the file stays as it is");
+        session_status(app, MSG_INFO, "not exported: the file stays as it is");
     }
     ask_replace(app);
     return R_REDRAW;
@@ -410,7 +413,7 @@ static int queue_export(App *app, const ExportArgs *args, bool confirmed)
     if (export_args_validate(&a, app->graph ? &facts : NULL, &eff, &m) != 0) {
         for (int i = 0; i < m.n; i++)
             if (m.items[i].level == EXPORT_MSG_ERROR) {
-                app_status(app, MSG_ERROR, "%s", m.items[i].text);
+                session_status(app, MSG_ERROR, "%s", m.items[i].text);
                 break;
             }
         return -1;
@@ -434,7 +437,7 @@ static int queue_export(App *app, const ExportArgs *args, bool confirmed)
     ExportRun *run = export_run_new(&a, false);
     char herr[512];
     if (export_run_set_host(run, &app->hosts, herr, sizeof herr) != 0) { /* a named host from the config */
-        app_status(app, MSG_ERROR, "%s", herr);
+        session_status(app, MSG_ERROR, "%s", herr);
         export_run_free(run);
         free(replaces);
         return -1;
@@ -451,7 +454,7 @@ static int queue_export(App *app, const ExportArgs *args, bool confirmed)
     snprintf(rec->format, sizeof rec->format, "%s", eff.fmt ? eff.fmt->argument : a.format);
     snprintf(rec->format_name, sizeof rec->format_name, "%s%s%s", eff.fmt ? eff.fmt->name : a.format, on_host ? "@" : "",
              on_host ? rec->host : "");
-    app_status(app, MSG_INFO, "queued job %d: %s", rec->job_id, job_title(job));
+    session_status(app, MSG_INFO, "queued job %d: %s", rec->job_id, job_title(job));
     app_update_panes(app);
     return rec->job_id;
 }
@@ -549,10 +552,10 @@ void session_open_model(App *app, const char *path)
         if (old) job_cancel(old);
     }
     vec_push(&app->model_opens, sizeof mo, &mo);
-    Job *job = job_submit(app->jobs, "open model", open_body, mo, NULL);
+    Job *job = job_submit_internal(app->jobs, "open model", open_body, mo, NULL);
     mo->job_id = job_id(job);
     app->model_open = mo;
-    app_status(app, MSG_INFO, "opening %s ...", path);
+    session_status(app, MSG_INFO, "opening %s ...", path);
 }
 
 void session_load_weights(App *app, const char *path)
@@ -566,7 +569,7 @@ void session_load_weights(App *app, const char *path)
     WeightsLoad *wl = xcalloc(1, sizeof *wl);
     snprintf(wl->path, sizeof wl->path, "%s", path);
     vec_push(&app->weights_loads, sizeof wl, &wl);
-    Job *job = job_submit(app->jobs, "load weights", weights_body, wl, NULL);
+    Job *job = job_submit_internal(app->jobs, "load weights", weights_body, wl, NULL);
     wl->job_id = job_id(job);
     app->weights_load = wl;
 }
@@ -610,7 +613,7 @@ int session_predict(App *app, const char *model, const char *image)
 {
     if (!app->jobs) return -1;
     if (!model || !*model) {
-        app_status(app, MSG_ERROR, "no model to predict with: open one (:open PATH)");
+        session_status(app, MSG_ERROR, "no model to predict with: open one (:open PATH)");
         return -1;
     }
     PredictJob *pj = xcalloc(1, sizeof *pj);
@@ -625,7 +628,7 @@ int session_predict(App *app, const char *model, const char *image)
     rec->predict = pj;
     snprintf(rec->format, sizeof rec->format, "-");
     snprintf(rec->format_name, sizeof rec->format_name, "predict");
-    app_status(app, MSG_INFO, "queued job %d: %s", rec->job_id, title);
+    session_status(app, MSG_INFO, "queued job %d: %s", rec->job_id, title);
     app_update_panes(app);
     return rec->job_id;
 }
@@ -644,7 +647,7 @@ int session_benchmark(App *app, const char *const *paths, int n, const char *wor
         char *eq = strchr(w, '=');
         char *end = NULL;
         if (!eq) {
-            app_status(app, MSG_ERROR, "benchmark: '%s': use key=value (data=, runs=, warmup=, runtime=, imgsz=, threads=)", w);
+            session_status(app, MSG_ERROR, "benchmark: '%s': use key=value (data=, runs=, warmup=, runtime=, imgsz=, threads=)", w);
             return -1;
         }
         *eq = '\0';
@@ -658,13 +661,13 @@ int session_benchmark(App *app, const char *const *paths, int n, const char *wor
         else if (!strcmp(w, "imgsz") && num && x > 0) a.imgsz = (int)x;
         else if (!strcmp(w, "threads") && num && x > 0 && x <= 256) a.threads = (int)x;
         else {
-            app_status(app, MSG_ERROR, "benchmark: '%s=%s' is not one of data=, runs=N, warmup=N, runtime=, imgsz=N, "
+            session_status(app, MSG_ERROR, "benchmark: '%s=%s' is not one of data=, runs=N, warmup=N, runtime=, imgsz=N, "
                        "threads=1..256", w, v);
             return -1;
         }
     }
     if (a.data[0] && !file_exists(a.data)) {
-        app_status(app, MSG_ERROR, "benchmark: data=%s: no such file", a.data);
+        session_status(app, MSG_ERROR, "benchmark: data=%s: no such file", a.data);
         return -1;
     }
     for (int i = 0; i < n && i < BENCH_MAX_ARTIFACTS; i++) snprintf(a.artifacts[a.n_artifacts++], sizeof a.artifacts[0], "%s", paths[i]);
@@ -674,7 +677,7 @@ int session_benchmark(App *app, const char *const *paths, int n, const char *wor
     rec->bench = br;
     snprintf(rec->format, sizeof rec->format, "-");
     snprintf(rec->format_name, sizeof rec->format_name, "benchmark");
-    app_status(app, MSG_INFO, "queued job %d: benchmark of %d artifact%s", rec->job_id, a.n_artifacts,
+    session_status(app, MSG_INFO, "queued job %d: benchmark of %d artifact%s", rec->job_id, a.n_artifacts,
                a.n_artifacts == 1 ? "" : "s");
     app_update_panes(app);
     return rec->job_id;

@@ -408,16 +408,55 @@ void textwidth_escape(StrBuf *b, const char *s, size_t n, unsigned flags)
     strbuf_add(b, s + i - run, run);
 }
 
+/* yoloport's own symbols and their ASCII forms, the screens' (theme glyphs) where they have
+ * one; the longer forms first (the peer's "ERROR ❌ " prefix keeps only its word). */
+static const struct {
+    const char *utf8, *ascii;
+} ascii_symbols[] = {
+    {"ERROR \u274c ", "ERROR "}, {"WARNING \u26a0\ufe0f ", "WARNING "}, {"\u26a0\ufe0f", "!"}, {"\u26a0", "!"},
+    {" \U0001f680 ", " "},   {"\U0001f680", ""},   {"\u2705", "ok"},   {"\u274e", "chk"}, {"\u274c", "ERR"},
+    {"\u0394", "d"},          {"\u2013", "--"},     {"\u2014", "--"},   {"\u00b7", "."},   {"\u2192", "->"},
+    {"\u2026", "..."},        {"\u25b2", "^"},      {"\u25bc", "v"},    {"\u2713", "+"},   {"\u2264", "<="},
+    {"\u2265", ">="},         {"\u00d7", "x"},
+};
+
+char *textwidth_ascii_symbols(const char *s)
+{
+    StrBuf b = {0};
+    strbuf_add(&b, "", 0);
+    for (const char *p = s ? s : ""; *p;) {
+        size_t k = 0, len = 0;
+        if (*p == 'E' || *p == 'W' || *p == ' ' || (unsigned char)*p >= 0x80) /* where a symbol may start */
+            for (; k < ARRAY_LEN(ascii_symbols); k++) {
+                len = strlen(ascii_symbols[k].utf8);
+                if (!strncmp(p, ascii_symbols[k].utf8, len)) break;
+            }
+        else k = ARRAY_LEN(ascii_symbols);
+        if (k < ARRAY_LEN(ascii_symbols)) {
+            strbuf_add(&b, ascii_symbols[k].ascii, strlen(ascii_symbols[k].ascii));
+            p += len;
+        } else {
+            strbuf_add(&b, p, 1);
+            p++;
+        }
+    }
+    return b.p;
+}
+
 char *textwidth_escaped(const char *s, unsigned flags)
 {
     StrBuf b = {0};
     strbuf_add(&b, "", 0);
+    char *ascii = s && (flags & TEXTWIDTH_ASCII_SYMBOLS) ? textwidth_ascii_symbols(s) : NULL;
+    if (ascii) s = ascii;
     if (s) textwidth_escape(&b, s, strlen(s), flags);
+    free(ascii);
     return b.p;
 }
 
 void textwidth_fputs(const char *s, unsigned flags, FILE *stream)
 {
+    if (!textwidth_locale_utf8()) flags |= TEXTWIDTH_ASCII_SYMBOLS; /* LANG=C: as the screens draw them */
     char *e = textwidth_escaped(s, flags);
     fputs(e, stream);
     free(e);

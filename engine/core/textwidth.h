@@ -72,7 +72,13 @@ void textwidth_free_lines(char **lines, int n);
  * workbench shows such characters as '?' (textwidth_glyph) and --json escapes them: this is
  * the same guarantee for plain text.  Flags keep what yoloport itself writes in a log line:
  * its newlines, and its colour codes (ESC [ 0, 1, 4 or 30-37 m, alone or joined by ';'). */
-enum { TEXTWIDTH_KEEP_NEWLINE = 1, TEXTWIDTH_KEEP_COLOUR = 2 };
+enum { TEXTWIDTH_KEEP_NEWLINE = 1, TEXTWIDTH_KEEP_COLOUR = 2, TEXTWIDTH_ASCII_SYMBOLS = 4 };
+/* s with yoloport's own symbols in ASCII, as the screens draw them without UTF-8: ✅ ok,
+ * ❎ chk, ❌ ERR, – --, Δ d, → ->, … ..., the peer's "ERROR ❌ " and "WARNING ⚠️ " prefixes
+ * as their words, 🚀 left out.  Heap string (caller frees); "" for NULL.  (The flag
+ * TEXTWIDTH_ASCII_SYMBOLS does this before escaping; textwidth_fputs sets it itself when the
+ * locale is not UTF-8.) */
+char *textwidth_ascii_symbols(const char *s);
 /* s (n bytes) escaped, appended to out. */
 void textwidth_escape(StrBuf *out, const char *s, size_t n, unsigned flags);
 /* s escaped into a fresh heap string (caller frees); "" for NULL. */

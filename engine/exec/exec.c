@@ -755,6 +755,7 @@ int exec_run(Exec *e, const volatile int *cancel, char *err, size_t errlen)
             if (t >= 0 && e->vals[t].ready && e->vals[t].owned && e->vals[t].type == VT_F32)
                 round_to_storage(e, &e->vals[t], g->tensors[t].dtype);
         }
+        if (e->progress) e->progress(e->progress_ctx, ni + 1, g->n_nodes);
         for (int k = 0; k < n->n_outputs && e->observer; k++) {
             int t = n->outputs[k];
             int64_t d[GRAPH_MAX_RANK];
@@ -814,6 +815,12 @@ const float *exec_tensor(const Exec *e, const char *name, int64_t *dims, int *ra
     int t = graph_find_tensor(e->g, name);
     if (t < 0) return NULL;
     return value_as_float(&e->vals[t], dims, rank);
+}
+
+void exec_set_progress(Exec *e, ExecProgress fn, void *ctx)
+{
+    e->progress = fn;
+    e->progress_ctx = ctx;
 }
 
 int exec_tensor_shape(const Exec *e, int t, int64_t *dims, int *rank, bool *is_int)

@@ -85,6 +85,12 @@ int exec_tensor_shape(const Exec *e, int t, int64_t *dims, int *rank, bool *is_i
 typedef void (*ExecObserver)(void *ctx, int tensor, const float *data, const int64_t *dims, int rank);
 void exec_set_observer(Exec *e, ExecObserver fn, void *ctx);
 
+/* Progress of a run: fn(ctx, done, total) on the running thread after each node, done of
+ * total nodes (nodes folded at exec_new or fused into a convolution are not reported). fn
+ * NULL removes it. */
+typedef void (*ExecProgress)(void *ctx, int done, int total);
+void exec_set_progress(Exec *e, ExecProgress fn, void *ctx);
+
 /* Cap on the elements of any one tensor the run creates (default and maximum 2^30); a
  * larger one fails the run with "tensor too large".  For untrusted graphs and tests. */
 void exec_set_max_elements(Exec *e, int64_t n);

@@ -74,6 +74,8 @@ struct Exec {
     bool keep_all;
     ExecObserver observer; /* exec_set_observer */
     void *observer_ctx;
+    ExecProgress progress; /* exec_set_progress */
+    void *progress_ctx;
     int64_t max_elems;  /* largest tensor one op may create (EXEC_MAX_ELEMS by default) */
     int64_t opset;      /* default-domain opset (0 when unknown) */
     ExecOpFn *op_fns;   /* resolved op function per node */

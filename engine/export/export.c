@@ -12,6 +12,7 @@
 
 #include "engine/core/imgsz.h"
 #include "engine/core/util.h"
+#include "engine/exec/exec.h"
 #include "engine/passes/passes.h"
 #include "engine/remote/remote.h"
 #include "engine/tools/stages.h"
@@ -626,11 +627,15 @@ int export_job_body(Job *job, void *user, char *err, size_t errlen)
     job_log(job, JOB_LOG_INFO, "\n%s starting from '%s' with input shape %s BCHW and output shape(s) %s (%.1f MB)",
             prefix, model, report_shape_tuple(tup, sizeof tup, in_dims, 4), shapes, report_mib(src_bytes));
     if (src_row && !src_row->read_builds) { /* a stored graph: what every writer needs of it */
-        if (source_quant_refused(g, eff->fmt, model, msg, sizeof msg) ||
-            source_shapes(job, g, prefix, in_dims, a->dynamic, msg, sizeof msg) != 0) {
+        if (source_quant_refused(g, eff->fmt, model, msg, sizeof msg)) {
             graph_free(g);
             return fail(run, EXPORT_FAILED, err, errlen, msg);
         }
+        /* ONNX written again at an opset of the same meaning copies the graph as it is: no run */
+        bool same_onnx = eff->fmt->id == FMT_ONNX && src_row->id == FMT_ONNX && !a->dynamic &&
+                         exec_opset_class(a->opset) == exec_opset_class(g->meta.opset);
+        if (!same_onnx && source_shapes(job, g, prefix, in_dims, a->dynamic, msg, sizeof msg) != 0)
+            job_log(job, JOB_LOG_WARNING, "%s %s; the writer goes on with the shapes the file gives", prefix, msg);
     }
 
     /* 4. the format's stage */
@@ -700,12 +705,14 @@ int export_job_body(Job *job, void *user, char *err, size_t errlen)
                      ctx.out_path);
             snprintf(err, errlen, "%s", run->error);
             ret = -1;
+        } else if (ctx.status == CHECK_SKIPPED) { /* a check that did not run is never shown as passed */
+            job_log(job, JOB_LOG_INFO, "%s export success – %.1fs, saved as '%s' (%.1f MB): written, not checked against "
+                    "the source (its check did not run)", prefix, dt, ctx.out_path, report_mib(bytes));
+            run->status = EXPORT_UNCHECKED;
         } else {
             job_log(job, JOB_LOG_INFO, "%s export success ✅ %.1fs, saved as '%s' (%.1f MB)", prefix, dt,
                     ctx.out_path, report_mib(bytes));
-            run->status = ctx.status == CHECK_SKIPPED ? EXPORT_UNCHECKED : EXPORT_OK;
-            if (run->status == EXPORT_UNCHECKED)
-                job_log(job, JOB_LOG_INFO, "%s written, not checked against the source: its check did not run", prefix);
+            run->status = EXPORT_OK;
         }
         /* 5. the peer's closing lines */
         char dir[4096];
@@ -730,10 +737,12 @@ int export_job_body(Job *job, void *user, char *err, size_t errlen)
         const char *data = g->meta.data && *g->meta.data ? g->meta.data : "None";
         job_log(job, JOB_LOG_INFO, "\nExport complete (%.1fs)", now_seconds() - t0);
         job_log(job, JOB_LOG_INFO, "Results saved to %s", bold);
-        job_log(job, JOB_LOG_INFO, "Predict:         yolo predict task=%s model=%s imgsz=%s %s ", task, ctx.out_path,
-                isz, q);
-        job_log(job, JOB_LOG_INFO, "Validate:        yolo val task=%s model=%s imgsz=%s data=%s %s %s", task,
-                ctx.out_path, isz, data, q, s);
+        char *qpath = export_shell_word(ctx.out_path), *qdata = export_shell_word(data); /* pasted into a shell */
+        job_log(job, JOB_LOG_INFO, "Predict:         yolo predict task=%s model=%s imgsz=%s %s ", task, qpath, isz, q);
+        job_log(job, JOB_LOG_INFO, "Validate:        yolo val task=%s model=%s imgsz=%s data=%s %s %s", task, qpath, isz,
+                qdata, q, s);
+        free(qpath);
+        free(qdata);
         job_log(job, JOB_LOG_INFO, "Visualize:       https://netron.app");
     }
     /* results for the workbench */

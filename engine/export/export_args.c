@@ -1164,7 +1164,7 @@ int export_args_validate(const ExportArgs *in, const ModelFacts *model, ExportEf
                             a->name);
     }
     if (!(a->none & EXPORT_ARG_BIT(EXPORT_KEY_PROJECT)) && !a->project[0])
-        export_msgs_add(m, EXPORT_MSG_ERROR, EXPORT_KEY_PROJECT, "project='' names no folder (None: beside the model)");
+        export_msgs_add(m, EXPORT_MSG_ERROR, EXPORT_KEY_PROJECT, "project='' names no folder (leave it out to write beside the model)");
     if (a->int8 && id == FMT_TFLITE && end2end)
         export_msgs_add(m, EXPORT_MSG_ERROR, EXPORT_KEY_INT8, "TFLite INT8 export not supported for end2end models.");
 
@@ -1241,7 +1241,7 @@ int export_args_validate(const ExportArgs *in, const ModelFacts *model, ExportEf
     if (id == FMT_ONNX || id == FMT_ENGINE) {
         if (a->opset != 0 && (a->opset < ONNX_MIN_OPSET || a->opset > ONNX_MAX_OPSET))
             export_msgs_add(m, EXPORT_MSG_ERROR, EXPORT_KEY_OPSET,
-                            "opset=%d is not supported: yoloport writes ONNX opsets %d to %d (None: %d)", a->opset,
+                            "opset=%d is not supported: yoloport writes ONNX opsets %d to %d (%d when none is given)", a->opset,
                             ONNX_MIN_OPSET, ONNX_MAX_OPSET, ONNX_DEFAULT_OPSET);
         if (a->opset == 0) {
             a->opset = ONNX_DEFAULT_OPSET; /* the peer: get_latest_opset() */
@@ -1399,6 +1399,16 @@ static void append_word(char **buf, size_t *len, size_t *cap, const char *word)
         append(buf, len, cap, *p == '\'' ? "'\\''" : c);
     }
     append(buf, len, cap, "'");
+}
+
+char *export_shell_word(const char *word)
+{
+    size_t len = 0, cap = 32;
+    char *buf = xmalloc(cap);
+    buf[0] = '\0';
+    append_word(&buf, &len, &cap, word);
+    memmove(buf, buf + 1, len); /* append_word's leading space */
+    return buf;
 }
 
 /* ---- variants ------------------------------------------------------------------------ */

@@ -49,28 +49,28 @@ typedef enum {
     X(INT8, int8, ARG_BOOL, "False", 0, "INT8 quantization, calibrated on 'data'")                          \
     X(DYNAMIC, dynamic, ARG_BOOL, "False", 0, "dynamic batch/height/width axes (ONNX/TF/TensorRT)")         \
     X(SIMPLIFY, simplify, ARG_BOOL, "True", 0, "ONNX: simplify the graph (constant folding, fusions)")      \
-    X(OPSET, opset, ARG_INT, NULL, ARGF_NULLABLE, "ONNX opset version (None: the latest we write)")        \
-    X(WORKSPACE, workspace, ARG_FLOAT, NULL, ARGF_NULLABLE, "TensorRT workspace in GiB (None: automatic)")  \
+    X(OPSET, opset, ARG_INT, NULL, ARGF_NULLABLE, "ONNX opset version (by default the newest yoloport writes)")        \
+    X(WORKSPACE, workspace, ARG_FLOAT, NULL, ARGF_NULLABLE, "TensorRT workspace in GiB (by default TensorRT decides)")  \
     X(NMS, nms, ARG_BOOL, "False", 0, "add non-maximum suppression to the exported model")                 \
     X(OPTIMIZE, optimize, ARG_BOOL, "False", 0, "TorchScript: optimize for mobile")                         \
     X(KERAS, keras, ARG_BOOL, "False", 0, "TF SavedModel: use Keras")                                       \
     X(DEVICE, device, ARG_STR, NULL, ARGF_NULLABLE, "device: cpu, 0, 0,1, cuda:0, mps, dla:0 (yoloport computes on the CPU)") \
     X(DATA, data, ARG_PATH, NULL, ARGF_NULLABLE, "dataset yaml for INT8 calibration, i.e. coco8.yaml")     \
     X(FRACTION, fraction, ARG_FLOAT, "1.0", 0, "fraction of the dataset used for INT8 calibration (0-1)")   \
-    X(CONF, conf, ARG_FLOAT, NULL, ARGF_NULLABLE, "NMS confidence threshold (0-1; None: 0.25 with nms)")    \
+    X(CONF, conf, ARG_FLOAT, NULL, ARGF_NULLABLE, "NMS confidence threshold (0-1; by default 0.25 with nms)")    \
     X(IOU, iou, ARG_FLOAT, "0.7", 0, "NMS IoU threshold (0-1)")                                             \
     X(MAX_DET, max_det, ARG_INT, "300", 0, "maximum detections per image")                                   \
     X(AGNOSTIC_NMS, agnostic_nms, ARG_BOOL, "False", 0, "class-agnostic NMS")                                \
     X(SPLIT, split, ARG_STR, "val", 0, "dataset split used for INT8 calibration: train, val or test")       \
-    X(NAME, name, ARG_STR, NULL, ARGF_NULLABLE, "the export's name: name=yolov8n-half writes yolov8n-half.onnx (None: the model's); RKNN: the Rockchip chip (default rk3588)") \
+    X(NAME, name, ARG_STR, NULL, ARGF_NULLABLE, "the export's name: name=yolov8n-half writes yolov8n-half.onnx (by default the model's); RKNN: the Rockchip chip (default rk3588)") \
     X(VERBOSE, verbose, ARG_BOOL, "False", 0, "verbose output")                                             \
     X(VERIFY, verify, ARG_BOOL, "True", ARGF_OURS, "reload every artifact and compare it with the source model") \
-    X(MIN_SHAPE, min_shape, ARG_STR, NULL, ARGF_NULLABLE | ARGF_OURS, "TensorRT dynamic profile: smallest input BxCxHxW (None: 1x3x32x32, as Ultralytics)") \
-    X(OPT_SHAPE, opt_shape, ARG_STR, NULL, ARGF_NULLABLE | ARGF_OURS, "TensorRT dynamic profile: the input its kernels are tuned for (None: the export shape)") \
-    X(MAX_SHAPE, max_shape, ARG_STR, NULL, ARGF_NULLABLE | ARGF_OURS, "TensorRT dynamic profile: largest input (None: batch x channels x twice imgsz)") \
+    X(MIN_SHAPE, min_shape, ARG_STR, NULL, ARGF_NULLABLE | ARGF_OURS, "TensorRT dynamic profile: smallest input BxCxHxW (by default 1x3x32x32, as Ultralytics)") \
+    X(OPT_SHAPE, opt_shape, ARG_STR, NULL, ARGF_NULLABLE | ARGF_OURS, "TensorRT dynamic profile: the input its kernels are tuned for (by default the export shape)") \
+    X(MAX_SHAPE, max_shape, ARG_STR, NULL, ARGF_NULLABLE | ARGF_OURS, "TensorRT dynamic profile: largest input (by default batch x channels x twice imgsz)") \
     X(HOST, host, ARG_STR, NULL, ARGF_NULLABLE | ARGF_OURS, "run the tool-driven part on another machine over ssh: user@box or a host named in the config") \
-    X(BACKEND, backend, ARG_STR, NULL, ARGF_NULLABLE | ARGF_OURS, "who converts: yoloport (None), ultralytics (the peer's yolo export), ovc, pnnx or mnnconvert") \
-    X(PROJECT, project, ARG_PATH, NULL, ARGF_NULLABLE, "the folder the export is written into, made when missing (None: beside the model; the current folder for a config)")
+    X(BACKEND, backend, ARG_STR, NULL, ARGF_NULLABLE | ARGF_OURS, "who converts: yoloport (the default), ultralytics (the peer's yolo export), ovc, pnnx or mnnconvert") \
+    X(PROJECT, project, ARG_PATH, NULL, ARGF_NULLABLE, "the folder the export is written into, made when missing (by default beside the model; the current folder for a config)")
 
 typedef enum {
 #define X(id, name, type, def, flags, help) EXPORT_KEY_##id,
@@ -293,6 +293,9 @@ typedef enum { EXPORT_CMD_YOLOPORT, EXPORT_CMD_YOLO } ExportCmdStyle;
  * (but for RKNN, where it is the chip) and project=, which mean a run's folder there.  Values with
  * shell-special characters are single-quoted.  Heap string; caller frees. */
 char *export_args_command(const ExportArgs *a, ExportCmdStyle style);
+/* word as a POSIX shell reads it back: itself when it holds only letters, digits and
+ * _-.,/:=+@%, else single-quoted ('my dir/x.onnx', a quote as '\'').  Heap string. */
+char *export_shell_word(const char *word);
 /* The same as an argument vector ("yolo", "export", "model=...", ...), NULL-terminated; free
  * each word and the array. */
 char **export_args_argv(const ExportArgs *a, ExportCmdStyle style);

@@ -125,14 +125,33 @@ static void outputs_free(StageOutput *o, int n)
     }
 }
 
+/* The check's progress as the written model runs: from 0.7 to 0.95 of the stage, in steps of
+ * 1% (each a job event). */
+typedef struct {
+    Job *job;
+    const char *label;
+    int last;
+} RunProgress;
+
+static void run_progress(void *ctx, int done, int total)
+{
+    RunProgress *rp = ctx;
+    int pct = total > 0 ? 70 + (int)(25.0 * done / total) : 70;
+    if (pct <= rp->last) return;
+    rp->last = pct;
+    job_progress(rp->job, rp->label, pct / 100.0);
+}
+
 /* Run g on input (dims in_dims) and copy its outputs (all of them, up to max), on threads
- * threads (0: half the cores). */
+ * threads (0: half the cores); progress (may be NULL) follows the run. */
 static int run_graph(const Graph *g, const char *in_name, const float *input, const int64_t *in_dims, int threads,
-                     StageOutput *outs, int max, int *n_outs, const volatile int *cancel, char *err, size_t errlen)
+                     StageOutput *outs, int max, int *n_outs, const volatile int *cancel, RunProgress *progress,
+                     char *err, size_t errlen)
 {
     *n_outs = 0;
     Exec *e = exec_new(g, err, errlen);
     if (!e) return -1;
+    if (progress) exec_set_progress(e, run_progress, progress);
     /* the source and the written model run side by side: half the cores each */
     exec_set_threads(e, threads > 0 ? threads : (exec_threads(e) + 1) / 2);
     int rc = exec_set_input(e, in_name, input, in_dims, 4, err, errlen);
@@ -249,7 +268,8 @@ static void *source_main(void *arg)
 {
     ExportStageSource *r = arg;
     double t = now_seconds();
-    r->rc = run_graph(r->g, r->in_name, r->x, r->dims, r->threads, r->outs, 4, &r->n, &r->cancel, r->msg, sizeof r->msg);
+    r->rc = run_graph(r->g, r->in_name, r->x, r->dims, r->threads, r->outs, 4, &r->n, &r->cancel, NULL, r->msg,
+                      sizeof r->msg);
     r->seconds = now_seconds() - t;
     return NULL;
 }
@@ -834,7 +854,9 @@ CheckStatus export_stage_numeric(ExportStage *st, Graph *written, const char *in
     int n_wo = 0;
     char msg[512];
     double tv = now_seconds();
-    int out_rc = run_graph(written, input_name, sr->x, sr->dims, ctx->threads, wo, 5, &n_wo, &sr->cancel, msg, sizeof msg);
+    RunProgress rp = {.job = ctx->job, .label = label, .last = 70};
+    int out_rc = run_graph(written, input_name, sr->x, sr->dims, ctx->threads, wo, 5, &n_wo, &sr->cancel, &rp, msg,
+                           sizeof msg);
     double wsec = now_seconds() - tv;
     source_join(sr);
     if (export_stage_cancelled(st, err, errlen)) {

@@ -94,7 +94,8 @@ struct JobRunner {
     bool stopping;
     pthread_t *threads;
     int n_threads;
-    int next_id;
+    int next_id;          /* the jobs the user sees: 1, 2, 3 ... with no gaps */
+    int next_internal_id; /* the workbench's own work (loading, discovery): -1, -2 ... */
     int log_cap, grace_ms;
 
     pthread_mutex_t ev_mu;
@@ -574,6 +575,7 @@ JobRunner *jobs_new(const JobRunnerOptions *opt)
     r->log_cap = opt && opt->log_cap > 0 ? opt->log_cap : JOB_LOG_CAP_DEFAULT;
     r->grace_ms = opt && opt->kill_grace_ms > 0 ? opt->kill_grace_ms : 2000;
     r->next_id = 1;
+    r->next_internal_id = -1;
     pthread_mutex_init(&r->mu, NULL);
     pthread_mutex_init(&r->ev_mu, NULL);
     pthread_cond_init(&r->work_cv, NULL);
@@ -597,7 +599,19 @@ JobRunner *jobs_new(const JobRunnerOptions *opt)
     return r;
 }
 
+static Job *submit(JobRunner *r, const char *title, JobBodyFn body, void *user, JobFreeFn free_user, bool internal);
+
 Job *job_submit(JobRunner *r, const char *title, JobBodyFn body, void *user, JobFreeFn free_user)
+{
+    return submit(r, title, body, user, free_user, false);
+}
+
+Job *job_submit_internal(JobRunner *r, const char *title, JobBodyFn body, void *user, JobFreeFn free_user)
+{
+    return submit(r, title, body, user, free_user, true);
+}
+
+static Job *submit(JobRunner *r, const char *title, JobBodyFn body, void *user, JobFreeFn free_user, bool internal)
 {
     Job *job = xcalloc(1, sizeof *job);
     job->runner = r;
@@ -614,7 +628,7 @@ Job *job_submit(JobRunner *r, const char *title, JobBodyFn body, void *user, Job
     job->fraction = -1.0;
 
     pthread_mutex_lock(&r->mu);
-    job->id = r->next_id++;
+    job->id = internal ? r->next_internal_id-- : r->next_id++;
     if (r->n_jobs == r->cap_jobs) {
         r->cap_jobs = r->cap_jobs ? r->cap_jobs * 2 : 16;
         r->jobs = xrealloc(r->jobs, sizeof *r->jobs * (size_t)r->cap_jobs);

@@ -70,6 +70,10 @@ void jobs_free(JobRunner *r);
 /* Queue a job (any).  title is copied.  Returns the job (never NULL); its id is > 0 and
  * unique within the runner.  The runner owns user and releases it with free_user. */
 Job *job_submit(JobRunner *r, const char *title, JobBodyFn body, void *user, JobFreeFn free_user);
+/* The same for work the user did not ask for as a job (opening a model, loading its weights,
+ * finding tools): its id is < 0, from a sequence of its own, so that the ids of the user's
+ * jobs run 1, 2, 3 ... without gaps. */
+Job *job_submit_internal(JobRunner *r, const char *title, JobBodyFn body, void *user, JobFreeFn free_user);
 
 /* ---- UI side: listing and events ---------------------------------------------------- */
 

@@ -422,8 +422,13 @@ void graph_equiv(const Graph *src, const Graph *w, GraphEquiv *eq)
         }
     }
     if (exec_opset_class(src->meta.opset) != exec_opset_class(w->meta.opset)) {
-        snprintf(eq->first_diff, sizeof eq->first_diff, "opset %lld and the source's %lld differ in what ops mean",
-                 (long long)w->meta.opset, (long long)src->meta.opset);
+        if (src->meta.opset <= 0) /* built from its layers: ops mean what the newest opsets say */
+            snprintf(eq->first_diff, sizeof eq->first_diff,
+                     "opset %lld gives some ops another meaning than the source, which is built from its layers",
+                     (long long)w->meta.opset);
+        else
+            snprintf(eq->first_diff, sizeof eq->first_diff, "opset %lld and the source's opset %lld give some ops different meanings",
+                     (long long)w->meta.opset, (long long)src->meta.opset);
         return;
     }
     if (src->n_inputs != w->n_inputs || src->n_outputs != w->n_outputs) {

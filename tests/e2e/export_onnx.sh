@@ -267,6 +267,7 @@ kill -INT "$pid" 2>/dev/null
 wait "$pid"
 rc=$?
 expect_fail cancel_sigint "cancelled"
+check cancel_sigint_exits_130 [ "$rc" -eq 130 ]
 check cancel_previous_untouched sh -c "[ \"\$(md5sum yolov8s.onnx)\" = '$before' ]"
 
 # colour: the peer's colorstr codes on a terminal, none with NO_COLOR

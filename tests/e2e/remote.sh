@@ -185,7 +185,7 @@ sleep 1.8
 kill -INT "$ypid"
 wait "$ypid"
 rc=$?
-if [ -n "$pg" ] && [ "$rc" -eq 1 ] && group_gone "$pg" && grep -qF "cancelled" "$T/rcancel.out" && [ ! -e yolov8n.engine ] &&
+if [ -n "$pg" ] && [ "$rc" -eq 130 ] && group_gone "$pg" && grep -qF "cancelled" "$T/rcancel.out" && [ ! -e yolov8n.engine ] &&
     no_temps && [ -z "$(ls -A "$T/rwork")" ]; then pass remote_cancel_leaves_no_remote_process
 else fail remote_cancel_leaves_no_remote_process "exit $rc, remote group '$pg'"; show rcancel; ps -eo pid,pgid,stat,args | awk -v g="$pg" '$2 == g' | sed 's/^/    | /'; fi
 

@@ -359,6 +359,29 @@ static void test_export_folder_replaced_only_when_an_export(void)
     fileio_remove_tree(base);
 }
 
+/* Under LANG=C the logs write yoloport's symbols in ASCII, as the screens draw them. */
+static void test_ascii_symbols(void)
+{
+    static const struct {
+        const char *in, *out;
+    } cases[] = {
+        {"ONNX: export success \u2705 0.4s, max |\u0394| 0", "ONNX: export success ok 0.4s, max |d| 0"},
+        {"ERROR \u274c ONNX: export failure 0.0s", "ERROR ONNX: export failure 0.0s"},
+        {"WARNING \u26a0\ufe0f half=True", "WARNING half=True"},
+        {"yoloport 0.1.0 \U0001f680 C11 CPU", "yoloport 0.1.0 C11 CPU"},
+        {"\u274e written \u2013 not checked \u2192 SiLU as Sigmoid\u00b7Mul\u2026", "chk written -- not checked -> SiLU as Sigmoid.Mul..."},
+        {"\u4e2d\u6587 stays", "\u4e2d\u6587 stays"}, /* not ours: left to the escaping */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *a = textwidth_ascii_symbols(cases[i].in);
+        EXPECT_EQ_STR(a, cases[i].out);
+        free(a);
+    }
+    char *e = textwidth_escaped("ok \u2705\n", TEXTWIDTH_ASCII_SYMBOLS | TEXTWIDTH_KEEP_NEWLINE);
+    EXPECT_EQ_STR(e, "ok ok\n");
+    free(e);
+}
+
 int main(void)
 {
     RUN(test_fnv_collisions_are_real);
@@ -372,5 +395,6 @@ int main(void)
     RUN(test_yamlguard_refuses_deep_and_huge);
     RUN(test_escape_control_characters);
     RUN(test_export_folder_replaced_only_when_an_export);
+    RUN(test_ascii_symbols);
     return check_done();
 }

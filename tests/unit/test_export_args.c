@@ -189,7 +189,7 @@ static const Case cases[] = {
     /* ours: ranges, ignored keys */
     {"batch=0", NULL, 0, "E: batch=0 is not valid for export: use 1 or more (batch=-1, AutoBatch, is for training)", NULL},
     {"max_det=0", NULL, 0, "E: max_det=0 is not valid: use 1 or more, i.e. 'max_det=300'", NULL},
-    {"format=onnx opset=25", NULL, 0, "E: opset=25 is not supported: yoloport writes ONNX opsets 11 to 19 (None: 17)", NULL},
+    {"format=onnx opset=25", NULL, 0, "E: opset=25 is not supported: yoloport writes ONNX opsets 11 to 19 (17 when none is given)", NULL},
     {"format=onnx opset=12", NULL, 0, "", "opset=12"},
     {"opset=12", NULL, 0, "I: opset=12 is ignored for format='torchscript': only ONNX (and TensorRT, built from ONNX) exports use it", NULL},
     {"format=engine workspace=4", NULL, 0, TRT_DEV, "workspace=4.0"},

@@ -157,6 +157,33 @@ static void test_nms_half_dynamic_read_back(void)
     export_run_free(run);
 }
 
+/* The check stage's progress moves while the written model runs (not one value until done). */
+static void test_check_progress_moves(void)
+{
+    ExportArgs a;
+    export_args_init(&a);
+    const char *w[] = {"model=yolov8n.yaml", "format=onnx", "imgsz=128", "half=True", "name=progress"};
+    export_args_parse_argv(&a, 5, (char *const *)w, NULL);
+    ExportRun *run = export_run_new(&a, false);
+    Job *job = export_submit(runner, run);
+    double seen[64];
+    int n_seen = 0;
+    while (!job_state_finished(job_state(job))) {
+        JobInfo info;
+        job_get_info(job, &info);
+        if (strstr(info.stage, "verify") && info.fraction > 0.7 && info.fraction < 0.96) {
+            bool known = false;
+            for (int i = 0; i < n_seen; i++) known |= seen[i] == info.fraction;
+            if (!known && n_seen < 64) seen[n_seen++] = info.fraction;
+        }
+        usleep(200);
+    }
+    job_wait(job, 0, NULL, NULL, NULL);
+    EXPECT_EQ_INT(run->status, EXPORT_OK);
+    EXPECT_MSG(n_seen >= 3, "the check's progress took %d values between 70%% and 96%%", n_seen);
+    export_run_free(run);
+}
+
 int main(void)
 {
     char share[PATH_MAX];
@@ -173,6 +200,7 @@ int main(void)
     RUN(test_failure_leaves_existing_file);
     RUN(test_cancel_writes_nothing);
     RUN(test_nms_half_dynamic_read_back);
+    RUN(test_check_progress_moves);
     jobs_free(runner);
     if (chdir("/") == 0) fileio_remove_tree(tmpdir);
     return check_done();

@@ -694,6 +694,26 @@ static void test_commit_point(void)
     jobs_free(r);
 }
 
+/* The workbench's own work (opening a model, finding tools) takes no id from the user's jobs:
+ * theirs run 1, 2, 3 without gaps. */
+static void test_internal_jobs_leave_no_gaps(void)
+{
+    JobRunnerOptions o = {.workers = 1};
+    JobRunner *r = jobs_new(&o);
+    static int v = 42; /* what body_ok expects */
+    Job *a = job_submit_internal(r, "find tools", body_ok, &v, NULL);
+    Job *b = job_submit(r, "export", body_ok, &v, NULL);
+    Job *c = job_submit_internal(r, "load weights", body_ok, &v, NULL);
+    Job *d = job_submit(r, "export", body_ok, &v, NULL);
+    EXPECT(job_id(a) < 0 && job_id(c) < 0 && job_id(a) != job_id(c));
+    EXPECT_EQ_INT(job_id(b), 1);
+    EXPECT_EQ_INT(job_id(d), 2);
+    EXPECT(jobs_find(r, job_id(c)) == c);
+    EXPECT_EQ_INT(job_wait(c, 0, NULL, NULL, NULL), JOB_DONE);
+    EXPECT_EQ_INT(job_wait(d, 0, NULL, NULL, NULL), JOB_DONE);
+    jobs_free(r);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -708,5 +728,6 @@ int main(void)
     RUN(test_wait_follow_and_interrupt);
     RUN(test_fifty_concurrent_half_cancelled);
     RUN(test_free_with_work_in_flight);
+    RUN(test_internal_jobs_leave_no_gaps);
     return check_done();
 }

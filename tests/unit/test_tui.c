@@ -354,6 +354,67 @@ static void test_variants_and_artifacts(void)
     free(app);
 }
 
+/* The Jobs log follows the job that runs, not the newest one queued behind it, and moves on
+ * to the next one that starts, until the user picks a job. */
+static void test_jobs_log_follows_the_running_job(void)
+{
+    App *app = xcalloc(1, sizeof *app);
+    app->n_exports = app->cap_exports = 3;
+    app->exports = xcalloc(3, sizeof *app->exports);
+    JobState states[3] = {JOB_RUNNING, JOB_QUEUED, JOB_QUEUED};
+    for (int i = 0; i < 3; i++) {
+        app->exports[i].job_id = i + 1;
+        app->exports[i].state = states[i];
+        snprintf(app->exports[i].format_name, sizeof app->exports[i].format_name, "ONNX");
+    }
+    Pane *p = &app->panes[SCREEN_JOBS];
+    p->ops = &pane_jobs_ops;
+    p->y = 1, p->h = 30, p->w = 100;
+    p->ops->open(p, app);
+    pane_jobs_select(p, app, 3); /* the newest export queued: job 1 is the one running */
+    EXPECT_EQ_INT(pane_jobs_selected(p, app), 1);
+    app->exports[0].state = JOB_DONE;
+    app->exports[1].state = JOB_RUNNING;
+    p->ops->update(p, app);
+    EXPECT_EQ_INT(pane_jobs_selected(p, app), 2);
+    p->ops->key(p, app, CMD_UP, 0, false); /* the user's choice stays */
+    app->exports[1].state = JOB_DONE;
+    app->exports[2].state = JOB_RUNNING;
+    p->ops->update(p, app);
+    EXPECT_EQ_INT(pane_jobs_selected(p, app), 1);
+    p->ops->close(p, app);
+    free(app->exports);
+    free(app);
+}
+
+/* :open PATH with the space completion leaves after it opens PATH. */
+static void test_open_trims_the_path(void)
+{
+    App *app = xcalloc(1, sizeof *app);
+    export_args_init(&app->args);
+    app_run_command(app, CMD_OPEN, "yolov8n.yaml ");
+    EXPECT_EQ_STR(app->model_path, "yolov8n.yaml");
+    EXPECT(app->graph != NULL);
+    if (app->graph) graph_free(app->graph);
+    free(app);
+}
+
+/* A screen's message (a filter's count) does not follow to the next screen; the workbench's
+ * own (a job finished) does. */
+static void test_status_belongs_to_its_screen(void)
+{
+    App *app = xcalloc(1, sizeof *app);
+    app->screen = SCREEN_MATRIX;
+    app_status(app, MSG_INFO, "filter 'intel': 1 option (Esc clears)");
+    app_show(app, SCREEN_EXPORT);
+    EXPECT_EQ_STR(app->status, "");
+    app_status(app, MSG_OK, "job 1: ONNX export success: yolov8n.onnx");
+    app_status_global(app);
+    app_show(app, SCREEN_COMPARE);
+    EXPECT_EQ_STR(app->status, "job 1: ONNX export success: yolov8n.onnx");
+    free(app);
+}
+
 static void type_keys(Pane *p, App *app, const char *s)
 {
     for (; *s; s++) p->ops->key(p, app, CMD_NONE, (wint_t)(unsigned char)*s, false);
@@ -491,5 +552,8 @@ int main(void)
     RUN(test_generated_files_in_sync);
     RUN(test_cli_size_report);
     RUN(test_variants_and_artifacts);
+    RUN(test_jobs_log_follows_the_running_job);
+    RUN(test_open_trims_the_path);
+    RUN(test_status_belongs_to_its_screen);
     return check_done();
 }
