@@ -71,6 +71,7 @@ typedef enum { CARG_NONE, CARG_EXPORT_ARGS, CARG_PATH, CARG_THEME, CARG_SCREEN }
     X(CMD_EXPAND_ALL, "expand-all", SCOPE_GRAPH, "*", CARG_NONE, "expand every module")                          \
     X(CMD_COLLAPSE_ALL, "collapse-all", SCOPE_GRAPH, "_", CARG_NONE, "collapse every module")                    \
     X(CMD_SUMMARY, "summary", SCOPE_GRAPH, "i", CARG_NONE, "show the model summary and metadata")                \
+    X(CMD_DETAILS, "details", SCOPE_GRAPH, "d", CARG_NONE, "hide or show the details pane (hidden: the tree takes its rows)") \
     /* tables */                                                                                                 \
     X(CMD_SORT, "sort", SCOPE_GLOBAL, "s", CARG_NONE, "sort by the focused column (again: reverse)")            \
     X(CMD_LANGUAGE, "language", SCOPE_MATRIX, "l L", CARG_NONE, "Matrix language: English / 中文")               \

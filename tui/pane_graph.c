@@ -40,6 +40,7 @@ typedef struct {
     int *node_tree;     /* node index -> tree node */
     /* layout */
     bool side_by_side;
+    bool details_hidden; /* d: the tree takes the whole pane */
     int tree_y, tree_x, tree_h, tree_w, det_y, det_x, det_h, det_w;
     App *app;
     const Graph *weights_seen;
@@ -598,7 +599,10 @@ static void layout(GraphPane *gp, Pane *p)
     int top = p->y + 1; /* the summary line */
     int h = p->h - 1;
     gp->side_by_side = p->w >= 110;
-    if (gp->side_by_side) {
+    if (gp->details_hidden) {
+        gp->tree_y = top, gp->tree_x = p->x, gp->tree_h = h, gp->tree_w = p->w;
+        gp->det_y = top + h, gp->det_x = p->x, gp->det_h = 0, gp->det_w = p->w;
+    } else if (gp->side_by_side) {
         int tw = p->w * 58 / 100;
         gp->tree_y = top, gp->tree_x = p->x, gp->tree_h = h, gp->tree_w = tw;
         gp->det_y = top + 1, gp->det_x = p->x + tw + 1, gp->det_h = h - 1, gp->det_w = p->w - tw - 1;
@@ -685,7 +689,9 @@ static void graph_draw(Pane *p, App *app, WINDOW *win)
     /* separator and details title */
     int sel = tree_selected(&gp->tree);
     const char *title = "details";
-    if (gp->side_by_side) {
+    if (gp->details_hidden) {
+        /* nothing: the tree has the pane */
+    } else if (gp->side_by_side) {
         for (int i = 0; i < gp->tree_h; i++) text_draw(win, gp->tree_y + i, gp->det_x - 1, th->g.vline, 1, theme_attr(th, SLOT_BORDER));
         rule_draw(win, gp->tree_y, gp->det_x, gp->det_w, title, gp->focus == 1, th);
     } else {
@@ -748,6 +754,7 @@ static int graph_key(Pane *p, App *app, Command cmd, wint_t ch, bool is_key)
     switch (cmd) {
     case CMD_NEXT_PANE:
     case CMD_PREV_PANE:
+        if (gp->details_hidden) return R_HANDLED; /* one pane */
         gp->focus = !gp->focus;
         if (gp->focus == 1) {
             for (int i = 0; i < gp->n_lines; i++)
@@ -758,7 +765,13 @@ static int graph_key(Pane *p, App *app, Command cmd, wint_t ch, bool is_key)
         }
         return R_HANDLED | R_REDRAW;
     case CMD_SUMMARY:
+        if (gp->details_hidden) gp->details_hidden = false; /* the summary shows in the details */
         build_details(gp, app->graph, SUMMARY_USER);
+        return R_HANDLED | R_REDRAW;
+    case CMD_DETAILS:
+        gp->details_hidden = !gp->details_hidden;
+        if (gp->details_hidden) gp->focus = 0;
+        app_status(app, MSG_INFO, "details %s (d)", gp->details_hidden ? "hidden: the tree has the rows" : "shown");
         return R_HANDLED | R_REDRAW;
     default: break;
     }

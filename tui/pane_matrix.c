@@ -22,6 +22,7 @@ typedef struct {
     char filter[128];
     MatrixLive live[64];
     char titles[MATRIX_CRITERION_COUNT + 4][96];
+    int colmap[MATRIX_CRITERION_COUNT + 4]; /* table column -> logical column (COL_HERE, 1 + criterion, ...) */
 } MatrixPane;
 
 static MatrixPane *mp_of(Pane *p) { return p->state; }
@@ -34,11 +35,18 @@ static Matrix *cur(MatrixPane *mp) { return mp->app->matrix[mp->lang]; }
 #define COL_LAST (COL_HERE + 1)
 #define COL_ARG (COL_LAST + 1)
 
+/* The logical column (0 option, 1..7 criteria, COL_HERE, COL_LAST, COL_ARG) of table column c. */
+static int logical(const MatrixPane *mp, int c)
+{
+    return c >= 0 && c < mp->table.n_cols ? mp->colmap[c] : -1;
+}
+
 static void cell_fn(void *ctx, int row, int col, TableCell *c)
 {
     MatrixPane *mp = ctx;
     Matrix *m = cur(mp);
     if (!m || row < 0 || row >= mp->n_rows) return;
+    col = logical(mp, col);
     int o = mp->rows[row];
     const MatrixOption *opt = matrix_option(m, o);
     if (col == 0) {
@@ -102,31 +110,45 @@ static void rebuild(MatrixPane *mp, App *app)
 {
     Matrix *m = cur(mp);
     Table *t = &mp->table;
-    int keep_focus = t->focus_col, keep_sort = t->sort_col;
+    int keep_focus = logical(mp, t->focus_col), keep_sort = logical(mp, t->sort_col);
     bool keep_desc = t->sort_desc;
     int keep_sel = table_selected(t) >= 0 && table_selected(t) < mp->n_rows ? mp->rows[table_selected(t)] : -1;
     t->n_cols = 0;
     if (!m) return;
     const MatrixLabels *lb = matrix_labels(m);
-    snprintf(mp->titles[0], sizeof mp->titles[0], "%s", lb->option);
-    table_add_column(t, mp->titles[0], 0, -1);
-    t->cols[0].max_width = 16;
-    for (int c = 0; c < matrix_criterion_count(m) && c < MATRIX_CRITERION_COUNT; c++) {
-        snprintf(mp->titles[1 + c], sizeof mp->titles[1 + c], "%s", matrix_criterion(m, c)->title);
-        table_add_column(t, mp->titles[1 + c], 0, -1);
-        t->cols[1 + c].max_width = 28;
-    }
-    snprintf(mp->titles[COL_HERE], sizeof mp->titles[COL_HERE], "%s", lb->here);
-    table_add_column(t, mp->titles[COL_HERE], 0, -1);
-    snprintf(mp->titles[COL_LAST], sizeof mp->titles[COL_LAST], "%s", lb->last);
-    table_add_column(t, mp->titles[COL_LAST], 0, -1);
-    snprintf(mp->titles[COL_ARG], sizeof mp->titles[COL_ARG], "%s", lb->argument);
-    table_add_column(t, mp->titles[COL_ARG], 0, -1);
-    t->frozen = 1;
-    t->focus_col = keep_focus >= 0 && keep_focus < t->n_cols ? keep_focus : 1;
-    t->sort_col = keep_sort < t->n_cols ? keep_sort : -1;
-    t->sort_desc = keep_desc;
     fill_live(mp, app);
+    /* "Here" and "Last export" come first (kept in view beside the option) when they say
+     * something: what this host can do, what this session exported */
+    bool here = app->host_ready, last = false;
+    for (int o = 0; o < matrix_option_count(m) && o < 64; o++) last |= mp->live[o].status != MATRIX_RUN_NONE;
+    int order[MATRIX_CRITERION_COUNT + 4], n = 0;
+    order[n++] = 0;
+    if (here) order[n++] = COL_HERE;
+    if (last) order[n++] = COL_LAST;
+    for (int c = 0; c < matrix_criterion_count(m) && c < MATRIX_CRITERION_COUNT; c++) order[n++] = 1 + c;
+    if (!here) order[n++] = COL_HERE;
+    if (!last) order[n++] = COL_LAST;
+    order[n++] = COL_ARG;
+    for (int i = 0; i < n; i++) {
+        int lc = order[i];
+        const char *title = lc == 0 ? lb->option : lc == COL_HERE ? lb->here : lc == COL_LAST ? lb->last
+                          : lc == COL_ARG ? lb->argument : matrix_criterion(m, lc - 1)->title;
+        snprintf(mp->titles[i], sizeof mp->titles[i], "%s", title);
+        table_add_column(t, mp->titles[i], 0, -1);
+        mp->colmap[i] = lc;
+        /* whole cells: the widest (35 characters, Chinese ones twice as wide) fits; the table
+         * scrolls sideways to the focused column */
+        t->cols[i].max_width = lc == 0 ? 16 : 64;
+    }
+    t->frozen = 1 + here + last;
+    int first_criterion = 1 + here + last;
+    t->focus_col = first_criterion;
+    t->sort_col = -1;
+    for (int i = 0; i < n; i++) {
+        if (mp->colmap[i] == keep_focus && keep_focus > 0) t->focus_col = i;
+        if (mp->colmap[i] == keep_sort && keep_sort >= 0) t->sort_col = i;
+    }
+    t->sort_desc = keep_desc;
     mp->n_rows = 0;
     for (int o = 0; o < matrix_option_count(m) && mp->n_rows < 64; o++)
         if (row_matches(mp, o)) mp->rows[mp->n_rows++] = o;
@@ -179,6 +201,11 @@ static int matrix_update(Pane *p, App *app)
 {
     MatrixPane *mp = mp_of(p);
     fill_live(mp, app);
+    Matrix *m = cur(mp);
+    bool last = false;
+    for (int o = 0; m && o < matrix_option_count(m) && o < 64; o++) last |= mp->live[o].status != MATRIX_RUN_NONE;
+    bool shown = mp->table.n_cols > 2 && (mp->colmap[1] == COL_LAST || mp->colmap[2] == COL_LAST);
+    if (m && last != shown) rebuild(mp, app); /* the first export: its column comes to the front */
     return R_REDRAW;
 }
 
@@ -216,7 +243,7 @@ static void matrix_draw(Pane *p, App *app, WINDOW *win)
     table_draw(&mp->table, win, p->y + 1, p->x, th_h, p->w, th, true);
     int r = table_selected(&mp->table);
     int o = r >= 0 && r < mp->n_rows ? mp->rows[r] : -1;
-    int col = mp->table.focus_col;
+    int col = logical(mp, mp->table.focus_col);
     const char *text = "";
     char buf[2048];
     if (o >= 0) {
@@ -249,7 +276,7 @@ static void show_description(MatrixPane *mp, App *app)
     Matrix *m = cur(mp);
     int r = table_selected(&mp->table);
     if (!m || r < 0 || r >= mp->n_rows) return;
-    int o = mp->rows[r], col = mp->table.focus_col;
+    int o = mp->rows[r], col = logical(mp, mp->table.focus_col);
     const MatrixOption *opt = matrix_option(m, o);
     const MatrixLabels *lb = matrix_labels(m);
     char *text;

@@ -26,6 +26,7 @@ void tree_init(Tree *t, TreeRowFn row_fn, void *ctx)
     t->list.sel = -1;
     t->list.height = 1;
     t->show_header = true;
+    t->name_need = -1;
     t->first_top = t->last_top = -1;
 }
 
@@ -126,7 +127,26 @@ static void rebuild(Tree *t)
 
 static void ensure(Tree *t)
 {
-    if (t->rows_dirty) rebuild(t);
+    if (t->rows_dirty) {
+        rebuild(t);
+        t->name_need = -1; /* measured again at the next draw */
+    }
+}
+
+/* The widest visible row's indentation, expander and name, plus a space. */
+static int name_need(Tree *t)
+{
+    if (t->name_need >= 0) return t->name_need;
+    int need = 0;
+    TreeRow row;
+    for (int r = 0; r < t->n_rows; r++) {
+        const TreeNode *tn = &t->nodes[t->rows[r]];
+        memset(&row, 0, sizeof row);
+        if (t->row_fn) t->row_fn(t->ctx, tn->user, &row);
+        int w = tn->depth * 2 + 2 + textwidth_str(row.name) + 1;
+        if (w > need) need = w;
+    }
+    return t->name_need = need;
 }
 
 int tree_row_count(Tree *t)
@@ -258,6 +278,10 @@ void tree_draw(Tree *t, WINDOW *win, int y, int x, int h, int w, const Theme *th
     }
     if (ncols == 0) colw = 0;
     int namew = w - colw;
+    /* on a wide terminal the name column stops at its content: the columns follow it */
+    int need = name_need(t);
+    if (need < 16) need = 16;
+    if (ncols > 0 && namew > need) namew = need;
     if (t->show_header && h > 1) {
         attr_t ha = theme_attr(th, SLOT_HEADER);
         text_draw_pad(win, y, x, "name", namew, ha);
@@ -269,6 +293,7 @@ void tree_draw(Tree *t, WINDOW *win, int y, int x, int h, int w, const Theme *th
             text_draw(win, y, cx + 1, buf, t->cols[c].width, ha);
             cx += t->cols[c].width + 1;
         }
+        if (cx < x + w) text_fill(win, y, cx, x + w - cx, ha);
         body_y++;
         body_h--;
     }
@@ -315,5 +340,6 @@ void tree_draw(Tree *t, WINDOW *win, int y, int x, int h, int w, const Theme *th
             text_draw(win, yy, cx + 1, cell, t->cols[c].width, sel ? base : theme_attr(th, row.col_slot[c]));
             cx += t->cols[c].width + 1;
         }
+        if (cx < x + w) text_fill(win, yy, cx, x + w - cx, base); /* the width the names did not need */
     }
 }

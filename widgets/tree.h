@@ -52,6 +52,7 @@ typedef struct {
     TreeColumn cols[TREE_MAX_COLS];
     int n_cols;
     bool show_header;
+    int name_need;     /* display columns the visible rows' names need (-1: not measured) */
     TreeRowFn row_fn;
     void *ctx;
 } Tree;

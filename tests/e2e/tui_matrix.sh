@@ -45,12 +45,14 @@ for o in PyTorch TorchScript ONNX OpenVINO TensorRT CoreML "TF SavedModel" "TF G
 done
 check tui_matrix_all_fourteen_options [ $ok = 1 ]
 
-# horizontal scroll to the live columns
+# "Here" (what this host can do) stands first, beside the option; with no export yet, "Last
+# export" is at the end: a horizontal scroll reaches it
+check tui_matrix_here_beside_the_option tui_wait m "^Option +Here +Performance" 3
 for i in 1 2 3 4 5 6 7 8 9; do tui_keys m Right; done
-check tui_matrix_scrolls_to_live_columns tui_wait m "Here +Last export" 3
+check tui_matrix_scrolls_to_live_columns tui_wait m "Here +.*Last export" 3
 tui_keys m g
-# sort by the focused column (back to the first criterion), then descending
-for i in 1 2 3 4 5 6 7 8 9; do tui_keys m Left; done
+# sort by the focused column (back to the first criterion, after Here), then descending
+for i in 1 2 3 4 5 6 7 8; do tui_keys m Left; done
 first_before=$(tui_cap m | sed -n 4p | cut -d' ' -f1)
 tui_keys m s
 check tui_matrix_sort_ascending tui_wait m "Performance▲" 3
