@@ -35,7 +35,7 @@ typedef enum { CARG_NONE, CARG_EXPORT_ARGS, CARG_PATH, CARG_THEME, CARG_SCREEN }
     X(CMD_PREV_PANE, "prev-pane", SCOPE_GLOBAL, "BTab", CARG_NONE, "focus the previous pane")                    \
     X(CMD_ENTER, "enter", SCOPE_GLOBAL, "Enter", CARG_NONE, "open / follow a link / edit the selected item")     \
     X(CMD_TOGGLE, "toggle", SCOPE_GLOBAL, "Space", CARG_NONE, "expand or collapse / toggle / mark for a run")    \
-    X(CMD_SEARCH, "search", SCOPE_GLOBAL, "/ F7", CARG_NONE, "search (Matrix: filter)")                          \
+    X(CMD_SEARCH, "search", SCOPE_GLOBAL, "/ F7", CARG_NONE, "search (Graph: op:Conv out:256 shape:1x256x20x20 params>100k k:3 s:2; Matrix: filter)") \
     X(CMD_SEARCH_NEXT, "search-next", SCOPE_GLOBAL, "n", CARG_NONE, "next search match")                         \
     X(CMD_SEARCH_PREV, "search-prev", SCOPE_GLOBAL, "N", CARG_NONE, "previous search match")                     \
     /* screens */                                                                                                \
@@ -72,6 +72,7 @@ typedef enum { CARG_NONE, CARG_EXPORT_ARGS, CARG_PATH, CARG_THEME, CARG_SCREEN }
     X(CMD_COLLAPSE_ALL, "collapse-all", SCOPE_GRAPH, "_", CARG_NONE, "collapse every module")                    \
     X(CMD_SUMMARY, "summary", SCOPE_GRAPH, "i", CARG_NONE, "show the model summary and metadata")                \
     X(CMD_DETAILS, "details", SCOPE_GRAPH, "d", CARG_NONE, "hide or show the details pane (hidden: the tree takes its rows)") \
+    X(CMD_FILTER, "filter", SCOPE_GRAPH, "f", CARG_NONE, "show only the rows the search finds, with their ancestors (again: every row)") \
     /* tables */                                                                                                 \
     X(CMD_SORT, "sort", SCOPE_GLOBAL, "s", CARG_NONE, "sort by the focused column (again: reverse)")            \
     X(CMD_LANGUAGE, "language", SCOPE_MATRIX, "l L", CARG_NONE, "Matrix language: English / 中文")               \

@@ -1,12 +1,16 @@
 /* pane_graph: the Graph screen -- the model's module tree (type, parameters, output shape
  * per row), a details pane for the selected module or node (attributes, inputs/outputs with
  * shapes and dtypes, producers/consumers to follow with Enter, weight statistics), the
- * model summary, and `/` search over names, types and shapes. */
+ * model summary, and `/` search (engine/query/query.h: names, ops, shapes, attributes and
+ * structured terms such as op:Conv out:256; n/N move through the hits, counted "3/17"; f shows
+ * only them and their ancestors).  A file's name groups (ONNX, IR) get the kind of module
+ * they hold and their last node's output, as a checkpoint's modules have. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/query/query.h"
 #include "engine/registry/registry.h"
 #include "tui/app.h"
 #include "widgets/list.h"
@@ -35,6 +39,12 @@ typedef struct {
     ListState dlist;
     int details_for;    /* user id shown in the details, NO_LINK when none */
     char search[128];
+    Query *query;        /* the search, parsed; NULL when none */
+    unsigned char *mod_hit, *node_hit; /* per module / node: the query holds */
+    int n_hits;          /* rows of the tree (modules and nodes) it holds for */
+    bool filter_on;      /* f: only the hits and their ancestors are rows */
+    const char **mod_type; /* per module: the type shown (a name group's guessed kind), NULL: its own */
+    int *mod_out;        /* per module: the output shown (a name group's last node's), -1: its own */
     int64_t *node_params; /* per node: parameter elements among its inputs */
     int *module_tree;   /* module index -> tree node */
     int *node_tree;     /* node index -> tree node */
@@ -404,18 +414,17 @@ static void row_fn(void *ctx, int user, TreeRow *row)
         row->col_slot[0] = SLOT_TREE_NODE;
         if (gp->node_params && gp->node_params[ni] > 0) str_thousands(row->col[1], sizeof row->col[1], gp->node_params[ni]);
         if (n->n_outputs > 0 && n->outputs[0] >= 0) snprintf(row->col[2], sizeof row->col[2], "%s", dims_text(&g->tensors[n->outputs[0]], buf, sizeof buf));
-        row->match = gp->search[0] && (str_find_ci(n->name, gp->search) || str_find_ci(n->op_type, gp->search) ||
-                                       str_find_ci(row->col[2], gp->search));
+        row->match = gp->node_hit && gp->node_hit[ni];
     } else {
         const Module *m = &g->modules[user];
+        const char *type = gp->mod_type && gp->mod_type[user] ? gp->mod_type[user] : m->type;
+        int out = gp->mod_out && gp->mod_out[user] >= 0 ? gp->mod_out[user] : m->out_tensor;
         snprintf(row->name, sizeof row->name, "%s", m->name[0] ? m->name : (m->type[0] ? m->type : "model"));
-        snprintf(row->col[0], sizeof row->col[0], "%s", m->type);
+        snprintf(row->col[0], sizeof row->col[0], "%s", type);
         row->col_slot[0] = SLOT_TREE_TYPE;
         if (m->params > 0) str_thousands(row->col[1], sizeof row->col[1], m->params);
-        if (m->out_tensor >= 0 && m->out_tensor < g->n_tensors)
-            snprintf(row->col[2], sizeof row->col[2], "%s", dims_text(&g->tensors[m->out_tensor], buf, sizeof buf));
-        row->match = gp->search[0] && (str_find_ci(m->path, gp->search) || str_find_ci(m->type, gp->search) ||
-                                       str_find_ci(row->col[2], gp->search));
+        if (out >= 0 && out < g->n_tensors) snprintf(row->col[2], sizeof row->col[2], "%s", dims_text(&g->tensors[out], buf, sizeof buf));
+        row->match = gp->mod_hit && gp->mod_hit[user];
     }
     row->col_slot[1] = SLOT_NUMBER;
     row->col_slot[2] = SLOT_SHAPE;
@@ -456,6 +465,88 @@ static void add_children(GraphPane *gp, const Graph *g, int mi, int tnode, int *
     free(c);
 }
 
+static void clear_search(GraphPane *gp)
+{
+    gp->search[0] = 0;
+    query_free(gp->query);
+    gp->query = NULL;
+    free(gp->mod_hit);
+    free(gp->node_hit);
+    gp->mod_hit = gp->node_hit = NULL;
+    gp->n_hits = 0;
+    if (gp->filter_on) tree_set_filter(&gp->tree, NULL);
+    gp->filter_on = false;
+}
+
+/* A child named name, or name.N (a list's item: the peer's "cv2.0"). */
+static bool has_child(const Graph *g, int *const *kids, const int *nkids, int m, const char *name)
+{
+    size_t n = strlen(name);
+    for (int i = 0; i < nkids[m]; i++) {
+        const char *c = g->modules[kids[m][i]].name;
+        if (!strncmp(c, name, n) && (c[n] == '\0' || c[n] == '.')) return true;
+    }
+    return false;
+}
+
+/* ops[] over module m's subtree: whether an op occurs */
+static bool has_op(const Graph *g, int *const *kids, const int *nkids, int *const *own, const int *nown, int m, OpKind op,
+                   int depth)
+{
+    for (int i = 0; i < nown[m]; i++)
+        if (g->nodes[own[m][i]].op == op) return true;
+    for (int i = 0; i < nkids[m] && depth < 8; i++)
+        if (has_op(g, kids, nkids, own, nown, kids[m][i], op, depth + 1)) return true;
+    return false;
+}
+
+/* A file's name groups (ONNX, OpenVINO, ...) shown as usefully as a checkpoint's modules:
+ * each with the kind of Ultralytics module its children's names and ops say it is (conv+act
+ * is a Conv, cv1+cv2+m with a Split a C2f, cv2+cv3+dfl a Detect, ...; one op alone is that
+ * op), and with the output of its last node. */
+static void describe_groups(GraphPane *gp, const Graph *g, int *const *kids, const int *nkids, int *const *own,
+                            const int *nown)
+{
+    int M = g->n_modules;
+    bool any = false;
+    for (int m = 0; m < M; m++) any |= !strcmp(g->modules[m].type, "group");
+    if (!any) return;
+    gp->mod_type = xcalloc((size_t)M + 1, sizeof *gp->mod_type);
+    gp->mod_out = xmalloc(sizeof(int) * ((size_t)M + 1));
+    int *last = xmalloc(sizeof(int) * ((size_t)M + 1));
+    for (int m = 0; m < M; m++) gp->mod_out[m] = -1, last[m] = -1;
+    for (int i = 0; i < g->n_nodes; i++)
+        for (int m = g->nodes[i].module, d = 0; m >= 0 && m < M && d < 64; m = g->modules[m].parent, d++) last[m] = i;
+    for (int m = 0; m < M; m++) {
+        if (strcmp(g->modules[m].type, "group") != 0) continue;
+        if (g->modules[m].out_tensor < 0 && last[m] >= 0 && g->nodes[last[m]].n_outputs > 0)
+            gp->mod_out[m] = g->nodes[last[m]].outputs[0];
+        const char *kind = NULL;
+        bool cv1 = has_child(g, kids, nkids, m, "cv1"), cv2 = has_child(g, kids, nkids, m, "cv2"),
+             cv3 = has_child(g, kids, nkids, m, "cv3"), dfl = has_child(g, kids, nkids, m, "dfl");
+        if (cv2 && cv3 && dfl) kind = has_child(g, kids, nkids, m, "proto") ? "Segment"
+                                      : has_child(g, kids, nkids, m, "cv4") ? "Detect+cv4" : "Detect";
+        else if (has_child(g, kids, nkids, m, "conv") && nkids[m] <= 3 &&
+                 (has_child(g, kids, nkids, m, "act") || has_child(g, kids, nkids, m, "bn")))
+            kind = "Conv";
+        else if (cv1 && cv2 && has_op(g, kids, nkids, own, nown, m, OP_MAXPOOL, 0) && !has_child(g, kids, nkids, m, "m.0"))
+            kind = "SPPF";
+        else if (cv1 && cv2 && cv3) kind = "C3";
+        else if (cv1 && cv2 && has_op(g, kids, nkids, own, nown, m, OP_SPLIT, 0)) kind = "C2f";
+        else if (cv1 && cv2 && nkids[m] == 2) kind = "Bottleneck";
+        else if (!strcmp(g->modules[m].name, "dfl")) kind = "DFL";
+        else if (nkids[m] == 0) { /* one op besides constants: that op (Resize is the peer's Upsample) */
+            const Node *one = NULL;
+            int ops = 0;
+            for (int i = 0; i < nown[m]; i++)
+                if (g->nodes[own[m][i]].op != OP_CONSTANT) one = &g->nodes[own[m][i]], ops++;
+            if (ops == 1) kind = one->op == OP_RESIZE ? "Upsample" : one->op_type;
+        }
+        gp->mod_type[m] = kind;
+    }
+    free(last);
+}
+
 static void build_tree(GraphPane *gp, const Graph *g)
 {
     tree_clear(&gp->tree);
@@ -465,7 +556,11 @@ static void build_tree(GraphPane *gp, const Graph *g)
     gp->node_params = NULL;
     gp->module_tree = gp->node_tree = NULL;
     gp->graph = g;
-    gp->search[0] = 0;
+    clear_search(gp);
+    free(gp->mod_type);
+    free(gp->mod_out);
+    gp->mod_type = NULL;
+    gp->mod_out = NULL;
     if (!g) {
         build_details(gp, NULL, NO_LINK);
         return;
@@ -515,6 +610,7 @@ static void build_tree(GraphPane *gp, const Graph *g)
         own[m][nown[m]++] = i;
     }
     add_children(gp, g, M, -1, kids, nkids, own, nown);
+    describe_groups(gp, g, kids, nkids, own, nown);
     for (int i = 0; i <= M; i++) {
         free(kids[i]);
         free(own[i]);
@@ -557,38 +653,81 @@ static void follow_link(GraphPane *gp, int user)
 
 /* ---- search ----------------------------------------------------------------------- */
 
-static bool user_matches(GraphPane *gp, int user, const char *pat)
+static bool user_hit(const GraphPane *gp, int user)
 {
-    /* row_fn decides "match" against gp->search; pattern searches always use it */
-    (void)pat;
-    TreeRow row;
-    memset(&row, 0, sizeof row);
-    row_fn(gp, user, &row);
-    return row.match || str_find_ci(row.name, gp->search);
+    if (USER_IS_NODE(user)) return gp->node_hit && USER_NODE(user) < gp->graph->n_nodes && gp->node_hit[USER_NODE(user)];
+    return gp->mod_hit && user >= 0 && user < gp->graph->n_modules && gp->mod_hit[user];
+}
+
+/* The hits' rows and their ancestors: what filter mode shows. */
+static void apply_filter(GraphPane *gp)
+{
+    if (!gp->filter_on) return;
+    int n = gp->tree.n_nodes;
+    unsigned char *keep = xcalloc((size_t)(n ? n : 1), 1);
+    for (int t = 0; t < n; t++)
+        if (user_hit(gp, gp->tree.nodes[t].user))
+            for (int a = t; a >= 0 && !keep[a]; a = gp->tree.nodes[a].parent) keep[a] = 1;
+    tree_set_filter(&gp->tree, keep);
+    free(keep);
+}
+
+/* Which hit (1-based, in tree order) tree node t is; 0 when it is none. */
+static int hit_index(const GraphPane *gp, int t)
+{
+    if (t < 0 || !user_hit(gp, gp->tree.nodes[t].user)) return 0;
+    int k = 0;
+    for (int i = 0; i <= t; i++) k += user_hit(gp, gp->tree.nodes[i].user);
+    return k;
 }
 
 int pane_graph_search(Pane *p, App *app, const char *pattern, int dir)
 {
     GraphPane *gp = gp_of(p);
-    if (pattern) snprintf(gp->search, sizeof gp->search, "%s", pattern);
-    if (!gp->search[0] || !gp->graph) return R_REDRAW;
+    const Graph *g = gp->graph;
+    if (pattern) {
+        char err[256] = "";
+        Query *q = query_parse(pattern, err, sizeof err);
+        if (!q) {
+            app_status(app, MSG_ERROR, "search: %s", err);
+            return R_REDRAW;
+        }
+        bool filter = gp->filter_on;
+        clear_search(gp);
+        snprintf(gp->search, sizeof gp->search, "%s", pattern);
+        gp->query = q;
+        if (g) {
+            gp->mod_hit = xcalloc((size_t)g->n_modules + 1, 1);
+            gp->node_hit = xcalloc((size_t)g->n_nodes + 1, 1);
+            for (int m = 0; m < g->n_modules; m++)
+                gp->mod_hit[m] = query_match_module(q, g, m, gp->mod_type ? gp->mod_type[m] : NULL, gp->mod_out ? gp->mod_out[m] : -1);
+            for (int i = 0; i < g->n_nodes; i++) gp->node_hit[i] = query_match_node(q, g, i);
+            for (int t = 0; t < gp->tree.n_nodes; t++) gp->n_hits += user_hit(gp, gp->tree.nodes[t].user);
+        }
+        gp->filter_on = filter;
+        apply_filter(gp);
+    }
+    if (!gp->search[0] || !g) return R_REDRAW;
     int n = gp->tree.n_nodes, cur = tree_selected(&gp->tree);
     if (n == 0) return R_REDRAW;
+    if (gp->n_hits == 0) {
+        app_status(app, MSG_WARN, "not found: %s  0/0", gp->search);
+        return R_REDRAW;
+    }
     int step = dir < 0 ? -1 : 1;
     int start = cur < 0 ? 0 : cur;
     /* a new search may match the current row itself */
     for (int k = dir == 0 ? 0 : 1; k <= n; k++) {
         int t = ((start + step * k) % n + n) % n;
-        if (user_matches(gp, gp->tree.nodes[t].user, gp->search)) {
+        if (user_hit(gp, gp->tree.nodes[t].user)) {
             tree_reveal(&gp->tree, t);
             sync_details(gp);
-            if (dir != 0 && ((step > 0 && t <= start) || (step < 0 && t >= start)))
-                app_status(app, MSG_INFO, "search wrapped: %s", gp->search);
-            else app_status(app, MSG_INFO, "/%s", gp->search);
+            bool wrapped = dir != 0 && ((step > 0 && t <= start) || (step < 0 && t >= start));
+            app_status(app, MSG_INFO, "%s%s  %d/%d%s", wrapped ? "search wrapped: " : "/", gp->search, hit_index(gp, t),
+                       gp->n_hits, gp->filter_on ? "  (filter: f shows every row)" : "  (n/N: next/previous, f: only these)");
             return R_REDRAW;
         }
     }
-    app_status(app, MSG_WARN, "not found: %s", gp->search);
     return R_REDRAW;
 }
 
@@ -637,6 +776,9 @@ static void graph_close(Pane *p, App *app)
     det_clear(gp);
     free(gp->lines);
     tree_free(&gp->tree);
+    clear_search(gp);
+    free(gp->mod_type);
+    free(gp->mod_out);
     free(gp->node_params);
     free(gp->module_tree);
     free(gp->node_tree);
@@ -803,9 +945,26 @@ static int graph_key(Pane *p, App *app, Command cmd, wint_t ch, bool is_key)
     case CMD_COLLAPSE_ALL: tree_expand_all(&gp->tree, false); break;
     case CMD_SEARCH_NEXT: return R_HANDLED | pane_graph_search(p, app, NULL, 1);
     case CMD_SEARCH_PREV: return R_HANDLED | pane_graph_search(p, app, NULL, -1);
+    case CMD_FILTER:
+        if (!gp->query) {
+            app_status(app, MSG_INFO, "filter: search first (/op:Conv out:256), then f shows only what it finds");
+            return R_HANDLED | R_REDRAW;
+        }
+        gp->filter_on = !gp->filter_on;
+        if (gp->filter_on) apply_filter(gp);
+        else tree_set_filter(&gp->tree, NULL);
+        if (gp->filter_on) {
+            int sel = tree_selected(&gp->tree);
+            if (sel >= 0) tree_reveal(&gp->tree, sel);
+        }
+        app_status(app, MSG_INFO, gp->filter_on ? "filter: %d rows match /%s, shown with their ancestors (f: every row)"
+                                                : "filter off: every row (%d matched /%s)", gp->n_hits, gp->search);
+        break;
     case CMD_BACK:
         if (gp->search[0]) {
-            gp->search[0] = 0;
+            int sel = tree_selected(&gp->tree);
+            clear_search(gp);
+            if (sel >= 0) tree_reveal(&gp->tree, sel);
             return R_HANDLED | R_REDRAW;
         }
         return 0;

@@ -10,6 +10,7 @@
 
 #include "engine/core/fileio.h"
 #include "engine/export/export.h"
+#include "engine/passes/passes.h"
 #include "engine/registry/model.h"
 #include "engine/runtime/runtime.h"
 #include "engine/remote/remote.h"
@@ -169,6 +170,16 @@ int session_drain(App *app)
             if (wl && ev[i].job_id == wl->job_id) {
                 if (ev[i].kind == JOB_EV_FINISHED) {
                     if (wl->graph && app->graph && app->graph->n_tensors == wl->graph->n_tensors) {
+                        for (int t = 0; t < app->graph->n_tensors; t++) { /* shapes the file left out, inferred */
+                            Tensor *a = &app->graph->tensors[t];
+                            const Tensor *b = &wl->graph->tensors[t];
+                            if ((a->dtype == DT_UNDEFINED || a->rank == 0) && b->rank > 0 && !a->data) {
+                                a->dtype = b->dtype;
+                                a->rank = b->rank;
+                                memcpy(a->dims, b->dims, sizeof a->dims);
+                                for (int k = 0; k < GRAPH_MAX_RANK; k++) a->dim_names[k] = NULL;
+                            }
+                        }
                         if (app->weights) graph_free(app->weights);
                         app->weights = wl->graph;
                         wl->graph = NULL;
@@ -516,6 +527,19 @@ static int weights_body(Job *job, void *user, char *err, size_t errlen)
     if (job_cancelled(job)) {
         if (g) graph_free(g);
         return 0;
+    }
+    const FormatInfo *row = g ? registry_row(g->meta.source_format) : NULL;
+    if (g && row && !row->read_builds && g->n_inputs == 1) { /* a file without shapes: one run finds them */
+        const Tensor *x = &g->tensors[g->inputs[0]];
+        int64_t dims[GRAPH_MAX_RANK];
+        for (int i = 0; i < x->rank; i++) {
+            bool dyn = x->dims[i] < 0 || x->dim_names[i];
+            dims[i] = !dyn ? x->dims[i] : i == 0 ? 1 : i == 1 ? (g->meta.channels > 0 ? g->meta.channels : 3)
+                    : g->meta.imgsz[i - 2] > 0 && i - 2 < 2 ? g->meta.imgsz[i - 2] : 640;
+        }
+        char why[256];
+        job_progress(job, "inferring shapes", -1);
+        if (x->rank == 4) pass_infer_shapes(g, dims, 4, NULL, why, sizeof why); /* when it cannot run: unknown stays */
     }
     wl->graph = g; /* published to the UI thread by the job's FINISHED event */
     if (!g) snprintf(err, errlen, "%s", wl->err);

@@ -34,6 +34,8 @@ void tree_free(Tree *t)
 {
     free(t->nodes);
     free(t->rows);
+    free(t->filter);
+    t->filter = NULL;
     t->nodes = NULL;
     t->rows = NULL;
     t->n_nodes = t->n_rows = t->cap_nodes = t->cap_rows = 0;
@@ -41,6 +43,8 @@ void tree_free(Tree *t)
 
 void tree_clear(Tree *t)
 {
+    free(t->filter);
+    t->filter = NULL;
     t->n_nodes = 0;
     t->n_rows = 0;
     t->first_top = t->last_top = -1;
@@ -73,6 +77,17 @@ int tree_add(Tree *t, int parent, int user)
     return i;
 }
 
+void tree_set_filter(Tree *t, const unsigned char *keep)
+{
+    free(t->filter);
+    t->filter = NULL;
+    if (keep) {
+        t->filter = xmalloc((size_t)(t->n_nodes ? t->n_nodes : 1));
+        memcpy(t->filter, keep, (size_t)t->n_nodes);
+    }
+    t->rows_dirty = true;
+}
+
 void tree_set_column(Tree *t, int i, const char *title, int width, int align)
 {
     if (i < 0 || i >= TREE_MAX_COLS) return;
@@ -92,10 +107,14 @@ static void rebuild(Tree *t)
     int keep = (t->list.sel >= 0 && t->list.sel < t->n_rows) ? t->rows[t->list.sel] : -1;
     t->n_rows = 0;
     int cur = t->n_nodes ? t->first_top : -1;
+    const unsigned char *keep_only = t->filter;
     while (cur >= 0) {
-        push_row(t, cur);
         TreeNode *n = &t->nodes[cur];
-        if (n->expanded && n->first_child >= 0) {
+        bool shown = !keep_only || keep_only[cur];
+        if (shown) push_row(t, cur);
+        /* filtered: every kept node's kept children, whatever is expanded */
+        bool down = keep_only ? shown && n->first_child >= 0 : n->expanded && n->first_child >= 0;
+        if (down) {
             cur = n->first_child;
             continue;
         }
@@ -321,7 +340,12 @@ void tree_draw(Tree *t, WINDOW *win, int y, int x, int h, int w, const Theme *th
         if (indent > namew / 2) indent = namew / 2;
         text_fill(win, yy, cx, indent, sel ? base : theme_attr(th, SLOT_TREE_GUIDE));
         cx += indent;
-        const char *mark = tn->first_child >= 0 ? (tn->expanded ? th->g.expanded : th->g.collapsed) : th->g.leaf;
+        bool open = tn->expanded;
+        if (t->filter) { /* filtered: open when a kept child follows, a leaf of the filter otherwise */
+            open = r + 1 < t->n_rows && t->nodes[t->rows[r + 1]].parent == node;
+            if (!open && tn->first_child >= 0) open = false;
+        }
+        const char *mark = tn->first_child >= 0 ? (open ? th->g.expanded : t->filter ? th->g.leaf : th->g.collapsed) : th->g.leaf;
         int left = namew - indent;
         if (left >= 2) {
             text_draw(win, yy, cx, mark, 1, sel ? base : theme_attr(th, SLOT_TREE_GUIDE));

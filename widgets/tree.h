@@ -53,6 +53,7 @@ typedef struct {
     int n_cols;
     bool show_header;
     int name_need;     /* display columns the visible rows' names need (-1: not measured) */
+    unsigned char *filter; /* tree_set_filter's copy (n_nodes flags), NULL when not filtering */
     TreeRowFn row_fn;
     void *ctx;
 } Tree;
@@ -62,6 +63,10 @@ void tree_free(Tree *t);
 void tree_clear(Tree *t);
 int tree_add(Tree *t, int parent, int user);
 void tree_set_column(Tree *t, int i, const char *title, int width, int align);
+/* Filter mode: only the nodes whose keep[node] is set are rows (keep has one flag per node,
+ * copied; a kept node's ancestors should be kept too), all of them whatever is expanded.
+ * NULL ends it: the rows follow the expanded state again.  tree_clear ends it as well. */
+void tree_set_filter(Tree *t, const unsigned char *keep);
 
 /* Visible rows (recomputed if needed). */
 int tree_row_count(Tree *t);
