@@ -302,6 +302,20 @@ int app_run_command(App *app, Command cmd, const char *arg)
     case CMD_SHOW_MATRIX: app_show(app, SCREEN_MATRIX); return R_REDRAW;
     case CMD_SHOW_PREDICT: app_show(app, SCREEN_PREDICT); return R_REDRAW;
     case CMD_PREDICT: return run_predict_command(app, arg);
+    case CMD_DIFF: {
+        char buf[8400], *argv[4];
+        int argc = split_words(arg, argv, 4, buf, sizeof buf);
+        if (argc == 0) {
+            prompt_begin(app->prompt, PROMPT_COMMAND, "diff ");
+            return R_REDRAW;
+        }
+        if (argc > 2) {
+            app_status(app, MSG_ERROR, "diff: at most two models (:diff [A] B; A is the open model)");
+            return R_REDRAW;
+        }
+        session_diff(app, argc == 2 ? argv[0] : app->model_path, argv[argc - 1]);
+        return R_REDRAW;
+    }
     case CMD_BENCHMARK: return run_benchmark_command(app, arg);
     case CMD_SCREEN:
         for (int i = 0; i < SCREEN_COUNT; i++)

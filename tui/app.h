@@ -75,6 +75,7 @@ typedef struct {
     void *run;              /* ExportRun * (engine/export/export.h), owned by the session */
     void *bench;            /* a benchmark job instead: BenchRun * (engine/bench/bench.h), owned */
     void *predict;          /* a prediction job instead: PredictJob * (tui/session.h), owned */
+    void *diff;             /* a two-model diff instead: DiffJob * (tui/session.c), owned */
     bool finished;          /* the run's results may be read */
     double queued_at;
     uint64_t log_seen;      /* log lines already copied into the Jobs pane's view */

@@ -16,6 +16,7 @@ int cli_predict(int argc, char **argv);   /* tui/cli_predict.c */
 int cli_val(int argc, char **argv);       /* tui/cli_val.c */
 int cli_checks(int argc, char **argv);    /* tui/cli_checks.c */
 int cli_benchmark(int argc, char **argv); /* tui/cli_benchmark.c */
+int cli_diff(int argc, char **argv);      /* tui/cli_diff.c */
 
 /* The size report `export` prints after the log, as text lines (heap string, caller frees):
  *   Size report (source yolov8n.pt, 6.2 MB)

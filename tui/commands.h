@@ -67,6 +67,8 @@ typedef enum { CARG_NONE, CARG_EXPORT_ARGS, CARG_PATH, CARG_THEME, CARG_SCREEN }
     X(CMD_PREDICT_SELECTED, "predict-selected", SCOPE_COMPARE, "p", CARG_NONE, "predict the last image with the selected artifact") \
     X(CMD_BENCHMARK, "benchmark", SCOPE_COMPARE, "b", CARG_EXPORT_ARGS, "time and validate the marked artifacts (all when none): :benchmark data=coco8.yaml runs=10") \
     X(CMD_DELETE_ARTIFACT, "delete-artifact", SCOPE_COMPARE, "D", CARG_NONE, "delete the selected row's artifact from disk (asks first)") \
+    X(CMD_DIFF, "diff", SCOPE_GLOBAL, "", CARG_PATH, "two models side by side, and the nodes that differ: :diff [A] B (A: the open model)") \
+    X(CMD_DIFF_SELECTED, "diff-selected", SCOPE_COMPARE, "=", CARG_NONE, "diff the two marked rows, or the selected row's artifact against the model") \
     /* graph */                                                                                                  \
     X(CMD_EXPAND_ALL, "expand-all", SCOPE_GRAPH, "*", CARG_NONE, "expand every module")                          \
     X(CMD_COLLAPSE_ALL, "collapse-all", SCOPE_GRAPH, "_", CARG_NONE, "collapse every module")                    \

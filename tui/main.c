@@ -28,6 +28,7 @@ static const struct {
     {"benchmark", cli_benchmark, "benchmark model=MODEL [data=DATASET.yaml] [imgsz= half= int8= format=a,b runtime= ...]", "export, check, time and validate every format on this host, as `yolo benchmark` does"},
     {"checks", cli_checks, "checks [runtime=NAME:PATH] [--json]", "the host, the runtimes found (version, library) and the tools, as `yolo checks` does"},
     {"matrix", cli_matrix, "matrix [--lang en|zh] [--format table|markdown|json|csv] [--only FMT,...] ...", "show the deployment-option matrix"},
+    {"diff", cli_diff, "diff MODEL_A MODEL_B [--nodes N]", "two models side by side: inputs, outputs, metadata, ops, parameters, size, the nodes that differ"},
 };
 
 /* The peer's other modes and commands (`yolo train`, `yolo settings`, ...): what yoloport says

@@ -290,7 +290,7 @@ static void compare_draw(Pane *p, App *app, WINDOW *win)
         snprintf(progress, sizeof progress, "   benchmark job %d: %s %d%%", bench->job_id, info.stage,
                  info.fraction >= 0 ? (int)(info.fraction * 100 + 0.5) : 0);
     }
-    snprintf(head, sizeof head, "Exports of this session: %d (%d finished)%s   legend: %s passed  %s written, check failed  %s failed  %s not checked   Space marks, b benchmarks, p predicts",
+    snprintf(head, sizeof head, "Exports of this session: %d (%d finished)%s   legend: %s passed  %s written, check failed  %s failed  %s not checked   Space marks, b benchmarks, p predicts, = diffs, D deletes",
              cp->n_rows, done, progress, th->g.ok, th->g.check_failed, th->g.failed, th->g.unchecked);
     text_draw_pad(win, p->y, p->x, head, p->w, theme_attr(th, SLOT_TITLE));
     if (cp->n_rows == 0) {
@@ -367,6 +367,21 @@ static int compare_key(Pane *p, App *app, Command cmd, wint_t ch, bool is_key)
             snprintf(text, sizeof text, "Delete %s (%.1f MB) from disk?\nThe row stays in Compare, marked gone.", target,
                      report_mib(path_size(target)));
             app_confirm(app, DLG_CONFIRM_DELETE, rec->job_id, "Delete an artifact", text);
+        }
+        break;
+    }
+    case CMD_DIFF_SELECTED: { /* the two marked rows, else the selected row against the model */
+        const char *paths[2] = {NULL, NULL};
+        int n = 0;
+        for (int i = 0; i < cp->n_rows && n < 2; i++) {
+            const ExportRecord *rec = &app->exports[cp->rows[i]];
+            if (is_marked(cp, rec->job_id) && artifact_path(rec)) paths[n++] = artifact_path(rec);
+        }
+        if (n == 2) session_diff(app, paths[0], paths[1]);
+        else {
+            const char *ap = pane_compare_selected_artifact(p, app);
+            if (ap) session_diff(app, app->model_path, ap);
+            else app_status(app, MSG_WARN, "diff: no artifact on this row (mark two rows with Space, or pick one)");
         }
         break;
     }

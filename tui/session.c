@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "engine/core/fileio.h"
+#include "engine/diff/diff.h"
 #include "engine/export/export.h"
 #include "engine/passes/passes.h"
 #include "engine/registry/model.h"
@@ -76,6 +77,67 @@ static void weights_load_free(WeightsLoad *wl)
     free(wl);
 }
 
+static ExportRecord *add_record(App *app, Job *job);
+
+/* A diff in flight: the worker fills text (or err) before the job finishes. */
+typedef struct {
+    char a[4096], b[4096];
+    char *text;
+    char err[1024];
+    bool same;
+} DiffJob;
+
+static void diff_job_free(DiffJob *dj)
+{
+    if (!dj) return;
+    free(dj->text);
+    free(dj);
+}
+
+static bool diff_cancelled(Job *job) { return job_cancelled(job); }
+
+static int diff_body(Job *job, void *user, char *err, size_t errlen)
+{
+    DiffJob *dj = user;
+    job_progress(job, "diff: reading both models", -1);
+    job_log(job, JOB_LOG_INFO, "diff %s %s", dj->a, dj->b);
+    volatile int cancel = 0;
+    ModelDiff *d = model_diff(dj->a, dj->b, &cancel, dj->err, sizeof dj->err);
+    if (!d) return err_set(err, errlen, "%s", dj->err);
+    if (diff_cancelled(job)) {
+        model_diff_free(d);
+        return err_set(err, errlen, "cancelled");
+    }
+    dj->same = model_diff_same(d);
+    dj->text = model_diff_text(d, 40); /* published to the UI thread by the job's FINISHED event */
+    job_log(job, JOB_LOG_INFO, "%s", dj->same ? "the same computation, node for node" : "they differ: the report is open");
+    model_diff_free(d);
+    return 0;
+}
+
+int session_diff(App *app, const char *a, const char *b)
+{
+    if (!app->jobs) return -1;
+    if (!a || !*a || !b || !*b) {
+        session_status(app, MSG_ERROR, "diff: two models are needed (:diff [A] B)");
+        return -1;
+    }
+    DiffJob *dj = xcalloc(1, sizeof *dj);
+    snprintf(dj->a, sizeof dj->a, "%s", a);
+    snprintf(dj->b, sizeof dj->b, "%s", b);
+    char title[600];
+    const char *ab = strrchr(a, '/'), *bb = strrchr(b, '/');
+    snprintf(title, sizeof title, "diff %s %s", ab ? ab + 1 : a, bb ? bb + 1 : b);
+    Job *job = job_submit(app->jobs, title, diff_body, dj, NULL);
+    ExportRecord *rec = add_record(app, job);
+    rec->diff = dj;
+    snprintf(rec->format, sizeof rec->format, "-");
+    snprintf(rec->format_name, sizeof rec->format_name, "diff");
+    session_status(app, MSG_INFO, "queued job %d: %s", rec->job_id, title);
+    app_update_panes(app);
+    return rec->job_id;
+}
+
 static void predict_job_free(PredictJob *pj)
 {
     if (!pj) return;
@@ -105,6 +167,7 @@ void session_stop(App *app)
         if (app->exports[i].run) export_run_free(app->exports[i].run);
         if (app->exports[i].bench) bench_run_free(app->exports[i].bench);
         if (app->exports[i].predict) predict_job_free(app->exports[i].predict);
+        if (app->exports[i].diff) diff_job_free(app->exports[i].diff);
     }
     free(app->exports);
     app->exports = NULL;
@@ -201,8 +264,18 @@ int session_drain(App *app)
                 ExportRun *run = rec->run;
                 PredictJob *pj = rec->predict;
                 BenchRun *br = rec->bench;
+                DiffJob *dj = rec->diff;
                 if (run) session_stamp_artifact(rec);
-                if (pj) {
+                if (dj) {
+                    if (dj->text) {
+                        char title[128];
+                        snprintf(title, sizeof title, "diff: %s", dj->same ? "the same computation" : "they differ");
+                        dialog_open(&app->dialog, title, dj->text, NULL, DLG_INFO, rec->job_id);
+                        session_status(app, MSG_OK, "job %d: diff done (j/k scroll, Esc closes)", rec->job_id);
+                    } else {
+                        session_status(app, MSG_ERROR, "diff failed: %s", dj->err[0] ? dj->err : job_state_name(rec->state));
+                    }
+                } else if (pj) {
                     if (pj->done) {
                         app->predict_job = rec->job_id;
                         char sum[512] = "";

@@ -80,6 +80,10 @@ const BenchRow *session_bench_row(App *app, const char *path);
 /* The benchmark job in flight (its record), NULL when none. */
 const ExportRecord *session_bench_running(App *app);
 
+/* Two models side by side (engine/diff/diff.h) as a job; once finished, its report opens in a
+ * scrollable view.  Job id, or -1 with the reason in the status line. */
+int session_diff(App *app, const char *a, const char *b);
+
 /* A synthetic job that logs `rate` lines a second for `seconds` (tests and bench: the UI
  * must stay responsive while a job floods its log).  Job id or -1. */
 int session_stress(App *app, int rate, double seconds);

@@ -405,9 +405,13 @@ static bool silu_key(const Graph *w, const Node *n, const int *map, Key *k)
     return false;
 }
 
-void graph_equiv(const Graph *src, const Graph *w, GraphEquiv *eq)
+void graph_equiv(const Graph *src, const Graph *w, GraphEquiv *eq) { graph_equiv_nodes(src, w, eq, NULL, NULL); }
+
+void graph_equiv_nodes(const Graph *src, const Graph *w, GraphEquiv *eq, unsigned char *in_src, unsigned char *in_w)
 {
     memset(eq, 0, sizeof *eq);
+    if (in_src) memset(in_src, 0, (size_t)src->n_nodes);
+    if (in_w) memset(in_w, 0, (size_t)w->n_nodes);
     eq->nodes = w->n_nodes;
     char why[200];
     for (int side = 0; side < 2; side++) {
@@ -461,6 +465,9 @@ void graph_equiv(const Graph *src, const Graph *w, GraphEquiv *eq)
         const Node *n = &w->nodes[ni];
         if (n->n_outputs > 0 && n->outputs[0] >= 0 && map[n->outputs[0]] != NONE) { /* a matched Constant */
             eq->matched++;
+            if (in_w) in_w[ni] = 1;
+            int sp = src->tensors[map[n->outputs[0]]].producer;
+            if (in_src && sp >= 0 && sp < src->n_nodes) in_src[sp] = 1;
             continue;
         }
         Key k;
@@ -469,9 +476,15 @@ void graph_equiv(const Graph *src, const Graph *w, GraphEquiv *eq)
         if (same == NONE && silu_key(w, n, map, &k)) {
             same = lookup_node(&ix, &k, key_hash(&k));
             if (same != NONE) eq->silu_pairs++;
+            for (int side = 0; in_w && same != NONE && side < n->n_inputs; side++) { /* its Sigmoid is part of it */
+                int sp = n->inputs[side] >= 0 ? w->tensors[n->inputs[side]].producer : -1;
+                if (sp >= 0 && w->nodes[sp].op == OP_SIGMOID) in_w[sp] = 1;
+            }
         }
         if (same == NONE) continue;
         eq->matched++;
+        if (in_w) in_w[ni] = 1;
+        if (in_src) in_src[same] = 1;
         const Node *s = &src->nodes[same];
         for (int o = 0; o < n->n_outputs; o++)
             if (n->outputs[o] >= 0) map[n->outputs[o]] = ix.canon[s->outputs[o]];

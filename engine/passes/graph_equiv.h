@@ -38,4 +38,11 @@ typedef struct {
 /* Compare written against src.  Never fails; the verdict is in *eq. */
 void graph_equiv(const Graph *src, const Graph *written, GraphEquiv *eq);
 
+/* The same, and which nodes have a counterpart (a two-model diff shows the others): in_w has
+ * one flag per node of written (1: it computes what a source node computes; a SiLU's Mul
+ * counts, its Sigmoid does not), in_src one per node of src (1: some written node computes what
+ * it does).  Either may be NULL.  When the graphs cannot be compared at all (their inputs,
+ * outputs or opsets differ) every flag is 0. */
+void graph_equiv_nodes(const Graph *src, const Graph *written, GraphEquiv *eq, unsigned char *in_src, unsigned char *in_w);
+
 #endif

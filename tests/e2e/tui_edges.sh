@@ -4,7 +4,7 @@
 # wide terminal the name column stops at its content; the Matrix shows "Here" and "Last
 # export" first and whole cells (no cut at 28 columns); Matrix e exports the row the filter
 # shows; :theme nope changes nothing; a screen's status message stays on its screen; the
-# first export is job 1; under LANG=C the Jobs log is ASCII.
+# first export is job 1; Compare's = opens the diff view; under LANG=C the Jobs log is ASCII.
 cd "$(dirname "$0")/../.." || exit 2
 . tests/e2e/lib.sh
 . tests/e2e/tui_lib.sh
@@ -43,6 +43,14 @@ check tui_first_export_is_job_1 tui_wait e "job 1: ONNX export success" 60
 tui_keys e 5
 check tui_matrix_last_export_first tui_wait e "^Option +Here +Last export +Performance" 3
 check tui_matrix_last_export_row tui_wait e "^ONNX +built in +✅ [0-9.]+ MB" 2
+# Compare's = diffs the selected row's artifact against the model: node for node the same
+tui_keys e 4
+tui_wait e "ONNX +✅" 3
+tui_keys e =
+if tui_wait e "diff: the same computation" 60 && tui_wait e "Same computation: B is A node for node" 2; then pass tui_compare_diff
+else fail tui_compare_diff "$(tui_cap e | sed -n 2,12p)"; fi
+tui_keys e Escape
+tui_gone e "diff: the same" 3
 tui_quit e
 
 # a wide terminal: the name column stops at its content
