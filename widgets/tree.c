@@ -55,6 +55,10 @@ void tree_clear(Tree *t)
 
 int tree_add(Tree *t, int parent, int user)
 {
+    if (t->filter) { /* its flags cover the nodes there were: a new node ends filter mode */
+        free(t->filter);
+        t->filter = NULL;
+    }
     t->nodes = grow(t->nodes, &t->cap_nodes, t->n_nodes + 1, sizeof *t->nodes);
     int i = t->n_nodes++;
     TreeNode *n = &t->nodes[i];
