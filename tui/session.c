@@ -430,7 +430,9 @@ char *session_variant_name(App *app, const ExportArgs *args, const ExportEffecti
     export_args_validate(&d, app->graph ? &facts : NULL, &deff, &m);
     char file[256];
     if (variant) export_args_variant(&eff->args, &deff.args, eff->fmt->id, EXPORT_VARIANT_WORDS, variant, len);
-    export_args_variant(&eff->args, &deff.args, eff->fmt->id, EXPORT_VARIANT_FILE, file, sizeof file);
+    ExportArgs named = eff->args; /* a suffix that says int8 (_int8.onnx) says it for the name too */
+    if (strstr(export_suffix(eff->fmt, &eff->args), "_int8")) named.int8 = deff.args.int8;
+    export_args_variant(&named, &deff.args, eff->fmt->id, EXPORT_VARIANT_FILE, file, sizeof file);
     if (!file[0] || !export_args_is_none(args, EXPORT_KEY_NAME) || eff->fmt->id == FMT_RKNN) return NULL;
     char *base = export_out_base(args->model);
     const char *slash = strrchr(base, '/');

@@ -122,10 +122,18 @@ char *export_out_base_for(const char *model, const ExportArgs *a, const FormatIn
     return out;
 }
 
+const char *export_suffix(const FormatInfo *fi, const ExportArgs *a)
+{
+    if (!fi) return "";
+    if (a && a->int8 && fi->id == FMT_ONNX) return "_int8.onnx";
+    if (a && a->int8 && fi->id == FMT_OPENVINO) return "_int8_openvino_model";
+    return fi->suffix ? fi->suffix : "";
+}
+
 char *export_replaced_path(const char *model, const ExportArgs *a, const FormatInfo *fi)
 {
     char *base = export_out_base_for(model, a, fi);
-    char *out = xasprintf("%s%s", base, !fi ? "" : fi->id == FMT_TFLITE ? "_saved_model" : fi->suffix);
+    char *out = xasprintf("%s%s", base, !fi ? "" : fi->id == FMT_TFLITE ? "_saved_model" : export_suffix(fi, a));
     free(base);
     return out;
 }
@@ -436,7 +444,7 @@ static char *name_beside_model(const Graph *g, const char *model, const ExportAr
                                const char *out_base)
 {
     if (!fi || !fi->suffix || (!export_args_is_none(a, EXPORT_KEY_NAME) && a->name[0])) return NULL;
-    char *path = xasprintf("%s%s", out_base, fi->suffix);
+    char *path = xasprintf("%s%s", out_base, export_suffix(fi, a));
     size_t ml = strlen(model);
     while (ml > 1 && model[ml - 1] == '/') ml--;
     bool same = strlen(path) == ml && !strncmp(path, model, ml);
@@ -643,7 +651,7 @@ int export_job_body(Job *job, void *user, char *err, size_t errlen)
     char *renamed = name_beside_model(g, model, a, eff->fmt, out_base);
     if (renamed) {
         job_log(job, JOB_LOG_INFO, "%s%s would be the model it is made from: this export is named %s%s", out_base,
-                eff->fmt->suffix, renamed, eff->fmt->suffix);
+                export_suffix(eff->fmt, a), renamed, export_suffix(eff->fmt, a));
         free(out_base);
         out_base = renamed;
     }

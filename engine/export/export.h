@@ -113,8 +113,12 @@ char *export_out_base(const char *model_path);
  * model's.  fi may be NULL (name= then counts).  Heap string. */
 char *export_out_base_for(const char *model, const ExportArgs *a, const FormatInfo *fi);
 
-/* The file or folder that export replaces when it commits: export_out_base_for + the format's
- * suffix, the _saved_model folder for TF Lite (its .tflite files live there).  Heap string. */
+/* What follows the base name in the artifact's name: the format's suffix, or with int8=True
+ * the peer's int8 names ("_int8.onnx", "_int8_openvino_model").  Static string. */
+const char *export_suffix(const FormatInfo *fi, const ExportArgs *a);
+
+/* The file or folder that export replaces when it commits: export_out_base_for + export_suffix,
+ * the _saved_model folder for TF Lite (its .tflite files live there).  Heap string. */
 char *export_replaced_path(const char *model, const ExportArgs *a, const FormatInfo *fi);
 
 /* A shallow copy of g that passes may rewrite: tensors, nodes (inputs, outputs and

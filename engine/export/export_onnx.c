@@ -137,7 +137,7 @@ int export_onnx_stage(struct ExportCtx *ctx, char *err, size_t errlen)
     OnnxWriteOptions wopt = {.opset = opset, .producer_name = "yoloport", .producer_version = YOLOPORT_VERSION};
     size_t len = 0;
     if (onnx_serialize(g, &wopt, &buf, &len, msg, sizeof msg) != 0) goto fail_msg;
-    if (export_stage_out_path(&st, a->int8 ? "_int8.onnx" : ctx->fmt->suffix, err, errlen) != 0) goto out;
+    if (export_stage_out_path(&st, export_suffix(ctx->fmt, a), err, errlen) != 0) goto out;
     if (write_file(ctx, ctx->out_path, buf, len, &f, err, errlen) != 0) goto out;
     free(buf);
     buf = NULL;

@@ -67,7 +67,7 @@ int export_openvino_stage(struct ExportCtx *ctx, char *err, size_t errlen)
     if (!(g = export_stage_graph(&st, err, errlen))) goto out;
     if (a->int8 && export_int8_quantise(&st, g, QUANT_FAKE_QUANTIZE, &q8, err, errlen) != 0) goto out;
     export_set_metadata(g, ctx);
-    if (export_stage_out_path(&st, a->int8 ? "_int8_openvino_model" : ctx->fmt->suffix, err, errlen) != 0) goto out;
+    if (export_stage_out_path(&st, export_suffix(ctx->fmt, a), err, errlen) != 0) goto out;
     const char *slash = strrchr(ctx->out_base, '/');
     stem = xstrdup(slash ? slash + 1 : ctx->out_base);
     if (export_stage_cancelled(&st, err, errlen)) goto out;

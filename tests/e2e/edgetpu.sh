@@ -97,6 +97,6 @@ while [ $i -lt 50 ]; do
     if ! ps -eo pgid=,stat= | awk -v g="$pg" '$1 == g && $2 !~ /^Z/' | grep -q .; then alive=0; break; fi
     sleep 0.1; i=$((i + 1))
 done
-if [ -n "$pg" ] && [ "$rc" -eq 1 ] && [ $alive -eq 0 ] && grep -qF "cancelled" "$T/cancel.out" && [ ! -e $OUT ] && no_temps; then
+if [ -n "$pg" ] && [ "$rc" -eq 130 ] && [ $alive -eq 0 ] && grep -qF "cancelled" "$T/cancel.out" && [ ! -e $OUT ] && no_temps; then
     pass "edgetpu: cancel stops the compiler's group and leaves no compiled file"
 else fail "edgetpu: cancel stops the compiler's group and leaves no compiled file" "exit $rc, group '$pg' alive=$alive"; show cancel; fi

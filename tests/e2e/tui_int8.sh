@@ -21,7 +21,7 @@ else fail tui_int8_calibration_stage_shown "$(tui_cap q | sed -n 1,8p)"; fi
 check tui_int8_calibration_logged tui_wait q "ONNX: calibration data: 4 images of split 'val'" 60
 # at 320 INT8 costs yolov8n about 0.05 of COCO8's mAP50-95: the export is written, checked or ❎
 if tui_wait q "export (success ✅|written ❎)" 300; then pass tui_int8_export_written; else fail tui_int8_export_written "$(tui_cap q | tail -12)"; fi
-check tui_int8_file_exists test -s "$D/yolov8n_int8.onnx"
+check tui_int8_file_exists test -s "$D/yolov8n-imgsz320_int8.onnx"  # named by its arguments (the suffix says int8)
 tui_keys q 4
 if tui_wait q "ONNX +(✅|❎) .*0\.[0-9]{3} \([−+]0\.[0-9]{3} vs fp32\).*int8 \(QDQ, per-channel\)" 5; then pass tui_int8_compare_precision_and_accuracy
 else fail tui_int8_compare_precision_and_accuracy "$(tui_cap q | sed -n 1,8p)"; fi

@@ -129,6 +129,14 @@ static void test_out_base(void)
     b = export_replaced_path("models/yolov8n.pt", &a, tfl); /* TF Lite's files live in the _saved_model folder */
     EXPECT_EQ_STR(b, "runs/exp/yolov8n-half_saved_model");
     free(b);
+    export_args_set(&a, "int8", "True", NULL); /* the peer's int8 names */
+    b = export_replaced_path("models/yolov8n.pt", &a, onnx);
+    EXPECT_EQ_STR(b, "runs/exp/yolov8n-half_int8.onnx");
+    free(b);
+    b = export_replaced_path("models/yolov8n.pt", &a, registry_get(FMT_OPENVINO));
+    EXPECT_EQ_STR(b, "runs/exp/yolov8n-half_int8_openvino_model");
+    free(b);
+    export_args_set(&a, "int8", "False", NULL);
     export_args_set(&a, "name", "None", NULL);
     b = export_out_base_for("yolov8n.yaml", &a, onnx);
     EXPECT_EQ_STR(b, "runs/exp/yolov8n");

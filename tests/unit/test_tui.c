@@ -295,6 +295,8 @@ static void test_variants_and_artifacts(void)
         {"format=onnx half dynamic opset=12", "fixture-half-dynamic-opset12", "half dynamic opset=12"},
         {"format=openvino half", "fixture-half", "half"},
         {"format=onnx half name=mine", NULL, "half"}, /* the user's name stands */
+        {"format=onnx int8 data=cal.yaml", NULL, "int8"},                      /* its suffix says it: fixture_int8.onnx */
+        {"format=onnx int8 dynamic data=cal.yaml", "fixture-dynamic", "int8 dynamic"},
     };
     for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
         ExportArgs a;
