@@ -122,6 +122,9 @@ static int read_quant(Rd *r, int i, FbTable q)
     for (uint32_t k = 0; k < sc.n; k++) {
         r->qscale[i][k] = fb_vec_f32(sc, k);
         r->qzero[i][k] = zp.n ? fb_vec_i64(zp, k) : 0;
+        /* No TF Lite type has a zero point wider than int32; a wider one is a hostile file. */
+        if (r->qzero[i][k] < INT32_MIN || r->qzero[i][k] > INT32_MAX)
+            return rd_fail(r, "tensor %d: zero point %lld is outside int32", i, (long long)r->qzero[i][k]);
     }
     return 0;
 }
