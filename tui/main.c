@@ -26,7 +26,7 @@ static const struct {
     {"predict", cli_predict, "predict model=MODEL source=IMAGE|FOLDER|GLOB [key=value ...] [--json]", "detect, segment, pose, obb or classify images, as `yolo predict` does"},
     {"val", cli_val, "val model=MODEL data=DATASET.yaml [imgsz=640 batch=1 conf=0.001 iou=0.7 split=val ...] [--json]", "score a model on a dataset with the peer's metrics, as `yolo val` does"},
     {"benchmark", cli_benchmark, "benchmark model=MODEL [data=DATASET.yaml] [imgsz= half= int8= format=a,b runtime= ...]", "export, check, time and validate every format on this host, as `yolo benchmark` does"},
-    {"checks", cli_checks, "checks [runtime=NAME:PATH] [--json]", "the host, the runtimes found (version, library) and the tools, as `yolo checks` does"},
+    {"checks", cli_checks, "checks [runtime=NAME:PATH] [host=HOST] [--json]", "the host (or host= over ssh), the runtimes found (version, library) and the tools, as `yolo checks` does"},
     {"matrix", cli_matrix, "matrix [--lang en|zh] [--format table|markdown|json|csv] [--only FMT,...] ...", "show the deployment-option matrix"},
     {"diff", cli_diff, "diff MODEL_A MODEL_B [--nodes N]", "two models side by side: inputs, outputs, metadata, ops, parameters, size, the nodes that differ"},
 };

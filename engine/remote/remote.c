@@ -511,3 +511,78 @@ void remote_close(RemoteSession *s)
     tools_capture(argv, 30, out, sizeof out, &st);
     remote_argv_free(argv);
 }
+
+/* ---- checks host= ------------------------------------------------------------------------ */
+
+char *remote_system_script(void)
+{
+    return xasprintf("T=; command -v timeout >/dev/null 2>&1 && T='timeout 20'\n"
+                     "printf '@@yoloport sys os %%s\\n' \"$(uname -s -r -m 2>/dev/null)\"\n"
+                     "printf '@@yoloport sys cpus %%s\\n' \"$(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null)\"\n"
+                     "m=$(grep -m 1 -e '^model name' -e '^Model' /proc/cpuinfo 2>/dev/null | cut -d: -f2-)\n"
+                     "printf '@@yoloport sys cpu %%s\\n' \"$m\"\n"
+                     "printf '@@yoloport sys mem %%s\\n' \"$(awk '/^MemTotal:/ {print $2}' /proc/meminfo 2>/dev/null)\"\n"
+                     "if p=$(command -v yoloport 2>/dev/null); then printf '@@yoloport sys yoloport %%s\\n' \"$p\"; "
+                     "printf '@@yoloport sys yoloport-version %%s\\n' \"$($T \"$p\" version 2>/dev/null </dev/null | head -n 1)\"; fi\n"
+                     "echo '@@yoloport sys end'\n");
+}
+
+/* value (up to the end of its line) into buf: control characters dropped, spaces trimmed */
+static void sys_value(const char *v, char *buf, size_t len)
+{
+    size_t n = 0;
+    while (*v == ' ' || *v == '\t') v++;
+    for (; *v && *v != '\n' && n + 1 < len; v++)
+        if ((unsigned char)*v >= 0x20 && *v != 0x7f) buf[n++] = *v;
+    while (n && buf[n - 1] == ' ') n--;
+    buf[n] = '\0';
+}
+
+void remote_parse_system(const char *text, RemoteSystem *out)
+{
+    memset(out, 0, sizeof *out);
+    static const char mark[] = "@@yoloport sys ";
+    for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+        if (strncmp(l, mark, sizeof mark - 1) != 0) continue;
+        const char *k = l + sizeof mark - 1;
+        size_t kl = strcspn(k, " \n");
+        const char *v = k[kl] == ' ' ? k + kl + 1 : k + kl;
+        char val[512];
+        sys_value(v, val, sizeof val);
+#define KEY(s) (kl == sizeof(s) - 1 && !strncmp(k, s, kl))
+        if (KEY("os")) snprintf(out->os, sizeof out->os, "%s", val);
+        else if (KEY("cpu")) snprintf(out->cpu_model, sizeof out->cpu_model, "%s", val);
+        else if (KEY("yoloport")) snprintf(out->yoloport, sizeof out->yoloport, "%s", val);
+        else if (KEY("cpus")) {
+            char *end;
+            long c = strtol(val, &end, 10);
+            out->cpu_count = (end != val && *end == '\0' && c > 0 && c <= 65536) ? (int)c : 0;
+        } else if (KEY("mem")) {
+            char *end;
+            unsigned long long kb = strtoull(val, &end, 10);
+            out->mem_total = (end != val && *end == '\0' && val[0] != '-' && kb < (1ull << 44)) ? kb * 1024 : 0;
+        } else if (KEY("yoloport-version")) {
+            /* "yoloport 0.1.0": the word after the name; anything else is not ours to show */
+            if (!strncmp(val, "yoloport ", 9) && val[9])
+                snprintf(out->yoloport_version, sizeof out->yoloport_version, "%.*s", (int)strcspn(val + 9, " "), val + 9);
+        }
+#undef KEY
+    }
+}
+
+int remote_checks(Job *job, const RemoteHost *h, ToolFacts *facts, RemoteSystem *sys, char *err, size_t errlen)
+{
+    memset(sys, 0, sizeof *sys);
+    RemoteSession s;
+    if (remote_open(job, h, TOOLS_ALL, 0, &s, facts, err, errlen) != 0) return -1;
+    char *script = remote_system_script();
+    char *argv[] = {"sh", "-c", script, NULL};
+    Collect c = {0};
+    JobSpawnOptions o = {.no_log = true, .on_line = collect_line, .on_line_user = &c};
+    int rc = remote_run(job, &s, argv, &o, NULL, err, errlen);
+    free(script);
+    remote_close(&s);
+    if (c.text.p) remote_parse_system(c.text.p, sys);
+    free(c.text.p);
+    return rc;
+}

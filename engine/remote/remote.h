@@ -114,4 +114,26 @@ int remote_run(Job *job, RemoteSession *s, char *const argv[], const JobSpawnOpt
 /* Remove the work directory (also after a cancel: it does not use the job).  Idempotent. */
 void remote_close(RemoteSession *s);
 
+/* ---- `checks host=`: what the host is ------------------------------------------------ */
+
+typedef struct {
+    char os[160];                /* `uname -s -r -m` there: "Linux 6.1.0-18-amd64 x86_64" */
+    char cpu_model[160];         /* /proc/cpuinfo's first "model name" ("" when it has none) */
+    int cpu_count;               /* `nproc` there; 0 when unknown */
+    unsigned long long mem_total; /* bytes, from /proc/meminfo; 0 when unknown */
+    char yoloport[512];          /* yoloport on PATH there ("" when not) */
+    char yoloport_version[64];   /* what its `version` printed ("0.1.0"); "" when it did not say */
+} RemoteSystem;
+
+/* The shell script that prints those facts as "@@yoloport sys KEY VALUE" lines (exposed for
+ * tests), and the parser of its output.  The parser trusts nothing: values are cut to their
+ * fields, control characters dropped, numbers range-checked; what is missing stays empty. */
+char *remote_system_script(void);
+void remote_parse_system(const char *text, RemoteSystem *out);
+
+/* Everything `checks host=` shows: connect (remote_open: the tools, their versions and the
+ * GPU), run remote_system_script() there, remove the work directory.  0, or -1 + a message
+ * (the connection failed, the job was cancelled). */
+int remote_checks(Job *job, const RemoteHost *h, ToolFacts *facts, RemoteSystem *sys, char *err, size_t errlen);
+
 #endif

@@ -5,12 +5,12 @@
 # does not have): the engine comes back with the peer's header, the log streams (timestamps),
 # a cancel leaves no remote process, a dropped connection is reported and leaves no partial
 # file, an unreachable host says so; `benchmark format=engine host=` builds and times the
-# engine there.  sshd needs its privilege-separation directory (/run/sshd): made when running
+# engine there; `checks host=` reports the host, its GPU and tools, and yoloport there.  sshd needs its privilege-separation directory (/run/sshd): made when running
 # as root (as CI does); every case skips by name, with the reason, when sshd cannot start here.
 . "$(dirname "$0")/lib.sh"
 ROOT=$(pwd)
 case "$BIN" in /*) ;; *) BIN="$ROOT/$BIN" ;; esac
-CASES="remote_engine_comes_back remote_header_read_back remote_log_streams remote_work_dir_removed remote_two_hosts_at_once remote_benchmark_engine remote_cancel_leaves_no_remote_process remote_dropped_connection_reported remote_unreachable_host_says_so"
+CASES="remote_engine_comes_back remote_header_read_back remote_log_streams remote_work_dir_removed remote_two_hosts_at_once remote_benchmark_engine remote_checks_host remote_checks_host_json remote_checks_unreachable remote_cancel_leaves_no_remote_process remote_dropped_connection_reported remote_unreachable_host_says_so"
 skip_all() { for c in $CASES; do skip "$c" "$1"; done; exit 0; }
 SSHD="${YOLOPORT_TEST_SSHD:-/usr/sbin/sshd}" # Debian's path; overridable for other systems
 [ -x "$SSHD" ] || skip_all "sshd is not installed (Debian's openssh-server, in TEST_PKGS of scripts/deps.sh)"
@@ -172,6 +172,46 @@ if [ "$rc" -eq 0 ] && grep -Eq '^0 +TensorRT +✅ .* 0\.70 +1426\.53 +TensorRT 1
     grep -qx -- '--loadEngine=yolov8n.engine.plan --shapes=images:1x3x64x64 --iterations=3' "$T/remote.calls" &&
     grep -qF 'timed with trtexec --loadEngine on box' "$T/rbench.out" && [ -z "$(ls -A "$T/rwork")" ] && no_temps; then pass remote_benchmark_engine
 else fail remote_benchmark_engine "exit $rc"; show rbench; cat "$T/remote.calls" | sed 's/^/    | calls: /'; fi
+
+# =========================================================================== checks there
+# the host's facts, its GPU (the stand-in nvidia-smi), TensorRT (the stand-in trtexec), a tool
+# whose version line carries terminal escapes (shown escaped), and yoloport (this build, linked
+# onto the remote PATH)
+ln -s "$BIN" "$T/rbin/yoloport"
+printf '#!/bin/sh\nprintf "\\033]0;owned\\007OpenVINO 2024.4.0\\n"\n' >"$T/rbin/ovc"
+chmod +x "$T/rbin/ovc"
+"$BIN" checks host=box >"$T/rchecks.out" 2>"$T/rchecks.err"
+rc=$?
+esc=$(printf '\033')
+if [ "$rc" -eq 0 ] && grep -q "^yoloport checks on box ($(uname -n)) (over ssh" "$T/rchecks.out" &&
+    grep -Eq '^GPU +NVIDIA Remote A100 \(compute 8\.0\), driver 550\.54\.15, CUDA 12\.4$' "$T/rchecks.out" &&
+    grep -Eq '^TensorRT +10\.3\.0 \(trtexec\)$' "$T/rchecks.out" &&
+    grep -Eq "^CPU count +$(nproc)\$" "$T/rchecks.out" && grep -Eq '^RAM +[0-9]+\.[0-9]+ GB$' "$T/rchecks.out" &&
+    grep -Eq "^OS +$(uname -s) " "$T/rchecks.out" &&
+    grep -qF "trtexec             ✅ $T/rbin/trtexec 10.3.0" "$T/rchecks.out" &&
+    grep -qF "ovc                 ✅ $T/rbin/ovc 2024.4.0" "$T/rchecks.out" &&
+    grep -q '^pnnx  *– not on PATH there' "$T/rchecks.out" &&
+    grep -qF "yoloport            ✅ $T/rbin/yoloport (0.1.0)" "$T/rchecks.out" &&
+    ! grep -q "$esc" "$T/rchecks.out" && grep -qF "box: connected in" "$T/rchecks.err" &&
+    [ -z "$(ls -A "$T/rwork")" ]; then pass remote_checks_host
+else fail remote_checks_host "exit $rc"; show rchecks; sed 's/^/    | err: /' "$T/rchecks.err" | tail -n 5; fi
+"$BIN" checks host=box --json >"$T/rchecksj.out" 2>/dev/null
+rc=$?
+if [ "$rc" -eq 0 ] && python3 -c "
+import json, sys
+o = json.load(open(sys.argv[1]))
+assert o['host'] == 'box' and o['gpu']['present'] and o['gpu']['name'] == 'NVIDIA Remote A100', o['gpu']
+assert o['gpu']['compute_capability'] == '8.0' and o['gpu']['cuda'] == '12.4'
+assert o['tools']['trtexec']['version'] == '10.3.0' and not o['tools']['pnnx']['found']
+assert o['cpu_count'] >= 1 and o['ram_bytes'] > 0 and o['yoloport']['version'] == '0.1.0'
+" "$T/rchecksj.out"; then pass remote_checks_host_json
+else fail remote_checks_host_json "exit $rc"; show rchecksj; fi
+rm -f "$T/rbin/yoloport" "$T/rbin/ovc"
+"$BIN" checks host=dead >"$T/rcdead.out" 2>&1
+rc=$?
+if [ "$rc" -eq 1 ] && grep -qF "yoloport checks: dead: cannot run commands there: ssh: connect to host 127.0.0.1 port 1" "$T/rcdead.out" &&
+    ! grep -q '^GPU' "$T/rcdead.out"; then pass remote_checks_unreachable
+else fail remote_checks_unreachable "exit $rc"; show rcdead; fi
 
 # =========================================================================== cancel
 rm -f yolov8n.engine "$T/remote.pgid"

@@ -774,6 +774,44 @@ static void test_discovery_with_stand_ins(void)
     remove_script("yolo");
 }
 
+/* checks host=: the facts script runs under sh here; its parser takes hostile answers */
+static void test_remote_system(void)
+{
+    char *script = remote_system_script();
+    char *argv[] = {"sh", "-c", script, NULL};
+    static char out[8192];
+    int st = -1;
+    EXPECT_EQ_INT(tools_capture(argv, 20, out, sizeof out, &st), 0);
+    EXPECT_EQ_INT(st, 0);
+    free(script);
+    RemoteSystem y;
+    remote_parse_system(out, &y);
+    EXPECT(y.os[0] != '\0');
+    EXPECT(y.cpu_count >= 1);
+    EXPECT(y.mem_total > (1ull << 20));
+
+    remote_parse_system("@@yoloport sys os Linux\x1b]0;owned\x07 6.1 x86_64  \n"
+                        "@@yoloport sys cpus 99999999\n@@yoloport sys mem -5\n"
+                        "@@yoloport sys cpu   AMD EPYC 7763\n@@yoloport sys yoloport /opt/bin/yoloport\n"
+                        "@@yoloport sys yoloport-version not ours 1.0\nnoise @@yoloport sys cpus 3\n",
+                        &y);
+    EXPECT_EQ_STR(y.os, "Linux]0;owned 6.1 x86_64");
+    EXPECT_EQ_INT(y.cpu_count, 0);
+    EXPECT(y.mem_total == 0);
+    EXPECT_EQ_STR(y.cpu_model, "AMD EPYC 7763");
+    EXPECT_EQ_STR(y.yoloport, "/opt/bin/yoloport");
+    EXPECT_EQ_STR(y.yoloport_version, "");
+    remote_parse_system("@@yoloport sys mem 16384000\n@@yoloport sys cpus 8\n@@yoloport sys yoloport-version yoloport 0.1.0\n"
+                        "@@yoloport sys os",
+                        &y);
+    EXPECT(y.mem_total == 16384000ull * 1024);
+    EXPECT_EQ_INT(y.cpu_count, 8);
+    EXPECT_EQ_STR(y.yoloport_version, "0.1.0");
+    EXPECT_EQ_STR(y.os, "");
+    remote_parse_system("", &y);
+    EXPECT_EQ_STR(y.os, "");
+}
+
 int main(void)
 {
     snprintf(stand_dir, sizeof stand_dir, "/tmp/yoloport-tools-XXXXXX");
@@ -794,6 +832,7 @@ int main(void)
     RUN(test_versions_and_gpu);
     RUN(test_quoting_and_hosts);
     RUN(test_remote_wrapper_under_sh);
+    RUN(test_remote_system);
     RUN(test_engine_header);
     RUN(test_driver_with_stand_ins);
     RUN(test_cancel_kills_the_group);
