@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "engine/export/report.h"
+#include "engine/jobs/jobs.h"
 
 int cli_info(int argc, char **argv);      /* tui/cli_info.c */
 int cli_export(int argc, char **argv);    /* tui/cli_export.c */
@@ -31,6 +32,12 @@ bool cli_color_enabled(FILE *f);
  * escape; yoloport's own line breaks and colour codes pass).  Every verb prints what comes from
  * a file through it. */
 void cli_printf(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Follow a command-line job to its end (job_wait with follow/user), with Ctrl-C, a terminal
+ * hang-up and a polite kill (SIGINT, SIGHUP, SIGTERM) cancelling it: the job stops and its
+ * temporaries are removed before the process exits.  *stop_sig (may be NULL) gets the signal
+ * that stopped it, 0 when none: exit with 128 + it, as the shell and the workbench do. */
+JobState cli_wait_job(Job *job, JobFollowFn follow, void *user, int *stop_sig);
 /* The workbench: `yoloport [MODEL] [key=value ...] [--theme NAME] [--no-color]` (tui/app.c). */
 int tui_main(int argc, char **argv);
 

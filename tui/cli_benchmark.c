@@ -18,16 +18,6 @@
 #include "tui/cli_args.h"
 #include "tui/config.h"
 
-static volatile sig_atomic_t interrupted;
-
-static volatile sig_atomic_t stop_signal; /* the signal that stopped the job: exit 128 + it, as the shell's */
-
-static void on_sigint(int sig)
-{
-    stop_signal = sig;
-    interrupted = 1;
-}
-
 static void print_line(const JobLogLine *line, void *user)
 {
     (void)user;
@@ -123,17 +113,12 @@ int cli_benchmark(int argc, char **argv)
     JobRunner *runner = jobs_new(&ro);
     BenchRun *run = bench_run_new(&a);
     Job *job = bench_submit(runner, run);
-    struct sigaction sa, old;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_sigint;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old);
-    JobState st = job_wait(job, 0, print_line, NULL, &interrupted);
-    sigaction(SIGINT, &old, NULL);
+    int stop_sig;
+    JobState st = cli_wait_job(job, print_line, NULL, &stop_sig);
     int status = 0;
     if (st == JOB_CANCELLED) {
         cli_printf(stderr, "yoloport benchmark: cancelled\n");
-        status = stop_signal ? 128 + stop_signal : 1; /* Ctrl-C: 130, as the workbench */
+        status = stop_sig ? 128 + stop_sig : 1; /* Ctrl-C: 130, as the workbench */
     } else if (st != JOB_DONE) {
         cli_printf(stderr, "yoloport benchmark: %s\n", run->error[0] ? run->error : "failed");
         status = 1;

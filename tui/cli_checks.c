@@ -43,14 +43,6 @@ static int remote_body(Job *job, void *user, char *err, size_t errlen)
     return r;
 }
 
-static volatile sig_atomic_t interrupted, stop_signal;
-
-static void on_sigint(int sig)
-{
-    stop_signal = sig;
-    interrupted = 1;
-}
-
 static void print_line(const JobLogLine *line, void *user)
 {
     (void)user;
@@ -160,17 +152,12 @@ static int checks_remote(const char *spec, bool json)
     JobRunnerOptions ro = {.workers = 1};
     JobRunner *runner = jobs_new(&ro);
     Job *job = job_submit(runner, "checks", remote_body, c, NULL);
-    struct sigaction sa, old;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_sigint;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old);
-    JobState st = job_wait(job, 0, print_line, NULL, &interrupted);
-    sigaction(SIGINT, &old, NULL);
+    int stop_sig;
+    JobState st = cli_wait_job(job, print_line, NULL, &stop_sig);
     int status = 0;
     if (st == JOB_CANCELLED) {
         cli_printf(stderr, "yoloport checks: cancelled\n");
-        status = stop_signal ? 128 + stop_signal : 1;
+        status = stop_sig ? 128 + stop_sig : 1;
     } else if (st != JOB_DONE) {
         cli_printf(stderr, "yoloport checks: %s\n", c->error[0] ? c->error : "failed");
         status = 1;

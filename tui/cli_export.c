@@ -28,6 +28,22 @@ static void on_sigint(int sig)
     interrupted = 1;
 }
 
+JobState cli_wait_job(Job *job, JobFollowFn follow, void *user, int *stop_sig)
+{
+    static const int stop_signals[] = {SIGINT, SIGTERM, SIGHUP};
+    struct sigaction sa, old[ARRAY_LEN(stop_signals)];
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sigemptyset(&sa.sa_mask);
+    interrupted = 0;
+    stop_signal = 0;
+    for (size_t i = 0; i < ARRAY_LEN(stop_signals); i++) sigaction(stop_signals[i], &sa, &old[i]);
+    JobState st = job_wait(job, 0, follow, user, &interrupted);
+    for (size_t i = 0; i < ARRAY_LEN(stop_signals); i++) sigaction(stop_signals[i], &old[i], NULL);
+    if (stop_sig) *stop_sig = stop_signal;
+    return st;
+}
+
 /* Log lines go to stdout as they come, except the job runner's closing ERROR line with
  * the body's error: that one goes to stderr once, after the run (the run's error is set
  * before the runner logs it, so it can be recognised here). */
@@ -169,16 +185,8 @@ int cli_export(int argc, char **argv)
     JobRunner *runner = jobs_new(&ro);
     Job *job = export_submit(runner, run);
 
-    /* Ctrl-C, a terminal hang-up and a polite kill all cancel the job the same way: it stops,
-     * and its temporaries are removed before the process exits */
-    static const int stop_signals[] = {SIGINT, SIGTERM, SIGHUP};
-    struct sigaction sa, old[ARRAY_LEN(stop_signals)];
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_sigint;
-    sigemptyset(&sa.sa_mask);
-    for (size_t i = 0; i < ARRAY_LEN(stop_signals); i++) sigaction(stop_signals[i], &sa, &old[i]);
-    JobState st = job_wait(job, 0, print_line, run, &interrupted);
-    for (size_t i = 0; i < ARRAY_LEN(stop_signals); i++) sigaction(stop_signals[i], &old[i], NULL);
+    int stop_sig;
+    JobState st = cli_wait_job(job, print_line, run, &stop_sig);
 
     if (run->report.n_artifacts > 0) {
         char *text = cli_report_text(&run->report, color);
@@ -190,7 +198,7 @@ int cli_export(int argc, char **argv)
     int status;
     if (st == JOB_CANCELLED || run->status == EXPORT_CANCELLED) {
         fprintf(stderr, "yoloport: export cancelled; nothing was written\n");
-        status = stop_signal ? 128 + stop_signal : 1; /* Ctrl-C: 130, as the workbench */
+        status = stop_sig ? 128 + stop_sig : 1; /* Ctrl-C: 130, as the workbench */
     } else if ((run->status == EXPORT_OK || run->status == EXPORT_UNCHECKED) && st == JOB_DONE) {
         status = 0;
     } else {
