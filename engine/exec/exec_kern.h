@@ -118,8 +118,10 @@ typedef struct {
     bool relu;
 } ExecTile8;
 
-/* The int8 micro-kernel: AVX-512 VNNI where the CPU has it (limited to what isa allows),
- * else portable C (exact int32 sums either way). */
+/* The int8 micro-kernel for isa, limited to what the CPU runs: AVX-512 VNNI (isa AVX512 on
+ * a CPU with VNNI), else AVX2 (isa AVX2 or AVX512), else portable C; exact int32 sums and
+ * the same bytes on every path.  *name (when name is not NULL) gets a static string:
+ * "avx512-vnni", "avx2" or "portable". */
 typedef void (*ExecGemm8Fn)(const ExecTile8 *t);
 ExecGemm8Fn exec_gemm8(ExecIsa isa, const char **name);
 
