@@ -9,6 +9,9 @@
 #   2. The calibration methods (min/max, percentile, entropy) on the same statistics, calibrated
 #      on coco8's val split and on its train split: mAP50-95 (mAP50) of the QDQ and the
 #      FakeQuantize model against fp32 (bench/int8_bench.c).  The default is marked.
+#   3. The int8 convolution micro-kernels alone on one thread (bench/gemm8_bench.c): every one
+#      this CPU runs (portable, AVX2, AVX-512 VNNI) on the same tiles, GMAC/s and the ratio to
+#      the portable one.
 #   sh bench/int8.sh            RUNS=3 by default
 cd "$(dirname "$0")/.." || exit 2
 BIN="${YOLOPORT_REL_BIN:-$PWD/build/yoloport}"
@@ -24,6 +27,7 @@ cp "$SHARED/models/yolov8n.pt" "$SHARED/models/yolov8s.pt" "$T/"
 PKG_LIBS="$(pkg-config --libs ncursesw json-c libprotobuf-c libzip yaml-0.1 openblas libpng libxml-2.0 zlib) -lreadline -ljpeg -lpthread -lm"
 make --no-print-directory build/rel/libyoloport.a >/dev/null || exit 1
 cc -O2 -I. -Ibuild/gen bench/int8_bench.c build/rel/libyoloport.a $PKG_LIBS -o "$T/int8_bench" || exit 1
+cc -O2 -I. -Ibuild/gen bench/gemm8_bench.c build/rel/libyoloport.a -lm -o "$T/gemm8_bench" || exit 1
 # a folder of coco8's 8 images: more images per calibration than the val split's 4
 mkdir -p "$T/imgs"
 cp "$SHARED"/data/coco8/images/train/*.jpg "$SHARED"/data/coco8/images/val/*.jpg "$T/imgs/"
@@ -67,3 +71,6 @@ for m in yolov8n yolov8s; do
         "$T/int8_bench" "$T/$m.pt" "$DATA" 640 "$split" || echo "int8_bench failed"
     done
 done
+
+echo
+"$T/gemm8_bench"
