@@ -24,7 +24,7 @@ fi
 SHARED=$(cd "$SHARED" && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-PKG_LIBS="$(pkg-config --libs ncursesw json-c libprotobuf-c libzip yaml-0.1 openblas libpng libxml-2.0) -lreadline -ljpeg -lpthread -lm"
+PKG_LIBS="$(pkg-config --libs ncursesw json-c libprotobuf-c libzip yaml-0.1 openblas libpng libxml-2.0) -lreadline -ljpeg -lz -lpthread -lm"
 cc -O2 -I. -Ibuild/gen $(pkg-config --cflags openblas) bench/exec_bench.c build/rel/libyoloport.a $PKG_LIBS -o "$tmp/exec_bench"
 HAVE_ORT=""
 if command -v node >/dev/null 2>&1 && [ -f tests/node/node_modules/onnxruntime-node/package.json ]; then HAVE_ORT=1; fi
