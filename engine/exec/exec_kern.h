@@ -99,7 +99,10 @@ typedef enum { EXEC_ISA_PORTABLE, EXEC_ISA_AVX2, EXEC_ISA_AVX512 } ExecIsa;
  * same way: (k, j) at B[((k / 4) * EXEC_NR8 + j) * 4 + k % 4] (taps past K are zero weights).
  * The epilogue turns each sum into the quantized output:
  *   y = (sum - zsum[r]) * scale[r] + bias[r], activation, q = round_even(y / y_scale) + y_zp,
- * saturated to [y_lo, y_hi] and stored as one byte (two's complement for signed). */
+ * saturated to [y_lo, y_hi] and stored as one byte (two's complement for signed).  With S
+ * set there is no epilogue: the int32 sums themselves go to S (EXEC_NR8 per row; rows x cols
+ * of them are defined), for a convolution whose epilogue runs in float (an activation, a
+ * FakeQuantize reading it). */
 #define EXEC_MR8 8
 #define EXEC_NR8 32
 
@@ -116,6 +119,7 @@ typedef struct {
     float y_scale;
     int32_t y_zp, y_lo, y_hi;
     bool relu;
+    int32_t *S;          /* NULL: requantized bytes into C; else the raw sums here (C unused) */
 } ExecTile8;
 
 /* The int8 micro-kernel for isa, limited to what the CPU runs: AVX-512 VNNI (isa AVX512 on

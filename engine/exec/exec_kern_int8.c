@@ -30,6 +30,10 @@ static void gemm8_portable(const ExecTile8 *t)
                 acc[r][j] += a[r * 4] * b[j * 4] + a[r * 4 + 1] * b[j * 4 + 1] + a[r * 4 + 2] * b[j * 4 + 2] +
                              a[r * 4 + 3] * b[j * 4 + 3];
     }
+    if (t->S) {
+        memcpy(t->S, acc, sizeof acc);
+        return;
+    }
     for (int r = 0; r < t->rows; r++)
         for (int j = 0; j < t->cols; j++) t->C[r * t->ldc + j] = (uint8_t)requant(acc[r][j], r, t);
 }
@@ -74,6 +78,13 @@ VATTR static void gemm8_vnni(const ExecTile8 *t)
             acc[r][0] = _mm512_dpbusd_epi32(acc[r][0], b0, av);
             acc[r][1] = _mm512_dpbusd_epi32(acc[r][1], b1, av);
         }
+    }
+    if (t->S) {
+        for (int r = 0; r < EXEC_MR8; r++) {
+            _mm512_storeu_si512(t->S + r * EXEC_NR8, acc[r][0]);
+            _mm512_storeu_si512(t->S + r * EXEC_NR8 + 16, acc[r][1]);
+        }
+        return;
     }
     for (int r = 0; r < t->rows; r++)
         for (int v = 0; v < 2; v++) {
@@ -162,7 +173,8 @@ A2ATTR static void gemm8_avx2(const ExecTile8 *t)
             /* fold the pair sums: hadd gives columns 0 1 4 5 | 2 3 6 7, the permute puts them in order */
             __m256i s = _mm256_permute4x64_epi64(_mm256_hadd_epi32(acc[cb][r], acc[cb + 1][r]), 0xD8);
             int n = t->cols - cb * 4;
-            avx2_store(t, s, r, t->C + r * t->ldc + cb * 4, n < 8 ? n : 8);
+            if (t->S) _mm256_storeu_si256((__m256i *)(t->S + r * EXEC_NR8 + cb * 4), s);
+            else avx2_store(t, s, r, t->C + r * t->ldc + cb * 4, n < 8 ? n : 8);
         }
 }
 

@@ -98,6 +98,26 @@ static void check_tile(ExecTile8 t, const char *what)
     }
     free(want);
     free(got);
+
+    /* without the epilogue (S): every kernel gives the exact sums of rows x cols */
+    int32_t S[EXEC_MR8 * EXEC_NR8];
+    t.C = NULL;
+    for (int k = 0; k < nk; k++) {
+        memset(S, 0x5A, sizeof S);
+        t.S = S;
+        fns[k](&t);
+        int bad = -1;
+        int64_t want_sum = 0;
+        for (int r = 0; r < t.rows && bad < 0; r++)
+            for (int j = 0; j < t.cols && bad < 0; j++) {
+                int64_t sum = 0;
+                for (int64_t q = 0; q < t.Kq * 4; q++)
+                    sum += (int64_t)t.A[((q / 4) * EXEC_MR8 + r) * 4 + q % 4] * t.B[((q / 4) * EXEC_NR8 + j) * 4 + q % 4];
+                if (S[r * EXEC_NR8 + j] != sum) bad = r * EXEC_NR8 + j, want_sum = sum;
+            }
+        EXPECT_MSG(bad < 0, "%s: %s kernel, sums: element %d is %d, want %lld", what, names[k], bad,
+                   bad < 0 ? 0 : S[bad], (long long)want_sum);
+    }
 }
 
 static void test_gemm8_selection(void)
