@@ -102,6 +102,15 @@ bool exec_q_bytes(const Exec *e, const Node *n);
 /* Run the integer convolution planned for node ni (its quantized input is ready).  0 or
  * -1 + message. */
 int exec_qconv_run_node(Exec *e, int ni, char *err, size_t errlen);
+/* With fusion on, exec_plan_qconvs also plans, as integer convolutions with a float
+ * epilogue, the convolutions that read a FakeQuantize with 256 levels (per-tensor range, the
+ * same in and out, zero on its grid; or values moved from such outputs on one grid by Split,
+ * Concat, MaxPool, a nearest Resize) and whose weights are int8 steps per output channel
+ * (int8 constants -> Convert [-> Subtract of zeros] -> Multiply, or a FakeQuantize with 255
+ * or 256 levels on float constants); a following activation becomes the epilogue.  Their
+ * input stays float (other readers see it); each run turns it back into its levels. */
+/* FakeQuantize's levels (the attribute as an integer or as an IR's string; 0 when absent). */
+int64_t exec_fq_levels(const Node *n);
 /* "int8 gemm avx512-vnni" and the last run's multiply-adds. */
 void qconv_describe(const QConvPlan *p, char *buf, size_t len, double *macs);
 

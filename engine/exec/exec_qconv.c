@@ -7,6 +7,11 @@
  * requantizes straight into y_q's bytes.  The DequantizeLinear nodes whose only readers
  * are fused convolutions are skipped; the QuantizeLinear after the conv passes its buffer
  * on.  Everything else of a QDQ graph keeps the reference float semantics.
+ * OpenVINO's int8 form runs the same way where it maps exactly: a Conv reading a
+ * FakeQuantize (256 levels, per tensor, zero on the grid; or a Split, Concat, MaxPool or
+ * nearest Resize of such values on one grid) with weights that are int8 steps
+ * per output channel sums its input's levels in int32 and ends in float (scale, bias, the
+ * fused activation), for the next FakeQuantize and any other reader.
  * Planned at exec_new with fusion on (exec_plan_qconvs); run by the run loop. */
 #include <math.h>
 #include <stdio.h>
@@ -17,19 +22,28 @@
 #include "engine/core/util.h"
 
 struct QConvPlan {
-    int64_t M, C, kh, kw, K, Kq, panels;
-    int8_t *A;          /* [panels][Kq][EXEC_MR8][4] */
-    int32_t *zsum;      /* per output channel (padded to whole panels) */
+    int64_t M, C, group, Mg, Cg; /* M = group * Mg outputs, C = group * Cg inputs */
+    int64_t kh, kw, K, Kq, panels; /* K = Cg * kh * kw taps per group; panels per group */
+    int8_t *A;          /* [group][panels][Kq][EXEC_MR8][4] */
+    int32_t *zsum;      /* per output row, rows padded to whole panels per group */
     float *scale, *bias;
     int32_t x_zp;       /* the input zero point, in the unsigned view of its bytes */
     bool x_signed;      /* int8 input: packing flips the top bit (x + 128) */
     float y_scale;
     int32_t y_zp, y_lo, y_hi;
     bool y_signed;
+    /* A FakeQuantize input (float_out): its float values are on a 256-level grid; they are
+     * turned back into their levels (bytes) once per run, and the sums end in float. */
+    bool float_out;
+    float fq_lo, fq_range;  /* the FakeQuantize's output range: level = round((x - lo) / range * 255) */
+    ExecEpi epi;            /* bias and the fused activation */
+    uint8_t *xbytes;        /* the levels of the last run's input */
+    size_t xbytes_len;
     ExecGemm8Fn gemm;
+    void (*sums)(const int8_t *A, const uint8_t *B, int64_t Kq, int32_t *acc);
     const char *kname;
     double last_macs;
-    int x_q;            /* the quantized input tensor (bytes) */
+    int x_q;            /* the quantized input tensor (bytes), or the FakeQuantize's output (float) */
 };
 
 /* ---- planning ------------------------------------------------------------------------------ */
@@ -134,6 +148,50 @@ static bool bias_chain(const Exec *e, int bt, int64_t M, float *bias)
     return true;
 }
 
+/* Sums of K products of a byte (at most 255) and an int8 weight (at most 128 in size) stay
+ * exact in int32 up to this many taps. */
+#define QCONV_MAX_K ((int64_t)1 << 16)
+
+/* Fill p's geometry and pack integer weights wi ([M][Cg][kh][kw], group groups of M / group
+ * rows) with the per-row constants: zsum (x_zp, already set, times the row's weight sum),
+ * scale (input scale xs times the row's weight scale) and bias. */
+static void qconv_pack(QConvPlan *p, int64_t M, int64_t Cg, int64_t group, int64_t kh, int64_t kw, const int8_t *wi,
+                       float xs, const float *wscale, const float *bias)
+{
+    p->M = M;
+    p->group = group;
+    p->Mg = M / group;
+    p->Cg = Cg;
+    p->C = Cg * group;
+    p->kh = kh;
+    p->kw = kw;
+    p->K = Cg * kh * kw;
+    p->Kq = (p->K + 3) / 4;
+    p->panels = (p->Mg + EXEC_MR8 - 1) / EXEC_MR8;
+    int64_t rows = p->panels * EXEC_MR8, K = p->K;
+    p->A = xmalloc_aligned(64, (size_t)(group * p->panels * p->Kq * EXEC_MR8 * 4));
+    p->zsum = xcalloc((size_t)(group * rows), sizeof(int32_t));
+    p->scale = xcalloc((size_t)(group * rows), sizeof(float));
+    p->bias = xcalloc((size_t)(group * rows), sizeof(float));
+    int8_t *dst = p->A;
+    for (int64_t gi = 0; gi < group; gi++)
+        for (int64_t pn = 0; pn < p->panels; pn++)
+            for (int64_t kq = 0; kq < p->Kq; kq++)
+                for (int r = 0; r < EXEC_MR8; r++)
+                    for (int kk = 0; kk < 4; kk++) {
+                        int64_t m = pn * EXEC_MR8 + r, k = kq * 4 + kk;
+                        *dst++ = m < p->Mg && k < K ? wi[(gi * p->Mg + m) * K + k] : 0;
+                    }
+    for (int64_t gi = 0; gi < group; gi++)
+        for (int64_t m = 0; m < p->Mg; m++) {
+            int64_t gm = gi * p->Mg + m, row = gi * rows + m, s = 0;
+            for (int64_t k = 0; k < K; k++) s += wi[gm * K + k];
+            p->zsum[row] = (int32_t)(s * p->x_zp);
+            p->scale[row] = xs * wscale[gm];
+            p->bias[row] = bias[gm];
+        }
+}
+
 /* A conv node's integer plan, or NULL when the node is not the pattern. */
 static QConvPlan *qconv_try(const Exec *e, int ni, int *q_in, int *q_out)
 {
@@ -178,24 +236,14 @@ static QConvPlan *qconv_try(const Exec *e, int ni, int *q_in, int *q_out)
         return NULL;
     }
     int64_t C = wq->dims[1], kh = wq->dims[2], kw = wq->dims[3], K = C * kh * kw;
-    if (C < 1 || kh < 1 || kw < 1 || kh > 64 || kw > 64 || K > (1 << 22)) {
+    if (C < 1 || kh < 1 || kw < 1 || kh > 64 || kw > 64 || K > QCONV_MAX_K) {
         free(wscale);
         free(bias);
         return NULL;
     }
+    int8_t *wi = xmalloc((size_t)(M * K));
+    for (int64_t i = 0; i < M * K; i++) wi[i] = (int8_t)value_get_i64(wq, i);
     QConvPlan *p = xcalloc(1, sizeof *p);
-    p->M = M;
-    p->C = C;
-    p->kh = kh;
-    p->kw = kw;
-    p->K = K;
-    p->Kq = (K + 3) / 4;
-    p->panels = (M + EXEC_MR8 - 1) / EXEC_MR8;
-    int64_t Mp = p->panels * EXEC_MR8;
-    p->A = xmalloc_aligned(64, (size_t)(p->panels * p->Kq * EXEC_MR8 * 4));
-    p->zsum = xcalloc((size_t)Mp, sizeof(int32_t));
-    p->scale = xcalloc((size_t)Mp, sizeof(float));
-    p->bias = xcalloc((size_t)Mp, sizeof(float));
     p->x_signed = xsig;
     p->x_zp = xsig ? xzp + 128 : xzp;
     p->y_scale = ys;
@@ -203,26 +251,206 @@ static QConvPlan *qconv_try(const Exec *e, int ni, int *q_in, int *q_out)
     p->y_signed = ysig;
     p->y_lo = ysig ? -128 : 0;
     p->y_hi = ysig ? 127 : 255;
-    int8_t *dst = p->A;
-    for (int64_t pn = 0; pn < p->panels; pn++)
-        for (int64_t kq = 0; kq < p->Kq; kq++)
-            for (int r = 0; r < EXEC_MR8; r++)
-                for (int kk = 0; kk < 4; kk++) {
-                    int64_t m = pn * EXEC_MR8 + r, k = kq * 4 + kk;
-                    *dst++ = m < M && k < K ? (int8_t)value_get_i64(wq, m * K + k) : 0;
-                }
-    for (int64_t m = 0; m < M; m++) {
-        int64_t s = 0;
-        for (int64_t k = 0; k < K; k++) s += value_get_i64(wq, m * K + k);
-        p->zsum[m] = (int32_t)(s * p->x_zp);
-        p->scale[m] = xs * wscale[m];
-        p->bias[m] = bias[m];
-    }
+    qconv_pack(p, M, C, 1, kh, kw, wi, xs, wscale, bias);
+    free(wi);
     free(wscale);
     free(bias);
     p->x_q = dqx->inputs[0];
     *q_in = (int)(qx - g->nodes);
     *q_out = (int)(qy - g->nodes);
+    return p;
+}
+
+/* ---- FakeQuantize convolutions ---------------------------------------------------------------- */
+
+/* How far (in steps) a zero or a weight may sit from its grid and still count as on it: the
+ * float graph's own roundings put them about 1e-6 steps away. */
+#define QCONV_GRID_TOL 1e-4
+
+/* A constant float tensor t holding one value, or one per output channel of M shaped
+ * [M, 1, 1, 1] (as numpy broadcasting lines it up with [M, Cg, kh, kw] weights). */
+static const float *fq_range(const Exec *e, int t, int64_t M)
+{
+    if (!is_const(e, t) || e->vals[t].type != VT_F32) return NULL;
+    const Value *v = &e->vals[t];
+    if (v->numel == 1) return vf(v);
+    if (M < 1 || v->numel != M || v->rank != 4 || v->dims[0] != M) return NULL;
+    return vf(v);
+}
+
+/* The activation FakeQuantize node fq: levels 256, per-tensor constant ranges, the output
+ * range equal to the input range, zero on the grid.  Its scale and zero point. */
+static bool fq_activation(const Exec *e, const Node *fq, float *lo, float *range, float *scale, int32_t *zp)
+{
+    if (!fq || fq->n_inputs != 5 || fq->n_outputs != 1 || exec_fq_levels(fq) != 256) return false;
+    float r[4];
+    for (int k = 0; k < 4; k++) {
+        const float *v = fq_range(e, fq->inputs[k + 1], 0);
+        if (!v || !isfinite(*v)) return false;
+        r[k] = *v;
+    }
+    if (r[0] != r[2] || r[1] != r[3] || !(r[1] > r[0])) return false;
+    double s = ((double)r[1] - (double)r[0]) / 255.0, z = -(double)r[0] / s, zr = nearbyint(z);
+    if (!(s > 0) || zr < 0 || zr > 255 || fabs(z - zr) > QCONV_GRID_TOL) return false;
+    *lo = r[0];
+    *range = r[1] - r[0];
+    *scale = (float)s;
+    *zp = (int32_t)zr;
+    return true;
+}
+
+/* The activation FakeQuantize whose grid every value of t lies on: t is its output, or
+ * copies of its values through ops that only move or select values (Split, MaxPool, a
+ * nearest Resize/Upsample, Reshape, Identity), or a Concat of such tensors on one same grid
+ * (as NNCF unifies the ranges of a Concat's inputs).  Its grid in *lo, *range, *scale, *zp;
+ * NULL when there is none. */
+static const Node *grid_of(const Exec *e, int t, int depth, float *lo, float *range, float *scale, int32_t *zp)
+{
+    if (t < 0 || depth > 16 || e->g->tensors[t].producer < 0) return NULL;
+    const Node *n = &e->g->nodes[e->g->tensors[t].producer];
+    if (n->n_inputs < 1) return NULL;
+    switch (n->op) {
+    case OP_FAKE_QUANTIZE: return fq_activation(e, n, lo, range, scale, zp) ? n : NULL;
+    case OP_RESIZE: case OP_UPSAMPLE:
+        if (strcmp(node_attr_str(n, "mode", "nearest"), "nearest")) return NULL;
+        return grid_of(e, n->inputs[0], depth + 1, lo, range, scale, zp);
+    case OP_SPLIT: case OP_MAXPOOL: case OP_RESHAPE: case OP_IDENTITY:
+        return grid_of(e, n->inputs[0], depth + 1, lo, range, scale, zp);
+    case OP_CONCAT: {
+        const Node *first = grid_of(e, n->inputs[0], depth + 1, lo, range, scale, zp);
+        for (int k = 1; first && k < n->n_inputs; k++) {
+            float l2, r2, s2;
+            int32_t z2;
+            if (!grid_of(e, n->inputs[k], depth + 1, &l2, &r2, &s2, &z2) || l2 != *lo || r2 != *range) return NULL;
+        }
+        return first;
+    }
+    default: return NULL;
+    }
+}
+
+/* Whether the float weights w (M rows of K) are int8 multiples of step[m]: their integers
+ * into wi. */
+static bool on_int8_grid(const float *w, int64_t M, int64_t K, const float *step, int8_t *wi)
+{
+    for (int64_t m = 0; m < M; m++) {
+        if (!(step[m] > 0) || !isfinite(step[m])) return false;
+        for (int64_t k = 0; k < K; k++) {
+            double q = (double)w[m * K + k] / step[m], qr = nearbyint(q);
+            if (!(fabs(q - qr) <= QCONV_GRID_TOL) || qr < -128 || qr > 127) return false;
+            wi[m * K + k] = (int8_t)qr;
+        }
+    }
+    return true;
+}
+
+/* Follow t back through Reshape, a Subtract of zeros and Convert to an int8 constant. */
+static bool from_int8(const Exec *e, int t, int depth)
+{
+    const Tensor *tt = t >= 0 ? &e->g->tensors[t] : NULL;
+    if (!tt || depth > 4) return false;
+    if (tt->producer < 0) return tt->dtype == DT_I8 && is_const(e, t);
+    const Node *n = &e->g->nodes[tt->producer];
+    if (n->n_inputs < 1) return false;
+    if (n->op == OP_CAST || n->op == OP_RESHAPE) return from_int8(e, n->inputs[0], depth + 1);
+    if (n->op == OP_SUB && n->n_inputs == 2 && is_const(e, n->inputs[1])) {
+        const Value *z = &e->vals[n->inputs[1]];
+        for (int64_t i = 0; i < z->numel; i++)
+            if (value_get(z, i) != 0) return false; /* weights with a zero point are not symmetric */
+        return from_int8(e, n->inputs[0], depth + 1);
+    }
+    return false;
+}
+
+/* The conv's weights wt as integers wi ([M][K]) and per-row steps: int8 constants through
+ * Convert [-> Subtract of zeros] -> Multiply by a per-tensor or per-row scale (the folded
+ * float weights checked against that grid), or a FakeQuantize with levels 255/256 on float
+ * constants (evaluated here as the op does, then checked).  *fq_node is the weights'
+ * FakeQuantize (a node the fused conv makes unnecessary), else -1. */
+static bool fq_weights(const Exec *e, int wt, int64_t M, int64_t K, int8_t *wi, float *step, int *fq_node)
+{
+    const Graph *g = e->g;
+    *fq_node = -1;
+    const Node *mul = producer(e, wt, OP_MUL);
+    if (mul && mul->n_inputs == 2 && is_const(e, wt) && e->vals[wt].type == VT_F32 && e->vals[wt].numel == M * K) {
+        for (int side = 0; side < 2; side++) {
+            const float *s = fq_range(e, mul->inputs[side], M);
+            if (!s || !from_int8(e, mul->inputs[1 - side], 0)) continue;
+            bool per_row = e->vals[mul->inputs[side]].numel == M;
+            for (int64_t m = 0; m < M; m++) step[m] = s[per_row ? m : 0];
+            return on_int8_grid(vf(&e->vals[wt]), M, K, step, wi);
+        }
+        return false;
+    }
+    const Node *fq = producer(e, wt, OP_FAKE_QUANTIZE);
+    if (!fq || fq->n_inputs != 5 || fq->n_outputs != 1 || !is_const(e, fq->inputs[0])) return false;
+    const Value *w = &e->vals[fq->inputs[0]];
+    int64_t levels = exec_fq_levels(fq);
+    if (w->type != VT_F32 || w->numel != M * K || (levels != 255 && levels != 256)) return false;
+    const float *r[4];
+    for (int k = 0; k < 4; k++)
+        if (!(r[k] = fq_range(e, fq->inputs[k + 1], M))) return false;
+    float steps = (float)(levels - 1), *y = xmalloc(sizeof(float) * (size_t)(M * K));
+    for (int64_t m = 0; m < M; m++) {
+        float v4[4];
+        for (int k = 0; k < 4; k++) v4[k] = r[k][e->vals[fq->inputs[k + 1]].numel == 1 ? 0 : m];
+        float il = v4[0], ih = v4[1], ol = v4[2], oh = v4[3];
+        step[m] = (oh - ol) / steps;
+        for (int64_t k = 0; k < K; k++) { /* exec_op_fake_quantize's arithmetic */
+            float v = vf(w)[m * K + k];
+            if (v <= fminf(il, ih)) y[m * K + k] = ol;
+            else if (v > fmaxf(il, ih)) y[m * K + k] = oh;
+            else y[m * K + k] = nearbyintf((v - il) / (ih - il) * steps) / steps * (oh - ol) + ol;
+        }
+    }
+    bool ok = on_int8_grid(y, M, K, step, wi);
+    free(y);
+    int cons[2];
+    if (ok && !e->pinned[wt] && graph_consumers(g, wt, cons, 2) == 1) *fq_node = g->tensors[wt].producer;
+    return ok;
+}
+
+/* A conv reading a FakeQuantize (levels 256, per tensor) with int8-representable weights:
+ * its plan (float output), or NULL.  *w_fq: the weights' FakeQuantize node the plan makes
+ * unnecessary, or -1. */
+static QConvPlan *qconv_try_fq(const Exec *e, int ni, int *w_fq)
+{
+    const Graph *g = e->g;
+    const Node *n = &g->nodes[ni];
+    *w_fq = -1;
+    if (n->op != OP_CONV || n->n_inputs < 2 || n->n_outputs != 1 || n->outputs[0] < 0) return NULL;
+    int out = n->outputs[0];
+    if (g->tensors[out].dtype != DT_F32 && g->tensors[out].dtype != DT_UNDEFINED) return NULL;
+    float lo, range, xs;
+    int32_t zp;
+    if (!grid_of(e, n->inputs[0], 0, &lo, &range, &xs, &zp)) return NULL;
+    /* the weights' shape: the folded weights', or the float constants under their FakeQuantize */
+    int wt = n->inputs[1];
+    const Node *wfq = producer(e, wt, OP_FAKE_QUANTIZE);
+    const Value *wv = is_const(e, wt) ? &e->vals[wt]
+                      : wfq && wfq->n_inputs == 5 && is_const(e, wfq->inputs[0]) ? &e->vals[wfq->inputs[0]]
+                                                                                : NULL;
+    int64_t group = node_attr_int(n, "group", 1);
+    if (!wv || wv->rank != 4 || group < 1) return NULL;
+    int64_t M = wv->dims[0], Cg = wv->dims[1], kh = wv->dims[2], kw = wv->dims[3], K = Cg * kh * kw;
+    if (M < 1 || M > (1 << 20) || M % group || Cg < 1 || kh < 1 || kw < 1 || kh > 64 || kw > 64 || K > QCONV_MAX_K)
+        return NULL;
+    int8_t *wi = xmalloc((size_t)(M * K));
+    float *step = xmalloc(sizeof(float) * (size_t)M), *bias = xmalloc(sizeof(float) * (size_t)M);
+    QConvPlan *p = NULL;
+    if (fq_weights(e, n->inputs[1], M, K, wi, step, w_fq) && bias_chain(e, n->n_inputs > 2 ? n->inputs[2] : -1, M, bias)) {
+        p = xcalloc(1, sizeof *p);
+        p->float_out = true;
+        p->x_zp = zp;
+        p->fq_lo = lo;
+        p->fq_range = range;
+        qconv_pack(p, M, Cg, group, kh, kw, wi, xs, step, bias);
+        p->x_q = n->inputs[0];
+    }
+    free(wi);
+    free(step);
+    free(bias);
+    if (!p) *w_fq = -1;
     return p;
 }
 
@@ -233,7 +461,88 @@ void qconv_plan_free(QConvPlan *p)
     free(p->zsum);
     free(p->scale);
     free(p->bias);
+    free(p->xbytes);
     free(p);
+}
+
+/* ---- int32 sums for the float epilogue ------------------------------------------------------- */
+
+/* acc[r * EXEC_NR8 + j] = the exact sum over the panel's taps of A's row r times B's column j
+ * (the layouts of exec_kern.h). */
+static void sums_portable(const int8_t *A, const uint8_t *B, int64_t Kq, int32_t *acc)
+{
+    memset(acc, 0, sizeof(int32_t) * EXEC_MR8 * EXEC_NR8);
+    for (int64_t kq = 0; kq < Kq; kq++) {
+        const int8_t *a = A + kq * EXEC_MR8 * 4;
+        const uint8_t *b = B + kq * EXEC_NR8 * 4;
+        for (int r = 0; r < EXEC_MR8; r++) {
+            int32_t a0 = a[r * 4], a1 = a[r * 4 + 1], a2 = a[r * 4 + 2], a3 = a[r * 4 + 3];
+            int32_t *row = acc + r * EXEC_NR8;
+            for (int j = 0; j < EXEC_NR8; j++)
+                row[j] += a0 * b[j * 4] + a1 * b[j * 4 + 1] + a2 * b[j * 4 + 2] + a3 * b[j * 4 + 3];
+        }
+    }
+}
+
+#ifdef EXEC_HAVE_X86_KERNELS
+#include <immintrin.h>
+
+_Static_assert(EXEC_NR8 == 32, "the VNNI sums hold a tile's row in two vectors of 16");
+
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")))
+static void sums_vnni(const int8_t *A, const uint8_t *B, int64_t Kq, int32_t *acc)
+{
+    __m512i c[EXEC_MR8][2];
+    for (int r = 0; r < EXEC_MR8; r++) c[r][0] = c[r][1] = _mm512_setzero_si512();
+    for (int64_t kq = 0; kq < Kq; kq++, A += EXEC_MR8 * 4, B += EXEC_NR8 * 4) {
+        __m512i b0 = _mm512_loadu_si512(B), b1 = _mm512_loadu_si512(B + 64);
+        for (int r = 0; r < EXEC_MR8; r++) {
+            int32_t w;
+            memcpy(&w, A + r * 4, 4);
+            __m512i av = _mm512_set1_epi32(w);
+            c[r][0] = _mm512_dpbusd_epi32(c[r][0], b0, av);
+            c[r][1] = _mm512_dpbusd_epi32(c[r][1], b1, av);
+        }
+    }
+    for (int r = 0; r < EXEC_MR8; r++) {
+        _mm512_storeu_si512(acc + r * EXEC_NR8, c[r][0]);
+        _mm512_storeu_si512(acc + r * EXEC_NR8 + 16, c[r][1]);
+    }
+}
+#endif
+
+/* The sums kernel for e's kernel set: VNNI where the CPU has it and the set allows AVX-512. */
+static void pick_sums(const Exec *e, QConvPlan *p)
+{
+    p->sums = sums_portable;
+    p->kname = "portable";
+#ifdef EXEC_HAVE_X86_KERNELS
+    if (e->kern != &exec_kernels_portable && exec_cpu_isa() == EXEC_ISA_AVX512 && exec_cpu_vnni()) {
+        p->sums = sums_vnni;
+        p->kname = "avx512-vnni";
+    }
+#endif
+}
+
+/* A following activation (SiLU, Swish of one input, Relu, Sigmoid), the conv output's only
+ * reader, becomes p's epilogue (that node then passes the conv's buffer on). */
+static void fuse_activation(Exec *e, int ni, QConvPlan *p)
+{
+    const Graph *g = e->g;
+    int out = g->nodes[ni].outputs[0], cons[2];
+    if (e->pinned[out] || graph_consumers(g, out, cons, 2) != 1 || cons[0] <= ni) return;
+    const Node *a = &g->nodes[cons[0]];
+    if (a->n_inputs != 1 || a->n_outputs != 1 || a->inputs[0] != out || a->outputs[0] < 0) return;
+    DType dt = g->tensors[a->outputs[0]].dtype;
+    if (dt != DT_F32 && dt != DT_UNDEFINED) return;
+    ExecAct act = a->op == OP_SILU || a->op == OP_SWISH ? ACT_SILU
+                  : a->op == OP_RELU                    ? ACT_RELU
+                  : a->op == OP_SIGMOID                 ? ACT_SIGMOID
+                                                        : ACT_NONE;
+    if (act == ACT_NONE) return;
+    p->epi.act = act;
+    e->node_plan[cons[0]] = PLAN_ALIAS;
+    e->alias_src[cons[0]] = out;
 }
 
 void exec_plan_qconvs(Exec *e)
@@ -282,6 +591,18 @@ void exec_plan_qconvs(Exec *e)
         int xq = e->qconv[ni]->x_q;
         if (e->last_use[xq] < ni) e->last_use[xq] = ni;
     }
+    /* convolutions reading a FakeQuantize: integer sums, float out */
+    for (int ni = 0; ni < g->n_nodes; ni++) {
+        if (ok[ni] || g->nodes[ni].op != OP_CONV) continue;
+        int w_fq;
+        QConvPlan *p = qconv_try_fq(e, ni, &w_fq);
+        if (!p) continue;
+        e->qconv[ni] = p;
+        e->node_plan[ni] = PLAN_QCONV;
+        if (w_fq >= 0) e->node_plan[w_fq] = PLAN_SKIP; /* the plan holds the weights' levels */
+        pick_sums(e, p);
+        fuse_activation(e, ni, p);
+    }
     /* DequantizeLinear nodes read only by fused convolutions are not run */
     for (int di = 0; di < g->n_nodes; di++) {
         const Node *d = &g->nodes[di];
@@ -311,14 +632,14 @@ typedef struct {
     const QConvPlan *p;
     const Geom *g;
     const uint8_t *x;
-    uint8_t *y;
+    uint8_t *y;    /* bytes, or (float_out) floats */
     int64_t tiles; /* per image */
     int64_t tpt, n_chunks;
     uint8_t flip;  /* xor for the bytes' unsigned view */
 } QJob;
 
-/* One tile's columns, interleaved by four taps; padding reads as the zero point. */
-static void pack_tile(const QJob *j, int64_t bn, int64_t p0, int cols, uint8_t *B)
+/* One tile's columns of group gi, interleaved by four taps; padding reads as the zero point. */
+static void pack_tile(const QJob *j, int64_t bn, int64_t gi, int64_t p0, int cols, uint8_t *B)
 {
     const QConvPlan *p = j->p;
     const Geom *g = j->g;
@@ -329,7 +650,7 @@ static void pack_tile(const QJob *j, int64_t bn, int64_t p0, int cols, uint8_t *
         ix0[c] = ox * g->sw - g->pl;
     }
     uint8_t zp = (uint8_t)p->x_zp;
-    const uint8_t *xb = j->x + bn * p->C * g->H * g->W;
+    const uint8_t *xb = j->x + (bn * p->C + gi * p->Cg) * g->H * g->W;
     for (int64_t k = 0; k < p->Kq * 4; k++) {
         uint8_t *dst = B + (k / 4) * EXEC_NR8 * 4 + k % 4;
         if (k >= p->K) {
@@ -345,30 +666,54 @@ static void pack_tile(const QJob *j, int64_t bn, int64_t p0, int cols, uint8_t *
     }
 }
 
+/* The float epilogue of a FakeQuantize convolution's tile: (sum - zsum) * scale, then bias
+ * and the activation as the float convolutions apply them. */
+static void float_tile(const QJob *j, const int8_t *A, const uint8_t *B, int64_t row0, float *y, int64_t ldy, int rows,
+                       int cols)
+{
+    const QConvPlan *p = j->p;
+    int32_t acc[EXEC_MR8 * EXEC_NR8];
+    p->sums(A, B, p->Kq, acc);
+    for (int r = 0; r < rows; r++) {
+        float *yr = y + r * ldy, s = p->scale[row0 + r];
+        int32_t z = p->zsum[row0 + r];
+        for (int c = 0; c < cols; c++) yr[c] = (float)(acc[r * EXEC_NR8 + c] - z) * s;
+        j->e->kern->epilogue(yr, cols, p->bias[row0 + r], &p->epi);
+    }
+}
+
 static void qconv_task(void *ctx, int64_t task, int worker)
 {
     const QJob *j = ctx;
     const QConvPlan *p = j->p;
     const Geom *g = j->g;
-    int64_t bn = task / j->n_chunks, ch = task % j->n_chunks, OHW = g->OH * g->OW;
+    int64_t per_image = p->group * j->n_chunks, OHW = g->OH * g->OW;
+    int64_t bn = task / per_image, gi = task % per_image / j->n_chunks, ch = task % j->n_chunks;
     int64_t t0 = ch * j->tpt, t1 = t0 + j->tpt < j->tiles ? t0 + j->tpt : j->tiles;
     uint8_t *B = (uint8_t *)j->e->wscr[worker];
     for (int64_t t = t0; t < t1; t++) {
         int64_t p0 = t * EXEC_NR8;
         int cols = (int)(OHW - p0 < EXEC_NR8 ? OHW - p0 : EXEC_NR8);
-        pack_tile(j, bn, p0, cols, B);
+        pack_tile(j, bn, gi, p0, cols, B);
         for (int64_t pn = 0; pn < p->panels; pn++) {
-            int64_t m0 = pn * EXEC_MR8;
+            int64_t m0 = pn * EXEC_MR8, row0 = (gi * p->panels + pn) * EXEC_MR8;
+            int64_t out_off = (bn * p->M + gi * p->Mg + m0) * OHW + p0;
+            const int8_t *A = p->A + (gi * p->panels + pn) * p->Kq * EXEC_MR8 * 4;
+            int rows = (int)(p->Mg - m0 < EXEC_MR8 ? p->Mg - m0 : EXEC_MR8);
+            if (p->float_out) {
+                float_tile(j, A, B, row0, (float *)(void *)j->y + out_off, OHW, rows, cols);
+                continue;
+            }
             ExecTile8 tile = {.Kq = p->Kq,
-                              .A = p->A + pn * p->Kq * EXEC_MR8 * 4,
+                              .A = A,
                               .B = B,
-                              .C = j->y + (bn * p->M + m0) * OHW + p0,
+                              .C = j->y + out_off,
                               .ldc = OHW,
-                              .rows = (int)(p->M - m0 < EXEC_MR8 ? p->M - m0 : EXEC_MR8),
+                              .rows = rows,
                               .cols = cols,
-                              .zsum = p->zsum + m0,
-                              .scale = p->scale + m0,
-                              .bias = p->bias + m0,
+                              .zsum = p->zsum + row0,
+                              .scale = p->scale + row0,
+                              .bias = p->bias + row0,
                               .y_scale = p->y_scale,
                               .y_zp = p->y_zp,
                               .y_lo = p->y_lo,
@@ -378,10 +723,30 @@ static void qconv_task(void *ctx, int64_t task, int worker)
     }
 }
 
+/* A FakeQuantize's float output back into its levels (p->xbytes): the values are
+ * lo + level * range / 255 up to float rounding, so the nearest level is the one. */
+static const uint8_t *fq_levels_of(QConvPlan *p, const Value *x)
+{
+    if ((size_t)x->numel > p->xbytes_len) {
+        free(p->xbytes);
+        p->xbytes = xmalloc((size_t)x->numel);
+        p->xbytes_len = (size_t)x->numel;
+    }
+    const float *xf = vf(x);
+    float lo = p->fq_lo, k = 255.f / p->fq_range;
+    for (int64_t i = 0; i < x->numel; i++) {
+        float q = nearbyintf((xf[i] - lo) * k);
+        p->xbytes[i] = q >= 0 && q <= 255 ? (uint8_t)q : q > 255 ? 255 : 0; /* NaN reads as level 0 */
+    }
+    return p->xbytes;
+}
+
 static int qconv_run(Exec *e, const Node *n, QConvPlan *p, const Value *x, Value *out, char *err, size_t errlen)
 {
-    if ((x->type != VT_U8 && x->type != VT_I8) || (x->type == VT_I8) != p->x_signed)
-        return err_set(err, errlen, "the quantized input is not held as bytes");
+    if (p->float_out ? x->type != VT_F32
+                     : (x->type != VT_U8 && x->type != VT_I8) || (x->type == VT_I8) != p->x_signed)
+        return err_set(err, errlen, p->float_out ? "the FakeQuantize's output is not float" :
+                                                   "the quantized input is not held as bytes");
     if (x->rank != 4 || x->dims[1] != p->C)
         return err_set(err, errlen, "input of shape rank %d with %lld channels; the weights take %lld", x->rank,
                        (long long)(x->rank > 1 ? x->dims[1] : 0), (long long)p->C);
@@ -392,21 +757,22 @@ static int qconv_run(Exec *e, const Node *n, QConvPlan *p, const Value *x, Value
     Geom g;
     if (conv_geom_init(n, x, p->kh, p->kw, false, &g, err, errlen)) return -1;
     int64_t d[4] = {g.N, p->M, g.OH, g.OW}, OHW = g.OH * g.OW;
-    if (value_alloc(e, out, p->y_signed ? VT_I8 : VT_U8, 4, d, err, errlen)) return -1;
+    if (value_alloc(e, out, p->float_out ? VT_F32 : p->y_signed ? VT_I8 : VT_U8, 4, d, err, errlen)) return -1;
     p->last_macs = (double)g.N * (double)p->M * (double)OHW * (double)p->K;
     if (!out->numel || !OHW) return 0;
-    QJob j = {.e = e, .p = p, .g = &g, .x = x->data, .y = out->data, .flip = p->x_signed ? 0x80 : 0};
+    const uint8_t *xb = p->float_out ? fq_levels_of(p, x) : x->data;
+    QJob j = {.e = e, .p = p, .g = &g, .x = xb, .y = out->data, .flip = p->x_signed ? 0x80 : 0};
     j.tiles = (OHW + EXEC_NR8 - 1) / EXEC_NR8;
     int threads = exec_pool_size(e->pool);
-    double tile_macs = (double)(p->M * p->K * EXEC_NR8);
+    double tile_macs = (double)(p->Mg * p->K * EXEC_NR8);
     int64_t want = (int64_t)threads * 6, by_size = (int64_t)(1000000.0 / tile_macs) + 1;
-    j.tpt = threads > 1 ? (g.N * j.tiles) / want : j.tiles;
+    j.tpt = threads > 1 ? (g.N * p->group * j.tiles) / want : j.tiles;
     if (j.tpt < by_size) j.tpt = by_size;
     if (j.tpt > j.tiles) j.tpt = j.tiles;
     if (j.tpt < 1) j.tpt = 1;
     j.n_chunks = (j.tiles + j.tpt - 1) / j.tpt;
     exec_worker_scratch_reserve(e, (size_t)(p->Kq * EXEC_NR8)); /* Kq * nr * 4 bytes */
-    exec_pool_for(e->pool, g.N * j.n_chunks, qconv_task, &j);
+    exec_pool_for(e->pool, g.N * p->group * j.n_chunks, qconv_task, &j);
     return 0;
 }
 
@@ -422,6 +788,6 @@ int exec_qconv_run_node(Exec *e, int ni, char *err, size_t errlen)
 
 void qconv_describe(const QConvPlan *p, char *buf, size_t len, double *macs)
 {
-    snprintf(buf, len, "int8 gemm %s", p->kname ? p->kname : "");
+    snprintf(buf, len, "int8 gemm %s%s", p->kname ? p->kname : "", p->float_out ? ", float out" : "");
     *macs = p->last_macs;
 }

@@ -4,7 +4,8 @@
  * the zero point's element type (or the output's, when the graph declares one), uint8 when
  * neither says.  Rounding is to nearest, ties to even, as both specifications say.  The
  * integer convolution path (exec_qconv.c) runs DequantizeLinear -> Conv -> QuantizeLinear
- * chains without going through these. */
+ * chains without going through these, and turns a FakeQuantize's float output back into
+ * its levels for the convolutions that read it. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,8 +111,8 @@ int exec_op_dequantize_linear(Exec *e, const Node *n, Value **in, int nin, Value
     return 0;
 }
 
-/* FakeQuantize's levels: an integer attribute, or the string an OpenVINO IR carries. */
-static int64_t fq_levels(const Node *n)
+/* FakeQuantize's levels: an integer attribute, or the string an OpenVINO IR carries (exec_conv.h). */
+int64_t exec_fq_levels(const Node *n)
 {
     const Attr *a = node_attr(n, "levels");
     if (a && a->type == ATTR_STRING && a->s) return strtoll(a->s, NULL, 10);
@@ -123,7 +124,7 @@ int exec_op_fake_quantize(Exec *e, const Node *n, Value **in, int nin, Value **o
 {
     NEED_IN(0); NEED_IN(1); NEED_IN(2); NEED_IN(3); NEED_IN(4); NEED_OUT(0);
     Value *x = in[0];
-    int64_t levels = fq_levels(n);
+    int64_t levels = exec_fq_levels(n);
     if (levels < 2 || levels > ((int64_t)1 << 32)) return err_set(err, errlen, "levels %lld is out of range", (long long)levels);
     const char *bc = node_attr_str(n, "auto_broadcast", "numpy");
     if (strcmp(bc, "numpy") && strcmp(bc, "none")) return err_set(err, errlen, "auto_broadcast '%s' is not supported", bc);
