@@ -12,6 +12,9 @@
 #   3. The int8 convolution micro-kernels alone on one thread (bench/gemm8_bench.c): every one
 #      this CPU runs (portable, AVX2, AVX-512 VNNI) on the same tiles, GMAC/s and the ratio to
 #      the portable one.
+#   4. Printed first: the peer's OpenVINO int8 IR of yolov8n (up to its box decoding) in the executor
+#      with its FakeQuantize convolutions in integers (fusion on) and in float (fusion off),
+#      run alternately in one process: median ms of each, their ratio, and the Conv nodes' ms.
 #   sh bench/int8.sh            RUNS=3 by default
 cd "$(dirname "$0")/.." || exit 2
 BIN="${YOLOPORT_REL_BIN:-$PWD/build/yoloport}"
@@ -28,6 +31,12 @@ PKG_LIBS="$(pkg-config --libs ncursesw json-c libprotobuf-c libzip yaml-0.1 open
 make --no-print-directory build/rel/libyoloport.a >/dev/null || exit 1
 cc -O2 -I. -Ibuild/gen bench/int8_bench.c build/rel/libyoloport.a $PKG_LIBS -o "$T/int8_bench" || exit 1
 cc -O2 -I. -Ibuild/gen bench/gemm8_bench.c build/rel/libyoloport.a -lm -o "$T/gemm8_bench" || exit 1
+OV_IR="$SHARED/reference/openvino/yolov8n_int8_openvino_model"
+if [ -d "$OV_IR" ]; then
+    echo "OpenVINO int8 IR (the peer's yolov8n), FakeQuantize convolutions in integers vs float, median of $((RUNS * 3)) runs"
+    "$T/int8_bench" fq-convs "$OV_IR" "$SHARED/reference/peer/yolov8n.input.npy" $((RUNS * 3)) || echo "int8_bench fq-convs failed"
+    echo
+fi
 # a folder of coco8's 8 images: more images per calibration than the val split's 4
 mkdir -p "$T/imgs"
 cp "$SHARED"/data/coco8/images/train/*.jpg "$SHARED"/data/coco8/images/val/*.jpg "$T/imgs/"

@@ -3,12 +3,20 @@
  * entropy) and each style (ONNX's static QDQ, OpenVINO's FakeQuantize) the quantised graph
  * built and validated on the same split in the executor, beside the fp32 model's figure; and
  * the calibration's images per second.  Used by bench/int8.sh.
- *   int8_bench MODEL DATA.yaml [imgsz] [calibration split, default val] */
+ *   int8_bench MODEL DATA.yaml [imgsz] [calibration split, default val]
+ * And an OpenVINO int8 IR run with its FakeQuantize convolutions in integers (fusion on)
+ * and in float (fusion off), alternately, median of RUNS runs each (the IR's box decoding
+ * uses ScatterUpdate, which the executor lacks: the graph ends where it starts):
+ *   int8_bench fq-convs IR_DIR INPUT.npy [RUNS] */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/core/npy.h"
 #include "engine/core/util.h"
+#include "engine/exec/exec.h"
+#include "engine/passes/passes.h"
+#include "formats/openvino.h"
 #include "engine/export/export.h"
 #include "engine/quant/calib.h"
 #include "engine/quant/quant.h"
@@ -44,10 +52,118 @@ static int val_of(const Graph *g, const Dataset *d, int imgsz, double *map, doub
     return 0;
 }
 
+/* g ends at the input of node `cut_node` (the head's decoding) and the output of `also`. */
+static int cut_graph(Graph *g, const char *cut_node, const char *also)
+{
+    int cut = -1, extra = -1;
+    for (int i = 0; i < g->n_nodes; i++) {
+        if (!strcmp(g->nodes[i].name, cut_node) && g->nodes[i].n_inputs == 1) cut = g->nodes[i].inputs[0];
+        if (!strcmp(g->nodes[i].name, also) && g->nodes[i].n_outputs == 1) extra = g->nodes[i].outputs[0];
+    }
+    if (cut < 0) return -1;
+    unsigned char *dead = xmalloc((size_t)g->n_nodes), *need = xcalloc((size_t)g->n_tensors, 1);
+    need[cut] = 1;
+    if (extra >= 0) need[extra] = 1;
+    for (int i = g->n_nodes - 1; i >= 0; i--) {
+        const Node *n = &g->nodes[i];
+        bool used = false;
+        for (int k = 0; k < n->n_outputs; k++) used |= n->outputs[k] >= 0 && need[n->outputs[k]];
+        dead[i] = !used;
+        for (int k = 0; used && k < n->n_inputs; k++)
+            if (n->inputs[k] >= 0) need[n->inputs[k]] = 1;
+    }
+    g->n_outputs = 0;
+    graph_add_output(g, cut);
+    if (extra >= 0) graph_add_output(g, extra);
+    pass_compact(g, dead, NULL);
+    free(dead);
+    free(need);
+    return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double conv_ms(const Exec *e)
+{
+    ExecOpTime t[64];
+    int n = exec_profile(e, t, 64);
+    for (int i = 0; i < n; i++)
+        if (!strcmp(t[i].op_type, "Conv") || !strcmp(t[i].op_type, "Convolution")) return t[i].ms;
+    return 0;
+}
+
+static int fq_convs(const char *dir, const char *input, int runs)
+{
+    char err[1024];
+    Graph *g = openvino_read(dir, err, sizeof err);
+    NpyArray x = {0};
+    if (!g || npy_read(input, 0, &x, err, sizeof err) != 0) {
+        fprintf(stderr, "int8_bench: %s\n", err);
+        return 1;
+    }
+    if (cut_graph(g, "/model.22/Shape", "/model.22/Sigmoid") != 0) {
+        fprintf(stderr, "int8_bench: %s has no node '/model.22/Shape'\n", dir);
+        return 1;
+    }
+    float *xf = npy_to_f32(&x, err, sizeof err);
+    Exec *e[2] = {exec_new(g, err, sizeof err), exec_new(g, err, sizeof err)}; /* integer, float */
+    if (!xf || !e[0] || !e[1]) {
+        fprintf(stderr, "int8_bench: %s\n", err);
+        return 1;
+    }
+    exec_keep_all(e[1], 1);
+    double *ms[2] = {xcalloc((size_t)runs, sizeof(double)), xcalloc((size_t)runs, sizeof(double))};
+    double cms[2] = {0, 0};
+    for (int r = -1; r < runs; r++) /* one untimed run each first */
+        for (int k = 0; k < 2; k++) {
+            exec_set_profile(e[k], 1);
+            double t0 = now_seconds();
+            if (exec_set_input(e[k], "images", xf, x.dims, x.rank, err, sizeof err) || exec_run(e[k], NULL, err, sizeof err)) {
+                fprintf(stderr, "int8_bench: %s\n", err);
+                return 1;
+            }
+            if (r < 0) continue;
+            ms[k][r] = (now_seconds() - t0) * 1000.0;
+            cms[k] += conv_ms(e[k]) / runs;
+        }
+    int convs = 0, n_int8 = 0;
+    for (int i = 0; i < g->n_nodes; i++) {
+        ExecNodeInfo info;
+        if (g->nodes[i].op != OP_CONV || exec_node_info(e[0], i, &info)) continue;
+        convs++;
+        n_int8 += strstr(info.path, "int8") != NULL;
+    }
+    qsort(ms[0], (size_t)runs, sizeof(double), cmp_double);
+    qsort(ms[1], (size_t)runs, sizeof(double), cmp_double);
+    double on = ms[0][runs / 2], off = ms[1][runs / 2];
+    printf("%-28s %10s %10s %8s   %s\n", "FakeQuantize convolutions", "integer ms", "float ms", "x", "(median of runs)");
+    printf("%-28s %10.1f %10.1f %8.2f   %d of %d convolutions in integers, %d threads\n", "whole graph", on, off,
+           on > 0 ? off / on : 0, n_int8, convs, exec_threads(e[0]));
+    printf("%-28s %10.1f %10.1f %8.2f   (mean of the runs' Conv nodes)\n", "Conv nodes", cms[0], cms[1],
+           cms[0] > 0 ? cms[1] / cms[0] : 0);
+    printf("(float: fusion off, so every activation also runs as its own node)\n");
+    exec_free(e[0]);
+    exec_free(e[1]);
+    free(ms[0]);
+    free(ms[1]);
+    free(xf);
+    npy_free(&x);
+    graph_free(g);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc >= 4 && !strcmp(argv[1], "fq-convs")) {
+        int runs = argc > 4 ? atoi(argv[4]) : 5;
+        return fq_convs(argv[2], argv[3], runs < 1 ? 1 : runs > 100 ? 100 : runs);
+    }
     if (argc < 3) {
-        fprintf(stderr, "usage: int8_bench MODEL DATA.yaml [imgsz] [split]\n");
+        fprintf(stderr, "usage: int8_bench MODEL DATA.yaml [imgsz] [split]\n       int8_bench fq-convs IR_DIR INPUT.npy [runs]\n");
         return 2;
     }
     int imgsz = argc > 3 ? atoi(argv[3]) : 640;

@@ -636,9 +636,13 @@ typedef struct {
     int64_t tiles; /* per image */
     int64_t tpt, n_chunks;
     uint8_t flip;  /* xor for the bytes' unsigned view */
+    bool padded;   /* x is the input with its padding in place (g has no pads): no bounds to check */
 } QJob;
 
-/* One tile's columns of group gi, interleaved by four taps; padding reads as the zero point. */
+/* One tile's columns of group gi, interleaved by four taps; padding reads as the zero point.
+ * Four taps whose columns all read inside the input (one output row, or a plain 1x1
+ * convolution whose columns are consecutive pixels) are copied as 32-bit words without
+ * bounds checks; the others, and the last taps, go one byte at a time. */
 static void pack_tile(const QJob *j, int64_t bn, int64_t gi, int64_t p0, int cols, uint8_t *B)
 {
     const QConvPlan *p = j->p;
@@ -651,17 +655,71 @@ static void pack_tile(const QJob *j, int64_t bn, int64_t gi, int64_t p0, int col
     }
     uint8_t zp = (uint8_t)p->x_zp;
     const uint8_t *xb = j->x + (bn * p->C + gi * p->Cg) * g->H * g->W;
-    for (int64_t k = 0; k < p->Kq * 4; k++) {
-        uint8_t *dst = B + (k / 4) * EXEC_NR8 * 4 + k % 4;
-        if (k >= p->K) {
-            for (int c = 0; c < EXEC_NR8; c++) dst[c * 4] = 0;
+    if (j->padded) { /* every tap of every column reads inside x */
+        int64_t off[EXEC_NR8];
+        for (int c = 0; c < EXEC_NR8; c++) off[c] = iy0[c] * g->W + ix0[c];
+        for (int64_t kq = 0; kq < p->Kq; kq++) {
+            int64_t t[4];
+            uint32_t mask = 0;
+            for (int kk = 0; kk < 4; kk++) {
+                int64_t k = kq * 4 + kk, ch = k / (p->kh * p->kw), r = k % (p->kh * p->kw);
+                t[kk] = k < p->K ? ch * g->H * g->W + (r / p->kw) * g->dh * g->W + (r % p->kw) * g->dw : 0;
+                if (k < p->K) mask |= 0xffu << (8 * kk); /* taps past K are zero */
+            }
+            uint8_t *dst = B + kq * EXEC_NR8 * 4;
+            for (int c = 0; c < EXEC_NR8; c++) {
+                const uint8_t *x = xb + off[c];
+                uint32_t w = ((uint32_t)x[t[0]] | (uint32_t)x[t[1]] << 8 | (uint32_t)x[t[2]] << 16 |
+                              (uint32_t)x[t[3]] << 24) & mask;
+                memcpy(dst + c * 4, &w, 4);
+            }
+        }
+        return;
+    }
+    bool flat = p->kh == 1 && p->kw == 1 && g->sh == 1 && g->sw == 1 && !g->pt && !g->pl && !g->pb && !g->pr &&
+                g->OW == g->W;
+    bool one_row = p0 / g->OW == (p0 + cols - 1) / g->OW;
+    int64_t step = flat ? 1 : g->sw;
+    uint32_t flip4 = (uint32_t)j->flip * 0x01010101u;
+    for (int64_t kq = 0; kq < p->Kq; kq++) {
+        uint8_t *dst = B + kq * EXEC_NR8 * 4;
+        const uint8_t *src[4];
+        bool fast = (flat || one_row) && kq * 4 + 3 < p->K;
+        for (int kk = 0; kk < 4 && fast; kk++) {
+            int64_t k = kq * 4 + kk, ch = k / (p->kh * p->kw), r = k % (p->kh * p->kw), ky = r / p->kw, kx = r % p->kw;
+            const uint8_t *xc = xb + ch * g->H * g->W;
+            if (flat) {
+                src[kk] = xc + p0;
+                continue;
+            }
+            int64_t iy = iy0[0] + ky * g->dh, ixa = ix0[0] + kx * g->dw, ixb = ix0[cols - 1] + kx * g->dw;
+            fast = iy >= 0 && iy < g->H && ixa >= 0 && ixb < g->W;
+            src[kk] = xc + iy * g->W + ixa;
+        }
+        if (fast) {
+            for (int c = 0; c < cols; c++) {
+                int64_t o = c * step;
+                uint32_t w = (uint32_t)src[0][o] | (uint32_t)src[1][o] << 8 | (uint32_t)src[2][o] << 16 |
+                             (uint32_t)src[3][o] << 24;
+                w ^= flip4;
+                memcpy(dst + c * 4, &w, 4);
+            }
+            if (cols < EXEC_NR8) memset(dst + cols * 4, 0, (size_t)(EXEC_NR8 - cols) * 4);
             continue;
         }
-        int64_t ch = k / (p->kh * p->kw), r = k % (p->kh * p->kw), ky = r / p->kw, kx = r % p->kw;
-        const uint8_t *xc = xb + ch * g->H * g->W;
-        for (int c = 0; c < EXEC_NR8; c++) {
-            int64_t iy = iy0[c] + ky * g->dh, ix = ix0[c] + kx * g->dw;
-            dst[c * 4] = iy >= 0 && iy < g->H && ix >= 0 && ix < g->W ? (uint8_t)(xc[iy * g->W + ix] ^ j->flip) : zp;
+        for (int kk = 0; kk < 4; kk++) {
+            int64_t k = kq * 4 + kk;
+            if (k >= p->K) {
+                for (int c = 0; c < EXEC_NR8; c++) dst[c * 4 + kk] = 0;
+                continue;
+            }
+            int64_t ch = k / (p->kh * p->kw), r = k % (p->kh * p->kw), ky = r / p->kw, kx = r % p->kw;
+            const uint8_t *xc = xb + ch * g->H * g->W;
+            for (int c = 0; c < EXEC_NR8; c++) {
+                int64_t iy = iy0[c] + ky * g->dh, ix = ix0[c] + kx * g->dw;
+                dst[c * 4 + kk] =
+                    iy >= 0 && iy < g->H && ix >= 0 && ix < g->W ? (uint8_t)(xc[iy * g->W + ix] ^ j->flip) : zp;
+            }
         }
     }
 }
@@ -723,21 +781,76 @@ static void qconv_task(void *ctx, int64_t task, int worker)
     }
 }
 
-/* A FakeQuantize's float output back into its levels (p->xbytes): the values are
- * lo + level * range / 255 up to float rounding, so the nearest level is the one. */
-static const uint8_t *fq_levels_of(QConvPlan *p, const Value *x)
+/* Turning a FakeQuantize's float output (N, C, H, W) back into its levels, laid out with
+ * the convolution's padding in place (the zero point's level), one plane per task: the
+ * values are lo + level * range / 255 up to float rounding, so the nearest level is the
+ * one.  Rounded by adding and taking away 1.5 * 2^23 (exact for these magnitudes, and
+ * vectorizable). */
+typedef struct {
+    const QConvPlan *p;
+    const Geom *g;
+    const float *x;
+    bool avx512;
+} LevelsJob;
+
+#ifdef EXEC_HAVE_X86_KERNELS
+/* The first n - n % 16 levels of a row: the same clamps (max(t, 0) gives 0 for NaN) and
+ * the same rounding (to nearest even) as the scalar loop. */
+__attribute__((target("avx512f,avx512bw,avx512vl")))
+static int64_t levels_row_avx512(const float *x, uint8_t *q, int64_t n, float lo, float k)
 {
-    if ((size_t)x->numel > p->xbytes_len) {
+    __m512 vlo = _mm512_set1_ps(lo), vk = _mm512_set1_ps(k), zero = _mm512_setzero_ps(), top = _mm512_set1_ps(255.f);
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m512 t = _mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(x + i), vlo), vk);
+        t = _mm512_min_ps(_mm512_max_ps(t, zero), top);
+        _mm_storeu_si128((__m128i *)(void *)(q + i), _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(t)));
+    }
+    return i;
+}
+#endif
+
+static void levels_task(void *ctx, int64_t plane, int worker)
+{
+    (void)worker;
+    const LevelsJob *j = ctx;
+    const Geom *g = j->g;
+    int64_t Hp = g->H + g->pt + g->pb, Wp = g->W + g->pl + g->pr;
+    uint8_t zp = (uint8_t)j->p->x_zp, *dst = j->p->xbytes + plane * Hp * Wp;
+    float lo = j->p->fq_lo, k = 255.f / j->p->fq_range;
+    const float magic = 12582912.f;
+    memset(dst, zp, (size_t)(g->pt * Wp));
+    memset(dst + (g->pt + g->H) * Wp, zp, (size_t)(g->pb * Wp));
+    for (int64_t y = 0; y < g->H; y++) {
+        const float *xr = j->x + (plane * g->H + y) * g->W;
+        uint8_t *q = dst + (g->pt + y) * Wp;
+        memset(q, zp, (size_t)g->pl);
+        memset(q + g->pl + g->W, zp, (size_t)g->pr);
+        q += g->pl;
+        int64_t i = 0;
+#ifdef EXEC_HAVE_X86_KERNELS
+        if (j->avx512) i = levels_row_avx512(xr, q, g->W, lo, k);
+#endif
+        for (; i < g->W; i++) {
+            float t = (xr[i] - lo) * k;
+            t = t > 0.f ? t : 0.f; /* NaN reads as level 0 */
+            t = t < 255.f ? t : 255.f;
+            q[i] = (uint8_t)(int32_t)((t + magic) - magic);
+        }
+    }
+}
+
+static const uint8_t *fq_levels_of(Exec *e, QConvPlan *p, const Value *x, const Geom *g)
+{
+    int64_t planes = x->dims[0] * x->dims[1];
+    size_t need = (size_t)(planes * (g->H + g->pt + g->pb) * (g->W + g->pl + g->pr));
+    if (need > p->xbytes_len) {
         free(p->xbytes);
-        p->xbytes = xmalloc((size_t)x->numel);
-        p->xbytes_len = (size_t)x->numel;
+        p->xbytes = xmalloc(need ? need : 1);
+        p->xbytes_len = need;
     }
-    const float *xf = vf(x);
-    float lo = p->fq_lo, k = 255.f / p->fq_range;
-    for (int64_t i = 0; i < x->numel; i++) {
-        float q = nearbyintf((xf[i] - lo) * k);
-        p->xbytes[i] = q >= 0 && q <= 255 ? (uint8_t)q : q > 255 ? 255 : 0; /* NaN reads as level 0 */
-    }
+    LevelsJob j = {.p = p, .g = g, .x = vf(x), .avx512 = e->kern != &exec_kernels_portable && exec_cpu_isa() == EXEC_ISA_AVX512};
+    exec_pool_for(e->pool, planes, levels_task, &j);
     return p->xbytes;
 }
 
@@ -760,8 +873,16 @@ static int qconv_run(Exec *e, const Node *n, QConvPlan *p, const Value *x, Value
     if (value_alloc(e, out, p->float_out ? VT_F32 : p->y_signed ? VT_I8 : VT_U8, 4, d, err, errlen)) return -1;
     p->last_macs = (double)g.N * (double)p->M * (double)OHW * (double)p->K;
     if (!out->numel || !OHW) return 0;
-    const uint8_t *xb = p->float_out ? fq_levels_of(p, x) : x->data;
-    QJob j = {.e = e, .p = p, .g = &g, .x = xb, .y = out->data, .flip = p->x_signed ? 0x80 : 0};
+    QJob j = {.e = e, .p = p, .g = &g, .x = x->data, .y = out->data, .flip = p->x_signed ? 0x80 : 0};
+    Geom gp = g; /* the padded input's geometry */
+    if (p->float_out) {
+        j.x = fq_levels_of(e, p, x, &g);
+        gp.H += g.pt + g.pb;
+        gp.W += g.pl + g.pr;
+        gp.pt = gp.pl = gp.pb = gp.pr = 0;
+        j.g = &gp;
+        j.padded = true;
+    }
     j.tiles = (OHW + EXEC_NR8 - 1) / EXEC_NR8;
     int threads = exec_pool_size(e->pool);
     double tile_macs = (double)(p->Mg * p->K * EXEC_NR8);
