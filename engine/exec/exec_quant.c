@@ -119,6 +119,94 @@ int64_t exec_fq_levels(const Node *n)
     return node_attr_int(n, "levels", 0);
 }
 
+/* One row of FakeQuantize with its four range values fixed over the row: the reference
+ * arithmetic of exec_op_fake_quantize, element by element. */
+static void fq_row(const float *x, float *y, int64_t n, float il, float ih, float ol, float oh, float steps)
+{
+    float mn = fminf(il, ih), mx = fmaxf(il, ih);
+    for (int64_t j = 0; j < n; j++) {
+        float v = x[j];
+        if (v <= mn) y[j] = ol;
+        else if (v > mx) y[j] = oh;
+        else y[j] = nearbyintf((v - il) / (ih - il) * steps) / steps * (oh - ol) + ol;
+    }
+}
+
+#ifdef EXEC_HAVE_X86_KERNELS
+#include <immintrin.h>
+
+/* fq_row sixteen at a time: the same IEEE operations in the same order (no fused
+ * multiply-add), rounding to nearest even, so the same bits; returns how many it did. */
+__attribute__((target("avx512f,avx512dq"))) static int64_t fq_row_avx512(const float *x, float *y, int64_t n, float il,
+                                                                         float ih, float ol, float oh, float steps)
+{
+    __m512 vil = _mm512_set1_ps(il), vrange = _mm512_set1_ps(ih - il), vsteps = _mm512_set1_ps(steps),
+           vout = _mm512_set1_ps(oh - ol), vol = _mm512_set1_ps(ol), voh = _mm512_set1_ps(oh),
+           vmn = _mm512_set1_ps(fminf(il, ih)), vmx = _mm512_set1_ps(fmaxf(il, ih));
+    int64_t j = 0;
+    for (; j + 16 <= n; j += 16) {
+        __m512 v = _mm512_loadu_ps(x + j);
+        __m512 t = _mm512_mul_ps(_mm512_div_ps(_mm512_sub_ps(v, vil), vrange), vsteps);
+        t = _mm512_roundscale_ps(t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        t = _mm512_add_ps(_mm512_mul_ps(_mm512_div_ps(t, vsteps), vout), vol);
+        t = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(v, vmx, _CMP_GT_OQ), t, voh);
+        t = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(v, vmn, _CMP_LE_OQ), t, vol);
+        _mm512_storeu_ps(y + j, t);
+    }
+    return j;
+}
+#endif
+
+typedef struct {
+    const float *x, *range[4];
+    float *y;
+    int64_t st[4][GRAPH_MAX_RANK], od[GRAPH_MAX_RANK]; /* each range's strides over the output's dims */
+    int orank;
+    int64_t inner, rows, per_task;
+    float steps;
+    bool avx512;
+} FqJob;
+
+/* Rows [task * per_task, ...) of a FakeQuantize. */
+static void fq_task(void *ctx, int64_t task, int worker)
+{
+    (void)worker;
+    const FqJob *j = ctx;
+    int last = j->orank - 1;
+    int64_t r0 = task * j->per_task, r1 = r0 + j->per_task < j->rows ? r0 + j->per_task : j->rows;
+    for (int64_t r = r0; r < r1; r++) {
+        int64_t idx[GRAPH_MAX_RANK] = {0}, rest = r;
+        for (int d = last - 1; d >= 0; d--) {
+            idx[d] = rest % j->od[d];
+            rest /= j->od[d];
+        }
+        const float *p[4];
+        int64_t ps[4];
+        for (int k = 0; k < 4; k++) {
+            int64_t o = 0;
+            for (int d = 0; d < last; d++) o += idx[d] * j->st[k][d];
+            p[k] = j->range[k] + o;
+            ps[k] = j->orank ? j->st[k][last] : 0;
+        }
+        const float *xr = j->x + r * j->inner;
+        float *yr = j->y + r * j->inner;
+        if (!ps[0] && !ps[1] && !ps[2] && !ps[3]) { /* the ranges are fixed over the row */
+            int64_t k = 0;
+#ifdef EXEC_HAVE_X86_KERNELS
+            if (j->avx512) k = fq_row_avx512(xr, yr, j->inner, p[0][0], p[1][0], p[2][0], p[3][0], j->steps);
+#endif
+            fq_row(xr + k, yr + k, j->inner - k, p[0][0], p[1][0], p[2][0], p[3][0], j->steps);
+            continue;
+        }
+        for (int64_t k = 0; k < j->inner; k++) {
+            float v = xr[k], il = p[0][k * ps[0]], ih = p[1][k * ps[1]], ol = p[2][k * ps[2]], oh = p[3][k * ps[3]];
+            if (v <= fminf(il, ih)) yr[k] = ol;
+            else if (v > fmaxf(il, ih)) yr[k] = oh;
+            else yr[k] = nearbyintf((v - il) / (ih - il) * j->steps) / j->steps * (oh - ol) + ol;
+        }
+    }
+}
+
 int exec_op_fake_quantize(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err,
                           size_t errlen)
 {
@@ -154,34 +242,19 @@ int exec_op_fake_quantize(Exec *e, const Node *n, Value **in, int nin, Value **o
     }
     if (value_alloc(e, out[0], VT_F32, x->rank, x->dims, err, errlen)) return -1;
     if (!x->numel) return 0;
-    const float *xd = vf(x);
-    float *y = vf(out[0]);
-    float steps = (float)(levels - 1);
+    FqJob j = {.x = vf(x), .y = vf(out[0]), .orank = orank, .steps = (float)(levels - 1)};
+    memcpy(j.st, st, sizeof st);
+    memcpy(j.od, od, sizeof od);
+    for (int k = 0; k < 4; k++) j.range[k] = vf(in[k + 1]);
+#ifdef EXEC_HAVE_X86_KERNELS
+    j.avx512 = e->kern != &exec_kernels_portable && exec_cpu_isa() == EXEC_ISA_AVX512;
+#endif
     /* row by row along the last dim; a range whose last-dim stride is 0 is constant over a row */
-    int last = orank - 1;
-    int64_t inner = orank ? od[last] : 1, rows = x->numel / (inner ? inner : 1);
-    int64_t idx[GRAPH_MAX_RANK] = {0};
-    for (int64_t r = 0; r < rows; r++) {
-        const float *p[4];
-        int64_t ps[4];
-        for (int k = 0; k < 4; k++) {
-            int64_t o = 0;
-            for (int d = 0; d < last; d++) o += idx[d] * st[k][d];
-            p[k] = vf(in[k + 1]) + o;
-            ps[k] = orank ? st[k][last] : 0;
-        }
-        const float *xr = xd + r * inner;
-        float *yr = y + r * inner;
-        for (int64_t j = 0; j < inner; j++) {
-            float v = xr[j], il = p[0][j * ps[0]], ih = p[1][j * ps[1]], ol = p[2][j * ps[2]], oh = p[3][j * ps[3]];
-            if (v <= fminf(il, ih)) yr[j] = ol;
-            else if (v > fmaxf(il, ih)) yr[j] = oh;
-            else yr[j] = nearbyintf((v - il) / (ih - il) * steps) / steps * (oh - ol) + ol;
-        }
-        for (int d = last - 1; d >= 0; d--) {
-            if (++idx[d] < od[d]) break;
-            idx[d] = 0;
-        }
-    }
+    j.inner = orank ? od[orank - 1] : 1;
+    j.rows = x->numel / (j.inner ? j.inner : 1);
+    int64_t want = (int64_t)exec_pool_size(e->pool) * 4, min_rows = 16384 / (j.inner ? j.inner : 1) + 1;
+    j.per_task = (j.rows + want - 1) / want;
+    if (j.per_task < min_rows) j.per_task = min_rows;
+    exec_pool_for(e->pool, (j.rows + j.per_task - 1) / j.per_task, fq_task, &j);
     return 0;
 }

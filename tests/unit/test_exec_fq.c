@@ -4,7 +4,7 @@
  * integer path: int32 sums, float epilogue) and off (the float reference), on odd shapes
  * (1x1, 3x3 stride 2, depthwise, groups, dilation, channel counts that are not multiples
  * of 16, batch 2), with the portable and the best kernels; graphs that do not map exactly
- * keep the float path.  Then, when ../shared is there, the peer's int8 IR of yolov8n (up to
+ * keep the float path; the FakeQuantize op's vector rows against its portable ones.  Then, when ../shared is there, the peer's int8 IR of yolov8n (up to
  * its box decoding) on the peer's input: integer against float convolutions within the int8
  * export check's tolerance (the worst channel's mean |Δ| at most one 8-bit step) and no
  * further from the float reference than a second float convolution path; and how many
@@ -233,6 +233,70 @@ static void test_fq_conv_cases(void)
     }
 }
 
+/* The FakeQuantize op itself: its vector rows (AVX-512 where the CPU has it) give the bits
+ * of the portable element-by-element arithmetic -- per-tensor and per-channel ranges,
+ * values on and off the range and on rounding ties, NaN, rows that are not multiples of 16,
+ * levels 256 and 3, a reversed input range. */
+static void test_fq_op_kernels(void)
+{
+    const struct {
+        int64_t levels;
+        float il, ih, ol, oh;
+        bool per_channel;
+    } cases[] = {{256, -0.3f, 25.2f, -0.3f, 25.2f, false}, {3, -1.f, 1.f, -2.f, 2.f, false},
+                 {256, 2.f, -1.f, 0.f, 1.f, false},    {255, -1.27f, 1.27f, -1.27f, 1.27f, true}};
+    for (size_t ci = 0; ci < ARRAY_LEN(cases); ci++) {
+        Graph *g = graph_new();
+        int64_t xd[4] = {2, 3, 5, 37}, cd[4] = {1, 3, 1, 1};
+        int x = graph_add_tensor(g, "x", DT_F32, 4, xd);
+        g->tensors[x].is_input = true;
+        graph_add_input(g, x);
+        float lo3[3], hi3[3];
+        for (int c = 0; c < 3; c++) {
+            lo3[c] = cases[ci].il * (1.f + 0.5f * (float)c);
+            hi3[c] = cases[ci].ih * (1.f + 0.5f * (float)c);
+        }
+        int il = cases[ci].per_channel ? graph_add_const(g, "il", DT_F32, 4, cd, lo3) : scalar(g, "il", cases[ci].il);
+        int ih = cases[ci].per_channel ? graph_add_const(g, "ih", DT_F32, 4, cd, hi3) : scalar(g, "ih", cases[ci].ih);
+        char lv[16];
+        snprintf(lv, sizeof lv, "%lld", (long long)cases[ci].levels);
+        int y = fq_node(g, "y", x, il, ih, scalar(g, "ol", cases[ci].ol), scalar(g, "oh", cases[ci].oh), lv);
+        graph_add_output(g, y);
+        int64_t n = 2 * 3 * 5 * 37;
+        float *xv = xmalloc(sizeof(float) * (size_t)n);
+        uint32_t s = 7u + (uint32_t)ci;
+        float step = (cases[ci].ih - cases[ci].il) / (float)(cases[ci].levels - 1);
+        for (int64_t i = 0; i < n; i++) {
+            xv[i] = cases[ci].il + (cases[ci].ih - cases[ci].il) * (0.5f + 0.7f * rng_unit(&s));
+            if (i % 7 == 0) xv[i] = cases[ci].il + step * ((float)(i % 11) + 0.5f); /* ties */
+            if (i % 13 == 0) xv[i] = i % 2 ? cases[ci].il : cases[ci].ih;           /* the range's ends */
+        }
+        xv[5] = NAN;
+        float *r[2] = {NULL, NULL};
+        for (int k = 0; k < 2; k++) {
+            char err[256];
+            ExecOptions opt = {.threads = 2, .kernels = k ? EXEC_KERNELS_PORTABLE : EXEC_KERNELS_BEST};
+            Exec *e = exec_new_with(g, &opt, err, sizeof err);
+            int rc = e ? exec_set_input(e, "x", xv, xd, 4, err, sizeof err) : -1;
+            if (!rc) rc = exec_run(e, NULL, err, sizeof err);
+            EXPECT_MSG(rc == 0, "%s", err);
+            if (!rc) {
+                r[k] = xmalloc(sizeof(float) * (size_t)n);
+                memcpy(r[k], exec_output(e, 0, NULL, NULL), sizeof(float) * (size_t)n);
+            }
+            exec_free(e);
+        }
+        if (r[0] && r[1]) {
+            EXPECT_MSG(!memcmp(r[0], r[1], sizeof(float) * (size_t)n), "case %zu: the vector rows differ", ci);
+            EXPECT_MSG(isnan(r[0][5]), "case %zu: NaN in, %g out", ci, r[0][5]);
+        }
+        free(r[0]);
+        free(r[1]);
+        free(xv);
+        graph_free(g);
+    }
+}
+
 /* ---- the peer's int8 IR ----------------------------------------------------------------------- */
 
 /* Worst channel's mean |Δ| in 8-bit steps (max(1, max |ref|) / 255 per channel of [1, C, n])
@@ -388,6 +452,7 @@ out:
 int main(void)
 {
     RUN(test_fq_conv_cases);
+    RUN(test_fq_op_kernels);
     RUN(test_peer_int8_ir);
     return check_done();
 }
