@@ -108,7 +108,8 @@ int exec_qconv_run_node(Exec *e, int ni, char *err, size_t errlen);
  * Concat, MaxPool, a nearest Resize) and whose weights are int8 steps per output channel
  * (int8 constants -> Convert [-> Subtract of zeros] -> Multiply, or a FakeQuantize with 255
  * or 256 levels on float constants); a following activation becomes the epilogue.  Their
- * input stays float (other readers see it); each run turns it back into its levels. */
+ * input stays float (other readers see it); each run turns it back into its levels.  Only
+ * where the CPU has AVX-512 VNNI (elsewhere the float kernels are faster). */
 /* FakeQuantize's levels (the attribute as an integer or as an IR's string; 0 when absent). */
 int64_t exec_fq_levels(const Node *n);
 /* "int8 gemm avx512-vnni" and the last run's multiply-adds. */

@@ -11,7 +11,8 @@
  * FakeQuantize (256 levels, per tensor, zero on the grid; or a Split, Concat, MaxPool or
  * nearest Resize of such values on one grid) with weights that are int8 steps
  * per output channel sums its input's levels in int32 and ends in float (scale, bias, the
- * fused activation), for the next FakeQuantize and any other reader.
+ * fused activation), for the next FakeQuantize and any other reader -- where the CPU has
+ * AVX-512 VNNI (elsewhere the float kernels are faster than integer sums in C).
  * Planned at exec_new with fusion on (exec_plan_qconvs); run by the run loop. */
 #include <math.h>
 #include <stdio.h>
@@ -40,7 +41,6 @@ struct QConvPlan {
     uint8_t *xbytes;        /* the levels of the last run's input */
     size_t xbytes_len;
     ExecGemm8Fn gemm;
-    void (*sums)(const int8_t *A, const uint8_t *B, int64_t Kq, int32_t *acc);
     const char *kname;
     double last_macs;
     int x_q;            /* the quantized input tensor (bytes), or the FakeQuantize's output (float) */
@@ -467,21 +467,17 @@ void qconv_plan_free(QConvPlan *p)
 
 /* ---- int32 sums for the float epilogue ------------------------------------------------------- */
 
-/* acc[r * EXEC_NR8 + j] = the exact sum over the panel's taps of A's row r times B's column j
- * (the layouts of exec_kern.h). */
-static void sums_portable(const int8_t *A, const uint8_t *B, int64_t Kq, int32_t *acc)
+/* FakeQuantize convolutions run in integers only where the sums have AVX-512 VNNI (64
+ * products per instruction): elsewhere the float kernels are faster than integer sums in C
+ * (about ten times, measured on the peer's yolov8n IR), so those convolutions stay float. */
+static bool fq_sums_available(const Exec *e)
 {
-    memset(acc, 0, sizeof(int32_t) * EXEC_MR8 * EXEC_NR8);
-    for (int64_t kq = 0; kq < Kq; kq++) {
-        const int8_t *a = A + kq * EXEC_MR8 * 4;
-        const uint8_t *b = B + kq * EXEC_NR8 * 4;
-        for (int r = 0; r < EXEC_MR8; r++) {
-            int32_t a0 = a[r * 4], a1 = a[r * 4 + 1], a2 = a[r * 4 + 2], a3 = a[r * 4 + 3];
-            int32_t *row = acc + r * EXEC_NR8;
-            for (int j = 0; j < EXEC_NR8; j++)
-                row[j] += a0 * b[j * 4] + a1 * b[j * 4 + 1] + a2 * b[j * 4 + 2] + a3 * b[j * 4 + 3];
-        }
-    }
+#ifdef EXEC_HAVE_X86_KERNELS
+    return e->kern != &exec_kernels_portable && exec_cpu_isa() == EXEC_ISA_AVX512 && exec_cpu_vnni();
+#else
+    (void)e;
+    return false;
+#endif
 }
 
 #ifdef EXEC_HAVE_X86_KERNELS
@@ -489,6 +485,8 @@ static void sums_portable(const int8_t *A, const uint8_t *B, int64_t Kq, int32_t
 
 _Static_assert(EXEC_NR8 == 32, "the VNNI sums hold a tile's row in two vectors of 16");
 
+/* acc[r * EXEC_NR8 + j] = the exact sum over the panel's taps of A's row r times B's column j
+ * (the layouts of exec_kern.h). */
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")))
 static void sums_vnni(const int8_t *A, const uint8_t *B, int64_t Kq, int32_t *acc)
 {
@@ -510,19 +508,6 @@ static void sums_vnni(const int8_t *A, const uint8_t *B, int64_t Kq, int32_t *ac
     }
 }
 #endif
-
-/* The sums kernel for e's kernel set: VNNI where the CPU has it and the set allows AVX-512. */
-static void pick_sums(const Exec *e, QConvPlan *p)
-{
-    p->sums = sums_portable;
-    p->kname = "portable";
-#ifdef EXEC_HAVE_X86_KERNELS
-    if (e->kern != &exec_kernels_portable && exec_cpu_isa() == EXEC_ISA_AVX512 && exec_cpu_vnni()) {
-        p->sums = sums_vnni;
-        p->kname = "avx512-vnni";
-    }
-#endif
-}
 
 /* A following activation (SiLU, Swish of one input, Relu, Sigmoid), the conv output's only
  * reader, becomes p's epilogue (that node then passes the conv's buffer on). */
@@ -592,7 +577,7 @@ void exec_plan_qconvs(Exec *e)
         if (e->last_use[xq] < ni) e->last_use[xq] = ni;
     }
     /* convolutions reading a FakeQuantize: integer sums, float out */
-    for (int ni = 0; ni < g->n_nodes; ni++) {
+    for (int ni = 0; ni < g->n_nodes && fq_sums_available(e); ni++) {
         if (ok[ni] || g->nodes[ni].op != OP_CONV) continue;
         int w_fq;
         QConvPlan *p = qconv_try_fq(e, ni, &w_fq);
@@ -600,7 +585,7 @@ void exec_plan_qconvs(Exec *e)
         e->qconv[ni] = p;
         e->node_plan[ni] = PLAN_QCONV;
         if (w_fq >= 0) e->node_plan[w_fq] = PLAN_SKIP; /* the plan holds the weights' levels */
-        pick_sums(e, p);
+        p->kname = "avx512-vnni";
         fuse_activation(e, ni, p);
     }
     /* DequantizeLinear nodes read only by fused convolutions are not run */
@@ -637,7 +622,51 @@ typedef struct {
     int64_t tpt, n_chunks;
     uint8_t flip;  /* xor for the bytes' unsigned view */
     bool padded;   /* x is the input with its padding in place (g has no pads): no bounds to check */
+    bool vector_pack; /* padded, stride 1, AVX-512 */
 } QJob;
+
+#ifdef EXEC_HAVE_X86_KERNELS
+
+/* A padded stride-1 tile's first cols columns, sixteen at a time: the columns of one output
+ * row read consecutive bytes, so each run of them is four (masked) loads, widened to words
+ * and merged; the columns past cols are zero. */
+__attribute__((target("avx512f,avx512bw,avx512vl")))
+static void pack_runs_avx512(const QConvPlan *p, const Geom *g, const uint8_t *xb, const int64_t *off, int cols,
+                             uint8_t *B)
+{
+    int run0[EXEC_NR8], runlen[EXEC_NR8], nr = 0;
+    for (int c = 0; c < cols;) {
+        int c1 = c + 1;
+        while (c1 < cols && off[c1] == off[c1 - 1] + 1) c1++;
+        run0[nr] = c;
+        runlen[nr++] = c1 - c;
+        c = c1;
+    }
+    for (int64_t kq = 0; kq < p->Kq; kq++) {
+        int64_t t[4];
+        uint32_t mask = 0;
+        for (int kk = 0; kk < 4; kk++) {
+            int64_t k = kq * 4 + kk, ch = k / (p->kh * p->kw), r = k % (p->kh * p->kw);
+            t[kk] = k < p->K ? ch * g->H * g->W + (r / p->kw) * g->dh * g->W + (r % p->kw) * g->dw : 0;
+            if (k < p->K) mask |= 0xffu << (8 * kk);
+        }
+        uint8_t *dst = B + kq * EXEC_NR8 * 4;
+        __m512i vmask = _mm512_set1_epi32((int)mask);
+        for (int ri = 0; ri < nr; ri++)
+            for (int c = run0[ri]; c < run0[ri] + runlen[ri]; c += 16) {
+                int l = run0[ri] + runlen[ri] - c < 16 ? run0[ri] + runlen[ri] - c : 16;
+                __mmask16 m = (__mmask16)(l == 16 ? 0xffffu : (1u << l) - 1u);
+                const uint8_t *x = xb + off[c];
+                __m512i w = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, x + t[0]));
+                w = _mm512_or_si512(w, _mm512_slli_epi32(_mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, x + t[1])), 8));
+                w = _mm512_or_si512(w, _mm512_slli_epi32(_mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, x + t[2])), 16));
+                w = _mm512_or_si512(w, _mm512_slli_epi32(_mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, x + t[3])), 24));
+                _mm512_mask_storeu_epi32(dst + c * 4, m, _mm512_and_si512(w, vmask));
+            }
+        if (cols < EXEC_NR8) memset(dst + cols * 4, 0, (size_t)(EXEC_NR8 - cols) * 4);
+    }
+}
+#endif
 
 /* One tile's columns of group gi, interleaved by four taps; padding reads as the zero point.
  * Four taps whose columns all read inside the input (one output row, or a plain 1x1
@@ -658,6 +687,12 @@ static void pack_tile(const QJob *j, int64_t bn, int64_t gi, int64_t p0, int col
     if (j->padded) { /* every tap of every column reads inside x */
         int64_t off[EXEC_NR8];
         for (int c = 0; c < EXEC_NR8; c++) off[c] = iy0[c] * g->W + ix0[c];
+#ifdef EXEC_HAVE_X86_KERNELS
+        if (j->vector_pack) {
+            pack_runs_avx512(p, g, xb, off, cols, B);
+            return;
+        }
+#endif
         for (int64_t kq = 0; kq < p->Kq; kq++) {
             int64_t t[4];
             uint32_t mask = 0;
@@ -731,7 +766,13 @@ static void float_tile(const QJob *j, const int8_t *A, const uint8_t *B, int64_t
 {
     const QConvPlan *p = j->p;
     int32_t acc[EXEC_MR8 * EXEC_NR8];
-    p->sums(A, B, p->Kq, acc);
+#ifdef EXEC_HAVE_X86_KERNELS
+    sums_vnni(A, B, p->Kq, acc); /* planned only where the CPU has it */
+#else
+    (void)A;
+    (void)B;
+    memset(acc, 0, sizeof acc);
+#endif
     for (int r = 0; r < rows; r++) {
         float *yr = y + r * ldy, s = p->scale[row0 + r];
         int32_t z = p->zsum[row0 + r];
@@ -882,6 +923,7 @@ static int qconv_run(Exec *e, const Node *n, QConvPlan *p, const Value *x, Value
         gp.pt = gp.pl = gp.pb = gp.pr = 0;
         j.g = &gp;
         j.padded = true;
+        j.vector_pack = g.sw == 1 && e->kern != &exec_kernels_portable && exec_cpu_isa() == EXEC_ISA_AVX512;
     }
     j.tiles = (OHW + EXEC_NR8 - 1) / EXEC_NR8;
     int threads = exec_pool_size(e->pool);
