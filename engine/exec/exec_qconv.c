@@ -304,24 +304,24 @@ static bool fq_activation(const Exec *e, const Node *fq, float *lo, float *range
  * nearest Resize/Upsample, Reshape, Identity), or a Concat of such tensors on one same grid
  * (as NNCF unifies the ranges of a Concat's inputs).  Its grid in *lo, *range, *scale, *zp;
  * NULL when there is none. */
-static const Node *grid_of(const Exec *e, int t, int depth, float *lo, float *range, float *scale, int32_t *zp)
+static const Node *grid_of(const Exec *e, int t, int *budget, float *lo, float *range, float *scale, int32_t *zp)
 {
-    if (t < 0 || depth > 16 || e->g->tensors[t].producer < 0) return NULL;
+    if (t < 0 || --*budget < 0 || e->g->tensors[t].producer < 0) return NULL; /* a bounded walk */
     const Node *n = &e->g->nodes[e->g->tensors[t].producer];
     if (n->n_inputs < 1) return NULL;
     switch (n->op) {
     case OP_FAKE_QUANTIZE: return fq_activation(e, n, lo, range, scale, zp) ? n : NULL;
     case OP_RESIZE: case OP_UPSAMPLE:
         if (strcmp(node_attr_str(n, "mode", "nearest"), "nearest")) return NULL;
-        return grid_of(e, n->inputs[0], depth + 1, lo, range, scale, zp);
+        return grid_of(e, n->inputs[0], budget, lo, range, scale, zp);
     case OP_SPLIT: case OP_MAXPOOL: case OP_RESHAPE: case OP_IDENTITY:
-        return grid_of(e, n->inputs[0], depth + 1, lo, range, scale, zp);
+        return grid_of(e, n->inputs[0], budget, lo, range, scale, zp);
     case OP_CONCAT: {
-        const Node *first = grid_of(e, n->inputs[0], depth + 1, lo, range, scale, zp);
+        const Node *first = grid_of(e, n->inputs[0], budget, lo, range, scale, zp);
         for (int k = 1; first && k < n->n_inputs; k++) {
             float l2, r2, s2;
             int32_t z2;
-            if (!grid_of(e, n->inputs[k], depth + 1, &l2, &r2, &s2, &z2) || l2 != *lo || r2 != *range) return NULL;
+            if (!grid_of(e, n->inputs[k], budget, &l2, &r2, &s2, &z2) || l2 != *lo || r2 != *range) return NULL;
         }
         return first;
     }
@@ -423,7 +423,8 @@ static QConvPlan *qconv_try_fq(const Exec *e, int ni, int *w_fq)
     if (g->tensors[out].dtype != DT_F32 && g->tensors[out].dtype != DT_UNDEFINED) return NULL;
     float lo, range, xs;
     int32_t zp;
-    if (!grid_of(e, n->inputs[0], 0, &lo, &range, &xs, &zp)) return NULL;
+    int budget = 256;
+    if (!grid_of(e, n->inputs[0], &budget, &lo, &range, &xs, &zp)) return NULL;
     /* the weights' shape: the folded weights', or the float constants under their FakeQuantize */
     int wt = n->inputs[1];
     const Node *wfq = producer(e, wt, OP_FAKE_QUANTIZE);
@@ -435,6 +436,17 @@ static QConvPlan *qconv_try_fq(const Exec *e, int ni, int *w_fq)
     int64_t M = wv->dims[0], Cg = wv->dims[1], kh = wv->dims[2], kw = wv->dims[3], K = Cg * kh * kw;
     if (M < 1 || M > (1 << 20) || M % group || Cg < 1 || kh < 1 || kw < 1 || kh > 64 || kw > 64 || K > QCONV_MAX_K)
         return NULL;
+    /* the input is copied with its padding in place: padding wider than the kernel reads
+     * nothing and would only inflate the copy (the float path takes such a graph) */
+    int64_t pads[4] = {0, 0, 0, 0}, dil[2] = {1, 1}, str[2] = {1, 1};
+    int np = attr_ints(n, "pads", pads, 4), nd = attr_ints(n, "dilations", dil, 2), ns = attr_ints(n, "strides", str, 2);
+    bool same = !strncmp(node_attr_str(n, "auto_pad", "NOTSET"), "SAME", 4);
+    if (np < 0 || nd < 0 || ns < 0) return NULL;
+    for (int i = 0; i < 4; i++) {
+        int64_t extent = i % 2 ? kw * dil[1] : kh * dil[0];
+        if (pads[i] < 0 || pads[i] > extent || dil[i % 2] < 1 || dil[i % 2] > 64 || (same && str[i % 2] > extent))
+            return NULL; /* SAME pads at most stride - 1 + extent */
+    }
     int8_t *wi = xmalloc((size_t)(M * K));
     float *step = xmalloc(sizeof(float) * (size_t)M), *bias = xmalloc(sizeof(float) * (size_t)M);
     QConvPlan *p = NULL;
@@ -884,7 +896,7 @@ static void levels_task(void *ctx, int64_t plane, int worker)
 static const uint8_t *fq_levels_of(Exec *e, QConvPlan *p, const Value *x, const Geom *g)
 {
     int64_t planes = x->dims[0] * x->dims[1];
-    size_t need = (size_t)(planes * (g->H + g->pt + g->pb) * (g->W + g->pl + g->pr));
+    size_t need = (size_t)(planes * (g->H + g->pt + g->pb) * (g->W + g->pl + g->pr)); /* bounded by the caller */
     if (need > p->xbytes_len) {
         free(p->xbytes);
         p->xbytes = xmalloc(need ? need : 1);
@@ -917,6 +929,9 @@ static int qconv_run(Exec *e, const Node *n, QConvPlan *p, const Value *x, Value
     QJob j = {.e = e, .p = p, .g = &g, .x = x->data, .y = out->data, .flip = p->x_signed ? 0x80 : 0};
     Geom gp = g; /* the padded input's geometry */
     if (p->float_out) {
+        if (g.pt + g.pb > 2 * g.kh * g.dh || g.pl + g.pr > 2 * g.kw * g.dw) /* planned only for narrower */
+            return err_set(err, errlen, "padding of %lld+%lld x %lld+%lld for a %lldx%lld kernel", (long long)g.pt,
+                           (long long)g.pb, (long long)g.pl, (long long)g.pr, (long long)g.kh, (long long)g.kw);
         j.x = fq_levels_of(e, p, x, &g);
         gp.H += g.pt + g.pb;
         gp.W += g.pl + g.pr;

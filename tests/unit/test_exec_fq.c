@@ -205,9 +205,11 @@ static void test_fq_conv_cases(void)
         {"3x3 on 6x7 (tiles across rows), no activation", 2, 20, 6, 7, 24, 3, 1, 1, 1, 1, W_I8_MUL, -0.12f, 2.43f,
          OP_IDENTITY, true, 1},
         {"1x1 on 9x5, Relu", 1, 35, 9, 5, 17, 1, 1, 0, 1, 1, W_FQ256, 0.f, 6.f, OP_RELU, false, 1},
-        /* kept in float: a zero off the activation grid, weights off any int8 grid */
+        /* kept in float: a zero off the activation grid, weights off any int8 grid, padding
+         * the copy of the input would not need */
         {"zero off the grid", 1, 5, 7, 7, 8, 3, 1, 1, 1, 1, W_I8_MUL, -0.3137f, 2.2f, OP_SILU, true, 0},
         {"float weights", 1, 5, 7, 7, 8, 3, 1, 1, 1, 1, W_FLOAT, -0.3f, 25.2f, OP_SILU, true, 0},
+        {"padding wider than the kernel", 1, 5, 7, 7, 8, 1, 1, 2, 1, 1, W_I8_MUL, -0.3f, 25.2f, OP_SILU, true, 0},
     };
     for (size_t ci = 0; ci < ARRAY_LEN(cases); ci++) {
         const FqCase *c = &cases[ci];
