@@ -7,7 +7,7 @@
  * And an OpenVINO int8 IR run with its FakeQuantize convolutions in integers (fusion on)
  * and in float (fusion off), alternately, median of RUNS runs each (the IR's box decoding
  * uses ScatterUpdate, which the executor lacks: the graph ends where it starts):
- *   int8_bench fq-convs IR_DIR INPUT.npy [RUNS] */
+ *   int8_bench fq-convs IR_DIR INPUT.npy [RUNS] [best|avx2|portable: the kernels both sides use] */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,7 +96,7 @@ static double conv_ms(const Exec *e)
     return 0;
 }
 
-static int fq_convs(const char *dir, const char *input, int runs)
+static int fq_convs(const char *dir, const char *input, int runs, ExecKernelSet ks)
 {
     char err[1024];
     Graph *g = openvino_read(dir, err, sizeof err);
@@ -110,7 +110,8 @@ static int fq_convs(const char *dir, const char *input, int runs)
         return 1;
     }
     float *xf = npy_to_f32(&x, err, sizeof err);
-    Exec *e[2] = {exec_new(g, err, sizeof err), exec_new(g, err, sizeof err)}; /* integer, float */
+    ExecOptions opt = {.kernels = ks};
+    Exec *e[2] = {exec_new_with(g, &opt, err, sizeof err), exec_new_with(g, &opt, err, sizeof err)}; /* integer, float */
     if (!xf || !e[0] || !e[1]) {
         fprintf(stderr, "int8_bench: %s\n", err);
         return 1;
@@ -141,8 +142,8 @@ static int fq_convs(const char *dir, const char *input, int runs)
     qsort(ms[1], (size_t)runs, sizeof(double), cmp_double);
     double on = ms[0][runs / 2], off = ms[1][runs / 2];
     printf("%-28s %10s %10s %8s   %s\n", "FakeQuantize convolutions", "integer ms", "float ms", "x", "(median of runs)");
-    printf("%-28s %10.1f %10.1f %8.2f   %d of %d convolutions in integers, %d threads\n", "whole graph", on, off,
-           on > 0 ? off / on : 0, n_int8, convs, exec_threads(e[0]));
+    printf("%-28s %10.1f %10.1f %8.2f   %d of %d convolutions in integers, %s kernels, %d threads\n", "whole graph", on,
+           off, on > 0 ? off / on : 0, n_int8, convs, exec_kernel_name(e[0]), exec_threads(e[0]));
     printf("%-28s %10.1f %10.1f %8.2f   (mean of the runs' Conv nodes)\n", "Conv nodes", cms[0], cms[1],
            cms[0] > 0 ? cms[1] / cms[0] : 0);
     printf("(float: fusion off, so every activation also runs as its own node)\n");
@@ -160,7 +161,9 @@ int main(int argc, char **argv)
 {
     if (argc >= 4 && !strcmp(argv[1], "fq-convs")) {
         int runs = argc > 4 ? atoi(argv[4]) : 5;
-        return fq_convs(argv[2], argv[3], runs < 1 ? 1 : runs > 100 ? 100 : runs);
+        const char *k = argc > 5 ? argv[5] : "best";
+        ExecKernelSet ks = !strcmp(k, "avx2") ? EXEC_KERNELS_AVX2 : !strcmp(k, "portable") ? EXEC_KERNELS_PORTABLE : EXEC_KERNELS_BEST;
+        return fq_convs(argv[2], argv[3], runs < 1 ? 1 : runs > 100 ? 100 : runs, ks);
     }
     if (argc < 3) {
         fprintf(stderr, "usage: int8_bench MODEL DATA.yaml [imgsz] [split]\n       int8_bench fq-convs IR_DIR INPUT.npy [runs]\n");

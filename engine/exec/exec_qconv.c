@@ -11,8 +11,8 @@
  * FakeQuantize (256 levels, per tensor, zero on the grid; or a Split, Concat, MaxPool or
  * nearest Resize of such values on one grid) with weights that are int8 steps
  * per output channel sums its input's levels in int32 and ends in float (scale, bias, the
- * fused activation), for the next FakeQuantize and any other reader -- where the CPU has
- * AVX-512 VNNI (elsewhere the float kernels are faster than integer sums in C).
+ * fused activation), for the next FakeQuantize and any other reader -- where the AVX-512
+ * VNNI int8 kernel runs (elsewhere the float kernels are the faster ones).
  * Planned at exec_new with fusion on (exec_plan_qconvs); run by the run loop. */
 #include <math.h>
 #include <stdio.h>
@@ -477,49 +477,26 @@ void qconv_plan_free(QConvPlan *p)
     free(p);
 }
 
+/* Whether e runs the AVX-512 kernels (the CPU has them and the options allow them). */
+static bool kern_avx512(const Exec *e)
+{
+    return exec_cpu_isa() == EXEC_ISA_AVX512 && e->kern == exec_kernels(EXEC_ISA_AVX512);
+}
+
 /* ---- int32 sums for the float epilogue ------------------------------------------------------- */
 
-/* FakeQuantize convolutions run in integers only where the sums have AVX-512 VNNI (64
- * products per instruction): elsewhere the float kernels are faster than integer sums in C
- * (about ten times, measured on the peer's yolov8n IR), so those convolutions stay float. */
-static bool fq_sums_available(const Exec *e)
+/* The int8 kernel for e's kernel set (the micro-kernels' sums-only mode) where it beats the
+ * float kernels, else NULL and those convolutions stay float.  Measured on the peer's yolov8n
+ * IR (bench/int8.sh): AVX-512 VNNI about 1.4x faster than the float convolutions, the AVX2
+ * int8 kernel about 0.55x (against AVX2 float), portable C about 0.1x. */
+static ExecGemm8Fn fq_sums_kernel(const Exec *e, const char **name)
 {
-#ifdef EXEC_HAVE_X86_KERNELS
-    return e->kern != &exec_kernels_portable && exec_cpu_isa() == EXEC_ISA_AVX512 && exec_cpu_vnni();
-#else
-    (void)e;
-    return false;
-#endif
+    ExecIsa isa = e->kern == &exec_kernels_portable          ? EXEC_ISA_PORTABLE
+                  : e->kern == exec_kernels(EXEC_ISA_AVX512) ? EXEC_ISA_AVX512
+                                                             : EXEC_ISA_AVX2;
+    ExecGemm8Fn fn = exec_gemm8(isa, name);
+    return !strcmp(*name, "avx512-vnni") ? fn : NULL;
 }
-
-#ifdef EXEC_HAVE_X86_KERNELS
-#include <immintrin.h>
-
-_Static_assert(EXEC_NR8 == 32, "the VNNI sums hold a tile's row in two vectors of 16");
-
-/* acc[r * EXEC_NR8 + j] = the exact sum over the panel's taps of A's row r times B's column j
- * (the layouts of exec_kern.h). */
-__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")))
-static void sums_vnni(const int8_t *A, const uint8_t *B, int64_t Kq, int32_t *acc)
-{
-    __m512i c[EXEC_MR8][2];
-    for (int r = 0; r < EXEC_MR8; r++) c[r][0] = c[r][1] = _mm512_setzero_si512();
-    for (int64_t kq = 0; kq < Kq; kq++, A += EXEC_MR8 * 4, B += EXEC_NR8 * 4) {
-        __m512i b0 = _mm512_loadu_si512(B), b1 = _mm512_loadu_si512(B + 64);
-        for (int r = 0; r < EXEC_MR8; r++) {
-            int32_t w;
-            memcpy(&w, A + r * 4, 4);
-            __m512i av = _mm512_set1_epi32(w);
-            c[r][0] = _mm512_dpbusd_epi32(c[r][0], b0, av);
-            c[r][1] = _mm512_dpbusd_epi32(c[r][1], b1, av);
-        }
-    }
-    for (int r = 0; r < EXEC_MR8; r++) {
-        _mm512_storeu_si512(acc + r * EXEC_NR8, c[r][0]);
-        _mm512_storeu_si512(acc + r * EXEC_NR8 + 16, c[r][1]);
-    }
-}
-#endif
 
 /* A following activation (SiLU, Swish of one input, Relu, Sigmoid), the conv output's only
  * reader, becomes p's epilogue (that node then passes the conv's buffer on). */
@@ -589,7 +566,9 @@ void exec_plan_qconvs(Exec *e)
         if (e->last_use[xq] < ni) e->last_use[xq] = ni;
     }
     /* convolutions reading a FakeQuantize: integer sums, float out */
-    for (int ni = 0; ni < g->n_nodes && fq_sums_available(e); ni++) {
+    const char *fq_kname = "";
+    ExecGemm8Fn fq_sums = fq_sums_kernel(e, &fq_kname);
+    for (int ni = 0; ni < g->n_nodes && fq_sums; ni++) {
         if (ok[ni] || g->nodes[ni].op != OP_CONV) continue;
         int w_fq;
         QConvPlan *p = qconv_try_fq(e, ni, &w_fq);
@@ -597,7 +576,8 @@ void exec_plan_qconvs(Exec *e)
         e->qconv[ni] = p;
         e->node_plan[ni] = PLAN_QCONV;
         if (w_fq >= 0) e->node_plan[w_fq] = PLAN_SKIP; /* the plan holds the weights' levels */
-        p->kname = "avx512-vnni";
+        p->gemm = fq_sums;
+        p->kname = fq_kname;
         fuse_activation(e, ni, p);
     }
     /* DequantizeLinear nodes read only by fused convolutions are not run */
@@ -638,6 +618,7 @@ typedef struct {
 } QJob;
 
 #ifdef EXEC_HAVE_X86_KERNELS
+#include <immintrin.h>
 
 /* A padded stride-1 tile's first cols columns, sixteen at a time: the columns of one output
  * row read consecutive bytes, so each run of them is four (masked) loads, widened to words
@@ -778,13 +759,8 @@ static void float_tile(const QJob *j, const int8_t *A, const uint8_t *B, int64_t
 {
     const QConvPlan *p = j->p;
     int32_t acc[EXEC_MR8 * EXEC_NR8];
-#ifdef EXEC_HAVE_X86_KERNELS
-    sums_vnni(A, B, p->Kq, acc); /* planned only where the CPU has it */
-#else
-    (void)A;
-    (void)B;
-    memset(acc, 0, sizeof acc);
-#endif
+    ExecTile8 tile = {.Kq = p->Kq, .A = A, .B = B, .rows = rows, .cols = cols, .S = acc};
+    p->gemm(&tile);
     for (int r = 0; r < rows; r++) {
         float *yr = y + r * ldy, s = p->scale[row0 + r];
         int32_t z = p->zsum[row0 + r];
@@ -902,7 +878,7 @@ static const uint8_t *fq_levels_of(Exec *e, QConvPlan *p, const Value *x, const 
         p->xbytes = xmalloc(need ? need : 1);
         p->xbytes_len = need;
     }
-    LevelsJob j = {.p = p, .g = g, .x = vf(x), .avx512 = e->kern != &exec_kernels_portable && exec_cpu_isa() == EXEC_ISA_AVX512};
+    LevelsJob j = {.p = p, .g = g, .x = vf(x), .avx512 = kern_avx512(e)};
     exec_pool_for(e->pool, planes, levels_task, &j);
     return p->xbytes;
 }
@@ -938,7 +914,7 @@ static int qconv_run(Exec *e, const Node *n, QConvPlan *p, const Value *x, Value
         gp.pt = gp.pl = gp.pb = gp.pr = 0;
         j.g = &gp;
         j.padded = true;
-        j.vector_pack = g.sw == 1 && e->kern != &exec_kernels_portable && exec_cpu_isa() == EXEC_ISA_AVX512;
+        j.vector_pack = g.sw == 1 && kern_avx512(e);
     }
     j.tiles = (OHW + EXEC_NR8 - 1) / EXEC_NR8;
     int threads = exec_pool_size(e->pool);

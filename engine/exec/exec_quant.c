@@ -247,7 +247,7 @@ int exec_op_fake_quantize(Exec *e, const Node *n, Value **in, int nin, Value **o
     memcpy(j.od, od, sizeof od);
     for (int k = 0; k < 4; k++) j.range[k] = vf(in[k + 1]);
 #ifdef EXEC_HAVE_X86_KERNELS
-    j.avx512 = e->kern != &exec_kernels_portable && exec_cpu_isa() == EXEC_ISA_AVX512;
+    j.avx512 = exec_cpu_isa() == EXEC_ISA_AVX512 && e->kern == exec_kernels(EXEC_ISA_AVX512);
 #endif
     /* row by row along the last dim; a range whose last-dim stride is 0 is constant over a row */
     j.inner = orank ? od[orank - 1] : 1;
