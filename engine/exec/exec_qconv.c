@@ -299,6 +299,27 @@ static bool fq_activation(const Exec *e, const Node *fq, float *lo, float *range
     return true;
 }
 
+/* An activation DequantizeLinear (a QDQ graph's, per tensor, uint8 or int8): its values
+ * (q - z) * s lie on the 256-level grid from (qmin - z) * s in steps of s, so it serves as
+ * such a FakeQuantize; *zp is the level of zero in the unsigned view of the bytes. */
+static bool dq_activation(const Exec *e, const Node *dq, float *lo, float *range, float *scale, int32_t *zp)
+{
+    float s;
+    int32_t z;
+    bool sig;
+    if (dq->n_inputs < 2 || dq->n_outputs != 1 || !const_scalar(e, dq->inputs[1], &s) ||
+        !const_zero_point(e, dq->n_inputs > 2 ? dq->inputs[2] : -1, &z, &sig))
+        return false;
+    DType xt = e->g->tensors[dq->inputs[0]].dtype;
+    if (xt != (sig ? DT_I8 : DT_U8) && !(xt == DT_UNDEFINED && dq->n_inputs > 2)) return false;
+    int32_t level0 = sig ? z + 128 : z;
+    *lo = (float)(-level0) * s;
+    *range = 255.0f * s;
+    *scale = s;
+    *zp = level0;
+    return true;
+}
+
 /* The activation FakeQuantize whose grid every value of t lies on: t is its output, or
  * copies of its values through ops that only move or select values (Split, MaxPool, a
  * nearest Resize/Upsample, Reshape, Identity), or a Concat of such tensors on one same grid
@@ -311,6 +332,7 @@ static const Node *grid_of(const Exec *e, int t, int *budget, float *lo, float *
     if (n->n_inputs < 1) return NULL;
     switch (n->op) {
     case OP_FAKE_QUANTIZE: return fq_activation(e, n, lo, range, scale, zp) ? n : NULL;
+    case OP_DEQUANTIZE_LINEAR: return dq_activation(e, n, lo, range, scale, zp) ? n : NULL;
     case OP_RESIZE: case OP_UPSAMPLE:
         if (strcmp(node_attr_str(n, "mode", "nearest"), "nearest")) return NULL;
         return grid_of(e, n->inputs[0], budget, lo, range, scale, zp);
@@ -371,6 +393,12 @@ static bool fq_weights(const Exec *e, int wt, int64_t M, int64_t K, int8_t *wi, 
 {
     const Graph *g = e->g;
     *fq_node = -1;
+    const Value *wq = NULL;
+    if (weight_chain(e, wt, M, &wq, step)) { /* a QDQ graph's: DequantizeLinear of int8 constants */
+        if (wq->numel != M * K) return false;
+        for (int64_t i = 0; i < M * K; i++) wi[i] = (int8_t)value_get_i64(wq, i);
+        return true;
+    }
     const Node *mul = producer(e, wt, OP_MUL);
     if (mul && mul->n_inputs == 2 && is_const(e, wt) && e->vals[wt].type == VT_F32 && e->vals[wt].numel == M * K) {
         for (int side = 0; side < 2; side++) {
@@ -427,9 +455,10 @@ static QConvPlan *qconv_try_fq(const Exec *e, int ni, int *w_fq)
     if (!grid_of(e, n->inputs[0], &budget, &lo, &range, &xs, &zp)) return NULL;
     /* the weights' shape: the folded weights', or the float constants under their FakeQuantize */
     int wt = n->inputs[1];
-    const Node *wfq = producer(e, wt, OP_FAKE_QUANTIZE);
+    const Node *wfq = producer(e, wt, OP_FAKE_QUANTIZE), *wdq = producer(e, wt, OP_DEQUANTIZE_LINEAR);
     const Value *wv = is_const(e, wt) ? &e->vals[wt]
                       : wfq && wfq->n_inputs == 5 && is_const(e, wfq->inputs[0]) ? &e->vals[wfq->inputs[0]]
+                      : wdq && wdq->n_inputs >= 2 && is_const(e, wdq->inputs[0]) ? &e->vals[wdq->inputs[0]]
                                                                                 : NULL;
     int64_t group = node_attr_int(n, "group", 1);
     if (!wv || wv->rank != 4 || group < 1) return NULL;
@@ -483,6 +512,15 @@ static bool kern_avx512(const Exec *e)
     return exec_cpu_isa() == EXEC_ISA_AVX512 && e->kern == exec_kernels(EXEC_ISA_AVX512);
 }
 
+/* The instruction set of e's kernel set (the int8 kernels follow the float ones: a forced
+ * AVX2 or portable set takes the int8 kernel of that set). */
+static ExecIsa kern_isa(const Exec *e)
+{
+    return e->kern == &exec_kernels_portable          ? EXEC_ISA_PORTABLE
+           : e->kern == exec_kernels(EXEC_ISA_AVX512) ? EXEC_ISA_AVX512
+                                                      : EXEC_ISA_AVX2;
+}
+
 /* ---- int32 sums for the float epilogue ------------------------------------------------------- */
 
 /* The int8 kernel for e's kernel set (the micro-kernels' sums-only mode) where it beats the
@@ -491,20 +529,37 @@ static bool kern_avx512(const Exec *e)
  * int8 kernel about 0.55x (against AVX2 float), portable C about 0.1x. */
 static ExecGemm8Fn fq_sums_kernel(const Exec *e, const char **name)
 {
-    ExecIsa isa = e->kern == &exec_kernels_portable          ? EXEC_ISA_PORTABLE
-                  : e->kern == exec_kernels(EXEC_ISA_AVX512) ? EXEC_ISA_AVX512
-                                                             : EXEC_ISA_AVX2;
-    ExecGemm8Fn fn = exec_gemm8(isa, name);
+    ExecGemm8Fn fn = exec_gemm8(kern_isa(e), name);
     return !strcmp(*name, "avx512-vnni") ? fn : NULL;
 }
 
 /* A following activation (SiLU, Swish of one input, Relu, Sigmoid), the conv output's only
- * reader, becomes p's epilogue (that node then passes the conv's buffer on). */
+ * reader, or the Sigmoid and Mul that make a SiLU, becomes p's epilogue (the node giving the
+ * activation's output then passes the conv's buffer on). */
 static void fuse_activation(Exec *e, int ni, QConvPlan *p)
 {
     const Graph *g = e->g;
     int out = g->nodes[ni].outputs[0], cons[2];
-    if (e->pinned[out] || graph_consumers(g, out, cons, 2) != 1 || cons[0] <= ni) return;
+    if (e->pinned[out]) return;
+    int nc = graph_consumers(g, out, cons, 2);
+    if (nc == 2) { /* Sigmoid(y) and Mul(y, Sigmoid(y)), as ONNX spells SiLU */
+        int sig = g->nodes[cons[0]].op == OP_SIGMOID ? cons[0] : g->nodes[cons[1]].op == OP_SIGMOID ? cons[1] : -1;
+        int mul = sig == cons[0] ? cons[1] : cons[0];
+        const Node *sn = sig >= 0 ? &g->nodes[sig] : NULL, *mn = &g->nodes[mul];
+        int so = sn && sn->n_inputs == 1 && sn->n_outputs == 1 ? sn->outputs[0] : -1, sc[2];
+        if (so < 0 || sig <= ni || mul <= sig || e->pinned[so] || mn->op != OP_MUL || mn->n_inputs != 2 ||
+            mn->n_outputs != 1 || mn->outputs[0] < 0 || graph_consumers(g, so, sc, 2) != 1 || sc[0] != mul ||
+            !((mn->inputs[0] == out && mn->inputs[1] == so) || (mn->inputs[0] == so && mn->inputs[1] == out)))
+            return;
+        DType dt = g->tensors[mn->outputs[0]].dtype;
+        if (dt != DT_F32 && dt != DT_UNDEFINED) return;
+        p->epi.act = ACT_SILU;
+        e->node_plan[sig] = PLAN_SKIP;
+        e->node_plan[mul] = PLAN_ALIAS;
+        e->alias_src[mul] = out;
+        return;
+    }
+    if (nc != 1 || cons[0] <= ni) return;
     const Node *a = &g->nodes[cons[0]];
     if (a->n_inputs != 1 || a->n_outputs != 1 || a->inputs[0] != out || a->outputs[0] < 0) return;
     DType dt = g->tensors[a->outputs[0]].dtype;
@@ -559,7 +614,7 @@ void exec_plan_qconvs(Exec *e)
         e->node_plan[q_out[ni]] = PLAN_ALIAS;
         e->alias_src[q_out[ni]] = n->outputs[0];
         const char *kname;
-        e->qconv[ni]->gemm = exec_gemm8(e->kern == &exec_kernels_portable ? EXEC_ISA_PORTABLE : exec_cpu_isa(), &kname);
+        e->qconv[ni]->gemm = exec_gemm8(kern_isa(e), &kname);
         e->qconv[ni]->kname = kname;
         /* the quantized input is read here now, not by the DequantizeLinear */
         int xq = e->qconv[ni]->x_q;
@@ -579,6 +634,13 @@ void exec_plan_qconvs(Exec *e)
         p->gemm = fq_sums;
         p->kname = fq_kname;
         fuse_activation(e, ni, p);
+    }
+    /* any other QuantizeLinear read only by DequantizeLinear nodes stores bytes too (a QDQ
+     * pair around a float-read convolution or another op) */
+    for (int qi = 0; qi < g->n_nodes; qi++) {
+        const Node *q = &g->nodes[qi];
+        if (q->op == OP_QUANTIZE_LINEAR && q->n_outputs == 1 && readers_take_bytes(e, q->outputs[0], ok))
+            e->q_bytes[qi] = true;
     }
     /* DequantizeLinear nodes read only by fused convolutions are not run */
     for (int di = 0; di < g->n_nodes; di++) {

@@ -55,6 +55,85 @@ static int quant_axis(const Node *n, const Value *x, const Value *scale, const V
     return 0;
 }
 
+/* ---- per-tensor QuantizeLinear to bytes and DequantizeLinear of bytes, on the pool -------------
+ * The reference arithmetic of the ops below, element by element: q = round_even(x / s) + z
+ * saturated to [lo, hi] (NaN to lo), y = (q - z) * s.  Sixteen at a time with AVX-512 where
+ * the Exec's kernels are AVX-512 (the same IEEE operations, so the same bits). */
+typedef struct {
+    const float *x;
+    const void *q8;
+    float *y;
+    uint8_t *out8;
+    int64_t n, per_task;
+    float s, z, lo, hi;
+    bool is_signed, avx512;
+} QdqJob;
+
+#ifdef EXEC_HAVE_X86_KERNELS
+#include <immintrin.h>
+
+__attribute__((target("avx512f,avx512bw,avx512vl"))) static int64_t q_row_avx512(const QdqJob *j, int64_t a, int64_t b)
+{
+    __m512 vs = _mm512_set1_ps(j->s), vz = _mm512_set1_ps(j->z), vlo = _mm512_set1_ps(j->lo), vhi = _mm512_set1_ps(j->hi);
+    int64_t i = a;
+    for (; i + 16 <= b; i += 16) {
+        __m512 q = _mm512_roundscale_ps(_mm512_div_ps(_mm512_loadu_ps(j->x + i), vs),
+                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        q = _mm512_min_ps(_mm512_max_ps(_mm512_add_ps(q, vz), vlo), vhi); /* max(NaN, lo) is lo */
+        _mm_storeu_si128((__m128i *)(j->out8 + i), _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(q)));
+    }
+    return i;
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vl"))) static int64_t dq_row_avx512(const QdqJob *j, int64_t a, int64_t b)
+{
+    __m512 vs = _mm512_set1_ps(j->s), vz = _mm512_set1_ps(j->z);
+    int64_t i = a;
+    for (; i + 16 <= b; i += 16) {
+        __m128i q = _mm_loadu_si128((const __m128i *)((const uint8_t *)j->q8 + i));
+        __m512i w = j->is_signed ? _mm512_cvtepi8_epi32(q) : _mm512_cvtepu8_epi32(q);
+        _mm512_storeu_ps(j->y + i, _mm512_mul_ps(_mm512_sub_ps(_mm512_cvtepi32_ps(w), vz), vs));
+    }
+    return i;
+}
+#endif
+
+static void q_task(void *ctx, int64_t task, int worker)
+{
+    (void)worker;
+    const QdqJob *j = ctx;
+    int64_t a = task * j->per_task, b = a + j->per_task < j->n ? a + j->per_task : j->n, i = a;
+#ifdef EXEC_HAVE_X86_KERNELS
+    if (j->avx512) i = q_row_avx512(j, a, b);
+#endif
+    for (; i < b; i++) {
+        float q = fminf(fmaxf(nearbyintf(j->x[i] / j->s) + j->z, j->lo), j->hi); /* fmaxf(NaN, lo) is lo */
+        j->out8[i] = j->is_signed ? (uint8_t)(int8_t)q : (uint8_t)q;
+    }
+}
+
+static void dq_task(void *ctx, int64_t task, int worker)
+{
+    (void)worker;
+    const QdqJob *j = ctx;
+    int64_t a = task * j->per_task, b = a + j->per_task < j->n ? a + j->per_task : j->n, i = a;
+#ifdef EXEC_HAVE_X86_KERNELS
+    if (j->avx512) i = dq_row_avx512(j, a, b);
+#endif
+    if (j->is_signed)
+        for (; i < b; i++) j->y[i] = ((float)((const int8_t *)j->q8)[i] - j->z) * j->s;
+    else
+        for (; i < b; i++) j->y[i] = ((float)((const uint8_t *)j->q8)[i] - j->z) * j->s;
+}
+
+static void qdq_run(Exec *e, QdqJob *j, void (*fn)(void *, int64_t, int))
+{
+    j->avx512 = exec_cpu_isa() == EXEC_ISA_AVX512 && e->kern == exec_kernels(EXEC_ISA_AVX512);
+    j->per_task = 1 << 15;
+    int64_t tasks = (j->n + j->per_task - 1) / j->per_task;
+    if (tasks > 0) exec_pool_for(e->pool, tasks, fn, j);
+}
+
 int exec_op_quantize_linear(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err,
                             size_t errlen)
 {
@@ -74,11 +153,17 @@ int exec_op_quantize_linear(Exec *e, const Node *n, Value **in, int nin, Value *
     /* bytes when every reader takes them (integer convolutions, DequantizeLinear) */
     bool bytes = exec_q_bytes(e, n) && (t == DT_U8 || t == DT_I8) && x->type == VT_F32;
     if (value_alloc(e, out[0], bytes ? (t == DT_I8 ? VT_I8 : VT_U8) : VT_I64, x->rank, x->dims, err, errlen)) return -1;
+    if (bytes && qa.count == 1) {
+        QdqJob j = {.x = vf(x), .out8 = out[0]->data, .n = x->numel, .s = vf(scale)[0],
+                    .z = zp ? (float)value_get(zp, 0) : 0.f, .lo = (float)lo, .hi = (float)hi, .is_signed = t == DT_I8};
+        qdq_run(e, &j, q_task);
+        return 0;
+    }
     for (int64_t i = 0; i < x->numel; i++) {
         int64_t k = qa.count == 1 ? 0 : (i / qa.inner) % qa.count;
         double z = zp ? value_get(zp, k) : 0;
         double v = (double)nearbyintf((float)value_get(x, i) / vf(scale)[k]) + z;
-        v = v < lo ? lo : v > hi ? hi : v;
+        v = v >= lo ? (v > hi ? hi : v) : lo; /* NaN to lo */
         if (!bytes) vi(out[0])[i] = (int64_t)v;
         else if (t == DT_I8) ((int8_t *)out[0]->data)[i] = (int8_t)v;
         else ((uint8_t *)out[0]->data)[i] = (uint8_t)v;
@@ -96,11 +181,9 @@ int exec_op_dequantize_linear(Exec *e, const Node *n, Value **in, int nin, Value
     if (value_alloc(e, out[0], VT_F32, x->rank, x->dims, err, errlen)) return -1;
     float *y = vf(out[0]);
     if (qa.count == 1 && (x->type == VT_U8 || x->type == VT_I8)) { /* bytes, per tensor */
-        float z = zp ? (float)value_get(zp, 0) : 0.f, s = vf(scale)[0];
-        if (x->type == VT_U8)
-            for (int64_t i = 0; i < x->numel; i++) y[i] = ((float)((const uint8_t *)x->data)[i] - z) * s;
-        else
-            for (int64_t i = 0; i < x->numel; i++) y[i] = ((float)((const int8_t *)x->data)[i] - z) * s;
+        QdqJob j = {.q8 = x->data, .y = y, .n = x->numel, .s = vf(scale)[0], .z = zp ? (float)value_get(zp, 0) : 0.f,
+                    .is_signed = x->type == VT_I8};
+        qdq_run(e, &j, dq_task);
         return 0;
     }
     for (int64_t i = 0; i < x->numel; i++) {
