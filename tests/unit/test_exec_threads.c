@@ -9,6 +9,7 @@
 
 #include "engine/core/graph.h"
 #include "engine/exec/exec.h"
+#include "engine/exec/exec_kern.h"
 #include "engine/exec/exec_pool.h"
 #include "tests/check.h"
 
@@ -130,6 +131,83 @@ static void test_threads_same_bytes(void)
     graph_free(g);
 }
 
+/* x -> QuantizeLinear -> DequantizeLinear -> Conv (int8 weights through DequantizeLinear)
+ * -> SiLU -> QuantizeLinear -> DequantizeLinear: the integer convolution with its float
+ * epilogue and the byte QuantizeLinear/DequantizeLinear, all on the pool. */
+static Graph *qdq_graph(void)
+{
+    Graph *g = graph_new();
+    int64_t xd[4] = {1, 8, 64, 80}, wd[4] = {24, 8, 3, 3}, sd[1] = {24}, p1[4] = {1, 1, 1, 1};
+    int x = graph_add_tensor(g, "x", DT_F32, 4, xd);
+    g->tensors[x].is_input = true;
+    graph_add_input(g, x);
+    float xs = 0.05f, ys = 0.04f, ws[24];
+    uint8_t xz = 120, yz = 10;
+    int8_t wq[24 * 8 * 9];
+    for (int i = 0; i < 24 * 8 * 9; i++) wq[i] = (int8_t)((i * 37) % 255 - 127);
+    for (int m = 0; m < 24; m++) ws[m] = 0.002f + 0.0001f * (float)m;
+    int cxs = graph_add_const(g, "xs", DT_F32, 0, NULL, &xs), cxz = graph_add_const(g, "xz", DT_U8, 0, NULL, &xz);
+    int cys = graph_add_const(g, "ys", DT_F32, 0, NULL, &ys), cyz = graph_add_const(g, "yz", DT_U8, 0, NULL, &yz);
+    int cwq = graph_add_const(g, "wq", DT_I8, 4, wd, wq), cws = graph_add_const(g, "ws", DT_F32, 1, sd, ws);
+    int xq = graph_add_tensor(g, "xq", DT_U8, 0, NULL), xf = graph_add_tensor(g, "xf", DT_F32, 0, NULL);
+    int w = graph_add_tensor(g, "w", DT_F32, 0, NULL), c = graph_add_tensor(g, "c", DT_F32, 0, NULL);
+    int sc = graph_add_tensor(g, "s", DT_F32, 0, NULL), yq = graph_add_tensor(g, "yq", DT_U8, 0, NULL);
+    int y = graph_add_tensor(g, "y", DT_F32, 0, NULL);
+    int qi[3] = {x, cxs, cxz}, di[3] = {xq, cxs, cxz}, wi[2] = {cwq, cws}, ci[2] = {xf, w}, q2[3] = {sc, cys, cyz},
+        d2[3] = {yq, cys, cyz};
+    graph_add_node(g, OP_QUANTIZE_LINEAR, "QuantizeLinear", "qx", -1, qi, 3, &xq, 1);
+    graph_add_node(g, OP_DEQUANTIZE_LINEAR, "DequantizeLinear", "dqx", -1, di, 3, &xf, 1);
+    node_set_int(g, graph_add_node(g, OP_DEQUANTIZE_LINEAR, "DequantizeLinear", "dqw", -1, wi, 2, &w, 1), "axis", 0);
+    node_set_ints(g, graph_add_node(g, OP_CONV, "Conv", "conv", -1, ci, 2, &c, 1), "pads", p1, 4);
+    graph_add_node(g, OP_SILU, "SiLU", "silu", -1, &c, 1, &sc, 1);
+    graph_add_node(g, OP_QUANTIZE_LINEAR, "QuantizeLinear", "qy", -1, q2, 3, &yq, 1);
+    graph_add_node(g, OP_DEQUANTIZE_LINEAR, "DequantizeLinear", "dqy", -1, d2, 3, &y, 1);
+    g->tensors[y].is_output = true;
+    graph_add_output(g, y);
+    return g;
+}
+
+static float *run_qdq(const Graph *g, int threads, int64_t *n)
+{
+    char err[256];
+    ExecOptions opt = {.threads = threads};
+    Exec *e = exec_new_with(g, &opt, err, sizeof err);
+    EXPECT_MSG(e != NULL, "%s", err);
+    if (!e) return NULL;
+    int64_t xd[4] = {1, 8, 64, 80};
+    size_t nx = 8 * 64 * 80;
+    float *x = malloc(sizeof(float) * nx), *out = NULL;
+    for (size_t i = 0; i < nx; i++) x[i] = (float)((i * 29) % 97) / 16.0f - 3.0f;
+    if (exec_set_input(e, "x", x, xd, 4, err, sizeof err) == 0 && exec_run(e, NULL, err, sizeof err) == 0) {
+        int64_t d[8];
+        int rank;
+        const float *yv = exec_output(e, 0, d, &rank);
+        *n = d[0] * d[1] * d[2] * d[3];
+        out = malloc(sizeof(float) * (size_t)*n);
+        memcpy(out, yv, sizeof(float) * (size_t)*n);
+        ExecNodeInfo info;
+        if (exec_cpu_vnni() && exec_node_info(e, 3, &info) == 0) /* the Conv: integer sums, float out */
+            EXPECT_MSG(strstr(info.path, "int8") != NULL, "the convolution ran as '%s'", info.path);
+    } else {
+        EXPECT_MSG(0, "%s", err);
+    }
+    free(x);
+    exec_free(e);
+    return out;
+}
+
+static void test_qdq_threads_same_bytes(void)
+{
+    Graph *g = qdq_graph();
+    int64_t n1 = 0, n3 = 0;
+    float *one = run_qdq(g, 1, &n1), *three = run_qdq(g, 3, &n3);
+    EXPECT(one && three && n1 == n3 && n1 == 24 * 64 * 80);
+    if (one && three && n1 == n3) EXPECT_MSG(!memcmp(one, three, sizeof(float) * (size_t)n1), "3 threads differ from 1");
+    free(one);
+    free(three);
+    graph_free(g);
+}
+
 typedef struct {
     const Graph *g;
     const float *want;
@@ -210,6 +288,7 @@ int main(void)
 {
     RUN(test_pool_runs_every_task_once);
     RUN(test_threads_same_bytes);
+    RUN(test_qdq_threads_same_bytes);
     RUN(test_execs_side_by_side);
     RUN(test_cancel_threaded_run);
     return check_done();
