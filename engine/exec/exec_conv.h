@@ -75,6 +75,16 @@ typedef struct ConvPlan {
 ConvPlan *conv_plan_new(const ExecKernels *kern, const Node *n, const Value *w, const Value *b, const float *bn_scale,
                         const float *bn_shift, ConvPath force, int64_t *wino_budget);
 
+/* Pack p's weights wd ([M][K] floats, times p->bn_scale when set) into p->A as the direct
+ * and im2col paths read them. */
+void conv_pack_panels(ConvPlan *p, const float *wd);
+
+/* A Winograd plan whose first run has an output of at most this many pixels (28 x 28)
+ * becomes a direct one: measured on yolov8n's 3x3 layers (bench/exec.sh, 2 threads,
+ * AVX-512), direct ran the 20x20 maps in 0.92-1.21 ms where Winograd F(4,3) took
+ * 1.44-1.70, and Winograd won at 40x40 (0.88 against 1.05-1.15 ms). */
+#define EXEC_WINO_MIN_PIXELS 784
+
 /* Bytes of Winograd-transformed weights one Exec may hold (the rest of the 3x3 layers run
  * direct): the transform stores 36 values per 9 weights. */
 #define EXEC_WINO_BUDGET ((int64_t)256 << 20)

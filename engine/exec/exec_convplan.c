@@ -151,19 +151,26 @@ ConvPlan *conv_plan_new(const ExecKernels *kern, const Node *n, const Value *w, 
          * later ones keep their own copy, so that an Exec run once never holds the 4x */
         p->wsrc = wd;
     } else if (path != CONV_PATH_REFERENCE) {
-        /* per group: [panels][K][mr], k in the weight's own (c, ky, kx) order */
-        size_t len = (size_t)(group * p->panels * K * mr);
-        p->A = xmalloc_aligned(64, sizeof(float) * len);
-        float *dst = p->A;
-        for (int64_t gr = 0; gr < group; gr++)
-            for (int64_t panel = 0; panel < p->panels; panel++)
-                for (int64_t k = 0; k < K; k++)
-                    for (int r = 0; r < mr; r++) {
-                        int64_t mm = panel * mr + r, m = gr * Mg + mm;
-                        *dst++ = mm >= Mg ? 0.f : bn_scale ? wd[m * K + k] * bn_scale[m] : wd[m * K + k];
-                    }
+        conv_pack_panels(p, wd);
     }
     return p;
+}
+
+void conv_pack_panels(ConvPlan *p, const float *wd)
+{
+    /* per group: [panels][K][mr], k in the weight's own (c, ky, kx) order */
+    int64_t K = p->K, Mg = p->Mg;
+    int mr = p->kern->mr;
+    size_t len = (size_t)(p->group * p->panels * K * mr);
+    p->A = xmalloc_aligned(64, sizeof(float) * len);
+    float *dst = p->A;
+    for (int64_t gr = 0; gr < p->group; gr++)
+        for (int64_t panel = 0; panel < p->panels; panel++)
+            for (int64_t k = 0; k < K; k++)
+                for (int r = 0; r < mr; r++) {
+                    int64_t mm = panel * mr + r, m = gr * Mg + mm;
+                    *dst++ = mm >= Mg ? 0.f : p->bn_scale ? wd[m * K + k] * p->bn_scale[m] : wd[m * K + k];
+                }
 }
 
 size_t conv_wino_floats(const ConvPlan *p) { return (size_t)(p->group * 36 * p->panels * p->Cg * p->kern->mr); }

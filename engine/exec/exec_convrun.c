@@ -346,6 +346,11 @@ int conv_plan_run(Exec *e, const Node *n, ConvPlan *p, const Value *x, Value *ou
     if (value_alloc(e, out, VT_F32, g.spatial + 2, d, err, errlen)) return -1;
     p->last_macs = (double)g.N * (double)p->M * (double)OHW * (double)K;
     if (!out->numel) return 0;
+    if (p->path == CONV_PATH_WINO43 && !p->A && !p->runs && e->conv_force == CONV_PATH_AUTO &&
+        OHW <= EXEC_WINO_MIN_PIXELS) { /* a small map: direct pays more than the transform saves */
+        conv_pack_panels(p, p->wsrc);
+        p->path = p->last_path = CONV_PATH_KXK;
+    }
     ConvJob j = {.e = e, .p = p, .g = &g, .path = p->path, .x = vf(x), .y = vf(out)};
     j.epi = e->fusion ? &p->epi : &p->epi_plain;
     int threads = exec_pool_size(e->pool);

@@ -468,10 +468,12 @@ static void test_threaded_ops(void)
 static void test_node_info_paths(void)
 {
     Graph *g = graph_new();
-    int64_t xd[4] = {1, 16, 20, 20}, w1d[4] = {16, 16, 3, 3}, w2d[4] = {8, 16, 1, 1}, w3d[4] = {8, 8, 3, 3};
+    int64_t xd[4] = {1, 16, 40, 40}, w1d[4] = {16, 16, 3, 3}, w2d[4] = {8, 16, 1, 1}, w3d[4] = {8, 8, 3, 3};
     Arr x = arr_rand(4, xd, 1.0), w1 = arr_rand(4, w1d, 0.3), w2 = arr_rand(4, w2d, 0.3), w3 = arr_rand(4, w3d, 0.3);
     int xt = g_input(g, "x", 4, xd), a = g_act(g, "a"), s = g_act(g, "s"), b = g_act(g, "b"), c = g_act(g, "c");
+    int d = g_act(g, "d");
     int i1[2] = {xt, g_const(g, "w1", &w1)}, i2[2] = {s, g_const(g, "w2", &w2)}, i3[2] = {b, g_const(g, "w3", &w3)};
+    int i5[2] = {c, g_const(g, "w5", &w3)};
     int64_t p1[4] = {1, 1, 1, 1}, s2[2] = {2, 2};
     int n1 = g_node(g, OP_CONV, i1, 2, a);
     node_set_ints(g, n1, "pads", p1, 4);
@@ -480,7 +482,9 @@ static void test_node_info_paths(void)
     int n4 = g_node(g, OP_CONV, i3, 2, c);
     node_set_ints(g, n4, "pads", p1, 4);
     node_set_ints(g, n4, "strides", s2, 2);
-    g_output(g, c);
+    int n5 = g_node(g, OP_CONV, i5, 2, d); /* 3x3 stride 1 on a 20x20 map: too small for Winograd */
+    node_set_ints(g, n5, "pads", p1, 4);
+    g_output(g, d);
     char err[256];
     Exec *e = exec_new(g, err, sizeof err);
     exec_set_profile(e, 1);
@@ -488,10 +492,13 @@ static void test_node_info_paths(void)
     for (int64_t i = 0; i < numel(&x); i++) xv[i] = (float)x.v[i];
     EXPECT(!exec_set_input(e, "x", xv, xd, 4, err, sizeof err) && !exec_run(e, NULL, err, sizeof err));
     ExecNodeInfo info;
-    EXPECT(exec_node_info(e, n1, &info) == 0 && strstr(info.path, "winograd") && info.macs == 16.0 * 16 * 9 * 400);
+    EXPECT(exec_node_info(e, n1, &info) == 0 && strstr(info.path, "winograd") && info.macs == 16.0 * 16 * 9 * 1600);
     EXPECT(exec_node_info(e, n2, &info) == 0 && !strcmp(info.path, "fused"));
     EXPECT(exec_node_info(e, n3, &info) == 0 && strstr(info.path, "1x1 gemm"));
     EXPECT(exec_node_info(e, n4, &info) == 0 && (strstr(info.path, "direct") || strstr(info.path, "im2col")));
+    EXPECT_MSG(exec_node_info(e, n5, &info) == 0 && (strstr(info.path, "direct") || strstr(info.path, "im2col")) &&
+                   info.macs == 8.0 * 8 * 9 * 400,
+               "a 3x3 conv on a 20x20 map ran as '%s'", info.path);
     EXPECT(exec_node_info(e, 99, &info) == -1);
     EXPECT(strlen(exec_kernel_name(e)) > 0 && exec_threads(e) >= 1);
     exec_free(e);
