@@ -953,6 +953,7 @@ static const struct {
     [OP_DEQUANTIZE_LINEAR] = NO,
     [OP_FAKE_QUANTIZE] = NO,
     [OP_GRID_SAMPLE] = NO,
+    [OP_SCATTER_UPDATE] = NO,
     [OP_OTHER] = NO,
 };
 #undef YES

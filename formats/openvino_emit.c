@@ -651,6 +651,20 @@ static int emit_gather(W *w, const Node *n, const OpMap *m)
     return 0;
 }
 
+/* ScatterUpdate -> ScatterUpdate-3 (the axis as a constant input). */
+static int emit_scatter_update(W *w, const Node *n, const OpMap *m)
+{
+    if (need_inputs(w, n, 3, 3)) return -1;
+    int64_t axis = node_attr_int(n, "axis", 0);
+    Src a = ovw_w_const_i64(w, NULL, &axis, 1, true);
+    int L = ovw_w_layer(w, n->name, "ScatterUpdate", "opset3");
+    for (int i = 0; i < 3; i++)
+        if (ovw_w_in_tensor(w, L, n, n->inputs[i], false)) return -1;
+    ovw_w_in(w, L, a);
+    ovw_w_out_tensor(w, L, n->outputs[0]);
+    return 0;
+}
+
 /* Squeeze / Unsqueeze (axes from the attribute or input 1). */
 static int emit_axes_op(W *w, const Node *n, const OpMap *m)
 {
@@ -1047,6 +1061,7 @@ static const OpMap op_maps[OP_COUNT] = {
     [OP_DEQUANTIZE_LINEAR] = {OP_WRITE_NO, NULL, NULL, NULL, 0, NULL},
     [OP_FAKE_QUANTIZE] = {OP_WRITE_YES, emit_fake_quantize, NULL, NULL, 0, NULL},
     [OP_GRID_SAMPLE] = {OP_WRITE_YES, emit_grid_sample, NULL, NULL, 0, NULL},
+    [OP_SCATTER_UPDATE] = {OP_WRITE_YES, emit_scatter_update, NULL, NULL, 0, NULL},
     [OP_OTHER] = {OP_WRITE_VERBATIM, emit_verbatim, NULL, NULL, 0, NULL},
 };
 static_assert(ARRAY_LEN(op_maps) == OP_COUNT, "the OpenVINO writer's op table has a row per OpKind");

@@ -600,10 +600,38 @@ static int rd_strided_slice(R *r, RLayer *L, const RdMap *m)
     int n3 = L->n_in > 3 ? const_ints(r, in_const(r, L, 3), stride, GRAPH_MAX_RANK) : -2;
     int in = in_tensor(r, L, 0), out;
     if (n1 < 0 || n2 < 0 || n3 == -1) {
-        /* computed bounds: only the plain form maps */
-        for (int i = 0; i < GRAPH_MAX_RANK; i++)
-            if (bm[i] || em[i]) return 1;
+        /* computed bounds */
+        bool masked = false;
+        for (int i = 0; i < GRAPH_MAX_RANK; i++) masked |= bm[i] || em[i];
         int ins[5] = {in, in_tensor(r, L, 1), in_tensor(r, L, 2), -1, L->n_in > 3 ? in_tensor(r, L, 3) : -1};
+        if (masked) {
+            /* masks over computed bounds (the peer's NNCF IR slices its boxes so): a masked
+             * begin becomes 0 and a masked end the largest index, begin * keep and
+             * end * keep + (1 - keep) * INT64_MAX, for constant positive strides */
+            int64_t len = L->in[1].rank == 1 ? L->in[1].dims[0] : -1;
+            if (n3 == -1 || len < 1 || len > GRAPH_MAX_RANK || L->in[2].rank != 1 || L->in[2].dims[0] != len) return 1;
+            for (int i = 0; i < n3; i++)
+                if (stride[i] <= 0) return 1;
+            int64_t kb[GRAPH_MAX_RANK], ke[GRAPH_MAX_RANK], fe[GRAPH_MAX_RANK];
+            for (int i = 0; i < len; i++) {
+                kb[i] = !bm[i];
+                ke[i] = !em[i];
+                fe[i] = em[i] ? INT64_MAX : 0;
+            }
+            Arena *a = r->g->arena;
+            int ckb = graph_add_const(r->g, arena_printf(a, "%s/keep_begin", L->name), DT_I64, 1, &len, kb);
+            int cke = graph_add_const(r->g, arena_printf(a, "%s/keep_end", L->name), DT_I64, 1, &len, ke);
+            int cfe = graph_add_const(r->g, arena_printf(a, "%s/masked_end", L->name), DT_I64, 1, &len, fe);
+            int b2 = graph_add_tensor(r->g, arena_printf(a, "%s/begin", L->name), DT_I64, 1, &len);
+            int e1 = graph_add_tensor(r->g, arena_printf(a, "%s/end_kept", L->name), DT_I64, 1, &len);
+            int e2 = graph_add_tensor(r->g, arena_printf(a, "%s/end", L->name), DT_I64, 1, &len);
+            int mb[2] = {ins[1], ckb}, me[2] = {ins[2], cke}, ae[2] = {e1, cfe};
+            add_node(r, L, arena_printf(a, "%s/begin", L->name), OP_MUL, NULL, mb, 2, &b2, 1);
+            add_node(r, L, arena_printf(a, "%s/end_kept", L->name), OP_MUL, NULL, me, 2, &e1, 1);
+            add_node(r, L, arena_printf(a, "%s/end", L->name), OP_ADD, NULL, ae, 2, &e2, 1);
+            ins[1] = b2;
+            ins[2] = e2;
+        }
         out = out_tensor(r, L, 0);
         add_node(r, L, NULL, OP_SLICE, NULL, ins, L->n_in > 3 ? 5 : 3, &out, 1);
         return 0;
@@ -656,6 +684,18 @@ static int rd_gather(R *r, RLayer *L, const RdMap *m)
     if (batch_dims != 0 || const_ints(r, in_const(r, L, 2), &axis, 1) != 1) return 1;
     int ins[2] = {in_tensor(r, L, 0), in_tensor(r, L, 1)}, out = out_tensor(r, L, 0);
     int ni = add_node(r, L, NULL, OP_GATHER, NULL, ins, 2, &out, 1);
+    node_set_int(r->g, ni, "axis", axis);
+    return 0;
+}
+
+/* ScatterUpdate-3: data, indices, updates and a constant axis. */
+static int rd_scatter_update(R *r, RLayer *L, const RdMap *m)
+{
+    if (need_io(r, L, 4, 4, 1)) return -1;
+    int64_t axis;
+    if (const_ints(r, in_const(r, L, 3), &axis, 1) != 1) return 1;
+    int ins[3] = {in_tensor(r, L, 0), in_tensor(r, L, 1), in_tensor(r, L, 2)}, out = out_tensor(r, L, 0);
+    int ni = add_node(r, L, NULL, OP_SCATTER_UPDATE, NULL, ins, 3, &out, 1);
     node_set_int(r->g, ni, "axis", axis);
     return 0;
 }
@@ -898,6 +938,7 @@ static const RdMap rd_maps[] = {
     {"NonMaxSuppression", rd_nms, OP_NMS},
     {"Pad", rd_pad, OP_PAD},
     {"GridSample", rd_grid_sample, OP_GRID_SAMPLE},
+    {"ScatterUpdate", rd_scatter_update, OP_SCATTER_UPDATE},
 };
 
 int ovr_convert_layers(R *r, const int *order)

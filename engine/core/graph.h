@@ -164,6 +164,7 @@ DType dtype_from_onnx(int onnx_type); /* DT_UNDEFINED when unknown */
     X(OP_DEQUANTIZE_LINEAR, "DequantizeLinear")     \
     X(OP_FAKE_QUANTIZE, "FakeQuantize")             \
     X(OP_GRID_SAMPLE, "GridSample")                 \
+    X(OP_SCATTER_UPDATE, "ScatterUpdate")           \
     X(OP_OTHER, "")
 
 typedef enum {

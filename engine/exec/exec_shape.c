@@ -485,6 +485,47 @@ int exec_op_gather_elements(Exec *e, const Node *n, Value **in, int nin, Value *
     return 0;
 }
 
+/* OpenVINO ScatterUpdate-3: a copy of data in which the slices at indices along axis are
+ * replaced, output[.., indices[j], ..] = updates[.., j, ..]; updates has the shape
+ * data.shape[:axis] + indices.shape + data.shape[axis + 1:].  Later indices win where two
+ * name one slice. */
+int exec_op_scatter_update(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err,
+                           size_t errlen)
+{
+    NEED_IN(0); NEED_IN(1); NEED_IN(2); NEED_OUT(0);
+    Value *x = in[0], *ix = in[1], *up = in[2];
+    int r = x->rank, axis;
+    if (r == 0) return err_set(err, errlen, "the data must have at least one dimension");
+    if (axis_norm(node_attr_int(n, "axis", 0), r, &axis, err, errlen)) return -1;
+    if (up->type != x->type) return err_set(err, errlen, "the updates' type differs from the data's");
+    if (axis + ix->rank + (r - axis - 1) != up->rank || up->rank > GRAPH_MAX_RANK)
+        return err_set(err, errlen, "the updates have rank %d; data rank %d and indices rank %d make %d", up->rank, r,
+                       ix->rank, r - 1 + ix->rank);
+    for (int i = 0; i < up->rank; i++) {
+        int64_t want = i < axis ? x->dims[i] : i < axis + ix->rank ? ix->dims[i - axis] : x->dims[i - ix->rank + 1];
+        if (up->dims[i] != want) return err_set(err, errlen, "the updates' dim %d is %lld, not %lld", i,
+                                                (long long)up->dims[i], (long long)want);
+    }
+    int64_t outer = 1, inner = 1, len = x->dims[axis];
+    for (int i = 0; i < axis; i++) outer *= x->dims[i];
+    for (int i = axis + 1; i < r; i++) inner *= x->dims[i];
+    for (int64_t j = 0; j < ix->numel; j++) {
+        int64_t v = value_get_i64(ix, j);
+        if (v < -len || v >= len) return err_set(err, errlen, "index %lld out of range for size %lld", (long long)v, (long long)len);
+    }
+    if (value_alloc(e, out[0], x->type, r, x->dims, err, errlen)) return -1;
+    size_t es = esize(x);
+    if (x->numel) memcpy(out[0]->data, x->data, (size_t)x->numel * es);
+    for (int64_t o = 0; o < outer; o++)
+        for (int64_t j = 0; j < ix->numel; j++) {
+            int64_t v = value_get_i64(ix, j);
+            if (v < 0) v += len;
+            memcpy((char *)out[0]->data + (size_t)((o * len + v) * inner) * es,
+                   (const char *)up->data + (size_t)((o * ix->numel + j) * inner) * es, (size_t)inner * es);
+        }
+    return 0;
+}
+
 /* Broadcast copy of x into y's shape (numpy rules; y already allocated). */
 static void broadcast_into(const Value *x, Value *y)
 {

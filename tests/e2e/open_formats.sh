@@ -48,3 +48,18 @@ cp "$ir/yolov8n.xml" "$tmp/"
 out=$("$BIN" info "$tmp/yolov8n.xml" 2>&1); rc=$?
 check "open: OpenVINO xml without its .bin fails with a message" sh -c '[ "$1" -ne 0 ] && echo "$2" | grep -q "yolov8n"' _ "$rc" "$out"
 rm -rf "$tmp"
+# the peer's int8 IR runs end to end in the executor (its box decoding slices with bounds
+# computed by ScatterUpdate under begin/end masks): the peer's fp32 detections on bus.jpg, and
+# val on coco8 near the fp32 model's 0.609
+out=$("$BIN" predict model="$ir" source="$YOLOPORT_SHARED/data/images/bus.jpg" --json 2>&1); rc=$?
+check "open: the peer's int8 IR predicts bus.jpg: a bus and four persons" sh -c '[ "$1" -eq 0 ] && echo "$2" | /usr/bin/python3 -c "
+import json, sys
+d = json.loads([l for l in sys.stdin.read().splitlines() if l.startswith(\"{\")][-1])[\"detections\"]
+strong = sorted(x[\"name\"] for x in d if x[\"conf\"] >= 0.5)
+assert strong == [\"bus\", \"person\", \"person\", \"person\"], strong
+assert sum(1 for x in d if x[\"name\"] == \"person\") >= 4, d
+"' _ "$rc" "$out"
+tmp=$(mktemp -d)
+out=$(cd "$tmp" && "$BIN" val model="$ir" data="$YOLOPORT_SHARED/data/coco8.yaml" 2>&1); rc=$?
+check "open: the peer's int8 IR validates on coco8 (mAP50-95 within 0.05 of fp32's 0.609)" sh -c '[ "$1" -eq 0 ] && echo "$2" | awk "\$1 == \"all\" { found = 1; if (\$7 < 0.559 || \$7 > 0.659) exit 1 } END { exit !found }"' _ "$rc" "$out"
+rm -rf "$tmp"

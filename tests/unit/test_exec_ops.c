@@ -1062,6 +1062,56 @@ static void test_cast_where_compare(void)
 
 /* ---- errors, bounds, cancel -------------------------------------------------------------- */
 
+/* ScatterUpdate (OpenVINO): slices replaced along an axis, the last index winning; a bad
+ * index or updates of the wrong shape are refused by message. */
+static void test_scatter_update(void)
+{
+    char err[256];
+    int64_t xd[3] = {2, 4, 3}, id[1] = {2}, ud[3] = {2, 2, 3}, od[8];
+    int orank;
+    for (int variant = 0; variant < 3; variant++) {
+        Graph *g = graph_new();
+        int x = input(g, "x", 3, xd);
+        int64_t idx[2] = {3, variant == 1 ? -4 : variant == 2 ? 4 : 1};
+        float u[12];
+        for (int i = 0; i < 12; i++) u[i] = 100.f + (float)i;
+        int ci = cst_i64(g, "idx", 1, id, idx), cu = cst_f32(g, "u", 3, ud, u), y = act(g, "y");
+        int ins[3] = {x, ci, cu};
+        node_set_int(g, node1(g, OP_SCATTER_UPDATE, NULL, ins, 3, y), "axis", 1);
+        output(g, y);
+        const float *r = run_x(g, xd, 3, od, &orank, err);
+        if (variant == 2) {
+            EXPECT_MSG(!r && strstr(err, "out of range"), "index 4 of 4: %s", err);
+        } else {
+            EXPECT_MSG(r != NULL, "%s", err);
+            if (r) {
+                EXPECT_DIMS(od, orank, 2, 4, 3);
+                int64_t second = variant == 1 ? 0 : 1; /* -4 is row 0 */
+                for (int b = 0; b < 2; b++)
+                    for (int row = 0; row < 4; row++)
+                        for (int c = 0; c < 3; c++) {
+                            int64_t i = (b * 4 + row) * 3 + c;
+                            float want = row == 3 ? u[(b * 2 + 0) * 3 + c] : row == second ? u[(b * 2 + 1) * 3 + c] : pat_x(i);
+                            EXPECT_MSG(r[i] == want, "variant %d: y[%d,%d,%d] = %g, want %g", variant, b, row, c,
+                                       (double)r[i], (double)want);
+                        }
+            }
+        }
+        graph_free(g);
+    }
+    /* updates whose shape does not follow data[:axis] + indices + data[axis+1:] */
+    Graph *g = graph_new();
+    int x = input(g, "x", 3, xd);
+    int64_t idx[2] = {0, 1}, bad[3] = {2, 3, 3};
+    float u[18] = {0};
+    int ci = cst_i64(g, "idx", 1, id, idx), cu = cst_f32(g, "u", 3, bad, u), y = act(g, "y");
+    int ins[3] = {x, ci, cu};
+    node_set_int(g, node1(g, OP_SCATTER_UPDATE, NULL, ins, 3, y), "axis", 1);
+    output(g, y);
+    EXPECT_MSG(!run_x(g, xd, 3, od, &orank, err) && strstr(err, "updates"), "%s", err);
+    graph_free(g);
+}
+
 static void test_errors(void)
 {
     char err[256] = "";
@@ -1318,6 +1368,7 @@ int main(void)
     RUN(test_reduce_argmax_topk);
     RUN(test_nms);
     RUN(test_cast_where_compare);
+    RUN(test_scatter_update);
     RUN(test_errors);
     RUN(test_cancel_and_unset_input);
     RUN(test_const_conversion);
