@@ -679,6 +679,20 @@ typedef struct {
     bool vector_pack; /* padded, stride 1, AVX-512 */
 } QJob;
 
+
+/* The offsets in a padded input plane stack of the four taps of group kq (t[kk]; taps past
+ * K read offset 0) and the byte mask that zeroes those past K in a packed word. */
+static uint32_t tap_offsets(const QConvPlan *p, const Geom *g, int64_t kq, int64_t t[4])
+{
+    uint32_t mask = 0;
+    for (int kk = 0; kk < 4; kk++) {
+        int64_t k = kq * 4 + kk, ch = k / (p->kh * p->kw), r = k % (p->kh * p->kw);
+        t[kk] = k < p->K ? ch * g->H * g->W + (r / p->kw) * g->dh * g->W + (r % p->kw) * g->dw : 0;
+        if (k < p->K) mask |= 0xffu << (8 * kk);
+    }
+    return mask;
+}
+
 #ifdef EXEC_HAVE_X86_KERNELS
 #include <immintrin.h>
 
@@ -699,12 +713,7 @@ static void pack_runs_avx512(const QConvPlan *p, const Geom *g, const uint8_t *x
     }
     for (int64_t kq = 0; kq < p->Kq; kq++) {
         int64_t t[4];
-        uint32_t mask = 0;
-        for (int kk = 0; kk < 4; kk++) {
-            int64_t k = kq * 4 + kk, ch = k / (p->kh * p->kw), r = k % (p->kh * p->kw);
-            t[kk] = k < p->K ? ch * g->H * g->W + (r / p->kw) * g->dh * g->W + (r % p->kw) * g->dw : 0;
-            if (k < p->K) mask |= 0xffu << (8 * kk);
-        }
+        uint32_t mask = tap_offsets(p, g, kq, t);
         uint8_t *dst = B + kq * EXEC_NR8 * 4;
         __m512i vmask = _mm512_set1_epi32((int)mask);
         for (int ri = 0; ri < nr; ri++)
@@ -750,12 +759,7 @@ static void pack_tile(const QJob *j, int64_t bn, int64_t gi, int64_t p0, int col
 #endif
         for (int64_t kq = 0; kq < p->Kq; kq++) {
             int64_t t[4];
-            uint32_t mask = 0;
-            for (int kk = 0; kk < 4; kk++) {
-                int64_t k = kq * 4 + kk, ch = k / (p->kh * p->kw), r = k % (p->kh * p->kw);
-                t[kk] = k < p->K ? ch * g->H * g->W + (r / p->kw) * g->dh * g->W + (r % p->kw) * g->dw : 0;
-                if (k < p->K) mask |= 0xffu << (8 * kk); /* taps past K are zero */
-            }
+            uint32_t mask = tap_offsets(p, g, kq, t);
             uint8_t *dst = B + kq * EXEC_NR8 * 4;
             for (int c = 0; c < EXEC_NR8; c++) {
                 const uint8_t *x = xb + off[c];

@@ -98,11 +98,20 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) static int64_t dq_row_avx51
 }
 #endif
 
+/* The elements [*a, *b) of a task. */
+static void qdq_range(const QdqJob *j, int64_t task, int64_t *a, int64_t *b)
+{
+    *a = task * j->per_task;
+    *b = *a + j->per_task < j->n ? *a + j->per_task : j->n;
+}
+
 static void q_task(void *ctx, int64_t task, int worker)
 {
     (void)worker;
     const QdqJob *j = ctx;
-    int64_t a = task * j->per_task, b = a + j->per_task < j->n ? a + j->per_task : j->n, i = a;
+    int64_t a, b;
+    qdq_range(j, task, &a, &b);
+    int64_t i = a;
 #ifdef EXEC_HAVE_X86_KERNELS
     if (j->avx512) i = q_row_avx512(j, a, b);
 #endif
@@ -116,7 +125,9 @@ static void dq_task(void *ctx, int64_t task, int worker)
 {
     (void)worker;
     const QdqJob *j = ctx;
-    int64_t a = task * j->per_task, b = a + j->per_task < j->n ? a + j->per_task : j->n, i = a;
+    int64_t a, b;
+    qdq_range(j, task, &a, &b);
+    int64_t i = a;
 #ifdef EXEC_HAVE_X86_KERNELS
     if (j->avx512) i = dq_row_avx512(j, a, b);
 #endif

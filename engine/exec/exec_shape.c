@@ -423,6 +423,16 @@ int exec_op_transpose(Exec *e, const Node *n, Value **in, int nin, Value **out, 
     return 0;
 }
 
+/* Every index of ix within [-len, len): 0, or -1 + a message. */
+static int indices_in_range(const Value *ix, int64_t len, char *err, size_t errlen)
+{
+    for (int64_t j = 0; j < ix->numel; j++) {
+        int64_t v = value_get_i64(ix, j);
+        if (v < -len || v >= len) return err_set(err, errlen, "index %lld out of range for size %lld", (long long)v, (long long)len);
+    }
+    return 0;
+}
+
 int exec_op_gather(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
 {
     NEED_IN(0); NEED_IN(1); NEED_OUT(0);
@@ -440,10 +450,7 @@ int exec_op_gather(Exec *e, const Node *n, Value **in, int nin, Value **out, int
     int64_t outer = 1, inner = 1, len = x->dims[axis];
     for (int i = 0; i < axis; i++) outer *= x->dims[i];
     for (int i = axis + 1; i < r; i++) inner *= x->dims[i];
-    for (int64_t j = 0; j < ix->numel; j++) {
-        int64_t v = value_get_i64(ix, j);
-        if (v < -len || v >= len) return err_set(err, errlen, "index %lld out of range for size %lld", (long long)v, (long long)len);
-    }
+    if (indices_in_range(ix, len, err, errlen)) return -1;
     if (value_alloc(e, out[0], x->type, orank, d, err, errlen)) return -1;
     size_t es = esize(x);
     for (int64_t o = 0; o < outer; o++)
@@ -509,10 +516,7 @@ int exec_op_scatter_update(Exec *e, const Node *n, Value **in, int nin, Value **
     int64_t outer = 1, inner = 1, len = x->dims[axis];
     for (int i = 0; i < axis; i++) outer *= x->dims[i];
     for (int i = axis + 1; i < r; i++) inner *= x->dims[i];
-    for (int64_t j = 0; j < ix->numel; j++) {
-        int64_t v = value_get_i64(ix, j);
-        if (v < -len || v >= len) return err_set(err, errlen, "index %lld out of range for size %lld", (long long)v, (long long)len);
-    }
+    if (indices_in_range(ix, len, err, errlen)) return -1;
     if (value_alloc(e, out[0], x->type, r, x->dims, err, errlen)) return -1;
     size_t es = esize(x);
     if (x->numel) memcpy(out[0]->data, x->data, (size_t)x->numel * es);
