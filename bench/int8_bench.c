@@ -31,7 +31,7 @@ void *volatile bench_force_pt_link = (void *)pt_load;
 static int val_of(const Graph *g, const Dataset *d, int imgsz, double *map, double *map50)
 {
     char err[1024];
-    RuntimeSession *s = runtime_open_graph(g, NULL, err, sizeof err);
+    RuntimeSession *s = runtime_open_graph(g, 0, NULL, err, sizeof err);
     if (!s) {
         fprintf(stderr, "int8_bench: %s\n", err);
         return -1;

@@ -138,6 +138,7 @@ static void usage(FILE *out)
                  "  tools  engine through trtexec (workspace, min_shape/opt_shape/max_shape, device=dla:N);\n"
                  "         coreml paddle imx rknn through yolo export; backend=ultralytics|ovc|pnnx|mnnconvert;\n"
                  "         host=user@box or a host.NAME of the config file runs the tool there over ssh\n"
+                 "  threads=N  the threads the check's two sides, INT8 calibration and its val run on\n"
                  "example: yoloport export model=yolov8n.pt format=onnx half=True\n");
 }
 
@@ -147,11 +148,31 @@ int cli_export(int argc, char **argv)
         usage(argc == 0 ? stderr : stdout);
         return argc == 0 ? 2 : 0;
     }
+    /* threads=N is yoloport's own (the peer's exporter has no such key): the threads the
+     * check's two sides, INT8 calibration and its val each run on */
+    int threads = 0, kept = 0;
+    char **rest = xcalloc((size_t)argc + 1, sizeof *rest);
+    for (int i = 0; i < argc; i++) {
+        if (strncmp(argv[i], "threads=", 8) != 0) {
+            rest[kept++] = argv[i];
+            continue;
+        }
+        char *end;
+        long v = strtol(argv[i] + 8, &end, 10);
+        if (end == argv[i] + 8 || *end || v < 1 || v > 256) { /* as predict, val and benchmark say it */
+            cli_printf(stderr, "'%s' is an invalid value: 'threads' takes a whole number of threads from 1 to 256\n",
+                       argv[i]);
+            free(rest);
+            return 2;
+        }
+        threads = (int)v;
+    }
     ExportArgs args;
     export_args_init(&args);
     ExportMsgs msgs;
     export_msgs_clear(&msgs);
-    int rc = export_args_parse_argv(&args, argc, argv, &msgs);
+    int rc = export_args_parse_argv(&args, kept, rest, &msgs);
+    free(rest);
     for (int i = 0; i < msgs.n; i++) {
         const ExportMsg *m = &msgs.items[i];
         FILE *out = m->level == EXPORT_MSG_ERROR ? stderr : stdout;
@@ -168,6 +189,7 @@ int cli_export(int argc, char **argv)
 
     bool color = cli_color_enabled(stdout);
     ExportRun *run = export_run_new(&args, color);
+    run->threads = threads;
     if (!export_args_is_none(&args, EXPORT_KEY_HOST) && args.host[0]) { /* a host named in the config file */
         RemoteHosts *hosts = xcalloc(1, sizeof *hosts);
         char err[512];

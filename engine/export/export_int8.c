@@ -113,8 +113,8 @@ int export_int8_calibrate(ExportStage *st, const Graph *g, const bool *watch, Ex
     job_progress(job, cl.label, 0);
     CancelWatch cw;
     watch_start(&cw, job);
-    CalibOptions co = {.watch = watch, .h = h, .w = w, .cancel = &cw.cancel, .progress = calib_progress,
-                       .skipped = calib_skipped, .user = &cl};
+    CalibOptions co = {.watch = watch, .h = h, .w = w, .threads = ctx->threads, .cancel = &cw.cancel,
+                       .progress = calib_progress, .skipped = calib_skipped, .user = &cl};
     q->stats = calib_collect(g, s, &co, msg, sizeof msg);
     watch_stop(&cw);
     if (!q->stats) {
@@ -173,7 +173,7 @@ static void accuracy_skipped(ExportStage *st, const char *why)
 static int val_graph(ExportStage *st, const Graph *g, const Dataset *d, const char *what, volatile int *cancel,
                      ValResult *r, char *err, size_t errlen)
 {
-    RuntimeSession *s = runtime_open_graph(g, cancel, err, errlen);
+    RuntimeSession *s = runtime_open_graph(g, st->ctx->threads, cancel, err, errlen);
     if (!s) return -1;
     ValOptions vo;
     val_defaults(&vo);

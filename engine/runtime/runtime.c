@@ -334,9 +334,9 @@ static RuntimeSession *builtin_session(Graph *owned, const Graph *g, int threads
     return s;
 }
 
-RuntimeSession *runtime_open_graph(const Graph *g, const volatile int *cancel, char *err, size_t errlen)
+RuntimeSession *runtime_open_graph(const Graph *g, int threads, const volatile int *cancel, char *err, size_t errlen)
 {
-    return builtin_session(NULL, g, 0, cancel, err, errlen);
+    return builtin_session(NULL, g, threads, cancel, err, errlen);
 }
 
 /* LoadOptions.decide for a model built for any size: an end-to-end head cannot be (its

@@ -152,9 +152,9 @@ int runtime_parse_spec(const char *spec, int *id, char *path, size_t pathlen, ch
  * naming the file and the problem. */
 RuntimeSession *runtime_open(const char *path, RuntimeOpenOptions *o, char *err, size_t errlen);
 
-/* Open a graph the caller already holds in the executor (the graph must outlive the session;
- * the session does not free it). */
-RuntimeSession *runtime_open_graph(const Graph *g, const volatile int *cancel, char *err, size_t errlen);
+/* Open a graph the caller already holds in the executor on threads threads (0: the
+ * executor's default); the graph must outlive the session, which does not free it. */
+RuntimeSession *runtime_open_graph(const Graph *g, int threads, const volatile int *cancel, char *err, size_t errlen);
 
 static inline int runtime_run(RuntimeSession *s, const float *x, const int64_t *dims, int rank, char *err,
                               size_t errlen)

@@ -1,5 +1,5 @@
 #!/bin/sh
-# threads= for predict, val and benchmark: an invalid value is refused with one line on stderr
+# threads= for predict, val, benchmark and export: an invalid value is refused with one line on stderr
 # and exit status 2 before anything runs; threads=1 and threads=2 give the same detections and
 # the same val figures (the executor's results do not depend on how its work is split);
 # benchmark's timing line says how many threads ran.  Runs use the release binary.
@@ -12,8 +12,8 @@ T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 cd "$T" || exit 1
 
-for verb in predict val benchmark; do
-    case $verb in predict) more=source=x.jpg ;; val) more=data=x.yaml ;; *) more=imgsz=64 ;; esac
+for verb in predict val benchmark export; do
+    case $verb in predict) more=source=x.jpg ;; val) more=data=x.yaml ;; export) more=format=onnx ;; *) more=imgsz=64 ;; esac
     for v in 0 abc 300 1.5; do
         "$BIN" $verb model=yolov8n.yaml $more threads=$v >out 2>err
         rc=$?
@@ -41,3 +41,10 @@ for t in 1 2; do
 done
 check "threads: predict threads=1 and threads=2 give the same detections" sh -c 'grep -q "\"name\":\"bus\"" p1.json && cmp -s p1.json p2.json'
 check "threads: val threads=1 and threads=2 give the same figures" sh -c 'grep -q "mAP50-95(B)" v1.json && cmp -s v1.json v2.json'
+# export: the check's two sides, INT8 calibration and its val run on the threads given, and
+# the int8 file computes the same figures whatever the count
+for t in 1 2; do
+    "$REL" export model="$S/models/yolov8n.pt" format=onnx int8=True data="$S/data/coco8.yaml" imgsz=320 threads=$t \
+        name=t$t 2>&1 | grep "check accuracy" | sed 's/ ([0-9.]*s)$//' >e$t.txt
+done
+check "threads: export int8 threads=1 and threads=2 give the same accuracy figures" sh -c 'grep -q "mAP50-95 0\." e1.txt && cmp -s e1.txt e2.txt'
