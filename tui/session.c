@@ -78,6 +78,7 @@ static void weights_load_free(WeightsLoad *wl)
 }
 
 static ExportRecord *add_record(App *app, Job *job);
+static ExportRecord *add_side_record(App *app, Job *job, const char *kind);
 
 /* A diff in flight: the worker fills text (or err) before the job finishes. */
 typedef struct {
@@ -129,10 +130,8 @@ int session_diff(App *app, const char *a, const char *b)
     const char *ab = strrchr(a, '/'), *bb = strrchr(b, '/');
     snprintf(title, sizeof title, "diff %s %s", ab ? ab + 1 : a, bb ? bb + 1 : b);
     Job *job = job_submit(app->jobs, title, diff_body, dj, NULL);
-    ExportRecord *rec = add_record(app, job);
+    ExportRecord *rec = add_side_record(app, job, "diff");
     rec->diff = dj;
-    snprintf(rec->format, sizeof rec->format, "-");
-    snprintf(rec->format_name, sizeof rec->format_name, "diff");
     session_status(app, MSG_INFO, "queued job %d: %s", rec->job_id, title);
     app_update_panes(app);
     return rec->job_id;
@@ -321,6 +320,16 @@ static ExportRecord *add_record(App *app, Job *job)
     rec->job_id = job_id(job);
     rec->state = job_state(job);
     rec->queued_at = now_seconds();
+    return rec;
+}
+
+/* The record of a job that exports nothing (a diff, a prediction, a benchmark): no format,
+ * kind in the format column. */
+static ExportRecord *add_side_record(App *app, Job *job, const char *kind)
+{
+    ExportRecord *rec = add_record(app, job);
+    snprintf(rec->format, sizeof rec->format, "-");
+    snprintf(rec->format_name, sizeof rec->format_name, "%s", kind);
     return rec;
 }
 
@@ -585,9 +594,7 @@ int session_stress(App *app, int rate, double seconds)
     sa->rate = rate > 0 ? rate : 10000;
     sa->seconds = seconds > 0 ? seconds : 5;
     Job *job = job_submit(app->jobs, "log stress", stress_body, sa, free);
-    ExportRecord *rec = add_record(app, job);
-    snprintf(rec->format, sizeof rec->format, "-");
-    snprintf(rec->format_name, sizeof rec->format_name, "log stress");
+    ExportRecord *rec = add_side_record(app, job, "log stress");
     app_update_panes(app);
     return rec->job_id;
 }
@@ -723,10 +730,8 @@ int session_predict(App *app, const char *model, const char *image)
     const char *mb = strrchr(model, '/'), *ib = strrchr(image, '/');
     snprintf(title, sizeof title, "predict %s with %s", ib ? ib + 1 : image, mb ? mb + 1 : model);
     Job *job = job_submit(app->jobs, title, predict_body, pj, NULL);
-    ExportRecord *rec = add_record(app, job);
+    ExportRecord *rec = add_side_record(app, job, "predict");
     rec->predict = pj;
-    snprintf(rec->format, sizeof rec->format, "-");
-    snprintf(rec->format_name, sizeof rec->format_name, "predict");
     session_status(app, MSG_INFO, "queued job %d: %s", rec->job_id, title);
     app_update_panes(app);
     return rec->job_id;
@@ -772,10 +777,8 @@ int session_benchmark(App *app, const char *const *paths, int n, const char *wor
     for (int i = 0; i < n && i < BENCH_MAX_ARTIFACTS; i++) snprintf(a.artifacts[a.n_artifacts++], sizeof a.artifacts[0], "%s", paths[i]);
     BenchRun *br = bench_run_new(&a);
     Job *job = bench_submit(app->jobs, br);
-    ExportRecord *rec = add_record(app, job);
+    ExportRecord *rec = add_side_record(app, job, "benchmark");
     rec->bench = br;
-    snprintf(rec->format, sizeof rec->format, "-");
-    snprintf(rec->format_name, sizeof rec->format_name, "benchmark");
     session_status(app, MSG_INFO, "queued job %d: benchmark of %d artifact%s", rec->job_id, a.n_artifacts,
                a.n_artifacts == 1 ? "" : "s");
     app_update_panes(app);
