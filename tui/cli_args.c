@@ -36,7 +36,7 @@ static int parse_ints(const char *v, int *out, int max, int *n)
     return *n > 0 ? 0 : -1;
 }
 
-static int set_one(CliArg *a, const char *v, const char *verb)
+int cli_arg_set(CliArg *a, const char *v, const char *verb)
 {
     char *end;
     switch (a->type) {
@@ -172,7 +172,7 @@ int cli_args_parse(CliArg *spec, int n, const char *const *flags, bool *flag_set
             unq[vl - 2] = '\0';
             v = unq;
         }
-        if (set_one(a, v, verb) != 0) bad = 1;
+        if (cli_arg_set(a, v, verb) != 0) bad = 1;
         else a->given = true;
     }
     return bad ? 2 : 0;

@@ -42,4 +42,8 @@ typedef struct {
 int cli_args_parse(CliArg *spec, int n, const char *const *flags, bool *flag_set, int nflags, int argc, char **argv,
                    const char *verb);
 
+/* Apply one value v to a (a verb that parses the rest of its words elsewhere: export's
+ * threads=).  0, or -1 after one line on stderr in the same wording. */
+int cli_arg_set(CliArg *a, const char *v, const char *verb);
+
 #endif

@@ -16,6 +16,7 @@
 #include "engine/jobs/jobs.h"
 #include "engine/remote/remote.h"
 #include "tui/cli.h"
+#include "tui/cli_args.h"
 #include "tui/config.h"
 
 static volatile sig_atomic_t interrupted;
@@ -151,21 +152,14 @@ int cli_export(int argc, char **argv)
     /* threads=N is yoloport's own (the peer's exporter has no such key): the threads the
      * check's two sides, INT8 calibration and its val each run on */
     int threads = 0, kept = 0;
+    CliArg threads_arg = {"threads", CA_THREADS, &threads, false};
     char **rest = xcalloc((size_t)argc + 1, sizeof *rest);
     for (int i = 0; i < argc; i++) {
-        if (strncmp(argv[i], "threads=", 8) != 0) {
-            rest[kept++] = argv[i];
-            continue;
-        }
-        char *end;
-        long v = strtol(argv[i] + 8, &end, 10);
-        if (end == argv[i] + 8 || *end || v < 1 || v > 256) { /* as predict, val and benchmark say it */
-            cli_printf(stderr, "'%s' is an invalid value: 'threads' takes a whole number of threads from 1 to 256\n",
-                       argv[i]);
+        if (strncmp(argv[i], "threads=", 8) != 0) rest[kept++] = argv[i];
+        else if (cli_arg_set(&threads_arg, argv[i] + 8, "export") != 0) {
             free(rest);
             return 2;
         }
-        threads = (int)v;
     }
     ExportArgs args;
     export_args_init(&args);
