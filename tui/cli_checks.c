@@ -106,10 +106,7 @@ static void remote_report(const RemoteChecks *c)
     snprintf(buf, sizeof buf, "%.2f GB", (double)y->mem_total / (1 << 30));
     row("RAM", y->mem_total ? buf : "unknown");
     if (f->gpu.present) {
-        snprintf(buf, sizeof buf, "%s%s%s%s, driver %s, CUDA %s", f->gpu.name[0] ? f->gpu.name : "NVIDIA GPU (model unknown)",
-                 f->gpu.compute_capability[0] ? " (compute " : "", f->gpu.compute_capability,
-                 f->gpu.compute_capability[0] ? ")" : "", f->gpu.driver[0] ? f->gpu.driver : "?",
-                 f->gpu.cuda[0] ? f->gpu.cuda : "?");
+        tools_gpu_text(&f->gpu, buf, sizeof buf);
         if (f->gpu.count > 1) snprintf(buf + strlen(buf), sizeof buf - strlen(buf), " (GPU 0 of %d)", f->gpu.count);
         if (f->gpu.jetson[0]) snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "; %s", f->gpu.jetson);
     } else {

@@ -456,13 +456,18 @@ const char *tools_gpu_summary(const ToolFacts *f, char *buf, size_t len)
     char trt[48] = "";
     if (f->tool[TOOL_TRTEXEC].found)
         snprintf(trt, sizeof trt, "TensorRT %s, ", f->tool[TOOL_TRTEXEC].version[0] ? f->tool[TOOL_TRTEXEC].version : "(version unknown)");
-    if (!g->present) {
-        snprintf(buf, len, "%sno NVIDIA GPU", trt);
-        return buf;
-    }
-    snprintf(buf, len, "%s%s%s%s%s, driver %s, CUDA %s", trt, g->name, g->compute_capability[0] ? " (compute " : "",
-             g->compute_capability, g->compute_capability[0] ? ")" : "", g->driver[0] ? g->driver : "?",
-             g->cuda[0] ? g->cuda : "?");
+    char gpu[400];
+    snprintf(buf, len, "%s%s", trt, tools_gpu_text(g, gpu, sizeof gpu));
+    return buf;
+}
+
+const char *tools_gpu_text(const GpuInfo *g, char *buf, size_t len)
+{
+    if (!g->present) snprintf(buf, len, "no NVIDIA GPU");
+    else
+        snprintf(buf, len, "%s%s%s%s, driver %s, CUDA %s", g->name[0] ? g->name : "NVIDIA GPU (model unknown)",
+                 g->compute_capability[0] ? " (compute " : "", g->compute_capability,
+                 g->compute_capability[0] ? ")" : "", g->driver[0] ? g->driver : "?", g->cuda[0] ? g->cuda : "?");
     return buf;
 }
 

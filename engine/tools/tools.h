@@ -122,6 +122,9 @@ char *tools_shell_quote(const char *word);
 /* "trtexec 10.3.0, NVIDIA GeForce RTX 3090 (compute 8.6), driver 535.54.03, CUDA 12.2" for
  * the GPU-related facts; "no NVIDIA GPU" when none.  Returns buf. */
 const char *tools_gpu_summary(const ToolFacts *f, char *buf, size_t len);
+/* The GPU part alone: "NVIDIA GeForce RTX 3090 (compute 8.6), driver 535.54.03, CUDA 12.2";
+ * "no NVIDIA GPU" when none.  Returns buf. */
+const char *tools_gpu_text(const GpuInfo *g, char *buf, size_t len);
 
 /* The persistent TensorRT timing cache for this GPU and TensorRT version on the host the
  * facts describe: <cache>/yoloport/tensorrt/<gpu>-sm<cc>-trt<version>.timing, where <cache>
