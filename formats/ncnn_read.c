@@ -155,15 +155,7 @@ static bool sniff_fd(int fd)
 {
     if (fd < 0) return false;
     char buf[64];
-    size_t n = 0;
-    while (n < sizeof buf - 1) {
-        ssize_t r = read(fd, buf + n, sizeof buf - 1 - n);
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) break;
-        n += (size_t)r;
-    }
-    close(fd);
-    buf[n] = '\0';
+    buf[fileio_read_head(fd, buf, sizeof buf - 1)] = '\0';
     char *p = buf, *end;
     while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n') p++;
     long magic = strtol(p, &end, 10);

@@ -509,15 +509,7 @@ Graph *openvino_read_memory(const char *xml, size_t xml_len, const uint8_t *bin,
 static int sniff_fd(int fd)
 {
     char buf[4097];
-    size_t n = 0;
-    while (n < sizeof buf - 1) {
-        ssize_t r = read(fd, buf + n, sizeof buf - 1 - n);
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) break;
-        n += (size_t)r;
-    }
-    close(fd);
-    buf[n] = '\0';
+    buf[fileio_read_head(fd, buf, sizeof buf - 1)] = '\0';
     const char *p = buf;
     if (!strncmp(p, "\xef\xbb\xbf", 3)) p += 3;
     for (;;) {

@@ -39,14 +39,7 @@ int tfjs_sniff(const char *path)
                                : fileio_open_regular(path, NULL, NULL, 0);
     if (fd < 0) return 0;
     char *buf = xmalloc(SNIFF_BYTES + 1);
-    size_t n = 0;
-    while (n < SNIFF_BYTES) {
-        ssize_t r = read(fd, buf + n, SNIFF_BYTES - n);
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) break;
-        n += (size_t)r;
-    }
-    close(fd);
+    size_t n = fileio_read_head(fd, buf, SNIFF_BYTES);
     buf[n] = '\0';
     int ok = memchr(buf, '\0', n) == NULL && graph_model_json(buf);
     free(buf);

@@ -585,23 +585,10 @@ static uint64_t varint(const uint8_t *p, size_t n, size_t *used)
 }
 
 /* Up to len bytes of fd's start into buf (fd closed); the count read. */
-static size_t read_head(int fd, uint8_t *buf, size_t len)
-{
-    size_t n = 0;
-    while (fd >= 0 && n < len) {
-        ssize_t r = read(fd, buf + n, len - n);
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) break;
-        n += (size_t)r;
-    }
-    if (fd >= 0) close(fd);
-    return n;
-}
-
 int tfsaved_sniff_pb(const char *path)
 {
     uint8_t head[4096];
-    size_t n = read_head(fileio_open_regular(path, NULL, NULL, 0), head, sizeof head); /* never blocks */
+    size_t n = fileio_read_head(fileio_open_regular(path, NULL, NULL, 0), head, sizeof head); /* never blocks */
     /* GraphDef.node (field 1, length-delimited) holding NodeDef.name (1) then NodeDef.op (2) */
     if (n < 6 || head[0] != 0x0a) return 0;
     size_t u;
@@ -620,7 +607,7 @@ int tfsaved_sniff_saved_model(const char *path)
     if (!file_is_dir(path)) return 0; /* the format is the directory (its .pb alone opens like an ONNX file) */
     /* the folder's own file: no link followed, never a FIFO */
     uint8_t head[16];
-    size_t n = read_head(fileio_open_beside(path, "saved_model.pb", NULL, NULL, 0), head, sizeof head);
+    size_t n = fileio_read_head(fileio_open_beside(path, "saved_model.pb", NULL, NULL, 0), head, sizeof head);
     /* SavedModel: saved_model_schema_version (field 1, varint) then meta_graphs (2, length-delimited) */
     size_t u;
     if (n < 4 || head[0] != 0x08) return 0;

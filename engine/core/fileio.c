@@ -376,6 +376,19 @@ int fileio_open_beside(const char *dir, const char *rel, struct stat *st, char *
 
 /* ---- reading a model's files ---- */
 
+size_t fileio_read_head(int fd, void *buf, size_t len)
+{
+    size_t n = 0;
+    while (fd >= 0 && n < len) {
+        ssize_t r = read(fd, (char *)buf + n, len - n);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        n += (size_t)r;
+    }
+    if (fd >= 0) close(fd);
+    return n;
+}
+
 uint8_t *fileio_read_fd(int fd, const struct stat *st, size_t max, const char *shown, size_t *len, char *err,
                         size_t errlen)
 {

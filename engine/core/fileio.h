@@ -64,6 +64,10 @@ int fileio_open_regular(const char *path, struct stat *st, char *err, size_t err
  * (absolute paths and ".." refused).  Messages name "<dir>/<rel>". */
 int fileio_open_beside(const char *dir, const char *rel, struct stat *st, char *err, size_t errlen);
 
+/* Read at most len bytes from the start of fd (fd < 0 allowed: nothing read), then close it;
+ * for sniffing a file's kind without reading it whole.  Returns the bytes read. */
+size_t fileio_read_head(int fd, void *buf, size_t len);
+
 /* What fd (as the two above return it: a regular file, st its stat) holds: exactly
  * st->st_size bytes, at most max, plus a NUL, in a block taken from the memory budget (free
  * it with membudget_free); the length in *len.  fd is closed.  NULL + a message naming
