@@ -98,36 +98,22 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) static int64_t dq_row_avx51
 }
 #endif
 
-/* The elements [*a, *b) of a task. */
-static void qdq_range(const QdqJob *j, int64_t task, int64_t *a, int64_t *b)
-{
-    *a = task * j->per_task;
-    *b = *a + j->per_task < j->n ? *a + j->per_task : j->n;
-}
-
-static void q_task(void *ctx, int64_t task, int worker)
+/* Elements [task * per_task, ...) of the job: quantized when it has x, dequantized otherwise. */
+static void qdq_task(void *ctx, int64_t task, int worker)
 {
     (void)worker;
     const QdqJob *j = ctx;
-    int64_t a, b;
-    qdq_range(j, task, &a, &b);
-    int64_t i = a;
+    int64_t a = task * j->per_task, b = a + j->per_task < j->n ? a + j->per_task : j->n, i = a;
+    if (j->x) {
 #ifdef EXEC_HAVE_X86_KERNELS
-    if (j->avx512) i = q_row_avx512(j, a, b);
+        if (j->avx512) i = q_row_avx512(j, a, b);
 #endif
-    for (; i < b; i++) {
-        float q = fminf(fmaxf(nearbyintf(j->x[i] / j->s) + j->z, j->lo), j->hi); /* fmaxf(NaN, lo) is lo */
-        j->out8[i] = j->is_signed ? (uint8_t)(int8_t)q : (uint8_t)q;
+        for (; i < b; i++) {
+            float q = fminf(fmaxf(nearbyintf(j->x[i] / j->s) + j->z, j->lo), j->hi); /* fmaxf(NaN, lo) is lo */
+            j->out8[i] = j->is_signed ? (uint8_t)(int8_t)q : (uint8_t)q;
+        }
+        return;
     }
-}
-
-static void dq_task(void *ctx, int64_t task, int worker)
-{
-    (void)worker;
-    const QdqJob *j = ctx;
-    int64_t a, b;
-    qdq_range(j, task, &a, &b);
-    int64_t i = a;
 #ifdef EXEC_HAVE_X86_KERNELS
     if (j->avx512) i = dq_row_avx512(j, a, b);
 #endif
@@ -137,12 +123,12 @@ static void dq_task(void *ctx, int64_t task, int worker)
         for (; i < b; i++) j->y[i] = ((float)((const uint8_t *)j->q8)[i] - j->z) * j->s;
 }
 
-static void qdq_run(Exec *e, QdqJob *j, void (*fn)(void *, int64_t, int))
+static void qdq_run(Exec *e, QdqJob *j)
 {
     j->avx512 = exec_cpu_isa() == EXEC_ISA_AVX512 && e->kern == exec_kernels(EXEC_ISA_AVX512);
     j->per_task = 1 << 15;
     int64_t tasks = (j->n + j->per_task - 1) / j->per_task;
-    if (tasks > 0) exec_pool_for(e->pool, tasks, fn, j);
+    if (tasks > 0) exec_pool_for(e->pool, tasks, qdq_task, j);
 }
 
 int exec_op_quantize_linear(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err,
@@ -167,7 +153,7 @@ int exec_op_quantize_linear(Exec *e, const Node *n, Value **in, int nin, Value *
     if (bytes && qa.count == 1) {
         QdqJob j = {.x = vf(x), .out8 = out[0]->data, .n = x->numel, .s = vf(scale)[0],
                     .z = zp ? (float)value_get(zp, 0) : 0.f, .lo = (float)lo, .hi = (float)hi, .is_signed = t == DT_I8};
-        qdq_run(e, &j, q_task);
+        qdq_run(e, &j);
         return 0;
     }
     for (int64_t i = 0; i < x->numel; i++) {
@@ -194,7 +180,7 @@ int exec_op_dequantize_linear(Exec *e, const Node *n, Value **in, int nin, Value
     if (qa.count == 1 && (x->type == VT_U8 || x->type == VT_I8)) { /* bytes, per tensor */
         QdqJob j = {.q8 = x->data, .y = y, .n = x->numel, .s = vf(scale)[0], .z = zp ? (float)value_get(zp, 0) : 0.f,
                     .is_signed = x->type == VT_I8};
-        qdq_run(e, &j, dq_task);
+        qdq_run(e, &j);
         return 0;
     }
     for (int64_t i = 0; i < x->numel; i++) {
