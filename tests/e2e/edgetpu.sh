@@ -91,12 +91,6 @@ sleep 0.8
 kill -INT "$ypid"
 wait "$ypid"
 rc=$?
-alive=1
-i=0
-while [ $i -lt 50 ]; do
-    if ! ps -eo pgid=,stat= | awk -v g="$pg" '$1 == g && $2 !~ /^Z/' | grep -q .; then alive=0; break; fi
-    sleep 0.1; i=$((i + 1))
-done
-if [ -n "$pg" ] && [ "$rc" -eq 130 ] && [ $alive -eq 0 ] && grep -qF "cancelled" "$T/cancel.out" && [ ! -e $OUT ] && no_temps; then
+if [ -n "$pg" ] && [ "$rc" -eq 130 ] && group_gone "$pg" && grep -qF "cancelled" "$T/cancel.out" && [ ! -e $OUT ] && no_temps; then
     pass "edgetpu: cancel stops the compiler's group and leaves no compiled file"
-else fail "edgetpu: cancel stops the compiler's group and leaves no compiled file" "exit $rc, group '$pg' alive=$alive"; show cancel; fi
+else fail "edgetpu: cancel stops the compiler's group and leaves no compiled file" "exit $rc, group '$pg' still has processes or was not seen"; show cancel; fi

@@ -117,14 +117,6 @@ export YOLOPORT_NVIDIA_PROC="$T/rwork" YOLOPORT_TEGRA_RELEASE=/nonexistent
 cd "$T/w" || exit 1
 show() { sed 's/^/    | /' "$T/$1.out" | tail -n 25; }
 no_temps() { ! find "$T/w" -name '*.tmp.*' -o -name '*.part' | grep -q .; }
-group_gone() { # PGID: no live process left in the group within 5 s
-    i=0
-    while [ $i -lt 50 ]; do
-        ps -eo pgid=,stat= | awk -v g="$1" '$1 == g && $2 !~ /^Z/' | grep -q . || return 0
-        sleep 0.1; i=$((i + 1))
-    done
-    return 1
-}
 
 # =========================================================================== the engine comes back
 "$BIN" export model=yolov8n.yaml format=engine imgsz=64 half=True host=box 2>&1 |
