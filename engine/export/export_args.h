@@ -184,6 +184,10 @@ int export_args_parse_argv(ExportArgs *a, int argc, char *const *argv, ExportMsg
 /* Is the key None / at its default value? */
 bool export_args_is_none(const ExportArgs *a, ExportArgKey key);
 bool export_args_is_default(const ExportArgs *a, ExportArgKey key);
+/* Key's field in a (a bool, int, double, ExportImgsz or char array, as its type says). */
+const void *export_args_field(const ExportArgs *a, ExportArgKey key);
+/* Whether a and b hold the same value (or both None) for key. */
+bool export_args_key_equal(const ExportArgs *a, const ExportArgs *b, ExportArgKey key);
 
 /* The value as text, the way a user types it: "True", "640", "640,480", "0.25",
  * "onnx", and "None" for None.  Returns buf. */
