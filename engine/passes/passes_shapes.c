@@ -76,12 +76,12 @@ static Exec *run_at(const Graph *g, const int64_t *dims, int rank, char *err, si
 int pass_infer_shapes(Graph *g, const int64_t *in_dims, int in_rank, int *n_inferred, char *err, size_t errlen)
 {
     if (n_inferred) *n_inferred = 0;
-    int todo = 0;
-    for (int t = 0; t < g->n_tensors; t++) todo += unknown(&g->tensors[t]);
-    if (todo == 0) return 0;
+    int n_unknown = 0;
+    for (int t = 0; t < g->n_tensors; t++) n_unknown += unknown(&g->tensors[t]);
+    if (n_unknown == 0) return 0;
     if (g->n_inputs != 1 || in_rank < 1 || in_rank > GRAPH_MAX_RANK)
         return err_set(err, errlen, "shapes: %d tensors have no shape, and only a graph with one input is run to find them",
-                       todo);
+                       n_unknown);
     const Tensor *x = &g->tensors[g->inputs[0]];
     bool dynamic = false;
     for (int i = 0; i < x->rank; i++) dynamic |= x->dims[i] < 0 || x->dim_names[i];
