@@ -312,20 +312,19 @@ static void collect_line(Job *job, bool is_stderr, const char *line, void *user)
     if (is_stderr && *line) snprintf(c->last_err, sizeof c->last_err, "%s", line);
 }
 
-int remote_open(Job *job, const RemoteHost *h, unsigned tool_mask, int gpu_index, RemoteSession *s, ToolFacts *facts,
-                char *err, size_t errlen)
+/* One ssh connection to h running the tools probe (tool_mask, with h's PATH) followed by
+ * extra (shell text), the facts it found parsed into *facts; everything it printed in *text
+ * (heap; the caller frees) and its last stderr line in last_err (may be NULL).  0, or -1 + a
+ * message (no ssh, no connection, cancelled). */
+static int probe_host(Job *job, const RemoteHost *h, unsigned tool_mask, int gpu_index, const char *extra,
+                      ToolFacts *facts, char **text, char *last_err, size_t last_len, char *err, size_t errlen)
 {
-    memset(s, 0, sizeof *s);
-    s->host = *h;
+    *text = NULL;
     memset(facts, 0, sizeof *facts);
     snprintf(facts->where, sizeof facts->where, "%s", h->name);
     char *probe = tools_probe_script(tool_mask, h->path);
-    char *qbase = tools_shell_quote(h->workdir[0] ? h->workdir : "");
-    char *script = xasprintf("%sb=%s; [ -n \"$b\" ] || b=\"${TMPDIR:-/tmp}\"; mkdir -p \"$b\" && "
-                             "d=$(mktemp -d \"$b/yoloport.XXXXXXXX\") && echo \"@@yoloport workdir $d\"\n",
-                             probe, qbase);
+    char *script = xasprintf("%s%s", probe, extra);
     free(probe);
-    free(qbase);
     Vec v = {0};
     push(&v, "exec");
     push(&v, "sh");
@@ -354,16 +353,35 @@ int remote_open(Job *job, const RemoteHost *h, unsigned tool_mask, int gpu_index
     }
     tools_parse_probe(facts, c.text.p, gpu_index);
     facts->seconds = now_seconds() - t0;
-    const char *wd = strstr(c.text.p, "@@yoloport workdir ");
+    *text = c.text.p;
+    if (last_err) snprintf(last_err, last_len, "%s", c.last_err);
+    return 0;
+}
+
+int remote_open(Job *job, const RemoteHost *h, unsigned tool_mask, int gpu_index, RemoteSession *s, ToolFacts *facts,
+                char *err, size_t errlen)
+{
+    memset(s, 0, sizeof *s);
+    s->host = *h;
+    char *qbase = tools_shell_quote(h->workdir[0] ? h->workdir : "");
+    char *mk = xasprintf("b=%s; [ -n \"$b\" ] || b=\"${TMPDIR:-/tmp}\"; mkdir -p \"$b\" && "
+                         "d=$(mktemp -d \"$b/yoloport.XXXXXXXX\") && echo \"@@yoloport workdir $d\"\n",
+                         qbase);
+    free(qbase);
+    char *text, last[256];
+    int rc = probe_host(job, h, tool_mask, gpu_index, mk, facts, &text, last, sizeof last, err, errlen);
+    free(mk);
+    if (rc != 0) return -1;
+    const char *wd = strstr(text, "@@yoloport workdir ");
     if (!wd) {
         err_set(err, errlen, "%s: could not make a work directory there (mktemp -d): %s", h->name,
-                c.last_err[0] ? c.last_err : "no answer");
-        free(c.text.p);
+                last[0] ? last : "no answer");
+        free(text);
         return -1;
     }
     wd += strlen("@@yoloport workdir ");
     snprintf(s->dir, sizeof s->dir, "%.*s", (int)strcspn(wd, "\n"), wd);
-    free(c.text.p);
+    free(text);
     if (s->dir[0] != '/') return err_set(err, errlen, "%s: the work directory '%s' is not absolute", h->name, s->dir);
     s->open = true;
     job_log(job, JOB_LOG_INFO, "%s: connected in %.1fs, work directory %s", h->name, facts->seconds, s->dir);
@@ -573,16 +591,12 @@ void remote_parse_system(const char *text, RemoteSystem *out)
 int remote_checks(Job *job, const RemoteHost *h, ToolFacts *facts, RemoteSystem *sys, char *err, size_t errlen)
 {
     memset(sys, 0, sizeof *sys);
-    RemoteSession s;
-    if (remote_open(job, h, TOOLS_ALL, 0, &s, facts, err, errlen) != 0) return -1;
-    char *script = remote_system_script();
-    char *argv[] = {"sh", "-c", script, NULL};
-    Collect c = {0};
-    JobSpawnOptions o = {.no_log = true, .on_line = collect_line, .on_line_user = &c};
-    int rc = remote_run(job, &s, argv, &o, NULL, err, errlen);
+    char *script = remote_system_script(), *text;
+    int rc = probe_host(job, h, TOOLS_ALL, 0, script, facts, &text, NULL, 0, err, errlen);
     free(script);
-    remote_close(&s);
-    if (c.text.p) remote_parse_system(c.text.p, sys);
-    free(c.text.p);
-    return rc;
+    if (rc != 0) return -1;
+    remote_parse_system(text, sys);
+    free(text);
+    job_log(job, JOB_LOG_INFO, "%s: connected in %.1fs", h->name, facts->seconds);
+    return 0;
 }

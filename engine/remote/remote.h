@@ -131,9 +131,9 @@ typedef struct {
 char *remote_system_script(void);
 void remote_parse_system(const char *text, RemoteSystem *out);
 
-/* Everything `checks host=` shows: connect (remote_open: the tools, their versions and the
- * GPU), run remote_system_script() there, remove the work directory.  0, or -1 + a message
- * (the connection failed, the job was cancelled). */
+/* Everything `checks host=` shows, over one ssh connection: the tools, their versions and
+ * the GPU (the probe remote_open runs) and remote_system_script()'s facts; no work directory
+ * is made.  0, or -1 + a message (the connection failed, the job was cancelled). */
 int remote_checks(Job *job, const RemoteHost *h, ToolFacts *facts, RemoteSystem *sys, char *err, size_t errlen);
 
 #endif
