@@ -781,11 +781,16 @@ static int emit_resize(MW *w, const Node *n)
     } else {
         return fail(w, n, "this resize mode has no MNN form");
     }
+    /* the verifier's bounds: sizes up to 2^30, scales below 65536 */
+    float ws = (float)y->dims[3] / (float)x->dims[3], hs = (float)y->dims[2] / (float)x->dims[2];
+    if (x->dims[2] <= 0 || x->dims[3] <= 0 || y->dims[2] <= 0 || y->dims[3] <= 0 || y->dims[2] > (1 << 30) || y->dims[3] > (1 << 30) ||
+        !(ws < 65536.f && hs < 65536.f))
+        return fail(w, n, "an output size or scale MNN cannot hold");
     fb_table_start(&w->fb);
     fb_add_i32(&w->fb, INTERP_OUTPUT_WIDTH, (int32_t)y->dims[3], 0);
     fb_add_i32(&w->fb, INTERP_OUTPUT_HEIGHT, (int32_t)y->dims[2], 0);
-    fb_add_f32(&w->fb, INTERP_WIDTH_SCALE, (float)y->dims[3] / (float)x->dims[3], 0.f);
-    fb_add_f32(&w->fb, INTERP_HEIGHT_SCALE, (float)y->dims[2] / (float)x->dims[2], 0.f);
+    fb_add_f32(&w->fb, INTERP_WIDTH_SCALE, ws, 0.f);
+    fb_add_f32(&w->fb, INTERP_HEIGHT_SCALE, hs, 0.f);
     fb_add_i32(&w->fb, INTERP_RESIZE_TYPE, type, 0);
     fb_add_bool(&w->fb, INTERP_ALIGN_CORNERS, ctm == 1, false);
     fb_add_bool(&w->fb, INTERP_HALF_PIXEL, ctm == 2, false);

@@ -326,6 +326,21 @@ static void test_refusal_by_name(void)
     EXPECT_EQ_INT(mnn_serialize(c, NULL, &buf, &len, err, sizeof err), -1);
     EXPECT_CONTAINS(err, "node '/grouped' (Conv): a grouped convolution (group 2 of 4 channels) that is not depthwise");
     graph_free(c);
+    /* a resize by a factor MNN's Interp cannot hold (the reader refuses scales from 65536) */
+    Graph *r = graph_new();
+    int64_t rx[4] = {1, 1, 1, 1}, ry[4] = {1, 1, 1, 70000};
+    int ri = graph_add_tensor(r, "images", DT_F32, 4, rx), ro = graph_add_tensor(r, "out", DT_F32, 4, ry);
+    int sz = graph_add_const(r, "sizes", DT_I64, 1, (int64_t[]){4}, ry);
+    graph_add_input(r, ri);
+    int rin[4] = {ri, -1, -1, sz};
+    graph_add_node(r, OP_RESIZE, NULL, "/up", -1, rin, 4, &ro, 1);
+    graph_add_output(r, ro);
+    buf = NULL;
+    EXPECT_EQ_INT(mnn_serialize(r, NULL, &buf, &len, err, sizeof err), -1);
+    EXPECT_CONTAINS(err, "/up");
+    EXPECT_CONTAINS(err, "an output size or scale MNN cannot hold");
+    free(buf);
+    graph_free(r);
 }
 
 /* ---- bad files --------------------------------------------------------------------------- */
