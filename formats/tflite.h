@@ -38,13 +38,14 @@
 /* The converter's int8 modes.  TFLITE_INT8_DYNAMIC: the learned weights of rank >= 2 stored
  * int8, symmetric (zero point 0) per output channel (axis 0 of CONV_2D's OHWI filters, 3 of
  * DEPTHWISE_CONV_2D's [1, H, W, C]; per tensor elsewhere), each followed by a DEQUANTIZE to
- * float32 (float activations and arithmetic; biases float32).  TFLITE_INT8_INTEGER: the same
- * weights, and every activation act_range names (the input among them) stored int8
- * (asymmetric, scale (hi-lo)/255 with 0.0 exact) at a QUANTIZE -> DEQUANTIZE pair after the op
- * producing it, float input and outputs.  TFLITE_INT8_FULL: as INTEGER with an int8 input
- * (DEQUANTIZE after it) and int8 outputs (QUANTIZE before them, their ranges from act_range).
- * The kernels between the pairs compute in float: every int8 activation is the value the
- * float graph sees, rounded to its 256 levels. */
+ * float32 (float activations and arithmetic; biases float32).  TFLITE_INT8_INTEGER: TF Lite's
+ * int8 operators: the same weights read as int8 by CONV_2D and DEPTHWISE_CONV_2D with int32
+ * biases (scale: input scale x filter scale), and every activation act_range names stored int8
+ * (asymmetric, scale (hi-lo)/255 with 0.0 exact) under TF Lite's rules (LOGISTIC and SOFTMAX at
+ * 1/256, CONCATENATION's inputs requantised to its output's scale, the ops that only move values
+ * keeping their input's); an operator with no int8 kernel here computes in float between a
+ * DEQUANTIZE and a QUANTIZE; float input and outputs.  TFLITE_INT8_FULL: as INTEGER with an
+ * int8 input and int8 outputs (their ranges from act_range). */
 typedef enum { TFLITE_INT8_NONE, TFLITE_INT8_DYNAMIC, TFLITE_INT8_INTEGER, TFLITE_INT8_FULL } TfliteInt8;
 
 /* The calibrated range of the activation the written tensor `name` holds (TF Lite tensor

@@ -34,6 +34,7 @@ typedef struct {
     int *qcount, *qaxis;
     int *deq_src;       /* per IR tensor: the stored constant a DEQUANTIZE made it from, -1 when none */
     int n_deq;          /* entries of deq_src (the TF Lite tensors' IR tensors come first) */
+    int *deq_act;       /* per TF Lite tensor: its dequantised float form, -1 when none yet */
     Vec stands_for;     /* int pairs {used, stored}: a re-laid weight the IR uses for a stored one */
     StrMap modules;
     int root_module;
@@ -167,7 +168,8 @@ static int read_tensors(Rd *r)
     r->qaxis = xcalloc(n, sizeof(int));
     r->deq_src = xmalloc(n * sizeof(int));
     r->n_deq = r->n_tensors;
-    for (size_t i = 0; i < n; i++) r->deq_src[i] = -1;
+    r->deq_act = xmalloc(n * sizeof(int));
+    for (size_t i = 0; i < n; i++) r->deq_src[i] = -1, r->deq_act[i] = -1;
     for (int i = 0; i < r->n_tensors; i++) {
         FbTable t = fb_vec_table(r->tensors, (uint32_t)i);
         FbVector sh = fb_table_vector(t, TFL_TENSOR_SHAPE, 4);
@@ -772,6 +774,33 @@ static int rd_quantize(Rd *r, const OpCtx *c, int tfl_out)
     return qdq_node(r, c, OP_QUANTIZE_LINEAR, tfl_out);
 }
 
+/* The float32 values of constant X (TF Lite tensor tfl) into *out: float16, or int8/uint8/
+ * int32 with its scales (per tensor or per axis).  0 when decoded, 1 when X is none of these,
+ * -1 + message when the scales do not fit it. */
+static int decode_const(Rd *r, int tfl, const Tensor *X, float **out)
+{
+    int64_t n = tensor_numel(X);
+    int nq = r->qcount[tfl], ax = r->qaxis[tfl];
+    bool q8 = (X->dtype == DT_I8 || X->dtype == DT_U8 || X->dtype == DT_I32) && nq > 0;
+    if (!X->data || n < 0 || (X->dtype != DT_F16 && !q8)) return 1;
+    if (q8 && nq > 1 && (ax < 0 || ax >= X->rank || X->dims[ax] != nq)) return rd_fail(r, "per-axis scales do not match the tensor");
+    float *f = arena_alloc(r->g->arena, sizeof(float) * (size_t)(n ? n : 1));
+    *out = f;
+    if (X->dtype == DT_F16) {
+        for (int64_t i = 0; i < n; i++) f[i] = half_to_float(((const uint16_t *)X->data)[i]);
+        return 0;
+    }
+    int64_t inner = 1;
+    for (int k = ax + 1; nq > 1 && k < X->rank; k++) inner *= X->dims[k];
+    for (int64_t i = 0; i < n; i++) {
+        int q = nq > 1 ? (int)((i / inner) % nq) : 0;
+        int64_t v = X->dtype == DT_I8 ? ((const int8_t *)X->data)[i] : X->dtype == DT_U8 ? ((const uint8_t *)X->data)[i]
+                                                                       : ((const int32_t *)X->data)[i];
+        f[i] = r->qscale[tfl][q] * (float)(v - r->qzero[tfl][q]);
+    }
+    return 0;
+}
+
 /* DEQUANTIZE of a constant (float16, or int8/uint8 with its scales): the output becomes a
  * float32 constant.  Of an activation: kept by name (the executor refuses it). */
 static int rd_dequantize(Rd *r, const OpCtx *c, int tfl_in)
@@ -785,20 +814,10 @@ static int rd_dequantize(Rd *r, const OpCtx *c, int tfl_in)
         node(r, OP_OTHER, "DEQUANTIZE", c->name, c->in, 1, c->out, 1);
         return 0;
     }
-    float *f = arena_alloc(r->g->arena, sizeof(float) * (size_t)(n ? n : 1));
-    if (X->dtype == DT_F16) {
-        for (int64_t i = 0; i < n; i++) f[i] = half_to_float(((const uint16_t *)X->data)[i]);
-    } else if ((X->dtype == DT_I8 || X->dtype == DT_U8) && r->qcount[tfl_in] > 0) {
-        int nq = r->qcount[tfl_in], ax = r->qaxis[tfl_in];
-        if (nq > 1 && (ax < 0 || ax >= X->rank || X->dims[ax] != nq)) return rd_fail(r, "per-axis scales do not match the tensor");
-        int64_t inner = 1;
-        for (int k = ax + 1; nq > 1 && k < X->rank; k++) inner *= X->dims[k];
-        for (int64_t i = 0; i < n; i++) {
-            int q = nq > 1 ? (int)((i / inner) % nq) : 0;
-            int v = X->dtype == DT_I8 ? ((const int8_t *)X->data)[i] : ((const uint8_t *)X->data)[i];
-            f[i] = r->qscale[tfl_in][q] * (float)(v - r->qzero[tfl_in][q]);
-        }
-    } else {
+    float *f = NULL;
+    int dc = X->dtype == DT_I32 ? 1 : decode_const(r, tfl_in, X, &f);
+    if (dc < 0) return -1;
+    if (dc) {
         node(r, OP_OTHER, "DEQUANTIZE", c->name, c->in, 1, c->out, 1);
         return 0;
     }
@@ -862,6 +881,77 @@ static const struct {
     {TFL_GATHER, rd_gather},
 };
 
+/* Notes that IR tensor used is decoded from stored (the parameter counts follow it). */
+static void note_decoded(Rd *r, int used, int stored)
+{
+    if (used >= r->n_deq) {
+        r->deq_src = xrealloc(r->deq_src, sizeof(int) * (size_t)(used + 1));
+        for (int i = r->n_deq; i <= used; i++) r->deq_src[i] = -1;
+        r->n_deq = used + 1;
+    }
+    r->deq_src[used] = stored;
+    stands_for(r, used, stored);
+}
+
+/* A QuantizeLinear or DequantizeLinear from x to y at the (per-tensor) scale and zero point of
+ * TF Lite tensor q, named name. */
+static int qdq_between(Rd *r, OpKind op, int x, int y, int q, const char *name)
+{
+    OpCtx c = {.in = &x, .nin = 1, .out = &y, .nout = 1, .name = name};
+    return qdq_node(r, &c, op, q);
+}
+
+/* A quantised tensor an operator computes on: an int8/uint8 activation with one scale. */
+static bool quantised_act(Rd *r, int tfl)
+{
+    const Tensor *x = T(r, r->tmap[tfl]);
+    return !x->data && (x->dtype == DT_I8 || x->dtype == DT_U8) && r->qcount[tfl] == 1;
+}
+
+/* An operator on quantised tensors (TF Lite's int8 kernels) is read as the float operator
+ * between DequantizeLinear of its quantised inputs and QuantizeLinear of its outputs, its
+ * quantised constants (int8 weights, int32 biases) decoded to float32: the IR's QDQ form,
+ * which the executor runs in integers where it can.  Rewrites in[] and out[] for the float
+ * operator; `quant[j]` is set for each output to quantise after it (its float stand-in in
+ * out[j]).  The activations' dequantised forms are shared (deq_act, per TF Lite tensor). */
+static int wrap_quantised(Rd *r, FbVector vin, FbVector vout, int *in, int *out, bool *quant, bool outputs)
+{
+    for (uint32_t j = 0; j < vin.n; j++) {
+        int32_t ti = fb_vec_i32(vin, j);
+        if (ti < 0) continue;
+        const Tensor *X = T(r, r->tmap[ti]);
+        Shp xs = S(r, r->tmap[ti]); /* the graph's tensors move as it grows */
+        const char *xname = X->name;
+        if (quantised_act(r, ti)) {
+            if (r->deq_act[ti] < 0) {
+                int f = add_act(r, arena_printf(r->g->arena, "%s/dequantize", xname), DT_F32, xs.rank, xs.dims);
+                if (qdq_between(r, OP_DEQUANTIZE_LINEAR, r->tmap[ti], f, ti, T(r, f)->name)) return -1;
+                r->deq_act[ti] = f;
+            }
+            in[j] = r->deq_act[ti];
+        } else if (X->data && X->dtype != DT_F32 && X->dtype != DT_F16 && r->qcount[ti] > 0) {
+            if (r->deq_act[ti] < 0) {
+                float *f = NULL;
+                int dc = decode_const(r, ti, X, &f);
+                if (dc < 0) return -1;
+                if (dc) continue;
+                int c = graph_add_const(r->g, arena_printf(r->g->arena, "%s/dequantized", xname), DT_F32, xs.rank, xs.dims, f);
+                note_decoded(r, c, r->tmap[ti]);
+                r->deq_act[ti] = c;
+            }
+            in[j] = r->deq_act[ti];
+        }
+    }
+    for (uint32_t j = 0; outputs && j < vout.n; j++) {
+        int32_t ti = fb_vec_i32(vout, j);
+        quant[j] = quantised_act(r, ti);
+        if (!quant[j]) continue;
+        Shp ys = S(r, r->tmap[ti]);
+        out[j] = add_act(r, arena_printf(r->g->arena, "%s/float", T(r, r->tmap[ti])->name), DT_F32, ys.rank, ys.dims);
+    }
+    return 0;
+}
+
 /* An index vector of the subgraph (inputs/outputs) mapped to IR tensors. */
 static int index_list(Rd *r, FbVector v, int *out, const char *what)
 {
@@ -873,7 +963,7 @@ static int index_list(Rd *r, FbVector v, int *out, const char *what)
     return 0;
 }
 
-static int read_operators(Rd *r, int *op_counts, int32_t *op_codes, int *n_kinds)
+static int read_operators(Rd *r, int *op_counts, int *op_int8, int32_t *op_codes, int *n_kinds)
 {
     FbVector ops = fb_table_vector(r->sg, TFL_SUBGRAPH_OPERATORS, 4);
     for (uint32_t i = 0; i < ops.n; i++) {
@@ -892,8 +982,14 @@ static int read_operators(Rd *r, int *op_counts, int32_t *op_codes, int *n_kinds
             if (out[j] < 0) return rd_fail(r, "operator %u: output %u names no tensor", i, j);
         int k;
         for (k = 0; k < *n_kinds && op_codes[k] != code; k++) {}
-        if (k == *n_kinds && k < 64) op_codes[(*n_kinds)++] = code, op_counts[k] = 0;
+        if (k == *n_kinds && k < 64) op_codes[(*n_kinds)++] = code, op_counts[k] = 0, op_int8[k] = 0;
         if (k < 64) op_counts[k]++;
+        bool on_int8 = false; /* an operator computing on quantised activations (not a conversion) */
+        for (uint32_t j = 0; j < vin.n + vout.n && code != TFL_QUANTIZE && code != TFL_DEQUANTIZE && !on_int8; j++) {
+            int32_t ti = j < vin.n ? fb_vec_i32(vin, j) : fb_vec_i32(vout, j - vin.n);
+            on_int8 = ti >= 0 && quantised_act(r, ti);
+        }
+        if (k < 64 && on_int8) op_int8[k]++;
         const char *opname = tflite_op_name(code);
         char numbered[32];
         if (!opname) {
@@ -914,12 +1010,25 @@ static int read_operators(Rd *r, int *op_counts, int32_t *op_codes, int *n_kinds
             int32_t tin = vin.n ? fb_vec_i32(vin, 0) : -1;
             rc = tin >= 0 ? rd_dequantize(r, &c, tin) : rd_fail(r, "no input");
         } else if (code == TFL_QUANTIZE) {
-            rc = vout.n ? rd_quantize(r, &c, fb_vec_i32(vout, 0)) : rd_fail(r, "no output");
+            rc = !vout.n ? rd_fail(r, "no output") : wrap_quantised(r, vin, vout, in, out, NULL, false);
+            if (!rc) rc = rd_quantize(r, &c, fb_vec_i32(vout, 0));
         } else {
+            bool quant[1024];
+            int qout[1024];
+            memcpy(qout, out, sizeof(int) * vout.n);
+            rc = wrap_quantised(r, vin, vout, in, out, quant, true);
             size_t m;
             for (m = 0; m < ARRAY_LEN(read_ops) && read_ops[m].code != code; m++) {}
-            if (m < ARRAY_LEN(read_ops)) rc = read_ops[m].fn(r, &c);
-            else node(r, OP_OTHER, arena_strdup(r->g->arena, opname), name, in, (int)vin.n, out, (int)vout.n);
+            if (rc) {
+            } else if (m < ARRAY_LEN(read_ops)) {
+                rc = read_ops[m].fn(r, &c);
+            } else {
+                node(r, OP_OTHER, arena_strdup(r->g->arena, opname), name, in, (int)vin.n, out, (int)vout.n);
+            }
+            for (uint32_t j = 0; j < vout.n && !rc; j++)
+                if (quant[j])
+                    rc = qdq_between(r, OP_QUANTIZE_LINEAR, out[j], qout[j], fb_vec_i32(vout, j),
+                                     arena_printf(r->g->arena, "%s/quantize", T(r, qout[j])->name));
         }
         if (rc) return -1;
         r->cur = NULL;
@@ -1066,11 +1175,11 @@ Graph *tflite_read_buffer(const uint8_t *buf, size_t len, const char *name, char
     r.opcodes = fb_table_vector(r.model, TFL_MODEL_OPERATOR_CODES, 4);
     r.g = graph_new();
     r.modules.arena = r.g->arena;
-    int op_counts[64];
+    int op_counts[64], op_int8[64];
     int32_t op_codes[64];
     int n_kinds = 0;
     int rc = read_tensors(&r);
-    if (!rc) rc = read_operators(&r, op_counts, op_codes, &n_kinds);
+    if (!rc) rc = read_operators(&r, op_counts, op_int8, op_codes, &n_kinds);
     FbVector vin = fb_table_vector(r.sg, TFL_SUBGRAPH_INPUTS, 4), vout = fb_table_vector(r.sg, TFL_SUBGRAPH_OUTPUTS, 4);
     for (uint32_t k = 0; !rc && k < vin.n; k++) {
         int32_t i = fb_vec_i32(vin, k);
@@ -1101,6 +1210,16 @@ Graph *tflite_read_buffer(const uint8_t *buf, size_t len, const char *name, char
         }
         graph_meta_add_prop(r.g, "tflite.operators", ops.p ? ops.p : "");
         free(ops.p);
+        /* the operators TF Lite runs on int8 (or uint8) tensors: what an Edge TPU can take */
+        StrBuf o8 = {0};
+        for (int k = 0; k < n_kinds; k++) {
+            if (!op_int8[k]) continue;
+            const char *nm = tflite_op_name(op_codes[k]);
+            if (nm) strbuf_printf(&o8, "%s%s %d", o8.p ? ", " : "", nm, op_int8[k]);
+            else strbuf_printf(&o8, "%sBUILTIN_%d %d", o8.p ? ", " : "", op_codes[k], op_int8[k]);
+        }
+        if (o8.p) graph_meta_add_prop(r.g, "tflite.int8_operators", o8.p);
+        free(o8.p);
         int types[32] = {0}, nq = 0;
         StrBuf q = {0};
         for (int i = 0; i < r.n_tensors; i++) {
@@ -1147,6 +1266,7 @@ Graph *tflite_read_buffer(const uint8_t *buf, size_t len, const char *name, char
     free(r.qcount);
     free(r.qaxis);
     free(r.deq_src);
+    free(r.deq_act);
     vec_free(&r.stands_for);
     strmap_free(&r.modules);
     if (rc) {

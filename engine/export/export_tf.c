@@ -237,8 +237,8 @@ int export_tf_dir_stage(ExportCtx *ctx, TfStageKind kind, char *err, size_t errl
     }
     static const char *const i8_what[3] = {
         NULL,
-        "int8 weights per output channel and int8 activations (a QUANTIZE/DEQUANTIZE pair at each, the kernels "
-        "between them in float), float input and output",
+        "TF Lite's int8 kernels (int8 weights per output channel, int8 activations, int32 biases), "
+        "float input and output",
         "as the integer file with an int8 input and int8 outputs",
     };
     for (int k = 1; tflite && a->int8 && k < 3; k++) { /* the integer files: interface and accuracy */

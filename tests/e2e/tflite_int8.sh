@@ -7,7 +7,9 @@
 # our executor), the full-integer file in @tensorflow/tfjs-tflite (int8 input) keeping every
 # fp32 detection of bus.jpg with conf >= 0.5 (same class, IoU >= 0.8, the peer's fp32 output
 # as reference), the same in our executor, and the two runtimes' int8 outputs compared step by
-# step; sizes against the float32 file.
+# step; the integer file in LiteRT.js (XNNPACK's int8 kernels) and, at imgsz 160, in Arm NN
+# against our executor; which
+# operators run on int8 tensors; sizes against the float32 file.
 . "$(dirname "$0")/lib.sh"
 ROOT=$(pwd)
 REL="${YOLOPORT_REL_BIN:-$ROOT/build/yoloport}"
@@ -58,6 +60,13 @@ sys.exit(0 if all(os.path.getsize('$D/yolov8n_%s.tflite' % k) <= 0.3 * f for k i
 "$REL" info $D/yolov8n_full_integer_quant.tflite >info.out 2>&1
 check "tflite int8: info shows the int8 input and output" sh -c "grep -q '^input: .*\[1, 640, 640, 3\] int8' info.out && grep -q '^output: .*\[1, 84, 8400\] int8' info.out"
 "$REL" info $D/yolov8n_full_integer_quant.tflite --json >info.json 2>/dev/null
+check "tflite int8: the full-integer file runs TF Lite's int8 kernels: 63 of 64 convolutions and every SiLU on int8 tensors, under 10 operators in float" $PY -c "
+import json, re, sys
+m = json.load(open('info.json'))['metadata']
+ops = dict((k, int(v)) for k, v in re.findall(r'([A-Z_0-9]+) ([0-9]+)', m['tflite.operators']))
+i8 = dict((k, int(v)) for k, v in re.findall(r'([A-Z_0-9]+) ([0-9]+)', m.get('tflite.int8_operators', '')))
+print(i8, ops.get('DEQUANTIZE'))
+sys.exit(0 if ops['CONV_2D'] == 64 and i8.get('CONV_2D') == 63 and i8.get('LOGISTIC', 0) >= 57 and i8.get('MUL', 0) >= 57 and ops.get('DEQUANTIZE', 0) < 10 else 1)"
 IOQ=$($PY -c "
 import json, re
 q = json.load(open('info.json'))['metadata']['tflite.io_quantization']
@@ -119,3 +128,36 @@ for f in int8 integer_quant; do
     "$DRIVER" --ref $D/yolov8n_$f.tflite "$P/yolov8n.input.npy" "o_$f" >/dev/null 2>&1
     check "tflite int8: ${f}: read back and run by our executor, bus.jpg's detections kept" $PY keeps.py "$P/yolov8n.output.npy" "o_$f/output0.npy"
 done
+# Arm NN (CpuRef, its own TF Lite parser and int8 kernels): the integer file at imgsz 160
+mkdir -p a160 && cp yolov8n.pt a160/ && (cd a160 && "$REL" export model=yolov8n.pt format=tflite int8=True imgsz=160 data="$S/data/coco8.yaml" >x.out 2>&1)
+$PY -c "
+import numpy as np
+np.save('in160.npy', np.ascontiguousarray(np.load('$P/yolov8n.input.npy')[:, :, ::4, ::4]))"
+"$DRIVER" --ref a160/$D/yolov8n_integer_quant.tflite in160.npy o160 >/dev/null 2>&1
+$PY "$ROOT/tests/tf_check.py" armnn a160/$D/yolov8n_integer_quant.tflite in160.npy arm160.npy >arm.txt 2>&1
+case $? in
+0) check "tflite int8: integer_quant at 160 in Arm NN (CpuRef) agrees with our executor: 99% of the outputs within one step" $PY -c "
+import numpy as np, sys
+a = np.load('arm160.npy').astype(np.float64)
+b = np.load('o160/output0.npy').astype(np.float64)
+d = np.abs(a - b) / ((b.max() - b.min()) / 255)
+print('within one step: %.4f' % (d <= 1.01).mean())
+sys.exit(0 if a.shape == b.shape and (d <= 1.01).mean() >= 0.99 else 1)" ;;
+3) skip "tflite int8: integer_quant in Arm NN" "$(grep -v '^Your' arm.txt | tail -1) (python3-pyarmnn, libarmnn-cpuref-backend22: make deps)" ;;
+*) fail "tflite int8: integer_quant in Arm NN" "$(tail -3 arm.txt)" ;;
+esac
+
+# the integer file (float input and output) in LiteRT.js: XNNPACK's int8 kernels
+if command -v node >/dev/null 2>&1 && [ -d "$ROOT/tests/node/node_modules/@litertjs/core" ]; then
+    node "$ROOT/tests/node/run_tflite.mjs" $D/yolov8n_integer_quant.tflite "$P/yolov8n.input.npy" --nchw --out lite >lite.json 2>/dev/null
+    check "tflite int8: integer_quant: runs in LiteRT.js (XNNPACK), bus.jpg's detections kept" $PY keeps.py "$P/yolov8n.output.npy" lite/output_0.npy
+    check "tflite int8: integer_quant: LiteRT.js and our executor agree: 99% of the outputs within one output step" $PY -c "
+import numpy as np, sys
+a = np.load('lite/output_0.npy').astype(np.float64)
+b = np.load('o_integer_quant/output0.npy').astype(np.float64)
+d = np.abs(a - b) / $OS
+print('within one step: %.4f, within half a step: %.4f' % ((d <= 1.01).mean(), (d < 0.5).mean()))
+sys.exit(0 if a.shape == b.shape and (d <= 1.01).mean() >= 0.99 else 1)"
+else
+    skip "tflite int8: integer_quant in LiteRT.js" "node or @litertjs/core missing (make deps)"
+fi

@@ -191,15 +191,18 @@ static int tiny_range(void *user, const char *name, float *lo, float *hi)
 static void test_int8_modes(void)
 {
     /* dynamic-range: int8 filter per output channel (zero point 0) + DEQUANTIZE, float bias;
-     * integer: QUANTIZE/DEQUANTIZE pairs at the input and the conv's output, LOGISTIC's output
-     * at TF Lite's fixed 1/256; full-integer: int8 input and output.  Each reads back and runs
-     * in our executor within a few 8-bit steps of the float graph. */
+     * integer: TF Lite's int8 kernels -- the input quantised once, CONV_2D on the int8 input
+     * with the int8 filter and an int32 bias at input scale x filter scale, LOGISTIC's output at
+     * the fixed 1/256, a DEQUANTIZE to the float output; full-integer: the same with an int8
+     * input and output, nothing in float.  Each reads back and runs in our executor within a
+     * few 8-bit steps of the float graph. */
     Graph *g = tiny_graph();
     float *x = ramp(3 * 64);
     int64_t na = 0;
     float *a = run(g, x, 0, &na);
     float *ah = a ? to_nhwc(a, 4, 8, 8) : NULL;
-    const char *want_ops[3] = {"DEQUANTIZE 1", "DEQUANTIZE 3", "DEQUANTIZE 3"};
+    const char *want_ops[3] = {"DEQUANTIZE 1, CONV_2D 1, LOGISTIC 1", "QUANTIZE 1, CONV_2D 1, LOGISTIC 1, DEQUANTIZE 1",
+                               "CONV_2D 1, LOGISTIC 1"};
     for (int mode = 0; mode < 3 && ah; mode++) {
         TfliteOptions o = {.int8 = mode == 0 ? TFLITE_INT8_DYNAMIC : mode == 1 ? TFLITE_INT8_INTEGER : TFLITE_INT8_FULL,
                            .act_range = tiny_range};
@@ -211,12 +214,21 @@ static void test_int8_modes(void)
         Graph *back = tflite_read_buffer(buf, len, "tiny_int8.tflite", err, sizeof err);
         EXPECT_MSG(back != NULL, "mode %d: %s", mode, err);
         if (back) {
-            EXPECT_CONTAINS(graph_meta_prop(back, "tflite.operators"), want_ops[mode]);
+            EXPECT_EQ_STR(graph_meta_prop(back, "tflite.operators"), want_ops[mode]);
+            if (mode == 0) EXPECT_MSG(!graph_meta_prop(back, "tflite.int8_operators"), "dynamic-range computes in float");
+            else EXPECT_EQ_STR(graph_meta_prop(back, "tflite.int8_operators"), "CONV_2D 1, LOGISTIC 1");
             EXPECT_CONTAINS(graph_meta_prop(back, "tflite.quantization"), "conv/Conv/filter_int8: scale ");
             EXPECT_CONTAINS(graph_meta_prop(back, "tflite.quantization"), "(+3 more along axis 0)");
             const char *tt = graph_meta_prop(back, "tflite.tensor_types");
             EXPECT_MSG(tt && strstr(tt, "INT8"), "%s", tt ? tt : "(none)");
-            if (mode > 0) EXPECT_CONTAINS(graph_meta_prop(back, "tflite.quantization"), "conv/Conv/int8: scale 0.0156863 zero_point -1");
+            if (mode > 0) {
+                /* the conv's output at its calibrated [-2, 2]; the bias at 1/255 x the filter's scales */
+                EXPECT_CONTAINS(graph_meta_prop(back, "tflite.quantization"), "; conv/Conv: scale 0.0156863 zero_point -1;");
+                EXPECT_CONTAINS(graph_meta_prop(back, "tflite.quantization"),
+                                "conv/Conv/filter_int8: scale 0.00236218 zero_point 0 (+3 more along axis 0)");
+                EXPECT_CONTAINS(graph_meta_prop(back, "tflite.quantization"),
+                                "conv/Conv/bias_int32: scale 9.26346e-06 zero_point 0 (+3 more along axis 0)");
+            }
             if (mode == 2) {
                 EXPECT_EQ_INT(back->tensors[back->inputs[0]].dtype, DT_I8);
                 EXPECT_EQ_INT(back->tensors[back->outputs[0]].dtype, DT_I8);
