@@ -116,6 +116,7 @@ int export_ncnn_stage(struct ExportCtx *ctx, char *err, size_t errlen)
 
     /* 3. numeric: the read-back model in our executor against the source run */
     double worst = -1;
+    st.run_path = st.temp_dir; /* in ncnn itself when the host has it */
     CheckStatus status = export_stage_numeric(&st, rb, "in0", "the ncnn model as read back", &worst, err, errlen);
     if (status == CHECK_FAILED) goto out; /* cancelled */
 

@@ -732,7 +732,7 @@ static bool numeric_in_runtime(ExportStage *st, const char *what, double *worst,
         }
         char line[1600];
         snprintf(line, sizeof line, "%s%sthe written model does not run in %s %s: %s", what ? what : "", what ? ": " : "",
-                 runtime_info(RUNTIME_ONNXRUNTIME)->name, fr.probe.version, msg);
+                 runtime_info(fr.runtime)->name, fr.probe.version, msg);
         export_stage_name_output(st, st->run_path, line, sizeof line);
         report_add_check(ctx->report, "numeric", CHECK_WRITTEN_FAILED, -1, 0, line);
         job_log(ctx->job, JOB_LOG_WARNING, "%s check against the source %s %s: %s", st->prefix,

@@ -126,7 +126,7 @@ static const FormatInfo rows[FMT_ID_COUNT] = {
                   .gpu = true, .peer_args = "batch, half", .matrix_id = "NCNN",
                   .recognise = reader_ncnn_recognise, .read = reader_ncnn_read,
                   .source_text = "an ncnn model (a .param with its .bin, or their _ncnn_model folder)",
-                  .write = export_ncnn_stage, .write_ops = ncnn_write_op_support,
+                  .write = export_ncnn_stage, .write_ops = ncnn_write_op_support, .run = runtime_ncnn_run,
                   .drive_tool = export_converter_tool,
                   .tool = "pnnx",
                   .tool_note = "PNNX from ncnn (pip install pnnx): converts TorchScript/ONNX to .param/.bin"},

@@ -24,7 +24,7 @@
 #endif
 
 static const RuntimeInfo runtimes[RUNTIME_COUNT] = {
-#define RUNTIME_ROW_(id, nm, disp, so, ad) [RUNTIME_##id] = {RUNTIME_##id, nm, disp, so, ad},
+#define RUNTIME_ROW_(id, nm, disp, so, ad, fmt, files) [RUNTIME_##id] = {RUNTIME_##id, nm, disp, so, ad, fmt, files},
     RUNTIMES(RUNTIME_ROW_)
 #undef RUNTIME_ROW_
 };
@@ -211,8 +211,10 @@ void runtime_probe(RuntimeId id, const char *explicit_path, RuntimeProbe *out)
         out->status = RUNTIME_REFUSED;
         return;
     }
-    if (id == RUNTIME_ONNXRUNTIME &&
-        runtime_ort_check_library(out->path, out->version, sizeof out->version, out->why, sizeof out->why) != 0) {
+    if ((id == RUNTIME_ONNXRUNTIME &&
+         runtime_ort_check_library(out->path, out->version, sizeof out->version, out->why, sizeof out->why) != 0) ||
+        (id == RUNTIME_NCNN &&
+         runtime_ncnn_check_library(out->path, out->version, sizeof out->version, out->why, sizeof out->why) != 0)) {
         out->status = RUNTIME_REFUSED;
         return;
     }
@@ -411,14 +413,19 @@ RuntimeSession *runtime_open(const char *path, RuntimeOpenOptions *o, char *err,
     if (want > RUNTIME_BUILTIN) {
         const RuntimeInfo *ri = runtime_info((RuntimeId)want);
         if (!ri->adapter) {
+            char drive[128] = "";
+            size_t used = 0;
+            for (int i = RUNTIME_BUILTIN + 1; i < RUNTIME_COUNT && used < sizeof drive; i++)
+                if (runtimes[i].adapter)
+                    used += (size_t)snprintf(drive + used, sizeof drive - used, "%s%s", used ? ", " : "", runtimes[i].name);
             err_set(err, errlen, "runtime=%s: this build has no adapter for %s (only a library tested against "
-                    "this build is driven: onnxruntime)", o->runtime, ri->display);
+                    "this build is driven: %s)", o->runtime, ri->display, drive);
             return NULL;
         }
-        /* the runtime must be the row's own: onnxruntime runs ONNX files */
-        if (!fi || !fi->run || (want == RUNTIME_ONNXRUNTIME && fid != FMT_ONNX)) {
-            err_set(err, errlen, "runtime=%s: %s runs %s files; %s is %s", o->runtime, ri->display,
-                    want == RUNTIME_ONNXRUNTIME ? "ONNX (.onnx)" : "its own", path, fi ? fi->name : "something else");
+        /* the runtime must be the row's own: onnxruntime runs ONNX files, ncnn ncnn models */
+        if (!fi || !fi->run || fid != ri->format) {
+            err_set(err, errlen, "runtime=%s: %s runs %s files; %s is %s", o->runtime, ri->display, ri->files, path,
+                    fi ? fi->name : "something else");
             return NULL;
         }
     }

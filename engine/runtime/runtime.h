@@ -28,17 +28,18 @@
 #include "engine/core/graph.h"
 
 /* Every runtime yoloport knows: X(ID, name, display name, library soname, adapter in this
- * build).  `name` is what runtime= accepts.  A runtime without an adapter is still looked
- * for, so that `checks` can say it is there and that this build cannot drive it. */
-#define RUNTIMES(X)                                                                             \
-    X(BUILTIN, "builtin", "yoloport executor", NULL, true)                                      \
-    X(ONNXRUNTIME, "onnxruntime", "ONNX Runtime", "libonnxruntime.so.1", true)                  \
-    X(OPENVINO, "openvino", "OpenVINO", "libopenvino_c.so", false)                              \
-    X(TFLITE, "tflite", "TensorFlow Lite", "libtensorflowlite_c.so", false)                     \
-    X(NCNN, "ncnn", "ncnn", "libncnn.so.1", false)
+ * build, the format it runs, that format's files as messages name them).  `name` is what
+ * runtime= accepts.  A runtime without an adapter is still looked for, so that `checks` can
+ * say it is there and that this build cannot drive it. */
+#define RUNTIMES(X)                                                                                          \
+    X(BUILTIN, "builtin", "yoloport executor", NULL, true, FMT_NONE, "every format yoloport reads")          \
+    X(ONNXRUNTIME, "onnxruntime", "ONNX Runtime", "libonnxruntime.so.1", true, FMT_ONNX, "ONNX (.onnx)")     \
+    X(OPENVINO, "openvino", "OpenVINO", "libopenvino_c.so", false, FMT_OPENVINO, "OpenVINO IR")              \
+    X(TFLITE, "tflite", "TensorFlow Lite", "libtensorflowlite_c.so", false, FMT_TFLITE, "TF Lite (.tflite)") \
+    X(NCNN, "ncnn", "ncnn", "libncnn.so.1", true, FMT_NCNN, "ncnn (.param + .bin)")
 
 typedef enum {
-#define RUNTIME_ENUM_(id, name, display, soname, adapter) RUNTIME_##id,
+#define RUNTIME_ENUM_(id, name, display, soname, adapter, format, files) RUNTIME_##id,
     RUNTIMES(RUNTIME_ENUM_)
 #undef RUNTIME_ENUM_
         RUNTIME_COUNT
@@ -50,6 +51,8 @@ typedef struct {
     const char *display;  /* "ONNX Runtime" */
     const char *soname;   /* "libonnxruntime.so.1"; NULL for builtin */
     bool adapter;         /* this build can run models in it */
+    FormatId format;      /* the format it runs (FMT_NONE for builtin) */
+    const char *files;    /* "ONNX (.onnx)": that format's files, for messages */
 } RuntimeInfo;
 
 /* The row of id (NULL out of range); the id named name ("onnxruntime"), or -1. */
@@ -122,6 +125,7 @@ struct FormatRun {
     const char *library;    /* runtime=NAME:PATH's PATH, or NULL to search */
     int threads;            /* 0: the runtime's default (every core) */
     /* out */
+    RuntimeId runtime;      /* the runtime the adapter drives */
     RuntimeSession *session;/* on success; the caller closes it with runtime_close */
     RuntimeProbe probe;     /* what was looked for and found (also on failure) */
 };
@@ -172,6 +176,13 @@ int runtime_ort_run(struct FormatRun *run, char *err, size_t errlen);
 /* Examine the library at path as onnxruntime (ELF, dlopen, OrtGetApiBase, API version 1):
  * 0 + version, or -1 + why. */
 int runtime_ort_check_library(const char *path, char *version, size_t vlen, char *why, size_t whylen);
+
+/* The ncnn adapter (engine/runtime/runtime_ncnn.c), the NCNN row's `run`: a _ncnn_model
+ * folder or a .param (its .bin beside it) in ncnn, float32 arithmetic, no Vulkan. */
+int runtime_ncnn_run(struct FormatRun *run, char *err, size_t errlen);
+/* Examine the library at path as ncnn (ELF, dlopen, the C API's functions, ncnn_version):
+ * 0 + version, or -1 + why. */
+int runtime_ncnn_check_library(const char *path, char *version, size_t vlen, char *why, size_t whylen);
 
 /* ---- helpers shared by the adapters (engine/runtime/runtime.c) ------------------------ */
 

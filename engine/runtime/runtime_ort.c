@@ -307,6 +307,7 @@ int runtime_ort_run(struct FormatRun *run, char *err, size_t errlen)
 {
     RuntimeProbe *pr = &run->probe;
     run->session = NULL;
+    run->runtime = RUNTIME_ONNXRUNTIME;
     runtime_probe(RUNTIME_ONNXRUNTIME, run->library, pr);
     if (pr->status == RUNTIME_NOT_FOUND)
         return err_set(err, errlen, "onnxruntime: no libonnxruntime.so.1 in %s", pr->looked_in);
