@@ -92,6 +92,7 @@ static void stands_for(Rd *r, int used, int stored)
 {
     int pair[2] = {used, stored};
     vec_push(&r->stands_for, sizeof pair, pair);
+    T(r, used)->derived = true;
 }
 
 /* Module parameter counts go to the module of the node that uses a parameter: for the time of

@@ -218,6 +218,9 @@ typedef struct {
     bool is_output;      /* graph output */
     bool is_param;       /* a learned parameter (counts towards parameters) */
     bool requires_grad;  /* as recorded by the checkpoint */
+    bool derived;        /* data a reader computed from another constant of the graph (a TF Lite
+                            DEQUANTIZE folded, a filter re-laid): what the file stores is that
+                            other constant, so the precision as stored does not count this one */
     const char *external; /* ONNX external-data location, NULL when inline */
 } Tensor;
 

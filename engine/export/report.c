@@ -26,7 +26,7 @@ void report_scan_precision(const Graph *g, PrecisionInfo *out)
     for (int i = 0; i < g->n_tensors; i++) {
         const Tensor *t = &g->tensors[i];
         if (!t->data && !t->is_param && !t->external) continue;
-        if (t->is_input) continue;
+        if (t->is_input || t->derived) continue; /* as stored: not a copy a reader decoded */
         int64_t n = tensor_numel(t);
         if (n < 16) continue;
         int64_t bytes = n * (int64_t)dtype_size(t->dtype);
