@@ -15,59 +15,11 @@
 #include "formats/tflite.h"
 #include "formats/tflite_schema.h"
 
-/* ---- the model being built ------------------------------------------------------------- */
-typedef struct {
-    const char *name;
-    int type;                     /* TensorType */
-    int rank;
-    int32_t shape[GRAPH_MAX_RANK];
-    int buffer;                   /* 0: none */
-    float *qscale;                /* quantisation: n_q scales and zero points (NULL: none) */
-    int64_t *qzero;
-    int n_q, qdim;
-} TlTensor;
+#include "formats/tflite_write_int.h"
 
-typedef struct {
-    int id, size; /* size 1 or 4 (ints), -4 for a float */
-    double v;
-} TlField;
 
-typedef struct {
-    int opcode;
-    int *in, n_in;
-    int *out, n_out;
-    int opt_type;
-    TlField f[8];
-    int n_f;
-    int32_t *vec; /* ReshapeOptions.new_shape */
-    int n_vec;
-} TlOp;
-
-typedef struct {
-    const void *data;
-    size_t nbytes;
-} TlBuffer;
-
-typedef struct {
-    int32_t code;
-    int version;
-} TlOpcode;
-
-typedef struct {
-    const TfGraph *tg;
-    const TfliteOptions *opt;
-    Arena *arena;
-    Vec tensors, ops, buffers, opcodes, owned; /* owned: heap blocks freed at the end */
-    StrMap refs;                               /* TF ref ("node", "node:1") -> tensor index */
-    StrMap weights;                            /* Const name -> weight index */
-    int input_tensor;
-    const char *node; /* the TF node being converted (messages) */
-    char *err;
-    size_t errlen;
-} Tl;
-
-static int tl_fail(Tl *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int tl_fail(Tl *t, const char *fmt, ...)
+int tl_fail(Tl *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int tl_fail(Tl *t, const char *fmt, ...)
 {
     char msg[400];
     va_list ap;
@@ -77,22 +29,22 @@ static int tl_fail(Tl *t, const char *fmt, ...)
     return err_set(t->err, t->errlen, "%s%s%s", t->node ? t->node : "", t->node ? ": " : "", msg);
 }
 
-static TlTensor *tens(Tl *t, int i) { return &((TlTensor *)t->tensors.items)[i]; }
+TlTensor *tl_tens(Tl *t, int i) { return &((TlTensor *)t->tensors.items)[i]; }
 
-static void *own(Tl *t, void *p)
+void *tl_own(Tl *t, void *p)
 {
     vec_push(&t->owned, sizeof p, &p);
     return p;
 }
 
-static int add_buffer(Tl *t, const void *data, size_t nbytes)
+int tl_add_buffer(Tl *t, const void *data, size_t nbytes)
 {
     TlBuffer b = {data, nbytes};
     vec_push(&t->buffers, sizeof b, &b);
     return (int)t->buffers.len - 1;
 }
 
-static int add_tensor(Tl *t, const char *name, int type, int rank, const int64_t *dims, int buffer)
+int tl_add_tensor(Tl *t, const char *name, int type, int rank, const int64_t *dims, int buffer)
 {
     TlTensor x = {.name = arena_strdup(t->arena, name), .type = type, .rank = rank, .buffer = buffer};
     for (int i = 0; i < rank; i++) x.shape[i] = (int32_t)dims[i];
@@ -118,7 +70,7 @@ static int ref_tensor(Tl *t, const char *ref)
     return ti;
 }
 
-static int opcode_index(Tl *t, int32_t code, int version)
+int tl_opcode_index(Tl *t, int32_t code, int version)
 {
     TlOpcode *oc = t->opcodes.items;
     for (size_t i = 0; i < t->opcodes.len; i++)
@@ -131,9 +83,9 @@ static int opcode_index(Tl *t, int32_t code, int version)
     return (int)t->opcodes.len - 1;
 }
 
-static TlOp *add_op(Tl *t, int32_t code, const int *in, int n_in, const int *out, int n_out)
+TlOp *tl_add_op(Tl *t, int32_t code, const int *in, int n_in, const int *out, int n_out)
 {
-    TlOp op = {.opcode = opcode_index(t, code, code == TFL_DEQUANTIZE ? 3 : code == TFL_QUANTIZE ? 2 : 1), .n_in = n_in,
+    TlOp op = {.opcode = tl_opcode_index(t, code, code == TFL_DEQUANTIZE ? 3 : code == TFL_QUANTIZE ? 2 : 1), .n_in = n_in,
                .n_out = n_out};
     op.in = arena_alloc(t->arena, sizeof(int) * (size_t)(n_in ? n_in : 1));
     op.out = arena_alloc(t->arena, sizeof(int) * (size_t)(n_out ? n_out : 1));
@@ -261,39 +213,39 @@ static int in_ints(Tl *t, json_object *node, int k, int64_t *out, int max)
 }
 
 /* ---- tensors --------------------------------------------------------------------------- */
-static int new_out(Tl *t, const char *name, int type, int rank, const int64_t *dims)
+int tl_new_out(Tl *t, const char *name, int type, int rank, const int64_t *dims)
 {
-    return add_tensor(t, name, type, rank, dims, 0);
+    return tl_add_tensor(t, name, type, rank, dims, 0);
 }
 
-static void dims_of(Tl *t, int ti, int64_t *d)
+void tl_dims_of(Tl *t, int ti, int64_t *d)
 {
-    TlTensor *x = tens(t, ti);
+    TlTensor *x = tl_tens(t, ti);
     for (int i = 0; i < x->rank; i++) d[i] = x->shape[i];
 }
 
 static int const_i32(Tl *t, const char *name, const int64_t *v, int n)
 {
-    int32_t *d = own(t, xmalloc(sizeof(int32_t) * (size_t)(n ? n : 1)));
+    int32_t *d = tl_own(t, xmalloc(sizeof(int32_t) * (size_t)(n ? n : 1)));
     for (int i = 0; i < n; i++) d[i] = (int32_t)v[i];
     int64_t dim = n;
-    return add_tensor(t, name, 2, 1, &dim, add_buffer(t, d, sizeof(int32_t) * (size_t)n));
+    return tl_add_tensor(t, name, 2, 1, &dim, tl_add_buffer(t, d, sizeof(int32_t) * (size_t)n));
 }
 
 static int const_f32(Tl *t, const char *name, const float *v, int rank, const int64_t *dims, int64_t n)
 {
-    float *d = own(t, xmalloc(sizeof(float) * (size_t)(n ? n : 1)));
+    float *d = tl_own(t, xmalloc(sizeof(float) * (size_t)(n ? n : 1)));
     memcpy(d, v, sizeof(float) * (size_t)n);
-    return add_tensor(t, name, 0, rank, dims, add_buffer(t, d, sizeof(float) * (size_t)n));
+    return tl_add_tensor(t, name, 0, rank, dims, tl_add_buffer(t, d, sizeof(float) * (size_t)n));
 }
 
 /* A float constant as the model stores it: float32, or with half float16 + DEQUANTIZE, as the
  * converter's float16 quantisation stores float constants: the learned weights (quantize), and
  * every other constant of 16 values or more that float16 holds exactly (anchors and strides:
  * integers and halves); the rest (the box normalisation's 1/width, ...) stays float32. */
-static int set_quant(Tl *t, int ti, int n_q, int qdim, const float *scale, const int64_t *zero)
+int tl_set_quant(Tl *t, int ti, int n_q, int qdim, const float *scale, const int64_t *zero)
 {
-    TlTensor *x = tens(t, ti);
+    TlTensor *x = tl_tens(t, ti);
     x->qscale = arena_alloc(t->arena, sizeof(float) * (size_t)n_q);
     x->qzero = arena_alloc(t->arena, sizeof(int64_t) * (size_t)n_q);
     memcpy(x->qscale, scale, sizeof(float) * (size_t)n_q);
@@ -317,17 +269,17 @@ static int int8_weight(Tl *t, const char *name, const float *v, int rank, const 
         if (a > scale[c]) scale[c] = a;
     }
     for (int64_t c = 0; c < ch; c++) scale[c] = scale[c] > 0 ? scale[c] / 127.0f : 1.0f;
-    int8_t *q = own(t, xmalloc((size_t)(n ? n : 1)));
+    int8_t *q = tl_own(t, xmalloc((size_t)(n ? n : 1)));
     for (int64_t i = 0; i < n; i++) {
         float r = roundf(v[i] / scale[(i / inner) % ch]);
         q[i] = (int8_t)(r > 127 ? 127 : r < -127 ? -127 : r);
     }
-    int qt = add_tensor(t, arena_printf(t->arena, "%s_int8", name), 9, rank, dims, add_buffer(t, q, (size_t)n));
-    set_quant(t, qt, (int)ch, axis >= 0 ? axis : 0, scale, zero);
+    int qt = tl_add_tensor(t, arena_printf(t->arena, "%s_int8", name), 9, rank, dims, tl_add_buffer(t, q, (size_t)n));
+    tl_set_quant(t, qt, (int)ch, axis >= 0 ? axis : 0, scale, zero);
     free(scale);
     free(zero);
-    int f = new_out(t, name, 0, rank, dims);
-    add_op(t, TFL_DEQUANTIZE, &qt, 1, &f, 1);
+    int f = tl_new_out(t, name, 0, rank, dims);
+    tl_add_op(t, TFL_DEQUANTIZE, &qt, 1, &f, 1);
     return f;
 }
 
@@ -351,12 +303,12 @@ static int weight_tensor_ax(Tl *t, const char *name, const float *v, int rank, c
     bool exact = n >= 16;
     for (int64_t i = 0; exact && !quantize && i < n; i++) exact = half_to_float(float_to_half(v[i])) == v[i];
     if (!t->opt->half || !(quantize || exact)) return const_f32(t, name, v, rank, dims, n);
-    uint16_t *h = own(t, xmalloc(sizeof(uint16_t) * (size_t)(n ? n : 1)));
+    uint16_t *h = tl_own(t, xmalloc(sizeof(uint16_t) * (size_t)(n ? n : 1)));
     for (int64_t i = 0; i < n; i++) h[i] = float_to_half(v[i]);
-    int q = add_tensor(t, arena_printf(t->arena, "%s_fp16", name), 1, rank, dims,
-                       add_buffer(t, h, sizeof(uint16_t) * (size_t)n));
-    int f = new_out(t, name, 0, rank, dims);
-    add_op(t, TFL_DEQUANTIZE, &q, 1, &f, 1);
+    int q = tl_add_tensor(t, arena_printf(t->arena, "%s_fp16", name), 1, rank, dims,
+                       tl_add_buffer(t, h, sizeof(uint16_t) * (size_t)n));
+    int f = tl_new_out(t, name, 0, rank, dims);
+    tl_add_op(t, TFL_DEQUANTIZE, &q, 1, &f, 1);
     return f;
 }
 
@@ -377,7 +329,7 @@ static int64_t conv_out(int64_t in, int64_t k, int64_t s, int64_t d, bool same)
 
 static int broadcast(Tl *t, int a, int b, int *rank, int64_t *out)
 {
-    TlTensor *x = tens(t, a), *y = tens(t, b);
+    TlTensor *x = tl_tens(t, a), *y = tl_tens(t, b);
     int r = x->rank > y->rank ? x->rank : y->rank;
     for (int i = 0; i < r; i++) {
         int ia = i - (r - x->rank), ib = i - (r - y->rank);
@@ -399,14 +351,14 @@ static int explicit_pad(Tl *t, json_object *node, int x, const char *name)
         return -1;
     }
     int64_t d[4];
-    dims_of(t, x, d);
+    tl_dims_of(t, x, d);
     for (int i = 0; i < 4; i++) d[i] += ep[2 * i] + ep[2 * i + 1];
     int64_t pdims[2] = {4, 2};
-    int32_t *p = own(t, xmalloc(sizeof(int32_t) * 8));
+    int32_t *p = tl_own(t, xmalloc(sizeof(int32_t) * 8));
     for (int i = 0; i < 8; i++) p[i] = (int32_t)ep[i];
-    int pt = add_tensor(t, arena_printf(t->arena, "%s/paddings", name), 2, 2, pdims, add_buffer(t, p, 32));
-    int y = new_out(t, arena_printf(t->arena, "%s/pad", name), tens(t, x)->type, 4, d);
-    add_op(t, TFL_PAD, (int[]){x, pt}, 2, &y, 1);
+    int pt = tl_add_tensor(t, arena_printf(t->arena, "%s/paddings", name), 2, 2, pdims, tl_add_buffer(t, p, 32));
+    int y = tl_new_out(t, arena_printf(t->arena, "%s/pad", name), tl_tens(t, x)->type, 4, d);
+    tl_add_op(t, TFL_PAD, (int[]){x, pt}, 2, &y, 1);
     return y;
 }
 
@@ -418,9 +370,9 @@ static int cv_unary(Tl *t, json_object *node, const char *name, int32_t code)
     int x = in_tensor(t, node, 0);
     if (x < 0) return -1;
     int64_t d[GRAPH_MAX_RANK];
-    dims_of(t, x, d);
-    int y = new_out(t, name, tens(t, x)->type, tens(t, x)->rank, d);
-    TlOp *op = add_op(t, code, &x, 1, &y, 1);
+    tl_dims_of(t, x, d);
+    int y = tl_new_out(t, name, tl_tens(t, x)->type, tl_tens(t, x)->rank, d);
+    TlOp *op = tl_add_op(t, code, &x, 1, &y, 1);
     if (code == TFL_LEAKY_RELU) {
         op->opt_type = TFL_OPT_LEAKY_RELU;
         opt_float(op, 0, attr_float(node, "alpha", 0.2));
@@ -434,8 +386,8 @@ static int binary(Tl *t, const char *name, int32_t code, int a, int b)
     int rank = 0;
     int64_t d[GRAPH_MAX_RANK];
     if (broadcast(t, a, b, &rank, d)) return -1;
-    int y = new_out(t, name, tens(t, a)->type, rank, d);
-    TlOp *op = add_op(t, code, (int[]){a, b}, 2, &y, 1);
+    int y = tl_new_out(t, name, tl_tens(t, a)->type, rank, d);
+    TlOp *op = tl_add_op(t, code, (int[]){a, b}, 2, &y, 1);
     op->opt_type = code == TFL_ADD ? TFL_OPT_ADD : code == TFL_SUB ? TFL_OPT_SUB : code == TFL_MUL ? TFL_OPT_MUL
                  : code == TFL_DIV ? TFL_OPT_DIV : (code == TFL_MAXIMUM || code == TFL_MINIMUM) ? TFL_OPT_MAXIMUM_MINIMUM : 0;
     set_ref(t, name, y);
@@ -478,7 +430,7 @@ static int cv_conv(Tl *t, json_object *node, const char *name, int32_t code)
     int64_t kh = f->dims[0], kw = f->dims[1], cin = f->dims[2], m = f->dims[3];
     int64_t cout = depthwise ? cin * m : m;
     int64_t numel = kh * kw * cin * m;
-    float *fd = own(t, xmalloc(sizeof(float) * (size_t)numel));
+    float *fd = tl_own(t, xmalloc(sizeof(float) * (size_t)numel));
     int64_t fdims[4];
     if (depthwise) { /* HWCM is [1, H, W, C*M] as it lies */
         memcpy(fd, f->data, sizeof(float) * (size_t)numel);
@@ -495,14 +447,14 @@ static int cv_conv(Tl *t, json_object *node, const char *name, int32_t code)
     /* no bias: zeros, as the converter writes them (LiteRT's XNNPACK path computes a two-input
      * convolution wrongly) */
     int bt = bw ? weight_tensor(t, arena_printf(t->arena, "%s/bias", name), bw->data, 1, bw->dims, bw->dims[0], bw->quantize)
-                : const_f32(t, arena_printf(t->arena, "%s/bias", name), own(t, xcalloc((size_t)cout, sizeof(float))), 1,
+                : const_f32(t, arena_printf(t->arena, "%s/bias", name), tl_own(t, xcalloc((size_t)cout, sizeof(float))), 1,
                             &cout, cout);
     int64_t xd[4];
-    dims_of(t, x, xd);
+    tl_dims_of(t, x, xd);
     int64_t yd[4] = {xd[0], conv_out(xd[1], kh, st[1], dl[1], same), conv_out(xd[2], kw, st[2], dl[2], same), cout};
     if (yd[1] <= 0 || yd[2] <= 0) return tl_fail(t, "the kernel is larger than the padded input");
-    int y = new_out(t, name, 0, 4, yd);
-    TlOp *op = add_op(t, code, (int[]){x, ft, bt}, 3, &y, 1);
+    int y = tl_new_out(t, name, 0, 4, yd);
+    TlOp *op = tl_add_op(t, code, (int[]){x, ft, bt}, 3, &y, 1);
     int p = same ? TFL_PADDING_SAME : TFL_PADDING_VALID;
     if (depthwise) {
         op->opt_type = TFL_OPT_DEPTHWISE_CONV2D;
@@ -538,7 +490,7 @@ static int cv_transpose_conv(Tl *t, json_object *node, const char *name, int32_t
     int64_t st[4] = {1, 1, 1, 1};
     attr_ints(node, "strides", st, 4);
     int64_t kh = f->dims[0], kw = f->dims[1], co = f->dims[2], ci = f->dims[3], n = kh * kw * co * ci;
-    float *fd = own(t, xmalloc(sizeof(float) * (size_t)n));
+    float *fd = tl_own(t, xmalloc(sizeof(float) * (size_t)n));
     const float *src = f->data; /* [kh, kw, Co, Ci] -> [Co, kh, kw, Ci] */
     for (int64_t o = 0; o < co; o++)
         for (int64_t i = 0; i < kh * kw; i++)
@@ -546,8 +498,8 @@ static int cv_transpose_conv(Tl *t, json_object *node, const char *name, int32_t
     int ft = weight_tensor_ax(t, arena_printf(t->arena, "%s/filter", name), fd, 4, (int64_t[]){co, kh, kw, ci}, n,
                               f->quantize, 0);
     int os = const_i32(t, arena_printf(t->arena, "%s/output_shape", name), oshape, 4);
-    int y = new_out(t, name, 0, 4, oshape);
-    TlOp *op = add_op(t, TFL_TRANSPOSE_CONV, (int[]){os, ft, x}, 3, &y, 1);
+    int y = tl_new_out(t, name, 0, 4, oshape);
+    TlOp *op = tl_add_op(t, TFL_TRANSPOSE_CONV, (int[]){os, ft, x}, 3, &y, 1);
     op->opt_type = TFL_OPT_TRANSPOSE_CONV;
     opt_int(op, TFL_TCONV_PADDING, 1, strcmp(pad, "SAME") ? TFL_PADDING_VALID : TFL_PADDING_SAME);
     opt_int(op, TFL_TCONV_STRIDE_W, 4, st[2]);
@@ -566,10 +518,10 @@ static int cv_pool(Tl *t, json_object *node, const char *name, int32_t code)
     char pad[16];
     attr_string(node, "padding", pad, sizeof pad);
     bool same = !strcmp(pad, "SAME");
-    dims_of(t, x, xd);
+    tl_dims_of(t, x, xd);
     int64_t yd[4] = {xd[0], conv_out(xd[1], k[1], st[1], 1, same), conv_out(xd[2], k[2], st[2], 1, same), xd[3]};
-    int y = new_out(t, name, 0, 4, yd);
-    TlOp *op = add_op(t, code, &x, 1, &y, 1);
+    int y = tl_new_out(t, name, 0, 4, yd);
+    TlOp *op = tl_add_op(t, code, &x, 1, &y, 1);
     op->opt_type = TFL_OPT_POOL2D;
     opt_int(op, TFL_POOL_PADDING, 1, same ? TFL_PADDING_SAME : TFL_PADDING_VALID);
     opt_int(op, TFL_POOL_STRIDE_W, 4, st[2]);
@@ -586,12 +538,12 @@ static int cv_padv2(Tl *t, json_object *node, const char *name, int32_t code)
     if (c < 0) return -1;
     int64_t pads[2 * GRAPH_MAX_RANK], xd[GRAPH_MAX_RANK];
     int np = in_ints(t, node, 1, pads, 2 * GRAPH_MAX_RANK);
-    int r = tens(t, x)->rank;
+    int r = tl_tens(t, x)->rank;
     if (np != 2 * r) return tl_fail(t, "paddings must hold 2 values per axis");
-    dims_of(t, x, xd);
+    tl_dims_of(t, x, xd);
     for (int i = 0; i < r; i++) xd[i] += pads[2 * i] + pads[2 * i + 1];
-    int y = new_out(t, name, tens(t, x)->type, r, xd);
-    add_op(t, TFL_PADV2, (int[]){x, p, c}, 3, &y, 1)->opt_type = TFL_OPT_PADV2;
+    int y = tl_new_out(t, name, tl_tens(t, x)->type, r, xd);
+    tl_add_op(t, TFL_PADV2, (int[]){x, p, c}, 3, &y, 1)->opt_type = TFL_OPT_PADV2;
     set_ref(t, name, y);
     return 0;
 }
@@ -604,16 +556,16 @@ static int cv_reduce(Tl *t, json_object *node, const char *name, int32_t code)
     int na = in_ints(t, node, 1, axes, GRAPH_MAX_RANK);
     if (na < 0) return -1;
     bool keep = attr_bool(node, "keep_dims", false);
-    int r = tens(t, x)->rank, yr = 0;
-    dims_of(t, x, xd);
+    int r = tl_tens(t, x)->rank, yr = 0;
+    tl_dims_of(t, x, xd);
     for (int i = 0; i < r; i++) {
         bool red = false;
         for (int k = 0; k < na; k++) red |= (axes[k] < 0 ? axes[k] + r : axes[k]) == i;
         if (!red) yd[yr++] = xd[i];
         else if (keep) yd[yr++] = 1;
     }
-    int y = new_out(t, name, tens(t, x)->type, yr, yd);
-    TlOp *op = add_op(t, code, (int[]){x, a}, 2, &y, 1);
+    int y = tl_new_out(t, name, tl_tens(t, x)->type, yr, yd);
+    TlOp *op = tl_add_op(t, code, (int[]){x, a}, 2, &y, 1);
     op->opt_type = TFL_OPT_REDUCER;
     opt_int(op, 0, 1, keep);
     set_ref(t, name, y);
@@ -628,10 +580,10 @@ static int cv_resize(Tl *t, json_object *node, const char *name, int32_t code)
     if (in_ints(t, node, 1, size, 2) != 2) return tl_fail(t, "the size must be 2 constant values");
     if (attr_bool(node, "align_corners", false) || attr_bool(node, "half_pixel_centers", false))
         return tl_fail(t, "only the plain nearest-neighbour resize is written");
-    dims_of(t, x, xd);
+    tl_dims_of(t, x, xd);
     int64_t yd[4] = {xd[0], size[0], size[1], xd[3]};
-    int y = new_out(t, name, tens(t, x)->type, 4, yd);
-    add_op(t, TFL_RESIZE_NEAREST_NEIGHBOR, (int[]){x, s}, 2, &y, 1)->opt_type = TFL_OPT_RESIZE_NEAREST_NEIGHBOR;
+    int y = tl_new_out(t, name, tl_tens(t, x)->type, 4, yd);
+    tl_add_op(t, TFL_RESIZE_NEAREST_NEIGHBOR, (int[]){x, s}, 2, &y, 1)->opt_type = TFL_OPT_RESIZE_NEAREST_NEIGHBOR;
     set_ref(t, name, y);
     return 0;
 }
@@ -639,8 +591,8 @@ static int cv_resize(Tl *t, json_object *node, const char *name, int32_t code)
 static int reshape_to(Tl *t, const char *name, int x, int rank, const int64_t *dims)
 {
     int s = const_i32(t, arena_printf(t->arena, "%s/shape", name), dims, rank);
-    int y = new_out(t, name, tens(t, x)->type, rank, dims);
-    TlOp *op = add_op(t, TFL_RESHAPE, (int[]){x, s}, 2, &y, 1);
+    int y = tl_new_out(t, name, tl_tens(t, x)->type, rank, dims);
+    TlOp *op = tl_add_op(t, TFL_RESHAPE, (int[]){x, s}, 2, &y, 1);
     op->opt_type = TFL_OPT_RESHAPE;
     op->vec = arena_alloc(t->arena, sizeof(int32_t) * (size_t)(rank ? rank : 1));
     for (int i = 0; i < rank; i++) op->vec[i] = (int32_t)dims[i];
@@ -652,7 +604,7 @@ static int reshape_to(Tl *t, const char *name, int x, int rank, const int64_t *d
 static int64_t numel_of(Tl *t, int ti)
 {
     int64_t n = 1;
-    for (int i = 0; i < tens(t, ti)->rank; i++) n *= tens(t, ti)->shape[i];
+    for (int i = 0; i < tl_tens(t, ti)->rank; i++) n *= tl_tens(t, ti)->shape[i];
     return n;
 }
 
@@ -681,10 +633,10 @@ static int cv_expand_dims(Tl *t, json_object *node, const char *name, int32_t co
     if (x < 0) return -1;
     int64_t ax, xd[GRAPH_MAX_RANK], yd[GRAPH_MAX_RANK];
     if (in_ints(t, node, 1, &ax, 1) != 1) return tl_fail(t, "the axis must be one constant");
-    int r = tens(t, x)->rank;
+    int r = tl_tens(t, x)->rank;
     if (ax < 0) ax += r + 1;
     if (ax < 0 || ax > r || r + 1 > GRAPH_MAX_RANK) return tl_fail(t, "axis %lld is out of range", (long long)ax);
-    dims_of(t, x, xd);
+    tl_dims_of(t, x, xd);
     for (int i = 0, k = 0; i <= r; i++) yd[i] = i == ax ? 1 : xd[k++];
     return reshape_to(t, name, x, r + 1, yd);
 }
@@ -695,14 +647,14 @@ static int cv_transpose(Tl *t, json_object *node, const char *name, int32_t code
     if (p < 0) return -1;
     int64_t perm[GRAPH_MAX_RANK], xd[GRAPH_MAX_RANK], yd[GRAPH_MAX_RANK];
     int r = in_ints(t, node, 1, perm, GRAPH_MAX_RANK);
-    if (r != tens(t, x)->rank) return tl_fail(t, "the permutation does not match the input's rank");
-    dims_of(t, x, xd);
+    if (r != tl_tens(t, x)->rank) return tl_fail(t, "the permutation does not match the input's rank");
+    tl_dims_of(t, x, xd);
     for (int i = 0; i < r; i++) {
         if (perm[i] < 0 || perm[i] >= r) return tl_fail(t, "a permutation entry out of range");
         yd[i] = xd[perm[i]];
     }
-    int y = new_out(t, name, tens(t, x)->type, r, yd);
-    add_op(t, TFL_TRANSPOSE, (int[]){x, p}, 2, &y, 1)->opt_type = TFL_OPT_TRANSPOSE;
+    int y = tl_new_out(t, name, tl_tens(t, x)->type, r, yd);
+    tl_add_op(t, TFL_TRANSPOSE, (int[]){x, p}, 2, &y, 1)->opt_type = TFL_OPT_TRANSPOSE;
     set_ref(t, name, y);
     return 0;
 }
@@ -712,9 +664,9 @@ static int cv_softmax(Tl *t, json_object *node, const char *name, int32_t code)
     int x = in_tensor(t, node, 0);
     if (x < 0) return -1;
     int64_t d[GRAPH_MAX_RANK];
-    dims_of(t, x, d);
-    int y = new_out(t, name, 0, tens(t, x)->rank, d);
-    TlOp *op = add_op(t, TFL_SOFTMAX, &x, 1, &y, 1);
+    tl_dims_of(t, x, d);
+    int y = tl_new_out(t, name, 0, tl_tens(t, x)->rank, d);
+    TlOp *op = tl_add_op(t, TFL_SOFTMAX, &x, 1, &y, 1);
     op->opt_type = TFL_OPT_SOFTMAX;
     opt_float(op, 0, 1.0);
     set_ref(t, name, y);
@@ -737,23 +689,23 @@ static int cv_concat(Tl *t, json_object *node, const char *name, int32_t code)
             return -1;
         }
         if (i == 0) {
-            r = tens(t, ins[0])->rank;
+            r = tl_tens(t, ins[0])->rank;
             if (ax < 0) ax += r;
             if (ax < 0 || ax >= r) {
                 free(ins);
                 return tl_fail(t, "axis out of range");
             }
-            dims_of(t, ins[0], yd);
+            tl_dims_of(t, ins[0], yd);
         } else {
-            if (tens(t, ins[i])->rank != r) {
+            if (tl_tens(t, ins[i])->rank != r) {
                 free(ins);
                 return tl_fail(t, "inputs of different ranks");
             }
-            yd[ax] += tens(t, ins[i])->shape[ax];
+            yd[ax] += tl_tens(t, ins[i])->shape[ax];
         }
     }
-    int y = new_out(t, name, tens(t, ins[0])->type, r, yd);
-    TlOp *op = add_op(t, TFL_CONCATENATION, ins, n, &y, 1);
+    int y = tl_new_out(t, name, tl_tens(t, ins[0])->type, r, yd);
+    TlOp *op = tl_add_op(t, TFL_CONCATENATION, ins, n, &y, 1);
     op->opt_type = TFL_OPT_CONCATENATION;
     opt_int(op, 0, 4, ax);
     free(ins);
@@ -768,19 +720,19 @@ static int cv_split_v(Tl *t, json_object *node, const char *name, int32_t code)
     int64_t sizes[1024], ax;
     int n = in_ints(t, node, 1, sizes, 1024);
     if (n < 1 || in_ints(t, node, 2, &ax, 1) != 1) return tl_fail(t, "sizes and axis must be constants");
-    int r = tens(t, x)->rank;
+    int r = tl_tens(t, x)->rank;
     if (ax < 0) ax += r;
     if (ax < 0 || ax >= r) return tl_fail(t, "axis out of range");
     int *outs = xmalloc(sizeof(int) * (size_t)n);
     int64_t d[GRAPH_MAX_RANK];
     for (int k = 0; k < n; k++) {
-        dims_of(t, x, d);
+        tl_dims_of(t, x, d);
         d[ax] = sizes[k];
         const char *ref = k ? arena_printf(t->arena, "%s:%d", name, k) : name;
-        outs[k] = new_out(t, ref, tens(t, x)->type, r, d);
+        outs[k] = tl_new_out(t, ref, tl_tens(t, x)->type, r, d);
         set_ref(t, ref, outs[k]);
     }
-    TlOp *op = add_op(t, TFL_SPLIT_V, (int[]){x, s, a}, 3, outs, n);
+    TlOp *op = tl_add_op(t, TFL_SPLIT_V, (int[]){x, s, a}, 3, outs, n);
     op->opt_type = TFL_OPT_SPLIT_V;
     opt_int(op, 0, 4, n);
     free(outs);
@@ -794,14 +746,14 @@ static int cv_strided_slice(Tl *t, json_object *node, const char *name, int32_t 
     int s = e >= 0 ? in_tensor(t, node, 3) : -1;
     if (s < 0) return -1;
     int64_t bv[GRAPH_MAX_RANK], ev[GRAPH_MAX_RANK], sv[GRAPH_MAX_RANK], xd[GRAPH_MAX_RANK], yd[GRAPH_MAX_RANK];
-    int r = tens(t, x)->rank;
+    int r = tl_tens(t, x)->rank;
     if (in_ints(t, node, 1, bv, GRAPH_MAX_RANK) != r || in_ints(t, node, 2, ev, GRAPH_MAX_RANK) != r ||
         in_ints(t, node, 3, sv, GRAPH_MAX_RANK) != r)
         return tl_fail(t, "begin, end and strides must hold one constant per axis");
     int64_t bm = attr_int(node, "begin_mask", 0), em = attr_int(node, "end_mask", 0);
     if (attr_int(node, "ellipsis_mask", 0) || attr_int(node, "new_axis_mask", 0) || attr_int(node, "shrink_axis_mask", 0))
         return tl_fail(t, "ellipsis, new-axis and shrink masks are not written");
-    dims_of(t, x, xd);
+    tl_dims_of(t, x, xd);
     for (int i = 0; i < r; i++) {
         int64_t n = xd[i], st = sv[i];
         if (!st) return tl_fail(t, "a stride of 0");
@@ -812,8 +764,8 @@ static int cv_strided_slice(Tl *t, json_object *node, const char *name, int32_t 
         int64_t len = st > 0 ? (ee - bb + st - 1) / st : (bb - ee - st - 1) / -st;
         yd[i] = len > 0 ? len : 0;
     }
-    int y = new_out(t, name, tens(t, x)->type, r, yd);
-    TlOp *op = add_op(t, TFL_STRIDED_SLICE, (int[]){x, b, e, s}, 4, &y, 1);
+    int y = tl_new_out(t, name, tl_tens(t, x)->type, r, yd);
+    TlOp *op = tl_add_op(t, TFL_STRIDED_SLICE, (int[]){x, b, e, s}, 4, &y, 1);
     op->opt_type = TFL_OPT_STRIDED_SLICE;
     opt_int(op, 0, 4, bm);
     opt_int(op, 1, 4, em);
@@ -836,11 +788,11 @@ static int cv_cast(Tl *t, json_object *node, const char *name, int32_t code)
     int to = tf_type(node, "DstT");
     if (to < 0) return tl_fail(t, "a cast to a type TF Lite is not given here");
     int64_t d[GRAPH_MAX_RANK];
-    dims_of(t, x, d);
-    int y = new_out(t, name, to, tens(t, x)->rank, d);
-    TlOp *op = add_op(t, TFL_CAST, &x, 1, &y, 1);
+    tl_dims_of(t, x, d);
+    int y = tl_new_out(t, name, to, tl_tens(t, x)->rank, d);
+    TlOp *op = tl_add_op(t, TFL_CAST, &x, 1, &y, 1);
     op->opt_type = TFL_OPT_CAST;
-    opt_int(op, 0, 1, tens(t, x)->type);
+    opt_int(op, 0, 1, tl_tens(t, x)->type);
     opt_int(op, 1, 1, to);
     set_ref(t, name, y);
     return 0;
@@ -852,7 +804,7 @@ static int cv_matmul(Tl *t, json_object *node, const char *name, int32_t code)
     if (b < 0) return -1;
     bool plain = !strcmp(json_object_get_string(json_object_object_get(node, "op")), "MatMul");
     bool ta = attr_bool(node, plain ? "transpose_a" : "adj_x", false), tb = attr_bool(node, plain ? "transpose_b" : "adj_y", false);
-    TlTensor *x = tens(t, a), *w = tens(t, b);
+    TlTensor *x = tl_tens(t, a), *w = tl_tens(t, b);
     if (x->rank < 2 || w->rank < 2) return tl_fail(t, "matrix products need rank 2 or more");
     int64_t m = ta ? x->shape[x->rank - 1] : x->shape[x->rank - 2];
     int64_t n = tb ? w->shape[w->rank - 2] : w->shape[w->rank - 1];
@@ -864,8 +816,8 @@ static int cv_matmul(Tl *t, json_object *node, const char *name, int32_t code)
         yd[i] = da == 1 ? db : da;
     }
     yd[r - 2] = m, yd[r - 1] = n;
-    int y = new_out(t, name, 0, r, yd);
-    TlOp *op = add_op(t, TFL_BATCH_MATMUL, (int[]){a, b}, 2, &y, 1);
+    int y = tl_new_out(t, name, 0, r, yd);
+    TlOp *op = tl_add_op(t, TFL_BATCH_MATMUL, (int[]){a, b}, 2, &y, 1);
     op->opt_type = TFL_OPT_BATCH_MATMUL;
     opt_int(op, 0, 1, ta);
     opt_int(op, 1, 1, tb);
@@ -879,13 +831,13 @@ static int cv_argmax(Tl *t, json_object *node, const char *name, int32_t code)
     if (a < 0) return -1;
     int64_t ax, xd[GRAPH_MAX_RANK], yd[GRAPH_MAX_RANK];
     if (in_ints(t, node, 1, &ax, 1) != 1) return tl_fail(t, "the axis must be one constant");
-    int r = tens(t, x)->rank, k = 0;
+    int r = tl_tens(t, x)->rank, k = 0;
     if (ax < 0) ax += r;
-    dims_of(t, x, xd);
+    tl_dims_of(t, x, xd);
     for (int i = 0; i < r; i++)
         if (i != ax) yd[k++] = xd[i];
-    int y = new_out(t, name, 2, k, yd);
-    TlOp *op = add_op(t, TFL_ARG_MAX, (int[]){x, a}, 2, &y, 1);
+    int y = tl_new_out(t, name, 2, k, yd);
+    TlOp *op = tl_add_op(t, TFL_ARG_MAX, (int[]){x, a}, 2, &y, 1);
     op->opt_type = TFL_OPT_ARG_MAX;
     opt_int(op, 0, 1, 2);
     set_ref(t, name, y);
@@ -916,7 +868,7 @@ static int cv_placeholder(Tl *t, json_object *node, const char *name, int32_t co
     }
     int ty = tf_type(node, "dtype");
     if (ty < 0) return tl_fail(t, "an input type TF Lite is not given here");
-    int x = add_tensor(t, arena_printf(t->arena, "serving_default_%s:0", name), ty, r, d, 0);
+    int x = tl_add_tensor(t, arena_printf(t->arena, "serving_default_%s:0", name), ty, r, d, 0);
     if (t->input_tensor >= 0) return tl_fail(t, "more than one input");
     t->input_tensor = x;
     set_ref(t, name, x);
@@ -930,7 +882,7 @@ static int make_const(Tl *t, const char *name)
     for (int i = 0; i < w->rank; i++) n *= w->dims[i];
     int x;
     if (w->dtype == DT_F32) x = weight_tensor(t, name, w->data, w->rank, w->dims, n, w->quantize);
-    else x = add_tensor(t, name, w->dtype == DT_I32 ? 2 : 6, w->rank, w->dims, add_buffer(t, w->data, w->nbytes));
+    else x = tl_add_tensor(t, name, w->dtype == DT_I32 ? 2 : 6, w->rank, w->dims, tl_add_buffer(t, w->data, w->nbytes));
     set_ref(t, name, x);
     return x;
 }
@@ -1216,420 +1168,6 @@ static int append_zip_entry(StrBuf *s, const char *name, const void *data, size_
     return 0;
 }
 
-/* ---- int8 activations ------------------------------------------------------------------ */
-void tflite_act_params(float lo, float hi, float *scale, int64_t *zero)
-{
-    if (lo > 0) lo = 0;
-    if (hi < 0) hi = 0;
-    float s = (hi - lo) / 255.0f;
-    if (!(s > 0)) s = 1.0f;
-    double z = -128.0 - round((double)lo / s);
-    *scale = s;
-    *zero = z < -128 ? -128 : z > 127 ? 127 : (int64_t)z;
-}
-
-/* An int8 tensor named name holding the range of float tensor ti. */
-static int int8_twin(Tl *t, int ti, const char *name, float lo, float hi)
-{
-    int64_t d[GRAPH_MAX_RANK];
-    dims_of(t, ti, d);
-    float sc;
-    int64_t zp;
-    tflite_act_params(lo, hi, &sc, &zp);
-    int q = new_out(t, name, 9, tens(t, ti)->rank, d);
-    return set_quant(t, q, 1, 0, &sc, &zp);
-}
-
-/* How an operator runs on int8 tensors, TF Lite's quantisation rules: CONV (int8 input and
- * per-channel int8 filter, int32 bias at the input's scale times the filter's), FREE (any
- * scales in and out), FIXED (the output's scale is 1/256 with zero point -128: LOGISTIC,
- * SOFTMAX), SAME (the values only move: the output keeps the input's scale; CONCATENATION's
- * inputs all carry the output's).  NONE: computed in float between DEQUANTIZE and QUANTIZE. */
-typedef enum { Q8_NONE, Q8_CONV, Q8_FREE, Q8_FIXED, Q8_SAME } Q8Kind;
-
-static Q8Kind q8_kind(int32_t code)
-{
-    switch (code) {
-    case TFL_CONV_2D: case TFL_DEPTHWISE_CONV_2D: return Q8_CONV;
-    case TFL_ADD: case TFL_SUB: case TFL_MUL: return Q8_FREE;
-    case TFL_LOGISTIC: case TFL_SOFTMAX: return Q8_FIXED;
-    case TFL_CONCATENATION: case TFL_MAX_POOL_2D: case TFL_RESIZE_NEAREST_NEIGHBOR: case TFL_PAD: case TFL_RESHAPE:
-    case TFL_SPLIT: case TFL_SPLIT_V: case TFL_TRANSPOSE: case TFL_STRIDED_SLICE:
-        return Q8_SAME;
-    default: return Q8_NONE;
-    }
-}
-
-typedef struct {
-    Tl *t;
-    size_t nt;       /* tensors before the pass: the float graph's */
-    float *rlo, *rhi;
-    bool *have;      /* a calibrated range */
-    int *qv;         /* the int8 form of a float tensor (-1: none yet) */
-    bool *fv;        /* the float tensor is computed (by its operator, or a DEQUANTIZE) */
-    bool *weight;    /* a learned weight whose DEQUANTIZE waits until a float operator reads it */
-    bool *named;     /* the int8 form took the float tensor's name */
-} Q8;
-
-static bool same_quant(const TlTensor *a, const TlTensor *b)
-{
-    return a->n_q == 1 && b->n_q == 1 && a->qscale[0] == b->qscale[0] && a->qzero[0] == b->qzero[0];
-}
-
-/* The float form of x for a float operator: a DEQUANTIZE of its int8 form the first time (a
- * learned weight: float32 constant values, which every TF Lite reader takes as a filter). */
-static int q8_float(Q8 *s, int x)
-{
-    Tl *t = s->t;
-    if (x < 0 || (size_t)x >= s->nt || s->fv[x] || s->qv[x] < 0 || tens(t, x)->buffer) return x;
-    int q = s->qv[x];
-    s->fv[x] = true;
-    if (s->weight[x]) { /* a float operator's weight: float32 constant values, as DEQUANTIZE gives them */
-        const TlTensor *qt = tens(t, q);
-        const int8_t *v = ((const TlBuffer *)t->buffers.items)[qt->buffer].data;
-        int64_t n = 1, inner = 1;
-        for (int k = 0; k < qt->rank; k++) n *= qt->shape[k];
-        for (int k = qt->qdim + 1; qt->n_q > 1 && k < qt->rank; k++) inner *= qt->shape[k];
-        float *f = own(t, xmalloc(sizeof(float) * (size_t)(n ? n : 1)));
-        for (int64_t i = 0; i < n; i++) {
-            int c = qt->n_q > 1 ? (int)((i / inner) % qt->n_q) : 0;
-            f[i] = qt->qscale[c] * (float)(v[i] - qt->qzero[c]);
-        }
-        tens(t, x)->buffer = add_buffer(t, f, sizeof(float) * (size_t)n);
-        return x;
-    }
-    if (s->named[x]) tens(t, x)->name = arena_printf(t->arena, "%s/dequantize", tens(t, q)->name);
-    add_op(t, TFL_DEQUANTIZE, &q, 1, &x, 1);
-    return x;
-}
-
-/* The int8 form of x for an int8 operator: a QUANTIZE of the float form at its calibrated
- * range the first time. */
-static int q8_int(Q8 *s, int x)
-{
-    Tl *t = s->t;
-    if (s->qv[x] >= 0) return s->qv[x];
-    int q = int8_twin(t, x, arena_printf(t->arena, "%s/int8", tens(t, x)->name), s->rlo[x], s->rhi[x]);
-    add_op(t, TFL_QUANTIZE, &x, 1, &q, 1);
-    s->qv[x] = q;
-    return q;
-}
-
-/* A data input of an int8 operator: a float activation (not a constant, not a weight). */
-static bool q8_data(Q8 *s, int x)
-{
-    return x >= 0 && (size_t)x < s->nt && tens(s->t, x)->type == 0 && !tens(s->t, x)->buffer && !s->weight[x];
-}
-
-/* Whether op can run on int8 tensors here: its kind, ranges for its inputs and outputs, and
- * for a convolution an int8 filter per output channel on the axis TF Lite reads and a float
- * bias. */
-static bool q8_can(Q8 *s, const TlOp *op, int32_t code)
-{
-    Tl *t = s->t;
-    Q8Kind k = q8_kind(code);
-    if (k == Q8_NONE) return false;
-    int n_data = 0;
-    for (int i = 0; i < op->n_in; i++) {
-        int x = op->in[i];
-        if (k == Q8_CONV && i > 0) continue;
-        if (x < 0 || (size_t)x >= s->nt) return false;
-        if (q8_data(s, x)) {
-            if (s->qv[x] < 0 && (!s->have[x] || k == Q8_SAME)) return false; /* values only moved stay as they are */
-            n_data++;
-        } else if (tens(t, x)->type == 0 && (k != Q8_FREE || s->weight[x] || !tens(t, x)->buffer)) {
-            return false; /* a float weight or computed tensor: the operator stays float */
-        }
-    }
-    if (n_data == 0) return false;
-    for (int i = 0; i < op->n_out; i++) {
-        int o = op->out[i];
-        if (o < 0 || (size_t)o >= s->nt || tens(t, o)->type != 0) return false;
-        if ((k == Q8_CONV || k == Q8_FREE || code == TFL_CONCATENATION) && !s->have[o]) return false;
-    }
-    if (k == Q8_CONV) {
-        if (op->n_in != 3 || op->n_out != 1) return false;
-        int f = op->in[1], b = op->in[2];
-        if (f < 0 || (size_t)f >= s->nt || !s->weight[f] || b < 0 || (size_t)b >= s->nt) return false;
-        const TlTensor *fq = tens(t, s->qv[f]), *bt = tens(t, b), *y = tens(t, op->out[0]);
-        int64_t cout = y->shape[3];
-        bool dw = code == TFL_DEPTHWISE_CONV_2D;
-        if (fq->n_q != cout || fq->qdim != (dw ? 3 : 0) || fq->rank != 4) return false;
-        if (bt->type != 0 || !bt->buffer || bt->rank != 1 || bt->shape[0] != cout) return false;
-    }
-    return true;
-}
-
-/* The int32 bias of an int8 convolution: the float bias b at scale in_scale * filter scale[c]. */
-static int q8_bias(Q8 *s, int b, float in_scale, const TlTensor *fq)
-{
-    Tl *t = s->t;
-    const TlTensor *bt = tens(t, b);
-    const float *bv = ((const TlBuffer *)t->buffers.items)[bt->buffer].data;
-    int n = bt->shape[0];
-    int32_t *q = own(t, xmalloc(sizeof(int32_t) * (size_t)(n ? n : 1)));
-    float *sc = xmalloc(sizeof(float) * (size_t)(n ? n : 1));
-    int64_t *zp = xcalloc((size_t)(n ? n : 1), sizeof(int64_t));
-    for (int c = 0; c < n; c++) {
-        sc[c] = in_scale * fq->qscale[c];
-        double v = round((double)bv[c] / sc[c]);
-        q[c] = (int32_t)(v > INT32_MAX ? INT32_MAX : v < -INT32_MAX ? -INT32_MAX : v);
-    }
-    int64_t dim = n;
-    int qb = add_tensor(t, arena_printf(t->arena, "%s_int32", bt->name), 2, 1, &dim, add_buffer(t, q, sizeof(int32_t) * (size_t)n));
-    set_quant(t, qb, n, 0, sc, zp);
-    free(sc);
-    free(zp);
-    return qb;
-}
-
-/* A float constant read by an int8 ADD, SUB or MUL: int8 at its own range (cached by tensor). */
-static int q8_const(Q8 *s, int c)
-{
-    Tl *t = s->t;
-    if (s->qv[c] >= 0) return s->qv[c];
-    const TlTensor *ct = tens(t, c);
-    const TlBuffer *b = &((const TlBuffer *)t->buffers.items)[ct->buffer];
-    size_t n = b->nbytes / sizeof(float);
-    const float *v = b->data;
-    float lo = 0, hi = 0, sc;
-    int64_t zp;
-    for (size_t i = 0; i < n; i++) lo = fminf(lo, v[i]), hi = fmaxf(hi, v[i]);
-    tflite_act_params(lo, hi, &sc, &zp);
-    int8_t *q = own(t, xmalloc(n ? n : 1));
-    for (size_t i = 0; i < n; i++) {
-        double r = round((double)v[i] / sc) + (double)zp;
-        q[i] = (int8_t)(r > 127 ? 127 : r < -128 ? -128 : r);
-    }
-    int64_t d[GRAPH_MAX_RANK];
-    dims_of(t, c, d);
-    int qc = add_tensor(t, arena_printf(t->arena, "%s_int8", ct->name), 9, ct->rank, d, add_buffer(t, q, n));
-    set_quant(t, qc, 1, 0, &sc, &zp);
-    s->qv[c] = qc;
-    return qc;
-}
-
-/* An int8 tensor for output o of an int8 operator, with the given scale and zero point; it
- * takes o's name (o, if a float operator reads it later, becomes its DEQUANTIZE). */
-static int q8_out(Q8 *s, int o, float scale, int64_t zero)
-{
-    Tl *t = s->t;
-    int64_t d[GRAPH_MAX_RANK];
-    dims_of(t, o, d);
-    int q = new_out(t, tens(t, o)->name, 9, tens(t, o)->rank, d);
-    set_quant(t, q, 1, 0, &scale, &zero);
-    s->qv[o] = q;
-    s->named[o] = true;
-    return q;
-}
-
-/* op (a copy, its inputs and outputs rewritten) as an int8 operator. */
-static void q8_emit(Q8 *s, TlOp op, int32_t code)
-{
-    Tl *t = s->t;
-    Q8Kind k = q8_kind(code);
-    int first = -1;
-    int *ins = arena_alloc(t->arena, sizeof(int) * (size_t)op.n_in);
-    memcpy(ins, op.in, sizeof(int) * (size_t)op.n_in);
-    op.in = ins;
-    for (int i = 0; i < op.n_in; i++) {
-        if (k == Q8_CONV && i > 0) continue;
-        if (k == Q8_FREE && op.in[i] >= 0 && tens(t, op.in[i])->type == 0 && tens(t, op.in[i])->buffer) {
-            op.in[i] = q8_const(s, op.in[i]);
-            continue;
-        }
-        if (!q8_data(s, op.in[i])) continue;
-        op.in[i] = q8_int(s, op.in[i]);
-        if (first < 0) first = op.in[i];
-    }
-    const TlTensor *in0 = tens(t, first);
-    float isc = in0->qscale[0];
-    int64_t izp = in0->qzero[0];
-    if (k == Q8_CONV) {
-        const TlTensor *fq = tens(t, s->qv[op.in[1]]);
-        int fqi = s->qv[op.in[1]];
-        op.in[2] = q8_bias(s, op.in[2], isc, fq);
-        op.in[1] = fqi;
-    }
-    float osc;
-    int64_t ozp;
-    if (k == Q8_FIXED) {
-        osc = 1.0f / 256.0f, ozp = -128;
-    } else if (k == Q8_SAME && code != TFL_CONCATENATION) {
-        osc = isc, ozp = izp;
-    } else {
-        tflite_act_params(s->rlo[op.out[0]], s->rhi[op.out[0]], &osc, &ozp);
-    }
-    int *outs = arena_alloc(t->arena, sizeof(int) * (size_t)op.n_out);
-    for (int i = 0; i < op.n_out; i++) outs[i] = q8_out(s, op.out[i], osc, ozp);
-    if (code == TFL_CONCATENATION) { /* every input at the output's scale */
-        const TlTensor *ot = tens(t, outs[0]);
-        for (int i = 0; i < op.n_in; i++) {
-            if (ins[i] < 0 || tens(t, ins[i])->type != 9 || same_quant(tens(t, ins[i]), ot)) continue;
-            int64_t d[GRAPH_MAX_RANK];
-            dims_of(t, ins[i], d);
-            int r = new_out(t, arena_printf(t->arena, "%s/requantize", tens(t, ins[i])->name), 9, tens(t, ins[i])->rank, d);
-            set_quant(t, r, 1, 0, &osc, &ozp);
-            add_op(t, TFL_QUANTIZE, &ins[i], 1, &r, 1);
-            ins[i] = r;
-        }
-    }
-    op.out = outs;
-    op.opcode = opcode_index(t, code, k == Q8_CONV ? 3 : code == TFL_RESHAPE ? 1 : 2); /* TF Lite's versions for int8 */
-    vec_push(&t->ops, sizeof op, &op);
-}
-
-/* Drops the tensors no operator, input or output names, and the buffers only they held. */
-static void q8_prune(Tl *t, int *outs, int n_outs)
-{
-    size_t nt = t->tensors.len, nb = t->buffers.len;
-    bool *used = xcalloc(nt ? nt : 1, sizeof(bool)), *bused = xcalloc(nb ? nb : 1, sizeof(bool));
-    int *map = xmalloc(sizeof(int) * (nt ? nt : 1)), *bmap = xmalloc(sizeof(int) * (nb ? nb : 1));
-    TlOp *ops = t->ops.items;
-    for (size_t i = 0; i < t->ops.len; i++) {
-        for (int k = 0; k < ops[i].n_in; k++)
-            if (ops[i].in[k] >= 0) used[ops[i].in[k]] = true;
-        for (int k = 0; k < ops[i].n_out; k++) used[ops[i].out[k]] = true;
-    }
-    for (int k = 0; k < n_outs; k++) used[outs[k]] = true;
-    used[t->input_tensor] = true;
-    TlTensor *ts = t->tensors.items;
-    size_t n = 0;
-    for (size_t i = 0; i < nt; i++) {
-        map[i] = used[i] ? (int)n : -1;
-        if (used[i]) bused[ts[i].buffer] = true, ts[n++] = ts[i];
-    }
-    t->tensors.len = n;
-    bused[0] = true;
-    TlBuffer *bs = t->buffers.items;
-    size_t m = 0;
-    for (size_t i = 0; i < nb; i++) {
-        bmap[i] = bused[i] ? (int)m : 0;
-        if (bused[i]) bs[m++] = bs[i];
-    }
-    t->buffers.len = m;
-    for (size_t i = 0; i < n; i++) ts[i].buffer = bmap[ts[i].buffer];
-    for (size_t i = 0; i < t->ops.len; i++) {
-        for (int k = 0; k < ops[i].n_in; k++)
-            if (ops[i].in[k] >= 0) ops[i].in[k] = map[ops[i].in[k]];
-        for (int k = 0; k < ops[i].n_out; k++) ops[i].out[k] = map[ops[i].out[k]];
-    }
-    for (int k = 0; k < n_outs; k++) outs[k] = map[outs[k]];
-    t->input_tensor = map[t->input_tensor];
-    free(used), free(bused), free(map), free(bmap);
-}
-
-/* INTEGER and FULL: every operator TF Lite computes on int8 tensors and whose activations
- * act_range names becomes an int8 operator (int8 weights, int32 biases); the others compute
- * in float, a DEQUANTIZE before them and a QUANTIZE after where an int8 operator reads them.
- * INTEGER keeps a float input and outputs; FULL's input is int8 (its float form a DEQUANTIZE)
- * and its outputs int8 (their ranges from act_range).  The operator list is rebuilt in order. */
-static int lower_int8(Tl *t, int *outs, int n_outs)
-{
-    bool full = t->opt->int8 == TFLITE_INT8_FULL;
-    if (!t->opt->act_range) return tl_fail(t, "integer quantisation without activation ranges");
-    size_t nt = t->tensors.len;
-    Q8 s = {.t = t, .nt = nt};
-    s.rlo = xmalloc(sizeof(float) * nt), s.rhi = xmalloc(sizeof(float) * nt);
-    s.have = xcalloc(nt, sizeof(bool)), s.fv = xcalloc(nt, sizeof(bool)), s.weight = xcalloc(nt, sizeof(bool));
-    s.named = xcalloc(nt, sizeof(bool));
-    s.qv = xmalloc(sizeof(int) * nt);
-    bool *fixed = xcalloc(nt, sizeof(bool));
-    TlOpcode *ocs = t->opcodes.items;
-    TlOp *ops0 = t->ops.items;
-    for (size_t i = 0; i < nt; i++) {
-        s.qv[i] = -1;
-        s.have[i] = !tens(t, (int)i)->buffer && tens(t, (int)i)->type == 0 &&
-                    t->opt->act_range(t->opt->act_user, tens(t, (int)i)->name, &s.rlo[i], &s.rhi[i]) == 0;
-    }
-    /* ranges: CONCATENATION's inputs and output share one (the union); the ops that only move
-     * values give their outputs their input's */
-    for (size_t i = 0; i < t->ops.len; i++) {
-        const TlOp *op = &ops0[i];
-        if (ocs[op->opcode].code != TFL_CONCATENATION || !s.have[op->out[0]]) continue;
-        float lo = s.rlo[op->out[0]], hi = s.rhi[op->out[0]];
-        for (int k = 0; k < op->n_in; k++)
-            if (op->in[k] >= 0 && s.have[op->in[k]]) lo = fminf(lo, s.rlo[op->in[k]]), hi = fmaxf(hi, s.rhi[op->in[k]]);
-        for (int k = 0; k < op->n_in; k++)
-            if (op->in[k] >= 0 && s.have[op->in[k]]) s.rlo[op->in[k]] = lo, s.rhi[op->in[k]] = hi, fixed[op->in[k]] = true;
-        s.rlo[op->out[0]] = lo, s.rhi[op->out[0]] = hi;
-        fixed[op->out[0]] = true;
-    }
-    for (size_t i = 0; i < t->ops.len; i++) {
-        const TlOp *op = &ops0[i];
-        int32_t code = ocs[op->opcode].code;
-        int src = op->n_in > 0 ? op->in[code == TFL_SPLIT ? 1 : 0] : -1;
-        if (code == TFL_DEQUANTIZE && op->n_in == 1 && src >= 0 && tens(t, src)->buffer && tens(t, src)->type == 9) {
-            s.weight[op->out[0]] = true; /* a learned int8 weight */
-            s.qv[op->out[0]] = src;
-        }
-        for (int k = 0; k < op->n_out; k++) {
-            int o = op->out[k];
-            if (!s.have[o]) continue;
-            if (code == TFL_LOGISTIC || code == TFL_SOFTMAX) s.rlo[o] = 0.0f, s.rhi[o] = 255.0f / 256.0f;
-            else if (q8_kind(code) == Q8_SAME && code != TFL_CONCATENATION && src >= 0 && s.have[src] && !fixed[o])
-                s.rlo[o] = s.rlo[src], s.rhi[o] = s.rhi[src];
-        }
-    }
-    Vec old = t->ops;
-    memset(&t->ops, 0, sizeof t->ops);
-    int in = t->input_tensor, rc = 0;
-    const char *in_name = tens(t, in)->name;
-    if (!s.have[in]) {
-        rc = tl_fail(t, "the input %s has no calibrated range", in_name);
-    } else if (full) {
-        int q = int8_twin(t, in, in_name, s.rlo[in], s.rhi[in]);
-        s.qv[in] = q;
-        s.named[in] = true;
-        t->input_tensor = q;
-    } else {
-        s.fv[in] = true;
-    }
-    TlOp *ops = old.items;
-    for (size_t i = 0; i < old.len && !rc; i++) {
-        TlOp op = ops[i];
-        int32_t code = ocs[op.opcode].code;
-        if (code == TFL_DEQUANTIZE && op.n_out == 1 && s.weight[op.out[0]]) continue; /* when a float operator reads it */
-        if (q8_can(&s, &op, code)) {
-            q8_emit(&s, op, code);
-            continue;
-        }
-        int *ins = arena_alloc(t->arena, sizeof(int) * (size_t)(op.n_in ? op.n_in : 1));
-        for (int k = 0; k < op.n_in; k++) ins[k] = q8_float(&s, op.in[k]);
-        op.in = ins;
-        vec_push(&t->ops, sizeof op, &op);
-        for (int k = 0; k < op.n_out; k++)
-            if (op.out[k] >= 0 && (size_t)op.out[k] < nt) s.fv[op.out[k]] = true;
-    }
-    for (int k = 0; k < n_outs && !rc; k++) {
-        int o = outs[k];
-        const char *nm = s.named[o] && s.qv[o] >= 0 ? tens(t, s.qv[o])->name : tens(t, o)->name;
-        if (!full) {
-            q8_float(&s, o);
-            tens(t, o)->name = nm;
-            if (s.qv[o] >= 0) tens(t, s.qv[o])->name = arena_printf(t->arena, "%s/int8", nm);
-            continue;
-        }
-        if (s.qv[o] < 0) {
-            float lo, hi;
-            if (s.have[o]) lo = s.rlo[o], hi = s.rhi[o];
-            else if (t->opt->act_range(t->opt->act_user, nm, &lo, &hi) != 0) {
-                rc = tl_fail(t, "the output %s has no calibrated range", nm);
-                break;
-            }
-            s.rlo[o] = lo, s.rhi[o] = hi;
-            q8_int(&s, o);
-        }
-        tens(t, s.qv[o])->name = nm;
-        tens(t, o)->name = arena_printf(t->arena, "%s/float", nm);
-        outs[k] = s.qv[o];
-    }
-    if (!rc) q8_prune(t, outs, n_outs);
-    vec_free(&old);
-    free(s.rlo), free(s.rhi), free(s.have), free(s.fv), free(s.weight), free(s.named), free(s.qv), free(fixed);
-    return rc;
-}
-
 /* ---- entry ----------------------------------------------------------------------------- */
 uint8_t *tflite_write_buffer(const Graph *g, const TfliteOptions *opt, size_t *len, char *err, size_t errlen)
 {
@@ -1651,7 +1189,7 @@ uint8_t *tflite_write_buffer(const Graph *g, const TfliteOptions *opt, size_t *l
     Tl t = {.tg = tg, .opt = opt, .arena = arena_new(), .input_tensor = -1, .err = err, .errlen = errlen};
     t.refs.arena = t.arena;
     t.weights.arena = t.arena;
-    add_buffer(&t, NULL, 0); /* buffer 0: the empty sentinel every tensor without data names */
+    tl_add_buffer(&t, NULL, 0); /* buffer 0: the empty sentinel every tensor without data names */
     for (size_t i = 0; i < tfgraph_n_weights(tg); i++) strmap_put(&t.weights, tfgraph_weight(tg, i)->name, (int)i);
     json_object *nodes = tfgraph_nodes(tg);
     int rc = 0;
@@ -1674,15 +1212,15 @@ uint8_t *tflite_write_buffer(const Graph *g, const TfliteOptions *opt, size_t *l
         char ref[32];
         snprintf(ref, sizeof ref, i ? "Identity_%d" : "Identity", i);
         outs[i] = ref_tensor(&t, ref);
-        if (outs[i] < 0 || outs[i] == t.input_tensor || tens(&t, outs[i])->buffer)
+        if (outs[i] < 0 || outs[i] == t.input_tensor || tl_tens(&t, outs[i])->buffer)
             rc = tl_fail(&t, "output %d is not computed by the graph", i);
         else
-            tens(&t, outs[i])->name = arena_printf(t.arena, "StatefulPartitionedCall:%d", i);
+            tl_tens(&t, outs[i])->name = arena_printf(t.arena, "StatefulPartitionedCall:%d", i);
     }
     if (!rc && t.input_tensor < 0) rc = tl_fail(&t, "the graph has no input");
     uint8_t *out = NULL;
     size_t flen = 0;
-    if (!rc && (opt->int8 == TFLITE_INT8_INTEGER || opt->int8 == TFLITE_INT8_FULL)) rc = lower_int8(&t, outs, n_outs);
+    if (!rc && (opt->int8 == TFLITE_INT8_INTEGER || opt->int8 == TFLITE_INT8_FULL)) rc = tflite_lower_int8(&t, outs, n_outs);
     if (!rc) rc = serialise(&t, outs, n_outs, input_name, &out, &flen);
     free(outs);
     if (!rc && opt->n_metadata_kv > 0) {
