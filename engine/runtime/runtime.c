@@ -221,6 +221,34 @@ void runtime_probe(RuntimeId id, const char *explicit_path, RuntimeProbe *out)
     out->status = RUNTIME_FOUND;
 }
 
+int runtime_adapter_probe(struct FormatRun *run, RuntimeId id, char *err, size_t errlen)
+{
+    RuntimeProbe *pr = &run->probe;
+    const RuntimeInfo *ri = runtime_info(id);
+    run->session = NULL;
+    run->runtime = id;
+    runtime_probe(id, run->library, pr);
+    if (pr->status == RUNTIME_NOT_FOUND) return err_set(err, errlen, "%s: no %s in %s", ri->name, ri->soname, pr->looked_in);
+    if (pr->status == RUNTIME_REFUSED) return err_set(err, errlen, "%s: refused %s", ri->name, pr->why);
+    return 0;
+}
+
+int runtime_adapter_refuse(struct FormatRun *run, const char *why, char *err, size_t errlen)
+{
+    run->probe.status = RUNTIME_REFUSED;
+    snprintf(run->probe.why, sizeof run->probe.why, "%s", why);
+    return err_set(err, errlen, "%s: refused %s", runtime_info(run->runtime)->name, why);
+}
+
+void runtime_adapter_stamp(RuntimeSession *s, const struct FormatRun *run)
+{
+    s->runtime = run->runtime;
+    snprintf(s->version, sizeof s->version, "%s", run->probe.version);
+    snprintf(s->library, sizeof s->library, "%s", run->probe.path);
+    snprintf(s->label, sizeof s->label, "%s %s", runtime_info(run->runtime)->name, run->probe.version);
+    s->threads = run->threads > 0 ? run->threads : 0;
+}
+
 /* ---- the builtin runtime: our executor ------------------------------------------------ */
 
 typedef struct {

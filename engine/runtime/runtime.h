@@ -186,6 +186,19 @@ int runtime_ncnn_check_library(const char *path, char *version, size_t vlen, cha
 
 /* ---- helpers shared by the adapters (engine/runtime/runtime.c) ------------------------ */
 
+/* An adapter's first step: run->session NULL, run->runtime id, the library looked for
+ * (run->library or the search) into run->probe.  0 when found, else -1 + "NAME: no SONAME in
+ * ..." or "NAME: refused ...". */
+int runtime_adapter_probe(struct FormatRun *run, RuntimeId id, char *err, size_t errlen);
+
+/* The found library would not load as the runtime (why): the probe says refused; -1 +
+ * "NAME: refused <why>". */
+int runtime_adapter_refuse(struct FormatRun *run, const char *why, char *err, size_t errlen);
+
+/* A session opened by run's adapter: its runtime, version, library, label ("ncnn 1.0.x") and
+ * thread count from run. */
+void runtime_adapter_stamp(RuntimeSession *s, const struct FormatRun *run);
+
 /* Is path an ELF shared object for this machine?  0, or -1 + why ("<path>: not an ELF file
  * (it starts with ...)", "...: built for another machine (e_machine 183)"). */
 int runtime_check_elf(const char *path, char *why, size_t whylen);

@@ -280,18 +280,10 @@ static int ncnn_files(const char *path, char *param, char *bin, size_t len, char
 int runtime_ncnn_run(struct FormatRun *run, char *err, size_t errlen)
 {
     RuntimeProbe *pr = &run->probe;
-    run->session = NULL;
-    run->runtime = RUNTIME_NCNN;
-    runtime_probe(RUNTIME_NCNN, run->library, pr);
-    if (pr->status == RUNTIME_NOT_FOUND) return err_set(err, errlen, "ncnn: no libncnn.so.1 in %s", pr->looked_in);
-    if (pr->status == RUNTIME_REFUSED) return err_set(err, errlen, "ncnn: refused %s", pr->why);
+    if (runtime_adapter_probe(run, RUNTIME_NCNN, err, errlen) != 0) return -1;
     char why[1024], param[4096], bin[4096];
     const NcnnApi *api = ncnn_load(pr->path, pr->version, sizeof pr->version, why, sizeof why);
-    if (!api) {
-        pr->status = RUNTIME_REFUSED;
-        snprintf(pr->why, sizeof pr->why, "%s", why);
-        return err_set(err, errlen, "ncnn: refused %s", why);
-    }
+    if (!api) return runtime_adapter_refuse(run, why, err, errlen);
     RuntimeSession *s = xcalloc(1, sizeof *s);
     NcnnImpl *o = xcalloc(1, sizeof *o);
     s->impl = o;
@@ -354,11 +346,7 @@ int runtime_ncnn_run(struct FormatRun *run, char *err, size_t errlen)
         free(s);
         return -1;
     }
-    s->runtime = RUNTIME_NCNN;
-    snprintf(s->version, sizeof s->version, "%s", pr->version);
-    snprintf(s->library, sizeof s->library, "%s", pr->path);
-    snprintf(s->label, sizeof s->label, "ncnn %s", pr->version);
-    s->threads = run->threads > 0 ? run->threads : 0;
+    runtime_adapter_stamp(s, run);
     snprintf(s->input.name, sizeof s->input.name, "%s", o->in_name);
     s->input.rank = 4;
     if (f && f->n_inputs == 1 && f->tensors[f->inputs[0]].rank == 4) {

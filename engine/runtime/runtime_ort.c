@@ -306,19 +306,10 @@ static char *ort_name(const OrtApiPrefix *api, OrtAllocator *a, char *name)
 int runtime_ort_run(struct FormatRun *run, char *err, size_t errlen)
 {
     RuntimeProbe *pr = &run->probe;
-    run->session = NULL;
-    run->runtime = RUNTIME_ONNXRUNTIME;
-    runtime_probe(RUNTIME_ONNXRUNTIME, run->library, pr);
-    if (pr->status == RUNTIME_NOT_FOUND)
-        return err_set(err, errlen, "onnxruntime: no libonnxruntime.so.1 in %s", pr->looked_in);
-    if (pr->status == RUNTIME_REFUSED) return err_set(err, errlen, "onnxruntime: refused %s", pr->why);
+    if (runtime_adapter_probe(run, RUNTIME_ONNXRUNTIME, err, errlen) != 0) return -1;
     char why[1024];
     const OrtApiPrefix *api = ort_load(pr->path, pr->version, sizeof pr->version, why, sizeof why);
-    if (!api) {
-        pr->status = RUNTIME_REFUSED;
-        snprintf(pr->why, sizeof pr->why, "%s", why);
-        return err_set(err, errlen, "onnxruntime: refused %s", why);
-    }
+    if (!api) return runtime_adapter_refuse(run, why, err, errlen);
     RuntimeSession *s = xcalloc(1, sizeof *s);
     OrtImpl *o = xcalloc(1, sizeof *o);
     s->impl = o;
@@ -374,11 +365,7 @@ int runtime_ort_run(struct FormatRun *run, char *err, size_t errlen)
         free(s);
         return -1;
     }
-    s->runtime = RUNTIME_ONNXRUNTIME;
-    snprintf(s->version, sizeof s->version, "%s", pr->version);
-    snprintf(s->library, sizeof s->library, "%s", pr->path);
-    snprintf(s->label, sizeof s->label, "onnxruntime %s", pr->version);
-    s->threads = run->threads > 0 ? run->threads : 0;
+    runtime_adapter_stamp(s, run);
     snprintf(s->input.name, sizeof s->input.name, "%s", o->in_name);
     s->input.half = o->in_type == ORT_ELEM_FLOAT16;
     s->n_outputs = (int)o->n_out;
