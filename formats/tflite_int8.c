@@ -314,6 +314,9 @@ static void q8_prune(Tl *t, int *outs, int n_outs)
     free(used), free(bused), free(map), free(bmap);
 }
 
+/* The builtin code of op (read each time: adding an operator code moves the table). */
+static int32_t op_code(const Tl *t, const TlOp *op) { return ((const TlOpcode *)t->opcodes.items)[op->opcode].code; }
+
 /* INTEGER and FULL: every operator TF Lite computes on int8 tensors and whose activations
  * act_range names becomes an int8 operator (int8 weights, int32 biases); the others compute
  * in float, a DEQUANTIZE before them and a QUANTIZE after where an int8 operator reads them.
@@ -330,7 +333,6 @@ int tflite_lower_int8(Tl *t, int *outs, int n_outs)
     s.named = xcalloc(nt, sizeof(bool));
     s.qv = xmalloc(sizeof(int) * nt);
     bool *fixed = xcalloc(nt, sizeof(bool));
-    TlOpcode *ocs = t->opcodes.items;
     TlOp *ops0 = t->ops.items;
     for (size_t i = 0; i < nt; i++) {
         s.qv[i] = -1;
@@ -341,7 +343,7 @@ int tflite_lower_int8(Tl *t, int *outs, int n_outs)
      * values give their outputs their input's */
     for (size_t i = 0; i < t->ops.len; i++) {
         const TlOp *op = &ops0[i];
-        if (ocs[op->opcode].code != TFL_CONCATENATION || !s.have[op->out[0]]) continue;
+        if (op_code(t, op) != TFL_CONCATENATION || !s.have[op->out[0]]) continue;
         float lo = s.rlo[op->out[0]], hi = s.rhi[op->out[0]];
         for (int k = 0; k < op->n_in; k++)
             if (op->in[k] >= 0 && s.have[op->in[k]]) lo = fminf(lo, s.rlo[op->in[k]]), hi = fmaxf(hi, s.rhi[op->in[k]]);
@@ -352,7 +354,7 @@ int tflite_lower_int8(Tl *t, int *outs, int n_outs)
     }
     for (size_t i = 0; i < t->ops.len; i++) {
         const TlOp *op = &ops0[i];
-        int32_t code = ocs[op->opcode].code;
+        int32_t code = op_code(t, op);
         int src = op->n_in > 0 ? op->in[code == TFL_SPLIT ? 1 : 0] : -1;
         if (code == TFL_DEQUANTIZE && op->n_in == 1 && src >= 0 && tl_tens(t, src)->buffer && tl_tens(t, src)->type == 9) {
             s.weight[op->out[0]] = true; /* a learned int8 weight */
@@ -383,7 +385,7 @@ int tflite_lower_int8(Tl *t, int *outs, int n_outs)
     TlOp *ops = old.items;
     for (size_t i = 0; i < old.len && !rc; i++) {
         TlOp op = ops[i];
-        int32_t code = ocs[op.opcode].code;
+        int32_t code = op_code(t, &op);
         if (code == TFL_DEQUANTIZE && op.n_out == 1 && s.weight[op.out[0]]) continue; /* when a float operator reads it */
         if (q8_can(&s, &op, code)) {
             q8_emit(&s, op, code);
