@@ -136,6 +136,28 @@ static int64_t band_rows(int threads, int64_t n_bg, int64_t rows, double row_mac
     return b < 1 ? 1 : b;
 }
 
+/* Rows per band for the paths whose micro-tiles run across a band's pixels (im2col panels:
+ * nr output pixels, Winograd: nr 4x4 tiles): a band's last column of tiles is part-filled and
+ * its halo is padded again, so many thin bands cost more than their pixels.  The band whose
+ * slowest thread computes the fewest column tiles (rounds of tasks x tiles per band, the halo
+ * a tenth of a tile row's worth), up to cap rows, while each thread still has two tasks (on a
+ * shared machine a core that falls behind hands work to the other); ties go to the larger
+ * band.  (yolov8n at 640 on 2 threads: 20x20 maps had bands of one row, 20 pixels in 32
+ * lanes, and ran no faster than on one thread.) */
+static int64_t band_fill(int threads, int64_t n_bg, int64_t rows, int64_t cols, int64_t nr, double halo, int64_t cap)
+{
+    int64_t best = 1;
+    double best_cost = -1;
+    if (cap > rows) cap = rows;
+    for (int64_t b = 1; b <= cap; b++) {
+        int64_t nb = (rows + b - 1) / b, rounds = (n_bg * nb + threads - 1) / threads;
+        if (threads > 1 && b > 1 && n_bg * nb < 2 * threads) break; /* two tasks a thread at least: a busy core's share moves */
+        double cost = (double)rounds * (double)((b * cols + nr - 1) / nr) * (1.0 + 0.1 * halo / (double)b);
+        if (best_cost < 0 || cost <= best_cost) best = b, best_cost = cost;
+    }
+    return best;
+}
+
 /* ---- 1x1 tasks ---------------------------------------------------------------------------- */
 
 static void gemm1x1_task(void *ctx, int64_t task, int worker)
@@ -430,6 +452,11 @@ int conv_plan_run(Exec *e, const Node *n, ConvPlan *p, const Value *x, Value *ou
     }
     j.band = band_rows(threads, j.n_bg, rows, row_macs, p->Cg * phases * unit * j.Wq,
                        p->Cg * phases * halo_y * j.Wq);
+    if (j.path == CONV_PATH_WINO43 || j.path == CONV_PATH_IM2COL) {
+        int64_t per_row = p->Cg * phases * unit * j.Wq, cap = per_row > 0 ? (BAND_FLOATS - p->Cg * phases * halo_y * j.Wq) / per_row : rows;
+        j.band = band_fill(threads, j.n_bg, rows, j.path == CONV_PATH_WINO43 ? j.tiles_w : g.OW, nr,
+                           (double)halo_y / (double)unit, cap > j.band ? cap : j.band);
+    }
     j.n_bands = (rows + j.band - 1) / j.band;
     j.Hq = j.band * unit + halo_y;
     j.row_step = j.band * unit;
