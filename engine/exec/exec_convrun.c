@@ -471,6 +471,8 @@ int conv_plan_run(Exec *e, const Node *n, ConvPlan *p, const Value *x, Value *ou
                         c * j.plane + ((ty % g.sh) * g.sw + tx % g.sw) * j.Hq * j.Wq + (ty / g.sh) * j.Wq + tx / g.sw;
                 }
     split_panels(&j, threads, j.n_bg * j.n_bands, row_macs * (double)j.band);
+    if (j.path == CONV_PATH_IM2COL && j.n_bg * j.n_bands >= 2 * (int64_t)threads)
+        j.n_pchunks = 1, j.ppt = p->panels; /* each panel chunk would gather the band's taps again */
     if (j.path == CONV_PATH_WINO43) {
         j.n_pchunks = 1, j.ppt = p->panels; /* a band transforms its input once */
         /* the weights: the kept transform, or (first run) one into the shared buffer; a second
