@@ -243,6 +243,39 @@ int exec_op_conv(Exec *e, const Node *n, Value **in, int nin, Value **out, int n
 
 /* ---- ConvTranspose ---------------------------------------------------------------- */
 
+typedef struct {
+    const Geom *g;
+    const float *col;  /* [Mg * kh * kw, HW]: every input pixel's contribution per tap */
+    const float *bias; /* NULL: none */
+    float *y;          /* the group's first output plane */
+    int64_t m0;        /* the group's first output channel (for the bias) */
+    int64_t kh, kw, HW;
+} ConvTJob;
+
+/* Output channel m of the group: its plane set to the bias, then each tap's column added at
+ * the positions it lands on (the planes are disjoint: one task each). */
+static void convt_task(void *ctx, int64_t m, int worker)
+{
+    (void)worker;
+    const ConvTJob *j = ctx;
+    const Geom *g = j->g;
+    int64_t OHW = g->OH * g->OW;
+    float *ym = j->y + m * OHW, bv = j->bias ? j->bias[j->m0 + m] : 0.f;
+    for (int64_t i = 0; i < OHW; i++) ym[i] = bv;
+    for (int64_t ky = 0; ky < j->kh; ky++)
+        for (int64_t kx = 0; kx < j->kw; kx++) {
+            const float *cr = j->col + ((m * j->kh + ky) * j->kw + kx) * j->HW;
+            for (int64_t iy = 0; iy < g->H; iy++) {
+                int64_t oy = iy * g->sh - g->pt + ky * g->dh;
+                if (oy < 0 || oy >= g->OH) continue;
+                for (int64_t ix = 0; ix < g->W; ix++) {
+                    int64_t ox = ix * g->sw - g->pl + kx * g->dw;
+                    if (ox >= 0 && ox < g->OW) ym[oy * g->OW + ox] += cr[iy * g->W + ix];
+                }
+            }
+        }
+}
+
 int exec_op_conv_transpose(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err,
                              size_t errlen)
 {
@@ -302,32 +335,21 @@ int exec_op_conv_transpose(Exec *e, const Node *n, Value **in, int nin, Value **
     if (!size_mul((size_t)R, (size_t)(HW ? HW : 1), &need) || need > (size_t)e->max_elems)
         return err_set(err, errlen, "column buffer too large");
     float *col = exec_scratch(e, need), *y = vf(out[0]);
-    for (int64_t m = 0; m < g.N * M; m++) {
-        float bv = b ? vf(b)[m % M] : 0.f;
-        for (int64_t i = 0; i < OHW; i++) y[m * OHW + i] = bv;
+    ConvTJob j = {.g = &g, .col = col, .bias = b ? vf(b) : NULL, .kh = kh, .kw = kw, .HW = HW};
+    if (!HW || !Cg) { /* the bias alone */
+        for (int64_t m = 0; m < g.N * M; m++)
+            for (int64_t i = 0; i < OHW; i++) y[m * OHW + i] = b ? vf(b)[m % M] : 0.f;
+        return 0;
     }
-    if (!HW || !Cg) return 0;
     for (int64_t bn = 0; bn < g.N; bn++)
         for (int64_t gr = 0; gr < group; gr++) {
             const float *xg = vf(x) + (bn * g.C + gr * Cg) * HW;
             const float *wg = vf(w) + gr * Cg * R; /* [Cg, Mg*kh*kw] */
             /* col[R, HW] = wg^T [R, Cg] x xg [Cg, HW] */
             exec_sgemm(e, true, false, R, HW, Cg, 1.0f, wg, R, xg, HW, 0.0f, col, HW);
-            float *yg = y + (bn * M + gr * Mg) * OHW;
-            for (int64_t m = 0; m < Mg; m++)
-                for (int64_t ky = 0; ky < kh; ky++)
-                    for (int64_t kx = 0; kx < kw; kx++) {
-                        const float *cr = col + ((m * kh + ky) * kw + kx) * HW;
-                        float *ym = yg + m * OHW;
-                        for (int64_t iy = 0; iy < g.H; iy++) {
-                            int64_t oy = iy * g.sh - g.pt + ky * g.dh;
-                            if (oy < 0 || oy >= g.OH) continue;
-                            for (int64_t ix = 0; ix < g.W; ix++) {
-                                int64_t ox = ix * g.sw - g.pl + kx * g.dw;
-                                if (ox >= 0 && ox < g.OW) ym[oy * g.OW + ox] += cr[iy * g.W + ix];
-                            }
-                        }
-                    }
+            j.y = y + (bn * M + gr * Mg) * OHW;
+            j.m0 = gr * Mg;
+            exec_pool_for(e->pool, Mg, convt_task, &j); /* each output channel's plane: bias, then its taps */
         }
     return 0;
 }
