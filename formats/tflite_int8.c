@@ -36,16 +36,18 @@ static int int8_twin(Tl *t, int ti, const char *name, float lo, float hi)
 }
 
 /* How an operator runs on int8 tensors, TF Lite's quantisation rules: CONV (int8 input and
- * per-channel int8 filter, int32 bias at the input's scale times the filter's), FREE (any
+ * per-channel int8 filter, int32 bias at the input's scale times the filter's), TCONV
+ * (TRANSPOSE_CONV: int8 input, per-channel int8 filter, no bias), FREE (any
  * scales in and out), FIXED (the output's scale is 1/256 with zero point -128: LOGISTIC,
  * SOFTMAX), SAME (the values only move: the output keeps the input's scale; CONCATENATION's
  * inputs all carry the output's).  NONE: computed in float between DEQUANTIZE and QUANTIZE. */
-typedef enum { Q8_NONE, Q8_CONV, Q8_FREE, Q8_FIXED, Q8_SAME } Q8Kind;
+typedef enum { Q8_NONE, Q8_CONV, Q8_TCONV, Q8_FREE, Q8_FIXED, Q8_SAME } Q8Kind;
 
 static Q8Kind q8_kind(int32_t code)
 {
     switch (code) {
     case TFL_CONV_2D: case TFL_DEPTHWISE_CONV_2D: return Q8_CONV;
+    case TFL_TRANSPOSE_CONV: return Q8_TCONV;
     case TFL_ADD: case TFL_SUB: case TFL_MUL: return Q8_FREE;
     case TFL_LOGISTIC: case TFL_SOFTMAX: return Q8_FIXED;
     case TFL_CONCATENATION: case TFL_MAX_POOL_2D: case TFL_RESIZE_NEAREST_NEIGHBOR: case TFL_PAD: case TFL_RESHAPE:
@@ -118,7 +120,7 @@ static bool q8_data(Q8 *s, int x)
 
 /* Whether op can run on int8 tensors here: its kind, ranges for its inputs and outputs, and
  * for a convolution an int8 filter per output channel on the axis TF Lite reads and a float
- * bias. */
+ * bias (a transposed convolution: the filter alone). */
 static bool q8_can(Q8 *s, const TlOp *op, int32_t code)
 {
     Tl *t = s->t;
@@ -127,7 +129,7 @@ static bool q8_can(Q8 *s, const TlOp *op, int32_t code)
     int n_data = 0;
     for (int i = 0; i < op->n_in; i++) {
         int x = op->in[i];
-        if (k == Q8_CONV && i > 0) continue;
+        if ((k == Q8_CONV && i > 0) || (k == Q8_TCONV && i == 1)) continue; /* the filter (and bias) */
         if (x < 0 || (size_t)x >= s->nt) return false;
         if (q8_data(s, x)) {
             if (s->qv[x] < 0 && (!s->have[x] || k == Q8_SAME)) return false; /* values only moved stay as they are */
@@ -140,7 +142,7 @@ static bool q8_can(Q8 *s, const TlOp *op, int32_t code)
     for (int i = 0; i < op->n_out; i++) {
         int o = op->out[i];
         if (o < 0 || (size_t)o >= s->nt || tl_tens(t, o)->type != 0) return false;
-        if ((k == Q8_CONV || k == Q8_FREE || code == TFL_CONCATENATION) && !s->have[o]) return false;
+        if ((k == Q8_CONV || k == Q8_TCONV || k == Q8_FREE || code == TFL_CONCATENATION) && !s->have[o]) return false;
     }
     if (k == Q8_CONV) {
         if (op->n_in != 3 || op->n_out != 1) return false;
@@ -151,6 +153,13 @@ static bool q8_can(Q8 *s, const TlOp *op, int32_t code)
         bool dw = code == TFL_DEPTHWISE_CONV_2D;
         if (fq->n_q != cout || fq->qdim != (dw ? 3 : 0) || fq->rank != 4) return false;
         if (bt->type != 0 || !bt->buffer || bt->rank != 1 || bt->shape[0] != cout) return false;
+    }
+    if (k == Q8_TCONV) { /* output shape, filter [Cout, kh, kw, Cin] int8 per output channel, input; no bias */
+        if (op->n_in != 3 || op->n_out != 1) return false;
+        int f = op->in[1];
+        if (f < 0 || (size_t)f >= s->nt || !s->weight[f]) return false;
+        const TlTensor *fq = tl_tens(t, s->qv[f]), *y = tl_tens(t, op->out[0]);
+        if (fq->n_q != y->shape[3] || fq->qdim != 0 || fq->rank != 4) return false;
     }
     return true;
 }
@@ -228,7 +237,7 @@ static void q8_emit(Q8 *s, TlOp op, int32_t code)
     memcpy(ins, op.in, sizeof(int) * (size_t)op.n_in);
     op.in = ins;
     for (int i = 0; i < op.n_in; i++) {
-        if (k == Q8_CONV && i > 0) continue;
+        if ((k == Q8_CONV && i > 0) || (k == Q8_TCONV && i == 1)) continue;
         if (k == Q8_FREE && op.in[i] >= 0 && tl_tens(t, op.in[i])->type == 0 && tl_tens(t, op.in[i])->buffer) {
             op.in[i] = q8_const(s, op.in[i]);
             continue;
@@ -246,6 +255,7 @@ static void q8_emit(Q8 *s, TlOp op, int32_t code)
         op.in[2] = q8_bias(s, op.in[2], isc, fq);
         op.in[1] = fqi;
     }
+    if (k == Q8_TCONV) op.in[1] = s->qv[op.in[1]];
     float osc;
     int64_t ozp;
     if (k == Q8_FIXED) {
