@@ -132,6 +132,10 @@ done
 mkdir -p seg64 && (cd seg64 && "$BIN" export model=yolov8n-seg.yaml format=tflite int8=True imgsz=64 data="$S/data/coco8.yaml" >x.out 2>&1); rc=$?
 check "tflite int8: yolov8n-seg's three files at 64 in the ASan build, read back and checked" sh -c \
     "[ $rc -eq 0 ] && [ \$(grep -c 'interface check ✅ passed' seg64/x.out) -eq 3 ] && ! grep -q 'Sanitizer' seg64/x.out"
+"$REL" info seg64/yolov8n-seg_saved_model/yolov8n-seg_full_integer_quant.tflite --json >seg64/info.json 2>&1
+check "tflite int8: the seg model's proto upsample (TRANSPOSE_CONV) runs on int8 tensors" $PY -c "
+import json, sys
+sys.exit(0 if 'TRANSPOSE_CONV 1' in json.load(open('seg64/info.json'))['metadata']['tflite.int8_operators'] else 1)"
 
 # Arm NN (CpuRef, its own TF Lite parser and int8 kernels): the integer file at imgsz 160
 mkdir -p a160 && cp yolov8n.pt a160/ && (cd a160 && "$REL" export model=yolov8n.pt format=tflite int8=True imgsz=160 data="$S/data/coco8.yaml" >x.out 2>&1)
