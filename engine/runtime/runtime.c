@@ -3,6 +3,7 @@
  * executor over any graph the registry reads).  See runtime.h. */
 #include "engine/runtime/runtime.h"
 
+#include <dlfcn.h>
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -219,6 +220,18 @@ void runtime_probe(RuntimeId id, const char *explicit_path, RuntimeProbe *out)
         return;
     }
     out->status = RUNTIME_FOUND;
+}
+
+void *runtime_dlopen(const char *path, char *why, size_t whylen)
+{
+    if (runtime_check_elf(path, why, whylen) != 0) return NULL;
+    dlerror();
+    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+    if (!h) {
+        const char *e = dlerror();
+        err_set(why, whylen, "%s: dlopen refused it: %s", path, e ? e : "unknown error");
+    }
+    return h;
 }
 
 int runtime_adapter_probe(struct FormatRun *run, RuntimeId id, char *err, size_t errlen)

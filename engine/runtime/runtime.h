@@ -186,6 +186,11 @@ int runtime_ncnn_check_library(const char *path, char *version, size_t vlen, cha
 
 /* ---- helpers shared by the adapters (engine/runtime/runtime.c) ------------------------ */
 
+/* A library an adapter examined: runtime_check_elf, then dlopen (RTLD_NOW, local, never
+ * unloaded: runtimes keep thread pools and static state).  The handle, or NULL + why
+ * ("<path>: dlopen refused it: ..."). */
+void *runtime_dlopen(const char *path, char *why, size_t whylen);
+
 /* An adapter's first step: run->session NULL, run->runtime id, the library looked for
  * (run->library or the search) into run->probe.  0 when found, else -1 + "NAME: no SONAME in
  * ..." or "NAME: refused ...". */

@@ -106,14 +106,8 @@ static const struct {
  * the API; NULL + why when it is not ncnn's C API. */
 static const NcnnApi *ncnn_load(const char *path, char *version, size_t vlen, char *why, size_t whylen)
 {
-    if (runtime_check_elf(path, why, whylen) != 0) return NULL;
-    dlerror();
-    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
-    if (!h) {
-        const char *e = dlerror();
-        err_set(why, whylen, "%s: dlopen refused it: %s", path, e ? e : "unknown error");
-        return NULL;
-    }
+    void *h = runtime_dlopen(path, why, whylen);
+    if (!h) return NULL;
     NcnnApi *api = xcalloc(1, sizeof *api);
     for (size_t i = 0; i < ARRAY_LEN(ncnn_symbols); i++) {
         void *sym = dlsym(h, ncnn_symbols[i].symbol);

@@ -120,14 +120,8 @@ typedef struct {
  * pools and static state that must not be unmapped under it) and get the API table. */
 static const OrtApiPrefix *ort_load(const char *path, char *version, size_t vlen, char *why, size_t whylen)
 {
-    if (runtime_check_elf(path, why, whylen) != 0) return NULL;
-    dlerror();
-    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
-    if (!h) {
-        const char *e = dlerror();
-        err_set(why, whylen, "%s: dlopen refused it: %s", path, e ? e : "unknown error");
-        return NULL;
-    }
+    void *h = runtime_dlopen(path, why, whylen);
+    if (!h) return NULL;
     const OrtApiBase *(*get_base)(void);
     *(void **)&get_base = dlsym(h, "OrtGetApiBase");
     if (!get_base) {
