@@ -176,7 +176,9 @@ static int take_output(NcnnImpl *o, int k, NcnnHandle m, int b, int n, char *err
     if (api->mat_get_elemsize(m) != 4 || api->mat_get_elempack(m) != 1)
         return err_set(err, errlen, "ncnn: output '%s' is not unpacked float32 (element size %zu, pack %d)", o->out_names[k],
                        api->mat_get_elemsize(m), api->mat_get_elempack(m));
-    if (w < 1 || h < 1 || c < 1 || d < 1 || (int64_t)w * h * d * c > ((int64_t)1 << 31))
+    int64_t count = 0;
+    if (w < 1 || h < 1 || c < 1 || d < 1 || __builtin_mul_overflow((int64_t)w * h, (int64_t)d * c, &count) ||
+        count > ((int64_t)1 << 31) || __builtin_mul_overflow(count, (int64_t)n, &count))
         return err_set(err, errlen, "ncnn: output '%s' has a shape of %dx%dx%dx%d", o->out_names[k], c, d, h, w);
     int64_t want[GRAPH_MAX_RANK];
     int rank = 0;
@@ -186,7 +188,6 @@ static int take_output(NcnnImpl *o, int k, NcnnHandle m, int b, int n, char *err
     if (dims >= 2) want[rank++] = h;
     want[rank++] = w;
     if (b == 0) {
-        int64_t count = (int64_t)n * c * d * h * w;
         free(o->out[k]);
         o->out[k] = xmalloc(sizeof(float) * (size_t)count);
         o->out_rank[k] = rank;
