@@ -1002,8 +1002,10 @@ static void assign_layouts(MW *w, const int *rank, const int *first_consumer_typ
     int *fmt = xmalloc(sizeof(int) * (size_t)cap), *cn = xmalloc(sizeof(int) * (size_t)cap),
         *cc = xmalloc(sizeof(int) * (size_t)cap);
     for (int i = 0; i < cap; i++) fmt[i] = MNN_NCHW, cn[i] = cc[i] = -1;
-    const bool *is_const = w->consts.items;
     int n_orig = (int)w->names.len;
+    /* the original tensors' constness, copied: a ConvertTensor's new tensor moves w->consts */
+    bool *is_const = xmalloc(sizeof(bool) * (size_t)(n_orig ? n_orig : 1));
+    memcpy(is_const, w->consts.items, sizeof(bool) * (size_t)n_orig);
     Vec out = {0};
     for (size_t i = 0; i < w->ops.len; i++) {
         MOp op = OPS(w)[i];
@@ -1076,6 +1078,7 @@ static void assign_layouts(MW *w, const int *rank, const int *first_consumer_typ
     }
     free(w->ops.items);
     w->ops = out;
+    free(is_const);
     free(fmt);
     free(cn);
     free(cc);

@@ -268,9 +268,9 @@ static void q8_emit(Q8 *s, TlOp op, int32_t code)
     int *outs = arena_alloc(t->arena, sizeof(int) * (size_t)op.n_out);
     for (int i = 0; i < op.n_out; i++) outs[i] = q8_out(s, op.out[i], osc, ozp);
     if (code == TFL_CONCATENATION) { /* every input at the output's scale */
-        const TlTensor *ot = tl_tens(t, outs[0]);
+        int ot = outs[0]; /* an index: a requantised input's new tensor moves the table */
         for (int i = 0; i < op.n_in; i++) {
-            if (ins[i] < 0 || tl_tens(t, ins[i])->type != 9 || same_quant(tl_tens(t, ins[i]), ot)) continue;
+            if (ins[i] < 0 || tl_tens(t, ins[i])->type != 9 || same_quant(tl_tens(t, ins[i]), tl_tens(t, ot))) continue;
             int64_t d[GRAPH_MAX_RANK];
             tl_dims_of(t, ins[i], d);
             int r = tl_new_out(t, arena_printf(t->arena, "%s/requantize", tl_tens(t, ins[i])->name), 9, tl_tens(t, ins[i])->rank, d);
