@@ -145,23 +145,15 @@ char **export_args_argv(const ExportArgs *a, ExportCmdStyle style)
 
 char *export_args_command(const ExportArgs *a, ExportCmdStyle style)
 {
+    char **argv = export_args_argv(a, style);
     size_t len = 0, cap = 128;
     char *buf = xmalloc(cap);
     buf[0] = '\0';
-    append(&buf, &len, &cap, style == EXPORT_CMD_YOLO ? "yolo export" : "yoloport export");
-    ExportArgs def;
-    export_args_init(&def);
-    char val[EXPORT_PATH_MAX];
-    for (int pass = 0; pass < 2; pass++) {
-        for (int k = 0; k < EXPORT_KEY_COUNT; k++) {
-            if ((pass == 0) != (k == EXPORT_KEY_MODEL)) continue; /* model first */
-            if (export_args_key_equal(a, &def, k)) continue;
-            if (style == EXPORT_CMD_YOLO && yolo_line_skips(a, k)) continue;
-            export_args_value_text(a, (ExportArgKey)k, val, sizeof val);
-            char *word = xasprintf("%s=%s", export_arg_info[k].name, val);
-            append_word(&buf, &len, &cap, word);
-            free(word);
-        }
-    }
+    append(&buf, &len, &cap, argv[0]); /* "yolo export" / "yoloport export": plain words */
+    append(&buf, &len, &cap, " ");
+    append(&buf, &len, &cap, argv[1]);
+    for (char **w = argv + 2; *w; w++) append_word(&buf, &len, &cap, *w);
+    for (char **w = argv; *w; w++) free(*w);
+    free(argv);
     return buf;
 }
