@@ -418,13 +418,10 @@ int tflite_lower_int8(Tl *t, int *outs, int n_outs)
             continue;
         }
         if (s.qv[o] < 0) {
-            float lo, hi;
-            if (s.have[o]) lo = s.rlo[o], hi = s.rhi[o];
-            else if (t->opt->act_range(t->opt->act_user, nm, &lo, &hi) != 0) {
+            if (!s.have[o]) {
                 rc = tl_fail(t, "the output %s has no calibrated range", nm);
                 break;
             }
-            s.rlo[o] = lo, s.rhi[o] = hi;
             q8_int(&s, o);
         }
         tl_tens(t, s.qv[o])->name = nm;
