@@ -450,12 +450,13 @@ int conv_plan_run(Exec *e, const Node *n, ConvPlan *p, const Value *x, Value *ou
         row_macs = (double)g.OW * (double)(p->Mg * K);
         fixed = K * nr;
     }
-    j.band = band_rows(threads, j.n_bg, rows, row_macs, p->Cg * phases * unit * j.Wq,
-                       p->Cg * phases * halo_y * j.Wq);
+    int64_t per_row = p->Cg * phases * unit * j.Wq, halo_floats = p->Cg * phases * halo_y * j.Wq;
     if (j.path == CONV_PATH_WINO43 || j.path == CONV_PATH_IM2COL) {
-        int64_t per_row = p->Cg * phases * unit * j.Wq, cap = per_row > 0 ? (BAND_FLOATS - p->Cg * phases * halo_y * j.Wq) / per_row : rows;
+        int64_t cap = per_row > 0 ? (BAND_FLOATS - halo_floats) / per_row : rows;
         j.band = band_fill(threads, j.n_bg, rows, j.path == CONV_PATH_WINO43 ? j.tiles_w : g.OW, nr,
-                           (double)halo_y / (double)unit, cap > j.band ? cap : j.band);
+                           (double)halo_y / (double)unit, cap < 1 ? 1 : cap);
+    } else {
+        j.band = band_rows(threads, j.n_bg, rows, row_macs, per_row, halo_floats);
     }
     j.n_bands = (rows + j.band - 1) / j.band;
     j.Hq = j.band * unit + halo_y;
