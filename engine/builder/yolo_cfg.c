@@ -194,7 +194,7 @@ bool cfg_arg_int(const Arg *a, int64_t *out)
 {
     if (a->kind == AV_INT) *out = a->i;
     else if (a->kind == AV_BOOL) *out = a->i;
-    else if (a->kind == AV_FLOAT && a->f == floor(a->f)) *out = (int64_t)a->f;
+    else if (a->kind == AV_FLOAT && a->f == floor(a->f) && fabs(a->f) < 9.0e18) *out = (int64_t)a->f; /* in int64's range */
     else return false;
     return true;
 }

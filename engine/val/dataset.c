@@ -422,7 +422,7 @@ int dataset_labels(const Dataset *d, int i, DatasetLabel **out, int *n, char *wa
                 rc = err_set(err, errlen, "%s:%d: non-normalized or out of bounds coordinate %g (coordinates are "
                              "fractions of the image, 0 to 1)", lp, line_no, vals[k]);
         }
-        if (rc == 0 && (vals[0] != (int)vals[0] || vals[0] >= d->nc))
+        if (rc == 0 && (vals[0] >= d->nc || vals[0] != (int)vals[0])) /* the bound first: (int) of 1e44 is undefined */
             rc = err_set(err, errlen, "%s:%d: label class %g exceeds dataset class count %d (classes 0-%d)", lp, line_no,
                          vals[0], d->nc, d->nc - 1);
         if (rc != 0) {
