@@ -57,7 +57,7 @@ static int tf_act_range(void *user, const char *name, float *lo, float *hi)
 static Graph *tf_calib_graph(const uint8_t *buf, size_t len, const char *name, char *err, size_t errlen)
 {
     Graph *g = tflite_read_buffer(buf, len, name, err, errlen);
-    if (g && export_tf_tflite_runnable(g, err, errlen) != 0) {
+    if (g && pass_tflite_runnable(g, err, errlen) != 0) {
         graph_free(g);
         return NULL;
     }

@@ -19,12 +19,6 @@ int export_tf_dir_stage(ExportCtx *ctx, TfStageKind kind, char *err, size_t errl
 /* int8=True refused for the SavedModel (int8 is format=tflite's): -1 + message, or 0. */
 int export_tf_refuse_int8(ExportCtx *ctx, const char *label, char *err, size_t errlen);
 
-/* A TF Lite file read back (tflite_read) made runnable as the source runs: a float NCHW input
- * "images" (Transposed to the file's NHWC, and quantised as the writer quantises 0..1 when the
- * file's input is int8), int8 outputs dequantised by their QUANTIZE's parameters, rank-4
- * outputs back to NCHW; toposorted.  Boxes stay as the file gives them.  0 or -1 + message. */
-int export_tf_tflite_runnable(Graph *run, char *err, size_t errlen);
-
 /* Read the TF Lite file at path back, check its interface against g (the graph written) and
  * run it against the source (boxes scaled back to pixels when g's boxes are normalised:
  * normalised) when numeric; with q8 (an int8 file), its accuracy against the source too (an

@@ -119,7 +119,7 @@ int pass_fold_static(Graph *g);
  * is unknown), or -1 + message (the graph does not run at in_dims). */
 int pass_infer_shapes(Graph *g, const int64_t *in_dims, int in_rank, int *n_inferred, char *err, size_t errlen);
 
-/* ---- box coordinates (engine/passes/passes_boxes.c) ----------------------------------------- */
+/* ---- box coordinates and the TF Lite layout (engine/passes/passes_boxes.c) ------------------ */
 
 /* Scale output0's box rows (x, y, w, h; for pose also every keypoint's x and y) by the input
  * size: to_unit divides (fractions of imgw/imgh, as the peer's TF Lite export gives them),
@@ -127,6 +127,12 @@ int pass_infer_shapes(Graph *g, const int64_t *in_dims, int in_rank, int *n_infe
  * graph without outputs are left as they are.  meta gives the task, nc and kpt_shape.  -1 +
  * message when output0 is not (batch, 4+classes, anchors). */
 int pass_scale_boxes(Graph *g, const GraphMeta *meta, int imgh, int imgw, bool to_unit, char *err, size_t errlen);
+
+/* A TF Lite file read back (tflite_read) made runnable as the source runs: a float NCHW input
+ * "images" (Transposed to the file's NHWC, and quantised as the writer quantises 0..1 when the
+ * file's input is int8), int8 outputs dequantised by their QUANTIZE's parameters, rank-4
+ * outputs back to NCHW; toposorted.  Boxes stay as the file gives them.  0 or -1 + message. */
+int pass_tflite_runnable(Graph *run, char *err, size_t errlen);
 
 /* ---- helpers shared by the passes (engine/passes/passes_half.c) ---------------------------- */
 

@@ -236,7 +236,7 @@ static void test_int8_modes(void)
                                 "input serving_default_images:0: scale 0.00392156886 zero_point -128; output "
                                 "StatefulPartitionedCall:0: scale 0.00390625 zero_point -128");
             }
-            EXPECT_MSG(export_tf_tflite_runnable(back, err, sizeof err) == 0, "%s", err);
+            EXPECT_MSG(pass_tflite_runnable(back, err, sizeof err) == 0, "%s", err);
             int64_t nb = 0;
             float *b = run(back, x, 0, &nb);
             if (b && nb == na) {
@@ -594,7 +594,7 @@ static int ref_main(int argc, char **argv)
     size_t nl = strlen(argv[2]);
     bool tfl = nl > 7 && !strcmp(argv[2] + nl - 7, ".tflite"); /* a .tflite as the export's check runs it */
     Graph *g = tfl ? tflite_read(argv[2], err, sizeof err) : model_load(argv[2], &lo, err, sizeof err);
-    if (g && tfl && export_tf_tflite_runnable(g, err, sizeof err) != 0) {
+    if (g && tfl && pass_tflite_runnable(g, err, sizeof err) != 0) {
         graph_free(g);
         g = NULL;
     }
