@@ -4,7 +4,9 @@
  *              [--kernels=best|portable|avx2|avx512] [--imgsz=N]
  *   exec_bench --sgemm MACS THREADS
  *
- * MODEL is an ONNX file or a .pt checkpoint (read through model_load, fused).  Prints one
+ * MODEL is an ONNX file, a .pt checkpoint (read through model_load, fused) or a .tflite file
+ * (its NHWC Transposes sunk and
+ * its Pads folded into the convolutions, as predict and val run it).  Prints one
  * line "exec <model>: median <ms> ms/image (min, max) ... peak <MB>" after a warm-up run,
  * and with --layers each convolution's path, time and GFLOP/s plus the other ops' times
  * (the last profiled run).  --sgemm prints the time of one cblas_sgemm doing MACS
@@ -17,6 +19,7 @@
 
 #include "engine/core/util.h"
 #include "engine/exec/exec.h"
+#include "engine/passes/passes.h"
 #include "engine/registry/model.h"
 #include "formats/onnx.h"
 #include "formats/pt.h"
@@ -85,6 +88,14 @@ int main(int argc, char **argv)
     if (strstr(path, ".pt")) {
         LoadOptions lo = {.fuse = true};
         g = model_load(path, &lo, err, sizeof err);
+    } else if (strstr(path, ".tflite")) { /* as predict and val run it */
+        LoadOptions lo = {.fuse = true};
+        g = model_load(path, &lo, err, sizeof err);
+        if (g && (pass_tflite_runnable(g, err, sizeof err) != 0 || pass_sink_transposes(g, NULL, err, sizeof err) != 0)) {
+            graph_free(g);
+            g = NULL;
+        }
+        if (g) pass_fold_pads(g, NULL);
     } else {
         g = onnx_read(path, err, sizeof err);
     }

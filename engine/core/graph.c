@@ -178,9 +178,19 @@ int graph_add_node(Graph *g, OpKind op, const char *op_type, const char *name, i
     return ni;
 }
 
+/* The attribute name of node, made anew: one set before under that name is replaced. */
 static Attr *node_new_attr(Graph *g, int node, const char *name, AttrType type)
 {
     Node *n = &g->nodes[node];
+    for (int i = 0; i < n->n_attrs; i++)
+        if (!strcmp(n->attrs[i].name, name)) {
+            Attr *at = &n->attrs[i];
+            memset(at, 0, sizeof *at);
+            at->name = arena_strdup(g->arena, name);
+            at->type = type;
+            at->tensor = -1;
+            return at;
+        }
     Attr *a = arena_alloc(g->arena, sizeof(Attr) * (size_t)(n->n_attrs + 1));
     if (n->n_attrs) memcpy(a, n->attrs, sizeof(Attr) * (size_t)n->n_attrs);
     n->attrs = a;

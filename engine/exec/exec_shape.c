@@ -669,19 +669,36 @@ int exec_op_pad(Exec *e, const Node *n, Value **in, int nin, Value **out, int no
         if (d[i] < 0) return err_set(err, errlen, "pads leave a negative size");
     }
     if (value_alloc(e, out[0], x->type, r, d, err, errlen)) return -1;
+    if (out[0]->numel == 0) return 0;
     int64_t xst[GRAPH_MAX_RANK], s = 1, idx[GRAPH_MAX_RANK] = {0};
     for (int i = r - 1; i >= 0; i--) { xst[i] = s; s *= x->dims[i]; }
-    for (int64_t j = 0; j < out[0]->numel; j++) {
+    /* row by row along the last axis: the value, then the row's part of x copied over it */
+    int last = r - 1;
+    int64_t W = r ? d[last] : 1, rows = out[0]->numel / W;
+    int64_t lo = r ? p[last] : 0; /* x's row starts at out column lo (may be negative: cropped) */
+    size_t es = value_esize(x->type);
+    unsigned char fill[8]; /* the value as the element type stores it */
+    float f32 = (float)cv;
+    double ci = cv != cv ? 0 : cv < -9.2e18 ? -9.2e18 : cv > 9.2e18 ? 9.2e18 : cv; /* converts to int64 */
+    int64_t i64 = (int64_t)ci;
+    uint8_t u8 = (uint8_t)(ci < 0 ? 0 : ci > 255 ? 255 : ci);
+    int8_t i8 = (int8_t)(ci < -128 ? -128 : ci > 127 ? 127 : ci);
+    memcpy(fill, x->type == VT_F32 ? (void *)&f32 : x->type == VT_I64 ? (void *)&i64 : x->type == VT_U8 ? (void *)&u8 : (void *)&i8, es);
+    int64_t c0 = lo > 0 ? lo : 0, c1 = r ? lo + x->dims[last] : 1;
+    if (c1 > W) c1 = W;
+    for (int64_t j = 0; j < rows; j++) {
         int64_t off = 0;
         bool inside = true;
-        for (int k = 0; k < r; k++) {
+        for (int k = 0; k < last; k++) {
             int64_t xi = idx[k] - p[k];
             if (xi < 0 || xi >= x->dims[k]) inside = false;
             off += xi * xst[k];
         }
-        if (x->type == VT_F32) vf(out[0])[j] = inside ? vf(x)[off] : (float)cv;
-        else vi(out[0])[j] = inside ? vi(x)[off] : (int64_t)cv;
-        for (int k = r - 1; k >= 0; k--) {
+        uint8_t *o = (uint8_t *)out[0]->data + (size_t)(j * W) * es;
+        for (int64_t c = 0; c < W; c++) memcpy(o + (size_t)c * es, fill, es);
+        if (inside && c1 > c0)
+            memcpy(o + (size_t)c0 * es, (const uint8_t *)x->data + (size_t)(off + (c0 - lo)) * es, es * (size_t)(c1 - c0));
+        for (int k = last - 1; k >= 0; k--) {
             if (++idx[k] < d[k]) break;
             idx[k] = 0;
         }

@@ -127,7 +127,10 @@ CheckStatus export_tf_check_tflite(ExportStage *st, const Graph *g, const char *
     /* the numbers: NHWC in, source layout out (rank-4 outputs back to NCHW), boxes in pixels */
     Graph *run = back;
     char why[300];
-    if (pass_tflite_runnable(run, why, sizeof why) != 0 ||
+    int prep = pass_tflite_runnable(run, why, sizeof why);
+    /* a float file runs as predict and val run it (Transposes sunk, Pads in the convolutions) */
+    if (prep == 0 && !q8 && (prep = pass_sink_transposes(run, NULL, why, sizeof why)) == 0) pass_fold_pads(run, NULL);
+    if (prep != 0 ||
         (normalised &&
          pass_scale_boxes(run, &g->meta, (int)src_in->dims[2], (int)src_in->dims[3], false, why, sizeof why) != 0)) {
         graph_free(back);

@@ -134,6 +134,19 @@ int pass_scale_boxes(Graph *g, const GraphMeta *meta, int imgh, int imgw, bool t
  * outputs back to NCHW; toposorted.  Boxes stay as the file gives them.  0 or -1 + message. */
 int pass_tflite_runnable(Graph *run, char *err, size_t errlen);
 
+/* ---- layout (engine/passes/passes_layout.c) ----------------------------------------------- */
+
+/* Sink Transposes through the ops that do not care about layout (elementwise ops with scalar
+ * extras, Concat, Split, Pad: axes and per-axis amounts mapped) until Transposes that undo each
+ * other meet; those pairs are removed, others composed.  For graphs read from NHWC formats.
+ * Graph outputs keep their tensors; intermediate tensors may be renamed or dropped.
+ * *removed (may be NULL): Transposes fewer.  0, or -1 + message. */
+int pass_sink_transposes(Graph *g, int *removed, char *err, size_t errlen);
+
+/* Fold each zero-valued constant Pad of the spatial axes that only a Conv reads into that
+ * Conv's pads.  The number folded (also in *folded, may be NULL). */
+int pass_fold_pads(Graph *g, int *folded);
+
 /* ---- helpers shared by the passes (engine/passes/passes_half.c) ---------------------------- */
 
 /* Reorder g->nodes topologically (stable: keeps the existing order where it is valid),

@@ -89,6 +89,8 @@ int pass_tflite_runnable(Graph *run, char *err, size_t errlen)
         int y = graph_add_tensor(run, arena_printf(run->arena, "%s/dequantized", ot->name), DT_F32, ot->rank, ot->dims);
         graph_add_node(run, OP_DEQUANTIZE_LINEAR, NULL, arena_printf(run->arena, "/output%d/dequantize", i), -1, din, 3,
                        &y, 1);
+        run->tensors[o].is_output = false;
+        run->tensors[y].is_output = true;
         run->outputs[i] = y;
     }
     for (int i = 0; i < run->n_outputs; i++) {
@@ -99,6 +101,8 @@ int pass_tflite_runnable(Graph *run, char *err, size_t errlen)
         int y = graph_add_tensor(run, arena_printf(run->arena, "%s/nchw", run->tensors[o].name), DT_F32, 4, want);
         int ni = graph_add_node(run, OP_TRANSPOSE, NULL, arena_printf(run->arena, "/output%d/to_nchw", i), -1, &o, 1, &y, 1);
         node_set_ints(run, ni, "perm", (int64_t[]){0, 3, 1, 2}, 4);
+        run->tensors[o].is_output = false;
+        run->tensors[y].is_output = true;
         run->outputs[i] = y;
     }
     return passes_toposort(run, err, errlen);

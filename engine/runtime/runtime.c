@@ -401,7 +401,8 @@ static int builtin_decide(const GraphMeta *meta, bool builds, LoadOptions *opt, 
  * the file gives, as the peer's predictor multiplies them. */
 static int tflite_as_source(Graph *g, char *err, size_t errlen)
 {
-    if (pass_tflite_runnable(g, err, errlen) != 0) return -1;
+    if (pass_tflite_runnable(g, err, errlen) != 0 || pass_sink_transposes(g, NULL, err, errlen) != 0) return -1;
+    pass_fold_pads(g, NULL);
     const char *task = g->meta.task && *g->meta.task ? g->meta.task : "detect";
     if (!strcmp(task, "classify") || g->n_outputs < 1 || g->tensors[g->outputs[0]].rank != 3) return 0;
     if (g->meta.end2end || g->meta.output_layout != OUTPUT_GRID)

@@ -1,6 +1,7 @@
 /* Export passes on small hand-built graphs, checked by running them through the executor:
  * nms (against detections worked out by hand), half (dtypes, float32-only slots, numbers),
- * simplify (folded shape chains, dead nodes, identical results) and the topological sort. */
+ * simplify (folded shape chains, dead nodes, identical results), the topological sort, and
+ * the layout passes (Transposes sunk and cancelled, Pads folded into convolutions: same numbers). */
 #include <math.h>
 #include <string.h>
 
@@ -484,6 +485,120 @@ static void test_toposort_and_clone(void)
     graph_free(g);
 }
 
+/* ---- layout: Transposes sunk, Pads folded ------------------------------------------------ */
+
+static int count_op(const Graph *g, OpKind op)
+{
+    int c = 0;
+    for (int i = 0; i < g->n_nodes; i++) c += g->nodes[i].op == op;
+    return c;
+}
+
+static int transpose_node(Graph *g, int x, int y, const int64_t *perm)
+{
+    int n = graph_add_node(g, OP_TRANSPOSE, "Transpose", "t", -1, &x, 1, &y, 1);
+    node_set_ints(g, n, "perm", perm, 4);
+    return n;
+}
+
+/* The layout a graph read from an NHWC file has: every NCHW op between Transposes, the
+ * activation, Pad, Split, Concat and a scalar Add in NHWC. */
+static Graph *nhwc_graph(void)
+{
+    static const int64_t TO_NHWC[4] = {0, 2, 3, 1}, TO_NCHW[4] = {0, 3, 1, 2};
+    Graph *g = graph_new();
+    int x = input(g, "x", DT_F32, 4, (int64_t[]){1, 4, 5, 6});
+    int a = graph_add_tensor(g, "a", DT_F32, 4, (int64_t[]){1, 5, 6, 4});
+    transpose_node(g, x, a, TO_NHWC);
+    int64_t pv[8] = {0, 1, 0, 0, 0, 0, 1, 0}; /* NHWC: one row above, one column right */
+    int pads = graph_add_const(g, "pads", DT_I64, 1, (int64_t[]){8}, pv);
+    int b = graph_add_tensor(g, "b", DT_F32, 4, (int64_t[]){1, 6, 7, 4});
+    graph_add_node(g, OP_PAD, "Pad", "pad", -1, (int[]){a, pads}, 2, &b, 1);
+    int c = graph_add_tensor(g, "c", DT_F32, 4, (int64_t[]){1, 4, 6, 7});
+    transpose_node(g, b, c, TO_NCHW);
+    float w[6 * 4 * 9];
+    for (int i = 0; i < 6 * 4 * 9; i++) w[i] = (float)((i * 7) % 11 - 5) / 8.0f;
+    int wt = graph_add_const(g, "w", DT_F32, 4, (int64_t[]){6, 4, 3, 3}, w);
+    int y = graph_add_tensor(g, "y", DT_F32, 4, (int64_t[]){1, 6, 2, 3});
+    int cv = graph_add_node(g, OP_CONV, "Conv", "conv", -1, (int[]){c, wt}, 2, &y, 1);
+    node_set_ints(g, cv, "kernel_shape", (int64_t[]){3, 3}, 2);
+    node_set_ints(g, cv, "strides", (int64_t[]){2, 2}, 2);
+    int yn = graph_add_tensor(g, "yn", DT_F32, 4, (int64_t[]){1, 2, 3, 6});
+    transpose_node(g, y, yn, TO_NHWC);
+    int s = graph_add_tensor(g, "s", DT_F32, 4, (int64_t[]){1, 2, 3, 6});
+    node(g, "Sigmoid", &yn, 1, s);
+    int m = graph_add_tensor(g, "m", DT_F32, 4, (int64_t[]){1, 2, 3, 6});
+    node(g, "Mul", (int[]){yn, s}, 2, m);
+    int sizes = graph_add_const(g, "sizes", DT_I64, 1, (int64_t[]){2}, (int64_t[]){2, 4});
+    int s1 = graph_add_tensor(g, "s1", DT_F32, 4, (int64_t[]){1, 2, 3, 2});
+    int s2 = graph_add_tensor(g, "s2", DT_F32, 4, (int64_t[]){1, 2, 3, 4});
+    int sp = graph_add_node(g, OP_SPLIT, "Split", "split", -1, (int[]){m, sizes}, 2, (int[]){s1, s2}, 2);
+    node_set_int(g, sp, "axis", 3);
+    int cc = graph_add_tensor(g, "cc", DT_F32, 4, (int64_t[]){1, 2, 3, 6});
+    int cn = graph_add_node(g, OP_CONCAT, "Concat", "concat", -1, (int[]){s2, s1}, 2, &cc, 1);
+    node_set_int(g, cn, "axis", -1);
+    float half = 0.5f;
+    int k = graph_add_const(g, "k", DT_F32, 0, NULL, &half);
+    int ad = graph_add_tensor(g, "ad", DT_F32, 4, (int64_t[]){1, 2, 3, 6});
+    node(g, "Add", (int[]){cc, k}, 2, ad);
+    int out = graph_add_tensor(g, "out", DT_F32, 4, (int64_t[]){1, 6, 2, 3});
+    transpose_node(g, ad, out, TO_NCHW);
+    output(g, out);
+    return g;
+}
+
+static void test_sink_transposes_and_fold_pads(void)
+{
+    float x[120], before[36], after[36];
+    for (int i = 0; i < 120; i++) x[i] = (float)((i * 13) % 17 - 8) / 4.0f;
+    int64_t xd[4] = {1, 4, 5, 6}, od[4];
+    int orank;
+    Graph *g = nhwc_graph();
+    EXPECT_EQ_INT((int)run(g, "x", x, xd, 4, 0, before, 36, od, &orank), 36);
+    char err[256] = "";
+    int removed = 0;
+    EXPECT_MSG(pass_sink_transposes(g, &removed, err, sizeof err) == 0, "%s", err);
+    EXPECT_EQ_INT(count_op(g, OP_TRANSPOSE), 0); /* the last pair leaves an Identity under the output's name */
+    EXPECT_EQ_INT(removed, 4);
+    EXPECT_EQ_INT(count_op(g, OP_IDENTITY), 1);
+    EXPECT_EQ_STR(g->tensors[g->outputs[0]].name, "out");
+    EXPECT_EQ_INT(pass_fold_pads(g, NULL), 1);
+    EXPECT_EQ_INT(count_op(g, OP_PAD), 0);
+    int conv = -1;
+    for (int i = 0; i < g->n_nodes; i++)
+        if (g->nodes[i].op == OP_CONV) conv = i;
+    int64_t cp[4] = {0};
+    EXPECT(conv >= 0 && node_attr_ints(&g->nodes[conv], "pads", cp, 4) == 4);
+    EXPECT(cp[0] == 1 && cp[1] == 0 && cp[2] == 0 && cp[3] == 1); /* top, left, bottom, right */
+    EXPECT_MSG(graph_validate(g, err, sizeof err) == 0, "%s", err);
+    EXPECT_EQ_INT((int)run(g, "x", x, xd, 4, 0, after, 36, od, &orank), 36);
+    EXPECT(orank == 4 && od[1] == 6 && od[2] == 2 && od[3] == 3);
+    float worst = 0;
+    for (int i = 0; i < 36; i++) worst = fmaxf(worst, fabsf(before[i] - after[i]));
+    EXPECT_MSG(worst < 1e-5f, "max |delta| %g", worst);
+    graph_free(g);
+}
+
+/* Pad in the executor: amounts per axis, a negative one crops. */
+static void test_pad_values_and_crop(void)
+{
+    Graph *g = graph_new();
+    int x = input(g, "x", DT_F32, 2, (int64_t[]){2, 3});
+    int pads = graph_add_const(g, "pads", DT_I64, 1, (int64_t[]){4}, (int64_t[]){1, -1, 0, 2});
+    float v = 9;
+    int val = graph_add_const(g, "v", DT_F32, 0, NULL, &v);
+    int y = graph_add_tensor(g, "y", DT_F32, 2, (int64_t[]){3, 4});
+    node(g, "Pad", (int[]){x, pads, val}, 3, y);
+    output(g, y);
+    float xv[6] = {1, 2, 3, 4, 5, 6}, out[12];
+    int64_t od[2];
+    int r;
+    EXPECT_EQ_INT((int)run(g, "x", xv, (int64_t[]){2, 3}, 2, 0, out, 12, od, &r), 12);
+    static const float want[12] = {9, 9, 9, 9, 2, 3, 9, 9, 5, 6, 9, 9};
+    for (int i = 0; i < 12; i++) EXPECT_MSG(out[i] == want[i], "[%d] %g, want %g", i, out[i], want[i]);
+    graph_free(g);
+}
+
 int main(void)
 {
     RUN(test_nms_rows_match_hand_computed);
@@ -496,5 +611,7 @@ int main(void)
     RUN(test_simplify_keeps_dynamic_shapes);
     RUN(test_toposort_and_clone);
     RUN(test_infer_shapes);
+    RUN(test_sink_transposes_and_fold_pads);
+    RUN(test_pad_values_and_crop);
     return check_done();
 }
