@@ -180,6 +180,8 @@ int fileio_remove_tree(const char *path)
 
 /* name with every run of digits as one '#': "group1-shard4of4.bin" -> "group#-shard#of#.bin",
  * so that an export of the same kind with another shard count is recognised as one. */
+#define PROVENANCE_SUFFIX ".provenance.json" /* engine/bench/provenance.c's records */
+
 static char *name_shape(const char *name)
 {
     char *out = xmalloc(strlen(name) + 1), *o = out;
@@ -196,8 +198,8 @@ static char *name_shape(const char *name)
 }
 
 /* Does dir hold nothing but what an export like `like` holds: regular files named as its
- * files are (the same names, shard numbers aside) and folders named as its folders, holding
- * the same in turn?  0, or -1 + a message naming the first entry that says otherwise. */
+ * files are (the same names, shard numbers aside), benchmark's provenance records of such
+ * files, and folders named as its folders, holding the same in turn?  0, or -1 + a message naming the first entry that says otherwise. */
 static int only_export_files(const char *dir, const char *like, int depth, char *err, size_t errlen)
 {
     StrMap shapes = {0}; /* name shape -> 1 a file, 2 a folder */
@@ -222,6 +224,12 @@ static int only_export_files(const char *dir, const char *like, int depth, char 
         char *mine = xasprintf("%s/%s", dir, e->d_name), *sh = name_shape(e->d_name);
         int kind = lstat(mine, &st) != 0 ? 0 : S_ISREG(st.st_mode) ? 1 : S_ISDIR(st.st_mode) ? 2 : 0;
         int want = strmap_get(&shapes, sh);
+        size_t nl = strlen(sh), sl = strlen(PROVENANCE_SUFFIX);
+        if (kind == 1 && want < 0 && sh[0] == '.' && nl > 1 + sl && !strcmp(sh + nl - sl, PROVENANCE_SUFFIX)) {
+            /* benchmark's record of a file the export writes (".x.tflite.provenance.json") */
+            sh[nl - sl] = '\0';
+            if (strmap_get(&shapes, sh + 1) == 1) want = 1;
+        }
         if (kind == 2 && want == 2 && depth < 8) {
             /* a folder an export also writes (a SavedModel's variables/): the same rule inside */
             char *theirs = NULL;

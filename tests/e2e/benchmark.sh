@@ -50,6 +50,9 @@ check "benchmark: mAP50-95 within 0.01 of 0.638 for every fp32 dynamic format th
 check "benchmark: the TF Lite file runs in the executor (NHWC input, boxes back in pixels) and validates as a fixed-shape format" [ "$(py "x=[y for y in r if y['format']=='TensorFlow Lite'][0]; print(x['status'], x['metrics/mAP50-95(B)'] is not None and abs(x['metrics/mAP50-95(B)']-0.609)<=0.01)")" = "✅ True" ]
 "$REL" predict model="$t/yolov8n_saved_model/yolov8n_float32.tflite" source="$S/data/images/bus.jpg" --json >"$t/p.json" 2>"$t/p.err"
 check "predict: the TF Lite file finds the bus and its people (boxes in the image's pixels)" [ "$(/usr/bin/python3 -c "import json; d=json.load(open('$t/p.json')); d=d[0] if isinstance(d, list) else d; det=d['detections']; b=[x for x in det if x['name']=='bus'][0]['box']; print(sum(x['name']=='person' for x in det), b[2] > 700 and b[3] > 700)")" = "4 True" ]
+check "benchmark: its provenance record inside a TF Lite folder" test -f "$t/yolov8n_saved_model/.yolov8n_float32.tflite.provenance.json"
+"$REL" export model=yolov8n.pt format=tflite >"$t/e.out" 2>&1
+check "export: a folder holding benchmark's provenance record is replaced by a new export" grep -q "export success" "$t/e.out"
 check "benchmark: ONNX timed in onnxruntime, checked against the source" [ "$(py "o=r[2]; print(o['status'], o['runtime'].startswith('onnxruntime 1.'), o['ms_per_image'] > 0, o['fps'] > 0, o['max_abs_delta'] < 0.05)")" = "✅ True True True True" ]
 check "benchmark: formats this build cannot produce are ❌ with the reason" [ "$(py "x=[y for y in r if y['format']=='CoreML'][0]; print(x['status'], x['note'].startswith('not available in this build'))")" = "❌ True" ]
 check "benchmark: a format written but not runnable here is ❎, never ✅" [ "$(py "x=[y for y in r if y['format']=='TensorFlow.js'][0]; print(x['status'], x['ms_per_image'], 'not run' in x['note'])")" = "❎ None True" ]
