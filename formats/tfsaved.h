@@ -62,4 +62,17 @@ int tfsaved_check_dir(const char *dir, TfSavedSummary *sum, char *err, size_t er
 int tfsaved_sniff_pb(const char *path);
 int tfsaved_sniff_saved_model(const char *path);
 
+/* ---- reading (formats/tfsaved_read.c) ------------------------------------------------------
+ * A frozen GraphDef of the op set yoloport's lowering writes (and the same ops written by
+ * TensorFlow) into the IR: NHWC kept, each NCHW op of the IR between Transposes, shapes left to
+ * inference.  The .pb's outputs are its nodes nobody reads; a SavedModel's are its
+ * serving_default outputs (output_0, output_1, ...), its metadata.yaml read beside it.  NULL +
+ * "<file>: <problem>" (naming the node) for anything else. */
+Graph *tfsaved_read_pb(const char *path, char *err, size_t errlen);
+Graph *tfsaved_read_dir(const char *dir, char *err, size_t errlen);
+/* The same from memory (meta: metadata.yaml's text, may be NULL). */
+Graph *tfsaved_read_pb_buffer(const uint8_t *buf, size_t len, const char *name, char *err, size_t errlen);
+Graph *tfsaved_read_saved_model_buffer(const uint8_t *buf, size_t len, const char *meta, size_t meta_len, const char *name,
+                                       char *err, size_t errlen);
+
 #endif

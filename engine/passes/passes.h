@@ -147,6 +147,12 @@ int pass_sink_transposes(Graph *g, int *removed, char *err, size_t errlen);
  * Conv's pads.  The number folded (also in *folded, may be NULL). */
 int pass_fold_pads(Graph *g, int *folded);
 
+/* A graph read from a TensorFlow-family file (NHWC image input: TF Lite, SavedModel,
+ * GraphDef) made to run as its source runs: shapes the file left out inferred at its input
+ * size, pass_tflite_runnable, pass_sink_transposes, pass_fold_pads; with boxes_normalised
+ * (TF Lite), output0's boxes back in pixels (pass_scale_boxes).  0, or -1 + message. */
+int pass_nhwc_as_source(Graph *g, bool boxes_normalised, char *err, size_t errlen);
+
 /* ---- helpers shared by the passes (engine/passes/passes_half.c) ---------------------------- */
 
 /* Reorder g->nodes topologically (stable: keeps the existing order where it is valid),

@@ -278,3 +278,29 @@ int pass_fold_pads(Graph *g, int *folded)
     if (folded) *folded = count;
     return count;
 }
+
+/* A TensorFlow-family file (TF Lite, SavedModel, GraphDef: NHWC input) read as the source
+ * model runs: shapes the file left out inferred at its input size, an NCHW float input, float
+ * outputs (rank-4 ones NCHW), the NHWC Transposes sunk and cancelled, Pads in the convolutions;
+ * for TF Lite, boxes (output0 of every task but classify) back in pixels from the fractions of
+ * the input size the file gives, as the peer's predictor multiplies them. */
+int pass_nhwc_as_source(Graph *g, bool boxes_normalised, char *err, size_t errlen)
+{
+    if (g->n_inputs == 1) {
+        const Tensor *x = &g->tensors[g->inputs[0]];
+        int64_t d[GRAPH_MAX_RANK];
+        memcpy(d, x->dims, sizeof d);
+        bool known = x->rank == 4;
+        for (int i = 0; i < x->rank; i++) known &= d[i] > 0;
+        if (known && pass_infer_shapes(g, d, x->rank, NULL, err, errlen) != 0) return -1;
+    }
+    if (pass_tflite_runnable(g, err, errlen) != 0 || pass_sink_transposes(g, NULL, err, errlen) != 0) return -1;
+    pass_fold_pads(g, NULL);
+    if (!boxes_normalised) return 0;
+    const char *task = g->meta.task && *g->meta.task ? g->meta.task : "detect";
+    if (!strcmp(task, "classify") || g->n_outputs < 1 || g->tensors[g->outputs[0]].rank != 3) return 0;
+    if (g->meta.end2end || g->meta.output_layout != OUTPUT_GRID)
+        return err_set(err, errlen, "an end-to-end head's boxes in a TF Lite file are not read by this build");
+    const Tensor *in = &g->tensors[g->inputs[0]];
+    return pass_scale_boxes(g, &g->meta, (int)in->dims[2], (int)in->dims[3], false, err, errlen);
+}

@@ -249,6 +249,18 @@ Graph *reader_openvino_read(const char *path, const struct LoadOptions *opt, cha
     return openvino_read(path, err, errlen);
 }
 
+Graph *reader_pb_read(const char *path, const struct LoadOptions *opt, char *err, size_t errlen)
+{
+    (void)opt;
+    return tfsaved_read_pb(path, err, errlen);
+}
+
+Graph *reader_saved_model_read(const char *path, const struct LoadOptions *opt, char *err, size_t errlen)
+{
+    (void)opt;
+    return tfsaved_read_dir(path, err, errlen);
+}
+
 Graph *reader_tflite_read(const char *path, const struct LoadOptions *opt, char *err, size_t errlen)
 {
     (void)opt;

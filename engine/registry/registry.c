@@ -76,16 +76,16 @@ static const FormatInfo rows[FMT_ID_COUNT] = {
     [FMT_SAVED_MODEL] = {.name = "TensorFlow SavedModel", .argument = "saved_model", .suffix = "_saved_model",
                          .dir_output = true, .cpu = true, .gpu = true, .peer_args = "batch, int8, keras, nms",
                          .matrix_id = "TF SavedModel", .recognise = reader_saved_model_recognise,
-                         .unreadable_reason = "a TensorFlow SavedModel; yoloport writes it but does not read it "
-                                              "back: open the .tflite beside its saved_model.pb, or the model it "
-                                              "was exported from",
+                         .read = reader_saved_model_read,
+                         .source_text = "a TensorFlow SavedModel (a folder with saved_model.pb; frozen graphs of "
+                                        "the ops yoloport writes)",
                          .write = export_saved_model_stage, .write_ops = tflite_write_op_support,
                          .tool = "onnx2tf",
                          .tool_note = "onnx2tf (Python, needs TensorFlow): converts an ONNX file to a SavedModel"},
     [FMT_PB] = {.name = "TensorFlow GraphDef", .argument = "pb", .suffix = ".pb", .cpu = true, .gpu = true,
                 .peer_args = "batch", .matrix_id = "TF GraphDef", .recognise = reader_pb_recognise,
-                .unreadable_reason = "a TensorFlow GraphDef; yoloport writes it but does not read it back: open "
-                                     "the model it was exported from",
+                .read = reader_pb_read,
+                .source_text = "a frozen TensorFlow GraphDef (.pb) of the ops yoloport writes",
                 .write = export_pb_stage, .write_ops = tfjs_write_op_support,
                 .tool = "onnx2tf",
                 .tool_note = "onnx2tf (Python, needs TensorFlow) makes the SavedModel the GraphDef is frozen from"},

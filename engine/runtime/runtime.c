@@ -396,21 +396,6 @@ static int builtin_decide(const GraphMeta *meta, bool builds, LoadOptions *opt, 
     return 0;
 }
 
-/* A TF Lite file read as the source model runs: NCHW float input, float outputs, and boxes
- * (output0 of every task but classify) back in pixels from the fractions of the input size
- * the file gives, as the peer's predictor multiplies them. */
-static int tflite_as_source(Graph *g, char *err, size_t errlen)
-{
-    if (pass_tflite_runnable(g, err, errlen) != 0 || pass_sink_transposes(g, NULL, err, errlen) != 0) return -1;
-    pass_fold_pads(g, NULL);
-    const char *task = g->meta.task && *g->meta.task ? g->meta.task : "detect";
-    if (!strcmp(task, "classify") || g->n_outputs < 1 || g->tensors[g->outputs[0]].rank != 3) return 0;
-    if (g->meta.end2end || g->meta.output_layout != OUTPUT_GRID)
-        return err_set(err, errlen, "an end-to-end head's boxes in a TF Lite file are not read by this build");
-    const Tensor *in = &g->tensors[g->inputs[0]];
-    return pass_scale_boxes(g, &g->meta, (int)in->dims[2], (int)in->dims[3], false, err, errlen);
-}
-
 static RuntimeSession *builtin_open(const char *path, const RuntimeOpenOptions *o, char *err, size_t errlen)
 {
     LoadOptions lo = {.fuse = true};
@@ -438,7 +423,8 @@ static RuntimeSession *builtin_open(const char *path, const RuntimeOpenOptions *
         fixed_only = g != NULL;
     }
     if (!g) return NULL;
-    if (fid == FMT_TFLITE && tflite_as_source(g, msg, sizeof msg) != 0) {
+    bool nhwc = fid == FMT_TFLITE || fid == FMT_SAVED_MODEL || fid == FMT_PB;
+    if (nhwc && pass_nhwc_as_source(g, fid == FMT_TFLITE, msg, sizeof msg) != 0) {
         graph_free(g);
         err_set(err, errlen, "%s: the yoloport executor cannot run it: %s", path, msg);
         return NULL;
