@@ -4,8 +4,8 @@
  *              [--kernels=best|portable|avx2|avx512] [--imgsz=N]
  *   exec_bench --sgemm MACS THREADS
  *
- * MODEL is an ONNX file, a .pt checkpoint (read through model_load, fused), or a .tflite, .pb
- * or _saved_model folder (made to run as predict and val run them: pass_nhwc_as_source).  Prints one
+ * MODEL is an ONNX file, a .pt checkpoint (read through model_load, fused), or a .tflite, .pb,
+ * _saved_model or _web_model folder (made to run as predict and val run them: pass_nhwc_as_source).  Prints one
  * line "exec <model>: median <ms> ms/image (min, max) ... peak <MB>" after a warm-up run,
  * and with --layers each convolution's path, time and GFLOP/s plus the other ops' times
  * (the last profiled run).  --sgemm prints the time of one cblas_sgemm doing MACS
@@ -87,7 +87,8 @@ int main(int argc, char **argv)
     if (strstr(path, ".pt")) {
         LoadOptions lo = {.fuse = true};
         g = model_load(path, &lo, err, sizeof err);
-    } else if (strstr(path, ".tflite") || strstr(path, ".pb") || strstr(path, "_saved_model")) {
+    } else if (strstr(path, ".tflite") || strstr(path, ".pb") || strstr(path, "_saved_model") ||
+               strstr(path, "_web_model")) {
         LoadOptions lo = {.fuse = true}; /* as predict and val run them */
         g = model_load(path, &lo, err, sizeof err);
         if (g && pass_nhwc_as_source(g, false, err, sizeof err) != 0) {

@@ -117,4 +117,16 @@ int tfjs_check_dir(const char *dir, TfjsSummary *summary, char *err, size_t errl
  * error.  Recognising is all: yoloport does not read TF.js models back into the IR. */
 int tfjs_sniff(const char *path);
 
+/* ---- reading (formats/tfjs_read.c) ------------------------------------------------------
+ * A graph model read into the IR: path is the _web_model folder or its model.json; the
+ * modelTopology as a GraphDef (formats/tfsaved.h "reading": the same op set, NHWC kept), its
+ * Consts from the weights manifest (float32, int32, and the converter's uint8/uint16/float16
+ * quantisations decoded to float32), the signature's outputs in key order, metadata.yaml
+ * beside it.  NULL + "<file>: <problem>". */
+Graph *tfjs_read(const char *path, char *err, size_t errlen);
+/* The same from memory: model.json's text, every shard's bytes in manifest order, the
+ * metadata (may be NULL). */
+Graph *tfjs_read_memory(const char *json, size_t json_len, const uint8_t *weights, size_t weights_len, const char *meta,
+                        size_t meta_len, const char *name, char *err, size_t errlen);
+
 #endif

@@ -10,7 +10,7 @@
 #include "engine/core/fileio.h"
 #include "formats/tfgraph.h"
 #include "formats/tfsaved.h"
-#include "tensorflow/saved_model.pb-c.h"
+#include "formats/tfsaved_impl.h"
 
 #define TF_GRAPHDEF_PRODUCER 1286 /* a TensorFlow 2 GraphDef version: ops as TensorFlow 2 defines them */
 #define TFSAVED_MAX_FILE ((size_t)2 << 30)
@@ -48,11 +48,10 @@ static size_t type_size(TfType t)
 /* ---- JSON GraphDef -> protobuf ----------------------------------------------------------- */
 typedef struct {
     Arena *a;
-    const TfGraph *tg;
-    StrMap weights; /* Const name -> weight index */
+    const TfWeight *const *w; /* the Consts' data, found by name through weights */
+    size_t n_w;
+    StrMap weights; /* Const name -> index in w */
     Vec nodes;      /* Tensorflow__NodeDef * */
-    char *err;
-    size_t errlen;
 } Conv;
 
 static void *zalloc(Arena *a, size_t n)
@@ -90,21 +89,29 @@ static ProtobufCBinaryData b64_bytes(Arena *a, const char *s)
     return (ProtobufCBinaryData){o, out};
 }
 
+/* JSON from a file is untrusted: arrays and strings are asked for only where they are. */
+static size_t arr_len(json_object *j) { return json_object_is_type(j, json_type_array) ? json_object_array_length(j) : 0; }
+static const char *str_of(json_object *j) { return json_object_is_type(j, json_type_string) ? json_object_get_string(j) : NULL; }
+static json_object *member(json_object *j, const char *key)
+{
+    json_object *v = NULL;
+    return json_object_is_type(j, json_type_object) && json_object_object_get_ex(j, key, &v) ? v : NULL;
+}
+
 static Tensorflow__TensorShapeProto *shape_from_json(Arena *a, json_object *j)
 {
     Tensorflow__TensorShapeProto *s = zalloc(a, sizeof *s);
     tensorflow__tensor_shape_proto__init(s);
-    json_object *dim;
-    if (j && json_object_object_get_ex(j, "dim", &dim)) {
-        size_t n = json_object_array_length(dim);
+    json_object *dim = member(j, "dim");
+    if (dim) {
+        size_t n = arr_len(dim);
         s->n_dim = n;
         s->dim = zalloc(a, sizeof(*s->dim) * (n ? n : 1));
         for (size_t i = 0; i < n; i++) {
             Tensorflow__TensorShapeProto__Dim *d = zalloc(a, sizeof *d);
             tensorflow__tensor_shape_proto__dim__init(d);
-            json_object *size;
-            if (json_object_object_get_ex(json_object_array_get_idx(dim, i), "size", &size))
-                d->size = json_object_get_int64(size);
+            json_object *size = member(json_object_array_get_idx(dim, i), "size");
+            if (size) d->size = json_object_get_int64(size);
             s->dim[i] = d;
         }
     }
@@ -116,12 +123,10 @@ static Tensorflow__TensorProto *tensor_of(Conv *c, json_object *j, const char *n
 {
     Tensorflow__TensorProto *t = zalloc(c->a, sizeof *t);
     tensorflow__tensor_proto__init(t);
-    json_object *dt, *sh;
-    t->dtype = json_object_object_get_ex(j, "dtype", &dt) ? type_of_name(json_object_get_string(dt))
-                                                          : TENSORFLOW__DATA_TYPE__DT_INVALID;
-    t->tensor_shape = shape_from_json(c->a, json_object_object_get_ex(j, "tensorShape", &sh) ? sh : NULL);
+    t->dtype = type_of_name(str_of(member(j, "dtype")));
+    t->tensor_shape = shape_from_json(c->a, member(j, "tensorShape"));
     int wi = strmap_get(&c->weights, node);
-    const TfWeight *w = wi >= 0 ? tfgraph_weight(c->tg, (size_t)wi) : NULL;
+    const TfWeight *w = wi >= 0 && (size_t)wi < c->n_w ? c->w[wi] : NULL;
     if (w) {
         t->tensor_content.len = w->nbytes;
         t->tensor_content.data = w->data;
@@ -134,51 +139,51 @@ static Tensorflow__AttrValue *attr_of(Conv *c, json_object *v, const char *node)
     Tensorflow__AttrValue *av = zalloc(c->a, sizeof *av);
     tensorflow__attr_value__init(av);
     json_object *x;
-    if (json_object_object_get_ex(v, "s", &x)) {
+    if ((x = member(v, "s"))) {
         av->value_case = TENSORFLOW__ATTR_VALUE__VALUE_S;
-        av->s = b64_bytes(c->a, json_object_get_string(x));
-    } else if (json_object_object_get_ex(v, "i", &x)) {
+        av->s = b64_bytes(c->a, str_of(x));
+    } else if ((x = member(v, "i"))) {
         av->value_case = TENSORFLOW__ATTR_VALUE__VALUE_I;
         av->i = json_object_get_int64(x);
-    } else if (json_object_object_get_ex(v, "f", &x)) {
+    } else if ((x = member(v, "f"))) {
         av->value_case = TENSORFLOW__ATTR_VALUE__VALUE_F;
         av->f = (float)json_object_get_double(x);
-    } else if (json_object_object_get_ex(v, "b", &x)) {
+    } else if ((x = member(v, "b"))) {
         av->value_case = TENSORFLOW__ATTR_VALUE__VALUE_B;
         av->b = json_object_get_boolean(x);
-    } else if (json_object_object_get_ex(v, "type", &x)) {
+    } else if ((x = member(v, "type"))) {
         av->value_case = TENSORFLOW__ATTR_VALUE__VALUE_TYPE;
-        av->type = type_of_name(json_object_get_string(x));
-    } else if (json_object_object_get_ex(v, "shape", &x)) {
+        av->type = type_of_name(str_of(x));
+    } else if ((x = member(v, "shape"))) {
         av->value_case = TENSORFLOW__ATTR_VALUE__VALUE_SHAPE;
         av->shape = shape_from_json(c->a, x);
-    } else if (json_object_object_get_ex(v, "tensor", &x)) {
+    } else if ((x = member(v, "tensor"))) {
         av->value_case = TENSORFLOW__ATTR_VALUE__VALUE_TENSOR;
         av->tensor = tensor_of(c, x, node);
-    } else if (json_object_object_get_ex(v, "list", &x)) {
+    } else if ((x = member(v, "list"))) {
         av->value_case = TENSORFLOW__ATTR_VALUE__VALUE_LIST;
         Tensorflow__AttrValue__ListValue *l = zalloc(c->a, sizeof *l);
         tensorflow__attr_value__list_value__init(l);
         json_object *arr;
-        if (json_object_object_get_ex(x, "i", &arr)) {
-            l->n_i = json_object_array_length(arr);
+        if ((arr = member(x, "i"))) {
+            l->n_i = arr_len(arr);
             l->i = zalloc(c->a, sizeof(int64_t) * (l->n_i ? l->n_i : 1));
             for (size_t k = 0; k < l->n_i; k++) l->i[k] = json_object_get_int64(json_object_array_get_idx(arr, k));
         }
-        if (json_object_object_get_ex(x, "s", &arr)) {
-            l->n_s = json_object_array_length(arr);
+        if ((arr = member(x, "s"))) {
+            l->n_s = arr_len(arr);
             l->s = zalloc(c->a, sizeof(ProtobufCBinaryData) * (l->n_s ? l->n_s : 1));
-            for (size_t k = 0; k < l->n_s; k++) l->s[k] = b64_bytes(c->a, json_object_get_string(json_object_array_get_idx(arr, k)));
+            for (size_t k = 0; k < l->n_s; k++) l->s[k] = b64_bytes(c->a, str_of(json_object_array_get_idx(arr, k)));
         }
-        if (json_object_object_get_ex(x, "f", &arr)) {
-            l->n_f = json_object_array_length(arr);
+        if ((arr = member(x, "f"))) {
+            l->n_f = arr_len(arr);
             l->f = zalloc(c->a, sizeof(float) * (l->n_f ? l->n_f : 1));
             for (size_t k = 0; k < l->n_f; k++) l->f[k] = (float)json_object_get_double(json_object_array_get_idx(arr, k));
         }
-        if (json_object_object_get_ex(x, "type", &arr)) {
-            l->n_type = json_object_array_length(arr);
+        if ((arr = member(x, "type"))) {
+            l->n_type = arr_len(arr);
             l->type = zalloc(c->a, sizeof(TfType) * (l->n_type ? l->n_type : 1));
-            for (size_t k = 0; k < l->n_type; k++) l->type[k] = type_of_name(json_object_get_string(json_object_array_get_idx(arr, k)));
+            for (size_t k = 0; k < l->n_type; k++) l->type[k] = type_of_name(str_of(json_object_array_get_idx(arr, k)));
         }
         av->list = l;
     }
@@ -215,18 +220,22 @@ static void add_attr(Conv *c, Tensorflow__NodeDef *n, const char *key, Tensorflo
     n->attr = at;
 }
 
-/* A node of the JSON graph as TensorFlow writes it: fused convolutions split in two. */
-static void convert_node(Conv *c, json_object *jn)
+/* A node of the JSON graph as TensorFlow writes it: fused convolutions split in two.  -1
+ * when the node has no name or op, or its inputs are not strings. */
+static int convert_node(Conv *c, json_object *jn)
 {
-    const char *name = json_object_get_string(json_object_object_get(jn, "name"));
-    const char *op = json_object_get_string(json_object_object_get(jn, "op"));
-    json_object *inputs = json_object_object_get(jn, "input"), *attrs = json_object_object_get(jn, "attr");
-    size_t nin = inputs ? json_object_array_length(inputs) : 0;
+    const char *name = str_of(member(jn, "name")), *op = str_of(member(jn, "op"));
+    json_object *inputs = member(jn, "input"), *attrs = member(jn, "attr");
+    if (!name || !op) return -1;
+    if (attrs && !json_object_is_type(attrs, json_type_object)) attrs = NULL;
+    size_t nin = arr_len(inputs);
+    for (size_t i = 0; i < nin; i++)
+        if (!str_of(json_object_array_get_idx(inputs, i))) return -1;
     const char *plain = !strcmp(op, "_FusedConv2D") ? "Conv2D" : !strcmp(op, "FusedDepthwiseConv2dNative") ? "DepthwiseConv2dNative" : NULL;
-    if (plain && nin == 3) {
+    if (plain && nin == 3 && attrs) {
         const char *conv_name = arena_printf(c->a, "%s/%s", name, plain);
         Tensorflow__NodeDef *conv = new_node(c, conv_name, plain);
-        for (size_t i = 0; i < 2; i++) add_input(c, conv, json_object_get_string(json_object_array_get_idx(inputs, i)));
+        for (size_t i = 0; i < 2; i++) add_input(c, conv, str_of(json_object_array_get_idx(inputs, i)));
         json_object_object_foreach(attrs, key, val)
         {
             if (!strcmp(key, "num_args") || !strcmp(key, "fused_ops") || !strcmp(key, "epsilon") ||
@@ -236,23 +245,25 @@ static void convert_node(Conv *c, json_object *jn)
         }
         Tensorflow__NodeDef *bias = new_node(c, name, "BiasAdd");
         add_input(c, bias, conv_name);
-        add_input(c, bias, json_object_get_string(json_object_array_get_idx(inputs, 2)));
-        json_object *t = json_object_object_get(attrs, "T"), *df = json_object_object_get(attrs, "data_format");
+        add_input(c, bias, str_of(json_object_array_get_idx(inputs, 2)));
+        json_object *t = member(attrs, "T"), *df = member(attrs, "data_format");
         if (t) add_attr(c, bias, "T", attr_of(c, t, name));
         if (df) add_attr(c, bias, "data_format", attr_of(c, df, name));
-        return;
+        return 0;
     }
     Tensorflow__NodeDef *n = new_node(c, name, op);
-    for (size_t i = 0; i < nin; i++) add_input(c, n, json_object_get_string(json_object_array_get_idx(inputs, i)));
+    for (size_t i = 0; i < nin; i++) add_input(c, n, str_of(json_object_array_get_idx(inputs, i)));
     if (attrs) {
         json_object_object_foreach(attrs, key, val) add_attr(c, n, key, attr_of(c, val, name));
     }
+    return 0;
 }
 
-static Tensorflow__GraphDef *graphdef_of(Conv *c)
+static Tensorflow__GraphDef *graphdef_of(Conv *c, json_object *nodes)
 {
-    json_object *nodes = tfgraph_nodes(c->tg);
-    for (size_t i = 0; i < json_object_array_length(nodes); i++) convert_node(c, json_object_array_get_idx(nodes, i));
+    size_t nn = arr_len(nodes);
+    for (size_t i = 0; i < nn; i++)
+        if (convert_node(c, json_object_array_get_idx(nodes, i)) != 0) return NULL;
     Tensorflow__GraphDef *gd = zalloc(c->a, sizeof *gd);
     tensorflow__graph_def__init(gd);
     gd->n_node = c->nodes.len;
@@ -261,6 +272,20 @@ static Tensorflow__GraphDef *graphdef_of(Conv *c)
     tensorflow__version_def__init(v);
     v->producer = TF_GRAPHDEF_PRODUCER;
     gd->versions = v;
+    return gd;
+}
+
+Tensorflow__GraphDef *tfsaved_graphdef_from_json(Arena *a, json_object *nodes, const TfWeight *const *w, size_t n_w,
+                                                 Vec *keep)
+{
+    Conv c = {.a = a, .w = w, .n_w = n_w};
+    c.weights.arena = a;
+    for (size_t i = 0; i < n_w; i++)
+        if (w[i] && w[i]->name) strmap_put(&c.weights, w[i]->name, (int)i);
+    Tensorflow__GraphDef *gd = graphdef_of(&c, nodes);
+    strmap_free(&c.weights);
+    if (!gd) vec_free(&c.nodes);
+    else *keep = c.nodes;
     return gd;
 }
 
@@ -281,10 +306,20 @@ static void summarise(const Tensorflow__GraphDef *gd, TfSavedSummary *sum)
 }
 
 typedef struct {
-    Conv c;
     Tensorflow__GraphDef *gd;
     TfGraph *tg;
+    const TfWeight **w;
+    Arena *a;
+    Vec nodes;
 } Built;
+
+static void built_free(Built *b)
+{
+    vec_free(&b->nodes);
+    arena_free(b->a);
+    free(b->w);
+    tfgraph_free(b->tg);
+}
 
 static int build(Built *b, const Graph *g, const TfjsOptions *opt, char *err, size_t errlen)
 {
@@ -292,19 +327,16 @@ static int build(Built *b, const Graph *g, const TfjsOptions *opt, char *err, si
     memset(b, 0, sizeof *b);
     b->tg = tfgraph_lower(g, &o, err, errlen);
     if (!b->tg) return -1;
-    b->c = (Conv){.a = arena_new(), .tg = b->tg, .err = err, .errlen = errlen};
-    b->c.weights.arena = b->c.a;
-    for (size_t i = 0; i < tfgraph_n_weights(b->tg); i++) strmap_put(&b->c.weights, tfgraph_weight(b->tg, i)->name, (int)i);
-    b->gd = graphdef_of(&b->c);
+    size_t n = tfgraph_n_weights(b->tg);
+    b->w = xcalloc(n ? n : 1, sizeof *b->w);
+    for (size_t i = 0; i < n; i++) b->w[i] = tfgraph_weight(b->tg, i);
+    b->a = arena_new();
+    b->gd = tfsaved_graphdef_from_json(b->a, tfgraph_nodes(b->tg), b->w, n, &b->nodes);
+    if (!b->gd) { /* the lowering's own graph: cannot happen unless it is broken */
+        built_free(b);
+        return err_set(err, errlen, "the TensorFlow graph of the model is malformed");
+    }
     return 0;
-}
-
-static void built_free(Built *b)
-{
-    vec_free(&b->c.nodes);
-    strmap_free(&b->c.weights);
-    arena_free(b->c.a);
-    tfgraph_free(b->tg);
 }
 
 uint8_t *tfsaved_graphdef_buffer(const Graph *g, const TfjsOptions *opt, size_t *len, char *err, size_t errlen)
@@ -359,7 +391,7 @@ int tfsaved_write_dir(const Graph *g, const TfjsOptions *opt, const char *dir, T
 {
     Built b;
     if (build(&b, g, opt, err, errlen)) return -1;
-    Arena *a = b.c.a;
+    Arena *a = b.a;
     json_object *sig = tfgraph_signature(b.tg), *sin = json_object_object_get(sig, "inputs"),
                 *sout = json_object_object_get(sig, "outputs");
     Tensorflow__SignatureDef *sd = zalloc(a, sizeof *sd);

@@ -24,7 +24,7 @@
 #include "engine/core/membudget.h"
 #include "formats/openvino.h"
 #include "formats/tfsaved.h"
-#include "tensorflow/saved_model.pb-c.h"
+#include "formats/tfsaved_impl.h"
 
 #define TF_READ_MAX_FILE ((size_t)2 << 30)
 #define TF_READ_MAX_NODES 200000
@@ -829,7 +829,7 @@ static void rd_free(Rd *r)
     strmap_free(&r->modules);
 }
 
-static Graph *read_graphdef(const Tensorflow__GraphDef *gd, const char *const *outputs, int n_outputs, FormatId fmt,
+Graph *tfsaved_read_graphdef(const Tensorflow__GraphDef *gd, const char *const *outputs, int n_outputs, FormatId fmt,
                             const char *name, const char *meta, size_t meta_len, char *err, size_t errlen)
 {
     Rd r;
@@ -865,7 +865,7 @@ Graph *tfsaved_read_pb_buffer(const uint8_t *buf, size_t len, const char *name, 
         err_set(err, errlen, "%s: not a GraphDef (the protobuf does not parse)", name);
         return NULL;
     }
-    Graph *g = read_graphdef(gd, NULL, 0, FMT_PB, name, NULL, 0, err, errlen);
+    Graph *g = tfsaved_read_graphdef(gd, NULL, 0, FMT_PB, name, NULL, 0, err, errlen);
     tensorflow__graph_def__free_unpacked(gd, NULL);
     return g;
 }
@@ -914,7 +914,7 @@ Graph *tfsaved_read_saved_model_buffer(const uint8_t *buf, size_t len, const cha
             qsort(o, sd->n_outputs, sizeof *o, key_cmp);
             const char **names = xmalloc(sizeof(char *) * sd->n_outputs);
             for (size_t i = 0; i < sd->n_outputs; i++) names[i] = o[i]->value->name;
-            g = read_graphdef(mg->graph_def, names, (int)sd->n_outputs, FMT_SAVED_MODEL, name, meta, meta_len, err, errlen);
+            g = tfsaved_read_graphdef(mg->graph_def, names, (int)sd->n_outputs, FMT_SAVED_MODEL, name, meta, meta_len, err, errlen);
             free(names);
         }
         free(o);

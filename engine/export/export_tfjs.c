@@ -6,8 +6,9 @@
  * for structure (model.json parses as a graph model, every node's inputs exist, every Const
  * has its manifest entry, the manifest's byte count equals the shards' sizes, the signature's
  * tensors exist, metadata.yaml parses); only then does the directory replace any previous
- * export of that name.  There is no TF.js runtime in this build, so the numeric check against
- * the source is reported as skipped; the end-to-end tests run the model in TF.js.
+ * export of that name.  The numbers: the model is read back (formats/tfjs_read.c) and run in
+ * our executor against the source (uint8 weight storage: structure only); the end-to-end
+ * tests also run it in TF.js.
  *
  * Arguments: batch; half (float16 weight storage, the converter's --quantize_float16); int8
  * (uint8 weight storage, the converter's --quantize_uint8: per-tensor affine quantisation of
@@ -96,7 +97,7 @@ int export_tfjs_stage(struct ExportCtx *ctx, char *err, size_t errlen)
     const ExportArgs *a = ctx->args;
     Job *job = ctx->job;
     ExportStage st;
-    export_stage_begin(&st, ctx, "TensorFlow.js", false);
+    export_stage_begin(&st, ctx, "TensorFlow.js", !(a->int8 && !a->half));
     export_stage_log_start(&st, "tensorflowjs yoloport-%s", YOLOPORT_VERSION);
     if (a->half)
         job_log(job, JOB_LOG_INFO, "%s half=True: float16 weight storage, as the converter's --quantize_float16",
@@ -160,21 +161,41 @@ int export_tfjs_stage(struct ExportCtx *ctx, char *err, size_t errlen)
         job_log(job, JOB_LOG_INFO, "%s structure check %s passed: %s", st.prefix, check_status_mark(CHECK_PASSED),
                 detail);
     }
-    if (a->verify)
-        export_stage_numeric_skipped(&st, "this build has no TF.js runtime to run the model in (the structure is "
-                                          "checked; tests/node/run_tfjs.js runs it in TF.js)");
-    else
+    /* 3. the numbers: the model read back (formats/tfjs_read.c) as predict and val run it */
+    CheckStatus cs = CHECK_SKIPPED;
+    double worst = -1;
+    if (a->verify && !opt.int8) {
+        Graph *back = tfjs_read(st.temp_dir, msg, sizeof msg);
+        if (!back || pass_nhwc_as_source(back, false, msg, sizeof msg) != 0) {
+            graph_free(back);
+            export_stage_name_output(&st, st.temp_dir, msg, sizeof msg);
+            char why[1200];
+            snprintf(why, sizeof why, "%s: the written model does not read back: %s", ctx->out_path, msg);
+            report_add_check(ctx->report, "numeric", CHECK_FAILED, -1, 0, why);
+            err_set(err, errlen, "%s", why);
+            goto out;
+        }
+        cs = export_stage_numeric(&st, back, "images",
+                                  opt.half ? "the TF.js model read back in our executor (float16 weights)"
+                                           : "the TF.js model read back in our executor",
+                                  &worst, err, errlen);
+        graph_free(back);
+        if (cs == CHECK_FAILED) goto out;
+    } else if (a->verify) {
+        export_stage_numeric_skipped(&st, "uint8 weight storage is checked for structure only (the weights are "
+                                          "8-bit approximations of the source's); tests/node/run_tfjs.js runs it in TF.js");
+    } else {
         report_add_check(ctx->report, "numeric", CHECK_SKIPPED, -1, 0, "verify=False");
+    }
 
     /* the converter's uint8 is a storage format: TF.js dequantises the weights at load and
      * computes in float, so the precision is named as that, not as INT8 inference */
     if (opt.int8 && prec.bytes_i8 > 0) snprintf(prec.text, sizeof prec.text, "uint8 weights, float compute");
 
-    /* 3. into place: an earlier export of the same name is replaced only now */
+    /* 4. into place: an earlier export of the same name is replaced only now */
     if (export_stage_cancelled(&st, err, errlen)) goto out;
     if (export_stage_commit_dir(&st, err, errlen) != 0) goto out;
-    /* the structure is checked, but nothing ran the model: the artifact is not "passed" */
-    export_stage_done(&st, CHECK_SKIPPED, &prec, -1);
+    export_stage_done(&st, cs, &prec, worst);
     rc = 0;
 
 out:

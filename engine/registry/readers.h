@@ -27,6 +27,7 @@ Graph *reader_onnx_read(const char *path, const struct LoadOptions *opt, char *e
 Graph *reader_openvino_read(const char *path, const struct LoadOptions *opt, char *err, size_t errlen);
 Graph *reader_pb_read(const char *path, const struct LoadOptions *opt, char *err, size_t errlen);
 Graph *reader_saved_model_read(const char *path, const struct LoadOptions *opt, char *err, size_t errlen);
+Graph *reader_tfjs_read(const char *path, const struct LoadOptions *opt, char *err, size_t errlen);
 Graph *reader_tflite_read(const char *path, const struct LoadOptions *opt, char *err, size_t errlen);
 Graph *reader_mnn_read(const char *path, const struct LoadOptions *opt, char *err, size_t errlen);
 Graph *reader_ncnn_read(const char *path, const struct LoadOptions *opt, char *err, size_t errlen);

@@ -423,7 +423,7 @@ static RuntimeSession *builtin_open(const char *path, const RuntimeOpenOptions *
         fixed_only = g != NULL;
     }
     if (!g) return NULL;
-    bool nhwc = fid == FMT_TFLITE || fid == FMT_SAVED_MODEL || fid == FMT_PB;
+    bool nhwc = fid == FMT_TFLITE || fid == FMT_SAVED_MODEL || fid == FMT_PB || fid == FMT_TFJS;
     if (nhwc && pass_nhwc_as_source(g, fid == FMT_TFLITE, msg, sizeof msg) != 0) {
         graph_free(g);
         err_set(err, errlen, "%s: the yoloport executor cannot run it: %s", path, msg);

@@ -9,7 +9,7 @@ out=$("$BIN" info "$web/yolov8n_web_model" 2>&1); rc=$?
 check "open: a TF.js web model is recognised, not read" sh -c '[ "$1" -eq 1 ] && echo "$2" | grep -q "yolov8n_web_model: a TensorFlow.js graph model; yoloport writes TF.js but does not read it back"' _ "$rc" "$out"
 rm -rf "$web"
 # TF Lite is read: tensors, types, quantisation parameters, operator counts, the peer's metadata;
-# a GraphDef and a SavedModel are recognised and named, not read
+# a GraphDef and a SavedModel are read too (their graphs, the SavedModel's metadata.yaml)
 tf=$(mktemp -d)
 (cd "$tf" && "$BIN" export model=yolov8n.yaml format=tflite imgsz=64 half=True verify=False >/dev/null 2>&1 &&
     "$BIN" export model=yolov8n.yaml format=pb imgsz=64 verify=False >/dev/null 2>&1)
@@ -19,9 +19,9 @@ check "open: a TF Lite file: operator counts, float16 tensors, stored weights" s
 out=$("$BIN" info tests/fuzz/corpus/fuzz_tflite/int8_per_axis.tflite 2>&1); rc=$?
 check "open: a TF Lite file: quantisation parameters" sh -c '[ "$1" -eq 0 ] && echo "$2" | grep -q "tflite.quantization: q: scale 0.5 zero_point 1 (+3 more along axis 0)"' _ "$rc" "$out"
 out=$("$BIN" info "$tf/yolov8n_saved_model" 2>&1); rc=$?
-check "open: a SavedModel is recognised, not read" sh -c '[ "$1" -eq 1 ] && echo "$2" | grep -q "a TensorFlow SavedModel; yoloport writes it but does not read it back"' _ "$rc" "$out"
+check "open: a SavedModel is read: its input, its shapes inferred, the task from metadata.yaml" sh -c '[ "$1" -eq 0 ] && echo "$2" | grep -q "^source: *saved_model" && echo "$2" | grep -q "^input: *images \[1, 64, 64, 3\] float32" && echo "$2" | grep -q "^output: *Identity \[1, 84, 84\] float32" && echo "$2" | grep -q "^task: *detect"' _ "$rc" "$out"
 out=$("$BIN" info "$tf/yolov8n.pb" 2>&1); rc=$?
-check "open: a GraphDef is recognised, not read" sh -c '[ "$1" -eq 1 ] && echo "$2" | grep -q "yolov8n.pb: a TensorFlow GraphDef; yoloport writes it but does not read it back"' _ "$rc" "$out"
+check "open: a GraphDef is read: its input, its shapes inferred, its convolutions" sh -c '[ "$1" -eq 0 ] && echo "$2" | grep -q "^source: *pb" && echo "$2" | grep -q "^input: *images \[1, 64, 64, 3\] float32" && echo "$2" | grep -q "^output: *Identity \[1, 84, 84\] float32" && echo "$2" | grep -q "^ops: .*Conv 64"' _ "$rc" "$out"
 head -c 5000 "$tf/yolov8n_saved_model/yolov8n_float16.tflite" >"$tf/cut.tflite"
 out=$("$BIN" info "$tf/cut.tflite" 2>&1); rc=$?
 check "open: a truncated TF Lite file is refused, naming it" sh -c '[ "$1" -ne 0 ] && echo "$2" | grep -q "cut.tflite: malformed TF Lite flatbuffer"' _ "$rc" "$out"

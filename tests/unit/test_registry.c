@@ -393,7 +393,8 @@ static void test_generated_lists(void)
     EXPECT_EQ_STR(registry_writable_text(), "torchscript, onnx, openvino, saved_model, pb, tflite, tfjs, mnn or ncnn");
     EXPECT_EQ_STR(registry_sources_text(),
                   "an Ultralytics checkpoint (.pt), an ONNX file (.onnx), an OpenVINO IR (an .xml with its .bin, "
-                  "or their _openvino_model folder), a TensorFlow Lite model (.tflite), an MNN model (.mnn), an ncnn "
+                  "or their _openvino_model folder), a TensorFlow SavedModel (a _saved_model folder), a frozen "
+                  "TensorFlow GraphDef (.pb), a TensorFlow Lite model (.tflite), an MNN model (.mnn), an ncnn "
                   "model (a .param with its .bin, or their _ncnn_model folder) or a model config (yolov8n.yaml, "
                   "built in)");
     char *man = NULL;
