@@ -182,9 +182,11 @@ check ov_cfg_in_cwd test -f "$T/cwd/yolov8n_openvino_model/yolov8n.xml"
 
 # ========================================================================= TensorFlow.js
 have_tfjs() { command -v node >/dev/null 2>&1 && [ -d "$ROOT/tests/node/node_modules/@tensorflow/tfjs" ]; }
-expect_tfjs_ok() { # NAME: exit 0, the structure check passed, success line, no temporaries
-    if [ "$rc" -eq 0 ] && out_has "$1" "TensorFlow.js: structure check ✅ passed" &&
-        out_has "$1" "TensorFlow.js: export success" && ! out_has "$1" "TensorFlow.js: export success ✅" && no_temps; then pass "$1"; else fail "$1" "exit $rc"; show "$1"; fi
+expect_tfjs_ok() { # NAME [unchecked]: exit 0, the structure check passed, success line (✅ when the
+    # model read back ran against the source; not with uint8 weights), no temporaries
+    if [ "$rc" -eq 0 ] && out_has "$1" "TensorFlow.js: structure check ✅ passed" && out_has "$1" "TensorFlow.js: export success" &&
+        { if [ "${2:-}" = unchecked ]; then ! out_has "$1" "TensorFlow.js: export success ✅"; else out_has "$1" "TensorFlow.js: export success ✅"; fi; } &&
+        no_temps; then pass "$1"; else fail "$1" "exit $rc"; show "$1"; fi
 }
 TJ_PY='
 import sys, yaml
@@ -200,9 +202,9 @@ if need_shared; then
     run tfjs "$REL" model=../m/yolov8n.pt format=tfjs
     expect_tfjs_ok tfjs
     check tfjs_log_start grep -qE "^TensorFlow.js: starting export with tensorflowjs yoloport-[0-9.]+\.\.\.$" "$T/tfjs.out"
-    # its numeric check did not run here: never shown as passed
-    check tfjs_log_success grep -qE "^TensorFlow.js: export success – [0-9]+\.[0-9]s, saved as '\.\./m/yolov8n_web_model' \(12\.[0-9] MB\): written, not checked against the source" "$T/tfjs.out"
-    check tfjs_numeric_says_skipped grep -qF "TensorFlow.js: check against the source – skipped: this build has no TF.js runtime" "$T/tfjs.out"
+    # its numeric check: the model read back (formats/tfjs_read.c) in our executor
+    check tfjs_log_success grep -qE "^TensorFlow.js: export success ✅ [0-9]+\.[0-9]s, saved as '\.\./m/yolov8n_web_model' \(12\.[0-9] MB\)$" "$T/tfjs.out"
+    check tfjs_numeric_ran grep -qF "TensorFlow.js: check against the source ✅ passed: the TF.js model read back in our executor: output0 max |Δ| 0 " "$T/tfjs.out"
     check tfjs_files test -f "$T/m/yolov8n_web_model/model.json" -a -f "$T/m/yolov8n_web_model/group1-shard4of4.bin" \
         -a ! -e "$T/m/yolov8n_web_model/group1-shard5of4.bin" -a -f "$T/m/yolov8n_web_model/metadata.yaml"
     if $PY -c 'import yaml' 2>/dev/null; then
@@ -218,7 +220,8 @@ if need_shared; then
     expect_tfjs_ok tfjs_half
     check tfjs_half_report grep -qE "^  \.\./m/yolov8n_web_model +TensorFlow.js +mixed \(fp32 [0-9]+%, fp16 9[0-9]%\) +6\.[0-9] MB" "$T/tfjs_half.out"
     run tfjs_int8 "$REL" model=../m/yolov8n.pt format=tfjs int8=True
-    expect_tfjs_ok tfjs_int8
+    expect_tfjs_ok tfjs_int8 unchecked
+    check tfjs_int8_says_structure_only grep -qF "check against the source – skipped: uint8 weight storage is checked for structure only" "$T/tfjs_int8.out"
     # uint8 storage that TF.js dequantises at load: named as it computes
     check tfjs_int8_report grep -qE "^  \.\./m/yolov8n_web_model +TensorFlow.js +uint8 weights, float compute +3\.[0-9] MB" "$T/tfjs_int8.out"
     refused tfjs_nms_refused "nms=True is not available for TensorFlow.js in this build" "$T/m/yolov8n_web_model" \

@@ -6,7 +6,7 @@ case "$BIN" in /*) ;; *) BIN="$PWD/$BIN" ;; esac
 web=$(mktemp -d)
 (cd "$web" && "$BIN" export model=yolov8n.yaml format=tfjs imgsz=64 verify=False >/dev/null 2>&1)
 out=$("$BIN" info "$web/yolov8n_web_model" 2>&1); rc=$?
-check "open: a TF.js web model is recognised, not read" sh -c '[ "$1" -eq 1 ] && echo "$2" | grep -q "yolov8n_web_model: a TensorFlow.js graph model; yoloport writes TF.js but does not read it back"' _ "$rc" "$out"
+check "open: a TF.js web model is read: its input, its shapes inferred, the task from metadata.yaml" sh -c '[ "$1" -eq 0 ] && echo "$2" | grep -q "^source: *tfjs" && echo "$2" | grep -q "^input: *images \[1, 64, 64, 3\] float32" && echo "$2" | grep -q "^output: *Identity \[1, 84, 84\] float32" && echo "$2" | grep -q "^task: *detect"' _ "$rc" "$out"
 rm -rf "$web"
 # TF Lite is read: tensors, types, quantisation parameters, operator counts, the peer's metadata;
 # a GraphDef and a SavedModel are read too (their graphs, the SavedModel's metadata.yaml)

@@ -394,7 +394,8 @@ static void test_generated_lists(void)
     EXPECT_EQ_STR(registry_sources_text(),
                   "an Ultralytics checkpoint (.pt), an ONNX file (.onnx), an OpenVINO IR (an .xml with its .bin, "
                   "or their _openvino_model folder), a TensorFlow SavedModel (a _saved_model folder), a frozen "
-                  "TensorFlow GraphDef (.pb), a TensorFlow Lite model (.tflite), an MNN model (.mnn), an ncnn "
+                  "TensorFlow GraphDef (.pb), a TensorFlow Lite model (.tflite), a TensorFlow.js graph model (a "
+                  "_web_model folder or its model.json), an MNN model (.mnn), an ncnn "
                   "model (a .param with its .bin, or their _ncnn_model folder) or a model config (yolov8n.yaml, "
                   "built in)");
     char *man = NULL;
