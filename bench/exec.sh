@@ -5,7 +5,8 @@
 # yolov8n: <= 1.0), the executor's peak memory, the sgemm floor (one cblas_sgemm with
 # yolov8n's multiply-adds on the same threads), the whole-process time of a half=True
 # export of yolov8n (target: under 250 ms on 2 cores) with the time of its check, and the
-# path, time and GFLOP/s of every yolov8n convolution.  The two runtimes alternate for
+# path, time and GFLOP/s of every yolov8n convolution; and yolov8n's TF Lite, GraphDef and
+# TF.js files in our executor against its ONNX.  The two runtimes alternate for
 # ROUNDS rounds of RUNS timed runs; each prints the median of its round medians (a shared
 # machine's noise lands on both).
 #   sh bench/exec.sh [runs] [threads] [rounds]
@@ -63,6 +64,28 @@ done
 if [ -n "${macs:-}" ]; then
     floor=$("$tmp/exec_bench" --sgemm "$(awk -v g="$macs" 'BEGIN { printf "%.0f", g * 1e9 }')" "$THREADS" | field median)
     echo "sgemm floor: yolov8n's $macs GMACs in one cblas_sgemm on $THREADS threads: $floor ms; ours / floor = $(awk -v a="$n_ours" -v b="$floor" 'BEGIN { printf "%.2f", a / b }')"
+fi
+
+# yolov8n's TensorFlow files (NHWC graphs read back: Transposes sunk, Pads folded) in our
+# executor against its ONNX, alternating rounds
+if [ -f "$tmp/yolov8n/yolov8n.onnx" ]; then
+    (cd "$tmp/yolov8n" && "$BIN" export model=yolov8n.pt format=tflite verify=False >/dev/null 2>&1 &&
+        "$BIN" export model=yolov8n.pt format=pb verify=False >/dev/null 2>&1 &&
+        "$BIN" export model=yolov8n.pt format=tfjs verify=False >/dev/null 2>&1) || echo "yolov8n: a TensorFlow export failed"
+    for f in yolov8n_saved_model/yolov8n_float32.tflite yolov8n.pb yolov8n_web_model; do
+        [ -e "$tmp/yolov8n/$f" ] || continue
+        : >"$tmp/tf"
+        : >"$tmp/onnx"
+        r=0
+        while [ $r -lt "$ROUNDS" ]; do
+            "$tmp/exec_bench" "$tmp/yolov8n/$f" "$RUNS" "$THREADS" | field median >>"$tmp/tf"
+            "$tmp/exec_bench" "$tmp/yolov8n/yolov8n.onnx" "$RUNS" "$THREADS" | field median >>"$tmp/onnx"
+            r=$((r + 1))
+        done
+        a=$(median <"$tmp/tf")
+        b=$(median <"$tmp/onnx")
+        echo "yolov8n $f in our executor: $a ms/image; its ONNX $b ms; ratio $(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", a / b }')"
+    done
 fi
 
 # the half=True export of yolov8n, whole process: median of 5 (one warm-up), and its check

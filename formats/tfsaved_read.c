@@ -405,19 +405,39 @@ static int rd_deconv(Rd *r, int i, const int *in, int nin, int y)
     int64_t st[2], dl[2];
     if (hw_attr(r, n, "strides", st, true) || hw_attr(r, n, "dilations", dl, false)) return -1;
     if (dl[0] != 1 || dl[1] != 1) return fail(r, "dilated transposed convolutions are not read");
+    char pad[16];
+    attr_s(n, "padding", pad, sizeof pad);
+    int64_t top = 0, left = 0;
+    if (!strcmp(pad, "EXPLICIT")) {
+        int64_t p[8];
+        if (attr_ints(n, "explicit_paddings", p, 8) != 8 || p[0] || p[1] || p[6] || p[7])
+            return fail(r, "explicit_paddings must be [0, 0, top, bottom, left, right, 0, 0]");
+        if (p[2] < 0 || p[4] < 0 || p[2] > 4096 || p[4] > 4096) return fail(r, "explicit_paddings must be in 0..4096");
+        top = p[2], left = p[4];
+    } else if (strcmp(pad, "SAME") && strcmp(pad, "VALID")) {
+        return fail(r, "padding '%s' (VALID, SAME or EXPLICIT are read)", pad);
+    }
     int xn = transpose(r, arena_printf(r->g->arena, "%s/to_nchw", n->name), in[2], TO_NCHW);
     int t = act(r, arena_printf(r->g->arena, "%s/nchw", n->name), 4);
     int ins[3] = {xn, w, b};
     int ni = node(r, OP_CONV_TRANSPOSE, n->name, ins, b >= 0 ? 3 : 2, &t, 1);
     node_set_ints(r->g, ni, "strides", st, 2);
     node_set_ints(r->g, ni, "kernel_shape", (int64_t[]){kh, kw}, 2);
-    char pad[16];
-    attr_s(n, "padding", pad, sizeof pad);
     if (!strcmp(pad, "SAME")) {
         node_set_string(r->g, ni, "auto_pad", "SAME_UPPER");
         node_set_ints(r->g, ni, "output_shape", (int64_t[]){os[1], os[2]}, 2);
-    } else if (set_padding(r, n, ni)) {
-        return -1;
+    } else {
+        /* TensorFlow's result is the full transposed convolution cropped by top/left, then cut to
+         * input_sizes (rows past the full result, up to stride - 1 of them, hold the bias alone):
+         * the start cropped here, stride - 1 rows added at the end, then a Slice to the size */
+        node_set_ints(r->g, ni, "pads", (int64_t[]){top, left, 0, 0}, 4);
+        node_set_ints(r->g, ni, "output_padding", (int64_t[]){st[0] - 1, st[1] - 1}, 2);
+        int full = t;
+        t = act(r, arena_printf(r->g->arena, "%s/cut", n->name), 4);
+        int sins[4] = {full, const_i64(r, arena_printf(r->g->arena, "%s/cut_starts", n->name), (int64_t[]){0, 0}, 2),
+                       const_i64(r, arena_printf(r->g->arena, "%s/cut_ends", n->name), (int64_t[]){os[1], os[2]}, 2),
+                       const_i64(r, arena_printf(r->g->arena, "%s/cut_axes", n->name), (int64_t[]){2, 3}, 2)};
+        node(r, OP_SLICE, arena_printf(r->g->arena, "%s/cut", n->name), sins, 4, &t, 1);
     }
     int yn = node(r, OP_TRANSPOSE, arena_printf(r->g->arena, "%s/to_nhwc", n->name), &t, 1, &y, 1);
     node_set_ints(r->g, yn, "perm", TO_NHWC, 4);

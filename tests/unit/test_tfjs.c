@@ -1283,6 +1283,111 @@ static int export_main(int argc, char **argv)
     return rc ? 1 : 0;
 }
 
+/* Every case's web model read back (formats/tfjs_read.c) runs in our executor to the case's
+ * reference outputs: float32 as close as the writer's own check, float16 and uint8 weights
+ * within their tolerances (decoded from the converter's quantisations). */
+static void test_read_back(void)
+{
+    const char *corpus = getenv("TFJS_CORPUS_DIR"); /* the fuzz corpus' seeds: tests/fuzz/corpus/fuzz_tfjs */
+    double worst = 0;
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        char err[512] = "";
+        const char *dir = tmp("%s_web_model", built[i].name);
+        Graph *back = tfjs_read(dir, err, sizeof err);
+        EXPECT_MSG(back != NULL, "%s: %s", built[i].name, err);
+        if (!back) continue;
+        EXPECT_EQ_INT(back->meta.source_format, FMT_TFJS);
+        EXPECT_MSG(pass_nhwc_as_source(back, false, err, sizeof err) == 0, "%s: %s", built[i].name, err);
+        Arr outs[MAXO];
+        int n = exec_outputs(back, &built[i].in, outs, MAXO);
+        EXPECT_MSG(n == built[i].n_out, "%s: %d outputs, want %d", built[i].name, n, built[i].n_out);
+        for (int k = 0; k < n && k < built[i].n_out; k++) {
+            const Arr *want = &built[i].out[k];
+            EXPECT_MSG(outs[k].rank == want->rank && numel(&outs[k]) == numel(want), "%s output %d: shape", built[i].name, k);
+            double d = 0, scale = 1;
+            for (int64_t e = 0; e < numel(want) && numel(&outs[k]) == numel(want); e++) d = fmax(d, fabs(outs[k].v[e] - want->v[e]));
+            if (built[i].opt.int8)
+                for (int64_t e = 0; e < numel(want); e++) scale = fmax(scale, fabs(want->v[e]));
+            EXPECT_MSG(d <= built[i].tol * scale, "%s output %d: max |diff| %g > %g", built[i].name, k, d, built[i].tol * scale);
+            if (!built[i].opt.half && !built[i].opt.int8) worst = fmax(worst, d);
+            free_arr(&outs[k]);
+        }
+        graph_free(back);
+        if (corpus && (!strcmp(built[i].name, "conv") || !strcmp(built[i].name, "conv_int8") || !strcmp(built[i].name, "conv_half"))) {
+            /* <json length, 4 bytes LE> model.json <the shards> */
+            size_t jl = 0, wl = 0;
+            char *json = file_read_all(tmp("%s_web_model/model.json", built[i].name), 1 << 24, &jl, err, sizeof err);
+            char *w = file_read_all(tmp("%s_web_model/group1-shard1of1.bin", built[i].name), 1 << 24, &wl, err, sizeof err);
+            char *p = xasprintf("%s/%s", corpus, built[i].name);
+            FILE *f = json && w ? fopen(p, "wb") : NULL;
+            if (f) {
+                uint8_t le[4] = {(uint8_t)jl, (uint8_t)(jl >> 8), (uint8_t)(jl >> 16), (uint8_t)(jl >> 24)};
+                fwrite(le, 1, 4, f);
+                fwrite(json, 1, jl, f);
+                fwrite(w, 1, wl, f);
+                fclose(f);
+            }
+            free(p);
+            free(json);
+            free(w);
+        }
+    }
+    printf("# read back: worst float32 |diff| %.3g\n", worst);
+}
+
+/* A damaged folder: one clear message naming the file and the problem. */
+static void test_read_refusals(void)
+{
+    char err[512] = "";
+    const char *dir = tmp("conv_web_model");
+    char *json_path = xasprintf("%s/model.json", dir);
+    size_t jl = 0;
+    char *json = file_read_all(json_path, 1 << 24, &jl, err, sizeof err);
+    EXPECT(json != NULL);
+    if (!json) {
+        free(json_path);
+        return;
+    }
+    struct {
+        const char *from, *to, *want;
+    } cases2[] = {
+        {"group1-shard1of1.bin", "../group1-shard1of1.bin", "is not a file of the folder"},
+        {"group1-shard1of1.bin", "group1-shard9of9.bin", "shard group1-shard9of9.bin is missing"},
+        {"\"graph-model\"", "\"layers-model\"", "not a TF.js graph model"},
+    };
+    for (size_t c = 0; c < ARRAY_LEN(cases2); c++) {
+        const char *at = strstr(json, cases2[c].from);
+        EXPECT_MSG(at != NULL, "%s not in model.json", cases2[c].from);
+        if (!at) continue;
+        char *bad = xasprintf("%.*s%s%s", (int)(at - json), json, cases2[c].to, at + strlen(cases2[c].from));
+        const char *bdir = tmp("bad%zu_web_model", c);
+        char *cmd = xasprintf("rm -rf '%s' && cp -r '%s' '%s'", bdir, dir, bdir);
+        EXPECT(system(cmd) == 0);
+        free(cmd);
+        char *bp = xasprintf("%s/model.json", bdir);
+        FILE *f = fopen(bp, "w");
+        if (f) {
+            fputs(bad, f);
+            fclose(f);
+        }
+        Graph *g = tfjs_read(bdir, err, sizeof err);
+        EXPECT_MSG(g == NULL && strstr(err, cases2[c].want) && strstr(err, "bad"), "%s: %s", cases2[c].want, err);
+        graph_free(g);
+        free(bp);
+        free(bad);
+    }
+    /* the shard one byte short of the manifest */
+    const char *sdir = tmp("short_web_model");
+    char *cmd = xasprintf("rm -rf '%s' && cp -r '%s' '%s' && truncate -s -1 '%s/group1-shard1of1.bin'", sdir, dir, sdir, sdir);
+    EXPECT(system(cmd) == 0);
+    free(cmd);
+    Graph *g = tfjs_read(sdir, err, sizeof err);
+    EXPECT_MSG(g == NULL && strstr(err, "bytes at offset"), "%s", err);
+    graph_free(g);
+    free(json);
+    free(json_path);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1 && !strcmp(argv[1], "--export")) return export_main(argc, argv);
@@ -1310,6 +1415,8 @@ int main(int argc, char **argv)
     RUN(test_check_damaged);
     RUN(test_metadata_yaml);
     RUN(test_default_model);
+    RUN(test_read_back);
+    RUN(test_read_refusals);
     free_cases();
     char cmd[400];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
