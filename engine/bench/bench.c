@@ -303,6 +303,7 @@ static void measure(Job *job, const BenchArgs *a, BenchRow *row, const char *pat
         ValResult vr;
         if (val_run(s, ds, &vo, &vr, err, sizeof err) == 0) {
             row->map = vr.n_kinds == 2 ? vr.map[1] : vr.map[0];
+            row->square = !vr.rect;
             job_log(job, JOB_LOG_INFO, "Benchmark: %s val: mAP50-95 %.4f, mAP50 %.4f (%d images)", row->name, row->map,
                     vr.n_kinds == 2 ? vr.map50[1] : vr.map50[0], vr.seen);
             val_result_free(&vr);
@@ -389,6 +390,7 @@ int bench_job_body(Job *job, void *user, char *err, size_t errlen)
     double t0 = now_seconds();
     snprintf(res->model, sizeof res->model, "%s", a->model);
     snprintf(res->data, sizeof res->data, "%s", a->data);
+    res->source_square_map = -1;
     job_progress(job, "benchmark: host", 0);
     hoststamp_take(&res->stamp, a->runtime);
     char line[600];
@@ -535,6 +537,36 @@ int bench_job_body(Job *job, void *user, char *err, size_t errlen)
         BenchStatus before = row->status;
         measure(job, a, row, row->path, imgsz, &ref, have_ds ? &ds : NULL, NULL, f0, f1);
         if (before == BENCH_NOT_VALIDATED) row->status = BENCH_NOT_VALIDATED;
+    }
+    /* rows validated on square letterboxes (fixed-shape models, as the peer validates them) next
+     * to a source validated on rectangular ones: the source on the squares too, so that the
+     * table's lower figure is seen for what it is -- the letterbox, not the export */
+    bool squares = false, source_rect = false;
+    for (int i = 0; i < res->n; i++) {
+        squares |= res->rows[i].square && res->rows[i].map >= 0;
+        source_rect |= res->rows[i].format == FMT_PYTORCH && res->rows[i].map >= 0 && !res->rows[i].square;
+    }
+    if (squares && source_rect && src && have_ds && !job_cancelled(job)) {
+        ValOptions vo;
+        val_defaults(&vo);
+        vo.imgsz = imgsz;
+        vo.batch = 1;
+        ValResult vr;
+        if (val_run(src, &ds, &vo, &vr, msg, sizeof msg) == 0) {
+            res->source_square_map = vr.n_kinds == 2 ? vr.map[1] : vr.map[0];
+            val_result_free(&vr);
+            job_log(job, JOB_LOG_INFO, "Benchmark: the source on %dx%d square letterboxes, as fixed-shape formats are "
+                                       "validated: mAP50-95 %.4f", imgsz, imgsz, res->source_square_map);
+            for (int i = 0; i < res->n; i++) {
+                BenchRow *w = &res->rows[i];
+                if (!w->square || w->map < 0) continue;
+                size_t l = strlen(w->note);
+                snprintf(w->note + l, sizeof w->note - l, "%svalidated on %dx%d square letterboxes (a fixed-shape model); "
+                         "the source on the same: %.4f", l ? "; " : "", imgsz, imgsz, res->source_square_map);
+            }
+        } else {
+            job_log(job, JOB_LOG_WARNING, "WARNING ⚠️ Benchmark: the source on square letterboxes: %s", msg);
+        }
     }
     runtime_close(src);
     free(ref.y);
@@ -715,6 +747,7 @@ int bench_write_files(const BenchResult *r, const char *dir, char *err, size_t e
     json_object_object_add(o, "imgsz", json_object_new_int(r->imgsz));
     json_object_object_add(o, "metric", json_object_new_string(r->metric));
     json_object_object_add(o, "seconds", num_or_null(r->seconds, 2));
+    json_object_object_add(o, "source_square_map", num_or_null(r->source_square_map, 4));
     json_object *rows = json_object_new_array();
     for (int i = 0; i < r->n; i++) {
         const BenchRow *w = &r->rows[i];
@@ -731,6 +764,7 @@ int bench_write_files(const BenchResult *r, const char *dir, char *err, size_t e
         json_object_object_add(j, "export_seconds", num_or_null(w->export_s, 1));
         json_object_object_add(j, "reused", json_object_new_boolean(w->reused));
         json_object_object_add(j, "path", w->path[0] ? json_object_new_string(w->path) : NULL);
+        json_object_object_add(j, "letterbox", w->map >= 0 ? json_object_new_string(w->square ? "square" : "rect") : NULL);
         json_object_object_add(j, "note", w->note[0] ? json_object_new_string(w->note) : NULL);
         json_object_array_add(rows, j);
     }

@@ -86,6 +86,8 @@ typedef struct {
     double max_delta;        /* max |Δ| of output0 against the source on the fixed input; < 0 none */
     double export_s;         /* export time; < 0 when reused or not exported */
     bool reused;
+    bool square;             /* validated on square letterboxes (a fixed-shape model), not the
+                                rectangular ones the source gets */
     char path[4096];         /* the artifact */
     char note[1024];         /* why ❌/❎, or how it was reused */
 } BenchRow;
@@ -97,6 +99,8 @@ typedef struct {
     char model[4096], data[4096];
     int imgsz;
     char metric[64];         /* "metrics/mAP50-95(B)" */
+    double source_square_map;/* the source validated on the square letterboxes fixed-shape rows
+                                get (their like-for-like figure); < 0 when no row needed it */
     double seconds;
     char dir[4096];          /* where the files went ("" when not written) */
 } BenchResult;

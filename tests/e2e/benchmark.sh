@@ -53,6 +53,7 @@ check "predict: the TF Lite file finds the bus and its people (boxes in the imag
 check "benchmark: its provenance record inside a TF Lite folder" test -f "$t/yolov8n_saved_model/.yolov8n_float32.tflite.provenance.json"
 "$REL" export model=yolov8n.pt format=tflite >"$t/e.out" 2>&1
 check "export: a folder holding benchmark's provenance record is replaced by a new export" grep -q "export success" "$t/e.out"
+check "benchmark: fixed-shape rows say they were validated on squares, with the source on the same squares (0.609: the letterbox, not the export)" [ "$(py "x=[y for y in r if y['format']=='NCNN'][0]; p=r[0]; print(x['letterbox'], p['letterbox'], abs(d['source_square_map']-0.609)<=0.01, 'the source on the same: 0.60' in x['note'])")" = "square rect True True" ]
 check "benchmark: ONNX timed in onnxruntime, checked against the source" [ "$(py "o=r[2]; print(o['status'], o['runtime'].startswith('onnxruntime 1.'), o['ms_per_image'] > 0, o['fps'] > 0, o['max_abs_delta'] < 0.05)")" = "✅ True True True True" ]
 check "benchmark: formats this build cannot produce are ❌ with the reason" [ "$(py "x=[y for y in r if y['format']=='CoreML'][0]; print(x['status'], x['note'].startswith('not available in this build'))")" = "❌ True" ]
 check "benchmark: a format written but not runnable here is ❎, never ✅" [ "$(py "x=[y for y in r if y['format']=='TorchScript'][0]; print(x['status'], x['ms_per_image'], 'not run' in x['note'])")" = "❎ None True" ]
