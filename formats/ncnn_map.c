@@ -1029,8 +1029,11 @@ static int map_interp(R *r, const NcLayer *L)
     bool by_size = oh != 0 && ow != 0;
     if (!by_size) {
         if (!(hs > 0 && ws > 0 && hs < 65536 && ws < 65536)) return ncnn_fail(&r->m, L, "scales %g, %g are out of range", hs, ws);
-        oh = (int)(s[1] * hs);
-        ow = (int)(s[2] * ws);
+        double fh = (double)s[1] * hs, fw = (double)s[2] * ws; /* converted only once in range */
+        if (!(fh < (double)(1 << 24) && fw < (double)(1 << 24)))
+            return ncnn_fail(&r->m, L, "scales %g, %g make an output of %.0f x %.0f", hs, ws, fh, fw);
+        oh = (int)fh;
+        ow = (int)fw;
     }
     int os[3] = {s[0], oh, ow};
     int x = in_t(r, L, 0), y = out_t(r, L, 0, 3, os);

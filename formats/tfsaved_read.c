@@ -44,6 +44,8 @@ typedef struct {
     int *users;            /* per TF node: inputs naming its output 0 */
     int *user;             /* per TF node: one node reading its output 0 */
     bool *absorbed;        /* per TF node: a BiasAdd read into the convolution before it */
+    const char *const *outputs; /* the outputs asked for by name (a node named there keeps its own output) */
+    int n_outputs;
     int *rank;             /* per IR tensor: the rank the reader knows (-1 unknown) */
     int n_rank;
     StrMap modules;
@@ -298,6 +300,9 @@ static int set_padding(Rd *r, const NodeDef *n, int ni)
 static int absorb_bias(Rd *r, int i, int64_t count)
 {
     if (r->users[i] != 1 || r->user[i] < 0) return -1;
+    size_t nl = strlen(r->gd->node[i]->name);
+    for (int k = 0; k < r->n_outputs; k++) /* "conv" or "conv:0" is an output: it stays without the bias */
+        if (!strncmp(r->outputs[k], r->gd->node[i]->name, nl) && (!r->outputs[k][nl] || r->outputs[k][nl] == ':')) return -1;
     const NodeDef *b = r->gd->node[r->user[i]];
     if (strcmp(b->op, "BiasAdd") || b->n_input != 2) return -1;
     char df[16];
@@ -858,6 +863,8 @@ Graph *tfsaved_read_graphdef(const Tensorflow__GraphDef *gd, const char *const *
     r.gd = gd;
     r.name = name;
     r.root_module = -1;
+    r.outputs = outputs;
+    r.n_outputs = n_outputs;
     int rc = read_graph(&r, outputs, n_outputs, err, errlen);
     rd_free(&r);
     if (!rc && meta) {

@@ -90,14 +90,21 @@ static int list_images_rec(const char *dir, Vec *out, int depth, long *budget)
             rc = -1;
             break;
         }
+        /* the entry's type as readdir gives it (no lstat for most entries of a big folder) */
+        unsigned char t = e->d_type;
+        if (t != DT_DIR && t != DT_UNKNOWN && !sources_is_image_name(e->d_name)) continue;
         char *p = xasprintf("%s/%s", dir, e->d_name);
         struct stat sb;
-        if (lstat(p, &sb) != 0) {
+        bool is_dir = t == DT_DIR, is_reg = t == DT_REG, is_lnk = t == DT_LNK, known = t != DT_UNKNOWN;
+        if (!known && lstat(p, &sb) == 0) {
+            is_dir = S_ISDIR(sb.st_mode), is_reg = S_ISREG(sb.st_mode), is_lnk = S_ISLNK(sb.st_mode);
+            known = true;
+        }
+        if (!known) {
             /* gone since readdir: skipped */
-        } else if (S_ISDIR(sb.st_mode)) {
+        } else if (is_dir) {
             rc = list_images_rec(p, out, depth + 1, budget);
-        } else if (sources_is_image_name(e->d_name) &&
-                   (S_ISREG(sb.st_mode) || (S_ISLNK(sb.st_mode) && stat(p, &sb) == 0 && S_ISREG(sb.st_mode)))) {
+        } else if (sources_is_image_name(e->d_name) && (is_reg || (is_lnk && stat(p, &sb) == 0 && S_ISREG(sb.st_mode)))) {
             push(out, p); /* a linked image is an image; a linked folder is not walked */
             p = NULL;
         }
