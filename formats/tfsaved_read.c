@@ -115,6 +115,15 @@ static int transpose(Rd *r, const char *name, int x, const int64_t *perm)
     return y;
 }
 
+/* An NCHW op's result t back to TF node n's NHWC output y. */
+static int to_nhwc(Rd *r, const NodeDef *n, int t, int y)
+{
+    int yn = node(r, OP_TRANSPOSE, arena_printf(r->g->arena, "%s/to_nhwc", n->name), &t, 1, &y, 1);
+    node_set_ints(r->g, yn, "perm", TO_NHWC, 4);
+    set_rank(r, y, 4);
+    return 0;
+}
+
 static const AttrValue *attr(const NodeDef *n, const char *key)
 {
     for (size_t i = 0; i < n->n_attr; i++)
@@ -380,10 +389,7 @@ static int rd_conv(Rd *r, int i, const int *in, int nin, int y)
     node_set_ints(r->g, ni, "kernel_shape", (int64_t[]){kh, kw}, 2);
     node_set_int(r->g, ni, "group", dw ? I : 1);
     if (set_padding(r, n, ni)) return -1;
-    int yn = node(r, OP_TRANSPOSE, arena_printf(r->g->arena, "%s/to_nhwc", n->name), &t, 1, &y, 1);
-    node_set_ints(r->g, yn, "perm", TO_NHWC, 4);
-    set_rank(r, y, 4);
-    return 0;
+    return to_nhwc(r, n, t, y);
 }
 
 /* Conv2DBackpropInput(input_sizes, filter [kh, kw, out, in], x): a ConvTranspose. */
@@ -444,10 +450,7 @@ static int rd_deconv(Rd *r, int i, const int *in, int nin, int y)
                        const_i64(r, arena_printf(r->g->arena, "%s/cut_axes", n->name), (int64_t[]){2, 3}, 2)};
         node(r, OP_SLICE, arena_printf(r->g->arena, "%s/cut", n->name), sins, 4, &t, 1);
     }
-    int yn = node(r, OP_TRANSPOSE, arena_printf(r->g->arena, "%s/to_nhwc", n->name), &t, 1, &y, 1);
-    node_set_ints(r->g, yn, "perm", TO_NHWC, 4);
-    set_rank(r, y, 4);
-    return 0;
+    return to_nhwc(r, n, t, y);
 }
 
 static int rd_pool(Rd *r, int i, const int *in, int nin, int y)
@@ -466,10 +469,7 @@ static int rd_pool(Rd *r, int i, const int *in, int nin, int y)
     attr_s(n, "padding", pad, sizeof pad);
     if (!strcmp(pad, "EXPLICIT")) return fail(r, "explicit pooling padding is not read");
     if (set_padding(r, n, ni)) return -1;
-    int yn = node(r, OP_TRANSPOSE, arena_printf(r->g->arena, "%s/to_nhwc", n->name), &t, 1, &y, 1);
-    node_set_ints(r->g, yn, "perm", TO_NHWC, 4);
-    set_rank(r, y, 4);
-    return 0;
+    return to_nhwc(r, n, t, y);
 }
 
 /* ResizeNearestNeighbor(x, size [h, w]): torch's nearest upsampling (asymmetric, floor). */
@@ -497,10 +497,7 @@ static int rd_resize(Rd *r, int i, const int *in, int nin, int y)
     node_set_string(r->g, ni, "mode", "nearest");
     node_set_string(r->g, ni, "coordinate_transformation_mode", "asymmetric");
     node_set_string(r->g, ni, "nearest_mode", "floor");
-    int yn = node(r, OP_TRANSPOSE, arena_printf(r->g->arena, "%s/to_nhwc", n->name), &t, 1, &y, 1);
-    node_set_ints(r->g, yn, "perm", TO_NHWC, 4);
-    set_rank(r, y, 4);
-    return 0;
+    return to_nhwc(r, n, t, y);
 }
 
 /* ---- the rest: TensorFlow's axes kept -------------------------------------------------- */
