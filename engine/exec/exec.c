@@ -843,6 +843,7 @@ bool value_consumable(const Exec *e, const Node *n, const Value *src)
     if (t < 0 || t >= e->g->n_tensors || ni < 0 || ni >= e->g->n_nodes) return false;
     if (e->pinned[t] || e->last_use[t] != ni || e->g->tensors[t].is_input) return false;
     if (e->folded && e->folded[t]) return false; /* computed once, read by every run */
+    if (e->g->tensors[t].producer < 0) return false; /* a constant converted at exec_new (float16, int) */
     if (e->no_consume && e->no_consume[t]) return false; /* the memory plan shares its buffer */
     /* the same tensor twice among this node's inputs: another operand still reads it */
     int uses = 0;
