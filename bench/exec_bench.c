@@ -4,9 +4,12 @@
  *              [--kernels=best|portable|avx2|avx512] [--imgsz=N]
  *   exec_bench --sgemm MACS THREADS
  *
- * MODEL is an ONNX file, a .pt checkpoint (read through model_load, fused), or a .tflite, .pb,
- * _saved_model or _web_model folder (made to run as predict and val run them: pass_nhwc_as_source).  Prints one
- * line "exec <model>: median <ms> ms/image (min, max) ... peak <MB>" after a warm-up run,
+ * MODEL is an ONNX file (the element types and shapes it leaves out inferred, as the export
+ * check and the workbench do: a half-precision export's activations then run as float16), a
+ * .pt checkpoint (read through model_load, fused), or a .tflite, .pb, _saved_model or
+ * _web_model folder (made to run as predict and val run them: pass_nhwc_as_source).  Prints
+ * one line "exec <model>: median <ms> ms/image (min, max) ... peak <MB> (activations <MB>)"
+ * after a warm-up run,
  * and with --layers each convolution's path, time and GFLOP/s plus the other ops' times
  * (the last profiled run).  --sgemm prints the time of one cblas_sgemm doing MACS
  * multiply-adds on THREADS OpenBLAS threads: the floor a convolution engine is measured
@@ -97,6 +100,11 @@ int main(int argc, char **argv)
         }
     } else {
         g = onnx_read(path, err, sizeof err);
+        int64_t in_dims[4] = {1, 3, imgsz, imgsz};
+        if (g && pass_infer_shapes(g, in_dims, 4, NULL, err, sizeof err) != 0) {
+            graph_free(g);
+            g = NULL;
+        }
     }
     if (!g) {
         fprintf(stderr, "exec_bench: %s\n", err);
@@ -139,9 +147,10 @@ int main(int argc, char **argv)
         if (!exec_node_info(e, i, &info)) macs += info.macs;
     }
     printf("exec %s: median %.1f ms/image (min %.1f, max %.1f, first %.1f; exec_new %.1f ms), %d threads, %s "
-           "kernels, %.2f GMACs, %.1f GFLOP/s, peak %.1f MB\n",
+           "kernels, %.2f GMACs, %.1f GFLOP/s, peak %.1f MB (activations %.1f MB)\n",
            path, t[1 + runs / 2], t[1], t[runs], first, t_new, exec_threads(e), exec_kernel_name(e), macs / 1e9,
-           2 * macs / 1e9 / (t[1 + runs / 2] / 1000), (double)exec_peak_bytes(e) / (1024.0 * 1024.0));
+           2 * macs / 1e9 / (t[1 + runs / 2] / 1000), (double)exec_peak_bytes(e) / (1024.0 * 1024.0),
+           (double)exec_activation_bytes(e) / (1024.0 * 1024.0));
     if (layers) {
         ExecOpTime ot[12];
         int k = exec_profile(e, ot, 12);

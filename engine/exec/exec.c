@@ -16,6 +16,98 @@
 
 /* ---- values ---------------------------------------------------------------------- */
 
+/* float16 <-> float32 conversions of at least this many elements run on the pool, in
+ * ranges of at least F16_GRAIN (below that a hand-off costs more than it saves). */
+#define F16_PARALLEL_MIN ((int64_t)1 << 16)
+#define F16_GRAIN ((int64_t)1 << 15)
+
+typedef struct {
+    const ExecKernels *kern;
+    const void *src;
+    void *dst;
+    bool to_f16;
+} F16Job;
+
+static void f16_range(void *ctx, int64_t begin, int64_t end)
+{
+    const F16Job *j = ctx;
+    if (j->to_f16) j->kern->f32_to_f16((const float *)j->src + begin, (uint16_t *)j->dst + begin, end - begin);
+    else j->kern->f16_to_f32((const uint16_t *)j->src + begin, (float *)j->dst + begin, end - begin);
+}
+
+/* n elements from float32 src to float16 dst (to_f16) or back, on the pool when large. */
+static void convert_f16(Exec *e, const void *src, void *dst, int64_t n, bool to_f16)
+{
+    F16Job j = {e->kern, src, dst, to_f16};
+    if (n < F16_PARALLEL_MIN || !e->pool) f16_range(&j, 0, n);
+    else exec_parallel_range(e, n, F16_GRAIN, f16_range, &j);
+}
+
+/* A heap staging buffer of at least n floats (when the activation region cannot give one):
+ * the smallest free one that holds n, else the largest free one grown, else a new one.  The
+ * buffers stay the Exec's (counted in exec_peak_bytes); stage_release frees them all for
+ * the next node. */
+static float *stage_take_heap(Exec *e, size_t need)
+{
+    int best = -1, largest = -1;
+    for (int i = 0; i < e->n_stage; i++) {
+        if (e->stage_used & (1ull << i)) continue;
+        if (e->stage_len[i] >= need && (best < 0 || e->stage_len[i] < e->stage_len[best])) best = i;
+        if (largest < 0 || e->stage_len[i] > e->stage_len[largest]) largest = i;
+    }
+    if (best < 0) {
+        best = largest;
+        if (best < 0) {
+            if (e->n_stage >= 64) return NULL;
+            e->stage = xrealloc(e->stage, sizeof *e->stage * (size_t)(e->n_stage + 1));
+            e->stage_len = xrealloc(e->stage_len, sizeof *e->stage_len * (size_t)(e->n_stage + 1));
+            best = e->n_stage++;
+            e->stage[best] = NULL;
+            e->stage_len[best] = 0;
+        }
+        free(e->stage[best]);
+        membudget_give(e->stage_len[best] * sizeof(float));
+        e->stage[best] = xmalloc_aligned(64, need * sizeof(float));
+        membudget_charge(need * sizeof(float)); /* bounded by the element limit, counted */
+        e->stage_len[best] = need;
+    }
+    e->stage_used |= 1ull << best;
+    return e->stage[best];
+}
+
+/* A staging buffer of at least n floats for the node being run (the float32 form of a
+ * float16 input or output), valid until the node ends.  The staging buffers are part of
+ * the memory plan: a recording run takes them from the region and records them
+ * (e->srec), and the plan lays each out for its node's duration, over activations already
+ * dead; a node's k-th request gets its k-th recorded buffer.  Elsewhere, the heap ones. */
+static float *stage_take(Exec *e, int64_t n)
+{
+    size_t need = (size_t)(n > 0 ? n : 1), off;
+    int ni = e->cur_node, k = e->stage_k++;
+    if (ni >= 0 && e->planned && e->stage_first && e->stage_first[ni] >= 0) {
+        for (int i = e->stage_first[ni]; i < e->n_srec && e->srec[i].node == ni; i++)
+            if (e->srec[i].k == k && e->srec[i].bytes >= (int64_t)(need * sizeof(float)))
+                return exec_mem_ptr(e->mem, (size_t)e->srec[i].off);
+    } else if (ni >= 0 && e->recording && exec_mem_alloc(e->mem, need * sizeof(float), &off)) {
+        if (e->n_srec == e->cap_srec) {
+            e->cap_srec = e->cap_srec ? 2 * e->cap_srec : 16;
+            e->srec = xrealloc(e->srec, sizeof *e->srec * (size_t)e->cap_srec);
+        }
+        e->srec[e->n_srec++] = (StageRec){ni, k, (int64_t)(need * sizeof(float)), (int64_t)off};
+        return exec_mem_ptr(e->mem, off);
+    }
+    return stage_take_heap(e, need);
+}
+
+/* The node is done with its staging buffers (a recording run gives its region blocks back). */
+static void stage_release(Exec *e)
+{
+    for (int i = e->n_srec - 1; e->recording && i >= 0 && e->srec[i].node == e->cur_node; i--)
+        exec_mem_release(e->mem, (size_t)e->srec[i].off, (size_t)e->srec[i].bytes);
+    e->stage_used = 0;
+    e->stage_k = 0;
+}
+
 /* Give back v's data (an owned heap block or region block; planned slots stay). */
 static void value_release(Value *v)
 {
@@ -85,9 +177,16 @@ int value_alloc(Exec *e, Value *v, ValueType t, int rank, const int64_t *dims, c
     v->type = t;
     v->rank = rank;
     v->numel = n;
+    int tensor = value_tensor(e, v);
+    if (t == VT_F32 && tensor >= 0 && e->f16_store && e->f16_store[tensor] && e->cur_node >= 0 &&
+        (v->data = stage_take(e, n))) { /* stored as float16 once the op is done (store_f16) */
+        v->where = VW_STAGE;
+        v->owned = true;
+        v->ready = true;
+        return 0;
+    }
     size_t bytes = (size_t)(n ? n : 1) * value_esize(t);
     if (!membudget_take(bytes)) return membudget_refuse(err, errlen, NULL, "its output", bytes);
-    int tensor = value_tensor(e, v);
     value_place(e, v, tensor, (size_t)n * value_esize(t));
     v->charged = bytes;
     v->owned = true;
@@ -110,8 +209,8 @@ int value_copy_reshaped(Exec *e, Value *dst, const Value *src, int rank, const i
 int64_t value_get_i64(const Value *v, int64_t i)
 {
     if (v->type == VT_I64) return vi(v)[i];
-    if (v->type != VT_F32) return (int64_t)value_get(v, i);
-    float f = vf(v)[i];
+    if (v->type != VT_F32 && v->type != VT_F16) return (int64_t)value_get(v, i);
+    float f = (float)value_get(v, i);
     if (!(f == f)) return 0;
     if (f >= 9.2e18f) return INT64_MAX;
     if (f <= -9.2e18f) return INT64_MIN;
@@ -424,6 +523,12 @@ Exec *exec_new_with(const Graph *g, const ExecOptions *opt, char *err, size_t er
             e->last_use[t] = ni;
         }
     }
+    for (int t = 0; t < g->n_tensors; t++) { /* float16 activations are stored as such */
+        const Tensor *tt = &g->tensors[t];
+        if (tt->dtype != DT_F16 || tt->producer < 0 || tt->is_input) continue;
+        if (!e->f16_store) e->f16_store = xcalloc((size_t)nt, sizeof(bool));
+        e->f16_store[t] = true;
+    }
     e->last_use_graph = xmalloc(sizeof(int) * (size_t)nt);
     memcpy(e->last_use_graph, e->last_use, sizeof(int) * (size_t)g->n_tensors);
     fold_constants(e);
@@ -465,6 +570,15 @@ void exec_free(Exec *e)
     free(e->no_consume);
     free(e->plan_in_dims);
     free(e->plan_in_rank);
+    free(e->f16_store);
+    for (int i = 0; i < e->n_stage; i++) {
+        free(e->stage[i]);
+        membudget_give(e->stage_len[i] * sizeof(float));
+    }
+    free(e->stage);
+    free(e->stage_len);
+    free(e->srec);
+    free(e->stage_first);
     free(e->pad);
     free(e->tab);
     free(e->wino);
@@ -532,6 +646,102 @@ static void round_to_storage(const Exec *e, Value *v, DType storage)
             if ((b & 0x7f800000u) != 0x7f800000u) b = (b + 0x7fff + ((b >> 16) & 1)) & 0xffff0000u;
             memcpy(&vf(v)[i], &b, 4);
         }
+}
+
+/* Store float16 tensor t's float32 value v (an op's output, in a staging buffer or its own
+ * block) as float16 in its planned slot or a block of its own: exact for values rounded to
+ * float16, and round to nearest even for the rest, as round_to_storage.  0 or -1 + message
+ * (the memory budget). */
+static int store_f16(Exec *e, Value *v, int t, char *err, size_t errlen)
+{
+    size_t bytes = (size_t)(v->numel ? v->numel : 1) * sizeof(uint16_t);
+    if (!membudget_take(bytes)) return membudget_refuse(err, errlen, NULL, "its float16 output", bytes);
+    Value h = {.type = VT_F16};
+    value_place(e, &h, t, (size_t)v->numel * sizeof(uint16_t));
+    convert_f16(e, v->data, h.data, v->numel, true);
+    value_release(v);
+    v->type = VT_F16;
+    v->data = h.data;
+    v->where = h.where;
+    v->mem = h.mem;
+    v->mem_off = h.mem_off;
+    v->mem_bytes = h.mem_bytes;
+    v->charged = bytes;
+    v->owned = true;
+    return 0;
+}
+
+/* A float32 output left in a staging buffer (an op wrote over the staged copy of an input)
+ * by a tensor the graph does not store as float16: moved to a block of its own.  0 or -1 +
+ * message (the memory budget). */
+static int unstage(Exec *e, Value *v, int t, char *err, size_t errlen)
+{
+    size_t bytes = (size_t)(v->numel ? v->numel : 1) * sizeof(float);
+    if (!membudget_take(bytes)) return membudget_refuse(err, errlen, NULL, "its output", bytes);
+    Value f = {.type = VT_F32};
+    value_place(e, &f, t, (size_t)v->numel * sizeof(float));
+    if (v->numel) memcpy(f.data, v->data, (size_t)v->numel * sizeof(float));
+    value_release(v);
+    v->data = f.data;
+    v->where = f.where;
+    v->mem = f.mem;
+    v->mem_off = f.mem_off;
+    v->mem_bytes = f.mem_bytes;
+    v->charged = bytes;
+    return 0;
+}
+
+/* Ops that move float16 activations as they are stored (they read no element as a number),
+ * and those that convert or stage them themselves (Conv, Resize, the pools, arithmetic,
+ * Sigmoid, SiLU: a block at a time, in float32): the run loop hands them their float16
+ * inputs as they are.  Every other op computes in float32 on staged copies. */
+static bool f16_passthrough(ExecOpFn fn)
+{
+    static const ExecOpFn moves[] = {exec_op_identity, exec_op_reshape, exec_op_flatten, exec_op_squeeze,
+                                     exec_op_unsqueeze, exec_op_concat, exec_op_split, exec_op_slice, exec_op_shape,
+                                     exec_op_transpose, exec_op_resize /* nearest moves them, linear stages */,
+                                     exec_op_pool, exec_op_binary, exec_op_sigmoid, exec_op_silu,
+                                     exec_op_conv /* reads and writes float16 itself (exec_convrun.c) */};
+    for (size_t i = 0; i < ARRAY_LEN(moves); i++)
+        if (fn == moves[i]) return true;
+    return false;
+}
+
+Value *value_staged_f32(Exec *e, Value *v, Value *tmp, char *err, size_t errlen)
+{
+    if (v->type != VT_F16) return v;
+    float *f = stage_take(e, v->numel);
+    if (!f) {
+        err_set(err, errlen, "too many float16 inputs to stage");
+        return NULL;
+    }
+    convert_f16(e, v->data, f, v->numel, false);
+    int t = value_tensor(e, v);
+    *tmp = *v;
+    tmp->staged_from = t + 1;
+    tmp->type = VT_F32;
+    tmp->data = f;
+    tmp->owned = true; /* an op may not keep a view of it: it copies */
+    tmp->where = VW_STAGE;
+    tmp->mem = NULL;
+    tmp->charged = 0;
+    tmp->fshadow = NULL;
+    return tmp;
+}
+
+bool value_stores_f16(const Exec *e, const Value *v)
+{
+    int t = value_tensor(e, v);
+    return t >= 0 && e->f16_store && e->f16_store[t] && e->cur_node >= 0;
+}
+
+/* Point in[k] at a float32 copy of each float16 input, in staging buffers (staged[k] holds
+ * the copy's Value).  0 or -1 + message. */
+static int stage_inputs(Exec *e, Value **in, int nin, Value *staged, char *err, size_t errlen)
+{
+    for (int k = 0; k < nin; k++)
+        if (in[k] && !(in[k] = value_staged_f32(e, in[k], &staged[k], err, errlen))) return -1;
+    return 0;
 }
 
 /* Ops worth evaluating once when every input is a constant: the casts, decompressions and
@@ -609,7 +819,7 @@ int exec_set_input(Exec *e, const char *name, const float *data, const int64_t *
     return 0;
 }
 
-static const float *value_as_float(Value *v, int64_t *dims, int *rank);
+static const float *value_as_float(const ExecKernels *kern, Value *v, int64_t *dims, int *rank);
 
 /* Whether the memory plan was made for the inputs as they are now. */
 static bool plan_fits_inputs(const Exec *e)
@@ -642,6 +852,7 @@ static void record_start(Exec *e)
         e->rec[t].move_from = -1;
         e->no_consume[t] = false;
     }
+    e->n_srec = 0;
     for (int i = 0; i < g->n_inputs; i++) {
         const Value *v = &e->vals[g->inputs[i]];
         e->plan_in_rank[i] = v->rank;
@@ -686,7 +897,7 @@ int exec_run(Exec *e, const volatile int *cancel, char *err, size_t errlen)
     void *in_data[64];
 
     if (!e->pool && exec_threads(e) > 1) e->pool = exec_pool_new(exec_threads(e));
-    Value *inb[64], *outb[64];
+    Value *inb[64], *outb[64], staged[64];
     if (e->profile) {
         e->peak_bytes = 0;
         free(e->node_ms);
@@ -733,8 +944,18 @@ int exec_run(Exec *e, const volatile int *cancel, char *err, size_t errlen)
         } else if (plan == PLAN_QCONV) {
             rc = exec_qconv_run_node(e, ni, msg, sizeof msg);
         } else {
-            rc = fn(e, n, inb, n->n_inputs, outb, n->n_outputs, msg, sizeof msg);
+            rc = e->f16_store && !f16_passthrough(fn) ? stage_inputs(e, inb, n->n_inputs, staged, msg, sizeof msg) : 0;
+            if (!rc) rc = fn(e, n, inb, n->n_inputs, outb, n->n_outputs, msg, sizeof msg);
         }
+        /* float16 tensors computed in float32 are stored as float16: the conversion rounds to
+         * nearest even, as round_to_storage below does for values kept in float32 */
+        for (int k = 0; k < n->n_outputs && !rc && e->f16_store; k++) {
+            int t = n->outputs[k];
+            Value *v = t >= 0 ? &e->vals[t] : NULL;
+            if (v && v->ready && v->owned && v->type == VT_F32 && (e->f16_store[t] || v->where == VW_STAGE))
+                rc = e->f16_store[t] ? store_f16(e, v, t, msg, sizeof msg) : unstage(e, v, t, msg, sizeof msg);
+        }
+        stage_release(e);
         e->cur_node = -1;
         if (rc) {
             e->recording = false;
@@ -760,7 +981,7 @@ int exec_run(Exec *e, const volatile int *cancel, char *err, size_t errlen)
             int t = n->outputs[k];
             int64_t d[GRAPH_MAX_RANK];
             int r;
-            const float *data = t >= 0 ? value_as_float(&e->vals[t], d, &r) : NULL;
+            const float *data = t >= 0 ? value_as_float(e->kern, &e->vals[t], d, &r) : NULL;
             if (data) e->observer(e->observer_ctx, t, data, d, r);
         }
         if (e->profile) { /* live activation bytes after this node */
@@ -791,7 +1012,7 @@ int exec_run(Exec *e, const volatile int *cancel, char *err, size_t errlen)
     return 0;
 }
 
-static const float *value_as_float(Value *v, int64_t *dims, int *rank)
+static const float *value_as_float(const ExecKernels *kern, Value *v, int64_t *dims, int *rank)
 {
     if (!v->ready) return NULL;
     if (dims) memcpy(dims, v->dims, sizeof(int64_t) * (size_t)v->rank);
@@ -799,7 +1020,9 @@ static const float *value_as_float(Value *v, int64_t *dims, int *rank)
     if (v->type == VT_F32) return vf(v);
     if (!v->fshadow) {
         v->fshadow = xmalloc((size_t)(v->numel ? v->numel : 1) * sizeof(float));
-        for (int64_t i = 0; i < v->numel; i++) v->fshadow[i] = (float)value_get(v, i);
+        if (v->type == VT_F16) kern->f16_to_f32(v->data, v->fshadow, v->numel);
+        else
+            for (int64_t i = 0; i < v->numel; i++) v->fshadow[i] = (float)value_get(v, i);
     }
     return v->fshadow;
 }
@@ -807,14 +1030,14 @@ static const float *value_as_float(Value *v, int64_t *dims, int *rank)
 const float *exec_output(const Exec *e, int i, int64_t *dims, int *rank)
 {
     if (i < 0 || i >= e->g->n_outputs) return NULL;
-    return value_as_float(&e->vals[e->g->outputs[i]], dims, rank);
+    return value_as_float(e->kern, &e->vals[e->g->outputs[i]], dims, rank);
 }
 
 const float *exec_tensor(const Exec *e, const char *name, int64_t *dims, int *rank)
 {
     int t = graph_find_tensor(e->g, name);
     if (t < 0) return NULL;
-    return value_as_float(&e->vals[t], dims, rank);
+    return value_as_float(e->kern, &e->vals[t], dims, rank);
 }
 
 void exec_set_progress(Exec *e, ExecProgress fn, void *ctx)
@@ -836,6 +1059,9 @@ int exec_tensor_shape(const Exec *e, int t, int64_t *dims, int *rank, bool *is_i
 bool value_consumable(const Exec *e, const Node *n, const Value *src)
 {
     if (e->keep_all || !src || !src->owned) return false;
+    /* a staged copy of a float16 input nobody reads later: the op may write over the copy */
+    if (src->where == VW_STAGE && src->staged_from > 0 && value_tensor(e, src) < 0)
+        return src->staged_from <= e->g->n_tensors && value_consumable(e, n, &e->vals[src->staged_from - 1]);
     /* only the Exec's own tensor values qualify (ops also pass temporaries) */
     uintptr_t p = (uintptr_t)src, lo = (uintptr_t)e->vals, hi = (uintptr_t)(e->vals + e->g->n_tensors);
     if (p < lo || p >= hi) return false;
@@ -1030,10 +1256,13 @@ int exec_node_info(const Exec *e, int node, ExecNodeInfo *out)
     return 0;
 }
 
+int64_t exec_activation_bytes(const Exec *e) { return e->planned ? (int64_t)e->plan_size : e->peak_bytes; }
+
 int64_t exec_peak_bytes(const Exec *e)
 {
     int64_t scratch = (int64_t)(e->pad_len + e->scratch_len + e->wino_len) * (int64_t)sizeof(float) + (int64_t)e->tab_len;
     for (int i = 0; i < e->n_wscr; i++) scratch += (int64_t)e->wscr_len[i] * (int64_t)sizeof(float);
+    for (int i = 0; i < e->n_stage; i++) scratch += (int64_t)e->stage_len[i] * (int64_t)sizeof(float);
     int64_t act = e->planned ? (int64_t)e->plan_size : e->peak_bytes;
     return act + scratch;
 }

@@ -124,6 +124,10 @@ int exec_node_info(const Exec *e, int node, ExecNodeInfo *out);
 /* Memory the last run used at its peak: activations alive at once plus the kernels' work
  * buffers, in bytes. */
 int64_t exec_peak_bytes(const Exec *e);
+/* Of that, the activations alone (the memory plan's size once a run at the current input
+ * shape made one; before, the last run's most live activation bytes with profiling on, else
+ * 0).  A half-precision graph stores its float16 activations in 2 bytes an element. */
+int64_t exec_activation_bytes(const Exec *e);
 
 /* One node evaluated on its own with the executor's kernels — what constant folding uses.
  * Every input of node `node` must be a constant (an initializer with data); attribute

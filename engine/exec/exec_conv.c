@@ -167,6 +167,10 @@ int exec_op_conv(Exec *e, const Node *n, Value **in, int nin, Value **out, int n
         if (rc <= 0) return rc;
     }
     if (plan) plan->last_path = CONV_PATH_REFERENCE;
+    Value x32, w32, b32; /* float16 activations (a weight computed by the graph, too) */
+    if (!(x = value_staged_f32(e, x, &x32, err, errlen)) || !(w = value_staged_f32(e, w, &w32, err, errlen)) ||
+        (b && !(b = value_staged_f32(e, b, &b32, err, errlen))))
+        return -1;
     if (x->type != VT_F32 || w->type != VT_F32) return err_set(err, errlen, "Conv needs float input and weight");
     if (x->rank != 3 && x->rank != 4)
         return err_set(err, errlen, "only 1-D and 2-D inputs (rank 3 or 4) are supported, got rank %d", x->rank);
@@ -408,9 +412,16 @@ typedef struct {
     const Geom *g;
     const float *x;
     float *y;
-    bool is_max, incl;
-    float **rows; /* per worker scratch (separable max: a row of window maxima per input row) */
+    const uint16_t *xh; /* float16 input (x NULL), or NULL */
+    uint16_t *yh;       /* float16 output (y NULL), or NULL */
+    const ExecKernels *kern;
+    bool is_max, incl, separable;
+    float **scr;        /* per worker scratch: [rows][in][out], as used */
+    int64_t rows_len, in_len; /* floats of the separable max's rows (a row of window maxima per
+                                 input row) and of a float16 input's plane in float32 */
 } PoolJob;
+
+static void pool_plane(const PoolJob *j, const float *xp, float *yp);
 
 /* Max over a kh x kw window with stride 1 and dilation 1: a horizontal pass (each input
  * row's window maxima) then a vertical one, both over contiguous rows. */
@@ -447,12 +458,19 @@ static void pool_task(void *ctx, int64_t p, int worker)
 {
     const PoolJob *j = ctx;
     const Geom *g = j->g;
-    const float *xp = j->x + p * g->H * g->W;
-    float *yp = j->y + p * g->OH * g->OW;
-    if (j->is_max && g->sh == 1 && g->sw == 1 && g->dh == 1 && g->dw == 1 && j->rows) {
-        maxpool_separable(j, xp, yp, j->rows[worker]);
-        return;
-    }
+    float *w = j->scr ? j->scr[worker] : NULL;
+    const float *xp = j->x ? j->x + p * g->H * g->W : w + j->rows_len;
+    float *yp = j->y ? j->y + p * g->OH * g->OW : w + j->rows_len + j->in_len;
+    if (j->xh) j->kern->f16_to_f32(j->xh + p * g->H * g->W, w + j->rows_len, g->H * g->W);
+    if (j->separable) maxpool_separable(j, xp, yp, w);
+    else pool_plane(j, xp, yp);
+    if (j->yh) j->kern->f32_to_f16(yp, j->yh + p * g->OH * g->OW, g->OH * g->OW);
+}
+
+/* Pool one plane, window by window. */
+static void pool_plane(const PoolJob *j, const float *xp, float *yp)
+{
+    const Geom *g = j->g;
     for (int64_t oy = 0; oy < g->OH; oy++) {
         int64_t ky0, ky1, ny_pad;
         window_range(oy * g->sh - g->pt, g->dh, g->kh, g->H, g->pb, &ky0, &ky1, &ny_pad);
@@ -483,7 +501,7 @@ int exec_op_pool(Exec *e, const Node *n, Value **in, int nin, Value **out, int n
 {
     NEED_IN(0); NEED_OUT(0);
     Value *x = in[0];
-    if (x->type != VT_F32) return err_set(err, errlen, "input must be float");
+    if (x->type != VT_F32 && x->type != VT_F16) return err_set(err, errlen, "input must be float");
     bool is_max = n->op == OP_MAXPOOL;
     int64_t ks[2];
     int nk = attr_ints(n, "kernel_shape", ks, 2);
@@ -494,12 +512,27 @@ int exec_op_pool(Exec *e, const Node *n, Value **in, int nin, Value **out, int n
     bool ceil_mode = node_attr_int(n, "ceil_mode", 0) != 0;
     if (conv_geom_init(n, x, nk == 2 ? ks[0] : 1, ks[nk - 1], ceil_mode, &g, err, errlen)) return -1;
     bool incl = node_attr_int(n, "count_include_pad", 0) != 0;
-    if (alloc_spatial_out(e, out[0], &g, g.C, err, errlen)) return -1;
-    PoolJob j = {.g = &g, .x = vf(x), .y = vf(out[0]), .is_max = is_max, .incl = incl};
-    /* the separable path needs a row of maxima per input row (skip it for huge planes) */
-    if (is_max && g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 && g.H * g.OW <= ((int64_t)1 << 24)) {
-        exec_worker_scratch_reserve(e, (size_t)(g.H * g.OW + 1));
-        j.rows = e->wscr;
+    bool to16 = value_stores_f16(e, out[0]);
+    if (to16) {
+        int64_t d[4] = {g.N, g.C, g.OH, g.OW};
+        if (g.spatial == 1) d[2] = g.OW;
+        if (value_alloc(e, out[0], VT_F16, g.spatial + 2, d, err, errlen)) return -1;
+    } else if (alloc_spatial_out(e, out[0], &g, g.C, err, errlen)) {
+        return -1;
+    }
+    PoolJob j = {.g = &g, .kern = e->kern, .is_max = is_max, .incl = incl};
+    if (x->type == VT_F16) j.xh = x->data, j.in_len = g.H * g.W;
+    else j.x = vf(x);
+    if (to16) j.yh = out[0]->data;
+    else j.y = vf(out[0]);
+    /* the separable path needs a row of maxima per input row (skip it for huge planes); a
+     * float16 plane is pooled in float32 in the worker's scratch */
+    j.separable = is_max && g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 && g.H * g.OW <= ((int64_t)1 << 24);
+    j.rows_len = j.separable ? g.H * g.OW + 1 : 0;
+    int64_t scr = j.rows_len + j.in_len + (to16 ? g.OH * g.OW : 0);
+    if (scr > 0) {
+        exec_worker_scratch_reserve(e, (size_t)scr);
+        j.scr = e->wscr;
     }
     int64_t planes = g.N * g.C, per_plane = g.OH * g.OW * g.kh * g.kw;
     if (exec_pool_size(e->pool) > 1 && planes > 1 && planes * per_plane >= 65536)
@@ -578,6 +611,10 @@ static void nearest_rows(void *ctx, int64_t r0, int64_t r1)
             const float *xr = (const float *)j->x + base;
             float *yr = (float *)j->y + r * inner;
             for (int64_t i = 0; i < inner; i++) yr[i] = xr[mx[i]];
+        } else if (j->es == sizeof(uint16_t)) { /* float16 activations, moved as stored */
+            const uint16_t *xr = (const uint16_t *)j->x + base;
+            uint16_t *yr = (uint16_t *)j->y + r * inner;
+            for (int64_t i = 0; i < inner; i++) yr[i] = xr[mx[i]];
         } else {
             const int64_t *xr = (const int64_t *)j->x + base;
             int64_t *yr = (int64_t *)j->y + r * inner;
@@ -650,9 +687,11 @@ int exec_op_resize(Exec *e, const Node *n, Value **in, int nin, Value **out, int
     if ((int)cm < 0) return err_set(err, errlen, "coordinate_transformation_mode '%s' is not supported", ctm);
     for (int d = 0; d < rank; d++)
         if (x->dims[d] == 0 && od[d] > 0) return err_set(err, errlen, "cannot resize an empty dimension (%d)", d);
+    Value x32; /* nearest moves float16 values as stored; the rest computes in float32 */
+    if (strcmp(mode, "nearest") && !(x = value_staged_f32(e, x, &x32, err, errlen))) return -1;
     if (value_alloc(e, out[0], x->type, rank, od, err, errlen)) return -1;
     if (!out[0]->numel) return 0;
-    size_t es = x->type == VT_F32 ? sizeof(float) : sizeof(int64_t);
+    size_t es = value_esize(x->type);
     if (!strcmp(mode, "nearest")) {
         /* a source index per output index per dim, then a gather */
         int64_t *map[GRAPH_MAX_RANK];

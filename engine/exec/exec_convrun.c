@@ -7,7 +7,14 @@
  * (qy * sh + py, qx * sw + px), so that every tap of a strided convolution reads a
  * contiguous run of a phase row.  The band's buffer is filled and read while it is in the
  * core's cache.  A task writes only its own outputs, and the sums of one output never
- * depend on how tasks were split or which thread ran them. */
+ * depend on how tasks were split or which thread ran them.
+ *
+ * A half-precision graph's activations are float16 (exec_impl.h): the input is converted
+ * to float32 as a band is padded (1x1: as a tile's columns are copied into a panel), and
+ * each micro-tile's float32 output, epilogue applied, is converted into the float16 output
+ * (Winograd's 4x4 blocks are written in float32 to a staging buffer and stored by the run
+ * loop: converting in the band would need a band of every channel in each worker's scratch,
+ * more than the staging buffer the memory plan overlaps with dead activations). */
 #include "engine/exec/exec_conv.h"
 
 #include <stdlib.h>
@@ -33,6 +40,8 @@ typedef struct {
     const ExecEpi *epi;
     const float *x;
     float *y;
+    const uint16_t *xh;     /* float16 input (x NULL), or NULL */
+    uint16_t *yh;           /* float16 output (y NULL), or NULL */
     /* a band's padded input (Winograd: sh = sw = 1, rows of 4 * band + 2) */
     int64_t sh, sw, Hq, Wq; /* phases; phase rows and columns of one band */
     int64_t plane;          /* floats per channel of a band (all phases) */
@@ -64,9 +73,10 @@ static void wino_weights_task(void *ctx, int64_t gp, int worker)
 
 /* ---- the padded, phase-split input of a band ------------------------------------------ */
 
-/* Phase rows [0, rows) of every phase of one channel, for a band whose first phase row is
- * global row q0.  rowbuf: sw * Wq floats (a padded input row before its phase split). */
-static void pad_band(const ConvJob *j, const float *xc, float *dst, int64_t q0, int64_t rows, float *rowbuf)
+/* Phase rows [0, rows) of every phase of one channel (the plane at element xc of the
+ * input), for a band whose first phase row is global row q0.  rowbuf: sw * Wq floats (a
+ * padded input row before its phase split). */
+static void pad_band(const ConvJob *j, int64_t xc, float *dst, int64_t q0, int64_t rows, float *rowbuf)
 {
     const Geom *g = j->g;
     int64_t Wq = j->Wq, sw = j->sw, W2 = sw * Wq, ph = j->Hq * Wq;
@@ -78,12 +88,13 @@ static void pad_band(const ConvJob *j, const float *xc, float *dst, int64_t q0, 
                 for (int64_t px = 0; px < sw; px++) memset(row0 + px * ph, 0, sizeof(float) * (size_t)Wq);
                 continue;
             }
-            const float *xr = xc + iy * g->W;
+            int64_t xr = xc + iy * g->W;
             /* the padded row: X in [0, sw * Wq) holds ix = X - pl */
             float *pr = sw == 1 ? row0 : rowbuf;
             int64_t a = g->pl < W2 ? g->pl : W2, b = g->pl + g->W < W2 ? g->pl + g->W : W2;
             memset(pr, 0, sizeof(float) * (size_t)a);
-            if (b > a) memcpy(pr + a, xr + (a - g->pl), sizeof(float) * (size_t)(b - a));
+            if (b > a && j->xh) j->p->kern->f16_to_f32(j->xh + xr + (a - g->pl), pr + a, b - a);
+            else if (b > a) memcpy(pr + a, j->x + xr + (a - g->pl), sizeof(float) * (size_t)(b - a));
             if (W2 > b) memset(pr + b, 0, sizeof(float) * (size_t)(W2 - b));
             if (sw == 2) {
                 j->p->kern->deinterleave2(pr, Wq, row0, row0 + ph);
@@ -98,7 +109,7 @@ static void pad_band(const ConvJob *j, const float *xc, float *dst, int64_t q0, 
 static void pad_group_band(const ConvJob *j, int64_t bn, int64_t gr, int64_t b, float *buf, float *rowbuf)
 {
     const ConvPlan *p = j->p;
-    const float *xg = j->x + (bn * p->C + gr * p->Cg) * j->g->H * j->g->W;
+    int64_t xg = (bn * p->C + gr * p->Cg) * j->g->H * j->g->W;
     for (int64_t c = 0; c < p->Cg; c++)
         pad_band(j, xg + c * j->g->H * j->g->W, buf + c * j->plane, b * j->row_step, j->Hq, rowbuf);
 }
@@ -158,6 +169,28 @@ static int64_t band_fill(int threads, int64_t n_bg, int64_t rows, int64_t cols, 
     return best;
 }
 
+/* ---- float16 output ----------------------------------------------------------------------- */
+
+/* Where a micro-tile writes: straight into the float32 output at element at (row stride
+ * ldc), or, for a float16 output, into the worker's tile buffer (nr floats a row). */
+static float *tile_dst(const ConvJob *j, int64_t at, float *tile_buf, int64_t *ldc)
+{
+    if (j->yh) {
+        *ldc = j->p->kern->nr;
+        return tile_buf;
+    }
+    *ldc = j->g->OH * j->g->OW;
+    return j->y + at;
+}
+
+/* A float16 output: the tile buffer's rows x cols into the output at element at. */
+static void tile_store(const ConvJob *j, int64_t at, const float *tile_buf, int rows, int cols)
+{
+    if (!j->yh) return;
+    int64_t OHW = j->g->OH * j->g->OW, nr = j->p->kern->nr;
+    for (int r = 0; r < rows; r++) j->p->kern->f32_to_f16(tile_buf + r * nr, j->yh + at + r * OHW, cols);
+}
+
 /* ---- 1x1 tasks ---------------------------------------------------------------------------- */
 
 static void gemm1x1_task(void *ctx, int64_t task, int worker)
@@ -170,37 +203,40 @@ static void gemm1x1_task(void *ctx, int64_t task, int worker)
     int64_t tc = rest % j->n_tchunks, bg = rest / j->n_tchunks;
     int64_t bn = bg / p->group, gr = bg % p->group;
     int64_t OHW = g->OH * g->OW, nr = k->nr, mr = k->mr;
-    const float *xg = j->x + (bn * p->C + gr * p->Cg) * g->H * g->W;
-    float *yg = j->y + (bn * p->M + gr * p->Mg) * OHW;
-    float *panel = j->e->wscr[worker];
+    int64_t xg = (bn * p->C + gr * p->Cg) * g->H * g->W, yg = (bn * p->M + gr * p->Mg) * OHW;
+    float *panel = j->e->wscr[worker], *tile_buf = panel + p->K * nr;
     int64_t t0 = tc * j->tpt, t1 = t0 + j->tpt < j->tiles ? t0 + j->tpt : j->tiles;
     int64_t p0 = pc * j->ppt, p1 = p0 + j->ppt < p->panels ? p0 + j->ppt : p->panels;
     for (int64_t t = t0; t < t1; t++) {
         int64_t pix = t * nr, cols = OHW - pix < nr ? OHW - pix : nr;
-        const float *b = xg + pix;
+        const float *b = j->xh ? NULL : j->x + xg + pix;
         const ptrdiff_t *off = j->off;
-        if (cols < nr) { /* the last tile: copy what is there, so no read passes the tensor's end */
+        if (cols < nr || j->xh) { /* the last tile (copy what is there, so no read passes the tensor's end),
+                                   * or any tile of a float16 input (converted) */
             for (int64_t kk = 0; kk < p->K; kk++) {
-                memcpy(panel + kk * nr, xg + kk * OHW + pix, sizeof(float) * (size_t)cols);
+                if (j->xh) k->f16_to_f32(j->xh + xg + kk * OHW + pix, panel + kk * nr, cols);
+                else memcpy(panel + kk * nr, j->x + xg + kk * OHW + pix, sizeof(float) * (size_t)cols);
                 memset(panel + kk * nr + cols, 0, sizeof(float) * (size_t)(nr - cols));
             }
             b = panel;
             off = j->off_panel;
         }
         for (int64_t pn = p0; pn < p1; pn++) {
-            int64_t m0 = pn * mr;
+            int64_t m0 = pn * mr, ldc;
+            int rows = (int)(p->Mg - m0 < mr ? p->Mg - m0 : mr);
             ExecTile tile = {.K = p->K,
                              .A = p->A + ((gr * p->panels + pn) * p->K) * mr,
                              .b = b,
                              .off = off,
-                             .C = yg + m0 * OHW + pix,
-                             .ldc = OHW,
-                             .rows = (int)(p->Mg - m0 < mr ? p->Mg - m0 : mr),
+                             .C = tile_dst(j, yg + m0 * OHW + pix, tile_buf, &ldc),
+                             .ldc = ldc,
+                             .rows = rows,
                              .cols = (int)cols,
                              .bias = p->bias + gr * p->Mg + m0,
                              .epi = j->epi,
-                             .prefetch = pn == p0 && t + 1 < t1 && pix + 2 * nr <= OHW ? nr : 0};
+                             .prefetch = b != panel && pn == p0 && t + 1 < t1 && pix + 2 * nr <= OHW ? nr : 0};
             k->gemm(&tile);
+            tile_store(j, yg + m0 * OHW + pix, tile_buf, rows, (int)cols);
         }
     }
 }
@@ -219,8 +255,9 @@ static void kxk_task(void *ctx, int64_t task, int worker)
     int64_t OHW = g->OH * g->OW, nr = k->nr, mr = k->mr;
     int64_t oy0 = b * j->band, oy1 = oy0 + j->band < g->OH ? oy0 + j->band : g->OH;
     float *buf = j->e->wscr[worker], *panel = buf + p->Cg * j->plane, *rowbuf = panel + p->K * nr;
+    float *tile_buf = rowbuf + j->sw * j->Wq;
     pad_group_band(j, bn, gr, b, buf, rowbuf);
-    float *yg = j->y + (bn * p->M + gr * p->Mg) * OHW;
+    int64_t yg = (bn * p->M + gr * p->Mg) * OHW;
     int64_t p0 = pc * j->ppt, p1 = p0 + j->ppt < p->panels ? p0 + j->ppt : p->panels;
     int64_t n_tiles = j->path == CONV_PATH_DIRECT ? (oy1 - oy0) * j->tiles_per_row
                                                   : ((oy1 - oy0) * g->OW + nr - 1) / nr;
@@ -244,18 +281,20 @@ static void kxk_task(void *ctx, int64_t task, int worker)
             k->pack_gather(buf, j->off, p->K, base, panel);
         }
         for (int64_t pn = p0; pn < p1; pn++) {
-            int64_t m0 = pn * mr;
+            int64_t m0 = pn * mr, ldc;
+            int rows = (int)(p->Mg - m0 < mr ? p->Mg - m0 : mr);
             ExecTile tile = {.K = p->K,
                              .A = p->A + ((gr * p->panels + pn) * p->K) * mr,
                              .b = panel,
                              .off = j->off_panel,
-                             .C = yg + m0 * OHW + pix,
-                             .ldc = OHW,
-                             .rows = (int)(p->Mg - m0 < mr ? p->Mg - m0 : mr),
+                             .C = tile_dst(j, yg + m0 * OHW + pix, tile_buf, &ldc),
+                             .ldc = ldc,
+                             .rows = rows,
                              .cols = (int)cols,
                              .bias = p->bias + gr * p->Mg + m0,
                              .epi = j->epi};
             k->gemm(&tile);
+            tile_store(j, yg + m0 * OHW + pix, tile_buf, rows, (int)cols);
         }
     }
 }
@@ -335,12 +374,11 @@ static void dw_task(void *ctx, int64_t q, int worker)
     const ConvPlan *p = j->p;
     const Geom *g = j->g;
     int64_t m = q % p->M, OHW = g->OH * g->OW;
-    float *buf = j->e->wscr[worker], *rowbuf = buf + j->plane;
-    pad_band(j, j->x + q * g->H * g->W, buf, 0, j->Hq, rowbuf);
+    float *buf = j->e->wscr[worker], *rowbuf = buf + j->plane, *row_out = rowbuf + j->sw * j->Wq;
+    pad_band(j, q * g->H * g->W, buf, 0, j->Hq, rowbuf);
     const float *wk = p->dw + m * p->kh * p->kw;
-    float *yc = j->y + q * OHW;
     for (int64_t oy = 0; oy < g->OH; oy++) {
-        float *yr = yc + oy * g->OW;
+        float *yr = j->yh ? row_out : j->y + q * OHW + oy * g->OW;
         memset(yr, 0, sizeof(float) * (size_t)g->OW);
         for (int64_t ky = 0; ky < p->kh; ky++)
             for (int64_t kx = 0; kx < p->kw; kx++) {
@@ -350,6 +388,7 @@ static void dw_task(void *ctx, int64_t q, int worker)
                 dw_row(yr, src, wk[ky * p->kw + kx], g->OW);
             }
         p->kern->epilogue(yr, g->OW, p->bias[m], j->epi);
+        if (j->yh) p->kern->f32_to_f16(yr, j->yh + q * OHW + oy * g->OW, g->OW);
     }
 }
 
@@ -357,7 +396,7 @@ static void dw_task(void *ctx, int64_t q, int worker)
 
 int conv_plan_run(Exec *e, const Node *n, ConvPlan *p, const Value *x, Value *out, char *err, size_t errlen)
 {
-    if (x->type != VT_F32 || x->rank != p->rank || x->dims[1] != p->C) return 1;
+    if ((x->type != VT_F32 && x->type != VT_F16) || x->rank != p->rank || x->dims[1] != p->C) return 1;
     Geom g;
     char msg[256];
     if (conv_geom_init(n, x, p->kh, p->kw, false, &g, msg, sizeof msg)) return 1;
@@ -365,17 +404,12 @@ int conv_plan_run(Exec *e, const Node *n, ConvPlan *p, const Value *x, Value *ou
     int64_t nr = k->nr, mr = k->mr, OHW = g.OH * g.OW, K = p->K;
     int64_t d[4] = {g.N, p->M, g.OH, g.OW};
     if (g.spatial == 1) d[2] = g.OW;
-    if (value_alloc(e, out, VT_F32, g.spatial + 2, d, err, errlen)) return -1;
-    p->last_macs = (double)g.N * (double)p->M * (double)OHW * (double)K;
-    if (!out->numel) return 0;
     if (p->path == CONV_PATH_WINO43 && !p->A && !p->runs && e->conv_force == CONV_PATH_AUTO &&
         OHW <= EXEC_WINO_MIN_PIXELS) { /* a small map: direct pays more than the transform saves */
         conv_pack_panels(p, p->wsrc);
         p->path = p->last_path = CONV_PATH_KXK;
     }
-    ConvJob j = {.e = e, .p = p, .g = &g, .path = p->path, .x = vf(x), .y = vf(out)};
-    j.epi = e->fusion ? &p->epi : &p->epi_plain;
-    int threads = exec_pool_size(e->pool);
+    ConvJob j = {.e = e, .p = p, .g = &g, .path = p->path};
     if (j.path == CONV_PATH_KXK) {
         /* direct fills whole vectors only when the output width does; else im2col panels */
         int64_t tiles_per_row = (g.OW + nr - 1) / nr;
@@ -384,6 +418,16 @@ int conv_plan_run(Exec *e, const Node *n, ConvPlan *p, const Value *x, Value *ou
     if (e->conv_force == CONV_PATH_DIRECT || e->conv_force == CONV_PATH_IM2COL)
         if (j.path == CONV_PATH_DIRECT || j.path == CONV_PATH_IM2COL) j.path = e->conv_force;
     if (j.path == CONV_PATH_GEMM1X1 && (g.OH != g.H || g.OW != g.W)) j.path = CONV_PATH_IM2COL;
+    bool f16_out = j.path != CONV_PATH_WINO43 && value_stores_f16(e, out);
+    if (value_alloc(e, out, f16_out ? VT_F16 : VT_F32, g.spatial + 2, d, err, errlen)) return -1;
+    p->last_macs = (double)g.N * (double)p->M * (double)OHW * (double)K;
+    if (!out->numel) return 0;
+    if (x->type == VT_F16) j.xh = x->data;
+    else j.x = vf(x);
+    if (f16_out) j.yh = out->data;
+    else j.y = vf(out);
+    j.epi = e->fusion ? &p->epi : &p->epi_plain;
+    int threads = exec_pool_size(e->pool);
     p->last_path = j.path;
     j.n_bg = g.N * p->group;
     ptrdiff_t *off = exec_tab_scratch(e, sizeof(ptrdiff_t) * (size_t)(2 * K + 2));
@@ -403,7 +447,7 @@ int conv_plan_run(Exec *e, const Node *n, ConvPlan *p, const Value *x, Value *ou
         if (j.tpt > j.tiles) j.tpt = j.tiles;
         j.n_tchunks = (j.tiles + j.tpt - 1) / j.tpt;
         split_panels(&j, threads, j.n_bg * j.n_tchunks, tile_macs * (double)j.tpt);
-        exec_worker_scratch_reserve(e, (size_t)(K * nr));
+        exec_worker_scratch_reserve(e, (size_t)(K * nr + (j.yh ? mr * nr : 0)));
         exec_pool_for(e->pool, j.n_bg * j.n_tchunks * j.n_pchunks, gemm1x1_task, &j);
         return 0;
     }
@@ -430,7 +474,7 @@ int conv_plan_run(Exec *e, const Node *n, ConvPlan *p, const Value *x, Value *ou
         j.Hq = g.OH + halo_y;
         j.plane = phases * j.Hq * j.Wq;
         if (j.plane >= (int64_t)1 << 30) return 1;
-        exec_worker_scratch_reserve(e, (size_t)(j.plane + j.sw * j.Wq));
+        exec_worker_scratch_reserve(e, (size_t)(j.plane + j.sw * j.Wq + (j.yh ? g.OW : 0)));
         exec_pool_for(e->pool, g.N * p->M, dw_task, &j);
         return 0;
     }
@@ -487,7 +531,8 @@ int conv_plan_run(Exec *e, const Node *n, ConvPlan *p, const Value *x, Value *ou
             j.A = A;
         }
     }
-    exec_worker_scratch_reserve(e, (size_t)(p->Cg * j.plane + fixed + j.sw * j.Wq));
+    int64_t out_scratch = j.yh ? mr * nr : 0; /* a float16 output's tile */
+    exec_worker_scratch_reserve(e, (size_t)(p->Cg * j.plane + fixed + j.sw * j.Wq + out_scratch));
     exec_pool_for(e->pool, j.n_bg * j.n_bands * j.n_pchunks, j.path == CONV_PATH_WINO43 ? wino_task : kxk_task, &j);
     return 0;
 }

@@ -1,7 +1,9 @@
 /* exec_elementwise: the executor's pointwise and reduction ops — activations (SiLU,
  * Sigmoid, ...), numpy-broadcasting arithmetic and comparisons, Where, Cast, Clip,
  * Softmax, MatMul and Gemm (exec_gemm.c), Reduce*, ArgMax.  Float32 compute; int64
- * operands stay int64 so that shape arithmetic in dynamic graphs is exact. */
+ * operands stay int64 so that shape arithmetic in dynamic graphs is exact.  Arithmetic,
+ * Sigmoid and SiLU also read and write a half graph's float16 activations, converting a
+ * block at a time (the other ops get float32 copies from the run loop). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +36,47 @@ static void act_inplace(Exec *e, float *y, int64_t n, int kind)
     exec_parallel_range(e, n, ELEMWISE_GRAIN, act_range, &j);
 }
 
+/* The same over float16 input (a half graph's activation), in float32 a block at a time. */
+typedef struct {
+    const ExecKernels *k;
+    const uint16_t *x;
+    void *y; /* float * or, when y16, uint16_t * (may be x: each block is read before it is written) */
+    bool y16;
+    int kind;
+} ActJob16;
+
+#define ACT_BLOCK 512
+
+static void act_range16(void *ctx, int64_t b, int64_t end)
+{
+    const ActJob16 *j = ctx;
+    float buf[ACT_BLOCK];
+    for (int64_t i = b; i < end; i += ACT_BLOCK) {
+        int64_t m = end - i < ACT_BLOCK ? end - i : ACT_BLOCK;
+        j->k->f16_to_f32(j->x + i, buf, m);
+        if (j->kind == 2) j->k->exp(buf, buf, m);
+        else j->k->sigmoid(buf, buf, m, j->kind == 1);
+        if (j->y16) j->k->f32_to_f16(buf, (uint16_t *)j->y + i, m);
+        else memcpy((float *)j->y + i, buf, sizeof(float) * (size_t)m);
+    }
+}
+
+/* Activation kind of float16 x into y: float16 when the graph stores y so (in x's buffer
+ * when nobody reads x later), else float32. */
+static int act_f16(Exec *e, const Node *n, Value *x, Value *y, int kind, char *err, size_t errlen)
+{
+    bool y16 = value_stores_f16(e, y);
+    const uint16_t *src = x->data;
+    if (y16 && value_consumable(e, n, x)) {
+        if (value_forward(e, n, y, x, x->rank, x->dims, err, errlen)) return -1;
+    } else if (value_alloc(e, y, y16 ? VT_F16 : VT_F32, x->rank, x->dims, err, errlen)) {
+        return -1;
+    }
+    ActJob16 j = {e->kern, src, y->data, y16, kind};
+    exec_parallel_range(e, y->numel, ELEMWISE_GRAIN, act_range16, &j);
+    return 0;
+}
+
 /* ---- unary ------------------------------------------------------------------------- */
 
 /* Output buffer for a float unary op: the input's own buffer when nobody reads it later. */
@@ -52,6 +95,7 @@ static int unary_out(Exec *e, const Node *n, Value *x, Value *y, char *err, size
 int exec_op_sigmoid(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
 {
     NEED_IN(0); NEED_OUT(0);
+    if (in[0]->type == VT_F16) return act_f16(e, n, in[0], out[0], 0, err, errlen);
     if (unary_out(e, n, in[0], out[0], err, errlen)) return -1;
     act_inplace(e, vf(out[0]), out[0]->numel, 0);
     return 0;
@@ -60,6 +104,7 @@ int exec_op_sigmoid(Exec *e, const Node *n, Value **in, int nin, Value **out, in
 int exec_op_silu(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
 {
     NEED_IN(0); NEED_OUT(0);
+    if (in[0]->type == VT_F16) return act_f16(e, n, in[0], out[0], 1, err, errlen);
     if (unary_out(e, n, in[0], out[0], err, errlen)) return -1;
     act_inplace(e, vf(out[0]), out[0]->numel, 1);
     return 0;
@@ -259,17 +304,52 @@ static void bin_inner_f(BinKind k, const float *pa, int64_t sa, const float *pb,
     }
 }
 
-/* A float binary op over coalesced dims, run in ranges of the flat output index. */
+/* A float binary op over coalesced dims, run in ranges of the flat output index.  Float16
+ * operands and outputs (a half graph's activations) are converted a block at a time. */
 typedef struct {
     BinKind k;
     int fm;
-    const float *a, *b;
-    float *o;
+    const void *a, *b; /* float *, or uint16_t * when a16 / b16 */
+    void *o;           /* float *, or uint16_t * when o16 */
+    bool a16, b16, o16;
+    const ExecKernels *kern;
     int r;
     int64_t dims[GRAPH_MAX_RANK];
     int64_t st[2][GRAPH_MAX_RANK];
     int64_t inner;
 } BinJob;
+
+#define F16_BLOCK 512
+
+/* n elements of an operand from element off with stride s, as floats: the operand's own
+ * (*stride = s) or converted into buf (*stride 1, or 0 for a broadcast scalar). */
+static const float *bin_operand(const BinJob *j, const void *v, bool h, int64_t off, int64_t s, int64_t n,
+                                float *buf, int64_t *stride)
+{
+    *stride = s;
+    if (!h) return (const float *)v + off;
+    const uint16_t *p = (const uint16_t *)v + off;
+    if (s == 1) j->kern->f16_to_f32(p, buf, n);
+    else if (s == 0) buf[0] = half_to_float(p[0]);
+    else
+        for (int64_t i = 0; i < n; i++) buf[i] = half_to_float(p[i * s]);
+    *stride = s != 0;
+    return buf;
+}
+
+/* bin_inner_f over n outputs from p with float16 operands or output. */
+static void bin_inner_f16(const BinJob *j, int64_t offa, int64_t sa, int64_t offb, int64_t sb, int64_t p, int64_t n)
+{
+    float fa[F16_BLOCK], fb[F16_BLOCK], fo[F16_BLOCK];
+    for (int64_t q = 0; q < n; q += F16_BLOCK) {
+        int64_t m = n - q < F16_BLOCK ? n - q : F16_BLOCK, ssa, ssb;
+        const float *pa = bin_operand(j, j->a, j->a16, offa + q * sa, sa, m, fa, &ssa);
+        const float *pb = bin_operand(j, j->b, j->b16, offb + q * sb, sb, m, fb, &ssb);
+        float *po = j->o16 ? fo : (float *)j->o + p + q;
+        bin_inner_f(j->k, pa, ssa, pb, ssb, po, m, j->fm);
+        if (j->o16) j->kern->f32_to_f16(fo, (uint16_t *)j->o + p + q, m);
+    }
+}
 
 static void bin_range(void *ctx, int64_t p0, int64_t p1)
 {
@@ -285,7 +365,11 @@ static void bin_range(void *ctx, int64_t p0, int64_t p1)
     }
     for (int64_t p = p0; p < p1;) {
         int64_t len = inner - col < p1 - p ? inner - col : p1 - p;
-        bin_inner_f(j->k, j->a + offa + col * sa, sa, j->b + offb + col * sb, sb, j->o + p, len, j->fm);
+        if (j->a16 || j->b16 || j->o16)
+            bin_inner_f16(j, offa + col * sa, sa, offb + col * sb, sb, p, len);
+        else
+            bin_inner_f(j->k, (const float *)j->a + offa + col * sa, sa, (const float *)j->b + offb + col * sb, sb,
+                        (float *)j->o + p, len, j->fm);
         p += len;
         col = 0;
         for (int d = r - 2; d >= 0; d--) {
@@ -308,6 +392,10 @@ static int binary(Exec *e, const Node *n, BinKind k, Value *a, Value *b, Value *
     bool ints = a->type == VT_I64 && b->type == VT_I64;
     int fm = (int)node_attr_int(n, "fmod", 0);
     ValueType ot = (ints || bin_is_compare(k)) ? VT_I64 : VT_F32;
+    Value a32, b32; /* comparisons read float16 operands from float32 copies */
+    if (ot != VT_F32 && (!(a = value_staged_f32(e, a, &a32, err, errlen)) || !(b = value_staged_f32(e, b, &b32, err, errlen))))
+        return -1;
+    if (ot == VT_F32 && value_stores_f16(e, o)) ot = VT_F16; /* a half graph's activation, stored as such */
     int64_t st[3][GRAPH_MAX_RANK];
     bcast_strides(a, od, orank, st[0]);
     bcast_strides(b, od, orank, st[1]);
@@ -316,10 +404,10 @@ static int binary(Exec *e, const Node *n, BinKind k, Value *a, Value *b, Value *
     Value *dst = o;
     bool same_a = a->rank == orank && !memcmp(a->dims, od, sizeof(int64_t) * (size_t)orank);
     bool same_b = b->rank == orank && !memcmp(b->dims, od, sizeof(int64_t) * (size_t)orank);
-    if (!ints && ot == VT_F32 && a->type == VT_F32 && same_a && value_consumable(e, n, a)) {
+    if (!ints && ot != VT_I64 && a->type == ot && same_a && value_consumable(e, n, a)) {
         if (value_forward(e, n, &tmp, a, orank, od, err, errlen)) return -1;
         a = &tmp;
-    } else if (!ints && ot == VT_F32 && b->type == VT_F32 && same_b && value_consumable(e, n, b)) {
+    } else if (!ints && ot != VT_I64 && b->type == ot && same_b && value_consumable(e, n, b)) {
         if (value_forward(e, n, &tmp, b, orank, od, err, errlen)) return -1;
         b = &tmp;
     }
@@ -347,8 +435,9 @@ static int binary(Exec *e, const Node *n, BinKind k, Value *a, Value *b, Value *
         return -1;
     }
     int64_t total = dst->numel, inner = dims[r - 1];
-    if (!ints && ot == VT_F32 && inner > 0) {
-        BinJob j = {k, fm, vf(a), vf(b), vf(dst), r, {0}, {{0}}, inner};
+    if (!ints && ot != VT_I64 && inner > 0) {
+        BinJob j = {k, fm, a->data, b->data, dst->data, a->type == VT_F16, b->type == VT_F16, ot == VT_F16, e->kern,
+                    r, {0}, {{0}}, inner};
         memcpy(j.dims, dims, sizeof j.dims);
         memcpy(j.st[0], st[0], sizeof j.st[0]);
         memcpy(j.st[1], st[1], sizeof j.st[1]);

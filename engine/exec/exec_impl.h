@@ -13,23 +13,31 @@
 #include "engine/exec/exec_mem.h"
 #include "engine/exec/exec_pool.h"
 #include "engine/core/graph.h"
+#include "engine/core/util.h"
 
 struct ConvPlan;
 
 /* Run-time element types: every float type computes as float32, every integer or bool
  * type as int64 (shape arithmetic stays exact).  Bytes (VT_U8, VT_I8) hold quantized
  * activations between a QuantizeLinear and the DequantizeLinear / integer convolutions
- * that are its only readers (planned by exec_qconv.c; no other kernel sees them). */
-typedef enum { VT_F32, VT_I64, VT_U8, VT_I8 } ValueType;
+ * that are its only readers (planned by exec_qconv.c; no other kernel sees them).
+ * VT_F16 stores the activations of a half-precision graph between ops (tensors whose graph
+ * dtype is float16): the run loop hands an op that computes them float32 copies of its
+ * float16 inputs and stores the op's float32 outputs as float16 (exact: a half graph's
+ * values are rounded to float16 at every op anyway).  Only the data-movement ops of
+ * exec_f16_passthrough see VT_F16 values themselves. */
+typedef enum { VT_F32, VT_I64, VT_U8, VT_I8, VT_F16 } ValueType;
 
 static inline size_t value_esize(int type)
 {
-    return type == VT_F32 ? sizeof(float) : type == VT_I64 ? sizeof(int64_t) : 1;
+    return type == VT_F32 ? sizeof(float) : type == VT_I64 ? sizeof(int64_t) : type == VT_F16 ? sizeof(uint16_t) : 1;
 }
 
 /* Where an owned value's data lives: its own heap block, a block of the activation
- * region in heap mode (released on clear), or a planned slot of the region (never freed). */
-typedef enum { VW_HEAP, VW_REGION, VW_PLANNED } ValueWhere;
+ * region in heap mode (released on clear), a planned slot of the region (never freed), or
+ * one of the Exec's staging buffers (the float32 form of a float16 tensor while the node
+ * producing it runs; never freed). */
+typedef enum { VW_HEAP, VW_REGION, VW_PLANNED, VW_STAGE } ValueWhere;
 
 /* One tensor's value during a run. */
 typedef struct {
@@ -37,15 +45,18 @@ typedef struct {
     int rank;
     int64_t dims[GRAPH_MAX_RANK];
     int64_t numel;
-    void *data;      /* float * or int64_t * (numel elements; may be NULL when numel == 0) */
+    void *data;      /* float *, int64_t *, uint16_t * (VT_F16) or bytes (numel elements; may be
+                        NULL when numel == 0) */
     bool owned;      /* data is the Exec's (activations); false: borrowed constant */
     bool ready;      /* holds a value in this run (or is a constant) */
     unsigned char where;    /* ValueWhere of owned data */
     ExecMem *mem;           /* VW_REGION: the region, and the block to release */
     size_t mem_off, mem_bytes;
-    float *fshadow;  /* float copy of an int64 value handed out by exec_output/exec_tensor */
+    float *fshadow;  /* float copy of an int64 or float16 value handed out by exec_output/exec_tensor */
     size_t charged;  /* owned data's bytes taken from the memory budget (engine/core/membudget.h):
                         given back by value_clear; moves with the data */
+    int staged_from; /* a staged float32 copy (VW_STAGE, not a graph tensor's Value): the
+                        tensor it copies + 1; else 0 */
 } Value;
 
 /* What a recording run learnt about one tensor (exec_memplan.c plans from it). */
@@ -57,6 +68,13 @@ typedef struct {
     int rank;
     int64_t dims[GRAPH_MAX_RANK];
 } MemRec;
+
+/* A staging buffer a recording run saw: node's k-th, of bytes, at off in the region (the
+ * plan's offset once exec_mem_plan has run). */
+typedef struct {
+    int node, k;
+    int64_t bytes, off;
+} StageRec;
 
 /* Largest tensor one op may create (elements): 1 Gi floats = 4 GiB. */
 #define EXEC_MAX_ELEMS ((int64_t)1 << 30)
@@ -127,6 +145,20 @@ struct Exec {
     size_t plan_size;   /* bytes of the region the plan uses: its peak */
     int64_t *plan_in_dims; /* the graph inputs' dims the plan was made for (n_inputs x GRAPH_MAX_RANK) */
     int *plan_in_rank;
+    /* float16 storage (a half-precision graph): f16_store[t] for tensors produced by a node
+     * whose graph dtype is float16 (NULL when the graph has none); staging buffers hold the
+     * float32 forms of one node's float16 inputs and outputs while it runs: planned in the
+     * region (srec, by node; stage_first[ni] indexes node ni's first, -1 none), else the
+     * heap ones (stage), reused by every node. */
+    bool *f16_store;
+    StageRec *srec;
+    int n_srec, cap_srec;
+    int *stage_first;   /* per node, set by exec_mem_plan */
+    int stage_k;        /* requests of the current node so far */
+    float **stage;      /* at most 64 */
+    size_t *stage_len;  /* in floats */
+    int n_stage;
+    uint64_t stage_used; /* bit i: stage[i] is taken */
 };
 
 enum { PLAN_RUN, PLAN_CONV_FUSED, PLAN_SKIP, PLAN_ALIAS, PLAN_QCONV };
@@ -226,6 +258,7 @@ static inline double value_get(const Value *v, int64_t i)
     case VT_F32: return (double)vf(v)[i];
     case VT_U8: return (double)((const uint8_t *)v->data)[i];
     case VT_I8: return (double)((const int8_t *)v->data)[i];
+    case VT_F16: return (double)half_to_float(((const uint16_t *)v->data)[i]);
     default: return (double)vi(v)[i];
     }
 }
@@ -236,6 +269,13 @@ int64_t value_get_i64(const Value *v, int64_t i);
 int value_int_list(const Value *v, int64_t *out, int max, int *n, const char *what, char *err, size_t errlen);
 /* Normalise axis in [-rank, rank) into [0, rank).  0 or -1 + message. */
 int axis_norm(int64_t axis, int rank, int *out, char *err, size_t errlen);
+/* v itself unless it is float16; then tmp, filled with a float32 copy of v in one of the
+ * staging buffers of the node being run (valid until the node ends; an op must not keep
+ * it).  NULL + message when the node has staged too much. */
+Value *value_staged_f32(Exec *e, Value *v, Value *tmp, char *err, size_t errlen);
+/* Whether v is a tensor of the graph the run stores as float16 (an op may then allocate it
+ * VT_F16 and write float16 itself; else it writes float32 and the run loop converts). */
+bool value_stores_f16(const Exec *e, const Value *v);
 /* Convert a value to float32 in place (int64 -> float). */
 void value_to_f32(Value *v);
 

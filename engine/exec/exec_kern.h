@@ -87,6 +87,8 @@ typedef struct {
     void (*epilogue)(float *x, int64_t n, float bias, const ExecEpi *epi);
     void (*round_f16)(float *x, int64_t n);
     void (*f16_to_f32)(const uint16_t *h, float *f, int64_t n);
+    /* float16 storage of n floats, rounded to nearest even (what round_f16 keeps) */
+    void (*f32_to_f16)(const float *f, uint16_t *h, int64_t n);
     void (*sigmoid)(const float *x, float *y, int64_t n, bool silu);
     void (*exp)(const float *x, float *y, int64_t n);
 } ExecKernels;

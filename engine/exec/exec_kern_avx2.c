@@ -6,6 +6,7 @@
 
 #ifdef EXEC_HAVE_X86_KERNELS
 #include <immintrin.h>
+#include <string.h>
 
 #define KATTR __attribute__((target("avx2,fma,f16c")))
 #define KSUF(name) name##_avx2
@@ -55,6 +56,10 @@ KATTR static inline vec v_odd(vec a, vec b)
     return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(t), _MM_SHUFFLE(3, 1, 2, 0)));
 }
 KATTR static inline vec v_load_f16(const uint16_t *h) { return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)h)); }
+KATTR static inline void v_store_f16(uint16_t *h, vec v)
+{
+    _mm_storeu_si128((__m128i *)h, _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT));
+}
 
 #include "engine/exec/exec_kern_body.h"
 

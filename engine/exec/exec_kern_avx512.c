@@ -6,6 +6,7 @@
 
 #ifdef EXEC_HAVE_X86_KERNELS
 #include <immintrin.h>
+#include <string.h>
 
 #define KATTR __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,f16c")))
 #define KSUF(name) name##_avx512
@@ -52,6 +53,10 @@ KATTR static inline vec v_odd(vec a, vec b)
     return _mm512_permutex2var_ps(a, _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31), b);
 }
 KATTR static inline vec v_load_f16(const uint16_t *h) { return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)h)); }
+KATTR static inline void v_store_f16(uint16_t *h, vec v)
+{
+    _mm256_storeu_si256((__m256i *)h, _mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+}
 
 #include "engine/exec/exec_kern_body.h"
 

@@ -8,7 +8,8 @@
  *                    v_loadn/v_storen (first n lanes, 0 < n <= VL; loadn zero-fills),
  *                    v_fma(a, b, c) = a * b + c, v_add, v_sub, v_mul, v_div, v_max, v_min,
  *                    v_floor, v_pow2(integral float vector) = 2^x, v_round_f16,
- *                    v_gather(base, idx) (lanes base[idx[t]]), v_load_f16, v_even(a, b) /
+ *                    v_gather(base, idx) (lanes base[idx[t]]), v_load_f16, v_store_f16 (VL
+ *                    halves, rounded to nearest even), v_even(a, b) /
  *                    v_odd(a, b) (the even / odd lanes of the 2 VL floats a, b).
  * Accumulation order is fixed by the code, not by the thread that runs a tile: results
  * do not depend on the thread count. */
@@ -90,6 +91,17 @@ KATTR static void KSUF(f16_to_f32)(const uint16_t *h, float *f, int64_t n)
         float out[VL];
         v_store(out, v_load_f16(one));
         f[i] = out[0];
+    }
+}
+
+KATTR static void KSUF(f32_to_f16)(const float *f, uint16_t *h, int64_t n)
+{
+    int64_t i = 0;
+    for (; i + VL <= n; i += VL) v_store_f16(h + i, v_load(f + i));
+    if (i < n) {
+        uint16_t out[VL];
+        v_store_f16(out, v_loadn(f + i, (int)(n - i)));
+        memcpy(h + i, out, sizeof(uint16_t) * (size_t)(n - i));
     }
 }
 
@@ -311,6 +323,7 @@ const ExecKernels KSUF(exec_kernels) = {
     .epilogue = KSUF(epilogue),
     .round_f16 = KSUF(round_f16),
     .f16_to_f32 = KSUF(f16_to_f32),
+    .f32_to_f16 = KSUF(f32_to_f16),
     .sigmoid = KSUF(sigmoid),
     .exp = KSUF(exp),
 };

@@ -74,5 +74,9 @@ static inline vec v_load_f16(const uint16_t *h)
     for (int i = 0; i < VL; i++) v[i] = half_to_float(h[i]);
     return v;
 }
+static inline void v_store_f16(uint16_t *h, vec v)
+{
+    for (int i = 0; i < VL; i++) h[i] = float_to_half(v[i]);
+}
 
 #include "engine/exec/exec_kern_body.h"

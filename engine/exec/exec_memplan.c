@@ -11,7 +11,9 @@
  * contiguous run.  Each buffer lives from its first member's production to its last
  * member's last reader; buffers are then placed greedily, largest first, at the lowest
  * offset free during their lifetime.  Kernels see planned memory through value_alloc and
- * skip a copy whose source and destination already coincide. */
+ * skip a copy whose source and destination already coincide.  The staging buffers of a
+ * half-precision graph (float32 copies of one node's float16 values, e->srec) are buffers
+ * too, alive during their node only. */
 #include "engine/exec/exec_impl.h"
 
 #include <stdlib.h>
@@ -188,7 +190,7 @@ void exec_mem_plan(Exec *e)
         else if (n->op == OP_CONCAT) plan_concat(&pl, n);
     }
     /* buffers: roots with their members' lifetimes */
-    PlanBuf *bufs = xmalloc(sizeof *bufs * (size_t)(nt ? nt : 1));
+    PlanBuf *bufs = xmalloc(sizeof *bufs * (size_t)(nt + e->n_srec ? nt + e->n_srec : 1));
     int *buf_of = xmalloc(sizeof(int) * (size_t)(nt ? nt : 1));
     int nb = 0;
     for (int t = 0; t < nt; t++) {
@@ -205,6 +207,9 @@ void exec_mem_plan(Exec *e)
         if (pl.start[t] < b->start) b->start = pl.start[t];
         if (pl.end[t] > b->end) b->end = pl.end[t];
     }
+    for (int i = 0; i < e->n_srec; i++) /* staging: root nt + i */
+        bufs[nb++] = (PlanBuf){nt + i, (e->srec[i].bytes + PLAN_ALIGN - 1) / PLAN_ALIGN * PLAN_ALIGN, e->srec[i].node,
+                               e->srec[i].node, 0};
     /* greedy by size: each buffer at the lowest offset free over its lifetime */
     qsort(bufs, (size_t)nb, sizeof *bufs, by_size_desc);
     PlanBuf **live = xmalloc(sizeof *live * (size_t)(nb ? nb : 1));
@@ -222,7 +227,14 @@ void exec_mem_plan(Exec *e)
         bufs[i].off = off;
         if ((size_t)(off + bufs[i].size) > total) total = (size_t)(off + bufs[i].size);
     }
-    for (int i = 0; i < nb; i++) buf_of[bufs[i].root] = i;
+    for (int i = 0; i < nb; i++) {
+        if (bufs[i].root < nt) buf_of[bufs[i].root] = i;
+        else e->srec[bufs[i].root - nt].off = bufs[i].off;
+    }
+    free(e->stage_first);
+    e->stage_first = xmalloc(sizeof(int) * (size_t)(nn ? nn : 1));
+    for (int ni = 0; ni < nn; ni++) e->stage_first[ni] = -1;
+    for (int i = e->n_srec - 1; i >= 0; i--) e->stage_first[e->srec[i].node] = i;
     for (int t = 0; t < nt; t++) {
         e->plan_off[t] = -1;
         e->plan_bytes[t] = 0;

@@ -1,7 +1,8 @@
 /* exec_shape: the executor's data-movement and shape ops — Concat, Split, Slice,
  * Reshape, Transpose, Flatten, (Un)Squeeze, Identity, Constant, Shape, Gather, Expand,
  * Tile, Range, ConstantOfShape, Pad, TopK and NonMaxSuppression.  They work on float32
- * and int64 values alike (int64 for shape arithmetic in dynamic graphs).  Every axis,
+ * and int64 values alike (int64 for shape arithmetic in dynamic graphs); Concat, Split,
+ * Slice and Transpose also move float16 activations as they are stored.  Every axis,
  * index, count and size taken from the graph or from a value is range-checked. */
 #include <math.h>
 #include <stdio.h>
@@ -11,7 +12,7 @@
 #include "engine/exec/exec_impl.h"
 #include "engine/core/util.h"
 
-static size_t esize(const Value *v) { return v->type == VT_F32 ? sizeof(float) : sizeof(int64_t); }
+static size_t esize(const Value *v) { return value_esize(v->type); }
 
 /* Axes from the attribute (older opsets) or input k (newer ones).  *n = -1 when neither. */
 static int axes_arg(const Node *n, Value **in, int nin, int k, int64_t *axes, int max, int *na, char *err,
@@ -185,11 +186,12 @@ int exec_op_concat(Exec *e, const Node *n, Value **in, int nin, Value **out, int
 {
     NEED_OUT(0);
     Value *first = NULL;
-    bool all_int = true;
+    bool all_int = true, all_f16 = true;
     for (int i = 0; i < nin; i++)
         if (in[i]) {
             if (!first) first = in[i];
             all_int = all_int && in[i]->type == VT_I64;
+            all_f16 = all_f16 && in[i]->type == VT_F16;
         }
     if (!first) return err_set(err, errlen, "no inputs");
     int r = first->rank, axis;
@@ -208,12 +210,12 @@ int exec_op_concat(Exec *e, const Node *n, Value **in, int nin, Value **out, int
         if (d[axis] > EXEC_MAX_ELEMS) return err_set(err, errlen, "result too large");
         d[axis] += in[i]->dims[axis];
     }
-    ValueType t = all_int ? VT_I64 : VT_F32;
+    ValueType t = all_int ? VT_I64 : all_f16 ? VT_F16 : VT_F32;
     if (value_alloc(e, out[0], t, r, d, err, errlen)) return -1;
     int64_t outer = 1, inner = 1;
     for (int k = 0; k < axis; k++) outer *= d[k];
     for (int k = axis + 1; k < r; k++) inner *= d[k];
-    size_t es = t == VT_F32 ? sizeof(float) : sizeof(int64_t);
+    size_t es = value_esize(t);
     int64_t off = 0;
     for (int i = 0; i < nin; i++) {
         if (!in[i]) continue;
@@ -310,6 +312,8 @@ static void copy_box(const Value *x, Value *y, const int64_t *start, const int64
         base += start[r - 1];
         char *dst = (char *)y->data + (size_t)done * es;
         if (step[r - 1] == 1) memcpy(dst, (char *)x->data + (size_t)base * es, (size_t)inner * es);
+        else if (es == sizeof(uint16_t))
+            for (int64_t j = 0; j < inner; j++) ((uint16_t *)dst)[j] = ((const uint16_t *)x->data)[base + j * step[r - 1]];
         else if (es == sizeof(float))
             for (int64_t j = 0; j < inner; j++) ((float *)dst)[j] = vf(x)[base + j * step[r - 1]];
         else
@@ -409,6 +413,10 @@ int exec_op_transpose(Exec *e, const Node *n, Value **in, int nin, Value **out, 
         if (es == sizeof(float)) {
             float *dst = vf(out[0]) + done;
             const float *src = vf(x) + base;
+            for (int64_t j = 0; j < inner; j++) dst[j] = src[j * ist];
+        } else if (es == sizeof(uint16_t)) {
+            uint16_t *dst = (uint16_t *)out[0]->data + done;
+            const uint16_t *src = (const uint16_t *)x->data + base;
             for (int64_t j = 0; j < inner; j++) dst[j] = src[j * ist];
         } else {
             int64_t *dst = vi(out[0]) + done;
