@@ -24,8 +24,9 @@ struct ConvPlan;
  * VT_F16 stores the activations of a half-precision graph between ops (tensors whose graph
  * dtype is float16): the run loop hands an op that computes them float32 copies of its
  * float16 inputs and stores the op's float32 outputs as float16 (exact: a half graph's
- * values are rounded to float16 at every op anyway).  Only the data-movement ops of
- * exec_f16_passthrough see VT_F16 values themselves. */
+ * values are rounded to float16 at every op anyway).  Only the ops f16_passthrough (exec.c)
+ * lists see VT_F16 values themselves: data movement, and Conv, Resize, the pools,
+ * arithmetic, Sigmoid and SiLU, which convert as they go. */
 typedef enum { VT_F32, VT_I64, VT_U8, VT_I8, VT_F16 } ValueType;
 
 static inline size_t value_esize(int type)
