@@ -648,6 +648,18 @@ static void round_to_storage(const Exec *e, Value *v, DType storage)
         }
 }
 
+/* v's data released, then v holding the block placed in b (charged bytes to the budget). */
+static void take_block(Value *v, const Value *b, size_t charged)
+{
+    value_release(v);
+    v->data = b->data;
+    v->where = b->where;
+    v->mem = b->mem;
+    v->mem_off = b->mem_off;
+    v->mem_bytes = b->mem_bytes;
+    v->charged = charged;
+}
+
 /* Store float16 tensor t's float32 value v (an op's output, in a staging buffer or its own
  * block) as float16 in its planned slot or a block of its own: exact for values rounded to
  * float16, and round to nearest even for the rest, as round_to_storage.  0 or -1 + message
@@ -659,14 +671,8 @@ static int store_f16(Exec *e, Value *v, int t, char *err, size_t errlen)
     Value h = {.type = VT_F16};
     value_place(e, &h, t, (size_t)v->numel * sizeof(uint16_t));
     convert_f16(e, v->data, h.data, v->numel, true);
-    value_release(v);
+    take_block(v, &h, bytes);
     v->type = VT_F16;
-    v->data = h.data;
-    v->where = h.where;
-    v->mem = h.mem;
-    v->mem_off = h.mem_off;
-    v->mem_bytes = h.mem_bytes;
-    v->charged = bytes;
     v->owned = true;
     return 0;
 }
@@ -681,13 +687,7 @@ static int unstage(Exec *e, Value *v, int t, char *err, size_t errlen)
     Value f = {.type = VT_F32};
     value_place(e, &f, t, (size_t)v->numel * sizeof(float));
     if (v->numel) memcpy(f.data, v->data, (size_t)v->numel * sizeof(float));
-    value_release(v);
-    v->data = f.data;
-    v->where = f.where;
-    v->mem = f.mem;
-    v->mem_off = f.mem_off;
-    v->mem_bytes = f.mem_bytes;
-    v->charged = bytes;
+    take_block(v, &f, bytes);
     return 0;
 }
 
