@@ -22,13 +22,16 @@ struct ModelDiff {
     unsigned char *has[2];  /* per node of A / B: it has a counterpart in the other */
 };
 
-/* The fixed input size (h, w) and batch of a stored graph; false when it has none. */
+/* The fixed input size (h, w) and batch of a stored graph (NCHW, or NHWC for the TensorFlow
+ * formats); false when it has none. */
 static bool fixed_input(const Graph *g, int *h, int *w, int *batch)
 {
     if (g->n_inputs < 1) return false;
     const Tensor *x = &g->tensors[g->inputs[0]];
-    if (x->rank != 4 || x->dims[2] <= 0 || x->dims[3] <= 0 || x->dim_names[2] || x->dim_names[3]) return false;
-    *h = (int)x->dims[2], *w = (int)x->dims[3];
+    FormatId f = g->meta.source_format; /* the TensorFlow family's images are NHWC */
+    int hi = f == FMT_TFLITE || f == FMT_PB || f == FMT_SAVED_MODEL || f == FMT_TFJS ? 1 : 2;
+    if (x->rank != 4 || x->dims[hi] <= 0 || x->dims[hi + 1] <= 0 || x->dim_names[hi] || x->dim_names[hi + 1]) return false;
+    *h = (int)x->dims[hi], *w = (int)x->dims[hi + 1];
     *batch = x->dims[0] > 0 && !x->dim_names[0] ? (int)x->dims[0] : 1;
     return true;
 }

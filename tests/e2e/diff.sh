@@ -1,5 +1,6 @@
 #!/bin/sh
-# `yoloport diff A B`: a config against its ONNX export (node for node the same: exit 0), an
+# `yoloport diff A B`: a config against its ONNX export (node for node the same: exit 0) and
+# against its NHWC GraphDef (built at the GraphDef's height and width), an
 # export against its half-precision variant (they part: exit 1, the ops and metadata that
 # differ, the nodes of each side without a counterpart), usage and unreadable files (exit 2);
 # with ../shared, yolov8n.pt against the peer's ONNX export names where they part, and the
@@ -24,6 +25,11 @@ check diff_half_parts sh -c "[ $rc -eq 1 ] && grep -q '^They part: ' half.out &&
 check diff_half_inputs_side_by_side sh -c "grep -q '^  A  images  *float32 ' half.out && grep -q '^  B  images  *float16 ' half.out"
 check diff_half_metadata grep -q "^  meta args  A {'batch': 1, 'half': False.*  B {'batch': 1, 'half': True" half.out
 check diff_half_size grep -q '^Size        A 12\.[0-9] MB  B 6\.[0-9] MB  (B is 0\.[0-9]*x A)' half.out
+# a TensorFlow export's input is NHWC: the config is built at its height and width
+"$BIN" export model=yolov8n.yaml format=pb imgsz=64 verify=False >/dev/null 2>&1
+"$BIN" diff yolov8n.yaml yolov8n.pb >pb.out 2>&1
+rc=$?
+check diff_config_vs_nhwc_graphdef sh -c "[ $rc -eq 1 ] && grep -q '^  A  images  *float32  *\[1, 3, 64, 64\]' pb.out && grep -q '^  B  images  *float32  *\[1, 64, 64, 3\]' pb.out && grep -q '^Parameters  A 3,151,904  B 3,151,904  (the same)' pb.out"
 "$BIN" diff yolov8n.onnx >usage.out 2>&1
 check diff_usage sh -c "[ $? -eq 2 ] && grep -q '^usage: yoloport diff MODEL_A MODEL_B' usage.out"
 "$BIN" diff yolov8n.onnx nope.onnx >nope.out 2>&1
