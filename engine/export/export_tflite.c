@@ -127,9 +127,8 @@ CheckStatus export_tf_check_tflite(ExportStage *st, const Graph *g, const char *
     /* the numbers: NHWC in, source layout out (rank-4 outputs back to NCHW), boxes in pixels */
     Graph *run = back;
     char why[300];
-    int prep = pass_tflite_runnable(run, why, sizeof why);
     /* a float file runs as predict and val run it (Transposes sunk, Pads in the convolutions) */
-    if (prep == 0 && !q8 && (prep = pass_sink_transposes(run, NULL, why, sizeof why)) == 0) pass_fold_pads(run, NULL);
+    int prep = q8 ? pass_tflite_runnable(run, why, sizeof why) : pass_nhwc_as_source(run, false, why, sizeof why);
     if (prep != 0 ||
         (normalised &&
          pass_scale_boxes(run, &g->meta, (int)src_in->dims[2], (int)src_in->dims[3], false, why, sizeof why) != 0)) {

@@ -144,14 +144,18 @@ int pass_tflite_runnable(Graph *run, char *err, size_t errlen);
 int pass_sink_transposes(Graph *g, int *removed, char *err, size_t errlen);
 
 /* Fold each zero-valued constant Pad of the spatial axes that only a Conv reads into that
- * Conv's pads.  The number folded (also in *folded, may be NULL). */
-int pass_fold_pads(Graph *g, int *folded);
+ * Conv's pads.  The number folded. */
+int pass_fold_pads(Graph *g);
 
 /* A graph read from a TensorFlow-family file (NHWC image input: TF Lite, SavedModel,
  * GraphDef) made to run as its source runs: shapes the file left out inferred at its input
  * size, pass_tflite_runnable, pass_sink_transposes, pass_fold_pads; with boxes_normalised
  * (TF Lite), output0's boxes back in pixels (pass_scale_boxes).  0, or -1 + message. */
 int pass_nhwc_as_source(Graph *g, bool boxes_normalised, char *err, size_t errlen);
+
+/* Shape inference (pass_infer_shapes) at the graph's one input's own size, when that size is
+ * fully known and some tensor's shape is not; nothing otherwise.  0, or -1 + message. */
+int pass_infer_shapes_at_input(Graph *g, char *err, size_t errlen);
 
 /* ---- helpers shared by the passes (engine/passes/passes_half.c) ---------------------------- */
 

@@ -228,7 +228,7 @@ int pass_sink_transposes(Graph *g, int *removed, char *err, size_t errlen)
 /* A zero-valued constant Pad of the two spatial axes read by one Conv only: the Conv pads by
  * those amounts itself (its "pads" grow; no copy of the map).  NHWC formats pad explicitly
  * before a strided convolution (TF Lite's PAD, then a VALID CONV_2D). */
-int pass_fold_pads(Graph *g, int *folded)
+int pass_fold_pads(Graph *g)
 {
     int count = 0;
     for (int ni = 0; ni < g->n_nodes; ni++) {
@@ -275,7 +275,6 @@ int pass_fold_pads(Graph *g, int *folded)
         pass_compact(g, dead, NULL);
         free(dead);
     }
-    if (folded) *folded = count;
     return count;
 }
 
@@ -286,16 +285,9 @@ int pass_fold_pads(Graph *g, int *folded)
  * the input size the file gives, as the peer's predictor multiplies them. */
 int pass_nhwc_as_source(Graph *g, bool boxes_normalised, char *err, size_t errlen)
 {
-    if (g->n_inputs == 1) {
-        const Tensor *x = &g->tensors[g->inputs[0]];
-        int64_t d[GRAPH_MAX_RANK];
-        memcpy(d, x->dims, sizeof d);
-        bool known = x->rank == 4;
-        for (int i = 0; i < x->rank; i++) known &= d[i] > 0;
-        if (known && pass_infer_shapes(g, d, x->rank, NULL, err, errlen) != 0) return -1;
-    }
+    if (pass_infer_shapes_at_input(g, err, errlen) != 0) return -1;
     if (pass_tflite_runnable(g, err, errlen) != 0 || pass_sink_transposes(g, NULL, err, errlen) != 0) return -1;
-    pass_fold_pads(g, NULL);
+    pass_fold_pads(g);
     if (!boxes_normalised) return 0;
     const char *task = g->meta.task && *g->meta.task ? g->meta.task : "detect";
     if (!strcmp(task, "classify") || g->n_outputs < 1 || g->tensors[g->outputs[0]].rank != 3) return 0;

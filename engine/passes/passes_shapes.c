@@ -122,3 +122,14 @@ int pass_infer_shapes(Graph *g, const int64_t *in_dims, int in_rank, int *n_infe
     if (n_inferred) *n_inferred = filled;
     return 0;
 }
+
+int pass_infer_shapes_at_input(Graph *g, char *err, size_t errlen)
+{
+    if (g->n_inputs != 1) return 0;
+    const Tensor *x = &g->tensors[g->inputs[0]];
+    int64_t d[GRAPH_MAX_RANK];
+    memcpy(d, x->dims, sizeof d);
+    bool known = x->rank >= 1;
+    for (int i = 0; i < x->rank; i++) known &= d[i] > 0;
+    return known ? pass_infer_shapes(g, d, x->rank, NULL, err, errlen) : 0;
+}

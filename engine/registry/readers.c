@@ -253,14 +253,8 @@ Graph *reader_openvino_read(const char *path, const struct LoadOptions *opt, cha
  * by one run of the graph at the input's size (a graph that does not run there is refused). */
 static Graph *tf_shapes(Graph *g, const char *path, char *err, size_t errlen)
 {
-    if (!g) return NULL;
-    const Tensor *x = &g->tensors[g->inputs[0]];
-    int64_t d[GRAPH_MAX_RANK];
-    memcpy(d, x->dims, sizeof d);
-    bool known = x->rank >= 1;
-    for (int i = 0; i < x->rank; i++) known &= d[i] > 0;
     char msg[1024];
-    if (known && pass_infer_shapes(g, d, x->rank, NULL, msg, sizeof msg) != 0) {
+    if (g && pass_infer_shapes_at_input(g, msg, sizeof msg) != 0) {
         err_set(err, errlen, "%s: %s", path, msg);
         graph_free(g);
         return NULL;

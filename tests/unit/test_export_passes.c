@@ -562,7 +562,7 @@ static void test_sink_transposes_and_fold_pads(void)
     EXPECT_EQ_INT(removed, 4);
     EXPECT_EQ_INT(count_op(g, OP_IDENTITY), 1);
     EXPECT_EQ_STR(g->tensors[g->outputs[0]].name, "out");
-    EXPECT_EQ_INT(pass_fold_pads(g, NULL), 1);
+    EXPECT_EQ_INT(pass_fold_pads(g), 1);
     EXPECT_EQ_INT(count_op(g, OP_PAD), 0);
     int conv = -1;
     for (int i = 0; i < g->n_nodes; i++)
