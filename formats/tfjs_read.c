@@ -23,35 +23,6 @@
 #define TFJS_READ_MAX_SHARDS 4096
 #define TFJS_META_MAX ((size_t)1 << 20)
 
-static json_object *member(json_object *j, const char *key)
-{
-    json_object *v = NULL;
-    return json_object_is_type(j, json_type_object) && json_object_object_get_ex(j, key, &v) ? v : NULL;
-}
-
-static const char *str_of(json_object *j) { return json_object_is_type(j, json_type_string) ? json_object_get_string(j) : NULL; }
-static size_t arr_len(json_object *j) { return json_object_is_type(j, json_type_array) ? json_object_array_length(j) : 0; }
-
-static float half_bits(uint16_t h)
-{
-    uint32_t s = (uint32_t)(h >> 15) << 31, e = (h >> 10) & 0x1f, m = h & 0x3ff, f;
-    if (e == 0) {
-        if (m == 0) f = s;
-        else { /* subnormal */
-            e = 113;
-            while (!(m & 0x400)) m <<= 1, e--;
-            f = s | (e << 23) | ((m & 0x3ff) << 13);
-        }
-    } else if (e == 31) {
-        f = s | 0x7f800000u | (m << 13);
-    } else {
-        f = s | ((e + 112) << 23) | (m << 13);
-    }
-    float out;
-    memcpy(&out, &f, 4);
-    return out;
-}
-
 /* The manifest's weights decoded from data (len bytes, every shard in order).  *n set; NULL +
  * message on anything that does not add up. */
 static TfWeight *decode_weights(json_object *manifest, const uint8_t *data, size_t len, size_t *n, char *err,
@@ -60,19 +31,19 @@ static TfWeight *decode_weights(json_object *manifest, const uint8_t *data, size
     Vec ws = {0};
     size_t off = 0;
     int rc = 0;
-    for (size_t gi = 0; !rc && gi < arr_len(manifest); gi++) {
-        json_object *grp = json_object_array_get_idx(manifest, gi), *list = member(grp, "weights");
-        for (size_t k = 0; !rc && k < arr_len(list); k++) {
-            json_object *w = json_object_array_get_idx(list, k), *shape = member(w, "shape"), *q = member(w, "quantization");
-            const char *name = str_of(member(w, "name")), *dt = str_of(member(w, "dtype"));
+    for (size_t gi = 0; !rc && gi < tf_json_len(manifest); gi++) {
+        json_object *grp = json_object_array_get_idx(manifest, gi), *list = tf_json_member(grp, "weights");
+        for (size_t k = 0; !rc && k < tf_json_len(list); k++) {
+            json_object *w = json_object_array_get_idx(list, k), *shape = tf_json_member(w, "shape"), *q = tf_json_member(w, "quantization");
+            const char *name = tf_json_str(tf_json_member(w, "name")), *dt = tf_json_str(tf_json_member(w, "dtype"));
             TfWeight tw;
             memset(&tw, 0, sizeof tw);
-            if (!name || !dt || !json_object_is_type(shape, json_type_array) || arr_len(shape) > GRAPH_MAX_RANK) {
+            if (!name || !dt || !json_object_is_type(shape, json_type_array) || tf_json_len(shape) > GRAPH_MAX_RANK) {
                 rc = err_set(err, errlen, "weightsManifest entry %zu of group %zu needs a name, a dtype and a shape", k, gi);
                 break;
             }
             int64_t numel = 1;
-            tw.rank = (int)arr_len(shape);
+            tw.rank = (int)tf_json_len(shape);
             for (int d = 0; d < tw.rank && !rc; d++) {
                 json_object *v = json_object_array_get_idx(shape, (size_t)d);
                 int64_t s = json_object_is_type(v, json_type_int) ? json_object_get_int64(v) : -1;
@@ -81,7 +52,7 @@ static TfWeight *decode_weights(json_object *manifest, const uint8_t *data, size
                 else tw.dims[d] = s, numel *= s;
             }
             if (rc) break;
-            const char *qd = q ? str_of(member(q, "dtype")) : NULL;
+            const char *qd = q ? tf_json_str(tf_json_member(q, "dtype")) : NULL;
             size_t es;
             if (!strcmp(dt, "float32")) tw.dtype = DT_F32;
             else if (!strcmp(dt, "int32")) tw.dtype = DT_I32;
@@ -113,10 +84,10 @@ static TfWeight *decode_weights(json_object *manifest, const uint8_t *data, size
                 for (int64_t i = 0; i < numel; i++) {
                     uint16_t h;
                     memcpy(&h, src + 2 * i, 2);
-                    ((float *)tw.data)[i] = half_bits(h);
+                    ((float *)tw.data)[i] = half_to_float(h);
                 }
             } else {
-                json_object *mn = member(q, "min"), *sc = member(q, "scale");
+                json_object *mn = tf_json_member(q, "min"), *sc = tf_json_member(q, "scale");
                 double lo = mn ? json_object_get_double(mn) : 0, scale = sc ? json_object_get_double(sc) : 0;
                 if (!mn || !sc || !(scale >= 0) || lo != lo || scale > 1e30 || lo > 1e30 || lo < -1e30) {
                     membudget_free(tw.data);
@@ -144,15 +115,10 @@ static TfWeight *decode_weights(json_object *manifest, const uint8_t *data, size
     return w ? w : xcalloc(1, sizeof *w);
 }
 
-static int key_cmp(const void *a, const void *b)
-{
-    const char *x = *(const char *const *)a, *y = *(const char *const *)b;
-    size_t lx = strlen(x), ly = strlen(y);
-    return lx != ly ? (lx < ly ? -1 : 1) : strcmp(x, y);
-}
+static int name_cmp(const void *a, const void *b) { return tf_key_order(*(const char *const *)a, *(const char *const *)b); }
 
-Graph *tfjs_read_memory(const char *json, size_t json_len, const uint8_t *weights, size_t weights_len, const char *meta,
-                        size_t meta_len, const char *name, char *err, size_t errlen)
+/* model.json's text as a JSON object (the caller puts it), or NULL + message. */
+static json_object *parse_model_json(const char *json, size_t json_len, const char *name, char *err, size_t errlen)
 {
     json_tokener *tok = json_tokener_new();
     json_object *root = tok ? json_tokener_parse_ex(tok, json, (int)(json_len < (size_t)INT32_MAX ? json_len : 0)) : NULL;
@@ -163,10 +129,17 @@ Graph *tfjs_read_memory(const char *json, size_t json_len, const uint8_t *weight
         err_set(err, errlen, "%s: not a JSON object", name);
         return NULL;
     }
+    return root;
+}
+
+/* The graph of a parsed model.json (root stays the caller's). */
+static Graph *read_root(json_object *root, const uint8_t *weights, size_t weights_len, const char *meta, size_t meta_len,
+                        const char *name, char *err, size_t errlen)
+{
     Graph *g = NULL;
-    json_object *topo = member(root, "modelTopology"), *nodes = member(topo, "node"), *manifest = member(root, "weightsManifest");
-    json_object *outs = member(member(root, "signature"), "outputs");
-    const char *fmt = str_of(member(root, "format"));
+    json_object *topo = tf_json_member(root, "modelTopology"), *nodes = tf_json_member(topo, "node"), *manifest = tf_json_member(root, "weightsManifest");
+    json_object *outs = tf_json_member(tf_json_member(root, "signature"), "outputs");
+    const char *fmt = tf_json_str(tf_json_member(root, "format"));
     size_t n_w = 0;
     TfWeight *w = NULL;
     if (!fmt || strcmp(fmt, "graph-model")) err_set(err, errlen, "%s: not a TF.js graph model (format is not \"graph-model\")", name);
@@ -190,11 +163,11 @@ Graph *tfjs_read_memory(const char *json, size_t json_len, const uint8_t *weight
             on = xcalloc((size_t)json_object_object_length(outs) + 1, sizeof *on);
             json_object_object_foreach(outs, key, val)
             {
-                const char *tn = str_of(member(val, "name"));
+                const char *tn = tf_json_str(tf_json_member(val, "name"));
                 on[no++] = tn ? tn : key;
             }
             /* sort by key: keys and names are the same in every file this reads; sort names */
-            qsort(on, (size_t)no, sizeof *on, key_cmp);
+            qsort(on, (size_t)no, sizeof *on, name_cmp);
         }
         if (!gd) err_set(err, errlen, "%s: a node of modelTopology without a name or an op, or with an input that is not a string", name);
         else g = tfsaved_read_graphdef(gd, on, no, FMT_TFJS, name, meta, meta_len, err, errlen);
@@ -205,6 +178,14 @@ Graph *tfjs_read_memory(const char *json, size_t json_len, const uint8_t *weight
         for (size_t i = 0; i < n_w; i++) membudget_free(w[i].data);
         free(w);
     }
+    return g;
+}
+
+Graph *tfjs_read_memory(const char *json, size_t json_len, const uint8_t *weights, size_t weights_len, const char *meta,
+                        size_t meta_len, const char *name, char *err, size_t errlen)
+{
+    json_object *root = parse_model_json(json, json_len, name, err, errlen);
+    Graph *g = root ? read_root(root, weights, weights_len, meta, meta_len, name, err, errlen) : NULL;
     json_object_put(root);
     return g;
 }
@@ -241,16 +222,16 @@ Graph *tfjs_read(const char *path, char *err, size_t errlen)
         err_set(err, errlen, "%s", msg);
         goto out;
     }
+    if (!(root = parse_model_json((const char *)json, jl, shown, err, errlen))) goto out;
     /* the shards named by the manifest, concatenated */
-    root = json_tokener_parse((const char *)json);
-    json_object *manifest = member(root, "weightsManifest");
+    json_object *manifest = tf_json_member(root, "weightsManifest");
     size_t total = 0, n_paths = 0;
     Vec parts = {0};
     int rc = 0;
-    for (size_t gi = 0; !rc && gi < arr_len(manifest); gi++) {
-        json_object *paths = member(json_object_array_get_idx(manifest, gi), "paths");
-        for (size_t k = 0; !rc && k < arr_len(paths); k++) {
-            const char *p = str_of(json_object_array_get_idx(paths, k));
+    for (size_t gi = 0; !rc && gi < tf_json_len(manifest); gi++) {
+        json_object *paths = tf_json_member(json_object_array_get_idx(manifest, gi), "paths");
+        for (size_t k = 0; !rc && k < tf_json_len(paths); k++) {
+            const char *p = tf_json_str(json_object_array_get_idx(paths, k));
             if (!p || !*p || strchr(p, '/') || !strcmp(p, "..") || !strcmp(p, ".") || ++n_paths > TFJS_READ_MAX_SHARDS) {
                 rc = err_set(err, errlen, "%s: weightsManifest path %s is not a file of the folder", shown, p ? p : "(not a string)");
                 break;
@@ -279,7 +260,7 @@ Graph *tfjs_read(const char *path, char *err, size_t errlen)
         membudget_free(pp[i].p);
     }
     vec_free(&parts);
-    if (!rc) g = tfjs_read_memory((const char *)json, jl, weights, total, (const char *)meta, ml, shown, err, errlen);
+    if (!rc) g = read_root(root, weights, total, (const char *)meta, ml, shown, err, errlen);
 out:
     json_object_put(root);
     membudget_free(json);

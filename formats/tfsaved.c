@@ -89,28 +89,19 @@ static ProtobufCBinaryData b64_bytes(Arena *a, const char *s)
     return (ProtobufCBinaryData){o, out};
 }
 
-/* JSON from a file is untrusted: arrays and strings are asked for only where they are. */
-static size_t arr_len(json_object *j) { return json_object_is_type(j, json_type_array) ? json_object_array_length(j) : 0; }
-static const char *str_of(json_object *j) { return json_object_is_type(j, json_type_string) ? json_object_get_string(j) : NULL; }
-static json_object *member(json_object *j, const char *key)
-{
-    json_object *v = NULL;
-    return json_object_is_type(j, json_type_object) && json_object_object_get_ex(j, key, &v) ? v : NULL;
-}
-
 static Tensorflow__TensorShapeProto *shape_from_json(Arena *a, json_object *j)
 {
     Tensorflow__TensorShapeProto *s = zalloc(a, sizeof *s);
     tensorflow__tensor_shape_proto__init(s);
-    json_object *dim = member(j, "dim");
+    json_object *dim = tf_json_member(j, "dim");
     if (dim) {
-        size_t n = arr_len(dim);
+        size_t n = tf_json_len(dim);
         s->n_dim = n;
         s->dim = zalloc(a, sizeof(*s->dim) * (n ? n : 1));
         for (size_t i = 0; i < n; i++) {
             Tensorflow__TensorShapeProto__Dim *d = zalloc(a, sizeof *d);
             tensorflow__tensor_shape_proto__dim__init(d);
-            json_object *size = member(json_object_array_get_idx(dim, i), "size");
+            json_object *size = tf_json_member(json_object_array_get_idx(dim, i), "size");
             if (size) d->size = json_object_get_int64(size);
             s->dim[i] = d;
         }
@@ -123,8 +114,8 @@ static Tensorflow__TensorProto *tensor_of(Conv *c, json_object *j, const char *n
 {
     Tensorflow__TensorProto *t = zalloc(c->a, sizeof *t);
     tensorflow__tensor_proto__init(t);
-    t->dtype = type_of_name(str_of(member(j, "dtype")));
-    t->tensor_shape = shape_from_json(c->a, member(j, "tensorShape"));
+    t->dtype = type_of_name(tf_json_str(tf_json_member(j, "dtype")));
+    t->tensor_shape = shape_from_json(c->a, tf_json_member(j, "tensorShape"));
     int wi = strmap_get(&c->weights, node);
     const TfWeight *w = wi >= 0 && (size_t)wi < c->n_w ? c->w[wi] : NULL;
     if (w) {
@@ -139,51 +130,51 @@ static Tensorflow__AttrValue *attr_of(Conv *c, json_object *v, const char *node)
     Tensorflow__AttrValue *av = zalloc(c->a, sizeof *av);
     tensorflow__attr_value__init(av);
     json_object *x;
-    if ((x = member(v, "s"))) {
+    if ((x = tf_json_member(v, "s"))) {
         av->value_case = TENSORFLOW__ATTR_VALUE__VALUE_S;
-        av->s = b64_bytes(c->a, str_of(x));
-    } else if ((x = member(v, "i"))) {
+        av->s = b64_bytes(c->a, tf_json_str(x));
+    } else if ((x = tf_json_member(v, "i"))) {
         av->value_case = TENSORFLOW__ATTR_VALUE__VALUE_I;
         av->i = json_object_get_int64(x);
-    } else if ((x = member(v, "f"))) {
+    } else if ((x = tf_json_member(v, "f"))) {
         av->value_case = TENSORFLOW__ATTR_VALUE__VALUE_F;
         av->f = (float)json_object_get_double(x);
-    } else if ((x = member(v, "b"))) {
+    } else if ((x = tf_json_member(v, "b"))) {
         av->value_case = TENSORFLOW__ATTR_VALUE__VALUE_B;
         av->b = json_object_get_boolean(x);
-    } else if ((x = member(v, "type"))) {
+    } else if ((x = tf_json_member(v, "type"))) {
         av->value_case = TENSORFLOW__ATTR_VALUE__VALUE_TYPE;
-        av->type = type_of_name(str_of(x));
-    } else if ((x = member(v, "shape"))) {
+        av->type = type_of_name(tf_json_str(x));
+    } else if ((x = tf_json_member(v, "shape"))) {
         av->value_case = TENSORFLOW__ATTR_VALUE__VALUE_SHAPE;
         av->shape = shape_from_json(c->a, x);
-    } else if ((x = member(v, "tensor"))) {
+    } else if ((x = tf_json_member(v, "tensor"))) {
         av->value_case = TENSORFLOW__ATTR_VALUE__VALUE_TENSOR;
         av->tensor = tensor_of(c, x, node);
-    } else if ((x = member(v, "list"))) {
+    } else if ((x = tf_json_member(v, "list"))) {
         av->value_case = TENSORFLOW__ATTR_VALUE__VALUE_LIST;
         Tensorflow__AttrValue__ListValue *l = zalloc(c->a, sizeof *l);
         tensorflow__attr_value__list_value__init(l);
         json_object *arr;
-        if ((arr = member(x, "i"))) {
-            l->n_i = arr_len(arr);
+        if ((arr = tf_json_member(x, "i"))) {
+            l->n_i = tf_json_len(arr);
             l->i = zalloc(c->a, sizeof(int64_t) * (l->n_i ? l->n_i : 1));
             for (size_t k = 0; k < l->n_i; k++) l->i[k] = json_object_get_int64(json_object_array_get_idx(arr, k));
         }
-        if ((arr = member(x, "s"))) {
-            l->n_s = arr_len(arr);
+        if ((arr = tf_json_member(x, "s"))) {
+            l->n_s = tf_json_len(arr);
             l->s = zalloc(c->a, sizeof(ProtobufCBinaryData) * (l->n_s ? l->n_s : 1));
-            for (size_t k = 0; k < l->n_s; k++) l->s[k] = b64_bytes(c->a, str_of(json_object_array_get_idx(arr, k)));
+            for (size_t k = 0; k < l->n_s; k++) l->s[k] = b64_bytes(c->a, tf_json_str(json_object_array_get_idx(arr, k)));
         }
-        if ((arr = member(x, "f"))) {
-            l->n_f = arr_len(arr);
+        if ((arr = tf_json_member(x, "f"))) {
+            l->n_f = tf_json_len(arr);
             l->f = zalloc(c->a, sizeof(float) * (l->n_f ? l->n_f : 1));
             for (size_t k = 0; k < l->n_f; k++) l->f[k] = (float)json_object_get_double(json_object_array_get_idx(arr, k));
         }
-        if ((arr = member(x, "type"))) {
-            l->n_type = arr_len(arr);
+        if ((arr = tf_json_member(x, "type"))) {
+            l->n_type = tf_json_len(arr);
             l->type = zalloc(c->a, sizeof(TfType) * (l->n_type ? l->n_type : 1));
-            for (size_t k = 0; k < l->n_type; k++) l->type[k] = type_of_name(str_of(json_object_array_get_idx(arr, k)));
+            for (size_t k = 0; k < l->n_type; k++) l->type[k] = type_of_name(tf_json_str(json_object_array_get_idx(arr, k)));
         }
         av->list = l;
     }
@@ -224,18 +215,18 @@ static void add_attr(Conv *c, Tensorflow__NodeDef *n, const char *key, Tensorflo
  * when the node has no name or op, or its inputs are not strings. */
 static int convert_node(Conv *c, json_object *jn)
 {
-    const char *name = str_of(member(jn, "name")), *op = str_of(member(jn, "op"));
-    json_object *inputs = member(jn, "input"), *attrs = member(jn, "attr");
+    const char *name = tf_json_str(tf_json_member(jn, "name")), *op = tf_json_str(tf_json_member(jn, "op"));
+    json_object *inputs = tf_json_member(jn, "input"), *attrs = tf_json_member(jn, "attr");
     if (!name || !op) return -1;
     if (attrs && !json_object_is_type(attrs, json_type_object)) attrs = NULL;
-    size_t nin = arr_len(inputs);
+    size_t nin = tf_json_len(inputs);
     for (size_t i = 0; i < nin; i++)
-        if (!str_of(json_object_array_get_idx(inputs, i))) return -1;
+        if (!tf_json_str(json_object_array_get_idx(inputs, i))) return -1;
     const char *plain = !strcmp(op, "_FusedConv2D") ? "Conv2D" : !strcmp(op, "FusedDepthwiseConv2dNative") ? "DepthwiseConv2dNative" : NULL;
     if (plain && nin == 3 && attrs) {
         const char *conv_name = arena_printf(c->a, "%s/%s", name, plain);
         Tensorflow__NodeDef *conv = new_node(c, conv_name, plain);
-        for (size_t i = 0; i < 2; i++) add_input(c, conv, str_of(json_object_array_get_idx(inputs, i)));
+        for (size_t i = 0; i < 2; i++) add_input(c, conv, tf_json_str(json_object_array_get_idx(inputs, i)));
         json_object_object_foreach(attrs, key, val)
         {
             if (!strcmp(key, "num_args") || !strcmp(key, "fused_ops") || !strcmp(key, "epsilon") ||
@@ -245,14 +236,14 @@ static int convert_node(Conv *c, json_object *jn)
         }
         Tensorflow__NodeDef *bias = new_node(c, name, "BiasAdd");
         add_input(c, bias, conv_name);
-        add_input(c, bias, str_of(json_object_array_get_idx(inputs, 2)));
-        json_object *t = member(attrs, "T"), *df = member(attrs, "data_format");
+        add_input(c, bias, tf_json_str(json_object_array_get_idx(inputs, 2)));
+        json_object *t = tf_json_member(attrs, "T"), *df = tf_json_member(attrs, "data_format");
         if (t) add_attr(c, bias, "T", attr_of(c, t, name));
         if (df) add_attr(c, bias, "data_format", attr_of(c, df, name));
         return 0;
     }
     Tensorflow__NodeDef *n = new_node(c, name, op);
-    for (size_t i = 0; i < nin; i++) add_input(c, n, str_of(json_object_array_get_idx(inputs, i)));
+    for (size_t i = 0; i < nin; i++) add_input(c, n, tf_json_str(json_object_array_get_idx(inputs, i)));
     if (attrs) {
         json_object_object_foreach(attrs, key, val) add_attr(c, n, key, attr_of(c, val, name));
     }
@@ -261,7 +252,7 @@ static int convert_node(Conv *c, json_object *jn)
 
 static Tensorflow__GraphDef *graphdef_of(Conv *c, json_object *nodes)
 {
-    size_t nn = arr_len(nodes);
+    size_t nn = tf_json_len(nodes);
     for (size_t i = 0; i < nn; i++)
         if (convert_node(c, json_object_array_get_idx(nodes, i)) != 0) return NULL;
     Tensorflow__GraphDef *gd = zalloc(c->a, sizeof *gd);

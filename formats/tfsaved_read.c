@@ -896,11 +896,8 @@ Graph *tfsaved_read_pb_buffer(const uint8_t *buf, size_t len, const char *name, 
 
 static int key_cmp(const void *a, const void *b)
 {
-    const Tensorflow__SignatureDef__OutputsEntry *x = *(Tensorflow__SignatureDef__OutputsEntry *const *)a,
-                                                 *y = *(Tensorflow__SignatureDef__OutputsEntry *const *)b;
-    /* output_2 before output_10: shorter keys first, then by text */
-    size_t lx = strlen(x->key), ly = strlen(y->key);
-    return lx != ly ? (lx < ly ? -1 : 1) : strcmp(x->key, y->key);
+    return tf_key_order((*(Tensorflow__SignatureDef__OutputsEntry *const *)a)->key,
+                        (*(Tensorflow__SignatureDef__OutputsEntry *const *)b)->key);
 }
 
 Graph *tfsaved_read_saved_model_buffer(const uint8_t *buf, size_t len, const char *meta, size_t meta_len, const char *name,
