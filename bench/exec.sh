@@ -5,8 +5,9 @@
 # yolov8n: <= 1.0), the executor's peak memory, the sgemm floor (one cblas_sgemm with
 # yolov8n's multiply-adds on the same threads), the whole-process time of a half=True
 # export of yolov8n (target: under 250 ms on 2 cores) with the time of its check, and the
-# path, time and GFLOP/s of every yolov8n convolution; and yolov8n's TF Lite, GraphDef and
-# TF.js files in our executor against its ONNX.  The two runtimes alternate for
+# path, time and GFLOP/s of every yolov8n convolution (with EXEC_PATHS=1 also each one alone
+# on its chosen path and on the blocked NCHWc path, side by side: exec_bench --paths); and
+# yolov8n's TF Lite, GraphDef and TF.js files in our executor against its ONNX.  The two runtimes alternate for
 # ROUNDS rounds of RUNS timed runs; each prints the median of its round medians (a shared
 # machine's noise lands on both).
 #   sh bench/exec.sh [runs] [threads] [rounds]
@@ -111,4 +112,10 @@ fi
 if [ -f "$tmp/yolov8n/yolov8n.onnx" ]; then
     echo "yolov8n layers ($THREADS threads):"
     "$tmp/exec_bench" "$tmp/yolov8n/yolov8n.onnx" "$RUNS" "$THREADS" --layers | sed 1d
+fi
+
+# with EXEC_PATHS=1: each yolov8n convolution alone, its chosen path against the blocked one
+if [ -n "${EXEC_PATHS:-}" ] && [ -f "$SHARED/models/yolov8n.pt" ]; then
+    echo "yolov8n convolutions alone, chosen path against blocked ($THREADS threads):"
+    "$tmp/exec_bench" "$SHARED/models/yolov8n.pt" "$RUNS" "$THREADS" --paths | sed 1d
 fi

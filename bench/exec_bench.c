@@ -1,6 +1,6 @@
 /* exec_bench: times yoloport's executor on one model (bench/exec.sh builds and drives it).
  *
- *   exec_bench MODEL RUNS THREADS [--layers] [--conv=auto|reference|gemm1x1|direct|im2col|winograd]
+ *   exec_bench MODEL RUNS THREADS [--layers] [--paths] [--conv=auto|reference|gemm1x1|direct|im2col|winograd]
  *              [--kernels=best|portable|avx2|avx512] [--imgsz=N]
  *   exec_bench --sgemm MACS THREADS
  *
@@ -11,7 +11,11 @@
  * one line "exec <model>: median <ms> ms/image (min, max) ... peak <MB> (activations <MB>)"
  * after a warm-up run,
  * and with --layers each convolution's path, time and GFLOP/s plus the other ops' times
- * (the last profiled run).  --sgemm prints the time of one cblas_sgemm doing MACS
+ * (the last profiled run).  --paths times every convolution of the model alone, at its
+ * input's shape with its weights and activation, on the path the planner chose and forced
+ * onto the blocked (NCHWc) path, the two alternating RUNS times (median of each), and prints
+ * both side by side with the chosen path's name: the figures the planner's choice of the
+ * blocked path is checked against.  --sgemm prints the time of one cblas_sgemm doing MACS
  * multiply-adds on THREADS OpenBLAS threads: the floor a convolution engine is measured
  * against. */
 #include <cblas.h>
@@ -21,6 +25,7 @@
 
 #include "engine/core/util.h"
 #include "engine/exec/exec.h"
+#include "engine/exec/exec_conv.h" /* exec_conv_force: the blocked path for --paths */
 #include "engine/passes/passes.h"
 #include "engine/registry/model.h"
 #include "formats/onnx.h"
@@ -57,6 +62,123 @@ static int sgemm_floor(double macs, int threads)
     return 0;
 }
 
+/* ---- --paths: each convolution alone, chosen path against the blocked one ---------------- */
+
+typedef struct {
+    int64_t (*dims)[4]; /* per tensor: its shape in the last run (rank 4 only) */
+} ShapeLog;
+
+static void log_shape(void *ctx, int tensor, const float *data, const int64_t *d, int rank)
+{
+    ShapeLog *s = ctx;
+    (void)data;
+    if (rank == 4) memcpy(s->dims[tensor], d, sizeof s->dims[tensor]);
+}
+
+/* Median ms of one run of e on x, over reps runs; runs of the two Execs alternate. */
+static int time_pair(Exec *ea, Exec *eb, const float *x, const int64_t *d, int reps, double *ma, double *mb)
+{
+    char err[256];
+    double *ta = malloc(sizeof(double) * (size_t)reps), *tb = malloc(sizeof(double) * (size_t)reps);
+    int rc = 0;
+    for (int r = -1; r < reps && !rc; r++) /* r = -1: warm-up (plans, Winograd weights) */
+        for (int w = 0; w < 2 && !rc; w++) {
+            Exec *e = w ? eb : ea;
+            double t0 = now_seconds();
+            rc = exec_set_input(e, "x", x, d, 4, err, sizeof err) || exec_run(e, NULL, err, sizeof err);
+            if (r >= 0) (w ? tb : ta)[r] = (now_seconds() - t0) * 1000;
+        }
+    if (rc) fprintf(stderr, "exec_bench: %s\n", err);
+    qsort(ta, (size_t)reps, sizeof *ta, cmp_double);
+    qsort(tb, (size_t)reps, sizeof *tb, cmp_double);
+    *ma = ta[reps / 2];
+    *mb = tb[reps / 2];
+    free(ta);
+    free(tb);
+    return rc;
+}
+
+static void paths_table(const Graph *g, Exec *e, const float *x_model, const int64_t *dims, int threads, int reps)
+{
+    char err[256];
+    ShapeLog log = {calloc((size_t)(g->n_tensors ? g->n_tensors : 1), sizeof *log.dims)};
+    Exec *eo = exec_new_with(g, &(ExecOptions){.threads = threads}, err, sizeof err);
+    exec_set_observer(eo, log_shape, &log);
+    if (exec_set_input(eo, g->tensors[g->inputs[0]].name, x_model, dims, 4, err, sizeof err) ||
+        exec_run(eo, NULL, err, sizeof err))
+        fprintf(stderr, "exec_bench: %s\n", err);
+    exec_free(eo);
+    memcpy(log.dims[g->inputs[0]], dims, sizeof log.dims[0]); /* the observer sees what nodes produce */
+    if (reps < 5) reps = 5;
+    printf("  each convolution alone (median of %d alternating runs, %d threads):\n", reps, threads);
+    printf("  %-40s %-28s %9s %9s %6s\n", "node", "shape", "chosen ms", "blocked", "ratio");
+    double sum_c = 0, sum_b = 0, sum_best = 0;
+    for (int ni = 0; ni < g->n_nodes; ni++) {
+        const Node *n = &g->nodes[ni];
+        const ConvPlan *p = e->conv ? e->conv[ni] : NULL;
+        if (n->op != OP_CONV || !p || p->rank != 4) continue;
+        const int64_t *xd = log.dims[n->inputs[0]];
+        const Value *w = &e->vals[n->inputs[1]];
+        const Value *b = n->n_inputs > 2 && n->inputs[2] >= 0 ? &e->vals[n->inputs[2]] : NULL;
+        if (!xd[0] || w->type != VT_F32 || (b && b->type != VT_F32)) continue;
+        /* the layer alone: x -> Conv (the node's attributes, weights and bias) -> its activation */
+        Graph *lg = graph_new();
+        int xt = graph_add_tensor(lg, "x", DT_F32, 4, xd);
+        lg->tensors[xt].is_input = true;
+        graph_add_input(lg, xt);
+        int ins[3] = {xt, graph_add_const(lg, "w", DT_F32, w->rank, w->dims, w->data), -1}, nin = 2;
+        if (b) ins[nin++] = graph_add_const(lg, "b", DT_F32, b->rank, b->dims, b->data);
+        int y = graph_add_tensor(lg, "y", DT_F32, 0, NULL), out = y;
+        int cn = graph_add_node(lg, OP_CONV, "Conv", "conv", -1, ins, nin, &y, 1);
+        int64_t v[8];
+        int c;
+        if ((c = node_attr_ints(n, "pads", v, 8)) > 0) node_set_ints(lg, cn, "pads", v, c);
+        if ((c = node_attr_ints(n, "strides", v, 8)) > 0) node_set_ints(lg, cn, "strides", v, c);
+        if ((c = node_attr_ints(n, "dilations", v, 8)) > 0) node_set_ints(lg, cn, "dilations", v, c);
+        node_set_int(lg, cn, "group", node_attr_int(n, "group", 1));
+        if (p->epi.act != ACT_NONE) {
+            out = graph_add_tensor(lg, "a", DT_F32, 0, NULL);
+            OpKind act = p->epi.act == ACT_SILU ? OP_SILU : p->epi.act == ACT_RELU ? OP_RELU : OP_SIGMOID;
+            graph_add_node(lg, act, op_name(act), "act", -1, &y, 1, &out, 1);
+        }
+        lg->tensors[out].is_output = true;
+        graph_add_output(lg, out);
+        ExecOptions o = {.threads = threads};
+        Exec *ea = exec_new_with(lg, &o, err, sizeof err), *eb = exec_new_with(lg, &o, err, sizeof err);
+        int64_t nx = xd[0] * xd[1] * xd[2] * xd[3];
+        float *x = malloc(sizeof(float) * (size_t)nx);
+        for (int64_t i = 0; i < nx; i++) x[i] = (float)((i * 37) % 255) / 255.0f - 0.5f;
+        double ma = 0, mb = 0;
+        if (ea && eb) {
+            exec_conv_force(eb, CONV_PATH_BLOCKED);
+            exec_set_profile(ea, 1);
+            exec_set_profile(eb, 1);
+            if (!time_pair(ea, eb, x, xd, reps, &ma, &mb)) {
+                ExecNodeInfo ia, ib;
+                exec_node_info(ea, cn, &ia);
+                exec_node_info(eb, cn, &ib);
+                char shape[64];
+                snprintf(shape, sizeof shape, "%lld->%lld %lldx%lld k%lld s%lld", (long long)p->C, (long long)p->M,
+                         (long long)xd[2], (long long)xd[3], (long long)p->kh,
+                         node_attr_ints(n, "strides", v, 8) > 0 ? (long long)v[0] : 1LL);
+                bool blocked = strstr(ib.path, "blocked") != NULL;
+                sum_c += ma;
+                sum_b += blocked ? mb : ma;
+                sum_best += blocked && mb < ma ? mb : ma;
+                printf("  %-40.40s %-28s %-24.24s %7.3f %9.3f %6.2f%s\n", n->name, shape, ia.path, ma, mb, mb / ma,
+                       blocked ? "" : "  (blocked path not taken)");
+            }
+        }
+        exec_free(ea);
+        exec_free(eb);
+        graph_free(lg);
+        free(x);
+    }
+    printf("  sum: chosen paths %.2f ms, blocked (where it runs) %.2f ms, the faster of the two %.2f ms\n", sum_c, sum_b,
+           sum_best);
+    free(log.dims);
+}
+
 static const char *const conv_names[] = {"auto", "reference", "gemm1x1", "direct", "im2col", "winograd"};
 static const char *const kernel_names[] = {"best", "portable", "avx2", "avx512"};
 
@@ -76,10 +198,11 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *path = argv[1];
-    int runs = atoi(argv[2]), threads = atoi(argv[3]), layers = 0, imgsz = 640;
+    int runs = atoi(argv[2]), threads = atoi(argv[3]), layers = 0, paths = 0, imgsz = 640;
     ExecOptions opt = {.threads = threads};
     for (int i = 4; i < argc; i++) {
         if (!strcmp(argv[i], "--layers")) layers = 1;
+        else if (!strcmp(argv[i], "--paths")) paths = 1;
         else if (!strncmp(argv[i], "--conv=", 7)) opt.conv = (ExecConvChoice)pick(argv[i] + 7, conv_names, 6);
         else if (!strncmp(argv[i], "--kernels=", 10)) opt.kernels = (ExecKernelSet)pick(argv[i] + 10, kernel_names, 4);
         else if (!strncmp(argv[i], "--imgsz=", 8)) imgsz = atoi(argv[i] + 8);
@@ -184,6 +307,7 @@ int main(int argc, char **argv)
             node_min[best] = -1;
         }
     }
+    if (paths) paths_table(g, e, x, dims, threads, runs);
     exec_free(e);
     graph_free(g);
     free(x);

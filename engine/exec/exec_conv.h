@@ -26,7 +26,9 @@ int conv_geom_init(const Node *n, const Value *x, int64_t kh, int64_t kw, bool c
 /* The ways a convolution runs (the table of names in exec_convplan.c).  KXK resolves at
  * run time to DIRECT (taps read straight from a padded input, row by row) or IM2COL
  * (columns gathered into packed panels), whichever fills the vectors better for the
- * output width. */
+ * output width.  BLOCKED is a direct convolution over a channel-blocked (NCHWc, c = the
+ * vector's lanes) copy of the input, output channels in the vector lanes, converted back to
+ * NCHW as its tiles are stored (float32 activations only). */
 #define CONV_PATHS(X)                                                                      \
     X(CONV_PATH_AUTO, "auto")                                                              \
     X(CONV_PATH_REFERENCE, "reference im2col + gemm")                                      \
@@ -35,7 +37,8 @@ int conv_geom_init(const Node *n, const Value *x, int64_t kh, int64_t kw, bool c
     X(CONV_PATH_DIRECT, "direct")                                                          \
     X(CONV_PATH_IM2COL, "im2col panels")                                                   \
     X(CONV_PATH_WINO43, "winograd F(4,3)")                                                 \
-    X(CONV_PATH_DEPTHWISE, "depthwise direct")
+    X(CONV_PATH_DEPTHWISE, "depthwise direct")                                             \
+    X(CONV_PATH_BLOCKED, "blocked direct")
 
 typedef enum {
 #define X(e, s) e,
@@ -55,9 +58,12 @@ typedef struct ConvPlan {
     const ExecKernels *kern;
     int rank;               /* the weight's (3 or 4); the input must match */
     int64_t M, C, group, Mg, Cg, kh, kw, K; /* K = Cg * kh * kw (per group) */
-    int64_t panels;         /* ceil(Mg / mr) per group */
+    int64_t panels;         /* ceil(Mg / mr) per group (blocked: ceil(Mg / (2 * vl))) */
+    int64_t cblocks;        /* blocked: ceil(Cg / vl), the input's channel blocks */
     float *A;               /* packed weights (see exec_convplan.c); Winograd: NULL until a second run */
-    const float *wsrc;      /* Winograd: the weights to transform (the graph's or the Exec's copy) */
+    const float *wsrc;      /* Winograd: the weights to transform, kxk: to repack for the blocked path
+                             * (the graph's or the Exec's copy) */
+    bool blk_checked;       /* kxk: the first run decided whether the blocked path takes it */
     int runs;               /* Winograd: runs so far */
     float *bias;            /* M floats, padded to whole panels per group; zeros when the node has none */
     float *dw;              /* depthwise: M x kh x kw weights (BN folded) */
@@ -78,6 +84,24 @@ ConvPlan *conv_plan_new(const ExecKernels *kern, const Node *n, const Value *w, 
 /* Pack p's weights wd ([M][K] floats, times p->bn_scale when set) into p->A as the direct
  * and im2col paths read them. */
 void conv_pack_panels(ConvPlan *p, const float *wd);
+
+/* Pack p's weights wd for the blocked path into p->A (p->A must be NULL; sets p->panels):
+ * per group and panel of 2 vl output channels, [cblocks][kh][kw][vl input channels][2 vl
+ * outputs] (ExecBlkTile's A). */
+void conv_pack_blocked(ConvPlan *p, const float *wd);
+
+/* Whether the blocked path runs plan p's convolution (a kxk plan) at geometry g faster than
+ * direct or im2col panels would: the rule measured by bench/exec_bench --paths (figures in
+ * exec_convplan.c's header).  A kxk plan's first run asks, and repacks its weights if so. */
+bool conv_blocked_pays(const ConvPlan *p, const Geom *g);
+/* The largest output (pixels) the blocked path is chosen for: the maps where Winograd steps
+ * aside (EXEC_WINO_MIN_PIXELS) were the ones it was measured faster on. */
+#define EXEC_BLOCKED_MAX_PIXELS EXEC_WINO_MIN_PIXELS
+
+/* Force every convolution of e onto path (AUTO: back to the planner's choice) where the
+ * path can run it, and plan them again (tests and benchmarks: ExecOptions names only the
+ * older paths).  Call before a run, not during one. */
+void exec_conv_force(Exec *e, ConvPath path);
 
 /* A Winograd plan whose first run has an output of at most this many pixels (28 x 28)
  * becomes a direct one: measured on yolov8n's 3x3 layers (bench/exec.sh, 2 threads,

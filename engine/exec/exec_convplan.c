@@ -10,7 +10,22 @@
  *   everything else                                  -> kxk: direct or im2col panels,
  *                                                       chosen per run by output width
  * The weights are packed for the kernel table's micro-tile (mr rows per panel), with a
- * following batch norm folded in, so a run never touches the graph's weight layout. */
+ * following batch norm folded in, so a run never touches the graph's weight layout.
+ *
+ * The blocked (NCHWc) direct path: a kxk plan's first run takes it (conv_blocked_pays, the
+ * weights repacked once) for a 3x3 convolution, dilation 1, one group, on an output of at
+ * most EXEC_BLOCKED_MAX_PIXELS, with stride 1 and >= 32 input channels, or stride 2 and >= 256.
+ * Measured with bench/exec_bench --paths (each layer alone, chosen path and blocked path
+ * alternating, medians; AVX-512 on an AMD EPYC shared by two jobs, 2 threads), blocked / chosen:
+ *   3x3 s1 to 20x20 (im2col panels): yolov8n 64-256 in 0.73-1.02 (11 layers, median 0.85),
+ *     yolov8s 64-512 in 0.63-1.05, yolo11n-seg 32-256 in 0.55-1.05
+ *   3x3 s2 to 20x20: 256 in 0.58 and 0.60 (yolov8s); 128 in 0.79-1.32 (not taken)
+ *   everything else loses, and is not taken: the first layers (3->16 at 640, 16->32 at 320:
+ *     2.2-3.0x and 1.25-1.5x: the input's few channels fill a block's lanes badly and the
+ *     tiles' transpose back to NCHW costs as much as their sums), Winograd's layers (1.3-3.3x),
+ *     1x1 (1.2-2.8x: the gemm reads the input where it lies), stride 2 on larger maps (0.86-1.3).
+ * The conversions at the layer's boundary (the band blocked, the tiles transposed to NCHW)
+ * are in those times: tensors stay NCHW between layers. */
 #include "engine/exec/exec_conv.h"
 
 #include <math.h>
@@ -110,7 +125,9 @@ ConvPlan *conv_plan_new(const ExecKernels *kern, const Node *n, const Value *w, 
     case CONV_PATH_REFERENCE: path = force; break;
     case CONV_PATH_WINO43: if (wino_ok) path = force; break;
     case CONV_PATH_GEMM1X1: if (pointwise) path = force; break;
-    case CONV_PATH_DIRECT: case CONV_PATH_IM2COL: case CONV_PATH_KXK: if (!depthwise) path = force; break;
+    case CONV_PATH_DIRECT: case CONV_PATH_IM2COL: case CONV_PATH_KXK: case CONV_PATH_BLOCKED:
+        if (!depthwise) path = force;
+        break;
     default: break;
     }
 
@@ -127,7 +144,8 @@ ConvPlan *conv_plan_new(const ExecKernels *kern, const Node *n, const Value *w, 
     p->kw = kw;
     p->K = K;
     int mr = kern->mr;
-    p->panels = (Mg + mr - 1) / mr;
+    p->panels = (Mg + mr - 1) / mr; /* the blocked path's: conv_pack_blocked */
+    p->cblocks = (Cg + kern->vl - 1) / kern->vl;
     p->bias = xmalloc_aligned(64, sizeof(float) * (size_t)M);
     for (int64_t m = 0; m < M; m++) {
         double bv = b ? vf(b)[m] : 0.0;
@@ -150,8 +168,11 @@ ConvPlan *conv_plan_new(const ExecKernels *kern, const Node *n, const Value *w, 
         /* transformed by the runs (conv_wino_weights): the first into a shared work buffer,
          * later ones keep their own copy, so that an Exec run once never holds the 4x */
         p->wsrc = wd;
+    } else if (path == CONV_PATH_BLOCKED) {
+        conv_pack_blocked(p, wd);
     } else if (path != CONV_PATH_REFERENCE) {
         conv_pack_panels(p, wd);
+        p->wsrc = wd; /* a small map's first run may repack them for the blocked path */
     }
     return p;
 }
@@ -171,6 +192,37 @@ void conv_pack_panels(ConvPlan *p, const float *wd)
                     int64_t mm = panel * mr + r, m = gr * Mg + mm;
                     *dst++ = mm >= Mg ? 0.f : p->bn_scale ? wd[m * K + k] * p->bn_scale[m] : wd[m * K + k];
                 }
+}
+
+void conv_pack_blocked(ConvPlan *p, const float *wd)
+{
+    int64_t vl = p->kern->vl, P = 2 * vl, khkw = p->kh * p->kw, Mg = p->Mg, Cg = p->Cg;
+    p->panels = (Mg + P - 1) / P;
+    size_t len = (size_t)(p->group * p->panels * p->cblocks * khkw * vl * P);
+    p->A = xmalloc_aligned(64, sizeof(float) * len);
+    float *dst = p->A;
+    for (int64_t gr = 0; gr < p->group; gr++)
+        for (int64_t panel = 0; panel < p->panels; panel++)
+            for (int64_t cb = 0; cb < p->cblocks; cb++)
+                for (int64_t k = 0; k < khkw; k++)
+                    for (int64_t ci = 0; ci < vl; ci++)
+                        for (int64_t r = 0; r < P; r++) {
+                            int64_t mm = panel * P + r, m = gr * Mg + mm, c = cb * vl + ci;
+                            float v = 0.f;
+                            if (mm < Mg && c < Cg) {
+                                v = wd[(m * Cg + c) * khkw + k];
+                                if (p->bn_scale) v *= p->bn_scale[m];
+                            }
+                            *dst++ = v;
+                        }
+}
+
+bool conv_blocked_pays(const ConvPlan *p, const Geom *g)
+{
+    if (p->kh != 3 || p->kw != 3 || g->dh != 1 || g->dw != 1 || p->group != 1 || g->spatial != 2) return false;
+    if (g->OH * g->OW > EXEC_BLOCKED_MAX_PIXELS) return false;
+    bool unit_stride = g->sh == 1 && g->sw == 1;
+    return unit_stride ? p->Cg >= 32 : g->sh == 2 && g->sw == 2 && p->Cg >= 256;
 }
 
 size_t conv_wino_floats(const ConvPlan *p) { return (size_t)(p->group * 36 * p->panels * p->Cg * p->kern->mr); }
@@ -260,6 +312,14 @@ static ExecAct unary_act(const Node *n, int t)
     case OP_SIGMOID: return ACT_SIGMOID;
     default: return ACT_NONE;
     }
+}
+
+void exec_conv_force(Exec *e, ConvPath path)
+{
+    e->conv_force = (unsigned)path < CONV_PATH_COUNT ? (int)path : CONV_PATH_AUTO;
+    exec_plan_convs(e, e->fusion);
+    e->planned = false;
+    e->plan_failed = false;
 }
 
 void exec_plan_convs(Exec *e, bool fuse)

@@ -299,6 +299,50 @@ static void kxk_task(void *ctx, int64_t task, int worker)
     }
 }
 
+/* ---- blocked direct tasks (a band of output rows) ------------------------------------------------ */
+
+/* The band is padded and phase-split as for the direct path, then copied into channel
+ * blocks of vl lanes ([block][phase][row][column][lane]), so that a tile reads each tap's
+ * input channels from one run of memory and broadcasts them against vl output channels. */
+static void blk_task(void *ctx, int64_t task, int worker)
+{
+    const ConvJob *j = ctx;
+    const ConvPlan *p = j->p;
+    const Geom *g = j->g;
+    const ExecKernels *k = p->kern;
+    int64_t pc = task % j->n_pchunks, rest = task / j->n_pchunks;
+    int64_t b = rest % j->n_bands, bg = rest / j->n_bands;
+    int64_t bn = bg / p->group, gr = bg % p->group;
+    int64_t OHW = g->OH * g->OW, vl = k->vl, P = 2 * vl, cols_max = k->blk_cols;
+    int64_t oy0 = b * j->band, oy1 = oy0 + j->band < g->OH ? oy0 + j->band : g->OH;
+    float *buf = j->e->wscr[worker], *blk = buf + p->Cg * j->plane, *rowbuf = blk + p->cblocks * vl * j->plane;
+    pad_group_band(j, bn, gr, b, buf, rowbuf);
+    for (int64_t cb = 0; cb < p->cblocks; cb++) {
+        int lanes = (int)(p->Cg - cb * vl < vl ? p->Cg - cb * vl : vl);
+        k->to_blocked(buf + cb * vl * j->plane, j->plane, lanes, j->plane, blk + cb * vl * j->plane);
+    }
+    int64_t yg = (bn * p->M + gr * p->Mg) * OHW, taps = p->cblocks * p->kh * p->kw;
+    int64_t p0 = pc * j->ppt, p1 = p0 + j->ppt < p->panels ? p0 + j->ppt : p->panels;
+    for (int64_t oy = oy0; oy < oy1; oy++)
+        for (int64_t ox = 0; ox < g->OW; ox += cols_max)
+            for (int64_t pn = p0; pn < p1; pn++) {
+                int64_t m0 = pn * P;
+                ExecBlkTile tile = {.cblocks = p->cblocks,
+                                    .khkw = p->kh * p->kw,
+                                    .C = p->Cg,
+                                    .A = p->A + (gr * p->panels + pn) * taps * vl * P,
+                                    .x = blk + ((oy - oy0) * j->Wq + ox) * vl,
+                                    .off = j->off,
+                                    .y = j->y + yg + m0 * OHW + oy * g->OW + ox,
+                                    .ldc = OHW,
+                                    .rows = (int)(p->Mg - m0 < P ? p->Mg - m0 : P),
+                                    .cols = (int)(g->OW - ox < cols_max ? g->OW - ox : cols_max),
+                                    .bias = p->bias + gr * p->Mg + m0,
+                                    .epi = j->epi};
+                k->conv_blocked(&tile);
+            }
+}
+
 /* ---- Winograd F(4,3) tasks (a band of tile rows) ------------------------------------------------ */
 
 static void wino_task(void *ctx, int64_t task, int worker)
@@ -409,6 +453,16 @@ int conv_plan_run(Exec *e, const Node *n, ConvPlan *p, const Value *x, Value *ou
         conv_pack_panels(p, p->wsrc);
         p->path = p->last_path = CONV_PATH_KXK;
     }
+    if (p->path == CONV_PATH_KXK && !p->blk_checked && e->conv_force == CONV_PATH_AUTO) {
+        /* the shapes where the blocked path was measured faster (conv_blocked_pays) */
+        p->blk_checked = true;
+        if (p->wsrc && x->type == VT_F32 && !value_stores_f16(e, out) && conv_blocked_pays(p, &g)) {
+            free(p->A);
+            p->A = NULL;
+            conv_pack_blocked(p, p->wsrc);
+            p->path = p->last_path = CONV_PATH_BLOCKED;
+        }
+    }
     ConvJob j = {.e = e, .p = p, .g = &g, .path = p->path};
     if (j.path == CONV_PATH_KXK) {
         /* direct fills whole vectors only when the output width does; else im2col panels */
@@ -419,6 +473,7 @@ int conv_plan_run(Exec *e, const Node *n, ConvPlan *p, const Value *x, Value *ou
         if (j.path == CONV_PATH_DIRECT || j.path == CONV_PATH_IM2COL) j.path = e->conv_force;
     if (j.path == CONV_PATH_GEMM1X1 && (g.OH != g.H || g.OW != g.W)) j.path = CONV_PATH_IM2COL;
     bool f16_out = j.path != CONV_PATH_WINO43 && value_stores_f16(e, out);
+    if (j.path == CONV_PATH_BLOCKED && (f16_out || x->type == VT_F16)) return 1; /* float32 only */
     if (value_alloc(e, out, f16_out ? VT_F16 : VT_F32, g.spatial + 2, d, err, errlen)) return -1;
     p->last_macs = (double)g.N * (double)p->M * (double)OHW * (double)K;
     if (!out->numel) return 0;
@@ -462,7 +517,9 @@ int conv_plan_run(Exec *e, const Node *n, ConvPlan *p, const Value *x, Value *ou
     } else {
         j.sh = g.sh;
         j.sw = g.sw;
-        int64_t cols = j.path == CONV_PATH_DIRECT ? (g.OW + nr - 1) / nr * nr : g.OW;
+        int64_t cols = j.path == CONV_PATH_DIRECT    ? (g.OW + nr - 1) / nr * nr
+                     : j.path == CONV_PATH_BLOCKED ? (g.OW + k->blk_cols - 1) / k->blk_cols * k->blk_cols
+                                                   : g.OW;
         j.Wq = cols + ((p->kw - 1) * g.dw) / g.sw + 1;
         halo_y = ((p->kh - 1) * g.dh) / g.sh + 1;
     }
@@ -494,7 +551,10 @@ int conv_plan_run(Exec *e, const Node *n, ConvPlan *p, const Value *x, Value *ou
         row_macs = (double)g.OW * (double)(p->Mg * K);
         fixed = K * nr;
     }
-    int64_t per_row = p->Cg * phases * unit * j.Wq, halo_floats = p->Cg * phases * halo_y * j.Wq;
+    /* channels of a band's buffers: the blocked path keeps the padded planes and their blocked copy */
+    int64_t band_ch = j.path == CONV_PATH_BLOCKED ? p->Cg + p->cblocks * k->vl : p->Cg;
+    if (j.path == CONV_PATH_BLOCKED) fixed = 0;
+    int64_t per_row = band_ch * phases * unit * j.Wq, halo_floats = band_ch * phases * halo_y * j.Wq;
     if (j.path == CONV_PATH_WINO43 || j.path == CONV_PATH_IM2COL) {
         int64_t cap = per_row > 0 ? (BAND_FLOATS - halo_floats) / per_row : rows;
         j.band = band_fill(threads, j.n_bg, rows, j.path == CONV_PATH_WINO43 ? j.tiles_w : g.OW, nr,
@@ -502,12 +562,28 @@ int conv_plan_run(Exec *e, const Node *n, ConvPlan *p, const Value *x, Value *ou
     } else {
         j.band = band_rows(threads, j.n_bg, rows, row_macs, per_row, halo_floats);
     }
+    if (j.path == CONV_PATH_BLOCKED) {
+        /* every band pads and blocks its halo rows again: bands for two tasks a thread, not six */
+        int64_t nb = (2 * (int64_t)threads + j.n_bg - 1) / j.n_bg, b2 = (rows + nb - 1) / nb;
+        int64_t cap = per_row > 0 ? (BAND_FLOATS - halo_floats) / per_row : rows;
+        if (b2 > cap) b2 = cap;
+        if (b2 > j.band) j.band = b2;
+    }
     j.n_bands = (rows + j.band - 1) / j.band;
     j.Hq = j.band * unit + halo_y;
     j.row_step = j.band * unit;
     j.plane = phases * j.Hq * j.Wq;
-    if (j.plane >= (int64_t)1 << 30 || p->Cg * j.plane >= (int64_t)1 << 31) return 1;
-    if (j.path != CONV_PATH_WINO43)
+    if (j.plane >= (int64_t)1 << 30 || band_ch * j.plane >= (int64_t)1 << 31) return 1;
+    if (j.path == CONV_PATH_BLOCKED)
+        for (int64_t cb = 0; cb < p->cblocks; cb++)
+            for (int64_t ky = 0; ky < p->kh; ky++)
+                for (int64_t kx = 0; kx < p->kw; kx++) {
+                    int64_t ty = ky * g.dh, tx = kx * g.dw;
+                    off[(cb * p->kh + ky) * p->kw + kx] =
+                        cb * k->vl * j.plane +
+                        (((ty % g.sh) * g.sw + tx % g.sw) * j.Hq * j.Wq + (ty / g.sh) * j.Wq + tx / g.sw) * k->vl;
+                }
+    else if (j.path != CONV_PATH_WINO43)
         for (int64_t c = 0; c < p->Cg; c++)
             for (int64_t ky = 0; ky < p->kh; ky++)
                 for (int64_t kx = 0; kx < p->kw; kx++) {
@@ -516,7 +592,7 @@ int conv_plan_run(Exec *e, const Node *n, ConvPlan *p, const Value *x, Value *ou
                         c * j.plane + ((ty % g.sh) * g.sw + tx % g.sw) * j.Hq * j.Wq + (ty / g.sh) * j.Wq + tx / g.sw;
                 }
     split_panels(&j, threads, j.n_bg * j.n_bands, row_macs * (double)j.band);
-    if (j.path == CONV_PATH_IM2COL && j.n_bg * j.n_bands >= 2 * (int64_t)threads)
+    if ((j.path == CONV_PATH_IM2COL || j.path == CONV_PATH_BLOCKED) && j.n_bg * j.n_bands >= 2 * (int64_t)threads)
         j.n_pchunks = 1, j.ppt = p->panels; /* each panel chunk would gather the band's taps again */
     if (j.path == CONV_PATH_WINO43) {
         j.n_pchunks = 1, j.ppt = p->panels; /* a band transforms its input once */
@@ -532,7 +608,8 @@ int conv_plan_run(Exec *e, const Node *n, ConvPlan *p, const Value *x, Value *ou
         }
     }
     int64_t out_scratch = j.yh ? mr * nr : 0; /* a float16 output's tile */
-    exec_worker_scratch_reserve(e, (size_t)(p->Cg * j.plane + fixed + j.sw * j.Wq + out_scratch));
-    exec_pool_for(e->pool, j.n_bg * j.n_bands * j.n_pchunks, j.path == CONV_PATH_WINO43 ? wino_task : kxk_task, &j);
+    exec_worker_scratch_reserve(e, (size_t)(band_ch * j.plane + fixed + j.sw * j.Wq + out_scratch));
+    exec_pool_for(e->pool, j.n_bg * j.n_bands * j.n_pchunks,
+                  j.path == CONV_PATH_WINO43 ? wino_task : j.path == CONV_PATH_BLOCKED ? blk_task : kxk_task, &j);
     return 0;
 }

@@ -68,6 +68,27 @@ typedef struct {
     int64_t tiles_w, tile0, n_tiles;
 } ExecWinoOut;
 
+/* One tile of the blocked (NCHWc) direct convolution: up to 2 VL output channels (lanes of
+ * the accumulators: c = VL is the channel block, 8 for AVX2, 16 for AVX-512) times up to
+ * blk_cols output pixels of one row.  The input is a band blocked by channels: tap k of
+ * pixel i, input channel ci of its block, at x[off[k] + i * VL + ci]; taps run over
+ * channel blocks, then the kernel's rows and columns (khkw taps a block), and only the
+ * C - block * VL channels a block holds are read.  A holds the weights of the 2 VL output
+ * channels: tap k, channel ci, output r at A[(k * VL + ci) * 2 * VL + r] (zero past the
+ * layer's channels).  Bias and the epilogue are applied, and the tile is stored as NCHW:
+ * output r, pixel i at y[r * ldc + i] for r < rows, i < cols. */
+typedef struct {
+    int64_t cblocks, khkw, C;
+    const float *A;
+    const float *x;
+    const ptrdiff_t *off;
+    float *y;
+    int64_t ldc;
+    int rows, cols;
+    const float *bias;  /* rows floats */
+    const ExecEpi *epi;
+} ExecBlkTile;
+
 /* The widest micro-tile any table uses (columns). */
 #define EXEC_MAX_NR 64
 
@@ -82,6 +103,12 @@ typedef struct {
     /* Split n pairs: even[i] = src[2 i], odd[i] = src[2 i + 1]. */
     void (*deinterleave2)(const float *src, int64_t n, float *even, float *odd);
     void (*wino43_in)(const ExecWinoIn *w);
+    /* The blocked direct convolution's tile (ExecBlkTile), of at most blk_cols pixels. */
+    int blk_cols;
+    void (*conv_blocked)(const ExecBlkTile *t);
+    /* Channels into a block: dst[p * VL + c] = src[c * plane + p] for p < n, c < lanes
+     * (lanes <= VL; the lanes past it are left as they are). */
+    void (*to_blocked)(const float *src, int64_t plane, int lanes, int64_t n, float *dst);
     void (*wino43_out)(const ExecWinoOut *w);
     /* Apply bias + the epilogue to n floats in place. */
     void (*epilogue)(float *x, int64_t n, float bias, const ExecEpi *epi);

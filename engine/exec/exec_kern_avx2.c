@@ -13,6 +13,8 @@
 #define KNAME "avx2"
 #define VL 8
 #define MR 6
+#define BLK_T 5 /* pixels of the blocked convolution's tile: 2 x 5 accumulators of 16 registers; rows of
+                 * 20, 40, 80 ... (YOLO's maps) split into whole tiles */
 #define NV 2
 typedef __m256 vec;
 

@@ -13,6 +13,8 @@
 #define KNAME "avx512"
 #define VL 16
 #define MR 8
+#define BLK_T 10 /* pixels of the blocked convolution's tile: 2 x 10 accumulators of 32 registers; rows of
+                  * 20, 40, 80 ... (YOLO's maps) split into whole tiles */
 #define NV 2
 typedef __m512 vec;
 

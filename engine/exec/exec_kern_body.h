@@ -4,6 +4,7 @@
  *   KATTR            attributes of every function here (the target instruction set)
  *   KSUF(name)       name##_<isa>
  *   VL, MR, NV       lanes per vector, rows and vectors per micro-tile (nr = NV * VL)
+ *   BLK_T            pixels of the blocked convolution's tile with 2 VL output channels
  *   vec              the vector type, and the primitives v_zero, v_set1, v_load, v_store,
  *                    v_loadn/v_storen (first n lanes, 0 < n <= VL; loadn zero-fills),
  *                    v_fma(a, b, c) = a * b + c, v_add, v_sub, v_mul, v_div, v_max, v_min,
@@ -18,8 +19,10 @@
 
 #if defined(__clang__)
 #define KUNROLL _Pragma("clang loop unroll(full)")
+#define KUNROLL32 _Pragma("clang loop unroll(full)")
 #else
 #define KUNROLL _Pragma("GCC unroll 16")
+#define KUNROLL32 _Pragma("GCC unroll 32") /* the blocked tile's 24 pixels: fully, or the sums leave the registers */
 #endif
 
 /* ---- elementwise math ----------------------------------------------------------------
@@ -309,6 +312,89 @@ KATTR static void KSUF(wino43_out)(const ExecWinoOut *w)
     }
 }
 
+/* ---- the blocked (NCHWc) direct convolution ------------------------------------------------
+ * Output channels in the lanes, pixels across the accumulators: NBV vectors of VL channels
+ * times NPIX pixels (BLK_T pixels with two vectors, 2 BLK_T with one: the same registers).
+ * Each input value is broadcast once per tap and feeds NBV fused multiply-adds. */
+#define BLK_COLS (2 * BLK_T)
+#define BLK_STAGE ((BLK_COLS + VL - 1) / VL * VL + VL) /* pixel rows of the transposing stage */
+
+/* pixels [p0, p0 + NPIX) of tile t with NBV vectors of output channels; stage: BLK_STAGE x VL */
+#define BLK_BODY(NBV, NPIX)                                                                          \
+    {                                                                                                \
+        vec acc[NBV][NPIX];                                                                          \
+        KUNROLL for (int v = 0; v < NBV; v++) KUNROLL32 for (int i = 0; i < NPIX; i++) acc[v][i] = v_zero(); \
+        const float *a = t->A;                                                                       \
+        const ptrdiff_t *off = t->off;                                                               \
+        for (int64_t cb = 0; cb < t->cblocks; cb++) {                                                \
+            int n_ci = (int)(t->C - cb * VL < VL ? t->C - cb * VL : VL);                             \
+            for (int64_t k = 0; k < t->khkw; k++, off++, a += VL * 2 * VL) {                         \
+                const float *xk = t->x + *off + p0 * VL;                                             \
+                for (int ci = 0; ci < n_ci; ci++) {                                                  \
+                    vec w[NBV];                                                                      \
+                    KUNROLL for (int v = 0; v < NBV; v++) w[v] = v_load(a + ci * 2 * VL + v * VL);   \
+                    KUNROLL32 for (int i = 0; i < NPIX; i++) {                                         \
+                        vec xb = v_set1(xk[i * VL + ci]);                                            \
+                        KUNROLL for (int v = 0; v < NBV; v++) acc[v][i] = v_fma(w[v], xb, acc[v][i]); \
+                    }                                                                                \
+                }                                                                                    \
+            }                                                                                        \
+        }                                                                                            \
+        KUNROLL for (int v = 0; v < NBV; v++) {                                                      \
+            int r0 = v * VL, nr = t->rows - r0 < VL ? t->rows - r0 : VL;                             \
+            if (nr <= 0) break;                                                                      \
+            vec bias = v_loadn(t->bias + r0, nr);                                                    \
+            KUNROLL32 for (int i = 0; i < NPIX; i++)                                                   \
+                v_store(stage + (p0 + i) * VL, KSUF(v_epi)(v_add(acc[v][i], bias), t->epi));         \
+            KSUF(blk_store)(stage, t, r0, nr, p0, NPIX);                                             \
+        }                                                                                            \
+    }
+
+/* output channels r0 + [0, nr) of pixels [p0, p0 + npix) (clipped to the tile) from the stage
+ * (pixel i, channel r at stage[i * VL + r]) into the NCHW output */
+KATTR static inline void KSUF(blk_store)(const float *stage, const ExecBlkTile *t, int r0, int nr, int p0, int npix)
+{
+    int end = p0 + npix < t->cols ? p0 + npix : t->cols;
+    int32_t idx[VL];
+    for (int l = 0; l < VL; l++) idx[l] = l * VL;
+    for (int r = 0; r < nr; r++) {
+        float *yr = t->y + (int64_t)(r0 + r) * t->ldc;
+        for (int i = p0; i < end; i += VL) {
+            vec x = v_gather(stage + i * VL + r, idx);
+            if (end - i >= VL) v_store(yr + i, x);
+            else v_storen(yr + i, x, end - i);
+        }
+    }
+}
+
+KATTR static void KSUF(conv_blocked)(const ExecBlkTile *t)
+{
+    float stage[BLK_STAGE * VL] __attribute__((aligned(64)));
+    if (t->rows > VL) {
+        for (int p0 = 0; p0 < t->cols; p0 += BLK_T) BLK_BODY(2, BLK_T)
+    } else {
+        int p0 = 0;
+        BLK_BODY(1, BLK_COLS)
+    }
+}
+
+KATTR static void KSUF(to_blocked)(const float *src, int64_t plane, int lanes, int64_t n, float *dst)
+{
+    if (lanes == VL) {
+        int32_t idx[VL];
+        for (int l = 0; l < VL; l++) idx[l] = (int32_t)(l * plane);
+        if (plane * (VL - 1) < INT32_MAX) {
+            for (int64_t p = 0; p < n; p++) v_store(dst + p * VL, v_gather(src + p, idx));
+            return;
+        }
+    }
+    for (int64_t p = 0; p < n; p++)
+        for (int c = 0; c < lanes; c++) dst[p * VL + c] = src[c * plane + p];
+}
+
+#undef BLK_BODY
+#undef BLK_STAGE
+
 const ExecKernels KSUF(exec_kernels) = {
     .name = KNAME,
     .mr = MR,
@@ -319,6 +405,9 @@ const ExecKernels KSUF(exec_kernels) = {
     .pack_rows = KSUF(pack_rows),
     .deinterleave2 = KSUF(deinterleave2),
     .wino43_in = KSUF(wino43_in),
+    .blk_cols = BLK_COLS,
+    .conv_blocked = KSUF(conv_blocked),
+    .to_blocked = KSUF(to_blocked),
     .wino43_out = KSUF(wino43_out),
     .epilogue = KSUF(epilogue),
     .round_f16 = KSUF(round_f16),
@@ -329,4 +418,6 @@ const ExecKernels KSUF(exec_kernels) = {
 };
 
 #undef NR
+#undef BLK_COLS
+#undef KUNROLL32
 #undef KUNROLL

@@ -13,6 +13,7 @@
 #define KNAME "portable"
 #define VL 4
 #define MR 4
+#define BLK_T 6 /* pixels of the blocked convolution's tile */
 #define NV 2
 typedef float vec __attribute__((vector_size(16)));
 typedef int32_t veci __attribute__((vector_size(16)));

@@ -11,6 +11,7 @@
 
 #include "engine/core/graph.h"
 #include "engine/exec/exec.h"
+#include "engine/exec/exec_conv.h" /* exec_conv_force: the blocked path is not an ExecConvChoice */
 #include "tests/check.h"
 /* only some of the reference ops are used here */
 #pragma GCC diagnostic push
@@ -53,10 +54,10 @@ static void g_output(Graph *g, int t)
     graph_add_output(g, t);
 }
 
-/* Run g (one input "x" = a) with opt, twice (the second run uses the memory plan); both
- * runs' output 0 must agree bit for bit.  Returns output 0 in a fresh Arr (NULL data on
- * failure, reported). */
-static Arr run_graph(Graph *g, const Arr *a, const ExecOptions *opt, int keep_all)
+/* Run g (one input "x" = a) with opt, and every convolution on path force unless it is
+ * CONV_PATH_AUTO, twice (the second run uses the memory plan); both runs' output 0 must
+ * agree bit for bit.  Returns output 0 in a fresh Arr (NULL data on failure, reported). */
+static Arr run_graph_forced(Graph *g, const Arr *a, const ExecOptions *opt, int keep_all, ConvPath force)
 {
     Arr y = {0};
     char err[256];
@@ -64,6 +65,7 @@ static Arr run_graph(Graph *g, const Arr *a, const ExecOptions *opt, int keep_al
     EXPECT_MSG(e != NULL, "%s", err);
     if (!e) return y;
     exec_keep_all(e, keep_all);
+    if (force != CONV_PATH_AUTO) exec_conv_force(e, force);
     int64_t n = numel(a);
     float *x = malloc(sizeof(float) * (size_t)(n ? n : 1));
     for (int64_t i = 0; i < n; i++) x[i] = (float)a->v[i];
@@ -93,6 +95,11 @@ static Arr run_graph(Graph *g, const Arr *a, const ExecOptions *opt, int keep_al
     return y;
 }
 
+static Arr run_graph(Graph *g, const Arr *a, const ExecOptions *opt, int keep_all)
+{
+    return run_graph_forced(g, a, opt, keep_all, CONV_PATH_AUTO);
+}
+
 /* max |a - b| / (1 + |b|) */
 static double rel_diff(const Arr *a, const Arr *b)
 {
@@ -106,7 +113,9 @@ static double rel_diff(const Arr *a, const Arr *b)
 }
 
 static const char *const kernel_names[] = {"best", "portable", "avx2", "avx512"};
-static const char *const conv_names[] = {"auto", "reference", "gemm1x1", "direct", "im2col", "winograd"};
+/* the ExecConvChoice paths, then the blocked path (forced through exec_conv_force) */
+static const char *const conv_names[] = {"auto", "reference", "gemm1x1", "direct", "im2col", "winograd", "blocked"};
+#define PATH_BLOCKED 6
 
 /* ---- convolution against the reference ----------------------------------------------------- */
 
@@ -192,11 +201,12 @@ static void conv_case(const ConvCase *c)
     g_output(g, out);
     /* every path, kernel set and a thread count that does not divide the work */
     for (int ks = 1; ks <= 3; ks++)
-        for (int path = 0; path < 6; path++)
+        for (int path = 0; path <= PATH_BLOCKED; path++)
             for (int th = 1; th <= 3; th += 2) {
                 if (path == 1 && (ks != 1 || th != 1)) continue; /* the reference is one path */
-                ExecOptions opt = {.threads = th, .kernels = (ExecKernelSet)ks, .conv = (ExecConvChoice)path};
-                Arr got = run_graph(g, &xin, &opt, 0);
+                bool blocked = path == PATH_BLOCKED;
+                ExecOptions opt = {.threads = th, .kernels = (ExecKernelSet)ks, .conv = blocked ? 0 : (ExecConvChoice)path};
+                Arr got = run_graph_forced(g, &xin, &opt, 0, blocked ? CONV_PATH_BLOCKED : CONV_PATH_AUTO);
                 double d = rel_diff(&got, &ref);
                 /* Winograd's transforms cost a few bits more than direct sums */
                 EXPECT_MSG(d <= 2e-5, "%s: %s kernels, %s path, %d threads: rel |d| %g", c->what, kernel_names[ks],
@@ -247,6 +257,74 @@ static void test_conv_3x3_shapes(void)
     for (size_t i = 0; i < ARRAY_LEN(cases); i++) conv_case(&cases[i]);
 }
 
+/* the blocked (NCHWc) path on what its tiles and channel blocks meet at their edges: 1, 3
+ * and 17 input channels (one lane, a part block, a block and one), output channels that
+ * fill no block, several panels, rows wider than one tile, odd maps, batch 2 */
+static void test_conv_blocked_shapes(void)
+{
+    ConvCase cases[] = {
+        {"blocked 3x3 s1 1->5 on 7x5", 1, 1, 7, 5, 5, 3, 3, 1, 1, 1, 1, 1, {1, 1, 1, 1}, EPI_NONE, false},
+        {"blocked 3x3 s2 3->13 on 7x5, batch 2", 2, 3, 7, 5, 13, 3, 3, 2, 2, 1, 1, 1, {1, 1, 1, 1}, EPI_SILU, false},
+        {"blocked 3x3 s1 17->11 on 5x7, no padding", 1, 17, 5, 7, 11, 3, 3, 1, 1, 1, 1, 1, {0, 0, 0, 0}, EPI_RELU,
+         false},
+        {"blocked 3x3 s2 17->37 on 9x31, no padding", 1, 17, 9, 31, 37, 3, 3, 2, 2, 1, 1, 1, {0, 0, 0, 0}, EPI_NONE,
+         false},
+        {"blocked 3x3 s1 3->19 on 11x53, batch 2", 2, 3, 11, 53, 19, 3, 3, 1, 1, 1, 1, 1, {1, 1, 1, 1}, EPI_SIGMUL,
+         false},
+        {"blocked 3x3 s2 1->33 on 6x27", 1, 1, 6, 27, 33, 3, 3, 2, 2, 1, 1, 1, {1, 1, 1, 1}, EPI_BN_SILU, false},
+        {"blocked 3x3 s2 17->7 on 5x7, batch 2", 2, 17, 5, 7, 7, 3, 3, 2, 2, 1, 1, 1, {1, 1, 1, 1}, EPI_SIGMOID, false},
+        {"blocked 3x3 s1 35->9 on 7x5", 1, 35, 7, 5, 9, 3, 3, 1, 1, 1, 1, 1, {1, 1, 1, 1}, EPI_SILU, false},
+        /* shapes the planner itself gives the blocked path (conv_blocked_pays) */
+        {"auto-blocked 3x3 s1 32->21 on 20x20", 1, 32, 20, 20, 21, 3, 3, 1, 1, 1, 1, 1, {1, 1, 1, 1}, EPI_BN_SILU,
+         false},
+        {"auto-blocked 3x3 s2 256->9 on 13x11, batch 2", 2, 256, 13, 11, 9, 3, 3, 2, 2, 1, 1, 1, {1, 1, 1, 1},
+         EPI_NONE, false},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) conv_case(&cases[i]);
+}
+
+/* the planner's choice: a 3x3 stride-1 layer with 32 input channels on a 20x20 map runs
+ * blocked, float32 only; with 16 channels, or on a 40x40 map, it does not */
+static void test_blocked_choice(void)
+{
+    const struct {
+        int64_t C, H;
+        DType dt;
+        bool blocked;
+    } cases[] = {{32, 20, DT_F32, true}, {16, 20, DT_F32, false}, {32, 40, DT_F32, false}, {32, 20, DT_F16, false}};
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        Graph *g = graph_new();
+        int64_t xd[4] = {1, cases[i].C, cases[i].H, cases[i].H}, wd[4] = {24, cases[i].C, 3, 3};
+        Arr x = arr_rand(4, xd, 1.0), w = arr_rand(4, wd, 0.3);
+        int xt = graph_add_tensor(g, "x", cases[i].dt, 4, xd);
+        g->tensors[xt].is_input = true;
+        graph_add_input(g, xt);
+        int ins[2] = {xt, g_const(g, "w", &w)}, y = graph_add_tensor(g, "y", cases[i].dt, 0, NULL);
+        int cn = g_node(g, OP_CONV, ins, 2, y);
+        int64_t p1[4] = {1, 1, 1, 1};
+        node_set_ints(g, cn, "pads", p1, 4);
+        g_output(g, y);
+        char err[256];
+        Exec *e = exec_new(g, err, sizeof err);
+        exec_set_profile(e, 1);
+        float *xv = malloc(sizeof(float) * (size_t)numel(&x));
+        for (int64_t k = 0; k < numel(&x); k++) xv[k] = (float)x.v[k];
+        ExecNodeInfo info = {0};
+        for (int run = 0; run < 2; run++) {
+            EXPECT(!exec_set_input(e, "x", xv, xd, 4, err, sizeof err) && !exec_run(e, NULL, err, sizeof err));
+            EXPECT(exec_node_info(e, cn, &info) == 0);
+            EXPECT_MSG((strstr(info.path, "blocked") != NULL) == cases[i].blocked, "%lld channels on %lldx%lld%s: '%s'",
+                       (long long)cases[i].C, (long long)cases[i].H, (long long)cases[i].H,
+                       cases[i].dt == DT_F16 ? " (float16)" : "", info.path);
+        }
+        exec_free(e);
+        free(xv);
+        free(x.v);
+        free(w.v);
+        graph_free(g);
+    }
+}
+
 static void test_conv_groups_depthwise_1d(void)
 {
     ConvCase cases[] = {
@@ -282,9 +360,11 @@ static void test_half_epilogue(void)
     g_node(g, OP_MUL, mi, 2, z);
     g_output(g, z);
     for (int ks = 1; ks <= 3; ks++)
-        for (int path = 0; path < 6; path++) {
-            ExecOptions opt = {.threads = 2, .kernels = (ExecKernelSet)ks, .conv = (ExecConvChoice)path};
-            Arr fused = run_graph(g, &x, &opt, 0), plain = run_graph(g, &x, &opt, 1);
+        for (int path = 0; path <= PATH_BLOCKED; path++) { /* blocked: float32 only, the reference runs it */
+            bool blocked = path == PATH_BLOCKED;
+            ExecOptions opt = {.threads = 2, .kernels = (ExecKernelSet)ks, .conv = blocked ? 0 : (ExecConvChoice)path};
+            ConvPath force = blocked ? CONV_PATH_BLOCKED : CONV_PATH_AUTO;
+            Arr fused = run_graph_forced(g, &x, &opt, 0, force), plain = run_graph_forced(g, &x, &opt, 1, force);
             bool same = fused.v && plain.v && numel(&fused) == numel(&plain);
             for (int64_t i = 0; same && i < numel(&fused); i++) same = fused.v[i] == plain.v[i];
             EXPECT_MSG(same, "%s kernels, %s path: fused and unfused half results differ", kernel_names[ks],
@@ -501,6 +581,28 @@ static void test_node_info_paths(void)
                "a 3x3 conv on a 20x20 map ran as '%s'", info.path);
     EXPECT(exec_node_info(e, 99, &info) == -1);
     EXPECT(strlen(exec_kernel_name(e)) > 0 && exec_threads(e) >= 1);
+    /* forced onto the blocked path after a planned run, and back: each run says which ran */
+    int64_t od[4];
+    int orank;
+    const float *o = exec_output(e, 0, od, &orank);
+    float *first = o ? malloc(sizeof(float) * 8 * 20 * 20) : NULL;
+    if (first) memcpy(first, o, sizeof(float) * 8 * 20 * 20);
+    exec_conv_force(e, CONV_PATH_BLOCKED);
+    EXPECT(!exec_set_input(e, "x", xv, xd, 4, err, sizeof err) && !exec_run(e, NULL, err, sizeof err));
+    const int convs[4] = {n1, n3, n4, n5};
+    for (int i = 0; i < 4; i++)
+        EXPECT_MSG(exec_node_info(e, convs[i], &info) == 0 && strstr(info.path, "blocked direct"),
+                   "forced conv %d ran as '%s'", i, info.path);
+    o = exec_output(e, 0, od, &orank);
+    double md = 0;
+    for (int64_t i = 0; o && first && i < 8 * 20 * 20; i++) md = fmax(md, fabs(o[i] - first[i]) / (1 + fabs(first[i])));
+    EXPECT_MSG(o && first && md <= 2e-5, "blocked against the planned paths: rel |d| %g", md);
+    exec_conv_force(e, CONV_PATH_AUTO);
+    EXPECT(!exec_set_input(e, "x", xv, xd, 4, err, sizeof err) && !exec_run(e, NULL, err, sizeof err));
+    EXPECT(exec_node_info(e, n1, &info) == 0 && strstr(info.path, "winograd"));
+    o = exec_output(e, 0, od, &orank);
+    EXPECT(o && first && !memcmp(o, first, sizeof(float) * 8 * 20 * 20));
+    free(first);
     exec_free(e);
     free(xv);
     graph_free(g);
@@ -566,6 +668,8 @@ int main(void)
 {
     RUN(test_conv_pointwise_shapes);
     RUN(test_conv_3x3_shapes);
+    RUN(test_conv_blocked_shapes);
+    RUN(test_blocked_choice);
     RUN(test_conv_groups_depthwise_1d);
     RUN(test_half_epilogue);
     RUN(test_memory_plan_c2f);
