@@ -925,93 +925,12 @@ static const struct {
     {MNN_OP_DROPOUT, -1, map_alias},
 };
 
-/* ---- metadata: bizCode JSON as the peer's str(v) values -------------------------------- */
-
-static void py_float(StrBuf *b, double v)
-{
-    char s[40];
-    for (int p = 1; p <= 17; p++) {
-        snprintf(s, sizeof s, "%.*g", p, v);
-        if (strtod(s, NULL) == v) break;
-    }
-    strbuf_puts(b, s);
-    if (!strpbrk(s, ".eEn")) strbuf_puts(b, ".0");
-}
-
-static void py_string(StrBuf *b, const char *s)
-{
-    char q = strchr(s, '\'') && !strchr(s, '"') ? '"' : '\'';
-    strbuf_add(b, &q, 1);
-    for (const char *p = s; *p; p++) {
-        if (*p == '\\' || *p == q) strbuf_add(b, "\\", 1);
-        strbuf_add(b, p, 1);
-    }
-    strbuf_add(b, &q, 1);
-}
-
-static bool all_digits(const char *s)
-{
-    if (!*s || strlen(s) > 9) return false;
-    for (; *s; s++)
-        if (*s < '0' || *s > '9') return false;
-    return true;
-}
-
-/* A JSON value as Python's str() of what json.dumps was given: strings quoted, numeric
- * object keys as ints (the peer's names dict), true/false/null as True/False/None. */
-static void py_repr(StrBuf *b, json_object *v, int depth)
-{
-    if (depth > 32) return strbuf_puts(b, "...");
-    switch (json_object_get_type(v)) {
-    case json_type_null: strbuf_puts(b, "None"); break;
-    case json_type_boolean: strbuf_puts(b, json_object_get_boolean(v) ? "True" : "False"); break;
-    case json_type_int: strbuf_printf(b, "%lld", (long long)json_object_get_int64(v)); break;
-    case json_type_double: py_float(b, json_object_get_double(v)); break;
-    case json_type_string: py_string(b, json_object_get_string(v)); break;
-    case json_type_array: {
-        strbuf_puts(b, "[");
-        for (size_t i = 0; i < json_object_array_length(v); i++) {
-            if (i) strbuf_puts(b, ", ");
-            py_repr(b, json_object_array_get_idx(v, i), depth + 1);
-        }
-        strbuf_puts(b, "]");
-        break;
-    }
-    case json_type_object: {
-        strbuf_puts(b, "{");
-        bool first = true;
-        json_object_object_foreach(v, key, val) {
-            if (!first) strbuf_puts(b, ", ");
-            first = false;
-            if (all_digits(key)) strbuf_printf(b, "%ld", strtol(key, NULL, 10));
-            else py_string(b, key);
-            strbuf_puts(b, ": ");
-            py_repr(b, val, depth + 1);
-        }
-        strbuf_puts(b, "}");
-        break;
-    }
-    }
-}
-
+/* bizCode, the peer's metadata as JSON (openvino_metadata_apply_json); text that is not a
+ * JSON object is kept as the prop "bizCode". */
 static void read_biz_code(Graph *g, const char *text, uint32_t len)
 {
-    json_tokener *tok = json_tokener_new_ex(64);
-    json_object *o = tok ? json_tokener_parse_ex(tok, text, (int)len) : NULL;
-    if (tok) json_tokener_free(tok);
-    if (!o || !json_object_is_type(o, json_type_object)) {
-        if (o) json_object_put(o);
-        if (len) graph_meta_add_prop(g, "bizCode", arena_strndup(g->arena, text, len));
-        return;
-    }
-    json_object_object_foreach(o, key, val) {
-        StrBuf b = {0};
-        if (json_object_is_type(val, json_type_string)) strbuf_puts(&b, json_object_get_string(val));
-        else py_repr(&b, val, 0);
-        openvino_metadata_apply(g, key, b.p ? b.p : "");
-        free(b.p);
-    }
-    json_object_put(o);
+    if (openvino_metadata_apply_json(g, text, len) != 0 && len)
+        graph_meta_add_prop(g, "bizCode", arena_strndup(g->arena, text, len));
 }
 
 /* ---- reading ----------------------------------------------------------------------------- */

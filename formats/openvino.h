@@ -120,6 +120,11 @@ int openvino_metadata_read(Graph *g, const char *text, size_t len, const char *w
 /* One metadata value given as str(v) (an rt_info entry): into props as given, and into the
  * typed fields as openvino_metadata_read would. */
 void openvino_metadata_apply(Graph *g, const char *key, const char *value);
+/* The peer's metadata as a JSON object (json.dumps of the same dict: TorchScript's
+ * extra/config.txt, MNN's bizCode): each value as str(v) through openvino_metadata_apply
+ * (strings as they are, numeric keys of names as ints).  0, or -1 when text is not a JSON
+ * object (nothing applied). */
+int openvino_metadata_apply_json(Graph *g, const char *text, size_t len);
 
 /* Element type names ("f32", "i64", "boolean") and port precisions ("FP32", "I64", "BOOL").
  * The name functions return NULL for a type OpenVINO has no name for; the parsers return

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json.h>
 #include <yaml.h>
 
 #include "engine/core/util.h"
@@ -601,4 +602,94 @@ void openvino_metadata_apply(Graph *g, const char *key, const char *value)
     if (!strcmp(key, "task") && g->meta.task) g->meta.task = graph_meta_prop(g, key);
     if (!strcmp(key, "version") && g->meta.version) g->meta.version = graph_meta_prop(g, key);
     if (!strcmp(key, "date") && g->meta.date) g->meta.date = graph_meta_prop(g, key);
+}
+
+/* ---- the peer's metadata as JSON (TorchScript's extra/config.txt, MNN's bizCode) ------ */
+
+static void json_py_float(StrBuf *b, double v)
+{
+    char s[40];
+    for (int p = 1; p <= 17; p++) {
+        snprintf(s, sizeof s, "%.*g", p, v);
+        if (strtod(s, NULL) == v) break;
+    }
+    strbuf_puts(b, s);
+    if (!strpbrk(s, ".eEn")) strbuf_puts(b, ".0");
+}
+
+static void json_py_string(StrBuf *b, const char *s)
+{
+    char q = strchr(s, '\'') && !strchr(s, '"') ? '"' : '\'';
+    strbuf_add(b, &q, 1);
+    for (const char *p = s; *p; p++) {
+        if (*p == '\\' || *p == q) strbuf_add(b, "\\", 1);
+        strbuf_add(b, p, 1);
+    }
+    strbuf_add(b, &q, 1);
+}
+
+static bool json_digits_key(const char *s)
+{
+    if (!*s || strlen(s) > 9) return false;
+    for (; *s; s++)
+        if (*s < '0' || *s > '9') return false;
+    return true;
+}
+
+/* A JSON value as Python's str() of what json.dumps was given: strings quoted, numeric
+ * object keys as ints (the peer's names dict), true/false/null as True/False/None. */
+static void json_py_repr(StrBuf *b, json_object *v, int depth)
+{
+    if (depth > 32) return strbuf_puts(b, "...");
+    switch (json_object_get_type(v)) {
+    case json_type_null: strbuf_puts(b, "None"); break;
+    case json_type_boolean: strbuf_puts(b, json_object_get_boolean(v) ? "True" : "False"); break;
+    case json_type_int: strbuf_printf(b, "%lld", (long long)json_object_get_int64(v)); break;
+    case json_type_double: json_py_float(b, json_object_get_double(v)); break;
+    case json_type_string: json_py_string(b, json_object_get_string(v)); break;
+    case json_type_array: {
+        strbuf_puts(b, "[");
+        for (size_t i = 0; i < json_object_array_length(v); i++) {
+            if (i) strbuf_puts(b, ", ");
+            json_py_repr(b, json_object_array_get_idx(v, i), depth + 1);
+        }
+        strbuf_puts(b, "]");
+        break;
+    }
+    case json_type_object: {
+        strbuf_puts(b, "{");
+        bool first = true;
+        json_object_object_foreach(v, key, val) {
+            if (!first) strbuf_puts(b, ", ");
+            first = false;
+            if (json_digits_key(key)) strbuf_printf(b, "%ld", strtol(key, NULL, 10));
+            else json_py_string(b, key);
+            strbuf_puts(b, ": ");
+            json_py_repr(b, val, depth + 1);
+        }
+        strbuf_puts(b, "}");
+        break;
+    }
+    }
+}
+
+int openvino_metadata_apply_json(Graph *g, const char *text, size_t len)
+{
+    if (len > INT_MAX) return -1;
+    json_tokener *tok = json_tokener_new_ex(64);
+    json_object *o = tok ? json_tokener_parse_ex(tok, text, (int)len) : NULL;
+    if (tok) json_tokener_free(tok);
+    if (!o || !json_object_is_type(o, json_type_object)) {
+        if (o) json_object_put(o);
+        return -1;
+    }
+    json_object_object_foreach(o, key, val) {
+        StrBuf b = {0};
+        if (json_object_is_type(val, json_type_string)) strbuf_puts(&b, json_object_get_string(val));
+        else json_py_repr(&b, val, 0);
+        openvino_metadata_apply(g, key, b.p ? b.p : "");
+        free(b.p);
+    }
+    json_object_put(o);
+    return 0;
 }

@@ -73,6 +73,9 @@ typedef struct {
  * it translates, OP_WRITE_NO for the rest (OP_OTHER included).  Code generation checks every
  * node against it before it generates anything. */
 OpWriteSupport torchscript_write_op_support(OpKind op);
+/* The reader's inverse of the table's elementwise rows: the op written as torch_fn
+ * ("torch.silu" -> OP_SILU), OP_OTHER for any other name. */
+OpKind torchscript_unary_op(const char *torch_fn);
 
 /* Translate g into the module's code and attribute list.  The class name comes from
  * g->meta.task (DetectionModel, SegmentationModel, PoseModel, OBBModel,
@@ -122,5 +125,44 @@ void torchscript_info_free(TorchScriptInfo *info);
  * when not, it receives the inspection (free with torchscript_info_free). */
 int torchscript_check(const char *path, const Graph *g, const TorchScriptOptions *opt, TorchScriptInfo *info,
                       char *err, size_t errlen);
+
+/* ---- reading back into the IR (formats/torchscript_graph.c) ---- */
+
+typedef struct {
+    char *name;                   /* the module attribute ("model_0_conv_weight") */
+    DType dtype;                  /* as stored (float32 or float16 for ours) */
+    int rank;
+    int64_t dims[GRAPH_MAX_RANK];
+    void *data;                   /* the elements, contiguous (heap) */
+    size_t nbytes;
+} TorchScriptWeight;
+
+typedef struct {
+    TorchScriptInfo info;
+    char *code;                   /* the class's code file (heap, NUL-terminated) */
+    size_t code_len;
+    TorchScriptWeight *weights;   /* the module's tensors, in data.pkl order */
+    int n_weights;
+} TorchScriptArchive;
+
+/* torchscript_inspect, keeping the code file and the module's tensors with their data
+ * (contiguous ones only).  0 with *out filled (free with torchscript_archive_free), or -1 +
+ * a message naming the file. */
+int torchscript_open(const char *path, TorchScriptArchive *out, char *err, size_t errlen);
+void torchscript_archive_free(TorchScriptArchive *a);
+
+/* Read an archive yoloport wrote back into a Graph: the forward() of its code file is parsed
+ * (nothing is executed) and each torch call mapped back to the IR op the writer emitted it
+ * from; `self.<name>` operands are the module's tensors.  Only the straight-line code of a
+ * static-shape export is read: torch.size (dynamic=True), other statements and archives
+ * written by torch.jit (module hierarchies) are refused by name.  Shapes are inferred at the
+ * input's size; a float16 archive computes in float16 (pass_half), as the export's check does.
+ * A new Graph (metadata from extra/config.txt), or NULL + "<file>: code line N: ...". */
+Graph *torchscript_read(const char *path, char *err, size_t errlen);
+
+/* The parser alone, on code text (what names the text in messages): a Graph with one node
+ * per call (no metadata, no shapes inferred), or NULL + a message.  weights are copied. */
+Graph *torchscript_graph_from_code(const char *what, const char *code, size_t len, const TorchScriptWeight *weights,
+                                   int n_weights, char *err, size_t errlen);
 
 #endif

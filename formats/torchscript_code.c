@@ -1416,6 +1416,14 @@ static_assert(ARRAY_LEN(ts_ops) == OP_COUNT, "the TorchScript writer's op table 
 
 static const struct TsOp *ts_op(OpKind op) { return &ts_ops[(unsigned)op < OP_COUNT ? op : OP_OTHER]; }
 
+OpKind torchscript_unary_op(const char *torch_fn)
+{
+    for (int op = 0; torch_fn && op < OP_COUNT; op++)
+        if (ts_ops[op].emit == emit_unary && ts_ops[op].torch_fn && !strcmp(ts_ops[op].torch_fn, torch_fn))
+            return (OpKind)op;
+    return OP_OTHER;
+}
+
 OpWriteSupport torchscript_write_op_support(OpKind op) { return (unsigned)op < OP_COUNT ? ts_ops[op].support : OP_WRITE_UNSET; }
 
 static OpWriteSupport node_support(const Node *n) { return torchscript_write_op_support(n->op); }

@@ -33,6 +33,7 @@ typedef struct {
     Arena *arena;
     TorchScriptInfo *info;
     int float_dtype;        /* DType of floating storages seen; -1 none; DT_UNDEFINED mixed */
+    TorchScriptArchive *load; /* torchscript_open: also keep the code and the module's weights */
     char *err;
     size_t errlen;
 } Reader;
@@ -236,6 +237,10 @@ static int read_code(Reader *R, const PickleValue *cls)
             R->info->n_outputs = n;
         }
     }
+    if (R->load) {
+        R->load->code = xstrndup(code, len);
+        R->load->code_len = len;
+    }
     zip_entry_free(code);
     return 0;
 }
@@ -316,6 +321,56 @@ static int inspect_version(Reader *R)
     return 0;
 }
 
+/* torchscript_open: the module's own tensors (its state, as BUILD set it) with their data,
+ * each already checked against its storage by walk(). */
+static int load_weights(Reader *R, const PickleValue *top)
+{
+    const PickleValue *state = top->obj.state;
+    if (!pickle_is(state, PK_DICT)) return rfail(R, "%sdata.pkl: the module has no state dict", R->prefix);
+    TorchScriptArchive *A = R->load;
+    A->weights = xcalloc(state->dict.n + 1, sizeof *A->weights);
+    for (size_t i = 0; i < state->dict.n; i++) {
+        const char *name = pickle_str(state->dict.keys[i]);
+        const PickleValue *v = state->dict.vals[i];
+        if (!name || !pickle_is_class(v, "torch._utils", "_rebuild_tensor_v2")) continue; /* training, submodules */
+        const PickleValue *args = v->obj.args, *ref = pickle_item(args, 0)->pid;
+        const PickleValue *cls = pickle_item(ref, 1), *size = pickle_item(args, 2), *stride = pickle_item(args, 3);
+        const char *key = pickle_str(pickle_item(ref, 2));
+        int64_t offset = pickle_int(pickle_item(args, 1), -1), numel = 1, step = 1;
+        size_t rank = pickle_len(size);
+        if (rank > GRAPH_MAX_RANK) return rfail(R, "tensor '%.100s' has rank %zu (at most %d)", name, rank, GRAPH_MAX_RANK);
+        TorchScriptWeight *w = &A->weights[A->n_weights];
+        w->dtype = DT_UNDEFINED;
+        for (size_t k = 0; k < ARRAY_LEN(storages); k++)
+            if (!strcmp(cls->cls.name, storages[k].name)) w->dtype = storages[k].dt;
+        w->rank = (int)rank;
+        for (int d = (int)rank - 1; d >= 0; d--) { /* sizes and strides were checked by check_tensor */
+            w->dims[d] = pickle_int(pickle_item(size, (size_t)d), 0);
+            if (w->dims[d] > 1 && pickle_int(pickle_item(stride, (size_t)d), -1) != step)
+                return rfail(R, "tensor '%.100s' is not contiguous in its storage", name);
+            step *= w->dims[d];
+        }
+        numel = step;
+        char entry[128];
+        snprintf(entry, sizeof entry, "data/%.64s", key);
+        size_t len, es = dtype_size(w->dtype);
+        uint8_t *buf = read_entry(R, entry, MAX_PICKLE * 16ull, &len, true);
+        if (!buf) return -1;
+        size_t at = (size_t)offset * es, bytes = (size_t)numel * es;
+        if (at > len || bytes > len - at) {
+            zip_entry_free(buf);
+            return rfail(R, "tensor '%.100s' runs past the end of its storage", name);
+        }
+        w->name = xstrdup(name);
+        w->data = xmalloc(bytes ? bytes : 1);
+        memcpy(w->data, buf + at, bytes);
+        w->nbytes = bytes;
+        zip_entry_free(buf);
+        A->n_weights++;
+    }
+    return 0;
+}
+
 static int inspect_pickles(Reader *R)
 {
     TorchScriptInfo *info = R->info;
@@ -332,6 +387,7 @@ static int inspect_pickles(Reader *R)
     snprintf(info->class_name, sizeof info->class_name, "%s.%s", cls->cls.module, cls->cls.name);
     if (walk(R, top, "data/", 0, &info->n_tensors, &info->n_elements)) return -1;
     if (read_code(R, cls)) return -1;
+    if (R->load && load_weights(R, top)) return -1;
     if (!(buf = read_entry(R, "constants.pkl", MAX_PICKLE, &len, true))) return -1;
     PickleValue *consts = pickle_load_allowing(buf, len, R->arena, "__torch__", e, sizeof e);
     zip_entry_free(buf);
@@ -362,7 +418,7 @@ static int inspect_metadata(Reader *R)
     return 0;
 }
 
-int torchscript_inspect(const char *path, TorchScriptInfo *out, char *err, size_t errlen)
+static int inspect(const char *path, TorchScriptInfo *out, TorchScriptArchive *load, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     out->n_inputs = out->n_outputs = -1;
@@ -378,7 +434,7 @@ int torchscript_inspect(const char *path, TorchScriptInfo *out, char *err, size_
         zip_error_fini(&ze);
         return -1;
     }
-    Reader R = {.za = za, .path = path, .info = out, .float_dtype = -1, .err = err, .errlen = errlen};
+    Reader R = {.za = za, .path = path, .info = out, .float_dtype = -1, .load = load, .err = err, .errlen = errlen};
     R.zip = zarc;
     R.n_entries = zip_get_num_entries(za, 0);
     int rc = -1;
@@ -399,6 +455,32 @@ int torchscript_inspect(const char *path, TorchScriptInfo *out, char *err, size_
     zip_discard(za);
     if (rc) torchscript_info_free(out);
     return rc;
+}
+
+int torchscript_inspect(const char *path, TorchScriptInfo *out, char *err, size_t errlen)
+{
+    return inspect(path, out, NULL, err, errlen);
+}
+
+int torchscript_open(const char *path, TorchScriptArchive *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    if (inspect(path, &out->info, out, err, errlen) == 0) return 0;
+    torchscript_archive_free(out);
+    return -1;
+}
+
+void torchscript_archive_free(TorchScriptArchive *a)
+{
+    if (!a) return;
+    torchscript_info_free(&a->info);
+    for (int i = 0; i < a->n_weights; i++) {
+        free(a->weights[i].name);
+        free(a->weights[i].data);
+    }
+    free(a->weights);
+    free(a->code);
+    memset(a, 0, sizeof *a);
 }
 
 int torchscript_check(const char *path, const Graph *g, const TorchScriptOptions *opt, TorchScriptInfo *info,

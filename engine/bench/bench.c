@@ -96,11 +96,14 @@ static JobState wait_child(Job *parent, Job *child)
     }
 }
 
-/* The export arguments as the provenance record keeps them. */
+/* Exported with dynamic=True in a dynamic benchmark: the format takes it and its read-back
+ * runs such an export (TorchScript's reads only fixed-shape code: exported at imgsz). */
 static bool takes_dynamic(const FormatInfo *fi)
 {
-    return (fi->args & EXPORT_ARG_BIT(EXPORT_KEY_DYNAMIC)) != 0;
+    return (fi->args & EXPORT_ARG_BIT(EXPORT_KEY_DYNAMIC)) != 0 && !fi->read_static_only;
 }
+
+/* The export arguments as the provenance record keeps them. */
 
 static void export_args_text(const BenchArgs *a, const FormatInfo *fi, int imgsz, char *buf, size_t len)
 {

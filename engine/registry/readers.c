@@ -20,6 +20,7 @@
 #include "formats/tfjs.h"
 #include "formats/tflite.h"
 #include "formats/tfsaved.h"
+#include "formats/torchscript.h"
 #include "formats/zip_entry.h"
 
 #define MAX_TEXT_BYTES (4u << 20)
@@ -235,6 +236,12 @@ Graph *reader_yaml_read(const char *path, const struct LoadOptions *opt, char *e
     Graph *g = build(t, path, opt, true, err, errlen);
     modtree_free(t);
     return g;
+}
+
+Graph *reader_torchscript_read(const char *path, const struct LoadOptions *opt, char *err, size_t errlen)
+{
+    (void)opt;
+    return torchscript_read(path, err, errlen);
 }
 
 Graph *reader_onnx_read(const char *path, const struct LoadOptions *opt, char *err, size_t errlen)

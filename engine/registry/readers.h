@@ -23,6 +23,7 @@ bool reader_engine_recognise(const FormatProbe *probe, char *err, size_t errlen)
 
 /* Readers (FormatReadFn): a new Graph, or NULL + a message naming the file. */
 Graph *reader_pt_read(const char *path, const struct LoadOptions *opt, char *err, size_t errlen);
+Graph *reader_torchscript_read(const char *path, const struct LoadOptions *opt, char *err, size_t errlen);
 Graph *reader_onnx_read(const char *path, const struct LoadOptions *opt, char *err, size_t errlen);
 Graph *reader_openvino_read(const char *path, const struct LoadOptions *opt, char *err, size_t errlen);
 Graph *reader_pb_read(const char *path, const struct LoadOptions *opt, char *err, size_t errlen);

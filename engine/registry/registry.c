@@ -40,9 +40,9 @@ static const FormatInfo rows[FMT_ID_COUNT] = {
                                               "but does not write them"},
     [FMT_TORCHSCRIPT] = {.name = "TorchScript", .argument = "torchscript", .suffix = ".torchscript", .cpu = true,
                          .gpu = true, .peer_args = "batch, optimize, half, nms, dynamic", .matrix_id = "TorchScript",
-                         .recognise = reader_torchscript_recognise,
-                         .unreadable_reason = "a TorchScript archive (a traced export); yoloport opens the .pt "
-                                              "checkpoint it was exported from, or an ONNX export",
+                         .recognise = reader_torchscript_recognise, .read = reader_torchscript_read,
+                         .read_static_only = true,
+                         .source_text = "a TorchScript archive yoloport exported (.torchscript)",
                          .write = export_torchscript_stage, .write_ops = torchscript_write_op_support},
     [FMT_ONNX] = {.name = "ONNX", .argument = "onnx", .suffix = ".onnx", .cpu = true, .gpu = true,
                   .peer_args = "batch, dynamic, half, opset, simplify, nms", .our_args = "int8, fraction",
