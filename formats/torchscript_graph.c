@@ -1305,23 +1305,28 @@ Graph *torchscript_graph_from_code(const char *what, const char *code, size_t le
         err_set(err, errlen, "%s: the code is not text", what);
         return NULL;
     }
-    /* forward(): from "def forward(" on; the class header before it (attribute lists and
-     * annotations) says nothing the pickle does not */
-    const char *f = NULL;
-    for (size_t i = 0; i + 12 <= len && !f; i++)
-        if (!memcmp(code + i, "def forward(", 12)) f = code + i;
-    if (!f) {
-        err_set(err, errlen, "%s: the code has no forward()", what);
-        return NULL;
-    }
-    int line = 1;
-    for (const char *p = code; p < f; p++) line += *p == '\n';
     Parser P = {.what = what, .arena = arena_new(), .err = err, .errlen = errlen};
     Graph *g = graph_new();
     Lower L = {.P = &P, .g = g, .vars = {.arena = P.arena}, .attrs = {.arena = P.arena}};
-    int rc = tokenise(&P, f, len - (size_t)(f - code), line);
+    StrMap params = {.arena = P.arena};
+    int rc = tokenise(&P, code, len, 1);
+    /* the class header: __parameters__ = ["name", ...] says which tensors are learned (the
+     * rest are buffers); forward() starts at "def forward" */
+    size_t start = 0;
+    bool found = false;
+    for (size_t i = 0; !rc && i + 1 < P.n && !found; i++) {
+        if (is_name(&P.toks[i], "def") && is_name(&P.toks[i + 1], "forward")) start = i, found = true;
+        else if (is_name(&P.toks[i], "__parameters__") && i + 2 < P.n && is_punct(&P.toks[i + 1], '=') &&
+                 is_punct(&P.toks[i + 2], '['))
+            for (size_t j = i + 3; j < P.n && P.toks[j].kind == TK_STRING; j += 2) {
+                strmap_put(&params, P.toks[j].text, 1);
+                if (!is_punct(&P.toks[j + 1], ',')) break;
+            }
+    }
+    if (!rc && !found) rc = err_set(err, errlen, "%s: the code has no forward()", what);
+    P.pos = start;
     /* sizes read at run time: a dynamic export, whatever statement holds them */
-    for (size_t i = 0; !rc && i + 2 < P.n; i++)
+    for (size_t i = start; !rc && i + 2 < P.n; i++)
         if (is_name(&P.toks[i], "torch") && is_punct(&P.toks[i + 1], '.') && is_name(&P.toks[i + 2], "size"))
             rc = perr(&P, P.toks[i].line, "torch.size: a dynamic-shape export (dynamic=True) is not read; export "
                                           "with a fixed imgsz");
@@ -1345,8 +1350,9 @@ Graph *torchscript_graph_from_code(const char *what, const char *code, size_t le
         } else {
             t = graph_add_const(g, w->name, dt, w->rank, w->dims, w->data);
         }
-        g->tensors[t].is_param = dt == DT_F32 || dt == DT_F16 || dt == DT_F64 || dt == DT_BF16;
-        track(&L, t, w->rank, !g->tensors[t].is_param);
+        bool fl = dt == DT_F32 || dt == DT_F16 || dt == DT_F64 || dt == DT_BF16;
+        g->tensors[t].is_param = fl && strmap_get(&params, w->name) >= 0;
+        track(&L, t, w->rank, !fl);
         strmap_put(&L.attrs, w->name, t);
     }
     if (!rc) rc = parse_signature(&P, &L) || parse_body(&P, &L) ? -1 : 0;
@@ -1356,6 +1362,7 @@ Graph *torchscript_graph_from_code(const char *what, const char *code, size_t le
     }
     strmap_free(&L.vars);
     strmap_free(&L.attrs);
+    strmap_free(&params);
     vec_free(&L.rank);
     vec_free(&L.isint);
     free(P.toks);

@@ -21,6 +21,7 @@
 #include "engine/core/fileio.h"
 #include "engine/registry/model.h"
 #include "engine/core/npy.h"
+#include "engine/passes/passes.h"
 #include "formats/pickle.h"
 #include "formats/pt.h"
 #include "formats/torchscript.h"
@@ -1044,6 +1045,286 @@ static void test_inspect_peer(void)
     torchscript_info_free(&info);
 }
 
+
+/* ---- reading back into the IR ---- */
+
+/* Run g on a fixed pattern at its input's dims; every output's dims and values into a heap
+ * array of arrays (n_outputs entries; free with free_outputs).  NULL + message. */
+static float **run_outputs(const Graph *g, int64_t (*dims)[GRAPH_MAX_RANK], int *ranks, int64_t *counts, char *err,
+                           size_t errlen)
+{
+    const Tensor *X = &g->tensors[g->inputs[0]];
+    int64_t n = tensor_numel(X);
+    if (n <= 0) {
+        err_set(err, errlen, "input '%s' has no static size", X->name);
+        return NULL;
+    }
+    float *x = xmalloc(sizeof(float) * (size_t)n);
+    for (int64_t i = 0; i < n; i++) x[i] = 0.5f + 0.5f * sinf(0.001f * (float)i) * cosf(0.37f * (float)(i % 977));
+    Exec *e = exec_new(g, err, errlen);
+    float **out = NULL;
+    if (e && !exec_set_input(e, X->name, x, X->dims, X->rank, err, errlen) && !exec_run(e, NULL, err, errlen)) {
+        out = xcalloc((size_t)g->n_outputs + 1, sizeof *out);
+        for (int k = 0; k < g->n_outputs; k++) {
+            const float *y = exec_output(e, k, dims[k], &ranks[k]);
+            counts[k] = 1;
+            for (int d = 0; y && d < ranks[k]; d++) counts[k] *= dims[k][d];
+            out[k] = xmalloc(sizeof(float) * (size_t)(y && counts[k] ? counts[k] : 1));
+            if (y) memcpy(out[k], y, sizeof(float) * (size_t)counts[k]);
+            else counts[k] = -1;
+        }
+    }
+    exec_free(e);
+    free(x);
+    return out;
+}
+
+static void free_outputs(float **o, int n)
+{
+    for (int k = 0; o && k < n; k++) free(o[k]);
+    free(o);
+}
+
+/* Run a and b on the same input: every output the same shape and max |delta| <= tol. */
+static double compare_runs(const char *what, const Graph *a, const Graph *b)
+{
+    char err[1000];
+    EXPECT_EQ_INT(a->n_outputs, b->n_outputs);
+    if (a->n_outputs != b->n_outputs || a->n_outputs > 32) return INFINITY;
+    int64_t da[32][GRAPH_MAX_RANK], db[32][GRAPH_MAX_RANK], ca[32], cb[32];
+    int ra[32], rb[32];
+    float **ya = run_outputs(a, da, ra, ca, err, sizeof err);
+    EXPECT_MSG(ya != NULL, "%s: the source does not run: %s", what, err);
+    float **yb = ya ? run_outputs(b, db, rb, cb, err, sizeof err) : NULL;
+    EXPECT_MSG(!ya || yb != NULL, "%s: the read-back graph does not run: %s", what, err);
+    double worst = ya && yb ? 0 : INFINITY;
+    for (int k = 0; ya && yb && k < a->n_outputs; k++) {
+        EXPECT_MSG(ra[k] == rb[k] && ca[k] == cb[k] && ca[k] >= 0, "%s: output %d: rank %d / %d, %lld / %lld values",
+                   what, k, ra[k], rb[k], (long long)ca[k], (long long)cb[k]);
+        if (ra[k] != rb[k] || ca[k] != cb[k] || ca[k] < 0) {
+            worst = INFINITY;
+            continue;
+        }
+        for (int d = 0; d < ra[k]; d++) EXPECT_EQ_INT(da[k][d], db[k][d]);
+        for (int64_t i = 0; i < ca[k]; i++) {
+            double dd = fabs((double)ya[k][i] - (double)yb[k][i]);
+            if (dd > worst || dd != dd) worst = dd != dd ? INFINITY : dd;
+        }
+    }
+    free_outputs(ya, a->n_outputs);
+    free_outputs(yb, b->n_outputs);
+    return worst;
+}
+
+/* The op graph written, read back and run: each of its 14 outputs as the source computes it. */
+static void test_read_ops_graph(void)
+{
+    Graph *g = ops_graph();
+    char err[1000];
+    const char *path = tmp("ops_read.torchscript");
+    KeyValue kv[] = {{"task", "\"detect\""}, {"batch", "1"}, {"imgsz", "[8, 8]"}, {"channels", "4"}};
+    TorchScriptOptions opt = {.metadata = kv, .n_metadata = 4};
+    EXPECT_MSG(torchscript_write(g, &opt, path, err, sizeof err) == 0, "%s", err);
+    Graph *r = torchscript_read(path, err, sizeof err);
+    EXPECT_MSG(r != NULL, "%s", err);
+    if (r) {
+        EXPECT_EQ_INT(r->n_inputs, 1);
+        EXPECT_EQ_INT(r->n_outputs, 14);
+        const Tensor *X = &r->tensors[r->inputs[0]];
+        EXPECT_EQ_STR(X->name, "images");
+        EXPECT_EQ_INT(X->rank, 4);
+        EXPECT_EQ_INT(X->dims[1], 4);
+        EXPECT_EQ_STR(r->meta.task, "detect");
+        EXPECT_EQ_STR(r->tensors[r->outputs[0]].name, "output0");
+        double worst = compare_runs("ops graph", g, r);
+        EXPECT_MSG(worst == 0, "max |delta| %g", worst);
+        printf("# op graph read back: %d nodes (source %d), 14 outputs, max |delta| %g\n", r->n_nodes, g->n_nodes, worst);
+    }
+    graph_free(r);
+    graph_free(g);
+}
+
+/* yolov8n written (fp32 and fp16), read back, run: what the source computes, exactly. */
+static void test_read_yolov8n(void)
+{
+    char err[1000];
+    LoadOptions lo = {.fuse = true, .imgsz = {320, 320}};
+    Graph *g = model_load("yolov8n.yaml", &lo, err, sizeof err);
+    EXPECT_MSG(g != NULL, "%s", err);
+    if (!g) return;
+    Meta meta;
+    peer_metadata(&meta, g, false, false);
+    TorchScriptOptions opt = {.metadata = meta.kv, .n_metadata = meta.n};
+    const char *path = tmp("yolov8n_read.torchscript");
+    EXPECT_MSG(torchscript_write(g, &opt, path, err, sizeof err) == 0, "%s", err);
+    Graph *r = torchscript_read(path, err, sizeof err);
+    EXPECT_MSG(r != NULL, "%s", err);
+    if (r) {
+        EXPECT_EQ_INT(r->n_nodes, g->n_nodes);
+        EXPECT_EQ_INT(r->meta.nc, 80);
+        EXPECT_EQ_INT(r->meta.imgsz[0], 320);
+        EXPECT_EQ_INT(r->tensors[r->inputs[0]].dims[3], 320);
+        EXPECT_EQ_INT(graph_param_count(r), graph_param_count(g));
+        double worst = compare_runs("yolov8n", g, r);
+        EXPECT_MSG(worst == 0, "max |delta| %g", worst);
+        graph_free(r);
+    }
+    arena_free(meta.a);
+    /* half: float16 storages read back compute as the source converted to float16 does */
+    peer_metadata(&meta, g, true, false);
+    TorchScriptOptions half = {.half = true, .metadata = meta.kv, .n_metadata = meta.n};
+    path = tmp("yolov8n_read_half.torchscript");
+    EXPECT_MSG(torchscript_write(g, &half, path, err, sizeof err) == 0, "%s", err);
+    r = torchscript_read(path, err, sizeof err);
+    EXPECT_MSG(r != NULL, "%s", err);
+    if (r) {
+        EXPECT_EQ_INT(r->tensors[r->inputs[0]].dtype, DT_F16);
+        EXPECT_MSG(pass_half(g, NULL, err, sizeof err) == 0, "%s", err);
+        double worst = compare_runs("yolov8n half", g, r);
+        EXPECT_MSG(worst == 0, "max |delta| %g", worst);
+        graph_free(r);
+    }
+    arena_free(meta.a);
+    graph_free(g);
+}
+
+/* Segment, pose, OBB and classify heads (built from configs) read back exactly too. */
+static void test_read_tasks(void)
+{
+    static const char *const yamls[] = {"yolov8n-seg.yaml", "yolov8n-pose.yaml", "yolov8n-obb.yaml", "yolov8n-cls.yaml"};
+    for (size_t i = 0; i < ARRAY_LEN(yamls); i++) {
+        char err[1000];
+        LoadOptions lo = {.fuse = true, .imgsz = {160, 160}};
+        Graph *g = model_load(yamls[i], &lo, err, sizeof err);
+        EXPECT_MSG(g != NULL, "%s: %s", yamls[i], err);
+        if (!g) continue;
+        Meta meta;
+        peer_metadata(&meta, g, false, false);
+        TorchScriptOptions opt = {.metadata = meta.kv, .n_metadata = meta.n};
+        const char *path = tmp("task.torchscript");
+        EXPECT_MSG(torchscript_write(g, &opt, path, err, sizeof err) == 0, "%s: %s", yamls[i], err);
+        Graph *r = torchscript_read(path, err, sizeof err);
+        EXPECT_MSG(r != NULL, "%s: %s", yamls[i], err);
+        if (r) {
+            EXPECT_EQ_STR(r->meta.task, g->meta.task);
+            double worst = compare_runs(yamls[i], g, r);
+            EXPECT_MSG(worst == 0, "%s: max |delta| %g", yamls[i], worst);
+            printf("# %s read back: %d nodes, %d outputs, max |delta| %g\n", yamls[i], r->n_nodes, r->n_outputs, worst);
+        }
+        graph_free(r);
+        arena_free(meta.a);
+        graph_free(g);
+    }
+}
+
+/* Hostile or foreign code: each a message naming the line and the problem. */
+static void test_read_hostile_code(void)
+{
+    float w[4 * 3 * 3 * 3] = {0}, b[4] = {0};
+    TorchScriptWeight ws[] = {
+        {.name = "w", .dtype = DT_F32, .rank = 4, .dims = {4, 3, 3, 3}, .data = w, .nbytes = sizeof w},
+        {.name = "b", .dtype = DT_F32, .rank = 1, .dims = {4}, .data = b, .nbytes = sizeof b},
+    };
+    const char *head = "class M(Module):\n  def forward(self: __torch__.yoloport.M,\n    images: Tensor) -> Tensor:\n";
+    char deep[2000], deeper[2000];
+    snprintf(deep, sizeof deep, "    x0 = torch.reshape(images, %.*s1%.*s)\n    return x0\n", 40,
+             "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[", 40, "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]");
+    char *p = deeper;
+    p += sprintf(p, "    x0 = torch.reshape(images, ");
+    for (int i = 0; i < 300; i++) *p++ = '[';
+    strcpy(p, "1");
+    static const struct {
+        const char *body, *want;
+    } cases[] = {
+        {"    x0 = torch.conv2d(images, self.w, self.b, [1, 1]", "code line 4: expected ',' or ')'"},
+        {"    x0 = torch.foo(images)\n    return x0\n", "code line 4: torch.foo is not an op this reader knows"},
+        {"    x0 = torch.silu(images, images)\n    return x0\n", "code line 4: torch.silu takes 1 argument, not 2"},
+        {"    x0 = torch.conv2d(images, self.w)\n    return x0\n", "torch.conv2d: argument 3 (bias) is missing"},
+        {"    x0 = torch.conv2d(images, self.w, self.b, [1], [1, 1], [1, 1], 1)\n    return x0\n",
+         "argument 4 has 1 values, expected 2"},
+        {"    x0 = torch.silu(x9)\n    return x0\n", "code line 4: 'x9' is used before it is assigned"},
+        {"    x0 = torch.silu(self.nope)\n    return x0\n", "self.nope is not a tensor of the module"},
+        {"    x0 = torch.reshape(images, [99999999999999999999999])\n    return x0\n", "is out of range"},
+        {"    x0 = torch.mul(images, 1e999)\n    return x0\n", "the number 1e999 is out of range"},
+        {"    x0 = torch.silu(images)\n", "forward ends without a return"},
+        {"    x0 = torch.size(images)\n    return images\n", "torch.size: a dynamic-shape export (dynamic=True) is not read"},
+        {"    x0, x1, = torch.silu(images)\n    return x0\n", "torch.silu gives one tensor, assigned to 2 names"},
+        {"    if images:\n      return images\n", "expected '=' after if, found 'images' (only straight-line forward code"},
+        {"    x0 = getattr(self, \"model\")\n    return x0\n", "getattr(...) is not a call this reader knows"},
+        {"    x0 = torch.silu(images)\n    return x0\n    x1 = torch.silu(x0)\n", "code after forward's return"},
+        {"    x0 = torch.silu(images)\x01\n", "unexpected byte 0x01"},
+        {"    x0 = torch.add(images, \"text\")\n    return x0\n", "expected a tensor here"},
+        {"    x0 = torch.silu(images)\n    return (x0, x0\n", "code line 6: expected ')'"},
+    };
+    char err[1000], code[4096];
+    for (size_t i = 0; i < ARRAY_LEN(cases) + 2; i++) {
+        const char *body = i < ARRAY_LEN(cases) ? cases[i].body : i == ARRAY_LEN(cases) ? deep : deeper;
+        const char *want = i < ARRAY_LEN(cases) ? cases[i].want : "nest";
+        snprintf(code, sizeof code, "%s%s", head, body);
+        err[0] = 0;
+        Graph *g = torchscript_graph_from_code("t.torchscript", code, strlen(code), ws, 2, err, sizeof err);
+        EXPECT_MSG(g == NULL, "case %zu parsed", i);
+        EXPECT_MSG(strstr(err, want) && !strncmp(err, "t.torchscript: ", 15), "case %zu: '%s' lacks '%s'", i, err, want);
+        graph_free(g);
+    }
+    /* a straight-line body that parses, and weights whose shape does not fit the input */
+    snprintf(code, sizeof code, "%s    x0 = torch.conv2d(images, self.w, self.b, [1, 1], [1, 1], [1, 1], 1)\n    return x0\n",
+             head);
+    Graph *g = torchscript_graph_from_code("t.torchscript", code, strlen(code), ws, 2, err, sizeof err);
+    EXPECT_MSG(g != NULL, "%s", err);
+    if (g) {
+        Tensor *x = &g->tensors[g->inputs[0]];
+        x->rank = 4;
+        memcpy(x->dims, D(1, 5, 8, 8), 4 * sizeof(int64_t));
+        err[0] = 0;
+        EXPECT(pass_infer_shapes_at_input(g, err, sizeof err) != 0);
+        EXPECT_MSG(err[0] != 0, "no message");
+        printf("# weights that do not fit: %s\n", err);
+        graph_free(g);
+    }
+}
+
+/* Archives that are not straight-line static code: refused by name. */
+static void test_read_refused_archives(void)
+{
+    char err[1000];
+    Graph *g = load_yaml("yolov8n.yaml", true, false, err, sizeof err);
+    EXPECT_MSG(g != NULL, "%s", err);
+    if (g) {
+        Meta meta;
+        peer_metadata(&meta, g, false, true);
+        TorchScriptOptions opt = {.metadata = meta.kv, .n_metadata = meta.n};
+        const char *path = tmp("dynamic.torchscript");
+        EXPECT_MSG(torchscript_write(g, &opt, path, err, sizeof err) == 0, "%s", err);
+        Graph *r = torchscript_read(path, err, sizeof err);
+        EXPECT(r == NULL);
+        EXPECT_CONTAINS(err, "dynamic.torchscript: code line ");
+        EXPECT_CONTAINS(err, "dynamic=True");
+        graph_free(r);
+        arena_free(meta.a);
+        graph_free(g);
+    }
+    /* no imgsz in extra/config.txt: the input's size is unknown */
+    g = tiny_graph();
+    const char *path = tmp("nometa.torchscript");
+    EXPECT_MSG(torchscript_write(g, NULL, path, err, sizeof err) == 0, "%s", err);
+    Graph *r = torchscript_read(path, err, sizeof err);
+    EXPECT(r == NULL);
+    EXPECT_CONTAINS(err, "gives no usable imgsz");
+    graph_free(r);
+    graph_free(g);
+    const char *peer = shared_path("reference/peer/yolov8n.torchscript");
+    if (!peer) {
+        printf("# ../shared not present: the peer's archive is not tried\n");
+        return;
+    }
+    r = torchscript_read(peer, err, sizeof err);
+    EXPECT(r == NULL);
+    EXPECT_CONTAINS(err, "__torch__.ultralytics.nn.tasks.DetectionModel");
+    EXPECT_CONTAINS(err, "only the straight-line forward code");
+    graph_free(r);
+}
+
 /* ---- write mode (for tests/e2e/torchscript.sh) ---- */
 
 /* Run g in our executor on the input at in_path (float32 .npy; created from a fixed
@@ -1167,6 +1448,11 @@ int main(int argc, char **argv)
     RUN(test_disk_full);
     RUN(test_inspect_damaged);
     RUN(test_inspect_peer);
+    RUN(test_read_ops_graph);
+    RUN(test_read_yolov8n);
+    RUN(test_read_tasks);
+    RUN(test_read_hostile_code);
+    RUN(test_read_refused_archives);
     fileio_remove_tree(tmpdir);
     return check_done();
 }
