@@ -3,7 +3,9 @@
 # torch.jit.load (PyTorch 1.13, test-only) and reproduce the peer's PyTorch outputs on the
 # peer's inputs; half=True archives hold exactly torch's .half() of the weights; a dynamic
 # archive runs at other sizes and batches; every task head (built from its yaml) matches our
-# own executor.  Archives are written by the unit-test program's write mode.
+# own executor.  Archives are written by the unit-test program's write mode.  Read back:
+# yoloport's own export opens in info and predict (the bus and its four people); a
+# dynamic=True export and the peer's torch.jit archive are refused by name.
 . "$(dirname "$0")/lib.sh"
 T=build/asan/tests/test_torchscript
 if [ ! -x "$T" ]; then skip torchscript "$T not built (make unit-tests)"; exit 0; fi
@@ -32,6 +34,25 @@ if need_shared; then
     check "torchscript_size_${size}_vs_peer_$peer" test "$size" -gt 12000000 -a "$size" -lt "$peer"
 else
     skip torchscript_peer_models "../shared not present"
+fi
+if need_shared; then
+    REL="${YOLOPORT_REL_BIN:-$BIN}"
+    mkdir -p "$tmp/cli" && cp "$M/yolov8n.pt" "$tmp/cli/yolov8n.pt"
+    (cd "$tmp/cli" && "$REL" export model=yolov8n.pt format=torchscript >export.log 2>&1 &&
+        mv yolov8n.torchscript static.torchscript &&
+        "$REL" export model=yolov8n.pt format=torchscript dynamic=True >export_dyn.log 2>&1 &&
+        mv yolov8n.torchscript dynamic.torchscript)
+    "$BIN" info model="$tmp/cli/static.torchscript" >"$tmp/info.out" 2>&1
+    check "torchscript_read: info opens our export (NCHW input, the metadata's task and names)" sh -c \
+        "grep -q '^input: *images \[1, 3, 640, 640\] float32' '$tmp/info.out' && grep -q '^task: *detect' '$tmp/info.out' && grep -q '^classes: *80 ' '$tmp/info.out' && grep -q '^ops: *Conv 64 SiLU 57 ' '$tmp/info.out'"
+    "$REL" predict model="$tmp/cli/static.torchscript" source="$YOLOPORT_SHARED/data/images/bus.jpg" --json >"$tmp/p.json" 2>"$tmp/p.err"
+    check "torchscript_read: predict finds the bus and its four people" [ "$(/usr/bin/python3 -c "import json; d=json.load(open('$tmp/p.json')); d=d[0] if isinstance(d, list) else d; det=d['detections']; print(sum(x['name']=='person' for x in det), sum(x['name']=='bus' for x in det))")" = "4 1" ]
+    "$BIN" predict model="$tmp/cli/dynamic.torchscript" source="$YOLOPORT_SHARED/data/images/bus.jpg" >"$tmp/d.out" 2>"$tmp/d.err"; rc=$?
+    check "torchscript_read: a dynamic=True export is refused with the line and why" sh -c \
+        "[ $rc -ne 0 ] && grep -q 'dynamic.torchscript: code line [0-9]*: torch.size: a dynamic-shape export (dynamic=True) is not read' '$tmp/d.err'"
+    "$BIN" info model="$P/yolov8n.torchscript" >"$tmp/peer.out" 2>"$tmp/peer.err"; rc=$?
+    check "torchscript_read: the peer's torch.jit archive is refused (only straight-line forward code is read)" sh -c \
+        "[ $rc -ne 0 ] && grep -q 'only the straight-line forward code' '$tmp/peer.err'"
 fi
 for m in yolov8n-seg yolov8n-pose yolov8n-obb yolov8n-cls yolo11n; do
     write "$m" "$m.yaml" "$tmp/$m.torchscript" imgsz=320 "exec=$tmp/$m.input.npy:$tmp/$m.exec"
