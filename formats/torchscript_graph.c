@@ -19,7 +19,7 @@
 
 enum {
     MAX_CODE = 64 << 20,     /* code file bytes */
-    MAX_TOKENS = 1 << 22,
+    MAX_TOKENS = 1 << 20,
     MAX_NAME = 256,          /* identifier / dotted name / string bytes */
     MAX_DEPTH = 32,          /* nesting of calls and lists in one expression */
     MAX_ITEMS = 4096,        /* items of one list, arguments of one call */

@@ -151,10 +151,15 @@ static void test_real_files(void)
     /* a truncated checkpoint */
     copy_prefix(shared_path("models/yolov8n.pt"), tmp("cut.pt"), 100000);
     expect_refused(tmp("cut.pt"), "zip archive");
-    /* a TorchScript export is recognised and refused with advice */
-    expect_refused(shared_path("reference/peer/yolov8n.torchscript"), "TorchScript");
+    /* the peer's torch.jit archive is recognised as TorchScript, and its reader refuses it with
+     * advice (only yoloport's own straight-line exports are read) */
     EXPECT_EQ_INT(model_detect(shared_path("reference/peer/yolov8n.torchscript"), err, sizeof err),
                   FMT_TORCHSCRIPT);
+    g = model_load(shared_path("reference/peer/yolov8n.torchscript"), NULL, err, sizeof err);
+    EXPECT(g == NULL);
+    graph_free(g);
+    EXPECT_CONTAINS(err, "reference/peer/yolov8n.torchscript: the module is __torch__.ultralytics");
+    EXPECT_CONTAINS(err, "open the .pt checkpoint instead");
     /* the checkpoint's training imgsz is the default */
     g = model_load(shared_path("models/yolov8s.pt"), &o, err, sizeof err);
     EXPECT_MSG(g != NULL, "%s", err);

@@ -392,7 +392,8 @@ static void test_generated_lists(void)
 {
     EXPECT_EQ_STR(registry_writable_text(), "torchscript, onnx, openvino, saved_model, pb, tflite, tfjs, mnn or ncnn");
     EXPECT_EQ_STR(registry_sources_text(),
-                  "an Ultralytics checkpoint (.pt), an ONNX file (.onnx), an OpenVINO IR (an .xml with its .bin, "
+                  "an Ultralytics checkpoint (.pt), a TorchScript archive yoloport exported (.torchscript), an ONNX "
+                  "file (.onnx), an OpenVINO IR (an .xml with its .bin, "
                   "or their _openvino_model folder), a TensorFlow SavedModel (a _saved_model folder), a frozen "
                   "TensorFlow GraphDef (.pb), a TensorFlow Lite model (.tflite), a TensorFlow.js graph model (a "
                   "_web_model folder or its model.json), an MNN model (.mnn), an ncnn "
