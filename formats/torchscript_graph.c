@@ -1415,6 +1415,7 @@ Graph *torchscript_read(const char *path, char *err, size_t errlen)
     }
     g->meta.source_path = arena_strdup(g->arena, path);
     g->meta.producer = "TorchScript";
+    g->meta.source_format = FMT_TORCHSCRIPT;
     if (!g->meta.imgsz[0]) g->meta.imgsz[0] = A.info.imgsz[0], g->meta.imgsz[1] = A.info.imgsz[1];
     if (!g->meta.channels) g->meta.channels = ch;
     char why[1024];
