@@ -121,8 +121,8 @@ typedef struct {
     const char *source_text;     /* when read != NULL: how usage texts name such a model, "an ONNX
                                     file (.onnx)"; NULL otherwise */
     const char *unreadable_reason; /* when recognise != NULL and read == NULL: what the file is and
-                                    what to open instead ("a TorchScript archive (a traced export);
-                                    ..."); NULL otherwise */
+                                    what to open instead ("a TensorRT engine (its plan runs only in
+                                    TensorRT ...)"); NULL otherwise */
     FormatWriteFn write;       /* write it: the export stage; NULL when this build has none */
     OpWriteSupport (*write_ops)(OpKind op); /* when write != NULL: the writer's op table (formats/
                                   <fmt>.h), so "cannot express op X" is known before writing */
