@@ -106,6 +106,7 @@ typedef struct {
     char *metadata;           /* extra/config.txt text (heap, NULL when absent) */
     char task[32];            /* metadata fields ("" / 0 when absent) */
     int stride, batch, imgsz[2], n_names, channels;
+    bool dynamic;             /* args.dynamic: exported with dynamic=True */
 } TorchScriptInfo;
 
 /* Read the archive at path (libzip; data.pkl and constants.pkl through the safe unpickler,
@@ -153,10 +154,12 @@ void torchscript_archive_free(TorchScriptArchive *a);
 
 /* Read an archive yoloport wrote back into a Graph: the forward() of its code file is parsed
  * (nothing is executed) and each torch call mapped back to the IR op the writer emitted it
- * from; `self.<name>` operands are the module's tensors.  Only the straight-line code of a
- * static-shape export is read: torch.size (dynamic=True), other statements and archives
- * written by torch.jit (module hierarchies) are refused by name.  Shapes are inferred at the
- * input's size; a float16 archive computes in float16 (pass_half), as the export's check does.
+ * from; `self.<name>` operands are the module's tensors.  Only straight-line code is read:
+ * other statements and archives written by torch.jit (module hierarchies) are refused by
+ * name.  A dynamic=True export (code reading sizes with torch.size and computing with them,
+ * or args.dynamic in extra/config.txt) has a symbolic batch, height and width, as the
+ * dynamic ONNX export does.  Shapes are inferred at the input's size (extra/config.txt's
+ * imgsz); a float16 archive computes in float16 (pass_half), as the export's check does.
  * A new Graph (metadata from extra/config.txt), or NULL + "<file>: code line N: ...". */
 Graph *torchscript_read(const char *path, char *err, size_t errlen);
 

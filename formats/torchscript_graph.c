@@ -1,7 +1,10 @@
 /* torchscript_graph: an archive yoloport wrote, read back into the IR (see torchscript.h).
  * The forward() of the code file is tokenised and parsed (nothing is executed), and each
  * torch call becomes the IR op torchscript_code.c emitted it from, with its arguments turned
- * back into that op's attributes and constant inputs.  The text is untrusted: lengths, token
+ * back into that op's attributes and constant inputs.  Dynamic-shape code (dynamic=True)
+ * also computes with sizes: torch.size, Python ints, floats and lists of ints and the
+ * arithmetic on them become the int64/float32 shape ops an ONNX graph holds (Shape, Gather,
+ * Slice, Concat, Unsqueeze, Cast, Add/Sub/Mul/Div, Range).  The text is untrusted: lengths, token
  * counts, nesting and list sizes are bounded, and anything this reader does not know is
  * refused with the line it is on. */
 #include "formats/torchscript.h"
@@ -25,6 +28,8 @@ enum {
     MAX_ITEMS = 4096,        /* items of one list, arguments of one call */
     MAX_TARGETS = 64,        /* names on the left of one assignment */
     MAX_INPUTS = 16,         /* forward's tensor arguments */
+    MAX_OPERATORS = 64,      /* binary operators (+ - * / //) in one expression */
+    MAX_ARANGE = 1 << 24,    /* elements of a torch.arange with literal bounds */
 };
 
 /* ---- tokens ---------------------------------------------------------------------------- */
@@ -220,13 +225,19 @@ static int expect(Parser *P, char c)
 
 /* ---- expressions ----------------------------------------------------------------------- */
 
-typedef enum { E_NAME, E_SELF, E_INT, E_FLOAT, E_NONE, E_BOOL, E_STR, E_LIST, E_CALL } ExprKind;
+/* E_INDEX: items[0][i]; E_SLICE: items[0][i:hi] (hi absent: to the end); E_BINOP: items[0]
+ * <s> items[1], s one of + - * / // (Python arithmetic on sizes and size lists). */
+typedef enum {
+    E_NAME, E_SELF, E_INT, E_FLOAT, E_NONE, E_BOOL, E_STR, E_LIST, E_CALL, E_INDEX, E_SLICE, E_BINOP
+} ExprKind;
 
 typedef struct Expr {
     ExprKind kind;
     int line;
     const char *s;      /* E_NAME, E_SELF (attribute), E_STR, E_CALL (dotted callee) */
-    int64_t i;          /* E_INT, E_BOOL */
+    int64_t i;          /* E_INT, E_BOOL; E_INDEX's index, E_SLICE's start */
+    int64_t hi;         /* E_SLICE's end */
+    bool has_hi;        /* E_SLICE: an end was given */
     double f;           /* E_FLOAT */
     struct Expr **items; /* E_LIST items, E_CALL arguments */
     const char **kw;     /* E_CALL: each argument's keyword, NULL when positional */
@@ -307,7 +318,7 @@ static int parse_items(Parser *P, Expr *e, char close, bool keywords, int depth)
     return rc;
 }
 
-static Expr *parse_expr(Parser *P, int depth)
+static Expr *parse_atom(Parser *P, int depth)
 {
     Tok *t = next(P);
     if (depth > MAX_DEPTH) {
@@ -418,6 +429,102 @@ static Expr *parse_expr(Parser *P, int depth)
     return NULL;
 }
 
+/* An integer literal in a subscript (optionally negative); false + message otherwise. */
+static bool subscript_int(Parser *P, int64_t *v)
+{
+    Tok *t = next(P);
+    bool neg = is_punct(t, '-');
+    if (neg) t = next(P);
+    if (t->kind != TK_INT) {
+        perr(P, t->line, "a subscript must be an integer literal, found %s", tok_desc(t));
+        return false;
+    }
+    *v = neg ? -t->i : t->i;
+    return true;
+}
+
+/* An atom followed by subscripts: x[2], x[1:3], x[2:] (elements and pieces of size lists). */
+static Expr *parse_postfix(Parser *P, int depth)
+{
+    Expr *e = parse_atom(P, depth);
+    while (e && is_punct(peek(P), '[')) {
+        Tok *open = next(P);
+        if (++depth > MAX_DEPTH) {
+            perr(P, open->line, "an expression nests more than %d deep", MAX_DEPTH);
+            return NULL;
+        }
+        Expr *s = new_expr(P, E_INDEX, open->line);
+        s->items = arena_alloc(P->arena, sizeof *s->items);
+        s->items[0] = e;
+        s->n = 1;
+        if (!is_punct(peek(P), ':') && !subscript_int(P, &s->i)) return NULL;
+        if (is_punct(peek(P), ':')) {
+            next(P);
+            s->kind = E_SLICE;
+            if (!is_punct(peek(P), ']')) {
+                if (!subscript_int(P, &s->hi)) return NULL;
+                s->has_hi = true;
+            }
+        }
+        if (expect(P, ']')) return NULL;
+        e = s;
+    }
+    return e;
+}
+
+static int binop_level(Parser *P, const char **op)
+{
+    Tok *t = peek(P);
+    if (t->kind != TK_PUNCT) return 0;
+    if (t->punct == '+' || t->punct == '-') {
+        *op = t->punct == '+' ? "+" : "-";
+        return 1;
+    }
+    if (t->punct == '*') {
+        *op = "*";
+        return 2;
+    }
+    if (t->punct == '/') {
+        bool floor = P->pos + 1 < P->n && is_punct(&P->toks[P->pos + 1], '/');
+        *op = floor ? "//" : "/";
+        return 2;
+    }
+    return 0;
+}
+
+/* Binary operators at precedence level >= min (1: + -, 2: * / //), left-associative;
+ * *n_ops counts them against MAX_OPERATORS. */
+static Expr *parse_binary(Parser *P, int depth, int min, int *n_ops)
+{
+    Expr *left = parse_postfix(P, depth);
+    const char *op;
+    int level;
+    while (left && (level = binop_level(P, &op)) >= min) {
+        Tok *t = next(P);
+        if (!strcmp(op, "//")) next(P);
+        if (++*n_ops > MAX_OPERATORS) {
+            perr(P, t->line, "more than %d operators in one expression", MAX_OPERATORS);
+            return NULL;
+        }
+        Expr *right = level == 1 ? parse_binary(P, depth + 1, 2, n_ops) : parse_postfix(P, depth + 1);
+        if (!right) return NULL;
+        Expr *b = new_expr(P, E_BINOP, t->line);
+        b->s = op;
+        b->items = arena_alloc(P->arena, 2 * sizeof *b->items);
+        b->items[0] = left;
+        b->items[1] = right;
+        b->n = 2;
+        left = b;
+    }
+    return left;
+}
+
+static Expr *parse_expr(Parser *P, int depth)
+{
+    int n_ops = 0;
+    return parse_binary(P, depth, 1, &n_ops);
+}
+
 /* ---- lowering: calls to IR nodes ------------------------------------------------------- */
 
 typedef struct {
@@ -425,25 +532,48 @@ typedef struct {
     Graph *g;
     StrMap vars;      /* local name -> tensor */
     StrMap attrs;     /* self attribute -> tensor */
-    Vec rank;         /* int per tensor: its rank when known, -1 otherwise */
-    Vec isint;        /* bool per tensor: holds integers (literals next to it are integers) */
+    Vec info;         /* ValueInfo per tensor */
     const char *stmt; /* the statement's first target (names nodes and tensors) */
     int n_in_stmt;    /* nodes made for this statement so far */
 } Lower;
 
-static int rank_of(Lower *L, int t) { return ((int *)L->rank.items)[t]; }
-static bool int_of(Lower *L, int t) { return ((bool *)L->isint.items)[t]; }
+/* What a value of the code is.  Besides tensors, dynamic-shape code computes with Python
+ * ints and floats (sizes read by torch.size, and what is computed from them) and List[int]s
+ * (shapes); these are int64 / float32 IR tensors, 0-D for numbers and 1-D for lists, as an
+ * ONNX graph holds them. */
+typedef enum { V_TENSOR, V_INT, V_FLOAT, V_LIST } ValueKind;
+
+static const char *const value_kind_names[] = {"a tensor", "an int", "a float", "a list of ints"};
+
+typedef struct {
+    int rank;       /* when known, -1 otherwise */
+    bool isint;     /* holds integers (literals next to it are integers) */
+    ValueKind kind;
+    int len;        /* V_LIST: its length when known, -1 otherwise */
+} ValueInfo;
+
+static ValueInfo *info_of(Lower *L, int t) { return &((ValueInfo *)L->info.items)[t]; }
+static int rank_of(Lower *L, int t) { return info_of(L, t)->rank; }
+static bool int_of(Lower *L, int t) { return info_of(L, t)->isint; }
+static ValueKind kind_of(Lower *L, int t) { return info_of(L, t)->kind; }
 
 static void track(Lower *L, int t, int rank, bool isint)
 {
-    while ((int)L->rank.len <= t) {
-        int r = -1;
-        bool b = false;
-        vec_push(&L->rank, sizeof r, &r);
-        vec_push(&L->isint, sizeof b, &b);
+    while ((int)L->info.len <= t) {
+        ValueInfo v = {.rank = -1, .kind = V_TENSOR, .len = -1};
+        vec_push(&L->info, sizeof v, &v);
     }
-    ((int *)L->rank.items)[t] = rank;
-    ((bool *)L->isint.items)[t] = isint;
+    *info_of(L, t) = (ValueInfo){.rank = rank, .isint = isint, .kind = V_TENSOR, .len = -1};
+}
+
+/* Mark t as a number or list value (after track). */
+static void set_kind(Lower *L, int t, ValueKind kind, int len)
+{
+    ValueInfo *v = info_of(L, t);
+    v->kind = kind;
+    v->rank = kind == V_LIST ? 1 : 0;
+    v->isint = kind != V_FLOAT;
+    v->len = kind == V_LIST ? len : -1;
 }
 
 static int new_tensor(Lower *L, int rank, bool isint)
@@ -562,7 +692,219 @@ static int get_none(Lower *L, const Call *c, int k, const char *kw)
 static int lower_expr(Lower *L, const Expr *e, int *outs, int n_outs);
 
 /* A tensor operand (a name, self.<attr>, or a nested call); -1 + message. */
+static int value_of(Lower *L, const Expr *e);
+
+/* A tensor operand (a name, self.<attr>, or a nested call); -1 + message. */
 static int tensor_of(Lower *L, const Expr *e)
+{
+    if (e->kind != E_NAME && e->kind != E_SELF && e->kind != E_CALL) return FAIL(L, e, "expected a tensor here");
+    int t = value_of(L, e);
+    if (t >= 0 && kind_of(L, t) != V_TENSOR)
+        return FAIL(L, e, "%s is %s (a size), not a tensor", e->kind == E_NAME ? e->s : "the call",
+                    value_kind_names[kind_of(L, t)]);
+    return t;
+}
+
+static int tensor_arg(Lower *L, const Call *c, int k, const char *kw)
+{
+    const Expr *e;
+    return need(L, c, k, kw, &e) ? -1 : tensor_of(L, e);
+}
+
+/* x as a number value of the given type (V_INT or V_FLOAT): a Cast node when it is not. */
+static int number_as(Lower *L, int x, ValueKind kind)
+{
+    if (kind_of(L, x) == kind) return x;
+    int o = new_tensor(L, 0, kind == V_INT);
+    int n = node(L, OP_CAST, &x, 1, &o, 1);
+    if (n < 0) return -1;
+    node_set_int(L->g, n, "to", dtype_to_onnx(kind == V_INT ? DT_I64 : DT_F32));
+    set_kind(L, o, kind, -1);
+    return o;
+}
+
+/* A tensor, or a number next to tensor `like` as a scalar of its kind: a literal as a
+ * constant, an int or float of the code as that value (cast to float next to a float
+ * tensor). */
+static int operand(Lower *L, const Expr *e, int like)
+{
+    if (e->kind == E_INT || e->kind == E_FLOAT) {
+        if (e->kind == E_INT && like >= 0 && int_of(L, like)) return const_i64_scalar(L, e->i);
+        float f = (float)(e->kind == E_INT ? (double)e->i : e->f);
+        return new_const(L, DT_F32, 0, NULL, &f);
+    }
+    if (e->kind == E_NAME) {
+        int t = strmap_get(&L->vars, e->s);
+        if (t >= 0 && (kind_of(L, t) == V_INT || kind_of(L, t) == V_FLOAT))
+            return number_as(L, t, like >= 0 && int_of(L, like) ? kind_of(L, t) : V_FLOAT);
+    }
+    return tensor_of(L, e);
+}
+
+/* ---- sizes, numbers and lists (dynamic-shape code) ---- */
+
+/* A list value from the pieces parts[0..n) (1-D int64), concatenated; len: its length or -1. */
+static int concat_lists(Lower *L, const int *parts, int n, int len)
+{
+    if (n == 1) return parts[0];
+    int o = new_tensor(L, 1, true);
+    int k = node(L, OP_CONCAT, parts, n, &o, 1);
+    if (k < 0) return -1;
+    node_set_int(L->g, k, "axis", 0);
+    set_kind(L, o, V_LIST, len);
+    return o;
+}
+
+static int const_list(Lower *L, const int64_t *v, int n)
+{
+    int t = const_i64s(L, v, n);
+    set_kind(L, t, V_LIST, n);
+    return t;
+}
+
+/* A list display [a, b, ...] as a list value: a constant when every item is a literal,
+ * else its literals and ints computed at run time (each Unsqueezed to one element)
+ * concatenated.  expand: a literal -1 becomes 1 (torch.expand keeps that dim; ONNX's
+ * Expand does so with a 1). */
+static int list_of(Lower *L, const Expr *e, bool expand)
+{
+    int64_t *run = xmalloc(((size_t)e->n + 1) * sizeof *run);
+    int *parts = xmalloc(((size_t)e->n + 1) * sizeof *parts);
+    int n_run = 0, n_parts = 0, rc = 0;
+    for (int i = 0; i <= e->n && !rc; i++) {
+        const Expr *it = i < e->n ? e->items[i] : NULL;
+        if (it && it->kind == E_INT) {
+            run[n_run++] = expand && it->i == -1 ? 1 : it->i;
+            continue;
+        }
+        if (n_run || (!it && !n_parts)) parts[n_parts++] = const_list(L, run, n_run);
+        n_run = 0;
+        if (!it) break;
+        int t = value_of(L, it);
+        if (t < 0) rc = -1;
+        else if (kind_of(L, t) != V_INT)
+            rc = FAIL(L, it, "a list item must be an int, not %s", value_kind_names[kind_of(L, t)]);
+        else {
+            int o = new_tensor(L, 1, true);
+            int64_t axis = 0;
+            int k = node(L, OP_UNSQUEEZE, &t, 1, &o, 1);
+            if (k < 0) rc = -1;
+            else {
+                node_set_ints(L->g, k, "axes", &axis, 1);
+                set_kind(L, o, V_LIST, 1);
+                parts[n_parts++] = o;
+            }
+        }
+    }
+    int r = rc ? -1 : concat_lists(L, parts, n_parts, e->n);
+    free(run);
+    free(parts);
+    return r;
+}
+
+/* Element i of list value x (0-D int64); -1 + message when i is out of its known length. */
+static int list_element(Lower *L, const Expr *at, int x, int64_t i)
+{
+    int len = info_of(L, x)->len;
+    if (len >= 0 && (i < -len || i >= len))
+        return FAIL(L, at, "index %" PRId64 " is out of range for a list of %d", i, len);
+    int in[2] = {x, const_i64_scalar(L, i)};
+    int o = new_tensor(L, 0, true);
+    int k = node(L, OP_GATHER, in, 2, &o, 1);
+    if (k < 0) return -1;
+    node_set_int(L->g, k, "axis", 0);
+    set_kind(L, o, V_INT, -1);
+    return o;
+}
+
+/* x[i] and x[lo:hi] of a list value: Gather and Slice along its one axis. */
+static int lower_subscript(Lower *L, const Expr *e)
+{
+    int x = value_of(L, e->items[0]);
+    if (x < 0) return -1;
+    if (kind_of(L, x) != V_LIST)
+        return FAIL(L, e, "a subscript of %s (only lists of ints are subscripted)", value_kind_names[kind_of(L, x)]);
+    if (e->kind == E_INDEX) return list_element(L, e, x, e->i);
+    int64_t lo = e->i, hi = e->has_hi ? e->hi : INT64_MAX, axis = 0, step = 1;
+    int len = info_of(L, x)->len, n = -1;
+    if (len >= 0) { /* Python's clamping */
+        int64_t a = lo < 0 ? lo + len : lo, b = hi < 0 ? hi + len : hi;
+        a = a < 0 ? 0 : a > len ? len : a;
+        b = b < 0 ? 0 : b > len ? len : b;
+        n = b > a ? (int)(b - a) : 0;
+    }
+    int in[5] = {x, const_i64s(L, &lo, 1), const_i64s(L, &hi, 1), const_i64s(L, &axis, 1), const_i64s(L, &step, 1)};
+    int o = new_tensor(L, 1, true);
+    if (node(L, OP_SLICE, in, 5, &o, 1) < 0) return -1;
+    set_kind(L, o, V_LIST, n);
+    return o;
+}
+
+/* A number literal as a 0-D constant of the given kind. */
+static int number_const(Lower *L, const Expr *e, ValueKind kind)
+{
+    if (kind == V_INT) return const_i64_scalar(L, e->i);
+    float f = (float)(e->kind == E_INT ? (double)e->i : e->f);
+    return new_const(L, DT_F32, 0, NULL, &f);
+}
+
+/* Python arithmetic: list + list concatenates; + - * / // on ints and floats (at least one
+ * computed at run time) as the IR's 0-D arithmetic, ints promoted to float as Python does. */
+static int lower_binop(Lower *L, const Expr *e)
+{
+    const Expr *ex[2] = {e->items[0], e->items[1]};
+    int v[2] = {-1, -1};
+    ValueKind k[2];
+    for (int i = 0; i < 2; i++) {
+        if (ex[i]->kind == E_INT || ex[i]->kind == E_FLOAT) {
+            k[i] = ex[i]->kind == E_INT ? V_INT : V_FLOAT;
+            continue;
+        }
+        if ((v[i] = value_of(L, ex[i])) < 0) return -1;
+        k[i] = kind_of(L, v[i]);
+    }
+    if (k[0] == V_LIST || k[1] == V_LIST) {
+        if (strcmp(e->s, "+") || k[0] != k[1])
+            return FAIL(L, e, "'%s' of %s and %s (a list only concatenates with a list)", e->s, value_kind_names[k[0]],
+                        value_kind_names[k[1]]);
+        int l0 = info_of(L, v[0])->len, l1 = info_of(L, v[1])->len;
+        return concat_lists(L, v, 2, l0 >= 0 && l1 >= 0 ? l0 + l1 : -1);
+    }
+    if (k[0] == V_TENSOR || k[1] == V_TENSOR)
+        return FAIL(L, e, "'%s' of %s and %s (tensors compute through torch.<op> calls)", e->s, value_kind_names[k[0]],
+                    value_kind_names[k[1]]);
+    if (v[0] < 0 && v[1] < 0) return FAIL(L, e, "'%s' of two literals is not read", e->s);
+    bool fl = k[0] == V_FLOAT || k[1] == V_FLOAT || !strcmp(e->s, "/");
+    if (fl && !strcmp(e->s, "//")) return FAIL(L, e, "'//' of floats is not read");
+    ValueKind kind = fl ? V_FLOAT : V_INT;
+    int in[2];
+    for (int i = 0; i < 2; i++)
+        if ((in[i] = v[i] < 0 ? number_const(L, ex[i], kind) : number_as(L, v[i], kind)) < 0) return -1;
+    OpKind op = e->s[0] == '+' ? OP_ADD : e->s[0] == '-' ? OP_SUB : e->s[0] == '*' ? OP_MUL : OP_DIV;
+    int o = new_tensor(L, 0, !fl);
+    if (node(L, op, in, 2, &o, 1) < 0) return -1;
+    set_kind(L, o, kind, -1);
+    return o;
+}
+
+/* float(x) / int(x) of an int or float of the code. */
+static int lower_number_cast(Lower *L, const Expr *e, int *outs, int n_outs)
+{
+    if (n_outs != 1) return FAIL(L, e, "%s() gives one number, assigned to %d names", e->s, n_outs);
+    if (e->n != 1 || e->kw[0]) return FAIL(L, e, "%s() takes 1 positional argument", e->s);
+    const Expr *a = e->items[0];
+    if (a->kind == E_INT || a->kind == E_FLOAT) return FAIL(L, a, "%s() of a literal is not read", e->s);
+    int x = value_of(L, a);
+    if (x < 0) return -1;
+    ValueKind k = kind_of(L, x);
+    if (k != V_INT && k != V_FLOAT)
+        return FAIL(L, a, "%s() of %s (only an int or a float is converted)", e->s, value_kind_names[k]);
+    ValueKind to = e->s[0] == 'f' ? V_FLOAT : V_INT;
+    return (outs[0] = number_as(L, x, to)) < 0 ? -1 : 0;
+}
+
+/* Any value: a tensor, an int, a float or a list of ints. */
+static int value_of(Lower *L, const Expr *e)
 {
     switch (e->kind) {
     case E_NAME: {
@@ -579,25 +921,41 @@ static int tensor_of(Lower *L, const Expr *e)
         int t;
         return lower_expr(L, e, &t, 1) ? -1 : t;
     }
-    default: return FAIL(L, e, "expected a tensor here");
+    case E_LIST: return list_of(L, e, false);
+    case E_INDEX:
+    case E_SLICE: return lower_subscript(L, e);
+    case E_BINOP: return lower_binop(L, e);
+    default: return FAIL(L, e, "expected a value here (a tensor, an int, a float or a list of ints)");
     }
 }
 
-static int tensor_arg(Lower *L, const Call *c, int k, const char *kw)
+/* A shape argument: a list display or a list value; *len its length (-1: unknown). */
+static int shape_arg(Lower *L, const Call *c, int k, const char *kw, bool expand, int *len)
 {
     const Expr *e;
-    return need(L, c, k, kw, &e) ? -1 : tensor_of(L, e);
+    if (need(L, c, k, kw, &e)) return -1;
+    if (e->kind == E_LIST) {
+        if (e->n > GRAPH_MAX_RANK)
+            return FAIL(L, e, "torch.%s: argument %d has %d values, expected %d", c->fn, k + 1, e->n, GRAPH_MAX_RANK);
+        *len = e->n;
+        return list_of(L, e, expand);
+    }
+    int t = value_of(L, e);
+    if (t < 0) return -1;
+    if (kind_of(L, t) != V_LIST) return FAIL(L, e, "torch.%s: argument %d must be a list of integers", c->fn, k + 1);
+    *len = info_of(L, t)->len;
+    if (*len > GRAPH_MAX_RANK) return FAIL(L, e, "torch.%s: a shape of %d dims", c->fn, *len);
+    return t;
 }
 
-/* A tensor, or a number next to tensor `like` as a scalar constant of its kind. */
-static int operand(Lower *L, const Expr *e, int like)
+/* Whether argument k is a list display of integer literals only. */
+static bool literal_ints_arg(const Call *c, int k, const char *kw)
 {
-    if (e->kind == E_INT || e->kind == E_FLOAT) {
-        if (e->kind == E_INT && like >= 0 && int_of(L, like)) return const_i64_scalar(L, e->i);
-        float f = (float)(e->kind == E_INT ? (double)e->i : e->f);
-        return new_const(L, DT_F32, 0, NULL, &f);
-    }
-    return tensor_of(L, e);
+    const Expr *e = arg(c, k, kw);
+    if (!e || e->kind != E_LIST) return false;
+    for (int i = 0; i < e->n; i++)
+        if (e->items[i]->kind != E_INT) return false;
+    return true;
 }
 
 static int max_rank(Lower *L, int a, int b)
@@ -828,8 +1186,14 @@ static int lower_upsample(Lower *L, const Call *c, int *outs, int n_outs)
 static int lower_reshape(Lower *L, const Call *c, int *outs, int n_outs)
 {
     int x = tensor_arg(L, c, 0, NULL);
+    if (x < 0) return -1;
+    if (!literal_ints_arg(c, 1, "shape")) { /* a shape computed at run time (dynamic=True) */
+        int ns, shape = shape_arg(L, c, 1, "shape", false, &ns);
+        int in[2] = {x, shape};
+        return shape < 0 ? -1 : simple(L, c, OP_RESHAPE, in, 2, ns, int_of(L, x), outs, n_outs);
+    }
     int64_t shp[GRAPH_MAX_RANK];
-    int ns = x < 0 ? -1 : get_ints(L, c, 1, "shape", shp, -1, GRAPH_MAX_RANK);
+    int ns = get_ints(L, c, 1, "shape", shp, -1, GRAPH_MAX_RANK);
     if (ns < 0) return -1;
     int in[2] = {x, const_i64s(L, shp, ns)};
     return simple(L, c, OP_RESHAPE, in, 2, ns, int_of(L, x), outs, n_outs);
@@ -1029,6 +1393,11 @@ static int lower_topk(Lower *L, const Call *c, int *outs, int n_outs)
 static int lower_expand(Lower *L, const Call *c, int *outs, int n_outs)
 {
     int x = tensor_arg(L, c, 0, NULL);
+    if (x >= 0 && !literal_ints_arg(c, 1, "size")) { /* sizes read at run time (dynamic=True) */
+        int ns, size = shape_arg(L, c, 1, "size", true, &ns);
+        int in[2] = {x, size};
+        return size < 0 ? -1 : simple(L, c, OP_EXPAND, in, 2, ns, int_of(L, x), outs, n_outs);
+    }
     int64_t shp[GRAPH_MAX_RANK];
     int ns = x < 0 ? -1 : get_ints(L, c, 1, "size", shp, -1, GRAPH_MAX_RANK);
     if (ns < 0) return -1;
@@ -1115,31 +1484,60 @@ static int lower_grid_sampler(Lower *L, const Call *c, int *outs, int n_outs)
     return 0;
 }
 
+/* torch.arange(start, end, step): bounds are literals or numbers of the code (sizes read at
+ * run time); ints with floats are promoted to float.  Literal bounds are checked here (the
+ * executor bounds the others when it runs). */
 static int lower_arange(Lower *L, const Call *c, int *outs, int n_outs)
 {
-    int in[3];
+    const Expr *e[3];
+    int v[3] = {-1, -1, -1};
+    bool isint = true, literal = true;
+    double b[3] = {0, 0, 0};
     for (int k = 0; k < 3; k++) {
-        const Expr *e;
-        if (need(L, c, k, NULL, &e)) return -1;
-        if (e->kind != E_INT && e->kind != E_FLOAT) return FAIL(L, e, "torch.arange: bounds must be numbers here");
-        if (e->kind == E_INT) in[k] = const_i64_scalar(L, e->i);
-        else {
-            float f = (float)e->f;
-            in[k] = new_const(L, DT_F32, 0, NULL, &f);
+        if (need(L, c, k, NULL, &e[k])) return -1;
+        if (e[k]->kind == E_INT || e[k]->kind == E_FLOAT) {
+            isint &= e[k]->kind == E_INT;
+            b[k] = e[k]->kind == E_INT ? (double)e[k]->i : e[k]->f;
+            continue;
         }
+        literal = false;
+        if ((v[k] = value_of(L, e[k])) < 0) return -1;
+        ValueKind kind = kind_of(L, v[k]);
+        if (kind != V_INT && kind != V_FLOAT)
+            return FAIL(L, e[k], "torch.arange: bounds must be numbers, not %s", value_kind_names[kind]);
+        isint &= kind == V_INT;
     }
-    bool isint = int_of(L, in[0]) && int_of(L, in[1]) && int_of(L, in[2]);
+    if (literal) {
+        double n = (b[1] - b[0]) / b[2];
+        if (!isfinite(b[0]) || !isfinite(b[1]) || !isfinite(b[2]) || b[2] == 0 || !(n <= MAX_ARANGE))
+            return FAIL(L, c->call, "torch.arange(%g, %g, %g) is not a range of at most %d values", b[0], b[1], b[2],
+                        MAX_ARANGE);
+    }
     for (int i = 0; i < c->call->n; i++) /* dtype=None, layout=None, device=..., pin_memory=None */
         if (c->call->kw[i] && strcmp(c->call->kw[i], "device") && c->call->items[i]->kind != E_NONE)
             return FAIL(L, c->call->items[i], "torch.arange: %.60s= is not read", c->call->kw[i]);
+    int in[3];
+    ValueKind kind = isint ? V_INT : V_FLOAT;
+    for (int k = 0; k < 3; k++)
+        if ((in[k] = v[k] < 0 ? number_const(L, e[k], kind) : number_as(L, v[k], kind)) < 0) return -1;
     return simple(L, c, OP_RANGE, in, 3, 1, isint, outs, n_outs);
 }
 
-static int refuse_size(Lower *L, const Call *c, int *outs, int n_outs)
+/* torch.size(x): its shape as a list; torch.size(x, d): one dim as an int. */
+static int lower_size(Lower *L, const Call *c, int *outs, int n_outs)
 {
-    (void)outs, (void)n_outs;
-    return FAIL(L, c->call, "torch.size: a dynamic-shape export (dynamic=True) is not read; export with a fixed "
-                            "imgsz");
+    if (one_out(L, c, n_outs)) return -1;
+    if (c->call->n > 2) return FAIL(L, c->call, "torch.size takes 1 or 2 arguments, not %d", c->call->n);
+    int x = tensor_arg(L, c, 0, NULL);
+    if (x < 0) return -1;
+    int64_t d = 0;
+    bool one = arg(c, 1, "dim") != NULL;
+    if (one && get_int(L, c, 1, "dim", &d)) return -1;
+    int s = new_tensor(L, 1, true);
+    if (node(L, OP_SHAPE, &x, 1, &s, 1) < 0) return -1;
+    set_kind(L, s, V_LIST, rank_of(L, x));
+    outs[0] = one ? list_element(L, c->call, s, d) : s;
+    return outs[0] < 0 ? -1 : 0;
 }
 
 /* Every torch function the writer (torchscript_code.c) emits, and how it reads back. */
@@ -1162,18 +1560,19 @@ static const struct {
     {"mean", lower_reduce},         {"sum", lower_reduce},           {"argmax", lower_argmax},
     {"topk", lower_topk},           {"expand", lower_expand},        {"clamp", lower_clamp},
     {"pow", lower_pow},             {"leaky_relu", lower_leaky_relu}, {"constant_pad_nd", lower_pad},
-    {"grid_sampler", lower_grid_sampler}, {"arange", lower_arange}, {"size", refuse_size},
+    {"grid_sampler", lower_grid_sampler}, {"arange", lower_arange}, {"size", lower_size},
 };
 
 static int lower_expr(Lower *L, const Expr *e, int *outs, int n_outs)
 {
     if (e->kind != E_CALL) {
         if (n_outs != 1) return FAIL(L, e, "a tuple assignment needs a call that gives several tensors");
-        int t = tensor_of(L, e);
+        int t = value_of(L, e); /* x = y: an alias; x = [a, b], a + b, a[i]: shape arithmetic */
         if (t < 0) return -1;
-        outs[0] = t; /* x = y: an alias */
+        outs[0] = t;
         return 0;
     }
+    if (!strcmp(e->s, "float") || !strcmp(e->s, "int")) return lower_number_cast(L, e, outs, n_outs);
     if (strncmp(e->s, "torch.", 6) || strchr(e->s + 6, '.'))
         return FAIL(L, e, "%.100s(...) is not a call this reader knows (only torch.<op> calls are read)", e->s);
     Call c = {.call = e, .fn = e->s + 6};
@@ -1325,11 +1724,6 @@ Graph *torchscript_graph_from_code(const char *what, const char *code, size_t le
     }
     if (!rc && !found) rc = err_set(err, errlen, "%s: the code has no forward()", what);
     P.pos = start;
-    /* sizes read at run time: a dynamic export, whatever statement holds them */
-    for (size_t i = start; !rc && i + 2 < P.n; i++)
-        if (is_name(&P.toks[i], "torch") && is_punct(&P.toks[i + 1], '.') && is_name(&P.toks[i + 2], "size"))
-            rc = perr(&P, P.toks[i].line, "torch.size: a dynamic-shape export (dynamic=True) is not read; export "
-                                          "with a fixed imgsz");
     for (int i = 0; !rc && i < n_weights; i++) {
         const TorchScriptWeight *w = &weights[i];
         if (strmap_get(&L.attrs, w->name) >= 0) continue;
@@ -1363,8 +1757,7 @@ Graph *torchscript_graph_from_code(const char *what, const char *code, size_t le
     strmap_free(&L.vars);
     strmap_free(&L.attrs);
     strmap_free(&params);
-    vec_free(&L.rank);
-    vec_free(&L.isint);
+    vec_free(&L.info);
     free(P.toks);
     arena_free(P.arena);
     if (rc) {
@@ -1402,11 +1795,18 @@ Graph *torchscript_read(const char *path, char *err, size_t errlen)
     if (A.info.metadata) openvino_metadata_apply_json(g, A.info.metadata, strlen(A.info.metadata));
     int batch = A.info.batch > 0 && A.info.batch <= 1024 ? A.info.batch : 1;
     int ch = A.info.channels > 0 && A.info.channels <= 64 ? A.info.channels : 3;
+    int64_t d[4] = {batch, ch, A.info.imgsz[0], A.info.imgsz[1]};
+    /* code that reads sizes at run time (a dynamic=True export) takes any batch and image
+     * size, as the dynamic ONNX export's symbolic batch/height/width do */
+    bool dynamic = A.info.dynamic;
+    for (int i = 0; i < g->n_nodes; i++) dynamic |= g->nodes[i].op == OP_SHAPE;
+    static const char *const dim_names[4] = {"batch", NULL, "height", "width"};
     for (int i = 0; i < g->n_inputs; i++) {
         Tensor *x = &g->tensors[g->inputs[i]];
         x->rank = 4;
-        int64_t d[4] = {batch, ch, A.info.imgsz[0], A.info.imgsz[1]};
         memcpy(x->dims, d, sizeof d);
+        for (int k = 0; dynamic && k < 4; k++)
+            if (dim_names[k]) x->dims[k] = -1, x->dim_names[k] = dim_names[k];
     }
     /* outputs under the export's names (the code's are locals) */
     for (int i = 0; i < g->n_outputs; i++) {
@@ -1419,7 +1819,9 @@ Graph *torchscript_read(const char *path, char *err, size_t errlen)
     if (!g->meta.imgsz[0]) g->meta.imgsz[0] = A.info.imgsz[0], g->meta.imgsz[1] = A.info.imgsz[1];
     if (!g->meta.channels) g->meta.channels = ch;
     char why[1024];
-    if (pass_infer_shapes_at_input(g, why, sizeof why) != 0 ||
+    int shapes = dynamic && g->n_inputs == 1 ? pass_infer_shapes(g, d, 4, NULL, why, sizeof why)
+                                             : pass_infer_shapes_at_input(g, why, sizeof why);
+    if (shapes != 0 ||
         (A.info.dtype == DT_F16 && pass_half(g, NULL, why, sizeof why) != 0)) {
         err_set(err, errlen, "%s: %s", path, why);
         graph_free(g);

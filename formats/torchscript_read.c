@@ -264,6 +264,10 @@ static void read_metadata_fields(TorchScriptInfo *info, json_object *o)
             info->imgsz[1] = json_object_get_int(json_object_array_get_idx(v, 1));
         }
     }
+    json_object *args;
+    if (json_object_object_get_ex(o, "args", &args) && json_object_is_type(args, json_type_object) &&
+        json_object_object_get_ex(args, "dynamic", &v) && json_object_is_type(v, json_type_boolean))
+        info->dynamic = json_object_get_boolean(v);
     if (json_object_object_get_ex(o, "names", &v)) {
         if (json_object_is_type(v, json_type_object)) info->n_names = json_object_object_length(v);
         else if (json_object_is_type(v, json_type_array)) info->n_names = (int)json_object_array_length(v);

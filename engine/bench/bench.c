@@ -96,12 +96,8 @@ static JobState wait_child(Job *parent, Job *child)
     }
 }
 
-/* Exported with dynamic=True in a dynamic benchmark: the format takes it and its read-back
- * runs such an export (TorchScript's reads only fixed-shape code: exported at imgsz). */
-static bool takes_dynamic(const FormatInfo *fi)
-{
-    return (fi->args & EXPORT_ARG_BIT(EXPORT_KEY_DYNAMIC)) != 0 && !fi->read_static_only;
-}
+/* Exported with dynamic=True in a dynamic benchmark: the format takes the argument. */
+static bool takes_dynamic(const FormatInfo *fi) { return (fi->args & EXPORT_ARG_BIT(EXPORT_KEY_DYNAMIC)) != 0; }
 
 /* The export arguments as the provenance record keeps them. */
 

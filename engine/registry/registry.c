@@ -41,7 +41,6 @@ static const FormatInfo rows[FMT_ID_COUNT] = {
     [FMT_TORCHSCRIPT] = {.name = "TorchScript", .argument = "torchscript", .suffix = ".torchscript", .cpu = true,
                          .gpu = true, .peer_args = "batch, optimize, half, nms, dynamic", .matrix_id = "TorchScript",
                          .recognise = reader_torchscript_recognise, .read = reader_torchscript_read,
-                         .read_static_only = true,
                          .source_text = "a TorchScript archive yoloport exported (.torchscript)",
                          .write = export_torchscript_stage, .write_ops = torchscript_write_op_support},
     [FMT_ONNX] = {.name = "ONNX", .argument = "onnx", .suffix = ".onnx", .cpu = true, .gpu = true,

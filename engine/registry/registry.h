@@ -115,9 +115,6 @@ typedef struct {
                                     configs): LoadOptions' imgsz, batch, dynamic and fuse apply and
                                     the peer's summary lines exist.  false: the file's own graph,
                                     with the input shape it fixes */
-    bool read_static_only;       /* the reader refuses this format's dynamic=True exports (their
-                                    sizes are computed at run time): benchmark exports it at a fixed
-                                    size so that it runs */
     const char *source_text;     /* when read != NULL: how usage texts name such a model, "an ONNX
                                     file (.onnx)"; NULL otherwise */
     const char *unreadable_reason; /* when recognise != NULL and read == NULL: what the file is and

@@ -1048,13 +1048,17 @@ static void test_inspect_peer(void)
 
 /* ---- reading back into the IR ---- */
 
-/* Run g on a fixed pattern at its input's dims; every output's dims and values into a heap
- * array of arrays (n_outputs entries; free with free_outputs).  NULL + message. */
-static float **run_outputs(const Graph *g, int64_t (*dims)[GRAPH_MAX_RANK], int *ranks, int64_t *counts, char *err,
-                           size_t errlen)
+/* Run g on a fixed pattern at in_dims (rank 4; NULL: its input's dims); every output's dims
+ * and values into a heap array of arrays (n_outputs entries; free with free_outputs).  NULL
+ * + message. */
+static float **run_outputs(const Graph *g, const int64_t *in_dims, int64_t (*dims)[GRAPH_MAX_RANK], int *ranks,
+                           int64_t *counts, char *err, size_t errlen)
 {
     const Tensor *X = &g->tensors[g->inputs[0]];
-    int64_t n = tensor_numel(X);
+    const int64_t *xd = in_dims ? in_dims : X->dims;
+    int xr = in_dims ? 4 : X->rank;
+    int64_t n = 1;
+    for (int d = 0; d < xr && n > 0; d++) n = xd[d] > 0 ? n * xd[d] : -1;
     if (n <= 0) {
         err_set(err, errlen, "input '%s' has no static size", X->name);
         return NULL;
@@ -1063,7 +1067,7 @@ static float **run_outputs(const Graph *g, int64_t (*dims)[GRAPH_MAX_RANK], int 
     for (int64_t i = 0; i < n; i++) x[i] = 0.5f + 0.5f * sinf(0.001f * (float)i) * cosf(0.37f * (float)(i % 977));
     Exec *e = exec_new(g, err, errlen);
     float **out = NULL;
-    if (e && !exec_set_input(e, X->name, x, X->dims, X->rank, err, errlen) && !exec_run(e, NULL, err, errlen)) {
+    if (e && !exec_set_input(e, X->name, x, xd, xr, err, errlen) && !exec_run(e, NULL, err, errlen)) {
         out = xcalloc((size_t)g->n_outputs + 1, sizeof *out);
         for (int k = 0; k < g->n_outputs; k++) {
             const float *y = exec_output(e, k, dims[k], &ranks[k]);
@@ -1085,17 +1089,18 @@ static void free_outputs(float **o, int n)
     free(o);
 }
 
-/* Run a and b on the same input: every output the same shape and max |delta| <= tol. */
-static double compare_runs(const char *what, const Graph *a, const Graph *b)
+/* Run a and b on the same input (at in_dims; NULL: a's input's dims): every output the same
+ * shape; the max |delta| over them. */
+static double compare_runs_at(const char *what, const Graph *a, const Graph *b, const int64_t *in_dims)
 {
     char err[1000];
     EXPECT_EQ_INT(a->n_outputs, b->n_outputs);
     if (a->n_outputs != b->n_outputs || a->n_outputs > 32) return INFINITY;
     int64_t da[32][GRAPH_MAX_RANK], db[32][GRAPH_MAX_RANK], ca[32], cb[32];
     int ra[32], rb[32];
-    float **ya = run_outputs(a, da, ra, ca, err, sizeof err);
+    float **ya = run_outputs(a, in_dims, da, ra, ca, err, sizeof err);
     EXPECT_MSG(ya != NULL, "%s: the source does not run: %s", what, err);
-    float **yb = ya ? run_outputs(b, db, rb, cb, err, sizeof err) : NULL;
+    float **yb = ya ? run_outputs(b, in_dims, db, rb, cb, err, sizeof err) : NULL;
     EXPECT_MSG(!ya || yb != NULL, "%s: the read-back graph does not run: %s", what, err);
     double worst = ya && yb ? 0 : INFINITY;
     for (int k = 0; ya && yb && k < a->n_outputs; k++) {
@@ -1114,6 +1119,11 @@ static double compare_runs(const char *what, const Graph *a, const Graph *b)
     free_outputs(ya, a->n_outputs);
     free_outputs(yb, b->n_outputs);
     return worst;
+}
+
+static double compare_runs(const char *what, const Graph *a, const Graph *b)
+{
+    return compare_runs_at(what, a, b, NULL);
 }
 
 /* The op graph written, read back and run: each of its 14 outputs as the source computes it. */
@@ -1217,6 +1227,78 @@ static void test_read_tasks(void)
     }
 }
 
+/* g written with dynamic=True (and half), read back: a symbolic batch/height/width input,
+ * and at each of the sizes the source's outputs exactly.  g is converted by pass_half for
+ * half. */
+static void expect_dynamic_read(const char *what, Graph *g, bool half, const int64_t (*sizes)[4], int n_sizes)
+{
+    char err[1000];
+    Meta meta;
+    peer_metadata(&meta, g, half, true);
+    TorchScriptOptions opt = {.half = half, .metadata = meta.kv, .n_metadata = meta.n};
+    const char *path = tmp("dynamic_read.torchscript");
+    EXPECT_MSG(torchscript_write(g, &opt, path, err, sizeof err) == 0, "%s: %s", what, err);
+    Graph *r = torchscript_read(path, err, sizeof err);
+    EXPECT_MSG(r != NULL, "%s: %s", what, err);
+    if (r) {
+        const Tensor *X = &r->tensors[r->inputs[0]];
+        EXPECT_MSG(X->rank == 4 && X->dims[0] < 0 && X->dims[1] == 3 && X->dims[2] < 0 && X->dims[3] < 0,
+                   "%s: input dims %lld %lld %lld %lld", what, (long long)X->dims[0], (long long)X->dims[1],
+                   (long long)X->dims[2], (long long)X->dims[3]);
+        EXPECT_MSG(X->dim_names[2] && !strcmp(X->dim_names[2], "height"), "%s: no symbolic height", what);
+        EXPECT_EQ_STR(r->meta.task, g->meta.task);
+        if (half) {
+            EXPECT_EQ_INT(X->dtype, DT_F16);
+            EXPECT_MSG(pass_half(g, NULL, err, sizeof err) == 0, "%s", err);
+        }
+        for (int i = 0; i < n_sizes; i++) {
+            double worst = compare_runs_at(what, g, r, sizes[i]);
+            EXPECT_MSG(worst == 0, "%s at %lldx%lld: max |delta| %g", what, (long long)sizes[i][2],
+                       (long long)sizes[i][3], worst);
+            printf("# %s%s dynamic read back at %lldx%lld: %d nodes (source %d), max |delta| %g\n", what,
+                   half ? " half" : "", (long long)sizes[i][2], (long long)sizes[i][3], r->n_nodes, g->n_nodes, worst);
+        }
+    }
+    graph_free(r);
+    arena_free(meta.a);
+}
+
+/* dynamic=True exports (sizes read with torch.size, computed with as ints, floats and lists
+ * of ints) read back and run at a square and a rectangular size, as the source runs there. */
+static void test_read_dynamic(void)
+{
+    static const int64_t big[2][4] = {{1, 3, 640, 640}, {1, 3, 480, 640}};
+    static const int64_t small[2][4] = {{1, 3, 160, 160}, {1, 3, 96, 128}};
+    char err[1000];
+    LoadOptions lo = {.fuse = true, .dynamic = true, .imgsz = {640, 640}};
+    Graph *g = model_load("yolov8n.yaml", &lo, err, sizeof err);
+    EXPECT_MSG(g != NULL, "%s", err);
+    if (g) {
+        expect_dynamic_read("yolov8n", g, false, big, 2);
+        expect_dynamic_read("yolov8n", g, true, small, 2); /* converts g to float16 */
+        graph_free(g);
+    }
+    /* the other heads, and yolo11's attention (a reshape to a size list read at run time) */
+    static const char *const yamls[] = {"yolov8n-seg.yaml", "yolov8n-pose.yaml", "yolov8n-obb.yaml",
+                                        "yolov8n-cls.yaml", "yolo11n.yaml"};
+    for (size_t i = 0; i < ARRAY_LEN(yamls); i++) {
+        LoadOptions tl = {.fuse = true, .dynamic = true, .imgsz = {160, 160}};
+        g = model_load(yamls[i], &tl, err, sizeof err);
+        EXPECT_MSG(g != NULL, "%s: %s", yamls[i], err);
+        if (!g) continue;
+        expect_dynamic_read(yamls[i], g, false, small, 2);
+        graph_free(g);
+    }
+}
+
+/* The parser's input as torchscript_read makes a dynamic export's: [N, C, H, W], all unknown. */
+static void symbolic_input(Graph *g)
+{
+    Tensor *x = &g->tensors[g->inputs[0]];
+    x->rank = 4;
+    for (int k = 0; k < 4; k++) x->dims[k] = -1;
+}
+
 /* Hostile or foreign code: each a message naming the line and the problem. */
 static void test_read_hostile_code(void)
 {
@@ -1247,7 +1329,30 @@ static void test_read_hostile_code(void)
         {"    x0 = torch.reshape(images, [99999999999999999999999])\n    return x0\n", "is out of range"},
         {"    x0 = torch.mul(images, 1e999)\n    return x0\n", "the number 1e999 is out of range"},
         {"    x0 = torch.silu(images)\n", "forward ends without a return"},
-        {"    x0 = torch.size(images)\n    return images\n", "torch.size: a dynamic-shape export (dynamic=True) is not read"},
+        /* dynamic-shape code: sizes, numbers and lists of ints */
+        {"    x0 = torch.size(images)\n    x1 = x0[7]\n    return images\n", "code line 5: index 7 is out of range for a list of 4"},
+        {"    x0 = torch.size(images)[1:]\n    x1 = x0[-4]\n    return images\n", "index -4 is out of range for a list of 3"},
+        {"    x0 = torch.size(images, 9)\n    return images\n", "index 9 is out of range for a list of 4"},
+        {"    x0 = float(images)\n    return images\n", "float() of a tensor (only an int or a float is converted)"},
+        {"    x0 = torch.size(images)\n    x1 = float(x0)\n    return images\n", "float() of a list of ints"},
+        {"    x0 = torch.size(images)\n    x1 = x0 + 1\n    return images\n",
+         "'+' of a list of ints and an int (a list only concatenates with a list)"},
+        {"    x0 = torch.size(images)\n    x1 = x0[0]\n    x2 = [x1] * 2\n    return images\n", "'*' of a list of ints"},
+        {"    x0 = torch.size(images)\n    x1 = x0 + images\n    return images\n", "'+' of a list of ints and a tensor"},
+        {"    x0 = torch.size(images)\n    x1 = torch.silu(x0)\n    return x1\n", "x0 is a list of ints (a size), not a tensor"},
+        {"    x0 = images[0]\n    return x0\n", "a subscript of a tensor"},
+        {"    x0 = torch.size(images)\n    x1 = x0[x0]\n    return images\n", "a subscript must be an integer literal"},
+        {"    x0 = torch.arange(0., 1e15, 1.)\n    return x0\n", "torch.arange(0, 1e+15, 1) is not a range of at most"},
+        {"    x0 = torch.arange(0, 10, 0)\n    return x0\n", "is not a range of at most"},
+        {"    x0 = torch.size(images)\n    x1 = torch.arange(0, x0, 1)\n    return x1\n",
+         "torch.arange: bounds must be numbers, not a list of ints"},
+        {"    x0 = torch.size(images)\n    x1 = torch.reshape(images, x0[0])\n    return x1\n",
+         "torch.reshape: argument 2 must be a list of integers"},
+        {"    x0 = torch.size(images)\n    x1 = torch.reshape(images, [x0, 1])\n    return x1\n",
+         "a list item must be an int, not a list of ints"},
+        {"    x0 = torch.size(images, 0)\n    x1 = 2 + 3\n    return images\n", "'+' of two literals is not read"},
+        {"    x0 = torch.size(images, 0)\n    x1 = float(x0)\n    x2 = x1 // 2\n    return images\n",
+         "'//' of floats is not read"},
         {"    x0, x1, = torch.silu(images)\n    return x0\n", "torch.silu gives one tensor, assigned to 2 names"},
         {"    if images:\n      return images\n", "expected '=' after if, found 'images' (only straight-line forward code"},
         {"    x0 = getattr(self, \"model\")\n    return x0\n", "getattr(...) is not a call this reader knows"},
@@ -1256,10 +1361,15 @@ static void test_read_hostile_code(void)
         {"    x0 = torch.add(images, \"text\")\n    return x0\n", "expected a tensor here"},
         {"    x0 = torch.silu(images)\n    return (x0, x0\n", "code line 6: expected ')'"},
     };
+    char chain[2000]; /* more binary operators than one expression may hold */
+    p = chain + sprintf(chain, "    x0 = torch.size(images, 0)\n    x1 = x0");
+    for (int i = 0; i < 70; i++) p += sprintf(p, " + x0");
+    strcpy(p, "\n    return images\n");
     char err[1000], code[4096];
-    for (size_t i = 0; i < ARRAY_LEN(cases) + 2; i++) {
-        const char *body = i < ARRAY_LEN(cases) ? cases[i].body : i == ARRAY_LEN(cases) ? deep : deeper;
-        const char *want = i < ARRAY_LEN(cases) ? cases[i].want : "nest";
+    for (size_t i = 0; i < ARRAY_LEN(cases) + 3; i++) {
+        size_t nc = ARRAY_LEN(cases);
+        const char *body = i < nc ? cases[i].body : i == nc ? deep : i == nc + 1 ? deeper : chain;
+        const char *want = i < nc ? cases[i].want : i < nc + 2 ? "nest" : "more than 64 operators in one expression";
         snprintf(code, sizeof code, "%s%s", head, body);
         err[0] = 0;
         Graph *g = torchscript_graph_from_code("t.torchscript", code, strlen(code), ws, 2, err, sizeof err);
@@ -1282,30 +1392,58 @@ static void test_read_hostile_code(void)
         printf("# weights that do not fit: %s\n", err);
         graph_free(g);
     }
+    /* a range whose bound is computed at run time: parsed, then refused by the executor's
+     * bounds when it runs (nothing of that size allocated) */
+    snprintf(code, sizeof code,
+             "%s    x0 = torch.size(images)\n    x1 = x0[2]\n    x2 = float(x1)\n    x3 = x2 * 1e12\n"
+             "    x4 = torch.arange(0., x3, 1.)\n    return x4\n",
+             head);
+    g = torchscript_graph_from_code("t.torchscript", code, strlen(code), ws, 2, err, sizeof err);
+    EXPECT_MSG(g != NULL, "%s", err);
+    if (g) {
+        int64_t dims[1][GRAPH_MAX_RANK], counts[1];
+        int ranks[1];
+        symbolic_input(g);
+        err[0] = 0;
+        float **y = run_outputs(g, D(1, 3, 8, 8), dims, ranks, counts, err, sizeof err);
+        EXPECT(y == NULL);
+        EXPECT_CONTAINS(err, "range too long");
+        free_outputs(y, g->n_outputs);
+        graph_free(g);
+    }
+    /* shape arithmetic that runs: h * w // 2 and a shape list built from sizes and literals */
+    snprintf(code, sizeof code,
+             "%s    x0 = torch.size(images)\n    x1 = x0[2:]\n    x2 = x1[0] * x1[1] // 2\n"
+             "    x3 = [x0[0]] + [2, x2, -1]\n    x4 = torch.reshape(images, x3)\n    x5 = int(float(x2) / 4.)\n"
+             "    x6 = torch.arange(0, x5, 1)\n    return (x4, x6)\n",
+             head);
+    g = torchscript_graph_from_code("t.torchscript", code, strlen(code), ws, 2, err, sizeof err);
+    EXPECT_MSG(g != NULL, "%s", err);
+    if (g) {
+        int64_t dims[2][GRAPH_MAX_RANK], counts[2];
+        int ranks[2];
+        symbolic_input(g);
+        float **y = run_outputs(g, D(1, 3, 8, 6), dims, ranks, counts, err, sizeof err);
+        EXPECT_MSG(y != NULL, "%s", err);
+        if (y) {
+            EXPECT_EQ_INT(ranks[0], 4);
+            EXPECT_EQ_INT(dims[0][1], 2);
+            EXPECT_EQ_INT(dims[0][2], 24);
+            EXPECT_EQ_INT(dims[0][3], 3);
+            EXPECT_EQ_INT(counts[1], 6); /* int(24 / 4.) */
+            EXPECT(y[1][5] == 5);
+        }
+        free_outputs(y, g->n_outputs);
+        graph_free(g);
+    }
 }
 
-/* Archives that are not straight-line static code: refused by name. */
+/* Archives that are not straight-line code of ours, or lack what reading needs: refused by name. */
 static void test_read_refused_archives(void)
 {
     char err[1000];
-    Graph *g = load_yaml("yolov8n.yaml", true, false, err, sizeof err);
-    EXPECT_MSG(g != NULL, "%s", err);
-    if (g) {
-        Meta meta;
-        peer_metadata(&meta, g, false, true);
-        TorchScriptOptions opt = {.metadata = meta.kv, .n_metadata = meta.n};
-        const char *path = tmp("dynamic.torchscript");
-        EXPECT_MSG(torchscript_write(g, &opt, path, err, sizeof err) == 0, "%s", err);
-        Graph *r = torchscript_read(path, err, sizeof err);
-        EXPECT(r == NULL);
-        EXPECT_CONTAINS(err, "dynamic.torchscript: code line ");
-        EXPECT_CONTAINS(err, "dynamic=True");
-        graph_free(r);
-        arena_free(meta.a);
-        graph_free(g);
-    }
     /* no imgsz in extra/config.txt: the input's size is unknown */
-    g = tiny_graph();
+    Graph *g = tiny_graph();
     const char *path = tmp("nometa.torchscript");
     EXPECT_MSG(torchscript_write(g, NULL, path, err, sizeof err) == 0, "%s", err);
     Graph *r = torchscript_read(path, err, sizeof err);
@@ -1451,6 +1589,7 @@ int main(int argc, char **argv)
     RUN(test_read_ops_graph);
     RUN(test_read_yolov8n);
     RUN(test_read_tasks);
+    RUN(test_read_dynamic);
     RUN(test_read_hostile_code);
     RUN(test_read_refused_archives);
     fileio_remove_tree(tmpdir);
