@@ -497,9 +497,9 @@ static int binop_level(Parser *P, const char **op)
 static Expr *parse_binary(Parser *P, int depth, int min, int *n_ops)
 {
     Expr *left = parse_postfix(P, depth);
-    const char *op;
+    const char *op = NULL;
     int level;
-    while (left && (level = binop_level(P, &op)) >= min) {
+    while (left && (level = binop_level(P, &op)) > 0 && level >= min) {
         Tok *t = next(P);
         if (!strcmp(op, "//")) next(P);
         if (++*n_ops > MAX_OPERATORS) {
