@@ -4,10 +4,10 @@
  * variables), metadata.yaml, and the TF Lite files beside it as the peer's onnx2tf leaves
  * them (`<stem>_float32.tflite`, `<stem>_float16.tflite`).  The directory is shared with the
  * TF Lite stage (engine/export/export_tf.c).  saved_model.pb is read back and checked (it
- * parses, the signature names nodes of the graph, every constant matches its shape); the
- * numbers are checked by running the float32 TF Lite file beside it, which carries the same
- * TensorFlow graph, in our executor.  int8=True needs the INT8 calibration this build does
- * not have yet: refused with its reason. */
+ * parses, the signature names nodes of the graph, every constant matches its shape), then
+ * read into the IR by our reader (formats/tfsaved_read.c) and run against the source in our
+ * executor; the float32 TF Lite file beside it is read back for its interface.  int8=True is
+ * format=tflite's (the SavedModel itself stays float32): refused with that reason. */
 #include "engine/export/export.h"
 #include "engine/export/export_tf.h"
 

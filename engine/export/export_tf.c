@@ -226,10 +226,30 @@ int export_tf_dir_stage(ExportCtx *ctx, TfStageKind kind, char *err, size_t errl
     char *check_path = xasprintf("%s/%s", st.temp_dir, ret_name);
     PrecisionInfo prec;
     double worst = -1;
+    /* format=tflite: the returned TF Lite file runs against the source.  format=saved_model:
+     * the float32 TF Lite file beside it is checked for its interface, and saved_model.pb
+     * itself is read back (formats/tfsaved_read.c) and runs against the source */
     CheckStatus cs = export_tf_check_tflite(&st, g, check_path, half_file, tflite, tflite && a->int8 ? &q8 : NULL,
-                                            true, &prec, &worst, err, errlen);
+                                            tflite, &prec, &worst, err, errlen);
     free(check_path);
     if (cs == CHECK_FAILED) goto out;
+    if (!tflite && a->verify) {
+        Graph *back = tfsaved_read_dir(st.temp_dir, msg, sizeof msg);
+        if (!back || pass_nhwc_as_source(back, false, msg, sizeof msg) != 0) {
+            graph_free(back);
+            export_stage_name_output(&st, st.temp_dir, msg, sizeof msg);
+            char why[1200];
+            snprintf(why, sizeof why, "%s: saved_model.pb read back cannot be run: %s", dir_path, msg);
+            report_add_check(ctx->report, "numeric", CHECK_FAILED, -1, 0, why);
+            err_set(err, errlen, "%s", why);
+            goto out;
+        }
+        cs = export_stage_numeric(&st, back, "images", "saved_model.pb read back in our executor", &worst, err, errlen);
+        graph_free(back);
+        if (cs == CHECK_FAILED) goto out;
+    } else if (!tflite) {
+        report_add_check(ctx->report, "numeric", CHECK_SKIPPED, -1, 0, "verify=False");
+    }
     if (tflite && a->int8) {
         snprintf(prec.text, sizeof prec.text, "int8 weights, float compute");
         job_log(job, JOB_LOG_INFO, "%s %s: int8 weights per output channel, float activations and compute "

@@ -117,6 +117,7 @@ else
     check tflite_pb_export grep -q "saved as 'yolov8n.pb'" pb.log
     export_fmt sm.log yolov8n.pt saved_model imgsz=160
     check tflite_saved_model_export grep -q "saved as 'yolov8n_saved_model'" sm.log
+    check tflite_saved_model_pb_runs_against_source grep -Eq "^TensorFlow SavedModel: check against the source ✅ passed: saved_model\.pb read back in our executor: output0 max \|Δ\| 0 " sm.log
     "$DRIVER" --ref yolov8n.pt in160.npy ref_pb imgsz=160 >/dev/null 2>&1
     if $PY "$CHK" pb2tfjs tf.desc yolov8n.pb pb_web_model >pb2tfjs.txt 2>&1; then
         pass tflite_pb_decodes
