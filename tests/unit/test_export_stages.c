@@ -284,7 +284,8 @@ static void test_torchscript_export(void)
     EXPECT_EQ_INT(count_temporaries("."), 0);
     EXPECT_CONTAINS(log.text, "\nTorchScript: starting export with torch yoloport-");
     EXPECT_CONTAINS(log.text, "TorchScript: check against the source ✅ passed: ");
-    EXPECT_CONTAINS(log.text, "read back from the archive, through the exported ops: output0 max |Δ| 0 ");
+    EXPECT_CONTAINS(log.text, "TorchScript: check against the source ✅ passed: the archive read back (forward() and ");
+    EXPECT_CONTAINS(log.text, " MB): output0 max |Δ| 0 (node for node the source's graph: ");
     EXPECT_CONTAINS(log.text, "TorchScript: export success ✅ ");
     EXPECT_CONTAINS(log.text, "saved as 'yolov8n.torchscript' (");
     EXPECT_CONTAINS(log.text, "Predict:         yolo predict task=detect model=yolov8n.torchscript imgsz=64  \n");
@@ -331,7 +332,7 @@ static void test_torchscript_half_dynamic(void)
     if (!run) return;
     EXPECT_EQ_INT(run->status, EXPORT_OK);
     EXPECT_CONTAINS(log.text, "TorchScript: half=True: float16 weights");
-    EXPECT_CONTAINS(log.text, "through the exported ops in float16: output0 max |Δ| ");
+    EXPECT_CONTAINS(log.text, " MB), computed in float16: output0 max |Δ| ");
     EXPECT_CONTAINS(log.text, "fixed input 2x3x64x64");
     if (run->report.n_artifacts == 1) {
         EXPECT_EQ_STR(run->report.artifacts[0].precision.text, "fp16");
