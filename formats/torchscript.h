@@ -158,10 +158,16 @@ void torchscript_archive_free(TorchScriptArchive *a);
  * other statements and archives written by torch.jit (module hierarchies) are refused by
  * name.  A dynamic=True export (code reading sizes with torch.size and computing with them,
  * or args.dynamic in extra/config.txt) has a symbolic batch, height and width, as the
- * dynamic ONNX export does.  Shapes are inferred at the input's size (extra/config.txt's
- * imgsz); a float16 archive computes in float16 (pass_half), as the export's check does.
- * A new Graph (metadata from extra/config.txt), or NULL + "<file>: code line N: ...". */
-Graph *torchscript_read(const char *path, char *err, size_t errlen);
+ * dynamic ONNX export does.  *how says how the engine finishes the graph (its reader in
+ * engine/registry/readers.c): shapes inferred at the input's size (extra/config.txt's batch
+ * and imgsz), and a float16 archive computing in float16 (pass_half), as the export's check
+ * does.  A new Graph (metadata from extra/config.txt), or NULL + "<file>: code line N: ...". */
+typedef struct {
+    int64_t dims[4]; /* the input's size at export: batch, channels, height, width */
+    bool dynamic;    /* the code reads sizes at run time: batch, height and width are symbolic */
+    bool half;       /* float16 storages */
+} TorchScriptRead;
+Graph *torchscript_read(const char *path, TorchScriptRead *how, char *err, size_t errlen);
 
 /* The parser alone, on code text (what names the text in messages): a Graph with one node
  * per call (no metadata, no shapes inferred), or NULL + a message.  weights are copied. */

@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/passes/passes.h"
 #include "formats/openvino.h"
 
 enum {
@@ -1769,8 +1768,9 @@ Graph *torchscript_graph_from_code(const char *what, const char *code, size_t le
 
 /* ---- the archive ----------------------------------------------------------------------- */
 
-Graph *torchscript_read(const char *path, char *err, size_t errlen)
+Graph *torchscript_read(const char *path, TorchScriptRead *how, char *err, size_t errlen)
 {
+    memset(how, 0, sizeof *how);
     TorchScriptArchive A;
     if (torchscript_open(path, &A, err, errlen)) return NULL;
     Graph *g = NULL;
@@ -1818,17 +1818,9 @@ Graph *torchscript_read(const char *path, char *err, size_t errlen)
     g->meta.source_format = FMT_TORCHSCRIPT;
     if (!g->meta.imgsz[0]) g->meta.imgsz[0] = A.info.imgsz[0], g->meta.imgsz[1] = A.info.imgsz[1];
     if (!g->meta.channels) g->meta.channels = ch;
-    char why[1024];
-    int shapes = dynamic && g->n_inputs == 1 ? pass_infer_shapes(g, d, 4, NULL, why, sizeof why)
-                                             : pass_infer_shapes_at_input(g, why, sizeof why);
-    if (shapes != 0 ||
-        (A.info.dtype == DT_F16 && pass_half(g, NULL, why, sizeof why) != 0)) {
-        err_set(err, errlen, "%s: %s", path, why);
-        graph_free(g);
-        g = NULL;
-        goto out;
-    }
-    graph_count_module_params(g);
+    memcpy(how->dims, d, sizeof d);
+    how->dynamic = dynamic;
+    how->half = A.info.dtype == DT_F16;
 out:
     torchscript_archive_free(&A);
     return g;

@@ -19,6 +19,7 @@
 
 #include "engine/export/export.h"
 #include "engine/export/export_stage.h"
+#include "engine/registry/readers.h"
 #include "formats/torchscript.h"
 
 #ifndef YOLOPORT_VERSION
@@ -112,7 +113,7 @@ int export_torchscript_stage(struct ExportCtx *ctx, char *err, size_t errlen)
     double worst = -1;
     CheckStatus status = CHECK_PASSED;
     if (a->verify) {
-        w = torchscript_read(file, msg, sizeof msg);
+        w = reader_torchscript_read(file, NULL, msg, sizeof msg);
         if (!w) {
             export_stage_name_output(&st, file, msg, sizeof msg);
             char why[1200];

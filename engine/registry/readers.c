@@ -241,7 +241,20 @@ Graph *reader_yaml_read(const char *path, const struct LoadOptions *opt, char *e
 Graph *reader_torchscript_read(const char *path, const struct LoadOptions *opt, char *err, size_t errlen)
 {
     (void)opt;
-    return torchscript_read(path, err, errlen);
+    TorchScriptRead how;
+    Graph *g = torchscript_read(path, &how, err, errlen);
+    if (!g) return NULL;
+    char why[1024];
+    int rc = how.dynamic && g->n_inputs == 1 ? pass_infer_shapes(g, how.dims, 4, NULL, why, sizeof why)
+                                             : pass_infer_shapes_at_input(g, why, sizeof why);
+    if (rc == 0 && how.half) rc = pass_half(g, NULL, why, sizeof why);
+    if (rc != 0) {
+        err_set(err, errlen, "%s: %s", path, why);
+        graph_free(g);
+        return NULL;
+    }
+    graph_count_module_params(g);
+    return g;
 }
 
 Graph *reader_onnx_read(const char *path, const struct LoadOptions *opt, char *err, size_t errlen)

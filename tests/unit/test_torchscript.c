@@ -20,6 +20,7 @@
 #include "engine/exec/exec.h"
 #include "engine/core/fileio.h"
 #include "engine/registry/model.h"
+#include "engine/registry/readers.h"
 #include "engine/core/npy.h"
 #include "engine/passes/passes.h"
 #include "formats/pickle.h"
@@ -1135,7 +1136,7 @@ static void test_read_ops_graph(void)
     KeyValue kv[] = {{"task", "\"detect\""}, {"batch", "1"}, {"imgsz", "[8, 8]"}, {"channels", "4"}};
     TorchScriptOptions opt = {.metadata = kv, .n_metadata = 4};
     EXPECT_MSG(torchscript_write(g, &opt, path, err, sizeof err) == 0, "%s", err);
-    Graph *r = torchscript_read(path, err, sizeof err);
+    Graph *r = reader_torchscript_read(path, NULL, err, sizeof err);
     EXPECT_MSG(r != NULL, "%s", err);
     if (r) {
         EXPECT_EQ_INT(r->n_inputs, 1);
@@ -1167,7 +1168,7 @@ static void test_read_yolov8n(void)
     TorchScriptOptions opt = {.metadata = meta.kv, .n_metadata = meta.n};
     const char *path = tmp("yolov8n_read.torchscript");
     EXPECT_MSG(torchscript_write(g, &opt, path, err, sizeof err) == 0, "%s", err);
-    Graph *r = torchscript_read(path, err, sizeof err);
+    Graph *r = reader_torchscript_read(path, NULL, err, sizeof err);
     EXPECT_MSG(r != NULL, "%s", err);
     if (r) {
         EXPECT_EQ_INT(r->n_nodes, g->n_nodes);
@@ -1185,7 +1186,7 @@ static void test_read_yolov8n(void)
     TorchScriptOptions half = {.half = true, .metadata = meta.kv, .n_metadata = meta.n};
     path = tmp("yolov8n_read_half.torchscript");
     EXPECT_MSG(torchscript_write(g, &half, path, err, sizeof err) == 0, "%s", err);
-    r = torchscript_read(path, err, sizeof err);
+    r = reader_torchscript_read(path, NULL, err, sizeof err);
     EXPECT_MSG(r != NULL, "%s", err);
     if (r) {
         EXPECT_EQ_INT(r->tensors[r->inputs[0]].dtype, DT_F16);
@@ -1213,7 +1214,7 @@ static void test_read_tasks(void)
         TorchScriptOptions opt = {.metadata = meta.kv, .n_metadata = meta.n};
         const char *path = tmp("task.torchscript");
         EXPECT_MSG(torchscript_write(g, &opt, path, err, sizeof err) == 0, "%s: %s", yamls[i], err);
-        Graph *r = torchscript_read(path, err, sizeof err);
+        Graph *r = reader_torchscript_read(path, NULL, err, sizeof err);
         EXPECT_MSG(r != NULL, "%s: %s", yamls[i], err);
         if (r) {
             EXPECT_EQ_STR(r->meta.task, g->meta.task);
@@ -1238,7 +1239,7 @@ static void expect_dynamic_read(const char *what, Graph *g, bool half, const int
     TorchScriptOptions opt = {.half = half, .metadata = meta.kv, .n_metadata = meta.n};
     const char *path = tmp("dynamic_read.torchscript");
     EXPECT_MSG(torchscript_write(g, &opt, path, err, sizeof err) == 0, "%s: %s", what, err);
-    Graph *r = torchscript_read(path, err, sizeof err);
+    Graph *r = reader_torchscript_read(path, NULL, err, sizeof err);
     EXPECT_MSG(r != NULL, "%s: %s", what, err);
     if (r) {
         const Tensor *X = &r->tensors[r->inputs[0]];
@@ -1446,7 +1447,7 @@ static void test_read_refused_archives(void)
     Graph *g = tiny_graph();
     const char *path = tmp("nometa.torchscript");
     EXPECT_MSG(torchscript_write(g, NULL, path, err, sizeof err) == 0, "%s", err);
-    Graph *r = torchscript_read(path, err, sizeof err);
+    Graph *r = reader_torchscript_read(path, NULL, err, sizeof err);
     EXPECT(r == NULL);
     EXPECT_CONTAINS(err, "gives no usable imgsz");
     graph_free(r);
@@ -1456,7 +1457,7 @@ static void test_read_refused_archives(void)
         printf("# ../shared not present: the peer's archive is not tried\n");
         return;
     }
-    r = torchscript_read(peer, err, sizeof err);
+    r = reader_torchscript_read(peer, NULL, err, sizeof err);
     EXPECT(r == NULL);
     EXPECT_CONTAINS(err, "__torch__.ultralytics.nn.tasks.DetectionModel");
     EXPECT_CONTAINS(err, "only the straight-line forward code");
