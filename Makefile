@@ -34,7 +34,7 @@ MAIN_SRC := tui/main.c
 TEST_SRC := $(wildcard tests/unit/test_*.c)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 # tests whose threads ThreadSanitizer checks (they also run under ASan)
-TSAN_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_jobs*.c)) test_exec_threads test_exec_f16
+TSAN_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_jobs*.c)) test_exec_threads test_exec_f16 test_exec_kernels
 
 # flavour: rel | asan | tsan | fuzz
 define flavour
