@@ -128,6 +128,13 @@ int pass_infer_shapes(Graph *g, const int64_t *in_dims, int in_rank, int *n_infe
  * message when output0 is not (batch, 4+classes, anchors). */
 int pass_scale_boxes(Graph *g, const GraphMeta *meta, int imgh, int imgw, bool to_unit, char *err, size_t errlen);
 
+/* Whether g's boxes were made fractions by pass_scale_boxes(to_unit) when it was written: a
+ * Div named "/output0/normalize" (TensorFlow's node names drop the leading slash) survives in
+ * every file our TensorFlow writers make, so a SavedModel or GraphDef written by format=tflite
+ * (whose boxes are fractions, as its TF Lite files beside it) is told from one written by
+ * format=saved_model or pb (pixels). */
+bool pass_boxes_normalised(const Graph *g);
+
 /* A TF Lite file read back (tflite_read) made runnable as the source runs: a float NCHW input
  * "images" (Transposed to the file's NHWC, and quantised as the writer quantises 0..1 when the
  * file's input is int8), int8 outputs dequantised by their QUANTIZE's parameters, rank-4

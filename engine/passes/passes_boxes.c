@@ -54,6 +54,17 @@ int pass_scale_boxes(Graph *g, const GraphMeta *meta, int imgh, int imgw, bool t
     return 0;
 }
 
+bool pass_boxes_normalised(const Graph *g)
+{
+    for (int i = 0; i < g->n_nodes; i++) {
+        const Node *n = &g->nodes[i];
+        if (n->op != OP_DIV || !n->name) continue;
+        const char *name = n->name[0] == '/' ? n->name + 1 : n->name;
+        if (!strcmp(name, "output0/normalize")) return true;
+    }
+    return false;
+}
+
 int pass_tflite_runnable(Graph *run, char *err, size_t errlen)
 {
     if (run->n_inputs != 1 || run->tensors[run->inputs[0]].rank != 4)

@@ -424,7 +424,9 @@ static RuntimeSession *builtin_open(const char *path, const RuntimeOpenOptions *
     }
     if (!g) return NULL;
     bool nhwc = fid == FMT_TFLITE || fid == FMT_SAVED_MODEL || fid == FMT_PB || fid == FMT_TFJS;
-    if (nhwc && pass_nhwc_as_source(g, fid == FMT_TFLITE, msg, sizeof msg) != 0) {
+    /* TF Lite files hold boxes as fractions of the input size (the peer's convention); so do a
+     * SavedModel or GraphDef written beside them by format=tflite */
+    if (nhwc && pass_nhwc_as_source(g, fid == FMT_TFLITE || pass_boxes_normalised(g), msg, sizeof msg) != 0) {
         graph_free(g);
         err_set(err, errlen, "%s: the yoloport executor cannot run it: %s", path, msg);
         return NULL;

@@ -136,5 +136,17 @@ else
     else
         fail tflite_saved_model_signature_and_graph "$(tail -3 sm.txt)"
     fi
+    # format=tflite leaves a SavedModel whose boxes are fractions, as its TF Lite files: predict
+    # on that folder still gives pixels (its normalize node is found), as on a format=saved_model one
+    mkdir tl && ln -s "$YOLOPORT_SHARED/models/yolov8n.pt" tl/yolov8n.pt
+    (cd tl && export_fmt tl.log yolov8n.pt tflite imgsz=160)
+    "$REL" predict model=tl/yolov8n_saved_model source="$YOLOPORT_SHARED/data/images/bus.jpg" --json >tlsm.json 2>/dev/null
+    "$REL" predict model=yolov8n_saved_model source="$YOLOPORT_SHARED/data/images/bus.jpg" --json >sm.json 2>/dev/null
+    check tflite_saved_model_of_tflite_boxes_in_pixels $PY -c "
+import json, sys
+a = json.load(open('tlsm.json'))['detections']; b = json.load(open('sm.json'))['detections']
+bus = lambda d: [x['box'] for x in d if x['name'] == 'bus']
+sys.exit(not (bus(a) and bus(b) and max(bus(a)[0]) > 500 and
+              all(abs(p - q) < 1.0 for p, q in zip(bus(a)[0], bus(b)[0]))))"
 fi
 echo "# tflite.sh: $(($(date +%s) - t0)) s"
