@@ -18,511 +18,7 @@
 #include <string.h>
 
 #include "formats/openvino.h"
-
-enum {
-    MAX_CODE = 64 << 20,     /* code file bytes */
-    MAX_TOKENS = 1 << 20,
-    MAX_NAME = 256,          /* identifier / dotted name / string bytes */
-    MAX_DEPTH = 32,          /* nesting of calls and lists in one expression */
-    MAX_ITEMS = 4096,        /* items of one list, arguments of one call */
-    MAX_TARGETS = 64,        /* names on the left of one assignment */
-    MAX_INPUTS = 16,         /* forward's tensor arguments */
-    MAX_OPERATORS = 64,      /* binary operators (+ - * / //) in one expression */
-    MAX_ARANGE = 1 << 24,    /* elements of a torch.arange with literal bounds */
-};
-
-/* ---- tokens ---------------------------------------------------------------------------- */
-
-typedef enum { TK_END, TK_NAME, TK_INT, TK_FLOAT, TK_STRING, TK_PUNCT, TK_NEWLINE } TokKind;
-
-typedef struct {
-    TokKind kind;
-    int line;
-    char punct;       /* TK_PUNCT: ( ) [ ] , = : . - + * / % and '>' for "->" */
-    const char *text; /* TK_NAME / TK_STRING: NUL-terminated (arena) */
-    int64_t i;
-    double f;
-} Tok;
-
-typedef struct {
-    const char *what; /* names the text in messages */
-    Arena *arena;
-    Tok *toks;
-    size_t n, cap, pos;
-    char *err;
-    size_t errlen;
-} Parser;
-
-__attribute__((format(printf, 3, 4))) static int perr(Parser *P, int line, const char *fmt, ...)
-{
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    return err_set(P->err, P->errlen, "%s: code line %d: %s", P->what, line, msg);
-}
-
-static void push_tok(Parser *P, Tok t)
-{
-    if (P->n == P->cap) {
-        P->cap = P->cap ? 2 * P->cap : 256;
-        P->toks = xrealloc(P->toks, P->cap * sizeof *P->toks);
-    }
-    P->toks[P->n++] = t;
-}
-
-static bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
-static bool is_digit(char c) { return c >= '0' && c <= '9'; }
-
-/* Tokens of s[0..len) from line first_line on.  Newlines inside brackets join lines, as in
- * Python; '#' starts a comment. */
-static int tokenise(Parser *P, const char *s, size_t len, int first_line)
-{
-    int line = first_line, depth = 0;
-    size_t i = 0;
-    while (i < len) {
-        if (P->n >= MAX_TOKENS) return perr(P, line, "more than %d tokens", MAX_TOKENS);
-        char c = s[i];
-        Tok t = {.line = line};
-        if (c == '\n') {
-            if (depth == 0 && P->n && P->toks[P->n - 1].kind != TK_NEWLINE) {
-                t.kind = TK_NEWLINE;
-                push_tok(P, t);
-            }
-            line++;
-            i++;
-            continue;
-        }
-        if (c == ' ' || c == '\t' || c == '\r') {
-            i++;
-            continue;
-        }
-        if (c == '#') {
-            while (i < len && s[i] != '\n') i++;
-            continue;
-        }
-        if (is_alpha(c)) {
-            size_t j = i;
-            while (j < len && (is_alpha(s[j]) || is_digit(s[j]))) j++;
-            if (j - i > MAX_NAME) return perr(P, line, "a name longer than %d characters", MAX_NAME);
-            t.kind = TK_NAME;
-            t.text = arena_strndup(P->arena, s + i, j - i);
-            push_tok(P, t);
-            i = j;
-            continue;
-        }
-        if (is_digit(c) || (c == '.' && i + 1 < len && is_digit(s[i + 1]))) {
-            size_t j = i;
-            bool fl = false;
-            while (j < len && is_digit(s[j])) j++;
-            if (j < len && s[j] == '.') {
-                fl = true;
-                j++;
-                while (j < len && is_digit(s[j])) j++;
-            }
-            if (j < len && (s[j] == 'e' || s[j] == 'E')) {
-                size_t k = j + 1;
-                if (k < len && (s[k] == '+' || s[k] == '-')) k++;
-                if (k < len && is_digit(s[k])) {
-                    fl = true;
-                    j = k;
-                    while (j < len && is_digit(s[j])) j++;
-                }
-            }
-            if (j - i > 64) return perr(P, line, "a number longer than 64 characters");
-            char buf[72];
-            memcpy(buf, s + i, j - i);
-            buf[j - i] = '\0';
-            errno = 0;
-            char *end;
-            if (fl) {
-                t.kind = TK_FLOAT;
-                t.f = strtod(buf, &end);
-                if (errno == ERANGE && isinf(t.f)) return perr(P, line, "the number %s is out of range", buf);
-            } else {
-                t.kind = TK_INT;
-                unsigned long long u = strtoull(buf, &end, 10);
-                if (errno == ERANGE || u > (unsigned long long)INT64_MAX)
-                    return perr(P, line, "the integer %s is out of range", buf);
-                t.i = (int64_t)u;
-            }
-            if (j < len && is_alpha(s[j])) return perr(P, line, "a malformed number near '%.20s'", buf);
-            push_tok(P, t);
-            i = j;
-            continue;
-        }
-        if (c == '"' || c == '\'') {
-            size_t j = i + 1;
-            while (j < len && s[j] != c && s[j] != '\n' && s[j] != '\\') j++;
-            if (j >= len || s[j] != c) return perr(P, line, "an unterminated or escaped string");
-            if (j - i - 1 > MAX_NAME) return perr(P, line, "a string longer than %d characters", MAX_NAME);
-            t.kind = TK_STRING;
-            t.text = arena_strndup(P->arena, s + i + 1, j - i - 1);
-            push_tok(P, t);
-            i = j + 1;
-            continue;
-        }
-        if (c == '-' && i + 1 < len && s[i + 1] == '>') {
-            t.kind = TK_PUNCT;
-            t.punct = '>';
-            push_tok(P, t);
-            i += 2;
-            continue;
-        }
-        if (strchr("()[],=:.-+*/%", c) && c) {
-            if (c == '(' || c == '[') {
-                if (++depth > 4 * MAX_DEPTH) return perr(P, line, "brackets nest more than %d deep", 4 * MAX_DEPTH);
-            } else if (c == ')' || c == ']') {
-                if (--depth < 0) return perr(P, line, "an unbalanced '%c'", c);
-            }
-            t.kind = TK_PUNCT;
-            t.punct = c;
-            push_tok(P, t);
-            i++;
-            continue;
-        }
-        if ((unsigned char)c >= 0x20 && (unsigned char)c < 0x7f) return perr(P, line, "unexpected character '%c'", c);
-        return perr(P, line, "unexpected byte 0x%02x", (unsigned char)c);
-    }
-    if (!P->n || P->toks[P->n - 1].kind != TK_NEWLINE) push_tok(P, (Tok){.kind = TK_NEWLINE, .line = line});
-    push_tok(P, (Tok){.kind = TK_END, .line = line});
-    return 0;
-}
-
-static Tok *peek(Parser *P) { return &P->toks[P->pos < P->n ? P->pos : P->n - 1]; }
-static Tok *next(Parser *P)
-{
-    Tok *t = peek(P);
-    if (t->kind != TK_END) P->pos++;
-    return t;
-}
-static bool is_punct(const Tok *t, char c) { return t->kind == TK_PUNCT && t->punct == c; }
-static bool is_name(const Tok *t, const char *s) { return t->kind == TK_NAME && !strcmp(t->text, s); }
-
-static const char *tok_desc(const Tok *t)
-{
-    static __thread char buf[80];
-    switch (t->kind) {
-    case TK_END: return "the end of the code";
-    case TK_NEWLINE: return "the end of the line";
-    case TK_NAME: snprintf(buf, sizeof buf, "'%.60s'", t->text); return buf;
-    case TK_STRING: snprintf(buf, sizeof buf, "a string"); return buf;
-    case TK_INT:
-    case TK_FLOAT: return "a number";
-    case TK_PUNCT: snprintf(buf, sizeof buf, "'%s'", t->punct == '>' ? "->" : (char[2]){t->punct, 0}); return buf;
-    }
-    return "?";
-}
-
-static int expect(Parser *P, char c)
-{
-    Tok *t = next(P);
-    if (!is_punct(t, c)) return perr(P, t->line, "expected '%c', found %s", c, tok_desc(t));
-    return 0;
-}
-
-/* ---- expressions ----------------------------------------------------------------------- */
-
-/* E_INDEX: items[0][i]; E_SLICE: items[0][i:hi] (hi absent: to the end); E_BINOP: items[0]
- * <s> items[1], s one of + - * / // (Python arithmetic on sizes and size lists). */
-typedef enum {
-    E_NAME, E_SELF, E_INT, E_FLOAT, E_NONE, E_BOOL, E_STR, E_LIST, E_CALL, E_INDEX, E_SLICE, E_BINOP
-} ExprKind;
-
-typedef struct Expr {
-    ExprKind kind;
-    int line;
-    const char *s;      /* E_NAME, E_SELF (attribute), E_STR, E_CALL (dotted callee) */
-    int64_t i;          /* E_INT, E_BOOL; E_INDEX's index, E_SLICE's start */
-    int64_t hi;         /* E_SLICE's end */
-    bool has_hi;        /* E_SLICE: an end was given */
-    double f;           /* E_FLOAT */
-    struct Expr **items; /* E_LIST items, E_CALL arguments */
-    const char **kw;     /* E_CALL: each argument's keyword, NULL when positional */
-    int n;
-} Expr;
-
-static Expr *new_expr(Parser *P, ExprKind k, int line)
-{
-    Expr *e = arena_alloc(P->arena, sizeof *e);
-    memset(e, 0, sizeof *e);
-    e->kind = k;
-    e->line = line;
-    return e;
-}
-
-static Expr *parse_expr(Parser *P, int depth);
-
-/* A type in annotate(T, v): a name with optional [T, ...]; skipped. */
-static int skip_type(Parser *P, int depth)
-{
-    Tok *t = next(P);
-    if (t->kind != TK_NAME) return perr(P, t->line, "expected a type, found %s", tok_desc(t));
-    if (!is_punct(peek(P), '[')) return 0;
-    if (depth > MAX_DEPTH) return perr(P, t->line, "types nest more than %d deep", MAX_DEPTH);
-    next(P);
-    for (;;) {
-        if (skip_type(P, depth + 1)) return -1;
-        Tok *u = next(P);
-        if (is_punct(u, ']')) return 0;
-        if (!is_punct(u, ',')) return perr(P, u->line, "expected ',' or ']' in a type, found %s", tok_desc(u));
-    }
-}
-
-/* Items up to the closing bracket: expressions, and for calls keyword=expression too. */
-static int parse_items(Parser *P, Expr *e, char close, bool keywords, int depth)
-{
-    Vec items = {0}, kws = {0};
-    int rc = 0;
-    while (!is_punct(peek(P), close)) {
-        if (items.len >= MAX_ITEMS) {
-            rc = perr(P, peek(P)->line, "more than %d items in one list or call", MAX_ITEMS);
-            break;
-        }
-        const char *kw = NULL;
-        if (keywords && peek(P)->kind == TK_NAME && P->pos + 1 < P->n && is_punct(&P->toks[P->pos + 1], '=')) {
-            kw = next(P)->text;
-            next(P);
-        }
-        Expr *it = parse_expr(P, depth + 1);
-        if (!it) {
-            rc = -1;
-            break;
-        }
-        vec_push(&items, sizeof it, &it);
-        vec_push(&kws, sizeof kw, &kw);
-        Tok *t = peek(P);
-        if (is_punct(t, ',')) {
-            next(P);
-            continue;
-        }
-        if (!is_punct(t, close)) {
-            rc = perr(P, t->line, "expected ',' or '%c', found %s", close, tok_desc(t));
-            break;
-        }
-    }
-    if (!rc) {
-        next(P);
-        e->n = (int)items.len;
-        e->items = arena_alloc(P->arena, (items.len + 1) * sizeof *e->items);
-        e->kw = arena_alloc(P->arena, (items.len + 1) * sizeof *e->kw);
-        if (items.len) {
-            memcpy(e->items, items.items, items.len * sizeof *e->items);
-            memcpy(e->kw, kws.items, items.len * sizeof *e->kw);
-        }
-    }
-    vec_free(&items);
-    vec_free(&kws);
-    return rc;
-}
-
-static Expr *parse_atom(Parser *P, int depth)
-{
-    Tok *t = next(P);
-    if (depth > MAX_DEPTH) {
-        perr(P, t->line, "an expression nests more than %d deep", MAX_DEPTH);
-        return NULL;
-    }
-    Expr *e;
-    switch (t->kind) {
-    case TK_INT:
-        e = new_expr(P, E_INT, t->line);
-        e->i = t->i;
-        return e;
-    case TK_FLOAT:
-        e = new_expr(P, E_FLOAT, t->line);
-        e->f = t->f;
-        return e;
-    case TK_STRING:
-        e = new_expr(P, E_STR, t->line);
-        e->s = t->text;
-        return e;
-    case TK_PUNCT:
-        if (t->punct == '-') {
-            Tok *u = next(P);
-            if (u->kind == TK_INT) {
-                e = new_expr(P, E_INT, t->line);
-                e->i = -u->i;
-                return e;
-            }
-            if (u->kind == TK_FLOAT) {
-                e = new_expr(P, E_FLOAT, t->line);
-                e->f = -u->f;
-                return e;
-            }
-            perr(P, t->line, "'-' before %s (only numbers are negated)", tok_desc(u));
-            return NULL;
-        }
-        if (t->punct == '[') {
-            e = new_expr(P, E_LIST, t->line);
-            return parse_items(P, e, ']', false, depth) ? NULL : e;
-        }
-        perr(P, t->line, "unexpected %s", tok_desc(t));
-        return NULL;
-    case TK_NAME: break;
-    default: perr(P, t->line, "expected a value, found %s", tok_desc(t)); return NULL;
-    }
-    if (!strcmp(t->text, "None")) return new_expr(P, E_NONE, t->line);
-    if (!strcmp(t->text, "True") || !strcmp(t->text, "False")) {
-        e = new_expr(P, E_BOOL, t->line);
-        e->i = t->text[0] == 'T';
-        return e;
-    }
-    /* a dotted name: a variable, self.<attr>, or a callee */
-    char dotted[MAX_NAME + 1];
-    snprintf(dotted, sizeof dotted, "%s", t->text);
-    int parts = 1;
-    while (is_punct(peek(P), '.')) {
-        next(P);
-        Tok *u = next(P);
-        if (u->kind != TK_NAME) {
-            perr(P, u->line, "expected a name after '.', found %s", tok_desc(u));
-            return NULL;
-        }
-        size_t l = strlen(dotted);
-        if (l + 1 + strlen(u->text) > MAX_NAME) {
-            perr(P, u->line, "a dotted name longer than %d characters", MAX_NAME);
-            return NULL;
-        }
-        snprintf(dotted + l, sizeof dotted - l, ".%s", u->text);
-        parts++;
-    }
-    if (is_punct(peek(P), '(')) {
-        next(P);
-        if (!strcmp(dotted, "annotate")) {
-            /* annotate(List[int], []): the value */
-            if (skip_type(P, depth) || expect(P, ',')) return NULL;
-            Expr *v = parse_expr(P, depth + 1);
-            return v && !expect(P, ')') ? v : NULL;
-        }
-        e = new_expr(P, E_CALL, t->line);
-        e->s = arena_strdup(P->arena, dotted);
-        if (parse_items(P, e, ')', true, depth)) return NULL;
-        if (!strcmp(dotted, "float") && e->n == 1 && e->items[0]->kind == E_STR) {
-            /* float("nan"), float("inf"), float("-inf") */
-            const char *s = e->items[0]->s;
-            Expr *f = new_expr(P, E_FLOAT, t->line);
-            if (!strcmp(s, "nan")) f->f = NAN;
-            else if (!strcmp(s, "inf")) f->f = INFINITY;
-            else if (!strcmp(s, "-inf")) f->f = -INFINITY;
-            else {
-                perr(P, t->line, "float(\"%.40s\") is not a number", s);
-                return NULL;
-            }
-            return f;
-        }
-        return e;
-    }
-    if (parts == 2 && !strncmp(dotted, "self.", 5)) {
-        e = new_expr(P, E_SELF, t->line);
-        e->s = arena_strdup(P->arena, dotted + 5);
-        return e;
-    }
-    if (parts == 1) {
-        e = new_expr(P, E_NAME, t->line);
-        e->s = t->text;
-        return e;
-    }
-    perr(P, t->line, "'%.100s' is not a value this reader knows (a local name or self.<attribute>)", dotted);
-    return NULL;
-}
-
-/* An integer literal in a subscript (optionally negative); false + message otherwise. */
-static bool subscript_int(Parser *P, int64_t *v)
-{
-    Tok *t = next(P);
-    bool neg = is_punct(t, '-');
-    if (neg) t = next(P);
-    if (t->kind != TK_INT) {
-        perr(P, t->line, "a subscript must be an integer literal, found %s", tok_desc(t));
-        return false;
-    }
-    *v = neg ? -t->i : t->i;
-    return true;
-}
-
-/* An atom followed by subscripts: x[2], x[1:3], x[2:] (elements and pieces of size lists). */
-static Expr *parse_postfix(Parser *P, int depth)
-{
-    Expr *e = parse_atom(P, depth);
-    while (e && is_punct(peek(P), '[')) {
-        Tok *open = next(P);
-        if (++depth > MAX_DEPTH) {
-            perr(P, open->line, "an expression nests more than %d deep", MAX_DEPTH);
-            return NULL;
-        }
-        Expr *s = new_expr(P, E_INDEX, open->line);
-        s->items = arena_alloc(P->arena, sizeof *s->items);
-        s->items[0] = e;
-        s->n = 1;
-        if (!is_punct(peek(P), ':') && !subscript_int(P, &s->i)) return NULL;
-        if (is_punct(peek(P), ':')) {
-            next(P);
-            s->kind = E_SLICE;
-            if (!is_punct(peek(P), ']')) {
-                if (!subscript_int(P, &s->hi)) return NULL;
-                s->has_hi = true;
-            }
-        }
-        if (expect(P, ']')) return NULL;
-        e = s;
-    }
-    return e;
-}
-
-static int binop_level(Parser *P, const char **op)
-{
-    Tok *t = peek(P);
-    if (t->kind != TK_PUNCT) return 0;
-    if (t->punct == '+' || t->punct == '-') {
-        *op = t->punct == '+' ? "+" : "-";
-        return 1;
-    }
-    if (t->punct == '*') {
-        *op = "*";
-        return 2;
-    }
-    if (t->punct == '/') {
-        bool floor = P->pos + 1 < P->n && is_punct(&P->toks[P->pos + 1], '/');
-        *op = floor ? "//" : "/";
-        return 2;
-    }
-    return 0;
-}
-
-/* Binary operators at precedence level >= min (1: + -, 2: * / //), left-associative;
- * *n_ops counts them against MAX_OPERATORS. */
-static Expr *parse_binary(Parser *P, int depth, int min, int *n_ops)
-{
-    Expr *left = parse_postfix(P, depth);
-    const char *op = NULL;
-    int level;
-    while (left && (level = binop_level(P, &op)) > 0 && level >= min) {
-        Tok *t = next(P);
-        if (!strcmp(op, "//")) next(P);
-        if (++*n_ops > MAX_OPERATORS) {
-            perr(P, t->line, "more than %d operators in one expression", MAX_OPERATORS);
-            return NULL;
-        }
-        Expr *right = level == 1 ? parse_binary(P, depth + 1, 2, n_ops) : parse_postfix(P, depth + 1);
-        if (!right) return NULL;
-        Expr *b = new_expr(P, E_BINOP, t->line);
-        b->s = op;
-        b->items = arena_alloc(P->arena, 2 * sizeof *b->items);
-        b->items[0] = left;
-        b->items[1] = right;
-        b->n = 2;
-        left = b;
-    }
-    return left;
-}
-
-static Expr *parse_expr(Parser *P, int depth)
-{
-    int n_ops = 0;
-    return parse_binary(P, depth, 1, &n_ops);
-}
+#include "formats/torchscript_parse.h"
 
 /* ---- lowering: calls to IR nodes ------------------------------------------------------- */
 
@@ -628,7 +124,7 @@ static const Expr *arg(const Call *c, int k, const char *kw)
     return NULL;
 }
 
-#define FAIL(L, e, ...) perr((L)->P, (e)->line, __VA_ARGS__)
+#define FAIL(L, e, ...) ts_perr((L)->P, (e)->line, __VA_ARGS__)
 
 static int need(Lower *L, const Call *c, int k, const char *kw, const Expr **out)
 {
@@ -1586,104 +1082,104 @@ static int lower_expr(Lower *L, const Expr *e, int *outs, int n_outs)
 /* def forward(self: <class>, name: Tensor, ...) -> <type>:  -- the inputs. */
 static int parse_signature(Parser *P, Lower *L)
 {
-    Tok *t = next(P);
-    if (!is_name(t, "def") || !is_name(next(P), "forward") || expect(P, '('))
-        return perr(P, t->line, "expected 'def forward('");
-    if (!is_name(next(P), "self")) return perr(P, t->line, "forward's first argument is not self");
-    if (is_punct(peek(P), ':')) {
-        next(P);
-        while (peek(P)->kind == TK_NAME || is_punct(peek(P), '.')) next(P);
+    Tok *t = ts_next(P);
+    if (!ts_is_name(t, "def") || !ts_is_name(ts_next(P), "forward") || ts_expect(P, '('))
+        return ts_perr(P, t->line, "expected 'def forward('");
+    if (!ts_is_name(ts_next(P), "self")) return ts_perr(P, t->line, "forward's first argument is not self");
+    if (ts_is_punct(ts_peek(P), ':')) {
+        ts_next(P);
+        while (ts_peek(P)->kind == TK_NAME || ts_is_punct(ts_peek(P), '.')) ts_next(P);
     }
-    while (is_punct(peek(P), ',')) {
-        next(P);
-        if (is_punct(peek(P), ')')) break;
-        Tok *name = next(P);
-        if (name->kind != TK_NAME) return perr(P, name->line, "expected an argument name, found %s", tok_desc(name));
-        if (expect(P, ':')) return -1;
-        Tok *type = next(P);
-        if (!is_name(type, "Tensor")) return perr(P, type->line, "forward's argument %.60s is not a Tensor", name->text);
-        if (L->g->n_inputs >= MAX_INPUTS) return perr(P, name->line, "forward takes more than %d tensors", MAX_INPUTS);
-        if (strmap_get(&L->vars, name->text) >= 0) return perr(P, name->line, "argument %.60s is repeated", name->text);
+    while (ts_is_punct(ts_peek(P), ',')) {
+        ts_next(P);
+        if (ts_is_punct(ts_peek(P), ')')) break;
+        Tok *name = ts_next(P);
+        if (name->kind != TK_NAME) return ts_perr(P, name->line, "expected an argument name, found %s", ts_tok_desc(name));
+        if (ts_expect(P, ':')) return -1;
+        Tok *type = ts_next(P);
+        if (!ts_is_name(type, "Tensor")) return ts_perr(P, type->line, "forward's argument %.60s is not a Tensor", name->text);
+        if (L->g->n_inputs >= MAX_INPUTS) return ts_perr(P, name->line, "forward takes more than %d tensors", MAX_INPUTS);
+        if (strmap_get(&L->vars, name->text) >= 0) return ts_perr(P, name->line, "argument %.60s is repeated", name->text);
         int x = graph_add_tensor(L->g, name->text, DT_F32, 0, NULL);
         track(L, x, 4, false);
         graph_add_input(L->g, x);
         strmap_put(&L->vars, name->text, x);
     }
-    if (expect(P, ')')) return -1;
-    if (!is_punct(next(P), '>')) return perr(P, peek(P)->line, "forward has no return type");
-    if (skip_type(P, 0) || expect(P, ':')) return -1;
-    Tok *nl = next(P);
-    if (nl->kind != TK_NEWLINE) return perr(P, nl->line, "expected the end of the line, found %s", tok_desc(nl));
-    if (!L->g->n_inputs) return perr(P, t->line, "forward takes no tensors");
+    if (ts_expect(P, ')')) return -1;
+    if (!ts_is_punct(ts_next(P), '>')) return ts_perr(P, ts_peek(P)->line, "forward has no return type");
+    if (ts_skip_type(P, 0) || ts_expect(P, ':')) return -1;
+    Tok *nl = ts_next(P);
+    if (nl->kind != TK_NEWLINE) return ts_perr(P, nl->line, "expected the end of the line, found %s", ts_tok_desc(nl));
+    if (!L->g->n_inputs) return ts_perr(P, t->line, "forward takes no tensors");
     return 0;
 }
 
 static int parse_return(Parser *P, Lower *L, int line)
 {
-    bool tuple = is_punct(peek(P), '(');
-    if (tuple) next(P);
+    bool tuple = ts_is_punct(ts_peek(P), '(');
+    if (tuple) ts_next(P);
     for (;;) {
-        Expr *e = parse_expr(P, 0);
+        Expr *e = ts_parse_expr(P, 0);
         if (!e) return -1;
         L->stmt = "return";
         L->n_in_stmt = 0;
         int t;
         if (lower_expr(L, e, &t, 1)) return -1;
-        if (L->g->n_outputs >= 64) return perr(P, line, "forward returns more than 64 tensors");
+        if (L->g->n_outputs >= 64) return ts_perr(P, line, "forward returns more than 64 tensors");
         graph_add_output(L->g, t);
-        if (!is_punct(peek(P), ',')) break;
-        next(P);
-        if (tuple && is_punct(peek(P), ')')) break;
+        if (!ts_is_punct(ts_peek(P), ',')) break;
+        ts_next(P);
+        if (tuple && ts_is_punct(ts_peek(P), ')')) break;
     }
-    if (tuple && expect(P, ')')) return -1;
-    Tok *nl = next(P);
-    if (nl->kind != TK_NEWLINE) return perr(P, nl->line, "expected the end of the line, found %s", tok_desc(nl));
-    Tok *end = peek(P);
+    if (tuple && ts_expect(P, ')')) return -1;
+    Tok *nl = ts_next(P);
+    if (nl->kind != TK_NEWLINE) return ts_perr(P, nl->line, "expected the end of the line, found %s", ts_tok_desc(nl));
+    Tok *end = ts_peek(P);
     if (end->kind != TK_END)
-        return perr(P, end->line, "code after forward's return (only straight-line forward code is read)");
+        return ts_perr(P, end->line, "code after forward's return (only straight-line forward code is read)");
     return 0;
 }
 
 static int parse_body(Parser *P, Lower *L)
 {
     for (;;) {
-        Tok *t = peek(P);
-        if (t->kind == TK_END) return perr(P, t->line, "forward ends without a return");
+        Tok *t = ts_peek(P);
+        if (t->kind == TK_END) return ts_perr(P, t->line, "forward ends without a return");
         if (t->kind == TK_NEWLINE) {
-            next(P);
+            ts_next(P);
             continue;
         }
-        if (is_name(t, "return")) {
-            next(P);
+        if (ts_is_name(t, "return")) {
+            ts_next(P);
             return parse_return(P, L, t->line);
         }
         /* targets = call */
         const char *targets[MAX_TARGETS];
         int n = 0;
         for (;;) {
-            Tok *name = next(P);
-            if (name->kind != TK_NAME || is_name(name, "self") || is_name(name, "None") || is_name(name, "True") ||
-                is_name(name, "False"))
-                return perr(P, name->line, "%s is not a statement this reader knows (only straight-line forward "
+            Tok *name = ts_next(P);
+            if (name->kind != TK_NAME || ts_is_name(name, "self") || ts_is_name(name, "None") || ts_is_name(name, "True") ||
+                ts_is_name(name, "False"))
+                return ts_perr(P, name->line, "%s is not a statement this reader knows (only straight-line forward "
                                            "code of 'name = torch.<op>(...)' lines is read)",
-                            tok_desc(name));
-            if (n == MAX_TARGETS) return perr(P, name->line, "more than %d names on the left", MAX_TARGETS);
+                            ts_tok_desc(name));
+            if (n == MAX_TARGETS) return ts_perr(P, name->line, "more than %d names on the left", MAX_TARGETS);
             targets[n++] = name->text;
-            Tok *u = next(P);
-            if (is_punct(u, '=')) break;
-            if (!is_punct(u, ','))
-                return perr(P, u->line, "expected '=' after %.60s, found %s (only straight-line forward code of "
+            Tok *u = ts_next(P);
+            if (ts_is_punct(u, '=')) break;
+            if (!ts_is_punct(u, ','))
+                return ts_perr(P, u->line, "expected '=' after %.60s, found %s (only straight-line forward code of "
                                         "'name = torch.<op>(...)' lines is read)",
-                            name->text, tok_desc(u));
-            if (is_punct(peek(P), '=')) {
-                next(P);
+                            name->text, ts_tok_desc(u));
+            if (ts_is_punct(ts_peek(P), '=')) {
+                ts_next(P);
                 break;
             }
         }
-        Expr *e = parse_expr(P, 0);
+        Expr *e = ts_parse_expr(P, 0);
         if (!e) return -1;
-        Tok *nl = next(P);
-        if (nl->kind != TK_NEWLINE) return perr(P, nl->line, "expected the end of the line, found %s", tok_desc(nl));
+        Tok *nl = ts_next(P);
+        if (nl->kind != TK_NEWLINE) return ts_perr(P, nl->line, "expected the end of the line, found %s", ts_tok_desc(nl));
         L->stmt = targets[0];
         L->n_in_stmt = 0;
         int outs[MAX_TARGETS];
@@ -1707,18 +1203,18 @@ Graph *torchscript_graph_from_code(const char *what, const char *code, size_t le
     Graph *g = graph_new();
     Lower L = {.P = &P, .g = g, .vars = {.arena = P.arena}, .attrs = {.arena = P.arena}};
     StrMap params = {.arena = P.arena};
-    int rc = tokenise(&P, code, len, 1);
+    int rc = ts_tokenise(&P, code, len, 1);
     /* the class header: __parameters__ = ["name", ...] says which tensors are learned (the
      * rest are buffers); forward() starts at "def forward" */
     size_t start = 0;
     bool found = false;
     for (size_t i = 0; !rc && i + 1 < P.n && !found; i++) {
-        if (is_name(&P.toks[i], "def") && is_name(&P.toks[i + 1], "forward")) start = i, found = true;
-        else if (is_name(&P.toks[i], "__parameters__") && i + 2 < P.n && is_punct(&P.toks[i + 1], '=') &&
-                 is_punct(&P.toks[i + 2], '['))
+        if (ts_is_name(&P.toks[i], "def") && ts_is_name(&P.toks[i + 1], "forward")) start = i, found = true;
+        else if (ts_is_name(&P.toks[i], "__parameters__") && i + 2 < P.n && ts_is_punct(&P.toks[i + 1], '=') &&
+                 ts_is_punct(&P.toks[i + 2], '['))
             for (size_t j = i + 3; j < P.n && P.toks[j].kind == TK_STRING; j += 2) {
                 strmap_put(&params, P.toks[j].text, 1);
-                if (!is_punct(&P.toks[j + 1], ',')) break;
+                if (!ts_is_punct(&P.toks[j + 1], ',')) break;
             }
     }
     if (!rc && !found) rc = err_set(err, errlen, "%s: the code has no forward()", what);
