@@ -62,7 +62,8 @@ static int sgemm_floor(double macs, int threads)
     return 0;
 }
 
-/* ---- --paths: each convolution alone, chosen path against the blocked one ---------------- */
+/* ---- --paths: each convolution alone, the blocked path against the other one the planner
+ * has for it (its choice, or the kxk path it replaced where it chose blocked) ---------------- */
 
 typedef struct {
     int64_t (*dims)[4]; /* per tensor: its shape in the last run (rank 4 only) */
@@ -111,7 +112,7 @@ static void paths_table(const Graph *g, Exec *e, const float *x_model, const int
     memcpy(log.dims[g->inputs[0]], dims, sizeof log.dims[0]); /* the observer sees what nodes produce */
     if (reps < 5) reps = 5;
     printf("  each convolution alone (median of %d alternating runs, %d threads):\n", reps, threads);
-    printf("  %-40s %-28s %9s %9s %6s\n", "node", "shape", "chosen ms", "blocked", "ratio");
+    printf("  %-40s %-28s %-24s %7s %9s %6s\n", "node", "shape", "other path", "ms", "blocked", "ratio");
     double sum_c = 0, sum_b = 0, sum_best = 0;
     for (int ni = 0; ni < g->n_nodes; ni++) {
         const Node *n = &g->nodes[ni];
@@ -150,23 +151,31 @@ static void paths_table(const Graph *g, Exec *e, const float *x_model, const int
         for (int64_t i = 0; i < nx; i++) x[i] = (float)((i * 37) % 255) / 255.0f - 0.5f;
         double ma = 0, mb = 0;
         if (ea && eb) {
-            exec_conv_force(eb, CONV_PATH_BLOCKED);
+            /* ea: the planner's path; where that is the blocked one, the path it replaced (kxk:
+             * direct or im2col panels), so that the row compares two different paths */
+            ExecNodeInfo ia, ib;
+            bool chose_blocked = false;
             exec_set_profile(ea, 1);
+            if (!exec_set_input(ea, "x", x, xd, 4, err, sizeof err) && !exec_run(ea, NULL, err, sizeof err)) {
+                exec_node_info(ea, cn, &ia);
+                chose_blocked = strstr(ia.path, "blocked") != NULL;
+            }
+            if (chose_blocked) exec_conv_force(ea, CONV_PATH_KXK);
+            exec_conv_force(eb, CONV_PATH_BLOCKED);
             exec_set_profile(eb, 1);
             if (!time_pair(ea, eb, x, xd, reps, &ma, &mb)) {
-                ExecNodeInfo ia, ib;
                 exec_node_info(ea, cn, &ia);
                 exec_node_info(eb, cn, &ib);
                 char shape[64];
                 snprintf(shape, sizeof shape, "%lld->%lld %lldx%lld k%lld s%lld", (long long)p->C, (long long)p->M,
                          (long long)xd[2], (long long)xd[3], (long long)p->kh,
                          node_attr_ints(n, "strides", v, 8) > 0 ? (long long)v[0] : 1LL);
-                bool blocked = strstr(ib.path, "blocked") != NULL;
-                sum_c += ma;
+                bool blocked = strstr(ib.path, "blocked") != NULL; /* the blocked path runs this layer */
+                sum_c += chose_blocked ? mb : ma;
                 sum_b += blocked ? mb : ma;
                 sum_best += blocked && mb < ma ? mb : ma;
                 printf("  %-40.40s %-28s %-24.24s %7.3f %9.3f %6.2f%s\n", n->name, shape, ia.path, ma, mb, mb / ma,
-                       blocked ? "" : "  (blocked path not taken)");
+                       chose_blocked ? "  (the planner takes blocked)" : blocked ? "" : "  (blocked path not taken)");
             }
         }
         exec_free(ea);
@@ -174,7 +183,7 @@ static void paths_table(const Graph *g, Exec *e, const float *x_model, const int
         graph_free(lg);
         free(x);
     }
-    printf("  sum: chosen paths %.2f ms, blocked (where it runs) %.2f ms, the faster of the two %.2f ms\n", sum_c, sum_b,
+    printf("  sum: the planner's paths %.2f ms, blocked (where it runs) %.2f ms, the faster of the two %.2f ms\n", sum_c, sum_b,
            sum_best);
     free(log.dims);
 }
