@@ -100,7 +100,6 @@ static JobState wait_child(Job *parent, Job *child)
 static bool takes_dynamic(const FormatInfo *fi) { return (fi->args & EXPORT_ARG_BIT(EXPORT_KEY_DYNAMIC)) != 0; }
 
 /* The export arguments as the provenance record keeps them. */
-
 static void export_args_text(const BenchArgs *a, const FormatInfo *fi, int imgsz, char *buf, size_t len)
 {
     snprintf(buf, len, "format=%s imgsz=%d half=%s int8=%s dynamic=%s data=%s", fi->argument, imgsz,
