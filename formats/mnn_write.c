@@ -941,6 +941,7 @@ static const struct {
     [OP_RANGE] = NO,                 [OP_CONSTANT_OF_SHAPE] = NO,   [OP_PAD] = NO,
     [OP_QUANTIZE_LINEAR] = NO,       [OP_DEQUANTIZE_LINEAR] = NO,   [OP_FAKE_QUANTIZE] = NO,
     [OP_GRID_SAMPLE] = NO,           [OP_SCATTER_UPDATE] = NO,
+    [OP_CUMSUM] = NO,
     [OP_OTHER] = NO,
 };
 #undef YES

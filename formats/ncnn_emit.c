@@ -954,6 +954,7 @@ static const struct {
     [OP_FAKE_QUANTIZE] = NO,
     [OP_GRID_SAMPLE] = NO,
     [OP_SCATTER_UPDATE] = NO,
+    [OP_CUMSUM] = NO,
     [OP_OTHER] = NO,
 };
 #undef YES

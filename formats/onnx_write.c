@@ -814,6 +814,7 @@ static const OnnxOp onnx_ops[OP_COUNT] = {
     [OP_FAKE_QUANTIZE] = {OP_WRITE_NO, NULL},
     [OP_GRID_SAMPLE] = {OP_WRITE_YES, emit_grid_sample},
     [OP_SCATTER_UPDATE] = {OP_WRITE_NO, NULL},
+    [OP_CUMSUM] = {OP_WRITE_YES, emit_generic_op},
     [OP_OTHER] = {OP_WRITE_VERBATIM, emit_verbatim},
 };
 static_assert(ARRAY_LEN(onnx_ops) == OP_COUNT, "the ONNX writer's op table has a row per OpKind");

@@ -1062,6 +1062,7 @@ static const OpMap op_maps[OP_COUNT] = {
     [OP_FAKE_QUANTIZE] = {OP_WRITE_YES, emit_fake_quantize, NULL, NULL, 0, NULL},
     [OP_GRID_SAMPLE] = {OP_WRITE_YES, emit_grid_sample, NULL, NULL, 0, NULL},
     [OP_SCATTER_UPDATE] = {OP_WRITE_YES, emit_scatter_update, NULL, NULL, 0, NULL},
+    [OP_CUMSUM] = {OP_WRITE_NO, NULL, NULL, NULL, 0, NULL},
     [OP_OTHER] = {OP_WRITE_VERBATIM, emit_verbatim, NULL, NULL, 0, NULL},
 };
 static_assert(ARRAY_LEN(op_maps) == OP_COUNT, "the OpenVINO writer's op table has a row per OpKind");

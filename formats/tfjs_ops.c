@@ -1242,6 +1242,7 @@ static const TfjsOp tfjs_ops[OP_COUNT] = {
     [OP_FAKE_QUANTIZE] = {OP_WRITE_NO, NULL, NULL, 0},
     [OP_GRID_SAMPLE] = {OP_WRITE_NO, NULL, NULL, 0},
     [OP_SCATTER_UPDATE] = {OP_WRITE_NO, NULL, NULL, 0},
+    [OP_CUMSUM] = {OP_WRITE_NO, NULL, NULL, 0},
     [OP_OTHER] = {OP_WRITE_NO, NULL, NULL, 0},
 };
 static_assert(ARRAY_LEN(tfjs_ops) == OP_COUNT, "the TF.js writer's op table has a row per OpKind");

@@ -1410,6 +1410,7 @@ static const struct TsOp ts_ops[OP_COUNT] = {
     [OP_FAKE_QUANTIZE] = {OP_WRITE_NO, NULL, NULL},
     [OP_GRID_SAMPLE] = {OP_WRITE_YES, emit_grid_sample, NULL},
     [OP_SCATTER_UPDATE] = {OP_WRITE_NO, NULL, NULL},
+    [OP_CUMSUM] = {OP_WRITE_NO, NULL, NULL},
     [OP_OTHER] = {OP_WRITE_NO, NULL, NULL},
 };
 static_assert(ARRAY_LEN(ts_ops) == OP_COUNT, "the TorchScript writer's op table has a row per OpKind");

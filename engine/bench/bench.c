@@ -97,7 +97,7 @@ static JobState wait_child(Job *parent, Job *child)
 }
 
 /* Exported with dynamic=True in a dynamic benchmark: the format takes the argument. */
-static bool takes_dynamic(const FormatInfo *fi) { return (fi->args & EXPORT_ARG_BIT(EXPORT_KEY_DYNAMIC)) != 0; }
+static bool takes_dynamic(const FormatInfo *fi) { return (format_honours(fi) & EXPORT_ARG_BIT(EXPORT_KEY_DYNAMIC)) != 0; }
 
 /* The export arguments as the provenance record keeps them. */
 static void export_args_text(const BenchArgs *a, const FormatInfo *fi, int imgsz, char *buf, size_t len)

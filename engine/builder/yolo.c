@@ -809,7 +809,8 @@ static int walk_layers(Builder *b, const ModNode *root)
 typedef struct {
     int batch, height, width;
     bool dynamic, with_data, borrow_f32;
-    bool probe; /* the FLOPs probe (Builder.probe) */
+    bool probe;   /* the FLOPs probe (Builder.probe) */
+    bool hw_only; /* with dynamic: height and width only (Builder.hw_only) */
 } BuildParams;
 
 static Graph *build_once(const ModTree *t, const BuildParams *p, char *err, size_t errlen)
@@ -827,6 +828,7 @@ static Graph *build_once(const ModTree *t, const BuildParams *p, char *err, size
     b.width = p->width;
     b.channels = t->channels > 0 ? t->channels : 3;
     b.dynamic = p->dynamic;
+    b.hw_only = p->dynamic && p->hw_only;
     b.with_data = p->with_data;
     b.borrow_f32 = p->borrow_f32;
     b.err = err;
@@ -867,7 +869,7 @@ static Graph *build_once(const ModTree *t, const BuildParams *p, char *err, size
 
 /* Dims that change between two builds at different input sizes depend on the input:
  * mark them unknown (and name the ones the peer's dynamic export names). */
-static void mark_dynamic(Graph *g, const Graph *alt)
+static void mark_dynamic(Graph *g, const Graph *alt, bool hw_only)
 {
     for (int i = 0; i < g->n_tensors && i < alt->n_tensors; i++) {
         Tensor *t = &g->tensors[i];
@@ -877,10 +879,13 @@ static void mark_dynamic(Graph *g, const Graph *alt)
             if (t->dims[d] != a->dims[d]) t->dims[d] = -1;
     }
     Tensor *in = &g->tensors[g->inputs[0]];
-    in->dim_names[0] = "batch";
+    if (!hw_only) {
+        in->dim_names[0] = "batch";
+        in->dims[0] = -1;
+    }
     in->dim_names[2] = "height";
     in->dim_names[3] = "width";
-    in->dims[0] = in->dims[2] = in->dims[3] = -1;
+    in->dims[2] = in->dims[3] = -1;
     for (int k = 0; k < g->n_outputs; k++) {
         Tensor *o = &g->tensors[g->outputs[k]];
         if (o->rank >= 1 && o->dims[0] < 0) o->dim_names[0] = "batch";
@@ -952,7 +957,7 @@ static int head_strides(const ModTree *t, int *strides, int max)
         strides[0] = 1;
         return 1;
     }
-    BuildParams p = {1, 256, 256, false, false, false, false};
+    BuildParams p = {1, 256, 256, false, false, false, false, false};
     char err[256];
     Graph *g = build_once(t, &p, err, sizeof err);
     if (!g) return 0;
@@ -1049,7 +1054,7 @@ static Graph *build(ModTree *t, const LoadOptions *opt, bool take, char *err, si
         err_set(err, errlen, "batch %d is too large", batch);
         return NULL;
     }
-    BuildParams p = {batch, h, w, o.dynamic, !o.shapes_only, take, false};
+    BuildParams p = {batch, h, w, o.dynamic, !o.shapes_only, take, false, o.dynamic_hw_only};
     Graph *g = build_once(t, &p, err, errlen);
     if (!g) return NULL;
     if (take) {
@@ -1058,7 +1063,8 @@ static Graph *build(ModTree *t, const LoadOptions *opt, bool take, char *err, si
     }
     if (o.dynamic) {
         int smax = 64;
-        BuildParams q = {batch + 1, h + smax, w + 2 * smax, true, false, false, false};
+        BuildParams q = {o.dynamic_hw_only ? batch : batch + 1, h + smax, w + 2 * smax, true, false, false, false,
+                         o.dynamic_hw_only};
         char err2[256];
         Graph *alt = build_once(t, &q, err2, sizeof err2);
         if (!alt || alt->n_tensors != g->n_tensors) {
@@ -1067,7 +1073,7 @@ static Graph *build(ModTree *t, const LoadOptions *opt, bool take, char *err, si
             graph_free(g);
             return NULL;
         }
-        mark_dynamic(g, alt);
+        mark_dynamic(g, alt, o.dynamic_hw_only);
         graph_free(alt);
     }
     fill_meta(g, t, &p);
@@ -1085,7 +1091,7 @@ Graph *yolo_describe(const ModTree *t)
 {
     int d[2];
     imgsz_default(t->train_args, t->n_train_args, d);
-    BuildParams p = {1, d[0], d[1], false, false, false, false};
+    BuildParams p = {1, d[0], d[1], false, false, false, false, false};
     Graph *g = graph_new();
     if (t->n_strides <= 0) { /* the checkpoint records none: what a build's head would find */
         int s[8];
@@ -1111,6 +1117,6 @@ Graph *yolo_build_take(ModTree *t, const LoadOptions *opt, char *err, size_t err
 
 Graph *yolo_build_probe(const ModTree *t, int h, int w, char *err, size_t errlen)
 {
-    BuildParams p = {1, h, w, false, false, false, true};
+    BuildParams p = {1, h, w, false, false, false, true, false};
     return build_once(t, &p, err, errlen);
 }

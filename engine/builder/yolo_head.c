@@ -143,10 +143,47 @@ static int dynamic_anchors(Builder *b, const char *s, int mod, int nl, const int
     return b->failed ? -1 : 0;
 }
 
+/* Anchors computed from the feature maps themselves, with no shape arithmetic (a dynamic
+ * height and width in formats whose runtimes resize convolutions but cannot read a shape):
+ * per level, ones over the map's positions ([1, 1, h, w] = slice * 0 + 1) summed along the
+ * width and the height give x + 1 and y + 1 (CumSum), so anchors = cumsum - 0.5, [1, 2, A]
+ * like the constant ones; strides = ones * stride, [1, A]. */
+static int cumsum_anchors(Builder *b, const char *s, int mod, int nl, const int *feats, const int *strides,
+                          Anchors *an)
+{
+    int ancs[MAX_LEVELS], sts[MAX_LEVELS];
+    int64_t A = 0;
+    for (int i = 0; i < nl; i++) {
+        int64_t h = yb_dim(b, feats[i], 2), w = yb_dim(b, feats[i], 3);
+        A += h * w;
+        int one = yb_slice(b, s, mod, yb_slice(b, s, mod, feats[i], 0, 0, 1, 1), 1, 0, 1, 1);
+        one = yb_binary(b, s, mod, OP_MUL, one, yb_scalar_f32(b, s, 0.f));
+        one = yb_binary(b, s, mod, OP_ADD, one, yb_scalar_f32(b, s, 1.f));
+        int64_t d4[4] = {1, 1, h, w};
+        int xy[2];
+        for (int k = 0; k < 2; k++) {
+            int64_t axis = 3 - k;
+            int in[2] = {one, yb_const_i64(b, s, "Constant", 0, NULL, &axis)};
+            int c = yb_op(b, s, mod, OP_CUMSUM, in, 2, 4, d4);
+            xy[k] = yb_binary(b, s, mod, OP_SUB, c, yb_scalar_f32(b, s, 0.5f));
+        }
+        int64_t flat3[3] = {1, 2, -1}, flat2[2] = {1, -1};
+        ancs[i] = yb_reshape(b, s, mod, yb_concat(b, s, mod, xy, 2, 1), flat3, 3);
+        int st = yb_binary(b, s, mod, OP_MUL, one, yb_scalar_f32(b, s, (float)strides[i]));
+        sts[i] = yb_reshape(b, s, mod, st, flat2, 2);
+        if (b->failed) return -1;
+    }
+    an->anchors = yb_concat(b, s, mod, ancs, nl, 2);
+    an->strides = yb_concat(b, s, mod, sts, nl, 1);
+    an->anchor_data = NULL;
+    an->A = A;
+    return b->failed ? -1 : 0;
+}
+
 /* Reshape [B, C, H, W] -> [B, C, H*W] ("view(bs, C, -1)"). */
 static int flatten_hw(Builder *b, const char *scope, int mod, int x)
 {
-    int64_t shp[3] = {b->dynamic ? 0 : yb_dim(b, x, 0), yb_dim(b, x, 1), -1};
+    int64_t shp[3] = {yb_bdim(b) ? 0 : yb_dim(b, x, 0), yb_dim(b, x, 1), -1};
     return yb_reshape(b, scope, mod, x, shp, 3);
 }
 
@@ -237,7 +274,9 @@ static int detect_core(Builder *b, const ModNode *m, const char *path, const Sco
     if (yb_child(m, "dfl") && yb_call(b, m, path, sc, "dfl", &parts[0], 1, &dist)) return -1;
     if (yb_dim(b, dist, 1) != 4) return yb_fail(b, path, "%s DFL gives %lld box values, not 4", m->type, (long long)yb_dim(b, dist, 1));
 
-    if (b->dynamic ? dynamic_anchors(b, s, mod, nx, cats, strides, an) : static_anchors(b, s, nx, hs, ws, strides, an))
+    if (b->hw_only ? cumsum_anchors(b, s, mod, nx, cats, strides, an)
+        : b->dynamic ? dynamic_anchors(b, s, mod, nx, cats, strides, an)
+                     : static_anchors(b, s, nx, hs, ws, strides, an))
         return -1;
     int64_t two[2] = {2, 2};
     int lr[2];
@@ -381,7 +420,7 @@ int emit_dfl(EMIT_ARGS)
     int64_t B = yb_dim(b, x[0], 0), C = yb_dim(b, x[0], 1), A = yb_dim(b, x[0], 2);
     if (reg <= 0 || C != 4 * reg) return yb_fail(b, path, "DFL expects %lld channels, got %lld", (long long)(4 * reg), (long long)C);
     const char *s = sc->scope;
-    int64_t bdim = b->dynamic ? 0 : B;
+    int64_t bdim = yb_bdim(b) ? 0 : B;
     int64_t s1[4] = {bdim, 4, reg, b->dynamic ? -1 : A};
     int64_t perm[4] = {0, 2, 1, 3};
     int y = yb_reshape(b, s, mod, x[0], s1, 4);
@@ -439,7 +478,7 @@ int emit_pose(EMIT_ARGS)
     /* kpts_decode (export): y = kpts.view(bs, K, ndim, -1);
      * a = (y[:, :, :2] * 2 + (anchors - 0.5)) * strides; cat(a, sigmoid(y[:, :, 2:3])) */
     int64_t B = yb_dim(b, kpt, 0);
-    int64_t shp[4] = {b->dynamic ? 0 : B, nkpt, ndim, -1};
+    int64_t shp[4] = {yb_bdim(b) ? 0 : B, nkpt, ndim, -1};
     int y = yb_reshape(b, s, mod, kpt, shp, 4);
     int xy = yb_slice(b, s, mod, y, 2, 0, 2, 1);
     int a = yb_binary(b, s, mod, OP_MUL, xy, yb_scalar_f32(b, s, 2.f));
@@ -461,7 +500,7 @@ int emit_pose(EMIT_ARGS)
         a = yb_concat(b, s, mod, av, 2, 2);
     }
     if (a < 0) return -1;
-    int64_t shp2[3] = {b->dynamic ? 0 : B, nk, -1};
+    int64_t shp2[3] = {yb_bdim(b) ? 0 : B, nk, -1};
     int pred = yb_reshape(b, s, mod, a, shp2, 3);
     int pair[2] = {det, pred};
     *out = yb_concat(b, s, mod, pair, 2, 1);

@@ -20,6 +20,8 @@ struct Builder {
     const ModTree *t;
     int batch, height, width, channels;
     bool dynamic;
+    bool hw_only;        /* with dynamic: the batch stays fixed and nothing reads a shape
+                            (anchors by CumSum over the feature maps, reshapes by -1) */
     bool with_data;      /* convert weight data (false: shapes only) */
     bool borrow_f32;     /* float32 weights may be used in place (their blob was adopted) */
     StrMap names;        /* node name -> uses (for the _1, _2 suffixes) */
@@ -76,6 +78,8 @@ const char *yb_path(Builder *b, const char *path, const char *name);
 
 /* ---- tensors ---- */
 Tensor *yb_t(Builder *b, int i);
+/* Reshapes copy the batch (0) rather than fix it: a dynamic batch. */
+static inline bool yb_bdim(const Builder *b) { return b->dynamic && !b->hw_only; }
 int64_t yb_dim(Builder *b, int t, int axis); /* axis may be negative */
 int yb_rank(Builder *b, int t);
 /* A weight of module m ("weight", "bias", ...) as a float32 graph tensor named

@@ -325,7 +325,7 @@ int emit_attention(EMIT_ARGS)
                        (long long)(nh * (2 * kd + hd)));
     double scale = modtree_attr_float(m, "scale", pow((double)kd, -0.5));
     const char *s = sc->scope;
-    int64_t shp[4] = {b->dynamic ? 0 : B, nh, 2 * kd + hd, -1};
+    int64_t shp[4] = {yb_bdim(b) ? 0 : B, nh, 2 * kd + hd, -1};
     int r = yb_reshape(b, s, mod, qkv, shp, 4);
     int64_t sizes[3] = {kd, kd, hd};
     int qkv3[3];

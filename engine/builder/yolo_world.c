@@ -45,7 +45,7 @@ int emit_maxsigmoid_attn(EMIT_ARGS)
     int embed = x[0];
     if (yb_child(m, "ec") && yb_call(b, m, path, sc, "ec", x, 1, &embed)) return -1;
     if (yb_dim(b, embed, 1) != nh * hc) return yb_fail(b, path, "MaxSigmoidAttnBlock: embedding width is not heads x hc");
-    int64_t e4[4] = {b->dynamic ? 0 : yb_dim(b, embed, 0), nh, hc, -1}, p0132[4] = {0, 1, 3, 2};
+    int64_t e4[4] = {yb_bdim(b) ? 0 : yb_dim(b, embed, 0), nh, hc, -1}, p0132[4] = {0, 1, 3, 2};
     int et = yb_transpose(b, s, mod, yb_reshape(b, s, mod, embed, e4, 4), p0132, 4); /* [B, nh, HW, hc] */
     int aw = yb_matmul_bc(b, s, mod, et, guide);                                      /* [B, nh, HW, nc] */
     int64_t last = -1;
@@ -68,8 +68,8 @@ int emit_maxsigmoid_attn(EMIT_ARGS)
     if (aw < 0 || yb_call(b, m, path, sc, "proj_conv", x, 1, &px)) return -1;
     int64_t c2 = yb_dim(b, px, 1);
     if (c2 % nh) return yb_fail(b, path, "MaxSigmoidAttnBlock: %lld channels do not split into %lld heads", (long long)c2, (long long)nh);
-    int64_t x4[4] = {b->dynamic ? 0 : yb_dim(b, px, 0), nh, c2 / nh, -1};
-    int64_t a4[4] = {b->dynamic ? 0 : yb_dim(b, px, 0), nh, 1, -1};
+    int64_t x4[4] = {yb_bdim(b) ? 0 : yb_dim(b, px, 0), nh, c2 / nh, -1};
+    int64_t a4[4] = {yb_bdim(b) ? 0 : yb_dim(b, px, 0), nh, 1, -1};
     int y = yb_binary(b, s, mod, OP_MUL, yb_reshape(b, s, mod, px, x4, 4), yb_reshape(b, s, mod, aw, a4, 4));
     if (y < 0) return -1;
     *out = like_map(b, s, mod, y, px);

@@ -165,6 +165,7 @@ DType dtype_from_onnx(int onnx_type); /* DT_UNDEFINED when unknown */
     X(OP_FAKE_QUANTIZE, "FakeQuantize")             \
     X(OP_GRID_SAMPLE, "GridSample")                 \
     X(OP_SCATTER_UPDATE, "ScatterUpdate")           \
+    X(OP_CUMSUM, "CumSum")                          \
     X(OP_OTHER, "")
 
 typedef enum {

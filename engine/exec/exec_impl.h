@@ -195,7 +195,7 @@ void exec_worker_scratch_reserve(Exec *e, size_t n);
     X(conv) X(conv_transpose) X(batchnorm) X(pool) X(global_pool) X(resize) X(sigmoid) X(silu) X(exp)      \
     X(unary) X(binary) X(not) X(where) X(cast) X(clip) X(softmax) X(matmul) X(gemm) X(reduce) X(argmax)    \
     X(identity) X(constant) X(shape) X(size) X(reshape) X(flatten) X(squeeze) X(unsqueeze) X(concat)       \
-    X(split) X(slice) X(transpose) X(gather) X(gather_elements) X(scatter_update) X(expand) X(tile) X(range)                \
+    X(split) X(slice) X(transpose) X(gather) X(gather_elements) X(scatter_update) X(expand) X(tile) X(range) X(cumsum)      \
     X(constant_of_shape) X(pad) X(topk) X(nms) X(quantize_linear) X(dequantize_linear) X(fake_quantize) \
     X(grid_sample)
 #define X(k) int exec_op_##k(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen);

@@ -99,6 +99,7 @@ const ExecOpDef exec_op_defs[OP_COUNT] = {
     [OP_GATHER] = {K(gather), IO(2, 2, 1, 1), .attrs = "axis"},
     [OP_GATHER_ELEMENTS] = {K(gather_elements), IO(2, 2, 1, 1), .attrs = "axis"},
     [OP_SCATTER_UPDATE] = {K(scatter_update), IO(3, 3, 1, 1), .attrs = "axis"},
+    [OP_CUMSUM] = {K(cumsum), IO(2, 2, 1, 1), .attrs = "exclusive reverse"},
     [OP_EXPAND] = {K(expand), IO(2, 2, 1, 1), .attrs = ""},
     [OP_TILE] = {K(tile), IO(2, 2, 1, 1), .attrs = ""},
     [OP_RANGE] = {K(range), IO(3, 3, 1, 1), .attrs = ""},

@@ -624,6 +624,45 @@ int exec_op_range(Exec *e, const Node *n, Value **in, int nin, Value **out, int 
     return 0;
 }
 
+/* CumSum (ONNX): running sums of x along the axis given as a scalar input; exclusive leaves
+ * each element out of its own sum, reverse sums from the end. */
+int exec_op_cumsum(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err, size_t errlen)
+{
+    NEED_IN(0); NEED_IN(1); NEED_OUT(0);
+    Value *x = in[0];
+    if (x->type != VT_F32 && x->type != VT_I64) return err_set(err, errlen, "CumSum takes float32 or int64 data");
+    if (in[1]->numel != 1) return err_set(err, errlen, "the axis must be a scalar");
+    int64_t axis = value_get_i64(in[1], 0);
+    if (axis < -x->rank || axis >= x->rank || x->rank == 0)
+        return err_set(err, errlen, "axis %lld is out of range for rank %d", (long long)axis, x->rank);
+    if (axis < 0) axis += x->rank;
+    bool excl = node_attr_int(n, "exclusive", 0) != 0, rev = node_attr_int(n, "reverse", 0) != 0;
+    if (value_alloc(e, out[0], x->type, x->rank, x->dims, err, errlen)) return -1;
+    int64_t len = x->dims[axis], inner = 1, outer = 1;
+    for (int i = (int)axis + 1; i < x->rank; i++) inner *= x->dims[i];
+    for (int i = 0; i < (int)axis; i++) outer *= x->dims[i];
+    for (int64_t o = 0; o < outer; o++)
+        for (int64_t j = 0; j < inner; j++) {
+            double sf = 0;
+            int64_t si = 0;
+            for (int64_t k = 0; k < len; k++) {
+                int64_t kk = rev ? len - 1 - k : k, at = (o * len + kk) * inner + j;
+                if (x->type == VT_F32) {
+                    float v = vf(x)[at];
+                    if (!excl) sf += v;
+                    vf(out[0])[at] = (float)sf;
+                    if (excl) sf += v;
+                } else {
+                    int64_t v = vi(x)[at];
+                    if (!excl) si += v;
+                    vi(out[0])[at] = si;
+                    if (excl) si += v;
+                }
+            }
+        }
+    return 0;
+}
+
 int exec_op_constant_of_shape(Exec *e, const Node *n, Value **in, int nin, Value **out, int nout, char *err,
                                 size_t errlen)
 {

@@ -407,6 +407,7 @@ static int check_args(const GraphMeta *meta, bool builds, LoadOptions *lo, void 
     lo->imgsz[1] = a->imgsz.v[1];
     lo->batch = a->batch;
     lo->dynamic = a->dynamic;
+    lo->dynamic_hw_only = a->dynamic && c->eff.fmt->dynamic_hw_only;
     (void)builds; /* a graph read as it is keeps its own shape: the checks run all the same */
     return 0;
 }

@@ -34,6 +34,9 @@ typedef struct LoadOptions {
     int batch;         /* input batch; 0 = 1 */
     bool fuse;         /* fold BatchNorm into Conv after building */
     bool dynamic;      /* symbolic batch/height/width input; anchors computed in the graph */
+    bool dynamic_hw_only; /* with dynamic: the batch stays fixed and the graph reads no shape
+                          (anchors by CumSum over the feature maps), for the formats whose
+                          FormatInfo.dynamic_hw_only is set */
     bool shapes_only;  /* read no weight data (browsing, info): tensors keep dtype and shape,
                           data stays NULL; summaries are still exact */
     LoadDecideFn decide; /* optional, called once per load (see LoadDecideFn) */

@@ -105,6 +105,9 @@ typedef struct {
     uint32_t ours;             /* our_args as a bitmask; validate_args accepts args | ours (see
                                   format_honours), the metadata's 'args' lists them only when the
                                   export uses them */
+    bool dynamic_hw_only;      /* dynamic=True (when honoured) makes height and width dynamic with the
+                                  batch fixed and no shape arithmetic in the graph: runtimes that
+                                  resize convolutions but cannot read a shape (LoadOptions) */
     const char *matrix_id;     /* the option's name in share/matrix/<lang>.json, which is its id
                                   there ("TF Lite"); NULL when the matrix has no such option */
 

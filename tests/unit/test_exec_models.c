@@ -215,6 +215,80 @@ static void test_pt_yolov8n_dynamic(void)
     graph_free(g);
 }
 
+/* Output 0 of g for the first h rows of x (1 x 3 x 640 x 640): NULL on failure, else a copy
+ * (numel in *n). */
+static float *run_rows(Graph *g, const float *x, int h, int64_t *n)
+{
+    char err[512];
+    Exec *e = exec_new(g, err, sizeof err);
+    EXPECT_MSG(e != NULL, "%s", err);
+    if (!e) return NULL;
+    float *xr = malloc(sizeof(float) * 3 * (size_t)h * 640);
+    for (int c = 0; c < 3; c++) memcpy(xr + (size_t)c * h * 640, x + (size_t)c * 640 * 640, sizeof(float) * (size_t)h * 640);
+    int64_t d[4] = {1, 3, h, 640}, od[GRAPH_MAX_RANK];
+    int rank;
+    float *copy = NULL;
+    if (exec_set_input(e, g->tensors[g->inputs[0]].name, xr, d, 4, err, sizeof err) == 0 &&
+        exec_run(e, NULL, err, sizeof err) == 0) {
+        const float *y = exec_output(e, 0, od, &rank);
+        *n = 1;
+        for (int i = 0; i < rank; i++) *n *= od[i];
+        copy = malloc(sizeof(float) * (size_t)*n);
+        memcpy(copy, y, sizeof(float) * (size_t)*n);
+    } else {
+        EXPECT_MSG(0, "%s", err);
+    }
+    free(xr);
+    exec_free(e);
+    return copy;
+}
+
+/* dynamic_hw_only (the dynamic export of formats without shape arithmetic): the batch stays
+ * 1, no node reads a shape (the anchors come from CumSum over the feature maps), and the
+ * graph gives the peer's output at 640 and the ONNX-style dynamic graph's output at 480x640. */
+static void test_pt_yolov8n_dynamic_hw_only(void)
+{
+    if (!shared_dir()) {
+        SKIP("../shared is absent");
+        return;
+    }
+    char err[512];
+    LoadOptions lo = {.fuse = true, .dynamic = true, .dynamic_hw_only = true};
+    Graph *g = model_load(shared_path("models/yolov8n.pt"), &lo, err, sizeof err);
+    EXPECT_MSG(g != NULL, "%s", err);
+    LoadOptions ld = {.fuse = true, .dynamic = true};
+    Graph *gd = model_load(shared_path("models/yolov8n.pt"), &ld, err, sizeof err);
+    EXPECT_MSG(gd != NULL, "%s", err);
+    if (!g || !gd) goto out;
+    const Tensor *in = &g->tensors[g->inputs[0]];
+    EXPECT(in->dims[0] == 1 && in->dims[2] < 0 && in->dims[3] < 0);
+    int shape_ops = 0, cumsums = 0;
+    for (int i = 0; i < g->n_nodes; i++) {
+        OpKind op = g->nodes[i].op;
+        shape_ops += op == OP_SHAPE || op == OP_GATHER || op == OP_RANGE || op == OP_EXPAND;
+        cumsums += op == OP_CUMSUM;
+    }
+    EXPECT(shape_ops == 0 && cumsums == 6);
+    check_parity("models/yolov8n.pt (dynamic_hw_only)",
+                 run_parity(g, "reference/peer/yolov8n.input.npy", "reference/peer/yolov8n.output.npy", NULL), false);
+    NpyArray x = {0};
+    if (npy_read(shared_path("reference/peer/yolov8n.input.npy"), 0, &x, err, sizeof err) == 0) {
+        int64_t n1 = 0, n2 = 0;
+        float *a = run_rows(g, x.data, 480, &n1), *b = run_rows(gd, x.data, 480, &n2);
+        EXPECT(a && b && n1 == 84 * 6300 && n2 == n1);
+        double m = 0;
+        for (int64_t i = 0; a && b && i < n1 && n1 == n2; i++) m = fmax(m, fabs((double)a[i] - b[i]));
+        printf("# 480x640: max |d| %.3g against the dynamic graph\n", m);
+        EXPECT(m <= 1e-3);
+        free(a);
+        free(b);
+    }
+    npy_free(&x);
+out:
+    graph_free(g);
+    graph_free(gd);
+}
+
 /* Run a fused model on x (1 x 3 x h x w), decode, map to img_h x img_w and compare
  * with the peer's predictions.json entry (rounded there to 4 decimals for scores, 2 for
  * pixels). */
@@ -416,6 +490,7 @@ int main(void)
     RUN(test_predict_yolov8n_bus_image);
     RUN(test_predict_yolov8n_zidane_image);
     RUN(test_pt_yolov8n_dynamic);
+    RUN(test_pt_yolov8n_dynamic_hw_only);
     RUN(test_pt_yolov8n_fused);
     RUN(test_pt_yolov8n_unfused);
     RUN(test_pt_yolov8s_fused);
