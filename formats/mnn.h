@@ -16,7 +16,16 @@
  * constant bounds; MaxPool/AveragePool/Global*Pool -> Pooling; Resize -> Interp; Reshape,
  * Flatten, Squeeze, Unsqueeze -> Reshape (static dims); Transpose -> Permute; Softmax ->
  * Softmax; MatMul -> MatMul; Gemm -> MatMul + BinaryOp; Reduce{Sum,Mean,Max,Min,Prod} ->
- * Reduction; constants -> Const (a Blob); Identity, Dropout and float32 Cast are aliases.
+ * Reduction; CumSum -> CumSum (the axis an int32 constant input); constants -> Const (a
+ * Blob); Identity, Dropout and float32 Cast are aliases.
+ *
+ * Unknown height and width (dynamic=True, a graph built with LoadOptions.dynamic_hw_only):
+ * the Input's dims hold -1 there, as MNNConvert writes an ONNX input's symbolic dims; nothing
+ * in the file depends on the size: Interp by scale (no output size), StridedSlice with the
+ * begin and end mask bits on the unknown axes, Reshape dims with 0 (copy) and one -1 (infer).
+ * What cannot be said so (a resize to fixed sizes, a reshape with two size-dependent dims, a
+ * split or a slice from the end of an unknown axis, SAME padding) is refused by node.  The
+ * reader keeps those dims unknown (-1) and the IR shape-agnostic in the same way.
  *
  * Weights, as MNNConvert stores them: float32 (Convolution2D.weight); with half, the
  * converter's --fp16: convolution weights as IDSTQuan type 3 (float16 bytes) and float Const

@@ -80,11 +80,14 @@ static const char *tensor_name(MR *r, int idx)
     return s && len ? arena_strndup(r->g->arena, s, len) : arena_printf(r->g->arena, "tensor%d", idx);
 }
 
+/* A tensor's dims: each 1..MAX_DIM, or -1 (unknown: an Input dim MNN's converter wrote as -1,
+ * the height and width of a dynamic=True export, and what follows from it). */
 static int check_dims(MR *r, const MOpView *o, int rank, const int64_t *d)
 {
     int64_t n = 1;
     if (rank < 0 || rank > GRAPH_MAX_RANK) return rfail(r, o, "a tensor of rank %d", rank);
     for (int i = 0; i < rank; i++) {
+        if (d[i] == -1) continue;
         if (d[i] < 1 || d[i] > MAX_DIM) return rfail(r, o, "a dim of %lld", (long long)d[i]);
         if (n > MAX_NUMEL / d[i]) return rfail(r, o, "a tensor too large");
         n *= d[i];
@@ -307,6 +310,7 @@ static int map_conv(MR *r, const MOpView *o)
         sy = fb_table_i32(c, CC_STRIDE_Y, 1), dx = fb_table_i32(c, CC_DILATE_X, 1), dy = fb_table_i32(c, CC_DILATE_Y, 1),
         group = fb_table_i32(c, CC_GROUP, 1), O = fb_table_i32(c, CC_OUTPUT_COUNT, 0), mode = fb_table_i8(c, CC_PAD_MODE, 0);
     int64_t C = x->dims[1], H = x->dims[2], W = x->dims[3];
+    if (C < 1) return rfail(r, o, "its input's channels are unknown");
     if (kx < 1 || ky < 1 || sx < 1 || sy < 1 || dx < 1 || dy < 1 || kx > 65536 || ky > 65536 || sx > 65536 ||
         sy > 65536 || dx > 65536 || dy > 65536 || O < 1 || O > MAX_DIM)
         return rfail(r, o, "kernel %dx%d, stride %dx%d, dilation %dx%d or %d outputs out of range", kx, ky, sx, sy, dx, dy, O);
@@ -322,8 +326,11 @@ static int map_conv(MR *r, const MOpView *o)
     if (mode == 1) memset(pads, 0, sizeof pads); /* VALID */
     else if (mode == 2) {                        /* SAME */
         for (int i = 0; i < 2; i++) {
+            /* over an unknown size the pads are fixed only for a deconvolution or stride 1 */
+            if (in[i] < 0 && !deconv && s[i] > 1) return rfail(r, o, "SAME padding over an unknown size is not read");
             int64_t out = deconv ? in[i] * s[i] : (in[i] + s[i] - 1) / s[i];
             int64_t total = deconv ? (in[i] - 1) * s[i] + ek[i] - out : (out - 1) * s[i] + ek[i] - in[i];
+            if (in[i] < 0) total = deconv ? ek[i] - s[i] : ek[i] - 1;
             if (total < 0) total = 0;
             pads[i] = total / 2, pads[2 + i] = total - total / 2;
         }
@@ -338,7 +345,8 @@ static int map_conv(MR *r, const MOpView *o)
     if (op[0] < 0 || op[1] < 0 || op[0] > 65536 || op[1] > 65536) return rfail(r, o, "output pads out of range");
     int64_t od[4] = {x->dims[0], O, 0, 0};
     for (int i = 0; i < 2; i++) {
-        if (deconv) od[2 + i] = (in[i] - 1) * s[i] + ek[i] - pads[i] - pads[2 + i] + op[i];
+        if (in[i] < 0) od[2 + i] = -1; /* unknown in, unknown out */
+        else if (deconv) od[2 + i] = (in[i] - 1) * s[i] + ek[i] - pads[i] - pads[2 + i] + op[i];
         else {
             if (in[i] + pads[i] + pads[2 + i] < ek[i]) return rfail(r, o, "kernel larger than the padded input");
             od[2 + i] = (in[i] + pads[i] + pads[2 + i] - ek[i]) / s[i] + 1;
@@ -438,6 +446,20 @@ static int map_relu(MR *r, const MOpView *o)
     return 0;
 }
 
+/* One broadcast dim of da and db (-1 unknown: it fits any size, and a size of 1 leaves it
+ * unknown).  false when they do not broadcast. */
+static bool broadcast_dim(int64_t da, int64_t db, int64_t *out)
+{
+    if (da < 0 || db < 0) {
+        int64_t known = da < 0 ? db : da;
+        *out = known < 0 || known == 1 ? -1 : known;
+        return true;
+    }
+    if (da != db && da != 1 && db != 1) return false;
+    *out = da > db ? da : db;
+    return true;
+}
+
 /* numpy broadcasting of two shapes into out: its rank, or -1. */
 static int broadcast(const Tensor *a, const Tensor *b, int64_t *out)
 {
@@ -445,8 +467,7 @@ static int broadcast(const Tensor *a, const Tensor *b, int64_t *out)
     for (int i = 0; i < rank; i++) {
         int ia = i - (rank - a->rank), ib = i - (rank - b->rank);
         int64_t da = ia >= 0 ? a->dims[ia] : 1, db = ib >= 0 ? b->dims[ib] : 1;
-        if (da != db && da != 1 && db != 1) return -1;
-        out[i] = da > db ? da : db;
+        if (!broadcast_dim(da, db, &out[i])) return -1;
     }
     return rank;
 }
@@ -495,17 +516,23 @@ static int map_concat(MR *r, const MOpView *o)
     rank_dims(x0, d);
     d[a] = 0;
     int *ins = xmalloc(sizeof(int) * o->in.n);
+    bool unknown = false; /* a part of unknown size along the axis */
     for (uint32_t k = 0; k < o->in.n; k++) {
         const Tensor *x = in_T(r, o, (int)k);
         bool ok = x->rank == x0->rank;
-        for (int i = 0; i < x0->rank && ok; i++) ok = i == a || x->dims[i] == x0->dims[i];
+        for (int i = 0; i < x0->rank && ok; i++) {
+            ok = i == a || x->dims[i] == d[i] || x->dims[i] < 0 || d[i] < 0;
+            if (ok && i != a && d[i] < 0) d[i] = x->dims[i];
+        }
         if (!ok) {
             free(ins);
             return rfail(r, o, "input %u does not fit the others", k);
         }
-        d[a] += x->dims[a];
+        if (x->dims[a] < 0) unknown = true;
+        else d[a] += x->dims[a];
         ins[k] = in_t(r, o, (int)k);
     }
+    if (unknown) d[a] = -1;
     int y = out_t(r, o, 0, x0->rank, d);
     if (y >= 0) node_set_int(r->g, node(r, o, NULL, OP_CONCAT, ins, (int)o->in.n, &y, 1), "axis", a);
     free(ins);
@@ -521,6 +548,7 @@ static int map_slice(MR *r, const MOpView *o)
     if (n > 4096) return rfail(r, o, "too many outputs");
     FbVector pts = fb_table_vector(o->param, SLICE_POINTS, 4);
     int src = fb_table_i8(o->param, SLICE_SOURCE_TYPE, 0);
+    if (x->dims[a] < 0) return rfail(r, o, "a split of axis %d, whose size is unknown, is not read", a);
     int64_t dim = x->dims[a], *size = xmalloc(sizeof(int64_t) * (size_t)n), q = 0;
     int rc = 0;
     for (int i = 0; i < n && !rc; i++) {
@@ -580,20 +608,31 @@ static int map_strided_slice(MR *r, const MOpView *o)
         fb_table_i32(o->param, STRIDED_SHRINK_AXIS_MASK, 0) || fb_table_i32(o->param, STRIDED_FROM_TYPE, 0))
         return rfail(r, o, "ellipsis, new-axis, shrink masks or non-TF slices are not read");
     int64_t d[GRAPH_MAX_RANK], st[GRAPH_MAX_RANK], en[GRAPH_MAX_RANK], ax[GRAPH_MAX_RANK];
+    int ncut = 0; /* the axes the IR Slice lists (all but the unknown ones left whole) */
     rank_dims(x, d);
     for (int i = 0; i < nb; i++) {
         if (s[i] != 1) return rfail(r, o, "stride %lld is not read (step 1 is)", (long long)s[i]);
-        int64_t dim = x->dims[i], lo = bm >> i & 1 ? 0 : b[i], hi = em >> i & 1 ? dim : e[i];
+        int64_t dim = x->dims[i], lo = bm >> i & 1 ? 0 : b[i], hi = em >> i & 1 ? INT64_MAX : e[i];
+        if (dim < 0) { /* unknown size: bounds from its start only; the size cut stays unknown */
+            if (lo < 0 || hi < 0) return rfail(r, o, "a slice of an unknown size from its end is not read");
+            if (hi <= lo) return rfail(r, o, "an empty slice of axis %d", i);
+            d[i] = -1;
+            if (lo == 0 && hi == INT64_MAX) continue;
+            st[ncut] = lo, en[ncut] = hi, ax[ncut++] = i;
+            continue;
+        }
+        if (hi == INT64_MAX) hi = dim;
         if (lo < 0) lo += dim;
         if (hi < 0) hi += dim;
         lo = lo < 0 ? 0 : lo > dim ? dim : lo;
         hi = hi < 0 ? 0 : hi > dim ? dim : hi;
         if (hi <= lo) return rfail(r, o, "an empty slice of axis %d", i);
-        st[i] = lo, en[i] = hi, ax[i] = i, d[i] = hi - lo;
+        st[ncut] = lo, en[ncut] = hi, ax[ncut++] = i, d[i] = hi - lo;
     }
     int y = out_t(r, o, 0, R, d);
     if (y < 0) return -1;
-    int ins[4] = {in_t(r, o, 0), k_i64(r, o, "starts", st, nb), k_i64(r, o, "ends", en, nb), k_i64(r, o, "axes", ax, nb)};
+    int ins[4] = {in_t(r, o, 0), k_i64(r, o, "starts", st, ncut), k_i64(r, o, "ends", en, ncut),
+                  k_i64(r, o, "axes", ax, ncut)};
     node(r, o, NULL, OP_SLICE, ins, 4, &y, 1);
     return 0;
 }
@@ -630,6 +669,14 @@ static int map_pool(MR *r, const MOpView *o)
     int64_t k[2] = {ky, kx}, s[2] = {sy, sx};
     for (int i = 0; i < 2; i++) {
         int64_t in = x->dims[2 + i];
+        if (in < 0) { /* unknown in, unknown out; SAME pads are fixed only at stride 1 */
+            if (pad_type == 2 && s[i] > 1) return rfail(r, o, "SAME padding over an unknown size is not read");
+            if (pad_type < 0 || pad_type > 2) return rfail(r, o, "pad type %d is not one MNN has", pad_type);
+            if (pad_type == 2) pads[i] = (k[i] - 1) / 2, pads[2 + i] = k[i] - 1 - (k[i] - 1) / 2;
+            if (pad_type == 1) pads[i] = pads[2 + i] = 0;
+            od[2 + i] = -1;
+            continue;
+        }
         if (pad_type == 2) { /* SAME */
             int64_t out = (in + s[i] - 1) / s[i], total = (out - 1) * s[i] + k[i] - in;
             if (total < 0) total = 0;
@@ -666,10 +713,13 @@ static int map_interp(MR *r, const MOpView *o)
     if (o->in.n > 1) return rfail(r, o, "a target size from another tensor is not read");
     FbTable p = o->param;
     int ow = fb_table_i32(p, INTERP_OUTPUT_WIDTH, 0), oh = fb_table_i32(p, INTERP_OUTPUT_HEIGHT, 0);
+    float ws = 0.f, hs = 0.f;
+    bool by_scale = false; /* an unknown input size: the IR Resize takes the scales */
     if (ow == 0 || oh == 0) {
-        float ws = fb_table_f32(p, INTERP_WIDTH_SCALE, 0.f), hs = fb_table_f32(p, INTERP_HEIGHT_SCALE, 0.f);
+        ws = fb_table_f32(p, INTERP_WIDTH_SCALE, 0.f), hs = fb_table_f32(p, INTERP_HEIGHT_SCALE, 0.f);
         if (!(ws > 0 && hs > 0 && ws < 65536 && hs < 65536)) return rfail(r, o, "scales %g, %g out of range", ws, hs);
-        ow = (int)(x->dims[3] * ws), oh = (int)(x->dims[2] * hs);
+        by_scale = x->dims[2] < 0 || x->dims[3] < 0;
+        ow = x->dims[3] < 0 ? -1 : (int)(x->dims[3] * ws), oh = x->dims[2] < 0 ? -1 : (int)(x->dims[2] * hs);
     }
     int64_t od[4] = {x->dims[0], x->dims[1], oh, ow};
     int y = out_t(r, o, 0, 4, od);
@@ -681,8 +731,15 @@ static int map_interp(MR *r, const MOpView *o)
     if (ctm < 1 || ctm > 4) return rfail(r, o, "coordinate transformation %d is not read", ctm);
     if (type < 1 || type > 4) return rfail(r, o, "resize type %d is not read", type);
     int64_t sizes[4] = {x->dims[0], x->dims[1], oh, ow};
-    int ins[4] = {in_t(r, o, 0), -1, -1, k_i64(r, o, "sizes", sizes, 4)};
-    int ni = node(r, o, NULL, OP_RESIZE, ins, 4, &y, 1);
+    int ins[4] = {in_t(r, o, 0), -1, -1, -1};
+    if (by_scale) {
+        float sc[4] = {1.f, 1.f, hs, ws};
+        int64_t four = 4;
+        ins[2] = graph_add_const(r->g, uname(r, arena_printf(r->g->arena, "%s.scales", o->name)), DT_F32, 1, &four, sc);
+    } else {
+        ins[3] = k_i64(r, o, "sizes", sizes, 4);
+    }
+    int ni = node(r, o, NULL, OP_RESIZE, ins, by_scale ? 3 : 4, &y, 1);
     node_set_string(r->g, ni, "mode", type == 2 ? "linear" : type == 3 ? "cubic" : "nearest");
     node_set_string(r->g, ni, "coordinate_transformation_mode", ctm_names[ctm]);
     if (type == 1) node_set_string(r->g, ni, "nearest_mode", "floor");
@@ -707,12 +764,17 @@ static int map_reshape(MR *r, const MOpView *o)
         for (int i = 0; i < n; i++) want[i] = fb_vec_i32(dv, (uint32_t)i);
     }
     if (fb_table_i8(o->param, RESHAPE_DIM_TYPE, 0) == MNN_NHWC) return rfail(r, o, "NHWC reshapes are not read");
-    int64_t total = tensor_numel(x), known = 1;
+    /* an input of unknown size (-1 dims) keeps the file's 0 (copy) and -1 (infer) in the IR's
+     * shape, and the dims they give stay unknown */
+    int64_t total = tensor_numel(x), known = 1, ir[GRAPH_MAX_RANK];
     int infer = -1;
     for (int i = 0; i < n; i++) {
+        ir[i] = want[i];
         if (want[i] == 0) {
             if (i >= x->rank) return rfail(r, o, "0 in dim %d copies a dim the input does not have", i);
             want[i] = x->dims[i];
+            if (want[i] < 0) continue; /* an unknown dim copied */
+            if (total >= 0) ir[i] = want[i];
         }
         if (want[i] == -1) {
             if (infer >= 0) return rfail(r, o, "two dims to infer");
@@ -723,15 +785,18 @@ static int map_reshape(MR *r, const MOpView *o)
         if (known > MAX_NUMEL / want[i]) return rfail(r, o, "a target shape too large");
         known *= want[i];
     }
-    if (infer >= 0) {
-        if (total % known) return rfail(r, o, "%lld values do not divide by %lld", (long long)total, (long long)known);
-        want[infer] = total / known;
-        known = total;
+    if (total >= 0) { /* an unknown input size leaves the dim to infer unknown */
+        if (infer >= 0) {
+            if (total % known) return rfail(r, o, "%lld values do not divide by %lld", (long long)total, (long long)known);
+            want[infer] = total / known;
+            ir[infer] = want[infer];
+            known = total;
+        }
+        if (known != total) return rfail(r, o, "reshapes %lld values to %lld", (long long)total, (long long)known);
     }
-    if (known != total) return rfail(r, o, "reshapes %lld values to %lld", (long long)total, (long long)known);
     int y = out_t(r, o, 0, n, want);
     if (y < 0) return -1;
-    int ins[2] = {in_t(r, o, 0), k_i64(r, o, "shape", want, n)};
+    int ins[2] = {in_t(r, o, 0), k_i64(r, o, "shape", ir, n)};
     node(r, o, NULL, OP_RESHAPE, ins, 2, &y, 1);
     return 0;
 }
@@ -746,6 +811,7 @@ static int map_flatten(MR *r, const MOpView *o)
     if (end == 0) e = x->rank - 1;
     else if (norm_axis(r, o, end, x->rank, &e)) return -1;
     if (e < a) return rfail(r, o, "end axis before the axis");
+    if (tensor_numel(x) < 0) return rfail(r, o, "a Flatten of unknown size is not read");
     int64_t d[GRAPH_MAX_RANK], n = 0;
     for (int i = 0; i < x->rank; i++) {
         if (i > a && i <= e) d[n - 1] *= x->dims[i];
@@ -823,14 +889,14 @@ static int map_matmul(MR *r, const MOpView *o)
     if (fb_table_bool(o->param, MATMUL_TRANSPOSE_A, false)) a = transposed(r, o, a, "transA");
     if (fb_table_bool(o->param, MATMUL_TRANSPOSE_B, false)) b = transposed(r, o, b, "transB");
     const Tensor *A = &r->g->tensors[a], *B = &r->g->tensors[b];
-    if (A->dims[A->rank - 1] != B->dims[B->rank - 2]) return rfail(r, o, "inner dims differ");
+    int64_t ka = A->dims[A->rank - 1], kb = B->dims[B->rank - 2];
+    if (ka != kb && ka >= 0 && kb >= 0) return rfail(r, o, "inner dims differ");
     int rank = A->rank > B->rank ? A->rank : B->rank;
     int64_t d[GRAPH_MAX_RANK];
     for (int i = 0; i < rank - 2; i++) {
         int ia = i - (rank - A->rank), ib = i - (rank - B->rank);
         int64_t da = ia >= 0 ? A->dims[ia] : 1, db = ib >= 0 ? B->dims[ib] : 1;
-        if (da != db && da != 1 && db != 1) return rfail(r, o, "batch dims do not broadcast");
-        d[i] = da > db ? da : db;
+        if (!broadcast_dim(da, db, &d[i])) return rfail(r, o, "batch dims do not broadcast");
     }
     d[rank - 2] = A->dims[A->rank - 2], d[rank - 1] = B->dims[B->rank - 1];
     int y = out_t(r, o, 0, rank, d);
@@ -868,6 +934,26 @@ static int map_reduction(MR *r, const MOpView *o)
     int ni = node(r, o, NULL, kind, &xi, 1, &y, 1);
     node_set_ints(r->g, ni, "axes", axes, (int)dv.n);
     node_set_int(r->g, ni, "keepdims", keep);
+    return 0;
+}
+
+/* CumSum: running sums along the axis its second input holds (a constant), exclusive and
+ * reverse from its parameters; the IR's CumSum takes the axis as an int64 scalar. */
+static int map_cumsum(MR *r, const MOpView *o)
+{
+    if (need_io(r, o, 2, 1)) return -1;
+    const Tensor xv = *in_T(r, o, 0), *x = &xv;
+    int64_t axis;
+    int a = 0;
+    if (const_ints(r, in_t(r, o, 1), &axis, 1) != 1) return rfail(r, o, "only a constant axis is read");
+    if (norm_axis(r, o, axis, x->rank, &a)) return -1;
+    int64_t d[GRAPH_MAX_RANK], av = a;
+    int rank = rank_dims(x, d), xi = in_t(r, o, 0), y = out_t(r, o, 0, rank, d);
+    if (y < 0) return -1;
+    int ins[2] = {xi, graph_add_const(r->g, uname(r, arena_printf(r->g->arena, "%s.axis", o->name)), DT_I64, 0, NULL, &av)};
+    int ni = node(r, o, NULL, OP_CUMSUM, ins, 2, &y, 1);
+    node_set_int(r->g, ni, "exclusive", fb_table_bool(o->param, CUMSUM_EXCLUSIVE, false));
+    node_set_int(r->g, ni, "reverse", fb_table_bool(o->param, CUMSUM_REVERSE, false));
     return 0;
 }
 
@@ -920,6 +1006,7 @@ static const struct {
     {MNN_OP_SOFTMAX, MNN_P_AXIS, map_softmax},
     {MNN_OP_MATMUL, MNN_P_MATMUL, map_matmul},
     {MNN_OP_REDUCTION, MNN_P_REDUCTION, map_reduction},
+    {MNN_OP_CUMSUM, MNN_P_CUMSUM, map_cumsum},
     {MNN_OP_CONVERT_TENSOR, MNN_P_TENSOR_CONVERT, map_alias},
     {MNN_OP_IDENTITY, -1, map_alias},
     {MNN_OP_DROPOUT, -1, map_alias},
@@ -1017,8 +1104,10 @@ static Graph *read_impl(const uint8_t *buf, size_t len, const char *name, char *
         g->meta.source_format = FMT_MNN;
         g->meta.producer = "MNN";
         const Tensor *in = &g->tensors[g->inputs[0]];
-        if (!g->meta.imgsz[0] && in->rank == 4) g->meta.imgsz[0] = (int)in->dims[2], g->meta.imgsz[1] = (int)in->dims[3];
-        if (in->rank == 4 && in->dims[1] <= 64 && !graph_meta_prop(g, "channels")) g->meta.channels = (int)in->dims[1];
+        if (!g->meta.imgsz[0] && in->rank == 4 && in->dims[2] > 0 && in->dims[3] > 0)
+            g->meta.imgsz[0] = (int)in->dims[2], g->meta.imgsz[1] = (int)in->dims[3];
+        if (in->rank == 4 && in->dims[1] > 0 && in->dims[1] <= 64 && !graph_meta_prop(g, "channels"))
+            g->meta.channels = (int)in->dims[1];
         graph_count_module_params(g);
     }
     free(r.tt);

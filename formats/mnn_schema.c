@@ -107,6 +107,9 @@ static const FbTableDef transpose_def = DEF("Transpose", transpose_fields);
 static const FbFieldDef cast_fields[] = {S("srcT", 0, 4), S("dstT", 1, 4)};
 static const FbTableDef cast_def = DEF("CastParam", cast_fields);
 
+static const FbFieldDef cumsum_fields[] = {S("exclusive", CUMSUM_EXCLUSIVE, 1), S("reverse", CUMSUM_REVERSE, 1)};
+static const FbTableDef cumsum_def = DEF("CumSum", cumsum_fields);
+
 static const FbTableDef *const param_defs[MNN_P_COUNT] = {
     [MNN_P_AXIS] = &axis_def,           [MNN_P_BINARY] = &binary_def,     [MNN_P_BLOB] = &blob_def,
     [MNN_P_CAST] = &cast_def,           [MNN_P_CONV2D] = &conv_def,       [MNN_P_FLATTEN] = &flatten_def,
@@ -115,7 +118,7 @@ static const FbTableDef *const param_defs[MNN_P_COUNT] = {
     [MNN_P_RELU] = &relu_def,           [MNN_P_RELU6] = &relu6_def,       [MNN_P_RESHAPE] = &reshape_def,
     [MNN_P_SLICE] = &slice_def,         [MNN_P_STRIDED_SLICE] = &strided_def,
     [MNN_P_TENSOR_CONVERT] = &convert_def, [MNN_P_TRANSPOSE] = &transpose_def, [MNN_P_UNARY] = &unary_def,
-    [MNN_P_ELU] = &elu_def,
+    [MNN_P_ELU] = &elu_def,             [MNN_P_CUMSUM] = &cumsum_def,
 };
 
 static const FbFieldDef op_fields[] = {

@@ -60,6 +60,7 @@ static int expected_param(int type)
     case MNN_OP_MATMUL: return MNN_P_MATMUL;
     case MNN_OP_REDUCTION: return MNN_P_REDUCTION;
     case MNN_OP_CONVERT_TENSOR: return MNN_P_TENSOR_CONVERT;
+    case MNN_OP_CUMSUM: return MNN_P_CUMSUM;
     default: return -1;
     }
 }
@@ -287,6 +288,8 @@ int mnn_verify(const uint8_t *buf, size_t len, char *err, size_t errlen)
             if (t < 0 || (uint32_t)t >= nt) rc = vfail(&v, "input %u is tensor %d of %u", k, t, nt);
             else if (!made[t]) rc = vfail(&v, "reads tensor %d before any op makes it", t);
         }
+        /* CumSum reads its axis from its second input (MNN's geometry takes it as an int) */
+        if (!rc && v.type == MNN_OP_CUMSUM && in.n != 2) rc = vfail(&v, "has %u inputs (data and axis expected)", in.n);
         if (!rc && !out.n) rc = vfail(&v, "makes no tensor");
         for (uint32_t k = 0; k < out.n && !rc; k++) {
             int t = fb_vec_i32(out, k);

@@ -37,6 +37,7 @@ typedef struct {
     int *uses;  /* per IR tensor: node inputs reading it */
     StrMap cache; /* constants already made, by IR tensor */
     StrMap tnames; /* tensor names in use */
+    bool unknown_hw; /* an input has unknown dims (dynamic=True): -1 dims are written shape-agnostic */
     Arena *arena;
     char *err;
     size_t errlen;
@@ -210,7 +211,7 @@ static int out_t(MW *w, const Node *n, int k)
     if (!x) return fail(w, n, "an output is missing");
     char sh[96];
     for (int i = 0; i < x->rank; i++)
-        if (x->dims[i] <= 0 || x->dims[i] > INT32_MAX)
+        if ((x->dims[i] <= 0 && !(x->dims[i] == -1 && w->unknown_hw)) || x->dims[i] > INT32_MAX)
             return fail(w, n, "tensor '%s' %s is not static (MNN's export is at a fixed size)", x->name,
                         shape_str(x, sh, sizeof sh));
     w->tmt[t] = new_tensor(w, x->name, false);
@@ -325,6 +326,8 @@ static int geometry(MW *w, const Node *n, const Tensor *x, const Tensor *y, cons
     else if (ap && ap->type == ATTR_STRING && ap->s && strcmp(ap->s, "NOTSET")) {
         bool lower = !strcmp(ap->s, "SAME_LOWER");
         if (!lower && strcmp(ap->s, "SAME_UPPER")) return fail(w, n, "auto_pad '%s' is not known", ap->s);
+        if (x->dims[2] < 0 || x->dims[3] < 0 || y->dims[2] < 0 || y->dims[3] < 0)
+            return fail(w, n, "auto_pad %s over an unknown height or width has no fixed pads for MNN", ap->s);
         for (int i = 0; i < 2; i++) {
             int64_t total = (y->dims[2 + i] - 1) * g->stride[i] + (g->kernel[i] - 1) * g->dilation[i] + 1 - x->dims[2 + i];
             if (total < 0) total = 0;
@@ -406,6 +409,7 @@ static int emit_conv(MW *w, const Node *n)
         int64_t ext = geo.dilation[i] * (geo.kernel[i] - 1) + 1, out;
         if (deconv) out = (x->dims[2 + i] - 1) * geo.stride[i] + ext - geo.pads[i] - geo.pads[2 + i] + outpad[i];
         else out = (x->dims[2 + i] + geo.pads[i] + geo.pads[2 + i] - ext) / geo.stride[i] + 1;
+        if (x->dims[2 + i] < 0 && y->dims[2 + i] < 0) continue; /* unknown in, unknown out: MNN computes it */
         if (out != y->dims[2 + i])
             return fail(w, n, "its output size %lld is not what MNN computes (%lld)", (long long)y->dims[2 + i], (long long)out);
     }
@@ -589,6 +593,7 @@ static int emit_split(MW *w, const Node *n)
         sizes[k] = (int32_t)y->dims[axis];
         total += y->dims[axis];
     }
+    if (x->dims[axis] < 0) return fail(w, n, "a split of axis %d, whose size is unknown, has no MNN form here", axis);
     if (total != x->dims[axis]) return fail(w, n, "its parts do not add up to the input");
     /* one output of the whole axis has no Torch-style Slice form (its one point is a size) */
     if (n->n_outputs < 2) return fail(w, n, "a split into one part is not written for MNN");
@@ -602,7 +607,8 @@ static int emit_split(MW *w, const Node *n)
 }
 
 /* ONNX Slice with constant bounds and step 1 -> StridedSlice(x, begin, end, strides) over
- * every axis (int32 constants, no masks). */
+ * every axis (int32 constants).  An axis of unknown size (dynamic=True) that is not cut, or
+ * is cut to its end, takes the begin and end mask bits instead of its size. */
 static int emit_slice(MW *w, const Node *n)
 {
     const Tensor *x = T(w, n->inputs[0]);
@@ -622,12 +628,25 @@ static int emit_slice(MW *w, const Node *n)
     for (int k = 0; k < 4; k++) free(v[k]);
     if (!ok) return fail(w, n, "its bounds are not constants");
     double begin[GRAPH_MAX_RANK], end[GRAPH_MAX_RANK], stride[GRAPH_MAX_RANK];
-    for (int a = 0; a < R; a++) begin[a] = 0, end[a] = (double)x->dims[a], stride[a] = 1;
+    int32_t begin_mask = 0, end_mask = 0;
+    for (int a = 0; a < R; a++) {
+        begin[a] = 0, end[a] = (double)x->dims[a], stride[a] = 1;
+        if (x->dims[a] < 0) begin_mask |= 1 << a, end_mask |= 1 << a, end[a] = 0;
+    }
     for (int i = 0; i < ns; i++) {
         int a = 0;
         if (norm_axis(w, n, ax[i], R, &a)) return -1;
         if (sp[i] != 1) return fail(w, n, "slices with step %lld are not written for MNN", (long long)sp[i]);
         int64_t d = x->dims[a], b = st[i], e = en[i];
+        if (d < 0) { /* unknown size: only bounds that do not count from the end */
+            if (b < 0 || e < 0 || b >= INT32_MAX)
+                return fail(w, n, "a slice of axis %d, whose size is unknown, from its end has no MNN form", a);
+            if (e <= b) return fail(w, n, "an empty slice has no MNN form");
+            begin[a] = (double)b;
+            begin_mask &= ~(1 << a);
+            if (e < INT32_MAX) end[a] = (double)e, end_mask &= ~(1 << a);
+            continue;
+        }
         if (b < 0) b += d;
         if (e < 0) e += d;
         b = b < 0 ? 0 : b > d ? d : b;
@@ -644,6 +663,8 @@ static int emit_slice(MW *w, const Node *n)
     fb_table_start(&w->fb);
     fb_add_i32(&w->fb, STRIDED_INDEX, MNN_DT_INT32, 0);
     fb_add_i32(&w->fb, STRIDED_T, MNN_DT_FLOAT, 0);
+    fb_add_i32(&w->fb, STRIDED_BEGIN_MASK, begin_mask, 0);
+    fb_add_i32(&w->fb, STRIDED_END_MASK, end_mask, 0);
     FbRef p = fb_table_end(&w->fb);
     int out = out_t(w, n, 0);
     if (out < 0) return -1;
@@ -651,13 +672,51 @@ static int emit_slice(MW *w, const Node *n)
     return 0;
 }
 
-/* Reshape, Flatten, Squeeze, Unsqueeze: Reshape to the output's static dims. */
+/* The dims of a Reshape whose output has unknown dims (dynamic=True), shape-agnostic as MNN
+ * reads them (0 copies the input's dim, -1 is inferred): the IR Reshape's own shape when it
+ * fits the output, else the output's dims with its one unknown dim as -1.  0 or -1 + message
+ * (two unknown dims that no 0 copies need a shape computed at run time, which MNN's export
+ * here does not write). */
+static int agnostic_shape(MW *w, const Node *n, const Tensor *x, const Tensor *y, int32_t *dims)
+{
+    int64_t cnt = 0;
+    double *v = n->op == OP_RESHAPE && n->n_inputs > 1 && !node_attr_int(n, "allowzero", 0)
+                    ? const_values(w, n->inputs[1], &cnt)
+                    : NULL;
+    bool fits = v && cnt == y->rank;
+    int infer = 0;
+    for (int i = 0; fits && i < y->rank; i++) {
+        if (v[i] == 0) fits = i < x->rank && x->dims[i] == y->dims[i];
+        else if (v[i] == -1) fits = ++infer == 1;
+        else fits = v[i] == (double)y->dims[i];
+        dims[i] = (int32_t)v[i];
+    }
+    free(v);
+    if (fits) return 0;
+    int unknown = 0;
+    for (int i = 0; i < y->rank; i++) {
+        dims[i] = y->dims[i] < 0 ? -1 : (int32_t)y->dims[i];
+        unknown += y->dims[i] < 0;
+    }
+    if (unknown > 1)
+        return fail(w, n, "its output has %d dims that depend on the input's height and width; MNN's Reshape "
+                          "infers one", unknown);
+    return 0;
+}
+
+/* Reshape, Flatten, Squeeze, Unsqueeze: Reshape to the output's static dims (shape-agnostic
+ * dims when some are unknown). */
 static int emit_reshape(MW *w, const Node *n)
 {
-    const Tensor *y = T(w, n->outputs[0]);
-    if (!y || y->rank < 1) return fail(w, n, "its output has no shape");
+    const Tensor *y = T(w, n->outputs[0]), *x = T(w, n->inputs[0]);
+    if (!y || !x || y->rank < 1) return fail(w, n, "its output has no shape");
     int32_t dims[GRAPH_MAX_RANK];
-    for (int i = 0; i < y->rank; i++) dims[i] = (int32_t)y->dims[i];
+    bool unknown = false;
+    for (int i = 0; i < y->rank; i++) {
+        dims[i] = (int32_t)y->dims[i];
+        unknown |= y->dims[i] < 0;
+    }
+    if (unknown && w->unknown_hw && agnostic_shape(w, n, x, y, dims)) return -1;
     FbRef dv = fb_create_vector(&w->fb, dims, (size_t)y->rank, 4, 4);
     fb_table_start(&w->fb);
     fb_add_ref(&w->fb, RESHAPE_DIMS, dv);
@@ -717,6 +776,7 @@ static int emit_pool(MW *w, const Node *n)
         if (geo.dilation[0] != 1 || geo.dilation[1] != 1) return fail(w, n, "dilated pooling has no MNN form");
         ceil_mode = node_attr_int(n, "ceil_mode", 0) != 0;
         for (int i = 0; i < 2; i++) {
+            if (x->dims[2 + i] < 0 && y->dims[2 + i] < 0) continue; /* unknown: MNN computes it */
             int64_t span = x->dims[2 + i] + geo.pads[i] + geo.pads[2 + i] - geo.kernel[i];
             int64_t out = ceil_mode ? (span + geo.stride[i] - 1) / geo.stride[i] + 1 : span / geo.stride[i] + 1;
             if (span < 0 || out != y->dims[2 + i])
@@ -754,6 +814,31 @@ static bool attr_is(const Node *n, const char *name, const char *dflt, const cha
     return !strcmp(v, want);
 }
 
+/* The height and width scales of a resize whose input size is unknown: its scales constant
+ * (Resize's third input, Upsample's second or its attribute), 1 on the batch and channels.
+ * A resize to fixed sizes has none: 0 or -1 + message. */
+static int resize_scales(MW *w, const Node *n, float *hs, float *ws)
+{
+    int k = n->op == OP_UPSAMPLE ? 1 : 2;
+    int64_t cnt = 0;
+    double *v = k < n->n_inputs && n->inputs[k] >= 0 ? const_values(w, n->inputs[k], &cnt) : NULL;
+    double a[4];
+    const Attr *sa = node_attr(n, "scales"); /* Upsample-7 */
+    if (!v && n->op == OP_UPSAMPLE && sa && sa->type == ATTR_FLOATS && sa->count == 4) {
+        memcpy(a, sa->floats, sizeof a);
+        cnt = 4;
+    } else if (v && cnt == 4) {
+        memcpy(a, v, sizeof a);
+    }
+    free(v);
+    if (cnt != 4)
+        return fail(w, n, "a resize to fixed sizes over an unknown height or width has no MNN form (it needs "
+                          "scales)");
+    if (a[0] != 1 || a[1] != 1) return fail(w, n, "resizes the batch or channel axis");
+    *hs = (float)a[2], *ws = (float)a[3];
+    return 0;
+}
+
 static int emit_resize(MW *w, const Node *n)
 {
     const Tensor *x = T(w, n->inputs[0]), *y = T(w, n->outputs[0]);
@@ -782,13 +867,22 @@ static int emit_resize(MW *w, const Node *n)
         return fail(w, n, "this resize mode has no MNN form");
     }
     /* the verifier's bounds: sizes up to 2^30, scales below 65536 */
-    float ws = (float)y->dims[3] / (float)x->dims[3], hs = (float)y->dims[2] / (float)x->dims[2];
-    if (x->dims[2] <= 0 || x->dims[3] <= 0 || y->dims[2] <= 0 || y->dims[3] <= 0 || y->dims[2] > (1 << 30) || y->dims[3] > (1 << 30) ||
-        !(ws < 65536.f && hs < 65536.f))
+    bool by_scale = x->dims[2] < 0 || x->dims[3] < 0;
+    float ws = 0.f, hs = 0.f;
+    if (by_scale) { /* unknown height or width: no output size, MNN multiplies by the scales */
+        if (resize_scales(w, n, &hs, &ws)) return -1;
+    } else {
+        ws = (float)y->dims[3] / (float)x->dims[3], hs = (float)y->dims[2] / (float)x->dims[2];
+    }
+    if ((!by_scale && (x->dims[2] <= 0 || x->dims[3] <= 0 || y->dims[2] <= 0 || y->dims[3] <= 0 ||
+                       y->dims[2] > (1 << 30) || y->dims[3] > (1 << 30))) ||
+        !(ws > 0.f && hs > 0.f && ws < 65536.f && hs < 65536.f))
         return fail(w, n, "an output size or scale MNN cannot hold");
     fb_table_start(&w->fb);
-    fb_add_i32(&w->fb, INTERP_OUTPUT_WIDTH, (int32_t)y->dims[3], 0);
-    fb_add_i32(&w->fb, INTERP_OUTPUT_HEIGHT, (int32_t)y->dims[2], 0);
+    if (!by_scale) {
+        fb_add_i32(&w->fb, INTERP_OUTPUT_WIDTH, (int32_t)y->dims[3], 0);
+        fb_add_i32(&w->fb, INTERP_OUTPUT_HEIGHT, (int32_t)y->dims[2], 0);
+    }
     fb_add_f32(&w->fb, INTERP_WIDTH_SCALE, ws, 0.f);
     fb_add_f32(&w->fb, INTERP_HEIGHT_SCALE, hs, 0.f);
     fb_add_i32(&w->fb, INTERP_RESIZE_TYPE, type, 0);
@@ -897,6 +991,25 @@ static int emit_reduce(MW *w, const Node *n)
     return simple_op(w, n, MNN_OP_REDUCTION, MNN_P_REDUCTION, p, 1, 1);
 }
 
+/* CumSum (ONNX) -> MNN's CumSum: data and the axis as an int32 constant input, exclusive and
+ * reverse as its parameters. */
+static int emit_cumsum(MW *w, const Node *n)
+{
+    const Tensor *x = T(w, n->inputs[0]);
+    int64_t cnt = 0;
+    double *v = n->n_inputs > 1 && n->inputs[1] >= 0 ? const_values(w, n->inputs[1], &cnt) : NULL;
+    int64_t axis = v && cnt == 1 ? (int64_t)v[0] : INT64_MIN;
+    free(v);
+    if (!x || n->n_inputs != 2 || axis == INT64_MIN) return fail(w, n, "its axis is not a constant scalar");
+    int a = 0;
+    if (norm_axis(w, n, axis, x->rank, &a)) return -1;
+    fb_table_start(&w->fb);
+    fb_add_bool(&w->fb, CUMSUM_EXCLUSIVE, node_attr_int(n, "exclusive", 0) != 0, false);
+    fb_add_bool(&w->fb, CUMSUM_REVERSE, node_attr_int(n, "reverse", 0) != 0, false);
+    FbRef p = fb_table_end(&w->fb);
+    return simple_op(w, n, MNN_OP_CUMSUM, MNN_P_CUMSUM, p, 2, 1);
+}
+
 static int emit_constant(MW *w, const Node *n) { return 0; /* made where it is used */ }
 
 /* ---- the op table ------------------------------------------------------------------------ */
@@ -941,7 +1054,7 @@ static const struct {
     [OP_RANGE] = NO,                 [OP_CONSTANT_OF_SHAPE] = NO,   [OP_PAD] = NO,
     [OP_QUANTIZE_LINEAR] = NO,       [OP_DEQUANTIZE_LINEAR] = NO,   [OP_FAKE_QUANTIZE] = NO,
     [OP_GRID_SAMPLE] = NO,           [OP_SCATTER_UPDATE] = NO,
-    [OP_CUMSUM] = NO,
+    [OP_CUMSUM] = YES(cumsum),
     [OP_OTHER] = NO,
 };
 #undef YES
@@ -1097,8 +1210,11 @@ static int build(MW *w)
         if (!x || (x->dtype != DT_F32 && x->dtype != DT_F16)) return fail(w, NULL, "input %d is not a float tensor", i);
         int32_t d[GRAPH_MAX_RANK];
         for (int k = 0; k < x->rank; k++) {
-            if (x->dims[k] <= 0 || x->dims[k] > INT32_MAX) return fail(w, NULL, "input '%s' is not static", x->name);
+            /* -1: unknown (dynamic=True), as MNN's converter writes an ONNX input's symbolic dim */
+            if ((x->dims[k] <= 0 && x->dims[k] != -1) || x->dims[k] > INT32_MAX)
+                return fail(w, NULL, "input '%s' is not static", x->name);
             d[k] = (int32_t)x->dims[k];
+            w->unknown_hw |= x->dims[k] == -1;
         }
         FbRef dv = fb_create_vector(&w->fb, d, (size_t)x->rank, 4, 4);
         fb_table_start(&w->fb);

@@ -282,13 +282,14 @@ void export_set_metadata(Graph *g, const ExportCtx *ctx)
     free(names);
     /* args: the format's keys, in the peer's config order, with the values used (opset
      * stays None when the user gave none, as the peer records it); yoloport's own keys of the
-     * format (int8 and fraction for ONNX) only when the export uses them */
+     * format (int8 and fraction for ONNX, dynamic for MNN) only when the export uses them */
     size_t used = (size_t)snprintf(buf, sizeof buf, "{");
     const char *sep = "";
     for (size_t i = 0; i < ARRAY_LEN(peer_cfg_order) && used < sizeof buf; i++) {
         ExportArgKey k = peer_cfg_order[i];
         bool ours = !(ctx->fmt->args & EXPORT_ARG_BIT(k)) && (ctx->fmt->ours & EXPORT_ARG_BIT(k));
-        if (!(ctx->fmt->args & EXPORT_ARG_BIT(k)) && !(ours && a->int8)) continue;
+        bool used_ours = ours && (k == EXPORT_KEY_DYNAMIC ? a->dynamic : a->int8);
+        if (!(ctx->fmt->args & EXPORT_ARG_BIT(k)) && !used_ours) continue;
         char v[128];
         py_value(k == EXPORT_KEY_OPSET ? ctx->given : a, k, v, sizeof v);
         used += (size_t)snprintf(buf + used, sizeof buf - used, "%s'%s': %s", sep, export_arg_info[k].name, v);

@@ -7,7 +7,10 @@
  * with what was written) and the read-back model run in our executor against the source;
  * only then is the file renamed into place.
  *
- * Arguments: batch; half (MNNConvert's --fp16: float16 convolution weights and constants);
+ * Arguments: batch; dynamic (ours: the input's height and width -1, as MNNConvert writes an
+ * ONNX input's symbolic dims, with the batch fixed and the anchors computed by CumSum over the
+ * feature maps -- FormatInfo.dynamic_hw_only; MNN resizes its tensors to each input);
+ * half (MNNConvert's --fp16: float16 convolution weights and constants);
  * int8 (MNNConvert's --weightQuantBits 8: convolution weights stored as int8 per output
  * channel, symmetric, with their scales; activations stay float, so no calibration data is
  * used — the numeric check then allows the error 8-bit weights bring). */
@@ -93,7 +96,7 @@ int export_mnn_stage(struct ExportCtx *ctx, char *err, size_t errlen)
 
     job_progress(job, "MNN: transform", 0.05);
     if (!(g = export_stage_graph(&st, err, errlen))) goto out;
-    pass_fold_static(g); /* shape arithmetic of graphs read from files: MNN's export is static */
+    pass_fold_static(g); /* shape arithmetic of graphs read from files (a dynamic graph has none to fold) */
     export_set_metadata(g, ctx);
     int n_meta = 0;
     KeyValue *meta = export_stage_meta_json(g, arena, &n_meta, msg, sizeof msg);

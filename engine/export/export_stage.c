@@ -431,14 +431,15 @@ static void peer_io_names(Graph *g)
 }
 
 /* The peer's dynamic axis names (engine/registry/model.h gives batch/height/width on the input;
- * the outputs get anchors / mask_height / mask_width, and nms keeps only batch). */
-static void peer_dynamic_axes(Graph *g, bool nms)
+ * the outputs get anchors / mask_height / mask_width, and nms keeps only batch).  hw_only (the
+ * format's FormatInfo.dynamic_hw_only): the batch stays fixed, as the graph was built. */
+static void peer_dynamic_axes(Graph *g, bool nms, bool hw_only)
 {
     if (g->n_inputs >= 1) {
         Tensor *t = &g->tensors[g->inputs[0]];
         if (t->rank == 4) {
             static const char *const names[4] = {"batch", NULL, "height", "width"};
-            for (int i = 0; i < 4; i++)
+            for (int i = hw_only ? 1 : 0; i < 4; i++)
                 if (names[i]) {
                     t->dim_names[i] = names[i];
                     t->dims[i] = -1;
@@ -448,7 +449,7 @@ static void peer_dynamic_axes(Graph *g, bool nms)
     for (int i = 0; i < g->n_outputs; i++) {
         Tensor *t = &g->tensors[g->outputs[i]];
         for (int k = 0; k < t->rank; k++) t->dim_names[k] = NULL;
-        if (t->rank >= 1) {
+        if (t->rank >= 1 && !hw_only) {
             t->dim_names[0] = "batch";
             t->dims[0] = -1;
         }
@@ -469,7 +470,8 @@ Graph *export_stage_graph(ExportStage *st, char *err, size_t errlen)
     const ExportArgs *a = ctx->args;
     Graph *g = export_graph_clone(ctx->source);
     peer_io_names(g);
-    if (a->dynamic) peer_dynamic_axes(g, false);
+    bool hw_only = ctx->fmt->dynamic_hw_only;
+    if (a->dynamic) peer_dynamic_axes(g, false, hw_only);
     if (a->nms) {
         NmsOptions no = export_stage_nms_options(a, ctx->source);
         char msg[1024];
@@ -478,7 +480,7 @@ Graph *export_stage_graph(ExportStage *st, char *err, size_t errlen)
             err_set(err, errlen, "%s", msg);
             return NULL;
         }
-        if (a->dynamic) peer_dynamic_axes(g, true);
+        if (a->dynamic) peer_dynamic_axes(g, true, hw_only);
     }
     return g;
 }

@@ -113,7 +113,8 @@ static const FormatInfo rows[FMT_ID_COUNT] = {
                     .tool_note = "the Ultralytics command line (with X2Paddle and PaddlePaddle): yoloport drives "
                                  "`yolo export`"},
     [FMT_MNN] = {.name = "MNN", .argument = "mnn", .suffix = ".mnn", .cpu = true, .gpu = true,
-                 .peer_args = "batch, half, int8", .dynamic_hw_only = true, .matrix_id = "MNN",
+                 .peer_args = "batch, half, int8", .our_args = "dynamic", .dynamic_hw_only = true,
+                 .matrix_id = "MNN",
                  .recognise = reader_mnn_recognise, .read = reader_mnn_read, .source_text = "an MNN model (.mnn)",
                  .write = export_mnn_stage, .write_ops = mnn_write_op_support,
                  .drive_tool = export_converter_tool,

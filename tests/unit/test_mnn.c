@@ -3,7 +3,8 @@
  * float32 / the converter's float16 / its 8-bit encoding decoded back), round trips of every
  * family and the shared checkpoints through the executor (1e-4 of the output range in
  * float32, 1e-2 with half, exact against the quantised source with int8), refusal by op
- * name, one clear message per kind of bad file, and the export stage. */
+ * name, one clear message per kind of bad file, the export stage, and dynamic=True (height and
+ * width unknown, anchors by CumSum). */
 #include <json.h>
 #include <limits.h>
 #include <math.h>
@@ -562,6 +563,137 @@ static void test_export_stage(void)
     export_run_free(run);
 }
 
+/* dynamic=True (LoadOptions.dynamic_hw_only, what format=mnn dynamic=True builds): the Input's
+ * height and width written as -1, the anchors as six CumSum ops over the feature maps (no
+ * constant or Reshape of 8400 anchors), the two Interps by scale; read back with the dims
+ * unknown and CumSum as the IR's, the file gives the peer's output at 640x640 and the source
+ * graph's at 480x640 (6300 anchors). */
+static void test_dynamic_hw(void)
+{
+    if (!shared) {
+        SKIP("../shared not present");
+        return;
+    }
+    char path[PATH_MAX + 64], err[512];
+    snprintf(path, sizeof path, "%s/models/yolov8n.pt", shared);
+    LoadOptions lo = {.fuse = true, .dynamic = true, .dynamic_hw_only = true};
+    Graph *g = model_load(path, &lo, err, sizeof err);
+    EXPECT_MSG(g != NULL, "%s", err);
+    if (!g) return;
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    EXPECT_MSG(mnn_serialize(g, NULL, &buf, &len, err, sizeof err) == 0, "%s", err);
+    Graph *rb = buf ? mnn_read_memory(buf, len, "dynamic.mnn", err, sizeof err) : NULL;
+    EXPECT_MSG(rb != NULL, "%s", err);
+    int cumsums = 0, by_scale = 0, anchors_8400 = 0;
+    FbVector ops = buf ? fb_table_vector(fb_root(buf, len), NET_OPLISTS, 4) : (FbVector){0};
+    for (uint32_t i = 0; i < ops.n; i++) {
+        FbTable op = fb_vec_table(ops, i), p = fb_table_table(op, OP_MAIN);
+        int type = fb_table_i32(op, OP_TYPE, 0);
+        if (type == MNN_OP_INPUT) {
+            FbVector d = fb_table_vector(p, INPUT_DIMS, 4);
+            EXPECT(d.n == 4 && fb_vec_i32(d, 0) == 1 && fb_vec_i32(d, 1) == 3 && fb_vec_i32(d, 2) == -1 &&
+                   fb_vec_i32(d, 3) == -1);
+        }
+        if (type == MNN_OP_CUMSUM) {
+            cumsums++;
+            EXPECT_EQ_INT((int)fb_table_vector(op, OP_INPUT_INDEXES, 4).n, 2);
+            EXPECT_EQ_INT(fb_table_u8(op, OP_MAIN_TYPE, 0), MNN_P_CUMSUM);
+        }
+        if (type == MNN_OP_INTERP)
+            by_scale += fb_table_i32(p, INTERP_OUTPUT_WIDTH, 0) == 0 && fb_table_f32(p, INTERP_WIDTH_SCALE, 0.f) == 2.f;
+        /* a size of 8400 anywhere in a constant's or a Reshape's dims is the 640 export's anchors */
+        FbVector d = type == MNN_OP_CONST     ? fb_table_vector(p, BLOB_DIMS, 4)
+                     : type == MNN_OP_RESHAPE ? fb_table_vector(p, RESHAPE_DIMS, 4)
+                                              : (FbVector){0};
+        for (uint32_t k = 0; k < d.n; k++) anchors_8400 += fb_vec_i32(d, k) == 8400;
+    }
+    EXPECT_EQ_INT(cumsums, 6);
+    EXPECT_EQ_INT(by_scale, 2);
+    EXPECT_EQ_INT(anchors_8400, 0);
+    if (rb) {
+        const Tensor *in = &rb->tensors[rb->inputs[0]], *out = &rb->tensors[rb->outputs[0]];
+        EXPECT(in->rank == 4 && in->dims[0] == 1 && in->dims[1] == 3 && in->dims[2] == -1 && in->dims[3] == -1);
+        EXPECT(out->rank == 3 && out->dims[0] == 1 && out->dims[1] == 84 && out->dims[2] == -1);
+        int n_cumsum = 0;
+        for (int i = 0; i < rb->n_nodes; i++) n_cumsum += rb->nodes[i].op == OP_CUMSUM;
+        EXPECT_EQ_INT(n_cumsum, 6);
+    }
+    /* 640x640: the peer's PyTorch output */
+    NpyArray pin = {0}, want = {0};
+    snprintf(path, sizeof path, "%s/reference/peer/yolov8n.input.npy", shared);
+    EXPECT_MSG(npy_read(path, 1 << 26, &pin, err, sizeof err) == 0, "%s", err);
+    snprintf(path, sizeof path, "%s/reference/peer/yolov8n.output.npy", shared);
+    EXPECT_MSG(npy_read(path, 1 << 26, &want, err, sizeof err) == 0, "%s", err);
+    float *x = npy_to_f32(&pin, err, sizeof err), *y = npy_to_f32(&want, err, sizeof err);
+    int64_t n = 0;
+    float *got = rb && x ? run_graph(rb, x, pin.dims, 0, &n) : NULL;
+    EXPECT(got && y && n == 84 * 8400 && want.numel == 84 * 8400);
+    if (got && y && n == want.numel) {
+        double box = 0, score = 0;
+        for (int64_t c = 0; c < 84; c++)
+            for (int64_t a = 0; a < 8400; a++) {
+                double d = fabs((double)got[c * 8400 + a] - (double)y[c * 8400 + a]);
+                if (c < 4) box = fmax(box, d);
+                else score = fmax(score, d);
+            }
+        EXPECT_MSG(box <= 0.05, "boxes max |diff| %g px", box);
+        EXPECT_MSG(score <= 1e-3, "scores max |diff| %g", score);
+        printf("# mnn dynamic yolov8n at 640x640 vs the peer's PyTorch output: boxes %.3g px, scores %.3g\n", box,
+               score);
+    }
+    free(got);
+    /* 480x640: the source graph's output, 6300 anchors */
+    int64_t d480[4] = {1, 3, 480, 640}, n1 = 0, n2 = 0;
+    float *x480 = test_input(3 * 480 * 640);
+    float *a = rb ? run_graph(rb, x480, d480, 0, &n1) : NULL, *b = run_graph(g, x480, d480, 0, &n2);
+    EXPECT(a && b && n1 == 84 * 6300 && n2 == n1);
+    if (a && b && n1 == n2) {
+        double worst = 0, range = 0;
+        for (int64_t i = 0; i < n1; i++) {
+            worst = fmax(worst, fabs((double)a[i] - b[i]));
+            range = fmax(range, fabs((double)b[i]));
+        }
+        EXPECT_MSG(worst <= 1e-5 * fmax(range, 1), "480x640: max |d| %g of a range %g", worst, range);
+        printf("# mnn dynamic yolov8n at 480x640: 6300 anchors, max |d| %.3g against the source graph\n", worst);
+    }
+    free(a);
+    free(b);
+    free(x480);
+    free(x);
+    free(y);
+    npy_free(&pin);
+    npy_free(&want);
+    graph_free(rb);
+    free(buf);
+    graph_free(g);
+}
+
+/* What a graph of unknown height and width cannot say in MNN is refused by node, not written
+ * wrong: a resize to fixed sizes (MNN's Interp would need them per input size). */
+static void test_dynamic_refusal(void)
+{
+    Graph *g = graph_new();
+    int64_t xd[4] = {1, 4, -1, -1}, yd[4] = {1, 4, 8, 8}, four = 4, sizes[4] = {1, 4, 8, 8};
+    int x = graph_add_tensor(g, "images", DT_F32, 4, xd), y = graph_add_tensor(g, "out", DT_F32, 4, yd);
+    int sz = graph_add_const(g, "sizes", DT_I64, 1, &four, sizes);
+    graph_add_input(g, x);
+    int ins[4] = {x, -1, -1, sz};
+    int n = graph_add_node(g, OP_RESIZE, NULL, "/fixed/resize", -1, ins, 4, &y, 1);
+    node_set_string(g, n, "mode", "nearest");
+    node_set_string(g, n, "coordinate_transformation_mode", "asymmetric");
+    node_set_string(g, n, "nearest_mode", "floor");
+    graph_add_output(g, y);
+    char err[512];
+    uint8_t *buf = NULL;
+    size_t len;
+    EXPECT_EQ_INT(mnn_serialize(g, NULL, &buf, &len, err, sizeof err), -1);
+    EXPECT_CONTAINS(err, "node '/fixed/resize' (Resize): a resize to fixed sizes over an unknown height or width "
+                         "has no MNN form");
+    EXPECT(buf == NULL);
+    graph_free(g);
+}
+
 static void test_yolov8n_vs_peer(void)
 {
     if (!shared) {
@@ -632,6 +764,8 @@ int main(void)
     RUN(test_bad_input);
     RUN(test_export_stage);
     RUN(test_yolov8n_vs_peer);
+    RUN(test_dynamic_hw);
+    RUN(test_dynamic_refusal);
     jobs_free(runner);
     if (chdir("/") == 0) fileio_remove_tree(tmpdir);
     return check_done();
