@@ -1354,6 +1354,17 @@ static void w_free(MW *w)
     arena_free(w->arena);
 }
 
+/* Is n shape arithmetic in a graph whose input size is unknown (what dynamic=True builds for a
+ * model whose layers read their input's size)? */
+static bool reads_shape(const Graph *g, const Node *n)
+{
+    bool unknown = false;
+    for (int i = 0; i < g->n_inputs; i++)
+        for (int k = 0; k < g->tensors[g->inputs[i]].rank; k++) unknown |= g->tensors[g->inputs[i]].dims[k] < 0;
+    return unknown && (n->op == OP_SHAPE || n->op == OP_SIZE || n->op == OP_GATHER || n->op == OP_RANGE ||
+                       n->op == OP_EXPAND || n->op == OP_CONSTANT_OF_SHAPE);
+}
+
 int mnn_serialize(const Graph *g, const MnnOptions *opt, uint8_t **buf, size_t *len, char *err, size_t errlen)
 {
     *buf = NULL;
@@ -1364,7 +1375,10 @@ int mnn_serialize(const Graph *g, const MnnOptions *opt, uint8_t **buf, size_t *
     fb_builder_init(&w.fb);
     int bad = graph_first_unwritable(g, node_support);
     if (bad >= 0) {
-        fail(&w, &g->nodes[bad], "MNN has no op for '%s' in this writer", node_op_name(&g->nodes[bad]));
+        fail(&w, &g->nodes[bad], "MNN has no op for '%s' in this writer%s", node_op_name(&g->nodes[bad]),
+             reads_shape(g, &g->nodes[bad]) ? " (with dynamic=True this model reads its input's size here, which "
+                                              "MNN's export does not write: export it with dynamic=False)"
+                                            : "");
         w_free(&w);
         return -1;
     }

@@ -670,7 +670,8 @@ static void test_dynamic_hw(void)
 }
 
 /* What a graph of unknown height and width cannot say in MNN is refused by node, not written
- * wrong: a resize to fixed sizes (MNN's Interp would need them per input size). */
+ * wrong: a resize to fixed sizes (MNN's Interp would need them per input size), shape
+ * arithmetic. */
 static void test_dynamic_refusal(void)
 {
     Graph *g = graph_new();
@@ -692,6 +693,19 @@ static void test_dynamic_refusal(void)
                          "has no MNN form");
     EXPECT(buf == NULL);
     graph_free(g);
+    /* a layer that reads its input's size (YOLO11's attention, built dynamic): the message says
+     * what to do */
+    Graph *s = graph_new();
+    int64_t four_d = 4;
+    int sx = graph_add_tensor(s, "images", DT_F32, 4, xd), sh = graph_add_tensor(s, "shape", DT_I64, 1, &four_d);
+    graph_add_input(s, sx);
+    graph_add_node(s, OP_SHAPE, NULL, "/model.10/attn/Shape", -1, &sx, 1, &sh, 1);
+    graph_add_output(s, sh);
+    EXPECT_EQ_INT(mnn_serialize(s, NULL, &buf, &len, err, sizeof err), -1);
+    EXPECT_CONTAINS(err, "node '/model.10/attn/Shape' (Shape): MNN has no op for 'Shape' in this writer (with "
+                         "dynamic=True this model reads its input's size here, which MNN's export does not write: "
+                         "export it with dynamic=False)");
+    graph_free(s);
 }
 
 static void test_yolov8n_vs_peer(void)
