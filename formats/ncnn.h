@@ -22,10 +22,18 @@
  *   Flatten, Squeeze, Unsqueeze -> Reshape (or Flatten); Transpose -> Permute; Softmax ->
  *   Softmax; MatMul -> MatMul (a constant 2-D right operand as a MemoryData), or
  *   InnerProduct for [1, K] x constant; Gemm -> InnerProduct; Reduce{Mean,Max,Min,Sum} ->
- *   Reduction; unary ops -> their layer or UnaryOp; Identity, Dropout and float32 Cast are
- *   aliases; constants used as data -> MemoryData.  A blob used more than once goes
+ *   Reduction; CumSum -> CumulativeSum (forward, inclusive); unary ops -> their layer or
+ *   UnaryOp; Identity, Dropout and float32 Cast are aliases; constants used as data ->
+ *   MemoryData.  A blob used more than once goes
  *   through a Split layer, as ncnn requires.  Anything else is refused by name before a
  *   byte is written.
+ *
+ * Any input size (a graph whose input is [1, C, -1, -1], the dynamic=True export): the Input
+ * layer gives the channels only (w = h = 0, which ncnn takes as any size), dims that follow
+ * the input's height and width are written as ncnn computes them from the blobs (a Reshape
+ * infers its one -1, an Interp scales, a Crop or pooling never fixes them); whatever would
+ * need such a size as a number (two unknown dims in one Reshape, a resize by sizes, a slice
+ * of part of one) is refused by name.
  *
  * Names: the graph's inputs are blobs in0, in1, ..., its outputs out0, out1, ... (the
  * names the peer's pnnx export gives them, which users' ncnn code extracts), every other
@@ -80,7 +88,10 @@ int ncnn_write(const Graph *g, const NcnnOptions *opt, const char *dir, char *er
 /* Read an ncnn model: path is a .param (its weights are the .bin of the same stem beside
  * it), or a directory holding model.ncnn.param (or exactly one .param).  metadata.yaml in
  * the same directory, when present, fills g->meta and g->meta.props as for OpenVINO, and
- * gives the input shape when the Input layer does not.  Blobs become tensors [1, ...] of
+ * gives the input shape when the Input layer does not.  An Input of channels only (w = h =
+ * 0) is an image of any size: the model is read at imgsz and again at a larger size, and
+ * when only dims differ between the two (no parameter fixes a size) those dims are -1, so
+ * the graph runs at any height and width; otherwise it stays as read at imgsz.  Blobs become tensors [1, ...] of
  * the names in the file, layers nodes (shapes inferred layer by layer as ncnn computes
  * them), weights tensors that point into the .bin (float16 ones stay float16).  NULL +
  * "<file>: <problem>" for anything ncnn would refuse or this reader cannot map: a bad

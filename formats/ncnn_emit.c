@@ -87,6 +87,7 @@ static int geometry(W *w, const Node *n, const Tensor *x, const Tensor *y, const
         if (!lower && strcmp(ap->s, "SAME_UPPER")) return nw_fail(w, n, "auto_pad '%s' is not known", ap->s);
         for (int i = 0; i < 2; i++) {
             int64_t in = x->dims[2 + i], out = y->dims[2 + i];
+            if (in < 0 || out < 0) return nw_fail(w, n, "auto_pad %s on a size that depends on the input has no ncnn form", ap->s);
             int64_t total = (out - 1) * geo->stride[i] + (geo->kernel[i] - 1) * geo->dilation[i] + 1 - in;
             if (total < 0) total = 0;
             geo->pads[i] = lower ? total - total / 2 : total / 2;
@@ -180,7 +181,7 @@ static int emit_conv_transpose(W *w, const Node *n)
     if (geometry(w, n, x, y, kd, &geo)) return -1;
     int64_t op[2] = {0, 0}, v[4];
     if (node_attr_ints(n, "output_padding", v, 4) == 2) op[0] = v[0], op[1] = v[1];
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < 2 && x->dims[2 + i] >= 0; i++) { /* an unknown size: the same formula in ncnn */
         int64_t out = (x->dims[2 + i] - 1) * geo.stride[i] + geo.dilation[i] * (geo.kernel[i] - 1) + 1 -
                       geo.pads[i] - geo.pads[2 + i] + op[i];
         if (out != y->dims[2 + i])
@@ -491,6 +492,11 @@ static int emit_slice(W *w, const Node *n)
         if (axis < 0 || axis >= R) return nw_fail(w, n, "axis out of range");
         if (sp[i] != 1) return nw_fail(w, n, "slices with step %lld (ncnn's Crop takes step 1)", (long long)sp[i]);
         int64_t d = x->dims[axis], b = st[i], f = en[i];
+        if (d < 0) { /* a size that depends on the input: only the whole of it has a fixed form */
+            if (b == 0 && f >= INT_MAX) continue;
+            return nw_fail(w, n, "slices %lld..%lld of a dim that depends on the input size (export with "
+                           "dynamic=False)", (long long)b, (long long)f);
+        }
         if (b < 0) b += d;
         if (f < 0) f += d;
         b = b < 0 ? 0 : b > d ? d : b;
@@ -524,7 +530,7 @@ static int emit_reshape(W *w, const Node *n)
     int s[4], b;
     if (!y) return nw_fail(w, n, "has no output");
     int k = nw_nc_shape(w, n, y, y->rank, s);
-    if (k < 0 || nw_in_blob(w, n, 0, &b)) return -1;
+    if (k < 0 || nw_shape_param(w, n, y, s, k) || nw_in_blob(w, n, 0, &b)) return -1;
     if (n->op == OP_FLATTEN && k == 1) {
         int L = nw_layer(w, "Flatten", n->name);
         nw_layer_in(w, L, b);
@@ -613,6 +619,11 @@ static int emit_pool(W *w, const Node *n)
     /* ncnn: pad_mode 1 pads as given (floor); pad_mode 0 pads the tail up to a whole stride */
     int pad_mode = 1;
     for (int i = 0; i < 2; i++) {
+        if (x->dims[2 + i] < 0) { /* an unknown size: floor rounding, as ncnn's pad_mode 1 */
+            if (ceil_mode && geo.stride[i] > 1)
+                return nw_fail(w, n, "ceil_mode pooling on a size that depends on the input has no fixed ncnn form");
+            continue;
+        }
         int64_t span = x->dims[2 + i] + geo.pads[i] + geo.pads[2 + i] - geo.kernel[i];
         if (span < 0) return nw_fail(w, n, "kernel larger than the padded input");
         int64_t floor_out = span / geo.stride[i] + 1, full_out = (span + geo.stride[i] - 1) / geo.stride[i] + 1;
@@ -621,7 +632,7 @@ static int emit_pool(W *w, const Node *n)
         else return nw_fail(w, n, "its output size %lld is not what ncnn computes", (long long)y->dims[2 + i]);
     }
     if (pad_mode == 0)
-        for (int i = 0; i < 2; i++) {
+        for (int i = 0; i < 2 && x->dims[2 + i] >= 0; i++) {
             int64_t span = x->dims[2 + i] + geo.pads[i] + geo.pads[2 + i] - geo.kernel[i];
             int64_t full_out = (span + geo.stride[i] - 1) / geo.stride[i] + 1;
             if (y->dims[2 + i] != full_out) return nw_fail(w, n, "ceil_mode output sizes differ from ncnn's");
@@ -670,13 +681,36 @@ static bool attr_is(const Node *n, const char *name, const char *dflt, const cha
     return !strcmp(v, want);
 }
 
+/* The height and width scales of a Resize (inputs x, roi, scales, sizes) or Upsample (x,
+ * scales) given as constants [1, 1, sh, sw]: 0, or -1 + message (sizes alone fix the output
+ * size, which a dynamic ncnn Interp cannot take). */
+static int resize_scales(W *w, const Node *n, double out[2])
+{
+    int k = n->op == OP_UPSAMPLE ? 1 : 2;
+    int64_t cnt = 0;
+    float *v = n->n_inputs > k && n->inputs[k] >= 0 ? nw_const_floats(w, n->inputs[k], &cnt) : NULL;
+    bool ok = v && cnt == 4 && v[0] == 1.f && v[1] == 1.f && v[2] > 0 && v[3] > 0 && v[2] < 65536 && v[3] < 65536;
+    if (ok) out[0] = v[2], out[1] = v[3];
+    free(v);
+    if (!ok)
+        return nw_fail(w, n, "resizes a size that depends on the input without constant scales [1, 1, h, w] "
+                       "(ncnn's Interp scales it; export with dynamic=False)");
+    return 0;
+}
+
 static int emit_resize(W *w, const Node *n)
 {
     const Tensor *x = nw_T(w, n->inputs[0]), *y = nw_T(w, n->outputs[0]);
     if (!x || !y || x->rank != 4 || y->rank != 4) return nw_fail(w, n, "only 2-D (NCHW) resizes are written");
     if (x->dims[1] != y->dims[1]) return nw_fail(w, n, "resizes the channel axis");
     int64_t ih = x->dims[2], iw = x->dims[3], oh = y->dims[2], ow = y->dims[3];
-    bool whole = oh % ih == 0 && ow % iw == 0; /* an integer upscale on both axes */
+    double scale[2] = {0, 0};
+    if (ih < 0 || iw < 0 || oh < 0 || ow < 0) { /* sizes that depend on the input: by the node's scales */
+        if (resize_scales(w, n, scale)) return -1;
+    } else if (oh % ih == 0 && ow % iw == 0) { /* an integer upscale on both axes */
+        scale[0] = (double)(oh / ih), scale[1] = (double)(ow / iw);
+    }
+    bool whole = scale[0] >= 1 && scale[1] >= 1 && scale[0] == floor(scale[0]) && scale[1] == floor(scale[1]);
     int type, align = 0;
     if (attr_is(n, "mode", "nearest", "nearest")) {
         type = 1;
@@ -706,9 +740,9 @@ static int emit_resize(W *w, const Node *n)
     int L = nw_layer(w, "Interp", n->name);
     nw_layer_in(w, L, b);
     nw_p_int(w, L, 0, type);
-    if (whole) {
-        nw_p_float(w, L, 1, (double)(oh / ih));
-        nw_p_float(w, L, 2, (double)(ow / iw));
+    if (scale[0] > 0) {
+        nw_p_float(w, L, 1, scale[0]);
+        nw_p_float(w, L, 2, scale[1]);
     } else {
         nw_p_int(w, L, 3, oh);
         nw_p_int(w, L, 4, ow);
@@ -846,6 +880,21 @@ static int emit_reduce(W *w, const Node *n)
 
 static int emit_constant(W *w, const Node *n) { return 0; /* its value is read where it is used */ }
 
+/* CumSum (x, constant axis) -> CumulativeSum (0=axis, ncnn's; inclusive, forward only). */
+static int emit_cumsum(W *w, const Node *n)
+{
+    int64_t axis;
+    if (n->n_inputs != 2 || nw_const_ints(w, n->inputs[1], &axis, 1) != 1)
+        return nw_fail(w, n, "its axis is not a constant scalar");
+    if (node_attr_int(n, "exclusive", 0) || node_attr_int(n, "reverse", 0))
+        return nw_fail(w, n, "exclusive or reverse sums have no ncnn form (CumulativeSum sums forward, inclusively)");
+    int R = nw_rank_of(w, n->inputs[0]), a, L;
+    if (nw_nc_axis(w, n, axis, R, &a)) return -1;
+    if (nw_simple(w, n, "CumulativeSum", &L)) return -1;
+    nw_p_int(w, L, 0, a);
+    return 0;
+}
+
 /* ---- the op table ----------------------------------------------------------------------- */
 
 typedef int (*EmitFn)(W *w, const Node *n);
@@ -954,7 +1003,7 @@ static const struct {
     [OP_FAKE_QUANTIZE] = NO,
     [OP_GRID_SAMPLE] = NO,
     [OP_SCATTER_UPDATE] = NO,
-    [OP_CUMSUM] = NO,
+    [OP_CUMSUM] = YES(cumsum),
     [OP_OTHER] = NO,
 };
 #undef YES

@@ -69,6 +69,12 @@ typedef struct {
     StrMap modules;
     int root_module;
     int uniq;
+    /* An Input of channels only (w = h = 0: any size, as our writer's dynamic=True writes it)
+     * is read at probe[0] x probe[1] (0: metadata.yaml's imgsz, else 640) and marks the model
+     * dynamic_input; formats/ncnn_read.c reads such a model at two sizes and makes the dims
+     * that differ unknown (-1). */
+    int probe[2];
+    bool dynamic_input;
 } NcReader;
 
 /* How one layer type becomes IR nodes: 0, or -1 + message in r->m.err. */

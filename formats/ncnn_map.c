@@ -878,8 +878,10 @@ static int map_reshape(R *r, const NcLayer *L)
     if (ndim == 4) os[0] = (int)v[3], os[1] = (int)v[2], os[2] = (int)v[1], os[3] = (int)v[0];
     int y = out_t(r, L, 0, ndim, os);
     if (y < 0) return -1;
+    /* the dim ncnn infers stays -1 in the IR's shape: the same constant at any input size */
+    static const int slot_of[4][4] = {{0}, {1, 0}, {3, 1, 0}, {3, 2, 1, 0}}; /* outermost first -> w h d c */
     int64_t shape[5] = {1};
-    for (int i = 0; i < ndim; i++) shape[i + 1] = os[i];
+    for (int i = 0; i < ndim; i++) shape[i + 1] = slot_of[ndim - 1][i] == infer ? -1 : os[i];
     int ins[2] = {in_t(r, L, 0), k_i64(r, L, "shape", shape, ndim + 1)};
     node(r, L, NULL, OP_RESHAPE, ins, 2, &y, 1);
     return 0;
@@ -1061,6 +1063,22 @@ static int map_interp(R *r, const NcLayer *L)
     return 0;
 }
 
+/* CumulativeSum (0=axis, ncnn's; a 1-D blob ignores it): inclusive running sums -> CumSum
+ * with the IR axis as a scalar constant. */
+static int map_cumsum(R *r, const NcLayer *L)
+{
+    if (need_io(r, L, 1, 1)) return -1;
+    P_INT(0, 0, axis);
+    int k = in_k(r, L, 0), a = 0;
+    if (k > 1 && norm_axis(r, L, axis, k, &a)) return -1;
+    int x = in_t(r, L, 0), y = out_t(r, L, 0, k, in_s(r, L, 0));
+    if (y < 0) return -1;
+    int64_t ir_axis = a + 1;
+    int ins[2] = {x, konst(r, arena_printf(r->g->arena, "%s.axis", L->name), DT_I64, 0, NULL, &ir_axis)};
+    node(r, L, NULL, OP_CUMSUM, ins, 2, &y, 1);
+    return 0;
+}
+
 static int map_memorydata(R *r, const NcLayer *L)
 {
     if (need_io(r, L, 0, 1)) return -1;
@@ -1194,7 +1212,13 @@ static int map_input(R *r, const NcLayer *L)
     int k, s[4];
     const GraphMeta *m = &r->g->meta;
     if (d > 0 && c > 0) k = 4, s[0] = c, s[1] = d, s[2] = h, s[3] = w;
-    else if (c > 0) k = 3, s[0] = c, s[1] = h, s[2] = w;
+    else if (c > 0 && h == 0 && w == 0 && d == 0) { /* an image of any size: read at the probe size */
+        k = 3, s[0] = c;
+        s[1] = r->probe[0] > 0 ? r->probe[0] : m->imgsz[0] > 0 ? m->imgsz[0] : 640;
+        s[2] = r->probe[1] > 0 ? r->probe[1] : m->imgsz[1] > 0 ? m->imgsz[1] : 640;
+        if (r->dynamic_input) return ncnn_fail(&r->m, L, "a second Input of any size (only one may leave its size open)");
+        r->dynamic_input = true;
+    } else if (c > 0) k = 3, s[0] = c, s[1] = h, s[2] = w;
     else if (h > 0) k = 2, s[0] = h, s[1] = w;
     else if (w > 0) k = 1, s[0] = w;
     else if (m->imgsz[0] > 0 && m->imgsz[1] > 0)
@@ -1250,6 +1274,7 @@ static const struct {
     {"Pooling", map_pooling},
     {"Interp", map_interp},
     {"MemoryData", map_memorydata},
+    {"CumulativeSum", map_cumsum},
     {"MatMul", map_matmul},
     {"Reduction", map_reduction},
 };

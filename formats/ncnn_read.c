@@ -55,13 +55,18 @@ static void collect_outputs(NcReader *r)
     free(key);
 }
 
-static Graph *read_impl(const char *param, size_t param_len, uint8_t *bin, size_t bin_len, const char *meta,
-                        size_t meta_len, const char *name, char *err, size_t errlen)
+/* One reading of the model: the graph (adopting bin when adopt, else pointing into it), with
+ * an Input of any size read at probe (NULL: metadata.yaml's imgsz); *dynamic_input says
+ * whether it had one. */
+static Graph *read_once(const char *param, size_t param_len, uint8_t *bin, size_t bin_len, bool adopt,
+                        const char *meta, size_t meta_len, const char *name, const int *probe, bool *dynamic_input,
+                        char *err, size_t errlen)
 {
     Graph *g = graph_new();
-    graph_adopt_blob(g, bin, membudget_free);
+    if (adopt) graph_adopt_blob(g, bin, membudget_free);
     const char *slash = strrchr(name, '/');
     NcReader r = {.g = g, .root_module = -1};
+    if (probe) r.probe[0] = probe[0], r.probe[1] = probe[1];
     r.m.file = name;
     r.m.arena = g->arena;
     r.m.bin = bin;
@@ -125,10 +130,73 @@ static Graph *read_impl(const char *param, size_t param_len, uint8_t *bin, size_
     free(r.bk);
     free(r.bs);
     strmap_free(&r.modules);
+    *dynamic_input = r.dynamic_input;
     if (rc) {
         graph_free(g);
         return NULL;
     }
+    return g;
+}
+
+static bool attrs_equal(const Attr *a, const Attr *b)
+{
+    if (strcmp(a->name, b->name) || a->type != b->type || a->i != b->i || a->count != b->count) return false;
+    if (a->type == ATTR_FLOAT && memcmp(&a->f, &b->f, sizeof a->f)) return false;
+    if (a->type == ATTR_STRING && strcmp(a->s ? a->s : "", b->s ? b->s : "")) return false;
+    if (a->type == ATTR_INTS && a->count > 0 && memcmp(a->ints, b->ints, sizeof(int64_t) * (size_t)a->count)) return false;
+    if (a->type == ATTR_FLOATS && a->count > 0 && memcmp(a->floats, b->floats, sizeof(double) * (size_t)a->count))
+        return false;
+    return true;
+}
+
+/* g read at one size against alt read at another: when they are the same graph (nodes,
+ * attributes and constants alike: nothing in the file fixes a size), the dims that differ
+ * become unknown (-1) in g, as the builder marks a dynamic build.  false when anything
+ * besides dims differs: the file only works at the size it was read at. */
+static bool mark_dynamic(Graph *g, const Graph *alt)
+{
+    if (g->n_tensors != alt->n_tensors || g->n_nodes != alt->n_nodes) return false;
+    for (int i = 0; i < g->n_nodes; i++) {
+        const Node *a = &g->nodes[i], *b = &alt->nodes[i];
+        if (a->op != b->op || a->n_inputs != b->n_inputs || a->n_attrs != b->n_attrs ||
+            memcmp(a->inputs, b->inputs, sizeof(int) * (size_t)a->n_inputs))
+            return false;
+        for (int k = 0; k < a->n_attrs; k++)
+            if (!attrs_equal(&a->attrs[k], &b->attrs[k])) return false;
+    }
+    for (int i = 0; i < g->n_tensors; i++) {
+        const Tensor *a = &g->tensors[i], *b = &alt->tensors[i];
+        if (a->rank != b->rank || (a->data == NULL) != (b->data == NULL) || a->nbytes != b->nbytes) return false;
+        if (a->data && a->data != b->data && memcmp(a->data, b->data, a->nbytes)) return false;
+    }
+    for (int i = 0; i < g->n_tensors; i++) {
+        Tensor *a = &g->tensors[i];
+        for (int d = 0; d < a->rank; d++)
+            if (a->dims[d] != alt->tensors[i].dims[d]) a->dims[d] = -1;
+    }
+    Tensor *in = &g->tensors[g->inputs[0]];
+    if (in->rank == 4) in->dim_names[2] = "height", in->dim_names[3] = "width";
+    return true;
+}
+
+/* The model as read_once reads it; one whose Input leaves the size open (our dynamic=True
+ * export) is read again at a second size, and when nothing but dims differ, those dims are
+ * unknown: the graph runs at any size.  A file whose layers fix a size after all stays as
+ * read at metadata.yaml's imgsz. */
+static Graph *read_impl(const char *param, size_t param_len, uint8_t *bin, size_t bin_len, const char *meta,
+                        size_t meta_len, const char *name, char *err, size_t errlen)
+{
+    bool dynamic = false, dynamic2 = false;
+    Graph *g = read_once(param, param_len, bin, bin_len, true, meta, meta_len, name, NULL, &dynamic, err, errlen);
+    if (!g || !dynamic) return g;
+    const Tensor *in = &g->tensors[g->inputs[0]];
+    if (in->rank != 4) return g;
+    int probe[2] = {(int)in->dims[2] + 64, (int)in->dims[3] + 128};
+    char why[256];
+    Graph *alt = read_once(param, param_len, bin, bin_len, false, meta, meta_len, name, probe, &dynamic2, why,
+                           sizeof why);
+    if (alt) mark_dynamic(g, alt);
+    graph_free(alt);
     return g;
 }
 

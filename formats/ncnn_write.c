@@ -227,10 +227,12 @@ int nw_nc_shape(W *w, const Node *n, const Tensor *x, int R, int out[4])
     if (R < 2 || R > 5)
         return nw_fail(w, n, "tensor '%s' %s has rank %d: ncnn blobs hold 1 to 4 dims besides the batch", x->name,
                     shape_str(x, sh, sizeof sh), R);
-    for (int i = 0; i < R; i++)
+    for (int i = 0; i < R; i++) {
+        if (al[i] < 0 && i > 0 && w->dynamic_hw) continue; /* follows the input's height or width */
         if (al[i] <= 0 || al[i] > INT_MAX)
             return nw_fail(w, n, "tensor '%s' %s has a dim that is not static (ncnn needs every shape known)", x->name,
                         shape_str(x, sh, sizeof sh));
+    }
     const Tensor *in0 = w->g->n_inputs > 0 ? &w->g->tensors[w->g->inputs[0]] : NULL;
     if (al[0] != 1 && in0 && in0->rank > 0 && in0->dims[0] == 1)
         return nw_fail(w, n, "tensor '%s' %s moves parts of the image into the batch axis (as YOLO12's area "
@@ -238,8 +240,18 @@ int nw_nc_shape(W *w, const Node *n, const Tensor *x, int R, int out[4])
     if (al[0] != 1)
         return nw_fail(w, n, "tensor '%s' %s has batch %lld: ncnn runs one image at a time (export with batch=1)",
                     x->name, shape_str(x, sh, sizeof sh), (long long)al[0]);
-    for (int i = 1; i < R; i++) out[i - 1] = (int)al[i];
+    for (int i = 1; i < R; i++) out[i - 1] = al[i] < 0 ? -1 : (int)al[i];
     return R - 1;
+}
+
+int nw_shape_param(W *w, const Node *n, const Tensor *x, const int *s, int k)
+{
+    int unknown = 0;
+    for (int i = 0; i < k; i++) unknown += s[i] < 0;
+    if (unknown <= 1) return 0;
+    char sh[96];
+    return nw_fail(w, n, "tensor '%s' %s has %d dims that depend on the input size: an ncnn Reshape infers only "
+                   "one (export with dynamic=False)", x->name, shape_str(x, sh, sizeof sh), unknown);
 }
 
 /* Shape parameters w/h/d/c (ids 0, 1, 11, 2) for an ncnn shape, as Reshape, MemoryData
@@ -298,6 +310,7 @@ int nw_in_blob_at(W *w, const Node *n, int t, int R, int *blob)
     int k = nw_nc_shape(w, n, x, R, s);
     if (k < 0) return -1;
     if (w->tblob[t] >= 0) { /* an activation of another rank: a Reshape view */
+        if (nw_shape_param(w, n, x, s, k)) return -1;
         int L = nw_layer(w, "Reshape", arena_printf(w->arena, "%s/rank%d", x->name, R));
         nw_layer_in(w, L, w->tblob[t]);
         nw_p_shape(w, L, s, k);
@@ -365,7 +378,14 @@ static int build(W *w)
         int k = nw_nc_shape(w, NULL, x, x->rank, s);
         if (k < 0) return -1;
         int L = nw_layer(w, "Input", arena_printf(w->arena, "in%d", i));
-        nw_p_shape(w, L, s, k);
+        if (w->dynamic_hw) {
+            /* channels only: ncnn reads w = h = 0 as "any size" (our reader too) */
+            if (k != 3 || s[0] < 0 || s[1] >= 0 || s[2] >= 0)
+                return nw_fail(w, NULL, "input '%s' is not an image of any height and width (c, -1, -1)", x->name);
+            nw_p_int(w, L, 2, s[0]);
+        } else {
+            nw_p_shape(w, L, s, k);
+        }
         w->tblob[t] = nw_layer_out(w, L);
         NB(w, w->tblob[t])->graph_in = i;
     }
@@ -488,6 +508,10 @@ int ncnn_serialize(const Graph *g, const NcnnOptions *opt, char **param, size_t 
     W w = {.g = g, .err = err, .errlen = errlen, .arena = arena_new()};
     if (err && errlen) *err = '\0';
     if (opt) w.opt = *opt;
+    if (g->n_inputs > 0 && g->inputs[0] >= 0 && g->inputs[0] < g->n_tensors) {
+        const Tensor *in = &g->tensors[g->inputs[0]];
+        w.dynamic_hw = in->rank == 4 && (in->dims[2] < 0 || in->dims[3] < 0);
+    }
     int bad = graph_first_unwritable(g, nw_node_support);
     if (bad >= 0) {
         nw_fail(&w, &g->nodes[bad], "ncnn has no layer for op '%s'", node_op_name(&g->nodes[bad]));

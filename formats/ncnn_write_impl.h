@@ -35,6 +35,9 @@ typedef struct {
 typedef struct {
     const Graph *g;
     NcnnOptions opt;
+    bool dynamic_hw; /* the input's height and width are unknown (-1): shapes that depend on
+                        them are -1 in ncnn shapes too, and only what ncnn computes from the
+                        blobs themselves is written (Reshape infers one -1, Interp by scale) */
     Vec layers; /* NLayer */
     Vec blobs;  /* NBlob */
     StrBuf bin;
@@ -85,9 +88,12 @@ float *nw_const_floats(const W *w, int t, int64_t *n);
 int nw_const_ints(const W *w, int t, int64_t *out, int max);
 
 /* Shapes: x's ncnn shape at IR rank R (the dims count 1..4, or -1 + message: a batch other
- * than 1, a dim that is not static, too many dims); IR axis a of a rank-R tensor as ncnn's
- * axis (-1 + message for the batch axis); the rank of tensor t. */
+ * than 1, a dim that is not static, too many dims); in a dynamic_hw graph a dim that depends
+ * on the input size is -1 in out.  nw_shape_param checks that such a shape can be a Reshape's
+ * or MemoryData's parameters (at most one -1, which ncnn infers): 0 or -1 + message.  IR axis
+ * a of a rank-R tensor as ncnn's axis (-1 + message for the batch axis); the rank of tensor t. */
 int nw_nc_shape(W *w, const Node *n, const Tensor *x, int R, int out[4]);
+int nw_shape_param(W *w, const Node *n, const Tensor *x, const int *s, int k);
 int nw_nc_axis(W *w, const Node *n, int64_t a, int R, int *out);
 int nw_rank_of(const W *w, int t);
 

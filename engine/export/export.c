@@ -282,7 +282,8 @@ void export_set_metadata(Graph *g, const ExportCtx *ctx)
     free(names);
     /* args: the format's keys, in the peer's config order, with the values used (opset
      * stays None when the user gave none, as the peer records it); yoloport's own keys of the
-     * format (int8 and fraction for ONNX, dynamic for MNN) only when the export uses them */
+     * format only when the export uses them (int8 and fraction for ONNX with int8=True,
+     * dynamic for MNN, NCNN and the TF formats with dynamic=True) */
     size_t used = (size_t)snprintf(buf, sizeof buf, "{");
     const char *sep = "";
     for (size_t i = 0; i < ARRAY_LEN(peer_cfg_order) && used < sizeof buf; i++) {

@@ -10,7 +10,11 @@
  *
  * Arguments: half (weights stored as float16 behind ncnn's 0x01306B47 tag, as pnnx's
  * fp16=True writes them: ncnn converts them when it loads the model); batch must be 1,
- * since an ncnn blob has no batch axis (one extractor runs one image). */
+ * since an ncnn blob has no batch axis (one extractor runs one image); dynamic (ours: the
+ * peer's NCNN export has none) leaves the height and width open — the graph is built with
+ * LoadOptions.dynamic_hw_only (anchors by CumSum over the feature maps, no shape
+ * arithmetic), the Input gives the channels only, and ncnn and our reader run the file at
+ * any size. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -432,7 +432,8 @@ static void peer_io_names(Graph *g)
 
 /* The peer's dynamic axis names (engine/registry/model.h gives batch/height/width on the input;
  * the outputs get anchors / mask_height / mask_width, and nms keeps only batch).  hw_only (the
- * format's FormatInfo.dynamic_hw_only): the batch stays fixed, as the graph was built. */
+ * formats of FormatInfo.dynamic_hw_only): the batch stays as built, only height and width and
+ * what follows them are dynamic. */
 static void peer_dynamic_axes(Graph *g, bool nms, bool hw_only)
 {
     if (g->n_inputs >= 1) {
@@ -470,7 +471,7 @@ Graph *export_stage_graph(ExportStage *st, char *err, size_t errlen)
     const ExportArgs *a = ctx->args;
     Graph *g = export_graph_clone(ctx->source);
     peer_io_names(g);
-    bool hw_only = ctx->fmt->dynamic_hw_only;
+    bool hw_only = ctx->fmt && ctx->fmt->dynamic_hw_only;
     if (a->dynamic) peer_dynamic_axes(g, false, hw_only);
     if (a->nms) {
         NmsOptions no = export_stage_nms_options(a, ctx->source);

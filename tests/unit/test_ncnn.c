@@ -628,6 +628,154 @@ static void test_yolov8n_vs_peer(void)
     unlink("peer_yolov8n.pt");
 }
 
+/* dynamic=True (LoadOptions.dynamic_hw_only): the Input gives the channels only, the anchors
+ * come from CumulativeSum over the feature maps (no MemoryData, no anchor count anywhere),
+ * the upsamples scale; read back, the height and width are unknown and the file runs at two
+ * sizes, giving the source graph's output at each. */
+static void test_dynamic_hw(void)
+{
+    char err[512], why[512];
+    LoadOptions lo = {.fuse = true, .imgsz = {64, 64}, .dynamic = true, .dynamic_hw_only = true};
+    Graph *g = model_load("yolov8n.yaml", &lo, err, sizeof err);
+    EXPECT_MSG(g != NULL, "%s", err);
+    if (!g) return;
+    char *param = NULL;
+    uint8_t *bin = NULL;
+    size_t pl = 0, bl = 0;
+    EXPECT_MSG(ncnn_serialize(g, NULL, &param, &pl, &bin, &bl, err, sizeof err) == 0, "%s", err);
+    Graph *b = NULL;
+    if (param) {
+        Walk w;
+        EXPECT_MSG(walk(param, bin, bl, false, 1, &w, why, sizeof why) == 0, "%s", why);
+        EXPECT_CONTAINS(param, "\nInput                    in0                      0 1 in0 2=3\n");
+        EXPECT_CONTAINS(param, "CumulativeSum            /model.22/CumSum         1 1 ");
+        EXPECT_CONTAINS(param, "Reshape                  /model.22/Reshape        1 1 ");
+        EXPECT_CONTAINS(param, " 0=-1 1=144\n");
+        EXPECT_CONTAINS(param, " 0=1 1=2.00000000e+00 2=2.00000000e+00\n"); /* Interp by scale */
+        EXPECT_EQ_INT(w.memorydata, 0);
+        int cumsums = 0;
+        for (const char *p = param; (p = strstr(p, "\nCumulativeSum ")); p++) cumsums++;
+        EXPECT_EQ_INT(cumsums, 6);
+        b = ncnn_read_memory(param, pl, bin, bl, "imgsz: [64, 64]\n", 16, "m.param", err, sizeof err);
+        EXPECT_MSG(b != NULL, "%s", err);
+    }
+    if (b) {
+        const Tensor *in = &b->tensors[b->inputs[0]], *out = &b->tensors[b->outputs[0]];
+        EXPECT(in->rank == 4 && in->dims[0] == 1 && in->dims[1] == 3 && in->dims[2] < 0 && in->dims[3] < 0);
+        EXPECT(out->rank == 3 && out->dims[1] == 84 && out->dims[2] < 0);
+        int cumsums = 0;
+        for (int i = 0; i < b->n_nodes; i++) cumsums += b->nodes[i].op == OP_CUMSUM;
+        EXPECT_EQ_INT(cumsums, 6);
+        static const int64_t sizes[2][4] = {{1, 3, 64, 64}, {1, 3, 96, 160}};
+        for (int s = 0; s < 2; s++) {
+            float *x = test_input(3 * sizes[s][2] * sizes[s][3]);
+            int64_t n1 = 0, n2 = 0;
+            float *y1 = run_graph(g, g->tensors[g->inputs[0]].name, x, sizes[s], 0, &n1);
+            float *y2 = run_graph(b, "in0", x, sizes[s], 0, &n2);
+            int64_t anchors = (sizes[s][2] * sizes[s][3]) / 64 + (sizes[s][2] * sizes[s][3]) / 256 +
+                              (sizes[s][2] * sizes[s][3]) / 1024;
+            EXPECT_MSG(y1 && y2 && n1 == 84 * anchors && n2 == n1, "%lldx%lld: %lld and %lld values", (long long)sizes[s][2],
+                       (long long)sizes[s][3], (long long)n1, (long long)n2);
+            double d = 0;
+            for (int64_t i = 0; y1 && y2 && n1 == n2 && i < n1; i++) d = fmax(d, fabs((double)y1[i] - y2[i]));
+            printf("# dynamic %lldx%lld: %lld anchors, max |d| %.3g\n", (long long)sizes[s][2], (long long)sizes[s][3],
+                   (long long)anchors, d);
+            EXPECT(d <= 1e-4);
+            free(x), free(y1), free(y2);
+        }
+    }
+    graph_free(b);
+    free(param), free(bin);
+    graph_free(g);
+
+    /* what a dynamic ncnn file cannot say is refused by name: a resize to a fixed size */
+    Graph *r = graph_new();
+    int64_t xd[4] = {1, 3, -1, -1}, yd[4] = {1, 3, -1, -1}, sz[4] = {1, 3, 32, 32}, four = 4;
+    int x = graph_add_tensor(r, "x", DT_F32, 4, xd), y = graph_add_tensor(r, "y", DT_F32, 4, yd);
+    int sizes_t = graph_add_const(r, "sizes", DT_I64, 1, &four, sz);
+    r->tensors[x].is_input = true;
+    graph_add_input(r, x);
+    int ins[4] = {x, -1, -1, sizes_t};
+    int ni = graph_add_node(r, OP_RESIZE, NULL, "resize", -1, ins, 4, &y, 1);
+    node_set_string(r, ni, "mode", "nearest");
+    node_set_string(r, ni, "coordinate_transformation_mode", "asymmetric");
+    node_set_string(r, ni, "nearest_mode", "floor");
+    r->tensors[y].is_output = true;
+    graph_add_output(r, y);
+    EXPECT(ncnn_serialize(r, NULL, &param, &pl, &bin, &bl, err, sizeof err) != 0);
+    EXPECT_CONTAINS(err, "node 'resize' (Resize): resizes a size that depends on the input without constant scales");
+    graph_free(r);
+}
+
+/* format=ncnn dynamic=True on the real checkpoint: checked by the export itself, metadata
+ * args with dynamic: true, and the file read back gives the peer's output at 640 and 6300
+ * anchors at 480x640, as the source's dynamic graph does. */
+static void test_yolov8n_dynamic_export(void)
+{
+    if (!shared) {
+        SKIP("../shared not present");
+        return;
+    }
+    char cmd[PATH_MAX + 64], path[PATH_MAX + 64], err[512];
+    snprintf(cmd, sizeof cmd, "cp '%s/models/yolov8n.pt' dyn_yolov8n.pt", shared);
+    EXPECT(system(cmd) == 0);
+    Captured log;
+    JobState st;
+    const char *w[] = {"model=dyn_yolov8n.pt", "format=ncnn", "dynamic=True"};
+    ExportRun *run = export_words(runner, &log, &st, w, 3);
+    EXPECT(run && run->status == EXPORT_OK);
+    if (run && run->report.n_checks == 2)
+        EXPECT_CONTAINS(run->report.checks[0].detail, "in0 [1, 3, height, width] -> out0 [1, 84, ?]");
+    export_run_free(run);
+    size_t len;
+    char *meta = file_read_all("dyn_yolov8n_ncnn_model/metadata.yaml", 1 << 20, &len, err, sizeof err);
+    EXPECT(meta && strstr(meta, "imgsz:\n- 640\n- 640\n") && strstr(meta, "\n  dynamic: true\n"));
+    free(meta);
+    char *param = file_read_all("dyn_yolov8n_ncnn_model/model.ncnn.param", 1 << 24, &len, err, sizeof err);
+    EXPECT(param && !strstr(param, "MemoryData") && strstr(param, "CumulativeSum") && !strstr(param, "8400"));
+    free(param);
+    Graph *g = ncnn_read("dyn_yolov8n_ncnn_model", err, sizeof err);
+    EXPECT_MSG(g != NULL, "%s", err);
+    LoadOptions lo = {.fuse = true, .dynamic = true, .dynamic_hw_only = true};
+    Graph *src = model_load("dyn_yolov8n.pt", &lo, err, sizeof err);
+    EXPECT_MSG(src != NULL, "%s", err);
+    NpyArray in = {0}, want = {0};
+    snprintf(path, sizeof path, "%s/reference/peer/yolov8n.input.npy", shared);
+    EXPECT_MSG(npy_read(path, 1 << 26, &in, err, sizeof err) == 0, "%s", err);
+    snprintf(path, sizeof path, "%s/reference/peer/yolov8n.output.npy", shared);
+    EXPECT_MSG(npy_read(path, 1 << 26, &want, err, sizeof err) == 0, "%s", err);
+    float *x = npy_to_f32(&in, err, sizeof err), *y = npy_to_f32(&want, err, sizeof err);
+    int64_t n = 0;
+    float *got = g && x ? run_graph(g, "in0", x, in.dims, 0, &n) : NULL;
+    EXPECT(got && y && n == 84 * 8400 && want.numel == 84 * 8400);
+    if (got && y && n == want.numel) {
+        double d = 0;
+        for (int64_t i = 0; i < n; i++) d = fmax(d, fabs((double)got[i] - y[i]));
+        printf("# ncnn dynamic yolov8n at 640x640 vs the peer's PyTorch output: max |d| %.3g\n", d);
+        EXPECT(d <= 0.05);
+    }
+    free(got);
+    if (g && src && x) { /* the first 480 rows of the peer's input */
+        float *rows = xmalloc(sizeof(float) * 3 * 480 * 640);
+        for (int c = 0; c < 3; c++) memcpy(rows + c * 480 * 640, x + c * 640 * 640, sizeof(float) * 480 * 640);
+        int64_t d480[4] = {1, 3, 480, 640}, n1 = 0, n2 = 0;
+        float *a = run_graph(g, "in0", rows, d480, 0, &n1), *s = run_graph(src, src->tensors[src->inputs[0]].name, rows, d480, 0, &n2);
+        EXPECT_MSG(a && s && n1 == 84 * 6300 && n2 == n1, "%lld and %lld values", (long long)n1, (long long)n2);
+        double d = 0;
+        for (int64_t i = 0; a && s && n1 == n2 && i < n1; i++) d = fmax(d, fabs((double)a[i] - s[i]));
+        printf("# ncnn dynamic yolov8n at 480x640: 6300 anchors, max |d| %.3g against the source graph\n", d);
+        EXPECT(d <= 1e-3);
+        free(a), free(s), free(rows);
+    }
+    free(x), free(y);
+    npy_free(&in);
+    npy_free(&want);
+    graph_free(src);
+    graph_free(g);
+    fileio_remove_tree("dyn_yolov8n_ncnn_model");
+    unlink("dyn_yolov8n.pt");
+}
+
 int main(void)
 {
     char share[PATH_MAX];
@@ -652,6 +800,8 @@ int main(void)
     RUN(test_param_typing);
     RUN(test_export_stage);
     RUN(test_yolov8n_vs_peer);
+    RUN(test_dynamic_hw);
+    RUN(test_yolov8n_dynamic_export);
     jobs_free(runner);
     if (chdir("/") == 0) fileio_remove_tree(tmpdir);
     return check_done();
