@@ -513,6 +513,12 @@ int ncnn_serialize(const Graph *g, const NcnnOptions *opt, char **param, size_t 
         w.dynamic_hw = in->rank == 4 && (in->dims[2] < 0 || in->dims[3] < 0);
     }
     int bad = graph_first_unwritable(g, nw_node_support);
+    if (bad >= 0 && w.dynamic_hw && (g->nodes[bad].op == OP_SHAPE || g->nodes[bad].op == OP_SIZE)) {
+        nw_fail(&w, &g->nodes[bad], "reads a tensor's shape while the graph runs, which ncnn cannot (its layers take "
+                "sizes as numbers): with its input size open this model has no ncnn form; export with dynamic=False");
+        w_free(&w);
+        return -1;
+    }
     if (bad >= 0) {
         nw_fail(&w, &g->nodes[bad], "ncnn has no layer for op '%s'", node_op_name(&g->nodes[bad]));
         w_free(&w);
