@@ -20,7 +20,8 @@ cd "$t" || exit 1
 cp "$S/models/yolov8n.pt" yolov8n.pt
 
 "$REL" export model=yolov8n.pt format=ncnn dynamic=True >"$t/export.out" 2>&1; rc=$?
-check "ncnn dynamic: export exits 0 and its check passes" sh -c "[ $rc -eq 0 ] && grep -q 'check numeric: passed' '$t/export.out'"
+check "ncnn dynamic: export exits 0, its checks pass at 640x640 and at 480x640" \
+    sh -c "[ $rc -eq 0 ] && grep -q 'check numeric: passed' '$t/export.out' && grep -q 'check other size: passed, the model as read back at 480x640' '$t/export.out'"
 P=yolov8n_ncnn_model/model.ncnn.param
 check "ncnn dynamic: the Input gives the channels only" grep -Eq '^Input +in0 +0 1 in0 2=3$' "$P"
 check "ncnn dynamic: six CumulativeSum layers, no MemoryData, no anchor count" \

@@ -724,8 +724,13 @@ static void test_yolov8n_dynamic_export(void)
     const char *w[] = {"model=dyn_yolov8n.pt", "format=ncnn", "dynamic=True"};
     ExportRun *run = export_words(runner, &log, &st, w, 3);
     EXPECT(run && run->status == EXPORT_OK);
-    if (run && run->report.n_checks == 2)
+    EXPECT(run && run->report.n_checks == 3);
+    if (run && run->report.n_checks == 3) {
         EXPECT_CONTAINS(run->report.checks[0].detail, "in0 [1, 3, height, width] -> out0 [1, 84, ?]");
+        EXPECT_EQ_STR(run->report.checks[2].name, "other size");
+        EXPECT_EQ_INT(run->report.checks[2].status, CHECK_PASSED);
+        EXPECT_CONTAINS(run->report.checks[2].detail, "the model as read back at 480x640");
+    }
     export_run_free(run);
     size_t len;
     char *meta = file_read_all("dyn_yolov8n_ncnn_model/metadata.yaml", 1 << 20, &len, err, sizeof err);
