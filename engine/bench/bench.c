@@ -100,16 +100,17 @@ static JobState wait_child(Job *parent, Job *child)
 static bool takes_dynamic(const FormatInfo *fi) { return (format_honours(fi) & EXPORT_ARG_BIT(EXPORT_KEY_DYNAMIC)) != 0; }
 
 /* The export arguments as the provenance record keeps them. */
-static void export_args_text(const BenchArgs *a, const FormatInfo *fi, int imgsz, char *buf, size_t len)
+static void export_args_text(const BenchArgs *a, const FormatInfo *fi, int imgsz, bool dynamic, char *buf, size_t len)
 {
     snprintf(buf, len, "format=%s imgsz=%d half=%s int8=%s dynamic=%s data=%s", fi->argument, imgsz,
-             a->half ? "True" : "False", a->int8 ? "True" : "False", a->dynamic && takes_dynamic(fi) ? "True" : "False",
+             a->half ? "True" : "False", a->int8 ? "True" : "False", dynamic ? "True" : "False",
              a->int8 && a->data[0] ? a->data : "None");
 }
 
-/* Export model to fi in a child job.  The run (caller frees), or NULL when the words did not
- * parse (the reason in err). */
-static ExportRun *export_child(Job *job, const BenchArgs *ba, const FormatInfo *fi, int imgsz, char *err, size_t errlen)
+/* Export model to fi in a child job (dynamic=True when dynamic).  The run (caller frees), or
+ * NULL when the words did not parse (the reason in err). */
+static ExportRun *export_child(Job *job, const BenchArgs *ba, const FormatInfo *fi, int imgsz, bool dynamic, char *err,
+                               size_t errlen)
 {
     ExportArgs a;
     export_args_init(&a);
@@ -122,7 +123,7 @@ static ExportRun *export_child(Job *job, const BenchArgs *ba, const FormatInfo *
     if (rc == 0) rc = export_args_set(&a, "imgsz", v, &m);
     if (rc == 0 && ba->half) rc = export_args_set(&a, "half", "True", &m);
     if (rc == 0 && ba->int8) rc = export_args_set(&a, "int8", "True", &m);
-    if (rc == 0 && ba->dynamic && takes_dynamic(fi)) rc = export_args_set(&a, "dynamic", "True", &m);
+    if (rc == 0 && dynamic) rc = export_args_set(&a, "dynamic", "True", &m);
     if (rc == 0 && ba->data[0] && ba->int8) rc = export_args_set(&a, "data", ba->data, &m);
     if (rc == 0 && ba->remote && fi->id == FMT_ENGINE) rc = export_args_set(&a, "host", ba->host.name, &m);
     if (rc != 0) {
@@ -495,8 +496,20 @@ int bench_job_body(Job *job, void *user, char *err, size_t errlen)
         snprintf(row->path, sizeof row->path, "%s%s", base, fi->suffix);
         free(base);
         char args_text[4400], why[512];
-        export_args_text(a, fi, imgsz, args_text, sizeof args_text);
-        if (a->reuse && provenance_reusable(row->path, a->model, args_text, why, sizeof why)) {
+        bool dyn = a->dynamic && takes_dynamic(fi);
+        export_args_text(a, fi, imgsz, dyn, args_text, sizeof args_text);
+        bool reusable = a->reuse && provenance_reusable(row->path, a->model, args_text, why, sizeof why);
+        char fallback[600] = "";
+        if (!reusable && dyn && fi->dynamic_hw_only && a->reuse) {
+            /* a model this format has no dynamic form of was exported fixed-shape last time */
+            char st[4400], w2[512];
+            export_args_text(a, fi, imgsz, false, st, sizeof st);
+            if (provenance_reusable(row->path, a->model, st, w2, sizeof w2)) {
+                snprintf(args_text, sizeof args_text, "%s", st);
+                reusable = true;
+            }
+        }
+        if (reusable) {
             row->reused = true;
             snprintf(row->note, sizeof row->note, "reused: written earlier from the same source and arguments (%s)",
                      args_text);
@@ -507,7 +520,17 @@ int bench_job_body(Job *job, void *user, char *err, size_t errlen)
                     file_exists(row->path) ? "; the one on disk cannot be reused: " : "",
                     file_exists(row->path) ? why : "");
             double te = now_seconds();
-            ExportRun *er = export_child(job, a, fi, imgsz, msg, sizeof msg);
+            ExportRun *er = export_child(job, a, fi, imgsz, dyn, msg, sizeof msg);
+            if (dyn && fi->dynamic_hw_only && er && er->status == EXPORT_FAILED) {
+                /* our dynamic form of this format has no way to express the model (a layer that
+                 * reads its input's size): the fixed-shape export, as the peer makes it */
+                snprintf(fallback, sizeof fallback, "exported fixed-shape: dynamic=True failed (%.480s)", er->error);
+                job_log(job, JOB_LOG_WARNING, "WARNING ⚠️ Benchmark: %s: dynamic=True failed: %s; exporting with "
+                        "dynamic=False", fi->name, er->error);
+                export_run_free(er);
+                export_args_text(a, fi, imgsz, false, args_text, sizeof args_text);
+                er = export_child(job, a, fi, imgsz, false, msg, sizeof msg);
+            }
             row->export_s = now_seconds() - te;
             if (!er || er->status == EXPORT_FAILED || er->status == EXPORT_CANCELLED) {
                 row->status = BENCH_FAILED;
@@ -524,6 +547,10 @@ int bench_job_body(Job *job, void *user, char *err, size_t errlen)
                 snprintf(row->note, sizeof row->note, "written, but its check against the source failed");
             } else if (provenance_record(row->path, a->model, args_text, msg, sizeof msg) != 0) {
                 job_log(job, JOB_LOG_WARNING, "WARNING ⚠️ Benchmark: %s: no provenance record: %s", fi->name, msg);
+            }
+            if (fallback[0]) {
+                size_t l = strlen(row->note);
+                snprintf(row->note + l, sizeof row->note - l, "%s%s", l ? "; " : "", fallback);
             }
             export_run_free(er);
         }

@@ -63,6 +63,14 @@ check "benchmark: the host stamp goes with the results" [ "$(py "h=d['host']; pr
 check "benchmark: CSV and Markdown written" sh -c "[ \$(wc -l <'$t/runs/benchmark/yolov8n/benchmarks.csv') -eq 17 ] && head -1 '$t/runs/benchmark/yolov8n/benchmarks.csv' | grep -q '^Format,Status,Size (MB),metrics/mAP50-95(B),Inference time (ms/im),FPS,Runtime,Precision,max |Δ|,Export (s),Note$' && grep -q '^| PyTorch | ✅ | 6.2 |' '$t/runs/benchmark/yolov8n/benchmarks.md'"
 check "benchmark: provenance recorded beside the artifacts" test -f "$t/.yolov8n.onnx.provenance.json"
 
+# a model our dynamic form of a format cannot express (YOLO11's attention reads its input's
+# size): the fixed-shape export instead, said in the row's note, and reused as such next time
+cp "$S/models/yolo11n-seg.pt" "$t/yolo11n-seg.pt"
+"$REL" benchmark model=yolo11n-seg.pt format=ncnn warmup=0 runs=1 >"$t/f.out" 2>&1; rc=$?
+check "benchmark: NCNN of a model with no dynamic NCNN form is exported fixed-shape, with why" sh -c "[ $rc -eq 0 ] && grep -Eq '^0 +NCNN +✅' '$t/f.out' && grep -q 'NCNN: exported fixed-shape: dynamic=True failed (node .*Shape' '$t/f.out'"
+"$REL" benchmark model=yolo11n-seg.pt format=ncnn warmup=0 runs=1 >"$t/f2.out" 2>&1
+check "benchmark: that fixed-shape export is reused next time" grep -q "NCNN: reusing yolo11n-seg_ncnn_model (.*dynamic=False" "$t/f2.out"
+
 # the ONNX artifact is reused (same source, same arguments); a changed artifact is not
 "$REL" benchmark model=yolov8n.pt format=onnx warmup=0 runs=1 >"$t/r.out" 2>&1; rc=$?
 check "benchmark again: the ONNX artifact reused" sh -c "[ $rc -eq 0 ] && grep -q 'Benchmark: ONNX: reusing yolov8n.onnx (written from the same source and arguments' '$t/r.out' && grep -Eq '^0 +ONNX +✅ .* reused$' '$t/r.out'"
