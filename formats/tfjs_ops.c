@@ -1,7 +1,8 @@
 /* tfjs_ops: one lowering per IR op into TF GraphDef nodes that TF.js's converter executor
  * runs (Conv2D, _FusedConv2D, DepthwiseConv2dNative, Conv2DBackpropInput, MaxPool, AvgPool,
  * Mean, ResizeNearestNeighbor, AddV2/Sub/Mul/RealDiv, ConcatV2, SplitV, StridedSlice,
- * Softmax, Reshape, Transpose, MatMul/BatchMatMulV2, Cast, Max, ArgMax, unary math).
+ * Softmax, Reshape, Transpose, MatMul/BatchMatMulV2, Cast, Max, ArgMax, Cumsum, unary math;
+ * Shape for a resize whose input size is unknown).
  * Spatial ops work in NHWC; the rest follow their input's layout (see tfjs.h). */
 #include <assert.h>
 #include <float.h>
@@ -69,10 +70,13 @@ static void same_pads(int64_t n, int64_t k, int64_t s, int64_t *before, int64_t 
 static PadMode pad_mode(const int64_t *pads, const int64_t *hw, const int64_t *keff, const int64_t *stride)
 {
     if (!pads[0] && !pads[1] && !pads[2] && !pads[3]) return PAD_VALID;
-    if (hw[0] >= 0 && hw[1] >= 0) {
+    /* with stride 1, SAME pads k - 1 whatever the size: an unknown (dynamic) size keeps it;
+     * with a larger stride SAME depends on the size, so an unknown one gets explicit pads */
+    bool unit = stride[0] == 1 && stride[1] == 1;
+    if ((hw[0] >= 0 && hw[1] >= 0) || unit) {
         int64_t t, b, l, r;
-        same_pads(hw[0], keff[0], stride[0], &t, &b);
-        same_pads(hw[1], keff[1], stride[1], &l, &r);
+        same_pads(hw[0] >= 0 ? hw[0] : keff[0], keff[0], stride[0], &t, &b);
+        same_pads(hw[1] >= 0 ? hw[1] : keff[1], keff[1], stride[1], &l, &r);
         if (t == pads[0] && b == pads[2] && l == pads[1] && r == pads[3]) return PAD_SAME;
     }
     return PAD_EXPLICIT;
@@ -457,6 +461,41 @@ static int lower_gap(TfjsWriter *w, const Node *n)
     return 0;
 }
 
+/* The size [h * scale[0], w * scale[1]] of NHWC tensor xref computed in the graph (Shape ->
+ * StridedSlice [1:3] -> Mul, int32), for a resize whose input size is not known when
+ * writing; returns the Mul's name. */
+static const char *dynamic_size(TfjsWriter *w, const char *name, const char *xref, const int64_t *scale)
+{
+    const char *shape = tw_subname(w, name, "shape");
+    json_object *sn = tw_node(w, shape, "Shape");
+    tw_input(sn, xref);
+    tw_attr_type(sn, "T", DT_F32);
+    tw_attr_type(sn, "out_type", DT_I32);
+    const char *hw = tw_subname(w, name, "hw");
+    const char *b = tw_const_i32(w, arena_printf(w->arena, "%s/begin", hw), (int64_t[]){1}, 1, false);
+    const char *e = tw_const_i32(w, arena_printf(w->arena, "%s/end", hw), (int64_t[]){3}, 1, false);
+    const char *st = tw_const_i32(w, arena_printf(w->arena, "%s/strides", hw), (int64_t[]){1}, 1, false);
+    json_object *ss = tw_node(w, hw, "StridedSlice");
+    tw_input(ss, shape);
+    tw_input(ss, b);
+    tw_input(ss, e);
+    tw_input(ss, st);
+    tw_attr_type(ss, "T", DT_I32);
+    tw_attr_type(ss, "Index", DT_I32);
+    tw_attr_int(ss, "begin_mask", 0);
+    tw_attr_int(ss, "end_mask", 0);
+    tw_attr_int(ss, "ellipsis_mask", 0);
+    tw_attr_int(ss, "new_axis_mask", 0);
+    tw_attr_int(ss, "shrink_axis_mask", 0);
+    const char *size = tw_subname(w, name, "size");
+    const char *k = tw_const_i32(w, arena_printf(w->arena, "%s/scale", size), scale, 2, false);
+    json_object *mn = tw_node(w, size, "Mul");
+    tw_input(mn, hw);
+    tw_input(mn, k);
+    tw_attr_type(mn, "T", DT_I32);
+    return size;
+}
+
 static int lower_resize(TfjsWriter *w, const Node *n)
 {
     int X = in_at(n, 0), Y = out0(n);
@@ -469,8 +508,8 @@ static int lower_resize(TfjsWriter *w, const Node *n)
     if (strcmp(mode, "nearest") || strcmp(ctm, "asymmetric") || strcmp(nm, "floor"))
         return tw_fail(w, "only nearest/asymmetric/floor resizing (torch's Upsample) has a TF.js equivalent, not %s/%s/%s",
                        mode, ctm, nm);
-    if (x->dims[2] < 0 || x->dims[3] < 0 || y->dims[2] < 0 || y->dims[3] < 0)
-        return tw_fail(w, "needs static input and output shapes");
+    bool dynamic = x->dims[2] < 0 || x->dims[3] < 0;
+    if (!dynamic && (y->dims[2] < 0 || y->dims[3] < 0)) return tw_fail(w, "needs static input and output shapes");
     /* TF.js samples floor(dst * in / out); ONNX floor(dst / scale): equal when out = in * scale */
     double sc[4] = {0};
     int ns = 0;
@@ -486,9 +525,13 @@ static int lower_resize(TfjsWriter *w, const Node *n)
         ns = f ? (int)cnt : -1;
         free(f);
     }
+    if (dynamic && ns != 4) return tw_fail(w, "an input of unknown height or width needs constant scales, not sizes");
     if (ns == 4) {
         if (sc[0] != 1 || sc[1] != 1) return tw_fail(w, "resizing the batch or channel axis is not supported");
-        for (int i = 0; i < 2; i++)
+        for (int i = 0; dynamic && i < 2; i++)
+            if (sc[2 + i] != floor(sc[2 + i]) || sc[2 + i] < 1 || sc[2 + i] > 4096)
+                return tw_fail(w, "scale %g: an input of unknown height or width takes whole scales 1..4096 only", sc[2 + i]);
+        for (int i = 0; !dynamic && i < 2; i++)
             if (fabs((double)x->dims[2 + i] * sc[2 + i] - (double)y->dims[2 + i]) > 1e-6)
                 return tw_fail(w, "scale %g does not map %lld to %lld exactly", sc[2 + i], (long long)x->dims[2 + i],
                                (long long)y->dims[2 + i]);
@@ -501,7 +544,13 @@ static int lower_resize(TfjsWriter *w, const Node *n)
     const char *xref;
     if (tw_use(w, X, &nhwc, &xref)) return -1;
     const char *name = tw_name(w, tw_node_base(w));
-    const char *size = tw_const_i32(w, arena_printf(w->arena, "%s/size", name), &y->dims[2], 2, false);
+    const char *size;
+    if (dynamic) { /* the size in the graph: Shape(x)[1:3] * scales (int32) */
+        int64_t whole[2] = {(int64_t)sc[2], (int64_t)sc[3]};
+        size = dynamic_size(w, name, xref, whole);
+    } else {
+        size = tw_const_i32(w, arena_printf(w->arena, "%s/size", name), &y->dims[2], 2, false);
+    }
     json_object *node = tw_node(w, name, "ResizeNearestNeighbor");
     tw_input(node, xref);
     tw_input(node, size);
@@ -1122,6 +1171,31 @@ static int lower_argmax(TfjsWriter *w, const Node *n)
     return 0;
 }
 
+/* CumSum(x, axis): TF's Cumsum, the axis a constant remapped to x's layout. */
+static int lower_cumsum(TfjsWriter *w, const Node *n)
+{
+    int X = in_at(n, 0);
+    if (X < 0 || in_at(n, 1) < 0) return tw_fail(w, "needs an input and an axis");
+    int64_t axis;
+    if (tw_const_ints(w, in_at(n, 1), &axis, 1) != 1) return tw_fail(w, "the axis must be one constant integer");
+    const char *ref;
+    Layout L;
+    if (tw_use_any(w, X, &ref, &L)) return -1;
+    int64_t pa = layout_phys_axis(&L, axis);
+    if (pa < 0) return tw_fail(w, "axis %lld is out of range for rank %d", (long long)axis, L.rank);
+    const char *name = tw_name(w, tw_node_base(w));
+    const char *ac = tw_const_i32(w, arena_printf(w->arena, "%s/axis", name), &pa, 1, true);
+    json_object *node = tw_node(w, name, "Cumsum");
+    tw_input(node, ref);
+    tw_input(node, ac);
+    tw_attr_type(node, "T", tns(w, X)->dtype);
+    tw_attr_type(node, "Tidx", DT_I32);
+    tw_attr_bool(node, "exclusive", node_attr_int(n, "exclusive", 0) != 0);
+    tw_attr_bool(node, "reverse", node_attr_int(n, "reverse", 0) != 0);
+    set_out(w, n, name, &L);
+    return 0;
+}
+
 /* ---- the op table ---------------------------------------------------------------------- */
 typedef struct {
     OpWriteSupport support;
@@ -1242,7 +1316,7 @@ static const TfjsOp tfjs_ops[OP_COUNT] = {
     [OP_FAKE_QUANTIZE] = {OP_WRITE_NO, NULL, NULL, 0},
     [OP_GRID_SAMPLE] = {OP_WRITE_NO, NULL, NULL, 0},
     [OP_SCATTER_UPDATE] = {OP_WRITE_NO, NULL, NULL, 0},
-    [OP_CUMSUM] = {OP_WRITE_NO, NULL, NULL, 0},
+    [OP_CUMSUM] = {OP_WRITE_YES, lower_cumsum, NULL, 0},
     [OP_OTHER] = {OP_WRITE_NO, NULL, NULL, 0},
 };
 static_assert(ARRAY_LEN(tfjs_ops) == OP_COUNT, "the TF.js writer's op table has a row per OpKind");

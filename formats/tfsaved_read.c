@@ -472,7 +472,9 @@ static int rd_pool(Rd *r, int i, const int *in, int nin, int y)
     return to_nhwc(r, n, t, y);
 }
 
-/* ResizeNearestNeighbor(x, size [h, w]): torch's nearest upsampling (asymmetric, floor). */
+/* ResizeNearestNeighbor(x, size [h, w]): torch's nearest upsampling (asymmetric, floor); the
+ * size constant, or computed (Shape -> StridedSlice -> Mul where the height and width are
+ * dynamic). */
 static int rd_resize(Rd *r, int i, const int *in, int nin, int y)
 {
     const NodeDef *n = r->gd->node[i];
@@ -480,7 +482,9 @@ static int rd_resize(Rd *r, int i, const int *in, int nin, int y)
     if (attr_b(n, "align_corners", false) || attr_b(n, "half_pixel_centers", false))
         return fail(r, "align_corners and half_pixel_centers are not read");
     int64_t hw[2];
-    if (const_ints(r, in[1], hw, 2) != 2 || hw[0] < 1 || hw[1] < 1) return fail(r, "the size must be 2 positive constants");
+    int nhw = const_ints(r, in[1], hw, 2);
+    if (nhw >= 0 && (nhw != 2 || hw[0] < 1 || hw[1] < 1)) return fail(r, "the size must be 2 positive integers");
+    if (nhw < 0 && rank_of(r, in[1]) > 1) return fail(r, "the size must be a vector of 2 integers");
     int xn = transpose(r, arena_printf(r->g->arena, "%s/to_nchw", n->name), in[0], TO_NCHW);
     int t = act(r, arena_printf(r->g->arena, "%s/nchw", n->name), 4);
     /* sizes: the input's batch and channels (Shape 0..2), then the constant h, w */
@@ -488,7 +492,14 @@ static int rd_resize(Rd *r, int i, const int *in, int nin, int y)
     int sn = node(r, OP_SHAPE, arena_printf(r->g->arena, "%s/Shape", n->name), &xn, 1, &nc, 1);
     node_set_int(r->g, sn, "start", 0);
     node_set_int(r->g, sn, "end", 2);
-    int hwc = const_i64(r, arena_printf(r->g->arena, "%s/size", n->name), hw, 2);
+    int hwc;
+    if (nhw == 2) {
+        hwc = const_i64(r, arena_printf(r->g->arena, "%s/size", n->name), hw, 2);
+    } else { /* computed in the graph (a dynamic height and width): as int64 */
+        hwc = act(r, arena_printf(r->g->arena, "%s/size_i64", n->name), 1);
+        int ci = node(r, OP_CAST, arena_printf(r->g->arena, "%s/size_i64", n->name), &in[1], 1, &hwc, 1);
+        node_set_int(r->g, ci, "to", dtype_to_onnx(DT_I64));
+    }
     int sizes = act(r, arena_printf(r->g->arena, "%s/sizes", n->name), 1);
     int cn = node(r, OP_CONCAT, arena_printf(r->g->arena, "%s/sizes", n->name), (int[]){nc, hwc}, 2, &sizes, 1);
     node_set_int(r->g, cn, "axis", 0);
@@ -689,6 +700,31 @@ static int rd_op(Rd *r, int i, const int *in, int nin, int *y, int *ny)
         int ni = node(r, OP_CAST, n->name, in, 1, y, 1);
         node_set_int(g, ni, "to", dtype_to_onnx(to));
         set_rank(r, y[0], rank_of(r, in[0]));
+        return 0;
+    }
+    if (!strcmp(op, "Shape")) { /* the shape as int64 (Shape), then as out_type */
+        const AttrValue *v = attr(n, "out_type");
+        DType to = v && v->value_case == TENSORFLOW__ATTR_VALUE__VALUE_TYPE ? dtype_of(v->type) : DT_I32;
+        if (nin != 1 || (to != DT_I32 && to != DT_I64)) return fail(r, "needs one input and an int32 or int64 out_type");
+        int s64 = to == DT_I64 ? y[0] : act(r, arena_printf(g->arena, "%s/i64", n->name), 1);
+        node(r, OP_SHAPE, to == DT_I64 ? n->name : arena_printf(g->arena, "%s/i64", n->name), in, 1, &s64, 1);
+        if (to == DT_I32) {
+            int ci = node(r, OP_CAST, n->name, &s64, 1, y, 1);
+            node_set_int(g, ci, "to", dtype_to_onnx(DT_I32));
+        }
+        set_rank(r, y[0], 1);
+        return 0;
+    }
+    if (!strcmp(op, "Cumsum")) {
+        int64_t ax;
+        if (nin != 2 || const_ints(r, in[1], &ax, 1) != 1) return fail(r, "needs an input and a constant axis");
+        int rk = rank_of(r, in[0]);
+        if (rk >= 0 && (ax < -rk || ax >= rk)) return fail(r, "axis %lld is out of range for rank %d", (long long)ax, rk);
+        int a = graph_add_const(g, arena_printf(g->arena, "%s/axis", n->name), DT_I64, 0, NULL, &ax);
+        int ni = node(r, OP_CUMSUM, n->name, (int[]){in[0], a}, 2, y, 1);
+        node_set_int(g, ni, "exclusive", attr_b(n, "exclusive", false));
+        node_set_int(g, ni, "reverse", attr_b(n, "reverse", false));
+        set_rank(r, y[0], rk);
         return 0;
     }
     if (!strcmp(op, "PadV2") || !strcmp(op, "Pad")) {

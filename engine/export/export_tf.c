@@ -124,10 +124,18 @@ int export_tf_dir_stage(ExportCtx *ctx, TfStageKind kind, char *err, size_t errl
     snprintf(f16_name, sizeof f16_name, "%s_float16.tflite", stem);
     if (export_stage_cancelled(&st, err, errlen)) goto out;
 
+    /* format=saved_model dynamic=True: our TF Lite writer takes static input shapes only, so
+     * the folder holds no TF Lite files then (said in the log) rather than fixed-size ones */
+    bool with_tflite = tflite || !a->dynamic;
+    if (!with_tflite)
+        job_log(job, JOB_LOG_INFO, "%s dynamic=True: no %s or %s beside saved_model.pb (TF Lite is written for a "
+                                   "static input shape; format=tflite writes it with dynamic=False)",
+                st.prefix, f32_name, f16_name);
+
     /* 1. everything into a temporary directory beside the destination */
     job_progress(job, "TensorFlow: write", 0.2);
     if (export_stage_temp_dir(&st, err, errlen) != 0) goto out;
-    for (int half = 0; half < 2; half++) {
+    for (int half = 0; with_tflite && half < 2; half++) {
         TfliteOptions opt = {.half = half, .metadata_kv = meta, .n_metadata_kv = n_meta};
         size_t len;
         uint8_t *buf = tflite_write_buffer(g, &opt, &len, msg, sizeof msg);
@@ -229,8 +237,9 @@ int export_tf_dir_stage(ExportCtx *ctx, TfStageKind kind, char *err, size_t errl
     /* format=tflite: the returned TF Lite file runs against the source.  format=saved_model:
      * the float32 TF Lite file beside it is checked for its interface, and saved_model.pb
      * itself is read back (formats/tfsaved_read.c) and runs against the source */
-    CheckStatus cs = export_tf_check_tflite(&st, g, check_path, half_file, tflite, tflite && a->int8 ? &q8 : NULL,
-                                            tflite, &prec, &worst, err, errlen);
+    CheckStatus cs = !with_tflite ? CHECK_PASSED
+                     : export_tf_check_tflite(&st, g, check_path, half_file, tflite, tflite && a->int8 ? &q8 : NULL,
+                                              tflite, &prec, &worst, err, errlen);
     free(check_path);
     if (cs == CHECK_FAILED) goto out;
     if (!tflite && a->verify) {

@@ -10,9 +10,10 @@
  * (nothing left behind), and tfjs_check_dir on damaged directories.
  *
  * Driver mode for tests/e2e/tfjs.sh (not a test):
- *   test_tfjs --export MODEL DIR [imgsz=N] [half] [int8] [ref=IN.npy refout=OUTDIR]
+ *   test_tfjs --export MODEL DIR [imgsz=N] [half] [int8] [dynamic] [ref=IN.npy refout=OUTDIR]
  * loads MODEL fused, writes DIR with a peer-style metadata.yaml, checks it, prints a summary
- * line (JSON); with ref/refout also runs engine/exec on IN.npy and writes OUTDIR/output<k>.npy. */
+ * line (JSON); with ref/refout also runs engine/exec on IN.npy and writes OUTDIR/output<k>.npy;
+ * dynamic builds the graph as dynamic=True does for the TF formats (height and width unknown). */
 #include <errno.h>
 #include <json-c/json.h>
 #include <stdarg.h>
@@ -1241,7 +1242,7 @@ static int export_reference(const Graph *g, const char *in_path, const char *out
 static int export_main(int argc, char **argv)
 {
     if (argc < 4) {
-        fprintf(stderr, "usage: test_tfjs --export MODEL DIR [imgsz=N] [half] [int8] [ref=IN.npy refout=DIR]\n");
+        fprintf(stderr, "usage: test_tfjs --export MODEL DIR [imgsz=N] [half] [int8] [dynamic] [ref=IN.npy refout=DIR]\n");
         return 2;
     }
     LoadOptions lo = {.fuse = true};
@@ -1251,6 +1252,7 @@ static int export_main(int argc, char **argv)
         if (!strncmp(argv[i], "imgsz=", 6)) lo.imgsz[0] = lo.imgsz[1] = atoi(argv[i] + 6);
         else if (!strcmp(argv[i], "half")) o.half = true;
         else if (!strcmp(argv[i], "int8")) o.int8 = true;
+        else if (!strcmp(argv[i], "dynamic")) lo.dynamic = lo.dynamic_hw_only = true;
         else if (!strncmp(argv[i], "ref=", 4)) ref_in = argv[i] + 4;
         else if (!strncmp(argv[i], "refout=", 7)) ref_out = argv[i] + 7;
         else {
