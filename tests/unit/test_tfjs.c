@@ -13,7 +13,9 @@
  *   test_tfjs --export MODEL DIR [imgsz=N] [half] [int8] [dynamic] [ref=IN.npy refout=OUTDIR]
  * loads MODEL fused, writes DIR with a peer-style metadata.yaml, checks it, prints a summary
  * line (JSON); with ref/refout also runs engine/exec on IN.npy and writes OUTDIR/output<k>.npy;
- * dynamic builds the graph as dynamic=True does for the TF formats (height and width unknown). */
+ * dynamic builds the graph as dynamic=True does for the TF formats (height and width unknown).
+ *   test_tfjs --run MODEL IN.npy OUTDIR
+ * reads a TF file as predict does and writes its outputs on IN.npy to OUTDIR/output<k>.npy. */
 #include <errno.h>
 #include <json-c/json.h>
 #include <stdarg.h>
@@ -1285,6 +1287,30 @@ static int export_main(int argc, char **argv)
     return rc ? 1 : 0;
 }
 
+/* --run MODEL IN.npy OUTDIR: a TF file (SavedModel folder, .pb or web model) read back as
+ * yoloport predict reads it (NHWC input as the source's NCHW) and run on IN.npy at its size. */
+static int run_main(int argc, char **argv)
+{
+    if (argc != 5) {
+        fprintf(stderr, "usage: test_tfjs --run MODEL IN.npy OUTDIR\n");
+        return 2;
+    }
+    char err[1024];
+    LoadOptions lo = {0};
+    Graph *g = model_load(argv[2], &lo, err, sizeof err);
+    if (!g || pass_nhwc_as_source(g, false, err, sizeof err)) {
+        fprintf(stderr, "test_tfjs: %s\n", err);
+        graph_free(g);
+        return 1;
+    }
+    const Tensor *in = &g->tensors[g->inputs[0]];
+    printf("{\"model\":\"%s\",\"input\":[%lld,%lld,%lld,%lld]}\n", argv[2], (long long)in->dims[0],
+           (long long)in->dims[1], (long long)in->dims[2], (long long)in->dims[3]);
+    int rc = export_reference(g, argv[3], argv[4]);
+    graph_free(g);
+    return rc ? 1 : 0;
+}
+
 /* Every case's web model read back (formats/tfjs_read.c) runs in our executor to the case's
  * reference outputs: float32 as close as the writer's own check, float16 and uint8 weights
  * within their tolerances (decoded from the converter's quantisations). */
@@ -1393,6 +1419,7 @@ static void test_read_refusals(void)
 int main(int argc, char **argv)
 {
     if (argc > 1 && !strcmp(argv[1], "--export")) return export_main(argc, argv);
+    if (argc > 1 && !strcmp(argv[1], "--run")) return run_main(argc, argv);
     if (argc > 2 && !strcmp(argv[1], "--write-tiny")) { /* for test_disk_full */
         Graph *g = tiny_graph();
         char err[512];
