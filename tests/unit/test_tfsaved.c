@@ -462,7 +462,7 @@ static void test_read_refusals(void)
     struct {
         const char *what, *op, *input0, *want;
     } cases[] = {
-        {"an op the reader does not know", "Cumsum", NULL, "node '%s' (Cumsum): op Cumsum is not read"},
+        {"an op the reader does not know", "Cumprod", NULL, "node '%s' (Cumprod): op Cumprod is not read"},
         {"an input naming no node", NULL, "nowhere", "input nowhere names no node"},
         {"a cycle", NULL, "SELF", "never has its inputs"},
     };
