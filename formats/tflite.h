@@ -62,6 +62,9 @@ typedef struct {
     /* metadata.json: key/JSON-text pairs (as TfjsOptions.metadata_kv); none: no archive appended */
     const KeyValue *metadata_kv;
     int n_metadata_kv;
+    /* an input of unknown height and width (dynamic=True): the size the tensors' `shape` is
+     * given at (their shape_signature holds -1 where it depends on it); 0: 640 */
+    int dynamic_hw[2];
 } TfliteOptions;
 
 /* The 8-bit asymmetric parameters the writer gives an activation of range [lo, hi] (widened
@@ -72,7 +75,10 @@ void tflite_act_params(float lo, float hi, float *scale, int64_t *zero);
 OpWriteSupport tflite_write_op_support(OpKind op);
 
 /* g as a .tflite file in memory (heap, *len bytes; the caller frees it).  g needs static
- * shapes where the lowering needs them (see formats/tfjs.h).  NULL + "<node>: <problem>". */
+ * shapes where the lowering needs them (see formats/tfjs.h), but for an NHWC input of unknown
+ * height and width: then every tensor's shape_signature marks the dims that follow the input's
+ * (the model is converted at two sizes and compared; a constant that differs between them is
+ * refused by name).  NULL + "<node>: <problem>". */
 uint8_t *tflite_write_buffer(const Graph *g, const TfliteOptions *opt, size_t *len, char *err, size_t errlen);
 /* The same written to path (temporary + rename).  0 or -1 + message. */
 int tflite_write(const Graph *g, const TfliteOptions *opt, const char *path, char *err, size_t errlen);

@@ -38,6 +38,7 @@ typedef struct {
     Vec stands_for;     /* int pairs {used, stored}: a re-laid weight the IR uses for a stored one */
     StrMap modules;
     int root_module;
+    bool dynamic;       /* a shape_signature holds -1 (dynamic=True): those dims read as unknown */
     const char *cur;    /* the operator being read (messages) */
     char *err;
     size_t errlen;
@@ -183,6 +184,14 @@ static int read_tensors(Rd *r)
             if (!dims_product(dims, (int)k + 1, &numel) || numel > (int64_t)1 << 40)
                 return rd_fail(r, "tensor %d is too large", i);
         }
+        /* a computed tensor whose shape_signature holds -1 there follows the input's size: the
+         * dim reads as unknown (the file's `shape` is one size it was converted at) */
+        FbVector sig = fb_table_vector(t, TFL_TENSOR_SHAPE_SIGNATURE, 4);
+        bool has_data = fb_table_u32(t, TFL_TENSOR_BUFFER, 0) != 0;
+        int64_t nominal[GRAPH_MAX_RANK];
+        memcpy(nominal, dims, sizeof(int64_t) * sh.n);
+        for (uint32_t k = 0; sig.n == sh.n && !has_data && k < sh.n; k++)
+            if (fb_vec_i32(sig, k) == -1) dims[k] = -1, r->dynamic = true;
         int type = fb_table_i8(t, TFL_TENSOR_TYPE, 0);
         DType dt = tflite_type_dtype(type);
         if (dt == DT_UNDEFINED || dt == DT_STRING) return rd_fail(r, "tensor %d has type %s, which is not read", i, tflite_type_name(type));
@@ -192,6 +201,7 @@ static int read_tensors(Rd *r)
         FbTable q = fb_table_table(t, TFL_TENSOR_QUANTIZATION);
         if (q.pos && read_quant(r, i, q)) return -1;
         const uint8_t *data;
+        (void)nominal;
         size_t nbytes = (size_t)numel * dtype_size(dt);
         if (buffer_data(r, i, fb_table_u32(t, TFL_TENSOR_BUFFER, 0), nbytes, &data)) return -1;
         int ti = data ? graph_add_const(r->g, name, dt, (int)sh.n, dims, data)
@@ -283,8 +293,11 @@ static int nchw_of(Rd *r, const char *name, int x)
     return transpose(r, arena_printf(r->g->arena, "%s/to_nchw", name), x, TO_NCHW, -1);
 }
 
+/* TF Lite's SAME padding in total along one axis; an unknown size (-1) with stride 1 pads
+ * (k - 1) * d whatever it is (the caller refuses a larger stride then). */
 static int64_t same_pad_total(int64_t in, int64_t out, int64_t k, int64_t s, int64_t d)
 {
+    if (in < 0 || out < 0) return s == 1 ? (k - 1) * d : 0;
     int64_t t = (out - 1) * s + (k - 1) * d + 1 - in;
     return t > 0 ? t : 0;
 }
@@ -369,6 +382,8 @@ static int rd_conv(Rd *r, const OpCtx *c)
     if (sw < 1 || sh < 1 || dw_ < 1 || dh < 1) return rd_fail(r, "strides and dilations must be positive");
     int64_t ph = pad == TFL_PADDING_SAME ? same_pad_total(X.dims[1], Y.dims[1], kh, sh, dh) : 0;
     int64_t pw = pad == TFL_PADDING_SAME ? same_pad_total(X.dims[2], Y.dims[2], kw, sw, dw_) : 0;
+    if (pad == TFL_PADDING_SAME && (sh > 1 || sw > 1) && (X.dims[1] < 0 || X.dims[2] < 0))
+        return rd_fail(r, "SAME padding with a stride above 1 on an input of unknown size is not read");
     int xn = nchw_of(r, c->name, c->in[0]);
     int64_t yd[4] = {Y.dims[0], cout, Y.dims[1], Y.dims[2]};
     int t = add_act(r, arena_printf(r->g->arena, "%s/nchw", c->name), DT_F32, 4, yd);
@@ -427,6 +442,8 @@ static int rd_pool(Rd *r, const OpCtx *c)
     bool same = fb_table_i8(c->opt, TFL_POOL_PADDING, 0) == TFL_PADDING_SAME;
     int64_t ph = same ? same_pad_total(X.dims[1], Y.dims[1], kh, sh, 1) : 0;
     int64_t pw = same ? same_pad_total(X.dims[2], Y.dims[2], kw, sw, 1) : 0;
+    if (same && (sh > 1 || sw > 1) && (X.dims[1] < 0 || X.dims[2] < 0))
+        return rd_fail(r, "SAME padding with a stride above 1 on an input of unknown size is not read");
     int xn = nchw_of(r, c->name, c->in[0]);
     int64_t yd[4] = {Y.dims[0], Y.dims[3], Y.dims[1], Y.dims[2]};
     int t = add_act(r, arena_printf(r->g->arena, "%s/nchw", c->name), DT_F32, 4, yd);
@@ -447,7 +464,23 @@ static int rd_resize(Rd *r, const OpCtx *c)
     int xn = nchw_of(r, c->name, c->in[0]);
     int64_t yd[4] = {Y.dims[0], Y.dims[3], Y.dims[1], Y.dims[2]};
     int64_t four = 4;
-    int sizes = graph_add_const(r->g, arena_printf(r->g->arena, "%s/sizes", c->name), DT_I64, 1, &four, yd);
+    int sizes;
+    if (yd[2] >= 0 && yd[3] >= 0) {
+        sizes = graph_add_const(r->g, arena_printf(r->g->arena, "%s/sizes", c->name), DT_I64, 1, &four, yd);
+    } else { /* a size computed in the graph (dynamic): the input's batch and channels, then it */
+        if (c->nin < 2 || c->in[1] < 0 || T(r, c->in[1])->rank != 1) return rd_fail(r, "the size must be a vector of 2 integers");
+        int64_t two = 2;
+        int nc = add_act(r, arena_printf(r->g->arena, "%s/batch_channels", c->name), DT_I64, 1, &two);
+        int sn = node(r, OP_SHAPE, NULL, arena_printf(r->g->arena, "%s/Shape", c->name), &xn, 1, &nc, 1);
+        node_set_int(r->g, sn, "start", 0);
+        node_set_int(r->g, sn, "end", 2);
+        int hw = add_act(r, arena_printf(r->g->arena, "%s/size_i64", c->name), DT_I64, 1, &two);
+        int cn = node(r, OP_CAST, NULL, arena_printf(r->g->arena, "%s/size_i64", c->name), &c->in[1], 1, &hw, 1);
+        node_set_int(r->g, cn, "to", dtype_to_onnx(DT_I64));
+        sizes = add_act(r, arena_printf(r->g->arena, "%s/sizes", c->name), DT_I64, 1, &four);
+        int ct = node(r, OP_CONCAT, NULL, arena_printf(r->g->arena, "%s/sizes", c->name), (int[]){nc, hw}, 2, &sizes, 1);
+        node_set_int(r->g, ct, "axis", 0);
+    }
     int t = add_act(r, arena_printf(r->g->arena, "%s/nchw", c->name), DT_F32, 4, yd);
     int ins[4] = {xn, -1, -1, sizes};
     int ni = node(r, OP_RESIZE, NULL, c->name, ins, 4, &t, 1);
@@ -598,6 +631,14 @@ static int rd_reshape(Rd *r, const OpCtx *c)
 {
     if (need_in(r, c, 1)) return -1;
     Shp Y = S(r, c->out[0]);
+    int unknown = 0;
+    for (int i = 0; i < Y.rank; i++) unknown += Y.dims[i] < 0;
+    if (unknown > 1) { /* dynamic: the new shape as written (one -1 in it) */
+        int64_t ns[GRAPH_MAX_RANK];
+        if (c->nin < 2 || const_ints(r, c->in[1], ns, GRAPH_MAX_RANK) != Y.rank)
+            return rd_fail(r, "a reshape to %d unknown dims needs its new shape as a constant", unknown);
+        memcpy(Y.dims, ns, sizeof(int64_t) * (size_t)Y.rank);
+    }
     int sh = const_i64(r, arena_printf(r->g->arena, "%s/shape", c->name), Y.dims, Y.rank);
     node(r, OP_RESHAPE, NULL, c->name, (int[]){c->in[0], sh}, 2, c->out, 1);
     return 0;
@@ -713,6 +754,38 @@ static int rd_pad(Rd *r, const OpCtx *c)
     int ins[3] = {c->in[0], const_i64(r, arena_printf(r->g->arena, "%s/pads", c->name), onnx, 2 * rank),
                   c->code == TFL_PADV2 && c->nin > 2 ? c->in[2] : -1};
     node(r, OP_PAD, NULL, c->name, ins, ins[2] >= 0 ? 3 : 2, c->out, 1);
+    return 0;
+}
+
+/* SHAPE: the input's dims (OP_SHAPE gives int64), as the output's type. */
+static int rd_shape(Rd *r, const OpCtx *c)
+{
+    if (need_in(r, c, 1)) return -1;
+    const Tensor *y = T(r, c->out[0]);
+    if (y->dtype != DT_I32 && y->dtype != DT_I64) return rd_fail(r, "the shape must be int32 or int64");
+    if (y->dtype == DT_I64) {
+        node(r, OP_SHAPE, NULL, c->name, c->in, 1, c->out, 1);
+        return 0;
+    }
+    int64_t rk = S(r, c->in[0]).rank;
+    int s64 = add_act(r, arena_printf(r->g->arena, "%s/i64", c->name), DT_I64, 1, &rk);
+    node(r, OP_SHAPE, NULL, arena_printf(r->g->arena, "%s/i64", c->name), c->in, 1, &s64, 1);
+    int ni = node(r, OP_CAST, NULL, c->name, &s64, 1, c->out, 1);
+    node_set_int(r->g, ni, "to", dtype_to_onnx(DT_I32));
+    return 0;
+}
+
+/* CUMSUM(x, axis): running sums (exclusive, reverse from CumsumOptions). */
+static int rd_cumsum(Rd *r, const OpCtx *c)
+{
+    if (need_in(r, c, 2)) return -1;
+    int64_t ax;
+    int rk = S(r, c->in[0]).rank;
+    if (const_ints(r, c->in[1], &ax, 1) != 1 || ax < -rk || ax >= rk) return rd_fail(r, "the axis must be one constant in range");
+    int a = graph_add_const(r->g, arena_printf(r->g->arena, "%s/axis", c->name), DT_I64, 0, NULL, &ax);
+    int ni = node(r, OP_CUMSUM, NULL, c->name, (int[]){c->in[0], a}, 2, c->out, 1);
+    node_set_int(r->g, ni, "exclusive", fb_table_bool(c->opt, 0, false));
+    node_set_int(r->g, ni, "reverse", fb_table_bool(c->opt, 1, false));
     return 0;
 }
 
@@ -878,6 +951,8 @@ static const struct {
     {TFL_PAD, rd_pad},
     {TFL_PADV2, rd_pad},
     {TFL_CAST, rd_cast},
+    {TFL_SHAPE, rd_shape},
+    {TFL_CUMSUM, rd_cumsum},
     {TFL_ARG_MAX, rd_argmax},
     {TFL_GATHER, rd_gather},
 };

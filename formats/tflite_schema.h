@@ -89,6 +89,7 @@ enum { TFL_SIGDEF_INPUTS, TFL_SIGDEF_OUTPUTS, TFL_SIGDEF_SIGNATURE_KEY, TFL_SIGD
     X(SUM, 74)                                                                                      \
     X(SQRT, 75)                                                                                     \
     X(RSQRT, 76)                                                                                    \
+    X(SHAPE, 77)                                                                                    \
     X(POW, 78)                                                                                      \
     X(REDUCE_MAX, 82)                                                                               \
     X(RESIZE_NEAREST_NEIGHBOR, 97)                                                                  \
@@ -98,7 +99,8 @@ enum { TFL_SIGDEF_INPUTS, TFL_SIGDEF_OUTPUTS, TFL_SIGDEF_SIGNATURE_KEY, TFL_SIGD
     X(COS, 108)                                                                                     \
     X(QUANTIZE, 114)                                                                                \
     X(HARD_SWISH, 117)                                                                              \
-    X(BATCH_MATMUL, 126)
+    X(BATCH_MATMUL, 126)                                                                            \
+    X(CUMSUM, 128)
 
 typedef enum {
 #define X(name, code) TFL_##name = code,
@@ -134,7 +136,9 @@ enum {
     TFL_OPT_RESIZE_NEAREST_NEIGHBOR = 74,
     TFL_OPT_LEAKY_RELU = 75,
     TFL_OPT_SPLIT_V = 79,
+    TFL_OPT_SHAPE = 55,
     TFL_OPT_BATCH_MATMUL = 101,
+    TFL_OPT_CUMSUM = 102,
 };
 
 /* Fields of the option tables used here. */

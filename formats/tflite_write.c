@@ -212,6 +212,31 @@ static int in_ints(Tl *t, json_object *node, int k, int64_t *out, int max)
     return n;
 }
 
+/* The values of int32 tensor ti when known while converting: a constant's data, or what the
+ * shape arithmetic before it gives at this size (TlTensor.ivals).  Count, or -1. */
+static int tensor_ints(Tl *t, int ti, int64_t *out, int max)
+{
+    TlTensor *x = tl_tens(t, ti);
+    if (x->ivals) {
+        if (x->n_ivals > max) return -1;
+        for (int i = 0; i < x->n_ivals; i++) out[i] = x->ivals[i];
+        return x->n_ivals;
+    }
+    const TlBuffer *b = x->buffer > 0 ? &((const TlBuffer *)t->buffers.items)[x->buffer] : NULL;
+    if (x->type != 2 || !b || !b->data || b->nbytes / 4 > (size_t)max) return -1;
+    for (size_t i = 0; i < b->nbytes / 4; i++) out[i] = ((const int32_t *)b->data)[i];
+    return (int)(b->nbytes / 4);
+}
+
+/* Record n known values on int32 tensor ti (copied). */
+static void set_ints(Tl *t, int ti, const int64_t *v, int n)
+{
+    int64_t *c = arena_alloc(t->arena, sizeof(int64_t) * (size_t)(n ? n : 1));
+    memcpy(c, v, sizeof(int64_t) * (size_t)n);
+    tl_tens(t, ti)->ivals = c;
+    tl_tens(t, ti)->n_ivals = n;
+}
+
 /* ---- tensors --------------------------------------------------------------------------- */
 int tl_new_out(Tl *t, const char *name, int type, int rank, const int64_t *dims)
 {
@@ -384,9 +409,20 @@ static int cv_unary(Tl *t, json_object *node, const char *name, int32_t code)
 static int binary(Tl *t, const char *name, int32_t code, int a, int b)
 {
     int rank = 0;
-    int64_t d[GRAPH_MAX_RANK];
+    int64_t d[GRAPH_MAX_RANK] = {0};
     if (broadcast(t, a, b, &rank, d)) return -1;
     int y = tl_new_out(t, name, tl_tens(t, a)->type, rank, d);
+    int64_t va[GRAPH_MAX_RANK], vb[GRAPH_MAX_RANK], vy[GRAPH_MAX_RANK];
+    int na = tl_tens(t, a)->type == 2 && rank == 1 ? tensor_ints(t, a, va, GRAPH_MAX_RANK) : -1;
+    int nb = na >= 1 ? tensor_ints(t, b, vb, GRAPH_MAX_RANK) : -1;
+    if (nb >= 1 && (na == nb || na == 1 || nb == 1) && (code == TFL_MUL || code == TFL_ADD || code == TFL_SUB)) {
+        int n = na > nb ? na : nb; /* shape arithmetic: its values at this size */
+        for (int i = 0; i < n; i++) {
+            int64_t u = va[na == 1 ? 0 : i], v = vb[nb == 1 ? 0 : i];
+            vy[i] = code == TFL_MUL ? u * v : code == TFL_ADD ? u + v : u - v;
+        }
+        set_ints(t, y, vy, n);
+    }
     TlOp *op = tl_add_op(t, code, (int[]){a, b}, 2, &y, 1);
     op->opt_type = code == TFL_ADD ? TFL_OPT_ADD : code == TFL_SUB ? TFL_OPT_SUB : code == TFL_MUL ? TFL_OPT_MUL
                  : code == TFL_DIV ? TFL_OPT_DIV : (code == TFL_MAXIMUM || code == TFL_MINIMUM) ? TFL_OPT_MAXIMUM_MINIMUM : 0;
@@ -577,7 +613,7 @@ static int cv_resize(Tl *t, json_object *node, const char *name, int32_t code)
     int x = in_tensor(t, node, 0), s = x >= 0 ? in_tensor(t, node, 1) : -1;
     if (s < 0) return -1;
     int64_t size[2], xd[4];
-    if (in_ints(t, node, 1, size, 2) != 2) return tl_fail(t, "the size must be 2 constant values");
+    if (tensor_ints(t, s, size, 2) != 2) return tl_fail(t, "the size must be 2 values known when converting");
     if (attr_bool(node, "align_corners", false) || attr_bool(node, "half_pixel_centers", false))
         return tl_fail(t, "only the plain nearest-neighbour resize is written");
     tl_dims_of(t, x, xd);
@@ -588,17 +624,25 @@ static int cv_resize(Tl *t, json_object *node, const char *name, int32_t code)
     return 0;
 }
 
-static int reshape_to(Tl *t, const char *name, int x, int rank, const int64_t *dims)
+/* RESHAPE of x to dims; spec (NULL: dims) is the new shape as written, -1 kept where the
+ * input's size decides it (a dynamic input). */
+static int reshape_spec(Tl *t, const char *name, int x, int rank, const int64_t *dims, const int64_t *spec)
 {
-    int s = const_i32(t, arena_printf(t->arena, "%s/shape", name), dims, rank);
+    if (!spec) spec = dims;
+    int s = const_i32(t, arena_printf(t->arena, "%s/shape", name), spec, rank);
     int y = tl_new_out(t, name, tl_tens(t, x)->type, rank, dims);
     TlOp *op = tl_add_op(t, TFL_RESHAPE, (int[]){x, s}, 2, &y, 1);
     op->opt_type = TFL_OPT_RESHAPE;
     op->vec = arena_alloc(t->arena, sizeof(int32_t) * (size_t)(rank ? rank : 1));
-    for (int i = 0; i < rank; i++) op->vec[i] = (int32_t)dims[i];
+    for (int i = 0; i < rank; i++) op->vec[i] = (int32_t)spec[i];
     op->n_vec = rank;
     set_ref(t, name, y);
     return 0;
+}
+
+static int reshape_to(Tl *t, const char *name, int x, int rank, const int64_t *dims)
+{
+    return reshape_spec(t, name, x, rank, dims, NULL);
 }
 
 static int64_t numel_of(Tl *t, int ti)
@@ -622,9 +666,11 @@ static int cv_reshape(Tl *t, json_object *node, const char *name, int32_t code)
         else if (d[i] <= 0) return tl_fail(t, "a shape dimension of %lld", (long long)d[i]);
         else known *= d[i];
     }
+    int64_t spec[GRAPH_MAX_RANK];
+    memcpy(spec, d, sizeof(int64_t) * (size_t)r);
     if (unknown >= 0) d[unknown] = known ? total / known : 0;
     else if (known != total) return tl_fail(t, "the new shape holds %lld values, the input %lld", (long long)known, (long long)total);
-    return reshape_to(t, name, x, r, d);
+    return reshape_spec(t, name, x, r, d, t->dynamic ? spec : NULL);
 }
 
 static int cv_expand_dims(Tl *t, json_object *node, const char *name, int32_t code)
@@ -765,6 +811,12 @@ static int cv_strided_slice(Tl *t, json_object *node, const char *name, int32_t 
         yd[i] = len > 0 ? len : 0;
     }
     int y = tl_new_out(t, name, tl_tens(t, x)->type, r, yd);
+    int64_t xv[GRAPH_MAX_RANK], yv[GRAPH_MAX_RANK];
+    if (r == 1 && tensor_ints(t, x, xv, GRAPH_MAX_RANK) == xd[0]) { /* shape arithmetic */
+        int64_t bb = (bm & 1) ? (sv[0] > 0 ? 0 : xd[0] - 1) : bv[0] < 0 ? bv[0] + xd[0] : bv[0];
+        for (int64_t i = 0; i < yd[0]; i++) yv[i] = xv[bb + i * sv[0]];
+        set_ints(t, y, yv, (int)yd[0]);
+    }
     TlOp *op = tl_add_op(t, TFL_STRIDED_SLICE, (int[]){x, b, e, s}, 4, &y, 1);
     op->opt_type = TFL_OPT_STRIDED_SLICE;
     opt_int(op, 0, 4, bm);
@@ -863,7 +915,11 @@ static int cv_placeholder(Tl *t, json_object *node, const char *name, int32_t co
         for (int i = 0; i < r; i++) {
             json_object *s;
             d[i] = json_object_object_get_ex(json_object_array_get_idx(dim, (size_t)i), "size", &s) ? json_object_get_int64(s) : -1;
-            if (d[i] <= 0) return tl_fail(t, "TF Lite is written for static input shapes (dynamic=False)");
+            if (d[i] < 0 && r == 4 && (i == 1 || i == 2)) { /* NHWC height or width: converted at in_hw */
+                t->dynamic = true;
+                d[i] = t->in_hw[i - 1];
+            }
+            if (d[i] <= 0) return tl_fail(t, "TF Lite is written for static input shapes, but for the height and width");
         }
     }
     int ty = tf_type(node, "dtype");
@@ -891,6 +947,41 @@ static int make_const(Tl *t, const char *name)
 static int cv_const(Tl *t, json_object *node, const char *name, int32_t code)
 {
     return strmap_get(&t->weights, name) >= 0 ? 0 : tl_fail(t, "a constant without data");
+}
+
+/* Shape: the input's dims as int32 (known while converting: the shape arithmetic after it). */
+static int cv_shape(Tl *t, json_object *node, const char *name, int32_t code)
+{
+    int x = in_tensor(t, node, 0);
+    if (x < 0) return -1;
+    if (tf_type(node, "out_type") != 2) return tl_fail(t, "only an int32 shape is written");
+    int64_t xd[GRAPH_MAX_RANK], r = tl_tens(t, x)->rank;
+    tl_dims_of(t, x, xd);
+    int y = tl_new_out(t, name, 2, 1, &r);
+    set_ints(t, y, xd, (int)r);
+    TlOp *op = tl_add_op(t, TFL_SHAPE, &x, 1, &y, 1);
+    op->opt_type = TFL_OPT_SHAPE;
+    opt_int(op, 0, 1, 2);
+    set_ref(t, name, y);
+    return 0;
+}
+
+static int cv_cumsum(Tl *t, json_object *node, const char *name, int32_t code)
+{
+    int x = in_tensor(t, node, 0), a = x >= 0 ? in_tensor(t, node, 1) : -1;
+    if (a < 0) return -1;
+    int64_t ax, d[GRAPH_MAX_RANK];
+    if (in_ints(t, node, 1, &ax, 1) != 1) return tl_fail(t, "the axis must be one constant");
+    int r = tl_tens(t, x)->rank;
+    if (ax < -r || ax >= r) return tl_fail(t, "axis %lld is out of range", (long long)ax);
+    tl_dims_of(t, x, d);
+    int y = tl_new_out(t, name, tl_tens(t, x)->type, r, d);
+    TlOp *op = tl_add_op(t, TFL_CUMSUM, (int[]){x, a}, 2, &y, 1);
+    op->opt_type = TFL_OPT_CUMSUM;
+    opt_int(op, 0, 1, attr_bool(node, "exclusive", false));
+    opt_int(op, 1, 1, attr_bool(node, "reverse", false));
+    set_ref(t, name, y);
+    return 0;
 }
 
 typedef struct {
@@ -946,6 +1037,8 @@ static const TfMap tf_map[] = {
     {"MatMul", cv_matmul, TFL_BATCH_MATMUL},
     {"BatchMatMulV2", cv_matmul, TFL_BATCH_MATMUL},
     {"ArgMax", cv_argmax, TFL_ARG_MAX},
+    {"Shape", cv_shape, TFL_SHAPE},
+    {"Cumsum", cv_cumsum, TFL_CUMSUM},
 };
 
 /* IR ops whose TensorFlow lowering has no TF Lite builtin here. */
@@ -1012,8 +1105,15 @@ static int serialise(Tl *t, const int *outs, int n_outs, const char *input_name,
             fb_add_i32(&b, TFL_QUANT_QUANTIZED_DIMENSION, ts[i].qdim, 0);
             qp = fb_table_end(&b);
         }
+        FbRef sig = 0;
+        if (t->dynamic) {
+            int sv[GRAPH_MAX_RANK];
+            for (int k = 0; k < ts[i].rank; k++) sv[k] = ts[i].sig[k];
+            sig = ivec(&b, sv, ts[i].rank);
+        }
         fb_table_start(&b);
         if (qp) fb_add_ref(&b, TFL_TENSOR_QUANTIZATION, qp);
+        if (sig) fb_add_ref(&b, TFL_TENSOR_SHAPE_SIGNATURE, sig);
         fb_add_ref(&b, TFL_TENSOR_SHAPE, sh);
         fb_add_i8(&b, TFL_TENSOR_TYPE, (int8_t)ts[i].type, 0);
         fb_add_u32(&b, TFL_TENSOR_BUFFER, (uint32_t)ts[i].buffer, 0);
@@ -1169,6 +1269,92 @@ static int append_zip_entry(StrBuf *s, const char *name, const void *data, size_
 }
 
 /* ---- entry ----------------------------------------------------------------------------- */
+/* Tl t (its tg, opt, err set) built from the TensorFlow graph with the input's unknown height
+ * and width at hw: tensors, operators and *outs (heap, *n_outs).  0, or -1 + message. */
+static int convert(Tl *t, const int64_t *hw, int **outs, int *n_outs)
+{
+    t->arena = arena_new();
+    t->input_tensor = -1;
+    t->in_hw[0] = hw[0], t->in_hw[1] = hw[1];
+    t->refs.arena = t->arena;
+    t->weights.arena = t->arena;
+    tl_add_buffer(t, NULL, 0); /* buffer 0: the empty sentinel every tensor without data names */
+    for (size_t i = 0; i < tfgraph_n_weights(t->tg); i++) strmap_put(&t->weights, tfgraph_weight(t->tg, i)->name, (int)i);
+    json_object *nodes = tfgraph_nodes(t->tg);
+    int rc = 0;
+    for (size_t i = 0; i < json_object_array_length(nodes) && !rc; i++) {
+        json_object *n = json_object_array_get_idx(nodes, i);
+        const char *name = json_object_get_string(json_object_object_get(n, "name"));
+        const char *op = json_object_get_string(json_object_object_get(n, "op"));
+        t->node = name;
+        const TfMap *m = NULL;
+        for (size_t k = 0; k < ARRAY_LEN(tf_map) && !m; k++)
+            if (!strcmp(tf_map[k].tf_op, op)) m = &tf_map[k];
+        rc = m ? m->fn(t, n, name, m->code) : tl_fail(t, "TF Lite has no builtin for TensorFlow's %s here", op);
+    }
+    t->node = NULL;
+    /* outputs: the signature's Identity nodes, in order, named as the converter names them */
+    json_object *souts = json_object_object_get(tfgraph_signature(t->tg), "outputs");
+    *n_outs = souts ? (int)json_object_object_length(souts) : 0;
+    *outs = xcalloc((size_t)(*n_outs ? *n_outs : 1), sizeof(int));
+    for (int i = 0; i < *n_outs && !rc; i++) {
+        char ref[32];
+        snprintf(ref, sizeof ref, i ? "Identity_%d" : "Identity", i);
+        (*outs)[i] = ref_tensor(t, ref);
+        if ((*outs)[i] < 0 || (*outs)[i] == t->input_tensor || tl_tens(t, (*outs)[i])->buffer)
+            rc = tl_fail(t, "output %d is not computed by the graph", i);
+        else
+            tl_tens(t, (*outs)[i])->name = arena_printf(t->arena, "StatefulPartitionedCall:%d", i);
+    }
+    if (!rc && t->input_tensor < 0) rc = tl_fail(t, "the graph has no input");
+    return rc;
+}
+
+static void tl_free(Tl *t)
+{
+    void **owned = t->owned.items;
+    for (size_t i = 0; i < t->owned.len; i++) free(owned[i]);
+    vec_free(&t->owned);
+    vec_free(&t->tensors);
+    vec_free(&t->ops);
+    vec_free(&t->buffers);
+    vec_free(&t->opcodes);
+    strmap_free(&t->refs);
+    strmap_free(&t->weights);
+    arena_free(t->arena);
+}
+
+/* A dynamic input: t (converted at its in_hw) against u (the same graph at another size).
+ * The tensors' shape_signature: -1 where their shapes differ; everything else must match --
+ * a constant or an operator's new_shape that differs was computed from the size, which the
+ * file cannot hold.  0, or -1 + message. */
+static int mark_signature(Tl *t, const Tl *u)
+{
+    if (t->tensors.len != u->tensors.len || t->ops.len != u->ops.len || t->buffers.len != u->buffers.len)
+        return tl_fail(t, "the graph's structure depends on the input size");
+    TlTensor *a = t->tensors.items;
+    const TlTensor *b = u->tensors.items;
+    for (size_t i = 0; i < t->tensors.len; i++) {
+        if (a[i].rank != b[i].rank || a[i].buffer != b[i].buffer)
+            return tl_fail(t, "tensor %s depends on the input size in its rank", a[i].name);
+        for (int k = 0; k < a[i].rank; k++) a[i].sig[k] = a[i].shape[k] == b[i].shape[k] ? a[i].shape[k] : -1;
+    }
+    const TlBuffer *ba = t->buffers.items, *bb = u->buffers.items;
+    for (size_t i = 1; i < t->buffers.len; i++)
+        if (ba[i].nbytes != bb[i].nbytes || (ba[i].nbytes && memcmp(ba[i].data, bb[i].data, ba[i].nbytes))) {
+            const char *who = "?";
+            for (size_t k = 0; k < t->tensors.len; k++)
+                if (a[k].buffer == (int)i) who = a[k].name;
+            return tl_fail(t, "constant %s holds values computed from the input size: a dynamic input cannot be "
+                              "written in TF Lite with it", who);
+        }
+    const TlOp *oa = t->ops.items, *ob = u->ops.items;
+    for (size_t i = 0; i < t->ops.len; i++)
+        if (oa[i].n_vec != ob[i].n_vec || (oa[i].n_vec && memcmp(oa[i].vec, ob[i].vec, sizeof(int32_t) * (size_t)oa[i].n_vec)))
+            return tl_fail(t, "operator %zu's new_shape depends on the input size", i);
+    return 0;
+}
+
 uint8_t *tflite_write_buffer(const Graph *g, const TfliteOptions *opt, size_t *len, char *err, size_t errlen)
 {
     static const TfliteOptions defaults = {0};
@@ -1186,38 +1372,21 @@ uint8_t *tflite_write_buffer(const Graph *g, const TfliteOptions *opt, size_t *l
     TfjsOptions topt = {.input_name = input_name};
     TfGraph *tg = tfgraph_lower(g, &topt, err, errlen);
     if (!tg) return NULL;
-    Tl t = {.tg = tg, .opt = opt, .arena = arena_new(), .input_tensor = -1, .err = err, .errlen = errlen};
-    t.refs.arena = t.arena;
-    t.weights.arena = t.arena;
-    tl_add_buffer(&t, NULL, 0); /* buffer 0: the empty sentinel every tensor without data names */
-    for (size_t i = 0; i < tfgraph_n_weights(tg); i++) strmap_put(&t.weights, tfgraph_weight(tg, i)->name, (int)i);
-    json_object *nodes = tfgraph_nodes(tg);
-    int rc = 0;
-    for (size_t i = 0; i < json_object_array_length(nodes) && !rc; i++) {
-        json_object *n = json_object_array_get_idx(nodes, i);
-        const char *name = json_object_get_string(json_object_object_get(n, "name"));
-        const char *op = json_object_get_string(json_object_object_get(n, "op"));
-        t.node = name;
-        const TfMap *m = NULL;
-        for (size_t k = 0; k < ARRAY_LEN(tf_map) && !m; k++)
-            if (!strcmp(tf_map[k].tf_op, op)) m = &tf_map[k];
-        rc = m ? m->fn(&t, n, name, m->code) : tl_fail(&t, "TF Lite has no builtin for TensorFlow's %s here", op);
+    int64_t hw[2] = {opt->dynamic_hw[0] > 0 ? opt->dynamic_hw[0] : 640, opt->dynamic_hw[1] > 0 ? opt->dynamic_hw[1] : 640};
+    Tl t = {.tg = tg, .opt = opt, .err = err, .errlen = errlen};
+    int *outs = NULL, n_outs = 0;
+    int rc = convert(&t, hw, &outs, &n_outs);
+    if (!rc && t.dynamic) { /* again at another size (multiples of 64 apart): what differs follows the input */
+        if (opt->int8 == TFLITE_INT8_INTEGER || opt->int8 == TFLITE_INT8_FULL)
+            rc = err_set(err, errlen, "int8 activations are written for a static input shape only (dynamic=False)");
+        Tl u = {.tg = tg, .opt = opt, .err = err, .errlen = errlen};
+        int *uouts = NULL, n_u = 0;
+        int64_t hw2[2] = {hw[0] + 64, hw[1] + 128};
+        if (!rc) rc = convert(&u, hw2, &uouts, &n_u);
+        if (!rc) rc = mark_signature(&t, &u);
+        free(uouts);
+        tl_free(&u);
     }
-    t.node = NULL;
-    /* outputs: the signature's Identity nodes, in order, named as the converter names them */
-    json_object *souts = json_object_object_get(tfgraph_signature(tg), "outputs");
-    int n_outs = souts ? (int)json_object_object_length(souts) : 0;
-    int *outs = xcalloc((size_t)(n_outs ? n_outs : 1), sizeof(int));
-    for (int i = 0; i < n_outs && !rc; i++) {
-        char ref[32];
-        snprintf(ref, sizeof ref, i ? "Identity_%d" : "Identity", i);
-        outs[i] = ref_tensor(&t, ref);
-        if (outs[i] < 0 || outs[i] == t.input_tensor || tl_tens(&t, outs[i])->buffer)
-            rc = tl_fail(&t, "output %d is not computed by the graph", i);
-        else
-            tl_tens(&t, outs[i])->name = arena_printf(t.arena, "StatefulPartitionedCall:%d", i);
-    }
-    if (!rc && t.input_tensor < 0) rc = tl_fail(&t, "the graph has no input");
     uint8_t *out = NULL;
     size_t flen = 0;
     if (!rc && (opt->int8 == TFLITE_INT8_INTEGER || opt->int8 == TFLITE_INT8_FULL)) rc = tflite_lower_int8(&t, outs, n_outs);
@@ -1230,25 +1399,16 @@ uint8_t *tflite_write_buffer(const Graph *g, const TfliteOptions *opt, size_t *l
         } else {
             const char *text = json_object_to_json_string_ext(meta, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
                                                                         JSON_C_TO_STRING_NOSLASHESCAPE);
-            StrBuf s = {0};
-            strbuf_add(&s, out, flen);
+            StrBuf sb = {0};
+            strbuf_add(&sb, out, flen);
             free(out);
-            rc = append_zip_entry(&s, "metadata.json", text, strlen(text), err, errlen);
-            out = (uint8_t *)s.p;
-            flen = s.len;
+            rc = append_zip_entry(&sb, "metadata.json", text, strlen(text), err, errlen);
+            out = (uint8_t *)sb.p;
+            flen = sb.len;
             json_object_put(meta);
         }
     }
-    void **owned = t.owned.items;
-    for (size_t i = 0; i < t.owned.len; i++) free(owned[i]);
-    vec_free(&t.owned);
-    vec_free(&t.tensors);
-    vec_free(&t.ops);
-    vec_free(&t.buffers);
-    vec_free(&t.opcodes);
-    strmap_free(&t.refs);
-    strmap_free(&t.weights);
-    arena_free(t.arena);
+    tl_free(&t);
     tfgraph_free(tg);
     if (rc) {
         free(out);

@@ -18,6 +18,9 @@ typedef struct {
     float *qscale;                /* quantisation: n_q scales and zero points (NULL: none) */
     int64_t *qzero;
     int n_q, qdim;
+    int32_t sig[GRAPH_MAX_RANK];  /* shape_signature (a dynamic input): -1 where the input's size shows */
+    const int64_t *ivals;         /* a small int32 tensor's values at this size (Shape arithmetic); NULL */
+    int n_ivals;
 } TlTensor;
 
 typedef struct {
@@ -54,6 +57,8 @@ typedef struct {
     StrMap refs;                               /* TF ref ("node", "node:1") -> tensor index */
     StrMap weights;                            /* Const name -> weight index */
     int input_tensor;
+    bool dynamic;     /* the input's height and width are unknown: converted at in_hw */
+    int64_t in_hw[2];
     const char *node; /* the TF node being converted (messages) */
     char *err;
     size_t errlen;

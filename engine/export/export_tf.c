@@ -90,6 +90,11 @@ int export_tf_dir_stage(ExportCtx *ctx, TfStageKind kind, char *err, size_t errl
     uint8_t *f32_buf = NULL; /* the float32 file, calibrated for the integer files */
     size_t f32_len = 0;
     if (!tflite && export_tf_refuse_int8(ctx, st.prefix, err, errlen)) goto out;
+    if (tflite && a->int8 && a->dynamic) {
+        err_set(err, errlen, "%s int8=True is written for a static input shape only (int8 activations are calibrated "
+                             "at one size): use dynamic=False; nothing was written", st.prefix);
+        goto out;
+    }
     export_stage_log_start(&st, "tensorflow yoloport-%s", YOLOPORT_VERSION);
     if (tflite && a->int8)
         job_log(job, JOB_LOG_INFO, "%s int8=True: int8 weights per output channel (dynamic-range %s), and int8 "
@@ -110,8 +115,10 @@ int export_tf_dir_stage(ExportCtx *ctx, TfStageKind kind, char *err, size_t errl
         goto out;
     }
     const Tensor *in = &g->tensors[g->inputs[0]];
+    bool dyn_in = in->rank == 4 && in->dims[2] < 0 && in->dims[3] < 0;
     if (tflite && in->rank == 4 &&
-        pass_scale_boxes(g, &g->meta, (int)in->dims[2], (int)in->dims[3], true, msg, sizeof msg) != 0) {
+        pass_scale_boxes(g, &g->meta, dyn_in ? 0 : (int)in->dims[2], dyn_in ? 0 : (int)in->dims[3], true, msg,
+                         sizeof msg) != 0) {
         err_set(err, errlen, "%s", msg);
         goto out;
     }
@@ -124,19 +131,12 @@ int export_tf_dir_stage(ExportCtx *ctx, TfStageKind kind, char *err, size_t errl
     snprintf(f16_name, sizeof f16_name, "%s_float16.tflite", stem);
     if (export_stage_cancelled(&st, err, errlen)) goto out;
 
-    /* format=saved_model dynamic=True: our TF Lite writer takes static input shapes only, so
-     * the folder holds no TF Lite files then (said in the log) rather than fixed-size ones */
-    bool with_tflite = tflite || !a->dynamic;
-    if (!with_tflite)
-        job_log(job, JOB_LOG_INFO, "%s dynamic=True: no %s or %s beside saved_model.pb (TF Lite is written for a "
-                                   "static input shape; format=tflite writes it with dynamic=False)",
-                st.prefix, f32_name, f16_name);
-
     /* 1. everything into a temporary directory beside the destination */
     job_progress(job, "TensorFlow: write", 0.2);
     if (export_stage_temp_dir(&st, err, errlen) != 0) goto out;
-    for (int half = 0; with_tflite && half < 2; half++) {
-        TfliteOptions opt = {.half = half, .metadata_kv = meta, .n_metadata_kv = n_meta};
+    for (int half = 0; half < 2; half++) {
+        TfliteOptions opt = {.half = half, .metadata_kv = meta, .n_metadata_kv = n_meta,
+                             .dynamic_hw = {a->imgsz.v[0], a->imgsz.v[1]}};
         size_t len;
         uint8_t *buf = tflite_write_buffer(g, &opt, &len, msg, sizeof msg);
         if (!buf || write_in(st.temp_dir, half ? f16_name : f32_name, buf, len, msg, sizeof msg) != 0) {
@@ -178,7 +178,7 @@ int export_tf_dir_stage(ExportCtx *ctx, TfStageKind kind, char *err, size_t errl
         for (int k = 0; k < 3; k++) {
             TfliteOptions opt = {.int8 = k == 0 ? TFLITE_INT8_DYNAMIC : k == 1 ? TFLITE_INT8_INTEGER : TFLITE_INT8_FULL,
                                  .act_range = tf_act_range, .act_user = &ranges, .metadata_kv = meta,
-                                 .n_metadata_kv = n_meta};
+                                 .n_metadata_kv = n_meta, .dynamic_hw = {a->imgsz.v[0], a->imgsz.v[1]}};
             size_t len;
             uint8_t *buf = tflite_write_buffer(g, &opt, &len, msg, sizeof msg);
             if (!buf || write_in(st.temp_dir, i8_names[k], buf, len, msg, sizeof msg) != 0) {
@@ -237,9 +237,8 @@ int export_tf_dir_stage(ExportCtx *ctx, TfStageKind kind, char *err, size_t errl
     /* format=tflite: the returned TF Lite file runs against the source.  format=saved_model:
      * the float32 TF Lite file beside it is checked for its interface, and saved_model.pb
      * itself is read back (formats/tfsaved_read.c) and runs against the source */
-    CheckStatus cs = !with_tflite ? CHECK_PASSED
-                     : export_tf_check_tflite(&st, g, check_path, half_file, tflite, tflite && a->int8 ? &q8 : NULL,
-                                              tflite, &prec, &worst, err, errlen);
+    CheckStatus cs = export_tf_check_tflite(&st, g, check_path, half_file, tflite, tflite && a->int8 ? &q8 : NULL,
+                                            tflite, &prec, &worst, err, errlen);
     free(check_path);
     if (cs == CHECK_FAILED) goto out;
     if (!tflite && a->verify) {

@@ -124,7 +124,9 @@ int pass_infer_shapes(Graph *g, const int64_t *in_dims, int in_rank, int *n_infe
 /* Scale output0's box rows (x, y, w, h; for pose also every keypoint's x and y) by the input
  * size: to_unit divides (fractions of imgw/imgh, as the peer's TF Lite export gives them),
  * otherwise multiplies back.  A Div (Mul) after output0 that takes over its name; classify and a
- * graph without outputs are left as they are.  meta gives the task, nc and kpt_shape.  -1 +
+ * graph without outputs are left as they are.  meta gives the task, nc and kpt_shape.  imgh and
+ * imgw 0 with an input of unknown height and width (dynamic): the size is computed in the graph
+ * from the input (CumSum over ones along one line, its largest value; no shape read).  -1 +
  * message when output0 is not (batch, 4+classes, anchors). */
 int pass_scale_boxes(Graph *g, const GraphMeta *meta, int imgh, int imgw, bool to_unit, char *err, size_t errlen);
 
