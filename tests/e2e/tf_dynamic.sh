@@ -1,9 +1,10 @@
 #!/bin/sh
-# dynamic=True for the TensorFlow formats (saved_model, pb, tfjs): yolov8n.pt exported with a
-# [1, -1, -1, 3] input, read back and run at 640x640 and 480x640 (the anchors by Cumsum, the
-# upsampling's size computed in the graph), predict on bus.jpg, val on coco8 at the peer's
-# rect letterboxes (mAP50-95 0.638 as PyTorch), and the web model in real TF.js at 480x640
-# against our executor's run of the source graph.
+# dynamic=True for the TensorFlow formats (saved_model, pb, tfjs, tflite): yolov8n.pt exported
+# with a [1, -1, -1, 3] input (TF Lite: shape_signature), read back and run at 640x640 and
+# 480x640 (the anchors by Cumsum, the upsampling's size computed in the graph), predict on
+# bus.jpg, val on coco8 at the peer's rect letterboxes (mAP50-95 0.638 as PyTorch), the web
+# model in real TF.js at 480x640 and the TF Lite file in LiteRT.js (at its declared 640x640:
+# LiteRT.js has no call to resize an input) against our executor's run of the source graph.
 . "$(dirname "$0")/lib.sh"
 DRIVER=build/asan/tests/test_tfjs
 if [ ! -x "$DRIVER" ]; then skip tf_dynamic "build/asan/tests/test_tfjs missing (make unit-tests)"; exit 0; fi
@@ -38,18 +39,19 @@ $DRIVER --export "$tmp/yolov8n.pt" "$tmp/ref_web_model" dynamic ref="$tmp/in640.
 $DRIVER --export "$tmp/yolov8n.pt" "$tmp/ref_web_model" dynamic ref="$tmp/in480.npy" refout="$tmp/ref480" >"$tmp/ref.json" 2>&1
 check tf_dynamic_reference test -f "$tmp/ref640/output0.npy" -a -f "$tmp/ref480/output0.npy"
 
-for f in saved_model pb tfjs; do
+for f in saved_model pb tfjs tflite; do
     case $f in
     saved_model) art="$tmp/yolov8n_saved_model" ;;
     pb) art="$tmp/yolov8n.pb" ;;
     tfjs) art="$tmp/yolov8n_web_model" ;;
+    tflite) art="$tmp/yolov8n_saved_model/yolov8n_float32.tflite" ;;
     esac
     if $BIN export model="$tmp/yolov8n.pt" format=$f dynamic=True >"$tmp/$f.export" 2>&1; then
         pass "tf_dynamic_${f}_export"
     else
         fail "tf_dynamic_${f}_export" "$(tail -n 3 "$tmp/$f.export")"; continue
     fi
-    if [ $f != pb ]; then
+    if [ $f != pb ] && [ $f != tflite ]; then
         check "tf_dynamic_${f}_metadata_says_dynamic" grep -qx '  dynamic: true' "$art/metadata.yaml"
     fi
     $DRIVER --run "$art" "$tmp/in640.npy" "$tmp/${f}640" >"$tmp/$f.run" 2>&1
@@ -77,3 +79,15 @@ node $RUNNER "$tmp/yolov8n_web_model" --info >"$tmp/info.json" 2>&1
 check tf_dynamic_tfjs_real_input grep -q '"dims":\[1,-1,-1,3\]' "$tmp/info.json"
 node $RUNNER "$tmp/yolov8n_web_model" images="$tmp/in480.npy" --nchw --out "$tmp/tfjs480" >"$tmp/tfjs480.json" 2>&1
 check tf_dynamic_tfjs_real_480x640 cmp_out "TF.js 480x640" "$tmp/tfjs480/Identity.npy" "$tmp/ref480/output0.npy" "[1, 84, 6300]" 0.01
+
+# 4. the TF Lite file in LiteRT.js: its declared shape, boxes as fractions of it
+if [ ! -d tests/node/node_modules/@litertjs/core ]; then
+    skip tf_dynamic_litert "@litertjs/core missing (make deps)"; exit 0
+fi
+node tests/node/run_tflite.mjs "$tmp/yolov8n_saved_model/yolov8n_float32.tflite" "$tmp/in640.npy" --nchw --out "$tmp/lite640" >"$tmp/lite640.json" 2>/dev/null
+/usr/bin/python3 -c "
+import numpy as np
+a = np.load('$tmp/lite640/output_0.npy').copy()
+a[:, 0:4] *= 640
+np.save('$tmp/lite640/pixels.npy', a)" 2>/dev/null
+check tf_dynamic_litert_640x640 cmp_out "LiteRT.js 640x640" "$tmp/lite640/pixels.npy" "$tmp/ref640/output0.npy" "[1, 84, 8400]" 0.01

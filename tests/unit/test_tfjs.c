@@ -15,7 +15,8 @@
  * line (JSON); with ref/refout also runs engine/exec on IN.npy and writes OUTDIR/output<k>.npy;
  * dynamic builds the graph as dynamic=True does for the TF formats (height and width unknown).
  *   test_tfjs --run MODEL IN.npy OUTDIR
- * reads a TF file as predict does and writes its outputs on IN.npy to OUTDIR/output<k>.npy. */
+ * reads a TF file (or .tflite) as predict does and writes its outputs on IN.npy to
+ * OUTDIR/output<k>.npy. */
 #include <errno.h>
 #include <json-c/json.h>
 #include <stdarg.h>
@@ -1287,8 +1288,9 @@ static int export_main(int argc, char **argv)
     return rc ? 1 : 0;
 }
 
-/* --run MODEL IN.npy OUTDIR: a TF file (SavedModel folder, .pb or web model) read back as
- * yoloport predict reads it (NHWC input as the source's NCHW) and run on IN.npy at its size. */
+/* --run MODEL IN.npy OUTDIR: a TF file (SavedModel folder, .pb, web model or .tflite) read
+ * back as yoloport predict reads it (NHWC input as the source's NCHW, boxes in pixels) and run
+ * on IN.npy at its size. */
 static int run_main(int argc, char **argv)
 {
     if (argc != 5) {
@@ -1298,7 +1300,7 @@ static int run_main(int argc, char **argv)
     char err[1024];
     LoadOptions lo = {0};
     Graph *g = model_load(argv[2], &lo, err, sizeof err);
-    if (!g || pass_nhwc_as_source(g, false, err, sizeof err)) {
+    if (!g || pass_nhwc_as_source(g, g->meta.source_format == FMT_TFLITE || pass_boxes_normalised(g), err, sizeof err)) {
         fprintf(stderr, "test_tfjs: %s\n", err);
         graph_free(g);
         return 1;
