@@ -3,7 +3,8 @@
  * use.  TF Lite's tensors are plain N-d arrays, so most builtins map one to one; the NHWC
  * ones (convolutions, pools, resize) are read as the IR's NCHW ops between Transposes.
  * Constants are decoded as stored; float16 and quantised int8/uint8 constants feeding a
- * DEQUANTIZE become float32 constants.  The appended metadata.json (the peer's) fills the
+ * DEQUANTIZE become float32 constants.  A computed tensor's dims that its shape_signature marks
+ * -1 (a dynamic input) read as unknown.  The appended metadata.json (the peer's) fills the
  * graph's metadata.  See formats/tflite.h. */
 #include <json-c/json.h>
 #include <math.h>
@@ -38,7 +39,6 @@ typedef struct {
     Vec stands_for;     /* int pairs {used, stored}: a re-laid weight the IR uses for a stored one */
     StrMap modules;
     int root_module;
-    bool dynamic;       /* a shape_signature holds -1 (dynamic=True): those dims read as unknown */
     const char *cur;    /* the operator being read (messages) */
     char *err;
     size_t errlen;
@@ -188,10 +188,8 @@ static int read_tensors(Rd *r)
          * dim reads as unknown (the file's `shape` is one size it was converted at) */
         FbVector sig = fb_table_vector(t, TFL_TENSOR_SHAPE_SIGNATURE, 4);
         bool has_data = fb_table_u32(t, TFL_TENSOR_BUFFER, 0) != 0;
-        int64_t nominal[GRAPH_MAX_RANK];
-        memcpy(nominal, dims, sizeof(int64_t) * sh.n);
         for (uint32_t k = 0; sig.n == sh.n && !has_data && k < sh.n; k++)
-            if (fb_vec_i32(sig, k) == -1) dims[k] = -1, r->dynamic = true;
+            if (fb_vec_i32(sig, k) == -1) dims[k] = -1;
         int type = fb_table_i8(t, TFL_TENSOR_TYPE, 0);
         DType dt = tflite_type_dtype(type);
         if (dt == DT_UNDEFINED || dt == DT_STRING) return rd_fail(r, "tensor %d has type %s, which is not read", i, tflite_type_name(type));
@@ -201,7 +199,6 @@ static int read_tensors(Rd *r)
         FbTable q = fb_table_table(t, TFL_TENSOR_QUANTIZATION);
         if (q.pos && read_quant(r, i, q)) return -1;
         const uint8_t *data;
-        (void)nominal;
         size_t nbytes = (size_t)numel * dtype_size(dt);
         if (buffer_data(r, i, fb_table_u32(t, TFL_TENSOR_BUFFER, 0), nbytes, &data)) return -1;
         int ti = data ? graph_add_const(r->g, name, dt, (int)sh.n, dims, data)

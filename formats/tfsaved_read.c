@@ -11,6 +11,8 @@
  * Shapes.  A GraphDef records the Placeholder's shape and the constants' shapes only: other
  * tensors are left unknown (rank 0, as an ONNX file without value_info), for shape inference
  * to fill.  The reader tracks ranks itself where an op needs one (MatMul's transposed operands).
+ * A Placeholder of unknown height and width (dynamic=True) reads as such: the graph then holds
+ * its shape arithmetic (Shape, StridedSlice, Mul into a resize's size; Cumsum for the anchors).
  *
  * Untrusted input.  The protobuf is parsed by protobuf-c; every count, shape, axis and
  * constant's byte size is checked before use; node order may be any (a node is read once its

@@ -96,8 +96,13 @@ static JobState wait_child(Job *parent, Job *child)
     }
 }
 
-/* Exported with dynamic=True in a dynamic benchmark: the format takes the argument. */
-static bool takes_dynamic(const FormatInfo *fi) { return (format_honours(fi) & EXPORT_ARG_BIT(EXPORT_KEY_DYNAMIC)) != 0; }
+/* Exported with dynamic=True in a dynamic benchmark: the format takes the argument (but TF
+ * Lite with int8, whose activations are calibrated at one size: the export refuses the pair). */
+static bool takes_dynamic(const FormatInfo *fi, const BenchArgs *a)
+{
+    if (a->int8 && fi->id == FMT_TFLITE) return false;
+    return (format_honours(fi) & EXPORT_ARG_BIT(EXPORT_KEY_DYNAMIC)) != 0;
+}
 
 /* The export arguments as the provenance record keeps them. */
 static void export_args_text(const BenchArgs *a, const FormatInfo *fi, int imgsz, bool dynamic, char *buf, size_t len)
@@ -496,7 +501,7 @@ int bench_job_body(Job *job, void *user, char *err, size_t errlen)
         snprintf(row->path, sizeof row->path, "%s%s", base, fi->suffix);
         free(base);
         char args_text[4400], why[512];
-        bool dyn = a->dynamic && takes_dynamic(fi);
+        bool dyn = a->dynamic && takes_dynamic(fi, a);
         export_args_text(a, fi, imgsz, dyn, args_text, sizeof args_text);
         bool reusable = a->reuse && provenance_reusable(row->path, a->model, args_text, why, sizeof why);
         char fallback[600] = "";
@@ -556,7 +561,7 @@ int bench_job_body(Job *job, void *user, char *err, size_t errlen)
         }
         row->size_mb = report_mib(path_size(row->path));
         if (trt) {
-            time_engine(job, a, row, imgsz, a->dynamic && takes_dynamic(fi), have_ds);
+            time_engine(job, a, row, imgsz, a->dynamic && takes_dynamic(fi, a), have_ds);
             continue;
         }
         BenchStatus before = row->status;
