@@ -1041,7 +1041,9 @@ TfGraph *tfgraph_lower(const Graph *g, const TfjsOptions *opt, char *err, size_t
         const Node *n = &g->nodes[order[i]];
         if (tfjs_node_support(n) != OP_WRITE_YES) {
             free(order);
-            err_set(err, errlen, "%s (%s): TensorFlow has no equivalent for this op", n->name, node_op_name(n));
+            err_set(err, errlen, "%s (%s): TensorFlow has no equivalent for this op%s", n->name, node_op_name(n),
+                    n->op == OP_SHAPE ? " here (the graph reads a size, as a dynamic=True model whose blocks need "
+                                        "their input's size does: export it with dynamic=False)" : "");
             return NULL;
         }
     }

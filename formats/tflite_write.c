@@ -1365,7 +1365,10 @@ uint8_t *tflite_write_buffer(const Graph *g, const TfliteOptions *opt, size_t *l
     }
     for (int i = 0; i < g->n_nodes; i++)
         if (tflite_write_op_support(g->nodes[i].op) != OP_WRITE_YES) {
-            err_set(err, errlen, "%s (%s): TF Lite has no equivalent for this op", g->nodes[i].name, node_op_name(&g->nodes[i]));
+            err_set(err, errlen, "%s (%s): TF Lite has no equivalent for this op%s", g->nodes[i].name,
+                    node_op_name(&g->nodes[i]),
+                    g->nodes[i].op == OP_SHAPE ? " here (the graph reads a size, as a dynamic=True model whose blocks "
+                                                 "need their input's size does: export it with dynamic=False)" : "");
             return NULL;
         }
     const char *input_name = opt->input_name ? opt->input_name : TFLITE_DEFAULT_INPUT;
