@@ -1,5 +1,6 @@
 /* test_tflite: the TF Lite writer and reader — a built-in config written and read back (its
- * interface, its numbers in our executor, its metadata), float16 storage, quantisation
+ * interface, its numbers in our executor, its metadata; also with a dynamic height and width,
+ * run at another size), float16 storage, quantisation
  * parameters of a hand-built int8 model, and the reader's refusals of malformed files (each
  * message naming the file).  Also drivers for the end-to-end tests:
  *
@@ -59,15 +60,15 @@ static float *ramp(int64_t n)
     return f;
 }
 
-/* Run g on x (dims of g's first input) and copy output k. */
-static float *run(const Graph *g, const float *x, int k, int64_t *n_out)
+/* Run g on x of the given dims (NULL: those of g's first input) and copy output k. */
+static float *run_dims(const Graph *g, const float *x, const int64_t *dims, int k, int64_t *n_out)
 {
     char err[512];
     Exec *e = exec_new(g, err, sizeof err);
     EXPECT_MSG(e != NULL, "%s", err);
     if (!e) return NULL;
     const Tensor *in = &g->tensors[g->inputs[0]];
-    int rc = exec_set_input(e, in->name, x, in->dims, in->rank, err, sizeof err);
+    int rc = exec_set_input(e, in->name, x, dims ? dims : in->dims, in->rank, err, sizeof err);
     if (!rc) rc = exec_run(e, NULL, err, sizeof err);
     EXPECT_MSG(rc == 0, "%s", err);
     float *out = NULL;
@@ -84,6 +85,8 @@ static float *run(const Graph *g, const float *x, int k, int64_t *n_out)
     exec_free(e);
     return out;
 }
+
+static float *run(const Graph *g, const float *x, int k, int64_t *n_out) { return run_dims(g, x, NULL, k, n_out); }
 
 /* NCHW -> NHWC of one image tensor. */
 static float *to_nhwc(const float *x, int64_t c, int64_t h, int64_t w)
@@ -558,6 +561,45 @@ static void test_config_round_trip(void)
     graph_free(g);
 }
 
+/* dynamic=True (height and width unknown, anchors by CumSum): the file's input reads back
+ * [1, -1, -1, 3] (shape_signature), and the read-back runs at a size it was not written at
+ * (64x96) as the source graph does. */
+static void test_config_dynamic(void)
+{
+    char err[512];
+    LoadOptions lo = {.imgsz = {64, 64}, .fuse = true, .dynamic = true, .dynamic_hw_only = true};
+    Graph *g = model_load("yolov8n.yaml", &lo, err, sizeof err);
+    EXPECT_MSG(g != NULL, "%s", err);
+    if (!g) return;
+    char path[512];
+    snprintf(path, sizeof path, "%s/v8_dynamic.tflite", tmp_dir());
+    TfliteOptions opt = {.dynamic_hw = {64, 64}};
+    EXPECT_MSG(tflite_write(g, &opt, path, err, sizeof err) == 0, "%s", err);
+    Graph *back = tflite_read(path, err, sizeof err);
+    EXPECT_MSG(back != NULL, "%s", err);
+    if (back) {
+        const Tensor *in = &back->tensors[back->inputs[0]];
+        EXPECT(in->rank == 4 && in->dims[0] == 1 && in->dims[1] == -1 && in->dims[2] == -1 && in->dims[3] == 3);
+        EXPECT_CONTAINS(graph_meta_prop(back, "tflite.operators") ? graph_meta_prop(back, "tflite.operators") : "", "CUMSUM");
+        float *x = ramp(3 * 64 * 96), *xh = to_nhwc(x, 3, 64, 96);
+        int64_t na = 0, nb = 0;
+        float *a = run_dims(g, x, (int64_t[]){1, 3, 64, 96}, 0, &na), *b = run_dims(back, xh, (int64_t[]){1, 64, 96, 3}, 0, &nb);
+        EXPECT_MSG(na == 84 * 126 && nb == na, "%lld and %lld values, want 84 x 126 anchors", (long long)na, (long long)nb);
+        if (a && b && na == nb) {
+            double d = 0;
+            for (int64_t i = 0; i < na; i++) d = fmax(d, fabs(a[i] - b[i]) / fmax(1.0, fabs(a[i])));
+            EXPECT_MSG(d < 1e-4, "max relative |diff| %g", d);
+        }
+        free(a);
+        free(b);
+        free(x);
+        free(xh);
+        graph_free(back);
+    }
+    remove(path);
+    graph_free(g);
+}
+
 static void test_op_table(void)
 {
     /* the writer refuses what TF Lite has no builtin for, by name, before anything is written */
@@ -669,6 +711,7 @@ int main(int argc, char **argv)
     RUN(test_quantisation_parameters);
     RUN(test_refusals);
     RUN(test_config_round_trip);
+    RUN(test_config_dynamic);
     RUN(test_op_table);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmp_dir());
