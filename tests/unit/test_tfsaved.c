@@ -2,8 +2,8 @@
  * (decoded here with the generated protobuf-c code), the frozen-graph shape (fused
  * convolutions split, weights in Const nodes), the serving signature, the checks' refusals and
  * the recognisers; the reader (formats/tfsaved_read.c): a graph of every op the lowering
- * writes for YOLO's blocks, written and read back, runs to the same numbers, and broken
- * graphs are refused by name. */
+ * writes for YOLO's blocks, written and read back, runs to the same numbers (also yolov8n
+ * with a dynamic height and width, at another size), and broken graphs are refused by name. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +14,7 @@
 #include "engine/core/membudget.h"
 #include "engine/exec/exec.h"
 #include "engine/passes/passes.h"
+#include "engine/registry/model.h"
 #include "formats/tfsaved.h"
 #include "tensorflow/saved_model.pb-c.h"
 #include "tests/check.h"
@@ -441,6 +442,71 @@ static void test_read_back_runs(void)
     graph_free(g);
 }
 
+/* Output 0 of g run on x of the given dims (heap, *n values), NULL + a failed expectation. */
+static float *run_at(const Graph *g, const float *x, const int64_t *dims, int64_t *n)
+{
+    char err[512] = "";
+    Exec *e = exec_new(g, err, sizeof err);
+    int rc = e ? exec_set_input(e, g->tensors[g->inputs[0]].name, x, dims, 4, err, sizeof err) : -1;
+    if (!rc) rc = exec_run(e, NULL, err, sizeof err);
+    EXPECT_MSG(rc == 0, "%s", err);
+    float *out = NULL;
+    int64_t od[GRAPH_MAX_RANK];
+    int rank = 0;
+    const float *y = rc ? NULL : exec_output(e, 0, od, &rank);
+    if (y) {
+        *n = 1;
+        for (int i = 0; i < rank; i++) *n *= od[i];
+        out = xmalloc(sizeof(float) * (size_t)*n);
+        memcpy(out, y, sizeof(float) * (size_t)*n);
+    }
+    exec_free(e);
+    return out;
+}
+
+/* dynamic=True (height and width unknown): yolov8n.yaml's GraphDef -- its Placeholder [1, -1,
+ * -1, 3], Cumsum for the anchors, Shape -> StridedSlice -> Mul for the upsampling's size --
+ * reads back with the size unknown and runs at 64x96 (126 anchors) as the source graph does. */
+static void test_read_back_dynamic(void)
+{
+    char err[512] = "";
+    LoadOptions lo = {.imgsz = {64, 64}, .fuse = true, .dynamic = true, .dynamic_hw_only = true};
+    Graph *g = model_load("yolov8n.yaml", &lo, err, sizeof err);
+    EXPECT_MSG(g != NULL, "%s", err);
+    if (!g) return;
+    size_t len = 0;
+    uint8_t *buf = tfsaved_graphdef_buffer(g, NULL, &len, err, sizeof err);
+    EXPECT_MSG(buf != NULL, "%s", err);
+    Graph *back = buf ? tfsaved_read_pb_buffer(buf, len, "dynamic.pb", err, sizeof err) : NULL;
+    EXPECT_MSG(back != NULL, "%s", err);
+    if (back) {
+        const Tensor *in = &back->tensors[back->inputs[0]];
+        EXPECT(in->rank == 4 && in->dims[0] == 1 && in->dims[1] == -1 && in->dims[2] == -1 && in->dims[3] == 3);
+        int cumsums = 0, shapes = 0;
+        for (int i = 0; i < back->n_nodes; i++) {
+            cumsums += back->nodes[i].op == OP_CUMSUM;
+            shapes += back->nodes[i].op == OP_SHAPE;
+        }
+        EXPECT_EQ_INT(cumsums, 6); /* x and y at three levels */
+        EXPECT_MSG(shapes >= 2, "%d Shape nodes (the two upsamplings' sizes)", shapes);
+        EXPECT_MSG(pass_nhwc_as_source(back, false, err, sizeof err) == 0, "%s", err);
+        int64_t dims[4] = {1, 3, 64, 96}, na = 0, nb = 0;
+        float *x = xmalloc(sizeof(float) * 3 * 64 * 96);
+        for (int i = 0; i < 3 * 64 * 96; i++) x[i] = (float)((i * 29) % 31) / 31.0f;
+        float *a = run_at(g, x, dims, &na), *b = run_at(back, x, dims, &nb);
+        EXPECT_MSG(na == 84 * 126 && nb == na, "%lld and %lld values, want 84 x 126", (long long)na, (long long)nb);
+        double worst = 0;
+        for (int64_t i = 0; a && b && na == nb && i < na; i++) worst = fmax(worst, fabs(a[i] - b[i]) / fmax(1.0, fabs(a[i])));
+        EXPECT_MSG(worst < 1e-5, "max relative |delta| %g", worst);
+        free(a);
+        free(b);
+        free(x);
+        graph_free(back);
+    }
+    free(buf);
+    graph_free(g);
+}
+
 /* Graphs the reader refuses, each naming the node and the problem. */
 static void test_read_refusals(void)
 {
@@ -495,6 +561,7 @@ int main(void)
     RUN(test_saved_model);
     RUN(test_check_refusals);
     RUN(test_read_back_runs);
+    RUN(test_read_back_dynamic);
     RUN(test_read_refusals);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf /tmp/test_tfsaved.%d", (int)getpid());
