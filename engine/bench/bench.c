@@ -500,17 +500,20 @@ int bench_job_body(Job *job, void *user, char *err, size_t errlen)
         char *base = export_out_base(a->model);
         snprintf(row->path, sizeof row->path, "%s%s", base, fi->suffix);
         free(base);
-        char args_text[4400], why[512];
+        char args_text[4600], why[512];
         bool dyn = a->dynamic && takes_dynamic(fi, a);
         export_args_text(a, fi, imgsz, dyn, args_text, sizeof args_text);
         bool reusable = a->reuse && provenance_reusable(row->path, a->model, args_text, why, sizeof why);
-        char fallback[600] = "";
-        if (!reusable && dyn && fi->dynamic_hw_only && a->reuse) {
-            /* a model this format has no dynamic form of was exported fixed-shape last time */
-            char st[4400], w2[512];
-            export_args_text(a, fi, imgsz, false, st, sizeof st);
-            if (provenance_reusable(row->path, a->model, st, w2, sizeof w2)) {
-                snprintf(args_text, sizeof args_text, "%s", st);
+        char fallback[600] = "", fb_text[4500] = "";
+        if (dyn && fi->dynamic_hw_only) {
+            /* the provenance of a fixed-shape export made because this model has no dynamic form
+             * in the format: reused as such, without trying dynamic=True again */
+            export_args_text(a, fi, imgsz, false, fb_text, sizeof fb_text);
+            size_t l = strlen(fb_text);
+            snprintf(fb_text + l, sizeof fb_text - l, " (dynamic=True has no form of this model)");
+            char w2[512];
+            if (!reusable && a->reuse && provenance_reusable(row->path, a->model, fb_text, w2, sizeof w2)) {
+                snprintf(args_text, sizeof args_text, "%s", fb_text);
                 reusable = true;
             }
         }
@@ -533,7 +536,7 @@ int bench_job_body(Job *job, void *user, char *err, size_t errlen)
                 job_log(job, JOB_LOG_WARNING, "WARNING ⚠️ Benchmark: %s: dynamic=True failed: %s; exporting with "
                         "dynamic=False", fi->name, er->error);
                 export_run_free(er);
-                export_args_text(a, fi, imgsz, false, args_text, sizeof args_text);
+                snprintf(args_text, sizeof args_text, "%s", fb_text);
                 er = export_child(job, a, fi, imgsz, false, msg, sizeof msg);
             }
             row->export_s = now_seconds() - te;
@@ -568,15 +571,16 @@ int bench_job_body(Job *job, void *user, char *err, size_t errlen)
         measure(job, a, row, row->path, imgsz, &ref, have_ds ? &ds : NULL, NULL, f0, f1);
         if (before == BENCH_NOT_VALIDATED) row->status = BENCH_NOT_VALIDATED;
     }
-    /* rows validated on square letterboxes (fixed-shape models, as the peer validates them) next
-     * to a source validated on rectangular ones: the source on the squares too, so that the
-     * table's lower figure is seen for what it is -- the letterbox, not the export */
-    bool squares = false, source_rect = false;
+    /* rows validated on square letterboxes (fixed-shape models, as the peer validates them),
+     * while the source is validated on rectangular ones (its own row, or val of it elsewhere):
+     * the source on the squares too, so that the lower figure is seen for what it is -- the
+     * letterbox, not the export */
+    bool squares = false, source_square = false;
     for (int i = 0; i < res->n; i++) {
         squares |= res->rows[i].square && res->rows[i].map >= 0;
-        source_rect |= res->rows[i].format == FMT_PYTORCH && res->rows[i].map >= 0 && !res->rows[i].square;
+        source_square |= res->rows[i].format == FMT_PYTORCH && res->rows[i].square;
     }
-    if (squares && source_rect && src && have_ds && !job_cancelled(job)) {
+    if (squares && !source_square && src && have_ds && !job_cancelled(job)) {
         ValOptions vo;
         val_defaults(&vo);
         vo.imgsz = imgsz;

@@ -162,8 +162,10 @@ int pass_fold_pads(Graph *g);
  * (TF Lite), output0's boxes back in pixels (pass_scale_boxes).  0, or -1 + message. */
 int pass_nhwc_as_source(Graph *g, bool boxes_normalised, char *err, size_t errlen);
 
-/* Shape inference (pass_infer_shapes) at the graph's one input's own size, when that size is
- * fully known and some tensor's shape is not; nothing otherwise.  0, or -1 + message. */
+/* Shape inference (pass_infer_shapes) at the graph's one input's own size when some tensor's
+ * shape is not known; an image batch [N, C, H, W] or [N, H, W, C] whose batch, height or width
+ * is open runs at batch 1 and its metadata's imgsz (else 640), and at a second size, so the
+ * dims that follow the input's stay unknown.  Nothing for other inputs.  0, or -1 + message. */
 int pass_infer_shapes_at_input(Graph *g, char *err, size_t errlen);
 
 /* ---- helpers shared by the passes (engine/passes/passes_half.c) ---------------------------- */

@@ -127,9 +127,23 @@ int pass_infer_shapes_at_input(Graph *g, char *err, size_t errlen)
 {
     if (g->n_inputs != 1) return 0;
     const Tensor *x = &g->tensors[g->inputs[0]];
+    if (x->rank < 1) return 0;
     int64_t d[GRAPH_MAX_RANK];
     memcpy(d, x->dims, sizeof d);
-    bool known = x->rank >= 1;
+    bool known = true;
     for (int i = 0; i < x->rank; i++) known &= d[i] > 0;
-    return known ? pass_infer_shapes(g, d, x->rank, NULL, err, errlen) : 0;
+    if (!known) {
+        /* an image batch whose height and width (or batch) the file leaves open: the size it
+         * was made for (its metadata's imgsz, else 640), batch 1; pass_infer_shapes runs it at
+         * a second size too, so what follows the input's size stays unknown */
+        if (x->rank != 4) return 0;
+        int hi = d[3] == 3 ? 1 : 2; /* NHWC (TF formats) or NCHW */
+        int64_t h = g->meta.imgsz[0] > 0 ? g->meta.imgsz[0] : 640, w = g->meta.imgsz[1] > 0 ? g->meta.imgsz[1] : h;
+        if (d[0] <= 0) d[0] = 1;
+        if (d[hi] <= 0) d[hi] = h;
+        if (d[hi + 1] <= 0) d[hi + 1] = w;
+        for (int i = 0; i < 4; i++)
+            if (d[i] <= 0) return 0;
+    }
+    return pass_infer_shapes(g, d, x->rank, NULL, err, errlen);
 }
