@@ -52,15 +52,31 @@ for t in tests/e2e/*.sh; do
     [ -n "$only" ] && ! echo "$n" | grep -qE "$only" && continue
     run_one "$n" sh "$t"
 done
+# the fuzzers, as many at once as there are cores (each is one process on one core)
+fuzz_one() { # binary name corpus: a memory limit and a per-input time limit -- what the
+             # readers must bound is a finding
+    if timeout 120 "$1" -max_total_time="${FUZZ_SECONDS:-20}" -rss_limit_mb=1024 -timeout=10 \
+        -artifact_prefix=build/fuzz-artifacts/ "build/fuzz-corpus/$2" $3 >"$out/$2.log" 2>&1; then
+        echo 0 >"$out/$2.rc"
+    else
+        echo 1 >"$out/$2.rc"
+    fi
+}
+cores=$(nproc 2>/dev/null || echo 1)
+fuzzers="" running=0
 for f in build/fuzz/fuzz_*; do
     [ -x "$f" ] || continue
     n=$(basename "$f")
     [ -n "$only" ] && ! echo "fuzz" | grep -qE "$only" && continue
     mkdir -p "build/fuzz-corpus/$n" build/fuzz-artifacts
     corpus="tests/fuzz/corpus/$n"; [ -d "$corpus" ] || corpus=""
-    # a memory limit and a per-input time limit: what the readers must bound is a finding
-    if timeout 120 "$f" -max_total_time="${FUZZ_SECONDS:-20}" -rss_limit_mb=1024 -timeout=10 -artifact_prefix=build/fuzz-artifacts/ "build/fuzz-corpus/$n" \
-        $corpus >"$out/$n.log" 2>&1; then
+    fuzz_one "$f" "$n" "$corpus" &
+    fuzzers="$fuzzers $n" running=$((running + 1))
+    if [ "$running" -ge "$cores" ]; then wait; running=0; fi
+done
+wait
+for n in $fuzzers; do
+    if [ "$(cat "$out/$n.rc" 2>/dev/null)" = 0 ]; then
         echo "PASS fuzz:$n ($(grep -o 'Done [0-9]* runs' "$out/$n.log" | tail -1))"; pass=$((pass + 1))
     else
         echo "FAIL fuzz:$n"; tail -n 30 "$out/$n.log" | sed 's/^/    | /'; fail=$((fail + 1))
