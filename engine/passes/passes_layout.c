@@ -71,12 +71,13 @@ static int producing_transpose(const Graph *g, int t, int64_t *perm)
 /* Node ni reads, for every non-scalar input, the output of a Transpose with one perm P (into
  * perm); its inputs then read the Transposes' inputs, and each output comes back through a
  * new Transpose with P.  Ops handled: unary_like (scalar extras), Concat, Split (axis mapped),
- * Pad (per-axis amounts mapped).  True when rewritten. */
+ * Pad (per-axis amounts mapped), Slice (constant axes mapped; a slice taken before the
+ * Transpose moves fewer values through it).  True when rewritten. */
 static bool sink_through(Graph *g, int ni)
 {
     const Node *n = &g->nodes[ni];
     OpKind op = n->op;
-    if (!unary_like(op) && op != OP_CONCAT && op != OP_SPLIT && op != OP_PAD) return false;
+    if (!unary_like(op) && op != OP_CONCAT && op != OP_SPLIT && op != OP_PAD && op != OP_SLICE) return false;
     if (n->n_inputs < 1 || n->n_outputs < 1 || n->n_outputs > 64) return false;
     int rank = 0;
     int64_t perm[GRAPH_MAX_RANK] = {0}, p2[GRAPH_MAX_RANK];
@@ -99,8 +100,30 @@ static bool sink_through(Graph *g, int ni)
         if (o < 0 || g->tensors[o].rank != rank) return false;
     }
     /* the op in the Transposes' input layout: y axis k is x axis perm[k] */
-    int64_t axis = 0, pads[2 * GRAPH_MAX_RANK];
-    int pads_t = -1;
+    int64_t axis = 0, pads[2 * GRAPH_MAX_RANK], saxes[GRAPH_MAX_RANK];
+    int pads_t = -1, n_saxes = 0;
+    if (op == OP_SLICE) { /* starts, ends (, axes, steps) as inputs, the axes constant */
+        if (node_attr(n, "starts") || node_attr(n, "ends") || node_attr(n, "axes") || n->n_inputs < 3 || n->n_inputs > 5)
+            return false;
+        int st = n->inputs[1], at = n->n_inputs > 3 ? n->inputs[3] : -1;
+        if (st < 0 || g->tensors[st].rank != 1) return false;
+        n_saxes = (int)g->tensors[st].dims[0];
+        if (n_saxes < 1 || n_saxes > rank) return false;
+        if (at >= 0) {
+            const Tensor *A = &g->tensors[at];
+            if (!is_const(g, at) || A->rank != 1 || A->dims[0] != n_saxes || (A->dtype != DT_I64 && A->dtype != DT_I32))
+                return false;
+            for (int k = 0; k < n_saxes; k++)
+                saxes[k] = A->dtype == DT_I64 ? ((const int64_t *)A->data)[k] : ((const int32_t *)A->data)[k];
+        } else {
+            for (int k = 0; k < n_saxes; k++) saxes[k] = k;
+        }
+        for (int k = 0; k < n_saxes; k++) {
+            if (saxes[k] < 0) saxes[k] += rank;
+            if (saxes[k] < 0 || saxes[k] >= rank) return false;
+            saxes[k] = perm[saxes[k]];
+        }
+    }
     if (op == OP_CONCAT || op == OP_SPLIT) {
         axis = node_attr_int(n, "axis", op == OP_SPLIT ? 0 : -1 - rank);
         if (axis < 0) axis += rank;
@@ -128,6 +151,20 @@ static bool sink_through(Graph *g, int ni)
         g->nodes[ni].inputs[k] = g->nodes[g->tensors[t].producer].inputs[0];
     }
     if (op == OP_CONCAT || op == OP_SPLIT) node_set_int(g, ni, "axis", perm[axis]);
+    if (op == OP_SLICE) {
+        int64_t d = n_saxes;
+        int at = graph_add_const(g, arena_printf(g->arena, "%s/axes_relaid", g->nodes[ni].name), DT_I64, 1, &d, saxes);
+        Node *m = &g->nodes[ni]; /* graph_add_const may have moved the nodes */
+        if (m->n_inputs < 4) { /* no axes input yet: the node gains one */
+            int *in = arena_alloc(g->arena, sizeof(int) * 4);
+            memcpy(in, m->inputs, sizeof(int) * 3);
+            in[3] = at;
+            m->inputs = in;
+            m->n_inputs = 4;
+        } else {
+            g->nodes[ni].inputs[3] = at;
+        }
+    }
     if (op == OP_PAD) {
         const char *nm = arena_printf(g->arena, "%s/pads_%s", g->tensors[pads_t].name, "relaid");
         int64_t d = 2 * rank;

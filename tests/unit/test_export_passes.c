@@ -579,6 +579,46 @@ static void test_sink_transposes_and_fold_pads(void)
     graph_free(g);
 }
 
+/* A Slice of an NHWC view (channels 1..2 of 4, the axis given as -1; or, without an axes
+ * input, every axis) moves before the Transpose, its axes mapped, so the Transpose carries the
+ * slice only: the pair then cancels, and the values stay. */
+static void test_sink_transposes_through_slice(void)
+{
+    static const int64_t TO_NHWC[4] = {0, 2, 3, 1}, TO_NCHW[4] = {0, 3, 1, 2};
+    for (int with_axes = 0; with_axes < 2; with_axes++) {
+        Graph *g = graph_new();
+        int x = input(g, "x", DT_F32, 4, (int64_t[]){1, 4, 5, 6});
+        int a = graph_add_tensor(g, "a", DT_F32, 4, (int64_t[]){1, 5, 6, 4});
+        transpose_node(g, x, a, TO_NHWC);
+        int s = graph_add_tensor(g, "s", DT_F32, 4, (int64_t[]){1, 5, 6, 2});
+        if (with_axes) {
+            int st = graph_add_const(g, "st", DT_I64, 1, (int64_t[]){1}, (int64_t[]){1});
+            int en = graph_add_const(g, "en", DT_I64, 1, (int64_t[]){1}, (int64_t[]){3});
+            int ax = graph_add_const(g, "ax", DT_I64, 1, (int64_t[]){1}, (int64_t[]){-1});
+            node(g, "Slice", (int[]){a, st, en, ax}, 4, s);
+        } else {
+            int st = graph_add_const(g, "st", DT_I64, 1, (int64_t[]){4}, (int64_t[]){0, 0, 0, 1});
+            int en = graph_add_const(g, "en", DT_I64, 1, (int64_t[]){4}, (int64_t[]){1, 5, 6, 3});
+            node(g, "Slice", (int[]){a, st, en}, 3, s);
+        }
+        int out = graph_add_tensor(g, "out", DT_F32, 4, (int64_t[]){1, 2, 5, 6});
+        transpose_node(g, s, out, TO_NCHW);
+        output(g, out);
+        float xv[120], before[60], after[60];
+        for (int i = 0; i < 120; i++) xv[i] = (float)i;
+        int64_t xd[4] = {1, 4, 5, 6}, od[4];
+        int orank;
+        EXPECT_EQ_INT((int)run(g, "x", xv, xd, 4, 0, before, 60, od, &orank), 60);
+        char err[256] = "";
+        EXPECT_MSG(pass_sink_transposes(g, NULL, err, sizeof err) == 0, "%s", err);
+        EXPECT_EQ_INT(count_op(g, OP_TRANSPOSE), 0);
+        EXPECT_EQ_INT((int)run(g, "x", xv, xd, 4, 0, after, 60, od, &orank), 60);
+        EXPECT(orank == 4 && od[1] == 2 && od[2] == 5 && od[3] == 6);
+        for (int i = 0; i < 60; i++) EXPECT_MSG(before[i] == after[i] && after[i] == xv[30 + i], "[%d] %g %g", i, before[i], after[i]);
+        graph_free(g);
+    }
+}
+
 /* Pad in the executor: amounts per axis, a negative one crops. */
 static void test_pad_values_and_crop(void)
 {
@@ -612,6 +652,7 @@ int main(void)
     RUN(test_toposort_and_clone);
     RUN(test_infer_shapes);
     RUN(test_sink_transposes_and_fold_pads);
+    RUN(test_sink_transposes_through_slice);
     RUN(test_pad_values_and_crop);
     return check_done();
 }
