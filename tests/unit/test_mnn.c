@@ -71,6 +71,40 @@ static float *run_graph(const Graph *g, const float *x, const int64_t *dims, int
     return copy;
 }
 
+/* g on the peer's yolov8n input against the peer's PyTorch output (boxes within 0.05 px,
+ * scores within 1e-3); what names the run in the printed figures. */
+static void expect_peer_yolov8n(Graph *g, const char *shared, const char *what)
+{
+    char path[1024], err[512];
+    NpyArray in = {0}, want = {0};
+    snprintf(path, sizeof path, "%s/reference/peer/yolov8n.input.npy", shared);
+    EXPECT_MSG(npy_read(path, 1 << 26, &in, err, sizeof err) == 0, "%s", err);
+    snprintf(path, sizeof path, "%s/reference/peer/yolov8n.output.npy", shared);
+    EXPECT_MSG(npy_read(path, 1 << 26, &want, err, sizeof err) == 0, "%s", err);
+    float *x = npy_to_f32(&in, err, sizeof err), *y = npy_to_f32(&want, err, sizeof err);
+    int64_t n = 0;
+    float *got = g && x ? run_graph(g, x, in.dims, 0, &n) : NULL;
+    EXPECT(got && y && n == 84 * 8400 && want.numel == 84 * 8400);
+    if (got && y && n == want.numel) {
+        double box = 0, score = 0;
+        for (int64_t c = 0; c < 84; c++)
+            for (int64_t a = 0; a < 8400; a++) {
+                double d = fabs((double)got[c * 8400 + a] - (double)y[c * 8400 + a]);
+                if (c < 4) box = fmax(box, d);
+                else score = fmax(score, d);
+            }
+        EXPECT_MSG(box <= 0.05, "boxes max |diff| %g px", box);
+        EXPECT_MSG(score <= 1e-3, "scores max |diff| %g", score);
+        printf("# %s vs the peer's PyTorch output: boxes %.3g px, scores %.3g\n", what, box, score);
+    }
+    free(got);
+    free(x);
+    free(y);
+    npy_free(&in);
+    npy_free(&want);
+}
+
+
 /* The file walked op by op: counts by type, weights checked against the source's. */
 typedef struct {
     int ops, convs, converts, silu, consts, half_consts;
@@ -620,29 +654,7 @@ static void test_dynamic_hw(void)
         EXPECT_EQ_INT(n_cumsum, 6);
     }
     /* 640x640: the peer's PyTorch output */
-    NpyArray pin = {0}, want = {0};
-    snprintf(path, sizeof path, "%s/reference/peer/yolov8n.input.npy", shared);
-    EXPECT_MSG(npy_read(path, 1 << 26, &pin, err, sizeof err) == 0, "%s", err);
-    snprintf(path, sizeof path, "%s/reference/peer/yolov8n.output.npy", shared);
-    EXPECT_MSG(npy_read(path, 1 << 26, &want, err, sizeof err) == 0, "%s", err);
-    float *x = npy_to_f32(&pin, err, sizeof err), *y = npy_to_f32(&want, err, sizeof err);
-    int64_t n = 0;
-    float *got = rb && x ? run_graph(rb, x, pin.dims, 0, &n) : NULL;
-    EXPECT(got && y && n == 84 * 8400 && want.numel == 84 * 8400);
-    if (got && y && n == want.numel) {
-        double box = 0, score = 0;
-        for (int64_t c = 0; c < 84; c++)
-            for (int64_t a = 0; a < 8400; a++) {
-                double d = fabs((double)got[c * 8400 + a] - (double)y[c * 8400 + a]);
-                if (c < 4) box = fmax(box, d);
-                else score = fmax(score, d);
-            }
-        EXPECT_MSG(box <= 0.05, "boxes max |diff| %g px", box);
-        EXPECT_MSG(score <= 1e-3, "scores max |diff| %g", score);
-        printf("# mnn dynamic yolov8n at 640x640 vs the peer's PyTorch output: boxes %.3g px, scores %.3g\n", box,
-               score);
-    }
-    free(got);
+    expect_peer_yolov8n(rb, shared, "mnn dynamic yolov8n at 640x640");
     /* 480x640: the source graph's output, 6300 anchors */
     int64_t d480[4] = {1, 3, 480, 640}, n1 = 0, n2 = 0;
     float *x480 = test_input(3 * 480 * 640);
@@ -660,10 +672,6 @@ static void test_dynamic_hw(void)
     free(a);
     free(b);
     free(x480);
-    free(x);
-    free(y);
-    npy_free(&pin);
-    npy_free(&want);
     graph_free(rb);
     free(buf);
     graph_free(g);
@@ -714,7 +722,7 @@ static void test_yolov8n_vs_peer(void)
         SKIP("../shared not present");
         return;
     }
-    char cmd[PATH_MAX + 64], path[PATH_MAX + 64], err[512];
+    char cmd[PATH_MAX + 64], err[512];
     snprintf(cmd, sizeof cmd, "cp '%s/models/yolov8n.pt' peer_yolov8n.pt", shared);
     EXPECT(system(cmd) == 0);
     Captured log;
@@ -725,32 +733,7 @@ static void test_yolov8n_vs_peer(void)
     export_run_free(run);
     Graph *g = mnn_read("peer_yolov8n.mnn", err, sizeof err);
     EXPECT_MSG(g != NULL, "%s", err);
-    NpyArray in = {0}, want = {0};
-    snprintf(path, sizeof path, "%s/reference/peer/yolov8n.input.npy", shared);
-    EXPECT_MSG(npy_read(path, 1 << 26, &in, err, sizeof err) == 0, "%s", err);
-    snprintf(path, sizeof path, "%s/reference/peer/yolov8n.output.npy", shared);
-    EXPECT_MSG(npy_read(path, 1 << 26, &want, err, sizeof err) == 0, "%s", err);
-    float *x = npy_to_f32(&in, err, sizeof err), *y = npy_to_f32(&want, err, sizeof err);
-    int64_t n = 0;
-    float *got = g && x ? run_graph(g, x, in.dims, 0, &n) : NULL;
-    EXPECT(got && y && n == 84 * 8400 && want.numel == 84 * 8400);
-    if (got && y && n == want.numel) {
-        double box = 0, score = 0;
-        for (int64_t c = 0; c < 84; c++)
-            for (int64_t a = 0; a < 8400; a++) {
-                double d = fabs((double)got[c * 8400 + a] - (double)y[c * 8400 + a]);
-                if (c < 4) box = fmax(box, d);
-                else score = fmax(score, d);
-            }
-        EXPECT_MSG(box <= 0.05, "boxes max |diff| %g px", box);
-        EXPECT_MSG(score <= 1e-3, "scores max |diff| %g", score);
-        printf("# mnn yolov8n vs the peer's PyTorch output: boxes %.3g px, scores %.3g\n", box, score);
-    }
-    free(got);
-    free(x);
-    free(y);
-    npy_free(&in);
-    npy_free(&want);
+    expect_peer_yolov8n(g, shared, "mnn yolov8n");
     graph_free(g);
     unlink("peer_yolov8n.mnn");
     unlink("peer_yolov8n.pt");
