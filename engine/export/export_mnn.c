@@ -159,6 +159,7 @@ int export_mnn_stage(struct ExportCtx *ctx, char *err, size_t errlen)
                                                   : "the MNN model as read back",
                                               &worst, err, errlen);
     if (status == CHECK_FAILED) goto out; /* cancelled */
+    if (export_stage_check_other_size(&st, ref ? ref : g, rb, "images", err, errlen) != 0) goto out;
 
     /* 4. into place */
     if (export_stage_cancelled(&st, err, errlen)) goto out;

@@ -16,12 +16,10 @@
  * arithmetic), the Input gives the channels only, and ncnn and our reader run the file at
  * any size; a second check runs the file read back at 3/4 of the height against the graph
  * written (report check "other size"). */
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/exec/exec.h"
 #include "engine/export/export.h"
 #include "engine/export/export_stage.h"
 #include "engine/passes/passes.h"
@@ -49,84 +47,6 @@ static int check_interface(const Graph *want, const Graph *got, char *err, size_
         if (strcmp(v, want->meta.props[i].value) != 0)
             return err_set(err, errlen, "metadata '%s' reads back as %.80s, written %.80s", k, v, want->meta.props[i].value);
     }
-    return 0;
-}
-
-/* Output k of g run in our executor on x (dims [1, C, H, W]): a heap copy (*n values), or
- * NULL + message. */
-static float *run_at(const Graph *g, const float *x, const int64_t *dims, int threads, int k, int64_t *n, char *err,
-                     size_t errlen)
-{
-    Exec *e = exec_new(g, err, errlen);
-    float *copy = NULL;
-    if (e) exec_set_threads(e, threads);
-    if (e && !exec_set_input(e, "in0", x, dims, 4, err, errlen) && !exec_run(e, NULL, err, errlen)) {
-        int64_t d[GRAPH_MAX_RANK];
-        int rank;
-        const float *y = exec_output(e, k, d, &rank);
-        *n = 1;
-        for (int i = 0; i < rank; i++) *n *= d[i];
-        copy = xmalloc(sizeof(float) * (size_t)(*n > 0 ? *n : 1));
-        if (y) memcpy(copy, y, sizeof(float) * (size_t)*n);
-    }
-    exec_free(e);
-    return copy;
-}
-
-/* dynamic=True: the numeric check ran at imgsz; the file must hold at another size too.  The
- * graph written and the one read back both run at three quarters of the height (rounded down
- * to the model's stride), and every output must agree within 1e-4 of its largest magnitude
- * (2e-2 with float16 weights).  Report check "other size"; 0, or -1 + message when they
- * differ or the read-back model does not run there. */
-static int check_other_size(ExportStage *st, const Graph *g, const Graph *rb, char *err, size_t errlen)
-{
-    ExportCtx *ctx = st->ctx;
-    const ExportArgs *a = ctx->args;
-    const Tensor *in = &rb->tensors[rb->inputs[0]];
-    if (!a->verify || in->rank != 4 || (in->dims[2] > 0 && in->dims[3] > 0)) return 0;
-    int stride = 32, h = a->imgsz.v[0] * 3 / 4 / stride * stride, w = a->imgsz.v[1];
-    if (h < stride) h = stride;
-    int64_t dims[4] = {1, in->dims[1] > 0 ? in->dims[1] : 3, h, w}, numel = dims[1] * h * w;
-    float *x = xmalloc(sizeof(float) * (size_t)numel);
-    uint32_t seed = 2463534242u;
-    for (int64_t i = 0; i < numel; i++) {
-        seed ^= seed << 13, seed ^= seed >> 17, seed ^= seed << 5;
-        x[i] = (float)(seed >> 8) / 16777216.f;
-    }
-    double tol_rel = a->half ? 2e-2 : 1e-4, worst = 0;
-    char msg[512] = "", detail[600];
-    int rc = 0;
-    for (int k = 0; k < rb->n_outputs && k < g->n_outputs && !rc; k++) {
-        int64_t n1 = 0, n2 = 0;
-        float *want = run_at(g, x, dims, ctx->threads, k, &n1, msg, sizeof msg);
-        float *got = want ? run_at(rb, x, dims, ctx->threads, k, &n2, msg, sizeof msg) : NULL;
-        if (!want || !got) {
-            rc = err_set(err, errlen, "%s: at %dx%d the %s does not run: %s", ctx->out_path, h, w,
-                         want ? "model as read back" : "graph written", msg);
-        } else if (n1 != n2) {
-            rc = err_set(err, errlen, "%s: at %dx%d output%d has %lld values read back, %lld written", ctx->out_path, h, w,
-                         k, (long long)n2, (long long)n1);
-        } else {
-            double d = 0, mag = 1;
-            for (int64_t i = 0; i < n1; i++) d = fmax(d, fabs((double)got[i] - want[i])), mag = fmax(mag, fabs(want[i]));
-            worst = fmax(worst, d);
-            if (!(d <= tol_rel * mag))
-                rc = err_set(err, errlen, "%s: at %dx%d output%d read back differs from the graph written by %.3g "
-                             "(tolerance %.3g)", ctx->out_path, h, w, k, d, tol_rel * mag);
-        }
-        free(want);
-        free(got);
-    }
-    free(x);
-    if (rc) {
-        report_add_check(ctx->report, "other size", CHECK_FAILED, worst, 0, err);
-        return -1;
-    }
-    snprintf(detail, sizeof detail, "the model as read back at %dx%d (any size: its input is [1, %lld, height, width]) "
-             "against the graph written: max |Δ| %.3g", h, w, (long long)dims[1], worst);
-    report_add_check(ctx->report, "other size", CHECK_PASSED, worst, 0, detail);
-    job_log(ctx->job, JOB_LOG_INFO, "%s check at another size %s %s: %s", st->prefix, check_status_mark(CHECK_PASSED),
-            check_status_word(CHECK_PASSED), detail);
     return 0;
 }
 
@@ -204,7 +124,7 @@ int export_ncnn_stage(struct ExportCtx *ctx, char *err, size_t errlen)
     st.run_path = st.temp_dir; /* in ncnn itself when the host has it */
     CheckStatus status = export_stage_numeric(&st, rb, "in0", "the ncnn model as read back", &worst, err, errlen);
     if (status == CHECK_FAILED) goto out; /* cancelled */
-    if (check_other_size(&st, g, rb, err, errlen) != 0) goto out;
+    if (export_stage_check_other_size(&st, g, rb, "in0", err, errlen) != 0) goto out;
 
     /* 4. into place: an earlier export of the same name is replaced only now */
     if (export_stage_cancelled(&st, err, errlen)) goto out;

@@ -893,6 +893,60 @@ CheckStatus export_stage_numeric(ExportStage *st, Graph *written, const char *in
     return st->check = nst;
 }
 
+int export_stage_check_other_size(ExportStage *st, const Graph *written, const Graph *back, const char *input_name,
+                                  char *err, size_t errlen)
+{
+    ExportCtx *ctx = st->ctx;
+    const ExportArgs *a = ctx->args;
+    if (back->n_inputs < 1) return 0;
+    const Tensor *in = &back->tensors[back->inputs[0]];
+    if (!a->verify || in->rank != 4 || (in->dims[2] > 0 && in->dims[3] > 0)) return 0;
+    int stride = 32, h = a->imgsz.v[0] * 3 / 4 / stride * stride, w = a->imgsz.v[1];
+    if (h < stride) h = stride;
+    int64_t dims[4] = {1, in->dims[1] > 0 ? in->dims[1] : 3, h, w}, numel = dims[1] * h * w;
+    float *x = xmalloc(sizeof(float) * (size_t)numel);
+    uint32_t seed = 2463534242u;
+    for (int64_t i = 0; i < numel; i++) {
+        seed ^= seed << 13, seed ^= seed >> 17, seed ^= seed << 5;
+        x[i] = (float)(seed >> 8) / 16777216.f;
+    }
+    StageOutput want[4] = {{0}}, got[4] = {{0}};
+    int n_want = 0, n_got = 0, rc = 0;
+    char msg[512] = "";
+    double tol_rel = a->half ? 2e-2 : 1e-4, worst = 0;
+    if (run_graph(written, input_name, x, dims, ctx->threads, want, 4, &n_want, NULL, NULL, msg, sizeof msg) != 0)
+        rc = err_set(err, errlen, "%s: at %dx%d the graph written does not run: %s", ctx->out_path, h, w, msg);
+    else if (run_graph(back, input_name, x, dims, ctx->threads, got, 4, &n_got, NULL, NULL, msg, sizeof msg) != 0)
+        rc = err_set(err, errlen, "%s: at %dx%d the model as read back does not run: %s", ctx->out_path, h, w, msg);
+    for (int k = 0; rc == 0 && k < n_want && k < n_got; k++) {
+        if (want[k].n != got[k].n) {
+            rc = err_set(err, errlen, "%s: at %dx%d output%d has %lld values read back, %lld written", ctx->out_path, h,
+                         w, k, (long long)got[k].n, (long long)want[k].n);
+            break;
+        }
+        double mag;
+        double d = max_abs_delta(want[k].data, got[k].data, want[k].n, &mag);
+        worst = fmax(worst, d);
+        if (!(d <= tol_rel * fmax(mag, 1)))
+            rc = err_set(err, errlen, "%s: at %dx%d output%d read back differs from the graph written by %.3g "
+                         "(tolerance %.3g)", ctx->out_path, h, w, k, d, tol_rel * fmax(mag, 1));
+    }
+    outputs_free(want, n_want);
+    outputs_free(got, n_got);
+    free(x);
+    if (rc) {
+        report_add_check(ctx->report, "other size", CHECK_FAILED, worst, 0, err);
+        return -1;
+    }
+    char detail[600];
+    snprintf(detail, sizeof detail, "the model as read back at %dx%d (any size: its input is [1, %lld, height, width]) "
+             "against the graph written: max |Δ| %.3g", h, w, (long long)dims[1], worst);
+    report_add_check(ctx->report, "other size", CHECK_PASSED, worst, 0, detail);
+    job_log(ctx->job, JOB_LOG_INFO, "%s check at another size %s %s: %s", st->prefix, check_status_mark(CHECK_PASSED),
+            check_status_word(CHECK_PASSED), detail);
+    return 0;
+}
+
 void export_stage_numeric_skipped(ExportStage *st, const char *why)
 {
     report_add_check(st->ctx->report, "numeric", CHECK_SKIPPED, -1, 0, why);

@@ -161,6 +161,15 @@ int export_stage_check_io(const Graph *want, const Graph *got, bool dim_names, c
 CheckStatus export_stage_numeric(ExportStage *st, Graph *written, const char *input_name, const char *what,
                                  double *worst, char *err, size_t errlen);
 
+/* dynamic=True, a file whose input leaves height and width open (FormatInfo.dynamic_hw_only):
+ * the numeric check ran at imgsz, and the file must hold at another size too.  The graph
+ * written and the one read back (the same input_name) both run at three quarters of the height
+ * (rounded down to 32), and every output must agree within 1e-4 of its largest magnitude (2e-2
+ * with half).  Report check "other size"; nothing for a fixed input or verify=False.  0, or -1
+ * + message when they differ or the model read back does not run there. */
+int export_stage_check_other_size(ExportStage *st, const Graph *written, const Graph *back, const char *input_name,
+                                  char *err, size_t errlen);
+
 /* The report's "numeric" check as skipped, for a format this build cannot run: why says
  * what is checked instead; logged as "<prefix> check against the source – skipped: why". */
 void export_stage_numeric_skipped(ExportStage *st, const char *why);

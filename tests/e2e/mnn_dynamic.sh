@@ -22,6 +22,8 @@ S=$YOLOPORT_SHARED
 cp "$S/models/yolov8n.pt" yolov8n.pt
 
 "$REL" export model=yolov8n.pt format=mnn dynamic=True >"$t/export.out" 2>"$t/export.err"; rc=$?
+check "mnn dynamic: the export checks the file at another size too (480x640, against the graph written)" \
+    grep -q "MNN: check at another size ✅ passed: the model as read back at 480x640" "$t/export.out"
 check "mnn dynamic: export exits 0" [ "$rc" -eq 0 ]
 check "mnn dynamic: the check reads back an input of unknown height and width" \
     grep -qF "images [1, 3, ?, ?] -> output0 [1, 84, ?]" "$t/export.out"
