@@ -71,12 +71,15 @@ int export_pb_stage(struct ExportCtx *ctx, char *err, size_t errlen)
     }
     CheckStatus cs = CHECK_SKIPPED;
     double worst = -1;
-    if (ctx->args->verify)
+    int other = 0;
+    if (ctx->args->verify) {
         cs = export_stage_numeric(&st, back, "images", "the GraphDef read back in our executor", &worst, err, errlen);
-    else
+        if (cs != CHECK_FAILED) other = export_stage_check_other_size(&st, g, back, "images", err, errlen);
+    } else {
         report_add_check(ctx->report, "numeric", CHECK_SKIPPED, -1, 0, "verify=False");
+    }
     graph_free(back);
-    if (cs == CHECK_FAILED) goto out;
+    if (cs == CHECK_FAILED || other != 0) goto out;
     if (export_stage_cancelled(&st, err, errlen)) goto out;
     if (export_stage_commit_file(&st, name, err, errlen) != 0) goto out;
     PrecisionInfo prec;

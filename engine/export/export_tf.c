@@ -253,8 +253,9 @@ int export_tf_dir_stage(ExportCtx *ctx, TfStageKind kind, char *err, size_t errl
             goto out;
         }
         cs = export_stage_numeric(&st, back, "images", "saved_model.pb read back in our executor", &worst, err, errlen);
+        int other = cs == CHECK_FAILED ? 0 : export_stage_check_other_size(&st, g, back, "images", err, errlen);
         graph_free(back);
-        if (cs == CHECK_FAILED) goto out;
+        if (cs == CHECK_FAILED || other != 0) goto out;
     } else if (!tflite) {
         report_add_check(ctx->report, "numeric", CHECK_SKIPPED, -1, 0, "verify=False");
     }

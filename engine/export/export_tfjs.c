@@ -179,8 +179,9 @@ int export_tfjs_stage(struct ExportCtx *ctx, char *err, size_t errlen)
                                   opt.half ? "the TF.js model read back in our executor (float16 weights)"
                                            : "the TF.js model read back in our executor",
                                   &worst, err, errlen);
+        int other = cs == CHECK_FAILED ? 0 : export_stage_check_other_size(&st, g, back, "images", err, errlen);
         graph_free(back);
-        if (cs == CHECK_FAILED) goto out;
+        if (cs == CHECK_FAILED || other != 0) goto out;
     } else if (a->verify) {
         export_stage_numeric_skipped(&st, "uint8 weight storage is checked for structure only (the weights are "
                                           "8-bit approximations of the source's); tests/node/run_tfjs.js runs it in TF.js");
