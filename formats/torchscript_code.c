@@ -1,5 +1,6 @@
-/* torchscript_code: the Graph IR as TorchScript source — one straight-line statement per
- * node, in graph order, through a table of per-op emitters (see torchscript.h).
+/* torchscript_code: the per-op emitters that turn the Graph IR into TorchScript source, one
+ * straight-line statement per node, and their table (torchscript_module.c drives them over a
+ * whole graph; see torchscript.h).
  *
  * Every IR value has a kind in the generated code: a Tensor variable, a constant (a data
  * tensor: a module attribute when used as a tensor, a literal when used as a scalar or an
@@ -7,7 +8,7 @@
  * float (an element of such a list).  Emitters check ranks, axes and operand kinds, and
  * fail with the node's name and op when something has no faithful translation. */
 #include <assert.h>
-#include "formats/torchscript.h"
+#include "formats/torchscript_code_impl.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -16,35 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef enum { VK_UNSET, VK_TENSOR, VK_CONST, VK_INTS, VK_INT, VK_FLOAT } ValueKind;
-
-typedef struct {
-    ValueKind kind;
-    const char *expr; /* variable or literal; NULL for VK_CONST */
-    int data;         /* VK_CONST: the tensor that holds the data */
-} Value;
-
-typedef struct {
-    const Graph *g;
-    Arena *arena;
-    Value *vals;     /* one per tensor */
-    int *attr_of;    /* tensor -> attrs index, or -1 */
-    Vec attrs;       /* TorchScriptAttr */
-    Vec body;        /* the forward body text */
-    int next_var;
-    bool dynamic;    /* some input dim is symbolic: sizes are read at run time */
-    bool uses_div;
-    const char *device_of; /* an input variable whose device new tensors take */
-    const Node *node;      /* the node being translated (messages) */
-    char *err;
-    size_t errlen;
-} Gen;
-
-typedef int (*EmitFn)(Gen *G, const Node *n);
-
 /* ---- messages, text ---- */
 
-__attribute__((format(printf, 2, 3))) static int fail(Gen *G, const char *fmt, ...)
+int tsc_fail(Gen *G, const char *fmt, ...)
 {
     char msg[400];
     va_list ap;
@@ -57,7 +32,7 @@ __attribute__((format(printf, 2, 3))) static int fail(Gen *G, const char *fmt, .
     return err_set(G->err, G->errlen, "%s", msg);
 }
 
-static void put(Vec *v, const char *s)
+void tsc_put(Vec *v, const char *s)
 {
     for (; *s; s++) vec_push(v, 1, s);
 }
@@ -72,9 +47,9 @@ __attribute__((format(printf, 2, 3))) static void line(Gen *G, const char *fmt, 
         abort();
     }
     va_end(ap);
-    put(&G->body, "    ");
-    put(&G->body, s);
-    put(&G->body, "\n");
+    tsc_put(&G->body, "    ");
+    tsc_put(&G->body, s);
+    tsc_put(&G->body, "\n");
     free(s);
 }
 
@@ -97,70 +72,17 @@ static const char *lit_ints(Gen *G, const int64_t *v, int n)
 {
     if (n == 0) return "annotate(List[int], [])";
     Vec s = {0};
-    put(&s, "[");
+    tsc_put(&s, "[");
     for (int i = 0; i < n; i++) {
         char b[32];
         snprintf(b, sizeof b, "%s%" PRId64, i ? ", " : "", v[i]);
-        put(&s, b);
+        tsc_put(&s, b);
     }
-    put(&s, "]");
+    tsc_put(&s, "]");
     vec_push(&s, 1, "");
     const char *r = arena_strdup(G->arena, s.items);
     vec_free(&s);
     return r;
-}
-
-/* ---- identifiers ---- */
-
-static const char *const reserved_words[] = {
-    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue", "def", "del",
-    "elif", "else", "except", "finally", "for", "from", "global", "if", "import", "in", "is", "lambda", "nonlocal",
-    "not", "or", "pass", "raise", "return", "try", "while", "with", "yield", "self", "training", "forward",
-    "torch", "ops", "annotate", "float", "int", "bool", "str", "List", "Tuple", "Optional", "Tensor", "CONSTANTS",
-    "Module", "__parameters__", "__buffers__", "print", "len", "range", "getattr", "isinstance", "uninitialized",
-};
-
-static bool is_reserved(const char *s)
-{
-    for (size_t i = 0; i < ARRAY_LEN(reserved_words); i++)
-        if (!strcmp(s, reserved_words[i])) return true;
-    /* our locals are x<digits> */
-    if (s[0] == 'x' && s[1]) {
-        const char *p = s + 1;
-        while (*p >= '0' && *p <= '9') p++;
-        if (!*p) return true;
-    }
-    return false;
-}
-
-/* A Python identifier from a tensor name: "model.0.conv.weight" -> "model_0_conv_weight",
- * "/model.22/anchors" -> "model_22_anchors"; "t_" prefix before a digit; fallback when
- * nothing usable is left. */
-static char *identifier(Arena *a, const char *name, const char *fallback)
-{
-    size_t n = name ? strlen(name) : 0;
-    if (n > 200) n = 200;
-    char *s = arena_alloc(a, n + 3);
-    size_t j = 0;
-    bool sep = false;
-    for (size_t i = 0; i < n; i++) {
-        char c = name[i];
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-        if (ok) {
-            if (sep && j) s[j++] = '_';
-            s[j++] = c;
-            sep = false;
-        } else if (c == '_' && j) {
-            s[j++] = c;
-            sep = false;
-        } else {
-            sep = true;
-        }
-    }
-    s[j] = '\0';
-    if (!j) return arena_strdup(a, fallback);
-    if (s[0] >= '0' && s[0] <= '9') return arena_printf(a, "t_%s", s);
-    return s;
 }
 
 static bool attr_name_used(const Gen *G, const char *s)
@@ -181,7 +103,7 @@ static int in_opt(const Node *n, int k) { return k < n->n_inputs ? n->inputs[k] 
 static int in_req(Gen *G, const Node *n, int k)
 {
     int t = in_opt(n, k);
-    if (t < 0) return fail(G, "input %d is missing", k + 1);
+    if (t < 0) return tsc_fail(G, "input %d is missing", k + 1);
     return t;
 }
 
@@ -203,9 +125,9 @@ static const char *attr_expr(Gen *G, int t)
     int d = G->vals[t].data;
     if (G->attr_of[d] < 0) {
         const Tensor *X = T(G, d);
-        const char *base = identifier(G->arena, X->name, "w");
+        const char *base = tsc_identifier(G->arena, X->name, "w");
         const char *name = base;
-        for (int k = 1; is_reserved(name) || attr_name_used(G, name); k++)
+        for (int k = 1; tsc_is_reserved(name) || attr_name_used(G, name); k++)
             name = arena_printf(G->arena, "%s_%d", base, k);
         /* torch keeps only floating tensors as parameters */
         TorchScriptAttr at = {.tensor = d, .name = name, .parameter = X->is_param && is_float_dtype(X->dtype)};
@@ -217,15 +139,15 @@ static const char *attr_expr(Gen *G, int t)
 }
 
 /* A tensor operand: a variable, or a constant's attribute.  NULL + message otherwise. */
-static const char *tensor_expr(Gen *G, int t)
+const char *tsc_tensor_expr(Gen *G, int t)
 {
     const Value *v = &G->vals[t];
     switch (v->kind) {
     case VK_TENSOR: return v->expr;
     case VK_CONST: return attr_expr(G, t);
-    case VK_UNSET: fail(G, "tensor '%s' is used before it is computed", T(G, t)->name); return NULL;
+    case VK_UNSET: tsc_fail(G, "tensor '%s' is used before it is computed", T(G, t)->name); return NULL;
     default:
-        fail(G, "'%s' is a shape value (a list or number) and cannot be used as a tensor here", T(G, t)->name);
+        tsc_fail(G, "'%s' is a shape value (a list or number) and cannot be used as a tensor here", T(G, t)->name);
         return NULL;
     }
 }
@@ -270,12 +192,12 @@ static bool const_data_ok(const Tensor *X, int64_t *numel)
 /* Integer constant values (any rank), at most max.  Count, or -1 + message. */
 static int const_ints(Gen *G, int t, int64_t *out, int max, const char *what)
 {
-    if (!is_const(G, t)) return fail(G, "%s must be a constant (it is computed at run time)", what);
+    if (!is_const(G, t)) return tsc_fail(G, "%s must be a constant (it is computed at run time)", what);
     const Tensor *X = const_tensor(G, t);
     int64_t n;
-    if (!is_int_dtype(X->dtype)) return fail(G, "%s must be integers, not %s", what, dtype_name(X->dtype));
-    if (!const_data_ok(X, &n)) return fail(G, "%s: constant '%s' has no data", what, X->name);
-    if (n > max) return fail(G, "%s has %" PRId64 " values (at most %d)", what, n, max);
+    if (!is_int_dtype(X->dtype)) return tsc_fail(G, "%s must be integers, not %s", what, dtype_name(X->dtype));
+    if (!const_data_ok(X, &n)) return tsc_fail(G, "%s: constant '%s' has no data", what, X->name);
+    if (n > max) return tsc_fail(G, "%s has %" PRId64 " values (at most %d)", what, n, max);
     for (int64_t i = 0; i < n; i++) element_as_int(X, i, &out[i]);
     return (int)n;
 }
@@ -328,8 +250,8 @@ static int ints_attr_or_input(Gen *G, const Node *n, const char *attr, int input
             out[0] = a->i;
             return 1;
         }
-        if (a->type != ATTR_INTS) return fail(G, "attribute '%s' is not a list of integers", attr);
-        if (a->count > max) return fail(G, "attribute '%s' has %d values (at most %d)", attr, a->count, max);
+        if (a->type != ATTR_INTS) return tsc_fail(G, "attribute '%s' is not a list of integers", attr);
+        if (a->count > max) return tsc_fail(G, "attribute '%s' has %d values (at most %d)", attr, a->count, max);
         for (int i = 0; i < a->count; i++) out[i] = a->ints[i];
         return a->count;
     }
@@ -340,7 +262,7 @@ static int ints_attr_or_input(Gen *G, const Node *n, const char *attr, int input
 
 static int normalize_axis(Gen *G, int64_t axis, int rank, const char *what)
 {
-    if (axis < -rank || axis >= rank) return fail(G, "%s %" PRId64 " is out of range for rank %d", what, axis, rank);
+    if (axis < -rank || axis >= rank) return tsc_fail(G, "%s %" PRId64 " is out of range for rank %d", what, axis, rank);
     return (int)(axis < 0 ? axis + rank : axis);
 }
 
@@ -358,7 +280,7 @@ static const char *new_var(Gen *G, int t, ValueKind kind)
 
 static int out_req(Gen *G, const Node *n, int k)
 {
-    if (k >= n->n_outputs || n->outputs[k] < 0) return fail(G, "output %d is missing", k + 1);
+    if (k >= n->n_outputs || n->outputs[k] < 0) return tsc_fail(G, "output %d is missing", k + 1);
     return n->outputs[k];
 }
 
@@ -372,7 +294,7 @@ __attribute__((format(printf, 3, 4))) static int assign(Gen *G, const Node *n, c
     char rhs[4096];
     int len = vsnprintf(rhs, sizeof rhs, fmt, ap);
     va_end(ap);
-    if (len < 0 || (size_t)len >= sizeof rhs) return fail(G, "statement too long");
+    if (len < 0 || (size_t)len >= sizeof rhs) return tsc_fail(G, "statement too long");
     line(G, "%s = %s", new_var(G, o, VK_TENSOR), rhs);
     return 0;
 }
@@ -394,22 +316,22 @@ static int window_attrs(Gen *G, const Node *n, int spatial, int64_t *strides, in
     for (int i = 0; i < spatial; i++) strides[i] = dil[i] = 1;
     for (int i = 0; i < 2 * spatial; i++) pads[i] = 0;
     if ((c = ints_attr_or_input(G, n, "strides", 99, tmp, 16)) < 0) return -1;
-    if (c && c != spatial) return fail(G, "strides has %d values for %d spatial dims", c, spatial);
+    if (c && c != spatial) return tsc_fail(G, "strides has %d values for %d spatial dims", c, spatial);
     for (int i = 0; i < c; i++) strides[i] = tmp[i];
     if ((c = ints_attr_or_input(G, n, "dilations", 99, tmp, 16)) < 0) return -1;
-    if (c && c != spatial) return fail(G, "dilations has %d values for %d spatial dims", c, spatial);
+    if (c && c != spatial) return tsc_fail(G, "dilations has %d values for %d spatial dims", c, spatial);
     for (int i = 0; i < c; i++) dil[i] = tmp[i];
     if ((c = ints_attr_or_input(G, n, "pads", 99, tmp, 16)) < 0) return -1;
-    if (c && c != 2 * spatial) return fail(G, "pads has %d values for %d spatial dims", c, spatial);
+    if (c && c != 2 * spatial) return tsc_fail(G, "pads has %d values for %d spatial dims", c, spatial);
     for (int i = 0; i < c; i++) pads[i] = tmp[i];
     const Attr *ap = node_attr(n, "auto_pad");
     if (ap && ap->type == ATTR_STRING && ap->s && strcmp(ap->s, "NOTSET")) {
-        if (strcmp(ap->s, "VALID")) return fail(G, "auto_pad %s is not supported (explicit pads are)", ap->s);
+        if (strcmp(ap->s, "VALID")) return tsc_fail(G, "auto_pad %s is not supported (explicit pads are)", ap->s);
         for (int i = 0; i < 2 * spatial; i++) pads[i] = 0;
     }
     for (int i = 0; i < spatial; i++) {
-        if (strides[i] <= 0 || dil[i] <= 0) return fail(G, "strides and dilations must be positive");
-        if (pads[i] < 0 || pads[i + spatial] < 0) return fail(G, "negative pads are not supported");
+        if (strides[i] <= 0 || dil[i] <= 0) return tsc_fail(G, "strides and dilations must be positive");
+        if (pads[i] < 0 || pads[i + spatial] < 0) return tsc_fail(G, "negative pads are not supported");
     }
     return 0;
 }
@@ -426,8 +348,8 @@ static int emit_conv(Gen *G, const Node *n)
     int x = in_req(G, n, 0), w = x < 0 ? -1 : in_req(G, n, 1), b = in_opt(n, 2);
     if (w < 0) return -1;
     int wr = rank_of(G, w), xr = rank_of(G, x);
-    if (wr != 3 && wr != 4) return fail(G, "only 1-D and 2-D convolutions are supported (weight rank %d)", wr);
-    if (xr != wr) return fail(G, "input rank %d does not match weight rank %d", xr, wr);
+    if (wr != 3 && wr != 4) return tsc_fail(G, "only 1-D and 2-D convolutions are supported (weight rank %d)", wr);
+    if (xr != wr) return tsc_fail(G, "input rank %d does not match weight rank %d", xr, wr);
     int sp = wr - 2;
     int64_t st[2], dl[2], pd[4];
     if (window_attrs(G, n, sp, st, dl, pd)) return -1;
@@ -436,10 +358,10 @@ static int emit_conv(Gen *G, const Node *n)
     int64_t cin = T(G, x)->dims[1];
     if (group <= 0 || (W->dims[0] > 0 && W->dims[0] % group) ||
         (cin > 0 && W->dims[1] > 0 && cin != W->dims[1] * group))
-        return fail(G, "weight [%" PRId64 ", %" PRId64 ", ...] with group %" PRId64 " does not fit %" PRId64
+        return tsc_fail(G, "weight [%" PRId64 ", %" PRId64 ", ...] with group %" PRId64 " does not fit %" PRId64
                        " input channels",
                     W->dims[0], W->dims[1], group, cin);
-    const char *xs = tensor_expr(G, x), *ws = tensor_expr(G, w), *bs = b >= 0 ? tensor_expr(G, b) : "None";
+    const char *xs = tsc_tensor_expr(G, x), *ws = tsc_tensor_expr(G, w), *bs = b >= 0 ? tsc_tensor_expr(G, b) : "None";
     if (!xs || !ws || !bs) return -1;
     if (!pads_symmetric(pd, sp)) {
         /* asymmetric padding: pad explicitly (torch's order is last dim first) */
@@ -463,18 +385,18 @@ static int emit_conv_transpose(Gen *G, const Node *n)
     if (w < 0) return -1;
     int wr = rank_of(G, w);
     if ((wr != 3 && wr != 4) || rank_of(G, x) != wr)
-        return fail(G, "only 1-D and 2-D transposed convolutions are supported");
+        return tsc_fail(G, "only 1-D and 2-D transposed convolutions are supported");
     int sp = wr - 2;
     int64_t st[2], dl[2], pd[4], op[2] = {0, 0};
     if (window_attrs(G, n, sp, st, dl, pd)) return -1;
-    if (!pads_symmetric(pd, sp)) return fail(G, "asymmetric pads are not supported");
-    if (node_attr(n, "output_shape")) return fail(G, "output_shape is not supported (give pads)");
+    if (!pads_symmetric(pd, sp)) return tsc_fail(G, "asymmetric pads are not supported");
+    if (node_attr(n, "output_shape")) return tsc_fail(G, "output_shape is not supported (give pads)");
     int c = ints_attr_or_input(G, n, "output_padding", 99, op, 2);
     if (c < 0) return -1;
-    if (c && c != sp) return fail(G, "output_padding has %d values for %d spatial dims", c, sp);
+    if (c && c != sp) return tsc_fail(G, "output_padding has %d values for %d spatial dims", c, sp);
     int64_t group = node_attr_int(n, "group", 1);
-    if (group <= 0) return fail(G, "group must be positive");
-    const char *xs = tensor_expr(G, x), *ws = tensor_expr(G, w), *bs = b >= 0 ? tensor_expr(G, b) : "None";
+    if (group <= 0) return tsc_fail(G, "group must be positive");
+    const char *xs = tsc_tensor_expr(G, x), *ws = tsc_tensor_expr(G, w), *bs = b >= 0 ? tsc_tensor_expr(G, b) : "None";
     if (!xs || !ws || !bs) return -1;
     return assign(G, n, "torch.conv_transpose%dd(%s, %s, %s, %s, %s, %s, %" PRId64 ", %s)", sp, xs, ws, bs,
                   lit_ints(G, st, sp), lit_ints(G, pd, sp), lit_ints(G, op, sp), group, lit_ints(G, dl, sp));
@@ -485,31 +407,25 @@ static int emit_batchnorm(Gen *G, const Node *n)
     const char *e[5];
     for (int k = 0; k < 5; k++) {
         int t = in_req(G, n, k);
-        if (t < 0 || !(e[k] = tensor_expr(G, t))) return -1;
+        if (t < 0 || !(e[k] = tsc_tensor_expr(G, t))) return -1;
     }
-    if (rank_of(G, n->inputs[0]) < 2) return fail(G, "input rank must be at least 2");
+    if (rank_of(G, n->inputs[0]) < 2) return tsc_fail(G, "input rank must be at least 2");
     double eps = node_attr_float(n, "epsilon", 1e-5);
-    if (!(eps >= 0) || !isfinite(eps)) return fail(G, "epsilon %g is not valid", eps);
+    if (!(eps >= 0) || !isfinite(eps)) return tsc_fail(G, "epsilon %g is not valid", eps);
     return assign(G, n, "torch.batch_norm(%s, %s, %s, %s, %s, False, 0.10000000000000001, %s, True)", e[0], e[1], e[2],
                   e[3], e[4], lit_float(G, eps, false));
 }
 
 /* A row of the op table (below): how the writer translates one op. */
-struct TsOp {
-    OpWriteSupport support;
-    EmitFn emit;
-    const char *torch_fn; /* emit_unary: the elementwise torch function */
-};
-static const struct TsOp *ts_op(OpKind op);
 
 /* Ops that take one tensor and map it elementwise to one tensor (the torch function in
  * the op table). */
 static int emit_unary(Gen *G, const Node *n)
 {
-    const char *fn = ts_op(n->op)->torch_fn;
+    const char *fn = tsc_op(n->op)->torch_fn;
     int x = in_req(G, n, 0);
-    if (!fn) return fail(G, "no TorchScript translation");
-    const char *xs = x < 0 ? NULL : tensor_expr(G, x);
+    if (!fn) return tsc_fail(G, "no TorchScript translation");
+    const char *xs = x < 0 ? NULL : tsc_tensor_expr(G, x);
     if (!xs) return -1;
     return assign(G, n, "%s(%s)", fn, xs);
 }
@@ -559,16 +475,16 @@ static int emit_binary(Gen *G, const Node *n)
     const char *lb = (is_const(G, b) && rank_of(G, b) <= rank_of(G, a)) || num_b ? scalar_expr(G, b) : NULL;
     const char *la = (is_const(G, a) && rank_of(G, a) <= rank_of(G, b)) || num_a ? scalar_expr(G, a) : NULL;
     if (lb) {
-        const char *sa = tensor_expr(G, a);
+        const char *sa = tsc_tensor_expr(G, a);
         return sa ? assign(G, n, "torch.%s(%s, %s%s)", fn, sa, lb, tail) : -1;
     }
     if (la && n->op != OP_DIV) {
-        const char *sb = tensor_expr(G, b);
+        const char *sb = tsc_tensor_expr(G, b);
         if (!sb) return -1;
         if (n->op == OP_SUB) return assign(G, n, "torch.rsub(%s, %s)", sb, la);
         return assign(G, n, "torch.%s(%s, %s)", fn, sb, la);
     }
-    const char *sa = tensor_expr(G, a), *sb = sa ? tensor_expr(G, b) : NULL;
+    const char *sa = tsc_tensor_expr(G, a), *sb = sa ? tsc_tensor_expr(G, b) : NULL;
     return sb ? assign(G, n, "torch.%s(%s, %s%s)", fn, sa, sb, tail) : -1;
 }
 
@@ -590,7 +506,7 @@ static const char *ints_expr(Gen *G, int t)
 
 static int emit_concat(Gen *G, const Node *n)
 {
-    if (n->n_inputs < 1) return fail(G, "no inputs");
+    if (n->n_inputs < 1) return tsc_fail(G, "no inputs");
     int64_t axis = node_attr_int(n, "axis", 0);
     bool any_list = false, all_listable = true;
     for (int k = 0; k < n->n_inputs; k++) {
@@ -602,11 +518,11 @@ static int emit_concat(Gen *G, const Node *n)
     }
     if (any_list) {
         /* shape arithmetic: concatenating integer lists */
-        if (!all_listable || axis != 0) return fail(G, "mixes shape values with tensors");
+        if (!all_listable || axis != 0) return tsc_fail(G, "mixes shape values with tensors");
         Vec s = {0};
         for (int k = 0; k < n->n_inputs; k++) {
-            if (k) put(&s, " + ");
-            put(&s, ints_expr(G, n->inputs[k]));
+            if (k) tsc_put(&s, " + ");
+            tsc_put(&s, ints_expr(G, n->inputs[k]));
         }
         vec_push(&s, 1, "");
         int o = out_req(G, n, 0);
@@ -618,19 +534,19 @@ static int emit_concat(Gen *G, const Node *n)
     int ax = normalize_axis(G, axis, rank, "axis");
     if (ax < 0) return -1;
     for (int k = 1; k < n->n_inputs; k++)
-        if (rank_of(G, n->inputs[k]) != rank) return fail(G, "inputs differ in rank");
+        if (rank_of(G, n->inputs[k]) != rank) return tsc_fail(G, "inputs differ in rank");
     Vec s = {0};
-    put(&s, "[");
+    tsc_put(&s, "[");
     for (int k = 0; k < n->n_inputs; k++) {
-        const char *e = tensor_expr(G, n->inputs[k]);
+        const char *e = tsc_tensor_expr(G, n->inputs[k]);
         if (!e) {
             vec_free(&s);
             return -1;
         }
-        if (k) put(&s, ", ");
-        put(&s, e);
+        if (k) tsc_put(&s, ", ");
+        tsc_put(&s, e);
     }
-    put(&s, "]");
+    tsc_put(&s, "]");
     vec_push(&s, 1, "");
     int r = assign(G, n, "torch.cat(%s, %d)", (char *)s.items, ax);
     vec_free(&s);
@@ -644,30 +560,30 @@ static int emit_split(Gen *G, const Node *n)
     const Tensor *X = T(G, x);
     int ax = normalize_axis(G, node_attr_int(n, "axis", 0), rank_of(G, x), "axis");
     if (ax < 0) return -1;
-    if (n->n_outputs < 1 || n->n_outputs > 64) return fail(G, "%d outputs", n->n_outputs);
+    if (n->n_outputs < 1 || n->n_outputs > 64) return tsc_fail(G, "%d outputs", n->n_outputs);
     int64_t sizes[64];
     int c = ints_attr_or_input(G, n, "split", 1, sizes, 64);
     if (c < 0) return -1;
     if (c == 0) {
         int64_t d = X->dims[ax];
-        if (d < 0 || d % n->n_outputs) return fail(G, "cannot split dim %" PRId64 " into %d equal parts", d, n->n_outputs);
+        if (d < 0 || d % n->n_outputs) return tsc_fail(G, "cannot split dim %" PRId64 " into %d equal parts", d, n->n_outputs);
         for (int i = 0; i < n->n_outputs; i++) sizes[i] = d / n->n_outputs;
         c = n->n_outputs;
     }
-    if (c != n->n_outputs) return fail(G, "%d sizes for %d outputs", c, n->n_outputs);
+    if (c != n->n_outputs) return tsc_fail(G, "%d sizes for %d outputs", c, n->n_outputs);
     int64_t total = 0;
     for (int i = 0; i < c; i++) {
-        if (sizes[i] < 0) return fail(G, "negative split size");
+        if (sizes[i] < 0) return tsc_fail(G, "negative split size");
         total += sizes[i];
     }
     if (X->dims[ax] >= 0 && !G->dynamic && total != X->dims[ax])
-        return fail(G, "sizes add up to %" PRId64 ", the dim is %" PRId64, total, X->dims[ax]);
-    const char *xs = tensor_expr(G, x);
+        return tsc_fail(G, "sizes add up to %" PRId64 ", the dim is %" PRId64, total, X->dims[ax]);
+    const char *xs = tsc_tensor_expr(G, x);
     if (!xs) return -1;
     Vec s = {0};
     for (int i = 0; i < c; i++) {
-        put(&s, new_var(G, n->outputs[i] >= 0 ? n->outputs[i] : -1, VK_TENSOR));
-        put(&s, ", ");
+        tsc_put(&s, new_var(G, n->outputs[i] >= 0 ? n->outputs[i] : -1, VK_TENSOR));
+        tsc_put(&s, ", ");
     }
     vec_push(&s, 1, "");
     line(G, "%s= torch.split_with_sizes(%s, %s, %d)", (char *)s.items, xs, lit_ints(G, sizes, c), ax);
@@ -685,27 +601,27 @@ static int emit_slice(Gen *G, const Node *n)
     int na = ne < 0 ? -1 : ints_attr_or_input(G, n, "axes", 3, ax, 8);
     int nst = na < 0 ? -1 : ints_attr_or_input(G, n, "steps", 4, sp, 8);
     if (nst < 0) return -1;
-    if (ns != ne || ns == 0) return fail(G, "starts and ends must have the same, non-zero count");
+    if (ns != ne || ns == 0) return tsc_fail(G, "starts and ends must have the same, non-zero count");
     int rank = rank_of(G, x);
     if (na == 0)
         for (int i = 0; i < ns; i++) ax[i] = i;
-    else if (na != ns) return fail(G, "axes count differs from starts");
+    else if (na != ns) return tsc_fail(G, "axes count differs from starts");
     if (nst == 0)
         for (int i = 0; i < ns; i++) sp[i] = 1;
-    else if (nst != ns) return fail(G, "steps count differs from starts");
+    else if (nst != ns) return tsc_fail(G, "steps count differs from starts");
     if (G->vals[x].kind == VK_INTS) {
         /* a piece of a shape list */
         int o = out_req(G, n, 0);
         if (o < 0) return -1;
-        if (ns != 1 || (ax[0] != 0 && ax[0] != -1) || sp[0] != 1) return fail(G, "a shape list slices only along axis 0, step 1");
+        if (ns != 1 || (ax[0] != 0 && ax[0] != -1) || sp[0] != 1) return tsc_fail(G, "a shape list slices only along axis 0, step 1");
         if (en[0] >= INT32_MAX) line(G, "%s = %s[%" PRId64 ":]", new_var(G, o, VK_INTS), G->vals[x].expr, st[0]);
         else line(G, "%s = %s[%" PRId64 ":%" PRId64 "]", new_var(G, o, VK_INTS), G->vals[x].expr, st[0], en[0]);
         return 0;
     }
-    const char *cur = tensor_expr(G, x);
+    const char *cur = tsc_tensor_expr(G, x);
     if (!cur) return -1;
     Vec s = {0};
-    put(&s, cur);
+    tsc_put(&s, cur);
     for (int i = 0; i < ns; i++) {
         int a = normalize_axis(G, ax[i], rank, "axis");
         if (a < 0) {
@@ -714,15 +630,15 @@ static int emit_slice(Gen *G, const Node *n)
         }
         if (sp[i] <= 0) {
             vec_free(&s);
-            return fail(G, "step %" PRId64 " is not supported (only positive steps)", sp[i]);
+            return tsc_fail(G, "step %" PRId64 " is not supported (only positive steps)", sp[i]);
         }
         char *inner = xstrndup(s.items, s.len);
         s.len = 0;
         char buf[200];
         snprintf(buf, sizeof buf, ", %d, %" PRId64 ", %" PRId64 ", %" PRId64 ")", a, st[i], en[i], sp[i]);
-        put(&s, "torch.slice(");
-        put(&s, inner);
-        put(&s, buf);
+        tsc_put(&s, "torch.slice(");
+        tsc_put(&s, inner);
+        tsc_put(&s, buf);
         free(inner);
     }
     vec_push(&s, 1, "");
@@ -735,23 +651,23 @@ static int emit_pool(Gen *G, const Node *n)
 {
     int x = in_req(G, n, 0);
     if (x < 0) return -1;
-    if (n->n_outputs > 1 && n->outputs[1] >= 0) return fail(G, "the indices output is not supported");
-    if (rank_of(G, x) != 4) return fail(G, "only 2-D pooling is supported (input rank %d)", rank_of(G, x));
+    if (n->n_outputs > 1 && n->outputs[1] >= 0) return tsc_fail(G, "the indices output is not supported");
+    if (rank_of(G, x) != 4) return tsc_fail(G, "only 2-D pooling is supported (input rank %d)", rank_of(G, x));
     int64_t k[4], st[2], dl[2], pd[4];
     int c = ints_attr_or_input(G, n, "kernel_shape", 99, k, 4);
     if (c < 0) return -1;
-    if (c != 2) return fail(G, "kernel_shape must have 2 values");
-    if (k[0] <= 0 || k[1] <= 0) return fail(G, "kernel_shape must be positive");
+    if (c != 2) return tsc_fail(G, "kernel_shape must have 2 values");
+    if (k[0] <= 0 || k[1] <= 0) return tsc_fail(G, "kernel_shape must be positive");
     if (window_attrs(G, n, 2, st, dl, pd)) return -1;
-    if (!pads_symmetric(pd, 2)) return fail(G, "asymmetric pads are not supported");
-    if (2 * pd[0] > k[0] || 2 * pd[1] > k[1]) return fail(G, "pads larger than half the kernel");
+    if (!pads_symmetric(pd, 2)) return tsc_fail(G, "asymmetric pads are not supported");
+    if (2 * pd[0] > k[0] || 2 * pd[1] > k[1]) return tsc_fail(G, "pads larger than half the kernel");
     const char *ceil = node_attr_int(n, "ceil_mode", 0) ? "True" : "False";
-    const char *xs = tensor_expr(G, x);
+    const char *xs = tsc_tensor_expr(G, x);
     if (!xs) return -1;
     if (n->op == OP_MAXPOOL)
         return assign(G, n, "torch.max_pool2d(%s, %s, %s, %s, %s, %s)", xs, lit_ints(G, k, 2), lit_ints(G, st, 2),
                       lit_ints(G, pd, 2), lit_ints(G, dl, 2), ceil);
-    if (dl[0] != 1 || dl[1] != 1) return fail(G, "dilated average pooling is not supported");
+    if (dl[0] != 1 || dl[1] != 1) return tsc_fail(G, "dilated average pooling is not supported");
     return assign(G, n, "torch.avg_pool2d(%s, %s, %s, %s, %s, %s, None)", xs, lit_ints(G, k, 2), lit_ints(G, st, 2),
                   lit_ints(G, pd, 2), ceil, node_attr_int(n, "count_include_pad", 0) ? "True" : "False");
 }
@@ -759,12 +675,12 @@ static int emit_pool(Gen *G, const Node *n)
 static int emit_global_avgpool(Gen *G, const Node *n)
 {
     int x = in_req(G, n, 0);
-    const char *xs = x < 0 ? NULL : tensor_expr(G, x);
+    const char *xs = x < 0 ? NULL : tsc_tensor_expr(G, x);
     if (!xs) return -1;
     int r = rank_of(G, x);
     if (r == 4) return assign(G, n, "torch.adaptive_avg_pool2d(%s, [1, 1])", xs);
     if (r == 3) return assign(G, n, "torch.adaptive_avg_pool1d(%s, [1])", xs);
-    return fail(G, "input rank %d is not supported", r);
+    return tsc_fail(G, "input rank %d is not supported", r);
 }
 
 static const char *str_attr(const Node *n, const char *name, const char *dflt)
@@ -777,7 +693,7 @@ static int emit_resize(Gen *G, const Node *n)
 {
     int x = in_req(G, n, 0);
     if (x < 0) return -1;
-    if (rank_of(G, x) != 4) return fail(G, "only 4-D (NCHW) resizing is supported");
+    if (rank_of(G, x) != 4) return tsc_fail(G, "only 4-D (NCHW) resizing is supported");
     /* scales: input 2 or a "scales" attribute; sizes: input 3 or "sizes" */
     double sc[4] = {0};
     int nsc = 0;
@@ -791,26 +707,26 @@ static int emit_resize(Gen *G, const Node *n)
     } else if (ts >= 0 && is_const(G, ts) && tensor_numel(const_tensor(G, ts)) > 0) {
         const Tensor *S = const_tensor(G, ts);
         int64_t cnt;
-        if (!is_float_dtype(S->dtype) || !const_data_ok(S, &cnt) || cnt != 4) return fail(G, "scales must be 4 floats");
+        if (!is_float_dtype(S->dtype) || !const_data_ok(S, &cnt) || cnt != 4) return tsc_fail(G, "scales must be 4 floats");
         for (int i = 0; i < 4; i++) sc[i] = element_as_double(S, i);
         nsc = 4;
     } else if (ts >= 0 && !is_const(G, ts)) {
-        return fail(G, "scales computed at run time are not supported");
+        return tsc_fail(G, "scales computed at run time are not supported");
     }
     if (!nsc) {
         nsz = tz >= 0 ? const_ints(G, tz, sz, 4, "sizes") : ints_attr_or_input(G, n, "sizes", 99, sz, 4);
         if (nsz < 0) return -1;
-        if (nsz != 4) return fail(G, "needs scales or sizes for 4 dims");
+        if (nsz != 4) return tsc_fail(G, "needs scales or sizes for 4 dims");
     }
     if (nsc && (sc[0] != 1 || sc[1] != 1 || !(sc[2] > 0) || !(sc[3] > 0) || !isfinite(sc[2]) || !isfinite(sc[3])))
-        return fail(G, "only spatial scales are supported (scales %g, %g, %g, %g)", sc[0], sc[1], sc[2], sc[3]);
+        return tsc_fail(G, "only spatial scales are supported (scales %g, %g, %g, %g)", sc[0], sc[1], sc[2], sc[3]);
     const Tensor *X = T(G, x);
     if (nsz && ((X->dims[0] >= 0 && sz[0] != X->dims[0]) || (X->dims[1] >= 0 && sz[1] != X->dims[1]) || sz[2] <= 0 ||
                 sz[3] <= 0))
-        return fail(G, "only spatial sizes are supported");
+        return tsc_fail(G, "only spatial sizes are supported");
     const char *mode = str_attr(n, "mode", "nearest");
     const char *ctm = str_attr(n, "coordinate_transformation_mode", "half_pixel");
-    const char *xs = tensor_expr(G, x);
+    const char *xs = tsc_tensor_expr(G, x);
     if (!xs) return -1;
     const char *size_arg = nsz ? lit_ints(G, sz + 2, 2) : "None";
     const char *scale_arg =
@@ -818,24 +734,24 @@ static int emit_resize(Gen *G, const Node *n)
     if (!strcmp(mode, "nearest")) {
         const char *nm = str_attr(n, "nearest_mode", "round_prefer_floor");
         if (strcmp(ctm, "asymmetric") || strcmp(nm, "floor"))
-            return fail(G, "nearest resizing with %s/%s has no torch equivalent (asymmetric/floor does)", ctm, nm);
+            return tsc_fail(G, "nearest resizing with %s/%s has no torch equivalent (asymmetric/floor does)", ctm, nm);
         return assign(G, n, "torch.upsample_nearest2d(%s, %s, %s)", xs, size_arg, scale_arg);
     }
     if (!strcmp(mode, "linear")) {
         const char *align;
         if (!strcmp(ctm, "align_corners")) align = "True";
         else if (!strcmp(ctm, "half_pixel") || !strcmp(ctm, "pytorch_half_pixel")) align = "False";
-        else return fail(G, "linear resizing with %s has no torch equivalent", ctm);
+        else return tsc_fail(G, "linear resizing with %s has no torch equivalent", ctm);
         return assign(G, n, "torch.upsample_bilinear2d(%s, %s, %s, %s)", xs, size_arg, align, scale_arg);
     }
-    return fail(G, "resize mode '%s' is not supported", mode);
+    return tsc_fail(G, "resize mode '%s' is not supported", mode);
 }
 
 static int emit_reshape(Gen *G, const Node *n)
 {
     int x = in_req(G, n, 0);
     if (x < 0) return -1;
-    const char *xs = tensor_expr(G, x);
+    const char *xs = tsc_tensor_expr(G, x);
     if (!xs) return -1;
     int st = in_opt(n, 1);
     if (st >= 0 && (G->vals[st].kind == VK_INTS))
@@ -848,31 +764,31 @@ static int emit_reshape(Gen *G, const Node *n)
     const Tensor *X = T(G, x);
     int infer = 0;
     Vec s = {0};
-    put(&s, c ? "[" : "annotate(List[int], [])");
+    tsc_put(&s, c ? "[" : "annotate(List[int], [])");
     for (int i = 0; i < c; i++) {
         char b[96];
         if (shp[i] == -1) infer++;
         if (shp[i] < -1) {
             vec_free(&s);
-            return fail(G, "shape value %" PRId64 " is not valid", shp[i]);
+            return tsc_fail(G, "shape value %" PRId64 " is not valid", shp[i]);
         }
         if (shp[i] == 0 && !allowzero) {
             /* 0 copies the input's dim */
             if (i >= X->rank) {
                 vec_free(&s);
-                return fail(G, "shape copies dim %d of a rank-%d input", i, X->rank);
+                return tsc_fail(G, "shape copies dim %d of a rank-%d input", i, X->rank);
             }
             if (G->dynamic || X->dims[i] < 0) snprintf(b, sizeof b, "torch.size(%s, %d)", xs, i);
             else snprintf(b, sizeof b, "%" PRId64, X->dims[i]);
         } else {
             snprintf(b, sizeof b, "%" PRId64, shp[i]);
         }
-        if (i) put(&s, ", ");
-        put(&s, b);
+        if (i) tsc_put(&s, ", ");
+        tsc_put(&s, b);
     }
-    if (c) put(&s, "]");
+    if (c) tsc_put(&s, "]");
     vec_push(&s, 1, "");
-    int r = infer > 1 ? fail(G, "more than one -1 in the shape") : assign(G, n, "torch.reshape(%s, %s)", xs, (char *)s.items);
+    int r = infer > 1 ? tsc_fail(G, "more than one -1 in the shape") : assign(G, n, "torch.reshape(%s, %s)", xs, (char *)s.items);
     vec_free(&s);
     return r;
 }
@@ -889,13 +805,13 @@ static int emit_transpose(Gen *G, const Node *n)
         for (int i = 0; i < r; i++) perm[i] = r - 1 - i;
         c = r;
     }
-    if (c != r) return fail(G, "perm has %d values for rank %d", c, r);
+    if (c != r) return tsc_fail(G, "perm has %d values for rank %d", c, r);
     bool seen[GRAPH_MAX_RANK] = {false};
     for (int i = 0; i < c; i++) {
-        if (perm[i] < 0 || perm[i] >= r || seen[perm[i]]) return fail(G, "perm is not a permutation of 0..%d", r - 1);
+        if (perm[i] < 0 || perm[i] >= r || seen[perm[i]]) return tsc_fail(G, "perm is not a permutation of 0..%d", r - 1);
         seen[perm[i]] = true;
     }
-    const char *xs = tensor_expr(G, x);
+    const char *xs = tsc_tensor_expr(G, x);
     return xs ? assign(G, n, "torch.permute(%s, %s)", xs, lit_ints(G, perm, c)) : -1;
 }
 
@@ -904,7 +820,7 @@ static int emit_softmax(Gen *G, const Node *n)
     int x = in_req(G, n, 0);
     if (x < 0) return -1;
     int ax = normalize_axis(G, node_attr_int(n, "axis", -1), rank_of(G, x), "axis");
-    const char *xs = ax < 0 ? NULL : tensor_expr(G, x);
+    const char *xs = ax < 0 ? NULL : tsc_tensor_expr(G, x);
     return xs ? assign(G, n, "torch.softmax(%s, %d)", xs, ax) : -1;
 }
 
@@ -912,8 +828,8 @@ static int emit_matmul(Gen *G, const Node *n)
 {
     int a = in_req(G, n, 0), b = a < 0 ? -1 : in_req(G, n, 1);
     if (b < 0) return -1;
-    if (rank_of(G, a) < 1 || rank_of(G, b) < 1) return fail(G, "operands must have rank 1 or more");
-    const char *sa = tensor_expr(G, a), *sb = sa ? tensor_expr(G, b) : NULL;
+    if (rank_of(G, a) < 1 || rank_of(G, b) < 1) return tsc_fail(G, "operands must have rank 1 or more");
+    const char *sa = tsc_tensor_expr(G, a), *sb = sa ? tsc_tensor_expr(G, b) : NULL;
     return sb ? assign(G, n, "torch.matmul(%s, %s)", sa, sb) : -1;
 }
 
@@ -921,11 +837,11 @@ static int emit_gemm(Gen *G, const Node *n)
 {
     int a = in_req(G, n, 0), b = a < 0 ? -1 : in_req(G, n, 1), c = in_opt(n, 2);
     if (b < 0) return -1;
-    if (rank_of(G, a) != 2 || rank_of(G, b) != 2) return fail(G, "Gemm operands must be 2-D");
+    if (rank_of(G, a) != 2 || rank_of(G, b) != 2) return tsc_fail(G, "Gemm operands must be 2-D");
     int64_t ta = node_attr_int(n, "transA", 0), tb = node_attr_int(n, "transB", 0);
     double alpha = node_attr_float(n, "alpha", 1.0), beta = node_attr_float(n, "beta", 1.0);
-    const char *sa = tensor_expr(G, a), *sb = sa ? tensor_expr(G, b) : NULL;
-    const char *sc = c >= 0 && sb ? tensor_expr(G, c) : "None";
+    const char *sa = tsc_tensor_expr(G, a), *sb = sa ? tsc_tensor_expr(G, b) : NULL;
+    const char *sc = c >= 0 && sb ? tsc_tensor_expr(G, c) : "None";
     if (!sb || !sc) return -1;
     if (!ta && tb && alpha == 1.0 && (c < 0 || beta == 1.0)) return assign(G, n, "torch.linear(%s, %s, %s)", sa, sb, sc);
     const char *A = ta ? arena_printf(G->arena, "torch.t(%s)", sa) : sa;
@@ -943,9 +859,9 @@ static int emit_flatten(Gen *G, const Node *n)
     if (x < 0) return -1;
     int r = rank_of(G, x);
     int64_t axis = node_attr_int(n, "axis", 1);
-    if (axis < -r || axis > r) return fail(G, "axis %" PRId64 " is out of range for rank %d", axis, r);
+    if (axis < -r || axis > r) return tsc_fail(G, "axis %" PRId64 " is out of range for rank %d", axis, r);
     if (axis < 0) axis += r;
-    const char *xs = tensor_expr(G, x);
+    const char *xs = tsc_tensor_expr(G, x);
     if (!xs) return -1;
     if (axis == 0) return assign(G, n, "torch.reshape(%s, [1, -1])", xs);
     if (axis == r) return assign(G, n, "torch.reshape(%s, [-1, 1])", xs);
@@ -968,7 +884,7 @@ static int emit_constant(Gen *G, const Node *n)
     const Attr *v = node_attr(n, "value");
     if (o < 0) return -1;
     if (!v || v->type != ATTR_TENSOR || v->tensor < 0 || v->tensor >= G->g->n_tensors)
-        return fail(G, "only a 'value' tensor constant is supported");
+        return tsc_fail(G, "only a 'value' tensor constant is supported");
     G->vals[o] = (Value){.kind = VK_CONST, .data = v->tensor};
     return 0;
 }
@@ -987,28 +903,28 @@ static int emit_cast(Gen *G, const Node *n)
     ValueKind k = G->vals[x].kind;
     if (k == VK_INT || k == VK_FLOAT || k == VK_INTS) {
         if (k == VK_INTS) {
-            if (!is_int_dtype(to)) return fail(G, "a shape list cast to %s is not supported", dtype_name(to));
+            if (!is_int_dtype(to)) return tsc_fail(G, "a shape list cast to %s is not supported", dtype_name(to));
             G->vals[o] = G->vals[x];
             return 0;
         }
         if (is_float_dtype(to)) line(G, "%s = float(%s)", new_var(G, o, VK_FLOAT), G->vals[x].expr);
         else if (is_int_dtype(to)) line(G, "%s = int(%s)", new_var(G, o, VK_INT), G->vals[x].expr);
-        else return fail(G, "a number cast to %s is not supported", dtype_name(to));
+        else return tsc_fail(G, "a number cast to %s is not supported", dtype_name(to));
         return 0;
     }
     for (size_t i = 0; i < ARRAY_LEN(torch_dtypes); i++)
         if (torch_dtypes[i].dt == to) {
-            const char *xs = tensor_expr(G, x);
+            const char *xs = tsc_tensor_expr(G, x);
             return xs ? assign(G, n, "torch.to(%s, %d, False, False, None)", xs, torch_dtypes[i].torch_code) : -1;
         }
-    return fail(G, "cast to %s is not supported", dtype_name(to));
+    return tsc_fail(G, "cast to %s is not supported", dtype_name(to));
 }
 
 static int emit_shape(Gen *G, const Node *n)
 {
     int x = in_req(G, n, 0), o = x < 0 ? -1 : out_req(G, n, 0);
     if (o < 0) return -1;
-    const char *xs = tensor_expr(G, x);
+    const char *xs = tsc_tensor_expr(G, x);
     if (!xs) return -1;
     const Attr *s = node_attr(n, "start"), *e = node_attr(n, "end");
     if (s || e) {
@@ -1032,7 +948,7 @@ static int emit_gather(Gen *G, const Node *n)
     int64_t iv[64];
     if (G->vals[x].kind == VK_INTS) {
         /* an element (or elements) of a shape list */
-        if (node_attr_int(n, "axis", 0) != 0) return fail(G, "a shape list has only axis 0");
+        if (node_attr_int(n, "axis", 0) != 0) return tsc_fail(G, "a shape list has only axis 0");
         int c = const_ints(G, idx, iv, 64, "indices");
         if (c < 0) return -1;
         if (const_tensor(G, idx)->rank == 0) {
@@ -1040,13 +956,13 @@ static int emit_gather(Gen *G, const Node *n)
             return 0;
         }
         Vec s = {0};
-        put(&s, "[");
+        tsc_put(&s, "[");
         for (int i = 0; i < c; i++) {
             char b[128];
             snprintf(b, sizeof b, "%s%s[%" PRId64 "]", i ? ", " : "", G->vals[x].expr, iv[i]);
-            put(&s, b);
+            tsc_put(&s, b);
         }
-        put(&s, "]");
+        tsc_put(&s, "]");
         vec_push(&s, 1, "");
         line(G, "%s = %s", new_var(G, o, VK_INTS), (char *)s.items);
         vec_free(&s);
@@ -1054,14 +970,14 @@ static int emit_gather(Gen *G, const Node *n)
     }
     int ax = normalize_axis(G, node_attr_int(n, "axis", 0), rank_of(G, x), "axis");
     if (ax < 0) return -1;
-    const char *xs = tensor_expr(G, x);
+    const char *xs = tsc_tensor_expr(G, x);
     if (!xs) return -1;
     if (is_const(G, idx) && const_tensor(G, idx)->rank == 0) {
         if (const_ints(G, idx, iv, 1, "index") < 0) return -1;
         return assign(G, n, "torch.select(%s, %d, %" PRId64 ")", xs, ax, iv[0]);
     }
-    if (rank_of(G, idx) != 1) return fail(G, "only scalar or 1-D indices are supported");
-    const char *is = tensor_expr(G, idx);
+    if (rank_of(G, idx) != 1) return tsc_fail(G, "only scalar or 1-D indices are supported");
+    const char *is = tsc_tensor_expr(G, idx);
     return is ? assign(G, n, "torch.index_select(%s, %d, %s)", xs, ax, is) : -1;
 }
 
@@ -1079,7 +995,7 @@ static int sort_axes(Gen *G, int64_t *axes, int c, int rank)
             axes[j - 1] = t;
         }
     for (int i = 1; i < c; i++)
-        if (axes[i] == axes[i - 1]) return fail(G, "axis %" PRId64 " repeats", axes[i]);
+        if (axes[i] == axes[i - 1]) return tsc_fail(G, "axis %" PRId64 " repeats", axes[i]);
     return 0;
 }
 
@@ -1090,16 +1006,16 @@ static int emit_unsqueeze(Gen *G, const Node *n)
     int64_t axes[GRAPH_MAX_RANK];
     int c = ints_attr_or_input(G, n, "axes", 1, axes, GRAPH_MAX_RANK);
     if (c < 0) return -1;
-    if (c == 0) return fail(G, "no axes");
+    if (c == 0) return tsc_fail(G, "no axes");
     if (G->vals[x].kind == VK_INT) {
-        if (c != 1 || (axes[0] != 0 && axes[0] != -1)) return fail(G, "a number unsqueezes only to a 1-element list");
+        if (c != 1 || (axes[0] != 0 && axes[0] != -1)) return tsc_fail(G, "a number unsqueezes only to a 1-element list");
         line(G, "%s = [%s]", new_var(G, o, VK_INTS), G->vals[x].expr);
         return 0;
     }
     int r = rank_of(G, x) + c;
-    if (r > GRAPH_MAX_RANK) return fail(G, "result rank %d is too large", r);
+    if (r > GRAPH_MAX_RANK) return tsc_fail(G, "result rank %d is too large", r);
     if (sort_axes(G, axes, c, r)) return -1;
-    const char *xs = tensor_expr(G, x);
+    const char *xs = tsc_tensor_expr(G, x);
     if (!xs) return -1;
     for (int i = 0; i < c; i++) xs = arena_printf(G->arena, "torch.unsqueeze(%s, %d)", xs, (int)axes[i]);
     return assign(G, n, "%s", xs);
@@ -1114,11 +1030,11 @@ static int emit_squeeze(Gen *G, const Node *n)
     if (c < 0) return -1;
     if (G->vals[x].kind == VK_INTS) {
         if (c > 1 || (c == 1 && axes[0] != 0 && axes[0] != -1) || T(G, x)->rank != 1 || T(G, x)->dims[0] != 1)
-            return fail(G, "only a 1-element shape list squeezes to a number");
+            return tsc_fail(G, "only a 1-element shape list squeezes to a number");
         line(G, "%s = %s[0]", new_var(G, o, VK_INT), G->vals[x].expr);
         return 0;
     }
-    const char *xs = tensor_expr(G, x);
+    const char *xs = tsc_tensor_expr(G, x);
     if (!xs) return -1;
     if (c == 0) return assign(G, n, "torch.squeeze(%s)", xs);
     if (sort_axes(G, axes, c, rank_of(G, x))) return -1;
@@ -1141,7 +1057,7 @@ static int emit_reduce(Gen *G, const Node *n)
         c = r;
     }
     if (sort_axes(G, axes, c, r)) return -1;
-    const char *xs = tensor_expr(G, x);
+    const char *xs = tsc_tensor_expr(G, x);
     const char *fn = n->op == OP_REDUCE_MEAN ? "mean" : n->op == OP_REDUCE_SUM ? "sum" : "amax";
     return xs ? assign(G, n, "torch.%s(%s, %s, %s)", fn, xs, lit_ints(G, axes, c),
                        node_attr_int(n, "keepdims", 1) ? "True" : "False")
@@ -1152,9 +1068,9 @@ static int emit_argmax(Gen *G, const Node *n)
 {
     int x = in_req(G, n, 0);
     if (x < 0) return -1;
-    if (node_attr_int(n, "select_last_index", 0)) return fail(G, "select_last_index is not supported");
+    if (node_attr_int(n, "select_last_index", 0)) return tsc_fail(G, "select_last_index is not supported");
     int ax = normalize_axis(G, node_attr_int(n, "axis", 0), rank_of(G, x), "axis");
-    const char *xs = ax < 0 ? NULL : tensor_expr(G, x);
+    const char *xs = ax < 0 ? NULL : tsc_tensor_expr(G, x);
     return xs ? assign(G, n, "torch.argmax(%s, %d, %s)", xs, ax, node_attr_int(n, "keepdims", 1) ? "True" : "False")
               : -1;
 }
@@ -1166,11 +1082,11 @@ static int emit_topk(Gen *G, const Node *n)
     int64_t k[1];
     int c = ints_attr_or_input(G, n, "k", 1, k, 1);
     if (c < 0) return -1;
-    if (c != 1 || k[0] < 0) return fail(G, "k must be one non-negative constant");
+    if (c != 1 || k[0] < 0) return tsc_fail(G, "k must be one non-negative constant");
     int ax = normalize_axis(G, node_attr_int(n, "axis", -1), rank_of(G, x), "axis");
     if (ax < 0) return -1;
-    if (n->n_outputs != 2) return fail(G, "TopK has two outputs");
-    const char *xs = tensor_expr(G, x);
+    if (n->n_outputs != 2) return tsc_fail(G, "TopK has two outputs");
+    const char *xs = tsc_tensor_expr(G, x);
     if (!xs) return -1;
     const char *v = new_var(G, n->outputs[0], VK_TENSOR), *i = new_var(G, n->outputs[1], VK_TENSOR);
     line(G, "%s, %s = torch.topk(%s, %" PRId64 ", %d, %s, %s)", v, i, xs, k[0], ax,
@@ -1180,7 +1096,7 @@ static int emit_topk(Gen *G, const Node *n)
 
 static int emit_nms(Gen *G, const Node *n)
 {
-    return fail(G, "has no TorchScript equivalent without torchvision (export without nms)");
+    return tsc_fail(G, "has no TorchScript equivalent without torchvision (export without nms)");
 }
 
 /* ---- OP_OTHER ---- */
@@ -1191,7 +1107,7 @@ static int emit_range(Gen *G, const Node *n)
     for (int k = 0; k < 3; k++) {
         int t = in_req(G, n, k);
         if (t < 0) return -1;
-        if (!(e[k] = scalar_expr(G, t))) return fail(G, "input %d must be a number", k + 1);
+        if (!(e[k] = scalar_expr(G, t))) return tsc_fail(G, "input %d must be a number", k + 1);
     }
     if (G->device_of)
         return assign(G, n, "torch.arange(%s, %s, %s, dtype=None, layout=None, device=ops.prim.device(%s), "
@@ -1204,17 +1120,17 @@ static int emit_expand(Gen *G, const Node *n)
 {
     int x = in_req(G, n, 0), s = x < 0 ? -1 : in_req(G, n, 1);
     if (s < 0) return -1;
-    const char *xs = tensor_expr(G, x);
+    const char *xs = tsc_tensor_expr(G, x);
     if (!xs) return -1;
     if (G->vals[s].kind == VK_INTS) return assign(G, n, "torch.expand(%s, %s)", xs, G->vals[s].expr);
     int64_t shp[GRAPH_MAX_RANK];
     int c = const_ints(G, s, shp, GRAPH_MAX_RANK, "shape");
     if (c < 0) return -1;
     int r = rank_of(G, x);
-    if (c < r) return fail(G, "shape has fewer dims than the input");
+    if (c < r) return tsc_fail(G, "shape has fewer dims than the input");
     /* ONNX broadcasts both ways: a 1 in the shape keeps the input's dim (-1 for torch) */
     for (int i = 0; i < c; i++) {
-        if (shp[i] < 1) return fail(G, "shape value %" PRId64 " is not valid", shp[i]);
+        if (shp[i] < 1) return tsc_fail(G, "shape value %" PRId64 " is not valid", shp[i]);
         if (shp[i] == 1 && i >= c - r) shp[i] = -1;
     }
     return assign(G, n, "torch.expand(%s, %s)", xs, lit_ints(G, shp, c));
@@ -1230,12 +1146,12 @@ static int emit_clip(Gen *G, const Node *n)
         int t = in_opt(n, k + 1);
         const Attr *a = node_attr(n, names[k]);
         if (t >= 0) {
-            if (!(lim[k] = scalar_expr(G, t))) return fail(G, "%s must be a number", names[k]);
+            if (!(lim[k] = scalar_expr(G, t))) return tsc_fail(G, "%s must be a number", names[k]);
         } else if (a && a->type == ATTR_FLOAT) {
             lim[k] = lit_float(G, a->f, true);
         }
     }
-    const char *xs = tensor_expr(G, x);
+    const char *xs = tsc_tensor_expr(G, x);
     return xs ? assign(G, n, "torch.clamp(%s, %s, %s)", xs, lim[0], lim[1]) : -1;
 }
 
@@ -1243,17 +1159,17 @@ static int emit_pow(Gen *G, const Node *n)
 {
     int x = in_req(G, n, 0), y = x < 0 ? -1 : in_req(G, n, 1);
     if (y < 0) return -1;
-    const char *xs = tensor_expr(G, x);
+    const char *xs = tsc_tensor_expr(G, x);
     if (!xs) return -1;
     const char *ys = is_const(G, y) && rank_of(G, y) <= rank_of(G, x) ? scalar_expr(G, y) : NULL;
-    if (!ys && !(ys = tensor_expr(G, y))) return -1;
+    if (!ys && !(ys = tsc_tensor_expr(G, y))) return -1;
     return assign(G, n, "torch.pow(%s, %s)", xs, ys);
 }
 
 static int emit_leaky_relu(Gen *G, const Node *n)
 {
     int x = in_req(G, n, 0);
-    const char *xs = x < 0 ? NULL : tensor_expr(G, x);
+    const char *xs = x < 0 ? NULL : tsc_tensor_expr(G, x);
     return xs ? assign(G, n, "torch.leaky_relu(%s, %s)", xs, lit_float(G, node_attr_float(n, "alpha", 0.01), true))
               : -1;
 }
@@ -1261,7 +1177,7 @@ static int emit_leaky_relu(Gen *G, const Node *n)
 static int emit_hard_sigmoid(Gen *G, const Node *n)
 {
     int x = in_req(G, n, 0);
-    const char *xs = x < 0 ? NULL : tensor_expr(G, x);
+    const char *xs = x < 0 ? NULL : tsc_tensor_expr(G, x);
     if (!xs) return -1;
     return assign(G, n, "torch.clamp(torch.add(torch.mul(%s, %s), %s), 0., 1.)", xs,
                   lit_float(G, node_attr_float(n, "alpha", 0.2), true),
@@ -1278,21 +1194,21 @@ static int emit_pad(Gen *G, const Node *n)
 {
     int x = in_req(G, n, 0);
     if (x < 0) return -1;
-    if (strcmp(str_attr(n, "mode", "constant"), "constant")) return fail(G, "only constant padding is supported");
-    if (in_opt(n, 3) >= 0) return fail(G, "padding only some axes is not supported");
+    if (strcmp(str_attr(n, "mode", "constant"), "constant")) return tsc_fail(G, "only constant padding is supported");
+    if (in_opt(n, 3) >= 0) return tsc_fail(G, "padding only some axes is not supported");
     int r = rank_of(G, x);
     int64_t pads[2 * GRAPH_MAX_RANK], tp[2 * GRAPH_MAX_RANK];
     int c = ints_attr_or_input(G, n, "pads", 1, pads, 2 * GRAPH_MAX_RANK);
     if (c < 0) return -1;
-    if (r < 1 || c != 2 * r) return fail(G, "pads must hold two values per axis");
+    if (r < 1 || c != 2 * r) return tsc_fail(G, "pads must hold two values per axis");
     for (int i = 0; i < r; i++) {
         tp[2 * i] = pads[r - 1 - i];
         tp[2 * i + 1] = pads[2 * r - 1 - i];
     }
     const char *value = "0.0";
     int vt = in_opt(n, 2);
-    if (vt >= 0 && !(value = scalar_expr(G, vt))) return fail(G, "the pad value must be a number");
-    const char *xs = tensor_expr(G, x);
+    if (vt >= 0 && !(value = scalar_expr(G, vt))) return tsc_fail(G, "the pad value must be a number");
+    const char *xs = tsc_tensor_expr(G, x);
     return xs ? assign(G, n, "torch.constant_pad_nd(%s, %s, %s)", xs, lit_ints(G, tp, 2 * r), value) : -1;
 }
 
@@ -1304,8 +1220,8 @@ static int emit_grid_sample(Gen *G, const Node *n)
     const char *mode = str_attr(n, "mode", "bilinear"), *pad = str_attr(n, "padding_mode", "zeros");
     int im = !strcmp(mode, "bilinear") || !strcmp(mode, "linear") ? 0 : !strcmp(mode, "nearest") ? 1 : -1;
     int pm = !strcmp(pad, "zeros") ? 0 : !strcmp(pad, "border") ? 1 : !strcmp(pad, "reflection") ? 2 : -1;
-    if (im < 0 || pm < 0) return fail(G, "GridSample mode '%s' / padding '%s' is not supported", mode, pad);
-    const char *xs = tensor_expr(G, x), *gs = xs ? tensor_expr(G, grid) : NULL;
+    if (im < 0 || pm < 0) return tsc_fail(G, "GridSample mode '%s' / padding '%s' is not supported", mode, pad);
+    const char *xs = tsc_tensor_expr(G, x), *gs = xs ? tsc_tensor_expr(G, grid) : NULL;
     return gs ? assign(G, n, "torch.grid_sampler(%s, %s, %d, %d, %s)", xs, gs, im, pm,
                        node_attr_int(n, "align_corners", 0) ? "True" : "False")
               : -1;
@@ -1415,7 +1331,7 @@ static const struct TsOp ts_ops[OP_COUNT] = {
 };
 static_assert(ARRAY_LEN(ts_ops) == OP_COUNT, "the TorchScript writer's op table has a row per OpKind");
 
-static const struct TsOp *ts_op(OpKind op) { return &ts_ops[(unsigned)op < OP_COUNT ? op : OP_OTHER]; }
+const struct TsOp *tsc_op(OpKind op) { return &ts_ops[(unsigned)op < OP_COUNT ? op : OP_OTHER]; }
 
 OpKind torchscript_unary_op(const char *torch_fn)
 {
@@ -1427,177 +1343,3 @@ OpKind torchscript_unary_op(const char *torch_fn)
 
 OpWriteSupport torchscript_write_op_support(OpKind op) { return (unsigned)op < OP_COUNT ? ts_ops[op].support : OP_WRITE_UNSET; }
 
-static OpWriteSupport node_support(const Node *n) { return torchscript_write_op_support(n->op); }
-
-/* ---- the module ---- */
-
-static const struct {
-    const char *task, *cls;
-} task_classes[] = {
-    {"detect", "DetectionModel"}, {"segment", "SegmentationModel"}, {"pose", "PoseModel"},
-    {"obb", "OBBModel"},          {"classify", "ClassificationModel"},
-};
-
-static const char *class_for_task(const char *task)
-{
-    for (size_t i = 0; task && i < ARRAY_LEN(task_classes); i++)
-        if (!strcmp(task, task_classes[i].task)) return task_classes[i].cls;
-    return "Model";
-}
-
-static bool graph_is_dynamic(const Graph *g)
-{
-    for (int i = 0; i < g->n_inputs; i++) {
-        const Tensor *X = &g->tensors[g->inputs[i]];
-        for (int d = 0; d < X->rank; d++)
-            if (X->dims[d] < 0 || X->dim_names[d]) return true;
-    }
-    return false;
-}
-
-void torchscript_module_free(TorchScriptModule *m)
-{
-    if (!m) return;
-    free(m->class_name);
-    free(m->code);
-    free(m->attrs);
-    if (m->arena) arena_free(m->arena);
-    memset(m, 0, sizeof *m);
-}
-
-static int fn_node_refused(Gen *G, const Node *n)
-{
-    return node_support(n) == OP_WRITE_YES ? 0 : fail(G, "no TorchScript translation for this op");
-}
-
-static int translate(Gen *G, TorchScriptModule *out)
-{
-    const Graph *g = G->g;
-    if (graph_validate(g, G->err, G->errlen)) return -1;
-    int bad = graph_first_unwritable(g, node_support); /* from the op table, before anything is generated */
-    if (bad >= 0) {
-        G->node = &g->nodes[bad];
-        return fn_node_refused(G, G->node);
-    }
-    if (g->n_inputs < 1) return fail(G, "the graph has no inputs");
-    if (g->n_outputs < 1) return fail(G, "the graph has no outputs");
-    for (int t = 0; t < g->n_tensors; t++)
-        if (g->tensors[t].producer < 0) G->vals[t] = (Value){.kind = VK_CONST, .data = t};
-    /* graph inputs: typed arguments */
-    Vec sig = {0};
-    for (int i = 0; i < g->n_inputs; i++) {
-        int t = g->inputs[i];
-        const char *base = identifier(G->arena, g->tensors[t].name, "input");
-        const char *name = base;
-        for (int k = 1; is_reserved(name); k++) name = arena_printf(G->arena, "%s_%d", base, k);
-        for (int j = 0; j < i; j++)
-            if (!strcmp(name, G->vals[g->inputs[j]].expr)) name = arena_printf(G->arena, "%s_%d", base, i);
-        G->vals[t] = (Value){.kind = VK_TENSOR, .expr = name, .data = -1};
-        put(&sig, ",\n    ");
-        put(&sig, name);
-        put(&sig, ": Tensor");
-    }
-    vec_push(&sig, 1, "");
-    G->device_of = G->vals[g->inputs[0]].expr;
-    for (int i = 0; i < g->n_nodes; i++) {
-        const Node *n = &g->nodes[i];
-        G->node = n;
-        if (fn_node_refused(G, n)) {
-            vec_free(&sig);
-            return -1;
-        }
-        if (ts_op(n->op)->emit(G, n)) {
-            vec_free(&sig);
-            return -1;
-        }
-    }
-    G->node = NULL;
-    /* the return statement */
-    Vec ret = {0};
-    for (int i = 0; i < g->n_outputs; i++) {
-        int t = g->outputs[i];
-        const char *e = G->vals[t].kind == VK_TENSOR || G->vals[t].kind == VK_CONST ? tensor_expr(G, t) : NULL;
-        if (!e) {
-            vec_free(&sig);
-            vec_free(&ret);
-            return fail(G, "output '%s' is not a tensor", g->tensors[t].name);
-        }
-        if (i) put(&ret, ", ");
-        put(&ret, e);
-    }
-    vec_push(&ret, 1, "");
-    const char *cls = class_for_task(g->meta.task);
-    Vec code = {0};
-    char buf[512];
-    snprintf(buf, sizeof buf, "class %s(Module):\n  __parameters__ = [", cls);
-    put(&code, buf);
-    const TorchScriptAttr *at = G->attrs.items;
-    for (int pass = 0; pass < 2; pass++) {
-        for (size_t i = 0; i < G->attrs.len; i++)
-            if (at[i].parameter == (pass == 0)) {
-                put(&code, "\"");
-                put(&code, at[i].name);
-                put(&code, "\", ");
-            }
-        put(&code, pass == 0 ? "]\n  __buffers__ = [" : "]\n");
-    }
-    for (size_t i = 0; i < G->attrs.len; i++) {
-        put(&code, "  ");
-        put(&code, at[i].name);
-        put(&code, " : Tensor\n");
-    }
-    put(&code, "  training : bool\n");
-    snprintf(buf, sizeof buf, "  def forward(self: %s.%s", TORCHSCRIPT_MODULE, cls);
-    put(&code, buf);
-    put(&code, sig.items);
-    put(&code, ") -> ");
-    if (g->n_outputs == 1) {
-        put(&code, "Tensor:\n");
-    } else {
-        put(&code, "Tuple[");
-        for (int i = 0; i < g->n_outputs; i++) put(&code, i ? ", Tensor" : "Tensor");
-        put(&code, "]:\n");
-    }
-    vec_push(&G->body, 1, "");
-    put(&code, G->body.items);
-    put(&code, g->n_outputs == 1 ? "    return " : "    return (");
-    put(&code, ret.items);
-    put(&code, g->n_outputs == 1 ? "\n" : ")\n");
-    vec_push(&code, 1, "");
-    vec_free(&sig);
-    vec_free(&ret);
-    out->class_name = xstrdup(cls);
-    out->code = code.items;
-    out->attrs = G->attrs.items;
-    out->n_attrs = (int)G->attrs.len;
-    G->attrs.items = NULL;
-    out->n_inputs = g->n_inputs;
-    out->n_outputs = g->n_outputs;
-    out->version = G->uses_div ? 4 : 3;
-    return 0;
-}
-
-int torchscript_codegen(const Graph *g, TorchScriptModule *out, char *err, size_t errlen)
-{
-    memset(out, 0, sizeof *out);
-    if (!g) return err_set(err, errlen, "no graph");
-    Gen G = {.g = g, .err = err, .errlen = errlen};
-    if (err && errlen) err[0] = '\0';
-    G.arena = arena_new();
-    G.vals = xcalloc((size_t)g->n_tensors + 1, sizeof *G.vals);
-    G.attr_of = xmalloc(((size_t)g->n_tensors + 1) * sizeof *G.attr_of);
-    for (int i = 0; i < g->n_tensors; i++) G.attr_of[i] = -1;
-    G.dynamic = graph_is_dynamic(g);
-    int rc = translate(&G, out);
-    free(G.vals);
-    free(G.attr_of);
-    vec_free(&G.body);
-    if (rc) {
-        vec_free(&G.attrs);
-        arena_free(G.arena);
-        memset(out, 0, sizeof *out);
-        return -1;
-    }
-    out->arena = G.arena;
-    return 0;
-}
